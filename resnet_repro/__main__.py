@@ -1,0 +1,3 @@
+from resnet_repro.cli.app import main
+
+main()

@@ -1,0 +1,92 @@
+"""`resnet-repro run TARGET`: train what a target needs, then write its table and/or figure."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import UserError
+from ..experiments import ENGINES, load_target, parse_seeds, resolve_runs
+from ..results.layout import resolve_results_dir
+from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption,
+                     console, sets)
+
+AVAILABLE_ENGINES = {"complexity", "cifar"}
+PLANNED = {"imagenet": "#5", "responses": "#4", "gradflow": "#4"}
+
+
+def run_command(
+    target: str = typer.Argument(..., help="A target (table1, fig1, fig6, table6, ...) or a path to your own .yaml."),
+    profile: str = ProfileOption,
+    seeds: Optional[str] = SeedsOption,
+    only: Optional[str] = OnlyOption,
+    set_: Optional[list[str]] = SetOption,
+    results: Optional[Path] = ResultsOption,
+    data_dir: Optional[Path] = DataDirOption,
+    device: str = DeviceOption,
+    download: bool = typer.Option(False, "--download", help="Fetch a missing dataset with torchvision's downloader."),
+) -> None:
+    """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
+    spec = load_target(target)
+    require_engine(spec)
+    results_dir = resolve_results_dir(str(results) if results else None)
+    if spec.engine == "complexity":
+        from ..targets.table1 import run_table1
+
+        rows = run_table1(spec, results_dir)
+        print_rows(spec.title, rows, ["model", "params", "flops", "paper_params", "paper_flops"])
+        console.print(f"wrote {results_dir / spec.name}/table.csv and table.md")
+        return
+    from ..data.sources import resolve_data_dir
+    from ..targets.cifar_outputs import write_cifar_outputs
+    from ..train.device import resolve_device
+    from ..train.runner import train_runs
+    from .progress import RichReporter
+
+    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
+    runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
+    torch_device = resolve_device(device)
+    reports = train_runs(runs, results_dir, resolve_data_dir(str(data_dir) if data_dir else None), torch_device,
+                         download, RichReporter(), command=" ".join(["resnet-repro", *sys.argv[1:]]))
+    for report in reports:
+        final = report.final or {}
+        error = final.get("test_error")
+        shown = f"test error {error:.2f}%" if error is not None else (final.get("reason") or "")
+        word = {"skipped": "already finished", "finished": "finished", "failed": "FAILED"}[report.status]
+        console.print(f"  {report.name}: {word}, {shown}")
+    for path in write_cifar_outputs(spec, all_runs, results_dir):
+        console.print(f"wrote {path}")
+    failed = [r.name for r in reports if r.status == "failed"]
+    if failed:
+        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+
+
+def require_engine(spec) -> None:
+    if spec.engine not in AVAILABLE_ENGINES:
+        ready = ", ".join(sorted(t for t in ("table1", "fig1", "fig6", "table6")))
+        raise UserError(f"target {spec.name} needs the {ENGINES[spec.engine]} engine, which is not built yet "
+                        f"(issue {PLANNED.get(spec.engine, '')}); targets that run today: {ready}")
+
+
+def print_rows(title: str, rows: list[dict], columns: list[str]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    console.print(table)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)

@@ -1,0 +1,313 @@
+"""The resolved configuration of one training run, and how it is built from layered YAML.
+
+Layers, later wins: the recipe file's `defaults` < its `model_rules` for the run's model < its
+profile < `--set KEY=VALUE`. Every value remembers where it came from, so an unknown key, a
+wrong type or a bad value is reported as `file:line: key: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import yaml
+
+from .errors import UserError
+from .yamlio import line_of
+
+
+# ----------------------------------------------------------------------------- schema
+
+@dataclass(frozen=True)
+class Warmup:
+    """Train at `lr` until the training error (over the last log window) drops below the threshold."""
+
+    lr: float = field(metadata={"min": 0.0})
+    until_train_error_below: float = field(metadata={"min": 0.0, "max": 100.0})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    batch_size: int = field(metadata={"min": 1})
+    iterations: int = field(metadata={"min": 1})
+    lr: float = field(metadata={"min": 0.0})
+    lr_steps: tuple[int, ...] = ()
+    lr_decay: float = field(default=0.1, metadata={"min": 0.0})
+    momentum: float = field(default=0.9, metadata={"min": 0.0})
+    weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
+    warmup: Warmup | None = None
+    holdout: int = field(default=0, metadata={"min": 0})
+    bn_batch: int | None = field(default=None, metadata={"min": 1})
+    pad: int = field(default=4, metadata={"min": 0})
+    flip: bool = True
+    eval_every: int = field(default=2000, metadata={"min": 1})
+    log_every: int = field(default=100, metadata={"min": 1})
+    checkpoint_every: int = field(default=2000, metadata={"min": 1})
+    eval_batch_size: int = field(default=1000, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    dataset: str = field(metadata={"choices": ("cifar10", "fashion-mnist", "imagenet")})
+    train_subset: int | None = field(default=None, metadata={"min": 1})
+    test_subset: int | None = field(default=None, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How the recipe is executed. Defaults keep the paper's numerics; others are recorded deviations."""
+
+    precision: str = field(default="fp32", metadata={"choices": ("fp32", "bf16")})
+    channels_last: bool = True
+    compile: bool = False
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run's layers may set (the keys `--set` accepts)."""
+
+    data: DataSpec
+    recipe: Recipe
+    train: TrainOptions = TrainOptions()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run: (dataset, model, recipe, seed). Stored as the run's config.yaml."""
+
+    name: str
+    model: str
+    shortcut: str | None
+    seed: int
+    profile: str
+    overrides: tuple[str, ...]
+    settings: RunSettings
+
+    @property
+    def recipe(self) -> Recipe:
+        return self.settings.recipe
+
+    @property
+    def data(self) -> DataSpec:
+        return self.settings.data
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# ----------------------------------------------------------------------------- layers
+
+Provenance = dict  # dotted key -> "file:line" (or "--set")
+
+
+def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Provenance]:
+    """Deep-merge mappings in order; return the result and where each leaf came from."""
+    merged: dict = {}
+    where: Provenance = {}
+    for mapping, source in layers:
+        if mapping:
+            _merge_into(merged, mapping, source, "", where)
+    return merged, where
+
+
+def _merge_into(target: dict, mapping: dict, source: str, prefix: str, where: Provenance) -> None:
+    for key, value in mapping.items():
+        dotted = f"{prefix}{key}"
+        line = line_of(mapping, key)
+        where[dotted] = f"{source}:{line}" if line else source
+        # A mapping merges into a mapping; anything else (warmup: null, a list) replaces it.
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_into(target[key], value, source, f"{dotted}.", where)
+        else:
+            target[key] = _copy(value)
+            if isinstance(value, dict):
+                for sub_key in value:
+                    _record(value, sub_key, source, f"{dotted}.", where)
+
+
+def _record(mapping: dict, key: str, source: str, prefix: str, where: Provenance) -> None:
+    dotted = f"{prefix}{key}"
+    line = line_of(mapping, key)
+    where[dotted] = f"{source}:{line}" if line else source
+    if isinstance(mapping[key], dict):
+        for sub_key in mapping[key]:
+            _record(mapping[key], sub_key, source, f"{dotted}.", where)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """['recipe.lr=0.05', 'recipe.lr_steps=[100,200]'] -> {'recipe': {'lr': 0.05, 'lr_steps': [100, 200]}}."""
+    tree: dict = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"bad --set {pair!r}: write it as KEY=VALUE, e.g. --set recipe.lr=0.05")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise UserError(f"bad --set {pair!r}: the value {raw!r} is not valid YAML") from None
+        node = tree
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"bad --set {pair!r}: {key} conflicts with another --set")
+        node[parts[-1]] = value
+    return tree
+
+
+def known_keys(cls: type = RunSettings, prefix: str = "") -> list[str]:
+    """Every dotted key of a settings dataclass: data.dataset, recipe.lr, recipe.warmup, recipe.warmup.lr, ..."""
+    keys = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        dotted = f"{prefix}{f.name}"
+        inner = _dataclass_in(hints[f.name])
+        if inner is None or _is_optional(hints[f.name]):
+            keys.append(dotted)
+        if inner is not None:
+            keys.extend(known_keys(inner, f"{dotted}."))
+    return keys
+
+
+def overrides_tag(overrides: dict) -> str:
+    """A short stable tag naming a set of overrides, so an overridden run never reuses a paper run's folder."""
+    blob = json.dumps(overrides, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:6]
+
+
+# ----------------------------------------------------------------------------- validation
+
+def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", default_source: str = "config"):
+    """Validate `data` against the dataclass `cls`; every problem names its key and where it was set."""
+    if not isinstance(data, dict):
+        raise UserError(f"{_loc(where, prefix.rstrip('.'), default_source)}: {prefix.rstrip('.') or 'config'} "
+                        f"must be a mapping, got {_show(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            dotted = f"{prefix}{key}"
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(fields)}"
+            raise UserError(f"{_loc(where, dotted, default_source)}: unknown key {dotted!r}{hint}")
+    values = {}
+    for name, f in fields.items():
+        dotted = f"{prefix}{name}"
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise UserError(f"{default_source}: missing required key {dotted!r}")
+            continue
+        values[name] = _coerce(hints[name], data[name], f.metadata, dotted, where, default_source)
+    return cls(**values)
+
+
+def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> Any:
+    def fail(expected: str):
+        raise UserError(f"{_loc(where, dotted, source)}: {dotted}: expected {expected}, got {_show(value)}")
+
+    if _is_optional(tp):
+        if value is None:
+            return None
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    elif value is None:
+        fail(_describe(tp))
+    inner = _dataclass_in(tp)
+    if inner is not None:
+        return build_dataclass(inner, value, where, f"{dotted}.", source)
+    if tp is bool:
+        if not isinstance(value, bool):
+            fail("true or false")
+    elif tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # 64e3 in YAML is a float; it is still a whole number
+            else:
+                fail("a whole number")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            fail("a number")
+        value = float(value)
+    elif tp is str:
+        if not isinstance(value, str):
+            fail("a string")
+    elif typing.get_origin(tp) is tuple:
+        if not isinstance(value, (list, tuple)):
+            fail("a list of whole numbers")
+        items = []
+        for item in value:
+            if isinstance(item, float) and item.is_integer():
+                item = int(item)
+            if isinstance(item, bool) or not isinstance(item, int):
+                fail("a list of whole numbers")
+            items.append(item)
+        value = tuple(items)
+    _check_bounds(value, meta, dotted, where, source)
+    return value
+
+
+def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> None:
+    loc = _loc(where, dotted, source)
+    if "choices" in meta and value not in meta["choices"]:
+        raise UserError(f"{loc}: {dotted}: {value!r} is not one of {', '.join(meta['choices'])}")
+    if "min" in meta and isinstance(value, (int, float)) and value < meta["min"]:
+        raise UserError(f"{loc}: {dotted}: must be at least {meta['min']}, got {value}")
+    if "max" in meta and isinstance(value, (int, float)) and value > meta["max"]:
+        raise UserError(f"{loc}: {dotted}: must be at most {meta['max']}, got {value}")
+
+
+def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
+    """Cross-field rules a single key's type cannot express."""
+    def fail(key: str, message: str):
+        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
+
+    if list(recipe.lr_steps) != sorted(set(recipe.lr_steps)):
+        fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
+    if recipe.eval_every % recipe.log_every:
+        fail("recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}")
+    if recipe.checkpoint_every % recipe.log_every:
+        fail("recipe.checkpoint_every",
+             f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}")
+    if recipe.bn_batch is not None and recipe.batch_size % recipe.bn_batch:
+        fail("recipe.bn_batch", f"must divide recipe.batch_size ({recipe.batch_size}), got {recipe.bn_batch}")
+
+
+def _loc(where: Provenance, dotted: str, default: str) -> str:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):  # the key itself, else the nearest parent that was set
+        found = where.get(".".join(parts[:i]))
+        if found:
+            return found
+    return default
+
+
+def _is_optional(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
+def _dataclass_in(tp: Any) -> type | None:
+    if _is_optional(tp):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp if dataclasses.is_dataclass(tp) else None
+
+
+def _describe(tp: Any) -> str:
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(tp, "a value")
+
+
+def _show(value: Any) -> str:
+    return "nothing (null)" if value is None else repr(value)

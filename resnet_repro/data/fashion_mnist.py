@@ -1,0 +1,91 @@
+"""Fashion-MNIST from its IDX files: the project's offline real data (the `cpu` profile).
+
+Debian's `dataset-fashion-mnist` installs the four gzipped IDX files under
+/usr/share/datasets/fashion-mnist; torchvision's downloader writes them under
+FashionMNIST/raw. 28x28 grey images are zero-padded to 32x32 so the CIFAR nets apply unchanged.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+
+SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def find_fashion_mnist(data_dirs: list[Path]) -> Path | None:
+    candidates = []
+    for base in data_dirs:
+        candidates += [base / "fashion-mnist", base / "FashionMNIST" / "raw", base]
+    candidates.append(SYSTEM_DIR)
+    for folder in candidates:
+        if _locate(folder, FILES["train_images"]) is not None:
+            return folder
+    return None
+
+
+def download_fashion_mnist(root: Path) -> None:
+    try:
+        from torchvision.datasets import FashionMNIST
+
+        FashionMNIST(str(root), train=True, download=True)
+        FashionMNIST(str(root), train=False, download=True)
+    except Exception as error:
+        raise UserError(f"downloading Fashion-MNIST into {root} failed: {error}. Offline, install Debian's "
+                        f"copy: apt-get install dataset-fashion-mnist") from None
+
+
+def read_fashion_mnist(folder: Path):
+    """((train_x, train_y), (test_x, test_y), report); images uint8 N x 1 x 32 x 32."""
+    arrays = {}
+    for key, stem in FILES.items():
+        path = _locate(folder, stem)
+        if path is None:
+            raise UserError(f"Fashion-MNIST folder {folder} is incomplete: {stem}[.gz] is missing")
+        arrays[key] = _read_idx(path)
+    train = (_pad_to_32(arrays["train_images"]), arrays["train_labels"].astype(np.int64))
+    test = (_pad_to_32(arrays["test_images"]), arrays["test_labels"].astype(np.int64))
+    for (x, y), split in ((train, "train"), (test, "test")):
+        if len(x) != len(y):
+            raise UserError(f"Fashion-MNIST {split} split in {folder}: {len(x)} images but {len(y)} labels")
+    report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None,
+              "mismatched_files": []}
+    return train, test, report
+
+
+def _locate(folder: Path, stem: str) -> Path | None:
+    for name in (stem, f"{stem}.gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """IDX: magic (0, 0, dtype 0x08 = uint8, ndim), ndim big-endian uint32 sizes, then the data."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+        zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+        if zero != 0 or dtype != 0x08:
+            raise ValueError("not an unsigned-byte IDX file")
+        shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+        return data.reshape(shape)
+    except (OSError, EOFError, ValueError, struct.error) as error:
+        raise UserError(f"{path} is not a readable IDX file ({error}); reinstall the dataset") from None
+
+
+def _pad_to_32(images: np.ndarray) -> np.ndarray:
+    return np.pad(images, ((0, 0), (2, 2), (2, 2)))[:, None]

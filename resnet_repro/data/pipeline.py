@@ -1,0 +1,121 @@
+"""The device-resident CIFAR pipeline: the whole set as one uint8 tensor on the training device.
+
+Per batch, on the device: gather the images, subtract the per-pixel mean image, zero-pad by
+`pad`, take a random crop per image and flip half of them. Each image gets its own crop offset
+and flip (a batched torchvision transform would draw one crop for the whole batch).
+
+Randomness is keyed, not carried: the data order of epoch e comes from (seed, e) and the
+augmentation of iteration i from (seed, i). A resumed run therefore sees exactly the batches the
+uninterrupted run saw, with no generator state to save.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .sources import ImageSet
+
+_ORDER_STREAM = 1
+_AUGMENT_STREAM = 2
+
+
+def keyed_seed(seed: int, stream: int, step: int) -> int:
+    """A 63-bit seed for (run seed, stream, step); distinct keys give unrelated generators."""
+    value = (seed * 1_000_003 + stream) * 2_147_483_659 + step
+    return value % (2**63 - 1)
+
+
+def mean_image(images: torch.Tensor) -> torch.Tensor:
+    """The per-pixel mean of a uint8 N x C x H x W set: a C x H x W float image (not per-channel)."""
+    total = torch.zeros(images.shape[1:], dtype=torch.float64, device=images.device)
+    for chunk in images.split(10_000):
+        total += chunk.to(torch.float64).sum(0)
+    return (total / len(images)).to(torch.float32)
+
+
+def crop_and_flip(x: torch.Tensor, pad: int, offsets: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
+    """Zero-pad x (B x C x H x W) by `pad`, crop H x W at per-image `offsets` (B x 2: row, col), flip where `flips`.
+
+    One gather for the whole batch: row and column index grids per image, mirrored for flipped ones.
+    """
+    batch, channels, height, width = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad)) if pad else x
+    rows = offsets[:, 0:1] + torch.arange(height, device=x.device)  # B x H
+    cols = torch.arange(width, device=x.device)
+    cols = torch.where(flips[:, None], width - 1 - cols, cols) + offsets[:, 1:2]  # B x W
+    b = torch.arange(batch, device=x.device)[:, None, None, None]
+    c = torch.arange(channels, device=x.device)[None, :, None, None]
+    return padded[b, c, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+class TrainStream:
+    """Augmented, mean-subtracted training batches by iteration number."""
+
+    def __init__(self, data: ImageSet, batch_size: int, pad: int, flip: bool, seed: int, device: torch.device,
+                 channels_last: bool = False):
+        self.images = torch.from_numpy(data.images).to(device)
+        self.labels = torch.from_numpy(data.labels).to(device)
+        self.mean = mean_image(self.images)
+        self.batch_size, self.pad, self.flip, self.seed = batch_size, pad, flip, seed
+        self.device = device
+        self.channels_last = channels_last
+        self._orders: dict[int, torch.Tensor] = {}
+        self._augment_rng = torch.Generator(device=device)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        if epoch not in self._orders:
+            generator = torch.Generator().manual_seed(keyed_seed(self.seed, _ORDER_STREAM, epoch))
+            order = torch.randperm(len(self), generator=generator).to(self.device)
+            self._orders = {e: o for e, o in self._orders.items() if e >= epoch - 1}
+            self._orders[epoch] = order
+        return self._orders[epoch]
+
+    def indices(self, iteration: int) -> torch.Tensor:
+        """The image indices of batch `iteration`: consecutive slices of per-epoch permutations."""
+        start = iteration * self.batch_size
+        parts, taken = [], 0
+        while taken < self.batch_size:
+            epoch, offset = divmod(start + taken, len(self))
+            piece = self.epoch_order(epoch)[offset: offset + self.batch_size - taken]
+            parts.append(piece)
+            taken += len(piece)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def batch(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.indices(iteration)
+        x = self.images[idx].float() - self.mean
+        self._augment_rng.manual_seed(keyed_seed(self.seed, _AUGMENT_STREAM, iteration))
+        batch = len(idx)
+        offsets = torch.randint(0, 2 * self.pad + 1, (batch, 2), generator=self._augment_rng, device=self.device)
+        flips = torch.rand(batch, generator=self._augment_rng, device=self.device) < 0.5
+        if not self.flip:
+            flips = torch.zeros_like(flips)
+        if self.pad or self.flip:
+            x = crop_and_flip(x, self.pad, offsets, flips)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, self.labels[idx]
+
+
+class EvalSet:
+    """A held-out set on the device, mean-subtracted with the training mean, served in large batches."""
+
+    def __init__(self, data: ImageSet, mean: torch.Tensor, device: torch.device, batch_size: int,
+                 channels_last: bool = False):
+        self.images = torch.from_numpy(data.images).to(device)
+        self.labels = torch.from_numpy(data.labels).to(device)
+        self.mean, self.batch_size, self.channels_last = mean, batch_size, channels_last
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def batches(self):
+        for start in range(0, len(self), self.batch_size):
+            x = self.images[start:start + self.batch_size].float() - self.mean
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            yield x, self.labels[start:start + self.batch_size]

@@ -1,0 +1,89 @@
+"""Find, read and split a dataset into uint8 image sets (no torch here: plain numpy arrays)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import DataSpec
+from ..errors import UserError
+from .cifar import download_cifar10, find_cifar10, read_cifar10
+from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
+
+HOLDOUT_SEED = 20151210  # one fixed 45k/5k split shared by every run (the paper's arXiv date)
+
+
+@dataclass
+class ImageSet:
+    images: np.ndarray  # uint8, N x C x H x W
+    labels: np.ndarray  # int64, N
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def head(self, count: int | None) -> "ImageSet":
+        return self if count is None else ImageSet(self.images[:count], self.labels[:count])
+
+
+@dataclass
+class Splits:
+    train: ImageSet
+    test: ImageSet
+    val: ImageSet | None
+    report: dict  # where it came from, checksum status
+
+    @property
+    def num_classes(self) -> int:
+        return int(max(self.train.labels.max(), self.test.labels.max())) + 1
+
+    @property
+    def in_channels(self) -> int:
+        return self.train.images.shape[1]
+
+
+def resolve_data_dir(cli_value: str | None) -> Path:
+    """--data-dir, else $RESNET_REPRO_DATA, else ./data."""
+    return Path(cli_value or os.environ.get("RESNET_REPRO_DATA") or "data")
+
+
+def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
+    if spec.dataset == "cifar10":
+        folder = find_cifar10([data_dir])
+        if folder is None and download:
+            download_cifar10(data_dir)
+            folder = find_cifar10([data_dir])
+        if folder is None:
+            tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
+            raise UserError(f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
+                            f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py")
+        (train_x, train_y), (test_x, test_y), report = read_cifar10(folder)
+    elif spec.dataset == "fashion-mnist":
+        folder = find_fashion_mnist([data_dir])
+        if folder is None and download:
+            download_fashion_mnist(data_dir)
+            folder = find_fashion_mnist([data_dir])
+        if folder is None:
+            raise UserError(f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
+                            f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
+                            f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
+        (train_x, train_y), (test_x, test_y), report = read_fashion_mnist(folder)
+    else:
+        raise UserError(f"dataset {spec.dataset!r} has no loader yet (ImageNet arrives with issue #5)")
+    train = ImageSet(train_x, train_y)
+    val = None
+    if holdout:
+        if holdout >= len(train):
+            raise UserError(f"recipe.holdout={holdout} leaves no training images (the set has {len(train)})")
+        order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train))
+        val = ImageSet(train.images[order[:holdout]], train.labels[order[:holdout]])
+        keep = np.sort(order[holdout:])
+        train = ImageSet(train.images[keep], train.labels[keep])
+    train = train.head(spec.train_subset)
+    test = ImageSet(test_x, test_y).head(spec.test_subset)
+    if val is not None:
+        val = val.head(spec.test_subset)
+    report = {**report, "train_images": len(train), "test_images": len(test), "val_images": len(val or [])}
+    return Splits(train, test, val, report)

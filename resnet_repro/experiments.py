@@ -1,0 +1,268 @@
+"""Targets (one table or figure of the paper) and the runs they need, read from experiments/*.yaml.
+
+A target file lists its runs, per-profile run selections and the paper's numbers; the recipe it
+names (`experiments/_recipes/<recipe>.yaml`) holds the training recipe, per-model rules (the
+ResNet-110 warm-up) and the profiles. Targets that share a run (fig1, fig6, table6 all train
+plain-20) resolve it to the same name and the same config, so it is trained once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import (RunConfig, RunSettings, build_dataclass, check_recipe, known_keys, merge_layers,
+                     overrides_tag, parse_overrides)
+from .errors import UserError
+from .naming import model_label, parse_model_name
+from .yamlio import line_of, read_yaml
+
+ENGINES = {
+    # engine: (what computes it, the issue that builds it if not here yet)
+    "complexity": "parameter and FLOP counts, no training",
+    "cifar": "CIFAR-10 training",
+    "imagenet": "ImageNet training",
+    "responses": "layer-response analysis",
+    "gradflow": "gradient flow at initialisation",
+}
+TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "figure", "table", "nets", "notes",
+               "panels"}
+RUN_KEYS = {"model", "shortcut", "seeds", "family"}
+PROFILE_SELECTION_KEYS = {"models", "seeds"}
+RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
+PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
+
+
+def experiments_dir() -> Path:
+    """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
+    env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "experiments"
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    model: str
+    shortcut: str | None = None
+    seeds: int = 1
+    family: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: Path
+    title: str
+    engine: str
+    recipe: str | None
+    runs: tuple[RunEntry, ...]
+    selections: dict  # profile -> {"models": [...], "seeds": n}
+    raw: dict = field(repr=False)  # the whole file, for the engine's own sections (paper, figure, nets)
+
+    def section(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    deviations: tuple[str, ...]
+    layer: dict  # data/recipe/train overrides
+
+
+@dataclass(frozen=True)
+class RecipeFile:
+    name: str
+    path: Path
+    description: str
+    defaults: dict
+    model_rules: dict
+    profiles: dict  # name -> Profile
+
+
+# ----------------------------------------------------------------------------- loading
+
+def target_names() -> list[str]:
+    return sorted(p.stem for p in experiments_dir().glob("*.yaml"))
+
+
+def load_target(name_or_path: str) -> Target:
+    """A registered target by name, or a user's own experiment YAML by path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise UserError(f"experiment file {path} not found")
+        return _parse_target(path.stem, path)
+    names = target_names()
+    if name_or_path not in names:
+        close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise UserError(f"unknown target {name_or_path!r}.{hint} Targets: {', '.join(names)} "
+                        f"(or a path to your own experiment .yaml)")
+    return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
+
+
+def _parse_target(name: str, path: Path) -> Target:
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
+    _check_keys(raw, TARGET_KEYS, path, "")
+    engine = raw.get("engine")
+    if engine not in ENGINES:
+        raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    runs = []
+    for index, entry in enumerate(raw.get("runs") or []):
+        if isinstance(entry, str):
+            entry = {"model": entry}
+        if not isinstance(entry, dict) or "model" not in entry:
+            raise UserError(f"{path}: runs[{index}]: each run needs a model, e.g. '- model: resnet56'")
+        _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
+        parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
+        seeds = entry.get("seeds", 1)
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise UserError(f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, "
+                            f"got {seeds!r}")
+        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family")))
+    selections = raw.get("profiles") or {}
+    for profile, selection in selections.items():
+        if not isinstance(selection, dict):
+            raise UserError(f"{_at(path, selections, profile)}: profiles.{profile}: expected a mapping "
+                            f"(models: [...], seeds: N)")
+        _check_keys(selection, PROFILE_SELECTION_KEYS, path, f"profiles.{profile}.")
+        listed = {r.model for r in runs}
+        for model in selection.get("models") or []:
+            if model not in listed:
+                raise UserError(f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
+                                f"among this target's runs ({', '.join(sorted(listed))})")
+    return Target(name, path, str(raw.get("title", name)), engine, raw.get("recipe"), tuple(runs), selections, raw)
+
+
+def load_recipe_file(name: str) -> RecipeFile:
+    path = experiments_dir() / "_recipes" / f"{name}.yaml"
+    if not path.is_file():
+        raise UserError(f"recipe {name!r} not found: expected {path}")
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
+    _check_keys(raw, RECIPE_FILE_KEYS, path, "")
+    profiles = {}
+    for pname, body in (raw.get("profiles") or {}).items():
+        body = body or {}
+        _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
+        layer = {k: body[k] for k in ("data", "recipe", "train") if k in body}
+        layer = _with_lines(layer, body)
+        profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()),
+                                  layer)
+    return RecipeFile(name, path, str(raw.get("description", "")), raw.get("defaults") or {},
+                      raw.get("model_rules") or {}, profiles)
+
+
+# ----------------------------------------------------------------------------- resolving runs
+
+def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None = None,
+                 overrides: list[str] = (), only: str | None = None) -> list[RunConfig]:
+    """The runs a target needs under a profile, each with its fully resolved and validated config."""
+    if target.recipe is None:
+        return []
+    recipe_file = load_recipe_file(target.recipe)
+    if profile not in recipe_file.profiles:
+        raise UserError(f"unknown profile {profile!r}: {target.name} offers "
+                        f"{', '.join(recipe_file.profiles)}")
+    override_tree = parse_overrides(list(overrides))
+    _check_override_keys(override_tree)
+    selection = target.selections.get(profile, {})
+    wanted_models = selection.get("models")
+    tag = f"~{overrides_tag(override_tree)}" if override_tree else ""
+    runs = []
+    for entry in target.runs:
+        if wanted_models is not None and entry.model not in wanted_models:
+            continue
+        model = parse_model_name(entry.model, entry.family)
+        layers = [
+            (recipe_file.defaults, str(recipe_file.path)),
+            (recipe_file.model_rules.get(model.canonical), str(recipe_file.path)),
+            (recipe_file.profiles[profile].layer, str(recipe_file.path)),
+            (override_tree, "--set"),
+        ]
+        merged, where = merge_layers(layers)
+        settings = build_dataclass(RunSettings, merged, where, default_source=str(recipe_file.path))
+        check_recipe(settings.recipe, where, str(recipe_file.path))
+        label = model_label(entry.model, entry.shortcut, entry.family)
+        run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
+        for seed in run_seeds:
+            name = f"{settings.data.dataset}/{label}/{profile}{tag}/seed{seed}"
+            shortcut = label.rsplit("-", 1)[-1] if model.residual else None
+            runs.append(RunConfig(name, model.canonical, shortcut, seed, profile, tuple(overrides), settings))
+    if only:
+        runs = select_runs(runs, only)
+    return runs
+
+
+def normalise_run_text(text: str) -> str:
+    return text.lower().replace("-", "").replace("_", "")
+
+
+def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
+    """--only: case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
+    needle = normalise_run_text(only)
+    chosen = [r for r in runs if needle in normalise_run_text(r.name)]
+    if not chosen:
+        names = ", ".join(r.name for r in runs) or "none"
+        raise UserError(f"--only {only!r} matches none of this target's runs: {names}")
+    return chosen
+
+
+def parse_seeds(text: str | None) -> list[int] | None:
+    """'3' -> seeds 0, 1, 2; '0,4,7' -> exactly those; None -> each run's own count."""
+    if text is None:
+        return None
+    try:
+        if "," in text:
+            seeds = [int(s) for s in text.split(",") if s.strip()]
+        else:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            seeds = list(range(count))
+    except ValueError:
+        raise UserError(f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
+                        f"(--seeds 0,3,7)") from None
+    if any(s < 0 for s in seeds) or not seeds:
+        raise UserError(f"bad --seeds {text!r}: seeds are whole numbers >= 0")
+    return seeds
+
+
+def _check_override_keys(tree: dict, prefix: str = "") -> None:
+    keys = known_keys()
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and any(k.startswith(f"{dotted}.") for k in keys):
+            _check_override_keys(value, f"{dotted}.")
+        elif dotted not in keys:
+            close = difflib.get_close_matches(dotted, keys, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; `resnet-repro show TARGET` lists the keys"
+            raise UserError(f"unknown --set key {dotted!r}{hint}")
+
+
+def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
+            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{key!r}{hint}")
+
+
+def _at(path: Path, mapping: Any, key: str) -> str:
+    line = line_of(mapping, key)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _with_lines(subset: dict, source: Any) -> dict:
+    from .yamlio import LineDict
+
+    out = LineDict(subset)
+    out.lines = {k: line_of(source, k) for k in subset if line_of(source, k)}
+    return out

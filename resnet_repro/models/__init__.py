@@ -1,0 +1,36 @@
+"""The model zoo. Public API: `build_model(name, shortcut=..., variant=..., num_classes=..., in_channels=...)`.
+
+Name rules are in naming.py (shared with the torch-free plot and report code).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..errors import UserError
+from ..naming import (FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label,
+                      parse_model_name)
+from .cifar import CifarResNet
+from .imagenet import VARIANTS, ImageNetResNet
+
+__all__ = ["ModelName", "parse_model_name", "build_model", "model_label", "CifarResNet", "ImageNetResNet"]
+
+
+def build_model(name: str, shortcut: str | None = None, variant: str = "original", num_classes: int | None = None,
+                in_channels: int = 3, zero_init_residual: bool = False, family: str | None = None) -> nn.Module:
+    """Build a paper net by name.
+
+    shortcut: "A", "B" or "C" for residual nets (default A on CIFAR, B on ImageNet); ignored by
+    plain nets, which have none. variant: "original" (bottleneck stride on the first 1x1, the
+    paper's) or "v1.5" (on the 3x3, torchvision's); ImageNet bottleneck nets only.
+    """
+    model = parse_model_name(name, family)
+    if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
+        raise UserError(f"unknown shortcut option {shortcut!r}: use one of {', '.join(SHORTCUT_OPTIONS)}")
+    if variant not in VARIANTS:
+        raise UserError(f"unknown variant {variant!r}: use one of {', '.join(VARIANTS)}")
+    option = (shortcut or default_shortcut(model)) if model.residual else None
+    classes = num_classes if num_classes is not None else FAMILY_DEFAULTS[model.family][1]
+    if model.family == "cifar":
+        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, zero_init_residual)
+    return ImageNetResNet(model.depth, option, variant, classes, in_channels, zero_init_residual)

@@ -1,0 +1,141 @@
+"""Building blocks of the paper's nets: shortcuts A/B/C, the basic block and the bottleneck.
+
+A block with `shortcut=None` is the plain twin: the same layers, no addition. Every batch norm
+follows its conv directly, so a forward hook on a block's `bn1`/`bn2`/`bn3` sees the response
+"after BN, before the nonlinearity and before the addition" that Fig. 7 measures.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..naming import SHORTCUT_OPTIONS
+
+
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)
+
+
+class ZeroPadShortcut(nn.Module):
+    """Option A: identity, subsampled by taking every `stride`-th pixel, extra channels zero."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int):
+        super().__init__()
+        self.extra_channels = out_channels - in_channels
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride > 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        if self.extra_channels:
+            x = F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
+        return x
+
+
+class ProjectionShortcut(nn.Sequential):
+    """Options B and C: a 1x1 convolution (with the block's stride) followed by batch norm."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int):
+        super().__init__(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+
+
+def make_shortcut(option: str | None, in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
+    """The shortcut of one block; None for a plain net.
+
+    A: parameter-free everywhere. B: projection only where the dimensions change.
+    C: projection on every block.
+    """
+    if option is None:
+        return None
+    dims_change = stride != 1 or in_channels != out_channels
+    if option == "C" or (option == "B" and dims_change):
+        return ProjectionShortcut(in_channels, out_channels, stride)
+    if option in ("A", "B"):
+        return ZeroPadShortcut(in_channels, out_channels, stride) if dims_change else nn.Identity()
+    raise ValueError(f"shortcut must be one of {', '.join(SHORTCUT_OPTIONS)} or None, got {option!r}")
+
+
+class BasicBlock(nn.Module):
+    """conv3x3-BN-ReLU-conv3x3-BN, add the shortcut, ReLU (ResNet-18/34 and every CIFAR net)."""
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "A"):
+        super().__init__()
+        out_channels = width * self.expansion
+        self.conv1 = conv3x3(in_channels, width, stride)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv3x3(width, out_channels)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride)
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        return self.bn2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return F.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """conv1x1 (reduce to width) - conv3x3 - conv1x1 (expand to 4 x width), add, ReLU.
+
+    `stride_on="1x1"` is the paper's original net (res3a_branch2a is a stride-2 1x1 conv);
+    `stride_on="3x3"` is torchvision's "ResNet v1.5".
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "B", stride_on: str = "1x1"):
+        super().__init__()
+        if stride_on not in ("1x1", "3x3"):
+            raise ValueError(f"stride_on must be '1x1' or '3x3', got {stride_on!r}")
+        out_channels = width * self.expansion
+        first_stride, middle_stride = (stride, 1) if stride_on == "1x1" else (1, stride)
+        self.conv1 = conv1x1(in_channels, width, first_stride)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv3x3(width, width, middle_stride)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = conv1x1(width, out_channels)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride)
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        return self.bn3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return F.relu(out)
+
+
+def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:
+    """He (MSRA) normal init for convs, BN to identity; optionally zero each residual branch's last BN.
+
+    fan_out, as fb.resnet.torch and torchvision do; He et al. show either fan mode keeps the
+    signal's scale.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+    if zero_init_residual:
+        for module in model.modules():
+            if isinstance(module, (BasicBlock, Bottleneck)) and module.shortcut is not None:
+                nn.init.zeros_(module.last_bn.weight)

@@ -1,0 +1,44 @@
+"""The paper's CIFAR-10 nets (Sec. 4.2): 6n+2 weighted layers on 32x32 inputs.
+
+conv3x3(16) - three stages of n basic blocks at 32/16/8 pixels with 16/32/64 filters -
+global average pool - fc. Stages 2 and 3 start with a stride-2 conv.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .blocks import BasicBlock, conv3x3, init_weights
+
+CIFAR_WIDTHS = (16, 32, 64)
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, n: int, shortcut: str | None = "A", num_classes: int = 10, in_channels: int = 3,
+                 zero_init_residual: bool = False):
+        super().__init__()
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        self.depth = 6 * n + 2
+        self.conv1 = conv3x3(in_channels, CIFAR_WIDTHS[0])
+        self.bn1 = nn.BatchNorm2d(CIFAR_WIDTHS[0])
+        channels = CIFAR_WIDTHS[0]
+        stages = []
+        for stage_index, width in enumerate(CIFAR_WIDTHS):
+            blocks = []
+            for block_index in range(n):
+                stride = 2 if stage_index > 0 and block_index == 0 else 1
+                blocks.append(BasicBlock(channels, width, stride, shortcut))
+                channels = width
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.fc = nn.Linear(channels, num_classes)
+        init_weights(self, zero_init_residual)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.stages(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(x)

@@ -1,0 +1,65 @@
+"""The paper's ImageNet nets (Table 1): ResNet/plain 18, 34, 50, 101, 152.
+
+Stem conv7x7/2 (64) - BN - ReLU - maxpool3x3/2, four stages at 56/28/14/7 pixels
+(widths 64/128/256/512, x4 for bottlenecks), global average pool, fc.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .blocks import BasicBlock, Bottleneck, init_weights
+
+IMAGENET_WIDTHS = (64, 128, 256, 512)
+
+# depth -> (block kind, blocks per stage), Table 1.
+IMAGENET_LAYOUTS = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+
+# "original": stride 2 on a bottleneck's first 1x1 (the paper's released models);
+# "v1.5": stride 2 on the 3x3 (torchvision).
+VARIANTS = {"original": "1x1", "v1.5": "3x3"}
+
+
+class ImageNetResNet(nn.Module):
+    def __init__(self, depth: int, shortcut: str | None = "B", variant: str = "original", num_classes: int = 1000,
+                 in_channels: int = 3, zero_init_residual: bool = False):
+        super().__init__()
+        if depth not in IMAGENET_LAYOUTS:
+            raise ValueError(f"ImageNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        self.depth = depth
+        kind, blocks_per_stage = IMAGENET_LAYOUTS[depth]
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        channels = 64
+        stages = []
+        for stage_index, (width, count) in enumerate(zip(IMAGENET_WIDTHS, blocks_per_stage)):
+            blocks = []
+            for block_index in range(count):
+                stride = 2 if stage_index > 0 and block_index == 0 else 1
+                if kind == "basic":
+                    block = BasicBlock(channels, width, stride, shortcut)
+                else:
+                    block = Bottleneck(channels, width, stride, shortcut, stride_on=VARIANTS[variant])
+                blocks.append(block)
+                channels = width * block.expansion
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.fc = nn.Linear(channels, num_classes)
+        init_weights(self, zero_init_residual)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.stages(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(x)

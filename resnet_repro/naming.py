@@ -1,0 +1,76 @@
+"""Model names and run labels, without torch (plot and report code use these too).
+
+Names are `resnet<depth>` or `plain<depth>` (case, '-' and '_' ignored). Depths 18/34/50/101/152
+are the ImageNet nets; any other 6n+2 depth is a CIFAR net. `family="cifar"` forces the CIFAR
+net where a depth is both (50 = 6*8+2, 152 = 6*25+2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from .errors import UserError
+
+SHORTCUT_OPTIONS = ("A", "B", "C")
+IMAGENET_DEPTHS = (18, 34, 50, 101, 152)
+FAMILY_DEFAULTS = {
+    # family: (default shortcut, default classes). The paper's CIFAR nets use option A everywhere;
+    # its deeper ImageNet nets (and torchvision's) use B.
+    "cifar": ("A", 10),
+    "imagenet": ("B", 1000),
+}
+_NAME_PATTERN = re.compile(r"^(resnet|plain)(\d+)$")
+_EXAMPLES = ["resnet20", "resnet56", "resnet110", "resnet1202", "plain20", "plain56", "resnet18", "resnet34",
+             "resnet50", "resnet101", "resnet152", "plain18", "plain34"]
+
+
+@dataclass(frozen=True)
+class ModelName:
+    kind: str  # "resnet" or "plain"
+    depth: int
+    family: str  # "cifar" or "imagenet"
+
+    @property
+    def residual(self) -> bool:
+        return self.kind == "resnet"
+
+    @property
+    def canonical(self) -> str:
+        return f"{self.kind}{self.depth}"
+
+
+def parse_model_name(name: str, family: str | None = None) -> ModelName:
+    """'ResNet-56' -> ModelName('resnet', 56, 'cifar'). Raises UserError for a name that is no net."""
+    key = str(name).lower().replace("-", "").replace("_", "")
+    match = _NAME_PATTERN.match(key)
+    if not match:
+        close = difflib.get_close_matches(key, _EXAMPLES, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UserError(f"unknown model {name!r}: use resnet<depth> or plain<depth>, e.g. resnet56, plain20, "
+                        f"resnet50.{hint}")
+    kind, depth = match.group(1), int(match.group(2))
+    if family not in (None, "cifar", "imagenet"):
+        raise UserError(f"unknown model family {family!r}: use 'cifar' or 'imagenet'")
+    if family is None:
+        family = "imagenet" if depth in IMAGENET_DEPTHS else "cifar"
+    if family == "imagenet" and depth not in IMAGENET_DEPTHS:
+        raise UserError(f"unknown model {name!r}: ImageNet depths are {', '.join(map(str, IMAGENET_DEPTHS))}")
+    if family == "cifar" and (depth < 8 or (depth - 2) % 6):
+        raise UserError(f"unknown model {name!r}: CIFAR nets have 6n+2 layers (20, 32, 44, 56, 110, 1202, ...)")
+    return ModelName(kind, depth, family)
+
+
+def default_shortcut(model: ModelName) -> str:
+    return FAMILY_DEFAULTS[model.family][0]
+
+
+def model_label(name: str, shortcut: str | None = None, family: str | None = None) -> str:
+    """The readable label used in run names and tables: 'resnet-56-A', 'plain-20'."""
+    model = parse_model_name(name, family)
+    if not model.residual:
+        return f"plain-{model.depth}"
+    if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
+        raise UserError(f"unknown shortcut option {shortcut!r}: use one of {', '.join(SHORTCUT_OPTIONS)}")
+    return f"resnet-{model.depth}-{shortcut or default_shortcut(model)}"

@@ -1,0 +1,1 @@
+"""Figures from CSVs alone. Nothing here imports torch."""

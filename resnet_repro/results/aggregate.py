@@ -1,0 +1,58 @@
+"""Collect a target's runs from results/runs/: final numbers and curves, over seeds. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import RunConfig
+from .layout import RunFiles, read_json, read_metrics
+
+
+@dataclass
+class ModelRuns:
+    """All seeds of one model under one profile."""
+
+    model: str  # canonical: resnet56
+    label: str  # resnet-56-A
+    expected: int  # seeds the target asks for
+    finals: list[dict]  # final.json of each finished or failed seed
+    curves: list[pd.DataFrame]  # metrics.csv of each seed that has one
+
+    @property
+    def finished(self) -> list[dict]:
+        return [f for f in self.finals if f.get("status") == "finished"]
+
+    @property
+    def status(self) -> str:
+        if any(f.get("status") == "failed" for f in self.finals):
+            return "failed"
+        if len(self.finished) == self.expected:
+            return "finished"
+        return "partial" if self.finished or self.curves else "missing"
+
+
+def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
+    grouped: dict[str, ModelRuns] = {}
+    for config in runs:
+        label = config.name.split("/")[1]
+        entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
+        entry.expected += 1
+        files = RunFiles(results, config.name)
+        final = read_json(files.final)
+        if final:
+            entry.finals.append(final)
+        rows = read_metrics(files.metrics)
+        if rows:
+            entry.curves.append(pd.DataFrame(rows).apply(pd.to_numeric, errors="coerce"))
+    return grouped
+
+
+def mean_curve(curves: list[pd.DataFrame], metric: str) -> pd.DataFrame:
+    """iteration -> mean of `metric` over seeds (rows where the metric was measured)."""
+    frames = [c[["iteration", metric]].dropna() for c in curves if metric in c]
+    if not frames:
+        return pd.DataFrame(columns=["iteration", metric])
+    return pd.concat(frames).groupby("iteration", as_index=False)[metric].mean()

@@ -1,0 +1,117 @@
+"""Where everything lives under results/, and small atomic file helpers. No torch here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+METRIC_COLUMNS = ["iteration", "epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "val_error",
+                  "images_per_s", "elapsed_s"]
+TIMING_COLUMNS = ("images_per_s", "elapsed_s")
+
+
+def resolve_results_dir(cli_value: str | None) -> Path:
+    """--results, else $RESNET_REPRO_RESULTS, else ./results."""
+    return Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    root: Path  # results/
+    name: str  # cifar10/resnet-56-A/paper/seed0
+
+    @property
+    def dir(self) -> Path:
+        return self.root / "runs" / self.name
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.yaml"
+
+    @property
+    def metrics(self) -> Path:
+        return self.dir / "metrics.csv"
+
+    @property
+    def final(self) -> Path:
+        return self.dir / "final.json"
+
+    @property
+    def meta(self) -> Path:
+        return self.dir / "meta.json"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.dir / "checkpoint.pt"
+
+    @property
+    def previous_checkpoint(self) -> Path:
+        return self.dir / "checkpoint.prev.pt"
+
+
+def target_dir(root: Path, target: str) -> Path:
+    return root / target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and rename: a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped."""
+    if not path.is_file():
+        return []
+    text = path.read_text()
+    complete = text[: text.rfind("\n") + 1]
+    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values()]
+
+
+class MetricsLog:
+    """metrics.csv, one row per log point; rows past a resumed checkpoint are dropped first."""
+
+    def __init__(self, path: Path, resume_from: int):
+        self.path = path
+        kept = [row for row in read_metrics(path) if int(row["iteration"]) <= resume_from]
+        lines = [",".join(METRIC_COLUMNS)] + [",".join(row.get(c, "") for c in METRIC_COLUMNS) for row in kept]
+        write_atomic(path, "\n".join(lines) + "\n")
+
+    def append(self, row: dict) -> None:
+        values = [_fmt(row.get(column)) for column in METRIC_COLUMNS]
+        with open(self.path, "a") as handle:
+            handle.write(",".join(values) + "\n")
+            handle.flush()
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,37 @@
+"""Write a table as table.csv and table.md. No torch here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .layout import write_atomic
+
+
+def write_table(folder: Path, title: str, rows: list[dict], columns: list[str], notes: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in frame.columns:  # counts stay exact integers even where some rows are empty
+        values = frame[column].dropna()
+        if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            frame[column] = frame[column].astype("Int64")
+    write_atomic(folder / "table.csv", frame.to_csv(index=False))
+    markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]
+    write_atomic(folder / "table.md", "\n".join(markdown))
+    return frame
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    def cell(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        if isinstance(value, int) and abs(value) >= 10_000:
+            return f"{value:,}"
+        return str(value)
+
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.astype(object).itertuples(index=False)]
+    return "\n".join([header, rule, *body])

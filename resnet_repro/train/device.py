@@ -1,0 +1,35 @@
+"""--device auto|cpu|cuda[:N] -> a torch.device, with a clear error when the GPU is not there."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from ..errors import UserError
+
+
+def resolve_device(text: str = "auto") -> torch.device:
+    text = (text or "auto").strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    match = re.fullmatch(r"cuda(?::(\d+))?", text)
+    if not match:
+        raise UserError(f"unknown device {text!r}: use auto, cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise UserError(f"--device {text} asks for a GPU, but torch sees none here (torch {torch.__version__}, "
+                        f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto")
+    index = int(match.group(1) or 0)
+    if index >= torch.cuda.device_count():
+        raise UserError(f"--device {text}: this machine has {torch.cuda.device_count()} GPU(s), numbered from 0")
+    return torch.device("cuda", index)
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"

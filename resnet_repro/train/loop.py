@@ -1,0 +1,191 @@
+"""Train one CIFAR-style run: SGD on the device-resident pipeline, logged, evaluated, checkpointed.
+
+The hot loop does no host-device syncs: loss and error counts accumulate on the device and are
+read once per `log_every` iterations, when a metrics row is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..config import RunConfig
+from ..data.pipeline import EvalSet, TrainStream
+from ..data.sources import Splits
+from ..faults import maybe_fault
+from ..models import build_model
+from ..results.layout import MetricsLog, RunFiles
+from .checkpoint import load_checkpoint, save_checkpoint
+from .ghost_bn import use_ghost_batch_norm
+from .schedule import LRSchedule
+
+
+class Reporter:
+    """Progress callbacks; the CLI supplies a rich progress bar, tests use this silent one."""
+
+    def start(self, run_name: str, total: int, done: int) -> None: ...
+
+    def update(self, iteration: int, stats: dict) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class RunOutcome:
+    status: str  # finished | failed
+    final: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
+    torch.manual_seed(config.seed)  # the init is part of the run: seeded by the run's seed
+    model = build_model(config.model, shortcut=config.shortcut, num_classes=splits.num_classes,
+                        in_channels=splits.in_channels)
+    if config.recipe.bn_batch:
+        use_ghost_batch_norm(model, config.recipe.bn_batch)
+    return model
+
+
+def evaluate(model: nn.Module, data: EvalSet, autocast) -> tuple[float, float]:
+    """(mean loss, error %) over the whole set, in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=data.labels.device)
+    wrong = torch.zeros((), device=data.labels.device, dtype=torch.long)
+    with torch.inference_mode(), autocast():
+        for x, y in data.batches():
+            logits = model(x).float()
+            loss_sum += F.cross_entropy(logits, y, reduction="sum")
+            wrong += (logits.argmax(1) != y).sum()
+    model.train(was_training)
+    return loss_sum.item() / len(data), 100.0 * wrong.item() / len(data)
+
+
+def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
+              reporter: Reporter | None = None) -> RunOutcome:
+    reporter = reporter or Reporter()
+    recipe, options = config.recipe, config.settings.train
+    channels_last = options.channels_last
+    model = build_run_model(config, splits).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    params = sum(p.numel() for p in model.parameters())
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                weight_decay=recipe.weight_decay)
+    schedule = LRSchedule(recipe)
+    stream = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last)
+    test_set = EvalSet(splits.test, stream.mean, device, recipe.eval_batch_size, channels_last)
+    val_set = EvalSet(splits.val, stream.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
+
+    start, elapsed_before, warnings = 0, 0.0, []
+    state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.warmup_ended_at = state["warmup_ended_at"]
+        start, elapsed_before = state["iteration"], state["elapsed_s"]
+        torch.set_rng_state(state["rng_cpu"])
+    metrics = MetricsLog(files.metrics, resume_from=start)
+    step_model = torch.compile(model) if options.compile else model
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if options.precision == "bf16" \
+        else contextlib.nullcontext
+
+    reporter.start(config.name, recipe.iterations, start)
+    model.train()
+    loss_sum = torch.zeros((), device=device)
+    wrong = torch.zeros((), device=device, dtype=torch.long)
+    window_start = time.perf_counter()
+    session_start = window_start
+    last = {}
+    for iteration in range(start, recipe.iterations):
+        lr = schedule.lr(iteration)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = stream.batch(iteration)
+        with autocast():
+            logits = step_model(x)
+            loss = F.cross_entropy(logits.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach()
+        wrong += (logits.detach().argmax(1) != y).sum()
+        maybe_fault("iteration", iteration + 1)
+
+        done = iteration + 1
+        if done % recipe.log_every and done != recipe.iterations:
+            continue
+        # ---- a log point: the only host-device sync of the loop
+        window = (done - 1) % recipe.log_every + 1
+        train_loss = loss_sum.item() / window
+        train_error = 100.0 * wrong.item() / (window * recipe.batch_size)
+        loss_sum.zero_()
+        wrong.zero_()
+        now = time.perf_counter()
+        # The window restarts after evaluation and checkpointing, so this is training throughput alone.
+        images_per_s = window * recipe.batch_size / max(now - window_start, 1e-9)
+        if not math.isfinite(train_loss):
+            reason = f"loss became {train_loss} by iteration {done} (lr {lr:g}); the run diverged"
+            final = _final(config, "failed", done, params, last, elapsed_before + now - session_start, schedule,
+                           reason)
+            reporter.finish()
+            return RunOutcome("failed", final, warnings)
+        row = {"iteration": done, "epoch": done * recipe.batch_size / len(stream), "lr": lr,
+               "train_loss": train_loss, "train_error": train_error}
+        if schedule.observe_train_error(done, train_error):
+            reporter.message(f"{config.name}: warm-up ended at iteration {done} "
+                             f"(training error {train_error:.1f}% < {recipe.warmup.until_train_error_below:g}%)")
+        if done % recipe.eval_every == 0 or done == recipe.iterations:
+            maybe_fault("eval", done)
+            row["test_loss"], row["test_error"] = evaluate(model, test_set, autocast)
+            if val_set is not None:
+                row["val_error"] = evaluate(model, val_set, autocast)[1]
+        row["images_per_s"] = images_per_s
+        row["elapsed_s"] = elapsed_before + time.perf_counter() - session_start
+        metrics.append(row)
+        last.update({k: v for k, v in row.items() if v is not None})
+        reporter.update(done, {"lr": lr, "loss": train_loss, "error": train_error,
+                               "test_error": last.get("test_error"), "images_per_s": images_per_s})
+        if done % recipe.checkpoint_every == 0 or done == recipe.iterations:
+            save_checkpoint(files.checkpoint, files.previous_checkpoint, {
+                "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "warmup_ended_at": schedule.warmup_ended_at, "elapsed_s": row["elapsed_s"],
+                "rng_cpu": torch.get_rng_state(), "config": config.to_dict()})
+            maybe_fault("after-checkpoint", done)
+        window_start = time.perf_counter()
+
+    reporter.finish()
+    elapsed = elapsed_before + time.perf_counter() - session_start
+    if start >= recipe.iterations:  # resumed from the final checkpoint: the last row holds the results
+        last = _last_row(files)
+    return RunOutcome("finished", _final(config, "finished", recipe.iterations, params, last, elapsed, schedule),
+                      warnings)
+
+
+def _final(config: RunConfig, status: str, iterations: int, params: int, last: dict, wall_s: float,
+           schedule: LRSchedule, reason: str | None = None) -> dict:
+    return {"status": status, "run": config.name, "model": config.model, "shortcut": config.shortcut,
+            "seed": config.seed, "profile": config.profile, "dataset": config.data.dataset,
+            "iterations": iterations, "params": params,
+            "train_loss": last.get("train_loss"), "train_error": last.get("train_error"),
+            "test_loss": last.get("test_loss"), "test_error": last.get("test_error"),
+            "val_error": last.get("val_error"), "warmup_ended_at": schedule.warmup_ended_at,
+            "wall_s": wall_s, "reason": reason}
+
+
+def _last_row(files: RunFiles) -> dict:
+    from ..results.layout import read_metrics
+
+    rows = read_metrics(files.metrics)
+    last = {}
+    for row in rows:
+        last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
+    return last

@@ -1,0 +1,136 @@
+"""Train the runs a target needs: skip finished ones, resume unfinished ones, refuse changed configs.
+
+All checks happen before any training starts, so a refused invocation changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+import resnet_repro
+
+from ..config import RunConfig
+from ..data.sources import Splits, load_image_sets
+from ..errors import UserError
+from ..results.layout import RunFiles, read_json, write_json
+from ..yamlio import write_yaml
+from .device import describe_device
+from .loop import Reporter, train_run
+
+
+@dataclass
+class RunReport:
+    name: str
+    status: str  # finished | failed | skipped (already finished)
+    final: dict | None
+
+
+def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
+    """None if the run folder is new or was made with this config; else the first difference."""
+    if not files.config.exists():
+        return None
+    try:
+        stored = yaml.safe_load(files.config.read_text())
+    except yaml.YAMLError:
+        return f"{files.config} is unreadable"
+    requested = yaml.safe_load(yaml.safe_dump(_plain(config.to_dict())))
+    difference = _first_difference(stored, requested)
+    return None if difference is None else difference
+
+
+def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device, download: bool = False,
+               reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
+    reporter = reporter or Reporter()
+    pending = []
+    reports = []
+    for config in runs:
+        files = RunFiles(results, config.name)
+        conflict = stored_config_conflict(files, config)
+        if conflict:
+            raise UserError(f"run {config.name} in {files.dir} was trained with a different config ({conflict}). "
+                            f"To keep it, train the new config into another folder with --results DIR; to "
+                            f"replace it, delete {files.dir}")
+        final = read_json(files.final)
+        if final and final.get("status") in ("finished", "failed"):
+            reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed", final))
+            continue
+        pending.append((config, files))
+
+    datasets: dict[tuple, Splits] = {}
+    for config, files in pending:
+        key = (config.data, config.recipe.holdout)
+        if key not in datasets:
+            datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
+        splits = datasets[key]
+        files.dir.mkdir(parents=True, exist_ok=True)
+        write_yaml(files.config, config.to_dict())
+        started = time.time()
+        meta = _meta(config, splits, device, command)
+        write_json(files.meta, meta)
+        if splits.report.get("official_checksums") is False:
+            reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
+                             f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
+                             f"the paper")
+        outcome = train_run(config, splits, files, device, reporter)
+        for warning in outcome.warnings:
+            reporter.message(f"warning: {warning}")
+        write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
+        write_json(files.final, outcome.final)
+        if outcome.status == "failed":
+            reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
+        reports.append(RunReport(config.name, outcome.status, outcome.final))
+    return reports
+
+
+def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str | None) -> dict:
+    return {
+        "run": config.name, "seed": config.seed, "started_at": _now(),
+        "command": command or " ".join(sys.argv),
+        "versions": {"resnet_repro": resnet_repro.__version__, "python": platform.python_version(),
+                     "torch": torch.__version__, "cuda": torch.version.cuda,
+                     "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None},
+        "device": str(device), "device_name": describe_device(device), "world_size": 1,
+        "host": platform.node(), "git_commit": _git_commit(),
+        "data": splits.report,
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(resnet_repro.__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _first_difference(stored, requested, prefix: str = "") -> str | None:
+    if isinstance(stored, dict) and isinstance(requested, dict):
+        for key in list(requested) + [k for k in stored if k not in requested]:
+            found = _first_difference(stored.get(key), requested.get(key), f"{prefix}{key}.")
+            if found:
+                return found
+        return None
+    if stored != requested:
+        return f"{prefix.rstrip('.').removeprefix('settings.')}: stored {stored!r}, requested {requested!r}"
+    return None

@@ -1,0 +1,45 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resnet_repro.data.synthetic import write_cifar10, write_fashion_mnist
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def cifar_dir(tmp_path_factory) -> Path:
+    """A tiny CIFAR-10 in the release's pickled-batch layout: 5 x 64 training images, 64 test."""
+    root = tmp_path_factory.mktemp("cifar")
+    write_cifar10(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def fashion_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fashion")
+    write_fashion_mnist(root)
+    return root
+
+
+def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run `python -m resnet_repro ARGS` as a user would, with a non-terminal stdout."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    result = subprocess.run([sys.executable, "-m", "resnet_repro", *args], capture_output=True, text=True,
+                            env=full_env, cwd=REPO, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A user error: non-zero exit, no traceback, one line on stderr that contains every fragment."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]

@@ -1,0 +1,84 @@
+"""The command line as a user meets it: outputs, and one clear line for each bad input."""
+
+import csv
+
+import pytest
+
+from .conftest import assert_one_line_error, cli
+
+
+def test_table1_writes_exact_counts(tmp_path):
+    result = cli("run", "table1", "--results", str(tmp_path), check=True)
+    assert "Table 1" in result.stdout
+    with open(tmp_path / "table1/table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert list(next(iter(rows.values())))[:5] == ["model", "params", "flops", "paper_params", "paper_flops"]
+    assert rows["resnet-110-A"]["params"] == "1727962" and rows["plain-110"]["params"] == "1727962"
+    assert rows["resnet-50-B"]["paper_params"] == "25557032" and rows["resnet-50-B"]["flops"] == "3857973248"
+    assert rows["resnet-1202-A"]["params"] == "19421274" and rows["plain-20"]["paper_params"] == ""
+    assert (tmp_path / "table1/table.md").read_text().startswith("# Table 1")
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["run", "tabel6"], ["unknown target 'tabel6'", "Did you mean table6"]),
+    (["run", "fig1", "--set", "recipe.lrr=1"], ["unknown --set key 'recipe.lrr'", "did you mean recipe.lr"]),
+    (["run", "fig1", "--set", "recipe.lr=abc"], ["recipe.lr: expected a number, got 'abc'"]),
+    (["run", "fig1", "--profile", "fastest"], ["unknown profile 'fastest'"]),
+    (["run", "fig1", "--device", "tpu"], ["unknown device 'tpu'"]),
+    (["run", "fig7"], ["not built yet", "issue #4"]),
+    (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
+])
+def test_bad_input_is_one_clear_line(args, fragments, tmp_path):
+    assert_one_line_error(cli(*args, "--results", str(tmp_path)), *fragments)
+
+
+def test_cuda_without_a_gpu_is_one_line(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert_one_line_error(cli("run", "fig1", "--device", "cuda", "--profile", "smoke", "--results", str(tmp_path)),
+                          "asks for a GPU", "--device cpu")
+
+
+def test_malformed_user_yaml_is_one_line_with_file_and_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("engine: cifar\nruns: [resnet20\n")
+    assert_one_line_error(cli("run", str(path)), "mine.yaml:", "malformed YAML")
+
+
+def test_unknown_model_in_user_yaml_is_one_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("engine: cifar\nrecipe: cifar\nruns: [resnet21]\n")
+    assert_one_line_error(cli("show", str(path)), "unknown model 'resnet21'")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = cli("run", "tabel6", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_show_prints_runs_and_resolved_recipe():
+    result = cli("show", "table6", check=True)
+    assert "cifar10/resnet-110-A/paper/seed4" in result.stdout and "lr_steps" in result.stdout
+    assert "warm-up" in result.stdout
+
+
+def test_list_shows_every_target(tmp_path):
+    result = cli("list", "--results", str(tmp_path), check=True)
+    for name in ("table1", "fig1", "fig6", "table6", "fig7", "gradflow", "table2", "table3", "fig4"):
+        assert name in result.stdout
+
+
+def test_help_on_every_command():
+    for command in ("list", "show", "run", "plot", "report"):
+        assert "Usage" in cli(command, "--help", check=True).stdout
+
+
+def test_plot_and_report_import_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
+            "resnet_repro.targets.cifar_outputs; print('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

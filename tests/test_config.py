@@ -1,0 +1,149 @@
+"""Experiment files and overrides: strict validation, provenance in errors, stable run names."""
+
+import pytest
+
+from resnet_repro.config import known_keys
+from resnet_repro.errors import UserError
+from resnet_repro.experiments import load_target, parse_seeds, resolve_runs, target_names
+
+
+def test_every_target_is_registered():
+    assert {"table1", "fig1", "table2", "fig4", "table3", "table6", "fig6", "fig7", "gradflow"} <= set(target_names())
+
+
+def test_paper_recipe_is_the_papers():
+    run = resolve_runs(load_target("table6"), "paper", only="resnet-56")[0]
+    recipe = run.recipe
+    assert (recipe.batch_size, recipe.iterations, recipe.lr, recipe.lr_steps) == (128, 64000, 0.1, (32000, 48000))
+    assert (recipe.momentum, recipe.weight_decay, recipe.pad, recipe.flip) == (0.9, 1e-4, 4, True)
+    assert recipe.warmup is None and run.data.dataset == "cifar10"
+    assert run.name == "cifar10/resnet-56-A/paper/seed0"
+
+
+def test_warmup_applies_to_resnet110_only_among_the_papers_depths():
+    runs = resolve_runs(load_target("fig6"), "paper")
+    warm = {r.model for r in runs if r.recipe.warmup is not None}
+    assert warm == {"resnet110", "resnet1202"}
+    r110 = next(r for r in runs if r.model == "resnet110")
+    assert (r110.recipe.warmup.lr, r110.recipe.warmup.until_train_error_below) == (0.01, 80.0)
+
+
+def test_targets_share_runs():
+    names = lambda t: {r.name for r in resolve_runs(load_target(t), "paper")}  # noqa: E731
+    assert names("fig1") <= names("fig6") and "cifar10/plain-20/paper/seed0" in names("table6")
+    same = [r for t in ("fig1", "fig6") for r in resolve_runs(load_target(t), "paper") if r.model == "plain20"]
+    assert same[0] == same[1]
+
+
+def test_table6_trains_resnet110_with_five_seeds():
+    runs = resolve_runs(load_target("table6"), "paper", only="resnet110")
+    assert [r.seed for r in runs] == [0, 1, 2, 3, 4]
+
+
+def test_cpu_profile_uses_fashion_mnist_at_depths_20_and_56():
+    runs = resolve_runs(load_target("fig6"), "cpu")
+    assert {r.model for r in runs} == {"plain20", "plain56", "resnet20", "resnet56"}
+    assert {r.data.dataset for r in runs} == {"fashion-mnist"}
+
+
+@pytest.mark.parametrize("only", ["plain-20", "plain20", "PLAIN_20"])
+def test_only_ignores_case_dashes_and_underscores(only):
+    runs = resolve_runs(load_target("fig6"), "paper", only=only)
+    assert [r.name for r in runs] == ["cifar10/plain-20/paper/seed0"]
+
+
+def test_only_matching_nothing_is_an_error():
+    with pytest.raises(UserError, match="matches none"):
+        resolve_runs(load_target("fig1"), "paper", only="resnet-1202")
+
+
+def test_set_overrides_reach_the_config_and_rename_the_run():
+    run = resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lr=0.05", "recipe.lr_steps=[10, 20]"])[0]
+    assert run.recipe.lr == 0.05 and run.recipe.lr_steps == (10, 20)
+    assert run.name.startswith("cifar10/plain-20/paper~") and run.overrides == ("recipe.lr=0.05",
+                                                                                "recipe.lr_steps=[10, 20]")
+
+
+def test_unknown_set_key_suggests_the_close_one():
+    with pytest.raises(UserError, match=r"unknown --set key 'recipe\.lrr'; did you mean recipe\.lr\?"):
+        resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lrr=0.1"])
+
+
+@pytest.mark.parametrize("pair,message", [
+    ("recipe.lr=fast", "--set: recipe.lr: expected a number, got 'fast'"),
+    ("recipe.batch_size=0", "recipe.batch_size: must be at least 1"),
+    ("recipe.lr_steps=[500, 100]", "must be strictly increasing"),
+    ("recipe.eval_every=150", "must be a multiple of recipe.log_every"),
+    ("data.dataset=mnist", "'mnist' is not one of cifar10, fashion-mnist, imagenet"),
+    ("recipe.lr", "write it as KEY=VALUE"),
+])
+def test_bad_values_name_the_key(pair, message):
+    with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        resolve_runs(load_target("fig1"), "paper", overrides=[pair])
+
+
+def test_unknown_profile_lists_the_profiles():
+    with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, smoke"):
+        resolve_runs(load_target("fig1"), "fast")
+
+
+def test_unknown_target_suggests_close_names():
+    with pytest.raises(UserError, match="Did you mean table6"):
+        load_target("tabel6")
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nruns:\n  - model: resnet20\n   bad: [\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:5: malformed YAML"):
+        load_target(str(path))
+
+
+def test_schema_error_names_file_and_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nrunz:\n  - model: resnet20\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:4: unknown key 'runz'; did you mean runs\?"):
+        load_target(str(path))
+
+
+def test_unknown_model_in_a_user_file(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: resnet21\n")
+    with pytest.raises(UserError, match="unknown model 'resnet21'"):
+        load_target(str(path))
+
+
+def test_a_users_own_experiment_file_resolves(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - {model: resnet32, shortcut: B}\n")
+    run = resolve_runs(load_target(str(path)), "smoke")[0]
+    assert run.name == "cifar10/resnet-32-B/smoke/seed0" and run.shortcut == "B"
+
+
+def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
+    (tmp_path / "_recipes").mkdir()
+    (tmp_path / "_recipes" / "r.yaml").write_text(
+        "defaults:\n  data: {dataset: cifar10}\n  recipe:\n    batch_size: 128\n    iterations: 10\n"
+        "    lr: 'high'\nprofiles:\n  paper: {}\n")
+    (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    with pytest.raises(UserError, match=r"r\.yaml:6: recipe\.lr: expected a number, got 'high'"):
+        resolve_runs(load_target("t"), "paper")
+
+
+@pytest.mark.parametrize("text,seeds", [("3", [0, 1, 2]), ("0,4,7", [0, 4, 7]), ("5,", [5])])
+def test_seeds(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "1,-2"])
+def test_bad_seeds(text):
+    with pytest.raises(UserError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_the_issue_recipe_keys_are_all_settable():
+    keys = set(known_keys())
+    for key in ("batch_size", "iterations", "lr", "lr_steps", "momentum", "weight_decay", "warmup", "eval_every",
+                "log_every", "checkpoint_every", "holdout", "bn_batch"):
+        assert f"recipe.{key}" in keys

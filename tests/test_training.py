@@ -1,0 +1,137 @@
+"""Training end to end on tiny CIFAR-format data: smoke targets, exact resume, refusals."""
+
+import csv
+import json
+
+import pytest
+import torch
+
+from resnet_repro.results.layout import TIMING_COLUMNS
+from resnet_repro.train.ghost_bn import use_ghost_batch_norm
+
+from .conftest import assert_one_line_error, cli
+
+RUN = "runs/cifar10/resnet-20-A/smoke/seed0"
+
+
+def rows_without_timing(path):
+    with open(path) as handle:
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(handle)]
+
+
+def final(path):
+    data = json.loads(path.read_text())
+    return {k: data[k] for k in ("status", "iterations", "train_loss", "train_error", "test_loss", "test_error")}
+
+
+@pytest.fixture(scope="module")
+def smoke_results(cifar_dir, tmp_path_factory):
+    """fig6, table6 and fig1 smoke runs into one results folder (they share runs)."""
+    results = tmp_path_factory.mktemp("results")
+    outputs = {t: cli("run", t, "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                      "--results", str(results), check=True) for t in ("fig6", "table6", "fig1")}
+    return results, outputs
+
+
+def test_smoke_targets_write_their_outputs(smoke_results):
+    results, outputs = smoke_results
+    for path in ("fig6/fig6.png", "fig6/fig6.pdf", "fig1/fig1.png", "table6/table.csv", "table6/table.md"):
+        assert (results / path).stat().st_size > 0, path
+    with open(results / "table6/table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert list(next(iter(rows.values()))) == ["model", "params", "test_error", "test_error_mean", "test_error_std",
+                                               "n_seeds", "paper_test_error", "delta", "profile", "iterations",
+                                               "status"]
+    assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
+    assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""
+    assert rows["resnet-20-A"]["params"] == "269722" and rows["resnet-20-A"]["paper_test_error"] == "8.75"
+    assert rows["plain-20"]["profile"] == "smoke" and rows["plain-20"]["iterations"] == "12"
+    # Runs are shared: table6 and fig1 reused the runs fig6 had already trained.
+    assert "plain-20/smoke/seed0: already finished" in outputs["fig1"].stdout
+
+
+def test_run_folder_holds_config_metrics_final_meta(smoke_results):
+    results, _ = smoke_results
+    folder = results / RUN
+    rows = rows_without_timing(folder / "metrics.csv")
+    assert [int(r["iteration"]) for r in rows] == [3, 6, 9, 12]
+    assert rows[1]["test_error"] != "" and rows[0]["test_error"] == ""
+    assert [float(r["lr"]) for r in rows] == [0.1, 0.1, 0.01, 0.01]  # smoke: lr /10 at iteration 8
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["data"]["official_checksums"] is False and meta["versions"]["torch"] == torch.__version__
+    assert meta["seed"] == 0 and "resnet-repro run" in meta["command"]
+    assert json.loads((folder / "final.json").read_text())["status"] == "finished"
+
+
+def test_warmup_is_recorded_for_resnet110(smoke_results):
+    results, _ = smoke_results
+    data = json.loads((results / "runs/cifar10/resnet-110-A/smoke/seed0/final.json").read_text())
+    rows = rows_without_timing(results / "runs/cifar10/resnet-110-A/smoke/seed0/metrics.csv")
+    ended = data["warmup_ended_at"]
+    for row in rows:  # lr 0.01 up to and including the log point that ends the warm-up
+        if ended is None or int(row["iteration"]) <= ended:
+            assert float(row["lr"]) == 0.01
+
+
+def test_plot_redraws_from_csvs_alone(smoke_results):
+    results, _ = smoke_results
+    (results / "fig6/fig6.png").unlink()
+    cli("plot", "fig6", "--profile", "smoke", "--results", str(results), check=True)
+    assert (results / "fig6/fig6.png").exists()
+
+
+def test_killed_run_resumes_to_identical_results(cifar_dir, tmp_path):
+    args = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir)]
+    alone, killed = tmp_path / "alone", tmp_path / "killed"
+    cli(*args, "--results", str(alone), check=True)
+    crashed = cli(*args, "--results", str(killed), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+    assert crashed.returncode == -9  # SIGKILL right after checkpoint 6 was written
+    assert not (killed / "runs/cifar10/plain-20/smoke/seed0/final.json").exists()
+    cli(*args, "--results", str(killed), check=True)
+    a, b = alone / "runs/cifar10/plain-20/smoke/seed0", killed / "runs/cifar10/plain-20/smoke/seed0"
+    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
+    assert final(a / "final.json") == final(b / "final.json")
+    weights_a = torch.load(a / "checkpoint.pt", weights_only=False)["model"]
+    weights_b = torch.load(b / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+
+
+def test_a_finished_run_is_skipped(smoke_results, cifar_dir):
+    results, _ = smoke_results
+    again = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                "--results", str(results), check=True)
+    assert again.stdout.count("already finished") == 2
+
+
+def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir):
+    results, _ = smoke_results
+    config = results / "runs/cifar10/plain-20/smoke/seed0/config.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("lr: 0.1", "lr: 0.2"))
+    try:
+        before = (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text()
+        refused = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                      "--results", str(results))
+        assert_one_line_error(refused, "different config", "recipe.lr: stored 0.2, requested 0.1", "--results")
+        assert (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text() == before
+    finally:
+        config.write_text(original)
+
+
+def test_missing_data_is_one_line(tmp_path):
+    result = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(tmp_path / "none"),
+                 "--results", str(tmp_path / "r"))
+    assert_one_line_error(result, "CIFAR-10 not found", "--download", "--data-dir")
+
+
+def test_ghost_batch_norm_normalises_each_group_alone():
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(4)
+    ghost = use_ghost_batch_norm(torch.nn.Sequential(torch.nn.BatchNorm2d(4)), 8)[0]
+    x = torch.randn(16, 4, 5, 5) * 3 + 1
+    expected = torch.cat([bn(x[:8]), torch.nn.BatchNorm2d(4)(x[8:])])
+    assert torch.allclose(ghost(x), expected, atol=1e-5)
+    # Running stats: the average of the two groups' updates.
+    reference = torch.stack([x[:8].mean((0, 2, 3)), x[8:].mean((0, 2, 3))]).mean(0) * 0.1
+    assert torch.allclose(ghost.running_mean, reference, atol=1e-5)
