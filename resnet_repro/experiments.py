@@ -29,7 +29,7 @@ ENGINES = {
     "gradflow": "gradient flow at initialisation",
 }
 TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "figure", "table", "nets", "notes",
-               "panels"}
+               "gradflow"}
 RUN_KEYS = {"model", "shortcut", "seeds", "family"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}

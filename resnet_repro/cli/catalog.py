@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..config import RunConfig
 from ..experiments import ENGINES, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..results.estimate import human_duration, measured_throughput, seconds_left
 from ..results.layout import RunFiles, read_json, resolve_results_dir
 from ..yamlio import _plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
@@ -18,10 +19,11 @@ from .run import AVAILABLE_ENGINES
 
 
 def list_command(results: Optional[Path] = ResultsOption) -> None:
-    """Every target, what it computes, and how many of its runs are done per profile."""
+    """Every target, what it computes, runs done per profile, and the training time left (from measured img/s)."""
     results_dir = resolve_results_dir(str(results) if results else None)
+    throughput = measured_throughput(results_dir)
     table = Table(title="resnet-repro targets")
-    for column in ("target", "what", "engine", "runs done (per profile)"):
+    for column in ("target", "what", "engine", "runs done (per profile), training time left on this machine"):
         table.add_column(column)
     for name in target_names():
         spec = load_target(name)
@@ -31,7 +33,10 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 runs = resolve_runs(spec, profile)
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
                 if finished or profile == "paper":
-                    done.append(f"{profile} {finished}/{len(runs)}")
+                    left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
+                    cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else \
+                        ", time left unknown (no throughput measured for some nets)"
+                    done.append(f"{profile} {finished}/{len(runs)}{cost}")
         engine = spec.engine if spec.engine in AVAILABLE_ENGINES else f"{spec.engine} (not built yet)"
         table.add_row(name, spec.title, engine, ", ".join(done) or "no training")
     console.print(table)

@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 
-from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
 from ..results.layout import resolve_results_dir
 from .common import ProfileOption, ResultsOption, SetOption, console, sets
@@ -20,16 +19,17 @@ def plot_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Redraw TARGET's figure and table from the CSVs under results/."""
-    from ..targets.cifar_outputs import write_cifar_outputs
+    from ..targets.outputs import write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)
-    names = [n for n in target_names() if load_target(n).engine == "cifar"] if target == "all" else [target]
-    for name in names:
-        spec = load_target(name)
-        if spec.engine != "cifar":
-            raise UserError(f"{name} has nothing to plot yet: {name}'s outputs are written by `resnet-repro run "
-                            f"{name}`" if spec.engine == "complexity" else
-                            f"{name} cannot be plotted yet: its engine ({spec.engine}) is not built")
+    if target == "all":
+        drawable = [load_target(n) for n in target_names()]
+        measured = ("responses.csv", "gradflow.csv")
+        specs = [s for s in drawable
+                 if s.engine == "cifar" or any((results_dir / s.name / m).exists() for m in measured)]
+    else:
+        specs = [load_target(target)]
+    for spec in specs:
         runs = resolve_runs(spec, profile, None, sets(set_))
-        for path in write_cifar_outputs(spec, runs, results_dir):
+        for path in write_outputs(spec, runs, results_dir):
             console.print(f"wrote {path}")

@@ -14,8 +14,8 @@ from ..results.layout import resolve_results_dir
 from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption,
                      console, sets)
 
-AVAILABLE_ENGINES = {"complexity", "cifar"}
-PLANNED = {"imagenet": "#5", "responses": "#4", "gradflow": "#4"}
+AVAILABLE_ENGINES = {"complexity", "cifar", "responses", "gradflow"}
+PLANNED = {"imagenet": "#5"}
 
 
 def run_command(
@@ -40,24 +40,30 @@ def run_command(
         print_rows(spec.title, rows, ["model", "params", "flops", "paper_params", "paper_flops"])
         console.print(f"wrote {results_dir / spec.name}/table.csv and table.md")
         return
+    if spec.engine == "gradflow":
+        from ..targets.gradflow import run_gradflow
+
+        for path in run_gradflow(spec, results_dir):
+            console.print(f"wrote {path}")
+        return
     from ..data.sources import resolve_data_dir
-    from ..targets.cifar_outputs import write_cifar_outputs
+    from ..targets.training import run_training_target
     from ..train.device import resolve_device
-    from ..train.runner import train_runs
     from .progress import RichReporter
 
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     torch_device = resolve_device(device)
-    reports = train_runs(runs, results_dir, resolve_data_dir(str(data_dir) if data_dir else None), torch_device,
-                         download, RichReporter(), command=" ".join(["resnet-repro", *sys.argv[1:]]))
+    reports, written = run_training_target(spec, runs, all_runs, results_dir,
+                                           resolve_data_dir(str(data_dir) if data_dir else None), torch_device,
+                                           download, RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]))
     for report in reports:
         final = report.final or {}
         error = final.get("test_error")
         shown = f"test error {error:.2f}%" if error is not None else (final.get("reason") or "")
         word = {"skipped": "already finished", "finished": "finished", "failed": "FAILED"}[report.status]
         console.print(f"  {report.name}: {word}, {shown}")
-    for path in write_cifar_outputs(spec, all_runs, results_dir):
+    for path in written:
         console.print(f"wrote {path}")
     failed = [r.name for r in reports if r.status == "failed"]
     if failed:
@@ -66,7 +72,7 @@ def run_command(
 
 def require_engine(spec) -> None:
     if spec.engine not in AVAILABLE_ENGINES:
-        ready = ", ".join(sorted(t for t in ("table1", "fig1", "fig6", "table6")))
+        ready = "table1, fig1, fig6, table6, fig7, gradflow"
         raise UserError(f"target {spec.name} needs the {ENGINES[spec.engine]} engine, which is not built yet "
                         f"(issue {PLANNED.get(spec.engine, '')}); targets that run today: {ready}")
 

@@ -24,7 +24,12 @@ METRIC_STYLE = {
 
 def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: str, subtitle: str, out: Path,
                       ylim: tuple[float, float] = (0, 20)) -> list[Path]:
-    """Draw one panel per spec ({title, metrics, models}); write out.png and out.pdf."""
+    """Draw one panel per spec ({title, metrics, models}); write out.png and out.pdf.
+
+    A panel none of whose models the profile trains (the cpu profile has no ResNet-1202) is left out;
+    a panel whose runs are merely not trained yet is drawn empty, saying so.
+    """
+    panels = [p for p in panels if any(m in models for m in p["models"])] or panels[:1]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
     all_models = [m for p in panels for m in p["models"]]
     colours = {m: plt.cm.tab10(i % 10) for i, m in enumerate(dict.fromkeys(all_models))}

@@ -1,0 +1,36 @@
+"""The gradflow figure from gradflow.csv: gradient norm per layer on a log scale, one panel per family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
+    frame = pd.read_csv(csv_path)
+    families = [f for f in ("conv", "fc") if f in set(frame["family"])]
+    fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        part = frame[frame["family"] == family]
+        for i, (net, rows) in enumerate(part.groupby("net", sort=False)):
+            residual = bool(rows["residual"].iloc[0])
+            ax.plot(rows["layer"], rows["grad_norm"], label=net, color=plt.cm.tab10(i % 10),
+                    linestyle="-" if residual else "--")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer (input -> output)")
+        ax.set_ylabel("gradient norm at the layer's output")
+        ax.set_title("CIFAR conv nets (BN)" if family == "conv" else "fully connected stacks (no BN)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title}\ndashed: plain, solid: residual; at initialisation", fontsize=10)
+    fig.tight_layout()
+    paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
+    for path in paths:
+        fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return paths

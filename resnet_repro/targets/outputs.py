@@ -1,0 +1,36 @@
+"""Write a target's table/figure from results/ alone: what `plot` does, and what `run` ends with.
+
+No torch here: every output is drawn from CSV and JSON files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import RunConfig
+from ..errors import UserError
+from ..experiments import Target
+from .cifar_outputs import profile_note, write_cifar_outputs
+
+
+def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
+    if target.engine == "cifar":
+        return write_cifar_outputs(target, runs, results)
+    if target.engine == "responses":
+        from ..plots.responses import plot_responses
+
+        csv_path = results / target.name / "responses.csv"
+        if not csv_path.exists():
+            raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
+        return [csv_path, *plot_responses(csv_path, results / target.name / target.name, target.title,
+                                          profile_note(runs))]
+    if target.engine == "gradflow":
+        from ..plots.gradflow import plot_gradflow
+
+        csv_path = results / target.name / "gradflow.csv"
+        if not csv_path.exists():
+            raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
+        return [csv_path, *plot_gradflow(csv_path, results / target.name / target.name, target.title)]
+    if target.engine == "complexity":
+        raise UserError(f"{target.name} is a table with nothing to draw: `resnet-repro run {target.name}` writes it")
+    raise UserError(f"{target.name} cannot be drawn yet: its engine ({target.engine}) is not built")

@@ -1,0 +1,25 @@
+"""`run` for targets that train: train what is missing, then measure (fig7) and write outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..config import RunConfig
+from ..experiments import Target
+from ..train.loop import Reporter
+from ..train.runner import RunReport, train_runs
+from .outputs import write_outputs
+
+
+def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[RunConfig], results: Path,
+                        data_dir: Path, device: torch.device, download: bool, reporter: Reporter,
+                        command: str) -> tuple[list[RunReport], list[Path]]:
+    """Train `runs` (a selection of `all_runs`); outputs always cover all of the target's runs."""
+    reports = train_runs(runs, results, data_dir, device, download, reporter, command)
+    if target.engine == "responses":
+        from .fig7 import measure_runs, write_responses
+
+        write_responses(target, measure_runs(all_runs, results, data_dir, device), results)
+    return reports, write_outputs(target, all_runs, results)

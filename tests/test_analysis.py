@@ -1,0 +1,122 @@
+"""fig7 layer responses, gradflow, and the report on complete and incomplete results."""
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+
+from resnet_repro.analysis.gradflow import fc_gradient_norms
+from resnet_repro.analysis.responses import ResponseStats, measure_response_stds, response_layers
+from resnet_repro.models import build_model
+
+from .conftest import cli
+
+
+@pytest.mark.parametrize("name,count", [("resnet20", 18), ("plain20", 18), ("resnet56", 54), ("resnet110", 108)])
+def test_one_response_per_block_3x3_conv(name, count):
+    with torch.device("meta"):
+        layers = response_layers(build_model(name))
+    assert len(layers) == count and [layer.index for layer in layers] == list(range(1, count + 1))
+    assert [layer.stage for layer in layers].count(1) == count // 3
+
+
+def test_the_response_is_taken_before_the_addition_and_relu():
+    torch.manual_seed(0)
+    model = build_model("resnet20").eval()
+    block = model.stages[0][0]
+    seen = {}
+    block.bn2.register_forward_hook(lambda m, i, o: seen.setdefault("bn2", o.clone()))
+    x = torch.randn(4, 3, 32, 32)
+    stem = torch.relu(model.bn1(model.conv1(x)))
+    out = block(stem)
+    # The block output is relu(response + shortcut): the response itself has negatives, the output none.
+    assert (seen["bn2"] < 0).any() and torch.allclose(out, torch.relu(seen["bn2"] + stem), atol=1e-6)
+
+
+def test_std_of_a_known_tensor_pools_over_every_element():
+    layer = torch.nn.Identity()
+
+    class Holder:
+        module = layer
+        index, stage, name = 1, 1, "id"
+
+    stats = ResponseStats([Holder()])
+    values = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(2, 2, 1, 1)
+    with stats:
+        layer(values[:1])
+        layer(values[1:])  # two batches pool into one std
+    assert math.isclose(stats.stds()[0], math.sqrt(1.25), rel_tol=1e-12)  # population std of 1, 2, 3, 4
+
+
+def test_measure_response_stds_runs_in_eval_mode():
+    torch.manual_seed(0)
+    model = build_model("plain20").train()
+    result = measure_response_stds(model, [(torch.randn(8, 3, 32, 32), None)])
+    assert len(result) == 18 and all(std > 0 for _, std in result) and model.training
+
+
+def test_plain_fc_gradients_vanish_and_residual_ones_do_not():
+    plain = fc_gradient_norms(30, residual=False, seed=0)
+    residual = fc_gradient_norms(30, residual=True, seed=0)
+    assert plain[0] / plain[-1] < 1e-6  # the classic vanishing gradient at the input end
+    assert 0.1 < residual[0] / residual[-1] < 1e3
+
+
+@pytest.fixture(scope="module")
+def fig7_results(cifar_dir, tmp_path_factory):
+    results = tmp_path_factory.mktemp("fig7")
+    run = cli("run", "fig7", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+              "--results", str(results), check=True)
+    return results, run
+
+
+def test_smoke_fig7_writes_responses_figure_and_caption(fig7_results):
+    results, _ = fig7_results
+    with open(results / "fig7/responses.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    counts = {}
+    for row in rows:
+        counts[row["model"]] = counts.get(row["model"], 0) + 1
+    assert counts == {"plain-20": 18, "plain-56": 54, "resnet-20-A": 18, "resnet-56-A": 54, "resnet-110-A": 108}
+    assert (results / "fig7/fig7.png").stat().st_size > 0
+    assert "eval mode over the whole test set" in (results / "fig7/caption.md").read_text()
+
+
+def test_smoke_gradflow(tmp_path):
+    cli("run", "gradflow", "--results", str(tmp_path), check=True)
+    with open(tmp_path / "gradflow/gradflow.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    nets = {row["net"] for row in rows}
+    assert {"plain-110", "resnet-110-A", "plainfc-50", "resfc-50"} <= nets
+    assert (tmp_path / "gradflow/gradflow.png").exists()
+
+
+def test_report_covers_targets_and_says_what_is_missing(fig7_results, cifar_dir):
+    results, _ = fig7_results
+    # table6 smoke: trains resnet-20 and plain-20 now; resnet-110's 5 seeds were never all trained.
+    cli("run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
+        str(cifar_dir), "--results", str(results), check=True)
+    cli("run", "table1", "--results", str(results), check=True)
+    cli("report", "--results", str(results), check=True)
+    report = (results / "REPORT.md").read_text()
+    assert "## fig7" in report and "## table6" in report and "## table1" in report
+    assert "not yet (partial (1/5))" in report or "not yet (partial" in report
+    assert "not comparable" not in report  # smoke uses CIFAR-format data: deltas are computed
+    assert "deviation from the paper" in report and "Hardware: CPU" in report
+    page = (results / "REPORT.html").read_text()
+    assert page.count("data:image/png;base64,") >= 1 and "<table" in page
+
+
+def test_report_on_an_empty_folder(tmp_path):
+    cli("report", "--results", str(tmp_path), check=True)
+    assert "No results yet" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_unfinished_run_is_reported_not_fatal(tmp_path):
+    folder = tmp_path / "runs/cifar10/resnet-20-A/smoke/seed0"
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
+    cli("report", "--results", str(tmp_path), check=True)
+    assert "1 unfinished run(s)" in (tmp_path / "REPORT.md").read_text()
