@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -192,6 +193,8 @@ def overrides_tag(overrides: dict) -> str:
 
 # ----------------------------------------------------------------------------- validation
 
+_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
 def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", default_source: str = "config"):
     """Validate `data` against the dataclass `cls`; every problem names its key and where it was set."""
     if not isinstance(data, dict):
@@ -226,6 +229,8 @@ def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, sou
         tp = next(a for a in typing.get_args(tp) if a is not type(None))
     elif value is None:
         fail(_describe(tp))
+    if tp in (int, float) and isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-4 and 64e3 as strings; they are numbers here
     inner = _dataclass_in(tp)
     if inner is not None:
         return build_dataclass(inner, value, where, f"{dotted}.", source)

@@ -64,6 +64,12 @@ def test_set_overrides_reach_the_config_and_rename_the_run():
                                                                                 "recipe.lr_steps=[10, 20]")
 
 
+@pytest.mark.parametrize("text,value", [("1e-3", 0.001), ("5E-4", 0.0005), ("1.5e2", 150.0)])
+def test_scientific_notation_is_a_number(text, value):
+    run = resolve_runs(load_target("fig1"), "paper", overrides=[f"recipe.lr={text}", "recipe.iterations=64e3"])[0]
+    assert run.recipe.lr == value and run.recipe.iterations == 64000
+
+
 def test_unknown_set_key_suggests_the_close_one():
     with pytest.raises(UserError, match=r"unknown --set key 'recipe\.lrr'; did you mean recipe\.lr\?"):
         resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lrr=0.1"])

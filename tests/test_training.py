@@ -41,9 +41,11 @@ def test_smoke_targets_write_their_outputs(smoke_results):
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values()))) == ["model", "params", "test_error", "test_error_mean", "test_error_std",
                                                "n_seeds", "paper_test_error", "delta", "profile", "iterations",
-                                               "status"]
+                                               "status", "reported"]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
     assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""
+    best, mean, std = (float(rows["resnet-110-A"][k]) for k in ("test_error", "test_error_mean", "test_error_std"))
+    assert rows["resnet-110-A"]["reported"] == f"{best:.2f} ({mean:.2f} ± {std:.2f})"
     assert rows["resnet-20-A"]["params"] == "269722" and rows["resnet-20-A"]["paper_test_error"] == "8.75"
     assert rows["plain-20"]["profile"] == "smoke" and rows["plain-20"]["iterations"] == "12"
     # Runs are shared: table6 and fig1 reused the runs fig6 had already trained.

@@ -17,7 +17,7 @@ from ..results.aggregate import ModelRuns, collect
 from ..results.tables import write_table
 
 TABLE_COLUMNS = ["model", "params", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "paper_test_error", "delta", "profile", "iterations", "status"]
+                 "paper_test_error", "delta", "profile", "iterations", "status", "reported"]
 
 
 def profile_note(runs: list[RunConfig]) -> str:
@@ -50,9 +50,19 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
             "profile": profile,
             "iterations": runs[0].recipe.iterations if runs else None,
             "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
+            "reported": _paper_style(errors),
         })
     rows.sort(key=lambda r: _order(models, r["model"]))
     return rows
+
+
+def _paper_style(errors: list[float]) -> str:
+    """As the paper shows a multi-seed result: "best (mean +- std)"; a single run is just its error."""
+    if not errors:
+        return ""
+    if len(errors) == 1:
+        return f"{errors[0]:.2f}"
+    return f"{min(errors):.2f} ({statistics.fmean(errors):.2f} ± {statistics.stdev(errors):.2f})"
 
 
 def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from ..config import RunConfig
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import Splits
+from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import build_model
 from ..results.layout import MetricsLog, RunFiles
@@ -38,9 +39,16 @@ class Reporter:
     def finish(self) -> None: ...
 
 
+class StopFlag:
+    """Set by a signal handler; the loop checks it after every iteration (a plain attribute read)."""
+
+    def __init__(self):
+        self.requested: str | None = None
+
+
 @dataclass
 class RunOutcome:
-    status: str  # finished | failed
+    status: str  # finished | failed | interrupted
     final: dict
     warnings: list[str] = field(default_factory=list)
 
@@ -70,8 +78,9 @@ def evaluate(model: nn.Module, data: EvalSet, autocast) -> tuple[float, float]:
 
 
 def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
-              reporter: Reporter | None = None) -> RunOutcome:
+              reporter: Reporter | None = None, stop: StopFlag | None = None) -> RunOutcome:
     reporter = reporter or Reporter()
+    stop = stop or StopFlag()
     recipe, options = config.recipe, config.settings.train
     channels_last = options.channels_last
     model = build_run_model(config, splits).to(device)
@@ -85,13 +94,17 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     test_set = EvalSet(splits.test, stream.mean, device, recipe.eval_batch_size, channels_last)
     val_set = EvalSet(splits.val, stream.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
 
-    start, elapsed_before, warnings = 0, 0.0, []
+    start, elapsed_before, window_carry = 0, 0.0, {"loss_sum": 0.0, "wrong": 0}
     state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
     if state is not None:
+        if state.get("config") != config.to_dict():
+            raise UserError(f"{files.checkpoint} belongs to a different config than run {config.name}; delete "
+                            f"{files.dir} to retrain it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.warmup_ended_at = state["warmup_ended_at"]
         start, elapsed_before = state["iteration"], state["elapsed_s"]
+        window_carry = state["window"]
         torch.set_rng_state(state["rng_cpu"])
     metrics = MetricsLog(files.metrics, resume_from=start)
     step_model = torch.compile(model) if options.compile else model
@@ -100,8 +113,10 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
     reporter.start(config.name, recipe.iterations, start)
     model.train()
-    loss_sum = torch.zeros((), device=device)
-    wrong = torch.zeros((), device=device, dtype=torch.long)
+    # Training loss and mistakes of the current log window, accumulated on the device. An interrupted
+    # run checkpoints mid-window, so it carries the partial sums over.
+    loss_sum = torch.tensor(window_carry["loss_sum"], device=device)
+    wrong = torch.tensor(window_carry["wrong"], device=device, dtype=torch.long)
     window_start = time.perf_counter()
     session_start = window_start
     last = {}
@@ -122,6 +137,10 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
         done = iteration + 1
         if done % recipe.log_every and done != recipe.iterations:
+            if stop.requested:
+                return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong,
+                                  elapsed_before + time.perf_counter() - session_start, params, last, reporter, stop,
+                                  warnings)
             continue
         # ---- a log point: the only host-device sync of the loop
         window = (done - 1) % recipe.log_every + 1
@@ -155,11 +174,11 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         reporter.update(done, {"lr": lr, "loss": train_loss, "error": train_error,
                                "test_error": last.get("test_error"), "images_per_s": images_per_s})
         if done % recipe.checkpoint_every == 0 or done == recipe.iterations:
-            save_checkpoint(files.checkpoint, files.previous_checkpoint, {
-                "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "warmup_ended_at": schedule.warmup_ended_at, "elapsed_s": row["elapsed_s"],
-                "rng_cpu": torch.get_rng_state(), "config": config.to_dict()})
+            _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"])
             maybe_fault("after-checkpoint", done)
+        if stop.requested and done < recipe.iterations:
+            return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, row["elapsed_s"],
+                              params, last, reporter, stop, warnings)
         window_start = time.perf_counter()
 
     reporter.finish()
@@ -167,6 +186,24 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     if start >= recipe.iterations:  # resumed from the final checkpoint: the last row holds the results
         last = _last_row(files)
     return RunOutcome("finished", _final(config, "finished", recipe.iterations, params, last, elapsed, schedule),
+                      warnings)
+
+
+def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer, schedule: LRSchedule, done: int,
+                elapsed: float, loss_sum: float = 0.0, wrong: int = 0) -> None:
+    save_checkpoint(files.checkpoint, files.previous_checkpoint, {
+        "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "warmup_ended_at": schedule.warmup_ended_at, "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
+        "window": {"loss_sum": loss_sum, "wrong": wrong}, "config": config.to_dict()})
+
+
+def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, elapsed, params, last, reporter,
+               stop, warnings) -> RunOutcome:
+    """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
+    _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()))
+    reporter.finish()
+    reason = f"stopped by {stop.requested} at iteration {done}"
+    return RunOutcome("interrupted", _final(config, "interrupted", done, params, last, elapsed, schedule, reason),
                       warnings)
 
 

@@ -6,9 +6,12 @@ All checks happen before any training starts, so a refused invocation changes no
 from __future__ import annotations
 
 import platform
+import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +24,10 @@ from ..config import RunConfig
 from ..data.sources import Splits, load_image_sets
 from ..errors import UserError
 from ..results.layout import RunFiles, read_json, write_json
+from ..results.lock import run_lock
 from ..yamlio import write_yaml
 from .device import describe_device
-from .loop import Reporter, train_run
+from .loop import Reporter, StopFlag, train_run
 
 
 @dataclass
@@ -65,29 +69,66 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
         pending.append((config, files))
 
     datasets: dict[tuple, Splits] = {}
-    for config, files in pending:
-        key = (config.data, config.recipe.holdout)
-        if key not in datasets:
-            datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
-        splits = datasets[key]
-        files.dir.mkdir(parents=True, exist_ok=True)
-        write_yaml(files.config, config.to_dict())
-        started = time.time()
-        meta = _meta(config, splits, device, command)
-        write_json(files.meta, meta)
-        if splits.report.get("official_checksums") is False:
-            reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
-                             f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
-                             f"the paper")
-        outcome = train_run(config, splits, files, device, reporter)
-        for warning in outcome.warnings:
-            reporter.message(f"warning: {warning}")
-        write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
-        write_json(files.final, outcome.final)
-        if outcome.status == "failed":
-            reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
-        reports.append(RunReport(config.name, outcome.status, outcome.final))
+    stop = StopFlag()
+    with graceful_stop(stop, reporter):
+        for config, files in pending:
+            key = (config.data, config.recipe.holdout)
+            if key not in datasets:
+                datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
+            try:
+                with run_lock(files.dir, config.name):
+                    outcome = _train_one(config, files, datasets[key], device, reporter, command, stop)
+            except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
+                where = error.filename or files.dir
+                raise UserError(f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
+                                f"intact; free space or fix permissions and run again, or use --results DIR") from None
+            if outcome.status == "interrupted":
+                raise UserError(f"{outcome.final['reason']} of run {config.name}; a checkpoint was saved. Run the "
+                                f"same command again to continue where it stopped")
+            if outcome.status == "failed":
+                reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
+            reports.append(RunReport(config.name, outcome.status, outcome.final))
     return reports
+
+
+def _train_one(config: RunConfig, files: RunFiles, splits: Splits, device: torch.device, reporter: Reporter,
+               command: str | None, stop: StopFlag):
+    write_yaml(files.config, config.to_dict())
+    started = time.time()
+    meta = _meta(config, splits, device, command)
+    write_json(files.meta, meta)
+    if splits.report.get("official_checksums") is False:
+        reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
+                         f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
+                         f"the paper")
+    outcome = train_run(config, splits, files, device, reporter, stop)
+    for warning in outcome.warnings:
+        reporter.message(f"warning: {warning}")
+    write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
+    if outcome.status != "interrupted":
+        write_json(files.final, outcome.final)
+    return outcome
+
+
+@contextmanager
+def graceful_stop(stop: StopFlag, reporter: Reporter):
+    """SIGINT/SIGTERM ask the loop to finish its iteration and checkpoint; a second Ctrl-C stops at once."""
+    def request(signum, frame):
+        if stop.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.requested = signal.Signals(signum).name
+        reporter.message(f"{stop.requested} received: finishing this iteration and writing a checkpoint "
+                         f"(Ctrl-C again to stop at once)")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str | None) -> dict:

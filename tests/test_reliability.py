@@ -1,0 +1,155 @@
+"""Faults and bad states: kills at several points, signals, corrupt checkpoints, locks, full disks, NaN."""
+
+import errno
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from resnet_repro.errors import UserError
+from resnet_repro.results.lock import run_lock
+
+from .conftest import REPO, assert_one_line_error, cli
+from .test_training import final, rows_without_timing
+
+RUN = "runs/cifar10/plain-20/smoke/seed0"
+
+
+def smoke_args(cifar_dir, results, *extra):
+    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir), "--results", str(results), *extra]
+
+
+@pytest.fixture(scope="module")
+def alone(cifar_dir, tmp_path_factory):
+    results = tmp_path_factory.mktemp("alone")
+    cli(*smoke_args(cifar_dir, results), check=True)
+    return results / RUN
+
+
+def assert_same_run(a, b):
+    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
+    assert final(a / "final.json") == final(b / "final.json")
+
+
+@pytest.mark.parametrize("fault", ["iteration:8", "eval:12", "checkpoint-write:12", "after-checkpoint:6"])
+def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifar_dir, tmp_path):
+    crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": fault})
+    assert crashed.returncode == -9
+    run = tmp_path / RUN
+    assert not (run / "final.json").exists()
+    assert not list(run.glob(".checkpoint.*")) or fault == "checkpoint-write:12"  # only a killed write leaves a temp
+    cli(*smoke_args(cifar_dir, tmp_path), check=True)
+    assert_same_run(alone, run)
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(alone, cifar_dir, tmp_path):
+    cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:12"})
+    run = tmp_path / RUN
+    data = (run / "checkpoint.pt").read_bytes()
+    (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])  # truncated, as by a full disk or a bad copy
+    resumed = cli(*smoke_args(cifar_dir, tmp_path), check=True)
+    assert "checkpoint.pt is unreadable" in resumed.stdout
+    assert_same_run(alone, run)
+
+
+def test_sigterm_checkpoints_and_says_how_to_continue(cifar_dir, tmp_path):
+    longer = ["--set", "recipe.iterations=150", "--set", "recipe.checkpoint_every=150"]
+    reference = tmp_path / "reference"
+    cli(*smoke_args(cifar_dir, reference, *longer), check=True)
+    stopped = tmp_path / "stopped"
+    process = subprocess.Popen([sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, stopped, *longer)],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = next(iter([]), None)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        found = list(stopped.glob("runs/cifar10/plain-20/*/seed0/metrics.csv"))
+        if found and found[0].read_text().count("\n") >= 3:
+            metrics = found[0]
+            break
+        time.sleep(0.05)
+    assert metrics is not None, "the run never logged"
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode != 0 and "Traceback" not in err
+    assert "stopped by SIGTERM at iteration" in err and "Run the same command again to continue" in err
+    assert not (metrics.parent / "final.json").exists() and (metrics.parent / "checkpoint.pt").exists()
+    cli(*smoke_args(cifar_dir, stopped, *longer), check=True)
+    assert_same_run(next(reference.glob("runs/cifar10/plain-20/*/seed0")), metrics.parent)
+
+
+def test_a_second_writer_is_refused(cifar_dir, tmp_path):
+    with run_lock(tmp_path / RUN, "plain-20"):
+        refused = cli(*smoke_args(cifar_dir, tmp_path))
+    assert_one_line_error(refused, "is being trained right now by pid", "--results")
+    assert not (tmp_path / RUN / "metrics.csv").exists()
+
+
+def test_lock_is_released_for_the_next_run(tmp_path):
+    with run_lock(tmp_path, "x"):
+        pass
+    with run_lock(tmp_path, "x"):
+        pass
+
+
+def test_unwritable_results_folder_is_one_line(cifar_dir, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert_one_line_error(cli(*smoke_args(cifar_dir, blocker / "results")), "cannot write", "--results DIR")
+
+
+def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, tmp_path, monkeypatch):
+    import torch
+
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.train import checkpoint
+    from resnet_repro.train.runner import train_runs
+
+    runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
+    real_save = torch.save
+    calls = []
+
+    def save_then_fill_disk(obj, handle):
+        calls.append(obj["iteration"])
+        if obj["iteration"] == 12:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(obj, handle)
+
+    monkeypatch.setattr(checkpoint.torch, "save", save_then_fill_disk)
+    with pytest.raises(UserError, match="No space left on device.*intact"):
+        train_runs(runs, tmp_path, cifar_dir, torch.device("cpu"))
+    folder = tmp_path / RUN
+    assert torch.load(folder / "checkpoint.pt", weights_only=False)["iteration"] == 6
+    assert not list(folder.glob(".checkpoint.*")) and not (folder / "final.json").exists()
+
+
+def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_path):
+    result = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                 "--results", str(tmp_path), "--set", "recipe.lr=1e30")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "2 run(s) failed" in result.stderr
+    for model in ("plain-20", "plain-56"):
+        data = json.loads(next(tmp_path.glob(f"runs/cifar10/{model}/*/seed0/final.json")).read_text())
+        assert data["status"] == "failed" and "diverged" in data["reason"] and "lr 1e+30" in data["reason"]
+
+
+def test_a_failed_run_shows_as_failed_in_the_table(cifar_dir, tmp_path):
+    result = cli("run", "table6", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+                 str(cifar_dir), "--results", str(tmp_path), "--set", "recipe.lr=1e30")
+    assert result.returncode != 0
+    table = (tmp_path / "table6/table.csv").read_text()
+    assert "plain-20," in table and ",failed," in table
+
+
+def test_a_checkpoint_from_another_config_is_refused(cifar_dir, tmp_path):
+    cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+        str(tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})  # plain-20 stops after checkpoint 6
+    other = tmp_path / "runs/cifar10/plain-56/smoke/seed0"
+    other.mkdir(parents=True, exist_ok=True)
+    (other / "checkpoint.pt").write_bytes((tmp_path / RUN / "checkpoint.pt").read_bytes())
+    refused = cli("run", "fig1", "--profile", "smoke", "--only", "plain-56", "--device", "cpu", "--data-dir",
+                  str(cifar_dir), "--results", str(tmp_path))
+    assert_one_line_error(refused, "belongs to a different config", "delete")
