@@ -51,13 +51,13 @@ def line_of(mapping: Any, key: str) -> int | None:
 
 
 def write_yaml(path: Path, data: Any) -> None:
-    Path(path).write_text(yaml.safe_dump(_plain(data), sort_keys=False))
+    Path(path).write_text(yaml.safe_dump(plain(data), sort_keys=False))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Turn tuples and LineDicts into plain lists and dicts so safe_dump can write them."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value

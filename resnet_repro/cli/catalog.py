@@ -13,7 +13,7 @@ from ..config import RunConfig
 from ..experiments import ENGINES, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..results.estimate import human_duration, measured_throughput, seconds_left
 from ..results.layout import RunFiles, read_json, resolve_results_dir
-from ..yamlio import _plain
+from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 from .run import AVAILABLE_ENGINES
 
@@ -70,11 +70,11 @@ def show_command(
             table.add_row(run.name, _status(results_dir, run), _difference(first, run))
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
-        console.print(yaml.safe_dump(_plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
+        console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
     for key in ("paper", "table", "nets"):
         if spec.section(key) is not None:
             console.print(f"{key}:")
-            console.print(yaml.safe_dump(_plain(spec.section(key)), sort_keys=False, width=110).rstrip())
+            console.print(yaml.safe_dump(plain(spec.section(key)), sort_keys=False, width=110).rstrip())
 
 
 def _status(results: Path, run: RunConfig) -> str:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from .style import save_figure  # noqa: I001 (selects the Agg backend first)
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..results.aggregate import ModelRuns, mean_curve  # noqa: E402
+from ..results.aggregate import ModelRuns, mean_curve
 
 METRIC_STYLE = {
     "train_error": {"linestyle": "--", "linewidth": 1.0},
@@ -61,11 +59,4 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
     for ax in axes[0]:
         ax.set_ylim(ylim[0], top)
-    fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, title, subtitle)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from .style import save_figure  # noqa: I001 (selects the Agg backend first)
+import matplotlib.pyplot as plt
+import pandas as pd
 
 
 def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
@@ -27,10 +25,4 @@ def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
         ax.set_title("CIFAR conv nets (BN)" if family == "conv" else "fully connected stacks (no BN)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    fig.suptitle(f"{title}\ndashed: plain, solid: residual; at initialisation", fontsize=10)
-    fig.tight_layout()
-    paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, title, "dashed: plain, solid: residual; at initialisation")

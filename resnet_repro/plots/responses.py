@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from .style import save_figure  # noqa: I001 (selects the Agg backend first)
+import matplotlib.pyplot as plt
+import pandas as pd
 
 # The paper's order and look: plain nets dashed, ResNets solid.
 MODEL_ORDER = ["plain-20", "plain-56", "resnet-20-A", "resnet-56-A", "resnet-110-A"]
@@ -31,10 +29,4 @@ def plot_responses(csv_path: Path, out: Path, title: str, subtitle: str) -> list
         ax.set_ylabel("std")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
-    fig.tight_layout()
-    paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, title, subtitle)

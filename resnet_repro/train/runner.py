@@ -25,7 +25,7 @@ from ..data.sources import Splits, load_image_sets
 from ..errors import UserError
 from ..results.layout import RunFiles, read_json, write_json
 from ..results.lock import run_lock
-from ..yamlio import write_yaml
+from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .loop import Reporter, StopFlag, train_run
 
@@ -45,7 +45,7 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
         stored = yaml.safe_load(files.config.read_text())
     except yaml.YAMLError:
         return f"{files.config} is unreadable"
-    requested = yaml.safe_load(yaml.safe_dump(_plain(config.to_dict())))
+    requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
     difference = _first_difference(stored, requested)
     return None if difference is None else difference
 
@@ -155,14 +155,6 @@ def _git_commit() -> str | None:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _first_difference(stored, requested, prefix: str = "") -> str | None:
