@@ -7,6 +7,7 @@ import sys
 import typer
 
 from ..errors import UserError
+from .bench import bench_command
 from .catalog import list_command, show_command
 from .common import err_console
 from .plot import plot_command
@@ -28,6 +29,7 @@ app.command("show")(show_command)
 app.command("run")(run_command)
 app.command("plot")(plot_command)
 app.command("report")(report_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -1,0 +1,52 @@
+"""`resnet-repro bench`: training and eval throughput per model on this machine -> results/bench/bench.csv."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..results.layout import resolve_results_dir
+from .common import DeviceOption, ResultsOption, console
+
+
+def bench_command(
+    model: Optional[list[str]] = typer.Option(None, "--model", help="Model(s) to measure [default: resnet20, "
+                                                                    "resnet56, resnet110]."),
+    device: str = DeviceOption,
+    batch_size: int = typer.Option(128, "--batch-size", min=1, help="Training batch size."),
+    iterations: int = typer.Option(10, "--iterations", min=1, help="Timed training iterations per model."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, or bf16 (autocast, fp32 master weights)."),
+    results: Optional[Path] = ResultsOption,
+) -> None:
+    """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
+    from ..analysis.throughput import measure
+    from ..models import parse_model_name
+    from ..results.tables import write_table
+    from ..train.device import describe_device, resolve_device
+    from .run import print_rows
+
+    from ..errors import UserError
+
+    if precision not in ("fp32", "bf16"):
+        raise UserError(f"unknown precision {precision!r}: use fp32 or bf16")
+    names = model or ["resnet20", "resnet56", "resnet110"]
+    for name in names:
+        parse_model_name(name)  # a typo fails before anything is measured
+    torch_device = resolve_device(device)
+    rows = []
+    for name in names:
+        console.print(f"measuring {name} on {describe_device(torch_device)} ...")
+        rows.append({**dataclasses.asdict(measure(name, torch_device, batch_size, iterations,
+                                                       precision=precision)),
+                     "device": describe_device(torch_device)})
+    columns = list(rows[0])
+    folder = resolve_results_dir(str(results) if results else None) / "bench"
+    write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"])
+    (folder / "bench.csv").write_text((folder / "table.csv").read_text())
+    print_rows("Training throughput (images/s)", rows, ["model", "precision", "batch_size", "train_images_per_s",
+                                                        "model_images_per_s", "eval_images_per_s",
+                                                        "pipeline_overhead", "peak_memory_mb", "achieved_tflops"])
+    console.print(f"wrote {folder / 'bench.csv'}")
