@@ -48,7 +48,7 @@ def test_channels_last_is_as_exact_as_nchw(name):
 
 def test_bf16_run_trains_and_is_recorded(cifar_dir, tmp_path):
     cli("run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir", str(cifar_dir),
-        "--results", str(tmp_path), "--set", "train.precision=bf16", check=True)
+        "--results", str(tmp_path), "--precision", "bf16", check=True)
     config = next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/config.yaml")).read_text()
     assert "precision: bf16" in config and "train.precision=bf16" in config
 
@@ -63,3 +63,31 @@ def test_bench_writes_its_csv(tmp_path):
 
 def test_bench_rejects_a_bad_model(tmp_path):
     assert_one_line_error(cli("bench", "--model", "resnet21", "--results", str(tmp_path)), "unknown model")
+
+
+@pytest.mark.parametrize("name", ["resnet20", "plain20", "resnet18"])
+def test_activation_checkpointing_gives_identical_gradients_and_bn_stats(name):
+    torch.manual_seed(0)
+    plain_run = build_model(name, num_classes=10)
+    checkpointed = build_model(name, num_classes=10)
+    checkpointed.load_state_dict(plain_run.state_dict())
+    checkpointed.activation_checkpointing = True
+    x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
+    F.cross_entropy(plain_run(x), y).backward()
+    F.cross_entropy(checkpointed(x), y).backward()
+    for (n, a), b in zip(plain_run.named_parameters(), checkpointed.parameters()):
+        assert torch.equal(a.grad, b.grad), n
+    for (n, a), b in zip(plain_run.named_buffers(), checkpointed.buffers()):
+        assert torch.equal(a, b), n  # running stats updated once, not twice
+
+
+def test_checkpointed_training_run_matches_the_plain_run(cifar_dir, tmp_path):
+    from .test_training import rows_without_timing
+
+    base = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir), "--results", str(tmp_path)]
+    cli(*base, check=True)
+    cli(*base, "--set", "recipe.activation_checkpointing=true", check=True)
+    plain_run = tmp_path / "runs/cifar10/plain-20/smoke/seed0"
+    checkpointed = next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0"))
+    assert rows_without_timing(plain_run / "metrics.csv") == rows_without_timing(checkpointed / "metrics.csv")

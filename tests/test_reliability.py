@@ -153,3 +153,15 @@ def test_a_checkpoint_from_another_config_is_refused(cifar_dir, tmp_path):
     refused = cli("run", "fig1", "--profile", "smoke", "--only", "plain-56", "--device", "cpu", "--data-dir",
                   str(cifar_dir), "--results", str(tmp_path))
     assert_one_line_error(refused, "belongs to a different config", "delete")
+
+
+def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_path):
+    import torch
+
+    cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+    path = tmp_path / RUN / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    state["format_version"] = 0
+    torch.save(state, path)
+    refused = cli(*smoke_args(cifar_dir, tmp_path))
+    assert_one_line_error(refused, "incompatible version", "format 0", "delete")

@@ -28,6 +28,10 @@ def run_command(
     data_dir: Optional[Path] = DataDirOption,
     device: str = DeviceOption,
     download: bool = typer.Option(False, "--download", help="Fetch a missing dataset with torchvision's downloader."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="bf16: autocast with fp32 master weights "
+                                            "(a recorded deviation; same as --set train.precision=bf16)."),
+    compile_: bool = typer.Option(False, "--compile", help="torch.compile the model (recorded; same as --set "
+                                                           "train.compile=true)."),
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     spec = load_target(target)
@@ -51,8 +55,10 @@ def run_command(
     from ..train.device import resolve_device
     from .progress import RichReporter
 
-    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
-    runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
+    overrides = sets(set_) + ([f"train.precision={precision}"] if precision else []) + \
+        (["train.compile=true"] if compile_ else [])
+    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
+    runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
     torch_device = resolve_device(device)
     reports, written = run_training_target(spec, runs, all_runs, results_dir,
                                            resolve_data_dir(str(data_dir) if data_dir else None), torch_device,

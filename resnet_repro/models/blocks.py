@@ -7,6 +7,8 @@ follows its conv directly, so a forward hook on a block's `bn1`/`bn2`/`bn3` sees
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -121,6 +123,42 @@ class Bottleneck(nn.Module):
         if self.shortcut is not None:
             out = out + self.shortcut(x)
         return F.relu(out)
+
+
+class BatchNormFrozenStats:
+    """While active, batch norm layers still normalise with batch statistics but leave running stats alone.
+
+    Activation checkpointing runs a stage's forward twice (once more during backward); without this
+    the running mean and variance would be updated twice per step.
+    """
+
+    def __init__(self, module: nn.Module):
+        self.norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+        self.saved: list = []
+
+    def __enter__(self):
+        self.saved = [(m.momentum, m.num_batches_tracked.clone()) for m in self.norms]
+        for m in self.norms:
+            m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: unchanged
+        return self
+
+    def __exit__(self, *exc):
+        for m, (momentum, tracked) in zip(self.norms, self.saved):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(tracked)
+
+
+def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> torch.Tensor:
+    """Run the stages in order; with `checkpointed`, keep only each stage's input for backward and
+    recompute its activations then (memory for compute: ResNet-1202 at batch 128 on a 24 GB GPU)."""
+    if not checkpointed or not torch.is_grad_enabled():
+        return stages(x)
+    from torch.utils.checkpoint import checkpoint
+
+    for stage in stages:
+        x = checkpoint(stage, x, use_reentrant=False,
+                       context_fn=lambda s=stage: (contextlib.nullcontext(), BatchNormFrozenStats(s)))
+    return x
 
 
 def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:

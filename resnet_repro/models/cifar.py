@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .blocks import BasicBlock, conv3x3, init_weights
+from .blocks import BasicBlock, conv3x3, init_weights, run_stages
 
 CIFAR_WIDTHS = (16, 32, 64)
 
@@ -36,9 +36,10 @@ class CifarResNet(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self, zero_init_residual)
+        self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.stages(x)
+        x = run_stages(self.stages, x, self.activation_checkpointing)
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self.fc(x)

@@ -59,6 +59,7 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
                         in_channels=splits.in_channels)
     if config.recipe.bn_batch:
         use_ghost_batch_norm(model, config.recipe.bn_batch)
+    model.activation_checkpointing = config.recipe.activation_checkpointing
     return model
 
 
