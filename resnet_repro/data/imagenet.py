@@ -1,0 +1,139 @@
+"""ImageNet in the usual class-folder layout (`train/<wnid>/*.JPEG`, `val/<wnid>/*.JPEG`).
+
+Training augmentation (Sec. 3.4): shorter side resized to a random size in [256, 480], a random
+224x224 crop or its horizontal flip, AlexNet-style PCA colour augmentation, mean subtraction. We
+subtract the per-channel mean (ImageNet's, on the [0, 1] scale) rather than the per-pixel mean
+image, which the paper's scale augmentation makes ill-defined at a fixed crop; stated here and in
+each run's config. Test views: the centre 224 crop (curves), the standard 10-crop (Tables 2-3), and
+whole images at several shorter sides for the fully convolutional multi-scale test (Table 4).
+
+An unreadable image never stops a long run: it is skipped, counted, and reported.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch.utils.data import Dataset
+from torchvision.transforms import functional as TF
+
+from ..errors import UserError
+
+IMAGE_SUFFIXES = {".jpeg", ".jpg", ".png"}
+CHANNEL_MEAN = (0.485, 0.456, 0.406)  # ImageNet training-set channel means, [0, 1] scale
+# AlexNet's PCA of ImageNet RGB pixels ([0, 1] scale): eigenvalues and eigenvectors (columns).
+PCA_EIGENVALUES = torch.tensor([0.2175, 0.0188, 0.0045])
+PCA_EIGENVECTORS = torch.tensor([[-0.5675, 0.7192, 0.4009],
+                                 [-0.5808, -0.0045, -0.8140],
+                                 [-0.5836, -0.6948, 0.4203]])
+PCA_STD = 0.1
+TEST_SCALES = (224, 256, 384, 480, 640)
+
+
+@dataclass
+class ImageFolderIndex:
+    root: Path
+    classes: list[str]
+    samples: list[tuple[Path, int]]
+
+
+def scan_image_folder(root: Path) -> ImageFolderIndex:
+    """Classes are the sorted sub-folders; every class must hold at least one image."""
+    if not root.is_dir():
+        raise UserError(f"ImageNet folder {root} not found: put the data as {root}/<wnid>/*.JPEG and pass its "
+                        f"parent with --data-dir")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if not classes:
+        raise UserError(f"{root} has no class folders: expected {root}/<wnid>/*.JPEG")
+    samples = []
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise UserError(f"class folder {root / name} holds no images (.JPEG, .jpg, .png); remove it or fill it")
+        samples += [(path, label) for path in files]
+    return ImageFolderIndex(root, classes, samples)
+
+
+def scale_augment(image: Image.Image, rng: random.Random, low: int = 256, high: int = 480,
+                  crop: int = 224) -> torch.Tensor:
+    """The paper's training view: random shorter side in [low, high], random crop, random flip, lighting."""
+    image = TF.resize(image, rng.randint(low, high))
+    width, height = image.size
+    top, left = rng.randint(0, height - crop), rng.randint(0, width - crop)
+    image = TF.crop(image, top, left, crop, crop)
+    if rng.random() < 0.5:
+        image = TF.hflip(image)
+    x = TF.to_tensor(image)
+    return subtract_mean(pca_lighting(x, torch.Generator().manual_seed(rng.getrandbits(63))))
+
+
+def pca_lighting(x: torch.Tensor, generator: torch.Generator, std: float = PCA_STD) -> torch.Tensor:
+    """AlexNet colour augmentation: add sum_i alpha_i * lambda_i * v_i to every pixel, alpha ~ N(0, std)."""
+    alpha = torch.randn(3, generator=generator) * std
+    shift = PCA_EIGENVECTORS @ (alpha * PCA_EIGENVALUES)
+    return x + shift.view(3, 1, 1)
+
+
+def subtract_mean(x: torch.Tensor) -> torch.Tensor:
+    return x - torch.tensor(CHANNEL_MEAN).view(3, 1, 1)
+
+
+def center_view(image: Image.Image, short_side: int = 256, crop: int = 224) -> torch.Tensor:
+    return subtract_mean(TF.to_tensor(TF.center_crop(TF.resize(image, short_side), crop)))
+
+
+def ten_crop_views(image: Image.Image, short_side: int = 256, crop: int = 224) -> torch.Tensor:
+    """The standard 10-crop: four corners and the centre, and their horizontal flips (10 x 3 x crop x crop)."""
+    resized = TF.resize(image, short_side)
+    crops = TF.ten_crop(resized, crop)  # (tl, tr, bl, br, center, and the same of the flipped image)
+    return torch.stack([subtract_mean(TF.to_tensor(c)) for c in crops])
+
+
+def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES) -> list[torch.Tensor]:
+    """Whole images at each shorter side, for a fully convolutional net whose scores are averaged."""
+    return [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
+
+
+@dataclass
+class SkipLog:
+    """Images that could not be read, so a run reports them instead of dying on them."""
+
+    paths: list[str] = field(default_factory=list)
+
+
+class ImageFolderSet(Dataset):
+    """Items are (view, label, path); an unreadable image gives (None, None, path) (see `collate_skipping`)."""
+
+    def __init__(self, index: ImageFolderIndex, view, seed: int = 0):
+        self.index, self.view, self.seed = index, view, seed
+        self.epoch = 0  # set by the trainer so each epoch draws new augmentations, reproducibly
+
+    def __len__(self) -> int:
+        return len(self.index.samples)
+
+    def __getitem__(self, item: int):
+        path, label = self.index.samples[item]
+        try:
+            with Image.open(path) as handle:
+                image = handle.convert("RGB")
+        except (OSError, UnidentifiedImageError, SyntaxError):
+            return None, None, str(path)
+        rng = random.Random(hash((self.seed, self.epoch, item)))
+        view = self.view(image, rng) if self.view is scale_augment else self.view(image)
+        return view, label, str(path)
+
+
+def collate_skipping(batch, skipped: SkipLog | None = None):
+    """Stack the readable items; unreadable ones are left out and, with a SkipLog, recorded by path."""
+    good = [item for item in batch if item[0] is not None]
+    if skipped is not None:
+        skipped.paths += [path for view, _, path in batch if view is None]
+    if not good:
+        return None
+    views = torch.stack([v for v, _, _ in good])
+    labels = torch.tensor([label for _, label, _ in good])
+    return views, labels

@@ -1,0 +1,94 @@
+"""ImageNet data on a generated ImageFolder of real JPEGs: scanning, augmentation, test views, bad files."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision.transforms import functional as TF
+
+from resnet_repro.data.imagenet import (CHANNEL_MEAN, ImageFolderSet, SkipLog, center_view, collate_skipping,
+                                        multiscale_views, scale_augment, scan_image_folder, subtract_mean,
+                                        ten_crop_views)
+from resnet_repro.errors import UserError
+
+
+def jpeg(path, width, height, seed):
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path, "JPEG")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "train"
+    for c, wnid in enumerate(["n01440764", "n01443537"]):
+        (root / wnid).mkdir(parents=True)
+        for i in range(3):
+            jpeg(root / wnid / f"img{i}.JPEG", 300 + 20 * i, 260, seed=10 * c + i)
+    return root
+
+
+def test_scan_finds_sorted_classes_and_images(folder):
+    index = scan_image_folder(folder)
+    assert index.classes == ["n01440764", "n01443537"] and len(index.samples) == 6
+    assert [label for _, label in index.samples] == [0, 0, 0, 1, 1, 1]
+
+
+def test_missing_empty_and_classless_folders_are_clear_errors(tmp_path, folder):
+    with pytest.raises(UserError, match="not found"):
+        scan_image_folder(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no class folders"):
+        scan_image_folder(tmp_path / "empty")
+    (folder / "n09999999").mkdir()
+    with pytest.raises(UserError, match="n09999999 holds no images"):
+        scan_image_folder(folder)
+
+
+def test_scale_augmentation_gives_224_crops_within_the_scaled_image(folder):
+    image = Image.open(scan_image_folder(folder).samples[0][0]).convert("RGB")
+    for seed in range(5):
+        x = scale_augment(image, random.Random(seed))
+        assert x.shape == (3, 224, 224) and x.dtype == torch.float32
+    assert not torch.equal(scale_augment(image, random.Random(0)), scale_augment(image, random.Random(1)))
+    assert torch.equal(scale_augment(image, random.Random(3)), scale_augment(image, random.Random(3)))
+
+
+def test_ten_crops_are_the_corners_the_centre_and_their_flips():
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (256, 320, 3), dtype=np.uint8))  # already short side 256
+    views = ten_crop_views(image)
+    full = subtract_mean(TF.to_tensor(image))
+    h, w = 256, 320
+    expected = [full[:, :224, :224], full[:, :224, w - 224:], full[:, h - 224:, :224], full[:, h - 224:, w - 224:],
+                full[:, 16:240, 48:272]]
+    assert views.shape == (10, 3, 224, 224)
+    for i, crop in enumerate(expected):
+        assert torch.allclose(views[i], crop, atol=1e-6), i
+    flipped = full.flip(-1)
+    flipped_expected = [flipped[:, :224, :224], flipped[:, :224, w - 224:], flipped[:, h - 224:, :224],
+                        flipped[:, h - 224:, w - 224:], flipped[:, 16:240, 48:272]]
+    for i, crop in enumerate(flipped_expected):
+        assert torch.allclose(views[5 + i], crop, atol=1e-6), 5 + i
+
+
+def test_centre_and_multiscale_views(folder):
+    image = Image.open(scan_image_folder(folder).samples[0][0]).convert("RGB")
+    assert center_view(image).shape == (3, 224, 224)
+    views = multiscale_views(image)
+    assert [min(v.shape[1:]) for v in views] == [224, 256, 384, 480, 640]
+    assert abs(views[0].mean(dim=(1, 2)) + torch.tensor(CHANNEL_MEAN) - TF.to_tensor(image.resize(
+        (views[0].shape[2], views[0].shape[1]))).mean(dim=(1, 2))).max() < 0.05
+
+
+def test_unreadable_images_are_skipped_and_counted(folder):
+    (folder / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg")
+    index = scan_image_folder(folder)
+    dataset = ImageFolderSet(index, center_view)
+    items = [dataset[i] for i in range(len(dataset))]
+    assert sum(item[0] is None for item in items) == 1
+    skipped = SkipLog()
+    views, labels = collate_skipping(items, skipped)
+    assert views.shape == (6, 3, 224, 224) and len(labels) == 6
+    assert skipped.paths == [str(folder / "n01440764" / "broken.JPEG")]
