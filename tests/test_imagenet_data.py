@@ -92,3 +92,42 @@ def test_unreadable_images_are_skipped_and_counted(folder):
     views, labels = collate_skipping(items, skipped)
     assert views.shape == (6, 3, 224, 224) and len(labels) == 6
     assert skipped.paths == [str(folder / "n01440764" / "broken.JPEG")]
+
+
+def test_top_k_errors():
+    from resnet_repro.analysis.imagenet_eval import top_k_errors
+
+    scores = torch.tensor([[0.9, 0.1, 0, 0, 0, 0, 0], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]])
+    labels = torch.tensor([0, 0])  # first: right; second: label 0 is the lowest score, outside the top 5
+    assert top_k_errors(scores, labels) == (1, 1)
+    assert top_k_errors(scores, torch.tensor([1, 3])) == (2, 0)
+
+
+class MeanColourNet(torch.nn.Module):
+    """A tiny fully convolutional 'classifier': class scores from channel means, any input size."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3)) * 10
+
+
+@pytest.mark.parametrize("protocol", ["10-crop", "multi-scale"])
+def test_view_protocols_average_softmax_scores_per_image(protocol, tmp_path):
+    from resnet_repro.analysis.imagenet_eval import evaluate_views
+    root = tmp_path / "val"
+    for label, colour in enumerate([(250, 10, 10), (10, 250, 10), (10, 10, 250)]):
+        (root / f"n{label:08d}").mkdir(parents=True)
+        Image.new("RGB", (300, 260), colour).save(root / f"n{label:08d}" / "a.JPEG")
+    (root / "n00000000" / "bad.JPEG").write_bytes(b"broken")
+    result = evaluate_views(MeanColourNet(), scan_image_folder(root), protocol, torch.device("cpu"))
+    assert (result.top1_error, result.top5_error, result.images, result.skipped) == (0.0, 0.0, 3, 1)
+
+
+def test_scores_are_the_mean_of_per_view_softmaxes():
+    from resnet_repro.analysis.imagenet_eval import _averaged_scores
+
+    torch.manual_seed(0)
+    same = [torch.randn(3, 8, 8) for _ in range(4)]
+    mixed = [torch.randn(3, 8, 8), torch.randn(3, 12, 10)]
+    for views in (same, mixed):
+        expected = torch.stack([MeanColourNet()(v[None]).softmax(1)[0] for v in views]).mean(0)
+        assert torch.allclose(_averaged_scores(MeanColourNet(), views, torch.device("cpu")), expected, atol=1e-6)
