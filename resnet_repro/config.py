@@ -59,6 +59,11 @@ class DataSpec:
     dataset: str = field(metadata={"choices": ("cifar10", "fashion-mnist", "imagenet")})
     train_subset: int | None = field(default=None, metadata={"min": 1})
     test_subset: int | None = field(default=None, metadata={"min": 1})
+    # ImageNet views (Sec. 3.4): shorter side random in [scale_min, scale_max], crop x crop; tests at test_short_side.
+    crop: int = field(default=224, metadata={"min": 8})
+    scale_min: int = field(default=256, metadata={"min": 8})
+    scale_max: int = field(default=480, metadata={"min": 8})
+    test_short_side: int = field(default=256, metadata={"min": 8})
 
 
 @dataclass(frozen=True)

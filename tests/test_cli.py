@@ -25,7 +25,6 @@ def test_table1_writes_exact_counts(tmp_path):
     (["run", "fig1", "--set", "recipe.lr=abc"], ["recipe.lr: expected a number, got 'abc'"]),
     (["run", "fig1", "--profile", "fastest"], ["unknown profile 'fastest'"]),
     (["run", "fig1", "--device", "tpu"], ["unknown device 'tpu'"]),
-    (["run", "table3"], ["not built yet", "issue #5"]),
     (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
 ])
 def test_bad_input_is_one_clear_line(args, fragments, tmp_path):

@@ -26,7 +26,7 @@ def plot_command(
         drawable = [load_target(n) for n in target_names()]
         measured = ("responses.csv", "gradflow.csv")
         specs = [s for s in drawable
-                 if s.engine == "cifar" or any((results_dir / s.name / m).exists() for m in measured)]
+                 if s.engine in ("cifar", "imagenet") or any((results_dir / s.name / m).exists() for m in measured)]
     else:
         specs = [load_target(target)]
     for spec in specs:

@@ -26,6 +26,27 @@ def keyed_seed(seed: int, stream: int, step: int) -> int:
     return value % (2**63 - 1)
 
 
+def epoch_permutation(size: int, seed: int, epoch: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(keyed_seed(seed, _ORDER_STREAM, epoch))
+    return torch.randperm(size, generator=generator)
+
+
+def keyed_batch_indices(size: int, batch_size: int, seed: int, iteration: int, order=None) -> torch.Tensor:
+    """The image indices of batch `iteration`: consecutive slices of the per-epoch permutations.
+
+    `order(epoch)` may supply (cached) permutations; by default they are drawn here.
+    """
+    order = order or (lambda epoch: epoch_permutation(size, seed, epoch))
+    start = iteration * batch_size
+    parts, taken = [], 0
+    while taken < batch_size:
+        epoch, offset = divmod(start + taken, size)
+        piece = order(epoch)[offset: offset + batch_size - taken]
+        parts.append(piece)
+        taken += len(piece)
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
 def mean_image(images: torch.Tensor) -> torch.Tensor:
     """The per-pixel mean of a uint8 N x C x H x W set: a C x H x W float image (not per-channel)."""
     total = torch.zeros(images.shape[1:], dtype=torch.float64, device=images.device)
@@ -67,23 +88,13 @@ class TrainStream:
         return len(self.labels)
 
     def epoch_order(self, epoch: int) -> torch.Tensor:
-        if epoch not in self._orders:
-            generator = torch.Generator().manual_seed(keyed_seed(self.seed, _ORDER_STREAM, epoch))
-            order = torch.randperm(len(self), generator=generator).to(self.device)
+        if epoch not in self._orders:  # keep the current and previous epoch's order on the device
             self._orders = {e: o for e, o in self._orders.items() if e >= epoch - 1}
-            self._orders[epoch] = order
+            self._orders[epoch] = epoch_permutation(len(self), self.seed, epoch).to(self.device)
         return self._orders[epoch]
 
     def indices(self, iteration: int) -> torch.Tensor:
-        """The image indices of batch `iteration`: consecutive slices of per-epoch permutations."""
-        start = iteration * self.batch_size
-        parts, taken = [], 0
-        while taken < self.batch_size:
-            epoch, offset = divmod(start + taken, len(self))
-            piece = self.epoch_order(epoch)[offset: offset + self.batch_size - taken]
-            parts.append(piece)
-            taken += len(piece)
-        return parts[0] if len(parts) == 1 else torch.cat(parts)
+        return keyed_batch_indices(len(self), self.batch_size, self.seed, iteration, self.epoch_order)
 
     def batch(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.indices(iteration)

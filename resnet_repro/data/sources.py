@@ -37,11 +37,13 @@ class Splits:
 
     @property
     def num_classes(self) -> int:
+        if hasattr(self.train, "classes"):  # an ImageNet class-folder index
+            return len(self.train.classes)
         return int(max(self.train.labels.max(), self.test.labels.max())) + 1
 
     @property
     def in_channels(self) -> int:
-        return self.train.images.shape[1]
+        return 3 if hasattr(self.train, "classes") else self.train.images.shape[1]
 
 
 def resolve_data_dir(cli_value: str | None) -> Path:
@@ -70,8 +72,10 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
                             f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
                             f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
         (train_x, train_y), (test_x, test_y), report = read_fashion_mnist(folder)
+    elif spec.dataset == "imagenet":
+        return _load_imagenet(spec, data_dir)
     else:
-        raise UserError(f"dataset {spec.dataset!r} has no loader yet (ImageNet arrives with issue #5)")
+        raise UserError(f"dataset {spec.dataset!r} has no loader")
     train = ImageSet(train_x, train_y)
     val = None
     if holdout:
@@ -87,3 +91,32 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
         val = val.head(spec.test_subset)
     report = {**report, "train_images": len(train), "test_images": len(test), "val_images": len(val or [])}
     return Splits(train, test, val, report)
+
+
+def _load_imagenet(spec: DataSpec, data_dir: Path) -> Splits:
+    """`train/` and `val/` class folders under DATA_DIR/imagenet or DATA_DIR itself."""
+    from .imagenet import scan_image_folder
+
+    root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
+    if root is None:
+        raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and {data_dir / 'train'}). "
+                        f"It cannot be downloaded: put train/<wnid>/*.JPEG and val/<wnid>/*.JPEG there, or point "
+                        f"--data-dir at the folder that holds them")
+    train, val = scan_image_folder(root / "train"), scan_image_folder(root / "val")
+    if val.classes != train.classes:
+        raise UserError(f"{root / 'val'} has {len(val.classes)} classes but {root / 'train'} has {len(train.classes)}; "
+                        f"both need the same class folders")
+    train, val = _subset(train, spec.train_subset), _subset(val, spec.test_subset)
+    report = {"dataset": "imagenet", "folder": str(root), "official_checksums": None, "mismatched_files": [],
+              "train_images": len(train.samples), "test_images": len(val.samples), "val_images": 0}
+    return Splits(train, val, None, report)
+
+
+def _subset(index, count: int | None):
+    """A fixed random subset (the same for every run), so a small profile still spans the classes."""
+    if count is None or count >= len(index.samples):
+        return index
+    from .imagenet import ImageFolderIndex
+
+    keep = sorted(np.random.default_rng(HOLDOUT_SEED).choice(len(index.samples), count, replace=False))
+    return ImageFolderIndex(index.root, index.classes, [index.samples[i] for i in keep])

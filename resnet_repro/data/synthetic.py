@@ -63,3 +63,24 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     with gzip.open(path, "wb") as handle:
         handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def write_image_folder(root: Path, classes: int = 4, train_per_class: int = 16, val_per_class: int = 4,
+                       size: tuple[int, int] = (48, 40), seed: int = 0) -> Path:
+    """An ImageNet-layout folder of real JPEGs: root/train/<wnid>/*.JPEG and root/val/<wnid>/*.JPEG."""
+    from PIL import Image
+
+    for split, count, offset in (("train", train_per_class, 0), ("val", val_per_class, 1000)):
+        images, labels = learnable_images(classes * count, 3, max(size), classes, seed + offset)
+        for i, (image, label) in enumerate(zip(images, labels)):
+            folder = Path(root) / split / f"n{label:08d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pixels = image.transpose(1, 2, 0)[: size[1], : size[0]]
+            Image.fromarray(np.ascontiguousarray(pixels)).save(folder / f"{split}_{i:05d}.JPEG", "JPEG", quality=90)
+    for split in ("train", "val"):  # every class needs images in both splits
+        for label in range(classes):
+            folder = Path(root) / split / f"n{label:08d}"
+            if not folder.exists() or not any(folder.iterdir()):
+                folder.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", size, (label * 60, 0, 0)).save(folder / "filler.JPEG", "JPEG")
+    return Path(root)

@@ -16,6 +16,18 @@ from .cifar_outputs import profile_note, write_cifar_outputs
 def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     if target.engine == "cifar":
         return write_cifar_outputs(target, runs, results)
+    if target.engine == "imagenet":
+        from .imagenet_outputs import write_imagenet_table
+
+        written = write_imagenet_table(target, runs, results) if target.section("table") is not None else []
+        if target.section("figure") is not None:  # curves: same drawing as CIFAR's
+            from ..plots.curves import plot_error_curves
+            from ..results.aggregate import collect
+
+            figure = target.section("figure")
+            written += plot_error_curves(figure["panels"], collect(runs, results), target.title, profile_note(runs),
+                                         results / target.name / target.name, tuple(figure.get("ylim", (0, 100))))
+        return written
     if target.engine == "responses":
         from ..plots.responses import plot_responses
 

@@ -18,6 +18,10 @@ def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[Ru
                         command: str) -> tuple[list[RunReport], list[Path]]:
     """Train `runs` (a selection of `all_runs`); outputs always cover all of the target's runs."""
     reports = train_runs(runs, results, data_dir, device, download, reporter, command)
+    if target.engine == "imagenet" and target.section("table") is not None:
+        from .imagenet import measure_ten_crop
+
+        measure_ten_crop(all_runs, results, data_dir, device)
     if target.engine == "responses":
         from .fig7 import measure_runs, write_responses
 

@@ -16,7 +16,6 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..config import RunConfig
-from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
@@ -25,6 +24,7 @@ from ..results.layout import MetricsLog, RunFiles
 from .checkpoint import load_checkpoint, save_checkpoint
 from .ghost_bn import use_ghost_batch_norm
 from .schedule import LRSchedule
+from .streams import make_streams
 
 
 class Reporter:
@@ -63,19 +63,19 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
     return model
 
 
-def evaluate(model: nn.Module, data: EvalSet, autocast) -> tuple[float, float]:
-    """(mean loss, error %) over the whole set, in eval mode."""
+def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
+    """(mean loss, error %) over every image the set yields, in eval mode."""
     was_training = model.training
     model.eval()
-    loss_sum = torch.zeros((), device=data.labels.device)
-    wrong = torch.zeros((), device=data.labels.device, dtype=torch.long)
+    loss_sum, wrong, seen = 0.0, 0, 0
     with torch.inference_mode(), autocast():
         for x, y in data.batches():
             logits = model(x).float()
-            loss_sum += F.cross_entropy(logits, y, reduction="sum")
-            wrong += (logits.argmax(1) != y).sum()
+            loss_sum = loss_sum + F.cross_entropy(logits, y, reduction="sum")
+            wrong = wrong + (logits.argmax(1) != y).sum()
+            seen += len(y)
     model.train(was_training)
-    return loss_sum.item() / len(data), 100.0 * wrong.item() / len(data)
+    return float(loss_sum) / max(seen, 1), 100.0 * float(wrong) / max(seen, 1)
 
 
 def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
@@ -91,11 +91,9 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
     schedule = LRSchedule(recipe)
-    stream = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last)
-    test_set = EvalSet(splits.test, stream.mean, device, recipe.eval_batch_size, channels_last)
-    val_set = EvalSet(splits.val, stream.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
+    stream, test_set, val_set = make_streams(config, splits, device)
 
-    start, elapsed_before, window_carry = 0, 0.0, {"loss_sum": 0.0, "wrong": 0}
+    start, elapsed_before, window_carry = 0, 0.0, {"loss_sum": 0.0, "wrong": 0, "seen": 0}
     state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
     if state is not None:
         if state.get("config") != config.to_dict():
@@ -118,6 +116,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     # run checkpoints mid-window, so it carries the partial sums over.
     loss_sum = torch.tensor(window_carry["loss_sum"], device=device)
     wrong = torch.tensor(window_carry["wrong"], device=device, dtype=torch.long)
+    seen = window_carry["seen"]  # images in the window (batches can be short where unreadable files were skipped)
     window_start = time.perf_counter()
     session_start = window_start
     last = {}
@@ -132,26 +131,27 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += loss.detach()
+        loss_sum += loss.detach() * len(y)
         wrong += (logits.detach().argmax(1) != y).sum()
+        seen += len(y)
         maybe_fault("iteration", iteration + 1)
 
         done = iteration + 1
         if done % recipe.log_every and done != recipe.iterations:
             if stop.requested:
-                return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong,
+                return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, seen,
                                   elapsed_before + time.perf_counter() - session_start, params, last, reporter, stop,
                                   warnings)
             continue
         # ---- a log point: the only host-device sync of the loop
-        window = (done - 1) % recipe.log_every + 1
-        train_loss = loss_sum.item() / window
-        train_error = 100.0 * wrong.item() / (window * recipe.batch_size)
+        train_loss = loss_sum.item() / seen
+        train_error = 100.0 * wrong.item() / seen
+        window_images, seen = seen, 0
         loss_sum.zero_()
         wrong.zero_()
         now = time.perf_counter()
         # The window restarts after evaluation and checkpointing, so this is training throughput alone.
-        images_per_s = window * recipe.batch_size / max(now - window_start, 1e-9)
+        images_per_s = window_images / max(now - window_start, 1e-9)
         if not math.isfinite(train_loss):
             reason = f"loss became {train_loss} by iteration {done} (lr {lr:g}); the run diverged"
             final = _final(config, "failed", done, params, last, elapsed_before + now - session_start, schedule,
@@ -178,7 +178,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"])
             maybe_fault("after-checkpoint", done)
         if stop.requested and done < recipe.iterations:
-            return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, row["elapsed_s"],
+            return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, 0, row["elapsed_s"],
                               params, last, reporter, stop, warnings)
         window_start = time.perf_counter()
 
@@ -191,17 +191,17 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
 
 def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer, schedule: LRSchedule, done: int,
-                elapsed: float, loss_sum: float = 0.0, wrong: int = 0) -> None:
+                elapsed: float, loss_sum: float = 0.0, wrong: int = 0, seen: int = 0) -> None:
     save_checkpoint(files.checkpoint, files.previous_checkpoint, {
         "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
         "warmup_ended_at": schedule.warmup_ended_at, "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
-        "window": {"loss_sum": loss_sum, "wrong": wrong}, "config": config.to_dict()})
+        "window": {"loss_sum": loss_sum, "wrong": wrong, "seen": seen}, "config": config.to_dict()})
 
 
-def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, elapsed, params, last, reporter,
-               stop, warnings) -> RunOutcome:
+def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, seen, elapsed, params, last,
+               reporter, stop, warnings) -> RunOutcome:
     """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
-    _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()))
+    _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()), seen)
     reporter.finish()
     reason = f"stopped by {stop.requested} at iteration {done}"
     return RunOutcome("interrupted", _final(config, "interrupted", done, params, last, elapsed, schedule, reason),

@@ -1,0 +1,48 @@
+"""Tables 2 and 3 from runs/*/final.json and tencrop.json (no torch): ours beside the paper's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import RunConfig
+from ..experiments import Target
+from ..results.layout import RunFiles, read_json
+from ..results.tables import write_table
+from .cifar_outputs import profile_note
+
+COLUMNS = ["model", "params", "top1_error", "top5_error", "paper_top1_error", "paper_top5_error", "delta_top1",
+           "profile", "iterations", "status"]
+
+
+def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[dict]:
+    paper = (target.section("table") or {}).get("paper") or {}
+    comparable = bool(runs) and runs[0].profile == "paper" and not runs[0].overrides
+    rows = []
+    for config in runs:
+        files = RunFiles(results, config.name)
+        final = read_json(files.final) or {}
+        crops = read_json(files.dir / "tencrop.json") or {}
+        reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
+        top1 = crops.get("top1_error")
+        status = final.get("status") or ("unfinished" if files.metrics.exists() else "missing")
+        rows.append({
+            "model": config.name.split("/")[1], "params": final.get("params"), "top1_error": top1,
+            "top5_error": crops.get("top5_error"), "paper_top1_error": reference.get("top1_error"),
+            "paper_top5_error": reference.get("top5_error"),
+            "delta_top1": top1 - reference["top1_error"] if comparable and top1 is not None
+            and reference.get("top1_error") is not None else None,
+            "profile": config.name.split("/")[2], "iterations": config.recipe.iterations, "status": status,
+        })
+    return rows
+
+
+def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
+    folder = results / target.name
+    notes = [profile_note(runs), "top-1/top-5 error (%) on the val folder, standard 10-crop (corners, centre, "
+             "flips; softmax averaged), final iteration; delta only for the paper profile."]
+    context = (target.section("table") or {}).get("context") or []
+    if context:
+        notes.append("Other results (context only): " + "; ".join(
+            f"{c['model']} {c.get('top1_error', '-')}/{c.get('top5_error', '-')}" for c in context) + ".")
+    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes)
+    return [folder / "table.csv", folder / "table.md"]

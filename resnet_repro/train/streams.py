@@ -1,0 +1,29 @@
+"""The data streams of a run: training batches by iteration number, and held-out sets to evaluate.
+
+CIFAR-style sets (uint8 arrays) use the device-resident pipeline; ImageNet (a class-folder index)
+decodes JPEGs in DataLoader workers. Both give `batch(iteration)`, `len()` and `batches()`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..config import RunConfig
+from ..data.sources import Splits
+
+
+def make_streams(config: RunConfig, splits: Splits, device: torch.device):
+    """(train stream, test set, val set or None) for this run's dataset."""
+    recipe, channels_last = config.recipe, config.settings.train.channels_last
+    if config.data.dataset == "imagenet":
+        from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
+
+        train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last)
+        test = ImageNetEvalSet(splits.test, recipe.eval_batch_size, device, config.data, channels_last)
+        return train, test, None
+    from ..data.pipeline import EvalSet, TrainStream
+
+    train = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last)
+    test = EvalSet(splits.test, train.mean, device, recipe.eval_batch_size, channels_last)
+    val = EvalSet(splits.val, train.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
+    return train, test, val
