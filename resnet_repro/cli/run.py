@@ -63,6 +63,8 @@ def run_command(
     reports, written = run_training_target(spec, runs, all_runs, results_dir,
                                            resolve_data_dir(str(data_dir) if data_dir else None), torch_device,
                                            download, RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]))
+    if written is None:  # another process of a torchrun launch: rank 0 reports and writes
+        return
     for report in reports:
         final = report.final or {}
         error = final.get("test_error")

@@ -27,14 +27,14 @@ def default_workers() -> int:
 class _KeyedBatches(Sampler):
     """Yields, per iteration from `start`, the (iteration, position, image index) triples of its batch."""
 
-    def __init__(self, size: int, batch_size: int, seed: int, start: int):
-        self.size, self.batch_size, self.seed, self.start = size, batch_size, seed, start
+    def __init__(self, size: int, batch_size: int, seed: int, start: int, part: slice):
+        self.size, self.batch_size, self.seed, self.start, self.part = size, batch_size, seed, start, part
 
     def __iter__(self):
         iteration = self.start
         while True:
             indices = keyed_batch_indices(self.size, self.batch_size, self.seed, iteration)
-            yield [(iteration, position, int(i)) for position, i in enumerate(indices)]
+            yield [(iteration, position, int(i)) for position, i in enumerate(indices)][self.part]
             iteration += 1
 
 
@@ -71,8 +71,8 @@ def _collate(batch):
 
 class ImageNetTrainStream:
     def __init__(self, index: ImageFolderIndex, batch_size: int, seed: int, device: torch.device, spec: DataSpec,
-                 channels_last: bool = False, workers: int | None = None):
-        self.index, self.batch_size, self.seed, self.device = index, batch_size, seed, device
+                 channels_last: bool = False, workers: int | None = None, part: slice = slice(None)):
+        self.index, self.batch_size, self.seed, self.device, self.part = index, batch_size, seed, device, part
         self.spec, self.channels_last = spec, channels_last
         self.workers = default_workers() if workers is None else workers
         self.skipped: list[str] = []
@@ -82,7 +82,7 @@ class ImageNetTrainStream:
         return len(self.index.samples)
 
     def _loader(self, start: int):
-        sampler = _KeyedBatches(len(self), self.batch_size, self.seed, start)
+        sampler = _KeyedBatches(len(self), self.batch_size, self.seed, start, self.part)
         return iter(DataLoader(_Decoded(self.index, self.spec, self.seed, train=True), batch_sampler=sampler,
                                num_workers=self.workers, collate_fn=_collate,
                                pin_memory=self.device.type == "cuda", persistent_workers=False,

@@ -74,13 +74,14 @@ class TrainStream:
     """Augmented, mean-subtracted training batches by iteration number."""
 
     def __init__(self, data: ImageSet, batch_size: int, pad: int, flip: bool, seed: int, device: torch.device,
-                 channels_last: bool = False):
+                 channels_last: bool = False, part: slice = slice(None)):
         self.images = torch.from_numpy(data.images).to(device)
         self.labels = torch.from_numpy(data.labels).to(device)
         self.mean = mean_image(self.images)
         self.batch_size, self.pad, self.flip, self.seed = batch_size, pad, flip, seed
         self.device = device
         self.channels_last = channels_last
+        self.part = part  # this process's share of the global batch (all of it when alone)
         self._orders: dict[int, torch.Tensor] = {}
         self._augment_rng = torch.Generator(device=device)
 
@@ -98,11 +99,12 @@ class TrainStream:
 
     def batch(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.indices(iteration)
-        x = self.images[idx].float() - self.mean
         self._augment_rng.manual_seed(keyed_seed(self.seed, _AUGMENT_STREAM, iteration))
-        batch = len(idx)
+        batch = len(idx)  # draws cover the global batch, so an image's crop never depends on the world size
         offsets = torch.randint(0, 2 * self.pad + 1, (batch, 2), generator=self._augment_rng, device=self.device)
         flips = torch.rand(batch, generator=self._augment_rng, device=self.device) < 0.5
+        idx, offsets, flips = idx[self.part], offsets[self.part], flips[self.part]
+        x = self.images[idx].float() - self.mean
         if not self.flip:
             flips = torch.zeros_like(flips)
         if self.pad or self.flip:

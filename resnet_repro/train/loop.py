@@ -24,6 +24,7 @@ from ..results.layout import MetricsLog, RunFiles
 from .checkpoint import load_checkpoint, save_checkpoint
 from .ghost_bn import use_ghost_batch_norm
 from .schedule import LRSchedule
+from .distributed import SINGLE, World
 from .streams import make_streams
 
 
@@ -79,7 +80,7 @@ def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
 
 
 def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
-              reporter: Reporter | None = None, stop: StopFlag | None = None) -> RunOutcome:
+              reporter: Reporter | None = None, stop: StopFlag | None = None, world: World = SINGLE) -> RunOutcome:
     reporter = reporter or Reporter()
     stop = stop or StopFlag()
     recipe, options = config.recipe, config.settings.train
@@ -91,7 +92,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 weight_decay=recipe.weight_decay)
     schedule = LRSchedule(recipe)
-    stream, test_set, val_set = make_streams(config, splits, device)
+    stream, test_set, val_set = make_streams(config, splits, device, world)
 
     start, elapsed_before, window_carry = 0, 0.0, {"loss_sum": 0.0, "wrong": 0, "seen": 0}
     state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
@@ -105,8 +106,11 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         start, elapsed_before = state["iteration"], state["elapsed_s"]
         window_carry = state["window"]
         torch.set_rng_state(state["rng_cpu"])
-    metrics = MetricsLog(files.metrics, resume_from=start)
-    step_model = torch.compile(model) if options.compile else model
+    metrics = MetricsLog(files.metrics, resume_from=start) if world.is_main else None
+    step_model = model
+    if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
+        step_model = world.wrap(model, device)
+    step_model = torch.compile(step_model) if options.compile else step_model
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if options.precision == "bf16" \
         else contextlib.nullcontext
 
@@ -138,15 +142,19 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
         done = iteration + 1
         if done % recipe.log_every and done != recipe.iterations:
-            if stop.requested:
+            if stop.requested and not world.distributed:  # together, processes stop at a log point
                 return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, seen,
                                   elapsed_before + time.perf_counter() - session_start, params, last, reporter, stop,
                                   warnings)
             continue
-        # ---- a log point: the only host-device sync of the loop
-        train_loss = loss_sum.item() / seen
-        train_error = 100.0 * wrong.item() / seen
-        window_images, seen = seen, 0
+        # ---- a log point: the only host-device sync of the loop (and, together, the only collective)
+        total_loss, total_wrong, total_seen, stopping = world.sum(
+            [loss_sum.item(), float(wrong.item()), float(seen), 1.0 if stop.requested else 0.0])
+        if stopping and not stop.requested:
+            stop.requested = "a signal to another process"
+        train_loss = total_loss / total_seen
+        train_error = 100.0 * total_wrong / total_seen
+        window_images, seen = int(total_seen), 0
         loss_sum.zero_()
         wrong.zero_()
         now = time.perf_counter()
@@ -163,23 +171,28 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         if schedule.observe_train_error(done, train_error):
             reporter.message(f"{config.name}: warm-up ended at iteration {done} "
                              f"(training error {train_error:.1f}% < {recipe.warmup.until_train_error_below:g}%)")
-        if done % recipe.eval_every == 0 or done == recipe.iterations:
+        evaluating = done % recipe.eval_every == 0 or done == recipe.iterations
+        checkpointing = done % recipe.checkpoint_every == 0 or done == recipe.iterations or stop.requested
+        if evaluating or checkpointing:
+            world.average_norm_buffers(model)
+        if evaluating and world.is_main:
             maybe_fault("eval", done)
             row["test_loss"], row["test_error"] = evaluate(model, test_set, autocast)
             if val_set is not None:
                 row["val_error"] = evaluate(model, val_set, autocast)[1]
         row["images_per_s"] = images_per_s
         row["elapsed_s"] = elapsed_before + time.perf_counter() - session_start
-        metrics.append(row)
+        if metrics is not None:
+            metrics.append(row)
         last.update({k: v for k, v in row.items() if v is not None})
         reporter.update(done, {"lr": lr, "loss": train_loss, "error": train_error,
                                "test_error": last.get("test_error"), "images_per_s": images_per_s})
-        if done % recipe.checkpoint_every == 0 or done == recipe.iterations:
+        if (done % recipe.checkpoint_every == 0 or done == recipe.iterations) and world.is_main:
             _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"])
             maybe_fault("after-checkpoint", done)
         if stop.requested and done < recipe.iterations:
             return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, 0, row["elapsed_s"],
-                              params, last, reporter, stop, warnings)
+                              params, last, reporter, stop, warnings, world.is_main)
         window_start = time.perf_counter()
 
     reporter.finish()
@@ -199,9 +212,11 @@ def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer,
 
 
 def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, seen, elapsed, params, last,
-               reporter, stop, warnings) -> RunOutcome:
+               reporter, stop, warnings, writes: bool = True) -> RunOutcome:
     """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
-    _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()), seen)
+    if writes:
+        _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()),
+                    seen)
     reporter.finish()
     reason = f"stopped by {stop.requested} at iteration {done}"
     return RunOutcome("interrupted", _final(config, "interrupted", done, params, last, elapsed, schedule, reason),

@@ -5,6 +5,7 @@ All checks happen before any training starts, so a refused invocation changes no
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from ..results.layout import RunFiles, read_json, write_json
 from ..results.lock import run_lock
 from ..yamlio import plain, write_yaml
 from .device import describe_device
+from .distributed import SINGLE, World, init_world
 from .loop import Reporter, StopFlag, train_run
 
 
@@ -68,6 +70,12 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
             continue
         pending.append((config, files))
 
+    world = init_world(device)
+    if world.distributed and device.type == "cuda":
+        device = torch.device("cuda", world.local_rank)
+        torch.cuda.set_device(device)
+    if not world.is_main:
+        reporter = Reporter()  # one progress bar: rank 0's
     datasets: dict[tuple, Splits] = {}
     stop = StopFlag()
     with graceful_stop(stop, reporter):
@@ -76,8 +84,8 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
             if key not in datasets:
                 datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
             try:
-                with run_lock(files.dir, config.name):
-                    outcome = _train_one(config, files, datasets[key], device, reporter, command, stop)
+                with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
+                    outcome = _train_one(config, files, datasets[key], device, reporter, command, stop, world)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
                 where = error.filename or files.dir
                 raise UserError(f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
@@ -92,16 +100,18 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
 
 
 def _train_one(config: RunConfig, files: RunFiles, splits: Splits, device: torch.device, reporter: Reporter,
-               command: str | None, stop: StopFlag):
+               command: str | None, stop: StopFlag, world: World = SINGLE):
+    if not world.is_main:  # only rank 0 writes; the others train their share of each batch
+        return train_run(config, splits, files, device, reporter, stop, world)
     write_yaml(files.config, config.to_dict())
     started = time.time()
-    meta = _meta(config, splits, device, command)
+    meta = {**_meta(config, splits, device, command), "world_size": world.size}
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
         reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
                          f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
                          f"the paper")
-    outcome = train_run(config, splits, files, device, reporter, stop)
+    outcome = train_run(config, splits, files, device, reporter, stop, world)
     for warning in outcome.warnings:
         reporter.message(f"warning: {warning}")
     write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})

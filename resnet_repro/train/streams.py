@@ -10,20 +10,25 @@ import torch
 
 from ..config import RunConfig
 from ..data.sources import Splits
+from .distributed import SINGLE, World
 
 
-def make_streams(config: RunConfig, splits: Splits, device: torch.device):
-    """(train stream, test set, val set or None) for this run's dataset."""
+def make_streams(config: RunConfig, splits: Splits, device: torch.device, world: World = SINGLE):
+    """(train stream, test set, val set or None) for this run's dataset; training batches are this process's
+    share of the global batch."""
     recipe, channels_last = config.recipe, config.settings.train.channels_last
+    part = world.local_slice(recipe.batch_size)
     if config.data.dataset == "imagenet":
         from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
 
-        train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last)
+        train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last,
+                                    part=part)
         test = ImageNetEvalSet(splits.test, recipe.eval_batch_size, device, config.data, channels_last)
         return train, test, None
     from ..data.pipeline import EvalSet, TrainStream
 
-    train = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last)
+    train = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last,
+                        part)
     test = EvalSet(splits.test, train.mean, device, recipe.eval_batch_size, channels_last)
     val = EvalSet(splits.val, train.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
     return train, test, val

@@ -1,0 +1,72 @@
+"""torchrun + DistributedDataParallel on the CPU (gloo): same numbers as one process, resumable across sizes."""
+
+import math
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+from .test_training import rows_without_timing
+
+# A well-conditioned setting: fp32 rounding differs with the gradient all-reduce order, and a plain net
+# at lr 0.1 amplifies any rounding difference within a few steps (two single-process runs that differ
+# only in memory layout diverge as much). BN over 16 images = each of the 2 processes' share of 32.
+SETTINGS = ["--set", "recipe.bn_batch=16", "--set", "train.channels_last=false", "--set", "recipe.lr=0.01"]
+RUN_GLOB = "runs/cifar10/resnet-20-A/*/seed0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cifar_dir, results, processes: int, env=None):
+    args = ["run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir), "--results", str(results), *SETTINGS]
+    if processes == 1:
+        command = [sys.executable, "-m", "resnet_repro", *args]
+    else:
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+                   "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "resnet_repro", *args]
+    import os
+
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def assert_close_rows(a, b):
+    assert [r["iteration"] for r in a] == [r["iteration"] for r in b]
+    for row_a, row_b in zip(a, b):
+        for key in ("train_loss", "test_loss", "train_error", "test_error", "lr"):
+            if row_a[key] == "":
+                assert row_b[key] == ""
+                continue
+            assert math.isclose(float(row_a[key]), float(row_b[key]), rel_tol=1e-3), (key, row_a, row_b)
+
+
+@pytest.fixture(scope="module")
+def single(cifar_dir, tmp_path_factory):
+    results = tmp_path_factory.mktemp("single")
+    assert run(cifar_dir, results, 1).returncode == 0
+    return next(results.glob(RUN_GLOB))
+
+
+def test_two_processes_match_one_with_the_same_global_batch(single, cifar_dir, tmp_path):
+    result = run(cifar_dir, tmp_path, 2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    folder = next(tmp_path.glob(RUN_GLOB))
+    assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
+    assert '"world_size": 2' in (folder / "meta.json").read_text()
+    assert (tmp_path / "table6/table.csv").exists()  # rank 0 wrote the outputs
+
+
+def test_a_two_process_run_resumes_in_one_process(single, cifar_dir, tmp_path):
+    crashed = run(cifar_dir, tmp_path, 2, env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+    assert crashed.returncode != 0
+    folder = next(tmp_path.glob(RUN_GLOB))
+    assert (folder / "checkpoint.pt").exists() and not (folder / "final.json").exists()
+    assert run(cifar_dir, tmp_path, 1).returncode == 0
+    assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
