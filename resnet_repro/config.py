@@ -34,6 +34,15 @@ class Warmup:
 
 
 @dataclass(frozen=True)
+class Plateau:
+    """Divide the lr by 10 when the evaluated error has not improved by `min_improvement` points for
+    `patience` evaluations in a row (the paper's ImageNet rule, made precise)."""
+
+    patience: int = field(metadata={"min": 1})
+    min_improvement: float = field(default=0.0, metadata={"min": 0.0})
+
+
+@dataclass(frozen=True)
 class Recipe:
     batch_size: int = field(metadata={"min": 1})
     iterations: int = field(metadata={"min": 1})
@@ -43,6 +52,7 @@ class Recipe:
     momentum: float = field(default=0.9, metadata={"min": 0.0})
     weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
     warmup: Warmup | None = None
+    lr_plateau: Plateau | None = None
     holdout: int = field(default=0, metadata={"min": 0})
     bn_batch: int | None = field(default=None, metadata={"min": 1})
     pad: int = field(default=4, metadata={"min": 0})

@@ -1,7 +1,6 @@
 """torchrun + DistributedDataParallel on the CPU (gloo): same numbers as one process, resumable across sizes."""
 
 import math
-import socket
 import subprocess
 import sys
 
@@ -17,20 +16,15 @@ SETTINGS = ["--set", "recipe.bn_batch=16", "--set", "train.channels_last=false",
 RUN_GLOB = "runs/cifar10/resnet-20-A/*/seed0"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run(cifar_dir, results, processes: int, env=None):
     args = ["run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
             str(cifar_dir), "--results", str(results), *SETTINGS]
     if processes == 1:
         command = [sys.executable, "-m", "resnet_repro", *args]
     else:
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
-                   "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "resnet_repro", *args]
+        # --standalone: torchrun picks a free rendezvous port itself (no pick-then-release race)
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                   str(processes), "-m", "resnet_repro", *args]
     import os
 
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
@@ -50,13 +44,14 @@ def assert_close_rows(a, b):
 @pytest.fixture(scope="module")
 def single(cifar_dir, tmp_path_factory):
     results = tmp_path_factory.mktemp("single")
-    assert run(cifar_dir, results, 1).returncode == 0
+    result = run(cifar_dir, results, 1)
+    assert result.returncode == 0, result.stderr[-3000:]
     return next(results.glob(RUN_GLOB))
 
 
 def test_two_processes_match_one_with_the_same_global_batch(single, cifar_dir, tmp_path):
     result = run(cifar_dir, tmp_path, 2)
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-3000:]
     folder = next(tmp_path.glob(RUN_GLOB))
     assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
     assert '"world_size": 2' in (folder / "meta.json").read_text()
@@ -68,5 +63,6 @@ def test_a_two_process_run_resumes_in_one_process(single, cifar_dir, tmp_path):
     assert crashed.returncode != 0
     folder = next(tmp_path.glob(RUN_GLOB))
     assert (folder / "checkpoint.pt").exists() and not (folder / "final.json").exists()
-    assert run(cifar_dir, tmp_path, 1).returncode == 0
+    resumed = run(cifar_dir, tmp_path, 1)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))

@@ -8,9 +8,8 @@ import torch
 from PIL import Image
 from torchvision.transforms import functional as TF
 
-from resnet_repro.data.imagenet import (CHANNEL_MEAN, ImageFolderSet, SkipLog, center_view, collate_skipping,
-                                        multiscale_views, scale_augment, scan_image_folder, subtract_mean,
-                                        ten_crop_views)
+from resnet_repro.data.imagenet import (CHANNEL_MEAN, center_view, multiscale_views, scale_augment,
+                                        scan_image_folder, subtract_mean, ten_crop_views)
 from resnet_repro.errors import UserError
 
 
@@ -82,16 +81,15 @@ def test_centre_and_multiscale_views(folder):
         (views[0].shape[2], views[0].shape[1]))).mean(dim=(1, 2))).max() < 0.05
 
 
-def test_unreadable_images_are_skipped_and_counted(folder):
+def test_unreadable_images_are_skipped_and_recorded(folder):
+    from resnet_repro.config import DataSpec
+    from resnet_repro.data.imagenet_stream import _collate, _Decoded
+
     (folder / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg")
-    index = scan_image_folder(folder)
-    dataset = ImageFolderSet(index, center_view)
-    items = [dataset[i] for i in range(len(dataset))]
-    assert sum(item[0] is None for item in items) == 1
-    skipped = SkipLog()
-    views, labels = collate_skipping(items, skipped)
+    dataset = _Decoded(scan_image_folder(folder), DataSpec("imagenet"), seed=0, train=False)
+    views, labels, skipped = _collate([dataset[i] for i in range(len(dataset))])
     assert views.shape == (6, 3, 224, 224) and len(labels) == 6
-    assert skipped.paths == [str(folder / "n01440764" / "broken.JPEG")]
+    assert skipped == [str(folder / "n01440764" / "broken.JPEG")]
 
 
 def test_top_k_errors():

@@ -44,6 +44,20 @@ def test_unreadable_training_image_was_skipped_not_fatal(table3):
     assert len(metrics) == 4
 
 
+def test_skipped_images_are_counted_in_final_json(tmp_path):
+    import json
+
+    root = write_image_folder(tmp_path / "data" / "imagenet", classes=2, train_per_class=2, val_per_class=2)
+    broken = root / "train" / "n00000000" / "zz_broken.JPEG"
+    broken.write_bytes(b"\xff\xd8 truncated")
+    images = len(list((root / "train").rglob("*.JPEG")))  # every batch is the whole set, broken file included
+    cli("run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
+        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}", check=True)
+    final_json = json.loads(next((tmp_path / "r").glob("runs/imagenet/plain-18/*/seed0/final.json")).read_text())
+    assert final_json["status"] == "finished"
+    assert final_json["skipped_images"] == {"count": 1, "paths": [str(broken)]}
+
+
 def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
     results, _ = table3
     out = cli("run", "fig4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
@@ -68,3 +82,16 @@ def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
     result = cli("run", "table2", "--profile", "smoke", "--device", "cpu", "--data-dir", str(tmp_path),
                  "--results", str(tmp_path / "r"))
     assert_one_line_error(result, "ImageNet not found", "cannot be downloaded", "--data-dir")
+
+
+def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
+    results, _ = table3  # table4 shares its runs with table3 (same names, same configs)
+    cli("run", "table4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
+        str(results), check=True)
+    with open(results / "table4/table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"resnet-34-B", "resnet-34-C", "resnet-50-B"}  # the smoke profile's selection
+    assert all(r["top1_error"] != "" and r["status"] == "finished" for r in rows.values())
+    assert next(results.glob("runs/imagenet/resnet-50-B/smoke/seed0/multi-scale.json")).exists()
+    assert rows["resnet-50-B"]["paper_top5_error"] == "5.25"
+    assert "fully convolutional" in (results / "table4/table.md").read_text()

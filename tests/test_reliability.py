@@ -165,3 +165,18 @@ def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_pat
     torch.save(state, path)
     refused = cli(*smoke_args(cifar_dir, tmp_path))
     assert_one_line_error(refused, "incompatible version", "format 0", "delete")
+
+
+def test_plateau_rule_state_survives_a_kill(cifar_dir, tmp_path):
+    # min_improvement 100 can never be met: every evaluation after the first divides the lr by 10.
+    plateau = ["--set", "recipe.lr_plateau={patience: 1, min_improvement: 100}", "--set", "recipe.eval_every=3",
+               "--set", "recipe.lr_steps=[]"]
+    cli(*smoke_args(cifar_dir, tmp_path / "alone", *plateau), check=True)
+    crashed = cli(*smoke_args(cifar_dir, tmp_path / "killed", *plateau), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+    assert crashed.returncode == -9
+    cli(*smoke_args(cifar_dir, tmp_path / "killed", *plateau), check=True)
+    alone_run = next((tmp_path / "alone").glob("runs/cifar10/plain-20/*/seed0"))
+    killed_run = next((tmp_path / "killed").glob("runs/cifar10/plain-20/*/seed0"))
+    assert_same_run(alone_run, killed_run)
+    lrs = [float(r["lr"]) for r in rows_without_timing(alone_run / "metrics.csv")]
+    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.1 ** 1.5  # two drops by iteration 12 (after the evals at 6 and 9)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from PIL import Image
 from torch import nn
 
-from ..data.imagenet import TEST_SCALES, ImageFolderIndex, multiscale_views, ten_crop_views
+from ..data.imagenet import TEST_SCALES, ImageFolderIndex, multiscale_views, open_rgb, ten_crop_views
 
 
 @dataclass
@@ -51,10 +50,8 @@ def evaluate_views(model: nn.Module, index: ImageFolderIndex, protocol: str, dev
     scores, labels, skipped = [], [], 0
     with torch.inference_mode():
         for path, label in index.samples:
-            try:
-                with Image.open(path) as handle:
-                    image = handle.convert("RGB")
-            except (OSError, SyntaxError):
+            image = open_rgb(path)
+            if image is None:
                 skipped += 1
                 continue
             scores.append(_averaged_scores(model, make_views(image), device).cpu())

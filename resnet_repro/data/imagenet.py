@@ -13,12 +13,11 @@ An unreadable image never stops a long run: it is skipped, counted, and reported
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torch.utils.data import Dataset
 from torchvision.transforms import functional as TF
 
 from ..errors import UserError
@@ -98,42 +97,10 @@ def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES) 
     return [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
 
 
-@dataclass
-class SkipLog:
-    """Images that could not be read, so a run reports them instead of dying on them."""
-
-    paths: list[str] = field(default_factory=list)
-
-
-class ImageFolderSet(Dataset):
-    """Items are (view, label, path); an unreadable image gives (None, None, path) (see `collate_skipping`)."""
-
-    def __init__(self, index: ImageFolderIndex, view, seed: int = 0):
-        self.index, self.view, self.seed = index, view, seed
-        self.epoch = 0  # set by the trainer so each epoch draws new augmentations, reproducibly
-
-    def __len__(self) -> int:
-        return len(self.index.samples)
-
-    def __getitem__(self, item: int):
-        path, label = self.index.samples[item]
-        try:
-            with Image.open(path) as handle:
-                image = handle.convert("RGB")
-        except (OSError, UnidentifiedImageError, SyntaxError):
-            return None, None, str(path)
-        rng = random.Random(hash((self.seed, self.epoch, item)))
-        view = self.view(image, rng) if self.view is scale_augment else self.view(image)
-        return view, label, str(path)
-
-
-def collate_skipping(batch, skipped: SkipLog | None = None):
-    """Stack the readable items; unreadable ones are left out and, with a SkipLog, recorded by path."""
-    good = [item for item in batch if item[0] is not None]
-    if skipped is not None:
-        skipped.paths += [path for view, _, path in batch if view is None]
-    if not good:
+def open_rgb(path: Path) -> Image.Image | None:
+    """The image as RGB, or None when the file cannot be decoded (callers skip and record it)."""
+    try:
+        with Image.open(path) as handle:
+            return handle.convert("RGB")
+    except (OSError, UnidentifiedImageError, SyntaxError):
         return None
-    views = torch.stack([v for v, _, _ in good])
-    labels = torch.tensor([label for _, label, _ in good])
-    return views, labels

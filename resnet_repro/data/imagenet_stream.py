@@ -11,12 +11,11 @@ import os
 import random
 
 import torch
-from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import DataSpec
 from ..errors import UserError
-from .imagenet import ImageFolderIndex, center_view, scale_augment
+from .imagenet import ImageFolderIndex, center_view, open_rgb, scale_augment
 from .pipeline import _AUGMENT_STREAM, keyed_batch_indices, keyed_seed
 
 
@@ -48,10 +47,8 @@ class _Decoded(Dataset):
     def __getitem__(self, key):
         iteration, position, item = key if self.train else (0, 0, key)
         path, label = self.index.samples[item]
-        try:
-            with Image.open(path) as handle:
-                image = handle.convert("RGB")
-        except (OSError, UnidentifiedImageError, SyntaxError):
+        image = open_rgb(path)
+        if image is None:
             return None, label, str(path)
         if self.train:
             rng = random.Random(keyed_seed(self.seed, _AUGMENT_STREAM, iteration * 100_003 + position))

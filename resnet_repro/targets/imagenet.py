@@ -1,4 +1,5 @@
-"""ImageNet tables: after training, the 10-crop top-1/top-5 error of each finished run (once, stored)."""
+"""ImageNet tables: after training, each finished run's top-1/top-5 error under the table's test protocol
+(10-crop for Tables 2-3, multi-scale for Table 4), measured once and stored as runs/<run>/<protocol>.json."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from ..results.layout import RunFiles, read_json, write_json
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 
-TEN_CROP_FILE = "tencrop.json"
+def protocol_file(protocol: str) -> str:
+    return f"{protocol}.json"
 
 
-def measure_ten_crop(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device) -> None:
-    """Write runs/<run>/tencrop.json for every finished run that lacks it."""
+def measure_protocol(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device,
+                     protocol: str = "10-crop") -> None:
+    """Write runs/<run>/<protocol>.json for every finished run that lacks it."""
     splits = None
     for config in runs:
         files = RunFiles(results, config.name)
         final = read_json(files.final)
-        if not final or final.get("status") != "finished" or (files.dir / TEN_CROP_FILE).exists():
+        if not final or final.get("status") != "finished" or (files.dir / protocol_file(protocol)).exists():
             continue
         if splits is None:
             splits = load_image_sets(config.data, data_dir)
@@ -32,5 +35,5 @@ def measure_ten_crop(runs: list[RunConfig], results: Path, data_dir: Path, devic
             continue
         model = build_run_model(config, splits).to(device)
         model.load_state_dict(state["model"])
-        errors = evaluate_views(model, splits.test, "10-crop", device, config.data.test_short_side, config.data.crop)
-        write_json(files.dir / TEN_CROP_FILE, {"protocol": "10-crop", **dataclasses.asdict(errors)})
+        errors = evaluate_views(model, splits.test, protocol, device, config.data.test_short_side, config.data.crop)
+        write_json(files.dir / protocol_file(protocol), {"protocol": protocol, **dataclasses.asdict(errors)})

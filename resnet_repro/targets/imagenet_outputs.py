@@ -21,7 +21,7 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
     for config in runs:
         files = RunFiles(results, config.name)
         final = read_json(files.final) or {}
-        crops = read_json(files.dir / "tencrop.json") or {}
+        crops = read_json(files.dir / f"{table_protocol(target)}.json") or {}
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
         status = final.get("status") or ("unfinished" if files.metrics.exists() else "missing")
@@ -36,10 +36,21 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
     return rows
 
 
+def table_protocol(target: Target) -> str:
+    """The test protocol a table reports: `table: {protocol: multi-scale}`, else the standard 10-crop."""
+    return (target.section("table") or {}).get("protocol", "10-crop")
+
+
+PROTOCOL_NOTES = {
+    "10-crop": "standard 10-crop (corners, centre, their flips; softmax averaged)",
+    "multi-scale": "fully convolutional, whole images at shorter sides 224/256/384/480/640, softmax averaged",
+}
+
+
 def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     folder = results / target.name
-    notes = [profile_note(runs), "top-1/top-5 error (%) on the val folder, standard 10-crop (corners, centre, "
-             "flips; softmax averaged), final iteration; delta only for the paper profile."]
+    notes = [profile_note(runs), f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[table_protocol(target)]}, "
+             "final iteration; delta only for the paper profile."]
     context = (target.section("table") or {}).get("context") or []
     if context:
         notes.append("Other results (context only): " + "; ".join(

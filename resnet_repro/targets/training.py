@@ -23,9 +23,10 @@ def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[Ru
     if not init_world(device).is_main:
         return reports, None
     if target.engine == "imagenet" and target.section("table") is not None:
-        from .imagenet import measure_ten_crop
+        from .imagenet import measure_protocol
+        from .imagenet_outputs import table_protocol
 
-        measure_ten_crop(all_runs, results, data_dir, device)
+        measure_protocol(all_runs, results, data_dir, device, table_protocol(target))
     if target.engine == "responses":
         from .fig7 import measure_runs, write_responses
 

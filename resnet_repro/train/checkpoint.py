@@ -15,7 +15,7 @@ import torch
 from ..errors import UserError
 from ..faults import maybe_fault
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def save_checkpoint(path: Path, previous: Path, state: dict) -> None:

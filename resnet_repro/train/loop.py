@@ -102,7 +102,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
                             f"{files.dir} to retrain it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        schedule.warmup_ended_at = state["warmup_ended_at"]
+        schedule.load(state["schedule"])
         start, elapsed_before = state["iteration"], state["elapsed_s"]
         window_carry = state["window"]
         torch.set_rng_state(state["rng_cpu"])
@@ -180,6 +180,13 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             row["test_loss"], row["test_error"] = evaluate(model, test_set, autocast)
             if val_set is not None:
                 row["val_error"] = evaluate(model, val_set, autocast)[1]
+        if evaluating and recipe.lr_plateau is not None:
+            # The plateau rule watches the held-out error (val when there is a holdout); rank 0 measured it.
+            watched = row.get("val_error", row.get("test_error")) if world.is_main else 0.0
+            watched = world.sum([watched])[0]
+            if schedule.observe_eval_error(watched):
+                reporter.message(f"{config.name}: error plateaued at {watched:.2f}%; lr divided by "
+                                 f"{1 / recipe.lr_decay:g} from iteration {done}")
         row["images_per_s"] = images_per_s
         row["elapsed_s"] = elapsed_before + time.perf_counter() - session_start
         if metrics is not None:
@@ -199,15 +206,20 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     elapsed = elapsed_before + time.perf_counter() - session_start
     if start >= recipe.iterations:  # resumed from the final checkpoint: the last row holds the results
         last = _last_row(files)
-    return RunOutcome("finished", _final(config, "finished", recipe.iterations, params, last, elapsed, schedule),
-                      warnings)
+    final = _final(config, "finished", recipe.iterations, params, last, elapsed, schedule)
+    skipped = sorted(set(getattr(stream, "skipped", [])))  # unreadable images the ImageNet stream left out
+    if skipped:
+        final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}
+        warnings.append(f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} "
+                        f"(listed in final.json)")
+    return RunOutcome("finished", final, warnings)
 
 
 def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer, schedule: LRSchedule, done: int,
                 elapsed: float, loss_sum: float = 0.0, wrong: int = 0, seen: int = 0) -> None:
     save_checkpoint(files.checkpoint, files.previous_checkpoint, {
         "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "warmup_ended_at": schedule.warmup_ended_at, "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
+        "schedule": schedule.state(), "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
         "window": {"loss_sum": loss_sum, "wrong": wrong, "seen": seen}, "config": config.to_dict()})
 
 

@@ -18,6 +18,9 @@ from ..config import Recipe
 class LRSchedule:
     recipe: Recipe
     warmup_ended_at: int | None = None  # iteration from which the warm-up no longer applies
+    plateau_drops: int = 0  # lr divisions made by the plateau rule so far
+    best_error: float | None = None
+    evals_since_best: int = 0
 
     @property
     def warming_up(self) -> bool:
@@ -26,7 +29,32 @@ class LRSchedule:
     def lr(self, iteration: int) -> float:
         if self.warming_up:
             return self.recipe.warmup.lr
-        return self.recipe.lr * self.recipe.lr_decay ** bisect_right(self.recipe.lr_steps, iteration)
+        decays = bisect_right(self.recipe.lr_steps, iteration) + self.plateau_drops
+        return self.recipe.lr * self.recipe.lr_decay ** decays
+
+    def observe_eval_error(self, error: float) -> bool:
+        """Feed an evaluation's error (%); True when the plateau rule divides the lr from now on."""
+        rule = self.recipe.lr_plateau
+        if rule is None:
+            return False
+        if self.best_error is None or error < self.best_error - rule.min_improvement:
+            self.best_error, self.evals_since_best = error, 0
+            return False
+        self.evals_since_best += 1
+        if self.evals_since_best >= rule.patience:
+            self.plateau_drops += 1
+            self.evals_since_best = 0
+            self.best_error = error  # a new lr starts a new plateau
+            return True
+        return False
+
+    def state(self) -> dict:
+        return {"warmup_ended_at": self.warmup_ended_at, "plateau_drops": self.plateau_drops,
+                "best_error": self.best_error, "evals_since_best": self.evals_since_best}
+
+    def load(self, state: dict) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
 
     def observe_train_error(self, next_iteration: int, train_error: float) -> bool:
         """Feed a log window's training error (%); True when this ends the warm-up."""
