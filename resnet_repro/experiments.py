@@ -229,7 +229,7 @@ def parse_seeds(text: str | None) -> list[int] | None:
             seeds = list(range(count))
     except ValueError:
         raise UserError(f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
-                        f"(--seeds 0,3,7)") from None
+                        f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)") from None
     if any(s < 0 for s in seeds) or not seeds:
         raise UserError(f"bad --seeds {text!r}: seeds are whole numbers >= 0")
     return seeds

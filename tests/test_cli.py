@@ -81,3 +81,8 @@ def test_plot_and_report_import_no_torch():
     code = ("import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
             "resnet_repro.targets.cifar_outputs; print('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_plot_all_on_an_empty_results_folder_writes_nothing(tmp_path):
+    result = cli("plot", "all", "--results", str(tmp_path), check=True)
+    assert "nothing to draw" in result.stdout and not any(tmp_path.iterdir())

@@ -23,12 +23,11 @@ def bench_command(
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     from ..analysis.throughput import measure
+    from ..errors import UserError
     from ..models import parse_model_name
     from ..results.tables import write_table
     from ..train.device import describe_device, resolve_device
     from .run import print_rows
-
-    from ..errors import UserError
 
     if precision not in ("fp32", "bf16"):
         raise UserError(f"unknown precision {precision!r}: use fp32 or bf16")
@@ -44,8 +43,7 @@ def bench_command(
                      "device": describe_device(torch_device)})
     columns = list(rows[0])
     folder = resolve_results_dir(str(results) if results else None) / "bench"
-    write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"])
-    (folder / "bench.csv").write_text((folder / "table.csv").read_text())
+    write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"], csv_name="bench.csv")
     print_rows("Training throughput (images/s)", rows, ["model", "precision", "batch_size", "train_images_per_s",
                                                         "model_images_per_s", "eval_images_per_s",
                                                         "pipeline_overhead", "peak_memory_mb", "achieved_tflops"])

@@ -15,7 +15,6 @@ from ..results.estimate import human_duration, measured_throughput, seconds_left
 from ..results.layout import RunFiles, read_json, resolve_results_dir
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
-from .run import AVAILABLE_ENGINES
 
 
 def list_command(results: Optional[Path] = ResultsOption) -> None:
@@ -37,8 +36,7 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else \
                         ", time left unknown (no throughput measured for some nets)"
                     done.append(f"{profile} {finished}/{len(runs)}{cost}")
-        engine = spec.engine if spec.engine in AVAILABLE_ENGINES else f"{spec.engine} (not built yet)"
-        table.add_row(name, spec.title, engine, ", ".join(done) or "no training")
+        table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
     console.print(table)
 
 

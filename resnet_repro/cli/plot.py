@@ -7,9 +7,23 @@ from typing import Optional
 
 import typer
 
+from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
-from ..results.layout import resolve_results_dir
+from ..results.layout import RunFiles, resolve_results_dir
 from .common import ProfileOption, ResultsOption, SetOption, console, sets
+
+
+def has_results(spec, profile: str, results: Path) -> bool:
+    """Whether `plot all` has anything to draw for this target: a measured CSV, or a trained run."""
+    if any((results / spec.name / m).exists() for m in ("responses.csv", "gradflow.csv")):
+        return True
+    if spec.engine not in ("cifar", "imagenet"):
+        return False
+    try:
+        runs = resolve_runs(spec, profile)
+    except UserError:  # a profile this target does not offer
+        return False
+    return any((RunFiles(results, r.name).dir).exists() for r in runs)
 
 
 def plot_command(
@@ -22,13 +36,10 @@ def plot_command(
     from ..targets.outputs import write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)
-    if target == "all":
-        drawable = [load_target(n) for n in target_names()]
-        measured = ("responses.csv", "gradflow.csv")
-        specs = [s for s in drawable
-                 if s.engine in ("cifar", "imagenet") or any((results_dir / s.name / m).exists() for m in measured)]
-    else:
-        specs = [load_target(target)]
+    specs = [s for s in map(load_target, target_names()) if has_results(s, profile, results_dir)] \
+        if target == "all" else [load_target(target)]
+    if not specs:
+        console.print(f"nothing to draw: no target has results under {results_dir} for profile {profile}")
     for spec in specs:
         runs = resolve_runs(spec, profile, None, sets(set_))
         for path in write_outputs(spec, runs, results_dir):

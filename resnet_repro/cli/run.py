@@ -9,13 +9,11 @@ from typing import Optional
 import typer
 
 from ..errors import UserError
-from ..experiments import ENGINES, load_target, parse_seeds, resolve_runs
+from ..experiments import load_target, parse_seeds, resolve_runs
 from ..results.layout import resolve_results_dir
 from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption,
                      console, sets)
 
-AVAILABLE_ENGINES = {"complexity", "cifar", "responses", "gradflow", "imagenet"}
-PLANNED: dict = {}
 
 
 def run_command(
@@ -35,7 +33,6 @@ def run_command(
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     spec = load_target(target)
-    require_engine(spec)
     results_dir = resolve_results_dir(str(results) if results else None)
     if spec.engine == "complexity":
         from ..targets.table1 import run_table1
@@ -76,13 +73,6 @@ def run_command(
     failed = [r.name for r in reports if r.status == "failed"]
     if failed:
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
-
-
-def require_engine(spec) -> None:
-    if spec.engine not in AVAILABLE_ENGINES:
-        ready = "table1, fig1, fig6, table6, fig7, gradflow, table2, fig4, table3"
-        raise UserError(f"target {spec.name} needs the {ENGINES[spec.engine]} engine, which is not built yet "
-                        f"(issue {PLANNED.get(spec.engine, '')}); targets that run today: {ready}")
 
 
 def print_rows(title: str, rows: list[dict], columns: list[str]) -> None:

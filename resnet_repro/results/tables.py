@@ -9,13 +9,14 @@ import pandas as pd
 from .layout import write_atomic
 
 
-def write_table(folder: Path, title: str, rows: list[dict], columns: list[str], notes: list[str]) -> pd.DataFrame:
+def write_table(folder: Path, title: str, rows: list[dict], columns: list[str], notes: list[str],
+                csv_name: str = "table.csv") -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for column in frame.columns:  # counts stay exact integers even where some rows are empty
         values = [row.get(column) for row in rows if row.get(column) is not None]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             frame[column] = frame[column].astype("Int64")
-    write_atomic(folder / "table.csv", frame.to_csv(index=False))
+    write_atomic(folder / csv_name, frame.to_csv(index=False))
     markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]
     write_atomic(folder / "table.md", "\n".join(markdown))
     return frame

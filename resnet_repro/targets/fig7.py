@@ -11,32 +11,17 @@ import torch
 from ..analysis.responses import MEASUREMENT, measure_response_stds
 from ..config import RunConfig
 from ..data.pipeline import EvalSet, mean_image
-from ..data.sources import load_image_sets
 from ..experiments import Target
-from ..results.layout import RunFiles, read_json, write_atomic
-from ..train.checkpoint import load_checkpoint
-from ..train.loop import build_run_model
+from ..results.layout import write_atomic
+from .trained import finished_models
 
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std"]
 
 
 def measure_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device) -> list[dict]:
     """One row per (run, layer) for every finished run; unfinished runs are left out."""
-    rows, datasets = [], {}
-    for config in runs:
-        files = RunFiles(results, config.name)
-        final = read_json(files.final)
-        if not final or final.get("status") != "finished":
-            continue
-        key = (config.data, config.recipe.holdout)
-        if key not in datasets:
-            datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout)
-        splits = datasets[key]
-        state, _ = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
-        if state is None:
-            continue
-        model = build_run_model(config, splits).to(device)
-        model.load_state_dict(state["model"])
+    rows = []
+    for config, _, model, splits in finished_models(runs, results, data_dir, device):
         mean = mean_image(torch.from_numpy(splits.train.images).to(device))
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
         label = config.name.split("/")[1]

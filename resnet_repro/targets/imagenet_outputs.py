@@ -1,4 +1,4 @@
-"""Tables 2 and 3 from runs/*/final.json and tencrop.json (no torch): ours beside the paper's."""
+"""ImageNet tables (2, 3, 4) from runs/*/final.json and runs/*/<protocol>.json (no torch): ours beside the paper's."""
 
 from __future__ import annotations
 

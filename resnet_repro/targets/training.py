@@ -17,10 +17,12 @@ def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[Ru
                         data_dir: Path, device: torch.device, download: bool, reporter: Reporter,
                         command: str) -> tuple[list[RunReport], list[Path] | None]:
     """Train `runs` (a selection of `all_runs`); outputs always cover all of the target's runs."""
-    reports = train_runs(runs, results, data_dir, device, download, reporter, command)
-    from ..train.distributed import init_world
+    from ..train.distributed import init_world, leave_world
 
-    if not init_world(device).is_main:
+    reports = train_runs(runs, results, data_dir, device, download, reporter, command)
+    is_main = init_world(device).is_main
+    leave_world()  # the measurements and outputs below are rank 0's alone
+    if not is_main:
         return reports, None
     if target.engine == "imagenet" and target.section("table") is not None:
         from .imagenet import measure_protocol

@@ -84,3 +84,11 @@ def init_world(device: torch.device) -> World:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     collective_device = f"cuda:{local_rank}" if device.type == "cuda" else "cpu"
     return World(dist.get_rank(), dist.get_world_size(), local_rank, collective_device)
+
+
+def leave_world() -> None:
+    """Tear the process group down once every process is done with collectives. Exiting with gloo's threads
+    still alive can abort the interpreter (std::terminate, SIGABRT) while rank 0 is still writing."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -172,8 +172,8 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             reporter.message(f"{config.name}: warm-up ended at iteration {done} "
                              f"(training error {train_error:.1f}% < {recipe.warmup.until_train_error_below:g}%)")
         evaluating = done % recipe.eval_every == 0 or done == recipe.iterations
-        checkpointing = done % recipe.checkpoint_every == 0 or done == recipe.iterations or stop.requested
-        if evaluating or checkpointing:
+        checkpoint_due = done % recipe.checkpoint_every == 0 or done == recipe.iterations
+        if evaluating or checkpoint_due or stop.requested:  # BN stats are consistent before anyone reads them
             world.average_norm_buffers(model)
         if evaluating and world.is_main:
             maybe_fault("eval", done)
@@ -194,7 +194,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         last.update({k: v for k, v in row.items() if v is not None})
         reporter.update(done, {"lr": lr, "loss": train_loss, "error": train_error,
                                "test_error": last.get("test_error"), "images_per_s": images_per_s})
-        if (done % recipe.checkpoint_every == 0 or done == recipe.iterations) and world.is_main:
+        if checkpoint_due and world.is_main:
             _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"])
             maybe_fault("after-checkpoint", done)
         if stop.requested and done < recipe.iterations:

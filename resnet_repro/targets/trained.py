@@ -1,0 +1,36 @@
+"""The trained models of a target's finished runs, for measurements made after training (fig7, 10-crop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from ..config import RunConfig
+from ..data.sources import Splits, load_image_sets
+from ..results.layout import RunFiles, read_json
+from ..train.checkpoint import load_checkpoint
+from ..train.loop import build_run_model
+
+
+def finished_models(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device,
+                    skip=lambda files: False) -> Iterator[tuple[RunConfig, RunFiles, nn.Module, Splits]]:
+    """(config, files, model with its final weights, data) for each finished run; `skip(files)` leaves runs out
+    before anything is loaded. Datasets are read once per distinct data spec."""
+    datasets: dict[tuple, Splits] = {}
+    for config in runs:
+        files = RunFiles(results, config.name)
+        final = read_json(files.final)
+        if not final or final.get("status") != "finished" or skip(files):
+            continue
+        state, _ = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
+        if state is None:
+            continue
+        key = (config.data, config.recipe.holdout)
+        if key not in datasets:
+            datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout)
+        model = build_run_model(config, datasets[key]).to(device)
+        model.load_state_dict(state["model"])
+        yield config, files, model, datasets[key]
