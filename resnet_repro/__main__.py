@@ -1,3 +1,4 @@
 from resnet_repro.cli.app import main
 
-main()
+if __name__ == "__main__":  # spawned worker processes (run --jobs) import this module without running it
+    main()

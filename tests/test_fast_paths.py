@@ -1,12 +1,14 @@
 """The fast paths change nothing they should not; bench measures and writes its CSV."""
 
 import csv
+import json
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from resnet_repro.models import build_model
+from resnet_repro.train.optim import load_sgd_state, make_sgd, sgd_implementation
 
 from .conftest import assert_one_line_error, cli
 
@@ -44,6 +46,35 @@ def test_channels_last_is_as_exact_as_nchw(name):
     assert abs(loss_fast - loss_nchw) < 1e-5 and abs(loss_fast - loss_exact) < 1e-5
     assert worst_relative_error(grads_fast, grads_exact) < 0.05
     assert worst_relative_error(grads_nchw, grads_exact) < 0.05
+
+
+def sgd_trajectory(implementation, steps=5):
+    torch.manual_seed(0)
+    model = build_model("resnet20")
+    optimizer = make_sgd(model.parameters(), 0.1, 0.9, 1e-4, torch.device("cpu"), implementation)
+    torch.manual_seed(1)
+    for _ in range(steps):  # fixed gradients: the comparison is of the update rule alone
+        for p in model.parameters():
+            p.grad = torch.randn_like(p)
+        optimizer.step()
+    return [p.detach().clone() for p in model.parameters()], optimizer
+
+
+@pytest.mark.parametrize("implementation", ["fused", "foreach"])
+def test_fast_sgd_kernels_compute_the_per_parameter_update(implementation):
+    reference, _ = sgd_trajectory("loop")
+    params, optimizer = sgd_trajectory(implementation)
+    assert optimizer.param_groups[0][implementation] is True
+    for p, r in zip(params, reference):
+        torch.testing.assert_close(p, r, rtol=1e-6, atol=1e-7)
+
+
+def test_cpu_uses_fused_sgd_and_keeps_it_when_loading_an_older_checkpoint():
+    assert sgd_implementation(torch.device("cpu")) == "fused"  # torch >= 2.4 has CPU fused SGD
+    _, written_by_loop = sgd_trajectory("loop", steps=1)
+    _, fused = sgd_trajectory("fused", steps=1)
+    load_sgd_state(fused, written_by_loop.state_dict())
+    assert fused.param_groups[0]["fused"] is True and fused.param_groups[0]["foreach"] is not False
 
 
 def test_bf16_run_trains_and_is_recorded(cifar_dir, tmp_path):
@@ -91,3 +122,30 @@ def test_checkpointed_training_run_matches_the_plain_run(cifar_dir, tmp_path):
     plain_run = tmp_path / "runs/cifar10/plain-20/smoke/seed0"
     checkpointed = next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0"))
     assert rows_without_timing(plain_run / "metrics.csv") == rows_without_timing(checkpointed / "metrics.csv")
+
+
+def test_a_compiled_run_trains_and_says_cuda_graphs_are_off_on_the_cpu(cifar_dir, tmp_path):
+    cli("run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir", str(cifar_dir),
+        "--results", str(tmp_path), "--compile", check=True)
+    final = json.loads(next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/final.json")).read_text())
+    assert final["status"] == "finished" and final["cuda_graphs"] == "off"
+    assert "compile: true" in next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/config.yaml")).read_text()
+
+
+def test_cuda_graph_check_reports_torchs_skip_and_its_reason():
+    """torch's own skip path (the one BN buffer mutation takes) must reach the run's verdict."""
+    from torch._inductor.cudagraph_utils import log_cudagraph_skip_and_bump_counter
+
+    from resnet_repro.train.compiled import CudaGraphCheck, compile_mode
+
+    assert compile_mode(torch.device("cuda"), distributed=False) == "reduce-overhead"
+    assert compile_mode(torch.device("cuda"), distributed=True) == "default"
+    assert compile_mode(torch.device("cpu"), distributed=False) == "default"
+    clean = CudaGraphCheck(expected=True)
+    assert clean.verdict() == "used"
+    clean.close()
+    check = CudaGraphCheck(expected=True)
+    log_cudagraph_skip_and_bump_counter("skipping cudagraphs due to mutated inputs (2 instances)")
+    assert check.verdict() == "skipped: skipping cudagraphs due to mutated inputs (2 instances)"
+    check.close()
+    assert CudaGraphCheck(expected=False).verdict() == "off"

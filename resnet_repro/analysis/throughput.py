@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import ImageSet
 from ..models import build_model
+from ..train.optim import make_sgd
 from .complexity import count_multiply_adds
 
 # Dense peak FLOP/s by device-name fragment (vendor figures), for the achieved fraction.
@@ -70,7 +71,7 @@ def measure(model_name: str, device: torch.device, batch_size: int = 128, iterat
     model = build_model(model_name).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    optimizer = make_sgd(model.parameters(), 0.01, 0.9, 1e-4, device)
     stream = TrainStream(data, batch_size, 4, True, 0, device, channels_last)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

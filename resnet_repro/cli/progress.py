@@ -1,4 +1,7 @@
-"""A rich progress bar for training (iteration, lr, loss, error, img/s, ETA); quiet when not a terminal."""
+"""Rich progress lines for training (iteration, lr, loss, error, img/s, ETA); quiet when not a terminal.
+
+One line per run in progress: a plain `run` shows one at a time, `run --jobs N` up to N at once.
+"""
 
 from __future__ import annotations
 
@@ -11,32 +14,65 @@ from .common import console
 class RichReporter(Reporter):
     def __init__(self):
         self.interactive = console.is_terminal
-        self.progress = None
-        self.task = None
-        self.name = ""
+        self.progress: Progress | None = None
+        self.tasks: dict[str, int] = {}  # run name -> its line, while it trains
+        self.current = ""  # the run a plain (one at a time) caller reports on
+
+    def lane(self, run_name: str) -> Reporter:
+        return _Lane(self, run_name)
 
     def start(self, run_name: str, total: int, done: int) -> None:
-        self.name = run_name
+        self.current = run_name
+        self.start_run(run_name, total, done)
+
+    def update(self, iteration: int, stats: dict) -> None:
+        self.update_run(self.current, iteration, stats)
+
+    def finish(self) -> None:
+        self.finish_run(self.current)
+
+    def message(self, text: str) -> None:
+        console.print(text)  # printed above the live lines
+
+    def start_run(self, run_name: str, total: int, done: int) -> None:
         if not self.interactive:
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=console)
-        self.progress.start()
-        self.task = self.progress.add_task(run_name, total=total, completed=done, stats="")
-
-    def update(self, iteration: int, stats: dict) -> None:
         if self.progress is None:
+            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=console)
+            self.progress.start()
+        self.tasks[run_name] = self.progress.add_task(run_name, total=total, completed=done, stats="")
+
+    def update_run(self, run_name: str, iteration: int, stats: dict) -> None:
+        if self.progress is None or run_name not in self.tasks:
             return
         test = f" test {stats['test_error']:.2f}%" if stats.get("test_error") is not None else ""
         text = (f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
                 f"{stats['images_per_s']:.0f} img/s")
-        self.progress.update(self.task, completed=iteration, stats=text)
+        self.progress.update(self.tasks[run_name], completed=iteration, stats=text)
 
-    def message(self, text: str) -> None:
-        console.print(text)
-
-    def finish(self) -> None:
-        if self.progress is not None:
+    def finish_run(self, run_name: str) -> None:
+        self.tasks.pop(run_name, None)
+        if self.progress is not None and not self.tasks:  # finished lines stay on screen
             self.progress.stop()
             self.progress = None
+
+
+class _Lane(Reporter):
+    """One run's view of a shared RichReporter."""
+
+    def __init__(self, board: RichReporter, run_name: str):
+        self.board, self.run_name = board, run_name
+
+    def start(self, run_name: str, total: int, done: int) -> None:
+        self.board.start_run(run_name, total, done)
+
+    def update(self, iteration: int, stats: dict) -> None:
+        self.board.update_run(self.run_name, iteration, stats)
+
+    def message(self, text: str) -> None:
+        self.board.message(text)
+
+    def finish(self) -> None:
+        self.board.finish_run(self.run_name)

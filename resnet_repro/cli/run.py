@@ -30,6 +30,10 @@ def run_command(
                                             "(a recorded deviation; same as --set train.precision=bf16)."),
     compile_: bool = typer.Option(False, "--compile", help="torch.compile the model (recorded; same as --set "
                                                            "train.compile=true)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Train up to N runs at once, each in its own "
+                                       "process [default: 1, or one per GPU of --devices]."),
+    devices: Optional[str] = typer.Option(None, "--devices", help="GPUs to spread --jobs over, e.g. 0,1 "
+                                          "(with --device cuda)."),
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     spec = load_target(target)
@@ -49,7 +53,7 @@ def run_command(
         return
     from ..data.sources import resolve_data_dir
     from ..targets.training import run_training_target
-    from ..train.device import resolve_device
+    from ..train.device import resolve_device, resolve_job_devices
     from .progress import RichReporter
 
     overrides = sets(set_) + ([f"train.precision={precision}"] if precision else []) + \
@@ -57,9 +61,12 @@ def run_command(
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
     torch_device = resolve_device(device)
+    job_devices = resolve_job_devices(devices, torch_device)
+    jobs = check_jobs(jobs if jobs is not None else len(job_devices))
     reports, written = run_training_target(spec, runs, all_runs, results_dir,
-                                           resolve_data_dir(str(data_dir) if data_dir else None), torch_device,
-                                           download, RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]))
+                                           resolve_data_dir(str(data_dir) if data_dir else None), job_devices[0],
+                                           download, RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]),
+                                           jobs, job_devices)
     if written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
     for report in reports:
@@ -73,6 +80,17 @@ def run_command(
     failed = [r.name for r in reports if r.status == "failed"]
     if failed:
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+
+
+def check_jobs(jobs: int) -> int:
+    import os
+
+    if jobs < 1:
+        raise UserError(f"--jobs {jobs}: give the number of runs to train at once, 1 or more")
+    if jobs > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("--jobs trains separate runs side by side; under torchrun every process shares each run. "
+                        "Leave --jobs out of a torchrun launch")
+    return jobs
 
 
 def print_rows(title: str, rows: list[dict], columns: list[str]) -> None:

@@ -15,11 +15,18 @@ from .outputs import write_outputs
 
 def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[RunConfig], results: Path,
                         data_dir: Path, device: torch.device, download: bool, reporter: Reporter,
-                        command: str) -> tuple[list[RunReport], list[Path] | None]:
-    """Train `runs` (a selection of `all_runs`); outputs always cover all of the target's runs."""
+                        command: str, jobs: int = 1,
+                        job_devices: list[torch.device] | None = None) -> tuple[list[RunReport], list[Path] | None]:
+    """Train `runs` (a selection of `all_runs`), `jobs` at a time; outputs always cover all of the target's runs."""
     from ..train.distributed import init_world, leave_world
 
-    reports = train_runs(runs, results, data_dir, device, download, reporter, command)
+    if jobs > 1:
+        from ..train.jobs import train_runs_concurrently
+
+        reports = train_runs_concurrently(runs, results, data_dir, job_devices or [device], jobs, download, reporter,
+                                          command)
+    else:
+        reports = train_runs(runs, results, data_dir, device, download, reporter, command)
     is_main = init_world(device).is_main
     leave_world()  # the measurements and outputs below are rank 0's alone
     if not is_main:

@@ -33,3 +33,23 @@ def describe_device(device: torch.device) -> str:
     import platform
 
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch.device]:
+    """--devices 0,1,... -> the GPUs `run --jobs` spreads runs over; without it, the one --device."""
+    if not devices:
+        return [device]
+    if device.type != "cuda":
+        raise UserError(f"--devices {devices} spreads runs over GPUs, but the device is {device}; leave --devices "
+                        f"out, or use --device cuda")
+    try:
+        indices = [int(part) for part in devices.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--devices {devices!r}: give GPU numbers separated by commas, e.g. --devices 0,1") from None
+    count = torch.cuda.device_count()
+    wrong = [i for i in indices if not 0 <= i < count]
+    if not indices or wrong:
+        raise UserError(f"--devices {devices}: this machine has {count} GPU(s), numbered 0 to {count - 1}")
+    if len(set(indices)) != len(indices):
+        raise UserError(f"--devices {devices} names a GPU twice; to put several runs on one GPU, raise --jobs")
+    return [torch.device("cuda", i) for i in indices]

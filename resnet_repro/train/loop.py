@@ -22,7 +22,9 @@ from ..faults import maybe_fault
 from ..models import build_model
 from ..results.layout import MetricsLog, RunFiles
 from .checkpoint import load_checkpoint, save_checkpoint
+from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .ghost_bn import use_ghost_batch_norm
+from .optim import load_sgd_state, make_sgd
 from .schedule import LRSchedule
 from .distributed import SINGLE, World
 from .streams import make_streams
@@ -38,6 +40,10 @@ class Reporter:
     def message(self, text: str) -> None: ...
 
     def finish(self) -> None: ...
+
+    def lane(self, run_name: str) -> "Reporter":
+        """The reporter for one of several runs training at once (run --jobs)."""
+        return self
 
 
 class StopFlag:
@@ -89,8 +95,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                                weight_decay=recipe.weight_decay)
+    optimizer = make_sgd(model.parameters(), recipe.lr, recipe.momentum, recipe.weight_decay, device)
     schedule = LRSchedule(recipe)
     stream, test_set, val_set = make_streams(config, splits, device, world)
 
@@ -101,7 +106,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             raise UserError(f"{files.checkpoint} belongs to a different config than run {config.name}; delete "
                             f"{files.dir} to retrain it")
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        load_sgd_state(optimizer, state["optimizer"])
         schedule.load(state["schedule"])
         start, elapsed_before = state["iteration"], state["elapsed_s"]
         window_carry = state["window"]
@@ -110,7 +115,12 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     step_model = model
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
         step_model = world.wrap(model, device)
-    step_model = torch.compile(step_model) if options.compile else step_model
+    graphs = None  # with --compile: did CUDA graphs run? (decided while the first iterations compile)
+    if options.compile:
+        mode = compile_mode(device, world.distributed)
+        graphs = CudaGraphCheck(expected=mode == "reduce-overhead")
+        step_model = compile_model(step_model, mode)
+    cuda_graphs = "off" if graphs is None else None
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if options.precision == "bf16" \
         else contextlib.nullcontext
 
@@ -129,6 +139,8 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = stream.batch(iteration)
+        if graphs is not None and graphs.expected:  # a new step: the previous replay's outputs may be reused
+            torch.compiler.cudagraph_mark_step_begin()
         with autocast():
             logits = step_model(x)
             loss = F.cross_entropy(logits.float(), y)
@@ -153,6 +165,12 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         if stopping and not stop.requested:
             stop.requested = "a signal to another process"
         train_loss = total_loss / total_seen
+        if cuda_graphs is None:  # the first log point: compilation is over
+            cuda_graphs = graphs.verdict()
+            graphs.close()
+            if cuda_graphs.startswith("skipped"):  # said now, not after 64k iterations; final.json keeps it
+                reporter.message(f"{config.name}: warning: torch.compile trains without CUDA graphs "
+                                 f"({cuda_graphs}); results are unaffected, only speed")
         train_error = 100.0 * total_wrong / total_seen
         window_images, seen = int(total_seen), 0
         loss_sum.zero_()
@@ -207,6 +225,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     if start >= recipe.iterations:  # resumed from the final checkpoint: the last row holds the results
         last = _last_row(files)
     final = _final(config, "finished", recipe.iterations, params, last, elapsed, schedule)
+    final["cuda_graphs"] = cuda_graphs
     skipped = sorted(set(getattr(stream, "skipped", [])))  # unreadable images the ImageNet stream left out
     if skipped:
         final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}

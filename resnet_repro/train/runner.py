@@ -30,6 +30,7 @@ from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import Reporter, StopFlag, train_run
+from .optim import sgd_implementation
 
 
 @dataclass
@@ -52,9 +53,8 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
     return None if difference is None else difference
 
 
-def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device, download: bool = False,
-               reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
-    reporter = reporter or Reporter()
+def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], list[tuple[RunConfig, RunFiles]]]:
+    """(reports of runs already ended, runs left to train); refuses any run whose folder holds another config."""
     pending = []
     reports = []
     for config in runs:
@@ -69,7 +69,13 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
             reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed", final))
             continue
         pending.append((config, files))
+    return reports, pending
 
+
+def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device, download: bool = False,
+               reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
+    reporter = reporter or Reporter()
+    reports, pending = plan_runs(runs, results)
     world = init_world(device)
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
@@ -149,6 +155,7 @@ def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str 
                      "torch": torch.__version__, "cuda": torch.version.cuda,
                      "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None},
         "device": str(device), "device_name": describe_device(device), "world_size": 1,
+        "sgd_implementation": sgd_implementation(device),
         "host": platform.node(), "git_commit": _git_commit(),
         "data": splits.report,
     }

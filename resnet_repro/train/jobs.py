@@ -1,0 +1,175 @@
+"""`run --jobs N [--devices 0,1,...]`: train several runs of a target at once, each in its own process.
+
+A CIFAR net leaves a large GPU mostly idle (ResNet-20's kernels are tiny), so N runs side by side
+finish a target sooner. Each run trains in a spawned process, exactly as it would alone (same
+seeds, same files, its own lock and checkpoints), so the results do not depend on N. Job slot k
+uses device k mod len(devices). Progress, messages and the outcome come back over a queue; the
+parent draws one progress line per run.
+
+Signals: SIGINT/SIGTERM in the parent are passed to every child, which finishes its iteration and
+checkpoints (as a lone run does); no new run starts. A second Ctrl-C stops the children at once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..config import RunConfig
+from ..errors import UserError
+from .loop import Reporter
+from .runner import RunReport, plan_runs, train_runs
+
+
+def cpu_threads_per_job(jobs: int) -> int:
+    """Threads for each of `jobs` CPU runs: together no more than the cores this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // jobs)
+
+
+def slot_devices(devices: list[torch.device], jobs: int) -> list[torch.device]:
+    """The device of each job slot: round-robin, so 4 jobs on --devices 0,1 put two runs on each GPU."""
+    return [devices[slot % len(devices)] for slot in range(jobs)]
+
+
+class QueueReporter(Reporter):
+    """A child's progress calls, sent to the parent tagged with the run's name."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.name = ""
+
+    def start(self, run_name: str, total: int, done: int) -> None:
+        self.name = run_name
+        self.queue.put(("start", run_name, total, done))
+
+    def update(self, iteration: int, stats: dict) -> None:
+        self.queue.put(("update", self.name, iteration, stats))
+
+    def message(self, text: str) -> None:
+        self.queue.put(("message", self.name, text))
+
+    def finish(self) -> None:
+        self.queue.put(("finish", self.name))
+
+
+def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device: str, download: bool,
+           command: str | None, threads: int, queue) -> None:
+    """One run in a spawned process; the outcome (or the one-line error) goes back over the queue."""
+    torch_device = torch.device(device)
+    if torch_device.type == "cpu":
+        torch.set_num_threads(threads)
+    elif torch_device.type == "cuda":
+        torch.cuda.set_device(torch_device)
+    try:
+        report = train_runs([config], results, data_dir, torch_device, download, QueueReporter(queue), command)[0]
+        queue.put(("done", index, report))
+    except UserError as error:
+        queue.put(("error", index, str(error)))
+    except KeyboardInterrupt:
+        queue.put(("error", index, f"run {config.name} stopped at once (second Ctrl-C); its last checkpoint "
+                                   f"is intact, run the same command again to continue"))
+    except Exception as error:  # an unexpected failure: say which run, keep the others going
+        queue.put(("error", index, f"run {config.name} crashed: {type(error).__name__}: {error}"))
+
+
+@dataclass
+class _Job:
+    index: int
+    config: RunConfig
+    process: multiprocessing.Process
+
+
+def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path, devices: list[torch.device],
+                            jobs: int, download: bool = False, reporter: Reporter | None = None,
+                            command: str | None = None) -> list[RunReport]:
+    """Like train_runs, with up to `jobs` runs training at once; reports come back in the order of `runs`."""
+    reporter = reporter or Reporter()
+    reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads
+    queue = context.Queue()
+    free_slots = list(range(jobs))
+    devices_by_slot = slot_devices(devices, jobs)
+    threads = cpu_threads_per_job(jobs)
+    todo = list(enumerate(config for config, _ in pending))
+    running: dict[int, tuple[_Job, int]] = {}  # index -> (job, slot)
+    outcomes: dict[int, RunReport] = {}
+    errors: dict[int, str] = {}
+    stopping = {"signal": None}
+
+    def stop_children(signum, frame):
+        if stopping["signal"] and signum == signal.SIGINT:
+            for job, _ in running.values():
+                job.process.kill()
+            raise KeyboardInterrupt
+        stopping["signal"] = signal.Signals(signum).name
+        reporter.message(f"{stopping['signal']} received: every running run finishes its iteration and writes a "
+                         f"checkpoint (Ctrl-C again to stop at once)")
+        for job, _ in running.values():
+            if job.process.pid is not None:
+                os.kill(job.process.pid, signal.SIGTERM)
+
+    previous = {s: signal.signal(s, stop_children) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while todo or running:
+            while todo and free_slots and not stopping["signal"]:
+                index, config = todo.pop(0)
+                slot = free_slots.pop(0)
+                process = context.Process(target=_child, name=f"resnet-repro job {slot}", daemon=False, args=(
+                    index, config, results, data_dir, str(devices_by_slot[slot]), download, command, threads, queue))
+                process.start()
+                running[index] = (_Job(index, config, process), slot)
+            if stopping["signal"] and not running:
+                break
+            _relay(queue, reporter, outcomes, errors, timeout=0.2)
+            for index, (job, slot) in list(running.items()):
+                if job.process.exitcode is None:
+                    continue
+                job.process.join()
+                _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
+                if index not in outcomes and index not in errors:
+                    errors[index] = (f"the process training {job.config.name} died (exit code "
+                                     f"{job.process.exitcode}); run the same command again to continue from its "
+                                     f"last checkpoint")
+                del running[index]
+                free_slots.append(slot)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for job, _ in running.values():
+            job.process.join()
+    reports += [outcomes[index] for index in sorted(outcomes)]
+    if errors:
+        first = errors[min(errors)]
+        others = f" ({len(errors) - 1} other run(s) stopped too)" if len(errors) > 1 else ""
+        raise UserError(first + others)
+    if todo:  # stopped by a signal before these started
+        raise UserError(f"stopped by {stopping['signal']}; {len(todo)} run(s) not started. Run the same command "
+                        f"again to continue")
+    return reports
+
+
+def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: float) -> None:
+    """Pass the children's messages on to the reporter until the queue is empty."""
+    while True:
+        try:
+            message = queue.get(timeout=timeout) if timeout else queue.get_nowait()
+        except queue_module.Empty:
+            return
+        timeout = 0  # after the first message, only drain what is already there
+        kind = message[0]
+        if kind == "done":
+            outcomes[message[1]] = message[2]
+        elif kind == "error":
+            errors[message[1]] = message[2]
+        elif kind == "message":
+            reporter.message(message[2])
+        else:
+            lane = reporter.lane(message[1])
+            getattr(lane, kind)(*message[1 if kind == "start" else 2:])
