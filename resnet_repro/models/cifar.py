@@ -39,7 +39,7 @@ class CifarResNet(nn.Module):
         self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
         x = run_stages(self.stages, x, self.activation_checkpointing)
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self.fc(x)
