@@ -1,10 +1,15 @@
 """run --jobs N: runs side by side in their own processes give the numbers each gives alone, and resume."""
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from resnet_repro.train.jobs import cpu_threads_per_job, slot_devices
 
-from .conftest import assert_one_line_error, cli
+from .conftest import REPO, assert_one_line_error, cli
 from .test_training import final, rows_without_timing
 
 RUNS = ("plain-20", "plain-56")  # fig1's two runs
@@ -52,6 +57,37 @@ def test_jobs_killed_mid_run_resume_exactly(one_at_a_time, cifar_dir, tmp_path):
     resumed = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
     assert_same_as_alone(tmp_path, one_at_a_time)
+
+
+def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_path):
+    longer = ["--set", "recipe.iterations=120", "--set", "recipe.checkpoint_every=120"]  # long enough to stop mid-run
+    reference = tmp_path / "reference"
+    done = run_fig1(cifar_dir, reference, "--jobs", "2", *longer)  # left alone (jobs = alone: tested above)
+    assert done.returncode == 0, done.stderr
+    stopped = tmp_path / "stopped"
+    args = ["run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+            str(stopped), "--jobs", "2", *longer]
+    process = subprocess.Popen([sys.executable, "-m", "resnet_repro", *args], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # both runs are training (their signal handlers are in place)
+        logs = list(stopped.glob("runs/cifar10/plain-*/*/seed0/metrics.csv"))
+        if len(logs) == 2 and all(log.read_text().count("\n") >= 3 for log in logs):
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode != 0 and "Traceback" not in err, err
+    assert "stopped by SIGTERM at iteration" in err and "Run the same command again to continue" in err
+    folders = list(stopped.glob("runs/cifar10/plain-*/*/seed0"))
+    assert len(folders) == 2
+    assert all((f / "checkpoint.pt").exists() and not (f / "final.json").exists() for f in folders)
+    resumed = cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    for folder in folders:
+        twin = reference / folder.relative_to(stopped)
+        assert rows_without_timing(folder / "metrics.csv") == rows_without_timing(twin / "metrics.csv")
+        assert final(folder / "final.json") == final(twin / "final.json")
 
 
 @pytest.mark.parametrize("args, fragments", [
