@@ -61,7 +61,7 @@ class Recipe:
     log_every: int = field(default=100, metadata={"min": 1})
     checkpoint_every: int = field(default=2000, metadata={"min": 1})
     eval_batch_size: int = field(default=1000, metadata={"min": 1})
-    activation_checkpointing: bool = False  # recompute each stage's activations in backward: less memory, same results
+    activation_checkpointing: bool = False  # recompute each block's activations in backward: less memory, same results
 
 
 @dataclass(frozen=True)

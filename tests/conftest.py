@@ -9,6 +9,11 @@ from resnet_repro.data.synthetic import write_cifar10, write_fashion_mnist
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Every `resnet-repro` the tests start trains on a fixed number of CPU threads. Left alone, a run picks
+# the cores other work leaves free (train/threads.py), and oneDNN rounds differently with another thread
+# count, so a reference run and a resumed one could differ in the last bits whenever the load changed.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 @pytest.fixture(scope="session")
 def cifar_dir(tmp_path_factory) -> Path:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from resnet_repro.train.jobs import cpu_threads_per_job, slot_devices
+from resnet_repro.train.jobs import slot_devices
 
 from .conftest import REPO, assert_one_line_error, cli
 from .test_training import final, rows_without_timing
@@ -26,10 +26,10 @@ def run_folder(results, name):
 
 @pytest.fixture(scope="module")
 def one_at_a_time(cifar_dir, tmp_path_factory):
-    """The reference: the runs trained one after the other, with the thread count each job gets. oneDNN's
-    CPU kernels round differently with another thread count, which a plain net at lr 0.1 amplifies."""
+    """The reference: the runs trained one after the other. Both sides use the thread count conftest sets
+    (oneDNN's CPU kernels round differently with another one, which a plain net at lr 0.1 amplifies)."""
     results = tmp_path_factory.mktemp("sequential")
-    result = run_fig1(cifar_dir, results, env={"OMP_NUM_THREADS": str(cpu_threads_per_job(2))})
+    result = run_fig1(cifar_dir, results)
     assert result.returncode == 0, result.stderr
     return results
 

@@ -35,6 +35,10 @@ def bench_command(
     for name in names:
         parse_model_name(name)  # a typo fails before anything is measured
     torch_device = resolve_device(device)
+    if torch_device.type == "cpu":
+        from ..train.threads import use_free_cores
+
+        use_free_cores(console.print)
     rows = []
     for name in names:
         console.print(f"measuring {name} on {describe_device(torch_device)} ...")

@@ -25,12 +25,7 @@ from ..config import RunConfig
 from ..errors import UserError
 from .loop import Reporter
 from .runner import RunReport, plan_runs, train_runs
-
-
-def cpu_threads_per_job(jobs: int) -> int:
-    """Threads for each of `jobs` CPU runs: together no more than the cores this process may use."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // jobs)
+from .threads import cpu_threads
 
 
 def slot_devices(devices: list[torch.device], jobs: int) -> list[torch.device]:
@@ -65,6 +60,7 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     torch_device = torch.device(device)
     if torch_device.type == "cpu":
         torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # train_runs below keeps the parent's choice
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
@@ -96,7 +92,7 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     queue = context.Queue()
     free_slots = list(range(jobs))
     devices_by_slot = slot_devices(devices, jobs)
-    threads = cpu_threads_per_job(jobs)
+    threads, _ = cpu_threads(jobs)  # used by CPU jobs only
     todo = list(enumerate(config for config, _ in pending))
     running: dict[int, tuple[_Job, int]] = {}  # index -> (job, slot)
     outcomes: dict[int, RunReport] = {}

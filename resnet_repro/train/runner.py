@@ -31,6 +31,7 @@ from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import Reporter, StopFlag, train_run
 from .optim import sgd_implementation
+from .threads import use_free_cores
 
 
 @dataclass
@@ -76,6 +77,8 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
                reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
     reporter = reporter or Reporter()
     reports, pending = plan_runs(runs, results)
+    if device.type == "cpu" and pending:
+        use_free_cores(reporter.message)
     world = init_world(device)
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
