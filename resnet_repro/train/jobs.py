@@ -143,7 +143,8 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     reports += [outcomes[index] for index in sorted(outcomes)]
     if errors:
         first = errors[min(errors)]
-        others = f" ({len(errors) - 1} other run(s) stopped too)" if len(errors) > 1 else ""
+        others = f" ({len(errors) - 1} more run(s) stopped with an error)" \
+            if len(errors) > 1 else ""
         raise UserError(first + others)
     if todo:  # stopped by a signal before these started
         raise UserError(f"stopped by {stopping['signal']}; {len(todo)} run(s) not started. Run the same command "
