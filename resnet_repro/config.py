@@ -69,11 +69,12 @@ class DataSpec:
     dataset: str = field(metadata={"choices": ("cifar10", "fashion-mnist", "imagenet")})
     train_subset: int | None = field(default=None, metadata={"min": 1})
     test_subset: int | None = field(default=None, metadata={"min": 1})
-    # ImageNet views (Sec. 3.4): shorter side random in [scale_min, scale_max], crop x crop; tests at test_short_side.
-    crop: int = field(default=224, metadata={"min": 8})
-    scale_min: int = field(default=256, metadata={"min": 8})
-    scale_max: int = field(default=480, metadata={"min": 8})
-    test_short_side: int = field(default=256, metadata={"min": 8})
+    # ImageNet views: shorter side random in [scale_min, scale_max], crop x crop; tests at test_short_side.
+    # The paper's values live in experiments/_recipes/imagenet.yaml; CIFAR-style sets leave them unset.
+    crop: int | None = field(default=None, metadata={"min": 8})
+    scale_min: int | None = field(default=None, metadata={"min": 8})
+    scale_max: int | None = field(default=None, metadata={"min": 8})
+    test_short_side: int | None = field(default=None, metadata={"min": 8})
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,26 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
              f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}")
     if recipe.bn_batch is not None and recipe.batch_size % recipe.bn_batch:
         fail("recipe.bn_batch", f"must divide recipe.batch_size ({recipe.batch_size}), got {recipe.bn_batch}")
+
+
+IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
+
+
+def check_data(data: DataSpec, where: Provenance, source: str) -> None:
+    """ImageNet needs its view sizes; the other datasets are 32x32 arrays and take none."""
+    def fail(key: str, message: str):
+        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
+
+    if data.dataset == "imagenet":
+        for key in IMAGE_VIEW_KEYS:
+            if getattr(data, key) is None:
+                fail(f"data.{key}", "ImageNet runs need it (the paper's values are in experiments/_recipes/imagenet.yaml)")
+        if data.scale_min > data.scale_max:
+            fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
+    else:
+        for key in IMAGE_VIEW_KEYS:
+            if getattr(data, key) is not None:
+                fail(f"data.{key}", f"applies to ImageNet only; {data.dataset} images are used whole at 32x32")
 
 
 def _loc(where: Provenance, dotted: str, default: str) -> str:

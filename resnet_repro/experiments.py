@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import (RunConfig, RunSettings, build_dataclass, check_recipe, known_keys, merge_layers,
+from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_recipe, known_keys, merge_layers,
                      overrides_tag, parse_overrides)
 from .errors import UserError
 from .naming import model_label, parse_model_name
@@ -190,6 +190,7 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
         merged, where = merge_layers(layers)
         settings = build_dataclass(RunSettings, merged, where, default_source=str(recipe_file.path))
         check_recipe(settings.recipe, where, str(recipe_file.path))
+        check_data(settings.data, where, str(recipe_file.path))
         label = model_label(entry.model, entry.shortcut, entry.family)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
@@ -243,7 +244,7 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
             _check_override_keys(value, f"{dotted}.")
         elif dotted not in keys:
             close = difflib.get_close_matches(dotted, keys, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; `resnet-repro show TARGET` lists the keys"
+            hint = f"; did you mean {close[0]}?" if close else "; `resnet-repro show TARGET` lists the keys"
             raise UserError(f"unknown --set key {dotted!r}{hint}")
 
 

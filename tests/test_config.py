@@ -88,6 +88,17 @@ def test_bad_values_name_the_key(pair, message):
         resolve_runs(load_target("fig1"), "paper", overrides=[pair])
 
 
+def test_imagenet_view_sizes_are_the_papers_and_belong_to_imagenet_alone():
+    run = resolve_runs(load_target("table2"), "paper")[0]
+    assert (run.data.crop, run.data.scale_min, run.data.scale_max, run.data.test_short_side) == (224, 256, 480, 256)
+    with pytest.raises(UserError, match="--set: data.crop: applies to ImageNet only"):
+        resolve_runs(load_target("fig1"), "paper", overrides=["data.crop=32"])
+    with pytest.raises(UserError, match="--set: data.crop: ImageNet runs need it"):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.crop=null"])
+    with pytest.raises(UserError, match=r"data.scale_min: must not exceed data.scale_max \(480\), got 500"):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.scale_min=500"])
+
+
 def test_unknown_profile_lists_the_profiles():
     with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, smoke"):
         resolve_runs(load_target("fig1"), "fast")

@@ -86,7 +86,7 @@ def test_unreadable_images_are_skipped_and_recorded(folder):
     from resnet_repro.data.imagenet_stream import _collate, _Decoded
 
     (folder / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg")
-    dataset = _Decoded(scan_image_folder(folder), DataSpec("imagenet"), seed=0, train=False)
+    dataset = _Decoded(scan_image_folder(folder), DataSpec("imagenet", crop=224, scale_min=256, scale_max=480, test_short_side=256), seed=0, train=False)
     views, labels, skipped = _collate([dataset[i] for i in range(len(dataset))])
     assert views.shape == (6, 3, 224, 224) and len(labels) == 6
     assert skipped == [str(folder / "n01440764" / "broken.JPEG")]

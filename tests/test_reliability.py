@@ -180,3 +180,21 @@ def test_plateau_rule_state_survives_a_kill(cifar_dir, tmp_path):
     assert_same_run(alone_run, killed_run)
     lrs = [float(r["lr"]) for r in rows_without_timing(alone_run / "metrics.csv")]
     assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.1 ** 1.5  # two drops by iteration 12 (after the evals at 6 and 9)
+
+
+def test_a_second_ctrl_c_stops_at_once_after_saying_what_is_kept():
+    """The first SIGINT/SIGTERM asks for a graceful stop; a second Ctrl-C calls `again` and interrupts."""
+    import os
+
+    from resnet_repro.train.runner import on_stop_signals
+
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        with on_stop_signals(first=calls.append, again=lambda: calls.append("again")):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs between bytecodes
+            assert calls == ["SIGTERM"]
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert calls == ["SIGTERM", "again"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored

@@ -15,7 +15,6 @@ from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, Res
                      console, sets)
 
 
-
 def run_command(
     target: str = typer.Argument(..., help="A target (table1, fig1, fig6, table6, ...) or a path to your own .yaml."),
     profile: str = ProfileOption,

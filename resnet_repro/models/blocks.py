@@ -128,7 +128,7 @@ class Bottleneck(nn.Module):
 class BatchNormFrozenStats:
     """While active, batch norm layers still normalise with batch statistics but leave running stats alone.
 
-    Activation checkpointing runs a stage's forward twice (once more during backward); without this
+    Activation checkpointing runs a block's forward twice (once more during backward); without this
     the running mean and variance would be updated twice per step.
     """
 

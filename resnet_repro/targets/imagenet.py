@@ -11,11 +11,8 @@ import torch
 from ..analysis.imagenet_eval import evaluate_views
 from ..config import RunConfig
 from ..results.layout import write_json
+from .imagenet_outputs import protocol_file
 from .trained import finished_models
-
-
-def protocol_file(protocol: str) -> str:
-    return f"{protocol}.json"
 
 
 def measure_protocol(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device,

@@ -21,7 +21,7 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
     for config in runs:
         files = RunFiles(results, config.name)
         final = read_json(files.final) or {}
-        crops = read_json(files.dir / f"{table_protocol(target)}.json") or {}
+        crops = read_json(files.dir / protocol_file(table_protocol(target))) or {}
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
         status = final.get("status") or ("unfinished" if files.metrics.exists() else "missing")
@@ -34,6 +34,11 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
             "profile": config.name.split("/")[2], "iterations": config.recipe.iterations, "status": status,
         })
     return rows
+
+
+def protocol_file(protocol: str) -> str:
+    """Where a run's errors under a test protocol are stored, beside its final.json."""
+    return f"{protocol}.json"
 
 
 def table_protocol(target: Target) -> str:

@@ -24,7 +24,7 @@ import torch
 from ..config import RunConfig
 from ..errors import UserError
 from .loop import Reporter
-from .runner import RunReport, plan_runs, train_runs
+from .runner import RunReport, on_stop_signals, plan_runs, train_runs
 from .threads import cpu_threads
 
 
@@ -59,8 +59,7 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     """One run in a spawned process; the outcome (or the one-line error) goes back over the queue."""
     torch_device = torch.device(device)
     if torch_device.type == "cpu":
-        torch.set_num_threads(threads)
-        os.environ["OMP_NUM_THREADS"] = str(threads)  # train_runs below keeps the parent's choice
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # train_runs below takes the parent's choice from here
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
@@ -77,8 +76,8 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
 
 @dataclass
 class _Job:
-    index: int
     config: RunConfig
+    slot: int
     process: multiprocessing.Process
 
 
@@ -94,60 +93,58 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     devices_by_slot = slot_devices(devices, jobs)
     threads, _ = cpu_threads(jobs)  # used by CPU jobs only
     todo = list(enumerate(config for config, _ in pending))
-    running: dict[int, tuple[_Job, int]] = {}  # index -> (job, slot)
+    running: dict[int, _Job] = {}  # by the run's index in `pending`
     outcomes: dict[int, RunReport] = {}
     errors: dict[int, str] = {}
-    stopping = {"signal": None}
+    stopped_by: list[str] = []
 
-    def stop_children(signum, frame):
-        if stopping["signal"] and signum == signal.SIGINT:
-            for job, _ in running.values():
-                job.process.kill()
-            raise KeyboardInterrupt
-        stopping["signal"] = signal.Signals(signum).name
-        reporter.message(f"{stopping['signal']} received: every running run finishes its iteration and writes a "
-                         f"checkpoint (Ctrl-C again to stop at once)")
-        for job, _ in running.values():
+    def stop_children(name: str) -> None:
+        stopped_by.append(name)
+        reporter.message(f"{name} received: every running run finishes its iteration and writes a checkpoint "
+                         f"(Ctrl-C again to stop at once)")
+        for job in running.values():
             if job.process.pid is not None:
                 os.kill(job.process.pid, signal.SIGTERM)
 
-    previous = {s: signal.signal(s, stop_children) for s in (signal.SIGINT, signal.SIGTERM)}
+    def kill_children() -> None:
+        for job in running.values():
+            job.process.kill()
+
     try:
-        while todo or running:
-            while todo and free_slots and not stopping["signal"]:
-                index, config = todo.pop(0)
-                slot = free_slots.pop(0)
-                process = context.Process(target=_child, name=f"resnet-repro job {slot}", daemon=False, args=(
-                    index, config, results, data_dir, str(devices_by_slot[slot]), download, command, threads, queue))
-                process.start()
-                running[index] = (_Job(index, config, process), slot)
-            if stopping["signal"] and not running:
-                break
-            _relay(queue, reporter, outcomes, errors, timeout=0.2)
-            for index, (job, slot) in list(running.items()):
-                if job.process.exitcode is None:
-                    continue
-                job.process.join()
-                _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
-                if index not in outcomes and index not in errors:
-                    errors[index] = (f"the process training {job.config.name} died (exit code "
-                                     f"{job.process.exitcode}); run the same command again to continue from its "
-                                     f"last checkpoint")
-                del running[index]
-                free_slots.append(slot)
+        with on_stop_signals(stop_children, again=kill_children):
+            while todo or running:
+                while todo and free_slots and not stopped_by:
+                    index, config = todo.pop(0)
+                    slot = free_slots.pop(0)
+                    process = context.Process(target=_child, name=f"resnet-repro job {slot}", args=(
+                        index, config, results, data_dir, str(devices_by_slot[slot]), download, command, threads,
+                        queue))
+                    process.start()
+                    running[index] = _Job(config, slot, process)
+                if stopped_by and not running:
+                    break
+                _relay(queue, reporter, outcomes, errors, timeout=0.2)
+                for index, job in list(running.items()):
+                    if job.process.exitcode is None:
+                        continue
+                    job.process.join()
+                    _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
+                    if index not in outcomes and index not in errors:
+                        errors[index] = (f"the process training {job.config.name} died (exit code "
+                                         f"{job.process.exitcode}); run the same command again to continue from "
+                                         f"its last checkpoint")
+                    del running[index]
+                    free_slots.append(job.slot)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for job, _ in running.values():
+        for job in running.values():
             job.process.join()
     reports += [outcomes[index] for index in sorted(outcomes)]
     if errors:
         first = errors[min(errors)]
-        others = f" ({len(errors) - 1} more run(s) stopped with an error)" \
-            if len(errors) > 1 else ""
+        others = f" ({len(errors) - 1} more run(s) stopped with an error)" if len(errors) > 1 else ""
         raise UserError(first + others)
     if todo:  # stopped by a signal before these started
-        raise UserError(f"stopped by {stopping['signal']}; {len(todo)} run(s) not started. Run the same command "
+        raise UserError(f"stopped by {stopped_by[0]}; {len(todo)} run(s) not started. Run the same command "
                         f"again to continue")
     return reports
 

@@ -165,14 +165,14 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         if stopping and not stop.requested:
             stop.requested = "a signal to another process"
         train_loss = total_loss / total_seen
+        train_error = 100.0 * total_wrong / total_seen
+        window_images, seen = int(total_seen), 0
         if cuda_graphs is None:  # the first log point: compilation is over
             cuda_graphs = graphs.verdict()
             graphs.close()
             if cuda_graphs.startswith("skipped"):  # said now, not after 64k iterations; final.json keeps it
                 reporter.message(f"{config.name}: warning: torch.compile trains without CUDA graphs "
                                  f"({cuda_graphs}); results are unaffected, only speed")
-        train_error = 100.0 * total_wrong / total_seen
-        window_images, seen = int(total_seen), 0
         loss_sum.zero_()
         wrong.zero_()
         now = time.perf_counter()

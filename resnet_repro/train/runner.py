@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import yaml
@@ -114,7 +115,7 @@ def _train_one(config: RunConfig, files: RunFiles, splits: Splits, device: torch
         return train_run(config, splits, files, device, reporter, stop, world)
     write_yaml(files.config, config.to_dict())
     started = time.time()
-    meta = {**_meta(config, splits, device, command), "world_size": world.size}
+    meta = _meta(config, splits, device, command, world)
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
         reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
@@ -132,17 +133,36 @@ def _train_one(config: RunConfig, files: RunFiles, splits: Splits, device: torch
 @contextmanager
 def graceful_stop(stop: StopFlag, reporter: Reporter):
     """SIGINT/SIGTERM ask the loop to finish its iteration and checkpoint; a second Ctrl-C stops at once."""
-    def request(signum, frame):
-        if stop.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.requested = signal.Signals(signum).name
-        reporter.message(f"{stop.requested} received: finishing this iteration and writing a checkpoint "
+    def first(name: str) -> None:
+        stop.requested = name
+        reporter.message(f"{name} received: finishing this iteration and writing a checkpoint "
                          f"(Ctrl-C again to stop at once)")
 
+    def again() -> None:  # typer turns the KeyboardInterrupt into a silent exit 130: say what is kept first
+        reporter.message("stopping now, mid-iteration: the last saved checkpoint is intact; run the same command "
+                         "again to continue from it")
+
+    with on_stop_signals(first, again):
+        yield
+
+
+@contextmanager
+def on_stop_signals(first: Callable[[str], None], again: Callable[[], None]):
+    """While inside: the first SIGINT/SIGTERM calls `first(signal name)`; a later Ctrl-C calls `again()` and
+    raises KeyboardInterrupt. Only the main thread can take signals; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    received = []
+
+    def handle(signum, frame):
+        if received and signum == signal.SIGINT:
+            again()
+            raise KeyboardInterrupt
+        received.append(signum)
+        first(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -150,14 +170,14 @@ def graceful_stop(stop: StopFlag, reporter: Reporter):
             signal.signal(signum, handler)
 
 
-def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str | None) -> dict:
+def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str | None, world: World) -> dict:
     return {
         "run": config.name, "seed": config.seed, "started_at": _now(),
         "command": command or " ".join(sys.argv),
         "versions": {"resnet_repro": resnet_repro.__version__, "python": platform.python_version(),
                      "torch": torch.__version__, "cuda": torch.version.cuda,
                      "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None},
-        "device": str(device), "device_name": describe_device(device), "world_size": 1,
+        "device": str(device), "device_name": describe_device(device), "world_size": world.size,
         "sgd_implementation": sgd_implementation(device),
         "host": platform.node(), "git_commit": _git_commit(),
         "data": splits.report,

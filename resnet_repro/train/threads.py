@@ -26,12 +26,20 @@ def choose_threads(jobs: int, allowed_cores: int, busy_cores: float, torch_defau
 
 
 def busy_cores(sample_s: float = 0.2) -> float:
-    """How many cores other processes keep busy, from /proc/stat over `sample_s` (0 where unknown)."""
-    def snapshot():
+    """How many of the cores this process may use other processes keep busy, from the per-CPU lines of
+    /proc/stat over `sample_s` (0 where unknown). Load on CPUs outside our affinity mask is not ours to avoid."""
+    cpus = {f"cpu{i}" for i in _allowed_cpu_ids()}
+
+    def snapshot() -> tuple[int, int]:
+        total = idle = 0
         with open("/proc/stat") as handle:
-            fields = [int(v) for v in handle.readline().split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return sum(fields[:8]), idle
+            for line in handle:
+                name, *fields = line.split()
+                if name in cpus:
+                    values = [int(v) for v in fields[:8]]
+                    total += sum(values)
+                    idle += values[3] + values[4]  # idle + iowait
+        return total, idle
 
     try:
         total_a, idle_a = snapshot()
@@ -42,11 +50,17 @@ def busy_cores(sample_s: float = 0.2) -> float:
     elapsed = total_b - total_a
     if elapsed <= 0:
         return 0.0
-    return (1 - (idle_b - idle_a) / elapsed) * (os.cpu_count() or 1)
+    return (1 - (idle_b - idle_a) / elapsed) * len(cpus)
+
+
+def _allowed_cpu_ids() -> set[int]:
+    if hasattr(os, "sched_getaffinity"):
+        return set(os.sched_getaffinity(0))
+    return set(range(os.cpu_count() or 1))
 
 
 def allowed_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return len(_allowed_cpu_ids())
 
 
 def cpu_threads(jobs: int = 1) -> tuple[int, float]:
@@ -60,7 +74,7 @@ def use_free_cores(say: Callable[[str], None]) -> int:
     """Set torch's thread count for work on this CPU; say so when busy cores make it fewer than usual."""
     threads, busy = cpu_threads()
     if threads < torch.get_num_threads():
-        say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {os.cpu_count()} cores busy, and a "
+        say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
             f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)")
     torch.set_num_threads(threads)
     return threads
