@@ -42,25 +42,28 @@ class Plateau:
     min_improvement: float = field(default=0.0, metadata={"min": 0.0})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Recipe:
+    """The training recipe. Every number is required here and set once, in experiments/_recipes/*.yaml,
+    so a recipe detail cannot hide in code; only switches that default to "not used" have defaults."""
+
     batch_size: int = field(metadata={"min": 1})
     iterations: int = field(metadata={"min": 1})
     lr: float = field(metadata={"min": 0.0})
-    lr_steps: tuple[int, ...] = ()
-    lr_decay: float = field(default=0.1, metadata={"min": 0.0})
-    momentum: float = field(default=0.9, metadata={"min": 0.0})
-    weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
+    lr_steps: tuple[int, ...]
+    lr_decay: float = field(metadata={"min": 0.0})
+    momentum: float = field(metadata={"min": 0.0})
+    weight_decay: float = field(metadata={"min": 0.0})
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
-    holdout: int = field(default=0, metadata={"min": 0})
+    holdout: int = field(metadata={"min": 0})
     bn_batch: int | None = field(default=None, metadata={"min": 1})
-    pad: int = field(default=4, metadata={"min": 0})
-    flip: bool = True
-    eval_every: int = field(default=2000, metadata={"min": 1})
-    log_every: int = field(default=100, metadata={"min": 1})
-    checkpoint_every: int = field(default=2000, metadata={"min": 1})
-    eval_batch_size: int = field(default=1000, metadata={"min": 1})
+    pad: int = field(metadata={"min": 0})
+    flip: bool
+    eval_every: int = field(metadata={"min": 1})
+    log_every: int = field(metadata={"min": 1})
+    checkpoint_every: int = field(metadata={"min": 1})
+    eval_batch_size: int = field(metadata={"min": 1})
     activation_checkpointing: bool = False  # recompute each block's activations in backward: less memory, same results
 
 
@@ -230,7 +233,7 @@ def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", d
         dotted = f"{prefix}{name}"
         if name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise UserError(f"{default_source}: missing required key {dotted!r}")
+                raise UserError(f"{default_source}: missing required key {dotted!r}: set it under the file's defaults")
             continue
         values[name] = _coerce(hints[name], data[name], f.metadata, dotted, where, default_source)
     return cls(**values)

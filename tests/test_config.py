@@ -1,5 +1,7 @@
 """Experiment files and overrides: strict validation, provenance in errors, stable run names."""
 
+from pathlib import Path
+
 import pytest
 
 from resnet_repro.config import known_keys
@@ -145,6 +147,17 @@ def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
     (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
     with pytest.raises(UserError, match=r"r\.yaml:6: recipe\.lr: expected a number, got 'high'"):
+        resolve_runs(load_target("t"), "paper")
+
+
+def test_a_recipe_number_left_out_of_the_recipe_file_is_an_error_not_a_code_default(tmp_path, monkeypatch):
+    recipe = (tmp_path / "_recipes")
+    recipe.mkdir()
+    full = (Path(__file__).parents[1] / "experiments" / "_recipes" / "cifar.yaml").read_text()
+    (recipe / "r.yaml").write_text(full.replace("    momentum: 0.9\n", ""))
+    (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    with pytest.raises(UserError, match=r"r\.yaml: missing required key 'recipe\.momentum': set it under the file's defaults"):
         resolve_runs(load_target("t"), "paper")
 
 
