@@ -102,3 +102,10 @@ def test_bad_job_options_are_one_line_errors(cifar_dir, tmp_path, args, fragment
 def test_job_slots_share_devices_round_robin():
     assert slot_devices(["cuda:0", "cuda:1"], 4) == ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]
     assert slot_devices(["cpu"], 2) == ["cpu", "cpu"]
+
+
+def test_missing_data_is_one_error_before_any_job_starts(tmp_path):
+    result = run_fig1(tmp_path / "no-data-here", tmp_path / "results", "--jobs", "2")
+    assert_one_line_error(result, "CIFAR-10 not found", "--data-dir")
+    assert "more run(s)" not in result.stderr  # checked once in the parent, not failed once per job
+    assert not list((tmp_path / "results").glob("runs/**/checkpoint*"))

@@ -51,8 +51,11 @@ def resolve_data_dir(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get("RESNET_REPRO_DATA") or "data")
 
 
-def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
-    if spec.dataset == "cifar10":
+def locate_dataset(dataset: str, data_dir: Path, download: bool = False) -> Path:
+    """The folder that holds `dataset` (fetched first where asked and possible), or a one-line error saying
+    where we looked and how to fix it. Cheap: it reads no images, so `run --jobs` checks once before it starts
+    any process (and downloads once, not once per job)."""
+    if dataset == "cifar10":
         folder = find_cifar10([data_dir])
         if folder is None and download:
             download_cifar10(data_dir)
@@ -61,8 +64,8 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
             tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
             raise UserError(f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
                             f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py")
-        (train_x, train_y), (test_x, test_y), report = read_cifar10(folder)
-    elif spec.dataset == "fashion-mnist":
+        return folder
+    if dataset == "fashion-mnist":
         folder = find_fashion_mnist([data_dir])
         if folder is None and download:
             download_fashion_mnist(data_dir)
@@ -71,11 +74,23 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
             raise UserError(f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
                             f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
                             f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
-        (train_x, train_y), (test_x, test_y), report = read_fashion_mnist(folder)
-    elif spec.dataset == "imagenet":
-        return _load_imagenet(spec, data_dir)
-    else:
-        raise UserError(f"dataset {spec.dataset!r} has no loader")
+        return folder
+    if dataset == "imagenet":
+        root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
+        if root is None:
+            raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and "
+                            f"{data_dir / 'train'}). It cannot be downloaded: put train/<wnid>/*.JPEG and "
+                            f"val/<wnid>/*.JPEG there, or point --data-dir at the folder that holds them")
+        return root
+    raise UserError(f"dataset {dataset!r} has no loader")
+
+
+def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
+    folder = locate_dataset(spec.dataset, data_dir, download)
+    if spec.dataset == "imagenet":
+        return _load_imagenet(spec, folder)
+    read = read_cifar10 if spec.dataset == "cifar10" else read_fashion_mnist
+    (train_x, train_y), (test_x, test_y), report = read(folder)
     train = ImageSet(train_x, train_y)
     val = None
     if holdout:
@@ -93,15 +108,10 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
     return Splits(train, test, val, report)
 
 
-def _load_imagenet(spec: DataSpec, data_dir: Path) -> Splits:
-    """`train/` and `val/` class folders under DATA_DIR/imagenet or DATA_DIR itself."""
+def _load_imagenet(spec: DataSpec, root: Path) -> Splits:
+    """`train/` and `val/` class folders under `root` (DATA_DIR/imagenet or DATA_DIR itself)."""
     from .imagenet import scan_image_folder
 
-    root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
-    if root is None:
-        raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and {data_dir / 'train'}). "
-                        f"It cannot be downloaded: put train/<wnid>/*.JPEG and val/<wnid>/*.JPEG there, or point "
-                        f"--data-dir at the folder that holds them")
     train, val = scan_image_folder(root / "train"), scan_image_folder(root / "val")
     if val.classes != train.classes:
         raise UserError(f"{root / 'val'} has {len(val.classes)} classes but {root / 'train'} has {len(train.classes)}; "

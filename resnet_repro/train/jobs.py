@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
+from ..data.sources import locate_dataset
 from ..errors import UserError
 from .loop import Reporter
 from .runner import RunReport, on_stop_signals, plan_runs, train_runs
@@ -54,7 +55,7 @@ class QueueReporter(Reporter):
         self.queue.put(("finish", self.name))
 
 
-def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device: str, download: bool,
+def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device: str,
            command: str | None, threads: int, queue) -> None:
     """One run in a spawned process; the outcome (or the one-line error) goes back over the queue."""
     torch_device = torch.device(device)
@@ -63,7 +64,7 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
-        report = train_runs([config], results, data_dir, torch_device, download, QueueReporter(queue), command)[0]
+        report = train_runs([config], results, data_dir, torch_device, False, QueueReporter(queue), command)[0]
         queue.put(("done", index, report))
     except UserError as error:
         queue.put(("error", index, str(error)))
@@ -87,6 +88,8 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     """Like train_runs, with up to `jobs` runs training at once; reports come back in the order of `runs`."""
     reporter = reporter or Reporter()
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
+    for dataset in sorted({config.data.dataset for config, _ in pending}):
+        locate_dataset(dataset, data_dir, download)  # missing data: one error here, not one per job; one download
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads
     queue = context.Queue()
     free_slots = list(range(jobs))
@@ -117,7 +120,7 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
                     process = context.Process(target=_child, name=f"resnet-repro job {slot}", args=(
-                        index, config, results, data_dir, str(devices_by_slot[slot]), download, command, threads,
+                        index, config, results, data_dir, str(devices_by_slot[slot]), command, threads,
                         queue))
                     process.start()
                     running[index] = _Job(config, slot, process)
