@@ -86,3 +86,17 @@ def test_plot_and_report_import_no_torch():
 def test_plot_all_on_an_empty_results_folder_writes_nothing(tmp_path):
     result = cli("plot", "all", "--results", str(tmp_path), check=True)
     assert "nothing to draw" in result.stdout and not any(tmp_path.iterdir())
+
+
+def test_ctrl_c_outside_a_run_says_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
+    from resnet_repro.cli import app, catalog
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(catalog, "load_target", interrupted)  # list_command is already registered; patch what it calls
+    monkeypatch.setattr("sys.argv", ["resnet-repro", "list", "--results", str(tmp_path)])
+    with pytest.raises(SystemExit) as exit_:
+        app.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"

@@ -43,6 +43,7 @@ def main() -> None:
             raise
         err_console.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+    except SystemExit as exit_:
+        if exit_.code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into a silent exit 130
+            err_console.print("interrupted")
+        raise
