@@ -7,23 +7,9 @@ from typing import Optional
 
 import typer
 
-from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
-from ..results.layout import RunFiles, resolve_results_dir
+from ..results.layout import resolve_results_dir
 from .common import ProfileOption, ResultsOption, SetOption, console, sets
-
-
-def has_results(spec, profile: str, results: Path) -> bool:
-    """Whether `plot all` has anything to draw for this target: a measured CSV, or a trained run."""
-    if any((results / spec.name / m).exists() for m in ("responses.csv", "gradflow.csv")):
-        return True
-    if spec.engine not in ("cifar", "imagenet"):
-        return False
-    try:
-        runs = resolve_runs(spec, profile)
-    except UserError:  # a profile this target does not offer
-        return False
-    return any((RunFiles(results, r.name).dir).exists() for r in runs)
 
 
 def plot_command(
@@ -33,7 +19,7 @@ def plot_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Redraw TARGET's figure and table from the CSVs under results/."""
-    from ..targets.outputs import write_outputs
+    from ..targets.outputs import has_results, write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)
     specs = [s for s in map(load_target, target_names()) if has_results(s, profile, results_dir)] \

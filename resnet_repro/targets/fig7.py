@@ -13,6 +13,7 @@ from ..config import RunConfig
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
 from ..results.layout import write_atomic
+from .outputs import measured_csv
 from .trained import finished_models
 
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std"]
@@ -36,7 +37,7 @@ def write_responses(target: Target, rows: list[dict], results: Path) -> Path:
     writer = csv.DictWriter(buffer, fieldnames=RESPONSE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    path = results / target.name / "responses.csv"
+    path = measured_csv(target, results)
     write_atomic(path, buffer.getvalue())
     write_atomic(results / target.name / "caption.md", f"{target.title}. Measurement: {MEASUREMENT}.\n")
     return path

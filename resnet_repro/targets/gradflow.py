@@ -11,6 +11,7 @@ from ..analysis.gradflow import gradflow_rows
 from ..errors import UserError
 from ..experiments import Target
 from ..results.layout import write_atomic
+from .outputs import measured_csv, write_outputs
 
 SETTINGS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
 
@@ -22,10 +23,8 @@ def run_gradflow(target: Target, results: Path) -> list[Path]:
             raise UserError(f"{target.path}: gradflow.{key} must be a {kind.__name__}, got {settings.get(key)!r}")
     rows = gradflow_rows(settings["conv_models"], settings["fc_depths"], settings["seeds"], settings["batches"],
                          settings["batch_size"])
-    folder = results / target.name
     buffer = io.StringIO()
     pd.DataFrame(rows).to_csv(buffer, index=False)
-    write_atomic(folder / "gradflow.csv", buffer.getvalue())
-    from .outputs import write_outputs
+    write_atomic(measured_csv(target, results), buffer.getvalue())
 
     return write_outputs(target, [], results)

@@ -9,8 +9,29 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import UserError
-from ..experiments import Target
+from ..experiments import Target, resolve_runs
+from ..results.layout import RunFiles
 from .cifar_outputs import profile_note, write_cifar_outputs
+
+# Targets that measure trained or fresh nets write one CSV, which their figure is drawn from.
+MEASURED_CSV = {"responses": "responses.csv", "gradflow": "gradflow.csv"}
+
+
+def measured_csv(target: Target, results: Path) -> Path:
+    return results / target.name / MEASURED_CSV[target.engine]
+
+
+def has_results(target: Target, profile: str, results: Path) -> bool:
+    """Whether there is anything to draw for this target: its measured CSV, or a trained run of `profile`."""
+    if target.engine in MEASURED_CSV:
+        return measured_csv(target, results).exists()
+    if target.engine not in ("cifar", "imagenet"):
+        return False
+    try:
+        runs = resolve_runs(target, profile)
+    except UserError:  # a profile this target does not offer
+        return False
+    return any(RunFiles(results, r.name).dir.exists() for r in runs)
 
 
 def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
@@ -31,7 +52,7 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
     if target.engine == "responses":
         from ..plots.responses import plot_responses
 
-        csv_path = results / target.name / "responses.csv"
+        csv_path = measured_csv(target, results)
         if not csv_path.exists():
             raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
         return [csv_path, *plot_responses(csv_path, results / target.name / target.name, target.title,
@@ -39,7 +60,7 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
     if target.engine == "gradflow":
         from ..plots.gradflow import plot_gradflow
 
-        csv_path = results / target.name / "gradflow.csv"
+        csv_path = measured_csv(target, results)
         if not csv_path.exists():
             raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
         return [csv_path, *plot_gradflow(csv_path, results / target.name / target.name, target.title)]
