@@ -35,7 +35,8 @@ def verdict(row: pd.Series, spread: float) -> str:
     if pd.isna(row.get("paper_test_error")):
         return ""
     if pd.isna(row.get("delta")):
-        return "not comparable (not CIFAR-10)"
+        data = row.get("data")
+        return f"not comparable: trained on {data}" if isinstance(data, str) else "not comparable (not CIFAR-10)"
     return "reproduced" if abs(row["delta"]) <= spread else "not reproduced"
 
 

@@ -103,7 +103,8 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, cifar_dir)
     report = (results / "REPORT.md").read_text()
     assert "## fig7" in report and "## table6" in report and "## table1" in report
     assert "not yet (partial (1/5))" in report  # fig7 trained resnet-110 seed 0; table6 asks for 5 seeds
-    assert "not comparable" not in report  # smoke uses CIFAR-format data: deltas are computed
+    # The tests' CIFAR-format files are generated, not the official release: no delta, and the report says why.
+    assert "not comparable: trained on cifar10 (not the official files: 1 of 1 runs)" in report
     assert "deviation from the paper" in report and "Hardware: CPU" in report
     page = (results / "REPORT.html").read_text()
     assert page.count("data:image/png;base64,") >= 1 and "<table" in page
@@ -120,3 +121,27 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
     cli("report", "--results", str(tmp_path), check=True)
     assert "1 unfinished run(s)" in (tmp_path / "REPORT.md").read_text()
+
+
+@pytest.mark.parametrize("official, delta, verdict", [
+    (True, "0.05", "| reproduced |"),
+    (False, "", "| not comparable: trained on cifar10 (not the official files: 1 of 1 runs) |"),
+])
+def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, official, delta, verdict):
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.report import write_report
+    from resnet_repro.targets.outputs import write_outputs
+
+    target = load_target("table6")
+    runs = resolve_runs(target, "paper", only="resnet-20")
+    folder = tmp_path / "runs" / runs[0].name
+    folder.mkdir(parents=True)
+    (folder / "final.json").write_text(json.dumps({"status": "finished", "test_error": 8.80, "params": 269722}))
+    (folder / "meta.json").write_text(json.dumps({"device_name": "test", "data": {"official_checksums": official}}))
+    write_outputs(target, runs, tmp_path)
+    with open(tmp_path / "table6/table.csv") as handle:
+        row = next(csv.DictReader(handle))
+    assert (row["model"], row["paper_test_error"]) == ("resnet-20-A", "8.75")
+    assert (row["delta"][:4], row["data"].split(" ")[0]) == (delta, "cifar10")
+    write_report(tmp_path)
+    assert verdict in (tmp_path / "REPORT.md").read_text()

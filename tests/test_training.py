@@ -40,7 +40,7 @@ def test_smoke_targets_write_their_outputs(smoke_results):
     with open(results / "table6/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values()))) == ["model", "params", "test_error", "test_error_mean", "test_error_std",
-                                               "n_seeds", "paper_test_error", "delta", "profile", "iterations",
+                                               "n_seeds", "paper_test_error", "delta", "profile", "data", "iterations",
                                                "status", "reported"]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
     assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""

@@ -20,6 +20,7 @@ class ModelRuns:
     expected: int  # seeds the target asks for
     finals: list[dict]  # final.json of each finished or failed seed
     curves: list[pd.DataFrame]  # metrics.csv of each seed that has one
+    unofficial_data: int = 0  # seeds whose meta.json says their CIFAR-10 files differ from the official release
 
     @property
     def finished(self) -> list[dict]:
@@ -44,6 +45,8 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         final = read_json(files.final)
         if final:
             entry.finals.append(final)
+        meta = read_json(files.meta) or {}
+        entry.unofficial_data += (meta.get("data") or {}).get("official_checksums") is False
         rows = read_metrics(files.metrics)
         if rows:
             entry.curves.append(pd.DataFrame(rows).apply(pd.to_numeric, errors="coerce"))

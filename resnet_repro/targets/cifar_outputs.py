@@ -17,7 +17,7 @@ from ..results.aggregate import ModelRuns, collect
 from ..results.tables import write_table
 
 TABLE_COLUMNS = ["model", "params", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "paper_test_error", "delta", "profile", "iterations", "status", "reported"]
+                 "paper_test_error", "delta", "profile", "data", "iterations", "status", "reported"]
 
 
 def profile_note(runs: list[RunConfig]) -> str:
@@ -32,9 +32,11 @@ def profile_note(runs: list[RunConfig]) -> str:
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig]) -> list[dict]:
     paper = (target.section("table") or {}).get("paper") or {}
     profile = runs[0].name.split("/")[2] if runs else ""
-    comparable = bool(runs) and runs[0].data.dataset == "cifar10"  # a delta across datasets means nothing
+    dataset = runs[0].data.dataset if runs else ""
     rows = []
     for model, entry in models.items():
+        # A delta to the paper means something only on the paper's data: CIFAR-10, and the official files.
+        comparable = dataset == "cifar10" and not entry.unofficial_data
         errors = [f["test_error"] for f in entry.finished if f.get("test_error") is not None]
         reference = (paper.get(model) or {}).get("test_error")
         best = min(errors) if errors else None
@@ -48,12 +50,19 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
             "paper_test_error": reference,
             "delta": best - reference if comparable and best is not None and reference is not None else None,
             "profile": profile,
+            "data": data_label(dataset, entry),
             "iterations": runs[0].recipe.iterations if runs else None,
             "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
             "reported": _paper_style(errors),
         })
     rows.sort(key=lambda r: _order(models, r["model"]))
     return rows
+
+
+def data_label(dataset: str, entry: ModelRuns) -> str:
+    if entry.unofficial_data:
+        return f"{dataset} (not the official files: {entry.unofficial_data} of {entry.expected} runs)"
+    return dataset
 
 
 def _paper_style(errors: list[float]) -> str:
@@ -79,7 +88,7 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
     if target.section("table") is not None:
         rows = table_rows(target, models, runs)
         notes = [profile_note(runs), "test_error: final-iteration test error, best over seeds; mean and sample "
-                 "std over seeds; delta = best - paper."]
+                 "std over seeds; delta = best - paper, only for runs on the official CIFAR-10 files."]
         context = (target.section("table") or {}).get("context") or []
         if context:
             notes.append("Other papers' results (context only): " + "; ".join(
