@@ -143,5 +143,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
         row = next(csv.DictReader(handle))
     assert (row["model"], row["paper_test_error"]) == ("resnet-20-A", "8.75")
     assert (row["delta"][:4], row["data"].split(" ")[0]) == (delta, "cifar10")
+    flagged = "dataset: cifar10 (not the official files: 1 of 1 runs)" in (tmp_path / "table6/table.md").read_text()
+    assert flagged == (not official)
     write_report(tmp_path)
     assert verdict in (tmp_path / "REPORT.md").read_text()

@@ -20,12 +20,16 @@ TABLE_COLUMNS = ["model", "params", "test_error", "test_error_mean", "test_error
                  "paper_test_error", "delta", "profile", "data", "iterations", "status", "reported"]
 
 
-def profile_note(runs: list[RunConfig]) -> str:
+def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = None) -> str:
+    """What made a table or figure: profile, dataset (flagged when some runs' files are not the official
+    release), iterations and overrides."""
     if not runs:
         return "profile: none"
     profiles = sorted({r.name.split("/")[2] for r in runs})
     deviations = " (overrides: " + ", ".join(runs[0].overrides) + ")" if runs[0].overrides else ""
-    return f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}; {runs[0].recipe.iterations} " \
+    unofficial = sum(m.unofficial_data for m in (models or {}).values())
+    data = f" (not the official files: {unofficial} of {len(runs)} runs)" if unofficial else ""
+    return f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} " \
            f"iterations{deviations}"
 
 
@@ -87,7 +91,7 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
     written = []
     if target.section("table") is not None:
         rows = table_rows(target, models, runs)
-        notes = [profile_note(runs), "test_error: final-iteration test error, best over seeds; mean and sample "
+        notes = [profile_note(runs, models), "test_error: final-iteration test error, best over seeds; mean and sample "
                  "std over seeds; delta = best - paper, only for runs on the official CIFAR-10 files."]
         context = (target.section("table") or {}).get("context") or []
         if context:
@@ -97,6 +101,6 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
         written += [folder / "table.csv", folder / "table.md"]
     figure = target.section("figure")
     if figure is not None:
-        written += plot_error_curves(figure["panels"], models, target.title, profile_note(runs),
+        written += plot_error_curves(figure["panels"], models, target.title, profile_note(runs, models),
                                      folder / target.name, tuple(figure.get("ylim", (0, 20))))
     return written

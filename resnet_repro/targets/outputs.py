@@ -46,7 +46,8 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
             from ..results.aggregate import collect
 
             figure = target.section("figure")
-            written += plot_error_curves(figure["panels"], collect(runs, results), target.title, profile_note(runs),
+            models = collect(runs, results)
+            written += plot_error_curves(figure["panels"], models, target.title, profile_note(runs, models),
                                          results / target.name / target.name, tuple(figure.get("ylim", (0, 100))))
         return written
     if target.engine == "responses":
