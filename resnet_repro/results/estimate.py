@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import csv
 import statistics
 from pathlib import Path
 
 from ..config import RunConfig
+from ..errors import UserError
+from ..naming import parse_model_name
 from .layout import RunFiles, read_json, read_metrics
 
 
 def measured_throughput(results: Path) -> dict[str, float]:
-    """Model label (resnet-56-A) -> median training images/s over every run that logged some."""
+    """Training images/s measured on this machine, by run label (resnet-56-A: the median over every run that
+    logged some) and by CIFAR net and precision (resnet56/fp32: the latest `resnet-repro bench`), so a
+    target's time can be estimated before any of its runs has trained."""
+    rates = _bench_throughput(results / "bench" / "bench.csv")
     samples: dict[str, list[float]] = {}
     for metrics in (results / "runs").rglob("metrics.csv"):
         label = metrics.relative_to(results / "runs").parts[1]
-        rates = [float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s")]
-        if rates:
-            samples.setdefault(label, []).append(statistics.median(rates))
-    return {label: statistics.median(values) for label, values in samples.items()}
+        run_rates = [float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s")]
+        if run_rates:
+            samples.setdefault(label, []).append(statistics.median(run_rates))
+    rates.update({label: statistics.median(values) for label, values in samples.items()})
+    return rates
+
+
+def _bench_throughput(path: Path) -> dict[str, float]:
+    """bench measures at CIFAR's 32x32, so only its CIFAR nets stand for a real run."""
+    rates = {}
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError:
+        return rates
+    for row in rows:
+        try:
+            model = parse_model_name(row["model"])
+            rate = float(row["train_images_per_s"])
+        except (KeyError, ValueError, UserError):
+            continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
+        if model.family == "cifar":
+            rates[f"{model.canonical}/{row.get('precision', 'fp32')}"] = rate
+    return rates
 
 
 def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, float]) -> float | None:
@@ -30,7 +56,8 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
             continue
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
-        rate = throughput.get(config.name.split("/")[1])
+        rate = throughput.get(config.name.split("/")[1]) or \
+            throughput.get(f"{config.model}/{config.settings.train.precision}")
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
