@@ -82,6 +82,20 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     assert "time left unknown" in table3  # bench measures 32x32 images: no ImageNet estimate from it
 
 
+def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run([sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
+                            capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True)
+    assert "runs done (per profile), training time left on this machine" in result.stdout
+    assert "…" not in result.stdout
+
+
 def test_help_on_every_command():
     for command in ("list", "show", "run", "plot", "report"):
         assert "Usage" in cli(command, "--help", check=True).stdout

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-console = Console()
+# Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give
+# tables room there unless COLUMNS says otherwise. A terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
 ResultsOption = typer.Option(None, "--results", envvar="RESNET_REPRO_RESULTS",
