@@ -84,7 +84,7 @@ class DataSpec:
 class TrainOptions:
     """How the recipe is executed. Defaults keep the paper's numerics; others are recorded deviations."""
 
-    precision: str = field(default="fp32", metadata={"choices": ("fp32", "bf16")})
+    precision: str = field(default="fp32", metadata={"choices": ("fp32", "tf32", "bf16")})  # train/precision.py
     channels_last: bool = True
     compile: bool = False
 

@@ -18,23 +18,25 @@ def bench_command(
     device: str = DeviceOption,
     batch_size: int = typer.Option(128, "--batch-size", min=1, help="Training batch size."),
     iterations: int = typer.Option(10, "--iterations", min=1, help="Timed training iterations per model."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, or bf16 (autocast, fp32 master weights)."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 (IEEE), tf32 (GPU matrix units), or bf16 "
+                                  "(autocast, fp32 master weights)."),
+    compile_: bool = typer.Option(False, "--compile", help="Compile the model as `run --compile` does (CUDA graphs "
+                                  "on a GPU); the table says whether torch used them."),
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     from ..analysis.throughput import measure
-    from ..errors import UserError
     from ..models import parse_model_name
     from ..results.tables import write_table
     from ..train.device import describe_device, resolve_device
+    from ..train.precision import check_precision
     from .run import print_rows
 
-    if precision not in ("fp32", "bf16"):
-        raise UserError(f"unknown precision {precision!r}: use fp32 or bf16")
     names = model or ["resnet20", "resnet56", "resnet110"]
     for name in names:
         parse_model_name(name)  # a typo fails before anything is measured
     torch_device = resolve_device(device)
+    check_precision(torch_device, precision)
     if torch_device.type == "cpu":
         from ..train.threads import use_free_cores
 
@@ -43,12 +45,13 @@ def bench_command(
     for name in names:
         console.print(f"measuring {name} on {describe_device(torch_device)} ...")
         rows.append({**dataclasses.asdict(measure(name, torch_device, batch_size, iterations,
-                                                       precision=precision)),
+                                                       precision=precision, compile=compile_)),
                      "device": describe_device(torch_device)})
     columns = list(rows[0])
     folder = resolve_results_dir(str(results) if results else None) / "bench"
     write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"], csv_name="bench.csv")
-    print_rows("Training throughput (images/s)", rows, ["model", "precision", "batch_size", "train_images_per_s",
+    print_rows("Training throughput (images/s)", rows, ["model", "precision", "compiled", "batch_size", "train_images_per_s",
                                                         "model_images_per_s", "eval_images_per_s",
-                                                        "pipeline_overhead", "peak_memory_mb", "achieved_tflops"])
+                                                        "pipeline_overhead", "peak_memory_mb", "achieved_tflops",
+                                                        "cuda_graphs"])
     console.print(f"wrote {folder / 'bench.csv'}")

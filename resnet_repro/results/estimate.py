@@ -14,7 +14,7 @@ from .layout import RunFiles, read_json, read_metrics
 
 def measured_throughput(results: Path) -> dict[str, float]:
     """Training images/s measured on this machine, by run label (resnet-56-A: the median over every run that
-    logged some) and by CIFAR net and precision (resnet56/fp32: the latest `resnet-repro bench`), so a
+    logged some) and by CIFAR net, precision and compilation (resnet56/fp32, resnet56/fp32/compiled: the latest `resnet-repro bench`), so a
     target's time can be estimated before any of its runs has trained."""
     rates = _bench_throughput(results / "bench" / "bench.csv")
     samples: dict[str, list[float]] = {}
@@ -42,7 +42,8 @@ def _bench_throughput(path: Path) -> dict[str, float]:
         except (KeyError, ValueError, UserError):
             continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
         if model.family == "cifar":
-            rates[f"{model.canonical}/{row.get('precision', 'fp32')}"] = rate
+            compiled = "/compiled" if row.get("compiled") in ("True", "true", "1") else ""
+            rates[f"{model.canonical}/{row.get('precision', 'fp32')}{compiled}"] = rate
     return rates
 
 
@@ -56,8 +57,9 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
             continue
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
+        options = config.settings.train
         rate = throughput.get(config.name.split("/")[1]) or \
-            throughput.get(f"{config.model}/{config.settings.train.precision}")
+            throughput.get(f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}")
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate

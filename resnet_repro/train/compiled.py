@@ -22,7 +22,10 @@ def compile_mode(device: torch.device, distributed: bool) -> str:
     return "reduce-overhead" if device.type == "cuda" and not distributed else "default"
 
 
-def compile_model(model: nn.Module, mode: str) -> nn.Module:
+def compile_model(model: nn.Module, mode: str, backend: str = "inductor") -> nn.Module:
+    """`backend="eager"` traces without generating code: seconds instead of minutes, for dry runs of scripts."""
+    if backend != "inductor":
+        return torch.compile(model, backend=backend)
     return torch.compile(model, mode=mode)
 
 

@@ -25,6 +25,7 @@ from ..config import RunConfig
 from ..data.sources import locate_dataset
 from ..errors import UserError
 from .loop import Reporter
+from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, train_runs
 from .threads import cpu_threads
 
@@ -88,6 +89,8 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     """Like train_runs, with up to `jobs` runs training at once; reports come back in the order of `runs`."""
     reporter = reporter or Reporter()
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
+    for config, _ in pending:
+        check_precision(devices[0], config.settings.train.precision)
     for dataset in sorted({config.data.dataset for config, _ in pending}):
         locate_dataset(dataset, data_dir, download)  # missing data: one error here, not one per job; one download
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads

@@ -6,7 +6,6 @@ read once per `log_every` iterations, when a metrics row is written.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .ghost_bn import use_ghost_batch_norm
 from .optim import load_sgd_state, make_sgd
+from .precision import use_precision
 from .schedule import LRSchedule
 from .distributed import SINGLE, World
 from .streams import make_streams
@@ -121,8 +121,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         graphs = CudaGraphCheck(expected=mode == "reduce-overhead")
         step_model = compile_model(step_model, mode)
     cuda_graphs = "off" if graphs is None else None
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if options.precision == "bf16" \
-        else contextlib.nullcontext
+    autocast = use_precision(device, options.precision)
 
     reporter.start(config.name, recipe.iterations, start)
     model.train()

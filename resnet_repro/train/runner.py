@@ -32,6 +32,7 @@ from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import Reporter, StopFlag, train_run
 from .optim import sgd_implementation
+from .precision import check_precision
 from .threads import use_free_cores
 
 
@@ -78,6 +79,8 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
                reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
     reporter = reporter or Reporter()
     reports, pending = plan_runs(runs, results)
+    for config, _ in pending:
+        check_precision(device, config.settings.train.precision)
     if device.type == "cpu" and pending:
         use_free_cores(reporter.message)
     world = init_world(device)
