@@ -556,16 +556,16 @@ def _resume(check: Check) -> list[dict]:
     plan = check.plan
     base = ["run", "table6", "--only", "resnet-20", "--profile", plan.run_profile, *_sets(plan.resume_run)]
     folders = {name: check.work / f"resume-{name}" for name in ("whole", "killed", "again")}
-    check.cli(*base, "--results", str(folders["whole"]), timeout=300)
+    check.cli(*base, "--results", str(folders["whole"]), timeout=120)
     code_killed, _, _ = check.cli(*base, "--results", str(folders["killed"]),
-                                  env={"RESNET_REPRO_FAULT": plan.resume_fault}, timeout=300)
-    code_resumed, output, _ = check.cli(*base, "--results", str(folders["killed"]), timeout=300)
+                                  env={"RESNET_REPRO_FAULT": plan.resume_fault}, timeout=120)
+    code_resumed, output, _ = check.cli(*base, "--results", str(folders["killed"]), timeout=120)
     whole, resumed = _metric_rows(folders["whole"]), _metric_rows(folders["killed"])
     rows = [{"check": "resume", "item": f"killed at {plan.resume_fault} (exit {code_killed}), resumed (exit "
              f"{code_resumed})", "value": f"{len(resumed)} rows vs {len(whole)}",
              "difference": _rows_difference(whole, resumed)}]
     if rows[0]["difference"] != "identical":  # is it the resume, or does the device differ run to run?
-        check.cli(*base, "--results", str(folders["again"]), timeout=300)
+        check.cli(*base, "--results", str(folders["again"]), timeout=120)
         rows.append({"check": "resume", "item": "two uninterrupted runs (same seed)", "value": "",
                      "difference": _rows_difference(whole, _metric_rows(folders["again"]))})
     check.facts["resume"] = rows[0]["difference"]
