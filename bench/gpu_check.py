@@ -72,6 +72,7 @@ class Plan:
     bench_iterations: int
     bench_fp32: tuple[str, ...]  # every net of table6, so `list` can estimate each CIFAR target
     bench_modes: tuple[tuple[str, str, int | None], ...]  # (net, precision, bn_batch) beyond plain fp32
+    variants: tuple[tuple[str, str, bool, bool], ...]  # (net, precision, channels_last, deterministic), eager
     alternative_nets: tuple[str, ...]
     alternative_iterations: int
     workers: int
@@ -101,19 +102,21 @@ FULL = Plan(
     bench_modes=tuple((net, "tf32", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202"))
     + tuple((net, "bf16", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202", "plain20", "plain56"))
     + tuple((net, "fp32", GHOST_BN) for net in ("resnet20", "resnet56", "resnet110")),
+    variants=(("resnet20", "fp32", False, False), ("resnet56", "fp32", False, False), ("resnet56", "bf16", False, False),
+              ("resnet56", "fp32", True, True), ("resnet20", "fp32", True, True)),
     alternative_nets=("resnet20", "resnet56", "resnet110"), alternative_iterations=30,
     workers=min(8, os.cpu_count() or 1),
     compare_net="resnet20", compare_steps=5, memory_net="resnet1202", memory_batch=128,
     profile_net="resnet56", profile_steps=10,
     compile_first=("resnet56", "fp32", GHOST_BN),
-    compile_extras=(("resnet20", "fp32", GHOST_BN), ("resnet56", "bf16", GHOST_BN), ("resnet110", "fp32", GHOST_BN),
-                    ("resnet56", "fp32", None)),
+    compile_extras=(("resnet56", "bf16", GHOST_BN), ("resnet56", "fp32", None), ("resnet20", "fp32", GHOST_BN),
+                    ("resnet110", "fp32", GHOST_BN)),
     compile_backend="inductor",
     run_profile="paper",
     short_run=("recipe.iterations=600", "recipe.lr_steps=[300,450]", "recipe.eval_every=300",
                "recipe.checkpoint_every=600", "recipe.log_every=100"),
     resume_run=("recipe.iterations=400", "recipe.lr_steps=[300]", "recipe.eval_every=200",
-                "recipe.checkpoint_every=200", "recipe.log_every=50"),
+                "recipe.checkpoint_every=200", "recipe.log_every=50", "train.deterministic=true"),
     resume_fault="after-checkpoint:200", jobs=4,
     full_run=("table6", "--only", "resnet-56", "--set", f"recipe.bn_batch={GHOST_BN}"), full_iterations=64_000,
     estimates={"bench": 3, "bench-1202": 12, "alternative": 15, "checks": 50, "profile": 15, "compile": 100,
@@ -123,11 +126,13 @@ FULL = Plan(
 TINY = Plan(
     train_per_batch=64, test_images=64, bench_iterations=2,
     bench_fp32=("resnet8",), bench_modes=(("resnet8", "bf16", None), ("resnet8", "fp32", 8)),
+    variants=(("resnet8", "fp32", False, False),),
     alternative_nets=("resnet8",), alternative_iterations=2, workers=0,
     compare_net="resnet8", compare_steps=2, memory_net="resnet8", memory_batch=16,
     profile_net="resnet8", profile_steps=2,
     compile_first=("resnet8", "fp32", None), compile_extras=(), compile_backend="eager",
-    run_profile="smoke", short_run=(), resume_run=(), resume_fault="after-checkpoint:6", jobs=2,
+    run_profile="smoke", short_run=(), resume_run=("train.deterministic=true",), resume_fault="after-checkpoint:6",
+    jobs=2,
     full_run=("table6", "--only", "resnet-20", "--profile", "smoke"), full_iterations=12,
     estimates={"bench": 0, "bench-1202": 0, "alternative": 0, "checks": 0, "profile": 0, "compile": 0, "jobs": 0,
                "full-run": 0, "list": 0},
@@ -234,6 +239,19 @@ def stage_bench(check: Check) -> None:
     check.section(f"Throughput, eager (batch {_batch(check)})", _bench_table(check.bench_rows) + note)
 
 
+def stage_variants(check: Check) -> None:
+    """Eager images/s of the layout (NCHW against channels_last) and of deterministic kernels."""
+    rows = []
+    for net, precision, channels_last, deterministic in check.plan.variants:
+        if not check.fits("bench", reserve=check.reserve_for_full_run()):
+            break
+        row = _bench_one(check, net, precision, None, False, channels_last, deterministic)
+        if row:
+            rows.append(row)
+    _write_bench(check)
+    check.section("Throughput, eager: memory layout and deterministic kernels", _bench_table(rows))
+
+
 def stage_alternative(check: Check) -> None:
     """The common alternative (torch's defaults: TF32 convolutions on a GPU, no cuDNN benchmark) vs ours."""
     plan = check.plan
@@ -323,7 +341,7 @@ def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
         _bench_one(check, net, precision, bn_batch, compiled=True)
     _write_bench(check)
     wanted = {_mode_name(*mode, True) for mode in modes}
-    rows = [r for r in check.bench_rows if _mode_name(r["model"], r["precision"], r["bn_batch"], r["compiled"]) in wanted]
+    rows = [r for r in check.bench_rows if _row_name(r) in wanted]
     note = f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
     if modes and not rows:
         note += "\n\nNo compiled measurement fitted the time left."
@@ -433,18 +451,21 @@ def stage_list(check: Check) -> None:
 
 # ---- helpers of the stages ------------------------------------------------------------------------------
 
-def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, compiled: bool) -> None:
-    name = _mode_name(net, precision, bn_batch, compiled)
+def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, compiled: bool,
+               channels_last: bool = True, deterministic: bool = False) -> dict | None:
+    name = _mode_name(net, precision, bn_batch, compiled, channels_last, deterministic)
     try:
         result = measure(net, check.device, _batch(check), check.plan.bench_iterations,
                          precision=precision, compile=compiled, compile_backend=check.plan.compile_backend,
                          bn_batch=bn_batch, images=10_000 if check.plan is FULL else 256,
-                         eval_batch_size=500 if check.plan is FULL else 32)
+                         eval_batch_size=500 if check.plan is FULL else 32, channels_last=channels_last,
+                         deterministic=deterministic)
     except Exception as error:  # one failing mode must not end the check: record it and go on
         check.say(f"{name}: FAILED {type(error).__name__}: {error}")
         check.bench_rows.append({"model": net, "precision": precision, "compiled": compiled, "bn_batch": bn_batch,
+                                 "channels_last": channels_last, "deterministic": deterministic,
                                  "error": f"{type(error).__name__}: {str(error)[:200]}"})
-        return
+        return None
     row = {**dataclasses.asdict(result), "device": describe_device(check.device)}
     check.bench_rows.append(row)
     check.say(f"{name}: {result.train_images_per_s:.0f} img/s train, {result.model_images_per_s:.0f} model step, "
@@ -452,11 +473,13 @@ def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, com
               f"CUDA graphs {result.cuda_graphs}")
     if check.device.type == "cuda":
         torch.cuda.empty_cache()
+    return row
 
 
 def _rate(check: Check, net: str, precision: str, bn_batch, compiled: bool) -> float | None:
     for row in check.bench_rows:
-        if (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled):
+        if (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled) \
+                and row["channels_last"] and not row["deterministic"]:
             return row.get("train_images_per_s")
     return None
 
@@ -673,10 +696,11 @@ def _derive_goals(check: Check) -> None:
     best = None
     for net, theirs in alternative.items():
         for row in check.bench_rows:
-            if row.get("model") == net and row.get("precision") in ("fp32", "tf32") and row.get("train_images_per_s"):
+            if row.get("model") == net and row.get("precision") in ("fp32", "tf32") and row.get("train_images_per_s") \
+                    and not row.get("deterministic"):
                 ratio = row["train_images_per_s"] / theirs
                 if best is None or ratio > best[0]:
-                    best = (ratio, f"{net}, ours {_mode_name(net, row['precision'], row['bn_batch'], row['compiled'])}")
+                    best = (ratio, f"{net}, ours {_row_name(row)}")
     if best:
         check.facts["best_ratio"], check.facts["best_ratio_how"] = best
     graphs = [r["cuda_graphs"] for r in check.bench_rows if r.get("compiled") and r.get("cuda_graphs")]
@@ -699,19 +723,24 @@ def _derive_goals(check: Check) -> None:
 
 # ---- small utilities ---------------------------------------------------------------------------------------
 
-def _mode_name(net: str, precision: str, bn_batch, compiled: bool) -> str:
-    return f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
+def _mode_name(net: str, precision: str, bn_batch, compiled: bool, channels_last: bool = True,
+               deterministic: bool = False) -> str:
+    return (f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
+            f"{'' if channels_last else ' NCHW'}{' deterministic' if deterministic else ''}")
+
+
+def _row_name(row: dict) -> str:
+    return _mode_name(row["model"], row["precision"], row["bn_batch"], row["compiled"], row["channels_last"],
+                      row["deterministic"])
 
 
 def _bench_table(rows: list[dict]) -> str:
     shown = []
     for r in rows:
         if "error" in r:
-            shown.append({"mode": _mode_name(r["model"], r["precision"], r["bn_batch"], r["compiled"]),
-                          "train img/s": "FAILED: " + r["error"]})
+            shown.append({"mode": _row_name(r), "train img/s": "FAILED: " + r["error"]})
             continue
-        shown.append({"mode": _mode_name(r["model"], r["precision"], r["bn_batch"], r["compiled"]),
-                      "train img/s": f"{r['train_images_per_s']:.0f}", "model step img/s":
+        shown.append({"mode": _row_name(r), "train img/s": f"{r['train_images_per_s']:.0f}", "model step img/s":
                       f"{r['model_images_per_s']:.0f}", "eval img/s": f"{r['eval_images_per_s']:.0f}",
                       "peak MiB": f"{r['peak_memory_mb']:.0f}", "TFLOP/s": f"{r['achieved_tflops']:.2f}",
                       "warm-up s": f"{r['warmup_s']:.1f}", "CUDA graphs": r["cuda_graphs"]})
@@ -807,13 +836,15 @@ def _ratio(ours, theirs):
 
 # ---- the whole check ------------------------------------------------------------------------------------------
 
-def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path) -> Check:
+def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path,
+              only: set[str] | None = None) -> Check:
     check = Check(out, work, device, plan, budget_s)
     e = plan.estimates
     before_full_run = check.reserve_for_full_run()
     stages = [  # most-needed first; (name, the stage, its minimum time, kept for the stages after it)
         ("machine", lambda: stage_machine(check), 0, 0),
         ("bench", lambda: stage_bench(check), 0, 0),  # checks the time per measurement
+        ("variants", lambda: stage_variants(check), 0, 0),
         ("alternative", lambda: stage_alternative(check), 0, 0),
         ("checks", lambda: stage_checks(check), e["checks"], before_full_run),
         ("profile", lambda: stage_profile(check), e["profile"], before_full_run),
@@ -826,6 +857,8 @@ def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work
         ("list", lambda: stage_list(check), -float("inf"), 0),  # always: seconds, and it reads the bench
     ]
     for name, stage, minimum, reserve in stages:
+        if only and name not in only:
+            continue
         check.say(f"== {name} ({check.left():.0f} s left)")
         if check.left() - reserve < minimum:
             check.section(f"{name}: not run", f"{check.left():.0f} s were left; it needs about {minimum} s and "
@@ -850,11 +883,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-s", type=float, default=470.0, help="the script ends inside this many seconds")
     parser.add_argument("--tiny", action="store_true", help="tiny nets, data and schedules: the CPU dry run")
     parser.add_argument("--work", type=Path, help="scratch folder for data and runs [default: a temporary one]")
+    parser.add_argument("--stages", help="run only these stages, comma-separated (machine always runs: it writes "
+                        "the data), e.g. machine,checks,jobs")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     work = args.work or Path(tempfile.mkdtemp(prefix="gpu_check_"))
-    run_check(args.out, device, TINY if args.tiny else FULL, args.budget_s, work)
+    only = {"machine", *args.stages.split(",")} if args.stages else None
+    run_check(args.out, device, TINY if args.tiny else FULL, args.budget_s, work, only)
     return 0
 
 

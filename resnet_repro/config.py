@@ -87,6 +87,9 @@ class TrainOptions:
     precision: str = field(default="fp32", metadata={"choices": ("fp32", "tf32", "bf16")})  # train/precision.py
     channels_last: bool = True
     compile: bool = False
+    # GPU kernels that give the same bits every time (cuDNN's deterministic algorithms, no autotuning): a
+    # resumed GPU run then equals the uninterrupted one bit for bit, at a measured cost (docs/benchmarks.md).
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ class Throughput:
     precision: str
     compiled: bool
     bn_batch: int | None  # None: batch norm over the whole batch
+    channels_last: bool
+    deterministic: bool
     batch_size: int
     train_images_per_s: float
     model_images_per_s: float
@@ -75,10 +77,10 @@ def _timed(step, iterations: int, warmup: int, device: torch.device) -> tuple[fl
 def measure(model_name: str, device: torch.device, batch_size: int = 128, iterations: int = 10, warmup: int = 3,
             eval_batch_size: int = 500, images: int = 10_000, channels_last: bool = True,
             precision: str = "fp32", compile: bool = False, compile_backend: str = "inductor",
-            bn_batch: int | None = None) -> Throughput:
+            bn_batch: int | None = None, deterministic: bool = False) -> Throughput:
     rng = np.random.default_rng(0)
     data = ImageSet(rng.integers(0, 256, (images, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, images))
-    autocast = use_precision(device, precision)
+    autocast = use_precision(device, precision, deterministic)
     torch.manual_seed(0)
     model = build_model(model_name)
     if bn_batch:  # batch norm over groups of bn_batch images, as recipe.bn_batch trains
@@ -132,6 +134,6 @@ def measure(model_name: str, device: torch.device, batch_size: int = 128, iterat
     peak_key = "bf16" if precision == "bf16" else "fp32" if precision == "fp32" else "tf32"
     peak = next((v[peak_key] for k, v in PEAK_FLOPS.items()
                  if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
-    return Throughput(model_name, precision, compile, bn_batch, batch_size, train_rate, iterations * batch_size / model_s,
+    return Throughput(model_name, precision, compile, bn_batch, channels_last, deterministic, batch_size, train_rate, iterations * batch_size / model_s,
                       2 * len(eval_set) / eval_s, 1 - train_rate / (iterations * batch_size / model_s), peak_mb,
                       flops / 1e12, flops / peak if peak else None, warmup_s, cuda_graphs)

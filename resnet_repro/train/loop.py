@@ -110,7 +110,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         schedule.load(state["schedule"])
         start, elapsed_before = state["iteration"], state["elapsed_s"]
         window_carry = state["window"]
-        torch.set_rng_state(state["rng_cpu"])
+        torch.set_rng_state(state["rng_cpu"].cpu())  # loaded onto the training device with everything else
     metrics = MetricsLog(files.metrics, resume_from=start) if world.is_main else None
     step_model = model
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
@@ -121,7 +121,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         graphs = CudaGraphCheck(expected=mode == "reduce-overhead")
         step_model = compile_model(step_model, mode)
     cuda_graphs = "off" if graphs is None else None
-    autocast = use_precision(device, options.precision)
+    autocast = use_precision(device, options.precision, options.deterministic)
 
     reporter.start(config.name, recipe.iterations, start)
     model.train()

@@ -22,12 +22,18 @@ from ..errors import UserError
 PRECISIONS = ("fp32", "tf32", "bf16")
 
 
-def use_precision(device: torch.device, precision: str) -> Callable[[], ContextManager]:
-    """Set this process's matrix arithmetic for `precision` on `device`; return the step's autocast factory."""
+def use_precision(device: torch.device, precision: str, deterministic: bool = False) -> Callable[[], ContextManager]:
+    """Set this process's matrix arithmetic for `precision` on `device`; return the step's autocast factory.
+
+    `deterministic` picks cuDNN's deterministic algorithms and turns its autotuning off: otherwise two
+    GPU runs of the same seed differ from the first iterations on (atomic adds in the weight gradients,
+    and the autotuner may pick another algorithm in another process), and so does a resumed run.
+    """
     check_precision(device, precision)
     if device.type == "cuda":
         _set_tf32(precision == "tf32")
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = not deterministic
+        torch.backends.cudnn.deterministic = deterministic
     if precision == "bf16":
         return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext
