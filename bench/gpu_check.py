@@ -142,8 +142,10 @@ TINY = Plan(
 class Check:
     """The shared state of one check: where things go, the deadline, the figures so far."""
 
-    def __init__(self, out: Path, work: Path, device: torch.device, plan: Plan, budget_s: float):
+    def __init__(self, out: Path, work: Path, device: torch.device, plan: Plan, budget_s: float,
+                 only: set[str] | None = None):
         self.out, self.work, self.device, self.plan = out, work, device, plan
+        self.only = only  # --stages: the stages to run (None: all); time is kept only for those
         self.started = time.monotonic()
         self.deadline = self.started + budget_s
         self.sections: list[tuple[str, str]] = []
@@ -162,12 +164,15 @@ class Check:
     def reserve_for_full_run(self) -> float:
         """What every stage before the paper-recipe run leaves: its minimum, `list`, and the exit."""
         e = self.plan.estimates
-        return e["full-run"] + e["list"] + EXIT_S
+        return (e["full-run"] if self.runs("full-run") else 0) + e["list"] + EXIT_S
 
     def reserve_after_full_run(self) -> float:
         """What the paper-recipe run leaves: both --jobs commands, `list`, and the exit."""
         e = self.plan.estimates
-        return 2 * e["jobs"] + e["list"] + EXIT_S
+        return (2 * e["jobs"] if self.runs("jobs") else 0) + e["list"] + EXIT_S
+
+    def runs(self, stage: str) -> bool:
+        return self.only is None or stage in self.only
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:6.1f} s] {text}", flush=True)
@@ -838,7 +843,7 @@ def _ratio(ours, theirs):
 
 def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path,
               only: set[str] | None = None) -> Check:
-    check = Check(out, work, device, plan, budget_s)
+    check = Check(out, work, device, plan, budget_s, only)
     e = plan.estimates
     before_full_run = check.reserve_for_full_run()
     stages = [  # most-needed first; (name, the stage, its minimum time, kept for the stages after it)
@@ -857,7 +862,7 @@ def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work
         ("list", lambda: stage_list(check), -float("inf"), 0),  # always: seconds, and it reads the bench
     ]
     for name, stage, minimum, reserve in stages:
-        if only and name not in only:
+        if not check.runs(name):
             continue
         check.say(f"== {name} ({check.left():.0f} s left)")
         if check.left() - reserve < minimum:
