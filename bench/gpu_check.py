@@ -109,8 +109,12 @@ FULL = Plan(
     compare_net="resnet20", compare_steps=5, memory_net="resnet1202", memory_batch=128,
     profile_net="resnet56", profile_steps=10,
     compile_first=("resnet56", "fp32", GHOST_BN),
+    # In the order they are wanted; each compile costs about a minute (ResNet-1202's far more), so a lease
+    # reaches the first few and `--stages compile-extras` the rest.
     compile_extras=(("resnet56", "bf16", GHOST_BN), ("resnet56", "fp32", None), ("resnet20", "fp32", GHOST_BN),
-                    ("resnet110", "fp32", GHOST_BN)),
+                    ("resnet110", "fp32", GHOST_BN), ("resnet20", "bf16", GHOST_BN), ("resnet110", "bf16", GHOST_BN),
+                    ("plain20", "fp32", GHOST_BN), ("plain56", "fp32", GHOST_BN), ("plain56", "bf16", GHOST_BN),
+                    ("resnet1202", "fp32", GHOST_BN), ("resnet1202", "bf16", GHOST_BN)),
     compile_backend="inductor",
     run_profile="paper",
     short_run=("recipe.iterations=600", "recipe.lr_steps=[300,450]", "recipe.eval_every=300",
