@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from .atomic import write_atomic
 from .errors import UserError
 
 
@@ -51,7 +52,7 @@ def line_of(mapping: Any, key: str) -> int | None:
 
 
 def write_yaml(path: Path, data: Any) -> None:
-    Path(path).write_text(yaml.safe_dump(plain(data), sort_keys=False))
+    write_atomic(Path(path), yaml.safe_dump(plain(data), sort_keys=False))
 
 
 def plain(value: Any) -> Any:
