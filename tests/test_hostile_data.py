@@ -116,3 +116,43 @@ def test_bad_fashion_mnist_contents_are_clear_errors(fashion_dir, tmp_path, name
     write_idx(folder / name, array)
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_fashion_mnist(folder)
+
+
+def jpeg_claiming(path, width, height):
+    """A real JPEG whose frame header (SOF0) claims another size: PIL sees a decompression bomb."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    path.write_bytes(bytes(data))
+
+
+def test_a_decompression_bomb_jpeg_is_a_skipped_recorded_image(tmp_path):
+    from PIL import Image
+
+    from resnet_repro.config import DataSpec
+    from resnet_repro.data.imagenet import open_rgb, scan_image_folder
+    from resnet_repro.data.imagenet_stream import ImageNetTrainStream
+    from resnet_repro.data.synthetic import write_image_folder
+
+    root = write_image_folder(tmp_path / "imagenet", classes=2, train_per_class=3, val_per_class=1)
+    bomb = root / "train" / "n00000000" / "bomb.JPEG"
+    jpeg_claiming(bomb, 60000, 60000)
+    with pytest.raises(Image.DecompressionBombError):  # what escaped a DataLoader worker before
+        Image.open(bomb).convert("RGB")
+    assert open_rgb(bomb) is None
+    index = scan_image_folder(root / "train")
+    spec = DataSpec("imagenet", crop=24, scale_min=32, scale_max=40, test_short_side=32)
+    stream = ImageNetTrainStream(index, batch_size=len(index.samples), seed=0, device=torch_cpu(), spec=spec,
+                                 workers=0)
+    x, y = stream.batch(0)  # every image once: the bomb among them
+    assert len(x) == len(index.samples) - 1 and stream.skipped == [str(bomb)]
+
+
+def torch_cpu():
+    import torch
+
+    return torch.device("cpu")
