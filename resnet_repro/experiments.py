@@ -18,6 +18,7 @@ from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_
                      overrides_tag, parse_overrides)
 from .errors import UserError
 from .naming import model_label, parse_model_name
+from .target_checks import check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
 ENGINES = {
@@ -110,6 +111,8 @@ def _parse_target(name: str, path: Path) -> Target:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
     _check_keys(raw, TARGET_KEYS, path, "")
+    check_target_name(name, path)
+    check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
     if engine not in ENGINES:
         raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(ENGINES)}")

@@ -36,6 +36,10 @@ def read_yaml(path: Path) -> Any:
         text = Path(path).read_text()
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = text_line(Path(path).read_bytes(), error.start)
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as "
+                        f"UTF-8") from None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
@@ -45,6 +49,10 @@ def read_yaml(path: Path) -> Any:
         raise UserError(f"{path}{line}: malformed YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise UserError(f"{path}: malformed YAML: {error}") from None
+
+
+def text_line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def line_of(mapping: Any, key: str) -> int | None:
