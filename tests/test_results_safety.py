@@ -166,3 +166,76 @@ def test_a_figure_redrawn_on_a_full_disk_keeps_the_previous_good_file(tmp_path):
         assert (png.read_bytes(), pdf.read_bytes()) == before
         assert not list(png.parent.glob(".*.tmp"))
         filler.unlink()
+
+
+def damaged_results(root: Path) -> Path:
+    """A results folder as a bad copy leaves it: JSON cut short, a table and a metrics row garbled."""
+    run = root / RUN.replace("paper", "smoke")
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text('{"run": "cifar10/plain-20/smoke/seed0", "device_na')
+    (run / "final.json").write_text('{"status": "finished", "test_err')
+    (run / "metrics.csv").write_text("iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,"
+                                     "images_per_s,elapsed_s\n3,0.375,0.1,2.3,88.0,,,,100,1.0\n6,0.75,\x00\x01,garbage"
+                                     ",,,,,,\n")
+    (root / "fig6").mkdir()
+    (root / "fig6" / "table.csv").write_text('model,params\n"resnet')  # cut inside a quoted cell
+    return root
+
+
+def test_report_skips_damaged_files_and_says_so(tmp_path):
+    results = damaged_results(tmp_path / "results")
+    result = cli("report", "--results", str(results), check=True)
+    assert "Traceback" not in result.stderr
+    for name in ("meta.json: unreadable or not JSON", "fig6/table.csv: not a readable table"):
+        assert f"warning: skipped {results}" in result.stdout and name in result.stdout
+    assert (results / "REPORT.md").exists()
+
+
+def test_plot_and_list_read_around_damaged_files(tmp_path):
+    results = damaged_results(tmp_path / "results")
+    plotted = cli("plot", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    assert "fig1.png" in plotted.stdout and "Traceback" not in plotted.stderr
+    cli("list", "--results", str(results), check=True)
+
+
+def as_user_without_root_bypass(*args: str):
+    """`resnet-repro ARGS` with file permissions enforced: root normally reads through a chmod 000."""
+    if os.geteuid() != 0:
+        return cli(*args)
+    import shutil
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("root, and no setpriv to drop the capability that ignores file permissions")
+    import sys
+
+    from .conftest import REPO
+
+    return subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+                           "resnet_repro", *args], capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("command", [["list"], ["plot", "fig1", "--profile", "smoke"],
+                                     ["run", "fig1", "--profile", "smoke", "--device", "cpu"]])
+def test_an_unreadable_runs_folder_is_one_line(tmp_path, command):
+    runs = tmp_path / "results" / "runs"
+    (runs / "cifar10").mkdir(parents=True)
+    runs.chmod(0)
+    try:
+        result = as_user_without_root_bypass(*command, "--results", str(tmp_path / "results"))
+    finally:
+        runs.chmod(0o755)
+    assert_one_line_error(result, f"cannot access {runs}", "Permission denied", "Fix its permissions")
+    assert sorted(p.name for p in runs.iterdir()) == ["cifar10"]
+
+
+def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
+    hidden = tmp_path / "results" / "runs" / "cifar10"
+    hidden.mkdir(parents=True)
+    hidden.chmod(0)
+    try:
+        result = as_user_without_root_bypass("report", "--results", str(tmp_path / "results"))
+    finally:
+        hidden.chmod(0o755)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert f"warning: skipped {hidden}: Permission denied" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -60,6 +61,14 @@ def main() -> None:
     except Abort:
         err_console.print("interrupted")
         sys.exit(130)
+    except OSError as error:  # a folder or file we may not read or write (another user's results/, a full disk)
+        if debug:
+            raise
+        if error.errno == errno.EPIPE:  # `resnet-repro list | head`: the reader left; nothing to say
+            sys.exit(1)
+        where = f" {error.filename}" if error.filename else ""
+        _one_line(f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
+                  f"--results/--data-dir elsewhere")
     except SystemExit as exit_:
         if exit_.code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into a silent exit 130
             err_console.print("interrupted")

@@ -63,19 +63,33 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def read_json(path: Path) -> dict | None:
+    """The object in a JSON file; None when it is missing, unreadable, cut short or not an object."""
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def read_metrics(path: Path) -> list[dict]:
-    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped."""
+    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped, and
+    so is a damaged row (a value that is not a number), so no reader stumbles on it."""
     if not path.is_file():
         return []
-    text = path.read_text()
+    text = path.read_text(errors="replace")
     complete = text[: text.rfind("\n") + 1]
-    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values()]
+    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values() and _numeric(row)]
+
+
+def _numeric(row: dict) -> bool:
+    try:
+        int(row["iteration"])
+        for value in row.values():
+            if value:
+                float(value)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 class MetricsLog:

@@ -48,7 +48,7 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
         return None
     try:
         stored = yaml.safe_load(files.config.read_text())
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: not UTF-8 text
         return f"{files.config} is unreadable"
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
     difference = _first_difference(stored, requested)
