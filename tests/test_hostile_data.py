@@ -73,7 +73,7 @@ def test_arrays_other_than_integers_are_refused(value):
         load_cifar_pickle(io.BytesIO(pickle.dumps({b"data": value}, protocol=2)))
 
 
-@pytest.mark.parametrize("change,message", [
+BAD_CONTENTS = [
     (lambda b: b[b"labels"].__setitem__(0, 10), "label 10 is outside 0..9"),
     (lambda b: b[b"labels"].__setitem__(0, 255), "label 255 is outside 0..9"),
     (lambda b: b[b"labels"].__setitem__(0, -1), "label -1 is outside 0..9"),
@@ -81,7 +81,25 @@ def test_arrays_other_than_integers_are_refused(value):
     (lambda b: b.__setitem__(b"data", b[b"data"][:0]) or b.__setitem__(b"labels", []), "holds no images"),
     (lambda b: b.__setitem__(b"data", b[b"data"][:, :100]), "images must be N x 3 x 32 x 32"),
     (lambda b: b[b"labels"].pop(), "64 images but 63 labels"),
-])
+]
+
+
+@pytest.mark.parametrize("change,message", BAD_CONTENTS)
+def test_bad_cifar_contents_are_refused_when_read(cifar_dir, tmp_path, change, message):
+    folder = copy_cifar(cifar_dir, tmp_path)
+    rewrite_batch(folder, "data_batch_2", change)
+    with pytest.raises(UserError) as error:
+        read_cifar10(folder)
+    assert "data_batch_2" in str(error.value) and message in str(error.value)
+
+
+def cli_cases(cases, representative: int):
+    """The first case runs in every suite; the whole matrix through the CLI only with the slow tests."""
+    return [case if i == representative else pytest.param(*case, marks=pytest.mark.slow)
+            for i, case in enumerate(cases)]
+
+
+@pytest.mark.parametrize("change,message", cli_cases(BAD_CONTENTS, representative=0))
 def test_bad_cifar_contents_are_one_line_before_any_run_folder(cifar_dir, tmp_path, change, message):
     folder = copy_cifar(cifar_dir, tmp_path)
     rewrite_batch(folder, "data_batch_2", change)
