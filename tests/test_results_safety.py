@@ -240,3 +240,20 @@ def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
         hidden.chmod(0o755)
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert f"warning: skipped {hidden}: Permission denied" in result.stdout
+
+
+def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_earlier_weights(alone, cifar_dir,
+                                                                                             tmp_path):
+    import shutil
+
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.targets.trained import finished_models
+
+    run = tmp_path / RUN
+    shutil.copytree(alone, run)
+    data = bytearray((run / "checkpoint.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (run / "checkpoint.pt").write_bytes(bytes(data))
+    runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
+    with pytest.raises(UserError, match="final checkpoint is damaged .*does not match the digest.*delete .*final.json"):
+        list(finished_models(runs, tmp_path, cifar_dir, torch.device("cpu")))
