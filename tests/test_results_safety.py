@@ -119,7 +119,6 @@ def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_
     assert not list(folder.glob(".*.tmp")) and not (folder / "final.json").exists()
 
 
-@pytest.mark.slow  # the mocked torch-like writer above runs in every suite
 def test_a_real_full_disk_while_checkpointing_is_one_line_and_the_run_resumes_exactly(alone, cifar_dir, tmp_path):
     with small_disk(tmp_path, "16m") as disk:
         results = disk / "results"
