@@ -312,7 +312,8 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
     outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
     if outside:
         fail("recipe.lr_steps", f"every step must fall inside the run (1 to {recipe.iterations - 1}, "
-                                f"recipe.iterations is {recipe.iterations}), got {outside[0]}")
+                                f"recipe.iterations is {recipe.iterations}), got {outside[0]}; a shortened run "
+                                f"needs its own steps, e.g. --set 'recipe.lr_steps=[...]'")
     if recipe.eval_every % recipe.log_every:
         fail("recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}")
     if recipe.checkpoint_every % recipe.log_every:
