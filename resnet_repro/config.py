@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import re
 import types
 import typing
@@ -29,7 +30,7 @@ from .yamlio import line_of
 class Warmup:
     """Train at `lr` until the training error (over the last log window) drops below the threshold."""
 
-    lr: float = field(metadata={"min": 0.0})
+    lr: float = field(metadata={"above": 0.0})
     until_train_error_below: float = field(metadata={"min": 0.0, "max": 100.0})
 
 
@@ -49,10 +50,10 @@ class Recipe:
 
     batch_size: int = field(metadata={"min": 1})
     iterations: int = field(metadata={"min": 1})
-    lr: float = field(metadata={"min": 0.0})
+    lr: float = field(metadata={"above": 0.0})
     lr_steps: tuple[int, ...]
-    lr_decay: float = field(metadata={"min": 0.0})
-    momentum: float = field(metadata={"min": 0.0})
+    lr_decay: float = field(metadata={"above": 0.0, "max": 1.0})  # the factor the lr is multiplied by
+    momentum: float = field(metadata={"min": 0.0, "below": 1.0})
     weight_decay: float = field(metadata={"min": 0.0})
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
@@ -270,6 +271,8 @@ def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, sou
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             fail("a number")
         value = float(value)
+        if not math.isfinite(value):  # .nan and .inf are YAML floats; no recipe number can be one
+            fail("a finite number")
     elif tp is str:
         if not isinstance(value, str):
             fail("a string")
@@ -296,6 +299,10 @@ def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source
         raise UserError(f"{loc}: {dotted}: must be at least {meta['min']}, got {value}")
     if "max" in meta and isinstance(value, (int, float)) and value > meta["max"]:
         raise UserError(f"{loc}: {dotted}: must be at most {meta['max']}, got {value}")
+    if "above" in meta and isinstance(value, (int, float)) and value <= meta["above"]:
+        raise UserError(f"{loc}: {dotted}: must be greater than {meta['above']}, got {value}")
+    if "below" in meta and isinstance(value, (int, float)) and value >= meta["below"]:
+        raise UserError(f"{loc}: {dotted}: must be less than {meta['below']}, got {value}")
 
 
 def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
@@ -305,6 +312,11 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
 
     if list(recipe.lr_steps) != sorted(set(recipe.lr_steps)):
         fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
+    outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
+    if outside:
+        fail("recipe.lr_steps", f"every step must fall inside the run (1 to {recipe.iterations - 1}, "
+                                f"recipe.iterations is {recipe.iterations}), got {outside[0]}; a shortened run "
+                                f"needs its own steps, e.g. --set 'recipe.lr_steps=[...]'")
     if recipe.eval_every % recipe.log_every:
         fail("recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}")
     if recipe.checkpoint_every % recipe.log_every:

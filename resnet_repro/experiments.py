@@ -18,6 +18,7 @@ from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_
                      overrides_tag, parse_overrides)
 from .errors import UserError
 from .naming import model_label, parse_model_name
+from .target_checks import check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
 ENGINES = {
@@ -110,6 +111,8 @@ def _parse_target(name: str, path: Path) -> Target:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
     _check_keys(raw, TARGET_KEYS, path, "")
+    check_target_name(name, path)
+    check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
     if engine not in ENGINES:
         raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(ENGINES)}")
@@ -166,6 +169,10 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
                  overrides: list[str] = (), only: str | None = None) -> list[RunConfig]:
     """The runs a target needs under a profile, each with its fully resolved and validated config."""
     if target.recipe is None:
+        if overrides:  # ignoring them would let a typo or a wrong target pass unseen
+            _check_override_keys(parse_overrides(list(overrides)))
+            raise UserError(f"--set {overrides[0]}: {target.name} trains nothing ({ENGINES[target.engine]}), so no "
+                            f"--set key applies to it; leave --set out")
         return []
     recipe_file = load_recipe_file(target.recipe)
     if profile not in recipe_file.profiles:
@@ -216,6 +223,10 @@ def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
     return chosen
 
 
+MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
+MAX_SEED = 2**32 - 1  # seeds numpy and torch both take as they are
+
+
 def parse_seeds(text: str | None) -> list[int] | None:
     """'3' -> seeds 0, 1, 2; '0,4,7' -> exactly those; None -> each run's own count."""
     if text is None:
@@ -227,12 +238,16 @@ def parse_seeds(text: str | None) -> list[int] | None:
             count = int(text)
             if count < 1:
                 raise ValueError
+            if count > MAX_SEEDS:
+                raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
             seeds = list(range(count))
     except ValueError:
         raise UserError(f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
                         f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)") from None
-    if any(s < 0 for s in seeds) or not seeds:
-        raise UserError(f"bad --seeds {text!r}: seeds are whole numbers >= 0")
+    if any(s < 0 or s > MAX_SEED for s in seeds) or not seeds:
+        raise UserError(f"bad --seeds {text!r}: seeds are whole numbers from 0 to {MAX_SEED}")
+    if len(seeds) > MAX_SEEDS:
+        raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
     return seeds
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import html
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 from .experiments import Target, load_recipe_file, load_target, target_names
-from .results.layout import write_atomic
+from .results.layout import read_json, write_atomic
 
 PAPER_SEED_SPREAD = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs
 
@@ -40,7 +41,7 @@ def verdict(row: pd.Series, spread: float) -> str:
     return "reproduced" if abs(row["delta"]) <= spread else "not reproduced"
 
 
-def collect_sections(results: Path) -> list[Section]:
+def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[Section]:
     sections = []
     for name in target_names():
         target = load_target(name)
@@ -49,7 +50,7 @@ def collect_sections(results: Path) -> list[Section]:
         images = [p for p in (folder / f"{name}.png",) if p.exists()]
         if not table_path.exists() and not images:
             continue
-        table = pd.read_csv(table_path) if table_path.exists() else None
+        table = _read_table(table_path, warn) if table_path.exists() else None
         notes = []
         if table is not None and "paper_test_error" in table:
             paper = (target.section("table") or {}).get("paper") or {}
@@ -67,15 +68,20 @@ def collect_sections(results: Path) -> list[Section]:
     return sections
 
 
-def compute_summary(results: Path) -> dict:
-    """Hardware and total compute time over every run folder."""
+def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
+    """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, unfinished = set(), 0.0, 0, 0, 0
-    for meta_path in (results / "runs").rglob("meta.json"):
-        meta = json.loads(meta_path.read_text())
+    for meta_path in _meta_files(results / "runs", warn):
+        meta = read_json(meta_path)
+        if not isinstance(meta, dict):
+            warn(f"skipped {meta_path}: unreadable or not JSON (a copy cut short?)")
+            continue
         devices.add(meta.get("device_name", "unknown"))
         final_path = meta_path.parent / "final.json"
-        if final_path.exists():
-            final = json.loads(final_path.read_text())
+        final = read_json(final_path) if final_path.exists() else None
+        if final_path.exists() and not isinstance(final, dict):
+            warn(f"skipped {final_path}: unreadable or not JSON; the run counts as unfinished")
+        if isinstance(final, dict):
             wall += final.get("wall_s") or 0.0
             finished += final.get("status") == "finished"
             failed += final.get("status") == "failed"
@@ -85,14 +91,31 @@ def compute_summary(results: Path) -> dict:
             "unfinished": unfinished}
 
 
-def write_report(results: Path) -> tuple[Path, Path, int]:
-    sections = collect_sections(results)
-    summary = compute_summary(results)
+def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
+    sections = collect_sections(results, warn)
+    summary = compute_summary(results, warn)
     markdown = _markdown(sections, summary)
     html_text = _html(sections, summary)
     write_atomic(results / "REPORT.md", markdown)
     write_atomic(results / "REPORT.html", html_text)
     return results / "REPORT.md", results / "REPORT.html", len(sections)
+
+
+def _meta_files(runs: Path, warn: Callable[[str], None]):
+    """Every run's meta.json; a folder that cannot be read is skipped and said (rglob would skip it silently)."""
+    if not runs.is_dir():
+        return
+    for folder, _, files in os.walk(runs, onerror=lambda error: warn(f"skipped {error.filename}: {error.strerror}")):
+        if "meta.json" in files:
+            yield Path(folder) / "meta.json"
+
+
+def _read_table(path: Path, warn: Callable[[str], None]) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path)
+    except (ValueError, OSError) as error:  # pandas' parser and empty-data errors are ValueErrors
+        warn(f"skipped {path}: not a readable table ({type(error).__name__}); `resnet-repro plot` redraws it")
+        return None
 
 
 def _summary_lines(summary: dict) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from .atomic import write_atomic
 from .errors import UserError
 
 
@@ -35,6 +36,10 @@ def read_yaml(path: Path) -> Any:
         text = Path(path).read_text()
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = text_line(Path(path).read_bytes(), error.start)
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as "
+                        f"UTF-8") from None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
@@ -46,12 +51,16 @@ def read_yaml(path: Path) -> Any:
         raise UserError(f"{path}: malformed YAML: {error}") from None
 
 
+def text_line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
 def line_of(mapping: Any, key: str) -> int | None:
     return getattr(mapping, "lines", {}).get(key)
 
 
 def write_yaml(path: Path, data: Any) -> None:
-    Path(path).write_text(yaml.safe_dump(plain(data), sort_keys=False))
+    write_atomic(Path(path), yaml.safe_dump(plain(data), sort_keys=False))
 
 
 def plain(value: Any) -> Any:

@@ -48,3 +48,13 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (long fault matrices) run only with RESNET_REPRO_SLOW=1."""
+    if os.environ.get("RESNET_REPRO_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set RESNET_REPRO_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -11,6 +11,7 @@ import pytest
 
 from resnet_repro.errors import UserError
 from resnet_repro.results.lock import run_lock
+from resnet_repro.train.checkpoint import file_digest
 
 from .conftest import REPO, assert_one_line_error, cli
 from .test_training import final, rows_without_timing
@@ -35,7 +36,9 @@ def assert_same_run(a, b):
     assert final(a / "final.json") == final(b / "final.json")
 
 
-@pytest.mark.parametrize("fault", ["iteration:8", "eval:12", "checkpoint-write:12", "after-checkpoint:6"])
+# after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.
+@pytest.mark.parametrize("fault", ["iteration:8", "eval:12", "checkpoint-write:12", "after-checkpoint:6",
+                                   "after-checkpoint:12"])
 def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifar_dir, tmp_path):
     crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": fault})
     assert crashed.returncode == -9
@@ -44,6 +47,9 @@ def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifa
     assert not list(run.glob(".checkpoint.*")) or fault == "checkpoint-write:12"  # only a killed write leaves a temp
     cli(*smoke_args(cifar_dir, tmp_path), check=True)
     assert_same_run(alone, run)
+    assert json.loads((run / "final.json").read_text())["test_loss"] == \
+        json.loads((alone / "final.json").read_text())["test_loss"]  # every digit, not the CSV's six
+    assert not list(run.glob(".*.tmp"))  # a killed write's temp file is removed once the run's lock is taken
 
 
 def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(alone, cifar_dir, tmp_path):
@@ -52,7 +58,7 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(alone, cifar_d
     data = (run / "checkpoint.pt").read_bytes()
     (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])  # truncated, as by a full disk or a bad copy
     resumed = cli(*smoke_args(cifar_dir, tmp_path), check=True)
-    assert "checkpoint.pt is unreadable" in resumed.stdout
+    assert "checkpoint.pt does not match the digest recorded when it was written" in resumed.stdout
     assert_same_run(alone, run)
 
 
@@ -122,7 +128,7 @@ def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, t
     with pytest.raises(UserError, match="No space left on device.*intact"):
         train_runs(runs, tmp_path, cifar_dir, torch.device("cpu"))
     folder = tmp_path / RUN
-    assert torch.load(folder / "checkpoint.pt", weights_only=False)["iteration"] == 6
+    assert torch.load(folder / "checkpoint.pt", weights_only=True)["iteration"] == 6
     assert not list(folder.glob(".checkpoint.*")) and not (folder / "final.json").exists()
 
 
@@ -160,9 +166,10 @@ def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_pat
 
     cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
     path = tmp_path / RUN / "checkpoint.pt"
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=True)
     state["format_version"] = 0
     torch.save(state, path)
+    (path.parent / "checkpoints.sha256").write_text(file_digest(path) + "\n")  # as that version recorded it
     refused = cli(*smoke_args(cifar_dir, tmp_path))
     assert_one_line_error(refused, "incompatible version", "format 0", "delete")
 

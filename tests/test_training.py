@@ -94,8 +94,8 @@ def test_killed_run_resumes_to_identical_results(cifar_dir, tmp_path):
     a, b = alone / "runs/cifar10/plain-20/smoke/seed0", killed / "runs/cifar10/plain-20/smoke/seed0"
     assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
     assert final(a / "final.json") == final(b / "final.json")
-    weights_a = torch.load(a / "checkpoint.pt", weights_only=False)["model"]
-    weights_b = torch.load(b / "checkpoint.pt", weights_only=False)["model"]
+    weights_a = torch.load(a / "checkpoint.pt", weights_only=True)["model"]
+    weights_b = torch.load(b / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
+from typer import Abort
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
 from ..errors import UserError
 from .bench import bench_command
@@ -37,13 +40,41 @@ def main() -> None:
     if debug:  # accepted anywhere on the line, not only before the command
         sys.argv.remove("--debug")
     try:
-        app()
+        # Not standalone: typer would draw a multi-line usage box for a mistyped command line; every
+        # error is one line here (the usage errors below, UserError, an unreadable folder).
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except NoArgsIsHelpError as error:  # plain `resnet-repro`: the help, as before
+        error.show()
+        sys.exit(error.exit_code)
+    except ClickException as error:
+        if debug:
+            raise
+        context = getattr(error, "ctx", None)
+        command = context.command_path if context is not None else "resnet-repro"
+        _one_line(f"{error.format_message().rstrip('.')}. See `{command} --help`", error.exit_code)
     except UserError as error:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _one_line(str(error))
+    except Abort:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except OSError as error:  # a folder or file we may not read or write (another user's results/, a full disk)
+        if debug:
+            raise
+        if error.errno == errno.EPIPE:  # `resnet-repro list | head`: the reader left; nothing to say
+            sys.exit(1)
+        where = f" {error.filename}" if error.filename else ""
+        _one_line(f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
+                  f"--results/--data-dir elsewhere")
     except SystemExit as exit_:
         if exit_.code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into a silent exit 130
             err_console.print("interrupted")
         raise
+
+
+def _one_line(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)

@@ -13,5 +13,5 @@ from .common import ResultsOption, console
 def report_command(results: Optional[Path] = ResultsOption) -> None:
     """Write results/REPORT.md and a self-contained REPORT.html from the tables and figures under results/."""
     results_dir = resolve_results_dir(str(results) if results else None)
-    markdown, html_path, count = write_report(results_dir)
+    markdown, html_path, count = write_report(results_dir, warn=lambda message: console.print(f"warning: {message}"))
     console.print(f"wrote {markdown} and {html_path} ({count} target(s))")

@@ -37,6 +37,8 @@ def run_command(
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     spec = load_target(target)
     results_dir = resolve_results_dir(str(results) if results else None)
+    if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
+        resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
     if spec.engine == "complexity":
         from ..targets.table1 import run_table1
 

@@ -9,12 +9,13 @@ if they do).
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
+from .checks import check_images, check_labels
+from .safe_pickle import ForbiddenPickle, load_cifar_pickle
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = {
@@ -68,15 +69,21 @@ def _read_batches(folder: Path, names: dict) -> tuple[np.ndarray, np.ndarray]:
                             f"--download, or point --data-dir at a complete copy")
         try:
             with open(path, "rb") as handle:
-                batch = pickle.load(handle, encoding="bytes")
-            data = np.asarray(batch[b"data"], dtype=np.uint8)
-            targets = np.asarray(batch[b"labels"], dtype=np.int64)
-            data = data.reshape(-1, 3, 32, 32)
-        except Exception as error:  # a truncated or foreign file: pickle/KeyError/ValueError alike
+                batch = load_cifar_pickle(handle)  # never plain pickle.load: a batch file could run code
+        except ForbiddenPickle as error:
+            raise UserError(f"{path} is not a CIFAR-10 batch: it holds {error}; refusing to load it. Re-download "
+                            f"with --download") from None
+        except Exception as error:  # a truncated or foreign file: pickle/EOF/ValueError alike
             raise UserError(f"{path} is not a readable CIFAR-10 batch ({type(error).__name__}: {error}). "
                             f"Re-download with --download") from None
-        if len(data) != len(targets):
-            raise UserError(f"{path}: {len(data)} images but {len(targets)} labels; the file is corrupt")
+        if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+            raise UserError(f"{path} is not a readable CIFAR-10 batch (no data and labels in it). Re-download "
+                            f"with --download")
+        data = batch[b"data"]
+        if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3 * 32 * 32:
+            data = data.reshape(-1, 3, 32, 32)  # rows of 3072 bytes: R plane, G plane, B plane
+        data = check_images(data, str(path), 3, 32)
+        targets = check_labels(batch[b"labels"], len(data), str(path))
         images.append(data)
         labels.append(targets)
     return np.concatenate(images), np.concatenate(labels)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from .checks import check_images, check_labels
 
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -54,11 +55,15 @@ def read_fashion_mnist(folder: Path):
         if path is None:
             raise UserError(f"Fashion-MNIST folder {folder} is incomplete: {stem}[.gz] is missing")
         arrays[key] = _read_idx(path)
-    train = (_pad_to_32(arrays["train_images"]), arrays["train_labels"].astype(np.int64))
-    test = (_pad_to_32(arrays["test_images"]), arrays["test_labels"].astype(np.int64))
-    for (x, y), split in ((train, "train"), (test, "test")):
-        if len(x) != len(y):
-            raise UserError(f"Fashion-MNIST {split} split in {folder}: {len(x)} images but {len(y)} labels")
+    splits = []
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        where = str(_locate(folder, FILES[f"{split}_images"]))
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise UserError(f"{where}: images must be N x 28 x 28, got shape {images.shape}; reinstall the dataset")
+        images = check_images(_pad_to_32(images), where, 1, 32)
+        splits.append((images, check_labels(labels, len(images), str(_locate(folder, FILES[f"{split}_labels"])))))
+    train, test = splits
     report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None,
               "mismatched_files": []}
     return train, test, report

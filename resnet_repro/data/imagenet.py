@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torchvision.transforms import functional as TF
 
 from ..errors import UserError
@@ -98,9 +98,12 @@ def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES) 
 
 
 def open_rgb(path: Path) -> Image.Image | None:
-    """The image as RGB, or None when the file cannot be decoded (callers skip and record it)."""
+    """The image as RGB, or None when the file cannot be decoded (callers skip and record it).
+
+    Any failure counts, not only the usual OSError: a header claiming 60000x60000 pixels raises PIL's
+    DecompressionBombError, and since batches are keyed, an escaping error would stop every resume too."""
     try:
         with Image.open(path) as handle:
             return handle.convert("RGB")
-    except (OSError, UnidentifiedImageError, SyntaxError):
+    except Exception:  # noqa: BLE001  (one bad file must never stop a run; the caller records it)
         return None

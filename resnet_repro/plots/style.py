@@ -6,6 +6,8 @@ from pathlib import Path
 
 import matplotlib
 
+from ..atomic import atomic_file
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -16,7 +18,8 @@ def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=130)
+    for path in paths:  # atomically: a redraw that fails (a full disk) keeps the previous good file
+        with atomic_file(path) as handle:
+            fig.savefig(handle, format=path.suffix[1:], dpi=130)
     plt.close(fig)
     return paths

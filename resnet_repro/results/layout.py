@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..atomic import write_atomic  # noqa: F401  (re-exported: the writers of results/ import it from here)
 
 METRIC_COLUMNS = ["iteration", "epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "val_error",
                   "images_per_s", "elapsed_s"]
@@ -57,40 +58,38 @@ def target_dir(root: Path, target: str) -> Path:
     return root / target
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename: a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, data: dict) -> None:
     write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def read_json(path: Path) -> dict | None:
+    """The object in a JSON file; None when it is missing, unreadable, cut short or not an object."""
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def read_metrics(path: Path) -> list[dict]:
-    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped."""
+    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped, and
+    so is a damaged row (a value that is not a number), so no reader stumbles on it."""
     if not path.is_file():
         return []
-    text = path.read_text()
+    text = path.read_text(errors="replace")
     complete = text[: text.rfind("\n") + 1]
-    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values()]
+    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values() and _numeric(row)]
+
+
+def _numeric(row: dict) -> bool:
+    try:
+        int(row["iteration"])
+        for value in row.values():
+            if value:
+                float(value)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 class MetricsLog:

@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..atomic import temp_pattern
 from ..errors import UserError
 
 
@@ -14,7 +15,9 @@ from ..errors import UserError
 def run_lock(folder: Path, run_name: str):
     """Hold `folder/.lock` while the run trains; a second process gets a clear refusal, not a second writer.
 
-    flock locks die with their process, so a killed run never leaves a stale lock behind.
+    flock locks die with their process, so a killed run never leaves a stale lock behind. Its temp files
+    can outlive it (a kill mid-write; a ResNet-1202 checkpoint's is 155 MB): with the lock held no one else
+    writes here, so every temp file left in the folder is stale and is removed.
     """
     folder.mkdir(parents=True, exist_ok=True)
     handle = open(folder / ".lock", "a+")
@@ -31,6 +34,8 @@ def run_lock(folder: Path, run_name: str):
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
+        for stale in folder.glob(temp_pattern("*")):
+            stale.unlink(missing_ok=True)
         yield
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)

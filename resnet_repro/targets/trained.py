@@ -10,6 +10,7 @@ from torch import nn
 
 from ..config import RunConfig
 from ..data.sources import Splits, load_image_sets
+from ..errors import UserError
 from ..results.layout import RunFiles, read_json
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
@@ -25,9 +26,13 @@ def finished_models(runs: list[RunConfig], results: Path, data_dir: Path, device
         final = read_json(files.final)
         if not final or final.get("status") != "finished" or skip(files):
             continue
-        state, _ = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
-        if state is None:
+        state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
+        if state is None and not warnings:  # checkpoints deleted (to save space): nothing to measure
             continue
+        if state is None or state["iteration"] != config.recipe.iterations:  # never measure an earlier model
+            why = warnings[0] if warnings else f"it holds iteration {state['iteration']}"
+            raise UserError(f"run {config.name} is finished, but its final checkpoint is damaged ({why}); delete "
+                            f"{files.final} and run again to retrain it from its last good checkpoint")
         key = (config.data, config.recipe.holdout)
         if key not in datasets:
             datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout)

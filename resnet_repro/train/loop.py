@@ -99,7 +99,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     schedule = LRSchedule(recipe)
     stream, test_set, val_set = make_streams(config, splits, device, world)
 
-    start, elapsed_before, window_carry = 0, 0.0, {"loss_sum": 0.0, "wrong": 0, "seen": 0}
+    start, elapsed_before, window_carry, last = 0, 0.0, {"loss_sum": 0.0, "wrong": 0, "seen": 0}, {}
     state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
     if state is not None:
         if state.get("config") != config.to_dict():
@@ -111,6 +111,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         start, elapsed_before = state["iteration"], state["elapsed_s"]
         window_carry = state["window"]
         torch.set_rng_state(state["rng_cpu"].cpu())  # loaded onto the training device with everything else
+        last = dict(state.get("last") or {})  # the exact final values, should the kill fall just before final.json
     metrics = MetricsLog(files.metrics, resume_from=start) if world.is_main else None
     step_model = model
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
@@ -132,7 +133,6 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     seen = window_carry["seen"]  # images in the window (batches can be short where unreadable files were skipped)
     window_start = time.perf_counter()
     session_start = window_start
-    last = {}
     for iteration in range(start, recipe.iterations):
         lr = schedule.lr(iteration)
         for group in optimizer.param_groups:
@@ -212,7 +212,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         reporter.update(done, {"lr": lr, "loss": train_loss, "error": train_error,
                                "test_error": last.get("test_error"), "images_per_s": images_per_s})
         if checkpoint_due and world.is_main:
-            _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"])
+            _checkpoint(files, config, model, optimizer, schedule, done, row["elapsed_s"], last=last)
             maybe_fault("after-checkpoint", done)
         if stop.requested and done < recipe.iterations:
             return _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, 0, row["elapsed_s"],
@@ -221,7 +221,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
     reporter.finish()
     elapsed = elapsed_before + time.perf_counter() - session_start
-    if start >= recipe.iterations:  # resumed from the final checkpoint: the last row holds the results
+    if start >= recipe.iterations and not last:  # a final checkpoint from before they were stored in it
         last = _last_row(files)
     final = _final(config, "finished", recipe.iterations, params, last, elapsed, schedule)
     final["cuda_graphs"] = cuda_graphs
@@ -234,11 +234,12 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
 
 
 def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer, schedule: LRSchedule, done: int,
-                elapsed: float, loss_sum: float = 0.0, wrong: int = 0, seen: int = 0) -> None:
+                elapsed: float, loss_sum: float = 0.0, wrong: int = 0, seen: int = 0, last: dict | None = None) -> None:
     save_checkpoint(files.checkpoint, files.previous_checkpoint, {
         "iteration": done, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
         "schedule": schedule.state(), "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
-        "window": {"loss_sum": loss_sum, "wrong": wrong, "seen": seen}, "config": config.to_dict()})
+        "window": {"loss_sum": loss_sum, "wrong": wrong, "seen": seen}, "config": config.to_dict(),
+        "last": dict(last or {})})  # full precision: metrics.csv keeps 6 significant digits
 
 
 def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong, seen, elapsed, params, last,
@@ -246,7 +247,7 @@ def _interrupt(config, files, model, optimizer, schedule, done, loss_sum, wrong,
     """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
     if writes:
         _checkpoint(files, config, model, optimizer, schedule, done, elapsed, loss_sum.item(), int(wrong.item()),
-                    seen)
+                    seen, last)
     reporter.finish()
     reason = f"stopped by {stop.requested} at iteration {done}"
     return RunOutcome("interrupted", _final(config, "interrupted", done, params, last, elapsed, schedule, reason),

@@ -49,7 +49,7 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
         return None
     try:
         stored = yaml.safe_load(files.config.read_text())
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: not UTF-8 text
         return f"{files.config} is unreadable"
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
     difference = _first_difference(stored, requested)
@@ -98,6 +98,11 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
                 datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
             try:
                 with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
+                    final = read_json(files.final) if world.is_main else None
+                    if final and final.get("status") in ("finished", "failed"):  # another process ended it meanwhile
+                        reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed",
+                                                 final))
+                        continue
                     outcome = _train_one(config, files, datasets[key], device, reporter, command, stop, world)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
                 where = error.filename or files.dir

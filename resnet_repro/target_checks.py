@@ -1,0 +1,191 @@
+"""Every section of a target file checked when it is read, so a mistake is one `file:line` line before
+anything trains, not a traceback after hours of training. No torch here (plot and report code use it).
+
+experiments.py checks the keys, engine and runs; this checks the target's name and the sections the
+engines read later: profiles, figure, table, nets, paper, gradflow, notes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .naming import parse_model_name
+from .yamlio import line_of
+
+# A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+RESERVED_NAMES = {"runs", "bench"}  # folders of results/ that are not targets
+FIGURE_METRICS = ("train_error", "test_error", "val_error")  # the curves plots/curves.py can draw
+FIGURE_KEYS = {"panels", "ylim"}
+PANEL_KEYS = {"title", "metrics", "models"}
+TABLE_KEYS = {"paper", "context", "protocol"}
+TABLE_PROTOCOLS = ("10-crop", "multi-scale")
+NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "family"}
+NET_VARIANTS = ("original", "v1.5")
+GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
+
+
+def check_target_name(name: str, path: Path) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError(f"{path}: the target name {name!r} (the file's name) must be letters, digits, '-' and '_', "
+                        f"starting with a letter: it names a folder under --results. Rename the file")
+    if name.lower() in RESERVED_NAMES:
+        raise UserError(f"{path}: a target cannot be called {name!r}: results/{name.lower()}/ holds "
+                        f"{'every run' if name.lower() == 'runs' else 'benchmarks'}. Rename the file")
+
+
+def check_sections(raw: dict, path: Path) -> None:
+    """Raise a `file:line: section.key: what is wrong` UserError for the first bad section."""
+    check = _Checker(path)
+    runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
+    run_models = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    for key in ("title", "recipe", "notes"):
+        if key in raw and not isinstance(raw[key], str):
+            check.fail(raw, key, key, f"expected text, got {raw[key]!r}")
+    if "runs" in raw and not isinstance(raw["runs"], list):
+        check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
+    if "profiles" in raw:
+        check.mapping(raw, "profiles", "profiles")
+        for name, selection in raw["profiles"].items():
+            if isinstance(selection, dict) and "seeds" in selection:
+                check.whole(selection, "seeds", f"profiles.{name}.seeds", minimum=1)
+            if isinstance(selection, dict) and "models" in selection:
+                check.list_of(selection, "models", f"profiles.{name}.models", str)
+    if "paper" in raw:
+        check.mapping(raw, "paper", "paper")
+    if "figure" in raw:
+        _check_figure(check, raw, run_models)
+    if "table" in raw:
+        _check_table(check, raw)
+    if "nets" in raw:
+        _check_nets(check, raw)
+    if "gradflow" in raw:
+        check.mapping(raw, "gradflow", "gradflow")
+        settings = raw["gradflow"]
+        for key, kind in GRADFLOW_KEYS.items():
+            if key not in settings:
+                check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
+            if kind is int:
+                check.whole(settings, key, f"gradflow.{key}", minimum=1)
+            else:
+                check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
+        for model in settings["conv_models"]:
+            parse_model_name(model)
+        check.keys(settings, set(GRADFLOW_KEYS), "gradflow.")
+
+
+def _check_figure(check: "_Checker", raw: dict, run_models: set[str]) -> None:
+    check.mapping(raw, "figure", "figure")
+    figure = raw["figure"]
+    check.keys(figure, FIGURE_KEYS, "figure.")
+    if "ylim" in figure:
+        ylim = figure["ylim"]
+        if not (isinstance(ylim, list) and len(ylim) == 2 and all(_is_number(v) for v in ylim) and ylim[0] < ylim[1]):
+            check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {ylim!r}")
+    panels = figure.get("panels")
+    if not isinstance(panels, list) or not panels:
+        check.fail(figure if "panels" in figure else raw, "panels" if "panels" in figure else "figure",
+                   "figure.panels", f"expected a list of panels ({{title, metrics, models}}), got {panels!r}")
+    for index, panel in enumerate(panels):
+        where = f"figure.panels[{index}]"
+        if not isinstance(panel, dict):
+            check.fail(figure, "panels", where, f"expected {{title, metrics, models}}, got {panel!r}")
+        check.keys(panel, PANEL_KEYS, f"{where}.")
+        if not isinstance(panel.get("title"), str):
+            check.fail(panel, "title", f"{where}.title", f"expected text, got {panel.get('title')!r}")
+        check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
+        for metric in panel["metrics"]:
+            if metric not in FIGURE_METRICS:
+                check.fail(panel, "metrics", f"{where}.metrics", f"{metric!r} is not one of {', '.join(FIGURE_METRICS)}")
+        check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
+        for model in panel["models"]:
+            if model not in run_models:
+                check.fail(panel, "models", f"{where}.models",
+                           f"{model!r} is not among this target's runs ({', '.join(sorted(run_models))})")
+
+
+def _check_table(check: "_Checker", raw: dict) -> None:
+    check.mapping(raw, "table", "table")
+    table = raw["table"]
+    check.keys(table, TABLE_KEYS, "table.")
+    if "protocol" in table and table["protocol"] not in TABLE_PROTOCOLS:
+        check.fail(table, "protocol", "table.protocol", f"{table['protocol']!r} is not one of "
+                   f"{', '.join(TABLE_PROTOCOLS)}")
+    if "paper" in table:
+        check.mapping(table, "paper", "table.paper")
+        for model, numbers in table["paper"].items():
+            check.mapping(table["paper"], model, f"table.paper.{model}")
+            for key, value in numbers.items():
+                if not _is_number(value):
+                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number, got {value!r}")
+    if "context" in table:
+        check.list_of(table, "context", "table.context", dict)
+        for index, entry in enumerate(table["context"]):
+            if "model" not in entry:
+                check.fail(table, "context", f"table.context[{index}]", "each entry needs a model")
+
+
+def _check_nets(check: "_Checker", raw: dict) -> None:
+    check.list_of(raw, "nets", "nets", dict, nonempty=True)
+    for index, net in enumerate(raw["nets"]):
+        where = f"nets[{index}]"
+        check.keys(net, NET_KEYS, f"{where}.")
+        if "model" not in net or "input" not in net:
+            check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
+        parse_model_name(net["model"], net.get("family"))
+        shape = net["input"]
+        if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
+            check.fail(net, "input", f"{where}.input", f"expected [channels, height, width] of whole numbers >= 1, "
+                       f"got {shape!r}")
+        if net.get("variant", "original") not in NET_VARIANTS:
+            check.fail(net, "variant", f"{where}.variant", f"{net['variant']!r} is not one of {', '.join(NET_VARIANTS)}")
+        for key in ("paper_params", "paper_flops"):
+            if key in net and not _is_number(net[key]):
+                check.fail(net, key, f"{where}.{key}", f"expected a number, got {net[key]!r}")
+
+
+class _Checker:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, mapping: Any, key: str, dotted: str, message: str):
+        line = line_of(mapping, key)
+        raise UserError(f"{self.path}{f':{line}' if line else ''}: {dotted}: {message}")
+
+    def mapping(self, parent: dict, key: str, dotted: str) -> None:
+        if not isinstance(parent[key], dict):
+            self.fail(parent, key, dotted, f"expected a mapping (key: value, ...), got {parent[key]!r}")
+
+    def keys(self, mapping: dict, allowed: set, prefix: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.fail(mapping, key, f"{prefix}{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
+
+    def whole(self, parent: dict, key: str, dotted: str, minimum: int) -> None:
+        value = parent[key]
+        if not _is_whole(value) or value < minimum:
+            self.fail(parent, key, dotted, f"expected a whole number >= {minimum}, got {value!r}")
+
+    def list_of(self, parent: dict, key: str, dotted: str, kind: type, nonempty: bool = False) -> None:
+        value = parent.get(key)
+        ok = isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
+        if not ok or (nonempty and not value):
+            name = {str: "names", int: "whole numbers", dict: "mappings"}[kind]
+            self.fail(parent, key, dotted, f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {value!r}")
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, str):  # YAML 1.1 reads 0.27e6 as a number but 1.8e9-style text may be a string
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

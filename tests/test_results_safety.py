@@ -1,0 +1,256 @@
+"""Results folders from anyone: planted and damaged checkpoints, full disks, stale temp files."""
+
+import errno
+import os
+import subprocess
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import torch
+
+from resnet_repro.errors import UserError
+from resnet_repro.results.lock import run_lock
+from resnet_repro.train import checkpoint
+from resnet_repro.train.checkpoint import file_digest, load_checkpoint
+
+from .conftest import assert_one_line_error, cli
+from .test_reliability import RUN, alone, assert_same_run, smoke_args  # noqa: F401  (alone: a fixture)
+
+
+@contextmanager
+def small_disk(tmp_path, size: str):
+    """A real filesystem of `size` (tmpfs), so a full disk is the kernel's ENOSPC, not a mock."""
+    mount = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the mocked full-disk tests still run")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the filesystem of `folder` until `leave` bytes (rounded to pages) are free."""
+    filler = folder / "filler"
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    with open(filler, "wb") as handle:
+        try:
+            handle.write(b"\0" * max(free - leave, 0))
+            handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+class _Planted:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_planted_checkpoint_is_never_unpickled_with_code(tmp_path):
+    marker = tmp_path / "planted-code-ran"
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"format_version": 2, "iteration": 6, "model": _Planted(marker)}, path)
+    (tmp_path / "checkpoints.sha256").write_text(file_digest(path) + "\n")  # even with its digest recorded
+    state, warnings = load_checkpoint(path, tmp_path / "checkpoint.prev.pt", torch.device("cpu"))
+    assert state is None and not marker.exists()
+    assert "checkpoint.pt is unreadable (UnpicklingError)" in warnings[0]
+
+
+def test_flipped_bytes_in_the_newest_checkpoint_fall_back_to_the_previous_one(alone, cifar_dir, tmp_path):
+    cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:12"})
+    path = tmp_path / RUN / "checkpoint.pt"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 400] = bytes(b ^ 0xFF for b in data[middle:middle + 400])  # same size, still a zip
+    path.write_bytes(bytes(data))
+    resumed = cli(*smoke_args(cifar_dir, tmp_path), check=True)
+    assert "checkpoint.pt does not match the digest recorded when it was written" in resumed.stdout
+    assert "training plain-20" not in resumed.stdout or "from iteration 6" in resumed.stdout
+    assert_same_run(alone, tmp_path / RUN)
+
+
+def test_stale_temp_files_are_removed_when_the_lock_is_taken(tmp_path):
+    stale = [tmp_path / ".checkpoint.pt.k3j2.tmp", tmp_path / ".config.yaml.x1.tmp"]
+    for path in stale:
+        path.write_bytes(b"half written")
+    (tmp_path / "metrics.csv").write_text("iteration\n")
+    with run_lock(tmp_path, "x"):
+        assert not any(p.exists() for p in stale)
+    assert (tmp_path / "metrics.csv").exists()
+
+
+def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_checkpoint(cifar_dir, tmp_path,
+                                                                                          monkeypatch):
+    """torch.save swallows the OSError of a full disk and raises RuntimeError('unexpected pos'); mimic it."""
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.train.runner import train_runs
+
+    real_save = torch.save
+
+    class FullDisk:
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def save_like_torch_on_a_full_disk(obj, writer):
+        if obj["iteration"] != 12:
+            return real_save(obj, writer)
+        writer.handle = FullDisk()
+        try:
+            writer.write(b"PK\x03\x04")
+        except OSError:
+            pass  # torch's C++ writer drops it here ...
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")  # ... and says this
+
+    monkeypatch.setattr(checkpoint.torch, "save", save_like_torch_on_a_full_disk)
+    runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
+    with pytest.raises(UserError, match=r"cannot write .*checkpoint\.pt: No space left on device\. Earlier results"):
+        train_runs(runs, tmp_path, cifar_dir, torch.device("cpu"))
+    folder = tmp_path / RUN
+    assert torch.load(folder / "checkpoint.pt", weights_only=True)["iteration"] == 6
+    assert not list(folder.glob(".*.tmp")) and not (folder / "final.json").exists()
+
+
+def test_a_real_full_disk_while_checkpointing_is_one_line_and_the_run_resumes_exactly(alone, cifar_dir, tmp_path):
+    size = (alone / "checkpoint.pt").stat().st_size
+    with small_disk(tmp_path, "16m") as disk:
+        results = disk / "results"
+        filler = fill(disk, leave=size * 3 // 2)  # room for the checkpoint at 6, not for the one at 12 beside it
+        full = cli(*smoke_args(cifar_dir, results))
+        assert_one_line_error(full, "cannot write", "checkpoint.pt: No space left on device", "intact")
+        assert torch.load(results / RUN / "checkpoint.pt", weights_only=True)["iteration"] == 6
+        assert not list((results / RUN).glob(".*.tmp"))
+        filler.unlink()
+        cli(*smoke_args(cifar_dir, results), check=True)
+        assert_same_run(alone, results / RUN)
+
+
+def test_a_full_disk_when_a_run_starts_leaves_no_empty_config_behind(alone, cifar_dir, tmp_path):
+    with small_disk(tmp_path, "16m") as disk:
+        results = disk / "results"
+        (results / RUN).mkdir(parents=True)
+        filler = fill(disk, leave=4096)  # room for the lock file's pid, none for config.yaml
+        full = cli(*smoke_args(cifar_dir, results))
+        assert_one_line_error(full, "cannot write", "No space left on device")
+        assert not (results / RUN / "config.yaml").exists()
+        filler.unlink()
+        cli(*smoke_args(cifar_dir, results), check=True)  # not "trained with a different config"
+        assert_same_run(alone, results / RUN)
+
+
+def test_a_figure_redrawn_on_a_full_disk_keeps_the_previous_good_file(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from resnet_repro.plots.style import save_figure
+
+    with small_disk(tmp_path, "4m") as disk:
+        fig, axis = plt.subplots()
+        axis.plot([0, 1], [1, 0])
+        png, pdf = save_figure(fig, disk / "fig1" / "fig1", "good", "first draw")
+        before = png.read_bytes(), pdf.read_bytes()
+        filler = fill(disk)
+        fig, axis = plt.subplots()
+        axis.plot([0, 1], [0, 1])
+        with pytest.raises(OSError):
+            save_figure(fig, disk / "fig1" / "fig1", "redrawn", "on a full disk")
+        assert (png.read_bytes(), pdf.read_bytes()) == before
+        assert not list(png.parent.glob(".*.tmp"))
+        filler.unlink()
+
+
+def damaged_results(root: Path) -> Path:
+    """A results folder as a bad copy leaves it: JSON cut short, a table and a metrics row garbled."""
+    run = root / RUN.replace("paper", "smoke")
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text('{"run": "cifar10/plain-20/smoke/seed0", "device_na')
+    (run / "final.json").write_text('{"status": "finished", "test_err')
+    (run / "metrics.csv").write_text("iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,"
+                                     "images_per_s,elapsed_s\n3,0.375,0.1,2.3,88.0,,,,100,1.0\n6,0.75,\x00\x01,garbage"
+                                     ",,,,,,\n")
+    (root / "fig6").mkdir()
+    (root / "fig6" / "table.csv").write_text('model,params\n"resnet')  # cut inside a quoted cell
+    return root
+
+
+def test_report_skips_damaged_files_and_says_so(tmp_path):
+    results = damaged_results(tmp_path / "results")
+    result = cli("report", "--results", str(results), check=True)
+    assert "Traceback" not in result.stderr
+    for name in ("meta.json: unreadable or not JSON", "fig6/table.csv: not a readable table"):
+        assert f"warning: skipped {results}" in result.stdout and name in result.stdout
+    assert (results / "REPORT.md").exists()
+
+
+def test_plot_and_list_read_around_damaged_files(tmp_path):
+    results = damaged_results(tmp_path / "results")
+    plotted = cli("plot", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    assert "fig1.png" in plotted.stdout and "Traceback" not in plotted.stderr
+    cli("list", "--results", str(results), check=True)
+
+
+def as_user_without_root_bypass(*args: str):
+    """`resnet-repro ARGS` with file permissions enforced: root normally reads through a chmod 000."""
+    if os.geteuid() != 0:
+        return cli(*args)
+    import shutil
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("root, and no setpriv to drop the capability that ignores file permissions")
+    import sys
+
+    from .conftest import REPO
+
+    return subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+                           "resnet_repro", *args], capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("command", [["list"], ["plot", "fig1", "--profile", "smoke"],
+                                     ["run", "fig1", "--profile", "smoke", "--device", "cpu"]])
+def test_an_unreadable_runs_folder_is_one_line(tmp_path, command):
+    runs = tmp_path / "results" / "runs"
+    (runs / "cifar10").mkdir(parents=True)
+    runs.chmod(0)
+    try:
+        result = as_user_without_root_bypass(*command, "--results", str(tmp_path / "results"))
+    finally:
+        runs.chmod(0o755)
+    assert_one_line_error(result, f"cannot access {runs}", "Permission denied", "Fix its permissions")
+    assert sorted(p.name for p in runs.iterdir()) == ["cifar10"]
+
+
+def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
+    hidden = tmp_path / "results" / "runs" / "cifar10"
+    hidden.mkdir(parents=True)
+    hidden.chmod(0)
+    try:
+        result = as_user_without_root_bypass("report", "--results", str(tmp_path / "results"))
+    finally:
+        hidden.chmod(0o755)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert f"warning: skipped {hidden}: Permission denied" in result.stdout
+
+
+def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_earlier_weights(alone, cifar_dir,
+                                                                                             tmp_path):
+    import shutil
+
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.targets.trained import finished_models
+
+    run = tmp_path / RUN
+    shutil.copytree(alone, run)
+    data = bytearray((run / "checkpoint.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (run / "checkpoint.pt").write_bytes(bytes(data))
+    runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
+    with pytest.raises(UserError, match="final checkpoint is damaged .*does not match the digest.*delete .*final.json"):
+        list(finished_models(runs, tmp_path, cifar_dir, torch.device("cpu")))
