@@ -51,6 +51,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from compare_pipelines import common_alternative  # noqa: E402
 from resnet_repro.analysis.throughput import measure  # noqa: E402
+from resnet_repro.atomic import write_atomic  # noqa: E402
 from resnet_repro.data.pipeline import TrainStream  # noqa: E402
 from resnet_repro.data.sources import ImageSet  # noqa: E402
 from resnet_repro.data.synthetic import write_cifar10  # noqa: E402
@@ -782,9 +783,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    write_atomic(path, text)
 
 
 def _read_csv(path: Path) -> list[dict]:
