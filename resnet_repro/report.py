@@ -25,7 +25,7 @@ from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
 from .results.layout import write_atomic
-from .results.measured import Measured, data_name, measure, profiles_with_results
+from .results.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .results.paths import output_dir
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
@@ -297,20 +297,46 @@ def _table1_section(section: TargetSection, results: Path) -> TargetSection:
     return section
 
 
+GRADFLOW_SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
+GRADFLOW_WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
+
+
 def _gradflow_section(section: TargetSection, results: Path) -> TargetSection:
-    image = results / section.target.name / f"{section.target.name}.png"
-    if not (results / section.target.name / "gradflow.csv").exists():
+    folder = results / section.target.name
+    image = folder / f"{section.target.name}.png"
+    if not (folder / "gradflow.csv").exists():
         section.not_run = run_command(section.target, "paper")
+        section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—", Verdict(NOT_RUN, ""),
+                                    section.not_run))
         return section
     if not image.exists():
         from .targets.outputs import write_outputs
 
         write_outputs(section.target, [], results)
     section.images = [image]
+    ratios = _gradient_ratios(folder / "gradflow.csv")
+    detail = "gradient norm at the input end / at the output end: " + ", ".join(
+        f"{net} {ratio:.2g}" for net, ratio in ratios.items())
+    section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—",
+                                Verdict(NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)")))
     notes = str(section.target.section("notes", "")).strip()
-    section.notes = ["Not a claim of the paper's with a number: Sec. 4.1 argues that with BN the plain nets' "
-                     "gradients keep healthy norms; this figure shows them.", notes] if notes else []
+    section.notes = [notes] if notes else []
     return section
+
+
+def _gradient_ratios(path: Path) -> dict[str, float]:
+    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_net: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
+    ratios = {}
+    for net, points in by_net.items():
+        points.sort()
+        if points[-1][1] > 0:
+            ratios[net] = points[0][1] / points[-1][1]
+    return ratios
 
 
 def _count(text: str) -> str:
@@ -543,8 +569,7 @@ def _html_image(path: Path) -> str:
 def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
     found = measure(target, profile, results)
-    lines = [f"{_heading(target)}, profile {profile}" +
-             (f" (on {data_name(found.dataset)})" if found.dataset else "")]
+    lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
     for score in claim_scores(target, found):
         lines.append(f"  {MARKS[score.verdict.status]} {score.verdict.status}: {score.what}")
         if score.verdict.detail:
