@@ -45,6 +45,15 @@ class Score:
     profile: str
     verdict: Verdict
     command: str = ""  # what runs it, where it is not run yet
+    number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
+
+    @property
+    def mark(self) -> str:
+        return mark(self.verdict.status, self.number)
+
+
+def mark(status: str, number: bool = False) -> str:
+    return "✅" if number and status == NOISE else MARKS[status]
 
 
 @dataclass
@@ -120,7 +129,7 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
         else:
             verdict = evaluate_number(number, ours)
         scores.append(Score(target.name, what, section, "paper", verdict,
-                            run_command(target, "paper") if verdict.status == NOT_RUN else ""))
+                            run_command(target, "paper") if verdict.status == NOT_RUN else "", number=True))
     return scores
 
 
@@ -246,7 +255,7 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
             if number and ours and comparable:
                 verdict = evaluate_number(number, ours)
                 band = verdict.detail.split("(")[-1].rstrip(")") if "±" in verdict.detail else ""
-                row.append(f"{MARKS[verdict.status]} {verdict.status} ({band.split(';')[0]})")
+                row.append(f"{mark(verdict.status, number=True)} {verdict.status} ({band.split(';')[0]})")
             else:
                 row.append("")
         rows.append(row)
@@ -282,11 +291,12 @@ def _table1_section(section: TargetSection, results: Path) -> TargetSection:
                                _count(r["flops"]), _count(r["paper_flops"])] for r in rows])
     checked, off = 0, []
     for row in rows:  # the paper rounds (0.27M, 3.6e9): a count matches when it rounds to the paper's figure
-        for ours, theirs in ((row["params"], row["paper_params"]), (row["flops"], row["paper_flops"])):
+        for what, ours, theirs in (("params", row["params"], row["paper_params"]),
+                                   ("mult-adds", row["flops"], row["paper_flops"])):
             if ours and theirs:
                 checked += 1
                 if abs(float(ours) / float(theirs) - 1) > 0.02:
-                    off.append(row["model"])
+                    off.append(f"{row['model']} {what} {_count(ours)} vs {_count(theirs)}")
     verdict = Verdict(HOLDS if not off else FAILS,
                       f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
                       + (f"; off: {', '.join(off)}" if off else ""))
@@ -387,12 +397,20 @@ def write_report(results: Path) -> tuple[Path, Path, int]:
 
 
 def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
-    counts = {status: sum(s.verdict.status == status for s in scores) for status in MARKS}
-    tally = ", ".join(f"{counts[s]} {s}" for s in (HOLDS, FAILS, NOISE, NOT_COMPARABLE) if counts[s])
-    waiting = counts[NOT_RUN] + counts[PARTIAL]
-    lines = [f"Scoreboard: {len(scores)} rows" + (f": {tally}" if tally else "") +
-             (f"; {waiting} not (all) run yet" if waiting else "") + ".",
-             f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
+    def tally(rows: list[Score], words: dict[str, str]) -> str:
+        counts = [(sum(s.verdict.status == status for s in rows), word) for status, word in words.items()]
+        return ", ".join(f"{count} {word}" for count, word in counts if count) or "none checked yet"
+
+    claims = [s for s in scores if not s.number]
+    numbers = [s for s in scores if s.number]
+    waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
+    lines = [f"Claims: {tally(claims, {HOLDS: 'hold', FAILS: 'do not hold', NOISE: 'within noise'})}. "
+             f"Paper numbers: {tally(numbers, {NOISE: 'within seed noise', FAILS: 'outside it'})}. "
+             f"Not (all) run yet: {waiting} row(s) of {len(scores)}."]
+    if not summary["devices"]:
+        lines.append("No results yet: run a target first, e.g. `resnet-repro run fig6 --profile cpu` (Fashion-MNIST, "
+                     "minutes on a CPU) or `resnet-repro run table1` (seconds).")
+    lines += [f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
              f"Compute: {summary['finished']} finished run(s), {summary['wall_s'] / 3600:.2f} h of training "
              f"wall time in total."]
     if summary["failed"] or summary["unfinished"]:
@@ -425,7 +443,7 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
     for s in scores:
         result = s.verdict.detail or (f"`{s.command}`" if s.command else "")
         out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | {_md(result)} | "
-                   f"{MARKS[s.verdict.status]} {s.verdict.status} |")
+                   f"{s.mark} {s.verdict.status} |")
     for section in sections:
         out += ["", f"## {_heading(section.target)}", ""]
         if section.not_run:
@@ -439,8 +457,8 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
             out += [f"- {_md(note)}" for note in part.notes]
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
-                out += [f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {MARKS[s.verdict.status]} "
-                        f"{s.verdict.status} |" for s in part.scores]
+                out += [f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
+                        for s in part.scores]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
@@ -503,7 +521,7 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
                                                                         if s.command else "")
         rows.append([f"<a href='#{s.target}'>{s.target}</a>",
                      f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>",
-                     html.escape(s.profile), result, _badge(s.verdict.status)])
+                     html.escape(s.profile), result, _badge(s)])
     body.append(_html_table(["target", "the paper says", "profile", "result", "verdict"], rows))
     for section in sections:
         body.append(f"<h2 id='{section.target.name}'>{html.escape(_heading(section.target))}</h2>")
@@ -520,7 +538,7 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
             if part.scores:
                 body.append(_html_table(["the paper says", "result", "verdict"], [
                     [html.escape(s.what), html.escape(s.verdict.detail) or f"<code>{html.escape(s.command)}</code>",
-                     _badge(s.verdict.status)] for s in part.scores]))
+                     _badge(s)] for s in part.scores]))
             if part.table[1]:
                 header, table_rows = part.table
                 body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows]))
@@ -536,8 +554,10 @@ def _inline(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def _badge(status: str) -> str:
-    return f"<span class='verdict' style='color:{COLOURS[status]}'>{MARKS[status]} {html.escape(status)}</span>"
+def _badge(score: Score) -> str:
+    status = score.verdict.status
+    colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
+    return f"<span class='verdict' style='color:{colour}'>{score.mark} {html.escape(status)}</span>"
 
 
 def _html_notes(notes: list[str]) -> str:
@@ -571,7 +591,7 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     found = measure(target, profile, results)
     lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
     for score in claim_scores(target, found):
-        lines.append(f"  {MARKS[score.verdict.status]} {score.verdict.status}: {score.what}")
+        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
         if score.verdict.detail:
             lines.append(f"      {score.verdict.detail}")
     header, rows = _numbers_table(target, found)
