@@ -427,6 +427,12 @@ RULES = ("How verdicts are made: a claim orders nets by a measured number; each 
          "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's.")
 
 
+def _split(scores: list[Score]) -> tuple[list[Score], list[Score]]:
+    """The rows with a verdict, and the rows still waiting for runs (with the command that runs them)."""
+    waiting = [s for s in scores if s.verdict.status in (NOT_RUN, PARTIAL)]
+    return [s for s in scores if s not in waiting], waiting
+
+
 def _all_scores(sections: list[TargetSection]) -> list[Score]:
     return [score for section in sections for score in section.scores]
 
@@ -437,13 +443,21 @@ def _heading(target: Target) -> str:
 
 def _markdown(sections: list[TargetSection], summary: dict) -> str:
     scores = _all_scores(sections)
+    checked, waiting = _split(scores)
     out = ["# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced", "",
            *[f"{line}  " for line in _summary_lines(summary, scores)], "", RULES, "", "## Scoreboard", "",
-           "| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
-    for s in scores:
-        result = s.verdict.detail or (f"`{s.command}`" if s.command else "")
-        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | {_md(result)} | "
-                   f"{s.mark} {s.verdict.status} |")
+           "### Checked here", ""]
+    if checked:
+        out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
+    else:
+        out.append("Nothing yet.")
+    for s in checked:
+        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+                   f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |")
+    out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
+    for s in waiting:
+        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+                   f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |")
     for section in sections:
         out += ["", f"## {_heading(section.target)}", ""]
         if section.not_run:
@@ -496,15 +510,16 @@ h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.25em;border-bottom:1px solid #d0
 margin-top:1.6em}h3{font-size:1.05em;margin:1.2em 0 .4em}
 table{border-collapse:collapse;width:100%;margin:.5em 0;table-layout:auto}
 td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
-.verdict{white-space:nowrap;font-weight:600}.where{color:#57606a;font-size:.85em}
+th{background:#f6f8fa;white-space:nowrap;overflow-wrap:normal}td.num{text-align:right;white-space:nowrap}
+.verdict{font-weight:600;color:#fff;border-radius:10px;padding:1px 8px;font-size:.9em;display:inline-block}
+td.key{white-space:nowrap}.where{color:#57606a;font-size:.85em}
 .rules,.notes{color:#3d444d;font-size:.93em}.notes li{margin:.15em 0}
-code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:.9em}
+code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:.9em;white-space:nowrap}
 img{max-width:100%;height:auto;border:1px solid #eee}
 @media (max-width:760px){
  table,thead,tbody,tr,td,th{display:block;width:auto}thead tr{display:none}
  tr{border:1px solid #d0d7de;margin:.5em 0;padding:.2em 0}td{border:none;padding:2px 8px;text-align:left}
- td.num{text-align:left;white-space:normal}
+ td.num{text-align:left;white-space:normal}code{white-space:normal}
  td::before{content:attr(data-label) ": ";font-weight:600;color:#57606a}
 }
 """
@@ -514,15 +529,19 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
     scores = _all_scores(sections)
     body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
     body += [f"<p>{_inline(line)}</p>" for line in _summary_lines(summary, scores)]
-    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2>")
-    rows = []
-    for s in scores:
-        result = html.escape(s.verdict.detail) if s.verdict.detail else (f"<code>{html.escape(s.command)}</code>"
-                                                                        if s.command else "")
-        rows.append([f"<a href='#{s.target}'>{s.target}</a>",
-                     f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>",
-                     html.escape(s.profile), result, _badge(s)])
-    body.append(_html_table(["target", "the paper says", "profile", "result", "verdict"], rows))
+    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2><h3>Checked here</h3>")
+    checked, waiting = _split(scores)
+    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
+             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
+             html.escape(s.verdict.detail), _badge(s)] for s in checked]
+    body.append(_html_table(["target", "the paper says", "profile", "result", "verdict"], rows) if rows
+                else "<p>Nothing yet.</p>")
+    body.append("<h3>Not run yet</h3>")
+    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
+             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
+             (html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else "") +
+             f"<code>{html.escape(s.command)}</code>"] for s in waiting]
+    body.append(_html_table(["target", "the paper says", "profile", "what runs it"], rows))
     for section in sections:
         body.append(f"<h2 id='{section.target.name}'>{html.escape(_heading(section.target))}</h2>")
         if section.not_run:
@@ -554,10 +573,14 @@ def _inline(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
+SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"}  # drawn by every font, emoji or not
+
+
 def _badge(score: Score) -> str:
     status = score.verdict.status
     colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
-    return f"<span class='verdict' style='color:{colour}'>{score.mark} {html.escape(status)}</span>"
+    return (f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
+            f"{html.escape(status).replace(' ', '&nbsp;')}</span>")
 
 
 def _html_notes(notes: list[str]) -> str:
@@ -575,6 +598,8 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _cls(cell: str) -> str:
+    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell in ("paper", "quick", "cpu", "smoke", "paper-steps", "—"):
+        return " class='key'"  # short keys: never broken over two lines
     stripped = cell.replace(",", "").replace(".", "").replace("/", "").replace(" G", "").replace(" ", "")
     return " class='num'" if stripped.isdigit() else ""
 
