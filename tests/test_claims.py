@@ -182,3 +182,11 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
     page = (cpu_results / "REPORT.html").read_text()
     assert "<meta name='viewport'" in page and "@media (max-width:760px)" in page
     assert page.count("data:image/png;base64,") == 2  # fig1 and fig6 of the cpu profile; nothing else has run
+
+
+def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():
+    from pathlib import Path
+
+    from resnet_repro.results.readme import README
+
+    assert (Path(__file__).resolve().parent.parent / "results/README.md").read_text() == README
