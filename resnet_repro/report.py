@@ -164,6 +164,10 @@ def target_section(target: Target, results: Path) -> TargetSection:
                                         run_command(target, "paper")))
         else:
             section.scores += numbers
+    legacy = output_dir(results, target, "paper") / "responses.csv"
+    if target.engine == "responses" and legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
+        section.notes.append(f"{legacy} was written by an older version that did not record which profile it "
+                             f"measured; `resnet-repro run {target.name} --profile P` measures it again (no training).")
     if not profiles:
         section.not_run = run_command(target, "paper")
     section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))

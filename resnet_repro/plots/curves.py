@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import depth_colour, save_figure  # noqa: I001 (selects the Agg backend first)
+from .style import depth_colour, paper_label, save_figure  # noqa: I001 (selects the Agg backend first)
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
@@ -40,6 +40,7 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
     top = ylim[1]
     for ax, panel in zip(axes[0], panels):
         drawn = False
+        handles = []  # one colour per net, then the key to the line styles
         for model in panel["models"]:
             runs = models.get(model)
             if runs is None or not runs.curves:
@@ -48,23 +49,24 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
                 curve = mean_curve(runs.curves, metric)
                 if curve.empty:
                     continue
-                label = runs.label if metric == panel["metrics"][-1] else None
-                ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), label=label,
-                        **METRIC_STYLE[metric])
+                ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), **METRIC_STYLE[metric])
                 top = max(top, min(100.0, float(curve[metric].quantile(0.9)) * 1.1))
+                if not drawn or handles[-1].get_label() != paper_label(runs.label):
+                    handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2,
+                                          label=paper_label(runs.label)))
                 drawn = True
         ax.set_title(panel["title"])
         ax.set_xlabel(unit)
         ax.set_ylabel("error (%)")
         ax.grid(alpha=0.3)
         if drawn:
-            handles, labels = ax.get_legend_handles_labels()
             for metric in panel["metrics"]:  # the key to the line styles, in black
-                handles.append(Line2D([], [], color="black", **METRIC_STYLE[metric]))
-                labels.append(METRIC_NAMES[metric])
-            ax.legend(handles, labels, fontsize=7, loc="upper right")
+                handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
+            ax.legend(handles=handles, fontsize=7, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
-    for ax in axes[0]:
+    for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance
         ax.set_ylim(ylim[0], top)
+        if max_iteration:
+            ax.set_xlim(0, max_iteration / scale)
     return save_figure(fig, out, title, subtitle)
