@@ -5,8 +5,8 @@ across every target, run or not, each with its verdict against the seed noise (c
 per target: for each profile that has results, what made them (profile, deviations, data actually used,
 hardware, compute time), the claims, the numbers with their noise band, and the figure.
 
-Reads CSV and JSON only (no torch). A figure a profile has results for but that is not drawn yet (results
-written by an older version, which kept one figure per target) is drawn first, from the same files.
+Reads CSV and JSON only (no torch). Each profile's table and figure are redrawn from the same files first, so
+none lags behind runs that another target trained (fig1 shares fig6's nets) or that an older version drew.
 """
 
 from __future__ import annotations
@@ -102,11 +102,11 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
             continue
         verdict = evaluate_claim(claim, found.per_key(claim.metric), found.trained_keys, label)
         command = run_command(target, found.profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
-        scores.append(Score(target.name, _claim_text(claim), claim.section, found.profile, verdict, command))
+        scores.append(Score(target.name, claim_text(claim), claim.section, found.profile, verdict, command))
     return scores
 
 
-def _claim_text(claim: Claim) -> str:
+def claim_text(claim: Claim) -> str:
     return f"{claim.says} ({METRIC_NAMES[claim.metric]}: {' < '.join(label(k) for k in claim.order)})"
 
 
@@ -151,7 +151,7 @@ def target_section(target: Target, results: Path) -> TargetSection:
         section.profiles.append(_profile_section(target, found, results))
     for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
         if "paper" not in profiles:
-            section.scores.append(Score(target.name, _claim_text(claim), claim.section, "paper", Verdict(NOT_RUN, ""),
+            section.scores.append(Score(target.name, claim_text(claim), claim.section, "paper", Verdict(NOT_RUN, ""),
                                         run_command(target, "paper")))
     for part in section.profiles:
         section.scores += part.scores
@@ -179,8 +179,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     scores = claim_scores(target, found)
     folder = output_dir(results, target, found.profile)
     image = folder / f"{target.name}.png"
-    if not image.exists() and (target.section("figure") is not None or target.engine == "responses"):
-        _draw(target, found, results)
+    _draw(target, found, results)  # from the same files, so a figure never lags behind runs another target trained
     caption = folder / "caption.md"
     if caption.exists():
         notes.append(caption.read_text().strip())

@@ -78,6 +78,19 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
     return rows
 
 
+def write_curve_table(target: Target, runs: list[RunConfig], results: Path, models: dict[str, ModelRuns] | None = None,
+                      found: Measured | None = None) -> list[Path]:
+    """A figure's table (fig1, fig4, fig6): each net's final training and test error, iterations, seeds."""
+    models = models if models is not None else collect(runs, results)
+    found = found if found is not None else measure(target, runs_profile(runs), results, runs)
+    folder = output_dir(results, target, runs_profile(runs))
+    rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
+    notes = [profile_note(runs, models), "train_error / test_error: the final iteration's (train: mean over "
+             "seeds, test: best over seeds, with mean and std)."]
+    write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
+    return [folder / "table.csv", folder / "table.md"]
+
+
 def resolved_paper_table(target: Target) -> dict:
     """table.paper keyed by run key (the file may say resnet18 where the run is resnet18-A)."""
     paper = (target.section("table") or {}).get("paper") or {}
@@ -148,11 +161,7 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
         write_table(folder, title, rows, TABLE_COLUMNS, notes)
         written += [folder / "table.csv", folder / "table.md"]
     elif found is not None:
-        rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
-        notes = [profile_note(runs, models), "train_error / test_error: the final iteration's (train: mean over "
-                 "seeds, test: best over seeds, with mean and std)."]
-        write_table(folder, title, rows, CURVE_COLUMNS, notes)
-        written += [folder / "table.csv", folder / "table.md"]
+        written += write_curve_table(target, runs, results, models, found)
     figure = target.section("figure")
     if figure is not None:
         written += plot_error_curves(figure["panels"], models, title, profile_note(runs, models),

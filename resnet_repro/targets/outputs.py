@@ -48,7 +48,10 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
     if target.engine == "imagenet":
         from .imagenet_outputs import write_imagenet_table
 
-        written = write_imagenet_table(target, runs, results) if target.section("table") is not None else []
+        from .cifar_outputs import write_curve_table
+
+        written = write_imagenet_table(target, runs, results) if target.section("table") is not None else \
+            write_curve_table(target, runs, results)
         if target.section("figure") is not None:  # curves: same drawing as CIFAR's
             from ..plots.curves import plot_error_curves
             from ..results.aggregate import collect
