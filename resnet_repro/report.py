@@ -291,7 +291,7 @@ def _table1_section(section: TargetSection, results: Path) -> TargetSection:
         rows = list(csv.DictReader(handle))
     header = ["net", "input", "params", "paper params", "mult-adds", "paper mult-adds"]
     section.table = (header, [[r["model"], r["input"], _count(r["params"]), _count(r["paper_params"]),
-                               _count(r["flops"]), _count(r["paper_flops"])] for r in rows])
+                               _giga(r["flops"]), _giga(r["paper_flops"])] for r in rows])
     checked, off = 0, []
     for row in rows:  # the paper rounds (0.27M, 3.6e9): a count matches when it rounds to the paper's figure
         for what, ours, theirs in (("params", row["params"], row["paper_params"]),
@@ -299,7 +299,8 @@ def _table1_section(section: TargetSection, results: Path) -> TargetSection:
             if ours and theirs:
                 checked += 1
                 if abs(float(ours) / float(theirs) - 1) > 0.02:
-                    off.append(f"{row['model']} {what} {_count(ours)} vs {_count(theirs)}")
+                    shown = _giga if what == "mult-adds" else _count
+                    off.append(f"{row['model']} {what} {shown(ours)} vs {shown(theirs)}")
     verdict = Verdict(HOLDS if not off else FAILS,
                       f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
                       + (f"; off: {', '.join(off)}" if off else ""))
@@ -350,6 +351,11 @@ def _gradient_ratios(path: Path) -> dict[str, float]:
         if points[-1][1] > 0:
             ratios[net] = points[0][1] / points[-1][1]
     return ratios
+
+
+def _giga(text: str) -> str:
+    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
+    return f"{float(text) / 1e9:.2f} G" if text else ""
 
 
 def _count(text: str) -> str:
