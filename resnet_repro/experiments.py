@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .claims import Claim, parse_claims
 from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_recipe, known_keys, merge_layers,
                      overrides_tag, parse_overrides)
 from .errors import UserError
@@ -30,7 +31,7 @@ ENGINES = {
     "gradflow": "gradient flow at initialisation",
 }
 TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "figure", "table", "nets", "notes",
-               "gradflow"}
+               "gradflow", "claims"}
 RUN_KEYS = {"model", "shortcut", "seeds", "family"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
@@ -61,6 +62,15 @@ class Target:
     runs: tuple[RunEntry, ...]
     selections: dict  # profile -> {"models": [...], "seeds": n}
     raw: dict = field(repr=False)  # the whole file, for the engine's own sections (paper, figure, nets)
+    claims: tuple[Claim, ...] = ()  # the paper's sentences this target checks
+
+    def run_key(self, model: str, shortcut: str | None) -> str | None:
+        """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's."""
+        for entry in self.runs:
+            canonical = parse_model_name(entry.model, entry.family).canonical
+            if canonical == model and entry.shortcut in (None, shortcut):
+                return entry_key(canonical, entry.shortcut)
+        return None
 
     def section(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
@@ -98,6 +108,7 @@ def load_target(name_or_path: str) -> Target:
             raise UserError(f"experiment file {path} not found")
         return _parse_target(path.stem, path)
     names = target_names()
+    name_or_path = name_or_path.lower()  # FIG6 and Fig6 name fig6, as --only ignores case
     if name_or_path not in names:
         close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
@@ -140,7 +151,17 @@ def _parse_target(name: str, path: Path) -> Target:
             if model not in listed:
                 raise UserError(f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
                                 f"among this target's runs ({', '.join(sorted(listed))})")
-    return Target(name, path, str(raw.get("title", name)), engine, raw.get("recipe"), tuple(runs), selections, raw)
+    run_keys: dict[str, list[str]] = {}
+    for run in runs:
+        canonical = parse_model_name(run.model, run.family).canonical
+        run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
+    claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, run_keys)
+    return Target(name, path, str(raw.get("title", name)), engine, raw.get("recipe"), tuple(runs), selections, raw,
+                  claims)
+
+
+def entry_key(canonical: str, shortcut: str | None) -> str:
+    return f"{canonical}-{shortcut}" if shortcut else canonical
 
 
 def load_recipe_file(name: str) -> RecipeFile:

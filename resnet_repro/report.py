@@ -1,71 +1,377 @@
-"""The combined report: every target with results, reproduced vs paper, as Markdown and as HTML.
+"""The combined report: does the paper hold on this hardware? As results/REPORT.md and a self-contained REPORT.html.
 
-Reads CSV and JSON only (no torch). A verdict says "reproduced" when |delta| is within the paper's
-own seed spread. The only spread the paper reports is ResNet-110's std of 0.16 over 5 runs, so
-that is the tolerance for every CIFAR-10 row (a row's own std where the paper gives one).
+It opens with a scoreboard: one row per claim of the paper (an ordering between nets) and per paper number,
+across every target, run or not, each with its verdict against the seed noise (claims.py). Then one section
+per target: for each profile that has results, what made them (profile, deviations, data actually used,
+hardware, compute time), the claims, the numbers with their noise band, and the figure.
+
+Reads CSV and JSON only (no torch). Each profile's table and figure are redrawn from the same files first, so
+none lags behind runs that another target trained (fig1 shares fig6's nets) or that an older version drew.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import os
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
-
+from .claims import (FAILS, HOLDS, METRIC_NAMES, NOISE, NOT_COMPARABLE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL,
+                     Claim, Verdict, evaluate_claim, evaluate_number, paper_numbers)
+from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
+from .naming import parse_model_name
 from .results.layout import read_json, write_atomic
+from .results.measured import Measured, data_name, measure, profiles_with_results, title_for_data
+from .results.paths import output_dir
 
-PAPER_SEED_SPREAD = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs
+# The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
+PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
+MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
+COLOURS = {HOLDS: "#1a7f37", FAILS: "#cf222e", NOISE: "#9a6700", NOT_RUN: "#57606a", PARTIAL: "#57606a",
+           NOT_COMPARABLE: "#57606a"}
 
 
 @dataclass
-class Section:
-    target: Target
-    table: pd.DataFrame | None
+class Score:
+    """One scoreboard row: a claim or a paper number, under one profile."""
+
+    target: str
+    what: str  # the paper's words, or "ResNet-20 test error"
+    section: str  # where the paper says it
+    profile: str
+    verdict: Verdict
+    command: str = ""  # what runs it, where it is not run yet
+    number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
+
+    @property
+    def mark(self) -> str:
+        return mark(self.verdict.status, self.number)
+
+
+def mark(status: str, number: bool = False) -> str:
+    return "✅" if number and status == NOISE else MARKS[status]
+
+
+@dataclass
+class ProfileSection:
+    profile: str
+    found: Measured
+    scores: list[Score]
+    table: tuple[list[str], list[list[str]]]  # header, rows
     images: list[Path]
     notes: list[str]
 
 
-def verdict(row: pd.Series, spread: float) -> str:
-    if str(row.get("status", "finished")) not in ("finished", "nan"):
-        return f"not yet ({row['status']})"
-    if pd.isna(row.get("paper_test_error")):
-        return ""
-    if pd.isna(row.get("delta")):
-        data = row.get("data")
-        return f"not comparable: trained on {data}" if isinstance(data, str) else "not comparable (not CIFAR-10)"
-    return "reproduced" if abs(row["delta"]) <= spread else "not reproduced"
+@dataclass
+class TargetSection:
+    target: Target
+    profiles: list[ProfileSection] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)  # the scoreboard rows of this target
+    table: tuple[list[str], list[list[str]]] | None = None  # targets without profiles (table1)
+    images: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    not_run: str = ""  # the command that runs it, when nothing has run
 
 
-def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[Section]:
-    sections = []
-    for name in target_names():
-        target = load_target(name)
-        folder = results / name
-        table_path = folder / "table.csv"
-        images = [p for p in (folder / f"{name}.png",) if p.exists()]
-        if not table_path.exists() and not images:
+def label(key: str) -> str:
+    """resnet20 -> ResNet-20, plain56 -> plain-56, resnet34-B -> ResNet-34 B (the paper's names)."""
+    model, _, shortcut = key.partition("-")
+    try:
+        name = parse_model_name(model)
+    except UserError:
+        return key
+    text = f"{'ResNet' if name.residual else 'plain'}-{name.depth}"
+    return f"{text} {shortcut}" if shortcut else text
+
+
+def run_command(target: Target, profile: str) -> str:
+    return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
+
+
+# ----------------------------------------------------------------------------- evaluating
+
+def claim_scores(target: Target, found: Measured) -> list[Score]:
+    """Every claim under one profile; claims whose nets the profile does not train are left out."""
+    scores = []
+    for claim in target.claims:
+        if sum(key in found.trained_keys for key in claim.order) < 2:
             continue
-        table = _read_table(table_path, warn) if table_path.exists() else None
-        notes = []
-        if table is not None and "paper_test_error" in table:
-            paper = (target.section("table") or {}).get("paper") or {}
-            spreads = {m: v.get("std", PAPER_SEED_SPREAD) for m, v in paper.items()}
-            table["verdict"] = [verdict(row, spreads.get(_canonical(row["model"]), PAPER_SEED_SPREAD))
-                                for _, row in table.iterrows()]
-            for profile in sorted(set(table["profile"].dropna().astype(str))):
-                notes += _profile_notes(target, profile)
-        caption = folder / "caption.md"
-        if caption.exists():
-            notes.append(caption.read_text().strip())
-        if target.section("notes"):
-            notes.append(str(target.section("notes")).strip())
-        sections.append(Section(target, table, images, notes))
-    return sections
+        verdict = evaluate_claim(claim, found.per_key(claim.metric), found.trained_keys, label)
+        command = run_command(target, found.profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
+        scores.append(Score(target.name, claim_text(claim), claim.section, found.profile, verdict, command))
+    return scores
+
+
+def claim_text(claim: Claim) -> str:
+    return f"{claim.says} ({METRIC_NAMES[claim.metric]}: {' < '.join(label(k) for k in claim.order)})"
+
+
+def number_scores(target: Target, found: Measured | None) -> list[Score]:
+    """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
+    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+
+    metrics = ("test_error",) if target.engine == "cifar" else ("top1_error", "top5_error")
+    numbers = paper_numbers(resolved_paper_table(target), metrics, paper_seeds(target))
+    section = (target.title.split(":")[0] if ":" in target.title else target.name)
+    scores = []
+    comparable, why = found.numbers_comparable() if found else (False, "")
+    for number in numbers:
+        what = f"{label(number.key)} {METRIC_NAMES[number.metric]} {number.describe()}"
+        ours = found.per_key(number.metric).get(number.key, []) if found else []
+        if not ours:
+            verdict = Verdict(NOT_RUN, "")
+        elif not comparable:
+            verdict = Verdict(NOT_COMPARABLE, why)
+        else:
+            verdict = evaluate_number(number, ours)
+        scores.append(Score(target.name, what, section, "paper", verdict,
+                            run_command(target, "paper") if verdict.status == NOT_RUN else "", number=True))
+    return scores
+
+
+def collect_sections(results: Path) -> list[TargetSection]:
+    names = target_names()
+    ordered = [n for n in PAPER_ORDER if n in names] + [n for n in names if n not in PAPER_ORDER]
+    return [target_section(load_target(name), results) for name in ordered]
+
+
+def target_section(target: Target, results: Path) -> TargetSection:
+    section = TargetSection(target)
+    if target.engine == "complexity":
+        return _table1_section(section, results)
+    if target.engine == "gradflow":
+        return _gradflow_section(section, results)
+    profiles = profiles_with_results(target, results)
+    for profile in profiles:
+        found = measure(target, profile, results)
+        section.profiles.append(_profile_section(target, found, results))
+    for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
+        if "paper" not in profiles:
+            section.scores.append(Score(target.name, claim_text(claim), claim.section, "paper", Verdict(NOT_RUN, ""),
+                                        run_command(target, "paper")))
+    for part in section.profiles:
+        section.scores += part.scores
+    if (target.section("table") or {}).get("paper"):
+        paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
+        numbers = number_scores(target, paper)
+        if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
+            section.scores.append(Score(target.name, f"the {len(numbers)} numbers of {target.title.split(':')[0]}",
+                                        target.title.split(":")[0], "paper", Verdict(NOT_RUN, ""),
+                                        run_command(target, "paper")))
+        else:
+            section.scores += numbers
+    legacy = output_dir(results, target, "paper") / "responses.csv"
+    if target.engine == "responses" and legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
+        section.notes.append(f"{legacy} was written by an older version that did not record which profile it "
+                             f"measured; `resnet-repro run {target.name} --profile P` measures it again (no training).")
+    if not profiles:
+        section.not_run = run_command(target, "paper")
+    section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
+    return section
+
+
+def _profile_section(target: Target, found: Measured, results: Path) -> ProfileSection:
+    notes = _profile_notes(target, found)
+    scores = claim_scores(target, found)
+    folder = output_dir(results, target, found.profile)
+    image = folder / f"{target.name}.png"
+    _draw(target, found, results)  # from the same files, so a figure never lags behind runs another target trained
+    caption = folder / "caption.md"
+    if caption.exists():
+        notes.append(caption.read_text().strip())
+    if found.legacy_file is not None:
+        notes.append(f"{found.legacy_file} was written by an older version that did not record its profile; "
+                     f"`{run_command(target, found.profile)}` measures it again (its runs are kept).")
+    return ProfileSection(found.profile, found, scores, _numbers_table(target, found),
+                          [image] if image.exists() else [], notes)
+
+
+def _draw(target: Target, found: Measured, results: Path) -> None:
+    from .targets.outputs import write_outputs
+
+    try:
+        write_outputs(target, found.runs, results)
+    except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
+        pass
+
+
+def _profile_notes(target: Target, found: Measured) -> list[str]:
+    notes = []
+    if target.recipe:
+        known = load_recipe_file(target.recipe).profiles.get(found.profile)
+        if known is not None:
+            notes.append(f"Profile {found.profile}: {known.description}.")
+            notes += [f"Deviation from the paper: {d}." for d in known.deviations]
+    info = found.data_info
+    if found.dataset:
+        used = data_name(found.dataset)
+        if info.get("train_images"):
+            used += f", {info['train_images']:,} training / {info['test_images']:,} test images"
+        if info.get("folder"):
+            used += f", from {info['folder']}"
+        if info.get("official_checksums") is True:
+            used += " (the official files, checksums verified)"
+        notes.append(f"Data: {used}.")
+    comparable, why = found.numbers_comparable()
+    if found.proxy:
+        notes.append(f"{why[0].upper()}{why[1:]}.")
+    elif not comparable and (target.section("table") or {}).get("paper"):
+        notes.append(f"Numbers shown without a verdict against the paper: {why}.")
+    hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
+    runs = f"{found.finished} of {len(found.runs)} runs finished"
+    notes.append(f"Hardware: {hardware}. Compute: {runs}, {_duration(found.wall_s)} of training "
+                 f"(runs shared with other targets count in each).")
+    return notes
+
+
+def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
+    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+
+    keys = list(dict.fromkeys(found.keys.values()))
+    if target.engine == "responses":
+        header = ["net", "seeds", "mean response std"]
+        rows = [[label(k), _seeds(found, k), _mean(found.per_key("response_std").get(k))] for k in keys]
+        return header, rows
+    comparable, _ = found.numbers_comparable()
+    paper = resolved_paper_table(target) if not found.proxy else {}
+    metric = "test_error" if target.engine == "cifar" else "top1_error"
+    numbers = {n.key: n for n in paper_numbers(paper, (metric,), paper_seeds(target)) if n.kind != "best"}
+    header = ["net", "seeds", "training error", "test error"] if target.engine == "cifar" else \
+        ["net", "seeds", "top-1 error", "top-5 error"]
+    if paper:
+        header += ["paper", "verdict (band)"]
+    rows = []
+    for key in keys:
+        if target.engine == "cifar":
+            row = [label(key), _seeds(found, key), _mean(found.per_key("train_error").get(key)),
+                   _mean(found.per_key("test_error").get(key), best=True)]
+        else:
+            row = [label(key), _seeds(found, key), _mean(found.per_key("top1_error").get(key)),
+                   _mean(found.per_key("top5_error").get(key))]
+        if paper:
+            number, ours = numbers.get(key), found.per_key(metric).get(key, [])
+            row.append(number.describe() if number else "")
+            if number and ours and comparable:
+                verdict = evaluate_number(number, ours)
+                band = verdict.detail.split("(")[-1].rstrip(")") if "±" in verdict.detail else ""
+                row.append(f"{mark(verdict.status, number=True)} {verdict.status} ({band.split(';')[0]})")
+            else:
+                row.append("")
+        rows.append(row)
+    return header, rows
+
+
+def _seeds(found: Measured, key: str) -> str:
+    done = len(found.per_key("response_std" if found.target.engine == "responses" else
+                             ("test_error" if found.target.engine == "cifar" else "top1_error")).get(key, []))
+    return f"{done}/{found.expected.get(key, 0)}"
+
+
+def _mean(values: list[float] | None, best: bool = False) -> str:
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    text = f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
+    return f"{text} (best {min(values):.2f})" if best else text
+
+
+def _table1_section(section: TargetSection, results: Path) -> TargetSection:
+    path = results / section.target.name / "table.csv"
+    if not path.exists():
+        section.not_run = run_command(section.target, "paper")
+        section.scores.append(Score(section.target.name, "parameter counts and FLOPs of every net",
+                                    "Table 1, Sec. 4.2", "—", Verdict(NOT_RUN, ""), section.not_run))
+        return section
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    header = ["net", "input", "params", "paper params", "mult-adds", "paper mult-adds"]
+    section.table = (header, [[r["model"], r["input"], _count(r["params"]), _count(r["paper_params"]),
+                               _giga(r["flops"]), _giga(r["paper_flops"])] for r in rows])
+    checked, off = 0, []
+    for row in rows:  # the paper rounds (0.27M, 3.6e9): a count matches when it rounds to the paper's figure
+        for what, ours, theirs in (("params", row["params"], row["paper_params"]),
+                                   ("mult-adds", row["flops"], row["paper_flops"])):
+            if ours and theirs:
+                checked += 1
+                if abs(float(ours) / float(theirs) - 1) > 0.02:
+                    shown = _giga if what == "mult-adds" else _count
+                    off.append(f"{row['model']} {what} {shown(ours)} vs {shown(theirs)}")
+    verdict = Verdict(HOLDS if not off else FAILS,
+                      f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
+                      + (f"; off: {', '.join(off)}" if off else ""))
+    section.scores.append(Score(section.target.name, "parameter counts and FLOPs of every net", "Table 1, Sec. 4.2",
+                                "—", verdict))
+    notes = str(section.target.section("notes", "")).strip()
+    section.notes = [notes] if notes else []
+    return section
+
+
+GRADFLOW_SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
+GRADFLOW_WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
+
+
+def _gradflow_section(section: TargetSection, results: Path) -> TargetSection:
+    folder = results / section.target.name
+    image = folder / f"{section.target.name}.png"
+    if not (folder / "gradflow.csv").exists():
+        section.not_run = run_command(section.target, "paper")
+        section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—", Verdict(NOT_RUN, ""),
+                                    section.not_run))
+        return section
+    if not image.exists():
+        from .targets.outputs import write_outputs
+
+        write_outputs(section.target, [], results)
+    section.images = [image]
+    ratios = _gradient_ratios(folder / "gradflow.csv")
+    detail = "gradient norm at the input end / at the output end: " + ", ".join(
+        f"{net} {ratio:.2g}" for net, ratio in ratios.items())
+    section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—",
+                                Verdict(NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)")))
+    notes = str(section.target.section("notes", "")).strip()
+    section.notes = [notes] if notes else []
+    return section
+
+
+def _gradient_ratios(path: Path) -> dict[str, float]:
+    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_net: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
+    ratios = {}
+    for net, points in by_net.items():
+        points.sort()
+        if points[-1][1] > 0:
+            ratios[net] = points[0][1] / points[-1][1]
+    return ratios
+
+
+def _giga(text: str) -> str:
+    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
+    return f"{float(text) / 1e9:.2f} G" if text else ""
+
+
+def _count(text: str) -> str:
+    if not text:
+        return ""
+    value = float(text)
+    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
@@ -91,16 +397,6 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             "unfinished": unfinished}
 
 
-def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
-    sections = collect_sections(results, warn)
-    summary = compute_summary(results, warn)
-    markdown = _markdown(sections, summary)
-    html_text = _html(sections, summary)
-    write_atomic(results / "REPORT.md", markdown)
-    write_atomic(results / "REPORT.html", html_text)
-    return results / "REPORT.md", results / "REPORT.html", len(sections)
-
-
 def _meta_files(runs: Path, warn: Callable[[str], None]):
     """Every run's meta.json; a folder that cannot be read is skipped and said (rglob would skip it silently)."""
     if not runs.is_dir():
@@ -110,84 +406,247 @@ def _meta_files(runs: Path, warn: Callable[[str], None]):
             yield Path(folder) / "meta.json"
 
 
-def _read_table(path: Path, warn: Callable[[str], None]) -> pd.DataFrame | None:
-    try:
-        return pd.read_csv(path)
-    except (ValueError, OSError) as error:  # pandas' parser and empty-data errors are ValueErrors
-        warn(f"skipped {path}: not a readable table ({type(error).__name__}); `resnet-repro plot` redraws it")
-        return None
+# ----------------------------------------------------------------------------- writing
+
+def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
+    sections = collect_sections(results)
+    summary = compute_summary(results, warn)
+    write_atomic(results / "REPORT.md", _markdown(sections, summary))
+    write_atomic(results / "REPORT.html", _html(sections, summary))
+    return results / "REPORT.md", results / "REPORT.html", sum(bool(s.profiles or s.table or s.images)
+                                                               for s in sections)
 
 
-def _summary_lines(summary: dict) -> list[str]:
-    hours = summary["wall_s"] / 3600
-    lines = [f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
-             f"Compute: {summary['finished']} finished run(s), {hours:.2f} h of training wall time in total."]
+def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
+    def tally(rows: list[Score], words: dict[str, str]) -> str:
+        counts = [(sum(s.verdict.status == status for s in rows), word) for status, word in words.items()]
+        return ", ".join(f"{count} {word}" for count, word in counts if count) or "none checked yet"
+
+    claims = [s for s in scores if not s.number]
+    numbers = [s for s in scores if s.number]
+    waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
+    lines = [f"Claims: {tally(claims, {HOLDS: 'hold', FAILS: 'do not hold', NOISE: 'within noise'})}. "
+             f"Paper numbers: {tally(numbers, {NOISE: 'within seed noise', FAILS: 'outside it'})}. "
+             f"Not (all) run yet: {waiting} row(s) of {len(scores)}."]
+    if not summary["devices"]:
+        lines.append("No results yet: run a target first, e.g. `resnet-repro run fig6 --profile cpu` (Fashion-MNIST, "
+                     "minutes on a CPU) or `resnet-repro run table1` (seconds).")
+    lines += [f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
+             f"Compute: {summary['finished']} finished run(s), {summary['wall_s'] / 3600:.2f} h of training "
+             f"wall time in total."]
     if summary["failed"] or summary["unfinished"]:
         lines.append(f"Also: {summary['failed']} failed and {summary['unfinished']} unfinished run(s) "
                      f"(`resnet-repro run TARGET` continues them).")
     return lines
 
 
-def _markdown(sections: list[Section], summary: dict) -> str:
-    out = ["# resnet-repro: reproduced vs paper", "", *_summary_lines(summary), ""]
-    if not sections:
-        out.append("No results yet: run a target first, e.g. `resnet-repro run table1`.")
+RULES = ("How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
+         "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
+         "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). A paper "
+         f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
+         f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
+         "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's.")
+
+
+def _split(scores: list[Score]) -> tuple[list[Score], list[Score]]:
+    """The rows with a verdict, and the rows still waiting for runs (with the command that runs them)."""
+    waiting = [s for s in scores if s.verdict.status in (NOT_RUN, PARTIAL)]
+    return [s for s in scores if s not in waiting], waiting
+
+
+def _all_scores(sections: list[TargetSection]) -> list[Score]:
+    return [score for section in sections for score in section.scores]
+
+
+def _heading(target: Target) -> str:
+    return f"{target.title} ({target.name})"
+
+
+def _markdown(sections: list[TargetSection], summary: dict) -> str:
+    scores = _all_scores(sections)
+    checked, waiting = _split(scores)
+    out = ["# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced", "",
+           *[f"{line}  " for line in _summary_lines(summary, scores)], "", RULES, "", "## Scoreboard", "",
+           "### Checked here", ""]
+    if checked:
+        out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
+    else:
+        out.append("Nothing yet.")
+    for s in checked:
+        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+                   f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |")
+    out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
+    for s in waiting:
+        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+                   f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |")
     for section in sections:
-        out += [f"## {section.target.name}: {section.target.title}", ""]
-        out += [f"- {note}" for note in section.notes]
-        if section.table is not None:
-            out += ["", _markdown_table(section.table), ""]
-        out += [f"![{section.target.name}]({p.parent.name}/{p.name})" for p in section.images]
-        out.append("")
+        out += ["", f"## {_heading(section.target)}", ""]
+        if section.not_run:
+            out.append(f"Not run yet: `{section.not_run}`{_other_profiles(section.target)}.")
+        out += [f"- {_md(note)}" for note in section.notes]
+        if section.table:
+            out += ["", *_md_table(*section.table)]
+        out += [f"![{section.target.name}]({p.relative_to(p.parents[1]).as_posix()})" for p in section.images]
+        for part in section.profiles:
+            out += ["", f"### {section.target.name}, profile {part.profile}", ""]
+            out += [f"- {_md(note)}" for note in part.notes]
+            if part.scores:
+                out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
+                out += [f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
+                        for s in part.scores]
+            if part.table[1]:
+                out += ["", *_md_table(*part.table)]
+            out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
 
 
-def _html(sections: list[Section], summary: dict) -> str:
-    body = ["<h1>resnet-repro: reproduced vs paper</h1>"] + [f"<p>{html.escape(s)}</p>"
-                                                             for s in _summary_lines(summary)]
-    for section in sections:
-        body.append(f"<h2>{html.escape(section.target.name)}: {html.escape(section.target.title)}</h2>")
-        body += ["<ul>"] + [f"<li>{html.escape(n)}</li>" for n in section.notes] + ["</ul>"]
-        if section.table is not None:
-            body.append(section.table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
-        for image in section.images:  # inlined, so the file can be shared alone
-            data = base64.b64encode(image.read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(image.stem)}" src="data:image/png;base64,{data}" '
-                        f'style="max-width:100%">')
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>resnet-repro report</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+def _relative(path: Path, section: TargetSection) -> str:
+    parts = path.parts
+    index = len(parts) - 1 - parts[::-1].index(section.target.name)
+    return "/".join(parts[index:])
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    def cell(value) -> str:
-        if pd.isna(value):
-            return ""
-        if isinstance(value, float):
-            return f"{value:,.0f}" if value.is_integer() and abs(value) >= 10_000 else f"{value:.2f}"
-        return str(value)
-
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    return "\n".join([header, rule] + ["| " + " | ".join(cell(v) for v in row) + " |"
-                                       for row in frame.astype(object).itertuples(index=False)])
-
-
-def _profile_notes(target: Target, profile: str) -> list[str]:
-    base = profile.split("~")[0]
+def _other_profiles(target: Target) -> str:
     if not target.recipe:
-        return []
-    known = load_recipe_file(target.recipe).profiles.get(base)
-    if known is None:
-        return [f"profile {profile}"]
-    notes = [f"profile {profile}: {known.description}"]
-    notes += [f"deviation from the paper: {d}" for d in known.deviations]
-    if "~" in profile:
-        notes.append("with --set overrides (see each run's config.yaml)")
-    return notes
+        return ""
+    others = [p for p in load_recipe_file(target.recipe).profiles if p not in ("paper", "smoke")]
+    if not others:
+        return ""
+    return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"
 
 
-def _canonical(label: str) -> str:
-    parts = str(label).split("-")
-    return f"{parts[0]}{parts[1]}" if len(parts) > 1 else label
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
+            *["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]]
+
+
+STYLE = """
+body{font:15px/1.45 -apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1180px;margin:0 auto;
+padding:12px 16px;color:#1f2328}
+h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.25em;border-bottom:1px solid #d0d7de;padding-bottom:.2em;
+margin-top:1.6em}h3{font-size:1.05em;margin:1.2em 0 .4em}
+table{border-collapse:collapse;width:100%;margin:.5em 0;table-layout:auto}
+td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f6f8fa;white-space:nowrap;overflow-wrap:normal}td.num{text-align:right;white-space:nowrap}
+.verdict{font-weight:600;color:#fff;border-radius:10px;padding:1px 8px;font-size:.9em;display:inline-block}
+td.key{white-space:nowrap}.where{color:#57606a;font-size:.85em}
+.rules,.notes{color:#3d444d;font-size:.93em}.notes li{margin:.15em 0}
+code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:.9em;white-space:nowrap}
+img{max-width:100%;height:auto;border:1px solid #eee}
+@media (max-width:760px){
+ table,thead,tbody,tr,td,th{display:block;width:auto}thead tr{display:none}
+ tr{border:1px solid #d0d7de;margin:.5em 0;padding:.2em 0}td{border:none;padding:2px 8px;text-align:left}
+ td.num{text-align:left;white-space:normal}code{white-space:normal}
+ td::before{content:attr(data-label) ": ";font-weight:600;color:#57606a}
+}
+"""
+
+
+def _html(sections: list[TargetSection], summary: dict) -> str:
+    scores = _all_scores(sections)
+    body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
+    body += [f"<p>{_inline(line)}</p>" for line in _summary_lines(summary, scores)]
+    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2><h3>Checked here</h3>")
+    checked, waiting = _split(scores)
+    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
+             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
+             html.escape(s.verdict.detail), _badge(s)] for s in checked]
+    body.append(_html_table(["target", "the paper says", "profile", "result", "verdict"], rows) if rows
+                else "<p>Nothing yet.</p>")
+    body.append("<h3>Not run yet</h3>")
+    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
+             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
+             (html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else "") +
+             f"<code>{html.escape(s.command)}</code>"] for s in waiting]
+    body.append(_html_table(["target", "the paper says", "profile", "what runs it"], rows))
+    for section in sections:
+        body.append(f"<h2 id='{section.target.name}'>{html.escape(_heading(section.target))}</h2>")
+        if section.not_run:
+            body.append(f"<p>Not run yet: <code>{html.escape(section.not_run)}</code>"
+                        f"{_inline(_other_profiles(section.target))}.</p>")
+        body.append(_html_notes(section.notes))
+        if section.table:
+            body.append(_html_table(*section.table))
+        body += [_html_image(p) for p in section.images]
+        for part in section.profiles:
+            body.append(f"<h3>{html.escape(section.target.name)}, profile {html.escape(part.profile)}</h3>")
+            body.append(_html_notes(part.notes))
+            if part.scores:
+                body.append(_html_table(["the paper says", "result", "verdict"], [
+                    [html.escape(s.what), html.escape(s.verdict.detail) or f"<code>{html.escape(s.command)}</code>",
+                     _badge(s)] for s in part.scores]))
+            if part.table[1]:
+                header, table_rows = part.table
+                body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows]))
+            body += [_html_image(p) for p in part.images]
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>resnet-repro report</title><style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def _inline(text: str) -> str:
+    """Markdown's `code` spans as <code>, everything else escaped."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"}  # drawn by every font, emoji or not
+
+
+def _badge(score: Score) -> str:
+    status = score.verdict.status
+    colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
+    return (f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
+            f"{html.escape(status).replace(' ', '&nbsp;')}</span>")
+
+
+def _html_notes(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    return "<ul class='notes'>" + "".join(f"<li>{_inline(n)}</li>" for n in notes) + "</ul>"
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    """Cells already escaped. Each cell carries its column name, so on a phone the rows stack as labelled blocks."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td data-label='{html.escape(h)}'{_cls(c)}>{c}</td>"
+                                    for h, c in zip(header, row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cls(cell: str) -> str:
+    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell in ("paper", "quick", "cpu", "smoke", "paper-steps", "—"):
+        return " class='key'"  # short keys: never broken over two lines
+    stripped = cell.replace(",", "").replace(".", "").replace("/", "").replace(" G", "").replace(" ", "")
+    return " class='num'" if stripped.isdigit() else ""
+
+
+def _html_image(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()  # inlined, so the file can be shared alone
+    return f"<p><img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'></p>"
+
+
+# ----------------------------------------------------------------------------- the console, after `run`
+
+def console_summary(target: Target, profile: str, results: Path) -> list[str]:
+    """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
+    found = measure(target, profile, results)
+    lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
+    for score in claim_scores(target, found):
+        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
+        if score.verdict.detail:
+            lines.append(f"      {score.verdict.detail}")
+    header, rows = _numbers_table(target, found)
+    if rows:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    comparable, why = found.numbers_comparable()
+    if found.proxy:
+        lines.append(f"  {why}")
+    return lines
+

@@ -99,6 +99,18 @@ def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
 def test_help_on_every_command():
     for command in ("list", "show", "run", "plot", "report"):
         assert "Usage" in cli(command, "--help", check=True).stdout
+    run_help = cli("run", "--help", check=True).stdout
+    assert "<bool>" not in run_help and "--set KEY=VALUE" in run_help  # flags take no value
+    assert "[default: 1, or one per GPU of --devices]" in " ".join(run_help.split())  # not eaten as markup
+
+
+def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
+    shown = cli("show", "table6", "--profile", "cpu", check=True).stdout
+    assert "data: Fashion-MNIST, a proxy for CIFAR-10: the claims (orderings) are checked, never the numbers" in shown
+    assert "│ resnet110  │ 6.43 (mean 6.61 ± 0.16) │  1.70M │" in shown
+    assert "the deeper ResNets have lower test error, up to 110 layers [Sec. 4.2, Table 6]" in shown
+    paper = cli("show", "TABLE6", check=True).stdout  # target names ignore case
+    assert "warm-up: lr 0.01 until training error < 80%" in paper and "Warmup(" not in paper
 
 
 def test_plot_and_report_import_no_torch():
@@ -106,7 +118,9 @@ def test_plot_and_report_import_no_torch():
     import sys
 
     code = ("import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
-            "resnet_repro.targets.cifar_outputs; print('torch' in sys.modules)")
+            "resnet_repro.targets.cifar_outputs, resnet_repro.targets.outputs, resnet_repro.targets.fig7_outputs, "
+            "resnet_repro.report, resnet_repro.claims, resnet_repro.results.measured, resnet_repro.plots.responses, "
+            "resnet_repro.plots.gradflow; print('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

@@ -22,7 +22,7 @@ def table3(imagenet_dir, tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     cli("run", "table3", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
         str(results), check=True)
-    with open(results / "table3/table.csv") as handle:
+    with open(results / "table3/smoke/table.csv") as handle:
         return results, {row["model"]: row for row in csv.DictReader(handle)}
 
 
@@ -62,7 +62,7 @@ def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
     results, _ = table3
     out = cli("run", "fig4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
               str(results), check=True)
-    assert (results / "fig4/fig4.png").stat().st_size > 0
+    assert (results / "fig4/smoke/fig4.png").stat().st_size > 0
     assert "plain-34/smoke/seed0: already finished" in out.stdout
 
 
@@ -88,10 +88,10 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     results, _ = table3  # table4 shares its runs with table3 (same names, same configs)
     cli("run", "table4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
         str(results), check=True)
-    with open(results / "table4/table.csv") as handle:
+    with open(results / "table4/smoke/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"resnet-34-B", "resnet-34-C", "resnet-50-B"}  # the smoke profile's selection
     assert all(r["top1_error"] != "" and r["status"] == "finished" for r in rows.values())
     assert next(results.glob("runs/imagenet/resnet-50-B/smoke/seed0/multi-scale.json")).exists()
     assert rows["resnet-50-B"]["paper_top5_error"] == "5.25"
-    assert "fully convolutional" in (results / "table4/table.md").read_text()
+    assert "fully convolutional" in (results / "table4/smoke/table.md").read_text()

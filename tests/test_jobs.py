@@ -45,7 +45,7 @@ def test_two_jobs_train_what_each_run_trains_alone(one_at_a_time, cifar_dir, tmp
     result = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     assert_same_as_alone(tmp_path, one_at_a_time)
-    assert (tmp_path / "fig1/fig1.png").exists()
+    assert (tmp_path / "fig1/smoke/fig1.png").exists()  # the smoke profile draws into its own folder
     again = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert again.returncode == 0 and again.stdout.count("already finished") == 2
 

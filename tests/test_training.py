@@ -35,21 +35,30 @@ def smoke_results(cifar_dir, tmp_path_factory):
 
 def test_smoke_targets_write_their_outputs(smoke_results):
     results, outputs = smoke_results
-    for path in ("fig6/fig6.png", "fig6/fig6.pdf", "fig1/fig1.png", "table6/table.csv", "table6/table.md"):
+    # A profile other than the paper's writes into a folder that names it.
+    for path in ("fig6/smoke/fig6.png", "fig6/smoke/fig6.pdf", "fig6/smoke/table.csv", "fig1/smoke/fig1.png",
+                 "table6/smoke/table.csv", "table6/smoke/table.md", "README.md"):
         assert (results / path).stat().st_size > 0, path
-    with open(results / "table6/table.csv") as handle:
+    assert not (results / "fig6/fig6.png").exists()
+    with open(results / "table6/smoke/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
-    assert list(next(iter(rows.values()))) == ["model", "params", "test_error", "test_error_mean", "test_error_std",
-                                               "n_seeds", "paper_test_error", "delta", "profile", "data", "iterations",
-                                               "status", "reported"]
+    assert list(next(iter(rows.values()))) == ["model", "params", "train_error", "test_error", "test_error_mean",
+                                               "test_error_std", "n_seeds", "paper_test_error", "delta", "band",
+                                               "verdict", "profile", "data", "iterations", "status", "reported"]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
     assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""
     best, mean, std = (float(rows["resnet-110-A"][k]) for k in ("test_error", "test_error_mean", "test_error_std"))
     assert rows["resnet-110-A"]["reported"] == f"{best:.2f} ({mean:.2f} ± {std:.2f})"
     assert rows["resnet-20-A"]["params"] == "269722" and rows["resnet-20-A"]["paper_test_error"] == "8.75"
+    assert rows["resnet-20-A"]["reported"] == ""  # one run: nothing to add to its test_error
     assert rows["plain-20"]["profile"] == "smoke" and rows["plain-20"]["iterations"] == "12"
     # Runs are shared: table6 and fig1 reused the runs fig6 had already trained.
     assert "plain-20/smoke/seed0: already finished" in outputs["fig1"].stdout
+    # The console ends like the report: the claims with verdicts, each net's training and test error, the report.
+    tail = outputs["fig1"].stdout.split("wrote ")[-1]
+    assert "the deeper plain net has higher training error (training error: plain-20 < plain-56)" in tail
+    assert "net       seeds  training error  test error" in tail
+    assert f"report: {results / 'REPORT.html'}" in tail
 
 
 def test_run_folder_holds_config_metrics_final_meta(smoke_results):
@@ -77,9 +86,9 @@ def test_warmup_is_recorded_for_resnet110(smoke_results):
 
 def test_plot_redraws_from_csvs_alone(smoke_results):
     results, _ = smoke_results
-    (results / "fig6/fig6.png").unlink()
+    (results / "fig6/smoke/fig6.png").unlink()
     cli("plot", "fig6", "--profile", "smoke", "--results", str(results), check=True)
-    assert (results / "fig6/fig6.png").exists()
+    assert (results / "fig6/smoke/fig6.png").exists()
 
 
 def test_killed_run_resumes_to_identical_results(cifar_dir, tmp_path):

@@ -17,7 +17,7 @@ from .plot import plot_command
 from .report import report_command
 from .run import run_command
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Reproduce He et al. 2015, Deep Residual Learning for Image Recognition: every table and "
                        "figure, beside the paper's numbers.")
 

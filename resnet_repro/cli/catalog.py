@@ -59,6 +59,8 @@ def show_command(
         console.print(f"profile: {profile}: {profile_spec.description}")
         for deviation in profile_spec.deviations:
             console.print(f"  deviation from the paper: {deviation}")
+        if runs:
+            console.print(f"data: {_data_line(spec, runs[0].data.dataset)}", highlight=False)
     if runs:
         table = Table(title=f"{len(runs)} runs")
         for column in ("run", "status", "differs from the first run"):
@@ -69,10 +71,61 @@ def show_command(
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
-    for key in ("paper", "table", "nets"):
-        if spec.section(key) is not None:
-            console.print(f"{key}:")
-            console.print(yaml.safe_dump(plain(spec.section(key)), sort_keys=False, width=110).rstrip())
+    _print_paper(spec)
+
+
+def _data_line(spec, dataset: str) -> str:
+    from ..results.measured import PAPER_DATA, data_name
+
+    paper = PAPER_DATA.get(spec.engine, dataset)
+    if dataset == paper:
+        return f"{data_name(dataset)} (the paper's data)"
+    return (f"{data_name(dataset)}, a proxy for {data_name(paper)}: the claims (orderings) are checked, never the "
+            f"numbers against the paper's")
+
+
+def _print_paper(spec) -> None:
+    """The paper's numbers as a table and its claims as sentences: what `run` and `report` check."""
+    table = spec.section("table") or {}
+    paper = table.get("paper") or {}
+    if paper:
+        metrics = [m for m in ("test_error", "top1_error", "top5_error") if any(m in v for v in paper.values())]
+        out = Table(title=f"the paper's numbers (error, %){'; ' + table['protocol'] if table.get('protocol') else ''}")
+        for column in ["net", *[m.replace("_", " ") for m in metrics], "params"]:
+            out.add_column(column, justify="left" if column == "net" else "right")
+        for net, values in paper.items():
+            cells = []
+            for metric in metrics:
+                value = values.get(metric)
+                text = "" if value is None else f"{float(value):.2f}"
+                if metric == "test_error" and "mean" in values:
+                    text += f" (mean {float(values['mean']):.2f} ± {float(values['std']):.2f})"
+                cells.append(text)
+            params = values.get("params")
+            out.add_row(net, *cells, "" if params is None else f"{float(params) / 1e6:.2f}M")
+        console.print(out)
+    context = table.get("context") or []
+    if context:
+        console.print("other papers' results (context only): " + "; ".join(
+            f"{c['model']} " + "/".join(str(c[m]) for m in ("top1_error", "top5_error", "test_error") if m in c)
+            for c in context), highlight=False)
+    nets = spec.section("nets") or []
+    if nets:
+        out = Table(title="nets counted, with the paper's figures where it gives them")
+        for column in ("net", "input", "paper params", "paper mult-adds"):
+            out.add_column(column, justify="left" if column == "net" else "right")
+        for net in nets:
+            name = net["model"] + (f"-{net['shortcut']}" if net.get("shortcut") else "") + \
+                (f" {net['variant']}" if net.get("variant") else "")
+            out.add_row(name, "x".join(map(str, net["input"])),
+                        f"{int(float(net['paper_params'])):,}" if net.get("paper_params") else "",
+                        f"{float(net['paper_flops']) / 1e9:.1f} G" if net.get("paper_flops") else "")
+        console.print(out)
+    if spec.claims:
+        console.print("claims checked (lowest first):")
+        for claim in spec.claims:
+            console.print(f"  - {claim.says} [{claim.section}]: {claim.metric} {' < '.join(claim.order)}",
+                          highlight=False, markup=False)
 
 
 def _status(results: Path, run: RunConfig) -> str:
@@ -87,5 +140,8 @@ def _difference(first, run: RunConfig) -> str:
     if run.settings == first:
         return ""
     if run.recipe.warmup != first.recipe.warmup:
-        return f"warm-up {run.recipe.warmup}"
+        warmup = run.recipe.warmup
+        if warmup is None:
+            return "no warm-up"
+        return f"warm-up: lr {warmup.lr:g} until training error < {warmup.until_train_error_below:g}%"
     return "settings differ"

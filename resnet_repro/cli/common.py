@@ -22,7 +22,7 @@ ProfileOption = typer.Option("paper", "--profile", "-p",
                              help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU) or smoke.")
 SeedsOption = typer.Option(None, "--seeds", help="A count (5 = seeds 0-4) or a list (0,3,7) [default: per run].")
 OnlyOption = typer.Option(None, "--only", help="Only runs whose name contains this (case, '-' and '_' ignored).")
-SetOption = typer.Option(None, "--set", help="Override a config key, e.g. --set recipe.lr=0.05 (repeatable).")
+SetOption = typer.Option(None, "--set", metavar="KEY=VALUE", help="Override a config key, e.g. --set recipe.lr=0.05 (repeatable).")
 
 
 def sets(values: Optional[list[str]]) -> list[str]:

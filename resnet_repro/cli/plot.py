@@ -1,4 +1,9 @@
-"""`resnet-repro plot TARGET|all`: draw figures and tables from results/ alone (no torch, no training)."""
+"""`resnet-repro plot [TARGET|all]`: draw figures and tables from results/ alone (no torch, no training).
+
+Without --profile, each target is redrawn for every profile that has results, each into its own folder
+(results/fig6/ for the paper profile, results/fig6/cpu/ for cpu), so nothing is drawn over another
+profile's outputs, and a target with no results draws nothing at all.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,50 @@ from typing import Optional
 
 import typer
 
+from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
 from ..results.layout import resolve_results_dir
-from .common import ProfileOption, ResultsOption, SetOption, console, sets
+from .common import ResultsOption, SetOption, console, sets
 
 
 def plot_command(
-    target: str = typer.Argument(..., help="A target with a figure or table (fig1, fig6, table6), or 'all'."),
-    profile: str = ProfileOption,
+    target: str = typer.Argument("all", help="A target with a figure or table (fig1, fig6, table6, ...), or 'all'."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help="Only this profile [default: every profile "
+                                          "that has results]."),
     set_: Optional[list[str]] = SetOption,
     results: Optional[Path] = ResultsOption,
 ) -> None:
-    """Redraw TARGET's figure and table from the CSVs under results/."""
-    from ..targets.outputs import has_results, write_outputs
+    """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
+    from ..results.readme import ensure_results_readme
+    from ..targets.outputs import drawable_profiles, write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)
-    specs = [s for s in map(load_target, target_names()) if has_results(s, profile, results_dir)] \
-        if target == "all" else [load_target(target)]
-    if not specs:
-        console.print(f"nothing to draw: no target has results under {results_dir} for profile {profile}")
+    everything = target.lower() == "all"
+    specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]
+    jobs = []
     for spec in specs:
-        runs = resolve_runs(spec, profile, None, sets(set_))
+        if spec.engine == "complexity":
+            if not everything:
+                raise UserError(f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` "
+                                f"writes it")
+            continue
+        profiles = drawable_profiles(spec, results_dir)
+        if profile is not None:
+            if spec.recipe is None:
+                raise UserError(f"{spec.name} has no profiles: leave --profile out")
+            profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
+            if not profiles and not everything:
+                raise UserError(f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
+                                f"(`resnet-repro run {spec.name} --profile {profile}` trains them)")
+        jobs += [(spec, p) for p in profiles]
+    if not jobs:
+        if not everything:
+            raise UserError(f"nothing to draw: {specs[0].name} has no results under {results_dir} "
+                            f"(`resnet-repro run {specs[0].name}` trains them; `resnet-repro list` shows what is done)")
+        console.print(f"nothing to draw: no target has results under {results_dir}")
+        return
+    ensure_results_readme(results_dir)
+    for spec, name in jobs:
+        runs = resolve_runs(spec, name, None, sets(set_)) if name is not None else []
         for path in write_outputs(spec, runs, results_dir):
             console.print(f"wrote {path}")

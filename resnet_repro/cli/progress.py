@@ -17,6 +17,7 @@ class RichReporter(Reporter):
         self.progress: Progress | None = None
         self.tasks: dict[str, int] = {}  # run name -> its line, while it trains
         self.current = ""  # the run a plain (one at a time) caller reports on
+        self.totals: dict[str, int] = {}  # run name -> its last iteration, for the lines written to a log
 
     def lane(self, run_name: str) -> Reporter:
         return _Lane(self, run_name)
@@ -35,6 +36,7 @@ class RichReporter(Reporter):
         console.print(text)  # printed above the live lines
 
     def start_run(self, run_name: str, total: int, done: int) -> None:
+        self.totals[run_name] = total
         if not self.interactive:
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
@@ -45,11 +47,16 @@ class RichReporter(Reporter):
         self.tasks[run_name] = self.progress.add_task(run_name, total=total, completed=done, stats="")
 
     def update_run(self, run_name: str, iteration: int, stats: dict) -> None:
-        if self.progress is None or run_name not in self.tasks:
-            return
         test = f" test {stats['test_error']:.2f}%" if stats.get("test_error") is not None else ""
         text = (f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
                 f"{stats['images_per_s']:.0f} img/s")
+        if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
+            total = self.totals.get(run_name)
+            console.print(f"{run_name} {iteration}/{total}: {text}" if total else f"{run_name} {iteration}: {text}",
+                          highlight=False, markup=False)
+            return
+        if self.progress is None or run_name not in self.tasks:
+            return
         self.progress.update(self.tasks[run_name], completed=iteration, stats=text)
 
     def finish_run(self, run_name: str) -> None:

@@ -42,12 +42,18 @@ def run_command(
     if spec.engine == "complexity":
         from ..targets.table1 import run_table1
 
+        from ..results.readme import ensure_results_readme
+
+        ensure_results_readme(results_dir)
         rows = run_table1(spec, results_dir)
         print_rows(spec.title, rows, ["model", "params", "flops", "paper_params", "paper_flops"])
         console.print(f"wrote {results_dir / spec.name}/table.csv and table.md")
         return
     if spec.engine == "gradflow":
+        from ..results.readme import ensure_results_readme
         from ..targets.gradflow import run_gradflow
+
+        ensure_results_readme(results_dir)
 
         for path in run_gradflow(spec, results_dir):
             console.print(f"wrote {path}")
@@ -75,12 +81,31 @@ def run_command(
         error = final.get("test_error")
         shown = f"test error {error:.2f}%" if error is not None else (final.get("reason") or "")
         word = {"skipped": "already finished", "finished": "finished", "failed": "FAILED"}[report.status]
-        console.print(f"  {report.name}: {word}, {shown}")
+        console.print(f"  {report.name}: {word}, {shown}", highlight=False)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", highlight=False)
+    finish_with_claims(spec, all_runs, results_dir)
     failed = [r.name for r in reports if r.status == "failed"]
     if failed:
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+
+
+def finish_with_claims(spec, runs, results_dir: Path) -> None:
+    """End as the report does: the target's claims with their verdicts, each net's training and test error, and
+    where the report is (rewritten now, so it holds these runs)."""
+    from ..report import console_summary, write_report
+    from ..results.paths import runs_profile
+    from ..results.readme import ensure_results_readme
+
+    profile = runs_profile(runs)
+    if profile is None or "~" in profile:  # runs with --set overrides: their own table, no claims against the paper
+        return
+    console.print("")
+    for line in console_summary(spec, profile, results_dir):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    ensure_results_readme(results_dir)
+    _, page, _ = write_report(results_dir)
+    console.print(f"report: {page} (and REPORT.md beside it)", highlight=False)
 
 
 def check_jobs(jobs: int) -> int:

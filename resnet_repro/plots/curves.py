@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import save_figure  # noqa: I001 (selects the Agg backend first)
+from .style import depth_colour, paper_label, save_figure  # noqa: I001 (selects the Agg backend first)
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 
 from ..results.aggregate import ModelRuns, mean_curve
 
@@ -18,6 +19,7 @@ METRIC_STYLE = {
     "test_error": {"linestyle": "-", "linewidth": 2.2},
     "val_error": {"linestyle": ":", "linewidth": 1.6},
 }
+METRIC_NAMES = {"train_error": "dashed: training", "test_error": "bold: test", "val_error": "dotted: validation"}
 
 
 def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: str, subtitle: str, out: Path,
@@ -27,15 +29,18 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
     A panel none of whose models the profile trains (the cpu profile has no ResNet-1202) is left out;
     a panel whose runs are merely not trained yet is drawn empty, saying so.
     """
-    panels = [p for p in panels if any(m in models for m in p["models"])] or panels[:1]
+    kept = [p for p in panels if any(m in models for m in p["models"])] or panels[:1]
+    left_out = [p["title"] for p in panels if p not in kept]
+    if left_out:  # say so, rather than leave the reader to wonder where the paper's third panel went
+        subtitle += f"; not drawn (this profile trains none of its nets): {', '.join(left_out)}"
+    panels = kept
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
-    all_models = [m for p in panels for m in p["models"]]
-    colours = {m: plt.cm.tab10(i % 10) for i, m in enumerate(dict.fromkeys(all_models))}
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
     top = ylim[1]
     for ax, panel in zip(axes[0], panels):
         drawn = False
+        handles = []  # one colour per net, then the key to the line styles
         for model in panel["models"]:
             runs = models.get(model)
             if runs is None or not runs.curves:
@@ -44,19 +49,24 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
                 curve = mean_curve(runs.curves, metric)
                 if curve.empty:
                     continue
-                label = runs.label if metric == panel["metrics"][-1] else None
-                ax.plot(curve["iteration"] / scale, curve[metric], color=colours[model], label=label,
-                        **METRIC_STYLE[metric])
+                ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), **METRIC_STYLE[metric])
                 top = max(top, min(100.0, float(curve[metric].quantile(0.9)) * 1.1))
+                if not drawn or handles[-1].get_label() != paper_label(runs.label):
+                    handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2,
+                                          label=paper_label(runs.label)))
                 drawn = True
         ax.set_title(panel["title"])
         ax.set_xlabel(unit)
         ax.set_ylabel("error (%)")
         ax.grid(alpha=0.3)
         if drawn:
-            ax.legend(fontsize=8, loc="upper right")
+            for metric in panel["metrics"]:  # the key to the line styles, in black
+                handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
+            ax.legend(handles=handles, fontsize=7, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
-    for ax in axes[0]:
+    for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance
         ax.set_ylim(ylim[0], top)
+        if max_iteration:
+            ax.set_xlim(0, max_iteration / scale)
     return save_figure(fig, out, title, subtitle)

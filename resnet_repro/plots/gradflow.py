@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import save_figure  # noqa: I001 (selects the Agg backend first)
+from .style import depth_colour, save_figure  # noqa: I001 (selects the Agg backend first)
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -15,9 +15,9 @@ def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
     fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
     for ax, family in zip(axes[0], families):
         part = frame[frame["family"] == family]
-        for i, (net, rows) in enumerate(part.groupby("net", sort=False)):
+        for net, rows in part.groupby("net", sort=False):
             residual = bool(rows["residual"].iloc[0])
-            ax.plot(rows["layer"], rows["grad_norm"], label=net, color=plt.cm.tab10(i % 10),
+            ax.plot(rows["layer"], rows["grad_norm"], label=net, color=depth_colour(net),
                     linestyle="-" if residual else "--")
         ax.set_yscale("log")
         ax.set_xlabel("layer (input -> output)")

@@ -12,6 +12,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+# One hue per depth in every figure, as the paper does: plain-20 and ResNet-20 share a colour, and the
+# colour of a depth is the same in Fig. 1, 6 and 7 (and in both panels of each).
+DEPTH_COLOURS = {10: "#e377c2", 30: "#bcbd22", 18: "#1f77b4", 20: "#1f77b4", 32: "#2ca02c", 34: "#d62728", 44: "#9467bd", 50: "#2ca02c",
+                 56: "#d62728", 101: "#9467bd", 110: "#ff7f0e", 152: "#8c564b", 1202: "#17becf"}
+
+
+def depth_colour(name: str) -> str:
+    """The colour of a net by its depth: 'resnet-56-A', 'plain56' and 'resnet56' all give 56's."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in str(name)).split()
+    depth = int(digits[0]) if digits else 0
+    return DEPTH_COLOURS.get(depth, "#7f7f7f")
+
+
+def paper_label(label: str) -> str:
+    """A run label as the paper names the net: resnet-20-A -> ResNet-20, resnet-34-B -> ResNet-34 B, plain-20."""
+    parts = str(label).split("-")
+    if parts[0] != "resnet" or len(parts) < 2:
+        return label
+    shortcut = f" {parts[2]}" if len(parts) > 2 and parts[2] != "A" else ""
+    return f"ResNet-{parts[1]}{shortcut}"
+
+
 def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     """Title the figure, write out.png and out.pdf beside each other, close it; the paths written."""
     fig.suptitle(f"{title}\n{subtitle}", fontsize=10)

@@ -13,11 +13,18 @@ from ..config import RunConfig
 from ..experiments import Target
 from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
+from ..claims import evaluate_number, paper_numbers
 from ..results.aggregate import ModelRuns, collect
+from ..results.measured import Measured, measure, title_for_data
+from ..results.paths import output_dir, runs_profile
 from ..results.tables import write_table
 
-TABLE_COLUMNS = ["model", "params", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "paper_test_error", "delta", "profile", "data", "iterations", "status", "reported"]
+TABLE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
+                 "paper_test_error", "delta", "band", "verdict", "profile", "data", "iterations", "status",
+                 "reported"]
+# A figure's table (fig1, fig6): what each net reached, no paper numbers (the paper gives none for them).
+CURVE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
+                 "profile", "data", "iterations", "status"]
 
 
 def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = None) -> str:
@@ -33,34 +40,80 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
            f"iterations{deviations}"
 
 
-def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig]) -> list[dict]:
-    paper = (target.section("table") or {}).get("paper") or {}
-    profile = runs[0].name.split("/")[2] if runs else ""
+def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:
+    paper = resolved_paper_table(target)
+    profile = runs_profile(runs) or ""
     dataset = runs[0].data.dataset if runs else ""
+    comparable, _ = found.numbers_comparable()
+    numbers = {(n.key, n.kind): n for n in paper_numbers(paper, ("test_error",), paper_seeds(target))}
     rows = []
     for model, entry in models.items():
-        # A delta to the paper means something only on the paper's data: CIFAR-10, and the official files.
-        comparable = dataset == "cifar10" and not entry.unofficial_data
+        key = found.keys.get(next((r.name for r in runs if r.model == model), ""), model)
         errors = [f["test_error"] for f in entry.finished if f.get("test_error") is not None]
-        reference = (paper.get(model) or {}).get("test_error")
+        train = found.per_key("train_error").get(key, [])
+        # The paper's number beside ours only on the paper's data; a delta and a verdict only where comparable.
+        reference = (paper.get(key) or {}).get("test_error") if not found.proxy else None
         best = min(errors) if errors else None
+        judged = numbers.get((key, "mean")) or numbers.get((key, "single"))
+        verdict = evaluate_number(judged, errors) if comparable and judged and errors else None
         rows.append({
             "model": entry.label,
             "params": next((f["params"] for f in entry.finals if f.get("params")), None),
+            "train_error": statistics.fmean(train) if train else None,
             "test_error": best,
             "test_error_mean": statistics.fmean(errors) if errors else None,
             "test_error_std": statistics.stdev(errors) if len(errors) > 1 else None,
             "n_seeds": len(errors),
             "paper_test_error": reference,
             "delta": best - reference if comparable and best is not None and reference is not None else None,
+            "band": band_of(verdict),
+            "verdict": verdict.status if verdict else None,
             "profile": profile,
             "data": data_label(dataset, entry),
             "iterations": runs[0].recipe.iterations if runs else None,
             "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
-            "reported": _paper_style(errors),
+            "reported": _paper_style(errors) if len(errors) > 1 else None,
         })
     rows.sort(key=lambda r: _order(models, r["model"]))
     return rows
+
+
+def write_curve_table(target: Target, runs: list[RunConfig], results: Path, models: dict[str, ModelRuns] | None = None,
+                      found: Measured | None = None) -> list[Path]:
+    """A figure's table (fig1, fig4, fig6): each net's final training and test error, iterations, seeds."""
+    models = models if models is not None else collect(runs, results)
+    found = found if found is not None else measure(target, runs_profile(runs), results, runs)
+    folder = output_dir(results, target, runs_profile(runs))
+    rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
+    notes = [profile_note(runs, models), "train_error / test_error: the final iteration's (train: mean over "
+             "seeds, test: best over seeds, with mean and std)."]
+    write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
+    return [folder / "table.csv", folder / "table.md"]
+
+
+def resolved_paper_table(target: Target) -> dict:
+    """table.paper keyed by run key (the file may say resnet18 where the run is resnet18-A)."""
+    paper = (target.section("table") or {}).get("paper") or {}
+    resolved = {}
+    for name, entry in paper.items():
+        model, _, shortcut = str(name).partition("-")
+        resolved[target.run_key(model, shortcut or None) or name] = entry
+    return resolved
+
+
+def paper_seeds(target: Target) -> dict[str, int]:
+    """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
+    seeds = {}
+    for entry in target.runs:
+        canonical = parse_model_name(entry.model, entry.family).canonical
+        seeds[target.run_key(canonical, entry.shortcut) or canonical] = entry.seeds
+    return seeds
+
+
+def band_of(verdict) -> float | None:
+    if verdict is None or "±" not in verdict.detail:
+        return None
+    return float(verdict.detail.split("±")[1].split(")")[0])
 
 
 def data_label(dataset: str, entry: ModelRuns) -> str:
@@ -85,22 +138,32 @@ def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:
 
 
 def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
-    """Write whatever the target declares: a table (`table:`) and/or a figure (`figure:`)."""
+    """Write the target's table (every CIFAR target has one) and its figure (`figure:`), in the profile's folder."""
     models = collect(runs, results)
-    folder = results / target.name
+    profile = runs_profile(runs)
+    found = measure(target, profile, results, runs) if profile else None
+    folder = output_dir(results, target, profile)
+    dataset = runs[0].data.dataset if runs else "cifar10"
+    title = title_for_data(target.title, dataset)
     written = []
-    if target.section("table") is not None:
-        rows = table_rows(target, models, runs)
-        notes = [profile_note(runs, models), "test_error: final-iteration test error, best over seeds; mean and sample "
-                 "std over seeds; delta = best - paper, only for runs on the official CIFAR-10 files."]
+    if target.section("table") is not None and found is not None:
+        rows = table_rows(target, models, runs, found)
+        _, why = found.numbers_comparable()
+        notes = [profile_note(runs, models), "test_error: final-iteration test error, best over seeds; train_error: "
+                 "final training error (mean over seeds); mean and sample std over seeds; delta = best - paper; band: "
+                 "the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's ResNet-110)."]
+        if why:
+            notes.append(f"No delta or verdict: {why}.")
         context = (target.section("table") or {}).get("context") or []
-        if context:
+        if context and not found.proxy:
             notes.append("Other papers' results (context only): " + "; ".join(
                 f"{c['model']} {c['test_error']}" for c in context if "test_error" in c) + ".")
-        write_table(folder, target.title, rows, TABLE_COLUMNS, notes)
+        write_table(folder, title, rows, TABLE_COLUMNS, notes)
         written += [folder / "table.csv", folder / "table.md"]
+    elif found is not None:
+        written += write_curve_table(target, runs, results, models, found)
     figure = target.section("figure")
     if figure is not None:
-        written += plot_error_curves(figure["panels"], models, target.title, profile_note(runs, models),
+        written += plot_error_curves(figure["panels"], models, title, profile_note(runs, models),
                                      folder / target.name, tuple(figure.get("ylim", (0, 20))))
     return written

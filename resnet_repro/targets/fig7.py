@@ -13,10 +13,11 @@ from ..config import RunConfig
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
 from ..results.layout import write_atomic
+from ..results.paths import runs_profile
 from .outputs import measured_csv
 from .trained import finished_models
 
-RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std"]
+RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
 
 
 def measure_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device) -> list[dict]:
@@ -28,16 +29,16 @@ def measure_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: t
         label = config.name.split("/")[1]
         for layer, std in measure_response_stds(model, test.batches()):
             rows.append({"model": label, "seed": config.seed, "layer": layer.index, "stage": layer.stage,
-                         "std": std})
+                         "std": std, "profile": config.name.split("/")[2]})
     return rows
 
 
-def write_responses(target: Target, rows: list[dict], results: Path) -> Path:
+def write_responses(target: Target, rows: list[dict], results: Path, runs: list[RunConfig]) -> Path:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=RESPONSE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    path = measured_csv(target, results)
+    path = measured_csv(target, results, runs_profile(runs))
     write_atomic(path, buffer.getvalue())
-    write_atomic(results / target.name / "caption.md", f"{target.title}. Measurement: {MEASUREMENT}.\n")
+    write_atomic(path.parent / "caption.md", f"{target.title}. Measurement: {MEASUREMENT}.\n")
     return path

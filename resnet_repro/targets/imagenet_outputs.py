@@ -7,6 +7,7 @@ from pathlib import Path
 from ..config import RunConfig
 from ..experiments import Target
 from ..results.layout import RunFiles, read_json
+from ..results.paths import output_dir, runs_profile
 from ..results.tables import write_table
 from .cifar_outputs import profile_note
 
@@ -53,7 +54,7 @@ PROTOCOL_NOTES = {
 
 
 def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
-    folder = results / target.name
+    folder = output_dir(results, target, runs_profile(runs))
     notes = [profile_note(runs), f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[table_protocol(target)]}, "
              "final iteration; delta only for the paper profile."]
     context = (target.section("table") or {}).get("context") or []

@@ -39,5 +39,5 @@ def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[Ru
     if target.engine == "responses":
         from .fig7 import measure_runs, write_responses
 
-        write_responses(target, measure_runs(all_runs, results, data_dir, device), results)
+        write_responses(target, measure_runs(all_runs, results, data_dir, device), results, all_runs)
     return reports, write_outputs(target, all_runs, results)

@@ -1,0 +1,22 @@
+"""Where a target's outputs live under results/, per profile. No torch here.
+
+The paper profile keeps the plain path (results/fig6/); every other profile writes below a folder that
+names it (results/fig6/cpu/), so drawing one profile never overwrites another's figure or table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def output_dir(results: Path, target, profile: str | None) -> Path:
+    """results/<target>/ for the paper profile and for targets without profiles, else results/<target>/<profile>/."""
+    name = target if isinstance(target, str) else target.name
+    if profile is None or profile == "paper":
+        return results / name
+    return results / name / profile
+
+
+def runs_profile(runs) -> str | None:
+    """The profile folder of a set of runs (with its overrides tag: paper~3f2a1c), None without runs."""
+    return runs[0].name.split("/")[2] if runs else None

@@ -1,0 +1,194 @@
+"""Claims and verdicts: the noise bands, the strict claim files, per-profile outputs, the report's scoreboard."""
+
+import json
+import math
+
+import pytest
+
+from resnet_repro.claims import (FAILS, HOLDS, NOISE, NOT_RUN, PARTIAL, Claim, PaperNumber, evaluate_claim,
+                                 evaluate_number)
+
+from .conftest import assert_one_line_error, cli
+
+
+# ----------------------------------------------------------------------------- verdict bands on constructed results
+
+def test_a_single_run_is_judged_against_the_paper_single_run_with_a_band_of_2_sqrt2_sigma():
+    paper = PaperNumber("resnet32", "test_error", 7.51, "single", 1)
+    near, far = evaluate_number(paper, [7.81]), evaluate_number(paper, [8.51])
+    assert near.status == NOISE and far.status == FAILS
+    assert near.detail == "7.81, paper 7.51: +0.30, within seed noise (±0.45)"
+    assert "outside seed noise, worse than the paper (±0.45)" in far.detail
+    assert evaluate_number(paper, [6.51]).detail.endswith("better than the paper (±0.45)")
+    assert math.isclose(2 * math.sqrt(2) * 0.16, 0.4525, abs_tol=1e-4)
+
+
+def test_n_seeds_against_the_paper_mean_and_best_of_n_said_so():
+    mean = PaperNumber("resnet110", "test_error", 6.61, "mean", 5)
+    best = PaperNumber("resnet110", "test_error", 6.43, "best", 5)
+    ours = [6.70, 6.75, 6.80, 6.65, 6.72]  # spread below the paper's 0.16: the paper's sigma is used
+    verdict = evaluate_number(mean, ours)
+    band = 2 * 0.16 * math.sqrt(1 / 5 + 1 / 5)  # two means of 5 runs
+    assert verdict.detail == f"mean of 5 6.72, paper 6.61 (mean of 5): +0.11, within seed noise (±{band:.2f})"
+    assert evaluate_number(mean, [6.70, 6.75, 6.80, 6.65, 7.20]).status == NOISE
+    assert evaluate_number(mean, [7.00, 7.05, 7.10, 6.95, 7.02]).status == FAILS  # +0.41 > 0.20
+    assert evaluate_number(best, ours).detail.startswith("best of 5 6.65, paper best of 5 6.43: +0.22")
+    assert evaluate_number(best, [6.65]).detail.startswith("best of 1 6.65, paper best of 5 6.43")
+
+
+def test_measured_seeds_that_spread_more_than_the_paper_widen_the_band():
+    paper = PaperNumber("resnet20", "test_error", 8.75, "single", 1)
+    ours = [8.0, 9.0, 10.0]  # std 1.0
+    verdict = evaluate_number(paper, ours)
+    band = 2 * 1.0 * math.sqrt(1 + 1 / 3)
+    assert verdict.status == NOISE and f"(±{band:.2f}); sigma from the measured seed std (1.00, 3 runs)" in \
+        verdict.detail
+
+
+def test_an_ordering_claim_holds_fails_or_is_within_noise():
+    claim = Claim("deeper plain nets train worse", "Sec. 4.2", "train_error", ("plain20", "plain56"))
+    trained = {"plain20", "plain56"}
+    assert evaluate_claim(claim, {"plain20": [10.0], "plain56": [11.0]}, trained).status == HOLDS
+    assert evaluate_claim(claim, {"plain20": [10.0], "plain56": [10.3]}, trained).status == NOISE
+    assert evaluate_claim(claim, {"plain20": [11.0], "plain56": [10.0]}, trained).status == FAILS
+    assert evaluate_claim(claim, {"plain20": [10.0]}, trained).status == NOT_RUN
+    # three seeds each: the band shrinks to 2 * 0.16 * sqrt(2/3) = 0.26, so a 0.3 gap holds
+    three = evaluate_claim(claim, {"plain20": [10.0, 10.0, 10.0], "plain56": [10.3, 10.3, 10.3]}, trained)
+    assert three.status == HOLDS and "band ±0.26" in three.detail
+
+
+def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
+    claim = Claim("deeper ResNets train better", "Sec. 4.2", "train_error", ("resnet110", "resnet56", "resnet20"))
+    values = {"resnet56": [5.0], "resnet20": [8.0]}
+    # the cpu profile trains no ResNet-110: the chain is ResNet-56 < ResNet-20, which holds
+    assert evaluate_claim(claim, values, {"resnet56", "resnet20"}).status == HOLDS
+    # a profile that trains ResNet-110 but has not finished it yet: not all run yet
+    partial = evaluate_claim(claim, values, {"resnet110", "resnet56", "resnet20"})
+    assert partial.status == PARTIAL and partial.detail.endswith("not run yet: resnet110")
+    # one pair against the claim makes the whole claim not hold
+    assert evaluate_claim(claim, {**values, "resnet110": [6.0]}, {"resnet110", "resnet56", "resnet20"}).status == FAILS
+
+
+# ----------------------------------------------------------------------------- claims in the target files, strictly
+
+@pytest.mark.parametrize("claim, fragments", [
+    ("{says: x, section: y, metric: train_error, order: [plain20, resnet44]}",
+     ["claims[0]: order: 'resnet44' is not among this target's runs"]),
+    ("{says: x, section: y, metric: top1_error, order: [plain20, plain56]}",
+     ["metric 'top1_error' is not one a cifar target measures (train_error, test_error)"]),
+    ("{says: x, section: y, metric: train_error, order: [plain20, plain56], margin: 1}",
+     ["unknown key 'margin'"]),
+    ("{says: x, metric: train_error, order: [plain20, plain56]}", ["claims[0]: missing section"]),
+    ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
+])
+def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - " + claim + "\n")
+    assert_one_line_error(cli("show", str(path)), str(path), *fragments)
+
+
+def test_a_response_claim_must_state_its_noise(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
+                    "  - {says: x, section: y, metric: response_std, order: [resnet20, plain20]}\n")
+    assert_one_line_error(cli("show", str(path)), "the paper gives no seed spread for response_std")
+
+
+def test_every_registered_target_loads_with_its_claims():
+    from resnet_repro.experiments import load_target, target_names
+
+    claims = {name: load_target(name).claims for name in target_names()}
+    assert len(claims["fig6"]) == 6 and len(claims["fig7"]) == 3 and len(claims["table6"]) == 2
+    assert claims["table3"][0].order == ("resnet34-C", "resnet34-B", "resnet34-A")  # A > B > C in error
+    assert claims["table2"][1].order == ("resnet34-A", "resnet18-A")
+    assert load_target("FIG6").name == "fig6"  # target names ignore case, as --only does
+
+
+# ----------------------------------------------------------------------------- per-profile outputs and the report
+
+def fake_run(results, name, train_error, test_error, dataset="fashion-mnist", iterations=500):
+    """A finished run's files as training writes them (plot and report read nothing else)."""
+    folder = results / "runs" / name
+    folder.mkdir(parents=True)
+    rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
+    for step in (100, 200, 300, 400, 500)[: max(1, iterations // 100)]:
+        rows.append(f"{step},0.2,0.1,0.5,{train_error + (500 - step) / 50},0.5,{test_error + (500 - step) / 50},,"
+                    f"900,{step / 10}")
+    (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (folder / "final.json").write_text(json.dumps({"status": "finished", "train_error": train_error,
+                                                   "test_error": test_error, "wall_s": 100.0, "params": 269722}))
+    (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (x86_64, 2 threads)", "data": {
+        "dataset": dataset, "folder": "/usr/share/datasets/fashion-mnist", "official_checksums": None,
+        "train_images": 60000, "test_images": 10000}}))
+
+
+CPU_RUNS = {"plain-20": (16.29, 16.35), "plain-56": (30.59, 30.85), "resnet-20-A": (14.61, 15.04),
+            "resnet-56-A": (22.85, 22.12)}
+
+
+@pytest.fixture
+def cpu_results(tmp_path):
+    for label, (train, test) in CPU_RUNS.items():
+        fake_run(tmp_path, f"fashion-mnist/{label}/cpu/seed0", train, test)
+    return tmp_path
+
+
+def test_plot_without_a_profile_redraws_the_profiles_with_results_and_never_overwrites_them(cpu_results):
+    cli("plot", "fig6", "--profile", "cpu", "--results", str(cpu_results), check=True)
+    figure = cpu_results / "fig6/cpu/fig6.png"
+    drawn = figure.read_bytes()
+    result = cli("plot", "fig6", "--results", str(cpu_results), check=True)
+    assert "fig6/cpu/fig6.png" in result.stdout
+    assert figure.read_bytes() == drawn
+    assert not (cpu_results / "fig6/fig6.png").exists()  # no empty paper-profile figure beside it
+    refused = cli("plot", "fig6", "--profile", "paper", "--results", str(cpu_results))
+    assert_one_line_error(refused, "nothing to draw: fig6 has no paper results", "resnet-repro run fig6")
+    assert figure.read_bytes() == drawn
+    everything = cli("plot", "all", "--results", str(cpu_results), check=True)
+    assert "fig6/cpu/fig6.png" in everything.stdout and "fig1/cpu/fig1.png" in everything.stdout
+    assert cli("plot", "--results", str(cpu_results), check=True).stdout == everything.stdout  # plot == plot all
+
+
+def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_results):
+    cli("plot", "all", "--results", str(cpu_results), check=True)
+    fig6 = (cpu_results / "fig6/cpu/table.csv").read_text().splitlines()
+    assert fig6[0] == "model,params,train_error,test_error,test_error_mean,test_error_std,n_seeds,profile,data," \
+                      "iterations,status"
+    assert "plain-56,269722,30.59,30.85,30.85,,1,cpu,fashion-mnist,500,finished" in fig6
+    table6 = (cpu_results / "table6/cpu/table.csv").read_text()
+    assert "8.75" not in table6 and "6.43" not in table6  # CIFAR-10's numbers never sit beside Fashion-MNIST's
+    assert "Fashion-MNIST (a proxy for CIFAR-10)" in (cpu_results / "table6/cpu/table.md").read_text()
+    assert (cpu_results / "README.md").read_text().startswith("# resnet-repro results")
+
+
+def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_numbers(cpu_results):
+    from resnet_repro.experiments import target_names
+
+    cli("report", "--results", str(cpu_results), check=True)
+    report = (cpu_results / "REPORT.md").read_text()
+    scoreboard = report.split("## Scoreboard")[1].split("\n## ")[0]
+    for name in target_names():
+        assert f"| {name} |" in scoreboard, name
+        assert f"({name})\n" in report, name
+    assert "| fig6 | the deeper plain nets have higher training error (the degradation problem) (training error: " \
+           "plain-20 < plain-32 < plain-44 < plain-56) <br><sub>Sec. 4.2, Fig. 6 (left)</sub> | cpu | plain-20 16.29 " \
+           "< plain-56 30.59: gap +14.30, band ±0.45 | ✅ holds |" in scoreboard
+    left = scoreboard.split("### Not run yet")[1]  # what is left, each with the command that runs it
+    assert "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | `resnet-repro run table3` |" in left
+    assert "| fig6 | ResNet-1202 has higher test error than ResNet-110 (overfitting) (test error: ResNet-110 < " \
+           "ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right)</sub> | paper | `resnet-repro run fig6` |" in left
+    assert "ResNet-56 22.85 < ResNet-20 14.61: gap -8.24, band ±0.45 | ❌ does not hold" in scoreboard
+    assert "Fashion-MNIST is a proxy for CIFAR-10: only the orderings are checked, never the numbers" in report
+    assert "Hardware: CPU (x86_64, 2 threads). Compute: 4 of 4 runs finished, 7 min of training" in report
+    assert "![fig6 cpu](fig6/cpu/fig6.png)" in report
+    page = (cpu_results / "REPORT.html").read_text()
+    assert "<meta name='viewport'" in page and "@media (max-width:760px)" in page
+    assert page.count("data:image/png;base64,") == 2  # fig1 and fig6 of the cpu profile; nothing else has run
+
+
+def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():
+    from pathlib import Path
+
+    from resnet_repro.results.readme import README
+
+    assert (Path(__file__).resolve().parent.parent / "results/README.md").read_text() == README
