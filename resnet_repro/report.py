@@ -134,18 +134,26 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
     return scores
 
 
-def collect_sections(results: Path) -> list[TargetSection]:
+def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[TargetSection]:
     names = target_names()
     ordered = [n for n in PAPER_ORDER if n in names] + [n for n in names if n not in PAPER_ORDER]
-    return [target_section(load_target(name), results) for name in ordered]
+    sections = []
+    for name in ordered:
+        target = load_target(name)
+        try:
+            sections.append(target_section(target, results, warn))
+        except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
+            warn(f"skipped {error.filename or results}: {error.strerror}; {name} is shown as not run")
+            sections.append(TargetSection(target, not_run=run_command(target, "paper")))
+    return sections
 
 
-def target_section(target: Target, results: Path) -> TargetSection:
+def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
     section = TargetSection(target)
     if target.engine == "complexity":
-        return _table1_section(section, results)
+        return _table1_section(section, results, warn)
     if target.engine == "gradflow":
-        return _gradflow_section(section, results)
+        return _gradflow_section(section, results, warn)
     profiles = profiles_with_results(target, results)
     for profile in profiles:
         found = measure(target, profile, results)
@@ -281,15 +289,15 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
     return f"{text} (best {min(values):.2f})" if best else text
 
 
-def _table1_section(section: TargetSection, results: Path) -> TargetSection:
+def _table1_section(section: TargetSection, results: Path, warn: Callable[[str], None]) -> TargetSection:
     path = results / section.target.name / "table.csv"
-    if not path.exists():
+    columns = ("model", "input", "params", "paper_params", "flops", "paper_flops")
+    rows = _csv_rows(path, columns, warn) if path.exists() else None
+    if rows is None:
         section.not_run = run_command(section.target, "paper")
         section.scores.append(Score(section.target.name, "parameter counts and FLOPs of every net",
                                     "Table 1, Sec. 4.2", "—", Verdict(NOT_RUN, ""), section.not_run))
         return section
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
     header = ["net", "input", "params", "paper params", "mult-adds", "paper mult-adds"]
     section.table = (header, [[r["model"], r["input"], _count(r["params"]), _count(r["paper_params"]),
                                _giga(r["flops"]), _giga(r["paper_flops"])] for r in rows])
@@ -316,10 +324,12 @@ GRADFLOW_SAYS = "with BN, the plain nets' backward propagated gradients exhibit 
 GRADFLOW_WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
 
 
-def _gradflow_section(section: TargetSection, results: Path) -> TargetSection:
+def _gradflow_section(section: TargetSection, results: Path, warn: Callable[[str], None]) -> TargetSection:
     folder = results / section.target.name
     image = folder / f"{section.target.name}.png"
-    if not (folder / "gradflow.csv").exists():
+    rows = _csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn) \
+        if (folder / "gradflow.csv").exists() else None
+    if rows is None:
         section.not_run = run_command(section.target, "paper")
         section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—", Verdict(NOT_RUN, ""),
                                     section.not_run))
@@ -329,7 +339,7 @@ def _gradflow_section(section: TargetSection, results: Path) -> TargetSection:
 
         write_outputs(section.target, [], results)
     section.images = [image]
-    ratios = _gradient_ratios(folder / "gradflow.csv")
+    ratios = _gradient_ratios(rows)
     detail = "gradient norm at the input end / at the output end: " + ", ".join(
         f"{net} {ratio:.2g}" for net, ratio in ratios.items())
     section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—",
@@ -339,10 +349,25 @@ def _gradflow_section(section: TargetSection, results: Path) -> TargetSection:
     return section
 
 
-def _gradient_ratios(path: Path) -> dict[str, float]:
+def _csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
+    """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            for column in numbers_in:
+                if column not in ("model", "input", "net"):
+                    float(row[column] or 0)
+                elif row[column] is None:
+                    raise ValueError(column)
+    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+        warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
+        return None
+    return rows
+
+
+def _gradient_ratios(rows: list[dict]) -> dict[str, float]:
     """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
     by_net: dict[str, list[tuple[int, float]]] = {}
     for row in rows:
         by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
@@ -409,7 +434,7 @@ def _meta_files(runs: Path, warn: Callable[[str], None]):
 # ----------------------------------------------------------------------------- writing
 
 def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
-    sections = collect_sections(results)
+    sections = collect_sections(results, warn)
     summary = compute_summary(results, warn)
     write_atomic(results / "REPORT.md", _markdown(sections, summary))
     write_atomic(results / "REPORT.html", _html(sections, summary))

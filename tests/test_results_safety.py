@@ -175,8 +175,8 @@ def damaged_results(root: Path) -> Path:
     (run / "metrics.csv").write_text("iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,"
                                      "images_per_s,elapsed_s\n3,0.375,0.1,2.3,88.0,,,,100,1.0\n6,0.75,\x00\x01,garbage"
                                      ",,,,,,\n")
-    (root / "fig6").mkdir()
-    (root / "fig6" / "table.csv").write_text('model,params\n"resnet')  # cut inside a quoted cell
+    (root / "table1").mkdir()
+    (root / "table1" / "table.csv").write_text('model,params\n"resnet')  # cut inside a quoted cell
     return root
 
 
@@ -184,7 +184,7 @@ def test_report_skips_damaged_files_and_says_so(tmp_path):
     results = damaged_results(tmp_path / "results")
     result = cli("report", "--results", str(results), check=True)
     assert "Traceback" not in result.stderr
-    for name in ("meta.json: unreadable or not JSON", "fig6/table.csv: not a readable table"):
+    for name in ("meta.json: unreadable or not JSON", "table1/table.csv: not a readable table"):
         assert f"warning: skipped {results}" in result.stdout and name in result.stdout
     assert (results / "REPORT.md").exists()
 
