@@ -1,6 +1,7 @@
 """ImageNet targets end to end on a generated ImageFolder of real JPEGs (smoke profile, 32x32 crops)."""
 
 import csv
+import json
 
 import pytest
 
@@ -70,12 +71,18 @@ def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
     args = ["run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
             str(imagenet_dir)]
     cli(*args, "--results", str(tmp_path / "alone"), check=True)
-    crashed = cli(*args, "--results", str(tmp_path / "killed"), env={"RESNET_REPRO_FAULT": "after-checkpoint:2"})
-    assert crashed.returncode == -9
-    cli(*args, "--results", str(tmp_path / "killed"), check=True)
-    a, b = (tmp_path / d / "runs/imagenet/plain-18/smoke/seed0" for d in ("alone", "killed"))
+    # Killed mid-run, and killed after the last checkpoint, before the BN statistics are recomputed (the smoke
+    # profile recomputes them, as the paper profile does).
+    for killed, at in (("killed", 2), ("killed-at-the-end", 4)):
+        crashed = cli(*args, "--results", str(tmp_path / killed), env={"RESNET_REPRO_FAULT": f"after-checkpoint:{at}"})
+        assert crashed.returncode == -9
+        cli(*args, "--results", str(tmp_path / killed), check=True)
+    a, b, c = (tmp_path / d / "runs/imagenet/plain-18/smoke/seed0" for d in ("alone", "killed", "killed-at-the-end"))
     assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
-    assert final(a / "final.json") == final(b / "final.json")
+    assert final(a / "final.json") == final(b / "final.json") == final(c / "final.json")
+    alone, at_the_end = (json.loads((d / "final.json").read_text()) for d in (a, c))
+    assert alone["bn_stats"] == "recomputed over 16 training images"
+    assert alone["test_error_moving_average"] == at_the_end["test_error_moving_average"]
 
 
 def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
@@ -95,3 +102,42 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     assert next(results.glob("runs/imagenet/resnet-50-B/smoke/seed0/multi-scale.json")).exists()
     assert rows["resnet-50-B"]["paper_top5_error"] == "5.25"
     assert "fully convolutional" in (results / "table4/table.md").read_text()
+
+
+def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_dir, tmp_path, monkeypatch):
+    import torch
+
+    from resnet_repro.data.sources import load_image_sets
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.train import loop
+    from resnet_repro.train.runner import train_runs
+    from resnet_repro.train.schedule import LRSchedule
+
+    config, = resolve_runs(load_target("table2"), "smoke", only="plain-18", overrides=[
+        "recipe.lr_plateau={patience: 1}", "recipe.holdout=16", "recipe.eval_every=1"])
+    evaluated, watched = [], []
+    real_evaluate, real_observe = loop.evaluate, LRSchedule.observe_eval_error
+
+    def spy_evaluate(model, data, autocast):
+        result = real_evaluate(model, data, autocast)
+        evaluated.append(([str(path) for path, _ in data.index.samples], result[1]))
+        return result
+
+    def spy_observe(schedule, error):
+        watched.append(error)
+        return real_observe(schedule, error)
+
+    monkeypatch.setattr(loop, "evaluate", spy_evaluate)
+    monkeypatch.setattr(LRSchedule, "observe_eval_error", spy_observe)
+    train_runs([config], tmp_path, imagenet_dir, torch.device("cpu"))
+
+    splits = load_image_sets(config.data, imagenet_dir, config.recipe.holdout)
+    held_out = [str(path) for path, _ in splits.val.samples]
+    trained_on = {str(path) for path, _ in splits.train.samples}
+    assert len(held_out) == 16 and all("/imagenet/train/" in path for path in held_out)
+    assert not trained_on & set(held_out)
+    # Every error the rule saw is the held-out set's, evaluation by evaluation; the val folder's errors never.
+    held_out_errors = [error for paths, error in evaluated if paths == held_out]
+    assert len(watched) == 4 and watched == held_out_errors[:4]
+    reported = [error for paths, error in evaluated if all("/imagenet/val/" in p for p in paths)]
+    assert len(reported) == 5  # 4 curve points and the final number (with recomputed BN statistics)
