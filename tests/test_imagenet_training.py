@@ -101,7 +101,13 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     assert all(r["top1_error"] != "" and r["status"] == "finished" for r in rows.values())
     assert next(results.glob("runs/imagenet/resnet-50-B/smoke/seed0/multi-scale.json")).exists()
     assert rows["resnet-50-B"]["paper_top5_error"] == "5.25"
-    assert "fully convolutional" in (results / "table4/table.md").read_text()
+    markdown = (results / "table4/table.md").read_text()
+    assert "fully convolutional" in markdown and "no flipped views" in markdown
+    with open(results / "table4/quoted.csv") as handle:
+        quoted = {row["model"]: row for row in csv.DictReader(handle)}
+    assert quoted["PReLU-net"]["top1_error"] == "21.59" and quoted["BN-inception"]["top5_error"] == "5.81"
+    assert "## Quoted from the paper: other methods, not trained here" in markdown
+    assert "BN statistics recomputed after training over 16 training images" in markdown
 
 
 def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_dir, tmp_path, monkeypatch):
