@@ -53,7 +53,8 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
     broken.write_bytes(b"\xff\xd8 truncated")
     images = len(list((root / "train").rglob("*.JPEG")))  # every batch is the whole set, broken file included
     cli("run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
-        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}", check=True)
+        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}",
+        "--set", "recipe.bn_batch=null", "--set", f"recipe.bn_stats_images={images}", check=True)
     final_json = json.loads(next((tmp_path / "r").glob("runs/imagenet/plain-18/*/seed0/final.json")).read_text())
     assert final_json["status"] == "finished"
     assert final_json["skipped_images"] == {"count": 1, "paths": [str(broken)]}
