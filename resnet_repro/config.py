@@ -58,7 +58,17 @@ class Recipe:
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
     holdout: int = field(metadata={"min": 0})
-    bn_batch: int | None = field(default=None, metadata={"min": 1})
+    bn_batch: int | None = field(metadata={"min": 1})  # images per batch-norm group (each GPU's share); null: whole batch
+    # How the authors' Caffe applied momentum: "caffe" (v := m*v + lr*g, so the velocity carries the lr and an lr
+    # change takes effect gradually) or "torch" (v := m*v + g, w -= lr*v: an lr change rescales the step at once).
+    momentum_form: str = field(metadata={"choices": ("caffe", "torch")})
+    # Batch-norm statistics the final numbers use: the running "moving-average" of training, or "recomputed"
+    # after training as an exact average over bn_stats_images training images (the authors' ImageNet models).
+    bn_stats: str = field(metadata={"choices": ("moving-average", "recomputed")})
+    bn_stats_images: int = field(metadata={"min": 1})
+    weight_decay_on_bn_and_bias: bool  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
+    he_init_fan: str = field(metadata={"choices": ("fan_in", "fan_out")})  # He init of every conv
+    fc_init: str = field(metadata={"choices": ("uniform", "gaussian-0.01")})  # see models/blocks.py init_weights
     pad: int = field(metadata={"min": 0})
     flip: bool
     eval_every: int = field(metadata={"min": 1})
@@ -79,6 +89,11 @@ class DataSpec:
     scale_min: int | None = field(default=None, metadata={"min": 8})
     scale_max: int | None = field(default=None, metadata={"min": 8})
     test_short_side: int | None = field(default=None, metadata={"min": 8})
+    # Mean subtracted from every input: a mean image ("per-pixel") or one value per colour channel.
+    # Required of every recipe file (check_data); optional here only so a bare DataSpec("cifar10") still builds.
+    mean: str | None = field(default=None, metadata={"choices": ("per-pixel", "per-channel")})
+    # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
+    multiscale_flip: bool | None = field(default=None)
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,8 @@ class RunConfig:
     name: str
     model: str
     shortcut: str | None
+    family: str  # cifar or imagenet: resnet50 and resnet152 exist in both
+    variant: str  # ImageNet bottleneck nets: "original" (stride on the first 1x1) or "v1.5"; else "original"
     seed: int
     profile: str
     overrides: tuple[str, ...]
@@ -324,6 +341,21 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
              f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}")
     if recipe.bn_batch is not None and recipe.batch_size % recipe.bn_batch:
         fail("recipe.bn_batch", f"must divide recipe.batch_size ({recipe.batch_size}), got {recipe.bn_batch}")
+    if recipe.bn_stats == "recomputed" and recipe.bn_stats_images % recipe.batch_size:
+        # whole batches only, so every image (and every batch-norm group) weighs the same in the average
+        fail("recipe.bn_stats_images", f"must be a multiple of recipe.batch_size ({recipe.batch_size}), "
+                                       f"got {recipe.bn_stats_images}")
+    if recipe.momentum_form == "caffe":
+        # The velocity is rescaled by old lr / new lr at each change: every lr the schedule can reach must be > 0.
+        lrs = {"recipe.lr": recipe.lr, "recipe.lr_decay": recipe.lr_decay}
+        if recipe.warmup is not None:
+            lrs["recipe.warmup.lr"] = recipe.warmup.lr
+        for key, value in lrs.items():
+            if value <= 0:
+                fail(key, f"must be above 0 with recipe.momentum_form=caffe, got {value}")
+    if recipe.lr_plateau is not None and recipe.holdout == 0:
+        fail("recipe.lr_plateau", "the plateau rule watches held-out training images, never the reported set: "
+                                  "set recipe.holdout to the number of training images to hold out")
 
 
 IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
@@ -334,13 +366,24 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
     def fail(key: str, message: str):
         raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
 
+    if data.mean is None:
+        fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
     if data.dataset == "imagenet":
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is None:
                 fail(f"data.{key}", "ImageNet runs need it (the paper's values are in experiments/_recipes/imagenet.yaml)")
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
+        if data.mean != "per-channel":
+            fail("data.mean", "only per-channel is built for ImageNet (the paper's per-pixel mean image is not)")
+        if data.multiscale_flip is None:
+            fail("data.multiscale_flip", "ImageNet runs need it (true or false; the paper's value is in "
+                                         "experiments/_recipes/imagenet.yaml)")
     else:
+        if data.mean != "per-pixel":
+            fail("data.mean", f"only per-pixel (the paper's mean image) is built for {data.dataset}")
+        if data.multiscale_flip is not None:
+            fail("data.multiscale_flip", "applies to ImageNet only (Table 4's multi-scale test)")
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is not None:
                 fail(f"data.{key}", f"applies to ImageNet only; {data.dataset} images are used whole at 32x32")

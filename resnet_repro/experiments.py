@@ -18,7 +18,7 @@ from .claims import Claim, parse_claims
 from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_recipe, known_keys, merge_layers,
                      overrides_tag, parse_overrides)
 from .errors import UserError
-from .naming import model_label, parse_model_name
+from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
 from .target_checks import check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
@@ -32,7 +32,7 @@ ENGINES = {
 }
 TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "figure", "table", "nets", "notes",
                "gradflow", "claims"}
-RUN_KEYS = {"model", "shortcut", "seeds", "family"}
+RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
 PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
@@ -50,6 +50,7 @@ class RunEntry:
     shortcut: str | None = None
     seeds: int = 1
     family: str | None = None
+    variant: str = "original"
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,19 @@ def _parse_target(name: str, path: Path) -> Target:
         if not isinstance(entry, dict) or "model" not in entry:
             raise UserError(f"{path}: runs[{index}]: each run needs a model, e.g. '- model: resnet56'")
         _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
-        parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
+        parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
+        variant = entry.get("variant", "original")
+        if variant not in VARIANTS:
+            raise UserError(f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant!r} is not one of "
+                            f"{', '.join(VARIANTS)}")
+        if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
+            raise UserError(f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant} applies to the ImageNet "
+                            f"bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})")
         seeds = entry.get("seeds", 1)
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
             raise UserError(f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, "
                             f"got {seeds!r}")
-        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family")))
+        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
     selections = raw.get("profiles") or {}
     for profile, selection in selections.items():
         if not isinstance(selection, dict):
@@ -220,11 +228,14 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
         check_recipe(settings.recipe, where, str(recipe_file.path))
         check_data(settings.data, where, str(recipe_file.path))
         label = model_label(entry.model, entry.shortcut, entry.family)
+        if entry.variant != "original":
+            label = f"{label}-{entry.variant}"  # its own run folder: another net than the paper's
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
             name = f"{settings.data.dataset}/{label}/{profile}{tag}/seed{seed}"
-            shortcut = label.rsplit("-", 1)[-1] if model.residual else None
-            runs.append(RunConfig(name, model.canonical, shortcut, seed, profile, tuple(overrides), settings))
+            shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
+            runs.append(RunConfig(name, model.canonical, shortcut, model.family, entry.variant, seed, profile,
+                                  tuple(overrides), settings))
     if only:
         runs = select_runs(runs, only)
     return runs

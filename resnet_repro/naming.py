@@ -15,6 +15,10 @@ from .errors import UserError
 
 SHORTCUT_OPTIONS = ("A", "B", "C")
 IMAGENET_DEPTHS = (18, 34, 50, 101, 152)
+BOTTLENECK_DEPTHS = (50, 101, 152)  # the ImageNet nets built of bottleneck blocks
+# Where a bottleneck's stride-2 sits: "original" on the first 1x1 (the paper's released models), "v1.5" on the
+# 3x3 (torchvision's).
+VARIANTS = ("original", "v1.5")
 FAMILY_DEFAULTS = {
     # family: (default shortcut, default classes). The paper's CIFAR nets use option A everywhere;
     # its deeper ImageNet nets (and torchvision's) use B.

@@ -16,7 +16,24 @@ def test_table1_writes_exact_counts(tmp_path):
     assert rows["resnet-110-A"]["params"] == "1727962" and rows["plain-110"]["params"] == "1727962"
     assert rows["resnet-50-B"]["paper_params"] == "25557032" and rows["resnet-50-B"]["flops"] == "3857973248"
     assert rows["resnet-1202-A"]["params"] == "19421274" and rows["plain-20"]["paper_params"] == ""
+    # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
+    assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""
     assert (tmp_path / "table1/table.md").read_text().startswith("# Table 1")
+    # Table 1's per-stage layout, read from the built nets
+    with open(tmp_path / "table1/layout.csv") as handle:
+        layout = [(r["model"], r["stage"], r["output_size"], r["block"], r["blocks"]) for r in csv.DictReader(handle)]
+    assert [r for r in layout if r[0] == "resnet-50"] == [
+        ("resnet-50", "conv1", "112x112", "7x7, 64, stride 2", "1"),
+        ("resnet-50", "conv2_x", "56x56", "3x3 max pool, stride 2; [1x1, 64; 3x3, 64; 1x1, 256]", "3"),
+        ("resnet-50", "conv3_x", "28x28", "[1x1, 128 (stride 2 in the first block); 3x3, 128; 1x1, 512]", "4"),
+        ("resnet-50", "conv4_x", "14x14", "[1x1, 256 (stride 2 in the first block); 3x3, 256; 1x1, 1024]", "6"),
+        ("resnet-50", "conv5_x", "7x7", "[1x1, 512 (stride 2 in the first block); 3x3, 512; 1x1, 2048]", "3"),
+        ("resnet-50", "pool, fc", "1x1", "global average pool, 1000-way fc", "1")]
+    assert ("resnet-50 v1.5", "conv3_x", "28x28", "[1x1, 128; 3x3, 128 (stride 2 in the first block); 1x1, 512]",
+            "4") in layout
+    assert [r[4] for r in layout if r[0] == "resnet-34"] == ["1", "3", "4", "6", "3", "1"]
+    assert ("resnet-110", "stage 3", "8x8", "[3x3, 64 (stride 2 in the first block); 3x3, 64]", "18") in layout
+    assert "## Layer layout per stage" in (tmp_path / "table1/table.md").read_text()
 
 
 @pytest.mark.parametrize("args,fragments", [

@@ -1,18 +1,22 @@
 """torchrun + DistributedDataParallel on the CPU (gloo): same numbers as one process, resumable across sizes."""
 
+import json
 import math
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from .conftest import REPO
 from .test_training import rows_without_timing
 
 # A well-conditioned setting: fp32 rounding differs with the gradient all-reduce order, and a plain net
 # at lr 0.1 amplifies any rounding difference within a few steps (two single-process runs that differ
-# only in memory layout diverge as much). BN over 16 images = each of the 2 processes' share of 32.
-SETTINGS = ["--set", "recipe.bn_batch=16", "--set", "train.channels_last=false", "--set", "recipe.lr=0.01"]
+# only in memory layout diverge as much). Batch norm needs no setting: the profile's default normalises each
+# GPU's share, 16 images of the smoke profile's 32 (the paper: 64 of 128), which is each of 2 processes' share.
+# The BN statistics are recomputed after training, each process over its share of the same batches.
+SETTINGS = ["--set", "train.channels_last=false", "--set", "recipe.lr=0.01", "--set", "recipe.bn_stats=recomputed"]
 RUN_GLOB = "runs/cifar10/resnet-20-A/*/seed0"
 
 
@@ -49,11 +53,20 @@ def single(cifar_dir, tmp_path_factory):
     return next(results.glob(RUN_GLOB))
 
 
+def assert_close_finals(a, b):
+    first, second = (json.loads((folder / "final.json").read_text()) for folder in (a, b))
+    assert first["bn_stats"] == second["bn_stats"] == "recomputed over 64 training images"
+    for key in ("test_error", "test_loss", "test_error_moving_average"):
+        assert math.isclose(first[key], second[key], rel_tol=1e-3), (key, first[key], second[key])
+
+
 def test_two_processes_match_one_with_the_same_global_batch(single, cifar_dir, tmp_path):
+    assert yaml.safe_load((single / "config.yaml").read_text())["settings"]["recipe"]["bn_batch"] == 16
     result = run(cifar_dir, tmp_path, 2)
     assert result.returncode == 0, result.stderr[-3000:]
     folder = next(tmp_path.glob(RUN_GLOB))
     assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
+    assert_close_finals(single, folder)
     assert '"world_size": 2' in (folder / "meta.json").read_text()
     assert next(tmp_path.glob("table6/**/table.csv")).exists()  # rank 0 wrote the outputs
 
@@ -66,3 +79,4 @@ def test_a_two_process_run_resumes_in_one_process(single, cifar_dir, tmp_path):
     resumed = run(cifar_dir, tmp_path, 1)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
+    assert_close_finals(single, folder)

@@ -1,6 +1,7 @@
 """ImageNet targets end to end on a generated ImageFolder of real JPEGs (smoke profile, 32x32 crops)."""
 
 import csv
+import json
 
 import pytest
 
@@ -52,7 +53,8 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
     broken.write_bytes(b"\xff\xd8 truncated")
     images = len(list((root / "train").rglob("*.JPEG")))  # every batch is the whole set, broken file included
     cli("run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
-        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}", check=True)
+        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}",
+        "--set", "recipe.bn_batch=null", "--set", f"recipe.bn_stats_images={images}", check=True)
     final_json = json.loads(next((tmp_path / "r").glob("runs/imagenet/plain-18/*/seed0/final.json")).read_text())
     assert final_json["status"] == "finished"
     assert final_json["skipped_images"] == {"count": 1, "paths": [str(broken)]}
@@ -70,12 +72,21 @@ def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
     args = ["run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
             str(imagenet_dir)]
     cli(*args, "--results", str(tmp_path / "alone"), check=True)
-    crashed = cli(*args, "--results", str(tmp_path / "killed"), env={"RESNET_REPRO_FAULT": "after-checkpoint:2"})
-    assert crashed.returncode == -9
-    cli(*args, "--results", str(tmp_path / "killed"), check=True)
-    a, b = (tmp_path / d / "runs/imagenet/plain-18/smoke/seed0" for d in ("alone", "killed"))
+    # Killed mid-run, and killed after the last checkpoint, before the BN statistics are recomputed (the smoke
+    # profile recomputes them, as the paper profile does).
+    for killed, at in (("killed", 2), ("killed-at-the-end", 4)):
+        crashed = cli(*args, "--results", str(tmp_path / killed), env={"RESNET_REPRO_FAULT": f"after-checkpoint:{at}"})
+        assert crashed.returncode == -9
+        cli(*args, "--results", str(tmp_path / killed), check=True)
+    a, b, c = (tmp_path / d / "runs/imagenet/plain-18/smoke/seed0" for d in ("alone", "killed", "killed-at-the-end"))
     assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
     assert final(a / "final.json") == final(b / "final.json")
+    alone, at_the_end = (json.loads((d / "final.json").read_text()) for d in (a, c))
+    assert alone["bn_stats"] == at_the_end["bn_stats"] == "recomputed over 16 training images"
+    for key in ("test_error", "test_loss", "test_error_moving_average"):  # recomputed again, to the bit
+        assert alone[key] == at_the_end[key], key
+    # (a run resumed after its last checkpoint takes its training loss from metrics.csv, to 6 digits)
+    assert at_the_end["train_loss"] == pytest.approx(alone["train_loss"], rel=1e-5)
 
 
 def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
@@ -94,4 +105,49 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     assert all(r["top1_error"] != "" and r["status"] == "finished" for r in rows.values())
     assert next(results.glob("runs/imagenet/resnet-50-B/smoke/seed0/multi-scale.json")).exists()
     assert rows["resnet-50-B"]["paper_top5_error"] == "5.25"
-    assert "fully convolutional" in (results / "table4/smoke/table.md").read_text()
+    markdown = (results / "table4/smoke/table.md").read_text()
+    assert "fully convolutional" in markdown and "no flipped views" in markdown
+    with open(results / "table4/smoke/quoted.csv") as handle:
+        quoted = {row["model"]: row for row in csv.DictReader(handle)}
+    assert quoted["PReLU-net"]["top1_error"] == "21.59" and quoted["BN-inception"]["top5_error"] == "5.81"
+    assert "## Quoted from the paper: other methods, not trained here" in markdown
+    assert "BN statistics recomputed after training over 16 training images" in markdown
+
+
+def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_dir, tmp_path, monkeypatch):
+    import torch
+
+    from resnet_repro.data.sources import load_image_sets
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.train import loop
+    from resnet_repro.train.runner import train_runs
+    from resnet_repro.train.schedule import LRSchedule
+
+    config, = resolve_runs(load_target("table2"), "smoke", only="plain-18", overrides=[
+        "recipe.lr_plateau={patience: 1}", "recipe.holdout=16", "recipe.eval_every=1"])
+    evaluated, watched = [], []
+    real_evaluate, real_observe = loop.evaluate, LRSchedule.observe_eval_error
+
+    def spy_evaluate(model, data, autocast):
+        result = real_evaluate(model, data, autocast)
+        evaluated.append(([str(path) for path, _ in data.index.samples], result[1]))
+        return result
+
+    def spy_observe(schedule, error):
+        watched.append(error)
+        return real_observe(schedule, error)
+
+    monkeypatch.setattr(loop, "evaluate", spy_evaluate)
+    monkeypatch.setattr(LRSchedule, "observe_eval_error", spy_observe)
+    train_runs([config], tmp_path, imagenet_dir, torch.device("cpu"))
+
+    splits = load_image_sets(config.data, imagenet_dir, config.recipe.holdout)
+    held_out = [str(path) for path, _ in splits.val.samples]
+    trained_on = {str(path) for path, _ in splits.train.samples}
+    assert len(held_out) == 16 and all("/imagenet/train/" in path for path in held_out)
+    assert not trained_on & set(held_out)
+    # Every error the rule saw is the held-out set's, evaluation by evaluation; the val folder's errors never.
+    held_out_errors = [error for paths, error in evaluated if paths == held_out]
+    assert len(watched) == 4 and watched == held_out_errors[:4]
+    reported = [error for paths, error in evaluated if all("/imagenet/val/" in p for p in paths)]
+    assert len(reported) == 5  # 4 curve points and the final number (with recomputed BN statistics)

@@ -176,8 +176,9 @@ def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_pat
 
 def test_plateau_rule_state_survives_a_kill(cifar_dir, tmp_path):
     # min_improvement 100 can never be met: every evaluation after the first divides the lr by 10.
+    # The rule watches held-out training images (recipe.holdout), never the test set.
     plateau = ["--set", "recipe.lr_plateau={patience: 1, min_improvement: 100}", "--set", "recipe.eval_every=3",
-               "--set", "recipe.lr_steps=[]"]
+               "--set", "recipe.lr_steps=[]", "--set", "recipe.holdout=64"]
     cli(*smoke_args(cifar_dir, tmp_path / "alone", *plateau), check=True)
     crashed = cli(*smoke_args(cifar_dir, tmp_path / "killed", *plateau), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
     assert crashed.returncode == -9

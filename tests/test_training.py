@@ -2,6 +2,7 @@
 
 import csv
 import json
+import statistics
 
 import pytest
 import torch
@@ -43,12 +44,27 @@ def test_smoke_targets_write_their_outputs(smoke_results):
     with open(results / "table6/smoke/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values()))) == ["model", "params", "train_error", "test_error", "test_error_mean",
-                                               "test_error_std", "n_seeds", "paper_test_error", "delta", "band",
-                                               "verdict", "profile", "data", "iterations", "status", "reported"]
+                                               "test_error_std", "n_seeds", "paper_train_error", "paper_test_error",
+                                               "delta", "band", "verdict", "profile", "data", "iterations", "status",
+                                               "reported", "paper_reported"]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
     assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""
     best, mean, std = (float(rows["resnet-110-A"][k]) for k in ("test_error", "test_error_mean", "test_error_std"))
     assert rows["resnet-110-A"]["reported"] == f"{best:.2f} ({mean:.2f} ± {std:.2f})"
+    assert rows["resnet-110-A"]["paper_reported"] == "6.43 (6.61 ± 0.16)"  # the paper's own cell, beside ours
+    finals = [json.loads(p.read_text()) for p in results.glob("runs/cifar10/resnet-110-A/smoke/seed*/final.json")]
+    assert float(rows["resnet-110-A"]["train_error"]) == pytest.approx(statistics.fmean(f["train_error"] for f in finals))
+    assert rows["resnet-20-A"]["paper_reported"] == "8.75" and rows["resnet-20-A"]["paper_train_error"] == ""
+    # The paper's other methods are quoted, apart from the rows we trained
+    with open(results / "table6/smoke/quoted.csv") as handle:
+        quoted = {row["model"]: row for row in csv.DictReader(handle)}
+    assert set(quoted) == {"Maxout", "NIN", "DSN", "FitNet-19", "Highway-19", "Highway-32"}
+    assert quoted["Highway-19"]["reported"] == "7.54 (7.72 ± 0.16)" and quoted["FitNet-19"]["params"] == "2500000"
+    assert all(row["source"].startswith("quoted from the paper") for row in quoted.values())
+    markdown = (results / "table6/smoke/table.md").read_text()
+    assert "## Quoted from the paper: other methods, not trained here" in markdown
+    assert "lr /10 at fixed iterations (8); no evaluation drove the schedule" in markdown
+    assert "BN over groups of 16 images, momentum in caffe's form; final numbers with BN moving averages" in markdown
     assert rows["resnet-20-A"]["params"] == "269722" and rows["resnet-20-A"]["paper_test_error"] == "8.75"
     assert rows["resnet-20-A"]["reported"] == ""  # one run: nothing to add to its test_error
     assert rows["plain-20"]["profile"] == "smoke" and rows["plain-20"]["iterations"] == "12"

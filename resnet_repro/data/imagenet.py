@@ -92,9 +92,12 @@ def ten_crop_views(image: Image.Image, short_side: int = 256, crop: int = 224) -
     return torch.stack([subtract_mean(TF.to_tensor(c)) for c in crops])
 
 
-def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES) -> list[torch.Tensor]:
-    """Whole images at each shorter side, for a fully convolutional net whose scores are averaged."""
-    return [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
+def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES,
+                     flip: bool = False) -> list[torch.Tensor]:
+    """Whole images at each shorter side, for a fully convolutional net whose scores are averaged; with `flip`,
+    each scale's mirror image too (data.multiscale_flip)."""
+    views = [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
+    return views + [v.flip(-1) for v in views] if flip else views
 
 
 def open_rgb(path: Path) -> Image.Image | None:

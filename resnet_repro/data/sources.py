@@ -88,7 +88,7 @@ def locate_dataset(dataset: str, data_dir: Path, download: bool = False) -> Path
 def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
     folder = locate_dataset(spec.dataset, data_dir, download)
     if spec.dataset == "imagenet":
-        return _load_imagenet(spec, folder)
+        return _load_imagenet(spec, folder, holdout)
     read = read_cifar10 if spec.dataset == "cifar10" else read_fashion_mnist
     (train_x, train_y), (test_x, test_y), report = read(folder)
     train = ImageSet(train_x, train_y)
@@ -108,18 +108,30 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
     return Splits(train, test, val, report)
 
 
-def _load_imagenet(spec: DataSpec, root: Path) -> Splits:
-    """`train/` and `val/` class folders under `root` (DATA_DIR/imagenet or DATA_DIR itself)."""
-    from .imagenet import scan_image_folder
+def _load_imagenet(spec: DataSpec, root: Path, holdout: int = 0) -> Splits:
+    """`train/` and `val/` class folders under `root` (DATA_DIR/imagenet or DATA_DIR itself). The val folder is
+    the reported set (Splits.test); `holdout` training images, a fixed seeded choice, become Splits.val, the set
+    the lr plateau rule watches."""
+    from .imagenet import ImageFolderIndex, scan_image_folder
 
-    train, val = scan_image_folder(root / "train"), scan_image_folder(root / "val")
-    if val.classes != train.classes:
-        raise UserError(f"{root / 'val'} has {len(val.classes)} classes but {root / 'train'} has {len(train.classes)}; "
-                        f"both need the same class folders")
-    train, val = _subset(train, spec.train_subset), _subset(val, spec.test_subset)
+    train, test = scan_image_folder(root / "train"), scan_image_folder(root / "val")
+    if test.classes != train.classes:
+        raise UserError(f"{root / 'val'} has {len(test.classes)} classes but {root / 'train'} has "
+                        f"{len(train.classes)}; both need the same class folders")
+    held = None
+    if holdout:
+        if holdout >= len(train.samples):
+            raise UserError(f"recipe.holdout={holdout} leaves no training images ({root / 'train'} has "
+                            f"{len(train.samples)})")
+        order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train.samples))
+        held = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[:holdout])])
+        train = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[holdout:])])
+        held = _subset(held, spec.test_subset)
+    train, test = _subset(train, spec.train_subset), _subset(test, spec.test_subset)
     report = {"dataset": "imagenet", "folder": str(root), "official_checksums": None, "mismatched_files": [],
-              "train_images": len(train.samples), "test_images": len(val.samples), "val_images": 0}
-    return Splits(train, val, None, report)
+              "train_images": len(train.samples), "test_images": len(test.samples),
+              "val_images": len(held.samples) if held else 0}
+    return Splits(train, test, held, report)
 
 
 def _subset(index, count: int | None):

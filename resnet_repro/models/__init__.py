@@ -17,12 +17,14 @@ __all__ = ["ModelName", "parse_model_name", "build_model", "model_label", "Cifar
 
 
 def build_model(name: str, shortcut: str | None = None, variant: str = "original", num_classes: int | None = None,
-                in_channels: int = 3, zero_init_residual: bool = False, family: str | None = None) -> nn.Module:
+                in_channels: int = 3, zero_init_residual: bool = False, family: str | None = None,
+                he_init_fan: str = "fan_out", fc_init: str = "uniform") -> nn.Module:
     """Build a paper net by name.
 
     shortcut: "A", "B" or "C" for residual nets (default A on CIFAR, B on ImageNet); ignored by
     plain nets, which have none. variant: "original" (bottleneck stride on the first 1x1, the
-    paper's) or "v1.5" (on the 3x3, torchvision's); ImageNet bottleneck nets only.
+    paper's) or "v1.5" (on the 3x3, torchvision's); ImageNet bottleneck nets only. family: "cifar" or
+    "imagenet" where a depth names both (50, 152). he_init_fan, fc_init: see blocks.init_weights.
     """
     model = parse_model_name(name, family)
     if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
@@ -32,5 +34,9 @@ def build_model(name: str, shortcut: str | None = None, variant: str = "original
     option = (shortcut or default_shortcut(model)) if model.residual else None
     classes = num_classes if num_classes is not None else FAMILY_DEFAULTS[model.family][1]
     if model.family == "cifar":
-        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, zero_init_residual)
-    return ImageNetResNet(model.depth, option, variant, classes, in_channels, zero_init_residual)
+        if variant != "original":
+            raise UserError(f"variant {variant} applies to the ImageNet bottleneck nets only, not {model.canonical} "
+                            f"(CIFAR)")
+        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, zero_init_residual, he_init_fan,
+                           fc_init)
+    return ImageNetResNet(model.depth, option, variant, classes, in_channels, zero_init_residual, he_init_fan, fc_init)

@@ -167,17 +167,27 @@ def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> to
     return x
 
 
-def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:
+def init_weights(model: nn.Module, zero_init_residual: bool = False, he_init_fan: str = "fan_out",
+                 fc_init: str = "uniform") -> None:
     """He (MSRA) normal init for convs, BN to identity; optionally zero each residual branch's last BN.
 
-    fan_out, as fb.resnet.torch and torchvision do; He et al. show either fan mode keeps the
-    signal's scale.
+    The paper cites He et al. [13] but is silent on the fan mode; `fan_out` is fb.resnet.torch's and
+    torchvision's, `fan_in` Caffe's MSRAFiller default. Either keeps the signal's scale ([13]).
+    fc: "uniform" keeps torch's default U(+-1/sqrt(fan_in)) for weight and bias; "gaussian-0.01" is the
+    Gaussian filler common in Caffe models (std 0.01, bias 0).
     """
+    if he_init_fan not in ("fan_in", "fan_out"):
+        raise ValueError(f"he_init_fan must be fan_in or fan_out, got {he_init_fan!r}")
+    if fc_init not in ("uniform", "gaussian-0.01"):
+        raise ValueError(f"fc_init must be uniform or gaussian-0.01, got {fc_init!r}")
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.kaiming_normal_(module.weight, mode=he_init_fan, nonlinearity="relu")
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear) and fc_init == "gaussian-0.01":
+            nn.init.normal_(module.weight, std=0.01)
             nn.init.zeros_(module.bias)
     if zero_init_residual:
         for module in model.modules():

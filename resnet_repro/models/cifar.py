@@ -17,7 +17,7 @@ CIFAR_WIDTHS = (16, 32, 64)
 
 class CifarResNet(nn.Module):
     def __init__(self, n: int, shortcut: str | None = "A", num_classes: int = 10, in_channels: int = 3,
-                 zero_init_residual: bool = False):
+                 zero_init_residual: bool = False, he_init_fan: str = "fan_out", fc_init: str = "uniform"):
         super().__init__()
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
@@ -35,7 +35,7 @@ class CifarResNet(nn.Module):
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, zero_init_residual)
+        init_weights(self, zero_init_residual, he_init_fan, fc_init)
         self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,8 @@ VARIANTS = {"original": "1x1", "v1.5": "3x3"}
 
 class ImageNetResNet(nn.Module):
     def __init__(self, depth: int, shortcut: str | None = "B", variant: str = "original", num_classes: int = 1000,
-                 in_channels: int = 3, zero_init_residual: bool = False):
+                 in_channels: int = 3, zero_init_residual: bool = False, he_init_fan: str = "fan_out",
+                 fc_init: str = "uniform"):
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
             raise ValueError(f"ImageNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")
@@ -56,7 +57,7 @@ class ImageNetResNet(nn.Module):
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, zero_init_residual)
+        init_weights(self, zero_init_residual, he_init_fan, fc_init)
         self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -9,16 +10,38 @@ import pandas as pd
 from .layout import write_atomic
 
 
+@dataclass
+class ExtraTable:
+    """A second table below the main one in table.md, also written as its own CSV (e.g. rows quoted from the
+    paper, which were not trained here and so stay out of the main table.csv)."""
+
+    heading: str
+    csv_name: str
+    rows: list[dict]
+    columns: list[str]
+
+
 def write_table(folder: Path, title: str, rows: list[dict], columns: list[str], notes: list[str],
-                csv_name: str = "table.csv") -> pd.DataFrame:
+                csv_name: str = "table.csv", extra: list[ExtraTable] = ()) -> pd.DataFrame:
+    frame = _frame(rows, columns)
+    write_atomic(folder / csv_name, frame.to_csv(index=False))
+    markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]
+    for table in extra:
+        if not table.rows:
+            continue
+        extra_frame = _frame(table.rows, table.columns)
+        write_atomic(folder / table.csv_name, extra_frame.to_csv(index=False))
+        markdown += [f"## {table.heading}", "", _markdown(extra_frame), ""]
+    write_atomic(folder / "table.md", "\n".join(markdown))
+    return frame
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for column in frame.columns:  # counts stay exact integers even where some rows are empty
         values = [row.get(column) for row in rows if row.get(column) is not None]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             frame[column] = frame[column].astype("Int64")
-    write_atomic(folder / csv_name, frame.to_csv(index=False))
-    markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]
-    write_atomic(folder / "table.md", "\n".join(markdown))
     return frame
 
 

@@ -17,14 +17,36 @@ from ..claims import evaluate_number, paper_numbers
 from ..results.aggregate import ModelRuns, collect
 from ..results.measured import Measured, measure, title_for_data
 from ..results.paths import output_dir, runs_profile
-from ..results.tables import write_table
+from ..results.tables import ExtraTable, write_table
 
 TABLE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "paper_test_error", "delta", "band", "verdict", "profile", "data", "iterations", "status",
-                 "reported"]
+                 "paper_train_error", "paper_test_error", "delta", "band", "verdict", "profile", "data", "iterations",
+                 "status", "reported", "paper_reported"]
+QUOTED_COLUMNS = ["model", "params", "test_error", "reported", "source"]
 # A figure's table (fig1, fig6): what each net reached, no paper numbers (the paper gives none for them).
 CURVE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
                  "profile", "data", "iterations", "status"]
+
+
+def schedule_note(runs: list[RunConfig]) -> str:
+    """Which set, if any, drove the lr schedule, and which BN statistics the final numbers use."""
+    if not runs:
+        return ""
+    recipe = runs[0].recipe
+    if recipe.lr_plateau is not None:
+        schedule = (f"lr /10 when the centre-crop error on {recipe.holdout} held-out training images (a fixed "
+                    f"seeded choice, not trained on) plateaus; the reported set never drove the schedule")
+    else:
+        steps = ", ".join(str(s) for s in recipe.lr_steps) or "none"
+        schedule = f"lr /10 at fixed iterations ({steps}); no evaluation drove the schedule"
+    if recipe.warmup is not None:
+        schedule += (f"; warm-up at lr {recipe.warmup.lr:g} until the training error is below "
+                     f"{recipe.warmup.until_train_error_below:g}% (ResNet-110/1202)")
+    bn = "BN over the whole batch" if recipe.bn_batch is None else f"BN over groups of {recipe.bn_batch} images"
+    stats = ("BN statistics recomputed after training over "
+             f"{recipe.bn_stats_images} training images" if recipe.bn_stats == "recomputed"
+             else "BN moving averages")
+    return f"{schedule}. {bn}, momentum in {recipe.momentum_form}'s form; final numbers with {stats}."
 
 
 def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = None) -> str:
@@ -52,7 +74,8 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
         errors = [f["test_error"] for f in entry.finished if f.get("test_error") is not None]
         train = found.per_key("train_error").get(key, [])
         # The paper's number beside ours only on the paper's data; a delta and a verdict only where comparable.
-        reference = (paper.get(key) or {}).get("test_error") if not found.proxy else None
+        quoted = (paper.get(key) or {}) if not found.proxy else {}
+        reference = quoted.get("test_error")
         best = min(errors) if errors else None
         judged = numbers.get((key, "mean")) or numbers.get((key, "single"))
         verdict = evaluate_number(judged, errors) if comparable and judged and errors else None
@@ -64,6 +87,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
             "test_error_mean": statistics.fmean(errors) if errors else None,
             "test_error_std": statistics.stdev(errors) if len(errors) > 1 else None,
             "n_seeds": len(errors),
+            "paper_train_error": quoted.get("train_error"),
             "paper_test_error": reference,
             "delta": best - reference if comparable and best is not None and reference is not None else None,
             "band": band_of(verdict),
@@ -73,6 +97,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
             "iterations": runs[0].recipe.iterations if runs else None,
             "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
             "reported": _paper_style(errors) if len(errors) > 1 else None,
+            "paper_reported": _quoted_style(quoted),
         })
     rows.sort(key=lambda r: _order(models, r["model"]))
     return rows
@@ -131,6 +156,23 @@ def _paper_style(errors: list[float]) -> str:
     return f"{min(errors):.2f} ({statistics.fmean(errors):.2f} ± {statistics.stdev(errors):.2f})"
 
 
+def _quoted_style(quoted: dict) -> str:
+    """The paper's own cell: "6.43 (6.61 ± 0.16)" where it gives a mean and std, else the error."""
+    if quoted.get("test_error") is None:
+        return ""
+    if quoted.get("mean") is not None and quoted.get("std") is not None:
+        return f"{quoted['test_error']:.2f} ({quoted['mean']:.2f} ± {quoted['std']:.2f})"
+    return f"{quoted['test_error']:.2f}"
+
+
+def quoted_rows(target: Target, source: str) -> list[dict]:
+    """The paper's rows of other methods, quoted as published (never trained here)."""
+    return [{"model": c["model"], "params": int(float(c["params"])) if c.get("params") is not None else None,
+             "test_error": c.get("test_error"),
+             "reported": _quoted_style(c), "source": source}
+            for c in (target.section("table") or {}).get("context") or []]
+
+
 def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:
     """ResNets first, then plain nets, each by depth (the paper's Table 6 order)."""
     model = next(parse_model_name(m) for m, e in models.items() if e.label == label)
@@ -149,17 +191,19 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
     if target.section("table") is not None and found is not None:
         rows = table_rows(target, models, runs, found)
         _, why = found.numbers_comparable()
-        notes = [profile_note(runs, models), "test_error: final-iteration test error, best over seeds; train_error: "
-                 "final training error (mean over seeds); mean and sample std over seeds; delta = best - paper; band: "
-                 "the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's ResNet-110)."]
+        notes = [profile_note(runs, models), schedule_note(runs),
+                 "test_error: final-iteration test error, best over seeds; train_error: final training error (mean "
+                 "over seeds, the last log window's augmented batches); mean and sample std over seeds; delta = best - "
+                 "paper; band: the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's "
+                 "ResNet-110); paper_* and paper_reported: the paper's own numbers."]
         if why:
             notes.append(f"No delta or verdict: {why}.")
-        context = (target.section("table") or {}).get("context") or []
-        if context and not found.proxy:
-            notes.append("Other papers' results (context only): " + "; ".join(
-                f"{c['model']} {c['test_error']}" for c in context if "test_error" in c) + ".")
-        write_table(folder, title, rows, TABLE_COLUMNS, notes)
-        written += [folder / "table.csv", folder / "table.md"]
+        quoted = [] if found.proxy else quoted_rows(target, "quoted from the paper (other papers' results, not "
+                                                              "trained here)")
+        extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted,
+                            QUOTED_COLUMNS)]
+        write_table(folder, title, rows, TABLE_COLUMNS, notes, extra=extra)
+        written += [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
     elif found is not None:
         written += write_curve_table(target, runs, results, models, found)
     figure = target.section("figure")

@@ -20,5 +20,6 @@ def measure_protocol(runs: list[RunConfig], results: Path, data_dir: Path, devic
     """Write runs/<run>/<protocol>.json for every finished run that lacks it."""
     measured = lambda files: (files.dir / protocol_file(protocol)).exists()  # noqa: E731
     for config, files, model, splits in finished_models(runs, results, data_dir, device, skip=measured):
-        errors = evaluate_views(model, splits.test, protocol, device, config.data.test_short_side, config.data.crop)
+        errors = evaluate_views(model, splits.test, protocol, device, config.data.test_short_side, config.data.crop,
+                                multiscale_flip=bool(config.data.multiscale_flip))
         write_json(files.dir / protocol_file(protocol), {"protocol": protocol, **dataclasses.asdict(errors)})

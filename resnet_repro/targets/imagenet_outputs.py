@@ -8,8 +8,8 @@ from ..config import RunConfig
 from ..experiments import Target
 from ..results.layout import RunFiles, read_json
 from ..results.paths import output_dir, runs_profile
-from ..results.tables import write_table
-from .cifar_outputs import profile_note
+from ..results.tables import ExtraTable, write_table
+from .cifar_outputs import profile_note, schedule_note
 
 COLUMNS = ["model", "params", "top1_error", "top5_error", "paper_top1_error", "paper_top5_error", "delta_top1",
            "profile", "iterations", "status"]
@@ -53,13 +53,26 @@ PROTOCOL_NOTES = {
 }
 
 
+QUOTED_COLUMNS = ["model", "top1_error", "top5_error", "source"]
+
+
 def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     folder = output_dir(results, target, runs_profile(runs))
-    notes = [profile_note(runs), f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[table_protocol(target)]}, "
-             "final iteration; delta only for the paper profile."]
-    context = (target.section("table") or {}).get("context") or []
-    if context:
-        notes.append("Other results (context only): " + "; ".join(
-            f"{c['model']} {c.get('top1_error', '-')}/{c.get('top5_error', '-')}" for c in context) + ".")
-    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes)
-    return [folder / "table.csv", folder / "table.md"]
+    protocol = table_protocol(target)
+    notes = [profile_note(runs), schedule_note(runs),
+             f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[protocol]}"
+             f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
+             "profile."]
+    quoted = [{"model": c["model"], "top1_error": c.get("top1_error"), "top5_error": c.get("top5_error"),
+               "source": "quoted from the paper (other methods, not trained here)"}
+              for c in (target.section("table") or {}).get("context") or []]
+    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted,
+                        QUOTED_COLUMNS)]
+    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)
+    return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
+
+
+def _flip_note(runs: list[RunConfig]) -> str:
+    if not runs:
+        return ""
+    return ", each scale also flipped" if runs[0].data.multiscale_flip else ", no flipped views"

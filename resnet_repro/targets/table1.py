@@ -10,13 +10,19 @@ from ..analysis.complexity import count_multiply_adds, count_parameters
 from ..errors import UserError
 from ..experiments import Target
 from ..models import build_model, model_label
-from ..results.tables import write_table
+from ..results.tables import ExtraTable, write_table
 
 COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "family", "variant", "input"]
+LAYOUT_COLUMNS = ["model", "stage", "output_size", "block", "blocks"]
 
 
 def table1_rows(target: Target) -> list[dict]:
-    rows = []
+    return _rows_and_layouts(target)[0]
+
+
+def _rows_and_layouts(target: Target) -> tuple[list[dict], list[dict]]:
+    """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out)."""
+    rows, layouts, laid_out = [], [], set()
     for index, net in enumerate(target.section("nets") or []):
         if not isinstance(net, dict) or "model" not in net or "input" not in net:
             raise UserError(f"{target.path}: nets[{index}] needs model and input, e.g. "
@@ -26,6 +32,10 @@ def table1_rows(target: Target) -> list[dict]:
             model = build_model(net["model"], shortcut=net.get("shortcut"), variant=variant,
                                 in_channels=net["input"][0])
         label = model_label(net["model"], net.get("shortcut"))
+        name = f"{label.rsplit('-', 1)[0]}{' v1.5' if variant == 'v1.5' else ''}"  # resnet-50: any shortcut
+        if label.startswith("resnet") and name not in laid_out:  # a plain twin has the same layout
+            laid_out.add(name)
+            layouts += stage_layout(model, name, tuple(net["input"]))
         depth_is_bottleneck = model.depth in (50, 101, 152) and hasattr(model, "maxpool")
         rows.append({
             "model": label + (" v1.5" if variant == "v1.5" else ""),
@@ -37,13 +47,48 @@ def table1_rows(target: Target) -> list[dict]:
             "variant": variant if depth_is_bottleneck else "",
             "input": "x".join(map(str, net["input"])),
         })
+    return rows, layouts
+
+
+def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]) -> list[dict]:
+    """Table 1's layout of a built net, read from the net itself: each stage's output size, the convolutions of
+    its blocks (kernel, filters) and how many blocks it has (the first block of a stage subsamples)."""
+    sizes = {}
+    hooks = [module.register_forward_hook(lambda m, args, out, key=key: sizes.__setitem__(key, tuple(out.shape[2:])))
+             for key, module in [("stem", model.conv1),
+                                 *((f"stage{i}", stage) for i, stage in enumerate(model.stages))]]
+    with torch.device("meta"):
+        model(torch.empty(1, *input_shape))
+    for hook in hooks:
+        hook.remove()
+    size = lambda key: "x".join(map(str, sizes[key]))  # noqa: E731
+    stem = model.conv1
+    stem_block = f"{stem.kernel_size[0]}x{stem.kernel_size[1]}, {stem.out_channels}, stride {stem.stride[0]}"
+    rows = [{"model": name, "stage": "conv1", "output_size": size("stem"), "block": stem_block, "blocks": 1}]
+    imagenet = hasattr(model, "maxpool")
+    for index, stage in enumerate(model.stages):
+        first = stage[0]
+        convs = [first.conv1, first.conv2] + ([first.conv3] if hasattr(first, "conv3") else [])
+        block = "[" + "; ".join(f"{c.kernel_size[0]}x{c.kernel_size[1]}, {c.out_channels}"
+                                + (f" (stride {c.stride[0]} in the first block)" if c.stride[0] > 1 else "")
+                                for c in convs) + "]"
+        if imagenet and index == 0:
+            block = f"3x3 max pool, stride 2; {block}"
+        # Table 1 numbers ImageNet stages conv2_x..conv5_x; Sec. 4.2 names CIFAR's by their map size only.
+        stage_name = f"conv{index + 2}_x" if imagenet else f"stage {index + 1}"
+        rows.append({"model": name, "stage": stage_name, "output_size": size(f"stage{index}"), "block": block,
+                     "blocks": len(stage)})
+    rows.append({"model": name, "stage": "pool, fc", "output_size": "1x1",
+                 "block": f"global average pool, {model.fc.out_features}-way fc", "blocks": 1})
     return rows
 
 
 def run_table1(target: Target, results: Path) -> list[dict]:
-    rows = table1_rows(target)
+    rows, layouts = _rows_and_layouts(target)
     notes = [str(target.section("notes", "")).strip(), "profile: none (exact counts, no training)"]
-    write_table(results / target.name, target.title, rows, COLUMNS, notes)
+    extra = [ExtraTable("Layer layout per stage, read from the built nets (plain twins: the same without shortcuts)",
+                        "layout.csv", layouts, LAYOUT_COLUMNS)]
+    write_table(results / target.name, target.title, rows, COLUMNS, notes, extra=extra)
     return rows
 
 

@@ -38,4 +38,6 @@ def finished_models(runs: list[RunConfig], results: Path, data_dir: Path, device
             datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout)
         model = build_run_model(config, datasets[key]).to(device)
         model.load_state_dict(state["model"])
+        if state.get("bn_recomputed"):  # recipe.bn_stats: recomputed: the final numbers' BN statistics
+            model.load_state_dict(state["bn_recomputed"], strict=False)
         yield config, files, model, datasets[key]

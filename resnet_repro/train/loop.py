@@ -23,7 +23,8 @@ from ..results.layout import MetricsLog, RunFiles
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .ghost_bn import use_ghost_batch_norm
-from .optim import load_sgd_state, make_sgd
+from .bn_stats import bn_buffers, recompute_bn_stats
+from .optim import decay_groups, load_sgd_state, make_sgd, set_lr
 from .precision import use_precision
 from .schedule import LRSchedule
 from .distributed import SINGLE, World
@@ -62,8 +63,10 @@ class RunOutcome:
 
 def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
     torch.manual_seed(config.seed)  # the init is part of the run: seeded by the run's seed
-    model = build_model(config.model, shortcut=config.shortcut, num_classes=splits.num_classes,
-                        in_channels=splits.in_channels)
+    recipe = config.recipe
+    model = build_model(config.model, shortcut=config.shortcut, variant=config.variant, family=config.family,
+                        num_classes=splits.num_classes, in_channels=splits.in_channels,
+                        he_init_fan=recipe.he_init_fan, fc_init=recipe.fc_init)
     if config.recipe.bn_batch:
         use_ghost_batch_norm(model, config.recipe.bn_batch)
     model.activation_checkpointing = config.recipe.activation_checkpointing
@@ -95,7 +98,9 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = sum(p.numel() for p in model.parameters())
-    optimizer = make_sgd(model.parameters(), recipe.lr, recipe.momentum, recipe.weight_decay, device)
+    check_bn_share(config, world)
+    optimizer = make_sgd(decay_groups(model, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias), recipe.lr,
+                         recipe.momentum, recipe.weight_decay, device)
     schedule = LRSchedule(recipe)
     stream, test_set, val_set = make_streams(config, splits, device, world)
 
@@ -135,8 +140,7 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     session_start = window_start
     for iteration in range(start, recipe.iterations):
         lr = schedule.lr(iteration)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr, recipe.momentum_form)
         x, y = stream.batch(iteration)
         if graphs is not None and graphs.expected:  # a new step: the previous replay's outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()
@@ -198,8 +202,9 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             if val_set is not None:
                 row["val_error"] = evaluate(model, val_set, autocast)[1]
         if evaluating and recipe.lr_plateau is not None:
-            # The plateau rule watches the held-out error (val when there is a holdout); rank 0 measured it.
-            watched = row.get("val_error", row.get("test_error")) if world.is_main else 0.0
+            # The plateau rule watches held-out training images, never the reported set (config.check_recipe
+            # requires a holdout with the rule); rank 0 measured it.
+            watched = row["val_error"] if world.is_main else 0.0
             watched = world.sum([watched])[0]
             if schedule.observe_eval_error(watched):
                 reporter.message(f"{config.name}: error plateaued at {watched:.2f}%; lr divided by "
@@ -224,6 +229,9 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
     if start >= recipe.iterations and not last:  # a final checkpoint from before they were stored in it
         last = _last_row(files)
     final = _final(config, "finished", recipe.iterations, params, last, elapsed, schedule)
+    final["bn_stats"] = "moving-average"
+    if recipe.bn_stats == "recomputed":
+        _final_with_recomputed_bn(final, config, files, model, stream, test_set, val_set, autocast, world)
     final["cuda_graphs"] = cuda_graphs
     skipped = sorted(set(getattr(stream, "skipped", [])))  # unreadable images the ImageNet stream left out
     if skipped:
@@ -231,6 +239,40 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         warnings.append(f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} "
                         f"(listed in final.json)")
     return RunOutcome("finished", final, warnings)
+
+
+def check_bn_share(config: RunConfig, world: World) -> None:
+    """Under torchrun each process normalises its own slice: it must hold whole groups of recipe.bn_batch, or
+    batch norm would silently see fewer images than the recipe says."""
+    bn_batch = config.recipe.bn_batch
+    share = config.recipe.batch_size // world.size
+    if world.distributed and bn_batch and share % bn_batch:
+        raise UserError(f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({share} "
+                        f"images on {world.size} processes); run on {config.recipe.batch_size // bn_batch} processes "
+                        f"or fewer, or set --set recipe.bn_batch={share} (a deviation)")
+
+
+def _final_with_recomputed_bn(final: dict, config: RunConfig, files: RunFiles, model: nn.Module, stream, test_set,
+                              val_set, autocast, world: World) -> None:
+    """Recompute BN statistics over recipe.bn_stats_images training images, evaluate with them, and keep them
+    beside the final checkpoint (the weights' moving averages stay in it: a rerun recomputes the same)."""
+    recipe = config.recipe
+    count = recipe.bn_stats_images // recipe.batch_size
+    # Batches the run never trained on, keyed like the rest: iterations past the last one, the recipe's
+    # augmentation; each process takes its slice and the averages are averaged over processes.
+    batches = (stream.batch(recipe.iterations + k)[0] for k in range(count))
+    recompute_bn_stats(model, batches, autocast)
+    world.average_norm_buffers(model)
+    final["bn_stats"] = f"recomputed over {recipe.bn_stats_images} training images"
+    final["test_error_moving_average"] = final["test_error"]
+    final["val_error_moving_average"] = final["val_error"]
+    if not world.is_main:
+        return
+    final["test_loss"], final["test_error"] = evaluate(model, test_set, autocast)
+    if val_set is not None:
+        final["val_error"] = evaluate(model, val_set, autocast)[1]
+    state, _ = load_checkpoint(files.checkpoint, files.previous_checkpoint, model.fc.weight.device)
+    save_checkpoint(files.checkpoint, files.previous_checkpoint, {**state, "bn_recomputed": bn_buffers(model)})
 
 
 def _checkpoint(files: RunFiles, config: RunConfig, model: nn.Module, optimizer, schedule: LRSchedule, done: int,

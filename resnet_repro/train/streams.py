@@ -24,7 +24,9 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
         train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last,
                                     part=part)
         test = ImageNetEvalSet(splits.test, recipe.eval_batch_size, device, config.data, channels_last)
-        return train, test, None
+        val = ImageNetEvalSet(splits.val, recipe.eval_batch_size, device, config.data, channels_last) \
+            if splits.val is not None else None  # held-out training images, centre crop like the curves
+        return train, test, val
     from ..data.pipeline import EvalSet, TrainStream
 
     train = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last,
