@@ -108,6 +108,11 @@ def _check_figure(check: "_Checker", raw: dict, run_models: set[str]) -> None:
                            f"{model!r} is not among this target's runs ({', '.join(sorted(run_models))})")
 
 
+def _is_bound(value) -> bool:
+    """A bound the paper gives instead of a number ("< 0.1" for ResNet-1202's training error)."""
+    return isinstance(value, str) and re.fullmatch(r"\s*[<>]=?\s*\d+(\.\d+)?\s*", value) is not None
+
+
 def _check_table(check: "_Checker", raw: dict) -> None:
     check.mapping(raw, "table", "table")
     table = raw["table"]
@@ -120,8 +125,9 @@ def _check_table(check: "_Checker", raw: dict) -> None:
         for model, numbers in table["paper"].items():
             check.mapping(table["paper"], model, f"table.paper.{model}")
             for key, value in numbers.items():
-                if not _is_number(value):
-                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number, got {value!r}")
+                if not (_is_number(value) or _is_bound(value)):
+                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number (or a bound the "
+                               f"paper states, such as \"< 0.1\"), got {value!r}")
     if "context" in table:
         check.list_of(table, "context", "table.context", dict)
         for index, entry in enumerate(table["context"]):
