@@ -177,3 +177,15 @@ def test_the_issue_recipe_keys_are_all_settable():
     for key in ("batch_size", "iterations", "lr", "lr_steps", "momentum", "weight_decay", "warmup", "eval_every",
                 "log_every", "checkpoint_every", "holdout", "bn_batch"):
         assert f"recipe.{key}" in keys
+
+
+def test_a_refused_run_folder_names_the_changed_settings_before_keys_an_older_version_lacked():
+    from resnet_repro.train.runner import _first_difference
+
+    stored = {"model": "plain20", "settings": {"recipe": {"bn_batch": None, "lr": 0.1}}}
+    requested = {"model": "plain20", "family": "cifar",
+                 "settings": {"recipe": {"bn_batch": 64, "lr": 0.1, "momentum_form": "caffe"}}}
+    assert _first_difference(stored, requested) == (
+        "recipe.bn_batch: stored None, requested 64; family: stored (absent: an older version), requested 'cifar'; "
+        "recipe.momentum_form: stored (absent: an older version), requested 'caffe'")
+    assert _first_difference(requested, requested) is None

@@ -205,13 +205,25 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _first_difference(stored, requested, prefix: str = "") -> str | None:
-    if isinstance(stored, dict) and isinstance(requested, dict):
-        for key in list(requested) + [k for k in stored if k not in requested]:
-            found = _first_difference(stored.get(key), requested.get(key), f"{prefix}{key}.")
-            if found:
-                return found
+_ABSENT = object()  # a key the stored config does not have at all
+
+
+def _first_difference(stored, requested) -> str | None:
+    """The differences a user should see first: changed values before settings a newer version added (a new key
+    stored as None changes nothing the run did); at most three, and how many there are."""
+    found = sorted(_differences(stored, requested), key=lambda d: d[1] is _ABSENT)
+    if not found:
         return None
+    shown = "; ".join(f"{key}: stored {'(absent: an older version)' if old is _ABSENT else repr(old)}, requested "
+                      f"{new!r}" for key, old, new in found[:3])
+    return shown + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+
+
+def _differences(stored, requested, prefix: str = "") -> list[tuple[str, object, object]]:
+    if isinstance(stored, dict) and isinstance(requested, dict):
+        keys = list(requested) + [k for k in stored if k not in requested]
+        return [d for key in keys for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT),
+                                                        f"{prefix}{key}.")]
     if stored != requested:
-        return f"{prefix.rstrip('.').removeprefix('settings.')}: stored {stored!r}, requested {requested!r}"
-    return None
+        return [(prefix.rstrip(".").removeprefix("settings."), stored, requested)]
+    return []
