@@ -158,7 +158,11 @@ def evaluate_claim(claim: Claim, values: dict[str, list[float]], trained: set[st
         gap = statistics.fmean(b) - statistics.fmean(a)
         band = pair_band(sigma, len(a), len(b))
         results.append(judge(gap, band))
-        parts.append(f"{label(low)} {_fmt(a)} < {label(high)} {_fmt(b)}: gap {gap:+.2f}, band ±{band:.2f}")
+        # The sign shows what was measured, so a failed claim never reads as a true-looking "21.06 < 14.53".
+        sign = "<" if gap > 0 else ">" if gap < 0 else "="
+        expected = "" if gap > 0 else " (the paper: <)"
+        parts.append(f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}{expected}: gap {gap:+.2f}, "
+                     f"band ±{band:.2f}")
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     missing = [label(k) for k in chain if k not in measured]
     if missing and status != FAILS:

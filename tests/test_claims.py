@@ -177,7 +177,7 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
     assert "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | `resnet-repro run table3` |" in left
     assert "| fig6 | ResNet-1202 has higher test error than ResNet-110 (overfitting) (test error: ResNet-110 < " \
            "ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right)</sub> | paper | `resnet-repro run fig6` |" in left
-    assert "ResNet-56 22.85 < ResNet-20 14.61: gap -8.24, band ±0.45 | ❌ does not hold" in scoreboard
+    assert "ResNet-56 22.85 > ResNet-20 14.61 (the paper: <): gap -8.24, band ±0.45 | ❌ does not hold" in scoreboard
     assert "Fashion-MNIST is a proxy for CIFAR-10: only the orderings are checked, never the numbers" in report
     assert "Hardware: CPU (x86_64, 2 threads). Compute: 4 of 4 runs finished, 7 min of training" in report
     assert "![fig6 cpu](fig6/cpu/fig6.png)" in report
