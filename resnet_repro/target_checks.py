@@ -126,8 +126,8 @@ def _check_table(check: "_Checker", raw: dict) -> None:
             check.mapping(table["paper"], model, f"table.paper.{model}")
             for key, value in numbers.items():
                 if not (_is_number(value) or _is_bound(value)):
-                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number (or a bound the "
-                               f"paper states, such as \"< 0.1\"), got {value!r}")
+                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number, got {value!r} (or a "
+                               f"bound the paper states, such as \"< 0.1\")")
     if "context" in table:
         check.list_of(table, "context", "table.context", dict)
         for index, entry in enumerate(table["context"]):
