@@ -95,6 +95,8 @@ def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
     assert_one_line_error(result, "ImageNet not found", "cannot be downloaded", "--data-dir")
 
 
+# slow: about 2.5 min on 2 cores (multi-scale test of every ImageNet net); table3 stays in every suite
+@pytest.mark.slow
 def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     results, _ = table3  # table4 shares its runs with table3 (same names, same configs)
     cli("run", "table4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",

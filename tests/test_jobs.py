@@ -59,6 +59,8 @@ def test_jobs_killed_mid_run_resume_exactly(one_at_a_time, cifar_dir, tmp_path):
     assert_same_as_alone(tmp_path, one_at_a_time)
 
 
+# slow: about 4 min on 2 cores; SIGTERM of a lone run (test_reliability) and a kill of --jobs runs stay in every suite
+@pytest.mark.slow
 def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_path):
     longer = ["--set", "recipe.iterations=120", "--set", "recipe.checkpoint_every=120"]  # long enough to stop mid-run
     reference = tmp_path / "reference"
