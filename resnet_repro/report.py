@@ -25,6 +25,7 @@ from .claims import (FAILS, HOLDS, METRIC_NAMES, NOISE, NOT_COMPARABLE, NOT_RUN,
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
+from .results.estimate import human_duration
 from .results.layout import read_json, write_atomic
 from .results.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .results.paths import output_dir
@@ -232,7 +233,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
     runs = f"{found.finished} of {len(found.runs)} runs finished"
-    notes.append(f"Hardware: {hardware}. Compute: {runs}, {_duration(found.wall_s)} of training "
+    notes.append(f"Hardware: {hardware}. Compute: {runs}, {human_duration(found.wall_s)} of training "
                  f"(runs shared with other targets count in each).")
     return notes
 
@@ -389,14 +390,6 @@ def _count(text: str) -> str:
         return ""
     value = float(text)
     return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
