@@ -25,10 +25,10 @@ from .claims import (FAILS, HOLDS, METRIC_NAMES, NOISE, NOT_COMPARABLE, NOT_RUN,
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
-from .results.estimate import human_duration
-from .results.layout import read_json, write_atomic
-from .results.measured import Measured, data_name, measure, profiles_with_results, title_for_data
-from .results.paths import output_dir
+from .store.estimate import human_duration
+from .store.layout import read_json, write_atomic
+from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
+from .store.paths import output_dir
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]

@@ -91,7 +91,7 @@ def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
     from resnet_repro.claims import FAILS, HOLDS, NOISE, PARTIAL
     from resnet_repro.experiments import load_target
     from resnet_repro.report import claim_scores, claim_text
-    from resnet_repro.results.measured import measure
+    from resnet_repro.store.measured import measure
 
     results, _ = fig7_results
     for name in ("fig6", "fig7", "table6"):

@@ -189,6 +189,6 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
 def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():
     from pathlib import Path
 
-    from resnet_repro.results.readme import README
+    from resnet_repro.store.readme import README
 
     assert (Path(__file__).resolve().parent.parent / "results/README.md").read_text() == README

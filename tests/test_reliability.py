@@ -10,7 +10,7 @@ import time
 import pytest
 
 from resnet_repro.errors import UserError
-from resnet_repro.results.lock import run_lock
+from resnet_repro.store.lock import run_lock
 from resnet_repro.train.checkpoint import file_digest
 
 from .conftest import REPO, assert_one_line_error, cli

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from resnet_repro.errors import UserError
-from resnet_repro.results.lock import run_lock
+from resnet_repro.store.lock import run_lock
 from resnet_repro.train import checkpoint
 from resnet_repro.train.checkpoint import file_digest, load_checkpoint
 

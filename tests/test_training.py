@@ -7,7 +7,7 @@ import statistics
 import pytest
 import torch
 
-from resnet_repro.results.layout import TIMING_COLUMNS
+from resnet_repro.store.layout import TIMING_COLUMNS
 from resnet_repro.train.ghost_bn import use_ghost_batch_norm
 
 from .conftest import assert_one_line_error, cli

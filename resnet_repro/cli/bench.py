@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from ..results.layout import resolve_results_dir
+from ..store.layout import resolve_results_dir
 from .common import DeviceOption, ResultsOption, console
 
 
@@ -27,7 +27,7 @@ def bench_command(
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     from ..analysis.throughput import measure
     from ..models import parse_model_name
-    from ..results.tables import write_table
+    from ..store.tables import write_table
     from ..train.device import describe_device, resolve_device
     from ..train.precision import check_precision
     from .run import print_rows

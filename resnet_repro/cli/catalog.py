@@ -11,8 +11,8 @@ from rich.table import Table
 
 from ..config import RunConfig
 from ..experiments import ENGINES, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
-from ..results.estimate import human_duration, measured_throughput, seconds_left
-from ..results.layout import RunFiles, read_json, resolve_results_dir
+from ..store.estimate import human_duration, measured_throughput, seconds_left
+from ..store.layout import RunFiles, read_json, resolve_results_dir
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
@@ -75,7 +75,7 @@ def show_command(
 
 
 def _data_line(spec, dataset: str) -> str:
-    from ..results.measured import PAPER_DATA, data_name
+    from ..store.measured import PAPER_DATA, data_name
 
     paper = PAPER_DATA.get(spec.engine, dataset)
     if dataset == paper:

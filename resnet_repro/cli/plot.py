@@ -14,7 +14,7 @@ import typer
 
 from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
-from ..results.layout import resolve_results_dir
+from ..store.layout import resolve_results_dir
 from .common import ResultsOption, SetOption, console, sets
 
 
@@ -26,7 +26,7 @@ def plot_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
-    from ..results.readme import ensure_results_readme
+    from ..store.readme import ensure_results_readme
     from ..targets.outputs import drawable_profiles, write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)

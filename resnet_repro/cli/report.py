@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..report import write_report
-from ..results.layout import resolve_results_dir
+from ..store.layout import resolve_results_dir
 from .common import ResultsOption, console
 
 

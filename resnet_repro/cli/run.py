@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
-from ..results.layout import resolve_results_dir
+from ..store.layout import resolve_results_dir
 from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption,
                      console, sets)
 
@@ -42,7 +42,7 @@ def run_command(
     if spec.engine == "complexity":
         from ..targets.table1 import run_table1
 
-        from ..results.readme import ensure_results_readme
+        from ..store.readme import ensure_results_readme
 
         ensure_results_readme(results_dir)
         rows = run_table1(spec, results_dir)
@@ -50,7 +50,7 @@ def run_command(
         console.print(f"wrote {results_dir / spec.name}/table.csv and table.md")
         return
     if spec.engine == "gradflow":
-        from ..results.readme import ensure_results_readme
+        from ..store.readme import ensure_results_readme
         from ..targets.gradflow import run_gradflow
 
         ensure_results_readme(results_dir)
@@ -94,8 +94,8 @@ def finish_with_claims(spec, runs, results_dir: Path) -> None:
     """End as the report does: the target's claims with their verdicts, each net's training and test error, and
     where the report is (rewritten now, so it holds these runs)."""
     from ..report import console_summary, write_report
-    from ..results.paths import runs_profile
-    from ..results.readme import ensure_results_readme
+    from ..store.paths import runs_profile
+    from ..store.readme import ensure_results_readme
 
     profile = runs_profile(runs)
     if profile is None or "~" in profile:  # runs with --set overrides: their own table, no claims against the paper

@@ -12,7 +12,7 @@ from .style import depth_colour, paper_label, save_figure  # noqa: I001 (selects
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
-from ..results.aggregate import ModelRuns, mean_curve
+from ..store.aggregate import ModelRuns, mean_curve
 
 METRIC_STYLE = {
     "train_error": {"linestyle": "--", "linewidth": 1.0},

@@ -14,10 +14,10 @@ from ..experiments import Target
 from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
 from ..claims import evaluate_number, paper_numbers
-from ..results.aggregate import ModelRuns, collect
-from ..results.measured import Measured, measure, title_for_data
-from ..results.paths import output_dir, runs_profile
-from ..results.tables import ExtraTable, write_table
+from ..store.aggregate import ModelRuns, collect
+from ..store.measured import Measured, measure, title_for_data
+from ..store.paths import output_dir, runs_profile
+from ..store.tables import ExtraTable, write_table
 
 TABLE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
                  "paper_train_error", "paper_test_error", "delta", "band", "verdict", "profile", "data", "iterations",

@@ -12,8 +12,8 @@ from ..analysis.responses import MEASUREMENT, measure_response_stds
 from ..config import RunConfig
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
-from ..results.layout import write_atomic
-from ..results.paths import runs_profile
+from ..store.layout import write_atomic
+from ..store.paths import runs_profile
 from .outputs import measured_csv
 from .trained import finished_models
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..experiments import Target
-from ..results.measured import measure, title_for_data
-from ..results.paths import output_dir, runs_profile
-from ..results.tables import write_table
+from ..store.measured import measure, title_for_data
+from ..store.paths import output_dir, runs_profile
+from ..store.tables import write_table
 from .cifar_outputs import profile_note
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]

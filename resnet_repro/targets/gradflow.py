@@ -10,7 +10,7 @@ import pandas as pd
 from ..analysis.gradflow import gradflow_rows
 from ..errors import UserError
 from ..experiments import Target
-from ..results.layout import write_atomic
+from ..store.layout import write_atomic
 from .outputs import measured_csv, write_outputs
 
 SETTINGS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}

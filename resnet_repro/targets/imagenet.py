@@ -10,7 +10,7 @@ import torch
 
 from ..analysis.imagenet_eval import evaluate_views
 from ..config import RunConfig
-from ..results.layout import write_json
+from ..store.layout import write_json
 from .imagenet_outputs import protocol_file
 from .trained import finished_models
 

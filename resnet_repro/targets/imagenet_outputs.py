@@ -6,9 +6,9 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..experiments import Target
-from ..results.layout import RunFiles, read_json
-from ..results.paths import output_dir, runs_profile
-from ..results.tables import ExtraTable, write_table
+from ..store.layout import RunFiles, read_json
+from ..store.paths import output_dir, runs_profile
+from ..store.tables import ExtraTable, write_table
 from .cifar_outputs import profile_note, schedule_note
 
 COLUMNS = ["model", "params", "top1_error", "top5_error", "paper_top1_error", "paper_top5_error", "delta_top1",

@@ -10,8 +10,8 @@ from pathlib import Path
 from ..config import RunConfig
 from ..errors import UserError
 from ..experiments import Target
-from ..results.measured import measure, profiles_with_results, title_for_data
-from ..results.paths import output_dir, runs_profile
+from ..store.measured import measure, profiles_with_results, title_for_data
+from ..store.paths import output_dir, runs_profile
 from .cifar_outputs import profile_note, write_cifar_outputs
 
 # Targets that measure trained or fresh nets write one CSV, which their figure is drawn from.
@@ -54,7 +54,7 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
             write_curve_table(target, runs, results)
         if target.section("figure") is not None:  # curves: same drawing as CIFAR's
             from ..plots.curves import plot_error_curves
-            from ..results.aggregate import collect
+            from ..store.aggregate import collect
 
             figure = target.section("figure")
             models = collect(runs, results)

@@ -10,7 +10,7 @@ from ..analysis.complexity import count_multiply_adds, count_parameters
 from ..errors import UserError
 from ..experiments import Target
 from ..models import build_model, model_label
-from ..results.tables import ExtraTable, write_table
+from ..store.tables import ExtraTable, write_table
 
 COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "family", "variant", "input"]
 LAYOUT_COLUMNS = ["model", "stage", "output_size", "block", "blocks"]

@@ -11,7 +11,7 @@ from torch import nn
 from ..config import RunConfig
 from ..data.sources import Splits, load_image_sets
 from ..errors import UserError
-from ..results.layout import RunFiles, read_json
+from ..store.layout import RunFiles, read_json
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 

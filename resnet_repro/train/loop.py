@@ -19,7 +19,7 @@ from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import build_model
-from ..results.layout import MetricsLog, RunFiles
+from ..store.layout import MetricsLog, RunFiles
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .ghost_bn import use_ghost_batch_norm
@@ -308,7 +308,7 @@ def _final(config: RunConfig, status: str, iterations: int, params: int, last: d
 
 
 def _last_row(files: RunFiles) -> dict:
-    from ..results.layout import read_metrics
+    from ..store.layout import read_metrics
 
     rows = read_metrics(files.metrics)
     last = {}

@@ -25,8 +25,8 @@ import resnet_repro
 from ..config import RunConfig
 from ..data.sources import Splits, load_image_sets
 from ..errors import UserError
-from ..results.layout import RunFiles, read_json, write_json
-from ..results.lock import run_lock
+from ..store.layout import RunFiles, read_json, write_json
+from ..store.lock import run_lock
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
