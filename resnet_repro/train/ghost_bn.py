@@ -1,9 +1,12 @@
 """Ghost batch norm: normalise a training batch in independent groups, as the paper's two GPUs did.
 
 With batch 128 on two GPUs each BN saw 64 images. `use_ghost_batch_norm(model, 64)` swaps every
-BatchNorm2d for one that normalises groups of 64 in training mode (in a single kernel, by
-folding the groups into the channel axis) and averages the groups' running-stat updates.
-Eval mode is ordinary batch norm.
+BatchNorm2d for one that, in training mode, normalises each group of 64 images with torch's own
+batch-norm kernel and averages the groups' running-stat updates. The groups are slices along the
+batch axis, which are contiguous in NCHW and channels_last alike, so nothing is transposed or
+copied on the way in and the output keeps the input's memory format. (Folding the groups into the
+channel axis instead costs two transposes and hands the next convolution an NCHW tensor: 2-3x
+slower per BN on a CPU, and the convolutions behind it slower too.) Eval mode is ordinary batch norm.
 """
 
 from __future__ import annotations
@@ -22,20 +25,19 @@ class GhostBatchNorm2d(nn.BatchNorm2d):
         batch = x.shape[0]
         if not self.training or batch <= self.group_size or batch % self.group_size:
             return super().forward(x)
-        groups, channels = batch // self.group_size, self.num_features
-        # (G*b, C, H, W) -> (b, G*C, H, W): each (group, channel) pair becomes its own channel.
-        folded = x.reshape(groups, self.group_size, channels, *x.shape[2:]).transpose(0, 1)
-        folded = folded.reshape(self.group_size, groups * channels, *x.shape[2:])
-        running_mean = self.running_mean.repeat(groups)
-        running_var = self.running_var.repeat(groups)
-        out = F.batch_norm(folded, running_mean, running_var, self.weight.repeat(groups), self.bias.repeat(groups),
-                           True, self.momentum, self.eps)
+        outputs, means, variances = [], [], []
+        for group in x.split(self.group_size):
+            # Each group updates its own copy of the running stats, as each GPU's BN did.
+            running_mean, running_var = self.running_mean.clone(), self.running_var.clone()
+            outputs.append(F.batch_norm(group, running_mean, running_var, self.weight, self.bias, True,
+                                        self.momentum, self.eps))
+            means.append(running_mean)
+            variances.append(running_var)
         with torch.no_grad():
-            self.running_mean.copy_(running_mean.view(groups, channels).mean(0))
-            self.running_var.copy_(running_var.view(groups, channels).mean(0))
+            self.running_mean.copy_(torch.stack(means).mean(0))
+            self.running_var.copy_(torch.stack(variances).mean(0))
             self.num_batches_tracked += 1
-        out = out.reshape(self.group_size, groups, channels, *x.shape[2:]).transpose(0, 1)
-        return out.reshape(batch, channels, *x.shape[2:])
+        return torch.cat(outputs)
 
 
 def use_ghost_batch_norm(model: nn.Module, group_size: int) -> nn.Module:
