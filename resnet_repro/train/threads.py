@@ -3,17 +3,22 @@
 oneDNN splits every convolution evenly over its threads and waits for the slowest, so one thread
 on a core that another process keeps busy stalls them all: measured on 2 cores with one busy,
 ResNet-20 trains at 86 img/s on 2 threads and 439 img/s on 1. Before training on a CPU we sample
-how busy the cores are and use only the free ones. OMP_NUM_THREADS, when set, is the user's
-choice and wins (torchrun sets it to 1 for each of its processes).
+how busy the cores are and use only the free ones, again at every run's start, and follow the
+machine while a run trains (`FreeCoreWatch`). OMP_NUM_THREADS, when set, is the user's choice and
+wins (torchrun sets it to 1 for each of its processes).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
+
+# torch's own choice before we change it: the physical cores (set_num_threads would hide it later).
+DEFAULT_THREADS = torch.get_num_threads()
 
 
 def choose_threads(jobs: int, allowed_cores: int, busy_cores: float, torch_default: int,
@@ -67,14 +72,107 @@ def cpu_threads(jobs: int = 1) -> tuple[int, float]:
     """(threads for each of `jobs` CPU processes, busy cores seen)."""
     user = os.environ.get("OMP_NUM_THREADS")
     busy = 0.0 if user else busy_cores()
-    return choose_threads(jobs, allowed_cores(), busy, torch.get_num_threads(), user), busy
+    return choose_threads(jobs, allowed_cores(), busy, DEFAULT_THREADS, user), busy
 
 
 def use_free_cores(say: Callable[[str], None]) -> int:
     """Set torch's thread count for work on this CPU; say so when busy cores make it fewer than usual."""
     threads, busy = cpu_threads()
-    if threads < torch.get_num_threads():
+    if threads < DEFAULT_THREADS:
         say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
             f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)")
     torch.set_num_threads(threads)
     return threads
+
+
+@dataclass
+class CpuTimes:
+    """Seconds since boot: every allowed core's busy time summed, this process's CPU time, the wall clock."""
+    busy: float
+    own: float
+    wall: float
+
+
+def read_cpu_times() -> CpuTimes | None:
+    cpus = {f"cpu{i}" for i in _allowed_cpu_ids()}
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = 0
+    try:
+        with open("/proc/stat") as handle:
+            for line in handle:
+                name, *fields = line.split()
+                if name in cpus:
+                    values = [int(v) for v in fields[:8]]
+                    busy += sum(values) - values[3] - values[4]  # all but idle and iowait
+    except (OSError, ValueError, IndexError):
+        return None
+    own = os.times()
+    return CpuTimes(busy / ticks, own.user + own.system, time.monotonic())
+
+
+class FreeCoreWatch:
+    """Follows the cores other work leaves free while one run trains on this CPU.
+
+    At each log point it compares the machine's busy time with this process's own CPU time since the
+    last look (no sleeping: the time between log points is the sample), so it sees other work arrive
+    and leave. The thread count changes only when the better count differs by a factor of 1.5 or more
+    for two looks in a row: oneDNN's rounding depends on the thread count, so a run keeps its count
+    unless the gain is large (a thread on a busy core stalls the others; a free core left idle halves
+    the speed on two). Each change is said in the output. OMP_NUM_THREADS, when set, is never overridden.
+    """
+
+    MIN_WINDOW_S = 2.0  # shorter samples mistake a blip for a trend
+    LOOKS = 2
+    LARGE = 1.5
+
+    def __init__(self, say: Callable[[str], None], user_choice: str | None = None, cores: int | None = None,
+                 default: int = DEFAULT_THREADS, read: Callable[[], CpuTimes | None] = read_cpu_times,
+                 set_threads: Callable[[int], None] = torch.set_num_threads):
+        self.say, self.read, self.set_threads = say, read, set_threads
+        self.user_choice = user_choice if user_choice is not None else os.environ.get("OMP_NUM_THREADS")
+        self.cores = cores if cores is not None else allowed_cores()
+        self.default = default
+        self.threads = torch.get_num_threads()
+        self.last: CpuTimes | None = None
+        self.wanted: list[int] = []
+
+    def start_run(self, busy: float | None = None) -> int:
+        """At a run's start: a fresh sample (0.2 s) decides the count outright."""
+        if busy is None:
+            busy = 0.0 if self.user_choice else busy_cores()
+        threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
+        if threads < self.default and (self.last is None or threads != self.threads):  # said once, or on change
+            self.say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {self.cores} cores busy, and "
+                     f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)")
+        self._use(threads)
+        self.last, self.wanted = self.read(), []
+        return threads
+
+    def log_point(self) -> int | None:
+        """At a log point: the new thread count when it changed, else None."""
+        if self.user_choice:
+            return None
+        now = self.read()
+        if now is None or self.last is None:
+            self.last = now
+            return None
+        window = now.wall - self.last.wall
+        if window < self.MIN_WINDOW_S:
+            return None
+        others = max(0.0, ((now.busy - self.last.busy) - (now.own - self.last.own)) / window)
+        self.last = now
+        wanted = choose_threads(1, self.cores, others, self.default, None)
+        self.wanted = (self.wanted + [wanted])[-self.LOOKS:]
+        ratio = max(wanted, self.threads) / min(wanted, self.threads)
+        if ratio < self.LARGE or len(self.wanted) < self.LOOKS or len(set(self.wanted)) != 1:
+            return None
+        before = self.threads
+        self._use(wanted)
+        self.wanted = []
+        why = "a core came free" if wanted > before else f"other work now keeps {others:.1f} of {self.cores} cores busy"
+        self.say(f"CPU threads {before} -> {wanted}: {why} (the last digits of the numbers follow the thread count)")
+        return wanted
+
+    def _use(self, threads: int) -> None:
+        self.threads = threads
+        self.set_threads(threads)

@@ -1,0 +1,92 @@
+"""The CPU thread count follows the machine while a run trains, and changes only for a large gain."""
+
+from __future__ import annotations
+
+import pytest
+
+from resnet_repro.train.threads import CpuTimes, FreeCoreWatch
+
+
+class Machine:
+    """A 2-core machine whose other work we script: each `tick` is `window` seconds in which other
+    processes keep `others` cores busy and this process uses `own` cores."""
+
+    def __init__(self):
+        self.times = CpuTimes(busy=0.0, own=0.0, wall=0.0)
+
+    def tick(self, others: float, own: float, window: float = 5.0) -> None:
+        t = self.times
+        self.times = CpuTimes(t.busy + (others + own) * window, t.own + own * window, t.wall + window)
+
+    def read(self) -> CpuTimes:
+        return self.times
+
+
+def watch(machine: Machine, said: list[str], user: str | None = "") -> tuple[FreeCoreWatch, list[int]]:
+    applied: list[int] = []
+    w = FreeCoreWatch(said.append, user_choice=user, cores=2, default=2, read=machine.read,
+                      set_threads=applied.append)
+    return w, applied
+
+
+def test_a_core_that_comes_free_is_taken_after_two_looks_and_said():
+    machine, said = Machine(), []
+    w, applied = watch(machine, said)
+    assert w.start_run(busy=1.0) == 1 and applied == [1]   # another job holds one core at the start
+    assert "using 1 CPU thread(s)" in said[0]
+    machine.tick(others=1.0, own=1.0)
+    assert w.log_point() is None                            # still busy: keep one thread
+    machine.tick(others=0.0, own=1.0)
+    assert w.log_point() is None                            # free once: not yet a trend
+    machine.tick(others=0.0, own=1.0)
+    assert w.log_point() == 2 and applied == [1, 2]
+    assert said[-1].startswith("CPU threads 1 -> 2: a core came free")
+
+
+def test_other_work_arriving_takes_a_thread_back():
+    machine, said = Machine(), []
+    w, applied = watch(machine, said)
+    assert w.start_run(busy=0.0) == 2
+    for _ in range(2):
+        machine.tick(others=1.0, own=1.0)                   # our two threads get one core between them
+        changed = w.log_point()
+    assert changed == 1 and applied[-1] == 1
+    assert "other work now keeps 1.0 of 2 cores busy" in said[-1]
+
+
+def test_a_blip_or_a_short_window_changes_nothing():
+    machine, said = Machine(), []
+    w, applied = watch(machine, said)
+    w.start_run(busy=0.0)
+    machine.tick(others=1.0, own=1.0)
+    assert w.log_point() is None
+    machine.tick(others=0.0, own=2.0)                       # the other work left again: no trend
+    assert w.log_point() is None
+    machine.tick(others=1.0, own=1.0, window=0.5)           # too short a sample to judge
+    machine.tick(others=1.0, own=1.0, window=0.5)
+    assert w.log_point() is None and w.log_point() is None
+    assert applied == [2] and said == []
+
+
+@pytest.mark.parametrize("user", ["1", "2"])
+def test_omp_num_threads_is_never_overridden(user):
+    machine, said = Machine(), []
+    w, applied = watch(machine, said, user=user)
+    assert w.start_run() == int(user)
+    for others in (1.0, 1.0, 0.0, 0.0, 0.0):
+        machine.tick(others=others, own=1.0)
+        assert w.log_point() is None
+    assert applied == [int(user)]
+
+
+def test_the_real_reader_sees_this_process_work():
+    from resnet_repro.train.threads import read_cpu_times
+
+    before = read_cpu_times()
+    if before is None:
+        pytest.skip("no /proc/stat here")
+    deadline = before.wall + 20
+    while (now := read_cpu_times()).own - before.own < 0.2 and now.wall < deadline:
+        pass  # spin until this process has used 0.2 s of CPU, however busy the machine is
+    assert now.own - before.own >= 0.2
+    assert now.busy - before.busy >= (now.own - before.own) * 0.5  # the machine's busy time includes ours
