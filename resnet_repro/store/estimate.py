@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import RunConfig
@@ -72,3 +73,62 @@ def human_duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """One run a target still has to train, as the target clock sees it."""
+    label: str        # resnet-56-A: the key of measured rates
+    model: str        # resnet56
+    images_left: int  # (iterations - done) * batch size
+
+
+class TargetClock:
+    """The whole target's time left while it trains: 'run 3 of 4, fig6 about 12 min left'.
+
+    Each run's rate is the one measured for its net (earlier runs on this machine, `bench`, or the run in
+    progress); a CIFAR net never measured is scaled from a measured one by depth, since the CIFAR nets'
+    FLOPs per image grow in proportion to their depth (Table 1's layout: every block of a stage costs the
+    same). Without any measured CIFAR rate, or for an ImageNet net never measured, only the count is shown.
+    """
+
+    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float]):
+        self.target, self.runs, self.rates = target, runs, dict(rates)
+        self.index = 0
+
+    def run_started(self, index: int) -> None:
+        self.index = index
+
+    def line(self, images_left_in_run: int, live_rate: float | None) -> str:
+        """The progress text for the run in progress, `images_left_in_run` still to train at `live_rate`."""
+        current = self.runs[self.index]
+        if live_rate:
+            self.rates[current.label] = live_rate
+        count = f"run {self.index + 1} of {len(self.runs)}"
+        total = 0.0
+        for k, run in enumerate(self.runs[self.index:], self.index):
+            rate = self._rate(run)
+            if rate is None:
+                return count
+            total += (images_left_in_run if k == self.index else run.images_left) / rate
+        return f"{count}, {self.target} about {human_duration(total)} left"
+
+    def _rate(self, run: PendingRun) -> float | None:
+        if run.label in self.rates:
+            return self.rates[run.label]
+        depth = _cifar_depth(run.model)
+        if depth is None:
+            return None
+        for other in self.runs:  # the nets of this target first: same data, precision and machine
+            other_depth = _cifar_depth(other.model)
+            if other.label in self.rates and other_depth:
+                return self.rates[other.label] * other_depth / depth
+        return None
+
+
+def _cifar_depth(model: str) -> int | None:
+    try:
+        name = parse_model_name(model)
+    except UserError:
+        return None
+    return name.depth if name.family == "cifar" else None
