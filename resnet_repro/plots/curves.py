@@ -34,7 +34,7 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
     if left_out:  # say so, rather than leave the reader to wonder where the paper's third panel went
         subtitle += f"; not drawn (this profile trains none of its nets): {', '.join(left_out)}"
     panels = kept
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
     top = ylim[1]
@@ -62,7 +62,9 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
         if drawn:
             for metric in panel["metrics"]:  # the key to the line styles, in black
                 handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
-            ax.legend(handles=handles, fontsize=7, loc="upper right")
+            # Below the panel, never over it: the curves fill the upper right (plain-56 stays high there).
+            ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                      frameon=False)
         else:
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
     for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance
