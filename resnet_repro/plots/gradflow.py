@@ -25,4 +25,4 @@ def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
         ax.set_title("CIFAR conv nets (BN)" if family == "conv" else "fully connected stacks (no BN)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    return save_figure(fig, out, title, "dashed: plain, solid: residual; at initialisation")
+    return save_figure(fig, out, title, "dashed: plain, solid: residual")
