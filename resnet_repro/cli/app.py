@@ -27,12 +27,13 @@ def _global(debug: bool = typer.Option(False, "--debug", help="Show the full tra
     """(--debug is read by main() before the command runs.)"""
 
 
-app.command("list")(list_command)
-app.command("show")(show_command)
-app.command("run")(run_command)
-app.command("plot")(plot_command)
-app.command("report")(report_command)
-app.command("bench")(bench_command)
+# Short help for the command list, whole (click would cut each docstring at 45 characters).
+app.command("list", short_help="Every target, what it computes, and the runs done per profile.")(list_command)
+app.command("show", short_help="The runs a target resolves to, their status and recipe.")(show_command)
+app.command("run", short_help="Train what a target needs (resuming), then write its tables and figures.")(run_command)
+app.command("plot", short_help="Redraw a target's figures and tables from the CSVs under results/.")(plot_command)
+app.command("report", short_help="Write results/REPORT.md and REPORT.html: does the paper hold here?")(report_command)
+app.command("bench", short_help="Measure images/s of the real training step, per model.")(bench_command)
 
 
 def main() -> None:
