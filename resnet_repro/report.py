@@ -114,7 +114,7 @@ def claim_text(claim: Claim) -> str:
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
-    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
 
     metrics = ("test_error",) if target.engine == "cifar" else ("top1_error", "top5_error")
     numbers = paper_numbers(resolved_paper_table(target), metrics, paper_seeds(target))
@@ -201,7 +201,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
-    from .targets.outputs import write_outputs
+    from .engines.outputs import write_outputs
 
     try:
         write_outputs(target, found.runs, results)
@@ -239,7 +239,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
 
 
 def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
-    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
 
     keys = list(dict.fromkeys(found.keys.values()))
     if target.engine == "responses":
@@ -336,7 +336,7 @@ def _gradflow_section(section: TargetSection, results: Path, warn: Callable[[str
                                     section.not_run))
         return section
     if not image.exists():
-        from .targets.outputs import write_outputs
+        from .engines.outputs import write_outputs
 
         write_outputs(section.target, [], results)
     section.images = [image]

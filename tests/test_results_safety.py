@@ -244,7 +244,7 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
     import shutil
 
     from resnet_repro.experiments import load_target, resolve_runs
-    from resnet_repro.targets.trained import finished_models
+    from resnet_repro.engines.trained import finished_models
 
     run = tmp_path / RUN
     shutil.copytree(alone, run)

@@ -27,7 +27,7 @@ def plot_command(
 ) -> None:
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
     from ..store.readme import ensure_results_readme
-    from ..targets.outputs import drawable_profiles, write_outputs
+    from ..engines.outputs import drawable_profiles, write_outputs
 
     results_dir = resolve_results_dir(str(results) if results else None)
     everything = target.lower() == "all"

@@ -40,7 +40,7 @@ def run_command(
     if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
         resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
     if spec.engine == "complexity":
-        from ..targets.table1 import run_table1
+        from ..engines.complexity_table import run_table1
 
         from ..store.readme import ensure_results_readme
 
@@ -51,7 +51,7 @@ def run_command(
         return
     if spec.engine == "gradflow":
         from ..store.readme import ensure_results_readme
-        from ..targets.gradflow import run_gradflow
+        from ..engines.gradflow import run_gradflow
 
         ensure_results_readme(results_dir)
 
@@ -59,7 +59,7 @@ def run_command(
             console.print(f"wrote {path}")
         return
     from ..data.sources import resolve_data_dir
-    from ..targets.training import run_training_target
+    from ..engines.training import run_training_target
     from ..train.device import resolve_device, resolve_job_devices
     from .progress import RichReporter
 

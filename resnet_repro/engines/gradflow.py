@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.gradflow import gradflow_rows
+from ..analysis.gradient_norms import gradflow_rows
 from ..errors import UserError
 from ..experiments import Target
 from ..store.layout import write_atomic

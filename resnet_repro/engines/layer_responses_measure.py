@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ..analysis.responses import MEASUREMENT, measure_response_stds
+from ..analysis.layer_response_stds import MEASUREMENT, measure_response_stds
 from ..config import RunConfig
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target

@@ -62,8 +62,8 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
                                          folder / target.name, tuple(figure.get("ylim", (0, 100))))
         return written
     if target.engine == "responses":
-        from ..plots.responses import plot_responses
-        from .fig7_outputs import write_response_table
+        from ..plots.layer_response_figure import plot_responses
+        from .layer_responses_outputs import write_response_table
 
         csv_path = measured_csv(target, results, profile)
         if not csv_path.exists():
@@ -74,7 +74,7 @@ def write_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[
                 *plot_responses(csv_path, folder / target.name, title_for_data(target.title, dataset),
                                 profile_note(runs), profile)]
     if target.engine == "gradflow":
-        from ..plots.gradflow import plot_gradflow
+        from ..plots.gradient_norm_figure import plot_gradflow
 
         csv_path = measured_csv(target, results)
         if not csv_path.exists():

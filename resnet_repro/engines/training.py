@@ -32,12 +32,12 @@ def run_training_target(target: Target, runs: list[RunConfig], all_runs: list[Ru
     if not is_main:
         return reports, None
     if target.engine == "imagenet" and target.section("table") is not None:
-        from .imagenet import measure_protocol
+        from .imagenet_protocol import measure_protocol
         from .imagenet_outputs import table_protocol
 
         measure_protocol(all_runs, results, data_dir, device, table_protocol(target))
     if target.engine == "responses":
-        from .fig7 import measure_runs, write_responses
+        from .layer_responses_measure import measure_runs, write_responses
 
         write_responses(target, measure_runs(all_runs, results, data_dir, device), results, all_runs)
     return reports, write_outputs(target, all_runs, results)

@@ -107,7 +107,7 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
 
 
 def _read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
-    from ..targets.imagenet_outputs import protocol_file, table_protocol  # no torch there either
+    from ..engines.imagenet_outputs import protocol_file, table_protocol  # no torch there either
 
     counts: dict[str, list[str]] = {}
     for config in found.runs:
