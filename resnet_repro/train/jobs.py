@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
+from ..context import RunContext
 from ..data.sources import locate_dataset
 from ..errors import UserError
 from .loop import Reporter
@@ -65,7 +66,8 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
-        report = train_runs([config], results, data_dir, torch_device, False, QueueReporter(queue), command)[0]
+        report = train_runs([config], RunContext(results, data_dir, torch_device, reporter=QueueReporter(queue),
+                                                 command=command))[0]
         queue.put(("done", index, report))
     except UserError as error:
         queue.put(("error", index, str(error)))
@@ -83,11 +85,12 @@ class _Job:
     process: multiprocessing.Process
 
 
-def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path, devices: list[torch.device],
-                            jobs: int, download: bool = False, reporter: Reporter | None = None,
-                            command: str | None = None) -> list[RunReport]:
-    """Like train_runs, with up to `jobs` runs training at once; reports come back in the order of `runs`."""
-    reporter = reporter or Reporter()
+def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> list[RunReport]:
+    """Like train_runs, with up to `run_context.jobs` runs training at once, spread over its job devices; reports
+    come back in the order of `runs`."""
+    results, data_dir, devices, jobs = (run_context.results, run_context.data_dir, run_context.job_devices,
+                                        run_context.jobs)
+    download, reporter, command = run_context.download, run_context.reporter, run_context.command
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
     for config, _ in pending:
         check_precision(devices[0], config.settings.train.precision)
