@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import RunConfig
+from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
 from .layout import RunFiles, read_json
 
-DATA_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST", "imagenet": "ImageNet"}
 
 
 @dataclass
@@ -72,14 +72,16 @@ class Measured:
         return self.values.get(metric, {})
 
 
-def data_name(dataset: str) -> str:
-    return DATA_NAMES.get(dataset, dataset)
+def data_name(name: str) -> str:
+    return dataset_info(name).title
 
 
-def title_for_data(title: str, dataset: str) -> str:
+def title_for_data(title: str, name: str) -> str:
     """A paper title names the paper's data; on a proxy, name the data actually used."""
-    if dataset and dataset != "cifar10" and "CIFAR-10" in title:
-        return title.replace("CIFAR-10", f"{data_name(dataset)} (a proxy for CIFAR-10)")
+    stands_for = dataset_info(name).proxy_for if name else None
+    if stands_for and data_name(stands_for) in title:
+        paper = data_name(stands_for)
+        return title.replace(paper, f"{data_name(name)} (a proxy for {paper})")
     return title
 
 
