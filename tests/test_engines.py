@@ -159,3 +159,20 @@ def test_the_check_finds_an_engine_comparison(tmp_path):
     code.write_text('if target.engine == "cifar":\n    pass\nX = {"cifar": 1, "imagenet": 2, "gradflow": 3}\n'
                     'y = PAPER[target.engine]\nz = kind in ("cifar", "layer_responses")\n')
     assert _engine_comparisons(code, names) == [f"{code}:1", f"{code}:3", f"{code}:4", f"{code}:5"]
+
+
+def test_no_code_compares_dataset_names_outside_the_dataset_table():
+    """What a dataset is (its title, class folders or arrays, what it stands in for) comes from datasets.py."""
+    from resnet_repro.datasets import DATASETS
+
+    hits = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Compare):
+                continue
+            operands = [node.left, *node.comparators]
+            about_data = any("dataset" in ast.unparse(o) for o in operands)
+            literals = {c.value for o in operands for c in ast.walk(o) if isinstance(c, ast.Constant)}
+            if about_data and literals & set(DATASETS):
+                hits.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert hits == []
