@@ -176,3 +176,14 @@ def test_no_code_compares_dataset_names_outside_the_dataset_table():
             if about_data and literals & set(DATASETS):
                 hits.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert hits == []
+
+
+def test_the_registry_and_every_engine_module_import_no_torch():
+    """plot, report and list look engines up: an engine imports torch only inside the methods that train or measure."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import resnet_repro.engines as e, resnet_repro.context, resnet_repro.datasets, "
+            "resnet_repro.cli.catalog; e.get_engine('cifar'); print(sorted(e.engine_names()), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert out.stdout.strip() == "['cifar', 'complexity', 'gradflow', 'imagenet', 'layer_responses'] False", out.stderr
