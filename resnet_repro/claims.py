@@ -29,12 +29,6 @@ from .errors import UserError
 PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
 PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
 ERROR_METRICS = ("train_error", "test_error", "top1_error", "top5_error")
-METRICS = {
-    # engine: the metrics its runs measure (what a claim may compare)
-    "cifar": ("train_error", "test_error"),
-    "imagenet": ("train_error", "test_error", "top1_error", "top5_error"),
-    "responses": ("response_std",),
-}
 METRIC_NAMES = {"train_error": "training error", "test_error": "test error", "top1_error": "top-1 error",
                 "top5_error": "top-5 error", "response_std": "mean response std"}
 CLAIM_KEYS = {"says", "section", "metric", "order", "noise"}
@@ -60,15 +54,16 @@ class Verdict:
 
 # ----------------------------------------------------------------------------- parsing (when a target loads)
 
-def parse_claims(raw, where: str, engine: str, run_keys: dict[str, list[str]]) -> tuple[Claim, ...]:
-    """`claims:` of a target file, checked strictly. `run_keys`: model -> the keys its runs answer to
-    (resnet20 -> [resnet20]; resnet34 -> [resnet34-A, resnet34-B, resnet34-C])."""
+def parse_claims(raw, where: str, engine: str, metrics: tuple[str, ...],
+                 run_keys: dict[str, list[str]]) -> tuple[Claim, ...]:
+    """`claims:` of a target file, checked strictly. `metrics`: what the target's engine measures (what a claim
+    may compare); `run_keys`: model -> the keys its runs answer to (resnet20 -> [resnet20]; resnet34 ->
+    [resnet34-A, resnet34-B, resnet34-C])."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise UserError(f"{where}: claims: expected a list of claims (says, section, metric, order)")
-    metrics = METRICS.get(engine)
-    if metrics is None:
+    if not metrics:
         raise UserError(f"{where}: claims: a {engine} target measures nothing a claim can compare")
     claims = []
     for index, entry in enumerate(raw):

@@ -20,6 +20,7 @@ from typing import Any, Union
 
 import yaml
 
+from .datasets import DATASETS, dataset_info
 from .errors import UserError
 from .yamlio import line_of
 
@@ -80,7 +81,7 @@ class Recipe:
 
 @dataclass(frozen=True)
 class DataSpec:
-    dataset: str = field(metadata={"choices": ("cifar10", "fashion-mnist", "imagenet")})
+    dataset: str = field(metadata={"choices": tuple(DATASETS)})
     train_subset: int | None = field(default=None, metadata={"min": 1})
     test_subset: int | None = field(default=None, metadata={"min": 1})
     # ImageNet views: shorter side random in [scale_min, scale_max], crop x crop; tests at test_short_side.
@@ -368,7 +369,7 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
 
     if data.mean is None:
         fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
-    if data.dataset == "imagenet":
+    if dataset_info(data.dataset).class_folders:
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is None:
                 fail(f"data.{key}", "ImageNet runs need it (the paper's values are in experiments/_recipes/imagenet.yaml)")

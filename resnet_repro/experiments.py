@@ -19,19 +19,11 @@ from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_
                      overrides_tag, parse_overrides)
 from .errors import UserError
 from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
-from .target_checks import check_sections, check_target_name
+from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
-ENGINES = {
-    # engine: (what computes it, the issue that builds it if not here yet)
-    "complexity": "parameter and FLOP counts, no training",
-    "cifar": "CIFAR-10 training",
-    "imagenet": "ImageNet training",
-    "responses": "layer-response analysis",
-    "gradflow": "gradient flow at initialisation",
-}
-TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "figure", "table", "nets", "notes",
-               "gradflow", "claims"}
+# Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
+TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
 RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
@@ -62,8 +54,10 @@ class Target:
     recipe: str | None
     runs: tuple[RunEntry, ...]
     selections: dict  # profile -> {"models": [...], "seeds": n}
-    raw: dict = field(repr=False)  # the whole file, for the engine's own sections (paper, figure, nets)
+    raw: dict = field(repr=False)  # the whole file as read
     claims: tuple[Claim, ...] = ()  # the paper's sentences this target checks
+    sections: dict = field(default_factory=dict, repr=False)  # the engine's typed sections (engines/sections.py)
+    notes: str = ""
 
     def run_key(self, model: str, shortcut: str | None) -> str | None:
         """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's."""
@@ -74,7 +68,8 @@ class Target:
         return None
 
     def section(self, key: str, default: Any = None) -> Any:
-        return self.raw.get(key, default)
+        """One of the engine's sections, parsed and checked when the file was read (`default` if absent)."""
+        return self.sections.get(key, default)
 
 
 @dataclass(frozen=True)
@@ -122,12 +117,16 @@ def _parse_target(name: str, path: Path) -> Target:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
-    _check_keys(raw, TARGET_KEYS, path, "")
+    from .engines import engine_names, get_engine, section_names
+
+    _check_keys(raw, TARGET_KEYS | section_names(), path, "")
     check_target_name(name, path)
     check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
-    if engine not in ENGINES:
-        raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine not in engine_names():
+        raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(engine_names())}")
+    kinds = get_engine(engine).sections
+    sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
     runs = []
     for index, entry in enumerate(raw.get("runs") or []):
         if isinstance(entry, str):
@@ -163,9 +162,9 @@ def _parse_target(name: str, path: Path) -> Target:
     for run in runs:
         canonical = parse_model_name(run.model, run.family).canonical
         run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
-    claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, run_keys)
+    claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
     return Target(name, path, str(raw.get("title", name)), engine, raw.get("recipe"), tuple(runs), selections, raw,
-                  claims)
+                  claims, sections, str(raw.get("notes", "")).strip())
 
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
@@ -200,7 +199,10 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
-            raise UserError(f"--set {overrides[0]}: {target.name} trains nothing ({ENGINES[target.engine]}), so no "
+            from .engines import get_engine
+
+            raise UserError(f"--set {overrides[0]}: {target.name} trains nothing "
+                            f"({get_engine(target.engine).description}), so no "
                             f"--set key applies to it; leave --set out")
         return []
     recipe_file = load_recipe_file(target.recipe)

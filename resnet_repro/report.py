@@ -114,9 +114,10 @@ def claim_text(claim: Claim) -> str:
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
-    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+    from .engines import get_engine
+    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
 
-    metrics = ("test_error",) if target.engine == "cifar" else ("top1_error", "top5_error")
+    metrics = get_engine(target.engine).paper_metrics
     numbers = paper_numbers(resolved_paper_table(target), metrics, paper_seeds(target))
     section = (target.title.split(":")[0] if ":" in target.title else target.name)
     scores = []
@@ -150,11 +151,13 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
 
 
 def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
+    from .engines import get_engine
+
+    engine = get_engine(target.engine)
+    own = engine.report_section(TargetSection(target), results, warn)  # a target without profiles
+    if own is not None:
+        return own
     section = TargetSection(target)
-    if target.engine == "complexity":
-        return _table1_section(section, results, warn)
-    if target.engine == "gradflow":
-        return _gradflow_section(section, results, warn)
     profiles = profiles_with_results(target, results)
     for profile in profiles:
         found = measure(target, profile, results)
@@ -165,7 +168,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                                         run_command(target, "paper")))
     for part in section.profiles:
         section.scores += part.scores
-    if (target.section("table") or {}).get("paper"):
+    if _paper_table(target):
         paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
@@ -174,10 +177,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                                         run_command(target, "paper")))
         else:
             section.scores += numbers
-    legacy = output_dir(results, target, "paper") / "responses.csv"
-    if target.engine == "responses" and legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
-        section.notes.append(f"{legacy} was written by an older version that did not record which profile it "
-                             f"measured; `resnet-repro run {target.name} --profile P` measures it again (no training).")
+    section.notes += engine.report_notes(target, results)
     if not profiles:
         section.not_run = run_command(target, "paper")
     section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
@@ -201,7 +201,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
-    from .targets.outputs import write_outputs
+    from .engines.outputs import write_outputs
 
     try:
         write_outputs(target, found.runs, results)
@@ -229,7 +229,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
     comparable, why = found.numbers_comparable()
     if found.proxy:
         notes.append(f"{why[0].upper()}{why[1:]}.")
-    elif not comparable and (target.section("table") or {}).get("paper"):
+    elif not comparable and _paper_table(target):
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
     runs = f"{found.finished} of {len(found.runs)} runs finished"
@@ -238,30 +238,31 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
     return notes
 
 
-def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
-    from .targets.cifar_outputs import paper_seeds, resolved_paper_table
+def _paper_table(target: Target) -> dict:
+    """The paper's numbers per net of a target's `table:` section ({} without one)."""
+    table = target.section("table")
+    return table.paper if table is not None else {}
 
+
+def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
+    """One row per net: seeds done, the engine's columns (a mean, and the best seed where it says), and where the
+    engine judges paper numbers, the paper's number and our verdict against it."""
+    from .engines import get_engine
+    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
+
+    engine = get_engine(target.engine)
     keys = list(dict.fromkeys(found.keys.values()))
-    if target.engine == "responses":
-        header = ["net", "seeds", "mean response std"]
-        rows = [[label(k), _seeds(found, k), _mean(found.per_key("response_std").get(k))] for k in keys]
-        return header, rows
     comparable, _ = found.numbers_comparable()
-    paper = resolved_paper_table(target) if not found.proxy else {}
-    metric = "test_error" if target.engine == "cifar" else "top1_error"
+    paper = resolved_paper_table(target) if not found.proxy and engine.paper_metrics else {}
+    metric = engine.paper_metrics[0] if engine.paper_metrics else ""
     numbers = {n.key: n for n in paper_numbers(paper, (metric,), paper_seeds(target)) if n.kind != "best"}
-    header = ["net", "seeds", "training error", "test error"] if target.engine == "cifar" else \
-        ["net", "seeds", "top-1 error", "top-5 error"]
+    header = ["net", "seeds", *(heading for heading, _, _ in engine.report_columns)]
     if paper:
         header += ["paper", "verdict (band)"]
     rows = []
     for key in keys:
-        if target.engine == "cifar":
-            row = [label(key), _seeds(found, key), _mean(found.per_key("train_error").get(key)),
-                   _mean(found.per_key("test_error").get(key), best=True)]
-        else:
-            row = [label(key), _seeds(found, key), _mean(found.per_key("top1_error").get(key)),
-                   _mean(found.per_key("top5_error").get(key))]
+        row = [label(key), _seeds(found, key),
+               *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns)]
         if paper:
             number, ours = numbers.get(key), found.per_key(metric).get(key, [])
             row.append(number.describe() if number else "")
@@ -276,8 +277,9 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
 
 
 def _seeds(found: Measured, key: str) -> str:
-    done = len(found.per_key("response_std" if found.target.engine == "responses" else
-                             ("test_error" if found.target.engine == "cifar" else "top1_error")).get(key, []))
+    from .engines import get_engine
+
+    done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
     return f"{done}/{found.expected.get(key, 0)}"
 
 
@@ -290,67 +292,7 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
     return f"{text} (best {min(values):.2f})" if best else text
 
 
-def _table1_section(section: TargetSection, results: Path, warn: Callable[[str], None]) -> TargetSection:
-    path = results / section.target.name / "table.csv"
-    columns = ("model", "input", "params", "paper_params", "flops", "paper_flops")
-    rows = _csv_rows(path, columns, warn) if path.exists() else None
-    if rows is None:
-        section.not_run = run_command(section.target, "paper")
-        section.scores.append(Score(section.target.name, "parameter counts and FLOPs of every net",
-                                    "Table 1, Sec. 4.2", "—", Verdict(NOT_RUN, ""), section.not_run))
-        return section
-    header = ["net", "input", "params", "paper params", "mult-adds", "paper mult-adds"]
-    section.table = (header, [[r["model"], r["input"], _count(r["params"]), _count(r["paper_params"]),
-                               _giga(r["flops"]), _giga(r["paper_flops"])] for r in rows])
-    checked, off = 0, []
-    for row in rows:  # the paper rounds (0.27M, 3.6e9): a count matches when it rounds to the paper's figure
-        for what, ours, theirs in (("params", row["params"], row["paper_params"]),
-                                   ("mult-adds", row["flops"], row["paper_flops"])):
-            if ours and theirs:
-                checked += 1
-                if abs(float(ours) / float(theirs) - 1) > 0.02:
-                    shown = _giga if what == "mult-adds" else _count
-                    off.append(f"{row['model']} {what} {shown(ours)} vs {shown(theirs)}")
-    verdict = Verdict(HOLDS if not off else FAILS,
-                      f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
-                      + (f"; off: {', '.join(off)}" if off else ""))
-    section.scores.append(Score(section.target.name, "parameter counts and FLOPs of every net", "Table 1, Sec. 4.2",
-                                "—", verdict))
-    notes = str(section.target.section("notes", "")).strip()
-    section.notes = [notes] if notes else []
-    return section
-
-
-GRADFLOW_SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
-GRADFLOW_WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
-
-
-def _gradflow_section(section: TargetSection, results: Path, warn: Callable[[str], None]) -> TargetSection:
-    folder = results / section.target.name
-    image = folder / f"{section.target.name}.png"
-    rows = _csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn) \
-        if (folder / "gradflow.csv").exists() else None
-    if rows is None:
-        section.not_run = run_command(section.target, "paper")
-        section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—", Verdict(NOT_RUN, ""),
-                                    section.not_run))
-        return section
-    if not image.exists():
-        from .targets.outputs import write_outputs
-
-        write_outputs(section.target, [], results)
-    section.images = [image]
-    ratios = _gradient_ratios(rows)
-    detail = "gradient norm at the input end / at the output end: " + ", ".join(
-        f"{net} {ratio:.2g}" for net, ratio in ratios.items())
-    section.scores.append(Score(section.target.name, GRADFLOW_SAYS, GRADFLOW_WHERE, "—",
-                                Verdict(NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)")))
-    notes = str(section.target.section("notes", "")).strip()
-    section.notes = [notes] if notes else []
-    return section
-
-
-def _csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
+def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
     """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
     try:
         with open(path, newline="") as handle:
@@ -367,25 +309,12 @@ def _csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], Non
     return rows
 
 
-def _gradient_ratios(rows: list[dict]) -> dict[str, float]:
-    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
-    by_net: dict[str, list[tuple[int, float]]] = {}
-    for row in rows:
-        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
-    ratios = {}
-    for net, points in by_net.items():
-        points.sort()
-        if points[-1][1] > 0:
-            ratios[net] = points[0][1] / points[-1][1]
-    return ratios
-
-
-def _giga(text: str) -> str:
+def giga_text(text: str) -> str:
     """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
     return f"{float(text) / 1e9:.2f} G" if text else ""
 
 
-def _count(text: str) -> str:
+def count_text(text: str) -> str:
     if not text:
         return ""
     value = float(text)

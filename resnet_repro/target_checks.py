@@ -40,9 +40,7 @@ def check_target_name(name: str, path: Path) -> None:
 
 def check_sections(raw: dict, path: Path) -> None:
     """Raise a `file:line: section.key: what is wrong` UserError for the first bad section."""
-    check = _Checker(path)
-    runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
-    run_models = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    check = Checker(path)
     for key in ("title", "recipe", "notes"):
         if key in raw and not isinstance(raw[key], str):
             check.fail(raw, key, key, f"expected text, got {raw[key]!r}")
@@ -58,27 +56,37 @@ def check_sections(raw: dict, path: Path) -> None:
     if "paper" in raw:
         check.mapping(raw, "paper", "paper")
     if "figure" in raw:
-        _check_figure(check, raw, run_models)
+        check_figure(check, raw, run_models(raw))
     if "table" in raw:
-        _check_table(check, raw)
+        check_table(check, raw)
     if "nets" in raw:
-        _check_nets(check, raw)
+        check_nets(check, raw)
     if "gradflow" in raw:
-        check.mapping(raw, "gradflow", "gradflow")
-        settings = raw["gradflow"]
-        for key, kind in GRADFLOW_KEYS.items():
-            if key not in settings:
-                check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
-            if kind is int:
-                check.whole(settings, key, f"gradflow.{key}", minimum=1)
-            else:
-                check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
-        for model in settings["conv_models"]:
-            parse_model_name(model)
-        check.keys(settings, set(GRADFLOW_KEYS), "gradflow.")
+        check_gradflow(check, raw)
 
 
-def _check_figure(check: "_Checker", raw: dict, run_models: set[str]) -> None:
+def run_models(raw: dict) -> set[str]:
+    """The model names a target file's runs list (what a figure panel may name)."""
+    runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
+    return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+
+
+def check_gradflow(check: "Checker", raw: dict) -> None:
+    check.mapping(raw, "gradflow", "gradflow")
+    settings = raw["gradflow"]
+    for key, kind in GRADFLOW_KEYS.items():
+        if key not in settings:
+            check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
+        if kind is int:
+            check.whole(settings, key, f"gradflow.{key}", minimum=1)
+        else:
+            check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
+    for model in settings["conv_models"]:
+        parse_model_name(model)
+    check.keys(settings, set(GRADFLOW_KEYS), "gradflow.")
+
+
+def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
     check.mapping(raw, "figure", "figure")
     figure = raw["figure"]
     check.keys(figure, FIGURE_KEYS, "figure.")
@@ -113,7 +121,7 @@ def _is_bound(value) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\s*[<>]=?\s*\d+(\.\d+)?\s*", value) is not None
 
 
-def _check_table(check: "_Checker", raw: dict) -> None:
+def check_table(check: "Checker", raw: dict) -> None:
     check.mapping(raw, "table", "table")
     table = raw["table"]
     check.keys(table, TABLE_KEYS, "table.")
@@ -135,7 +143,7 @@ def _check_table(check: "_Checker", raw: dict) -> None:
                 check.fail(table, "context", f"table.context[{index}]", "each entry needs a model")
 
 
-def _check_nets(check: "_Checker", raw: dict) -> None:
+def check_nets(check: "Checker", raw: dict) -> None:
     check.list_of(raw, "nets", "nets", dict, nonempty=True)
     for index, net in enumerate(raw["nets"]):
         where = f"nets[{index}]"
@@ -154,7 +162,7 @@ def _check_nets(check: "_Checker", raw: dict) -> None:
                 check.fail(net, key, f"{where}.{key}", f"expected a number, got {net[key]!r}")
 
 
-class _Checker:
+class Checker:
     def __init__(self, path: Path):
         self.path = path
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from resnet_repro.analysis.gradflow import fc_gradient_norms
-from resnet_repro.analysis.responses import ResponseStats, measure_response_stds, response_layers
+from resnet_repro.analysis.gradient_norms import fc_gradient_norms
+from resnet_repro.analysis.layer_response_stds import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
 from .conftest import cli
@@ -160,7 +160,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
 def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, official, delta, verdict):
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.report import write_report
-    from resnet_repro.targets.outputs import write_outputs
+    from resnet_repro.engines.outputs import write_outputs
 
     target = load_target("table6")
     runs = resolve_runs(target, "paper", only="resnet-20")

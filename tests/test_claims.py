@@ -89,7 +89,7 @@ def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
 
 def test_a_response_claim_must_state_its_noise(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("title: mine\nengine: responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
+    path.write_text("title: mine\nengine: layer_responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
                     "  - {says: x, section: y, metric: response_std, order: [resnet20, plain20]}\n")
     assert_one_line_error(cli("show", str(path)), "the paper gives no seed spread for response_std")
 

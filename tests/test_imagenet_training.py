@@ -122,6 +122,7 @@ def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_
     from resnet_repro.data.sources import load_image_sets
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.train import loop
+    from resnet_repro.context import RunContext
     from resnet_repro.train.runner import train_runs
     from resnet_repro.train.schedule import LRSchedule
 
@@ -141,7 +142,7 @@ def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_
 
     monkeypatch.setattr(loop, "evaluate", spy_evaluate)
     monkeypatch.setattr(LRSchedule, "observe_eval_error", spy_observe)
-    train_runs([config], tmp_path, imagenet_dir, torch.device("cpu"))
+    train_runs([config], RunContext(tmp_path, imagenet_dir, torch.device("cpu")))
 
     splits = load_image_sets(config.data, imagenet_dir, config.recipe.holdout)
     held_out = [str(path) for path, _ in splits.val.samples]

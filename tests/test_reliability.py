@@ -112,6 +112,7 @@ def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, t
 
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.train import checkpoint
+    from resnet_repro.context import RunContext
     from resnet_repro.train.runner import train_runs
 
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
@@ -126,7 +127,7 @@ def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, t
 
     monkeypatch.setattr(checkpoint.torch, "save", save_then_fill_disk)
     with pytest.raises(UserError, match="No space left on device.*intact"):
-        train_runs(runs, tmp_path, cifar_dir, torch.device("cpu"))
+        train_runs(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu")))
     folder = tmp_path / RUN
     assert torch.load(folder / "checkpoint.pt", weights_only=True)["iteration"] == 6
     assert not list(folder.glob(".checkpoint.*")) and not (folder / "final.json").exists()

@@ -92,6 +92,7 @@ def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_
                                                                                           monkeypatch):
     """torch.save swallows the OSError of a full disk and raises RuntimeError('unexpected pos'); mimic it."""
     from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.context import RunContext
     from resnet_repro.train.runner import train_runs
 
     real_save = torch.save
@@ -113,7 +114,7 @@ def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_
     monkeypatch.setattr(checkpoint.torch, "save", save_like_torch_on_a_full_disk)
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
     with pytest.raises(UserError, match=r"cannot write .*checkpoint\.pt: No space left on device\. Earlier results"):
-        train_runs(runs, tmp_path, cifar_dir, torch.device("cpu"))
+        train_runs(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu")))
     folder = tmp_path / RUN
     assert torch.load(folder / "checkpoint.pt", weights_only=True)["iteration"] == 6
     assert not list(folder.glob(".*.tmp")) and not (folder / "final.json").exists()
@@ -244,7 +245,8 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
     import shutil
 
     from resnet_repro.experiments import load_target, resolve_runs
-    from resnet_repro.targets.trained import finished_models
+    from resnet_repro.context import RunContext
+    from resnet_repro.engines.trained import finished_models
 
     run = tmp_path / RUN
     shutil.copytree(alone, run)
@@ -253,4 +255,4 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
     (run / "checkpoint.pt").write_bytes(bytes(data))
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
     with pytest.raises(UserError, match="final checkpoint is damaged .*does not match the digest.*delete .*final.json"):
-        list(finished_models(runs, tmp_path, cifar_dir, torch.device("cpu")))
+        list(finished_models(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu"))))

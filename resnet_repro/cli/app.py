@@ -6,6 +6,7 @@ import errno
 import sys
 
 import typer
+from rich.markup import escape
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
@@ -77,5 +78,6 @@ def main() -> None:
 
 
 def _one_line(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    # The message is text, not markup: "[low, high]" in it is shown as written, not read as a style tag.
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)

@@ -10,7 +10,8 @@ import yaml
 from rich.table import Table
 
 from ..config import RunConfig
-from ..experiments import ENGINES, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..engines import get_engine
+from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..store.estimate import human_duration, measured_throughput, seconds_left
 from ..store.layout import RunFiles, read_json, resolve_results_dir
 from ..yamlio import plain
@@ -52,7 +53,7 @@ def show_command(
     results_dir = resolve_results_dir(str(results) if results else None)
     spec = load_target(target)
     console.print(f"[bold]{spec.name}[/bold]: {spec.title}")
-    console.print(f"engine: {spec.engine} ({ENGINES[spec.engine]}); file: {spec.path}")
+    console.print(f"engine: {spec.engine} ({get_engine(spec.engine).description}); file: {spec.path}")
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     if spec.recipe:
         profile_spec = load_recipe_file(spec.recipe).profiles[profile]
@@ -75,9 +76,9 @@ def show_command(
 
 
 def _data_line(spec, dataset: str) -> str:
-    from ..store.measured import PAPER_DATA, data_name
+    from ..store.measured import data_name
 
-    paper = PAPER_DATA.get(spec.engine, dataset)
+    paper = get_engine(spec.engine).paper_data or dataset
     if dataset == paper:
         return f"{data_name(dataset)} (the paper's data)"
     return (f"{data_name(dataset)}, a proxy for {data_name(paper)}: the claims (orderings) are checked, never the "
@@ -86,11 +87,12 @@ def _data_line(spec, dataset: str) -> str:
 
 def _print_paper(spec) -> None:
     """The paper's numbers as a table and its claims as sentences: what `run` and `report` check."""
-    table = spec.section("table") or {}
-    paper = table.get("paper") or {}
+    table = spec.section("table")
+    paper = table.paper if table is not None else {}
     if paper:
         metrics = [m for m in ("test_error", "top1_error", "top5_error") if any(m in v for v in paper.values())]
-        out = Table(title=f"the paper's numbers (error, %){'; ' + table['protocol'] if table.get('protocol') else ''}")
+        protocol = table.protocol or ""
+        out = Table(title=f"the paper's numbers (error, %){'; ' + protocol if protocol else ''}")
         for column in ["net", *[m.replace("_", " ") for m in metrics], "params"]:
             out.add_column(column, justify="left" if column == "net" else "right")
         for net, values in paper.items():
@@ -104,22 +106,22 @@ def _print_paper(spec) -> None:
             params = values.get("params")
             out.add_row(net, *cells, "" if params is None else f"{float(params) / 1e6:.2f}M")
         console.print(out)
-    context = table.get("context") or []
+    context = table.context if table is not None else ()
     if context:
         console.print("other papers' results (context only): " + "; ".join(
             f"{c['model']} " + "/".join(str(c[m]) for m in ("top1_error", "top5_error", "test_error") if m in c)
             for c in context), highlight=False)
-    nets = spec.section("nets") or []
+    nets = spec.section("nets", ())
     if nets:
         out = Table(title="nets counted, with the paper's figures where it gives them")
         for column in ("net", "input", "paper params", "paper mult-adds"):
             out.add_column(column, justify="left" if column == "net" else "right")
         for net in nets:
-            name = net["model"] + (f"-{net['shortcut']}" if net.get("shortcut") else "") + \
-                (f" {net['variant']}" if net.get("variant") else "")
-            out.add_row(name, "x".join(map(str, net["input"])),
-                        f"{int(float(net['paper_params'])):,}" if net.get("paper_params") else "",
-                        f"{float(net['paper_flops']) / 1e9:.1f} G" if net.get("paper_flops") else "")
+            name = net.model + (f"-{net.shortcut}" if net.shortcut else "") + \
+                (f" {net.variant}" if net.variant else "")
+            out.add_row(name, "x".join(map(str, net.input)),
+                        f"{int(net.paper_params):,}" if net.paper_params else "",
+                        f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "")
         console.print(out)
     if spec.claims:
         console.print("claims checked (lowest first):")

@@ -27,19 +27,20 @@ def plot_command(
 ) -> None:
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
     from ..store.readme import ensure_results_readme
-    from ..targets.outputs import drawable_profiles, write_outputs
+    from ..engines import get_engine
 
     results_dir = resolve_results_dir(str(results) if results else None)
     everything = target.lower() == "all"
     specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]
     jobs = []
     for spec in specs:
-        if spec.engine == "complexity":
+        engine = get_engine(spec.engine)
+        if not engine.draws:
             if not everything:
                 raise UserError(f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` "
                                 f"writes it")
             continue
-        profiles = drawable_profiles(spec, results_dir)
+        profiles = engine.drawable_profiles(spec, results_dir)
         if profile is not None:
             if spec.recipe is None:
                 raise UserError(f"{spec.name} has no profiles: leave --profile out")
@@ -57,5 +58,5 @@ def plot_command(
     ensure_results_readme(results_dir)
     for spec, name in jobs:
         runs = resolve_runs(spec, name, None, sets(set_)) if name is not None else []
-        for path in write_outputs(spec, runs, results_dir):
+        for path in get_engine(spec.engine).write_outputs(spec, runs, results_dir):
             console.print(f"wrote {path}")

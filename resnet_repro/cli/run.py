@@ -35,59 +35,61 @@ def run_command(
                                           "(with --device cuda)."),
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
+    from ..engines import get_engine
+
     spec = load_target(target)
+    engine = get_engine(spec.engine)
     results_dir = resolve_results_dir(str(results) if results else None)
     if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
         resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
-    if spec.engine == "complexity":
-        from ..targets.table1 import run_table1
-
+    if not engine.trains:
+        from ..context import RunContext
         from ..store.readme import ensure_results_readme
 
         ensure_results_readme(results_dir)
-        rows = run_table1(spec, results_dir)
-        print_rows(spec.title, rows, ["model", "params", "flops", "paper_params", "paper_flops"])
-        console.print(f"wrote {results_dir / spec.name}/table.csv and table.md")
+        show_outcome(engine.run(spec, [], [], RunContext(results_dir)))
         return
-    if spec.engine == "gradflow":
-        from ..store.readme import ensure_results_readme
-        from ..targets.gradflow import run_gradflow
-
-        ensure_results_readme(results_dir)
-
-        for path in run_gradflow(spec, results_dir):
-            console.print(f"wrote {path}")
-        return
-    from ..data.sources import resolve_data_dir
-    from ..targets.training import run_training_target
-    from ..train.device import resolve_device, resolve_job_devices
-    from .progress import RichReporter
-
     overrides = sets(set_) + ([f"train.precision={precision}"] if precision else []) + \
         (["train.compile=true"] if compile_ else [])
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
-    torch_device = resolve_device(device)
-    job_devices = resolve_job_devices(devices, torch_device)
-    jobs = check_jobs(jobs if jobs is not None else len(job_devices))
-    reports, written = run_training_target(spec, runs, all_runs, results_dir,
-                                           resolve_data_dir(str(data_dir) if data_dir else None), job_devices[0],
-                                           download, RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]),
-                                           jobs, job_devices)
-    if written is None:  # another process of a torchrun launch: rank 0 reports and writes
+    outcome = engine.run(spec, runs, all_runs, training_context(results_dir, data_dir, device, devices, jobs,
+                                                                download))
+    if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
-    for report in reports:
+    show_outcome(outcome)
+    finish_with_claims(spec, all_runs, results_dir)
+    failed = [r.name for r in outcome.reports if r.status == "failed"]
+    if failed:
+        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+
+
+def training_context(results_dir: Path, data_dir: Optional[Path], device: str, devices: Optional[str],
+                     jobs: Optional[int], download: bool):
+    """The RunContext of a `run` that trains: devices resolved, --jobs checked, progress on the console."""
+    from ..context import RunContext
+    from ..data.sources import resolve_data_dir
+    from ..train.device import resolve_device, resolve_job_devices
+    from .progress import RichReporter
+
+    job_devices = resolve_job_devices(devices, resolve_device(device))
+    return RunContext(results_dir, resolve_data_dir(str(data_dir) if data_dir else None), job_devices[0],
+                      job_devices, check_jobs(jobs if jobs is not None else len(job_devices)), download,
+                      RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]))
+
+
+def show_outcome(outcome) -> None:
+    """Each run's ending, a table the engine shows (table1's counts), and every file written."""
+    for report in outcome.reports:
         final = report.final or {}
         error = final.get("test_error")
         shown = f"test error {error:.2f}%" if error is not None else (final.get("reason") or "")
         word = {"skipped": "already finished", "finished": "finished", "failed": "FAILED"}[report.status]
         console.print(f"  {report.name}: {word}, {shown}", highlight=False)
-    for path in written:
+    if outcome.table is not None:
+        print_rows(*outcome.table)
+    for path in outcome.written:
         console.print(f"wrote {path}", highlight=False)
-    finish_with_claims(spec, all_runs, results_dir)
-    failed = [r.name for r in reports if r.status == "failed"]
-    if failed:
-        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
 
 
 def finish_with_claims(spec, runs, results_dir: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DataSpec
+from ..datasets import dataset_info
 from ..errors import UserError
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
@@ -55,42 +56,54 @@ def locate_dataset(dataset: str, data_dir: Path, download: bool = False) -> Path
     """The folder that holds `dataset` (fetched first where asked and possible), or a one-line error saying
     where we looked and how to fix it. Cheap: it reads no images, so `run --jobs` checks once before it starts
     any process (and downloads once, not once per job)."""
-    if dataset == "cifar10":
+    if dataset not in LOCATORS:
+        raise UserError(f"dataset {dataset!r} has no loader")
+    return LOCATORS[dataset](data_dir, download)
+
+
+def _locate_cifar10(data_dir: Path, download: bool) -> Path:
+    folder = find_cifar10([data_dir])
+    if folder is None and download:
+        download_cifar10(data_dir)
         folder = find_cifar10([data_dir])
-        if folder is None and download:
-            download_cifar10(data_dir)
-            folder = find_cifar10([data_dir])
-        if folder is None:
-            tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
-            raise UserError(f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
-                            f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py")
-        return folder
-    if dataset == "fashion-mnist":
+    if folder is None:
+        tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
+        raise UserError(f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
+                        f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py")
+    return folder
+
+
+def _locate_fashion_mnist(data_dir: Path, download: bool) -> Path:
+    folder = find_fashion_mnist([data_dir])
+    if folder is None and download:
+        download_fashion_mnist(data_dir)
         folder = find_fashion_mnist([data_dir])
-        if folder is None and download:
-            download_fashion_mnist(data_dir)
-            folder = find_fashion_mnist([data_dir])
-        if folder is None:
-            raise UserError(f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
-                            f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
-                            f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
-        return folder
-    if dataset == "imagenet":
-        root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
-        if root is None:
-            raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and "
-                            f"{data_dir / 'train'}). It cannot be downloaded: put train/<wnid>/*.JPEG and "
-                            f"val/<wnid>/*.JPEG there, or point --data-dir at the folder that holds them")
-        return root
-    raise UserError(f"dataset {dataset!r} has no loader")
+    if folder is None:
+        raise UserError(f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
+                        f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
+                        f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
+    return folder
+
+
+def _locate_imagenet(data_dir: Path, download: bool) -> Path:
+    root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
+    if root is None:
+        raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and "
+                        f"{data_dir / 'train'}). It cannot be downloaded: put train/<wnid>/*.JPEG and "
+                        f"val/<wnid>/*.JPEG there, or point --data-dir at the folder that holds them")
+    return root
+
+
+# How each dataset of the table in resnet_repro/datasets.py is found, and (32x32 arrays) read.
+LOCATORS = {"cifar10": _locate_cifar10, "fashion-mnist": _locate_fashion_mnist, "imagenet": _locate_imagenet}
+ARRAY_READERS = {"cifar10": read_cifar10, "fashion-mnist": read_fashion_mnist}
 
 
 def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
     folder = locate_dataset(spec.dataset, data_dir, download)
-    if spec.dataset == "imagenet":
+    if dataset_info(spec.dataset).class_folders:
         return _load_imagenet(spec, folder, holdout)
-    read = read_cifar10 if spec.dataset == "cifar10" else read_fashion_mnist
-    (train_x, train_y), (test_x, test_y), report = read(folder)
+    (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)
     train = ImageSet(train_x, train_y)
     val = None
     if holdout:

@@ -13,15 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import RunConfig
+from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
 from .layout import RunFiles, read_json
-from .paths import output_dir
 
-# The data each engine's paper numbers are measured on; anything else is a proxy: claims only, no numbers.
-PAPER_DATA = {"cifar": "cifar10", "imagenet": "imagenet", "responses": "cifar10"}
-DATA_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST", "imagenet": "ImageNet"}
-RESPONSES_CSV = "responses.csv"
 
 
 @dataclass
@@ -52,12 +48,19 @@ class Measured:
 
     @property
     def proxy(self) -> bool:
-        return bool(self.dataset) and self.dataset != PAPER_DATA.get(self.target.engine, self.dataset)
+        return bool(self.dataset) and self.dataset != (self.paper_data or self.dataset)
+
+    @property
+    def paper_data(self) -> str | None:
+        """The data the paper's numbers of this target's engine are measured on; anything else is a proxy."""
+        from ..engines import get_engine
+
+        return get_engine(self.target.engine).paper_data
 
     def numbers_comparable(self) -> tuple[bool, str]:
         """Whether a number may be set beside the paper's, and if not, why not (one phrase)."""
         if self.proxy:
-            return False, (f"{data_name(self.dataset)} is a proxy for {data_name(PAPER_DATA[self.target.engine])}: "
+            return False, (f"{data_name(self.dataset)} is a proxy for {data_name(self.paper_data)}: "
                            f"only the orderings are checked, never the numbers")
         if self.unofficial:
             return False, f"{self.unofficial} run(s) used CIFAR-10 files that are not the official release"
@@ -69,14 +72,16 @@ class Measured:
         return self.values.get(metric, {})
 
 
-def data_name(dataset: str) -> str:
-    return DATA_NAMES.get(dataset, dataset)
+def data_name(name: str) -> str:
+    return dataset_info(name).title
 
 
-def title_for_data(title: str, dataset: str) -> str:
+def title_for_data(title: str, name: str) -> str:
     """A paper title names the paper's data; on a proxy, name the data actually used."""
-    if dataset and dataset != "cifar10" and "CIFAR-10" in title:
-        return title.replace("CIFAR-10", f"{data_name(dataset)} (a proxy for CIFAR-10)")
+    stands_for = dataset_info(name).proxy_for if name else None
+    if stands_for and data_name(stands_for) in title:
+        paper = data_name(stands_for)
+        return title.replace(paper, f"{data_name(name)} (a proxy for {paper})")
     return title
 
 
@@ -95,20 +100,14 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
         key = target.run_key(config.model, config.shortcut) or config.model
         found.keys[config.name] = key
         found.expected[key] = found.expected.get(key, 0) + 1
-    if target.engine in ("cifar", "imagenet"):
-        _read_runs(found, results)
-    elif target.engine == "responses":
-        _read_runs(found, results, metrics=())
-        csv_path = output_dir(results, target, profile) / RESPONSES_CSV
-        _read_responses(found, csv_path)
-        if not csv_path.exists():  # the nets may be trained (fig6 shares them), but fig7 has measured nothing
-            found.started = 0
+    from ..engines import get_engine
+
+    get_engine(target.engine).read_measured(found, results)
     return found
 
 
-def _read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
-    from ..targets.imagenet_outputs import protocol_file, table_protocol  # no torch there either
-
+def read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
+    """Each run's folder: what ran where, for how long, its status, and a finished run's final `metrics`."""
     counts: dict[str, list[str]] = {}
     for config in found.runs:
         key = found.keys[config.name]
@@ -132,18 +131,13 @@ def _read_runs(found: Measured, results: Path, metrics=("train_error", "test_err
         for metric in metrics:
             if final.get(metric) is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(final[metric]))
-        if found.target.engine == "imagenet":
-            errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
-            for metric in ("top1_error", "top5_error"):
-                if errors.get(metric) is not None:
-                    found.values.setdefault(metric, {}).setdefault(key, []).append(float(errors[metric]))
     for key, statuses in counts.items():
         done, expected = statuses.count("finished"), found.expected[key]
         found.status[key] = ("failed" if "failed" in statuses else "finished" if done == expected
                              else f"partial ({done}/{expected})" if statuses else "not run")
 
 
-def _read_responses(found: Measured, path: Path) -> None:
+def read_responses(found: Measured, path: Path) -> None:
     """response_std per (net, seed): the mean over layers of each layer's response std."""
     try:
         with open(path, newline="") as handle:

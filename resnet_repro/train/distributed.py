@@ -92,3 +92,11 @@ def leave_world() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def finish_training(device: torch.device) -> bool:
+    """After every process of a launch has trained: leave the process group, and say whether this process is
+    rank 0, which alone measures the trained nets and writes the target's outputs."""
+    is_main = init_world(device).is_main
+    leave_world()
+    return is_main

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
+from ..context import RunContext
 from ..data.sources import locate_dataset
 from ..errors import UserError
 from .loop import Reporter
@@ -65,7 +66,8 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
-        report = train_runs([config], results, data_dir, torch_device, False, QueueReporter(queue), command)[0]
+        report = train_runs([config], RunContext(results, data_dir, torch_device, reporter=QueueReporter(queue),
+                                                 command=command))[0]
         queue.put(("done", index, report))
     except UserError as error:
         queue.put(("error", index, str(error)))
@@ -83,20 +85,17 @@ class _Job:
     process: multiprocessing.Process
 
 
-def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path, devices: list[torch.device],
-                            jobs: int, download: bool = False, reporter: Reporter | None = None,
-                            command: str | None = None) -> list[RunReport]:
-    """Like train_runs, with up to `jobs` runs training at once; reports come back in the order of `runs`."""
-    reporter = reporter or Reporter()
+def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> list[RunReport]:
+    """Like train_runs, with up to `run_context.jobs` runs training at once, spread over its job devices; reports
+    come back in the order of `runs`."""
+    results, data_dir, jobs, reporter = run_context.results, run_context.data_dir, run_context.jobs, \
+        run_context.reporter
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
-    for config, _ in pending:
-        check_precision(devices[0], config.settings.train.precision)
-    for dataset in sorted({config.data.dataset for config, _ in pending}):
-        locate_dataset(dataset, data_dir, download)  # missing data: one error here, not one per job; one download
+    _check_before_start([config for config, _ in pending], run_context)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads
     queue = context.Queue()
     free_slots = list(range(jobs))
-    devices_by_slot = slot_devices(devices, jobs)
+    devices_by_slot = slot_devices(run_context.job_devices, jobs)
     threads, _ = cpu_threads(jobs)  # used by CPU jobs only
     todo = list(enumerate(config for config, _ in pending))
     running: dict[int, _Job] = {}  # by the run's index in `pending`
@@ -123,8 +122,8 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
                     process = context.Process(target=_child, name=f"resnet-repro job {slot}", args=(
-                        index, config, results, data_dir, str(devices_by_slot[slot]), command, threads,
-                        queue))
+                        index, config, results, data_dir, str(devices_by_slot[slot]), run_context.command,
+                        threads, queue))
                     process.start()
                     running[index] = _Job(config, slot, process)
                 if stopped_by and not running:
@@ -144,15 +143,27 @@ def train_runs_concurrently(runs: list[RunConfig], results: Path, data_dir: Path
     finally:
         for job in running.values():
             job.process.join()
-    reports += [outcomes[index] for index in sorted(outcomes)]
+    _raise_what_stopped(errors, len(todo), stopped_by)
+    return reports + [outcomes[index] for index in sorted(outcomes)]
+
+
+def _check_before_start(pending: list[RunConfig], run_context: RunContext) -> None:
+    """What would fail in every job fails once here: precision the device lacks, and missing data (fetched once)."""
+    for config in pending:
+        check_precision(run_context.job_devices[0], config.settings.train.precision)
+    for dataset in sorted({config.data.dataset for config in pending}):
+        locate_dataset(dataset, run_context.data_dir, run_context.download)
+
+
+def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: list[str]) -> None:
+    """The first job's error (and how many more failed), or the signal that stopped runs before they started."""
     if errors:
         first = errors[min(errors)]
         others = f" ({len(errors) - 1} more run(s) stopped with an error)" if len(errors) > 1 else ""
         raise UserError(first + others)
-    if todo:  # stopped by a signal before these started
-        raise UserError(f"stopped by {stopped_by[0]}; {len(todo)} run(s) not started. Run the same command "
+    if not_started:  # stopped by a signal before these started
+        raise UserError(f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command "
                         f"again to continue")
-    return reports
 
 
 def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: float) -> None:

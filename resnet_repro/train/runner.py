@@ -6,6 +6,7 @@ All checks happen before any training starts, so a refused invocation changes no
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import platform
 import signal
 import subprocess
@@ -23,7 +24,8 @@ import yaml
 import resnet_repro
 
 from ..config import RunConfig
-from ..data.sources import Splits, load_image_sets
+from ..context import RunContext
+from ..data.sources import Splits
 from ..errors import UserError
 from ..store.layout import RunFiles, read_json, write_json
 from ..store.lock import run_lock
@@ -75,10 +77,10 @@ def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], li
     return reports, pending
 
 
-def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device, download: bool = False,
-               reporter: Reporter | None = None, command: str | None = None) -> list[RunReport]:
-    reporter = reporter or Reporter()
-    reports, pending = plan_runs(runs, results)
+def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
+    """Train `runs` one after another on `context.device`; finished runs are skipped, unfinished ones resumed."""
+    device, reporter = context.device, context.reporter
+    reports, pending = plan_runs(runs, context.results)
     for config, _ in pending:
         check_precision(device, config.settings.train.precision)
     if device.type == "cpu" and pending:
@@ -89,13 +91,11 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
         torch.cuda.set_device(device)
     if not world.is_main:
         reporter = Reporter()  # one progress bar: rank 0's
-    datasets: dict[tuple, Splits] = {}
+    context = dataclasses.replace(context, device=device, reporter=reporter)  # the same dataset cache
     stop = StopFlag()
     with graceful_stop(stop, reporter):
         for config, files in pending:
-            key = (config.data, config.recipe.holdout)
-            if key not in datasets:
-                datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
+            context.splits(config)  # read (or fetch) the data before the lock, outside the write errors below
             try:
                 with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
                     final = read_json(files.final) if world.is_main else None
@@ -103,7 +103,7 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
                         reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed",
                                                  final))
                         continue
-                    outcome = _train_one(config, files, datasets[key], device, reporter, command, stop, world)
+                    outcome = _train_one(config, files, context, stop, world)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
                 where = error.filename or files.dir
                 raise UserError(f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
@@ -117,13 +117,13 @@ def train_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: tor
     return reports
 
 
-def _train_one(config: RunConfig, files: RunFiles, splits: Splits, device: torch.device, reporter: Reporter,
-               command: str | None, stop: StopFlag, world: World = SINGLE):
+def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, world: World = SINGLE):
+    splits, device, reporter = context.splits(config), context.device, context.reporter
     if not world.is_main:  # only rank 0 writes; the others train their share of each batch
         return train_run(config, splits, files, device, reporter, stop, world)
     write_yaml(files.config, config.to_dict())
     started = time.time()
-    meta = _meta(config, splits, device, command, world)
+    meta = _meta(config, splits, device, context.command, world)
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
         reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "

@@ -10,6 +10,7 @@ import torch
 
 from ..config import RunConfig
 from ..data.sources import Splits
+from ..datasets import dataset_info
 from .distributed import SINGLE, World
 
 
@@ -18,7 +19,7 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
     share of the global batch."""
     recipe, channels_last = config.recipe, config.settings.train.channels_last
     part = world.local_slice(recipe.batch_size)
-    if config.data.dataset == "imagenet":
+    if dataset_info(config.data.dataset).class_folders:
         from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
 
         train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last,

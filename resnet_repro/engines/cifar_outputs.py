@@ -118,7 +118,8 @@ def write_curve_table(target: Target, runs: list[RunConfig], results: Path, mode
 
 def resolved_paper_table(target: Target) -> dict:
     """table.paper keyed by run key (the file may say resnet18 where the run is resnet18-A)."""
-    paper = (target.section("table") or {}).get("paper") or {}
+    table = target.section("table")
+    paper = table.paper if table is not None else {}
     resolved = {}
     for name, entry in paper.items():
         model, _, shortcut = str(name).partition("-")
@@ -170,7 +171,7 @@ def quoted_rows(target: Target, source: str) -> list[dict]:
     return [{"model": c["model"], "params": int(float(c["params"])) if c.get("params") is not None else None,
              "test_error": c.get("test_error"),
              "reported": _quoted_style(c), "source": source}
-            for c in (target.section("table") or {}).get("context") or []]
+            for c in (target.section("table").context if target.section("table") is not None else ())]
 
 
 def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:
@@ -208,6 +209,6 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
         written += write_curve_table(target, runs, results, models, found)
     figure = target.section("figure")
     if figure is not None:
-        written += plot_error_curves(figure["panels"], models, title, profile_note(runs, models),
-                                     folder / target.name, tuple(figure.get("ylim", (0, 20))))
+        written += plot_error_curves(figure.panel_specs(), models, title, profile_note(runs, models),
+                                     folder / target.name, figure.ylim or (0, 20))
     return written

@@ -16,7 +16,7 @@ COLUMNS = ["model", "params", "top1_error", "top5_error", "paper_top1_error", "p
 
 
 def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[dict]:
-    paper = (target.section("table") or {}).get("paper") or {}
+    paper = target.section("table").paper if target.section("table") is not None else {}
     comparable = bool(runs) and runs[0].profile == "paper" and not runs[0].overrides
     rows = []
     for config in runs:
@@ -44,7 +44,8 @@ def protocol_file(protocol: str) -> str:
 
 def table_protocol(target: Target) -> str:
     """The test protocol a table reports: `table: {protocol: multi-scale}`, else the standard 10-crop."""
-    return (target.section("table") or {}).get("protocol", "10-crop")
+    table = target.section("table")
+    return (table.protocol if table is not None else None) or "10-crop"
 
 
 PROTOCOL_NOTES = {
@@ -65,7 +66,7 @@ def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -
              "profile."]
     quoted = [{"model": c["model"], "top1_error": c.get("top1_error"), "top5_error": c.get("top5_error"),
                "source": "quoted from the paper (other methods, not trained here)"}
-              for c in (target.section("table") or {}).get("context") or []]
+              for c in (target.section("table").context if target.section("table") is not None else ())]
     extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted,
                         QUOTED_COLUMNS)]
     write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)

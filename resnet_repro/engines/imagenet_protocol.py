@@ -4,22 +4,20 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-
-import torch
 
 from ..analysis.imagenet_eval import evaluate_views
 from ..config import RunConfig
+from ..context import RunContext
 from ..store.layout import write_json
 from .imagenet_outputs import protocol_file
 from .trained import finished_models
 
 
-def measure_protocol(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device,
-                     protocol: str = "10-crop") -> None:
+def measure_protocol(runs: list[RunConfig], context: RunContext, protocol: str = "10-crop") -> None:
     """Write runs/<run>/<protocol>.json for every finished run that lacks it."""
     measured = lambda files: (files.dir / protocol_file(protocol)).exists()  # noqa: E731
-    for config, files, model, splits in finished_models(runs, results, data_dir, device, skip=measured):
-        errors = evaluate_views(model, splits.test, protocol, device, config.data.test_short_side, config.data.crop,
+    for config, files, model, splits in finished_models(runs, context, skip=measured):
+        errors = evaluate_views(model, splits.test, protocol, context.device, config.data.test_short_side,
+                                config.data.crop,
                                 multiscale_flip=bool(config.data.multiscale_flip))
         write_json(files.dir / protocol_file(protocol), {"protocol": protocol, **dataclasses.asdict(errors)})

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
-import torch
 from torch import nn
 
 from ..config import RunConfig
-from ..data.sources import Splits, load_image_sets
+from ..context import RunContext
+from ..data.sources import Splits
 from ..errors import UserError
 from ..store.layout import RunFiles, read_json
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 
 
-def finished_models(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device,
+def finished_models(runs: list[RunConfig], context: RunContext,
                     skip=lambda files: False) -> Iterator[tuple[RunConfig, RunFiles, nn.Module, Splits]]:
     """(config, files, model with its final weights, data) for each finished run; `skip(files)` leaves runs out
-    before anything is loaded. Datasets are read once per distinct data spec."""
-    datasets: dict[tuple, Splits] = {}
+    before anything is loaded. Datasets come from the context's cache: read once per command."""
+    device = context.device
     for config in runs:
-        files = RunFiles(results, config.name)
+        files = RunFiles(context.results, config.name)
         final = read_json(files.final)
         if not final or final.get("status") != "finished" or skip(files):
             continue
@@ -33,11 +32,9 @@ def finished_models(runs: list[RunConfig], results: Path, data_dir: Path, device
             why = warnings[0] if warnings else f"it holds iteration {state['iteration']}"
             raise UserError(f"run {config.name} is finished, but its final checkpoint is damaged ({why}); delete "
                             f"{files.final} and run again to retrain it from its last good checkpoint")
-        key = (config.data, config.recipe.holdout)
-        if key not in datasets:
-            datasets[key] = load_image_sets(config.data, data_dir, config.recipe.holdout)
-        model = build_run_model(config, datasets[key]).to(device)
+        splits = context.splits(config)
+        model = build_run_model(config, splits).to(device)
         model.load_state_dict(state["model"])
         if state.get("bn_recomputed"):  # recipe.bn_stats: recomputed: the final numbers' BN statistics
             model.load_state_dict(state["bn_recomputed"], strict=False)
-        yield config, files, model, datasets[key]
+        yield config, files, model, splits

@@ -20,7 +20,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..models import build_model, model_label
-from .responses import response_layers
+from .layer_response_stds import response_layers
 
 FC_WIDTH = 64
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import torch
 
-from ..analysis.responses import MEASUREMENT, measure_response_stds
+from ..analysis.layer_response_stds import MEASUREMENT, measure_response_stds
 from ..config import RunConfig
+from ..context import RunContext
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
 from ..store.layout import write_atomic
@@ -20,10 +21,10 @@ from .trained import finished_models
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
 
 
-def measure_runs(runs: list[RunConfig], results: Path, data_dir: Path, device: torch.device) -> list[dict]:
+def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
     """One row per (run, layer) for every finished run; unfinished runs are left out."""
-    rows = []
-    for config, _, model, splits in finished_models(runs, results, data_dir, device):
+    rows, device = [], context.device
+    for config, _, model, splits in finished_models(runs, context):
         mean = mean_image(torch.from_numpy(splits.train.images).to(device))
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
         label = config.name.split("/")[1]

@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 
 from ..analysis.complexity import count_multiply_adds, count_parameters
-from ..errors import UserError
 from ..experiments import Target
 from ..models import build_model, model_label
 from ..store.tables import ExtraTable, write_table
@@ -23,29 +22,25 @@ def table1_rows(target: Target) -> list[dict]:
 def _rows_and_layouts(target: Target) -> tuple[list[dict], list[dict]]:
     """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out)."""
     rows, layouts, laid_out = [], [], set()
-    for index, net in enumerate(target.section("nets") or []):
-        if not isinstance(net, dict) or "model" not in net or "input" not in net:
-            raise UserError(f"{target.path}: nets[{index}] needs model and input, e.g. "
-                            f"{{model: resnet50, input: [3, 224, 224]}}")
-        variant = net.get("variant", "original")
+    for net in target.section("nets", ()):  # checked when the file was read (engines/sections.py)
+        variant = net.variant or "original"
         with torch.device("meta"):  # shapes only: counting costs no memory or compute
-            model = build_model(net["model"], shortcut=net.get("shortcut"), variant=variant,
-                                in_channels=net["input"][0])
-        label = model_label(net["model"], net.get("shortcut"))
+            model = build_model(net.model, shortcut=net.shortcut, variant=variant, in_channels=net.input[0])
+        label = model_label(net.model, net.shortcut)
         name = f"{label.rsplit('-', 1)[0]}{' v1.5' if variant == 'v1.5' else ''}"  # resnet-50: any shortcut
         if label.startswith("resnet") and name not in laid_out:  # a plain twin has the same layout
             laid_out.add(name)
-            layouts += stage_layout(model, name, tuple(net["input"]))
+            layouts += stage_layout(model, name, net.input)
         depth_is_bottleneck = model.depth in (50, 101, 152) and hasattr(model, "maxpool")
         rows.append({
             "model": label + (" v1.5" if variant == "v1.5" else ""),
             "params": count_parameters(model),
-            "flops": count_multiply_adds(model, tuple(net["input"])),
-            "paper_params": _int_or_none(net.get("paper_params")),
-            "paper_flops": _int_or_none(net.get("paper_flops")),
+            "flops": count_multiply_adds(model, net.input),
+            "paper_params": _int_or_none(net.paper_params),
+            "paper_flops": _int_or_none(net.paper_flops),
             "family": "imagenet" if hasattr(model, "maxpool") else "cifar",
             "variant": variant if depth_is_bottleneck else "",
-            "input": "x".join(map(str, net["input"])),
+            "input": "x".join(map(str, net.input)),
         })
     return rows, layouts
 
@@ -85,7 +80,7 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
 
 def run_table1(target: Target, results: Path) -> list[dict]:
     rows, layouts = _rows_and_layouts(target)
-    notes = [str(target.section("notes", "")).strip(), "profile: none (exact counts, no training)"]
+    notes = [target.notes, "profile: none (exact counts, no training)"]
     extra = [ExtraTable("Layer layout per stage, read from the built nets (plain twins: the same without shortcuts)",
                         "layout.csv", layouts, LAYOUT_COLUMNS)]
     write_table(results / target.name, target.title, rows, COLUMNS, notes, extra=extra)

@@ -1,0 +1,61 @@
+"""What a command hands down to the code that trains and measures: one object instead of a long parameter list.
+
+`run` builds it once; training, the measurements after training (fig7's responses, ImageNet's 10-crop) and
+the engines read from it. The datasets it reads are kept in one cache, so each distinct dataset is read once
+per command, by whichever step needs it first. No torch at import (plot and report code import engines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from .config import RunConfig
+    from .data.sources import Splits
+
+
+class DatasetCache:
+    """Each dataset read once per (data spec, holdout): the runs of a target and their measurements share it."""
+
+    def __init__(self) -> None:
+        self._splits: dict[tuple, "Splits"] = {}
+
+    def get(self, config: "RunConfig", data_dir: Path, download: bool = False) -> "Splits":
+        from .data.sources import load_image_sets
+
+        key = (config.data, config.recipe.holdout)
+        if key not in self._splits:
+            self._splits[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
+        return self._splits[key]
+
+
+@dataclass
+class RunContext:
+    results: Path  # the results folder (--results)
+    data_dir: Path = Path("data")  # where datasets are found (--data-dir)
+    device: "torch.device | None" = None  # None: the CPU
+    job_devices: list = field(default_factory=list)  # devices --jobs spreads runs over [default: device]
+    jobs: int = 1  # runs trained at once, each in its own process
+    download: bool = False  # fetch a missing dataset
+    reporter: Any = None  # progress callbacks (train.loop.Reporter); None: silent
+    command: str | None = None  # the command line, recorded in each run's meta.json
+    datasets: DatasetCache = field(default_factory=DatasetCache, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.device is None:
+            import torch  # a context is built only where something trains or measures
+
+            self.device = torch.device("cpu")
+        if self.reporter is None:
+            from .train.loop import Reporter
+
+            self.reporter = Reporter()
+        self.job_devices = list(self.job_devices) or [self.device]
+
+    def splits(self, config: "RunConfig") -> "Splits":
+        """The data `config` trains and is measured on, read once per command."""
+        return self.datasets.get(config, self.data_dir, self.download)

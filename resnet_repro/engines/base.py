@@ -1,0 +1,91 @@
+"""What every engine is: one object that says what a target of it trains, measures, writes and redraws.
+
+`run`, `plot`, `list`, `show` and `report` know engines only through this interface (looked up by the name a
+target file gives in `engine:`), so a new engine is one new module that registers itself, and no other code.
+No torch here, nor in any engine module at import: what trains or measures imports torch inside its method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from ..config import RunConfig
+    from ..context import RunContext
+    from ..experiments import Target
+    from ..report import TargetSection
+    from ..store.measured import Measured
+
+
+@dataclass
+class Outcome:
+    """What `run TARGET` did: the runs' reports (engines that train), the files written, a table to print."""
+
+    written: list[Path] | None  # None: another process of a torchrun launch (rank 0 writes)
+    reports: list = field(default_factory=list)  # train.runner.RunReport per run
+    table: tuple[str, list[dict], list[str]] | None = None  # (title, rows, columns) to show on the console
+
+
+class Engine:
+    """The defaults are those of an engine that trains a target's runs from its recipe and reads their results
+    from the run folders; an engine overrides what it does otherwise."""
+
+    name: str = ""
+    description: str = ""  # what computes the target's outputs, one phrase (`show`, errors)
+    sections: dict[str, type] = {}  # YAML section -> its dataclass (a `parse(check, raw_target)` classmethod)
+    trains: bool = True  # whether `run` trains the target's runs (a target of it names a recipe)
+    draws: bool = True  # whether `plot` can redraw its outputs from results/ alone
+    metrics: tuple[str, ...] = ()  # what its runs measure: what a claim may compare
+    paper_metrics: tuple[str, ...] = ()  # the paper's numbers it judges (table.paper)
+    seeds_metric: str = ""  # the metric whose values count a net's finished seeds in the report
+    paper_data: str | None = None  # the dataset its paper numbers are measured on; anything else is a proxy
+    report_columns: tuple[tuple[str, str, bool], ...] = ()  # report table: (heading, metric, show the best seed)
+    measured_file: str | None = None  # the one CSV it measures into, in the target's output folder
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"],
+            context: "RunContext") -> Outcome:
+        """`run TARGET`: train `runs` (a selection of `all_runs`), measure, and write outputs over `all_runs`."""
+        from .training import run_training_target
+
+        return run_training_target(self, target, runs, all_runs, context)
+
+    def measure(self, target: "Target", runs: list["RunConfig"], context: "RunContext") -> None:
+        """After training, on rank 0: measurements of the trained nets the outputs are drawn from (none here)."""
+
+    # ------------------------------------------------------------------ outputs (no torch)
+
+    def write_outputs(self, target: "Target", runs: list["RunConfig"], results: Path) -> list[Path]:
+        """The target's tables and figures from results/ alone: what `plot` does and what `run` ends with."""
+        raise UserError(f"{target.name} is a table with nothing to draw: `resnet-repro run {target.name}` writes it")
+
+    def drawable_profiles(self, target: "Target", results: Path) -> list[str | None]:
+        """The profiles `plot TARGET` redraws: every named profile with results (None: the one output)."""
+        from ..store.measured import profiles_with_results
+
+        return profiles_with_results(target, results)
+
+    def has_results(self, target: "Target", profile: str | None, results: Path) -> bool:
+        from ..store.measured import measure
+
+        return profile is not None and measure(target, profile, results).has_results
+
+    # ------------------------------------------------------------------ what report and list read
+
+    def read_measured(self, found: "Measured", results: Path) -> None:
+        """Fill `found` (one profile's runs) with the numbers under results/ (nothing here)."""
+
+    def report_section(self, section: "TargetSection", results: Path,
+                       warn: Callable[[str], None]) -> "TargetSection | None":
+        """The report's section of a target without profiles; None: one part per profile with results."""
+        return None
+
+    def report_notes(self, target: "Target", results: Path) -> list[str]:
+        """Notes on a target's report section beyond its profiles' own (e.g. an outdated file)."""
+        return []
+

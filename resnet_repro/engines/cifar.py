@@ -1,0 +1,32 @@
+"""The cifar engine (fig1, fig6, table6): train the CIFAR-10 nets, then tables and error curves from their runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import register
+from .base import Engine
+from .cifar_outputs import write_cifar_outputs
+from .sections import FigureSection, TableSection
+
+
+class CifarEngine(Engine):
+    name = "cifar"
+    description = "CIFAR-10 training"
+    sections = {"table": TableSection, "figure": FigureSection}
+    metrics = ("train_error", "test_error")
+    paper_metrics = ("test_error",)
+    seeds_metric = "test_error"
+    report_columns = (("training error", "train_error", False), ("test error", "test_error", True))
+    paper_data = "cifar10"
+
+    def write_outputs(self, target, runs, results: Path) -> list[Path]:
+        return write_cifar_outputs(target, runs, results)
+
+    def read_measured(self, found, results: Path) -> None:
+        from ..store.measured import read_runs
+
+        read_runs(found, results)
+
+
+ENGINE = register(CifarEngine())

@@ -1,0 +1,97 @@
+"""The gradflow engine: measure gradient norms at initialisation (seconds on a CPU), write gradflow.csv, plot it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..errors import UserError
+from ..experiments import Target
+from ..store.layout import write_atomic
+from . import register
+from .base import Engine, Outcome
+from .outputs import measured_csv
+from .sections import GradflowSection
+
+SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
+WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
+
+
+def run_gradflow(target: Target, results: Path) -> list[Path]:
+    import pandas as pd
+
+    from ..analysis.gradient_norms import gradflow_rows
+
+    settings = target.section("gradflow")
+    rows = gradflow_rows(list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches,
+                         settings.batch_size)
+    buffer = io.StringIO()
+    pd.DataFrame(rows).to_csv(buffer, index=False)
+    write_atomic(measured_csv(target, results), buffer.getvalue())
+
+    return ENGINE.write_outputs(target, [], results)
+
+
+class GradflowEngine(Engine):
+    name = "gradflow"
+    description = "gradient flow at initialisation"
+    sections = {"gradflow": GradflowSection}
+    trains = False
+    measured_file = "gradflow.csv"
+
+    def run(self, target, runs, all_runs, context) -> Outcome:
+        return Outcome(run_gradflow(target, context.results))
+
+    def write_outputs(self, target, runs, results: Path) -> list[Path]:
+        from ..plots.gradient_norm_figure import plot_gradflow
+        from ..store.paths import output_dir
+
+        csv_path = measured_csv(target, results)
+        if not csv_path.exists():
+            raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
+        return [csv_path, *plot_gradflow(csv_path, output_dir(results, target, None) / target.name, target.title)]
+
+    def drawable_profiles(self, target, results: Path) -> list[str | None]:
+        return [None] if self.has_results(target, None, results) else []
+
+    def has_results(self, target, profile, results: Path) -> bool:
+        return measured_csv(target, results).exists()
+
+    def report_section(self, section, results: Path, warn):
+        from ..claims import NOT_COMPARABLE, NOT_RUN, Verdict
+        from ..report import Score, csv_rows, run_command
+
+        folder = results / section.target.name
+        image = folder / f"{section.target.name}.png"
+        rows = csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn) \
+            if (folder / "gradflow.csv").exists() else None
+        if rows is None:
+            section.not_run = run_command(section.target, "paper")
+            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""),
+                                        section.not_run))
+            return section
+        if not image.exists():
+            self.write_outputs(section.target, [], results)
+        section.images = [image]
+        detail = "gradient norm at the input end / at the output end: " + ", ".join(
+            f"{net} {ratio:.2g}" for net, ratio in gradient_ratios(rows).items())
+        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(
+            NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)")))
+        section.notes = [section.target.notes] if section.target.notes else []
+        return section
+
+
+def gradient_ratios(rows: list[dict]) -> dict[str, float]:
+    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
+    by_net: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
+    ratios = {}
+    for net, points in by_net.items():
+        points.sort()
+        if points[-1][1] > 0:
+            ratios[net] = points[0][1] / points[-1][1]
+    return ratios
+
+
+ENGINE = register(GradflowEngine())

@@ -1,0 +1,65 @@
+"""The imagenet engine (fig4, tables 2-4): train the ImageNet nets; a table's nets are then measured once
+under its test protocol (10-crop, multi-scale), and the table and curves are drawn from the run folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import register
+from .base import Engine
+from .sections import FigureSection, TableSection
+
+
+class ImageNetEngine(Engine):
+    name = "imagenet"
+    description = "ImageNet training"
+    sections = {"table": TableSection, "figure": FigureSection}
+    metrics = ("train_error", "test_error", "top1_error", "top5_error")
+    paper_metrics = ("top1_error", "top5_error")
+    seeds_metric = "top1_error"
+    report_columns = (("top-1 error", "top1_error", False), ("top-5 error", "top5_error", False))
+    paper_data = "imagenet"
+
+    def measure(self, target, runs, context) -> None:
+        if target.section("table") is not None:
+            from .imagenet_outputs import table_protocol
+            from .imagenet_protocol import measure_protocol
+
+            measure_protocol(runs, context, table_protocol(target))
+
+    def write_outputs(self, target, runs, results: Path) -> list[Path]:
+        from ..plots.curves import plot_error_curves
+        from ..store.aggregate import collect
+        from ..store.paths import output_dir, runs_profile
+        from .cifar_outputs import profile_note, write_curve_table
+        from .imagenet_outputs import write_imagenet_table
+
+        written = write_imagenet_table(target, runs, results) if target.section("table") is not None else \
+            write_curve_table(target, runs, results)
+        figure = target.section("figure")
+        if figure is not None:  # curves: the same drawing as CIFAR's
+            models = collect(runs, results)
+            folder = output_dir(results, target, runs_profile(runs))
+            written += plot_error_curves(figure.panel_specs(), models, target.title, profile_note(runs, models),
+                                         folder / target.name, figure.ylim or (0, 100))
+        return written
+
+    def read_measured(self, found, results: Path) -> None:
+        """Each finished run's final errors, and its errors under the table's test protocol."""
+        from ..store.layout import RunFiles, read_json
+        from ..store.measured import read_runs
+        from .imagenet_outputs import protocol_file, table_protocol
+
+        read_runs(found, results)
+        for config in found.runs:
+            files = RunFiles(results, config.name)
+            if (read_json(files.final) or {}).get("status") != "finished":
+                continue
+            errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
+            for metric in ("top1_error", "top5_error"):
+                if errors.get(metric) is not None:
+                    found.values.setdefault(metric, {}).setdefault(found.keys[config.name], []).append(
+                        float(errors[metric]))
+
+
+ENGINE = register(ImageNetEngine())

@@ -1,0 +1,65 @@
+"""The layer_responses engine (fig7): train (or reuse) the fig6 nets, measure the std of every layer's
+response on the test set into responses.csv, and draw the table and figure from that file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+from . import register
+from .base import Engine
+
+
+class LayerResponsesEngine(Engine):
+    name = "layer_responses"
+    description = "layer-response analysis"
+    metrics = ("response_std",)
+    seeds_metric = "response_std"
+    report_columns = (("mean response std", "response_std", False),)
+    paper_data = "cifar10"
+    measured_file = "responses.csv"
+
+    def measure(self, target, runs, context) -> None:
+        from .layer_responses_measure import measure_runs, write_responses
+
+        write_responses(target, measure_runs(runs, context), context.results, runs)
+
+    def write_outputs(self, target, runs, results: Path) -> list[Path]:
+        from ..plots.layer_response_figure import plot_responses
+        from ..store.measured import title_for_data
+        from ..store.paths import output_dir, runs_profile
+        from .cifar_outputs import profile_note
+        from .layer_responses_outputs import write_response_table
+        from .outputs import measured_csv
+
+        profile = runs_profile(runs)
+        csv_path = measured_csv(target, results, profile)
+        if not csv_path.exists():
+            command = f"resnet-repro run {target.name}" + (f" --profile {profile}" if profile != "paper" else "")
+            raise UserError(f"{csv_path} does not exist yet: `{command}` measures it")
+        dataset = runs[0].data.dataset if runs else "cifar10"
+        return [csv_path, *write_response_table(target, runs, results),
+                *plot_responses(csv_path, output_dir(results, target, profile) / target.name,
+                                title_for_data(target.title, dataset), profile_note(runs), profile)]
+
+    def read_measured(self, found, results: Path) -> None:
+        from ..store.measured import read_responses, read_runs
+        from .outputs import measured_csv
+
+        read_runs(found, results, metrics=())
+        csv_path = measured_csv(found.target, results, found.profile)
+        read_responses(found, csv_path)
+        if not csv_path.exists():  # the nets may be trained (fig6 shares them), but fig7 has measured nothing
+            found.started = 0
+
+    def report_notes(self, target, results: Path) -> list[str]:
+        from .outputs import measured_csv
+
+        legacy = measured_csv(target, results, "paper")
+        if legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
+            return [f"{legacy} was written by an older version that did not record which profile it measured; "
+                    f"`resnet-repro run {target.name} --profile P` measures it again (no training)."]
+        return []
+
+
+ENGINE = register(LayerResponsesEngine())

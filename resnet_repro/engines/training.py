@@ -1,0 +1,32 @@
+"""`run` for engines that train: train what is missing, then measure (the engine's own step) and write outputs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import RunConfig
+from ..context import RunContext
+from ..experiments import Target
+from .base import Outcome
+
+if TYPE_CHECKING:
+    from .base import Engine
+
+
+def run_training_target(engine: "Engine", target: Target, runs: list[RunConfig], all_runs: list[RunConfig],
+                        context: RunContext) -> Outcome:
+    """Train `runs` (a selection of `all_runs`), `context.jobs` at a time; outputs always cover all of the
+    target's runs."""
+    from ..train.distributed import finish_training
+    from ..train.runner import train_runs
+
+    if context.jobs > 1:
+        from ..train.jobs import train_runs_concurrently
+
+        reports = train_runs_concurrently(runs, context)
+    else:
+        reports = train_runs(runs, context)
+    if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
+        return Outcome(None, reports)
+    engine.measure(target, all_runs, context)
+    return Outcome(engine.write_outputs(target, all_runs, context.results), reports)

@@ -1,1 +1,0 @@
-"""One module per engine: what `run TARGET` does once its runs are trained (or instead of training)."""
