@@ -1,3 +1,13 @@
+"""Shared fixtures and helpers of the suite.
+
+Tiers: every test runs in the default suite (`python -m pytest -q`, what CI runs) unless it is marked
+`slow` (a whole fault matrix, a long CLI run); those run with `RESNET_REPRO_SLOW=1`, and each slow path keeps
+a fast sibling in the default suite. A per-test timeout (pytest-timeout, pyproject.toml) stops a hung test.
+Training fixtures are session-scoped where several modules compare against the same reference run.
+"""
+
+import csv
+import json
 import os
 import subprocess
 import sys
@@ -6,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from resnet_repro.data.synthetic import write_cifar10, write_fashion_mnist
+from resnet_repro.store.layout import TIMING_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,6 +49,48 @@ def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
+
+
+def rows_without_timing(path) -> list[dict]:
+    """metrics.csv without its wall-clock columns: what two runs of one config must agree on."""
+    with open(path) as handle:
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(handle)]
+
+
+def final(path) -> dict:
+    """final.json's numbers and status, without its timings."""
+    data = json.loads(path.read_text())
+    return {k: data[k] for k in ("status", "iterations", "train_loss", "train_error", "test_loss", "test_error")}
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
+    assert final(a / "final.json") == final(b / "final.json")
+
+
+PLAIN20_RUN = "runs/cifar10/plain-20/smoke/seed0"  # the smoke profile's plain-20, the suite's usual victim
+
+
+def smoke_args(cifar_dir, results, *extra) -> list[str]:
+    """`run fig1` of the smoke profile's plain-20 alone, on the CPU: 12 iterations."""
+    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir), "--results", str(results), *extra]
+
+
+@pytest.fixture(scope="session")
+def fig1_smoke(cifar_dir, tmp_path_factory) -> Path:
+    """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: the reference that
+    killed, resumed, stopped and side-by-side runs are compared with. Read it; never write into it."""
+    results = tmp_path_factory.mktemp("fig1-smoke")
+    cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+        str(results), check=True)
+    return results
+
+
+@pytest.fixture(scope="session")
+def alone(fig1_smoke) -> Path:
+    """The folder of the smoke plain-20 run trained alone, from start to end."""
+    return fig1_smoke / PLAIN20_RUN
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

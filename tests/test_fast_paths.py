@@ -114,7 +114,7 @@ def test_activation_checkpointing_gives_identical_gradients_and_bn_stats(name):
 
 
 def test_checkpointed_training_run_matches_the_plain_run(cifar_dir, tmp_path):
-    from .test_training import rows_without_timing
+    from .conftest import rows_without_timing
 
     base = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
             str(cifar_dir), "--results", str(tmp_path)]

@@ -13,27 +13,8 @@ from resnet_repro.errors import UserError
 from resnet_repro.store.lock import run_lock
 from resnet_repro.train.checkpoint import file_digest
 
-from .conftest import REPO, assert_one_line_error, cli
-from .test_training import final, rows_without_timing
-
-RUN = "runs/cifar10/plain-20/smoke/seed0"
-
-
-def smoke_args(cifar_dir, results, *extra):
-    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir), "--results", str(results), *extra]
-
-
-@pytest.fixture(scope="module")
-def alone(cifar_dir, tmp_path_factory):
-    results = tmp_path_factory.mktemp("alone")
-    cli(*smoke_args(cifar_dir, results), check=True)
-    return results / RUN
-
-
-def assert_same_run(a, b):
-    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
-    assert final(a / "final.json") == final(b / "final.json")
+from .conftest import PLAIN20_RUN as RUN
+from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args
 
 
 # after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.

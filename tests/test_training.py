@@ -7,22 +7,11 @@ import statistics
 import pytest
 import torch
 
-from resnet_repro.store.layout import TIMING_COLUMNS
 from resnet_repro.train.ghost_bn import use_ghost_batch_norm
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args
 
 RUN = "runs/cifar10/resnet-20-A/smoke/seed0"
-
-
-def rows_without_timing(path):
-    with open(path) as handle:
-        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(handle)]
-
-
-def final(path):
-    data = json.loads(path.read_text())
-    return {k: data[k] for k in ("status", "iterations", "train_loss", "train_error", "test_loss", "test_error")}
 
 
 @pytest.fixture(scope="module")
@@ -107,20 +96,15 @@ def test_plot_redraws_from_csvs_alone(smoke_results):
     assert (results / "fig6/smoke/fig6.png").exists()
 
 
-def test_killed_run_resumes_to_identical_results(cifar_dir, tmp_path):
-    args = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir)]
-    alone, killed = tmp_path / "alone", tmp_path / "killed"
-    cli(*args, "--results", str(alone), check=True)
-    crashed = cli(*args, "--results", str(killed), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+def test_killed_run_resumes_to_identical_results(alone, cifar_dir, tmp_path):
+    crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
     assert crashed.returncode == -9  # SIGKILL right after checkpoint 6 was written
-    assert not (killed / "runs/cifar10/plain-20/smoke/seed0/final.json").exists()
-    cli(*args, "--results", str(killed), check=True)
-    a, b = alone / "runs/cifar10/plain-20/smoke/seed0", killed / "runs/cifar10/plain-20/smoke/seed0"
-    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
-    assert final(a / "final.json") == final(b / "final.json")
-    weights_a = torch.load(a / "checkpoint.pt", weights_only=True)["model"]
-    weights_b = torch.load(b / "checkpoint.pt", weights_only=True)["model"]
+    killed = tmp_path / "runs/cifar10/plain-20/smoke/seed0"
+    assert not (killed / "final.json").exists()
+    cli(*smoke_args(cifar_dir, tmp_path), check=True)
+    assert_same_run(alone, killed)
+    weights_a = torch.load(alone / "checkpoint.pt", weights_only=True)["model"]
+    weights_b = torch.load(killed / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
 
 
