@@ -23,7 +23,7 @@ from .target_checks import check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
 ENGINES = {
-    # engine: (what computes it, the issue that builds it if not here yet)
+    # engine: what computes it
     "complexity": "parameter and FLOP counts, no training",
     "cifar": "CIFAR-10 training",
     "imagenet": "ImageNet training",
