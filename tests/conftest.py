@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers of the suite.
+"""What the test modules share: tiny datasets, reference runs, and the ways a test runs the command.
 
 Tiers: every test runs in the default suite (`python -m pytest -q`, what CI runs) unless it is marked
 `slow` (a whole fault matrix, a long CLI run); those run with `RESNET_REPRO_SLOW=1`, and each slow path keeps
@@ -6,9 +6,12 @@ a fast sibling in the default suite. A per-test timeout (pytest-timeout, pyproje
 Training fixtures are session-scoped where several modules compare against the same reference run.
 """
 
+import contextlib
 import csv
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +54,26 @@ def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.
     return result
 
 
+def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """`resnet-repro ARGS` run by its own `main()` inside the test process: the same exit code, stdout and stderr
+    as `cli`, without starting Python and importing torch again (seconds per call on 2 busy cores). For commands
+    that stop at an error or only read files; anything that trains, or that a test sends signals to, goes through
+    `cli`, in a process of its own."""
+    from resnet_repro.cli.app import main
+
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
+    sys.argv = ["resnet-repro", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(["resnet-repro", *args], code, out.getvalue(), err.getvalue())
+
+
 def rows_without_timing(path) -> list[dict]:
     """metrics.csv without its wall-clock columns: what two runs of one config must agree on."""
     with open(path) as handle:
@@ -85,6 +108,22 @@ def fig1_smoke(cifar_dir, tmp_path_factory) -> Path:
     cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
         str(results), check=True)
     return results
+
+
+@pytest.fixture(scope="session")
+def fig6_smoke(cifar_dir, tmp_path_factory) -> Path:
+    """fig6's smoke runs (plain-20/56, ResNet-20/56/110, seed 0) and outputs: the CIFAR runs fig7 and table6 share.
+    Tests that add to it work on a copy (`copy_results`)."""
+    results = tmp_path_factory.mktemp("fig6-smoke")
+    cli("run", "fig6", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+        str(results), check=True)
+    return results
+
+
+def copy_results(source: Path, destination: Path) -> Path:
+    """A results folder to add to, without touching a shared fixture's."""
+    shutil.copytree(source, destination)
+    return destination
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, cli_in_process
 
 
 def test_table1_writes_exact_counts(tmp_path):
@@ -45,7 +45,7 @@ def test_table1_writes_exact_counts(tmp_path):
     (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
 ])
 def test_bad_input_is_one_clear_line(args, fragments, tmp_path):
-    assert_one_line_error(cli(*args, "--results", str(tmp_path)), *fragments)
+    assert_one_line_error(cli_in_process(*args, "--results", str(tmp_path)), *fragments)
 
 
 def test_cuda_without_a_gpu_is_one_line(tmp_path):
