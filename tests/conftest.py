@@ -127,6 +127,13 @@ def copy_results(source: Path, destination: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def table1_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`run table1` (no training, but every net's counts: half a minute of CPU): its results folder and output."""
+    results = tmp_path_factory.mktemp("table1")
+    return results, cli("run", "table1", "--results", str(results), check=True)
+
+
+@pytest.fixture(scope="session")
 def alone(fig1_smoke) -> Path:
     """The folder of the smoke plain-20 run trained alone, from start to end."""
     return fig1_smoke / PLAIN20_RUN

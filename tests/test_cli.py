@@ -7,8 +7,8 @@ import pytest
 from .conftest import assert_one_line_error, cli, cli_in_process
 
 
-def test_table1_writes_exact_counts(tmp_path):
-    result = cli("run", "table1", "--results", str(tmp_path), check=True)
+def test_table1_writes_exact_counts(table1_run):
+    tmp_path, result = table1_run
     assert "Table 1" in result.stdout
     with open(tmp_path / "table1/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
