@@ -1,4 +1,17 @@
+"""What the test modules share: tiny datasets, reference runs, and the ways a test runs the command.
+
+Tiers: every test runs in the default suite (`python -m pytest -q`, what CI runs) unless it is marked
+`slow` (a whole fault matrix, a long CLI run); those run with `RESNET_REPRO_SLOW=1`, and each slow path keeps
+a fast sibling in the default suite. A per-test timeout (pytest-timeout, pyproject.toml) stops a hung test.
+Training fixtures are session-scoped where several modules compare against the same reference run.
+"""
+
+import contextlib
+import csv
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -6,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from resnet_repro.data.synthetic import write_cifar10, write_fashion_mnist
+from resnet_repro.store.layout import TIMING_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,6 +52,91 @@ def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
+
+
+def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """`resnet-repro ARGS` run by its own `main()` inside the test process: the same exit code, stdout and stderr
+    as `cli`, without starting Python and importing torch again (seconds per call on 2 busy cores). For commands
+    that stop at an error or only read files; anything that trains, or that a test sends signals to, goes through
+    `cli`, in a process of its own."""
+    from resnet_repro.cli.app import main
+
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
+    sys.argv = ["resnet-repro", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(["resnet-repro", *args], code, out.getvalue(), err.getvalue())
+
+
+def rows_without_timing(path) -> list[dict]:
+    """metrics.csv without its wall-clock columns: what two runs of one config must agree on."""
+    with open(path) as handle:
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(handle)]
+
+
+def final(path) -> dict:
+    """final.json's numbers and status, without its timings."""
+    data = json.loads(path.read_text())
+    return {k: data[k] for k in ("status", "iterations", "train_loss", "train_error", "test_loss", "test_error")}
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
+    assert final(a / "final.json") == final(b / "final.json")
+
+
+PLAIN20_RUN = "runs/cifar10/plain-20/smoke/seed0"  # the smoke profile's plain-20, the suite's usual victim
+
+
+def smoke_args(cifar_dir, results, *extra) -> list[str]:
+    """`run fig1` of the smoke profile's plain-20 alone, on the CPU: 12 iterations."""
+    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
+            str(cifar_dir), "--results", str(results), *extra]
+
+
+@pytest.fixture(scope="session")
+def fig1_smoke(cifar_dir, tmp_path_factory) -> Path:
+    """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: the reference that
+    killed, resumed, stopped and side-by-side runs are compared with. Read it; never write into it."""
+    results = tmp_path_factory.mktemp("fig1-smoke")
+    cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+        str(results), check=True)
+    return results
+
+
+@pytest.fixture(scope="session")
+def fig6_smoke(cifar_dir, tmp_path_factory) -> Path:
+    """fig6's smoke runs (plain-20/56, ResNet-20/56/110, seed 0) and outputs: the CIFAR runs fig7 and table6 share.
+    Tests that add to it work on a copy (`copy_results`)."""
+    results = tmp_path_factory.mktemp("fig6-smoke")
+    cli("run", "fig6", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+        str(results), check=True)
+    return results
+
+
+def copy_results(source: Path, destination: Path) -> Path:
+    """A results folder to add to, without touching a shared fixture's."""
+    shutil.copytree(source, destination)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def table1_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`run table1` (no training, but every net's counts: half a minute of CPU): its results folder and output."""
+    results = tmp_path_factory.mktemp("table1")
+    return results, cli("run", "table1", "--results", str(results), check=True)
+
+
+@pytest.fixture(scope="session")
+def alone(fig1_smoke) -> Path:
+    """The folder of the smoke plain-20 run trained alone, from start to end."""
+    return fig1_smoke / PLAIN20_RUN
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

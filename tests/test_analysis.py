@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import shutil
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from resnet_repro.analysis.gradient_norms import fc_gradient_norms
 from resnet_repro.analysis.layer_response_stds import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
-from .conftest import cli
+from .conftest import cli, copy_results
 
 
 @pytest.mark.parametrize("name,count", [("resnet20", 18), ("plain20", 18), ("resnet56", 54), ("resnet110", 108)])
@@ -65,15 +66,17 @@ def test_plain_fc_gradients_vanish_and_residual_ones_do_not():
 
 
 @pytest.fixture(scope="module")
-def fig7_results(cifar_dir, tmp_path_factory):
-    results = tmp_path_factory.mktemp("fig7")
+def fig7_results(fig6_smoke, cifar_dir, tmp_path_factory):
+    """fig7 measures the runs fig6 trained (the same five nets and configs): no training of its own."""
+    results = copy_results(fig6_smoke, tmp_path_factory.mktemp("fig7") / "results")
     run = cli("run", "fig7", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
               "--results", str(results), check=True)
     return results, run
 
 
 def test_smoke_fig7_writes_responses_figure_and_caption(fig7_results):
-    results, _ = fig7_results
+    results, run = fig7_results
+    assert run.stdout.count("already finished") == 5  # measured fig6's runs, trained nothing
     with open(results / "fig7/smoke/responses.csv") as handle:
         rows = list(csv.DictReader(handle))
     counts = {}
@@ -118,12 +121,12 @@ def test_smoke_gradflow(tmp_path):
     assert (tmp_path / "gradflow/gradflow.png").exists()
 
 
-def test_report_covers_targets_and_says_what_is_missing(fig7_results, cifar_dir):
+def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run, cifar_dir):
     results, _ = fig7_results
     # table6 smoke: trains resnet-20 and plain-20 now; resnet-110's 5 seeds were never all trained.
     cli("run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
         str(cifar_dir), "--results", str(results), check=True)
-    cli("run", "table1", "--results", str(results), check=True)
+    shutil.copytree(table1_run[0] / "table1", results / "table1")  # what `run table1` wrote
     cli("report", "--results", str(results), check=True)
     report = (results / "REPORT.md").read_text()
     assert "(fig7)\n" in report and "(table6)\n" in report and "(table1)\n" in report

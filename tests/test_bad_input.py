@@ -5,7 +5,7 @@ import pytest
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import load_target, parse_seeds, resolve_runs
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, cli_in_process
 
 
 @pytest.mark.parametrize("pair,message", [
@@ -58,8 +58,8 @@ def test_huge_seeds_are_refused(text, message):
 ])
 def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, tmp_path):
     results = tmp_path / "results"
-    assert_one_line_error(cli(*args, "--results", str(results)) if args[0] != "frobnicate" else cli(*args),
-                          *fragments)
+    run = cli_in_process(*args, "--results", str(results)) if args[0] != "frobnicate" else cli_in_process(*args)
+    assert_one_line_error(run, *fragments)
     assert not results.exists()
 
 

@@ -4,11 +4,11 @@ import csv
 
 import pytest
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, cli_in_process
 
 
-def test_table1_writes_exact_counts(tmp_path):
-    result = cli("run", "table1", "--results", str(tmp_path), check=True)
+def test_table1_writes_exact_counts(table1_run):
+    tmp_path, result = table1_run
     assert "Table 1" in result.stdout
     with open(tmp_path / "table1/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
@@ -45,7 +45,7 @@ def test_table1_writes_exact_counts(tmp_path):
     (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
 ])
 def test_bad_input_is_one_clear_line(args, fragments, tmp_path):
-    assert_one_line_error(cli(*args, "--results", str(tmp_path)), *fragments)
+    assert_one_line_error(cli_in_process(*args, "--results", str(tmp_path)), *fragments)
 
 
 def test_cuda_without_a_gpu_is_one_line(tmp_path):

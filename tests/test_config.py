@@ -172,7 +172,7 @@ def test_bad_seeds(text):
         parse_seeds(text)
 
 
-def test_the_issue_recipe_keys_are_all_settable():
+def test_every_recipe_key_of_the_paper_is_settable():
     keys = set(known_keys())
     for key in ("batch_size", "iterations", "lr", "lr_steps", "momentum", "weight_decay", "warmup", "eval_every",
                 "log_every", "checkpoint_every", "holdout", "bn_batch"):

@@ -8,8 +8,7 @@ import sys
 import pytest
 import yaml
 
-from .conftest import REPO
-from .test_training import rows_without_timing
+from .conftest import REPO, rows_without_timing
 
 # A well-conditioned setting: fp32 rounding differs with the gradient all-reduce order, and a plain net
 # at lr 0.1 amplifies any rounding difference within a few steps (two single-process runs that differ

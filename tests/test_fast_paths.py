@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from resnet_repro.models import build_model
 from resnet_repro.train.optim import load_sgd_state, make_sgd, sgd_implementation
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, cli_in_process
 
 
 def gradients(model, x, y):
@@ -94,7 +94,7 @@ def test_bench_writes_its_csv(tmp_path):
 
 
 def test_bench_rejects_a_bad_model(tmp_path):
-    assert_one_line_error(cli("bench", "--model", "resnet21", "--results", str(tmp_path)), "unknown model")
+    assert_one_line_error(cli_in_process("bench", "--model", "resnet21", "--results", str(tmp_path)), "unknown model")
 
 
 @pytest.mark.parametrize("name", ["resnet20", "plain20", "resnet18"])
@@ -113,16 +113,12 @@ def test_activation_checkpointing_gives_identical_gradients_and_bn_stats(name):
         assert torch.equal(a, b), n  # running stats updated once, not twice
 
 
-def test_checkpointed_training_run_matches_the_plain_run(cifar_dir, tmp_path):
-    from .test_training import rows_without_timing
+def test_checkpointed_training_run_matches_the_plain_run(alone, cifar_dir, tmp_path):
+    from .conftest import rows_without_timing, smoke_args
 
-    base = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir), "--results", str(tmp_path)]
-    cli(*base, check=True)
-    cli(*base, "--set", "recipe.activation_checkpointing=true", check=True)
-    plain_run = tmp_path / "runs/cifar10/plain-20/smoke/seed0"
+    cli(*smoke_args(cifar_dir, tmp_path, "--set", "recipe.activation_checkpointing=true"), check=True)
     checkpointed = next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0"))
-    assert rows_without_timing(plain_run / "metrics.csv") == rows_without_timing(checkpointed / "metrics.csv")
+    assert rows_without_timing(alone / "metrics.csv") == rows_without_timing(checkpointed / "metrics.csv")
 
 
 def test_a_compiled_run_trains_and_says_cuda_graphs_are_off_on_the_cpu(cifar_dir, tmp_path):

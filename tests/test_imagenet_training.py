@@ -7,8 +7,7 @@ import pytest
 
 from resnet_repro.data.synthetic import write_image_folder
 
-from .conftest import assert_one_line_error, cli
-from .test_training import final, rows_without_timing
+from .conftest import assert_one_line_error, cli, final, rows_without_timing
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import pytest
 
 from resnet_repro.train.jobs import slot_devices
 
-from .conftest import REPO, assert_one_line_error, cli
-from .test_training import final, rows_without_timing
+from .conftest import REPO, assert_one_line_error, cli, final, rows_without_timing
 
 RUNS = ("plain-20", "plain-56")  # fig1's two runs
 
@@ -24,16 +23,6 @@ def run_folder(results, name):
     return results / f"runs/cifar10/{name}/smoke/seed0"
 
 
-@pytest.fixture(scope="module")
-def one_at_a_time(cifar_dir, tmp_path_factory):
-    """The reference: the runs trained one after the other. Both sides use the thread count conftest sets
-    (oneDNN's CPU kernels round differently with another one, which a plain net at lr 0.1 amplifies)."""
-    results = tmp_path_factory.mktemp("sequential")
-    result = run_fig1(cifar_dir, results)
-    assert result.returncode == 0, result.stderr
-    return results
-
-
 def assert_same_as_alone(results, reference):
     for name in RUNS:
         assert rows_without_timing(run_folder(results, name) / "metrics.csv") == \
@@ -41,22 +30,22 @@ def assert_same_as_alone(results, reference):
         assert final(run_folder(results, name) / "final.json") == final(run_folder(reference, name) / "final.json")
 
 
-def test_two_jobs_train_what_each_run_trains_alone(one_at_a_time, cifar_dir, tmp_path):
+def test_two_jobs_train_what_each_run_trains_alone(fig1_smoke, cifar_dir, tmp_path):
     result = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert result.returncode == 0, result.stderr
-    assert_same_as_alone(tmp_path, one_at_a_time)
+    assert_same_as_alone(tmp_path, fig1_smoke)
     assert (tmp_path / "fig1/smoke/fig1.png").exists()  # the smoke profile draws into its own folder
     again = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert again.returncode == 0 and again.stdout.count("already finished") == 2
 
 
-def test_jobs_killed_mid_run_resume_exactly(one_at_a_time, cifar_dir, tmp_path):
+def test_jobs_killed_mid_run_resume_exactly(fig1_smoke, cifar_dir, tmp_path):
     crashed = run_fig1(cifar_dir, tmp_path, "--jobs", "2", env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
     assert_one_line_error(crashed, "died (exit code -9)", "run the same command again")
     assert all((run_folder(tmp_path, name) / "checkpoint.pt").exists() for name in RUNS)
     resumed = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
-    assert_same_as_alone(tmp_path, one_at_a_time)
+    assert_same_as_alone(tmp_path, fig1_smoke)
 
 
 # slow: about 4 min on 2 cores; SIGTERM of a lone run (test_reliability) and a kill of --jobs runs stay in every suite

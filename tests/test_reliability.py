@@ -13,31 +13,15 @@ from resnet_repro.errors import UserError
 from resnet_repro.store.lock import run_lock
 from resnet_repro.train.checkpoint import file_digest
 
-from .conftest import REPO, assert_one_line_error, cli
-from .test_training import final, rows_without_timing
-
-RUN = "runs/cifar10/plain-20/smoke/seed0"
-
-
-def smoke_args(cifar_dir, results, *extra):
-    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir), "--results", str(results), *extra]
-
-
-@pytest.fixture(scope="module")
-def alone(cifar_dir, tmp_path_factory):
-    results = tmp_path_factory.mktemp("alone")
-    cli(*smoke_args(cifar_dir, results), check=True)
-    return results / RUN
-
-
-def assert_same_run(a, b):
-    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
-    assert final(a / "final.json") == final(b / "final.json")
+from .conftest import PLAIN20_RUN as RUN
+from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args
 
 
 # after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.
-@pytest.mark.parametrize("fault", ["iteration:8", "eval:12", "checkpoint-write:12", "after-checkpoint:6",
+# A kill right after checkpoint 6 also runs in every suite in test_training, and a kill during the last
+# evaluation resumes from checkpoint 6 as a kill mid-iteration does: both are opt-in here.
+@pytest.mark.parametrize("fault", ["iteration:8", pytest.param("eval:12", marks=pytest.mark.slow),
+                                   "checkpoint-write:12", pytest.param("after-checkpoint:6", marks=pytest.mark.slow),
                                    "after-checkpoint:12"])
 def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifar_dir, tmp_path):
     crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": fault})
@@ -63,7 +47,8 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(alone, cifar_d
 
 
 def test_sigterm_checkpoints_and_says_how_to_continue(cifar_dir, tmp_path):
-    longer = ["--set", "recipe.iterations=150", "--set", "recipe.checkpoint_every=150"]
+    # Long enough that the stop lands mid-run (it is sent at iteration 6), short enough to train three times.
+    longer = ["--set", "recipe.iterations=48", "--set", "recipe.checkpoint_every=48"]
     reference = tmp_path / "reference"
     cli(*smoke_args(cifar_dir, reference, *longer), check=True)
     stopped = tmp_path / "stopped"

@@ -15,8 +15,8 @@ from resnet_repro.store.lock import run_lock
 from resnet_repro.train import checkpoint
 from resnet_repro.train.checkpoint import file_digest, load_checkpoint
 
-from .conftest import assert_one_line_error, cli
-from .test_reliability import RUN, alone, assert_same_run, smoke_args  # noqa: F401  (alone: a fixture)
+from .conftest import PLAIN20_RUN as RUN
+from .conftest import assert_one_line_error, assert_same_run, cli, smoke_args
 
 
 @contextmanager

@@ -7,30 +7,21 @@ import statistics
 import pytest
 import torch
 
-from resnet_repro.store.layout import TIMING_COLUMNS
 from resnet_repro.train.ghost_bn import use_ghost_batch_norm
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, assert_same_run, cli, copy_results, rows_without_timing, smoke_args
 
 RUN = "runs/cifar10/resnet-20-A/smoke/seed0"
 
 
-def rows_without_timing(path):
-    with open(path) as handle:
-        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(handle)]
-
-
-def final(path):
-    data = json.loads(path.read_text())
-    return {k: data[k] for k in ("status", "iterations", "train_loss", "train_error", "test_loss", "test_error")}
-
-
 @pytest.fixture(scope="module")
-def smoke_results(cifar_dir, tmp_path_factory):
-    """fig6, table6 and fig1 smoke runs into one results folder (they share runs)."""
-    results = tmp_path_factory.mktemp("results")
-    outputs = {t: cli("run", t, "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                      "--results", str(results), check=True) for t in ("fig6", "table6", "fig1")}
+def smoke_results(fig6_smoke, cifar_dir, tmp_path_factory):
+    """fig6, table6 and fig1 smoke runs into one results folder (they share runs). table6 trains two seeds of
+    every net (the seeds aggregate as five do: test_table6_aggregates_seeds_as_the_paper_reports_them)."""
+    results = copy_results(fig6_smoke, tmp_path_factory.mktemp("smoke") / "results")
+    common = ["--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results", str(results)]
+    outputs = {"table6": cli("run", "table6", *common, "--seeds", "2", check=True),
+               "fig1": cli("run", "fig1", *common, check=True)}
     return results, outputs
 
 
@@ -48,7 +39,7 @@ def test_smoke_targets_write_their_outputs(smoke_results):
                                                "delta", "band", "verdict", "profile", "data", "iterations", "status",
                                                "reported", "paper_reported"]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
-    assert rows["resnet-110-A"]["n_seeds"] == "5" and rows["resnet-110-A"]["test_error_std"] != ""
+    assert rows["resnet-110-A"]["n_seeds"] == "2" and rows["resnet-110-A"]["test_error_std"] != ""
     best, mean, std = (float(rows["resnet-110-A"][k]) for k in ("test_error", "test_error_mean", "test_error_std"))
     assert rows["resnet-110-A"]["reported"] == f"{best:.2f} ({mean:.2f} ± {std:.2f})"
     assert rows["resnet-110-A"]["paper_reported"] == "6.43 (6.61 ± 0.16)"  # the paper's own cell, beside ours
@@ -66,9 +57,9 @@ def test_smoke_targets_write_their_outputs(smoke_results):
     assert "lr /10 at fixed iterations (8); no evaluation drove the schedule" in markdown
     assert "BN over groups of 16 images, momentum in caffe's form; final numbers with BN moving averages" in markdown
     assert rows["resnet-20-A"]["params"] == "269722" and rows["resnet-20-A"]["paper_test_error"] == "8.75"
-    assert rows["resnet-20-A"]["reported"] == ""  # one run: nothing to add to its test_error
     assert rows["plain-20"]["profile"] == "smoke" and rows["plain-20"]["iterations"] == "12"
     # Runs are shared: table6 and fig1 reused the runs fig6 had already trained.
+    assert "resnet-110-A/smoke/seed0: already finished" in outputs["table6"].stdout
     assert "plain-20/smoke/seed0: already finished" in outputs["fig1"].stdout
     # The console ends like the report: the claims with verdicts, each net's training and test error, the report.
     tail = outputs["fig1"].stdout.split("wrote ")[-1]
@@ -107,20 +98,15 @@ def test_plot_redraws_from_csvs_alone(smoke_results):
     assert (results / "fig6/smoke/fig6.png").exists()
 
 
-def test_killed_run_resumes_to_identical_results(cifar_dir, tmp_path):
-    args = ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir)]
-    alone, killed = tmp_path / "alone", tmp_path / "killed"
-    cli(*args, "--results", str(alone), check=True)
-    crashed = cli(*args, "--results", str(killed), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+def test_killed_run_resumes_to_identical_results(alone, cifar_dir, tmp_path):
+    crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
     assert crashed.returncode == -9  # SIGKILL right after checkpoint 6 was written
-    assert not (killed / "runs/cifar10/plain-20/smoke/seed0/final.json").exists()
-    cli(*args, "--results", str(killed), check=True)
-    a, b = alone / "runs/cifar10/plain-20/smoke/seed0", killed / "runs/cifar10/plain-20/smoke/seed0"
-    assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
-    assert final(a / "final.json") == final(b / "final.json")
-    weights_a = torch.load(a / "checkpoint.pt", weights_only=True)["model"]
-    weights_b = torch.load(b / "checkpoint.pt", weights_only=True)["model"]
+    killed = tmp_path / "runs/cifar10/plain-20/smoke/seed0"
+    assert not (killed / "final.json").exists()
+    cli(*smoke_args(cifar_dir, tmp_path), check=True)
+    assert_same_run(alone, killed)
+    weights_a = torch.load(alone / "checkpoint.pt", weights_only=True)["model"]
+    weights_b = torch.load(killed / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
 
 
@@ -162,3 +148,35 @@ def test_ghost_batch_norm_normalises_each_group_alone():
     # Running stats: the average of the two groups' updates.
     reference = torch.stack([x[:8].mean((0, 2, 3)), x[8:].mean((0, 2, 3))]).mean(0) * 0.1
     assert torch.allclose(ghost.running_mean, reference, atol=1e-5)
+
+
+def test_table6_aggregates_seeds_as_the_paper_reports_them(tmp_path):
+    """Five seeds of ResNet-110 give "best (mean ± std)" and the mean training error; one run of ResNet-20 gives its
+    test error alone. Redrawn by `plot` from final.json files alone (the smoke runs above train two seeds)."""
+    test_errors, train_errors = [6.9, 6.5, 7.3, 6.7, 7.1], [0.4, 0.2, 0.6, 0.3, 0.5]
+    runs = [("resnet-110-A", seed, test, train) for seed, (test, train) in enumerate(zip(test_errors, train_errors))]
+    for model, seed, test, train in runs + [("resnet-20-A", 0, 8.8, 1.9)]:
+        folder = tmp_path / f"runs/cifar10/{model}/paper/seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "final.json").write_text(json.dumps({"status": "finished", "test_error": test, "train_error": train,
+                                                       "params": 1727962 if "110" in model else 269722}))
+        (folder / "meta.json").write_text(json.dumps({"device_name": "test", "data": {"official_checksums": True}}))
+    cli("plot", "table6", "--results", str(tmp_path), check=True)
+    with open(tmp_path / "table6/table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    resnet110, resnet20 = rows["resnet-110-A"], rows["resnet-20-A"]
+    assert resnet110["n_seeds"] == "5" and float(resnet110["test_error"]) == 6.5
+    mean, std = statistics.fmean(test_errors), statistics.stdev(test_errors)
+    assert resnet110["reported"] == f"6.50 ({mean:.2f} ± {std:.2f})" == "6.50 (6.90 ± 0.32)"
+    assert float(resnet110["train_error"]) == pytest.approx(statistics.fmean(train_errors))
+    assert resnet110["paper_reported"] == "6.43 (6.61 ± 0.16)"
+    assert (resnet20["n_seeds"], resnet20["test_error"], resnet20["reported"]) == ("1", "8.8", "")
+
+
+def test_the_results_readme_names_every_file_a_run_folder_holds(smoke_results):
+    from resnet_repro.store.readme import README
+
+    results, _ = smoke_results
+    names = {path.name for path in (results / RUN).iterdir()}
+    assert {"checkpoint.pt", "checkpoint.prev.pt", ".lock", "metrics.csv"} <= names
+    assert [name for name in sorted(names) if f"`{name}`" not in README] == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import depth_colour, paper_label, save_figure  # noqa: I001 (selects the Agg backend first)
+from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 

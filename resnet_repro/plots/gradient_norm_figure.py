@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import depth_colour, save_figure  # noqa: I001 (selects the Agg backend first)
+from .style import depth_colour, save_figure  # first: it selects the Agg backend
 import matplotlib.pyplot as plt
 import pandas as pd
 

@@ -9,7 +9,7 @@ import matplotlib
 from ..atomic import atomic_file
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # after use("Agg"): a headless backend, chosen before pyplot loads
 
 
 # One hue per depth in every figure, as the paper does: plain-20 and ResNet-20 share a colour, and the

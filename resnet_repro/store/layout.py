@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomic  # noqa: F401  (re-exported: the writers of results/ import it from here)
+from ..atomic import write_atomic  # also re-exported: the writers of results/ import it from here
 
 METRIC_COLUMNS = ["iteration", "epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "val_error",
                   "images_per_s", "elapsed_s"]
