@@ -8,6 +8,7 @@ from resnet_repro.config import overrides_tag, parse_overrides
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
 from resnet_repro.store.aggregate import collect
+from resnet_repro.store.estimate import measured_throughput, seconds_left
 from resnet_repro.store.layout import RunFiles
 from resnet_repro.store.run_id import RunId, RunStatus, run_status, seeds_status
 
@@ -110,3 +111,15 @@ def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
     _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
     (model,) = collect(runs, tmp_path).values()
     assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial"
+
+
+def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_run_label(tmp_path):
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")  # 12 iterations of 32
+    header = "iteration,images_per_s\n"
+    _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
+    _write(RunFiles(tmp_path, runs[1].name).final, json.dumps({"status": "failed"}))
+    _write(RunFiles(tmp_path, runs[2].name).metrics, header + "3,10\n6,16\n9,16\n")
+    _write(tmp_path / "runs" / "notes" / "metrics.csv", header + "3,99999\n6,99999\n")  # not a run folder
+    rates = measured_throughput(tmp_path)
+    assert rates == {"plain-20": 16.0}  # the median of a run's rates after its first row
+    assert seconds_left(runs, tmp_path, rates) == (12 - 9) * 32 / 16.0
