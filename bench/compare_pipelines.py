@@ -21,7 +21,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from resnet_repro.analysis.throughput import measure
+from resnet_repro.analysis.throughput import BenchSettings, measure
 from resnet_repro.models import build_model
 from resnet_repro.train.device import describe_device, resolve_device
 
@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     theirs = common_alternative(args.model, device, args.batch_size, args.iterations, args.workers)
-    ours = measure(args.model, device, args.batch_size, args.iterations)
+    ours = measure(args.model, device, BenchSettings(args.batch_size, args.iterations))
     print(f"device: {describe_device(device)}; torch {torch.__version__}; {args.model}, batch {args.batch_size}, "
           f"{args.iterations} timed iterations")
     print(f"common alternative (PIL transforms, {args.workers} DataLoader workers, NCHW): {theirs:8.1f} img/s")

@@ -50,7 +50,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from compare_pipelines import common_alternative  # noqa: E402
-from resnet_repro.analysis.throughput import measure  # noqa: E402
+from resnet_repro.analysis.throughput import BenchSettings, measure  # noqa: E402
 from resnet_repro.atomic import write_atomic  # noqa: E402
 from resnet_repro.data.pipeline import TrainStream  # noqa: E402
 from resnet_repro.data.sources import ImageSet  # noqa: E402
@@ -465,11 +465,10 @@ def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, com
                channels_last: bool = True, deterministic: bool = False) -> dict | None:
     name = _mode_name(net, precision, bn_batch, compiled, channels_last, deterministic)
     try:
-        result = measure(net, check.device, _batch(check), check.plan.bench_iterations,
-                         precision=precision, compile=compiled, compile_backend=check.plan.compile_backend,
-                         bn_batch=bn_batch, images=10_000 if check.plan is FULL else 256,
-                         eval_batch_size=500 if check.plan is FULL else 32, channels_last=channels_last,
-                         deterministic=deterministic)
+        result = measure(net, check.device, BenchSettings(
+            _batch(check), check.plan.bench_iterations, precision=precision, compile=compiled,
+            compile_backend=check.plan.compile_backend, bn_batch=bn_batch, images=10_000 if check.plan is FULL else 256,
+            eval_batch_size=500 if check.plan is FULL else 32, channels_last=channels_last, deterministic=deterministic))
     except Exception as error:  # one failing mode must not end the check: record it and go on
         check.say(f"{name}: FAILED {type(error).__name__}: {error}")
         check.bench_rows.append({"model": net, "precision": precision, "compiled": compiled, "bn_batch": bn_batch,

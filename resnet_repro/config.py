@@ -22,6 +22,7 @@ import yaml
 
 from .datasets import DATASETS, dataset_info
 from .errors import UserError
+from .store.run_id import RunId
 from .yamlio import line_of
 
 
@@ -122,7 +123,7 @@ class RunSettings:
 class RunConfig:
     """One run: (dataset, model, recipe, seed). Stored as the run's config.yaml."""
 
-    name: str
+    name: str  # the run folder's path under results/runs/: str(RunId), see run_id
     model: str
     shortcut: str | None
     family: str  # cifar or imagenet: resnet50 and resnet152 exist in both
@@ -139,6 +140,11 @@ class RunConfig:
     @property
     def data(self) -> DataSpec:
         return self.settings.data
+
+    @property
+    def run_id(self) -> RunId:
+        """Dataset, label, profile (+ overrides tag) and seed, read back from `name`, the run folder's path."""
+        return RunId.parse(self.name)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

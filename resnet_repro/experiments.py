@@ -18,6 +18,7 @@ from .claims import Claim, parse_claims
 from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_recipe, known_keys, merge_layers,
                      overrides_tag, parse_overrides)
 from .errors import UserError
+from .store.run_id import RunId
 from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
 from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
@@ -213,7 +214,7 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
-    tag = f"~{overrides_tag(override_tree)}" if override_tree else ""
+    tag = overrides_tag(override_tree) if override_tree else None
     runs = []
     for entry in target.runs:
         if wanted_models is not None and entry.model not in wanted_models:
@@ -234,7 +235,7 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
             label = f"{label}-{entry.variant}"  # its own run folder: another net than the paper's
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
-            name = f"{settings.data.dataset}/{label}/{profile}{tag}/seed{seed}"
+            name = RunId(settings.data.dataset, label, profile, tag, seed).path
             shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
             runs.append(RunConfig(name, model.canonical, shortcut, model.family, entry.variant, seed, profile,
                                   tuple(overrides), settings))

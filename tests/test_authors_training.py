@@ -11,7 +11,7 @@ from torch import nn
 from resnet_repro.config import Recipe
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import load_target, resolve_runs
-from resnet_repro.models import CifarResNet, ImageNetResNet, build_model
+from resnet_repro.models import CifarResNet, ImageNetResNet, ModelInit, build_model
 from resnet_repro.train import loop
 from resnet_repro.train.bn_stats import recompute_bn_stats
 from resnet_repro.train.distributed import World
@@ -193,7 +193,7 @@ def test_a_variant_of_a_net_without_bottlenecks_is_one_line(tmp_path):
 
 def test_stated_init_choices_reach_the_net():
     torch.manual_seed(0)
-    fan_in = build_model("resnet20", he_init_fan="fan_in", fc_init="gaussian-0.01")
+    fan_in = build_model("resnet20", init=ModelInit("fan_in", "gaussian-0.01"))
     conv = fan_in.stages[1][0].conv1  # 16 -> 32 channels: fan_in 144, fan_out 288
     assert 0.8 < conv.weight.std().item() / (2 / 144) ** 0.5 < 1.2
     assert fan_in.fc.bias.abs().max() == 0 and 0.008 < fan_in.fc.weight.std().item() < 0.012

@@ -6,7 +6,7 @@ import torchvision
 
 from resnet_repro.analysis.complexity import count_multiply_adds, count_parameters
 from resnet_repro.errors import UserError
-from resnet_repro.models import build_model
+from resnet_repro.models import ModelInit, build_model
 from resnet_repro.models.blocks import Bottleneck, ProjectionShortcut, ZeroPadShortcut
 
 CIFAR_PARAMS = {20: 269_722, 32: 464_154, 44: 658_586, 56: 853_018, 110: 1_727_962, 1202: 19_421_274}
@@ -89,7 +89,7 @@ def test_forward_shapes(name, shape, classes):
 
 
 def test_zero_init_residual_zeroes_each_residual_branch_last_bn():
-    model = build_model("resnet20", zero_init_residual=True)
+    model = build_model("resnet20", init=ModelInit(zero_init_residual=True))
     assert all(not block.bn2.weight.any() for stage in model.stages for block in stage)
     assert build_model("resnet20").stages[0][0].bn2.weight.all()
 

@@ -1,7 +1,7 @@
 """Training and evaluation throughput of one model on one device, measured the way training runs.
 
 - train: the real step (device-resident pipeline: gather, mean subtraction, per-image crop and
-  flip) plus forward, backward and SGD, exactly as train/loop.py does it;
+  flip) plus train/state.py's `step`, the forward, backward and SGD update every run takes;
 - model: the same step on one pre-made batch, so the pipeline's cost is train vs model;
 - eval: inference-mode forward passes at the evaluation batch size.
 With `compile`, the model is compiled as `run --compile` compiles it (CUDA graphs on a GPU), and the
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import ImageSet
 from ..models import build_model
-from ..train.ghost_bn import use_ghost_batch_norm
 from ..train.compiled import CudaGraphCheck, compile_mode, compile_model
+from ..train.ghost_bn import use_ghost_batch_norm
 from ..train.optim import make_sgd
 from ..train.precision import use_precision
+from ..train.state import TrainState, step, window_sums
 from .complexity import count_multiply_adds
 
 # Dense peak FLOP/s by device-name fragment (vendor figures), for the achieved fraction.
@@ -61,79 +61,110 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _timed(step, iterations: int, warmup: int, device: torch.device) -> tuple[float, float]:
+def _timed(work, iterations: int, warmup: int, device: torch.device) -> tuple[float, float]:
     """(seconds of `iterations` timed steps, seconds of the `warmup` steps before them)."""
     start = time.perf_counter()
     for i in range(warmup):
-        step(i)
+        work(i)
     _sync(device)
     timed_start = time.perf_counter()
     for i in range(warmup, warmup + iterations):
-        step(i)
+        work(i)
     _sync(device)
     return time.perf_counter() - timed_start, timed_start - start
 
 
-def measure(model_name: str, device: torch.device, batch_size: int = 128, iterations: int = 10, warmup: int = 3,
-            eval_batch_size: int = 500, images: int = 10_000, channels_last: bool = True,
-            precision: str = "fp32", compile: bool = False, compile_backend: str = "inductor",
-            bn_batch: int | None = None, deterministic: bool = False) -> Throughput:
+@dataclass(frozen=True)
+class BenchSettings:
+    """How a model is measured: the batch, how long, and the run options that change the step's speed."""
+
+    batch_size: int = 128
+    iterations: int = 10
+    warmup: int = 3
+    eval_batch_size: int = 500
+    images: int = 10_000
+    channels_last: bool = True
+    precision: str = "fp32"
+    compile: bool = False
+    compile_backend: str = "inductor"
+    bn_batch: int | None = None  # batch norm over groups of bn_batch images, as recipe.bn_batch trains
+    deterministic: bool = False
+
+
+def bench_state(model_name: str, device: torch.device,
+                settings: BenchSettings) -> tuple[TrainState, TrainStream, ImageSet]:
+    """The model and optimizer a run of `model_name` trains with, as the TrainState the loop's `step` takes (at a
+    fixed lr), its training batches, and the synthetic images behind them."""
     rng = np.random.default_rng(0)
-    data = ImageSet(rng.integers(0, 256, (images, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, images))
-    autocast = use_precision(device, precision, deterministic)
+    data = ImageSet(rng.integers(0, 256, (settings.images, 3, 32, 32), dtype=np.uint8),
+                    rng.integers(0, 10, settings.images))
+    autocast = use_precision(device, settings.precision, settings.deterministic)
     torch.manual_seed(0)
     model = build_model(model_name)
-    if bn_batch:  # batch norm over groups of bn_batch images, as recipe.bn_batch trains
-        use_ghost_batch_norm(model, bn_batch)
+    if settings.bn_batch:
+        use_ghost_batch_norm(model, settings.bn_batch)
     model = model.to(device)
-    if channels_last:
+    if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_sgd(model.parameters(), 0.01, 0.9, 1e-4, device)
-    stream = TrainStream(data, batch_size, 4, True, 0, device, channels_last)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    step_model, graphs = model, None
-    if compile:  # as a run compiles: the model, with CUDA graphs on a single GPU
+    stream = TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last)
+    state = TrainState(model, model, optimizer, autocast, *window_sums(device))
+    if settings.compile:  # as a run compiles: the model, with CUDA graphs on a single GPU
         torch._dynamo.reset()  # each measurement compiles afresh: no guard left over from another net
         mode = compile_mode(device, distributed=False)
-        graphs = CudaGraphCheck(expected=mode == "reduce-overhead" and compile_backend == "inductor")
-        step_model = compile_model(model, mode, compile_backend)
-        warmup = max(warmup, 5)  # compile, record the CUDA graph, then replay it before timing
+        state.graphs = CudaGraphCheck(expected=mode == "reduce-overhead" and settings.compile_backend == "inductor")
+        state.step_model = compile_model(model, mode, settings.compile_backend)
+    return state, stream, data
 
-    def sgd_step(x, y):
-        if graphs is not None and graphs.expected:
-            torch.compiler.cudagraph_mark_step_begin()
-        with autocast():
-            loss = F.cross_entropy(step_model(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
 
-    train_s, warmup_s = _timed(lambda i: sgd_step(*stream.batch(i)), iterations, warmup, device)
+def measure(model_name: str, device: torch.device, settings: BenchSettings = BenchSettings()) -> Throughput:
+    state, stream, data = bench_state(model_name, device, settings)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    iterations = settings.iterations
+    warmup = max(settings.warmup, 5) if settings.compile else settings.warmup  # compile, record, replay, then time
+    train_s, warmup_s = _timed(lambda i: step(state, *stream.batch(i)), iterations, warmup, device)
     fixed = stream.batch(0)
-    model_s, _ = _timed(lambda i: sgd_step(*fixed), iterations, warmup, device)
-    cuda_graphs = "off" if graphs is None else graphs.verdict()
-    if graphs is not None:
-        graphs.close()
-    eval_set = EvalSet(ImageSet(data.images[:eval_batch_size * 2], data.labels[:eval_batch_size * 2]), stream.mean,
-                       device, eval_batch_size, channels_last)
+    model_s, _ = _timed(lambda i: step(state, *fixed), iterations, warmup, device)
+    cuda_graphs = "off" if state.graphs is None else state.graphs.verdict()
+    if state.graphs is not None:
+        state.graphs.close()
+    eval_s, eval_images = _eval_time(state, data, stream.mean, settings, device)
+    train_rate = iterations * settings.batch_size / train_s
+    model_rate = iterations * settings.batch_size / model_s
+    flops = 3 * 2 * count_multiply_adds(state.model, (3, 32, 32)) * train_rate
+    peak = _peak_flops(device, settings.precision)
+    return Throughput(model_name, settings.precision, settings.compile, settings.bn_batch, settings.channels_last,
+                      settings.deterministic, settings.batch_size, train_rate, model_rate, eval_images / eval_s,
+                      1 - train_rate / model_rate, _peak_memory_mb(device), flops / 1e12,
+                      flops / peak if peak else None, warmup_s, cuda_graphs)
+
+
+def _eval_time(state: TrainState, data: ImageSet, mean: torch.Tensor, settings: BenchSettings,
+               device: torch.device) -> tuple[float, int]:
+    """(seconds, images) of two inference passes over two evaluation batches."""
+    count = settings.eval_batch_size * 2
+    eval_set = EvalSet(ImageSet(data.images[:count], data.labels[:count]), mean, device,
+                       settings.eval_batch_size, settings.channels_last)
+    model = state.model
     model.eval()
 
     def eval_pass(i):  # runs evaluate the uncompiled model (train/loop.py), so this does too
-        with torch.inference_mode(), autocast():
+        with torch.inference_mode(), state.autocast():
             for x, _ in eval_set.batches():
                 model(x)
 
     eval_s, _ = _timed(eval_pass, 2, 1, device)
+    return eval_s, 2 * len(eval_set)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
-        peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (KiB on Linux)
-    train_rate = iterations * batch_size / train_s
-    flops = 3 * 2 * count_multiply_adds(model, (3, 32, 32)) * train_rate
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (KiB on Linux)
+
+
+def _peak_flops(device: torch.device, precision: str) -> float | None:
     peak_key = "bf16" if precision == "bf16" else "fp32" if precision == "fp32" else "tf32"
-    peak = next((v[peak_key] for k, v in PEAK_FLOPS.items()
+    return next((v[peak_key] for k, v in PEAK_FLOPS.items()
                  if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
-    return Throughput(model_name, precision, compile, bn_batch, channels_last, deterministic, batch_size, train_rate, iterations * batch_size / model_s,
-                      2 * len(eval_set) / eval_s, 1 - train_rate / (iterations * batch_size / model_s), peak_mb,
-                      flops / 1e12, flops / peak if peak else None, warmup_s, cuda_graphs)

@@ -25,7 +25,7 @@ def bench_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
-    from ..analysis.throughput import measure
+    from ..analysis.throughput import BenchSettings, measure
     from ..models import parse_model_name
     from ..store.tables import write_table
     from ..train.device import describe_device, resolve_device
@@ -44,8 +44,8 @@ def bench_command(
     rows = []
     for name in names:
         console.print(f"measuring {name} on {describe_device(torch_device)} ...")
-        rows.append({**dataclasses.asdict(measure(name, torch_device, batch_size, iterations,
-                                                       precision=precision, compile=compile_)),
+        rows.append({**dataclasses.asdict(measure(name, torch_device, BenchSettings(
+                         batch_size, iterations, precision=precision, compile=compile_))),
                      "device": describe_device(torch_device)})
     columns = list(rows[0])
     folder = resolve_results_dir(str(results) if results else None) / "bench"

@@ -13,7 +13,8 @@ from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..store.estimate import human_duration, measured_throughput, seconds_left
-from ..store.layout import RunFiles, read_json, resolve_results_dir
+from ..store.layout import RunFiles, resolve_results_dir
+from ..store.run_id import run_status
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
@@ -131,11 +132,7 @@ def _print_paper(spec) -> None:
 
 
 def _status(results: Path, run: RunConfig) -> str:
-    files = RunFiles(results, run.name)
-    final = read_json(files.final)
-    if final:
-        return final.get("status", "unknown")
-    return "unfinished" if files.checkpoint.exists() or files.metrics.exists() else "not started"
+    return run_status(RunFiles(results, run.name)).value
 
 
 def _difference(first, run: RunConfig) -> str:

@@ -54,7 +54,7 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
     release), iterations and overrides."""
     if not runs:
         return "profile: none"
-    profiles = sorted({r.name.split("/")[2] for r in runs})
+    profiles = sorted({r.run_id.profile_folder for r in runs})
     deviations = " (overrides: " + ", ".join(runs[0].overrides) + ")" if runs[0].overrides else ""
     unofficial = sum(m.unofficial_data for m in (models or {}).values())
     data = f" (not the official files: {unofficial} of {len(runs)} runs)" if unofficial else ""

@@ -8,6 +8,7 @@ from ..config import RunConfig
 from ..experiments import Target
 from ..store.layout import RunFiles, read_json
 from ..store.paths import output_dir, runs_profile
+from ..store.run_id import run_status
 from ..store.tables import ExtraTable, write_table
 from .cifar_outputs import profile_note, schedule_note
 
@@ -25,14 +26,14 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
         crops = read_json(files.dir / protocol_file(table_protocol(target))) or {}
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
-        status = final.get("status") or ("unfinished" if files.metrics.exists() else "missing")
+        status = run_status(files).value
         rows.append({
-            "model": config.name.split("/")[1], "params": final.get("params"), "top1_error": top1,
+            "model": config.run_id.label, "params": final.get("params"), "top1_error": top1,
             "top5_error": crops.get("top5_error"), "paper_top1_error": reference.get("top1_error"),
             "paper_top5_error": reference.get("top5_error"),
             "delta_top1": top1 - reference["top1_error"] if comparable and top1 is not None
             and reference.get("top1_error") is not None else None,
-            "profile": config.name.split("/")[2], "iterations": config.recipe.iterations, "status": status,
+            "profile": config.run_id.profile_folder, "iterations": config.recipe.iterations, "status": status,
         })
     return rows
 

@@ -27,10 +27,10 @@ def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
     for config, _, model, splits in finished_models(runs, context):
         mean = mean_image(torch.from_numpy(splits.train.images).to(device))
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
-        label = config.name.split("/")[1]
+        label = config.run_id.label
         for layer, std in measure_response_stds(model, test.batches()):
             rows.append({"model": label, "seed": config.seed, "layer": layer.index, "stage": layer.stage,
-                         "std": std, "profile": config.name.split("/")[2]})
+                         "std": std, "profile": config.run_id.profile_folder})
     return rows
 
 

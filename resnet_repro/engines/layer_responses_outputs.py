@@ -18,7 +18,7 @@ COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 def write_response_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     profile = runs_profile(runs)
     found = measure(target, profile, results, runs)
-    labels = {found.keys[r.name]: r.name.split("/")[1] for r in runs}
+    labels = {found.keys[r.name]: r.run_id.label for r in runs}
     rows = [{"model": labels[key], "response_std": statistics.fmean(values), "n_seeds": len(values),
              "profile": profile, "data": found.dataset}
             for key, values in found.per_key("response_std").items()]

@@ -5,6 +5,8 @@ Name rules are in naming.py (shared with the torch-free plot and report code).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import nn
 
 from ..errors import UserError
@@ -13,18 +15,26 @@ from ..naming import (FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shor
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
 
-__all__ = ["ModelName", "parse_model_name", "build_model", "model_label", "CifarResNet", "ImageNetResNet"]
+__all__ = ["ModelName", "ModelInit", "parse_model_name", "build_model", "model_label", "CifarResNet", "ImageNetResNet"]
+
+
+@dataclass(frozen=True)
+class ModelInit:
+    """How the weights start (see blocks.init_weights); the defaults are the recipe's."""
+
+    he_init_fan: str = "fan_out"
+    fc_init: str = "uniform"
+    zero_init_residual: bool = False
 
 
 def build_model(name: str, shortcut: str | None = None, variant: str = "original", num_classes: int | None = None,
-                in_channels: int = 3, zero_init_residual: bool = False, family: str | None = None,
-                he_init_fan: str = "fan_out", fc_init: str = "uniform") -> nn.Module:
+                in_channels: int = 3, family: str | None = None, init: ModelInit = ModelInit()) -> nn.Module:
     """Build a paper net by name.
 
     shortcut: "A", "B" or "C" for residual nets (default A on CIFAR, B on ImageNet); ignored by
     plain nets, which have none. variant: "original" (bottleneck stride on the first 1x1, the
     paper's) or "v1.5" (on the 3x3, torchvision's); ImageNet bottleneck nets only. family: "cifar" or
-    "imagenet" where a depth names both (50, 152). he_init_fan, fc_init: see blocks.init_weights.
+    "imagenet" where a depth names both (50, 152). init: see blocks.init_weights.
     """
     model = parse_model_name(name, family)
     if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
@@ -37,6 +47,7 @@ def build_model(name: str, shortcut: str | None = None, variant: str = "original
         if variant != "original":
             raise UserError(f"variant {variant} applies to the ImageNet bottleneck nets only, not {model.canonical} "
                             f"(CIFAR)")
-        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, zero_init_residual, he_init_fan,
-                           fc_init)
-    return ImageNetResNet(model.depth, option, variant, classes, in_channels, zero_init_residual, he_init_fan, fc_init)
+        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, init.zero_init_residual,
+                           init.he_init_fan, init.fc_init)
+    return ImageNetResNet(model.depth, option, variant, classes, in_channels, init.zero_init_residual,
+                          init.he_init_fan, init.fc_init)

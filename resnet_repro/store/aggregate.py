@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..config import RunConfig
 from .layout import RunFiles, read_json, read_metrics
+from .run_id import RunStatus, run_status, seeds_status
 
 
 @dataclass
@@ -21,6 +22,7 @@ class ModelRuns:
     finals: list[dict]  # final.json of each finished or failed seed
     curves: list[pd.DataFrame]  # metrics.csv of each seed that has one
     unofficial_data: int = 0  # seeds whose meta.json says their CIFAR-10 files differ from the official release
+    statuses: list[RunStatus] = field(default_factory=list)  # each seed's
 
     @property
     def finished(self) -> list[dict]:
@@ -28,20 +30,17 @@ class ModelRuns:
 
     @property
     def status(self) -> str:
-        if any(f.get("status") == "failed" for f in self.finals):
-            return "failed"
-        if len(self.finished) == self.expected:
-            return "finished"
-        return "partial" if self.finished or self.curves else "missing"
+        return seeds_status(self.statuses, self.expected)
 
 
 def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
     grouped: dict[str, ModelRuns] = {}
     for config in runs:
-        label = config.name.split("/")[1]
+        label = config.run_id.label
         entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
         entry.expected += 1
         files = RunFiles(results, config.name)
+        entry.statuses.append(run_status(files))
         final = read_json(files.final)
         if final:
             entry.finals.append(final)

@@ -10,7 +10,8 @@ from pathlib import Path
 from ..config import RunConfig
 from ..errors import UserError
 from ..naming import parse_model_name
-from .layout import RunFiles, read_json, read_metrics
+from .layout import RunFiles, read_metrics
+from .run_id import RunId, run_status
 
 
 def measured_throughput(results: Path) -> dict[str, float]:
@@ -20,7 +21,10 @@ def measured_throughput(results: Path) -> dict[str, float]:
     rates = _bench_throughput(results / "bench" / "bench.csv")
     samples: dict[str, list[float]] = {}
     for metrics in (results / "runs").rglob("metrics.csv"):
-        label = metrics.relative_to(results / "runs").parts[1]
+        try:
+            label = RunId.parse(metrics.parent.relative_to(results / "runs").as_posix()).label
+        except UserError:
+            continue  # not a run folder (a file someone left under runs/)
         run_rates = [float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s")]
         if run_rates:
             samples.setdefault(label, []).append(statistics.median(run_rates))
@@ -53,13 +57,12 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
     total = 0.0
     for config in runs:
         files = RunFiles(results, config.name)
-        final = read_json(files.final)
-        if final and final.get("status") in ("finished", "failed"):
+        if run_status(files).ended:
             continue
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
         options = config.settings.train
-        rate = throughput.get(config.name.split("/")[1]) or \
+        rate = throughput.get(config.run_id.label) or \
             throughput.get(f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}")
         if rate is None:
             return None

@@ -144,7 +144,7 @@ def read_responses(found: Measured, path: Path) -> None:
             rows = list(csv.DictReader(handle))
     except OSError:
         return
-    label_to_key = {config.name.split("/")[1]: found.keys[config.name] for config in found.runs}
+    label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
     per_seed: dict[tuple[str, str], list[float]] = {}
     if rows and "profile" not in rows[0]:
         found.legacy_file = path

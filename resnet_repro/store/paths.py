@@ -19,4 +19,4 @@ def output_dir(results: Path, target, profile: str | None) -> Path:
 
 def runs_profile(runs) -> str | None:
     """The profile folder of a set of runs (with its overrides tag: paper~3f2a1c), None without runs."""
-    return runs[0].name.split("/")[2] if runs else None
+    return runs[0].run_id.profile_folder if runs else None

@@ -129,17 +129,7 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
                 if stopped_by and not running:
                     break
                 _relay(queue, reporter, outcomes, errors, timeout=0.2)
-                for index, job in list(running.items()):
-                    if job.process.exitcode is None:
-                        continue
-                    job.process.join()
-                    _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
-                    if index not in outcomes and index not in errors:
-                        errors[index] = (f"the process training {job.config.name} died (exit code "
-                                         f"{job.process.exitcode}); run the same command again to continue from "
-                                         f"its last checkpoint")
-                    del running[index]
-                    free_slots.append(job.slot)
+                free_slots += _reap(running, queue, reporter, outcomes, errors)
     finally:
         for job in running.values():
             job.process.join()
@@ -164,6 +154,23 @@ def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: li
     if not_started:  # stopped by a signal before these started
         raise UserError(f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command "
                         f"again to continue")
+
+
+def _reap(running: dict[int, _Job], queue, reporter: Reporter, outcomes: dict, errors: dict) -> list[int]:
+    """Take the jobs whose process has exited out of `running`: their outcome, or an error where one died without
+    sending it. Returns the slots they free."""
+    freed = []
+    for index, job in list(running.items()):
+        if job.process.exitcode is None:
+            continue
+        job.process.join()
+        _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
+        if index not in outcomes and index not in errors:
+            errors[index] = (f"the process training {job.config.name} died (exit code {job.process.exitcode}); "
+                             f"run the same command again to continue from its last checkpoint")
+        del running[index]
+        freed.append(job.slot)
+    return freed
 
 
 def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: float) -> None:

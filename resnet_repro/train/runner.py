@@ -29,6 +29,7 @@ from ..data.sources import Splits
 from ..errors import UserError
 from ..store.layout import RunFiles, read_json, write_json
 from ..store.lock import run_lock
+from ..store.run_id import RunStatus, final_status
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
@@ -70,11 +71,17 @@ def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], li
                             f"To keep it, train the new config into another folder with --results DIR; to "
                             f"replace it, delete {files.dir}")
         final = read_json(files.final)
-        if final and final.get("status") in ("finished", "failed"):
-            reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed", final))
+        status = final_status(final)
+        if status is not None and status.ended:
+            reports.append(RunReport(config.name, _report_word(status), final))
             continue
         pending.append((config, files))
     return reports, pending
+
+
+def _report_word(ended: RunStatus) -> str:
+    """A run that had ended before this command: skipped when finished, still failed when it failed."""
+    return "skipped" if ended is RunStatus.FINISHED else "failed"
 
 
 def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
@@ -99,9 +106,9 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
             try:
                 with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
                     final = read_json(files.final) if world.is_main else None
-                    if final and final.get("status") in ("finished", "failed"):  # another process ended it meanwhile
-                        reports.append(RunReport(config.name, "skipped" if final["status"] == "finished" else "failed",
-                                                 final))
+                    status = final_status(final)
+                    if status is not None and status.ended:  # another process ended it meanwhile
+                        reports.append(RunReport(config.name, _report_word(status), final))
                         continue
                     outcome = _train_one(config, files, context, stop, world)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)

@@ -1,0 +1,68 @@
+"""What a training run carries from one iteration to the next, and the one SGD step every path takes.
+
+`step` is the training step: `run` trains with it and `bench` times it, so the throughput bench reports
+is the throughput of the step the runs take (precision, compilation, ghost batch norm and the SGD
+kernel included).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .compiled import CudaGraphCheck
+from .schedule import LRSchedule
+
+
+@dataclass
+class TrainState:
+    model: nn.Module  # the weights: what is evaluated and checkpointed
+    step_model: nn.Module  # what the step calls: the model, or it wrapped for several processes and/or compiled
+    optimizer: torch.optim.Optimizer
+    autocast: Callable  # the run's precision (use_precision): a context for the forward pass
+    loss_sum: torch.Tensor  # training loss x images of the current log window, on the device (no sync to add)
+    wrong: torch.Tensor  # training mistakes of the current log window, on the device
+    seen: int = 0  # images in the window (batches can be short where unreadable files were skipped)
+    iteration: int = 0  # SGD updates done
+    schedule: LRSchedule | None = None  # None in bench, which steps at a fixed lr
+    graphs: CudaGraphCheck | None = None  # with --compile: did CUDA graphs run? (decided while compiling)
+    cuda_graphs: str | None = "off"  # the verdict for final.json; None until the first log point decides it
+    started_at: int = 0  # the iteration this session started (or resumed) from
+    elapsed_before: float = 0.0  # training seconds of earlier sessions of this run
+    session_start: float = field(default_factory=time.perf_counter)
+    window_start: float = field(default_factory=time.perf_counter)  # restarts after each log point's extra work
+    last: dict = field(default_factory=dict)  # the latest value of every logged metric, at full precision
+
+    def elapsed(self) -> float:
+        """Training seconds so far, over every session of the run."""
+        return self.elapsed_before + time.perf_counter() - self.session_start
+
+
+def window_sums(device: torch.device, carry: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(loss sum, mistakes, images) of a log window on the device: zero, or the part an interrupted run
+    checkpointed mid-window."""
+    carry = carry or {"loss_sum": 0.0, "wrong": 0, "seen": 0}
+    return (torch.tensor(carry["loss_sum"], device=device),
+            torch.tensor(carry["wrong"], device=device, dtype=torch.long), carry["seen"])
+
+
+def step(state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
+    """One SGD update on a batch at the optimizer's current lr; its loss and mistakes are added to the window's
+    sums on the device (no host-device sync)."""
+    if state.graphs is not None and state.graphs.expected:  # a new step: the previous replay's outputs may be reused
+        torch.compiler.cudagraph_mark_step_begin()
+    with state.autocast():
+        logits = state.step_model(x)
+        loss = F.cross_entropy(logits.float(), y)
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    state.optimizer.step()
+    state.loss_sum += loss.detach() * len(y)
+    state.wrong += (logits.detach().argmax(1) != y).sum()
+    state.seen += len(y)
+    state.iteration += 1

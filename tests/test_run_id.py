@@ -1,0 +1,125 @@
+"""A run's identity (RunId <-> its folder path) and its status (RunStatus), each made in one place."""
+
+import json
+
+import pytest
+
+from resnet_repro.config import overrides_tag, parse_overrides
+from resnet_repro.errors import UserError
+from resnet_repro.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
+from resnet_repro.store.aggregate import collect
+from resnet_repro.store.estimate import measured_throughput, seconds_left
+from resnet_repro.store.layout import RunFiles
+from resnet_repro.store.run_id import RunId, RunStatus, run_status, seeds_status
+
+
+def _every_run_shape():
+    """Every (target, profile, with or without overrides) the shipped YAML resolves, at seeds 0, 7 and the
+    largest seed there is."""
+    for name in target_names():
+        target = load_target(name)
+        if target.recipe is None:
+            continue
+        for profile in load_recipe_file(target.recipe).profiles:
+            for overrides in ((), ("recipe.lr=0.05",)):
+                yield from resolve_runs(target, profile, seeds=[0, 7, MAX_SEED], overrides=list(overrides))
+
+
+def test_every_run_folder_renders_and_parses_back_to_the_same_id():
+    runs = list(_every_run_shape())
+    assert len(runs) > 100 and {r.data.dataset for r in runs} >= {"cifar10", "imagenet"}
+    tag = overrides_tag(parse_overrides(["recipe.lr=0.05"]))
+    for config in runs:
+        run_id = config.run_id
+        assert run_id.path == str(run_id) == config.name
+        assert RunId.parse(config.name) == run_id
+        assert (run_id.dataset, run_id.profile, run_id.seed) == (config.data.dataset, config.profile, config.seed)
+        assert run_id.tag == (tag if config.overrides else None)
+        assert run_id.profile_folder == (f"{config.profile}~{tag}" if config.overrides else config.profile)
+
+
+def test_a_run_id_parses_into_its_parts():
+    parsed = RunId.parse("fashion-mnist/resnet-20-A/cpu~282253/seed1")
+    assert parsed == RunId("fashion-mnist", "resnet-20-A", "cpu", "282253", 1)
+    assert parsed.profile_folder == "cpu~282253"
+    assert RunId.parse("imagenet/resnet-50-B-v1.5/paper/seed0") == RunId("imagenet", "resnet-50-B-v1.5", "paper",
+                                                                          None, 0)
+
+
+@pytest.mark.parametrize("path", [
+    "cifar10/resnet-56-A/paper",  # no seed folder
+    "cifar10/resnet-56-A/paper/seed",  # no seed number
+    "cifar10/resnet-56-A/paper/seed01",  # would not render back the same
+    "cifar10/resnet-56-A/paper/seed-1",
+    "cifar10/resnet-56-A/paper/run0",
+    "cifar10/resnet-56-A/paper~/seed0",  # an empty tag
+    "cifar10/resnet-56-A/paper~a~b/seed0",
+    "cifar10//paper/seed0",
+    "/cifar10/resnet-56-A/paper/seed0",
+    "cifar10/resnet-56-A/paper/seed0/",
+    "runs/cifar10/resnet-56-A/paper/seed0",
+    "",
+])
+def test_a_malformed_run_folder_is_one_clear_error(path):
+    with pytest.raises(UserError) as error:
+        RunId.parse(path)
+    assert str(error.value) == (f"{path!r} is not a run folder: expected <dataset>/<label>/<profile>[~<tag>]/seed<k>, "
+                                f"e.g. cifar10/resnet-56-A/paper/seed0")
+
+
+@pytest.mark.parametrize("parts", [("cifar 10", "resnet-20-A", "paper", None, 0),
+                                   ("cifar10", "resnet/20", "paper", None, 0),
+                                   ("cifar10", "resnet-20-A", "paper~x", None, 0),
+                                   ("cifar10", "resnet-20-A", "paper", "", 0),
+                                   ("cifar10", "resnet-20-A", "paper", None, -1)])
+def test_a_run_id_that_cannot_be_a_folder_is_refused(parts):
+    with pytest.raises(UserError, match="cannot name a run folder"):
+        RunId(*parts)
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_run_status_reads_the_run_folder(tmp_path):
+    files = RunFiles(tmp_path, "cifar10/resnet-20-A/paper/seed0")
+    assert run_status(files) is RunStatus.NOT_STARTED
+    _write(files.checkpoint, "x")
+    assert run_status(files) is RunStatus.UNFINISHED
+    files.checkpoint.unlink()
+    _write(files.metrics, "iteration\n")
+    assert run_status(files) is RunStatus.UNFINISHED
+    _write(files.final, "{cut sh")  # a damaged final.json: the run has not ended as far as anyone can tell
+    assert run_status(files) is RunStatus.UNFINISHED
+    _write(files.final, json.dumps({"status": "failed"}))
+    assert run_status(files) is RunStatus.FAILED and run_status(files).ended
+    _write(files.final, json.dumps({"status": "finished"}))
+    assert run_status(files) is RunStatus.FINISHED and run_status(files).ended
+    assert not RunStatus.UNFINISHED.ended and not RunStatus.NOT_STARTED.ended
+    assert str(RunStatus.NOT_STARTED) == "not started"
+
+
+def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
+    S = RunStatus
+    assert seeds_status([S.FINISHED, S.FINISHED], 2) == "finished"
+    assert seeds_status([S.FINISHED, S.FAILED], 2) == "failed"
+    assert seeds_status([S.FINISHED, S.NOT_STARTED], 2) == "partial"
+    assert seeds_status([S.UNFINISHED, S.NOT_STARTED], 2) == "partial"
+    assert seeds_status([S.NOT_STARTED, S.NOT_STARTED], 2) == "missing"
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1], only="plain-20")
+    _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
+    (model,) = collect(runs, tmp_path).values()
+    assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial"
+
+
+def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_run_label(tmp_path):
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")  # 12 iterations of 32
+    header = "iteration,images_per_s\n"
+    _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
+    _write(RunFiles(tmp_path, runs[1].name).final, json.dumps({"status": "failed"}))
+    _write(RunFiles(tmp_path, runs[2].name).metrics, header + "3,10\n6,16\n9,16\n")
+    _write(tmp_path / "runs" / "notes" / "metrics.csv", header + "3,99999\n6,99999\n")  # not a run folder
+    rates = measured_throughput(tmp_path)
+    assert rates == {"plain-20": 16.0}  # the median of a run's rates after its first row
+    assert seconds_left(runs, tmp_path, rates) == (12 - 9) * 32 / 16.0
