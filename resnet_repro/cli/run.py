@@ -99,9 +99,9 @@ def finish_with_claims(spec, runs, results_dir: Path) -> None:
     from ..store.paths import runs_profile
     from ..store.readme import ensure_results_readme
 
-    profile = runs_profile(runs)
-    if profile is None or "~" in profile:  # runs with --set overrides: their own table, no claims against the paper
+    if not runs or runs[0].run_id.tag is not None:  # runs with --set overrides: their own table, no claims
         return
+    profile = runs_profile(runs)
     console.print("")
     for line in console_summary(spec, profile, results_dir):
         console.print(line, highlight=False, soft_wrap=True, markup=False)
