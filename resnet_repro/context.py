@@ -43,6 +43,7 @@ class RunContext:
     download: bool = False  # fetch a missing dataset
     reporter: Any = None  # progress callbacks (train.loop.Reporter); None: silent
     command: str | None = None  # the command line, recorded in each run's meta.json
+    target: str | None = None  # the target's name, for the progress line's whole-target ETA
     datasets: DatasetCache = field(default_factory=DatasetCache, repr=False)
 
     def __post_init__(self) -> None:

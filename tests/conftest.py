@@ -101,13 +101,19 @@ def smoke_args(cifar_dir, results, *extra) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def fig1_smoke(cifar_dir, tmp_path_factory) -> Path:
-    """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: the reference that
-    killed, resumed, stopped and side-by-side runs are compared with. Read it; never write into it."""
+def fig1_smoke_run(cifar_dir, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: their results
+    folder and the command's output (a log, not a terminal)."""
     results = tmp_path_factory.mktemp("fig1-smoke")
-    cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-        str(results), check=True)
-    return results
+    return results, cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                        "--results", str(results), check=True)
+
+
+@pytest.fixture(scope="session")
+def fig1_smoke(fig1_smoke_run) -> Path:
+    """The reference that killed, resumed, stopped and side-by-side runs are compared with. Read it; never
+    write into it."""
+    return fig1_smoke_run[0]
 
 
 @pytest.fixture(scope="session")

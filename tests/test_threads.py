@@ -90,3 +90,46 @@ def test_the_real_reader_sees_this_process_work():
         pass  # spin until this process has used 0.2 s of CPU, however busy the machine is
     assert now.own - before.own >= 0.2
     assert now.busy - before.busy >= (now.own - before.own) * 0.5  # the machine's busy time includes ours
+
+
+def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
+    """The loop asks the watch at every log point; a core that comes free mid-run is taken and said."""
+    import numpy as np
+    import torch
+
+    from resnet_repro.data.sources import ImageSet, Splits
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.store.layout import RunFiles
+    from resnet_repro.train.loop import Reporter, train_run
+
+    class Machine:  # every look sees 5 more seconds in which no other work ran
+        def __init__(self):
+            self.times = CpuTimes(0.0, 0.0, 0.0)
+
+        def read(self):
+            t = self.times
+            self.times = CpuTimes(t.busy + 5.0, t.own + 5.0, t.wall + 5.0)
+            return t
+
+    class Recorder(Reporter):
+        def __init__(self):
+            self.messages = []
+
+        def message(self, text):
+            self.messages.append(text)
+
+    config, = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20")
+    generator = np.random.default_rng(0)
+    images = ImageSet(generator.integers(0, 256, (64, 3, 32, 32), dtype=np.uint8),
+                      generator.integers(0, 10, 64).astype(np.int64))
+    splits = Splits(images, ImageSet(images.images[:32], images.labels[:32]), None, {})
+    reporter, applied = Recorder(), []
+    threads = FreeCoreWatch(reporter.message, user_choice="", cores=2, default=2, read=Machine().read,
+                            set_threads=applied.append)
+    threads.start_run(busy=1.0)
+    outcome = train_run(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter,
+                        threads=threads)
+    assert outcome.status == "finished"
+    assert applied == [1, 2]  # one thread at the start; two from the second log point on
+    assert [m for m in reporter.messages if m.startswith("CPU threads")] == [
+        "CPU threads 1 -> 2: a core came free (the last digits of the numbers follow the thread count)"]

@@ -18,6 +18,7 @@ class RichReporter(Reporter):
         self.tasks: dict[str, int] = {}  # run name -> its line, while it trains
         self.current = ""  # the run a plain (one at a time) caller reports on
         self.totals: dict[str, int] = {}  # run name -> its last iteration, for the lines written to a log
+        self.clock = None  # the whole target's ETA (store.estimate.TargetClock), for runs trained one at a time
 
     def lane(self, run_name: str) -> Reporter:
         return _Lane(self, run_name)
@@ -25,6 +26,9 @@ class RichReporter(Reporter):
     def start(self, run_name: str, total: int, done: int) -> None:
         self.current = run_name
         self.start_run(run_name, total, done)
+
+    def follow_target(self, clock) -> None:
+        self.clock = clock
 
     def update(self, iteration: int, stats: dict) -> None:
         self.update_run(self.current, iteration, stats)
@@ -50,6 +54,8 @@ class RichReporter(Reporter):
         test = f" test {stats['test_error']:.2f}%" if stats.get("test_error") is not None else ""
         text = (f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
                 f"{stats['images_per_s']:.0f} img/s")
+        if self.clock is not None and run_name == self.current:
+            text += f"  ({self.clock.line(iteration, stats['images_per_s'])})"
         if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
             total = self.totals.get(run_name)
             console.print(f"{run_name} {iteration}/{total}: {text}" if total else f"{run_name} {iteration}: {text}",

@@ -53,8 +53,8 @@ def run_command(
         (["train.compile=true"] if compile_ else [])
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
-    outcome = engine.run(spec, runs, all_runs, training_context(results_dir, data_dir, device, devices, jobs,
-                                                                download))
+    context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
+    outcome = engine.run(spec, runs, all_runs, context)
     if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
     show_outcome(outcome)
@@ -64,8 +64,8 @@ def run_command(
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
 
 
-def training_context(results_dir: Path, data_dir: Optional[Path], device: str, devices: Optional[str],
-                     jobs: Optional[int], download: bool):
+def training_context(target: str, results_dir: Path, data_dir: Optional[Path], device: str,
+                     devices: Optional[str], jobs: Optional[int], download: bool):
     """The RunContext of a `run` that trains: devices resolved, --jobs checked, progress on the console."""
     from ..context import RunContext
     from ..data.sources import resolve_data_dir
@@ -75,7 +75,7 @@ def training_context(results_dir: Path, data_dir: Optional[Path], device: str, d
     job_devices = resolve_job_devices(devices, resolve_device(device))
     return RunContext(results_dir, resolve_data_dir(str(data_dir) if data_dir else None), job_devices[0],
                       job_devices, check_jobs(jobs if jobs is not None else len(job_devices)), download,
-                      RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]))
+                      RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]), target=target)
 
 
 def show_outcome(outcome) -> None:

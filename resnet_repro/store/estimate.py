@@ -83,27 +83,32 @@ class PendingRun:
     """One run a target still has to train, as the target clock sees it."""
     label: str        # resnet-56-A: the key of measured rates
     model: str        # resnet56
-    images_left: int  # (iterations - done) * batch size
+    iterations: int
+    batch_size: int
+    done: int = 0     # iterations trained before this command (a resumed run)
+
+    def images_left(self, iteration: int | None = None) -> int:
+        return (self.iterations - (self.done if iteration is None else iteration)) * self.batch_size
 
 
 class TargetClock:
     """The whole target's time left while it trains: 'run 3 of 4, fig6 about 12 min left'.
 
-    Each run's rate is the one measured for its net (earlier runs on this machine, `bench`, or the run in
-    progress); a CIFAR net never measured is scaled from a measured one by depth, since the CIFAR nets'
-    FLOPs per image grow in proportion to their depth (Table 1's layout: every block of a stage costs the
-    same). Without any measured CIFAR rate, or for an ImageNet net never measured, only the count is shown.
+    Each run's rate is the one measured for its net (given, or seen in this command's runs); a CIFAR net
+    not yet measured is scaled from a measured one by depth, since the CIFAR nets' FLOPs per image grow in
+    proportion to their depth (every block of a stage costs the same). Without any measured CIFAR rate, or
+    for an ImageNet net never measured, only the count is shown.
     """
 
-    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float]):
-        self.target, self.runs, self.rates = target, runs, dict(rates)
+    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float] | None = None):
+        self.target, self.runs, self.rates = target, runs, dict(rates or {})
         self.index = 0
 
     def run_started(self, index: int) -> None:
         self.index = index
 
-    def line(self, images_left_in_run: int, live_rate: float | None) -> str:
-        """The progress text for the run in progress, `images_left_in_run` still to train at `live_rate`."""
+    def line(self, iteration: int, live_rate: float | None) -> str:
+        """The progress text while the run in progress is at `iteration`, training at `live_rate` images/s."""
         current = self.runs[self.index]
         if live_rate:
             self.rates[current.label] = live_rate
@@ -113,7 +118,7 @@ class TargetClock:
             rate = self._rate(run)
             if rate is None:
                 return count
-            total += (images_left_in_run if k == self.index else run.images_left) / rate
+            total += run.images_left(iteration if k == self.index else None) / rate
         return f"{count}, {self.target} about {human_duration(total)} left"
 
     def _rate(self, run: PendingRun) -> float | None:

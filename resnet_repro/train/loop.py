@@ -32,6 +32,7 @@ from .schedule import LRSchedule
 from .distributed import SINGLE, World
 from .state import TrainState, step, window_sums
 from .streams import make_streams
+from .threads import FreeCoreWatch
 
 
 class Reporter:
@@ -44,6 +45,9 @@ class Reporter:
     def message(self, text: str) -> None: ...
 
     def finish(self) -> None: ...
+
+    def follow_target(self, clock) -> None:
+        """The clock (store.estimate.TargetClock) of every run this command trains, for a whole-target ETA."""
 
     def lane(self, run_name: str) -> "Reporter":
         """The reporter for one of several runs training at once (run --jobs)."""
@@ -62,6 +66,7 @@ class RunOutcome:
     status: str  # finished | failed | interrupted
     final: dict
     warnings: list[str] = field(default_factory=list)
+    threads: FreeCoreWatch | None = None  # on a CPU, outside --jobs and torchrun: re-decides the thread count
 
 
 def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
@@ -92,9 +97,11 @@ def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
 
 
 def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
-              reporter: Reporter | None = None, stop: StopFlag | None = None, world: World = SINGLE) -> RunOutcome:
+              reporter: Reporter | None = None, stop: StopFlag | None = None, world: World = SINGLE,
+              threads: FreeCoreWatch | None = None) -> RunOutcome:
     recipe = config.recipe
     state, loop = start(config, splits, files, device, world, reporter or Reporter(), stop or StopFlag())
+    loop.threads = threads
     loop.reporter.start(config.name, recipe.iterations, state.iteration)
     state.model.train()
     while state.iteration < recipe.iterations:
@@ -111,6 +118,9 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
             continue
         # ---- sync: the window's sums, the loop's one host-device sync (and, together, its one collective)
         row = log_point(state, loop, lr)
+        # ---- threads (CPU): follow the cores other work leaves free, changing only for a large gain
+        if loop.threads is not None:
+            loop.threads.log_point()
         # ---- divergence
         if not math.isfinite(row["train_loss"]):
             return diverged(state, loop, row)
@@ -161,6 +171,7 @@ class Loop:
     params: int = 0
     metrics: MetricsLog | None = None  # rank 0 writes metrics.csv
     warnings: list[str] = field(default_factory=list)
+    threads: FreeCoreWatch | None = None  # on a CPU, outside --jobs and torchrun: re-decides the thread count
 
 
 def start(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device, world: World, reporter: Reporter,
@@ -214,8 +225,6 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
 def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
     """The metrics row of the window just ended: its training loss and error summed over processes (the loop's
     one host-device sync), and the images/s it trained at. The window's sums restart from zero."""
-    # Anything a run re-decides while it trains (such as how many CPU threads to use, as other work comes and
-    # goes) belongs here: once per log point, off the hot path, where the loop has synced anyway.
     total_loss, total_wrong, total_seen, stopping = loop.world.sum(
         [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), 1.0 if loop.stop.requested else 0.0])
     if stopping and not loop.stop.requested:

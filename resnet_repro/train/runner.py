@@ -27,7 +27,8 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.sources import Splits
 from ..errors import UserError
-from ..store.layout import RunFiles, read_json, write_json
+from ..store.estimate import PendingRun, TargetClock
+from ..store.layout import RunFiles, read_json, read_metrics, write_json
 from ..store.lock import run_lock
 from ..store.run_id import RunStatus, final_status
 from ..yamlio import plain, write_yaml
@@ -36,7 +37,7 @@ from .distributed import SINGLE, World, init_world
 from .loop import Reporter, StopFlag, train_run
 from .optim import sgd_implementation
 from .precision import check_precision
-from .threads import use_free_cores
+from .threads import FreeCoreWatch, use_free_cores
 
 
 @dataclass
@@ -90,18 +91,25 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     reports, pending = plan_runs(runs, context.results)
     for config, _ in pending:
         check_precision(device, config.settings.train.precision)
-    if device.type == "cpu" and pending:
-        use_free_cores(reporter.message)
     world = init_world(device)
+    # On a CPU the free cores are sampled again at each run's start and followed at its log points.
+    threads = FreeCoreWatch(reporter.message) if device.type == "cpu" and not world.distributed else None
+    if threads is None and device.type == "cpu" and pending:
+        use_free_cores(reporter.message)
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
     if not world.is_main:
         reporter = Reporter()  # one progress bar: rank 0's
     context = dataclasses.replace(context, device=device, reporter=reporter)  # the same dataset cache
+    clock = target_clock(context.target, pending)
+    reporter.follow_target(clock)
     stop = StopFlag()
     with graceful_stop(stop, reporter):
-        for config, files in pending:
+        for index, (config, files) in enumerate(pending):
+            clock.run_started(index)
+            if threads is not None:
+                threads.start_run()
             context.splits(config)  # read (or fetch) the data before the lock, outside the write errors below
             try:
                 with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
@@ -110,7 +118,7 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
                     if status is not None and status.ended:  # another process ended it meanwhile
                         reports.append(RunReport(config.name, _report_word(status), final))
                         continue
-                    outcome = _train_one(config, files, context, stop, world)
+                    outcome = _train_one(config, files, context, stop, world, threads)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
                 where = error.filename or files.dir
                 raise UserError(f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
@@ -124,7 +132,18 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     return reports
 
 
-def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, world: World = SINGLE):
+def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]]) -> TargetClock:
+    """The clock of the whole command's training: run k of n, and the time left over all of them."""
+    runs = []
+    for config, files in pending:
+        rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
+        runs.append(PendingRun(config.run_id.label, config.model, config.recipe.iterations,
+                               config.recipe.batch_size, int(rows[-1]["iteration"]) if rows else 0))
+    return TargetClock(target or "the target", runs)
+
+
+def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, world: World = SINGLE,
+               threads: FreeCoreWatch | None = None):
     splits, device, reporter = context.splits(config), context.device, context.reporter
     if not world.is_main:  # only rank 0 writes; the others train their share of each batch
         return train_run(config, splits, files, device, reporter, stop, world)
@@ -136,7 +155,7 @@ def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: St
         reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
                          f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
                          f"the paper")
-    outcome = train_run(config, splits, files, device, reporter, stop, world)
+    outcome = train_run(config, splits, files, device, reporter, stop, world, threads)
     for warning in outcome.warnings:
         reporter.message(f"warning: {warning}")
     write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
