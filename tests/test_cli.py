@@ -167,3 +167,15 @@ def test_the_command_list_shows_each_summary_whole():
     for name in ("list", "show", "run", "plot", "report", "bench"):
         assert f"  {name} " in commands
     assert "..." not in commands  # click cuts a long docstring to 45 characters and "..."
+
+
+def test_show_lists_each_claim_over_the_nets_the_profile_trains(tmp_path):
+    result = cli_in_process("show", "fig6", "--profile", "cpu", "--only", "resnet-20", "--results", str(tmp_path))
+    assert result.returncode == 0
+    claims = " ".join(result.stdout.split("claims checked", 1)[1].split())  # unwrapped
+    assert "over the nets the cpu profile trains" in claims
+    assert "train_error plain20 < plain56 (2 more nets in the paper)" in claims  # --only does not narrow claims
+    assert "train_error resnet56 < resnet20 (3 more nets in the paper)" in claims
+    assert "not checked by this profile (it trains 0 of resnet110, resnet1202)" in claims
+    paper = cli_in_process("show", "fig6", "--profile", "paper", "--results", str(tmp_path)).stdout
+    assert "train_error resnet110 < resnet56 < resnet44 < resnet32 < resnet20" in " ".join(paper.split())

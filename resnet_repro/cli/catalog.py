@@ -74,6 +74,8 @@ def show_command(
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
     _print_paper(spec)
+    # The claims are over every net the profile trains, not only those --only picks.
+    _print_claims(spec, profile, resolve_runs(spec, profile, parse_seeds(seeds), sets(set_)) if only else runs)
 
 
 def _data_line(spec, dataset: str) -> str:
@@ -124,11 +126,29 @@ def _print_paper(spec) -> None:
                         f"{int(net.paper_params):,}" if net.paper_params else "",
                         f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "")
         console.print(out)
-    if spec.claims:
-        console.print("claims checked (lowest first):")
-        for claim in spec.claims:
-            console.print(f"  - {claim.says} [{claim.section}]: {claim.metric} {' < '.join(claim.order)}",
-                          highlight=False, markup=False)
+
+
+def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
+    """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check)."""
+    if not spec.claims:
+        return
+    console.print("claims checked (lowest first):" if not spec.recipe else
+                  f"claims checked (lowest first), over the nets the {profile} profile trains:")
+    trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
+    for claim in spec.claims:
+        console.print(f"  - {claim.says} [{claim.section}]: {_claim_order(claim, trained)}",
+                      highlight=False, markup=False)
+
+
+def _claim_order(claim, trained: set[str] | None) -> str:
+    """The claim's ordering over the nets a profile trains (all of them for targets that train nothing)."""
+    if trained is None:
+        return f"{claim.metric} {' < '.join(claim.order)}"
+    kept = [key for key in claim.order if key in trained]
+    if len(kept) < 2:
+        return f"not checked by this profile (it trains {len(kept)} of {', '.join(claim.order)})"
+    left_out = len(claim.order) - len(kept)
+    return f"{claim.metric} {' < '.join(kept)}" + (f" ({left_out} more nets in the paper)" if left_out else "")
 
 
 def _status(results: Path, run: RunConfig) -> str:
