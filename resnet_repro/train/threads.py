@@ -33,29 +33,30 @@ def choose_threads(jobs: int, allowed_cores: int, busy_cores: float, torch_defau
 def busy_cores(sample_s: float = 0.2) -> float:
     """How many of the cores this process may use other processes keep busy, from the per-CPU lines of
     /proc/stat over `sample_s` (0 where unknown). Load on CPUs outside our affinity mask is not ours to avoid."""
-    cpus = {f"cpu{i}" for i in _allowed_cpu_ids()}
-
-    def snapshot() -> tuple[int, int]:
-        total = idle = 0
-        with open("/proc/stat") as handle:
-            for line in handle:
-                name, *fields = line.split()
-                if name in cpus:
-                    values = [int(v) for v in fields[:8]]
-                    total += sum(values)
-                    idle += values[3] + values[4]  # idle + iowait
-        return total, idle
-
     try:
-        total_a, idle_a = snapshot()
+        total_a, idle_a = _jiffies()
         time.sleep(sample_s)
-        total_b, idle_b = snapshot()
+        total_b, idle_b = _jiffies()
     except (OSError, ValueError, IndexError):
         return 0.0
     elapsed = total_b - total_a
     if elapsed <= 0:
         return 0.0
-    return (1 - (idle_b - idle_a) / elapsed) * len(cpus)
+    return (1 - (idle_b - idle_a) / elapsed) * len(_allowed_cpu_ids())
+
+
+def _jiffies() -> tuple[int, int]:
+    """(all, idle + iowait) clock ticks since boot, summed over the CPUs this process may use."""
+    cpus = {f"cpu{i}" for i in _allowed_cpu_ids()}
+    total = idle = 0
+    with open("/proc/stat") as handle:
+        for line in handle:
+            name, *fields = line.split()
+            if name in cpus:
+                values = [int(v) for v in fields[:8]]
+                total += sum(values)
+                idle += values[3] + values[4]
+    return total, idle
 
 
 def _allowed_cpu_ids() -> set[int]:
@@ -94,18 +95,12 @@ class CpuTimes:
 
 
 def read_cpu_times() -> CpuTimes | None:
-    cpus = {f"cpu{i}" for i in _allowed_cpu_ids()}
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    busy = 0
     try:
-        with open("/proc/stat") as handle:
-            for line in handle:
-                name, *fields = line.split()
-                if name in cpus:
-                    values = [int(v) for v in fields[:8]]
-                    busy += sum(values) - values[3] - values[4]  # all but idle and iowait
+        total, idle = _jiffies()
     except (OSError, ValueError, IndexError):
         return None
+    busy = total - idle
     own = os.times()
     return CpuTimes(busy / ticks, own.user + own.system, time.monotonic())
 
