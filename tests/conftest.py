@@ -4,10 +4,15 @@ Tiers: every test runs in the default suite (`python -m pytest -q`, what CI runs
 `slow` (a whole fault matrix, a long CLI run); those run with `RESNET_REPRO_SLOW=1`, and each slow path keeps
 a fast sibling in the default suite. A per-test timeout (pytest-timeout, pyproject.toml) stops a hung test.
 Training fixtures are session-scoped where several modules compare against the same reference run.
+
+The suite runs on both cores (pytest-xdist, `-n 2 --dist loadscope` in pyproject.toml): each module's tests stay
+on one worker, so a module fixture is built once, and a session fixture is built by whichever worker asks
+first and read by the other (`built_once`).
 """
 
 import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -29,19 +34,42 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def built_once(tmp_path_factory, name: str, build) -> tuple[Path, dict]:
+    """The folder `build(folder)` fills, built once per test session however many xdist workers ask for it.
+
+    The workers share the parent of their temporary folders; the first to take the lock builds, and the
+    others wait and read. `build` may return a JSON-able record (a command's output), handed to every asker.
+    Under plain pytest this is one build in a fresh temporary folder."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        return folder, build(folder)
+    shared = tmp_path_factory.getbasetemp().parent
+    folder, record = shared / name, shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        if not record.exists():
+            folder.mkdir()
+            record.write_text(json.dumps(build(folder)))
+    return folder, json.loads(record.read_text())
+
+
+def recorded(result: subprocess.CompletedProcess) -> dict:
+    return {"args": result.args, "returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+
+
+def replayed(record: dict) -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess(record["args"], record["returncode"], record["stdout"], record["stderr"])
+
+
 @pytest.fixture(scope="session")
 def cifar_dir(tmp_path_factory) -> Path:
     """A tiny CIFAR-10 in the release's pickled-batch layout: 5 x 64 training images, 64 test."""
-    root = tmp_path_factory.mktemp("cifar")
-    write_cifar10(root)
-    return root
+    return built_once(tmp_path_factory, "cifar", lambda root: str(write_cifar10(root)))[0]
 
 
 @pytest.fixture(scope="session")
 def fashion_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("fashion")
-    write_fashion_mnist(root)
-    return root
+    return built_once(tmp_path_factory, "fashion", lambda root: str(write_fashion_mnist(root)))[0]
 
 
 def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -104,9 +132,12 @@ def smoke_args(cifar_dir, results, *extra) -> list[str]:
 def fig1_smoke_run(cifar_dir, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: their results
     folder and the command's output (a log, not a terminal)."""
-    results = tmp_path_factory.mktemp("fig1-smoke")
-    return results, cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                        "--results", str(results), check=True)
+    def train(results: Path) -> dict:
+        return recorded(cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
+                            "--results", str(results), check=True))
+
+    results, record = built_once(tmp_path_factory, "fig1-smoke", train)
+    return results, replayed(record)
 
 
 @pytest.fixture(scope="session")
@@ -120,10 +151,11 @@ def fig1_smoke(fig1_smoke_run) -> Path:
 def fig6_smoke(cifar_dir, tmp_path_factory) -> Path:
     """fig6's smoke runs (plain-20/56, ResNet-20/56/110, seed 0) and outputs: the CIFAR runs fig7 and table6 share.
     Tests that add to it work on a copy (`copy_results`)."""
-    results = tmp_path_factory.mktemp("fig6-smoke")
-    cli("run", "fig6", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-        str(results), check=True)
-    return results
+    def train(results: Path) -> None:
+        cli("run", "fig6", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
+            str(results), check=True)
+
+    return built_once(tmp_path_factory, "fig6-smoke", train)[0]
 
 
 def copy_results(source: Path, destination: Path) -> Path:
@@ -135,8 +167,11 @@ def copy_results(source: Path, destination: Path) -> Path:
 @pytest.fixture(scope="session")
 def table1_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`run table1` (no training, but every net's counts: half a minute of CPU): its results folder and output."""
-    results = tmp_path_factory.mktemp("table1")
-    return results, cli("run", "table1", "--results", str(results), check=True)
+    def run(results: Path) -> dict:
+        return recorded(cli("run", "table1", "--results", str(results), check=True))
+
+    results, record = built_once(tmp_path_factory, "table1", run)
+    return results, replayed(record)
 
 
 @pytest.fixture(scope="session")

@@ -182,7 +182,7 @@ def test_a_second_ctrl_c_stops_at_once_after_saying_what_is_kept():
 
     from resnet_repro.train.runner import on_stop_signals
 
-    calls = []
+    calls, before = [], (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     with pytest.raises(KeyboardInterrupt):
         with on_stop_signals(first=calls.append, again=lambda: calls.append("again")):
             os.kill(os.getpid(), signal.SIGTERM)
@@ -191,4 +191,4 @@ def test_a_second_ctrl_c_stops_at_once_after_saying_what_is_kept():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
     assert calls == ["SIGTERM", "again"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before  # handlers restored
