@@ -187,3 +187,52 @@ def test_the_registry_and_every_engine_module_import_no_torch():
             "resnet_repro.cli.catalog; e.get_engine('cifar'); print(sorted(e.engine_names()), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
     assert out.stdout.strip() == "['cifar', 'complexity', 'gradflow', 'imagenet', 'layer_responses'] False", out.stderr
+
+
+PLUGIN = '''
+from resnet_repro.engines import Engine, Outcome, register
+from resnet_repro.store.layout import write_atomic
+
+
+class Bells(Engine):
+    name = "bells"
+    description = "ringing bells, no training"
+    trains = False
+
+    def run(self, target, runs, all_runs, context):
+        write_atomic(context.results / target.name / "bells.csv", "bell\\n1\\n")
+        return Outcome([context.results / target.name / "bells.csv"])
+
+    def drawable_profiles(self, target, results):
+        return []
+
+
+register(Bells())
+'''
+
+
+def installed_plugin(site: Path, module: str, code: str) -> None:
+    """A package installed into `site` as pip would leave it: the module and a dist-info naming its engine."""
+    (site / f"{module}.py").write_text(code)
+    info = site / f"{module}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[resnet_repro.engines]\n{module} = {module}\n")
+
+
+def test_an_engine_from_an_installed_package_plugs_in_without_touching_this_one(tmp_path):
+    from .conftest import assert_one_line_error, cli
+
+    site, experiments = tmp_path / "site", tmp_path / "experiments"
+    site.mkdir(), experiments.mkdir()
+    installed_plugin(site, "bells_engine", PLUGIN)
+    (experiments / "bells.yaml").write_text("title: 'Bells: a plugin target'\nengine: bells\n")
+    env = {"PYTHONPATH": str(site), "RESNET_REPRO_EXPERIMENTS": str(experiments)}
+    results = tmp_path / "results"
+    ran = cli("run", "bells", "--results", str(results), env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert (results / "bells/bells.csv").read_text() == "bell\n1\n"
+
+    installed_plugin(site, "broken_engine", "raise ImportError('needs the bell-ringers package')\n")
+    assert_one_line_error(cli("run", "bells", "--results", str(results), env=env),
+                          "engine plugin 'broken_engine' (broken_engine) failed to import: needs the bell-ringers")
