@@ -29,6 +29,7 @@ from .store.estimate import human_duration
 from .store.layout import read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .store.paths import output_dir
+from .store.run_id import RunStatus, final_status
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
@@ -336,8 +337,8 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             warn(f"skipped {final_path}: unreadable or not JSON; the run counts as unfinished")
         if isinstance(final, dict):
             wall += final.get("wall_s") or 0.0
-            finished += final.get("status") == "finished"
-            failed += final.get("status") == "failed"
+            finished += final_status(final) is RunStatus.FINISHED
+            failed += final_status(final) is RunStatus.FAILED
         else:
             unfinished += 1
     return {"devices": sorted(devices), "wall_s": wall, "finished": finished, "failed": failed,

@@ -17,6 +17,7 @@ from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
 from .layout import RunFiles, read_json
+from .run_id import RunStatus, final_status
 
 
 
@@ -28,7 +29,6 @@ class Measured:
     keys: dict[str, str] = field(default_factory=dict)  # run name -> run key (resnet20, resnet34-B)
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # metric -> key -> per finished seed
     expected: dict[str, int] = field(default_factory=dict)  # key -> seeds the profile asks for
-    status: dict[str, str] = field(default_factory=dict)  # key -> finished / partial (k/n) / failed / not run
     dataset: str = ""
     unofficial: int = 0  # runs on CIFAR-10 files that are not the official release
     devices: set[str] = field(default_factory=set)
@@ -107,13 +107,10 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
 
 
 def read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
-    """Each run's folder: what ran where, for how long, its status, and a finished run's final `metrics`."""
-    counts: dict[str, list[str]] = {}
+    """Each run's folder: what ran where, for how long, and a finished run's final `metrics`."""
     for config in found.runs:
-        key = found.keys[config.name]
         files = RunFiles(results, config.name)
         if not files.dir.exists():
-            counts.setdefault(key, [])
             continue
         found.started += 1
         meta = read_json(files.meta) or {}
@@ -122,19 +119,14 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         found.unofficial += (meta.get("data") or {}).get("official_checksums") is False
         found.data_info = found.data_info or dict(meta.get("data") or {})
         final = read_json(files.final) or {}
-        status = final.get("status") or "unfinished"
-        counts.setdefault(key, []).append(status)
         found.wall_s += final.get("wall_s") or meta.get("wall_s_this_session") or 0.0
-        if status != "finished":
+        if final_status(final) is not RunStatus.FINISHED:
             continue
         found.finished += 1
+        key = found.keys[config.name]
         for metric in metrics:
             if final.get(metric) is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(final[metric]))
-    for key, statuses in counts.items():
-        done, expected = statuses.count("finished"), found.expected[key]
-        found.status[key] = ("failed" if "failed" in statuses else "finished" if done == expected
-                             else f"partial ({done}/{expected})" if statuses else "not run")
 
 
 def read_responses(found: Measured, path: Path) -> None:
