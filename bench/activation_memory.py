@@ -24,8 +24,10 @@ def main() -> None:
             start = time.perf_counter()
             peak = step_peak_mib(name, args.batch_size, checkpointed)
             states = peak.get("param", 0) + peak.get("grad", 0) + peak.get("opt", 0)
-            print(f"{name:<12}{str(checkpointed):>13}{peak['total']:>10.0f}{peak.get('act', 0):>13.0f}{states:>18.1f}"
-                  f"{time.perf_counter() - start:>7.1f}")
+            print(
+                f"{name:<12}{str(checkpointed):>13}{peak['total']:>10.0f}{peak.get('act', 0):>13.0f}{states:>18.1f}"
+                f"{time.perf_counter() - start:>7.1f}"
+            )
 
 
 if __name__ == "__main__":

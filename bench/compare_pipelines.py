@@ -31,9 +31,14 @@ class PilCifar(Dataset):
 
     def __init__(self, images: np.ndarray, labels: np.ndarray):
         self.images, self.labels = images.transpose(0, 2, 3, 1).copy(), labels
-        self.transform = transforms.Compose([
-            transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), transforms.ToTensor(),
-            transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])
+        self.transform = transforms.Compose(
+            [
+                transforms.RandomCrop(32, padding=4),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -42,13 +47,20 @@ class PilCifar(Dataset):
         return self.transform(Image.fromarray(self.images[index])), int(self.labels[index])
 
 
-def common_alternative(model_name: str, device: torch.device, batch_size: int, iterations: int, workers: int,
-                       warmup: int = 3) -> float:
+def common_alternative(
+    model_name: str, device: torch.device, batch_size: int, iterations: int, workers: int, warmup: int = 3
+) -> float:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (10_000, 3, 32, 32), dtype=np.uint8)
-    loader = DataLoader(PilCifar(images, rng.integers(0, 10, 10_000)), batch_size=batch_size, shuffle=True,
-                        num_workers=workers, pin_memory=device.type == "cuda", drop_last=True,
-                        persistent_workers=workers > 0)
+    loader = DataLoader(
+        PilCifar(images, rng.integers(0, 10, 10_000)),
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        drop_last=True,
+        persistent_workers=workers > 0,
+    )
     torch.manual_seed(0)
     model = build_model(model_name).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
@@ -81,13 +93,17 @@ def main() -> None:
     device = resolve_device(args.device)
     theirs = common_alternative(args.model, device, args.batch_size, args.iterations, args.workers)
     ours = measure(args.model, device, BenchSettings(args.batch_size, args.iterations))
-    print(f"device: {describe_device(device)}; torch {torch.__version__}; {args.model}, batch {args.batch_size}, "
-          f"{args.iterations} timed iterations")
+    print(
+        f"device: {describe_device(device)}; torch {torch.__version__}; {args.model}, batch {args.batch_size}, "
+        f"{args.iterations} timed iterations"
+    )
     print(f"common alternative (PIL transforms, {args.workers} DataLoader workers, NCHW): {theirs:8.1f} img/s")
     print(f"resnet-repro (device-resident pipeline, channels_last):        {ours.train_images_per_s:8.1f} img/s")
     print(f"resnet-repro pure model step (no pipeline):                    {ours.model_images_per_s:8.1f} img/s")
-    print(f"ratio ours / alternative: {ours.train_images_per_s / theirs:.2f}x; pipeline overhead "
-          f"{100 * ours.pipeline_overhead:.1f}%")
+    print(
+        f"ratio ours / alternative: {ours.train_images_per_s / theirs:.2f}x; pipeline overhead "
+        f"{100 * ours.pipeline_overhead:.1f}%"
+    )
 
 
 if __name__ == "__main__":

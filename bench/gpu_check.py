@@ -48,8 +48,8 @@ sys.path[:0] = [str(REPO), str(Path(__file__).resolve().parent)]  # the working 
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
 from compare_pipelines import common_alternative  # noqa: E402
+
 from resnet_repro.analysis.throughput import BenchSettings, measure  # noqa: E402
 from resnet_repro.atomic import write_atomic  # noqa: E402
 from resnet_repro.data.pipeline import TrainStream  # noqa: E402
@@ -97,58 +97,136 @@ class Plan:
 
 
 FULL = Plan(
-    train_per_batch=10_000, test_images=10_000, bench_iterations=30,
-    bench_fp32=("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet1202",
-                "plain20", "plain32", "plain44", "plain56"),
+    train_per_batch=10_000,
+    test_images=10_000,
+    bench_iterations=30,
+    bench_fp32=(
+        "resnet20",
+        "resnet32",
+        "resnet44",
+        "resnet56",
+        "resnet110",
+        "resnet1202",
+        "plain20",
+        "plain32",
+        "plain44",
+        "plain56",
+    ),
     bench_modes=tuple((net, "tf32", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202"))
     + tuple((net, "bf16", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202", "plain20", "plain56"))
     + tuple((net, "fp32", GHOST_BN) for net in ("resnet20", "resnet56", "resnet110")),
-    variants=(("resnet20", "fp32", False, False), ("resnet56", "fp32", False, False), ("resnet56", "bf16", False, False),
-              ("resnet56", "fp32", True, True), ("resnet20", "fp32", True, True)),
-    alternative_nets=("resnet20", "resnet56", "resnet110"), alternative_iterations=30,
+    variants=(
+        ("resnet20", "fp32", False, False),
+        ("resnet56", "fp32", False, False),
+        ("resnet56", "bf16", False, False),
+        ("resnet56", "fp32", True, True),
+        ("resnet20", "fp32", True, True),
+    ),
+    alternative_nets=("resnet20", "resnet56", "resnet110"),
+    alternative_iterations=30,
     workers=min(8, os.cpu_count() or 1),
-    compare_net="resnet20", compare_steps=5, memory_net="resnet1202", memory_batch=128,
-    profile_net="resnet56", profile_steps=10,
+    compare_net="resnet20",
+    compare_steps=5,
+    memory_net="resnet1202",
+    memory_batch=128,
+    profile_net="resnet56",
+    profile_steps=10,
     compile_first=("resnet56", "fp32", GHOST_BN),
     # In the order they are wanted; each compile costs about a minute (ResNet-1202's far more), so a lease
     # reaches the first few and `--stages compile-extras` the rest.
-    compile_extras=(("resnet56", "bf16", GHOST_BN), ("resnet56", "fp32", None), ("resnet20", "fp32", GHOST_BN),
-                    ("resnet110", "fp32", GHOST_BN), ("resnet20", "bf16", GHOST_BN), ("resnet110", "bf16", GHOST_BN),
-                    ("plain20", "fp32", GHOST_BN), ("plain56", "fp32", GHOST_BN), ("plain56", "bf16", GHOST_BN),
-                    ("resnet1202", "fp32", GHOST_BN), ("resnet1202", "bf16", GHOST_BN)),
+    compile_extras=(
+        ("resnet56", "bf16", GHOST_BN),
+        ("resnet56", "fp32", None),
+        ("resnet20", "fp32", GHOST_BN),
+        ("resnet110", "fp32", GHOST_BN),
+        ("resnet20", "bf16", GHOST_BN),
+        ("resnet110", "bf16", GHOST_BN),
+        ("plain20", "fp32", GHOST_BN),
+        ("plain56", "fp32", GHOST_BN),
+        ("plain56", "bf16", GHOST_BN),
+        ("resnet1202", "fp32", GHOST_BN),
+        ("resnet1202", "bf16", GHOST_BN),
+    ),
     compile_backend="inductor",
     run_profile="paper",
-    short_run=("recipe.iterations=600", "recipe.lr_steps=[300,450]", "recipe.eval_every=300",
-               "recipe.checkpoint_every=600", "recipe.log_every=100"),
-    resume_run=("recipe.iterations=400", "recipe.lr_steps=[300]", "recipe.eval_every=200",
-                "recipe.checkpoint_every=200", "recipe.log_every=50", "train.deterministic=true"),
-    resume_fault="after-checkpoint:200", jobs=4,
-    full_run=("table6", "--only", "resnet-56"), full_iterations=64_000,  # the paper profile: BN over 64 images
-    estimates={"bench": 3, "bench-1202": 12, "alternative": 15, "checks": 50, "profile": 15, "compile": 100,
-               "jobs": 60, "full-run": 90, "list": 20},
+    short_run=(
+        "recipe.iterations=600",
+        "recipe.lr_steps=[300,450]",
+        "recipe.eval_every=300",
+        "recipe.checkpoint_every=600",
+        "recipe.log_every=100",
+    ),
+    resume_run=(
+        "recipe.iterations=400",
+        "recipe.lr_steps=[300]",
+        "recipe.eval_every=200",
+        "recipe.checkpoint_every=200",
+        "recipe.log_every=50",
+        "train.deterministic=true",
+    ),
+    resume_fault="after-checkpoint:200",
+    jobs=4,
+    full_run=("table6", "--only", "resnet-56"),
+    full_iterations=64_000,  # the paper profile: BN over 64 images
+    estimates={
+        "bench": 3,
+        "bench-1202": 12,
+        "alternative": 15,
+        "checks": 50,
+        "profile": 15,
+        "compile": 100,
+        "jobs": 60,
+        "full-run": 90,
+        "list": 20,
+    },
 )
 
 TINY = Plan(
-    train_per_batch=64, test_images=64, bench_iterations=2,
-    bench_fp32=("resnet8",), bench_modes=(("resnet8", "bf16", None), ("resnet8", "fp32", 8)),
+    train_per_batch=64,
+    test_images=64,
+    bench_iterations=2,
+    bench_fp32=("resnet8",),
+    bench_modes=(("resnet8", "bf16", None), ("resnet8", "fp32", 8)),
     variants=(("resnet8", "fp32", False, False),),
-    alternative_nets=("resnet8",), alternative_iterations=2, workers=0,
-    compare_net="resnet8", compare_steps=2, memory_net="resnet8", memory_batch=16,
-    profile_net="resnet8", profile_steps=2,
-    compile_first=("resnet8", "fp32", None), compile_extras=(), compile_backend="eager",
-    run_profile="smoke", short_run=(), resume_run=("train.deterministic=true",), resume_fault="after-checkpoint:6",
+    alternative_nets=("resnet8",),
+    alternative_iterations=2,
+    workers=0,
+    compare_net="resnet8",
+    compare_steps=2,
+    memory_net="resnet8",
+    memory_batch=16,
+    profile_net="resnet8",
+    profile_steps=2,
+    compile_first=("resnet8", "fp32", None),
+    compile_extras=(),
+    compile_backend="eager",
+    run_profile="smoke",
+    short_run=(),
+    resume_run=("train.deterministic=true",),
+    resume_fault="after-checkpoint:6",
     jobs=2,
-    full_run=("table6", "--only", "resnet-20", "--profile", "smoke"), full_iterations=12,
-    estimates={"bench": 0, "bench-1202": 0, "alternative": 0, "checks": 0, "profile": 0, "compile": 0, "jobs": 0,
-               "full-run": 0, "list": 0},
+    full_run=("table6", "--only", "resnet-20", "--profile", "smoke"),
+    full_iterations=12,
+    estimates={
+        "bench": 0,
+        "bench-1202": 0,
+        "alternative": 0,
+        "checks": 0,
+        "profile": 0,
+        "compile": 0,
+        "jobs": 0,
+        "full-run": 0,
+        "list": 0,
+    },
 )
 
 
 class Check:
     """The shared state of one check: where things go, the deadline, the figures so far."""
 
-    def __init__(self, out: Path, work: Path, device: torch.device, plan: Plan, budget_s: float,
-                 only: set[str] | None = None):
+    def __init__(
+        self, out: Path, work: Path, device: torch.device, plan: Plan, budget_s: float, only: set[str] | None = None
+    ):
         self.out, self.work, self.device, self.plan = out, work, device, plan
         self.only = only  # --stages: the stages to run (None: all); time is kept only for those
         self.started = time.monotonic()
@@ -197,8 +275,9 @@ class Check:
     def cli(self, *args: str, env: dict | None = None, timeout: float | None = None) -> tuple[int, str, float]:
         """`python -m resnet_repro ARGS` from the working tree: (exit code, output, wall seconds)."""
         trains = args[0] == "run"
-        command = [sys.executable, "-m", "resnet_repro", *args] + \
-            (["--data-dir", str(self.data_dir), "--device", str(self.device)] if trains else [])
+        command = [sys.executable, "-m", "resnet_repro", *args] + (
+            ["--data-dir", str(self.data_dir), "--device", str(self.device)] if trains else []
+        )
         full_env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", **(env or {})}
         start = time.monotonic()
         try:
@@ -212,22 +291,29 @@ class Check:
 
 # ---- stages -------------------------------------------------------------------------------------------------
 
+
 def stage_machine(check: Check) -> None:
     """Device, driver, versions; the generated data, written once to local disk."""
-    lines = [f"- device: {describe_device(check.device)}", f"- torch {torch.__version__}, CUDA {torch.version.cuda}, "
-             f"cuDNN {torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}, Python "
-             f"{platform.python_version()}, {os.cpu_count()} CPU cores"]
+    lines = [
+        f"- device: {describe_device(check.device)}",
+        f"- torch {torch.__version__}, CUDA {torch.version.cuda}, "
+        f"cuDNN {torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPU cores",
+    ]
     if check.device.type == "cuda":
-        smi = _run_text(["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm",
-                         "--format=csv,noheader"])
+        smi = _run_text(
+            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm", "--format=csv,noheader"]
+        )
         lines.append(f"- nvidia-smi: {smi.strip()}")
         properties = torch.cuda.get_device_properties(check.device)
         lines.append(f"- {properties.multi_processor_count} SMs, {properties.total_memory / 2**30:.1f} GiB")
     start = time.monotonic()
     write_cifar10(check.data_dir, train_per_batch=check.plan.train_per_batch, test=check.plan.test_images)
-    lines.append(f"- generated CIFAR-format data: {5 * check.plan.train_per_batch} training and "
-                 f"{check.plan.test_images} test images in {time.monotonic() - start:.1f} s "
-                 f"(timing only: these are not CIFAR-10's images)")
+    lines.append(
+        f"- generated CIFAR-format data: {5 * check.plan.train_per_batch} training and "
+        f"{check.plan.test_images} test images in {time.monotonic() - start:.1f} s "
+        f"(timing only: these are not CIFAR-10's images)"
+    )
     lines.append(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     check.facts["device"] = describe_device(check.device)
     check.section("Machine", "\n".join(lines))
@@ -275,20 +361,35 @@ def stage_alternative(check: Check) -> None:
         try:
             theirs = common_alternative(net, check.device, 128, plan.alternative_iterations, plan.workers)
         finally:
-            (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32,
-             torch.backends.cudnn.benchmark) = saved
-        ours = {mode: _rate(check, net, precision, None, False) for mode, precision in (("fp32", "fp32"),
-                                                                                         ("tf32", "tf32"))}
-        rows.append({"model": net, "workers": plan.workers, "alternative_images_per_s": round(theirs, 1),
-                     "ours_fp32_images_per_s": _round(ours["fp32"]), "ours_tf32_images_per_s": _round(ours["tf32"]),
-                     "ratio_fp32": _ratio(ours["fp32"], theirs), "ratio_tf32": _ratio(ours["tf32"], theirs)})
-        check.say(f"alternative {net}: {theirs:.0f} img/s; ours fp32 {ours['fp32'] or 0:.0f}, tf32 {ours['tf32'] or 0:.0f}")
+            (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) = (
+                saved
+            )
+        ours = {
+            mode: _rate(check, net, precision, None, False) for mode, precision in (("fp32", "fp32"), ("tf32", "tf32"))
+        }
+        rows.append(
+            {
+                "model": net,
+                "workers": plan.workers,
+                "alternative_images_per_s": round(theirs, 1),
+                "ours_fp32_images_per_s": _round(ours["fp32"]),
+                "ours_tf32_images_per_s": _round(ours["tf32"]),
+                "ratio_fp32": _ratio(ours["fp32"], theirs),
+                "ratio_tf32": _ratio(ours["tf32"], theirs),
+            }
+        )
+        check.say(
+            f"alternative {net}: {theirs:.0f} img/s; ours fp32 {ours['fp32'] or 0:.0f}, tf32 {ours['tf32'] or 0:.0f}"
+        )
     _write_csv(check.out / "alternative.csv", rows)
     check.facts["alternative"] = {row["model"]: row["alternative_images_per_s"] for row in rows}
-    check.section("Against the common alternative", _markdown_table(rows) + "\n\nThe alternative: torchvision's "
-                  "per-image PIL transforms in DataLoader workers, an NCHW model, torch's default SGD, and torch's "
-                  "default GPU arithmetic (TF32 convolutions). Its fair counterpart is our tf32 column; our fp32 "
-                  "is IEEE fp32 (the paper's arithmetic).")
+    check.section(
+        "Against the common alternative",
+        _markdown_table(rows) + "\n\nThe alternative: torchvision's "
+        "per-image PIL transforms in DataLoader workers, an NCHW model, torch's default SGD, and torch's "
+        "default GPU arithmetic (TF32 convolutions). Its fair counterpart is our tf32 column; our fp32 "
+        "is IEEE fp32 (the paper's arithmetic).",
+    )
 
 
 def stage_checks(check: Check) -> None:
@@ -327,18 +428,34 @@ def stage_profile(check: Check) -> None:
     busy_us = sum(sum(times) for times in kernels.values())
     launches = sum(len(times) for times in kernels.values()) / plan.profile_steps
     top = sorted(kernels.items(), key=lambda item: -sum(item[1]))[:12]
-    busy = (f"GPU kernels busy {busy_us / plan.profile_steps / 1e3:.2f} ms/step ({100 * busy_us / wall_us:.0f}% of "
-            f"wall), {launches:.0f} kernels per step") if check.device.type == "cuda" else "no GPU: kernel time n/a"
-    lines = [f"{net}, fp32 eager, batch {stream.batch_size}, {plan.profile_steps} steps: wall "
-             f"{wall_us / plan.profile_steps / 1e3:.2f} ms/step, {busy}"]
-    lines += [f"{100 * sum(times) / max(busy_us, 1e-9):5.1f}%  {len(times) // plan.profile_steps:4d}/step  "
-              f"{name[:110]}" for name, times in top]
-    check.facts["profile"] = {"wall_ms": wall_us / plan.profile_steps / 1e3,
-                              "busy_ms": busy_us / plan.profile_steps / 1e3, "kernels": launches}
+    busy = (
+        (
+            f"GPU kernels busy {busy_us / plan.profile_steps / 1e3:.2f} ms/step ({100 * busy_us / wall_us:.0f}% of "
+            f"wall), {launches:.0f} kernels per step"
+        )
+        if check.device.type == "cuda"
+        else "no GPU: kernel time n/a"
+    )
+    lines = [
+        f"{net}, fp32 eager, batch {stream.batch_size}, {plan.profile_steps} steps: wall "
+        f"{wall_us / plan.profile_steps / 1e3:.2f} ms/step, {busy}"
+    ]
+    lines += [
+        f"{100 * sum(times) / max(busy_us, 1e-9):5.1f}%  {len(times) // plan.profile_steps:4d}/step  {name[:110]}"
+        for name, times in top
+    ]
+    check.facts["profile"] = {
+        "wall_ms": wall_us / plan.profile_steps / 1e3,
+        "busy_ms": busy_us / plan.profile_steps / 1e3,
+        "kernels": launches,
+    }
     _write_text(check.out / "profile.txt", "\n".join(lines) + "\n")
-    check.section("Where an eager step's time goes", "```\n" + "\n".join(lines[:8]) + "\n```\n\n(full list: "
-                  "profile.txt) With the GPU busy for only part of the wall time, the rest is the host launching "
-                  "kernels one by one: what CUDA graphs (`--compile`) remove.")
+    check.section(
+        "Where an eager step's time goes",
+        "```\n" + "\n".join(lines[:8]) + "\n```\n\n(full list: "
+        "profile.txt) With the GPU busy for only part of the wall time, the rest is the host launching "
+        "kernels one by one: what CUDA graphs (`--compile`) remove.",
+    )
 
 
 def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
@@ -366,23 +483,46 @@ def stage_jobs(check: Check) -> None:
         if not check.fits("jobs", reserve=check.plan.estimates["list"] + EXIT_S):
             break
         results = check.work / f"jobs{jobs}"
-        args = ["run", "table6", "--only", "resnet-20", "--profile", plan.run_profile, "--seeds", str(plan.jobs),
-                "--results", str(results), "--jobs", str(jobs), *_sets(plan.short_run)]
+        args = [
+            "run",
+            "table6",
+            "--only",
+            "resnet-20",
+            "--profile",
+            plan.run_profile,
+            "--seeds",
+            str(plan.jobs),
+            "--results",
+            str(results),
+            "--jobs",
+            str(jobs),
+            *_sets(plan.short_run),
+        ]
         code, output, wall = check.cli(*args, timeout=max(check.left() - 60, 30))
         runs = _finished_runs(results)
         images = sum(r["iterations"] * r["batch"] for r in runs)
-        rows.append({"jobs": jobs, "runs": len(runs), "exit": code, "wall_s": round(wall, 1),
-                     "images_per_s_total": round(images / wall, 1) if runs else None,
-                     "median_run_images_per_s": _round(statistics.median([r["rate"] for r in runs])) if runs else None})
+        rows.append(
+            {
+                "jobs": jobs,
+                "runs": len(runs),
+                "exit": code,
+                "wall_s": round(wall, 1),
+                "images_per_s_total": round(images / wall, 1) if runs else None,
+                "median_run_images_per_s": _round(statistics.median([r["rate"] for r in runs])) if runs else None,
+            }
+        )
         check.say(f"--jobs {jobs}: exit {code}, {wall:.1f} s, {len(runs)} runs")
         if code != 0:
             rows[-1]["error"] = output.strip().splitlines()[-1][:200] if output.strip() else ""
     _write_csv(check.out / "jobs.csv", rows)
     if len(rows) == 2 and rows[0]["images_per_s_total"] and rows[1]["images_per_s_total"]:
         check.facts["jobs_speedup"] = rows[1]["images_per_s_total"] / rows[0]["images_per_s_total"]
-    check.section(f"`run --jobs {plan.jobs}` against `--jobs 1`", _markdown_table(rows) + "\n\nThe same runs "
-                  f"(ResNet-20, {plan.jobs} seeds, the short schedule {' '.join(plan.short_run) or 'of the profile'}); "
-                  "wall time of the whole command, process start-up and data loading included.")
+    check.section(
+        f"`run --jobs {plan.jobs}` against `--jobs 1`",
+        _markdown_table(rows) + "\n\nThe same runs "
+        f"(ResNet-20, {plan.jobs} seeds, the short schedule {' '.join(plan.short_run) or 'of the profile'}); "
+        "wall time of the whole command, process start-up and data loading included.",
+    )
 
 
 def stage_full_run(check: Check) -> None:
@@ -392,19 +532,36 @@ def stage_full_run(check: Check) -> None:
     results = check.work / "full"
     args = ["run", *plan.full_run, "--results", str(results)] + (["--compile"] if compiled else [])
     # All the time the later stages can spare; they shrink first, down to this run's minimum.
-    allowed = max(check.left() - check.reserve_after_full_run(),
-                  min(plan.estimates["full-run"], check.left() - plan.estimates["list"] - EXIT_S))
+    allowed = max(
+        check.left() - check.reserve_after_full_run(),
+        min(plan.estimates["full-run"], check.left() - plan.estimates["list"] - EXIT_S),
+    )
     if allowed < plan.estimates["full-run"]:
-        check.section("The paper-recipe run", f"Not run: {allowed:.0f} s left, it needs at least "
-                      f"{plan.estimates['full-run']} s to reach a steady state.")
+        check.section(
+            "The paper-recipe run",
+            f"Not run: {allowed:.0f} s left, it needs at least {plan.estimates['full-run']} s to reach a steady state.",
+        )
         return
-    command = [sys.executable, "-m", "resnet_repro", *args, "--data-dir", str(check.data_dir), "--device",
-               str(check.device)]
+    command = [
+        sys.executable,
+        "-m",
+        "resnet_repro",
+        *args,
+        "--data-dir",
+        str(check.data_dir),
+        "--device",
+        str(check.device),
+    ]
     check.say(f"paper-recipe run: {shlex.join(args)} (allowed {allowed:.0f} s)")
     log = open(check.work / "full_run.log", "w")
     start = time.monotonic()
-    process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
+    )
     stopped = False
     while process.poll() is None:
         time.sleep(1)
@@ -423,31 +580,48 @@ def stage_full_run(check: Check) -> None:
         _write_text(check.out / "full_run_metrics.csv", metrics.read_text())
     summary = _extrapolate(rows, plan.full_iterations, wall)
     finished = bool(final and final.get("status") == "finished")
-    summary.update({"command": "resnet-repro " + shlex.join(args), "compiled": compiled, "exit": process.returncode,
-                    "finished": finished, "end_to_end_s": wall if finished else summary.get("projected_s"),
-                    "cuda_graphs": (final or {}).get("cuda_graphs") or _graphs_from_log(check.work / "full_run.log",
-                                                                                        compiled)})
+    summary.update(
+        {
+            "command": "resnet-repro " + shlex.join(args),
+            "compiled": compiled,
+            "exit": process.returncode,
+            "finished": finished,
+            "end_to_end_s": wall if finished else summary.get("projected_s"),
+            "cuda_graphs": (final or {}).get("cuda_graphs") or _graphs_from_log(check.work / "full_run.log", compiled),
+        }
+    )
     check.facts["full_run"] = summary
     lines = [f"- `{summary['command']}` on generated CIFAR-format data, {'--compile' if compiled else 'eager'}"]
     if summary["finished"]:
-        lines.append(f"- finished all {plan.full_iterations} iterations: **{wall:.0f} s end to end** "
-                     f"({wall / 60:.1f} min), training {summary['elapsed_s']:.0f} s")
+        lines.append(
+            f"- finished all {plan.full_iterations} iterations: **{wall:.0f} s end to end** "
+            f"({wall / 60:.1f} min), training {summary['elapsed_s']:.0f} s"
+        )
     else:
-        lines.append(f"- stopped at iteration {summary.get('iteration', 0)} of {plan.full_iterations} after "
-                     f"{wall:.0f} s (time budget of this check), exit {process.returncode}")
+        lines.append(
+            f"- stopped at iteration {summary.get('iteration', 0)} of {plan.full_iterations} after "
+            f"{wall:.0f} s (time budget of this check), exit {process.returncode}"
+        )
         if summary.get("projected_s"):
-            lines.append(f"- **extrapolated** end to end: {summary['projected_s']:.0f} s "
-                         f"({summary['projected_s'] / 60:.1f} min) = start-up {summary['startup_s']:.0f} s + "
-                         f"{summary['elapsed_s']:.0f} s trained + {summary['remaining_iterations']} iterations at "
-                         f"the measured {summary['wall_ms_per_iteration']:.2f} ms each (evaluations and checkpoints "
-                         f"included)")
+            lines.append(
+                f"- **extrapolated** end to end: {summary['projected_s']:.0f} s "
+                f"({summary['projected_s'] / 60:.1f} min) = start-up {summary['startup_s']:.0f} s + "
+                f"{summary['elapsed_s']:.0f} s trained + {summary['remaining_iterations']} iterations at "
+                f"the measured {summary['wall_ms_per_iteration']:.2f} ms each (evaluations and checkpoints "
+                f"included)"
+            )
     if summary.get("steady_images_per_s"):
-        lines.append(f"- steady-state training: {summary['steady_images_per_s']:.0f} img/s (median of the logged "
-                     f"windows after the first {summary['skipped_rows']})")
+        lines.append(
+            f"- steady-state training: {summary['steady_images_per_s']:.0f} img/s (median of the logged "
+            f"windows after the first {summary['skipped_rows']})"
+        )
     lines.append(f"- CUDA graphs: {summary['cuda_graphs']}")
     if not rows:
-        lines.append("- no metrics were written; the end of its output:\n\n```\n" +
-                     _tail(check.work / "full_run.log", 15) + "\n```")
+        lines.append(
+            "- no metrics were written; the end of its output:\n\n```\n"
+            + _tail(check.work / "full_run.log", 15)
+            + "\n```"
+        )
     check.section("The paper-recipe run", "\n".join(lines))
 
 
@@ -461,25 +635,55 @@ def stage_list(check: Check) -> None:
 
 # ---- helpers of the stages ------------------------------------------------------------------------------
 
-def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, compiled: bool,
-               channels_last: bool = True, deterministic: bool = False) -> dict | None:
+
+def _bench_one(
+    check: Check,
+    net: str,
+    precision: str,
+    bn_batch: int | None,
+    compiled: bool,
+    channels_last: bool = True,
+    deterministic: bool = False,
+) -> dict | None:
     name = _mode_name(net, precision, bn_batch, compiled, channels_last, deterministic)
     try:
-        result = measure(net, check.device, BenchSettings(
-            _batch(check), check.plan.bench_iterations, precision=precision, compile=compiled,
-            compile_backend=check.plan.compile_backend, bn_batch=bn_batch, images=10_000 if check.plan is FULL else 256,
-            eval_batch_size=500 if check.plan is FULL else 32, channels_last=channels_last, deterministic=deterministic))
+        result = measure(
+            net,
+            check.device,
+            BenchSettings(
+                _batch(check),
+                check.plan.bench_iterations,
+                precision=precision,
+                compile=compiled,
+                compile_backend=check.plan.compile_backend,
+                bn_batch=bn_batch,
+                images=10_000 if check.plan is FULL else 256,
+                eval_batch_size=500 if check.plan is FULL else 32,
+                channels_last=channels_last,
+                deterministic=deterministic,
+            ),
+        )
     except Exception as error:  # one failing mode must not end the check: record it and go on
         check.say(f"{name}: FAILED {type(error).__name__}: {error}")
-        check.bench_rows.append({"model": net, "precision": precision, "compiled": compiled, "bn_batch": bn_batch,
-                                 "channels_last": channels_last, "deterministic": deterministic,
-                                 "error": f"{type(error).__name__}: {str(error)[:200]}"})
+        check.bench_rows.append(
+            {
+                "model": net,
+                "precision": precision,
+                "compiled": compiled,
+                "bn_batch": bn_batch,
+                "channels_last": channels_last,
+                "deterministic": deterministic,
+                "error": f"{type(error).__name__}: {str(error)[:200]}",
+            }
+        )
         return None
     row = {**dataclasses.asdict(result), "device": describe_device(check.device)}
     check.bench_rows.append(row)
-    check.say(f"{name}: {result.train_images_per_s:.0f} img/s train, {result.model_images_per_s:.0f} model step, "
-              f"{result.eval_images_per_s:.0f} eval, {result.peak_memory_mb:.0f} MiB, warm-up {result.warmup_s:.1f} s, "
-              f"CUDA graphs {result.cuda_graphs}")
+    check.say(
+        f"{name}: {result.train_images_per_s:.0f} img/s train, {result.model_images_per_s:.0f} model step, "
+        f"{result.eval_images_per_s:.0f} eval, {result.peak_memory_mb:.0f} MiB, warm-up {result.warmup_s:.1f} s, "
+        f"CUDA graphs {result.cuda_graphs}"
+    )
     if check.device.type == "cuda":
         torch.cuda.empty_cache()
     return row
@@ -487,8 +691,11 @@ def _bench_one(check: Check, net: str, precision: str, bn_batch: int | None, com
 
 def _rate(check: Check, net: str, precision: str, bn_batch, compiled: bool) -> float | None:
     for row in check.bench_rows:
-        if (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled) \
-                and row["channels_last"] and not row["deterministic"]:
+        if (
+            (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled)
+            and row["channels_last"]
+            and not row["deterministic"]
+        ):
             return row.get("train_images_per_s")
     return None
 
@@ -520,6 +727,7 @@ def _sgd_step(model, optimizer, autocast):
         loss.backward()
         optimizer.step()
         return loss.detach()
+
     return step
 
 
@@ -540,9 +748,14 @@ def _gpu_vs_cpu(check: Check) -> list[dict]:
         x, y = stream.batch(i)
         loss_cpu = float(step_cpu(x, y))
         loss_dev = float(step_dev(x.to(check.device), y.to(check.device)))
-        rows.append({"check": "gpu_vs_cpu_loss", "item": f"{plan.compare_net} iteration {i + 1}",
-                     "value": f"cpu {loss_cpu:.7f}, device {loss_dev:.7f}",
-                     "difference": f"{abs(loss_cpu - loss_dev) / abs(loss_cpu):.2e} relative"})
+        rows.append(
+            {
+                "check": "gpu_vs_cpu_loss",
+                "item": f"{plan.compare_net} iteration {i + 1}",
+                "value": f"cpu {loss_cpu:.7f}, device {loss_dev:.7f}",
+                "difference": f"{abs(loss_cpu - loss_dev) / abs(loss_cpu):.2e} relative",
+            }
+        )
     worst = max(float(r["difference"].split()[0]) for r in rows)
     check.facts["gpu_vs_cpu"] = worst
     check.say(f"GPU vs CPU: largest relative loss difference over {plan.compare_steps} iterations {worst:.2e}")
@@ -573,8 +786,14 @@ def _memory(check: Check) -> list[dict]:
         seconds = (time.perf_counter() - start) / 2
         peak = (torch.cuda.max_memory_allocated(check.device) - base) / 2**20
         label = "checkpointed per block" if checkpointed else "plain"
-        rows.append({"check": "memory", "item": f"{plan.memory_net} batch {plan.memory_batch}, {label}",
-                     "value": f"{peak:.0f} MiB peak allocated", "difference": f"{seconds * 1e3:.0f} ms/step"})
+        rows.append(
+            {
+                "check": "memory",
+                "item": f"{plan.memory_net} batch {plan.memory_batch}, {label}",
+                "value": f"{peak:.0f} MiB peak allocated",
+                "difference": f"{seconds * 1e3:.0f} ms/step",
+            }
+        )
         check.facts[f"memory_{'checkpointed' if checkpointed else 'plain'}_mib"] = peak
         check.say(f"memory {plan.memory_net} {label}: {peak:.0f} MiB")
         del model, optimizer, x, y
@@ -589,17 +808,29 @@ def _resume(check: Check) -> list[dict]:
     base = ["run", "table6", "--only", "resnet-20", "--profile", plan.run_profile, *_sets(plan.resume_run)]
     folders = {name: check.work / f"resume-{name}" for name in ("whole", "killed", "again")}
     check.cli(*base, "--results", str(folders["whole"]), timeout=120)
-    code_killed, _, _ = check.cli(*base, "--results", str(folders["killed"]),
-                                  env={"RESNET_REPRO_FAULT": plan.resume_fault}, timeout=120)
+    code_killed, _, _ = check.cli(
+        *base, "--results", str(folders["killed"]), env={"RESNET_REPRO_FAULT": plan.resume_fault}, timeout=120
+    )
     code_resumed, output, _ = check.cli(*base, "--results", str(folders["killed"]), timeout=120)
     whole, resumed = _metric_rows(folders["whole"]), _metric_rows(folders["killed"])
-    rows = [{"check": "resume", "item": f"killed at {plan.resume_fault} (exit {code_killed}), resumed (exit "
-             f"{code_resumed})", "value": f"{len(resumed)} rows vs {len(whole)}",
-             "difference": _rows_difference(whole, resumed)}]
+    rows = [
+        {
+            "check": "resume",
+            "item": f"killed at {plan.resume_fault} (exit {code_killed}), resumed (exit {code_resumed})",
+            "value": f"{len(resumed)} rows vs {len(whole)}",
+            "difference": _rows_difference(whole, resumed),
+        }
+    ]
     if rows[0]["difference"] != "identical":  # is it the resume, or does the device differ run to run?
         check.cli(*base, "--results", str(folders["again"]), timeout=120)
-        rows.append({"check": "resume", "item": "two uninterrupted runs (same seed)", "value": "",
-                     "difference": _rows_difference(whole, _metric_rows(folders["again"]))})
+        rows.append(
+            {
+                "check": "resume",
+                "item": "two uninterrupted runs (same seed)",
+                "value": "",
+                "difference": _rows_difference(whole, _metric_rows(folders["again"])),
+            }
+        )
     check.facts["resume"] = rows[0]["difference"]
     check.say(f"resume: {rows[0]['difference']}")
     if code_resumed != 0:
@@ -640,8 +871,9 @@ def _finished_runs(results: Path) -> list[dict]:
             continue
         config = (metrics.parent / "config.yaml").read_text()
         batch = int(next(line.split(":")[1] for line in config.splitlines() if line.strip().startswith("batch_size")))
-        rates = [float(r["images_per_s"]) for r in rows[1:] if r.get("images_per_s")] or \
-                [float(rows[0]["images_per_s"])]
+        rates = [float(r["images_per_s"]) for r in rows[1:] if r.get("images_per_s")] or [
+            float(rows[0]["images_per_s"])
+        ]
         runs.append({"iterations": int(final["iterations"]), "batch": batch, "rate": statistics.median(rates)})
     return runs
 
@@ -659,10 +891,16 @@ def _extrapolate(rows: list[dict], total_iterations: int, wall: float) -> dict:
     remaining = total_iterations - iterations[1]
     startup = max(wall - elapsed[1], 0.0) if remaining > 0 else max(wall - elapsed[1], 0.0)
     rates = [float(r["images_per_s"]) for r in rows[skip:] if r.get("images_per_s")]
-    return {"iteration": iterations[1], "elapsed_s": elapsed[1], "startup_s": startup,
-            "wall_ms_per_iteration": per_iteration * 1e3, "remaining_iterations": remaining,
-            "projected_s": startup + elapsed[1] + remaining * per_iteration,
-            "steady_images_per_s": statistics.median(rates) if rates else None, "skipped_rows": skip}
+    return {
+        "iteration": iterations[1],
+        "elapsed_s": elapsed[1],
+        "startup_s": startup,
+        "wall_ms_per_iteration": per_iteration * 1e3,
+        "remaining_iterations": remaining,
+        "projected_s": startup + elapsed[1] + remaining * per_iteration,
+        "steady_images_per_s": statistics.median(rates) if rates else None,
+        "skipped_rows": skip,
+    }
 
 
 def _graphs_from_log(log: Path, compiled: bool) -> str:
@@ -678,24 +916,44 @@ def _goals_table(facts: dict) -> str:
     rows = []
     run = facts.get("full_run") or {}
     r56 = run.get("end_to_end_s")
-    rows.append(("paper-recipe ResNet-56 under 5 min", r56, 300,
-                 f"{r56 / 60:.1f} min{'' if run.get('finished') else ' (extrapolated)'}" if r56 else None))
+    rows.append(
+        (
+            "paper-recipe ResNet-56 under 5 min",
+            r56,
+            300,
+            f"{r56 / 60:.1f} min{'' if run.get('finished') else ' (extrapolated)'}" if r56 else None,
+        )
+    )
     r110 = facts.get("resnet110_estimate_s")
-    rows.append(("paper-recipe ResNet-110 under 10 min", r110, 600, f"{r110 / 60:.1f} min (estimated)" if r110 else None))
+    rows.append(
+        ("paper-recipe ResNet-110 under 10 min", r110, 600, f"{r110 / 60:.1f} min (estimated)" if r110 else None)
+    )
     ratio = facts.get("best_ratio")
-    rows.append(("at least 5x the common alternative", None if ratio is None else -ratio, -5,
-                 f"{ratio:.1f}x ({facts.get('best_ratio_how', '')})" if ratio else None))
+    rows.append(
+        (
+            "at least 5x the common alternative",
+            None if ratio is None else -ratio,
+            -5,
+            f"{ratio:.1f}x ({facts.get('best_ratio_how', '')})" if ratio else None,
+        )
+    )
     graphs = run.get("cuda_graphs") or facts.get("cuda_graphs")
     memory = facts.get("memory_checkpointed_mib")
     lines = ["| goal | measured | met |", "|---|---|---|"]
     for goal, value, limit, shown in rows:
-        lines.append(f"| {goal} | {shown or 'not measured'} | "
-                     f"{'' if value is None else ('yes' if value <= limit else '**no**')} |")
-    lines.append(f"| CUDA graphs not skipped under --compile | {graphs or 'not measured'} | "
-                 f"{'' if not graphs else ('yes' if str(graphs).startswith('used') else '**no**')} |")
-    lines.append(f"| ResNet-1202 with checkpointing under 6 GB | "
-                 f"{f'{memory:.0f} MiB' if memory else 'not measured'} | "
-                 f"{'' if not memory else ('yes' if memory < 6 * 1024 else '**no**')} |")
+        lines.append(
+            f"| {goal} | {shown or 'not measured'} | "
+            f"{'' if value is None else ('yes' if value <= limit else '**no**')} |"
+        )
+    lines.append(
+        f"| CUDA graphs not skipped under --compile | {graphs or 'not measured'} | "
+        f"{'' if not graphs else ('yes' if str(graphs).startswith('used') else '**no**')} |"
+    )
+    lines.append(
+        f"| ResNet-1202 with checkpointing under 6 GB | "
+        f"{f'{memory:.0f} MiB' if memory else 'not measured'} | "
+        f"{'' if not memory else ('yes' if memory < 6 * 1024 else '**no**')} |"
+    )
     return "\n".join(lines)
 
 
@@ -705,8 +963,12 @@ def _derive_goals(check: Check) -> None:
     best = None
     for net, theirs in alternative.items():
         for row in check.bench_rows:
-            if row.get("model") == net and row.get("precision") in ("fp32", "tf32") and row.get("train_images_per_s") \
-                    and not row.get("deterministic"):
+            if (
+                row.get("model") == net
+                and row.get("precision") in ("fp32", "tf32")
+                and row.get("train_images_per_s")
+                and not row.get("deterministic")
+            ):
                 ratio = row["train_images_per_s"] / theirs
                 if best is None or ratio > best[0]:
                     best = (ratio, f"{net}, ours {_row_name(row)}")
@@ -726,21 +988,27 @@ def _derive_goals(check: Check) -> None:
             break
     if per_iteration_56 and r56 and r110 and check.plan is FULL:
         # ResNet-110's step scales ResNet-56's wall time per iteration by their measured bench ratio.
-        check.facts["resnet110_estimate_s"] = run.get("startup_s", 0) + \
-            check.plan.full_iterations * per_iteration_56 / 1e3 * (r56 / r110)
+        check.facts["resnet110_estimate_s"] = run.get(
+            "startup_s", 0
+        ) + check.plan.full_iterations * per_iteration_56 / 1e3 * (r56 / r110)
 
 
 # ---- small utilities ---------------------------------------------------------------------------------------
 
-def _mode_name(net: str, precision: str, bn_batch, compiled: bool, channels_last: bool = True,
-               deterministic: bool = False) -> str:
-    return (f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
-            f"{'' if channels_last else ' NCHW'}{' deterministic' if deterministic else ''}")
+
+def _mode_name(
+    net: str, precision: str, bn_batch, compiled: bool, channels_last: bool = True, deterministic: bool = False
+) -> str:
+    return (
+        f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
+        f"{'' if channels_last else ' NCHW'}{' deterministic' if deterministic else ''}"
+    )
 
 
 def _row_name(row: dict) -> str:
-    return _mode_name(row["model"], row["precision"], row["bn_batch"], row["compiled"], row["channels_last"],
-                      row["deterministic"])
+    return _mode_name(
+        row["model"], row["precision"], row["bn_batch"], row["compiled"], row["channels_last"], row["deterministic"]
+    )
 
 
 def _bench_table(rows: list[dict]) -> str:
@@ -749,10 +1017,18 @@ def _bench_table(rows: list[dict]) -> str:
         if "error" in r:
             shown.append({"mode": _row_name(r), "train img/s": "FAILED: " + r["error"]})
             continue
-        shown.append({"mode": _row_name(r), "train img/s": f"{r['train_images_per_s']:.0f}", "model step img/s":
-                      f"{r['model_images_per_s']:.0f}", "eval img/s": f"{r['eval_images_per_s']:.0f}",
-                      "peak MiB": f"{r['peak_memory_mb']:.0f}", "TFLOP/s": f"{r['achieved_tflops']:.2f}",
-                      "warm-up s": f"{r['warmup_s']:.1f}", "CUDA graphs": r["cuda_graphs"]})
+        shown.append(
+            {
+                "mode": _row_name(r),
+                "train img/s": f"{r['train_images_per_s']:.0f}",
+                "model step img/s": f"{r['model_images_per_s']:.0f}",
+                "eval img/s": f"{r['eval_images_per_s']:.0f}",
+                "peak MiB": f"{r['peak_memory_mb']:.0f}",
+                "TFLOP/s": f"{r['achieved_tflops']:.2f}",
+                "warm-up s": f"{r['warmup_s']:.1f}",
+                "CUDA graphs": r["cuda_graphs"],
+            }
+        )
     return _markdown_table(shown)
 
 
@@ -843,8 +1119,10 @@ def _ratio(ours, theirs):
 
 # ---- the whole check ------------------------------------------------------------------------------------------
 
-def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path,
-              only: set[str] | None = None) -> Check:
+
+def run_check(
+    out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path, only: set[str] | None = None
+) -> Check:
     check = Check(out, work, device, plan, budget_s, only)
     e = plan.estimates
     before_full_run = check.reserve_for_full_run()
@@ -855,12 +1133,24 @@ def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work
         ("alternative", lambda: stage_alternative(check), 0, 0),
         ("checks", lambda: stage_checks(check), e["checks"], before_full_run),
         ("profile", lambda: stage_profile(check), e["profile"], before_full_run),
-        ("compile", lambda: stage_compile(check, (plan.compile_first,), "Throughput, compiled (`--compile`)",
-                                          reserve=before_full_run), 0, 0),
+        (
+            "compile",
+            lambda: stage_compile(
+                check, (plan.compile_first,), "Throughput, compiled (`--compile`)", reserve=before_full_run
+            ),
+            0,
+            0,
+        ),
         ("full-run", lambda: stage_full_run(check), 0, 0),  # takes what the later stages can spare
         ("jobs", lambda: stage_jobs(check), 0, 0),
-        ("compile-extras", lambda: stage_compile(check, plan.compile_extras, "Throughput, compiled (more modes)",
-                                                 reserve=e["list"] + EXIT_S), 0, 0),
+        (
+            "compile-extras",
+            lambda: stage_compile(
+                check, plan.compile_extras, "Throughput, compiled (more modes)", reserve=e["list"] + EXIT_S
+            ),
+            0,
+            0,
+        ),
         ("list", lambda: stage_list(check), -float("inf"), 0),  # always: seconds, and it reads the bench
     ]
     for name, stage, minimum, reserve in stages:
@@ -868,8 +1158,11 @@ def run_check(out: Path, device: torch.device, plan: Plan, budget_s: float, work
             continue
         check.say(f"== {name} ({check.left():.0f} s left)")
         if check.left() - reserve < minimum:
-            check.section(f"{name}: not run", f"{check.left():.0f} s were left; it needs about {minimum} s and "
-                          f"{reserve:.0f} s are kept for the paper-recipe run and what follows it.")
+            check.section(
+                f"{name}: not run",
+                f"{check.left():.0f} s were left; it needs about {minimum} s and "
+                f"{reserve:.0f} s are kept for the paper-recipe run and what follows it.",
+            )
             continue
         try:
             stage()
@@ -890,8 +1183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-s", type=float, default=470.0, help="the script ends inside this many seconds")
     parser.add_argument("--tiny", action="store_true", help="tiny nets, data and schedules: the CPU dry run")
     parser.add_argument("--work", type=Path, help="scratch folder for data and runs [default: a temporary one]")
-    parser.add_argument("--stages", help="run only these stages, comma-separated (machine always runs: it writes "
-                        "the data), e.g. machine,checks,jobs")
+    parser.add_argument(
+        "--stages",
+        help="run only these stages, comma-separated (machine always runs: it writes "
+        "the data), e.g. machine,checks,jobs",
+    )
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)

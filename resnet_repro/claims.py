@@ -29,8 +29,13 @@ from .errors import UserError
 PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
 PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
 ERROR_METRICS = ("train_error", "test_error", "top1_error", "top5_error")
-METRIC_NAMES = {"train_error": "training error", "test_error": "test error", "top1_error": "top-1 error",
-                "top5_error": "top-5 error", "response_std": "mean response std"}
+METRIC_NAMES = {
+    "train_error": "training error",
+    "test_error": "test error",
+    "top1_error": "top-1 error",
+    "top5_error": "top-5 error",
+    "response_std": "mean response std",
+}
 CLAIM_KEYS = {"says", "section", "metric", "order", "noise"}
 
 HOLDS, FAILS, NOISE, NOT_RUN = "holds", "does not hold", "within noise", "not run yet"
@@ -54,8 +59,10 @@ class Verdict:
 
 # ----------------------------------------------------------------------------- parsing (when a target loads)
 
-def parse_claims(raw, where: str, engine: str, metrics: tuple[str, ...],
-                 run_keys: dict[str, list[str]]) -> tuple[Claim, ...]:
+
+def parse_claims(
+    raw, where: str, engine: str, metrics: tuple[str, ...], run_keys: dict[str, list[str]]
+) -> tuple[Claim, ...]:
     """`claims:` of a target file, checked strictly. `metrics`: what the target's engine measures (what a claim
     may compare); `run_keys`: model -> the keys its runs answer to (resnet20 -> [resnet20]; resnet34 ->
     [resnet34-A, resnet34-B, resnet34-C])."""
@@ -77,21 +84,32 @@ def parse_claims(raw, where: str, engine: str, metrics: tuple[str, ...],
         if missing:
             raise UserError(f"{at}: missing {', '.join(missing)} (a claim has says, section, metric, order)")
         if entry["metric"] not in metrics:
-            raise UserError(f"{at}: metric {entry['metric']!r} is not one a {engine} target measures "
-                            f"({', '.join(metrics)})")
+            raise UserError(
+                f"{at}: metric {entry['metric']!r} is not one a {engine} target measures ({', '.join(metrics)})"
+            )
         order = entry["order"]
         if not isinstance(order, list) or len(order) < 2:
             raise UserError(f"{at}: order: expected a list of two or more runs, lowest {entry['metric']} first")
         keys = tuple(_resolve_key(str(name), run_keys, at) for name in order)
         noise = entry.get("noise")
         if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise <= 0):
-            raise UserError(f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), "
-                            f"got {noise!r}")
+            raise UserError(
+                f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {noise!r}"
+            )
         if noise is None and entry["metric"] not in ERROR_METRICS:
-            raise UserError(f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
-                            f"this claim assumes, e.g. noise: 0.02")
-        claims.append(Claim(str(entry["says"]), str(entry["section"]), entry["metric"], keys,
-                            float(noise) if noise is not None else None))
+            raise UserError(
+                f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
+                f"this claim assumes, e.g. noise: 0.02"
+            )
+        claims.append(
+            Claim(
+                str(entry["says"]),
+                str(entry["section"]),
+                entry["metric"],
+                keys,
+                float(noise) if noise is not None else None,
+            )
+        )
     return tuple(claims)
 
 
@@ -108,6 +126,7 @@ def _resolve_key(name: str, run_keys: dict[str, list[str]], at: str) -> str:
 
 
 # ----------------------------------------------------------------------------- noise and verdicts
+
 
 def seed_sigma(samples: list[list[float]], default: float) -> tuple[float, str]:
     """The per-run std to judge by: `default`, unless seeds measured here spread more (pooled sample std
@@ -156,8 +175,9 @@ def evaluate_claim(claim: Claim, values: dict[str, list[float]], trained: set[st
         # The sign shows what was measured, so a failed claim never reads as a true-looking "21.06 < 14.53".
         sign = "<" if gap > 0 else ">" if gap < 0 else "="
         expected = "" if gap > 0 else " (the paper: <)"
-        parts.append(f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}{expected}: gap {gap:+.2f}, "
-                     f"band ±{band:.2f}")
+        parts.append(
+            f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
+        )
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     missing = [label(k) for k in chain if k not in measured]
     if missing and status != FAILS:
@@ -180,8 +200,11 @@ class PaperNumber:
     runs: int  # how many runs the paper's number summarises
 
     def describe(self) -> str:
-        return {"single": f"{self.value:.2f}", "mean": f"{self.value:.2f} (mean of {self.runs})",
-                "best": f"{self.value:.2f} (best of {self.runs})"}[self.kind]
+        return {
+            "single": f"{self.value:.2f}",
+            "mean": f"{self.value:.2f} (mean of {self.runs})",
+            "best": f"{self.value:.2f} (best of {self.runs})",
+        }[self.kind]
 
 
 def paper_numbers(table_paper: dict, metrics: tuple[str, ...], seeds: dict[str, int]) -> list[PaperNumber]:
@@ -220,7 +243,10 @@ def evaluate_number(number: PaperNumber, ours: list[float], sigma: float = PAPER
     delta = mine - number.value
     # A number is reproduced when it lies within the seed noise of the paper's; outside it, either way, it is not.
     status = NOISE if abs(delta) <= band else FAILS
-    words = "within seed noise" if status == NOISE else \
-        "outside seed noise, " + ("worse than the paper" if delta > 0 else "better than the paper")
+    words = (
+        "within seed noise"
+        if status == NOISE
+        else "outside seed noise, " + ("worse than the paper" if delta > 0 else "better than the paper")
+    )
     noise = f"; sigma from {why}" if why else ""
     return Verdict(status, f"{what}: {delta:+.2f}, {words} (±{band:.2f}){noise}")

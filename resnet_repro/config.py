@@ -25,8 +25,8 @@ from .errors import UserError
 from .store.run_id import RunId
 from .yamlio import line_of
 
-
 # ----------------------------------------------------------------------------- schema
+
 
 @dataclass(frozen=True)
 class Warmup:
@@ -60,7 +60,9 @@ class Recipe:
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
     holdout: int = field(metadata={"min": 0})
-    bn_batch: int | None = field(metadata={"min": 1})  # images per batch-norm group (each GPU's share); null: whole batch
+    bn_batch: int | None = field(
+        metadata={"min": 1}
+    )  # images per batch-norm group (each GPU's share); null: whole batch
     # How the authors' Caffe applied momentum: "caffe" (v := m*v + lr*g, so the velocity carries the lr and an lr
     # change takes effect gradually) or "torch" (v := m*v + g, w -= lr*v: an lr change rescales the step at once).
     momentum_form: str = field(metadata={"choices": ("caffe", "torch")})
@@ -243,11 +245,14 @@ def overrides_tag(overrides: dict) -> str:
 
 _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
+
 def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", default_source: str = "config"):
     """Validate `data` against the dataclass `cls`; every problem names its key and where it was set."""
     if not isinstance(data, dict):
-        raise UserError(f"{_loc(where, prefix.rstrip('.'), default_source)}: {prefix.rstrip('.') or 'config'} "
-                        f"must be a mapping, got {_show(data)}")
+        raise UserError(
+            f"{_loc(where, prefix.rstrip('.'), default_source)}: {prefix.rstrip('.') or 'config'} "
+            f"must be a mapping, got {_show(data)}"
+        )
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
@@ -331,6 +336,7 @@ def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source
 
 def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
     """Cross-field rules a single key's type cannot express."""
+
     def fail(key: str, message: str):
         raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
 
@@ -338,20 +344,29 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
         fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
     outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
     if outside:
-        fail("recipe.lr_steps", f"every step must fall inside the run (1 to {recipe.iterations - 1}, "
-                                f"recipe.iterations is {recipe.iterations}), got {outside[0]}; a shortened run "
-                                f"needs its own steps, e.g. --set 'recipe.lr_steps=[...]'")
+        fail(
+            "recipe.lr_steps",
+            f"every step must fall inside the run (1 to {recipe.iterations - 1}, "
+            f"recipe.iterations is {recipe.iterations}), got {outside[0]}; a shortened run "
+            f"needs its own steps, e.g. --set 'recipe.lr_steps=[...]'",
+        )
     if recipe.eval_every % recipe.log_every:
-        fail("recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}")
+        fail(
+            "recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}"
+        )
     if recipe.checkpoint_every % recipe.log_every:
-        fail("recipe.checkpoint_every",
-             f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}")
+        fail(
+            "recipe.checkpoint_every",
+            f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}",
+        )
     if recipe.bn_batch is not None and recipe.batch_size % recipe.bn_batch:
         fail("recipe.bn_batch", f"must divide recipe.batch_size ({recipe.batch_size}), got {recipe.bn_batch}")
     if recipe.bn_stats == "recomputed" and recipe.bn_stats_images % recipe.batch_size:
         # whole batches only, so every image (and every batch-norm group) weighs the same in the average
-        fail("recipe.bn_stats_images", f"must be a multiple of recipe.batch_size ({recipe.batch_size}), "
-                                       f"got {recipe.bn_stats_images}")
+        fail(
+            "recipe.bn_stats_images",
+            f"must be a multiple of recipe.batch_size ({recipe.batch_size}), got {recipe.bn_stats_images}",
+        )
     if recipe.momentum_form == "caffe":
         # The velocity is rescaled by old lr / new lr at each change: every lr the schedule can reach must be > 0.
         lrs = {"recipe.lr": recipe.lr, "recipe.lr_decay": recipe.lr_decay}
@@ -361,8 +376,11 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
             if value <= 0:
                 fail(key, f"must be above 0 with recipe.momentum_form=caffe, got {value}")
     if recipe.lr_plateau is not None and recipe.holdout == 0:
-        fail("recipe.lr_plateau", "the plateau rule watches held-out training images, never the reported set: "
-                                  "set recipe.holdout to the number of training images to hold out")
+        fail(
+            "recipe.lr_plateau",
+            "the plateau rule watches held-out training images, never the reported set: "
+            "set recipe.holdout to the number of training images to hold out",
+        )
 
 
 IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
@@ -370,6 +388,7 @@ IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
 
 def check_data(data: DataSpec, where: Provenance, source: str) -> None:
     """ImageNet needs its view sizes; the other datasets are 32x32 arrays and take none."""
+
     def fail(key: str, message: str):
         raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
 
@@ -378,14 +397,19 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
     if dataset_info(data.dataset).class_folders:
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is None:
-                fail(f"data.{key}", "ImageNet runs need it (the paper's values are in experiments/_recipes/imagenet.yaml)")
+                fail(
+                    f"data.{key}",
+                    "ImageNet runs need it (the paper's values are in experiments/_recipes/imagenet.yaml)",
+                )
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
         if data.mean != "per-channel":
             fail("data.mean", "only per-channel is built for ImageNet (the paper's per-pixel mean image is not)")
         if data.multiscale_flip is None:
-            fail("data.multiscale_flip", "ImageNet runs need it (true or false; the paper's value is in "
-                                         "experiments/_recipes/imagenet.yaml)")
+            fail(
+                "data.multiscale_flip",
+                "ImageNet runs need it (true or false; the paper's value is in experiments/_recipes/imagenet.yaml)",
+            )
     else:
         if data.mean != "per-pixel":
             fail("data.mean", f"only per-pixel (the paper's mean image) is built for {data.dataset}")

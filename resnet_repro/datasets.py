@@ -18,11 +18,14 @@ class Dataset:
     proxy_for: str | None = None  # the paper's dataset it stands in for (claims only, never the paper's numbers)
 
 
-DATASETS = {d.name: d for d in (
-    Dataset("cifar10", "CIFAR-10"),
-    Dataset("fashion-mnist", "Fashion-MNIST", proxy_for="cifar10"),
-    Dataset("imagenet", "ImageNet", class_folders=True),
-)}
+DATASETS = {
+    d.name: d
+    for d in (
+        Dataset("cifar10", "CIFAR-10"),
+        Dataset("fashion-mnist", "Fashion-MNIST", proxy_for="cifar10"),
+        Dataset("imagenet", "ImageNet", class_folders=True),
+    )
+}
 DEFAULT = "cifar10"  # the dataset a table names before any run says otherwise
 
 

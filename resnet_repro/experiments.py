@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from .claims import Claim, parse_claims
-from .config import (RunConfig, RunSettings, build_dataclass, check_data, check_recipe, known_keys, merge_layers,
-                     overrides_tag, parse_overrides)
+from .config import (
+    RunConfig,
+    RunSettings,
+    build_dataclass,
+    check_data,
+    check_recipe,
+    known_keys,
+    merge_layers,
+    overrides_tag,
+    parse_overrides,
+)
 from .errors import UserError
-from .store.run_id import RunId
 from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
+from .store.run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 
@@ -93,6 +102,7 @@ class RecipeFile:
 
 # ----------------------------------------------------------------------------- loading
 
+
 def target_names() -> list[str]:
     return sorted(p.stem for p in experiments_dir().glob("*.yaml"))
 
@@ -109,9 +119,59 @@ def load_target(name_or_path: str) -> Target:
     if name_or_path not in names:
         close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise UserError(f"unknown target {name_or_path!r}.{hint} Targets: {', '.join(names)} "
-                        f"(or a path to your own experiment .yaml)")
+        raise UserError(
+            f"unknown target {name_or_path!r}.{hint} Targets: {', '.join(names)} "
+            f"(or a path to your own experiment .yaml)"
+        )
     return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
+
+
+def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
+    """The target's `runs:` list: each net's model, shortcut, seeds, family and variant, checked with the file."""
+    runs = []
+    for index, entry in enumerate(raw.get("runs") or []):
+        if isinstance(entry, str):
+            entry = {"model": entry}
+        if not isinstance(entry, dict) or "model" not in entry:
+            raise UserError(f"{path}: runs[{index}]: each run needs a model, e.g. '- model: resnet56'")
+        _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
+        parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
+        variant = entry.get("variant", "original")
+        if variant not in VARIANTS:
+            raise UserError(
+                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant!r} is not one of {', '.join(VARIANTS)}"
+            )
+        if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
+            raise UserError(
+                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant} applies to the ImageNet "
+                f"bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})"
+            )
+        seeds = entry.get("seeds", 1)
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise UserError(
+                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {seeds!r}"
+            )
+        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
+    return runs
+
+
+def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
+    """The target's `profiles:` mapping: which of its runs each profile trains."""
+    selections = raw.get("profiles") or {}
+    for profile, selection in selections.items():
+        if not isinstance(selection, dict):
+            raise UserError(
+                f"{_at(path, selections, profile)}: profiles.{profile}: expected a mapping (models: [...], seeds: N)"
+            )
+        _check_keys(selection, PROFILE_SELECTION_KEYS, path, f"profiles.{profile}.")
+        listed = {r.model for r in runs}
+        for model in selection.get("models") or []:
+            if model not in listed:
+                raise UserError(
+                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
+                    f"among this target's runs ({', '.join(sorted(listed))})"
+                )
+    return selections
 
 
 def _parse_target(name: str, path: Path) -> Target:
@@ -128,44 +188,26 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(engine_names())}")
     kinds = get_engine(engine).sections
     sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
-    runs = []
-    for index, entry in enumerate(raw.get("runs") or []):
-        if isinstance(entry, str):
-            entry = {"model": entry}
-        if not isinstance(entry, dict) or "model" not in entry:
-            raise UserError(f"{path}: runs[{index}]: each run needs a model, e.g. '- model: resnet56'")
-        _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
-        parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
-        variant = entry.get("variant", "original")
-        if variant not in VARIANTS:
-            raise UserError(f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant!r} is not one of "
-                            f"{', '.join(VARIANTS)}")
-        if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
-            raise UserError(f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant} applies to the ImageNet "
-                            f"bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})")
-        seeds = entry.get("seeds", 1)
-        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-            raise UserError(f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, "
-                            f"got {seeds!r}")
-        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
-    selections = raw.get("profiles") or {}
-    for profile, selection in selections.items():
-        if not isinstance(selection, dict):
-            raise UserError(f"{_at(path, selections, profile)}: profiles.{profile}: expected a mapping "
-                            f"(models: [...], seeds: N)")
-        _check_keys(selection, PROFILE_SELECTION_KEYS, path, f"profiles.{profile}.")
-        listed = {r.model for r in runs}
-        for model in selection.get("models") or []:
-            if model not in listed:
-                raise UserError(f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
-                                f"among this target's runs ({', '.join(sorted(listed))})")
+    runs = _parse_runs(raw, path)
+    selections = _parse_selections(raw, path, runs)
     run_keys: dict[str, list[str]] = {}
     for run in runs:
         canonical = parse_model_name(run.model, run.family).canonical
         run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
     claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
-    return Target(name, path, str(raw.get("title", name)), engine, raw.get("recipe"), tuple(runs), selections, raw,
-                  claims, sections, str(raw.get("notes", "")).strip())
+    return Target(
+        name,
+        path,
+        str(raw.get("title", name)),
+        engine,
+        raw.get("recipe"),
+        tuple(runs),
+        selections,
+        raw,
+        claims,
+        sections,
+        str(raw.get("notes", "")).strip(),
+    )
 
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
@@ -186,30 +228,54 @@ def load_recipe_file(name: str) -> RecipeFile:
         _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
         layer = {k: body[k] for k in ("data", "recipe", "train") if k in body}
         layer = _with_lines(layer, body)
-        profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()),
-                                  layer)
-    return RecipeFile(name, path, str(raw.get("description", "")), raw.get("defaults") or {},
-                      raw.get("model_rules") or {}, profiles)
+        profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer)
+    return RecipeFile(
+        name, path, str(raw.get("description", "")), raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles
+    )
 
 
 # ----------------------------------------------------------------------------- resolving runs
 
-def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None = None,
-                 overrides: list[str] = (), only: str | None = None) -> list[RunConfig]:
+
+def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tree: dict) -> RunSettings:
+    """One net's settings: the recipe's defaults, then its rules for this net, the profile, and --set, each
+    layer over the last, checked with the file and line (or --set) every value came from."""
+    source = str(recipe_file.path)
+    layers = [
+        (recipe_file.defaults, source),
+        (recipe_file.model_rules.get(model), source),
+        (recipe_file.profiles[profile].layer, source),
+        (override_tree, "--set"),
+    ]
+    merged, where = merge_layers(layers)
+    settings = build_dataclass(RunSettings, merged, where, default_source=source)
+    check_recipe(settings.recipe, where, source)
+    check_data(settings.data, where, source)
+    return settings
+
+
+def resolve_runs(
+    target: Target,
+    profile: str = "paper",
+    seeds: list[int] | None = None,
+    overrides: list[str] = (),
+    only: str | None = None,
+) -> list[RunConfig]:
     """The runs a target needs under a profile, each with its fully resolved and validated config."""
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
             from .engines import get_engine
 
-            raise UserError(f"--set {overrides[0]}: {target.name} trains nothing "
-                            f"({get_engine(target.engine).description}), so no "
-                            f"--set key applies to it; leave --set out")
+            raise UserError(
+                f"--set {overrides[0]}: {target.name} trains nothing "
+                f"({get_engine(target.engine).description}), so no "
+                f"--set key applies to it; leave --set out"
+            )
         return []
     recipe_file = load_recipe_file(target.recipe)
     if profile not in recipe_file.profiles:
-        raise UserError(f"unknown profile {profile!r}: {target.name} offers "
-                        f"{', '.join(recipe_file.profiles)}")
+        raise UserError(f"unknown profile {profile!r}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
@@ -220,16 +286,7 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
         if wanted_models is not None and entry.model not in wanted_models:
             continue
         model = parse_model_name(entry.model, entry.family)
-        layers = [
-            (recipe_file.defaults, str(recipe_file.path)),
-            (recipe_file.model_rules.get(model.canonical), str(recipe_file.path)),
-            (recipe_file.profiles[profile].layer, str(recipe_file.path)),
-            (override_tree, "--set"),
-        ]
-        merged, where = merge_layers(layers)
-        settings = build_dataclass(RunSettings, merged, where, default_source=str(recipe_file.path))
-        check_recipe(settings.recipe, where, str(recipe_file.path))
-        check_data(settings.data, where, str(recipe_file.path))
+        settings = _run_settings(recipe_file, model.canonical, profile, override_tree)
         label = model_label(entry.model, entry.shortcut, entry.family)
         if entry.variant != "original":
             label = f"{label}-{entry.variant}"  # its own run folder: another net than the paper's
@@ -237,8 +294,19 @@ def resolve_runs(target: Target, profile: str = "paper", seeds: list[int] | None
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
             shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
-            runs.append(RunConfig(name, model.canonical, shortcut, model.family, entry.variant, seed, profile,
-                                  tuple(overrides), settings))
+            runs.append(
+                RunConfig(
+                    name,
+                    model.canonical,
+                    shortcut,
+                    model.family,
+                    entry.variant,
+                    seed,
+                    profile,
+                    tuple(overrides),
+                    settings,
+                )
+            )
     if only:
         runs = select_runs(runs, only)
     return runs
@@ -277,8 +345,10 @@ def parse_seeds(text: str | None) -> list[int] | None:
                 raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
             seeds = list(range(count))
     except ValueError:
-        raise UserError(f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
-                        f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)") from None
+        raise UserError(
+            f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
+            f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)"
+        ) from None
     if any(s < 0 or s > MAX_SEED for s in seeds) or not seeds:
         raise UserError(f"bad --seeds {text!r}: seeds are whole numbers from 0 to {MAX_SEED}")
     if len(seeds) > MAX_SEEDS:

@@ -26,8 +26,21 @@ FAMILY_DEFAULTS = {
     "imagenet": ("B", 1000),
 }
 _NAME_PATTERN = re.compile(r"^(resnet|plain)(\d+)$")
-_EXAMPLES = ["resnet20", "resnet56", "resnet110", "resnet1202", "plain20", "plain56", "resnet18", "resnet34",
-             "resnet50", "resnet101", "resnet152", "plain18", "plain34"]
+_EXAMPLES = [
+    "resnet20",
+    "resnet56",
+    "resnet110",
+    "resnet1202",
+    "plain20",
+    "plain56",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "plain18",
+    "plain34",
+]
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,9 @@ def parse_model_name(name: str, family: str | None = None) -> ModelName:
     if not match:
         close = difflib.get_close_matches(key, _EXAMPLES, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UserError(f"unknown model {name!r}: use resnet<depth> or plain<depth>, e.g. resnet56, plain20, "
-                        f"resnet50.{hint}")
+        raise UserError(
+            f"unknown model {name!r}: use resnet<depth> or plain<depth>, e.g. resnet56, plain20, resnet50.{hint}"
+        )
     kind, depth = match.group(1), int(match.group(2))
     if family not in (None, "cifar", "imagenet"):
         raise UserError(f"unknown model family {family!r}: use 'cifar' or 'imagenet'")

@@ -20,8 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .claims import (FAILS, HOLDS, METRIC_NAMES, NOISE, NOT_COMPARABLE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL,
-                     Claim, Verdict, evaluate_claim, evaluate_number, paper_numbers)
+from .claims import (
+    FAILS,
+    HOLDS,
+    METRIC_NAMES,
+    NOISE,
+    NOT_COMPARABLE,
+    NOT_RUN,
+    PAPER_SIGMA_SOURCE,
+    PARTIAL,
+    Claim,
+    Verdict,
+    evaluate_claim,
+    evaluate_number,
+    paper_numbers,
+)
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
@@ -34,8 +47,14 @@ from .store.run_id import RunStatus, final_status
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
 MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
-COLOURS = {HOLDS: "#1a7f37", FAILS: "#cf222e", NOISE: "#9a6700", NOT_RUN: "#57606a", PARTIAL: "#57606a",
-           NOT_COMPARABLE: "#57606a"}
+COLOURS = {
+    HOLDS: "#1a7f37",
+    FAILS: "#cf222e",
+    NOISE: "#9a6700",
+    NOT_RUN: "#57606a",
+    PARTIAL: "#57606a",
+    NOT_COMPARABLE: "#57606a",
+}
 
 
 @dataclass
@@ -97,6 +116,7 @@ def run_command(target: Target, profile: str) -> str:
 
 # ----------------------------------------------------------------------------- evaluating
 
+
 def claim_scores(target: Target, found: Measured) -> list[Score]:
     """Every claim under one profile; claims whose nets the profile does not train are left out."""
     scores = []
@@ -120,7 +140,7 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
 
     metrics = get_engine(target.engine).paper_metrics
     numbers = paper_numbers(resolved_paper_table(target), metrics, paper_seeds(target))
-    section = (target.title.split(":")[0] if ":" in target.title else target.name)
+    section = target.title.split(":")[0] if ":" in target.title else target.name
     scores = []
     comparable, why = found.numbers_comparable() if found else (False, "")
     for number in numbers:
@@ -132,8 +152,17 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
             verdict = Verdict(NOT_COMPARABLE, why)
         else:
             verdict = evaluate_number(number, ours)
-        scores.append(Score(target.name, what, section, "paper", verdict,
-                            run_command(target, "paper") if verdict.status == NOT_RUN else "", number=True))
+        scores.append(
+            Score(
+                target.name,
+                what,
+                section,
+                "paper",
+                verdict,
+                run_command(target, "paper") if verdict.status == NOT_RUN else "",
+                number=True,
+            )
+        )
     return scores
 
 
@@ -165,17 +194,32 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         section.profiles.append(_profile_section(target, found, results))
     for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
         if "paper" not in profiles:
-            section.scores.append(Score(target.name, claim_text(claim), claim.section, "paper", Verdict(NOT_RUN, ""),
-                                        run_command(target, "paper")))
+            section.scores.append(
+                Score(
+                    target.name,
+                    claim_text(claim),
+                    claim.section,
+                    "paper",
+                    Verdict(NOT_RUN, ""),
+                    run_command(target, "paper"),
+                )
+            )
     for part in section.profiles:
         section.scores += part.scores
     if _paper_table(target):
         paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
-            section.scores.append(Score(target.name, f"the {len(numbers)} numbers of {target.title.split(':')[0]}",
-                                        target.title.split(":")[0], "paper", Verdict(NOT_RUN, ""),
-                                        run_command(target, "paper")))
+            section.scores.append(
+                Score(
+                    target.name,
+                    f"the {len(numbers)} numbers of {target.title.split(':')[0]}",
+                    target.title.split(":")[0],
+                    "paper",
+                    Verdict(NOT_RUN, ""),
+                    run_command(target, "paper"),
+                )
+            )
         else:
             section.scores += numbers
     section.notes += engine.report_notes(target, results)
@@ -195,10 +239,13 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     if caption.exists():
         notes.append(caption.read_text().strip())
     if found.legacy_file is not None:
-        notes.append(f"{found.legacy_file} was written by an older version that did not record its profile; "
-                     f"`{run_command(target, found.profile)}` measures it again (its runs are kept).")
-    return ProfileSection(found.profile, found, scores, _numbers_table(target, found),
-                          [image] if image.exists() else [], notes)
+        notes.append(
+            f"{found.legacy_file} was written by an older version that did not record its profile; "
+            f"`{run_command(target, found.profile)}` measures it again (its runs are kept)."
+        )
+    return ProfileSection(
+        found.profile, found, scores, _numbers_table(target, found), [image] if image.exists() else [], notes
+    )
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
@@ -234,8 +281,10 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
     runs = f"{found.finished} of {len(found.runs)} runs finished"
-    notes.append(f"Hardware: {hardware}. Compute: {runs}, {human_duration(found.wall_s)} of training "
-                 f"(runs shared with other targets count in each).")
+    notes.append(
+        f"Hardware: {hardware}. Compute: {runs}, {human_duration(found.wall_s)} of training "
+        f"(runs shared with other targets count in each)."
+    )
     return notes
 
 
@@ -262,8 +311,11 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
         header += ["paper", "verdict (band)"]
     rows = []
     for key in keys:
-        row = [label(key), _seeds(found, key),
-               *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns)]
+        row = [
+            label(key),
+            _seeds(found, key),
+            *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns),
+        ]
         if paper:
             number, ours = numbers.get(key), found.per_key(metric).get(key, [])
             row.append(number.describe() if number else "")
@@ -341,8 +393,13 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             failed += final_status(final) is RunStatus.FAILED
         else:
             unfinished += 1
-    return {"devices": sorted(devices), "wall_s": wall, "finished": finished, "failed": failed,
-            "unfinished": unfinished}
+    return {
+        "devices": sorted(devices),
+        "wall_s": wall,
+        "finished": finished,
+        "failed": failed,
+        "unfinished": unfinished,
+    }
 
 
 def _meta_files(runs: Path, warn: Callable[[str], None]):
@@ -356,13 +413,17 @@ def _meta_files(runs: Path, warn: Callable[[str], None]):
 
 # ----------------------------------------------------------------------------- writing
 
+
 def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
     sections = collect_sections(results, warn)
     summary = compute_summary(results, warn)
     write_atomic(results / "REPORT.md", _markdown(sections, summary))
     write_atomic(results / "REPORT.html", _html(sections, summary))
-    return results / "REPORT.md", results / "REPORT.html", sum(bool(s.profiles or s.table or s.images)
-                                                               for s in sections)
+    return (
+        results / "REPORT.md",
+        results / "REPORT.html",
+        sum(bool(s.profiles or s.table or s.images) for s in sections),
+    )
 
 
 def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
@@ -373,27 +434,37 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     claims = [s for s in scores if not s.number]
     numbers = [s for s in scores if s.number]
     waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
-    lines = [f"Claims: {tally(claims, {HOLDS: 'hold', FAILS: 'do not hold', NOISE: 'within noise'})}. "
-             f"Paper numbers: {tally(numbers, {NOISE: 'within seed noise', FAILS: 'outside it'})}. "
-             f"Not (all) run yet: {waiting} row(s) of {len(scores)}."]
+    lines = [
+        f"Claims: {tally(claims, {HOLDS: 'hold', FAILS: 'do not hold', NOISE: 'within noise'})}. "
+        f"Paper numbers: {tally(numbers, {NOISE: 'within seed noise', FAILS: 'outside it'})}. "
+        f"Not (all) run yet: {waiting} row(s) of {len(scores)}."
+    ]
     if not summary["devices"]:
-        lines.append("No results yet: run a target first, e.g. `resnet-repro run fig6 --profile cpu` (Fashion-MNIST, "
-                     "minutes on a CPU) or `resnet-repro run table1` (seconds).")
-    lines += [f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
-             f"Compute: {summary['finished']} finished run(s), {summary['wall_s'] / 3600:.2f} h of training "
-             f"wall time in total."]
+        lines.append(
+            "No results yet: run a target first, e.g. `resnet-repro run fig6 --profile cpu` (Fashion-MNIST, "
+            "minutes on a CPU) or `resnet-repro run table1` (seconds)."
+        )
+    lines += [
+        f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
+        f"Compute: {summary['finished']} finished run(s), {summary['wall_s'] / 3600:.2f} h of training "
+        f"wall time in total.",
+    ]
     if summary["failed"] or summary["unfinished"]:
-        lines.append(f"Also: {summary['failed']} failed and {summary['unfinished']} unfinished run(s) "
-                     f"(`resnet-repro run TARGET` continues them).")
+        lines.append(
+            f"Also: {summary['failed']} failed and {summary['unfinished']} unfinished run(s) "
+            f"(`resnet-repro run TARGET` continues them)."
+        )
     return lines
 
 
-RULES = ("How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
-         "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
-         "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). A paper "
-         f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
-         f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
-         "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's.")
+RULES = (
+    "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
+    "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
+    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). A paper "
+    f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
+    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
+    "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."
+)
 
 
 def _split(scores: list[Score]) -> tuple[list[Score], list[Score]]:
@@ -413,20 +484,33 @@ def _heading(target: Target) -> str:
 def _markdown(sections: list[TargetSection], summary: dict) -> str:
     scores = _all_scores(sections)
     checked, waiting = _split(scores)
-    out = ["# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced", "",
-           *[f"{line}  " for line in _summary_lines(summary, scores)], "", RULES, "", "## Scoreboard", "",
-           "### Checked here", ""]
+    out = [
+        "# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced",
+        "",
+        *[f"{line}  " for line in _summary_lines(summary, scores)],
+        "",
+        RULES,
+        "",
+        "## Scoreboard",
+        "",
+        "### Checked here",
+        "",
+    ]
     if checked:
         out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
     else:
         out.append("Nothing yet.")
     for s in checked:
-        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-                   f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |")
+        out.append(
+            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+            f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |"
+        )
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
     for s in waiting:
-        out.append(f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-                   f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |")
+        out.append(
+            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+            f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |"
+        )
     for section in sections:
         out += ["", f"## {_heading(section.target)}", ""]
         if section.not_run:
@@ -440,8 +524,10 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
             out += [f"- {_md(note)}" for note in part.notes]
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
-                out += [f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
-                        for s in part.scores]
+                out += [
+                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
+                    for s in part.scores
+                ]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
@@ -468,8 +554,11 @@ def _md(text: str) -> str:
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
-            *["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *["| " + " | ".join(_md(c) for c in row) + " |" for row in rows],
+    ]
 
 
 STYLE = """
@@ -498,42 +587,65 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
     scores = _all_scores(sections)
     body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
     body += [f"<p>{_inline(line)}</p>" for line in _summary_lines(summary, scores)]
-    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2><h3>Checked here</h3>")
-    checked, waiting = _split(scores)
-    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
-             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
-             html.escape(s.verdict.detail), _badge(s)] for s in checked]
-    body.append(_html_table(["target", "the paper says", "profile", "result", "verdict"], rows) if rows
-                else "<p>Nothing yet.</p>")
-    body.append("<h3>Not run yet</h3>")
-    rows = [[f"<a href='#{s.target}'>{s.target}</a>",
-             f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>", html.escape(s.profile),
-             (html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else "") +
-             f"<code>{html.escape(s.command)}</code>"] for s in waiting]
-    body.append(_html_table(["target", "the paper says", "profile", "what runs it"], rows))
+    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2>")
+    body += _html_scoreboard(scores)
     for section in sections:
-        body.append(f"<h2 id='{section.target.name}'>{html.escape(_heading(section.target))}</h2>")
-        if section.not_run:
-            body.append(f"<p>Not run yet: <code>{html.escape(section.not_run)}</code>"
-                        f"{_inline(_other_profiles(section.target))}.</p>")
-        body.append(_html_notes(section.notes))
-        if section.table:
-            body.append(_html_table(*section.table))
-        body += [_html_image(p) for p in section.images]
-        for part in section.profiles:
-            body.append(f"<h3>{html.escape(section.target.name)}, profile {html.escape(part.profile)}</h3>")
-            body.append(_html_notes(part.notes))
-            if part.scores:
-                body.append(_html_table(["the paper says", "result", "verdict"], [
-                    [html.escape(s.what), html.escape(s.verdict.detail) or f"<code>{html.escape(s.command)}</code>",
-                     _badge(s)] for s in part.scores]))
-            if part.table[1]:
-                header, table_rows = part.table
-                body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows]))
-            body += [_html_image(p) for p in part.images]
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>resnet-repro report</title><style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+        body += _html_target(section)
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>resnet-repro report</title><style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _html_scoreboard(scores: list[Score]) -> list[str]:
+    """The claims checked here, with their verdicts, then the ones waiting for runs, with the command."""
+    checked, waiting = _split(scores)
+    rows = [_html_score_row(s, html.escape(s.verdict.detail), _badge(s)) for s in checked]
+    header = ["target", "the paper says", "profile", "result", "verdict"]
+    body = ["<h3>Checked here</h3>", _html_table(header, rows) if rows else "<p>Nothing yet.</p>"]
+    rows = [_html_score_row(s, _html_waiting(s)) for s in waiting]
+    body += ["<h3>Not run yet</h3>", _html_table(["target", "the paper says", "profile", "what runs it"], rows)]
+    return body
+
+
+def _html_score_row(s: Score, *cells: str) -> list[str]:
+    """A scoreboard row: the target (a link to its section), what the paper says, the profile, then `cells`."""
+    claim = f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>"
+    return [f"<a href='#{s.target}'>{s.target}</a>", claim, html.escape(s.profile), *cells]
+
+
+def _html_waiting(s: Score) -> str:
+    """What a claim still waits for, and the command that runs it."""
+    detail = html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else ""
+    return f"{detail}<code>{html.escape(s.command)}</code>"
+
+
+def _html_target(section: TargetSection) -> list[str]:
+    """One target's section: what is not run yet, its notes, table and figures, then each profile's part."""
+    body = [f"<h2 id='{section.target.name}'>{html.escape(_heading(section.target))}</h2>"]
+    if section.not_run:
+        body.append(
+            f"<p>Not run yet: <code>{html.escape(section.not_run)}</code>"
+            f"{_inline(_other_profiles(section.target))}.</p>"
+        )
+    body.append(_html_notes(section.notes))
+    if section.table:
+        body.append(_html_table(*section.table))
+    body += [_html_image(p) for p in section.images]
+    for part in section.profiles:
+        body.append(f"<h3>{html.escape(section.target.name)}, profile {html.escape(part.profile)}</h3>")
+        body.append(_html_notes(part.notes))
+        if part.scores:
+            rows = [
+                [html.escape(s.what), html.escape(s.verdict.detail) or _html_waiting(s), _badge(s)] for s in part.scores
+            ]
+            body.append(_html_table(["the paper says", "result", "verdict"], rows))
+        if part.table[1]:
+            header, table_rows = part.table
+            body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows]))
+        body += [_html_image(p) for p in part.images]
+    return body
 
 
 def _inline(text: str) -> str:
@@ -548,8 +660,10 @@ SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"
 def _badge(score: Score) -> str:
     status = score.verdict.status
     colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
-    return (f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
-            f"{html.escape(status).replace(' ', '&nbsp;')}</span>")
+    return (
+        f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
+        f"{html.escape(status).replace(' ', '&nbsp;')}</span>"
+    )
 
 
 def _html_notes(notes: list[str]) -> str:
@@ -561,13 +675,22 @@ def _html_notes(notes: list[str]) -> str:
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
     """Cells already escaped. Each cell carries its column name, so on a phone the rows stack as labelled blocks."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td data-label='{html.escape(h)}'{_cls(c)}>{c}</td>"
-                                    for h, c in zip(header, row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td data-label='{html.escape(h)}'{_cls(c)}>{c}</td>" for h, c in zip(header, row)) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cls(cell: str) -> str:
-    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell in ("paper", "quick", "cpu", "smoke", "paper-steps", "—"):
+    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell in (
+        "paper",
+        "quick",
+        "cpu",
+        "smoke",
+        "paper-steps",
+        "—",
+    ):
         return " class='key'"  # short keys: never broken over two lines
     stripped = cell.replace(",", "").replace(".", "").replace("/", "").replace(" G", "").replace(" ", "")
     return " class='num'" if stripped.isdigit() else ""
@@ -579,6 +702,7 @@ def _html_image(path: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- the console, after `run`
+
 
 def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
@@ -597,4 +721,3 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     if found.proxy:
         lines.append(f"  {why}")
     return lines
-

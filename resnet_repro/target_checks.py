@@ -31,11 +31,15 @@ GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches"
 
 def check_target_name(name: str, path: Path) -> None:
     if not NAME_PATTERN.fullmatch(name):
-        raise UserError(f"{path}: the target name {name!r} (the file's name) must be letters, digits, '-' and '_', "
-                        f"starting with a letter: it names a folder under --results. Rename the file")
+        raise UserError(
+            f"{path}: the target name {name!r} (the file's name) must be letters, digits, '-' and '_', "
+            f"starting with a letter: it names a folder under --results. Rename the file"
+        )
     if name.lower() in RESERVED_NAMES:
-        raise UserError(f"{path}: a target cannot be called {name!r}: results/{name.lower()}/ holds "
-                        f"{'every run' if name.lower() == 'runs' else 'benchmarks'}. Rename the file")
+        raise UserError(
+            f"{path}: a target cannot be called {name!r}: results/{name.lower()}/ holds "
+            f"{'every run' if name.lower() == 'runs' else 'benchmarks'}. Rename the file"
+        )
 
 
 def check_sections(raw: dict, path: Path) -> None:
@@ -96,8 +100,12 @@ def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
             check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {ylim!r}")
     panels = figure.get("panels")
     if not isinstance(panels, list) or not panels:
-        check.fail(figure if "panels" in figure else raw, "panels" if "panels" in figure else "figure",
-                   "figure.panels", f"expected a list of panels ({{title, metrics, models}}), got {panels!r}")
+        check.fail(
+            figure if "panels" in figure else raw,
+            "panels" if "panels" in figure else "figure",
+            "figure.panels",
+            f"expected a list of panels ({{title, metrics, models}}), got {panels!r}",
+        )
     for index, panel in enumerate(panels):
         where = f"figure.panels[{index}]"
         if not isinstance(panel, dict):
@@ -108,12 +116,18 @@ def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
         check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
         for metric in panel["metrics"]:
             if metric not in FIGURE_METRICS:
-                check.fail(panel, "metrics", f"{where}.metrics", f"{metric!r} is not one of {', '.join(FIGURE_METRICS)}")
+                check.fail(
+                    panel, "metrics", f"{where}.metrics", f"{metric!r} is not one of {', '.join(FIGURE_METRICS)}"
+                )
         check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
         for model in panel["models"]:
             if model not in run_models:
-                check.fail(panel, "models", f"{where}.models",
-                           f"{model!r} is not among this target's runs ({', '.join(sorted(run_models))})")
+                check.fail(
+                    panel,
+                    "models",
+                    f"{where}.models",
+                    f"{model!r} is not among this target's runs ({', '.join(sorted(run_models))})",
+                )
 
 
 def _is_bound(value) -> bool:
@@ -126,16 +140,21 @@ def check_table(check: "Checker", raw: dict) -> None:
     table = raw["table"]
     check.keys(table, TABLE_KEYS, "table.")
     if "protocol" in table and table["protocol"] not in TABLE_PROTOCOLS:
-        check.fail(table, "protocol", "table.protocol", f"{table['protocol']!r} is not one of "
-                   f"{', '.join(TABLE_PROTOCOLS)}")
+        check.fail(
+            table, "protocol", "table.protocol", f"{table['protocol']!r} is not one of {', '.join(TABLE_PROTOCOLS)}"
+        )
     if "paper" in table:
         check.mapping(table, "paper", "table.paper")
         for model, numbers in table["paper"].items():
             check.mapping(table["paper"], model, f"table.paper.{model}")
             for key, value in numbers.items():
                 if not (_is_number(value) or _is_bound(value)):
-                    check.fail(numbers, key, f"table.paper.{model}.{key}", f"expected a number, got {value!r} (or a "
-                               f"bound the paper states, such as \"< 0.1\")")
+                    check.fail(
+                        numbers,
+                        key,
+                        f"table.paper.{model}.{key}",
+                        f'expected a number, got {value!r} (or a bound the paper states, such as "< 0.1")',
+                    )
     if "context" in table:
         check.list_of(table, "context", "table.context", dict)
         for index, entry in enumerate(table["context"]):
@@ -153,10 +172,16 @@ def check_nets(check: "Checker", raw: dict) -> None:
         parse_model_name(net["model"], net.get("family"))
         shape = net["input"]
         if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
-            check.fail(net, "input", f"{where}.input", f"expected [channels, height, width] of whole numbers >= 1, "
-                       f"got {shape!r}")
+            check.fail(
+                net,
+                "input",
+                f"{where}.input",
+                f"expected [channels, height, width] of whole numbers >= 1, got {shape!r}",
+            )
         if net.get("variant", "original") not in NET_VARIANTS:
-            check.fail(net, "variant", f"{where}.variant", f"{net['variant']!r} is not one of {', '.join(NET_VARIANTS)}")
+            check.fail(
+                net, "variant", f"{where}.variant", f"{net['variant']!r} is not one of {', '.join(NET_VARIANTS)}"
+            )
         for key in ("paper_params", "paper_flops"):
             if key in net and not _is_number(net[key]):
                 check.fail(net, key, f"{where}.{key}", f"expected a number, got {net[key]!r}")
@@ -189,7 +214,9 @@ class Checker:
         ok = isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
         if not ok or (nonempty and not value):
             name = {str: "names", int: "whole numbers", dict: "mappings"}[kind]
-            self.fail(parent, key, dotted, f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {value!r}")
+            self.fail(
+                parent, key, dotted, f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {value!r}"
+            )
 
 
 def _is_number(value: Any) -> bool:

@@ -38,8 +38,9 @@ def read_yaml(path: Path) -> Any:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError as error:
         line = text_line(Path(path).read_bytes(), error.start)
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as "
-                        f"UTF-8") from None
+        raise UserError(
+            f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as UTF-8"
+        ) from None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:

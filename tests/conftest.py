@@ -75,8 +75,14 @@ def fashion_dir(tmp_path_factory) -> Path:
 def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run `python -m resnet_repro ARGS` as a user would, with a non-terminal stdout."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    result = subprocess.run([sys.executable, "-m", "resnet_repro", *args], capture_output=True, text=True,
-                            env=full_env, cwd=REPO, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "resnet_repro", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=600,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
@@ -124,17 +130,44 @@ PLAIN20_RUN = "runs/cifar10/plain-20/smoke/seed0"  # the smoke profile's plain-2
 
 def smoke_args(cifar_dir, results, *extra) -> list[str]:
     """`run fig1` of the smoke profile's plain-20 alone, on the CPU: 12 iterations."""
-    return ["run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir), "--results", str(results), *extra]
+    return [
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")
 def fig1_smoke_run(cifar_dir, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """fig1's two smoke runs (plain-20, plain-56) trained one after the other, undisturbed: their results
     folder and the command's output (a log, not a terminal)."""
+
     def train(results: Path) -> dict:
-        return recorded(cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                            "--results", str(results), check=True))
+        return recorded(
+            cli(
+                "run",
+                "fig1",
+                "--profile",
+                "smoke",
+                "--device",
+                "cpu",
+                "--data-dir",
+                str(cifar_dir),
+                "--results",
+                str(results),
+                check=True,
+            )
+        )
 
     results, record = built_once(tmp_path_factory, "fig1-smoke", train)
     return results, replayed(record)
@@ -151,9 +184,21 @@ def fig1_smoke(fig1_smoke_run) -> Path:
 def fig6_smoke(cifar_dir, tmp_path_factory) -> Path:
     """fig6's smoke runs (plain-20/56, ResNet-20/56/110, seed 0) and outputs: the CIFAR runs fig7 and table6 share.
     Tests that add to it work on a copy (`copy_results`)."""
+
     def train(results: Path) -> None:
-        cli("run", "fig6", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-            str(results), check=True)
+        cli(
+            "run",
+            "fig6",
+            "--profile",
+            "smoke",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(cifar_dir),
+            "--results",
+            str(results),
+            check=True,
+        )
 
     return built_once(tmp_path_factory, "fig6-smoke", train)[0]
 
@@ -167,6 +212,7 @@ def copy_results(source: Path, destination: Path) -> Path:
 @pytest.fixture(scope="session")
 def table1_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`run table1` (no training, but every net's counts: half a minute of CPU): its results folder and output."""
+
     def run(results: Path) -> dict:
         return recorded(cli("run", "table1", "--results", str(results), check=True))
 

@@ -69,8 +69,19 @@ def test_plain_fc_gradients_vanish_and_residual_ones_do_not():
 def fig7_results(fig6_smoke, cifar_dir, tmp_path_factory):
     """fig7 measures the runs fig6 trained (the same five nets and configs): no training of its own."""
     results = copy_results(fig6_smoke, tmp_path_factory.mktemp("fig7") / "results")
-    run = cli("run", "fig7", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-              "--results", str(results), check=True)
+    run = cli(
+        "run",
+        "fig7",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     return results, run
 
 
@@ -107,8 +118,9 @@ def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
         for score in scores:
             assert score.verdict.status in (HOLDS, FAILS, NOISE, PARTIAL), (name, score)
             # the measured relation, with the paper's where they disagree
-            assert (" < " in score.verdict.detail or "(the paper: <)" in score.verdict.detail) \
-                and "band ±" in score.verdict.detail
+            assert (
+                " < " in score.verdict.detail or "(the paper: <)" in score.verdict.detail
+            ) and "band ±" in score.verdict.detail
         assert len(scores) == {"fig6": 5, "fig7": 3, "table6": 1}[name]
 
 
@@ -124,20 +136,37 @@ def test_smoke_gradflow(tmp_path):
 def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run, cifar_dir):
     results, _ = fig7_results
     # table6 smoke: trains resnet-20 and plain-20 now; resnet-110's 5 seeds were never all trained.
-    cli("run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
-        str(cifar_dir), "--results", str(results), check=True)
+    cli(
+        "run",
+        "table6",
+        "--profile",
+        "smoke",
+        "--only",
+        "resnet-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     shutil.copytree(table1_run[0] / "table1", results / "table1")  # what `run table1` wrote
     cli("report", "--results", str(results), check=True)
     report = (results / "REPORT.md").read_text()
     assert "(fig7)\n" in report and "(table6)\n" in report and "(table1)\n" in report
     assert "| ResNet-110 | 1/5 |" in report  # fig7 trained resnet-110 seed 0; table6 asks for 5 seeds
     # The tests' CIFAR-format files are generated, not the official release: no verdict, and the report says why.
-    assert "Numbers shown without a verdict against the paper: 3 run(s) used CIFAR-10 files that are not the " \
-           "official release." in report
+    assert (
+        "Numbers shown without a verdict against the paper: 3 run(s) used CIFAR-10 files that are not the "
+        "official release." in report
+    )
     assert "Deviation from the paper" in report and "Hardware: CPU" in report
     # ResNet-34 C has no paper mult-adds (the paper's 3.6 G is the net without projections), so every count matches.
-    assert "| table1 | parameter counts and FLOPs of every net <br><sub>Table 1, Sec. 4.2</sub> | — | 21 of 21 counts " \
-           "match the paper's to its rounding (2%) | ✅ holds |" in report
+    assert (
+        "| table1 | parameter counts and FLOPs of every net <br><sub>Table 1, Sec. 4.2</sub> | — | 21 of 21 counts "
+        "match the paper's to its rounding (2%) | ✅ holds |" in report
+    )
     page = (results / "REPORT.html").read_text()
     assert page.count("data:image/png;base64,") >= 1 and "<table" in page
 
@@ -155,15 +184,22 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     assert "1 unfinished run(s)" in (tmp_path / "REPORT.md").read_text()
 
 
-@pytest.mark.parametrize("official, delta, verdict", [
-    (True, "0.05", "| ResNet-20 | 1/1 |  | 8.80 | 8.75 | ✅ within noise (±0.45) |"),
-    (False, "", "Numbers shown without a verdict against the paper: 1 run(s) used CIFAR-10 files that are not the "
-                "official release."),
-])
+@pytest.mark.parametrize(
+    "official, delta, verdict",
+    [
+        (True, "0.05", "| ResNet-20 | 1/1 |  | 8.80 | 8.75 | ✅ within noise (±0.45) |"),
+        (
+            False,
+            "",
+            "Numbers shown without a verdict against the paper: 1 run(s) used CIFAR-10 files that are not the "
+            "official release.",
+        ),
+    ],
+)
 def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, official, delta, verdict):
+    from resnet_repro.engines.outputs import write_outputs
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.report import write_report
-    from resnet_repro.engines.outputs import write_outputs
 
     target = load_target("table6")
     runs = resolve_runs(target, "paper", only="resnet-20")

@@ -41,8 +41,9 @@ def caffe_reference(w0: torch.Tensor, lrs: list[float]) -> list[torch.Tensor]:
     return path
 
 
-def torch_sgd_path(w0: torch.Tensor, lrs: list[float], form: str, implementation: str,
-                   resume_after: int | None = None) -> list[torch.Tensor]:
+def torch_sgd_path(
+    w0: torch.Tensor, lrs: list[float], form: str, implementation: str, resume_after: int | None = None
+) -> list[torch.Tensor]:
     param = nn.Parameter(w0.clone())
     optimizer = make_sgd([param], lrs[0], MOMENTUM, DECAY, torch.device("cpu"), implementation)
     path = []
@@ -86,12 +87,13 @@ def test_caffe_momentum_resumes_exactly_across_an_lr_change(resume_after):
 
 def test_weight_decay_can_spare_bn_and_biases():
     model = build_model("resnet20")
-    everything, = decay_groups(model, 1e-4, on_bn_and_bias=True)
+    (everything,) = decay_groups(model, 1e-4, on_bn_and_bias=True)
     assert everything["weight_decay"] == 1e-4 and len(everything["params"]) == len(list(model.parameters()))
     weights, rest = decay_groups(model, 1e-4, on_bn_and_bias=False)
     assert rest["weight_decay"] == 0.0
     assert {id(p) for p in rest["params"]} == {id(model.fc.bias)} | {
-        id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)}
+        id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)
+    }
     assert all(p.ndim == 4 for p in weights["params"] if p is not model.fc.weight)
 
 
@@ -137,8 +139,15 @@ def test_paper_profiles_state_every_open_choice():
     assert imagenet.recipe.holdout == 10000 and imagenet.recipe.lr_plateau is not None
     # every one of them is in the run's stored config
     stored = cifar.to_dict()["settings"]["recipe"]
-    for key in ("bn_batch", "momentum_form", "bn_stats", "bn_stats_images", "weight_decay_on_bn_and_bias",
-                "he_init_fan", "fc_init"):
+    for key in (
+        "bn_batch",
+        "momentum_form",
+        "bn_stats",
+        "bn_stats_images",
+        "weight_decay_on_bn_and_bias",
+        "he_init_fan",
+        "fc_init",
+    ):
         assert key in stored
 
 
@@ -150,8 +159,11 @@ def test_the_plateau_rule_without_a_holdout_is_refused():
 def test_bn_groups_must_fit_each_processs_share():
     config = resolve_runs(load_target("table6"), "smoke", only="resnet-20")[0]  # batch 32, BN over 16
     loop.check_bn_share(config, World(0, 2))  # 16 each: the paper's two GPUs
-    with pytest.raises(UserError, match=r"recipe.bn_batch=16 does not divide each process's share of the batch "
-                                        r"\(8 images on 4 processes\)"):
+    with pytest.raises(
+        UserError,
+        match=r"recipe.bn_batch=16 does not divide each process's share of the batch "
+        r"\(8 images on 4 processes\)",
+    ):
         loop.check_bn_share(config, World(0, 4))
 
 
@@ -162,17 +174,21 @@ def _net_of(config):
 def test_family_reaches_the_built_net(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - {model: resnet50, family: cifar}\n")
-    config, = resolve_runs(load_target(str(path)), "smoke")
+    (config,) = resolve_runs(load_target(str(path)), "smoke")
     assert config.name == "cifar10/resnet-50-A/smoke/seed0" and config.family == "cifar"
     net = _net_of(config)
     assert isinstance(net, CifarResNet) and net.depth == 50
-    assert sum(p.numel() for p in net.parameters()) == 755802  # 8 blocks a stage (ResNet-44 + 2 x 97,216); ImageNet's has 23.5M
+    assert (
+        sum(p.numel() for p in net.parameters()) == 755802
+    )  # 8 blocks a stage (ResNet-44 + 2 x 97,216); ImageNet's has 23.5M
 
 
 def test_variant_reaches_the_built_net(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("title: mine\nengine: imagenet\nrecipe: imagenet\nruns:\n  - {model: resnet50, variant: v1.5}\n"
-                    "  - {model: resnet50}\n")
+    path.write_text(
+        "title: mine\nengine: imagenet\nrecipe: imagenet\nruns:\n  - {model: resnet50, variant: v1.5}\n"
+        "  - {model: resnet50}\n"
+    )
     v15, original = resolve_runs(load_target(str(path)), "smoke")
     assert v15.name == "imagenet/resnet-50-B-v1.5/smoke/seed0" and v15.variant == "v1.5"
     assert original.name == "imagenet/resnet-50-B/smoke/seed0" and original.variant == "original"
@@ -205,5 +221,12 @@ def test_recipe_has_no_code_defaults_for_the_stated_choices():
     import dataclasses
 
     required = {f.name for f in dataclasses.fields(Recipe) if f.default is dataclasses.MISSING}
-    assert {"bn_batch", "momentum_form", "bn_stats", "bn_stats_images", "weight_decay_on_bn_and_bias",
-            "he_init_fan", "fc_init"} <= required
+    assert {
+        "bn_batch",
+        "momentum_form",
+        "bn_stats",
+        "bn_stats_images",
+        "weight_decay_on_bn_and_bias",
+        "he_init_fan",
+        "fc_init",
+    } <= required

@@ -8,21 +8,26 @@ from resnet_repro.experiments import load_target, parse_seeds, resolve_runs
 from .conftest import assert_one_line_error, cli, cli_in_process
 
 
-@pytest.mark.parametrize("pair,message", [
-    ("recipe.lr=.nan", "--set: recipe.lr: expected a finite number, got nan"),
-    ("recipe.lr=.inf", "--set: recipe.lr: expected a finite number, got inf"),
-    ("recipe.weight_decay=-.inf", "recipe.weight_decay: expected a finite number"),
-    ("recipe.lr=0", "recipe.lr: must be greater than 0.0, got 0.0"),
-    ("recipe.lr_decay=1e300", "recipe.lr_decay: must be at most 1.0, got 1e+300"),
-    ("recipe.lr_decay=0", "recipe.lr_decay: must be greater than 0.0"),
-    ("recipe.momentum=50", "recipe.momentum: must be less than 1.0, got 50.0"),
-    ("recipe.momentum=1", "recipe.momentum: must be less than 1.0, got 1.0"),
-    ("recipe.momentum=-0.1", "recipe.momentum: must be at least 0.0"),
-    ("recipe.lr_steps=[-5]", "recipe.lr_steps: every step must fall inside the run (1 to 63999, recipe.iterations is "
-                             "64000), got -5"),
-    ("recipe.lr_steps=[32000, 64000]", "got 64000"),
-    ("recipe.warmup={lr: 0, until_train_error_below: 80}", "recipe.warmup.lr: must be greater than 0.0"),
-])
+@pytest.mark.parametrize(
+    "pair,message",
+    [
+        ("recipe.lr=.nan", "--set: recipe.lr: expected a finite number, got nan"),
+        ("recipe.lr=.inf", "--set: recipe.lr: expected a finite number, got inf"),
+        ("recipe.weight_decay=-.inf", "recipe.weight_decay: expected a finite number"),
+        ("recipe.lr=0", "recipe.lr: must be greater than 0.0, got 0.0"),
+        ("recipe.lr_decay=1e300", "recipe.lr_decay: must be at most 1.0, got 1e+300"),
+        ("recipe.lr_decay=0", "recipe.lr_decay: must be greater than 0.0"),
+        ("recipe.momentum=50", "recipe.momentum: must be less than 1.0, got 50.0"),
+        ("recipe.momentum=1", "recipe.momentum: must be less than 1.0, got 1.0"),
+        ("recipe.momentum=-0.1", "recipe.momentum: must be at least 0.0"),
+        (
+            "recipe.lr_steps=[-5]",
+            "recipe.lr_steps: every step must fall inside the run (1 to 63999, recipe.iterations is 64000), got -5",
+        ),
+        ("recipe.lr_steps=[32000, 64000]", "got 64000"),
+        ("recipe.warmup={lr: 0, until_train_error_below: 80}", "recipe.warmup.lr: must be greater than 0.0"),
+    ],
+)
 def test_out_of_range_values_name_the_key(pair, message):
     with pytest.raises(UserError) as error:
         resolve_runs(load_target("fig1"), "paper", overrides=[pair])
@@ -30,32 +35,39 @@ def test_out_of_range_values_name_the_key(pair, message):
 
 
 def test_in_range_edge_values_are_accepted():
-    run = resolve_runs(load_target("fig1"), "paper", overrides=["recipe.momentum=0", "recipe.lr_decay=1",
-                                                                 "recipe.lr_steps=[1, 63999]"])[0]
+    run = resolve_runs(
+        load_target("fig1"), "paper", overrides=["recipe.momentum=0", "recipe.lr_decay=1", "recipe.lr_steps=[1, 63999]"]
+    )[0]
     assert (run.recipe.momentum, run.recipe.lr_decay, run.recipe.lr_steps) == (0.0, 1.0, (1, 63999))
 
 
-@pytest.mark.parametrize("text,message", [
-    ("99999999999999999999", "at most 1000 seeds at once"),
-    ("1001", "at most 1000 seeds at once"),
-    ("0,99999999999999999999", "seeds are whole numbers from 0 to 4294967295"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("99999999999999999999", "at most 1000 seeds at once"),
+        ("1001", "at most 1000 seeds at once"),
+        ("0,99999999999999999999", "seeds are whole numbers from 0 to 4294967295"),
+    ],
+)
 def test_huge_seeds_are_refused(text, message):
     with pytest.raises(UserError, match=message):
         parse_seeds(text)
 
 
-@pytest.mark.parametrize("args,fragments", [
-    (["run", "fig1", "--seeds", "99999999999999999999"], ["bad --seeds", "at most 1000 seeds"]),
-    (["run", "fig1", "--set", "recipe.lr=.nan"], ["recipe.lr: expected a finite number, got nan"]),
-    (["run", "fig1", "--jobs", "abc"], ["Invalid value for '--jobs'", "run --help"]),
-    (["frobnicate"], ["No such command 'frobnicate'", "--help"]),
-    (["run"], ["Missing argument 'target'", "run --help"]),
-    (["run", "fig1", "--bogus"], ["No such option: --bogus"]),
-    (["run", "table1", "--set", "recipe.nonsense=1"], ["unknown --set key 'recipe.nonsense'"]),
-    (["run", "table1", "--set", "recipe.lr=0.1"], ["table1 trains nothing", "leave --set out"]),
-    (["run", "gradflow", "--set", "recipe.lr=0.1"], ["gradflow trains nothing"]),
-])
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["run", "fig1", "--seeds", "99999999999999999999"], ["bad --seeds", "at most 1000 seeds"]),
+        (["run", "fig1", "--set", "recipe.lr=.nan"], ["recipe.lr: expected a finite number, got nan"]),
+        (["run", "fig1", "--jobs", "abc"], ["Invalid value for '--jobs'", "run --help"]),
+        (["frobnicate"], ["No such command 'frobnicate'", "--help"]),
+        (["run"], ["Missing argument 'target'", "run --help"]),
+        (["run", "fig1", "--bogus"], ["No such option: --bogus"]),
+        (["run", "table1", "--set", "recipe.nonsense=1"], ["unknown --set key 'recipe.nonsense'"]),
+        (["run", "table1", "--set", "recipe.lr=0.1"], ["table1 trains nothing", "leave --set out"]),
+        (["run", "gradflow", "--set", "recipe.lr=0.1"], ["gradflow trains nothing"]),
+    ],
+)
 def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, tmp_path):
     results = tmp_path / "results"
     run = cli_in_process(*args, "--results", str(results)) if args[0] != "frobnicate" else cli_in_process(*args)

@@ -5,13 +5,22 @@ import math
 
 import pytest
 
-from resnet_repro.claims import (FAILS, HOLDS, NOISE, NOT_RUN, PARTIAL, Claim, PaperNumber, evaluate_claim,
-                                 evaluate_number)
+from resnet_repro.claims import (
+    FAILS,
+    HOLDS,
+    NOISE,
+    NOT_RUN,
+    PARTIAL,
+    Claim,
+    PaperNumber,
+    evaluate_claim,
+    evaluate_number,
+)
 
 from .conftest import assert_one_line_error, cli
 
-
 # ----------------------------------------------------------------------------- verdict bands on constructed results
+
 
 def test_a_single_run_is_judged_against_the_paper_single_run_with_a_band_of_2_sqrt2_sigma():
     paper = PaperNumber("resnet32", "test_error", 7.51, "single", 1)
@@ -41,8 +50,9 @@ def test_measured_seeds_that_spread_more_than_the_paper_widen_the_band():
     ours = [8.0, 9.0, 10.0]  # std 1.0
     verdict = evaluate_number(paper, ours)
     band = 2 * 1.0 * math.sqrt(1 + 1 / 3)
-    assert verdict.status == NOISE and f"(±{band:.2f}); sigma from the measured seed std (1.00, 3 runs)" in \
-        verdict.detail
+    assert (
+        verdict.status == NOISE and f"(±{band:.2f}); sigma from the measured seed std (1.00, 3 runs)" in verdict.detail
+    )
 
 
 def test_an_ordering_claim_holds_fails_or_is_within_noise():
@@ -71,16 +81,23 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
 
 # ----------------------------------------------------------------------------- claims in the target files, strictly
 
-@pytest.mark.parametrize("claim, fragments", [
-    ("{says: x, section: y, metric: train_error, order: [plain20, resnet44]}",
-     ["claims[0]: order: 'resnet44' is not among this target's runs"]),
-    ("{says: x, section: y, metric: top1_error, order: [plain20, plain56]}",
-     ["metric 'top1_error' is not one a cifar target measures (train_error, test_error)"]),
-    ("{says: x, section: y, metric: train_error, order: [plain20, plain56], margin: 1}",
-     ["unknown key 'margin'"]),
-    ("{says: x, metric: train_error, order: [plain20, plain56]}", ["claims[0]: missing section"]),
-    ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
-])
+
+@pytest.mark.parametrize(
+    "claim, fragments",
+    [
+        (
+            "{says: x, section: y, metric: train_error, order: [plain20, resnet44]}",
+            ["claims[0]: order: 'resnet44' is not among this target's runs"],
+        ),
+        (
+            "{says: x, section: y, metric: top1_error, order: [plain20, plain56]}",
+            ["metric 'top1_error' is not one a cifar target measures (train_error, test_error)"],
+        ),
+        ("{says: x, section: y, metric: train_error, order: [plain20, plain56], margin: 1}", ["unknown key 'margin'"]),
+        ("{says: x, metric: train_error, order: [plain20, plain56]}", ["claims[0]: missing section"]),
+        ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
+    ],
+)
 def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
     path = tmp_path / "mine.yaml"
     path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - " + claim + "\n")
@@ -89,8 +106,10 @@ def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
 
 def test_a_response_claim_must_state_its_noise(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("title: mine\nengine: layer_responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
-                    "  - {says: x, section: y, metric: response_std, order: [resnet20, plain20]}\n")
+    path.write_text(
+        "title: mine\nengine: layer_responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
+        "  - {says: x, section: y, metric: response_std, order: [resnet20, plain20]}\n"
+    )
     assert_one_line_error(cli("show", str(path)), "the paper gives no seed spread for response_std")
 
 
@@ -106,24 +125,51 @@ def test_every_registered_target_loads_with_its_claims():
 
 # ----------------------------------------------------------------------------- per-profile outputs and the report
 
+
 def fake_run(results, name, train_error, test_error, dataset="fashion-mnist", iterations=500):
     """A finished run's files as training writes them (plot and report read nothing else)."""
     folder = results / "runs" / name
     folder.mkdir(parents=True)
     rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
     for step in (100, 200, 300, 400, 500)[: max(1, iterations // 100)]:
-        rows.append(f"{step},0.2,0.1,0.5,{train_error + (500 - step) / 50},0.5,{test_error + (500 - step) / 50},,"
-                    f"900,{step / 10}")
+        rows.append(
+            f"{step},0.2,0.1,0.5,{train_error + (500 - step) / 50},0.5,{test_error + (500 - step) / 50},,"
+            f"900,{step / 10}"
+        )
     (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
-    (folder / "final.json").write_text(json.dumps({"status": "finished", "train_error": train_error,
-                                                   "test_error": test_error, "wall_s": 100.0, "params": 269722}))
-    (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (x86_64, 2 threads)", "data": {
-        "dataset": dataset, "folder": "/usr/share/datasets/fashion-mnist", "official_checksums": None,
-        "train_images": 60000, "test_images": 10000}}))
+    (folder / "final.json").write_text(
+        json.dumps(
+            {
+                "status": "finished",
+                "train_error": train_error,
+                "test_error": test_error,
+                "wall_s": 100.0,
+                "params": 269722,
+            }
+        )
+    )
+    (folder / "meta.json").write_text(
+        json.dumps(
+            {
+                "device_name": "CPU (x86_64, 2 threads)",
+                "data": {
+                    "dataset": dataset,
+                    "folder": "/usr/share/datasets/fashion-mnist",
+                    "official_checksums": None,
+                    "train_images": 60000,
+                    "test_images": 10000,
+                },
+            }
+        )
+    )
 
 
-CPU_RUNS = {"plain-20": (16.29, 16.35), "plain-56": (30.59, 30.85), "resnet-20-A": (14.61, 15.04),
-            "resnet-56-A": (22.85, 22.12)}
+CPU_RUNS = {
+    "plain-20": (16.29, 16.35),
+    "plain-56": (30.59, 30.85),
+    "resnet-20-A": (14.61, 15.04),
+    "resnet-56-A": (22.85, 22.12),
+}
 
 
 @pytest.fixture
@@ -152,8 +198,10 @@ def test_plot_without_a_profile_redraws_the_profiles_with_results_and_never_over
 def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_results):
     cli("plot", "all", "--results", str(cpu_results), check=True)
     fig6 = (cpu_results / "fig6/cpu/table.csv").read_text().splitlines()
-    assert fig6[0] == "model,params,train_error,test_error,test_error_mean,test_error_std,n_seeds,profile,data," \
-                      "iterations,status"
+    assert (
+        fig6[0] == "model,params,train_error,test_error,test_error_mean,test_error_std,n_seeds,profile,data,"
+        "iterations,status"
+    )
     assert "plain-56,269722,30.59,30.85,30.85,,1,cpu,fashion-mnist,500,finished" in fig6
     table6 = (cpu_results / "table6/cpu/table.csv").read_text()
     assert "8.75" not in table6 and "6.43" not in table6  # CIFAR-10's numbers never sit beside Fashion-MNIST's
@@ -170,13 +218,17 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
     for name in target_names():
         assert f"| {name} |" in scoreboard, name
         assert f"({name})\n" in report, name
-    assert "| fig6 | the deeper plain nets have higher training error (the degradation problem) (training error: " \
-           "plain-20 < plain-32 < plain-44 < plain-56) <br><sub>Sec. 4.2, Fig. 6 (left)</sub> | cpu | plain-20 16.29 " \
-           "< plain-56 30.59: gap +14.30, band ±0.45 | ✅ holds |" in scoreboard
+    assert (
+        "| fig6 | the deeper plain nets have higher training error (the degradation problem) (training error: "
+        "plain-20 < plain-32 < plain-44 < plain-56) <br><sub>Sec. 4.2, Fig. 6 (left)</sub> | cpu | plain-20 16.29 "
+        "< plain-56 30.59: gap +14.30, band ±0.45 | ✅ holds |" in scoreboard
+    )
     left = scoreboard.split("### Not run yet")[1]  # what is left, each with the command that runs it
     assert "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | `resnet-repro run table3` |" in left
-    assert "| fig6 | ResNet-1202 has higher test error than ResNet-110 (overfitting) (test error: ResNet-110 < " \
-           "ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right)</sub> | paper | `resnet-repro run fig6` |" in left
+    assert (
+        "| fig6 | ResNet-1202 has higher test error than ResNet-110 (overfitting) (test error: ResNet-110 < "
+        "ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right)</sub> | paper | `resnet-repro run fig6` |" in left
+    )
     assert "ResNet-56 22.85 > ResNet-20 14.61 (the paper: <): gap -8.24, band ±0.45 | ❌ does not hold" in scoreboard
     assert "Fashion-MNIST is a proxy for CIFAR-10: only the orderings are checked, never the numbers" in report
     assert "Hardware: CPU (x86_64, 2 threads). Compute: 4 of 4 runs finished, 7 min of training" in report

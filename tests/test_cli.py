@@ -28,22 +28,31 @@ def test_table1_writes_exact_counts(table1_run):
         ("resnet-50", "conv3_x", "28x28", "[1x1, 128 (stride 2 in the first block); 3x3, 128; 1x1, 512]", "4"),
         ("resnet-50", "conv4_x", "14x14", "[1x1, 256 (stride 2 in the first block); 3x3, 256; 1x1, 1024]", "6"),
         ("resnet-50", "conv5_x", "7x7", "[1x1, 512 (stride 2 in the first block); 3x3, 512; 1x1, 2048]", "3"),
-        ("resnet-50", "pool, fc", "1x1", "global average pool, 1000-way fc", "1")]
-    assert ("resnet-50 v1.5", "conv3_x", "28x28", "[1x1, 128; 3x3, 128 (stride 2 in the first block); 1x1, 512]",
-            "4") in layout
+        ("resnet-50", "pool, fc", "1x1", "global average pool, 1000-way fc", "1"),
+    ]
+    assert (
+        "resnet-50 v1.5",
+        "conv3_x",
+        "28x28",
+        "[1x1, 128; 3x3, 128 (stride 2 in the first block); 1x1, 512]",
+        "4",
+    ) in layout
     assert [r[4] for r in layout if r[0] == "resnet-34"] == ["1", "3", "4", "6", "3", "1"]
     assert ("resnet-110", "stage 3", "8x8", "[3x3, 64 (stride 2 in the first block); 3x3, 64]", "18") in layout
     assert "## Layer layout per stage" in (tmp_path / "table1/table.md").read_text()
 
 
-@pytest.mark.parametrize("args,fragments", [
-    (["run", "tabel6"], ["unknown target 'tabel6'", "Did you mean table6"]),
-    (["run", "fig1", "--set", "recipe.lrr=1"], ["unknown --set key 'recipe.lrr'", "did you mean recipe.lr"]),
-    (["run", "fig1", "--set", "recipe.lr=abc"], ["recipe.lr: expected a number, got 'abc'"]),
-    (["run", "fig1", "--profile", "fastest"], ["unknown profile 'fastest'"]),
-    (["run", "fig1", "--device", "tpu"], ["unknown device 'tpu'"]),
-    (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
-])
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["run", "tabel6"], ["unknown target 'tabel6'", "Did you mean table6"]),
+        (["run", "fig1", "--set", "recipe.lrr=1"], ["unknown --set key 'recipe.lrr'", "did you mean recipe.lr"]),
+        (["run", "fig1", "--set", "recipe.lr=abc"], ["recipe.lr: expected a number, got 'abc'"]),
+        (["run", "fig1", "--profile", "fastest"], ["unknown profile 'fastest'"]),
+        (["run", "fig1", "--device", "tpu"], ["unknown device 'tpu'"]),
+        (["show", "fig1", "--seeds", "x"], ["bad --seeds 'x'"]),
+    ],
+)
 def test_bad_input_is_one_clear_line(args, fragments, tmp_path):
     assert_one_line_error(cli_in_process(*args, "--results", str(tmp_path)), *fragments)
 
@@ -53,8 +62,11 @@ def test_cuda_without_a_gpu_is_one_line(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    assert_one_line_error(cli("run", "fig1", "--device", "cuda", "--profile", "smoke", "--results", str(tmp_path)),
-                          "asks for a GPU", "--device cpu")
+    assert_one_line_error(
+        cli("run", "fig1", "--device", "cuda", "--profile", "smoke", "--results", str(tmp_path)),
+        "asks for a GPU",
+        "--device cpu",
+    )
 
 
 def test_malformed_user_yaml_is_one_line_with_file_and_line(tmp_path):
@@ -91,7 +103,8 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench/bench.csv").write_text(
         "model,precision,batch_size,train_images_per_s\nplain20,fp32,128,1000\nplain56,fp32,128,500\n"
-        "plain56,bf16,128,900\nresnet50,fp32,128,99999\n")
+        "plain56,bf16,128,900\nresnet50,fp32,128,99999\n"
+    )
     result = cli("list", "--results", str(tmp_path), check=True)
     fig1 = next(line for line in result.stdout.splitlines() if "fig1" in line)
     assert "paper 0/2, 6.8 h left" in fig1  # (8192 + 16384) s
@@ -107,8 +120,15 @@ def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
     from .conftest import REPO
 
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    result = subprocess.run([sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
-                            capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
     assert "runs done (per profile), training time left on this machine" in result.stdout
     assert "…" not in result.stdout
 
@@ -134,10 +154,12 @@ def test_plot_and_report_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
-            "resnet_repro.engines.cifar_outputs, resnet_repro.engines.outputs, resnet_repro.engines.layer_responses_outputs, "
-            "resnet_repro.report, resnet_repro.claims, resnet_repro.store.measured, resnet_repro.plots.layer_response_figure, "
-            "resnet_repro.plots.gradient_norm_figure; print('torch' in sys.modules)")
+    code = (
+        "import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
+        "resnet_repro.engines.cifar_outputs, resnet_repro.engines.outputs, resnet_repro.engines.layer_responses_outputs, "
+        "resnet_repro.report, resnet_repro.claims, resnet_repro.store.measured, resnet_repro.plots.layer_response_figure, "
+        "resnet_repro.plots.gradient_norm_figure; print('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

@@ -62,8 +62,10 @@ def test_only_matching_nothing_is_an_error():
 def test_set_overrides_reach_the_config_and_rename_the_run():
     run = resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lr=0.05", "recipe.lr_steps=[10, 20]"])[0]
     assert run.recipe.lr == 0.05 and run.recipe.lr_steps == (10, 20)
-    assert run.name.startswith("cifar10/plain-20/paper~") and run.overrides == ("recipe.lr=0.05",
-                                                                                "recipe.lr_steps=[10, 20]")
+    assert run.name.startswith("cifar10/plain-20/paper~") and run.overrides == (
+        "recipe.lr=0.05",
+        "recipe.lr_steps=[10, 20]",
+    )
 
 
 @pytest.mark.parametrize("text,value", [("1e-3", 0.001), ("5E-4", 0.0005), ("1.5e2", 150.0)])
@@ -77,14 +79,17 @@ def test_unknown_set_key_suggests_the_close_one():
         resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lrr=0.1"])
 
 
-@pytest.mark.parametrize("pair,message", [
-    ("recipe.lr=fast", "--set: recipe.lr: expected a number, got 'fast'"),
-    ("recipe.batch_size=0", "recipe.batch_size: must be at least 1"),
-    ("recipe.lr_steps=[500, 100]", "must be strictly increasing"),
-    ("recipe.eval_every=150", "must be a multiple of recipe.log_every"),
-    ("data.dataset=mnist", "'mnist' is not one of cifar10, fashion-mnist, imagenet"),
-    ("recipe.lr", "write it as KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "pair,message",
+    [
+        ("recipe.lr=fast", "--set: recipe.lr: expected a number, got 'fast'"),
+        ("recipe.batch_size=0", "recipe.batch_size: must be at least 1"),
+        ("recipe.lr_steps=[500, 100]", "must be strictly increasing"),
+        ("recipe.eval_every=150", "must be a multiple of recipe.log_every"),
+        ("data.dataset=mnist", "'mnist' is not one of cifar10, fashion-mnist, imagenet"),
+        ("recipe.lr", "write it as KEY=VALUE"),
+    ],
+)
 def test_bad_values_name_the_key(pair, message):
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
         resolve_runs(load_target("fig1"), "paper", overrides=[pair])
@@ -143,7 +148,8 @@ def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
     (tmp_path / "_recipes").mkdir()
     (tmp_path / "_recipes" / "r.yaml").write_text(
         "defaults:\n  data: {dataset: cifar10}\n  recipe:\n    batch_size: 128\n    iterations: 10\n"
-        "    lr: 'high'\nprofiles:\n  paper: {}\n")
+        "    lr: 'high'\nprofiles:\n  paper: {}\n"
+    )
     (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
     with pytest.raises(UserError, match=r"r\.yaml:6: recipe\.lr: expected a number, got 'high'"):
@@ -151,13 +157,15 @@ def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
 
 
 def test_a_recipe_number_left_out_of_the_recipe_file_is_an_error_not_a_code_default(tmp_path, monkeypatch):
-    recipe = (tmp_path / "_recipes")
+    recipe = tmp_path / "_recipes"
     recipe.mkdir()
     full = (Path(__file__).parents[1] / "experiments" / "_recipes" / "cifar.yaml").read_text()
     (recipe / "r.yaml").write_text(full.replace("    momentum: 0.9\n", ""))
     (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
-    with pytest.raises(UserError, match=r"r\.yaml: missing required key 'recipe\.momentum': set it under the file's defaults"):
+    with pytest.raises(
+        UserError, match=r"r\.yaml: missing required key 'recipe\.momentum': set it under the file's defaults"
+    ):
         resolve_runs(load_target("t"), "paper")
 
 
@@ -174,8 +182,20 @@ def test_bad_seeds(text):
 
 def test_every_recipe_key_of_the_paper_is_settable():
     keys = set(known_keys())
-    for key in ("batch_size", "iterations", "lr", "lr_steps", "momentum", "weight_decay", "warmup", "eval_every",
-                "log_every", "checkpoint_every", "holdout", "bn_batch"):
+    for key in (
+        "batch_size",
+        "iterations",
+        "lr",
+        "lr_steps",
+        "momentum",
+        "weight_decay",
+        "warmup",
+        "eval_every",
+        "log_every",
+        "checkpoint_every",
+        "holdout",
+        "bn_batch",
+    ):
         assert f"recipe.{key}" in keys
 
 
@@ -183,9 +203,13 @@ def test_a_refused_run_folder_names_the_changed_settings_before_keys_an_older_ve
     from resnet_repro.train.runner import _first_difference
 
     stored = {"model": "plain20", "settings": {"recipe": {"bn_batch": None, "lr": 0.1}}}
-    requested = {"model": "plain20", "family": "cifar",
-                 "settings": {"recipe": {"bn_batch": 64, "lr": 0.1, "momentum_form": "caffe"}}}
+    requested = {
+        "model": "plain20",
+        "family": "cifar",
+        "settings": {"recipe": {"bn_batch": 64, "lr": 0.1, "momentum_form": "caffe"}},
+    }
     assert _first_difference(stored, requested) == (
         "recipe.bn_batch: stored None, requested 64; family: stored (absent: an older version), requested 'cifar'; "
-        "recipe.momentum_form: stored (absent: an older version), requested 'caffe'")
+        "recipe.momentum_form: stored (absent: an older version), requested 'caffe'"
+    )
     assert _first_difference(requested, requested) is None

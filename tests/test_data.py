@@ -106,7 +106,7 @@ def test_augmented_batches_are_mean_subtracted_crops_of_the_images():
     centred = s.images[idx].float() - s.mean
     padded = torch.nn.functional.pad(centred, (4, 4, 4, 4))
     for i in range(16):  # every output is some crop (maybe flipped) of its padded source
-        crops = [padded[i, :, r:r + 32, c:c + 32] for r in range(9) for c in range(9)]
+        crops = [padded[i, :, r : r + 32, c : c + 32] for r in range(9) for c in range(9)]
         assert any(torch.equal(x[i], crop) or torch.equal(x[i], crop.flip(-1)) for crop in crops)
 
 

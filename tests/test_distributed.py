@@ -20,18 +20,41 @@ RUN_GLOB = "runs/cifar10/resnet-20-A/*/seed0"
 
 
 def run(cifar_dir, results, processes: int, env=None):
-    args = ["run", "table6", "--profile", "smoke", "--only", "resnet-20", "--device", "cpu", "--data-dir",
-            str(cifar_dir), "--results", str(results), *SETTINGS]
+    args = [
+        "run",
+        "table6",
+        "--profile",
+        "smoke",
+        "--only",
+        "resnet-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        *SETTINGS,
+    ]
     if processes == 1:
         command = [sys.executable, "-m", "resnet_repro", *args]
     else:
         # --standalone: torchrun picks a free rendezvous port itself (no pick-then-release race)
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-                   str(processes), "-m", "resnet_repro", *args]
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            str(processes),
+            "-m",
+            "resnet_repro",
+            *args,
+        ]
     import os
 
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})}
+    )
 
 
 def assert_close_rows(a, b):

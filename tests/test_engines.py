@@ -103,11 +103,15 @@ def test_a_bad_section_stops_a_run_before_anything_trains(tmp_path):
     from .conftest import assert_one_line_error, cli
 
     target = tmp_path / "mine.yaml"
-    target.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns: [resnet20]\nfigure:\n  panels:\n"
-                      "    - {title: a, metrics: [test_error], models: [resnet20]}\n  ylim: [20, 0]\n")
+    target.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [resnet20]\nfigure:\n  panels:\n"
+        "    - {title: a, metrics: [test_error], models: [resnet20]}\n  ylim: [20, 0]\n"
+    )
     results = tmp_path / "results"
-    assert_one_line_error(cli("run", str(target), "--profile", "smoke", "--results", str(results)),
-                          f"{target}:8: figure.ylim: expected [low, high] with low < high, got [20, 0]")
+    assert_one_line_error(
+        cli("run", str(target), "--profile", "smoke", "--results", str(results)),
+        f"{target}:8: figure.ylim: expected [low, high] with low < high, got [20, 0]",
+    )
     assert not results.exists()
 
 
@@ -129,10 +133,16 @@ def _engine_comparisons(path: Path, names: set[str]) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
-            about_engine = any(isinstance(o, ast.Attribute) and o.attr == "engine" or
-                               isinstance(o, ast.Name) and o.id == "engine" for o in operands)
-            literals = {c.value for o in operands for c in ast.walk(o)
-                        if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+            about_engine = any(
+                isinstance(o, ast.Attribute) and o.attr == "engine" or isinstance(o, ast.Name) and o.id == "engine"
+                for o in operands
+            )
+            literals = {
+                c.value
+                for o in operands
+                for c in ast.walk(o)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
             named = literals & names
             if about_engine and literals or len(named) >= 2 and named - MODEL_FAMILIES:
                 found.append(f"{path}:{node.lineno}")
@@ -156,8 +166,10 @@ def test_no_code_outside_the_engines_compares_engine_names():
 def test_the_check_finds_an_engine_comparison(tmp_path):
     names = set(engines.engine_names())
     code = tmp_path / "sample.py"
-    code.write_text('if target.engine == "cifar":\n    pass\nX = {"cifar": 1, "imagenet": 2, "gradflow": 3}\n'
-                    'y = PAPER[target.engine]\nz = kind in ("cifar", "layer_responses")\n')
+    code.write_text(
+        'if target.engine == "cifar":\n    pass\nX = {"cifar": 1, "imagenet": 2, "gradflow": 3}\n'
+        'y = PAPER[target.engine]\nz = kind in ("cifar", "layer_responses")\n'
+    )
     assert _engine_comparisons(code, names) == [f"{code}:1", f"{code}:3", f"{code}:4", f"{code}:5"]
 
 
@@ -183,13 +195,15 @@ def test_the_registry_and_every_engine_module_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import resnet_repro.engines as e, resnet_repro.context, resnet_repro.datasets, "
-            "resnet_repro.cli.catalog; e.get_engine('cifar'); print(sorted(e.engine_names()), 'torch' in sys.modules)")
+    code = (
+        "import sys; import resnet_repro.engines as e, resnet_repro.context, resnet_repro.datasets, "
+        "resnet_repro.cli.catalog; e.get_engine('cifar'); print(sorted(e.engine_names()), 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
     assert out.stdout.strip() == "['cifar', 'complexity', 'gradflow', 'imagenet', 'layer_responses'] False", out.stderr
 
 
-PLUGIN = '''
+PLUGIN = """
 from resnet_repro.engines import Engine, Outcome, register
 from resnet_repro.store.layout import write_atomic
 
@@ -208,7 +222,7 @@ class Bells(Engine):
 
 
 register(Bells())
-'''
+"""
 
 
 def installed_plugin(site: Path, module: str, code: str) -> None:
@@ -234,5 +248,7 @@ def test_an_engine_from_an_installed_package_plugs_in_without_touching_this_one(
     assert (results / "bells/bells.csv").read_text() == "bell\n1\n"
 
     installed_plugin(site, "broken_engine", "raise ImportError('needs the bell-ringers package')\n")
-    assert_one_line_error(cli("run", "bells", "--results", str(results), env=env),
-                          "engine plugin 'broken_engine' (broken_engine) failed to import: needs the bell-ringers")
+    assert_one_line_error(
+        cli("run", "bells", "--results", str(results), env=env),
+        "engine plugin 'broken_engine' (broken_engine) failed to import: needs the bell-ringers",
+    )

@@ -79,15 +79,42 @@ def test_cpu_uses_fused_sgd_and_keeps_it_when_loading_an_older_checkpoint():
 
 
 def test_bf16_run_trains_and_is_recorded(cifar_dir, tmp_path):
-    cli("run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir", str(cifar_dir),
-        "--results", str(tmp_path), "--precision", "bf16", check=True)
+    cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+        "--precision",
+        "bf16",
+        check=True,
+    )
     config = next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/config.yaml")).read_text()
     assert "precision: bf16" in config and "train.precision=bf16" in config
 
 
 def test_bench_writes_its_csv(tmp_path):
-    cli("bench", "--model", "resnet20", "--iterations", "2", "--batch-size", "16", "--device", "cpu",
-        "--results", str(tmp_path), check=True)
+    cli(
+        "bench",
+        "--model",
+        "resnet20",
+        "--iterations",
+        "2",
+        "--batch-size",
+        "16",
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path),
+        check=True,
+    )
     with open(tmp_path / "bench/bench.csv") as handle:
         row = next(csv.DictReader(handle))
     assert row["model"] == "resnet20" and float(row["train_images_per_s"]) > 0 and float(row["eval_images_per_s"]) > 0
@@ -122,8 +149,22 @@ def test_checkpointed_training_run_matches_the_plain_run(alone, cifar_dir, tmp_p
 
 
 def test_a_compiled_run_trains_and_says_cuda_graphs_are_off_on_the_cpu(cifar_dir, tmp_path):
-    cli("run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir", str(cifar_dir),
-        "--results", str(tmp_path), "--compile", check=True)
+    cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+        "--compile",
+        check=True,
+    )
     final = json.loads(next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/final.json")).read_text())
     assert final["status"] == "finished" and final["cuda_graphs"] == "off"
     assert "compile: true" in next(tmp_path.glob("runs/cifar10/plain-20/smoke~*/seed0/config.yaml")).read_text()
@@ -160,15 +201,18 @@ def test_activation_checkpointing_lowers_the_steps_peak_memory():
     assert checkpointed["act"] < 0.4 * plain["act"] and checkpointed["total"] < 0.5 * plain["total"]
 
 
-@pytest.mark.parametrize("jobs, cores, busy, default, user, expected", [
-    (1, 2, 0.0, 2, None, 2),    # an idle machine: torch's default
-    (1, 2, 1.0, 2, None, 1),    # one core busy: one thread (2 threads would stall on the busy core)
-    (1, 2, 0.4, 2, None, 2),    # a core less than half busy still counts as free
-    (1, 2, 2.0, 2, None, 1),    # everything busy: still one thread
-    (2, 2, 0.0, 2, None, 1),    # run --jobs 2 shares the cores out
-    (2, 16, 0.0, 8, None, 4),   # never more than torch's default (physical cores) in all
-    (1, 2, 1.0, 2, "3", 3),     # OMP_NUM_THREADS is the user's choice
-])
+@pytest.mark.parametrize(
+    "jobs, cores, busy, default, user, expected",
+    [
+        (1, 2, 0.0, 2, None, 2),  # an idle machine: torch's default
+        (1, 2, 1.0, 2, None, 1),  # one core busy: one thread (2 threads would stall on the busy core)
+        (1, 2, 0.4, 2, None, 2),  # a core less than half busy still counts as free
+        (1, 2, 2.0, 2, None, 1),  # everything busy: still one thread
+        (2, 2, 0.0, 2, None, 1),  # run --jobs 2 shares the cores out
+        (2, 16, 0.0, 8, None, 4),  # never more than torch's default (physical cores) in all
+        (1, 2, 1.0, 2, "3", 3),  # OMP_NUM_THREADS is the user's choice
+    ],
+)
 def test_cpu_threads_leave_busy_cores_alone(jobs, cores, busy, default, user, expected):
     from resnet_repro.train.threads import choose_threads
 

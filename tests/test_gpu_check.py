@@ -15,10 +15,26 @@ def dry_run(tmp_path, *stages: str):
     """bench/gpu_check.py --tiny on the CPU (all stages, or these): its output folder and summary.md."""
     out = tmp_path / "out"
     chosen = ["--stages", ",".join(stages)] if stages else []
-    result = subprocess.run([sys.executable, "bench/gpu_check.py", str(out), "--device", "cpu", "--tiny",
-                             "--budget-s", "900", "--work", str(tmp_path / "work"), *chosen],
-                            cwd=REPO, capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/gpu_check.py",
+            str(out),
+            "--device",
+            "cpu",
+            "--tiny",
+            "--budget-s",
+            "900",
+            "--work",
+            str(tmp_path / "work"),
+            *chosen,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = (out / "summary.md").read_text()
     assert "FAILED" not in summary and "not run" not in summary, summary
@@ -32,8 +48,9 @@ def read_csv(path):
 
 def assert_bench_and_checks(out, summary):
     bench = read_csv(out / "bench.csv")
-    assert {("resnet8", "fp32", "", "False"), ("resnet8", "bf16", "", "False"), ("resnet8", "fp32", "8", "False")} <= \
-        {(r["model"], r["precision"], r["bn_batch"], r["compiled"]) for r in bench}
+    assert {("resnet8", "fp32", "", "False"), ("resnet8", "bf16", "", "False"), ("resnet8", "fp32", "8", "False")} <= {
+        (r["model"], r["precision"], r["bn_batch"], r["compiled"]) for r in bench
+    }
     assert all(float(r["train_images_per_s"]) > 0 for r in bench)
     checks = {(r["check"], r["item"]): r for r in read_csv(out / "checks.csv")}
     losses = [r for (kind, _), r in checks.items() if kind == "gpu_vs_cpu_loss"]
@@ -58,12 +75,23 @@ def test_gpu_check_dry_run_of_the_measuring_stages(tmp_path):
 @pytest.mark.slow
 def test_gpu_check_dry_run_writes_every_figure_and_no_stage_fails(tmp_path):
     out, summary = dry_run(tmp_path)
-    for name in ("bench.csv", "alternative.csv", "checks.csv", "jobs.csv", "full_run_metrics.csv", "profile.txt",
-                 "list.txt"):
+    for name in (
+        "bench.csv",
+        "alternative.csv",
+        "checks.csv",
+        "jobs.csv",
+        "full_run_metrics.csv",
+        "profile.txt",
+        "list.txt",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert_bench_and_checks(out, summary)
     modes = {(r["model"], r["precision"], r["bn_batch"], r["compiled"]) for r in read_csv(out / "bench.csv")}
-    assert modes == {("resnet8", "fp32", "", "False"), ("resnet8", "bf16", "", "False"),
-                     ("resnet8", "fp32", "8", "False"), ("resnet8", "fp32", "", "True")}
+    assert modes == {
+        ("resnet8", "fp32", "", "False"),
+        ("resnet8", "bf16", "", "False"),
+        ("resnet8", "fp32", "8", "False"),
+        ("resnet8", "fp32", "", "True"),
+    }
     jobs = read_csv(out / "jobs.csv")
     assert [(r["jobs"], r["runs"], r["exit"]) for r in jobs] == [("1", "2", "0"), ("2", "2", "0")]

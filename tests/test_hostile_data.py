@@ -43,8 +43,21 @@ def rewrite_batch(folder, name, change, protocol=2):
 
 
 def smoke(data_dir, results, *extra):
-    return cli("run", "fig1", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-               str(data_dir), "--results", str(results), *extra)
+    return cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(data_dir),
+        "--results",
+        str(results),
+        *extra,
+    )
 
 
 def test_a_cifar_batch_that_would_run_code_is_refused_before_it_can(cifar_dir, tmp_path):
@@ -95,8 +108,9 @@ def test_bad_cifar_contents_are_refused_when_read(cifar_dir, tmp_path, change, m
 
 def cli_cases(cases, representative: int):
     """The first case runs in every suite; the whole matrix through the CLI only with the slow tests."""
-    return [case if i == representative else pytest.param(*case, marks=pytest.mark.slow)
-            for i, case in enumerate(cases)]
+    return [
+        case if i == representative else pytest.param(*case, marks=pytest.mark.slow) for i, case in enumerate(cases)
+    ]
 
 
 @pytest.mark.parametrize("change,message", cli_cases(BAD_CONTENTS, representative=0))
@@ -111,8 +125,7 @@ def test_bad_cifar_contents_are_one_line_before_any_run_folder(cifar_dir, tmp_pa
 def test_float_pixels_are_refused_not_cast_to_zeros(cifar_dir, tmp_path):
     folder = copy_cifar(cifar_dir, tmp_path)
     rewrite_batch(folder, "test_batch", lambda b: b.__setitem__(b"data", b[b"data"].astype(np.float32)))
-    with pytest.raises(UserError, match="test_batch is not a CIFAR-10 batch: it holds a numpy array of dtype "
-                                        "float32"):
+    with pytest.raises(UserError, match="test_batch is not a CIFAR-10 batch: it holds a numpy array of dtype float32"):
         read_cifar10(folder)
 
 
@@ -122,12 +135,15 @@ def write_idx(path, array):
         handle.write(header + array.astype(np.uint8).tobytes())
 
 
-@pytest.mark.parametrize("name,array,message", [
-    ("train-labels-idx1-ubyte.gz", np.full(128, 200), "label 200 is outside 0..9"),
-    ("t10k-images-idx3-ubyte.gz", np.zeros(64 * 28 * 28), "images must be N x 28 x 28, got shape (50176,)"),
-    ("t10k-labels-idx1-ubyte.gz", np.zeros(0), "64 images but 0 labels"),
-    ("train-images-idx3-ubyte.gz", np.zeros((0, 28, 28)), "holds no images"),
-])
+@pytest.mark.parametrize(
+    "name,array,message",
+    [
+        ("train-labels-idx1-ubyte.gz", np.full(128, 200), "label 200 is outside 0..9"),
+        ("t10k-images-idx3-ubyte.gz", np.zeros(64 * 28 * 28), "images must be N x 28 x 28, got shape (50176,)"),
+        ("t10k-labels-idx1-ubyte.gz", np.zeros(0), "64 images but 0 labels"),
+        ("train-images-idx3-ubyte.gz", np.zeros((0, 28, 28)), "holds no images"),
+    ],
+)
 def test_bad_fashion_mnist_contents_are_clear_errors(fashion_dir, tmp_path, name, array, message):
     folder = tmp_path / "fashion-mnist"
     shutil.copytree(fashion_dir / "fashion-mnist", folder)
@@ -144,7 +160,7 @@ def jpeg_claiming(path, width, height):
     Image.new("RGB", (16, 16), (200, 30, 30)).save(buffer, "JPEG")
     data = bytearray(buffer.getvalue())
     sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     path.write_bytes(bytes(data))
 
 
@@ -164,8 +180,7 @@ def test_a_decompression_bomb_jpeg_is_a_skipped_recorded_image(tmp_path):
     assert open_rgb(bomb) is None
     index = scan_image_folder(root / "train")
     spec = DataSpec("imagenet", crop=24, scale_min=32, scale_max=40, test_short_side=32)
-    stream = ImageNetTrainStream(index, batch_size=len(index.samples), seed=0, device=torch_cpu(), spec=spec,
-                                 workers=0)
+    stream = ImageNetTrainStream(index, batch_size=len(index.samples), seed=0, device=torch_cpu(), spec=spec, workers=0)
     x, y = stream.batch(0)  # every image once: the bomb among them
     assert len(x) == len(index.samples) - 1 and stream.skipped == [str(bomb)]
 

@@ -8,8 +8,15 @@ import torch
 from PIL import Image
 from torchvision.transforms import functional as TF
 
-from resnet_repro.data.imagenet import (CHANNEL_MEAN, center_view, multiscale_views, scale_augment,
-                                        scan_image_folder, subtract_mean, ten_crop_views)
+from resnet_repro.data.imagenet import (
+    CHANNEL_MEAN,
+    center_view,
+    multiscale_views,
+    scale_augment,
+    scan_image_folder,
+    subtract_mean,
+    ten_crop_views,
+)
 from resnet_repro.errors import UserError
 
 
@@ -60,14 +67,24 @@ def test_ten_crops_are_the_corners_the_centre_and_their_flips():
     views = ten_crop_views(image)
     full = subtract_mean(TF.to_tensor(image))
     h, w = 256, 320
-    expected = [full[:, :224, :224], full[:, :224, w - 224:], full[:, h - 224:, :224], full[:, h - 224:, w - 224:],
-                full[:, 16:240, 48:272]]
+    expected = [
+        full[:, :224, :224],
+        full[:, :224, w - 224 :],
+        full[:, h - 224 :, :224],
+        full[:, h - 224 :, w - 224 :],
+        full[:, 16:240, 48:272],
+    ]
     assert views.shape == (10, 3, 224, 224)
     for i, crop in enumerate(expected):
         assert torch.allclose(views[i], crop, atol=1e-6), i
     flipped = full.flip(-1)
-    flipped_expected = [flipped[:, :224, :224], flipped[:, :224, w - 224:], flipped[:, h - 224:, :224],
-                        flipped[:, h - 224:, w - 224:], flipped[:, 16:240, 48:272]]
+    flipped_expected = [
+        flipped[:, :224, :224],
+        flipped[:, :224, w - 224 :],
+        flipped[:, h - 224 :, :224],
+        flipped[:, h - 224 :, w - 224 :],
+        flipped[:, 16:240, 48:272],
+    ]
     for i, crop in enumerate(flipped_expected):
         assert torch.allclose(views[5 + i], crop, atol=1e-6), 5 + i
 
@@ -77,8 +94,14 @@ def test_centre_and_multiscale_views(folder):
     assert center_view(image).shape == (3, 224, 224)
     views = multiscale_views(image)
     assert [min(v.shape[1:]) for v in views] == [224, 256, 384, 480, 640]
-    assert abs(views[0].mean(dim=(1, 2)) + torch.tensor(CHANNEL_MEAN) - TF.to_tensor(image.resize(
-        (views[0].shape[2], views[0].shape[1]))).mean(dim=(1, 2))).max() < 0.05
+    assert (
+        abs(
+            views[0].mean(dim=(1, 2))
+            + torch.tensor(CHANNEL_MEAN)
+            - TF.to_tensor(image.resize((views[0].shape[2], views[0].shape[1]))).mean(dim=(1, 2))
+        ).max()
+        < 0.05
+    )
 
 
 def test_unreadable_images_are_skipped_and_recorded(folder):
@@ -86,7 +109,12 @@ def test_unreadable_images_are_skipped_and_recorded(folder):
     from resnet_repro.data.imagenet_stream import _collate, _Decoded
 
     (folder / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg")
-    dataset = _Decoded(scan_image_folder(folder), DataSpec("imagenet", crop=224, scale_min=256, scale_max=480, test_short_side=256), seed=0, train=False)
+    dataset = _Decoded(
+        scan_image_folder(folder),
+        DataSpec("imagenet", crop=224, scale_min=256, scale_max=480, test_short_side=256),
+        seed=0,
+        train=False,
+    )
     views, labels, skipped = _collate([dataset[i] for i in range(len(dataset))])
     assert views.shape == (6, 3, 224, 224) and len(labels) == 6
     assert skipped == [str(folder / "n01440764" / "broken.JPEG")]
@@ -111,6 +139,7 @@ class MeanColourNet(torch.nn.Module):
 @pytest.mark.parametrize("protocol", ["10-crop", "multi-scale"])
 def test_view_protocols_average_softmax_scores_per_image(protocol, tmp_path):
     from resnet_repro.analysis.imagenet_eval import evaluate_views
+
     root = tmp_path / "val"
     for label, colour in enumerate([(250, 10, 10), (10, 250, 10), (10, 10, 250)]):
         (root / f"n{label:08d}").mkdir(parents=True)

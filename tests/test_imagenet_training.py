@@ -20,16 +20,34 @@ def imagenet_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def table3(imagenet_dir, tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    cli("run", "table3", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
-        str(results), check=True)
+    cli(
+        "run",
+        "table3",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(imagenet_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     with open(results / "table3/smoke/table.csv") as handle:
         return results, {row["model"]: row for row in csv.DictReader(handle)}
 
 
 def test_table3_smoke_has_every_row_with_top1_and_top5(table3):
     _, rows = table3
-    assert list(rows) == ["plain-34", "resnet-34-A", "resnet-34-B", "resnet-34-C", "resnet-50-B", "resnet-101-B",
-                          "resnet-152-B"]
+    assert list(rows) == [
+        "plain-34",
+        "resnet-34-A",
+        "resnet-34-B",
+        "resnet-34-C",
+        "resnet-50-B",
+        "resnet-101-B",
+        "resnet-152-B",
+    ]
     for row in rows.values():
         assert row["status"] == "finished" and 0 <= float(row["top1_error"]) <= 100
         assert float(row["top5_error"]) <= float(row["top1_error"])
@@ -51,9 +69,27 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
     broken = root / "train" / "n00000000" / "zz_broken.JPEG"
     broken.write_bytes(b"\xff\xd8 truncated")
     images = len(list((root / "train").rglob("*.JPEG")))  # every batch is the whole set, broken file included
-    cli("run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
-        str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--set", f"recipe.batch_size={images}",
-        "--set", "recipe.bn_batch=null", "--set", f"recipe.bn_stats_images={images}", check=True)
+    cli(
+        "run",
+        "table2",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-18",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--results",
+        str(tmp_path / "r"),
+        "--set",
+        f"recipe.batch_size={images}",
+        "--set",
+        "recipe.bn_batch=null",
+        "--set",
+        f"recipe.bn_stats_images={images}",
+        check=True,
+    )
     final_json = json.loads(next((tmp_path / "r").glob("runs/imagenet/plain-18/*/seed0/final.json")).read_text())
     assert final_json["status"] == "finished"
     assert final_json["skipped_images"] == {"count": 1, "paths": [str(broken)]}
@@ -61,15 +97,36 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
 
 def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
     results, _ = table3
-    out = cli("run", "fig4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
-              str(results), check=True)
+    out = cli(
+        "run",
+        "fig4",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(imagenet_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     assert (results / "fig4/smoke/fig4.png").stat().st_size > 0
     assert "plain-34/smoke/seed0: already finished" in out.stdout
 
 
 def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
-    args = ["run", "table2", "--profile", "smoke", "--only", "plain-18", "--device", "cpu", "--data-dir",
-            str(imagenet_dir)]
+    args = [
+        "run",
+        "table2",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-18",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(imagenet_dir),
+    ]
     cli(*args, "--results", str(tmp_path / "alone"), check=True)
     # Killed mid-run, and killed after the last checkpoint, before the BN statistics are recomputed (the smoke
     # profile recomputes them, as the paper profile does).
@@ -89,8 +146,18 @@ def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
 
 
 def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
-    result = cli("run", "table2", "--profile", "smoke", "--device", "cpu", "--data-dir", str(tmp_path),
-                 "--results", str(tmp_path / "r"))
+    result = cli(
+        "run",
+        "table2",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(tmp_path),
+        "--results",
+        str(tmp_path / "r"),
+    )
     assert_one_line_error(result, "ImageNet not found", "cannot be downloaded", "--data-dir")
 
 
@@ -98,8 +165,19 @@ def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
 @pytest.mark.slow
 def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     results, _ = table3  # table4 shares its runs with table3 (same names, same configs)
-    cli("run", "table4", "--profile", "smoke", "--device", "cpu", "--data-dir", str(imagenet_dir), "--results",
-        str(results), check=True)
+    cli(
+        "run",
+        "table4",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(imagenet_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     with open(results / "table4/smoke/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"resnet-34-B", "resnet-34-C", "resnet-50-B"}  # the smoke profile's selection
@@ -118,15 +196,19 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
 def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_dir, tmp_path, monkeypatch):
     import torch
 
+    from resnet_repro.context import RunContext
     from resnet_repro.data.sources import load_image_sets
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.train import loop
-    from resnet_repro.context import RunContext
     from resnet_repro.train.runner import train_runs
     from resnet_repro.train.schedule import LRSchedule
 
-    config, = resolve_runs(load_target("table2"), "smoke", only="plain-18", overrides=[
-        "recipe.lr_plateau={patience: 1}", "recipe.holdout=16", "recipe.eval_every=1"])
+    (config,) = resolve_runs(
+        load_target("table2"),
+        "smoke",
+        only="plain-18",
+        overrides=["recipe.lr_plateau={patience: 1}", "recipe.holdout=16", "recipe.eval_every=1"],
+    )
     evaluated, watched = [], []
     real_evaluate, real_observe = loop.evaluate, LRSchedule.observe_eval_error
 

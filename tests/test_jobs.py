@@ -15,8 +15,20 @@ RUNS = ("plain-20", "plain-56")  # fig1's two runs
 
 
 def run_fig1(cifar_dir, results, *extra, env=None):
-    return cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-               str(results), *extra, env=env)
+    return cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        *extra,
+        env=env,
+    )
 
 
 def run_folder(results, name):
@@ -25,8 +37,9 @@ def run_folder(results, name):
 
 def assert_same_as_alone(results, reference):
     for name in RUNS:
-        assert rows_without_timing(run_folder(results, name) / "metrics.csv") == \
-            rows_without_timing(run_folder(reference, name) / "metrics.csv"), name
+        assert rows_without_timing(run_folder(results, name) / "metrics.csv") == rows_without_timing(
+            run_folder(reference, name) / "metrics.csv"
+        ), name
         assert final(run_folder(results, name) / "final.json") == final(run_folder(reference, name) / "final.json")
 
 
@@ -56,10 +69,28 @@ def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_pa
     done = run_fig1(cifar_dir, reference, "--jobs", "2", *longer)  # left alone (jobs = alone: tested above)
     assert done.returncode == 0, done.stderr
     stopped = tmp_path / "stopped"
-    args = ["run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-            str(stopped), "--jobs", "2", *longer]
-    process = subprocess.Popen([sys.executable, "-m", "resnet_repro", *args], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    args = [
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(stopped),
+        "--jobs",
+        "2",
+        *longer,
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet_repro", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:  # both runs are training (their signal handlers are in place)
         logs = list(stopped.glob("runs/cifar10/plain-*/*/seed0/metrics.csv"))
@@ -81,10 +112,13 @@ def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_pa
         assert final(folder / "final.json") == final(twin / "final.json")
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--jobs", "0"], ["--jobs 0", "1 or more"]),
-    (["--devices", "0,1"], ["--devices 0,1", "--device cuda"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--jobs", "0"], ["--jobs 0", "1 or more"]),
+        (["--devices", "0,1"], ["--devices 0,1", "--device cuda"]),
+    ],
+)
 def test_bad_job_options_are_one_line_errors(cifar_dir, tmp_path, args, fragments):
     assert_one_line_error(run_fig1(cifar_dir, tmp_path, *args), *fragments)
     assert not (tmp_path / "runs").exists()

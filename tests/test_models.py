@@ -81,8 +81,10 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
     assert not out[:, 2:].any()
 
 
-@pytest.mark.parametrize("name,shape,classes", [("resnet20", (2, 3, 32, 32), 10), ("plain56", (2, 1, 32, 32), 10),
-                                                ("resnet18", (1, 3, 64, 64), 1000)])
+@pytest.mark.parametrize(
+    "name,shape,classes",
+    [("resnet20", (2, 3, 32, 32), 10), ("plain56", (2, 1, 32, 32), 10), ("resnet18", (1, 3, 64, 64), 1000)],
+)
 def test_forward_shapes(name, shape, classes):
     model = build_model(name, in_channels=shape[1]).eval()
     assert model(torch.randn(shape)).shape == (shape[0], classes)
@@ -173,9 +175,14 @@ def _depth(name: str) -> int:
 def test_contract_cases_cover_every_net_the_target_files_name():
     covered = {p.values for p in CONTRACT_CASES}
     named = _experiment_nets()
-    as_built = {(name, None if name.startswith("plain") else shortcut or ("B" if _depth(name) in IMAGENET_DEPTHS
-                                                                         else "A"), variant)
-                for name, shortcut, variant in named}
+    as_built = {
+        (
+            name,
+            None if name.startswith("plain") else shortcut or ("B" if _depth(name) in IMAGENET_DEPTHS else "A"),
+            variant,
+        )
+        for name, shortcut, variant in named
+    }
     assert len(named) >= 30 and as_built <= covered, as_built - covered
 
 

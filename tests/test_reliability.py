@@ -20,9 +20,16 @@ from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_wi
 # after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.
 # A kill right after checkpoint 6 also runs in every suite in test_training, and a kill during the last
 # evaluation resumes from checkpoint 6 as a kill mid-iteration does: both are opt-in here.
-@pytest.mark.parametrize("fault", ["iteration:8", pytest.param("eval:12", marks=pytest.mark.slow),
-                                   "checkpoint-write:12", pytest.param("after-checkpoint:6", marks=pytest.mark.slow),
-                                   "after-checkpoint:12"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "iteration:8",
+        pytest.param("eval:12", marks=pytest.mark.slow),
+        "checkpoint-write:12",
+        pytest.param("after-checkpoint:6", marks=pytest.mark.slow),
+        "after-checkpoint:12",
+    ],
+)
 def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifar_dir, tmp_path):
     crashed = cli(*smoke_args(cifar_dir, tmp_path), env={"RESNET_REPRO_FAULT": fault})
     assert crashed.returncode == -9
@@ -31,8 +38,10 @@ def test_sigkill_anywhere_then_resume_gives_identical_results(fault, alone, cifa
     assert not list(run.glob(".checkpoint.*")) or fault == "checkpoint-write:12"  # only a killed write leaves a temp
     cli(*smoke_args(cifar_dir, tmp_path), check=True)
     assert_same_run(alone, run)
-    assert json.loads((run / "final.json").read_text())["test_loss"] == \
-        json.loads((alone / "final.json").read_text())["test_loss"]  # every digit, not the CSV's six
+    assert (
+        json.loads((run / "final.json").read_text())["test_loss"]
+        == json.loads((alone / "final.json").read_text())["test_loss"]
+    )  # every digit, not the CSV's six
     assert not list(run.glob(".*.tmp"))  # a killed write's temp file is removed once the run's lock is taken
 
 
@@ -52,8 +61,13 @@ def test_sigterm_checkpoints_and_says_how_to_continue(cifar_dir, tmp_path):
     reference = tmp_path / "reference"
     cli(*smoke_args(cifar_dir, reference, *longer), check=True)
     stopped = tmp_path / "stopped"
-    process = subprocess.Popen([sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, stopped, *longer)],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, stopped, *longer)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     metrics = next(iter([]), None)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -95,9 +109,9 @@ def test_unwritable_results_folder_is_one_line(cifar_dir, tmp_path):
 def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, tmp_path, monkeypatch):
     import torch
 
+    from resnet_repro.context import RunContext
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.train import checkpoint
-    from resnet_repro.context import RunContext
     from resnet_repro.train.runner import train_runs
 
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
@@ -119,8 +133,20 @@ def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, t
 
 
 def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_path):
-    result = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                 "--results", str(tmp_path), "--set", "recipe.lr=1e30")
+    result = cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+        "--set",
+        "recipe.lr=1e30",
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "2 run(s) failed" in result.stderr
     for model in ("plain-20", "plain-56"):
@@ -129,21 +155,58 @@ def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_pat
 
 
 def test_a_failed_run_shows_as_failed_in_the_table(cifar_dir, tmp_path):
-    result = cli("run", "table6", "--profile", "smoke", "--only", "plain-20", "--device", "cpu", "--data-dir",
-                 str(cifar_dir), "--results", str(tmp_path), "--set", "recipe.lr=1e30")
+    result = cli(
+        "run",
+        "table6",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-20",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+        "--set",
+        "recipe.lr=1e30",
+    )
     assert result.returncode != 0
     table = next(tmp_path.glob("table6/smoke~*/table.csv")).read_text()  # --set: the variant has its own folder
     assert "plain-20," in table and ",failed," in table
 
 
 def test_a_checkpoint_from_another_config_is_refused(cifar_dir, tmp_path):
-    cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results",
-        str(tmp_path), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})  # plain-20 stops after checkpoint 6
+    cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+        env={"RESNET_REPRO_FAULT": "after-checkpoint:6"},
+    )  # plain-20 stops after checkpoint 6
     other = tmp_path / "runs/cifar10/plain-56/smoke/seed0"
     other.mkdir(parents=True, exist_ok=True)
     (other / "checkpoint.pt").write_bytes((tmp_path / RUN / "checkpoint.pt").read_bytes())
-    refused = cli("run", "fig1", "--profile", "smoke", "--only", "plain-56", "--device", "cpu", "--data-dir",
-                  str(cifar_dir), "--results", str(tmp_path))
+    refused = cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--only",
+        "plain-56",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path),
+    )
     assert_one_line_error(refused, "belongs to a different config", "delete")
 
 
@@ -163,17 +226,27 @@ def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_pat
 def test_plateau_rule_state_survives_a_kill(cifar_dir, tmp_path):
     # min_improvement 100 can never be met: every evaluation after the first divides the lr by 10.
     # The rule watches held-out training images (recipe.holdout), never the test set.
-    plateau = ["--set", "recipe.lr_plateau={patience: 1, min_improvement: 100}", "--set", "recipe.eval_every=3",
-               "--set", "recipe.lr_steps=[]", "--set", "recipe.holdout=64"]
+    plateau = [
+        "--set",
+        "recipe.lr_plateau={patience: 1, min_improvement: 100}",
+        "--set",
+        "recipe.eval_every=3",
+        "--set",
+        "recipe.lr_steps=[]",
+        "--set",
+        "recipe.holdout=64",
+    ]
     cli(*smoke_args(cifar_dir, tmp_path / "alone", *plateau), check=True)
-    crashed = cli(*smoke_args(cifar_dir, tmp_path / "killed", *plateau), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"})
+    crashed = cli(
+        *smoke_args(cifar_dir, tmp_path / "killed", *plateau), env={"RESNET_REPRO_FAULT": "after-checkpoint:6"}
+    )
     assert crashed.returncode == -9
     cli(*smoke_args(cifar_dir, tmp_path / "killed", *plateau), check=True)
     alone_run = next((tmp_path / "alone").glob("runs/cifar10/plain-20/*/seed0"))
     killed_run = next((tmp_path / "killed").glob("runs/cifar10/plain-20/*/seed0"))
     assert_same_run(alone_run, killed_run)
     lrs = [float(r["lr"]) for r in rows_without_timing(alone_run / "metrics.csv")]
-    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.1 ** 1.5  # two drops by iteration 12 (after the evals at 6 and 9)
+    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.1**1.5  # two drops by iteration 12 (after the evals at 6 and 9)
 
 
 def test_a_second_ctrl_c_stops_at_once_after_saying_what_is_kept():

@@ -70,7 +70,7 @@ def test_flipped_bytes_in_the_newest_checkpoint_fall_back_to_the_previous_one(al
     path = tmp_path / RUN / "checkpoint.pt"
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 400] = bytes(b ^ 0xFF for b in data[middle:middle + 400])  # same size, still a zip
+    data[middle : middle + 400] = bytes(b ^ 0xFF for b in data[middle : middle + 400])  # same size, still a zip
     path.write_bytes(bytes(data))
     resumed = cli(*smoke_args(cifar_dir, tmp_path), check=True)
     assert "checkpoint.pt does not match the digest recorded when it was written" in resumed.stdout
@@ -88,11 +88,12 @@ def test_stale_temp_files_are_removed_when_the_lock_is_taken(tmp_path):
     assert (tmp_path / "metrics.csv").exists()
 
 
-def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_checkpoint(cifar_dir, tmp_path,
-                                                                                          monkeypatch):
+def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_checkpoint(
+    cifar_dir, tmp_path, monkeypatch
+):
     """torch.save swallows the OSError of a full disk and raises RuntimeError('unexpected pos'); mimic it."""
-    from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.context import RunContext
+    from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.train.runner import train_runs
 
     real_save = torch.save
@@ -173,9 +174,11 @@ def damaged_results(root: Path) -> Path:
     run.mkdir(parents=True)
     (run / "meta.json").write_text('{"run": "cifar10/plain-20/smoke/seed0", "device_na')
     (run / "final.json").write_text('{"status": "finished", "test_err')
-    (run / "metrics.csv").write_text("iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,"
-                                     "images_per_s,elapsed_s\n3,0.375,0.1,2.3,88.0,,,,100,1.0\n6,0.75,\x00\x01,garbage"
-                                     ",,,,,,\n")
+    (run / "metrics.csv").write_text(
+        "iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,"
+        "images_per_s,elapsed_s\n3,0.375,0.1,2.3,88.0,,,,100,1.0\n6,0.75,\x00\x01,garbage"
+        ",,,,,,\n"
+    )
     (root / "table1").mkdir()
     (root / "table1" / "table.csv").write_text('model,params\n"resnet')  # cut inside a quoted cell
     return root
@@ -209,13 +212,20 @@ def as_user_without_root_bypass(*args: str):
 
     from .conftest import REPO
 
-    return subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
-                           "resnet_repro", *args], capture_output=True, text=True, cwd=REPO, timeout=600,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m", "resnet_repro", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
-@pytest.mark.parametrize("command", [["list"], ["plot", "fig1", "--profile", "smoke"],
-                                     ["run", "fig1", "--profile", "smoke", "--device", "cpu"]])
+@pytest.mark.parametrize(
+    "command",
+    [["list"], ["plot", "fig1", "--profile", "smoke"], ["run", "fig1", "--profile", "smoke", "--device", "cpu"]],
+)
 def test_an_unreadable_runs_folder_is_one_line(tmp_path, command):
     runs = tmp_path / "results" / "runs"
     (runs / "cifar10").mkdir(parents=True)
@@ -240,13 +250,14 @@ def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
     assert f"warning: skipped {hidden}: Permission denied" in result.stdout
 
 
-def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_earlier_weights(alone, cifar_dir,
-                                                                                             tmp_path):
+def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_earlier_weights(
+    alone, cifar_dir, tmp_path
+):
     import shutil
 
-    from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.context import RunContext
     from resnet_repro.engines.trained import finished_models
+    from resnet_repro.experiments import load_target, resolve_runs
 
     run = tmp_path / RUN
     shutil.copytree(alone, run)

@@ -42,36 +42,47 @@ def test_a_run_id_parses_into_its_parts():
     parsed = RunId.parse("fashion-mnist/resnet-20-A/cpu~282253/seed1")
     assert parsed == RunId("fashion-mnist", "resnet-20-A", "cpu", "282253", 1)
     assert parsed.profile_folder == "cpu~282253"
-    assert RunId.parse("imagenet/resnet-50-B-v1.5/paper/seed0") == RunId("imagenet", "resnet-50-B-v1.5", "paper",
-                                                                          None, 0)
+    assert RunId.parse("imagenet/resnet-50-B-v1.5/paper/seed0") == RunId(
+        "imagenet", "resnet-50-B-v1.5", "paper", None, 0
+    )
 
 
-@pytest.mark.parametrize("path", [
-    "cifar10/resnet-56-A/paper",  # no seed folder
-    "cifar10/resnet-56-A/paper/seed",  # no seed number
-    "cifar10/resnet-56-A/paper/seed01",  # would not render back the same
-    "cifar10/resnet-56-A/paper/seed-1",
-    "cifar10/resnet-56-A/paper/run0",
-    "cifar10/resnet-56-A/paper~/seed0",  # an empty tag
-    "cifar10/resnet-56-A/paper~a~b/seed0",
-    "cifar10//paper/seed0",
-    "/cifar10/resnet-56-A/paper/seed0",
-    "cifar10/resnet-56-A/paper/seed0/",
-    "runs/cifar10/resnet-56-A/paper/seed0",
-    "",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "cifar10/resnet-56-A/paper",  # no seed folder
+        "cifar10/resnet-56-A/paper/seed",  # no seed number
+        "cifar10/resnet-56-A/paper/seed01",  # would not render back the same
+        "cifar10/resnet-56-A/paper/seed-1",
+        "cifar10/resnet-56-A/paper/run0",
+        "cifar10/resnet-56-A/paper~/seed0",  # an empty tag
+        "cifar10/resnet-56-A/paper~a~b/seed0",
+        "cifar10//paper/seed0",
+        "/cifar10/resnet-56-A/paper/seed0",
+        "cifar10/resnet-56-A/paper/seed0/",
+        "runs/cifar10/resnet-56-A/paper/seed0",
+        "",
+    ],
+)
 def test_a_malformed_run_folder_is_one_clear_error(path):
     with pytest.raises(UserError) as error:
         RunId.parse(path)
-    assert str(error.value) == (f"{path!r} is not a run folder: expected <dataset>/<label>/<profile>[~<tag>]/seed<k>, "
-                                f"e.g. cifar10/resnet-56-A/paper/seed0")
+    assert str(error.value) == (
+        f"{path!r} is not a run folder: expected <dataset>/<label>/<profile>[~<tag>]/seed<k>, "
+        f"e.g. cifar10/resnet-56-A/paper/seed0"
+    )
 
 
-@pytest.mark.parametrize("parts", [("cifar 10", "resnet-20-A", "paper", None, 0),
-                                   ("cifar10", "resnet/20", "paper", None, 0),
-                                   ("cifar10", "resnet-20-A", "paper~x", None, 0),
-                                   ("cifar10", "resnet-20-A", "paper", "", 0),
-                                   ("cifar10", "resnet-20-A", "paper", None, -1)])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("cifar 10", "resnet-20-A", "paper", None, 0),
+        ("cifar10", "resnet/20", "paper", None, 0),
+        ("cifar10", "resnet-20-A", "paper~x", None, 0),
+        ("cifar10", "resnet-20-A", "paper", "", 0),
+        ("cifar10", "resnet-20-A", "paper", None, -1),
+    ],
+)
 def test_a_run_id_that_cannot_be_a_folder_is_refused(parts):
     with pytest.raises(UserError, match="cannot name a run folder"):
         RunId(*parts)

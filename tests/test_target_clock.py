@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from resnet_repro.store.estimate import PendingRun, TargetClock
 
-FIG6 = [PendingRun("plain-20", "plain20", 500, 128), PendingRun("plain-56", "plain56", 500, 128),
-        PendingRun("resnet-20-A", "resnet20", 500, 128), PendingRun("resnet-56-A", "resnet56", 500, 128)]
+FIG6 = [
+    PendingRun("plain-20", "plain20", 500, 128),
+    PendingRun("plain-56", "plain56", 500, 128),
+    PendingRun("resnet-20-A", "resnet20", 500, 128),
+    PendingRun("resnet-56-A", "resnet56", 500, 128),
+]
 
 
 def test_later_nets_are_scaled_by_depth_from_the_run_in_progress():
@@ -23,8 +27,14 @@ def test_measured_rates_win_over_the_depth_scaling():
 
 
 def test_without_any_rate_only_the_count_is_shown():
-    clock = TargetClock("table3", [PendingRun("resnet-50-B", "resnet50", 1000, 256),
-                                   PendingRun("resnet-101-B", "resnet101", 1000, 256, done=998)], rates={})
+    clock = TargetClock(
+        "table3",
+        [
+            PendingRun("resnet-50-B", "resnet50", 1000, 256),
+            PendingRun("resnet-101-B", "resnet101", 1000, 256, done=998),
+        ],
+        rates={},
+    )
     clock.run_started(0)
     assert clock.line(0, None) == "run 1 of 2"
     assert clock.line(0, 100.0) == "run 1 of 2"  # ImageNet nets are not scaled by depth: resnet-101 unknown

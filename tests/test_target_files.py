@@ -10,32 +10,50 @@ from .conftest import assert_one_line_error, cli
 HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("title: mine\nengine: cifar\nrecipe: cifar\nruns: 5\n", "mine.yaml:4: runs: expected a list of runs"),
-    (HEAD + "profiles: [a, b]\n", "mine.yaml:6: profiles: expected a mapping"),
-    (HEAD + "profiles:\n  smoke: {seeds: 0}\n", "mine.yaml:7: profiles.smoke.seeds: expected a whole number >= 1"),
-    (HEAD + "figure: {panels: 5}\n", "mine.yaml:6: figure.panels: expected a list of panels"),
-    (HEAD + "figure:\n  panels:\n    - {title: t, metrics: [train_eror], models: [plain20]}\n",
-     "mine.yaml:8: figure.panels[0].metrics: 'train_eror' is not one of train_error, test_error, val_error"),
-    (HEAD + "figure:\n  panels:\n    - {title: t, metrics: [test_error], models: [plain56]}\n",
-     "figure.panels[0].models: 'plain56' is not among this target's runs (plain20)"),
-    (HEAD + "figure:\n  ylim: [20, 0]\n  panels:\n    - {title: t, metrics: [test_error], models: [plain20]}\n",
-     "mine.yaml:7: figure.ylim: expected [low, high] with low < high"),
-    (HEAD + "table: {paper: 5}\n", "mine.yaml:6: table.paper: expected a mapping"),
-    (HEAD + "table:\n  paper:\n    plain20: {test_error: low}\n",
-     "mine.yaml:8: table.paper.plain20.test_error: expected a number, got 'low'"),
-    (HEAD + "table: {protocol: 12-crop}\n", "table.protocol: '12-crop' is not one of 10-crop, multi-scale"),
-    (HEAD + "table:\n  context:\n    - {test_error: 9}\n", "table.context[0]: each entry needs a model"),
-    (HEAD + "paper: 5\n", "mine.yaml:6: paper: expected a mapping"),
-    ("title: mine\nengine: complexity\nnets: 5\n", "mine.yaml:3: nets: expected a non-empty list of mappings"),
-    ("title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: 5}\n",
-     "mine.yaml:4: nets[0].input: expected [channels, height, width]"),
-    ("title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: [3, 32, 32], variant: v2}\n",
-     "nets[0].variant: 'v2' is not one of original, v1.5"),
-    ("title: mine\nengine: gradflow\ngradflow: {conv_models: [plain20], fc_depths: [3], seeds: 0, batches: 1, "
-     "batch_size: 2}\n", "gradflow.seeds: expected a whole number >= 1"),
-    ("title: 5\nengine: cifar\n", "mine.yaml:1: title: expected text"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("title: mine\nengine: cifar\nrecipe: cifar\nruns: 5\n", "mine.yaml:4: runs: expected a list of runs"),
+        (HEAD + "profiles: [a, b]\n", "mine.yaml:6: profiles: expected a mapping"),
+        (HEAD + "profiles:\n  smoke: {seeds: 0}\n", "mine.yaml:7: profiles.smoke.seeds: expected a whole number >= 1"),
+        (HEAD + "figure: {panels: 5}\n", "mine.yaml:6: figure.panels: expected a list of panels"),
+        (
+            HEAD + "figure:\n  panels:\n    - {title: t, metrics: [train_eror], models: [plain20]}\n",
+            "mine.yaml:8: figure.panels[0].metrics: 'train_eror' is not one of train_error, test_error, val_error",
+        ),
+        (
+            HEAD + "figure:\n  panels:\n    - {title: t, metrics: [test_error], models: [plain56]}\n",
+            "figure.panels[0].models: 'plain56' is not among this target's runs (plain20)",
+        ),
+        (
+            HEAD + "figure:\n  ylim: [20, 0]\n  panels:\n    - {title: t, metrics: [test_error], models: [plain20]}\n",
+            "mine.yaml:7: figure.ylim: expected [low, high] with low < high",
+        ),
+        (HEAD + "table: {paper: 5}\n", "mine.yaml:6: table.paper: expected a mapping"),
+        (
+            HEAD + "table:\n  paper:\n    plain20: {test_error: low}\n",
+            "mine.yaml:8: table.paper.plain20.test_error: expected a number, got 'low'",
+        ),
+        (HEAD + "table: {protocol: 12-crop}\n", "table.protocol: '12-crop' is not one of 10-crop, multi-scale"),
+        (HEAD + "table:\n  context:\n    - {test_error: 9}\n", "table.context[0]: each entry needs a model"),
+        (HEAD + "paper: 5\n", "mine.yaml:6: paper: expected a mapping"),
+        ("title: mine\nengine: complexity\nnets: 5\n", "mine.yaml:3: nets: expected a non-empty list of mappings"),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: 5}\n",
+            "mine.yaml:4: nets[0].input: expected [channels, height, width]",
+        ),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: [3, 32, 32], variant: v2}\n",
+            "nets[0].variant: 'v2' is not one of original, v1.5",
+        ),
+        (
+            "title: mine\nengine: gradflow\ngradflow: {conv_models: [plain20], fc_depths: [3], seeds: 0, batches: 1, "
+            "batch_size: 2}\n",
+            "gradflow.seeds: expected a whole number >= 1",
+        ),
+        ("title: 5\nengine: cifar\n", "mine.yaml:1: title: expected text"),
+    ],
+)
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):
     path = tmp_path / "mine.yaml"
     path.write_text(text)
@@ -53,16 +71,32 @@ def test_a_file_that_is_not_utf8_is_one_line_with_its_line(tmp_path):
 def test_a_bad_figure_fails_before_anything_trains(cifar_dir, tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(HEAD + "figure: {panels: 5}\n")
-    result = cli("run", str(path), "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                 "--results", str(tmp_path / "results"))
+    result = cli(
+        "run",
+        str(path),
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(tmp_path / "results"),
+    )
     assert_one_line_error(result, "mine.yaml:6: figure.panels")
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("name,message", [
-    ("..", "must be letters, digits"), ("runs", "cannot be called 'runs'"), ("Bench", "cannot be called 'Bench'"),
-    (".hidden", "must be letters, digits"), ("my table", "must be letters, digits"),
-])
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("..", "must be letters, digits"),
+        ("runs", "cannot be called 'runs'"),
+        ("Bench", "cannot be called 'Bench'"),
+        (".hidden", "must be letters, digits"),
+        ("my table", "must be letters, digits"),
+    ],
+)
 def test_a_target_name_is_a_plain_name_and_not_a_results_folder(tmp_path, name, message):
     path = tmp_path / f"{name}.yaml"
     path.write_text("title: t\nengine: complexity\nnets:\n  - {model: resnet20, input: [3, 32, 32]}\n")

@@ -24,20 +24,19 @@ class Machine:
 
 def watch(machine: Machine, said: list[str], user: str | None = "") -> tuple[FreeCoreWatch, list[int]]:
     applied: list[int] = []
-    w = FreeCoreWatch(said.append, user_choice=user, cores=2, default=2, read=machine.read,
-                      set_threads=applied.append)
+    w = FreeCoreWatch(said.append, user_choice=user, cores=2, default=2, read=machine.read, set_threads=applied.append)
     return w, applied
 
 
 def test_a_core_that_comes_free_is_taken_after_two_looks_and_said():
     machine, said = Machine(), []
     w, applied = watch(machine, said)
-    assert w.start_run(busy=1.0) == 1 and applied == [1]   # another job holds one core at the start
+    assert w.start_run(busy=1.0) == 1 and applied == [1]  # another job holds one core at the start
     assert "using 1 CPU thread(s)" in said[0]
     machine.tick(others=1.0, own=1.0)
-    assert w.log_point() is None                            # still busy: keep one thread
+    assert w.log_point() is None  # still busy: keep one thread
     machine.tick(others=0.0, own=1.0)
-    assert w.log_point() is None                            # free once: not yet a trend
+    assert w.log_point() is None  # free once: not yet a trend
     machine.tick(others=0.0, own=1.0)
     assert w.log_point() == 2 and applied == [1, 2]
     assert said[-1].startswith("CPU threads 1 -> 2: a core came free")
@@ -48,7 +47,7 @@ def test_other_work_arriving_takes_a_thread_back():
     w, applied = watch(machine, said)
     assert w.start_run(busy=0.0) == 2
     for _ in range(2):
-        machine.tick(others=1.0, own=1.0)                   # our two threads get one core between them
+        machine.tick(others=1.0, own=1.0)  # our two threads get one core between them
         changed = w.log_point()
     assert changed == 1 and applied[-1] == 1
     assert "other work now keeps 1.0 of 2 cores busy" in said[-1]
@@ -60,9 +59,9 @@ def test_a_blip_or_a_short_window_changes_nothing():
     w.start_run(busy=0.0)
     machine.tick(others=1.0, own=1.0)
     assert w.log_point() is None
-    machine.tick(others=0.0, own=2.0)                       # the other work left again: no trend
+    machine.tick(others=0.0, own=2.0)  # the other work left again: no trend
     assert w.log_point() is None
-    machine.tick(others=1.0, own=1.0, window=0.5)           # too short a sample to judge
+    machine.tick(others=1.0, own=1.0, window=0.5)  # too short a sample to judge
     machine.tick(others=1.0, own=1.0, window=0.5)
     assert w.log_point() is None and w.log_point() is None
     assert applied == [2] and said == []
@@ -118,18 +117,20 @@ def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
         def message(self, text):
             self.messages.append(text)
 
-    config, = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20")
+    (config,) = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20")
     generator = np.random.default_rng(0)
-    images = ImageSet(generator.integers(0, 256, (64, 3, 32, 32), dtype=np.uint8),
-                      generator.integers(0, 10, 64).astype(np.int64))
+    images = ImageSet(
+        generator.integers(0, 256, (64, 3, 32, 32), dtype=np.uint8), generator.integers(0, 10, 64).astype(np.int64)
+    )
     splits = Splits(images, ImageSet(images.images[:32], images.labels[:32]), None, {})
     reporter, applied = Recorder(), []
-    threads = FreeCoreWatch(reporter.message, user_choice="", cores=2, default=2, read=Machine().read,
-                            set_threads=applied.append)
+    threads = FreeCoreWatch(
+        reporter.message, user_choice="", cores=2, default=2, read=Machine().read, set_threads=applied.append
+    )
     threads.start_run(busy=1.0)
-    outcome = train_run(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter,
-                        threads=threads)
+    outcome = train_run(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter, threads=threads)
     assert outcome.status == "finished"
     assert applied == [1, 2]  # one thread at the start; two from the second log point on
     assert [m for m in reporter.messages if m.startswith("CPU threads")] == [
-        "CPU threads 1 -> 2: a core came free (the last digits of the numbers follow the thread count)"]
+        "CPU threads 1 -> 2: a core came free (the last digits of the numbers follow the thread count)"
+    ]

@@ -12,8 +12,9 @@ from resnet_repro.train import loop, state
 def test_bench_times_the_step_a_run_trains_with(tmp_path, monkeypatch):
     """bench's timed steps and three iterations of a run with bench's recipe (lr 0.01, momentum 0.9, weight decay
     1e-4, BN over 16 of 32 images) end in the same weights and BN statistics, bit for bit."""
-    settings = throughput.BenchSettings(batch_size=32, iterations=2, warmup=1, eval_batch_size=16, images=96,
-                                        bn_batch=16)
+    settings = throughput.BenchSettings(
+        batch_size=32, iterations=2, warmup=1, eval_batch_size=16, images=96, bn_batch=16
+    )
     seen = {}
     real_bench_state, real_timed = throughput.bench_state, throughput._timed
 
@@ -37,10 +38,19 @@ def test_bench_times_the_step_a_run_trains_with(tmp_path, monkeypatch):
     throughput.measure("resnet20", torch.device("cpu"), settings)
     assert steps == ["bench"] * 6  # 3 on the stream's batches, 3 on one fixed batch
 
-    config, = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="resnet-20", overrides=[
-        "recipe.lr=0.01", "recipe.lr_steps=[]", "recipe.iterations=3", "recipe.momentum_form=torch"])
-    assert (config.recipe.batch_size, config.recipe.bn_batch, config.recipe.momentum,
-            config.recipe.weight_decay) == (32, 16, 0.9, 1e-4)
+    (config,) = resolve_runs(
+        load_target("fig6"),
+        "smoke",
+        seeds=[0],
+        only="resnet-20",
+        overrides=["recipe.lr=0.01", "recipe.lr_steps=[]", "recipe.iterations=3", "recipe.momentum_form=torch"],
+    )
+    assert (config.recipe.batch_size, config.recipe.bn_batch, config.recipe.momentum, config.recipe.weight_decay) == (
+        32,
+        16,
+        0.9,
+        1e-4,
+    )
     data = seen["data"]
     splits = Splits(data, ImageSet(data.images[:32], data.labels[:32]), None, {})
     files = RunFiles(tmp_path, config.name)
@@ -63,8 +73,9 @@ def test_a_step_updates_the_weights_and_adds_its_loss_and_mistakes_to_the_window
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
     sgd = torch.optim.SGD(model.parameters(), lr=0.1)
-    train = state.TrainState(model, model, sgd, lambda: torch.autocast("cpu", enabled=False),
-                             *state.window_sums(torch.device("cpu")))
+    train = state.TrainState(
+        model, model, sgd, lambda: torch.autocast("cpu", enabled=False), *state.window_sums(torch.device("cpu"))
+    )
     x, y = torch.randn(5, 3, 2, 2), torch.tensor([0, 1, 2, 0, 1])
     before = model[1].weight.detach().clone()
     with torch.no_grad():

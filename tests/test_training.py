@@ -20,31 +20,58 @@ def smoke_results(fig6_smoke, cifar_dir, tmp_path_factory):
     every net (the seeds aggregate as five do: test_table6_aggregates_seeds_as_the_paper_reports_them)."""
     results = copy_results(fig6_smoke, tmp_path_factory.mktemp("smoke") / "results")
     common = ["--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results", str(results)]
-    outputs = {"table6": cli("run", "table6", *common, "--seeds", "2", check=True),
-               "fig1": cli("run", "fig1", *common, check=True)}
+    outputs = {
+        "table6": cli("run", "table6", *common, "--seeds", "2", check=True),
+        "fig1": cli("run", "fig1", *common, check=True),
+    }
     return results, outputs
 
 
 def test_smoke_targets_write_their_outputs(smoke_results):
     results, outputs = smoke_results
     # A profile other than the paper's writes into a folder that names it.
-    for path in ("fig6/smoke/fig6.png", "fig6/smoke/fig6.pdf", "fig6/smoke/table.csv", "fig1/smoke/fig1.png",
-                 "table6/smoke/table.csv", "table6/smoke/table.md", "README.md"):
+    for path in (
+        "fig6/smoke/fig6.png",
+        "fig6/smoke/fig6.pdf",
+        "fig6/smoke/table.csv",
+        "fig1/smoke/fig1.png",
+        "table6/smoke/table.csv",
+        "table6/smoke/table.md",
+        "README.md",
+    ):
         assert (results / path).stat().st_size > 0, path
     assert not (results / "fig6/fig6.png").exists()
     with open(results / "table6/smoke/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
-    assert list(next(iter(rows.values()))) == ["model", "params", "train_error", "test_error", "test_error_mean",
-                                               "test_error_std", "n_seeds", "paper_train_error", "paper_test_error",
-                                               "delta", "band", "verdict", "profile", "data", "iterations", "status",
-                                               "reported", "paper_reported"]
+    assert list(next(iter(rows.values()))) == [
+        "model",
+        "params",
+        "train_error",
+        "test_error",
+        "test_error_mean",
+        "test_error_std",
+        "n_seeds",
+        "paper_train_error",
+        "paper_test_error",
+        "delta",
+        "band",
+        "verdict",
+        "profile",
+        "data",
+        "iterations",
+        "status",
+        "reported",
+        "paper_reported",
+    ]
     assert set(rows) == {"resnet-20-A", "resnet-110-A", "plain-20"}
     assert rows["resnet-110-A"]["n_seeds"] == "2" and rows["resnet-110-A"]["test_error_std"] != ""
     best, mean, std = (float(rows["resnet-110-A"][k]) for k in ("test_error", "test_error_mean", "test_error_std"))
     assert rows["resnet-110-A"]["reported"] == f"{best:.2f} ({mean:.2f} ± {std:.2f})"
     assert rows["resnet-110-A"]["paper_reported"] == "6.43 (6.61 ± 0.16)"  # the paper's own cell, beside ours
     finals = [json.loads(p.read_text()) for p in results.glob("runs/cifar10/resnet-110-A/smoke/seed*/final.json")]
-    assert float(rows["resnet-110-A"]["train_error"]) == pytest.approx(statistics.fmean(f["train_error"] for f in finals))
+    assert float(rows["resnet-110-A"]["train_error"]) == pytest.approx(
+        statistics.fmean(f["train_error"] for f in finals)
+    )
     assert rows["resnet-20-A"]["paper_reported"] == "8.75" and rows["resnet-20-A"]["paper_train_error"] == ""
     # The paper's other methods are quoted, apart from the rows we trained
     with open(results / "table6/smoke/quoted.csv") as handle:
@@ -112,8 +139,19 @@ def test_killed_run_resumes_to_identical_results(alone, cifar_dir, tmp_path):
 
 def test_a_finished_run_is_skipped(smoke_results, cifar_dir):
     results, _ = smoke_results
-    again = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                "--results", str(results), check=True)
+    again = cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(cifar_dir),
+        "--results",
+        str(results),
+        check=True,
+    )
     assert again.stdout.count("already finished") == 2
 
 
@@ -124,8 +162,18 @@ def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir)
     config.write_text(original.replace("lr: 0.1", "lr: 0.2"))
     try:
         before = (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text()
-        refused = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir),
-                      "--results", str(results))
+        refused = cli(
+            "run",
+            "fig1",
+            "--profile",
+            "smoke",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(cifar_dir),
+            "--results",
+            str(results),
+        )
         assert_one_line_error(refused, "different config", "recipe.lr: stored 0.2, requested 0.1", "--results")
         assert (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text() == before
     finally:
@@ -133,8 +181,18 @@ def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir)
 
 
 def test_missing_data_is_one_line(tmp_path):
-    result = cli("run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", str(tmp_path / "none"),
-                 "--results", str(tmp_path / "r"))
+    result = cli(
+        "run",
+        "fig1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(tmp_path / "none"),
+        "--results",
+        str(tmp_path / "r"),
+    )
     assert_one_line_error(result, "CIFAR-10 not found", "--download", "--data-dir")
 
 
@@ -158,8 +216,16 @@ def test_table6_aggregates_seeds_as_the_paper_reports_them(tmp_path):
     for model, seed, test, train in runs + [("resnet-20-A", 0, 8.8, 1.9)]:
         folder = tmp_path / f"runs/cifar10/{model}/paper/seed{seed}"
         folder.mkdir(parents=True)
-        (folder / "final.json").write_text(json.dumps({"status": "finished", "test_error": test, "train_error": train,
-                                                       "params": 1727962 if "110" in model else 269722}))
+        (folder / "final.json").write_text(
+            json.dumps(
+                {
+                    "status": "finished",
+                    "test_error": test,
+                    "train_error": train,
+                    "params": 1727962 if "110" in model else 269722,
+                }
+            )
+        )
         (folder / "meta.json").write_text(json.dumps({"device_name": "test", "data": {"official_checksums": True}}))
     cli("plot", "table6", "--results", str(tmp_path), check=True)
     with open(tmp_path / "table6/table.csv") as handle:

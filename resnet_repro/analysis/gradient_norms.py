@@ -16,8 +16,8 @@ from __future__ import annotations
 import statistics
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..models import build_model, model_label
 from .layer_response_stds import response_layers
@@ -84,21 +84,32 @@ def fc_gradient_norms(depth: int, residual: bool, seed: int, batches: int = 2, b
     return [t / batches for t in totals]
 
 
-def gradflow_rows(conv_models: list[str], fc_depths: list[int], seeds: int, batches: int = 1,
-                  batch_size: int = 8) -> list[dict]:
+def gradflow_rows(
+    conv_models: list[str], fc_depths: list[int], seeds: int, batches: int = 1, batch_size: int = 8
+) -> list[dict]:
     """One row per (net, layer): mean and std over seeds of the per-layer gradient norm."""
-    nets = [("conv", model_label(name), lambda s, n=name: conv_gradient_norms(n, s, batches, batch_size))
-            for name in conv_models]
+    nets = [
+        ("conv", model_label(name), lambda s, n=name: conv_gradient_norms(n, s, batches, batch_size))
+        for name in conv_models
+    ]
     for depth in fc_depths:
         for residual in (False, True):
             label = f"{'resfc' if residual else 'plainfc'}-{depth}"
-            nets.append(("fc", label, lambda s, d=depth, r=residual: fc_gradient_norms(d, r, s, batches,
-                                                                                          batch_size * 8)))
+            nets.append(
+                ("fc", label, lambda s, d=depth, r=residual: fc_gradient_norms(d, r, s, batches, batch_size * 8))
+            )
     rows = []
     for family, label, measure in nets:
         per_seed = [measure(seed) for seed in range(seeds)]
         for layer, values in enumerate(zip(*per_seed), start=1):
-            rows.append({"family": family, "net": label, "residual": not label.startswith("plain"),
-                         "layer": layer, "grad_norm": statistics.fmean(values),
-                         "grad_norm_std": statistics.stdev(values) if len(values) > 1 else 0.0})
+            rows.append(
+                {
+                    "family": family,
+                    "net": label,
+                    "residual": not label.startswith("plain"),
+                    "layer": layer,
+                    "grad_norm": statistics.fmean(values),
+                    "grad_norm_std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                }
+            )
     return rows

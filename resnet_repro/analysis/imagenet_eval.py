@@ -40,12 +40,21 @@ def _averaged_scores(model: nn.Module, views: list[torch.Tensor], device: torch.
     return torch.stack([model(v[None].to(device)).softmax(1)[0] for v in views]).mean(0)
 
 
-def evaluate_views(model: nn.Module, index: ImageFolderIndex, protocol: str, device: torch.device,
-                   short_side: int = 256, crop: int = 224, scales: tuple[int, ...] = TEST_SCALES,
-                   multiscale_flip: bool = False) -> TopErrors:
+def evaluate_views(
+    model: nn.Module,
+    index: ImageFolderIndex,
+    protocol: str,
+    device: torch.device,
+    short_side: int = 256,
+    crop: int = 224,
+    scales: tuple[int, ...] = TEST_SCALES,
+    multiscale_flip: bool = False,
+) -> TopErrors:
     """Top-1/top-5 error (%) over every readable image of `index` under '10-crop' or 'multi-scale'."""
-    make_views = {"10-crop": lambda image: list(ten_crop_views(image, short_side, crop)),
-                  "multi-scale": lambda image: multiscale_views(image, scales, multiscale_flip)}[protocol]
+    make_views = {
+        "10-crop": lambda image: list(ten_crop_views(image, short_side, crop)),
+        "multi-scale": lambda image: multiscale_views(image, scales, multiscale_flip),
+    }[protocol]
     was_training = model.training
     model.eval()
     scores, labels, skipped = [], [], 0

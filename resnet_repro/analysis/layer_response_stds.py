@@ -20,8 +20,10 @@ from torch import nn
 
 from ..models.blocks import BasicBlock, Bottleneck
 
-MEASUREMENT = ("std over all elements (images x channels x positions) of each block 3x3 conv's BN output, "
-               "before ReLU and addition, in eval mode over the whole test set; the stem conv is not counted")
+MEASUREMENT = (
+    "std over all elements (images x channels x positions) of each block 3x3 conv's BN output, "
+    "before ReLU and addition, in eval mode over the whole test set; the stem conv is not counted"
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ def response_layers(model: nn.Module) -> list[ResponseLayer]:
             else:
                 raise TypeError(f"unexpected block {type(block).__name__}")
             for bn_name, bn in bns:
-                layers.append(ResponseLayer(len(layers) + 1, stage_index, f"stages.{stage_index - 1}."
-                                            f"{block_index}.{bn_name}", bn))
+                layers.append(
+                    ResponseLayer(len(layers) + 1, stage_index, f"stages.{stage_index - 1}.{block_index}.{bn_name}", bn)
+                )
     return layers
 
 
@@ -74,6 +77,7 @@ class ResponseStats:
             self.sums[position] += values.sum().cpu()
             self.squares[position] += values.square().sum().cpu()
             self.counts[position] += values.numel()
+
         return record
 
     def stds(self) -> list[float]:

@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from ..models import build_model
 
 
-def step_peak_mib(model_name: str, batch_size: int = 128, checkpointed: bool = False,
-                  image_size: int = 32, num_classes: int = 10) -> dict[str, float]:
+def step_peak_mib(
+    model_name: str, batch_size: int = 128, checkpointed: bool = False, image_size: int = 32, num_classes: int = 10
+) -> dict[str, float]:
     """MiB at the step's peak by kind: total, act, param, grad, opt, temp, buffer, oth."""
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.distributed._tools.mem_tracker import MemTracker

@@ -91,13 +91,15 @@ class BenchSettings:
     deterministic: bool = False
 
 
-def bench_state(model_name: str, device: torch.device,
-                settings: BenchSettings) -> tuple[TrainState, TrainStream, ImageSet]:
+def bench_state(
+    model_name: str, device: torch.device, settings: BenchSettings
+) -> tuple[TrainState, TrainStream, ImageSet]:
     """The model and optimizer a run of `model_name` trains with, as the TrainState the loop's `step` takes (at a
     fixed lr), its training batches, and the synthetic images behind them."""
     rng = np.random.default_rng(0)
-    data = ImageSet(rng.integers(0, 256, (settings.images, 3, 32, 32), dtype=np.uint8),
-                    rng.integers(0, 10, settings.images))
+    data = ImageSet(
+        rng.integers(0, 256, (settings.images, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, settings.images)
+    )
     autocast = use_precision(device, settings.precision, settings.deterministic)
     torch.manual_seed(0)
     model = build_model(model_name)
@@ -134,18 +136,38 @@ def measure(model_name: str, device: torch.device, settings: BenchSettings = Ben
     model_rate = iterations * settings.batch_size / model_s
     flops = 3 * 2 * count_multiply_adds(state.model, (3, 32, 32)) * train_rate
     peak = _peak_flops(device, settings.precision)
-    return Throughput(model_name, settings.precision, settings.compile, settings.bn_batch, settings.channels_last,
-                      settings.deterministic, settings.batch_size, train_rate, model_rate, eval_images / eval_s,
-                      1 - train_rate / model_rate, _peak_memory_mb(device), flops / 1e12,
-                      flops / peak if peak else None, warmup_s, cuda_graphs)
+    return Throughput(
+        model_name,
+        settings.precision,
+        settings.compile,
+        settings.bn_batch,
+        settings.channels_last,
+        settings.deterministic,
+        settings.batch_size,
+        train_rate,
+        model_rate,
+        eval_images / eval_s,
+        1 - train_rate / model_rate,
+        _peak_memory_mb(device),
+        flops / 1e12,
+        flops / peak if peak else None,
+        warmup_s,
+        cuda_graphs,
+    )
 
 
-def _eval_time(state: TrainState, data: ImageSet, mean: torch.Tensor, settings: BenchSettings,
-               device: torch.device) -> tuple[float, int]:
+def _eval_time(
+    state: TrainState, data: ImageSet, mean: torch.Tensor, settings: BenchSettings, device: torch.device
+) -> tuple[float, int]:
     """(seconds, images) of two inference passes over two evaluation batches."""
     count = settings.eval_batch_size * 2
-    eval_set = EvalSet(ImageSet(data.images[:count], data.labels[:count]), mean, device,
-                       settings.eval_batch_size, settings.channels_last)
+    eval_set = EvalSet(
+        ImageSet(data.images[:count], data.labels[:count]),
+        mean,
+        device,
+        settings.eval_batch_size,
+        settings.channels_last,
+    )
     model = state.model
     model.eval()
 
@@ -166,5 +188,11 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 def _peak_flops(device: torch.device, precision: str) -> float | None:
     peak_key = "bf16" if precision == "bf16" else "fp32" if precision == "fp32" else "tf32"
-    return next((v[peak_key] for k, v in PEAK_FLOPS.items()
-                 if device.type == "cuda" and k in torch.cuda.get_device_name(device)), None)
+    return next(
+        (
+            v[peak_key]
+            for k, v in PEAK_FLOPS.items()
+            if device.type == "cuda" and k in torch.cuda.get_device_name(device)
+        ),
+        None,
+    )

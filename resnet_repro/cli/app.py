@@ -18,9 +18,14 @@ from .plot import plot_command
 from .report import report_command
 from .run import run_command
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Reproduce He et al. 2015, Deep Residual Learning for Image Recognition: every table and "
-                       "figure, beside the paper's numbers.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Reproduce He et al. 2015, Deep Residual Learning for Image Recognition: every table and "
+    "figure, beside the paper's numbers.",
+)
 
 
 @app.callback()
@@ -69,8 +74,10 @@ def main() -> None:
         if error.errno == errno.EPIPE:  # `resnet-repro list | head`: the reader left; nothing to say
             sys.exit(1)
         where = f" {error.filename}" if error.filename else ""
-        _one_line(f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
-                  f"--results/--data-dir elsewhere")
+        _one_line(
+            f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
+            f"--results/--data-dir elsewhere"
+        )
     except SystemExit as exit_:
         if exit_.code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into a silent exit 130
             err_console.print("interrupted")

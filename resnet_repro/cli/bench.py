@@ -13,15 +13,21 @@ from .common import DeviceOption, ResultsOption, console
 
 
 def bench_command(
-    model: Optional[list[str]] = typer.Option(None, "--model", help="Model(s) to measure [default: resnet20, "
-                                                                    "resnet56, resnet110]."),
+    model: Optional[list[str]] = typer.Option(
+        None, "--model", help="Model(s) to measure [default: resnet20, resnet56, resnet110]."
+    ),
     device: str = DeviceOption,
     batch_size: int = typer.Option(128, "--batch-size", min=1, help="Training batch size."),
     iterations: int = typer.Option(10, "--iterations", min=1, help="Timed training iterations per model."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32 (IEEE), tf32 (GPU matrix units), or bf16 "
-                                  "(autocast, fp32 master weights)."),
-    compile_: bool = typer.Option(False, "--compile", help="Compile the model as `run --compile` does (CUDA graphs "
-                                  "on a GPU); the table says whether torch used them."),
+    precision: str = typer.Option(
+        "fp32", "--precision", help="fp32 (IEEE), tf32 (GPU matrix units), or bf16 (autocast, fp32 master weights)."
+    ),
+    compile_: bool = typer.Option(
+        False,
+        "--compile",
+        help="Compile the model as `run --compile` does (CUDA graphs "
+        "on a GPU); the table says whether torch used them.",
+    ),
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
@@ -44,14 +50,34 @@ def bench_command(
     rows = []
     for name in names:
         console.print(f"measuring {name} on {describe_device(torch_device)} ...")
-        rows.append({**dataclasses.asdict(measure(name, torch_device, BenchSettings(
-                         batch_size, iterations, precision=precision, compile=compile_))),
-                     "device": describe_device(torch_device)})
+        rows.append(
+            {
+                **dataclasses.asdict(
+                    measure(
+                        name, torch_device, BenchSettings(batch_size, iterations, precision=precision, compile=compile_)
+                    )
+                ),
+                "device": describe_device(torch_device),
+            }
+        )
     columns = list(rows[0])
     folder = resolve_results_dir(str(results) if results else None) / "bench"
     write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"], csv_name="bench.csv")
-    print_rows("Training throughput (images/s)", rows, ["model", "precision", "compiled", "batch_size", "train_images_per_s",
-                                                        "model_images_per_s", "eval_images_per_s",
-                                                        "pipeline_overhead", "peak_memory_mb", "achieved_tflops",
-                                                        "cuda_graphs"])
+    print_rows(
+        "Training throughput (images/s)",
+        rows,
+        [
+            "model",
+            "precision",
+            "compiled",
+            "batch_size",
+            "train_images_per_s",
+            "model_images_per_s",
+            "eval_images_per_s",
+            "pipeline_overhead",
+            "peak_memory_mb",
+            "achieved_tflops",
+            "cuda_graphs",
+        ],
+    )
     console.print(f"wrote {folder / 'bench.csv'}")

@@ -35,8 +35,13 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
                 if finished or profile == "paper":
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
-                    cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else \
-                        ", time left unknown (no throughput measured for some nets)"
+                    cost = (
+                        ""
+                        if left == 0
+                        else f", {human_duration(left)} left"
+                        if left is not None
+                        else ", time left unknown (no throughput measured for some nets)"
+                    )
                     done.append(f"{profile} {finished}/{len(runs)}{cost}")
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
     console.print(table)
@@ -84,8 +89,10 @@ def _data_line(spec, dataset: str) -> str:
     paper = get_engine(spec.engine).paper_data or dataset
     if dataset == paper:
         return f"{data_name(dataset)} (the paper's data)"
-    return (f"{data_name(dataset)}, a proxy for {data_name(paper)}: the claims (orderings) are checked, never the "
-            f"numbers against the paper's")
+    return (
+        f"{data_name(dataset)}, a proxy for {data_name(paper)}: the claims (orderings) are checked, never the "
+        f"numbers against the paper's"
+    )
 
 
 def _print_paper(spec) -> None:
@@ -111,20 +118,27 @@ def _print_paper(spec) -> None:
         console.print(out)
     context = table.context if table is not None else ()
     if context:
-        console.print("other papers' results (context only): " + "; ".join(
-            f"{c['model']} " + "/".join(str(c[m]) for m in ("top1_error", "top5_error", "test_error") if m in c)
-            for c in context), highlight=False)
+        console.print(
+            "other papers' results (context only): "
+            + "; ".join(
+                f"{c['model']} " + "/".join(str(c[m]) for m in ("top1_error", "top5_error", "test_error") if m in c)
+                for c in context
+            ),
+            highlight=False,
+        )
     nets = spec.section("nets", ())
     if nets:
         out = Table(title="nets counted, with the paper's figures where it gives them")
         for column in ("net", "input", "paper params", "paper mult-adds"):
             out.add_column(column, justify="left" if column == "net" else "right")
         for net in nets:
-            name = net.model + (f"-{net.shortcut}" if net.shortcut else "") + \
-                (f" {net.variant}" if net.variant else "")
-            out.add_row(name, "x".join(map(str, net.input)),
-                        f"{int(net.paper_params):,}" if net.paper_params else "",
-                        f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "")
+            name = net.model + (f"-{net.shortcut}" if net.shortcut else "") + (f" {net.variant}" if net.variant else "")
+            out.add_row(
+                name,
+                "x".join(map(str, net.input)),
+                f"{int(net.paper_params):,}" if net.paper_params else "",
+                f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "",
+            )
         console.print(out)
 
 
@@ -132,12 +146,16 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check)."""
     if not spec.claims:
         return
-    console.print("claims checked (lowest first):" if not spec.recipe else
-                  f"claims checked (lowest first), over the nets the {profile} profile trains:")
+    console.print(
+        "claims checked (lowest first):"
+        if not spec.recipe
+        else f"claims checked (lowest first), over the nets the {profile} profile trains:"
+    )
     trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
     for claim in spec.claims:
-        console.print(f"  - {claim.says} [{claim.section}]: {_claim_order(claim, trained)}",
-                      highlight=False, markup=False)
+        console.print(
+            f"  - {claim.says} [{claim.section}]: {_claim_order(claim, trained)}", highlight=False, markup=False
+        )
 
 
 def _claim_order(claim, trained: set[str] | None) -> str:

@@ -14,15 +14,19 @@ from rich.console import Console
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
-ResultsOption = typer.Option(None, "--results", envvar="RESNET_REPRO_RESULTS",
-                             help="Results folder [default: ./results].")
+ResultsOption = typer.Option(
+    None, "--results", envvar="RESNET_REPRO_RESULTS", help="Results folder [default: ./results]."
+)
 DataDirOption = typer.Option(None, "--data-dir", envvar="RESNET_REPRO_DATA", help="Dataset folder [default: ./data].")
 DeviceOption = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
-ProfileOption = typer.Option("paper", "--profile", "-p",
-                             help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU) or smoke.")
+ProfileOption = typer.Option(
+    "paper", "--profile", "-p", help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU) or smoke."
+)
 SeedsOption = typer.Option(None, "--seeds", help="A count (5 = seeds 0-4) or a list (0,3,7) [default: per run].")
 OnlyOption = typer.Option(None, "--only", help="Only runs whose name contains this (case, '-' and '_' ignored).")
-SetOption = typer.Option(None, "--set", metavar="KEY=VALUE", help="Override a config key, e.g. --set recipe.lr=0.05 (repeatable).")
+SetOption = typer.Option(
+    None, "--set", metavar="KEY=VALUE", help="Override a config key, e.g. --set recipe.lr=0.05 (repeatable)."
+)
 
 
 def sets(values: Optional[list[str]]) -> list[str]:

@@ -20,14 +20,15 @@ from .common import ResultsOption, SetOption, console, sets
 
 def plot_command(
     target: str = typer.Argument("all", help="A target with a figure or table (fig1, fig6, table6, ...), or 'all'."),
-    profile: Optional[str] = typer.Option(None, "--profile", "-p", help="Only this profile [default: every profile "
-                                          "that has results]."),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", "-p", help="Only this profile [default: every profile that has results]."
+    ),
     set_: Optional[list[str]] = SetOption,
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
-    from ..store.readme import ensure_results_readme
     from ..engines import get_engine
+    from ..store.readme import ensure_results_readme
 
     results_dir = resolve_results_dir(str(results) if results else None)
     everything = target.lower() == "all"
@@ -37,8 +38,9 @@ def plot_command(
         engine = get_engine(spec.engine)
         if not engine.draws:
             if not everything:
-                raise UserError(f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` "
-                                f"writes it")
+                raise UserError(
+                    f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` writes it"
+                )
             continue
         profiles = engine.drawable_profiles(spec, results_dir)
         if profile is not None:
@@ -46,13 +48,17 @@ def plot_command(
                 raise UserError(f"{spec.name} has no profiles: leave --profile out")
             profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
             if not profiles and not everything:
-                raise UserError(f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
-                                f"(`resnet-repro run {spec.name} --profile {profile}` trains them)")
+                raise UserError(
+                    f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
+                    f"(`resnet-repro run {spec.name} --profile {profile}` trains them)"
+                )
         jobs += [(spec, p) for p in profiles]
     if not jobs:
         if not everything:
-            raise UserError(f"nothing to draw: {specs[0].name} has no results under {results_dir} "
-                            f"(`resnet-repro run {specs[0].name}` trains them; `resnet-repro list` shows what is done)")
+            raise UserError(
+                f"nothing to draw: {specs[0].name} has no results under {results_dir} "
+                f"(`resnet-repro run {specs[0].name}` trains them; `resnet-repro list` shows what is done)"
+            )
         console.print(f"nothing to draw: no target has results under {results_dir}")
         return
     ensure_results_readme(results_dir)

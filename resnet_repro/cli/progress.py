@@ -45,21 +45,32 @@ class RichReporter(Reporter):
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
         if self.progress is None:
-            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=console)
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeRemainingColumn(),
+                console=console,
+            )
             self.progress.start()
         self.tasks[run_name] = self.progress.add_task(run_name, total=total, completed=done, stats="")
 
     def update_run(self, run_name: str, iteration: int, stats: dict) -> None:
         test = f" test {stats['test_error']:.2f}%" if stats.get("test_error") is not None else ""
-        text = (f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
-                f"{stats['images_per_s']:.0f} img/s")
+        text = (
+            f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
+            f"{stats['images_per_s']:.0f} img/s"
+        )
         if self.clock is not None and run_name == self.current:
             text += f"  ({self.clock.line(iteration, stats['images_per_s'])})"
         if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
             total = self.totals.get(run_name)
-            console.print(f"{run_name} {iteration}/{total}: {text}" if total else f"{run_name} {iteration}: {text}",
-                          highlight=False, markup=False)
+            console.print(
+                f"{run_name} {iteration}/{total}: {text}" if total else f"{run_name} {iteration}: {text}",
+                highlight=False,
+                markup=False,
+            )
             return
         if self.progress is None or run_name not in self.tasks:
             return

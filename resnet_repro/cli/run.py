@@ -11,8 +11,17 @@ import typer
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
 from ..store.layout import resolve_results_dir
-from .common import (DataDirOption, DeviceOption, OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption,
-                     console, sets)
+from .common import (
+    DataDirOption,
+    DeviceOption,
+    OnlyOption,
+    ProfileOption,
+    ResultsOption,
+    SeedsOption,
+    SetOption,
+    console,
+    sets,
+)
 
 
 def run_command(
@@ -25,14 +34,23 @@ def run_command(
     data_dir: Optional[Path] = DataDirOption,
     device: str = DeviceOption,
     download: bool = typer.Option(False, "--download", help="Fetch a missing dataset with torchvision's downloader."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="bf16: autocast with fp32 master weights "
-                                            "(a recorded deviation; same as --set train.precision=bf16)."),
-    compile_: bool = typer.Option(False, "--compile", help="torch.compile the model (recorded; same as --set "
-                                                           "train.compile=true)."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Train up to N runs at once, each in its own "
-                                       "process [default: 1, or one per GPU of --devices]."),
-    devices: Optional[str] = typer.Option(None, "--devices", help="GPUs to spread --jobs over, e.g. 0,1 "
-                                          "(with --device cuda)."),
+    precision: Optional[str] = typer.Option(
+        None,
+        "--precision",
+        help="bf16: autocast with fp32 master weights (a recorded deviation; same as --set train.precision=bf16).",
+    ),
+    compile_: bool = typer.Option(
+        False, "--compile", help="torch.compile the model (recorded; same as --set train.compile=true)."
+    ),
+    jobs: Optional[int] = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="Train up to N runs at once, each in its own process [default: 1, or one per GPU of --devices].",
+    ),
+    devices: Optional[str] = typer.Option(
+        None, "--devices", help="GPUs to spread --jobs over, e.g. 0,1 (with --device cuda)."
+    ),
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     from ..engines import get_engine
@@ -49,8 +67,11 @@ def run_command(
         ensure_results_readme(results_dir)
         show_outcome(engine.run(spec, [], [], RunContext(results_dir)))
         return
-    overrides = sets(set_) + ([f"train.precision={precision}"] if precision else []) + \
-        (["train.compile=true"] if compile_ else [])
+    overrides = (
+        sets(set_)
+        + ([f"train.precision={precision}"] if precision else [])
+        + (["train.compile=true"] if compile_ else [])
+    )
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
@@ -64,8 +85,15 @@ def run_command(
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
 
 
-def training_context(target: str, results_dir: Path, data_dir: Optional[Path], device: str,
-                     devices: Optional[str], jobs: Optional[int], download: bool):
+def training_context(
+    target: str,
+    results_dir: Path,
+    data_dir: Optional[Path],
+    device: str,
+    devices: Optional[str],
+    jobs: Optional[int],
+    download: bool,
+):
     """The RunContext of a `run` that trains: devices resolved, --jobs checked, progress on the console."""
     from ..context import RunContext
     from ..data.sources import resolve_data_dir
@@ -73,9 +101,17 @@ def training_context(target: str, results_dir: Path, data_dir: Optional[Path], d
     from .progress import RichReporter
 
     job_devices = resolve_job_devices(devices, resolve_device(device))
-    return RunContext(results_dir, resolve_data_dir(str(data_dir) if data_dir else None), job_devices[0],
-                      job_devices, check_jobs(jobs if jobs is not None else len(job_devices)), download,
-                      RichReporter(), " ".join(["resnet-repro", *sys.argv[1:]]), target=target)
+    return RunContext(
+        results_dir,
+        resolve_data_dir(str(data_dir) if data_dir else None),
+        job_devices[0],
+        job_devices,
+        check_jobs(jobs if jobs is not None else len(job_devices)),
+        download,
+        RichReporter(),
+        " ".join(["resnet-repro", *sys.argv[1:]]),
+        target=target,
+    )
 
 
 def show_outcome(outcome) -> None:
@@ -116,8 +152,10 @@ def check_jobs(jobs: int) -> int:
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: give the number of runs to train at once, 1 or more")
     if jobs > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise UserError("--jobs trains separate runs side by side; under torchrun every process shares each run. "
-                        "Leave --jobs out of a torchrun launch")
+        raise UserError(
+            "--jobs trains separate runs side by side; under torchrun every process shares each run. "
+            "Leave --jobs out of a torchrun launch"
+        )
     return jobs
 
 

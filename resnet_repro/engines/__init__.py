@@ -63,5 +63,16 @@ def section_names() -> set[str]:
 
 from . import cifar, complexity, gradflow, imagenet, layer_responses  # noqa: E402  (each registers itself)
 
-__all__ = ["Engine", "Outcome", "register", "get_engine", "engine_names", "section_names", "cifar", "complexity",
-           "gradflow", "imagenet", "layer_responses"]
+__all__ = [
+    "Engine",
+    "Outcome",
+    "register",
+    "get_engine",
+    "engine_names",
+    "section_names",
+    "cifar",
+    "complexity",
+    "gradflow",
+    "imagenet",
+    "layer_responses",
+]

@@ -48,8 +48,9 @@ class Engine:
 
     # ------------------------------------------------------------------ run
 
-    def run(self, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"],
-            context: "RunContext") -> Outcome:
+    def run(
+        self, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"], context: "RunContext"
+    ) -> Outcome:
         """`run TARGET`: train `runs` (a selection of `all_runs`), measure, and write outputs over `all_runs`."""
         from .training import run_training_target
 
@@ -80,12 +81,12 @@ class Engine:
     def read_measured(self, found: "Measured", results: Path) -> None:
         """Fill `found` (one profile's runs) with the numbers under results/ (nothing here)."""
 
-    def report_section(self, section: "TargetSection", results: Path,
-                       warn: Callable[[str], None]) -> "TargetSection | None":
+    def report_section(
+        self, section: "TargetSection", results: Path, warn: Callable[[str], None]
+    ) -> "TargetSection | None":
         """The report's section of a target without profiles; None: one part per profile with results."""
         return None
 
     def report_notes(self, target: "Target", results: Path) -> list[str]:
         """Notes on a target's report section beyond its profiles' own (e.g. an outdated file)."""
         return []
-

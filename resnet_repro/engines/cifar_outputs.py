@@ -9,23 +9,51 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from ..claims import evaluate_number, paper_numbers
 from ..config import RunConfig
 from ..experiments import Target
 from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
-from ..claims import evaluate_number, paper_numbers
 from ..store.aggregate import ModelRuns, collect
 from ..store.measured import Measured, measure, title_for_data
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
 
-TABLE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "paper_train_error", "paper_test_error", "delta", "band", "verdict", "profile", "data", "iterations",
-                 "status", "reported", "paper_reported"]
+TABLE_COLUMNS = [
+    "model",
+    "params",
+    "train_error",
+    "test_error",
+    "test_error_mean",
+    "test_error_std",
+    "n_seeds",
+    "paper_train_error",
+    "paper_test_error",
+    "delta",
+    "band",
+    "verdict",
+    "profile",
+    "data",
+    "iterations",
+    "status",
+    "reported",
+    "paper_reported",
+]
 QUOTED_COLUMNS = ["model", "params", "test_error", "reported", "source"]
 # A figure's table (fig1, fig6): what each net reached, no paper numbers (the paper gives none for them).
-CURVE_COLUMNS = ["model", "params", "train_error", "test_error", "test_error_mean", "test_error_std", "n_seeds",
-                 "profile", "data", "iterations", "status"]
+CURVE_COLUMNS = [
+    "model",
+    "params",
+    "train_error",
+    "test_error",
+    "test_error_mean",
+    "test_error_std",
+    "n_seeds",
+    "profile",
+    "data",
+    "iterations",
+    "status",
+]
 
 
 def schedule_note(runs: list[RunConfig]) -> str:
@@ -34,18 +62,24 @@ def schedule_note(runs: list[RunConfig]) -> str:
         return ""
     recipe = runs[0].recipe
     if recipe.lr_plateau is not None:
-        schedule = (f"lr /10 when the centre-crop error on {recipe.holdout} held-out training images (a fixed "
-                    f"seeded choice, not trained on) plateaus; the reported set never drove the schedule")
+        schedule = (
+            f"lr /10 when the centre-crop error on {recipe.holdout} held-out training images (a fixed "
+            f"seeded choice, not trained on) plateaus; the reported set never drove the schedule"
+        )
     else:
         steps = ", ".join(str(s) for s in recipe.lr_steps) or "none"
         schedule = f"lr /10 at fixed iterations ({steps}); no evaluation drove the schedule"
     if recipe.warmup is not None:
-        schedule += (f"; warm-up at lr {recipe.warmup.lr:g} until the training error is below "
-                     f"{recipe.warmup.until_train_error_below:g}% (ResNet-110/1202)")
+        schedule += (
+            f"; warm-up at lr {recipe.warmup.lr:g} until the training error is below "
+            f"{recipe.warmup.until_train_error_below:g}% (ResNet-110/1202)"
+        )
     bn = "BN over the whole batch" if recipe.bn_batch is None else f"BN over groups of {recipe.bn_batch} images"
-    stats = ("BN statistics recomputed after training over "
-             f"{recipe.bn_stats_images} training images" if recipe.bn_stats == "recomputed"
-             else "BN moving averages")
+    stats = (
+        f"BN statistics recomputed after training over {recipe.bn_stats_images} training images"
+        if recipe.bn_stats == "recomputed"
+        else "BN moving averages"
+    )
     return f"{schedule}. {bn}, momentum in {recipe.momentum_form}'s form; final numbers with {stats}."
 
 
@@ -58,8 +92,10 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
     deviations = " (overrides: " + ", ".join(runs[0].overrides) + ")" if runs[0].overrides else ""
     unofficial = sum(m.unofficial_data for m in (models or {}).values())
     data = f" (not the official files: {unofficial} of {len(runs)} runs)" if unofficial else ""
-    return f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} " \
-           f"iterations{deviations}"
+    return (
+        f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} "
+        f"iterations{deviations}"
+    )
 
 
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:
@@ -79,39 +115,49 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
         best = min(errors) if errors else None
         judged = numbers.get((key, "mean")) or numbers.get((key, "single"))
         verdict = evaluate_number(judged, errors) if comparable and judged and errors else None
-        rows.append({
-            "model": entry.label,
-            "params": next((f["params"] for f in entry.finals if f.get("params")), None),
-            "train_error": statistics.fmean(train) if train else None,
-            "test_error": best,
-            "test_error_mean": statistics.fmean(errors) if errors else None,
-            "test_error_std": statistics.stdev(errors) if len(errors) > 1 else None,
-            "n_seeds": len(errors),
-            "paper_train_error": quoted.get("train_error"),
-            "paper_test_error": reference,
-            "delta": best - reference if comparable and best is not None and reference is not None else None,
-            "band": band_of(verdict),
-            "verdict": verdict.status if verdict else None,
-            "profile": profile,
-            "data": data_label(dataset, entry),
-            "iterations": runs[0].recipe.iterations if runs else None,
-            "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
-            "reported": _paper_style(errors) if len(errors) > 1 else None,
-            "paper_reported": _quoted_style(quoted),
-        })
+        rows.append(
+            {
+                "model": entry.label,
+                "params": next((f["params"] for f in entry.finals if f.get("params")), None),
+                "train_error": statistics.fmean(train) if train else None,
+                "test_error": best,
+                "test_error_mean": statistics.fmean(errors) if errors else None,
+                "test_error_std": statistics.stdev(errors) if len(errors) > 1 else None,
+                "n_seeds": len(errors),
+                "paper_train_error": quoted.get("train_error"),
+                "paper_test_error": reference,
+                "delta": best - reference if comparable and best is not None and reference is not None else None,
+                "band": band_of(verdict),
+                "verdict": verdict.status if verdict else None,
+                "profile": profile,
+                "data": data_label(dataset, entry),
+                "iterations": runs[0].recipe.iterations if runs else None,
+                "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
+                "reported": _paper_style(errors) if len(errors) > 1 else None,
+                "paper_reported": _quoted_style(quoted),
+            }
+        )
     rows.sort(key=lambda r: _order(models, r["model"]))
     return rows
 
 
-def write_curve_table(target: Target, runs: list[RunConfig], results: Path, models: dict[str, ModelRuns] | None = None,
-                      found: Measured | None = None) -> list[Path]:
+def write_curve_table(
+    target: Target,
+    runs: list[RunConfig],
+    results: Path,
+    models: dict[str, ModelRuns] | None = None,
+    found: Measured | None = None,
+) -> list[Path]:
     """A figure's table (fig1, fig4, fig6): each net's final training and test error, iterations, seeds."""
     models = models if models is not None else collect(runs, results)
     found = found if found is not None else measure(target, runs_profile(runs), results, runs)
     folder = output_dir(results, target, runs_profile(runs))
     rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
-    notes = [profile_note(runs, models), "train_error / test_error: the final iteration's (train: mean over "
-             "seeds, test: best over seeds, with mean and std)."]
+    notes = [
+        profile_note(runs, models),
+        "train_error / test_error: the final iteration's (train: mean over "
+        "seeds, test: best over seeds, with mean and std).",
+    ]
     write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
     return [folder / "table.csv", folder / "table.md"]
 
@@ -168,10 +214,16 @@ def _quoted_style(quoted: dict) -> str:
 
 def quoted_rows(target: Target, source: str) -> list[dict]:
     """The paper's rows of other methods, quoted as published (never trained here)."""
-    return [{"model": c["model"], "params": int(float(c["params"])) if c.get("params") is not None else None,
-             "test_error": c.get("test_error"),
-             "reported": _quoted_style(c), "source": source}
-            for c in (target.section("table").context if target.section("table") is not None else ())]
+    return [
+        {
+            "model": c["model"],
+            "params": int(float(c["params"])) if c.get("params") is not None else None,
+            "test_error": c.get("test_error"),
+            "reported": _quoted_style(c),
+            "source": source,
+        }
+        for c in (target.section("table").context if target.section("table") is not None else ())
+    ]
 
 
 def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:
@@ -192,23 +244,36 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
     if target.section("table") is not None and found is not None:
         rows = table_rows(target, models, runs, found)
         _, why = found.numbers_comparable()
-        notes = [profile_note(runs, models), schedule_note(runs),
-                 "test_error: final-iteration test error, best over seeds; train_error: final training error (mean "
-                 "over seeds, the last log window's augmented batches); mean and sample std over seeds; delta = best - "
-                 "paper; band: the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's "
-                 "ResNet-110); paper_* and paper_reported: the paper's own numbers."]
+        notes = [
+            profile_note(runs, models),
+            schedule_note(runs),
+            "test_error: final-iteration test error, best over seeds; train_error: final training error (mean "
+            "over seeds, the last log window's augmented batches); mean and sample std over seeds; delta = best - "
+            "paper; band: the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's "
+            "ResNet-110); paper_* and paper_reported: the paper's own numbers.",
+        ]
         if why:
             notes.append(f"No delta or verdict: {why}.")
-        quoted = [] if found.proxy else quoted_rows(target, "quoted from the paper (other papers' results, not "
-                                                              "trained here)")
-        extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted,
-                            QUOTED_COLUMNS)]
+        quoted = (
+            []
+            if found.proxy
+            else quoted_rows(target, "quoted from the paper (other papers' results, not trained here)")
+        )
+        extra = [
+            ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)
+        ]
         write_table(folder, title, rows, TABLE_COLUMNS, notes, extra=extra)
         written += [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
     elif found is not None:
         written += write_curve_table(target, runs, results, models, found)
     figure = target.section("figure")
     if figure is not None:
-        written += plot_error_curves(figure.panel_specs(), models, title, profile_note(runs, models),
-                                     folder / target.name, figure.ylim or (0, 20))
+        written += plot_error_curves(
+            figure.panel_specs(),
+            models,
+            title,
+            profile_note(runs, models),
+            folder / target.name,
+            figure.ylim or (0, 20),
+        )
     return written

@@ -45,24 +45,39 @@ class ComplexityEngine(Engine):
         rows = csv_rows(path, columns, warn) if path.exists() else None
         if rows is None:
             section.not_run = run_command(section.target, "paper")
-            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""),
-                                        section.not_run))
+            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
             return section
         header = ["net", "input", "params", "paper params", "mult-adds", "paper mult-adds"]
-        section.table = (header, [[r["model"], r["input"], count_text(r["params"]), count_text(r["paper_params"]),
-                                   giga_text(r["flops"]), giga_text(r["paper_flops"])] for r in rows])
+        section.table = (
+            header,
+            [
+                [
+                    r["model"],
+                    r["input"],
+                    count_text(r["params"]),
+                    count_text(r["paper_params"]),
+                    giga_text(r["flops"]),
+                    giga_text(r["paper_flops"]),
+                ]
+                for r in rows
+            ],
+        )
         checked, off = 0, []
         for row in rows:  # the paper rounds (0.27M, 3.6e9): a count matches when it rounds to the paper's figure
-            for what, ours, theirs in (("params", row["params"], row["paper_params"]),
-                                       ("mult-adds", row["flops"], row["paper_flops"])):
+            for what, ours, theirs in (
+                ("params", row["params"], row["paper_params"]),
+                ("mult-adds", row["flops"], row["paper_flops"]),
+            ):
                 if ours and theirs:
                     checked += 1
                     if abs(float(ours) / float(theirs) - 1) > 0.02:
                         shown = giga_text if what == "mult-adds" else count_text
                         off.append(f"{row['model']} {what} {shown(ours)} vs {shown(theirs)}")
-        verdict = Verdict(HOLDS if not off else FAILS,
-                          f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
-                          + (f"; off: {', '.join(off)}" if off else ""))
+        verdict = Verdict(
+            HOLDS if not off else FAILS,
+            f"{checked - len(off)} of {checked} counts match the paper's to its rounding (2%)"
+            + (f"; off: {', '.join(off)}" if off else ""),
+        )
         section.scores.append(Score(section.target.name, SAYS, WHERE, "—", verdict))
         section.notes = [section.target.notes] if section.target.notes else []
         return section

@@ -32,16 +32,18 @@ def _rows_and_layouts(target: Target) -> tuple[list[dict], list[dict]]:
             laid_out.add(name)
             layouts += stage_layout(model, name, net.input)
         depth_is_bottleneck = model.depth in (50, 101, 152) and hasattr(model, "maxpool")
-        rows.append({
-            "model": label + (" v1.5" if variant == "v1.5" else ""),
-            "params": count_parameters(model),
-            "flops": count_multiply_adds(model, net.input),
-            "paper_params": _int_or_none(net.paper_params),
-            "paper_flops": _int_or_none(net.paper_flops),
-            "family": "imagenet" if hasattr(model, "maxpool") else "cifar",
-            "variant": variant if depth_is_bottleneck else "",
-            "input": "x".join(map(str, net.input)),
-        })
+        rows.append(
+            {
+                "model": label + (" v1.5" if variant == "v1.5" else ""),
+                "params": count_parameters(model),
+                "flops": count_multiply_adds(model, net.input),
+                "paper_params": _int_or_none(net.paper_params),
+                "paper_flops": _int_or_none(net.paper_flops),
+                "family": "imagenet" if hasattr(model, "maxpool") else "cifar",
+                "variant": variant if depth_is_bottleneck else "",
+                "input": "x".join(map(str, net.input)),
+            }
+        )
     return rows, layouts
 
 
@@ -49,9 +51,10 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
     """Table 1's layout of a built net, read from the net itself: each stage's output size, the convolutions of
     its blocks (kernel, filters) and how many blocks it has (the first block of a stage subsamples)."""
     sizes = {}
-    hooks = [module.register_forward_hook(lambda m, args, out, key=key: sizes.__setitem__(key, tuple(out.shape[2:])))
-             for key, module in [("stem", model.conv1),
-                                 *((f"stage{i}", stage) for i, stage in enumerate(model.stages))]]
+    hooks = [
+        module.register_forward_hook(lambda m, args, out, key=key: sizes.__setitem__(key, tuple(out.shape[2:])))
+        for key, module in [("stem", model.conv1), *((f"stage{i}", stage) for i, stage in enumerate(model.stages))]
+    ]
     with torch.device("meta"):
         model(torch.empty(1, *input_shape))
     for hook in hooks:
@@ -64,25 +67,51 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
     for index, stage in enumerate(model.stages):
         first = stage[0]
         convs = [first.conv1, first.conv2] + ([first.conv3] if hasattr(first, "conv3") else [])
-        block = "[" + "; ".join(f"{c.kernel_size[0]}x{c.kernel_size[1]}, {c.out_channels}"
-                                + (f" (stride {c.stride[0]} in the first block)" if c.stride[0] > 1 else "")
-                                for c in convs) + "]"
+        block = (
+            "["
+            + "; ".join(
+                f"{c.kernel_size[0]}x{c.kernel_size[1]}, {c.out_channels}"
+                + (f" (stride {c.stride[0]} in the first block)" if c.stride[0] > 1 else "")
+                for c in convs
+            )
+            + "]"
+        )
         if imagenet and index == 0:
             block = f"3x3 max pool, stride 2; {block}"
         # Table 1 numbers ImageNet stages conv2_x..conv5_x; Sec. 4.2 names CIFAR's by their map size only.
         stage_name = f"conv{index + 2}_x" if imagenet else f"stage {index + 1}"
-        rows.append({"model": name, "stage": stage_name, "output_size": size(f"stage{index}"), "block": block,
-                     "blocks": len(stage)})
-    rows.append({"model": name, "stage": "pool, fc", "output_size": "1x1",
-                 "block": f"global average pool, {model.fc.out_features}-way fc", "blocks": 1})
+        rows.append(
+            {
+                "model": name,
+                "stage": stage_name,
+                "output_size": size(f"stage{index}"),
+                "block": block,
+                "blocks": len(stage),
+            }
+        )
+    rows.append(
+        {
+            "model": name,
+            "stage": "pool, fc",
+            "output_size": "1x1",
+            "block": f"global average pool, {model.fc.out_features}-way fc",
+            "blocks": 1,
+        }
+    )
     return rows
 
 
 def run_table1(target: Target, results: Path) -> list[dict]:
     rows, layouts = _rows_and_layouts(target)
     notes = [target.notes, "profile: none (exact counts, no training)"]
-    extra = [ExtraTable("Layer layout per stage, read from the built nets (plain twins: the same without shortcuts)",
-                        "layout.csv", layouts, LAYOUT_COLUMNS)]
+    extra = [
+        ExtraTable(
+            "Layer layout per stage, read from the built nets (plain twins: the same without shortcuts)",
+            "layout.csv",
+            layouts,
+            LAYOUT_COLUMNS,
+        )
+    ]
     write_table(results / target.name, target.title, rows, COLUMNS, notes, extra=extra)
     return rows
 

@@ -23,8 +23,9 @@ def run_gradflow(target: Target, results: Path) -> list[Path]:
     from ..analysis.gradient_norms import gradflow_rows
 
     settings = target.section("gradflow")
-    rows = gradflow_rows(list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches,
-                         settings.batch_size)
+    rows = gradflow_rows(
+        list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches, settings.batch_size
+    )
     buffer = io.StringIO()
     pd.DataFrame(rows).to_csv(buffer, index=False)
     write_atomic(measured_csv(target, results), buffer.getvalue())
@@ -63,20 +64,30 @@ class GradflowEngine(Engine):
 
         folder = results / section.target.name
         image = folder / f"{section.target.name}.png"
-        rows = csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn) \
-            if (folder / "gradflow.csv").exists() else None
+        rows = (
+            csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn)
+            if (folder / "gradflow.csv").exists()
+            else None
+        )
         if rows is None:
             section.not_run = run_command(section.target, "paper")
-            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""),
-                                        section.not_run))
+            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
             return section
         if not image.exists():
             self.write_outputs(section.target, [], results)
         section.images = [image]
         detail = "gradient norm at the input end / at the output end: " + ", ".join(
-            f"{net} {ratio:.2g}" for net, ratio in gradient_ratios(rows).items())
-        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(
-            NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)")))
+            f"{net} {ratio:.2g}" for net, ratio in gradient_ratios(rows).items()
+        )
+        section.scores.append(
+            Score(
+                section.target.name,
+                SAYS,
+                WHERE,
+                "—",
+                Verdict(NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)"),
+            )
+        )
         section.notes = [section.target.notes] if section.target.notes else []
         return section
 

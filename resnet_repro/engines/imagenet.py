@@ -34,14 +34,23 @@ class ImageNetEngine(Engine):
         from .cifar_outputs import profile_note, write_curve_table
         from .imagenet_outputs import write_imagenet_table
 
-        written = write_imagenet_table(target, runs, results) if target.section("table") is not None else \
-            write_curve_table(target, runs, results)
+        written = (
+            write_imagenet_table(target, runs, results)
+            if target.section("table") is not None
+            else write_curve_table(target, runs, results)
+        )
         figure = target.section("figure")
         if figure is not None:  # curves: the same drawing as CIFAR's
             models = collect(runs, results)
             folder = output_dir(results, target, runs_profile(runs))
-            written += plot_error_curves(figure.panel_specs(), models, target.title, profile_note(runs, models),
-                                         folder / target.name, figure.ylim or (0, 100))
+            written += plot_error_curves(
+                figure.panel_specs(),
+                models,
+                target.title,
+                profile_note(runs, models),
+                folder / target.name,
+                figure.ylim or (0, 100),
+            )
         return written
 
     def read_measured(self, found, results: Path) -> None:
@@ -59,7 +68,8 @@ class ImageNetEngine(Engine):
             for metric in ("top1_error", "top5_error"):
                 if errors.get(metric) is not None:
                     found.values.setdefault(metric, {}).setdefault(found.keys[config.name], []).append(
-                        float(errors[metric]))
+                        float(errors[metric])
+                    )
 
 
 ENGINE = register(ImageNetEngine())

@@ -12,8 +12,18 @@ from ..store.run_id import run_status
 from ..store.tables import ExtraTable, write_table
 from .cifar_outputs import profile_note, schedule_note
 
-COLUMNS = ["model", "params", "top1_error", "top5_error", "paper_top1_error", "paper_top5_error", "delta_top1",
-           "profile", "iterations", "status"]
+COLUMNS = [
+    "model",
+    "params",
+    "top1_error",
+    "top5_error",
+    "paper_top1_error",
+    "paper_top5_error",
+    "delta_top1",
+    "profile",
+    "iterations",
+    "status",
+]
 
 
 def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[dict]:
@@ -27,14 +37,22 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
         status = run_status(files).value
-        rows.append({
-            "model": config.run_id.label, "params": final.get("params"), "top1_error": top1,
-            "top5_error": crops.get("top5_error"), "paper_top1_error": reference.get("top1_error"),
-            "paper_top5_error": reference.get("top5_error"),
-            "delta_top1": top1 - reference["top1_error"] if comparable and top1 is not None
-            and reference.get("top1_error") is not None else None,
-            "profile": config.run_id.profile_folder, "iterations": config.recipe.iterations, "status": status,
-        })
+        rows.append(
+            {
+                "model": config.run_id.label,
+                "params": final.get("params"),
+                "top1_error": top1,
+                "top5_error": crops.get("top5_error"),
+                "paper_top1_error": reference.get("top1_error"),
+                "paper_top5_error": reference.get("top5_error"),
+                "delta_top1": top1 - reference["top1_error"]
+                if comparable and top1 is not None and reference.get("top1_error") is not None
+                else None,
+                "profile": config.run_id.profile_folder,
+                "iterations": config.recipe.iterations,
+                "status": status,
+            }
+        )
     return rows
 
 
@@ -61,15 +79,23 @@ QUOTED_COLUMNS = ["model", "top1_error", "top5_error", "source"]
 def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     folder = output_dir(results, target, runs_profile(runs))
     protocol = table_protocol(target)
-    notes = [profile_note(runs), schedule_note(runs),
-             f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[protocol]}"
-             f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
-             "profile."]
-    quoted = [{"model": c["model"], "top1_error": c.get("top1_error"), "top5_error": c.get("top5_error"),
-               "source": "quoted from the paper (other methods, not trained here)"}
-              for c in (target.section("table").context if target.section("table") is not None else ())]
-    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted,
-                        QUOTED_COLUMNS)]
+    notes = [
+        profile_note(runs),
+        schedule_note(runs),
+        f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[protocol]}"
+        f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
+        "profile.",
+    ]
+    quoted = [
+        {
+            "model": c["model"],
+            "top1_error": c.get("top1_error"),
+            "top5_error": c.get("top5_error"),
+            "source": "quoted from the paper (other methods, not trained here)",
+        }
+        for c in (target.section("table").context if target.section("table") is not None else ())
+    ]
+    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)]
     write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)
     return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
 

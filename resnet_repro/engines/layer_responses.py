@@ -38,9 +38,17 @@ class LayerResponsesEngine(Engine):
             command = f"resnet-repro run {target.name}" + (f" --profile {profile}" if profile != "paper" else "")
             raise UserError(f"{csv_path} does not exist yet: `{command}` measures it")
         dataset = runs[0].data.dataset if runs else "cifar10"
-        return [csv_path, *write_response_table(target, runs, results),
-                *plot_responses(csv_path, output_dir(results, target, profile) / target.name,
-                                title_for_data(target.title, dataset), profile_note(runs), profile)]
+        return [
+            csv_path,
+            *write_response_table(target, runs, results),
+            *plot_responses(
+                csv_path,
+                output_dir(results, target, profile) / target.name,
+                title_for_data(target.title, dataset),
+                profile_note(runs),
+                profile,
+            ),
+        ]
 
     def read_measured(self, found, results: Path) -> None:
         from ..store.measured import read_responses, read_runs
@@ -57,8 +65,10 @@ class LayerResponsesEngine(Engine):
 
         legacy = measured_csv(target, results, "paper")
         if legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
-            return [f"{legacy} was written by an older version that did not record which profile it measured; "
-                    f"`resnet-repro run {target.name} --profile P` measures it again (no training)."]
+            return [
+                f"{legacy} was written by an older version that did not record which profile it measured; "
+                f"`resnet-repro run {target.name} --profile P` measures it again (no training)."
+            ]
         return []
 
 

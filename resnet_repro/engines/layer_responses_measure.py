@@ -29,8 +29,16 @@ def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
         label = config.run_id.label
         for layer, std in measure_response_stds(model, test.batches()):
-            rows.append({"model": label, "seed": config.seed, "layer": layer.index, "stage": layer.stage,
-                         "std": std, "profile": config.run_id.profile_folder})
+            rows.append(
+                {
+                    "model": label,
+                    "seed": config.seed,
+                    "layer": layer.index,
+                    "stage": layer.stage,
+                    "std": std,
+                    "profile": config.run_id.profile_folder,
+                }
+            )
     return rows
 
 

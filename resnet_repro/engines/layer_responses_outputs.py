@@ -19,12 +19,27 @@ def write_response_table(target: Target, runs: list[RunConfig], results: Path) -
     profile = runs_profile(runs)
     found = measure(target, profile, results, runs)
     labels = {found.keys[r.name]: r.run_id.label for r in runs}
-    rows = [{"model": labels[key], "response_std": statistics.fmean(values), "n_seeds": len(values),
-             "profile": profile, "data": found.dataset}
-            for key, values in found.per_key("response_std").items()]
+    rows = [
+        {
+            "model": labels[key],
+            "response_std": statistics.fmean(values),
+            "n_seeds": len(values),
+            "profile": profile,
+            "data": found.dataset,
+        }
+        for key, values in found.per_key("response_std").items()
+    ]
     folder = output_dir(results, target, profile)
     dataset = runs[0].data.dataset if runs else "cifar10"
-    write_table(folder, title_for_data(target.title, dataset), rows, COLUMNS,
-                [profile_note(runs), "response_std: the mean over layers of each layer's response std (mean over "
-                 "seeds); responses.csv holds every layer."])
+    write_table(
+        folder,
+        title_for_data(target.title, dataset),
+        rows,
+        COLUMNS,
+        [
+            profile_note(runs),
+            "response_std: the mean over layers of each layer's response std (mean over "
+            "seeds); responses.csv holds every layer.",
+        ],
+    )
     return [folder / "table.csv", folder / "table.md"]

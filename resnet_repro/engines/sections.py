@@ -53,8 +53,7 @@ class TableSection:
         check_table(check, raw)
         table = raw["table"]
         paper = {str(net): dict(numbers) for net, numbers in (table.get("paper") or {}).items()}
-        return cls(paper, tuple(dict(entry) for entry in table.get("context") or []),
-                   table.get("protocol"))
+        return cls(paper, tuple(dict(entry) for entry in table.get("context") or []), table.get("protocol"))
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,18 @@ class Net:
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> tuple["Net", ...]:
         check_nets(check, raw)
-        return tuple(cls(n["model"], tuple(n["input"]), n.get("shortcut"), n.get("variant"),
-                         n.get("family"), _number(n.get("paper_params")), _number(n.get("paper_flops")))
-                     for n in raw["nets"])
+        return tuple(
+            cls(
+                n["model"],
+                tuple(n["input"]),
+                n.get("shortcut"),
+                n.get("variant"),
+                n.get("family"),
+                _number(n.get("paper_params")),
+                _number(n.get("paper_flops")),
+            )
+            for n in raw["nets"]
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,13 @@ class GradflowSection:
     def parse(cls, check: Checker, raw: dict) -> "GradflowSection":
         check_gradflow(check, raw)
         settings = raw["gradflow"]
-        return cls(tuple(settings["conv_models"]), tuple(settings["fc_depths"]), settings["seeds"],
-                   settings["batches"], settings["batch_size"])
+        return cls(
+            tuple(settings["conv_models"]),
+            tuple(settings["fc_depths"]),
+            settings["seeds"],
+            settings["batches"],
+            settings["batch_size"],
+        )
 
 
 def _number(value) -> float | None:

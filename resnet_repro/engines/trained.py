@@ -15,8 +15,9 @@ from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 
 
-def finished_models(runs: list[RunConfig], context: RunContext,
-                    skip=lambda files: False) -> Iterator[tuple[RunConfig, RunFiles, nn.Module, Splits]]:
+def finished_models(
+    runs: list[RunConfig], context: RunContext, skip=lambda files: False
+) -> Iterator[tuple[RunConfig, RunFiles, nn.Module, Splits]]:
     """(config, files, model with its final weights, data) for each finished run; `skip(files)` leaves runs out
     before anything is loaded. Datasets come from the context's cache: read once per command."""
     device = context.device
@@ -30,8 +31,10 @@ def finished_models(runs: list[RunConfig], context: RunContext,
             continue
         if state is None or state["iteration"] != config.recipe.iterations:  # never measure an earlier model
             why = warnings[0] if warnings else f"it holds iteration {state['iteration']}"
-            raise UserError(f"run {config.name} is finished, but its final checkpoint is damaged ({why}); delete "
-                            f"{files.final} and run again to retrain it from its last good checkpoint")
+            raise UserError(
+                f"run {config.name} is finished, but its final checkpoint is damaged ({why}); delete "
+                f"{files.final} and run again to retrain it from its last good checkpoint"
+            )
         splits = context.splits(config)
         model = build_run_model(config, splits).to(device)
         model.load_state_dict(state["model"])

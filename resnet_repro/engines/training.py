@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from .base import Engine
 
 
-def run_training_target(engine: "Engine", target: Target, runs: list[RunConfig], all_runs: list[RunConfig],
-                        context: RunContext) -> Outcome:
+def run_training_target(
+    engine: "Engine", target: Target, runs: list[RunConfig], all_runs: list[RunConfig], context: RunContext
+) -> Outcome:
     """Train `runs` (a selection of `all_runs`), `context.jobs` at a time; outputs always cover all of the
     target's runs."""
     from ..train.distributed import finish_training

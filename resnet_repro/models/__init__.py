@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from ..errors import UserError
-from ..naming import (FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label,
-                      parse_model_name)
+from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label, parse_model_name
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
 
@@ -27,8 +26,15 @@ class ModelInit:
     zero_init_residual: bool = False
 
 
-def build_model(name: str, shortcut: str | None = None, variant: str = "original", num_classes: int | None = None,
-                in_channels: int = 3, family: str | None = None, init: ModelInit = ModelInit()) -> nn.Module:
+def build_model(
+    name: str,
+    shortcut: str | None = None,
+    variant: str = "original",
+    num_classes: int | None = None,
+    in_channels: int = 3,
+    family: str | None = None,
+    init: ModelInit = ModelInit(),
+) -> nn.Module:
     """Build a paper net by name.
 
     shortcut: "A", "B" or "C" for residual nets (default A on CIFAR, B on ImageNet); ignored by
@@ -45,9 +51,18 @@ def build_model(name: str, shortcut: str | None = None, variant: str = "original
     classes = num_classes if num_classes is not None else FAMILY_DEFAULTS[model.family][1]
     if model.family == "cifar":
         if variant != "original":
-            raise UserError(f"variant {variant} applies to the ImageNet bottleneck nets only, not {model.canonical} "
-                            f"(CIFAR)")
-        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, init.zero_init_residual,
-                           init.he_init_fan, init.fc_init)
-    return ImageNetResNet(model.depth, option, variant, classes, in_channels, init.zero_init_residual,
-                          init.he_init_fan, init.fc_init)
+            raise UserError(
+                f"variant {variant} applies to the ImageNet bottleneck nets only, not {model.canonical} (CIFAR)"
+            )
+        return CifarResNet(
+            (model.depth - 2) // 6,
+            option,
+            classes,
+            in_channels,
+            init.zero_init_residual,
+            init.he_init_fan,
+            init.fc_init,
+        )
+    return ImageNetResNet(
+        model.depth, option, variant, classes, in_channels, init.zero_init_residual, init.he_init_fan, init.fc_init
+    )

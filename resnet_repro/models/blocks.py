@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..naming import SHORTCUT_OPTIONS
 
@@ -98,7 +98,9 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "B", stride_on: str = "1x1"):
+    def __init__(
+        self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "B", stride_on: str = "1x1"
+    ):
         super().__init__()
         if stride_on not in ("1x1", "3x3"):
             raise ValueError(f"stride_on must be '1x1' or '3x3', got {stride_on!r}")
@@ -162,13 +164,18 @@ def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> to
 
     for stage in stages:
         for block in stage:
-            x = checkpoint(block, x, use_reentrant=False,
-                           context_fn=lambda b=block: (contextlib.nullcontext(), BatchNormFrozenStats(b)))
+            x = checkpoint(
+                block,
+                x,
+                use_reentrant=False,
+                context_fn=lambda b=block: (contextlib.nullcontext(), BatchNormFrozenStats(b)),
+            )
     return x
 
 
-def init_weights(model: nn.Module, zero_init_residual: bool = False, he_init_fan: str = "fan_out",
-                 fc_init: str = "uniform") -> None:
+def init_weights(
+    model: nn.Module, zero_init_residual: bool = False, he_init_fan: str = "fan_out", fc_init: str = "uniform"
+) -> None:
     """He (MSRA) normal init for convs, BN to identity; optionally zero each residual branch's last BN.
 
     The paper cites He et al. [13] but is silent on the fan mode; `fan_out` is fb.resnet.torch's and

@@ -7,8 +7,8 @@ global average pool - fc. Stages 2 and 3 start with a stride-2 conv.
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from .blocks import BasicBlock, conv3x3, init_weights, run_stages
 
@@ -16,8 +16,16 @@ CIFAR_WIDTHS = (16, 32, 64)
 
 
 class CifarResNet(nn.Module):
-    def __init__(self, n: int, shortcut: str | None = "A", num_classes: int = 10, in_channels: int = 3,
-                 zero_init_residual: bool = False, he_init_fan: str = "fan_out", fc_init: str = "uniform"):
+    def __init__(
+        self,
+        n: int,
+        shortcut: str | None = "A",
+        num_classes: int = 10,
+        in_channels: int = 3,
+        zero_init_residual: bool = False,
+        he_init_fan: str = "fan_out",
+        fc_init: str = "uniform",
+    ):
         super().__init__()
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")

@@ -7,8 +7,8 @@ Stem conv7x7/2 (64) - BN - ReLU - maxpool3x3/2, four stages at 56/28/14/7 pixels
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from .blocks import BasicBlock, Bottleneck, init_weights, run_stages
 
@@ -29,9 +29,17 @@ VARIANTS = {"original": "1x1", "v1.5": "3x3"}
 
 
 class ImageNetResNet(nn.Module):
-    def __init__(self, depth: int, shortcut: str | None = "B", variant: str = "original", num_classes: int = 1000,
-                 in_channels: int = 3, zero_init_residual: bool = False, he_init_fan: str = "fan_out",
-                 fc_init: str = "uniform"):
+    def __init__(
+        self,
+        depth: int,
+        shortcut: str | None = "B",
+        variant: str = "original",
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        zero_init_residual: bool = False,
+        he_init_fan: str = "fan_out",
+        fc_init: str = "uniform",
+    ):
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
             raise ValueError(f"ImageNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")

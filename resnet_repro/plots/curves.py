@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from ..store.aggregate import ModelRuns, mean_curve
+from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 
 METRIC_STYLE = {
     "train_error": {"linestyle": "--", "linewidth": 1.0},
@@ -22,8 +22,14 @@ METRIC_STYLE = {
 METRIC_NAMES = {"train_error": "dashed: training", "test_error": "bold: test", "val_error": "dotted: validation"}
 
 
-def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: str, subtitle: str, out: Path,
-                      ylim: tuple[float, float] = (0, 20)) -> list[Path]:
+def plot_error_curves(
+    panels: list[dict],
+    models: dict[str, ModelRuns],
+    title: str,
+    subtitle: str,
+    out: Path,
+    ylim: tuple[float, float] = (0, 20),
+) -> list[Path]:
     """Draw one panel per spec ({title, metrics, models}); write out.png and out.pdf.
 
     A panel none of whose models the profile trains (the cpu profile has no ResNet-1202) is left out;
@@ -52,8 +58,9 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
                 ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), **METRIC_STYLE[metric])
                 top = max(top, min(100.0, float(curve[metric].quantile(0.9)) * 1.1))
                 if not drawn or handles[-1].get_label() != paper_label(runs.label):
-                    handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2,
-                                          label=paper_label(runs.label)))
+                    handles.append(
+                        Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label))
+                    )
                 drawn = True
         ax.set_title(panel["title"])
         ax.set_xlabel(unit)
@@ -63,8 +70,9 @@ def plot_error_curves(panels: list[dict], models: dict[str, ModelRuns], title: s
             for metric in panel["metrics"]:  # the key to the line styles, in black
                 handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
             # Below the panel, never over it: the curves fill the upper right (plain-56 stays high there).
-            ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
-                      frameon=False)
+            ax.legend(
+                handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False
+            )
         else:
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
     for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .style import depth_colour, save_figure  # first: it selects the Agg backend
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from .style import depth_colour, save_figure  # first: it selects the Agg backend
 
 
 def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
@@ -17,8 +18,13 @@ def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
         part = frame[frame["family"] == family]
         for net, rows in part.groupby("net", sort=False):
             residual = bool(rows["residual"].iloc[0])
-            ax.plot(rows["layer"], rows["grad_norm"], label=net, color=depth_colour(net),
-                    linestyle="-" if residual else "--")
+            ax.plot(
+                rows["layer"],
+                rows["grad_norm"],
+                label=net,
+                color=depth_colour(net),
+                linestyle="-" if residual else "--",
+            )
         ax.set_yscale("log")
         ax.set_xlabel("layer (input -> output)")
         ax.set_ylabel("gradient norm at the layer's output")

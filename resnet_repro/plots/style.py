@@ -11,11 +11,23 @@ from ..atomic import atomic_file
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use("Agg"): a headless backend, chosen before pyplot loads
 
-
 # One hue per depth in every figure, as the paper does: plain-20 and ResNet-20 share a colour, and the
 # colour of a depth is the same in Fig. 1, 6 and 7 (and in both panels of each).
-DEPTH_COLOURS = {10: "#e377c2", 30: "#bcbd22", 18: "#1f77b4", 20: "#1f77b4", 32: "#2ca02c", 34: "#d62728", 44: "#9467bd", 50: "#2ca02c",
-                 56: "#d62728", 101: "#9467bd", 110: "#ff7f0e", 152: "#8c564b", 1202: "#17becf"}
+DEPTH_COLOURS = {
+    10: "#e377c2",
+    30: "#bcbd22",
+    18: "#1f77b4",
+    20: "#1f77b4",
+    32: "#2ca02c",
+    34: "#d62728",
+    44: "#9467bd",
+    50: "#2ca02c",
+    56: "#d62728",
+    101: "#9467bd",
+    110: "#ff7f0e",
+    152: "#8c564b",
+    1202: "#17becf",
+}
 
 
 def depth_colour(name: str) -> str:

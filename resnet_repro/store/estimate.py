@@ -62,8 +62,9 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
         options = config.settings.train
-        rate = throughput.get(config.run_id.label) or \
-            throughput.get(f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}")
+        rate = throughput.get(config.run_id.label) or throughput.get(
+            f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}"
+        )
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
@@ -81,11 +82,12 @@ def human_duration(seconds: float) -> str:
 @dataclass(frozen=True)
 class PendingRun:
     """One run a target still has to train, as the target clock sees it."""
-    label: str        # resnet-56-A: the key of measured rates
-    model: str        # resnet56
+
+    label: str  # resnet-56-A: the key of measured rates
+    model: str  # resnet56
     iterations: int
     batch_size: int
-    done: int = 0     # iterations trained before this command (a resumed run)
+    done: int = 0  # iterations trained before this command (a resumed run)
 
     def images_left(self, iteration: int | None = None) -> int:
         return (self.iterations - (self.done if iteration is None else iteration)) * self.batch_size
@@ -114,7 +116,7 @@ class TargetClock:
             self.rates[current.label] = live_rate
         count = f"run {self.index + 1} of {len(self.runs)}"
         total = 0.0
-        for k, run in enumerate(self.runs[self.index:], self.index):
+        for k, run in enumerate(self.runs[self.index :], self.index):
             rate = self._rate(run)
             if rate is None:
                 return count

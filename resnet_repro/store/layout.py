@@ -10,8 +10,18 @@ from pathlib import Path
 
 from ..atomic import write_atomic  # also re-exported: the writers of results/ import it from here
 
-METRIC_COLUMNS = ["iteration", "epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "val_error",
-                  "images_per_s", "elapsed_s"]
+METRIC_COLUMNS = [
+    "iteration",
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_error",
+    "test_loss",
+    "test_error",
+    "val_error",
+    "images_per_s",
+    "elapsed_s",
+]
 TIMING_COLUMNS = ("images_per_s", "elapsed_s")
 
 

@@ -27,8 +27,10 @@ def run_lock(folder: Path, run_name: str):
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise UserError(f"run {run_name} is being trained right now by {holder}; wait for it to finish, or "
-                        f"train into another folder with --results DIR") from None
+        raise UserError(
+            f"run {run_name} is being trained right now by {holder}; wait for it to finish, or "
+            f"train into another folder with --results DIR"
+        ) from None
     try:
         handle.seek(0)
         handle.truncate()

@@ -20,7 +20,6 @@ from .layout import RunFiles, read_json
 from .run_id import RunStatus, final_status
 
 
-
 @dataclass
 class Measured:
     target: Target
@@ -60,8 +59,10 @@ class Measured:
     def numbers_comparable(self) -> tuple[bool, str]:
         """Whether a number may be set beside the paper's, and if not, why not (one phrase)."""
         if self.proxy:
-            return False, (f"{data_name(self.dataset)} is a proxy for {data_name(self.paper_data)}: "
-                           f"only the orderings are checked, never the numbers")
+            return False, (
+                f"{data_name(self.dataset)} is a proxy for {data_name(self.paper_data)}: "
+                f"only the orderings are checked, never the numbers"
+            )
         if self.unofficial:
             return False, f"{self.unofficial} run(s) used CIFAR-10 files that are not the official release"
         if self.profile != "paper":

@@ -15,8 +15,10 @@ from ..errors import UserError
 from .layout import RunFiles, read_json
 
 _PART = r"[^/~\s]+"  # one folder name: no separator, no tag mark, no blank
-_RUN_PATH = re.compile(rf"(?P<dataset>{_PART})/(?P<label>{_PART})/(?P<profile>{_PART})(?:~(?P<tag>{_PART}))?"
-                       rf"/seed(?P<seed>0|[1-9][0-9]*)")
+_RUN_PATH = re.compile(
+    rf"(?P<dataset>{_PART})/(?P<label>{_PART})/(?P<profile>{_PART})(?:~(?P<tag>{_PART}))?"
+    rf"/seed(?P<seed>0|[1-9][0-9]*)"
+)
 SHAPE = "<dataset>/<label>/<profile>[~<tag>]/seed<k>"
 
 
@@ -32,8 +34,10 @@ class RunId:
         rendered = self.path
         match = _RUN_PATH.fullmatch(rendered)  # and it must read back as these very parts
         if match is None or (match["profile"], match["tag"], match["seed"]) != (self.profile, self.tag, str(self.seed)):
-            raise UserError(f"cannot name a run folder {rendered!r}: dataset, label, profile and tag must be "
-                            f"plain folder names (no '/', '~' or spaces) and the seed a whole number >= 0")
+            raise UserError(
+                f"cannot name a run folder {rendered!r}: dataset, label, profile and tag must be "
+                f"plain folder names (no '/', '~' or spaces) and the seed a whole number >= 0"
+            )
 
     @property
     def profile_folder(self) -> str:

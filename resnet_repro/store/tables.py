@@ -21,8 +21,15 @@ class ExtraTable:
     columns: list[str]
 
 
-def write_table(folder: Path, title: str, rows: list[dict], columns: list[str], notes: list[str],
-                csv_name: str = "table.csv", extra: list[ExtraTable] = ()) -> pd.DataFrame:
+def write_table(
+    folder: Path,
+    title: str,
+    rows: list[dict],
+    columns: list[str],
+    notes: list[str],
+    csv_name: str = "table.csv",
+    extra: list[ExtraTable] = (),
+) -> pd.DataFrame:
     frame = _frame(rows, columns)
     write_atomic(folder / csv_name, frame.to_csv(index=False))
     markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]

@@ -99,8 +99,10 @@ def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[d
         try:
             intact = digests is None or file_digest(candidate) in digests
             if not intact:
-                warnings.append(f"{candidate} does not match the digest recorded when it was written (damaged or "
-                                f"altered); trying an older checkpoint")
+                warnings.append(
+                    f"{candidate} does not match the digest recorded when it was written (damaged or "
+                    f"altered); trying an older checkpoint"
+                )
                 continue
             state = torch.load(candidate, map_location=device, weights_only=True)
         except Exception as error:  # truncated zip, a pickle asking for code, unreadable: this file is unusable
@@ -108,9 +110,11 @@ def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[d
             continue
         if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
             version = state.get("format_version") if isinstance(state, dict) else None
-            raise UserError(f"{candidate} was written by an incompatible version (format "
-                            f"{version}, this is {FORMAT_VERSION}); delete the run's folder "
-                            f"{candidate.parent} to retrain it")
+            raise UserError(
+                f"{candidate} was written by an incompatible version (format "
+                f"{version}, this is {FORMAT_VERSION}); delete the run's folder "
+                f"{candidate.parent} to retrain it"
+            )
         return state, warnings
     if warnings:
         warnings.append("no readable checkpoint left: the run starts from the beginning")

@@ -54,7 +54,7 @@ class CudaGraphCheck:
         return counters["inductor"]["cudagraph_skips"]
 
     def verdict(self) -> str:
-        """"used", "skipped: <torch's reason>", or "off" where the mode has none (CPU, several processes)."""
+        """ "used", "skipped: <torch's reason>", or "off" where the mode has none (CPU, several processes)."""
         if not self.expected:
             return "off"
         skipped = self._skips() - self._skips_before

@@ -19,8 +19,10 @@ def resolve_device(text: str = "auto") -> torch.device:
     if not match:
         raise UserError(f"unknown device {text!r}: use auto, cpu, cuda or cuda:N")
     if not torch.cuda.is_available():
-        raise UserError(f"--device {text} asks for a GPU, but torch sees none here (torch {torch.__version__}, "
-                        f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto")
+        raise UserError(
+            f"--device {text} asks for a GPU, but torch sees none here (torch {torch.__version__}, "
+            f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto"
+        )
     index = int(match.group(1) or 0)
     if index >= torch.cuda.device_count():
         raise UserError(f"--device {text}: this machine has {torch.cuda.device_count()} GPU(s), numbered from 0")
@@ -40,8 +42,10 @@ def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch
     if not devices:
         return [device]
     if device.type != "cuda":
-        raise UserError(f"--devices {devices} spreads runs over GPUs, but the device is {device}; leave --devices "
-                        f"out, or use --device cuda")
+        raise UserError(
+            f"--devices {devices} spreads runs over GPUs, but the device is {device}; leave --devices "
+            f"out, or use --device cuda"
+        )
     try:
         indices = [int(part) for part in devices.split(",") if part.strip()]
     except ValueError:

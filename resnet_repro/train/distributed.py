@@ -47,7 +47,6 @@ class World:
         dist.all_reduce(tensor)
         return tensor.tolist()
 
-
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """DistributedDataParallel that leaves each process's BN running stats alone during forward passes."""
         import inspect

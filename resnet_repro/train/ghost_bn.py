@@ -12,8 +12,8 @@ slower per BN on a CPU, and the convolutions behind it slower too.) Eval mode is
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 class GhostBatchNorm2d(nn.BatchNorm2d):
@@ -29,8 +29,9 @@ class GhostBatchNorm2d(nn.BatchNorm2d):
         for group in x.split(self.group_size):
             # Each group updates its own copy of the running stats, as each GPU's BN did.
             running_mean, running_var = self.running_mean.clone(), self.running_var.clone()
-            outputs.append(F.batch_norm(group, running_mean, running_var, self.weight, self.bias, True,
-                                        self.momentum, self.eps))
+            outputs.append(
+                F.batch_norm(group, running_mean, running_var, self.weight, self.bias, True, self.momentum, self.eps)
+            )
             means.append(running_mean)
             variances.append(running_var)
         with torch.no_grad():

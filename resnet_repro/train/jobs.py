@@ -57,8 +57,9 @@ class QueueReporter(Reporter):
         self.queue.put(("finish", self.name))
 
 
-def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device: str,
-           command: str | None, threads: int, queue) -> None:
+def _child(
+    index: int, config: RunConfig, results: Path, data_dir: Path, device: str, command: str | None, threads: int, queue
+) -> None:
     """One run in a spawned process; the outcome (or the one-line error) goes back over the queue."""
     torch_device = torch.device(device)
     if torch_device.type == "cpu":
@@ -66,14 +67,21 @@ def _child(index: int, config: RunConfig, results: Path, data_dir: Path, device:
     elif torch_device.type == "cuda":
         torch.cuda.set_device(torch_device)
     try:
-        report = train_runs([config], RunContext(results, data_dir, torch_device, reporter=QueueReporter(queue),
-                                                 command=command))[0]
+        report = train_runs(
+            [config], RunContext(results, data_dir, torch_device, reporter=QueueReporter(queue), command=command)
+        )[0]
         queue.put(("done", index, report))
     except UserError as error:
         queue.put(("error", index, str(error)))
     except KeyboardInterrupt:
-        queue.put(("error", index, f"run {config.name} stopped at once (second Ctrl-C); its last checkpoint "
-                                   f"is intact, run the same command again to continue"))
+        queue.put(
+            (
+                "error",
+                index,
+                f"run {config.name} stopped at once (second Ctrl-C); its last checkpoint "
+                f"is intact, run the same command again to continue",
+            )
+        )
     except Exception as error:  # an unexpected failure: say which run, keep the others going
         queue.put(("error", index, f"run {config.name} crashed: {type(error).__name__}: {error}"))
 
@@ -88,8 +96,7 @@ class _Job:
 def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> list[RunReport]:
     """Like train_runs, with up to `run_context.jobs` runs training at once, spread over its job devices; reports
     come back in the order of `runs`."""
-    results, data_dir, jobs, reporter = run_context.results, run_context.data_dir, run_context.jobs, \
-        run_context.reporter
+    results, jobs, reporter = run_context.results, run_context.jobs, run_context.reporter
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
     _check_before_start([config for config, _ in pending], run_context)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads
@@ -105,8 +112,10 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
 
     def stop_children(name: str) -> None:
         stopped_by.append(name)
-        reporter.message(f"{name} received: every running run finishes its iteration and writes a checkpoint "
-                         f"(Ctrl-C again to stop at once)")
+        reporter.message(
+            f"{name} received: every running run finishes its iteration and writes a checkpoint "
+            f"(Ctrl-C again to stop at once)"
+        )
         for job in running.values():
             if job.process.pid is not None:
                 os.kill(job.process.pid, signal.SIGTERM)
@@ -121,9 +130,12 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
                 while todo and free_slots and not stopped_by:
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
-                    process = context.Process(target=_child, name=f"resnet-repro job {slot}", args=(
-                        index, config, results, data_dir, str(devices_by_slot[slot]), run_context.command,
-                        threads, queue))
+                    child_args = (index, config, results, run_context.data_dir, str(devices_by_slot[slot]))
+                    process = context.Process(
+                        target=_child,
+                        name=f"resnet-repro job {slot}",
+                        args=(*child_args, run_context.command, threads, queue),
+                    )
                     process.start()
                     running[index] = _Job(config, slot, process)
                 if stopped_by and not running:
@@ -152,8 +164,9 @@ def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: li
         others = f" ({len(errors) - 1} more run(s) stopped with an error)" if len(errors) > 1 else ""
         raise UserError(first + others)
     if not_started:  # stopped by a signal before these started
-        raise UserError(f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command "
-                        f"again to continue")
+        raise UserError(
+            f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command again to continue"
+        )
 
 
 def _reap(running: dict[int, _Job], queue, reporter: Reporter, outcomes: dict, errors: dict) -> list[int]:
@@ -166,8 +179,10 @@ def _reap(running: dict[int, _Job], queue, reporter: Reporter, outcomes: dict, e
         job.process.join()
         _relay(queue, reporter, outcomes, errors, timeout=0)  # what it sent just before exiting
         if index not in outcomes and index not in errors:
-            errors[index] = (f"the process training {job.config.name} died (exit code {job.process.exitcode}); "
-                             f"run the same command again to continue from its last checkpoint")
+            errors[index] = (
+                f"the process training {job.config.name} died (exit code {job.process.exitcode}); "
+                f"run the same command again to continue from its last checkpoint"
+            )
         del running[index]
         freed.append(job.slot)
     return freed
@@ -190,4 +205,4 @@ def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: flo
             reporter.message(message[2])
         else:
             lane = reporter.lane(message[1])
-            getattr(lane, kind)(*message[1 if kind == "start" else 2:])
+            getattr(lane, kind)(*message[1 if kind == "start" else 2 :])

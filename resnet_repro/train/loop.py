@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..config import RunConfig
 from ..data.sources import Splits
@@ -22,14 +22,14 @@ from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import ModelInit, build_model
 from ..store.layout import MetricsLog, RunFiles
+from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
+from .distributed import SINGLE, World
 from .ghost_bn import use_ghost_batch_norm
-from .bn_stats import bn_buffers, recompute_bn_stats
 from .optim import decay_groups, load_sgd_state, make_sgd, set_lr
 from .precision import use_precision
 from .schedule import LRSchedule
-from .distributed import SINGLE, World
 from .state import TrainState, step, window_sums
 from .streams import make_streams
 from .threads import FreeCoreWatch
@@ -72,9 +72,15 @@ class RunOutcome:
 def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
     torch.manual_seed(config.seed)  # the init is part of the run: seeded by the run's seed
     recipe = config.recipe
-    model = build_model(config.model, shortcut=config.shortcut, variant=config.variant, family=config.family,
-                        num_classes=splits.num_classes, in_channels=splits.in_channels,
-                        init=ModelInit(recipe.he_init_fan, recipe.fc_init))
+    model = build_model(
+        config.model,
+        shortcut=config.shortcut,
+        variant=config.variant,
+        family=config.family,
+        num_classes=splits.num_classes,
+        in_channels=splits.in_channels,
+        init=ModelInit(recipe.he_init_fan, recipe.fc_init),
+    )
     if config.recipe.bn_batch:
         use_ghost_batch_norm(model, config.recipe.bn_batch)
     model.activation_checkpointing = config.recipe.activation_checkpointing
@@ -96,12 +102,18 @@ def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
     return float(loss_sum) / max(seen, 1), 100.0 * float(wrong) / max(seen, 1)
 
 
-def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device,
-              reporter: Reporter | None = None, stop: StopFlag | None = None, world: World = SINGLE,
-              threads: FreeCoreWatch | None = None) -> RunOutcome:
+def train_run(
+    config: RunConfig,
+    splits: Splits,
+    files: RunFiles,
+    device: torch.device,
+    reporter: Reporter | None = None,
+    stop: StopFlag | None = None,
+    world: World = SINGLE,
+    threads: FreeCoreWatch | None = None,
+) -> RunOutcome:
     recipe = config.recipe
-    state, loop = start(config, splits, files, device, world, reporter or Reporter(), stop or StopFlag())
-    loop.threads = threads
+    state, loop = start(config, splits, files, device, world, reporter or Reporter(), stop or StopFlag(), threads)
     loop.reporter.start(config.name, recipe.iterations, state.iteration)
     state.model.train()
     while state.iteration < recipe.iterations:
@@ -125,20 +137,15 @@ def train_run(config: RunConfig, splits: Splits, files: RunFiles, device: torch.
         if not math.isfinite(row["train_loss"]):
             return diverged(state, loop, row)
         # ---- warm-up: the lr stays low until the training error first falls below the bar
-        if state.schedule.observe_train_error(done, row["train_error"]):
-            loop.reporter.message(f"{config.name}: warm-up ended at iteration {done} (training error "
-                                  f"{row['train_error']:.1f}% < {recipe.warmup.until_train_error_below:g}%)")
+        end_warmup_if_due(state, loop, row)
         evaluating = done % recipe.eval_every == 0 or done == recipe.iterations
         checkpoint_due = done % recipe.checkpoint_every == 0 or done == recipe.iterations
         # ---- BN averaging: each process's running statistics agree before anyone reads them
         if evaluating or checkpoint_due or loop.stop.requested:
             loop.world.average_norm_buffers(state.model)
-        # ---- evaluation (rank 0)
+        # ---- evaluation (rank 0): the test error, and the held-out error where the recipe holds some out
         if evaluating and loop.world.is_main:
-            maybe_fault("eval", done)
-            row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
-            if loop.val_set is not None:
-                row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
+            evaluate_into(state, loop, row)
         # ---- plateau rule: the lr drops when the held-out error stops improving
         if evaluating and recipe.lr_plateau is not None:
             plateau_rule(state, loop, row)
@@ -174,8 +181,16 @@ class Loop:
     threads: FreeCoreWatch | None = None  # on a CPU, outside --jobs and torchrun: re-decides the thread count
 
 
-def start(config: RunConfig, splits: Splits, files: RunFiles, device: torch.device, world: World, reporter: Reporter,
-          stop: StopFlag) -> tuple[TrainState, Loop]:
+def start(
+    config: RunConfig,
+    splits: Splits,
+    files: RunFiles,
+    device: torch.device,
+    world: World,
+    reporter: Reporter,
+    stop: StopFlag,
+    threads: FreeCoreWatch | None = None,
+) -> tuple[TrainState, Loop]:
     """The model, optimizer and schedule, resumed from the run's checkpoint if it has one; compiled and wrapped
     as the run's options say."""
     recipe, options = config.recipe, config.settings.train
@@ -183,12 +198,31 @@ def start(config: RunConfig, splits: Splits, files: RunFiles, device: torch.devi
     if options.channels_last:
         model = model.to(memory_format=torch.channels_last)
     check_bn_share(config, world)
-    optimizer = make_sgd(decay_groups(model, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias), recipe.lr,
-                         recipe.momentum, recipe.weight_decay, device)
-    loop = Loop(config, files, world, reporter, stop, *make_streams(config, splits, device, world),
-                params=sum(p.numel() for p in model.parameters()))
-    state = TrainState(model, model, optimizer, use_precision(device, options.precision, options.deterministic),
-                       *window_sums(device), schedule=LRSchedule(recipe))
+    optimizer = make_sgd(
+        decay_groups(model, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias),
+        recipe.lr,
+        recipe.momentum,
+        recipe.weight_decay,
+        device,
+    )
+    loop = Loop(
+        config,
+        files,
+        world,
+        reporter,
+        stop,
+        *make_streams(config, splits, device, world),
+        params=sum(p.numel() for p in model.parameters()),
+        threads=threads,
+    )
+    state = TrainState(
+        model,
+        model,
+        optimizer,
+        use_precision(device, options.precision, options.deterministic),
+        *window_sums(device),
+        schedule=LRSchedule(recipe),
+    )
     resume(state, loop, device)
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
@@ -209,8 +243,9 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
     if saved is None:
         return
     if saved.get("config") != config.to_dict():
-        raise UserError(f"{files.checkpoint} belongs to a different config than run {config.name}; delete "
-                        f"{files.dir} to retrain it")
+        raise UserError(
+            f"{files.checkpoint} belongs to a different config than run {config.name}; delete {files.dir} to retrain it"
+        )
     state.model.load_state_dict(saved["model"])
     load_sgd_state(state.optimizer, saved["optimizer"])
     state.schedule.load(saved["schedule"])
@@ -226,7 +261,8 @@ def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
     """The metrics row of the window just ended: its training loss and error summed over processes (the loop's
     one host-device sync), and the images/s it trained at. The window's sums restart from zero."""
     total_loss, total_wrong, total_seen, stopping = loop.world.sum(
-        [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), 1.0 if loop.stop.requested else 0.0])
+        [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), 1.0 if loop.stop.requested else 0.0]
+    )
     if stopping and not loop.stop.requested:
         loop.stop.requested = "a signal to another process"
     state.seen = 0
@@ -236,17 +272,41 @@ def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
     state.wrong.zero_()
     images_per_s = int(total_seen) / max(time.perf_counter() - state.window_start, 1e-9)
     done = state.iteration
-    return {"iteration": done, "epoch": done * loop.config.recipe.batch_size / len(loop.stream), "lr": lr,
-            "train_loss": total_loss / total_seen, "train_error": 100.0 * total_wrong / total_seen,
-            "images_per_s": images_per_s}
+    return {
+        "iteration": done,
+        "epoch": done * loop.config.recipe.batch_size / len(loop.stream),
+        "lr": lr,
+        "train_loss": total_loss / total_seen,
+        "train_error": 100.0 * total_wrong / total_seen,
+        "images_per_s": images_per_s,
+    }
 
 
 def note_cuda_graphs(state: TrainState, loop: Loop) -> None:
     state.cuda_graphs = state.graphs.verdict()
     state.graphs.close()
     if state.cuda_graphs.startswith("skipped"):  # said now, not after 64k iterations; final.json keeps it
-        loop.reporter.message(f"{loop.config.name}: warning: torch.compile trains without CUDA graphs "
-                              f"({state.cuda_graphs}); results are unaffected, only speed")
+        loop.reporter.message(
+            f"{loop.config.name}: warning: torch.compile trains without CUDA graphs "
+            f"({state.cuda_graphs}); results are unaffected, only speed"
+        )
+
+
+def end_warmup_if_due(state: TrainState, loop: Loop, row: dict) -> None:
+    """Tell the schedule this log point's training error; say so when it ends the warm-up."""
+    if state.schedule.observe_train_error(state.iteration, row["train_error"]):
+        bar = loop.config.recipe.warmup.until_train_error_below
+        loop.reporter.message(
+            f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
+            f"{row['train_error']:.1f}% < {bar:g}%)"
+        )
+
+
+def evaluate_into(state: TrainState, loop: Loop, row: dict) -> None:
+    maybe_fault("eval", state.iteration)
+    row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
+    if loop.val_set is not None:
+        row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
 
 
 def plateau_rule(state: TrainState, loop: Loop, row: dict) -> None:
@@ -255,8 +315,10 @@ def plateau_rule(state: TrainState, loop: Loop, row: dict) -> None:
     watched = row["val_error"] if loop.world.is_main else 0.0
     watched = loop.world.sum([watched])[0]
     if state.schedule.observe_eval_error(watched):
-        loop.reporter.message(f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
-                              f"{1 / loop.config.recipe.lr_decay:g} from iteration {state.iteration}")
+        loop.reporter.message(
+            f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
+            f"{1 / loop.config.recipe.lr_decay:g} from iteration {state.iteration}"
+        )
 
 
 def record(state: TrainState, loop: Loop, row: dict) -> None:
@@ -264,17 +326,22 @@ def record(state: TrainState, loop: Loop, row: dict) -> None:
     if loop.metrics is not None:
         loop.metrics.append(row)
     state.last.update({k: v for k, v in row.items() if v is not None})
-    loop.reporter.update(state.iteration, {"lr": row["lr"], "loss": row["train_loss"], "error": row["train_error"],
-                                           "test_error": state.last.get("test_error"),
-                                           "images_per_s": row["images_per_s"]})
+    loop.reporter.update(
+        state.iteration,
+        {
+            "lr": row["lr"],
+            "loss": row["train_loss"],
+            "error": row["train_error"],
+            "test_error": state.last.get("test_error"),
+            "images_per_s": row["images_per_s"],
+        },
+    )
 
 
 def diverged(state: TrainState, loop: Loop, row: dict) -> RunOutcome:
-    reason = (f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run "
-              f"diverged")
+    reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
     loop.reporter.finish()
-    return RunOutcome("failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason),
-                      loop.warnings)
+    return RunOutcome("failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings)
 
 
 def finish(state: TrainState, loop: Loop) -> RunOutcome:
@@ -292,8 +359,9 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     skipped = sorted(set(getattr(loop.stream, "skipped", [])))  # unreadable images the ImageNet stream left out
     if skipped:
         final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}
-        loop.warnings.append(f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} "
-                             f"(listed in final.json)")
+        loop.warnings.append(
+            f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} (listed in final.json)"
+        )
     return RunOutcome("finished", final, loop.warnings)
 
 
@@ -303,9 +371,11 @@ def check_bn_share(config: RunConfig, world: World) -> None:
     bn_batch = config.recipe.bn_batch
     share = config.recipe.batch_size // world.size
     if world.distributed and bn_batch and share % bn_batch:
-        raise UserError(f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({share} "
-                        f"images on {world.size} processes); run on {config.recipe.batch_size // bn_batch} processes "
-                        f"or fewer, or set --set recipe.bn_batch={share} (a deviation)")
+        raise UserError(
+            f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({share} "
+            f"images on {world.size} processes); run on {config.recipe.batch_size // bn_batch} processes "
+            f"or fewer, or set --set recipe.bn_batch={share} (a deviation)"
+        )
 
 
 def _final_with_recomputed_bn(final: dict, state: TrainState, loop: Loop) -> None:
@@ -332,12 +402,21 @@ def _final_with_recomputed_bn(final: dict, state: TrainState, loop: Loop) -> Non
 
 def checkpoint(state: TrainState, loop: Loop, elapsed: float) -> None:
     """Everything the run needs to continue exactly: weights, momentum, schedule, RNG, the window's sums so far."""
-    save_checkpoint(loop.files.checkpoint, loop.files.previous_checkpoint, {
-        "iteration": state.iteration, "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
-        "schedule": state.schedule.state(), "elapsed_s": elapsed, "rng_cpu": torch.get_rng_state(),
-        "window": {"loss_sum": state.loss_sum.item(), "wrong": int(state.wrong.item()), "seen": state.seen},
-        "config": loop.config.to_dict(),
-        "last": dict(state.last)})  # full precision: metrics.csv keeps 6 significant digits
+    save_checkpoint(
+        loop.files.checkpoint,
+        loop.files.previous_checkpoint,
+        {
+            "iteration": state.iteration,
+            "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "schedule": state.schedule.state(),
+            "elapsed_s": elapsed,
+            "rng_cpu": torch.get_rng_state(),
+            "window": {"loss_sum": state.loss_sum.item(), "wrong": int(state.wrong.item()), "seen": state.seen},
+            "config": loop.config.to_dict(),
+            "last": dict(state.last),
+        },
+    )  # full precision: metrics.csv keeps 6 significant digits
 
 
 def interrupt(state: TrainState, loop: Loop, elapsed: float, writes: bool = True) -> RunOutcome:
@@ -346,20 +425,34 @@ def interrupt(state: TrainState, loop: Loop, elapsed: float, writes: bool = True
         checkpoint(state, loop, elapsed)
     loop.reporter.finish()
     reason = f"stopped by {loop.stop.requested} at iteration {state.iteration}"
-    return RunOutcome("interrupted", _final(state, loop, "interrupted", state.iteration, elapsed, reason),
-                      loop.warnings)
+    return RunOutcome(
+        "interrupted", _final(state, loop, "interrupted", state.iteration, elapsed, reason), loop.warnings
+    )
 
 
-def _final(state: TrainState, loop: Loop, status: str, iterations: int, wall_s: float,
-           reason: str | None = None) -> dict:
+def _final(
+    state: TrainState, loop: Loop, status: str, iterations: int, wall_s: float, reason: str | None = None
+) -> dict:
     config, last = loop.config, state.last
-    return {"status": status, "run": config.name, "model": config.model, "shortcut": config.shortcut,
-            "seed": config.seed, "profile": config.profile, "dataset": config.data.dataset,
-            "iterations": iterations, "params": loop.params,
-            "train_loss": last.get("train_loss"), "train_error": last.get("train_error"),
-            "test_loss": last.get("test_loss"), "test_error": last.get("test_error"),
-            "val_error": last.get("val_error"), "warmup_ended_at": state.schedule.warmup_ended_at,
-            "wall_s": wall_s, "reason": reason}
+    return {
+        "status": status,
+        "run": config.name,
+        "model": config.model,
+        "shortcut": config.shortcut,
+        "seed": config.seed,
+        "profile": config.profile,
+        "dataset": config.data.dataset,
+        "iterations": iterations,
+        "params": loop.params,
+        "train_loss": last.get("train_loss"),
+        "train_error": last.get("train_error"),
+        "test_loss": last.get("test_loss"),
+        "test_error": last.get("test_error"),
+        "val_error": last.get("val_error"),
+        "warmup_ended_at": state.schedule.warmup_ended_at,
+        "wall_s": wall_s,
+        "reason": reason,
+    }
 
 
 def _last_row(files: RunFiles) -> dict:

@@ -24,7 +24,7 @@ IMPLEMENTATIONS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop
 
 
 def sgd_implementation(device: torch.device) -> str:
-    """"fused" where this torch has fused SGD kernels for the device, else "foreach"."""
+    """ "fused" where this torch has fused SGD kernels for the device, else "foreach"."""
     try:
         from torch.optim.optimizer import _get_fused_kernels_supported_devices
 
@@ -34,8 +34,9 @@ def sgd_implementation(device: torch.device) -> str:
     return "fused" if device.type in supported else "foreach"
 
 
-def make_sgd(params, lr: float, momentum: float, weight_decay: float, device: torch.device,
-             implementation: str | None = None) -> torch.optim.SGD:
+def make_sgd(
+    params, lr: float, momentum: float, weight_decay: float, device: torch.device, implementation: str | None = None
+) -> torch.optim.SGD:
     flags = IMPLEMENTATIONS[implementation or sgd_implementation(device)]
     return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **flags)
 
@@ -46,8 +47,10 @@ def decay_groups(model: torch.nn.Module, weight_decay: float, on_bn_and_bias: bo
     params = list(model.parameters())
     if on_bn_and_bias:
         return [{"params": params, "weight_decay": weight_decay}]
-    return [{"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+    return [
+        {"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
 
 
 def set_lr(optimizer: torch.optim.SGD, lr: float, momentum_form: str) -> None:
@@ -56,8 +59,11 @@ def set_lr(optimizer: torch.optim.SGD, lr: float, momentum_form: str) -> None:
     for group in optimizer.param_groups:
         old = group["lr"]
         if momentum_form == "caffe" and old != lr:
-            buffers = [optimizer.state[p]["momentum_buffer"] for p in group["params"]
-                       if optimizer.state.get(p, {}).get("momentum_buffer") is not None]
+            buffers = [
+                optimizer.state[p]["momentum_buffer"]
+                for p in group["params"]
+                if optimizer.state.get(p, {}).get("momentum_buffer") is not None
+            ]
             if buffers:  # none before the first step: Caffe's velocity starts at 0, torch's buffer at the gradient
                 torch._foreach_mul_(buffers, old / lr)
         group["lr"] = lr

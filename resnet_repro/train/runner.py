@@ -68,9 +68,11 @@ def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], li
         files = RunFiles(results, config.name)
         conflict = stored_config_conflict(files, config)
         if conflict:
-            raise UserError(f"run {config.name} in {files.dir} was trained with a different config ({conflict}). "
-                            f"To keep it, train the new config into another folder with --results DIR; to "
-                            f"replace it, delete {files.dir}")
+            raise UserError(
+                f"run {config.name} in {files.dir} was trained with a different config ({conflict}). "
+                f"To keep it, train the new config into another folder with --results DIR; to "
+                f"replace it, delete {files.dir}"
+            )
         final = read_json(files.final)
         status = final_status(final)
         if status is not None and status.ended:
@@ -121,11 +123,15 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
                     outcome = _train_one(config, files, context, stop, world, threads)
             except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
                 where = error.filename or files.dir
-                raise UserError(f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
-                                f"intact; free space or fix permissions and run again, or use --results DIR") from None
+                raise UserError(
+                    f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
+                    f"intact; free space or fix permissions and run again, or use --results DIR"
+                ) from None
             if outcome.status == "interrupted":
-                raise UserError(f"{outcome.final['reason']} of run {config.name}; a checkpoint was saved. Run the "
-                                f"same command again to continue where it stopped")
+                raise UserError(
+                    f"{outcome.final['reason']} of run {config.name}; a checkpoint was saved. Run the "
+                    f"same command again to continue where it stopped"
+                )
             if outcome.status == "failed":
                 reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
             reports.append(RunReport(config.name, outcome.status, outcome.final))
@@ -137,13 +143,26 @@ def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]]) 
     runs = []
     for config, files in pending:
         rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
-        runs.append(PendingRun(config.run_id.label, config.model, config.recipe.iterations,
-                               config.recipe.batch_size, int(rows[-1]["iteration"]) if rows else 0))
+        runs.append(
+            PendingRun(
+                config.run_id.label,
+                config.model,
+                config.recipe.iterations,
+                config.recipe.batch_size,
+                int(rows[-1]["iteration"]) if rows else 0,
+            )
+        )
     return TargetClock(target or "the target", runs)
 
 
-def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, world: World = SINGLE,
-               threads: FreeCoreWatch | None = None):
+def _train_one(
+    config: RunConfig,
+    files: RunFiles,
+    context: RunContext,
+    stop: StopFlag,
+    world: World = SINGLE,
+    threads: FreeCoreWatch | None = None,
+):
     splits, device, reporter = context.splits(config), context.device, context.reporter
     if not world.is_main:  # only rank 0 writes; the others train their share of each batch
         return train_run(config, splits, files, device, reporter, stop, world)
@@ -152,9 +171,11 @@ def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: St
     meta = _meta(config, splits, device, context.command, world)
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
-        reporter.message(f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
-                         f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
-                         f"the paper")
+        reporter.message(
+            f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
+            f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
+            f"the paper"
+        )
     outcome = train_run(config, splits, files, device, reporter, stop, world, threads)
     for warning in outcome.warnings:
         reporter.message(f"warning: {warning}")
@@ -167,14 +188,18 @@ def _train_one(config: RunConfig, files: RunFiles, context: RunContext, stop: St
 @contextmanager
 def graceful_stop(stop: StopFlag, reporter: Reporter):
     """SIGINT/SIGTERM ask the loop to finish its iteration and checkpoint; a second Ctrl-C stops at once."""
+
     def first(name: str) -> None:
         stop.requested = name
-        reporter.message(f"{name} received: finishing this iteration and writing a checkpoint "
-                         f"(Ctrl-C again to stop at once)")
+        reporter.message(
+            f"{name} received: finishing this iteration and writing a checkpoint (Ctrl-C again to stop at once)"
+        )
 
     def again() -> None:  # typer turns the KeyboardInterrupt into a silent exit 130: say what is kept first
-        reporter.message("stopping now, mid-iteration: the last saved checkpoint is intact; run the same command "
-                         "again to continue from it")
+        reporter.message(
+            "stopping now, mid-iteration: the last saved checkpoint is intact; run the same command "
+            "again to continue from it"
+        )
 
     with on_stop_signals(first, again):
         yield
@@ -206,22 +231,36 @@ def on_stop_signals(first: Callable[[str], None], again: Callable[[], None]):
 
 def _meta(config: RunConfig, splits: Splits, device: torch.device, command: str | None, world: World) -> dict:
     return {
-        "run": config.name, "seed": config.seed, "started_at": _now(),
+        "run": config.name,
+        "seed": config.seed,
+        "started_at": _now(),
         "command": command or " ".join(sys.argv),
-        "versions": {"resnet_repro": resnet_repro.__version__, "python": platform.python_version(),
-                     "torch": torch.__version__, "cuda": torch.version.cuda,
-                     "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None},
-        "device": str(device), "device_name": describe_device(device), "world_size": world.size,
+        "versions": {
+            "resnet_repro": resnet_repro.__version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        },
+        "device": str(device),
+        "device_name": describe_device(device),
+        "world_size": world.size,
         "sgd_implementation": sgd_implementation(device),
-        "host": platform.node(), "git_commit": _git_commit(),
+        "host": platform.node(),
+        "git_commit": _git_commit(),
         "data": splits.report,
     }
 
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(resnet_repro.__file__).parent,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(resnet_repro.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -240,16 +279,21 @@ def _first_difference(stored, requested) -> str | None:
     found = sorted(_differences(stored, requested), key=lambda d: d[1] is _ABSENT)
     if not found:
         return None
-    shown = "; ".join(f"{key}: stored {'(absent: an older version)' if old is _ABSENT else repr(old)}, requested "
-                      f"{new!r}" for key, old, new in found[:3])
+    shown = "; ".join(
+        f"{key}: stored {'(absent: an older version)' if old is _ABSENT else repr(old)}, requested {new!r}"
+        for key, old, new in found[:3]
+    )
     return shown + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
 
 
 def _differences(stored, requested, prefix: str = "") -> list[tuple[str, object, object]]:
     if isinstance(stored, dict) and isinstance(requested, dict):
         keys = list(requested) + [k for k in stored if k not in requested]
-        return [d for key in keys for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT),
-                                                        f"{prefix}{key}.")]
+        return [
+            d
+            for key in keys
+            for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT), f"{prefix}{key}.")
+        ]
     if stored != requested:
         return [(prefix.rstrip(".").removeprefix("settings."), stored, requested)]
     return []

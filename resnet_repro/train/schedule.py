@@ -30,7 +30,7 @@ class LRSchedule:
         if self.warming_up:
             return self.recipe.warmup.lr
         decays = bisect_right(self.recipe.lr_steps, iteration) + self.plateau_drops
-        return self.recipe.lr * self.recipe.lr_decay ** decays
+        return self.recipe.lr * self.recipe.lr_decay**decays
 
     def observe_eval_error(self, error: float) -> bool:
         """Feed an evaluation's error (%); True when the plateau rule divides the lr from now on."""
@@ -49,8 +49,12 @@ class LRSchedule:
         return False
 
     def state(self) -> dict:
-        return {"warmup_ended_at": self.warmup_ended_at, "plateau_drops": self.plateau_drops,
-                "best_error": self.best_error, "evals_since_best": self.evals_since_best}
+        return {
+            "warmup_ended_at": self.warmup_ended_at,
+            "plateau_drops": self.plateau_drops,
+            "best_error": self.best_error,
+            "evals_since_best": self.evals_since_best,
+        }
 
     def load(self, state: dict) -> None:
         for key, value in state.items():

@@ -47,8 +47,11 @@ def window_sums(device: torch.device, carry: dict | None = None) -> tuple[torch.
     """(loss sum, mistakes, images) of a log window on the device: zero, or the part an interrupted run
     checkpointed mid-window."""
     carry = carry or {"loss_sum": 0.0, "wrong": 0, "seen": 0}
-    return (torch.tensor(carry["loss_sum"], device=device),
-            torch.tensor(carry["wrong"], device=device, dtype=torch.long), carry["seen"])
+    return (
+        torch.tensor(carry["loss_sum"], device=device),
+        torch.tensor(carry["wrong"], device=device, dtype=torch.long),
+        carry["seen"],
+    )
 
 
 def step(state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:

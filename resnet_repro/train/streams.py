@@ -22,16 +22,21 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
     if dataset_info(config.data.dataset).class_folders:
         from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
 
-        train = ImageNetTrainStream(splits.train, recipe.batch_size, config.seed, device, config.data, channels_last,
-                                    part=part)
+        train = ImageNetTrainStream(
+            splits.train, recipe.batch_size, config.seed, device, config.data, channels_last, part=part
+        )
         test = ImageNetEvalSet(splits.test, recipe.eval_batch_size, device, config.data, channels_last)
-        val = ImageNetEvalSet(splits.val, recipe.eval_batch_size, device, config.data, channels_last) \
-            if splits.val is not None else None  # held-out training images, centre crop like the curves
+        val = (
+            ImageNetEvalSet(splits.val, recipe.eval_batch_size, device, config.data, channels_last)
+            if splits.val is not None
+            else None
+        )  # held-out training images, centre crop like the curves
         return train, test, val
     from ..data.pipeline import EvalSet, TrainStream
 
-    train = TrainStream(splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last,
-                        part)
+    train = TrainStream(
+        splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last, part
+    )
     test = EvalSet(splits.test, train.mean, device, recipe.eval_batch_size, channels_last)
     val = EvalSet(splits.val, train.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
     return train, test, val

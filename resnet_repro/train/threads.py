@@ -21,8 +21,9 @@ import torch
 DEFAULT_THREADS = torch.get_num_threads()
 
 
-def choose_threads(jobs: int, allowed_cores: int, busy_cores: float, torch_default: int,
-                   user_choice: str | None) -> int:
+def choose_threads(
+    jobs: int, allowed_cores: int, busy_cores: float, torch_default: int, user_choice: str | None
+) -> int:
     """Threads for each of `jobs` processes: the user's OMP_NUM_THREADS, else the free cores shared out."""
     if user_choice and user_choice.strip().isdigit() and int(user_choice) > 0:
         return int(user_choice)
@@ -80,8 +81,10 @@ def use_free_cores(say: Callable[[str], None]) -> int:
     """Set torch's thread count for work on this CPU; say so when busy cores make it fewer than usual."""
     threads, busy = cpu_threads()
     if threads < DEFAULT_THREADS:
-        say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
-            f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)")
+        say(
+            f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
+            f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
+        )
     torch.set_num_threads(threads)
     return threads
 
@@ -89,6 +92,7 @@ def use_free_cores(say: Callable[[str], None]) -> int:
 @dataclass
 class CpuTimes:
     """Seconds since boot: every allowed core's busy time summed, this process's CPU time, the wall clock."""
+
     busy: float
     own: float
     wall: float
@@ -120,9 +124,15 @@ class FreeCoreWatch:
     LOOKS = 2
     LARGE = 1.5
 
-    def __init__(self, say: Callable[[str], None], user_choice: str | None = None, cores: int | None = None,
-                 default: int = DEFAULT_THREADS, read: Callable[[], CpuTimes | None] = read_cpu_times,
-                 set_threads: Callable[[int], None] = torch.set_num_threads):
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        user_choice: str | None = None,
+        cores: int | None = None,
+        default: int = DEFAULT_THREADS,
+        read: Callable[[], CpuTimes | None] = read_cpu_times,
+        set_threads: Callable[[int], None] = torch.set_num_threads,
+    ):
         self.say, self.read, self.set_threads = say, read, set_threads
         self.user_choice = user_choice if user_choice is not None else os.environ.get("OMP_NUM_THREADS")
         self.cores = cores if cores is not None else allowed_cores()
@@ -137,8 +147,10 @@ class FreeCoreWatch:
             busy = 0.0 if self.user_choice else busy_cores()
         threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
         if threads < self.default and (self.last is None or threads != self.threads):  # said once, or on change
-            self.say(f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {self.cores} cores busy, and "
-                     f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)")
+            self.say(
+                f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {self.cores} cores busy, and "
+                f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
+            )
         self._use(threads)
         self.last, self.wanted = self.read(), []
         return threads
@@ -157,7 +169,7 @@ class FreeCoreWatch:
         others = max(0.0, ((now.busy - self.last.busy) - (now.own - self.last.own)) / window)
         self.last = now
         wanted = choose_threads(1, self.cores, others, self.default, None)
-        self.wanted = (self.wanted + [wanted])[-self.LOOKS:]
+        self.wanted = (self.wanted + [wanted])[-self.LOOKS :]
         ratio = max(wanted, self.threads) / min(wanted, self.threads)
         if ratio < self.LARGE or len(self.wanted) < self.LOOKS or len(set(self.wanted)) != 1:
             return None
