@@ -88,3 +88,26 @@ def test_a_step_updates_the_weights_and_adds_its_loss_and_mistakes_to_the_window
     assert not torch.equal(model[1].weight, before)
     carried = state.window_sums(torch.device("cpu"), {"loss_sum": 2.5, "wrong": 3, "seen": 7})
     assert (float(carried[0]), int(carried[1]), carried[2]) == (2.5, 3, 7) and carried[1].dtype == torch.long
+
+
+def test_the_first_window_after_a_resume_times_only_the_images_trained_since():
+    """A run stopped mid-window carries the window's sums over; the images trained before the stop count in the
+    window's error but not in its images/s (the new session's clock never saw them)."""
+    import time
+    from types import SimpleNamespace
+
+    from resnet_repro.train.distributed import SINGLE
+
+    sums = state.window_sums(
+        torch.device("cpu"), {"loss_sum": 11 * 128 * 0.5, "wrong": 11 * 128 // 4, "seen": 11 * 128}
+    )
+    train = state.TrainState(None, None, None, None, *sums, carried=11 * 128, iteration=12)
+    train.seen += 128  # the one iteration trained since the resume
+    train.loss_sum += 128 * 0.5
+    train.window_start = time.perf_counter() - 2.0
+    recipe = SimpleNamespace(batch_size=128)
+    run = SimpleNamespace(world=SINGLE, stop=loop.StopFlag(), config=SimpleNamespace(recipe=recipe), stream=range(1280))
+    row = loop.log_point(train, run, 0.1)
+    assert row["train_loss"] == 0.5 and row["train_error"] == 100.0 * (11 * 128 // 4) / (12 * 128)
+    assert 50 < row["images_per_s"] <= 64  # 128 images in 2 s, not 1536
+    assert (train.seen, train.carried) == (0, 0)

@@ -253,6 +253,7 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
     state.elapsed_before = saved["elapsed_s"]
     # An interrupted run checkpoints mid-window, so it carries the window's partial sums over.
     state.loss_sum, state.wrong, state.seen = window_sums(device, saved["window"])
+    state.carried = state.seen  # trained in the last session: this session's clock did not see them
     torch.set_rng_state(saved["rng_cpu"].cpu())  # loaded onto the training device with everything else
     state.last = dict(saved.get("last") or {})  # the exact final values, should the kill fall just before final.json
 
@@ -260,17 +261,16 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
 def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
     """The metrics row of the window just ended: its training loss and error summed over processes (the loop's
     one host-device sync), and the images/s it trained at. The window's sums restart from zero."""
-    total_loss, total_wrong, total_seen, stopping = loop.world.sum(
-        [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), 1.0 if loop.stop.requested else 0.0]
-    )
+    sums = [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), float(state.carried)]
+    total_loss, total_wrong, total_seen, carried, stopping = loop.world.sum([*sums, float(bool(loop.stop.requested))])
     if stopping and not loop.stop.requested:
         loop.stop.requested = "a signal to another process"
-    state.seen = 0
+    state.seen = state.carried = 0
     if state.cuda_graphs is None:  # the first log point: compilation is over
         note_cuda_graphs(state, loop)
     state.loss_sum.zero_()
     state.wrong.zero_()
-    images_per_s = int(total_seen) / max(time.perf_counter() - state.window_start, 1e-9)
+    images_per_s = int(total_seen - carried) / max(time.perf_counter() - state.window_start, 1e-9)
     done = state.iteration
     return {
         "iteration": done,

@@ -28,6 +28,7 @@ class TrainState:
     loss_sum: torch.Tensor  # training loss x images of the current log window, on the device (no sync to add)
     wrong: torch.Tensor  # training mistakes of the current log window, on the device
     seen: int = 0  # images in the window (batches can be short where unreadable files were skipped)
+    carried: int = 0  # of `seen`, images trained before a resume: in the window's error, not in its timing
     iteration: int = 0  # SGD updates done
     schedule: LRSchedule | None = None  # None in bench, which steps at a fixed lr
     graphs: CudaGraphCheck | None = None  # with --compile: did CUDA graphs run? (decided while compiling)
