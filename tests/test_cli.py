@@ -201,3 +201,14 @@ def test_show_lists_each_claim_over_the_nets_the_profile_trains(tmp_path):
     assert "not checked by this profile (it trains 0 of resnet110, resnet1202)" in claims
     paper = cli_in_process("show", "fig6", "--profile", "paper", "--results", str(tmp_path)).stdout
     assert "train_error resnet110 < resnet56 < resnet44 < resnet32 < resnet20" in " ".join(paper.split())
+
+
+def test_report_and_plot_refuse_a_results_folder_that_does_not_exist(tmp_path):
+    """A mistyped --results reads as an error, not as "nothing run yet"; report does not create the folder."""
+    missing = tmp_path / "resluts"
+    for args in (("report",), ("plot", "all"), ("plot", "fig6")):
+        assert_one_line_error(
+            cli_in_process(*args, "--results", str(missing)),
+            f"no results folder at {missing}: pass the folder `resnet-repro run` wrote into",
+        )
+    assert not missing.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -31,3 +32,18 @@ SetOption = typer.Option(
 
 def sets(values: Optional[list[str]]) -> list[str]:
     return list(values or [])
+
+
+def existing_results_dir(results: Optional[Path]) -> Path:
+    """The results folder a command reads (--results, $RESNET_REPRO_RESULTS, ./results), which must exist: a
+    mistyped path would otherwise read as "nothing run yet", and `report` would write into a new folder."""
+    from ..errors import UserError
+    from ..store.layout import resolve_results_dir
+
+    folder = resolve_results_dir(str(results) if results else None)
+    if not folder.is_dir():
+        raise UserError(
+            f"no results folder at {folder}: pass the folder `resnet-repro run` wrote into (--results or "
+            f"RESNET_REPRO_RESULTS), or run a target first, e.g. `resnet-repro run fig6 --profile cpu`"
+        )
+    return folder

@@ -14,8 +14,7 @@ import typer
 
 from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
-from ..store.layout import resolve_results_dir
-from .common import ResultsOption, SetOption, console, sets
+from .common import ResultsOption, SetOption, console, existing_results_dir, sets
 
 
 def plot_command(
@@ -30,7 +29,7 @@ def plot_command(
     from ..engines import get_engine
     from ..store.readme import ensure_results_readme
 
-    results_dir = resolve_results_dir(str(results) if results else None)
+    results_dir = existing_results_dir(results)
     everything = target.lower() == "all"
     specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]
     jobs = []

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 from ..report import write_report
-from ..store.layout import resolve_results_dir
-from .common import ResultsOption, console
+from .common import ResultsOption, console, existing_results_dir
 
 
 def report_command(results: Optional[Path] = ResultsOption) -> None:
     """Write results/REPORT.md and a self-contained REPORT.html from the tables and figures under results/."""
-    results_dir = resolve_results_dir(str(results) if results else None)
+    results_dir = existing_results_dir(results)
     markdown, html_path, count = write_report(results_dir, warn=lambda message: console.print(f"warning: {message}"))
     console.print(f"wrote {markdown} and {html_path} ({count} target(s))")
