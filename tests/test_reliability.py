@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from resnet_repro.digest import file_digest
 from resnet_repro.errors import UserError
 from resnet_repro.store.lock import run_lock
-from resnet_repro.train.checkpoint import file_digest
 
 from .conftest import PLAIN20_RUN as RUN
 from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args

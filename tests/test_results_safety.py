@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from resnet_repro.digest import file_digest
 from resnet_repro.errors import UserError
 from resnet_repro.store.lock import run_lock
 from resnet_repro.train import checkpoint
-from resnet_repro.train.checkpoint import file_digest, load_checkpoint
+from resnet_repro.train.checkpoint import load_checkpoint
 
 from .conftest import PLAIN20_RUN as RUN
 from .conftest import assert_one_line_error, assert_same_run, cli, smoke_args

@@ -17,8 +17,9 @@ def check_images(images, where: str, channels: int, size: int) -> np.ndarray:
     """N x channels x size x size uint8, N >= 1."""
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         kind = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
-        raise UserError(f"{where}: images must be uint8 pixels, got {kind}; the file is not a valid copy of the "
-                        f"dataset")
+        raise UserError(
+            f"{where}: images must be uint8 pixels, got {kind}; the file is not a valid copy of the dataset"
+        )
     if images.ndim != 4 or images.shape[1:] != (channels, size, size):
         raise UserError(f"{where}: images must be N x {channels} x {size} x {size}, got shape {images.shape}")
     if len(images) == 0:
@@ -30,8 +31,9 @@ def check_labels(labels, count: int, where: str) -> np.ndarray:
     """`count` whole-number labels in 0..CLASSES-1, as int64."""
     array = np.asarray(labels)
     if array.ndim != 1 or array.dtype.kind not in "ui":
-        raise UserError(f"{where}: labels must be a flat list of whole numbers, got {array.dtype} of shape "
-                        f"{array.shape}")
+        raise UserError(
+            f"{where}: labels must be a flat list of whole numbers, got {array.dtype} of shape {array.shape}"
+        )
     if len(array) != count:
         raise UserError(f"{where}: {count} images but {len(array)} labels; the file is corrupt")
     if len(array) and (array.min() < 0 or array.max() >= CLASSES):

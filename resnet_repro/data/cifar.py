@@ -8,11 +8,11 @@ if they do).
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from ..digest import file_digest
 from ..errors import UserError
 from .checks import check_images, check_labels
 from .safe_pickle import ForbiddenPickle, load_cifar_pickle
@@ -43,8 +43,12 @@ def download_cifar10(root: Path) -> None:
 
     root.mkdir(parents=True, exist_ok=True)
     try:
-        download_and_extract_archive("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", str(root),
-                                     filename="cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a")
+        download_and_extract_archive(
+            "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+            str(root),
+            filename="cifar-10-python.tar.gz",
+            md5="c58f30108f718f92721af3b95e74349a",
+        )
     except Exception as error:  # network errors come in many types; the user needs one line
         raise UserError(f"downloading CIFAR-10 into {root} failed: {error}") from None
 
@@ -53,10 +57,15 @@ def read_cifar10(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.
     """((train_x, train_y), (test_x, test_y), checksum report); images uint8 N x 3 x 32 x 32."""
     train = _read_batches(folder, TRAIN_BATCHES)
     test = _read_batches(folder, TEST_BATCHES)
-    mismatched = [name for name, md5 in {**TRAIN_BATCHES, **TEST_BATCHES}.items()
-                  if _md5(folder / name) != md5]
-    report = {"dataset": "cifar10", "folder": str(folder), "official_checksums": not mismatched,
-              "mismatched_files": mismatched}
+    mismatched = [
+        name for name, md5 in {**TRAIN_BATCHES, **TEST_BATCHES}.items() if file_digest(folder / name, "md5") != md5
+    ]
+    report = {
+        "dataset": "cifar10",
+        "folder": str(folder),
+        "official_checksums": not mismatched,
+        "mismatched_files": mismatched,
+    }
     return train, test, report
 
 
@@ -65,20 +74,26 @@ def _read_batches(folder: Path, names: dict) -> tuple[np.ndarray, np.ndarray]:
     for name in names:
         path = folder / name
         if not path.is_file():
-            raise UserError(f"CIFAR-10 folder {folder} is incomplete: {name} is missing. Re-download it with "
-                            f"--download, or point --data-dir at a complete copy")
+            raise UserError(
+                f"CIFAR-10 folder {folder} is incomplete: {name} is missing. Re-download it with "
+                f"--download, or point --data-dir at a complete copy"
+            )
         try:
             with open(path, "rb") as handle:
                 batch = load_cifar_pickle(handle)  # never plain pickle.load: a batch file could run code
         except ForbiddenPickle as error:
-            raise UserError(f"{path} is not a CIFAR-10 batch: it holds {error}; refusing to load it. Re-download "
-                            f"with --download") from None
+            raise UserError(
+                f"{path} is not a CIFAR-10 batch: it holds {error}; refusing to load it. Re-download with --download"
+            ) from None
         except Exception as error:  # a truncated or foreign file: pickle/EOF/ValueError alike
-            raise UserError(f"{path} is not a readable CIFAR-10 batch ({type(error).__name__}: {error}). "
-                            f"Re-download with --download") from None
+            raise UserError(
+                f"{path} is not a readable CIFAR-10 batch ({type(error).__name__}: {error}). "
+                f"Re-download with --download"
+            ) from None
         if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-            raise UserError(f"{path} is not a readable CIFAR-10 batch (no data and labels in it). Re-download "
-                            f"with --download")
+            raise UserError(
+                f"{path} is not a readable CIFAR-10 batch (no data and labels in it). Re-download with --download"
+            )
         data = batch[b"data"]
         if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3 * 32 * 32:
             data = data.reshape(-1, 3, 32, 32)  # rows of 3072 bytes: R plane, G plane, B plane
@@ -87,11 +102,3 @@ def _read_batches(folder: Path, names: dict) -> tuple[np.ndarray, np.ndarray]:
         images.append(data)
         labels.append(targets)
     return np.concatenate(images), np.concatenate(labels)
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -43,8 +43,10 @@ def download_fashion_mnist(root: Path) -> None:
         FashionMNIST(str(root), train=True, download=True)
         FashionMNIST(str(root), train=False, download=True)
     except Exception as error:
-        raise UserError(f"downloading Fashion-MNIST into {root} failed: {error}. Offline, install Debian's "
-                        f"copy: apt-get install dataset-fashion-mnist") from None
+        raise UserError(
+            f"downloading Fashion-MNIST into {root} failed: {error}. Offline, install Debian's "
+            f"copy: apt-get install dataset-fashion-mnist"
+        ) from None
 
 
 def read_fashion_mnist(folder: Path):
@@ -64,8 +66,7 @@ def read_fashion_mnist(folder: Path):
         images = check_images(_pad_to_32(images), where, 1, 32)
         splits.append((images, check_labels(labels, len(images), str(_locate(folder, FILES[f"{split}_labels"])))))
     train, test = splits
-    report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None,
-              "mismatched_files": []}
+    report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None, "mismatched_files": []}
     return train, test, report
 
 
@@ -85,7 +86,7 @@ def _read_idx(path: Path) -> np.ndarray:
         zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
         if zero != 0 or dtype != 0x08:
             raise ValueError("not an unsigned-byte IDX file")
-        shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+        shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
         data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
         return data.reshape(shape)
     except (OSError, EOFError, ValueError, struct.error) as error:

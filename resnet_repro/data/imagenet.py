@@ -26,9 +26,7 @@ IMAGE_SUFFIXES = {".jpeg", ".jpg", ".png"}
 CHANNEL_MEAN = (0.485, 0.456, 0.406)  # ImageNet training-set channel means, [0, 1] scale
 # AlexNet's PCA of ImageNet RGB pixels ([0, 1] scale): eigenvalues and eigenvectors (columns).
 PCA_EIGENVALUES = torch.tensor([0.2175, 0.0188, 0.0045])
-PCA_EIGENVECTORS = torch.tensor([[-0.5675, 0.7192, 0.4009],
-                                 [-0.5808, -0.0045, -0.8140],
-                                 [-0.5836, -0.6948, 0.4203]])
+PCA_EIGENVECTORS = torch.tensor([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]])
 PCA_STD = 0.1
 TEST_SCALES = (224, 256, 384, 480, 640)
 
@@ -43,8 +41,10 @@ class ImageFolderIndex:
 def scan_image_folder(root: Path) -> ImageFolderIndex:
     """Classes are the sorted sub-folders; every class must hold at least one image."""
     if not root.is_dir():
-        raise UserError(f"ImageNet folder {root} not found: put the data as {root}/<wnid>/*.JPEG and pass its "
-                        f"parent with --data-dir")
+        raise UserError(
+            f"ImageNet folder {root} not found: put the data as {root}/<wnid>/*.JPEG and pass its "
+            f"parent with --data-dir"
+        )
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     if not classes:
         raise UserError(f"{root} has no class folders: expected {root}/<wnid>/*.JPEG")
@@ -57,8 +57,9 @@ def scan_image_folder(root: Path) -> ImageFolderIndex:
     return ImageFolderIndex(root, classes, samples)
 
 
-def scale_augment(image: Image.Image, rng: random.Random, low: int = 256, high: int = 480,
-                  crop: int = 224) -> torch.Tensor:
+def scale_augment(
+    image: Image.Image, rng: random.Random, low: int = 256, high: int = 480, crop: int = 224
+) -> torch.Tensor:
     """The paper's training view: random shorter side in [low, high], random crop, random flip, lighting."""
     image = TF.resize(image, rng.randint(low, high))
     width, height = image.size
@@ -92,8 +93,9 @@ def ten_crop_views(image: Image.Image, short_side: int = 256, crop: int = 224) -
     return torch.stack([subtract_mean(TF.to_tensor(c)) for c in crops])
 
 
-def multiscale_views(image: Image.Image, scales: tuple[int, ...] = TEST_SCALES,
-                     flip: bool = False) -> list[torch.Tensor]:
+def multiscale_views(
+    image: Image.Image, scales: tuple[int, ...] = TEST_SCALES, flip: bool = False
+) -> list[torch.Tensor]:
     """Whole images at each shorter side, for a fully convolutional net whose scores are averaged; with `flip`,
     each scale's mirror image too (data.multiscale_flip)."""
     views = [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
@@ -108,5 +110,5 @@ def open_rgb(path: Path) -> Image.Image | None:
     try:
         with Image.open(path) as handle:
             return handle.convert("RGB")
-    except Exception:  # noqa: BLE001  (one bad file must never stop a run; the caller records it)
+    except Exception:  # any decoder error: one bad file must never stop a run; the caller records it
         return None

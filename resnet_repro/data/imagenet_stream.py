@@ -67,8 +67,17 @@ def _collate(batch):
 
 
 class ImageNetTrainStream:
-    def __init__(self, index: ImageFolderIndex, batch_size: int, seed: int, device: torch.device, spec: DataSpec,
-                 channels_last: bool = False, workers: int | None = None, part: slice = slice(None)):
+    def __init__(
+        self,
+        index: ImageFolderIndex,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        spec: DataSpec,
+        channels_last: bool = False,
+        workers: int | None = None,
+        part: slice = slice(None),
+    ):
         self.index, self.batch_size, self.seed, self.device, self.part = index, batch_size, seed, device, part
         self.spec, self.channels_last = spec, channels_last
         self.workers = default_workers() if workers is None else workers
@@ -80,10 +89,17 @@ class ImageNetTrainStream:
 
     def _loader(self, start: int):
         sampler = _KeyedBatches(len(self), self.batch_size, self.seed, start, self.part)
-        return iter(DataLoader(_Decoded(self.index, self.spec, self.seed, train=True), batch_sampler=sampler,
-                               num_workers=self.workers, collate_fn=_collate,
-                               pin_memory=self.device.type == "cuda", persistent_workers=False,
-                               prefetch_factor=4 if self.workers else None))
+        return iter(
+            DataLoader(
+                _Decoded(self.index, self.spec, self.seed, train=True),
+                batch_sampler=sampler,
+                num_workers=self.workers,
+                collate_fn=_collate,
+                pin_memory=self.device.type == "cuda",
+                persistent_workers=False,
+                prefetch_factor=4 if self.workers else None,
+            )
+        )
 
     def batch(self, iteration: int):
         if self._next != iteration:
@@ -92,8 +108,9 @@ class ImageNetTrainStream:
         self._next = iteration + 1
         self.skipped += skipped
         if x is None:
-            raise UserError(f"every image of training batch {iteration} was unreadable ({skipped[0]} ...); "
-                            f"check the dataset copy")
+            raise UserError(
+                f"every image of training batch {iteration} was unreadable ({skipped[0]} ...); check the dataset copy"
+            )
         x = x.to(self.device, non_blocking=True)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -103,8 +120,15 @@ class ImageNetTrainStream:
 class ImageNetEvalSet:
     """Centre-crop views of a held-out class folder, for the curves (10-crop is for the tables)."""
 
-    def __init__(self, index: ImageFolderIndex, batch_size: int, device: torch.device, spec: DataSpec,
-                 channels_last: bool = False, workers: int | None = None):
+    def __init__(
+        self,
+        index: ImageFolderIndex,
+        batch_size: int,
+        device: torch.device,
+        spec: DataSpec,
+        channels_last: bool = False,
+        workers: int | None = None,
+    ):
         self.index, self.batch_size, self.device, self.spec = index, batch_size, device, spec
         self.channels_last = channels_last
         self.workers = default_workers() if workers is None else workers
@@ -114,8 +138,13 @@ class ImageNetEvalSet:
         return len(self.index.samples)
 
     def batches(self):
-        loader = DataLoader(_Decoded(self.index, self.spec, 0, train=False), batch_size=self.batch_size,
-                            num_workers=self.workers, collate_fn=_collate, pin_memory=self.device.type == "cuda")
+        loader = DataLoader(
+            _Decoded(self.index, self.spec, 0, train=False),
+            batch_size=self.batch_size,
+            num_workers=self.workers,
+            collate_fn=_collate,
+            pin_memory=self.device.type == "cuda",
+        )
         self.skipped = []
         for x, y, skipped in loader:
             self.skipped += skipped

@@ -41,7 +41,7 @@ def keyed_batch_indices(size: int, batch_size: int, seed: int, iteration: int, o
     parts, taken = [], 0
     while taken < batch_size:
         epoch, offset = divmod(start + taken, size)
-        piece = order(epoch)[offset: offset + batch_size - taken]
+        piece = order(epoch)[offset : offset + batch_size - taken]
         parts.append(piece)
         taken += len(piece)
     return parts[0] if len(parts) == 1 else torch.cat(parts)
@@ -73,8 +73,17 @@ def crop_and_flip(x: torch.Tensor, pad: int, offsets: torch.Tensor, flips: torch
 class TrainStream:
     """Augmented, mean-subtracted training batches by iteration number."""
 
-    def __init__(self, data: ImageSet, batch_size: int, pad: int, flip: bool, seed: int, device: torch.device,
-                 channels_last: bool = False, part: slice = slice(None)):
+    def __init__(
+        self,
+        data: ImageSet,
+        batch_size: int,
+        pad: int,
+        flip: bool,
+        seed: int,
+        device: torch.device,
+        channels_last: bool = False,
+        part: slice = slice(None),
+    ):
         self.images = torch.from_numpy(data.images).to(device)
         self.labels = torch.from_numpy(data.labels).to(device)
         self.mean = mean_image(self.images)
@@ -117,8 +126,9 @@ class TrainStream:
 class EvalSet:
     """A held-out set on the device, mean-subtracted with the training mean, served in large batches."""
 
-    def __init__(self, data: ImageSet, mean: torch.Tensor, device: torch.device, batch_size: int,
-                 channels_last: bool = False):
+    def __init__(
+        self, data: ImageSet, mean: torch.Tensor, device: torch.device, batch_size: int, channels_last: bool = False
+    ):
         self.images = torch.from_numpy(data.images).to(device)
         self.labels = torch.from_numpy(data.labels).to(device)
         self.mean, self.batch_size, self.channels_last = mean, batch_size, channels_last
@@ -128,7 +138,7 @@ class EvalSet:
 
     def batches(self):
         for start in range(0, len(self), self.batch_size):
-            x = self.images[start:start + self.batch_size].float() - self.mean
+            x = self.images[start : start + self.batch_size].float() - self.mean
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            yield x, self.labels[start:start + self.batch_size]
+            yield x, self.labels[start : start + self.batch_size]

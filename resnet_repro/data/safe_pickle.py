@@ -16,8 +16,12 @@ from typing import BinaryIO
 import numpy as np
 
 # numpy's array reconstructors under their old (numpy < 2) and new module names.
-_RECONSTRUCTORS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                   ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
+_RECONSTRUCTORS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
 
 
 class ForbiddenPickle(pickle.UnpicklingError):

@@ -68,8 +68,10 @@ def _locate_cifar10(data_dir: Path, download: bool) -> Path:
         folder = find_cifar10([data_dir])
     if folder is None:
         tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
-        raise UserError(f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
-                        f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py")
+        raise UserError(
+            f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
+            f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py"
+        )
     return folder
 
 
@@ -79,18 +81,22 @@ def _locate_fashion_mnist(data_dir: Path, download: bool) -> Path:
         download_fashion_mnist(data_dir)
         folder = find_fashion_mnist([data_dir])
     if folder is None:
-        raise UserError(f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
-                        f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
-                        f"dataset-fashion-mnist, or add --download, or --data-dir DIR")
+        raise UserError(
+            f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
+            f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
+            f"dataset-fashion-mnist, or add --download, or --data-dir DIR"
+        )
     return folder
 
 
 def _locate_imagenet(data_dir: Path, download: bool) -> Path:
     root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
     if root is None:
-        raise UserError(f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and "
-                        f"{data_dir / 'train'}). It cannot be downloaded: put train/<wnid>/*.JPEG and "
-                        f"val/<wnid>/*.JPEG there, or point --data-dir at the folder that holds them")
+        raise UserError(
+            f"ImageNet not found (looked for {data_dir / 'imagenet' / 'train'} and "
+            f"{data_dir / 'train'}). It cannot be downloaded: put train/<wnid>/*.JPEG and "
+            f"val/<wnid>/*.JPEG there, or point --data-dir at the folder that holds them"
+        )
     return root
 
 
@@ -129,21 +135,30 @@ def _load_imagenet(spec: DataSpec, root: Path, holdout: int = 0) -> Splits:
 
     train, test = scan_image_folder(root / "train"), scan_image_folder(root / "val")
     if test.classes != train.classes:
-        raise UserError(f"{root / 'val'} has {len(test.classes)} classes but {root / 'train'} has "
-                        f"{len(train.classes)}; both need the same class folders")
+        raise UserError(
+            f"{root / 'val'} has {len(test.classes)} classes but {root / 'train'} has "
+            f"{len(train.classes)}; both need the same class folders"
+        )
     held = None
     if holdout:
         if holdout >= len(train.samples):
-            raise UserError(f"recipe.holdout={holdout} leaves no training images ({root / 'train'} has "
-                            f"{len(train.samples)})")
+            raise UserError(
+                f"recipe.holdout={holdout} leaves no training images ({root / 'train'} has {len(train.samples)})"
+            )
         order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train.samples))
         held = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[:holdout])])
         train = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[holdout:])])
         held = _subset(held, spec.test_subset)
     train, test = _subset(train, spec.train_subset), _subset(test, spec.test_subset)
-    report = {"dataset": "imagenet", "folder": str(root), "official_checksums": None, "mismatched_files": [],
-              "train_images": len(train.samples), "test_images": len(test.samples),
-              "val_images": len(held.samples) if held else 0}
+    report = {
+        "dataset": "imagenet",
+        "folder": str(root),
+        "official_checksums": None,
+        "mismatched_files": [],
+        "train_images": len(train.samples),
+        "test_images": len(test.samples),
+        "val_images": len(held.samples) if held else 0,
+    }
     return Splits(train, test, held, report)
 
 

@@ -34,17 +34,26 @@ def write_cifar10(root: Path, train_per_batch: int = 64, test: int = 64, seed: i
         _pickle_batch(folder / f"data_batch_{index}", images, labels, f"training batch {index} of 5")
     images, labels = learnable_images(test, 3, 32, 10, seed + 100)
     _pickle_batch(folder / "test_batch", images, labels, "testing batch 1 of 1")
-    meta = {b"label_names": [n.encode() for n in ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                                                  "horse", "ship", "truck")],
-            b"num_cases_per_batch": train_per_batch, b"num_vis": 3072}
+    meta = {
+        b"label_names": [
+            n.encode()
+            for n in ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+        ],
+        b"num_cases_per_batch": train_per_batch,
+        b"num_vis": 3072,
+    }
     with open(folder / "batches.meta", "wb") as handle:
         pickle.dump(meta, handle)
     return folder
 
 
 def _pickle_batch(path: Path, images: np.ndarray, labels: np.ndarray, name: str) -> None:
-    batch = {b"batch_label": name.encode(), b"labels": [int(v) for v in labels],
-             b"data": images.reshape(len(images), -1), b"filenames": [f"img{i}.png".encode() for i in range(len(images))]}
+    batch = {
+        b"batch_label": name.encode(),
+        b"labels": [int(v) for v in labels],
+        b"data": images.reshape(len(images), -1),
+        b"filenames": [f"img{i}.png".encode() for i in range(len(images))],
+    }
     with open(path, "wb") as handle:
         pickle.dump(batch, handle, protocol=2)
 
@@ -65,8 +74,14 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
         handle.write(header + array.astype(np.uint8).tobytes())
 
 
-def write_image_folder(root: Path, classes: int = 4, train_per_class: int = 16, val_per_class: int = 4,
-                       size: tuple[int, int] = (48, 40), seed: int = 0) -> Path:
+def write_image_folder(
+    root: Path,
+    classes: int = 4,
+    train_per_class: int = 16,
+    val_per_class: int = 4,
+    size: tuple[int, int] = (48, 40),
+    seed: int = 0,
+) -> Path:
     """An ImageNet-layout folder of real JPEGs: root/train/<wnid>/*.JPEG and root/val/<wnid>/*.JPEG."""
     from PIL import Image
 

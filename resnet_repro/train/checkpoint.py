@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from ..atomic import atomic_file, write_atomic
+from ..digest import file_digest
 from ..errors import UserError
 from ..faults import maybe_fault
 
@@ -79,14 +80,6 @@ def read_digests(folder: Path) -> list[str] | None:
         return (folder / DIGESTS).read_text().split()
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[dict | None, list[str]]:
