@@ -81,6 +81,23 @@ class Target:
         """One of the engine's sections, parsed and checked when the file was read (`default` if absent)."""
         return self.sections.get(key, default)
 
+    def paper_table(self) -> dict:
+        """`table.paper` keyed by run key (the file may say resnet18 where the run is resnet18-A); {} without one."""
+        table = self.section("table")
+        resolved = {}
+        for name, entry in (table.paper if table is not None else {}).items():
+            model, _, shortcut = str(name).partition("-")
+            resolved[self.run_key(model, shortcut or None) or name] = entry
+        return resolved
+
+    def paper_seeds(self) -> dict[str, int]:
+        """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
+        seeds = {}
+        for entry in self.runs:
+            canonical = parse_model_name(entry.model, entry.family).canonical
+            seeds[self.run_key(canonical, entry.shortcut) or canonical] = entry.seeds
+        return seeds
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -186,7 +203,10 @@ def _parse_target(name: str, path: Path) -> Target:
     engine = raw.get("engine")
     if engine not in engine_names():
         raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(engine_names())}")
-    kinds = get_engine(engine).sections
+    kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
+    for key in sorted(section_names() & set(raw) - set(kinds)):
+        reads = ", ".join(kinds) or "no sections"
+        raise UserError(f"{_at(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})")
     sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
     runs = _parse_runs(raw, path)
     selections = _parse_selections(raw, path, runs)

@@ -136,10 +136,9 @@ def claim_text(claim: Claim) -> str:
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
     from .engines import get_engine
-    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
 
     metrics = get_engine(target.engine).paper_metrics
-    numbers = paper_numbers(resolved_paper_table(target), metrics, paper_seeds(target))
+    numbers = paper_numbers(target.paper_table(), metrics, target.paper_seeds())
     section = target.title.split(":")[0] if ":" in target.title else target.name
     scores = []
     comparable, why = found.numbers_comparable() if found else (False, "")
@@ -249,10 +248,10 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
-    from .engines.outputs import write_outputs
+    from .engines import get_engine
 
     try:
-        write_outputs(target, found.runs, results)
+        get_engine(target.engine).write_outputs(target, found.runs, results)
     except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
         pass
 
@@ -298,14 +297,13 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
     """One row per net: seeds done, the engine's columns (a mean, and the best seed where it says), and where the
     engine judges paper numbers, the paper's number and our verdict against it."""
     from .engines import get_engine
-    from .engines.cifar_outputs import paper_seeds, resolved_paper_table
 
     engine = get_engine(target.engine)
     keys = list(dict.fromkeys(found.keys.values()))
     comparable, _ = found.numbers_comparable()
-    paper = resolved_paper_table(target) if not found.proxy and engine.paper_metrics else {}
+    paper = target.paper_table() if not found.proxy and engine.paper_metrics else {}
     metric = engine.paper_metrics[0] if engine.paper_metrics else ""
-    numbers = {n.key: n for n in paper_numbers(paper, (metric,), paper_seeds(target)) if n.kind != "best"}
+    numbers = {n.key: n for n in paper_numbers(paper, (metric,), target.paper_seeds()) if n.kind != "best"}
     header = ["net", "seeds", *(heading for heading, _, _ in engine.report_columns)]
     if paper:
         header += ["paper", "verdict (band)"]

@@ -43,7 +43,8 @@ def check_target_name(name: str, path: Path) -> None:
 
 
 def check_sections(raw: dict, path: Path) -> None:
-    """Raise a `file:line: section.key: what is wrong` UserError for the first bad section."""
+    """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
+    recipe, runs, profiles, paper). An engine's own sections (figure, table, ...) are checked by its parser."""
     check = Checker(path)
     for key in ("title", "recipe", "notes"):
         if key in raw and not isinstance(raw[key], str):
@@ -59,14 +60,6 @@ def check_sections(raw: dict, path: Path) -> None:
                 check.list_of(selection, "models", f"profiles.{name}.models", str)
     if "paper" in raw:
         check.mapping(raw, "paper", "paper")
-    if "figure" in raw:
-        check_figure(check, raw, run_models(raw))
-    if "table" in raw:
-        check_table(check, raw)
-    if "nets" in raw:
-        check_nets(check, raw)
-    if "gradflow" in raw:
-        check_gradflow(check, raw)
 
 
 def run_models(raw: dict) -> set[str]:

@@ -5,9 +5,9 @@ Tiers: every test runs in the default suite (`python -m pytest -q`, what CI runs
 a fast sibling in the default suite. A per-test timeout (pytest-timeout, pyproject.toml) stops a hung test.
 Training fixtures are session-scoped where several modules compare against the same reference run.
 
-The suite runs on both cores (pytest-xdist, `-n 2 --dist loadscope` in pyproject.toml): each module's tests stay
-on one worker, so a module fixture is built once, and a session fixture is built by whichever worker asks
-first and read by the other (`built_once`).
+The suite runs on every core, at most four (pytest-xdist: `-n auto --maxprocesses 4 --dist loadscope` in
+pyproject.toml). Each module's tests stay on one worker, so a module fixture is built once; a session fixture
+is built by whichever worker asks first and read by the others (`built_once`).
 """
 
 import contextlib

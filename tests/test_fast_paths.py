@@ -187,6 +187,8 @@ def test_cuda_graph_check_reports_torchs_skip_and_its_reason():
     assert check.verdict() == "skipped: skipping cudagraphs due to mutated inputs (2 instances)"
     check.close()
     assert CudaGraphCheck(expected=False).verdict() == "off"
+    assert [CudaGraphCheck.for_mode(*how).expected for how in (("reduce-overhead",), ("default",))] == [True, False]
+    assert CudaGraphCheck.for_mode("reduce-overhead", "eager").expected is False  # a dry run's tracing compiles nothing
 
 
 def test_activation_checkpointing_lowers_the_steps_peak_memory():

@@ -115,13 +115,13 @@ def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
     S = RunStatus
     assert seeds_status([S.FINISHED, S.FINISHED], 2) == "finished"
     assert seeds_status([S.FINISHED, S.FAILED], 2) == "failed"
-    assert seeds_status([S.FINISHED, S.NOT_STARTED], 2) == "partial"
-    assert seeds_status([S.UNFINISHED, S.NOT_STARTED], 2) == "partial"
+    assert seeds_status([S.FINISHED, S.NOT_STARTED], 2) == "partial (1/2)"
+    assert seeds_status([S.UNFINISHED, S.NOT_STARTED], 2) == "partial (0/2)"
     assert seeds_status([S.NOT_STARTED, S.NOT_STARTED], 2) == "missing"
     runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1], only="plain-20")
     _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
     (model,) = collect(runs, tmp_path).values()
-    assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial"
+    assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial (1/2)"
 
 
 def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_run_label(tmp_path):

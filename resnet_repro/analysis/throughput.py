@@ -114,7 +114,7 @@ def bench_state(
     if settings.compile:  # as a run compiles: the model, with CUDA graphs on a single GPU
         torch._dynamo.reset()  # each measurement compiles afresh: no guard left over from another net
         mode = compile_mode(device, distributed=False)
-        state.graphs = CudaGraphCheck(expected=mode == "reduce-overhead" and settings.compile_backend == "inductor")
+        state.graphs = CudaGraphCheck.for_mode(mode, settings.compile_backend)
         state.step_model = compile_model(model, mode, settings.compile_backend)
     return state, stream, data
 

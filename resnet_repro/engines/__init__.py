@@ -2,13 +2,14 @@
 
 A target file names its engine (`engine: cifar`); every command looks the engine up with `get_engine`, so
 no code outside this package compares engine names. An engine of one's own is a module that calls `register`:
-inside this package, imported at the bottom of this file; in a package of one's own, named in that package's
+inside this package, named in `BUILT_IN` at the bottom of this file; in a package of one's own, named in that package's
 metadata under the entry-point group `resnet_repro.engines` (loaded the first time an engine is looked up).
 No torch is imported here: `plot`, `report` and `list` use the registry.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 
 from ..errors import UserError
@@ -61,18 +62,9 @@ def section_names() -> set[str]:
     return {key for engine in _REGISTRY.values() for key in engine.sections}
 
 
-from . import cifar, complexity, gradflow, imagenet, layer_responses  # noqa: E402  (each registers itself)
+# The engines of this package, each a module that registers itself on import: a new one is one more name here.
+BUILT_IN = ("complexity", "cifar", "imagenet", "layer_responses", "gradflow")
+for _module in BUILT_IN:
+    import_module(f".{_module}", __name__)
 
-__all__ = [
-    "Engine",
-    "Outcome",
-    "register",
-    "get_engine",
-    "engine_names",
-    "section_names",
-    "cifar",
-    "complexity",
-    "gradflow",
-    "imagenet",
-    "layer_responses",
-]
+__all__ = ["BUILT_IN", "PLUGIN_GROUP", "Engine", "Outcome", "engine_names", "get_engine", "register", "section_names"]

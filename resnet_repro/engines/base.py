@@ -66,9 +66,12 @@ class Engine:
         raise UserError(f"{target.name} is a table with nothing to draw: `resnet-repro run {target.name}` writes it")
 
     def drawable_profiles(self, target: "Target", results: Path) -> list[str | None]:
-        """The profiles `plot TARGET` redraws: every named profile with results (None: the one output)."""
+        """The profiles `plot TARGET` redraws: every named profile with results; for a target without a recipe
+        (and so without profiles), [None] once `has_results(target, None, ...)` says its one output exists."""
         from ..store.measured import profiles_with_results
 
+        if target.recipe is None:
+            return [None] if self.has_results(target, None, results) else []
         return profiles_with_results(target, results)
 
     def has_results(self, target: "Target", profile: str | None, results: Path) -> bool:

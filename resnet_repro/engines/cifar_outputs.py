@@ -99,11 +99,11 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
 
 
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:
-    paper = resolved_paper_table(target)
+    paper = target.paper_table()
     profile = runs_profile(runs) or ""
     dataset = runs[0].data.dataset if runs else ""
     comparable, _ = found.numbers_comparable()
-    numbers = {(n.key, n.kind): n for n in paper_numbers(paper, ("test_error",), paper_seeds(target))}
+    numbers = {(n.key, n.kind): n for n in paper_numbers(paper, ("test_error",), target.paper_seeds())}
     rows = []
     for model, entry in models.items():
         key = found.keys.get(next((r.name for r in runs if r.model == model), ""), model)
@@ -132,7 +132,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
                 "profile": profile,
                 "data": data_label(dataset, entry),
                 "iterations": runs[0].recipe.iterations if runs else None,
-                "status": entry.status if entry.status != "partial" else f"partial ({len(errors)}/{entry.expected})",
+                "status": entry.status,
                 "reported": _paper_style(errors) if len(errors) > 1 else None,
                 "paper_reported": _quoted_style(quoted),
             }
@@ -160,26 +160,6 @@ def write_curve_table(
     ]
     write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
     return [folder / "table.csv", folder / "table.md"]
-
-
-def resolved_paper_table(target: Target) -> dict:
-    """table.paper keyed by run key (the file may say resnet18 where the run is resnet18-A)."""
-    table = target.section("table")
-    paper = table.paper if table is not None else {}
-    resolved = {}
-    for name, entry in paper.items():
-        model, _, shortcut = str(name).partition("-")
-        resolved[target.run_key(model, shortcut or None) or name] = entry
-    return resolved
-
-
-def paper_seeds(target: Target) -> dict[str, int]:
-    """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
-    seeds = {}
-    for entry in target.runs:
-        canonical = parse_model_name(entry.model, entry.family).canonical
-        seeds[target.run_key(canonical, entry.shortcut) or canonical] = entry.seeds
-    return seeds
 
 
 def band_of(verdict) -> float | None:

@@ -30,9 +30,6 @@ class ComplexityEngine(Engine):
         folder = context.results / target.name
         return Outcome([folder / "table.csv", folder / "table.md"], table=(target.title, rows, SHOWN_COLUMNS))
 
-    def drawable_profiles(self, target, results: Path) -> list[str | None]:
-        return []
-
     def has_results(self, target, profile, results: Path) -> bool:
         return False
 

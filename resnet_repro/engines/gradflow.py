@@ -52,9 +52,6 @@ class GradflowEngine(Engine):
             raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
         return [csv_path, *plot_gradflow(csv_path, output_dir(results, target, None) / target.name, target.title)]
 
-    def drawable_profiles(self, target, results: Path) -> list[str | None]:
-        return [None] if self.has_results(target, None, results) else []
-
     def has_results(self, target, profile, results: Path) -> bool:
         return measured_csv(target, results).exists()
 

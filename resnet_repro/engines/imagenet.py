@@ -57,12 +57,13 @@ class ImageNetEngine(Engine):
         """Each finished run's final errors, and its errors under the table's test protocol."""
         from ..store.layout import RunFiles, read_json
         from ..store.measured import read_runs
+        from ..store.run_id import RunStatus, final_status
         from .imagenet_outputs import protocol_file, table_protocol
 
         read_runs(found, results)
         for config in found.runs:
             files = RunFiles(results, config.name)
-            if (read_json(files.final) or {}).get("status") != "finished":
+            if final_status(read_json(files.final)) is not RunStatus.FINISHED:
                 continue
             errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
             for metric in ("top1_error", "top5_error"):

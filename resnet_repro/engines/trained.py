@@ -11,6 +11,7 @@ from ..context import RunContext
 from ..data.sources import Splits
 from ..errors import UserError
 from ..store.layout import RunFiles, read_json
+from ..store.run_id import RunStatus, final_status
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 
@@ -24,7 +25,7 @@ def finished_models(
     for config in runs:
         files = RunFiles(context.results, config.name)
         final = read_json(files.final)
-        if not final or final.get("status") != "finished" or skip(files):
+        if final_status(final) is not RunStatus.FINISHED or skip(files):
             continue
         state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
         if state is None and not warnings:  # checkpoints deleted (to save space): nothing to measure

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config import RunConfig
 from .layout import RunFiles, read_json, read_metrics
-from .run_id import RunStatus, run_status, seeds_status
+from .run_id import RunStatus, final_status, run_status, seeds_status
 
 
 @dataclass
@@ -26,7 +26,7 @@ class ModelRuns:
 
     @property
     def finished(self) -> list[dict]:
-        return [f for f in self.finals if f.get("status") == "finished"]
+        return [f for f in self.finals if final_status(f) is RunStatus.FINISHED]
 
     @property
     def status(self) -> str:

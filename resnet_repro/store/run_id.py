@@ -93,10 +93,11 @@ def run_status(files: RunFiles) -> RunStatus:
 
 
 def seeds_status(statuses: list[RunStatus], expected: int) -> str:
-    """One word for every seed of a model: failed if any failed, finished when all are, partial when some
-    started, else missing."""
+    """What a table says of every seed of a model: failed if any failed, finished when all are, "partial (d/e)"
+    when some started (d finished of e), else missing."""
     if RunStatus.FAILED in statuses:
         return "failed"
-    if statuses.count(RunStatus.FINISHED) == expected:
+    done = statuses.count(RunStatus.FINISHED)
+    if done == expected:
         return "finished"
-    return "partial" if any(s is not RunStatus.NOT_STARTED for s in statuses) else "missing"
+    return f"partial ({done}/{expected})" if any(s is not RunStatus.NOT_STARTED for s in statuses) else "missing"

@@ -47,6 +47,12 @@ class CudaGraphCheck:
             except ImportError:
                 pass
 
+    @classmethod
+    def for_mode(cls, mode: str, backend: str = "inductor") -> "CudaGraphCheck":
+        """The check for a model compiled with `compile_model(model, mode, backend)`: only inductor's
+        reduce-overhead mode records CUDA graphs."""
+        return cls(expected=mode == "reduce-overhead" and backend == "inductor")
+
     @staticmethod
     def _skips() -> int:
         from torch._dynamo.utils import counters

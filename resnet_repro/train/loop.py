@@ -120,7 +120,7 @@ def train_run(
         # ---- step: this iteration's lr, its batch, one SGD update (the window's sums stay on the device)
         lr = state.schedule.lr(state.iteration)
         set_lr(state.optimizer, lr, recipe.momentum_form)
-        step(state, *loop.stream.batch(state.iteration))
+        step(state, *loop.stream.batch(state.iteration))  # advances state.iteration
         done = state.iteration
         maybe_fault("iteration", done)
         if done % recipe.log_every and done != recipe.iterations:
@@ -205,22 +205,27 @@ def start(
         recipe.weight_decay,
         device,
     )
+    stream, test_set, val_set = make_streams(config, splits, device, world)
     loop = Loop(
-        config,
-        files,
-        world,
-        reporter,
-        stop,
-        *make_streams(config, splits, device, world),
+        config=config,
+        files=files,
+        world=world,
+        reporter=reporter,
+        stop=stop,
+        stream=stream,
+        test_set=test_set,
+        val_set=val_set,
         params=sum(p.numel() for p in model.parameters()),
         threads=threads,
     )
+    loss_sum, wrong, _ = window_sums(device)
     state = TrainState(
-        model,
-        model,
-        optimizer,
-        use_precision(device, options.precision, options.deterministic),
-        *window_sums(device),
+        model=model,
+        step_model=model,  # wrapped below for several processes and/or compiled
+        optimizer=optimizer,
+        autocast=use_precision(device, options.precision, options.deterministic),
+        loss_sum=loss_sum,
+        wrong=wrong,
         schedule=LRSchedule(recipe),
     )
     resume(state, loop, device)
@@ -229,7 +234,7 @@ def start(
         state.step_model = world.wrap(model, device)
     if options.compile:
         mode = compile_mode(device, world.distributed)
-        state.graphs = CudaGraphCheck(expected=mode == "reduce-overhead")
+        state.graphs = CudaGraphCheck.for_mode(mode)
         state.step_model = compile_model(state.step_model, mode)
         state.cuda_graphs = None  # decided at the first log point, once compilation is over
     state.session_start = state.window_start = time.perf_counter()
