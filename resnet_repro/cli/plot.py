@@ -56,7 +56,7 @@ def plot_command(
         if not everything:
             raise UserError(
                 f"nothing to draw: {specs[0].name} has no results under {results_dir} "
-                f"(`resnet-repro run {specs[0].name}` trains them; `resnet-repro list` shows what is done)"
+                f"(`resnet-repro run {specs[0].name}` makes them; `resnet-repro list` shows what is done)"
             )
         console.print(f"nothing to draw: no target has results under {results_dir}")
         return
