@@ -128,23 +128,26 @@ def assert_same_run(a: Path, b: Path) -> None:
 PLAIN20_RUN = "runs/cifar10/plain-20/smoke/seed0"  # the smoke profile's plain-20, the suite's usual victim
 
 
-def smoke_args(cifar_dir, results, *extra) -> list[str]:
-    """`run fig1` of the smoke profile's plain-20 alone, on the CPU: 12 iterations."""
+def smoke_run_args(target: str, data_dir, results, *extra) -> list[str]:
+    """`run TARGET` of the smoke profile on the CPU, reading `data_dir` and writing `results`."""
     return [
         "run",
-        "fig1",
+        target,
         "--profile",
         "smoke",
-        "--only",
-        "plain-20",
         "--device",
         "cpu",
         "--data-dir",
-        str(cifar_dir),
+        str(data_dir),
         "--results",
         str(results),
         *extra,
     ]
+
+
+def smoke_args(cifar_dir, results, *extra) -> list[str]:
+    """`run fig1` of the smoke profile's plain-20 alone, on the CPU: 12 iterations."""
+    return smoke_run_args("fig1", cifar_dir, results, "--only", "plain-20", *extra)
 
 
 @pytest.fixture(scope="session")
@@ -155,16 +158,7 @@ def fig1_smoke_run(cifar_dir, tmp_path_factory) -> tuple[Path, subprocess.Comple
     def train(results: Path) -> dict:
         return recorded(
             cli(
-                "run",
-                "fig1",
-                "--profile",
-                "smoke",
-                "--device",
-                "cpu",
-                "--data-dir",
-                str(cifar_dir),
-                "--results",
-                str(results),
+                *smoke_run_args("fig1", cifar_dir, results),
                 check=True,
             )
         )
@@ -187,16 +181,7 @@ def fig6_smoke(cifar_dir, tmp_path_factory) -> Path:
 
     def train(results: Path) -> None:
         cli(
-            "run",
-            "fig6",
-            "--profile",
-            "smoke",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(cifar_dir),
-            "--results",
-            str(results),
+            *smoke_run_args("fig6", cifar_dir, results),
             check=True,
         )
 

@@ -12,7 +12,7 @@ from resnet_repro.analysis.gradient_norms import fc_gradient_norms
 from resnet_repro.analysis.layer_response_stds import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
-from .conftest import cli, copy_results
+from .conftest import cli, copy_results, smoke_run_args
 
 
 @pytest.mark.parametrize("name,count", [("resnet20", 18), ("plain20", 18), ("resnet56", 54), ("resnet110", 108)])
@@ -70,16 +70,7 @@ def fig7_results(fig6_smoke, cifar_dir, tmp_path_factory):
     """fig7 measures the runs fig6 trained (the same five nets and configs): no training of its own."""
     results = copy_results(fig6_smoke, tmp_path_factory.mktemp("fig7") / "results")
     run = cli(
-        "run",
-        "fig7",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("fig7", cifar_dir, results),
         check=True,
     )
     return results, run
@@ -137,18 +128,7 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
     results, _ = fig7_results
     # table6 smoke: trains resnet-20 and plain-20 now; resnet-110's 5 seeds were never all trained.
     cli(
-        "run",
-        "table6",
-        "--profile",
-        "smoke",
-        "--only",
-        "resnet-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("table6", cifar_dir, results, "--only", "resnet-20"),
         check=True,
     )
     shutil.copytree(table1_run[0] / "table1", results / "table1")  # what `run table1` wrote

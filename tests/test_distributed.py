@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from .conftest import REPO, rows_without_timing
+from .conftest import REPO, rows_without_timing, smoke_run_args
 
 # A well-conditioned setting: fp32 rounding differs with the gradient all-reduce order, and a plain net
 # at lr 0.1 amplifies any rounding difference within a few steps (two single-process runs that differ
@@ -21,18 +21,7 @@ RUN_GLOB = "runs/cifar10/resnet-20-A/*/seed0"
 
 def run(cifar_dir, results, processes: int, env=None):
     args = [
-        "run",
-        "table6",
-        "--profile",
-        "smoke",
-        "--only",
-        "resnet-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("table6", cifar_dir, results, "--only", "resnet-20"),
         *SETTINGS,
     ]
     if processes == 1:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from resnet_repro.models import build_model
 from resnet_repro.train.optim import load_sgd_state, make_sgd, sgd_implementation
 
-from .conftest import assert_one_line_error, cli, cli_in_process
+from .conftest import assert_one_line_error, cli, cli_in_process, smoke_args
 
 
 def gradients(model, x, y):
@@ -80,18 +80,7 @@ def test_cpu_uses_fused_sgd_and_keeps_it_when_loading_an_older_checkpoint():
 
 def test_bf16_run_trains_and_is_recorded(cifar_dir, tmp_path):
     cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_args(cifar_dir, tmp_path),
         "--precision",
         "bf16",
         check=True,
@@ -150,18 +139,7 @@ def test_checkpointed_training_run_matches_the_plain_run(alone, cifar_dir, tmp_p
 
 def test_a_compiled_run_trains_and_says_cuda_graphs_are_off_on_the_cpu(cifar_dir, tmp_path):
     cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_args(cifar_dir, tmp_path),
         "--compile",
         check=True,
     )

@@ -14,7 +14,7 @@ from resnet_repro.data.fashion_mnist import read_fashion_mnist
 from resnet_repro.data.safe_pickle import ForbiddenPickle, load_cifar_pickle
 from resnet_repro.errors import UserError
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, smoke_args
 
 
 class _Payload:
@@ -44,18 +44,7 @@ def rewrite_batch(folder, name, change, protocol=2):
 
 def smoke(data_dir, results, *extra):
     return cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(data_dir),
-        "--results",
-        str(results),
+        *smoke_args(data_dir, results),
         *extra,
     )
 

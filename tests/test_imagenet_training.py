@@ -7,7 +7,7 @@ import pytest
 
 from resnet_repro.data.synthetic import write_image_folder
 
-from .conftest import assert_one_line_error, cli, final, rows_without_timing
+from .conftest import assert_one_line_error, cli, final, rows_without_timing, smoke_run_args
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +21,7 @@ def imagenet_dir(tmp_path_factory):
 def table3(imagenet_dir, tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     cli(
-        "run",
-        "table3",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(imagenet_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("table3", imagenet_dir, results),
         check=True,
     )
     with open(results / "table3/smoke/table.csv") as handle:
@@ -70,18 +61,7 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
     broken.write_bytes(b"\xff\xd8 truncated")
     images = len(list((root / "train").rglob("*.JPEG")))  # every batch is the whole set, broken file included
     cli(
-        "run",
-        "table2",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-18",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--results",
-        str(tmp_path / "r"),
+        *smoke_run_args("table2", tmp_path / "data", tmp_path / "r", "--only", "plain-18"),
         "--set",
         f"recipe.batch_size={images}",
         "--set",
@@ -98,16 +78,7 @@ def test_skipped_images_are_counted_in_final_json(tmp_path):
 def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
     results, _ = table3
     out = cli(
-        "run",
-        "fig4",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(imagenet_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("fig4", imagenet_dir, results),
         check=True,
     )
     assert (results / "fig4/smoke/fig4.png").stat().st_size > 0
@@ -115,25 +86,16 @@ def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
 
 
 def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
-    args = [
-        "run",
-        "table2",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-18",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(imagenet_dir),
-    ]
-    cli(*args, "--results", str(tmp_path / "alone"), check=True)
+    def args(folder: str) -> list[str]:
+        return smoke_run_args("table2", imagenet_dir, tmp_path / folder, "--only", "plain-18")
+
+    cli(*args("alone"), check=True)
     # Killed mid-run, and killed after the last checkpoint, before the BN statistics are recomputed (the smoke
     # profile recomputes them, as the paper profile does).
     for killed, at in (("killed", 2), ("killed-at-the-end", 4)):
-        crashed = cli(*args, "--results", str(tmp_path / killed), env={"RESNET_REPRO_FAULT": f"after-checkpoint:{at}"})
+        crashed = cli(*args(killed), env={"RESNET_REPRO_FAULT": f"after-checkpoint:{at}"})
         assert crashed.returncode == -9
-        cli(*args, "--results", str(tmp_path / killed), check=True)
+        cli(*args(killed), check=True)
     a, b, c = (tmp_path / d / "runs/imagenet/plain-18/smoke/seed0" for d in ("alone", "killed", "killed-at-the-end"))
     assert rows_without_timing(a / "metrics.csv") == rows_without_timing(b / "metrics.csv")
     assert final(a / "final.json") == final(b / "final.json")
@@ -147,16 +109,7 @@ def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
 
 def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
     result = cli(
-        "run",
-        "table2",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(tmp_path),
-        "--results",
-        str(tmp_path / "r"),
+        *smoke_run_args("table2", tmp_path, tmp_path / "r"),
     )
     assert_one_line_error(result, "ImageNet not found", "cannot be downloaded", "--data-dir")
 
@@ -166,16 +119,7 @@ def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
 def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
     results, _ = table3  # table4 shares its runs with table3 (same names, same configs)
     cli(
-        "run",
-        "table4",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(imagenet_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("table4", imagenet_dir, results),
         check=True,
     )
     with open(results / "table4/smoke/table.csv") as handle:

@@ -9,23 +9,14 @@ import pytest
 
 from resnet_repro.train.jobs import slot_devices
 
-from .conftest import REPO, assert_one_line_error, cli, final, rows_without_timing
+from .conftest import REPO, assert_one_line_error, cli, final, rows_without_timing, smoke_run_args
 
 RUNS = ("plain-20", "plain-56")  # fig1's two runs
 
 
 def run_fig1(cifar_dir, results, *extra, env=None):
     return cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("fig1", cifar_dir, results),
         *extra,
         env=env,
     )
@@ -70,16 +61,7 @@ def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_pa
     assert done.returncode == 0, done.stderr
     stopped = tmp_path / "stopped"
     args = [
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(stopped),
+        *smoke_run_args("fig1", cifar_dir, stopped),
         "--jobs",
         "2",
         *longer,

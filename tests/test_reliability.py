@@ -14,7 +14,7 @@ from resnet_repro.errors import UserError
 from resnet_repro.store.lock import run_lock
 
 from .conftest import PLAIN20_RUN as RUN
-from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args
+from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args, smoke_run_args
 
 
 # after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.
@@ -134,16 +134,7 @@ def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, t
 
 def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_path):
     result = cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_run_args("fig1", cifar_dir, tmp_path),
         "--set",
         "recipe.lr=1e30",
     )
@@ -156,18 +147,7 @@ def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_pat
 
 def test_a_failed_run_shows_as_failed_in_the_table(cifar_dir, tmp_path):
     result = cli(
-        "run",
-        "table6",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-20",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_run_args("table6", cifar_dir, tmp_path, "--only", "plain-20"),
         "--set",
         "recipe.lr=1e30",
     )
@@ -178,34 +158,14 @@ def test_a_failed_run_shows_as_failed_in_the_table(cifar_dir, tmp_path):
 
 def test_a_checkpoint_from_another_config_is_refused(cifar_dir, tmp_path):
     cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_run_args("fig1", cifar_dir, tmp_path),
         env={"RESNET_REPRO_FAULT": "after-checkpoint:6"},
     )  # plain-20 stops after checkpoint 6
     other = tmp_path / "runs/cifar10/plain-56/smoke/seed0"
     other.mkdir(parents=True, exist_ok=True)
     (other / "checkpoint.pt").write_bytes((tmp_path / RUN / "checkpoint.pt").read_bytes())
     refused = cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--only",
-        "plain-56",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path),
+        *smoke_run_args("fig1", cifar_dir, tmp_path, "--only", "plain-56"),
     )
     assert_one_line_error(refused, "belongs to a different config", "delete")
 

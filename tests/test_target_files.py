@@ -5,7 +5,7 @@ import pytest
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import load_target
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, smoke_run_args
 
 HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
 
@@ -71,18 +71,7 @@ def test_a_file_that_is_not_utf8_is_one_line_with_its_line(tmp_path):
 def test_a_bad_figure_fails_before_anything_trains(cifar_dir, tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(HEAD + "figure: {panels: 5}\n")
-    result = cli(
-        "run",
-        str(path),
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(tmp_path / "results"),
-    )
+    result = cli(*smoke_run_args(str(path), cifar_dir, tmp_path / "results"))
     assert_one_line_error(result, "mine.yaml:6: figure.panels")
     assert not (tmp_path / "results").exists()
 

@@ -9,7 +9,15 @@ import torch
 
 from resnet_repro.train.ghost_bn import use_ghost_batch_norm
 
-from .conftest import assert_one_line_error, assert_same_run, cli, copy_results, rows_without_timing, smoke_args
+from .conftest import (
+    assert_one_line_error,
+    assert_same_run,
+    cli,
+    copy_results,
+    rows_without_timing,
+    smoke_args,
+    smoke_run_args,
+)
 
 RUN = "runs/cifar10/resnet-20-A/smoke/seed0"
 
@@ -19,10 +27,9 @@ def smoke_results(fig6_smoke, cifar_dir, tmp_path_factory):
     """fig6, table6 and fig1 smoke runs into one results folder (they share runs). table6 trains two seeds of
     every net (the seeds aggregate as five do: test_table6_aggregates_seeds_as_the_paper_reports_them)."""
     results = copy_results(fig6_smoke, tmp_path_factory.mktemp("smoke") / "results")
-    common = ["--profile", "smoke", "--device", "cpu", "--data-dir", str(cifar_dir), "--results", str(results)]
     outputs = {
-        "table6": cli("run", "table6", *common, "--seeds", "2", check=True),
-        "fig1": cli("run", "fig1", *common, check=True),
+        "table6": cli(*smoke_run_args("table6", cifar_dir, results, "--seeds", "2"), check=True),
+        "fig1": cli(*smoke_run_args("fig1", cifar_dir, results), check=True),
     }
     return results, outputs
 
@@ -140,16 +147,7 @@ def test_killed_run_resumes_to_identical_results(alone, cifar_dir, tmp_path):
 def test_a_finished_run_is_skipped(smoke_results, cifar_dir):
     results, _ = smoke_results
     again = cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(cifar_dir),
-        "--results",
-        str(results),
+        *smoke_run_args("fig1", cifar_dir, results),
         check=True,
     )
     assert again.stdout.count("already finished") == 2
@@ -163,16 +161,7 @@ def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir)
     try:
         before = (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text()
         refused = cli(
-            "run",
-            "fig1",
-            "--profile",
-            "smoke",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(cifar_dir),
-            "--results",
-            str(results),
+            *smoke_run_args("fig1", cifar_dir, results),
         )
         assert_one_line_error(refused, "different config", "recipe.lr: stored 0.2, requested 0.1", "--results")
         assert (results / "runs/cifar10/plain-20/smoke/seed0/metrics.csv").read_text() == before
@@ -181,18 +170,7 @@ def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir)
 
 
 def test_missing_data_is_one_line(tmp_path):
-    result = cli(
-        "run",
-        "fig1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--data-dir",
-        str(tmp_path / "none"),
-        "--results",
-        str(tmp_path / "r"),
-    )
+    result = cli(*smoke_run_args("fig1", tmp_path / "none", tmp_path / "r"))
     assert_one_line_error(result, "CIFAR-10 not found", "--download", "--data-dir")
 
 
