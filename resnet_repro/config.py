@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import yaml
 
-from .datasets import DATASETS, dataset_info
+from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError
 from .store.run_id import RunId
 from .yamlio import line_of
@@ -98,6 +98,9 @@ class DataSpec:
     mean: str | None = field(default=None, metadata={"choices": ("per-pixel", "per-channel")})
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
     multiscale_flip: bool | None = field(default=None)
+    # Array datasets: the side images are trained and tested at (data/image_size.py: a zero border up, or k x k
+    # block means down). None is 32, CIFAR-10's own size; the cpu profile's smaller side is its speed lever.
+    image_size: int | None = field(default=None, metadata={"min": 4})
 
 
 @dataclass(frozen=True)
@@ -387,7 +390,7 @@ IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
 
 
 def check_data(data: DataSpec, where: Provenance, source: str) -> None:
-    """ImageNet needs its view sizes; the other datasets are 32x32 arrays and take none."""
+    """ImageNet needs its view sizes; the other datasets are arrays, brought to data.image_size (default 32)."""
 
     def fail(key: str, message: str):
         raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
@@ -395,6 +398,8 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
     if data.mean is None:
         fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
     if dataset_info(data.dataset).class_folders:
+        if data.image_size is not None:
+            fail("data.image_size", "applies to array datasets; ImageNet's view sizes are data.crop and data.scale_*")
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is None:
                 fail(
@@ -415,9 +420,14 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
             fail("data.mean", f"only per-pixel (the paper's mean image) is built for {data.dataset}")
         if data.multiscale_flip is not None:
             fail("data.multiscale_flip", "applies to ImageNet only (Table 4's multi-scale test)")
+        size = data.image_size or DEFAULT_IMAGE_SIZE
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is not None:
-                fail(f"data.{key}", f"applies to ImageNet only; {data.dataset} images are used whole at 32x32")
+                fail(f"data.{key}", f"applies to ImageNet only; {data.dataset} images are used whole at {size}x{size}")
+        native = dataset_info(data.dataset).native_side
+        problem = image_size_problem(native, size) if native else None
+        if problem:
+            fail("data.image_size", problem)
 
 
 def _loc(where: Provenance, dotted: str, default: str) -> str:

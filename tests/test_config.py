@@ -106,6 +106,24 @@ def test_imagenet_view_sizes_are_the_papers_and_belong_to_imagenet_alone():
         resolve_runs(load_target("table2"), "paper", overrides=["data.scale_min=500"])
 
 
+def test_image_size_must_be_made_exactly_from_the_datasets_own_side():
+    assert resolve_runs(load_target("fig6"), "cpu", overrides=["data.image_size=14"])[0].data.image_size == 14
+    with pytest.raises(UserError) as error:
+        resolve_runs(load_target("fig6"), "cpu", overrides=["data.image_size=20"])
+    assert str(error.value) == (
+        "--set: data.image_size: 20x20 cannot be made exactly from 28x28 images: pool them to 14, 7, 4, or pad them "
+        "to an even margin (28, 30, 32, ...)"
+    )
+    with pytest.raises(
+        UserError, match="data.image_size: 15x15 cannot be made exactly from 32x32 images: pool them to 16, 8, 4"
+    ):
+        resolve_runs(load_target("fig1"), "paper", overrides=["data.image_size=15"])
+    with pytest.raises(
+        UserError, match="data.image_size: applies to array datasets; ImageNet's view sizes are data.crop"
+    ):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.image_size=32"])
+
+
 def test_unknown_profile_lists_the_profiles():
     with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, smoke"):
         resolve_runs(load_target("fig1"), "fast")
@@ -213,3 +231,9 @@ def test_a_refused_run_folder_names_the_changed_settings_before_keys_an_older_ve
         "recipe.momentum_form: stored (absent: an older version), requested 'caffe'"
     )
     assert _first_difference(requested, requested) is None
+    # A setting added since whose unset value is the old behaviour does not orphan the runs made before it.
+    before = {"model": "plain20", "settings": {"data": {"dataset": "fashion-mnist"}}}
+    newer = {"model": "plain20", "settings": {"data": {"dataset": "fashion-mnist", "image_size": None}}}
+    assert _first_difference(before, newer) is None
+    newer["settings"]["data"]["image_size"] = 14
+    assert _first_difference(before, newer) == "data.image_size: stored (absent: an older version), requested 14"

@@ -8,6 +8,7 @@ import torch
 
 from resnet_repro.config import DataSpec
 from resnet_repro.data.cifar import read_cifar10
+from resnet_repro.data.fashion_mnist import read_fashion_mnist
 from resnet_repro.data.pipeline import TrainStream, crop_and_flip, mean_image
 from resnet_repro.data.sources import ImageSet, load_image_sets
 from resnet_repro.errors import UserError
@@ -49,6 +50,22 @@ def test_fashion_mnist_idx_is_read_and_padded_to_32(fashion_dir):
     assert splits.train.images.shape == (128, 1, 32, 32) and splits.test.images.shape == (64, 1, 32, 32)
     assert not splits.train.images[:, :, :2].any() and not splits.train.images[:, :, :, -2:].any()
     assert splits.in_channels == 1 and splits.num_classes == 10
+
+
+def test_image_size_pads_keeps_or_pools_the_stored_pixels(fashion_dir, cifar_dir):
+    (raw, _), (raw_test, _), _ = read_fashion_mnist(fashion_dir / "fashion-mnist")
+    native = load_image_sets(DataSpec("fashion-mnist", image_size=28), fashion_dir)
+    assert np.array_equal(native.train.images, raw) and np.array_equal(native.test.images, raw_test)
+    padded = load_image_sets(DataSpec("fashion-mnist"), fashion_dir)  # the default, 32
+    assert np.array_equal(padded.train.images[:, :, 2:30, 2:30], raw)
+    pooled = load_image_sets(DataSpec("fashion-mnist", image_size=14), fashion_dir).train.images
+    assert pooled.shape == (128, 1, 14, 14) and pooled.dtype == np.uint8
+    # Each pixel is its 2x2 block's mean, rounded half up in integers.
+    block = raw[5, 0, 6:8, 10:12].astype(int)
+    assert pooled[5, 0, 3, 5] == (block.sum() + 2) // 4
+    assert np.abs(pooled.astype(float) - raw.reshape(128, 1, 14, 2, 14, 2).mean((3, 5))).max() <= 0.5
+    cifar = load_image_sets(DataSpec("cifar10", image_size=8), cifar_dir)
+    assert cifar.train.images.shape == (320, 3, 8, 8) and cifar.test.images.shape == (64, 3, 8, 8)
 
 
 def test_holdout_and_subsets(cifar_dir):

@@ -124,7 +124,7 @@ def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
     assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial (1/2)"
 
 
-def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_run_label(tmp_path):
+def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_label_and_profile(tmp_path):
     runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")  # 12 iterations of 32
     header = "iteration,images_per_s\n"
     _write(RunFiles(tmp_path, runs[0].name).final, json.dumps({"status": "finished"}))
@@ -132,5 +132,12 @@ def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_run_label(t
     _write(RunFiles(tmp_path, runs[2].name).metrics, header + "3,10\n6,16\n9,16\n")
     _write(tmp_path / "runs" / "notes" / "metrics.csv", header + "3,99999\n6,99999\n")  # not a run folder
     rates = measured_throughput(tmp_path)
-    assert rates == {"plain-20": 16.0}  # the median of a run's rates after its first row
+    dataset = runs[0].run_id.dataset
+    assert rates == {f"{dataset}/plain-20/smoke": 16.0}  # the median of a run's rates after its first row
     assert seconds_left(runs, tmp_path, rates) == (12 - 9) * 32 / 16.0
+    # Another profile's rate is not this one's; bench's (measured at 32x32) stands only for runs at 32x32.
+    other = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["data.image_size=16"])
+    bench = {**rates, "plain20/fp32": 64.0}
+    assert seconds_left(other, tmp_path, rates) is None and seconds_left(other, tmp_path, bench) is None
+    at_32 = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["recipe.iterations=20"])
+    assert seconds_left(at_32, tmp_path, bench) == 20 * 32 / 64.0

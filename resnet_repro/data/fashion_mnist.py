@@ -2,7 +2,8 @@
 
 Debian's `dataset-fashion-mnist` installs the four gzipped IDX files under
 /usr/share/datasets/fashion-mnist; torchvision's downloader writes them under
-FashionMNIST/raw. 28x28 grey images are zero-padded to 32x32 so the CIFAR nets apply unchanged.
+FashionMNIST/raw. The 28x28 grey images are read as they are; data.image_size then brings them to the side a
+recipe trains at (zero-padded to 32x32 by default, so they sit in the CIFAR nets' input as CIFAR's do).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def download_fashion_mnist(root: Path) -> None:
 
 
 def read_fashion_mnist(folder: Path):
-    """((train_x, train_y), (test_x, test_y), report); images uint8 N x 1 x 32 x 32."""
+    """((train_x, train_y), (test_x, test_y), report); images uint8 N x 1 x 28 x 28."""
     arrays = {}
     for key, stem in FILES.items():
         path = _locate(folder, stem)
@@ -63,7 +64,7 @@ def read_fashion_mnist(folder: Path):
         where = str(_locate(folder, FILES[f"{split}_images"]))
         if images.ndim != 3 or images.shape[1:] != (28, 28):
             raise UserError(f"{where}: images must be N x 28 x 28, got shape {images.shape}; reinstall the dataset")
-        images = check_images(_pad_to_32(images), where, 1, 32)
+        images = check_images(images[:, None], where, 1, 28)
         splits.append((images, check_labels(labels, len(images), str(_locate(folder, FILES[f"{split}_labels"])))))
     train, test = splits
     report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None, "mismatched_files": []}
@@ -91,7 +92,3 @@ def _read_idx(path: Path) -> np.ndarray:
         return data.reshape(shape)
     except (OSError, EOFError, ValueError, struct.error) as error:
         raise UserError(f"{path} is not a readable IDX file ({error}); reinstall the dataset") from None
-
-
-def _pad_to_32(images: np.ndarray) -> np.ndarray:
-    return np.pad(images, ((0, 0), (2, 2), (2, 2)))[:, None]

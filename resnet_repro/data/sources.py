@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DataSpec
-from ..datasets import dataset_info
+from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
 from ..errors import UserError
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
+from .image_size import fit_images
 
 HOLDOUT_SEED = 20151210  # one fixed 45k/5k split shared by every run (the paper's arXiv date)
 
@@ -100,7 +101,7 @@ def _locate_imagenet(data_dir: Path, download: bool) -> Path:
     return root
 
 
-# How each dataset of the table in resnet_repro/datasets.py is found, and (32x32 arrays) read.
+# How each dataset of the table in resnet_repro/datasets.py is found, and (arrays at their native side) read.
 LOCATORS = {"cifar10": _locate_cifar10, "fashion-mnist": _locate_fashion_mnist, "imagenet": _locate_imagenet}
 ARRAY_READERS = {"cifar10": read_cifar10, "fashion-mnist": read_fashion_mnist}
 
@@ -110,6 +111,8 @@ def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: 
     if dataset_info(spec.dataset).class_folders:
         return _load_imagenet(spec, folder, holdout)
     (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)
+    size = spec.image_size or DEFAULT_IMAGE_SIZE
+    train_x, test_x = fit_images(train_x, size), fit_images(test_x, size)
     train = ImageSet(train_x, train_y)
     val = None
     if holdout:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import RunConfig
+from ..datasets import DEFAULT_IMAGE_SIZE
 from ..errors import UserError
 from ..naming import parse_model_name
 from .layout import RunFiles, read_metrics
@@ -15,25 +16,26 @@ from .run_id import RunId, run_status
 
 
 def measured_throughput(results: Path) -> dict[str, float]:
-    """Training images/s measured on this machine, by run label (resnet-56-A: the median over every run that
-    logged some) and by CIFAR net, precision and compilation (resnet56/fp32, resnet56/fp32/compiled: the latest `resnet-repro bench`), so a
-    target's time can be estimated before any of its runs has trained."""
+    """Training images/s measured on this machine: by dataset, run label and profile (fashion-mnist/resnet-56-A/cpu:
+    the median over every seed that logged some; a profile's data, image size and batch set the rate), and by
+    CIFAR net, precision and compilation (resnet56/fp32, resnet56/fp32/compiled: the latest `resnet-repro bench`),
+    so a target's time can be estimated before any of its runs has trained."""
     rates = _bench_throughput(results / "bench" / "bench.csv")
     samples: dict[str, list[float]] = {}
     for metrics in (results / "runs").rglob("metrics.csv"):
         try:
-            label = RunId.parse(metrics.parent.relative_to(results / "runs").as_posix()).label
+            run_id = RunId.parse(metrics.parent.relative_to(results / "runs").as_posix())
         except UserError:
             continue  # not a run folder (a file someone left under runs/)
         run_rates = [float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s")]
         if run_rates:
-            samples.setdefault(label, []).append(statistics.median(run_rates))
-    rates.update({label: statistics.median(values) for label, values in samples.items()})
+            samples.setdefault(_measured_key(run_id), []).append(statistics.median(run_rates))
+    rates.update({key: statistics.median(values) for key, values in samples.items()})
     return rates
 
 
 def _bench_throughput(path: Path) -> dict[str, float]:
-    """bench measures at CIFAR's 32x32, so only its CIFAR nets stand for a real run."""
+    """bench measures at CIFAR's 32x32, so only its CIFAR nets stand for a real run, and only for runs at 32x32."""
     rates = {}
     try:
         with open(path, newline="") as handle:
@@ -52,6 +54,10 @@ def _bench_throughput(path: Path) -> dict[str, float]:
     return rates
 
 
+def _measured_key(run_id: RunId) -> str:
+    return f"{run_id.dataset}/{run_id.label}/{run_id.profile_folder}"
+
+
 def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, float]) -> float | None:
     """Training seconds left for the unfinished runs; None when a needed model was never measured."""
     total = 0.0
@@ -62,9 +68,9 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
         options = config.settings.train
-        rate = throughput.get(config.run_id.label) or throughput.get(
-            f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}"
-        )
+        rate = throughput.get(_measured_key(config.run_id))
+        if rate is None and (config.data.image_size or DEFAULT_IMAGE_SIZE) == DEFAULT_IMAGE_SIZE:
+            rate = throughput.get(f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}")
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate

@@ -294,6 +294,8 @@ def _differences(stored, requested, prefix: str = "") -> list[tuple[str, object,
             for key in keys
             for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT), f"{prefix}{key}.")
         ]
+    if stored is _ABSENT and requested is None:
+        return []  # a setting added since, left unset: the run did what it does unset (e.g. data.image_size)
     if stored != requested:
         return [(prefix.rstrip(".").removeprefix("settings."), stored, requested)]
     return []
