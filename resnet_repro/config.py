@@ -73,6 +73,10 @@ class Recipe:
     weight_decay_on_bn_and_bias: bool  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
     he_init_fan: str = field(metadata={"choices": ("fan_in", "fan_out")})  # He init of every conv
     fc_init: str = field(metadata={"choices": ("uniform", "gaussian-0.01")})  # see models/blocks.py init_weights
+    # Start each residual branch's last BN scale at zero, so a deep ResNet begins as a shallow one (a deviation from
+    # the paper's init, for short schedules where the deep nets' slow start decides the ranking; plain nets have no
+    # branch to zero and are unchanged).
+    zero_init_residual: bool = False
     pad: int = field(metadata={"min": 0})
     flip: bool
     eval_every: int = field(metadata={"min": 1})

@@ -217,6 +217,20 @@ def test_stated_init_choices_reach_the_net():
     assert 0.8 < fan_out.weight.std().item() / (2 / 288) ** 0.5 < 1.2
 
 
+def test_zero_init_residual_reaches_the_residual_branches_alone():
+    def last_bn_scales(config):
+        net = _net_of(config)
+        return [block.last_bn.weight for stage in net.stages for block in stage]
+
+    zeroed = ["recipe.zero_init_residual=true"]
+    (resnet,) = resolve_runs(load_target("fig6"), "smoke", only="resnet-20", overrides=zeroed)
+    (plain,) = resolve_runs(load_target("fig6"), "smoke", only="plain-20", overrides=zeroed)
+    assert all(scale.abs().max() == 0 for scale in last_bn_scales(resnet))  # the nine branches start as zero
+    assert all(scale.min() == 1 for scale in last_bn_scales(plain))  # no shortcut: zeroing would kill the signal
+    (paper,) = resolve_runs(load_target("fig6"), "smoke", only="resnet-20")
+    assert all(scale.min() == 1 for scale in last_bn_scales(paper)) and not paper.recipe.zero_init_residual
+
+
 def test_recipe_has_no_code_defaults_for_the_stated_choices():
     import dataclasses
 

@@ -79,7 +79,7 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
         family=config.family,
         num_classes=splits.num_classes,
         in_channels=splits.in_channels,
-        init=ModelInit(recipe.he_init_fan, recipe.fc_init),
+        init=ModelInit(recipe.he_init_fan, recipe.fc_init, recipe.zero_init_residual),
     )
     if config.recipe.bn_batch:
         use_ghost_batch_norm(model, config.recipe.bn_batch)
