@@ -1,11 +1,13 @@
 """Training end to end on tiny CIFAR-format data: smoke targets, exact resume, refusals."""
 
 import csv
+import dataclasses
 import json
 import statistics
 
 import pytest
 import torch
+import yaml
 
 from resnet_repro.train.ghost_bn import use_ghost_batch_norm
 
@@ -224,3 +226,25 @@ def test_the_results_readme_names_every_file_a_run_folder_holds(smoke_results):
     names = {path.name for path in (results / RUN).iterdir()}
     assert {"checkpoint.pt", "checkpoint.prev.pt", ".lock", "metrics.csv"} <= names
     assert [name for name in sorted(names) if f"`{name}`" not in README] == []
+
+
+def test_the_cpu_profile_trains_on_fashion_mnist_files_at_its_image_size(fashion_dir, tmp_path):
+    """The main job's recipe, end to end on a slice: the cpu profile's data, image size and init, four
+    iterations on the tiny Fashion-MNIST in its real IDX files."""
+    from resnet_repro.experiments import load_target, resolve_runs
+
+    short = ["recipe.iterations=4", "recipe.lr_steps=[2]", "recipe.eval_every=2", "recipe.log_every=2"]
+    short.append("recipe.checkpoint_every=2")
+    sets = [arg for pair in short for arg in ("--set", pair)]
+    args = smoke_run_args("fig6", fashion_dir, tmp_path, "--only", "resnet-20", *sets)
+    args[args.index("smoke")] = "cpu"
+    cli(*args, check=True)
+    (expected,) = resolve_runs(load_target("fig6"), "cpu", only="resnet-20", overrides=short)
+    folder = tmp_path / "runs" / expected.name
+    stored = yaml.safe_load((folder / "config.yaml").read_text())
+    assert stored["profile"] == "cpu" and stored["settings"]["data"] == dataclasses.asdict(expected.data)
+    assert stored["settings"]["recipe"]["zero_init_residual"] == expected.recipe.zero_init_residual
+    final = json.loads((folder / "final.json").read_text())
+    assert (final["status"], final["dataset"], final["iterations"]) == ("finished", "fashion-mnist", 4)
+    row = next(csv.DictReader(open(tmp_path / "fig6" / expected.run_id.profile_folder / "table.csv")))
+    assert (row["model"], row["data"], row["status"]) == ("resnet-20-A", "fashion-mnist", "finished")
