@@ -100,6 +100,8 @@ def test_bench_writes_its_csv(tmp_path):
         "16",
         "--device",
         "cpu",
+        "--image-size",
+        "28",
         "--results",
         str(tmp_path),
         check=True,
@@ -107,6 +109,7 @@ def test_bench_writes_its_csv(tmp_path):
     with open(tmp_path / "bench/bench.csv") as handle:
         row = next(csv.DictReader(handle))
     assert row["model"] == "resnet20" and float(row["train_images_per_s"]) > 0 and float(row["eval_images_per_s"]) > 0
+    assert row["image_size"] == "28"  # the estimates use this rate for runs at 28x28 alone
 
 
 def test_bench_rejects_a_bad_model(tmp_path):

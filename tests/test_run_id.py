@@ -139,5 +139,6 @@ def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_lab
     other = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["data.image_size=16"])
     bench = {**rates, "plain20/fp32": 64.0}
     assert seconds_left(other, tmp_path, rates) is None and seconds_left(other, tmp_path, bench) is None
+    assert seconds_left(other, tmp_path, {**bench, "plain20/fp32@16": 256.0}) == 12 * 32 / 256.0
     at_32 = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["recipe.iterations=20"])
     assert seconds_left(at_32, tmp_path, bench) == 20 * 32 / 64.0

@@ -45,6 +45,7 @@ class Throughput:
     channels_last: bool
     deterministic: bool
     batch_size: int
+    image_size: int  # the side of the square training images
     train_images_per_s: float
     model_images_per_s: float
     eval_images_per_s: float
@@ -89,6 +90,7 @@ class BenchSettings:
     compile_backend: str = "inductor"
     bn_batch: int | None = None  # batch norm over groups of bn_batch images, as recipe.bn_batch trains
     deterministic: bool = False
+    image_size: int = 32  # CIFAR's; data.image_size trains a CIFAR net at another side (the cpu profile's 28)
 
 
 def bench_state(
@@ -98,7 +100,8 @@ def bench_state(
     fixed lr), its training batches, and the synthetic images behind them."""
     rng = np.random.default_rng(0)
     data = ImageSet(
-        rng.integers(0, 256, (settings.images, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, settings.images)
+        rng.integers(0, 256, (settings.images, 3, settings.image_size, settings.image_size), dtype=np.uint8),
+        rng.integers(0, 10, settings.images),
     )
     autocast = use_precision(device, settings.precision, settings.deterministic)
     torch.manual_seed(0)
@@ -134,7 +137,7 @@ def measure(model_name: str, device: torch.device, settings: BenchSettings = Ben
     eval_s, eval_images = _eval_time(state, data, stream.mean, settings, device)
     train_rate = iterations * settings.batch_size / train_s
     model_rate = iterations * settings.batch_size / model_s
-    flops = 3 * 2 * count_multiply_adds(state.model, (3, 32, 32)) * train_rate
+    flops = 3 * 2 * count_multiply_adds(state.model, (3, settings.image_size, settings.image_size)) * train_rate
     peak = _peak_flops(device, settings.precision)
     return Throughput(
         model_name,
@@ -144,6 +147,7 @@ def measure(model_name: str, device: torch.device, settings: BenchSettings = Ben
         settings.channels_last,
         settings.deterministic,
         settings.batch_size,
+        settings.image_size,
         train_rate,
         model_rate,
         eval_images / eval_s,

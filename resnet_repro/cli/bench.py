@@ -28,6 +28,9 @@ def bench_command(
         help="Compile the model as `run --compile` does (CUDA graphs "
         "on a GPU); the table says whether torch used them.",
     ),
+    image_size: int = typer.Option(
+        32, "--image-size", min=4, help="Side of the square images (CIFAR's 32; the cpu profile's data.image_size)."
+    ),
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
@@ -54,7 +57,11 @@ def bench_command(
             {
                 **dataclasses.asdict(
                     measure(
-                        name, torch_device, BenchSettings(batch_size, iterations, precision=precision, compile=compile_)
+                        name,
+                        torch_device,
+                        BenchSettings(
+                            batch_size, iterations, precision=precision, compile=compile_, image_size=image_size
+                        ),
                     )
                 ),
                 "device": describe_device(torch_device),
@@ -71,6 +78,7 @@ def bench_command(
             "precision",
             "compiled",
             "batch_size",
+            "image_size",
             "train_images_per_s",
             "model_images_per_s",
             "eval_images_per_s",

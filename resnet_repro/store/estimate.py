@@ -18,8 +18,8 @@ from .run_id import RunId, run_status
 def measured_throughput(results: Path) -> dict[str, float]:
     """Training images/s measured on this machine: by dataset, run label and profile (fashion-mnist/resnet-56-A/cpu:
     the median over every seed that logged some; a profile's data, image size and batch set the rate), and by
-    CIFAR net, precision and compilation (resnet56/fp32, resnet56/fp32/compiled: the latest `resnet-repro bench`),
-    so a target's time can be estimated before any of its runs has trained."""
+    CIFAR net, precision, compilation and image size (resnet56/fp32, resnet56/fp32/compiled, resnet56/fp32@28: the
+    latest `resnet-repro bench`), so a target's time can be estimated before any of its runs has trained."""
     rates = _bench_throughput(results / "bench" / "bench.csv")
     samples: dict[str, list[float]] = {}
     for metrics in (results / "runs").rglob("metrics.csv"):
@@ -35,7 +35,8 @@ def measured_throughput(results: Path) -> dict[str, float]:
 
 
 def _bench_throughput(path: Path) -> dict[str, float]:
-    """bench measures at CIFAR's 32x32, so only its CIFAR nets stand for a real run, and only for runs at 32x32."""
+    """bench measures CIFAR nets at an image size (32x32 unless --image-size): each rate stands for runs of that
+    net, precision and size."""
     rates = {}
     try:
         with open(path, newline="") as handle:
@@ -46,12 +47,18 @@ def _bench_throughput(path: Path) -> dict[str, float]:
         try:
             model = parse_model_name(row["model"])
             rate = float(row["train_images_per_s"])
+            size = int(row.get("image_size") or DEFAULT_IMAGE_SIZE)  # older files have no column: 32x32
         except (KeyError, ValueError, UserError):
             continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
         if model.family == "cifar":
             compiled = "/compiled" if row.get("compiled") in ("True", "true", "1") else ""
-            rates[f"{model.canonical}/{row.get('precision', 'fp32')}{compiled}"] = rate
+            rates[_bench_key(model.canonical, row.get("precision", "fp32"), compiled, size)] = rate
     return rates
+
+
+def _bench_key(model: str, precision: str, compiled: str, image_size: int) -> str:
+    """resnet56/fp32, resnet56/fp32/compiled at CIFAR's 32x32; resnet56/fp32@28 at another side."""
+    return f"{model}/{precision}{compiled}" + ("" if image_size == DEFAULT_IMAGE_SIZE else f"@{image_size}")
 
 
 def _measured_key(run_id: RunId) -> str:
@@ -68,9 +75,14 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         rows = read_metrics(files.metrics)
         done = int(rows[-1]["iteration"]) if rows else 0
         options = config.settings.train
-        rate = throughput.get(_measured_key(config.run_id))
-        if rate is None and (config.data.image_size or DEFAULT_IMAGE_SIZE) == DEFAULT_IMAGE_SIZE:
-            rate = throughput.get(f"{config.model}/{options.precision}{'/compiled' if options.compile else ''}")
+        rate = throughput.get(_measured_key(config.run_id)) or throughput.get(
+            _bench_key(
+                config.model,
+                options.precision,
+                "/compiled" if options.compile else "",
+                config.data.image_size or DEFAULT_IMAGE_SIZE,
+            )
+        )
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
