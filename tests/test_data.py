@@ -56,6 +56,7 @@ def test_image_size_pads_keeps_or_pools_the_stored_pixels(fashion_dir, cifar_dir
     (raw, _), (raw_test, _), _ = read_fashion_mnist(fashion_dir / "fashion-mnist")
     native = load_image_sets(DataSpec("fashion-mnist", image_size=28), fashion_dir)
     assert np.array_equal(native.train.images, raw) and np.array_equal(native.test.images, raw_test)
+    assert native.train.images.flags.writeable  # torch.from_numpy warns on a read-only buffer
     padded = load_image_sets(DataSpec("fashion-mnist"), fashion_dir)  # the default, 32
     assert np.array_equal(padded.train.images[:, :, 2:30, 2:30], raw)
     pooled = load_image_sets(DataSpec("fashion-mnist", image_size=14), fashion_dir).train.images

@@ -89,6 +89,6 @@ def _read_idx(path: Path) -> np.ndarray:
             raise ValueError("not an unsigned-byte IDX file")
         shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
         data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-        return data.reshape(shape)
+        return data.reshape(shape).copy()  # a writable array of its own: torch warns on a read-only buffer
     except (OSError, EOFError, ValueError, struct.error) as error:
         raise UserError(f"{path} is not a readable IDX file ({error}); reinstall the dataset") from None
