@@ -103,7 +103,7 @@ class DataSpec:
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
     multiscale_flip: bool | None = field(default=None)
     # Array datasets: the side images are trained and tested at (data/image_size.py: a zero border up, or k x k
-    # block means down). None is 32, CIFAR-10's own size; the cpu profile's smaller side is its speed lever.
+    # block means down). None is 32, CIFAR-10's own size; a smaller side is a CPU speed lever (docs/benchmarks.md).
     image_size: int | None = field(default=None, metadata={"min": 4})
 
 

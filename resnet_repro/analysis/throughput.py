@@ -90,7 +90,7 @@ class BenchSettings:
     compile_backend: str = "inductor"
     bn_batch: int | None = None  # batch norm over groups of bn_batch images, as recipe.bn_batch trains
     deterministic: bool = False
-    image_size: int = 32  # CIFAR's; data.image_size trains a CIFAR net at another side (the cpu profile's 28)
+    image_size: int = 32  # CIFAR's; data.image_size trains a CIFAR net at another side (Fashion-MNIST's own 28)
 
 
 def bench_state(

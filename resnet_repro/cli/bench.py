@@ -29,7 +29,7 @@ def bench_command(
         "on a GPU); the table says whether torch used them.",
     ),
     image_size: int = typer.Option(
-        32, "--image-size", min=4, help="Side of the square images (CIFAR's 32; the cpu profile's data.image_size)."
+        32, "--image-size", min=4, help="Side of the square images (CIFAR's 32; a profile's data.image_size)."
     ),
     results: Optional[Path] = ResultsOption,
 ) -> None:
