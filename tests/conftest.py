@@ -128,13 +128,13 @@ def assert_same_run(a: Path, b: Path) -> None:
 PLAIN20_RUN = "runs/cifar10/plain-20/smoke/seed0"  # the smoke profile's plain-20, the suite's usual victim
 
 
-def smoke_run_args(target: str, data_dir, results, *extra) -> list[str]:
-    """`run TARGET` of the smoke profile on the CPU, reading `data_dir` and writing `results`."""
+def smoke_run_args(target: str, data_dir, results, *extra, profile: str = "smoke") -> list[str]:
+    """`run TARGET` of the smoke profile (or `profile`) on the CPU, reading `data_dir` and writing `results`."""
     return [
         "run",
         target,
         "--profile",
-        "smoke",
+        profile,
         "--device",
         "cpu",
         "--data-dir",
