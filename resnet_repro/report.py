@@ -458,7 +458,8 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
 RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
-    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). A paper "
+    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). Training "
+    "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "
     f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
     f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
     "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."

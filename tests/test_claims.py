@@ -141,6 +141,7 @@ def fake_run(results, name, train_error, test_error, dataset="fashion-mnist", it
         json.dumps(
             {
                 "status": "finished",
+                "iterations": iterations,
                 "train_error": train_error,
                 "test_error": test_error,
                 "wall_s": 100.0,
@@ -207,6 +208,31 @@ def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_
     assert "8.75" not in table6 and "6.43" not in table6  # CIFAR-10's numbers never sit beside Fashion-MNIST's
     assert "Fashion-MNIST (a proxy for CIFAR-10)" in (cpu_results / "table6/cpu/table.md").read_text()
     assert (cpu_results / "README.md").read_text().startswith("# resnet-repro results")
+
+
+def test_training_error_is_the_mean_over_the_last_tenth_of_iterations_weighted_by_window_overlap():
+    from resnet_repro.store.measured import last_tenth_train_error
+
+    def rows(*points):
+        return [{"iteration": str(i), "train_error": str(e)} for i, e in points]
+
+    assert last_tenth_train_error(rows((425, 30.0), (450, 20.0), (475, 10.0), (500, 14.0)), 500) == 12.0
+    # log every 20: the window 441-460 lies half in 451-500, so it counts for 10 iterations of 50
+    assert last_tenth_train_error(rows((440, 50.0), (460, 10.0), (480, 20.0), (500, 30.0)), 500) == 22.0
+    assert last_tenth_train_error([], 500) is None and last_tenth_train_error(rows((500, 9.0)), None) is None
+
+
+def test_tables_and_claims_compare_the_last_tenth_not_the_last_log_window(cpu_results):
+    folder = cpu_results / "runs/fashion-mnist/plain-20/cpu/seed0"
+    header = (folder / "metrics.csv").read_text().splitlines()[0]
+    window = "0.2,0.1,0.5,{},0.5,,,900,1"
+    points = [(425, 40.0), (450, 40.0), (475, 20.0), (500, 10.0)]
+    (folder / "metrics.csv").write_text("\n".join([header] + [f"{i}," + window.format(e) for i, e in points]) + "\n")
+    final = json.loads((folder / "final.json").read_text())
+    (folder / "final.json").write_text(json.dumps(final | {"train_error": 10.0}))  # the last window alone
+    cli("report", "--results", str(cpu_results), check=True)
+    assert "plain-20,269722,15.0," in (cpu_results / "fig6/cpu/table.csv").read_text()
+    assert "plain-20 15.00 < plain-56 30.59: gap +15.59" in (cpu_results / "REPORT.md").read_text()
 
 
 def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_numbers(cpu_results):

@@ -155,8 +155,8 @@ def write_curve_table(
     rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
     notes = [
         profile_note(runs, models),
-        "train_error / test_error: the final iteration's (train: mean over "
-        "seeds, test: best over seeds, with mean and std).",
+        "train_error: the mean over the last 10% of iterations (augmented batches), mean over seeds; "
+        "test_error: the final iteration's, best over seeds, with mean and std.",
     ]
     write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
     return [folder / "table.csv", folder / "table.md"]
@@ -227,8 +227,8 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
         notes = [
             profile_note(runs, models),
             schedule_note(runs),
-            "test_error: final-iteration test error, best over seeds; train_error: final training error (mean "
-            "over seeds, the last log window's augmented batches); mean and sample std over seeds; delta = best - "
+            "test_error: final-iteration test error, best over seeds; train_error: training error over the last 10% "
+            "of iterations (augmented batches), mean over seeds; mean and sample std over seeds; delta = best - "
             "paper; band: the seed noise a verdict allows (2 sigma of the difference, sigma 0.16 from the paper's "
             "ResNet-110); paper_* and paper_reported: the paper's own numbers.",
         ]

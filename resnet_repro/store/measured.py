@@ -16,7 +16,7 @@ from ..config import RunConfig
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
-from .layout import RunFiles, read_json
+from .layout import RunFiles, read_json, read_metrics
 from .run_id import RunStatus, final_status
 
 
@@ -125,9 +125,31 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
             continue
         found.finished += 1
         key = found.keys[config.name]
+        smoothed = {"train_error": last_tenth_train_error(read_metrics(files.metrics), final.get("iterations"))}
         for metric in metrics:
-            if final.get(metric) is not None:
-                found.values.setdefault(metric, {}).setdefault(key, []).append(float(final[metric]))
+            value = smoothed.get(metric)
+            value = value if value is not None else final.get(metric)
+            if value is not None:
+                found.values.setdefault(metric, {}).setdefault(key, []).append(float(value))
+
+
+def last_tenth_train_error(rows: list[dict], iterations) -> float | None:
+    """The training error of a run's last 10% of iterations: each log window's error weighted by how much of
+    the window falls in (0.9 N, N]. A log window holds one short run of augmented batches, so the last one alone
+    swings by a point or more; the claims and tables compare this steadier mean. None without a log."""
+    if not iterations:
+        return None
+    start = 0.9 * int(iterations)
+    by_end = {int(row["iteration"]): float(row["train_error"]) for row in rows if row.get("train_error")}
+    weighted = weight = 0.0
+    previous = 0
+    for end in sorted(by_end):
+        overlap = min(end, int(iterations)) - max(previous, start)
+        if overlap > 0:
+            weighted += overlap * by_end[end]
+            weight += overlap
+        previous = end
+    return weighted / weight if weight else None
 
 
 def read_responses(found: Measured, path: Path) -> None:
