@@ -42,6 +42,18 @@ def test_without_any_rate_only_the_count_is_shown():
     assert clock.line(998, 51.2) == "run 2 of 2, table3 about 10 s left"  # a resumed run: 2 iterations of 256
 
 
+def test_runs_side_by_side_share_the_work_left_over_the_jobs_but_never_beat_the_longest_run():
+    named = [PendingRun(r.label, r.model, r.iterations, r.batch_size, name=f"fm/{r.label}/cpu/seed0") for r in FIG6]
+    clock = TargetClock("fig6", named, rates={"plain-20": 640.0, "plain-56": 64.0, "resnet-56-A": 64.0}, jobs=2)
+    # plain-20 100 s, plain-56 1000 s, resnet-20 (live) 64,000 / 640 = 100 s, resnet-56 1000 s: 2200 s over 2 jobs
+    assert clock.line(0, 640.0, run="fm/resnet-20-A/cpu/seed0") == "run 3 of 4, fig6 about 18 min left"
+    clock.line(500, 640.0, run="fm/plain-20/cpu/seed0")
+    clock.line(500, 640.0, run="fm/resnet-20-A/cpu/seed0")
+    # plain-56 500 s and resnet-56 1000 s left: 750 s each over 2 jobs, but resnet-56 alone takes 1000 s
+    assert clock.line(250, 64.0, run="fm/plain-56/cpu/seed0") == "run 2 of 4, fig6 about 17 min left"
+    assert clock.line(250, 64.0, run="some/other/run") is None
+
+
 def test_every_log_line_of_a_run_says_which_run_of_the_target_and_the_time_left(fig1_smoke_run):
     _, result = fig1_smoke_run
     lines = [line for line in result.stdout.splitlines() if " img/s" in line]

@@ -18,7 +18,7 @@ class RichReporter(Reporter):
         self.tasks: dict[str, int] = {}  # run name -> its line, while it trains
         self.current = ""  # the run a plain (one at a time) caller reports on
         self.totals: dict[str, int] = {}  # run name -> its last iteration, for the lines written to a log
-        self.clock = None  # the whole target's ETA (store.estimate.TargetClock), for runs trained one at a time
+        self.clock = None  # the whole target's ETA (store.estimate.TargetClock)
 
     def lane(self, run_name: str) -> Reporter:
         return _Lane(self, run_name)
@@ -62,8 +62,10 @@ class RichReporter(Reporter):
             f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
             f"{stats['images_per_s']:.0f} img/s"
         )
-        if self.clock is not None and run_name == self.current:
-            text += f"  ({self.clock.line(iteration, stats['images_per_s'])})"
+        # one run at a time: the clock follows the run in progress; `run --jobs`: each line names its run
+        whole = self.clock and self.clock.line(iteration, stats["images_per_s"], None if self.current else run_name)
+        if whole:
+            text += f"  ({whole})"
         if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
             total = self.totals.get(run_name)
             console.print(

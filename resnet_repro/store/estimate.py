@@ -106,6 +106,7 @@ class PendingRun:
     iterations: int
     batch_size: int
     done: int = 0  # iterations trained before this command (a resumed run)
+    name: str = ""  # fashion-mnist/resnet-56-A/cpu/seed0: how the runs of `run --jobs` report
 
     def images_left(self, iteration: int | None = None) -> int:
         return (self.iterations - (self.done if iteration is None else iteration)) * self.batch_size
@@ -117,28 +118,41 @@ class TargetClock:
     Each run's rate is the one measured for its net (given, or seen in this command's runs); a CIFAR net
     not yet measured is scaled from a measured one by depth, since the CIFAR nets' FLOPs per image grow in
     proportion to their depth (every block of a stage costs the same). Without any measured CIFAR rate, or
-    for an ImageNet net never measured, only the count is shown.
+    for an ImageNet net never measured, only the count is shown. With `jobs` runs training at once, the time
+    left is the work left shared out over the jobs, and never less than the longest run left.
     """
 
-    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float] | None = None):
-        self.target, self.runs, self.rates = target, runs, dict(rates or {})
-        self.index = 0
+    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float] | None = None, jobs: int = 1):
+        self.target, self.runs, self.rates, self.jobs = target, runs, dict(rates or {}), max(1, jobs)
+        self.index = 0  # the run in progress, for runs trained one at a time
+        self.reached: dict[int, int] = {}  # run index -> the iteration it has reached in this command
 
     def run_started(self, index: int) -> None:
+        """Runs trained one at a time: `index` starts, so every run before it has ended."""
+        for earlier in range(index):
+            self.reached[earlier] = self.runs[earlier].iterations
         self.index = index
 
-    def line(self, iteration: int, live_rate: float | None) -> str:
-        """The progress text while the run in progress is at `iteration`, training at `live_rate` images/s."""
-        current = self.runs[self.index]
+    def line(self, iteration: int, live_rate: float | None, run: str | None = None) -> str | None:
+        """The progress text while a run is at `iteration`, training at `live_rate` images/s: the run in progress,
+        or the one named `run` (`run --jobs`); None for a run this clock does not know."""
+        index = self.index if run is None else next((k for k, r in enumerate(self.runs) if r.name == run), None)
+        if index is None:
+            return None
+        self.reached[index] = iteration
         if live_rate:
-            self.rates[current.label] = live_rate
-        count = f"run {self.index + 1} of {len(self.runs)}"
-        total = 0.0
-        for k, run in enumerate(self.runs[self.index :], self.index):
-            rate = self._rate(run)
+            self.rates[self.runs[index].label] = live_rate
+        count = f"run {index + 1} of {len(self.runs)}"
+        seconds = []
+        for k, pending in enumerate(self.runs):
+            left = pending.images_left(self.reached.get(k))
+            if left <= 0:
+                continue
+            rate = self._rate(pending)
             if rate is None:
                 return count
-            total += run.images_left(iteration if k == self.index else None) / rate
+            seconds.append(left / rate)
+        total = max(max(seconds, default=0.0), sum(seconds) / self.jobs)
         return f"{count}, {self.target} about {human_duration(total)} left"
 
     def _rate(self, run: PendingRun) -> float | None:

@@ -27,7 +27,7 @@ from ..data.sources import locate_dataset
 from ..errors import UserError
 from .loop import Reporter
 from .precision import check_precision
-from .runner import RunReport, on_stop_signals, plan_runs, train_runs
+from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
 from .threads import cpu_threads
 
 
@@ -99,6 +99,7 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
     results, jobs, reporter = run_context.results, run_context.jobs, run_context.reporter
     reports, pending = plan_runs(runs, results)  # every refusal happens before any process starts
     _check_before_start([config for config, _ in pending], run_context)
+    reporter.follow_target(target_clock(run_context.target, pending, jobs))
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with CUDA and torch's threads
     queue = context.Queue()
     free_slots = list(range(jobs))

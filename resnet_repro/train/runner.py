@@ -138,8 +138,8 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     return reports
 
 
-def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]]) -> TargetClock:
-    """The clock of the whole command's training: run k of n, and the time left over all of them."""
+def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1) -> TargetClock:
+    """The clock of the whole command's training: run k of n, and the time left over all of them (`jobs` at once)."""
     runs = []
     for config, files in pending:
         rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
@@ -150,9 +150,10 @@ def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]]) 
                 config.recipe.iterations,
                 config.recipe.batch_size,
                 int(rows[-1]["iteration"]) if rows else 0,
+                config.name,
             )
         )
-    return TargetClock(target or "the target", runs)
+    return TargetClock(target or "the target", runs, jobs=jobs)
 
 
 def _train_one(
