@@ -53,6 +53,31 @@ def test_other_work_arriving_takes_a_thread_back():
     assert "other work now keeps 1.0 of 2 cores busy" in said[-1]
 
 
+def test_between_log_points_the_watch_looks_every_15_seconds_of_wall_time():
+    machine, said, now = Machine(), [], [0.0]
+    applied: list[int] = []
+    w = FreeCoreWatch(
+        said.append,
+        user_choice="",
+        cores=2,
+        default=2,
+        read=machine.read,
+        set_threads=applied.append,
+        clock=lambda: now[0],
+    )
+    assert w.start_run(busy=0.0) == 2
+    machine.tick(others=1.0, own=1.0, window=10.0)  # a job arrives; no log point for minutes
+    now[0] = 10.0
+    assert w.look_if_due() is None and w.wanted == []  # 10 s: not due, nothing read
+    machine.tick(others=1.0, own=1.0, window=6.0)
+    now[0] = 16.0
+    assert w.look_if_due() is None and w.wanted == [1]  # the first look
+    machine.tick(others=1.0, own=1.0, window=15.0)
+    now[0] = 31.0
+    assert w.look_if_due() == 1 and applied == [2, 1]  # the second, 15 s later: one thread
+    assert said[-1].startswith("CPU threads 2 -> 1: other work now keeps 1.0 of 2 cores busy")
+
+
 def test_a_blip_or_a_short_window_changes_nothing():
     machine, said = Machine(), []
     w, applied = watch(machine, said)

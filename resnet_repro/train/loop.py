@@ -124,6 +124,8 @@ def train_run(
         done = state.iteration
         maybe_fault("iteration", done)
         if done % recipe.log_every and done != recipe.iterations:
+            if loop.threads is not None:  # CPU: a look at the free cores when one is due (a clock read otherwise)
+                loop.threads.look_if_due()
             # ---- interrupt between log points: processes that train together stop together, at a log point
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())

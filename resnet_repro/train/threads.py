@@ -112,9 +112,9 @@ def read_cpu_times() -> CpuTimes | None:
 class FreeCoreWatch:
     """Follows the cores other work leaves free while one run trains on this CPU.
 
-    At each log point it compares the machine's busy time with this process's own CPU time since the
-    last look (no sleeping: the time between log points is the sample), so it sees other work arrive
-    and leave. The thread count changes only when the better count differs by a factor of 1.5 or more
+    At each log point, and every LOOK_EVERY_S between them, it compares the machine's busy time with this
+    process's own CPU time since the last look (no sleeping: the time between looks is the sample), so it
+    sees other work arrive and leave. The thread count changes only when the better count differs by a factor of 1.5 or more
     for two looks in a row: oneDNN's rounding depends on the thread count, so a run keeps its count
     unless the gain is large (a thread on a busy core stalls the others; a free core left idle halves
     the speed on two). Each change is said in the output. OMP_NUM_THREADS, when set, is never overridden.
@@ -123,6 +123,7 @@ class FreeCoreWatch:
     MIN_WINDOW_S = 2.0  # shorter samples mistake a blip for a trend
     LOOKS = 2
     LARGE = 1.5
+    LOOK_EVERY_S = 15.0  # between log points too: a run that other work slows reaches its next log point late
 
     def __init__(
         self,
@@ -132,8 +133,10 @@ class FreeCoreWatch:
         default: int = DEFAULT_THREADS,
         read: Callable[[], CpuTimes | None] = read_cpu_times,
         set_threads: Callable[[int], None] = torch.set_num_threads,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        self.say, self.read, self.set_threads = say, read, set_threads
+        self.say, self.read, self.set_threads, self.clock = say, read, set_threads, clock
+        self.looked_at = clock()
         self.user_choice = user_choice if user_choice is not None else os.environ.get("OMP_NUM_THREADS")
         self.cores = cores if cores is not None else allowed_cores()
         self.default = default
@@ -152,13 +155,22 @@ class FreeCoreWatch:
                 f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
             )
         self._use(threads)
-        self.last, self.wanted = self.read(), []
+        self.last, self.wanted, self.looked_at = self.read(), [], self.clock()
         return threads
+
+    def look_if_due(self) -> int | None:
+        """Every iteration between log points: a look once LOOK_EVERY_S have passed since the last, else only a
+        clock read. Two threads sharing a core with other work can train eight times slower, and the next log
+        point is then minutes away."""
+        if self.user_choice or self.clock() - self.looked_at < self.LOOK_EVERY_S:
+            return None
+        return self.log_point()
 
     def log_point(self) -> int | None:
         """At a log point: the new thread count when it changed, else None."""
         if self.user_choice:
             return None
+        self.looked_at = self.clock()
         now = self.read()
         if now is None or self.last is None:
             self.last = now
