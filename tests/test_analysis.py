@@ -196,3 +196,15 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
     assert flagged == (not official)
     write_report(tmp_path)
     assert verdict in (tmp_path / "REPORT.md").read_text()
+
+
+def test_the_fig7_caption_names_the_data_the_nets_were_measured_on(tmp_path):
+    from resnet_repro.engines.layer_responses_measure import write_responses
+    from resnet_repro.experiments import load_target, resolve_runs
+
+    target = load_target("fig7")
+    write_responses(target, [], tmp_path, resolve_runs(target, "cpu"))
+    caption = (tmp_path / "fig7/cpu/caption.md").read_text()
+    assert caption.startswith(
+        "Figure 7: standard deviations of layer responses on Fashion-MNIST (a proxy for CIFAR-10)."
+    )
