@@ -125,10 +125,11 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
             continue
         found.finished += 1
         key = found.keys[config.name]
-        smoothed = {"train_error": last_tenth_train_error(read_metrics(files.metrics), final.get("iterations"))}
         for metric in metrics:
-            value = smoothed.get(metric)
-            value = value if value is not None else final.get(metric)
+            value = final.get(metric)
+            if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
+                smoothed = last_tenth_train_error(read_metrics(files.metrics), final.get("iterations"))
+                value = smoothed if smoothed is not None else value
             if value is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(value))
 

@@ -114,10 +114,11 @@ class FreeCoreWatch:
 
     At each log point, and every LOOK_EVERY_S between them, it compares the machine's busy time with this
     process's own CPU time since the last look (no sleeping: the time between looks is the sample), so it
-    sees other work arrive and leave. The thread count changes only when the better count differs by a factor of 1.5 or more
-    for two looks in a row: oneDNN's rounding depends on the thread count, so a run keeps its count
-    unless the gain is large (a thread on a busy core stalls the others; a free core left idle halves
-    the speed on two). Each change is said in the output. OMP_NUM_THREADS, when set, is never overridden.
+    sees other work arrive and leave. The thread count changes only when the better count differs by a
+    factor of 1.5 or more for two looks in a row: oneDNN's rounding depends on the thread count, so a run
+    keeps its count unless the gain is large (a thread on a busy core stalls the others; a free core left
+    idle halves the speed on two). Each change is said in the output. OMP_NUM_THREADS, when set, is never
+    overridden.
     """
 
     MIN_WINDOW_S = 2.0  # shorter samples mistake a blip for a trend
