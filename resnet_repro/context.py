@@ -44,6 +44,7 @@ class RunContext:
     reporter: Any = None  # progress callbacks (train.loop.Reporter); None: silent
     command: str | None = None  # the command line, recorded in each run's meta.json
     target: str | None = None  # the target's name, for the progress line's whole-target ETA
+    pack: int | None = None  # runs trained together in this process (--pack); None: train/pack.py's default_pack
     datasets: DatasetCache = field(default_factory=DatasetCache, repr=False)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
@@ -26,7 +27,10 @@ def run_training_target(
 
         reports = train_runs_concurrently(runs, context)
     else:
-        reports = train_runs(runs, context)
+        from ..train.pack import default_pack
+
+        pack = context.pack if context.pack is not None else default_pack(runs, context.device)
+        reports = train_runs(runs, dataclasses.replace(context, pack=pack))
     if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
         return Outcome(None, reports)
     engine.measure(target, all_runs, context)

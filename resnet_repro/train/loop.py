@@ -9,6 +9,7 @@ TrainState (state.py, whose `step` bench times too); what does not is a Loop.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .distributed import SINGLE, World
 from .ghost_bn import use_ghost_batch_norm
+from .graphed import GraphedStep
 from .optim import decay_groups, load_sgd_state, make_sgd, set_lr
 from .precision import use_precision
 from .schedule import LRSchedule
@@ -112,15 +114,57 @@ def train_run(
     world: World = SINGLE,
     threads: FreeCoreWatch | None = None,
 ) -> RunOutcome:
-    recipe = config.recipe
-    state, loop = start(config, splits, files, device, world, reporter or Reporter(), stop or StopFlag(), threads)
-    loop.reporter.start(config.name, recipe.iterations, state.iteration)
-    state.model.train()
-    while state.iteration < recipe.iterations:
-        # ---- step: this iteration's lr, its batch, one SGD update (the window's sums stay on the device)
-        lr = state.schedule.lr(state.iteration)
-        set_lr(state.optimizer, lr, recipe.momentum_form)
-        step(state, *loop.stream.batch(state.iteration))  # advances state.iteration
+    session = RunSession(config, splits, files, device, reporter, stop, world, threads)
+    while session.outcome is None:
+        session.step()
+        session.after_step()
+    return session.outcome
+
+
+class RunSession:
+    """One run's training, an iteration at a time: `step` (the SGD update, launched without waiting) and then
+    `after_step` (the log point's work, when one is due); `outcome` is set once the run has ended.
+
+    A run alone calls the two back to back (train_run); a pack of runs (pack.py) calls every run's `step`
+    before any run's `after_step`, so one run's log point never leaves the GPU without the others' work.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        splits: Splits,
+        files: RunFiles,
+        device: torch.device,
+        reporter: Reporter | None = None,
+        stop: StopFlag | None = None,
+        world: World = SINGLE,
+        threads: FreeCoreWatch | None = None,
+    ):
+        self.recipe = config.recipe
+        self.state, self.loop = start(
+            config, splits, files, device, world, reporter or Reporter(), stop or StopFlag(), threads
+        )
+        self.loop.reporter.start(config.name, self.recipe.iterations, self.state.iteration)
+        self.state.model.train()
+        self.lr = self.recipe.lr
+        self.outcome: RunOutcome | None = None
+        if self.state.iteration >= self.recipe.iterations:
+            self.outcome = finish(self.state, self.loop)
+
+    def step(self) -> None:
+        """This iteration's lr, its batch, one SGD update (the window's sums stay on the device)."""
+        state, loop = self.state, self.loop
+        self.lr = state.schedule.lr(state.iteration)
+        set_lr(state.optimizer, self.lr, self.recipe.momentum_form)
+        (state.step_fn or step)(state, *loop.stream.batch(state.iteration))  # advances state.iteration
+
+    def after_step(self) -> None:
+        """What follows the step: nothing between log points but a look at the CPU's cores; at a log point, one
+        titled section per concern. Sets `outcome` when the run ends (finished, diverged, interrupted)."""
+        self.outcome = self._after_step()
+
+    def _after_step(self) -> RunOutcome | None:
+        state, loop, recipe = self.state, self.loop, self.recipe
         done = state.iteration
         maybe_fault("iteration", done)
         if done % recipe.log_every and done != recipe.iterations:
@@ -129,9 +173,9 @@ def train_run(
             # ---- interrupt between log points: processes that train together stop together, at a log point
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())
-            continue
+            return None
         # ---- sync: the window's sums, the loop's one host-device sync (and, together, its one collective)
-        row = log_point(state, loop, lr)
+        row = log_point(state, loop, self.lr)
         # ---- threads (CPU): follow the cores other work leaves free, changing only for a large gain
         if loop.threads is not None:
             loop.threads.log_point()
@@ -161,8 +205,10 @@ def train_run(
         # ---- interrupt at a log point
         if loop.stop.requested and done < recipe.iterations:
             return interrupt(state, loop, row["elapsed_s"], writes=loop.world.is_main)
+        if done == recipe.iterations:
+            return finish(state, loop)
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
-    return finish(state, loop)
+        return None
 
 
 @dataclass
@@ -234,6 +280,8 @@ def start(
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
         state.step_model = world.wrap(model, device)
+    if graphs_wanted(device, options.compile, world.distributed):
+        state.step_fn = GraphedStep()
     if options.compile:
         mode = compile_mode(device, world.distributed)
         state.graphs = CudaGraphCheck.for_mode(mode)
@@ -241,6 +289,13 @@ def start(
         state.cuda_graphs = None  # decided at the first log point, once compilation is over
     state.session_start = state.window_start = time.perf_counter()
     return state, loop
+
+
+def graphs_wanted(device: torch.device, compiled: bool, distributed: bool) -> bool:
+    """Whether the eager step is replayed as a CUDA graph (graphed.py): on a GPU, unless torch.compile brings its
+    own graphs or several processes share the run (DDP's gradient hooks cannot be replayed).
+    RESNET_REPRO_EAGER=1 launches every kernel from Python instead (the same numbers, for debugging)."""
+    return device.type == "cuda" and not compiled and not distributed and os.environ.get("RESNET_REPRO_EAGER") != "1"
 
 
 def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
@@ -362,7 +417,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     final["bn_stats"] = "moving-average"
     if recipe.bn_stats == "recomputed":
         _final_with_recomputed_bn(final, state, loop)
-    final["cuda_graphs"] = state.cuda_graphs
+    final["cuda_graphs"] = state.step_fn.verdict() if isinstance(state.step_fn, GraphedStep) else state.cuda_graphs
     skipped = sorted(set(getattr(loop.stream, "skipped", [])))  # unreadable images the ImageNet stream left out
     if skipped:
         final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}

@@ -34,8 +34,9 @@ from ..store.run_id import RunStatus, final_status
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
-from .loop import Reporter, StopFlag, train_run
+from .loop import Reporter, RunSession, StopFlag, train_run
 from .optim import sgd_implementation
+from .pack import PackMember, train_together
 from .precision import check_precision
 from .threads import FreeCoreWatch, use_free_cores
 
@@ -88,14 +89,17 @@ def _report_word(ended: RunStatus) -> str:
 
 
 def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
-    """Train `runs` one after another on `context.device`; finished runs are skipped, unfinished ones resumed."""
+    """Train `runs` on `context.device`, `context.pack` at a time in one process (pack.py; one after another by
+    default on a CPU); finished runs are skipped, unfinished ones resumed."""
     device, reporter = context.device, context.reporter
     reports, pending = plan_runs(runs, context.results)
     for config, _ in pending:
         check_precision(device, config.settings.train.precision)
     world = init_world(device)
-    # On a CPU the free cores are sampled again at each run's start and followed at its log points.
-    threads = FreeCoreWatch(reporter.message) if device.type == "cpu" and not world.distributed else None
+    pack = 1 if world.distributed else max(1, context.pack or 1)
+    # On a CPU the free cores are sampled again at each run's start and followed at its log points; a pack's
+    # runs share one thread count, chosen once.
+    threads = FreeCoreWatch(reporter.message) if device.type == "cpu" and not world.distributed and pack == 1 else None
     if threads is None and device.type == "cpu" and pending:
         use_free_cores(reporter.message)
     if world.distributed and device.type == "cuda":
@@ -104,38 +108,82 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     if not world.is_main:
         reporter = Reporter()  # one progress bar: rank 0's
     context = dataclasses.replace(context, device=device, reporter=reporter)  # the same dataset cache
-    clock = target_clock(context.target, pending)
+    clock = target_clock(context.target, pending, jobs=min(pack, max(len(pending), 1)))
     reporter.follow_target(clock)
     stop = StopFlag()
     with graceful_stop(stop, reporter):
-        for index, (config, files) in enumerate(pending):
-            clock.run_started(index)
-            if threads is not None:
-                threads.start_run()
-            context.splits(config)  # read (or fetch) the data before the lock, outside the write errors below
-            try:
-                with run_lock(files.dir, config.name) if world.is_main else contextlib.nullcontext():
-                    final = read_json(files.final) if world.is_main else None
-                    status = final_status(final)
-                    if status is not None and status.ended:  # another process ended it meanwhile
-                        reports.append(RunReport(config.name, _report_word(status), final))
-                        continue
-                    outcome = _train_one(config, files, context, stop, world, threads)
-            except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
-                where = error.filename or files.dir
-                raise UserError(
-                    f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
-                    f"intact; free space or fix permissions and run again, or use --results DIR"
-                ) from None
-            if outcome.status == "interrupted":
-                raise UserError(
-                    f"{outcome.final['reason']} of run {config.name}; a checkpoint was saved. Run the "
-                    f"same command again to continue where it stopped"
-                )
-            if outcome.status == "failed":
-                reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
-            reports.append(RunReport(config.name, outcome.status, outcome.final))
+        for first in range(0, len(pending), pack):
+            group = list(enumerate(pending))[first : first + pack]
+            for index, (config, _) in group:
+                clock.run_started(index)
+                context.splits(config)  # read (or fetch) the data before the locks, outside the write errors below
+            if pack == 1:
+                if threads is not None:
+                    threads.start_run()
+                reports += _train_group(group, context, stop, world, threads)
+            else:
+                reports += _train_group(group, context, stop, world)
     return reports
+
+
+def _train_group(
+    group: list[tuple[int, tuple[RunConfig, RunFiles]]],
+    context: RunContext,
+    stop: StopFlag,
+    world: World,
+    threads: FreeCoreWatch | None = None,
+) -> list[RunReport]:
+    """Train one run, or a pack of runs together, each under its own lock; raise what stopped them."""
+    reports, todo = [], []
+    try:
+        with contextlib.ExitStack() as locks:
+            for _, (config, files) in group:
+                if world.is_main:
+                    locks.enter_context(run_lock(files.dir, config.name))
+                final = read_json(files.final) if world.is_main else None
+                status = final_status(final)
+                if status is not None and status.ended:  # another process ended it meanwhile
+                    reports.append(RunReport(config.name, _report_word(status), final))
+                else:
+                    todo.append((config, files))
+            outcomes = _train_todo(todo, context, stop, world, threads)
+    except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
+        where = error.filename or (todo[0][1].dir if todo else group[0][1][1].dir)
+        raise UserError(
+            f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
+            f"intact; free space or fix permissions and run again, or use --results DIR"
+        ) from None
+    for (config, _), outcome in zip(todo, outcomes):
+        if outcome.status == "failed":
+            context.reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
+    interrupted = [outcome for outcome in outcomes if outcome.status == "interrupted"]
+    if len(interrupted) == 1:
+        raise UserError(
+            f"{interrupted[0].final['reason']} of run {interrupted[0].final['run']}; a checkpoint was saved. Run "
+            f"the same command again to continue where it stopped"
+        )
+    if interrupted:  # a pack stops together: one line for all of its runs
+        names = ", ".join(outcome.final["run"] for outcome in interrupted)
+        reason = interrupted[0].final["reason"].split(" at iteration")[0]
+        raise UserError(
+            f"{reason} during runs {names}; each saved a checkpoint. Run the same command again to continue "
+            f"where they stopped"
+        )
+    return reports + [
+        RunReport(config.name, outcome.status, outcome.final) for (config, _), outcome in zip(todo, outcomes)
+    ]
+
+
+def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):
+    if not todo:
+        return []
+    if len(todo) == 1:
+        config, files = todo[0]
+        return [_train_one(config, files, context, stop, world, threads)]
+    begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
+    members = [PackMember(config.name, _session_starter(config, files, context, stop, begun)) for config, files in todo]
+    outcomes = train_together(members, context.device)
+    return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
 
 
 def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1) -> TargetClock:
@@ -167,19 +215,42 @@ def _train_one(
     splits, device, reporter = context.splits(config), context.device, context.reporter
     if not world.is_main:  # only rank 0 writes; the others train their share of each batch
         return train_run(config, splits, files, device, reporter, stop, world)
+    meta, started = _begin_run(config, files, context, world)
+    outcome = train_run(config, splits, files, device, reporter, stop, world, threads)
+    return _end_run(files, outcome, context, meta, started)
+
+
+def _session_starter(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, begun: dict):
+    """A pack member's start: its files begun, then its RunSession with its own progress line."""
+
+    def start() -> RunSession:
+        begun[config.name] = _begin_run(config, files, context, SINGLE)
+        lane = context.reporter.lane(config.name)
+        return RunSession(config, context.splits(config), files, context.device, lane, stop)
+
+    return start
+
+
+def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: World) -> tuple[dict, float]:
+    """config.yaml and meta.json, before the first step (rank 0); returns the meta and the start time."""
+    splits = context.splits(config)
     write_yaml(files.config, config.to_dict())
     started = time.time()
-    meta = _meta(config, splits, device, context.command, world)
+    meta = _meta(config, splits, context.device, context.command, world)
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
-        reporter.message(
+        context.reporter.message(
             f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
             f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
             f"the paper"
         )
-    outcome = train_run(config, splits, files, device, reporter, stop, world, threads)
+    return meta, started
+
+
+def _end_run(files: RunFiles, outcome, context: RunContext, meta: dict, started: float):
+    """Warnings said, meta.json's session time, and final.json unless the run was interrupted (rank 0)."""
     for warning in outcome.warnings:
-        reporter.message(f"warning: {warning}")
+        context.reporter.message(f"warning: {warning}")
     write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
     if outcome.status != "interrupted":
         write_json(files.final, outcome.final)

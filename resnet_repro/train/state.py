@@ -38,6 +38,7 @@ class TrainState:
     session_start: float = field(default_factory=time.perf_counter)
     window_start: float = field(default_factory=time.perf_counter)  # restarts after each log point's extra work
     last: dict = field(default_factory=dict)  # the latest value of every logged metric, at full precision
+    step_fn: Callable | None = None  # how the loop takes a step: None for `step`, a GraphedStep on a GPU
 
     def elapsed(self) -> float:
         """Training seconds so far, over every session of the run."""
@@ -58,6 +59,12 @@ def window_sums(device: torch.device, carry: dict | None = None) -> tuple[torch.
 def step(state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
     """One SGD update on a batch at the optimizer's current lr; its loss and mistakes are added to the window's
     sums on the device (no host-device sync)."""
+    compute_step(state, x, y)
+    count_step(state, len(y))
+
+
+def compute_step(state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The device work of `step`: what a CUDA graph records (graphed.py). Nothing here reads a value back."""
     if state.graphs is not None and state.graphs.expected:  # a new step: the previous replay's outputs may be reused
         torch.compiler.cudagraph_mark_step_begin()
     with state.autocast():
@@ -68,5 +75,9 @@ def step(state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
     state.optimizer.step()
     state.loss_sum += loss.detach() * len(y)
     state.wrong += (logits.detach().argmax(1) != y).sum()
-    state.seen += len(y)
+
+
+def count_step(state: TrainState, images: int) -> None:
+    """The host's count of a step: images in the window and updates done (kept out of any recorded graph)."""
+    state.seen += images
     state.iteration += 1

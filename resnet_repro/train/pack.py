@@ -1,0 +1,74 @@
+"""A pack: several runs trained in one process, in lockstep, each on its own CUDA stream.
+
+A CIFAR net leaves a large GPU mostly idle: its kernels are small, and one run's step is a chain of
+them, each waiting for the last. Separate processes do not fill the gaps (the GPU time-slices
+between processes), but streams of one process do: the kernels of one run's step overlap those of
+the others. Each iteration the pack launches every run's step (a CUDA graph replay each, graphed.py)
+before it does any run's log-point work, so a run reading its window's sums never leaves the GPU
+without the others' work queued.
+
+Each run keeps everything it has alone: its seed, its keyed batches, its model, optimizer, schedule,
+files, checkpoints and log. Nothing is shared but the Python thread, so a packed run's numbers are
+the numbers it gives alone (tested bit for bit on a CPU, where the order of the work changes nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .loop import RunOutcome, RunSession
+
+
+@dataclass
+class PackMember:
+    """How to start one run of the pack: a function that builds its RunSession (called on the run's stream)."""
+
+    name: str
+    start: Callable[[], RunSession]
+
+
+MAX_DEFAULT_PACK = 24  # every run of fig6 with two seeds; more streams add little once the GPU is full
+
+
+def default_pack(runs: list, device: torch.device) -> int:
+    """How many runs `run` packs when --pack is not given: on a GPU, every run whose data lives on the device (the
+    CIFAR-style sets; an ImageNet run has its own loader processes and fills a GPU alone), up to
+    MAX_DEFAULT_PACK; on a CPU one, since one run already keeps every core busy."""
+    from ..datasets import dataset_info
+
+    if device.type != "cuda" or any(dataset_info(run.data.dataset).class_folders for run in runs):
+        return 1
+    return max(1, min(len(runs), MAX_DEFAULT_PACK))
+
+
+def train_together(members: list[PackMember], device: torch.device) -> list[RunOutcome]:
+    """Train every member to its end (finished, failed, or interrupted by the stop flag they share)."""
+    streams = [_stream_for(device) for _ in members]
+    sessions = []
+    for member, stream in zip(members, streams):
+        with _on(stream):  # the run's data and model are made on its own stream
+            sessions.append(member.start())
+    active = [k for k, session in enumerate(sessions) if session.outcome is None]
+    while active:
+        for k in active:  # launch every run's step first ...
+            with _on(streams[k]):
+                sessions[k].step()
+        for k in active:  # ... then the log points, which wait for their own run only
+            with _on(streams[k]):
+                sessions[k].after_step()
+        active = [k for k in active if sessions[k].outcome is None]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return [session.outcome for session in sessions]
+
+
+def _stream_for(device: torch.device):
+    return torch.cuda.Stream(device=device) if device.type == "cuda" else None
+
+
+def _on(stream):
+    return torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext()
