@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -356,7 +357,7 @@ def parse_seeds(text: str | None) -> list[int] | None:
         return None
     try:
         if "," in text:
-            seeds = [int(s) for s in text.split(",") if s.strip()]
+            seeds = _seed_list(text)
         else:
             count = int(text)
             if count < 1:
@@ -373,7 +374,21 @@ def parse_seeds(text: str | None) -> list[int] | None:
         raise UserError(f"bad --seeds {text!r}: seeds are whole numbers from 0 to {MAX_SEED}")
     if len(seeds) > MAX_SEEDS:
         raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
+    repeated = sorted(seed for seed, times in Counter(seeds).items() if times > 1)
+    if repeated:  # a repeat would train once and then report "already finished", hiding the typo
+        raise UserError(f"bad --seeds {text!r}: seed {repeated[0]} is listed twice; list each seed once")
     return seeds
+
+
+def _seed_list(text: str) -> list[int]:
+    """'0,4,7' -> [0, 4, 7]. One trailing comma makes a list of one ('5,'); any other empty item is a typo
+    ('0,,4' most likely lost a digit), so it is refused rather than skipped."""
+    items = text.split(",")
+    if items[-1].strip() == "" and len(items) > 1:
+        items = items[:-1]
+    if any(not item.strip() for item in items):
+        raise UserError(f"bad --seeds {text!r}: an empty item between commas; write each seed once, e.g. --seeds 0,3,7")
+    return [int(item) for item in items]
 
 
 def _check_override_keys(tree: dict, prefix: str = "") -> None:

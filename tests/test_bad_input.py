@@ -55,9 +55,31 @@ def test_huge_seeds_are_refused(text, message):
 
 
 @pytest.mark.parametrize(
+    "text,message",
+    [
+        ("0,,0", "an empty item between commas"),
+        (",3", "an empty item between commas"),
+        ("1, ,2", "an empty item between commas"),
+        ("0,3,0", "seed 0 is listed twice"),
+        ("7,7,", "seed 7 is listed twice"),
+    ],
+)
+def test_seed_lists_with_holes_or_repeats_are_refused(text, message):
+    with pytest.raises(UserError, match=message):
+        parse_seeds(text)
+
+
+def test_a_seed_list_may_end_with_one_comma():
+    assert parse_seeds("5,") == [5]
+    assert parse_seeds("0, 3,7") == [0, 3, 7]
+
+
+@pytest.mark.parametrize(
     "args,fragments",
     [
         (["run", "fig1", "--seeds", "99999999999999999999"], ["bad --seeds", "at most 1000 seeds"]),
+        (["run", "fig1", "--seeds", "0,,0"], ["bad --seeds '0,,0'", "an empty item"]),
+        (["run", "fig1", "--seeds", "0,0"], ["bad --seeds '0,0'", "seed 0 is listed twice"]),
         (["run", "fig1", "--set", "recipe.lr=.nan"], ["recipe.lr: expected a finite number, got nan"]),
         (["run", "fig1", "--jobs", "abc"], ["Invalid value for '--jobs'", "run --help"]),
         (["frobnicate"], ["No such command 'frobnicate'", "--help"]),
