@@ -27,7 +27,7 @@ from .config import (
     overrides_tag,
     parse_overrides,
 )
-from .errors import UserError
+from .errors import UserError, excerpt
 from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
 from .store.run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
@@ -138,7 +138,7 @@ def load_target(name_or_path: str) -> Target:
         close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise UserError(
-            f"unknown target {name_or_path!r}.{hint} Targets: {', '.join(names)} "
+            f"unknown target {excerpt(name_or_path)}.{hint} Targets: {', '.join(names)} "
             f"(or a path to your own experiment .yaml)"
         )
     return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
@@ -157,7 +157,7 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
         variant = entry.get("variant", "original")
         if variant not in VARIANTS:
             raise UserError(
-                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant!r} is not one of {', '.join(VARIANTS)}"
+                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {excerpt(variant)} is not one of {', '.join(VARIANTS)}"
             )
         if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
             raise UserError(
@@ -167,7 +167,7 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
         seeds = entry.get("seeds", 1)
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
             raise UserError(
-                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {seeds!r}"
+                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {excerpt(seeds)}"
             )
         runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
     return runs
@@ -186,7 +186,7 @@ def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
         for model in selection.get("models") or []:
             if model not in listed:
                 raise UserError(
-                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
+                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
                     f"among this target's runs ({', '.join(sorted(listed))})"
                 )
     return selections
@@ -203,7 +203,9 @@ def _parse_target(name: str, path: Path) -> Target:
     check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
     if engine not in engine_names():
-        raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(engine_names())}")
+        raise UserError(
+            f"{_at(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
+        )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
@@ -238,7 +240,7 @@ def entry_key(canonical: str, shortcut: str | None) -> str:
 def load_recipe_file(name: str) -> RecipeFile:
     path = experiments_dir() / "_recipes" / f"{name}.yaml"
     if not path.is_file():
-        raise UserError(f"recipe {name!r} not found: expected {path}")
+        raise UserError(f"recipe {excerpt(name)} not found: expected {path}")
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
@@ -296,7 +298,7 @@ def resolve_runs(
         return []
     recipe_file = load_recipe_file(target.recipe)
     if profile not in recipe_file.profiles:
-        raise UserError(f"unknown profile {profile!r}: {target.name} offers {', '.join(recipe_file.profiles)}")
+        raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
@@ -343,7 +345,7 @@ def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
     chosen = [r for r in runs if needle in normalise_run_text(r.name)]
     if not chosen:
         names = ", ".join(r.name for r in runs) or "none"
-        raise UserError(f"--only {only!r} matches none of this target's runs: {names}")
+        raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
     return chosen
 
 
@@ -363,20 +365,20 @@ def parse_seeds(text: str | None) -> list[int] | None:
             if count < 1:
                 raise ValueError
             if count > MAX_SEEDS:
-                raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
+                raise UserError(f"bad --seeds {excerpt(text)}: at most {MAX_SEEDS} seeds at once")
             seeds = list(range(count))
     except ValueError:
         raise UserError(
-            f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
+            f"bad --seeds {excerpt(text)}: give a count (--seeds 5 runs seeds 0-4) or a list "
             f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)"
         ) from None
     if any(s < 0 or s > MAX_SEED for s in seeds) or not seeds:
-        raise UserError(f"bad --seeds {text!r}: seeds are whole numbers from 0 to {MAX_SEED}")
+        raise UserError(f"bad --seeds {excerpt(text)}: seeds are whole numbers from 0 to {MAX_SEED}")
     if len(seeds) > MAX_SEEDS:
-        raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
+        raise UserError(f"bad --seeds {excerpt(text)}: at most {MAX_SEEDS} seeds at once")
     repeated = sorted(seed for seed, times in Counter(seeds).items() if times > 1)
     if repeated:  # a repeat would train once and then report "already finished", hiding the typo
-        raise UserError(f"bad --seeds {text!r}: seed {repeated[0]} is listed twice; list each seed once")
+        raise UserError(f"bad --seeds {excerpt(text)}: seed {repeated[0]} is listed twice; list each seed once")
     return seeds
 
 
@@ -387,7 +389,9 @@ def _seed_list(text: str) -> list[int]:
     if items[-1].strip() == "" and len(items) > 1:
         items = items[:-1]
     if any(not item.strip() for item in items):
-        raise UserError(f"bad --seeds {text!r}: an empty item between commas; write each seed once, e.g. --seeds 0,3,7")
+        raise UserError(
+            f"bad --seeds {excerpt(text)}: an empty item between commas; write each seed once, e.g. --seeds 0,3,7"
+        )
     return [int(item) for item in items]
 
 
@@ -400,7 +404,7 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
         elif dotted not in keys:
             close = difflib.get_close_matches(dotted, keys, n=1)
             hint = f"; did you mean {close[0]}?" if close else "; `resnet-repro show TARGET` lists the keys"
-            raise UserError(f"unknown --set key {dotted!r}{hint}")
+            raise UserError(f"unknown --set key {excerpt(dotted)}{hint}")
 
 
 def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
@@ -408,7 +412,7 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
-            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{key!r}{hint}")
+            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
 
 
 def _at(path: Path, mapping: Any, key: str) -> str:
