@@ -28,7 +28,7 @@ from .config import (
     parse_overrides,
 )
 from .errors import UserError, excerpt
-from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
+from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .store.run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
@@ -155,15 +155,12 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
         _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
         parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
         variant = entry.get("variant", "original")
-        if variant not in VARIANTS:
-            raise UserError(
-                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {excerpt(variant)} is not one of {', '.join(VARIANTS)}"
-            )
-        if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
-            raise UserError(
-                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant} applies to the ImageNet "
-                f"bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})"
-            )
+        for key, problem in (
+            ("variant", variant_problem(parsed, variant)),
+            ("shortcut", shortcut_problem(parsed, entry.get("shortcut"))),
+        ):
+            if problem:
+                raise UserError(f"{_at(path, entry, key)}: runs[{index}].{key}: {problem}")
         seeds = entry.get("seeds", 1)
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
             raise UserError(
@@ -332,7 +329,21 @@ def resolve_runs(
             )
     if only:
         runs = select_runs(runs, only)
+    check_settings_apply(runs)
     return runs
+
+
+def check_settings_apply(runs: list[RunConfig]) -> None:
+    """A setting none of the runs can use is an error, not a silent no-op. Zeroing the residual branches' last BN
+    scale applies to the ResNets of a target; where every run is a plain net there is no branch to zero, and the
+    runs would train, recording a setting that did nothing."""
+    if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
+        return
+    nets = ", ".join(sorted({r.run_id.label for r in runs}))
+    raise UserError(
+        f"recipe.zero_init_residual=true cannot apply: {nets} are plain nets, which have no residual branch "
+        f"to zero; leave the setting out"
+    )
 
 
 def normalise_run_text(text: str) -> str:

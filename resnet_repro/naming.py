@@ -80,6 +80,32 @@ def parse_model_name(name: str, family: str | None = None) -> ModelName:
     return ModelName(kind, depth, family)
 
 
+def shortcut_problem(model: ModelName, shortcut) -> str | None:
+    """Why a run's or a net's `shortcut` cannot apply to `model`, None when it can. A value that cannot apply is an
+    error, never dropped: a plain net with `shortcut: B` would train, and its config say `shortcut: null`."""
+    if shortcut is None:
+        return None
+    if not model.residual:
+        return (
+            f"{excerpt(shortcut)} cannot apply: {model.canonical} is a plain net, which has no shortcuts; "
+            f"remove the key, or use resnet{model.depth}"
+        )
+    if shortcut not in SHORTCUT_OPTIONS:
+        return f"{excerpt(shortcut)} is not one of {', '.join(SHORTCUT_OPTIONS)}"
+    return None
+
+
+def variant_problem(model: ModelName, variant) -> str | None:
+    """Why `variant` cannot apply to `model`, None when it can: only the ImageNet bottleneck nets have another."""
+    if variant not in VARIANTS:
+        return f"{excerpt(variant)} is not one of {', '.join(VARIANTS)}"
+    if variant != "original" and not (model.family == "imagenet" and model.depth in BOTTLENECK_DEPTHS):
+        return (
+            f"{variant} applies to the ImageNet bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})"
+        )
+    return None
+
+
 def default_shortcut(model: ModelName) -> str:
     return FAMILY_DEFAULTS[model.family][0]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError, excerpt
-from .naming import parse_model_name
+from .naming import parse_model_name, shortcut_problem, variant_problem
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
@@ -25,7 +25,6 @@ PANEL_KEYS = {"title", "metrics", "models"}
 TABLE_KEYS = {"paper", "context", "protocol"}
 TABLE_PROTOCOLS = ("10-crop", "multi-scale")
 NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "family"}
-NET_VARIANTS = ("original", "v1.5")
 GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
 
 
@@ -165,7 +164,7 @@ def check_nets(check: "Checker", raw: dict) -> None:
         check.keys(net, NET_KEYS, f"{where}.")
         if "model" not in net or "input" not in net:
             check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
-        parse_model_name(net["model"], net.get("family"))
+        model = parse_model_name(net["model"], net.get("family"))
         shape = net["input"]
         if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
             check.fail(
@@ -174,10 +173,12 @@ def check_nets(check: "Checker", raw: dict) -> None:
                 f"{where}.input",
                 f"expected [channels, height, width] of whole numbers >= 1, got {excerpt(shape)}",
             )
-        if net.get("variant", "original") not in NET_VARIANTS:
-            check.fail(
-                net, "variant", f"{where}.variant", f"{excerpt(net['variant'])} is not one of {', '.join(NET_VARIANTS)}"
-            )
+        for key, problem in (
+            ("variant", variant_problem(model, net.get("variant", "original"))),
+            ("shortcut", shortcut_problem(model, net.get("shortcut"))),
+        ):
+            if problem:
+                check.fail(net, key, f"{where}.{key}", problem)
         for key in ("paper_params", "paper_flops"):
             if key in net and not _is_number(net[key]):
                 check.fail(net, key, f"{where}.{key}", f"expected a number, got {excerpt(net[key])}")

@@ -161,3 +161,51 @@ def test_a_huge_or_odd_value_is_one_short_line(tmp_path, text, fragment):
     message = str(error.value)
     assert fragment in message and len(message) < 400, message[:400]
     assert "\n" not in message
+
+
+RUNS = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n"
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (RUNS + "  - {model: plain20, shortcut: Z}\n", "mine.yaml:5: runs[0].shortcut: 'Z' cannot apply: plain20 is a"),
+        (RUNS + "  - {model: plain20, shortcut: A}\n", "runs[0].shortcut: 'A' cannot apply: plain20 is a plain net"),
+        (RUNS + "  - {model: resnet20, shortcut: Z}\n", "mine.yaml:5: runs[0].shortcut: 'Z' is not one of A, B, C"),
+        (RUNS + "  - {model: resnet20, variant: v1.5}\n", "runs[0].variant: v1.5 applies to the ImageNet bottleneck"),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: plain18, shortcut: B, input: [3, 224, 224]}\n",
+            "mine.yaml:4: nets[0].shortcut: 'B' cannot apply: plain18 is a plain net",
+        ),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, variant: v1.5, input: [3, 32, 32]}\n",
+            "nets[0].variant: v1.5 applies to the ImageNet bottleneck nets only",
+        ),
+    ],
+)
+def test_a_setting_that_cannot_apply_to_its_net_is_refused(tmp_path, text, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+def test_a_shortcut_on_a_plain_net_is_one_line_and_trains_nothing(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + "  - {model: plain20, shortcut: Z}\n")
+    results = tmp_path / "results"
+    assert_one_line_error(
+        cli("run", str(path), "--profile", "smoke", "--device", "cpu", "--results", str(results)),
+        "runs[0].shortcut: 'Z' cannot apply: plain20 is a plain net, which has no shortcuts",
+    )
+    assert not results.exists()
+
+
+def test_zeroing_residual_branches_of_plain_nets_only_is_refused():
+    with pytest.raises(UserError, match="recipe.zero_init_residual=true cannot apply: plain-20, plain-56 are plain"):
+        resolve_runs(load_target("fig1"), "smoke", overrides=["recipe.zero_init_residual=true"])
+    with pytest.raises(UserError, match="plain-20 are plain nets"):
+        resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"], only="plain20")
+    fig6 = resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"])
+    assert any(r.shortcut for r in fig6)  # a target with ResNets takes it (its plain nets are unchanged)
