@@ -268,3 +268,71 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
     with pytest.raises(UserError, match="final checkpoint is damaged .*does not match the digest.*delete .*final.json"):
         list(finished_models(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu"))))
+
+
+@pytest.fixture
+def linked_results(tmp_path):
+    """A results folder whose `fig1/` is a link to a folder outside it, and that outside folder (empty)."""
+    from resnet_repro.store.layout import resolve_results_dir
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = resolve_results_dir(str(tmp_path / "results"))  # as every command finds its results folder
+    results.mkdir()
+    (results / "fig1").symlink_to(outside, target_is_directory=True)
+    return results, outside
+
+
+def test_nothing_is_written_through_a_folder_link_inside_results(linked_results):
+    from resnet_repro.atomic import write_atomic
+    from resnet_repro.store.layout import MetricsLog
+
+    results, outside = linked_results
+    writes = [
+        lambda: write_atomic(results / "fig1" / "smoke" / "table.csv", "model\n"),  # a folder made below the link
+        lambda: write_atomic(results / "fig1" / "table.md", "# t\n"),
+        lambda: MetricsLog(results / "fig1" / "metrics.csv", 0),
+        lambda: run_lock(results / "fig1" / "seed0", "cifar10/plain-20/smoke/seed0").__enter__(),
+    ]
+    for write in writes:
+        with pytest.raises(UserError, match=f"{results / 'fig1'} is a link \\(to {outside}\\); nothing is written"):
+            write()
+    assert list(outside.iterdir()) == []
+
+
+def test_a_file_link_inside_results_is_never_appended_through(tmp_path):
+    from resnet_repro.atomic import confine_writes, open_appending
+
+    confine_writes(tmp_path / "results")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    run = tmp_path / "results" / "runs" / "r"
+    run.mkdir(parents=True)
+    for name in ("metrics.csv", ".lock"):
+        (run / name).symlink_to(victim)
+        with pytest.raises(UserError, match=f"{run / name} is a link"):
+            open_appending(run / name)
+    assert victim.read_text() == "precious\n"
+
+
+def test_the_results_folder_itself_may_be_a_link(tmp_path):
+    from resnet_repro.atomic import write_atomic
+    from resnet_repro.store.layout import resolve_results_dir
+
+    real = tmp_path / "disk" / "results"
+    real.mkdir(parents=True)
+    (tmp_path / "results").symlink_to(real, target_is_directory=True)
+    results = resolve_results_dir(str(tmp_path / "results"))
+    write_atomic(results / "fig1" / "table.md", "# t\n")
+    assert (real / "fig1" / "table.md").read_text() == "# t\n"
+
+
+def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(cifar_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "runs").symlink_to(outside, target_is_directory=True)
+    result = cli(*smoke_args(cifar_dir, results))
+    assert_one_line_error(result, f"{results / 'runs'} is a link (to {outside}); nothing is written through a link")
+    assert list(outside.iterdir()) == []

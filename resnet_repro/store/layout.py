@@ -8,7 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomic  # also re-exported: the writers of results/ import it from here
+# write_atomic is also re-exported: the writers of results/ import it from here
+from ..atomic import confine_writes, open_appending, write_atomic
 
 METRIC_COLUMNS = [
     "iteration",
@@ -26,8 +27,11 @@ TIMING_COLUMNS = ("images_per_s", "elapsed_s")
 
 
 def resolve_results_dir(cli_value: str | None) -> Path:
-    """--results, else $RESNET_REPRO_RESULTS, else ./results."""
-    return Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    """--results, else $RESNET_REPRO_RESULTS, else ./results. Every command finds its results folder here, so
+    here it is also made the folder that no write inside passes a link out of (atomic.confine_writes)."""
+    folder = Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    confine_writes(folder)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class MetricsLog:
 
     def append(self, row: dict) -> None:
         values = [_fmt(row.get(column)) for column in METRIC_COLUMNS]
-        with open(self.path, "a") as handle:
+        with open_appending(self.path) as handle:
             handle.write(",".join(values) + "\n")
             handle.flush()
 
