@@ -7,6 +7,7 @@ import reprlib
 from typing import Any
 
 EXCERPT_CHARS = 60  # a quoted value longer than this is cut: it is there to be recognised, not read in full
+PATH_CHARS = 400  # a path is shown whole up to this: the wrong part is often at its end
 
 
 class UserError(Exception):
@@ -42,6 +43,30 @@ def excerpt(value: Any) -> str:
     return f"{text[:EXCERPT_CHARS]}...[cut: a {type(value).__name__}]"
 
 
-def shorten(text: str) -> str:
+def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
     """Text quoted in an error message (a name, another library's message), cut like `excerpt` but unquoted."""
-    return text if len(text) <= EXCERPT_CHARS else f"{text[:EXCERPT_CHARS]}...[cut: {len(text):,} characters]"
+    return text if len(text) <= limit else f"{text[:limit]}...[cut: {len(text):,} characters]"
+
+
+def require_utf8(text: str, what: str) -> None:
+    """Refuse a name that is not UTF-8 text, in one line naming it. Python hands such a name (a folder called
+    b'caf\xe9') over as a string with surrogate escapes; recorded in meta.json it would come back as another
+    name, so the tool refuses it where it comes in rather than record it wrong."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        bad = raw[_first_bad_byte(raw)]
+        shown = raw.decode("utf-8", "backslashreplace")
+        raise UserError(
+            f"{what} {shorten(shown, PATH_CHARS)} is not UTF-8 text (byte {bad:#04x}); use a UTF-8 name (rename the folder "
+            f"or file): names are recorded with the results, and this one could not be recorded as it is"
+        ) from None
+
+
+def _first_bad_byte(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return 0

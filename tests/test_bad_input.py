@@ -100,3 +100,41 @@ def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, 
 def test_help_still_prints_usage():
     result = cli("run", "--help", check=True)
     assert "Usage" in result.stdout and "--profile" in result.stdout
+
+
+def test_a_results_folder_whose_name_is_not_utf8_is_one_line_and_nothing_is_made(tmp_path):
+    import os
+
+    results = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"r\xe9sultats"))  # as Python passes it
+    run = cli_in_process("run", "fig1", "--profile", "smoke", "--results", results)
+    assert_one_line_error(run, "the argument", "is not UTF-8 text (byte 0xe9)", "use a UTF-8 name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_names_from_the_environment_that_are_not_utf8_are_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    for variable, what in (("RESNET_REPRO_RESULTS", "the results folder"), ("RESNET_REPRO_DATA", "the data folder")):
+        env = {**os.environb, variable.encode(): bytes(tmp_path) + b"/caf\xe9"}
+        done = subprocess.run(
+            [sys.executable, "-m", "resnet_repro", "run", "fig1", "--profile", "smoke", "--device", "cpu"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=300,
+        )
+        assert_one_line_error(done, f"{what} {tmp_path}/caf\\xe9 is not UTF-8 text (byte 0xe9)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_name_is_recorded_with_surrogate_escapes(tmp_path):
+    from resnet_repro.store.layout import write_json
+
+    with pytest.raises(UserError, match=r"meta.json: the name data/caf\\xe9 is not UTF-8 text"):
+        write_json(tmp_path / "meta.json", {"data": {"folder": "data/caf\udce9"}})
+    assert not (tmp_path / "meta.json").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..atomic import confine_writes, open_appending, write_atomic
+from ..errors import require_utf8
 
 METRIC_COLUMNS = [
     "iteration",
@@ -30,6 +31,7 @@ def resolve_results_dir(cli_value: str | None) -> Path:
     """--results, else $RESNET_REPRO_RESULTS, else ./results. Every command finds its results folder here, so
     here it is also made the folder that no write inside passes a link out of (atomic.confine_writes)."""
     folder = Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    require_utf8(str(folder), "the results folder")
     confine_writes(folder)
     return folder
 
@@ -73,7 +75,24 @@ def target_dir(root: Path, target: str) -> Path:
 
 
 def write_json(path: Path, data: dict) -> None:
+    # A name that is not UTF-8 (a folder, a file) would be written as surrogate escapes, another name than the
+    # one on disk; every entry point refuses such names, and this is the last check before one is recorded.
+    for text in _texts(data):
+        require_utf8(text, f"{path.name}: the name")
     write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _texts(value):
+    """Every string a JSON record holds, keys included (other values as json.dumps(default=str) writes them)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+    elif not isinstance(value, (int, float, bool)) and value is not None:
+        yield str(value)
 
 
 def read_json(path: Path) -> dict | None:
