@@ -336,3 +336,77 @@ def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(
     result = cli(*smoke_args(cifar_dir, results))
     assert_one_line_error(result, f"{results / 'runs'} is a link (to {outside}); nothing is written through a link")
     assert list(outside.iterdir()) == []
+
+
+HEADER = "iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s\n"
+
+
+def tamper_log(run: Path, how: str) -> str:
+    """Make a finished run's metrics.csv disagree with its final.json, as a bad copy or a forger would; the reason
+    tables must give."""
+    log = run / "metrics.csv"
+    if how == "rows past the end":
+        log.write_text(log.read_text() + "15,1.9,0.1,0.01,0.0,,,,100,9.0\n18,2.2,0.1,0.01,0.0,,,,100,9.5\n")
+        return "metrics.csv row 5 is at iteration 15, past the run's 12 iterations"
+    if how == "not a number":
+        lines = log.read_text().splitlines(keepends=True)
+        lines[2] = lines[2].replace(lines[2].split(",")[4], "lots", 1)
+        log.write_text("".join(lines))
+        return "metrics.csv row 2 has train_error = 'lots', not a number"
+    if how == "a million rows":
+        with open(log, "a") as handle:
+            handle.writelines(f"{12 + i},1.0,0.1,0.01,0.0,,,,100,9.0\n" for i in range(1, 1_000_000))
+        return "metrics.csv row 5 is at iteration 13, past the run's 12 iterations"  # the first of a million
+    assert how == "another last row"
+    lines = log.read_text().splitlines(keepends=True)
+    parts = lines[-1].split(",")
+    parts[4] = "0.5"
+    log.write_text("".join(lines[:-1]) + ",".join(parts))
+    return "metrics.csv's last row has train_error 0.5, final.json"
+
+
+@pytest.mark.parametrize("how", ["rows past the end", "not a number", "a million rows", "another last row"])
+def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, tmp_path, how):
+    import csv
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    reason = tamper_log(results / RUN, how)
+    plotted = cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results))
+    assert plotted.returncode == 0, plotted.stderr
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    status = rows["plain-20"]["status"]
+    assert status.startswith("damaged: run cifar10/plain-20/smoke/seed0: ") and reason in status, status
+    assert rows["plain-20"]["train_error"] == "" and rows["plain-56"]["status"] == "finished"
+    reported = cli_in_process("report", "--results", str(results))
+    assert reported.returncode == 0, reported.stderr
+    report = (results / "REPORT.md").read_text()
+    assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in report
+
+
+def test_reading_a_huge_log_stops_at_the_runs_own_bound(tmp_path):
+    import time
+    import tracemalloc
+
+    from resnet_repro.store.layout import scan_metrics
+
+    log = tmp_path / "metrics.csv"
+    with open(log, "w") as handle:
+        handle.write(HEADER)
+        handle.writelines(f"{i},1.0,0.1,0.01,50.0,,,,100,9.0\n" for i in range(1, 2_000_001))
+    long_line = tmp_path / "long.csv"
+    long_line.write_text(HEADER + "3," + "9" * 50_000_000 + "\n")
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        read = scan_metrics(log, iterations=12, log_every=3)
+        long_read = scan_metrics(long_line, iterations=12, log_every=3)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 2**20, (elapsed, peak)
+    assert [int(r["iteration"]) for r in read.rows] == [1, 2, 3, 4, 5]
+    assert read.problem == "metrics.csv has more rows than a run of 12 iterations logged every 3 can write"
+    assert long_read.problem == "metrics.csv row 1 is longer than any row this tool writes"
