@@ -4,6 +4,12 @@ The bytes go to a temp file in the same folder (same filesystem, so the rename i
 fsynced, and only then renamed over the target. A failed write (a full disk, a kill) leaves the
 previous file as it was; a kill can leave a `.NAME.*.tmp`, which the next run of that folder
 removes (results/lock.py). No torch here.
+
+Nothing is written through a link inside a results folder. A folder inside results/ that is a symlink to
+elsewhere would carry every file written below it (figures, tables, checkpoints) out of the folder the user
+named, so each write first checks the folders between the results folder (`confine_writes`) and the file,
+and refuses a link with one line that names it. The results folder itself may be a link: the user chose it.
+A file that is a link is never followed either: renames replace the link, and appends open with O_NOFOLLOW.
 """
 
 from __future__ import annotations
@@ -12,9 +18,58 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, TextIO
+
+from .errors import UserError
 
 TEMP_SUFFIX = ".tmp"
+_ROOTS: set[Path] = set()  # results folders of this process: writes inside them never pass through a link
+
+
+def confine_writes(root: Path) -> None:
+    """Every later write below `root` (a results folder) refuses a symlinked folder between `root` and the file."""
+    _ROOTS.add(Path(os.path.abspath(root)))
+
+
+def refuse_links(folder: Path) -> None:
+    """A UserError naming the first symlink among the folders from a results folder down to `folder` (existing or
+    not); nothing when `folder` is outside every results folder. Paths are compared as written (abspath, not
+    realpath), so the check sees the link a path goes through rather than where it leads."""
+    absolute = Path(os.path.abspath(folder))
+    for root in _ROOTS:
+        if absolute != root and root not in absolute.parents:
+            continue
+        current = root
+        for part in absolute.relative_to(root).parts:
+            current = current / part
+            if current.is_symlink():
+                raise UserError(
+                    f"{current} is a link (to {os.readlink(current)}); nothing is written through a link inside "
+                    f"{root}, which could put results outside it. Replace the link with a real folder, or point "
+                    f"--results at the place it leads to"
+                )
+
+
+def make_dirs(folder: Path) -> None:
+    """mkdir -p, after `refuse_links`: a folder is never created through a link, outside the results folder."""
+    refuse_links(folder)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def open_appending(path: Path, mode: str = "a") -> TextIO:
+    """`path` opened to append (metrics rows, a lock file), its folders created; never through a link, folder or
+    file (a planted `metrics.csv` link would take the rows wherever it points)."""
+    path = Path(path)
+    make_dirs(path.parent)
+    try:
+        return open(path, mode, opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW, 0o644))
+    except OSError as error:
+        if path.is_symlink():  # O_NOFOLLOW's ELOOP: say what it means
+            raise UserError(
+                f"{path} is a link (to {os.readlink(path)}); the tool writes only real files inside the results "
+                f"folder. Delete the link and run again"
+            ) from None
+        raise error
 
 
 def temp_pattern(name: str) -> str:
@@ -30,7 +85,7 @@ def atomic_file(path: Path, before_rename: Callable[[], None] | None = None) -> 
     record the new file's digest and keep the previous file).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared

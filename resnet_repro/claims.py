@@ -24,7 +24,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from .errors import UserError
+from .errors import UserError, excerpt
 
 PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
 PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
@@ -79,13 +79,13 @@ def parse_claims(
             raise UserError(f"{at}: expected a mapping with says, section, metric, order")
         unknown = sorted(set(entry) - CLAIM_KEYS)
         if unknown:
-            raise UserError(f"{at}: unknown key {unknown[0]!r}; a claim has {', '.join(sorted(CLAIM_KEYS))}")
+            raise UserError(f"{at}: unknown key {excerpt(unknown[0])}; a claim has {', '.join(sorted(CLAIM_KEYS))}")
         missing = [k for k in ("says", "section", "metric", "order") if k not in entry]
         if missing:
             raise UserError(f"{at}: missing {', '.join(missing)} (a claim has says, section, metric, order)")
         if entry["metric"] not in metrics:
             raise UserError(
-                f"{at}: metric {entry['metric']!r} is not one a {engine} target measures ({', '.join(metrics)})"
+                f"{at}: metric {excerpt(entry['metric'])} is not one a {engine} target measures ({', '.join(metrics)})"
             )
         order = entry["order"]
         if not isinstance(order, list) or len(order) < 2:
@@ -94,7 +94,7 @@ def parse_claims(
         noise = entry.get("noise")
         if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise <= 0):
             raise UserError(
-                f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {noise!r}"
+                f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
             )
         if noise is None and entry["metric"] not in ERROR_METRICS:
             raise UserError(
@@ -121,8 +121,8 @@ def _resolve_key(name: str, run_keys: dict[str, list[str]], at: str) -> str:
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        raise UserError(f"{at}: order: {name!r} is ambiguous here; name one of {', '.join(candidates)}")
-    raise UserError(f"{at}: order: {name!r} is not among this target's runs ({', '.join(every)})")
+        raise UserError(f"{at}: order: {excerpt(name)} is ambiguous here; name one of {', '.join(candidates)}")
+    raise UserError(f"{at}: order: {excerpt(name)} is not among this target's runs ({', '.join(every)})")
 
 
 # ----------------------------------------------------------------------------- noise and verdicts

@@ -18,12 +18,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-import yaml
-
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
-from .errors import UserError
+from .errors import UserError, excerpt, shorten
 from .store.run_id import RunId
-from .yamlio import line_of
+from .yamlio import line_of, load_yaml_text, plain
 
 # ----------------------------------------------------------------------------- schema
 
@@ -213,17 +211,17 @@ def parse_overrides(pairs: list[str]) -> dict:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise UserError(f"bad --set {pair!r}: write it as KEY=VALUE, e.g. --set recipe.lr=0.05")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            raise UserError(f"bad --set {pair!r}: the value {raw!r} is not valid YAML") from None
+            raise UserError(f"bad --set {excerpt(pair)}: write it as KEY=VALUE, e.g. --set recipe.lr=0.05")
+        try:  # the same bounded reader as the files: no aliases, so a value cannot expand as it is merged
+            value = plain(load_yaml_text(raw, "--set")) if raw.strip() else None
+        except UserError as error:
+            raise UserError(f"bad --set {excerpt(pair)}: the value is not valid YAML ({error})") from None
         node = tree
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise UserError(f"bad --set {pair!r}: {key} conflicts with another --set")
+                raise UserError(f"bad --set {excerpt(pair)}: {shorten(key)} conflicts with another --set")
         node[parts[-1]] = value
     return tree
 
@@ -267,7 +265,7 @@ def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", d
             dotted = f"{prefix}{key}"
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(fields)}"
-            raise UserError(f"{_loc(where, dotted, default_source)}: unknown key {dotted!r}{hint}")
+            raise UserError(f"{_loc(where, dotted, default_source)}: unknown key {excerpt(dotted)}{hint}")
     values = {}
     for name, f in fields.items():
         dotted = f"{prefix}{name}"
@@ -330,7 +328,7 @@ def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, sou
 def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> None:
     loc = _loc(where, dotted, source)
     if "choices" in meta and value not in meta["choices"]:
-        raise UserError(f"{loc}: {dotted}: {value!r} is not one of {', '.join(meta['choices'])}")
+        raise UserError(f"{loc}: {dotted}: {excerpt(value)} is not one of {', '.join(meta['choices'])}")
     if "min" in meta and isinstance(value, (int, float)) and value < meta["min"]:
         raise UserError(f"{loc}: {dotted}: must be at least {meta['min']}, got {value}")
     if "max" in meta and isinstance(value, (int, float)) and value > meta["max"]:
@@ -458,4 +456,4 @@ def _describe(tp: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return "nothing (null)" if value is None else repr(value)
+    return "nothing (null)" if value is None else excerpt(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ from .config import (
     overrides_tag,
     parse_overrides,
 )
-from .errors import UserError
-from .naming import BOTTLENECK_DEPTHS, VARIANTS, default_shortcut, model_label, parse_model_name
+from .errors import UserError, excerpt
+from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .store.run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
@@ -137,7 +138,7 @@ def load_target(name_or_path: str) -> Target:
         close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise UserError(
-            f"unknown target {name_or_path!r}.{hint} Targets: {', '.join(names)} "
+            f"unknown target {excerpt(name_or_path)}.{hint} Targets: {', '.join(names)} "
             f"(or a path to your own experiment .yaml)"
         )
     return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
@@ -154,19 +155,16 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
         _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
         parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
         variant = entry.get("variant", "original")
-        if variant not in VARIANTS:
-            raise UserError(
-                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant!r} is not one of {', '.join(VARIANTS)}"
-            )
-        if variant != "original" and not (parsed.family == "imagenet" and parsed.depth in BOTTLENECK_DEPTHS):
-            raise UserError(
-                f"{_at(path, entry, 'variant')}: runs[{index}].variant: {variant} applies to the ImageNet "
-                f"bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})"
-            )
+        for key, problem in (
+            ("variant", variant_problem(parsed, variant)),
+            ("shortcut", shortcut_problem(parsed, entry.get("shortcut"))),
+        ):
+            if problem:
+                raise UserError(f"{_at(path, entry, key)}: runs[{index}].{key}: {problem}")
         seeds = entry.get("seeds", 1)
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
             raise UserError(
-                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {seeds!r}"
+                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {excerpt(seeds)}"
             )
         runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
     return runs
@@ -185,7 +183,7 @@ def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
         for model in selection.get("models") or []:
             if model not in listed:
                 raise UserError(
-                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {model!r} is not "
+                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
                     f"among this target's runs ({', '.join(sorted(listed))})"
                 )
     return selections
@@ -202,7 +200,9 @@ def _parse_target(name: str, path: Path) -> Target:
     check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
     if engine not in engine_names():
-        raise UserError(f"{_at(path, raw, 'engine')}: engine: {engine!r} is not one of {', '.join(engine_names())}")
+        raise UserError(
+            f"{_at(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
+        )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
@@ -237,7 +237,7 @@ def entry_key(canonical: str, shortcut: str | None) -> str:
 def load_recipe_file(name: str) -> RecipeFile:
     path = experiments_dir() / "_recipes" / f"{name}.yaml"
     if not path.is_file():
-        raise UserError(f"recipe {name!r} not found: expected {path}")
+        raise UserError(f"recipe {excerpt(name)} not found: expected {path}")
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
@@ -295,7 +295,7 @@ def resolve_runs(
         return []
     recipe_file = load_recipe_file(target.recipe)
     if profile not in recipe_file.profiles:
-        raise UserError(f"unknown profile {profile!r}: {target.name} offers {', '.join(recipe_file.profiles)}")
+        raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
@@ -329,7 +329,21 @@ def resolve_runs(
             )
     if only:
         runs = select_runs(runs, only)
+    check_settings_apply(runs)
     return runs
+
+
+def check_settings_apply(runs: list[RunConfig]) -> None:
+    """A setting none of the runs can use is an error, not a silent no-op. Zeroing the residual branches' last BN
+    scale applies to the ResNets of a target; where every run is a plain net there is no branch to zero, and the
+    runs would train, recording a setting that did nothing."""
+    if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
+        return
+    nets = ", ".join(sorted({r.run_id.label for r in runs}))
+    raise UserError(
+        f"recipe.zero_init_residual=true cannot apply: {nets} are plain nets, which have no residual branch "
+        f"to zero; leave the setting out"
+    )
 
 
 def normalise_run_text(text: str) -> str:
@@ -342,7 +356,7 @@ def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
     chosen = [r for r in runs if needle in normalise_run_text(r.name)]
     if not chosen:
         names = ", ".join(r.name for r in runs) or "none"
-        raise UserError(f"--only {only!r} matches none of this target's runs: {names}")
+        raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
     return chosen
 
 
@@ -356,24 +370,40 @@ def parse_seeds(text: str | None) -> list[int] | None:
         return None
     try:
         if "," in text:
-            seeds = [int(s) for s in text.split(",") if s.strip()]
+            seeds = _seed_list(text)
         else:
             count = int(text)
             if count < 1:
                 raise ValueError
             if count > MAX_SEEDS:
-                raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
+                raise UserError(f"bad --seeds {excerpt(text)}: at most {MAX_SEEDS} seeds at once")
             seeds = list(range(count))
     except ValueError:
         raise UserError(
-            f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list "
+            f"bad --seeds {excerpt(text)}: give a count (--seeds 5 runs seeds 0-4) or a list "
             f"(--seeds 0,3,7; --seeds 0, for seed 0 alone)"
         ) from None
     if any(s < 0 or s > MAX_SEED for s in seeds) or not seeds:
-        raise UserError(f"bad --seeds {text!r}: seeds are whole numbers from 0 to {MAX_SEED}")
+        raise UserError(f"bad --seeds {excerpt(text)}: seeds are whole numbers from 0 to {MAX_SEED}")
     if len(seeds) > MAX_SEEDS:
-        raise UserError(f"bad --seeds {text!r}: at most {MAX_SEEDS} seeds at once")
+        raise UserError(f"bad --seeds {excerpt(text)}: at most {MAX_SEEDS} seeds at once")
+    repeated = sorted(seed for seed, times in Counter(seeds).items() if times > 1)
+    if repeated:  # a repeat would train once and then report "already finished", hiding the typo
+        raise UserError(f"bad --seeds {excerpt(text)}: seed {repeated[0]} is listed twice; list each seed once")
     return seeds
+
+
+def _seed_list(text: str) -> list[int]:
+    """'0,4,7' -> [0, 4, 7]. One trailing comma makes a list of one ('5,'); any other empty item is a typo
+    ('0,,4' most likely lost a digit), so it is refused rather than skipped."""
+    items = text.split(",")
+    if items[-1].strip() == "" and len(items) > 1:
+        items = items[:-1]
+    if any(not item.strip() for item in items):
+        raise UserError(
+            f"bad --seeds {excerpt(text)}: an empty item between commas; write each seed once, e.g. --seeds 0,3,7"
+        )
+    return [int(item) for item in items]
 
 
 def _check_override_keys(tree: dict, prefix: str = "") -> None:
@@ -385,7 +415,7 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
         elif dotted not in keys:
             close = difflib.get_close_matches(dotted, keys, n=1)
             hint = f"; did you mean {close[0]}?" if close else "; `resnet-repro show TARGET` lists the keys"
-            raise UserError(f"unknown --set key {dotted!r}{hint}")
+            raise UserError(f"unknown --set key {excerpt(dotted)}{hint}")
 
 
 def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
@@ -393,7 +423,7 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
-            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{key!r}{hint}")
+            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
 
 
 def _at(path: Path, mapping: Any, key: str) -> str:

@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .errors import UserError
+from .errors import UserError, excerpt
 
 SHORTCUT_OPTIONS = ("A", "B", "C")
 IMAGENET_DEPTHS = (18, 34, 50, 101, 152)
@@ -66,18 +66,44 @@ def parse_model_name(name: str, family: str | None = None) -> ModelName:
         close = difflib.get_close_matches(key, _EXAMPLES, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise UserError(
-            f"unknown model {name!r}: use resnet<depth> or plain<depth>, e.g. resnet56, plain20, resnet50.{hint}"
+            f"unknown model {excerpt(name)}: use resnet<depth> or plain<depth>, e.g. resnet56, plain20, resnet50.{hint}"
         )
     kind, depth = match.group(1), int(match.group(2))
     if family not in (None, "cifar", "imagenet"):
-        raise UserError(f"unknown model family {family!r}: use 'cifar' or 'imagenet'")
+        raise UserError(f"unknown model family {excerpt(family)}: use 'cifar' or 'imagenet'")
     if family is None:
         family = "imagenet" if depth in IMAGENET_DEPTHS else "cifar"
     if family == "imagenet" and depth not in IMAGENET_DEPTHS:
-        raise UserError(f"unknown model {name!r}: ImageNet depths are {', '.join(map(str, IMAGENET_DEPTHS))}")
+        raise UserError(f"unknown model {excerpt(name)}: ImageNet depths are {', '.join(map(str, IMAGENET_DEPTHS))}")
     if family == "cifar" and (depth < 8 or (depth - 2) % 6):
-        raise UserError(f"unknown model {name!r}: CIFAR nets have 6n+2 layers (20, 32, 44, 56, 110, 1202, ...)")
+        raise UserError(f"unknown model {excerpt(name)}: CIFAR nets have 6n+2 layers (20, 32, 44, 56, 110, 1202, ...)")
     return ModelName(kind, depth, family)
+
+
+def shortcut_problem(model: ModelName, shortcut) -> str | None:
+    """Why a run's or a net's `shortcut` cannot apply to `model`, None when it can. A value that cannot apply is an
+    error, never dropped: a plain net with `shortcut: B` would train, and its config say `shortcut: null`."""
+    if shortcut is None:
+        return None
+    if not model.residual:
+        return (
+            f"{excerpt(shortcut)} cannot apply: {model.canonical} is a plain net, which has no shortcuts; "
+            f"remove the key, or use resnet{model.depth}"
+        )
+    if shortcut not in SHORTCUT_OPTIONS:
+        return f"{excerpt(shortcut)} is not one of {', '.join(SHORTCUT_OPTIONS)}"
+    return None
+
+
+def variant_problem(model: ModelName, variant) -> str | None:
+    """Why `variant` cannot apply to `model`, None when it can: only the ImageNet bottleneck nets have another."""
+    if variant not in VARIANTS:
+        return f"{excerpt(variant)} is not one of {', '.join(VARIANTS)}"
+    if variant != "original" and not (model.family == "imagenet" and model.depth in BOTTLENECK_DEPTHS):
+        return (
+            f"{variant} applies to the ImageNet bottleneck nets only (depth {', '.join(map(str, BOTTLENECK_DEPTHS))})"
+        )
+    return None
 
 
 def default_shortcut(model: ModelName) -> str:
@@ -90,5 +116,5 @@ def model_label(name: str, shortcut: str | None = None, family: str | None = Non
     if not model.residual:
         return f"plain-{model.depth}"
     if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
-        raise UserError(f"unknown shortcut option {shortcut!r}: use one of {', '.join(SHORTCUT_OPTIONS)}")
+        raise UserError(f"unknown shortcut option {excerpt(shortcut)}: use one of {', '.join(SHORTCUT_OPTIONS)}")
     return f"resnet-{model.depth}-{shortcut or default_shortcut(model)}"

@@ -278,6 +278,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
         notes.append(f"{why[0].upper()}{why[1:]}.")
     elif not comparable and _paper_table(target):
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
+    notes += [f"Damaged: {note}." for note in found.damaged]
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
     runs = f"{found.finished} of {len(found.runs)} runs finished"
     notes.append(

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
-from .naming import parse_model_name
+from .errors import UserError, excerpt
+from .naming import parse_model_name, shortcut_problem, variant_problem
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
@@ -25,19 +25,18 @@ PANEL_KEYS = {"title", "metrics", "models"}
 TABLE_KEYS = {"paper", "context", "protocol"}
 TABLE_PROTOCOLS = ("10-crop", "multi-scale")
 NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "family"}
-NET_VARIANTS = ("original", "v1.5")
 GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
 
 
 def check_target_name(name: str, path: Path) -> None:
     if not NAME_PATTERN.fullmatch(name):
         raise UserError(
-            f"{path}: the target name {name!r} (the file's name) must be letters, digits, '-' and '_', "
+            f"{path}: the target name {excerpt(name)} (the file's name) must be letters, digits, '-' and '_', "
             f"starting with a letter: it names a folder under --results. Rename the file"
         )
     if name.lower() in RESERVED_NAMES:
         raise UserError(
-            f"{path}: a target cannot be called {name!r}: results/{name.lower()}/ holds "
+            f"{path}: a target cannot be called {excerpt(name)}: results/{name.lower()}/ holds "
             f"{'every run' if name.lower() == 'runs' else 'benchmarks'}. Rename the file"
         )
 
@@ -48,7 +47,7 @@ def check_sections(raw: dict, path: Path) -> None:
     check = Checker(path)
     for key in ("title", "recipe", "notes"):
         if key in raw and not isinstance(raw[key], str):
-            check.fail(raw, key, key, f"expected text, got {raw[key]!r}")
+            check.fail(raw, key, key, f"expected text, got {excerpt(raw[key])}")
     if "runs" in raw and not isinstance(raw["runs"], list):
         check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
     if "profiles" in raw:
@@ -90,27 +89,27 @@ def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
     if "ylim" in figure:
         ylim = figure["ylim"]
         if not (isinstance(ylim, list) and len(ylim) == 2 and all(_is_number(v) for v in ylim) and ylim[0] < ylim[1]):
-            check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {ylim!r}")
+            check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {excerpt(ylim)}")
     panels = figure.get("panels")
     if not isinstance(panels, list) or not panels:
         check.fail(
             figure if "panels" in figure else raw,
             "panels" if "panels" in figure else "figure",
             "figure.panels",
-            f"expected a list of panels ({{title, metrics, models}}), got {panels!r}",
+            f"expected a list of panels ({{title, metrics, models}}), got {excerpt(panels)}",
         )
     for index, panel in enumerate(panels):
         where = f"figure.panels[{index}]"
         if not isinstance(panel, dict):
-            check.fail(figure, "panels", where, f"expected {{title, metrics, models}}, got {panel!r}")
+            check.fail(figure, "panels", where, f"expected {{title, metrics, models}}, got {excerpt(panel)}")
         check.keys(panel, PANEL_KEYS, f"{where}.")
         if not isinstance(panel.get("title"), str):
-            check.fail(panel, "title", f"{where}.title", f"expected text, got {panel.get('title')!r}")
+            check.fail(panel, "title", f"{where}.title", f"expected text, got {excerpt(panel.get('title'))}")
         check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
         for metric in panel["metrics"]:
             if metric not in FIGURE_METRICS:
                 check.fail(
-                    panel, "metrics", f"{where}.metrics", f"{metric!r} is not one of {', '.join(FIGURE_METRICS)}"
+                    panel, "metrics", f"{where}.metrics", f"{excerpt(metric)} is not one of {', '.join(FIGURE_METRICS)}"
                 )
         check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
         for model in panel["models"]:
@@ -119,7 +118,7 @@ def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
                     panel,
                     "models",
                     f"{where}.models",
-                    f"{model!r} is not among this target's runs ({', '.join(sorted(run_models))})",
+                    f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(run_models))})",
                 )
 
 
@@ -134,7 +133,10 @@ def check_table(check: "Checker", raw: dict) -> None:
     check.keys(table, TABLE_KEYS, "table.")
     if "protocol" in table and table["protocol"] not in TABLE_PROTOCOLS:
         check.fail(
-            table, "protocol", "table.protocol", f"{table['protocol']!r} is not one of {', '.join(TABLE_PROTOCOLS)}"
+            table,
+            "protocol",
+            "table.protocol",
+            f"{excerpt(table['protocol'])} is not one of {', '.join(TABLE_PROTOCOLS)}",
         )
     if "paper" in table:
         check.mapping(table, "paper", "table.paper")
@@ -146,7 +148,7 @@ def check_table(check: "Checker", raw: dict) -> None:
                         numbers,
                         key,
                         f"table.paper.{model}.{key}",
-                        f'expected a number, got {value!r} (or a bound the paper states, such as "< 0.1")',
+                        f'expected a number, got {excerpt(value)} (or a bound the paper states, such as "< 0.1")',
                     )
     if "context" in table:
         check.list_of(table, "context", "table.context", dict)
@@ -162,22 +164,24 @@ def check_nets(check: "Checker", raw: dict) -> None:
         check.keys(net, NET_KEYS, f"{where}.")
         if "model" not in net or "input" not in net:
             check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
-        parse_model_name(net["model"], net.get("family"))
+        model = parse_model_name(net["model"], net.get("family"))
         shape = net["input"]
         if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
             check.fail(
                 net,
                 "input",
                 f"{where}.input",
-                f"expected [channels, height, width] of whole numbers >= 1, got {shape!r}",
+                f"expected [channels, height, width] of whole numbers >= 1, got {excerpt(shape)}",
             )
-        if net.get("variant", "original") not in NET_VARIANTS:
-            check.fail(
-                net, "variant", f"{where}.variant", f"{net['variant']!r} is not one of {', '.join(NET_VARIANTS)}"
-            )
+        for key, problem in (
+            ("variant", variant_problem(model, net.get("variant", "original"))),
+            ("shortcut", shortcut_problem(model, net.get("shortcut"))),
+        ):
+            if problem:
+                check.fail(net, key, f"{where}.{key}", problem)
         for key in ("paper_params", "paper_flops"):
             if key in net and not _is_number(net[key]):
-                check.fail(net, key, f"{where}.{key}", f"expected a number, got {net[key]!r}")
+                check.fail(net, key, f"{where}.{key}", f"expected a number, got {excerpt(net[key])}")
 
 
 class Checker:
@@ -190,7 +194,7 @@ class Checker:
 
     def mapping(self, parent: dict, key: str, dotted: str) -> None:
         if not isinstance(parent[key], dict):
-            self.fail(parent, key, dotted, f"expected a mapping (key: value, ...), got {parent[key]!r}")
+            self.fail(parent, key, dotted, f"expected a mapping (key: value, ...), got {excerpt(parent[key])}")
 
     def keys(self, mapping: dict, allowed: set, prefix: str) -> None:
         for key in mapping:
@@ -200,7 +204,7 @@ class Checker:
     def whole(self, parent: dict, key: str, dotted: str, minimum: int) -> None:
         value = parent[key]
         if not _is_whole(value) or value < minimum:
-            self.fail(parent, key, dotted, f"expected a whole number >= {minimum}, got {value!r}")
+            self.fail(parent, key, dotted, f"expected a whole number >= {minimum}, got {excerpt(value)}")
 
     def list_of(self, parent: dict, key: str, dotted: str, kind: type, nonempty: bool = False) -> None:
         value = parent.get(key)
@@ -208,7 +212,10 @@ class Checker:
         if not ok or (nonempty and not value):
             name = {str: "names", int: "whole numbers", dict: "mappings"}[kind]
             self.fail(
-                parent, key, dotted, f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {value!r}"
+                parent,
+                key,
+                dotted,
+                f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {excerpt(value)}",
             )
 
 

@@ -55,9 +55,31 @@ def test_huge_seeds_are_refused(text, message):
 
 
 @pytest.mark.parametrize(
+    "text,message",
+    [
+        ("0,,0", "an empty item between commas"),
+        (",3", "an empty item between commas"),
+        ("1, ,2", "an empty item between commas"),
+        ("0,3,0", "seed 0 is listed twice"),
+        ("7,7,", "seed 7 is listed twice"),
+    ],
+)
+def test_seed_lists_with_holes_or_repeats_are_refused(text, message):
+    with pytest.raises(UserError, match=message):
+        parse_seeds(text)
+
+
+def test_a_seed_list_may_end_with_one_comma():
+    assert parse_seeds("5,") == [5]
+    assert parse_seeds("0, 3,7") == [0, 3, 7]
+
+
+@pytest.mark.parametrize(
     "args,fragments",
     [
         (["run", "fig1", "--seeds", "99999999999999999999"], ["bad --seeds", "at most 1000 seeds"]),
+        (["run", "fig1", "--seeds", "0,,0"], ["bad --seeds '0,,0'", "an empty item"]),
+        (["run", "fig1", "--seeds", "0,0"], ["bad --seeds '0,0'", "seed 0 is listed twice"]),
         (["run", "fig1", "--set", "recipe.lr=.nan"], ["recipe.lr: expected a finite number, got nan"]),
         (["run", "fig1", "--jobs", "abc"], ["Invalid value for '--jobs'", "run --help"]),
         (["frobnicate"], ["No such command 'frobnicate'", "--help"]),
@@ -78,3 +100,41 @@ def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, 
 def test_help_still_prints_usage():
     result = cli("run", "--help", check=True)
     assert "Usage" in result.stdout and "--profile" in result.stdout
+
+
+def test_a_results_folder_whose_name_is_not_utf8_is_one_line_and_nothing_is_made(tmp_path):
+    import os
+
+    results = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"r\xe9sultats"))  # as Python passes it
+    run = cli_in_process("run", "fig1", "--profile", "smoke", "--results", results)
+    assert_one_line_error(run, "the argument", "is not UTF-8 text (byte 0xe9)", "use a UTF-8 name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_names_from_the_environment_that_are_not_utf8_are_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    for variable, what in (("RESNET_REPRO_RESULTS", "the results folder"), ("RESNET_REPRO_DATA", "the data folder")):
+        env = {**os.environb, variable.encode(): bytes(tmp_path) + b"/caf\xe9"}
+        done = subprocess.run(
+            [sys.executable, "-m", "resnet_repro", "run", "fig1", "--profile", "smoke", "--device", "cpu"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=300,
+        )
+        assert_one_line_error(done, f"{what} {tmp_path}/caf\\xe9 is not UTF-8 text (byte 0xe9)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_name_is_recorded_with_surrogate_escapes(tmp_path):
+    from resnet_repro.store.layout import write_json
+
+    with pytest.raises(UserError, match=r"meta.json: the name data/caf\\xe9 is not UTF-8 text"):
+        write_json(tmp_path / "meta.json", {"data": {"folder": "data/caf\udce9"}})
+    assert not (tmp_path / "meta.json").exists()

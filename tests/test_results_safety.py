@@ -268,3 +268,145 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
     with pytest.raises(UserError, match="final checkpoint is damaged .*does not match the digest.*delete .*final.json"):
         list(finished_models(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu"))))
+
+
+@pytest.fixture
+def linked_results(tmp_path):
+    """A results folder whose `fig1/` is a link to a folder outside it, and that outside folder (empty)."""
+    from resnet_repro.store.layout import resolve_results_dir
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = resolve_results_dir(str(tmp_path / "results"))  # as every command finds its results folder
+    results.mkdir()
+    (results / "fig1").symlink_to(outside, target_is_directory=True)
+    return results, outside
+
+
+def test_nothing_is_written_through_a_folder_link_inside_results(linked_results):
+    from resnet_repro.atomic import write_atomic
+    from resnet_repro.store.layout import MetricsLog
+
+    results, outside = linked_results
+    writes = [
+        lambda: write_atomic(results / "fig1" / "smoke" / "table.csv", "model\n"),  # a folder made below the link
+        lambda: write_atomic(results / "fig1" / "table.md", "# t\n"),
+        lambda: MetricsLog(results / "fig1" / "metrics.csv", 0),
+        lambda: run_lock(results / "fig1" / "seed0", "cifar10/plain-20/smoke/seed0").__enter__(),
+    ]
+    for write in writes:
+        with pytest.raises(UserError, match=f"{results / 'fig1'} is a link \\(to {outside}\\); nothing is written"):
+            write()
+    assert list(outside.iterdir()) == []
+
+
+def test_a_file_link_inside_results_is_never_appended_through(tmp_path):
+    from resnet_repro.atomic import confine_writes, open_appending
+
+    confine_writes(tmp_path / "results")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    run = tmp_path / "results" / "runs" / "r"
+    run.mkdir(parents=True)
+    for name in ("metrics.csv", ".lock"):
+        (run / name).symlink_to(victim)
+        with pytest.raises(UserError, match=f"{run / name} is a link"):
+            open_appending(run / name)
+    assert victim.read_text() == "precious\n"
+
+
+def test_the_results_folder_itself_may_be_a_link(tmp_path):
+    from resnet_repro.atomic import write_atomic
+    from resnet_repro.store.layout import resolve_results_dir
+
+    real = tmp_path / "disk" / "results"
+    real.mkdir(parents=True)
+    (tmp_path / "results").symlink_to(real, target_is_directory=True)
+    results = resolve_results_dir(str(tmp_path / "results"))
+    write_atomic(results / "fig1" / "table.md", "# t\n")
+    assert (real / "fig1" / "table.md").read_text() == "# t\n"
+
+
+def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(cifar_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "runs").symlink_to(outside, target_is_directory=True)
+    result = cli(*smoke_args(cifar_dir, results))
+    assert_one_line_error(result, f"{results / 'runs'} is a link (to {outside}); nothing is written through a link")
+    assert list(outside.iterdir()) == []
+
+
+HEADER = "iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s\n"
+
+
+def tamper_log(run: Path, how: str) -> str:
+    """Make a finished run's metrics.csv disagree with its final.json, as a bad copy or a forger would; the reason
+    tables must give."""
+    log = run / "metrics.csv"
+    if how == "rows past the end":
+        log.write_text(log.read_text() + "15,1.9,0.1,0.01,0.0,,,,100,9.0\n18,2.2,0.1,0.01,0.0,,,,100,9.5\n")
+        return "metrics.csv row 5 is at iteration 15, past the run's 12 iterations"
+    if how == "not a number":
+        lines = log.read_text().splitlines(keepends=True)
+        lines[2] = lines[2].replace(lines[2].split(",")[4], "lots", 1)
+        log.write_text("".join(lines))
+        return "metrics.csv row 2 has train_error = 'lots', not a number"
+    if how == "a million rows":
+        with open(log, "a") as handle:
+            handle.writelines(f"{12 + i},1.0,0.1,0.01,0.0,,,,100,9.0\n" for i in range(1, 1_000_000))
+        return "metrics.csv row 5 is at iteration 13, past the run's 12 iterations"  # the first of a million
+    assert how == "another last row"
+    lines = log.read_text().splitlines(keepends=True)
+    parts = lines[-1].split(",")
+    parts[4] = "0.5"
+    log.write_text("".join(lines[:-1]) + ",".join(parts))
+    return "metrics.csv's last row has train_error 0.5, final.json"
+
+
+@pytest.mark.parametrize("how", ["rows past the end", "not a number", "a million rows", "another last row"])
+def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, tmp_path, how):
+    import csv
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    reason = tamper_log(results / RUN, how)
+    plotted = cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results))
+    assert plotted.returncode == 0, plotted.stderr
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    status = rows["plain-20"]["status"]
+    assert status.startswith("damaged: run cifar10/plain-20/smoke/seed0: ") and reason in status, status
+    assert rows["plain-20"]["train_error"] == "" and rows["plain-56"]["status"] == "finished"
+    reported = cli_in_process("report", "--results", str(results))
+    assert reported.returncode == 0, reported.stderr
+    report = (results / "REPORT.md").read_text()
+    assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in report
+
+
+def test_reading_a_huge_log_stops_at_the_runs_own_bound(tmp_path):
+    import time
+    import tracemalloc
+
+    from resnet_repro.store.layout import scan_metrics
+
+    log = tmp_path / "metrics.csv"
+    with open(log, "w") as handle:
+        handle.write(HEADER)
+        handle.writelines(f"{i},1.0,0.1,0.01,50.0,,,,100,9.0\n" for i in range(1, 2_000_001))
+    long_line = tmp_path / "long.csv"
+    long_line.write_text(HEADER + "3," + "9" * 50_000_000 + "\n")
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        read = scan_metrics(log, iterations=12, log_every=3)
+        long_read = scan_metrics(long_line, iterations=12, log_every=3)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 2**20, (elapsed, peak)
+    assert [int(r["iteration"]) for r in read.rows] == [1, 2, 3, 4, 5]
+    assert read.problem == "metrics.csv has more rows than a run of 12 iterations logged every 3 can write"
+    assert long_read.problem == "metrics.csv row 1 is longer than any row this tool writes"

@@ -3,7 +3,7 @@
 import pytest
 
 from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target
+from resnet_repro.experiments import load_target, resolve_runs
 
 from .conftest import assert_one_line_error, cli, smoke_run_args
 
@@ -92,3 +92,120 @@ def test_a_target_name_is_a_plain_name_and_not_a_results_folder(tmp_path, name, 
     result = cli("run", str(path), "--results", str(tmp_path / "results"))
     assert_one_line_error(result, message, "Rename the file")
     assert not (tmp_path / "results").exists()
+
+
+def alias_bomb(levels: int) -> str:
+    """A "billion laughs" target file: each level's list holds nine aliases of the level below, so `levels` short
+    lines stand for 9**levels values once anything walks them."""
+    lines = [HEAD.rstrip("\n"), "paper:", '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels + 1):
+        below = ", ".join([f"*l{level - 1}"] * 9)
+        lines.append(f"  l{level}: &l{level} [{below}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("levels", [5, 9])
+def test_an_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path, levels):
+    import time
+    import tracemalloc
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(alias_bomb(levels))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(UserError) as error:
+            load_target(str(path))
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 2.0 and peak < 200 * 2**20, (elapsed, peak)
+    message = str(error.value)
+    assert message.startswith(f"{path}:8: malformed YAML: alias *l0: aliases are not accepted here")
+    assert len(message) < 300
+
+
+def test_an_alias_bomb_on_the_command_line_is_one_line_and_writes_nothing(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(alias_bomb(9))
+    results = tmp_path / "results"
+    assert_one_line_error(
+        cli("run", str(path), "--profile", "smoke", "--device", "cpu", "--results", str(results)),
+        "mine.yaml:8: malformed YAML: alias *l0: aliases are not accepted here",
+    )
+    assert not results.exists()
+
+
+def test_an_alias_in_a_set_value_is_refused():
+    with pytest.raises(UserError, match=r"bad --set 'recipe\.lr_steps=\[&a 1, \*a\]'.*aliases are not accepted"):
+        resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lr_steps=[&a 1, *a]"])
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        (HEAD + "title: [" + ", ".join(["'" + "x" * 1000 + "'"] * 2000) + "]\n", "larger than 1,000,000 bytes"),
+        ("title: [" + "x" * 500_000 + "]\nengine: cifar\n", "title: expected text, got ['xxxxxxxxx"),
+        ("title: mine\nengine: " + "e" * 500_000 + "\n", "engine: 'eeeeeeee"),
+        (HEAD + "notes: 2001-13-45\n", "mine.yaml:6: malformed YAML: month must be in 1..12"),
+        (HEAD + "notes: " + "1" * 5000 + "\n", "mine.yaml:6: malformed YAML: Exceeds the limit (4300 digits)"),
+        (HEAD + "notes: " + "[" * 100_000 + "\n", "nested too deeply"),
+    ],
+)
+def test_a_huge_or_odd_value_is_one_short_line(tmp_path, text, fragment):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    message = str(error.value)
+    assert fragment in message and len(message) < 400, message[:400]
+    assert "\n" not in message
+
+
+RUNS = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n"
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (RUNS + "  - {model: plain20, shortcut: Z}\n", "mine.yaml:5: runs[0].shortcut: 'Z' cannot apply: plain20 is a"),
+        (RUNS + "  - {model: plain20, shortcut: A}\n", "runs[0].shortcut: 'A' cannot apply: plain20 is a plain net"),
+        (RUNS + "  - {model: resnet20, shortcut: Z}\n", "mine.yaml:5: runs[0].shortcut: 'Z' is not one of A, B, C"),
+        (RUNS + "  - {model: resnet20, variant: v1.5}\n", "runs[0].variant: v1.5 applies to the ImageNet bottleneck"),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: plain18, shortcut: B, input: [3, 224, 224]}\n",
+            "mine.yaml:4: nets[0].shortcut: 'B' cannot apply: plain18 is a plain net",
+        ),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, variant: v1.5, input: [3, 32, 32]}\n",
+            "nets[0].variant: v1.5 applies to the ImageNet bottleneck nets only",
+        ),
+    ],
+)
+def test_a_setting_that_cannot_apply_to_its_net_is_refused(tmp_path, text, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+def test_a_shortcut_on_a_plain_net_is_one_line_and_trains_nothing(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + "  - {model: plain20, shortcut: Z}\n")
+    results = tmp_path / "results"
+    assert_one_line_error(
+        cli("run", str(path), "--profile", "smoke", "--device", "cpu", "--results", str(results)),
+        "runs[0].shortcut: 'Z' cannot apply: plain20 is a plain net, which has no shortcuts",
+    )
+    assert not results.exists()
+
+
+def test_zeroing_residual_branches_of_plain_nets_only_is_refused():
+    with pytest.raises(UserError, match="recipe.zero_init_residual=true cannot apply: plain-20, plain-56 are plain"):
+        resolve_runs(load_target("fig1"), "smoke", overrides=["recipe.zero_init_residual=true"])
+    with pytest.raises(UserError, match="plain-20 are plain nets"):
+        resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"], only="plain20")
+    fig6 = resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"])
+    assert any(r.shortcut for r in fig6)  # a target with ResNets takes it (its plain nets are unchanged)

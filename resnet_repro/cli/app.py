@@ -10,7 +10,7 @@ from rich.markup import escape
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
-from ..errors import UserError
+from ..errors import UserError, require_utf8
 from .bench import bench_command
 from .catalog import list_command, show_command
 from .common import err_console
@@ -47,6 +47,8 @@ def main() -> None:
     if debug:  # accepted anywhere on the line, not only before the command
         sys.argv.remove("--debug")
     try:
+        for argument in sys.argv[1:]:  # meta.json records the command line: every word of it must be UTF-8
+            require_utf8(argument, "the argument")
         # Not standalone: typer would draw a multi-line usage box for a mistyped command line; every
         # error is one line here (the usage errors below, UserError, an unreadable folder).
         code = app(standalone_mode=False)

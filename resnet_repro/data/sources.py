@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import DataSpec
 from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
-from ..errors import UserError
+from ..errors import UserError, require_utf8
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
 from .image_size import fit_images
@@ -49,8 +49,10 @@ class Splits:
 
 
 def resolve_data_dir(cli_value: str | None) -> Path:
-    """--data-dir, else $RESNET_REPRO_DATA, else ./data."""
-    return Path(cli_value or os.environ.get("RESNET_REPRO_DATA") or "data")
+    """--data-dir, else $RESNET_REPRO_DATA, else ./data (a UTF-8 name: meta.json records it)."""
+    folder = Path(cli_value or os.environ.get("RESNET_REPRO_DATA") or "data")
+    require_utf8(str(folder), "the data folder")
+    return folder
 
 
 def locate_dataset(dataset: str, data_dir: Path, download: bool = False) -> Path:

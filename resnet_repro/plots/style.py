@@ -6,7 +6,7 @@ from pathlib import Path
 
 import matplotlib
 
-from ..atomic import atomic_file
+from ..atomic import atomic_file, make_dirs
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use("Agg"): a headless backend, chosen before pyplot loads
@@ -50,7 +50,7 @@ def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     """Title the figure, write out.png and out.pdf beside each other, close it; the paths written."""
     fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(out.parent)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
     for path in paths:  # atomically: a redraw that fails (a full disk) keeps the previous good file
         with atomic_file(path) as handle:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import RunConfig
-from .layout import RunFiles, read_json, read_metrics
+from .layout import RunFiles, damage_note, read_json, read_run_log
 from .run_id import RunStatus, final_status, run_status, seeds_status
 
 
@@ -23,6 +23,7 @@ class ModelRuns:
     curves: list[pd.DataFrame]  # metrics.csv of each seed that has one
     unofficial_data: int = 0  # seeds whose meta.json says their CIFAR-10 files differ from the official release
     statuses: list[RunStatus] = field(default_factory=list)  # each seed's
+    damaged: list[str] = field(default_factory=list)  # finished seeds whose log disagrees with final.json: why
 
     @property
     def finished(self) -> list[dict]:
@@ -30,6 +31,9 @@ class ModelRuns:
 
     @property
     def status(self) -> str:
+        if self.damaged:  # before anything else: its numbers are left out, and the reader must see why
+            more = f" (and {len(self.damaged) - 1} more)" if len(self.damaged) > 1 else ""
+            return f"damaged: {self.damaged[0]}{more}"
         return seeds_status(self.statuses, self.expected)
 
 
@@ -40,15 +44,19 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
         entry.expected += 1
         files = RunFiles(results, config.name)
-        entry.statuses.append(run_status(files))
+        status = run_status(files)
         final = read_json(files.final)
+        log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)
+        if status is RunStatus.FINISHED and log.problem:  # which of the two is wrong is unknown: use neither
+            entry.damaged.append(damage_note(config.name, log.problem))
+            continue
+        entry.statuses.append(status)
         if final:
             entry.finals.append(final)
         meta = read_json(files.meta) or {}
         entry.unofficial_data += (meta.get("data") or {}).get("official_checksums") is False
-        rows = read_metrics(files.metrics)
-        if rows:
-            entry.curves.append(pd.DataFrame(rows).apply(pd.to_numeric, errors="coerce"))
+        if log.rows:
+            entry.curves.append(pd.DataFrame(log.rows).apply(pd.to_numeric, errors="coerce"))
     return grouped
 
 

@@ -72,7 +72,7 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         files = RunFiles(results, config.name)
         if run_status(files).ended:
             continue
-        rows = read_metrics(files.metrics)
+        rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
         done = int(rows[-1]["iteration"]) if rows else 0
         options = config.settings.train
         rate = throughput.get(_measured_key(config.run_id)) or throughput.get(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomic  # also re-exported: the writers of results/ import it from here
+# write_atomic is also re-exported: the writers of results/ import it from here
+from ..atomic import confine_writes, open_appending, write_atomic
+from ..errors import excerpt, require_utf8
 
 METRIC_COLUMNS = [
     "iteration",
@@ -26,8 +28,12 @@ TIMING_COLUMNS = ("images_per_s", "elapsed_s")
 
 
 def resolve_results_dir(cli_value: str | None) -> Path:
-    """--results, else $RESNET_REPRO_RESULTS, else ./results."""
-    return Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    """--results, else $RESNET_REPRO_RESULTS, else ./results. Every command finds its results folder here, so
+    here it is also made the folder that no write inside passes a link out of (atomic.confine_writes)."""
+    folder = Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    require_utf8(str(folder), "the results folder")
+    confine_writes(folder)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,24 @@ def target_dir(root: Path, target: str) -> Path:
 
 
 def write_json(path: Path, data: dict) -> None:
+    # A name that is not UTF-8 (a folder, a file) would be written as surrogate escapes, another name than the
+    # one on disk; every entry point refuses such names, and this is the last check before one is recorded.
+    for text in _texts(data):
+        require_utf8(text, f"{path.name}: the name")
     write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _texts(value):
+    """Every string a JSON record holds, keys included (other values as json.dumps(default=str) writes them)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+    elif not isinstance(value, (int, float, bool)) and value is not None:
+        yield str(value)
 
 
 def read_json(path: Path) -> dict | None:
@@ -81,25 +104,115 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_metrics(path: Path) -> list[dict]:
-    """The complete rows of a metrics.csv; a last line without its newline (a kill mid-write) is dropped, and
-    so is a damaged row (a value that is not a number), so no reader stumbles on it."""
-    if not path.is_file():
-        return []
-    text = path.read_text(errors="replace")
-    complete = text[: text.rfind("\n") + 1]
-    return [row for row in csv.DictReader(complete.splitlines()) if None not in row.values() and _numeric(row)]
+MAX_ROW_CHARS = 1000  # a row this tool writes is about 100 characters; a longer line is not one of ours
+UNBOUND_ROWS = 100_000  # the most rows a reader that does not know the run's iterations reads
 
 
-def _numeric(row: dict) -> bool:
+@dataclass(frozen=True)
+class MetricsRead:
+    """The rows of a metrics.csv that can be the run's, and why some cannot (None when all can)."""
+
+    rows: list[dict]
+    problem: str | None = None
+
+
+def read_metrics(path: Path, iterations: int | None = None, log_every: int = 1) -> list[dict]:
+    """The rows of a metrics.csv a reader may use; see `scan_metrics` (rows that cannot be the run's are left out)."""
+    return scan_metrics(path, iterations, log_every).rows
+
+
+def scan_metrics(path: Path, iterations: int | None = None, log_every: int = 1) -> MetricsRead:
+    """A metrics.csv read in time and memory in proportion to the run's own log: a run of N iterations logged
+    every k writes at most N // k + 1 rows, so reading stops one row past that, and at a line longer than any row
+    this tool writes. Rows are kept when complete, numeric, in increasing iteration order and (given the run's
+    `iterations`) not past its end; the first row that is not is the problem. A last line without its newline (a
+    kill mid-write) is dropped silently: the next resume rewrites it."""
+    bound = iterations // log_every + 1 if iterations is not None else UNBOUND_ROWS
+    rows: list[dict] = []
+    problems: list[str] = []
     try:
-        int(row["iteration"])
-        for value in row.values():
-            if value:
-                float(value)
-    except (KeyError, TypeError, ValueError):
+        handle = open(path, encoding="utf-8", errors="replace", newline="")
+    except OSError:
+        return MetricsRead([])  # no log (yet): not a problem of the log's
+    with handle:
+        header = handle.readline(MAX_ROW_CHARS).rstrip("\r\n").split(",")
+        if "iteration" not in header:
+            return MetricsRead([], "metrics.csv has no header row naming its columns")
+        previous = -1
+        for number in range(1, bound + 2):
+            line = handle.readline(MAX_ROW_CHARS)
+            if not line.endswith("\n"):
+                if len(line) >= MAX_ROW_CHARS:
+                    problems.append(f"metrics.csv row {number} is longer than any row this tool writes")
+                break  # the end, or a last line cut short by a kill
+            if number > bound:
+                problems.append(f"metrics.csv has more rows than {_log_size(iterations, log_every)} can write")
+                break
+            row, why = _parse_row(header, line, previous, iterations)
+            if why:
+                problems.append(f"metrics.csv row {number} {why}")
+                continue
+            rows.append(row)
+            previous = int(row["iteration"])
+    return MetricsRead(rows, problems[0] if problems else None)
+
+
+def _log_size(iterations: int | None, log_every: int) -> str:
+    if iterations is None:
+        return f"this tool reads ({UNBOUND_ROWS:,})"
+    return f"a run of {iterations:,} iterations logged every {log_every}"
+
+
+def _parse_row(header: list[str], line: str, previous: int, iterations: int | None) -> tuple[dict, str | None]:
+    """One line as a row, or why it cannot be one of the run's rows."""
+    values = line.rstrip("\r\n").split(",")
+    if len(values) != len(header):
+        return {}, f"has {len(values)} values, the header names {len(header)} columns"
+    row = dict(zip(header, values))
+    for column, value in row.items():
+        if value and not _is_number(value):
+            return {}, f"has {column} = {excerpt(value)}, not a number"
+    try:
+        iteration = int(row["iteration"])
+    except ValueError:
+        return {}, f"has iteration = {excerpt(row['iteration'])}, not a whole number"
+    if iterations is not None and iteration > iterations:
+        return {}, f"is at iteration {iteration:,}, past the run's {iterations:,} iterations"
+    if iteration <= previous:
+        return {}, f"is at iteration {iteration:,}, not after the row before it ({previous:,})"
+    return row, None
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
         return False
     return True
+
+
+def damage_note(run: str, problem: str) -> str:
+    """What tables and the report say of a finished run whose log disagrees with its final record."""
+    return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
+
+
+def read_run_log(files: "RunFiles", iterations: int, log_every: int, final: dict | None) -> MetricsRead:
+    """A run's log for tables and the report, with why it disagrees with its final record, if it does: a row that
+    cannot be the run's (see `scan_metrics`), or a finished run whose last row's training error is not the one
+    final.json gives (final.json takes it from that row, at full precision; the CSV keeps 6 digits)."""
+    log = scan_metrics(files.metrics, iterations, log_every)
+    if log.problem or not final or not log.rows:
+        return log
+    last = log.rows[-1]
+    recorded = final.get("train_error")
+    if int(last["iteration"]) == final.get("iterations") and last.get("train_error") and recorded is not None:
+        logged = float(last["train_error"])
+        if not math.isclose(logged, float(recorded), rel_tol=1e-5, abs_tol=1e-6):
+            return MetricsRead(
+                log.rows,
+                f"metrics.csv's last row has train_error {logged:g}, final.json {float(recorded):g}",
+            )
+    return log
 
 
 class MetricsLog:
@@ -107,13 +220,13 @@ class MetricsLog:
 
     def __init__(self, path: Path, resume_from: int):
         self.path = path
-        kept = [row for row in read_metrics(path) if int(row["iteration"]) <= resume_from]
+        kept = read_metrics(path, iterations=resume_from)  # rows past the checkpoint are left out, and not read
         lines = [",".join(METRIC_COLUMNS)] + [",".join(row.get(c, "") for c in METRIC_COLUMNS) for row in kept]
         write_atomic(path, "\n".join(lines) + "\n")
 
     def append(self, row: dict) -> None:
         values = [_fmt(row.get(column)) for column in METRIC_COLUMNS]
-        with open(self.path, "a") as handle:
+        with open_appending(self.path) as handle:
             handle.write(",".join(values) + "\n")
             handle.flush()
 

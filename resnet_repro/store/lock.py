@@ -7,7 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..atomic import temp_pattern
+from ..atomic import open_appending, temp_pattern
 from ..errors import UserError
 
 
@@ -19,8 +19,7 @@ def run_lock(folder: Path, run_name: str):
     can outlive it (a kill mid-write; a ResNet-1202 checkpoint's is 155 MB): with the lock held no one else
     writes here, so every temp file left in the folder is stale and is removed.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / ".lock", "a+")
+    handle = open_appending(folder / ".lock", "a+")  # not through a link: its contents are truncated below
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -16,7 +16,7 @@ from ..config import RunConfig
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
-from .layout import RunFiles, read_json, read_metrics
+from .layout import RunFiles, damage_note, read_json, read_run_log
 from .run_id import RunStatus, final_status
 
 
@@ -36,6 +36,7 @@ class Measured:
     finished: int = 0
     data_info: dict = field(default_factory=dict)  # meta.json's data report of the first run: folder, sizes
     legacy_file: Path | None = None  # a measured CSV written without its profile: which profile it holds is unknown
+    damaged: list[str] = field(default_factory=list)  # finished runs whose log disagrees with final.json: why
 
     @property
     def has_results(self) -> bool:
@@ -123,12 +124,16 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         found.wall_s += final.get("wall_s") or meta.get("wall_s_this_session") or 0.0
         if final_status(final) is not RunStatus.FINISHED:
             continue
+        log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)
+        if log.problem:  # a log that disagrees with the final record: neither is trusted, and the report says why
+            found.damaged.append(damage_note(config.name, log.problem))
+            continue
         found.finished += 1
         key = found.keys[config.name]
         for metric in metrics:
             value = final.get(metric)
             if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
-                smoothed = last_tenth_train_error(read_metrics(files.metrics), final.get("iterations"))
+                smoothed = last_tenth_train_error(log.rows, final.get("iterations"))
                 value = smoothed if smoothed is not None else value
             if value is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(value))
