@@ -3,6 +3,7 @@
 import errno
 import os
 import subprocess
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -410,3 +411,17 @@ def test_reading_a_huge_log_stops_at_the_runs_own_bound(tmp_path):
     assert [int(r["iteration"]) for r in read.rows] == [1, 2, 3, 4, 5]
     assert read.problem == "metrics.csv has more rows than a run of 12 iterations logged every 3 can write"
     assert long_read.problem == "metrics.csv row 1 is longer than any row this tool writes"
+
+
+def test_a_planted_alias_bomb_in_a_run_config_is_one_line_in_bounded_time(cifar_dir, tmp_path):
+    folder = tmp_path / RUN
+    folder.mkdir(parents=True)
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]" for p, c in zip("abcdefgh", "bcdefghi")
+    ]
+    (folder / "config.yaml").write_text("\n".join(bomb) + "\n")
+    started = time.monotonic()
+    result = cli(*smoke_args(cifar_dir, tmp_path))
+    assert time.monotonic() - started < 30  # the interpreter's start and torch's import, not an expansion
+    assert_one_line_error(result, "config.yaml is unreadable", "delete")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.yaml"]

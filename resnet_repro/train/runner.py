@@ -31,7 +31,7 @@ from ..store.estimate import PendingRun, TargetClock
 from ..store.layout import RunFiles, read_json, read_metrics, write_json
 from ..store.lock import run_lock
 from ..store.run_id import RunStatus, final_status
-from ..yamlio import plain, write_yaml
+from ..yamlio import load_yaml_text, plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import Reporter, RunSession, StopFlag, train_run
@@ -48,13 +48,18 @@ class RunReport:
     final: dict | None
 
 
+MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
+
+
 def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
     """None if the run folder is new or was made with this config; else the first difference."""
     if not files.config.exists():
         return None
-    try:
-        stored = yaml.safe_load(files.config.read_text())
-    except (yaml.YAMLError, ValueError):  # ValueError: not UTF-8 text
+    try:  # a planted file gets the target files' bounds: no aliases, no more than a run's config can hold
+        if files.config.stat().st_size > MAX_CONFIG_BYTES:
+            return f"{files.config} is unreadable (larger than any run's config)"
+        stored = load_yaml_text(files.config.read_text(), str(files.config))
+    except (UserError, ValueError):  # ValueError: not UTF-8 text
         return f"{files.config} is unreadable"
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
     difference = _first_difference(stored, requested)
