@@ -125,7 +125,7 @@ def test_image_size_must_be_made_exactly_from_the_datasets_own_side():
 
 
 def test_unknown_profile_lists_the_profiles():
-    with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, smoke"):
+    with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, gpu, smoke"):
         resolve_runs(load_target("fig1"), "fast")
 
 

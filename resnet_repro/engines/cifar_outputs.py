@@ -94,8 +94,19 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
     data = f" (not the official files: {unofficial} of {len(runs)} runs)" if unofficial else ""
     return (
         f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} "
-        f"iterations{deviations}"
+        f"iterations{deviations}{_unfinished_note(models or {})}"
     )
+
+
+def _unfinished_note(models: dict[str, ModelRuns]) -> str:
+    """Curves of runs still training (or stopped) say so: a figure drawn mid-way is not the schedule's end."""
+    curves = [curve for entry in models.values() for curve in entry.curves if len(curve)]
+    expected = sum(entry.expected for entry in models.values())
+    finished = sum(len(entry.finished) for entry in models.values())
+    if not curves or finished >= expected:
+        return ""
+    reached = max(int(curve["iteration"].max()) for curve in curves)
+    return f" (unfinished: {expected - finished} of {expected} runs; logged up to iteration {reached})"
 
 
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:

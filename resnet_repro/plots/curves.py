@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
+from ..naming import model_label
 from ..store.aggregate import ModelRuns, mean_curve
 from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 
@@ -62,7 +63,9 @@ def plot_error_curves(
                         Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label))
                     )
                 drawn = True
-        ax.set_title(panel["title"])
+        missing = [m for m in panel["models"] if m not in models]  # nets of the panel this profile does not train
+        absent = ", ".join(paper_label(model_label(m)) for m in missing)
+        ax.set_title(panel["title"] + (f"\n({absent}: not in this profile)" if missing else ""), fontsize=11)
         ax.set_xlabel(unit)
         ax.set_ylabel("error (%)")
         ax.grid(alpha=0.3)
