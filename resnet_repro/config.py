@@ -115,6 +115,10 @@ class TrainOptions:
     # GPU kernels that give the same bits every time (cuDNN's deterministic algorithms, no autotuning): a
     # resumed GPU run then equals the uninterrupted one bit for bit, at a measured cost (docs/benchmarks.md).
     deterministic: bool = False
+    # CPU threads, pinned: oneDNN rounds differently with each thread count, so the same seed gives other last digits
+    # on another count. None follows the cores other work leaves free (train/threads.py), which keeps a resume
+    # exact only while the count stays the same; a number gives the same digits on any load (`run --threads N`).
+    threads: int | None = field(default=None, metadata={"min": 1})
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,11 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
     elif not comparable and _paper_table(target):
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
     notes += [f"Damaged: {note}." for note in found.damaged]
+    if found.mixed_threads:
+        notes.append(
+            "CPU thread counts changed while training (oneDNN rounds differently on each count, so these runs' last "
+            f"digits are not those of one count; `--threads N` pins it): {'; '.join(found.mixed_threads)}."
+        )
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
     runs = f"{found.finished} of {len(found.runs)} runs finished"
     notes.append(

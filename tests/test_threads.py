@@ -156,6 +156,40 @@ def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
     outcome = train_run(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter, threads=threads)
     assert outcome.status == "finished"
     assert applied == [1, 2]  # one thread at the start; two from the second log point on
+    assert outcome.final["cpu_threads"] == [[0, 1], [6, 2]]  # each stretch of one count, where it began
     assert [m for m in reporter.messages if m.startswith("CPU threads")] == [
         "CPU threads 1 -> 2: a core came free (the last digits of the numbers follow the thread count)"
     ]
+
+
+def test_threads_pins_the_count_records_it_in_the_run_name_and_each_stretch(cifar_dir, tmp_path):
+    import json
+
+    import yaml
+
+    from .conftest import cli, smoke_args
+
+    result = cli(*smoke_args(cifar_dir, tmp_path, "--threads", "1"), env={"OMP_NUM_THREADS": ""})
+    assert result.returncode == 0, result.stderr
+    (folder,) = (tmp_path / "runs/cifar10/plain-20").iterdir()
+    assert folder.name.startswith("smoke~")  # a numerics switch: its own folder, never the profile's
+    run = folder / "seed0"
+    assert yaml.safe_load((run / "config.yaml").read_text())["settings"]["train"]["threads"] == 1
+    assert json.loads((run / "final.json").read_text())["cpu_threads"] == [[0, 1]]
+    assert json.loads((run / "meta.json").read_text())["cpu_threads"] == [[0, 1]]
+    assert "using" not in result.stdout  # no free-core choice was made: the count was given
+
+
+def test_the_report_says_which_runs_trained_on_several_thread_counts(fig1_smoke, tmp_path):
+    import json
+
+    from .conftest import cli, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    final = results / "runs/cifar10/plain-20/smoke/seed0/final.json"
+    final.write_text(json.dumps({**json.loads(final.read_text()), "cpu_threads": [[0, 2], [6, 1]]}))
+    assert cli("report", "--results", str(results)).returncode == 0
+    report = (results / "REPORT.md").read_text()
+    assert "CPU thread counts changed while training" in report
+    assert "cifar10/plain-20/smoke/seed0 (2 threads from iteration 0, 1 from 6)" in report
+    assert "plain-56/smoke/seed0 (" not in report

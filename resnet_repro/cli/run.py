@@ -39,6 +39,12 @@ def run_command(
         "--precision",
         help="bf16: autocast with fp32 master weights (a recorded deviation; same as --set train.precision=bf16).",
     ),
+    threads: Optional[int] = typer.Option(
+        None,
+        "--threads",
+        help="Pin the CPU thread count (recorded; same as --set train.threads=N): the same digits on a busy or an "
+        "idle machine, resumes included [default: the cores other work leaves free].",
+    ),
     compile_: bool = typer.Option(
         False, "--compile", help="torch.compile the model (recorded; same as --set train.compile=true)."
     ),
@@ -77,6 +83,7 @@ def run_command(
         sets(set_)
         + ([f"train.precision={precision}"] if precision else [])
         + (["train.compile=true"] if compile_ else [])
+        + ([f"train.threads={threads}"] if threads is not None else [])
     )
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)

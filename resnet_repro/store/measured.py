@@ -37,6 +37,7 @@ class Measured:
     data_info: dict = field(default_factory=dict)  # meta.json's data report of the first run: folder, sizes
     legacy_file: Path | None = None  # a measured CSV written without its profile: which profile it holds is unknown
     damaged: list[str] = field(default_factory=list)  # finished runs whose log disagrees with final.json: why
+    mixed_threads: list[str] = field(default_factory=list)  # runs that trained on several CPU thread counts: which
 
     @property
     def has_results(self) -> bool:
@@ -108,6 +109,19 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
     return found
 
 
+def thread_stretches(segments) -> str | None:
+    """ "2 threads from iteration 0, 1 from 300" for a run that changed its CPU thread count; None otherwise (or for
+    a record that is not a list of [iteration, threads] pairs)."""
+    try:
+        pairs = [(int(start), int(count)) for start, count in segments or []]
+    except (TypeError, ValueError):
+        return None
+    if len({count for _, count in pairs}) < 2:
+        return None
+    first, *rest = pairs
+    return f"{first[1]} threads from iteration {first[0]}, " + ", ".join(f"{c} from {i}" for i, c in rest)
+
+
 def read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
     """Each run's folder: what ran where, for how long, and a finished run's final `metrics`."""
     for config in found.runs:
@@ -122,6 +136,9 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         found.data_info = found.data_info or dict(meta.get("data") or {})
         final = read_json(files.final) or {}
         found.wall_s += final.get("wall_s") or meta.get("wall_s_this_session") or 0.0
+        mixed = thread_stretches(final.get("cpu_threads"))
+        if mixed:
+            found.mixed_threads.append(f"{config.name} ({mixed})")
         if final_status(final) is not RunStatus.FINISHED:
             continue
         log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)

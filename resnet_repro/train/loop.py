@@ -145,6 +145,8 @@ class RunSession:
             config, splits, files, device, world, reporter or Reporter(), stop or StopFlag(), threads
         )
         self.loop.reporter.start(config.name, self.recipe.iterations, self.state.iteration)
+        if device.type == "cpu":
+            self.state.note_threads(torch.get_num_threads())
         self.state.model.train()
         self.lr = self.recipe.lr
         self.outcome: RunOutcome | None = None
@@ -169,7 +171,7 @@ class RunSession:
         maybe_fault("iteration", done)
         if done % recipe.log_every and done != recipe.iterations:
             if loop.threads is not None:  # CPU: a look at the free cores when one is due (a clock read otherwise)
-                loop.threads.look_if_due()
+                self._threads_now(loop.threads.look_if_due())
             # ---- interrupt between log points: processes that train together stop together, at a log point
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())
@@ -178,7 +180,7 @@ class RunSession:
         row = log_point(state, loop, self.lr)
         # ---- threads (CPU): follow the cores other work leaves free, changing only for a large gain
         if loop.threads is not None:
-            loop.threads.log_point()
+            self._threads_now(loop.threads.log_point())
         # ---- divergence
         if not math.isfinite(row["train_loss"]):
             return diverged(state, loop, row)
@@ -209,6 +211,10 @@ class RunSession:
             return finish(state, loop)
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
         return None
+
+    def _threads_now(self, changed: int | None) -> None:
+        if changed is not None:
+            self.state.note_threads(changed)
 
 
 @dataclass
@@ -318,6 +324,7 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
     state.carried = state.seen  # trained in the last session: this session's clock did not see them
     torch.set_rng_state(saved["rng_cpu"].cpu())  # loaded onto the training device with everything else
     state.last = dict(saved.get("last") or {})  # the exact final values, should the kill fall just before final.json
+    state.thread_segments = [list(segment) for segment in saved.get("cpu_threads") or []]
 
 
 def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
@@ -477,6 +484,7 @@ def checkpoint(state: TrainState, loop: Loop, elapsed: float) -> None:
             "window": {"loss_sum": state.loss_sum.item(), "wrong": int(state.wrong.item()), "seen": state.seen},
             "config": loop.config.to_dict(),
             "last": dict(state.last),
+            "cpu_threads": state.thread_segments,
         },
     )  # full precision: metrics.csv keeps 6 significant digits
 
@@ -512,6 +520,7 @@ def _final(
         "test_error": last.get("test_error"),
         "val_error": last.get("val_error"),
         "warmup_ended_at": state.schedule.warmup_ended_at,
+        "cpu_threads": state.thread_segments or None,
         "wall_s": wall_s,
         "reason": reason,
     }

@@ -104,8 +104,13 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     pack = 1 if world.distributed else max(1, context.pack or 1)
     # On a CPU the free cores are sampled again at each run's start and followed at its log points; a pack's
     # runs share one thread count, chosen once.
-    threads = FreeCoreWatch(reporter.message) if device.type == "cpu" and not world.distributed and pack == 1 else None
-    if threads is None and device.type == "cpu" and pending:
+    pinned = next((c.settings.train.threads for c, _ in pending if c.settings.train.threads), None)
+    if pinned:  # --threads: the count the user asked for, whatever the load (the watch below never changes it)
+        torch.set_num_threads(pinned)
+    chosen = str(pinned) if pinned else None
+    cpu_alone = device.type == "cpu" and not world.distributed and pack == 1
+    threads = FreeCoreWatch(reporter.message, user_choice=chosen) if cpu_alone else None
+    if threads is None and device.type == "cpu" and pending and not pinned:
         use_free_cores(reporter.message)
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
@@ -256,7 +261,8 @@ def _end_run(files: RunFiles, outcome, context: RunContext, meta: dict, started:
     """Warnings said, meta.json's session time, and final.json unless the run was interrupted (rank 0)."""
     for warning in outcome.warnings:
         context.reporter.message(f"warning: {warning}")
-    write_json(files.meta, {**meta, "wall_s_this_session": time.time() - started, "finished_at": _now()})
+    segments = {"cpu_threads": outcome.final["cpu_threads"]} if outcome.final.get("cpu_threads") else {}
+    write_json(files.meta, {**meta, **segments, "wall_s_this_session": time.time() - started, "finished_at": _now()})
     if outcome.status != "interrupted":
         write_json(files.final, outcome.final)
     return outcome

@@ -39,6 +39,13 @@ class TrainState:
     window_start: float = field(default_factory=time.perf_counter)  # restarts after each log point's extra work
     last: dict = field(default_factory=dict)  # the latest value of every logged metric, at full precision
     step_fn: Callable | None = None  # how the loop takes a step: None for `step`, a GraphedStep on a GPU
+    # On a CPU, [iteration, threads] where each stretch of one thread count began (resumes included): oneDNN's
+    # rounding follows the count, so a run whose stretches differ is not bit-reproducible at one count.
+    thread_segments: list = field(default_factory=list)
+
+    def note_threads(self, threads: int) -> None:
+        if not self.thread_segments or self.thread_segments[-1][1] != threads:
+            self.thread_segments.append([self.iteration, threads])
 
     def elapsed(self) -> float:
         """Training seconds so far, over every session of the run."""

@@ -150,7 +150,8 @@ class FreeCoreWatch:
         if busy is None:
             busy = 0.0 if self.user_choice else busy_cores()
         threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
-        if threads < self.default and (self.last is None or threads != self.threads):  # said once, or on change
+        chosen_here = not self.user_choice  # a count the user gave (OMP_NUM_THREADS, --threads) needs no reason
+        if chosen_here and threads < self.default and (self.last is None or threads != self.threads):  # once
             self.say(
                 f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {self.cores} cores busy, and "
                 f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
