@@ -17,6 +17,8 @@ momentum buffers there. Should a recording fail, the run goes on eagerly and its
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from .state import TrainState, compute_step, count_step, step
@@ -24,12 +26,21 @@ from .state import TrainState, compute_step, count_step, step
 EAGER_STEPS = 3  # before the first recording: cuDNN's autotuning, the momentum buffers, the allocator's pools
 
 
+def cuda_graph(work: Callable[[], None]) -> Callable[[], None]:
+    """Record `work` (not run it) as a CUDA graph; return what replays it."""
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        work()
+    return graph.replay
+
+
 class GraphedStep:
     """`step` for one run on a CUDA device, replayed from a recording once the eager steps are done."""
 
-    def __init__(self, eager_steps: int = EAGER_STEPS):
+    def __init__(self, eager_steps: int = EAGER_STEPS, record: Callable = cuda_graph):
         self.eager_steps_left = eager_steps
-        self.graph: torch.cuda.CUDAGraph | None = None
+        self.record = record  # tests on a CPU pass one that returns the work itself: the same logic, no GPU
+        self.replay: Callable[[], None] | None = None
         self.recorded_lrs: tuple | None = None
         self.x: torch.Tensor | None = None  # the recording's input tensors: each batch is copied in
         self.y: torch.Tensor | None = None
@@ -52,7 +63,7 @@ class GraphedStep:
             self._eager_on_side_stream(state, x, y)
             return
         lrs = tuple(group["lr"] for group in state.optimizer.param_groups)
-        if self.graph is None or lrs != self.recorded_lrs:
+        if self.replay is None or lrs != self.recorded_lrs:
             try:
                 self._record(state, x, y, lrs)
             except RuntimeError as error:  # a kernel that cannot be recorded: train on eagerly, and say so
@@ -61,10 +72,13 @@ class GraphedStep:
                 return
         self.x.copy_(x)
         self.y.copy_(y)
-        self.graph.replay()
+        self.replay()
         count_step(state, len(y))
 
     def _eager_on_side_stream(self, state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
+        if not x.is_cuda:
+            step(state, x, y)
+            return
         if self.side_stream is None:
             self.side_stream = torch.cuda.Stream(device=x.device)
         current = torch.cuda.current_stream(x.device)
@@ -74,15 +88,13 @@ class GraphedStep:
         current.wait_stream(self.side_stream)
 
     def _record(self, state: TrainState, x: torch.Tensor, y: torch.Tensor, lrs: tuple) -> None:
-        self.graph = None  # the previous recording's memory goes back to the allocator once it is replaced
+        self.replay = None  # the previous recording's memory goes back to the allocator once it is replaced
         self.x, self.y = x.clone(), y.clone()  # clone keeps channels_last: the recording sees the layout runs use
-        graph = torch.cuda.CUDAGraph()
         state.optimizer.zero_grad(set_to_none=True)  # the gradients are allocated inside the recording
-        with torch.cuda.graph(graph):
-            compute_step(state, self.x, self.y)  # recorded, not run: the replay below runs it
-        self.graph, self.recorded_lrs = graph, lrs
+        self.replay = self.record(lambda: compute_step(state, self.x, self.y))  # recorded, not run: replays run it
+        self.recorded_lrs = lrs
         self.recordings += 1
 
     def _give_up(self, reason: str) -> None:
         self.failed = reason
-        self.graph = self.x = self.y = None
+        self.replay = self.x = self.y = None
