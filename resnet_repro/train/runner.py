@@ -102,16 +102,7 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
         check_precision(device, config.settings.train.precision)
     world = init_world(device)
     pack = 1 if world.distributed else max(1, context.pack or 1)
-    # On a CPU the free cores are sampled again at each run's start and followed at its log points; a pack's
-    # runs share one thread count, chosen once.
-    pinned = next((c.settings.train.threads for c, _ in pending if c.settings.train.threads), None)
-    if pinned:  # --threads: the count the user asked for, whatever the load (the watch below never changes it)
-        torch.set_num_threads(pinned)
-    chosen = str(pinned) if pinned else None
-    cpu_alone = device.type == "cpu" and not world.distributed and pack == 1
-    threads = FreeCoreWatch(reporter.message, user_choice=chosen) if cpu_alone else None
-    if threads is None and device.type == "cpu" and pending and not pinned:
-        use_free_cores(reporter.message)
+    threads = _cpu_threads([config for config, _ in pending], device, world, pack, reporter)
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
@@ -134,6 +125,23 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
             else:
                 reports += _train_group(group, context, stop, world)
     return reports
+
+
+def _cpu_threads(
+    pending: list[RunConfig], device: torch.device, world: World, pack: int, reporter: Reporter
+) -> FreeCoreWatch | None:
+    """On a CPU: the thread count `--threads` pins, else the free cores. A run alone gets a watch that samples them
+    again at its start and follows them at its log points; a pack's runs share one count, chosen once here."""
+    if device.type != "cpu" or not pending:
+        return None
+    pinned = next((c.settings.train.threads for c in pending if c.settings.train.threads), None)
+    if pinned:  # the count the user asked for, whatever the load (the watch never changes a given count)
+        torch.set_num_threads(pinned)
+    if not world.distributed and pack == 1:
+        return FreeCoreWatch(reporter.message, user_choice=str(pinned) if pinned else None)
+    if not pinned:
+        use_free_cores(reporter.message)
+    return None
 
 
 def _train_group(
