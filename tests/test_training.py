@@ -188,6 +188,26 @@ def test_ghost_batch_norm_normalises_each_group_alone():
     assert torch.allclose(ghost.running_mean, reference, atol=1e-5)
 
 
+@pytest.mark.parametrize("groups", [2, 4])
+@pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0])  # 1.0 and others: recompute_bn_stats's 1/(k+1)
+def test_ghost_batch_norm_running_stats_are_the_average_of_the_groups_updates(groups, momentum):
+    torch.manual_seed(0)
+    ghost = use_ghost_batch_norm(torch.nn.Sequential(torch.nn.BatchNorm2d(3)), 8)[0].double()
+    ghost.momentum = momentum
+    ghost.running_mean.uniform_(-1, 1)
+    ghost.running_var.uniform_(0.5, 2)
+    old_mean, old_var = ghost.running_mean.clone(), ghost.running_var.clone()
+    x = torch.randn(8 * groups, 3, 4, 4, dtype=torch.float64) * 2 + 0.5
+    ghost(x)
+    parts = x.split(8)
+    # Each group's own update of a copy of the buffers (as each GPU's BN did), then their average.
+    means = torch.stack([(1 - momentum) * old_mean + momentum * g.mean((0, 2, 3)) for g in parts]).mean(0)
+    variances = torch.stack([(1 - momentum) * old_var + momentum * g.var((0, 2, 3), unbiased=True) for g in parts])
+    assert torch.allclose(ghost.running_mean, means, rtol=0, atol=1e-12)
+    assert torch.allclose(ghost.running_var, variances.mean(0), rtol=0, atol=1e-12)
+    assert ghost.num_batches_tracked.item() == 1
+
+
 def test_table6_aggregates_seeds_as_the_paper_reports_them(tmp_path):
     """Five seeds of ResNet-110 give "best (mean ± std)" and the mean training error; one run of ResNet-20 gives its
     test error alone. Redrawn by `plot` from final.json files alone (the smoke runs above train two seeds)."""
