@@ -114,10 +114,11 @@ def training_context(
     from ..train.device import resolve_device, resolve_job_devices
     from .progress import RichReporter
 
+    data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
     job_devices = resolve_job_devices(devices, resolve_device(device))
     return RunContext(
         results_dir,
-        resolve_data_dir(str(data_dir) if data_dir else None),
+        data_folder,
         job_devices[0],
         job_devices,
         check_jobs(jobs if jobs is not None else len(job_devices)),
@@ -125,6 +126,7 @@ def training_context(
         RichReporter(),
         " ".join(["resnet-repro", *sys.argv[1:]]),
         target=target,
+        data_dir_named=named,
     )
 
 

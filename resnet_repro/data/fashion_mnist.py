@@ -26,11 +26,13 @@ FILES = {
 }
 
 
-def find_fashion_mnist(data_dirs: list[Path]) -> Path | None:
+def find_fashion_mnist(data_dirs: list[Path], system: bool = True) -> Path | None:
+    """The first folder holding the IDX files: under each of `data_dirs`, then (with `system`) Debian's copy."""
     candidates = []
     for base in data_dirs:
         candidates += [base / "fashion-mnist", base / "FashionMNIST" / "raw", base]
-    candidates.append(SYSTEM_DIR)
+    if system:
+        candidates.append(SYSTEM_DIR)
     for folder in candidates:
         if _locate(folder, FILES["train_images"]) is not None:
             return folder
