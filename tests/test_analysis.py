@@ -138,7 +138,7 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
     assert "| ResNet-110 | 1/5 |" in report  # fig7 trained resnet-110 seed 0; table6 asks for 5 seeds
     # The tests' CIFAR-format files are generated, not the official release: no verdict, and the report says why.
     assert (
-        "Numbers shown without a verdict against the paper: 3 run(s) used CIFAR-10 files that are not the "
+        "Numbers shown without a verdict against the paper: 3 runs used CIFAR-10 files that are not the "
         "official release." in report
     )
     assert "Deviation from the paper" in report and "Hardware: CPU" in report
@@ -161,7 +161,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
     cli("report", "--results", str(tmp_path), check=True)
-    assert "1 unfinished run(s)" in (tmp_path / "REPORT.md").read_text()
+    assert "1 unfinished run (" in (tmp_path / "REPORT.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
         (
             False,
             "",
-            "Numbers shown without a verdict against the paper: 1 run(s) used CIFAR-10 files that are not the "
+            "Numbers shown without a verdict against the paper: 1 run used CIFAR-10 files that are not the "
             "official release.",
         ),
     ],
@@ -192,7 +192,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
         row = next(csv.DictReader(handle))
     assert (row["model"], row["paper_test_error"]) == ("resnet-20-A", "8.75")
     assert (row["delta"][:4], row["data"].split(" ")[0]) == (delta, "cifar10")
-    flagged = "dataset: cifar10 (not the official files: 1 of 1 runs)" in (tmp_path / "table6/table.md").read_text()
+    flagged = "dataset: cifar10 (not the official files: 1 of 1 run)" in (tmp_path / "table6/table.md").read_text()
     assert flagged == (not official)
     write_report(tmp_path)
     assert verdict in (tmp_path / "REPORT.md").read_text()

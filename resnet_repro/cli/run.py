@@ -11,6 +11,7 @@ import typer
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
 from ..store.layout import resolve_results_dir
+from ..words import counted
 from .common import (
     DataDirOption,
     DeviceOption,
@@ -96,7 +97,7 @@ def run_command(
     finish_with_claims(spec, all_runs, results_dir)
     failed = [r.name for r in outcome.reports if r.status == "failed"]
     if failed:
-        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+        raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
 
 
 def training_context(

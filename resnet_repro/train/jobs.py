@@ -25,6 +25,7 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.sources import locate_dataset
 from ..errors import UserError
+from ..words import counted
 from .loop import Reporter
 from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
@@ -174,11 +175,11 @@ def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: li
     """The first job's error (and how many more failed), or the signal that stopped runs before they started."""
     if errors:
         first = errors[min(errors)]
-        others = f" ({len(errors) - 1} more run(s) stopped with an error)" if len(errors) > 1 else ""
+        others = f" ({counted(len(errors) - 1, 'more run')} stopped with an error)" if len(errors) > 1 else ""
         raise UserError(first + others)
     if not_started:  # stopped by a signal before these started
         raise UserError(
-            f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command again to continue"
+            f"stopped by {stopped_by[0]}; {counted(not_started, 'run')} not started. Run the same command again to continue"
         )
 
 

@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import ModelInit, build_model
 from ..store.layout import MetricsLog, RunFiles
+from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
@@ -429,7 +430,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     if skipped:
         final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}
         loop.warnings.append(
-            f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} (listed in final.json)"
+            f"{counted(len(skipped), 'unreadable training image')} {agreeing(len(skipped), 'was', 'were')} skipped, e.g. {skipped[0]} (listed in final.json)"
         )
     return RunOutcome("finished", final, loop.warnings)
 
