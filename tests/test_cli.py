@@ -139,6 +139,8 @@ def test_help_on_every_command():
     run_help = cli("run", "--help", check=True).stdout
     assert "<bool>" not in run_help and "--set KEY=VALUE" in run_help  # flags take no value
     assert "[default: 1, or one per GPU of --devices]" in " ".join(run_help.split())  # not eaten as markup
+    precision = " ".join(run_help.split()).split("--precision")[1].split(" --")[0]
+    assert all(mode in precision for mode in ("fp32 (IEEE", "tf32 (", "bf16 (")), precision
 
 
 def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():

@@ -38,7 +38,8 @@ def run_command(
     precision: Optional[str] = typer.Option(
         None,
         "--precision",
-        help="bf16: autocast with fp32 master weights (a recorded deviation; same as --set train.precision=bf16).",
+        help="fp32 (IEEE, also on a GPU), tf32 (the GPU matrix units' fp32 mode) or bf16 (autocast, fp32 master "
+        "weights); tf32 and bf16 are recorded deviations, the same as --set train.precision=... [default: fp32].",
     ),
     threads: Optional[int] = typer.Option(
         None,
