@@ -122,6 +122,8 @@ def test_smoke_gradflow(tmp_path):
     nets = {row["net"] for row in rows}
     assert {"plain-110", "resnet-110-A", "plainfc-50", "resfc-50"} <= nets
     assert (tmp_path / "gradflow/gradflow.png").exists()
+    assert not (tmp_path / "gradflow/table.csv").exists()
+    assert "every target but gradflow writes them" in " ".join((tmp_path / "README.md").read_text().split())
 
 
 def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run, cifar_dir):
