@@ -210,3 +210,66 @@ def test_the_fig7_caption_names_the_data_the_nets_were_measured_on(tmp_path):
     assert caption.startswith(
         "Figure 7: standard deviations of layer responses on Fashion-MNIST (a proxy for CIFAR-10)."
     )
+
+
+def drawn_figure(monkeypatch, module) -> list:
+    """The figures `module` would save, kept open for a test to look at instead of written."""
+    figures = []
+    monkeypatch.setattr(module, "save_figure", lambda fig, *args: figures.append(fig))
+    return figures
+
+
+def write_responses(path, stds: dict[str, list[float]]):
+    rows = [
+        {"model": m, "layer": i + 1, "seed": 0, "std": s} for m, values in stds.items() for i, s in enumerate(values)
+    ]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["model", "layer", "seed", "std"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_fig7_takes_a_log_axis_past_two_decades_and_names_the_nets_as_fig6_does(monkeypatch, tmp_path):
+    from resnet_repro.plots import layer_response_figure as fig7
+
+    figures = drawn_figure(monkeypatch, fig7)
+    wide = write_responses(tmp_path / "wide.csv", {"plain-110": [3e10, 1e11], "resnet-20-A": [0.9, 1.1]})
+    fig7.plot_responses(wide, tmp_path / "fig7", "t", "s")
+    axes = figures[-1].axes
+    assert [ax.get_yscale() for ax in axes] == ["log", "log"]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["ResNet-20", "plain-110"]
+    narrow = write_responses(tmp_path / "narrow.csv", {"plain-20": [0.5, 40.0], "resnet-20-A": [0.9, 1.1]})
+    fig7.plot_responses(narrow, tmp_path / "fig7", "t", "s")
+    assert [ax.get_yscale() for ax in figures[-1].axes] == ["linear", "linear"]
+
+
+def test_fig6_shows_every_point_after_the_first_and_keeps_0_to_20_where_the_data_allow(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from resnet_repro.plots import curves
+    from resnet_repro.store.aggregate import ModelRuns
+
+    def runs(model: str, label: str, errors: list[float]) -> ModelRuns:
+        frame = pd.DataFrame({"iteration": [25 * (i + 1) for i in range(len(errors))], "train_error": errors})
+        return ModelRuns(model, label, 1, [], [frame])
+
+    figures = drawn_figure(monkeypatch, curves)
+    panel = {"title": "ResNets", "metrics": ["train_error"], "models": ["resnet20", "resnet110"]}
+    shallow = runs("resnet20", "resnet-20-A", [90.0, 19.0, 12.0, 9.0, 8.0, 7.0, 7.0, 6.0, 6.0, 6.0, 5.0, 5.0])
+    curves.plot_error_curves([panel], {"resnet20": shallow}, "t", "s", tmp_path / "f")
+    assert figures[-1].axes[0].get_ylim() == (0.0, 20.0)  # the paper's range: only the first point lies above it
+    deep = runs("resnet110", "resnet-110-A", [90.0, 60.0, 40.0, 30.0, 25.0, 20.0, 18.0, 16.0, 15.0, 14.0, 13.0, 12.0])
+    curves.plot_error_curves([panel], {"resnet20": shallow, "resnet110": deep}, "t", "s", tmp_path / "f")
+    assert figures[-1].axes[0].get_ylim() == (0.0, 65.0)  # 60 and the rest in view, rounded up to a multiple of 5
+
+
+def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
+    from resnet_repro.plots import layer_response_figure as fig7
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # matplotlib would take a fixed date from it
+    responses = write_responses(tmp_path / "r.csv", {"plain-20": [1.0, 2.0], "resnet-20-A": [0.9, 1.1]})
+    first = [p.read_bytes() for p in fig7.plot_responses(responses, tmp_path / "a" / "fig7", "t", "s")]
+    second = [p.read_bytes() for p in fig7.plot_responses(responses, tmp_path / "b" / "fig7", "t", "s")]
+    assert first == second
+    assert b"/CreationDate" not in first[1]  # the PDF: no drawing time in it, whenever it is redrawn
