@@ -175,3 +175,43 @@ def test_about_half_the_images_are_flipped():
     mirrored = sum(torch.equal(x[i], source[i].flip(-1)) for i in range(512))
     unchanged = sum(torch.equal(x[i], source[i]) for i in range(512))
     assert mirrored + unchanged == 512 and 200 < mirrored < 312
+
+
+@pytest.fixture
+def broken_torchvision(monkeypatch):
+    """torchvision as a build for another torch imports: it fails on its own operators."""
+    from resnet_repro.data import vision
+
+    def fail(name):
+        raise RuntimeError("operator torchvision::nms does not exist")
+
+    versions = {"torch": "2.13.0+cpu", "torchvision": "0.28.0"}
+    monkeypatch.setattr(vision, "import_module", fail)
+    monkeypatch.setattr(vision, "installed", versions.get)
+    vision.require_torchvision.cache_clear()
+    yield
+    vision.require_torchvision.cache_clear()
+
+
+PAIR_LINE = "torchvision 0.28.0 does not load with torch 2.13.0+cpu (operator torchvision::nms does not exist)"
+FIX_LINE = "Fix: pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+
+
+def test_a_mismatched_torchvision_is_one_line_naming_both_versions_and_the_fix(broken_torchvision, tmp_path):
+    from resnet_repro.data.cifar import download_cifar10
+    from resnet_repro.data.fashion_mnist import download_fashion_mnist
+
+    for download in (download_cifar10, download_fashion_mnist):
+        with pytest.raises(UserError) as error:
+            download(tmp_path)
+        message = str(error.value)
+        assert PAIR_LINE in message and FIX_LINE in message and "\n" not in message
+
+
+def test_run_download_with_a_mismatched_torchvision_is_one_line(broken_torchvision, tmp_path):
+    from .conftest import assert_one_line_error, cli_in_process
+
+    data, results = tmp_path / "data", tmp_path / "results"
+    data.mkdir()
+    args = ["run", "fig1", "--profile", "smoke", "--device", "cpu", "--download", "--data-dir", str(data)]
+    assert_one_line_error(cli_in_process(*args, "--results", str(results)), PAIR_LINE, FIX_LINE)

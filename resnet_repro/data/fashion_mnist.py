@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UserError
 from .checks import check_images, check_labels
+from .vision import require_torchvision
 
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -40,6 +41,7 @@ def find_fashion_mnist(data_dirs: list[Path], system: bool = True) -> Path | Non
 
 
 def download_fashion_mnist(root: Path) -> None:
+    require_torchvision()  # its own line: a broken torch/torchvision pair is not a network failure
     try:
         from torchvision.datasets import FashionMNIST
 
