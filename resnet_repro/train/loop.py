@@ -396,6 +396,8 @@ def record(state: TrainState, loop: Loop, row: dict) -> None:
     if loop.metrics is not None:
         loop.metrics.append(row)
     state.last.update({k: v for k, v in row.items() if v is not None})
+    if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
+        state.last["test_iteration"] = state.iteration
     loop.reporter.update(
         state.iteration,
         {
@@ -403,6 +405,7 @@ def record(state: TrainState, loop: Loop, row: dict) -> None:
             "loss": row["train_loss"],
             "error": row["train_error"],
             "test_error": state.last.get("test_error"),
+            "test_iteration": state.last.get("test_iteration"),
             "images_per_s": row["images_per_s"],
         },
     )
