@@ -236,3 +236,20 @@ def test_a_test_error_of_unknown_age_says_so():
     assert shown_test_error(450, 12.5, 400.0) == " test 12.50% (at 400)"
     assert shown_test_error(450, 12.5, None) == " test 12.50% (earlier)"  # a run resumed from an older checkpoint
     assert shown_test_error(450, None, None) == ""
+
+
+def test_after_the_last_iteration_the_output_says_what_still_runs(fig1_smoke_run):
+    _, result = fig1_smoke_run
+    lines = result.stdout.splitlines()
+    said = lines.index("fig1: training done; writing its outputs and the report")
+    last_progress = max(i for i, line in enumerate(lines) if "img/s" in line)
+    assert last_progress < said < next(i for i, line in enumerate(lines) if line.startswith("report: "))
+
+
+def test_a_target_that_measures_after_training_says_so():
+    from resnet_repro.engines import get_engine
+    from resnet_repro.engines.training import after_training
+    from resnet_repro.experiments import load_target
+
+    said = after_training(get_engine("layer_responses"), load_target("fig7"))
+    assert said == "fig7: training done; measuring the trained nets, then writing its outputs and the report"
