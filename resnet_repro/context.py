@@ -24,12 +24,12 @@ class DatasetCache:
     def __init__(self) -> None:
         self._splits: dict[tuple, "Splits"] = {}
 
-    def get(self, config: "RunConfig", data_dir: Path, download: bool = False) -> "Splits":
+    def get(self, config: "RunConfig", data_dir: Path, download: bool = False, named: bool = False) -> "Splits":
         from .data.sources import load_image_sets
 
         key = (config.data, config.recipe.holdout)
         if key not in self._splits:
-            self._splits[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download)
+            self._splits[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download, named)
         return self._splits[key]
 
 
@@ -45,6 +45,7 @@ class RunContext:
     command: str | None = None  # the command line, recorded in each run's meta.json
     target: str | None = None  # the target's name, for the progress line's whole-target ETA
     pack: int | None = None  # runs trained together in this process (--pack); None: train/pack.py's default_pack
+    data_dir_named: bool = False  # the user named data_dir: the only place looked in (no system folders)
     datasets: DatasetCache = field(default_factory=DatasetCache, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,4 +61,4 @@ class RunContext:
 
     def splits(self, config: "RunConfig") -> "Splits":
         """The data `config` trains and is measured on, read once per command."""
-        return self.datasets.get(config, self.data_dir, self.download)
+        return self.datasets.get(config, self.data_dir, self.download, self.data_dir_named)

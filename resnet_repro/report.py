@@ -43,6 +43,7 @@ from .store.layout import read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .store.paths import output_dir
 from .store.run_id import RunStatus, final_status
+from .words import agreeing, counted
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
@@ -212,7 +213,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
             section.scores.append(
                 Score(
                     target.name,
-                    f"the {len(numbers)} numbers of {target.title.split(':')[0]}",
+                    f"the {counted(len(numbers), 'number')} of {target.title.split(':')[0]}",
                     target.title.split(":")[0],
                     "paper",
                     Verdict(NOT_RUN, ""),
@@ -285,7 +286,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
             f"digits are not those of one count; `--threads N` pins it): {'; '.join(found.mixed_threads)}."
         )
     hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
-    runs = f"{found.finished} of {len(found.runs)} runs finished"
+    runs = f"{found.finished} of {counted(len(found.runs), 'run')} finished"
     notes.append(
         f"Hardware: {hardware}. Compute: {runs}, {human_duration(found.wall_s)} of training "
         f"(runs shared with other targets count in each)."
@@ -431,17 +432,20 @@ def write_report(results: Path, warn: Callable[[str], None] = lambda message: No
 
 
 def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
-    def tally(rows: list[Score], words: dict[str, str]) -> str:
-        counts = [(sum(s.verdict.status == status for s in rows), word) for status, word in words.items()]
-        return ", ".join(f"{count} {word}" for count, word in counts if count) or "none checked yet"
+    def tally(rows: list[Score], words: dict[str, tuple[str, str]]) -> str:
+        """How many rows have each status, each with its words for one row and for several."""
+        counts = [(sum(s.verdict.status == status for s in rows), forms) for status, forms in words.items()]
+        return ", ".join(f"{count} {agreeing(count, *forms)}" for count, forms in counts if count) or "none checked yet"
 
     claims = [s for s in scores if not s.number]
     numbers = [s for s in scores if s.number]
     waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
+    claim_words = {HOLDS: ("holds", "hold"), FAILS: ("does not hold", "do not hold"), NOISE: ("within noise",) * 2}
+    number_words = {NOISE: ("within seed noise",) * 2, FAILS: ("outside it",) * 2}
     lines = [
-        f"Claims: {tally(claims, {HOLDS: 'hold', FAILS: 'do not hold', NOISE: 'within noise'})}. "
-        f"Paper numbers: {tally(numbers, {NOISE: 'within seed noise', FAILS: 'outside it'})}. "
-        f"Not (all) run yet: {waiting} row(s) of {len(scores)}."
+        f"Claims: {tally(claims, claim_words)}. "
+        f"Paper numbers: {tally(numbers, number_words)}. "
+        f"Not (all) run yet: {waiting} of {counted(len(scores), 'row')}."
     ]
     if not summary["devices"]:
         lines.append(
@@ -450,12 +454,12 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         )
     lines += [
         f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
-        f"Compute: {summary['finished']} finished run(s), {summary['wall_s'] / 3600:.2f} h of training "
+        f"Compute: {counted(summary['finished'], 'finished run')}, {summary['wall_s'] / 3600:.2f} h of training "
         f"wall time in total.",
     ]
     if summary["failed"] or summary["unfinished"]:
         lines.append(
-            f"Also: {summary['failed']} failed and {summary['unfinished']} unfinished run(s) "
+            f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')} "
             f"(`resnet-repro run TARGET` continues them)."
         )
     return lines

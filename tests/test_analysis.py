@@ -122,6 +122,8 @@ def test_smoke_gradflow(tmp_path):
     nets = {row["net"] for row in rows}
     assert {"plain-110", "resnet-110-A", "plainfc-50", "resfc-50"} <= nets
     assert (tmp_path / "gradflow/gradflow.png").exists()
+    assert not (tmp_path / "gradflow/table.csv").exists()
+    assert "every target but gradflow writes them" in " ".join((tmp_path / "README.md").read_text().split())
 
 
 def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run, cifar_dir):
@@ -138,7 +140,7 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
     assert "| ResNet-110 | 1/5 |" in report  # fig7 trained resnet-110 seed 0; table6 asks for 5 seeds
     # The tests' CIFAR-format files are generated, not the official release: no verdict, and the report says why.
     assert (
-        "Numbers shown without a verdict against the paper: 3 run(s) used CIFAR-10 files that are not the "
+        "Numbers shown without a verdict against the paper: 3 runs used CIFAR-10 files that are not the "
         "official release." in report
     )
     assert "Deviation from the paper" in report and "Hardware: CPU" in report
@@ -161,7 +163,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
     cli("report", "--results", str(tmp_path), check=True)
-    assert "1 unfinished run(s)" in (tmp_path / "REPORT.md").read_text()
+    assert "1 unfinished run (" in (tmp_path / "REPORT.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -171,7 +173,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
         (
             False,
             "",
-            "Numbers shown without a verdict against the paper: 1 run(s) used CIFAR-10 files that are not the "
+            "Numbers shown without a verdict against the paper: 1 run used CIFAR-10 files that are not the "
             "official release.",
         ),
     ],
@@ -192,7 +194,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
         row = next(csv.DictReader(handle))
     assert (row["model"], row["paper_test_error"]) == ("resnet-20-A", "8.75")
     assert (row["delta"][:4], row["data"].split(" ")[0]) == (delta, "cifar10")
-    flagged = "dataset: cifar10 (not the official files: 1 of 1 runs)" in (tmp_path / "table6/table.md").read_text()
+    flagged = "dataset: cifar10 (not the official files: 1 of 1 run)" in (tmp_path / "table6/table.md").read_text()
     assert flagged == (not official)
     write_report(tmp_path)
     assert verdict in (tmp_path / "REPORT.md").read_text()
@@ -208,3 +210,66 @@ def test_the_fig7_caption_names_the_data_the_nets_were_measured_on(tmp_path):
     assert caption.startswith(
         "Figure 7: standard deviations of layer responses on Fashion-MNIST (a proxy for CIFAR-10)."
     )
+
+
+def drawn_figure(monkeypatch, module) -> list:
+    """The figures `module` would save, kept open for a test to look at instead of written."""
+    figures = []
+    monkeypatch.setattr(module, "save_figure", lambda fig, *args: figures.append(fig))
+    return figures
+
+
+def write_responses(path, stds: dict[str, list[float]]):
+    rows = [
+        {"model": m, "layer": i + 1, "seed": 0, "std": s} for m, values in stds.items() for i, s in enumerate(values)
+    ]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["model", "layer", "seed", "std"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_fig7_takes_a_log_axis_past_two_decades_and_names_the_nets_as_fig6_does(monkeypatch, tmp_path):
+    from resnet_repro.plots import layer_response_figure as fig7
+
+    figures = drawn_figure(monkeypatch, fig7)
+    wide = write_responses(tmp_path / "wide.csv", {"plain-110": [3e10, 1e11], "resnet-20-A": [0.9, 1.1]})
+    fig7.plot_responses(wide, tmp_path / "fig7", "t", "s")
+    axes = figures[-1].axes
+    assert [ax.get_yscale() for ax in axes] == ["log", "log"]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["ResNet-20", "plain-110"]
+    narrow = write_responses(tmp_path / "narrow.csv", {"plain-20": [0.5, 40.0], "resnet-20-A": [0.9, 1.1]})
+    fig7.plot_responses(narrow, tmp_path / "fig7", "t", "s")
+    assert [ax.get_yscale() for ax in figures[-1].axes] == ["linear", "linear"]
+
+
+def test_fig6_shows_every_point_after_the_first_and_keeps_0_to_20_where_the_data_allow(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from resnet_repro.plots import curves
+    from resnet_repro.store.aggregate import ModelRuns
+
+    def runs(model: str, label: str, errors: list[float]) -> ModelRuns:
+        frame = pd.DataFrame({"iteration": [25 * (i + 1) for i in range(len(errors))], "train_error": errors})
+        return ModelRuns(model, label, 1, [], [frame])
+
+    figures = drawn_figure(monkeypatch, curves)
+    panel = {"title": "ResNets", "metrics": ["train_error"], "models": ["resnet20", "resnet110"]}
+    shallow = runs("resnet20", "resnet-20-A", [90.0, 19.0, 12.0, 9.0, 8.0, 7.0, 7.0, 6.0, 6.0, 6.0, 5.0, 5.0])
+    curves.plot_error_curves([panel], {"resnet20": shallow}, "t", "s", tmp_path / "f")
+    assert figures[-1].axes[0].get_ylim() == (0.0, 20.0)  # the paper's range: only the first point lies above it
+    deep = runs("resnet110", "resnet-110-A", [90.0, 60.0, 40.0, 30.0, 25.0, 20.0, 18.0, 16.0, 15.0, 14.0, 13.0, 12.0])
+    curves.plot_error_curves([panel], {"resnet20": shallow, "resnet110": deep}, "t", "s", tmp_path / "f")
+    assert figures[-1].axes[0].get_ylim() == (0.0, 65.0)  # 60 and the rest in view, rounded up to a multiple of 5
+
+
+def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
+    from resnet_repro.plots import layer_response_figure as fig7
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # matplotlib would take a fixed date from it
+    responses = write_responses(tmp_path / "r.csv", {"plain-20": [1.0, 2.0], "resnet-20-A": [0.9, 1.1]})
+    first = [p.read_bytes() for p in fig7.plot_responses(responses, tmp_path / "a" / "fig7", "t", "s")]
+    second = [p.read_bytes() for p in fig7.plot_responses(responses, tmp_path / "b" / "fig7", "t", "s")]
+    assert first == second
+    assert b"/CreationDate" not in first[1]  # the PDF: no drawing time in it, whenever it is redrawn

@@ -138,3 +138,13 @@ def test_no_name_is_recorded_with_surrogate_escapes(tmp_path):
     with pytest.raises(UserError, match=r"meta.json: the name data/caf\\xe9 is not UTF-8 text"):
         write_json(tmp_path / "meta.json", {"data": {"folder": "data/caf\udce9"}})
     assert not (tmp_path / "meta.json").exists()
+
+
+def test_a_data_folder_that_does_not_exist_is_one_line_naming_it_and_nothing_is_written(tmp_path, monkeypatch):
+    missing, results = tmp_path / "nonexistent", tmp_path / "results"
+    run = cli_in_process("run", "fig1", "--profile", "smoke", "--data-dir", str(missing), "--results", str(results))
+    assert_one_line_error(run, f"no data folder at {missing} ", "the only place looked in")
+    monkeypatch.setenv("RESNET_REPRO_DATA", str(missing))
+    run = cli_in_process("run", "fig1", "--profile", "smoke", "--results", str(results))
+    assert_one_line_error(run, f"no data folder at {missing} ")
+    assert list(tmp_path.iterdir()) == []

@@ -270,3 +270,28 @@ def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_
     from resnet_repro.store.readme import README
 
     assert (Path(__file__).resolve().parent.parent / "results/README.md").read_text() == README
+
+
+def test_counts_agree_with_their_nouns_and_verbs():
+    from resnet_repro.words import agreeing, counted
+
+    assert [counted(n, "thread") for n in (0, 1, 2)] == ["0 threads", "1 thread", "2 threads"]
+    assert counted(1, "analysis", "analyses") == "1 analysis" and counted(3, "analysis", "analyses") == "3 analyses"
+    assert (agreeing(1, "holds", "hold"), agreeing(2, "holds", "hold")) == ("holds", "hold")
+
+
+def test_the_report_summary_says_1_holds_and_1_unfinished_run():
+    from resnet_repro.claims import FAILS, HOLDS, NOISE, Verdict
+    from resnet_repro.report import Score, _summary_lines
+
+    def score(status: str, number: bool = False) -> Score:
+        return Score("fig6", "a claim", "Sec. 4.2", "cpu", Verdict(status, ""), number=number)
+
+    scores = [score(HOLDS), score(FAILS), score(NOISE), score(NOISE), score(NOISE, number=True)]
+    summary = {"devices": ["CPU (x86_64, 1 thread)"], "finished": 1, "wall_s": 60.0, "failed": 0, "unfinished": 1}
+    lines = "\n".join(_summary_lines(summary, scores))
+    assert "Claims: 1 holds, 1 does not hold, 2 within noise. Paper numbers: 1 within seed noise." in lines
+    assert "Not (all) run yet: 0 of 5 rows." in lines
+    assert "Compute: 1 finished run, 0.02 h" in lines and "Also: 0 failed and 1 unfinished run (" in lines
+    scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
+    assert "Claims: 2 hold, 2 do not hold." in _summary_lines(summary, scores)[0]

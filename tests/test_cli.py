@@ -1,6 +1,7 @@
 """The command line as a user meets it: outputs, and one clear line for each bad input."""
 
 import csv
+import re
 
 import pytest
 
@@ -139,6 +140,8 @@ def test_help_on_every_command():
     run_help = cli("run", "--help", check=True).stdout
     assert "<bool>" not in run_help and "--set KEY=VALUE" in run_help  # flags take no value
     assert "[default: 1, or one per GPU of --devices]" in " ".join(run_help.split())  # not eaten as markup
+    precision = " ".join(run_help.split()).split("--precision")[1].split(" --")[0]
+    assert all(mode in precision for mode in ("fp32 (IEEE", "tf32 (", "bf16 (")), precision
 
 
 def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
@@ -212,3 +215,41 @@ def test_report_and_plot_refuse_a_results_folder_that_does_not_exist(tmp_path):
             f"no results folder at {missing}: pass the folder `resnet-repro run` wrote into",
         )
     assert not missing.exists()
+
+
+def test_a_progress_line_marks_a_test_error_measured_at_an_earlier_iteration(fig1_smoke_run):
+    _, result = fig1_smoke_run  # smoke: a line every 3 iterations, the test set every 6
+    lines = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("cifar10/plain-20/smoke/seed0 ") and "img/s" in line:
+            lines[int(line.split()[1].split("/")[0])] = line
+    assert " test " not in lines[3]  # nothing measured yet
+    for fresh in (6, 12):
+        assert re.search(r" test \d+\.\d\d%  ", lines[fresh]), lines[fresh]
+    assert re.search(r" test \d+\.\d\d% \(at 6\)  ", lines[9]), lines[9]
+
+
+def test_a_test_error_of_unknown_age_says_so():
+    from resnet_repro.cli.progress import shown_test_error
+
+    assert shown_test_error(400, 12.5, 400.0) == " test 12.50%"
+    assert shown_test_error(450, 12.5, 400.0) == " test 12.50% (at 400)"
+    assert shown_test_error(450, 12.5, None) == " test 12.50% (earlier)"  # a run resumed from an older checkpoint
+    assert shown_test_error(450, None, None) == ""
+
+
+def test_after_the_last_iteration_the_output_says_what_still_runs(fig1_smoke_run):
+    _, result = fig1_smoke_run
+    lines = result.stdout.splitlines()
+    said = lines.index("fig1: training done; writing its outputs and the report")
+    last_progress = max(i for i, line in enumerate(lines) if "img/s" in line)
+    assert last_progress < said < next(i for i, line in enumerate(lines) if line.startswith("report: "))
+
+
+def test_a_target_that_measures_after_training_says_so():
+    from resnet_repro.engines import get_engine
+    from resnet_repro.engines.training import after_training
+    from resnet_repro.experiments import load_target
+
+    said = after_training(get_engine("layer_responses"), load_target("fig7"))
+    assert said == "fig7: training done; measuring the trained nets, then writing its outputs and the report"

@@ -1,6 +1,7 @@
 """Real loaders on tiny datasets in the real on-disk formats, and the device pipeline."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from resnet_repro.config import DataSpec
 from resnet_repro.data.cifar import read_cifar10
 from resnet_repro.data.fashion_mnist import read_fashion_mnist
 from resnet_repro.data.pipeline import TrainStream, crop_and_flip, mean_image
-from resnet_repro.data.sources import ImageSet, load_image_sets
+from resnet_repro.data.sources import ImageSet, load_image_sets, locate_dataset, resolve_data_dir
 from resnet_repro.errors import UserError
 
 
@@ -30,6 +31,43 @@ def test_missing_cifar_names_paths_and_both_fixes(tmp_path):
         load_image_sets(DataSpec("cifar10"), tmp_path)
     message = str(error.value)
     assert str(tmp_path / "cifar-10-batches-py") in message and "--download" in message and "--data-dir" in message
+
+
+@pytest.fixture
+def system_fashion_mnist(fashion_dir, monkeypatch):
+    """The system's Fashion-MNIST folder, pointed at the tiny test copy whatever this machine has installed."""
+    from resnet_repro.data import fashion_mnist, sources
+
+    folder = fashion_dir / "fashion-mnist"
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", folder)
+    monkeypatch.setattr(sources, "SYSTEM_DIR", folder)
+    return folder
+
+
+def test_a_named_data_folder_is_the_only_place_looked_in(tmp_path, system_fashion_mnist):
+    with pytest.raises(UserError) as error:
+        locate_dataset("fashion-mnist", tmp_path, named=True)
+    message = str(error.value)
+    assert f"looked in {tmp_path}/fashion-mnist, {tmp_path}/FashionMNIST/raw, {tmp_path})" in message
+    assert str(system_fashion_mnist) not in message
+
+
+def test_with_no_data_folder_named_the_system_copy_is_found(tmp_path, system_fashion_mnist):
+    assert locate_dataset("fashion-mnist", tmp_path / "data") == system_fashion_mnist
+
+
+def test_a_named_data_folder_that_does_not_exist_is_refused_unless_it_is_to_be_filled(tmp_path, monkeypatch):
+    monkeypatch.delenv("RESNET_REPRO_DATA", raising=False)
+    missing = tmp_path / "nonexistent"
+    with pytest.raises(UserError, match=f"no data folder at {missing} "):
+        resolve_data_dir(str(missing))
+    monkeypatch.setenv("RESNET_REPRO_DATA", str(missing))
+    with pytest.raises(UserError, match=f"no data folder at {missing} "):
+        resolve_data_dir(None)
+    assert resolve_data_dir(None, download=True) == (missing, True)  # --download fetches into it
+    assert resolve_data_dir(str(tmp_path)) == (tmp_path, True)
+    monkeypatch.delenv("RESNET_REPRO_DATA")
+    assert resolve_data_dir(None) == (Path("data"), False)  # the default need not exist: the system copy is used
 
 
 def test_incomplete_and_corrupt_cifar_are_clear_errors(tmp_path, cifar_dir):
@@ -137,3 +175,43 @@ def test_about_half_the_images_are_flipped():
     mirrored = sum(torch.equal(x[i], source[i].flip(-1)) for i in range(512))
     unchanged = sum(torch.equal(x[i], source[i]) for i in range(512))
     assert mirrored + unchanged == 512 and 200 < mirrored < 312
+
+
+@pytest.fixture
+def broken_torchvision(monkeypatch):
+    """torchvision as a build for another torch imports: it fails on its own operators."""
+    from resnet_repro.data import vision
+
+    def fail(name):
+        raise RuntimeError("operator torchvision::nms does not exist")
+
+    versions = {"torch": "2.13.0+cpu", "torchvision": "0.28.0"}
+    monkeypatch.setattr(vision, "import_module", fail)
+    monkeypatch.setattr(vision, "installed", versions.get)
+    vision.require_torchvision.cache_clear()
+    yield
+    vision.require_torchvision.cache_clear()
+
+
+PAIR_LINE = "torchvision 0.28.0 does not load with torch 2.13.0+cpu (operator torchvision::nms does not exist)"
+FIX_LINE = "Fix: pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+
+
+def test_a_mismatched_torchvision_is_one_line_naming_both_versions_and_the_fix(broken_torchvision, tmp_path):
+    from resnet_repro.data.cifar import download_cifar10
+    from resnet_repro.data.fashion_mnist import download_fashion_mnist
+
+    for download in (download_cifar10, download_fashion_mnist):
+        with pytest.raises(UserError) as error:
+            download(tmp_path)
+        message = str(error.value)
+        assert PAIR_LINE in message and FIX_LINE in message and "\n" not in message
+
+
+def test_run_download_with_a_mismatched_torchvision_is_one_line(broken_torchvision, tmp_path):
+    from .conftest import assert_one_line_error, cli_in_process
+
+    data, results = tmp_path / "data", tmp_path / "results"
+    data.mkdir()
+    args = ["run", "fig1", "--profile", "smoke", "--device", "cpu", "--download", "--data-dir", str(data)]
+    assert_one_line_error(cli_in_process(*args, "--results", str(results)), PAIR_LINE, FIX_LINE)

@@ -139,7 +139,7 @@ def test_diverging_runs_fail_clearly_and_the_others_still_run(cifar_dir, tmp_pat
         "recipe.lr=1e30",
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "2 run(s) failed" in result.stderr
+    assert "2 runs failed" in result.stderr
     for model in ("plain-20", "plain-56"):
         data = json.loads(next(tmp_path.glob(f"runs/cifar10/{model}/*/seed0/final.json")).read_text())
         assert data["status"] == "failed" and "diverged" in data["reason"] and "lr 1e+30" in data["reason"]

@@ -32,7 +32,7 @@ def test_a_core_that_comes_free_is_taken_after_two_looks_and_said():
     machine, said = Machine(), []
     w, applied = watch(machine, said)
     assert w.start_run(busy=1.0) == 1 and applied == [1]  # another job holds one core at the start
-    assert "using 1 CPU thread(s)" in said[0]
+    assert "using 1 CPU thread:" in said[0]
     machine.tick(others=1.0, own=1.0)
     assert w.log_point() is None  # still busy: keep one thread
     machine.tick(others=0.0, own=1.0)
@@ -193,3 +193,18 @@ def test_the_report_says_which_runs_trained_on_several_thread_counts(fig1_smoke,
     assert "CPU thread counts changed while training" in report
     assert "cifar10/plain-20/smoke/seed0 (2 threads from iteration 0, 1 from 6)" in report
     assert "plain-56/smoke/seed0 (" not in report
+
+
+def test_one_thread_is_named_in_the_singular():
+    import torch
+
+    from resnet_repro.store.measured import thread_stretches
+    from resnet_repro.train.device import describe_device
+
+    assert thread_stretches([[0, 1], [300, 2]]) == "1 thread from iteration 0, 2 from 300"
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert describe_device(torch.device("cpu")).endswith(", 1 thread)")
+    finally:
+        torch.set_num_threads(before)

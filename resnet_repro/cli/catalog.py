@@ -15,6 +15,7 @@ from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_ru
 from ..store.estimate import human_duration, measured_throughput, seconds_left
 from ..store.layout import RunFiles, resolve_results_dir
 from ..store.run_id import run_status
+from ..words import counted
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
@@ -69,7 +70,7 @@ def show_command(
         if runs:
             console.print(f"data: {_data_line(spec, runs[0].data.dataset)}", highlight=False)
     if runs:
-        table = Table(title=f"{len(runs)} runs")
+        table = Table(title=counted(len(runs), "run"))
         for column in ("run", "status", "differs from the first run"):
             table.add_column(column)
         first = runs[0].settings

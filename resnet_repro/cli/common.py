@@ -18,7 +18,12 @@ err_console = Console(stderr=True)
 ResultsOption = typer.Option(
     None, "--results", envvar="RESNET_REPRO_RESULTS", help="Results folder [default: ./results]."
 )
-DataDirOption = typer.Option(None, "--data-dir", envvar="RESNET_REPRO_DATA", help="Dataset folder [default: ./data].")
+DataDirOption = typer.Option(
+    None,
+    "--data-dir",
+    envvar="RESNET_REPRO_DATA",
+    help="Dataset folder, the only place looked in when named [default: ./data, then the system's datasets].",
+)
 DeviceOption = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 ProfileOption = typer.Option(
     "paper", "--profile", "-p", help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU) or smoke."

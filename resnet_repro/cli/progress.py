@@ -57,7 +57,7 @@ class RichReporter(Reporter):
         self.tasks[run_name] = self.progress.add_task(run_name, total=total, completed=done, stats="")
 
     def update_run(self, run_name: str, iteration: int, stats: dict) -> None:
-        test = f" test {stats['test_error']:.2f}%" if stats.get("test_error") is not None else ""
+        test = shown_test_error(iteration, stats.get("test_error"), stats.get("test_iteration"))
         text = (
             f"lr {stats['lr']:.3g}  loss {stats['loss']:.3f}  err {stats['error']:.1f}%{test}  "
             f"{stats['images_per_s']:.0f} img/s"
@@ -83,6 +83,17 @@ class RichReporter(Reporter):
         if self.progress is not None and not self.tasks:  # finished lines stay on screen
             self.progress.stop()
             self.progress = None
+
+
+def shown_test_error(iteration: int, error: float | None, measured_at: float | None) -> str:
+    """The last test error, with the iteration it was measured at unless that is this line's: the test set is
+    evaluated only every few log points, and a repeated number must not read as a fresh one."""
+    if error is None:
+        return ""
+    if measured_at is not None and int(measured_at) == iteration:
+        return f" test {error:.2f}%"
+    age = f"at {int(measured_at)}" if measured_at is not None else "earlier"
+    return f" test {error:.2f}% ({age})"
 
 
 class _Lane(Reporter):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..report import write_report
+from ..words import counted
 from .common import ResultsOption, console, existing_results_dir
 
 
@@ -13,4 +14,4 @@ def report_command(results: Optional[Path] = ResultsOption) -> None:
     """Write results/REPORT.md and a self-contained REPORT.html from the tables and figures under results/."""
     results_dir = existing_results_dir(results)
     markdown, html_path, count = write_report(results_dir, warn=lambda message: console.print(f"warning: {message}"))
-    console.print(f"wrote {markdown} and {html_path} ({count} target(s))")
+    console.print(f"wrote {markdown} and {html_path} ({counted(count, 'target')})")

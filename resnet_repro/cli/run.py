@@ -11,6 +11,7 @@ import typer
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
 from ..store.layout import resolve_results_dir
+from ..words import counted
 from .common import (
     DataDirOption,
     DeviceOption,
@@ -37,7 +38,8 @@ def run_command(
     precision: Optional[str] = typer.Option(
         None,
         "--precision",
-        help="bf16: autocast with fp32 master weights (a recorded deviation; same as --set train.precision=bf16).",
+        help="fp32 (IEEE, also on a GPU), tf32 (the GPU matrix units' fp32 mode) or bf16 (autocast, fp32 master "
+        "weights); tf32 and bf16 are recorded deviations, the same as --set train.precision=... [default: fp32].",
     ),
     threads: Optional[int] = typer.Option(
         None,
@@ -96,7 +98,7 @@ def run_command(
     finish_with_claims(spec, all_runs, results_dir)
     failed = [r.name for r in outcome.reports if r.status == "failed"]
     if failed:
-        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)}; see their final.json")
+        raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
 
 
 def training_context(
@@ -114,10 +116,11 @@ def training_context(
     from ..train.device import resolve_device, resolve_job_devices
     from .progress import RichReporter
 
+    data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
     job_devices = resolve_job_devices(devices, resolve_device(device))
     return RunContext(
         results_dir,
-        resolve_data_dir(str(data_dir) if data_dir else None),
+        data_folder,
         job_devices[0],
         job_devices,
         check_jobs(jobs if jobs is not None else len(job_devices)),
@@ -125,6 +128,7 @@ def training_context(
         RichReporter(),
         " ".join(["resnet-repro", *sys.argv[1:]]),
         target=target,
+        data_dir_named=named,
     )
 
 

@@ -16,6 +16,7 @@ from ..digest import file_digest
 from ..errors import UserError
 from .checks import check_images, check_labels
 from .safe_pickle import ForbiddenPickle, load_cifar_pickle
+from .vision import require_torchvision
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = {
@@ -39,6 +40,7 @@ def find_cifar10(data_dirs: list[Path]) -> Path | None:
 
 def download_cifar10(root: Path) -> None:
     """Fetch and unpack the official archive with torchvision's downloader (checks its md5)."""
+    require_torchvision()  # a broken torch/torchvision pair: one line with the fix, not an import traceback
     from torchvision.datasets.utils import download_and_extract_archive
 
     root.mkdir(parents=True, exist_ok=True)

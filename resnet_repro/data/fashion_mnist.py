@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UserError
 from .checks import check_images, check_labels
+from .vision import require_torchvision
 
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -26,11 +27,13 @@ FILES = {
 }
 
 
-def find_fashion_mnist(data_dirs: list[Path]) -> Path | None:
+def find_fashion_mnist(data_dirs: list[Path], system: bool = True) -> Path | None:
+    """The first folder holding the IDX files: under each of `data_dirs`, then (with `system`) Debian's copy."""
     candidates = []
     for base in data_dirs:
         candidates += [base / "fashion-mnist", base / "FashionMNIST" / "raw", base]
-    candidates.append(SYSTEM_DIR)
+    if system:
+        candidates.append(SYSTEM_DIR)
     for folder in candidates:
         if _locate(folder, FILES["train_images"]) is not None:
             return folder
@@ -38,6 +41,7 @@ def find_fashion_mnist(data_dirs: list[Path]) -> Path | None:
 
 
 def download_fashion_mnist(root: Path) -> None:
+    require_torchvision()  # its own line: a broken torch/torchvision pair is not a network failure
     try:
         from torchvision.datasets import FashionMNIST
 

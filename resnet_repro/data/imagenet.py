@@ -18,9 +18,12 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-from torchvision.transforms import functional as TF
 
 from ..errors import UserError
+from .vision import require_torchvision
+
+require_torchvision()  # a mismatched torch/torchvision pair: one line with the fix, not an import traceback
+from torchvision.transforms import functional as TF  # noqa: E402  (after the check above)
 
 IMAGE_SUFFIXES = {".jpeg", ".jpg", ".png"}
 CHANNEL_MEAN = (0.485, 0.456, 0.406)  # ImageNet training-set channel means, [0, 1] scale

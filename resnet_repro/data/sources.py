@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import DataSpec
 from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
-from ..errors import UserError, require_utf8
+from ..errors import PATH_CHARS, UserError, require_utf8, shorten
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
 from .image_size import fit_images
@@ -48,23 +48,33 @@ class Splits:
         return 3 if hasattr(self.train, "classes") else self.train.images.shape[1]
 
 
-def resolve_data_dir(cli_value: str | None) -> Path:
-    """--data-dir, else $RESNET_REPRO_DATA, else ./data (a UTF-8 name: meta.json records it)."""
-    folder = Path(cli_value or os.environ.get("RESNET_REPRO_DATA") or "data")
+def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Path, bool]:
+    """--data-dir, else $RESNET_REPRO_DATA, else ./data (a UTF-8 name: meta.json records it), and whether the user
+    named it. A named folder is the only place datasets are looked for, so it must exist (unless --download is to
+    fill it): a mistyped name would otherwise find the system's Fashion-MNIST and start a long job."""
+    named = cli_value or os.environ.get("RESNET_REPRO_DATA")
+    folder = Path(named or "data")
     require_utf8(str(folder), "the data folder")
-    return folder
+    if named and not download and not folder.is_dir():
+        raise UserError(
+            f"no data folder at {shorten(str(folder), PATH_CHARS)} (--data-dir or RESNET_REPRO_DATA; a folder you name "
+            f"is the only place looked in). Fix: name the folder that holds the dataset, add --download to fetch it "
+            f"there, or name none to use ./data and the system's datasets"
+        )
+    return folder, bool(named)
 
 
-def locate_dataset(dataset: str, data_dir: Path, download: bool = False) -> Path:
+def locate_dataset(dataset: str, data_dir: Path, download: bool = False, named: bool = False) -> Path:
     """The folder that holds `dataset` (fetched first where asked and possible), or a one-line error saying
     where we looked and how to fix it. Cheap: it reads no images, so `run --jobs` checks once before it starts
-    any process (and downloads once, not once per job)."""
+    any process (and downloads once, not once per job). `named`: the user named `data_dir`, so the system's
+    dataset folders are not looked in (what runs must be what the user pointed at)."""
     if dataset not in LOCATORS:
         raise UserError(f"dataset {dataset!r} has no loader")
-    return LOCATORS[dataset](data_dir, download)
+    return LOCATORS[dataset](data_dir, download, named)
 
 
-def _locate_cifar10(data_dir: Path, download: bool) -> Path:
+def _locate_cifar10(data_dir: Path, download: bool, named: bool) -> Path:
     folder = find_cifar10([data_dir])
     if folder is None and download:
         download_cifar10(data_dir)
@@ -78,21 +88,24 @@ def _locate_cifar10(data_dir: Path, download: bool) -> Path:
     return folder
 
 
-def _locate_fashion_mnist(data_dir: Path, download: bool) -> Path:
-    folder = find_fashion_mnist([data_dir])
+def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool) -> Path:
+    system = not named
+    folder = find_fashion_mnist([data_dir], system)
     if folder is None and download:
         download_fashion_mnist(data_dir)
-        folder = find_fashion_mnist([data_dir])
+        folder = find_fashion_mnist([data_dir], system)
     if folder is None:
+        tried = f"{data_dir}/fashion-mnist, {data_dir}/FashionMNIST/raw, {data_dir}" + (
+            f", {SYSTEM_DIR}" if system else ""
+        )
+        fix = "put its four .gz files in that folder" if named else "apt-get install dataset-fashion-mnist"
         raise UserError(
-            f"Fashion-MNIST not found (looked in {data_dir}/fashion-mnist, "
-            f"{data_dir}/FashionMNIST/raw, {SYSTEM_DIR}). Fix: apt-get install "
-            f"dataset-fashion-mnist, or add --download, or --data-dir DIR"
+            f"Fashion-MNIST not found (looked in {tried}). Fix: {fix}, or add --download, or --data-dir DIR"
         )
     return folder
 
 
-def _locate_imagenet(data_dir: Path, download: bool) -> Path:
+def _locate_imagenet(data_dir: Path, download: bool, named: bool) -> Path:
     root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
     if root is None:
         raise UserError(
@@ -108,8 +121,10 @@ LOCATORS = {"cifar10": _locate_cifar10, "fashion-mnist": _locate_fashion_mnist, 
 ARRAY_READERS = {"cifar10": read_cifar10, "fashion-mnist": read_fashion_mnist}
 
 
-def load_image_sets(spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False) -> Splits:
-    folder = locate_dataset(spec.dataset, data_dir, download)
+def load_image_sets(
+    spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False, named: bool = False
+) -> Splits:
+    folder = locate_dataset(spec.dataset, data_dir, download, named)
     if dataset_info(spec.dataset).class_folders:
         return _load_imagenet(spec, folder, holdout)
     (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)

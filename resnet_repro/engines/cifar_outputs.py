@@ -18,6 +18,7 @@ from ..store.aggregate import ModelRuns, collect
 from ..store.measured import Measured, measure, title_for_data
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
+from ..words import counted
 
 TABLE_COLUMNS = [
     "model",
@@ -91,7 +92,7 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
     profiles = sorted({r.run_id.profile_folder for r in runs})
     deviations = " (overrides: " + ", ".join(runs[0].overrides) + ")" if runs[0].overrides else ""
     unofficial = sum(m.unofficial_data for m in (models or {}).values())
-    data = f" (not the official files: {unofficial} of {len(runs)} runs)" if unofficial else ""
+    data = f" (not the official files: {unofficial} of {counted(len(runs), 'run')})" if unofficial else ""
     return (
         f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} "
         f"iterations{deviations}{_unfinished_note(models or {})}"
@@ -106,7 +107,7 @@ def _unfinished_note(models: dict[str, ModelRuns]) -> str:
     if not curves or finished >= expected:
         return ""
     reached = max(int(curve["iteration"].max()) for curve in curves)
-    return f" (unfinished: {expected - finished} of {expected} runs; logged up to iteration {reached})"
+    return f" (unfinished: {expected - finished} of {counted(expected, 'run')}; logged up to iteration {reached})"
 
 
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:
@@ -181,7 +182,7 @@ def band_of(verdict) -> float | None:
 
 def data_label(dataset: str, entry: ModelRuns) -> str:
     if entry.unofficial_data:
-        return f"{dataset} (not the official files: {entry.unofficial_data} of {entry.expected} runs)"
+        return f"{dataset} (not the official files: {entry.unofficial_data} of {counted(entry.expected, 'run')})"
     return dataset
 
 

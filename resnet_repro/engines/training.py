@@ -33,5 +33,15 @@ def run_training_target(
         reports = train_runs(runs, dataclasses.replace(context, pack=pack))
     if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
         return Outcome(None, reports)
+    context.reporter.message(after_training(engine, target))  # the last ETA said 0 s: say what still runs
     engine.measure(target, all_runs, context)
     return Outcome(engine.write_outputs(target, all_runs, context.results), reports)
+
+
+def after_training(engine: "Engine", target: Target) -> str:
+    """What a target does between its last training iteration and the end of the command."""
+    from .base import Engine
+
+    measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
+    then = "measuring the trained nets, then writing" if measures else "writing"
+    return f"{target.name}: training done; {then} its outputs and the report"

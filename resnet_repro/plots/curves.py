@@ -6,6 +6,7 @@ iterations for short schedules); the paper's y range (0-20%) unless the data lie
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -14,6 +15,8 @@ from matplotlib.lines import Line2D
 from ..naming import model_label
 from ..store.aggregate import ModelRuns, mean_curve
 from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
+
+Y_STEP = 5.0  # a y-limit raised above the paper's is rounded up to a multiple of this, so the ticks stay round
 
 METRIC_STYLE = {
     "train_error": {"linestyle": "--", "linewidth": 1.0},
@@ -57,7 +60,7 @@ def plot_error_curves(
                 if curve.empty:
                     continue
                 ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), **METRIC_STYLE[metric])
-                top = max(top, min(100.0, float(curve[metric].quantile(0.9)) * 1.1))
+                top = max(top, curve_top(curve[metric].tolist()))
                 if not drawn or handles[-1].get_label() != paper_label(runs.label):
                     handles.append(
                         Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label))
@@ -83,3 +86,12 @@ def plot_error_curves(
         if max_iteration:
             ax.set_xlim(0, max_iteration / scale)
     return save_figure(fig, out, title, subtitle)
+
+
+def curve_top(values: list[float]) -> float:
+    """The y-limit that shows every point of a curve after its first log point, rounded up to a Y_STEP; at most 100%.
+    The first point averages the net's first, near-chance iterations: making room for it would squash the rest."""
+    later = values[1:]
+    if not later:
+        return 0.0
+    return min(100.0, math.ceil(max(later) * 1.02 / Y_STEP) * Y_STEP)

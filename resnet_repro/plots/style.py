@@ -46,6 +46,10 @@ def paper_label(label: str) -> str:
     return f"ResNet-{parts[1]}{shortcut}"
 
 
+# A PDF would otherwise carry the time it was drawn: no CreationDate, so the same figure is the same bytes.
+FIXED_METADATA = {".pdf": {"CreationDate": None}}
+
+
 def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     """Title the figure, write out.png and out.pdf beside each other, close it; the paths written."""
     fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
@@ -54,6 +58,6 @@ def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
     for path in paths:  # atomically: a redraw that fails (a full disk) keeps the previous good file
         with atomic_file(path) as handle:
-            fig.savefig(handle, format=path.suffix[1:], dpi=130)
+            fig.savefig(handle, format=path.suffix[1:], dpi=130, metadata=FIXED_METADATA.get(path.suffix))
     plt.close(fig)
     return paths

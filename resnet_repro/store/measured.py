@@ -16,6 +16,7 @@ from ..config import RunConfig
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
+from ..words import counted
 from .layout import RunFiles, damage_note, read_json, read_run_log
 from .run_id import RunStatus, final_status
 
@@ -66,7 +67,7 @@ class Measured:
                 f"only the orderings are checked, never the numbers"
             )
         if self.unofficial:
-            return False, f"{self.unofficial} run(s) used CIFAR-10 files that are not the official release"
+            return False, f"{counted(self.unofficial, 'run')} used CIFAR-10 files that are not the official release"
         if self.profile != "paper":
             return False, f"the {self.profile} profile is not the paper's recipe"
         return True, ""
@@ -119,7 +120,7 @@ def thread_stretches(segments) -> str | None:
     if len({count for _, count in pairs}) < 2:
         return None
     first, *rest = pairs
-    return f"{first[1]} threads from iteration {first[0]}, " + ", ".join(f"{c} from {i}" for i, c in rest)
+    return f"{counted(first[1], 'thread')} from iteration {first[0]}, " + ", ".join(f"{c} from {i}" for i, c in rest)
 
 
 def read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:

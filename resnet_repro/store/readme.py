@@ -35,8 +35,9 @@ is plain files: CSV, JSON, YAML, Markdown, PNG/PDF. Only `checkpoint*.pt` needs 
 - `<target>/`: the outputs of one table or figure (`table1`, `fig6`, `table6`, `fig7`, ...) for the paper
   profile; `<target>/<profile>/` for any other profile (`fig6/cpu/`), and `<target>/<profile>~<tag>/`
   for overridden runs, so no profile or variant overwrites another's.
-  - `table.csv`, `table.md`: the numbers per net (every target writes them), beside the paper's where
-    the data are the paper's; `quoted.csv`: the other methods' rows the paper quotes (never trained here).
+  - `table.csv`, `table.md`: the numbers per net (every target but gradflow writes them; gradflow's numbers
+    are per layer, in `gradflow.csv`), beside the paper's where the data are the paper's; `quoted.csv`: the
+    other methods' rows the paper quotes (never trained here).
   - `<target>.png`, `<target>.pdf`: the figure in the paper's style.
   - `responses.csv` and `caption.md` (fig7), `gradflow.csv` (gradflow): per-layer measurements the figures
     are drawn from, and how they were measured.

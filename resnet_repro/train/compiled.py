@@ -15,6 +15,8 @@ import logging
 import torch
 from torch import nn
 
+from ..words import counted
+
 
 def compile_mode(device: torch.device, distributed: bool) -> str:
     # DDP's gradient all-reduce runs inside backward through hooks, which graph capture cannot replay,
@@ -66,7 +68,9 @@ class CudaGraphCheck:
         skipped = self._skips() - self._skips_before
         if not skipped:
             return "used"
-        return "skipped: " + ("; ".join(dict.fromkeys(self.reasons)) or f"{skipped} graph(s), reason not logged")
+        return "skipped: " + (
+            "; ".join(dict.fromkeys(self.reasons)) or f"{counted(skipped, 'graph')}, reason not logged"
+        )
 
     def close(self) -> None:
         if self._logger is not None:

@@ -7,6 +7,7 @@ import re
 import torch
 
 from ..errors import UserError
+from ..words import counted
 
 
 def resolve_device(text: str = "auto") -> torch.device:
@@ -25,7 +26,9 @@ def resolve_device(text: str = "auto") -> torch.device:
         )
     index = int(match.group(1) or 0)
     if index >= torch.cuda.device_count():
-        raise UserError(f"--device {text}: this machine has {torch.cuda.device_count()} GPU(s), numbered from 0")
+        raise UserError(
+            f"--device {text}: this machine has {counted(torch.cuda.device_count(), 'GPU')}, numbered from 0"
+        )
     return torch.device("cuda", index)
 
 
@@ -34,7 +37,7 @@ def describe_device(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     import platform
 
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"CPU ({platform.processor() or platform.machine()}, {counted(torch.get_num_threads(), 'thread')})"
 
 
 def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch.device]:
@@ -53,7 +56,7 @@ def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch
     count = torch.cuda.device_count()
     wrong = [i for i in indices if not 0 <= i < count]
     if not indices or wrong:
-        raise UserError(f"--devices {devices}: this machine has {count} GPU(s), numbered 0 to {count - 1}")
+        raise UserError(f"--devices {devices}: this machine has {counted(count, 'GPU')}, numbered 0 to {count - 1}")
     if len(set(indices)) != len(indices):
         raise UserError(f"--devices {devices} names a GPU twice; to put several runs on one GPU, raise --jobs")
     return [torch.device("cuda", i) for i in indices]

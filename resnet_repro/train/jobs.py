@@ -25,6 +25,7 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.sources import locate_dataset
 from ..errors import UserError
+from ..words import counted
 from .loop import Reporter
 from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
@@ -58,9 +59,17 @@ class QueueReporter(Reporter):
 
 
 def _child(
-    index: int, config: RunConfig, results: Path, data_dir: Path, device: str, command: str | None, threads: int, queue
+    index: int,
+    config: RunConfig,
+    results: Path,
+    data: tuple[Path, bool],
+    device: str,
+    command: str | None,
+    threads: int,
+    queue,
 ) -> None:
-    """One run in a spawned process; the outcome (or the one-line error) goes back over the queue."""
+    """One run in a spawned process; the outcome (or the one-line error) goes back over the queue. `data`: the data
+    folder and whether the user named it."""
     torch_device = torch.device(device)
     if torch_device.type == "cpu":
         os.environ["OMP_NUM_THREADS"] = str(threads)  # train_runs below takes the parent's choice from here
@@ -68,7 +77,10 @@ def _child(
         torch.cuda.set_device(torch_device)
     try:
         report = train_runs(
-            [config], RunContext(results, data_dir, torch_device, reporter=QueueReporter(queue), command=command)
+            [config],
+            RunContext(
+                results, data[0], torch_device, reporter=QueueReporter(queue), command=command, data_dir_named=data[1]
+            ),
         )[0]
         queue.put(("done", index, report))
     except UserError as error:
@@ -131,7 +143,8 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
                 while todo and free_slots and not stopped_by:
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
-                    child_args = (index, config, results, run_context.data_dir, str(devices_by_slot[slot]))
+                    data = (run_context.data_dir, run_context.data_dir_named)
+                    child_args = (index, config, results, data, str(devices_by_slot[slot]))
                     process = context.Process(
                         target=_child,
                         name=f"resnet-repro job {slot}",
@@ -155,18 +168,18 @@ def _check_before_start(pending: list[RunConfig], run_context: RunContext) -> No
     for config in pending:
         check_precision(run_context.job_devices[0], config.settings.train.precision)
     for dataset in sorted({config.data.dataset for config in pending}):
-        locate_dataset(dataset, run_context.data_dir, run_context.download)
+        locate_dataset(dataset, run_context.data_dir, run_context.download, run_context.data_dir_named)
 
 
 def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: list[str]) -> None:
     """The first job's error (and how many more failed), or the signal that stopped runs before they started."""
     if errors:
         first = errors[min(errors)]
-        others = f" ({len(errors) - 1} more run(s) stopped with an error)" if len(errors) > 1 else ""
+        others = f" ({counted(len(errors) - 1, 'more run')} stopped with an error)" if len(errors) > 1 else ""
         raise UserError(first + others)
     if not_started:  # stopped by a signal before these started
         raise UserError(
-            f"stopped by {stopped_by[0]}; {not_started} run(s) not started. Run the same command again to continue"
+            f"stopped by {stopped_by[0]}; {counted(not_started, 'run')} not started. Run the same command again to continue"
         )
 
 

@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import ModelInit, build_model
 from ..store.layout import MetricsLog, RunFiles
+from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .compiled import CudaGraphCheck, compile_mode, compile_model
@@ -395,6 +396,8 @@ def record(state: TrainState, loop: Loop, row: dict) -> None:
     if loop.metrics is not None:
         loop.metrics.append(row)
     state.last.update({k: v for k, v in row.items() if v is not None})
+    if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
+        state.last["test_iteration"] = state.iteration
     loop.reporter.update(
         state.iteration,
         {
@@ -402,6 +405,7 @@ def record(state: TrainState, loop: Loop, row: dict) -> None:
             "loss": row["train_loss"],
             "error": row["train_error"],
             "test_error": state.last.get("test_error"),
+            "test_iteration": state.last.get("test_iteration"),
             "images_per_s": row["images_per_s"],
         },
     )
@@ -429,7 +433,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     if skipped:
         final["skipped_images"] = {"count": len(skipped), "paths": skipped[:100]}
         loop.warnings.append(
-            f"{len(skipped)} unreadable training image(s) were skipped, e.g. {skipped[0]} (listed in final.json)"
+            f"{counted(len(skipped), 'unreadable training image')} {agreeing(len(skipped), 'was', 'were')} skipped, e.g. {skipped[0]} (listed in final.json)"
         )
     return RunOutcome("finished", final, loop.warnings)
 

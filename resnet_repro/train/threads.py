@@ -17,6 +17,8 @@ from typing import Callable
 
 import torch
 
+from ..words import counted
+
 # torch's own choice before we change it: the physical cores (set_num_threads would hide it later).
 DEFAULT_THREADS = torch.get_num_threads()
 
@@ -82,7 +84,7 @@ def use_free_cores(say: Callable[[str], None]) -> int:
     threads, busy = cpu_threads()
     if threads < DEFAULT_THREADS:
         say(
-            f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
+            f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
             f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
         )
     torch.set_num_threads(threads)
@@ -153,7 +155,7 @@ class FreeCoreWatch:
         chosen_here = not self.user_choice  # a count the user gave (OMP_NUM_THREADS, --threads) needs no reason
         if chosen_here and threads < self.default and (self.last is None or threads != self.threads):  # once
             self.say(
-                f"using {threads} CPU thread(s): other work keeps {busy:.1f} of {self.cores} cores busy, and "
+                f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {self.cores} cores busy, and "
                 f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
             )
         self._use(threads)
