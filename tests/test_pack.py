@@ -44,6 +44,7 @@ def test_a_pack_killed_mid_run_resumes_exactly(fig1_smoke, cifar_dir, tmp_path):
     [
         (("--pack", "0"), ("--pack 0", "1 or more")),
         (("--pack", "2", "--jobs", "2"), ("give one of them",)),
+        (("--threads", "0"), ("--threads 0", "1 or more", "--threads 2")),
     ],
 )
 def test_bad_pack_options_get_one_line(cifar_dir, tmp_path, extra, fragments):

@@ -339,6 +339,18 @@ def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(
     assert list(outside.iterdir()) == []
 
 
+def test_a_linked_output_folder_is_refused_before_anything_trains(cifar_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "fig1").symlink_to(outside, target_is_directory=True)  # where the figure and tables would go
+    result = cli(*smoke_args(cifar_dir, results))
+    assert_one_line_error(result, f"{results / 'fig1'} is a link (to {outside})")
+    assert "training" not in result.stdout  # refused first, not after the training it would waste
+    assert sorted(p.name for p in results.iterdir()) == ["fig1"] and list(outside.iterdir()) == []
+
+
 HEADER = "iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s\n"
 
 

@@ -62,3 +62,13 @@ def test_every_log_line_of_a_run_says_which_run_of_the_target_and_the_time_left(
     assert plain20 and plain56
     assert all("(run 1 of 2, fig1 about " in line and line.endswith(" left)") for line in plain20)
     assert all("(run 2 of 2, fig1 about " in line for line in plain56)
+
+
+def test_a_pack_moves_in_step_so_one_runs_rate_is_every_runs_and_a_pack_lasts_its_longest_run():
+    named = [PendingRun(r.label, r.model, r.iterations, r.batch_size, name=f"fm/{r.label}/cpu/seed0") for r in FIG6]
+    clock = TargetClock("fig6", named, rates={}, jobs=2, lockstep=True)  # two packs: plain-20/56, resnet-20/56
+    # plain-20 at 320 img/s: plain-56 beside it too (not 320*20/56), 200 s each; resnet-20/56 scaled from plain-20's
+    # rate by depth: 200 s and 560 s, the second pack as long as resnet-56. 200 + 560 = 760 s.
+    first = clock.line(0, 320.0, run="fm/plain-20/cpu/seed0")
+    assert first == "run 1 of 4, fig6 about 13 min left"
+    assert clock.line(0, 320.0, run="fm/plain-56/cpu/seed0") == "run 2 of 4, fig6 about 13 min left"  # the same

@@ -81,6 +81,10 @@ def run_command(
         ensure_results_readme(results_dir)
         show_outcome(engine.run(spec, [], [], RunContext(results_dir)))
         return
+    if threads is not None and threads < 1:
+        raise UserError(
+            f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
+        )
     overrides = (
         sets(set_)
         + ([f"train.precision={precision}"] if precision else [])

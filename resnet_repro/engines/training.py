@@ -22,6 +22,8 @@ def run_training_target(
     from ..train.distributed import finish_training
     from ..train.runner import train_runs
 
+    refuse_links_on_the_way(target, all_runs, context)
+
     if context.jobs > 1:
         from ..train.jobs import train_runs_concurrently
 
@@ -45,3 +47,15 @@ def after_training(engine: "Engine", target: Target) -> str:
     measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
     then = "measuring the trained nets, then writing" if measures else "writing"
     return f"{target.name}: training done; {then} its outputs and the report"
+
+
+def refuse_links_on_the_way(target: Target, all_runs: list[RunConfig], context: RunContext) -> None:
+    """Every folder the command will write (each run's, the target's outputs) checked for a link before anything
+    trains: a link found only when the figure is written would cost the whole training first."""
+    from ..atomic import refuse_links
+    from ..store.layout import RunFiles
+    from ..store.paths import output_dir, runs_profile
+
+    for config in all_runs:
+        refuse_links(RunFiles(context.results, config.name).dir)
+    refuse_links(output_dir(context.results, target, runs_profile(all_runs)))

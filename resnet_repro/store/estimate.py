@@ -119,11 +119,21 @@ class TargetClock:
     not yet measured is scaled from a measured one by depth, since the CIFAR nets' FLOPs per image grow in
     proportion to their depth (every block of a stage costs the same). Without any measured CIFAR rate, or
     for an ImageNet net never measured, only the count is shown. With `jobs` runs training at once, the time
-    left is the work left shared out over the jobs, and never less than the longest run left.
+    left is the work left shared out over the jobs, and never less than the longest run left. A pack (`lockstep`)
+    trains `jobs` runs at a time in step: a rate measured on one of them is every one's, and a pack takes as long
+    as its longest run.
     """
 
-    def __init__(self, target: str, runs: list[PendingRun], rates: dict[str, float] | None = None, jobs: int = 1):
+    def __init__(
+        self,
+        target: str,
+        runs: list[PendingRun],
+        rates: dict[str, float] | None = None,
+        jobs: int = 1,
+        lockstep: bool = False,
+    ):
         self.target, self.runs, self.rates, self.jobs = target, runs, dict(rates or {}), max(1, jobs)
+        self.lockstep = lockstep
         self.index = 0  # the run in progress, for runs trained one at a time
         self.reached: dict[int, int] = {}  # run index -> the iteration it has reached in this command
 
@@ -140,10 +150,12 @@ class TargetClock:
         if index is None:
             return None
         self.reached[index] = iteration
+        pack = range(index - index % self.jobs, min(index - index % self.jobs + self.jobs, len(self.runs)))
         if live_rate:
-            self.rates[self.runs[index].label] = live_rate
+            for k in pack if self.lockstep else [index]:
+                self.rates[self.runs[k].label] = live_rate
         count = f"run {index + 1} of {len(self.runs)}"
-        seconds = []
+        seconds = {}
         for k, pending in enumerate(self.runs):
             left = pending.images_left(self.reached.get(k))
             if left <= 0:
@@ -151,8 +163,14 @@ class TargetClock:
             rate = self._rate(pending)
             if rate is None:
                 return count
-            seconds.append(left / rate)
-        total = max(max(seconds, default=0.0), sum(seconds) / self.jobs)
+            seconds[k] = left / rate
+        if self.lockstep:  # packs one after another, each as long as its longest run
+            packs: dict[int, float] = {}
+            for k, time_left in seconds.items():
+                packs[k // self.jobs] = max(packs.get(k // self.jobs, 0.0), time_left)
+            total = sum(packs.values())
+        else:
+            total = max(max(seconds.values(), default=0.0), sum(seconds.values()) / self.jobs)
         return f"{count}, {self.target} about {human_duration(total)} left"
 
     def _rate(self, run: PendingRun) -> float | None:

@@ -109,7 +109,7 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     if not world.is_main:
         reporter = Reporter()  # one progress bar: rank 0's
     context = dataclasses.replace(context, device=device, reporter=reporter)  # the same dataset cache
-    clock = target_clock(context.target, pending, jobs=min(pack, max(len(pending), 1)))
+    clock = target_clock(context.target, pending, jobs=min(pack, max(len(pending), 1)), lockstep=pack > 1)
     reporter.follow_target(clock)
     stop = StopFlag()
     with graceful_stop(stop, reporter):
@@ -204,7 +204,9 @@ def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads
     return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
 
 
-def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1) -> TargetClock:
+def target_clock(
+    target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1, lockstep: bool = False
+) -> TargetClock:
     """The clock of the whole command's training: run k of n, and the time left over all of them (`jobs` at once)."""
     runs = []
     for config, files in pending:
@@ -219,7 +221,7 @@ def target_clock(target: str | None, pending: list[tuple[RunConfig, RunFiles]], 
                 config.name,
             )
         )
-    return TargetClock(target or "the target", runs, jobs=jobs)
+    return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
 
 
 def _train_one(
