@@ -18,7 +18,7 @@ from resnet_repro.train import checkpoint
 from resnet_repro.train.checkpoint import load_checkpoint
 
 from .conftest import PLAIN20_RUN as RUN
-from .conftest import assert_one_line_error, assert_same_run, cli, smoke_args
+from .conftest import assert_one_line_error, assert_same_run, cli, smoke_args, smoke_run_args
 
 
 @contextmanager
@@ -396,6 +396,16 @@ def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, 
     assert reported.returncode == 0, reported.stderr
     report = (results / "REPORT.md").read_text()
     assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in report
+
+
+def test_run_over_a_damaged_run_ends_with_one_line_saying_what_is_left_out(fig1_smoke, cifar_dir, tmp_path):
+    from .conftest import copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    reason = tamper_log(results / RUN, "rows past the end")
+    result = cli(*smoke_run_args("fig1", cifar_dir, results))
+    assert_one_line_error(result, "damaged run cifar10/plain-20/smoke/seed0", reason, "delete")
+    assert result.stdout.count("already finished") == 2  # nothing was retrained over it
 
 
 def test_reading_a_huge_log_stops_at_the_runs_own_bound(tmp_path):

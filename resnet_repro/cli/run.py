@@ -103,6 +103,7 @@ def run_command(
     failed = [r.name for r in outcome.reports if r.status == "failed"]
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
+    refuse_damaged_runs(all_runs, results_dir)
 
 
 def training_context(
@@ -179,6 +180,17 @@ def check_jobs(jobs: int) -> int:
             "Leave --jobs out of a torchrun launch"
         )
     return jobs
+
+
+def refuse_damaged_runs(runs, results_dir: Path) -> None:
+    """A finished run whose log disagrees with its final record is not retrained (it says it is finished) and its
+    numbers are left out of the outputs: the command must not end as if the target were complete."""
+    from ..store.aggregate import damaged_notes
+
+    notes = damaged_notes(runs, results_dir)
+    if notes:
+        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+        raise UserError(f"damaged {notes[0]}{more}")
 
 
 def check_pack(pack: Optional[int], jobs: Optional[int]) -> Optional[int]:
