@@ -273,3 +273,50 @@ def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
     second = [p.read_bytes() for p in fig7.plot_responses(responses, tmp_path / "b" / "fig7", "t", "s")]
     assert first == second
     assert b"/CreationDate" not in first[1]  # the PDF: no drawing time in it, whenever it is redrawn
+
+
+def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_leaves_out(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from resnet_repro.engines.cifar_outputs import _unfinished_note
+    from resnet_repro.plots import curves
+    from resnet_repro.store.aggregate import ModelRuns
+
+    curve = pd.DataFrame({"iteration": [100, 200], "train_error": [50.0, 40.0], "test_error": [None, 45.0]})
+    done = ModelRuns("resnet20", "resnet-20-A", 2, [{"status": "finished"}] * 2, [curve, curve])
+    training = ModelRuns("resnet110", "resnet-110-A", 2, [], [curve, curve])
+    assert _unfinished_note({"resnet20": done}) == ""
+    assert _unfinished_note({"resnet20": done, "resnet110": training}) == (
+        " (unfinished: 2 of 4 runs; logged up to iteration 200)"
+    )
+    titles = []
+    monkeypatch.setattr(curves, "save_figure", lambda fig, *a: titles.extend(ax.get_title() for ax in fig.axes))
+    panel = {"title": "ResNet-110 and ResNet-1202", "metrics": ["train_error"], "models": ["resnet110", "resnet1202"]}
+    curves.plot_error_curves([panel], {"resnet110": training}, "t", "s", tmp_path / "f")
+    assert titles == ["ResNet-110 and ResNet-1202\n(ResNet-1202: not in this profile)"]
+
+
+def test_a_long_subtitle_wraps_and_a_single_evaluation_is_drawn_as_a_point(monkeypatch, tmp_path):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from resnet_repro.plots import curves
+    from resnet_repro.plots.style import save_figure
+    from resnet_repro.store.aggregate import ModelRuns
+
+    fig = plt.figure(figsize=(4, 3))
+    save_figure(fig, tmp_path / "f", "title", "overrides: " + ", ".join(f"recipe.key{k}=value{k}" for k in range(12)))
+    lines = fig._suptitle.get_text().split("\n")
+    assert lines[0] == "title" and len(lines) > 2 and max(len(line) for line in lines[1:]) <= 60
+
+    drawn = []
+    monkeypatch.setattr(curves, "save_figure", lambda figure, *a: drawn.extend(figure.axes[0].lines))
+    one = pd.DataFrame({"iteration": [40], "test_error": [77.5]})
+    two = pd.DataFrame({"iteration": [20, 40], "test_error": [80.0, 77.5]})
+    panel = {"title": "test error", "metrics": ["test_error"], "models": ["plain20", "plain56"]}
+    models = {
+        "plain20": ModelRuns("plain20", "plain-20", 1, [], [one]),
+        "plain56": ModelRuns("plain56", "plain-56", 1, [], [two]),
+    }
+    curves.plot_error_curves([panel], models, "t", "s", tmp_path / "g")
+    assert [line.get_marker() for line in drawn] == ["o", "None"]

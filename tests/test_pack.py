@@ -64,24 +64,3 @@ def test_by_default_a_gpu_packs_the_array_runs_and_a_cpu_trains_one_at_a_time():
     assert default_pack([_Run("fashion-mnist")] * 40, torch.device("cuda")) == MAX_DEFAULT_PACK
     assert default_pack(cifar, torch.device("cpu")) == 1
     assert default_pack([*cifar, _Run("imagenet")], torch.device("cuda")) == 1  # loader processes: one at a time
-
-
-def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_leaves_out(monkeypatch, tmp_path):
-    import pandas as pd
-
-    from resnet_repro.engines.cifar_outputs import _unfinished_note
-    from resnet_repro.plots import curves
-    from resnet_repro.store.aggregate import ModelRuns
-
-    curve = pd.DataFrame({"iteration": [100, 200], "train_error": [50.0, 40.0], "test_error": [None, 45.0]})
-    done = ModelRuns("resnet20", "resnet-20-A", 2, [{"status": "finished"}] * 2, [curve, curve])
-    training = ModelRuns("resnet110", "resnet-110-A", 2, [], [curve, curve])
-    assert _unfinished_note({"resnet20": done}) == ""
-    assert _unfinished_note({"resnet20": done, "resnet110": training}) == (
-        " (unfinished: 2 of 4 runs; logged up to iteration 200)"
-    )
-    titles = []
-    monkeypatch.setattr(curves, "save_figure", lambda fig, *a: titles.extend(ax.get_title() for ax in fig.axes))
-    panel = {"title": "ResNet-110 and ResNet-1202", "metrics": ["train_error"], "models": ["resnet110", "resnet1202"]}
-    curves.plot_error_curves([panel], {"resnet110": training}, "t", "s", tmp_path / "f")
-    assert titles == ["ResNet-110 and ResNet-1202\n(ResNet-1202: not in this profile)"]

@@ -59,7 +59,14 @@ def plot_error_curves(
                 curve = mean_curve(runs.curves, metric)
                 if curve.empty:
                     continue
-                ax.plot(curve["iteration"] / scale, curve[metric], color=depth_colour(model), **METRIC_STYLE[metric])
+                marker = "o" if len(curve) == 1 else None  # one evaluation: a line of one point draws nothing
+                ax.plot(
+                    curve["iteration"] / scale,
+                    curve[metric],
+                    color=depth_colour(model),
+                    marker=marker,
+                    **METRIC_STYLE[metric],
+                )
                 top = max(top, curve_top(curve[metric].tolist()))
                 if not drawn or handles[-1].get_label() != paper_label(runs.label):
                     handles.append(

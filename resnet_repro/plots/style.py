@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -52,7 +53,9 @@ FIXED_METADATA = {".pdf": {"CreationDate": None}}
 
 def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     """Title the figure, write out.png and out.pdf beside each other, close it; the paths written."""
-    fig.suptitle(f"{title}\n{subtitle}", fontsize=10)
+    # A long subtitle (a run's overrides) is wrapped to the figure's width rather than cut off at both sides.
+    width = max(60, int(fig.get_size_inches()[0] * 14))
+    fig.suptitle("\n".join([title, *textwrap.wrap(subtitle, width)]), fontsize=10)
     fig.tight_layout()
     make_dirs(out.parent)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
