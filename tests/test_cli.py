@@ -2,6 +2,7 @@
 
 import csv
 import re
+import shutil
 
 import pytest
 
@@ -253,3 +254,17 @@ def test_a_target_that_measures_after_training_says_so():
 
     said = after_training(get_engine("layer_responses"), load_target("fig7"))
     assert said == "fig7: training done; measuring the trained nets, then writing its outputs and the report"
+
+
+def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kept(cifar_dir, tmp_path):
+    from .conftest import smoke_run_args
+
+    results = tmp_path / "results"
+    trained = cli(*smoke_run_args("fig1", cifar_dir, results, "--set", "recipe.lr=0.05"))
+    assert trained.returncode == 0, trained.stderr
+    (variant,) = [p for p in (results / "fig1").iterdir() if p.name.startswith("smoke~")]
+    shutil.rmtree(variant)
+    redrawn = cli("plot", "all", "--results", str(results))
+    assert redrawn.returncode == 0, redrawn.stderr
+    assert (variant / "fig1.png").exists() and (variant / "table.csv").exists()
+    assert f"skipped fig7 {variant.name}: " in redrawn.stdout  # measured targets are named, not drawn empty

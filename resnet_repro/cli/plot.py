@@ -2,7 +2,8 @@
 
 Without --profile, each target is redrawn for every profile that has results, each into its own folder
 (results/fig6/ for the paper profile, results/fig6/cpu/ for cpu), so nothing is drawn over another
-profile's outputs, and a target with no results draws nothing at all.
+profile's outputs, and a target with no results draws nothing at all. Runs trained with `--set` overrides are
+redrawn too, into their own folder (results/fig6/cpu~3f2a1c/), with the overrides their config.yaml kept.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def plot_command(
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
     from ..engines import get_engine
     from ..store.readme import ensure_results_readme
+    from ..store.variants import override_variants
 
     results_dir = existing_results_dir(results)
     everything = target.lower() == "all"
@@ -51,7 +53,10 @@ def plot_command(
                     f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
                     f"(`resnet-repro run {spec.name} --profile {profile}` trains them)"
                 )
-        jobs += [(spec, p) for p in profiles]
+        jobs += [(spec, p, sets(set_), False) for p in profiles]
+        if not set_ and spec.recipe is not None:  # each --set variant too, with the overrides its runs recorded
+            variants = override_variants(spec, results_dir)
+            jobs += [(spec, p, overrides, True) for p, overrides in variants if profile is None or p == profile]
     if not jobs:
         if not everything:
             raise UserError(
@@ -61,7 +66,15 @@ def plot_command(
         console.print(f"nothing to draw: no target has results under {results_dir}")
         return
     ensure_results_readme(results_dir)
-    for spec, name in jobs:
-        runs = resolve_runs(spec, name, None, sets(set_)) if name is not None else []
-        for path in get_engine(spec.engine).write_outputs(spec, runs, results_dir):
+    for spec, name, overrides, variant in jobs:
+        runs = resolve_runs(spec, name, None, overrides) if name is not None else []
+        try:
+            written = get_engine(spec.engine).write_outputs(spec, runs, results_dir)
+        except UserError as error:
+            if not variant:
+                raise
+            # A variant found on disk, not asked for: what cannot be drawn is named, and the rest still drawn.
+            console.print(f"skipped {spec.name} {runs[0].run_id.profile_folder}: {error}", highlight=False)
+            continue
+        for path in written:
             console.print(f"wrote {path}")

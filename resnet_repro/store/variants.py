@@ -1,0 +1,48 @@
+"""The `--set` variants a results folder holds for a target: each (profile, overrides) some of its runs trained.
+
+A run with overrides lives in a folder of its own (`plain-20/cpu~897a08/seed0`), and its config.yaml keeps
+the overrides, so `plot` can redraw that variant's figures without being told the `--set` values again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+from ..experiments import Target, resolve_runs
+from ..yamlio import load_yaml_text
+from .layout import RunFiles
+
+MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB; a bigger one is not ours to parse
+
+
+def override_variants(target: Target, results: Path) -> list[tuple[str, list[str]]]:
+    """(profile, overrides) of every `--set` variant of `target` with at least one run folder under `results`, in a
+    stable order; a config that cannot be read, or whose overrides no longer resolve, is left out."""
+    found: dict[tuple[str, tuple[str, ...]], None] = {}
+    for config_file in sorted(results.glob("runs/*/*/*~*/seed*/config.yaml")):
+        stored = _read_config(config_file)
+        if stored is None:
+            continue
+        key = (str(stored.get("profile")), tuple(str(o) for o in stored.get("overrides") or ()))
+        if key not in found and _belongs(target, results, *key):
+            found[key] = None
+    return [(profile, list(overrides)) for profile, overrides in found]
+
+
+def _read_config(path: Path) -> dict | None:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            return None
+        stored = load_yaml_text(path.read_text(), str(path))
+    except (OSError, UserError, ValueError):
+        return None
+    return stored if isinstance(stored, dict) else None
+
+
+def _belongs(target: Target, results: Path, profile: str, overrides: tuple[str, ...]) -> bool:
+    try:
+        runs = resolve_runs(target, profile, None, list(overrides))
+    except UserError:  # another target's variant (a setting this target has not), or a profile it lacks
+        return False
+    return bool(overrides) and any(RunFiles(results, run.name).dir.exists() for run in runs)
