@@ -72,3 +72,21 @@ def test_a_pack_moves_in_step_so_one_runs_rate_is_every_runs_and_a_pack_lasts_it
     first = clock.line(0, 320.0, run="fm/plain-20/cpu/seed0")
     assert first == "run 1 of 4, fig6 about 13 min left"
     assert clock.line(0, 320.0, run="fm/plain-56/cpu/seed0") == "run 2 of 4, fig6 about 13 min left"  # the same
+
+
+def test_the_test_passes_left_count_in_the_time_left():
+    run = PendingRun("resnet-20-A", "resnet20", 500, 128, eval_every=100, test_images=9_000)
+    assert run.test_passes_left(0) == 5 and run.test_passes_left(250) == 3 and run.test_passes_left(500) == 0
+    odd = PendingRun("resnet-20-A", "resnet20", 450, 128, eval_every=100, test_images=9_000)
+    assert odd.test_passes_left(0) == 5  # 100, 200, 300, 400 and the last iteration, 450
+    clock = TargetClock("fig6", [run], rates={})
+    # 64,000 training images and 5 passes of 9,000 test images at a third of the cost: 64,000 + 15,000 at 790/s
+    assert clock.line(0, 790.0) == "run 1 of 1, fig6 about 2 min left"  # 100 s; training alone 81 s
+
+
+def test_a_runs_rate_is_smoothed_over_log_windows():
+    clock = TargetClock("fig1", [PendingRun("plain-20", "plain20", 10_000, 100)], rates={"plain-20": 50.0})
+    clock.line(0, 100.0)  # the first rate seen replaces the bench's
+    assert clock.rates["plain-20"] == 100.0
+    clock.line(100, 200.0)  # a window twice as fast moves the estimate 30% of the way
+    assert clock.rates["plain-20"] == 0.7 * 100.0 + 0.3 * 200.0

@@ -26,6 +26,7 @@ import resnet_repro
 from ..config import RunConfig
 from ..context import RunContext
 from ..data.sources import Splits
+from ..datasets import dataset_info
 from ..errors import UserError
 from ..store.estimate import PendingRun, TargetClock
 from ..store.layout import RunFiles, read_json, read_metrics, write_json
@@ -219,6 +220,8 @@ def target_clock(
                 config.recipe.batch_size,
                 int(rows[-1]["iteration"]) if rows else 0,
                 config.name,
+                config.recipe.eval_every,
+                config.data.test_subset or dataset_info(config.data.dataset).test_images,
             )
         )
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
