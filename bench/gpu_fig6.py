@@ -32,7 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the working tree's package, installed or not (the preflight's data writer)
 AFTER_FIG6_S = 75  # fig7's measurements, fig1/table6's tables, the report, the archive
 STOP_GRACE_S = 45  # after SIGTERM: every packed run finishes its iteration and writes its checkpoint
 
@@ -174,12 +177,14 @@ def run_rows(results: Path) -> list[dict]:
         with metrics.open() as handle:
             logged = list(csv.DictReader(handle))
         final = json.loads((folder / "final.json").read_text()) if (folder / "final.json").exists() else {}
+        config = yaml.safe_load((folder / "config.yaml").read_text())  # written by this script's own runs
         last = logged[-1] if logged else {}
         rows.append(
             {
                 "run": str(folder.relative_to(results / "runs")),
                 "status": final.get("status", "cut"),
                 "iteration": int(float(last.get("iteration", 0) or 0)),
+                "batch_size": config["settings"]["recipe"]["batch_size"],
                 "train_error_last_window": _float(last.get("train_error")),
                 "test_error": final.get("test_error", _float(last.get("test_error"))),
                 "images_per_s": _float(last.get("images_per_s")),
@@ -193,7 +198,7 @@ def total_rate(rows: list[dict], wall_s: float) -> float | None:
     """Every run's training images over the fig6 command's wall time (start-up and evaluations included)."""
     if not rows or not wall_s:
         return None
-    return round(sum(row["iteration"] for row in rows) * 128 / wall_s)
+    return round(sum(row["iteration"] * row["batch_size"] for row in rows) / wall_s)
 
 
 def write_summary(path: Path, facts: dict, log: Path) -> None:

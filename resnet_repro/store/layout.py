@@ -10,7 +10,7 @@ from pathlib import Path
 
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..atomic import confine_writes, open_appending, write_atomic
-from ..errors import excerpt, require_utf8
+from ..errors import UserError, excerpt, require_utf8
 
 METRIC_COLUMNS = [
     "iteration",
@@ -106,6 +106,28 @@ def read_json(path: Path) -> dict | None:
 
 MAX_ROW_CHARS = 1000  # a row this tool writes is about 100 characters; a longer line is not one of ours
 UNBOUND_ROWS = 100_000  # the most rows a reader that does not know the run's iterations reads
+
+
+MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
+
+
+def read_run_config(path: Path) -> dict:
+    """A run folder's config.yaml, read with the target files' bounds (no aliases, no more than a run's config can
+    hold): a planted one is a UserError saying it is unreadable, never an expansion."""
+    from ..yamlio import load_yaml_text
+
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise UserError("larger than any run's config")
+        stored = load_yaml_text(path.read_text(), str(path))
+    except UserError as error:
+        reason = str(error).split("malformed YAML: ")[-1]  # the file is named once, in front
+        raise UserError(f"{path} is unreadable ({reason[:120]})") from None
+    except (OSError, ValueError):  # ValueError: not UTF-8 text
+        raise UserError(f"{path} is unreadable") from None
+    if not isinstance(stored, dict):
+        raise UserError(f"{path} is unreadable (not a mapping)")
+    return stored
 
 
 @dataclass(frozen=True)

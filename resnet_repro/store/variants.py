@@ -10,10 +10,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import Target, resolve_runs
-from ..yamlio import load_yaml_text
-from .layout import RunFiles
-
-MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB; a bigger one is not ours to parse
+from .layout import RunFiles, read_run_config
 
 
 def override_variants(target: Target, results: Path) -> list[tuple[str, list[str]]]:
@@ -21,23 +18,14 @@ def override_variants(target: Target, results: Path) -> list[tuple[str, list[str
     stable order; a config that cannot be read, or whose overrides no longer resolve, is left out."""
     found: dict[tuple[str, tuple[str, ...]], None] = {}
     for config_file in sorted(results.glob("runs/*/*/*~*/seed*/config.yaml")):
-        stored = _read_config(config_file)
-        if stored is None:
+        try:
+            stored = read_run_config(config_file)
+        except UserError:  # a planted or broken config: not a variant to draw
             continue
         key = (str(stored.get("profile")), tuple(str(o) for o in stored.get("overrides") or ()))
         if key not in found and _belongs(target, results, *key):
             found[key] = None
     return [(profile, list(overrides)) for profile, overrides in found]
-
-
-def _read_config(path: Path) -> dict | None:
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            return None
-        stored = load_yaml_text(path.read_text(), str(path))
-    except (OSError, UserError, ValueError):
-        return None
-    return stored if isinstance(stored, dict) else None
 
 
 def _belongs(target: Target, results: Path, profile: str, overrides: tuple[str, ...]) -> bool:

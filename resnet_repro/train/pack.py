@@ -15,21 +15,11 @@ the numbers it gives alone (tested bit for bit on a CPU, where the order of the 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
 from .loop import RunOutcome, RunSession
-
-
-@dataclass
-class PackMember:
-    """How to start one run of the pack: a function that builds its RunSession (called on the run's stream)."""
-
-    name: str
-    start: Callable[[], RunSession]
-
 
 MAX_DEFAULT_PACK = 24  # every run of fig6 with two seeds; more streams add little once the GPU is full
 
@@ -45,13 +35,14 @@ def default_pack(runs: list, device: torch.device) -> int:
     return max(1, min(len(runs), MAX_DEFAULT_PACK))
 
 
-def train_together(members: list[PackMember], device: torch.device) -> list[RunOutcome]:
-    """Train every member to its end (finished, failed, or interrupted by the stop flag they share)."""
-    streams = [_stream_for(device) for _ in members]
+def train_together(starts: list[Callable[[], RunSession]], device: torch.device) -> list[RunOutcome]:
+    """Train every run of the pack to its end (finished, failed, or interrupted by the stop flag they share); each
+    of `starts` builds one run's RunSession, and is called on that run's own stream."""
+    streams = [_stream_for(device) for _ in starts]
     sessions = []
-    for member, stream in zip(members, streams):
+    for start, stream in zip(starts, streams):
         with _on(stream):  # the run's data and model are made on its own stream
-            sessions.append(member.start())
+            sessions.append(start())
     active = [k for k, session in enumerate(sessions) if session.outcome is None]
     while active:
         for k in active:  # launch every run's step first ...

@@ -29,15 +29,15 @@ from ..data.sources import Splits
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..store.estimate import PendingRun, TargetClock
-from ..store.layout import RunFiles, read_json, read_metrics, write_json
+from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
 from ..store.run_id import RunStatus, final_status
-from ..yamlio import load_yaml_text, plain, write_yaml
+from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import Reporter, RunSession, StopFlag, train_run
 from .optim import sgd_implementation
-from .pack import PackMember, train_together
+from .pack import train_together
 from .precision import check_precision
 from .threads import FreeCoreWatch, use_free_cores
 
@@ -49,19 +49,14 @@ class RunReport:
     final: dict | None
 
 
-MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
-
-
 def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
     """None if the run folder is new or was made with this config; else the first difference."""
     if not files.config.exists():
         return None
-    try:  # a planted file gets the target files' bounds: no aliases, no more than a run's config can hold
-        if files.config.stat().st_size > MAX_CONFIG_BYTES:
-            return f"{files.config} is unreadable (larger than any run's config)"
-        stored = load_yaml_text(files.config.read_text(), str(files.config))
-    except (UserError, ValueError):  # ValueError: not UTF-8 text
-        return f"{files.config} is unreadable"
+    try:
+        stored = read_run_config(files.config)
+    except UserError as error:
+        return str(error)
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
     difference = _first_difference(stored, requested)
     return None if difference is None else difference
@@ -200,8 +195,8 @@ def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads
         config, files = todo[0]
         return [_train_one(config, files, context, stop, world, threads)]
     begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
-    members = [PackMember(config.name, _session_starter(config, files, context, stop, begun)) for config, files in todo]
-    outcomes = train_together(members, context.device)
+    starts = [_session_starter(config, files, context, stop, begun) for config, files in todo]
+    outcomes = train_together(starts, context.device)
     return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
 
 
