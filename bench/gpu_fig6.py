@@ -13,7 +13,9 @@ pyyaml; Fashion-MNIST's four .gz files under DIR, nothing downloaded) and writes
     fig6-gpu.png, fig7-gpu.png   the two figures, for docs/figures
 
 `run fig6` goes first and gets the time the rest leaves; past it, SIGTERM stops it cleanly (each run
-checkpoints) and the figure is drawn from what was logged. fig7, fig1 and table6 reuse fig6's runs, so
+checkpoints) and the figure is drawn from what was logged. Called again with the same `--work` folder (say
+`.gpuwork`, git-ignored, which a GPU machine keeps between calls while it is held) and `--no-preflight`, it
+resumes every run from its checkpoint; the summary's rates count only this call's iterations. fig7, fig1 and table6 reuse fig6's runs, so
 they only measure and write. `--profile smoke --device cpu` is the dry run the test suite makes.
 """
 
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         facts["preflight"] = preflight(work, args, log)
         if not facts["preflight"]["finished"]:  # the recorded step failed: the same numbers, launched eagerly
             os.environ["RESNET_REPRO_EAGER"] = "1"
+    resumed_from = logged_iterations(results)  # a second call resumes: its rate counts only its own iterations
     sampler = start_gpu_sampler(work / "gpu-util.csv")
     fig6_budget = args.budget_s - AFTER_FIG6_S - (time.monotonic() - started)
     fig6 = timed_command(["run", "fig6", *common], log, fig6_budget)
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         facts["plot"] = timed_command(["plot", "fig6", "--profile", args.profile, "--results", str(results)], log, 60)
     facts["report"] = timed_command(["report", "--results", str(results)], log, 60)
     facts["runs"] = run_rows(results)
-    facts["total_images_per_s"] = total_rate(facts["runs"], fig6["wall_s"])
+    facts["total_images_per_s"] = total_rate(facts["runs"], resumed_from, fig6["wall_s"])
     write_summary(args.out / "summary.md", facts, log)
     pack_results(results, args.out / "results.tar.gz")
     copy_figures(results, args.profile, args.out)
@@ -194,11 +197,17 @@ def run_rows(results: Path) -> list[dict]:
     return rows
 
 
-def total_rate(rows: list[dict], wall_s: float) -> float | None:
-    """Every run's training images over the fig6 command's wall time (start-up and evaluations included)."""
+def logged_iterations(results: Path) -> dict[str, int]:
+    """How far each run's log got before this call: {run: iteration}."""
+    return {row["run"]: row["iteration"] for row in run_rows(results)} if results.exists() else {}
+
+
+def total_rate(rows: list[dict], resumed_from: dict[str, int], wall_s: float) -> float | None:
+    """The training images of this call's fig6 command over its wall time (start-up and evaluations included)."""
     if not rows or not wall_s:
         return None
-    return round(sum(row["iteration"] * row["batch_size"] for row in rows) / wall_s)
+    trained = sum((row["iteration"] - resumed_from.get(row["run"], 0)) * row["batch_size"] for row in rows)
+    return round(trained / wall_s)
 
 
 def write_summary(path: Path, facts: dict, log: Path) -> None:

@@ -455,7 +455,7 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     lines += [
         f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
         f"Compute: {counted(summary['finished'], 'finished run')}, {summary['wall_s'] / 3600:.2f} h of training "
-        f"wall time in total.",
+        "summed over the runs (runs trained at once, packed or as jobs, overlap in wall time).",
     ]
     if summary["failed"] or summary["unfinished"]:
         lines.append(

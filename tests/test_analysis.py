@@ -244,24 +244,40 @@ def test_fig7_takes_a_log_axis_past_two_decades_and_names_the_nets_as_fig6_does(
     assert [ax.get_yscale() for ax in figures[-1].axes] == ["linear", "linear"]
 
 
-def test_fig6_shows_every_point_after_the_first_and_keeps_0_to_20_where_the_data_allow(monkeypatch, tmp_path):
+def test_fig6_keeps_0_to_20_where_the_data_past_the_start_allow_and_says_what_it_cuts_off(monkeypatch, tmp_path):
     import pandas as pd
 
     from resnet_repro.plots import curves
     from resnet_repro.store.aggregate import ModelRuns
 
-    def runs(model: str, label: str, errors: list[float]) -> ModelRuns:
-        frame = pd.DataFrame({"iteration": [25 * (i + 1) for i in range(len(errors))], "train_error": errors})
+    def runs(model: str, label: str, errors: list[float], every: int = 25) -> ModelRuns:
+        frame = pd.DataFrame({"iteration": [every * (i + 1) for i in range(len(errors))], "train_error": errors})
         return ModelRuns(model, label, 1, [], [frame])
 
-    figures = drawn_figure(monkeypatch, curves)
+    drawn = []
+    monkeypatch.setattr(curves, "save_figure", lambda fig, out, title, subtitle: drawn.append((fig, subtitle)))
     panel = {"title": "ResNets", "metrics": ["train_error"], "models": ["resnet20", "resnet110"]}
     shallow = runs("resnet20", "resnet-20-A", [90.0, 19.0, 12.0, 9.0, 8.0, 7.0, 7.0, 6.0, 6.0, 6.0, 5.0, 5.0])
     curves.plot_error_curves([panel], {"resnet20": shallow}, "t", "s", tmp_path / "f")
-    assert figures[-1].axes[0].get_ylim() == (0.0, 20.0)  # the paper's range: only the first point lies above it
+    assert drawn[-1][0].axes[0].get_ylim() == (0.0, 20.0)  # the paper's range: only the first point lies above it
+    assert drawn[-1][1] == "s; early points above 20% are off the axis"
+    # A deep net still high past the first tenth of the schedule: its curve stays in view (60, rounded up to 65)
     deep = runs("resnet110", "resnet-110-A", [90.0, 60.0, 40.0, 30.0, 25.0, 20.0, 18.0, 16.0, 15.0, 14.0, 13.0, 12.0])
     curves.plot_error_curves([panel], {"resnet20": shallow, "resnet110": deep}, "t", "s", tmp_path / "f")
-    assert figures[-1].axes[0].get_ylim() == (0.0, 65.0)  # 60 and the rest in view, rounded up to a multiple of 5
+    assert drawn[-1][0].axes[0].get_ylim() == (0.0, 65.0)
+    # On a long schedule a warm-up's near-chance points inside the first tenth do not squash the rest
+    tail = [16.0, 14.0, 12.0, 10.0, 9.0, 8.0, 7.0, 6.0, 6.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]
+    warm = runs("resnet110", "resnet-110-A", [85.0, 80.0, 18.0, *tail], every=50)  # logged up to 1,000
+    long_shallow = runs("resnet20", "resnet-20-A", [60.0, 30.0, 15.0, *tail], every=50)
+    curves.plot_error_curves([panel], {"resnet20": long_shallow, "resnet110": warm}, "t", "s", tmp_path / "f")
+    assert drawn[-1][0].axes[0].get_ylim() == (
+        0.0,
+        20.0,
+    )  # 80 at iteration 100 of 1,000 is cut off; 18 is the highest past it
+    assert drawn[-1][1] == "s; early points above 20% are off the axis"
+    flat = runs("resnet20", "resnet-20-A", [15.0, 12.0, 9.0])
+    curves.plot_error_curves([panel], {"resnet20": flat}, "t", "s", tmp_path / "f")
+    assert drawn[-1][1] == "s"  # nothing cut off, nothing said
 
 
 def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):

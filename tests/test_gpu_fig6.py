@@ -32,3 +32,11 @@ def test_the_gpu_main_job_script_leaves_its_outputs_without_checkpoints(cifar_di
     assert not [n for n in names if n.endswith(".pt") or n.endswith(".lock")]
     assert "results/fig6/smoke/table.csv" in names and "results/REPORT.md" in names
     assert sum(n.endswith("/metrics.csv") for n in names) == 5
+
+    # Called again on the same work folder (a second call of a held machine), it trains nothing new and its
+    # rate says so, rather than counting the first call's iterations over the second call's seconds.
+    again = subprocess.run([*command, "--no-preflight", "--after", ""], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    facts = json.loads((out / "summary.md").read_text().split("```json")[1].split("```")[0])
+    assert facts["fig6"]["finished"] and "preflight" not in facts
+    assert facts["total_images_per_s"] == 0

@@ -1,7 +1,8 @@
 """Error-vs-iteration figures in the paper's style (Fig. 1 and Fig. 6).
 
 Dashed thin lines: training error; bold lines: test error; x in units of 1e4 iterations (plain
-iterations for short schedules); the paper's y range (0-20%) unless the data lie above it.
+iterations for short schedules); the paper's y range (0-20%) unless the data past the first tenth of
+training lie above it. Earlier points above the range are cut off, as in the paper, and the subtitle says so.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def plot_error_curves(
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
     top = ylim[1]
+    highest = 0.0  # the highest point drawn, to say whether the y range cuts any off
     for ax, panel in zip(axes[0], panels):
         drawn = False
         handles = []  # one colour per net, then the key to the line styles
@@ -67,7 +69,8 @@ def plot_error_curves(
                     marker=marker,
                     **METRIC_STYLE[metric],
                 )
-                top = max(top, curve_top(curve[metric].tolist()))
+                top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration))
+                highest = max(highest, float(curve[metric].max()))
                 if not drawn or handles[-1].get_label() != paper_label(runs.label):
                     handles.append(
                         Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label))
@@ -88,6 +91,8 @@ def plot_error_curves(
             )
         else:
             ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
+    if highest > top:
+        subtitle += f"; early points above {top:g}% are off the axis"
     for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance
         ax.set_ylim(ylim[0], top)
         if max_iteration:
@@ -95,10 +100,12 @@ def plot_error_curves(
     return save_figure(fig, out, title, subtitle)
 
 
-def curve_top(values: list[float]) -> float:
-    """The y-limit that shows every point of a curve after its first log point, rounded up to a Y_STEP; at most 100%.
-    The first point averages the net's first, near-chance iterations: making room for it would squash the rest."""
-    later = values[1:]
+def curve_top(iterations: list[float], values: list[float], horizon: float) -> float:
+    """The y-limit that shows every point of a curve after its first log point and past the first tenth of the
+    schedule (`horizon` iterations), rounded up to a Y_STEP; at most 100%. The early points are the net's
+    near-chance start (ResNet-110's warm-up lasts hundreds of iterations): making room for them would squash the
+    differences of the last tenth, which is what the figure is read for."""
+    later = [v for i, (it, v) in enumerate(zip(iterations, values)) if i > 0 and it > horizon / 10]
     if not later:
         return 0.0
     return min(100.0, math.ceil(max(later) * 1.02 / Y_STEP) * Y_STEP)

@@ -21,6 +21,7 @@ from typing import Callable
 
 import torch
 
+from ..words import counted
 from .state import TrainState, compute_step, count_step, step
 
 EAGER_STEPS = 3  # before the first recording: cuDNN's autotuning, the momentum buffers, the allocator's pools
@@ -52,7 +53,7 @@ class GraphedStep:
         """For final.json's cuda_graphs: "recorded (eager kernels, N recordings)", or why the run stayed eager."""
         if self.failed:
             return f"eager: recording failed ({self.failed})"
-        return f"recorded (eager kernels, {self.recordings} recordings)" if self.recordings else "eager"
+        return f"recorded (eager kernels, {counted(self.recordings, 'recording')})" if self.recordings else "eager"
 
     def __call__(self, state: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
         if self.failed or (self.x is not None and (x.shape != self.x.shape or y.shape != self.y.shape)):
