@@ -112,6 +112,10 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     assert "paper 0/2, 6.8 h left" in fig1  # (8192 + 16384) s
     table3 = next(line for line in result.stdout.splitlines() if "table3" in line)
     assert "time left unknown" in table3  # bench measures 32x32 images: no ImageNet estimate from it
+    fig6 = result.stdout[result.stdout.index("fig6") : result.stdout.index("fig7")]
+    fig6 = " ".join(fig6.replace("│", " ").split())  # the cell wraps over several lines of the table
+    assert "time left unknown (no img/s measured here for plain32," in fig6
+    assert "`resnet-repro bench --model plain32 --model plain44" in fig6  # the nets bench has not measured yet
 
 
 def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):

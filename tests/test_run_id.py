@@ -8,7 +8,7 @@ from resnet_repro.config import overrides_tag, parse_overrides
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
 from resnet_repro.store.aggregate import collect
-from resnet_repro.store.estimate import measured_throughput, seconds_left
+from resnet_repro.store.estimate import measured_throughput, seconds_left, unmeasured_models
 from resnet_repro.store.layout import RunFiles
 from resnet_repro.store.run_id import RunId, RunStatus, run_status, seeds_status
 
@@ -139,6 +139,7 @@ def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_lab
     other = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["data.image_size=16"])
     bench = {**rates, "plain20/fp32": 64.0}
     assert seconds_left(other, tmp_path, rates) is None and seconds_left(other, tmp_path, bench) is None
+    assert unmeasured_models(other, bench) == ["plain20"] and unmeasured_models(runs, rates) == []
     assert seconds_left(other, tmp_path, {**bench, "plain20/fp32@16": 256.0}) == 12 * 32 / 256.0
     at_32 = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["recipe.iterations=20"])
     assert seconds_left(at_32, tmp_path, bench) == 20 * 32 / 64.0

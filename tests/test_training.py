@@ -174,7 +174,9 @@ def test_changed_config_is_refused_and_nothing_changes(smoke_results, cifar_dir)
 def test_missing_data_is_one_line(tmp_path):
     (tmp_path / "none").mkdir()  # a folder that exists but holds no dataset
     result = cli(*smoke_run_args("fig1", tmp_path / "none", tmp_path / "r"))
-    assert_one_line_error(result, "CIFAR-10 not found", "--download", "--data-dir", "offline, --profile cpu")
+    assert_one_line_error(
+        result, "CIFAR-10 not found", "--download", "--data-dir", "offline, --profile cpu", "data.dataset=fashion-mnist"
+    )
 
 
 def test_ghost_batch_norm_normalises_each_group_alone():

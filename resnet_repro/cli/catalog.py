@@ -12,7 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
-from ..store.estimate import human_duration, measured_throughput, seconds_left
+from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
 from ..store.layout import RunFiles, resolve_results_dir
 from ..store.run_id import run_status
 from ..words import counted
@@ -36,16 +36,21 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
                 if finished or profile == "paper":
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
-                    cost = (
-                        ""
-                        if left == 0
-                        else f", {human_duration(left)} left"
-                        if left is not None
-                        else ", time left unknown (no throughput measured for some nets)"
-                    )
-                    done.append(f"{profile} {finished}/{len(runs)}{cost}")
+                    cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
+                    done.append(f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}")
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
     console.print(table)
+
+
+def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
+    """Which nets' speed this machine has not measured, and how to measure it: bench covers CIFAR-size nets."""
+    missing = unmeasured_models(runs, throughput)
+    if not missing:
+        return ""
+    if any(run.data.dataset == "imagenet" for run in runs):
+        return f", time left unknown (no img/s measured here for {', '.join(missing)}: a run's first log point measures it)"
+    flags = " ".join(f"--model {model}" for model in missing)
+    return f", time left unknown (no img/s measured here for {', '.join(missing)}: `resnet-repro bench {flags}`)"
 
 
 def show_command(

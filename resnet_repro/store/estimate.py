@@ -74,19 +74,29 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
             continue
         rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
         done = int(rows[-1]["iteration"]) if rows else 0
-        options = config.settings.train
-        rate = throughput.get(_measured_key(config.run_id)) or throughput.get(
-            _bench_key(
-                config.model,
-                options.precision,
-                "/compiled" if options.compile else "",
-                config.data.image_size or DEFAULT_IMAGE_SIZE,
-            )
-        )
+        rate = _rate(config, throughput)
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
     return total
+
+
+def unmeasured_models(runs: list[RunConfig], throughput: dict[str, float]) -> list[str]:
+    """The nets, in the runs' order, whose training speed on this machine is not known: what `seconds_left` lacks."""
+    return list(dict.fromkeys(config.model for config in runs if _rate(config, throughput) is None))
+
+
+def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
+    """The run's own measured img/s (any seed of its net, data and profile), else bench's for its net and settings."""
+    options = config.settings.train
+    return throughput.get(_measured_key(config.run_id)) or throughput.get(
+        _bench_key(
+            config.model,
+            options.precision,
+            "/compiled" if options.compile else "",
+            config.data.image_size or DEFAULT_IMAGE_SIZE,
+        )
+    )
 
 
 def human_duration(seconds: float) -> str:
