@@ -79,6 +79,8 @@ def fig7_results(fig6_smoke, cifar_dir, tmp_path_factory):
 def test_smoke_fig7_writes_responses_figure_and_caption(fig7_results):
     results, run = fig7_results
     assert run.stdout.count("already finished") == 5  # measured fig6's runs, trained nothing
+    measuring = [line for line in run.stdout.splitlines() if line.startswith("measuring the layer responses of ")]
+    assert len(measuring) == 5 and measuring[0].endswith(" on 64 test images")  # a line per net, not silence
     with open(results / "fig7/smoke/responses.csv") as handle:
         rows = list(csv.DictReader(handle))
     counts = {}

@@ -14,6 +14,11 @@ def test_table1_writes_exact_counts(table1_run):
     assert "Table 1" in result.stdout
     with open(tmp_path / "table1/table.csv") as handle:
         rows = {row["model"]: row for row in csv.DictReader(handle)}
+    # half a minute of counting is not silent: a line per net as it is counted
+    counted = [line for line in result.stdout.splitlines() if line.startswith("counted ")]
+    assert len(counted) == len(rows)
+    assert f"counted resnet-34-B: 21,797,672 parameters, 3.66 G multiply-adds (6 of {len(rows)})" in counted
+    assert any(line.startswith("counted resnet-20-A: 269,722 parameters, 40.6 M multiply-adds") for line in counted)
     assert list(next(iter(rows.values())))[:5] == ["model", "params", "flops", "paper_params", "paper_flops"]
     assert rows["resnet-110-A"]["params"] == "1727962" and rows["plain-110"]["params"] == "1727962"
     assert rows["resnet-50-B"]["paper_params"] == "25557032" and rows["resnet-50-B"]["flops"] == "3857973248"

@@ -77,9 +77,10 @@ def run_command(
     if not engine.trains:
         from ..context import RunContext
         from ..store.readme import ensure_results_readme
+        from .progress import RichReporter
 
         ensure_results_readme(results_dir)
-        show_outcome(engine.run(spec, [], [], RunContext(results_dir)))
+        show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
         return
     if threads is not None and threads < 1:
         raise UserError(

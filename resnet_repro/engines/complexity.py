@@ -26,7 +26,7 @@ class ComplexityEngine(Engine):
     def run(self, target, runs, all_runs, context) -> Outcome:
         from .complexity_table import run_table1
 
-        rows = run_table1(target, context.results)
+        rows = run_table1(target, context.results, context.reporter.message)
         folder = context.results / target.name
         return Outcome([folder / "table.csv", folder / "table.md"], table=(target.title, rows, SHOWN_COLUMNS))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -19,10 +20,12 @@ def table1_rows(target: Target) -> list[dict]:
     return _rows_and_layouts(target)[0]
 
 
-def _rows_and_layouts(target: Target) -> tuple[list[dict], list[dict]]:
-    """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out)."""
+def _rows_and_layouts(target: Target, say: Callable[[str], None] = print) -> tuple[list[dict], list[dict]]:
+    """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out); `say` gets a
+    line per net counted, since the ImageNet nets take a second or more each."""
     rows, layouts, laid_out = [], [], set()
-    for net in target.section("nets", ()):  # checked when the file was read (engines/sections.py)
+    nets = target.section("nets", ())  # checked when the file was read (engines/sections.py)
+    for index, net in enumerate(nets):
         variant = net.variant or "original"
         with torch.device("meta"):  # shapes only: counting costs no memory or compute
             model = build_model(net.model, shortcut=net.shortcut, variant=variant, in_channels=net.input[0])
@@ -43,6 +46,11 @@ def _rows_and_layouts(target: Target) -> tuple[list[dict], list[dict]]:
                 "variant": variant if depth_is_bottleneck else "",
                 "input": "x".join(map(str, net.input)),
             }
+        )
+        row = rows[-1]
+        say(
+            f"counted {row['model']}: {row['params']:,} parameters, {_short(row['flops'])} multiply-adds "
+            f"({index + 1} of {len(nets)})"
         )
     return rows, layouts
 
@@ -101,8 +109,8 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
     return rows
 
 
-def run_table1(target: Target, results: Path) -> list[dict]:
-    rows, layouts = _rows_and_layouts(target)
+def run_table1(target: Target, results: Path, say: Callable[[str], None] = print) -> list[dict]:
+    rows, layouts = _rows_and_layouts(target, say)
     notes = [target.notes, "profile: none (exact counts, no training)"]
     extra = [
         ExtraTable(
@@ -114,6 +122,11 @@ def run_table1(target: Target, results: Path) -> list[dict]:
     ]
     write_table(results / target.name, target.title, rows, COLUMNS, notes, extra=extra)
     return rows
+
+
+def _short(count: int) -> str:
+    """3.64 G for an ImageNet net, 40.6 M for a CIFAR one."""
+    return f"{count / 1e9:.2f} G" if count >= 1e9 else f"{count / 1e6:.1f} M"
 
 
 def _int_or_none(value):

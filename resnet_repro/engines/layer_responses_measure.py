@@ -26,6 +26,9 @@ def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
     """One row per (run, layer) for every finished run; unfinished runs are left out."""
     rows, device = [], context.device
     for config, _, model, splits in finished_models(runs, context):
+        context.reporter.message(
+            f"measuring the layer responses of {config.name} on {len(splits.test.labels):,} test images"
+        )
         mean = mean_image(torch.from_numpy(splits.train.images).to(device))
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
         label = config.run_id.label
