@@ -156,10 +156,14 @@ def test_help_on_every_command():
 
 def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
     shown = cli("show", "table6", "--profile", "cpu", check=True).stdout
+    assert shown.startswith(
+        "table6: Table 6: classification error on the Fashion-MNIST (a proxy for CIFAR-10) test set"
+    )
     assert "data: Fashion-MNIST, a proxy for CIFAR-10: the claims (orderings) are checked, never the numbers" in shown
     assert "│ resnet110  │ 6.43 (mean 6.61 ± 0.16) │  1.70M │" in shown
     assert "the deeper ResNets have lower test error, up to 110 layers [Sec. 4.2, Table 6]" in shown
     paper = cli("show", "TABLE6", check=True).stdout  # target names ignore case
+    assert paper.startswith("table6: Table 6: classification error on the CIFAR-10 test set")
     assert "warm-up: lr 0.01 until training error < 80%" in paper and "Warmup(" not in paper
 
 

@@ -63,10 +63,13 @@ def show_command(
 ) -> None:
     """The runs TARGET resolves to, their status, the resolved recipe and the paper's numbers."""
     results_dir = resolve_results_dir(str(results) if results else None)
+    from ..store.measured import title_for_data
+
     spec = load_target(target)
-    console.print(f"[bold]{spec.name}[/bold]: {spec.title}")
-    console.print(f"engine: {spec.engine} ({get_engine(spec.engine).description}); file: {spec.path}")
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
+    title = title_for_data(spec.title, runs[0].data.dataset) if runs else spec.title  # the data this profile uses
+    console.print(f"[bold]{spec.name}[/bold]: {title}")
+    console.print(f"engine: {spec.engine} ({get_engine(spec.engine).description}); file: {spec.path}")
     if spec.recipe:
         profile_spec = load_recipe_file(spec.recipe).profiles[profile]
         console.print(f"profile: {profile}: {profile_spec.description}")
