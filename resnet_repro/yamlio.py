@@ -27,11 +27,15 @@ class LineDict(dict):
     lines: dict[str, int]
 
 
+class _RefusedAlias(yaml.MarkedYAMLError):
+    """Valid YAML that this tool will not read: not "malformed", so the message says what it is."""
+
+
 class _LineLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(
+            raise _RefusedAlias(
                 problem=f"alias *{shorten(event.anchor)}: aliases are not accepted here (one can stand "
                 f"for billions of values); write the value out in full",
                 problem_mark=event.start_mark,
@@ -84,7 +88,8 @@ def load_yaml_text(text: str, source: str) -> Any:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = error.problem or error.context or "cannot parse"
-        raise UserError(f"{source}{line}: malformed YAML: {problem}") from None
+        kind = "YAML refused" if isinstance(error, _RefusedAlias) else "malformed YAML"
+        raise UserError(f"{source}{line}: {kind}: {problem}") from None
     except yaml.YAMLError as error:
         raise UserError(f"{source}: malformed YAML: {shorten(str(error))}") from None
     except RecursionError:  # thousands of nested brackets
