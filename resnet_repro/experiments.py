@@ -29,7 +29,7 @@ from .config import (
 )
 from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
-from .store.run_id import RunId
+from .run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import line_of, read_yaml
 

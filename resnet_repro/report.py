@@ -38,11 +38,11 @@ from .claims import (
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
+from .run_id import RunStatus, final_status
 from .store.estimate import human_duration
 from .store.layout import read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .store.paths import output_dir
-from .store.run_id import RunStatus, final_status
 from .words import agreeing, counted
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.

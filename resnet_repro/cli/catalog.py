@@ -13,8 +13,7 @@ from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..store.estimate import human_duration, measured_throughput, seconds_left
-from ..store.layout import RunFiles, resolve_results_dir
-from ..store.run_id import run_status
+from ..store.layout import RunFiles, resolve_results_dir, run_status
 from ..words import counted
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets

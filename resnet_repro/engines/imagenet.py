@@ -55,9 +55,9 @@ class ImageNetEngine(Engine):
 
     def read_measured(self, found, results: Path) -> None:
         """Each finished run's final errors, and its errors under the table's test protocol."""
+        from ..run_id import RunStatus, final_status
         from ..store.layout import RunFiles, read_json
         from ..store.measured import read_runs
-        from ..store.run_id import RunStatus, final_status
         from .imagenet_outputs import protocol_file, table_protocol
 
         read_runs(found, results)

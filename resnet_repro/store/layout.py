@@ -11,6 +11,7 @@ from pathlib import Path
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..atomic import confine_writes, open_appending, write_atomic
 from ..errors import UserError, excerpt, require_utf8
+from ..run_id import RunStatus, final_status
 
 METRIC_COLUMNS = [
     "iteration",
@@ -102,6 +103,14 @@ def read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def run_status(files: RunFiles) -> RunStatus:
+    """The one place a run's status is worked out: final.json if there is one, else whether it started."""
+    recorded = final_status(read_json(files.final))
+    if recorded is not None:
+        return recorded
+    return RunStatus.UNFINISHED if files.checkpoint.exists() or files.metrics.exists() else RunStatus.NOT_STARTED
 
 
 MAX_ROW_CHARS = 1000  # a row this tool writes is about 100 characters; a longer line is not one of ours

@@ -16,9 +16,9 @@ from ..config import RunConfig
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
+from ..run_id import RunStatus, final_status
 from ..words import counted
 from .layout import RunFiles, damage_note, read_json, read_run_log
-from .run_id import RunStatus, final_status
 
 
 @dataclass

@@ -28,10 +28,10 @@ from ..context import RunContext
 from ..data.sources import Splits
 from ..datasets import dataset_info
 from ..errors import UserError
+from ..run_id import RunStatus, final_status
 from ..store.estimate import PendingRun, TargetClock
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
-from ..store.run_id import RunStatus, final_status
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
