@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import RunConfig
+from ..context import Reporter
 from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
@@ -36,25 +37,6 @@ from .schedule import LRSchedule
 from .state import TrainState, step, window_sums
 from .streams import make_streams
 from .threads import FreeCoreWatch
-
-
-class Reporter:
-    """Progress callbacks; the CLI supplies a rich progress bar, tests use this silent one."""
-
-    def start(self, run_name: str, total: int, done: int) -> None: ...
-
-    def update(self, iteration: int, stats: dict) -> None: ...
-
-    def message(self, text: str) -> None: ...
-
-    def finish(self) -> None: ...
-
-    def follow_target(self, clock) -> None:
-        """The clock (store.estimate.TargetClock) of every run this command trains, for a whole-target ETA."""
-
-    def lane(self, run_name: str) -> "Reporter":
-        """The reporter for one of several runs training at once (run --jobs)."""
-        return self
 
 
 class StopFlag:

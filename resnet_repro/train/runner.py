@@ -24,7 +24,7 @@ import yaml
 import resnet_repro
 
 from ..config import RunConfig
-from ..context import RunContext
+from ..context import Reporter, RunContext
 from ..data.sources import Splits
 from ..datasets import dataset_info
 from ..errors import UserError
@@ -35,7 +35,7 @@ from ..store.lock import run_lock
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
-from .loop import Reporter, RunSession, StopFlag, train_run
+from .loop import RunSession, StopFlag, train_run
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
