@@ -12,11 +12,9 @@ none lags behind runs that another target trained (fig1 shares fig6's nets) or t
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import os
 import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -38,6 +36,7 @@ from .claims import (
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
+from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from .run_id import RunStatus, final_status
 from .store.estimate import human_duration
 from .store.layout import read_json, write_atomic
@@ -47,7 +46,6 @@ from .words import agreeing, counted
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
-MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 COLOURS = {
     HOLDS: "#1a7f37",
     FAILS: "#cf222e",
@@ -56,48 +54,6 @@ COLOURS = {
     PARTIAL: "#57606a",
     NOT_COMPARABLE: "#57606a",
 }
-
-
-@dataclass
-class Score:
-    """One scoreboard row: a claim or a paper number, under one profile."""
-
-    target: str
-    what: str  # the paper's words, or "ResNet-20 test error"
-    section: str  # where the paper says it
-    profile: str
-    verdict: Verdict
-    command: str = ""  # what runs it, where it is not run yet
-    number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
-
-    @property
-    def mark(self) -> str:
-        return mark(self.verdict.status, self.number)
-
-
-def mark(status: str, number: bool = False) -> str:
-    return "✅" if number and status == NOISE else MARKS[status]
-
-
-@dataclass
-class ProfileSection:
-    profile: str
-    found: Measured
-    scores: list[Score]
-    table: tuple[list[str], list[list[str]]]  # header, rows
-    images: list[Path]
-    notes: list[str]
-
-
-@dataclass
-class TargetSection:
-    target: Target
-    profiles: list[ProfileSection] = field(default_factory=list)
-    scores: list[Score] = field(default_factory=list)  # the scoreboard rows of this target
-    table: tuple[list[str], list[list[str]]] | None = None  # targets without profiles (table1)
-    images: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    not_run: str = ""  # the command that runs it, when nothing has run
 
 
 def label(key: str) -> str:
@@ -109,10 +65,6 @@ def label(key: str) -> str:
         return key
     text = f"{'ResNet' if name.residual else 'plain'}-{name.depth}"
     return f"{text} {shortcut}" if shortcut else text
-
-
-def run_command(target: Target, profile: str) -> str:
-    return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
 
 
 # ----------------------------------------------------------------------------- evaluating
@@ -348,35 +300,6 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
         return f"{values[0]:.2f}"
     text = f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
     return f"{text} (best {min(values):.2f})" if best else text
-
-
-def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
-    """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        for row in rows:
-            for column in numbers_in:
-                if column not in ("model", "input", "net"):
-                    float(row[column] or 0)
-                elif row[column] is None:
-                    raise ValueError(column)
-    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
-        warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
-        return None
-    return rows
-
-
-def giga_text(text: str) -> str:
-    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
-    return f"{float(text) / 1e9:.2f} G" if text else ""
-
-
-def count_text(text: str) -> str:
-    if not text:
-        return ""
-    value = float(text)
-    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"
 
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:

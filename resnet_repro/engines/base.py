@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..config import RunConfig
     from ..context import RunContext
     from ..experiments import Target
-    from ..report import TargetSection
+    from ..report_parts import TargetSection
     from ..store.measured import Measured
 
 

@@ -35,7 +35,7 @@ class ComplexityEngine(Engine):
 
     def report_section(self, section, results: Path, warn):
         from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
-        from ..report import Score, count_text, csv_rows, giga_text, run_command
+        from ..report_parts import Score, count_text, csv_rows, giga_text, run_command
 
         path = results / section.target.name / "table.csv"
         columns = ("model", "input", "params", "paper_params", "flops", "paper_flops")

@@ -62,7 +62,7 @@ class GradflowEngine(Engine):
 
     def report_section(self, section, results: Path, warn):
         from ..claims import NOT_COMPARABLE, NOT_RUN, Verdict
-        from ..report import Score, csv_rows, run_command
+        from ..report_parts import Score, csv_rows, run_command
 
         folder = results / section.target.name
         image = folder / f"{section.target.name}.png"
