@@ -36,6 +36,7 @@ from .claims import (
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
+from .registry import get_engine
 from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from .run_id import RunStatus, final_status
 from .store.estimate import human_duration
@@ -88,8 +89,6 @@ def claim_text(claim: Claim) -> str:
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
-    from .engines import get_engine
-
     metrics = get_engine(target.engine).paper_metrics
     numbers = paper_numbers(target.paper_table(), metrics, target.paper_seeds())
     section = target.title.split(":")[0] if ":" in target.title else target.name
@@ -133,8 +132,6 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
 
 
 def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
-    from .engines import get_engine
-
     engine = get_engine(target.engine)
     own = engine.report_section(TargetSection(target), results, warn)  # a target without profiles
     if own is not None:
@@ -201,8 +198,6 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
-    from .engines import get_engine
-
     try:
         get_engine(target.engine).write_outputs(target, found.runs, results)
     except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
@@ -255,8 +250,6 @@ def _paper_table(target: Target) -> dict:
 def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
     """One row per net: seeds done, the engine's columns (a mean, and the best seed where it says), and where the
     engine judges paper numbers, the paper's number and our verdict against it."""
-    from .engines import get_engine
-
     engine = get_engine(target.engine)
     keys = list(dict.fromkeys(found.keys.values()))
     comparable, _ = found.numbers_comparable()
@@ -287,8 +280,6 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
 
 
 def _seeds(found: Measured, key: str) -> str:
-    from .engines import get_engine
-
     done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
     return f"{done}/{found.expected.get(key, 0)}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..registry import register
 from .base import Engine
 from .cifar_outputs import write_cifar_outputs
 from .sections import FigureSection, TableSection

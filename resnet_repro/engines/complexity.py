@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..registry import register
 from .base import Engine, Outcome
 from .sections import Net
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import Target
+from ..registry import register
 from ..store.layout import write_atomic
-from . import register
 from .base import Engine, Outcome
 from .outputs import measured_csv
 from .sections import GradflowSection

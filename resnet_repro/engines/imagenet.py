@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..registry import register
 from .base import Engine
 from .sections import FigureSection, TableSection
 

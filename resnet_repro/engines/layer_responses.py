@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from . import register
+from ..registry import register
 from .base import Engine
 
 
