@@ -32,7 +32,7 @@ from .naming import default_shortcut, model_label, parse_model_name, shortcut_pr
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
-from .yamlio import line_of, read_yaml
+from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
 TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
@@ -429,8 +429,6 @@ def _at(path: Path, mapping: Any, key: str) -> str:
 
 
 def _with_lines(subset: dict, source: Any) -> dict:
-    from .yamlio import LineDict
-
     out = LineDict(subset)
     out.lines = {k: line_of(source, k) for k in subset if line_of(source, k)}
     return out

@@ -14,6 +14,7 @@ from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..store.estimate import human_duration, measured_throughput, seconds_left
 from ..store.layout import RunFiles, resolve_results_dir, run_status
+from ..store.measured import data_name
 from ..words import counted
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
@@ -84,8 +85,6 @@ def show_command(
 
 
 def _data_line(spec, dataset: str) -> str:
-    from ..store.measured import data_name
-
     paper = get_engine(spec.engine).paper_data or dataset
     if dataset == paper:
         return f"{data_name(dataset)} (the paper's data)"

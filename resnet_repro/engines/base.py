@@ -102,17 +102,18 @@ def run_training_target(
 ) -> Outcome:
     """Train `runs` (a selection of `all_runs`), `context.jobs` at a time; outputs always cover all of the
     target's runs."""
-    from ..train.distributed import finish_training  # train/ imports torch: only where something trains
+    # train/ imports torch: only where something trains, never when plot, report or list load an engine
+    from ..train.distributed import finish_training
     from ..train.runner import train_runs
 
     refuse_links_on_the_way(target, all_runs, context)
 
     if context.jobs > 1:
-        from ..train.jobs import train_runs_concurrently
+        from ..train.jobs import train_runs_concurrently  # torch: only where something trains
 
         reports = train_runs_concurrently(runs, context)
     else:
-        from ..train.pack import default_pack
+        from ..train.pack import default_pack  # torch: only where something trains
 
         pack = context.pack if context.pack is not None else default_pack(runs, context.device)
         reports = train_runs(runs, dataclasses.replace(context, pack=pack))

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..atomic import confine_writes, open_appending, write_atomic
 from ..errors import UserError, excerpt, require_utf8
 from ..run_id import RunStatus, final_status
+from ..yamlio import load_yaml_text
 
 METRIC_COLUMNS = [
     "iteration",
@@ -123,8 +124,6 @@ MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
 def read_run_config(path: Path) -> dict:
     """A run folder's config.yaml, read with the target files' bounds (no aliases, no more than a run's config can
     hold): a planted one is a UserError saying it is unreadable, never an expansion."""
-    from ..yamlio import load_yaml_text
-
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise UserError("larger than any run's config")

@@ -23,7 +23,7 @@ from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import ModelInit, build_model
-from ..store.layout import MetricsLog, RunFiles
+from ..store.layout import MetricsLog, RunFiles, read_metrics
 from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -513,8 +513,6 @@ def _final(
 
 
 def _last_row(files: RunFiles) -> dict:
-    from ..store.layout import read_metrics
-
     rows = read_metrics(files.metrics)
     last = {}
     for row in rows:
