@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -17,33 +19,33 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess:
     return subprocess.run([script, "--no-cache"], cwd=tree, env=env, capture_output=True, text=True, timeout=120)
 
 
-def copy_of_the_package(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "resnet_repro", tmp_path / "resnet_repro", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "pyproject.toml", tmp_path)
-    return tmp_path
-
-
 def test_the_tree_keeps_its_layers():
     result = lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
-def test_an_import_up_the_layers_is_named(tmp_path):
-    tree = copy_of_the_package(tmp_path)
-    with open(tree / "resnet_repro/errors.py", "a") as handle:
-        handle.write("\nfrom .cli import app  # noqa: E402\n")
-    result = lint_imports(tree)
-    assert result.returncode != 0
-    assert "resnet_repro.errors is not allowed to import resnet_repro.cli" in result.stdout
-    assert "- resnet_repro.errors -> resnet_repro.cli" in result.stdout
+# (module, code appended to it, what the failed check must say)
+PLANTED = [
+    (
+        "errors.py",
+        "\nfrom .cli import app  # noqa: E402\n",
+        ["resnet_repro.errors is not allowed to import resnet_repro.cli", "- resnet_repro.errors -> resnet_repro.cli"],
+    ),
+    (
+        "plots/curves.py",
+        "\n\ndef device():\n    import torch\n\n    return torch.device('cpu')\n",
+        ["resnet_repro.plots is not allowed to import torch", "resnet_repro.plots.curves -> torch"],
+    ),
+]
 
 
-def test_torch_in_a_figure_module_is_named(tmp_path):
-    tree = copy_of_the_package(tmp_path)
-    with open(tree / "resnet_repro/plots/curves.py", "a") as handle:
-        handle.write("\n\ndef device():\n    import torch\n\n    return torch.device('cpu')\n")
-    result = lint_imports(tree)
+@pytest.mark.parametrize("module, code, named", PLANTED, ids=["up the layers", "torch inside a figure function"])
+def test_a_planted_import_is_named(tmp_path, module, code, named):
+    shutil.copytree(REPO / "resnet_repro", tmp_path / "resnet_repro", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    with open(tmp_path / "resnet_repro" / module, "a") as handle:
+        handle.write(code)
+    result = lint_imports(tmp_path)
     assert result.returncode != 0
-    assert "resnet_repro.plots is not allowed to import torch" in result.stdout
-    assert "resnet_repro.plots.curves -> torch" in result.stdout
+    assert all(line in result.stdout for line in named), result.stdout
