@@ -20,7 +20,7 @@ from typing import Any, Union
 
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError, excerpt, shorten
-from .store.run_id import RunId
+from .run_id import RunId
 from .yamlio import line_of, load_yaml_text, plain
 
 # ----------------------------------------------------------------------------- schema

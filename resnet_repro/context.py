@@ -11,11 +11,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .data.sources import Splits, load_image_sets
+
 if TYPE_CHECKING:
     import torch
 
     from .config import RunConfig
-    from .data.sources import Splits
+
+
+class Reporter:
+    """Progress callbacks; the CLI supplies a rich progress bar, tests use this silent one."""
+
+    def start(self, run_name: str, total: int, done: int) -> None: ...
+
+    def update(self, iteration: int, stats: dict) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def follow_target(self, clock) -> None:
+        """The clock (store.estimate.TargetClock) of every run this command trains, for a whole-target ETA."""
+
+    def lane(self, run_name: str) -> "Reporter":
+        """The reporter for one of several runs training at once (run --jobs)."""
+        return self
 
 
 class DatasetCache:
@@ -25,8 +45,6 @@ class DatasetCache:
         self._splits: dict[tuple, "Splits"] = {}
 
     def get(self, config: "RunConfig", data_dir: Path, download: bool = False, named: bool = False) -> "Splits":
-        from .data.sources import load_image_sets
-
         key = (config.data, config.recipe.holdout)
         if key not in self._splits:
             self._splits[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download, named)
@@ -41,7 +59,7 @@ class RunContext:
     job_devices: list = field(default_factory=list)  # devices --jobs spreads runs over [default: device]
     jobs: int = 1  # runs trained at once, each in its own process
     download: bool = False  # fetch a missing dataset
-    reporter: Any = None  # progress callbacks (train.loop.Reporter); None: silent
+    reporter: Any = None  # progress callbacks (a Reporter); None: silent
     command: str | None = None  # the command line, recorded in each run's meta.json
     target: str | None = None  # the target's name, for the progress line's whole-target ETA
     pack: int | None = None  # runs trained together in this process (--pack); None: train/pack.py's default_pack
@@ -54,8 +72,6 @@ class RunContext:
 
             self.device = torch.device("cpu")
         if self.reporter is None:
-            from .train.loop import Reporter
-
             self.reporter = Reporter()
         self.job_devices = list(self.job_devices) or [self.device]
 

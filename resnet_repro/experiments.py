@@ -29,9 +29,10 @@ from .config import (
 )
 from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
-from .store.run_id import RunId
+from .registry import engine_names, get_engine, section_names
+from .run_id import RunId
 from .target_checks import Checker, check_sections, check_target_name
-from .yamlio import line_of, read_yaml
+from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
 TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
@@ -193,8 +194,6 @@ def _parse_target(name: str, path: Path) -> Target:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
-    from .engines import engine_names, get_engine, section_names
-
     _check_keys(raw, TARGET_KEYS | section_names(), path, "")
     check_target_name(name, path)
     check_sections(raw, path)  # every section now, not when training is over
@@ -285,8 +284,6 @@ def resolve_runs(
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
-            from .engines import get_engine
-
             raise UserError(
                 f"--set {overrides[0]}: {target.name} trains nothing "
                 f"({get_engine(target.engine).description}), so no "
@@ -432,8 +429,6 @@ def _at(path: Path, mapping: Any, key: str) -> str:
 
 
 def _with_lines(subset: dict, source: Any) -> dict:
-    from .yamlio import LineDict
-
     out = LineDict(subset)
     out.lines = {k: line_of(source, k) for k in subset if line_of(source, k)}
     return out

@@ -12,11 +12,9 @@ none lags behind runs that another target trained (fig1 shares fig6's nets) or t
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import os
 import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -38,16 +36,17 @@ from .claims import (
 from .errors import UserError
 from .experiments import Target, load_recipe_file, load_target, target_names
 from .naming import parse_model_name
+from .registry import get_engine
+from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
+from .run_id import RunStatus, final_status
 from .store.estimate import human_duration
 from .store.layout import read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .store.paths import output_dir
-from .store.run_id import RunStatus, final_status
 from .words import agreeing, counted
 
 # The paper's order, so the scoreboard reads like the paper; targets of one's own come after.
 PAPER_ORDER = ["table1", "fig1", "table2", "fig4", "table3", "table4", "table6", "fig6", "fig7", "gradflow"]
-MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 COLOURS = {
     HOLDS: "#1a7f37",
     FAILS: "#cf222e",
@@ -56,48 +55,6 @@ COLOURS = {
     PARTIAL: "#57606a",
     NOT_COMPARABLE: "#57606a",
 }
-
-
-@dataclass
-class Score:
-    """One scoreboard row: a claim or a paper number, under one profile."""
-
-    target: str
-    what: str  # the paper's words, or "ResNet-20 test error"
-    section: str  # where the paper says it
-    profile: str
-    verdict: Verdict
-    command: str = ""  # what runs it, where it is not run yet
-    number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
-
-    @property
-    def mark(self) -> str:
-        return mark(self.verdict.status, self.number)
-
-
-def mark(status: str, number: bool = False) -> str:
-    return "✅" if number and status == NOISE else MARKS[status]
-
-
-@dataclass
-class ProfileSection:
-    profile: str
-    found: Measured
-    scores: list[Score]
-    table: tuple[list[str], list[list[str]]]  # header, rows
-    images: list[Path]
-    notes: list[str]
-
-
-@dataclass
-class TargetSection:
-    target: Target
-    profiles: list[ProfileSection] = field(default_factory=list)
-    scores: list[Score] = field(default_factory=list)  # the scoreboard rows of this target
-    table: tuple[list[str], list[list[str]]] | None = None  # targets without profiles (table1)
-    images: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    not_run: str = ""  # the command that runs it, when nothing has run
 
 
 def label(key: str) -> str:
@@ -109,10 +66,6 @@ def label(key: str) -> str:
         return key
     text = f"{'ResNet' if name.residual else 'plain'}-{name.depth}"
     return f"{text} {shortcut}" if shortcut else text
-
-
-def run_command(target: Target, profile: str) -> str:
-    return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
 
 
 # ----------------------------------------------------------------------------- evaluating
@@ -136,8 +89,6 @@ def claim_text(claim: Claim) -> str:
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
-    from .engines import get_engine
-
     metrics = get_engine(target.engine).paper_metrics
     numbers = paper_numbers(target.paper_table(), metrics, target.paper_seeds())
     section = target.title.split(":")[0] if ":" in target.title else target.name
@@ -181,8 +132,6 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
 
 
 def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
-    from .engines import get_engine
-
     engine = get_engine(target.engine)
     own = engine.report_section(TargetSection(target), results, warn)  # a target without profiles
     if own is not None:
@@ -249,8 +198,6 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:
-    from .engines import get_engine
-
     try:
         get_engine(target.engine).write_outputs(target, found.runs, results)
     except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
@@ -303,8 +250,6 @@ def _paper_table(target: Target) -> dict:
 def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
     """One row per net: seeds done, the engine's columns (a mean, and the best seed where it says), and where the
     engine judges paper numbers, the paper's number and our verdict against it."""
-    from .engines import get_engine
-
     engine = get_engine(target.engine)
     keys = list(dict.fromkeys(found.keys.values()))
     comparable, _ = found.numbers_comparable()
@@ -335,8 +280,6 @@ def _numbers_table(target: Target, found: Measured) -> tuple[list[str], list[lis
 
 
 def _seeds(found: Measured, key: str) -> str:
-    from .engines import get_engine
-
     done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
     return f"{done}/{found.expected.get(key, 0)}"
 
@@ -348,35 +291,6 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
         return f"{values[0]:.2f}"
     text = f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
     return f"{text} (best {min(values):.2f})" if best else text
-
-
-def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
-    """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        for row in rows:
-            for column in numbers_in:
-                if column not in ("model", "input", "net"):
-                    float(row[column] or 0)
-                elif row[column] is None:
-                    raise ValueError(column)
-    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
-        warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
-        return None
-    return rows
-
-
-def giga_text(text: str) -> str:
-    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
-    return f"{float(text) / 1e9:.2f} G" if text else ""
-
-
-def count_text(text: str) -> str:
-    if not text:
-        return ""
-    value = float(text)
-    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"
 
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:

@@ -262,7 +262,7 @@ def test_after_the_last_iteration_the_output_says_what_still_runs(fig1_smoke_run
 
 def test_a_target_that_measures_after_training_says_so():
     from resnet_repro.engines import get_engine
-    from resnet_repro.engines.training import after_training
+    from resnet_repro.engines.base import after_training
     from resnet_repro.experiments import load_target
 
     said = after_training(get_engine("layer_responses"), load_target("fig7"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resnet_repro import engines
+from resnet_repro import engines, registry
 from resnet_repro.cli.app import app
 from resnet_repro.engines import Engine, Outcome, get_engine, register
 from resnet_repro.naming import FAMILY_DEFAULTS
@@ -58,7 +58,7 @@ class KnotEngine(Engine):
 @pytest.fixture
 def knot_target(tmp_path, monkeypatch) -> Path:
     """A registered knots engine and an experiments folder holding one target of it."""
-    monkeypatch.setattr(engines, "_REGISTRY", dict(engines._REGISTRY))  # registered for this test only
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # registered for this test only
     register(KnotEngine())
     folder = tmp_path / "experiments"
     folder.mkdir()

@@ -9,7 +9,9 @@ from typing import Optional
 import typer
 
 from ..store.layout import resolve_results_dir
+from ..store.tables import write_table
 from .common import DeviceOption, ResultsOption, console
+from .run import print_rows
 
 
 def bench_command(
@@ -34,12 +36,11 @@ def bench_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
+    # torch loads only when bench runs: the other commands share this module's app
     from ..analysis.throughput import BenchSettings, measure
     from ..models import parse_model_name
-    from ..store.tables import write_table
     from ..train.device import describe_device, resolve_device
     from ..train.precision import check_precision
-    from .run import print_rows
 
     names = model or ["resnet20", "resnet56", "resnet110"]
     for name in names:
@@ -47,7 +48,7 @@ def bench_command(
     torch_device = resolve_device(device)
     check_precision(torch_device, precision)
     if torch_device.type == "cpu":
-        from ..train.threads import use_free_cores
+        from ..train.threads import use_free_cores  # torch: only when bench runs
 
         use_free_cores(console.print)
     rows = []

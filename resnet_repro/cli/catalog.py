@@ -13,8 +13,8 @@ from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
-from ..store.layout import RunFiles, resolve_results_dir
-from ..store.run_id import run_status
+from ..store.layout import RunFiles, resolve_results_dir, run_status
+from ..store.measured import data_name, title_for_data
 from ..words import counted
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
@@ -63,8 +63,6 @@ def show_command(
 ) -> None:
     """The runs TARGET resolves to, their status, the resolved recipe and the paper's numbers."""
     results_dir = resolve_results_dir(str(results) if results else None)
-    from ..store.measured import title_for_data
-
     spec = load_target(target)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     title = title_for_data(spec.title, runs[0].data.dataset) if runs else spec.title  # the data this profile uses
@@ -93,8 +91,6 @@ def show_command(
 
 
 def _data_line(spec, dataset: str) -> str:
-    from ..store.measured import data_name
-
     paper = get_engine(spec.engine).paper_data or dataset
     if dataset == paper:
         return f"{data_name(dataset)} (the paper's data)"

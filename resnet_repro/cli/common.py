@@ -10,6 +10,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..errors import UserError
+from ..store.layout import resolve_results_dir
+
 # Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give
 # tables room there unless COLUMNS says otherwise. A terminal keeps its own width.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
@@ -46,9 +49,6 @@ def sets(values: Optional[list[str]]) -> list[str]:
 def existing_results_dir(results: Optional[Path]) -> Path:
     """The results folder a command reads (--results, $RESNET_REPRO_RESULTS, ./results), which must exist: a
     mistyped path would otherwise read as "nothing run yet", and `report` would write into a new folder."""
-    from ..errors import UserError
-    from ..store.layout import resolve_results_dir
-
     folder = resolve_results_dir(str(results) if results else None)
     if not folder.is_dir():
         raise UserError(

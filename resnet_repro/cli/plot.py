@@ -13,8 +13,11 @@ from typing import Optional
 
 import typer
 
+from ..engines import get_engine
 from ..errors import UserError
 from ..experiments import load_target, resolve_runs, target_names
+from ..store.readme import ensure_results_readme
+from ..store.variants import override_variants
 from .common import ResultsOption, SetOption, console, existing_results_dir, sets
 
 
@@ -27,10 +30,6 @@ def plot_command(
     results: Optional[Path] = ResultsOption,
 ) -> None:
     """Redraw figures and tables from the CSVs under results/, for every profile that has results."""
-    from ..engines import get_engine
-    from ..store.readme import ensure_results_readme
-    from ..store.variants import override_variants
-
     results_dir = existing_results_dir(results)
     everything = target.lower() == "all"
     specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]

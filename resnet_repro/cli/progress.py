@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..train.loop import Reporter
+from ..context import Reporter
 from .common import console
 
 

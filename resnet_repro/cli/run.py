@@ -8,9 +8,16 @@ from typing import Optional
 
 import typer
 
+from ..context import RunContext
+from ..data.sources import resolve_data_dir
+from ..engines import get_engine
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
+from ..report import console_summary, write_report
+from ..store.aggregate import damaged_notes
 from ..store.layout import resolve_results_dir
+from ..store.paths import runs_profile
+from ..store.readme import ensure_results_readme
 from ..words import counted
 from .common import (
     DataDirOption,
@@ -23,6 +30,7 @@ from .common import (
     console,
     sets,
 )
+from .progress import RichReporter
 
 
 def run_command(
@@ -67,18 +75,12 @@ def run_command(
     ),
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
-    from ..engines import get_engine
-
     spec = load_target(target)
     engine = get_engine(spec.engine)
     results_dir = resolve_results_dir(str(results) if results else None)
     if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
         resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
     if not engine.trains:
-        from ..context import RunContext
-        from ..store.readme import ensure_results_readme
-        from .progress import RichReporter
-
         ensure_results_readme(results_dir)
         show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
         return
@@ -117,10 +119,7 @@ def training_context(
     download: bool,
 ):
     """The RunContext of a `run` that trains: devices resolved, --jobs checked, progress on the console."""
-    from ..context import RunContext
-    from ..data.sources import resolve_data_dir
-    from ..train.device import resolve_device, resolve_job_devices
-    from .progress import RichReporter
+    from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
 
     data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
     job_devices = resolve_job_devices(devices, resolve_device(device))
@@ -155,10 +154,6 @@ def show_outcome(outcome) -> None:
 def finish_with_claims(spec, runs, results_dir: Path) -> None:
     """End as the report does: the target's claims with their verdicts, each net's training and test error, and
     where the report is (rewritten now, so it holds these runs)."""
-    from ..report import console_summary, write_report
-    from ..store.paths import runs_profile
-    from ..store.readme import ensure_results_readme
-
     if not runs or runs[0].run_id.tag is not None:  # runs with --set overrides: their own table, no claims
         return
     profile = runs_profile(runs)
@@ -186,8 +181,6 @@ def check_jobs(jobs: int) -> int:
 def refuse_damaged_runs(runs, results_dir: Path) -> None:
     """A finished run whose log disagrees with its final record is not retrained (it says it is finished) and its
     numbers are left out of the outputs: the command must not end as if the target were complete."""
-    from ..store.aggregate import damaged_notes
-
     notes = damaged_notes(runs, results_dir)
     if notes:
         more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""

@@ -153,7 +153,7 @@ def _load_imagenet(spec: DataSpec, root: Path, holdout: int = 0) -> Splits:
     """`train/` and `val/` class folders under `root` (DATA_DIR/imagenet or DATA_DIR itself). The val folder is
     the reported set (Splits.test); `holdout` training images, a fixed seeded choice, become Splits.val, the set
     the lr plateau rule watches."""
-    from .imagenet import ImageFolderIndex, scan_image_folder
+    from .imagenet import ImageFolderIndex, scan_image_folder  # torch and torchvision: only where ImageNet is read
 
     train, test = scan_image_folder(root / "train"), scan_image_folder(root / "val")
     if test.classes != train.classes:
@@ -188,7 +188,7 @@ def _subset(index, count: int | None):
     """A fixed random subset (the same for every run), so a small profile still spans the classes."""
     if count is None or count >= len(index.samples):
         return index
-    from .imagenet import ImageFolderIndex
+    from .imagenet import ImageFolderIndex  # torch and torchvision: only where ImageNet is read
 
     keep = sorted(np.random.default_rng(HOLDOUT_SEED).choice(len(index.samples), count, replace=False))
     return ImageFolderIndex(index.root, index.classes, [index.samples[i] for i in keep])

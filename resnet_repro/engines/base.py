@@ -7,17 +7,22 @@ No torch here, nor in any engine module at import: what trains or measures impor
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..atomic import refuse_links
 from ..errors import UserError
+from ..store.layout import RunFiles
+from ..store.measured import measure, profiles_with_results
+from ..store.paths import output_dir, runs_profile
 
 if TYPE_CHECKING:
     from ..config import RunConfig
     from ..context import RunContext
     from ..experiments import Target
-    from ..report import TargetSection
+    from ..report_parts import TargetSection
     from ..store.measured import Measured
 
 
@@ -52,8 +57,6 @@ class Engine:
         self, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"], context: "RunContext"
     ) -> Outcome:
         """`run TARGET`: train `runs` (a selection of `all_runs`), measure, and write outputs over `all_runs`."""
-        from .training import run_training_target
-
         return run_training_target(self, target, runs, all_runs, context)
 
     def measure(self, target: "Target", runs: list["RunConfig"], context: "RunContext") -> None:
@@ -68,15 +71,11 @@ class Engine:
     def drawable_profiles(self, target: "Target", results: Path) -> list[str | None]:
         """The profiles `plot TARGET` redraws: every named profile with results; for a target without a recipe
         (and so without profiles), [None] once `has_results(target, None, ...)` says its one output exists."""
-        from ..store.measured import profiles_with_results
-
         if target.recipe is None:
             return [None] if self.has_results(target, None, results) else []
         return profiles_with_results(target, results)
 
     def has_results(self, target: "Target", profile: str | None, results: Path) -> bool:
-        from ..store.measured import measure
-
         return profile is not None and measure(target, profile, results).has_results
 
     # ------------------------------------------------------------------ what report and list read
@@ -93,3 +92,48 @@ class Engine:
     def report_notes(self, target: "Target", results: Path) -> list[str]:
         """Notes on a target's report section beyond its profiles' own (e.g. an outdated file)."""
         return []
+
+
+# ---------------------------------------------------------------------- the default run: train, measure, write
+
+
+def run_training_target(
+    engine: Engine, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"], context: "RunContext"
+) -> Outcome:
+    """Train `runs` (a selection of `all_runs`), `context.jobs` at a time; outputs always cover all of the
+    target's runs."""
+    # train/ imports torch: only where something trains, never when plot, report or list load an engine
+    from ..train.distributed import finish_training
+    from ..train.runner import train_runs
+
+    refuse_links_on_the_way(target, all_runs, context)
+
+    if context.jobs > 1:
+        from ..train.jobs import train_runs_concurrently  # torch: only where something trains
+
+        reports = train_runs_concurrently(runs, context)
+    else:
+        from ..train.pack import default_pack  # torch: only where something trains
+
+        pack = context.pack if context.pack is not None else default_pack(runs, context.device)
+        reports = train_runs(runs, dataclasses.replace(context, pack=pack))
+    if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
+        return Outcome(None, reports)
+    context.reporter.message(after_training(engine, target))  # the last ETA said 0 s: say what still runs
+    engine.measure(target, all_runs, context)
+    return Outcome(engine.write_outputs(target, all_runs, context.results), reports)
+
+
+def after_training(engine: Engine, target: "Target") -> str:
+    """What a target does between its last training iteration and the end of the command."""
+    measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
+    then = "measuring the trained nets, then writing" if measures else "writing"
+    return f"{target.name}: training done; {then} its outputs and the report"
+
+
+def refuse_links_on_the_way(target: "Target", all_runs: list["RunConfig"], context: "RunContext") -> None:
+    """Every folder the command will write (each run's, the target's outputs) checked for a link before anything
+    trains: a link found only when the figure is written would cost the whole training first."""
+    for config in all_runs:
+        refuse_links(RunFiles(context.results, config.name).dir)
+    refuse_links(output_dir(context.results, target, runs_profile(all_runs)))

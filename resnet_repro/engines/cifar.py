@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..registry import register
+from ..store.measured import read_runs
 from .base import Engine
 from .cifar_outputs import write_cifar_outputs
 from .sections import FigureSection, TableSection
@@ -24,8 +25,6 @@ class CifarEngine(Engine):
         return write_cifar_outputs(target, runs, results)
 
     def read_measured(self, found, results: Path) -> None:
-        from ..store.measured import read_runs
-
         read_runs(found, results)
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
+from ..registry import register
+from ..report_parts import Score, count_text, csv_rows, giga_text, run_command
 from .base import Engine, Outcome
 from .sections import Net
 
@@ -24,7 +26,7 @@ class ComplexityEngine(Engine):
     draws = False
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from .complexity_table import run_table1
+        from .complexity_table import run_table1  # torch (the nets counted): only when table1 runs
 
         rows = run_table1(target, context.results, context.reporter.message)
         folder = context.results / target.name
@@ -34,9 +36,6 @@ class ComplexityEngine(Engine):
         return False
 
     def report_section(self, section, results: Path, warn):
-        from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
-        from ..report import Score, count_text, csv_rows, giga_text, run_command
-
         path = results / section.target.name / "table.csv"
         columns = ("model", "input", "params", "paper_params", "flops", "paper_flops")
         rows = csv_rows(path, columns, warn) if path.exists() else None

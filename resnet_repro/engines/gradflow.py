@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..claims import NOT_COMPARABLE, NOT_RUN, Verdict
 from ..errors import UserError
 from ..experiments import Target
+from ..plots.gradient_norm_figure import plot_gradflow
+from ..registry import register
+from ..report_parts import Score, csv_rows, run_command
 from ..store.layout import write_atomic
-from . import register
+from ..store.paths import output_dir
 from .base import Engine, Outcome
 from .outputs import measured_csv
 from .sections import GradflowSection
@@ -20,7 +24,7 @@ WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisa
 def run_gradflow(target: Target, results: Path) -> list[Path]:
     import pandas as pd
 
-    from ..analysis.gradient_norms import gradflow_rows
+    from ..analysis.gradient_norms import gradflow_rows  # torch: only when gradflow runs
 
     settings = target.section("gradflow")
     rows = gradflow_rows(
@@ -41,7 +45,7 @@ class GradflowEngine(Engine):
     measured_file = "gradflow.csv"
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from ..train.threads import use_free_cores
+        from ..train.threads import use_free_cores  # torch: only when gradflow runs
 
         # The measurement runs on this CPU: only its free cores, as `run` trains (2 threads on 2 cores with one
         # busy measured 68-98 s here, 1 thread 6 s).
@@ -49,9 +53,6 @@ class GradflowEngine(Engine):
         return Outcome(run_gradflow(target, context.results))
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        from ..plots.gradient_norm_figure import plot_gradflow
-        from ..store.paths import output_dir
-
         csv_path = measured_csv(target, results)
         if not csv_path.exists():
             raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
@@ -61,9 +62,6 @@ class GradflowEngine(Engine):
         return measured_csv(target, results).exists()
 
     def report_section(self, section, results: Path, warn):
-        from ..claims import NOT_COMPARABLE, NOT_RUN, Verdict
-        from ..report import Score, csv_rows, run_command
-
         folder = results / section.target.name
         image = folder / f"{section.target.name}.png"
         rows = (

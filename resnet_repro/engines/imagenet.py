@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import register
+from ..plots.curves import plot_error_curves
+from ..registry import register
+from ..run_id import RunStatus, final_status
+from ..store.aggregate import collect
+from ..store.layout import RunFiles, read_json
+from ..store.measured import read_runs
+from ..store.paths import output_dir, runs_profile
 from .base import Engine
+from .cifar_outputs import profile_note, write_curve_table
+from .imagenet_outputs import protocol_file, table_protocol, write_imagenet_table
 from .sections import FigureSection, TableSection
 
 
@@ -22,18 +30,11 @@ class ImageNetEngine(Engine):
 
     def measure(self, target, runs, context) -> None:
         if target.section("table") is not None:
-            from .imagenet_outputs import table_protocol
-            from .imagenet_protocol import measure_protocol
+            from .imagenet_protocol import measure_protocol  # torch: only when the trained nets are measured
 
             measure_protocol(runs, context, table_protocol(target))
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        from ..plots.curves import plot_error_curves
-        from ..store.aggregate import collect
-        from ..store.paths import output_dir, runs_profile
-        from .cifar_outputs import profile_note, write_curve_table
-        from .imagenet_outputs import write_imagenet_table
-
         written = (
             write_imagenet_table(target, runs, results)
             if target.section("table") is not None
@@ -55,11 +56,6 @@ class ImageNetEngine(Engine):
 
     def read_measured(self, found, results: Path) -> None:
         """Each finished run's final errors, and its errors under the table's test protocol."""
-        from ..store.layout import RunFiles, read_json
-        from ..store.measured import read_runs
-        from ..store.run_id import RunStatus, final_status
-        from .imagenet_outputs import protocol_file, table_protocol
-
         read_runs(found, results)
         for config in found.runs:
             files = RunFiles(results, config.name)

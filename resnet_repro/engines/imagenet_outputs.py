@@ -6,9 +6,8 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..experiments import Target
-from ..store.layout import RunFiles, read_json
+from ..store.layout import RunFiles, read_json, run_status
 from ..store.paths import output_dir, runs_profile
-from ..store.run_id import run_status
 from ..store.tables import ExtraTable, write_table
 from .cifar_outputs import profile_note, schedule_note
 

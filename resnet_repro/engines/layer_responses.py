@@ -6,8 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from . import register
+from ..plots.layer_response_figure import plot_responses
+from ..registry import register
+from ..store.measured import read_responses, read_runs, title_for_data
+from ..store.paths import output_dir, runs_profile
 from .base import Engine
+from .cifar_outputs import profile_note
+from .layer_responses_outputs import write_response_table
+from .outputs import measured_csv
 
 
 class LayerResponsesEngine(Engine):
@@ -20,18 +26,11 @@ class LayerResponsesEngine(Engine):
     measured_file = "responses.csv"
 
     def measure(self, target, runs, context) -> None:
-        from .layer_responses_measure import measure_runs, write_responses
+        from .layer_responses_measure import measure_runs, write_responses  # torch: only when nets are measured
 
         write_responses(target, measure_runs(runs, context), context.results, runs)
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        from ..plots.layer_response_figure import plot_responses
-        from ..store.measured import title_for_data
-        from ..store.paths import output_dir, runs_profile
-        from .cifar_outputs import profile_note
-        from .layer_responses_outputs import write_response_table
-        from .outputs import measured_csv
-
         profile = runs_profile(runs)
         csv_path = measured_csv(target, results, profile)
         if not csv_path.exists():
@@ -51,9 +50,6 @@ class LayerResponsesEngine(Engine):
         ]
 
     def read_measured(self, found, results: Path) -> None:
-        from ..store.measured import read_responses, read_runs
-        from .outputs import measured_csv
-
         read_runs(found, results, metrics=())
         csv_path = measured_csv(found.target, results, found.profile)
         read_responses(found, csv_path)
@@ -61,8 +57,6 @@ class LayerResponsesEngine(Engine):
             found.started = 0
 
     def report_notes(self, target, results: Path) -> list[str]:
-        from .outputs import measured_csv
-
         legacy = measured_csv(target, results, "paper")
         if legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
             return [

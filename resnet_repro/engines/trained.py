@@ -10,8 +10,8 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.sources import Splits
 from ..errors import UserError
+from ..run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json
-from ..store.run_id import RunStatus, final_status
 from ..train.checkpoint import load_checkpoint
 from ..train.loop import build_run_model
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import RunConfig
-from .layout import RunFiles, damage_note, read_json, read_run_log
-from .run_id import RunStatus, final_status, run_status, seeds_status
+from ..run_id import RunStatus, final_status, seeds_status
+from .layout import RunFiles, damage_note, read_json, read_run_log, run_status
 
 
 @dataclass

@@ -11,8 +11,8 @@ from ..config import RunConfig
 from ..datasets import DEFAULT_IMAGE_SIZE
 from ..errors import UserError
 from ..naming import parse_model_name
-from .layout import RunFiles, read_metrics
-from .run_id import RunId, run_status
+from ..run_id import RunId
+from .layout import RunFiles, read_metrics, run_status
 
 
 def measured_throughput(results: Path) -> dict[str, float]:

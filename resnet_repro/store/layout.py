@@ -11,6 +11,8 @@ from pathlib import Path
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..atomic import confine_writes, open_appending, write_atomic
 from ..errors import UserError, excerpt, require_utf8
+from ..run_id import RunStatus, final_status
+from ..yamlio import load_yaml_text
 
 METRIC_COLUMNS = [
     "iteration",
@@ -104,6 +106,14 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def run_status(files: RunFiles) -> RunStatus:
+    """The one place a run's status is worked out: final.json if there is one, else whether it started."""
+    recorded = final_status(read_json(files.final))
+    if recorded is not None:
+        return recorded
+    return RunStatus.UNFINISHED if files.checkpoint.exists() or files.metrics.exists() else RunStatus.NOT_STARTED
+
+
 MAX_ROW_CHARS = 1000  # a row this tool writes is about 100 characters; a longer line is not one of ours
 UNBOUND_ROWS = 100_000  # the most rows a reader that does not know the run's iterations reads
 
@@ -114,8 +124,6 @@ MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
 def read_run_config(path: Path) -> dict:
     """A run folder's config.yaml, read with the target files' bounds (no aliases, no more than a run's config can
     hold): a planted one is a UserError saying it is unreadable, never an expansion."""
-    from ..yamlio import load_yaml_text
-
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise UserError("larger than any run's config")

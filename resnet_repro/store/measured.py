@@ -16,9 +16,10 @@ from ..config import RunConfig
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, resolve_runs
+from ..registry import get_engine
+from ..run_id import RunStatus, final_status
 from ..words import counted
 from .layout import RunFiles, damage_note, read_json, read_run_log
-from .run_id import RunStatus, final_status
 
 
 @dataclass
@@ -55,8 +56,6 @@ class Measured:
     @property
     def paper_data(self) -> str | None:
         """The data the paper's numbers of this target's engine are measured on; anything else is a proxy."""
-        from ..engines import get_engine
-
         return get_engine(self.target.engine).paper_data
 
     def numbers_comparable(self) -> tuple[bool, str]:
@@ -104,8 +103,6 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
         key = target.run_key(config.model, config.shortcut) or config.model
         found.keys[config.name] = key
         found.expected[key] = found.expected.get(key, 0) + 1
-    from ..engines import get_engine
-
     get_engine(target.engine).read_measured(found, results)
     return found
 

@@ -22,11 +22,10 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
-from ..context import RunContext
+from ..context import Reporter, RunContext
 from ..data.sources import locate_dataset
 from ..errors import UserError
 from ..words import counted
-from .loop import Reporter
 from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
 from .threads import cpu_threads

@@ -18,11 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import RunConfig
+from ..context import Reporter
 from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
 from ..models import ModelInit, build_model
-from ..store.layout import MetricsLog, RunFiles
+from ..store.layout import MetricsLog, RunFiles, read_metrics
 from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -36,25 +37,6 @@ from .schedule import LRSchedule
 from .state import TrainState, step, window_sums
 from .streams import make_streams
 from .threads import FreeCoreWatch
-
-
-class Reporter:
-    """Progress callbacks; the CLI supplies a rich progress bar, tests use this silent one."""
-
-    def start(self, run_name: str, total: int, done: int) -> None: ...
-
-    def update(self, iteration: int, stats: dict) -> None: ...
-
-    def message(self, text: str) -> None: ...
-
-    def finish(self) -> None: ...
-
-    def follow_target(self, clock) -> None:
-        """The clock (store.estimate.TargetClock) of every run this command trains, for a whole-target ETA."""
-
-    def lane(self, run_name: str) -> "Reporter":
-        """The reporter for one of several runs training at once (run --jobs)."""
-        return self
 
 
 class StopFlag:
@@ -531,8 +513,6 @@ def _final(
 
 
 def _last_row(files: RunFiles) -> dict:
-    from ..store.layout import read_metrics
-
     rows = read_metrics(files.metrics)
     last = {}
     for row in rows:

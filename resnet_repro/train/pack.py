@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from ..datasets import dataset_info
 from .loop import RunOutcome, RunSession
 
 MAX_DEFAULT_PACK = 24  # every run of fig6 with two seeds; more streams add little once the GPU is full
@@ -28,8 +29,6 @@ def default_pack(runs: list, device: torch.device) -> int:
     """How many runs `run` packs when --pack is not given: on a GPU, every run whose data lives on the device (the
     CIFAR-style sets; an ImageNet run has its own loader processes and fills a GPU alone), up to
     MAX_DEFAULT_PACK; on a CPU one, since one run already keeps every core busy."""
-    from ..datasets import dataset_info
-
     if device.type != "cuda" or any(dataset_info(run.data.dataset).class_folders for run in runs):
         return 1
     return max(1, min(len(runs), MAX_DEFAULT_PACK))

@@ -24,18 +24,18 @@ import yaml
 import resnet_repro
 
 from ..config import RunConfig
-from ..context import RunContext
+from ..context import Reporter, RunContext
 from ..data.sources import Splits
 from ..datasets import dataset_info
 from ..errors import UserError
+from ..run_id import RunStatus, final_status
 from ..store.estimate import PendingRun, TargetClock
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
-from ..store.run_id import RunStatus, final_status
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
-from .loop import Reporter, RunSession, StopFlag, train_run
+from .loop import RunSession, StopFlag, train_run
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..config import RunConfig
+from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import Splits
 from ..datasets import dataset_info
 from .distributed import SINGLE, World
@@ -20,6 +21,7 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
     recipe, channels_last = config.recipe, config.settings.train.channels_last
     part = world.local_slice(recipe.batch_size)
     if dataset_info(config.data.dataset).class_folders:
+        # torchvision loads only for ImageNet: a CIFAR run trains even where the torch/torchvision pair is broken
         from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
 
         train = ImageNetTrainStream(
@@ -32,7 +34,6 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
             else None
         )  # held-out training images, centre crop like the curves
         return train, test, val
-    from ..data.pipeline import EvalSet, TrainStream
 
     train = TrainStream(
         splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last, part

@@ -1,4 +1,5 @@
-"""Who a run is, and how far it got: the one place a run folder's path is made and read. No torch here.
+"""Who a run is, and how far it got: the one place a run folder's path is made and read. No torch here, and no
+file read (store/layout.run_status reads a run folder's status).
 
 A run lives in results/runs/<dataset>/<label>/<profile>[~<tag>]/seed<k>, e.g.
 fashion-mnist/resnet-20-A/cpu~282253/seed1: the tag names a set of --set overrides, so an overridden
@@ -11,8 +12,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from ..errors import UserError
-from .layout import RunFiles, read_json
+from .errors import UserError
 
 _PART = r"[^/~\s]+"  # one folder name: no separator, no tag mark, no blank
 _RUN_PATH = re.compile(
@@ -82,14 +82,6 @@ def final_status(final: dict | None) -> RunStatus | None:
         return RunStatus((final or {}).get("status"))
     except ValueError:
         return None
-
-
-def run_status(files: RunFiles) -> RunStatus:
-    """The one place a run's status is worked out: final.json if there is one, else whether it started."""
-    recorded = final_status(read_json(files.final))
-    if recorded is not None:
-        return recorded
-    return RunStatus.UNFINISHED if files.checkpoint.exists() or files.metrics.exists() else RunStatus.NOT_STARTED
 
 
 def seeds_status(statuses: list[RunStatus], expected: int) -> str:

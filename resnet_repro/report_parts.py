@@ -1,0 +1,91 @@
+"""The parts of the report an engine fills in for its own target: a scoreboard row (Score), a target's section,
+the command that runs it, and the readers of the tables it wrote. No torch: report.py and the engines share them.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, Verdict
+from .experiments import Target
+from .store.measured import Measured
+
+MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
+
+
+@dataclass
+class Score:
+    """One scoreboard row: a claim or a paper number, under one profile."""
+
+    target: str
+    what: str  # the paper's words, or "ResNet-20 test error"
+    section: str  # where the paper says it
+    profile: str
+    verdict: Verdict
+    command: str = ""  # what runs it, where it is not run yet
+    number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
+
+    @property
+    def mark(self) -> str:
+        return mark(self.verdict.status, self.number)
+
+
+def mark(status: str, number: bool = False) -> str:
+    return "✅" if number and status == NOISE else MARKS[status]
+
+
+@dataclass
+class ProfileSection:
+    profile: str
+    found: Measured
+    scores: list[Score]
+    table: tuple[list[str], list[list[str]]]  # header, rows
+    images: list[Path]
+    notes: list[str]
+
+
+@dataclass
+class TargetSection:
+    target: Target
+    profiles: list[ProfileSection] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)  # the scoreboard rows of this target
+    table: tuple[list[str], list[list[str]]] | None = None  # targets without profiles (table1)
+    images: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    not_run: str = ""  # the command that runs it, when nothing has run
+
+
+def run_command(target: Target, profile: str) -> str:
+    return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
+
+
+def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
+    """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            for column in numbers_in:
+                if column not in ("model", "input", "net"):
+                    float(row[column] or 0)
+                elif row[column] is None:
+                    raise ValueError(column)
+    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+        warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
+        return None
+    return rows
+
+
+def giga_text(text: str) -> str:
+    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
+    return f"{float(text) / 1e9:.2f} G" if text else ""
+
+
+def count_text(text: str) -> str:
+    if not text:
+        return ""
+    value = float(text)
+    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"

@@ -1,0 +1,51 @@
+"""The layers written in pyproject.toml ([tool.importlinter]) hold on this tree, and `lint-imports` names an import
+that runs up them: each check reads a tree's imports without running it, in well under a second."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess:
+    """`lint-imports` on the package and pyproject.toml in `tree` (the console script beside this interpreter)."""
+    script = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run([script, "--no-cache"], cwd=tree, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_tree_keeps_its_layers():
+    result = lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+# (module, code appended to it, what the failed check must say)
+PLANTED = [
+    (
+        "errors.py",
+        "\nfrom .cli import app  # noqa: E402\n",
+        ["resnet_repro.errors is not allowed to import resnet_repro.cli", "- resnet_repro.errors -> resnet_repro.cli"],
+    ),
+    (
+        "plots/curves.py",
+        "\n\ndef device():\n    import torch\n\n    return torch.device('cpu')\n",
+        ["resnet_repro.plots is not allowed to import torch", "resnet_repro.plots.curves -> torch"],
+    ),
+]
+
+
+@pytest.mark.parametrize("module, code, named", PLANTED, ids=["up the layers", "torch inside a figure function"])
+def test_a_planted_import_is_named(tmp_path, module, code, named):
+    shutil.copytree(REPO / "resnet_repro", tmp_path / "resnet_repro", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    with open(tmp_path / "resnet_repro" / module, "a") as handle:
+        handle.write(code)
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert all(line in result.stdout for line in named), result.stdout
