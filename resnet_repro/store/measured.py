@@ -8,6 +8,8 @@ from the profile's responses.csv. Only finished runs count: a run still training
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +96,7 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
     `runs`: the resolved runs where the caller has them (with --set overrides, the profile is paper~3f2a1c)."""
     if runs is None:
         try:
-            runs = resolve_runs(target, profile)
+            runs = with_seeds_on_disk(resolve_runs(target, profile), results)
         except UserError:
             runs = []
     found = Measured(target, profile, runs)
@@ -108,6 +110,28 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
 
     get_engine(target.engine).read_measured(found, results)
     return found
+
+
+def with_seeds_on_disk(runs: list[RunConfig], results: Path) -> list[RunConfig]:
+    """The profile's runs and every further seed of them trained into results/ (`run --seeds 6`, which a claim
+    whose paper gap is inside the band asks for): a seed trained is a seed counted, not only the planned ones."""
+    planned = {config.name for config in runs}
+    first = {}  # each net's folder -> its first planned run, the config a further seed repeats
+    for config in runs:
+        first.setdefault(Path(config.name).parent.as_posix(), config)
+    extra = []
+    for parent, config in first.items():
+        for seed in sorted(int(p.name[4:]) for p in _seed_folders(results / "runs" / parent)):
+            if f"{parent}/seed{seed}" not in planned:
+                extra.append(dataclasses.replace(config, name=f"{parent}/seed{seed}", seed=seed))
+    return runs + extra
+
+
+def _seed_folders(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"seed(0|[1-9][0-9]*)", p.name)]
+    except OSError:  # not trained yet, or unreadable: the planned runs say what is missing
+        return []
 
 
 def thread_stretches(segments) -> str | None:
