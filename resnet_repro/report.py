@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 from .claims import (
+    AT_MOST,
+    BORROWED_SIGMA_SOURCE,
     FAILS,
     HOLDS,
     METRIC_NAMES,
@@ -31,6 +33,7 @@ from .claims import (
     PARTIAL,
     Claim,
     Verdict,
+    claim_paper_values,
     evaluate_claim,
     evaluate_number,
     paper_numbers,
@@ -124,14 +127,63 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     for claim in target.claims:
         if sum(key in found.trained_keys for key in claim.order) < 2:
             continue
-        verdict = evaluate_claim(claim, found.per_key(claim.metric), found.trained_keys, label)
-        command = run_command(target, found.profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
-        scores.append(Score(target.name, claim_text(claim), claim.section, found.profile, verdict, command))
+        verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
+        scores.append(
+            Score(
+                target.name,
+                claim_text(claim, found.trained_keys),
+                claim.section,
+                found.profile,
+                verdict,
+                claim_command(target, found.profile, verdict),
+            )
+        )
     return scores
 
 
-def claim_text(claim: Claim) -> str:
-    return f"{claim.says} ({METRIC_NAMES[claim.metric]}: {' < '.join(label(k) for k in claim.order)})"
+def judge_claim(
+    target: Target,
+    claim: Claim,
+    values: dict,
+    trained: set[str],
+    found: Measured | None,
+    planned: dict | None = None,
+    proxy: bool = False,
+) -> Verdict:
+    """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
+    seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
+    from .engines import get_engine
+
+    imagenet = get_engine(target.engine).paper_data == "imagenet"
+    proxy = proxy or (found is not None and found.proxy)
+    paper = {} if proxy else claim_paper_values(claim, target.paper_table())
+    planned = found.expected if found is not None else planned or target.paper_seeds()
+    source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
+    return evaluate_claim(claim, values, trained, label, paper, source, planned)
+
+
+def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
+    """What runs a claim: the target where runs are missing, with --seeds where the planned seeds cannot resolve
+    the paper's own gaps."""
+    if verdict.seeds:
+        return f"{run_command(target, profile)} --seeds {verdict.seeds}"
+    return run_command(target, profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
+
+
+def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
+    """The claim's words, the metric and its ordering over the nets `trained` (every net of the claim: None),
+    naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
+    said to be one."""
+    steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
+    order = (" ≤ " if claim.relation == AT_MOST else " < ").join(_step_text(g) for g in steps if g)
+    left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
+    more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
+    own = "this project's own check, not the paper's: " if claim.own else ""
+    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}: {order}{more})"
+
+
+def _step_text(group: tuple[str, ...]) -> str:
+    return label(group[0]) if len(group) == 1 else "each of " + "/".join(label(k) for k in group)
 
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
@@ -194,14 +246,16 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         section.profiles.append(_profile_section(target, found, results))
     for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
         if "paper" not in profiles:
+            trained = set(target.paper_seeds())
+            verdict = judge_claim(target, claim, {}, trained, None)
             section.scores.append(
                 Score(
                     target.name,
                     claim_text(claim),
                     claim.section,
                     "paper",
-                    Verdict(NOT_RUN, ""),
-                    run_command(target, "paper"),
+                    verdict,
+                    claim_command(target, "paper", verdict),
                 )
             )
     for part in section.profiles:
@@ -468,10 +522,14 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
 RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
-    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). Training "
+    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band. Where "
+    "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
+    "trains them. Training "
     "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "
     f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
-    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
+    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} (ImageNet claims borrow it: the paper gives no ImageNet "
+    "spread) unless seeds trained here spread more; each row says which. Proxy data "
     "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."
 )
 
@@ -512,7 +570,7 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
     for s in checked:
         out.append(
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |"
+            f"{_md(s.verdict.detail)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
         )
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
     for s in waiting:
@@ -534,13 +592,18 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
                 out += [
-                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
+                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
                     for s in part.scores
                 ]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _md_seeds(s: Score) -> str:
+    """The command that trains the seeds a row says would resolve the paper's gap."""
+    return f": `{s.command}`" if s.verdict.seeds and s.command else ""
 
 
 def _relative(path: Path, section: TargetSection) -> str:
@@ -610,7 +673,7 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
 def _html_scoreboard(scores: list[Score]) -> list[str]:
     """The claims checked here, with their verdicts, then the ones waiting for runs, with the command."""
     checked, waiting = _split(scores)
-    rows = [_html_score_row(s, html.escape(s.verdict.detail), _badge(s)) for s in checked]
+    rows = [_html_score_row(s, _html_detail(s), _badge(s)) for s in checked]
     header = ["target", "the paper says", "profile", "result", "verdict"]
     body = ["<h3>Checked here</h3>", _html_table(header, rows) if rows else "<p>Nothing yet.</p>"]
     rows = [_html_score_row(s, _html_waiting(s)) for s in waiting]
@@ -622,6 +685,12 @@ def _html_score_row(s: Score, *cells: str) -> list[str]:
     """A scoreboard row: the target (a link to its section), what the paper says, the profile, then `cells`."""
     claim = f"{html.escape(s.what)}<div class='where'>{html.escape(s.section)}</div>"
     return [f"<a href='#{s.target}'>{s.target}</a>", claim, html.escape(s.profile), *cells]
+
+
+def _html_detail(s: Score) -> str:
+    """A checked row's numbers, and the command that trains the seeds it says would resolve the paper's gap."""
+    seeds = f": <code>{html.escape(s.command)}</code>" if s.verdict.seeds and s.command else ""
+    return html.escape(s.verdict.detail) + seeds
 
 
 def _html_waiting(s: Score) -> str:
@@ -647,7 +716,8 @@ def _html_target(section: TargetSection) -> list[str]:
         body.append(_html_notes(part.notes))
         if part.scores:
             rows = [
-                [html.escape(s.what), html.escape(s.verdict.detail) or _html_waiting(s), _badge(s)] for s in part.scores
+                [html.escape(s.what), _html_detail(s) if s.verdict.detail else _html_waiting(s), _badge(s)]
+                for s in part.scores
             ]
             body.append(_html_table(["the paper says", "result", "verdict"], rows))
         if part.table[1]:
@@ -721,6 +791,8 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
         lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
         if score.verdict.detail:
             lines.append(f"      {score.verdict.detail}")
+        if score.verdict.seeds:
+            lines.append(f"      {score.verdict.seeds} seeds per net: {score.command}")
     header, rows = _numbers_table(target, found)
     if rows:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

@@ -149,7 +149,10 @@ def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
     shown = cli("show", "table6", "--profile", "cpu", check=True).stdout
     assert "data: Fashion-MNIST, a proxy for CIFAR-10: the claims (orderings) are checked, never the numbers" in shown
     assert "│ resnet110  │ 6.43 (mean 6.61 ± 0.16) │  1.70M │" in shown
-    assert "the deeper ResNets have lower test error, up to 110 layers [Sec. 4.2, Table 6]" in shown
+    assert (
+        "demonstrate accuracy gains when the depth increases (test error: ResNet-56 < ResNet-20; not trained by this "
+        "profile: ResNet-110, ResNet-44, ResNet-32) [Sec. 4.2, Table 6]" in " ".join(shown.split())
+    )
     paper = cli("show", "TABLE6", check=True).stdout  # target names ignore case
     assert "warm-up: lr 0.01 until training error < 80%" in paper and "Warmup(" not in paper
 
@@ -200,11 +203,14 @@ def test_show_lists_each_claim_over_the_nets_the_profile_trains(tmp_path):
     assert result.returncode == 0
     claims = " ".join(result.stdout.split("claims checked", 1)[1].split())  # unwrapped
     assert "over the nets the cpu profile trains" in claims
-    assert "train_error plain20 < plain56 (2 more nets in the paper)" in claims  # --only does not narrow claims
-    assert "train_error resnet56 < resnet20 (3 more nets in the paper)" in claims
+    # --only does not narrow claims
+    assert "(training error: plain-20 < plain-56; not trained by this profile: plain-32, plain-44)" in claims
+    assert "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)" in (
+        claims
+    )
     assert "not checked by this profile (it trains 0 of resnet110, resnet1202)" in claims
     paper = cli_in_process("show", "fig6", "--profile", "paper", "--results", str(tmp_path)).stdout
-    assert "train_error resnet110 < resnet56 < resnet44 < resnet32 < resnet20" in " ".join(paper.split())
+    assert "(training error: ResNet-110 < ResNet-56 < ResNet-44 < ResNet-32 < ResNet-20)" in " ".join(paper.split())
 
 
 def test_report_and_plot_refuse_a_results_folder_that_does_not_exist(tmp_path):

@@ -144,7 +144,10 @@ def _print_paper(spec) -> None:
 
 
 def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
-    """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check)."""
+    """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check), and
+    where the paper's own gap is inside the band at the seeds this profile trains, the seeds that resolve it."""
+    from ..report import claim_command, claim_text, judge_claim
+
     if not spec.claims:
         return
     console.print(
@@ -154,20 +157,21 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     )
     trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
     for claim in spec.claims:
-        console.print(
-            f"  - {claim.says} [{claim.section}]: {_claim_order(claim, trained)}", highlight=False, markup=False
-        )
-
-
-def _claim_order(claim, trained: set[str] | None) -> str:
-    """The claim's ordering over the nets a profile trains (all of them for targets that train nothing)."""
-    if trained is None:
-        return f"{claim.metric} {' < '.join(claim.order)}"
-    kept = [key for key in claim.order if key in trained]
-    if len(kept) < 2:
-        return f"not checked by this profile (it trains {len(kept)} of {', '.join(claim.order)})"
-    left_out = len(claim.order) - len(kept)
-    return f"{claim.metric} {' < '.join(kept)}" + (f" ({left_out} more nets in the paper)" if left_out else "")
+        kept = [key for key in claim.order if trained is None or key in trained]
+        if len(kept) < 2:
+            text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {', '.join(claim.order)})"
+            console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
+            continue
+        console.print(f"  - {claim_text(claim, trained)} [{claim.section}]", highlight=False, markup=False)
+        planned = {}
+        for run in runs:
+            key = spec.run_key(run.model, run.shortcut) or run.model
+            planned[key] = planned.get(key, 0) + 1
+        proxy = bool(runs) and runs[0].data.dataset != (get_engine(spec.engine).paper_data or runs[0].data.dataset)
+        verdict = judge_claim(spec, claim, {}, set(kept), None, planned, proxy)
+        if verdict.seeds:
+            command = claim_command(spec, profile, verdict)
+            console.print(f"      {verdict.detail}: `{command}`", highlight=False, markup=False, soft_wrap=True)
 
 
 def _status(results: Path, run: RunConfig) -> str:
