@@ -16,7 +16,9 @@ def test_table1_writes_exact_counts(table1_run):
         rows = {row["model"]: row for row in csv.DictReader(handle)}
     assert list(next(iter(rows.values())))[:5] == ["model", "params", "flops", "paper_params", "paper_flops"]
     assert rows["resnet-110-A"]["params"] == "1727962" and rows["plain-110"]["params"] == "1727962"
-    assert rows["resnet-50-B"]["paper_params"] == "25557032" and rows["resnet-50-B"]["flops"] == "3857973248"
+    # the paper gives no ImageNet parameter counts: torchvision's stand beside them, in their own column
+    assert rows["resnet-50-B"]["paper_params"] == "" and rows["resnet-50-B"]["torchvision_params"] == "25557032"
+    assert rows["resnet-50-B"]["flops"] == "3857973248" and rows["plain-34"]["paper_flops"] == "3600000000"
     assert rows["resnet-1202-A"]["params"] == "19421274" and rows["plain-20"]["paper_params"] == ""
     # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
     assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""

@@ -221,3 +221,35 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
     assert not any("ResNet-110 <" in w for w in what)
     shown = cli("show", "fig6", "--profile", "cpu", check=True).stdout.replace("\n", " ")
     assert "ResNet-110 < ResNet-56" not in shown and "ResNet-56 < ResNet-20" in " ".join(shown.split())
+
+
+# ----------------------------------------------------------------------------- Table 1
+
+
+def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_beside_it():
+    from resnet_repro.engines.complexity import complexity_verdict
+
+    def row(model, params, flops, paper_params="", paper_flops="", torchvision=""):
+        return {
+            "model": model,
+            "params": params,
+            "flops": flops,
+            "paper_params": paper_params,
+            "paper_flops": paper_flops,
+            "torchvision_params": torchvision,
+        }
+
+    rows = [
+        row("plain-34", "21780000", "3644493824", paper_flops="3600000000"),  # Sec. 3.3: 3.6 billion FLOPs
+        row("resnet-20-A", "269722", "40000000", paper_params="270000"),
+        row("resnet-50-B", "25000000", "3857973248", paper_flops="3800000000", torchvision="25557032"),
+    ]
+    verdict = complexity_verdict(rows)
+    assert verdict.status == HOLDS  # a count that differs from torchvision's is not the paper's figure
+    assert verdict.detail == (
+        "3 of 3 of the paper's figures match to its rounding (2%); not in this verdict: 0 of 1 ImageNet parameter "
+        "counts equal torchvision's (the paper gives none)"
+    )
+    table1 = {(n.model, n.shortcut): n for n in load_target("table1").section("nets")}
+    assert table1[("plain34", None)].paper_flops == 3.6e9
+    assert all(n.paper_params is None for n in table1.values() if n.input[1] == 224)

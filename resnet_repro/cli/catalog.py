@@ -129,8 +129,8 @@ def _print_paper(spec) -> None:
         )
     nets = spec.section("nets", ())
     if nets:
-        out = Table(title="nets counted, with the paper's figures where it gives them")
-        for column in ("net", "input", "paper params", "paper mult-adds"):
+        out = Table(title="nets counted, with the paper's figures where it gives them (torchvision's: a reference)")
+        for column in ("net", "input", "paper params", "torchvision params", "paper mult-adds"):
             out.add_column(column, justify="left" if column == "net" else "right")
         for net in nets:
             name = net.model + (f"-{net.shortcut}" if net.shortcut else "") + (f" {net.variant}" if net.variant else "")
@@ -138,6 +138,7 @@ def _print_paper(spec) -> None:
                 name,
                 "x".join(map(str, net.input)),
                 f"{int(net.paper_params):,}" if net.paper_params else "",
+                f"{int(net.torchvision_params):,}" if net.torchvision_params else "",
                 f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "",
             )
         console.print(out)
