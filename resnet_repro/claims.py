@@ -219,6 +219,11 @@ def claim_sigma(claim: Claim, samples: list[list[float]], default_source: str) -
     return sigma, default_source
 
 
+def claim_pairs(claim: Claim, trained: set[str]) -> list[tuple[str, str]]:
+    """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
+    return _pairs([group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group])
+
+
 def _pairs(steps: list[tuple[str, ...]]) -> list[tuple[str, str]]:
     """Each net of an entry against each net of the next entry."""
     return [(low, high) for lows, highs in zip(steps, steps[1:]) for low in lows for high in highs]

@@ -33,13 +33,14 @@ from .claims import (
     PARTIAL,
     Claim,
     Verdict,
+    claim_pairs,
     claim_paper_values,
     evaluate_claim,
     evaluate_number,
     paper_numbers,
 )
 from .errors import UserError
-from .experiments import Target, load_recipe_file, load_target, target_names
+from .experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
 from .naming import parse_model_name
 from .store.estimate import human_duration
 from .store.layout import read_json, write_atomic
@@ -72,6 +73,20 @@ class Score:
     verdict: Verdict
     command: str = ""  # what runs it, where it is not run yet
     number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
+    compares: frozenset = frozenset()  # (metric, lower net's runs, higher net's runs) of each comparison it makes
+    same_as: str = ""  # an earlier row's target that makes the very same comparisons on the same runs
+    shares: str = ""  # an earlier row's target some of whose comparisons' runs this row uses too
+
+    @property
+    def counted(self) -> bool:
+        """Whether the summary counts it: a comparison made twice on the same runs is one finding, not two."""
+        return not self.same_as
+
+    @property
+    def shared_note(self) -> str:
+        if self.same_as:
+            return f"the same comparison on the same runs as {self.same_as}'s row; counted once"
+        return f"uses runs {self.shares} also compares" if self.shares else ""
 
     @property
     def mark(self) -> str:
@@ -136,9 +151,48 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
                 found.profile,
                 verdict,
                 claim_command(target, found.profile, verdict),
+                compares=comparisons(target, claim, found.trained_keys, found.keys),
             )
         )
     return scores
+
+
+def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
+    """What a claim compares, by run: (metric, one net's run folders, the next net's), for each pair it checks.
+    keys: run name -> run key. Targets share runs (fig1 and fig6 train the same plain-20), so two targets' rows
+    with the same comparisons are one finding; the same runs tested another way (Table 4's multi-scale test
+    against Table 3's 10-crop) are not."""
+    table = target.section("table")
+    metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
+    runs: dict[str, list[str]] = {}
+    for name, key in keys.items():
+        runs.setdefault(key, []).append(name)
+    return frozenset(
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
+        for low, high in claim_pairs(claim, trained)
+    )
+
+
+def mark_shared(scores: list[Score]) -> None:
+    """Mark each claim row whose comparisons an earlier row of the same profile already made on the same runs
+    (counted once), or whose runs and metric it shares in part."""
+    seen: list[Score] = []
+    for score in scores:
+        if score.number or not score.compares:
+            continue
+        for earlier in seen:
+            if earlier.profile != score.profile:
+                continue
+            if earlier.compares == score.compares:
+                score.same_as = earlier.target
+                break
+            if _runs_of(earlier) & _runs_of(score) and not score.shares:
+                score.shares = earlier.target
+        seen.append(score)
+
+
+def _runs_of(score: Score) -> set[tuple[str, str]]:
+    return {(metric, run) for metric, low, high in score.compares for run in low + high}
 
 
 def judge_claim(
@@ -229,6 +283,7 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
         except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
             warn(f"skipped {error.filename or results}: {error.strerror}; {name} is shown as not run")
             sections.append(TargetSection(target, not_run=run_command(target, "paper")))
+    mark_shared(_all_scores(sections))
     return sections
 
 
@@ -256,6 +311,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     "paper",
                     verdict,
                     claim_command(target, "paper", verdict),
+                    compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
     for part in section.profiles:
@@ -281,6 +337,14 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         section.not_run = run_command(target, "paper")
     section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
     return section
+
+
+def _planned_keys(target: Target) -> dict[str, str]:
+    """Run name -> run key of the runs the paper profile plans ({} where they cannot be resolved)."""
+    try:
+        return {run.name: target.run_key(run.model, run.shortcut) or run.model for run in resolve_runs(target)}
+    except UserError:
+        return {}
 
 
 def _profile_section(target: Target, found: Measured, results: Path) -> ProfileSection:
@@ -491,6 +555,8 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         counts = [(sum(s.verdict.status == status for s in rows), forms) for status, forms in words.items()]
         return ", ".join(f"{count} {agreeing(count, *forms)}" for count, forms in counts if count) or "none checked yet"
 
+    repeated = sum(not s.counted for s in scores)
+    scores = [s for s in scores if s.counted]  # a comparison two targets make on the same runs is one finding
     claims = [s for s in scores if not s.number]
     numbers = [s for s in scores if s.number]
     waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
@@ -500,6 +566,12 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         f"Claims: {tally(claims, claim_words)}. "
         f"Paper numbers: {tally(numbers, number_words)}. "
         f"Not (all) run yet: {waiting} of {counted(len(scores), 'row')}."
+        + (
+            f" {counted(repeated, 'row')} {agreeing(repeated, 'repeats', 'repeat')} another target's comparison on "
+            f"the same runs, counted once."
+            if repeated
+            else ""
+        )
     ]
     if not summary["devices"]:
         lines.append(
@@ -570,13 +642,13 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
     for s in checked:
         out.append(
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(s.verdict.detail)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
+            f"{_md(_result(s))}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
         )
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
     for s in waiting:
         out.append(
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |"
+            f"{_md(_result(s) + '; ' if _result(s) else '')}`{s.command}` |"
         )
     for section in sections:
         out += ["", f"## {_heading(section.target)}", ""]
@@ -599,6 +671,11 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _result(s: Score) -> str:
+    """A row's numbers, and whether another target's row makes the same comparison on the same runs."""
+    return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
 
 
 def _md_seeds(s: Score) -> str:
@@ -690,12 +767,12 @@ def _html_score_row(s: Score, *cells: str) -> list[str]:
 def _html_detail(s: Score) -> str:
     """A checked row's numbers, and the command that trains the seeds it says would resolve the paper's gap."""
     seeds = f": <code>{html.escape(s.command)}</code>" if s.verdict.seeds and s.command else ""
-    return html.escape(s.verdict.detail) + seeds
+    return html.escape(_result(s)) + seeds
 
 
 def _html_waiting(s: Score) -> str:
     """What a claim still waits for, and the command that runs it."""
-    detail = html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else ""
+    detail = html.escape(_result(s)) + "<br>" if _result(s) else ""
     return f"{detail}<code>{html.escape(s.command)}</code>"
 
 

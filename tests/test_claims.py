@@ -249,14 +249,15 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
         "| fig6 | the deep plain nets suffer from increased depth, and exhibit higher training error when going "
         "deeper (training error: plain-20 < plain-56; not trained by this profile: plain-32, plain-44) <br><sub>Sec. "
         "4.2, Fig. 6 (left)</sub> | cpu | plain-20 16.29 < plain-56 30.59: gap +14.30, band ±0.45; σ: the paper's "
-        "seed std of ResNet-110 (0.16, Table 6) | ✅ holds |" in scoreboard
+        "seed std of ResNet-110 (0.16, Table 6); the same comparison on the same runs as fig1's row; counted once | "
+        "✅ holds |" in scoreboard
     )
     left = scoreboard.split("### Not run yet")[1]  # what is left, each with the command that runs it
     assert "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | `resnet-repro run table3` |" in left
     assert (
         "| fig6 | the testing result of this 1202-layer network is worse than that of our 110-layer network "
         "(overfitting) (test error: ResNet-110 < ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right), Table 6</sub> | "
-        "paper | `resnet-repro run fig6` |" in left
+        "paper | uses runs table6 also compares; `resnet-repro run fig6` |" in left
     )
     assert (
         "ResNet-56 22.85 > ResNet-20 14.61 (the paper: <): gap -8.24, band ±0.45; σ: the paper's seed std of "

@@ -253,3 +253,38 @@ def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_be
     table1 = {(n.model, n.shortcut): n for n in load_target("table1").section("nets")}
     assert table1[("plain34", None)].paper_flops == 3.6e9
     assert all(n.paper_params is None for n in table1.values() if n.input[1] == 224)
+
+
+# ----------------------------------------------------------------------------- one finding, one count
+
+
+def test_a_comparison_two_targets_make_on_the_same_runs_is_marked_and_counted_once(tmp_path):
+    from resnet_repro.report import _summary_lines, collect_sections
+
+    paper_results(tmp_path, 1)
+    scores = [s for section in collect_sections(tmp_path) for s in section.scores if not s.number]
+    test_chain = next(s for s in scores if s.target == "fig6" and "(test error: ResNet-110 < ResNet-56" in s.what)
+    assert test_chain.same_as == "table6" and not test_chain.counted
+    assert "the same comparison on the same runs as table6's row; counted once" in test_chain.shared_note
+    plain_chain = next(s for s in scores if s.target == "fig6" and "plain-20 < plain-32" in s.what)
+    assert plain_chain.shares == "fig1" and plain_chain.counted  # plain-20 against plain-56 is one pair of three
+    # and ResNet-1202 against ResNet-110; Table 4's multi-scale test of Table 3's runs is another comparison
+    assert [s.target for s in scores if s.same_as] == ["fig6", "fig6"]
+    summary = {"devices": ["GPU"], "finished": 1, "wall_s": 1.0, "failed": 0, "unfinished": 0}
+    assert "2 rows repeat another target's comparison on the same runs, counted once." in "\n".join(
+        _summary_lines(summary, scores)
+    )
+
+
+def test_a_profile_that_trains_fig1s_two_nets_makes_fig6s_plain_chain_fig1s_comparison(tmp_path):
+    from resnet_repro.report import collect_sections
+
+    for label in ("resnet-20-A", "resnet-56-A", "plain-20", "plain-56"):
+        write_run(tmp_path, f"fashion-mnist/{label}/cpu/seed0", {"iterations": 500, "train_error": 5.0})
+    scores = [s for section in collect_sections(tmp_path) for s in section.scores if s.profile == "cpu"]
+    plain = next(s for s in scores if s.target == "fig6" and "plain-20 < plain-56" in s.what)
+    assert plain.same_as == "fig1"
+    report_row = next(
+        s for s in scores if s.target == "fig1" and s.what.startswith("the deeper network has higher training")
+    )
+    assert report_row.counted and not report_row.same_as
