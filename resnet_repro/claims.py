@@ -45,7 +45,8 @@ METRIC_NAMES = {
     "top5_error": "top-5 error",
     "response_std": "mean response std",
 }
-CLAIM_KEYS = {"says", "section", "metric", "order", "noise", "relation", "own", "paper"}
+CLAIM_KEYS = {"says", "section", "metric", "order", "noise", "relation", "own", "paper", "over", "fraction"}
+END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
 BELOW, AT_MOST = "below", "at_most"  # a strict order; "no higher than the next, within noise"
 RELATIONS = (BELOW, AT_MOST)
 
@@ -64,6 +65,8 @@ class Claim:
     relation: str = BELOW
     own: bool = False  # this project's check, not a sentence of the paper
     paper: tuple[tuple[str, float], ...] = ()  # the paper's value of each net, where the claim states them
+    over: str = END
+    fraction: float = 0.0  # over the curve: the share of log windows in the claimed order for it to hold
 
     @property
     def steps(self) -> tuple[tuple[str, ...], ...]:
@@ -133,6 +136,7 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         raise UserError(f"{at}: relation: {excerpt(relation)} is not one of {', '.join(RELATIONS)}")
     if not isinstance(entry.get("own", False), bool):
         raise UserError(f"{at}: own: expected true or false, got {excerpt(entry['own'])}")
+    over, fraction = _curve_keys(entry, at)
     return Claim(
         str(entry["says"]),
         str(entry["section"]),
@@ -143,7 +147,29 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         relation,
         entry.get("own", False),
         _paper_values(entry.get("paper"), run_keys, at),
+        over,
+        fraction,
     )
+
+
+def _curve_keys(entry: dict, at: str) -> tuple[str, float]:
+    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training")."""
+    over = entry.get("over", END)
+    if over not in (END, CURVE):
+        raise UserError(f"{at}: over: {excerpt(over)} is not one of {END}, {CURVE}")
+    fraction = entry.get("fraction")
+    if over == END and fraction is not None:
+        raise UserError(f"{at}: fraction: only a claim over: curve counts log windows")
+    if over == CURVE and (
+        isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.5 < fraction <= 1
+    ):
+        raise UserError(
+            f"{at}: fraction: over: curve needs the share of log windows that must be in order, above 0.5 and "
+            f"at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
+        )
+    if over == CURVE and entry["metric"] != "train_error":
+        raise UserError(f"{at}: over: curve: only the training error is logged through training")
+    return over, float(fraction or 0.0)
 
 
 def _paper_values(raw, run_keys: dict[str, list[str]], at: str) -> tuple[tuple[str, float], ...]:
@@ -300,6 +326,44 @@ def _seeds_hint(claim: Claim, pairs, paper: dict[str, float], sigma: float, coun
         f"the paper's {plural} {gaps}, inside the band at {n} seed{'s' if n > 1 else ''} per net: "
         f"{seeds} seeds per net resolve {'them' if len(short) > 1 else 'it'}"
     ), seeds
+
+
+def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trained: set[str], label=str) -> Verdict:
+    """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
+    at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
+    hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
+    its order swings; the share, not one window, is the finding."""
+    steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
+    pairs = _pairs([g for g in steps if g])
+    if not pairs:
+        return Verdict(NOT_RUN, "")
+    results, parts = [], []
+    for low, high in pairs:
+        a, b = _mean_curve(curves[low]), _mean_curve(curves[high])
+        windows = sorted(set(a) & set(b))
+        below = sum(a[i] < b[i] for i in windows)
+        above = sum(a[i] > b[i] for i in windows)
+        share = below / len(windows) if windows else 0.0
+        result = HOLDS if windows and share >= claim.fraction else NOISE
+        if windows and above / len(windows) >= claim.fraction:
+            result = FAILS
+        results.append(result)
+        parts.append(
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} log windows ({share:.0%}; "
+            f"holds from {claim.fraction:.0%})"
+        )
+    status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
+    missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]
+    if missing and status != FAILS:
+        status = PARTIAL if status == HOLDS else status
+        parts.append(f"not run yet: {', '.join(missing)}")
+    return Verdict(status, "; ".join(parts))
+
+
+def _mean_curve(seeds: list[dict[int, float]]) -> dict[int, float]:
+    """Iteration -> the mean over the seeds that logged it (every seed, so seeds of different lengths never mix)."""
+    common = set.intersection(*(set(curve) for curve in seeds))
+    return {i: statistics.fmean(curve[i] for curve in seeds) for i in common}
 
 
 def claim_paper_values(claim: Claim, table_paper: dict) -> dict[str, float]:

@@ -23,6 +23,7 @@ from typing import Callable
 from .claims import (
     AT_MOST,
     BORROWED_SIGMA_SOURCE,
+    CURVE,
     FAILS,
     HOLDS,
     METRIC_NAMES,
@@ -36,6 +37,7 @@ from .claims import (
     claim_pairs,
     claim_paper_values,
     evaluate_claim,
+    evaluate_curve,
     evaluate_number,
     paper_numbers,
 )
@@ -164,6 +166,7 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     against Table 3's 10-crop) are not."""
     table = target.section("table")
     metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
+    metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
     runs: dict[str, list[str]] = {}
     for name, key in keys.items():
         runs.setdefault(key, []).append(name)
@@ -208,6 +211,8 @@ def judge_claim(
     seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
     from .engines import get_engine
 
+    if claim.over == CURVE:
+        return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = proxy or (found is not None and found.proxy)
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())
@@ -233,7 +238,8 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}: {order}{more})"
+    curve = " at every log window" if claim.over == CURVE else ""
+    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}{curve}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:
@@ -595,7 +601,8 @@ RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
     "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
-    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band. Where "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one "
+    '"throughout training" holds where the file\'s share of log windows is in order. Where '
     "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
     "trains them. Training "
     "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "

@@ -52,10 +52,17 @@ TRAINING_TARGETS = ("fig1", "fig4", "fig6", "table2", "table3", "table4", "table
 
 
 def write_run(results, name: str, final: dict, protocols: dict | None = None) -> None:
-    """A finished run's files as training writes them (no log: the final record's numbers are the run's)."""
+    """A finished run's files as training writes them. With `iterations`, a log of 20 windows whose training error
+    falls by the same steps for every net to the final one, so the nets keep their order over the whole curve."""
     folder = results / "runs" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "final.json").write_text(json.dumps({"status": "finished", "wall_s": 1.0, **final}))
+    if final.get("iterations"):
+        rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
+        for k in range(1, 21):
+            error = final["train_error"] + (20 - k) * 2
+            rows.append(f"{final['iterations'] * k // 20},1,0.1,0.5,{error},0.5,,,900,{k}")
+        (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
     meta = {"device_name": "GPU", "data": {"dataset": name.split("/")[0], "official_checksums": True}}
     (folder / "meta.json").write_text(json.dumps(meta))
     for protocol, errors in (protocols or {}).items():
@@ -80,7 +87,8 @@ def paper_results(results, seeds: int):
                 final = {"iterations": config.recipe.iterations, "train_error": train, "test_error": test}
                 write_run(results, config.name, final)
     for seed, error in enumerate(RESNET110_SEEDS):
-        write_run(results, f"cifar10/resnet-110-A/paper/seed{seed}", {"train_error": 0.1, "test_error": error})
+        final = {"iterations": 64000, "train_error": 0.1, "test_error": error}
+        write_run(results, f"cifar10/resnet-110-A/paper/seed{seed}", final)
     return results
 
 
@@ -299,3 +307,51 @@ def test_a_profile_that_trains_fig1s_two_nets_makes_fig6s_plain_chain_fig1s_comp
         s for s in scores if s.target == "fig1" and s.what.startswith("the deeper network has higher training")
     )
     assert report_row.counted and not report_row.same_as
+
+
+# ----------------------------------------------------------------------------- Fig. 4: throughout training
+
+
+def test_throughout_training_is_the_share_of_log_windows_in_order():
+    from resnet_repro.claims import evaluate_curve
+
+    claim = load_target("fig4").claims[0]
+    assert claim.over == "curve" and claim.fraction == 0.9
+    trained = {"plain18", "plain34"}
+    low = {i: 50.0 - i for i in range(1, 21)}
+    above = {i: 51.0 - i for i in range(1, 21)}
+    crossing = {i: (51.0 if i <= 4 else 49.0) - i for i in range(1, 21)}  # below plain-18 in the first 4 of 20
+    from resnet_repro.report import label
+
+    verdict = evaluate_curve(claim, {"plain18": [low], "plain34": [above]}, trained, label)
+    assert verdict.status == HOLDS
+    assert verdict.detail == "plain-18 below plain-34 in 20 of 20 log windows (100%; holds from 90%)"
+    assert evaluate_curve(claim, {"plain18": [low], "plain34": [crossing]}, trained).status == NOISE  # 4 of 20 in order
+    assert evaluate_curve(claim, {"plain18": [above], "plain34": [low]}, trained).status == FAILS
+    assert evaluate_curve(claim, {"plain18": [low]}, trained).status == NOT_RUN
+    # two seeds: each window's error is their mean, over the windows both logged
+    two = evaluate_curve(
+        claim, {"plain18": [low, low], "plain34": [above, {i: 40.0 - i for i in range(1, 11)}]}, trained
+    )
+    assert two.detail.startswith("plain18 below plain34 in 0 of 10 log windows")
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ("over: curve", "fraction: over: curve needs the share of log windows"),
+        ("over: curve, fraction: 0.4", "above 0.5 and at most 1"),
+        ("fraction: 0.9", "fraction: only a claim over: curve counts log windows"),
+        ("over: always", "over: 'always' is not one of end, curve"),
+        ("relation: equal", "relation: 'equal' is not one of below, at_most"),
+    ],
+)
+def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra, fragment):
+    from .conftest import assert_one_line_error
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+        f"  - {{says: x, section: y, metric: train_error, order: [plain20, plain56], {extra}}}\n"
+    )
+    assert_one_line_error(cli("show", str(path)), str(path), fragment)

@@ -30,6 +30,7 @@ class Measured:
     runs: list[RunConfig]
     keys: dict[str, str] = field(default_factory=dict)  # run name -> run key (resnet20, resnet34-B)
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # metric -> key -> per finished seed
+    curves: dict[str, list[dict[int, float]]] = field(default_factory=dict)  # key -> training error per log window
     expected: dict[str, int] = field(default_factory=dict)  # key -> seeds the profile asks for
     dataset: str = ""
     unofficial: int = 0  # runs on CIFAR-10 files that are not the official release
@@ -172,6 +173,9 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
             continue
         found.finished += 1
         key = found.keys[config.name]
+        curve = {int(row["iteration"]): float(row["train_error"]) for row in log.rows if row.get("train_error")}
+        if curve:  # for a claim over the whole training curve (Fig. 4: "throughout the whole training procedure")
+            found.curves.setdefault(key, []).append(curve)
         for metric in metrics:
             value = final.get(metric)
             if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
