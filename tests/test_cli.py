@@ -210,7 +210,7 @@ def test_show_lists_each_claim_over_the_nets_the_profile_trains(tmp_path):
     assert "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)" in (
         claims
     )
-    assert "not checked by this profile (it trains 0 of resnet110, resnet1202)" in claims
+    assert "not checked by this profile (it trains 0 of ResNet-110, ResNet-1202)" in claims
     paper = cli_in_process("show", "fig6", "--profile", "paper", "--results", str(tmp_path)).stdout
     assert "(training error: ResNet-110 < ResNet-56 < ResNet-44 < ResNet-32 < ResNet-20)" in " ".join(paper.split())
 

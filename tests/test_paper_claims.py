@@ -355,3 +355,14 @@ def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra
         f"  - {{says: x, section: y, metric: train_error, order: [plain20, plain56], {extra}}}\n"
     )
     assert_one_line_error(cli("show", str(path)), str(path), fragment)
+
+
+def test_show_says_how_many_seeds_resolve_the_papers_narrow_gaps():
+    shown = " ".join(cli("show", "table6", check=True).stdout.split())
+    assert (
+        "the paper's gaps are 0.20 (ResNet-56 vs ResNet-44) and 0.34 (ResNet-44 vs ResNet-32), inside the band at 1 "
+        "seed per net: 6 seeds per net resolve them; σ: the paper's seed std of ResNet-110 (0.16, Table 6) 6 seeds per "
+        "net: resnet-repro run table6 --seeds 6" in shown
+    )
+    proxy = " ".join(cli("show", "table6", "--profile", "cpu", check=True).stdout.split())
+    assert "seeds per net" not in proxy  # the paper's gaps are not Fashion-MNIST's

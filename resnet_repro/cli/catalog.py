@@ -147,7 +147,7 @@ def _print_paper(spec) -> None:
 def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check), and
     where the paper's own gap is inside the band at the seeds this profile trains, the seeds that resolve it."""
-    from ..report import claim_command, claim_text, judge_claim
+    from ..report import claim_command, claim_text, judge_claim, label
 
     if not spec.claims:
         return
@@ -157,22 +157,25 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
         else f"claims checked (lowest first), over the nets the {profile} profile trains:"
     )
     trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
+    planned: dict[str, int] = {}  # seeds per net, for the seeds a paper gap needs
+    for run in runs:
+        key = spec.run_key(run.model, run.shortcut) or run.model
+        planned[key] = planned.get(key, 0) + 1
+    paper_data = get_engine(spec.engine).paper_data
+    proxy = bool(runs) and bool(paper_data) and runs[0].data.dataset != paper_data
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
         if len(kept) < 2:
-            text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {', '.join(claim.order)})"
+            nets = ", ".join(label(key) for key in claim.order)
+            text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"
             console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
             continue
         console.print(f"  - {claim_text(claim, trained)} [{claim.section}]", highlight=False, markup=False)
-        planned = {}
-        for run in runs:
-            key = spec.run_key(run.model, run.shortcut) or run.model
-            planned[key] = planned.get(key, 0) + 1
-        proxy = bool(runs) and runs[0].data.dataset != (get_engine(spec.engine).paper_data or runs[0].data.dataset)
         verdict = judge_claim(spec, claim, {}, set(kept), None, planned, proxy)
         if verdict.seeds:
             command = claim_command(spec, profile, verdict)
-            console.print(f"      {verdict.detail}: `{command}`", highlight=False, markup=False, soft_wrap=True)
+            console.print(f"      {verdict.detail}", highlight=False, markup=False, soft_wrap=True)
+            console.print(f"      {verdict.seeds} seeds per net: {command}", highlight=False, markup=False)
 
 
 def _status(results: Path, run: RunConfig) -> str:
