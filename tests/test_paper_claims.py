@@ -238,6 +238,11 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
         "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)"
     )
     assert not any("ResNet-110 <" in w for w in what)
+    from resnet_repro.report import console_summary
+
+    console = "\n".join(console_summary(target, "cpu", tmp_path))
+    assert "(training error: ResNet-56 < ResNet-20; not trained by this profile" in console
+    assert "ResNet-110 < ResNet-56" not in console
     shown = cli("show", "fig6", "--profile", "cpu", check=True).stdout.replace("\n", " ")
     assert "ResNet-110 < ResNet-56" not in shown and "ResNet-56 < ResNet-20" in " ".join(shown.split())
 
