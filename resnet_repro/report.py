@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Callable
 
 from .claims import (
+    AT_MOST,
+    BORROWED_SIGMA_SOURCE,
+    CURVE,
     FAILS,
     HOLDS,
     METRIC_NAMES,
@@ -29,12 +32,15 @@ from .claims import (
     PARTIAL,
     Claim,
     Verdict,
+    claim_pairs,
+    claim_paper_values,
     evaluate_claim,
+    evaluate_curve,
     evaluate_number,
     paper_numbers,
 )
 from .errors import UserError
-from .experiments import Target, load_recipe_file, load_target, target_names
+from .experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
 from .naming import parse_model_name
 from .registry import get_engine
 from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
@@ -77,14 +83,104 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     for claim in target.claims:
         if sum(key in found.trained_keys for key in claim.order) < 2:
             continue
-        verdict = evaluate_claim(claim, found.per_key(claim.metric), found.trained_keys, label)
-        command = run_command(target, found.profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
-        scores.append(Score(target.name, claim_text(claim), claim.section, found.profile, verdict, command))
+        verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
+        scores.append(
+            Score(
+                target.name,
+                claim_text(claim, found.trained_keys),
+                claim.section,
+                found.profile,
+                verdict,
+                claim_command(target, found.profile, verdict),
+                compares=comparisons(target, claim, found.trained_keys, found.keys),
+            )
+        )
     return scores
 
 
-def claim_text(claim: Claim) -> str:
-    return f"{claim.says} ({METRIC_NAMES[claim.metric]}: {' < '.join(label(k) for k in claim.order)})"
+def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
+    """What a claim compares, by run: (metric, one net's run folders, the next net's), for each pair it checks.
+    keys: run name -> run key. Targets share runs (fig1 and fig6 train the same plain-20), so two targets' rows
+    with the same comparisons are one finding; the same runs tested another way (Table 4's multi-scale test
+    against Table 3's 10-crop) are not."""
+    table = target.section("table")
+    metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
+    metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
+    runs: dict[str, list[str]] = {}
+    for name, key in keys.items():
+        runs.setdefault(key, []).append(name)
+    return frozenset(
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
+        for low, high in claim_pairs(claim, trained)
+    )
+
+
+def mark_shared(scores: list[Score]) -> None:
+    """Mark each claim row whose comparisons an earlier row of the same profile already made on the same runs
+    (counted once), or whose runs and metric it shares in part."""
+    seen: list[Score] = []
+    for score in scores:
+        if score.number or not score.compares:
+            continue
+        for earlier in seen:
+            if earlier.profile != score.profile:
+                continue
+            if earlier.compares == score.compares:
+                score.same_as = earlier.target
+                break
+            if _runs_of(earlier) & _runs_of(score) and not score.shares:
+                score.shares = earlier.target
+        seen.append(score)
+
+
+def _runs_of(score: Score) -> set[tuple[str, str]]:
+    return {(metric, run) for metric, low, high in score.compares for run in low + high}
+
+
+def judge_claim(
+    target: Target,
+    claim: Claim,
+    values: dict,
+    trained: set[str],
+    found: Measured | None,
+    planned: dict | None = None,
+    proxy: bool = False,
+) -> Verdict:
+    """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
+    seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
+    if claim.over == CURVE:
+        return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
+    imagenet = get_engine(target.engine).paper_data == "imagenet"
+    proxy = proxy or (found is not None and found.proxy)
+    paper = {} if proxy else claim_paper_values(claim, target.paper_table())
+    planned = found.expected if found is not None else planned or target.paper_seeds()
+    source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
+    return evaluate_claim(claim, values, trained, label, paper, source, planned)
+
+
+def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
+    """What runs a claim: the target where runs are missing, with --seeds where the planned seeds cannot resolve
+    the paper's own gaps."""
+    if verdict.seeds:
+        return f"{run_command(target, profile)} --seeds {verdict.seeds}"
+    return run_command(target, profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
+
+
+def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
+    """The claim's words, the metric and its ordering over the nets `trained` (every net of the claim: None),
+    naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
+    said to be one."""
+    steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
+    order = (" ≤ " if claim.relation == AT_MOST else " < ").join(_step_text(g) for g in steps if g)
+    left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
+    more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
+    own = "this project's own check, not the paper's: " if claim.own else ""
+    curve = " at every log window" if claim.over == CURVE else ""
+    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}{curve}: {order}{more})"
+
+
+def _step_text(group: tuple[str, ...]) -> str:
+    return label(group[0]) if len(group) == 1 else "each of " + "/".join(label(k) for k in group)
 
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
@@ -128,6 +224,7 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
         except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
             warn(f"skipped {error.filename or results}: {error.strerror}; {name} is shown as not run")
             sections.append(TargetSection(target, not_run=run_command(target, "paper")))
+    mark_shared(_all_scores(sections))
     return sections
 
 
@@ -143,14 +240,17 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         section.profiles.append(_profile_section(target, found, results))
     for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
         if "paper" not in profiles:
+            trained = set(target.paper_seeds())
+            verdict = judge_claim(target, claim, {}, trained, None)
             section.scores.append(
                 Score(
                     target.name,
                     claim_text(claim),
                     claim.section,
                     "paper",
-                    Verdict(NOT_RUN, ""),
-                    run_command(target, "paper"),
+                    verdict,
+                    claim_command(target, "paper", verdict),
+                    compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
     for part in section.profiles:
@@ -176,6 +276,14 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         section.not_run = run_command(target, "paper")
     section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
     return section
+
+
+def _planned_keys(target: Target) -> dict[str, str]:
+    """Run name -> run key of the runs the paper profile plans ({} where they cannot be resolved)."""
+    try:
+        return {run.name: target.run_key(run.model, run.shortcut) or run.model for run in resolve_runs(target)}
+    except UserError:
+        return {}
 
 
 def _profile_section(target: Target, found: Measured, results: Path) -> ProfileSection:
@@ -351,6 +459,8 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         counts = [(sum(s.verdict.status == status for s in rows), forms) for status, forms in words.items()]
         return ", ".join(f"{count} {agreeing(count, *forms)}" for count, forms in counts if count) or "none checked yet"
 
+    repeated = sum(not s.counted for s in scores)
+    scores = [s for s in scores if s.counted]  # a comparison two targets make on the same runs is one finding
     claims = [s for s in scores if not s.number]
     numbers = [s for s in scores if s.number]
     waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
@@ -360,6 +470,12 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         f"Claims: {tally(claims, claim_words)}. "
         f"Paper numbers: {tally(numbers, number_words)}. "
         f"Not (all) run yet: {waiting} of {counted(len(scores), 'row')}."
+        + (
+            f" {counted(repeated, 'row')} {agreeing(repeated, 'repeats', 'repeat')} another target's comparison on "
+            f"the same runs, counted once."
+            if repeated
+            else ""
+        )
     ]
     if not summary["devices"]:
         lines.append(
@@ -382,10 +498,15 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
 RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
-    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points). Training "
+    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one "
+    '"throughout training" holds where the file\'s share of log windows is in order. Where '
+    "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
+    "trains them. Training "
     "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "
     f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
-    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} unless seeds trained here spread more. Proxy data "
+    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} (ImageNet claims borrow it: the paper gives no ImageNet "
+    "spread) unless seeds trained here spread more; each row says which. Proxy data "
     "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."
 )
 
@@ -426,13 +547,13 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
     for s in checked:
         out.append(
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(s.verdict.detail)} | {s.mark} {s.verdict.status} |"
+            f"{_md(_result(s))}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
         )
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
     for s in waiting:
         out.append(
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(s.verdict.detail + '; ' if s.verdict.detail else '')}`{s.command}` |"
+            f"{_md(_result(s) + '; ' if _result(s) else '')}`{s.command}` |"
         )
     for section in sections:
         out += ["", f"## {_heading(section.target)}", ""]
@@ -448,13 +569,23 @@ def _markdown(sections: list[TargetSection], summary: dict) -> str:
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
                 out += [
-                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)} | {s.mark} {s.verdict.status} |"
+                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
                     for s in part.scores
                 ]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _result(s: Score) -> str:
+    """A row's numbers, and whether another target's row makes the same comparison on the same runs."""
+    return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
+
+
+def _md_seeds(s: Score) -> str:
+    """The command that trains the seeds a row says would resolve the paper's gap."""
+    return f": `{s.command}`" if s.verdict.seeds and s.command else ""
 
 
 def _relative(path: Path, section: TargetSection) -> str:
@@ -524,7 +655,7 @@ def _html(sections: list[TargetSection], summary: dict) -> str:
 def _html_scoreboard(scores: list[Score]) -> list[str]:
     """The claims checked here, with their verdicts, then the ones waiting for runs, with the command."""
     checked, waiting = _split(scores)
-    rows = [_html_score_row(s, html.escape(s.verdict.detail), _badge(s)) for s in checked]
+    rows = [_html_score_row(s, _html_detail(s), _badge(s)) for s in checked]
     header = ["target", "the paper says", "profile", "result", "verdict"]
     body = ["<h3>Checked here</h3>", _html_table(header, rows) if rows else "<p>Nothing yet.</p>"]
     rows = [_html_score_row(s, _html_waiting(s)) for s in waiting]
@@ -538,9 +669,15 @@ def _html_score_row(s: Score, *cells: str) -> list[str]:
     return [f"<a href='#{s.target}'>{s.target}</a>", claim, html.escape(s.profile), *cells]
 
 
+def _html_detail(s: Score) -> str:
+    """A checked row's numbers, and the command that trains the seeds it says would resolve the paper's gap."""
+    seeds = f": <code>{html.escape(s.command)}</code>" if s.verdict.seeds and s.command else ""
+    return html.escape(_result(s)) + seeds
+
+
 def _html_waiting(s: Score) -> str:
     """What a claim still waits for, and the command that runs it."""
-    detail = html.escape(s.verdict.detail) + "<br>" if s.verdict.detail else ""
+    detail = html.escape(_result(s)) + "<br>" if _result(s) else ""
     return f"{detail}<code>{html.escape(s.command)}</code>"
 
 
@@ -561,7 +698,8 @@ def _html_target(section: TargetSection) -> list[str]:
         body.append(_html_notes(part.notes))
         if part.scores:
             rows = [
-                [html.escape(s.what), html.escape(s.verdict.detail) or _html_waiting(s), _badge(s)] for s in part.scores
+                [html.escape(s.what), _html_detail(s) if s.verdict.detail else _html_waiting(s), _badge(s)]
+                for s in part.scores
             ]
             body.append(_html_table(["the paper says", "result", "verdict"], rows))
         if part.table[1]:
@@ -635,6 +773,8 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
         lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
         if score.verdict.detail:
             lines.append(f"      {score.verdict.detail}")
+        if score.verdict.seeds:
+            lines.append(f"      {score.verdict.seeds} seeds per net: {score.command}")
     header, rows = _numbers_table(target, found)
     if rows:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

@@ -27,6 +27,20 @@ class Score:
     verdict: Verdict
     command: str = ""  # what runs it, where it is not run yet
     number: bool = False  # a paper number (within noise: reproduced), not an ordering (within noise: undecided)
+    compares: frozenset = frozenset()  # (metric, lower net's runs, higher net's runs) of each comparison it makes
+    same_as: str = ""  # an earlier row's target that makes the very same comparisons on the same runs
+    shares: str = ""  # an earlier row's target some of whose comparisons' runs this row uses too
+
+    @property
+    def counted(self) -> bool:
+        """Whether the summary counts it: a comparison made twice on the same runs is one finding, not two."""
+        return not self.same_as
+
+    @property
+    def shared_note(self) -> str:
+        if self.same_as:
+            return f"the same comparison on the same runs as {self.same_as}'s row; counted once"
+        return f"uses runs {self.shares} also compares" if self.shares else ""
 
     @property
     def mark(self) -> str:

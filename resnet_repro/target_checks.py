@@ -24,7 +24,7 @@ FIGURE_KEYS = {"panels", "ylim"}
 PANEL_KEYS = {"title", "metrics", "models"}
 TABLE_KEYS = {"paper", "context", "protocol"}
 TABLE_PROTOCOLS = ("10-crop", "multi-scale")
-NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "family"}
+NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "torchvision_params", "family"}
 GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
 
 
@@ -179,7 +179,7 @@ def check_nets(check: "Checker", raw: dict) -> None:
         ):
             if problem:
                 check.fail(net, key, f"{where}.{key}", problem)
-        for key in ("paper_params", "paper_flops"):
+        for key in ("paper_params", "paper_flops", "torchvision_params"):
             if key in net and not _is_number(net[key]):
                 check.fail(net, key, f"{where}.{key}", f"expected a number, got {excerpt(net[key])}")
 

@@ -99,7 +99,7 @@ def test_smoke_targets_write_their_outputs(smoke_results):
     assert "plain-20/smoke/seed0: already finished" in outputs["fig1"].stdout
     # The console ends like the report: the claims with verdicts, each net's training and test error, the report.
     tail = outputs["fig1"].stdout.split("wrote ")[-1]
-    assert "the deeper plain net has higher training error (training error: plain-20 < plain-56)" in tail
+    assert "the deeper network has higher training error (training error: plain-20 < plain-56)" in tail
     assert "net       seeds  training error  test error" in tail
     assert f"report: {results / 'REPORT.html'}" in tail
 

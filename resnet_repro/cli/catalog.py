@@ -12,6 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..report import claim_command, claim_text, judge_claim, label
 from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
 from ..store.layout import RunFiles, resolve_results_dir, run_status
 from ..store.measured import data_name, title_for_data
@@ -133,8 +134,8 @@ def _print_paper(spec) -> None:
         )
     nets = spec.section("nets", ())
     if nets:
-        out = Table(title="nets counted, with the paper's figures where it gives them")
-        for column in ("net", "input", "paper params", "paper mult-adds"):
+        out = Table(title="nets counted, with the paper's figures where it gives them (torchvision's: a reference)")
+        for column in ("net", "input", "paper params", "torchvision params", "paper mult-adds"):
             out.add_column(column, justify="left" if column == "net" else "right")
         for net in nets:
             name = net.model + (f"-{net.shortcut}" if net.shortcut else "") + (f" {net.variant}" if net.variant else "")
@@ -142,13 +143,15 @@ def _print_paper(spec) -> None:
                 name,
                 "x".join(map(str, net.input)),
                 f"{int(net.paper_params):,}" if net.paper_params else "",
+                f"{int(net.torchvision_params):,}" if net.torchvision_params else "",
                 f"{net.paper_flops / 1e9:.1f} G" if net.paper_flops else "",
             )
         console.print(out)
 
 
 def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
-    """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check)."""
+    """The paper's claims as sentences, each over the nets this profile trains (what `run` and `report` check), and
+    where the paper's own gap is inside the band at the seeds this profile trains, the seeds that resolve it."""
     if not spec.claims:
         return
     console.print(
@@ -157,21 +160,25 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
         else f"claims checked (lowest first), over the nets the {profile} profile trains:"
     )
     trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
+    planned: dict[str, int] = {}  # seeds per net, for the seeds a paper gap needs
+    for run in runs:
+        key = spec.run_key(run.model, run.shortcut) or run.model
+        planned[key] = planned.get(key, 0) + 1
+    paper_data = get_engine(spec.engine).paper_data
+    proxy = bool(runs) and bool(paper_data) and runs[0].data.dataset != paper_data
     for claim in spec.claims:
-        console.print(
-            f"  - {claim.says} [{claim.section}]: {_claim_order(claim, trained)}", highlight=False, markup=False
-        )
-
-
-def _claim_order(claim, trained: set[str] | None) -> str:
-    """The claim's ordering over the nets a profile trains (all of them for targets that train nothing)."""
-    if trained is None:
-        return f"{claim.metric} {' < '.join(claim.order)}"
-    kept = [key for key in claim.order if key in trained]
-    if len(kept) < 2:
-        return f"not checked by this profile (it trains {len(kept)} of {', '.join(claim.order)})"
-    left_out = len(claim.order) - len(kept)
-    return f"{claim.metric} {' < '.join(kept)}" + (f" ({left_out} more nets in the paper)" if left_out else "")
+        kept = [key for key in claim.order if trained is None or key in trained]
+        if len(kept) < 2:
+            nets = ", ".join(label(key) for key in claim.order)
+            text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"
+            console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
+            continue
+        console.print(f"  - {claim_text(claim, trained)} [{claim.section}]", highlight=False, markup=False)
+        verdict = judge_claim(spec, claim, {}, set(kept), None, planned, proxy)
+        if verdict.seeds:
+            command = claim_command(spec, profile, verdict)
+            console.print(f"      {verdict.detail}", highlight=False, markup=False, soft_wrap=True)
+            console.print(f"      {verdict.seeds} seeds per net: {command}", highlight=False, markup=False)
 
 
 def _status(results: Path, run: RunConfig) -> str:

@@ -12,7 +12,17 @@ from ..experiments import Target
 from ..models import build_model, model_label
 from ..store.tables import ExtraTable, write_table
 
-COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "family", "variant", "input"]
+COLUMNS = [
+    "model",
+    "params",
+    "flops",
+    "paper_params",
+    "paper_flops",
+    "family",
+    "variant",
+    "input",
+    "torchvision_params",
+]
 LAYOUT_COLUMNS = ["model", "stage", "output_size", "block", "blocks"]
 
 
@@ -45,6 +55,7 @@ def _rows_and_layouts(target: Target, say: Callable[[str], None] = print) -> tup
                 "family": "imagenet" if hasattr(model, "maxpool") else "cifar",
                 "variant": variant if depth_is_bottleneck else "",
                 "input": "x".join(map(str, net.input)),
+                "torchvision_params": _int_or_none(net.torchvision_params),
             }
         )
         row = rows[-1]

@@ -67,6 +67,7 @@ class Net:
     family: str | None = None
     paper_params: float | None = None
     paper_flops: float | None = None
+    torchvision_params: float | None = None  # a reference count where the paper gives none (ImageNet nets)
 
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> tuple["Net", ...]:
@@ -80,6 +81,7 @@ class Net:
                 n.get("family"),
                 _number(n.get("paper_params")),
                 _number(n.get("paper_flops")),
+                _number(n.get("torchvision_params")),
             )
             for n in raw["nets"]
         )

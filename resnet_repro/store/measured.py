@@ -8,6 +8,8 @@ from the profile's responses.csv. Only finished runs count: a run still training
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ class Measured:
     runs: list[RunConfig]
     keys: dict[str, str] = field(default_factory=dict)  # run name -> run key (resnet20, resnet34-B)
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # metric -> key -> per finished seed
+    curves: dict[str, list[dict[int, float]]] = field(default_factory=dict)  # key -> training error per log window
     expected: dict[str, int] = field(default_factory=dict)  # key -> seeds the profile asks for
     dataset: str = ""
     unofficial: int = 0  # runs on CIFAR-10 files that are not the official release
@@ -93,7 +96,7 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
     `runs`: the resolved runs where the caller has them (with --set overrides, the profile is paper~3f2a1c)."""
     if runs is None:
         try:
-            runs = resolve_runs(target, profile)
+            runs = with_seeds_on_disk(resolve_runs(target, profile), results)
         except UserError:
             runs = []
     found = Measured(target, profile, runs)
@@ -105,6 +108,28 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
         found.expected[key] = found.expected.get(key, 0) + 1
     get_engine(target.engine).read_measured(found, results)
     return found
+
+
+def with_seeds_on_disk(runs: list[RunConfig], results: Path) -> list[RunConfig]:
+    """The profile's runs and every further seed of them trained into results/ (`run --seeds 6`, which a claim
+    whose paper gap is inside the band asks for): a seed trained is a seed counted, not only the planned ones."""
+    planned = {config.name for config in runs}
+    first = {}  # each net's folder -> its first planned run, the config a further seed repeats
+    for config in runs:
+        first.setdefault(Path(config.name).parent.as_posix(), config)
+    extra = []
+    for parent, config in first.items():
+        for seed in sorted(int(p.name[4:]) for p in _seed_folders(results / "runs" / parent)):
+            if f"{parent}/seed{seed}" not in planned:
+                extra.append(dataclasses.replace(config, name=f"{parent}/seed{seed}", seed=seed))
+    return runs + extra
+
+
+def _seed_folders(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"seed(0|[1-9][0-9]*)", p.name)]
+    except OSError:  # not trained yet, or unreadable: the planned runs say what is missing
+        return []
 
 
 def thread_stretches(segments) -> str | None:
@@ -145,6 +170,9 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
             continue
         found.finished += 1
         key = found.keys[config.name]
+        curve = {int(row["iteration"]): float(row["train_error"]) for row in log.rows if row.get("train_error")}
+        if curve:  # for a claim over the whole training curve (Fig. 4: "throughout the whole training procedure")
+            found.curves.setdefault(key, []).append(curve)
         for metric in metrics:
             value = final.get(metric)
             if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
