@@ -46,7 +46,7 @@ from .registry import get_engine
 from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from .run_id import RunStatus, final_status
 from .store.estimate import human_duration
-from .store.layout import read_json, write_atomic
+from .store.layout import default_results_dir, read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from .store.paths import output_dir
 from .words import agreeing, counted
@@ -403,13 +403,14 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
-    devices, wall, finished, failed, unfinished = set(), 0.0, 0, 0, 0
+    devices, wall, finished, failed, unfinished, overridden = set(), 0.0, 0, 0, 0, 0
     for meta_path in _meta_files(results / "runs", warn):
         meta = read_json(meta_path)
         if not isinstance(meta, dict):
             warn(f"skipped {meta_path}: unreadable or not JSON (a copy cut short?)")
             continue
         devices.add(meta.get("device_name", "unknown"))
+        overridden += "~" in meta_path.parent.parent.name  # a profile folder tagged by --set: not on the scoreboard
         final_path = meta_path.parent / "final.json"
         final = read_json(final_path) if final_path.exists() else None
         if final_path.exists() and not isinstance(final, dict):
@@ -426,7 +427,16 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         "finished": finished,
         "failed": failed,
         "unfinished": unfinished,
+        "overridden": overridden,
+        "elsewhere": None if _is_default_folder(results) else str(results),
     }
+
+
+def _is_default_folder(results: Path) -> bool:
+    try:
+        return Path(results).resolve() == default_results_dir().resolve()
+    except OSError:
+        return False
 
 
 def _meta_files(runs: Path, warn: Callable[[str], None]):
@@ -485,8 +495,18 @@ def _summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     lines += [
         f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
         f"Compute: {counted(summary['finished'], 'finished run')}, {summary['wall_s'] / 3600:.2f} h of training "
-        "summed over the runs (runs trained at once, packed or as jobs, overlap in wall time).",
+        "summed over the runs (runs trained at once, packed or as jobs, overlap in wall time)"
+        + (
+            f"; {counted(summary['overridden'], 'run')} with `--set` overrides among them (their own tables, "
+            "not the scoreboard's)."
+            if summary.get("overridden")
+            else "."
+        ),
     ]
+    if summary.get("elsewhere"):  # the commands above name no folder: they would run into ./results
+        lines.append(
+            f"This report's folder is {summary['elsewhere']}: add `--results {summary['elsewhere']}` to its commands."
+        )
     if summary["failed"] or summary["unfinished"]:
         lines.append(
             f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')} "

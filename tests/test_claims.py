@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -302,3 +303,33 @@ def test_the_report_summary_says_1_holds_and_1_unfinished_run():
     assert "Compute: 1 finished run, 0.02 h" in lines and "Also: 0 failed and 1 unfinished run (" in lines
     scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
     assert "Claims: 2 hold, 2 do not hold." in _summary_lines(summary, scores)[0]
+
+
+def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(
+    tmp_path, monkeypatch
+):
+    from resnet_repro.report import compute_summary
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RESNET_REPRO_RESULTS", raising=False)
+    for profile in ("cpu", "cpu~3f2a1c"):  # a run of the profile and one with --set overrides
+        folder = tmp_path / "elsewhere/runs/fashion-mnist/plain-20" / profile / "seed0"
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text('{"device_name": "CPU"}')
+        (folder / "final.json").write_text('{"status": "finished", "wall_s": 36.0}')
+    summary = compute_summary(tmp_path / "elsewhere")
+    assert summary["overridden"] == 1 and summary["finished"] == 2
+    assert summary["elsewhere"] == str(tmp_path / "elsewhere")
+    lines = "\n".join(_summary_lines_of(summary))
+    assert "Compute: 2 finished runs, 0.02 h of training summed over the runs" in lines
+    assert "; 1 run with `--set` overrides among them (their own tables, not the scoreboard's)." in lines
+    assert f"add `--results {tmp_path / 'elsewhere'}` to its commands" in lines
+    (tmp_path / "results").mkdir()
+    assert compute_summary(tmp_path / "results")["elsewhere"] is None  # the default folder: commands need nothing
+    assert compute_summary(Path("results"))["elsewhere"] is None
+
+
+def _summary_lines_of(summary: dict) -> list[str]:
+    from resnet_repro.report import _summary_lines
+
+    return _summary_lines(summary, [])

@@ -29,10 +29,15 @@ METRIC_COLUMNS = [
 TIMING_COLUMNS = ("images_per_s", "elapsed_s")
 
 
+def default_results_dir() -> Path:
+    """The folder a command without --results uses: $RESNET_REPRO_RESULTS, else ./results."""
+    return Path(os.environ.get("RESNET_REPRO_RESULTS") or "results")
+
+
 def resolve_results_dir(cli_value: str | None) -> Path:
     """--results, else $RESNET_REPRO_RESULTS, else ./results. Every command finds its results folder here, so
     here it is also made the folder that no write inside passes a link out of (atomic.confine_writes)."""
-    folder = Path(cli_value or os.environ.get("RESNET_REPRO_RESULTS") or "results")
+    folder = Path(cli_value) if cli_value else default_results_dir()
     require_utf8(str(folder), "the results folder")
     confine_writes(folder)
     return folder
