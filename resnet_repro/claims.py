@@ -45,7 +45,7 @@ METRIC_NAMES = {
     "top5_error": "top-5 error",
     "response_std": "mean response std",
 }
-CLAIM_KEYS = {"says", "section", "metric", "order", "noise", "relation", "own", "paper", "over", "fraction"}
+CLAIM_KEYS = {"says", "section", "metric", "order", "noise", "relation", "own", "paper", "over", "fraction", "short"}
 END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
 BELOW, AT_MOST = "below", "at_most"  # a strict order; "no higher than the next, within noise"
 RELATIONS = (BELOW, AT_MOST)
@@ -67,6 +67,11 @@ class Claim:
     paper: tuple[tuple[str, float], ...] = ()  # the paper's value of each net, where the claim states them
     over: str = END
     fraction: float = 0.0  # over the curve: the share of log windows in the claimed order for it to hold
+    short: tuple[tuple[str, str], ...] = ()  # (profile, why its schedule is too short for the claim, with the evidence)
+
+    def too_short(self, profile: str) -> str:
+        """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
+        return dict(self.short).get(profile.split("~")[0], "")
 
     @property
     def steps(self) -> tuple[tuple[str, ...], ...]:
@@ -137,6 +142,12 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
     if not isinstance(entry.get("own", False), bool):
         raise UserError(f"{at}: own: expected true or false, got {excerpt(entry['own'])}")
     over, fraction = _curve_keys(entry, at)
+    short = entry.get("short", {})
+    if not isinstance(short, dict) or not all(isinstance(v, str) and v.strip() for v in short.values()):
+        raise UserError(
+            f"{at}: short: expected profile: why its schedule is too short for this claim, e.g. "
+            f'short: {{cpu: "ResNet-56 passes ResNet-20 only past 16k iterations"}}'
+        )
     return Claim(
         str(entry["says"]),
         str(entry["section"]),
@@ -149,6 +160,7 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         _paper_values(entry.get("paper"), run_keys, at),
         over,
         fraction,
+        tuple((str(profile), text.strip()) for profile, text in short.items()),
     )
 
 

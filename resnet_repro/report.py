@@ -15,6 +15,7 @@ import base64
 import html
 import os
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -84,6 +85,9 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
         if sum(key in found.trained_keys for key in claim.order) < 2:
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
+        why_short = claim.too_short(found.profile)
+        if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
+            verdict = replace(verdict, detail=f"{verdict.detail}; this profile is too short for it: {why_short}")
         scores.append(
             Score(
                 target.name,

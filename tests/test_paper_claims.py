@@ -371,3 +371,42 @@ def test_show_says_how_many_seeds_resolve_the_papers_narrow_gaps():
     )
     proxy = " ".join(cli("show", "table6", "--profile", "cpu", check=True).stdout.split())
     assert "seeds per net" not in proxy  # the paper's gaps are not Fashion-MNIST's
+
+
+@pytest.mark.parametrize("deeper_is_better", [False, True])
+def test_a_claim_a_profile_is_too_short_for_says_why_beside_a_verdict_it_leaves_as_measured(tmp_path, deeper_is_better):
+    target = load_target("fig6")
+    depth_rank = {"resnet20": 0, "resnet32": 1, "resnet44": 2, "resnet56": 3, "resnet110": 4}
+    for config in resolve_runs(target, "gpu", [0]):
+        key = target.run_key(config.model, config.shortcut)
+        train, test = CIFAR[key]
+        if key in depth_rank:  # a point apart: the deeper, the worse, as a short schedule leaves them; or better
+            step = -1 if deeper_is_better else 1
+            train, test = 5.0 + step * depth_rank[key], 9.0 + step * depth_rank[key]
+        write_run(tmp_path, config.name, {"iterations": 12000, "train_error": train, "test_error": test})
+    scores = claim_scores(target, measure(target, "gpu", tmp_path))
+    depth = [s for s in scores if "accuracy gains when the depth increases" in s.what]
+    assert len(depth) == 2  # training and test error
+    for score in depth:
+        assert score.verdict.status == (HOLDS if deeper_is_better else FAILS)
+        noted = (
+            "; this profile is too short for it: 12k iterations: the deeper ResNets start later" in score.verdict.detail
+        )
+        assert noted is not deeper_is_better  # said only beside a verdict that is not "holds"
+    degradation = next(s for s in scores if "higher training error when going deeper" in s.what)
+    assert degradation.verdict.status == HOLDS and "too short" not in degradation.verdict.detail
+
+
+def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
+    from resnet_repro.claims import parse_claims
+    from resnet_repro.errors import UserError
+
+    claim = {"says": "s", "section": "x", "metric": "train_error", "order": ["resnet20", "plain20"]}
+    keys = {"resnet20": ["resnet20"], "plain20": ["plain20"]}
+    parsed = parse_claims([claim | {"short": {"cpu": "too few iterations"}}], "f.yaml", "cifar", ("train_error",), keys)
+    assert (
+        parsed[0].too_short("cpu") == "too few iterations" and parsed[0].too_short("cpu~3f2a1c") == "too few iterations"
+    )
+    assert parsed[0].too_short("gpu") == ""
+    with pytest.raises(UserError, match=r"f.yaml: claims\[0\]: short: expected profile: why its schedule is too short"):
+        parse_claims([claim | {"short": ["cpu"]}], "f.yaml", "cifar", ("train_error",), keys)
