@@ -12,6 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..naming import parse_model_name
 from ..report import claim_command, claim_text, judge_claim, label
 from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
 from ..store.layout import RunFiles, resolve_results_dir, run_status
@@ -48,7 +49,7 @@ def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
     missing = unmeasured_models(runs, throughput)
     if not missing:
         return ""
-    if any(run.data.dataset == "imagenet" for run in runs):
+    if any(parse_model_name(model).family != "cifar" for model in missing):  # bench measures CIFAR-size nets
         return f", time left unknown (no img/s measured here for {', '.join(missing)}: a run's first log point measures it)"
     flags = " ".join(f"--model {model}" for model in missing)
     return f", time left unknown (no img/s measured here for {', '.join(missing)}: `resnet-repro bench {flags}`)"
