@@ -28,14 +28,12 @@ from ..store.layout import MetricsLog, RunFiles, read_metrics
 from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
-from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .distributed import SINGLE, World
 from .ghost_bn import use_ghost_batch_norm
 from .graphed import GraphedStep
-from .optim import decay_groups, load_sgd_state, make_sgd, set_lr
-from .precision import use_precision
+from .optim import load_sgd_state, set_lr
 from .schedule import LRSchedule
-from .state import TrainState, step, window_sums
+from .state import StepSpec, TrainState, step, train_state, window_sums
 from .streams import make_streams
 from .threads import FreeCoreWatch
 
@@ -368,17 +366,9 @@ def start(
     """The model, optimizer and schedule, resumed from the run's checkpoint if it has one; compiled and wrapped
     as the run's options say."""
     recipe, options = config.recipe, config.settings.train
-    model = build_run_model(config, splits).to(device)
-    if options.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build_run_model(config, splits)
     check_bn_share(config, world)
-    optimizer = make_sgd(
-        decay_groups(model, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias),
-        recipe.lr,
-        recipe.momentum,
-        recipe.weight_decay,
-        device,
-    )
+    state = train_state(model, device, StepSpec.of(config), world, LRSchedule(recipe))
     stream, test_set, val_set = make_streams(config, splits, device, world)
     loop = Loop(
         config=config,
@@ -391,27 +381,10 @@ def start(
         val_set=val_set,
         params=sum(p.numel() for p in model.parameters()),
     )
-    loss_sum, wrong, _ = window_sums(device)
-    state = TrainState(
-        model=model,
-        step_model=model,  # wrapped below for several processes and/or compiled
-        optimizer=optimizer,
-        autocast=use_precision(device, options.precision, options.deterministic),
-        loss_sum=loss_sum,
-        wrong=wrong,
-        schedule=LRSchedule(recipe),
-    )
-    resume(state, loop, device)
+    resume(state, loop, device)  # into the weights the wrapped and compiled step shares
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
-    if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
-        state.step_model = world.wrap(model, device)
     if graphs_wanted(device, options.compile, world.distributed):
         state.step_fn = GraphedStep()
-    if options.compile:
-        mode = compile_mode(device, world.distributed)
-        state.graphs = CudaGraphCheck.for_mode(mode)
-        state.step_model = compile_model(state.step_model, mode)
-        state.cuda_graphs = None  # decided at the first log point, once compilation is over
     state.session_start = state.window_start = time.perf_counter()
     return state, loop
 
