@@ -55,7 +55,7 @@ from resnet_repro.atomic import write_atomic  # noqa: E402
 from resnet_repro.data.pipeline import TrainStream  # noqa: E402
 from resnet_repro.data.sources import ImageSet  # noqa: E402
 from resnet_repro.data.synthetic import write_cifar10  # noqa: E402
-from resnet_repro.models import build_model  # noqa: E402
+from resnet_repro.models import Layers, build_model  # noqa: E402
 from resnet_repro.train.device import describe_device, resolve_device  # noqa: E402
 from resnet_repro.train.state import StepSpec, TrainState, train_state  # noqa: E402
 
@@ -770,8 +770,7 @@ def _memory(check: Check) -> list[dict]:
         torch.cuda.reset_peak_memory_stats(check.device)
         base = torch.cuda.memory_allocated(check.device)
         torch.manual_seed(0)
-        model = build_model(plan.memory_net)
-        model.activation_checkpointing = checkpointed
+        model = build_model(plan.memory_net, layers=Layers(activation_checkpointing=checkpointed))
         state = train_state(model, check.device, StepSpec(0.1))
         x = torch.randn(plan.memory_batch, 3, 32, 32, device=check.device).contiguous(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (plan.memory_batch,), device=check.device)

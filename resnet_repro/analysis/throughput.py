@@ -20,8 +20,8 @@ import torch
 
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import ImageSet
-from ..models import build_model
-from ..train.ghost_bn import use_ghost_batch_norm
+from ..models import Layers, build_model
+from ..train.ghost_bn import norm_layer
 from ..train.state import StepSpec, TrainState, step, train_state
 from .complexity import count_multiply_adds
 
@@ -101,9 +101,7 @@ def bench_state(
         rng.integers(0, 10, settings.images),
     )
     torch.manual_seed(0)
-    model = build_model(model_name)
-    if settings.bn_batch:
-        use_ghost_batch_norm(model, settings.bn_batch)
+    model = build_model(model_name, layers=Layers(norm_layer(settings.bn_batch)))
     if settings.compile:
         torch._dynamo.reset()  # each measurement compiles afresh: no guard left over from another net
     spec = StepSpec(

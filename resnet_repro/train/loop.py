@@ -23,13 +23,13 @@ from ..context import Reporter
 from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
-from ..models import ModelInit, build_model
+from ..models import Layers, ModelInit, build_model
 from ..store.layout import MetricsLog, RunFiles, read_metrics
 from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import SINGLE, World
-from .ghost_bn import use_ghost_batch_norm
+from .ghost_bn import norm_layer
 from .graphed import GraphedStep
 from .optim import load_sgd_state, set_lr
 from .schedule import LRSchedule
@@ -55,7 +55,7 @@ class RunOutcome:
 def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
     torch.manual_seed(config.seed)  # the init is part of the run: seeded by the run's seed
     recipe = config.recipe
-    model = build_model(
+    return build_model(
         config.model,
         shortcut=config.shortcut,
         variant=config.variant,
@@ -63,11 +63,8 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
         num_classes=splits.num_classes,
         in_channels=splits.in_channels,
         init=ModelInit(recipe.he_init_fan, recipe.fc_init, recipe.zero_init_residual),
+        layers=Layers(norm_layer(recipe.bn_batch), recipe.activation_checkpointing),
     )
-    if config.recipe.bn_batch:
-        use_ghost_batch_norm(model, config.recipe.bn_batch)
-    model.activation_checkpointing = config.recipe.activation_checkpointing
-    return model
 
 
 def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
