@@ -148,26 +148,15 @@ class RunSession:
         if outcome is not None:
             self._end(outcome)
 
-    @property
-    def at_log_point(self) -> bool:
-        done = self.state.iteration
-        return done % self.recipe.log_every == 0 or done == self.recipe.iterations
-
-    @property
-    def evaluating(self) -> bool:
-        done = self.state.iteration
-        return done % self.recipe.eval_every == 0 or done == self.recipe.iterations
-
-    @property
-    def checkpoint_due(self) -> bool:
-        done = self.state.iteration
-        return done % self.recipe.checkpoint_every == 0 or done == self.recipe.iterations
+    def due(self, every: int) -> bool:
+        """Whether the iteration just done is a multiple of `every`, or the run's last."""
+        return self.state.iteration % every == 0 or self.state.iteration == self.recipe.iterations
 
     def _after_step(self) -> RunOutcome | None:
         state, loop, done = self.state, self.loop, self.state.iteration
         for hook in self.hooks:
             hook.on_step(self)
-        if not self.at_log_point:
+        if not self.due(self.recipe.log_every):
             # processes that train together stop together, at a log point
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())
@@ -202,7 +191,7 @@ class RunHook:
         """Once the run is built (or resumed), before its first step."""
 
     def on_step(self, session: RunSession) -> None:
-        """After every step, before the log point's work (session.at_log_point says whether one follows)."""
+        """After every step, before the log point's work (session.due(recipe.log_every) says whether one follows)."""
 
     def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
         """At a log point, with the window's metrics row."""
@@ -215,18 +204,8 @@ def run_hooks(reporter: Reporter, threads: FreeCoreWatch | None = None) -> list[
     """A run's concerns, in the order the loop calls them: the order is part of the numbers (the thread count is
     settled before evaluating; the row is complete before it is written; the checkpoint holds the written row)."""
     watch = [ThreadWatch(threads)] if threads is not None else []
-    return [
-        Faults(),
-        *watch,
-        Divergence(),
-        WarmUp(),
-        NormSync(),
-        Evaluation(),
-        Plateau(),
-        Record(),
-        Progress(reporter),
-        Checkpoint(),
-    ]
+    before_row = [Faults(), *watch, Divergence(), WarmUp(), NormSync(), Evaluation(), Plateau()]
+    return [*before_row, Record(), Progress(reporter), Checkpoint()]
 
 
 class Faults(RunHook):
@@ -243,7 +222,7 @@ class ThreadWatch(RunHook):
         self.watch = watch
 
     def on_step(self, session: RunSession) -> None:
-        if not session.at_log_point:  # a look at the free cores when one is due (a clock read otherwise)
+        if not session.due(session.recipe.log_every):  # between log points: a look when due, else a clock read
             self._note(session, self.watch.look_if_due())
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
@@ -256,46 +235,78 @@ class ThreadWatch(RunHook):
 
 class Divergence(RunHook):
     def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
-        return None if math.isfinite(row["train_loss"]) else diverged(session.state, session.loop, row)
+        if math.isfinite(row["train_loss"]):
+            return None
+        state, loop = session.state, session.loop
+        reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
+        return RunOutcome(
+            "failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings
+        )
 
 
 class WarmUp(RunHook):
-    """The lr stays low until the training error first falls below the recipe's bar."""
+    """The lr stays low until the training error first falls below the recipe's bar; the schedule is told this log
+    point's training error, and the end of the warm-up is said."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        end_warmup_if_due(session.state, session.loop, row)
+        state, loop = session.state, session.loop
+        if state.schedule.observe_train_error(state.iteration, row["train_error"]):
+            bar = session.recipe.warmup.until_train_error_below
+            loop.reporter.message(
+                f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
+                f"{row['train_error']:.1f}% < {bar:g}%)"
+            )
 
 
 class NormSync(RunHook):
     """Each process's BN running statistics agree before anything reads them (evaluation, checkpoint, a stop)."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        if session.evaluating or session.checkpoint_due or session.loop.stop.requested:
-            session.loop.world.average_norm_buffers(session.state.model)
+        recipe, loop = session.recipe, session.loop
+        if session.due(recipe.eval_every) or session.due(recipe.checkpoint_every) or loop.stop.requested:
+            loop.world.average_norm_buffers(session.state.model)
 
 
 class Evaluation(RunHook):
     """Rank 0: the test error, and the held-out error where the recipe holds some out, every eval_every."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        if session.evaluating and session.loop.world.is_main:
-            evaluate_into(session.state, session.loop, row)
+        state, loop = session.state, session.loop
+        if session.due(session.recipe.eval_every) and loop.world.is_main:
+            maybe_fault("eval", state.iteration)
+            row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
+            if loop.val_set is not None:
+                row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
 
 
 class Plateau(RunHook):
-    """The lr drops when the held-out error stops improving (recipe.lr_plateau)."""
+    """The lr drops when the held-out error stops improving (recipe.lr_plateau). It watches held-out training
+    images, never the reported set (config.check_recipe requires a holdout with the rule); rank 0 measured them
+    and every process takes its number."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        if session.evaluating and session.recipe.lr_plateau is not None:
-            plateau_rule(session.state, session.loop, row)
+        state, loop = session.state, session.loop
+        if not session.due(session.recipe.eval_every) or session.recipe.lr_plateau is None:
+            return
+        watched = loop.world.sum([row["val_error"] if loop.world.is_main else 0.0])[0]
+        if state.schedule.observe_eval_error(watched):
+            loop.reporter.message(
+                f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
+                f"{1 / session.recipe.lr_decay:g} from iteration {state.iteration}"
+            )
 
 
 class Record(RunHook):
     """The row, timed to here, into metrics.csv (rank 0) and the run's latest values."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        row["elapsed_s"] = session.state.elapsed()
-        record(session.state, session.loop, row)
+        state, loop = session.state, session.loop
+        row["elapsed_s"] = state.elapsed()
+        if loop.metrics is not None:
+            loop.metrics.append(row)
+        state.last.update({k: v for k, v in row.items() if v is not None})
+        if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
+            state.last["test_iteration"] = state.iteration
 
 
 class Progress(RunHook):
@@ -329,7 +340,7 @@ class Checkpoint(RunHook):
     """Rank 0, every checkpoint_every and at the end: everything the run needs to continue exactly."""
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        if session.checkpoint_due and session.loop.world.is_main:
+        if session.due(session.recipe.checkpoint_every) and session.loop.world.is_main:
             checkpoint(session.state, session.loop, row["elapsed_s"])
             maybe_fault("after-checkpoint", session.state.iteration)
 
@@ -448,49 +459,6 @@ def note_cuda_graphs(state: TrainState, loop: Loop) -> None:
             f"{loop.config.name}: warning: torch.compile trains without CUDA graphs "
             f"({state.cuda_graphs}); results are unaffected, only speed"
         )
-
-
-def end_warmup_if_due(state: TrainState, loop: Loop, row: dict) -> None:
-    """Tell the schedule this log point's training error; say so when it ends the warm-up."""
-    if state.schedule.observe_train_error(state.iteration, row["train_error"]):
-        bar = loop.config.recipe.warmup.until_train_error_below
-        loop.reporter.message(
-            f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
-            f"{row['train_error']:.1f}% < {bar:g}%)"
-        )
-
-
-def evaluate_into(state: TrainState, loop: Loop, row: dict) -> None:
-    maybe_fault("eval", state.iteration)
-    row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
-    if loop.val_set is not None:
-        row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
-
-
-def plateau_rule(state: TrainState, loop: Loop, row: dict) -> None:
-    """The plateau rule watches held-out training images, never the reported set (config.check_recipe requires a
-    holdout with the rule); rank 0 measured it and every process takes its number."""
-    watched = row["val_error"] if loop.world.is_main else 0.0
-    watched = loop.world.sum([watched])[0]
-    if state.schedule.observe_eval_error(watched):
-        loop.reporter.message(
-            f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
-            f"{1 / loop.config.recipe.lr_decay:g} from iteration {state.iteration}"
-        )
-
-
-def record(state: TrainState, loop: Loop, row: dict) -> None:
-    """The row into metrics.csv (rank 0) and the latest values."""
-    if loop.metrics is not None:
-        loop.metrics.append(row)
-    state.last.update({k: v for k, v in row.items() if v is not None})
-    if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
-        state.last["test_iteration"] = state.iteration
-
-
-def diverged(state: TrainState, loop: Loop, row: dict) -> RunOutcome:
-    reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-    return RunOutcome("failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings)
 
 
 def finish(state: TrainState, loop: Loop) -> RunOutcome:

@@ -74,16 +74,8 @@ class StepSpec:
     @classmethod
     def of(cls, config: RunConfig) -> StepSpec:
         recipe, options = config.recipe, config.settings.train
-        return cls(
-            recipe.lr,
-            recipe.momentum,
-            recipe.weight_decay,
-            recipe.weight_decay_on_bn_and_bias,
-            options.precision,
-            options.deterministic,
-            options.channels_last,
-            options.compile,
-        )
+        sgd = (recipe.lr, recipe.momentum, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias)
+        return cls(*sgd, options.precision, options.deterministic, options.channels_last, options.compile)
 
 
 def train_state(
