@@ -55,10 +55,9 @@ from resnet_repro.atomic import write_atomic  # noqa: E402
 from resnet_repro.data.pipeline import TrainStream  # noqa: E402
 from resnet_repro.data.sources import ImageSet  # noqa: E402
 from resnet_repro.data.synthetic import write_cifar10  # noqa: E402
-from resnet_repro.models import build_model  # noqa: E402
+from resnet_repro.models import Layers, build_model  # noqa: E402
 from resnet_repro.train.device import describe_device, resolve_device  # noqa: E402
-from resnet_repro.train.optim import make_sgd  # noqa: E402
-from resnet_repro.train.precision import use_precision  # noqa: E402
+from resnet_repro.train.state import StepSpec, TrainState, train_state  # noqa: E402
 
 GHOST_BN = 64  # the paper's per-GPU batch norm: 128 images on two GPUs
 EXIT_S = 15  # the last summary, freeing the GPU, the interpreter's exit
@@ -406,9 +405,8 @@ def stage_profile(check: Check) -> None:
     """Where an eager step's time goes: GPU busy time against wall time, and the top kernels."""
     plan = check.plan
     net = plan.profile_net
-    autocast = use_precision(check.device, "fp32")
-    model, optimizer, stream = _training_parts(check, net, check.device)
-    step = _sgd_step(model, optimizer, autocast)
+    state, stream = _training_parts(check, net, check.device)
+    step = _sgd_step(state)
     for i in range(5):
         step(*stream.batch(i))
     _sync(check.device)
@@ -710,22 +708,24 @@ def _compile_pays(check: Check) -> bool:
 
 
 def _training_parts(check: Check, net: str, device: torch.device, seed: int = 0):
+    """A run's state (fp32, channels_last, lr 0.1) for `net`, and training batches for it."""
     images = 5 * check.plan.train_per_batch
     data = _cifar_like(min(images, 10_000))
     torch.manual_seed(seed)
-    model = build_model(net).to(device).to(memory_format=torch.channels_last)
-    optimizer = make_sgd(model.parameters(), 0.1, 0.9, 1e-4, device)
+    state = train_state(build_model(net), device, StepSpec(0.1))
     stream = TrainStream(data, _batch(check), 4, True, seed, device, True)
-    return model, optimizer, stream
+    return state, stream
 
 
-def _sgd_step(model, optimizer, autocast):
+def _sgd_step(state: TrainState):
+    """The step's forward, backward and update (as train/state.py's `step`), returning the batch's loss."""
+
     def step(x, y):
-        with autocast():
-            loss = F.cross_entropy(model(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
+        with state.autocast():
+            loss = F.cross_entropy(state.step_model(x).float(), y)
+        state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        state.optimizer.step()
         return loss.detach()
 
     return step
@@ -735,14 +735,11 @@ def _gpu_vs_cpu(check: Check) -> list[dict]:
     """The same init and the same batches on the CPU and on the device, fp32 (IEEE) on both."""
     plan = check.plan
     cpu = torch.device("cpu")
-    autocast = use_precision(check.device, "fp32")
-    model_cpu, optimizer_cpu, stream = _training_parts(check, plan.compare_net, cpu)
+    on_cpu, stream = _training_parts(check, plan.compare_net, cpu)
     torch.manual_seed(0)
     model_dev = build_model(plan.compare_net)
-    model_dev.load_state_dict(model_cpu.state_dict())
-    model_dev = model_dev.to(check.device).to(memory_format=torch.channels_last)
-    optimizer_dev = make_sgd(model_dev.parameters(), 0.1, 0.9, 1e-4, check.device)
-    step_cpu, step_dev = _sgd_step(model_cpu, optimizer_cpu, autocast), _sgd_step(model_dev, optimizer_dev, autocast)
+    model_dev.load_state_dict(on_cpu.model.state_dict())
+    step_cpu, step_dev = _sgd_step(on_cpu), _sgd_step(train_state(model_dev, check.device, StepSpec(0.1)))
     rows = []
     for i in range(plan.compare_steps):
         x, y = stream.batch(i)
@@ -768,20 +765,18 @@ def _memory(check: Check) -> list[dict]:
     rows = []
     if check.device.type != "cuda":
         return [{"check": "memory", "item": plan.memory_net, "value": "n/a on the CPU", "difference": ""}]
-    use_precision(check.device, "fp32")
     for checkpointed in (False, True):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(check.device)
         base = torch.cuda.memory_allocated(check.device)
         torch.manual_seed(0)
-        model = build_model(plan.memory_net).to(check.device).to(memory_format=torch.channels_last)
-        model.activation_checkpointing = checkpointed
-        optimizer = make_sgd(model.parameters(), 0.1, 0.9, 1e-4, check.device)
+        model = build_model(plan.memory_net, layers=Layers(activation_checkpointing=checkpointed))
+        state = train_state(model, check.device, StepSpec(0.1))
         x = torch.randn(plan.memory_batch, 3, 32, 32, device=check.device).contiguous(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (plan.memory_batch,), device=check.device)
         start = time.perf_counter()
         for _ in range(2):  # the second step holds momentum buffers too
-            _sgd_step(model, optimizer, use_precision(check.device, "fp32"))(x, y)
+            _sgd_step(state)(x, y)
         torch.cuda.synchronize(check.device)
         seconds = (time.perf_counter() - start) / 2
         peak = (torch.cuda.max_memory_allocated(check.device) - base) / 2**20
@@ -796,7 +791,7 @@ def _memory(check: Check) -> list[dict]:
         )
         check.facts[f"memory_{'checkpointed' if checkpointed else 'plain'}_mib"] = peak
         check.say(f"memory {plan.memory_net} {label}: {peak:.0f} MiB")
-        del model, optimizer, x, y
+        del model, state, x, y
     torch.cuda.empty_cache()
     return rows
 

@@ -184,8 +184,8 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     ],
 )
 def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, official, delta, verdict):
-    from resnet_repro.engines.outputs import write_outputs
     from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.registry import get_engine
     from resnet_repro.report import write_report
 
     target = load_target("table6")
@@ -194,7 +194,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
     folder.mkdir(parents=True)
     (folder / "final.json").write_text(json.dumps({"status": "finished", "test_error": 8.80, "params": 269722}))
     (folder / "meta.json").write_text(json.dumps({"device_name": "test", "data": {"official_checksums": official}}))
-    write_outputs(target, runs, tmp_path)
+    get_engine(target.engine).write_outputs(target, runs, tmp_path)
     with open(tmp_path / "table6/table.csv") as handle:
         row = next(csv.DictReader(handle))
     assert (row["model"], row["paper_test_error"]) == ("resnet-20-A", "8.75")
@@ -299,7 +299,7 @@ def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
 def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_leaves_out(monkeypatch, tmp_path):
     import pandas as pd
 
-    from resnet_repro.engines.cifar_outputs import _unfinished_note
+    from resnet_repro.engines.curves_tables import _unfinished_note
     from resnet_repro.plots import curves
     from resnet_repro.store.aggregate import ModelRuns
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..models import build_model
+from ..models import Layers, build_model
 
 
 def step_peak_mib(
@@ -22,8 +22,7 @@ def step_peak_mib(
     from torch.distributed._tools.mem_tracker import MemTracker
 
     with FakeTensorMode():
-        model = build_model(model_name, num_classes=num_classes)
-        model.activation_checkpointing = checkpointed
+        model = build_model(model_name, num_classes=num_classes, layers=Layers(activation_checkpointing=checkpointed))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4, foreach=True)
         x = torch.randn(batch_size, 3, image_size, image_size)
         y = torch.randint(0, num_classes, (batch_size,))

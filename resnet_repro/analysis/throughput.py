@@ -20,12 +20,9 @@ import torch
 
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import ImageSet
-from ..models import build_model
-from ..train.compiled import CudaGraphCheck, compile_mode, compile_model
-from ..train.ghost_bn import use_ghost_batch_norm
-from ..train.optim import make_sgd
-from ..train.precision import use_precision
-from ..train.state import TrainState, step, window_sums
+from ..models import Layers, build_model
+from ..train.ghost_bn import norm_layer
+from ..train.state import StepSpec, TrainState, step, train_state
 from .complexity import count_multiply_adds
 
 # Dense peak FLOP/s by device-name fragment (vendor figures), for the achieved fraction.
@@ -103,22 +100,20 @@ def bench_state(
         rng.integers(0, 256, (settings.images, 3, settings.image_size, settings.image_size), dtype=np.uint8),
         rng.integers(0, 10, settings.images),
     )
-    autocast = use_precision(device, settings.precision, settings.deterministic)
     torch.manual_seed(0)
-    model = build_model(model_name)
-    if settings.bn_batch:
-        use_ghost_batch_norm(model, settings.bn_batch)
-    model = model.to(device)
-    if settings.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = make_sgd(model.parameters(), 0.01, 0.9, 1e-4, device)
-    stream = TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last)
-    state = TrainState(model, model, optimizer, autocast, *window_sums(device))
-    if settings.compile:  # as a run compiles: the model, with CUDA graphs on a single GPU
+    model = build_model(model_name, layers=Layers(norm_layer(settings.bn_batch)))
+    if settings.compile:
         torch._dynamo.reset()  # each measurement compiles afresh: no guard left over from another net
-        mode = compile_mode(device, distributed=False)
-        state.graphs = CudaGraphCheck.for_mode(mode, settings.compile_backend)
-        state.step_model = compile_model(model, mode, settings.compile_backend)
+    spec = StepSpec(
+        0.01,
+        precision=settings.precision,
+        deterministic=settings.deterministic,
+        channels_last=settings.channels_last,
+        compile=settings.compile,
+        compile_backend=settings.compile_backend,
+    )
+    state = train_state(model, device, spec)
+    stream = TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last)
     return state, stream, data
 
 

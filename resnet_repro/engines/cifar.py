@@ -7,7 +7,7 @@ from pathlib import Path
 from ..registry import register
 from ..store.measured import read_runs
 from .base import Engine
-from .cifar_outputs import write_cifar_outputs
+from .curves_tables import write_cifar_outputs
 from .sections import FigureSection, TableSection
 
 

@@ -13,7 +13,7 @@ from ..store.layout import RunFiles, read_json
 from ..store.measured import read_runs
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
-from .cifar_outputs import profile_note, write_curve_table
+from .curves_tables import profile_note, write_curve_table
 from .imagenet_outputs import protocol_file, table_protocol, write_imagenet_table
 from .sections import FigureSection, TableSection
 

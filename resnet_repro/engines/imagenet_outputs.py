@@ -9,7 +9,7 @@ from ..experiments import Target
 from ..store.layout import RunFiles, read_json, run_status
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
-from .cifar_outputs import profile_note, schedule_note
+from .curves_tables import profile_note, schedule_note
 
 COLUMNS = [
     "model",

@@ -11,7 +11,7 @@ from ..registry import register
 from ..store.measured import read_responses, read_runs, title_for_data
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
-from .cifar_outputs import profile_note
+from .curves_tables import profile_note
 from .layer_responses_outputs import write_response_table
 from .outputs import measured_csv
 

@@ -10,7 +10,7 @@ from ..experiments import Target
 from ..store.measured import measure, title_for_data
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import write_table
-from .cifar_outputs import profile_note
+from .curves_tables import profile_note
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 

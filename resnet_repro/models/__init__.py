@@ -11,19 +11,29 @@ from torch import nn
 
 from ..errors import UserError
 from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label, parse_model_name
+from .blocks import ModelInit, NormLayer
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
 
-__all__ = ["ModelName", "ModelInit", "parse_model_name", "build_model", "model_label", "CifarResNet", "ImageNetResNet"]
+__all__ = [
+    "ModelName",
+    "ModelInit",
+    "Layers",
+    "parse_model_name",
+    "build_model",
+    "model_label",
+    "CifarResNet",
+    "ImageNetResNet",
+]
 
 
 @dataclass(frozen=True)
-class ModelInit:
-    """How the weights start (see blocks.init_weights); the defaults are the recipe's."""
+class Layers:
+    """What the training options change inside a net, passed to its constructor as torchvision passes norm_layer:
+    the batch norm (ghost batch norm for recipe.bn_batch) and per-block activation checkpointing."""
 
-    he_init_fan: str = "fan_out"
-    fc_init: str = "uniform"
-    zero_init_residual: bool = False
+    norm_layer: NormLayer = nn.BatchNorm2d
+    activation_checkpointing: bool = False
 
 
 def build_model(
@@ -34,13 +44,14 @@ def build_model(
     in_channels: int = 3,
     family: str | None = None,
     init: ModelInit = ModelInit(),
+    layers: Layers = Layers(),
 ) -> nn.Module:
     """Build a paper net by name.
 
     shortcut: "A", "B" or "C" for residual nets (default A on CIFAR, B on ImageNet); ignored by
     plain nets, which have none. variant: "original" (bottleneck stride on the first 1x1, the
     paper's) or "v1.5" (on the 3x3, torchvision's); ImageNet bottleneck nets only. family: "cifar" or
-    "imagenet" where a depth names both (50, 152). init: see blocks.init_weights.
+    "imagenet" where a depth names both (50, 152). init: see blocks.init_weights. layers: see Layers.
     """
     model = parse_model_name(name, family)
     if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
@@ -59,10 +70,10 @@ def build_model(
             option,
             classes,
             in_channels,
-            init.zero_init_residual,
-            init.he_init_fan,
-            init.fc_init,
+            init,
+            layers.norm_layer,
+            layers.activation_checkpointing,
         )
     return ImageNetResNet(
-        model.depth, option, variant, classes, in_channels, init.zero_init_residual, init.he_init_fan, init.fc_init
+        model.depth, option, variant, classes, in_channels, init, layers.norm_layer, layers.activation_checkpointing
     )

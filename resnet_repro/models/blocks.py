@@ -8,12 +8,25 @@ follows its conv directly, so a forward hook on a block's `bn1`/`bn2`/`bn3` sees
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..naming import SHORTCUT_OPTIONS
+
+NormLayer = Callable[[int], nn.Module]  # channels -> a batch norm (torchvision's norm_layer)
+
+
+@dataclass(frozen=True)
+class ModelInit:
+    """How the weights start (see init_weights); the defaults are the recipe's."""
+
+    he_init_fan: str = "fan_out"
+    fc_init: str = "uniform"
+    zero_init_residual: bool = False
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
@@ -43,11 +56,13 @@ class ZeroPadShortcut(nn.Module):
 class ProjectionShortcut(nn.Sequential):
     """Options B and C: a 1x1 convolution (with the block's stride) followed by batch norm."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int):
-        super().__init__(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+    def __init__(self, in_channels: int, out_channels: int, stride: int, norm_layer: NormLayer = nn.BatchNorm2d):
+        super().__init__(conv1x1(in_channels, out_channels, stride), norm_layer(out_channels))
 
 
-def make_shortcut(option: str | None, in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
+def make_shortcut(
+    option: str | None, in_channels: int, out_channels: int, stride: int, norm_layer: NormLayer = nn.BatchNorm2d
+) -> nn.Module | None:
     """The shortcut of one block; None for a plain net.
 
     A: parameter-free everywhere. B: projection only where the dimensions change.
@@ -57,7 +72,7 @@ def make_shortcut(option: str | None, in_channels: int, out_channels: int, strid
         return None
     dims_change = stride != 1 or in_channels != out_channels
     if option == "C" or (option == "B" and dims_change):
-        return ProjectionShortcut(in_channels, out_channels, stride)
+        return ProjectionShortcut(in_channels, out_channels, stride, norm_layer)
     if option in ("A", "B"):
         return ZeroPadShortcut(in_channels, out_channels, stride) if dims_change else nn.Identity()
     raise ValueError(f"shortcut must be one of {', '.join(SHORTCUT_OPTIONS)} or None, got {option!r}")
@@ -68,14 +83,21 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "A"):
+    def __init__(
+        self,
+        in_channels: int,
+        width: int,
+        stride: int = 1,
+        shortcut: str | None = "A",
+        norm_layer: NormLayer = nn.BatchNorm2d,
+    ):
         super().__init__()
         out_channels = width * self.expansion
         self.conv1 = conv3x3(in_channels, width, stride)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = norm_layer(width)
         self.conv2 = conv3x3(width, out_channels)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride)
+        self.bn2 = norm_layer(out_channels)
+        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride, norm_layer)
 
     @property
     def last_bn(self) -> nn.BatchNorm2d:
@@ -99,7 +121,13 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(
-        self, in_channels: int, width: int, stride: int = 1, shortcut: str | None = "B", stride_on: str = "1x1"
+        self,
+        in_channels: int,
+        width: int,
+        stride: int = 1,
+        shortcut: str | None = "B",
+        stride_on: str = "1x1",
+        norm_layer: NormLayer = nn.BatchNorm2d,
     ):
         super().__init__()
         if stride_on not in ("1x1", "3x3"):
@@ -107,12 +135,12 @@ class Bottleneck(nn.Module):
         out_channels = width * self.expansion
         first_stride, middle_stride = (stride, 1) if stride_on == "1x1" else (1, stride)
         self.conv1 = conv1x1(in_channels, width, first_stride)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = norm_layer(width)
         self.conv2 = conv3x3(width, width, middle_stride)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.bn2 = norm_layer(width)
         self.conv3 = conv1x1(width, out_channels)
-        self.bn3 = nn.BatchNorm2d(out_channels)
-        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride)
+        self.bn3 = norm_layer(out_channels)
+        self.shortcut = make_shortcut(shortcut, in_channels, out_channels, stride, norm_layer)
 
     @property
     def last_bn(self) -> nn.BatchNorm2d:
@@ -173,9 +201,7 @@ def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> to
     return x
 
 
-def init_weights(
-    model: nn.Module, zero_init_residual: bool = False, he_init_fan: str = "fan_out", fc_init: str = "uniform"
-) -> None:
+def init_weights(model: nn.Module, init: ModelInit = ModelInit()) -> None:
     """He (MSRA) normal init for convs, BN to identity; optionally zero each residual branch's last BN.
 
     The paper cites He et al. [13] but is silent on the fan mode; `fan_out` is fb.resnet.torch's and
@@ -183,6 +209,7 @@ def init_weights(
     fc: "uniform" keeps torch's default U(+-1/sqrt(fan_in)) for weight and bias; "gaussian-0.01" is the
     Gaussian filler common in Caffe models (std 0.01, bias 0).
     """
+    he_init_fan, fc_init = init.he_init_fan, init.fc_init
     if he_init_fan not in ("fan_in", "fan_out"):
         raise ValueError(f"he_init_fan must be fan_in or fan_out, got {he_init_fan!r}")
     if fc_init not in ("uniform", "gaussian-0.01"):
@@ -196,7 +223,7 @@ def init_weights(
         elif isinstance(module, nn.Linear) and fc_init == "gaussian-0.01":
             nn.init.normal_(module.weight, std=0.01)
             nn.init.zeros_(module.bias)
-    if zero_init_residual:
+    if init.zero_init_residual:
         for module in model.modules():
             if isinstance(module, (BasicBlock, Bottleneck)) and module.shortcut is not None:
                 nn.init.zeros_(module.last_bn.weight)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicBlock, conv3x3, init_weights, run_stages
+from .blocks import BasicBlock, ModelInit, NormLayer, conv3x3, init_weights, run_stages
 
 CIFAR_WIDTHS = (16, 32, 64)
 
@@ -22,29 +22,29 @@ class CifarResNet(nn.Module):
         shortcut: str | None = "A",
         num_classes: int = 10,
         in_channels: int = 3,
-        zero_init_residual: bool = False,
-        he_init_fan: str = "fan_out",
-        fc_init: str = "uniform",
+        init: ModelInit = ModelInit(),
+        norm_layer: NormLayer = nn.BatchNorm2d,
+        activation_checkpointing: bool = False,
     ):
         super().__init__()
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         self.depth = 6 * n + 2
         self.conv1 = conv3x3(in_channels, CIFAR_WIDTHS[0])
-        self.bn1 = nn.BatchNorm2d(CIFAR_WIDTHS[0])
+        self.bn1 = norm_layer(CIFAR_WIDTHS[0])
         channels = CIFAR_WIDTHS[0]
         stages = []
         for stage_index, width in enumerate(CIFAR_WIDTHS):
             blocks = []
             for block_index in range(n):
                 stride = 2 if stage_index > 0 and block_index == 0 else 1
-                blocks.append(BasicBlock(channels, width, stride, shortcut))
+                blocks.append(BasicBlock(channels, width, stride, shortcut, norm_layer))
                 channels = width
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, zero_init_residual, he_init_fan, fc_init)
-        self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
+        init_weights(self, init)
+        self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)), inplace=True)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicBlock, Bottleneck, init_weights, run_stages
+from .blocks import BasicBlock, Bottleneck, ModelInit, NormLayer, init_weights, run_stages
 
 IMAGENET_WIDTHS = (64, 128, 256, 512)
 
@@ -36,9 +36,9 @@ class ImageNetResNet(nn.Module):
         variant: str = "original",
         num_classes: int = 1000,
         in_channels: int = 3,
-        zero_init_residual: bool = False,
-        he_init_fan: str = "fan_out",
-        fc_init: str = "uniform",
+        init: ModelInit = ModelInit(),
+        norm_layer: NormLayer = nn.BatchNorm2d,
+        activation_checkpointing: bool = False,
     ):
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
@@ -48,7 +48,7 @@ class ImageNetResNet(nn.Module):
         self.depth = depth
         kind, blocks_per_stage = IMAGENET_LAYOUTS[depth]
         self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.bn1 = norm_layer(64)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         channels = 64
         stages = []
@@ -57,16 +57,16 @@ class ImageNetResNet(nn.Module):
             for block_index in range(count):
                 stride = 2 if stage_index > 0 and block_index == 0 else 1
                 if kind == "basic":
-                    block = BasicBlock(channels, width, stride, shortcut)
+                    block = BasicBlock(channels, width, stride, shortcut, norm_layer)
                 else:
-                    block = Bottleneck(channels, width, stride, shortcut, stride_on=VARIANTS[variant])
+                    block = Bottleneck(channels, width, stride, shortcut, VARIANTS[variant], norm_layer)
                 blocks.append(block)
                 channels = width * block.expansion
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, zero_init_residual, he_init_fan, fc_init)
-        self.activation_checkpointing = False  # set by the trainer (recipe.activation_checkpointing)
+        init_weights(self, init)
+        self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(F.relu(self.bn1(self.conv1(x)), inplace=True))

@@ -1,7 +1,7 @@
 """Ghost batch norm: normalise a training batch in independent groups, as the paper's two GPUs did.
 
-With batch 128 on two GPUs each BN saw 64 images. `use_ghost_batch_norm(model, 64)` swaps every
-BatchNorm2d for one that, in training mode, normalises each group of 64 images with torch's own
+With batch 128 on two GPUs each BN saw 64 images. `norm_layer(64)` is the batch norm a net is built with
+(models.Layers) that, in training mode, normalises each group of 64 images with torch's own
 batch-norm kernel and averages the groups' running-stat updates. The groups are slices along the
 batch axis, which are contiguous in NCHW and channels_last alike, so nothing is transposed or
 copied on the way in and the output keeps the input's memory format. (Folding the groups into the
@@ -17,6 +17,8 @@ ones have scaled it down). Each group's update happens inside torch's batch-norm
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +47,11 @@ class GhostBatchNorm2d(nn.BatchNorm2d):
         with torch.no_grad():
             self.num_batches_tracked += 1
         return torch.cat(outputs)
+
+
+def norm_layer(bn_batch: int | None):
+    """The batch norm of a net trained with recipe.bn_batch: over groups of `bn_batch` images, or (None) the batch."""
+    return functools.partial(GhostBatchNorm2d, group_size=bn_batch) if bn_batch else nn.BatchNorm2d
 
 
 def use_ghost_batch_norm(model: nn.Module, group_size: int) -> nn.Module:

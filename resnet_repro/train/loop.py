@@ -1,9 +1,10 @@
 """Train one CIFAR-style run: SGD on the device-resident pipeline, logged, evaluated, checkpointed.
 
 The hot loop does no host-device syncs: loss and error counts accumulate on the device and are
-read once per `log_every` iterations, when a metrics row is written. `train_run` reads top to bottom:
-the step, then at each log point one titled section per concern. What changes as the run trains is a
-TrainState (state.py, whose `step` bench times too); what does not is a Loop.
+read once per `log_every` iterations, when a metrics row is written. A RunSession takes the step, then
+hands the row to its hooks: one RunHook per concern (faults, the CPU's threads, divergence, warm-up,
+evaluation, the plateau rule, the row, progress, checkpoints), called in the order run_hooks lists. What
+changes as the run trains is a TrainState (state.py, whose `step` bench times too); what does not is a Loop.
 """
 
 from __future__ import annotations
@@ -22,19 +23,17 @@ from ..context import Reporter
 from ..data.sources import Splits
 from ..errors import UserError
 from ..faults import maybe_fault
-from ..models import ModelInit, build_model
+from ..models import Layers, ModelInit, build_model
 from ..store.layout import MetricsLog, RunFiles, read_metrics
 from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
-from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .distributed import SINGLE, World
-from .ghost_bn import use_ghost_batch_norm
+from .ghost_bn import norm_layer
 from .graphed import GraphedStep
-from .optim import decay_groups, load_sgd_state, make_sgd, set_lr
-from .precision import use_precision
+from .optim import load_sgd_state, set_lr
 from .schedule import LRSchedule
-from .state import TrainState, step, window_sums
+from .state import StepSpec, TrainState, step, train_state, window_sums
 from .streams import make_streams
 from .threads import FreeCoreWatch
 
@@ -51,13 +50,12 @@ class RunOutcome:
     status: str  # finished | failed | interrupted
     final: dict
     warnings: list[str] = field(default_factory=list)
-    threads: FreeCoreWatch | None = None  # on a CPU, outside --jobs and torchrun: re-decides the thread count
 
 
 def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
     torch.manual_seed(config.seed)  # the init is part of the run: seeded by the run's seed
     recipe = config.recipe
-    model = build_model(
+    return build_model(
         config.model,
         shortcut=config.shortcut,
         variant=config.variant,
@@ -65,11 +63,8 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
         num_classes=splits.num_classes,
         in_channels=splits.in_channels,
         init=ModelInit(recipe.he_init_fan, recipe.fc_init, recipe.zero_init_residual),
+        layers=Layers(norm_layer(recipe.bn_batch), recipe.activation_checkpointing),
     )
-    if config.recipe.bn_batch:
-        use_ghost_batch_norm(model, config.recipe.bn_batch)
-    model.activation_checkpointing = config.recipe.activation_checkpointing
-    return model
 
 
 def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
@@ -97,7 +92,9 @@ def train_run(
     world: World = SINGLE,
     threads: FreeCoreWatch | None = None,
 ) -> RunOutcome:
-    session = RunSession(config, splits, files, device, reporter, stop, world, threads)
+    """One run to its end, with the standard concerns (run_hooks) and, on a CPU, the watch on its free cores."""
+    reporter = reporter or Reporter()
+    session = RunSession(config, splits, files, device, reporter, stop, world, run_hooks(reporter, threads))
     while session.outcome is None:
         session.step()
         session.after_step()
@@ -106,7 +103,7 @@ def train_run(
 
 class RunSession:
     """One run's training, an iteration at a time: `step` (the SGD update, launched without waiting) and then
-    `after_step` (the log point's work, when one is due); `outcome` is set once the run has ended.
+    `after_step` (its hooks, and the log point's work when one is due); `outcome` is set once the run has ended.
 
     A run alone calls the two back to back (train_run); a pack of runs (pack.py) calls every run's `step`
     before any run's `after_step`, so one run's log point never leaves the GPU without the others' work.
@@ -121,20 +118,21 @@ class RunSession:
         reporter: Reporter | None = None,
         stop: StopFlag | None = None,
         world: World = SINGLE,
-        threads: FreeCoreWatch | None = None,
+        hooks: list[RunHook] | None = None,
     ):
         self.recipe = config.recipe
-        self.state, self.loop = start(
-            config, splits, files, device, world, reporter or Reporter(), stop or StopFlag(), threads
-        )
-        self.loop.reporter.start(config.name, self.recipe.iterations, self.state.iteration)
+        reporter = reporter or Reporter()
+        self.hooks = run_hooks(reporter) if hooks is None else hooks
+        self.state, self.loop = start(config, splits, files, device, world, reporter, stop or StopFlag())
+        for hook in self.hooks:
+            hook.on_start(self)
         if device.type == "cpu":
             self.state.note_threads(torch.get_num_threads())
         self.state.model.train()
         self.lr = self.recipe.lr
         self.outcome: RunOutcome | None = None
         if self.state.iteration >= self.recipe.iterations:
-            self.outcome = finish(self.state, self.loop)
+            self._end(finish(self.state, self.loop))
 
     def step(self) -> None:
         """This iteration's lr, its batch, one SGD update (the window's sums stay on the device)."""
@@ -144,60 +142,207 @@ class RunSession:
         (state.step_fn or step)(state, *loop.stream.batch(state.iteration))  # advances state.iteration
 
     def after_step(self) -> None:
-        """What follows the step: nothing between log points but a look at the CPU's cores; at a log point, one
-        titled section per concern. Sets `outcome` when the run ends (finished, diverged, interrupted)."""
-        self.outcome = self._after_step()
+        """What follows the step: every hook's `on_step`; at a log point, the window's row and every hook's
+        `on_log_point`, in order. Sets `outcome` when the run ends (finished, diverged, interrupted)."""
+        outcome = self._after_step()
+        if outcome is not None:
+            self._end(outcome)
+
+    def due(self, every: int) -> bool:
+        """Whether the iteration just done is a multiple of `every`, or the run's last."""
+        return self.state.iteration % every == 0 or self.state.iteration == self.recipe.iterations
 
     def _after_step(self) -> RunOutcome | None:
-        state, loop, recipe = self.state, self.loop, self.recipe
-        done = state.iteration
-        maybe_fault("iteration", done)
-        if done % recipe.log_every and done != recipe.iterations:
-            if loop.threads is not None:  # CPU: a look at the free cores when one is due (a clock read otherwise)
-                self._threads_now(loop.threads.look_if_due())
-            # ---- interrupt between log points: processes that train together stop together, at a log point
+        state, loop, done = self.state, self.loop, self.state.iteration
+        for hook in self.hooks:
+            hook.on_step(self)
+        if not self.due(self.recipe.log_every):
+            # processes that train together stop together, at a log point
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())
             return None
-        # ---- sync: the window's sums, the loop's one host-device sync (and, together, its one collective)
-        row = log_point(state, loop, self.lr)
-        # ---- threads (CPU): follow the cores other work leaves free, changing only for a large gain
-        if loop.threads is not None:
-            self._threads_now(loop.threads.log_point())
-        # ---- divergence
-        if not math.isfinite(row["train_loss"]):
-            return diverged(state, loop, row)
-        # ---- warm-up: the lr stays low until the training error first falls below the bar
-        end_warmup_if_due(state, loop, row)
-        evaluating = done % recipe.eval_every == 0 or done == recipe.iterations
-        checkpoint_due = done % recipe.checkpoint_every == 0 or done == recipe.iterations
-        # ---- BN averaging: each process's running statistics agree before anyone reads them
-        if evaluating or checkpoint_due or loop.stop.requested:
-            loop.world.average_norm_buffers(state.model)
-        # ---- evaluation (rank 0): the test error, and the held-out error where the recipe holds some out
-        if evaluating and loop.world.is_main:
-            evaluate_into(state, loop, row)
-        # ---- plateau rule: the lr drops when the held-out error stops improving
-        if evaluating and recipe.lr_plateau is not None:
-            plateau_rule(state, loop, row)
-        # ---- the row: metrics.csv, the latest values, the progress bar
-        row["elapsed_s"] = state.elapsed()
-        record(state, loop, row)
-        # ---- checkpoint (rank 0)
-        if checkpoint_due and loop.world.is_main:
-            checkpoint(state, loop, row["elapsed_s"])
-            maybe_fault("after-checkpoint", done)
-        # ---- interrupt at a log point
-        if loop.stop.requested and done < recipe.iterations:
-            return interrupt(state, loop, row["elapsed_s"], writes=loop.world.is_main)
-        if done == recipe.iterations:
+        row = log_point(state, loop, self.lr)  # the loop's one host-device sync (and, together, its one collective)
+        for hook in self.hooks:
+            outcome = hook.on_log_point(self, row)
+            if outcome is not None:
+                return outcome
+        elapsed = row.setdefault("elapsed_s", state.elapsed())
+        if loop.stop.requested and done < self.recipe.iterations:
+            return interrupt(state, loop, elapsed, writes=loop.world.is_main)
+        if done == self.recipe.iterations:
             return finish(state, loop)
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
         return None
 
-    def _threads_now(self, changed: int | None) -> None:
+    def _end(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+        for hook in self.hooks:
+            hook.on_end(self, outcome)
+
+
+class RunHook:
+    """One concern of a run, called by the loop at fixed points; each method does nothing unless overridden.
+
+    The loop calls its hooks in list order (run_hooks), so a hook sees what the hooks before it added to the row;
+    an `on_log_point` that returns an outcome ends the run there, and the hooks after it are not called.
+    """
+
+    def on_start(self, session: RunSession) -> None:
+        """Once the run is built (or resumed), before its first step."""
+
+    def on_step(self, session: RunSession) -> None:
+        """After every step, before the log point's work (session.due(recipe.log_every) says whether one follows)."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
+        """At a log point, with the window's metrics row."""
+
+    def on_end(self, session: RunSession, outcome: RunOutcome) -> None:
+        """Once, when the run has ended (finished, failed, interrupted)."""
+
+
+def run_hooks(reporter: Reporter, threads: FreeCoreWatch | None = None) -> list[RunHook]:
+    """A run's concerns, in the order the loop calls them: the order is part of the numbers (the thread count is
+    settled before evaluating; the row is complete before it is written; the checkpoint holds the written row)."""
+    watch = [ThreadWatch(threads)] if threads is not None else []
+    before_row = [Faults(), *watch, Divergence(), WarmUp(), NormSync(), Evaluation(), Plateau()]
+    return [*before_row, Record(), Progress(reporter), Checkpoint()]
+
+
+class Faults(RunHook):
+    """Fault injection for tests: RESNET_REPRO_FAULT=iteration:N kills the process after step N."""
+
+    def on_step(self, session: RunSession) -> None:
+        maybe_fault("iteration", session.state.iteration)
+
+
+class ThreadWatch(RunHook):
+    """On a CPU: follow the cores other work leaves free, changing the thread count only for a large gain."""
+
+    def __init__(self, watch: FreeCoreWatch):
+        self.watch = watch
+
+    def on_step(self, session: RunSession) -> None:
+        if not session.due(session.recipe.log_every):  # between log points: a look when due, else a clock read
+            self._note(session, self.watch.look_if_due())
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        self._note(session, self.watch.log_point())
+
+    def _note(self, session: RunSession, changed: int | None) -> None:
         if changed is not None:
-            self.state.note_threads(changed)
+            session.state.note_threads(changed)
+
+
+class Divergence(RunHook):
+    def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
+        if math.isfinite(row["train_loss"]):
+            return None
+        state, loop = session.state, session.loop
+        reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
+        return RunOutcome(
+            "failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings
+        )
+
+
+class WarmUp(RunHook):
+    """The lr stays low until the training error first falls below the recipe's bar; the schedule is told this log
+    point's training error, and the end of the warm-up is said."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        state, loop = session.state, session.loop
+        if state.schedule.observe_train_error(state.iteration, row["train_error"]):
+            bar = session.recipe.warmup.until_train_error_below
+            loop.reporter.message(
+                f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
+                f"{row['train_error']:.1f}% < {bar:g}%)"
+            )
+
+
+class NormSync(RunHook):
+    """Each process's BN running statistics agree before anything reads them (evaluation, checkpoint, a stop)."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        recipe, loop = session.recipe, session.loop
+        if session.due(recipe.eval_every) or session.due(recipe.checkpoint_every) or loop.stop.requested:
+            loop.world.average_norm_buffers(session.state.model)
+
+
+class Evaluation(RunHook):
+    """Rank 0: the test error, and the held-out error where the recipe holds some out, every eval_every."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        state, loop = session.state, session.loop
+        if session.due(session.recipe.eval_every) and loop.world.is_main:
+            maybe_fault("eval", state.iteration)
+            row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
+            if loop.val_set is not None:
+                row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
+
+
+class Plateau(RunHook):
+    """The lr drops when the held-out error stops improving (recipe.lr_plateau). It watches held-out training
+    images, never the reported set (config.check_recipe requires a holdout with the rule); rank 0 measured them
+    and every process takes its number."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        state, loop = session.state, session.loop
+        if not session.due(session.recipe.eval_every) or session.recipe.lr_plateau is None:
+            return
+        watched = loop.world.sum([row["val_error"] if loop.world.is_main else 0.0])[0]
+        if state.schedule.observe_eval_error(watched):
+            loop.reporter.message(
+                f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
+                f"{1 / session.recipe.lr_decay:g} from iteration {state.iteration}"
+            )
+
+
+class Record(RunHook):
+    """The row, timed to here, into metrics.csv (rank 0) and the run's latest values."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        state, loop = session.state, session.loop
+        row["elapsed_s"] = state.elapsed()
+        if loop.metrics is not None:
+            loop.metrics.append(row)
+        state.last.update({k: v for k, v in row.items() if v is not None})
+        if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
+            state.last["test_iteration"] = state.iteration
+
+
+class Progress(RunHook):
+    """The progress line: started, updated at each log point with the latest values, finished."""
+
+    def __init__(self, reporter: Reporter):
+        self.reporter = reporter
+
+    def on_start(self, session: RunSession) -> None:
+        self.reporter.start(session.loop.config.name, session.recipe.iterations, session.state.iteration)
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        last = session.state.last  # the latest test error, with its age, should this row have none
+        self.reporter.update(
+            session.state.iteration,
+            {
+                "lr": row["lr"],
+                "loss": row["train_loss"],
+                "error": row["train_error"],
+                "test_error": last.get("test_error"),
+                "test_iteration": last.get("test_iteration"),
+                "images_per_s": row["images_per_s"],
+            },
+        )
+
+    def on_end(self, session: RunSession, outcome: RunOutcome) -> None:
+        self.reporter.finish()
+
+
+class Checkpoint(RunHook):
+    """Rank 0, every checkpoint_every and at the end: everything the run needs to continue exactly."""
+
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        if session.due(session.recipe.checkpoint_every) and session.loop.world.is_main:
+            checkpoint(session.state, session.loop, row["elapsed_s"])
+            maybe_fault("after-checkpoint", session.state.iteration)
 
 
 @dataclass
@@ -215,7 +360,6 @@ class Loop:
     params: int = 0
     metrics: MetricsLog | None = None  # rank 0 writes metrics.csv
     warnings: list[str] = field(default_factory=list)
-    threads: FreeCoreWatch | None = None  # on a CPU, outside --jobs and torchrun: re-decides the thread count
 
 
 def start(
@@ -226,22 +370,13 @@ def start(
     world: World,
     reporter: Reporter,
     stop: StopFlag,
-    threads: FreeCoreWatch | None = None,
 ) -> tuple[TrainState, Loop]:
     """The model, optimizer and schedule, resumed from the run's checkpoint if it has one; compiled and wrapped
     as the run's options say."""
     recipe, options = config.recipe, config.settings.train
-    model = build_run_model(config, splits).to(device)
-    if options.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build_run_model(config, splits)
     check_bn_share(config, world)
-    optimizer = make_sgd(
-        decay_groups(model, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias),
-        recipe.lr,
-        recipe.momentum,
-        recipe.weight_decay,
-        device,
-    )
+    state = train_state(model, device, StepSpec.of(config), world, LRSchedule(recipe))
     stream, test_set, val_set = make_streams(config, splits, device, world)
     loop = Loop(
         config=config,
@@ -253,29 +388,11 @@ def start(
         test_set=test_set,
         val_set=val_set,
         params=sum(p.numel() for p in model.parameters()),
-        threads=threads,
     )
-    loss_sum, wrong, _ = window_sums(device)
-    state = TrainState(
-        model=model,
-        step_model=model,  # wrapped below for several processes and/or compiled
-        optimizer=optimizer,
-        autocast=use_precision(device, options.precision, options.deterministic),
-        loss_sum=loss_sum,
-        wrong=wrong,
-        schedule=LRSchedule(recipe),
-    )
-    resume(state, loop, device)
+    resume(state, loop, device)  # into the weights the wrapped and compiled step shares
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
-    if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
-        state.step_model = world.wrap(model, device)
     if graphs_wanted(device, options.compile, world.distributed):
         state.step_fn = GraphedStep()
-    if options.compile:
-        mode = compile_mode(device, world.distributed)
-        state.graphs = CudaGraphCheck.for_mode(mode)
-        state.step_model = compile_model(state.step_model, mode)
-        state.cuda_graphs = None  # decided at the first log point, once compilation is over
     state.session_start = state.window_start = time.perf_counter()
     return state, loop
 
@@ -344,65 +461,9 @@ def note_cuda_graphs(state: TrainState, loop: Loop) -> None:
         )
 
 
-def end_warmup_if_due(state: TrainState, loop: Loop, row: dict) -> None:
-    """Tell the schedule this log point's training error; say so when it ends the warm-up."""
-    if state.schedule.observe_train_error(state.iteration, row["train_error"]):
-        bar = loop.config.recipe.warmup.until_train_error_below
-        loop.reporter.message(
-            f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
-            f"{row['train_error']:.1f}% < {bar:g}%)"
-        )
-
-
-def evaluate_into(state: TrainState, loop: Loop, row: dict) -> None:
-    maybe_fault("eval", state.iteration)
-    row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
-    if loop.val_set is not None:
-        row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
-
-
-def plateau_rule(state: TrainState, loop: Loop, row: dict) -> None:
-    """The plateau rule watches held-out training images, never the reported set (config.check_recipe requires a
-    holdout with the rule); rank 0 measured it and every process takes its number."""
-    watched = row["val_error"] if loop.world.is_main else 0.0
-    watched = loop.world.sum([watched])[0]
-    if state.schedule.observe_eval_error(watched):
-        loop.reporter.message(
-            f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
-            f"{1 / loop.config.recipe.lr_decay:g} from iteration {state.iteration}"
-        )
-
-
-def record(state: TrainState, loop: Loop, row: dict) -> None:
-    """The row into metrics.csv (rank 0), the latest values, and the progress bar."""
-    if loop.metrics is not None:
-        loop.metrics.append(row)
-    state.last.update({k: v for k, v in row.items() if v is not None})
-    if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
-        state.last["test_iteration"] = state.iteration
-    loop.reporter.update(
-        state.iteration,
-        {
-            "lr": row["lr"],
-            "loss": row["train_loss"],
-            "error": row["train_error"],
-            "test_error": state.last.get("test_error"),
-            "test_iteration": state.last.get("test_iteration"),
-            "images_per_s": row["images_per_s"],
-        },
-    )
-
-
-def diverged(state: TrainState, loop: Loop, row: dict) -> RunOutcome:
-    reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-    loop.reporter.finish()
-    return RunOutcome("failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings)
-
-
 def finish(state: TrainState, loop: Loop) -> RunOutcome:
     """The run's final.json values (after recomputing BN statistics where the recipe says so)."""
     recipe = loop.config.recipe
-    loop.reporter.finish()
     elapsed = state.elapsed()
     if state.started_at >= recipe.iterations and not state.last:  # a final checkpoint from before it held them
         state.last = _last_row(loop.files)
@@ -479,7 +540,6 @@ def interrupt(state: TrainState, loop: Loop, elapsed: float, writes: bool = True
     """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
     if writes:
         checkpoint(state, loop, elapsed)
-    loop.reporter.finish()
     reason = f"stopped by {loop.stop.requested} at iteration {state.iteration}"
     return RunOutcome(
         "interrupted", _final(state, loop, "interrupted", state.iteration, elapsed, reason), loop.warnings

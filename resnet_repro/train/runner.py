@@ -35,7 +35,7 @@ from ..store.lock import run_lock
 from ..yamlio import plain, write_yaml
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
-from .loop import RunSession, StopFlag, train_run
+from .loop import RunSession, StopFlag, run_hooks, train_run
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
@@ -244,7 +244,7 @@ def _session_starter(config: RunConfig, files: RunFiles, context: RunContext, st
     def start() -> RunSession:
         begun[config.name] = _begin_run(config, files, context, SINGLE)
         lane = context.reporter.lane(config.name)
-        return RunSession(config, context.splits(config), files, context.device, lane, stop)
+        return RunSession(config, context.splits(config), files, context.device, lane, stop, SINGLE, run_hooks(lane))
 
     return start
 

@@ -1,8 +1,8 @@
-"""What a training run carries from one iteration to the next, and the one SGD step every path takes.
+"""What a training run carries from one iteration to the next, built in one place, and the one SGD step.
 
-`step` is the training step: `run` trains with it and `bench` times it, so the throughput bench reports
-is the throughput of the step the runs take (precision, compilation, ghost batch norm and the SGD
-kernel included).
+`train_state` builds the state and `step` is the training step: `run` trains with them and `bench` (and the
+GPU check) times them, so the throughput bench reports is the throughput of the step the runs take
+(precision, compilation, ghost batch norm and the SGD kernel included).
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .compiled import CudaGraphCheck
+from ..config import RunConfig
+from .compiled import CudaGraphCheck, compile_mode, compile_model
+from .distributed import SINGLE, World
+from .optim import decay_groups, make_sgd
+from .precision import use_precision
 from .schedule import LRSchedule
 
 
@@ -50,6 +54,50 @@ class TrainState:
     def elapsed(self) -> float:
         """Training seconds so far, over every session of the run."""
         return self.elapsed_before + time.perf_counter() - self.session_start
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What decides the step besides the model: SGD's numbers (the lr it starts at) and the options that choose the
+    kernels. `of(config)` is a run's; bench and the GPU check name theirs."""
+
+    lr: float
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    decay_bn_and_bias: bool = True
+    precision: str = "fp32"
+    deterministic: bool = False
+    channels_last: bool = True
+    compile: bool = False
+    compile_backend: str = "inductor"
+
+    @classmethod
+    def of(cls, config: RunConfig) -> StepSpec:
+        recipe, options = config.recipe, config.settings.train
+        sgd = (recipe.lr, recipe.momentum, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias)
+        return cls(*sgd, options.precision, options.deterministic, options.channels_last, options.compile)
+
+
+def train_state(
+    model: nn.Module, device: torch.device, spec: StepSpec, world: World = SINGLE, schedule: LRSchedule | None = None
+) -> TrainState:
+    """`model` on the device in the spec's memory format, its SGD, the precision and a log window at zero; wrapped for
+    several processes and compiled where the spec says. Every path that trains or times a step builds it here."""
+    model = model.to(device)
+    if spec.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    groups = decay_groups(model, spec.weight_decay, spec.decay_bn_and_bias)
+    optimizer = make_sgd(groups, spec.lr, spec.momentum, spec.weight_decay, device)
+    autocast = use_precision(device, spec.precision, spec.deterministic)
+    state = TrainState(model, model, optimizer, autocast, *window_sums(device), schedule=schedule)
+    if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
+        state.step_model = world.wrap(model, device)
+    if spec.compile:  # the model, with CUDA graphs on a single GPU
+        mode = compile_mode(device, world.distributed)
+        state.graphs = CudaGraphCheck.for_mode(mode, spec.compile_backend)
+        state.step_model = compile_model(state.step_model, mode, spec.compile_backend)
+        state.cuda_graphs = None  # decided at the first log point, once compilation is over
+    return state
 
 
 def window_sums(device: torch.device, carry: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:

@@ -1,4 +1,5 @@
-"""The tables and figures of the CIFAR targets (fig1, fig6, table6), from results/runs alone.
+"""Error curves and tables of trained runs, from results/runs alone: all of the CIFAR targets' outputs (fig1,
+fig6, table6), and the parts the ImageNet and fig7 engines share (the curve table, the schedule and profile notes).
 
 Used by `run` after training and by `plot` on its own; imports no torch. Reported errors are the
 final iteration's test error: no model selection on the test set.
