@@ -25,6 +25,7 @@ from .claims import (
     CURVE,
     FAILS,
     HOLDS,
+    LEVEL,
     METRIC_NAMES,
     NOISE,
     NOT_COMPARABLE,
@@ -82,7 +83,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     """Every claim under one profile; claims whose nets the profile does not train are left out."""
     scores = []
     for claim in target.claims:
-        if sum(key in found.trained_keys for key in claim.order) < 2:
+        if sum(key in found.trained_keys for key in claim.order) < claim_needs(claim):
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
@@ -102,6 +103,11 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     return scores
 
 
+def claim_needs(claim: Claim) -> int:
+    """How many of a claim's nets a profile must train for it to check anything: a bound holds of one net alone."""
+    return 1 if claim.below is not None else 2
+
+
 def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
     """What a claim compares, by run: (metric, one net's run folders, the next net's), for each pair it checks.
     keys: run name -> run key. Targets share runs (fig1 and fig6 train the same plain-20), so two targets' rows
@@ -110,12 +116,15 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     table = target.section("table")
     metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
     metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
+    # an order, an equality and the size of a gap are three findings on the same pair of runs
+    metric += f" {claim.relation} {claim.gap or ''} {claim.below if claim.below is not None else ''}".rstrip()
     runs: dict[str, list[str]] = {}
     for name, key in keys.items():
         runs.setdefault(key, []).append(name)
+    # a bound compares each net with the paper's number, not with another net
+    pairs = claim_pairs(claim, trained) if claim.below is None else [(k, "") for k in claim.order if k in trained]
     return frozenset(
-        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
-        for low, high in claim_pairs(claim, trained)
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ())))) for low, high in pairs
     )
 
 
@@ -175,7 +184,12 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    order = (" ≤ " if claim.relation == AT_MOST else " < ").join(_step_text(g) for g in steps if g)
+    joint = {AT_MOST: " ≤ ", LEVEL: " ≈ "}.get(claim.relation, " < ")
+    order = joint.join(_step_text(g) for g in steps if g)
+    if claim.gap is not None:
+        order += f" by {claim.gap:g}"
+    if claim.below is not None:
+        order = ", ".join(f"{_step_text(g)} < {claim.below:g}" for g in steps if g)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
@@ -523,7 +537,10 @@ RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
     "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
-    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one of "
+    "equality (≈) holds when every gap is inside the band and does not hold otherwise; the size of a gap the paper "
+    "states (by 3.5) holds when the measured gap is within the band of the paper's; a bound (< 0.1) holds when our "
+    "mean is below it and does not hold when it is above it by more than the band of that mean; one "
     '"throughout training" holds where the file\'s share of log windows is in order. Where '
     "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
     "trains them. Training "

@@ -9,6 +9,7 @@ import pytest
 from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, Claim, evaluate_claim, seeds_to_resolve
 from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.report import claim_scores, claim_text, judge_claim
+from resnet_repro.report import label as net_label
 from resnet_repro.store.measured import measure
 
 from .conftest import cli
@@ -53,14 +54,15 @@ TRAINING_TARGETS = ("fig1", "fig4", "fig6", "table2", "table3", "table4", "table
 
 def write_run(results, name: str, final: dict, protocols: dict | None = None) -> None:
     """A finished run's files as training writes them. With `iterations`, a log of 20 windows whose training error
-    falls by the same steps for every net to the final one, so the nets keep their order over the whole curve."""
+    falls by the same steps for every net to the final one, kept over the last tenth (the training error a claim
+    compares), so the nets keep their order over the whole curve."""
     folder = results / "runs" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "final.json").write_text(json.dumps({"status": "finished", "wall_s": 1.0, **final}))
     if final.get("iterations"):
         rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
         for k in range(1, 21):
-            error = final["train_error"] + (20 - k) * 2
+            error = final["train_error"] + max(0, 18 - k) * 2  # the last tenth (two windows) at the final error
             rows.append(f"{final['iterations'] * k // 20},1,0.1,0.5,{error},0.5,,,900,{k}")
         (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
     meta = {"device_name": "GPU", "data": {"dataset": name.split("/")[0], "official_checksums": True}}
@@ -107,7 +109,7 @@ def rows(results) -> dict[tuple[str, str], object]:
 
 def test_five_seeds_at_the_papers_numbers_hold_every_claim_whose_gaps_five_seeds_resolve(tmp_path):
     verdicts = rows(paper_results(tmp_path, 5))
-    assert len(verdicts) == 25
+    assert len(verdicts) == 30
     unresolved = {key: (v.status, v.seeds) for key, v in verdicts.items() if v.status != HOLDS}
     # five seeds per net give a band of ±0.20: ResNet-44 to ResNet-56 (0.20, Table 6) takes six; ResNet-101 to
     # ResNet-152 in Table 4's top-5 error (0.11) takes seventeen
@@ -201,6 +203,54 @@ def test_c_marginally_better_than_b_holds_unless_c_is_worse_by_more_than_the_ban
     assert claim_text(claim) == "C is marginally better than B (top-1 error: ResNet-34 C ≤ ResNet-34 B)"
     for c, status in ((24.19, HOLDS), (24.60, HOLDS), (25.10, FAILS)):
         assert evaluate_claim(claim, {"resnet34-C": [c], "resnet34-B": [24.52]}, trained).status == status, c
+
+
+def test_comparably_accurate_holds_inside_the_band_either_way_and_does_not_hold_outside_it():
+    claim = next(c for c in load_target("table2").claims if c.relation == "level")
+    trained = {"plain18", "resnet18-A"}
+    assert claim_text(claim) == (
+        "the 18-layer plain/residual nets are comparably accurate (top-1 error: plain-18 ≈ ResNet-18 A)"
+    )
+    for resnet18, status in ((27.88, HOLDS), (28.30, HOLDS), (27.55, HOLDS), (27.40, FAILS), (28.50, FAILS)):
+        verdict = evaluate_claim(claim, {"plain18": [27.94], "resnet18-A": [resnet18]}, trained, net_label)
+        assert verdict.status == status, resnet18
+    assert "(the paper: ≈ within noise): gap +0.56, band ±0.45" in verdict.detail  # no "within noise" verdict
+    similar = next(c for c in load_target("fig6").claims if c.relation == "level")
+    assert similar.order == ("resnet110", "resnet1202") and similar.metric == "train_error"
+    pair = {"resnet110", "resnet1202"}
+    assert evaluate_claim(similar, {"resnet110": [0.1], "resnet1202": [0.05]}, pair).status == HOLDS
+    assert evaluate_claim(similar, {"resnet110": [0.1], "resnet1202": [2.0]}, pair).status == FAILS
+
+
+def test_the_size_of_a_gap_the_paper_states_is_reproduced_within_the_band_of_the_papers_gap():
+    sizes = {c.gap: c for c in load_target("table2").claims if c.gap is not None}
+    assert set(sizes) == {2.8, 3.5}
+    claim, trained = sizes[3.5], {"resnet34-A", "plain34"}
+    assert claim_text(claim).endswith("(top-1 error: ResNet-34 A < plain-34 by 3.5)")
+    # one seed each: our gap's noise and the paper's (two single runs) give 2 * 0.16 * sqrt(1 + 1 + 2) = 0.64
+    for plain34, status in ((28.54, HOLDS), (29.10, HOLDS), (29.20, FAILS), (27.80, FAILS), (24.0, FAILS)):
+        verdict = evaluate_claim(claim, {"resnet34-A": [25.03], "plain34": [plain34]}, trained, net_label)
+        assert verdict.status == status, plain34
+    assert "gap -1.03 against the paper's 3.50, band ±0.64: not reproduced" in verdict.detail
+    reproduced = evaluate_claim(
+        sizes[2.8], {"resnet34-A": [25.03], "resnet18-A": [27.88]}, {"resnet34-A", "resnet18-A"}
+    )
+    assert reproduced.status == HOLDS and "gap +2.85 against the paper's 2.80, band ±0.64: reproduced" in (
+        reproduced.detail
+    )
+
+
+def test_a_bound_holds_below_it_and_does_not_hold_past_the_band_of_our_mean(tmp_path):
+    claim = next(c for c in load_target("table6").claims if c.below is not None)
+    assert claim.order == ("resnet1202",) and claim.below == 0.1 and claim.metric == "train_error"
+    assert claim_text(claim).endswith("(training error: ResNet-1202 < 0.1)")
+    for error, status in ((0.05, HOLDS), (0.3, NOISE), (0.5, FAILS)):  # one seed: a band of 2 * 0.16 = 0.32
+        assert evaluate_claim(claim, {"resnet1202": [error]}, {"resnet1202"}).status == status, error
+    assert evaluate_claim(claim, {}, {"resnet1202"}).status == NOT_RUN
+    # a profile that trains the one net checks it: the row is on the scoreboard with the paper's numbers
+    verdicts = rows(paper_results(tmp_path, 1))
+    bound = [v for (name, what), v in verdicts.items() if name == "table6" and what.endswith("ResNet-1202 < 0.1)")]
+    assert [v.status for v in bound] == [HOLDS]
 
 
 def test_deeper_nets_are_compared_with_every_34_layer_net_the_paper_means():
@@ -326,9 +376,8 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
     low = {i: 50.0 - i for i in range(1, 21)}
     above = {i: 51.0 - i for i in range(1, 21)}
     crossing = {i: (51.0 if i <= 4 else 49.0) - i for i in range(1, 21)}  # below plain-18 in the first 4 of 20
-    from resnet_repro.report import label
 
-    verdict = evaluate_curve(claim, {"plain18": [low], "plain34": [above]}, trained, label)
+    verdict = evaluate_curve(claim, {"plain18": [low], "plain34": [above]}, trained, net_label)
     assert verdict.status == HOLDS
     assert verdict.detail == "plain-18 below plain-34 in 20 of 20 log windows (100%; holds from 90%)"
     assert evaluate_curve(claim, {"plain18": [low], "plain34": [crossing]}, trained).status == NOISE  # 4 of 20 in order
@@ -348,7 +397,7 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
         ("over: curve, fraction: 0.4", "above 0.5 and at most 1"),
         ("fraction: 0.9", "fraction: only a claim over: curve counts log windows"),
         ("over: always", "over: 'always' is not one of end, curve"),
-        ("relation: equal", "relation: 'equal' is not one of below, at_most"),
+        ("relation: equal", "relation: 'equal' is not one of below, at_most, level"),
     ],
 )
 def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra, fragment):
