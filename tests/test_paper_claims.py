@@ -329,6 +329,31 @@ def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_be
     assert all(n.paper_params is None for n in table1.values() if n.input[1] == 224)
 
 
+def test_identity_shortcuts_add_no_parameters_and_projections_extra_counts_are_reported():
+    from resnet_repro.engines.complexity import identity_verdict
+
+    def row(model, params, shape="3x32x32"):
+        return {"model": model, "params": str(params), "input": shape}
+
+    rows = [
+        row("plain-20", 269722),
+        row("resnet-20-A", 269722),
+        row("plain-34", 21780000, "3x224x224"),
+        row("resnet-34-A", 21780000, "3x224x224"),
+        row("resnet-34-B", 21780000 + 17672, "3x224x224"),
+        row("resnet-50-B v1.5", 25557032, "3x224x224"),  # the original's count again: not repeated
+        row("resnet-1202-A", 19421274),
+    ]
+    verdict = identity_verdict(rows)
+    assert verdict.status == HOLDS
+    assert verdict.detail == (
+        "2 of 2 option-A ResNets have their plain twin's count exactly; projections add (not judged): "
+        "ResNet-34 B +17,672; no plain twin counted: resnet-1202-A"
+    )
+    rows[1] = row("resnet-20-A", 269722 + 2752)  # a projection where option A has none
+    assert identity_verdict(rows).status == FAILS and "off: resnet-20-A +2,752" in identity_verdict(rows).detail
+
+
 # ----------------------------------------------------------------------------- one finding, one count
 
 
