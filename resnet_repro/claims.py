@@ -67,6 +67,9 @@ CLAIM_KEYS = {
     "below",
 }
 END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
+LAYERS, RANKS = "layers", "ranks"  # fig7: layer by layer in network order, or rank by rank once sorted
+OVER = {END: (), CURVE: ("train_error",), LAYERS: ("response_std",), RANKS: ("response_std",)}  # -> metrics
+UNITS = {CURVE: "log windows", LAYERS: "layers (same index)", RANKS: "ranks (each net's stds sorted, descending)"}
 BELOW, AT_MOST = "below", "at_most"  # a strict order; "no higher than the next, within noise"
 LEVEL = "level"  # "comparably accurate": equal within noise, either way
 RELATIONS = (BELOW, AT_MOST, LEVEL)
@@ -190,7 +193,7 @@ def _noise(entry: dict, at: str) -> float | None:
         raise UserError(
             f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
         )
-    if noise is None and entry["metric"] not in ERROR_METRICS:
+    if noise is None and entry["metric"] not in ERROR_METRICS and entry.get("over", END) == END:
         raise UserError(
             f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
             f"this claim assumes, e.g. noise: 0.02"
@@ -217,22 +220,25 @@ def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[floa
 
 
 def _curve_keys(entry: dict, at: str) -> tuple[str, float]:
-    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training")."""
+    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
+    `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted)."""
     over = entry.get("over", END)
-    if over not in (END, CURVE):
-        raise UserError(f"{at}: over: {excerpt(over)} is not one of {END}, {CURVE}")
+    if over not in OVER:
+        raise UserError(f"{at}: over: {excerpt(over)} is not one of {', '.join(OVER)}")
     fraction = entry.get("fraction")
     if over == END and fraction is not None:
         raise UserError(f"{at}: fraction: only a claim over: curve counts log windows")
-    if over == CURVE and (
+    if over != END and (
         isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.5 < fraction <= 1
     ):
         raise UserError(
-            f"{at}: fraction: over: curve needs the share of log windows that must be in order, above 0.5 and "
-            f"at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
+            f"{at}: fraction: over: {over} needs the share of {UNITS[over].split(' (')[0]} that must be in order, "
+            f"above 0.5 and at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
         )
     if over == CURVE and entry["metric"] != "train_error":
         raise UserError(f"{at}: over: curve: only the training error is logged through training")
+    if over in (LAYERS, RANKS) and entry["metric"] not in OVER[over]:
+        raise UserError(f"{at}: over: {over}: only the response std is measured layer by layer")
     return over, float(fraction or 0.0)
 
 
@@ -421,7 +427,9 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
     """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
     at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
     hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
-    its order swings; the share, not one window, is the finding."""
+    its order swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the
+    same way: `curves` then maps a layer's index (or rank) to its response std."""
+    unit = UNITS.get(claim.over, UNITS[CURVE])
     steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
     pairs = _pairs([g for g in steps if g])
     if not pairs:
@@ -438,7 +446,7 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
             result = FAILS
         results.append(result)
         parts.append(
-            f"{label(low)} below {label(high)} in {below} of {len(windows)} log windows ({share:.0%}; "
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit} ({share:.0%}; "
             f"holds from {claim.fraction:.0%})"
         )
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS

@@ -25,6 +25,7 @@ from .claims import (
     CURVE,
     FAILS,
     HOLDS,
+    LAYERS,
     LEVEL,
     METRIC_NAMES,
     NOISE,
@@ -32,6 +33,7 @@ from .claims import (
     NOT_RUN,
     PAPER_SIGMA_SOURCE,
     PARTIAL,
+    RANKS,
     Claim,
     Verdict,
     claim_pairs,
@@ -163,12 +165,21 @@ def judge_claim(
     seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
     if claim.over == CURVE:
         return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
+    if claim.over in (LAYERS, RANKS):
+        layers = found.layers if found is not None else {}
+        if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
+            layers = {key: [_ranked(seed) for seed in seeds] for key, seeds in layers.items()}
+        return evaluate_curve(claim, layers, trained, label)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = proxy or (found is not None and found.proxy)
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())
     planned = found.expected if found is not None else planned or target.paper_seeds()
     source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
     return evaluate_claim(claim, values, trained, label, paper, source, planned)
+
+
+def _ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
+    return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
 
 
 def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
@@ -193,8 +204,11 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    curve = " at every log window" if claim.over == CURVE else ""
-    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}{curve}: {order}{more})"
+    curve = {CURVE: " at every log window", LAYERS: " layer by layer", RANKS: " sorted, rank by rank"}.get(
+        claim.over, ""
+    )
+    metric = "response std" if claim.over in (LAYERS, RANKS) else METRIC_NAMES[claim.metric]  # each, not the mean
+    return f"{own}{claim.says} ({metric}{curve}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:

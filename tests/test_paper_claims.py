@@ -421,7 +421,8 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
         ("over: curve", "fraction: over: curve needs the share of log windows"),
         ("over: curve, fraction: 0.4", "above 0.5 and at most 1"),
         ("fraction: 0.9", "fraction: only a claim over: curve counts log windows"),
-        ("over: always", "over: 'always' is not one of end, curve"),
+        ("over: always", "over: 'always' is not one of end, curve, layers, ranks"),
+        ("over: layers, fraction: 0.75", "over: layers: only the response std is measured layer by layer"),
         ("relation: equal", "relation: 'equal' is not one of below, at_most, level"),
     ],
 )
@@ -434,6 +435,66 @@ def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra
         f"  - {{says: x, section: y, metric: train_error, order: [plain20, plain56], {extra}}}\n"
     )
     assert_one_line_error(cli("show", str(path)), str(path), fragment)
+
+
+# ----------------------------------------------------------------------------- Fig. 7: layer by layer
+
+
+def write_responses(results, stds: dict[str, list[float]], profile="paper") -> None:
+    """fig7's responses.csv as `run fig7` writes it: one row per (net, seed 0, layer)."""
+    rows = ["model,seed,layer,stage,std,profile"]
+    for model, values in stds.items():
+        rows += [f"{model},0,{index},1,{std},{profile}" for index, std in enumerate(values, start=1)]
+    folder = results / "fig7" if profile == "paper" else results / "fig7" / profile  # the paper's: no profile folder
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "responses.csv").write_text("\n".join(rows) + "\n")
+
+
+def fig7_rows(results) -> dict[tuple[str, str], object]:
+    target = load_target("fig7")
+    return {(s.section, s.what): s.verdict for s in claim_scores(target, measure(target, "paper", results))}
+
+
+def test_generally_smaller_is_the_share_of_layers_and_of_sorted_ranks_where_the_resnet_is_below(tmp_path):
+    for label in ("resnet-20-A", "plain-20"):
+        write_run(tmp_path, f"cifar10/{label}/paper/seed0", {"iterations": 64000, "train_error": 1.0})
+    plain = [1.0] * 19
+    # below the plain net at 15 of 19 layers, and a larger mean: the layer-by-layer share and the mean disagree
+    resnet = [0.9] * 15 + [3.0] * 4
+    write_responses(tmp_path, {"resnet-20-A": resnet, "plain-20": plain})
+    verdicts = fig7_rows(tmp_path)
+    top = verdicts[("Sec. 4.2, Fig. 7 (top)", next(w for s, w in verdicts if s.endswith("(top)")))]
+    assert top.status == HOLDS
+    assert top.detail == "ResNet-20 below plain-20 in 15 of 19 layers (same index) (79%; holds from 75%)"
+    mean = next(v for (s, w), v in verdicts.items() if s == "Sec. 4.2, Fig. 7" and "(20 layers)" in w)
+    assert mean.status == FAILS  # the mean over layers (1.34 against 1.00)
+    # sorted, the ResNet's four largest stds stand above the plain net's four largest: 15 of 19 ranks again
+    bottom = next(v for (s, _), v in verdicts.items() if s.endswith("(bottom)"))
+    assert bottom.status == HOLDS and "in 15 of 19 ranks (each net's stds sorted, descending)" in bottom.detail
+    # below at only 10 layers: neither way reaches three in four
+    write_responses(tmp_path, {"resnet-20-A": [0.9] * 10 + [1.1] * 9, "plain-20": plain})
+    assert {
+        v.status for (s, w), v in fig7_rows(tmp_path).items() if s != "Sec. 4.2, Fig. 7" and "(20 layers)" in w
+    } == {NOISE}
+    # above at every layer: does not hold, layer by layer or sorted
+    write_responses(tmp_path, {"resnet-20-A": [1.5] * 19, "plain-20": plain})
+    assert {
+        v.status for (s, w), v in fig7_rows(tmp_path).items() if s != "Sec. 4.2, Fig. 7" and "(20 layers)" in w
+    } == {FAILS}
+
+
+def test_ranks_compare_each_nets_sorted_stds_not_its_layer_order():
+    from resnet_repro.report import judge_claim
+    from resnet_repro.store.measured import Measured
+
+    target = load_target("fig7")
+    claim = next(c for c in target.claims if c.over == "ranks" and c.order == ("resnet20", "plain20"))
+    found = Measured(target, "paper", [])
+    # layer by layer the ResNet is below at 2 of 4 layers; sorted it is below at every rank
+    found.layers = {"resnet20": [{1: 4.0, 2: 1.0, 3: 3.0, 4: 0.5}], "plain20": [{1: 1.1, 2: 5.0, 3: 2.5, 4: 4.5}]}
+    assert judge_claim(target, claim, {}, {"resnet20", "plain20"}, found).status == HOLDS
+    by_layer = next(c for c in target.claims if c.over == "layers" and c.order == ("resnet20", "plain20"))
+    assert judge_claim(target, by_layer, {}, {"resnet20", "plain20"}, found).status == NOISE
 
 
 def test_show_says_how_many_seeds_resolve_the_papers_narrow_gaps():
