@@ -545,3 +545,15 @@ def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
     assert parsed[0].too_short("gpu") == ""
     with pytest.raises(UserError, match=r"f.yaml: claims\[0\]: short: expected profile: why its schedule is too short"):
         parse_claims([claim | {"short": ["cpu"]}], "f.yaml", "cifar", ("train_error",), keys)
+
+
+# ----------------------------------------------------------------------------- what is quoted, and how
+
+
+def test_table4s_vgg_top5_is_marked_as_the_papers_test_set_number_and_no_other_row_is():
+    from resnet_repro.engines.imagenet_outputs import quoted_rows
+
+    rows = {row["model"]: row for row in quoted_rows(load_target("table4"))}
+    assert rows["VGG (ILSVRC'14)"]["top5_error"] == 8.43
+    assert "reported on the test set (the paper's †)" in rows["VGG (ILSVRC'14)"]["source"]
+    assert [m for m, row in rows.items() if "test set" in row["source"]] == ["VGG (ILSVRC'14)"]
