@@ -68,7 +68,7 @@ def table_protocol(target: Target) -> str:
 
 PROTOCOL_NOTES = {
     "10-crop": "standard 10-crop (corners, centre, their flips; softmax averaged)",
-    "multi-scale": "fully convolutional, whole images at shorter sides 224/256/384/480/640, softmax averaged",
+    "multi-scale": "fully convolutional, whole images at shorter sides {scales}, softmax averaged",
 }
 
 
@@ -81,7 +81,7 @@ def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -
     notes = [
         profile_note(runs),
         schedule_note(runs),
-        f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[protocol]}"
+        f"top-1/top-5 error (%) on the val folder, {_protocol_note(protocol, runs)}"
         f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
         "profile.",
     ]
@@ -104,6 +104,12 @@ def quoted_rows(target: Target) -> list[dict]:
         }
         for c in (target.section("table").context if target.section("table") is not None else ())
     ]
+
+
+def _protocol_note(protocol: str, runs: list[RunConfig]) -> str:
+    """The protocol in words, with the test scales the runs' recipe names (data.test_scales)."""
+    scales = runs[0].data.test_scales if runs and runs[0].data.test_scales else ()
+    return PROTOCOL_NOTES[protocol].format(scales="/".join(map(str, scales)) or "the recipe's data.test_scales")
 
 
 def _flip_note(runs: list[RunConfig]) -> str:
