@@ -157,6 +157,11 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
         "paper's figures match to its rounding (2%); not in this verdict: 8 of 8 ImageNet parameter counts equal "
         "torchvision's (the paper gives none) | ✅ holds |" in report
     )
+    assert (
+        "| table1 | the identity shortcuts introduce neither extra parameter nor computation complexity (option A: "
+        in report
+    )
+    assert "8 of 8 option-A ResNets have their plain twin's count exactly; projections add (not judged): " in report
     page = (results / "REPORT.html").read_text()
     assert page.count("data:image/png;base64,") >= 1 and "<table" in page
 
