@@ -102,6 +102,11 @@ class Claim:
         return dict(self.short).get(profile.split("~")[0], "")
 
     @property
+    def needs(self) -> int:
+        """How many of its nets a profile must train for the claim to check anything: a bound holds of one net."""
+        return 1 if self.below is not None else 2
+
+    @property
     def steps(self) -> tuple[tuple[str, ...], ...]:
         """The entries of `order`, each a tuple of run keys."""
         return self.groups or tuple((key,) for key in self.order)

@@ -85,7 +85,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     """Every claim under one profile; claims whose nets the profile does not train are left out."""
     scores = []
     for claim in target.claims:
-        if sum(key in found.trained_keys for key in claim.order) < claim_needs(claim):
+        if sum(key in found.trained_keys for key in claim.order) < claim.needs:
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
@@ -103,11 +103,6 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
             )
         )
     return scores
-
-
-def claim_needs(claim: Claim) -> int:
-    """How many of a claim's nets a profile must train for it to check anything: a bound holds of one net alone."""
-    return 1 if claim.below is not None else 2
 
 
 def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:

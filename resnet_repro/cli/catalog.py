@@ -12,7 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
-from ..report import claim_command, claim_needs, claim_text, judge_claim, label
+from ..report import claim_command, claim_text, judge_claim, label
 from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
 from ..store.layout import RunFiles, resolve_results_dir, run_status
 from ..store.measured import data_name, title_for_data
@@ -168,7 +168,7 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     proxy = bool(runs) and bool(paper_data) and runs[0].data.dataset != paper_data
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
-        if len(kept) < claim_needs(claim):
+        if len(kept) < claim.needs:
             nets = ", ".join(label(key) for key in claim.order)
             text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"
             console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
