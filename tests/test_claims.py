@@ -264,6 +264,9 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
         "ResNet-56 22.85 > ResNet-20 14.61 (the paper: <): gap -8.24, band ±0.45; σ: the paper's seed std of "
         "ResNet-110 (0.16, Table 6); this profile is too short for it: 500 iterations: on Fashion-MNIST the deeper "
         "ResNets start later" in scoreboard
+    )  # the verdict stays as measured, with the reason beside it
+    assert "pass the shallower ones only after many thousands of iterations (docs/profiles.md) | ❌ does not hold" in (
+        scoreboard
     )
     assert "Fashion-MNIST is a proxy for CIFAR-10: only the orderings are checked, never the numbers" in report
     assert "Hardware: CPU (x86_64, 2 threads). Compute: 4 of 4 runs finished, 7 min of training" in report
