@@ -15,6 +15,14 @@ deviation of the difference of two seed means (2 * sigma * sqrt(1/n_a + 1/n_b)),
 it is that far the other way, and is within noise otherwise. For one run on each side the band is
 2 * sqrt(2) * sigma. `relation: at_most` states a claim the paper makes of a gap it calls small ("C is
 marginally better than B"): it holds unless the first net is above the next by more than the band.
+`relation: level` states a two-sided equality ("comparably accurate", "similar training error"): it holds
+when every adjacent gap is inside the band and does not hold when one is outside it.
+`gap: 3.5` states the size of the one gap between two nets ("reduces the top-1 error by 3.5%"): it holds
+when the measured gap is within the band of the paper's (the paper's gap is itself two single runs).
+`below: 0.1` states a bound on each net's value ("training error <0.1%"): it holds when the mean is
+below it, does not hold when the mean is above it by more than the band of that mean (2 * sigma / sqrt(n)).
+`over: layers` (or `ranks`) with `fraction` states fig7's "generally smaller" layer by layer (or once each
+net's stds are sorted): the share of layers in the claimed order, as `over: curve` counts log windows.
 
 sigma: the paper's only seed spread, ResNet-110's 0.16 points over 5 runs (Table 6), for error
 metrics (ImageNet claims borrow it: the paper gives no ImageNet spread); a claim on another metric
@@ -45,10 +53,28 @@ METRIC_NAMES = {
     "top5_error": "top-5 error",
     "response_std": "mean response std",
 }
-CLAIM_KEYS = {"says", "section", "metric", "order", "noise", "relation", "own", "paper", "over", "fraction", "short"}
+CLAIM_KEYS = {
+    "says",
+    "section",
+    "metric",
+    "order",
+    "noise",
+    "relation",
+    "own",
+    "paper",
+    "over",
+    "fraction",
+    "short",
+    "gap",
+    "below",
+}
 END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
+LAYERS, RANKS = "layers", "ranks"  # fig7: layer by layer in network order, or rank by rank once sorted
+OVER = (END, CURVE, LAYERS, RANKS)
+UNITS = {CURVE: "log windows", LAYERS: "layers (same index)", RANKS: "ranks (each net's stds sorted, descending)"}
 BELOW, AT_MOST = "below", "at_most"  # a strict order; "no higher than the next, within noise"
-RELATIONS = (BELOW, AT_MOST)
+LEVEL = "level"  # "comparably accurate": equal within noise, either way
+RELATIONS = (BELOW, AT_MOST, LEVEL)
 
 HOLDS, FAILS, NOISE, NOT_RUN = "holds", "does not hold", "within noise", "not run yet"
 NOT_COMPARABLE, PARTIAL = "not compared", "not all run yet"
@@ -68,10 +94,17 @@ class Claim:
     over: str = END
     fraction: float = 0.0  # over the curve: the share of log windows in the claimed order for it to hold
     short: tuple[tuple[str, str], ...] = ()  # (profile, why its schedule is too short for the claim, with the evidence)
+    gap: float | None = None  # the paper's stated size of the gap between the two nets of `order`
+    below: float | None = None  # a bound each net's value stays under, where the paper states one
 
     def too_short(self, profile: str) -> str:
         """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
         return dict(self.short).get(profile.split("~")[0], "")
+
+    @property
+    def needs(self) -> int:
+        """How many of its nets a profile must train for the claim to check anything: a bound holds of one net."""
+        return 1 if self.below is not None else 2
 
     @property
     def steps(self) -> tuple[tuple[str, ...], ...]:
@@ -120,25 +153,19 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
             f"{at}: metric {excerpt(entry['metric'])} is not one a {engine} target measures ({', '.join(metrics)})"
         )
     order = entry["order"]
-    if not isinstance(order, list) or len(order) < 2:
-        raise UserError(f"{at}: order: expected a list of two or more runs, lowest {entry['metric']} first")
+    fewest = 1 if "below" in entry else 2  # a bound is on each net by itself
+    if not isinstance(order, list) or len(order) < fewest:
+        what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry['metric']} first"
+        raise UserError(f"{at}: order: expected a list of {what}")
     groups = tuple(
         tuple(_resolve_key(str(name), run_keys, at) for name in (item if isinstance(item, list) else [item]))
         for item in order
     )
-    noise = entry.get("noise")
-    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise <= 0):
-        raise UserError(
-            f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
-        )
-    if noise is None and entry["metric"] not in ERROR_METRICS:
-        raise UserError(
-            f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
-            f"this claim assumes, e.g. noise: 0.02"
-        )
+    noise = _noise(entry, at)
     relation = entry.get("relation", BELOW)
     if relation not in RELATIONS:
         raise UserError(f"{at}: relation: {excerpt(relation)} is not one of {', '.join(RELATIONS)}")
+    gap, below = _size_keys(entry, at, groups, relation)
     if not isinstance(entry.get("own", False), bool):
         raise UserError(f"{at}: own: expected true or false, got {excerpt(entry['own'])}")
     over, fraction = _curve_keys(entry, at)
@@ -161,26 +188,64 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         over,
         fraction,
         tuple((str(profile), text.strip()) for profile, text in short.items()),
+        gap,
+        below,
     )
 
 
+def _noise(entry: dict, at: str) -> float | None:
+    """`noise`: the seed std a claim assumes, required where the paper gives no spread for its metric."""
+    noise = entry.get("noise")
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise <= 0):
+        raise UserError(
+            f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
+        )
+    if noise is None and entry["metric"] not in ERROR_METRICS and entry.get("over", END) == END:
+        raise UserError(
+            f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
+            f"this claim assumes, e.g. noise: 0.02"
+        )
+    return noise
+
+
+def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[float | None, float | None]:
+    """`gap` (the paper's size of one gap between two nets) and `below` (a bound on each net), each a plain
+    ordering's refinement: neither goes with another relation, a curve, or the other."""
+    found = {}
+    for key in ("gap", "below"):
+        value = entry.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (key == "gap" and value <= 0):
+            raise UserError(f"{at}: {key}: expected a number (the paper's, in {entry['metric']}), got {excerpt(value)}")
+        if relation != BELOW or entry.get("over", END) != END or len(found):
+            raise UserError(f"{at}: {key}: states a size of its own; it goes with no relation, over or other size")
+        found[key] = float(value)
+    if "gap" in found and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
+        raise UserError(f"{at}: gap: the size of one gap needs exactly two nets in order, lower first")
+    return found.get("gap"), found.get("below")
+
+
 def _curve_keys(entry: dict, at: str) -> tuple[str, float]:
-    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training")."""
+    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
+    `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted)."""
     over = entry.get("over", END)
-    if over not in (END, CURVE):
-        raise UserError(f"{at}: over: {excerpt(over)} is not one of {END}, {CURVE}")
+    if over not in OVER:
+        raise UserError(f"{at}: over: {excerpt(over)} is not one of {', '.join(OVER)}")
     fraction = entry.get("fraction")
     if over == END and fraction is not None:
         raise UserError(f"{at}: fraction: only a claim over: curve counts log windows")
-    if over == CURVE and (
+    if over != END and (
         isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.5 < fraction <= 1
     ):
         raise UserError(
-            f"{at}: fraction: over: curve needs the share of log windows that must be in order, above 0.5 and "
-            f"at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
+            f"{at}: fraction: over: {over} needs the share of {UNITS[over].split(' (')[0]} that must be in order, "
+            f"above 0.5 and at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
         )
     if over == CURVE and entry["metric"] != "train_error":
         raise UserError(f"{at}: over: curve: only the training error is logged through training")
+    if over in (LAYERS, RANKS) and entry["metric"] != "response_std":
+        raise UserError(f"{at}: over: {over}: only the response std is measured layer by layer")
     return over, float(fraction or 0.0)
 
 
@@ -229,7 +294,10 @@ def pair_band(sigma: float, n_low: int, n_high: int) -> float:
 
 def judge(gap: float, band: float, relation: str = BELOW) -> str:
     """gap: the measured difference in the direction the paper claims (positive: as claimed). A gap equal to the
-    band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it."""
+    band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it. A level claim has no third answer: a gap inside
+    the band is the equality it states."""
+    if relation == LEVEL:
+        return HOLDS if abs(gap) - band <= 1e-9 else FAILS
     if gap - band > 1e-9:
         return HOLDS
     if gap + band < -1e-9:
@@ -288,14 +356,16 @@ def evaluate_claim(
     sigma, source = claim_sigma(claim, [values[k] for k in keys], default_source)
     counts = {k: len(values.get(k) or []) or (planned or {}).get(k, 1) for g in steps for k in g}
     hint, seeds = _seeds_hint(claim, _pairs(steps), paper or {}, sigma, counts, label)
-    pairs = _pairs(measured)
-    if not pairs:
+    if claim.below is not None:
+        results, parts = _bounds(claim, label, values, keys, sigma)
+    else:
+        results, parts = [], []
+        for low, high in _pairs(measured):
+            result, text = _compare(claim, label, values[low], values[high], low, high, sigma)
+            results.append(result)
+            parts.append(text)
+    if not results:
         return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
-    results, parts = [], []
-    for low, high in pairs:
-        result, text = _compare(claim, label, values[low], values[high], low, high, sigma)
-        results.append(result)
-        parts.append(text)
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     parts += [f"σ: {source}"] + ([hint] if hint else [])
     missing = [label(k) for g in steps for k in g if k not in keys]
@@ -307,19 +377,39 @@ def evaluate_claim(
 
 def _compare(claim: Claim, label, a: list[float], b: list[float], low: str, high: str, sigma: float):
     gap = statistics.fmean(b) - statistics.fmean(a)
-    band = pair_band(sigma, len(a), len(b))
-    result = judge(gap, band, claim.relation)
     # The sign shows what was measured, so a failed claim never reads as a true-looking "21.06 < 14.53".
     sign = "<" if gap > 0 else ">" if gap < 0 else "="
-    claimed = "≤ within noise" if claim.relation == AT_MOST else "<"
-    expected = "" if (gap > 0 or result == HOLDS) else f" (the paper: {claimed})"
-    return result, f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
+    nets = f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}"
+    if claim.gap is not None:
+        # The paper's gap is the difference of two single runs: its noise adds to that of ours.
+        band = 2 * sigma * math.sqrt(1 / len(a) + 1 / len(b) + 2)
+        result = HOLDS if abs(gap - claim.gap) - band <= 1e-9 else FAILS
+        words = "reproduced" if result == HOLDS else "not reproduced"
+        return result, f"{nets}: gap {gap:+.2f} against the paper's {claim.gap:.2f}, band ±{band:.2f}: {words}"
+    band = pair_band(sigma, len(a), len(b))
+    result = judge(gap, band, claim.relation)
+    claimed = {AT_MOST: "≤ within noise", LEVEL: "≈ within noise"}.get(claim.relation, "<")
+    expected = "" if result == HOLDS or (gap > 0 and claim.relation != LEVEL) else f" (the paper: {claimed})"
+    return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
+
+
+def _bounds(claim: Claim, label, values: dict[str, list[float]], keys: list[str], sigma: float):
+    """Each measured net against the paper's bound: below it holds; above it by more than the band of the mean
+    (the bound is exact, so only our mean is noisy) does not hold; within noise otherwise."""
+    results, parts = [], []
+    for key in keys:
+        mean, band = statistics.fmean(values[key]), 2 * sigma / math.sqrt(len(values[key]))
+        result = HOLDS if mean < claim.below else FAILS if mean - claim.below > band else NOISE
+        sign = "<" if mean < claim.below else "≥"
+        results.append(result)
+        parts.append(f"{label(key)} {_fmt(values[key])} {sign} {claim.below:g}: band ±{band:.2f}")
+    return results, parts
 
 
 def _seeds_hint(claim: Claim, pairs, paper: dict[str, float], sigma: float, counts: dict[str, int], label):
     """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
     many seeds per net would clear it; ("", 0) where every gap clears it (or the paper gives no numbers)."""
-    if claim.relation != BELOW:
+    if claim.relation != BELOW or claim.gap is not None or claim.below is not None:
         return "", 0
     short = []
     for low, high in pairs:
@@ -344,7 +434,9 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
     """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
     at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
     hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
-    its order swings; the share, not one window, is the finding."""
+    its order swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the
+    same way: `curves` then maps a layer's index (or rank) to its response std."""
+    unit = UNITS.get(claim.over, UNITS[CURVE])
     steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
     pairs = _pairs([g for g in steps if g])
     if not pairs:
@@ -361,7 +453,7 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
             result = FAILS
         results.append(result)
         parts.append(
-            f"{label(low)} below {label(high)} in {below} of {len(windows)} log windows ({share:.0%}; "
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit} ({share:.0%}; "
             f"holds from {claim.fraction:.0%})"
         )
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS

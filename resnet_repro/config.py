@@ -100,6 +100,10 @@ class DataSpec:
     mean: str | None = field(default=None, metadata={"choices": ("per-pixel", "per-channel")})
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
     multiscale_flip: bool | None = field(default=None)
+    # Table 4's multi-scale test: the shorter sides each image is tested at, scores averaged.
+    test_scales: tuple[int, ...] | None = field(default=None)
+    # AlexNet's PCA colour augmentation (Sec. 3.4): the std of each component's random weight; 0 turns it off.
+    colour_std: float | None = field(default=None, metadata={"min": 0.0})
     # Array datasets: the side images are trained and tested at (data/image_size.py: a zero border up, or k x k
     # block means down). None is 32, CIFAR-10's own size; a smaller side is a CPU speed lever (docs/benchmarks.md).
     image_size: int | None = field(default=None, metadata={"min": 4})
@@ -392,7 +396,7 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
         )
 
 
-IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side")
+IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side", "test_scales", "colour_std")
 
 
 def check_data(data: DataSpec, where: Provenance, source: str) -> None:

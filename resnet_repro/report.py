@@ -25,12 +25,15 @@ from .claims import (
     CURVE,
     FAILS,
     HOLDS,
+    LAYERS,
+    LEVEL,
     METRIC_NAMES,
     NOISE,
     NOT_COMPARABLE,
     NOT_RUN,
     PAPER_SIGMA_SOURCE,
     PARTIAL,
+    RANKS,
     Claim,
     Verdict,
     claim_pairs,
@@ -82,7 +85,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     """Every claim under one profile; claims whose nets the profile does not train are left out."""
     scores = []
     for claim in target.claims:
-        if sum(key in found.trained_keys for key in claim.order) < 2:
+        if sum(key in found.trained_keys for key in claim.order) < claim.needs:
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
@@ -110,12 +113,15 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     table = target.section("table")
     metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
     metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
+    # an order, an equality and the size of a gap are three findings on the same pair of runs
+    metric += f" {claim.relation} {claim.gap or ''} {claim.below if claim.below is not None else ''}".rstrip()
     runs: dict[str, list[str]] = {}
     for name, key in keys.items():
         runs.setdefault(key, []).append(name)
+    # a bound compares each net with the paper's number, not with another net
+    pairs = claim_pairs(claim, trained) if claim.below is None else [(k, "") for k in claim.order if k in trained]
     return frozenset(
-        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
-        for low, high in claim_pairs(claim, trained)
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ())))) for low, high in pairs
     )
 
 
@@ -154,12 +160,21 @@ def judge_claim(
     seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
     if claim.over == CURVE:
         return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
+    if claim.over in (LAYERS, RANKS):
+        layers = found.layers if found is not None else {}
+        if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
+            layers = {key: [_ranked(seed) for seed in seeds] for key, seeds in layers.items()}
+        return evaluate_curve(claim, layers, trained, label)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = proxy or (found is not None and found.proxy)
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())
     planned = found.expected if found is not None else planned or target.paper_seeds()
     source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
     return evaluate_claim(claim, values, trained, label, paper, source, planned)
+
+
+def _ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
+    return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
 
 
 def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
@@ -175,12 +190,20 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    order = (" ≤ " if claim.relation == AT_MOST else " < ").join(_step_text(g) for g in steps if g)
+    joint = {AT_MOST: " ≤ ", LEVEL: " ≈ "}.get(claim.relation, " < ")
+    order = joint.join(_step_text(g) for g in steps if g)
+    if claim.gap is not None:
+        order += f" by {claim.gap:g}"
+    if claim.below is not None:
+        order = ", ".join(f"{_step_text(g)} < {claim.below:g}" for g in steps if g)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    curve = " at every log window" if claim.over == CURVE else ""
-    return f"{own}{claim.says} ({METRIC_NAMES[claim.metric]}{curve}: {order}{more})"
+    curve = {CURVE: " at every log window", LAYERS: " layer by layer", RANKS: " sorted, rank by rank"}.get(
+        claim.over, ""
+    )
+    metric = "response std" if claim.over in (LAYERS, RANKS) else METRIC_NAMES[claim.metric]  # each, not the mean
+    return f"{own}{claim.says} ({metric}{curve}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:
@@ -523,7 +546,10 @@ RULES = (
     "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
     "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
-    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one of "
+    "equality (≈) holds when every gap is inside the band and does not hold otherwise; the size of a gap the paper "
+    "states (by 3.5) holds when the measured gap is within the band of the paper's; a bound (< 0.1) holds when our "
+    "mean is below it and does not hold when it is above it by more than the band of that mean; one "
     '"throughout training" holds where the file\'s share of log windows is in order. Where '
     "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
     "trains them. Training "

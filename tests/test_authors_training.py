@@ -137,6 +137,13 @@ def test_paper_profiles_state_every_open_choice():
     assert imagenet.recipe.bn_stats == "recomputed" and imagenet.recipe.bn_stats_images == 51200
     assert imagenet.data.mean == "per-channel" and imagenet.data.multiscale_flip is False
     assert imagenet.recipe.holdout == 10000 and imagenet.recipe.lr_plateau is not None
+    # the choices that are not the paper's are named as deviations of the profile, not only in comments
+    from resnet_repro.experiments import load_recipe_file
+
+    named = " ".join(load_recipe_file("imagenet").profiles["paper"].deviations)
+    assert "10k training images held out" in named and "per-channel mean" in named
+    data = imagenet.to_dict()["settings"]["data"]
+    assert data["colour_std"] == 0.1 and list(data["test_scales"]) == [224, 256, 384, 480, 640]
     # every one of them is in the run's stored config
     stored = cifar.to_dict()["settings"]["recipe"]
     for key in (

@@ -28,6 +28,13 @@ def test_table1_writes_exact_counts(table1_run):
     # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
     assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""
     assert (tmp_path / "table1/table.md").read_text().startswith("# Table 1")
+    from resnet_repro.engines.complexity import identity_verdict
+
+    identity = identity_verdict([{k: str(v) for k, v in row.items()} for row in rows.values()])
+    assert identity.status == "holds" and identity.detail.startswith(
+        "8 of 8 option-A ResNets have their plain twin's count exactly; projections add (not judged): ResNet-18 B +"
+    )
+    assert "no plain twin" not in identity.detail  # ResNet-1202's too
     # Table 1's per-stage layout, read from the built nets
     with open(tmp_path / "table1/layout.csv") as handle:
         layout = [(r["model"], r["stage"], r["output_size"], r["block"], r["blocks"]) for r in csv.DictReader(handle)]

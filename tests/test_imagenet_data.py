@@ -18,6 +18,10 @@ from resnet_repro.data.imagenet import (
     ten_crop_views,
 )
 from resnet_repro.errors import UserError
+from resnet_repro.experiments import load_target, resolve_runs
+
+# The paper's view settings, read from the recipe as every run reads them (experiments/_recipes/imagenet.yaml).
+PAPER_DATA = resolve_runs(load_target("table4"), "paper")[0].data
 
 
 def jpeg(path, width, height, seed):
@@ -54,11 +58,28 @@ def test_missing_empty_and_classless_folders_are_clear_errors(tmp_path, folder):
 
 def test_scale_augmentation_gives_224_crops_within_the_scaled_image(folder):
     image = Image.open(scan_image_folder(folder).samples[0][0]).convert("RGB")
+    colour = PAPER_DATA.colour_std
     for seed in range(5):
-        x = scale_augment(image, random.Random(seed))
+        x = scale_augment(image, random.Random(seed), colour_std=colour)
         assert x.shape == (3, 224, 224) and x.dtype == torch.float32
-    assert not torch.equal(scale_augment(image, random.Random(0)), scale_augment(image, random.Random(1)))
-    assert torch.equal(scale_augment(image, random.Random(3)), scale_augment(image, random.Random(3)))
+    assert not torch.equal(
+        scale_augment(image, random.Random(0), colour_std=colour),
+        scale_augment(image, random.Random(1), colour_std=colour),
+    )
+    assert torch.equal(
+        scale_augment(image, random.Random(3), colour_std=colour),
+        scale_augment(image, random.Random(3), colour_std=colour),
+    )
+
+
+def test_colour_augmentation_and_test_scales_are_the_recipes():
+    assert PAPER_DATA.colour_std == 0.1 and PAPER_DATA.test_scales == (224, 256, 384, 480, 640)
+    image = Image.new("RGB", (300, 260), (120, 120, 120))
+    # the same crop and flip; the colour shift is the only difference, and 0 turns it off
+    plain = scale_augment(image, random.Random(3), colour_std=0.0)
+    shifted = scale_augment(image, random.Random(3), colour_std=PAPER_DATA.colour_std)
+    assert torch.equal(plain, scale_augment(image, random.Random(4), colour_std=0.0))  # a flat image: no crop shows
+    assert not torch.equal(plain, shifted)
 
 
 def test_ten_crops_are_the_corners_the_centre_and_their_flips():
@@ -92,7 +113,7 @@ def test_ten_crops_are_the_corners_the_centre_and_their_flips():
 def test_centre_and_multiscale_views(folder):
     image = Image.open(scan_image_folder(folder).samples[0][0]).convert("RGB")
     assert center_view(image).shape == (3, 224, 224)
-    views = multiscale_views(image)
+    views = multiscale_views(image, PAPER_DATA.test_scales)
     assert [min(v.shape[1:]) for v in views] == [224, 256, 384, 480, 640]
     assert (
         abs(
@@ -145,7 +166,10 @@ def test_view_protocols_average_softmax_scores_per_image(protocol, tmp_path):
         (root / f"n{label:08d}").mkdir(parents=True)
         Image.new("RGB", (300, 260), colour).save(root / f"n{label:08d}" / "a.JPEG")
     (root / "n00000000" / "bad.JPEG").write_bytes(b"broken")
-    result = evaluate_views(MeanColourNet(), scan_image_folder(root), protocol, torch.device("cpu"))
+    data = PAPER_DATA
+    result = evaluate_views(
+        MeanColourNet(), scan_image_folder(root), protocol, torch.device("cpu"), 256, 224, data.test_scales
+    )
     assert (result.top1_error, result.top5_error, result.images, result.skipped) == (0.0, 0.0, 3, 1)
 
 

@@ -9,6 +9,7 @@ import pytest
 from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, Claim, evaluate_claim, seeds_to_resolve
 from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.report import claim_scores, claim_text, judge_claim
+from resnet_repro.report import label as net_label
 from resnet_repro.store.measured import measure
 
 from .conftest import cli
@@ -53,14 +54,15 @@ TRAINING_TARGETS = ("fig1", "fig4", "fig6", "table2", "table3", "table4", "table
 
 def write_run(results, name: str, final: dict, protocols: dict | None = None) -> None:
     """A finished run's files as training writes them. With `iterations`, a log of 20 windows whose training error
-    falls by the same steps for every net to the final one, so the nets keep their order over the whole curve."""
+    falls by the same steps for every net to the final one, kept over the last tenth (the training error a claim
+    compares), so the nets keep their order over the whole curve."""
     folder = results / "runs" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "final.json").write_text(json.dumps({"status": "finished", "wall_s": 1.0, **final}))
     if final.get("iterations"):
         rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
         for k in range(1, 21):
-            error = final["train_error"] + (20 - k) * 2
+            error = final["train_error"] + max(0, 18 - k) * 2  # the last tenth (two windows) at the final error
             rows.append(f"{final['iterations'] * k // 20},1,0.1,0.5,{error},0.5,,,900,{k}")
         (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
     meta = {"device_name": "GPU", "data": {"dataset": name.split("/")[0], "official_checksums": True}}
@@ -107,7 +109,7 @@ def rows(results) -> dict[tuple[str, str], object]:
 
 def test_five_seeds_at_the_papers_numbers_hold_every_claim_whose_gaps_five_seeds_resolve(tmp_path):
     verdicts = rows(paper_results(tmp_path, 5))
-    assert len(verdicts) == 25
+    assert len(verdicts) == 30
     unresolved = {key: (v.status, v.seeds) for key, v in verdicts.items() if v.status != HOLDS}
     # five seeds per net give a band of ±0.20: ResNet-44 to ResNet-56 (0.20, Table 6) takes six; ResNet-101 to
     # ResNet-152 in Table 4's top-5 error (0.11) takes seventeen
@@ -203,6 +205,54 @@ def test_c_marginally_better_than_b_holds_unless_c_is_worse_by_more_than_the_ban
         assert evaluate_claim(claim, {"resnet34-C": [c], "resnet34-B": [24.52]}, trained).status == status, c
 
 
+def test_comparably_accurate_holds_inside_the_band_either_way_and_does_not_hold_outside_it():
+    claim = next(c for c in load_target("table2").claims if c.relation == "level")
+    trained = {"plain18", "resnet18-A"}
+    assert claim_text(claim) == (
+        "the 18-layer plain/residual nets are comparably accurate (top-1 error: plain-18 ≈ ResNet-18 A)"
+    )
+    for resnet18, status in ((27.88, HOLDS), (28.30, HOLDS), (27.55, HOLDS), (27.40, FAILS), (28.50, FAILS)):
+        verdict = evaluate_claim(claim, {"plain18": [27.94], "resnet18-A": [resnet18]}, trained, net_label)
+        assert verdict.status == status, resnet18
+    assert "(the paper: ≈ within noise): gap +0.56, band ±0.45" in verdict.detail  # no "within noise" verdict
+    similar = next(c for c in load_target("fig6").claims if c.relation == "level")
+    assert similar.order == ("resnet110", "resnet1202") and similar.metric == "train_error"
+    pair = {"resnet110", "resnet1202"}
+    assert evaluate_claim(similar, {"resnet110": [0.1], "resnet1202": [0.05]}, pair).status == HOLDS
+    assert evaluate_claim(similar, {"resnet110": [0.1], "resnet1202": [2.0]}, pair).status == FAILS
+
+
+def test_the_size_of_a_gap_the_paper_states_is_reproduced_within_the_band_of_the_papers_gap():
+    sizes = {c.gap: c for c in load_target("table2").claims if c.gap is not None}
+    assert set(sizes) == {2.8, 3.5}
+    claim, trained = sizes[3.5], {"resnet34-A", "plain34"}
+    assert claim_text(claim).endswith("(top-1 error: ResNet-34 A < plain-34 by 3.5)")
+    # one seed each: our gap's noise and the paper's (two single runs) give 2 * 0.16 * sqrt(1 + 1 + 2) = 0.64
+    for plain34, status in ((28.54, HOLDS), (29.10, HOLDS), (29.20, FAILS), (27.80, FAILS), (24.0, FAILS)):
+        verdict = evaluate_claim(claim, {"resnet34-A": [25.03], "plain34": [plain34]}, trained, net_label)
+        assert verdict.status == status, plain34
+    assert "gap -1.03 against the paper's 3.50, band ±0.64: not reproduced" in verdict.detail
+    reproduced = evaluate_claim(
+        sizes[2.8], {"resnet34-A": [25.03], "resnet18-A": [27.88]}, {"resnet34-A", "resnet18-A"}
+    )
+    assert reproduced.status == HOLDS and "gap +2.85 against the paper's 2.80, band ±0.64: reproduced" in (
+        reproduced.detail
+    )
+
+
+def test_a_bound_holds_below_it_and_does_not_hold_past_the_band_of_our_mean(tmp_path):
+    claim = next(c for c in load_target("table6").claims if c.below is not None)
+    assert claim.order == ("resnet1202",) and claim.below == 0.1 and claim.metric == "train_error"
+    assert claim_text(claim).endswith("(training error: ResNet-1202 < 0.1)")
+    for error, status in ((0.05, HOLDS), (0.3, NOISE), (0.5, FAILS)):  # one seed: a band of 2 * 0.16 = 0.32
+        assert evaluate_claim(claim, {"resnet1202": [error]}, {"resnet1202"}).status == status, error
+    assert evaluate_claim(claim, {}, {"resnet1202"}).status == NOT_RUN
+    # a profile that trains the one net checks it: the row is on the scoreboard with the paper's numbers
+    verdicts = rows(paper_results(tmp_path, 1))
+    bound = [v for (name, what), v in verdicts.items() if name == "table6" and what.endswith("ResNet-1202 < 0.1)")]
+    assert [v.status for v in bound] == [HOLDS]
+
+
 def test_deeper_nets_are_compared_with_every_34_layer_net_the_paper_means():
     for name, thirty_four in (("table3", "ABC"), ("table4", "BC")):
         claim = next(c for c in load_target(name).claims if "than the 34-layer ones" in c.says)
@@ -279,6 +329,31 @@ def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_be
     assert all(n.paper_params is None for n in table1.values() if n.input[1] == 224)
 
 
+def test_identity_shortcuts_add_no_parameters_and_projections_extra_counts_are_reported():
+    from resnet_repro.engines.complexity import identity_verdict
+
+    def row(model, params, shape="3x32x32"):
+        return {"model": model, "params": str(params), "input": shape}
+
+    rows = [
+        row("plain-20", 269722),
+        row("resnet-20-A", 269722),
+        row("plain-34", 21780000, "3x224x224"),
+        row("resnet-34-A", 21780000, "3x224x224"),
+        row("resnet-34-B", 21780000 + 17672, "3x224x224"),
+        row("resnet-50-B v1.5", 25557032, "3x224x224"),  # the original's count again: not repeated
+        row("resnet-1202-A", 19421274),
+    ]
+    verdict = identity_verdict(rows)
+    assert verdict.status == HOLDS
+    assert verdict.detail == (
+        "2 of 2 option-A ResNets have their plain twin's count exactly; projections add (not judged): "
+        "ResNet-34 B +17,672; no plain twin counted: resnet-1202-A"
+    )
+    rows[1] = row("resnet-20-A", 269722 + 2752)  # a projection where option A has none
+    assert identity_verdict(rows).status == FAILS and "off: resnet-20-A +2,752" in identity_verdict(rows).detail
+
+
 # ----------------------------------------------------------------------------- one finding, one count
 
 
@@ -326,9 +401,8 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
     low = {i: 50.0 - i for i in range(1, 21)}
     above = {i: 51.0 - i for i in range(1, 21)}
     crossing = {i: (51.0 if i <= 4 else 49.0) - i for i in range(1, 21)}  # below plain-18 in the first 4 of 20
-    from resnet_repro.report import label
 
-    verdict = evaluate_curve(claim, {"plain18": [low], "plain34": [above]}, trained, label)
+    verdict = evaluate_curve(claim, {"plain18": [low], "plain34": [above]}, trained, net_label)
     assert verdict.status == HOLDS
     assert verdict.detail == "plain-18 below plain-34 in 20 of 20 log windows (100%; holds from 90%)"
     assert evaluate_curve(claim, {"plain18": [low], "plain34": [crossing]}, trained).status == NOISE  # 4 of 20 in order
@@ -347,8 +421,9 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
         ("over: curve", "fraction: over: curve needs the share of log windows"),
         ("over: curve, fraction: 0.4", "above 0.5 and at most 1"),
         ("fraction: 0.9", "fraction: only a claim over: curve counts log windows"),
-        ("over: always", "over: 'always' is not one of end, curve"),
-        ("relation: equal", "relation: 'equal' is not one of below, at_most"),
+        ("over: always", "over: 'always' is not one of end, curve, layers, ranks"),
+        ("over: layers, fraction: 0.75", "over: layers: only the response std is measured layer by layer"),
+        ("relation: equal", "relation: 'equal' is not one of below, at_most, level"),
     ],
 )
 def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra, fragment):
@@ -360,6 +435,66 @@ def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra
         f"  - {{says: x, section: y, metric: train_error, order: [plain20, plain56], {extra}}}\n"
     )
     assert_one_line_error(cli("show", str(path)), str(path), fragment)
+
+
+# ----------------------------------------------------------------------------- Fig. 7: layer by layer
+
+
+def write_responses(results, stds: dict[str, list[float]], profile="paper") -> None:
+    """fig7's responses.csv as `run fig7` writes it: one row per (net, seed 0, layer)."""
+    rows = ["model,seed,layer,stage,std,profile"]
+    for model, values in stds.items():
+        rows += [f"{model},0,{index},1,{std},{profile}" for index, std in enumerate(values, start=1)]
+    folder = results / "fig7" if profile == "paper" else results / "fig7" / profile  # the paper's: no profile folder
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "responses.csv").write_text("\n".join(rows) + "\n")
+
+
+def fig7_rows(results) -> dict[tuple[str, str], object]:
+    target = load_target("fig7")
+    return {(s.section, s.what): s.verdict for s in claim_scores(target, measure(target, "paper", results))}
+
+
+def test_generally_smaller_is_the_share_of_layers_and_of_sorted_ranks_where_the_resnet_is_below(tmp_path):
+    for label in ("resnet-20-A", "plain-20"):
+        write_run(tmp_path, f"cifar10/{label}/paper/seed0", {"iterations": 64000, "train_error": 1.0})
+    plain = [1.0] * 19
+    # below the plain net at 15 of 19 layers, and a larger mean: the layer-by-layer share and the mean disagree
+    resnet = [0.9] * 15 + [3.0] * 4
+    write_responses(tmp_path, {"resnet-20-A": resnet, "plain-20": plain})
+    verdicts = fig7_rows(tmp_path)
+    top = verdicts[("Sec. 4.2, Fig. 7 (top)", next(w for s, w in verdicts if s.endswith("(top)")))]
+    assert top.status == HOLDS
+    assert top.detail == "ResNet-20 below plain-20 in 15 of 19 layers (same index) (79%; holds from 75%)"
+    mean = next(v for (s, w), v in verdicts.items() if s == "Sec. 4.2, Fig. 7" and "(20 layers)" in w)
+    assert mean.status == FAILS  # the mean over layers (1.34 against 1.00)
+    # sorted, the ResNet's four largest stds stand above the plain net's four largest: 15 of 19 ranks again
+    bottom = next(v for (s, _), v in verdicts.items() if s.endswith("(bottom)"))
+    assert bottom.status == HOLDS and "in 15 of 19 ranks (each net's stds sorted, descending)" in bottom.detail
+    # below at only 10 layers: neither way reaches three in four
+    write_responses(tmp_path, {"resnet-20-A": [0.9] * 10 + [1.1] * 9, "plain-20": plain})
+    assert {
+        v.status for (s, w), v in fig7_rows(tmp_path).items() if s != "Sec. 4.2, Fig. 7" and "(20 layers)" in w
+    } == {NOISE}
+    # above at every layer: does not hold, layer by layer or sorted
+    write_responses(tmp_path, {"resnet-20-A": [1.5] * 19, "plain-20": plain})
+    assert {
+        v.status for (s, w), v in fig7_rows(tmp_path).items() if s != "Sec. 4.2, Fig. 7" and "(20 layers)" in w
+    } == {FAILS}
+
+
+def test_ranks_compare_each_nets_sorted_stds_not_its_layer_order():
+    from resnet_repro.report import judge_claim
+    from resnet_repro.store.measured import Measured
+
+    target = load_target("fig7")
+    claim = next(c for c in target.claims if c.over == "ranks" and c.order == ("resnet20", "plain20"))
+    found = Measured(target, "paper", [])
+    # layer by layer the ResNet is below at 2 of 4 layers; sorted it is below at every rank
+    found.layers = {"resnet20": [{1: 4.0, 2: 1.0, 3: 3.0, 4: 0.5}], "plain20": [{1: 1.1, 2: 5.0, 3: 2.5, 4: 4.5}]}
+    assert judge_claim(target, claim, {}, {"resnet20", "plain20"}, found).status == HOLDS
+    by_layer = next(c for c in target.claims if c.over == "layers" and c.order == ("resnet20", "plain20"))
+    assert judge_claim(target, by_layer, {}, {"resnet20", "plain20"}, found).status == NOISE
 
 
 def test_show_says_how_many_seeds_resolve_the_papers_narrow_gaps():
@@ -410,3 +545,15 @@ def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
     assert parsed[0].too_short("gpu") == ""
     with pytest.raises(UserError, match=r"f.yaml: claims\[0\]: short: expected profile: why its schedule is too short"):
         parse_claims([claim | {"short": ["cpu"]}], "f.yaml", "cifar", ("train_error",), keys)
+
+
+# ----------------------------------------------------------------------------- what is quoted, and how
+
+
+def test_table4s_vgg_top5_is_marked_as_the_papers_test_set_number_and_no_other_row_is():
+    from resnet_repro.engines.imagenet_outputs import quoted_rows
+
+    rows = {row["model"]: row for row in quoted_rows(load_target("table4"))}
+    assert rows["VGG (ILSVRC'14)"]["top5_error"] == 8.43
+    assert "reported on the test set (the paper's †)" in rows["VGG (ILSVRC'14)"]["source"]
+    assert [m for m, row in rows.items() if "test set" in row["source"]] == ["VGG (ILSVRC'14)"]

@@ -2,8 +2,9 @@
 
 - 10-crop (Tables 2-3): the four corners, the centre and their flips of the image resized to
   shorter side 256; the ten softmax score vectors are averaged per image.
-- multi-scale (Table 4): the whole image at shorter sides {224, 256, 384, 480, 640} through the
-  fully convolutional net (global average pooling makes any size valid); scores averaged over scales.
+- multi-scale (Table 4): the whole image at each shorter side of the recipe's data.test_scales (the paper's
+  {224, 256, 384, 480, 640}) through the fully convolutional net (global average pooling makes any size
+  valid); scores averaged over scales.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..data.imagenet import TEST_SCALES, ImageFolderIndex, multiscale_views, open_rgb, ten_crop_views
+from ..data.imagenet import ImageFolderIndex, multiscale_views, open_rgb, ten_crop_views
 
 
 @dataclass
@@ -45,9 +46,9 @@ def evaluate_views(
     index: ImageFolderIndex,
     protocol: str,
     device: torch.device,
-    short_side: int = 256,
-    crop: int = 224,
-    scales: tuple[int, ...] = TEST_SCALES,
+    short_side: int,
+    crop: int,
+    scales: tuple[int, ...],
     multiscale_flip: bool = False,
 ) -> TopErrors:
     """Top-1/top-5 error (%) over every readable image of `index` under '10-crop' or 'multi-scale'."""

@@ -169,7 +169,7 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     proxy = bool(runs) and bool(paper_data) and runs[0].data.dataset != paper_data
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
-        if len(kept) < 2:
+        if len(kept) < claim.needs:
             nets = ", ".join(label(key) for key in claim.order)
             text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"
             console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)

@@ -30,8 +30,6 @@ CHANNEL_MEAN = (0.485, 0.456, 0.406)  # ImageNet training-set channel means, [0,
 # AlexNet's PCA of ImageNet RGB pixels ([0, 1] scale): eigenvalues and eigenvectors (columns).
 PCA_EIGENVALUES = torch.tensor([0.2175, 0.0188, 0.0045])
 PCA_EIGENVECTORS = torch.tensor([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]])
-PCA_STD = 0.1
-TEST_SCALES = (224, 256, 384, 480, 640)
 
 
 @dataclass
@@ -61,9 +59,10 @@ def scan_image_folder(root: Path) -> ImageFolderIndex:
 
 
 def scale_augment(
-    image: Image.Image, rng: random.Random, low: int = 256, high: int = 480, crop: int = 224
+    image: Image.Image, rng: random.Random, low: int = 256, high: int = 480, crop: int = 224, *, colour_std: float
 ) -> torch.Tensor:
-    """The paper's training view: random shorter side in [low, high], random crop, random flip, lighting."""
+    """The paper's training view: random shorter side in [low, high], random crop, random flip, lighting (the
+    recipe's data.colour_std; 0 turns it off)."""
     image = TF.resize(image, rng.randint(low, high))
     width, height = image.size
     top, left = rng.randint(0, height - crop), rng.randint(0, width - crop)
@@ -71,10 +70,10 @@ def scale_augment(
     if rng.random() < 0.5:
         image = TF.hflip(image)
     x = TF.to_tensor(image)
-    return subtract_mean(pca_lighting(x, torch.Generator().manual_seed(rng.getrandbits(63))))
+    return subtract_mean(pca_lighting(x, torch.Generator().manual_seed(rng.getrandbits(63)), colour_std))
 
 
-def pca_lighting(x: torch.Tensor, generator: torch.Generator, std: float = PCA_STD) -> torch.Tensor:
+def pca_lighting(x: torch.Tensor, generator: torch.Generator, std: float) -> torch.Tensor:
     """AlexNet colour augmentation: add sum_i alpha_i * lambda_i * v_i to every pixel, alpha ~ N(0, std)."""
     alpha = torch.randn(3, generator=generator) * std
     shift = PCA_EIGENVECTORS @ (alpha * PCA_EIGENVALUES)
@@ -96,11 +95,9 @@ def ten_crop_views(image: Image.Image, short_side: int = 256, crop: int = 224) -
     return torch.stack([subtract_mean(TF.to_tensor(c)) for c in crops])
 
 
-def multiscale_views(
-    image: Image.Image, scales: tuple[int, ...] = TEST_SCALES, flip: bool = False
-) -> list[torch.Tensor]:
-    """Whole images at each shorter side, for a fully convolutional net whose scores are averaged; with `flip`,
-    each scale's mirror image too (data.multiscale_flip)."""
+def multiscale_views(image: Image.Image, scales: tuple[int, ...], flip: bool = False) -> list[torch.Tensor]:
+    """Whole images at each shorter side (the recipe's data.test_scales), for a fully convolutional net whose scores
+    are averaged; with `flip`, each scale's mirror image too (data.multiscale_flip)."""
     views = [subtract_mean(TF.to_tensor(TF.resize(image, s))) for s in scales]
     return views + [v.flip(-1) for v in views] if flip else views
 

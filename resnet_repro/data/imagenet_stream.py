@@ -52,7 +52,8 @@ class _Decoded(Dataset):
             return None, label, str(path)
         if self.train:
             rng = random.Random(keyed_seed(self.seed, _AUGMENT_STREAM, iteration * 100_003 + position))
-            view = scale_augment(image, rng, self.spec.scale_min, self.spec.scale_max, self.spec.crop)
+            spec = self.spec
+            view = scale_augment(image, rng, spec.scale_min, spec.scale_max, spec.crop, colour_std=spec.colour_std)
         else:
             view = center_view(image, self.spec.test_short_side, self.spec.crop)
         return view, label, str(path)

@@ -15,6 +15,11 @@ from .sections import Net
 
 SAYS = "parameter counts and FLOPs of every net"
 WHERE = "Table 1, Sec. 4.2"
+IDENTITY_SAYS = (
+    "the identity shortcuts introduce neither extra parameter nor computation complexity (option A: each ResNet "
+    "has its plain twin's parameter count; the projections of B and C add the counts shown)"
+)
+IDENTITY_WHERE = "Sec. 3.2, 3.3, Table 1"
 SHOWN_COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "torchvision_params"]
 
 
@@ -60,6 +65,7 @@ class ComplexityEngine(Engine):
             ],
         )
         section.scores.append(Score(section.target.name, SAYS, WHERE, "—", complexity_verdict(rows)))
+        section.scores.append(Score(section.target.name, IDENTITY_SAYS, IDENTITY_WHERE, "—", identity_verdict(rows)))
         section.notes = [section.target.notes] if section.target.notes else []
         return section
 
@@ -89,6 +95,38 @@ def complexity_verdict(rows: list[dict]):
             f"(the paper gives none)"
         )
     return Verdict(HOLDS if not off else FAILS, detail)
+
+
+def identity_verdict(rows: list[dict]) -> Verdict:
+    """Each ResNet's parameter count against its plain twin's (same depth and input): option A's must be equal,
+    exactly (its shortcuts are parameter-free); B's and C's extra parameters, the projections', are reported
+    beside it, not judged (the paper gives no count for them). v1.5 rows repeat the original's count."""
+    plain = {(r["model"].split("-")[1], r["input"]): int(float(r["params"])) for r in rows if _is(r, "plain")}
+    equal, unequal, extra, alone = [], [], [], []
+    for row in rows:
+        if not _is(row, "resnet") or row["model"].endswith("v1.5"):
+            continue
+        _, depth, shortcut = row["model"].split("-")
+        twin = plain.get((depth, row["input"]))
+        if twin is None:
+            alone.append(row["model"])
+            continue
+        added = int(float(row["params"])) - twin
+        if shortcut == "A":
+            (equal if added == 0 else unequal).append(f"{row['model']} {added:+,}")
+        else:
+            extra.append(f"ResNet-{depth} {shortcut} {added:+,}")
+    if not equal and not unequal:
+        return Verdict(NOT_RUN, "no option-A ResNet beside its plain twin")
+    detail = f"{len(equal)} of {len(equal) + len(unequal)} option-A ResNets have their plain twin's count exactly"
+    detail += f"; off: {', '.join(unequal)}" if unequal else ""
+    detail += f"; projections add (not judged): {', '.join(extra)}" if extra else ""
+    detail += f"; no plain twin counted: {', '.join(alone)}" if alone else ""
+    return Verdict(FAILS if unequal else HOLDS, detail)
+
+
+def _is(row: dict, family: str) -> bool:
+    return bool(row.get("params")) and row["model"].startswith(f"{family}-")
 
 
 ENGINE = register(ComplexityEngine())

@@ -68,7 +68,7 @@ def table_protocol(target: Target) -> str:
 
 PROTOCOL_NOTES = {
     "10-crop": "standard 10-crop (corners, centre, their flips; softmax averaged)",
-    "multi-scale": "fully convolutional, whole images at shorter sides 224/256/384/480/640, softmax averaged",
+    "multi-scale": "fully convolutional, whole images at shorter sides {scales}, softmax averaged",
 }
 
 
@@ -81,22 +81,35 @@ def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -
     notes = [
         profile_note(runs),
         schedule_note(runs),
-        f"top-1/top-5 error (%) on the val folder, {PROTOCOL_NOTES[protocol]}"
+        f"top-1/top-5 error (%) on the val folder, {_protocol_note(protocol, runs)}"
         f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
         "profile.",
     ]
-    quoted = [
+    quoted = quoted_rows(target)
+    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)]
+    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)
+    return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
+
+
+def quoted_rows(target: Target) -> list[dict]:
+    """Other methods' rows, quoted from the paper, each with the paper's own mark where it gives one (Table 4's
+    VGG 8.43 is "reported on the test set", not the val set of every other row)."""
+    return [
         {
             "model": c["model"],
             "top1_error": c.get("top1_error"),
             "top5_error": c.get("top5_error"),
-            "source": "quoted from the paper (other methods, not trained here)",
+            "source": "quoted from the paper (other methods, not trained here)"
+            + (f"; {c['note']}" if c.get("note") else ""),
         }
         for c in (target.section("table").context if target.section("table") is not None else ())
     ]
-    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)]
-    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)
-    return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
+
+
+def _protocol_note(protocol: str, runs: list[RunConfig]) -> str:
+    """The protocol in words, with the test scales the runs' recipe names (data.test_scales)."""
+    scales = runs[0].data.test_scales if runs and runs[0].data.test_scales else ()
+    return PROTOCOL_NOTES[protocol].format(scales="/".join(map(str, scales)) or "the recipe's data.test_scales")
 
 
 def _flip_note(runs: list[RunConfig]) -> str:

@@ -24,6 +24,7 @@ def measure_protocol(runs: list[RunConfig], context: RunContext, protocol: str =
             context.device,
             config.data.test_short_side,
             config.data.crop,
+            config.data.test_scales,
             multiscale_flip=bool(config.data.multiscale_flip),
         )
         write_json(files.dir / protocol_file(protocol), {"protocol": protocol, **dataclasses.asdict(errors)})

@@ -32,6 +32,7 @@ class Measured:
     keys: dict[str, str] = field(default_factory=dict)  # run name -> run key (resnet20, resnet34-B)
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # metric -> key -> per finished seed
     curves: dict[str, list[dict[int, float]]] = field(default_factory=dict)  # key -> training error per log window
+    layers: dict[str, list[dict[int, float]]] = field(default_factory=dict)  # key -> response std per layer, per seed
     expected: dict[str, int] = field(default_factory=dict)  # key -> seeds the profile asks for
     dataset: str = ""
     unofficial: int = 0  # runs on CIFAR-10 files that are not the official release
@@ -202,7 +203,8 @@ def last_tenth_train_error(rows: list[dict], iterations) -> float | None:
 
 
 def read_responses(found: Measured, path: Path) -> None:
-    """response_std per (net, seed): the mean over layers of each layer's response std."""
+    """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
+    index in network order (`layers`), for the claims made layer by layer."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -210,6 +212,7 @@ def read_responses(found: Measured, path: Path) -> None:
         return
     label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
     per_seed: dict[tuple[str, str], list[float]] = {}
+    per_layer: dict[tuple[str, str], dict[int, float]] = {}
     if rows and "profile" not in rows[0]:
         found.legacy_file = path
         return
@@ -220,8 +223,12 @@ def read_responses(found: Measured, path: Path) -> None:
         if key is None:
             continue
         per_seed.setdefault((key, row.get("seed", "0")), []).append(float(row["std"]))
+        if row.get("layer"):
+            per_layer.setdefault((key, row.get("seed", "0")), {})[int(row["layer"])] = float(row["std"])
     for (key, _), stds in sorted(per_seed.items()):
         found.values.setdefault("response_std", {}).setdefault(key, []).append(statistics.fmean(stds))
+    for (key, _), stds_by_layer in sorted(per_layer.items()):
+        found.layers.setdefault(key, []).append(stds_by_layer)
 
 
 def profiles_with_results(target: Target, results: Path) -> list[str]:
