@@ -168,7 +168,7 @@ def test_a_decompression_bomb_jpeg_is_a_skipped_recorded_image(tmp_path):
         Image.open(bomb).convert("RGB")
     assert open_rgb(bomb) is None
     index = scan_image_folder(root / "train")
-    spec = DataSpec("imagenet", crop=24, scale_min=32, scale_max=40, test_short_side=32)
+    spec = DataSpec("imagenet", crop=24, scale_min=32, scale_max=40, test_short_side=32, colour_std=0.1)
     stream = ImageNetTrainStream(index, batch_size=len(index.samples), seed=0, device=torch_cpu(), spec=spec, workers=0)
     x, y = stream.batch(0)  # every image once: the bomb among them
     assert len(x) == len(index.samples) - 1 and stream.skipped == [str(bomb)]
