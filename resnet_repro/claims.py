@@ -67,6 +67,7 @@ CLAIM_KEYS = {
     "short",
     "gap",
     "below",
+    "until",
 }
 END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
 LAYERS, RANKS = "layers", "ranks"  # fig7: layer by layer in network order, or rank by rank once sorted
@@ -96,6 +97,7 @@ class Claim:
     short: tuple[tuple[str, str], ...] = ()  # (profile, why its schedule is too short for the claim, with the evidence)
     gap: float | None = None  # the paper's stated size of the gap between the two nets of `order`
     below: float | None = None  # a bound each net's value stays under, where the paper states one
+    until: float = 1.0  # over the curve: the share of the schedule it looks at, from the start ("at the early stage")
 
     def too_short(self, profile: str) -> str:
         """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
@@ -190,7 +192,20 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         tuple((str(profile), text.strip()) for profile, text in short.items()),
         gap,
         below,
+        _until(entry, at, over),
     )
+
+
+def _until(entry: dict, at: str, over: str) -> float:
+    """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
+    until = entry.get("until", 1.0)
+    if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 < until <= 1:
+        raise UserError(
+            f"{at}: until: expected the share of training the claim looks at, e.g. 0.3; got {excerpt(until)}"
+        )
+    if until < 1 and over != CURVE:
+        raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
+    return float(until)
 
 
 def _noise(entry: dict, at: str) -> float | None:
@@ -445,6 +460,8 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
     for low, high in pairs:
         a, b = _mean_curve(curves[low]), _mean_curve(curves[high])
         windows = sorted(set(a) & set(b))
+        if windows and claim.until < 1:  # an early-stage claim: the windows up to that share of what both logged
+            windows = [i for i in windows if i <= claim.until * windows[-1]]
         below = sum(a[i] < b[i] for i in windows)
         above = sum(a[i] > b[i] for i in windows)
         share = below / len(windows) if windows else 0.0
@@ -453,8 +470,9 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
             result = FAILS
         results.append(result)
         parts.append(
-            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit} ({share:.0%}; "
-            f"holds from {claim.fraction:.0%})"
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
+            + (f" of the first {claim.until:.0%} of training" if claim.until < 1 else "")
+            + f" ({share:.0%}; holds from {claim.fraction:.0%})"
         )
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]

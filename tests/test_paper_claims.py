@@ -109,7 +109,7 @@ def rows(results) -> dict[tuple[str, str], object]:
 
 def test_five_seeds_at_the_papers_numbers_hold_every_claim_whose_gaps_five_seeds_resolve(tmp_path):
     verdicts = rows(paper_results(tmp_path, 5))
-    assert len(verdicts) == 30
+    assert len(verdicts) == 31
     unresolved = {key: (v.status, v.seeds) for key, v in verdicts.items() if v.status != HOLDS}
     # five seeds per net give a band of ±0.20: ResNet-44 to ResNet-56 (0.20, Table 6) takes six; ResNet-101 to
     # ResNet-152 in Table 4's top-5 error (0.11) takes seventeen
@@ -415,6 +415,24 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
     assert two.detail.startswith("plain18 below plain34 in 0 of 10 log windows")
 
 
+def test_an_early_stage_claim_looks_only_at_the_first_share_of_training():
+    from resnet_repro.claims import evaluate_curve
+
+    claim = next(c for c in load_target("fig4").claims if "early stage" in c.says)
+    assert (claim.order, claim.until, claim.fraction) == (("resnet18-A", "plain18"), 0.3, 0.75)
+    trained = {"resnet18-A", "plain18"}
+    plain = {100 * i: 60.0 - i for i in range(1, 21)}
+    # ResNet-18 ahead for the first 6 of 20 windows, behind after: faster early, not lower at the end
+    faster = {100 * i: (55.0 if i <= 6 else 62.0) - i for i in range(1, 21)}
+    verdict = evaluate_curve(claim, {"resnet18-A": [faster], "plain18": [plain]}, trained, net_label)
+    assert verdict.status == HOLDS
+    assert verdict.detail == (
+        "ResNet-18 A below plain-18 in 6 of 6 log windows of the first 30% of training (100%; holds from 75%)"
+    )
+    slower = {100 * i: (65.0 if i <= 6 else 55.0) - i for i in range(1, 21)}  # behind early, ahead at the end
+    assert evaluate_curve(claim, {"resnet18-A": [slower], "plain18": [plain]}, trained).status == FAILS
+
+
 @pytest.mark.parametrize(
     "extra, fragment",
     [
@@ -424,6 +442,8 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
         ("over: always", "over: 'always' is not one of end, curve, layers, ranks"),
         ("over: layers, fraction: 0.75", "over: layers: only the response std is measured layer by layer"),
         ("relation: equal", "relation: 'equal' is not one of below, at_most, level"),
+        ("until: 0.3", "until: only a claim over: curve looks at part of training"),
+        ("over: curve, fraction: 0.9, until: 2", "until: expected the share of training the claim looks at"),
     ],
 )
 def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra, fragment):
