@@ -282,6 +282,9 @@ def test_a_target_that_measures_after_training_says_so():
 
     said = after_training(get_engine("layer_responses"), load_target("fig7"))
     assert said == "fig7: training done; measuring the trained nets, then writing its outputs and the report"
+    assert after_training(get_engine("cifar"), load_target("fig6"), report=False) == (
+        "fig6: training done; writing its outputs"  # a --set run's own table and figure: no report to promise
+    )
 
 
 def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kept(cifar_dir, tmp_path):

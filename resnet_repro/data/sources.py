@@ -84,8 +84,8 @@ def _locate_cifar10(data_dir: Path, download: bool, named: bool) -> Path:
         raise UserError(
             f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
             f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py; offline, --profile cpu trains "
-            f"on Fashion-MNIST (Debian's dataset-fashion-mnist), and --set data.dataset=fashion-mnist runs any "
-            f"other profile on it (--profile smoke: seconds)"
+            f"on Fashion-MNIST (Debian's dataset-fashion-mnist), and --set data.dataset=fashion-mnist runs a CIFAR "
+            f"target's other profiles on it (--profile smoke: about a minute)"
         )
     return folder
 

@@ -119,16 +119,18 @@ def run_training_target(
         reports = train_runs(runs, dataclasses.replace(context, pack=pack))
     if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
         return Outcome(None, reports)
-    context.reporter.message(after_training(engine, target))  # the last ETA said 0 s: say what still runs
+    tagged = bool(all_runs) and all_runs[0].run_id.tag is not None  # --set runs: their own table, no report
+    context.reporter.message(after_training(engine, target, report=not tagged))  # the last ETA said 0 s
     engine.measure(target, all_runs, context)
     return Outcome(engine.write_outputs(target, all_runs, context.results), reports)
 
 
-def after_training(engine: Engine, target: "Target") -> str:
-    """What a target does between its last training iteration and the end of the command."""
+def after_training(engine: Engine, target: "Target", report: bool = True) -> str:
+    """What a target does between its last training iteration and the end of the command (runs with --set
+    overrides write their own table and figure, and no report)."""
     measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
     then = "measuring the trained nets, then writing" if measures else "writing"
-    return f"{target.name}: training done; {then} its outputs and the report"
+    return f"{target.name}: training done; {then} its outputs" + (" and the report" if report else "")
 
 
 def refuse_links_on_the_way(target: "Target", all_runs: list["RunConfig"], context: "RunContext") -> None:
