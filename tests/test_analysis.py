@@ -349,3 +349,14 @@ def test_a_long_subtitle_wraps_and_a_single_evaluation_is_drawn_as_a_point(monke
     }
     curves.plot_error_curves([panel], models, "t", "s", tmp_path / "g")
     assert [line.get_marker() for line in drawn] == ["o", "None"]
+
+
+def test_measuring_says_how_far_it_got_every_few_seconds(monkeypatch):
+    from resnet_repro.engines import layer_responses_measure as measuring
+
+    clock = iter(range(0, 100, 6))  # each batch "takes" 6 s
+    monkeypatch.setattr(measuring.time, "monotonic", lambda: next(clock))
+    said = []
+    batches = [(list(range(100)), None)] * 5
+    assert list(measuring.said_every(iter(batches), 500, said.append)) == batches  # every batch, unchanged
+    assert said == ["  200 of 500 test images measured", "  400 of 500 test images measured"]  # not after the last

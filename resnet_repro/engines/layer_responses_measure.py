@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import torch
@@ -22,6 +23,18 @@ from .trained import finished_models
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
 
 
+def said_every(batches, images: int, say, seconds: float = 10.0):
+    """The batches, saying how many images have gone through every `seconds` (a deep net on a busy CPU takes
+    minutes over the test set; a line now and then says it is still measuring)."""
+    done, last = 0, time.monotonic()
+    for x, y in batches:
+        yield x, y
+        done += len(x)
+        if time.monotonic() - last >= seconds and done < images:
+            say(f"  {done:,} of {images:,} test images measured")
+            last = time.monotonic()
+
+
 def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
     """One row per (run, layer) for every finished run; unfinished runs are left out."""
     rows, device = [], context.device
@@ -32,7 +45,8 @@ def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
         mean = mean_image(torch.from_numpy(splits.train.images).to(device))
         test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
         label = config.run_id.label
-        for layer, std in measure_response_stds(model, test.batches()):
+        batches = said_every(test.batches(), len(test), context.reporter.message)
+        for layer, std in measure_response_stds(model, batches):
             rows.append(
                 {
                     "model": label,
