@@ -48,7 +48,7 @@ from .experiments import Target, load_recipe_file, load_target, resolve_runs, ta
 from .naming import parse_model_name
 from .registry import get_engine
 from .report_parts import ProfileSection, Score, TargetSection, mark, run_command
-from .run_id import RunStatus, final_status
+from .run_id import RunId, RunStatus, final_status
 from .store.estimate import human_duration
 from .store.layout import default_results_dir, read_json, write_atomic
 from .store.measured import Measured, data_name, measure, profiles_with_results, title_for_data
@@ -437,7 +437,7 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             warn(f"skipped {meta_path}: unreadable or not JSON (a copy cut short?)")
             continue
         devices.add(meta.get("device_name", "unknown"))
-        overridden += "~" in meta_path.parent.parent.name  # a profile folder tagged by --set: not on the scoreboard
+        overridden += _overridden(meta_path.parent, results / "runs")  # --set runs: not on the scoreboard
         final_path = meta_path.parent / "final.json"
         final = read_json(final_path) if final_path.exists() else None
         if final_path.exists() and not isinstance(final, dict):
@@ -457,6 +457,14 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }
+
+
+def _overridden(folder: Path, runs: Path) -> bool:
+    """Whether a run folder holds a run with --set overrides (a tagged profile folder, paper~3f2a1c)."""
+    try:
+        return RunId.parse(folder.relative_to(runs).as_posix()).tag is not None
+    except UserError:  # not a run folder's shape: counted, but not as overridden
+        return False
 
 
 def _is_default_folder(results: Path) -> bool:

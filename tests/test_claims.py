@@ -312,7 +312,7 @@ def test_the_report_summary_says_1_holds_and_1_unfinished_run():
 def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(
     tmp_path, monkeypatch
 ):
-    from resnet_repro.report import compute_summary
+    from resnet_repro.report import _summary_lines, compute_summary
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RESNET_REPRO_RESULTS", raising=False)
@@ -324,16 +324,10 @@ def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_c
     summary = compute_summary(tmp_path / "elsewhere")
     assert summary["overridden"] == 1 and summary["finished"] == 2
     assert summary["elsewhere"] == str(tmp_path / "elsewhere")
-    lines = "\n".join(_summary_lines_of(summary))
+    lines = "\n".join(_summary_lines(summary, []))
     assert "Compute: 2 finished runs, 0.02 h of training summed over the runs" in lines
     assert "; 1 run with `--set` overrides among them (their own tables, not the scoreboard's)." in lines
     assert f"add `--results {tmp_path / 'elsewhere'}` to its commands" in lines
     (tmp_path / "results").mkdir()
     assert compute_summary(tmp_path / "results")["elsewhere"] is None  # the default folder: commands need nothing
     assert compute_summary(Path("results"))["elsewhere"] is None
-
-
-def _summary_lines_of(summary: dict) -> list[str]:
-    from resnet_repro.report import _summary_lines
-
-    return _summary_lines(summary, [])
