@@ -31,7 +31,7 @@ class Reporter:
     def finish(self) -> None: ...
 
     def follow_target(self, clock) -> None:
-        """The clock (store.estimate.TargetClock) of every run this command trains, for a whole-target ETA."""
+        """The clock (train.clock.TargetClock) of every run this command trains, for a whole-target ETA."""
 
     def lane(self, run_name: str) -> "Reporter":
         """The reporter for one of several runs training at once (run --jobs)."""

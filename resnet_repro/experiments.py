@@ -35,7 +35,7 @@ from .target_checks import Checker, check_sections, check_target_name
 from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
-TARGET_KEYS = {"title", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
+TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
 RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
@@ -70,6 +70,7 @@ class Target:
     claims: tuple[Claim, ...] = ()  # the paper's sentences this target checks
     sections: dict = field(default_factory=dict, repr=False)  # the engine's typed sections (engines/sections.py)
     notes: str = ""
+    order: int | None = None  # where the report shows it: the paper's order; a target of one's own comes after
 
     def run_key(self, model: str, shortcut: str | None) -> str | None:
         """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's."""
@@ -226,6 +227,7 @@ def _parse_target(name: str, path: Path) -> Target:
         claims,
         sections,
         str(raw.get("notes", "")).strip(),
+        raw.get("order"),
     )
 
 

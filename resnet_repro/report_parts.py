@@ -1,5 +1,5 @@
 """The parts of the report an engine fills in for its own target: a scoreboard row (Score), a target's section,
-the command that runs it, and the readers of the tables it wrote. No torch: report.py and the engines share them.
+the command that runs it, and the readers of the tables it wrote. No torch: report/ and the engines share them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Callable
 
 from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, Verdict
 from .experiments import Target
-from .store.measured import Measured
+from .measured import Measured
 
 MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 

@@ -43,11 +43,13 @@ def check_target_name(name: str, path: Path) -> None:
 
 def check_sections(raw: dict, path: Path) -> None:
     """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
-    recipe, runs, profiles, paper). An engine's own sections (figure, table, ...) are checked by its parser."""
+    order, recipe, runs, profiles, paper). An engine's own sections (figure, table, ...) are checked by its parser."""
     check = Checker(path)
     for key in ("title", "recipe", "notes"):
         if key in raw and not isinstance(raw[key], str):
             check.fail(raw, key, key, f"expected text, got {excerpt(raw[key])}")
+    if "order" in raw:
+        check.whole(raw, "order", "order", minimum=1)
     if "runs" in raw and not isinstance(raw["runs"], list):
         check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
     if "profiles" in raw:

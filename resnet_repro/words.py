@@ -12,3 +12,12 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 def agreeing(count: int, singular: str, plural: str) -> str:
     """The verb (or phrase) that agrees with `count`: agreeing(1, "holds", "hold") is "holds"."""
     return singular if count == 1 else plural
+
+
+def human_duration(seconds: float) -> str:
+    """90 s, 35 min, 2.5 h: a duration in the unit that reads at a glance."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -97,8 +97,8 @@ def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
     """Every claim the smoke profile can check gets a verdict with its numbers; the rest name why not."""
     from resnet_repro.claims import FAILS, HOLDS, NOISE, PARTIAL
     from resnet_repro.experiments import load_target
-    from resnet_repro.report import claim_scores, claim_text
-    from resnet_repro.store.measured import measure
+    from resnet_repro.measured import measure
+    from resnet_repro.report.scoring import claim_scores, claim_text
 
     results, _ = fig7_results
     for name in ("fig6", "fig7", "table6"):

@@ -11,11 +11,11 @@ from torch import nn
 from resnet_repro.config import Recipe
 from resnet_repro.errors import UserError
 from resnet_repro.experiments import load_target, resolve_runs
-from resnet_repro.models import CifarResNet, ImageNetResNet, ModelInit, build_model
+from resnet_repro.models import CifarResNet, ImageNetResNet, Layers, ModelInit, build_model
 from resnet_repro.train import loop
 from resnet_repro.train.bn_stats import recompute_bn_stats
 from resnet_repro.train.distributed import World
-from resnet_repro.train.ghost_bn import use_ghost_batch_norm
+from resnet_repro.train.ghost_bn import norm_layer
 from resnet_repro.train.optim import decay_groups, load_sgd_state, make_sgd, set_lr
 
 from .conftest import assert_one_line_error, cli
@@ -99,7 +99,7 @@ def test_weight_decay_can_spare_bn_and_biases():
 
 def test_recomputed_bn_statistics_are_the_direct_average_over_the_sample():
     torch.manual_seed(0)
-    model = use_ghost_batch_norm(build_model("resnet20"), 8).double()
+    model = build_model("resnet20", layers=Layers(norm_layer=norm_layer(8))).double()
     batches = [torch.randn(16, 3, 32, 32, dtype=torch.float64) for _ in range(3)]
     reference = copy.deepcopy(model)
     recompute_bn_stats(model, iter(batches))

@@ -213,7 +213,7 @@ def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_
 
 
 def test_training_error_is_the_mean_over_the_last_tenth_of_iterations_weighted_by_window_overlap():
-    from resnet_repro.store.measured import last_tenth_train_error
+    from resnet_repro.measured import last_tenth_train_error
 
     def rows(*points):
         return [{"iteration": str(i), "train_error": str(e)} for i, e in points]
@@ -294,25 +294,26 @@ def test_counts_agree_with_their_nouns_and_verbs():
 
 def test_the_report_summary_says_1_holds_and_1_unfinished_run():
     from resnet_repro.claims import FAILS, HOLDS, NOISE, Verdict
-    from resnet_repro.report import Score, _summary_lines
+    from resnet_repro.report.summary import summary_lines
+    from resnet_repro.report_parts import Score
 
     def score(status: str, number: bool = False) -> Score:
         return Score("fig6", "a claim", "Sec. 4.2", "cpu", Verdict(status, ""), number=number)
 
     scores = [score(HOLDS), score(FAILS), score(NOISE), score(NOISE), score(NOISE, number=True)]
     summary = {"devices": ["CPU (x86_64, 1 thread)"], "finished": 1, "wall_s": 60.0, "failed": 0, "unfinished": 1}
-    lines = "\n".join(_summary_lines(summary, scores))
+    lines = "\n".join(summary_lines(summary, scores))
     assert "Claims: 1 holds, 1 does not hold, 2 within noise. Paper numbers: 1 within seed noise." in lines
     assert "Not (all) run yet: 0 of 5 rows." in lines
     assert "Compute: 1 finished run, 0.02 h" in lines and "Also: 0 failed and 1 unfinished run (" in lines
     scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
-    assert "Claims: 2 hold, 2 do not hold." in _summary_lines(summary, scores)[0]
+    assert "Claims: 2 hold, 2 do not hold." in summary_lines(summary, scores)[0]
 
 
 def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(
     tmp_path, monkeypatch
 ):
-    from resnet_repro.report import _summary_lines, compute_summary
+    from resnet_repro.report.summary import compute_summary, summary_lines
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RESNET_REPRO_RESULTS", raising=False)
@@ -324,7 +325,7 @@ def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_c
     summary = compute_summary(tmp_path / "elsewhere")
     assert summary["overridden"] == 1 and summary["finished"] == 2
     assert summary["elsewhere"] == str(tmp_path / "elsewhere")
-    lines = "\n".join(_summary_lines(summary, []))
+    lines = "\n".join(summary_lines(summary, []))
     assert "Compute: 2 finished runs, 0.02 h of training summed over the runs" in lines
     assert "; 1 run with `--set` overrides among them (their own tables, not the scoreboard's)." in lines
     assert f"add `--results {tmp_path / 'elsewhere'}` to its commands" in lines

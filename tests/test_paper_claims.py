@@ -8,9 +8,9 @@ import pytest
 
 from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, Claim, evaluate_claim, seeds_to_resolve
 from resnet_repro.experiments import load_target, resolve_runs
-from resnet_repro.report import claim_scores, claim_text, judge_claim
-from resnet_repro.report import label as net_label
-from resnet_repro.store.measured import measure
+from resnet_repro.measured import measure
+from resnet_repro.report.scoring import claim_scores, claim_text, judge_claim
+from resnet_repro.report.scoring import label as net_label
 
 from .conftest import cli
 
@@ -288,7 +288,7 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
         "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)"
     )
     assert not any("ResNet-110 <" in w for w in what)
-    from resnet_repro.report import console_summary
+    from resnet_repro.report.console import console_summary
 
     console = "\n".join(console_summary(target, "cpu", tmp_path))
     assert "(training error: ResNet-56 < ResNet-20; not trained by this profile" in console
@@ -358,7 +358,8 @@ def test_identity_shortcuts_add_no_parameters_and_projections_extra_counts_are_r
 
 
 def test_a_comparison_two_targets_make_on_the_same_runs_is_marked_and_counted_once(tmp_path):
-    from resnet_repro.report import _summary_lines, collect_sections
+    from resnet_repro.report.sections import collect_sections
+    from resnet_repro.report.summary import summary_lines
 
     paper_results(tmp_path, 1)
     scores = [s for section in collect_sections(tmp_path) for s in section.scores if not s.number]
@@ -371,12 +372,12 @@ def test_a_comparison_two_targets_make_on_the_same_runs_is_marked_and_counted_on
     assert [s.target for s in scores if s.same_as] == ["fig6", "fig6"]
     summary = {"devices": ["GPU"], "finished": 1, "wall_s": 1.0, "failed": 0, "unfinished": 0}
     assert "2 rows repeat another target's comparison on the same runs, counted once." in "\n".join(
-        _summary_lines(summary, scores)
+        summary_lines(summary, scores)
     )
 
 
 def test_a_profile_that_trains_fig1s_two_nets_makes_fig6s_plain_chain_fig1s_comparison(tmp_path):
-    from resnet_repro.report import collect_sections
+    from resnet_repro.report.sections import collect_sections
 
     for label in ("resnet-20-A", "resnet-56-A", "plain-20", "plain-56"):
         write_run(tmp_path, f"fashion-mnist/{label}/cpu/seed0", {"iterations": 500, "train_error": 5.0})
@@ -504,8 +505,8 @@ def test_generally_smaller_is_the_share_of_layers_and_of_sorted_ranks_where_the_
 
 
 def test_ranks_compare_each_nets_sorted_stds_not_its_layer_order():
-    from resnet_repro.report import judge_claim
-    from resnet_repro.store.measured import Measured
+    from resnet_repro.measured import Measured
+    from resnet_repro.report.scoring import judge_claim
 
     target = load_target("fig7")
     claim = next(c for c in target.claims if c.over == "ranks" and c.order == ("resnet20", "plain20"))

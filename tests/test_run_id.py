@@ -9,8 +9,8 @@ from resnet_repro.errors import UserError
 from resnet_repro.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
 from resnet_repro.run_id import RunId, RunStatus, seeds_status
 from resnet_repro.store.aggregate import collect
-from resnet_repro.store.estimate import measured_throughput, seconds_left, unmeasured_models
 from resnet_repro.store.layout import RunFiles, run_status
+from resnet_repro.train.clock import measured_throughput, seconds_left, unmeasured_models
 
 
 def _every_run_shape():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resnet_repro.store.estimate import PendingRun, TargetClock
+from resnet_repro.train.clock import PendingRun, TargetClock
 
 FIG6 = [
     PendingRun("plain-20", "plain20", 500, 128),

@@ -209,3 +209,32 @@ def test_zeroing_residual_branches_of_plain_nets_only_is_refused():
         resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"], only="plain20")
     fig6 = resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.zero_init_residual=true"])
     assert any(r.shortcut for r in fig6)  # a target with ResNets takes it (its plain nets are unchanged)
+
+
+@pytest.mark.parametrize("value", ["0", "first", "2.5", "[1]"])
+def test_an_order_that_is_not_a_whole_number_from_one_is_a_file_line_error(tmp_path, value):
+    path = tmp_path / "mine.yaml"
+    path.write_text(f"title: mine\norder: {value}\nengine: cifar\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:2: order: expected a whole number >= 1"):
+        load_target(str(path))
+
+
+def test_the_report_shows_targets_in_their_files_order_and_ones_own_after_them(tmp_path, monkeypatch):
+    """Where a target sits in the report is said in its own file: adding one touches no code."""
+    import shutil
+    from pathlib import Path
+
+    from resnet_repro.report.sections import collect_sections
+
+    experiments = Path(__file__).parents[1] / "experiments"
+    folder = tmp_path / "experiments"
+    shutil.copytree(experiments / "_recipes", folder / "_recipes")
+    for name, order in (("table1", "order: 2"), ("gradflow", "order: 1"), ("fig6", "")):
+        text = "\n".join(
+            line for line in (experiments / f"{name}.yaml").read_text().splitlines() if not line.startswith("order:")
+        )
+        (folder / f"{name}.yaml").write_text(f"{order}\n{text}\n")
+    (folder / "aaa.yaml").write_text("title: mine\nengine: complexity\n")  # no order: after the paper's, by name
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(folder))
+    names = [section.target.name for section in collect_sections(tmp_path / "results")]
+    assert names == ["gradflow", "table1", "aaa", "fig6"]

@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from resnet_repro.train.ghost_bn import use_ghost_batch_norm
+from resnet_repro.train.ghost_bn import GhostBatchNorm2d
 
 from .conftest import (
     assert_one_line_error,
@@ -182,7 +182,7 @@ def test_missing_data_is_one_line(tmp_path):
 def test_ghost_batch_norm_normalises_each_group_alone():
     torch.manual_seed(0)
     bn = torch.nn.BatchNorm2d(4)
-    ghost = use_ghost_batch_norm(torch.nn.Sequential(torch.nn.BatchNorm2d(4)), 8)[0]
+    ghost = GhostBatchNorm2d(4, 8)
     x = torch.randn(16, 4, 5, 5) * 3 + 1
     expected = torch.cat([bn(x[:8]), torch.nn.BatchNorm2d(4)(x[8:])])
     assert torch.allclose(ghost(x), expected, atol=1e-5)
@@ -195,7 +195,7 @@ def test_ghost_batch_norm_normalises_each_group_alone():
 @pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0])  # 1.0 and others: recompute_bn_stats's 1/(k+1)
 def test_ghost_batch_norm_running_stats_are_the_average_of_the_groups_updates(groups, momentum):
     torch.manual_seed(0)
-    ghost = use_ghost_batch_norm(torch.nn.Sequential(torch.nn.BatchNorm2d(3)), 8)[0].double()
+    ghost = GhostBatchNorm2d(3, 8).double()
     ghost.momentum = momentum
     ghost.running_mean.uniform_(-1, 1)
     ghost.running_var.uniform_(0.5, 2)

@@ -12,12 +12,12 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..measured import data_name, title_for_data
 from ..naming import parse_model_name
-from ..report import claim_command, claim_text, judge_claim, label
-from ..store.estimate import human_duration, measured_throughput, seconds_left, unmeasured_models
+from ..report.scoring import claim_command, claim_text, judge_claim, label
 from ..store.layout import RunFiles, resolve_results_dir, run_status
-from ..store.measured import data_name, title_for_data
-from ..words import counted
+from ..train.clock import measured_throughput, seconds_left, unmeasured_models
+from ..words import counted, human_duration
 from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 

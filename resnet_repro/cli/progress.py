@@ -18,7 +18,7 @@ class RichReporter(Reporter):
         self.tasks: dict[str, int] = {}  # run name -> its line, while it trains
         self.current = ""  # the run a plain (one at a time) caller reports on
         self.totals: dict[str, int] = {}  # run name -> its last iteration, for the lines written to a log
-        self.clock = None  # the whole target's ETA (store.estimate.TargetClock)
+        self.clock = None  # the whole target's ETA (train.clock.TargetClock)
 
     def lane(self, run_name: str) -> Reporter:
         return _Lane(self, run_name)

@@ -13,7 +13,8 @@ from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
-from ..report import console_summary, write_report
+from ..report import write_report
+from ..report.console import console_summary
 from ..store.aggregate import damaged_notes
 from ..store.layout import resolve_results_dir
 from ..store.paths import runs_profile

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Callable
 
 from ..atomic import refuse_links
 from ..errors import UserError
+from ..measured import measure, profiles_with_results
 from ..store.layout import RunFiles
-from ..store.measured import measure, profiles_with_results
 from ..store.paths import output_dir, runs_profile
 
 if TYPE_CHECKING:
     from ..config import RunConfig
     from ..context import RunContext
     from ..experiments import Target
+    from ..measured import Measured
     from ..report_parts import TargetSection
-    from ..store.measured import Measured
 
 
 @dataclass

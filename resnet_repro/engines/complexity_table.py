@@ -26,10 +26,6 @@ COLUMNS = [
 LAYOUT_COLUMNS = ["model", "stage", "output_size", "block", "blocks"]
 
 
-def table1_rows(target: Target) -> list[dict]:
-    return _rows_and_layouts(target)[0]
-
-
 def _rows_and_layouts(target: Target, say: Callable[[str], None] = print) -> tuple[list[dict], list[dict]]:
     """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out); `say` gets a
     line per net counted, since the ImageNet nets take a second or more each."""

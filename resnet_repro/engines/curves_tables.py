@@ -13,10 +13,10 @@ from pathlib import Path
 from ..claims import evaluate_number, paper_numbers
 from ..config import RunConfig
 from ..experiments import Target
+from ..measured import Measured, measure, title_for_data
 from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
 from ..store.aggregate import ModelRuns, collect
-from ..store.measured import Measured, measure, title_for_data
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
 from ..words import counted

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..measured import read_runs
 from ..plots.curves import plot_error_curves
 from ..registry import register
 from ..run_id import RunStatus, final_status
 from ..store.aggregate import collect
 from ..store.layout import RunFiles, read_json
-from ..store.measured import read_runs
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
 from .curves_tables import profile_note, write_curve_table

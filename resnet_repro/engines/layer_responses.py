@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..measured import read_responses, read_runs, title_for_data
 from ..plots.layer_response_figure import plot_responses
 from ..registry import register
-from ..store.measured import read_responses, read_runs, title_for_data
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
 from .curves_tables import profile_note

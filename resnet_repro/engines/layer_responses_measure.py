@@ -14,8 +14,8 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
+from ..measured import title_for_data
 from ..store.layout import write_atomic
-from ..store.measured import title_for_data
 from ..store.paths import runs_profile
 from .outputs import measured_csv
 from .trained import finished_models

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..experiments import Target
-from ..store.measured import measure, title_for_data
+from ..measured import measure, title_for_data
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import write_table
 from .curves_tables import profile_note

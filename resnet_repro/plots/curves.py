@@ -48,49 +48,10 @@ def plot_error_curves(
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
-    top = ylim[1]
-    highest = 0.0  # the highest point drawn, to say whether the y range cuts any off
+    top, highest = ylim[1], 0.0  # the highest point drawn, to say whether the y range cuts any off
     for ax, panel in zip(axes[0], panels):
-        drawn = False
-        handles = []  # one colour per net, then the key to the line styles
-        for model in panel["models"]:
-            runs = models.get(model)
-            if runs is None or not runs.curves:
-                continue
-            for metric in panel["metrics"]:
-                curve = mean_curve(runs.curves, metric)
-                if curve.empty:
-                    continue
-                marker = "o" if len(curve) == 1 else None  # one evaluation: a line of one point draws nothing
-                ax.plot(
-                    curve["iteration"] / scale,
-                    curve[metric],
-                    color=depth_colour(model),
-                    marker=marker,
-                    **METRIC_STYLE[metric],
-                )
-                top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration))
-                highest = max(highest, float(curve[metric].max()))
-                if not drawn or handles[-1].get_label() != paper_label(runs.label):
-                    handles.append(
-                        Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label))
-                    )
-                drawn = True
-        missing = [m for m in panel["models"] if m not in models]  # nets of the panel this profile does not train
-        absent = ", ".join(paper_label(model_label(m)) for m in missing)
-        ax.set_title(panel["title"] + (f"\n({absent}: not in this profile)" if missing else ""), fontsize=11)
-        ax.set_xlabel(unit)
-        ax.set_ylabel("error (%)")
-        ax.grid(alpha=0.3)
-        if drawn:
-            for metric in panel["metrics"]:  # the key to the line styles, in black
-                handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
-            # Below the panel, never over it: the curves fill the upper right (plain-56 stays high there).
-            ax.legend(
-                handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False
-            )
-        else:
-            ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
+        panel_top, panel_highest = _draw_panel(ax, panel, models, (scale, unit), max_iteration)
+        top, highest = max(top, panel_top), max(highest, panel_highest)
     if highest > top:
         subtitle += f"; early points above {top:g}% are off the axis"
     for ax in axes[0]:  # the same axes in every panel, so the panels compare at a glance
@@ -98,6 +59,51 @@ def plot_error_curves(
         if max_iteration:
             ax.set_xlim(0, max_iteration / scale)
     return save_figure(fig, out, title, subtitle)
+
+
+def _draw_panel(
+    ax, panel: dict, models: dict[str, ModelRuns], x_axis: tuple[float, str], max_iteration: float
+) -> tuple[float, float]:
+    """One panel's curves, title and legend, iterations divided by x_axis's scale and named by its unit: (the top its
+    curves need past the first tenth, its highest point)."""
+    scale, unit = x_axis
+    drawn, top, highest = False, 0.0, 0.0
+    handles = []  # one colour per net, then the key to the line styles
+    for model in panel["models"]:
+        runs = models.get(model)
+        if runs is None or not runs.curves:
+            continue
+        for metric in panel["metrics"]:
+            curve = mean_curve(runs.curves, metric)
+            if curve.empty:
+                continue
+            marker = "o" if len(curve) == 1 else None  # one evaluation: a line of one point draws nothing
+            ax.plot(
+                curve["iteration"] / scale,
+                curve[metric],
+                color=depth_colour(model),
+                marker=marker,
+                **METRIC_STYLE[metric],
+            )
+            top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration))
+            highest = max(highest, float(curve[metric].max()))
+            if not drawn or handles[-1].get_label() != paper_label(runs.label):
+                handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label)))
+            drawn = True
+    missing = [m for m in panel["models"] if m not in models]  # nets of the panel this profile does not train
+    absent = ", ".join(paper_label(model_label(m)) for m in missing)
+    ax.set_title(panel["title"] + (f"\n({absent}: not in this profile)" if missing else ""), fontsize=11)
+    ax.set_xlabel(unit)
+    ax.set_ylabel("error (%)")
+    ax.grid(alpha=0.3)
+    if drawn:
+        for metric in panel["metrics"]:  # the key to the line styles, in black
+            handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
+        # Below the panel, never over it: the curves fill the upper right (plain-56 stays high there).
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="grey")
+    return top, highest
 
 
 def curve_top(iterations: list[float], values: list[float], horizon: float) -> float:

@@ -77,10 +77,6 @@ class RunFiles:
         return self.dir / "checkpoint.prev.pt"
 
 
-def target_dir(root: Path, target: str) -> Path:
-    return root / target
-
-
 def write_json(path: Path, data: dict) -> None:
     # A name that is not UTF-8 (a folder, a file) would be written as surrogate escapes, another name than the
     # one on disk; every entry point refuses such names, and this is the last check before one is recorded.

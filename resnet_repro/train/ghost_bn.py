@@ -52,14 +52,3 @@ class GhostBatchNorm2d(nn.BatchNorm2d):
 def norm_layer(bn_batch: int | None):
     """The batch norm of a net trained with recipe.bn_batch: over groups of `bn_batch` images, or (None) the batch."""
     return functools.partial(GhostBatchNorm2d, group_size=bn_batch) if bn_batch else nn.BatchNorm2d
-
-
-def use_ghost_batch_norm(model: nn.Module, group_size: int) -> nn.Module:
-    """Replace each BatchNorm2d of `model` in place by a GhostBatchNorm2d with the same parameters."""
-    for parent in model.modules():
-        for name, child in list(parent.named_children()):
-            if type(child) is nn.BatchNorm2d:
-                ghost = GhostBatchNorm2d(child.num_features, group_size, eps=child.eps, momentum=child.momentum)
-                ghost.load_state_dict(child.state_dict())
-                setattr(parent, name, ghost)
-    return model

@@ -47,11 +47,6 @@ def check_precision(device: torch.device, precision: str) -> None:
         raise UserError("precision tf32 is the matrix-unit mode of NVIDIA GPUs; on a CPU use fp32 or bf16")
 
 
-def tf32_enabled() -> bool:
-    """Whether convolutions run in TF32 right now (torch's default on GPUs)."""
-    return bool(torch.backends.cudnn.allow_tf32)
-
-
 def _set_tf32(enabled: bool) -> None:
     # The legacy flags on purpose: torch >= 2.9 also has per-backend `fp32_precision` settings, but once
     # those are set, reading `cudnn.allow_tf32` raises, and torch.compile's convolution lowering reads it.

@@ -29,10 +29,10 @@ from ..data.sources import Splits
 from ..datasets import dataset_info
 from ..errors import UserError
 from ..run_id import RunStatus, final_status
-from ..store.estimate import PendingRun, TargetClock
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
 from ..yamlio import plain, write_yaml
+from .clock import PendingRun, TargetClock
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import RunSession, StopFlag, run_hooks, train_run

@@ -14,14 +14,14 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import RunConfig
-from ..datasets import dataset_info
-from ..errors import UserError
-from ..experiments import Target, load_recipe_file, resolve_runs
-from ..registry import get_engine
-from ..run_id import RunStatus, final_status
-from ..words import counted
-from .layout import RunFiles, damage_note, read_json, read_run_log
+from .config import RunConfig
+from .datasets import dataset_info
+from .errors import UserError
+from .experiments import Target, load_recipe_file, resolve_runs
+from .registry import get_engine
+from .run_id import RunStatus, final_status
+from .store.layout import RunFiles, damage_note, read_json, read_run_log
+from .words import counted
 
 
 @dataclass

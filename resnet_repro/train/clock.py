@@ -1,4 +1,5 @@
-"""Estimate the training time left for a set of runs from throughput measured on this machine. No torch."""
+"""How long training has left: for `list`, from the throughput measured on this machine (runs' logs, `bench`);
+while a command trains, the whole target's clock that its progress lines show. No torch."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from ..datasets import DEFAULT_IMAGE_SIZE
 from ..errors import UserError
 from ..naming import parse_model_name
 from ..run_id import RunId
-from .layout import RunFiles, read_metrics, run_status
+from ..store.layout import RunFiles, read_metrics, run_status
+from ..words import human_duration
 
 
 def measured_throughput(results: Path) -> dict[str, float]:
@@ -97,14 +99,6 @@ def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
             config.data.image_size or DEFAULT_IMAGE_SIZE,
         )
     )
-
-
-def human_duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 # A test pass is forward only: about 3 test images in the time of one training image (the cpu profile's five test

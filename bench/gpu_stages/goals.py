@@ -1,0 +1,93 @@
+"""The goals the summary opens with, each met, missed or not measured, from the figures the stages gathered."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .plan import FULL
+from .throughput import bench_rate, row_name
+
+if TYPE_CHECKING:
+    from .check import Check
+
+
+def goals_table(facts: dict) -> str:
+    """The goals, each met, missed or not measured, from the figures gathered so far."""
+    rows = []
+    run = facts.get("full_run") or {}
+    r56 = run.get("end_to_end_s")
+    rows.append(
+        (
+            "paper-recipe ResNet-56 under 5 min",
+            r56,
+            300,
+            f"{r56 / 60:.1f} min{'' if run.get('finished') else ' (extrapolated)'}" if r56 else None,
+        )
+    )
+    r110 = facts.get("resnet110_estimate_s")
+    rows.append(
+        ("paper-recipe ResNet-110 under 10 min", r110, 600, f"{r110 / 60:.1f} min (estimated)" if r110 else None)
+    )
+    ratio = facts.get("best_ratio")
+    rows.append(
+        (
+            "at least 5x the common alternative",
+            None if ratio is None else -ratio,
+            -5,
+            f"{ratio:.1f}x ({facts.get('best_ratio_how', '')})" if ratio else None,
+        )
+    )
+    graphs = run.get("cuda_graphs") or facts.get("cuda_graphs")
+    memory = facts.get("memory_checkpointed_mib")
+    lines = ["| goal | measured | met |", "|---|---|---|"]
+    for goal, value, limit, shown in rows:
+        lines.append(
+            f"| {goal} | {shown or 'not measured'} | "
+            f"{'' if value is None else ('yes' if value <= limit else '**no**')} |"
+        )
+    lines.append(
+        f"| CUDA graphs not skipped under --compile | {graphs or 'not measured'} | "
+        f"{'' if not graphs else ('yes' if str(graphs).startswith('used') else '**no**')} |"
+    )
+    lines.append(
+        f"| ResNet-1202 with checkpointing under 6 GB | "
+        f"{f'{memory:.0f} MiB' if memory else 'not measured'} | "
+        f"{'' if not memory else ('yes' if memory < 6 * 1024 else '**no**')} |"
+    )
+    return "\n".join(lines)
+
+
+def derive_goals(check: Check) -> None:
+    """Figures the goals need that come from several stages: the best ratio, ResNet-110's time."""
+    alternative = check.facts.get("alternative") or {}
+    best = None
+    for net, theirs in alternative.items():
+        for row in check.bench_rows:
+            if (
+                row.get("model") == net
+                and row.get("precision") in ("fp32", "tf32")
+                and row.get("train_images_per_s")
+                and not row.get("deterministic")
+            ):
+                ratio = row["train_images_per_s"] / theirs
+                if best is None or ratio > best[0]:
+                    best = (ratio, f"{net}, ours {row_name(row)}")
+    if best:
+        check.facts["best_ratio"], check.facts["best_ratio_how"] = best
+    graphs = [r["cuda_graphs"] for r in check.bench_rows if r.get("compiled") and r.get("cuda_graphs")]
+    if graphs:
+        check.facts["cuda_graphs"] = graphs[0]
+    run = check.facts.get("full_run") or {}
+    per_iteration_56 = run.get("wall_ms_per_iteration")
+    _, precision, bn_batch = check.plan.compile_first
+    candidates = [(precision, bn_batch, bool(run.get("compiled"))), (precision, bn_batch, False), ("fp32", None, False)]
+    r56 = r110 = None
+    for mode in candidates:  # the two nets' ratio in the same mode, the run's own if measured
+        r56, r110 = bench_rate(check, "resnet56", *mode), bench_rate(check, "resnet110", *mode)
+        if r56 and r110:
+            break
+    if per_iteration_56 and r56 and r110 and check.plan is FULL:
+        # ResNet-110's step scales ResNet-56's wall time per iteration by their measured bench ratio.
+        check.facts["resnet110_estimate_s"] = run.get(
+            "startup_s", 0
+        ) + check.plan.full_iterations * per_iteration_56 / 1e3 * (r56 / r110)

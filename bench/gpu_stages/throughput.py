@@ -1,0 +1,185 @@
+"""Images/s of the CIFAR nets, eager and compiled, through the package's own `bench` measurement."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import torch
+
+from resnet_repro.analysis.throughput import BenchSettings, measure
+from resnet_repro.train.device import describe_device
+
+from .files import markdown_table, write_csv
+from .plan import FULL
+
+if TYPE_CHECKING:
+    from .check import Check
+
+
+def stage_bench(check: Check) -> None:
+    """Eager images/s: fp32 (IEEE) for every table6 net, then tf32, bf16 and ghost BN for the main ones."""
+    plan = check.plan
+    todo = [(net, "fp32", None) for net in plan.bench_fp32] + list(plan.bench_modes)
+    skipped = []
+    for net, precision, bn_batch in todo:
+        need = "bench-1202" if net == "resnet1202" else "bench"
+        if not check.fits(need, reserve=check.reserve_for_full_run()):
+            skipped.append(mode_name(net, precision, bn_batch, False))
+            continue
+        bench_one(check, net, precision, bn_batch, compiled=False)
+    write_bench(check)
+    note = f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
+    check.section(f"Throughput, eager (batch {batch_size(check)})", bench_table(check.bench_rows) + note)
+
+
+def stage_variants(check: Check) -> None:
+    """Eager images/s of the layout (NCHW against channels_last) and of deterministic kernels."""
+    rows = []
+    for net, precision, channels_last, deterministic in check.plan.variants:
+        if not check.fits("bench", reserve=check.reserve_for_full_run()):
+            break
+        row = bench_one(check, net, precision, None, False, channels_last, deterministic)
+        if row:
+            rows.append(row)
+    write_bench(check)
+    check.section("Throughput, eager: memory layout and deterministic kernels", bench_table(rows))
+
+
+def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
+    """Compiled images/s (CUDA graphs on a GPU): compile time, and whether torch used the graphs."""
+    skipped = []
+    for net, precision, bn_batch in modes:
+        if not check.fits("compile", reserve=reserve):
+            skipped.append(mode_name(net, precision, bn_batch, True))
+            continue
+        bench_one(check, net, precision, bn_batch, compiled=True)
+    write_bench(check)
+    wanted = {mode_name(*mode, True) for mode in modes}
+    rows = [r for r in check.bench_rows if row_name(r) in wanted]
+    note = f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
+    if modes and not rows:
+        note += "\n\nNo compiled measurement fitted the time left."
+    check.section(title, bench_table(rows) + note)
+
+
+def bench_one(
+    check: Check,
+    net: str,
+    precision: str,
+    bn_batch: int | None,
+    compiled: bool,
+    channels_last: bool = True,
+    deterministic: bool = False,
+) -> dict | None:
+    name = mode_name(net, precision, bn_batch, compiled, channels_last, deterministic)
+    try:
+        result = measure(
+            net,
+            check.device,
+            BenchSettings(
+                batch_size(check),
+                check.plan.bench_iterations,
+                precision=precision,
+                compile=compiled,
+                compile_backend=check.plan.compile_backend,
+                bn_batch=bn_batch,
+                images=10_000 if check.plan is FULL else 256,
+                eval_batch_size=500 if check.plan is FULL else 32,
+                channels_last=channels_last,
+                deterministic=deterministic,
+            ),
+        )
+    except Exception as error:  # one failing mode must not end the check: record it and go on
+        check.say(f"{name}: FAILED {type(error).__name__}: {error}")
+        check.bench_rows.append(
+            {
+                "model": net,
+                "precision": precision,
+                "compiled": compiled,
+                "bn_batch": bn_batch,
+                "channels_last": channels_last,
+                "deterministic": deterministic,
+                "error": f"{type(error).__name__}: {str(error)[:200]}",
+            }
+        )
+        return None
+    row = {**dataclasses.asdict(result), "device": describe_device(check.device)}
+    check.bench_rows.append(row)
+    check.say(
+        f"{name}: {result.train_images_per_s:.0f} img/s train, {result.model_images_per_s:.0f} model step, "
+        f"{result.eval_images_per_s:.0f} eval, {result.peak_memory_mb:.0f} MiB, warm-up {result.warmup_s:.1f} s, "
+        f"CUDA graphs {result.cuda_graphs}"
+    )
+    if check.device.type == "cuda":
+        torch.cuda.empty_cache()
+    return row
+
+
+def bench_rate(check: Check, net: str, precision: str, bn_batch, compiled: bool) -> float | None:
+    for row in check.bench_rows:
+        if (
+            (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled)
+            and row["channels_last"]
+            and not row["deterministic"]
+        ):
+            return row.get("train_images_per_s")
+    return None
+
+
+def compile_pays(check: Check) -> bool:
+    """--compile for the paper-recipe run only if it measured faster than eager on the same net and mode."""
+    if check.plan.compile_backend != "inductor":
+        return False
+    net, precision, bn_batch = check.plan.compile_first
+    eager, compiled = (
+        bench_rate(check, net, precision, bn_batch, False),
+        bench_rate(check, net, precision, bn_batch, True),
+    )
+    return bool(eager and compiled and compiled > 1.05 * eager)
+
+
+def mode_name(
+    net: str, precision: str, bn_batch, compiled: bool, channels_last: bool = True, deterministic: bool = False
+) -> str:
+    return (
+        f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
+        f"{'' if channels_last else ' NCHW'}{' deterministic' if deterministic else ''}"
+    )
+
+
+def row_name(row: dict) -> str:
+    return mode_name(
+        row["model"], row["precision"], row["bn_batch"], row["compiled"], row["channels_last"], row["deterministic"]
+    )
+
+
+def bench_table(rows: list[dict]) -> str:
+    shown = []
+    for r in rows:
+        if "error" in r:
+            shown.append({"mode": row_name(r), "train img/s": "FAILED: " + r["error"]})
+            continue
+        shown.append(
+            {
+                "mode": row_name(r),
+                "train img/s": f"{r['train_images_per_s']:.0f}",
+                "model step img/s": f"{r['model_images_per_s']:.0f}",
+                "eval img/s": f"{r['eval_images_per_s']:.0f}",
+                "peak MiB": f"{r['peak_memory_mb']:.0f}",
+                "TFLOP/s": f"{r['achieved_tflops']:.2f}",
+                "warm-up s": f"{r['warmup_s']:.1f}",
+                "CUDA graphs": r["cuda_graphs"],
+            }
+        )
+    return markdown_table(shown)
+
+
+def write_bench(check: Check) -> None:
+    rows = [r for r in check.bench_rows if "error" not in r]
+    write_csv(check.out / "bench.csv", check.bench_rows)
+    write_csv(check.results / "bench" / "bench.csv", rows)  # what `resnet-repro list` estimates from
+
+
+def batch_size(check: Check) -> int:
+    return 128 if check.plan is FULL else 16  # the paper's batch; tiny nets on a CPU in the dry run

@@ -1,0 +1,31 @@
+"""What `run` prints at its end: the target's claims with their verdicts, and each net's numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..experiments import Target
+from ..measured import measure, title_for_data
+from .scoring import claim_scores
+from .sections import numbers_table
+
+
+def console_summary(target: Target, profile: str, results: Path) -> list[str]:
+    """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
+    found = measure(target, profile, results)
+    lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
+    for score in claim_scores(target, found):
+        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
+        if score.verdict.detail:
+            lines.append(f"      {score.verdict.detail}")
+        if score.verdict.seeds:
+            lines.append(f"      {score.verdict.seeds} seeds per net: {score.command}")
+    header, rows = numbers_table(target, found)
+    if rows:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    comparable, why = found.numbers_comparable()
+    if found.proxy:
+        lines.append(f"  {why}")
+    return lines

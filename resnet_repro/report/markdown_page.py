@@ -1,0 +1,85 @@
+"""REPORT.md: the summary, the scoreboard, then one section per target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..report_parts import Score, TargetSection
+from .sections import all_scores, heading, other_profiles, result_text, split_waiting
+from .summary import RULES, summary_lines
+
+
+def markdown_page(sections: list[TargetSection], summary: dict) -> str:
+    scores = all_scores(sections)
+    checked, waiting = split_waiting(scores)
+    out = [
+        "# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced",
+        "",
+        *[f"{line}  " for line in summary_lines(summary, scores)],
+        "",
+        RULES,
+        "",
+        "## Scoreboard",
+        "",
+        "### Checked here",
+        "",
+    ]
+    if checked:
+        out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
+    else:
+        out.append("Nothing yet.")
+    for s in checked:
+        out.append(
+            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+            f"{_md(result_text(s))}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
+        )
+    out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
+    for s in waiting:
+        out.append(
+            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
+            f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
+        )
+    for section in sections:
+        out += ["", f"## {heading(section.target)}", ""]
+        if section.not_run:
+            out.append(f"Not run yet: `{section.not_run}`{other_profiles(section.target)}.")
+        out += [f"- {_md(note)}" for note in section.notes]
+        if section.table:
+            out += ["", *_md_table(*section.table)]
+        out += [f"![{section.target.name}]({p.relative_to(p.parents[1]).as_posix()})" for p in section.images]
+        for part in section.profiles:
+            out += ["", f"### {section.target.name}, profile {part.profile}", ""]
+            out += [f"- {_md(note)}" for note in part.notes]
+            if part.scores:
+                out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
+                out += [
+                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
+                    for s in part.scores
+                ]
+            if part.table[1]:
+                out += ["", *_md_table(*part.table)]
+            out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
+    return "\n".join(out) + "\n"
+
+
+def _md_seeds(s: Score) -> str:
+    """The command that trains the seeds a row says would resolve the paper's gap."""
+    return f": `{s.command}`" if s.verdict.seeds and s.command else ""
+
+
+def _relative(path: Path, section: TargetSection) -> str:
+    parts = path.parts
+    index = len(parts) - 1 - parts[::-1].index(section.target.name)
+    return "/".join(parts[index:])
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *["| " + " | ".join(_md(c) for c in row) + " |" for row in rows],
+    ]

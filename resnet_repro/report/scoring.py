@@ -1,0 +1,204 @@
+"""Scoreboard rows: each claim of a target judged under one profile, and the paper's numbers against its runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..claims import (
+    AT_MOST,
+    BORROWED_SIGMA_SOURCE,
+    CURVE,
+    HOLDS,
+    LAYERS,
+    LEVEL,
+    METRIC_NAMES,
+    NOT_COMPARABLE,
+    NOT_RUN,
+    PAPER_SIGMA_SOURCE,
+    PARTIAL,
+    RANKS,
+    Claim,
+    Verdict,
+    claim_pairs,
+    claim_paper_values,
+    evaluate_claim,
+    evaluate_curve,
+    evaluate_number,
+    paper_numbers,
+)
+from ..errors import UserError
+from ..experiments import Target
+from ..measured import Measured
+from ..naming import parse_model_name
+from ..registry import get_engine
+from ..report_parts import Score, run_command
+
+
+def label(key: str) -> str:
+    """resnet20 -> ResNet-20, plain56 -> plain-56, resnet34-B -> ResNet-34 B (the paper's names)."""
+    model, _, shortcut = key.partition("-")
+    try:
+        name = parse_model_name(model)
+    except UserError:
+        return key
+    text = f"{'ResNet' if name.residual else 'plain'}-{name.depth}"
+    return f"{text} {shortcut}" if shortcut else text
+
+
+def claim_scores(target: Target, found: Measured) -> list[Score]:
+    """Every claim under one profile; claims whose nets the profile does not train are left out."""
+    scores = []
+    for claim in target.claims:
+        if sum(key in found.trained_keys for key in claim.order) < claim.needs:
+            continue
+        verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
+        why_short = claim.too_short(found.profile)
+        if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
+            verdict = replace(verdict, detail=f"{verdict.detail}; this profile is too short for it: {why_short}")
+        scores.append(
+            Score(
+                target.name,
+                claim_text(claim, found.trained_keys),
+                claim.section,
+                found.profile,
+                verdict,
+                claim_command(target, found.profile, verdict),
+                compares=comparisons(target, claim, found.trained_keys, found.keys),
+            )
+        )
+    return scores
+
+
+def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
+    """What a claim compares, by run: (metric, one net's run folders, the next net's), for each pair it checks.
+    keys: run name -> run key. Targets share runs (fig1 and fig6 train the same plain-20), so two targets' rows
+    with the same comparisons are one finding; the same runs tested another way (Table 4's multi-scale test
+    against Table 3's 10-crop) are not."""
+    table = target.section("table")
+    metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
+    metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
+    # an order, an equality and the size of a gap are three findings on the same pair of runs
+    metric += f" {claim.relation} {claim.gap or ''} {claim.below if claim.below is not None else ''}".rstrip()
+    runs: dict[str, list[str]] = {}
+    for name, key in keys.items():
+        runs.setdefault(key, []).append(name)
+    # a bound compares each net with the paper's number, not with another net
+    pairs = claim_pairs(claim, trained) if claim.below is None else [(k, "") for k in claim.order if k in trained]
+    return frozenset(
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ())))) for low, high in pairs
+    )
+
+
+def mark_shared(scores: list[Score]) -> None:
+    """Mark each claim row whose comparisons an earlier row of the same profile already made on the same runs
+    (counted once), or whose runs and metric it shares in part."""
+    seen: list[Score] = []
+    for score in scores:
+        if score.number or not score.compares:
+            continue
+        for earlier in seen:
+            if earlier.profile != score.profile:
+                continue
+            if earlier.compares == score.compares:
+                score.same_as = earlier.target
+                break
+            if _runs_of(earlier) & _runs_of(score) and not score.shares:
+                score.shares = earlier.target
+        seen.append(score)
+
+
+def _runs_of(score: Score) -> set[tuple[str, str]]:
+    return {(metric, run) for metric, low, high in score.compares for run in low + high}
+
+
+def judge_claim(
+    target: Target,
+    claim: Claim,
+    values: dict,
+    trained: set[str],
+    found: Measured | None,
+    planned: dict | None = None,
+    proxy: bool = False,
+) -> Verdict:
+    """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
+    seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
+    if claim.over == CURVE:
+        return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
+    if claim.over in (LAYERS, RANKS):
+        layers = found.layers if found is not None else {}
+        if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
+            layers = {key: [_ranked(seed) for seed in seeds] for key, seeds in layers.items()}
+        return evaluate_curve(claim, layers, trained, label)
+    imagenet = get_engine(target.engine).paper_data == "imagenet"
+    proxy = proxy or (found is not None and found.proxy)
+    paper = {} if proxy else claim_paper_values(claim, target.paper_table())
+    planned = found.expected if found is not None else planned or target.paper_seeds()
+    source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
+    return evaluate_claim(claim, values, trained, label, paper, source, planned)
+
+
+def _ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
+    return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
+
+
+def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
+    """What runs a claim: the target where runs are missing, with --seeds where the planned seeds cannot resolve
+    the paper's own gaps."""
+    if verdict.seeds:
+        return f"{run_command(target, profile)} --seeds {verdict.seeds}"
+    return run_command(target, profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
+
+
+def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
+    """The claim's words, the metric and its ordering over the nets `trained` (every net of the claim: None),
+    naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
+    said to be one."""
+    steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
+    joint = {AT_MOST: " ≤ ", LEVEL: " ≈ "}.get(claim.relation, " < ")
+    order = joint.join(_step_text(g) for g in steps if g)
+    if claim.gap is not None:
+        order += f" by {claim.gap:g}"
+    if claim.below is not None:
+        order = ", ".join(f"{_step_text(g)} < {claim.below:g}" for g in steps if g)
+    left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
+    more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
+    own = "this project's own check, not the paper's: " if claim.own else ""
+    curve = {CURVE: " at every log window", LAYERS: " layer by layer", RANKS: " sorted, rank by rank"}.get(
+        claim.over, ""
+    )
+    metric = "response std" if claim.over in (LAYERS, RANKS) else METRIC_NAMES[claim.metric]  # each, not the mean
+    return f"{own}{claim.says} ({metric}{curve}: {order}{more})"
+
+
+def _step_text(group: tuple[str, ...]) -> str:
+    return label(group[0]) if len(group) == 1 else "each of " + "/".join(label(k) for k in group)
+
+
+def number_scores(target: Target, found: Measured | None) -> list[Score]:
+    """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
+    metrics = get_engine(target.engine).paper_metrics
+    numbers = paper_numbers(target.paper_table(), metrics, target.paper_seeds())
+    section = target.title.split(":")[0] if ":" in target.title else target.name
+    scores = []
+    comparable, why = found.numbers_comparable() if found else (False, "")
+    for number in numbers:
+        what = f"{label(number.key)} {METRIC_NAMES[number.metric]} {number.describe()}"
+        ours = found.per_key(number.metric).get(number.key, []) if found else []
+        if not ours:
+            verdict = Verdict(NOT_RUN, "")
+        elif not comparable:
+            verdict = Verdict(NOT_COMPARABLE, why)
+        else:
+            verdict = evaluate_number(number, ours)
+        scores.append(
+            Score(
+                target.name,
+                what,
+                section,
+                "paper",
+                verdict,
+                run_command(target, "paper") if verdict.status == NOT_RUN else "",
+                number=True,
+            )
+        )
+    return scores

@@ -1,0 +1,245 @@
+"""One section per target, in the targets' own order: each profile's notes, claims, numbers table and figure."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Callable
+
+from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
+from ..errors import UserError
+from ..experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
+from ..measured import Measured, data_name, measure, profiles_with_results
+from ..registry import get_engine
+from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
+from ..store.paths import output_dir
+from ..words import counted, human_duration
+from .scoring import (
+    claim_command,
+    claim_scores,
+    claim_text,
+    comparisons,
+    judge_claim,
+    label,
+    mark_shared,
+    number_scores,
+)
+
+
+def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[TargetSection]:
+    targets = sorted((load_target(name) for name in target_names()), key=_report_order)
+    sections = []
+    for target in targets:
+        try:
+            sections.append(target_section(target, results, warn))
+        except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
+            warn(f"skipped {error.filename or results}: {error.strerror}; {target.name} is shown as not run")
+            sections.append(TargetSection(target, not_run=run_command(target, "paper")))
+    mark_shared(all_scores(sections))
+    return sections
+
+
+def _report_order(target: Target) -> tuple:
+    """Each target file's `order:` (the paper's order, so the report reads like the paper); one's own after."""
+    return (target.order is None, target.order or 0, target.name)
+
+
+def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
+    engine = get_engine(target.engine)
+    own = engine.report_section(TargetSection(target), results, warn)  # a target without profiles
+    if own is not None:
+        return own
+    section = TargetSection(target)
+    profiles = profiles_with_results(target, results)
+    for profile in profiles:
+        found = measure(target, profile, results)
+        section.profiles.append(_profile_section(target, found, results))
+    for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
+        if "paper" not in profiles:
+            trained = set(target.paper_seeds())
+            verdict = judge_claim(target, claim, {}, trained, None)
+            section.scores.append(
+                Score(
+                    target.name,
+                    claim_text(claim),
+                    claim.section,
+                    "paper",
+                    verdict,
+                    claim_command(target, "paper", verdict),
+                    compares=comparisons(target, claim, trained, _planned_keys(target)),
+                )
+            )
+    for part in section.profiles:
+        section.scores += part.scores
+    if paper_table(target):
+        paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
+        numbers = number_scores(target, paper)
+        if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
+            section.scores.append(
+                Score(
+                    target.name,
+                    f"the {counted(len(numbers), 'number')} of {target.title.split(':')[0]}",
+                    target.title.split(":")[0],
+                    "paper",
+                    Verdict(NOT_RUN, ""),
+                    run_command(target, "paper"),
+                )
+            )
+        else:
+            section.scores += numbers
+    section.notes += engine.report_notes(target, results)
+    if not profiles:
+        section.not_run = run_command(target, "paper")
+    section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
+    return section
+
+
+def _planned_keys(target: Target) -> dict[str, str]:
+    """Run name -> run key of the runs the paper profile plans ({} where they cannot be resolved)."""
+    try:
+        return {run.name: target.run_key(run.model, run.shortcut) or run.model for run in resolve_runs(target)}
+    except UserError:
+        return {}
+
+
+def _profile_section(target: Target, found: Measured, results: Path) -> ProfileSection:
+    notes = _profile_notes(target, found)
+    scores = claim_scores(target, found)
+    folder = output_dir(results, target, found.profile)
+    image = folder / f"{target.name}.png"
+    _draw(target, found, results)  # from the same files, so a figure never lags behind runs another target trained
+    caption = folder / "caption.md"
+    if caption.exists():
+        notes.append(caption.read_text().strip())
+    if found.legacy_file is not None:
+        notes.append(
+            f"{found.legacy_file} was written by an older version that did not record its profile; "
+            f"`{run_command(target, found.profile)}` measures it again (its runs are kept)."
+        )
+    return ProfileSection(
+        found.profile, found, scores, numbers_table(target, found), [image] if image.exists() else [], notes
+    )
+
+
+def _draw(target: Target, found: Measured, results: Path) -> None:
+    try:
+        get_engine(target.engine).write_outputs(target, found.runs, results)
+    except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
+        pass
+
+
+def _profile_notes(target: Target, found: Measured) -> list[str]:
+    notes = []
+    if target.recipe:
+        known = load_recipe_file(target.recipe).profiles.get(found.profile)
+        if known is not None:
+            notes.append(f"Profile {found.profile}: {known.description}.")
+            notes += [f"Deviation from the paper: {d}." for d in known.deviations]
+    info = found.data_info
+    if found.dataset:
+        used = data_name(found.dataset)
+        if info.get("train_images"):
+            used += f", {info['train_images']:,} training / {info['test_images']:,} test images"
+        if info.get("folder"):
+            used += f", from {info['folder']}"
+        if info.get("official_checksums") is True:
+            used += " (the official files, checksums verified)"
+        notes.append(f"Data: {used}.")
+    comparable, why = found.numbers_comparable()
+    if found.proxy:
+        notes.append(f"{why[0].upper()}{why[1:]}.")
+    elif not comparable and paper_table(target):
+        notes.append(f"Numbers shown without a verdict against the paper: {why}.")
+    notes += [f"Damaged: {note}." for note in found.damaged]
+    if found.mixed_threads:
+        notes.append(
+            "CPU thread counts changed while training (oneDNN rounds differently on each count, so these runs' last "
+            f"digits are not those of one count; `--threads N` pins it): {'; '.join(found.mixed_threads)}."
+        )
+    hardware = ", ".join(sorted(found.devices)) or "unknown (no meta.json)"
+    runs = f"{found.finished} of {counted(len(found.runs), 'run')} finished"
+    notes.append(
+        f"Hardware: {hardware}. Compute: {runs}, {human_duration(found.wall_s)} of training "
+        f"(runs shared with other targets count in each)."
+    )
+    return notes
+
+
+def paper_table(target: Target) -> dict:
+    """The paper's numbers per net of a target's `table:` section ({} without one)."""
+    table = target.section("table")
+    return table.paper if table is not None else {}
+
+
+def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
+    """One row per net: seeds done, the engine's columns (a mean, and the best seed where it says), and where the
+    engine judges paper numbers, the paper's number and our verdict against it."""
+    engine = get_engine(target.engine)
+    keys = list(dict.fromkeys(found.keys.values()))
+    comparable, _ = found.numbers_comparable()
+    paper = target.paper_table() if not found.proxy and engine.paper_metrics else {}
+    metric = engine.paper_metrics[0] if engine.paper_metrics else ""
+    numbers = {n.key: n for n in paper_numbers(paper, (metric,), target.paper_seeds()) if n.kind != "best"}
+    header = ["net", "seeds", *(heading for heading, _, _ in engine.report_columns)]
+    if paper:
+        header += ["paper", "verdict (band)"]
+    rows = []
+    for key in keys:
+        row = [
+            label(key),
+            _seeds(found, key),
+            *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns),
+        ]
+        if paper:
+            number, ours = numbers.get(key), found.per_key(metric).get(key, [])
+            row.append(number.describe() if number else "")
+            if number and ours and comparable:
+                verdict = evaluate_number(number, ours)
+                band = verdict.detail.split("(")[-1].rstrip(")") if "±" in verdict.detail else ""
+                row.append(f"{mark(verdict.status, number=True)} {verdict.status} ({band.split(';')[0]})")
+            else:
+                row.append("")
+        rows.append(row)
+    return header, rows
+
+
+def _seeds(found: Measured, key: str) -> str:
+    done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
+    return f"{done}/{found.expected.get(key, 0)}"
+
+
+def _mean(values: list[float] | None, best: bool = False) -> str:
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    text = f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
+    return f"{text} (best {min(values):.2f})" if best else text
+
+
+def split_waiting(scores: list[Score]) -> tuple[list[Score], list[Score]]:
+    """The rows with a verdict, and the rows still waiting for runs (with the command that runs them)."""
+    waiting = [s for s in scores if s.verdict.status in (NOT_RUN, PARTIAL)]
+    return [s for s in scores if s not in waiting], waiting
+
+
+def all_scores(sections: list[TargetSection]) -> list[Score]:
+    return [score for section in sections for score in section.scores]
+
+
+def heading(target: Target) -> str:
+    return f"{target.title} ({target.name})"
+
+
+def result_text(s: Score) -> str:
+    """A row's numbers, and whether another target's row makes the same comparison on the same runs."""
+    return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
+
+
+def other_profiles(target: Target) -> str:
+    if not target.recipe:
+        return ""
+    others = [p for p in load_recipe_file(target.recipe).profiles if p not in ("paper", "smoke")]
+    if not others:
+        return ""
+    return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"

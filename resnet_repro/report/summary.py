@@ -1,0 +1,140 @@
+"""The report's opening lines: the scoreboard's tally, hardware and compute over every run folder, and the rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL
+from ..errors import UserError
+from ..report_parts import Score
+from ..run_id import RunId, RunStatus, final_status
+from ..store.layout import default_results_dir, read_json
+from ..words import agreeing, counted
+
+
+def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
+    """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
+    devices, wall, finished, failed, unfinished, overridden = set(), 0.0, 0, 0, 0, 0
+    for meta_path in _meta_files(results / "runs", warn):
+        meta = read_json(meta_path)
+        if not isinstance(meta, dict):
+            warn(f"skipped {meta_path}: unreadable or not JSON (a copy cut short?)")
+            continue
+        devices.add(meta.get("device_name", "unknown"))
+        overridden += _overridden(meta_path.parent, results / "runs")  # --set runs: not on the scoreboard
+        final_path = meta_path.parent / "final.json"
+        final = read_json(final_path) if final_path.exists() else None
+        if final_path.exists() and not isinstance(final, dict):
+            warn(f"skipped {final_path}: unreadable or not JSON; the run counts as unfinished")
+        if isinstance(final, dict):
+            wall += final.get("wall_s") or 0.0
+            finished += final_status(final) is RunStatus.FINISHED
+            failed += final_status(final) is RunStatus.FAILED
+        else:
+            unfinished += 1
+    return {
+        "devices": sorted(devices),
+        "wall_s": wall,
+        "finished": finished,
+        "failed": failed,
+        "unfinished": unfinished,
+        "overridden": overridden,
+        "elsewhere": None if _is_default_folder(results) else str(results),
+    }
+
+
+def _overridden(folder: Path, runs: Path) -> bool:
+    """Whether a run folder holds a run with --set overrides (a tagged profile folder, paper~3f2a1c)."""
+    try:
+        return RunId.parse(folder.relative_to(runs).as_posix()).tag is not None
+    except UserError:  # not a run folder's shape: counted, but not as overridden
+        return False
+
+
+def _is_default_folder(results: Path) -> bool:
+    try:
+        return Path(results).resolve() == default_results_dir().resolve()
+    except OSError:
+        return False
+
+
+def _meta_files(runs: Path, warn: Callable[[str], None]):
+    """Every run's meta.json; a folder that cannot be read is skipped and said (rglob would skip it silently)."""
+    if not runs.is_dir():
+        return
+    for folder, _, files in os.walk(runs, onerror=lambda error: warn(f"skipped {error.filename}: {error.strerror}")):
+        if "meta.json" in files:
+            yield Path(folder) / "meta.json"
+
+
+def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
+    def tally(rows: list[Score], words: dict[str, tuple[str, str]]) -> str:
+        """How many rows have each status, each with its words for one row and for several."""
+        counts = [(sum(s.verdict.status == status for s in rows), forms) for status, forms in words.items()]
+        return ", ".join(f"{count} {agreeing(count, *forms)}" for count, forms in counts if count) or "none checked yet"
+
+    repeated = sum(not s.counted for s in scores)
+    scores = [s for s in scores if s.counted]  # a comparison two targets make on the same runs is one finding
+    claims = [s for s in scores if not s.number]
+    numbers = [s for s in scores if s.number]
+    waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
+    claim_words = {HOLDS: ("holds", "hold"), FAILS: ("does not hold", "do not hold"), NOISE: ("within noise",) * 2}
+    number_words = {NOISE: ("within seed noise",) * 2, FAILS: ("outside it",) * 2}
+    lines = [
+        f"Claims: {tally(claims, claim_words)}. "
+        f"Paper numbers: {tally(numbers, number_words)}. "
+        f"Not (all) run yet: {waiting} of {counted(len(scores), 'row')}."
+        + (
+            f" {counted(repeated, 'row')} {agreeing(repeated, 'repeats', 'repeat')} another target's comparison on "
+            f"the same runs, counted once."
+            if repeated
+            else ""
+        )
+    ]
+    if not summary["devices"]:
+        lines.append(
+            "No results yet: run a target first, e.g. `resnet-repro run fig6 --profile cpu` (Fashion-MNIST, "
+            "minutes on a CPU) or `resnet-repro run table1` (seconds)."
+        )
+    lines += [
+        f"Hardware: {', '.join(summary['devices']) or 'no training runs yet'}.",
+        f"Compute: {counted(summary['finished'], 'finished run')}, {summary['wall_s'] / 3600:.2f} h of training "
+        "summed over the runs (runs trained at once, packed or as jobs, overlap in wall time)"
+        + (
+            f"; {counted(summary['overridden'], 'run')} with `--set` overrides among them (their own tables, "
+            "not the scoreboard's)."
+            if summary.get("overridden")
+            else "."
+        ),
+    ]
+    if summary.get("elsewhere"):  # the commands above name no folder: they would run into ./results
+        lines.append(
+            f"This report's folder is {summary['elsewhere']}: add `--results {summary['elsewhere']}` to its commands."
+        )
+    if summary["failed"] or summary["unfinished"]:
+        lines.append(
+            f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')} "
+            f"(`resnet-repro run TARGET` continues them)."
+        )
+    return lines
+
+
+RULES = (
+    "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
+    "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
+    "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
+    "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one of "
+    "equality (≈) holds when every gap is inside the band and does not hold otherwise; the size of a gap the paper "
+    "states (by 3.5) holds when the measured gap is within the band of the paper's; a bound (< 0.1) holds when our "
+    "mean is below it and does not hold when it is above it by more than the band of that mean; one "
+    '"throughout training" holds where the file\'s share of log windows is in order. Where '
+    "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
+    "trains them. Training "
+    "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "
+    f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
+    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} (ImageNet claims borrow it: the paper gives no ImageNet "
+    "spread) unless seeds trained here spread more; each row says which. Proxy data "
+    "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."
+)
