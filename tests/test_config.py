@@ -125,7 +125,7 @@ def test_image_size_must_be_made_exactly_from_the_datasets_own_side():
 
 
 def test_unknown_profile_lists_the_profiles():
-    with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, gpu, smoke"):
+    with pytest.raises(UserError, match="unknown profile 'fast': fig1 offers paper, quick, cpu, gpu, gpu-long, smoke"):
         resolve_runs(load_target("fig1"), "fast")
 
 
@@ -237,3 +237,17 @@ def test_a_refused_run_folder_names_the_changed_settings_before_keys_an_older_ve
     assert _first_difference(before, newer) is None
     newer["settings"]["data"]["image_size"] = 14
     assert _first_difference(before, newer) == "data.image_size: stored (absent: an older version), requested 14"
+
+
+@pytest.mark.parametrize("target", ["fig1", "fig6", "fig7", "table6"])
+def test_the_gpu_long_profile_is_the_gpu_profile_with_the_longer_schedule_only(target):
+    """gpu-long is named as the gpu profile at 28k iterations: the same runs, data, batch norm, precision and
+    cadence, the schedule alone stretched (lr /10 at half and three quarters, as the gpu profile's 6k/9k of 12k)."""
+    import dataclasses
+
+    short, long = (resolve_runs(load_target(target), profile) for profile in ("gpu", "gpu-long"))
+    assert [(r.model, r.shortcut, r.seed) for r in short] == [(r.model, r.shortcut, r.seed) for r in long]
+    for a, b in zip(short, long):
+        assert (b.recipe.iterations, b.recipe.lr_steps) == (28000, (14000, 21000))
+        stretched = dataclasses.replace(b.recipe, iterations=a.recipe.iterations, lr_steps=a.recipe.lr_steps)
+        assert dataclasses.replace(b.settings, recipe=stretched) == a.settings

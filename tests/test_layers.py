@@ -49,3 +49,37 @@ def test_a_planted_import_is_named(tmp_path, module, code, named):
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert all(line in result.stdout for line in named), result.stdout
+
+
+def contract_layers() -> list[list[str]]:
+    """pyproject.toml's layers, top down, each a list of module names without the package (cli, report, ...)."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = next(c["layers"] for c in config if c["type"] == "layers")
+    return [[name.strip().removeprefix("resnet_repro.") for name in line.split("|")] for line in layers]
+
+
+def documented_modules() -> list[str]:
+    """The module column of docs/architecture.md's layer table, top down (cli, report, measured, ...)."""
+    text = (REPO / "docs" / "architecture.md").read_text()
+    table = text.split("| layer (top down) | module | what it is |")[1].split("\n\n")[0]
+    names = []
+    for row in table.splitlines()[2:]:
+        cell = row.split("|")[2].strip().strip("`")
+        names.append(cell.removesuffix("/").removesuffix(".py"))
+    return names
+
+
+def test_the_architecture_table_follows_the_contracts_and_names_every_module():
+    """docs/architecture.md's layer table is checked against the contracts: every layer's modules in it, in the
+    contracts' order, and every module of the package in it."""
+    layer_of = {name: index for index, line in enumerate(contract_layers()) for name in line}
+    documented = [name for name in documented_modules() if name != "bench"]  # the scripts sit outside the package
+    assert sorted(documented) == sorted(layer_of), set(documented) ^ set(layer_of)
+    order = [layer_of[name] for name in documented]
+    assert order == sorted(order), list(zip(documented, order))
+    package = REPO / "resnet_repro"
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert modules == set(layer_of), modules ^ set(layer_of)

@@ -33,7 +33,7 @@ ProfileOption = typer.Option(
     "--profile",
     "-p",
     help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU), gpu (Fashion-MNIST, all of Fig. 6 on "
-    "one GPU), smoke; ImageNet targets also paper-steps (`show TARGET` lists a target's).",
+    "one GPU), gpu-long (its 28k-iteration schedule), smoke; ImageNet targets also paper-steps (`show TARGET` lists a target's).",
 )
 SeedsOption = typer.Option(None, "--seeds", help="A count (5 = seeds 0-4) or a list (0,3,7) [default: per run].")
 OnlyOption = typer.Option(None, "--only", help="Only runs whose name contains this (case, '-' and '_' ignored).")
