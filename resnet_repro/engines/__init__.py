@@ -2,7 +2,7 @@
 
 A target file names its engine (`engine: cifar`); every command looks the engine up with `get_engine`, so
 no code outside this package compares engine names. An engine of one's own is a module that calls `register`:
-inside this package, named in `BUILT_IN` at the bottom of this file; in a package of one's own, named in that package's
+inside this package, named in `BUILT_IN` below; in a package of one's own, named in that package's
 metadata under the entry-point group `resnet_repro.engines` (loaded the first time an engine is looked up).
 No torch is imported here: `plot`, `report` and `list` use the registry.
 """
