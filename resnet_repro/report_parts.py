@@ -5,6 +5,7 @@ the command that runs it, and the readers of the tables it wrote. No torch: repo
 from __future__ import annotations
 
 import csv
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -74,6 +75,14 @@ class TargetSection:
 
 def run_command(target: Target, profile: str) -> str:
     return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
+
+
+def runs_command(target: Target, runs: list) -> str:
+    """The command that makes these runs of a target: their profile and the `--set` overrides they recorded (a
+    variant's folder name, smoke~7e584f, is no profile a command takes)."""
+    first = runs[0] if runs else None
+    command = run_command(target, first.profile if first else "paper")
+    return command + "".join(f" --set {shlex.quote(pair)}" for pair in (first.overrides if first else ()))
 
 
 def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:

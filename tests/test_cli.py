@@ -270,7 +270,7 @@ def test_a_test_error_of_unknown_age_says_so():
 def test_after_the_last_iteration_the_output_says_what_still_runs(fig1_smoke_run):
     _, result = fig1_smoke_run
     lines = result.stdout.splitlines()
-    said = lines.index("fig1: training done; writing its outputs and the report")
+    said = lines.index("fig1: every run is trained; writing its outputs and the report")
     last_progress = max(i for i, line in enumerate(lines) if "img/s" in line)
     assert last_progress < said < next(i for i, line in enumerate(lines) if line.startswith("report: "))
 
@@ -281,9 +281,9 @@ def test_a_target_that_measures_after_training_says_so():
     from resnet_repro.experiments import load_target
 
     said = after_training(get_engine("layer_responses"), load_target("fig7"))
-    assert said == "fig7: training done; measuring the trained nets, then writing its outputs and the report"
+    assert said == "fig7: every run is trained; measuring the trained nets, then writing its outputs and the report"
     assert after_training(get_engine("cifar"), load_target("fig6"), report=False) == (
-        "fig6: training done; writing its outputs"  # a --set run's own table and figure: no report to promise
+        "fig6: every run is trained; writing its outputs"  # a --set run's own table and figure: no report to promise
     )
 
 
@@ -299,3 +299,6 @@ def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kep
     assert redrawn.returncode == 0, redrawn.stderr
     assert (variant / "fig1.png").exists() and (variant / "table.csv").exists()
     assert f"skipped fig7 {variant.name}: " in redrawn.stdout  # measured targets are named, not drawn empty
+    # with the command that measures it: the runs' profile and overrides, never the variant's folder name
+    said = " ".join(redrawn.stdout.split())  # the console wraps long lines
+    assert "`resnet-repro run fig7 --profile smoke --set recipe.lr=0.05` measures it" in said

@@ -62,7 +62,7 @@ def plot_command(
                 f"nothing to draw: {specs[0].name} has no results under {results_dir} "
                 f"(`resnet-repro run {specs[0].name}` makes them; `resnet-repro list` shows what is done)"
             )
-        console.print(f"nothing to draw: no target has results under {results_dir}")
+        console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
     for spec, name, overrides, variant in jobs:

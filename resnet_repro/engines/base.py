@@ -130,7 +130,7 @@ def after_training(engine: Engine, target: "Target", report: bool = True) -> str
     overrides write their own table and figure, and no report)."""
     measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
     then = "measuring the trained nets, then writing" if measures else "writing"
-    return f"{target.name}: training done; {then} its outputs" + (" and the report" if report else "")
+    return f"{target.name}: every run is trained; {then} its outputs" + (" and the report" if report else "")
 
 
 def refuse_links_on_the_way(target: "Target", all_runs: list["RunConfig"], context: "RunContext") -> None:

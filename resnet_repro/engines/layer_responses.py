@@ -9,6 +9,7 @@ from ..errors import UserError
 from ..measured import read_responses, read_runs, title_for_data
 from ..plots.layer_response_figure import plot_responses
 from ..registry import register
+from ..report_parts import runs_command
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
 from .curves_tables import profile_note
@@ -34,8 +35,7 @@ class LayerResponsesEngine(Engine):
         profile = runs_profile(runs)
         csv_path = measured_csv(target, results, profile)
         if not csv_path.exists():
-            command = f"resnet-repro run {target.name}" + (f" --profile {profile}" if profile != "paper" else "")
-            raise UserError(f"{csv_path} does not exist yet: `{command}` measures it")
+            raise UserError(f"{csv_path} does not exist yet: `{runs_command(target, runs)}` measures it")
         dataset = runs[0].data.dataset if runs else "cifar10"
         return [
             csv_path,
