@@ -5,10 +5,22 @@ One line per run in progress: a plain `run` shows one at a time, `run --jobs N` 
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Column
+from rich.text import Text
 
 from ..context import Reporter
 from .common import console
+
+
+class TwoLineProgress(Progress):
+    """Each run on two lines: its name, bar, iterations and times; under it the numbers of the last log point and the
+    whole target's time left. On one line an 80-column terminal cut the numbers, the bar and the times short."""
+
+    def get_renderables(self):
+        for task in self.tasks:
+            yield self.make_tasks_table([task])
+            yield Text(f"  {task.fields.get('stats', '')}", overflow="fold")
 
 
 class RichReporter(Reporter):
@@ -45,11 +57,11 @@ class RichReporter(Reporter):
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
         if self.progress is None:
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
+            self.progress = TwoLineProgress(
+                TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+                BarColumn(bar_width=24),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),  # ticks every second, so a test pass between log points never looks like a hang
                 TimeRemainingColumn(),
                 console=console,
             )
