@@ -83,3 +83,25 @@ def test_the_architecture_table_follows_the_contracts_and_names_every_module():
     modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
     modules |= {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert modules == set(layer_of), modules ^ set(layer_of)
+
+
+def test_no_function_is_over_60_lines_or_8_parameters():
+    """Small functions with few parameters: a long one is split into named steps, a long parameter list becomes an
+    object (RunContext, StepSpec). A command's options are its parameters, so the CLI's count its body alone."""
+    import ast
+
+    too_big = []
+    for path in sorted([*(REPO / "resnet_repro").rglob("*.py"), *(REPO / "bench").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            command = path.parent.name == "cli"
+            first = node.body[0].lineno if command else node.lineno
+            lines = node.end_lineno - first + 1
+            names = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]
+            parameters = sum(a is not None and a.arg not in ("self", "cls") for a in names)
+            if lines > 60 or (parameters > 8 and not command):
+                too_big.append(
+                    f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {lines} lines, {parameters} parameters"
+                )
+    assert not too_big, "\n".join(too_big)
