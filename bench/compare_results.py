@@ -23,15 +23,20 @@ TIMES = re.compile(r"wall|elapsed|images_per_s|_at$|git_commit|^command$")
 SKIPPED = {".lock", "checkpoints.sha256"}  # a lock's owner; the checkpoints' digests (their tensors are compared)
 
 
-def same_file(a: Path, b: Path, folders: tuple[str, str]) -> bool:
+def same_file(a: Path, b: Path, folders: list[tuple[str, str]]) -> bool:
     raw_a, raw_b = a.read_bytes(), b.read_bytes()
     if raw_a == raw_b:
         return True
     if a.suffix == ".pt":
         return _same_checkpoint(a, b)
-    text_a, text_b = raw_a.decode(errors="replace"), raw_b.decode(errors="replace").replace(folders[1], folders[0])
+    text_a, text_b = raw_a.decode(errors="replace"), raw_b.decode(errors="replace")
+    for after, before in folders:  # the results folders, then the folders holding them (the data sits beside)
+        text_b = text_b.replace(after, before)
     if a.suffix == ".json":
-        return _untimed(json.loads(text_a)) == _untimed(json.loads(text_b))
+        try:
+            return _untimed(json.loads(text_a)) == _untimed(json.loads(text_b))
+        except ValueError:  # a file cut short differs, said as such
+            return False
     if a.suffix == ".csv":
         return _untimed(list(csv.DictReader(io.StringIO(text_a)))) == _untimed(
             list(csv.DictReader(io.StringIO(text_b)))
@@ -67,7 +72,8 @@ def compare(before: Path, after: Path) -> list[str]:
     """What differs between the two folders: a line per file that differs or is in one folder only."""
     files = {p.relative_to(before) for p in before.rglob("*") if p.is_file() and p.name not in SKIPPED}
     files |= {p.relative_to(after) for p in after.rglob("*") if p.is_file() and p.name not in SKIPPED}
-    folders = (str(before.resolve().parent), str(after.resolve().parent))  # the data folder sits beside results
+    before_path, after_path = before.resolve(), after.resolve()
+    folders = [(str(after_path), str(before_path)), (str(after_path.parent), str(before_path.parent))]
     problems = []
     for relative in sorted(files):
         a, b = before / relative, after / relative

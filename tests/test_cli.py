@@ -333,3 +333,48 @@ def test_on_an_80_column_terminal_a_run_shows_its_bar_its_times_and_every_number
     assert "━" in first
     numbers = " ".join(" ".join(rest).split())
     assert "lr 0.1 loss 0.642 err 24.7% test 27.46% 217 img/s (run 2 of 4, fig6 about 12 min left)" in numbers
+
+
+def render(renderables, width: int = 80) -> list[str]:
+    """What the board shows on a terminal `width` columns wide, a line each."""
+    import io
+
+    from rich.console import Console, Group
+
+    page = Console(width=width, force_terminal=True, file=io.StringIO(), record=True)
+    page.print(Group(*renderables))
+    return [line.rstrip() for line in page.export_text().splitlines()]
+
+
+def test_eighteen_packed_runs_take_a_line_each_and_the_target_clock_one_more(monkeypatch):
+    """A pack of 18 (the gpu profile's fig6) on an 80-column terminal: 19 lines, each run's net, seed and bar on its
+    own, the whole target's time left once; a run that ends leaves the board to the runs still training."""
+    import io
+
+    from rich.console import Console
+
+    from resnet_repro.cli import progress
+
+    monkeypatch.setattr(progress, "console", Console(width=80, force_terminal=True, file=io.StringIO()))
+
+    class Clock:
+        def line(self, iteration, rate, run):
+            return "run 1 of 18, fig6 about 9 min left"
+
+    reporter = progress.RichReporter()
+    reporter.follow_target(Clock())
+    nets = [f"resnet-{depth}-A" for depth in (20, 32, 44, 56, 110)] + [f"plain-{depth}" for depth in (20, 32, 44, 56)]
+    names = [f"fashion-mnist/{net}/gpu/seed{seed}" for net in nets for seed in (0, 1)]
+    stats = {"lr": 0.1, "loss": 0.5, "error": 9.0, "images_per_s": 2878.0, "test_error": None}
+    for name in names:
+        reporter.lane(name).start(name, 12000, 0)
+        reporter.lane(name).update(600, stats)
+    lines = render(reporter.progress.get_renderables())
+    assert len(lines) == 19 and lines[-1].strip() == "(run 1 of 18, fig6 about 9 min left)"
+    for net, seed, line in zip([n for n in nets for _ in (0, 1)], [0, 1] * 9, lines):
+        assert line.startswith(f"{net} seed{seed}") and "━" in line and "600/12000" in line and "err 9.0%" in line
+    reporter.lane(names[0]).finish()
+    assert len(render(reporter.progress.get_renderables())) == 18  # 17 runs left, and the clock
+    for name in names[1:]:
+        reporter.lane(name).finish()
+    assert reporter.progress is None

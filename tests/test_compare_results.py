@@ -50,3 +50,15 @@ def test_a_file_in_one_folder_only_is_named(tmp_path):
     before, after = results(tmp_path / "before"), results(tmp_path / "after")
     (after / "REPORT.md").write_text("# report\n")
     assert compare_results().compare(before, after) == ["only in after: REPORT.md"]
+
+
+def test_two_results_folders_side_by_side_compare_by_their_own_paths(tmp_path):
+    """results-before and results-after in one folder: a file naming its own results folder is not a difference, and
+    a file cut short is one (said, not a crash)."""
+    before, after = tmp_path / "results-before", tmp_path / "results-after"
+    for folder in (before, after):
+        folder.mkdir()
+        (folder / "meta.json").write_text(json.dumps({"results": str(folder / "runs")}))
+        (folder / "final.json").write_text('{"test_error": 9.5}')
+    (after / "final.json").write_text('{"test_error": 9')
+    assert compare_results().compare(before, after) == ["differs: final.json"]

@@ -6,21 +6,52 @@ One line per run in progress: a plain `run` shows one at a time, `run --jobs N` 
 from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Column
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..context import Reporter
 from .common import console
 
 
-class TwoLineProgress(Progress):
-    """Each run on two lines: its name, bar, iterations and times; under it the numbers of the last log point and the
-    whole target's time left. On one line an 80-column terminal cut the numbers, the bar and the times short."""
+class RunBoard(Progress):
+    """One run training: its name, bar, iterations and times on a line, and under it the numbers of the last log
+    point and the whole target's time left (on one line, an 80-column terminal cut the bar, the times and the ETA
+    off). Several at once (a pack, `--jobs`): a line each, its numbers cut to fit, and the target's time left once
+    under them, so 18 packed runs take 19 lines."""
+
+    whole = ""  # the whole target's time left, as the latest log point saw it
+
+    def __init__(self, console):
+        self.name = TextColumn(
+            "[bold]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)
+        )
+        self.short = TextColumn("[bold]{task.fields[short]}", table_column=Column(no_wrap=True))  # resnet-56-A seed1
+        # beside a bar, the errors first: what a narrow terminal cuts off is the lr and the speed
+        self.numbers = TextColumn(
+            "{task.fields[brief]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)
+        )
+        # the elapsed time ticks every second, so a test pass between log points never looks like a hang
+        self.bar = [BarColumn(bar_width=16), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+        super().__init__(self.name, *self.bar, console=console)
 
     def get_renderables(self):
-        for task in self.tasks:
-            yield self.make_tasks_table([task])
-            yield Text(f"  {task.fields.get('stats', '')}", overflow="fold")
+        if len(self.tasks) == 1:
+            yield self._table(self.tasks, [self.name, *self.bar])
+            numbers = self.tasks[0].fields.get("stats", "") + (f"  ({self.whole})" if self.whole else "")
+            yield Text(f"  {numbers}", overflow="fold")
+            return
+        yield self._table(self.tasks, [self.short, *self.bar, self.numbers])
+        if self.whole:
+            yield Text(f"  ({self.whole})", overflow="fold")
+
+    @staticmethod
+    def _table(tasks, columns) -> Table:
+        """Progress.make_tasks_table over these columns, as wide as the terminal: the name or the numbers give way."""
+        table = Table.grid(*(column.get_table_column().copy() for column in columns), padding=(0, 1), expand=True)
+        for task in tasks:
+            if task.visible:
+                table.add_row(*(column(task) for column in columns))
+        return table
 
 
 class RichReporter(Reporter):
@@ -57,16 +88,12 @@ class RichReporter(Reporter):
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
         if self.progress is None:
-            self.progress = TwoLineProgress(
-                TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),  # ticks every second, so a test pass between log points never looks like a hang
-                TimeRemainingColumn(),
-                console=console,
-            )
+            self.progress = RunBoard(console)
             self.progress.start()
-        self.tasks[run_name] = self.progress.add_task(run_name, total=total, completed=done, stats="")
+        short = " ".join(run_name.split("/")[1::2])  # fashion-mnist/resnet-56-A/cpu/seed1 -> resnet-56-A seed1
+        self.tasks[run_name] = self.progress.add_task(
+            run_name, total=total, completed=done, stats="", brief="", short=short
+        )
 
     def update_run(self, run_name: str, iteration: int, stats: dict) -> None:
         test = shown_test_error(iteration, stats.get("test_error"), stats.get("test_iteration"))
@@ -76,25 +103,31 @@ class RichReporter(Reporter):
         )
         # one run at a time: the clock follows the run in progress; `run --jobs`: each line names its run
         whole = self.clock and self.clock.line(iteration, stats["images_per_s"], None if self.current else run_name)
-        if whole:
-            text += f"  ({whole})"
         if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
             total = self.totals.get(run_name)
+            line = f"{text}  ({whole})" if whole else text
             console.print(
-                f"{run_name} {iteration}/{total}: {text}" if total else f"{run_name} {iteration}: {text}",
+                f"{run_name} {iteration}/{total}: {line}" if total else f"{run_name} {iteration}: {line}",
                 highlight=False,
                 markup=False,
             )
             return
         if self.progress is None or run_name not in self.tasks:
             return
-        self.progress.update(self.tasks[run_name], completed=iteration, stats=text)
+        self.progress.whole = whole or self.progress.whole
+        brief = f"err {stats['error']:.1f}%{test}  loss {stats['loss']:.3f}  lr {stats['lr']:.3g}  {stats['images_per_s']:.0f} img/s"
+        self.progress.update(self.tasks[run_name], completed=iteration, stats=text, brief=brief)
 
     def finish_run(self, run_name: str) -> None:
-        self.tasks.pop(run_name, None)
-        if self.progress is not None and not self.tasks:  # finished lines stay on screen
-            self.progress.stop()
-            self.progress = None
+        task = self.tasks.pop(run_name, None)
+        if self.progress is None:
+            return
+        if self.tasks:  # the bars left are the runs still training; the target lists every run's result at its end
+            if task is not None:
+                self.progress.remove_task(task)
+            return
+        self.progress.stop()  # the last run's lines stay on screen
+        self.progress = None
 
 
 def shown_test_error(iteration: int, error: float | None, measured_at: float | None) -> str:
