@@ -378,3 +378,23 @@ def test_eighteen_packed_runs_take_a_line_each_and_the_target_clock_one_more(mon
     for name in names[1:]:
         reporter.lane(name).finish()
     assert reporter.progress is None
+
+
+def test_a_printed_table_wraps_its_long_column_names_instead_of_cutting_them(monkeypatch):
+    """bench's twelve columns in a pipe (160 columns): every name readable (spaced, so it wraps), a flag as yes/no."""
+    import io
+
+    from rich.console import Console
+
+    from resnet_repro.cli import run
+
+    page = Console(width=160, file=io.StringIO(), record=True)
+    monkeypatch.setattr(run, "console", page)
+    columns = ["model", "compiled", "train_images_per_s", "model_images_per_s", "eval_images_per_s", "peak_memory_mb"]
+    columns += ["pipeline_overhead", "achieved_tflops", "cuda_graphs", "batch_size", "image_size", "precision"]
+    row = dict.fromkeys(columns, 1.5) | {"model": "resnet20", "compiled": True, "cuda_graphs": "off"}
+    run.print_rows("Training throughput (images/s)", [row], columns)
+    text = page.export_text()
+    assert "…" not in text and "yes" in text
+    words = " ".join(text.replace("┃", " ").split())
+    assert all(word in words for word in ("train", "images", "per", "pipeline", "overhead", "tflops"))

@@ -206,7 +206,8 @@ def print_rows(title: str, rows: list[dict], columns: list[str]) -> None:
 
     table = Table(title=title)
     for column in columns:
-        table.add_column(column, justify="left" if column == "model" else "right")
+        # spaced, so a narrow console wraps a long name (train_images_per_s) over lines instead of cutting it
+        table.add_column(column.replace("_", " "), justify="left" if column == "model" else "right")
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in columns])
     console.print(table)
@@ -215,6 +216,8 @@ def print_rows(title: str, rows: list[dict], columns: list[str]) -> None:
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # before int: True is an int, and would print as 1
+        return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
