@@ -100,6 +100,14 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
             runs = with_seeds_on_disk(resolve_runs(target, profile), results)
         except UserError:
             runs = []
+    found = planned(target, profile, runs)
+    get_engine(target.engine).read_measured(found, results)
+    return found
+
+
+def planned(target: Target, profile: str, runs: list[RunConfig]) -> Measured:
+    """What `runs` will measure, before anything is read: each run's key, the seeds per key, the data (what `show`
+    judges a plan by)."""
     found = Measured(target, profile, runs)
     if runs:
         found.dataset = runs[0].data.dataset
@@ -107,7 +115,6 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
         key = target.run_key(config.model, config.shortcut) or config.model
         found.keys[config.name] = key
         found.expected[key] = found.expected.get(key, 0) + 1
-    get_engine(target.engine).read_measured(found, results)
     return found
 
 

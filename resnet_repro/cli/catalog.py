@@ -12,7 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
-from ..measured import data_name, title_for_data
+from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
 from ..report.scoring import claim_command, claim_text, judge_claim, label
 from ..store.layout import RunFiles, resolve_results_dir, run_status
@@ -160,13 +160,8 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
         if not spec.recipe
         else f"claims checked (lowest first), over the nets the {profile} profile trains:"
     )
-    trained = {spec.run_key(run.model, run.shortcut) or run.model for run in runs} if spec.recipe else None
-    planned: dict[str, int] = {}  # seeds per net, for the seeds a paper gap needs
-    for run in runs:
-        key = spec.run_key(run.model, run.shortcut) or run.model
-        planned[key] = planned.get(key, 0) + 1
-    paper_data = get_engine(spec.engine).paper_data
-    proxy = bool(runs) and bool(paper_data) and runs[0].data.dataset != paper_data
+    plan = planned(spec, profile, runs)  # the seeds per net a paper gap needs, and whether the data is a proxy
+    trained = set(plan.expected) if spec.recipe else None
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
         if len(kept) < claim.needs:
@@ -175,7 +170,7 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
             console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
             continue
         console.print(f"  - {claim_text(claim, trained)} [{claim.section}]", highlight=False, markup=False)
-        verdict = judge_claim(spec, claim, {}, set(kept), None, planned, proxy)
+        verdict = judge_claim(spec, claim, {}, set(kept), plan if runs else None)  # no runs: the paper's seeds
         if verdict.seeds:
             command = claim_command(spec, profile, verdict)
             console.print(f"      {verdict.detail}", highlight=False, markup=False, soft_wrap=True)

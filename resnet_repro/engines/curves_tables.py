@@ -43,19 +43,8 @@ TABLE_COLUMNS = [
 ]
 QUOTED_COLUMNS = ["model", "params", "test_error", "reported", "source"]
 # A figure's table (fig1, fig6): what each net reached, no paper numbers (the paper gives none for them).
-CURVE_COLUMNS = [
-    "model",
-    "params",
-    "train_error",
-    "test_error",
-    "test_error_mean",
-    "test_error_std",
-    "n_seeds",
-    "profile",
-    "data",
-    "iterations",
-    "status",
-]
+PAPER_COLUMNS = {"paper_train_error", "paper_test_error", "delta", "band", "verdict", "reported", "paper_reported"}
+CURVE_COLUMNS = [column for column in TABLE_COLUMNS if column not in PAPER_COLUMNS]
 
 
 def schedule_note(runs: list[RunConfig]) -> str:

@@ -117,11 +117,10 @@ def judge_claim(
     values: dict,
     trained: set[str],
     found: Measured | None,
-    planned: dict | None = None,
-    proxy: bool = False,
 ) -> Verdict:
     """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
-    seeds planned, the seeds that would resolve them (never on proxy data: the paper's gaps are not its gaps)."""
+    seeds planned (found's, or the paper's where nothing is planned), the seeds that would resolve them (never on
+    proxy data: the paper's gaps are not its gaps)."""
     if claim.over == CURVE:
         return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
     if claim.over in (LAYERS, RANKS):
@@ -130,9 +129,9 @@ def judge_claim(
             layers = {key: [_ranked(seed) for seed in seeds] for key, seeds in layers.items()}
         return evaluate_curve(claim, layers, trained, label)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
-    proxy = proxy or (found is not None and found.proxy)
+    proxy = found is not None and found.proxy
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())
-    planned = found.expected if found is not None else planned or target.paper_seeds()
+    planned = found.expected if found is not None else target.paper_seeds()
     source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
     return evaluate_claim(claim, values, trained, label, paper, source, planned)
 
