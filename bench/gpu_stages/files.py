@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import subprocess
 from pathlib import Path
 
@@ -37,14 +36,6 @@ def write_text(path: Path, text: str) -> None:
 def read_csv(path: Path) -> list[dict]:
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def read_json_file(path: Path | None) -> dict | None:
-
-    try:
-        return json.loads(path.read_text()) if path else None
-    except (OSError, ValueError):
-        return None
 
 
 def tail(path: Path, lines: int) -> str:

@@ -11,8 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from resnet_repro.store.layout import read_json
+
 from .check import REPO, Check
-from .files import read_csv, read_json_file, tail, write_text
+from .files import read_csv, tail, write_text
 from .plan import EXIT_S
 from .throughput import compile_pays
 
@@ -38,7 +40,8 @@ def stage_full_run(check: Check) -> None:
     wall, exit_code = _run_until(check, args, allowed)
     metrics = next(results.glob("runs/**/metrics.csv"), None)
     rows = read_csv(metrics) if metrics else []
-    final = read_json_file(next(results.glob("runs/**/final.json"), None))
+    final_path = next(results.glob("runs/**/final.json"), None)
+    final = read_json(final_path) if final_path else None
     if metrics:
         write_text(check.out / "full_run_metrics.csv", metrics.read_text())
     summary = extrapolate(rows, plan.full_iterations, wall)

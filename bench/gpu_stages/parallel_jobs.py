@@ -6,7 +6,9 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .files import markdown_table, read_csv, read_json_file, round_or_none, set_args, write_csv
+from resnet_repro.store.layout import read_json
+
+from .files import markdown_table, read_csv, round_or_none, set_args, write_csv
 from .plan import EXIT_S
 
 if TYPE_CHECKING:
@@ -69,7 +71,7 @@ def finished_runs(results: Path) -> list[dict]:
     runs = []
     for metrics in results.glob("runs/**/metrics.csv"):
         rows = read_csv(metrics)
-        final = read_json_file(metrics.parent / "final.json")
+        final = read_json(metrics.parent / "final.json")
         if not rows or not final or final.get("status") != "finished":
             continue
         config = (metrics.parent / "config.yaml").read_text()
