@@ -10,6 +10,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from ..context import Reporter
+from ..errors import UserError
+from ..run_id import RunId
 from .common import console
 
 
@@ -90,7 +92,7 @@ class RichReporter(Reporter):
         if self.progress is None:
             self.progress = RunBoard(console)
             self.progress.start()
-        short = " ".join(run_name.split("/")[1::2])  # fashion-mnist/resnet-56-A/cpu/seed1 -> resnet-56-A seed1
+        short = _short_name(run_name)
         self.tasks[run_name] = self.progress.add_task(
             run_name, total=total, completed=done, stats="", brief="", short=short
         )
@@ -158,3 +160,12 @@ class _Lane(Reporter):
 
     def finish(self) -> None:
         self.board.finish_run(self.run_name)
+
+
+def _short_name(run_name: str) -> str:
+    """A run's net and seed (fashion-mnist/resnet-56-A/cpu/seed1 -> resnet-56-A seed1): what tells packed runs apart."""
+    try:
+        run_id = RunId.parse(run_name)
+    except UserError:  # a name that is not a run folder's: shown whole
+        return run_name
+    return f"{run_id.label} seed{run_id.seed}"
