@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from resnet_repro.experiments import load_target
+
 GHOST_BN = 64  # the paper's per-GPU batch norm: 128 images on two GPUs
-
-
 EXIT_S = 15  # the last summary, freeing the GPU, the interpreter's exit
 
 
@@ -47,18 +47,7 @@ FULL = Plan(
     train_per_batch=10_000,
     test_images=10_000,
     bench_iterations=30,
-    bench_fp32=(
-        "resnet20",
-        "resnet32",
-        "resnet44",
-        "resnet56",
-        "resnet110",
-        "resnet1202",
-        "plain20",
-        "plain32",
-        "plain44",
-        "plain56",
-    ),
+    bench_fp32=tuple(run.model for run in load_target("table6").runs),
     bench_modes=tuple((net, "tf32", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202"))
     + tuple((net, "bf16", None) for net in ("resnet20", "resnet56", "resnet110", "resnet1202", "plain20", "plain56"))
     + tuple((net, "fp32", GHOST_BN) for net in ("resnet20", "resnet56", "resnet110")),
@@ -155,15 +144,5 @@ TINY = Plan(
     jobs=2,
     full_run=("table6", "--only", "resnet-20", "--profile", "smoke"),
     full_iterations=12,
-    estimates={
-        "bench": 0,
-        "bench-1202": 0,
-        "alternative": 0,
-        "checks": 0,
-        "profile": 0,
-        "compile": 0,
-        "jobs": 0,
-        "full-run": 0,
-        "list": 0,
-    },
+    estimates=dict.fromkeys(FULL.estimates, 0),  # every stage runs whenever it is reached
 )
