@@ -20,43 +20,28 @@ from .goals import derive_goals, goals_table
 from .listing import stage_list
 from .machine import stage_machine
 from .parallel_jobs import stage_jobs
-from .plan import EXIT_S, FULL, TINY, Plan
+from .plan import FULL, TINY, Plan
 from .step_profile import stage_profile
-from .throughput import stage_bench, stage_compile, stage_variants
+from .throughput import stage_bench, stage_compile_extras, stage_compile_first, stage_variants
 
 
 def run_check(
     out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path, only: set[str] | None = None
 ) -> Check:
     check = Check(out, work, device, plan, budget_s, only, goals_table)
-    e = plan.estimates
     before_full_run = check.reserve_for_full_run()
     stages = [  # most-needed first; (name, the stage, its minimum time, kept for the stages after it)
-        ("machine", lambda: stage_machine(check), 0, 0),
-        ("bench", lambda: stage_bench(check), 0, 0),  # checks the time per measurement
-        ("variants", lambda: stage_variants(check), 0, 0),
-        ("alternative", lambda: stage_alternative(check), 0, 0),
-        ("checks", lambda: stage_checks(check), e["checks"], before_full_run),
-        ("profile", lambda: stage_profile(check), e["profile"], before_full_run),
-        (
-            "compile",
-            lambda: stage_compile(
-                check, (plan.compile_first,), "Throughput, compiled (`--compile`)", reserve=before_full_run
-            ),
-            0,
-            0,
-        ),
-        ("full-run", lambda: stage_full_run(check), 0, 0),  # takes what the later stages can spare
-        ("jobs", lambda: stage_jobs(check), 0, 0),
-        (
-            "compile-extras",
-            lambda: stage_compile(
-                check, plan.compile_extras, "Throughput, compiled (more modes)", reserve=e["list"] + EXIT_S
-            ),
-            0,
-            0,
-        ),
-        ("list", lambda: stage_list(check), -float("inf"), 0),  # always: seconds, and it reads the bench
+        ("machine", stage_machine, 0, 0),
+        ("bench", stage_bench, 0, 0),  # checks the time per measurement
+        ("variants", stage_variants, 0, 0),
+        ("alternative", stage_alternative, 0, 0),
+        ("checks", stage_checks, plan.estimates["checks"], before_full_run),
+        ("profile", stage_profile, plan.estimates["profile"], before_full_run),
+        ("compile", stage_compile_first, 0, 0),
+        ("full-run", stage_full_run, 0, 0),  # takes what the later stages can spare
+        ("jobs", stage_jobs, 0, 0),
+        ("compile-extras", stage_compile_extras, 0, 0),
+        ("list", stage_list, -float("inf"), 0),  # always: seconds, and it reads the bench
     ]
     for name, stage, minimum, reserve in stages:
         if not check.runs(name):
@@ -70,7 +55,7 @@ def run_check(
             )
             continue
         try:
-            stage()
+            stage(check)
         except Exception:  # a stage that breaks is reported, and the next one still runs
             trace = traceback.format_exc()
             check.say(f"{name} FAILED:\n{trace}")

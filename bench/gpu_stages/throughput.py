@@ -11,7 +11,7 @@ from resnet_repro.analysis.throughput import BenchSettings, measure
 from resnet_repro.train.device import describe_device
 
 from .files import markdown_table, write_csv
-from .plan import FULL
+from .plan import EXIT_S, FULL
 
 if TYPE_CHECKING:
     from .check import Check
@@ -19,17 +19,8 @@ if TYPE_CHECKING:
 
 def stage_bench(check: Check) -> None:
     """Eager images/s: fp32 (IEEE) for every table6 net, then tf32, bf16 and ghost BN for the main ones."""
-    plan = check.plan
-    todo = [(net, "fp32", None) for net in plan.bench_fp32] + list(plan.bench_modes)
-    skipped = []
-    for net, precision, bn_batch in todo:
-        need = "bench-1202" if net == "resnet1202" else "bench"
-        if not check.fits(need, reserve=check.reserve_for_full_run()):
-            skipped.append(mode_name(net, precision, bn_batch, False))
-            continue
-        bench_one(check, net, precision, bn_batch, compiled=False)
-    write_bench(check)
-    note = f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
+    modes = [(net, "fp32", None) for net in check.plan.bench_fp32] + list(check.plan.bench_modes)
+    note = bench_modes(check, modes, compiled=False, reserve=check.reserve_for_full_run())
     check.section(f"Throughput, eager (batch {batch_size(check)})", bench_table(check.bench_rows) + note)
 
 
@@ -46,21 +37,40 @@ def stage_variants(check: Check) -> None:
     check.section("Throughput, eager: memory layout and deterministic kernels", bench_table(rows))
 
 
+def stage_compile_first(check: Check) -> None:
+    """The compiled mode that decides whether the paper-recipe run compiles; the time for that run kept."""
+    modes = (check.plan.compile_first,)
+    stage_compile(check, modes, "Throughput, compiled (`--compile`)", reserve=check.reserve_for_full_run())
+
+
+def stage_compile_extras(check: Check) -> None:
+    """The other compiled modes, in the order they are wanted, as many as the time left allows (`list` kept)."""
+    reserve = check.plan.estimates["list"] + EXIT_S
+    stage_compile(check, check.plan.compile_extras, "Throughput, compiled (more modes)", reserve=reserve)
+
+
 def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
     """Compiled images/s (CUDA graphs on a GPU): compile time, and whether torch used the graphs."""
-    skipped = []
-    for net, precision, bn_batch in modes:
-        if not check.fits("compile", reserve=reserve):
-            skipped.append(mode_name(net, precision, bn_batch, True))
-            continue
-        bench_one(check, net, precision, bn_batch, compiled=True)
-    write_bench(check)
+    note = bench_modes(check, modes, compiled=True, reserve=reserve)
     wanted = {mode_name(*mode, True) for mode in modes}
     rows = [r for r in check.bench_rows if row_name(r) in wanted]
-    note = f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
     if modes and not rows:
         note += "\n\nNo compiled measurement fitted the time left."
     check.section(title, bench_table(rows) + note)
+
+
+def bench_modes(check: Check, modes, compiled: bool, reserve: float) -> str:
+    """Each (net, precision, bn_batch) mode whose estimate fits the time left after `reserve`, into the bench rows
+    and bench.csv; the note naming those that did not fit."""
+    skipped = []
+    for net, precision, bn_batch in modes:
+        need = "compile" if compiled else "bench-1202" if net == "resnet1202" else "bench"
+        if check.fits(need, reserve=reserve):
+            bench_one(check, net, precision, bn_batch, compiled)
+        else:
+            skipped.append(mode_name(net, precision, bn_batch, compiled))
+    write_bench(check)
+    return f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
 
 
 def bench_one(
@@ -132,10 +142,8 @@ def compile_pays(check: Check) -> bool:
     if check.plan.compile_backend != "inductor":
         return False
     net, precision, bn_batch = check.plan.compile_first
-    eager, compiled = (
-        bench_rate(check, net, precision, bn_batch, False),
-        bench_rate(check, net, precision, bn_batch, True),
-    )
+    eager = bench_rate(check, net, precision, bn_batch, False)
+    compiled = bench_rate(check, net, precision, bn_batch, True)
     return bool(eager and compiled and compiled > 1.05 * eager)
 
 
