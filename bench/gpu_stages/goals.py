@@ -13,48 +13,33 @@ if TYPE_CHECKING:
 
 def goals_table(facts: dict) -> str:
     """The goals, each met, missed or not measured, from the figures gathered so far."""
-    rows = []
     run = facts.get("full_run") or {}
-    r56 = run.get("end_to_end_s")
-    rows.append(
-        (
-            "paper-recipe ResNet-56 under 5 min",
-            r56,
-            300,
-            f"{r56 / 60:.1f} min{'' if run.get('finished') else ' (extrapolated)'}" if r56 else None,
-        )
-    )
-    r110 = facts.get("resnet110_estimate_s")
-    rows.append(
-        ("paper-recipe ResNet-110 under 10 min", r110, 600, f"{r110 / 60:.1f} min (estimated)" if r110 else None)
-    )
-    ratio = facts.get("best_ratio")
-    rows.append(
-        (
-            "at least 5x the common alternative",
-            None if ratio is None else -ratio,
-            -5,
-            f"{ratio:.1f}x ({facts.get('best_ratio_how', '')})" if ratio else None,
-        )
-    )
+    r56, r110 = run.get("end_to_end_s"), facts.get("resnet110_estimate_s")
+    ratio, how = facts.get("best_ratio"), facts.get("best_ratio_how", "")
     graphs = run.get("cuda_graphs") or facts.get("cuda_graphs")
     memory = facts.get("memory_checkpointed_mib")
+    extrapolated = "" if run.get("finished") else " (extrapolated)"
+    goals = [  # (goal, what was measured, whether it is met: None when not measured)
+        ("paper-recipe ResNet-56 under 5 min", r56 and f"{r56 / 60:.1f} min{extrapolated}", at_most(r56, 300)),
+        ("paper-recipe ResNet-110 under 10 min", r110 and f"{r110 / 60:.1f} min (estimated)", at_most(r110, 600)),
+        ("at least 5x the common alternative", ratio and f"{ratio:.1f}x ({how})", at_most(5, ratio)),
+        ("CUDA graphs not skipped under --compile", graphs, str(graphs).startswith("used") if graphs else None),
+        (
+            "ResNet-1202 with checkpointing under 6 GB",
+            memory and f"{memory:.0f} MiB",
+            memory < 6 * 1024 if memory else None,
+        ),
+    ]
     lines = ["| goal | measured | met |", "|---|---|---|"]
-    for goal, value, limit, shown in rows:
-        lines.append(
-            f"| {goal} | {shown or 'not measured'} | "
-            f"{'' if value is None else ('yes' if value <= limit else '**no**')} |"
-        )
-    lines.append(
-        f"| CUDA graphs not skipped under --compile | {graphs or 'not measured'} | "
-        f"{'' if not graphs else ('yes' if str(graphs).startswith('used') else '**no**')} |"
-    )
-    lines.append(
-        f"| ResNet-1202 with checkpointing under 6 GB | "
-        f"{f'{memory:.0f} MiB' if memory else 'not measured'} | "
-        f"{'' if not memory else ('yes' if memory < 6 * 1024 else '**no**')} |"
-    )
+    for goal, measured, met in goals:
+        shown_met = "" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {goal} | {measured or 'not measured'} | {shown_met} |")
     return "\n".join(lines)
+
+
+def at_most(value: float | None, limit: float | None) -> bool | None:
+    """Whether `value` <= `limit`; None when either was not measured."""
+    return None if value is None or limit is None else value <= limit
 
 
 def derive_goals(check: Check) -> None:
@@ -88,6 +73,5 @@ def derive_goals(check: Check) -> None:
             break
     if per_iteration_56 and r56 and r110 and check.plan is FULL:
         # ResNet-110's step scales ResNet-56's wall time per iteration by their measured bench ratio.
-        check.facts["resnet110_estimate_s"] = run.get(
-            "startup_s", 0
-        ) + check.plan.full_iterations * per_iteration_56 / 1e3 * (r56 / r110)
+        training_s = check.plan.full_iterations * per_iteration_56 / 1e3 * (r56 / r110)
+        check.facts["resnet110_estimate_s"] = run.get("startup_s", 0) + training_s
