@@ -11,7 +11,7 @@ import torch
 from resnet_repro.models import Layers, build_model
 from resnet_repro.train.state import StepSpec, step, train_state
 
-from .files import markdown_table, read_csv, set_args, write_csv
+from .files import markdown_table, read_csv, write_csv
 from .training import step_loss, training_parts
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def resume_rows(check: Check) -> list[dict]:
     """A short run killed after a checkpoint and resumed, against the same run uninterrupted (twice: the
     second uninterrupted run shows how far two identical runs on this device differ)."""
     plan = check.plan
-    base = ["run", "table6", "--only", "resnet-20", "--profile", plan.run_profile, *set_args(plan.resume_run)]
+    base = plan.resnet20_run(plan.resume_run)
     folders = {name: check.work / f"resume-{name}" for name in ("whole", "killed", "again")}
     check.cli(*base, "--results", str(folders["whole"]), timeout=120)
     code_killed, _, _ = check.cli(

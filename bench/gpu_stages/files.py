@@ -52,10 +52,6 @@ def run_text(command: list[str]) -> str:
         return f"({command[0]}: {error})"
 
 
-def set_args(pairs: tuple[str, ...]) -> list[str]:
-    return [part for pair in pairs for part in ("--set", pair)]
-
-
 def round_or_none(value):
     return None if value is None else round(value, 1)
 

@@ -6,9 +6,9 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resnet_repro.store.layout import read_json
+from resnet_repro.store.layout import read_json, read_run_config
 
-from .files import markdown_table, read_csv, round_or_none, set_args, write_csv
+from .files import markdown_table, read_csv, round_or_none, write_csv
 from .plan import EXIT_S
 
 if TYPE_CHECKING:
@@ -23,22 +23,8 @@ def stage_jobs(check: Check) -> None:
         if not check.fits("jobs", reserve=check.plan.estimates["list"] + EXIT_S):
             break
         results = check.work / f"jobs{jobs}"
-        args = [
-            "run",
-            "table6",
-            "--only",
-            "resnet-20",
-            "--profile",
-            plan.run_profile,
-            "--seeds",
-            str(plan.jobs),
-            "--results",
-            str(results),
-            "--jobs",
-            str(jobs),
-            *set_args(plan.short_run),
-        ]
-        code, output, wall = check.cli(*args, timeout=max(check.left() - 60, 30))
+        args = [*plan.resnet20_run(plan.short_run), "--seeds", str(plan.jobs), "--jobs", str(jobs)]
+        code, output, wall = check.cli(*args, "--results", str(results), timeout=max(check.left() - 60, 30))
         runs = finished_runs(results)
         images = sum(r["iterations"] * r["batch"] for r in runs)
         rows.append(
@@ -74,8 +60,7 @@ def finished_runs(results: Path) -> list[dict]:
         final = read_json(metrics.parent / "final.json")
         if not rows or not final or final.get("status") != "finished":
             continue
-        config = (metrics.parent / "config.yaml").read_text()
-        batch = int(next(line.split(":")[1] for line in config.splitlines() if line.strip().startswith("batch_size")))
+        batch = read_run_config(metrics.parent / "config.yaml")["settings"]["recipe"]["batch_size"]
         rates = [float(r["images_per_s"]) for r in rows[1:] if r.get("images_per_s")] or [
             float(rows[0]["images_per_s"])
         ]

@@ -42,6 +42,11 @@ class Plan:
     full_iterations: int
     estimates: dict  # seconds each stage needs at least, for the skip decisions
 
+    def resnet20_run(self, overrides: tuple[str, ...]) -> list[str]:
+        """`run table6` on ResNet-20 alone, in the short runs' profile, with these `--set` overrides."""
+        sets = [part for pair in overrides for part in ("--set", pair)]
+        return ["run", "table6", "--only", "resnet-20", "--profile", self.run_profile, *sets]
+
 
 FULL = Plan(
     train_per_batch=10_000,
