@@ -49,13 +49,15 @@ class Check:
 
     def reserve_for_full_run(self) -> float:
         """What every stage before the paper-recipe run leaves: its minimum, `list`, and the exit."""
-        e = self.plan.estimates
-        return (e["full-run"] if self.runs("full-run") else 0) + e["list"] + EXIT_S
+        return (self.plan.estimates["full-run"] if self.runs("full-run") else 0) + self.reserve_for_list()
 
     def reserve_after_full_run(self) -> float:
         """What the paper-recipe run leaves: both --jobs commands, `list`, and the exit."""
-        e = self.plan.estimates
-        return (2 * e["jobs"] if self.runs("jobs") else 0) + e["list"] + EXIT_S
+        return (2 * self.plan.estimates["jobs"] if self.runs("jobs") else 0) + self.reserve_for_list()
+
+    def reserve_for_list(self) -> float:
+        """What the last stage, `list`, and the exit need."""
+        return self.plan.estimates["list"] + EXIT_S
 
     def runs(self, stage: str) -> bool:
         return self.only is None or stage in self.only

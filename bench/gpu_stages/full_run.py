@@ -15,7 +15,6 @@ from resnet_repro.store.layout import read_json
 
 from .check import REPO, Check
 from .files import read_csv, tail, write_text
-from .plan import EXIT_S
 from .throughput import compile_pays
 
 
@@ -28,7 +27,7 @@ def stage_full_run(check: Check) -> None:
     # All the time the later stages can spare; they shrink first, down to this run's minimum.
     allowed = max(
         check.left() - check.reserve_after_full_run(),
-        min(plan.estimates["full-run"], check.left() - plan.estimates["list"] - EXIT_S),
+        min(plan.estimates["full-run"], check.left() - check.reserve_for_list()),
     )
     if allowed < plan.estimates["full-run"]:
         check.section(

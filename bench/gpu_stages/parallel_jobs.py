@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from resnet_repro.store.layout import read_json, read_run_config
 
 from .files import markdown_table, read_csv, round_or_none, write_csv
-from .plan import EXIT_S
 
 if TYPE_CHECKING:
     from .check import Check
@@ -20,7 +19,7 @@ def stage_jobs(check: Check) -> None:
     plan = check.plan
     rows = []
     for jobs in (1, plan.jobs):
-        if not check.fits("jobs", reserve=check.plan.estimates["list"] + EXIT_S):
+        if not check.fits("jobs", reserve=check.reserve_for_list()):
             break
         results = check.work / f"jobs{jobs}"
         args = [*plan.resnet20_run(plan.short_run), "--seeds", str(plan.jobs), "--jobs", str(jobs)]

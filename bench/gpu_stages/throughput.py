@@ -11,7 +11,7 @@ from resnet_repro.analysis.throughput import BenchSettings, measure
 from resnet_repro.train.device import describe_device
 
 from .files import markdown_table, write_csv
-from .plan import EXIT_S, FULL
+from .plan import FULL
 
 if TYPE_CHECKING:
     from .check import Check
@@ -45,8 +45,7 @@ def stage_compile_first(check: Check) -> None:
 
 def stage_compile_extras(check: Check) -> None:
     """The other compiled modes, in the order they are wanted, as many as the time left allows (`list` kept)."""
-    reserve = check.plan.estimates["list"] + EXIT_S
-    stage_compile(check, check.plan.compile_extras, "Throughput, compiled (more modes)", reserve=reserve)
+    stage_compile(check, check.plan.compile_extras, "Throughput, compiled (more modes)", check.reserve_for_list())
 
 
 def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
