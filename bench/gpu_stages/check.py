@@ -79,16 +79,23 @@ class Check:
 
     def cli(self, *args: str, env: dict | None = None, timeout: float | None = None) -> tuple[int, str, float]:
         """`python -m resnet_repro ARGS` from the working tree: (exit code, output, wall seconds)."""
-        trains = args[0] == "run"
-        command = [sys.executable, "-m", "resnet_repro", *args] + (
-            ["--data-dir", str(self.data_dir), "--device", str(self.device)] if trains else []
-        )
-        full_env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", **(env or {})}
+        command = self.command(args)
         start = time.monotonic()
         try:
-            done = subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(command, cwd=REPO, env=cli_env(env), capture_output=True, text=True, timeout=timeout)
             code, output = done.returncode, done.stdout + done.stderr
         except subprocess.TimeoutExpired as expired:
             partial = expired.stdout.decode(errors="replace") if isinstance(expired.stdout, bytes) else expired.stdout
             code, output = -1, f"{partial or ''}\ntimed out after {timeout:.0f} s: {shlex.join(command)}"
         return code, output, time.monotonic() - start
+
+    def command(self, args: tuple[str, ...] | list[str]) -> list[str]:
+        """`python -m resnet_repro ARGS`; a `run` trains on the check's data and device."""
+        trains = args[0] == "run"
+        on_data = ["--data-dir", str(self.data_dir), "--device", str(self.device)] if trains else []
+        return [sys.executable, "-m", "resnet_repro", *args, *on_data]
+
+
+def cli_env(extra: dict | None = None) -> dict:
+    """The environment of a command from the working tree: its package, output unbuffered, and `extra`."""
+    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", **(extra or {})}

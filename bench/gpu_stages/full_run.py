@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from resnet_repro.store.layout import read_json
 
-from .check import REPO, Check
+from .check import REPO, Check, cli_env
 from .files import read_csv, tail, write_text
 from .throughput import compile_pays
 
@@ -62,17 +60,9 @@ def stage_full_run(check: Check) -> None:
 def _run_until(check: Check, args: list[str], allowed: float) -> tuple[float, int]:
     """`python -m resnet_repro ARGS` on the check's data and device, its output in full_run.log; SIGTERM (it finishes
     the iteration and checkpoints) once `allowed` seconds are up, a kill 45 s later: (wall seconds, exit code)."""
-    command = [sys.executable, "-m", "resnet_repro", *args, "--data-dir", str(check.data_dir)]
-    command += ["--device", str(check.device)]
     start = time.monotonic()
     with open(check.work / "full_run.log", "w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
-        )
+        process = subprocess.Popen(check.command(args), cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=cli_env())
         stopped = False
         while process.poll() is None:
             time.sleep(1)
