@@ -38,29 +38,21 @@ def stage_profile(check: Check) -> None:
         if check.device.type == "cuda" and event.device_type == torch.autograd.DeviceType.CUDA:
             kernels.setdefault(event.name, []).append(event.time_range.elapsed_us())
     busy_us = sum(sum(times) for times in kernels.values())
+    wall_ms, busy_ms = wall_us / plan.profile_steps / 1e3, busy_us / plan.profile_steps / 1e3
     launches = sum(len(times) for times in kernels.values()) / plan.profile_steps
     top = sorted(kernels.items(), key=lambda item: -sum(item[1]))[:12]
-    busy = (
-        (
-            f"GPU kernels busy {busy_us / plan.profile_steps / 1e3:.2f} ms/step ({100 * busy_us / wall_us:.0f}% of "
-            f"wall), {launches:.0f} kernels per step"
-        )
-        if check.device.type == "cuda"
-        else "no GPU: kernel time n/a"
-    )
+    busy = "no GPU: kernel time n/a"
+    if check.device.type == "cuda":
+        busy = f"GPU kernels busy {busy_ms:.2f} ms/step ({100 * busy_us / wall_us:.0f}% of wall), "
+        busy += f"{launches:.0f} kernels per step"
     lines = [
-        f"{net}, fp32 eager, batch {stream.batch_size}, {plan.profile_steps} steps: wall "
-        f"{wall_us / plan.profile_steps / 1e3:.2f} ms/step, {busy}"
+        f"{net}, fp32 eager, batch {stream.batch_size}, {plan.profile_steps} steps: wall {wall_ms:.2f} ms/step, {busy}"
     ]
     lines += [
         f"{100 * sum(times) / max(busy_us, 1e-9):5.1f}%  {len(times) // plan.profile_steps:4d}/step  {name[:110]}"
         for name, times in top
     ]
-    check.facts["profile"] = {
-        "wall_ms": wall_us / plan.profile_steps / 1e3,
-        "busy_ms": busy_us / plan.profile_steps / 1e3,
-        "kernels": launches,
-    }
+    check.facts["profile"] = {"wall_ms": wall_ms, "busy_ms": busy_ms, "kernels": launches}
     write_text(check.out / "profile.txt", "\n".join(lines) + "\n")
     check.section(
         "Where an eager step's time goes",
