@@ -18,13 +18,12 @@ if TYPE_CHECKING:
     from .check import Check
 
 
-def training_parts(check: Check, net: str, device: torch.device, seed: int = 0):
-    """A run's state (fp32, channels_last, lr 0.1) for `net`, and training batches for it."""
-    images = 5 * check.plan.train_per_batch
-    data = cifar_like(min(images, 10_000))
-    torch.manual_seed(seed)
+def training_parts(check: Check, net: str, device: torch.device):
+    """A run's state (fp32, channels_last, lr 0.1) for `net`, and training batches for it, both from seed 0."""
+    data = cifar_like(min(5 * check.plan.train_per_batch, 10_000))
+    torch.manual_seed(0)
     state = train_state(build_model(net), device, StepSpec(0.1))
-    stream = TrainStream(data, batch_size(check), 4, True, seed, device, True)
+    stream = TrainStream(data, batch_size(check), pad=4, flip=True, seed=0, device=device, channels_last=True)
     return state, stream
 
 
