@@ -8,7 +8,7 @@ import torch
 from compare_pipelines import common_alternative
 
 from .files import markdown_table, ratio_of, round_or_none, write_csv
-from .throughput import bench_rate
+from .throughput import Mode, bench_rate
 
 if TYPE_CHECKING:
     from .check import Check
@@ -30,7 +30,7 @@ def stage_alternative(check: Check) -> None:
             (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) = (
                 saved
             )
-        ours = {precision: bench_rate(check, net, precision, None, False) for precision in ("fp32", "tf32")}
+        ours = {precision: bench_rate(check, Mode(net, precision)) for precision in ("fp32", "tf32")}
         rows.append(
             {
                 "model": net,

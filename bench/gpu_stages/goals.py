@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .plan import FULL
-from .throughput import bench_rate, row_name
+from .throughput import Mode, bench_rate
 
 if TYPE_CHECKING:
     from .check import Check
@@ -56,7 +56,7 @@ def derive_goals(check: Check) -> None:
             ):
                 ratio = row["train_images_per_s"] / theirs
                 if best is None or ratio > best[0]:
-                    best = (ratio, f"{net}, ours {row_name(row)}")
+                    best = (ratio, f"{net}, ours {Mode.of(row).name()}")
     if best:
         check.facts["best_ratio"], check.facts["best_ratio_how"] = best
     graphs = [r["cuda_graphs"] for r in check.bench_rows if r.get("compiled") and r.get("cuda_graphs")]
@@ -65,10 +65,10 @@ def derive_goals(check: Check) -> None:
     run = check.facts.get("full_run") or {}
     per_iteration_56 = run.get("wall_ms_per_iteration")
     _, precision, bn_batch = check.plan.compile_first
-    candidates = [(precision, bn_batch, bool(run.get("compiled"))), (precision, bn_batch, False), ("fp32", None, False)]
+    candidates = [(precision, bool(run.get("compiled")), bn_batch), (precision, False, bn_batch), ("fp32", False, None)]
     r56 = r110 = None
     for mode in candidates:  # the two nets' ratio in the same mode, the run's own if measured
-        r56, r110 = bench_rate(check, "resnet56", *mode), bench_rate(check, "resnet110", *mode)
+        r56, r110 = bench_rate(check, Mode("resnet56", *mode)), bench_rate(check, Mode("resnet110", *mode))
         if r56 and r110:
             break
     if per_iteration_56 and r56 and r110 and check.plan is FULL:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 
@@ -15,6 +15,28 @@ from .plan import FULL
 
 if TYPE_CHECKING:
     from .check import Check
+
+
+class Mode(NamedTuple):
+    """What a bench row measured: its first columns, in their order."""
+
+    model: str
+    precision: str
+    compiled: bool = False
+    bn_batch: int | None = None
+    channels_last: bool = True
+    deterministic: bool = False
+
+    @classmethod
+    def of(cls, row: dict) -> Mode:
+        return cls(*(row[field] for field in cls._fields))
+
+    def name(self) -> str:
+        return (
+            f"{self.model} {self.precision}{f' bn{self.bn_batch}' if self.bn_batch else ''}"
+            f"{' compiled' if self.compiled else ''}{'' if self.channels_last else ' NCHW'}"
+            f"{' deterministic' if self.deterministic else ''}"
+        )
 
 
 def stage_bench(check: Check) -> None:
@@ -30,7 +52,7 @@ def stage_variants(check: Check) -> None:
     for net, precision, channels_last, deterministic in check.plan.variants:
         if not check.fits("bench", reserve=check.reserve_for_full_run()):
             break
-        row = bench_one(check, net, precision, None, False, channels_last, deterministic)
+        row = bench_one(check, Mode(net, precision, channels_last=channels_last, deterministic=deterministic))
         if row:
             rows.append(row)
     write_bench(check)
@@ -51,8 +73,8 @@ def stage_compile_extras(check: Check) -> None:
 def stage_compile(check: Check, modes, title: str, reserve: float) -> None:
     """Compiled images/s (CUDA graphs on a GPU): compile time, and whether torch used the graphs."""
     note = bench_modes(check, modes, compiled=True, reserve=reserve)
-    wanted = {mode_name(*mode, True) for mode in modes}
-    rows = [r for r in check.bench_rows if row_name(r) in wanted]
+    wanted = {Mode(net, precision, True, bn_batch) for net, precision, bn_batch in modes}
+    rows = [r for r in check.bench_rows if Mode.of(r) in wanted]
     if modes and not rows:
         note += "\n\nNo compiled measurement fitted the time left."
     check.section(title, bench_table(rows) + note)
@@ -65,53 +87,35 @@ def bench_modes(check: Check, modes, compiled: bool, reserve: float) -> str:
     for net, precision, bn_batch in modes:
         need = "compile" if compiled else "bench-1202" if net == "resnet1202" else "bench"
         if check.fits(need, reserve=reserve):
-            bench_one(check, net, precision, bn_batch, compiled)
+            bench_one(check, Mode(net, precision, compiled, bn_batch))
         else:
-            skipped.append(mode_name(net, precision, bn_batch, compiled))
+            skipped.append(Mode(net, precision, compiled, bn_batch).name())
     write_bench(check)
     return f"\n\nNot measured (time): {', '.join(skipped)}" if skipped else ""
 
 
-def bench_one(
-    check: Check,
-    net: str,
-    precision: str,
-    bn_batch: int | None,
-    compiled: bool,
-    channels_last: bool = True,
-    deterministic: bool = False,
-) -> dict | None:
-    name = mode_name(net, precision, bn_batch, compiled, channels_last, deterministic)
+def bench_one(check: Check, mode: Mode) -> dict | None:
+    name = mode.name()
     try:
         result = measure(
-            net,
+            mode.model,
             check.device,
             BenchSettings(
                 batch_size(check),
                 check.plan.bench_iterations,
-                precision=precision,
-                compile=compiled,
+                precision=mode.precision,
+                compile=mode.compiled,
                 compile_backend=check.plan.compile_backend,
-                bn_batch=bn_batch,
+                bn_batch=mode.bn_batch,
                 images=10_000 if check.plan is FULL else 256,
                 eval_batch_size=500 if check.plan is FULL else 32,
-                channels_last=channels_last,
-                deterministic=deterministic,
+                channels_last=mode.channels_last,
+                deterministic=mode.deterministic,
             ),
         )
     except Exception as error:  # one failing mode must not end the check: record it and go on
         check.say(f"{name}: FAILED {type(error).__name__}: {error}")
-        check.bench_rows.append(
-            {
-                "model": net,
-                "precision": precision,
-                "compiled": compiled,
-                "bn_batch": bn_batch,
-                "channels_last": channels_last,
-                "deterministic": deterministic,
-                "error": f"{type(error).__name__}: {str(error)[:200]}",
-            }
-        )
+        check.bench_rows.append({**mode._asdict(), "error": f"{type(error).__name__}: {str(error)[:200]}"})
         return None
     row = {**dataclasses.asdict(result), "device": describe_device(check.device)}
     check.bench_rows.append(row)
@@ -125,15 +129,9 @@ def bench_one(
     return row
 
 
-def bench_rate(check: Check, net: str, precision: str, bn_batch, compiled: bool) -> float | None:
-    for row in check.bench_rows:
-        if (
-            (row["model"], row["precision"], row["bn_batch"], row["compiled"]) == (net, precision, bn_batch, compiled)
-            and row["channels_last"]
-            and not row["deterministic"]
-        ):
-            return row.get("train_images_per_s")
-    return None
+def bench_rate(check: Check, mode: Mode) -> float | None:
+    """Training images/s of the first bench row of `mode`, None if there is none."""
+    return next((row.get("train_images_per_s") for row in check.bench_rows if Mode.of(row) == mode), None)
 
 
 def compile_pays(check: Check) -> bool:
@@ -141,35 +139,20 @@ def compile_pays(check: Check) -> bool:
     if check.plan.compile_backend != "inductor":
         return False
     net, precision, bn_batch = check.plan.compile_first
-    eager = bench_rate(check, net, precision, bn_batch, False)
-    compiled = bench_rate(check, net, precision, bn_batch, True)
+    eager = bench_rate(check, Mode(net, precision, False, bn_batch))
+    compiled = bench_rate(check, Mode(net, precision, True, bn_batch))
     return bool(eager and compiled and compiled > 1.05 * eager)
-
-
-def mode_name(
-    net: str, precision: str, bn_batch, compiled: bool, channels_last: bool = True, deterministic: bool = False
-) -> str:
-    return (
-        f"{net} {precision}{f' bn{bn_batch}' if bn_batch else ''}{' compiled' if compiled else ''}"
-        f"{'' if channels_last else ' NCHW'}{' deterministic' if deterministic else ''}"
-    )
-
-
-def row_name(row: dict) -> str:
-    return mode_name(
-        row["model"], row["precision"], row["bn_batch"], row["compiled"], row["channels_last"], row["deterministic"]
-    )
 
 
 def bench_table(rows: list[dict]) -> str:
     shown = []
     for r in rows:
         if "error" in r:
-            shown.append({"mode": row_name(r), "train img/s": "FAILED: " + r["error"]})
+            shown.append({"mode": Mode.of(r).name(), "train img/s": "FAILED: " + r["error"]})
             continue
         shown.append(
             {
-                "mode": row_name(r),
+                "mode": Mode.of(r).name(),
                 "train img/s": f"{r['train_images_per_s']:.0f}",
                 "model step img/s": f"{r['model_images_per_s']:.0f}",
                 "eval img/s": f"{r['eval_images_per_s']:.0f}",
