@@ -42,14 +42,9 @@ def gpu_vs_cpu_rows(check: Check) -> list[dict]:
         x, y = stream.batch(i)
         loss_cpu = step_loss(on_cpu, x, y)
         loss_dev = step_loss(on_device, x.to(check.device), y.to(check.device))
-        rows.append(
-            {
-                "check": "gpu_vs_cpu_loss",
-                "item": f"{plan.compare_net} iteration {i + 1}",
-                "value": f"cpu {loss_cpu:.7f}, device {loss_dev:.7f}",
-                "difference": f"{abs(loss_cpu - loss_dev) / abs(loss_cpu):.2e} relative",
-            }
-        )
+        value = f"cpu {loss_cpu:.7f}, device {loss_dev:.7f}"
+        difference = f"{abs(loss_cpu - loss_dev) / abs(loss_cpu):.2e} relative"
+        rows.append(check_row("gpu_vs_cpu_loss", f"{plan.compare_net} iteration {i + 1}", value, difference))
     worst = max(float(r["difference"].split()[0]) for r in rows)
     check.facts["gpu_vs_cpu"] = worst
     check.say(f"GPU vs CPU: largest relative loss difference over {plan.compare_steps} iterations {worst:.2e}")
@@ -59,9 +54,9 @@ def gpu_vs_cpu_rows(check: Check) -> list[dict]:
 def memory_rows(check: Check) -> list[dict]:
     """Peak allocated memory of one training step, with and without activation checkpointing."""
     plan = check.plan
-    rows = []
     if check.device.type != "cuda":
-        return [{"check": "memory", "item": plan.memory_net, "value": "n/a on the CPU", "difference": ""}]
+        return [check_row("memory", plan.memory_net, "n/a on the CPU")]
+    rows = []
     for checkpointed in (False, True):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(check.device)
@@ -78,14 +73,8 @@ def memory_rows(check: Check) -> list[dict]:
         seconds = (time.perf_counter() - start) / 2
         peak = (torch.cuda.max_memory_allocated(check.device) - base) / 2**20
         label = "checkpointed per block" if checkpointed else "plain"
-        rows.append(
-            {
-                "check": "memory",
-                "item": f"{plan.memory_net} batch {plan.memory_batch}, {label}",
-                "value": f"{peak:.0f} MiB peak allocated",
-                "difference": f"{seconds * 1e3:.0f} ms/step",
-            }
-        )
+        item = f"{plan.memory_net} batch {plan.memory_batch}, {label}"
+        rows.append(check_row("memory", item, f"{peak:.0f} MiB peak allocated", f"{seconds * 1e3:.0f} ms/step"))
         check.facts[f"memory_{'checkpointed' if checkpointed else 'plain'}_mib"] = peak
         check.say(f"memory {plan.memory_net} {label}: {peak:.0f} MiB")
         del model, state, x, y
@@ -105,29 +94,22 @@ def resume_rows(check: Check) -> list[dict]:
     )
     code_resumed, output, _ = check.cli(*base, "--results", str(folders["killed"]), timeout=120)
     whole, resumed = metric_rows(folders["whole"]), metric_rows(folders["killed"])
-    rows = [
-        {
-            "check": "resume",
-            "item": f"killed at {plan.resume_fault} (exit {code_killed}), resumed (exit {code_resumed})",
-            "value": f"{len(resumed)} rows vs {len(whole)}",
-            "difference": rows_difference(whole, resumed),
-        }
-    ]
+    item = f"killed at {plan.resume_fault} (exit {code_killed}), resumed (exit {code_resumed})"
+    rows = [check_row("resume", item, f"{len(resumed)} rows vs {len(whole)}", rows_difference(whole, resumed))]
     if rows[0]["difference"] != "identical":  # is it the resume, or does the device differ run to run?
         check.cli(*base, "--results", str(folders["again"]), timeout=120)
-        rows.append(
-            {
-                "check": "resume",
-                "item": "two uninterrupted runs (same seed)",
-                "value": "",
-                "difference": rows_difference(whole, metric_rows(folders["again"])),
-            }
-        )
+        again = rows_difference(whole, metric_rows(folders["again"]))
+        rows.append(check_row("resume", "two uninterrupted runs (same seed)", "", again))
     check.facts["resume"] = rows[0]["difference"]
     check.say(f"resume: {rows[0]['difference']}")
     if code_resumed != 0:
         rows[0]["value"] += "; " + output.strip().splitlines()[-1][:200]
     return rows
+
+
+def check_row(kind: str, item: str, value: str, difference: str = "") -> dict:
+    """A row of checks.csv."""
+    return {"check": kind, "item": item, "value": value, "difference": difference}
 
 
 def metric_rows(results: Path) -> list[dict]:
