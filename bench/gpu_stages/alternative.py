@@ -17,19 +17,17 @@ if TYPE_CHECKING:
 def stage_alternative(check: Check) -> None:
     """The common alternative (torch's defaults: TF32 convolutions on a GPU, no cuDNN benchmark) vs ours."""
     plan = check.plan
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
     rows = []
     for net in plan.alternative_nets:
         if not check.fits("alternative", reserve=check.reserve_for_full_run()):
             break
-        saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark)
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = True, False  # torch's defaults
-        torch.backends.cudnn.benchmark = False
+        saved = (cudnn.allow_tf32, matmul.allow_tf32, cudnn.benchmark)
+        cudnn.allow_tf32, matmul.allow_tf32, cudnn.benchmark = True, False, False  # torch's defaults
         try:
             theirs = common_alternative(net, check.device, 128, plan.alternative_iterations, plan.workers)
         finally:
-            (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) = (
-                saved
-            )
+            cudnn.allow_tf32, matmul.allow_tf32, cudnn.benchmark = saved
         ours = {precision: bench_rate(check, Mode(net, precision)) for precision in ("fp32", "tf32")}
         rows.append(
             {
