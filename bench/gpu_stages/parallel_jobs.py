@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from resnet_repro.store.layout import read_json, read_run_config
 
-from .files import markdown_table, read_csv, round_or_none, write_csv
+from .files import markdown_table, read_csv, write_csv
 
 if TYPE_CHECKING:
     from .check import Check
@@ -33,9 +33,7 @@ def stage_jobs(check: Check) -> None:
                 "exit": code,
                 "wall_s": round(wall, 1),
                 "images_per_s_total": round(images / wall, 1) if runs else None,
-                "median_run_images_per_s": round_or_none(statistics.median([r["rate"] for r in runs]))
-                if runs
-                else None,
+                "median_run_images_per_s": round(statistics.median(r["rate"] for r in runs), 1) if runs else None,
             }
         )
         check.say(f"--jobs {jobs}: exit {code}, {wall:.1f} s, {len(runs)} runs")
