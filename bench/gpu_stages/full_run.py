@@ -124,7 +124,7 @@ def extrapolate(rows: list[dict], total_iterations: int, wall: float) -> dict:
     elapsed = [float(r["elapsed_s"]) for r in (first, last)]
     per_iteration = (elapsed[1] - elapsed[0]) / max(iterations[1] - iterations[0], 1)
     remaining = total_iterations - iterations[1]
-    startup = max(wall - elapsed[1], 0.0) if remaining > 0 else max(wall - elapsed[1], 0.0)
+    startup = max(wall - elapsed[1], 0.0)
     rates = [float(r["images_per_s"]) for r in rows[skip:] if r.get("images_per_s")]
     return {
         "iteration": iterations[1],
