@@ -21,6 +21,7 @@ from pathlib import Path
 
 TIMES = re.compile(r"wall|elapsed|images_per_s|_at$|git_commit|^command$")
 SKIPPED = {".lock", "checkpoints.sha256"}  # a lock's owner; the checkpoints' digests (their tensors are compared)
+PARSED = {".json": json.loads, ".csv": lambda text: list(csv.DictReader(io.StringIO(text)))}
 
 
 def same_file(a: Path, b: Path, folders: list[tuple[str, str]]) -> bool:
@@ -32,22 +33,19 @@ def same_file(a: Path, b: Path, folders: list[tuple[str, str]]) -> bool:
     text_a, text_b = raw_a.decode(errors="replace"), raw_b.decode(errors="replace")
     for after, before in folders:  # the results folders, then the folders holding them (the data sits beside)
         text_b = text_b.replace(after, before)
-    if a.suffix == ".json":
-        try:
-            return _untimed(json.loads(text_a)) == _untimed(json.loads(text_b))
-        except ValueError:  # a file cut short differs, said as such
-            return False
-    if a.suffix == ".csv":
-        return _untimed(list(csv.DictReader(io.StringIO(text_a)))) == _untimed(
-            list(csv.DictReader(io.StringIO(text_b)))
-        )
-    return text_a == text_b
+    parse = PARSED.get(a.suffix)
+    if parse is None:
+        return text_a == text_b
+    try:
+        return _untimed(parse(text_a)) == _untimed(parse(text_b))
+    except ValueError:  # a file cut short differs, said as such
+        return False
 
 
 def _untimed(value):
     if isinstance(value, dict):
         return {key: _untimed(v) for key, v in value.items() if not TIMES.search(str(key))}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_untimed(v) for v in value]
     return value
 
@@ -55,23 +53,26 @@ def _untimed(value):
 def _same_checkpoint(a: Path, b: Path) -> bool:
     import torch  # only for checkpoints: the rest of the comparison reads text
 
-    def equal(x, y) -> bool:
+    def equal(x, y) -> bool:  # as ==, but tensors compare by torch.equal
         if isinstance(x, dict):
-            keys = {k for k in x if not TIMES.search(str(k))}
-            return keys == {k for k in y if not TIMES.search(str(k))} and all(equal(x[k], y[k]) for k in keys)
-        if isinstance(x, (list, tuple)):
-            return len(x) == len(y) and all(equal(u, v) for u, v in zip(x, y))
+            return isinstance(y, dict) and x.keys() == y.keys() and all(equal(x[k], y[k]) for k in x)
+        if isinstance(x, list):
+            return isinstance(y, list) and len(x) == len(y) and all(map(equal, x, y))
         if isinstance(x, torch.Tensor):
             return isinstance(y, torch.Tensor) and torch.equal(x, y)
         return x == y
 
-    return equal(torch.load(a, weights_only=True), torch.load(b, weights_only=True))
+    return equal(*(_untimed(torch.load(path, weights_only=True)) for path in (a, b)))
+
+
+def files_in(folder: Path) -> set[Path]:
+    """The files compared, relative to `folder`."""
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and p.name not in SKIPPED}
 
 
 def compare(before: Path, after: Path) -> list[str]:
     """What differs between the two folders: a line per file that differs or is in one folder only."""
-    files = {p.relative_to(before) for p in before.rglob("*") if p.is_file() and p.name not in SKIPPED}
-    files |= {p.relative_to(after) for p in after.rglob("*") if p.is_file() and p.name not in SKIPPED}
+    files = files_in(before) | files_in(after)
     before_path, after_path = before.resolve(), after.resolve()
     folders = [(str(after_path), str(before_path)), (str(after_path.parent), str(before_path.parent))]
     problems = []
@@ -87,8 +88,7 @@ def compare(before: Path, after: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     before, after = Path(argv[0]), Path(argv[1])
     problems = compare(before, after)
-    count = sum(1 for p in before.rglob("*") if p.is_file() and p.name not in SKIPPED)
-    print("\n".join(problems) or f"the same: {count} files, apart from times")
+    print("\n".join(problems) or f"the same: {len(files_in(before))} files, apart from times")
     return 1 if problems else 0
 
 
