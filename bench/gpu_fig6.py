@@ -218,8 +218,6 @@ def write_summary(path: Path, facts: dict, log: Path) -> None:
         json.dumps({k: v for k, v in facts.items() if k != "runs"}, indent=1),
         "```",
         "",
-    ]
-    lines += [
         "| run | status | iteration | train (last window) | test | img/s | graphs |",
         "|---|---|---|---|---|---|---|",
     ]
