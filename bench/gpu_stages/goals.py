@@ -45,20 +45,17 @@ def at_most(value: float | None, limit: float | None) -> bool | None:
 def derive_goals(check: Check) -> None:
     """Figures the goals need that come from several stages: the best ratio, ResNet-110's time."""
     alternative = check.facts.get("alternative") or {}
-    best = None
-    for net, theirs in alternative.items():
-        for row in check.bench_rows:
-            if (
-                row.get("model") == net
-                and row.get("precision") in ("fp32", "tf32")
-                and row.get("train_images_per_s")
-                and not row.get("deterministic")
-            ):
-                ratio = row["train_images_per_s"] / theirs
-                if best is None or ratio > best[0]:
-                    best = (ratio, f"{net}, ours {Mode.of(row).name()}")
-    if best:
-        check.facts["best_ratio"], check.facts["best_ratio_how"] = best
+    ratios = [  # (ours / theirs, which of ours), net by net as the alternative ran them
+        (row["train_images_per_s"] / theirs, f"{net}, ours {Mode.of(row).name()}")
+        for net, theirs in alternative.items()
+        for row in check.bench_rows
+        if row.get("model") == net
+        and row.get("precision") in ("fp32", "tf32")
+        and row.get("train_images_per_s")
+        and not row.get("deterministic")
+    ]
+    if ratios:  # the first of equal best ratios, as max keeps it
+        check.facts["best_ratio"], check.facts["best_ratio_how"] = max(ratios, key=lambda ratio: ratio[0])
     graphs = [r["cuda_graphs"] for r in check.bench_rows if r.get("compiled") and r.get("cuda_graphs")]
     if graphs:
         check.facts["cuda_graphs"] = graphs[0]
