@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from compare_pipelines import common_alternative
 
+from .check import Check
 from .files import markdown_table, ratio_of, round_or_none, write_csv
 from .throughput import Mode, bench_rate
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_alternative(check: Check) -> None:

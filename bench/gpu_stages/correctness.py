@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from resnet_repro.models import Layers, build_model
 from resnet_repro.train.state import StepSpec, step, train_state
 
+from .check import Check
 from .files import markdown_table, read_csv, write_csv
 from .training import step_loss, training_parts
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_checks(check: Check) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .plan import FULL
 from .throughput import Mode, bench_rate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # check.py imports this module (its goals table): Check is for the type checker only
     from .check import Check
 
 

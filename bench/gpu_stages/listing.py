@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .check import Check
 from .files import write_text
 from .throughput import write_bench
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_list(check: Check) -> None:

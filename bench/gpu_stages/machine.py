@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import platform
 import time
-from typing import TYPE_CHECKING
 
 import torch
 
 from resnet_repro.data.synthetic import write_cifar10
 from resnet_repro.train.device import describe_device
 
+from .check import Check
 from .files import run_text
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_machine(check: Check) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from resnet_repro.store.layout import read_json, read_run_config
 
+from .check import Check
 from .files import markdown_table, read_csv, write_csv
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_jobs(check: Check) -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import torch
 
 from resnet_repro.train.state import step
 
+from .check import Check
 from .files import write_text
 from .training import sync, training_parts
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def stage_profile(check: Check) -> None:

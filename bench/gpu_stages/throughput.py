@@ -13,7 +13,7 @@ from resnet_repro.train.device import describe_device
 from .files import markdown_table, write_csv
 from .plan import FULL
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # check.py imports this module (through goals.py): Check is for the type checker only
     from .check import Check
 
 

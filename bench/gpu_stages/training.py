@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from resnet_repro.data.pipeline import TrainStream
@@ -12,10 +10,8 @@ from resnet_repro.data.sources import ImageSet
 from resnet_repro.models import build_model
 from resnet_repro.train.state import StepSpec, TrainState, step, train_state, window_sums
 
+from .check import Check
 from .throughput import batch_size
-
-if TYPE_CHECKING:
-    from .check import Check
 
 
 def training_parts(check: Check, net: str, device: torch.device):
