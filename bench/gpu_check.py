@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH.parent), str(BENCH)]  # the working tree, and bench/ (gpu_stages, compare_pipelines)
+sys.path[:0] = [str(BENCH.parent), str(BENCH)]  # the working tree, and bench/ (gpu_stages, compare_pipelines, gpu_fig6)
 
 from gpu_stages.run import main  # noqa: E402
 

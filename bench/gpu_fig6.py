@@ -110,19 +110,24 @@ def timed_command(arguments: list[str], log: Path, budget_s: float) -> dict:
         process = subprocess.Popen(
             [sys.executable, "-m", "resnet_repro", *arguments], stdout=handle, stderr=subprocess.STDOUT, env=env
         )
-        try:
-            code = process.wait(timeout=max(budget_s, 1))
-            cut = False
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGTERM)
-            cut = True
-            try:
-                code = process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                code = process.wait()
+        code, cut = stop_past(process, budget_s)
     wall = time.monotonic() - begin
     return {"command": " ".join(arguments), "exit": code, "wall_s": round(wall, 1), "finished": code == 0 and not cut}
+
+
+def stop_past(process: subprocess.Popen, budget_s: float, on_stop=lambda: None) -> tuple[int, bool]:
+    """`process`'s exit code, and whether it was stopped: past `budget_s` it gets SIGTERM (every run finishes its
+    iteration and writes its checkpoint), then `on_stop()`, and a kill STOP_GRACE_S later."""
+    try:
+        return process.wait(timeout=max(budget_s, 1)), False
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+        on_stop()
+        try:
+            return process.wait(timeout=STOP_GRACE_S), True
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait(), True
 
 
 def machine_facts(device: str) -> dict:

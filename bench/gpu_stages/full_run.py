@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shlex
-import signal
 import statistics
 import subprocess
 import time
 from pathlib import Path
+
+from gpu_fig6 import stop_past
 
 from resnet_repro.store.layout import read_json
 
@@ -63,16 +64,8 @@ def _run_until(check: Check, args: list[str], allowed: float) -> tuple[float, in
     start = time.monotonic()
     with open(check.work / "full_run.log", "w") as log:
         process = subprocess.Popen(check.command(args), cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=cli_env())
-        stopped = False
-        while process.poll() is None:
-            time.sleep(1)
-            if time.monotonic() - start > allowed and not stopped:
-                process.send_signal(signal.SIGTERM)
-                stopped = True
-                check.say("paper-recipe run: time is up, SIGTERM sent")
-            if stopped and time.monotonic() - start > allowed + 45:
-                process.kill()
-    return time.monotonic() - start, process.returncode
+        code, _ = stop_past(process, allowed, lambda: check.say("paper-recipe run: time is up, SIGTERM sent"))
+    return time.monotonic() - start, code
 
 
 def _report_lines(check: Check, summary: dict, rows: list[dict], wall: float) -> list[str]:
