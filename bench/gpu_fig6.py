@@ -34,10 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the working tree's package, installed or not (the preflight's data writer)
+sys.path.insert(0, str(REPO))  # the working tree's package, installed or not (its run readers, the data writer)
+from resnet_repro.store.layout import read_json, read_run_config  # noqa: E402
+
 AFTER_FIG6_S = 75  # fig7's measurements, fig1/table6's tables, the report, the archive
 STOP_GRACE_S = 45  # after SIGTERM: every packed run finishes its iteration and writes its checkpoint
 
@@ -184,8 +184,8 @@ def run_rows(results: Path) -> list[dict]:
         folder = metrics.parent
         with metrics.open() as handle:
             logged = list(csv.DictReader(handle))
-        final = json.loads((folder / "final.json").read_text()) if (folder / "final.json").exists() else {}
-        config = yaml.safe_load((folder / "config.yaml").read_text())  # written by this script's own runs
+        final = read_json(folder / "final.json") or {}
+        config = read_run_config(folder / "config.yaml")
         last = logged[-1] if logged else {}
         rows.append(
             {
