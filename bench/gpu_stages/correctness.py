@@ -17,10 +17,7 @@ from .training import step_loss, training_parts
 
 def stage_checks(check: Check) -> None:
     """GPU vs CPU losses, resume exactness on the device, ResNet-1202's memory with and without checkpointing."""
-    rows = []
-    rows += gpu_vs_cpu_rows(check)
-    rows += memory_rows(check)
-    rows += resume_rows(check)
+    rows = gpu_vs_cpu_rows(check) + memory_rows(check) + resume_rows(check)
     write_csv(check.out / "checks.csv", rows)
     check.section("Correctness on the device", markdown_table(rows))
 
