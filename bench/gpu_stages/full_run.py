@@ -38,8 +38,7 @@ def stage_full_run(check: Check) -> None:
     wall, exit_code = _run_until(check, args, allowed)
     metrics = next(results.glob("runs/**/metrics.csv"), None)
     rows = read_csv(metrics) if metrics else []
-    final_path = next(results.glob("runs/**/final.json"), None)
-    final = read_json(final_path) if final_path else None
+    final = read_json(metrics.parent / "final.json") if metrics else None
     if metrics:
         write_text(check.out / "full_run_metrics.csv", metrics.read_text())
     summary = extrapolate(rows, plan.full_iterations, wall)
