@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from .files import write_text
-from .goals import goals_table
 from .plan import EXIT_S, Plan
 
 REPO = Path(__file__).resolve().parents[2]  # the working tree the check runs from
@@ -28,9 +28,11 @@ class Check:
         device: torch.device,
         plan: Plan,
         budget_s: float,
-        only: set[str] | None,
+        only: set[str] | None = None,
+        goals: Callable[[dict], str] = lambda facts: "",
     ):
         self.out, self.work, self.device, self.plan = out, work, device, plan
+        self.goals = goals  # the summary's opening table, from the facts (run.py gives goals.goals_table)
         self.only = only  # --stages: the stages to run (None: all); time is kept only for those
         self.started = time.monotonic()
         self.deadline = self.started + budget_s
@@ -70,7 +72,7 @@ class Check:
         self.write_summary()
 
     def write_summary(self) -> None:
-        parts = ["# GPU check\n", goals_table(self.facts), ""]
+        parts = ["# GPU check\n", self.goals(self.facts), ""]
         if self.device.type != "cuda":
             parts.insert(1, "_A dry run on the CPU with tiny nets and data: the goals below are a GPU's._\n")
         parts += [f"## {title}\n\n{body.strip()}\n" for title, body in self.sections]

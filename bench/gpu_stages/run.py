@@ -16,7 +16,7 @@ from .alternative import stage_alternative
 from .check import Check
 from .correctness import stage_checks
 from .full_run import stage_full_run
-from .goals import derive_goals
+from .goals import derive_goals, goals_table
 from .listing import stage_list
 from .machine import stage_machine
 from .parallel_jobs import stage_jobs
@@ -28,7 +28,7 @@ from .throughput import stage_bench, stage_compile_extras, stage_compile_first, 
 def run_check(
     out: Path, device: torch.device, plan: Plan, budget_s: float, work: Path, only: set[str] | None = None
 ) -> Check:
-    check = Check(out, work, device, plan, budget_s, only)
+    check = Check(out, work, device, plan, budget_s, only, goals_table)
     before_full_run = check.reserve_for_full_run()
     stages = [  # most-needed first; (name, the stage, its minimum time, kept for the stages after it)
         ("machine", stage_machine, 0, 0),
