@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .check import Check
 from .plan import FULL
 from .throughput import Mode, bench_rate
-
-if TYPE_CHECKING:  # check.py imports this module (its goals table): Check is for the type checker only
-    from .check import Check
 
 
 def goals_table(facts: dict) -> str:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from resnet_repro.analysis.throughput import BenchSettings, measure
 from resnet_repro.train.device import describe_device
 
+from .check import Check
 from .files import markdown_table, write_csv
 from .plan import FULL
-
-if TYPE_CHECKING:  # check.py imports this module (through goals.py): Check is for the type checker only
-    from .check import Check
 
 
 class Mode(NamedTuple):
