@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ..measured import read_runs
 from ..registry import register
-from ..run_id import RunStatus, final_status
+from ..run_id import RunStatus
 from ..store.aggregate import collect
-from ..store.layout import RunFiles, read_json
+from ..store.layout import RunFiles, read_json, run_status
 from .base import Engine
 from .curves_tables import draw_curves, write_curve_table
 from .imagenet_outputs import protocol_file, table_protocol, write_imagenet_table
@@ -46,7 +46,7 @@ class ImageNetEngine(Engine):
         read_runs(found, results)
         for config in found.runs:
             files = RunFiles(results, config.name)
-            if final_status(read_json(files.final)) is not RunStatus.FINISHED:
+            if run_status(files) is not RunStatus.FINISHED:
                 continue
             errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
             for metric in ("top1_error", "top5_error"):

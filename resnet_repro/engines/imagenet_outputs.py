@@ -34,7 +34,6 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
         crops = read_json(files.dir / protocol_file(table_protocol(target))) or {}
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
-        status = run_status(files).value
         rows.append(
             {
                 "model": config.run_id.label,
@@ -48,7 +47,7 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
                 else None,
                 "profile": config.run_id.profile_folder,
                 "iterations": config.recipe.iterations,
-                "status": status,
+                "status": run_status(files).value,
             }
         )
     return rows
