@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from .errors import UserError, excerpt
 
@@ -52,22 +52,6 @@ METRIC_NAMES = {
     "top1_error": "top-1 error",
     "top5_error": "top-5 error",
     "response_std": "mean response std",
-}
-CLAIM_KEYS = {
-    "says",
-    "section",
-    "metric",
-    "order",
-    "noise",
-    "relation",
-    "own",
-    "paper",
-    "over",
-    "fraction",
-    "short",
-    "gap",
-    "below",
-    "until",
 }
 END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
 LAYERS, RANKS = "layers", "ranks"  # fig7: layer by layer in network order, or rank by rank once sorted
@@ -112,6 +96,9 @@ class Claim:
     def steps(self) -> tuple[tuple[str, ...], ...]:
         """The entries of `order`, each a tuple of run keys."""
         return self.groups or tuple((key,) for key in self.order)
+
+
+CLAIM_KEYS = {f.name for f in fields(Claim)} - {"groups"}  # what a target file may say of a claim: groups is `order`'s
 
 
 @dataclass(frozen=True)
@@ -381,13 +368,19 @@ def evaluate_claim(
             parts.append(text)
     if not results:
         return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
-    status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     parts += [f"σ: {source}"] + ([hint] if hint else [])
-    missing = [label(k) for g in steps for k in g if k not in keys]
+    status = _overall(results, parts, [label(k) for g in steps for k in g if k not in keys])
+    return Verdict(status, "; ".join(parts), seeds)
+
+
+def _overall(results: list[str], parts: list[str], missing: list[str]) -> str:
+    """Any comparison that fails fails the claim, else any within noise; nets not run yet (added to `parts`) leave
+    a claim that holds so far only partly checked."""
+    status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     if missing and status != FAILS:
         status = PARTIAL if status == HOLDS else status
         parts.append(f"not run yet: {', '.join(missing)}")
-    return Verdict(status, "; ".join(parts), seeds)
+    return status
 
 
 def _compare(claim: Claim, label, a: list[float], b: list[float], low: str, high: str, sigma: float):
@@ -474,11 +467,8 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
             + (f" of the first {claim.until:.0%} of training" if claim.until < 1 else "")
             + f" ({share:.0%}; holds from {claim.fraction:.0%})"
         )
-    status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]
-    if missing and status != FAILS:
-        status = PARTIAL if status == HOLDS else status
-        parts.append(f"not run yet: {', '.join(missing)}")
+    status = _overall(results, parts, missing)  # before the join: it may add the nets not run yet to parts
     return Verdict(status, "; ".join(parts))
 
 
@@ -513,11 +503,8 @@ class PaperNumber:
     runs: int  # how many runs the paper's number summarises
 
     def describe(self) -> str:
-        return {
-            "single": f"{self.value:.2f}",
-            "mean": f"{self.value:.2f} (mean of {self.runs})",
-            "best": f"{self.value:.2f} (best of {self.runs})",
-        }[self.kind]
+        """7.51, 6.61 (mean of 5) or 6.43 (best of 5)."""
+        return f"{self.value:.2f}" if self.kind == "single" else f"{self.value:.2f} ({self.kind} of {self.runs})"
 
 
 def paper_numbers(table_paper: dict, metrics: tuple[str, ...], seeds: dict[str, int]) -> list[PaperNumber]:
@@ -537,12 +524,12 @@ def paper_numbers(table_paper: dict, metrics: tuple[str, ...], seeds: dict[str, 
     return numbers
 
 
-def evaluate_number(number: PaperNumber, ours: list[float], sigma: float = PAPER_SIGMA) -> Verdict:
+def evaluate_number(number: PaperNumber, ours: list[float]) -> Verdict:
     """Our runs against one paper number, in like terms: our mean against a single run or a mean (the band
     of the difference of the two), our best of n against the paper's best of its runs, stated as such."""
     if not ours:
         return Verdict(NOT_RUN, "")
-    sigma, why = seed_sigma([ours], sigma)
+    sigma, why = seed_sigma([ours], PAPER_SIGMA)
     n = len(ours)
     if number.kind == "best":
         mine = min(ours)

@@ -109,10 +109,7 @@ def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
             check.fail(panel, "title", f"{where}.title", f"expected text, got {excerpt(panel.get('title'))}")
         check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
         for metric in panel["metrics"]:
-            if metric not in FIGURE_METRICS:
-                check.fail(
-                    panel, "metrics", f"{where}.metrics", f"{excerpt(metric)} is not one of {', '.join(FIGURE_METRICS)}"
-                )
+            check.one_of(panel, "metrics", f"{where}.metrics", metric, FIGURE_METRICS)
         check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
         for model in panel["models"]:
             if model not in run_models:
@@ -133,13 +130,8 @@ def check_table(check: "Checker", raw: dict) -> None:
     check.mapping(raw, "table", "table")
     table = raw["table"]
     check.keys(table, TABLE_KEYS, "table.")
-    if "protocol" in table and table["protocol"] not in TABLE_PROTOCOLS:
-        check.fail(
-            table,
-            "protocol",
-            "table.protocol",
-            f"{excerpt(table['protocol'])} is not one of {', '.join(TABLE_PROTOCOLS)}",
-        )
+    if "protocol" in table:
+        check.one_of(table, "protocol", "table.protocol", table["protocol"], TABLE_PROTOCOLS)
     if "paper" in table:
         check.mapping(table, "paper", "table.paper")
         for model, numbers in table["paper"].items():
@@ -202,6 +194,10 @@ class Checker:
         for key in mapping:
             if key not in allowed:
                 self.fail(mapping, key, f"{prefix}{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
+
+    def one_of(self, parent: dict, key: str, dotted: str, value: Any, allowed: tuple[str, ...]) -> None:
+        if value not in allowed:
+            self.fail(parent, key, dotted, f"{excerpt(value)} is not one of {', '.join(allowed)}")
 
     def whole(self, parent: dict, key: str, dotted: str, minimum: int) -> None:
         value = parent[key]

@@ -147,11 +147,10 @@ def write_curve_table(
     target: Target,
     runs: list[RunConfig],
     results: Path,
-    models: dict[str, ModelRuns] | None = None,
+    models: dict[str, ModelRuns],
     found: Measured | None = None,
 ) -> list[Path]:
     """A figure's table (fig1, fig4, fig6): each net's final training and test error, iterations, seeds."""
-    models = models if models is not None else collect(runs, results)
     found = found if found is not None else measure(target, runs_profile(runs), results, runs)
     folder = output_dir(results, target, runs_profile(runs))
     rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
@@ -160,7 +159,7 @@ def write_curve_table(
         "train_error: the mean over the last 10% of iterations (augmented batches), mean over seeds; "
         "test_error: the final iteration's, best over seeds, with mean and std.",
     ]
-    write_table(folder, title_for_data(target.title, runs[0].data.dataset if runs else ""), rows, CURVE_COLUMNS, notes)
+    write_table(folder, runs_title(target, runs), rows, CURVE_COLUMNS, notes)
     return [folder / "table.csv", folder / "table.md"]
 
 
@@ -194,7 +193,7 @@ def _quoted_style(quoted: dict) -> str:
     return f"{quoted['test_error']:.2f}"
 
 
-def quoted_rows(target: Target, source: str) -> list[dict]:
+def quoted_rows(target: Target) -> list[dict]:
     """The paper's rows of other methods, quoted as published (never trained here)."""
     return [
         {
@@ -202,10 +201,18 @@ def quoted_rows(target: Target, source: str) -> list[dict]:
             "params": int(float(c["params"])) if c.get("params") is not None else None,
             "test_error": c.get("test_error"),
             "reported": _quoted_style(c),
-            "source": source,
+            "source": "quoted from the paper (other papers' results, not trained here)",
         }
-        for c in (target.section("table").context if target.section("table") is not None else ())
+        for c in target.section("table").context
     ]
+
+
+def write_with_quoted(folder: Path, title: str, rows, columns, notes: list[str], quoted, quoted_columns) -> list[Path]:
+    """A table of our runs and, below it and in quoted.csv, the other methods' rows the paper quotes: the files
+    written."""
+    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, quoted_columns)]
+    write_table(folder, title, rows, columns, notes, extra=extra)
+    return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
 
 
 def _order(models: dict[str, ModelRuns], label: str) -> tuple[bool, int]:
@@ -219,9 +226,6 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
     models = collect(runs, results)
     profile = runs_profile(runs)
     found = measure(target, profile, results, runs) if profile else None
-    folder = output_dir(results, target, profile)
-    dataset = runs[0].data.dataset if runs else "cifar10"
-    title = title_for_data(target.title, dataset)
     written = []
     if target.section("table") is not None and found is not None:
         rows = table_rows(target, models, runs, found)
@@ -236,26 +240,32 @@ def write_cifar_outputs(target: Target, runs: list[RunConfig], results: Path) ->
         ]
         if why:
             notes.append(f"No delta or verdict: {why}.")
-        quoted = (
-            []
-            if found.proxy
-            else quoted_rows(target, "quoted from the paper (other papers' results, not trained here)")
+        quoted = [] if found.proxy else quoted_rows(target)
+        folder = output_dir(results, target, profile)
+        written += write_with_quoted(
+            folder, runs_title(target, runs), rows, TABLE_COLUMNS, notes, quoted, QUOTED_COLUMNS
         )
-        extra = [
-            ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)
-        ]
-        write_table(folder, title, rows, TABLE_COLUMNS, notes, extra=extra)
-        written += [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
     elif found is not None:
         written += write_curve_table(target, runs, results, models, found)
+    return written + draw_curves(target, runs, results, models, top=20)
+
+
+def draw_curves(target: Target, runs: list[RunConfig], results: Path, models: dict[str, ModelRuns], top: float):
+    """The target's `figure:` of error curves, if it has one, in the profile's folder; the y axis from 0 to `top`
+    unless the figure sets its own."""
     figure = target.section("figure")
-    if figure is not None:
-        written += plot_error_curves(
-            figure.panel_specs(),
-            models,
-            title,
-            profile_note(runs, models),
-            folder / target.name,
-            figure.ylim or (0, 20),
-        )
-    return written
+    if figure is None:
+        return []
+    return plot_error_curves(
+        figure.panel_specs(),
+        models,
+        runs_title(target, runs),
+        profile_note(runs, models),
+        output_dir(results, target, runs_profile(runs)) / target.name,
+        figure.ylim or (0, top),
+    )
+
+
+def runs_title(target: Target, runs: list[RunConfig]) -> str:
+    """The target's title, naming the data its runs used where that stands in for the paper's."""
+    return title_for_data(target.title, runs[0].data.dataset if runs else "")

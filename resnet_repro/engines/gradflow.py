@@ -62,17 +62,13 @@ class GradflowEngine(Engine):
         return measured_csv(target, results).exists()
 
     def report_section(self, section, results: Path, warn):
-        folder = results / section.target.name
-        image = folder / f"{section.target.name}.png"
-        rows = (
-            csv_rows(folder / "gradflow.csv", ("net", "layer", "grad_norm"), warn)
-            if (folder / "gradflow.csv").exists()
-            else None
-        )
+        csv_path = measured_csv(section.target, results)
+        rows = csv_rows(csv_path, ("net", "layer", "grad_norm"), warn) if csv_path.exists() else None
         if rows is None:
             section.not_run = run_command(section.target, "paper")
             section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
             return section
+        image = csv_path.parent / f"{section.target.name}.png"
         if not image.exists():
             self.write_outputs(section.target, [], results)
         section.images = [image]

@@ -6,14 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..measured import read_runs
-from ..plots.curves import plot_error_curves
 from ..registry import register
-from ..run_id import RunStatus, final_status
+from ..run_id import RunStatus
 from ..store.aggregate import collect
-from ..store.layout import RunFiles, read_json
-from ..store.paths import output_dir, runs_profile
+from ..store.layout import RunFiles, read_json, run_status
 from .base import Engine
-from .curves_tables import profile_note, write_curve_table
+from .curves_tables import draw_curves, write_curve_table
 from .imagenet_outputs import protocol_file, table_protocol, write_imagenet_table
 from .sections import FigureSection, TableSection
 
@@ -35,31 +33,20 @@ class ImageNetEngine(Engine):
             measure_protocol(runs, context, table_protocol(target))
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
+        models = collect(runs, results)
         written = (
             write_imagenet_table(target, runs, results)
             if target.section("table") is not None
-            else write_curve_table(target, runs, results)
+            else write_curve_table(target, runs, results, models)
         )
-        figure = target.section("figure")
-        if figure is not None:  # curves: the same drawing as CIFAR's
-            models = collect(runs, results)
-            folder = output_dir(results, target, runs_profile(runs))
-            written += plot_error_curves(
-                figure.panel_specs(),
-                models,
-                target.title,
-                profile_note(runs, models),
-                folder / target.name,
-                figure.ylim or (0, 100),
-            )
-        return written
+        return written + draw_curves(target, runs, results, models, top=100)  # curves: the same drawing as CIFAR's
 
     def read_measured(self, found, results: Path) -> None:
         """Each finished run's final errors, and its errors under the table's test protocol."""
         read_runs(found, results)
         for config in found.runs:
             files = RunFiles(results, config.name)
-            if final_status(read_json(files.final)) is not RunStatus.FINISHED:
+            if run_status(files) is not RunStatus.FINISHED:
                 continue
             errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
             for metric in ("top1_error", "top5_error"):

@@ -8,8 +8,7 @@ from ..config import RunConfig
 from ..experiments import Target
 from ..store.layout import RunFiles, read_json, run_status
 from ..store.paths import output_dir, runs_profile
-from ..store.tables import ExtraTable, write_table
-from .curves_tables import profile_note, schedule_note
+from .curves_tables import profile_note, schedule_note, write_with_quoted
 
 COLUMNS = [
     "model",
@@ -26,7 +25,7 @@ COLUMNS = [
 
 
 def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[dict]:
-    paper = target.section("table").paper if target.section("table") is not None else {}
+    paper = target.section("table").paper
     comparable = bool(runs) and runs[0].profile == "paper" and not runs[0].overrides
     rows = []
     for config in runs:
@@ -35,7 +34,6 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
         crops = read_json(files.dir / protocol_file(table_protocol(target))) or {}
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
-        status = run_status(files).value
         rows.append(
             {
                 "model": config.run_id.label,
@@ -49,7 +47,7 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
                 else None,
                 "profile": config.run_id.profile_folder,
                 "iterations": config.recipe.iterations,
-                "status": status,
+                "status": run_status(files).value,
             }
         )
     return rows
@@ -85,10 +83,8 @@ def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -
         f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
         "profile.",
     ]
-    quoted = quoted_rows(target)
-    extra = [ExtraTable("Quoted from the paper: other methods, not trained here", "quoted.csv", quoted, QUOTED_COLUMNS)]
-    write_table(folder, target.title, imagenet_rows(target, runs, results), COLUMNS, notes, extra=extra)
-    return [folder / "table.csv", folder / "table.md"] + ([folder / "quoted.csv"] if quoted else [])
+    rows = imagenet_rows(target, runs, results)
+    return write_with_quoted(folder, target.title, rows, COLUMNS, notes, quoted_rows(target), QUOTED_COLUMNS)
 
 
 def quoted_rows(target: Target) -> list[dict]:
@@ -102,7 +98,7 @@ def quoted_rows(target: Target) -> list[dict]:
             "source": "quoted from the paper (other methods, not trained here)"
             + (f"; {c['note']}" if c.get("note") else ""),
         }
-        for c in (target.section("table").context if target.section("table") is not None else ())
+        for c in target.section("table").context
     ]
 
 

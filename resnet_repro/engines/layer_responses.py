@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from ..measured import read_responses, read_runs, title_for_data
+from ..measured import read_responses, read_runs
 from ..plots.layer_response_figure import plot_responses
 from ..registry import register
 from ..report_parts import runs_command
 from ..store.paths import output_dir, runs_profile
 from .base import Engine
-from .curves_tables import profile_note
+from .curves_tables import profile_note, runs_title
 from .layer_responses_outputs import write_response_table
 from .outputs import measured_csv
 
@@ -36,14 +36,13 @@ class LayerResponsesEngine(Engine):
         csv_path = measured_csv(target, results, profile)
         if not csv_path.exists():
             raise UserError(f"{csv_path} does not exist yet: `{runs_command(target, runs)}` measures it")
-        dataset = runs[0].data.dataset if runs else "cifar10"
         return [
             csv_path,
             *write_response_table(target, runs, results),
             *plot_responses(
                 csv_path,
                 output_dir(results, target, profile) / target.name,
-                title_for_data(target.title, dataset),
+                runs_title(target, runs),
                 profile_note(runs),
                 profile,
             ),

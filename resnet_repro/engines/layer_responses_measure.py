@@ -14,9 +14,9 @@ from ..config import RunConfig
 from ..context import RunContext
 from ..data.pipeline import EvalSet, mean_image
 from ..experiments import Target
-from ..measured import title_for_data
 from ..store.layout import write_atomic
 from ..store.paths import runs_profile
+from .curves_tables import runs_title
 from .outputs import measured_csv
 from .trained import finished_models
 
@@ -68,6 +68,6 @@ def write_responses(target: Target, rows: list[dict], results: Path, runs: list[
     writer.writerows(rows)
     path = measured_csv(target, results, runs_profile(runs))
     write_atomic(path, buffer.getvalue())
-    title = title_for_data(target.title, runs[0].data.dataset if runs else "")  # on a proxy, name the data used
+    title = runs_title(target, runs)  # on a proxy, name the data used
     write_atomic(path.parent / "caption.md", f"{title}. Measurement: {MEASUREMENT}.\n")
     return path

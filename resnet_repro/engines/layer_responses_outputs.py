@@ -7,10 +7,10 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..experiments import Target
-from ..measured import measure, title_for_data
+from ..measured import measure
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import write_table
-from .curves_tables import profile_note
+from .curves_tables import profile_note, runs_title
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 
@@ -30,10 +30,9 @@ def write_response_table(target: Target, runs: list[RunConfig], results: Path) -
         for key, values in found.per_key("response_std").items()
     ]
     folder = output_dir(results, target, profile)
-    dataset = runs[0].data.dataset if runs else "cifar10"
     write_table(
         folder,
-        title_for_data(target.title, dataset),
+        runs_title(target, runs),
         rows,
         COLUMNS,
         [

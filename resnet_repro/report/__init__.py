@@ -30,10 +30,7 @@ def write_report(results: Path, warn: Callable[[str], None] = lambda message: No
     every file skipped as unreadable."""
     sections = collect_sections(results, warn)
     summary = compute_summary(results, warn)
-    write_atomic(results / "REPORT.md", markdown_page(sections, summary))
-    write_atomic(results / "REPORT.html", html_page(sections, summary))
-    return (
-        results / "REPORT.md",
-        results / "REPORT.html",
-        sum(bool(s.profiles or s.table or s.images) for s in sections),
-    )
+    markdown, page = results / "REPORT.md", results / "REPORT.html"
+    write_atomic(markdown, markdown_page(sections, summary))
+    write_atomic(page, html_page(sections, summary))
+    return markdown, page, sum(bool(s.profiles or s.table or s.images) for s in sections)

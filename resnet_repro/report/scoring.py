@@ -8,6 +8,7 @@ from ..claims import (
     AT_MOST,
     BORROWED_SIGMA_SOURCE,
     CURVE,
+    END,
     HOLDS,
     LAYERS,
     LEVEL,
@@ -121,13 +122,11 @@ def judge_claim(
     """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
     seeds planned (found's, or the paper's where nothing is planned), the seeds that would resolve them (never on
     proxy data: the paper's gaps are not its gaps)."""
-    if claim.over == CURVE:
-        return evaluate_curve(claim, found.curves if found is not None else {}, trained, label)
-    if claim.over in (LAYERS, RANKS):
-        layers = found.layers if found is not None else {}
+    if claim.over != END:  # a training curve, or fig7's stds layer by layer
+        curves = (found.curves if claim.over == CURVE else found.layers) if found is not None else {}
         if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
-            layers = {key: [_ranked(seed) for seed in seeds] for key, seeds in layers.items()}
-        return evaluate_curve(claim, layers, trained, label)
+            curves = {key: [_ranked(seed) for seed in seeds] for key, seeds in curves.items()}
+        return evaluate_curve(claim, curves, trained, label)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = found is not None and found.proxy
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())

@@ -71,7 +71,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
             )
     for part in section.profiles:
         section.scores += part.scores
-    if paper_table(target):
+    if target.paper_table():
         paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
@@ -148,7 +148,7 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
     comparable, why = found.numbers_comparable()
     if found.proxy:
         notes.append(f"{why[0].upper()}{why[1:]}.")
-    elif not comparable and paper_table(target):
+    elif not comparable and target.paper_table():
         notes.append(f"Numbers shown without a verdict against the paper: {why}.")
     notes += [f"Damaged: {note}." for note in found.damaged]
     if found.mixed_threads:
@@ -163,12 +163,6 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
         f"(runs shared with other targets count in each)."
     )
     return notes
-
-
-def paper_table(target: Target) -> dict:
-    """The paper's numbers per net of a target's `table:` section ({} without one)."""
-    table = target.section("table")
-    return table.paper if table is not None else {}
 
 
 def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list[str]]]:
