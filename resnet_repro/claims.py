@@ -106,6 +106,7 @@ class Verdict:
     status: str  # HOLDS, FAILS, NOISE, NOT_RUN, PARTIAL, NOT_COMPARABLE
     detail: str  # the numbers behind it, e.g. "plain-20 16.29 < plain-56 30.59 (gap 14.30, band +-0.45)"
     seeds: int = 0  # seeds per net that would resolve the paper's own gap, where fewer are planned; else 0
+    band: float | None = None  # a paper number's noise band (evaluate_number), for a table's column
 
 
 # ----------------------------------------------------------------------------- parsing (when a target loads)
@@ -549,4 +550,4 @@ def evaluate_number(number: PaperNumber, ours: list[float]) -> Verdict:
         else "outside seed noise, " + ("worse than the paper" if delta > 0 else "better than the paper")
     )
     noise = f"; sigma from {why}" if why else ""
-    return Verdict(status, f"{what}: {delta:+.2f}, {words} (±{band:.2f}){noise}")
+    return Verdict(status, f"{what}: {delta:+.2f}, {words} (±{band:.2f}){noise}", band=band)

@@ -11,6 +11,7 @@ from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.measured import measure
 from resnet_repro.report.scoring import claim_scores, claim_text, judge_claim
 from resnet_repro.report.scoring import label as net_label
+from resnet_repro.report.sections import numbers_table
 
 from .conftest import cli
 
@@ -180,6 +181,17 @@ def test_every_row_says_which_sigma_made_its_band():
     assert paper.detail.endswith("band ±0.45; σ: the paper's seed std of ResNet-110 (0.16, Table 6)")
     spread = evaluate_claim(claim, {"plain20": [10.0, 11.0], "plain56": [13.0, 14.0]}, trained)
     assert "σ: the measured seed std (0.71, 4 runs), larger than the 0.16 assumed" in spread.detail
+
+
+def test_the_numbers_table_shows_the_band_of_a_wide_seed_spread_not_the_sigma_behind_it(tmp_path):
+    for seed, error in enumerate([5.8, 6.6, 7.4]):  # std 0.80, wider than the paper's 0.16
+        final = {"iterations": 64000, "train_error": 0.1, "test_error": error}
+        write_run(tmp_path, f"cifar10/resnet-110-A/paper/seed{seed}", final)
+    target = load_target("table6")
+    header, table = numbers_table(target, measure(target, "paper", tmp_path))
+    row = next(row for row in table if row[0] == "ResNet-110")
+    # mean 6.60 against the paper's mean of 5 (6.61): band 2 * 0.80 * sqrt(1/3 + 1/5)
+    assert row[header.index("verdict (band)")].endswith("within noise (±1.17)")
 
 
 def test_imagenet_rows_say_their_sigma_is_borrowed_from_cifar():

@@ -189,8 +189,7 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
             row.append(number.describe() if number else "")
             if number and ours and comparable:
                 verdict = evaluate_number(number, ours)
-                band = verdict.detail.split("(")[-1].rstrip(")") if "±" in verdict.detail else ""
-                row.append(f"{mark(verdict.status, number=True)} {verdict.status} ({band.split(';')[0]})")
+                row.append(f"{mark(verdict.status, number=True)} {verdict.status} (±{verdict.band:.2f})")
             else:
                 row.append("")
         rows.append(row)
