@@ -129,7 +129,9 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
                 "paper_train_error": quoted.get("train_error"),
                 "paper_test_error": reference,
                 "delta": best - reference if comparable and best is not None and reference is not None else None,
-                "band": band_of(verdict),
+                "band": round(verdict.band, 2)
+                if verdict and verdict.band is not None
+                else None,  # as the verdict says it
                 "verdict": verdict.status if verdict else None,
                 "profile": profile,
                 "data": data_label(dataset, entry),
@@ -161,12 +163,6 @@ def write_curve_table(
     ]
     write_table(folder, runs_title(target, runs), rows, CURVE_COLUMNS, notes)
     return [folder / "table.csv", folder / "table.md"]
-
-
-def band_of(verdict) -> float | None:
-    if verdict is None or "±" not in verdict.detail:
-        return None
-    return float(verdict.detail.split("±")[1].split(")")[0])
 
 
 def data_label(dataset: str, entry: ModelRuns) -> str:
