@@ -58,8 +58,7 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
     except UserError as error:
         return str(error)
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
-    difference = _first_difference(stored, requested)
-    return None if difference is None else difference
+    return _first_difference(stored, requested)
 
 
 def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], list[tuple[RunConfig, RunFiles]]]:
