@@ -73,7 +73,7 @@ def read_yaml(path: Path) -> Any:
     try:
         text = data.decode()
     except UnicodeDecodeError as error:
-        line = text_line(data, error.start)
+        line = data.count(b"\n", 0, error.start) + 1
         raise UserError(
             f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as UTF-8"
         ) from None
@@ -94,10 +94,6 @@ def load_yaml_text(text: str, source: str) -> Any:
         raise UserError(f"{source}: malformed YAML: {shorten(str(error))}") from None
     except RecursionError:  # thousands of nested brackets
         raise UserError(f"{source}: malformed YAML: nested too deeply") from None
-
-
-def text_line(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
 
 
 def line_of(mapping: Any, key: str) -> int | None:

@@ -573,8 +573,7 @@ def _final(
 
 
 def _last_row(files: RunFiles) -> dict:
-    rows = read_metrics(files.metrics)
     last = {}
-    for row in rows:
+    for row in read_metrics(files.metrics):
         last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
     return last
