@@ -59,9 +59,8 @@ class Recipe:
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
     holdout: int = field(metadata={"min": 0})
-    bn_batch: int | None = field(
-        metadata={"min": 1}
-    )  # images per batch-norm group (each GPU's share); null: whole batch
+    # Images per batch-norm group (each GPU's share); null: the whole batch.
+    bn_batch: int | None = field(metadata={"min": 1})
     # How the authors' Caffe applied momentum: "caffe" (v := m*v + lr*g, so the velocity carries the lr and an lr
     # change takes effect gradually) or "torch" (v := m*v + g, w -= lr*v: an lr change rescales the step at once).
     momentum_form: str = field(metadata={"choices": ("caffe", "torch")})

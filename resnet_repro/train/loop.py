@@ -376,17 +376,8 @@ def start(
     check_bn_share(config, world)
     state = train_state(model, device, StepSpec.of(config), world, LRSchedule(recipe))
     stream, test_set, val_set = make_streams(config, splits, device, world)
-    loop = Loop(
-        config=config,
-        files=files,
-        world=world,
-        reporter=reporter,
-        stop=stop,
-        stream=stream,
-        test_set=test_set,
-        val_set=val_set,
-        params=sum(p.numel() for p in model.parameters()),
-    )
+    params = sum(p.numel() for p in model.parameters())
+    loop = Loop(config, files, world, reporter, stop, stream, test_set, val_set, params)
     resume(state, loop, device)  # into the weights the wrapped and compiled step shares
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
     if graphs_wanted(device, options.compile, world.distributed):
