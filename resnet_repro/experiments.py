@@ -243,7 +243,8 @@ def load_recipe_file(name: str) -> RecipeFile:
     for pname, body in (raw.get("profiles") or {}).items():
         body = body or {}
         _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
-        layer = _with_lines({k: body[k] for k in ("data", "recipe", "train") if k in body}, body)
+        layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
+        layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
         profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer)
     return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
 
@@ -421,9 +422,3 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
 def _at(path: Path, mapping: Any, key: str) -> str:
     line = line_of(mapping, key)
     return f"{path}:{line}" if line else str(path)
-
-
-def _with_lines(subset: dict, source: Any) -> dict:
-    out = LineDict(subset)
-    out.lines = {k: line_of(source, k) for k in subset if line_of(source, k)}
-    return out

@@ -455,7 +455,8 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     recipe = loop.config.recipe
     elapsed = state.elapsed()
     if state.started_at >= recipe.iterations and not state.last:  # a final checkpoint from before it held them
-        state.last = _last_row(loop.files)
+        for row in read_metrics(loop.files.metrics):
+            state.last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
     outcome = _outcome(state, loop, "finished", recipe.iterations, elapsed)
     final = outcome.final
     final["bn_stats"] = "moving-average"
@@ -560,10 +561,3 @@ def _outcome(
         "reason": reason,
     }
     return RunOutcome(status, final, loop.warnings)
-
-
-def _last_row(files: RunFiles) -> dict:
-    last = {}
-    for row in read_metrics(files.metrics):
-        last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
-    return last
