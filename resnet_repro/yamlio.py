@@ -50,10 +50,7 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         mapping = LineDict(super().construct_mapping(node, deep=True))
-        mapping.lines = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            mapping.lines[key] = key_node.start_mark.line + 1
+        mapping.lines = {self.construct_object(key, deep=True): key.start_mark.line + 1 for key, _ in node.value}
         return mapping
 
 
