@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import math
+import operator
 import re
 import types
 import typing
@@ -58,9 +59,8 @@ class Recipe:
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
     holdout: int = field(metadata={"min": 0})
-    bn_batch: int | None = field(
-        metadata={"min": 1}
-    )  # images per batch-norm group (each GPU's share); null: whole batch
+    # Images per batch-norm group (each GPU's share); null: the whole batch.
+    bn_batch: int | None = field(metadata={"min": 1})
     # How the authors' Caffe applied momentum: "caffe" (v := m*v + lr*g, so the velocity carries the lr and an lr
     # change takes effect gradually) or "torch" (v := m*v + g, w -= lr*v: an lr change rescales the step at once).
     momentum_form: str = field(metadata={"choices": ("caffe", "torch")})
@@ -185,23 +185,14 @@ def _merge_into(target: dict, mapping: dict, source: str, prefix: str, where: Pr
         dotted = f"{prefix}{key}"
         line = line_of(mapping, key)
         where[dotted] = f"{source}:{line}" if line else source
-        # A mapping merges into a mapping; anything else (warmup: null, a list) replaces it.
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
+        # A mapping merges into a mapping (a new one where the key held none); anything else (warmup: null, a
+        # list) replaces it.
+        if isinstance(value, dict):
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
             _merge_into(target[key], value, source, f"{dotted}.", where)
         else:
             target[key] = _copy(value)
-            if isinstance(value, dict):
-                for sub_key in value:
-                    _record(value, sub_key, source, f"{dotted}.", where)
-
-
-def _record(mapping: dict, key: str, source: str, prefix: str, where: Provenance) -> None:
-    dotted = f"{prefix}{key}"
-    line = line_of(mapping, key)
-    where[dotted] = f"{source}:{line}" if line else source
-    if isinstance(mapping[key], dict):
-        for sub_key in mapping[key]:
-            _record(mapping[key], sub_key, source, f"{dotted}.", where)
 
 
 def _copy(value: Any) -> Any:
@@ -333,18 +324,22 @@ def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, sou
     return value
 
 
+# A field's numeric bounds (its metadata keys): when a value falls outside one, and how the error names it.
+_BOUNDS = {
+    "min": (operator.lt, "at least"),
+    "max": (operator.gt, "at most"),
+    "above": (operator.le, "greater than"),
+    "below": (operator.ge, "less than"),
+}
+
+
 def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> None:
     loc = _loc(where, dotted, source)
     if "choices" in meta and value not in meta["choices"]:
         raise UserError(f"{loc}: {dotted}: {excerpt(value)} is not one of {', '.join(meta['choices'])}")
-    if "min" in meta and isinstance(value, (int, float)) and value < meta["min"]:
-        raise UserError(f"{loc}: {dotted}: must be at least {meta['min']}, got {value}")
-    if "max" in meta and isinstance(value, (int, float)) and value > meta["max"]:
-        raise UserError(f"{loc}: {dotted}: must be at most {meta['max']}, got {value}")
-    if "above" in meta and isinstance(value, (int, float)) and value <= meta["above"]:
-        raise UserError(f"{loc}: {dotted}: must be greater than {meta['above']}, got {value}")
-    if "below" in meta and isinstance(value, (int, float)) and value >= meta["below"]:
-        raise UserError(f"{loc}: {dotted}: must be less than {meta['below']}, got {value}")
+    for key, (outside, bound) in _BOUNDS.items():
+        if key in meta and isinstance(value, (int, float)) and outside(value, meta[key]):
+            raise UserError(f"{loc}: {dotted}: must be {bound} {meta[key]}, got {value}")
 
 
 def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
@@ -363,15 +358,10 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
             f"recipe.iterations is {recipe.iterations}), got {outside[0]}; a shortened run "
             f"needs its own steps, e.g. --set 'recipe.lr_steps=[...]'",
         )
-    if recipe.eval_every % recipe.log_every:
-        fail(
-            "recipe.eval_every", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.eval_every}"
-        )
-    if recipe.checkpoint_every % recipe.log_every:
-        fail(
-            "recipe.checkpoint_every",
-            f"must be a multiple of recipe.log_every ({recipe.log_every}), got {recipe.checkpoint_every}",
-        )
+    for key in ("eval_every", "checkpoint_every"):
+        every = getattr(recipe, key)
+        if every % recipe.log_every:
+            fail(f"recipe.{key}", f"must be a multiple of recipe.log_every ({recipe.log_every}), got {every}")
     if recipe.bn_batch is not None and recipe.batch_size % recipe.bn_batch:
         fail("recipe.bn_batch", f"must divide recipe.batch_size ({recipe.batch_size}), got {recipe.bn_batch}")
     if recipe.bn_stats == "recomputed" and recipe.bn_stats_images % recipe.batch_size:

@@ -28,7 +28,6 @@ DATASETS = {
         Dataset("imagenet", "ImageNet", class_folders=True, test_images=50_000),
     )
 }
-DEFAULT = "cifar10"  # the dataset a table names before any run says otherwise
 DEFAULT_IMAGE_SIZE = 32  # what an array dataset trains at without data.image_size: the CIFAR nets' input
 
 

@@ -66,7 +66,6 @@ class Target:
     recipe: str | None
     runs: tuple[RunEntry, ...]
     selections: dict  # profile -> {"models": [...], "seeds": n}
-    raw: dict = field(repr=False)  # the whole file as read
     claims: tuple[Claim, ...] = ()  # the paper's sentences this target checks
     sections: dict = field(default_factory=dict, repr=False)  # the engine's typed sections (engines/sections.py)
     notes: str = ""
@@ -112,9 +111,7 @@ class Profile:
 
 @dataclass(frozen=True)
 class RecipeFile:
-    name: str
     path: Path
-    description: str
     defaults: dict
     model_rules: dict
     profiles: dict  # name -> Profile
@@ -223,7 +220,6 @@ def _parse_target(name: str, path: Path) -> Target:
         raw.get("recipe"),
         tuple(runs),
         selections,
-        raw,
         claims,
         sections,
         str(raw.get("notes", "")).strip(),
@@ -247,12 +243,10 @@ def load_recipe_file(name: str) -> RecipeFile:
     for pname, body in (raw.get("profiles") or {}).items():
         body = body or {}
         _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
-        layer = {k: body[k] for k in ("data", "recipe", "train") if k in body}
-        layer = _with_lines(layer, body)
+        layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
+        layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
         profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer)
-    return RecipeFile(
-        name, path, str(raw.get("description", "")), raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles
-    )
+    return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
 
 
 # ----------------------------------------------------------------------------- resolving runs
@@ -428,9 +422,3 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
 def _at(path: Path, mapping: Any, key: str) -> str:
     line = line_of(mapping, key)
     return f"{path}:{line}" if line else str(path)
-
-
-def _with_lines(subset: dict, source: Any) -> dict:
-    out = LineDict(subset)
-    out.lines = {k: line_of(source, k) for k in subset if line_of(source, k)}
-    return out

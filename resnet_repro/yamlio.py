@@ -50,10 +50,7 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         mapping = LineDict(super().construct_mapping(node, deep=True))
-        mapping.lines = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            mapping.lines[key] = key_node.start_mark.line + 1
+        mapping.lines = {self.construct_object(key, deep=True): key.start_mark.line + 1 for key, _ in node.value}
         return mapping
 
 
@@ -73,7 +70,7 @@ def read_yaml(path: Path) -> Any:
     try:
         text = data.decode()
     except UnicodeDecodeError as error:
-        line = text_line(data, error.start)
+        line = data.count(b"\n", 0, error.start) + 1
         raise UserError(
             f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}); save the file as UTF-8"
         ) from None
@@ -94,10 +91,6 @@ def load_yaml_text(text: str, source: str) -> Any:
         raise UserError(f"{source}: malformed YAML: {shorten(str(error))}") from None
     except RecursionError:  # thousands of nested brackets
         raise UserError(f"{source}: malformed YAML: nested too deeply") from None
-
-
-def text_line(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
 
 
 def line_of(mapping: Any, key: str) -> int | None:

@@ -159,14 +159,8 @@ def _eval_time(
     state: TrainState, data: ImageSet, mean: torch.Tensor, settings: BenchSettings, device: torch.device
 ) -> tuple[float, int]:
     """(seconds, images) of two inference passes over two evaluation batches."""
-    count = settings.eval_batch_size * 2
-    eval_set = EvalSet(
-        ImageSet(data.images[:count], data.labels[:count]),
-        mean,
-        device,
-        settings.eval_batch_size,
-        settings.channels_last,
-    )
+    two_batches = data.head(settings.eval_batch_size * 2)
+    eval_set = EvalSet(two_batches, mean, device, settings.eval_batch_size, settings.channels_last)
     model = state.model
     model.eval()
 
@@ -186,12 +180,8 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 
 def _peak_flops(device: torch.device, precision: str) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
     peak_key = "bf16" if precision == "bf16" else "fp32" if precision == "fp32" else "tf32"
-    return next(
-        (
-            v[peak_key]
-            for k, v in PEAK_FLOPS.items()
-            if device.type == "cuda" and k in torch.cuda.get_device_name(device)
-        ),
-        None,
-    )
+    return next((peaks[peak_key] for fragment, peaks in PEAK_FLOPS.items() if fragment in name), None)

@@ -51,23 +51,12 @@ def bench_command(
         from ..train.threads import use_free_cores  # torch: only when bench runs
 
         use_free_cores(console.print)
+    settings = BenchSettings(batch_size, iterations, precision=precision, compile=compile_, image_size=image_size)
+    device_name = describe_device(torch_device)
     rows = []
     for name in names:
-        console.print(f"measuring {name} on {describe_device(torch_device)} ...")
-        rows.append(
-            {
-                **dataclasses.asdict(
-                    measure(
-                        name,
-                        torch_device,
-                        BenchSettings(
-                            batch_size, iterations, precision=precision, compile=compile_, image_size=image_size
-                        ),
-                    )
-                ),
-                "device": describe_device(torch_device),
-            }
-        )
+        console.print(f"measuring {name} on {device_name} ...")
+        rows.append({**dataclasses.asdict(measure(name, torch_device, settings)), "device": device_name})
     columns = list(rows[0])
     folder = resolve_results_dir(str(results) if results else None) / "bench"
     write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"], csv_name="bench.csv")

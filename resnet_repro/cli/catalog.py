@@ -26,9 +26,8 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
     """Every target, what it computes, runs done per profile, and the training time left (from measured img/s)."""
     results_dir = resolve_results_dir(str(results) if results else None)
     throughput = measured_throughput(results_dir)
-    table = Table(title="resnet-repro targets")
-    for column in ("target", "what", "engine", "runs done (per profile), training time left on this machine"):
-        table.add_column(column)
+    columns = ("target", "what", "engine", "runs done (per profile), training time left on this machine")
+    table = Table(*columns, title="resnet-repro targets")
     for name in target_names():
         spec = load_target(name)
         done = []
@@ -78,9 +77,7 @@ def show_command(
         if runs:
             console.print(f"data: {_data_line(spec, runs[0].data.dataset)}", highlight=False)
     if runs:
-        table = Table(title=counted(len(runs), "run"))
-        for column in ("run", "status", "differs from the first run"):
-            table.add_column(column)
+        table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
         first = runs[0].settings
         for run in runs:
             table.add_row(run.name, _status(results_dir, run), _difference(first, run))

@@ -112,10 +112,7 @@ class ImageNetTrainStream:
             raise UserError(
                 f"every image of training batch {iteration} was unreadable ({skipped[0]} ...); check the dataset copy"
             )
-        x = x.to(self.device, non_blocking=True)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, y.to(self.device, non_blocking=True)
+        return _on_device(x, y, self.device, self.channels_last)
 
 
 class ImageNetEvalSet:
@@ -128,11 +125,10 @@ class ImageNetEvalSet:
         device: torch.device,
         spec: DataSpec,
         channels_last: bool = False,
-        workers: int | None = None,
     ):
         self.index, self.batch_size, self.device, self.spec = index, batch_size, device, spec
         self.channels_last = channels_last
-        self.workers = default_workers() if workers is None else workers
+        self.workers = default_workers()
         self.skipped: list[str] = []
 
     def __len__(self) -> int:
@@ -149,9 +145,13 @@ class ImageNetEvalSet:
         self.skipped = []
         for x, y, skipped in loader:
             self.skipped += skipped
-            if x is None:
-                continue
-            x = x.to(self.device, non_blocking=True)
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield x, y.to(self.device, non_blocking=True)
+            if x is not None:
+                yield _on_device(x, y, self.device, self.channels_last)
+
+
+def _on_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, channels_last: bool):
+    """A decoded batch on the training device, in the model's memory format."""
+    x = x.to(device, non_blocking=True)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, y.to(device, non_blocking=True)

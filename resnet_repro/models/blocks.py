@@ -178,6 +178,21 @@ class BatchNormFrozenStats:
             m.num_batches_tracked.copy_(tracked)
 
 
+def build_stages(
+    channels: int, layout: list[tuple[int, int]], make_block: Callable[[int, int, int], nn.Module]
+) -> tuple[nn.Sequential, int]:
+    """Stages of `make_block(in_channels, width, stride)`, one (width, blocks) pair each: every stage after the first
+    starts with a stride-2 block. Returns the stages and the channels the last one puts out."""
+    stages = []
+    for stage_index, (width, count) in enumerate(layout):
+        blocks = []
+        for block_index in range(count):
+            blocks.append(make_block(channels, width, 2 if stage_index > 0 and block_index == 0 else 1))
+            channels = width * blocks[-1].expansion
+        stages.append(nn.Sequential(*blocks))
+    return nn.Sequential(*stages), channels
+
+
 def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> torch.Tensor:
     """Run the stages in order; with `checkpointed`, keep only each block's input for backward and
     recompute the block during backward (memory for compute: ResNet-1202 at batch 128 in 2.9 GB).

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicBlock, ModelInit, NormLayer, conv3x3, init_weights, run_stages
+from .blocks import BasicBlock, ModelInit, NormLayer, build_stages, conv3x3, init_weights, run_stages
 
 CIFAR_WIDTHS = (16, 32, 64)
 
@@ -32,16 +32,10 @@ class CifarResNet(nn.Module):
         self.depth = 6 * n + 2
         self.conv1 = conv3x3(in_channels, CIFAR_WIDTHS[0])
         self.bn1 = norm_layer(CIFAR_WIDTHS[0])
-        channels = CIFAR_WIDTHS[0]
-        stages = []
-        for stage_index, width in enumerate(CIFAR_WIDTHS):
-            blocks = []
-            for block_index in range(n):
-                stride = 2 if stage_index > 0 and block_index == 0 else 1
-                blocks.append(BasicBlock(channels, width, stride, shortcut, norm_layer))
-                channels = width
-            stages.append(nn.Sequential(*blocks))
-        self.stages = nn.Sequential(*stages)
+        layout = [(width, n) for width in CIFAR_WIDTHS]
+        self.stages, channels = build_stages(
+            CIFAR_WIDTHS[0], layout, lambda c, width, stride: BasicBlock(c, width, stride, shortcut, norm_layer)
+        )
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self, init)
         self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicBlock, Bottleneck, ModelInit, NormLayer, init_weights, run_stages
+from .blocks import BasicBlock, Bottleneck, ModelInit, NormLayer, build_stages, init_weights, run_stages
 
 IMAGENET_WIDTHS = (64, 128, 256, 512)
 
@@ -50,20 +50,13 @@ class ImageNetResNet(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = norm_layer(64)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        channels = 64
-        stages = []
-        for stage_index, (width, count) in enumerate(zip(IMAGENET_WIDTHS, blocks_per_stage)):
-            blocks = []
-            for block_index in range(count):
-                stride = 2 if stage_index > 0 and block_index == 0 else 1
-                if kind == "basic":
-                    block = BasicBlock(channels, width, stride, shortcut, norm_layer)
-                else:
-                    block = Bottleneck(channels, width, stride, shortcut, VARIANTS[variant], norm_layer)
-                blocks.append(block)
-                channels = width * block.expansion
-            stages.append(nn.Sequential(*blocks))
-        self.stages = nn.Sequential(*stages)
+
+        def block(in_channels: int, width: int, stride: int) -> nn.Module:
+            if kind == "basic":
+                return BasicBlock(in_channels, width, stride, shortcut, norm_layer)
+            return Bottleneck(in_channels, width, stride, shortcut, VARIANTS[variant], norm_layer)
+
+        self.stages, channels = build_stages(64, list(zip(IMAGENET_WIDTHS, blocks_per_stage)), block)
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self, init)
         self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory

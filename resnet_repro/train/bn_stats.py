@@ -18,10 +18,6 @@ import torch
 from torch import nn
 
 
-def batch_norm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-
-
 def recompute_bn_stats(model: nn.Module, batches: Iterable[torch.Tensor], autocast=None) -> int:
     """Replace every BN layer's running stats by the exact average over `batches`; returns images seen.
 
@@ -29,7 +25,7 @@ def recompute_bn_stats(model: nn.Module, batches: Iterable[torch.Tensor], autoca
     batches running is the mean of the K batch statistics (ghost batch norm averages its groups' updates,
     which keeps this an average over every group).
     """
-    norms = batch_norm_layers(model)
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [m.momentum for m in norms]
     was_training = model.training
     for m in norms:

@@ -53,14 +53,15 @@ def _bench_throughput(path: Path) -> dict[str, float]:
         except (KeyError, ValueError, UserError):
             continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
         if model.family == "cifar":
-            compiled = "/compiled" if row.get("compiled") in ("True", "true", "1") else ""
+            compiled = row.get("compiled") in ("True", "true", "1")
             rates[_bench_key(model.canonical, row.get("precision", "fp32"), compiled, size)] = rate
     return rates
 
 
-def _bench_key(model: str, precision: str, compiled: str, image_size: int) -> str:
+def _bench_key(model: str, precision: str, compiled: bool, image_size: int) -> str:
     """resnet56/fp32, resnet56/fp32/compiled at CIFAR's 32x32; resnet56/fp32@28 at another side."""
-    return f"{model}/{precision}{compiled}" + ("" if image_size == DEFAULT_IMAGE_SIZE else f"@{image_size}")
+    suffix = ("/compiled" if compiled else "") + ("" if image_size == DEFAULT_IMAGE_SIZE else f"@{image_size}")
+    return f"{model}/{precision}{suffix}"
 
 
 def _measured_key(run_id: RunId) -> str:
@@ -91,14 +92,9 @@ def unmeasured_models(runs: list[RunConfig], throughput: dict[str, float]) -> li
 def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
     """The run's own measured img/s (any seed of its net, data and profile), else bench's for its net and settings."""
     options = config.settings.train
-    return throughput.get(_measured_key(config.run_id)) or throughput.get(
-        _bench_key(
-            config.model,
-            options.precision,
-            "/compiled" if options.compile else "",
-            config.data.image_size or DEFAULT_IMAGE_SIZE,
-        )
-    )
+    size = config.data.image_size or DEFAULT_IMAGE_SIZE
+    bench_key = _bench_key(config.model, options.precision, options.compile, size)
+    return throughput.get(_measured_key(config.run_id)) or throughput.get(bench_key)
 
 
 # A test pass is forward only: about 3 test images in the time of one training image (the cpu profile's five test

@@ -68,7 +68,8 @@ class GraphedStep:
             try:
                 self._record(state, x, y, lrs)
             except RuntimeError as error:  # a kernel that cannot be recorded: train on eagerly, and say so
-                self._give_up(str(error).splitlines()[0][:200])
+                self.failed = str(error).splitlines()[0][:200]
+                self.replay = self.x = self.y = None
                 step(state, x, y)
                 return
         self.x.copy_(x)
@@ -95,7 +96,3 @@ class GraphedStep:
         self.replay = self.record(lambda: compute_step(state, self.x, self.y))  # recorded, not run: replays run it
         self.recorded_lrs = lrs
         self.recordings += 1
-
-    def _give_up(self, reason: str) -> None:
-        self.failed = reason
-        self.replay = self.x = self.y = None

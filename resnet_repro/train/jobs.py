@@ -82,19 +82,17 @@ def _child(
             ),
         )[0]
         queue.put(("done", index, report))
+        return
     except UserError as error:
-        queue.put(("error", index, str(error)))
+        message = str(error)
     except KeyboardInterrupt:
-        queue.put(
-            (
-                "error",
-                index,
-                f"run {config.name} stopped at once (second Ctrl-C); its last checkpoint "
-                f"is intact, run the same command again to continue",
-            )
+        message = (
+            f"run {config.name} stopped at once (second Ctrl-C); its last checkpoint "
+            f"is intact, run the same command again to continue"
         )
     except Exception as error:  # an unexpected failure: say which run, keep the others going
-        queue.put(("error", index, f"run {config.name} crashed: {type(error).__name__}: {error}"))
+        message = f"run {config.name} crashed: {type(error).__name__}: {error}"
+    queue.put(("error", index, message))
 
 
 @dataclass

@@ -239,9 +239,7 @@ class Divergence(RunHook):
             return None
         state, loop = session.state, session.loop
         reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-        return RunOutcome(
-            "failed", _final(state, loop, "failed", state.iteration, state.elapsed(), reason), loop.warnings
-        )
+        return _outcome(state, loop, "failed", state.iteration, state.elapsed(), reason)
 
 
 class WarmUp(RunHook):
@@ -378,17 +376,8 @@ def start(
     check_bn_share(config, world)
     state = train_state(model, device, StepSpec.of(config), world, LRSchedule(recipe))
     stream, test_set, val_set = make_streams(config, splits, device, world)
-    loop = Loop(
-        config=config,
-        files=files,
-        world=world,
-        reporter=reporter,
-        stop=stop,
-        stream=stream,
-        test_set=test_set,
-        val_set=val_set,
-        params=sum(p.numel() for p in model.parameters()),
-    )
+    params = sum(p.numel() for p in model.parameters())
+    loop = Loop(config, files, world, reporter, stop, stream, test_set, val_set, params)
     resume(state, loop, device)  # into the weights the wrapped and compiled step shares
     loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
     if graphs_wanted(device, options.compile, world.distributed):
@@ -466,8 +455,10 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     recipe = loop.config.recipe
     elapsed = state.elapsed()
     if state.started_at >= recipe.iterations and not state.last:  # a final checkpoint from before it held them
-        state.last = _last_row(loop.files)
-    final = _final(state, loop, "finished", recipe.iterations, elapsed)
+        for row in read_metrics(loop.files.metrics):
+            state.last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
+    outcome = _outcome(state, loop, "finished", recipe.iterations, elapsed)
+    final = outcome.final
     final["bn_stats"] = "moving-average"
     if recipe.bn_stats == "recomputed":
         _final_with_recomputed_bn(final, state, loop)
@@ -478,7 +469,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
         loop.warnings.append(
             f"{counted(len(skipped), 'unreadable training image')} {agreeing(len(skipped), 'was', 'were')} skipped, e.g. {skipped[0]} (listed in final.json)"
         )
-    return RunOutcome("finished", final, loop.warnings)
+    return outcome
 
 
 def check_bn_share(config: RunConfig, world: World) -> None:
@@ -541,16 +532,15 @@ def interrupt(state: TrainState, loop: Loop, elapsed: float, writes: bool = True
     if writes:
         checkpoint(state, loop, elapsed)
     reason = f"stopped by {loop.stop.requested} at iteration {state.iteration}"
-    return RunOutcome(
-        "interrupted", _final(state, loop, "interrupted", state.iteration, elapsed, reason), loop.warnings
-    )
+    return _outcome(state, loop, "interrupted", state.iteration, elapsed, reason)
 
 
-def _final(
+def _outcome(
     state: TrainState, loop: Loop, status: str, iterations: int, wall_s: float, reason: str | None = None
-) -> dict:
+) -> RunOutcome:
+    """The run's ending, with its final.json values."""
     config, last = loop.config, state.last
-    return {
+    final = {
         "status": status,
         "run": config.name,
         "model": config.model,
@@ -570,11 +560,4 @@ def _final(
         "wall_s": wall_s,
         "reason": reason,
     }
-
-
-def _last_row(files: RunFiles) -> dict:
-    rows = read_metrics(files.metrics)
-    last = {}
-    for row in rows:
-        last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
-    return last
+    return RunOutcome(status, final, loop.warnings)

@@ -37,7 +37,7 @@ def default_pack(runs: list, device: torch.device) -> int:
 def train_together(starts: list[Callable[[], RunSession]], device: torch.device) -> list[RunOutcome]:
     """Train every run of the pack to its end (finished, failed, or interrupted by the stop flag they share); each
     of `starts` builds one run's RunSession, and is called on that run's own stream."""
-    streams = [_stream_for(device) for _ in starts]
+    streams = [torch.cuda.Stream(device=device) if device.type == "cuda" else None for _ in starts]
     sessions = []
     for start, stream in zip(starts, streams):
         with _on(stream):  # the run's data and model are made on its own stream
@@ -54,10 +54,6 @@ def train_together(starts: list[Callable[[], RunSession]], device: torch.device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return [session.outcome for session in sessions]
-
-
-def _stream_for(device: torch.device):
-    return torch.cuda.Stream(device=device) if device.type == "cuda" else None
 
 
 def _on(stream):

@@ -58,8 +58,7 @@ def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
     except UserError as error:
         return str(error)
     requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
-    difference = _first_difference(stored, requested)
-    return None if difference is None else difference
+    return _first_difference(stored, requested)
 
 
 def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], list[tuple[RunConfig, RunFiles]]]:
@@ -114,12 +113,9 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
             for index, (config, _) in group:
                 clock.run_started(index)
                 context.splits(config)  # read (or fetch) the data before the locks, outside the write errors below
-            if pack == 1:
-                if threads is not None:
-                    threads.start_run()
-                reports += _train_group(group, context, stop, world, threads)
-            else:
-                reports += _train_group(group, context, stop, world)
+            if threads is not None:  # a run alone on a CPU (a pack's runs share the count chosen above)
+                threads.start_run()
+            reports += _train_group(group, context, stop, world, threads)
     return reports
 
 

@@ -50,10 +50,7 @@ class LRSchedule:
 
     def state(self) -> dict:
         return {
-            "warmup_ended_at": self.warmup_ended_at,
-            "plateau_drops": self.plateau_drops,
-            "best_error": self.best_error,
-            "evals_since_best": self.evals_since_best,
+            key: getattr(self, key) for key in ("warmup_ended_at", "plateau_drops", "best_error", "evals_since_best")
         }
 
     def load(self, state: dict) -> None:

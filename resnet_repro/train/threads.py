@@ -83,12 +83,17 @@ def use_free_cores(say: Callable[[str], None]) -> int:
     """Set torch's thread count for work on this CPU; say so when busy cores make it fewer than usual."""
     threads, busy = cpu_threads()
     if threads < DEFAULT_THREADS:
-        say(
-            f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {allowed_cores()} cores busy, and a "
-            f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
-        )
+        say(fewer_threads(threads, busy, allowed_cores()))
     torch.set_num_threads(threads)
     return threads
+
+
+def fewer_threads(threads: int, busy: float, cores: int) -> str:
+    """Why training takes fewer threads than torch's default."""
+    return (
+        f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {cores} cores busy, and a "
+        f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
+    )
 
 
 @dataclass
@@ -154,10 +159,7 @@ class FreeCoreWatch:
         threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
         chosen_here = not self.user_choice  # a count the user gave (OMP_NUM_THREADS, --threads) needs no reason
         if chosen_here and threads < self.default and (self.last is None or threads != self.threads):  # once
-            self.say(
-                f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {self.cores} cores busy, and "
-                f"a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
-            )
+            self.say(fewer_threads(threads, busy, self.cores))
         self._use(threads)
         self.last, self.wanted, self.looked_at = self.read(), [], self.clock()
         return threads
