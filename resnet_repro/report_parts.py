@@ -41,7 +41,7 @@ class Score:
     def shared_note(self) -> str:
         if self.same_as:
             return f"the same comparison on the same runs as {self.same_as}'s row; counted once"
-        return f"uses runs {self.shares} also compares" if self.shares else ""
+        return f"shares runs with {self.shares}'s row" if self.shares else ""
 
     @property
     def mark(self) -> str:

@@ -260,8 +260,14 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
     assert (
         "| fig6 | the testing result of this 1202-layer network is worse than that of our 110-layer network "
         "(overfitting) (test error: ResNet-110 < ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right), Table 6</sub> | "
-        "paper | uses runs table6 also compares; `resnet-repro run fig6` |" in left
+        "paper | shares runs with table6's row; `resnet-repro run fig6` |" in left
     )
+    # only the cpu profile has results: the headings name the data it trained on, not the paper's
+    assert (
+        "\n## Figure 6: training (dashed) and test (bold) error on Fashion-MNIST (a proxy for CIFAR-10) (fig6)\n"
+        in (report)
+    )
+    assert "\n### fig6, profile cpu\n" in report
     assert (
         "ResNet-56 22.85 > ResNet-20 14.61 (the paper: <): gap -8.24, band ±0.45; σ: the paper's seed std of "
         "ResNet-110 (0.16, Table 6); this profile is too short for it: 500 iterations: on Fashion-MNIST the deeper "
@@ -280,6 +286,15 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
     figures = re.findall(r"!\[([\w-]+) ([\w-]+)\]\(", report)
     assert {"fig1", "fig6"} <= {name for name, _ in figures} and {profile for _, profile in figures} == {"cpu"}
     assert page.count("data:image/png;base64,") == len(figures)
+
+
+def test_a_section_over_profiles_on_two_datasets_keeps_the_papers_title_and_names_the_proxy_in_its_part(cpu_results):
+    fake_run(cpu_results, "cifar10/plain-20/paper/seed0", 1.0, 8.0, dataset="cifar10")
+    cli("report", "--results", str(cpu_results), check=True)
+    report = (cpu_results / "REPORT.md").read_text()
+    assert "\n## Figure 6: training (dashed) and test (bold) error on CIFAR-10 (fig6)\n" in report
+    assert "\n### fig6, profile cpu, on Fashion-MNIST\n" in report and "\n### fig6, profile paper\n" in report
+    assert "<h3>fig6, profile cpu, on Fashion-MNIST</h3>" in (cpu_results / "REPORT.html").read_text()
 
 
 def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():

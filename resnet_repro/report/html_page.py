@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
 from ..report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, result_text, split_waiting
+from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
 from .summary import RULES, summary_lines
 
 COLOURS = {
@@ -89,7 +89,7 @@ def _html_waiting(s: Score) -> str:
 
 def _html_target(section: TargetSection) -> list[str]:
     """One target's section: what is not run yet, its notes, table and figures, then each profile's part."""
-    body = [f"<h2 id='{section.target.name}'>{html.escape(heading(section.target))}</h2>"]
+    body = [f"<h2 id='{section.target.name}'>{html.escape(heading(section))}</h2>"]
     if section.not_run:
         body.append(
             f"<p>Not run yet: <code>{html.escape(section.not_run)}</code>{_inline(other_profiles(section.target))}.</p>"
@@ -99,7 +99,7 @@ def _html_target(section: TargetSection) -> list[str]:
         body.append(_html_table(*section.table))
     body += [_html_image(p) for p in section.images]
     for part in section.profiles:
-        body.append(f"<h3>{html.escape(section.target.name)}, profile {html.escape(part.profile)}</h3>")
+        body.append(f"<h3>{html.escape(profile_heading(section, part))}</h3>")
         body.append(_html_notes(part.notes))
         if part.scores:
             rows = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, result_text, split_waiting
+from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
 from .summary import RULES, summary_lines
 
 
@@ -40,7 +40,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
             f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
         )
     for section in sections:
-        out += ["", f"## {heading(section.target)}", ""]
+        out += ["", f"## {heading(section)}", ""]
         if section.not_run:
             out.append(f"Not run yet: `{section.not_run}`{other_profiles(section.target)}.")
         out += [f"- {_md(note)}" for note in section.notes]
@@ -48,7 +48,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
             out += ["", *_md_table(*section.table)]
         out += [f"![{section.target.name}]({p.relative_to(p.parents[1]).as_posix()})" for p in section.images]
         for part in section.profiles:
-            out += ["", f"### {section.target.name}, profile {part.profile}", ""]
+            out += ["", f"### {profile_heading(section, part)}", ""]
             out += [f"- {_md(note)}" for note in part.notes]
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]

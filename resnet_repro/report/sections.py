@@ -9,7 +9,7 @@ from typing import Callable
 from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
-from ..measured import Measured, data_name, measure, profiles_with_results
+from ..measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from ..registry import get_engine
 from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from ..store.paths import output_dir
@@ -220,8 +220,21 @@ def all_scores(sections: list[TargetSection]) -> list[Score]:
     return [score for section in sections for score in section.scores]
 
 
-def heading(target: Target) -> str:
-    return f"{target.title} ({target.name})"
+def heading(section: TargetSection) -> str:
+    """The target's title, naming the data its results were trained on where every profile shown used one proxy."""
+    datasets = _datasets(section)
+    title = section.target.title
+    return f"{title_for_data(title, datasets[0]) if len(datasets) == 1 else title} ({section.target.name})"
+
+
+def profile_heading(section: TargetSection, part: ProfileSection) -> str:
+    """A profile's part of a section, naming its data where the section's title cannot (profiles on several)."""
+    data = f", on {data_name(part.found.dataset)}" if part.found.proxy and len(_datasets(section)) > 1 else ""
+    return f"{section.target.name}, profile {part.profile}{data}"
+
+
+def _datasets(section: TargetSection) -> list[str]:
+    return sorted({part.found.dataset for part in section.profiles if part.found.dataset})
 
 
 def result_text(s: Score) -> str:
