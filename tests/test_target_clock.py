@@ -26,6 +26,16 @@ def test_measured_rates_win_over_the_depth_scaling():
     assert clock.line(0, 640.0) == "run 3 of 4, fig6 about 18 min left"
 
 
+def test_a_net_not_measured_yet_is_scaled_from_the_rate_measured_last():
+    clock = TargetClock("fig6", FIG6, rates={})
+    clock.run_started(0)
+    clock.line(500, 320.0)  # plain-20 on one busy core
+    clock.run_started(2)
+    # a core came free: resnet-20 at 640 img/s, 100 s left; resnet-56 scaled from it, not from plain-20's 320:
+    # 64,000 images at 640 * 20 / 56 img/s = 280 s. 100 + 280 = 380 s.
+    assert clock.line(0, 640.0) == "run 3 of 4, fig6 about 6 min left"
+
+
 def test_without_any_rate_only_the_count_is_shown():
     clock = TargetClock(
         "table3",

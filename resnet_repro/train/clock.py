@@ -153,6 +153,7 @@ class TargetClock:
         self.target, self.runs, self.rates, self.jobs = target, runs, dict(rates or {}), max(1, jobs)
         self.lockstep = lockstep
         self.live: set[str] = set()  # labels whose rate this command has measured
+        self.latest: str | None = None  # the label measured last: the machine as it is now
         self.index = 0  # the run in progress, for runs trained one at a time
         self.reached: dict[int, int] = {}  # run index -> the iteration it has reached in this command
 
@@ -173,6 +174,8 @@ class TargetClock:
         if live_rate:
             for k in pack if self.lockstep else [index]:
                 self._follow(self.runs[k].label, live_rate)
+            if not self.lockstep:  # a pack's rate is every member's, whatever its depth: not one to scale from
+                self.latest = self.runs[index].label
         count = f"run {index + 1} of {len(self.runs)}"
         seconds = {}
         for k, pending in enumerate(self.runs):
@@ -205,7 +208,9 @@ class TargetClock:
         depth = _cifar_depth(run.model)
         if depth is None:
             return None
-        for other in self.runs:  # the nets of this target first: same data, precision and machine
+        # The nets of this target (same data, precision and machine), the one measured last first: a core that came
+        # free, or other work that started, shows in its rate and not yet in the earlier nets'.
+        for other in sorted(self.runs, key=lambda pending: pending.label != self.latest):
             other_depth = _cifar_depth(other.model)
             if other.label in self.rates and other_depth:
                 return self.rates[other.label] * other_depth / depth
