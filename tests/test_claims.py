@@ -297,6 +297,14 @@ def test_a_section_over_profiles_on_two_datasets_keeps_the_papers_title_and_name
     assert "<h3>fig6, profile cpu, on Fashion-MNIST</h3>" in (cpu_results / "REPORT.html").read_text()
 
 
+def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(cpu_results):
+    listed = " ".join(cli("list", "--results", str(cpu_results), check=True).stdout.replace("│", " ").split())
+    fig7 = listed[listed.index(" fig7 ") : listed.index(" gradflow ")]
+    assert "cpu 4/4 trained, not measured yet (`resnet-repro run fig7 --profile cpu`)" in fig7
+    fig6 = listed[listed.index(" fig6 ") : listed.index(" fig7 ")]
+    assert fig6.endswith("cpu 4/4") and "not measured yet" not in fig6
+
+
 def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():
     from pathlib import Path
 

@@ -11,10 +11,12 @@ from rich.table import Table
 
 from ..config import RunConfig
 from ..engines import get_engine
+from ..engines.outputs import measured_csv
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
 from ..report.scoring import claim_command, claim_text, judge_claim, label
+from ..report_parts import run_command
 from ..store.layout import RunFiles, resolve_results_dir, run_status
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from ..words import counted, human_duration
@@ -38,9 +40,19 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 if finished or profile == "paper":
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
-                    done.append(f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}")
+                    done.append(
+                        f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}"
+                        + _unmeasured(spec, profile, results_dir, finished == len(runs))
+                    )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
     console.print(table)
+
+
+def _unmeasured(spec, profile: str, results: Path, trained: bool) -> str:
+    """A target that measures its trained nets (fig7), once they are trained (fig6 trains them) but not measured."""
+    if not trained or get_engine(spec.engine).measured_file is None or measured_csv(spec, results, profile).exists():
+        return ""
+    return f" trained, not measured yet (`{run_command(spec, profile)}`)"
 
 
 def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
