@@ -12,7 +12,7 @@ from rich.table import Table
 from ..config import RunConfig
 from ..engines import get_engine
 from ..engines.outputs import measured_csv
-from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..experiments import Target, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
 from ..report.scoring import claim_command, claim_text, judge_claim, label
@@ -48,7 +48,7 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
     console.print(table)
 
 
-def _unmeasured(spec, profile: str, results: Path, trained: bool) -> str:
+def _unmeasured(spec: Target, profile: str, results: Path, trained: bool) -> str:
     """A target that measures its trained nets (fig7), once they are trained (fig6 trains them) but not measured."""
     if not trained or get_engine(spec.engine).measured_file is None or measured_csv(spec, results, profile).exists():
         return ""

@@ -129,9 +129,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
                 "paper_train_error": quoted.get("train_error"),
                 "paper_test_error": reference,
                 "delta": best - reference if comparable and best is not None and reference is not None else None,
-                "band": round(verdict.band, 2)
-                if verdict and verdict.band is not None
-                else None,  # as the verdict says it
+                "band": round(verdict.band, 2) if verdict else None,  # to the two places the verdict states it
                 "verdict": verdict.status if verdict else None,
                 "profile": profile,
                 "data": data_label(dataset, entry),
