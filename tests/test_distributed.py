@@ -91,3 +91,33 @@ def test_a_two_process_run_resumes_in_one_process(single, cifar_dir, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_close_rows(rows_without_timing(single / "metrics.csv"), rows_without_timing(folder / "metrics.csv"))
     assert_close_finals(single, folder)
+
+
+LAUNCHED_PROCESS = """
+import atexit, sys
+from resnet_repro.cli.app import main
+atexit.register(lambda: print("exit handler ran"))
+sys.argv = ["resnet-repro", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "args, code, says",
+    [(["list"], 0, "table6"), (["show", "table99"], 2, "error: unknown target 'table99'")],
+)
+def test_a_launched_process_exits_with_the_commands_code_its_output_and_exit_handlers(tmp_path, args, code, says):
+    # A torchrun launch's process leaves without the interpreter's teardown (gloo threads outlive it). What a
+    # user sees must not change: the exit code, every line written to a pipe (block-buffered), the exit handlers.
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCHED_PROCESS, *args, "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "WORLD_SIZE": "2", "COLUMNS": "200"},
+    )
+    assert result.returncode == code, result.stderr
+    assert says in result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("exit handler ran")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import errno
+import os
 import sys
 
 import typer
@@ -43,6 +45,29 @@ app.command("bench", short_help="Measure images/s of the real training step, per
 
 
 def main() -> None:
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        _run_command_line()
+        return
+    # One process of a torchrun launch. DistributedDataParallel keeps the process group alive after
+    # destroy_process_group, so gloo's worker threads outlive the command; one of them may still be releasing
+    # the last collective's tensors, which takes the GIL. Were the interpreter being torn down by then, that
+    # thread would be cancelled mid-destructor and the process would abort (SIGABRT, "terminate called
+    # without an active exception") after the run had succeeded. So a launched process ends as a normal one
+    # would up to the teardown (exit handlers, flushed output), and then leaves without it.
+    try:
+        _run_command_line()
+        code = 0
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):  # what the interpreter would print for sys.exit("message")
+            print(exit_.code, file=sys.stderr)
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run_command_line() -> None:
     debug = "--debug" in sys.argv
     if debug:  # accepted anywhere on the line, not only before the command
         sys.argv.remove("--debug")

@@ -86,8 +86,8 @@ def init_world(device: torch.device) -> World:
 
 
 def leave_world() -> None:
-    """Tear the process group down once every process is done with collectives. Exiting with gloo's threads
-    still alive can abort the interpreter (std::terminate, SIGABRT) while rank 0 is still writing."""
+    """Tear the process group down once every process is done with collectives. Gloo's worker threads may
+    outlive it (DDP keeps the group alive): cli.app.main says how a launched process exits regardless."""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
