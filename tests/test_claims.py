@@ -305,6 +305,18 @@ def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(
     assert fig6.endswith("cpu 4/4") and "not measured yet" not in fig6
 
 
+def test_plot_names_a_target_whose_nets_are_trained_but_not_measured_instead_of_passing_it_by(cpu_results):
+    said = "fig7 cpu: its nets are trained but not measured yet; `resnet-repro run fig7 --profile cpu` measures them"
+    everything = cli("plot", "all", "--results", str(cpu_results), check=True).stdout
+    assert f"skipped {said}" in " ".join(everything.split()) and "fig6/cpu/fig6.png" in everything
+    for profile in ([], ["--profile", "cpu"]):
+        refused = cli("plot", "fig7", *profile, "--results", str(cpu_results))
+        assert_one_line_error(
+            refused, "nothing to draw yet: fig7's cpu nets are trained", "`resnet-repro run fig7 --profile cpu`"
+        )
+    assert not (cpu_results / "fig7").exists()
+
+
 def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_folder():
     from pathlib import Path
 

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from ..config import RunConfig
 from ..engines import get_engine
-from ..engines.outputs import measured_csv
-from ..experiments import Target, load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..engines.outputs import trained_not_measured
+from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
 from ..report.scoring import claim_command, claim_text, judge_claim, label
@@ -33,6 +33,7 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
     for name in target_names():
         spec = load_target(name)
         done = []
+        waiting = trained_not_measured(spec, results_dir)
         if spec.recipe:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
@@ -42,17 +43,10 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     done.append(
                         f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}"
-                        + _unmeasured(spec, profile, results_dir, finished == len(runs))
+                        + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
     console.print(table)
-
-
-def _unmeasured(spec: Target, profile: str, results: Path, trained: bool) -> str:
-    """A target that measures its trained nets (fig7), once they are trained (fig6 trains them) but not measured."""
-    if not trained or get_engine(spec.engine).measured_file is None or measured_csv(spec, results, profile).exists():
-        return ""
-    return f" trained, not measured yet (`{run_command(spec, profile)}`)"
 
 
 def _unknown_time(runs: list, throughput: dict[str, float]) -> str:

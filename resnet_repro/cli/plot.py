@@ -14,8 +14,10 @@ from typing import Optional
 import typer
 
 from ..engines import get_engine
+from ..engines.outputs import trained_not_measured
 from ..errors import UserError
-from ..experiments import load_target, resolve_runs, target_names
+from ..experiments import Target, load_target, resolve_runs, target_names
+from ..report_parts import run_command
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants
 from .common import ResultsOption, SetOption, console, existing_results_dir, sets
@@ -43,10 +45,17 @@ def plot_command(
                 )
             continue
         profiles = engine.drawable_profiles(spec, results_dir)
+        waiting = trained_not_measured(spec, results_dir) if not set_ else []
         if profile is not None:
             if spec.recipe is None:
                 raise UserError(f"{spec.name} has no profiles: leave --profile out")
             profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
+            waiting = [p for p in waiting if p == profile]
+        if waiting and not everything and not profiles:
+            raise UserError(f"nothing to draw yet: {spec.name}'s {waiting[0]} {_not_measured(spec, waiting[0])}")
+        for name in waiting:
+            console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
+        if profile is not None:
             if not profiles and not everything:
                 raise UserError(
                     f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
@@ -77,3 +86,7 @@ def plot_command(
             continue
         for path in written:
             console.print(f"wrote {path}")
+
+
+def _not_measured(target: Target, profile: str) -> str:
+    return f"nets are trained but not measured yet; `{run_command(target, profile)}` measures them (no training)"
