@@ -26,6 +26,10 @@ class Reporter:
 
     def update(self, iteration: int, stats: dict) -> None: ...
 
+    def advance(self, iteration: int) -> None:
+        """Between log points, now and then: the iteration reached (a bar moves; its numbers stay the last log
+        point's, which alone are measured)."""
+
     def message(self, text: str) -> None: ...
 
     def finish(self) -> None: ...

@@ -335,6 +335,61 @@ def test_on_an_80_column_terminal_a_run_shows_its_bar_its_times_and_every_number
     assert "lr 0.1 loss 0.642 err 24.7% test 27.46% 217 img/s (run 2 of 4, fig6 about 12 min left)" in numbers
 
 
+def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(monkeypatch, tmp_path):
+    """A deep net on a busy CPU logs a minute apart: the loop moves the bar in between (every second; here every
+    step), the board's count follows, and its numbers and a log's lines change only at log points."""
+    import io
+
+    import numpy as np
+    import torch
+    from rich.console import Console
+
+    from resnet_repro.cli import progress
+    from resnet_repro.data.sources import ImageSet, Splits
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.store.layout import RunFiles
+    from resnet_repro.train.loop import Progress, RunSession, run_hooks
+
+    class Recorder(progress.RichReporter):  # the real board, with every call noted
+        def __init__(self):
+            super().__init__()
+            self.interactive, self.calls = True, []
+            self.shown = ""  # the numbers on the board after the last log point
+
+        def update(self, iteration, stats):
+            self.calls.append(("update", iteration))
+            super().update(iteration, stats)
+            self.shown = self.progress.tasks[0].fields["stats"]
+
+        def advance(self, iteration):
+            self.calls.append(("advance", iteration))
+            super().advance(iteration)
+            task = self.progress.tasks[0]
+            assert task.completed == iteration and task.fields["stats"] == self.shown
+
+    monkeypatch.setattr(progress, "console", Console(width=120, force_terminal=True, file=io.StringIO()))
+    (config,) = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20")  # 12 iterations, log every 3
+    generator = np.random.default_rng(0)
+    images = ImageSet(
+        generator.integers(0, 256, (64, 3, 32, 32), dtype=np.uint8), generator.integers(0, 10, 64).astype(np.int64)
+    )
+    splits = Splits(images, ImageSet(images.images[:32], images.labels[:32]), None, {})
+    reporter = Recorder()
+    hooks = run_hooks(reporter)
+    next(hook for hook in hooks if isinstance(hook, Progress)).every_s = 0.0
+    session = RunSession(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter, hooks=hooks)
+    while session.outcome is None:
+        session.step()
+        session.after_step()
+    assert reporter.calls == [(kind, i) for i in range(1, 13) for kind in ["update" if i % 3 == 0 else "advance"]]
+    log = io.StringIO()  # off a terminal: a line per log point, none in between
+    monkeypatch.setattr(progress, "console", Console(width=120, file=log))
+    plain = progress.RichReporter()
+    plain.start_run(config.name, 12, 0)
+    plain.advance_run(config.name, 1)
+    assert log.getvalue() == f"training {config.name} from iteration 0 of 12\n"
+
+
 def render(renderables, width: int = 80) -> list[str]:
     """What the board shows on a terminal `width` columns wide, a line each."""
     import io

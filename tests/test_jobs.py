@@ -120,3 +120,48 @@ def test_missing_data_is_one_error_before_any_job_starts(tmp_path):
     assert_one_line_error(result, "CIFAR-10 not found", "--data-dir")
     assert "more run" not in result.stderr  # checked once in the parent, not failed once per job
     assert not list((tmp_path / "results").glob("runs/**/checkpoint*"))
+
+
+def test_a_jobs_progress_calls_reach_its_line_on_the_parents_board():
+    """A child's start, bar moves between log points, numbers and finish arrive at the lane of its run, in order."""
+    import queue
+
+    from resnet_repro.context import Reporter
+    from resnet_repro.train.jobs import QueueReporter, _relay
+
+    calls = []
+
+    class Lane(Reporter):
+        def __init__(self, name):
+            self.name = name
+
+        def start(self, run_name, total, done):
+            calls.append((self.name, "start", run_name, total, done))
+
+        def advance(self, iteration):
+            calls.append((self.name, "advance", iteration))
+
+        def update(self, iteration, stats):
+            calls.append((self.name, "update", iteration, stats))
+
+        def finish(self):
+            calls.append((self.name, "finish"))
+
+    class Board(Reporter):
+        def lane(self, run_name):
+            return Lane(run_name)
+
+    sent = queue.Queue()
+    child = QueueReporter(sent)
+    child.start("cifar10/plain-20/smoke/seed0", 12, 0)
+    child.advance(2)
+    child.update(3, {"loss": 1.0})
+    child.finish()
+    _relay(sent, Board(), {}, {}, timeout=0)
+    name = "cifar10/plain-20/smoke/seed0"
+    assert calls == [
+        (name, "start", name, 12, 0),
+        (name, "advance", 2),
+        (name, "update", 3, {"loss": 1.0}),
+        (name, "finish"),
+    ]

@@ -78,6 +78,9 @@ class RichReporter(Reporter):
     def update(self, iteration: int, stats: dict) -> None:
         self.update_run(self.current, iteration, stats)
 
+    def advance(self, iteration: int) -> None:
+        self.advance_run(self.current, iteration)
+
     def finish(self) -> None:
         self.finish_run(self.current)
 
@@ -120,6 +123,11 @@ class RichReporter(Reporter):
         brief = f"err {stats['error']:.1f}%{test}  loss {stats['loss']:.3f}  lr {stats['lr']:.3g}  {stats['images_per_s']:.0f} img/s"
         self.progress.update(self.tasks[run_name], completed=iteration, stats=text, brief=brief)
 
+    def advance_run(self, run_name: str, iteration: int) -> None:
+        """The bar alone moves; off a terminal nothing is written (a log gets a line per log point)."""
+        if self.progress is not None and run_name in self.tasks:
+            self.progress.update(self.tasks[run_name], completed=iteration)
+
     def finish_run(self, run_name: str) -> None:
         task = self.tasks.pop(run_name, None)
         if self.progress is None:
@@ -154,6 +162,9 @@ class _Lane(Reporter):
 
     def update(self, iteration: int, stats: dict) -> None:
         self.board.update_run(self.run_name, iteration, stats)
+
+    def advance(self, iteration: int) -> None:
+        self.board.advance_run(self.run_name, iteration)
 
     def message(self, text: str) -> None:
         self.board.message(text)

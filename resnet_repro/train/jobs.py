@@ -50,6 +50,9 @@ class QueueReporter(Reporter):
     def update(self, iteration: int, stats: dict) -> None:
         self.queue.put(("update", self.name, iteration, stats))
 
+    def advance(self, iteration: int) -> None:
+        self.queue.put(("advance", self.name, iteration))
+
     def message(self, text: str) -> None:
         self.queue.put(("message", self.name, text))
 
