@@ -275,6 +275,25 @@ def test_after_the_last_iteration_the_output_says_what_still_runs(fig1_smoke_run
     assert last_progress < said < next(i for i, line in enumerate(lines) if line.startswith("report: "))
 
 
+def test_plot_draws_a_measured_variant_and_names_the_profile_whose_nets_wait_to_be_measured(
+    fig6_smoke, cifar_dir, tmp_path
+):
+    from .conftest import copy_results, smoke_run_args
+
+    results = copy_results(fig6_smoke, tmp_path / "results")  # fig6 trained fig7's nets; fig7 measured none
+    variant = smoke_run_args("fig7", cifar_dir, results, "--only", "plain-20", "--set", "recipe.lr=0.05")
+    assert cli(*variant).returncode == 0
+    for profile in ([], ["--profile", "smoke"]):
+        drawn = cli("plot", "fig7", *profile, "--results", str(results))
+        assert drawn.returncode == 0, drawn.stderr
+        assert "/fig7/smoke~" in drawn.stdout and "fig7.png" in drawn.stdout
+        said = " ".join(drawn.stdout.split())
+        assert (
+            "skipped fig7 smoke: its nets are trained but not measured yet; `resnet-repro run fig7 --profile smoke`"
+            in said
+        )
+
+
 def test_a_target_that_measures_after_training_says_so():
     from resnet_repro.engines import get_engine
     from resnet_repro.engines.base import after_training
@@ -388,6 +407,37 @@ def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(mo
     plain.start_run(config.name, 12, 0)
     plain.advance_run(config.name, 1)
     assert log.getvalue() == f"training {config.name} from iteration 0 of 12\n"
+
+
+def test_between_log_points_the_bar_moves_at_most_once_a_second(monkeypatch):
+    from types import SimpleNamespace
+
+    from resnet_repro.context import Reporter
+    from resnet_repro.train import loop
+
+    moves = []
+
+    class Recorder(Reporter):
+        def advance(self, iteration):
+            moves.append(iteration)
+
+    now = [0.0]
+    monkeypatch.setattr(loop.time, "monotonic", lambda: now[0])
+    state = SimpleNamespace(iteration=0)
+    session = SimpleNamespace(
+        recipe=SimpleNamespace(iterations=40, log_every=10),
+        state=state,
+        loop=SimpleNamespace(config=SimpleNamespace(name="run")),
+        due=lambda every: state.iteration % every == 0,
+    )
+    hook = loop.Progress(Recorder(), every_s=1.0)
+    hook.on_start(session)
+    for iteration in range(1, 41):  # 0.3 s a step
+        now[0] += 0.3
+        state.iteration = iteration
+        hook.on_step(session)
+    # at 1.2 s (step 4), then a second after each move; never at a log point (step 20 has its own update)
+    assert moves == [4, 8, 12, 16, 21, 25, 29, 33, 37]
 
 
 def render(renderables, width: int = 80) -> list[str]:

@@ -94,30 +94,49 @@ def test_a_two_process_run_resumes_in_one_process(single, cifar_dir, tmp_path):
 
 
 LAUNCHED_PROCESS = """
-import atexit, sys
+import atexit, os, sys
 from resnet_repro.cli.app import main
 atexit.register(lambda: print("exit handler ran"))
+leave = os._exit
+os._exit = lambda code: (print("left without teardown", file=sys.stderr, flush=True), leave(code))
 sys.argv = ["resnet-repro", *sys.argv[1:]]
 main()
 """
 
 
+def launched(args: list[str], world_size: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-c", LAUNCHED_PROCESS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "WORLD_SIZE": world_size, "COLUMNS": "200"},
+    )
+
+
 @pytest.mark.parametrize(
     "args, code, says",
-    [(["list"], 0, "table6"), (["show", "table99"], 2, "error: unknown target 'table99'")],
+    [
+        (["list"], 0, "table6"),
+        (["show", "table99"], 2, "error: unknown target 'table99'"),
+        (["--debug", "show", "table99"], 1, "Traceback"),  # a crash: its traceback, then the same way out
+    ],
 )
 def test_a_launched_process_exits_with_the_commands_code_its_output_and_exit_handlers(tmp_path, args, code, says):
     # A torchrun launch's process leaves without the interpreter's teardown (gloo threads outlive it). What a
     # user sees must not change: the exit code, every line written to a pipe (block-buffered), the exit handlers.
-    import os
-
-    result = subprocess.run(
-        [sys.executable, "-c", LAUNCHED_PROCESS, *args, "--results", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "WORLD_SIZE": "2", "COLUMNS": "200"},
-    )
+    result = launched([*args, "--results", str(tmp_path)], "2")
     assert result.returncode == code, result.stderr
     assert says in result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("exit handler ran")
+    assert result.stderr.rstrip().endswith("left without teardown")
+    assert "left without teardown" not in launched(["list", "--results", str(tmp_path)], "1").stderr
+
+
+@pytest.mark.parametrize("world_size", ["two", "0", "-1"])
+def test_a_world_size_that_is_no_number_of_processes_is_one_line(tmp_path, world_size):
+    from .conftest import assert_one_line_error
+
+    assert_one_line_error(launched(["list", "--results", str(tmp_path)], world_size), f"WORLD_SIZE='{world_size}'")

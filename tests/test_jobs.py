@@ -122,46 +122,28 @@ def test_missing_data_is_one_error_before_any_job_starts(tmp_path):
     assert not list((tmp_path / "results").glob("runs/**/checkpoint*"))
 
 
-def test_a_jobs_progress_calls_reach_its_line_on_the_parents_board():
-    """A child's start, bar moves between log points, numbers and finish arrive at the lane of its run, in order."""
+def test_a_jobs_progress_calls_reach_its_line_on_the_parents_board(monkeypatch):
+    """A child's start, bar moves between log points, numbers and finish arrive at its run's line of the board."""
+    import io
     import queue
 
-    from resnet_repro.context import Reporter
+    from rich.console import Console
+
+    from resnet_repro.cli import progress
     from resnet_repro.train.jobs import QueueReporter, _relay
 
-    calls = []
-
-    class Lane(Reporter):
-        def __init__(self, name):
-            self.name = name
-
-        def start(self, run_name, total, done):
-            calls.append((self.name, "start", run_name, total, done))
-
-        def advance(self, iteration):
-            calls.append((self.name, "advance", iteration))
-
-        def update(self, iteration, stats):
-            calls.append((self.name, "update", iteration, stats))
-
-        def finish(self):
-            calls.append((self.name, "finish"))
-
-    class Board(Reporter):
-        def lane(self, run_name):
-            return Lane(run_name)
-
-    sent = queue.Queue()
+    monkeypatch.setattr(progress, "console", Console(width=120, force_terminal=True, file=io.StringIO()))
+    board, sent = progress.RichReporter(), queue.Queue()
     child = QueueReporter(sent)
     child.start("cifar10/plain-20/smoke/seed0", 12, 0)
     child.advance(2)
-    child.update(3, {"loss": 1.0})
+    _relay(sent, board, {}, {}, timeout=0)
+    (line,) = board.progress.tasks
+    assert (line.description, line.total, line.completed, line.fields["stats"]) == (child.name, 12, 2, "")
+    child.update(3, {"lr": 0.1, "loss": 1.0, "error": 50.0, "images_per_s": 300.0})
+    child.advance(5)
+    _relay(sent, board, {}, {}, timeout=0)
+    assert line.completed == 5 and line.fields["stats"].startswith("lr 0.1  loss 1.000  err 50.0%")
     child.finish()
-    _relay(sent, Board(), {}, {}, timeout=0)
-    name = "cifar10/plain-20/smoke/seed0"
-    assert calls == [
-        (name, "start", name, 12, 0),
-        (name, "advance", 2),
-        (name, "update", 3, {"loss": 1.0}),
-        (name, "finish"),
-    ]
+    _relay(sent, board, {}, {}, timeout=0)
+    assert board.progress is None

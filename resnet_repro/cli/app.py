@@ -13,6 +13,7 @@ from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
 from ..errors import UserError, require_utf8
+from ..launch import launched_world_size
 from .bench import bench_command
 from .catalog import list_command, show_command
 from .common import err_console
@@ -45,7 +46,11 @@ app.command("bench", short_help="Measure images/s of the real training step, per
 
 
 def main() -> None:
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    try:
+        launched = launched_world_size() > 1
+    except UserError as error:
+        _one_line(str(error))  # exits 2
+    if not launched:
         _run_command_line()
         return
     # One process of a torchrun launch. DistributedDataParallel keeps the process group alive after
@@ -61,6 +66,9 @@ def main() -> None:
         if isinstance(exit_.code, str):  # what the interpreter would print for sys.exit("message")
             print(exit_.code, file=sys.stderr)
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # a crash (or --debug): its traceback, as the interpreter would print it
+        sys.excepthook(*sys.exc_info())
+        code = 130 if isinstance(sys.exc_info()[1], KeyboardInterrupt) else 1
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

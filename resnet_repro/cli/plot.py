@@ -35,7 +35,7 @@ def plot_command(
     results_dir = existing_results_dir(results)
     everything = target.lower() == "all"
     specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]
-    jobs = []
+    jobs, waiting = [], []  # waiting: (target, profile) whose nets are trained but not measured (fig7 after fig6)
     for spec in specs:
         engine = get_engine(spec.engine)
         if not engine.draws:
@@ -45,32 +45,21 @@ def plot_command(
                 )
             continue
         profiles = engine.drawable_profiles(spec, results_dir)
-        waiting = trained_not_measured(spec, results_dir) if not set_ else []
         if profile is not None:
             if spec.recipe is None:
                 raise UserError(f"{spec.name} has no profiles: leave --profile out")
             profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
-            waiting = [p for p in waiting if p == profile]
-        if waiting and not everything and not profiles:
-            raise UserError(f"nothing to draw yet: {spec.name}'s {waiting[0]} {_not_measured(spec, waiting[0])}")
-        for name in waiting:
-            console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
-        if profile is not None:
-            if not profiles and not everything:
-                raise UserError(
-                    f"nothing to draw: {spec.name} has no {profile} results under {results_dir} "
-                    f"(`resnet-repro run {spec.name} --profile {profile}` trains them)"
-                )
+        if not set_:
+            waiting += [(spec, p) for p in trained_not_measured(spec, results_dir) if profile in (None, p)]
         jobs += [(spec, p, sets(set_), False) for p in profiles]
         if not set_ and spec.recipe is not None:  # each --set variant too, with the overrides its runs recorded
             variants = override_variants(spec, results_dir)
             jobs += [(spec, p, overrides, True) for p, overrides in variants if profile is None or p == profile]
+    if not jobs and not everything:
+        raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir))
+    for spec, name in waiting:
+        console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
     if not jobs:
-        if not everything:
-            raise UserError(
-                f"nothing to draw: {specs[0].name} has no results under {results_dir} "
-                f"(`resnet-repro run {specs[0].name}` makes them; `resnet-repro list` shows what is done)"
-            )
         console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
@@ -86,6 +75,20 @@ def plot_command(
             continue
         for path in written:
             console.print(f"wrote {path}")
+
+
+def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path) -> str:
+    if waiting:
+        return f"nothing to draw yet: {target.name}'s {waiting[0][1]} {_not_measured(target, waiting[0][1])}"
+    if profile is not None:
+        return (
+            f"nothing to draw: {target.name} has no {profile} results under {results} "
+            f"(`resnet-repro run {target.name} --profile {profile}` trains them)"
+        )
+    return (
+        f"nothing to draw: {target.name} has no results under {results} "
+        f"(`resnet-repro run {target.name}` makes them; `resnet-repro list` shows what is done)"
+    )
 
 
 def _not_measured(target: Target, profile: str) -> str:

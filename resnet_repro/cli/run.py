@@ -13,6 +13,7 @@ from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..errors import UserError
 from ..experiments import load_target, parse_seeds, resolve_runs
+from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary
 from ..store.aggregate import damaged_notes
@@ -167,11 +168,9 @@ def finish_with_claims(spec, runs, results_dir: Path) -> None:
 
 
 def check_jobs(jobs: int) -> int:
-    import os
-
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: give the number of runs to train at once, 1 or more")
-    if jobs > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if jobs > 1 and launched_world_size() > 1:
         raise UserError(
             "--jobs trains separate runs side by side; under torchrun every process shares each run. "
             "Leave --jobs out of a torchrun launch"

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import UserError
+from ..launch import launched_world_size
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ SINGLE = World()
 
 def init_world(device: torch.device) -> World:
     """Join the process group torchrun describes in the environment; a plain run is a world of one."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
+    size = launched_world_size()
     if size <= 1:
         return SINGLE
     if not dist.is_initialized():

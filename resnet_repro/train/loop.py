@@ -351,7 +351,7 @@ class Checkpoint(RunHook):
             maybe_fault("after-checkpoint", session.state.iteration)
 
 
-@dataclass(kw_only=True)  # nine fields, four of them `object`: built by name, never by position
+@dataclass(kw_only=True)  # built by name: several fields share the type `object`, so an order slip would pass
 class Loop:
     """What the loop works with that does not change while it runs."""
 
