@@ -26,7 +26,6 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -36,10 +35,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the working tree's package, installed or not (its run readers, the data writer)
+from stopping import stop_past  # noqa: E402  (bench/, this script's folder)
+
 from resnet_repro.store.layout import read_json, read_run_config  # noqa: E402
 
 AFTER_FIG6_S = 75  # fig7's measurements, fig1/table6's tables, the report, the archive
-STOP_GRACE_S = 45  # after SIGTERM: every packed run finishes its iteration and writes its checkpoint
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,21 +113,6 @@ def timed_command(arguments: list[str], log: Path, budget_s: float) -> dict:
         code, cut = stop_past(process, budget_s)
     wall = time.monotonic() - begin
     return {"command": " ".join(arguments), "exit": code, "wall_s": round(wall, 1), "finished": code == 0 and not cut}
-
-
-def stop_past(process: subprocess.Popen, budget_s: float, on_stop=lambda: None) -> tuple[int, bool]:
-    """`process`'s exit code, and whether it was stopped: past `budget_s` it gets SIGTERM (every run finishes its
-    iteration and writes its checkpoint), then `on_stop()`, and a kill STOP_GRACE_S later."""
-    try:
-        return process.wait(timeout=max(budget_s, 1)), False
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGTERM)
-        on_stop()
-        try:
-            return process.wait(timeout=STOP_GRACE_S), True
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait(), True
 
 
 def machine_facts(device: str) -> dict:

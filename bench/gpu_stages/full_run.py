@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from gpu_fig6 import stop_past
+from stopping import stop_past
 
 from resnet_repro.store.layout import read_json
 
