@@ -320,9 +320,10 @@ class Progress(RunHook):
         self.next_advance = time.monotonic() + self.every_s
 
     def on_step(self, session: RunSession) -> None:
-        if not session.due(session.recipe.log_every) and time.monotonic() >= self.next_advance:
+        now = time.monotonic()
+        if now >= self.next_advance and not session.due(session.recipe.log_every):  # a log point has its update
             self.reporter.advance(session.state.iteration)
-            self.next_advance = time.monotonic() + self.every_s
+            self.next_advance = now + self.every_s
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
         last = session.state.last  # the latest test error, with its age, should this row have none
