@@ -57,6 +57,8 @@ MinJobAge=300
 NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 # Tests submit more one-CPU jobs than there are cores: they share the cores rather than wait.
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
+# A partition that accepts jobs and never starts them: the tests' queued jobs wait there.
+PartitionName=queued Nodes=$host Default=NO MaxTime=INFINITE State=DOWN
 CONF
   if [ ! -s /etc/munge/munge.key ]; then
     mungekey --create --keyfile /etc/munge/munge.key
@@ -84,15 +86,26 @@ CONF
   exit 1
 }
 
+stop_pid() {  # the daemon whose pid file is $1, stopped and waited for (its state is written on the way out)
+  local pid
+  [ -f "$1" ] || return 0
+  pid="$(cat "$1")"
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+}
+
 down() {
   [ -f "$STATE/started" ] || { echo "slurm-cluster: nothing started here"; return; }
   for daemon in slurmd slurmctld; do
-    if grep -qx "$daemon" "$STATE/started" && [ -f "$STATE/$daemon.pid" ]; then
-      kill "$(cat "$STATE/$daemon.pid")" 2>/dev/null || true
+    if grep -qx "$daemon" "$STATE/started"; then
+      stop_pid "$STATE/$daemon.pid"
     fi
   done
-  if grep -qx munged "$STATE/started" && [ -f /run/munge/munged.pid ]; then
-    kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
+  if grep -qx munged "$STATE/started"; then
+    stop_pid /run/munge/munged.pid
   fi
   if grep -qxF "$MARK" "$CONF" 2>/dev/null; then
     rm -f "$CONF"

@@ -44,8 +44,8 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}"
-                        + _on_slurm(results_dir, runs, jobs)
+                        f"{profile} {finished}/{len(runs)}{_on_slurm(results_dir, runs, jobs)}"
+                        + (cost or _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")

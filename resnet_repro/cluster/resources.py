@@ -97,7 +97,7 @@ def read_resources(path: Optional[Path], overrides: list[str], defaults: Resourc
         if not sep or not key:
             raise UserError(f"--resource {shorten(text)}: write KEY=VALUE, e.g. --resource partition=gpu")
         value = load_yaml_text(raw, f"--resource {key}") if raw.strip() else None
-        values[key] = _checked({}, key, value, f"--resource {key}")
+        values[key] = _checked({}, key, value, "--resource")
     if values.get("gpus_per_node") and "tasks_per_node" not in values and defaults.tasks_per_node > 1:
         values["tasks_per_node"] = values["gpus_per_node"]  # a DDP run: one process per GPU it was given
     return dataclasses.replace(defaults, **values)

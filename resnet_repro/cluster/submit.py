@@ -10,6 +10,7 @@ nowhere else. This process never unpickles anything: it reads squeue and JSON.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import shutil
@@ -81,6 +82,8 @@ def submit_target(
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
     python = [sys.executable, "-m", "resnet_repro", "run", *command]
+    made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if sbatch refuses
+    there = set(folder.iterdir()) if folder.exists() else set()
     folder.parent.mkdir(parents=True, exist_ok=True)  # results/ and results/slurm/ as any folder the tool makes
     umask = os.umask(0o077)
     os.umask(umask)
@@ -95,7 +98,7 @@ def submit_target(
         executor.update_parameters(**job_parameters(resources, f"{name}-run"))
         jobs = []
         if pending:
-            with sbatch_errors(), executor.batch():
+            with take_back(made, folder, there), sbatch_errors(), executor.batch():
                 jobs = [executor.submit(JobCommand([*python, "--slurm-run", run], umask)) for run in pending]
         outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
         after = sorted({job.job_id.split("_")[0] for job in jobs})
@@ -105,10 +108,10 @@ def submit_target(
             additional_parameters=extra,
         )
         try:
-            with sbatch_errors():
+            with take_back(made if not after else [], folder, there), sbatch_errors():
                 outputs_job = outputs.submit(JobCommand([*python, "--slurm-outputs"], umask))
         except UserError:
-            if after:  # the runs' jobs would train with no one to write the outputs: take them back
+            if after:  # the runs' jobs would train with no one to write the outputs: cancel them
                 subprocess.run(["scancel", *after], capture_output=True, timeout=60)
             raise
     for path in folder.iterdir():  # submitit's job files: the user's alone
@@ -143,6 +146,22 @@ def job_parameters(resources: Resources, job_name: str) -> dict:
 
 
 @contextlib.contextmanager
+def take_back(made: list[Path], folder: Path, there: set[Path]):
+    """When Slurm refuses the first job, nothing was submitted: remove the files submitit wrote for it, and the
+    folders this command made, so that results/ is as it was."""
+    try:
+        yield
+    except UserError:
+        if folder.exists():
+            for path in set(folder.iterdir()) - there:
+                path.unlink()
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def private_files():
     """Files and folders made meanwhile are the user's alone (0600, 0700)."""
     previous = os.umask(0o077)
@@ -174,7 +193,8 @@ def quiet_submitit():
 def sbatch_errors():
     """What sbatch refuses (a bad account, a time over the partition's limit), as its own one line."""
     try:
-        yield
+        with contextlib.redirect_stderr(io.StringIO()):  # submitit prints sbatch's stderr as well as raising it
+            yield
     except Exception as error:  # submitit wraps sbatch's exit in its own errors, with sbatch's stderr inside
         if isinstance(error, UserError):
             raise
