@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from resnet_repro.cluster.resources import Resources, engine_defaults, read_resources, time_minutes
 from resnet_repro.cluster.state import queue, slurm_run
 
 from .conftest import PLAIN20_RUN, assert_one_line_error, assert_same_run, cli, cli_in_process, smoke_args
@@ -52,10 +53,9 @@ def snapshot(folder: Path) -> dict:
 def slurm_smoke(slurm_cluster, cifar_dir, tmp_path_factory):
     """fig1's smoke plain-20 submitted with --slurm and followed to its end: (results, the submitting output)."""
     results = tmp_path_factory.mktemp("slurm-smoke")
-    submitted = cli(
-        *smoke_args(cifar_dir, results, "--slurm", "--resources", str(resources_file(results.parent))), check=True
-    )
-    wait_for_jobs(submitted_jobs(submitted.stdout), timeout_s=300)
+    resources = str(resources_file(results.parent))
+    submitted = cli(*smoke_args(cifar_dir, results, "--slurm", "--resources", resources, "--wait"), check=True)
+    assert not in_queue(submitted_jobs(submitted.stdout))  # --wait returned once the outputs job had ended
     return results, submitted
 
 
@@ -65,6 +65,7 @@ def test_a_smoke_run_trained_by_slurm_equals_the_local_run(slurm_smoke, alone):
     assert f"  cifar10/plain-20/smoke/seed0: job {run}" in submitted.stdout.splitlines()
     assert f"  then job {outputs} writes fig1's tables, figures and the report" in submitted.stdout.splitlines()
     assert_same_run(alone, results / PLAIN20_RUN)  # OMP_NUM_THREADS=1 reaches the job: the same digits
+    assert "cifar10/plain-20/smoke/seed0: finished" in submitted.stdout.splitlines()  # what --wait followed
     # the outputs job wrote the target's figure and the report over the runs it found
     assert (results / "fig1/smoke/fig1.png").exists() and (results / "REPORT.md").exists()
     shown = cli_in_process("show", "fig1", "--profile", "smoke", "--only", "plain-20", "--results", str(results))
@@ -163,3 +164,21 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
     result = cli_in_process(*smoke_args(cifar_dir, results, *extra))
     assert_one_line_error(result, says)
     assert snapshot(tmp_path) == before  # nothing submitted, results/ untouched (not even made)
+
+
+@pytest.mark.parametrize(
+    "text, minutes", [("90", 90), ("1:30", 2), ("2:00:00", 120), ("1-00:00:00", 1440), ("1-6", 1800), ("0:0:1", 1)]
+)
+def test_slurm_time_limits_read_as_minutes(text, minutes):
+    assert time_minutes(text) == minutes
+
+
+def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path):
+    # an ImageNet run of the paper: batch 256 in BN shares of 32 is one job of 8 processes on 8 GPUs
+    assert engine_defaults(8) == Resources(gpus_per_node=8, tasks_per_node=8)
+    path = resources_file(tmp_path, "partition: gpu\nnodes: 2\ngpus_per_node: 4\nmem: 64G\n")
+    read = read_resources(path, ["time=2-00:00:00", "partition=null"], engine_defaults(8))
+    assert read == Resources(None, None, None, None, "2-00:00:00", 2, 4, 4, 4, "64G", 120, 20)
+    assert read.processes == 8 and read.minutes == 2880
+    # a CIFAR run stays one process whatever GPUs it is given
+    assert read_resources(None, ["gpus_per_node=2"], engine_defaults(1)).tasks_per_node == 1

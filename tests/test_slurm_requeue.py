@@ -38,7 +38,7 @@ def test_a_job_warned_at_its_time_limit_requeues_and_ends_with_the_uninterrupted
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
     wait_for_jobs([job, outputs], timeout_s=480)
     assert reference.wait(timeout=300) == 0, reference.stderr.read()
-    log = (results / f"slurm/jobs/{job}_0_log.err").read_text()
+    log = "".join((results / f"slurm/jobs/{job}_0_log.{kind}").read_text() for kind in ("out", "err"))
     assert "Calling checkpoint method" in log and f"Requeued job {job}" in log, log[-3000:]
     assert "stopped by SIGTERM at iteration" in log  # the run itself stopped at an iteration's end, checkpointed
     assert log.count("Starting with JobEnvironment") == 2  # and the requeued job started it again
