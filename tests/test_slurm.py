@@ -136,6 +136,8 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
         ("unknown-key", "resources.yaml:2: gpus: unknown resource; known: partition, account"),
         ("wrong-type", "resources.yaml:1: nodes: expected a whole number >= 1, got 'two'"),
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
+        ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
+        ("wait-alone", "--resources, --resource and --wait go with --slurm; add --slurm to submit the runs"),
         (
             "slurm-refuses",
             "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",
@@ -158,6 +160,10 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra[-1] = str(resources_file(tmp_path, "nodes: two\n"))
     elif case == "override":
         extra += ["--resource", "time=soon"]
+    elif case == "jobs":
+        extra += ["--jobs", "2"]
+    elif case == "wait-alone":
+        extra = ["--wait"]
     elif case == "slurm-refuses":
         extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
     before = snapshot(tmp_path)
