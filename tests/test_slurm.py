@@ -45,6 +45,11 @@ def wait_for_jobs(jobs: list[str], timeout_s: float) -> None:
         time.sleep(1)
 
 
+def show_wide(results: Path):
+    """`show` of fig1's smoke plain-20, on a console wide enough that no status cell wraps."""
+    return cli("show", "fig1", "-p", "smoke", "--only", "plain-20", "--results", str(results), env={"COLUMNS": "1000"})
+
+
 def snapshot(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")} if folder.exists() else {}
 
@@ -109,9 +114,7 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
             f"`resnet-repro show`, or cancel it with `scancel {jobs[0]}` before submitting it again",
         )
         assert snapshot(tmp_path / "results") == before
-        shown = cli_in_process(
-            "show", "fig1", "-p", "smoke", "--only", "plain-20", "--results", str(tmp_path / "results")
-        )
+        shown = show_wide(tmp_path / "results")
         assert f"queued on Slurm (job {jobs[0]})" in shown.stdout
         listed = cli("list", "--results", str(tmp_path / "results"), env={"COLUMNS": "1000"})  # no cell wraps
         assert "smoke 0/2, 1 queued on Slurm, time left" in listed.stdout
@@ -119,7 +122,7 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
         subprocess.run(["scancel", *jobs], check=True)
     wait_for_jobs(jobs, timeout_s=60)
     # cancelled before it ended the run: failed on Slurm, with its log
-    shown = cli_in_process("show", "fig1", "-p", "smoke", "--only", "plain-20", "--results", str(tmp_path / "results"))
+    shown = show_wide(tmp_path / "results")
     assert f"failed on Slurm (job {jobs[0]}), log: " in shown.stdout
     found = slurm_run(tmp_path / "results", "cifar10/plain-20/smoke/seed0", queue())
     assert (
