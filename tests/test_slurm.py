@@ -140,7 +140,7 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
         ("wrong-type", "resources.yaml:1: nodes: expected a whole number >= 1, got 'two'"),
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
-        ("wait-alone", "--resources, --resource and --wait go with --slurm; add --slurm to submit the runs"),
+        ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
         (
             "slurm-refuses",
             "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",

@@ -40,11 +40,12 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
-                if finished or profile == "paper" or _on_slurm(results_dir, runs, jobs):
+                on_slurm = _on_slurm(results_dir, runs, jobs)
+                if finished or profile == "paper" or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{_on_slurm(results_dir, runs, jobs)}"
+                        f"{profile} {finished}/{len(runs)}{on_slurm}"
                         + (cost or _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )

@@ -124,21 +124,12 @@ def run_command(
     )
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
-    if slurm or resources_file or resource or wait:
+    if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
         if not slurm:
-            raise UserError("--resources, --resource and --wait go with --slurm; add --slurm to submit the runs")
+            raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
         if jobs is not None or devices is not None:
             raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
-        job_command = [
-            str(spec.path.resolve()) if target.lower().endswith((".yaml", ".yml")) else target,
-            "--profile",
-            profile,
-        ]
-        job_command += (["--seeds", seeds] if seeds else []) + [f"--set={o}" for o in overrides]
-        job_command += ["--device", device, "--results", str(results_dir.resolve())]
-        job_command += (["--data-dir", str(data_dir.resolve())] if data_dir else []) + (
-            ["--pack", str(pack)] if pack else []
-        )
+        job_command = slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack)
         submit_to_slurm(spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait)
         return
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
@@ -155,6 +146,16 @@ def run_command(
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
     refuse_damaged_runs(all_runs, results_dir)
+
+
+def slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack) -> list[str]:
+    """The `run` options every job of a submission gets: these runs, on the node's device, every path absolute."""
+    named = str(spec.path.resolve()) if target.lower().endswith((".yaml", ".yml")) else target
+    command = [named, "--profile", profile, *(["--seeds", seeds] if seeds else [])]
+    command += [f"--set={override}" for override in overrides]  # --threads, --precision and --compile among them
+    command += ["--device", device, "--results", str(results_dir.resolve())]
+    command += ["--data-dir", str(data_dir.resolve())] if data_dir else []
+    return command + (["--pack", str(pack)] if pack else [])
 
 
 def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resources_file, resource, wait) -> None:
