@@ -14,7 +14,15 @@ import pytest
 from resnet_repro.cluster.resources import Resources, engine_defaults, read_resources, time_minutes
 from resnet_repro.cluster.state import queue, slurm_run
 
-from .conftest import PLAIN20_RUN, assert_one_line_error, assert_same_run, cli, cli_in_process, smoke_args
+from .conftest import (
+    PLAIN20_RUN,
+    assert_one_line_error,
+    assert_same_run,
+    cli,
+    cli_in_process,
+    smoke_args,
+    smoke_run_args,
+)
 
 # Each job asks for one CPU and no GPU, and gets the whole of a 10-minute limit.
 RESOURCES = "gpus_per_node: 0\ncpus_per_task: 1\ntime: '10'\n"
@@ -56,21 +64,29 @@ def snapshot(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def slurm_smoke(slurm_cluster, cifar_dir, tmp_path_factory):
-    """fig1's smoke plain-20 submitted with --slurm and followed to its end: (results, the submitting output)."""
+    """fig1's two smoke runs submitted with --slurm (an array of two jobs) and followed to the end with --wait:
+    (results, the submitting output)."""
     results = tmp_path_factory.mktemp("slurm-smoke")
     resources = str(resources_file(results.parent))
-    submitted = cli(*smoke_args(cifar_dir, results, "--slurm", "--resources", resources, "--wait"), check=True)
+    submitted = cli(
+        *smoke_run_args("fig1", cifar_dir, results, "--slurm", "--resources", resources, "--wait"), check=True
+    )
     assert not in_queue(submitted_jobs(submitted.stdout))  # --wait returned once the outputs job had ended
     return results, submitted
 
 
-def test_a_smoke_run_trained_by_slurm_equals_the_local_run(slurm_smoke, alone):
+def test_smoke_runs_trained_by_slurm_equal_the_local_runs(slurm_smoke, fig1_smoke):
     results, submitted = slurm_smoke
-    run, outputs = submitted_jobs(submitted.stdout)
-    assert f"  cifar10/plain-20/smoke/seed0: job {run}" in submitted.stdout.splitlines()
-    assert f"  then job {outputs} writes fig1's tables, figures and the report" in submitted.stdout.splitlines()
-    assert_same_run(alone, results / PLAIN20_RUN)  # OMP_NUM_THREADS=1 reaches the job: the same digits
-    assert "cifar10/plain-20/smoke/seed0: finished" in submitted.stdout.splitlines()  # what --wait followed
+    array, outputs = submitted_jobs(submitted.stdout)
+    lines = submitted.stdout.splitlines()
+    assert (
+        f"  cifar10/plain-20/smoke/seed0: job {array}_0" in lines
+        and f"  cifar10/plain-56/smoke/seed0: job {array}_1" in lines
+    )
+    assert f"  then job {outputs} writes fig1's tables, figures and the report" in lines
+    for run in (PLAIN20_RUN, PLAIN20_RUN.replace("plain-20", "plain-56")):
+        assert_same_run(fig1_smoke / run, results / run)  # OMP_NUM_THREADS=1 reaches the jobs: the same digits
+        assert f"{run.removeprefix('runs/')}: finished" in lines  # what --wait followed
     # the outputs job wrote the target's figure and the report over the runs it found
     assert (results / "fig1/smoke/fig1.png").exists() and (results / "REPORT.md").exists()
     shown = cli_in_process("show", "fig1", "--profile", "smoke", "--only", "plain-20", "--results", str(results))
@@ -128,6 +144,22 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
     assert (
         found.describe() == f"failed on Slurm (job {jobs[0]}), log: {tmp_path}/results/slurm/jobs/{jobs[0]}_0_log.err"
     )
+
+
+def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_path):
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    submitted = cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path / "results", *queued, "--pack", "2"))
+    assert submitted.returncode == 0, submitted.stderr
+    jobs = submitted_jobs(submitted.stdout)
+    try:
+        assert len(jobs) == 2  # one job trains both runs (--pack 2 inside it), then the outputs job
+        lines = submitted.stdout.splitlines()
+        assert f"  cifar10/plain-20/smoke/seed0: job {jobs[0]}" in lines
+        assert f"  cifar10/plain-56/smoke/seed0: job {jobs[0]}" in lines
+        script = (tmp_path / f"results/slurm/jobs/{jobs[0]}_submission.sh").read_text()
+        assert "#SBATCH --array" not in script
+    finally:
+        subprocess.run(["scancel", *jobs], check=True)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from ..cluster.jobside import train_named_run
+from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
 from ..cluster.submit import check_cluster, pending_names, refuse_double_submission, submit_target
 from ..cluster.wait import follow_jobs
@@ -99,7 +99,7 @@ def run_command(
         help="With --slurm: override one resource, e.g. --resource time=4:00:00.",
     ),
     wait: bool = typer.Option(False, "--wait", help="With --slurm: follow the jobs until the outputs are written."),
-    slurm_run: Optional[str] = typer.Option(None, "--slurm-run", hidden=True),  # a job of the array: this run alone
+    slurm_run: Optional[list[str]] = typer.Option(None, "--slurm-run", hidden=True),  # an array's job: these runs
     slurm_outputs: bool = typer.Option(False, "--slurm-outputs", hidden=True),  # the last job: train nothing, write
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
@@ -130,12 +130,14 @@ def run_command(
         if jobs is not None or devices is not None:
             raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
         job_command = slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack)
-        submit_to_slurm(spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait)
+        submit_to_slurm(
+            spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
+        )
         return
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
     context.pack = check_pack(pack, jobs)
-    if slurm_run is not None:
-        train_named_run(spec, all_runs, slurm_run, context)
+    if slurm_run:
+        train_named_runs(spec, all_runs, slurm_run, context)
         return
     outcome = engine.run(spec, [] if slurm_outputs else runs, all_runs, context)
     if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
@@ -158,7 +160,7 @@ def slurm_job_command(target, spec, profile, seeds, overrides, device, results_d
     return command + (["--pack", str(pack)] if pack else [])
 
 
-def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resources_file, resource, wait) -> None:
+def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resources_file, resource, wait, pack) -> None:
     """`run --slurm`: check, submit, say what was submitted and how to cancel it (cluster/)."""
     first = runs[0].recipe if runs else None
     processes = first.batch_size // first.bn_batch if engine.splits_batch_over_processes and first.bn_batch else 1
@@ -166,7 +168,9 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     check_cluster(resources, results_dir)
     pending, skipped = pending_names(results_dir, runs)
     refuse_double_submission(results_dir, pending)
-    submitted = submit_target(pending, skipped, job_command, resources, results_dir, spec.name)
+    submitted = submit_target(
+        pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1
+    )
     chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
     show = " ".join(["resnet-repro show", *chosen, "--results", str(results_dir)])
     for line in submitted.lines(spec.name, show):

@@ -75,9 +75,16 @@ def refuse_double_submission(results: Path, names: list[str]) -> None:
 
 
 def submit_target(
-    pending: list[str], skipped: list[str], command: list[str], resources: Resources, results: Path, name: str
+    pending: list[str],
+    skipped: list[str],
+    command: list[str],
+    resources: Resources,
+    results: Path,
+    name: str,
+    pack: int = 1,
 ) -> Submitted:
-    """Submit each pending run (`command` + `--slurm-run NAME`) as a job of an array, then the outputs job
+    """Submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job with --pack) as a job of an array,
+    then the outputs job
     (`command` + `--slurm-outputs`) after all of them; record each run's job. `command` is the `resnet-repro run`
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
@@ -96,10 +103,11 @@ def submit_target(
         folder.chmod(0o700)
         executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=resources.max_requeues)
         executor.update_parameters(**job_parameters(resources, f"{name}-run"))
+        groups = [pending[first : first + pack] for first in range(0, len(pending), pack)]  # --pack N: N a job
         jobs = []
         if pending:
             with take_back(made, folder, there), sbatch_errors(), executor.batch():
-                jobs = [executor.submit(JobCommand([*python, "--slurm-run", run], umask)) for run in pending]
+                jobs = [executor.submit(JobCommand([*python, *_named(group)], umask)) for group in groups]
         outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
         after = sorted({job.job_id.split("_")[0] for job in jobs})
         extra = {"dependency": "afterany:" + ":".join(after)} if after else {}
@@ -117,9 +125,14 @@ def submit_target(
     for path in folder.iterdir():  # submitit's job files: the user's alone
         if path.is_file() and not path.is_symlink():
             path.chmod(0o600)
-    for run, job in zip(pending, jobs):
+    ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
+    for run, job in ran:
         write_record(results, run, {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)})
-    return Submitted([(run, job.job_id) for run, job in zip(pending, jobs)], outputs_job.job_id, skipped)
+    return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
+
+
+def _named(group: list[str]) -> list[str]:
+    return [word for run in group for word in ("--slurm-run", run)]
 
 
 def job_parameters(resources: Resources, job_name: str) -> dict:
