@@ -221,6 +221,45 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
         assert fragment in lines[0], lines[0]
 
 
+SLURM_CLUSTER = REPO / "ci" / "slurm-cluster.sh"
+
+
+def _shared_temp(tmp_path_factory) -> Path:
+    """The folder every xdist worker of this session (and the controller) sees as the same."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory) -> None:
+    """A Slurm cluster that answers sbatch: the one running here (CI starts it in .ci/run), else a one-node cluster
+    started by ci/slurm-cluster.sh where its daemons are installed, stopped when the test session ends. Where
+    `sbatch` is absent the Slurm tests skip, saying so; under CI=true that is a failure."""
+    if shutil.which("sbatch") is None:
+        reason = "no `sbatch` on the PATH: install Debian's slurmctld slurmd slurm-client munge to run the Slurm tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the Slurm tests: {reason}")
+        pytest.skip(reason)
+    shared = _shared_temp(tmp_path_factory)
+    with open(shared / "slurm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker starts it; the others wait and use it
+        if subprocess.run([str(SLURM_CLUSTER), "status"]).returncode != 0:
+            up = subprocess.run([str(SLURM_CLUSTER), "up"], capture_output=True, text=True, timeout=120)
+            if up.returncode != 0:
+                pytest.fail(f"could not start a Slurm cluster: {up.stderr.strip()}")
+            (shared / "slurm-started").write_text("ci/slurm-cluster.sh up\n")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the cluster the Slurm tests started (once, from the controller when xdist runs the workers)."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    marker = session.config._tmp_path_factory.getbasetemp() / "slurm-started"
+    if marker.exists():
+        subprocess.run([str(SLURM_CLUSTER), "down"], capture_output=True, timeout=120)
+        marker.unlink()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked slow (long fault matrices) run only with RESNET_REPRO_SLOW=1."""
     if os.environ.get("RESNET_REPRO_SLOW") == "1":

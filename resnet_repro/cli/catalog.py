@@ -9,6 +9,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from ..cluster.state import queue, slurm_folder, slurm_run
 from ..config import RunConfig
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
@@ -27,6 +28,7 @@ from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOp
 def list_command(results: Optional[Path] = ResultsOption) -> None:
     """Every target, what it computes, runs done per profile, and the training time left (from measured img/s)."""
     results_dir = resolve_results_dir(str(results) if results else None)
+    jobs = slurm_queue(results_dir)
     throughput = measured_throughput(results_dir)
     columns = ("target", "what", "engine", "runs done (per profile), training time left on this machine")
     table = Table(*columns, title="resnet-repro targets")
@@ -38,11 +40,13 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
-                if finished or profile == "paper":
+                on_slurm = _on_slurm(results_dir, runs, jobs)
+                if finished or profile == "paper" or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}"
+                        f"{profile} {finished}/{len(runs)}{on_slurm}"
+                        + (cost or _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
@@ -85,8 +89,11 @@ def show_command(
     if runs:
         table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
         first = runs[0].settings
+        jobs = slurm_queue(results_dir)
         for run in runs:
-            table.add_row(run.name, _status(results_dir, run), _difference(first, run))
+            on_slurm = slurm_run(results_dir, run.name, jobs)
+            status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, run)
+            table.add_row(run.name, status, _difference(first, run))
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
@@ -178,6 +185,18 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
             command = claim_command(spec, profile, verdict)
             console.print(f"      {verdict.detail}", highlight=False, markup=False, soft_wrap=True)
             console.print(f"      {verdict.seeds} seeds per net: {command}", highlight=False, markup=False)
+
+
+def slurm_queue(results: Path) -> dict[str, str] | None:
+    """squeue's jobs, asked only where runs of this results folder were submitted to Slurm."""
+    return queue() if slurm_folder(results).is_dir() else None
+
+
+def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None) -> str:
+    """`, 2 queued, 1 running on Slurm`: a profile's runs whose jobs have not ended them."""
+    states = [found.state for found in (slurm_run(results, r.name, jobs) for r in runs) if found is not None]
+    counts = [f"{states.count(state)} {state}" for state in ("queued", "running", "failed") if state in states]
+    return f", {', '.join(counts)} on Slurm" if counts else ""
 
 
 def _status(results: Path, run: RunConfig) -> str:

@@ -8,6 +8,10 @@ from typing import Optional
 
 import typer
 
+from ..cluster.jobside import train_named_runs
+from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
+from ..cluster.submit import check_cluster, pending_names, refuse_double_submission, submit_target
+from ..cluster.wait import follow_jobs
 from ..context import RunContext
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
@@ -75,6 +79,28 @@ def run_command(
         help="Train up to N runs together in this process, each on its own CUDA stream, the same numbers as alone "
         "[default: every CIFAR-style run on a GPU (up to 24), 1 on a CPU]; --pack 1 trains one at a time.",
     ),
+    slurm: bool = typer.Option(
+        False,
+        "--slurm",
+        help="Submit the runs to Slurm instead of training here: one job per run (a job array), then one job that "
+        "writes the tables, figures and the report; prints the job ids and how to cancel them.",
+    ),
+    resources_file: Optional[Path] = typer.Option(
+        None,
+        "--resources",
+        envvar=RESOURCES_ENV,
+        help="With --slurm: a YAML file of what each job asks for (partition, account, qos, time, nodes, "
+        "gpus_per_node, tasks_per_node, cpus_per_task, mem, ...); docs/cluster.md.",
+    ),
+    resource: Optional[list[str]] = typer.Option(
+        None,
+        "--resource",
+        metavar="KEY=VALUE",
+        help="With --slurm: override one resource, e.g. --resource time=4:00:00.",
+    ),
+    wait: bool = typer.Option(False, "--wait", help="With --slurm: follow the jobs until the outputs are written."),
+    slurm_run: Optional[list[str]] = typer.Option(None, "--slurm-run", hidden=True),  # an array's job: these runs
+    slurm_outputs: bool = typer.Option(False, "--slurm-outputs", hidden=True),  # the last job: train nothing, write
 ) -> None:
     """Train the runs TARGET needs (skipping finished ones, resuming unfinished ones) and write its outputs."""
     spec = load_target(target)
@@ -98,9 +124,22 @@ def run_command(
     )
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
+    if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
+        if not slurm:
+            raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
+        if jobs is not None or devices is not None:
+            raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
+        job_command = slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack)
+        submit_to_slurm(
+            spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
+        )
+        return
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
     context.pack = check_pack(pack, jobs)
-    outcome = engine.run(spec, runs, all_runs, context)
+    if slurm_run:
+        train_named_runs(spec, all_runs, slurm_run, context)
+        return
+    outcome = engine.run(spec, [] if slurm_outputs else runs, all_runs, context)
     if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
     show_outcome(outcome)
@@ -109,6 +148,35 @@ def run_command(
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
     refuse_damaged_runs(all_runs, results_dir)
+
+
+def slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack) -> list[str]:
+    """The `run` options every job of a submission gets: these runs, on the node's device, every path absolute."""
+    named = str(spec.path.resolve()) if target.lower().endswith((".yaml", ".yml")) else target
+    command = [named, "--profile", profile, *(["--seeds", seeds] if seeds else [])]
+    command += [f"--set={override}" for override in overrides]  # --threads, --precision and --compile among them
+    command += ["--device", device, "--results", str(results_dir.resolve())]
+    command += ["--data-dir", str(data_dir.resolve())] if data_dir else []
+    return command + (["--pack", str(pack)] if pack else [])
+
+
+def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resources_file, resource, wait, pack) -> None:
+    """`run --slurm`: check, submit, say what was submitted and how to cancel it (cluster/)."""
+    first = runs[0].recipe if runs else None
+    processes = first.batch_size // first.bn_batch if engine.splits_batch_over_processes and first.bn_batch else 1
+    resources = read_resources(resources_file, resource, engine_defaults(processes))
+    check_cluster(resources, results_dir)
+    pending, skipped = pending_names(results_dir, runs)
+    refuse_double_submission(results_dir, pending)
+    submitted = submit_target(
+        pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1
+    )
+    chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
+    show = " ".join(["resnet-repro show", *chosen, "--results", str(results_dir)])
+    for line in submitted.lines(spec.name, show):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if wait:
+        follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
 
 
 def training_context(

@@ -50,6 +50,9 @@ class Engine:
     paper_data: str | None = None  # the dataset its paper numbers are measured on; anything else is a proxy
     report_columns: tuple[tuple[str, str, bool], ...] = ()  # report table: (heading, metric, show the best seed)
     measured_file: str | None = None  # the one CSV it measures into, in the target's output folder
+    # On a cluster, one run trains over batch_size / bn_batch processes (DDP), one per share of the batch that batch
+    # norm normalises, as the paper's GPUs did; otherwise a run is one process (cluster/resources.py).
+    splits_batch_over_processes: bool = False
 
     # ------------------------------------------------------------------ run
 

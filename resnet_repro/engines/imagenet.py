@@ -25,6 +25,7 @@ class ImageNetEngine(Engine):
     seeds_metric = "top1_error"
     report_columns = (("top-1 error", "top1_error", False), ("top-5 error", "top5_error", False))
     paper_data = "imagenet"
+    splits_batch_over_processes = True  # the paper's 8 GPUs, 32 images each
 
     def measure(self, target, runs, context) -> None:
         if target.section("table") is not None:

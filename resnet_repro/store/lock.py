@@ -6,23 +6,32 @@ import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from ..atomic import open_appending, temp_pattern
 from ..errors import UserError
+from .mounts import SHARED, lock_scope
 
 
 @contextmanager
-def run_lock(folder: Path, run_name: str):
+def run_lock(folder: Path, run_name: str, warn: Callable[[str], None] | None = None):
     """Hold `folder/.lock` while the run trains; a second process gets a clear refusal, not a second writer.
 
     flock locks die with their process, so a killed run never leaves a stale lock behind. Its temp files
     can outlive it (a kill mid-write; a ResNet-1202 checkpoint's is 155 MB): with the lock held no one else
     writes here, so every temp file left in the folder is stale and is removed.
     """
+    # On a shared filesystem (mounts.py) the lock is a POSIX byte-range lock, which every node sees.
+    scope, node_only = lock_scope(folder)
+    lock = fcntl.lockf if scope == SHARED else fcntl.flock
+    if node_only and warn is not None:
+        warn(
+            f"warning: the lock on run {run_name} holds on this node only, {node_only}; never train one run on two nodes"
+        )
     handle = open_appending(folder / ".lock", "a+")  # not through a link: its contents are truncated below
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        lock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):  # lockf's refusal may be EACCES
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
@@ -39,5 +48,5 @@ def run_lock(folder: Path, run_name: str):
             stale.unlink(missing_ok=True)
         yield
     finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        lock(handle, fcntl.LOCK_UN)
         handle.close()

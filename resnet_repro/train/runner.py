@@ -149,7 +149,7 @@ def _train_group(
         with contextlib.ExitStack() as locks:
             for _, (config, files) in group:
                 if world.is_main:
-                    locks.enter_context(run_lock(files.dir, config.name))
+                    locks.enter_context(run_lock(files.dir, config.name, context.reporter.message))
                 final = read_json(files.final) if world.is_main else None
                 status = final_status(final)
                 if status is not None and status.ended:  # another process ended it meanwhile

@@ -1,0 +1,124 @@
+"""What list, show and `run --slurm` know of runs submitted to Slurm: one record per run under
+results/slurm/runs/ (written atomically at submission), and the queue as squeue shows it. No sacct (a cluster
+may run without accounting) and no torch: a run's end is read from its own folder, as for a local run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..store.layout import RunFiles, read_json, read_metrics, run_status, write_json
+
+# squeue's states, as `list` and `show` word them. Anything else still in the queue (e.g. STOPPED) is "queued".
+RUNNING_STATES = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"}
+SLURM_FOLDER = "slurm"
+
+
+def slurm_folder(results: Path) -> Path:
+    """Where everything the tool keeps for Slurm lives: the run records, and submitit's job files (jobs/)."""
+    return results / SLURM_FOLDER
+
+
+def record_path(results: Path, run_name: str) -> Path:
+    return slurm_folder(results) / "runs" / f"{run_name}.json"
+
+
+def write_record(results: Path, run_name: str, record: dict) -> None:
+    path = record_path(results, run_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"run": run_name, **record, "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+
+def read_record(results: Path, run_name: str) -> dict | None:
+    record = read_json(record_path(results, run_name))
+    return record if record and isinstance(record.get("job"), str) else None
+
+
+def queue() -> dict[str, str] | None:
+    """Every job of this user in Slurm's queue, array tasks one by one: {job id: state}. None where there is no
+    squeue to ask (a results folder copied off the cluster), or it does not answer."""
+    if shutil.which("squeue") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["squeue", "--me", "--array", "--noheader", "--format=%i|%T"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    jobs = {}
+    for line in out.stdout.splitlines():
+        job, _, state = line.strip().partition("|")
+        if job:
+            jobs[job] = state
+    return jobs
+
+
+@dataclass(frozen=True)
+class SlurmRun:
+    """A run submitted to Slurm and not ended in its folder: queued, running or failed there."""
+
+    job: str
+    state: str  # queued | running | failed
+    log: str | None
+    iteration: int | None = None  # the last logged iteration of a running run
+
+    def describe(self, iterations: int | None = None) -> str:
+        """The status column of show: `running on Slurm (job 12_0), iteration 400 of 64000`."""
+        if self.state == "failed":
+            return f"failed on Slurm (job {self.job}), log: {self.log}"
+        reached = ""
+        if self.state == "running" and self.iteration is not None:
+            reached = f", iteration {self.iteration}" + (f" of {iterations}" if iterations else "")
+        return f"{self.state} on Slurm (job {self.job}){reached}"
+
+
+def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> SlurmRun | None:
+    """The Slurm side of a run: None unless it was submitted and its folder does not say it ended. With no squeue
+    to ask (`jobs` None) nothing is said: a run cannot be told queued from failed."""
+    record = read_record(results, run_name)
+    if record is None or jobs is None:
+        return None
+    files = RunFiles(results, run_name)
+    if run_status(files).ended:
+        return None
+    job, log = record["job"], record.get("log")
+    state = jobs.get(job)
+    if state is None:  # left the queue without ending the run: cancelled, crashed, out of time
+        return SlurmRun(job, "failed", log)
+    if state in RUNNING_STATES:
+        rows = read_metrics(files.metrics)
+        return SlurmRun(job, "running", log, int(rows[-1]["iteration"]) if rows else 0)
+    return SlurmRun(job, "queued", log)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    runs: list[tuple[str, str]]  # (run name, job id)
+    outputs_job: str
+    skipped: list[str]  # runs already ended
+
+    @property
+    def cancel(self) -> str:
+        jobs = sorted({job.split("_")[0] for _, job in self.runs} | {self.outputs_job}, key=int)
+        return "scancel " + " ".join(jobs)
+
+    def lines(self, target: str, show: str) -> list[str]:
+        """What `run --slurm` prints: each run's job, the outputs job, how to follow and how to cancel."""
+        said = [f"  {run}: job {job}" for run, job in self.runs]
+        said += [f"  {run}: already ended, not submitted" for run in self.skipped]
+        said.append(f"  then job {self.outputs_job} writes {target}'s tables, figures and the report")
+        return [
+            f"submitted {len(self.runs)} run{'s' if len(self.runs) != 1 else ''} of {target} to Slurm:",
+            *said,
+            f"follow: {show}",
+            f"cancel: {self.cancel}",
+        ]

@@ -1,0 +1,224 @@
+"""`run TARGET --slurm`: the target's pending runs as Slurm jobs (one job array), then one job that writes the
+target's tables, figures and the report once every run's job has ended.
+
+Everything a user can get wrong is checked before anything is submitted, and nothing under results/ is written
+before Slurm has accepted every job. submitit's job files (the pickled command each job runs, the logs) live in
+results/slurm/jobs/, private to the user (mode 0600, folder 0700); a job reads its command from there and
+nowhere else. This process never unpickles anything: it reads squeue and JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import UserError, shorten
+from .resources import Resources
+from .state import Submitted, queue, slurm_folder, slurm_run, write_record
+
+
+def check_cluster(resources: Resources, results: Path) -> None:
+    """The bad inputs found before anything is submitted: no Slurm here, a partition it does not have, a results
+    folder the jobs could not write."""
+    if shutil.which("sbatch") is None:
+        raise UserError(
+            "--slurm: no `sbatch` on the PATH; run this on a login node of a Slurm cluster, or train here without --slurm"
+        )
+    if resources.partition is not None:
+        known = partitions()
+        if known is not None and resources.partition not in known:
+            raise UserError(
+                f"partition {resources.partition!r} is not one of this cluster's ({', '.join(known) or 'none'}); "
+                f"set another with --resource partition=NAME or in the resource file"
+            )
+    check_writable(results)
+
+
+def partitions() -> list[str] | None:
+    """The cluster's partition names, as sinfo lists them; None where sinfo does not answer."""
+    try:
+        out = subprocess.run(["sinfo", "--noheader", "--format=%R"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sorted(set(out.stdout.split())) if out.returncode == 0 else None
+
+
+def check_writable(results: Path) -> None:
+    """The jobs write every run folder under `results`: it (or the folder it will be made in) must be a folder
+    this user can write. Checked by permission, without writing anything."""
+    existing = results
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"the jobs cannot write the results folder {results} ({existing} is not a folder you can write); "
+            f"give a writable folder on the cluster's shared filesystem with --results DIR"
+        )
+
+
+def refuse_double_submission(results: Path, names: list[str]) -> None:
+    """A run already queued or running on Slurm is not submitted again: two jobs would train one run."""
+    jobs = queue()
+    for name in names:
+        found = slurm_run(results, name, jobs)
+        if found is not None and found.state in ("queued", "running"):
+            raise UserError(
+                f"run {name} is already {found.state} on Slurm as job {found.job}; follow it with "
+                f"`resnet-repro show`, or cancel it with `scancel {found.job}` before submitting it again"
+            )
+
+
+def submit_target(
+    pending: list[str],
+    skipped: list[str],
+    command: list[str],
+    resources: Resources,
+    results: Path,
+    name: str,
+    pack: int = 1,
+) -> Submitted:
+    """Submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job with --pack) as a job of an array,
+    then the outputs job
+    (`command` + `--slurm-outputs`) after all of them; record each run's job. `command` is the `resnet-repro run`
+    line that every job runs, its options resolved for the cluster."""
+    folder = slurm_folder(results) / "jobs"
+    python = [sys.executable, "-m", "resnet_repro", "run", *command]
+    made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if sbatch refuses
+    there = set(folder.iterdir()) if folder.exists() else set()
+    folder.parent.mkdir(parents=True, exist_ok=True)  # results/ and results/slurm/ as any folder the tool makes
+    umask = os.umask(0o077)
+    os.umask(umask)
+    with private_files(), quiet_submitit():
+        import submitit
+
+        from .task import JobCommand
+
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o700)
+        executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=resources.max_requeues)
+        executor.update_parameters(**job_parameters(resources, f"{name}-run"))
+        groups = [pending[first : first + pack] for first in range(0, len(pending), pack)]  # --pack N: N a job
+        jobs = []
+        if pending:
+            with take_back(made, folder, there), sbatch_errors(), executor.batch():
+                jobs = [executor.submit(JobCommand([*python, *_named(group)], umask)) for group in groups]
+        outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
+        after = sorted({job.job_id.split("_")[0] for job in jobs})
+        extra = {"dependency": "afterany:" + ":".join(after)} if after else {}
+        outputs.update_parameters(
+            **job_parameters(Resources(**{**resources.__dict__, "nodes": 1, "tasks_per_node": 1}), f"{name}-outputs"),
+            additional_parameters=extra,
+        )
+        try:
+            with take_back(made if not after else [], folder, there), sbatch_errors():
+                outputs_job = outputs.submit(JobCommand([*python, "--slurm-outputs"], umask))
+        except UserError:
+            if after:  # the runs' jobs would train with no one to write the outputs: cancel them
+                subprocess.run(["scancel", *after], capture_output=True, timeout=60)
+            raise
+    for path in folder.iterdir():  # submitit's job files: the user's alone
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+    ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
+    for run, job in ran:
+        write_record(results, run, {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)})
+    return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
+
+
+def _named(group: list[str]) -> list[str]:
+    return [word for run in group for word in ("--slurm-run", run)]
+
+
+def job_parameters(resources: Resources, job_name: str) -> dict:
+    """submitit's sbatch parameters for one job of `resources`."""
+    optional = {
+        "partition": resources.partition,
+        "account": resources.account,
+        "qos": resources.qos,
+        "constraint": resources.constraint,
+        "mem": resources.mem,
+    }
+    return {
+        "job_name": job_name,
+        "time": resources.minutes,
+        "nodes": resources.nodes,
+        "ntasks_per_node": resources.tasks_per_node,
+        "cpus_per_task": resources.cpus_per_task,
+        **({"gpus_per_node": resources.gpus_per_node} if resources.gpus_per_node else {}),
+        "signal_delay_s": resources.signal_before_s,
+        # a job's own files (logs, its result) are written by the job: private there too
+        "setup": ["umask 077"],
+        **{key: value for key, value in optional.items() if value is not None},
+    }
+
+
+@contextlib.contextmanager
+def take_back(made: list[Path], folder: Path, there: set[Path]):
+    """When Slurm refuses the first job, nothing was submitted: remove the files submitit wrote for it, and the
+    folders this command made, so that results/ is as it was."""
+    try:
+        yield
+    except UserError:
+        if folder.exists():
+            for path in set(folder.iterdir()) - there:
+                path.unlink()
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+@contextlib.contextmanager
+def private_files():
+    """Files and folders made meanwhile are the user's alone (0600, 0700)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@contextlib.contextmanager
+def quiet_submitit():
+    """submitit logs a warning each time sacct fails, which it does on every cluster without accounting: this
+    tool never asks sacct (it reads squeue and the run folders), so the warning says nothing to the user."""
+
+    class NoSacct(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "sacct" not in record.getMessage()
+
+    logger = logging.getLogger("submitit")
+    quiet = NoSacct()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+@contextlib.contextmanager
+def sbatch_errors():
+    """What sbatch refuses (a bad account, a time over the partition's limit), as its own one line."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # submitit prints sbatch's stderr as well as raising it
+            yield
+    except Exception as error:  # submitit wraps sbatch's exit in its own errors, with sbatch's stderr inside
+        if isinstance(error, UserError):
+            raise
+        lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower() and line.strip()]
+        said = next((line for line in lines if line.startswith("sbatch:")), lines[-1] if lines else str(error))
+        raise UserError(f"Slurm refused the job: {shorten(said, 300)}") from None
+
+
+def pending_names(results: Path, runs) -> tuple[list[str], list[str]]:
+    """(runs to submit, runs already ended), as `run` plans them."""
+    from ..train.runner import plan_runs  # torch: the submitting `run` trains nothing, but plans as a local run
+
+    reports, pending = plan_runs(runs, results)
+    return [config.name for config, _ in pending], [report.name for report in reports]

@@ -1,0 +1,74 @@
+"""`run --slurm --wait`: follow the submitted jobs on the progress board a local run draws, from what the jobs
+write (each run's metrics.csv) and what squeue says, until the outputs job has left the queue. No torch."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import UserError
+from ..store.layout import RunFiles, read_metrics, run_status
+from .state import Submitted, queue, slurm_run
+
+POLL_S = 5.0
+
+
+def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[str, int], poll_s: float = POLL_S):
+    """Draw each run's line while its job runs; one line when a run is queued, ends or fails on Slurm."""
+    said: dict[str, str] = {}
+    shown: dict[str, int] = {}  # run -> the last iteration drawn
+    while True:
+        jobs = queue()
+        if jobs is None:
+            raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
+        for run, job in submitted.runs:
+            files = RunFiles(results, run)
+            found = slurm_run(results, run, jobs)
+            word = found.state if found is not None else run_status(files).value
+            if word != said.get(run):
+                if word != "running":
+                    if run in shown:
+                        reporter.lane(run).finish()
+                    reporter.message(f"{run}: {found.describe() if found else word}")
+                said[run] = word
+            if word == "running":
+                _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
+        if submitted.outputs_job not in jobs:
+            break
+        time.sleep(poll_s)
+    failed = [run for run, _ in submitted.runs if said.get(run) in ("failed", "failed on Slurm")]
+    if failed:
+        raise UserError(
+            f"{len(failed)} run(s) failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
+        )
+
+
+def _draw(lane, files: RunFiles, total: int, shown: dict[str, int], run: str) -> None:
+    rows = read_metrics(files.metrics)
+    if not rows:
+        return
+    row = rows[-1]
+    iteration = int(row["iteration"])
+    if run not in shown:
+        lane.start(run, total, iteration)
+    if shown.get(run) != iteration:
+        lane.update(iteration, _stats(row, iteration))
+        shown[run] = iteration
+
+
+def _stats(row: dict, iteration: int) -> dict:
+    def number(key: str) -> float:
+        try:
+            return float(row.get(key) or 0.0)
+        except ValueError:
+            return 0.0
+
+    test = row.get("test_error")
+    return {
+        "lr": number("lr"),
+        "loss": number("train_loss"),
+        "error": number("train_error"),
+        "images_per_s": number("images_per_s"),
+        "test_error": float(test) if test not in (None, "") else None,
+        "test_iteration": iteration if test not in (None, "") else None,
+    }

@@ -1,0 +1,225 @@
+"""`run --slurm` through the real sbatch of a one-node Slurm cluster (ci/slurm-cluster.sh): the jobs' numbers equal a
+local run's, a run already on Slurm is not submitted twice, and every bad input is one line with nothing submitted."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from resnet_repro.cluster.resources import Resources, engine_defaults, read_resources, time_minutes
+from resnet_repro.cluster.state import queue, slurm_run
+
+from .conftest import (
+    PLAIN20_RUN,
+    assert_one_line_error,
+    assert_same_run,
+    cli,
+    cli_in_process,
+    smoke_args,
+    smoke_run_args,
+)
+
+# Each job asks for one CPU and no GPU, and gets the whole of a 10-minute limit.
+RESOURCES = "gpus_per_node: 0\ncpus_per_task: 1\ntime: '10'\n"
+
+
+def resources_file(folder: Path, text: str = RESOURCES) -> Path:
+    path = folder / "resources.yaml"
+    path.write_text(text)
+    return path
+
+
+def submitted_jobs(stdout: str) -> list[str]:
+    """The job ids of the cancel line `run --slurm` ends with."""
+    line = next(line for line in stdout.splitlines() if line.startswith("cancel: scancel "))
+    return line.removeprefix("cancel: scancel ").split()
+
+
+def in_queue(jobs: list[str]) -> bool:
+    out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i"], capture_output=True, text=True, check=True)
+    queued = {line.split("_")[0] for line in out.stdout.split()}
+    return any(job in queued for job in jobs)
+
+
+def wait_for_jobs(jobs: list[str], timeout_s: float) -> None:
+    deadline = time.time() + timeout_s
+    while in_queue(jobs):
+        assert time.time() < deadline, f"jobs {jobs} still in the queue after {timeout_s} s"
+        time.sleep(1)
+
+
+def show_wide(results: Path):
+    """`show` of fig1's smoke plain-20, on a console wide enough that no status cell wraps."""
+    return cli("show", "fig1", "-p", "smoke", "--only", "plain-20", "--results", str(results), env={"COLUMNS": "1000"})
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")} if folder.exists() else {}
+
+
+@pytest.fixture(scope="module")
+def slurm_smoke(slurm_cluster, cifar_dir, tmp_path_factory):
+    """fig1's two smoke runs submitted with --slurm (an array of two jobs) and followed to the end with --wait:
+    (results, the submitting output)."""
+    results = tmp_path_factory.mktemp("slurm-smoke")
+    resources = str(resources_file(results.parent))
+    submitted = cli(
+        *smoke_run_args("fig1", cifar_dir, results, "--slurm", "--resources", resources, "--wait"), check=True
+    )
+    assert not in_queue(submitted_jobs(submitted.stdout))  # --wait returned once the outputs job had ended
+    return results, submitted
+
+
+def test_smoke_runs_trained_by_slurm_equal_the_local_runs(slurm_smoke, fig1_smoke):
+    results, submitted = slurm_smoke
+    array, outputs = submitted_jobs(submitted.stdout)
+    lines = submitted.stdout.splitlines()
+    assert (
+        f"  cifar10/plain-20/smoke/seed0: job {array}_0" in lines
+        and f"  cifar10/plain-56/smoke/seed0: job {array}_1" in lines
+    )
+    assert f"  then job {outputs} writes fig1's tables, figures and the report" in lines
+    for run in (PLAIN20_RUN, PLAIN20_RUN.replace("plain-20", "plain-56")):
+        assert_same_run(fig1_smoke / run, results / run)  # OMP_NUM_THREADS=1 reaches the jobs: the same digits
+        assert f"{run.removeprefix('runs/')}: finished" in lines  # what --wait followed
+    # the outputs job wrote the target's figure and the report over the runs it found
+    assert (results / "fig1/smoke/fig1.png").exists() and (results / "REPORT.md").exists()
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--only", "plain-20", "--results", str(results))
+    assert re.search(r"cifar10/plain-20/smoke/seed0\s+.\s+finished", shown.stdout), shown.stdout
+
+
+def test_the_jobs_files_are_the_users_alone_and_the_runs_files_are_not(slurm_smoke):
+    results, _ = slurm_smoke
+    jobs = results / "slurm/jobs"
+    assert stat.S_IMODE(jobs.stat().st_mode) == 0o700
+    pickles = list(jobs.glob("*.pkl"))
+    assert len(pickles) >= 3  # each job's command and each job's result
+    for path in jobs.iterdir():
+        if path.is_file() and not path.is_symlink():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    # the run's own files follow the user's umask, as a local run's do
+    mode = stat.S_IMODE((results / PLAIN20_RUN / "final.json").stat().st_mode)
+    assert mode == 0o666 & ~_umask(), oct(mode)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster, cifar_dir, tmp_path):
+    resources = str(resources_file(tmp_path))
+    queued = ["--slurm", "--resources", resources, "--resource", "partition=queued"]  # a partition that is down
+    first = cli_in_process(*smoke_args(cifar_dir, tmp_path / "results", *queued))
+    assert first.returncode == 0, first.stderr
+    jobs = submitted_jobs(first.stdout)
+    try:
+        record = json.loads((tmp_path / "results/slurm/runs/cifar10/plain-20/smoke/seed0.json").read_text())
+        assert record["job"] == jobs[0]
+        before = snapshot(tmp_path / "results")
+        again = cli_in_process(*smoke_args(cifar_dir, tmp_path / "results", *queued))
+        assert_one_line_error(
+            again,
+            f"run cifar10/plain-20/smoke/seed0 is already queued on Slurm as job {jobs[0]}; follow it with "
+            f"`resnet-repro show`, or cancel it with `scancel {jobs[0]}` before submitting it again",
+        )
+        assert snapshot(tmp_path / "results") == before
+        shown = show_wide(tmp_path / "results")
+        assert f"queued on Slurm (job {jobs[0]})" in shown.stdout
+        listed = cli("list", "--results", str(tmp_path / "results"), env={"COLUMNS": "1000"})  # no cell wraps
+        assert "smoke 0/2, 1 queued on Slurm, time left" in listed.stdout
+    finally:
+        subprocess.run(["scancel", *jobs], check=True)
+    wait_for_jobs(jobs, timeout_s=60)
+    # cancelled before it ended the run: failed on Slurm, with its log
+    shown = show_wide(tmp_path / "results")
+    assert f"failed on Slurm (job {jobs[0]}), log: " in shown.stdout
+    found = slurm_run(tmp_path / "results", "cifar10/plain-20/smoke/seed0", queue())
+    assert (
+        found.describe() == f"failed on Slurm (job {jobs[0]}), log: {tmp_path}/results/slurm/jobs/{jobs[0]}_0_log.err"
+    )
+
+
+def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_path):
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    submitted = cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path / "results", *queued, "--pack", "2"))
+    assert submitted.returncode == 0, submitted.stderr
+    jobs = submitted_jobs(submitted.stdout)
+    try:
+        assert len(jobs) == 2  # one job trains both runs (--pack 2 inside it), then the outputs job
+        lines = submitted.stdout.splitlines()
+        assert f"  cifar10/plain-20/smoke/seed0: job {jobs[0]}" in lines
+        assert f"  cifar10/plain-56/smoke/seed0: job {jobs[0]}" in lines
+        script = (tmp_path / f"results/slurm/jobs/{jobs[0]}_submission.sh").read_text()
+        assert "#SBATCH --array" not in script
+    finally:
+        subprocess.run(["scancel", *jobs], check=True)
+
+
+@pytest.mark.parametrize(
+    "case, says",
+    [
+        ("no-sbatch", "--slurm: no `sbatch` on the PATH; run this on a login node of a Slurm cluster"),
+        ("partition", "partition 'nosuch' is not one of this cluster's (debug, queued); set another with --resource"),
+        ("unwritable", "the jobs cannot write the results folder"),
+        ("unknown-key", "resources.yaml:2: gpus: unknown resource; known: partition, account"),
+        ("wrong-type", "resources.yaml:1: nodes: expected a whole number >= 1, got 'two'"),
+        ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
+        ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
+        ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
+        (
+            "slurm-refuses",
+            "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp_path, monkeypatch, case, says):
+    results = tmp_path / "results"
+    extra = ["--slurm", "--resources", str(resources_file(tmp_path))]
+    if case == "no-sbatch":
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    elif case == "partition":
+        extra += ["--resource", "partition=nosuch"]
+    elif case == "unwritable":
+        (tmp_path / "a-file").write_text("")
+        results = tmp_path / "a-file" / "results"
+    elif case == "unknown-key":
+        extra[-1] = str(resources_file(tmp_path, "cpus_per_task: 1\ngpus: 1\n"))
+    elif case == "wrong-type":
+        extra[-1] = str(resources_file(tmp_path, "nodes: two\n"))
+    elif case == "override":
+        extra += ["--resource", "time=soon"]
+    elif case == "jobs":
+        extra += ["--jobs", "2"]
+    elif case == "wait-alone":
+        extra = ["--wait"]
+    elif case == "slurm-refuses":
+        extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
+    before = snapshot(tmp_path)
+    result = cli_in_process(*smoke_args(cifar_dir, results, *extra))
+    assert_one_line_error(result, says)
+    assert snapshot(tmp_path) == before  # nothing submitted, results/ untouched (not even made)
+
+
+@pytest.mark.parametrize(
+    "text, minutes", [("90", 90), ("1:30", 2), ("2:00:00", 120), ("1-00:00:00", 1440), ("1-6", 1800), ("0:0:1", 1)]
+)
+def test_slurm_time_limits_read_as_minutes(text, minutes):
+    assert time_minutes(text) == minutes
+
+
+def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path):
+    # an ImageNet run of the paper: batch 256 in BN shares of 32 is one job of 8 processes on 8 GPUs
+    assert engine_defaults(8) == Resources(gpus_per_node=8, tasks_per_node=8)
+    path = resources_file(tmp_path, "partition: gpu\nnodes: 2\ngpus_per_node: 4\nmem: 64G\n")
+    read = read_resources(path, ["time=2-00:00:00", "partition=null"], engine_defaults(8))
+    assert read == Resources(None, None, None, None, "2-00:00:00", 2, 4, 4, 4, "64G", 120, 20)
+    assert read.processes == 8 and read.minutes == 2880
+    # a CIFAR run stays one process whatever GPUs it is given
+    assert read_resources(None, ["gpus_per_node=2"], engine_defaults(1)).tasks_per_node == 1
