@@ -19,19 +19,17 @@ from .claims import Claim, parse_claims
 from .config import (
     RunConfig,
     RunSettings,
-    build_dataclass,
-    check_data,
-    check_recipe,
     known_keys,
     merge_layers,
     overrides_tag,
     parse_overrides,
+    validate_settings,
 )
 from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import Checker, check_sections, check_target_name
+from .target_checks import MAX_SEEDS, Checker, check_sections, check_target_name
 from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
@@ -161,9 +159,10 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
             if problem:
                 raise UserError(f"{_at(path, entry, key)}: runs[{index}].{key}: {problem}")
         seeds = entry.get("seeds", 1)
-        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
             raise UserError(
-                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {excerpt(seeds)}"
+                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1 and <= {MAX_SEEDS}, "
+                f"got {excerpt(seeds)}"
             )
         runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
     return runs
@@ -263,10 +262,7 @@ def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tr
         (override_tree, "--set"),
     ]
     merged, where = merge_layers(layers)
-    settings = build_dataclass(RunSettings, merged, where, default_source=source)
-    check_recipe(settings.recipe, where, source)
-    check_data(settings.data, where, source)
-    return settings
+    return validate_settings(merged, where, source)
 
 
 def resolve_runs(
@@ -353,7 +349,6 @@ def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
     return chosen
 
 
-MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
 MAX_SEED = 2**32 - 1  # seeds numpy and torch both take as they are
 
 

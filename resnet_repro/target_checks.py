@@ -26,6 +26,11 @@ TABLE_KEYS = {"paper", "context", "protocol"}
 TABLE_PROTOCOLS = ("10-crop", "multi-scale")
 NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "torchvision_params", "family"}
 GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
+# Upper bounds, checked when the file is read: a count is turned into a list (of runs, of batches) before any work.
+MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
+MAX_ORDER = 10_000
+MAX_INPUT_SIDE = 4096  # a net's input channels, height or width (the paper's largest is 224)
+GRADFLOW_MAXIMA = {"seeds": MAX_SEEDS, "batches": 10_000, "batch_size": 65_536}
 
 
 def check_target_name(name: str, path: Path) -> None:
@@ -49,14 +54,14 @@ def check_sections(raw: dict, path: Path) -> None:
         if key in raw and not isinstance(raw[key], str):
             check.fail(raw, key, key, f"expected text, got {excerpt(raw[key])}")
     if "order" in raw:
-        check.whole(raw, "order", "order", minimum=1)
+        check.whole(raw, "order", "order", minimum=1, maximum=MAX_ORDER)
     if "runs" in raw and not isinstance(raw["runs"], list):
         check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
     if "profiles" in raw:
         check.mapping(raw, "profiles", "profiles")
         for name, selection in raw["profiles"].items():
             if isinstance(selection, dict) and "seeds" in selection:
-                check.whole(selection, "seeds", f"profiles.{name}.seeds", minimum=1)
+                check.whole(selection, "seeds", f"profiles.{name}.seeds", minimum=1, maximum=MAX_SEEDS)
             if isinstance(selection, dict) and "models" in selection:
                 check.list_of(selection, "models", f"profiles.{name}.models", str)
     if "paper" in raw:
@@ -76,7 +81,7 @@ def check_gradflow(check: "Checker", raw: dict) -> None:
         if key not in settings:
             check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
         if kind is int:
-            check.whole(settings, key, f"gradflow.{key}", minimum=1)
+            check.whole(settings, key, f"gradflow.{key}", minimum=1, maximum=GRADFLOW_MAXIMA[key])
         else:
             check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
     for model in settings["conv_models"]:
@@ -160,12 +165,16 @@ def check_nets(check: "Checker", raw: dict) -> None:
             check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
         model = parse_model_name(net["model"], net.get("family"))
         shape = net["input"]
-        if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 3
+            and all(_is_whole(v) and 1 <= v <= MAX_INPUT_SIDE for v in shape)
+        ):
             check.fail(
                 net,
                 "input",
                 f"{where}.input",
-                f"expected [channels, height, width] of whole numbers >= 1, got {excerpt(shape)}",
+                f"expected [channels, height, width] of whole numbers from 1 to {MAX_INPUT_SIDE}, got {excerpt(shape)}",
             )
         for key, problem in (
             ("variant", variant_problem(model, net.get("variant", "original"))),
@@ -199,10 +208,11 @@ class Checker:
         if value not in allowed:
             self.fail(parent, key, dotted, f"{excerpt(value)} is not one of {', '.join(allowed)}")
 
-    def whole(self, parent: dict, key: str, dotted: str, minimum: int) -> None:
+    def whole(self, parent: dict, key: str, dotted: str, minimum: int, maximum: int | None = None) -> None:
         value = parent[key]
-        if not _is_whole(value) or value < minimum:
-            self.fail(parent, key, dotted, f"expected a whole number >= {minimum}, got {excerpt(value)}")
+        if not _is_whole(value) or value < minimum or maximum is not None and value > maximum:
+            bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+            self.fail(parent, key, dotted, f"expected a whole number {bounds}, got {excerpt(value)}")
 
     def list_of(self, parent: dict, key: str, dotted: str, kind: type, nonempty: bool = False) -> None:
         value = parent.get(key)
