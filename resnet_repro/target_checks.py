@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from .errors import UserError, excerpt
 from .naming import parse_model_name, shortcut_problem, variant_problem
+from .registry import engine_names
+from .validation import Expect, Text, Whole, lines_in, validate
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
@@ -31,6 +35,7 @@ MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cann
 MAX_ORDER = 10_000
 MAX_INPUT_SIDE = 4096  # a net's input channels, height or width (the paper's largest is 224)
 GRADFLOW_MAXIMA = {"seeds": MAX_SEEDS, "batches": 10_000, "batch_size": 65_536}
+_RUN_NEEDS_A_MODEL = "each run needs a model, e.g. '- model: resnet56'"
 
 
 def check_target_name(name: str, path: Path) -> None:
@@ -46,26 +51,86 @@ def check_target_name(name: str, path: Path) -> None:
         )
 
 
-def check_sections(raw: dict, path: Path) -> None:
+def _run_from_name(value: Any) -> Any:
+    """`- resnet56` is short for `- model: resnet56`."""
+    return {"model": value} if isinstance(value, str) else value
+
+
+class RunSchema(BaseModel):
+    """One net a target trains."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Text = Field(description="the net: resnet20 ... resnet1202, plain20 ..., resnet18 ... resnet152")
+    shortcut: Text | None = Field(None, description="a ResNet's projection shortcuts: A, B or C")
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")] = 1
+    family: Text | None = Field(None, description="cifar or imagenet, where a name is in both (resnet50)")
+    variant: Text = Field("original", description="ImageNet bottleneck nets: original or v1.5")
+
+
+class SelectionSchema(BaseModel):
+    """Which of the target's runs a profile trains, and how many seeds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: Annotated[list[Text], Expect("expected a list of names")] | None = None
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")] | None = None
+
+
+_TEXT = Expect("expected text")
+_MAPPING = Expect("expected a mapping (key: value, ...)")
+_SECTION = "checked by the engine that reads it when the file is read"
+
+
+class TargetSchema(BaseModel):
+    """A target file (experiments/*.yaml, or your own): one table or figure of the paper and the runs it needs.
+    Its keys are checked here; an engine's sections (figure, table, nets, gradflow) by that engine, and claims by
+    claims.py, all when the file is read. `resnet-repro schema` writes this as JSON Schema for editors."""
+
+    model_config = ConfigDict(extra="allow", title="resnet-repro target file")  # other keys: _check_keys
+
+    title: Annotated[Text, _TEXT] = Field(None, description="the heading in tables and the report")
+    order: Annotated[Whole(1, MAX_ORDER), Expect(f"expected a whole number >= 1 and <= {MAX_ORDER}")] = Field(
+        None, description="where the report shows it: the paper's order; a target of one's own comes after"
+    )
+    engine: Any = Field(
+        None,
+        description="what computes it",
+        json_schema_extra=lambda schema: schema.update(type="string", enum=engine_names()),
+    )
+    recipe: Annotated[Text, _TEXT] = Field(None, description="experiments/_recipes/<recipe>.yaml: how its runs train")
+    notes: Annotated[Text, _TEXT] = Field(None, description="shown under the table in the report")
+    runs: Annotated[
+        list[
+            Annotated[
+                RunSchema,
+                BeforeValidator(_run_from_name, json_schema_input_type=RunSchema | str),
+                Expect(_RUN_NEEDS_A_MODEL, show=False),
+            ]
+        ],
+        Expect("expected a list of runs, e.g. '- model: resnet56'"),
+    ] = Field(None, description="the nets it trains: '- resnet56' or '- {model: resnet110, seeds: 5}'")
+    profiles: Annotated[
+        dict[str, Annotated[SelectionSchema, Expect("expected a mapping (models: [...], seeds: N)")]], _MAPPING
+    ] = Field(None, description="per profile, which runs it trains (models) and how many seeds")
+    paper: Annotated[dict[str, Any], _MAPPING] = Field(None, description="the paper's numbers")
+    claims: Any = Field(None, description="the paper's sentences this target checks; see docs")
+    figure: Any = Field(None, description=f"curves, one panel per group of nets; {_SECTION}")
+    table: Any = Field(None, description=f"the paper's numbers per net and the test protocol; {_SECTION}")
+    nets: Any = Field(None, description=f"the nets Table 1 counts; {_SECTION}")
+    gradflow: Any = Field(None, description=f"nets measured at initialisation; {_SECTION}")
+
+
+def check_sections(raw: dict, path: Path) -> TargetSchema:
     """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
-    order, recipe, runs, profiles, paper). An engine's own sections (figure, table, ...) are checked by its parser."""
-    check = Checker(path)
-    for key in ("title", "recipe", "notes"):
-        if key in raw and not isinstance(raw[key], str):
-            check.fail(raw, key, key, f"expected text, got {excerpt(raw[key])}")
-    if "order" in raw:
-        check.whole(raw, "order", "order", minimum=1, maximum=MAX_ORDER)
-    if "runs" in raw and not isinstance(raw["runs"], list):
-        check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
-    if "profiles" in raw:
-        check.mapping(raw, "profiles", "profiles")
-        for name, selection in raw["profiles"].items():
-            if isinstance(selection, dict) and "seeds" in selection:
-                check.whole(selection, "seeds", f"profiles.{name}.seeds", minimum=1, maximum=MAX_SEEDS)
-            if isinstance(selection, dict) and "models" in selection:
-                check.list_of(selection, "models", f"profiles.{name}.models", str)
-    if "paper" in raw:
-        check.mapping(raw, "paper", "paper")
+    order, recipe, runs, profiles, paper); the typed keys otherwise. An engine's own sections (figure, table, ...)
+    are checked by its parser."""
+    return validate(TargetSchema, raw, lines_in(raw, str(path)))
+
+
+def target_json_schema() -> dict:
+    """The JSON Schema of a target file, for an editor's YAML language server (`resnet-repro schema`)."""
+    return TypeAdapter(TargetSchema).json_schema()
 
 
 def run_models(raw: dict) -> set[str]:

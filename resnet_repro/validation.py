@@ -38,7 +38,8 @@ def _whole_float_to_int(value: Any) -> Any:
 
 def Whole(low: int | None = None, high: int | None = None) -> Any:
     """A whole number in [low, high]: no text, no booleans, no fractions."""
-    return Annotated[int, BeforeValidator(_whole_float_to_int), Strict(), Field(ge=low, le=high)]
+    return Annotated[int, Field(ge=low, le=high), Strict(), BeforeValidator(_whole_float_to_int)]  # in this order, the
+    # JSON Schema names the bounds minimum and maximum
 
 
 def Number(*, ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None):
@@ -48,6 +49,15 @@ def Number(*, ge: float | None = None, gt: float | None = None, le: float | None
 
 Flag = Annotated[bool, Strict()]
 Text = Annotated[str, Strict()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    """A field's own words for any problem of its value itself (`Annotated[Whole(1, 9), Expect("expected ...")]`):
+    the line reads `key: WORDS, got VALUE` (`show=False`: without the value). A missing key inside it reads so too."""
+
+    words: str
+    show: bool = True
 
 
 def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "") -> T:
@@ -116,6 +126,8 @@ def _field_type(schema: type, loc: tuple) -> Any:
         if isinstance(part, int):
             args = typing.get_args(tp)
             tp = args[0] if args else None
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
         elif dataclasses.is_dataclass(tp) or hasattr(tp, "model_fields"):
             tp = typing.get_type_hints(tp, include_extras=True).get(part)
         else:
@@ -153,9 +165,29 @@ _BOUND_WORDS = {
 }
 
 
+def _expect_at(schema: type, loc: tuple) -> Expect | None:
+    tp = _field_type(schema, loc)
+    while tp is not None:
+        if typing.get_origin(tp) is Annotated:
+            found = next((m for m in tp.__metadata__ if isinstance(m, Expect)), None)
+            if found:
+                return found
+            tp = typing.get_args(tp)[0]
+        elif type(None) in typing.get_args(tp):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return None
+    return None
+
+
 def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str) -> str:
     loc = tuple(problem["loc"])
     kind = problem["type"]
+    own = loc[:-1] if kind == "missing" else loc
+    expect = _expect_at(schema, own) if own else None
+    if expect is not None and kind != "extra_forbidden":
+        got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
+        return f"{where(_dotted(own))}: {_dotted(own)}: {expect.words}{got}"
     if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
         loc, kind = loc[:-1], "list_type"
     dotted = _dotted(loc)
@@ -180,6 +212,7 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str)
     if kind in _BOUND_WORDS:
         name, words = _BOUND_WORDS[kind]
         bound = problem["ctx"][name]
+        value = _value_at(raw, loc)  # as written (1e+300), not as converted to a whole number
         shown = float(value) if isinstance(bound, float) else value
         return f"{at}: {dotted}: must be {words} {bound}, got {excerpt(shown)}"
     if kind == "literal_error":
