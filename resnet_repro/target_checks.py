@@ -1,13 +1,13 @@
-"""Every section of a target file checked when it is read, so a mistake is one `file:line` line before
-anything trains, not a traceback after hours of training. No torch here (plot and report code use it).
+"""A target file checked when it is read, so a mistake is one `file:line` line before anything trains, not a
+traceback after hours of training. No torch here (plot and report code use it).
 
-experiments.py checks the keys, engine and runs; this checks the target's name and the sections the
-engines read later: profiles, figure, table, nets, paper, gradflow, notes.
+This holds the target's name rule, `TargetSchema` (the typed keys every target file shares, and the JSON Schema
+editors read), and `Checker`, the small toolkit a plugin engine's own section may check itself with. The built-in
+engines' sections are typed in engines/sections.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from .errors import UserError, excerpt
-from .naming import parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names
 from .validation import Expect, Text, Whole, lines_in, validate
 from .yamlio import line_of
@@ -23,18 +22,10 @@ from .yamlio import line_of
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 RESERVED_NAMES = {"runs", "bench"}  # folders of results/ that are not targets
-FIGURE_METRICS = ("train_error", "test_error", "val_error")  # the curves plots/curves.py can draw
-FIGURE_KEYS = {"panels", "ylim"}
-PANEL_KEYS = {"title", "metrics", "models"}
-TABLE_KEYS = {"paper", "context", "protocol"}
-TABLE_PROTOCOLS = ("10-crop", "multi-scale")
-NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "torchvision_params", "family"}
-GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
 # Upper bounds, checked when the file is read: a count is turned into a list (of runs, of batches) before any work.
 MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
 MAX_ORDER = 10_000
 MAX_INPUT_SIDE = 4096  # a net's input channels, height or width (the paper's largest is 224)
-GRADFLOW_MAXIMA = {"seeds": MAX_SEEDS, "batches": 10_000, "batch_size": 65_536}
 _RUN_NEEDS_A_MODEL = "each run needs a model, e.g. '- model: resnet56'"
 
 
@@ -139,119 +130,6 @@ def run_models(raw: dict) -> set[str]:
     return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
 
 
-def check_gradflow(check: "Checker", raw: dict) -> None:
-    check.mapping(raw, "gradflow", "gradflow")
-    settings = raw["gradflow"]
-    for key, kind in GRADFLOW_KEYS.items():
-        if key not in settings:
-            check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
-        if kind is int:
-            check.whole(settings, key, f"gradflow.{key}", minimum=1, maximum=GRADFLOW_MAXIMA[key])
-        else:
-            check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
-    for model in settings["conv_models"]:
-        parse_model_name(model)
-    check.keys(settings, set(GRADFLOW_KEYS), "gradflow.")
-
-
-def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
-    check.mapping(raw, "figure", "figure")
-    figure = raw["figure"]
-    check.keys(figure, FIGURE_KEYS, "figure.")
-    if "ylim" in figure:
-        ylim = figure["ylim"]
-        if not (isinstance(ylim, list) and len(ylim) == 2 and all(_is_number(v) for v in ylim) and ylim[0] < ylim[1]):
-            check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {excerpt(ylim)}")
-    panels = figure.get("panels")
-    if not isinstance(panels, list) or not panels:
-        check.fail(
-            figure if "panels" in figure else raw,
-            "panels" if "panels" in figure else "figure",
-            "figure.panels",
-            f"expected a list of panels ({{title, metrics, models}}), got {excerpt(panels)}",
-        )
-    for index, panel in enumerate(panels):
-        where = f"figure.panels[{index}]"
-        if not isinstance(panel, dict):
-            check.fail(figure, "panels", where, f"expected {{title, metrics, models}}, got {excerpt(panel)}")
-        check.keys(panel, PANEL_KEYS, f"{where}.")
-        if not isinstance(panel.get("title"), str):
-            check.fail(panel, "title", f"{where}.title", f"expected text, got {excerpt(panel.get('title'))}")
-        check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
-        for metric in panel["metrics"]:
-            check.one_of(panel, "metrics", f"{where}.metrics", metric, FIGURE_METRICS)
-        check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
-        for model in panel["models"]:
-            if model not in run_models:
-                check.fail(
-                    panel,
-                    "models",
-                    f"{where}.models",
-                    f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(run_models))})",
-                )
-
-
-def _is_bound(value) -> bool:
-    """A bound the paper gives instead of a number ("< 0.1" for ResNet-1202's training error)."""
-    return isinstance(value, str) and re.fullmatch(r"\s*[<>]=?\s*\d+(\.\d+)?\s*", value) is not None
-
-
-def check_table(check: "Checker", raw: dict) -> None:
-    check.mapping(raw, "table", "table")
-    table = raw["table"]
-    check.keys(table, TABLE_KEYS, "table.")
-    if "protocol" in table:
-        check.one_of(table, "protocol", "table.protocol", table["protocol"], TABLE_PROTOCOLS)
-    if "paper" in table:
-        check.mapping(table, "paper", "table.paper")
-        for model, numbers in table["paper"].items():
-            check.mapping(table["paper"], model, f"table.paper.{model}")
-            for key, value in numbers.items():
-                if not (_is_number(value) or _is_bound(value)):
-                    check.fail(
-                        numbers,
-                        key,
-                        f"table.paper.{model}.{key}",
-                        f'expected a number, got {excerpt(value)} (or a bound the paper states, such as "< 0.1")',
-                    )
-    if "context" in table:
-        check.list_of(table, "context", "table.context", dict)
-        for index, entry in enumerate(table["context"]):
-            if "model" not in entry:
-                check.fail(table, "context", f"table.context[{index}]", "each entry needs a model")
-
-
-def check_nets(check: "Checker", raw: dict) -> None:
-    check.list_of(raw, "nets", "nets", dict, nonempty=True)
-    for index, net in enumerate(raw["nets"]):
-        where = f"nets[{index}]"
-        check.keys(net, NET_KEYS, f"{where}.")
-        if "model" not in net or "input" not in net:
-            check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
-        model = parse_model_name(net["model"], net.get("family"))
-        shape = net["input"]
-        if not (
-            isinstance(shape, list)
-            and len(shape) == 3
-            and all(_is_whole(v) and 1 <= v <= MAX_INPUT_SIDE for v in shape)
-        ):
-            check.fail(
-                net,
-                "input",
-                f"{where}.input",
-                f"expected [channels, height, width] of whole numbers from 1 to {MAX_INPUT_SIDE}, got {excerpt(shape)}",
-            )
-        for key, problem in (
-            ("variant", variant_problem(model, net.get("variant", "original"))),
-            ("shortcut", shortcut_problem(model, net.get("shortcut"))),
-        ):
-            if problem:
-                check.fail(net, key, f"{where}.{key}", problem)
-        for key in ("paper_params", "paper_flops", "torchvision_params"):
-            if key in net and not _is_number(net[key]):
-                check.fail(net, key, f"{where}.{key}", f"expected a number, got {excerpt(net[key])}")
-
-
 class Checker:
     def __init__(self, path: Path):
         self.path = path
@@ -290,15 +168,6 @@ class Checker:
                 dotted,
                 f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {excerpt(value)}",
             )
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, str):  # YAML 1.1 reads 0.27e6 as a number but 1.8e9-style text may be a string
-        try:
-            value = float(value)
-        except ValueError:
-            return False
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_whole(value: Any) -> bool:

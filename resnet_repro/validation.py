@@ -20,6 +20,7 @@ import typing
 from typing import Annotated, Any, Callable, Literal, TypeVar
 
 from pydantic import AllowInfNan, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from .errors import UserError, excerpt
 from .yamlio import line_of
@@ -60,15 +61,22 @@ class Expect:
     show: bool = True
 
 
-def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "") -> T:
+def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "", prefix: str = "") -> T:
     """`raw` checked against `schema`: the typed object, or a UserError of one line for the first problem,
-    located by `where`. `missing` is appended to a missing required key's line (how to add it)."""
+    located by `where`. `missing` is appended to a missing required key's line (how to add it); `prefix` names
+    where `raw` sits in its file (`figure`), so keys read `figure.ylim`."""
     try:
         return _adapter(schema).validate_python(raw)
     except ValidationError as error:
         problems = error.errors(include_url=False)
         first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
-        raise UserError(_one_line(schema, raw, first, where, missing)) from None
+        first["loc"] = tuple(first["loc"])
+        raise UserError(_one_line(schema, raw, first, where, missing, prefix)) from None
+
+
+def refuse(words: str) -> PydanticCustomError:
+    """Raised by a schema's own validator: `words` is the whole of what the line says after the key."""
+    return PydanticCustomError("own_words", words)
 
 
 def lines_in(raw: Any, source: str, prefix: str = "") -> Where:
@@ -104,8 +112,8 @@ def _parts(dotted: str) -> list:
     return parts
 
 
-def _dotted(loc: tuple) -> str:
-    text = ""
+def _dotted(loc: tuple, prefix: str = "") -> str:
+    text = prefix
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
@@ -180,17 +188,26 @@ def _expect_at(schema: type, loc: tuple) -> Expect | None:
     return None
 
 
-def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str) -> str:
-    loc = tuple(problem["loc"])
+def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str, prefix: str) -> str:
+    loc = problem["loc"]
     kind = problem["type"]
     own = loc[:-1] if kind == "missing" else loc
-    expect = _expect_at(schema, own) if own else None
+    if kind == "own_words":
+        return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
+    if loc and isinstance(loc[-1], int) and kind == "literal_error":  # a bad choice in a list: name the list
+        choices = typing.get_args(_unwrap(_field_type(schema, loc)))
+        at = _dotted(loc[:-1], prefix)
+        return f"{where(at)}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
+    expect = _expect_at(schema, own)
+    while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
+        own = own[:-1]
+        expect = _expect_at(schema, own)
     if expect is not None and kind != "extra_forbidden":
         got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
-        return f"{where(_dotted(own))}: {_dotted(own)}: {expect.words}{got}"
+        return f"{where(_dotted(own, prefix))}: {_dotted(own, prefix)}: {expect.words}{got}"
     if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
         loc, kind = loc[:-1], "list_type"
-    dotted = _dotted(loc)
+    dotted = _dotted(loc, prefix)
     at = where(dotted)
     value = _value_at(raw, loc) if kind == "list_type" else problem.get("input")
     if kind in ("tuple_type", "list_type"):
@@ -202,10 +219,10 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str)
     if kind == "extra_forbidden":
         known = [str(k) for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1])))]
         known = [k for k in known if not k.startswith("_")]
-        prefix = _dotted(loc[:-1])
-        prefix = f"{prefix}." if prefix else ""
+        parent = _dotted(loc[:-1], prefix)
+        parent = f"{parent}." if parent else ""
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(known)}"
+        hint = f"; did you mean {parent}{close[0]}?" if close else f"; known keys: {', '.join(known)}"
         return f"{at}: unknown key {excerpt(dotted)}{hint}"
     if kind in _EXPECTED:
         return f"{at}: {dotted}: expected {_EXPECTED[kind]}, got {_show(value)}"
