@@ -36,6 +36,11 @@ def test_the_schema_states_the_bounds_and_choices_the_reader_enforces(tmp_path):
     assert (run["properties"]["seeds"]["minimum"], run["properties"]["seeds"]["maximum"]) == (1, 1000)
     assert "cifar" in schema["properties"]["engine"]["enum"]
     assert schema["properties"]["order"]["maximum"] == 10_000
+    panel = schema["$defs"]["Panel"]["properties"]
+    assert panel["metrics"]["items"]["enum"] == ["train_error", "test_error", "val_error"]
+    assert schema["properties"]["nets"]["minItems"] == 1 and schema["properties"]["gradflow"]["required"] == [
+        "conv_models", "fc_depths", "seeds", "batches", "batch_size",
+    ]  # fmt: skip
     with pytest.raises(UserError, match=r"runs\[0\]\.seeds: expected a whole number >= 1 and <= 1000, got 1001"):
         path = tmp_path / "mine.yaml"
         path.write_text("title: t\nengine: cifar\nrecipe: cifar\nruns:\n  - {model: plain20, seeds: 1001}\n")

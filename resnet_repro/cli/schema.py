@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import TypeAdapter
 
 from ..atomic import write_atomic
+from ..engines.sections import SECTION_SCHEMAS
 from ..target_checks import target_json_schema
 
 
 def schema_text() -> str:
-    """The schema as experiments/target.schema.json holds it (tests/test_schema.py checks that it is current)."""
-    return json.dumps(target_json_schema(), indent=2, sort_keys=True) + "\n"
+    """The schema as experiments/target.schema.json holds it (tests/test_schema.py checks that it is current): the
+    target's own keys, and each built-in engine section's schema under its key."""
+    schema = target_json_schema()
+    for key, section in SECTION_SCHEMAS.items():
+        part = TypeAdapter(section).json_schema()
+        schema.setdefault("$defs", {}).update(part.pop("$defs", {}))
+        description = schema["properties"][key].get("description")
+        schema["properties"][key] = {**part, "description": description} if description else part
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def schema_command(

@@ -168,3 +168,7 @@ class GradflowSection:
         for model in section.conv_models:
             parse_model_name(model)
         return section
+
+
+# Each built-in section's schema as its key, for the JSON Schema of a target file (`resnet-repro schema`).
+SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": _Nets, "gradflow": GradflowSection}
