@@ -5,34 +5,42 @@ profile < `--set KEY=VALUE`. Every value remembers where it came from, so an unk
 wrong type or a bad value is reported as `file:line: key: what is wrong`.
 """
 
-from __future__ import annotations
-
 import dataclasses
-import difflib
 import hashlib
 import json
-import math
-import operator
-import re
-import types
 import typing
-from dataclasses import dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError, excerpt, shorten
 from .run_id import RunId
+from .validation import STRICT_KEYS, Flag, Number, Whole, validate
 from .yamlio import line_of, load_yaml_text, plain
 
 # ----------------------------------------------------------------------------- schema
+
+
+# Bounds beyond any experiment's, so that a typo or a hostile value is one line before anything is made: a
+# 4-pixel pad of 100,000 once tried to allocate 15 TB after the run folder was made.
+MAX_ITERATIONS = 10_000_000  # the paper's longest schedule is 600k
+MAX_BATCH = 65_536  # the paper's batches are 128 and 256
+MAX_IMAGES = 100_000_000  # ImageNet's training set is 1.28M
+MAX_SIDE = 2048  # image sides in pixels; the paper's largest test scale is 640
+MAX_ARRAY_SIDE = 256  # array datasets (CIFAR-10: 32) are held in memory at this side
+MAX_PAD = 64
+MAX_LR = 1e30  # the paper's largest is 0.1; tests make runs diverge at 1e30; beyond it a number overflows
+MAX_THREADS = 1024
 
 
 @dataclass(frozen=True)
 class Warmup:
     """Train at `lr` until the training error (over the last log window) drops below the threshold."""
 
-    lr: float = field(metadata={"above": 0.0})
-    until_train_error_below: float = field(metadata={"min": 0.0, "max": 100.0})
+    __pydantic_config__ = STRICT_KEYS
+
+    lr: Number(gt=0.0, le=MAX_LR)
+    until_train_error_below: Number(ge=0.0, le=100.0)
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,10 @@ class Plateau:
     """Divide the lr by 10 when the evaluated error has not improved by `min_improvement` points for
     `patience` evaluations in a row (the paper's ImageNet rule, made precise)."""
 
-    patience: int = field(metadata={"min": 1})
-    min_improvement: float = field(default=0.0, metadata={"min": 0.0})
+    __pydantic_config__ = STRICT_KEYS
+
+    patience: Whole(1, 1000)
+    min_improvement: Number(ge=0.0, le=100.0) = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,85 +59,93 @@ class Recipe:
     """The training recipe. Every number is required here and set once, in experiments/_recipes/*.yaml,
     so a recipe detail cannot hide in code; only switches that default to "not used" have defaults."""
 
-    batch_size: int = field(metadata={"min": 1})
-    iterations: int = field(metadata={"min": 1})
-    lr: float = field(metadata={"above": 0.0})
-    lr_steps: tuple[int, ...]
-    lr_decay: float = field(metadata={"above": 0.0, "max": 1.0})  # the factor the lr is multiplied by
-    momentum: float = field(metadata={"min": 0.0, "below": 1.0})
-    weight_decay: float = field(metadata={"min": 0.0})
+    __pydantic_config__ = STRICT_KEYS
+
+    batch_size: Whole(1, MAX_BATCH)
+    iterations: Whole(1, MAX_ITERATIONS)
+    lr: Number(gt=0.0, le=MAX_LR)
+    lr_steps: tuple[Whole(), ...]  # check_recipe keeps each inside the run
+    lr_decay: Number(gt=0.0, le=1.0)  # the factor the lr is multiplied by
+    momentum: Number(ge=0.0, lt=1.0)
+    weight_decay: Number(ge=0.0, le=1.0)
     warmup: Warmup | None = None
     lr_plateau: Plateau | None = None
-    holdout: int = field(metadata={"min": 0})
+    holdout: Whole(0, MAX_IMAGES)
     # Images per batch-norm group (each GPU's share); null: the whole batch.
-    bn_batch: int | None = field(metadata={"min": 1})
+    bn_batch: Whole(1, MAX_BATCH) | None
     # How the authors' Caffe applied momentum: "caffe" (v := m*v + lr*g, so the velocity carries the lr and an lr
     # change takes effect gradually) or "torch" (v := m*v + g, w -= lr*v: an lr change rescales the step at once).
-    momentum_form: str = field(metadata={"choices": ("caffe", "torch")})
+    momentum_form: Literal["caffe", "torch"]
     # Batch-norm statistics the final numbers use: the running "moving-average" of training, or "recomputed"
     # after training as an exact average over bn_stats_images training images (the authors' ImageNet models).
-    bn_stats: str = field(metadata={"choices": ("moving-average", "recomputed")})
-    bn_stats_images: int = field(metadata={"min": 1})
-    weight_decay_on_bn_and_bias: bool  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
-    he_init_fan: str = field(metadata={"choices": ("fan_in", "fan_out")})  # He init of every conv
-    fc_init: str = field(metadata={"choices": ("uniform", "gaussian-0.01")})  # see models/blocks.py init_weights
+    bn_stats: Literal["moving-average", "recomputed"]
+    bn_stats_images: Whole(1, MAX_IMAGES)
+    weight_decay_on_bn_and_bias: Flag  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
+    he_init_fan: Literal["fan_in", "fan_out"]  # He init of every conv
+    fc_init: Literal["uniform", "gaussian-0.01"]  # see models/blocks.py init_weights
     # Start each residual branch's last BN scale at zero, so a deep ResNet begins as a shallow one (a deviation from
     # the paper's init, for short schedules where the deep nets' slow start decides the ranking; plain nets have no
     # branch to zero and are unchanged).
-    zero_init_residual: bool = False
-    pad: int = field(metadata={"min": 0})
-    flip: bool
-    eval_every: int = field(metadata={"min": 1})
-    log_every: int = field(metadata={"min": 1})
-    checkpoint_every: int = field(metadata={"min": 1})
-    eval_batch_size: int = field(metadata={"min": 1})
-    activation_checkpointing: bool = False  # recompute each block's activations in backward: less memory, same results
+    zero_init_residual: Flag = False
+    pad: Whole(0, MAX_PAD)
+    flip: Flag
+    eval_every: Whole(1, MAX_ITERATIONS)
+    log_every: Whole(1, MAX_ITERATIONS)
+    checkpoint_every: Whole(1, MAX_ITERATIONS)
+    eval_batch_size: Whole(1, MAX_BATCH)
+    activation_checkpointing: Flag = False  # recompute each block's activations in backward: less memory, same results
 
 
 @dataclass(frozen=True)
 class DataSpec:
-    dataset: str = field(metadata={"choices": tuple(DATASETS)})
-    train_subset: int | None = field(default=None, metadata={"min": 1})
-    test_subset: int | None = field(default=None, metadata={"min": 1})
+    __pydantic_config__ = STRICT_KEYS
+
+    dataset: Literal[tuple(DATASETS)]
+    train_subset: Whole(1, MAX_IMAGES) | None = None
+    test_subset: Whole(1, MAX_IMAGES) | None = None
     # ImageNet views: shorter side random in [scale_min, scale_max], crop x crop; tests at test_short_side.
     # The paper's values live in experiments/_recipes/imagenet.yaml; CIFAR-style sets leave them unset.
-    crop: int | None = field(default=None, metadata={"min": 8})
-    scale_min: int | None = field(default=None, metadata={"min": 8})
-    scale_max: int | None = field(default=None, metadata={"min": 8})
-    test_short_side: int | None = field(default=None, metadata={"min": 8})
+    crop: Whole(8, MAX_SIDE) | None = None
+    scale_min: Whole(8, MAX_SIDE) | None = None
+    scale_max: Whole(8, MAX_SIDE) | None = None
+    test_short_side: Whole(8, MAX_SIDE) | None = None
     # Mean subtracted from every input: a mean image ("per-pixel") or one value per colour channel.
     # Required of every recipe file (check_data); optional here only so a bare DataSpec("cifar10") still builds.
-    mean: str | None = field(default=None, metadata={"choices": ("per-pixel", "per-channel")})
+    mean: Literal["per-pixel", "per-channel"] | None = None
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
-    multiscale_flip: bool | None = field(default=None)
+    multiscale_flip: Flag | None = None
     # Table 4's multi-scale test: the shorter sides each image is tested at, scores averaged.
-    test_scales: tuple[int, ...] | None = field(default=None)
+    test_scales: tuple[Whole(8, MAX_SIDE), ...] | None = None
     # AlexNet's PCA colour augmentation (Sec. 3.4): the std of each component's random weight; 0 turns it off.
-    colour_std: float | None = field(default=None, metadata={"min": 0.0})
+    colour_std: Number(ge=0.0, le=10.0) | None = None
     # Array datasets: the side images are trained and tested at (data/image_size.py: a zero border up, or k x k
     # block means down). None is 32, CIFAR-10's own size; a smaller side is a CPU speed lever (docs/benchmarks.md).
-    image_size: int | None = field(default=None, metadata={"min": 4})
+    image_size: Whole(4, MAX_ARRAY_SIDE) | None = None
 
 
 @dataclass(frozen=True)
 class TrainOptions:
     """How the recipe is executed. Defaults keep the paper's numerics; others are recorded deviations."""
 
-    precision: str = field(default="fp32", metadata={"choices": ("fp32", "tf32", "bf16")})  # train/precision.py
-    channels_last: bool = True
-    compile: bool = False
+    __pydantic_config__ = STRICT_KEYS
+
+    precision: Literal["fp32", "tf32", "bf16"] = "fp32"  # train/precision.py
+    channels_last: Flag = True
+    compile: Flag = False
     # GPU kernels that give the same bits every time (cuDNN's deterministic algorithms, no autotuning): a
     # resumed GPU run then equals the uninterrupted one bit for bit, at a measured cost (docs/benchmarks.md).
-    deterministic: bool = False
+    deterministic: Flag = False
     # CPU threads, pinned: oneDNN rounds differently with each thread count, so the same seed gives other last digits
     # on another count. None follows the cores other work leaves free (train/threads.py), which keeps a resume
     # exact only while the count stays the same; a number gives the same digits on any load (`run --threads N`).
-    threads: int | None = field(default=None, metadata={"min": 1})
+    threads: Whole(1, MAX_THREADS) | None = None
 
 
 @dataclass(frozen=True)
 class RunSettings:
     """Everything a run's layers may set (the keys `--set` accepts)."""
+
+    __pydantic_config__ = STRICT_KEYS
 
     data: DataSpec
     recipe: Recipe
@@ -228,11 +246,10 @@ def parse_overrides(pairs: list[str]) -> dict:
 def known_keys(cls: type = RunSettings, prefix: str = "") -> list[str]:
     """Every dotted key of a settings dataclass: data.dataset, recipe.lr, recipe.warmup, recipe.warmup.lr, ..."""
     keys = []
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        dotted = f"{prefix}{f.name}"
-        inner = _dataclass_in(hints[f.name])
-        if inner is None or _is_optional(hints[f.name]):
+    for name, tp in typing.get_type_hints(cls).items():
+        dotted = f"{prefix}{name}"
+        inner = next((t for t in (tp, *typing.get_args(tp)) if dataclasses.is_dataclass(t)), None)
+        if inner is None or inner is not tp:  # a leaf, or an optional section (warmup: null)
             keys.append(dotted)
         if inner is not None:
             keys.extend(known_keys(inner, f"{dotted}."))
@@ -247,99 +264,17 @@ def overrides_tag(overrides: dict) -> str:
 
 # ----------------------------------------------------------------------------- validation
 
-_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
-
-def build_dataclass(cls: type, data: Any, where: Provenance, prefix: str = "", default_source: str = "config"):
-    """Validate `data` against the dataclass `cls`; every problem names its key and where it was set."""
+def validate_settings(data: Any, where: Provenance, source: str) -> RunSettings:
+    """The merged layers as RunSettings: every problem one line naming its key and where it was set."""
     if not isinstance(data, dict):
-        raise UserError(
-            f"{_loc(where, prefix.rstrip('.'), default_source)}: {prefix.rstrip('.') or 'config'} "
-            f"must be a mapping, got {_show(data)}"
-        )
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in fields:
-            dotted = f"{prefix}{key}"
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(fields)}"
-            raise UserError(f"{_loc(where, dotted, default_source)}: unknown key {excerpt(dotted)}{hint}")
-    values = {}
-    for name, f in fields.items():
-        dotted = f"{prefix}{name}"
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise UserError(f"{default_source}: missing required key {dotted!r}: set it under the file's defaults")
-            continue
-        values[name] = _coerce(hints[name], data[name], f.metadata, dotted, where, default_source)
-    return cls(**values)
-
-
-def _coerce(tp: Any, value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> Any:
-    def fail(expected: str):
-        raise UserError(f"{_loc(where, dotted, source)}: {dotted}: expected {expected}, got {_show(value)}")
-
-    if _is_optional(tp):
-        if value is None:
-            return None
-        tp = next(a for a in typing.get_args(tp) if a is not type(None))
-    elif value is None:
-        fail(_describe(tp))
-    if tp in (int, float) and isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
-        value = float(value)  # YAML 1.1 reads 1e-4 and 64e3 as strings; they are numbers here
-    inner = _dataclass_in(tp)
-    if inner is not None:
-        return build_dataclass(inner, value, where, f"{dotted}.", source)
-    if tp is bool:
-        if not isinstance(value, bool):
-            fail("true or false")
-    elif tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)  # 64e3 in YAML is a float; it is still a whole number
-            else:
-                fail("a whole number")
-    elif tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            fail("a number")
-        value = float(value)
-        if not math.isfinite(value):  # .nan and .inf are YAML floats; no recipe number can be one
-            fail("a finite number")
-    elif tp is str:
-        if not isinstance(value, str):
-            fail("a string")
-    elif typing.get_origin(tp) is tuple:
-        if not isinstance(value, (list, tuple)):
-            fail("a list of whole numbers")
-        items = []
-        for item in value:
-            if isinstance(item, float) and item.is_integer():
-                item = int(item)
-            if isinstance(item, bool) or not isinstance(item, int):
-                fail("a list of whole numbers")
-            items.append(item)
-        value = tuple(items)
-    _check_bounds(value, meta, dotted, where, source)
-    return value
-
-
-# A field's numeric bounds (its metadata keys): when a value falls outside one, and how the error names it.
-_BOUNDS = {
-    "min": (operator.lt, "at least"),
-    "max": (operator.gt, "at most"),
-    "above": (operator.le, "greater than"),
-    "below": (operator.ge, "less than"),
-}
-
-
-def _check_bounds(value: Any, meta: dict, dotted: str, where: Provenance, source: str) -> None:
-    loc = _loc(where, dotted, source)
-    if "choices" in meta and value not in meta["choices"]:
-        raise UserError(f"{loc}: {dotted}: {excerpt(value)} is not one of {', '.join(meta['choices'])}")
-    for key, (outside, bound) in _BOUNDS.items():
-        if key in meta and isinstance(value, (int, float)) and outside(value, meta[key]):
-            raise UserError(f"{loc}: {dotted}: must be {bound} {meta[key]}, got {value}")
+        raise UserError(f"{source}: config must be a mapping, got {excerpt(data)}")
+    settings = validate(
+        RunSettings, data, lambda dotted: _loc(where, dotted, source), missing=": set it under the file's defaults"
+    )
+    check_recipe(settings.recipe, where, source)
+    check_data(settings.data, where, source)
+    return settings
 
 
 def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
@@ -437,20 +372,6 @@ def _loc(where: Provenance, dotted: str, default: str) -> str:
         if found:
             return found
     return default
-
-
-def _is_optional(tp: Any) -> bool:
-    return typing.get_origin(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
-
-
-def _dataclass_in(tp: Any) -> type | None:
-    if _is_optional(tp):
-        tp = next(a for a in typing.get_args(tp) if a is not type(None))
-    return tp if dataclasses.is_dataclass(tp) else None
-
-
-def _describe(tp: Any) -> str:
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(tp, "a value")
 
 
 def _show(value: Any) -> str:

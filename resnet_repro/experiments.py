@@ -19,25 +19,21 @@ from .claims import Claim, parse_claims
 from .config import (
     RunConfig,
     RunSettings,
-    build_dataclass,
-    check_data,
-    check_recipe,
     known_keys,
     merge_layers,
     overrides_tag,
     parse_overrides,
+    validate_settings,
 )
 from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import Checker, check_sections, check_target_name
+from .target_checks import MAX_SEEDS, Checker, TargetSchema, check_sections, check_target_name
 from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
 TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
-RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
-PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
 PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
 
@@ -143,42 +139,26 @@ def load_target(name_or_path: str) -> Target:
     return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
 
 
-def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
-    """The target's `runs:` list: each net's model, shortcut, seeds, family and variant, checked with the file."""
+def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
+    """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net."""
     runs = []
-    for index, entry in enumerate(raw.get("runs") or []):
-        if isinstance(entry, str):
-            entry = {"model": entry}
-        if not isinstance(entry, dict) or "model" not in entry:
-            raise UserError(f"{path}: runs[{index}]: each run needs a model, e.g. '- model: resnet56'")
-        _check_keys(entry, RUN_KEYS, path, f"runs[{index}].")
-        parsed = parse_model_name(entry["model"], entry.get("family"))  # unknown model names fail here, with the file
-        variant = entry.get("variant", "original")
+    for index, entry in enumerate(typed.runs or []):
+        parsed = parse_model_name(entry.model, entry.family)  # unknown model names fail here, with the file
         for key, problem in (
-            ("variant", variant_problem(parsed, variant)),
-            ("shortcut", shortcut_problem(parsed, entry.get("shortcut"))),
+            ("variant", variant_problem(parsed, entry.variant)),
+            ("shortcut", shortcut_problem(parsed, entry.shortcut)),
         ):
             if problem:
-                raise UserError(f"{_at(path, entry, key)}: runs[{index}].{key}: {problem}")
-        seeds = entry.get("seeds", 1)
-        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-            raise UserError(
-                f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {excerpt(seeds)}"
-            )
-        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
+                raise UserError(f"{_at(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
+        runs.append(RunEntry(entry.model, entry.shortcut, entry.seeds, entry.family, entry.variant))
     return runs
 
 
 def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
-    """The target's `profiles:` mapping: which of its runs each profile trains."""
+    """The target's `profiles:` mapping (typed by TargetSchema): the models each profile names are its runs'."""
     selections = raw.get("profiles") or {}
+    listed = {r.model for r in runs}
     for profile, selection in selections.items():
-        if not isinstance(selection, dict):
-            raise UserError(
-                f"{_at(path, selections, profile)}: profiles.{profile}: expected a mapping (models: [...], seeds: N)"
-            )
-        _check_keys(selection, PROFILE_SELECTION_KEYS, path, f"profiles.{profile}.")
-        listed = {r.model for r in runs}
         for model in selection.get("models") or []:
             if model not in listed:
                 raise UserError(
@@ -194,7 +174,7 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
     _check_keys(raw, TARGET_KEYS | section_names(), path, "")
     check_target_name(name, path)
-    check_sections(raw, path)  # every section now, not when training is over
+    typed = check_sections(raw, path)  # every section now, not when training is over
     engine = raw.get("engine")
     if engine not in engine_names():
         raise UserError(
@@ -205,7 +185,7 @@ def _parse_target(name: str, path: Path) -> Target:
         reads = ", ".join(kinds) or "no sections"
         raise UserError(f"{_at(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})")
     sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
-    runs = _parse_runs(raw, path)
+    runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path, runs)
     run_keys: dict[str, list[str]] = {}
     for run in runs:
@@ -263,10 +243,7 @@ def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tr
         (override_tree, "--set"),
     ]
     merged, where = merge_layers(layers)
-    settings = build_dataclass(RunSettings, merged, where, default_source=source)
-    check_recipe(settings.recipe, where, source)
-    check_data(settings.data, where, source)
-    return settings
+    return validate_settings(merged, where, source)
 
 
 def resolve_runs(
@@ -353,7 +330,6 @@ def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
     return chosen
 
 
-MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
 MAX_SEED = 2**32 - 1  # seeds numpy and torch both take as they are
 
 

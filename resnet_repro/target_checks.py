@@ -1,31 +1,32 @@
-"""Every section of a target file checked when it is read, so a mistake is one `file:line` line before
-anything trains, not a traceback after hours of training. No torch here (plot and report code use it).
+"""A target file checked when it is read, so a mistake is one `file:line` line before anything trains, not a
+traceback after hours of training. No torch here (plot and report code use it).
 
-experiments.py checks the keys, engine and runs; this checks the target's name and the sections the
-engines read later: profiles, figure, table, nets, paper, gradflow, notes.
+This holds the target's name rule, `TargetSchema` (the typed keys every target file shares, and the JSON Schema
+editors read), and `Checker`, the small toolkit a plugin engine's own section may check itself with. The built-in
+engines' sections are typed in engines/sections.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from .errors import UserError, excerpt
-from .naming import parse_model_name, shortcut_problem, variant_problem
+from .registry import engine_names
+from .validation import Expect, Text, Whole, lines_in, validate
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 RESERVED_NAMES = {"runs", "bench"}  # folders of results/ that are not targets
-FIGURE_METRICS = ("train_error", "test_error", "val_error")  # the curves plots/curves.py can draw
-FIGURE_KEYS = {"panels", "ylim"}
-PANEL_KEYS = {"title", "metrics", "models"}
-TABLE_KEYS = {"paper", "context", "protocol"}
-TABLE_PROTOCOLS = ("10-crop", "multi-scale")
-NET_KEYS = {"model", "shortcut", "variant", "input", "paper_params", "paper_flops", "torchvision_params", "family"}
-GRADFLOW_KEYS = {"conv_models": list, "fc_depths": list, "seeds": int, "batches": int, "batch_size": int}
+# Upper bounds, checked when the file is read: a count is turned into a list (of runs, of batches) before any work.
+MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
+MAX_ORDER = 10_000
+MAX_INPUT_SIDE = 4096  # a net's input channels, height or width (the paper's largest is 224)
+_RUN_NEEDS_A_MODEL = "each run needs a model, e.g. '- model: resnet56'"
 
 
 def check_target_name(name: str, path: Path) -> None:
@@ -41,141 +42,92 @@ def check_target_name(name: str, path: Path) -> None:
         )
 
 
-def check_sections(raw: dict, path: Path) -> None:
+def _run_from_name(value: Any) -> Any:
+    """`- resnet56` is short for `- model: resnet56`."""
+    return {"model": value} if isinstance(value, str) else value
+
+
+class RunSchema(BaseModel):
+    """One net a target trains."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Text = Field(description="the net: resnet20 ... resnet1202, plain20 ..., resnet18 ... resnet152")
+    shortcut: Text | None = Field(None, description="a ResNet's projection shortcuts: A, B or C")
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")] = 1
+    family: Text | None = Field(None, description="cifar or imagenet, where a name is in both (resnet50)")
+    variant: Text = Field("original", description="ImageNet bottleneck nets: original or v1.5")
+
+
+class SelectionSchema(BaseModel):
+    """Which of the target's runs a profile trains, and how many seeds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: Annotated[list[Text], Expect("expected a list of names")] | None = None
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")] | None = None
+
+
+_TEXT = Expect("expected text")
+_MAPPING = Expect("expected a mapping (key: value, ...)")
+_SECTION = "checked by the engine that reads it when the file is read"
+
+
+class TargetSchema(BaseModel):
+    """A target file (experiments/*.yaml, or your own): one table or figure of the paper and the runs it needs.
+    Its keys are checked here; an engine's sections (figure, table, nets, gradflow) by that engine, and claims by
+    claims.py, all when the file is read. `resnet-repro schema` writes this as JSON Schema for editors."""
+
+    model_config = ConfigDict(extra="allow", title="resnet-repro target file")  # other keys: _check_keys
+
+    title: Annotated[Text, _TEXT] = Field(None, description="the heading in tables and the report")
+    order: Annotated[Whole(1, MAX_ORDER), Expect(f"expected a whole number >= 1 and <= {MAX_ORDER}")] = Field(
+        None, description="where the report shows it: the paper's order; a target of one's own comes after"
+    )
+    engine: Any = Field(
+        None,
+        description="what computes it",
+        json_schema_extra=lambda schema: schema.update(type="string", enum=engine_names()),
+    )
+    recipe: Annotated[Text, _TEXT] = Field(None, description="experiments/_recipes/<recipe>.yaml: how its runs train")
+    notes: Annotated[Text, _TEXT] = Field(None, description="shown under the table in the report")
+    runs: Annotated[
+        list[
+            Annotated[
+                RunSchema,
+                BeforeValidator(_run_from_name, json_schema_input_type=RunSchema | str),
+                Expect(_RUN_NEEDS_A_MODEL, show=False),
+            ]
+        ],
+        Expect("expected a list of runs, e.g. '- model: resnet56'"),
+    ] = Field(None, description="the nets it trains: '- resnet56' or '- {model: resnet110, seeds: 5}'")
+    profiles: Annotated[
+        dict[str, Annotated[SelectionSchema, Expect("expected a mapping (models: [...], seeds: N)")]], _MAPPING
+    ] = Field(None, description="per profile, which runs it trains (models) and how many seeds")
+    paper: Annotated[dict[str, Any], _MAPPING] = Field(None, description="the paper's numbers")
+    claims: Any = Field(None, description="the paper's sentences this target checks; see docs")
+    figure: Any = Field(None, description=f"curves, one panel per group of nets; {_SECTION}")
+    table: Any = Field(None, description=f"the paper's numbers per net and the test protocol; {_SECTION}")
+    nets: Any = Field(None, description=f"the nets Table 1 counts; {_SECTION}")
+    gradflow: Any = Field(None, description=f"nets measured at initialisation; {_SECTION}")
+
+
+def check_sections(raw: dict, path: Path) -> TargetSchema:
     """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
-    order, recipe, runs, profiles, paper). An engine's own sections (figure, table, ...) are checked by its parser."""
-    check = Checker(path)
-    for key in ("title", "recipe", "notes"):
-        if key in raw and not isinstance(raw[key], str):
-            check.fail(raw, key, key, f"expected text, got {excerpt(raw[key])}")
-    if "order" in raw:
-        check.whole(raw, "order", "order", minimum=1)
-    if "runs" in raw and not isinstance(raw["runs"], list):
-        check.fail(raw, "runs", "runs", "expected a list of runs, e.g. '- model: resnet56'")
-    if "profiles" in raw:
-        check.mapping(raw, "profiles", "profiles")
-        for name, selection in raw["profiles"].items():
-            if isinstance(selection, dict) and "seeds" in selection:
-                check.whole(selection, "seeds", f"profiles.{name}.seeds", minimum=1)
-            if isinstance(selection, dict) and "models" in selection:
-                check.list_of(selection, "models", f"profiles.{name}.models", str)
-    if "paper" in raw:
-        check.mapping(raw, "paper", "paper")
+    order, recipe, runs, profiles, paper); the typed keys otherwise. An engine's own sections (figure, table, ...)
+    are checked by its parser."""
+    return validate(TargetSchema, raw, lines_in(raw, str(path)))
+
+
+def target_json_schema() -> dict:
+    """The JSON Schema of a target file, for an editor's YAML language server (`resnet-repro schema`)."""
+    return TypeAdapter(TargetSchema).json_schema()
 
 
 def run_models(raw: dict) -> set[str]:
     """The model names a target file's runs list (what a figure panel may name)."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
     return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
-
-
-def check_gradflow(check: "Checker", raw: dict) -> None:
-    check.mapping(raw, "gradflow", "gradflow")
-    settings = raw["gradflow"]
-    for key, kind in GRADFLOW_KEYS.items():
-        if key not in settings:
-            check.fail(raw, "gradflow", "gradflow", f"needs {key} ({', '.join(GRADFLOW_KEYS)})")
-        if kind is int:
-            check.whole(settings, key, f"gradflow.{key}", minimum=1)
-        else:
-            check.list_of(settings, key, f"gradflow.{key}", str if key == "conv_models" else int)
-    for model in settings["conv_models"]:
-        parse_model_name(model)
-    check.keys(settings, set(GRADFLOW_KEYS), "gradflow.")
-
-
-def check_figure(check: "Checker", raw: dict, run_models: set[str]) -> None:
-    check.mapping(raw, "figure", "figure")
-    figure = raw["figure"]
-    check.keys(figure, FIGURE_KEYS, "figure.")
-    if "ylim" in figure:
-        ylim = figure["ylim"]
-        if not (isinstance(ylim, list) and len(ylim) == 2 and all(_is_number(v) for v in ylim) and ylim[0] < ylim[1]):
-            check.fail(figure, "ylim", "figure.ylim", f"expected [low, high] with low < high, got {excerpt(ylim)}")
-    panels = figure.get("panels")
-    if not isinstance(panels, list) or not panels:
-        check.fail(
-            figure if "panels" in figure else raw,
-            "panels" if "panels" in figure else "figure",
-            "figure.panels",
-            f"expected a list of panels ({{title, metrics, models}}), got {excerpt(panels)}",
-        )
-    for index, panel in enumerate(panels):
-        where = f"figure.panels[{index}]"
-        if not isinstance(panel, dict):
-            check.fail(figure, "panels", where, f"expected {{title, metrics, models}}, got {excerpt(panel)}")
-        check.keys(panel, PANEL_KEYS, f"{where}.")
-        if not isinstance(panel.get("title"), str):
-            check.fail(panel, "title", f"{where}.title", f"expected text, got {excerpt(panel.get('title'))}")
-        check.list_of(panel, "metrics", f"{where}.metrics", str, nonempty=True)
-        for metric in panel["metrics"]:
-            check.one_of(panel, "metrics", f"{where}.metrics", metric, FIGURE_METRICS)
-        check.list_of(panel, "models", f"{where}.models", str, nonempty=True)
-        for model in panel["models"]:
-            if model not in run_models:
-                check.fail(
-                    panel,
-                    "models",
-                    f"{where}.models",
-                    f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(run_models))})",
-                )
-
-
-def _is_bound(value) -> bool:
-    """A bound the paper gives instead of a number ("< 0.1" for ResNet-1202's training error)."""
-    return isinstance(value, str) and re.fullmatch(r"\s*[<>]=?\s*\d+(\.\d+)?\s*", value) is not None
-
-
-def check_table(check: "Checker", raw: dict) -> None:
-    check.mapping(raw, "table", "table")
-    table = raw["table"]
-    check.keys(table, TABLE_KEYS, "table.")
-    if "protocol" in table:
-        check.one_of(table, "protocol", "table.protocol", table["protocol"], TABLE_PROTOCOLS)
-    if "paper" in table:
-        check.mapping(table, "paper", "table.paper")
-        for model, numbers in table["paper"].items():
-            check.mapping(table["paper"], model, f"table.paper.{model}")
-            for key, value in numbers.items():
-                if not (_is_number(value) or _is_bound(value)):
-                    check.fail(
-                        numbers,
-                        key,
-                        f"table.paper.{model}.{key}",
-                        f'expected a number, got {excerpt(value)} (or a bound the paper states, such as "< 0.1")',
-                    )
-    if "context" in table:
-        check.list_of(table, "context", "table.context", dict)
-        for index, entry in enumerate(table["context"]):
-            if "model" not in entry:
-                check.fail(table, "context", f"table.context[{index}]", "each entry needs a model")
-
-
-def check_nets(check: "Checker", raw: dict) -> None:
-    check.list_of(raw, "nets", "nets", dict, nonempty=True)
-    for index, net in enumerate(raw["nets"]):
-        where = f"nets[{index}]"
-        check.keys(net, NET_KEYS, f"{where}.")
-        if "model" not in net or "input" not in net:
-            check.fail(raw, "nets", where, "needs model and input, e.g. {model: resnet50, input: [3, 224, 224]}")
-        model = parse_model_name(net["model"], net.get("family"))
-        shape = net["input"]
-        if not (isinstance(shape, list) and len(shape) == 3 and all(_is_whole(v) and v >= 1 for v in shape)):
-            check.fail(
-                net,
-                "input",
-                f"{where}.input",
-                f"expected [channels, height, width] of whole numbers >= 1, got {excerpt(shape)}",
-            )
-        for key, problem in (
-            ("variant", variant_problem(model, net.get("variant", "original"))),
-            ("shortcut", shortcut_problem(model, net.get("shortcut"))),
-        ):
-            if problem:
-                check.fail(net, key, f"{where}.{key}", problem)
-        for key in ("paper_params", "paper_flops", "torchvision_params"):
-            if key in net and not _is_number(net[key]):
-                check.fail(net, key, f"{where}.{key}", f"expected a number, got {excerpt(net[key])}")
 
 
 class Checker:
@@ -199,10 +151,11 @@ class Checker:
         if value not in allowed:
             self.fail(parent, key, dotted, f"{excerpt(value)} is not one of {', '.join(allowed)}")
 
-    def whole(self, parent: dict, key: str, dotted: str, minimum: int) -> None:
+    def whole(self, parent: dict, key: str, dotted: str, minimum: int, maximum: int | None = None) -> None:
         value = parent[key]
-        if not _is_whole(value) or value < minimum:
-            self.fail(parent, key, dotted, f"expected a whole number >= {minimum}, got {excerpt(value)}")
+        if not _is_whole(value) or value < minimum or maximum is not None and value > maximum:
+            bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+            self.fail(parent, key, dotted, f"expected a whole number {bounds}, got {excerpt(value)}")
 
     def list_of(self, parent: dict, key: str, dotted: str, kind: type, nonempty: bool = False) -> None:
         value = parent.get(key)
@@ -215,15 +168,6 @@ class Checker:
                 dotted,
                 f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {excerpt(value)}",
             )
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, str):  # YAML 1.1 reads 0.27e6 as a number but 1.8e9-style text may be a string
-        try:
-            value = float(value)
-        except ValueError:
-            return False
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_whole(value: Any) -> bool:

@@ -20,6 +20,7 @@ from .common import err_console
 from .plot import plot_command
 from .report import report_command
 from .run import run_command
+from .schema import schema_command
 
 app = typer.Typer(
     add_completion=False,
@@ -43,6 +44,7 @@ app.command("run", short_help="Train what a target needs (resuming), then write 
 app.command("plot", short_help="Redraw a target's figures and tables from the CSVs under results/.")(plot_command)
 app.command("report", short_help="Write results/REPORT.md and REPORT.html: does the paper hold here?")(report_command)
 app.command("bench", short_help="Measure images/s of the real training step, per model.")(bench_command)
+app.command("schema", short_help="The JSON Schema of a target file, for an editor's YAML support.")(schema_command)
 
 
 def main() -> None:

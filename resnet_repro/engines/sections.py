@@ -1,114 +1,174 @@
 """The typed sections of a target file (`figure`, `table`, `nets`, `gradflow`), built when the file is read.
 
-Each type's `parse(check, raw)` runs the strict checks of target_checks.py (a bad value is one `file:line`
-error, before anything trains) and returns the dataclass the engine reads; engines declare which of these
-they read in `Engine.sections`. No torch here.
+Each is a schema checked by `validation.validate` (types, bounds and choices: a bad value is one `file:line` error,
+before anything trains); `parse(check, raw)` adds the rules that need the rest of the file (a panel's models
+must be the target's runs, a net's shortcut must fit it) and returns the dataclass the engine reads. Engines
+declare which of these they read in `Engine.sections`. No torch here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from ..target_checks import Checker, check_figure, check_gradflow, check_nets, check_table, run_models
+from pydantic import AfterValidator, Field
+
+from ..errors import excerpt
+from ..naming import parse_model_name, shortcut_problem, variant_problem
+from ..target_checks import MAX_INPUT_SIDE, MAX_SEEDS, Checker, run_models
+from ..validation import STRICT_KEYS, Expect, Number, Text, Whole, lines_in, refuse, validate
+
+_NAMES = Expect("expected a non-empty list of names")
+
+
+def _parse(check: Checker, schema: type, raw: dict, key: str):
+    """The section `key` of the target file `raw` as `schema`, or one `file:line` line."""
+    return validate(schema, raw[key], lines_in(raw, str(check.path)), prefix=key)
 
 
 @dataclass(frozen=True)
 class Panel:
-    title: str
-    metrics: tuple[str, ...]  # train_error, test_error, val_error
-    models: tuple[str, ...]  # model names of the target's runs
+    __pydantic_config__ = STRICT_KEYS
+
+    title: Annotated[Text, Expect("expected text")]
+    metrics: Annotated[tuple[Literal["train_error", "test_error", "val_error"], ...], Field(min_length=1), _NAMES]
+    models: Annotated[tuple[Text, ...], Field(min_length=1), _NAMES]  # model names of the target's runs
+
+
+def _low_below_high(ylim: tuple[float, float]) -> tuple[float, float]:
+    if not ylim[0] < ylim[1]:
+        raise ValueError("low must be below high")
+    return ylim
 
 
 @dataclass(frozen=True)
 class FigureSection:
     """`figure:` curves of error against iterations, one panel per group of nets."""
 
-    panels: tuple[Panel, ...]
-    ylim: tuple[float, float] | None = None  # None: the engine's default
+    __pydantic_config__ = STRICT_KEYS
+
+    panels: Annotated[
+        tuple[Annotated[Panel, Expect("expected {title, metrics, models}")], ...],
+        Field(min_length=1),
+        Expect("expected a list of panels ({title, metrics, models})"),
+    ]
+    ylim: Annotated[
+        tuple[Number(), Number()], AfterValidator(_low_below_high), Expect("expected [low, high] with low < high")
+    ] = None  # None: the engine's default
 
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> "FigureSection":
-        check_figure(check, raw, run_models(raw))
-        figure = raw["figure"]
-        panels = tuple(Panel(p["title"], tuple(p["metrics"]), tuple(p["models"])) for p in figure["panels"])
-        ylim = tuple(float(v) for v in figure["ylim"]) if "ylim" in figure else None
-        return cls(panels, ylim)
+        figure = _parse(check, cls, raw, "figure")
+        runs = run_models(raw)
+        for index, panel in enumerate(figure.panels):
+            for model in panel.models:
+                if model not in runs:
+                    check.fail(
+                        raw["figure"]["panels"][index],
+                        "models",
+                        f"figure.panels[{index}].models",
+                        f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(runs))})",
+                    )
+        return figure
 
     def panel_specs(self) -> list[dict]:
         """The panels as plots/curves.py takes them ({title, metrics, models})."""
         return [{"title": p.title, "metrics": list(p.metrics), "models": list(p.models)} for p in self.panels]
 
 
+def _paper_number(value: Any) -> Any:
+    """A number, or a bound the paper gives instead of one ("< 0.1" for ResNet-1202's training error)."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if not (is_number or isinstance(value, str) and re.fullmatch(r"\s*[<>]=?\s*\d+(\.\d+)?\s*", value)):
+        raise refuse(f'expected a number, got {excerpt(value)} (or a bound the paper states, such as "< 0.1")')
+    return value
+
+
+def _has_model(entry: dict) -> dict:
+    if "model" not in entry:
+        raise refuse("each entry needs a model")
+    return entry
+
+
+_MAPPING = Expect("expected a mapping (key: value, ...)")
+
+
 @dataclass(frozen=True)
 class TableSection:
     """`table:` the paper's numbers per net, other methods' rows quoted from the paper, the test protocol."""
 
-    paper: dict[str, dict[str, Any]] = field(default_factory=dict)  # net -> {test_error, mean, std, ...}
-    context: tuple[dict[str, Any], ...] = ()  # other methods' rows: {model, test_error | top1_error, ...}
-    protocol: str | None = None  # ImageNet tables: 10-crop (None: not given, the standard) or multi-scale
+    __pydantic_config__ = STRICT_KEYS
+
+    # net -> {test_error, mean, std, ...}
+    paper: Annotated[
+        dict[str, Annotated[dict[str, Annotated[Any, AfterValidator(_paper_number)]], _MAPPING]], _MAPPING
+    ] = field(default_factory=dict)
+    # other methods' rows: {model, test_error | top1_error, ...}
+    context: Annotated[
+        tuple[Annotated[dict[str, Any], AfterValidator(_has_model)], ...], Expect("expected a list of mappings")
+    ] = ()
+    protocol: Literal["10-crop", "multi-scale"] | None = None  # ImageNet tables: None is 10-crop, the standard
 
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> "TableSection":
-        check_table(check, raw)
-        table = raw["table"]
-        paper = {str(net): dict(numbers) for net, numbers in (table.get("paper") or {}).items()}
-        return cls(paper, tuple(dict(entry) for entry in table.get("context") or []), table.get("protocol"))
+        return _parse(check, cls, raw, "table")
 
 
 @dataclass(frozen=True)
 class Net:
     """One entry of `nets:` (Table 1): a net to count, its input, and the paper's figures where it gives them."""
 
-    model: str
-    input: tuple[int, int, int]
-    shortcut: str | None = None
-    variant: str | None = None  # None: not given (the paper's original)
-    family: str | None = None
-    paper_params: float | None = None
-    paper_flops: float | None = None
-    torchvision_params: float | None = None  # a reference count where the paper gives none (ImageNet nets)
+    __pydantic_config__ = STRICT_KEYS
+
+    model: Text
+    input: Annotated[
+        tuple[Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE)],
+        Expect(f"expected [channels, height, width] of whole numbers from 1 to {MAX_INPUT_SIDE}"),
+    ]
+    shortcut: Text | None = None
+    variant: Text | None = None  # None: not given (the paper's original)
+    family: Text | None = None
+    paper_params: Number() | None = None
+    paper_flops: Number() | None = None
+    torchvision_params: Number() | None = None  # a reference count where the paper gives none (ImageNet nets)
 
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> tuple["Net", ...]:
-        check_nets(check, raw)
-        return tuple(
-            cls(
-                n["model"],
-                tuple(n["input"]),
-                n.get("shortcut"),
-                n.get("variant"),
-                n.get("family"),
-                _number(n.get("paper_params")),
-                _number(n.get("paper_flops")),
-                _number(n.get("torchvision_params")),
-            )
-            for n in raw["nets"]
-        )
+        nets = _parse(check, _Nets, raw, "nets")
+        for index, net in enumerate(nets):
+            model = parse_model_name(net.model, net.family)
+            for key, problem in (
+                ("variant", variant_problem(model, net.variant or "original")),
+                ("shortcut", shortcut_problem(model, net.shortcut)),
+            ):
+                if problem:
+                    check.fail(raw["nets"][index], key, f"nets[{index}].{key}", problem)
+        return nets
+
+
+_Nets = Annotated[tuple[Net, ...], Field(min_length=1), Expect("expected a non-empty list of mappings")]
 
 
 @dataclass(frozen=True)
 class GradflowSection:
     """`gradflow:` which nets to measure at initialisation, over how many seeds and batches."""
 
-    conv_models: tuple[str, ...]
-    fc_depths: tuple[int, ...]
-    seeds: int
-    batches: int
-    batch_size: int
+    __pydantic_config__ = STRICT_KEYS
+
+    conv_models: Annotated[tuple[Text, ...], Expect("expected a list of names")]
+    fc_depths: Annotated[tuple[Whole(1, 10_000), ...], Expect("expected a list of whole numbers from 1 to 10000")]
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")]
+    batches: Annotated[Whole(1, 10_000), Expect("expected a whole number >= 1 and <= 10000")]
+    batch_size: Annotated[Whole(1, 65_536), Expect("expected a whole number >= 1 and <= 65536")]
 
     @classmethod
     def parse(cls, check: Checker, raw: dict) -> "GradflowSection":
-        check_gradflow(check, raw)
-        settings = raw["gradflow"]
-        return cls(
-            tuple(settings["conv_models"]),
-            tuple(settings["fc_depths"]),
-            settings["seeds"],
-            settings["batches"],
-            settings["batch_size"],
-        )
+        section = _parse(check, cls, raw, "gradflow")
+        for model in section.conv_models:
+            parse_model_name(model)
+        return section
 
 
-def _number(value) -> float | None:
-    return None if value is None else float(value)
+# Each built-in section's schema as its key, for the JSON Schema of a target file (`resnet-repro schema`).
+SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": _Nets, "gradflow": GradflowSection}

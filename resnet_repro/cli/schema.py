@@ -1,0 +1,39 @@
+"""`resnet-repro schema`: the JSON Schema of a target file, for an editor's YAML language server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import TypeAdapter
+
+from ..atomic import write_atomic
+from ..engines.sections import SECTION_SCHEMAS
+from ..target_checks import target_json_schema
+
+
+def schema_text() -> str:
+    """The schema as experiments/target.schema.json holds it (tests/test_schema.py checks that it is current): the
+    target's own keys, and each built-in engine section's schema under its key."""
+    schema = target_json_schema()
+    for key, section in SECTION_SCHEMAS.items():
+        part = TypeAdapter(section).json_schema()
+        schema.setdefault("$defs", {}).update(part.pop("$defs", {}))
+        description = schema["properties"][key].get("description")
+        schema["properties"][key] = {**part, "description": description} if description else part
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def schema_command(
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write it to this file (e.g. experiments/target.schema.json); else print it."
+    ),
+) -> None:
+    """Print (or write) the JSON Schema of a target file. A YAML file whose first line is
+    `# yaml-language-server: $schema=PATH` is then completed and checked by an editor as it is typed."""
+    if output is None:
+        typer.echo(schema_text(), nl=False)
+    else:
+        write_atomic(output, schema_text())

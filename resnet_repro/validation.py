@@ -1,0 +1,244 @@
+"""Typed validation of data read by the strict YAML reader: one call, a typed object or one `file:line` line.
+
+A schema is a dataclass (or a pydantic model) whose fields use the types below; pydantic checks the types and the
+bounds, and `validate` turns its first complaint into the one line a user sees, at the line the value was read
+from. The same words serve every file, so a message pinned for one reads the same in another:
+
+    validate(Recipe, raw, where)                   # where: dotted key -> "file:line"
+    validate(Warmup, raw, lines_in(raw, path))     # raw read by yamlio.read_yaml, located by its line marks
+
+Bounds are part of the types (`Whole(1, 65_536)`) and are checked by pydantic before the value is converted or
+used, so a huge value is one line before anything is created.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import typing
+from typing import Annotated, Any, Callable, Literal, TypeVar
+
+from pydantic import AllowInfNan, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import UserError, excerpt
+from .yamlio import line_of
+
+T = TypeVar("T")
+Where = Callable[[str], str]  # a dotted key -> where it was set ("file:line", "--set", or the file alone)
+
+# Every schema refuses a key it does not know (a typo would otherwise be dropped unseen).
+STRICT_KEYS = ConfigDict(extra="forbid")
+
+
+def _whole_float_to_int(value: Any) -> Any:
+    """64e3 is a float in YAML; it is still a whole number."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def Whole(low: int | None = None, high: int | None = None) -> Any:
+    """A whole number in [low, high]: no text, no booleans, no fractions."""
+    return Annotated[int, Field(ge=low, le=high), Strict(), BeforeValidator(_whole_float_to_int)]  # in this order, the
+    # JSON Schema names the bounds minimum and maximum
+
+
+def Number(*, ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None):
+    """A finite number within the given bounds (a whole number is taken as one)."""
+    return Annotated[float, Strict(), AllowInfNan(False), Field(ge=ge, gt=gt, le=le, lt=lt)]
+
+
+Flag = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    """A field's own words for any problem of its value itself (`Annotated[Whole(1, 9), Expect("expected ...")]`):
+    the line reads `key: WORDS, got VALUE` (`show=False`: without the value). A missing key inside it reads so too."""
+
+    words: str
+    show: bool = True
+
+
+def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "", prefix: str = "") -> T:
+    """`raw` checked against `schema`: the typed object, or a UserError of one line for the first problem,
+    located by `where`. `missing` is appended to a missing required key's line (how to add it); `prefix` names
+    where `raw` sits in its file (`figure`), so keys read `figure.ylim`."""
+    try:
+        return _adapter(schema).validate_python(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
+        first["loc"] = tuple(first["loc"])
+        raise UserError(_one_line(schema, raw, first, where, missing, prefix)) from None
+
+
+def refuse(words: str) -> PydanticCustomError:
+    """Raised by a schema's own validator: `words` is the whole of what the line says after the key."""
+    return PydanticCustomError("own_words", words)
+
+
+def lines_in(raw: Any, source: str, prefix: str = "") -> Where:
+    """A `Where` for data read straight from a file: the line of the dotted key's nearest part that has one."""
+
+    def where(dotted: str) -> str:
+        node, best = raw, None
+        for part in _parts(dotted[len(prefix) :] if dotted.startswith(prefix) else dotted):
+            line = line_of(node, part)
+            if line is None:
+                break
+            best = line
+            node = node[part]
+        return f"{source}:{best}" if best else source
+
+    return where
+
+
+@functools.lru_cache(maxsize=None)
+def _adapter(schema: type) -> TypeAdapter:
+    return TypeAdapter(schema)
+
+
+def _parts(dotted: str) -> list:
+    """'table.paper[2].x' -> ['table', 'paper', 2, 'x']."""
+    parts: list = []
+    for piece in dotted.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        for index in rest.rstrip("]").split("][") if rest else ():
+            parts.append(int(index))
+    return parts
+
+
+def _dotted(loc: tuple, prefix: str = "") -> str:
+    text = prefix
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _value_at(raw: Any, loc: tuple) -> Any:
+    for part in loc:
+        raw = raw[part]
+    return raw
+
+
+def _field_type(schema: type, loc: tuple) -> Any:
+    """The annotation of the field at `loc` (None where the path leaves the schema): to name choices, and to tell
+    a list's item from the list."""
+    tp: Any = schema
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else None
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif dataclasses.is_dataclass(tp) or hasattr(tp, "model_fields"):
+            tp = typing.get_type_hints(tp, include_extras=True).get(part)
+        else:
+            return None
+    return tp
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] -> X, Annotated[X, ...] -> X."""
+    while True:
+        if typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif type(None) in typing.get_args(tp) and typing.get_origin(tp) is not Literal:
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+_EXPECTED = {
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "string_type": "a string",
+}
+_BOUND_WORDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "less_than_equal": ("le", "at most"),
+    "greater_than": ("gt", "greater than"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _expect_at(schema: type, loc: tuple) -> Expect | None:
+    tp = _field_type(schema, loc)
+    while tp is not None:
+        if typing.get_origin(tp) is Annotated:
+            found = next((m for m in tp.__metadata__ if isinstance(m, Expect)), None)
+            if found:
+                return found
+            tp = typing.get_args(tp)[0]
+        elif type(None) in typing.get_args(tp):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return None
+    return None
+
+
+def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str, prefix: str) -> str:
+    loc = problem["loc"]
+    kind = problem["type"]
+    own = loc[:-1] if kind == "missing" else loc
+    if kind == "own_words":
+        return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
+    if loc and isinstance(loc[-1], int) and kind == "literal_error":  # a bad choice in a list: name the list
+        choices = typing.get_args(_unwrap(_field_type(schema, loc)))
+        at = _dotted(loc[:-1], prefix)
+        return f"{where(at)}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
+    expect = _expect_at(schema, own)
+    while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
+        own = own[:-1]
+        expect = _expect_at(schema, own)
+    if expect is not None and kind != "extra_forbidden":
+        got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
+        return f"{where(_dotted(own, prefix))}: {_dotted(own, prefix)}: {expect.words}{got}"
+    if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
+        loc, kind = loc[:-1], "list_type"
+    dotted = _dotted(loc, prefix)
+    at = where(dotted)
+    value = _value_at(raw, loc) if kind == "list_type" else problem.get("input")
+    if kind in ("tuple_type", "list_type"):
+        item = _unwrap(_field_type(schema, loc + (0,)))
+        noun = {int: "whole numbers", float: "numbers", str: "names"}.get(item, "values")
+        return f"{at}: {dotted}: expected a list of {noun}, got {_show(value)}"
+    if kind == "missing":
+        return f"{where('')}: missing required key {dotted!r}{missing}"
+    if kind == "extra_forbidden":
+        known = [str(k) for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1])))]
+        known = [k for k in known if not k.startswith("_")]
+        parent = _dotted(loc[:-1], prefix)
+        parent = f"{parent}." if parent else ""
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean {parent}{close[0]}?" if close else f"; known keys: {', '.join(known)}"
+        return f"{at}: unknown key {excerpt(dotted)}{hint}"
+    if kind in _EXPECTED:
+        return f"{at}: {dotted}: expected {_EXPECTED[kind]}, got {_show(value)}"
+    if kind in _BOUND_WORDS:
+        name, words = _BOUND_WORDS[kind]
+        bound = problem["ctx"][name]
+        value = _value_at(raw, loc)  # as written (1e+300), not as converted to a whole number
+        shown = float(value) if isinstance(bound, float) else value
+        return f"{at}: {dotted}: must be {words} {bound}, got {excerpt(shown)}"
+    if kind == "literal_error":
+        choices = typing.get_args(_unwrap(_field_type(schema, loc)))
+        return f"{at}: {dotted}: {excerpt(value)} is not one of {', '.join(map(str, choices))}"
+    if kind in ("dataclass_type", "dataclass_exact_type", "model_type", "model_attributes_type", "dict_type"):
+        return f"{at}: {dotted or 'config'} must be a mapping, got {_show(value)}"
+    return f"{at}: {dotted}: {problem['msg']}, got {_show(value)}"
+
+
+def _show(value: Any) -> str:
+    return "nothing (null)" if value is None else excerpt(value)
