@@ -17,7 +17,7 @@ from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary
 from ..store.aggregate import damaged_notes
-from ..store.layout import resolve_results_dir
+from ..store.layout import RunFiles, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
 from ..words import counted
@@ -97,6 +97,7 @@ def run_command(
         + ([f"train.threads={threads}"] if threads is not None else [])
     )
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
+    refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
     context.pack = check_pack(pack, jobs)
@@ -176,6 +177,20 @@ def check_jobs(jobs: int) -> int:
             "Leave --jobs out of a torchrun launch"
         )
     return jobs
+
+
+def refuse_damaged_files(runs, results_dir: Path) -> None:
+    """A run folder holding a file the tool could not have written (a link, a pipe or a device where a file belongs,
+    a record too large or too deep, a number where none can be) is neither trained over nor read: one line, before
+    anything is written."""
+    for run in runs:
+        files = RunFiles(results_dir, run.name)
+        damage = run_damage(files)
+        if damage:
+            raise UserError(
+                f"damaged run {run.name}: {damage}. Delete its folder {files.dir} to train it again, or train into "
+                f"another folder with --results DIR"
+            )
 
 
 def refuse_damaged_runs(runs, results_dir: Path) -> None:
