@@ -208,3 +208,20 @@ def test_settings_that_agree_still_resolve():
         load_target("fig1"), "smoke", overrides=["recipe.bn_stats=recomputed", "recipe.bn_stats_images=1024"]
     )
     assert {run.recipe.bn_stats_images for run in runs} == {1024}
+
+
+@pytest.mark.parametrize(
+    "args,shown",
+    [
+        (["run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", "{tmp}/no\nwhere"], "no\\nwhere"),
+        (["plot", "fig1", "--results", "{tmp}/no\nwhere\r"], "no\\nwhere\\r"),
+        (["report", "--results", "{tmp}/a\x1b[2Jb"], "a\\x1b[2Jb"),
+        (["run", "{tmp}/my\ntarget.yaml"], "my\\ntarget.yaml"),
+        (["run", "{tmp}/recipe.yaml"], "recipe 'no\\nsuch' not found"),  # a name read from a YAML file
+    ],
+)
+def test_a_control_character_in_a_path_keeps_the_error_on_one_line(args, shown, tmp_path):
+    (tmp_path / "recipe.yaml").write_text('title: t\nengine: cifar\nrecipe: "no\\nsuch"\nruns:\n  - model: resnet20\n')
+    result = cli(*[arg.replace("{tmp}", str(tmp_path)) for arg in args])
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ") and shown in result.stderr, result.stderr
