@@ -609,3 +609,17 @@ def test_report_inputs_that_are_not_regular_files_are_skipped_and_said(tmp_path)
         f"skipped {tmp_path / 'table.csv'}: it is a named pipe, not a regular file; the tool writes only regular "
         f"files; the command that made it redraws it"
     ]
+
+
+@pytest.mark.timeout(60)
+def test_a_deeply_nested_run_config_is_refused_before_the_yaml_parser_sees_it(tmp_path):
+    from resnet_repro.store.layout import read_run_config
+
+    (tmp_path / "config.yaml").write_text("[" * 30_000 + "]" * 30_000)  # 60 kB: under the size cap
+    started = time.monotonic()
+    with pytest.raises(UserError) as error:
+        read_run_config(tmp_path / "config.yaml")
+    assert time.monotonic() - started < 1
+    assert str(error.value) == (
+        f"{tmp_path / 'config.yaml'} is unreadable (it is nested deeper than 32 levels; a run's config nests four)"
+    )

@@ -13,7 +13,16 @@ from ..atomic import confine_writes, open_appending, write_atomic
 from ..errors import UserError, excerpt, require_utf8
 from ..run_id import RunStatus, final_status
 from ..yamlio import load_yaml_text
-from .results_file import DamagedFile, MalformedFile, open_lines, read_bytes, read_json_record, regular_size
+from .results_file import (
+    JSON_DEPTH,
+    DamagedFile,
+    MalformedFile,
+    flow_nesting_beyond,
+    open_lines,
+    read_bytes,
+    read_json_record,
+    regular_size,
+)
 
 METRIC_COLUMNS = [
     "iteration",
@@ -165,7 +174,10 @@ def read_run_config(path: Path) -> dict:
         data = read_bytes(path, MAX_CONFIG_BYTES)
         if data is None:
             raise FileNotFoundError(path)
-        stored = load_yaml_text(data.decode(), str(path))
+        text = data.decode()
+        if flow_nesting_beyond(text):
+            raise DamagedFile(path, f"is nested deeper than {JSON_DEPTH} levels; a run's config nests four")
+        stored = load_yaml_text(text, str(path))
     except DamagedFile as damage:
         raise UserError(f"{path} is unreadable (it {damage.reason[:160]})") from None
     except UserError as error:
