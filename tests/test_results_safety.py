@@ -530,6 +530,7 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
 
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.measured import measure
+    from resnet_repro.run_id import RunStatus
     from resnet_repro.store.aggregate import collect
     from resnet_repro.store.layout import RunFiles, read_json, run_damage, run_status
 
@@ -543,8 +544,7 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
     started = time.monotonic()
     try:
         damage = run_damage(files)
-        for read in (read_json(files.final), read_json(files.meta), run_status(files)):
-            assert read is not False  # each returns (None, a record, a status) without waiting or a traceback
+        final, meta, status = read_json(files.final), read_json(files.meta), run_status(files)
         grouped = collect(runs, results)
         measured = measure(load_target("fig1"), "smoke", results)
         elapsed, peak = time.monotonic() - started, tracemalloc.get_traced_memory()[1]
@@ -552,6 +552,10 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
         tracemalloc.stop()
     assert elapsed < 5 and peak < 50 * 2**20, (elapsed, peak)
     assert damage is not None and damage.startswith(reason), damage
+    if how.startswith("final.json"):  # read as absent: the run counts as unfinished (it has a checkpoint)
+        assert final is None and status is RunStatus.UNFINISHED
+    if how.startswith("meta.json"):
+        assert meta is None and final is not None and status is RunStatus.FINISHED
     note = f"run cifar10/plain-20/smoke/seed0: {reason}"
     assert grouped["plain20"].status.startswith(f"damaged: {note}") and grouped["plain56"].status == "finished"
     assert [d[: len(note)] for d in measured.damaged] == [note]

@@ -75,6 +75,9 @@ class DamagedFile(UserError):
         super().__init__(f"{path} {reason}")
         self.path, self.reason = Path(path), reason
 
+    def __reduce__(self):  # rebuilt from its parts, not its message, when it crosses a process boundary
+        return type(self), (self.path, self.reason)
+
     @property
     def why(self) -> str:
         return f"{self.path.name} {self.reason}"
