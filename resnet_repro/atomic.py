@@ -15,6 +15,7 @@ A file that is a link is never followed either: renames replace the link, and ap
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,18 +59,49 @@ def make_dirs(folder: Path) -> None:
 
 def open_appending(path: Path, mode: str = "a") -> TextIO:
     """`path` opened to append (metrics rows, a lock file), its folders created; never through a link, folder or
-    file (a planted `metrics.csv` link would take the rows wherever it points)."""
+    file (a planted `metrics.csv` link would take the rows wherever it points), and only a regular file with no
+    other name: a hard link planted at `.lock` would have the lock's truncate and write land in the file it
+    shares its bytes with, wherever that is. Opened without waiting (O_NONBLOCK), so a named pipe there is
+    refused rather than waited on."""
     path = Path(path)
     make_dirs(path.parent)
     try:
-        return open(path, mode, opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW, 0o644))
+        handle = open(path, mode, opener=_no_link_opener)
     except OSError as error:
         if path.is_symlink():  # O_NOFOLLOW's ELOOP: say what it means
             raise UserError(
                 f"{path} is a link (to {os.readlink(path)}); the tool writes only real files inside the results "
                 f"folder. Delete the link and run again"
             ) from None
+        if os.path.lexists(path):  # a pipe with no reader (ENXIO), a socket: name what is there
+            _require_own_regular_file(path, os.lstat(path))
         raise error
+    try:
+        _require_own_regular_file(path, os.fstat(handle.fileno()))
+        os.set_blocking(handle.fileno(), True)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _no_link_opener(name: str, flags: int) -> int:
+    return os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+
+
+def _require_own_regular_file(path: Path, info: os.stat_result) -> None:
+    """Refuse, in one line, what an in-place write must not touch: anything but a regular file, or a regular file
+    that has other names (st_nlink > 1), whose bytes belong to somewhere else too."""
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(
+            f"{path} is not a regular file (a pipe, device or socket); the tool writes only regular files inside the "
+            f"results folder. Delete it and run again"
+        )
+    if info.st_nlink > 1:
+        raise UserError(
+            f"{path} is a hard link ({info.st_nlink} names share its bytes, some maybe outside the results folder); "
+            f"the tool writes in place only into files of its own. Delete it and run again"
+        )
 
 
 def temp_pattern(name: str) -> str:

@@ -11,7 +11,25 @@ PATH_CHARS = 400  # a path is shown whole up to this: the wrong part is often at
 
 
 class UserError(Exception):
-    """Bad input or a state the user can fix. The message says what was wrong and how to fix it."""
+    """Bad input or a state the user can fix. The message says what was wrong and how to fix it, on one line:
+    whatever a path or a value quoted in it holds (a folder named with a newline), it is shown as `one_line`."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(str(message)))
+
+
+# Characters that end or redraw a line on a terminal: C0 and C1 controls (newline, carriage return, escape, ...),
+# and Unicode's own line and paragraph separators.
+_LINE_BREAKERS = frozenset([*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029])
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character written as Python writes it in a string literal (a newline as \\n, an
+    escape as \\x1b), so a message quoting a path or a value stays one line, and the name it shows is the name
+    as typed. Printable text, non-ASCII letters included, is kept as it is."""
+    if not any(ord(char) in _LINE_BREAKERS for char in text):
+        return text
+    return "".join(repr(char)[1:-1] if ord(char) in _LINE_BREAKERS else char for char in text)
 
 
 class _ShortRepr(reprlib.Repr):

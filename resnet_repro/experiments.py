@@ -307,6 +307,7 @@ def check_settings_apply(runs: list[RunConfig]) -> None:
     """A setting none of the runs can use is an error, not a silent no-op. Zeroing the residual branches' last BN
     scale applies to the ResNets of a target; where every run is a plain net there is no branch to zero, and the
     runs would train, recording a setting that did nothing."""
+    _check_bn_stats_images(runs)
     if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
         return
     nets = ", ".join(sorted({r.run_id.label for r in runs}))
@@ -314,6 +315,20 @@ def check_settings_apply(runs: list[RunConfig]) -> None:
         f"recipe.zero_init_residual=true cannot apply: {nets} are plain nets, which have no residual branch "
         f"to zero; leave the setting out"
     )
+
+
+def _check_bn_stats_images(runs: list[RunConfig]) -> None:
+    """recipe.bn_stats_images counts the images batch-norm statistics are recomputed over after training; under the
+    moving-average statistics nothing is recomputed, so a --set of it would be recorded (and tag the run's folder)
+    while changing nothing."""
+    for run in runs:
+        given = any(pair.partition("=")[0].strip() == "recipe.bn_stats_images" for pair in run.overrides)
+        if given and run.recipe.bn_stats == "moving-average":
+            raise UserError(
+                f"--set recipe.bn_stats_images={run.recipe.bn_stats_images} cannot apply: {run.run_id.profile} uses "
+                f"moving-average batch-norm statistics, which are not recomputed; leave it out, or add "
+                f"--set recipe.bn_stats=recomputed"
+            )
 
 
 def normalise_run_text(text: str) -> str:

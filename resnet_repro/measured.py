@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from .errors import UserError
 from .experiments import Target, load_recipe_file, resolve_runs
 from .registry import get_engine
 from .run_id import RunStatus, final_status
-from .store.layout import RunFiles, damage_note, read_json, read_run_log
+from .store.layout import RunFiles, damage_note, read_json, read_run_log, run_damage
+from .store.results_file import DamagedFile, read_text
 from .words import counted
 
 
@@ -160,6 +162,10 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         if not files.dir.exists():
             continue
         found.started += 1
+        damage = run_damage(files)
+        if damage:  # a link, a pipe, a record no run writes: nothing in the folder is trusted, and the report says why
+            found.damaged.append(damage_note(config.name, damage))
+            continue
         meta = read_json(files.meta) or {}
         if meta.get("device_name"):
             found.devices.add(meta["device_name"])
@@ -213,10 +219,10 @@ def read_responses(found: Measured, path: Path) -> None:
     """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
     index in network order (`layers`), for the claims made layer by layer."""
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError:
+        text = read_text(path)
+    except (OSError, DamagedFile):
         return
+    rows = list(csv.DictReader(io.StringIO(text or "", newline="")))
     label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
     per_seed: dict[tuple[str, str], list[float]] = {}
     per_layer: dict[tuple[str, str], dict[int, float]] = {}

@@ -5,6 +5,7 @@ the command that runs it, and the readers of the tables it wrote. No torch: repo
 from __future__ import annotations
 
 import csv
+import io
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Callable
 from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, Verdict
 from .experiments import Target
 from .measured import Measured
+from .store.results_file import DamagedFile, read_text
 
 MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 
@@ -88,14 +90,19 @@ def runs_command(target: Target, runs: list) -> str:
 def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None]) -> list[dict] | None:
     """The rows of a table this tool wrote; None, said, when a bad copy left it unreadable or garbled."""
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        text = read_text(path)  # a regular file of bounded size (store/results_file.py)
+        if text is None:
+            raise FileNotFoundError(path)
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
         for row in rows:
             for column in numbers_in:
                 if column not in ("model", "input", "net"):
                     float(row[column] or 0)
                 elif row[column] is None:
                     raise ValueError(column)
+    except DamagedFile as damage:
+        warn(f"skipped {path}: it {damage.reason}; the command that made it redraws it")
+        return None
     except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
         warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
         return None

@@ -148,3 +148,80 @@ def test_a_data_folder_that_does_not_exist_is_one_line_naming_it_and_nothing_is_
     run = cli_in_process("run", "fig1", "--profile", "smoke", "--results", str(results))
     assert_one_line_error(run, f"no data folder at {missing} ")
     assert list(tmp_path.iterdir()) == []
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--threads", "1", "--set", "train.threads=2"],
+            "--threads and --set 'train.threads=2' both set train.threads; give one of them",
+        ),
+        (
+            ["--precision", "bf16", "--set", "train.precision=fp32"],
+            "--precision and --set 'train.precision=fp32' both set train.precision; give one of them",
+        ),
+        (
+            ["--compile", "--set", "train.compile=false"],
+            "--compile and --set 'train.compile=false' both set train.compile; give one of them",
+        ),
+        (
+            ["--set", "recipe.lr=0.1", "--set", "recipe.lr=0.2"],
+            "--set 'recipe.lr=0.1' and --set 'recipe.lr=0.2' both set recipe.lr; give each key once",
+        ),
+        (
+            ["--set", "recipe.warmup=null", "--set", "recipe.warmup.lr=0.01"],
+            "--set 'recipe.warmup=null' and --set 'recipe.warmup.lr=0.01' both set recipe.warmup; give each key once",
+        ),
+        (
+            ["--set", "recipe.bn_stats_images=5120"],
+            "--set recipe.bn_stats_images=5120 cannot apply: smoke uses moving-average batch-norm statistics, which "
+            "are not recomputed; leave it out, or add --set recipe.bn_stats=recomputed",
+        ),
+        (
+            ["--threads", str(_cores() + 1)],
+            f"--threads {_cores() + 1}: this machine lets the command use {_cores()} CPU core",
+        ),
+        (
+            ["--set", "train.threads=999"],
+            f"--set train.threads 999: this machine lets the command use {_cores()} CPU core",
+        ),
+    ],
+)
+def test_settings_that_contradict_or_cannot_apply_are_one_line_and_write_nothing(args, message, tmp_path):
+    results = tmp_path / "results"
+    result = cli_in_process(
+        "run", "fig1", "--profile", "smoke", "--device", "cpu", "--results", str(results), *args
+    )  # checked before the data is looked for: none is given
+    assert_one_line_error(result, message)
+    assert not results.exists()
+
+
+def test_settings_that_agree_still_resolve():
+    runs = resolve_runs(
+        load_target("fig1"), "smoke", overrides=["recipe.bn_stats=recomputed", "recipe.bn_stats_images=1024"]
+    )
+    assert {run.recipe.bn_stats_images for run in runs} == {1024}
+
+
+@pytest.mark.parametrize(
+    "args,shown",
+    [
+        (["run", "fig1", "--profile", "smoke", "--device", "cpu", "--data-dir", "{tmp}/no\nwhere"], "no\\nwhere"),
+        (["plot", "fig1", "--results", "{tmp}/no\nwhere\r"], "no\\nwhere\\r"),
+        (["report", "--results", "{tmp}/a\x1b[2Jb"], "a\\x1b[2Jb"),
+        (["run", "{tmp}/my\ntarget.yaml"], "my\\ntarget.yaml"),
+        (["run", "{tmp}/recipe.yaml"], "recipe 'no\\nsuch' not found"),  # a name read from a YAML file
+    ],
+)
+def test_a_control_character_in_a_path_keeps_the_error_on_one_line(args, shown, tmp_path):
+    (tmp_path / "recipe.yaml").write_text('title: t\nengine: cifar\nrecipe: "no\\nsuch"\nruns:\n  - model: resnet20\n')
+    result = cli(*[arg.replace("{tmp}", str(tmp_path)) for arg in args])
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ") and shown in result.stderr, result.stderr

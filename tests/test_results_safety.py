@@ -1,6 +1,7 @@
 """Results folders from anyone: planted and damaged checkpoints, full disks, stale temp files."""
 
 import errno
+import json
 import os
 import subprocess
 import time
@@ -447,3 +448,182 @@ def test_a_planted_alias_bomb_in_a_run_config_is_one_line_in_bounded_time(cifar_
     assert time.monotonic() - started < 30  # the interpreter's start and torch's import, not an expansion
     assert_one_line_error(result, "config.yaml is unreadable", "delete")
     assert sorted(p.name for p in folder.iterdir()) == ["config.yaml"]
+
+
+def test_a_hard_link_or_a_pipe_in_a_run_folder_is_never_written_in_place(tmp_path):
+    from resnet_repro.atomic import confine_writes
+    from resnet_repro.store.layout import MetricsLog
+
+    confine_writes(tmp_path / "results")
+    victim = tmp_path / "victim.txt"  # outside --results: the lock's truncate and write would land here
+    victim.write_text("precious\n")
+    run = tmp_path / "results" / "runs" / "r"
+    run.mkdir(parents=True)
+    os.link(victim, run / ".lock")
+    with pytest.raises(UserError, match=f"{run / '.lock'} is a hard link \\(2 names share its bytes"):
+        with run_lock(run, "r"):
+            pass
+    log = MetricsLog(run / "metrics.csv", 0)  # written atomically: a new file of its own
+    (run / "metrics.csv").unlink()
+    os.link(victim, run / "metrics.csv")
+    with pytest.raises(UserError, match="metrics.csv is a hard link"):
+        log.append({"iteration": 3})
+    assert victim.read_text() == "precious\n"
+    (run / ".lock").unlink()
+    os.mkfifo(run / ".lock")  # opened without waiting: refused, not waited on
+    with pytest.raises(UserError, match=f"{run / '.lock'} is not a regular file"):
+        with run_lock(run, "r"):
+            pass
+
+
+def plant(run: Path, how: str) -> str:
+    """Put in a finished run's folder a file the tool could never have written; the reason its damage note gives."""
+    if how == "final.json: a named pipe":
+        (run / "final.json").unlink()
+        os.mkfifo(run / "final.json")
+        return "final.json is a named pipe, not a regular file"
+    if how == "meta.json: a link to /dev/zero":
+        (run / "meta.json").unlink()
+        (run / "meta.json").symlink_to("/dev/zero")
+        return "meta.json is a link (to /dev/zero); no link inside results is followed"
+    if how == "config.yaml: a named pipe":
+        (run / "config.yaml").unlink()
+        os.mkfifo(run / "config.yaml")
+        return "config.yaml is a named pipe, not a regular file"
+    if how == "checkpoint.pt: a named pipe":
+        (run / "checkpoint.pt").unlink()
+        os.mkfifo(run / "checkpoint.pt")
+        return "checkpoint.pt is a named pipe, not a regular file"
+    if how == "final.json: 100,000 nested arrays":
+        (run / "final.json").write_text("[" * 100_000 + "]" * 100_000)
+        return "final.json is nested deeper than 32 levels"
+    if how == "final.json: a 4,000-digit number":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "wall_s": 10**3999}))
+        return "final.json holds a number of 4,000 characters"
+    if how == "final.json: a string for a number":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "test_error": "low"}))
+        return 'final.json has test_error "low", not a number'
+    assert how == "final.json: 100 MB"
+    with open(run / "final.json", "r+b") as handle:
+        handle.truncate(100 << 20)
+    return "final.json is 104,857,600 bytes, more than any such file the tool writes"
+
+
+PLANTED = [
+    "final.json: a named pipe",
+    "meta.json: a link to /dev/zero",
+    "config.yaml: a named pipe",
+    "checkpoint.pt: a named pipe",
+    "final.json: 100,000 nested arrays",
+    "final.json: a 4,000-digit number",
+    "final.json: a string for a number",
+    "final.json: 100 MB",
+]
+
+
+@pytest.mark.timeout(120)  # a read that waits on a pipe would never end: this ends the test instead
+@pytest.mark.parametrize("how", PLANTED)
+def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, tmp_path, how):
+    import tracemalloc
+
+    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.measured import measure
+    from resnet_repro.run_id import RunStatus
+    from resnet_repro.store.aggregate import collect
+    from resnet_repro.store.layout import RunFiles, read_json, run_damage, run_status
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    reason = plant(results / RUN, how)
+    runs = resolve_runs(load_target("fig1"), "smoke")
+    files = RunFiles(results, "cifar10/plain-20/smoke/seed0")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        damage = run_damage(files)
+        final, meta, status = read_json(files.final), read_json(files.meta), run_status(files)
+        grouped = collect(runs, results)
+        measured = measure(load_target("fig1"), "smoke", results)
+        elapsed, peak = time.monotonic() - started, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 5 and peak < 50 * 2**20, (elapsed, peak)
+    assert damage is not None and damage.startswith(reason), damage
+    if how.startswith("final.json"):  # read as absent: the run counts as unfinished (it has a checkpoint)
+        assert final is None and status is RunStatus.UNFINISHED
+    if how.startswith("meta.json"):
+        assert meta is None and final is not None and status is RunStatus.FINISHED
+    note = f"run cifar10/plain-20/smoke/seed0: {reason}"
+    assert grouped["plain20"].status.startswith(f"damaged: {note}") and grouped["plain56"].status == "finished"
+    assert [d[: len(note)] for d in measured.damaged] == [note]
+    # run: one line before the data is even looked for, and nothing written
+    before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed0: {reason}", "Delete its folder")
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
+
+
+@pytest.mark.timeout(600)
+def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1_smoke, tmp_path):
+    import csv
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    pipe = plant(results / RUN, "final.json: a named pipe")
+    device = plant(results / RUN.replace("plain-20", "plain-56"), "meta.json: a link to /dev/zero")
+    plotted = cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results))
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results))
+    reported = cli_in_process("report", "--results", str(results))
+    assert plotted.returncode == 0 and shown.returncode == 0 and reported.returncode == 0, plotted.stderr
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    assert rows["plain-20"]["status"].startswith(f"damaged: run cifar10/plain-20/smoke/seed0: {pipe}")
+    assert rows["plain-56"]["status"].startswith(f"damaged: run cifar10/plain-56/smoke/seed0: {device}")
+    assert "damaged: final.json is a named pipe" in " ".join(shown.stdout.split())
+    report = (results / "REPORT.md").read_text()
+    assert f"Damaged: run cifar10/plain-20/smoke/seed0: {pipe}" in report
+    said = f"warning: skipped {results / RUN / 'final.json'}: it {pipe.split(' ', 1)[1]}"
+    assert said in " ".join(reported.stdout.split())  # the console wraps long lines
+
+
+@pytest.mark.timeout(60)
+def test_a_checkpoint_that_is_not_a_regular_file_is_skipped_not_read(tmp_path):
+    os.mkfifo(tmp_path / "checkpoint.pt")
+    (tmp_path / "checkpoint.prev.pt").symlink_to("/dev/zero")
+    state, warnings = load_checkpoint(tmp_path / "checkpoint.pt", tmp_path / "checkpoint.prev.pt", torch.device("cpu"))
+    assert state is None
+    assert warnings[0] == (
+        f"{tmp_path / 'checkpoint.pt'} is a named pipe, not a regular file; the tool writes only regular files; "
+        f"trying an older checkpoint"
+    )
+    assert warnings[1].startswith(f"{tmp_path / 'checkpoint.prev.pt'} is a link (to /dev/zero)")
+
+
+@pytest.mark.timeout(60)
+def test_report_inputs_that_are_not_regular_files_are_skipped_and_said(tmp_path):
+    from resnet_repro.report_parts import csv_rows
+
+    os.mkfifo(tmp_path / "table.csv")
+    said = []
+    assert csv_rows(tmp_path / "table.csv", ("model",), said.append) is None
+    assert said == [
+        f"skipped {tmp_path / 'table.csv'}: it is a named pipe, not a regular file; the tool writes only regular "
+        f"files; the command that made it redraws it"
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_a_deeply_nested_run_config_is_refused_before_the_yaml_parser_sees_it(tmp_path):
+    from resnet_repro.store.layout import read_run_config
+
+    (tmp_path / "config.yaml").write_text("[" * 30_000 + "]" * 30_000)  # 60 kB: under the size cap
+    started = time.monotonic()
+    with pytest.raises(UserError) as error:
+        read_run_config(tmp_path / "config.yaml")
+    assert time.monotonic() - started < 1
+    assert str(error.value) == (
+        f"{tmp_path / 'config.yaml'} is unreadable (it is nested deeper than 32 levels; a run's config nests four)"
+    )

@@ -12,7 +12,7 @@ from rich.markup import escape
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
-from ..errors import UserError, require_utf8
+from ..errors import UserError, one_line, require_utf8
 from ..launch import launched_world_size
 from .bench import bench_command
 from .catalog import list_command, show_command
@@ -123,5 +123,7 @@ def _run_command_line() -> None:
 
 def _one_line(message: str, code: int = 2) -> None:
     # The message is text, not markup: "[low, high]" in it is shown as written, not read as a style tag.
-    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    # one_line: a message built from another library's error (click's, an OSError's file name) may quote a name
+    # that holds a newline; a UserError's message is one line already.
+    err_console.print(f"[bold red]error:[/bold red] {escape(one_line(message))}", highlight=False, soft_wrap=True)
     sys.exit(code)

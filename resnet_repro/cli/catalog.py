@@ -18,7 +18,7 @@ from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
 from ..report.scoring import claim_command, claim_text, judge_claim, label
 from ..report_parts import run_command
-from ..store.layout import RunFiles, resolve_results_dir, run_status
+from ..store.layout import RunFiles, resolve_results_dir, run_damage, run_status
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from ..words import counted, human_duration
 from ..yamlio import plain
@@ -200,7 +200,9 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
 
 
 def _status(results: Path, run: RunConfig) -> str:
-    return run_status(RunFiles(results, run.name)).value
+    files = RunFiles(results, run.name)
+    damage = run_damage(files)
+    return f"damaged: {damage}" if damage else run_status(files).value
 
 
 def _difference(first, run: RunConfig) -> str:

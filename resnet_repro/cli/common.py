@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ..errors import UserError
+from ..errors import UserError, excerpt, shorten
 from ..store.layout import resolve_results_dir
 
 # Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give
@@ -43,7 +43,21 @@ SetOption = typer.Option(
 
 
 def sets(values: Optional[list[str]]) -> list[str]:
-    return list(values or [])
+    """The --set pairs, each key given once: two values for one key (`--set recipe.lr=0.1 --set recipe.lr=0.2`), or
+    a key and a key inside it (`recipe.warmup=null` and `recipe.warmup.lr=0.01`), contradict each other, and
+    taking one of them quietly would train a config the user did not ask for."""
+    pairs = list(values or [])
+    seen: dict[str, str] = {}
+    for pair in pairs:
+        key = pair.partition("=")[0].strip()
+        for earlier_key, earlier in seen.items():
+            if key == earlier_key or key.startswith(f"{earlier_key}.") or earlier_key.startswith(f"{key}."):
+                raise UserError(
+                    f"--set {excerpt(earlier)} and --set {excerpt(pair)} both set {shorten(min(key, earlier_key))}; "
+                    f"give each key once"
+                )
+        seen[key] = pair
+    return pairs
 
 
 def existing_results_dir(results: Optional[Path]) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -15,13 +16,13 @@ from ..cluster.wait import follow_jobs
 from ..context import RunContext
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
-from ..errors import UserError
+from ..errors import UserError, excerpt
 from ..experiments import load_target, parse_seeds, resolve_runs
 from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary
 from ..store.aggregate import damaged_notes
-from ..store.layout import resolve_results_dir
+from ..store.layout import RunFiles, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
 from ..words import counted
@@ -116,13 +117,15 @@ def run_command(
         raise UserError(
             f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
         )
-    overrides = (
-        sets(set_)
-        + ([f"train.precision={precision}"] if precision else [])
-        + (["train.compile=true"] if compile_ else [])
-        + ([f"train.threads={threads}"] if threads is not None else [])
-    )
+    shorthands = {
+        "--precision": f"train.precision={precision}" if precision else None,
+        "--compile": "train.compile=true" if compile_ else None,
+        "--threads": f"train.threads={threads}" if threads is not None else None,
+    }
+    overrides = with_shorthands(sets(set_), shorthands)
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
+    check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
+    refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
     if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
         if not slurm:
@@ -244,6 +247,49 @@ def check_jobs(jobs: int) -> int:
             "Leave --jobs out of a torchrun launch"
         )
     return jobs
+
+
+def with_shorthands(pairs: list[str], shorthands: dict[str, str | None]) -> list[str]:
+    """The --set pairs and the options that are short for one (--threads N is --set train.threads=N). An option
+    and a --set of the same key contradict each other (which one wins would be a guess): one line names both."""
+    for option, pair in shorthands.items():
+        if pair is None:
+            continue
+        key = pair.partition("=")[0]
+        clash = next((p for p in pairs if p.partition("=")[0].strip() == key), None)
+        if clash is not None:
+            raise UserError(
+                f"{option} and --set {excerpt(clash)} both set {key}; give one of them ({option} is short for "
+                f"--set {key}=...)"
+            )
+    return pairs + [pair for pair in shorthands.values() if pair is not None]
+
+
+def check_threads(runs, named: str) -> None:
+    """A pinned thread count above the cores this process may use only makes the threads wait on each other
+    (oneDNN waits for its slowest thread each convolution: 999 threads on 2 cores ran 12 smoke iterations for
+    over 4 minutes), so it is refused; the count a run records must be one it could train with."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    pinned = max((run.settings.train.threads or 0 for run in runs), default=0)
+    if pinned > cores:
+        raise UserError(
+            f"{named} {pinned}: this machine lets the command use {counted(cores, 'CPU core')}; more threads than "
+            f"cores only wait on each other. Give at most {cores}, or leave it out to use the free cores"
+        )
+
+
+def refuse_damaged_files(runs, results_dir: Path) -> None:
+    """A run folder holding a file the tool could not have written (a link, a pipe or a device where a file belongs,
+    a record too large or too deep, a number where none can be) is neither trained over nor read: one line, before
+    anything is written."""
+    for run in runs:
+        files = RunFiles(results_dir, run.name)
+        damage = run_damage(files)
+        if damage:
+            raise UserError(
+                f"damaged run {run.name}: {damage}. Delete its folder {files.dir} to train it again, or train into "
+                f"another folder with --results DIR"
+            )
 
 
 def refuse_damaged_runs(runs, results_dir: Path) -> None:

@@ -11,6 +11,7 @@ from ..plots.layer_response_figure import plot_responses
 from ..registry import register
 from ..report_parts import runs_command
 from ..store.paths import output_dir, runs_profile
+from ..store.results_file import DamagedFile, open_lines
 from .base import Engine
 from .curves_tables import profile_note, runs_title
 from .layer_responses_outputs import write_response_table
@@ -57,12 +58,25 @@ class LayerResponsesEngine(Engine):
 
     def report_notes(self, target, results: Path) -> list[str]:
         legacy = measured_csv(target, results, "paper")
-        if legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
+        if _without_profile_column(legacy):
             return [
                 f"{legacy} was written by an older version that did not record which profile it measured; "
                 f"`resnet-repro run {target.name} --profile P` measures it again (no training)."
             ]
         return []
+
+
+def _without_profile_column(path: Path) -> bool:
+    """Whether a measured CSV is an older version's, which named no profile: its header, read from a regular file
+    only and no further than its first line (an absent or damaged file is not an older version's)."""
+    try:
+        handle = open_lines(path)
+    except (OSError, DamagedFile):
+        return False
+    if handle is None:
+        return False
+    with handle:
+        return "profile" not in handle.readline(4096)
 
 
 ENGINE = register(LayerResponsesEngine())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
 from ..report_parts import Score, TargetSection
+from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
 from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
 from .summary import RULES, summary_lines
 
@@ -163,5 +164,11 @@ def _cls(cell: str) -> str:
 
 
 def _html_image(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()  # inlined, so the file can be shared alone
+    try:
+        raw = read_bytes(path, IMAGE_BYTES)  # a regular file of bounded size: never a pipe's wait or a device's flood
+    except (OSError, DamagedFile) as error:
+        return f"<p>{html.escape(path.name)}: not shown ({html.escape(str(getattr(error, 'reason', error)))})</p>"
+    if raw is None:
+        return ""
+    data = base64.b64encode(raw).decode()  # inlined, so the file can be shared alone
     return f"<p><img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'></p>"

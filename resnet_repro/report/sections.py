@@ -13,6 +13,7 @@ from ..measured import Measured, data_name, measure, profiles_with_results, titl
 from ..registry import get_engine
 from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from ..store.paths import output_dir
+from ..store.results_file import DamagedFile, read_text
 from ..words import counted, human_duration
 from .scoring import (
     claim_command,
@@ -108,9 +109,9 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     folder = output_dir(results, target, found.profile)
     image = folder / f"{target.name}.png"
     _draw(target, found, results)  # from the same files, so a figure never lags behind runs another target trained
-    caption = folder / "caption.md"
-    if caption.exists():
-        notes.append(caption.read_text().strip())
+    caption = _caption(folder / "caption.md")
+    if caption:
+        notes.append(caption)
     if found.legacy_file is not None:
         notes.append(
             f"{found.legacy_file} was written by an older version that did not record its profile; "
@@ -119,6 +120,14 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     return ProfileSection(
         found.profile, found, scores, numbers_table(target, found), [image] if image.exists() else [], notes
     )
+
+
+def _caption(path: Path) -> str | None:
+    """A measuring engine's caption.md (a regular file of bounded size), None when it is absent or unusable."""
+    try:
+        return (read_text(path, limit=64 * 1024) or "").strip() or None
+    except (OSError, DamagedFile):
+        return None
 
 
 def _draw(target: Target, found: Measured, results: Path) -> None:

@@ -10,7 +10,8 @@ from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL
 from ..errors import UserError
 from ..report_parts import Score
 from ..run_id import RunId, RunStatus, final_status
-from ..store.layout import default_results_dir, read_json
+from ..store.layout import default_results_dir
+from ..store.results_file import DamagedFile, MalformedFile, read_json_record
 from ..words import agreeing, counted
 
 
@@ -18,17 +19,14 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, unfinished, overridden = set(), 0.0, 0, 0, 0, 0
     for meta_path in _meta_files(results / "runs", warn):
-        meta = read_json(meta_path)
-        if not isinstance(meta, dict):
-            warn(f"skipped {meta_path}: unreadable or not JSON (a copy cut short?)")
+        meta = _record(meta_path, warn, "")
+        if meta is None:
             continue
         devices.add(meta.get("device_name", "unknown"))
         overridden += _overridden(meta_path.parent, results / "runs")  # --set runs: not on the scoreboard
         final_path = meta_path.parent / "final.json"
-        final = read_json(final_path) if final_path.exists() else None
-        if final_path.exists() and not isinstance(final, dict):
-            warn(f"skipped {final_path}: unreadable or not JSON; the run counts as unfinished")
-        if isinstance(final, dict):
+        final = _record(final_path, warn, "; the run counts as unfinished")
+        if final is not None:
             wall += final.get("wall_s") or 0.0
             finished += final_status(final) is RunStatus.FINISHED
             failed += final_status(final) is RunStatus.FAILED
@@ -43,6 +41,19 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }
+
+
+def _record(path: Path, warn: Callable[[str], None], consequence: str) -> dict | None:
+    """A run's JSON record, None (and said, unless it is simply absent) when it cannot be used."""
+    try:
+        return read_json_record(path)
+    except MalformedFile:
+        warn(f"skipped {path}: unreadable or not JSON (a copy cut short?){consequence}")
+    except DamagedFile as damage:
+        warn(f"skipped {path}: it {damage.reason}{consequence}")
+    except OSError as error:
+        warn(f"skipped {path}: {error.strerror or error}{consequence}")
+    return None
 
 
 def _overridden(folder: Path, runs: Path) -> bool:

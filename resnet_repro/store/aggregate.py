@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config import RunConfig
 from ..run_id import RunStatus, final_status, seeds_status
-from .layout import RunFiles, damage_note, read_json, read_run_log, run_status
+from .layout import RunFiles, damage_note, read_json, read_run_log, run_damage, run_status
 
 
 @dataclass
@@ -23,7 +23,9 @@ class ModelRuns:
     curves: list[pd.DataFrame]  # metrics.csv of each seed that has one
     unofficial_data: int = 0  # seeds whose meta.json says their CIFAR-10 files differ from the official release
     statuses: list[RunStatus] = field(default_factory=list)  # each seed's
-    damaged: list[str] = field(default_factory=list)  # finished seeds whose log disagrees with final.json: why
+    # why a seed's numbers are left out: a finished seed whose log disagrees with final.json, or any seed whose folder
+    # holds a file the tool could not have written (store/layout.run_damage)
+    damaged: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> list[dict]:
@@ -38,7 +40,8 @@ class ModelRuns:
 
 
 def damaged_notes(runs: list[RunConfig], results: Path) -> list[str]:
-    """Why each finished run of `runs` whose log disagrees with its final record is left out of tables."""
+    """Why each run of `runs` whose files are damaged, or which finished with a log that disagrees with its final
+    record, is left out of tables."""
     return [note for entry in collect(runs, results).values() for note in entry.damaged]
 
 
@@ -49,6 +52,10 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
         entry.expected += 1
         files = RunFiles(results, config.name)
+        damage = run_damage(files)
+        if damage:  # a link, a pipe, a record no run writes: nothing in the folder is trusted
+            entry.damaged.append(damage_note(config.name, damage))
+            continue
         status = run_status(files)
         final = read_json(files.final)
         log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)

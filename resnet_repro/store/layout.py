@@ -13,6 +13,16 @@ from ..atomic import confine_writes, open_appending, write_atomic
 from ..errors import UserError, excerpt, require_utf8
 from ..run_id import RunStatus, final_status
 from ..yamlio import load_yaml_text
+from .results_file import (
+    JSON_DEPTH,
+    DamagedFile,
+    MalformedFile,
+    flow_nesting_beyond,
+    open_lines,
+    read_bytes,
+    read_json_record,
+    regular_size,
+)
 
 METRIC_COLUMNS = [
     "iteration",
@@ -99,12 +109,47 @@ def _texts(value):
 
 
 def read_json(path: Path) -> dict | None:
-    """The object in a JSON file; None when it is missing, unreadable, cut short or not an object."""
+    """The object in a JSON file in results; None when it is missing, unreadable, cut short, not an object, or
+    damaged (see results_file.read_json_record; `run_damage` says why a run's files are damaged)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return read_json_record(path)
+    except (OSError, DamagedFile):
         return None
-    return data if isinstance(data, dict) else None
+
+
+# Every file the tool keeps in a run folder: each must be a regular file (JSON records are also read, bounded).
+RUN_FILES = (
+    "config.yaml",
+    "final.json",
+    "meta.json",
+    "metrics.csv",
+    "checkpoint.pt",
+    "checkpoint.prev.pt",
+    "checkpoints.sha256",
+    ".lock",
+)
+
+
+def run_damage(files: RunFiles) -> str | None:
+    """Why a run's folder holds a file the tool could not have written (a link, a pipe or a device where a file
+    belongs; a record too large, too deep, with a number too long or a field of the wrong type), None when it
+    does not. A JSON record merely cut short is not damage: it counts as absent, and the run resumes."""
+    for name in RUN_FILES:
+        path = files.dir / name
+        try:
+            if name.endswith(".json"):
+                read_json_record(path)
+            elif name == "config.yaml":
+                read_bytes(path, MAX_CONFIG_BYTES)  # its YAML is read where it is used (read_run_config)
+            else:
+                regular_size(path)
+        except MalformedFile:
+            continue
+        except DamagedFile as damage:
+            return damage.why
+        except OSError:
+            continue  # unreadable: the readers say so where they read it
+    return None
 
 
 def run_status(files: RunFiles) -> RunStatus:
@@ -126,9 +171,15 @@ def read_run_config(path: Path) -> dict:
     """A run folder's config.yaml, read with the target files' bounds (no aliases, no more than a run's config can
     hold): a planted one is a UserError saying it is unreadable, never an expansion."""
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise UserError("larger than any run's config")
-        stored = load_yaml_text(path.read_text(), str(path))
+        data = read_bytes(path, MAX_CONFIG_BYTES)
+        if data is None:
+            raise FileNotFoundError(path)
+        text = data.decode()
+        if flow_nesting_beyond(text):
+            raise DamagedFile(path, f"is nested deeper than {JSON_DEPTH} levels; a run's config nests four")
+        stored = load_yaml_text(text, str(path))
+    except DamagedFile as damage:
+        raise UserError(f"{path} is unreadable (it {damage.reason[:160]})") from None
     except UserError as error:
         reason = str(error).split("malformed YAML: ")[-1]  # the file is named once, in front
         raise UserError(f"{path} is unreadable ({reason[:120]})") from None
@@ -162,8 +213,12 @@ def scan_metrics(path: Path, iterations: int | None = None, log_every: int = 1) 
     rows: list[dict] = []
     problems: list[str] = []
     try:
-        handle = open(path, encoding="utf-8", errors="replace", newline="")
+        handle = open_lines(path)  # a regular file only: never a pipe's endless wait, nor a link
+    except DamagedFile as damage:
+        return MetricsRead([], damage.why)
     except OSError:
+        handle = None
+    if handle is None:
         return MetricsRead([])  # no log (yet): not a problem of the log's
     with handle:
         header = handle.readline(MAX_ROW_CHARS).rstrip("\r\n").split(",")

@@ -19,6 +19,7 @@ from ..atomic import atomic_file, write_atomic
 from ..digest import file_digest
 from ..errors import UserError
 from ..faults import maybe_fault
+from ..store.results_file import DamagedFile, read_text, regular_size
 
 FORMAT_VERSION = 2
 DIGESTS = "checkpoints.sha256"
@@ -77,9 +78,10 @@ def save_checkpoint(path: Path, previous: Path, state: dict) -> None:
 def read_digests(folder: Path) -> list[str] | None:
     """The recorded digests, newest first; None for a folder from before digests were recorded."""
     try:
-        return (folder / DIGESTS).read_text().split()
-    except (OSError, UnicodeDecodeError):
+        text = read_text(folder / DIGESTS, limit=4096)  # three digests: about 200 bytes
+    except (OSError, DamagedFile):
         return None
+    return None if text is None else text.split()
 
 
 def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[dict | None, list[str]]:
@@ -87,7 +89,11 @@ def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[d
     warnings = []
     digests = read_digests(path.parent)
     for candidate in (path, previous):
-        if not candidate.exists():
+        try:  # a regular file only: a pipe would hang the digest, a link to /dev/zero never end it
+            if regular_size(candidate) is None:
+                continue
+        except DamagedFile as damage:
+            warnings.append(f"{damage}; trying an older checkpoint")
             continue
         try:
             intact = digests is None or file_digest(candidate) in digests

@@ -4,6 +4,7 @@ while a command trains, the whole target's clock that its progress lines show. N
 from __future__ import annotations
 
 import csv
+import io
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from ..errors import UserError
 from ..naming import parse_model_name
 from ..run_id import RunId
 from ..store.layout import RunFiles, read_metrics, run_status
+from ..store.results_file import DamagedFile, read_text
 from ..words import human_duration
 
 
@@ -41,9 +43,8 @@ def _bench_throughput(path: Path) -> dict[str, float]:
     net, precision and size."""
     rates = {}
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError:
+        rows = list(csv.DictReader(io.StringIO(read_text(path) or "", newline="")))
+    except (OSError, DamagedFile, csv.Error):
         return rates
     for row in rows:
         try:
