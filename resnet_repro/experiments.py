@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,8 @@ TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper"
 RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
-PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
+PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "for_tests", "data", "recipe", "train"}
+PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
 
 
 def experiments_dir() -> Path:
@@ -92,6 +93,15 @@ class Target:
             resolved[self.run_key(model, shortcut or None) or name] = entry
         return resolved
 
+    @property
+    def default_profile(self) -> str | None:
+        """The profile a command runs without --profile (None for a target that trains nothing)."""
+        return load_recipe_file(self.recipe).default_profile if self.recipe else None
+
+    def profile(self, name: str | None) -> Profile | None:
+        """The recipe's profile of that name; None for a variant folder (paper~3f2a1c) or a target without one."""
+        return load_recipe_file(self.recipe).profiles.get(name) if self.recipe else None
+
     def paper_seeds(self) -> dict[str, int]:
         """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
         seeds = {}
@@ -107,6 +117,9 @@ class Profile:
     description: str
     deviations: tuple[str, ...]
     layer: dict  # data/recipe/train overrides
+    default: bool = False  # what a command runs without --profile; its outputs are the target's folder itself
+    compared_with_paper: bool = False  # its numbers stand beside the paper's, with a verdict
+    for_tests: bool = False  # the suite's: never offered to a user as a way to run a target
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,18 @@ class RecipeFile:
     model_rules: dict
     profiles: dict  # name -> Profile
 
+    @property
+    def default_profile(self) -> str | None:
+        return next((name for name, profile in self.profiles.items() if profile.default), None)
+
 
 # ----------------------------------------------------------------------------- loading
+
+
+def profile_names() -> list[str]:
+    """Every recipe's profiles, each once, in the files' order (the command line's help, the report's page)."""
+    names = (load_recipe_file(path.stem).profiles for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
+    return list(dict.fromkeys(name for profiles in names for name in profiles))
 
 
 def target_names() -> list[str]:
@@ -245,7 +268,19 @@ def load_recipe_file(name: str) -> RecipeFile:
         _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer)
+        flags = {flag: _flag(body, flag, path, f"profiles.{pname}.") for flag in PROFILE_FLAGS}
+        profiles[pname] = Profile(
+            pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer, **flags
+        )
+    if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
+        only = next(iter(profiles.values()))
+        profiles[only.name] = replace(only, default=True)
+    defaults = [name for name, profile in profiles.items() if profile.default]
+    if profiles and len(defaults) != 1:
+        raise UserError(
+            f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
+            f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
+        )
     return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
 
 
@@ -271,7 +306,7 @@ def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tr
 
 def resolve_runs(
     target: Target,
-    profile: str = "paper",
+    profile: str | None = None,
     seeds: list[int] | None = None,
     overrides: list[str] = (),
     only: str | None = None,
@@ -287,6 +322,7 @@ def resolve_runs(
             )
         return []
     recipe_file = load_recipe_file(target.recipe)
+    profile = recipe_file.default_profile if profile is None else profile
     if profile not in recipe_file.profiles:
         raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
@@ -417,6 +453,13 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
             raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
+
+
+def _flag(body: dict, key: str, path: Path, prefix: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise UserError(f"{_at(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
+    return value
 
 
 def _at(path: Path, mapping: Any, key: str) -> str:

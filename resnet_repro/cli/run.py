@@ -37,7 +37,7 @@ from .progress import RichReporter
 
 def run_command(
     target: str = typer.Argument(..., help="A target (table1, fig1, fig6, table6, ...) or a path to your own .yaml."),
-    profile: str = ProfileOption,
+    profile: Optional[str] = ProfileOption,
     seeds: Optional[str] = SeedsOption,
     only: Optional[str] = OnlyOption,
     set_: Optional[list[str]] = SetOption,

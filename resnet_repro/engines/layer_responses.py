@@ -56,7 +56,7 @@ class LayerResponsesEngine(Engine):
             found.started = 0
 
     def report_notes(self, target, results: Path) -> list[str]:
-        legacy = measured_csv(target, results, "paper")
+        legacy = measured_csv(target, results, None)  # an older version wrote it to the target's own folder
         if legacy.exists() and "profile" not in legacy.read_text().split("\n", 1)[0]:
             return [
                 f"{legacy} was written by an older version that did not record which profile it measured; "
