@@ -310,8 +310,11 @@ def resolve_runs(
     seeds: list[int] | None = None,
     overrides: list[str] = (),
     only: str | None = None,
+    train: dict | None = None,
 ) -> list[RunConfig]:
-    """The runs a target needs under a profile, each with its fully resolved and validated config."""
+    """The runs a target needs under a profile, each with its fully resolved and validated config. `overrides` are
+    --set's KEY=VALUE texts; `train` the typed options (--precision, --compile, --threads), taken as they are and
+    recorded as the --set that would give them, after the --set pairs they override."""
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
@@ -326,6 +329,11 @@ def resolve_runs(
     if profile not in recipe_file.profiles:
         raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
+    if train:
+        if not isinstance(override_tree.setdefault("train", {}), dict):
+            raise UserError(f"bad --set 'train={override_tree['train']}': train is a mapping of train.* keys")
+        override_tree["train"].update(train)
+        overrides = [*overrides, *(f"train.{key}={_as_set_value(value)}" for key, value in train.items())]
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
@@ -356,10 +364,20 @@ def resolve_runs(
                     settings,
                 )
             )
+    return pick_runs(runs, only)
+
+
+def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
+    """The runs --only names (all without it), checked as a set of runs to train together."""
     if only:
         runs = select_runs(runs, only)
     check_settings_apply(runs)
     return runs
+
+
+def _as_set_value(value: Any) -> str:
+    """A typed option as the --set value that gives it (how a run records its options: one form for both)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def check_settings_apply(runs: list[RunConfig]) -> None:

@@ -12,7 +12,7 @@ from ..context import RunContext
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..errors import UserError
-from ..experiments import load_target, parse_seeds, resolve_runs
+from ..experiments import load_target, parse_seeds, pick_runs, resolve_runs
 from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary
@@ -90,14 +90,10 @@ def run_command(
         raise UserError(
             f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
         )
-    overrides = (
-        sets(set_)
-        + ([f"train.precision={precision}"] if precision else [])
-        + (["train.compile=true"] if compile_ else [])
-        + ([f"train.threads={threads}"] if threads is not None else [])
-    )
-    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
-    runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
+    typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
+    train = {key: value for key, value in typed.items() if value is not None}
+    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train)
+    runs = pick_runs(all_runs, only)
     context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
     context.pack = check_pack(pack, jobs)
     outcome = engine.run(spec, runs, all_runs, context)
