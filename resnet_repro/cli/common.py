@@ -19,14 +19,14 @@ from ..store.layout import resolve_results_dir
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
-ResultsOption = typer.Option(
-    None, "--results", envvar="RESNET_REPRO_RESULTS", help="Results folder [default: ./results]."
-)
+# The environment variables behind --results and --data-dir are read where the folders are resolved
+# (store.layout.resolve_results_dir, data.sources.resolve_data_dir), not here as well.
+ResultsOption = typer.Option(None, "--results", help="Results folder [default: $RESNET_REPRO_RESULTS, else ./results].")
 DataDirOption = typer.Option(
     None,
     "--data-dir",
-    envvar="RESNET_REPRO_DATA",
-    help="Dataset folder, the only place looked in when named [default: ./data, then the system's datasets].",
+    help="Dataset folder, the only place looked in when named [default: $RESNET_REPRO_DATA, else ./data, then the "
+    "system's datasets].",
 )
 DeviceOption = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 
