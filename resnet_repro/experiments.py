@@ -330,10 +330,11 @@ def resolve_runs(
         raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
     override_tree = parse_overrides(list(overrides))
     if train:
-        if not isinstance(override_tree.setdefault("train", {}), dict):
-            raise UserError(f"bad --set 'train={override_tree['train']}': train is a mapping of train.* keys")
+        typed = [f"train.{key}={_as_set_value(value)}" for key, value in train.items()]
+        if not isinstance(override_tree.setdefault("train", {}), dict):  # --set train=5: as --set says it
+            raise UserError(f"bad --set {excerpt(typed[0])}: {typed[0].partition('=')[0]} conflicts with another --set")
         override_tree["train"].update(train)
-        overrides = [*overrides, *(f"train.{key}={_as_set_value(value)}" for key, value in train.items())]
+        overrides = [*overrides, *typed]
     _check_override_keys(override_tree)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
