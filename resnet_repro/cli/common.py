@@ -40,7 +40,7 @@ def profile_help() -> str:
         offered = "those of the target's recipe"
     return (
         f"A recipe profile: {offered} (`show TARGET` lists a target's, with what each changes) "
-        "[default: the recipe's default, the paper's recipe]."
+        "[default: the one the recipe marks `default: true`, its paper recipe]."
     )
 
 
