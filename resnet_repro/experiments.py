@@ -328,14 +328,7 @@ def resolve_runs(
     profile = recipe_file.default_profile if profile is None else profile
     if profile not in recipe_file.profiles:
         raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
-    override_tree = parse_overrides(list(overrides))
-    if train:
-        typed = [f"train.{key}={_as_set_value(value)}" for key, value in train.items()]
-        if not isinstance(override_tree.setdefault("train", {}), dict):  # --set train=5: as --set says it
-            raise UserError(f"bad --set {excerpt(typed[0])}: {typed[0].partition('=')[0]} conflicts with another --set")
-        override_tree["train"].update(train)
-        overrides = [*overrides, *typed]
-    _check_override_keys(override_tree)
+    override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
     tag = overrides_tag(override_tree) if override_tree else None
@@ -366,6 +359,19 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list[str]]:
+    """--set's pairs parsed, the typed options merged in as they are, and the pairs a run records for both."""
+    tree = parse_overrides(list(overrides))
+    if train:
+        typed = [f"train.{key}={_as_set_value(value)}" for key, value in train.items()]
+        if not isinstance(tree.setdefault("train", {}), dict):  # --set train=5: the conflict, as two --set say it
+            raise UserError(f"bad --set {excerpt(typed[0])}: {typed[0].partition('=')[0]} conflicts with another --set")
+        tree["train"].update(train)
+        overrides = [*overrides, *typed]
+    _check_override_keys(tree)
+    return tree, overrides
 
 
 def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
