@@ -12,10 +12,9 @@ from pathlib import Path
 def output_dir(results: Path, target, profile: str | None) -> Path:
     """results/<target>/ for the target's default profile and for targets without profiles, else
     results/<target>/<profile>/."""
-    name = target if isinstance(target, str) else target.name
-    if profile is None or profile == target.default_profile:
-        return results / name
-    return results / name / profile
+    if profile is None or profile == target.default_profile:  # a Target (experiments.py sits above this layer)
+        return results / target.name
+    return results / target.name / profile
 
 
 def runs_profile(runs) -> str | None:
