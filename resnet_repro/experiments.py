@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ from .yamlio import LineDict, line_of, read_yaml
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
 TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
-PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
+PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "for_tests", "data", "recipe", "train"}
+PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
 
 
 def experiments_dir() -> Path:
@@ -88,6 +89,15 @@ class Target:
             resolved[self.run_key(model, shortcut or None) or name] = entry
         return resolved
 
+    @property
+    def default_profile(self) -> str | None:
+        """The profile a command runs without --profile (None for a target that trains nothing)."""
+        return load_recipe_file(self.recipe).default_profile if self.recipe else None
+
+    def profile(self, name: str | None) -> Profile | None:
+        """The recipe's profile of that name; None for a variant folder (paper~3f2a1c) or a target without one."""
+        return load_recipe_file(self.recipe).profiles.get(name) if self.recipe else None
+
     def paper_seeds(self) -> dict[str, int]:
         """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
         seeds = {}
@@ -103,6 +113,9 @@ class Profile:
     description: str
     deviations: tuple[str, ...]
     layer: dict  # data/recipe/train overrides
+    default: bool = False  # what a command runs without --profile; its outputs are the target's folder itself
+    compared_with_paper: bool = False  # its numbers stand beside the paper's, with a verdict
+    for_tests: bool = False  # the suite's: never offered to a user as a way to run a target
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,18 @@ class RecipeFile:
     model_rules: dict
     profiles: dict  # name -> Profile
 
+    @property
+    def default_profile(self) -> str | None:
+        return next((name for name, profile in self.profiles.items() if profile.default), None)
+
 
 # ----------------------------------------------------------------------------- loading
+
+
+def profile_names() -> list[str]:
+    """Every recipe's profiles, each once, in the files' order (the command line's help, the report's page)."""
+    names = (load_recipe_file(path.stem).profiles for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
+    return list(dict.fromkeys(name for profiles in names for name in profiles))
 
 
 def target_names() -> list[str]:
@@ -225,7 +248,19 @@ def load_recipe_file(name: str) -> RecipeFile:
         _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        profiles[pname] = Profile(pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer)
+        flags = {flag: _flag(body, flag, path, f"profiles.{pname}.") for flag in PROFILE_FLAGS}
+        profiles[pname] = Profile(
+            pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer, **flags
+        )
+    if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
+        only = next(iter(profiles.values()))
+        profiles[only.name] = replace(only, default=True)
+    defaults = [name for name, profile in profiles.items() if profile.default]
+    if profiles and len(defaults) != 1:
+        raise UserError(
+            f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
+            f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
+        )
     return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
 
 
@@ -248,12 +283,15 @@ def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tr
 
 def resolve_runs(
     target: Target,
-    profile: str = "paper",
+    profile: str | None = None,
     seeds: list[int] | None = None,
     overrides: list[str] = (),
     only: str | None = None,
+    train: dict | None = None,
 ) -> list[RunConfig]:
-    """The runs a target needs under a profile, each with its fully resolved and validated config."""
+    """The runs a target needs under a profile, each with its fully resolved and validated config. `overrides` are
+    --set's KEY=VALUE texts; `train` the typed options (--precision, --compile, --threads), taken as they are and
+    recorded as the --set that would give them, after the --set pairs they override."""
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
@@ -264,10 +302,10 @@ def resolve_runs(
             )
         return []
     recipe_file = load_recipe_file(target.recipe)
+    profile = recipe_file.default_profile if profile is None else profile
     if profile not in recipe_file.profiles:
         raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
-    override_tree = parse_overrides(list(overrides))
-    _check_override_keys(override_tree)
+    override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
     tag = overrides_tag(override_tree) if override_tree else None
@@ -297,10 +335,33 @@ def resolve_runs(
                     settings,
                 )
             )
+    return pick_runs(runs, only)
+
+
+def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list[str]]:
+    """--set's pairs parsed, the typed options merged in as they are, and the pairs a run records for both."""
+    tree = parse_overrides(list(overrides))
+    if train:
+        typed = [f"train.{key}={_as_set_value(value)}" for key, value in train.items()]
+        if not isinstance(tree.setdefault("train", {}), dict):  # --set train=5: the conflict, as two --set say it
+            raise UserError(f"bad --set {excerpt(typed[0])}: {typed[0].partition('=')[0]} conflicts with another --set")
+        tree["train"].update(train)
+        overrides = [*overrides, *typed]
+    _check_override_keys(tree)
+    return tree, overrides
+
+
+def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
+    """The runs --only names (all without it), checked as a set of runs to train together."""
     if only:
         runs = select_runs(runs, only)
     check_settings_apply(runs)
     return runs
+
+
+def _as_set_value(value: Any) -> str:
+    """A typed option as the --set value that gives it (how a run records its options: one form for both)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def check_settings_apply(runs: list[RunConfig]) -> None:
@@ -408,6 +469,13 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
             raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
+
+
+def _flag(body: dict, key: str, path: Path, prefix: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise UserError(f"{_at(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
+    return value
 
 
 def _at(path: Path, mapping: Any, key: str) -> str:

@@ -73,7 +73,8 @@ class Measured:
             )
         if self.unofficial:
             return False, f"{counted(self.unofficial, 'run')} used CIFAR-10 files that are not the official release"
-        if self.profile != "paper":
+        known = self.target.profile(self.profile)
+        if known is None or not known.compared_with_paper:
             return False, f"the {self.profile} profile is not the paper's recipe"
         return True, ""
 

@@ -75,15 +75,17 @@ class TargetSection:
     not_run: str = ""  # the command that runs it, when nothing has run
 
 
-def run_command(target: Target, profile: str) -> str:
-    return f"resnet-repro run {target.name}" + ("" if profile == "paper" else f" --profile {profile}")
+def run_command(target: Target, profile: str | None = None) -> str:
+    """The command that runs a target under a profile (None: its default, named by no option)."""
+    named = profile is not None and profile != target.default_profile
+    return f"resnet-repro run {target.name}" + (f" --profile {profile}" if named else "")
 
 
 def runs_command(target: Target, runs: list) -> str:
     """The command that makes these runs of a target: their profile and the `--set` overrides they recorded (a
     variant's folder name, smoke~7e584f, is no profile a command takes)."""
     first = runs[0] if runs else None
-    command = run_command(target, first.profile if first else "paper")
+    command = run_command(target, first.profile if first else None)
     return command + "".join(f" --set {shlex.quote(pair)}" for pair in (first.overrides if first else ()))
 
 

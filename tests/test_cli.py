@@ -367,7 +367,7 @@ def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(mo
     from resnet_repro.data.sources import ImageSet, Splits
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.store.layout import RunFiles
-    from resnet_repro.train.loop import Progress, RunSession, run_hooks
+    from resnet_repro.train.loop import Progress, RunInputs, RunSession, run_hooks
 
     class Recorder(progress.RichReporter):  # the real board, with every call noted
         def __init__(self):
@@ -396,7 +396,9 @@ def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(mo
     reporter = Recorder()
     hooks = run_hooks(reporter)
     next(hook for hook in hooks if isinstance(hook, Progress)).every_s = 0.0
-    session = RunSession(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter, hooks=hooks)
+    session = RunSession(
+        RunInputs(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter), hooks
+    )
     while session.outcome is None:
         session.step()
         session.after_step()

@@ -13,7 +13,7 @@ from resnet_repro.data.sources import ImageSet, Splits
 from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.store.layout import RunFiles, read_metrics
 from resnet_repro.train.graphed import GraphedStep
-from resnet_repro.train.loop import RunSession
+from resnet_repro.train.loop import RunInputs, RunSession
 
 
 def _splits() -> Splits:
@@ -27,7 +27,7 @@ def _splits() -> Splits:
 def _train(tmp_path, name: str, step_fn=None):
     (config,) = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="resnet-20")  # lr /10 at 8 of 12
     files = RunFiles(tmp_path / name, config.name)
-    session = RunSession(config, _splits(), files, torch.device("cpu"))
+    session = RunSession(RunInputs(config, _splits(), files, torch.device("cpu")))
     if step_fn is not None:
         session.state.step_fn = step_fn
     while session.outcome is None:

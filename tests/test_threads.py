@@ -124,7 +124,7 @@ def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
     from resnet_repro.data.sources import ImageSet, Splits
     from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.store.layout import RunFiles
-    from resnet_repro.train.loop import Reporter, train_run
+    from resnet_repro.train.loop import Reporter, RunInputs, train_run
 
     class Machine:  # every look sees 5 more seconds in which no other work ran
         def __init__(self):
@@ -153,7 +153,9 @@ def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
         reporter.message, user_choice="", cores=2, default=2, read=Machine().read, set_threads=applied.append
     )
     threads.start_run(busy=1.0)
-    outcome = train_run(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter, threads=threads)
+    outcome = train_run(
+        RunInputs(config, splits, RunFiles(tmp_path, config.name), torch.device("cpu"), reporter), threads
+    )
     assert outcome.status == "finished"
     assert applied == [1, 2]  # one thread at the start; two from the second log point on
     assert outcome.final["cpu_threads"] == [[0, 1], [6, 2]]  # each stretch of one count, where it began

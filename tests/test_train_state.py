@@ -55,7 +55,7 @@ def test_bench_times_the_step_a_run_trains_with(tmp_path, monkeypatch):
     splits = Splits(data, ImageSet(data.images[:32], data.labels[:32]), None, {})
     files = RunFiles(tmp_path, config.name)
     monkeypatch.setattr(loop, "step", lambda *a: (steps.append("run"), real_step(*a)))
-    outcome = loop.train_run(config, splits, files, torch.device("cpu"))
+    outcome = loop.train_run(loop.RunInputs(config, splits, files, torch.device("cpu")))
     assert outcome.status == "finished" and steps[6:] == ["run"] * 3
     trained = torch.load(files.checkpoint, weights_only=True)["model"]
     benched = seen["after_training_steps"]
@@ -101,13 +101,14 @@ def test_the_first_window_after_a_resume_times_only_the_images_trained_since():
     sums = state.window_sums(
         torch.device("cpu"), {"loss_sum": 11 * 128 * 0.5, "wrong": 11 * 128 // 4, "seen": 11 * 128}
     )
-    train = state.TrainState(None, None, None, None, *sums, carried=11 * 128, iteration=12)
+    optimizer = SimpleNamespace(param_groups=[{"lr": 0.1}])  # the lr the schedule set for the window's steps
+    train = state.TrainState(None, None, optimizer, None, *sums, carried=11 * 128, iteration=12)
     train.seen += 128  # the one iteration trained since the resume
     train.loss_sum += 128 * 0.5
     train.window_start = time.perf_counter() - 2.0
     recipe = SimpleNamespace(batch_size=128)
     run = SimpleNamespace(world=SINGLE, stop=loop.StopFlag(), config=SimpleNamespace(recipe=recipe), stream=range(1280))
-    row = loop.log_point(train, run, 0.1)
-    assert row["train_loss"] == 0.5 and row["train_error"] == 100.0 * (11 * 128 // 4) / (12 * 128)
+    row = loop.log_point(train, run)
+    assert row["lr"] == 0.1 and row["train_loss"] == 0.5 and row["train_error"] == 100.0 * (11 * 128 // 4) / (12 * 128)
     assert 50 < row["images_per_s"] <= 64  # 128 images in 2 s, not 1536
     assert (train.seen, train.carried) == (0, 0)

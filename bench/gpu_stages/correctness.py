@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from resnet_repro.models import Layers, build_model
+from resnet_repro.train.schedule import FixedLR
 from resnet_repro.train.state import StepSpec, step, train_state
 
 from .check import Check
@@ -30,7 +31,7 @@ def gpu_vs_cpu_rows(check: Check) -> list[dict]:
     torch.manual_seed(0)
     model_dev = build_model(plan.compare_net)
     model_dev.load_state_dict(on_cpu.model.state_dict())
-    on_device = train_state(model_dev, check.device, StepSpec(0.1))
+    on_device = train_state(model_dev, check.device, StepSpec(), FixedLR(0.1))
     rows = []
     for i in range(plan.compare_steps):
         x, y = stream.batch(i)
@@ -57,7 +58,7 @@ def memory_rows(check: Check) -> list[dict]:
         base = torch.cuda.memory_allocated(check.device)
         torch.manual_seed(0)
         model = build_model(plan.memory_net, layers=Layers(activation_checkpointing=checkpointed))
-        state = train_state(model, check.device, StepSpec(0.1))
+        state = train_state(model, check.device, StepSpec(), FixedLR(0.1))
         x = torch.randn(plan.memory_batch, 3, 32, 32, device=check.device).contiguous(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (plan.memory_batch,), device=check.device)
         start = time.perf_counter()

@@ -8,6 +8,7 @@ import torch
 from resnet_repro.data.pipeline import TrainStream
 from resnet_repro.data.sources import ImageSet
 from resnet_repro.models import build_model
+from resnet_repro.train.schedule import FixedLR
 from resnet_repro.train.state import StepSpec, TrainState, step, train_state, window_sums
 
 from .check import Check
@@ -18,7 +19,7 @@ def training_parts(check: Check, net: str, device: torch.device):
     """A run's state (fp32, channels_last, lr 0.1) for `net`, and training batches for it, both from seed 0."""
     data = cifar_like(min(5 * check.plan.train_per_batch, 10_000))
     torch.manual_seed(0)
-    state = train_state(build_model(net), device, StepSpec(0.1))
+    state = train_state(build_model(net), device, StepSpec(), FixedLR(0.1))
     stream = TrainStream(data, batch_size(check), pad=4, flip=True, seed=0, device=device, channels_last=True)
     return state, stream
 

@@ -22,6 +22,7 @@ from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import ImageSet
 from ..models import Layers, build_model
 from ..train.ghost_bn import norm_layer
+from ..train.schedule import FixedLR
 from ..train.state import StepSpec, TrainState, step, train_state
 from .complexity import count_multiply_adds
 
@@ -105,14 +106,13 @@ def bench_state(
     if settings.compile:
         torch._dynamo.reset()  # each measurement compiles afresh: no guard left over from another net
     spec = StepSpec(
-        0.01,
         precision=settings.precision,
         deterministic=settings.deterministic,
         channels_last=settings.channels_last,
         compile=settings.compile,
         compile_backend=settings.compile_backend,
     )
-    state = train_state(model, device, spec)
+    state = train_state(model, device, spec, FixedLR(0.01))
     stream = TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last)
     return state, stream, data
 

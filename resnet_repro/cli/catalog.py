@@ -41,7 +41,7 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 runs = resolve_runs(spec, profile)
                 finished = sum(_status(results_dir, r) == "finished" for r in runs)
                 on_slurm = _on_slurm(results_dir, runs, jobs)
-                if finished or profile == "paper" or on_slurm:
+                if finished or profile == spec.default_profile or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     done.append(
@@ -66,7 +66,7 @@ def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
 
 def show_command(
     target: str = typer.Argument(..., help="A target name or a path to your own .yaml."),
-    profile: str = ProfileOption,
+    profile: Optional[str] = ProfileOption,
     seeds: Optional[str] = SeedsOption,
     only: Optional[str] = OnlyOption,
     set_: Optional[list[str]] = SetOption,
@@ -75,6 +75,7 @@ def show_command(
     """The runs TARGET resolves to, their status, the resolved recipe and the paper's numbers."""
     results_dir = resolve_results_dir(str(results) if results else None)
     spec = load_target(target)
+    profile = spec.default_profile if profile is None else profile
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     title = title_for_data(spec.title, runs[0].data.dataset) if runs else spec.title  # the data this profile uses
     console.print(f"[bold]{spec.name}[/bold]: {title}")

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ..errors import UserError, excerpt, shorten
+from ..experiments import profile_names
 from ..store.layout import resolve_results_dir
 
 # Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give
@@ -18,23 +19,32 @@ from ..store.layout import resolve_results_dir
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
-ResultsOption = typer.Option(
-    None, "--results", envvar="RESNET_REPRO_RESULTS", help="Results folder [default: ./results]."
-)
+# The environment variables behind --results and --data-dir are read where the folders are resolved
+# (store.layout.resolve_results_dir, data.sources.resolve_data_dir), not here as well.
+ResultsOption = typer.Option(None, "--results", help="Results folder [default: $RESNET_REPRO_RESULTS, else ./results].")
 DataDirOption = typer.Option(
     None,
     "--data-dir",
-    envvar="RESNET_REPRO_DATA",
-    help="Dataset folder, the only place looked in when named [default: ./data, then the system's datasets].",
+    help="Dataset folder, the only place looked in when named [default: $RESNET_REPRO_DATA, else ./data, then the "
+    "system's datasets].",
 )
 DeviceOption = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
-ProfileOption = typer.Option(
-    "paper",
-    "--profile",
-    "-p",
-    help="paper (the faithful recipe), quick, cpu (Fashion-MNIST on a CPU), gpu (Fashion-MNIST, all of Fig. 6 on "
-    "one GPU), gpu-long (its 28k-iteration schedule), smoke; ImageNet targets also paper-steps (`show TARGET` lists a target's).",
-)
+
+
+def profile_help() -> str:
+    """The profiles the recipe files offer, read from them (a broken recipe file is said by the command that reads
+    it, not by the help)."""
+    try:
+        offered = ", ".join(profile_names())
+    except UserError:
+        offered = "those of the target's recipe"
+    return (
+        f"A recipe profile: {offered} (`show TARGET` lists a target's, with what each changes) "
+        "[default: the one the recipe marks `default: true`, its paper recipe]."
+    )
+
+
+ProfileOption = typer.Option(None, "--profile", "-p", help=profile_help())
 SeedsOption = typer.Option(None, "--seeds", help="A count (5 = seeds 0-4) or a list (0,3,7) [default: per run].")
 OnlyOption = typer.Option(None, "--only", help="Only runs whose name contains this (case, '-' and '_' ignored).")
 SetOption = typer.Option(

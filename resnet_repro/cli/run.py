@@ -17,7 +17,7 @@ from ..context import RunContext
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..errors import UserError, excerpt
-from ..experiments import load_target, parse_seeds, resolve_runs
+from ..experiments import load_target, parse_seeds, pick_runs, resolve_runs
 from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary
@@ -42,7 +42,7 @@ from .progress import RichReporter
 
 def run_command(
     target: str = typer.Argument(..., help="A target (table1, fig1, fig6, table6, ...) or a path to your own .yaml."),
-    profile: str = ProfileOption,
+    profile: Optional[str] = ProfileOption,
     seeds: Optional[str] = SeedsOption,
     only: Optional[str] = OnlyOption,
     set_: Optional[list[str]] = SetOption,
@@ -117,21 +117,20 @@ def run_command(
         raise UserError(
             f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
         )
-    shorthands = {
-        "--precision": f"train.precision={precision}" if precision else None,
-        "--compile": "train.compile=true" if compile_ else None,
-        "--threads": f"train.threads={threads}" if threads is not None else None,
-    }
-    overrides = with_shorthands(sets(set_), shorthands)
-    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides)
+    typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
+    train = {key: value for key, value in typed.items() if value is not None}
+    refuse_option_clashes(sets(set_), train)
+    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train)
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
-    runs = resolve_runs(spec, profile, parse_seeds(seeds), overrides, only)
+    runs = pick_runs(all_runs, only)
     if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
         if not slurm:
             raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
         if jobs is not None or devices is not None:
             raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
+        overrides = list(all_runs[0].overrides) if all_runs else sets(set_)  # --set, and the typed options as --set
+        profile = profile or spec.default_profile
         job_command = slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack)
         submit_to_slurm(
             spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
@@ -249,20 +248,17 @@ def check_jobs(jobs: int) -> int:
     return jobs
 
 
-def with_shorthands(pairs: list[str], shorthands: dict[str, str | None]) -> list[str]:
-    """The --set pairs and the options that are short for one (--threads N is --set train.threads=N). An option
-    and a --set of the same key contradict each other (which one wins would be a guess): one line names both."""
-    for option, pair in shorthands.items():
-        if pair is None:
-            continue
-        key = pair.partition("=")[0]
+def refuse_option_clashes(pairs: list[str], typed: dict) -> None:
+    """The typed options are short for a --set (--threads N is --set train.threads=N). An option and a --set of the
+    same key contradict each other (which one wins would be a guess): one line names both."""
+    for name in typed:
+        option, key = f"--{name}", f"train.{name}"
         clash = next((p for p in pairs if p.partition("=")[0].strip() == key), None)
         if clash is not None:
             raise UserError(
                 f"{option} and --set {excerpt(clash)} both set {key}; give one of them ({option} is short for "
                 f"--set {key}=...)"
             )
-    return pairs + [pair for pair in shorthands.values() if pair is not None]
 
 
 def check_threads(runs, named: str) -> None:

@@ -45,7 +45,7 @@ class ComplexityEngine(Engine):
         columns = ("model", "input", "params", "paper_params", "flops", "paper_flops")
         rows = csv_rows(path, columns, warn) if path.exists() else None
         if rows is None:
-            section.not_run = run_command(section.target, "paper")
+            section.not_run = run_command(section.target)
             section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
             return section
         header = ["net", "input", "params", "paper params", "torchvision params (not the paper's)", "mult-adds"]

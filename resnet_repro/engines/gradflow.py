@@ -65,7 +65,7 @@ class GradflowEngine(Engine):
         csv_path = measured_csv(section.target, results)
         rows = csv_rows(csv_path, ("net", "layer", "grad_norm"), warn) if csv_path.exists() else None
         if rows is None:
-            section.not_run = run_command(section.target, "paper")
+            section.not_run = run_command(section.target)
             section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
             return section
         image = csv_path.parent / f"{section.target.name}.png"

@@ -26,7 +26,8 @@ COLUMNS = [
 
 def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[dict]:
     paper = target.section("table").paper
-    comparable = bool(runs) and runs[0].profile == "paper" and not runs[0].overrides
+    known = target.profile(runs[0].profile) if runs else None
+    comparable = known is not None and known.compared_with_paper and not runs[0].overrides
     rows = []
     for config in runs:
         files = RunFiles(results, config.name)

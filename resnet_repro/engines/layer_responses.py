@@ -57,7 +57,7 @@ class LayerResponsesEngine(Engine):
             found.started = 0
 
     def report_notes(self, target, results: Path) -> list[str]:
-        legacy = measured_csv(target, results, "paper")
+        legacy = measured_csv(target, results, None)  # an older version wrote it to the target's own folder
         if _without_profile_column(legacy):
             return [
                 f"{legacy} was written by an older version that did not record which profile it measured; "

@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
+from ..experiments import profile_names
 from ..report_parts import Score, TargetSection
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
 from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
@@ -49,9 +50,10 @@ def html_page(sections: list[TargetSection], summary: dict) -> str:
     body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
     body += [f"<p>{_inline(line)}</p>" for line in summary_lines(summary, scores)]
     body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2>")
-    body += _html_scoreboard(scores)
+    keys = frozenset(profile_names())  # short cells never broken over two lines: the profiles, read once
+    body += _html_scoreboard(scores, keys)
     for section in sections:
-        body += _html_target(section)
+        body += _html_target(section, keys)
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -59,14 +61,14 @@ def html_page(sections: list[TargetSection], summary: dict) -> str:
     )
 
 
-def _html_scoreboard(scores: list[Score]) -> list[str]:
+def _html_scoreboard(scores: list[Score], keys: frozenset) -> list[str]:
     """The claims checked here, with their verdicts, then the ones waiting for runs, with the command."""
     checked, waiting = split_waiting(scores)
     rows = [_html_score_row(s, _html_detail(s), _badge(s)) for s in checked]
     header = ["target", "the paper says", "profile", "result", "verdict"]
-    body = ["<h3>Checked here</h3>", _html_table(header, rows) if rows else "<p>Nothing yet.</p>"]
+    body = ["<h3>Checked here</h3>", _html_table(header, rows, keys) if rows else "<p>Nothing yet.</p>"]
     rows = [_html_score_row(s, _html_waiting(s)) for s in waiting]
-    body += ["<h3>Not run yet</h3>", _html_table(["target", "the paper says", "profile", "what runs it"], rows)]
+    body += ["<h3>Not run yet</h3>", _html_table(["target", "the paper says", "profile", "what runs it"], rows, keys)]
     return body
 
 
@@ -88,7 +90,7 @@ def _html_waiting(s: Score) -> str:
     return f"{detail}<code>{html.escape(s.command)}</code>"
 
 
-def _html_target(section: TargetSection) -> list[str]:
+def _html_target(section: TargetSection, keys: frozenset) -> list[str]:
     """One target's section: what is not run yet, its notes, table and figures, then each profile's part."""
     body = [f"<h2 id='{section.target.name}'>{html.escape(heading(section))}</h2>"]
     if section.not_run:
@@ -97,7 +99,7 @@ def _html_target(section: TargetSection) -> list[str]:
         )
     body.append(_html_notes(section.notes))
     if section.table:
-        body.append(_html_table(*section.table))
+        body.append(_html_table(*section.table, keys))
     body += [_html_image(p) for p in section.images]
     for part in section.profiles:
         body.append(f"<h3>{html.escape(profile_heading(section, part))}</h3>")
@@ -107,10 +109,10 @@ def _html_target(section: TargetSection) -> list[str]:
                 [html.escape(s.what), _html_detail(s) if s.verdict.detail else _html_waiting(s), _badge(s)]
                 for s in part.scores
             ]
-            body.append(_html_table(["the paper says", "result", "verdict"], rows))
+            body.append(_html_table(["the paper says", "result", "verdict"], rows, keys))
         if part.table[1]:
             header, table_rows = part.table
-            body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows]))
+            body.append(_html_table(header, [[html.escape(c) for c in row] for row in table_rows], keys))
         body += [_html_image(p) for p in part.images]
     return body
 
@@ -139,25 +141,20 @@ def _html_notes(notes: list[str]) -> str:
     return "<ul class='notes'>" + "".join(f"<li>{_inline(n)}</li>" for n in notes) + "</ul>"
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def _html_table(header: list[str], rows: list[list[str]], keys: frozenset) -> str:
     """Cells already escaped. Each cell carries its column name, so on a phone the rows stack as labelled blocks."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td data-label='{html.escape(h)}'{_cls(c)}>{c}</td>" for h, c in zip(header, row)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td data-label='{html.escape(h)}'{_cls(c, keys)}>{c}</td>" for h, c in zip(header, row))
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cls(cell: str) -> str:
-    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell in (
-        "paper",
-        "quick",
-        "cpu",
-        "smoke",
-        "paper-steps",
-        "—",
-    ):
+def _cls(cell: str, keys: frozenset) -> str:
+    if cell.startswith(("<a href='#", "<span class='verdict'")) or cell == "—" or cell in keys:
         return " class='key'"  # short keys: never broken over two lines
     stripped = cell.replace(",", "").replace(".", "").replace("/", "").replace(" G", "").replace(" ", "")
     return " class='num'" if stripped.isdigit() else ""

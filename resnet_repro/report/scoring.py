@@ -193,9 +193,9 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
                 target.name,
                 what,
                 section,
-                "paper",
+                target.default_profile,
                 verdict,
-                run_command(target, "paper") if verdict.status == NOT_RUN else "",
+                run_command(target) if verdict.status == NOT_RUN else "",
                 number=True,
             )
         )

@@ -35,7 +35,7 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
             sections.append(target_section(target, results, warn))
         except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
             warn(f"skipped {error.filename or results}: {error.strerror}; {target.name} is shown as not run")
-            sections.append(TargetSection(target, not_run=run_command(target, "paper")))
+            sections.append(TargetSection(target, not_run=run_command(target)))
     mark_shared(all_scores(sections))
     return sections
 
@@ -51,12 +51,13 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     if own is not None:
         return own
     section = TargetSection(target)
+    default = target.default_profile
     profiles = profiles_with_results(target, results)
     for profile in profiles:
         found = measure(target, profile, results)
         section.profiles.append(_profile_section(target, found, results))
-    for claim in target.claims:  # a claim the paper recipe has not checked yet: say what runs it
-        if "paper" not in profiles:
+    for claim in target.claims:  # a claim the default profile has not checked yet: say what runs it
+        if default not in profiles:
             trained = set(target.paper_seeds())
             verdict = judge_claim(target, claim, {}, trained, None)
             section.scores.append(
@@ -64,16 +65,16 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     target.name,
                     claim_text(claim),
                     claim.section,
-                    "paper",
+                    default,
                     verdict,
-                    claim_command(target, "paper", verdict),
+                    claim_command(target, default, verdict),
                     compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
     for part in section.profiles:
         section.scores += part.scores
     if target.paper_table():
-        paper = next((p.found for p in section.profiles if p.profile == "paper"), None)
+        paper = next((p.found for p in section.profiles if p.profile == default), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
             section.scores.append(
@@ -81,17 +82,17 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     target.name,
                     f"the {counted(len(numbers), 'number')} of {target.title.split(':')[0]}",
                     target.title.split(":")[0],
-                    "paper",
+                    default,
                     Verdict(NOT_RUN, ""),
-                    run_command(target, "paper"),
+                    run_command(target),
                 )
             )
         else:
             section.scores += numbers
     section.notes += engine.report_notes(target, results)
     if not profiles:
-        section.not_run = run_command(target, "paper")
-    section.scores.sort(key=lambda s: (s.profile != "paper", s.profile))
+        section.not_run = run_command(target)
+    section.scores.sort(key=lambda s: (s.profile != default, s.profile))
     return section
 
 
@@ -254,7 +255,8 @@ def result_text(s: Score) -> str:
 def other_profiles(target: Target) -> str:
     if not target.recipe:
         return ""
-    others = [p for p in load_recipe_file(target.recipe).profiles if p not in ("paper", "smoke")]
+    profiles = load_recipe_file(target.recipe).profiles.values()
+    others = [p.name for p in profiles if not (p.default or p.for_tests)]
     if not others:
         return ""
     return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"

@@ -82,19 +82,23 @@ def evaluate(model: nn.Module, data, autocast) -> tuple[float, float]:
     return float(loss_sum) / max(seen, 1), 100.0 * float(wrong) / max(seen, 1)
 
 
-def train_run(
-    config: RunConfig,
-    splits: Splits,
-    files: RunFiles,
-    device: torch.device,
-    reporter: Reporter | None = None,
-    stop: StopFlag | None = None,
-    world: World = SINGLE,
-    threads: FreeCoreWatch | None = None,
-) -> RunOutcome:
+@dataclass(frozen=True)
+class RunInputs:
+    """What one run trains from and reports to: made once where the run starts (runner.py, a test), handed whole to
+    its session, and kept by its Loop."""
+
+    config: RunConfig
+    splits: Splits
+    files: RunFiles
+    device: torch.device
+    reporter: Reporter = field(default_factory=Reporter)
+    stop: StopFlag = field(default_factory=StopFlag)
+    world: World = SINGLE
+
+
+def train_run(run: RunInputs, threads: FreeCoreWatch | None = None) -> RunOutcome:
     """One run to its end, with the standard concerns (run_hooks) and, on a CPU, the watch on its free cores."""
-    reporter = reporter or Reporter()
-    session = RunSession(config, splits, files, device, reporter, stop, world, run_hooks(reporter, threads))
+    session = RunSession(run, run_hooks(run.reporter, threads))
     while session.outcome is None:
         session.step()
         session.after_step()
@@ -109,27 +113,15 @@ class RunSession:
     before any run's `after_step`, so one run's log point never leaves the GPU without the others' work.
     """
 
-    def __init__(
-        self,
-        config: RunConfig,
-        splits: Splits,
-        files: RunFiles,
-        device: torch.device,
-        reporter: Reporter | None = None,
-        stop: StopFlag | None = None,
-        world: World = SINGLE,
-        hooks: list[RunHook] | None = None,
-    ):
-        self.recipe = config.recipe
-        reporter = reporter or Reporter()
-        self.hooks = run_hooks(reporter) if hooks is None else hooks
-        self.state, self.loop = start(config, splits, files, device, world, reporter, stop or StopFlag())
+    def __init__(self, run: RunInputs, hooks: list[RunHook] | None = None):
+        self.recipe = run.config.recipe
+        self.hooks = run_hooks(run.reporter) if hooks is None else hooks
+        self.state, self.loop = start(run)
         for hook in self.hooks:
             hook.on_start(self)
-        if device.type == "cpu":
+        if run.device.type == "cpu":
             self.state.note_threads(torch.get_num_threads())
         self.state.model.train()
-        self.lr = self.recipe.lr
         self.outcome: RunOutcome | None = None
         if self.state.iteration >= self.recipe.iterations:
             self._end(finish(self.state, self.loop))
@@ -137,8 +129,7 @@ class RunSession:
     def step(self) -> None:
         """This iteration's lr, its batch, one SGD update (the window's sums stay on the device)."""
         state, loop = self.state, self.loop
-        self.lr = state.schedule.lr(state.iteration)
-        set_lr(state.optimizer, self.lr, self.recipe.momentum_form)
+        set_lr(state.optimizer, state.schedule.lr(state.iteration), self.recipe.momentum_form)
         (state.step_fn or step)(state, *loop.stream.batch(state.iteration))  # advances state.iteration
 
     def after_step(self) -> None:
@@ -161,7 +152,7 @@ class RunSession:
             if loop.stop.requested and not loop.world.distributed:
                 return interrupt(state, loop, state.elapsed())
             return None
-        row = log_point(state, loop, self.lr)  # the loop's one host-device sync (and, together, its one collective)
+        row = log_point(state, loop)  # the loop's one host-device sync (and, together, its one collective)
         for hook in self.hooks:
             outcome = hook.on_log_point(self, row)
             if outcome is not None:
@@ -369,35 +360,28 @@ class Loop:
     warnings: list[str] = field(default_factory=list)
 
 
-def start(
-    config: RunConfig,
-    splits: Splits,
-    files: RunFiles,
-    device: torch.device,
-    world: World,
-    reporter: Reporter,
-    stop: StopFlag,
-) -> tuple[TrainState, Loop]:
+def start(run: RunInputs) -> tuple[TrainState, Loop]:
     """The model, optimizer and schedule, resumed from the run's checkpoint if it has one; compiled and wrapped
     as the run's options say."""
+    config, splits, device, world = run.config, run.splits, run.device, run.world
     recipe, options = config.recipe, config.settings.train
     model = build_run_model(config, splits)
     check_bn_share(config, world)
-    state = train_state(model, device, StepSpec.of(config), world, LRSchedule(recipe))
+    state = train_state(model, device, StepSpec.of(config), LRSchedule(recipe), world)
     stream, test_set, val_set = make_streams(config, splits, device, world)
     loop = Loop(
         config=config,
-        files=files,
+        files=run.files,
         world=world,
-        reporter=reporter,
-        stop=stop,
+        reporter=run.reporter,
+        stop=run.stop,
         stream=stream,
         test_set=test_set,
         val_set=val_set,
         params=sum(p.numel() for p in model.parameters()),
     )
     resume(state, loop, device)  # into the weights the wrapped and compiled step shares
-    loop.metrics = MetricsLog(files.metrics, resume_from=state.iteration) if world.is_main else None
+    loop.metrics = MetricsLog(run.files.metrics, resume_from=state.iteration) if world.is_main else None
     if graphs_wanted(device, options.compile, world.distributed):
         state.step_fn = GraphedStep()
     state.session_start = state.window_start = time.perf_counter()
@@ -434,7 +418,7 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
     state.thread_segments = [list(segment) for segment in saved.get("cpu_threads") or []]
 
 
-def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
+def log_point(state: TrainState, loop: Loop) -> dict:
     """The metrics row of the window just ended: its training loss and error summed over processes (the loop's
     one host-device sync), and the images/s it trained at. The window's sums restart from zero."""
     sums = [state.loss_sum.item(), float(state.wrong.item()), float(state.seen), float(state.carried)]
@@ -451,7 +435,7 @@ def log_point(state: TrainState, loop: Loop, lr: float) -> dict:
     return {
         "iteration": done,
         "epoch": done * loop.config.recipe.batch_size / len(loop.stream),
-        "lr": lr,
+        "lr": state.optimizer.param_groups[0]["lr"],  # the schedule's, as the window's last step used it
         "train_loss": total_loss / total_seen,
         "train_error": 100.0 * total_wrong / total_seen,
         "images_per_s": images_per_s,

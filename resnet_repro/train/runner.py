@@ -35,7 +35,7 @@ from ..yamlio import plain, write_yaml
 from .clock import PendingRun, TargetClock
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
-from .loop import RunSession, StopFlag, run_hooks, train_run
+from .loop import RunInputs, RunSession, StopFlag, run_hooks, train_run
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
@@ -226,11 +226,11 @@ def _train_one(
     world: World = SINGLE,
     threads: FreeCoreWatch | None = None,
 ):
-    splits, device, reporter = context.splits(config), context.device, context.reporter
+    run = RunInputs(config, context.splits(config), files, context.device, context.reporter, stop, world)
     if not world.is_main:  # only rank 0 writes; the others train their share of each batch
-        return train_run(config, splits, files, device, reporter, stop, world)
+        return train_run(run)
     meta, started = _begin_run(config, files, context, world)
-    outcome = train_run(config, splits, files, device, reporter, stop, world, threads)
+    outcome = train_run(run, threads)
     return _end_run(files, outcome, context, meta, started)
 
 
@@ -240,7 +240,7 @@ def _session_starter(config: RunConfig, files: RunFiles, context: RunContext, st
     def start() -> RunSession:
         begun[config.name] = _begin_run(config, files, context, SINGLE)
         lane = context.reporter.lane(config.name)
-        return RunSession(config, context.splits(config), files, context.device, lane, stop, SINGLE, run_hooks(lane))
+        return RunSession(RunInputs(config, context.splits(config), files, context.device, lane, stop), run_hooks(lane))
 
     return start
 

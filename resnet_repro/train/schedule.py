@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from ..config import Recipe
 
 
+@dataclass(frozen=True)
+class FixedLR:
+    """One lr for every update: what bench and the GPU check time the step at."""
+
+    value: float
+
+    def lr(self, iteration: int) -> float:
+        return self.value
+
+
 @dataclass
 class LRSchedule:
     recipe: Recipe

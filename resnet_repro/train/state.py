@@ -20,7 +20,7 @@ from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .distributed import SINGLE, World
 from .optim import decay_groups, make_sgd
 from .precision import use_precision
-from .schedule import LRSchedule
+from .schedule import FixedLR, LRSchedule
 
 
 @dataclass
@@ -34,7 +34,7 @@ class TrainState:
     seen: int = 0  # images in the window (batches can be short where unreadable files were skipped)
     carried: int = 0  # of `seen`, images trained before a resume: in the window's error, not in its timing
     iteration: int = 0  # SGD updates done
-    schedule: LRSchedule | None = None  # None in bench, which steps at a fixed lr
+    schedule: LRSchedule | FixedLR | None = None  # the one holder of the lr, applied to the optimizer
     graphs: CudaGraphCheck | None = None  # with --compile: did CUDA graphs run? (decided while compiling)
     cuda_graphs: str | None = "off"  # the verdict for final.json; None until the first log point decides it
     started_at: int = 0  # the iteration this session started (or resumed) from
@@ -58,10 +58,9 @@ class TrainState:
 
 @dataclass(frozen=True)
 class StepSpec:
-    """What decides the step besides the model: SGD's numbers (the lr it starts at) and the options that choose the
-    kernels. `of(config)` is a run's; bench and the GPU check name theirs."""
+    """What decides the step besides the model and its lr (the schedule's): SGD's numbers and the options that
+    choose the kernels. `of(config)` is a run's; bench and the GPU check name theirs."""
 
-    lr: float
     momentum: float = 0.9
     weight_decay: float = 1e-4
     decay_bn_and_bias: bool = True
@@ -74,20 +73,21 @@ class StepSpec:
     @classmethod
     def of(cls, config: RunConfig) -> StepSpec:
         recipe, options = config.recipe, config.settings.train
-        sgd = (recipe.lr, recipe.momentum, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias)
+        sgd = (recipe.momentum, recipe.weight_decay, recipe.weight_decay_on_bn_and_bias)
         return cls(*sgd, options.precision, options.deterministic, options.channels_last, options.compile)
 
 
 def train_state(
-    model: nn.Module, device: torch.device, spec: StepSpec, world: World = SINGLE, schedule: LRSchedule | None = None
+    model: nn.Module, device: torch.device, spec: StepSpec, schedule: LRSchedule | FixedLR, world: World = SINGLE
 ) -> TrainState:
-    """`model` on the device in the spec's memory format, its SGD, the precision and a log window at zero; wrapped for
-    several processes and compiled where the spec says. Every path that trains or times a step builds it here."""
+    """`model` on the device in the spec's memory format, its SGD at the schedule's first lr, the precision and a log
+    window at zero; wrapped for several processes and compiled where the spec says. Every path that trains or times a
+    step builds it here."""
     model = model.to(device)
     if spec.channels_last:
         model = model.to(memory_format=torch.channels_last)
     groups = decay_groups(model, spec.weight_decay, spec.decay_bn_and_bias)
-    optimizer = make_sgd(groups, spec.lr, spec.momentum, spec.weight_decay, device)
+    optimizer = make_sgd(groups, schedule.lr(0), spec.momentum, spec.weight_decay, device)
     autocast = use_precision(device, spec.precision, spec.deterministic)
     state = TrainState(model, model, optimizer, autocast, *window_sums(device), schedule=schedule)
     if world.distributed:  # gradients averaged over processes; BN buffers are averaged at log points instead
