@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .claims import Claim, parse_claims
+from .claims import Claim, parse_claims, resolve_run_key
 from .config import (
     RunConfig,
     RunSettings,
@@ -36,7 +36,7 @@ from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
 TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
-RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant"}
+RUN_KEYS = {"model", "shortcut", "seeds", "family", "variant", "on_request"}
 PROFILE_SELECTION_KEYS = {"models", "seeds"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
 PROFILE_KEYS = {"description", "deviations", "data", "recipe", "train"}
@@ -55,6 +55,9 @@ class RunEntry:
     seeds: int = 1
     family: str | None = None
     variant: str = "original"
+    # Trained only when asked for (`run fig6 --only plain-110`): a net the paper trained but left off its figure
+    # ("plain-110 ... higher than 60%"); its claims are judged once its runs are on disk.
+    on_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,33 @@ class Target:
         """One of the engine's sections, parsed and checked when the file was read (`default` if absent)."""
         return self.sections.get(key, default)
 
+    def on_request(self) -> dict[str, str]:
+        """Run key -> the `--only` label that trains it, for each net trained only on request."""
+        return {
+            entry_key(parse_model_name(e.model, e.family).canonical, e.shortcut): model_label(
+                e.model, e.shortcut, e.family
+            )
+            for e in self.runs
+            if e.on_request
+        }
+
+    def run_keys(self) -> dict[str, list[str]]:
+        """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
+        keys: dict[str, list[str]] = {}
+        for entry in self.runs:
+            canonical = parse_model_name(entry.model, entry.family).canonical
+            keys.setdefault(canonical, []).append(entry_key(canonical, entry.shortcut))
+        return keys
+
     def paper_table(self) -> dict:
-        """`table.paper` keyed by run key (the file may say resnet18 where the run is resnet18-A); {} without one."""
+        """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
+        resnet18-A); {} without one. The names were checked when the file was read (check_paper_names)."""
         table = self.section("table")
-        resolved = {}
-        for name, entry in (table.paper if table is not None else {}).items():
-            model, _, shortcut = str(name).partition("-")
-            resolved[self.run_key(model, shortcut or None) or name] = entry
-        return resolved
+        keys = self.run_keys()
+        return {
+            resolve_run_key(str(name), keys, str(self.path), "table.paper"): entry
+            for name, entry in (table.paper if table is not None else {}).items()
+        }
 
     def paper_seeds(self) -> dict[str, int]:
         """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
@@ -165,7 +187,13 @@ def _parse_runs(raw: dict, path: Path) -> list[RunEntry]:
             raise UserError(
                 f"{_at(path, entry, 'seeds')}: runs[{index}].seeds: expected a whole number >= 1, got {excerpt(seeds)}"
             )
-        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant))
+        on_request = entry.get("on_request", False)
+        if not isinstance(on_request, bool):
+            raise UserError(
+                f"{_at(path, entry, 'on_request')}: runs[{index}].on_request: expected true or false, "
+                f"got {excerpt(on_request)}"
+            )
+        runs.append(RunEntry(entry["model"], entry.get("shortcut"), seeds, entry.get("family"), variant, on_request))
     return runs
 
 
@@ -212,6 +240,9 @@ def _parse_target(name: str, path: Path) -> Target:
         canonical = parse_model_name(run.model, run.family).canonical
         run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
     claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
+    table = sections.get("table")
+    for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
+        resolve_run_key(str(net), run_keys, _at(path, raw, "table"), "table.paper")
     return Target(
         name,
         path,
@@ -275,8 +306,10 @@ def resolve_runs(
     seeds: list[int] | None = None,
     overrides: list[str] = (),
     only: str | None = None,
+    requested: bool = False,
 ) -> list[RunConfig]:
-    """The runs a target needs under a profile, each with its fully resolved and validated config."""
+    """The runs a target needs under a profile, each with its fully resolved and validated config. A net trained
+    only on request is among them when `only` may name it, or with `requested` (what could be on disk)."""
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
@@ -297,6 +330,8 @@ def resolve_runs(
     runs = []
     for entry in target.runs:
         if wanted_models is not None and entry.model not in wanted_models:
+            continue
+        if entry.on_request and not (only or requested):
             continue
         model = parse_model_name(entry.model, entry.family)
         settings = _run_settings(recipe_file, model.canonical, profile, override_tree)

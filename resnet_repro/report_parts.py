@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, Verdict
+from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED, Verdict
 from .experiments import Target
 from .measured import Measured
 
-MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
+MARKS = {HOLDS: "✅", REPRODUCED: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Score:
 
 
 def mark(status: str, number: bool = False) -> str:
-    return "✅" if number and status == NOISE else MARKS[status]
+    return MARKS[status]
 
 
 @dataclass

@@ -6,13 +6,14 @@ import base64
 import html
 from pathlib import Path
 
-from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
+from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
 from ..report_parts import Score, TargetSection
 from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
 from .summary import RULES, summary_lines
 
 COLOURS = {
     HOLDS: "#1a7f37",
+    REPRODUCED: "#1a7f37",
     FAILS: "#cf222e",
     NOISE: "#9a6700",
     NOT_RUN: "#57606a",

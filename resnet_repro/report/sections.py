@@ -65,7 +65,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     claim.section,
                     "paper",
                     verdict,
-                    claim_command(target, "paper", verdict),
+                    claim_command(target, "paper", verdict, claim),
                     compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
