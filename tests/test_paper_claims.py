@@ -690,3 +690,20 @@ def test_a_paper_number_naming_no_run_of_its_target_is_one_line_naming_the_file(
     assert_one_line_error(
         cli("show", str(path)), str(path), "table.paper: 'resnet56' is not among this target's runs (resnet20)"
     )
+
+
+def test_plain_110_is_trained_on_request_and_its_error_is_judged_above_60(tmp_path):
+    target = load_target("fig6")
+    assert "plain-110" not in " ".join(run.name for run in resolve_runs(target, "paper"))  # not in the figure's runs
+    [asked] = resolve_runs(target, "paper", only="plain-110")
+    assert asked.name == "cifar10/plain-110/paper/seed0"
+    claim = next(c for c in target.claims if c.above is not None)
+    assert (claim.order, claim.above, claim.metric, claim.noise) == (("plain110",), 60.0, "train_error", 2.0)
+    waiting = [s for s in claim_scores(target, measure(target, "paper", tmp_path)) if "plain-110" in s.what]
+    assert [(s.verdict.status, s.command) for s in waiting] == [(NOT_RUN, "resnet-repro run fig6 --only plain-110")]
+    for error, status in ((75.0, HOLDS), (58.0, NOISE), (50.0, FAILS)):  # one seed: a band of 2 * 2 = 4 points
+        write_run(tmp_path, asked.name, {"iterations": 64000, "train_error": error, "test_error": error})
+        [row] = [s for s in claim_scores(target, measure(target, "paper", tmp_path)) if "plain-110" in s.what]
+        assert row.verdict.status == status, error
+    assert row.what.endswith("(training error: plain-110 > 60)")
+    assert row.verdict.detail.startswith("plain-110 50.00 ≤ 60: band ±4.00")

@@ -51,6 +51,11 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     scores = []
     for claim in target.claims:
         if sum(key in found.trained_keys for key in claim.order) < claim.needs:
+            if asked_for(target, claim, found.profile):  # its net is trained on request: say how
+                command = claim_command(target, found.profile, Verdict(NOT_RUN, ""), claim)
+                scores.append(
+                    Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
+                )
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
@@ -68,6 +73,13 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
             )
         )
     return scores
+
+
+def asked_for(target: Target, claim: Claim, profile: str) -> list[str]:
+    """The `--only` labels of a claim's nets that are trained only on request and that `profile` may train."""
+    models = target.selections.get(profile.split("~")[0], {}).get("models")
+    wanted = {k for k in target.on_request() if models is None or any(k == m or k.startswith(f"{m}-") for m in models)}
+    return [target.on_request()[key] for key in claim.order if key in wanted]
 
 
 def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
