@@ -68,6 +68,10 @@ class Recipe:
     # after training as an exact average over bn_stats_images training images (the authors' ImageNet models).
     bn_stats: str = field(metadata={"choices": ("moving-average", "recomputed")})
     bn_stats_images: int = field(metadata={"min": 1})
+    # The weight of each batch in BN's running mean and variance (running := (1 - m) running + m batch): torch's
+    # 0.1; Caffe's BatchNorm keeps moving_average_fraction 0.999 (a weight of 0.001 per batch, normalised). The
+    # tests use these averages where bn_stats is moving-average (CIFAR).
+    bn_momentum: float = field(metadata={"above": 0.0, "max": 1.0})
     weight_decay_on_bn_and_bias: bool  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
     he_init_fan: str = field(metadata={"choices": ("fan_in", "fan_out")})  # He init of every conv
     fc_init: str = field(metadata={"choices": ("uniform", "gaussian-0.01")})  # see models/blocks.py init_weights
@@ -76,6 +80,9 @@ class Recipe:
     # branch to zero and are unchanged).
     zero_init_residual: bool = False
     pad: int = field(metadata={"min": 0})
+    # What the pad pixels hold: zeros added after the mean is subtracted (so, in the raw image, the mean pixel), the
+    # only reading built; the paper says only "4 pixels are padded on each side".
+    pad_fill: str = field(metadata={"choices": ("zero-after-mean",)})
     flip: bool
     eval_every: int = field(metadata={"min": 1})
     log_every: int = field(metadata={"min": 1})
@@ -100,6 +107,9 @@ class DataSpec:
     mean: str | None = field(default=None, metadata={"choices": ("per-pixel", "per-channel")})
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
     multiscale_flip: bool | None = field(default=None)
+    # How ImageNet images are resized (training scales, 10-crop and multi-scale tests): PIL's bilinear filter,
+    # which antialiases when shrinking (torchvision's resize of a PIL image), the only one built; the paper is silent.
+    resize_interpolation: str | None = field(default=None, metadata={"choices": ("bilinear-antialias",)})
     # Table 4's multi-scale test: the shorter sides each image is tested at, scores averaged.
     test_scales: tuple[int, ...] | None = field(default=None)
     # AlexNet's PCA colour augmentation (Sec. 3.4): the std of each component's random weight; 0 turns it off.
@@ -415,11 +425,18 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
                 "data.multiscale_flip",
                 "ImageNet runs need it (true or false; the paper's value is in experiments/_recipes/imagenet.yaml)",
             )
+        if data.resize_interpolation is None:
+            fail(
+                "data.resize_interpolation",
+                "ImageNet runs need it (bilinear-antialias; the reading is in experiments/_recipes/imagenet.yaml)",
+            )
     else:
         if data.mean != "per-pixel":
             fail("data.mean", f"only per-pixel (the paper's mean image) is built for {data.dataset}")
         if data.multiscale_flip is not None:
             fail("data.multiscale_flip", "applies to ImageNet only (Table 4's multi-scale test)")
+        if data.resize_interpolation is not None:
+            fail("data.resize_interpolation", f"applies to ImageNet only; {data.dataset} images are never resized")
         size = data.image_size or DEFAULT_IMAGE_SIZE
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is not None:
