@@ -711,3 +711,32 @@ def test_plain_110_is_trained_on_request_and_its_error_is_judged_above_60(tmp_pa
         assert row.verdict.status == status, error
     assert row.what.endswith("(training error: plain-110 > 60)")
     assert row.verdict.detail.startswith("plain-110 50.00 ≤ 60: band ±4.00")
+
+
+def test_table1_judges_resnet_110s_parameters_against_fitnet_and_highway_and_the_34_layer_flops_against_vgg_19(
+    tmp_path,
+):
+    from resnet_repro.report.sections import target_section
+
+    def write(params_110: str, flops_34: str) -> dict:
+        (tmp_path / "table1").mkdir(exist_ok=True)
+        (tmp_path / "table1" / "table.csv").write_text(
+            "model,input,params,paper_params,flops,paper_flops,torchvision_params\n"
+            f"plain-34,3x224x224,21284264,,{flops_34},3.6e9,\n"
+            f"resnet-110-A,3x32x32,{params_110},1.7e6,253000000,,\n"
+        )
+        section = target_section(load_target("table1"), tmp_path)
+        return {s.what.split(" such")[0].split(",")[0]: s.verdict for s in section.scores}
+
+    verdicts = write("1727962", "3638000000")  # plain-34 counts 3.64 G
+    fewer = verdicts["It has fewer parameters than other deep and thin networks"]
+    assert fewer.status == HOLDS
+    assert fewer.detail == (
+        "ResNet-110 1.73M (counted) against FitNet-19 2.50M, Highway-19 2.30M (Table 6); not of the sentence: "
+        "Highway-32 1.25M"
+    )
+    share = verdicts["Our 34-layer baseline has 3.6 billion FLOPs (multiply-adds)"]
+    assert share.status == HOLDS and "= 18.4% (18.6% unrounded), the paper's 18% to a whole percent" in share.detail
+    verdicts = write("2400000", "4100000000")  # more than Highway-19; 4.1 G is 21% of VGG-19
+    assert verdicts["It has fewer parameters than other deep and thin networks"].status == FAILS
+    assert verdicts["Our 34-layer baseline has 3.6 billion FLOPs (multiply-adds)"].status == FAILS
