@@ -63,6 +63,10 @@ RELATIONS = (BELOW, AT_MOST, LEVEL)
 
 HOLDS, FAILS, NOISE, NOT_RUN = "holds", "does not hold", "within noise", "not run yet"
 NOT_COMPARABLE, PARTIAL = "not compared", "not all run yet"
+# A paper number within seed noise of ours is reproduced: a word of its own, never a claim's "within noise", which
+# says the claim is undecided.
+REPRODUCED = "reproduced"
+FIRST_LR_STEP = "first_lr_step"  # `until:` of an early-stage claim: the windows before the profile's first lr step
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class Claim:
     gap: float | None = None  # the paper's stated size of the gap between the two nets of `order`
     below: float | None = None  # a bound each net's value stays under, where the paper states one
     until: float = 1.0  # over the curve: the share of the schedule it looks at, from the start ("at the early stage")
+    above: float | None = None  # a bound each net's value stays over ("plain-110 is higher than 60%")
+    margin: float | None = None  # relation: level: the largest difference still "comparable" (an equivalence test)
+    early: bool = False  # over the curve: only the windows before the first lr step of the profile's own schedule
 
     def too_short(self, profile: str) -> str:
         """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
@@ -90,7 +97,14 @@ class Claim:
     @property
     def needs(self) -> int:
         """How many of its nets a profile must train for the claim to check anything: a bound holds of one net."""
-        return 1 if self.below is not None else 2
+        return 1 if self.bound is not None else 2
+
+    @property
+    def bound(self) -> tuple[str, float] | None:
+        """("<", 0.1) for `below: 0.1`, (">", 60) for `above: 60`; None for a claim between nets."""
+        if self.below is not None:
+            return "<", self.below
+        return (">", self.above) if self.above is not None else None
 
     @property
     def steps(self) -> tuple[tuple[str, ...], ...]:
@@ -98,7 +112,10 @@ class Claim:
         return self.groups or tuple((key,) for key in self.order)
 
 
-CLAIM_KEYS = {f.name for f in fields(Claim)} - {"groups"}  # what a target file may say of a claim: groups is `order`'s
+CLAIM_KEYS = {f.name for f in fields(Claim)} - {
+    "groups",
+    "early",
+}  # what a target file may say of a claim: groups is `order`'s
 
 
 @dataclass(frozen=True)
@@ -143,19 +160,19 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
             f"{at}: metric {excerpt(entry['metric'])} is not one a {engine} target measures ({', '.join(metrics)})"
         )
     order = entry["order"]
-    fewest = 1 if "below" in entry else 2  # a bound is on each net by itself
+    fewest = 1 if "below" in entry or "above" in entry else 2  # a bound is on each net by itself
     if not isinstance(order, list) or len(order) < fewest:
         what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry['metric']} first"
         raise UserError(f"{at}: order: expected a list of {what}")
     groups = tuple(
-        tuple(_resolve_key(str(name), run_keys, at) for name in (item if isinstance(item, list) else [item]))
+        tuple(resolve_run_key(str(name), run_keys, at) for name in (item if isinstance(item, list) else [item]))
         for item in order
     )
     noise = _noise(entry, at)
     relation = entry.get("relation", BELOW)
     if relation not in RELATIONS:
         raise UserError(f"{at}: relation: {excerpt(relation)} is not one of {', '.join(RELATIONS)}")
-    gap, below = _size_keys(entry, at, groups, relation)
+    gap, below, above = _size_keys(entry, at, groups, relation)
     if not isinstance(entry.get("own", False), bool):
         raise UserError(f"{at}: own: expected true or false, got {excerpt(entry['own'])}")
     over, fraction = _curve_keys(entry, at)
@@ -181,19 +198,43 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
         gap,
         below,
         _until(entry, at, over),
+        above,
+        _margin(entry, at, relation),
+        entry.get("until") == FIRST_LR_STEP,
     )
 
 
 def _until(entry: dict, at: str, over: str) -> float:
     """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
     until = entry.get("until", 1.0)
+    if until == FIRST_LR_STEP:
+        if over != CURVE:
+            raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
+        return 1.0
     if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 < until <= 1:
         raise UserError(
-            f"{at}: until: expected the share of training the claim looks at, e.g. 0.3; got {excerpt(until)}"
+            f"{at}: until: expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}; "
+            f"got {excerpt(until)}"
         )
     if until < 1 and over != CURVE:
         raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
     return float(until)
+
+
+def _margin(entry: dict, at: str, relation: str) -> float | None:
+    """`margin`: an equality claim ("comparably accurate") is an equivalence test, which needs the largest
+    difference it still calls equal; no other relation has one."""
+    margin = entry.get("margin")
+    if relation != LEVEL:
+        if margin is not None:
+            raise UserError(f"{at}: margin: only a claim with relation: level has an equivalence margin")
+        return None
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin <= 0:
+        raise UserError(
+            f"{at}: margin: relation: level needs the largest difference it still calls equal, in "
+            f"{entry['metric']} points, e.g. margin: 0.5; got {excerpt(margin)}"
+        )
+    return float(margin)
 
 
 def _noise(entry: dict, at: str) -> float | None:
@@ -203,6 +244,11 @@ def _noise(entry: dict, at: str) -> float | None:
         raise UserError(
             f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
         )
+    if noise is None and entry["metric"] == "train_error" and (entry.get("below"), entry.get("above")) != (None, None):
+        raise UserError(
+            f"{at}: noise: a bound on the training error needs the training error's own seed std (the paper's "
+            f"0.16 is the test error's); state the std this claim assumes, e.g. noise: 0.05"
+        )
     if noise is None and entry["metric"] not in ERROR_METRICS and entry.get("over", END) == END:
         raise UserError(
             f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
@@ -211,11 +257,11 @@ def _noise(entry: dict, at: str) -> float | None:
     return noise
 
 
-def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[float | None, float | None]:
-    """`gap` (the paper's size of one gap between two nets) and `below` (a bound on each net), each a plain
-    ordering's refinement: neither goes with another relation, a curve, or the other."""
+def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[float | None, ...]:
+    """`gap` (the paper's size of one gap between two nets), `below` and `above` (a bound on each net), each a
+    plain ordering's refinement: none goes with another relation, a curve, or another of them."""
     found = {}
-    for key in ("gap", "below"):
+    for key in ("gap", "below", "above"):
         value = entry.get(key)
         if value is None:
             continue
@@ -226,7 +272,7 @@ def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[floa
         found[key] = float(value)
     if "gap" in found and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
         raise UserError(f"{at}: gap: the size of one gap needs exactly two nets in order, lower first")
-    return found.get("gap"), found.get("below")
+    return found.get("gap"), found.get("below"), found.get("above")
 
 
 def _curve_keys(entry: dict, at: str) -> tuple[str, float]:
@@ -260,10 +306,13 @@ def _paper_values(raw, run_keys: dict[str, list[str]], at: str) -> tuple[tuple[s
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw.values()
     ):
         raise UserError(f"{at}: paper: expected a mapping of net to the paper's number, e.g. {{resnet20: 8.75}}")
-    return tuple((_resolve_key(str(name), run_keys, at), float(value)) for name, value in raw.items())
+    return tuple((resolve_run_key(str(name), run_keys, at), float(value)) for name, value in raw.items())
 
 
-def _resolve_key(name: str, run_keys: dict[str, list[str]], at: str) -> str:
+def resolve_run_key(name: str, run_keys: dict[str, list[str]], at: str, field: str = "order") -> str:
+    """The run key a target file's net name answers to: a key itself (resnet34-B), or a model with one run
+    (resnet18 where the only run is resnet18-A). Claims and `table.paper` both name nets this one way, so a
+    paper number finds the same runs its claims do."""
     every = [key for keys in run_keys.values() for key in keys]
     if name in every:
         return name
@@ -271,8 +320,8 @@ def _resolve_key(name: str, run_keys: dict[str, list[str]], at: str) -> str:
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        raise UserError(f"{at}: order: {excerpt(name)} is ambiguous here; name one of {', '.join(candidates)}")
-    raise UserError(f"{at}: order: {excerpt(name)} is not among this target's runs ({', '.join(every)})")
+        raise UserError(f"{at}: {field}: {excerpt(name)} is ambiguous here; name one of {', '.join(candidates)}")
+    raise UserError(f"{at}: {field}: {excerpt(name)} is not among this target's runs ({', '.join(every)})")
 
 
 # ----------------------------------------------------------------------------- noise and verdicts
@@ -295,12 +344,15 @@ def pair_band(sigma: float, n_low: int, n_high: int) -> float:
     return 2 * sigma * math.sqrt(1 / n_low + 1 / n_high)
 
 
-def judge(gap: float, band: float, relation: str = BELOW) -> str:
+def judge(gap: float, band: float, relation: str = BELOW, margin: float | None = None) -> str:
     """gap: the measured difference in the direction the paper claims (positive: as claimed). A gap equal to the
-    band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it. A level claim has no third answer: a gap inside
-    the band is the equality it states."""
+    band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it. A level claim is an equivalence test against
+    its `margin`: it holds when the whole band of the difference lies inside ±margin, does not hold when the
+    difference is outside it by more than the band, and is undecided (within noise) otherwise."""
     if relation == LEVEL:
-        return HOLDS if abs(gap) - band <= 1e-9 else FAILS
+        if abs(gap) + band - (margin or 0.0) <= 1e-9:
+            return HOLDS
+        return FAILS if abs(gap) - band - (margin or 0.0) > 1e-9 else NOISE
     if gap - band > 1e-9:
         return HOLDS
     if gap + band < -1e-9:
@@ -346,9 +398,11 @@ def evaluate_claim(
     paper: dict[str, float] | None = None,  # see claim_paper_values
     default_source: str = PAPER_SIGMA_SOURCE,
     planned: dict[str, int] | None = None,
+    unjudged: str = "",
 ) -> Verdict:
     """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; paper: the
-    paper's number per key (for the seeds its own gaps need); planned: the seeds the profile trains per key.
+    paper's number per key (for the seeds its own gaps need); planned: the seeds the profile trains per key;
+    unjudged: why a number compared with the paper's (the size of a gap) is shown but not judged here ("": judged).
 
     Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
     nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
@@ -359,12 +413,12 @@ def evaluate_claim(
     sigma, source = claim_sigma(claim, [values[k] for k in keys], default_source)
     counts = {k: len(values.get(k) or []) or (planned or {}).get(k, 1) for g in steps for k in g}
     hint, seeds = _seeds_hint(claim, _pairs(steps), paper or {}, sigma, counts, label)
-    if claim.below is not None:
+    if claim.bound is not None:
         results, parts = _bounds(claim, label, values, keys, sigma)
     else:
         results, parts = [], []
         for low, high in _pairs(measured):
-            result, text = _compare(claim, label, values[low], values[high], low, high, sigma)
+            result, text = _compare(claim, label, values[low], values[high], low, high, sigma, unjudged)
             results.append(result)
             parts.append(text)
     if not results:
@@ -376,7 +430,9 @@ def evaluate_claim(
 
 def _overall(results: list[str], parts: list[str], missing: list[str]) -> str:
     """Any comparison that fails fails the claim, else any within noise; nets not run yet (added to `parts`) leave
-    a claim that holds so far only partly checked."""
+    a claim that holds so far only partly checked. Comparisons only shown, none judged, leave it not compared."""
+    if results and all(result == NOT_COMPARABLE for result in results):
+        return NOT_COMPARABLE
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
     if missing and status != FAILS:
         status = PARTIAL if status == HOLDS else status
@@ -384,11 +440,15 @@ def _overall(results: list[str], parts: list[str], missing: list[str]) -> str:
     return status
 
 
-def _compare(claim: Claim, label, a: list[float], b: list[float], low: str, high: str, sigma: float):
+def _compare(
+    claim: Claim, label, a: list[float], b: list[float], low: str, high: str, sigma: float, unjudged: str = ""
+):
     gap = statistics.fmean(b) - statistics.fmean(a)
     # The sign shows what was measured, so a failed claim never reads as a true-looking "21.06 < 14.53".
     sign = "<" if gap > 0 else ">" if gap < 0 else "="
     nets = f"{label(low)} {_fmt(a)} {sign} {label(high)} {_fmt(b)}"
+    if claim.gap is not None and unjudged:  # a size is the paper's number: judged only where numbers compare
+        return NOT_COMPARABLE, f"{nets}: gap {gap:+.2f}, the paper's {claim.gap:.2f}: shown, not judged ({unjudged})"
     if claim.gap is not None:
         # The paper's gap is the difference of two single runs: its noise adds to that of ours.
         band = 2 * sigma * math.sqrt(1 / len(a) + 1 / len(b) + 2)
@@ -396,29 +456,37 @@ def _compare(claim: Claim, label, a: list[float], b: list[float], low: str, high
         words = "reproduced" if result == HOLDS else "not reproduced"
         return result, f"{nets}: gap {gap:+.2f} against the paper's {claim.gap:.2f}, band ±{band:.2f}: {words}"
     band = pair_band(sigma, len(a), len(b))
-    result = judge(gap, band, claim.relation)
+    result = judge(gap, band, claim.relation, claim.margin)
+    if claim.relation == LEVEL:
+        where = {HOLDS: "inside", FAILS: "outside"}.get(result, "across")
+        return result, (
+            f"{nets}: difference {gap:+.2f} ± {band:.2f} against the margin ±{claim.margin:g}: "
+            f"{where} it{'' if result != NOISE else ', undecided'}"
+        )
     claimed = {AT_MOST: "≤ within noise", LEVEL: "≈ within noise"}.get(claim.relation, "<")
     expected = "" if result == HOLDS or (gap > 0 and claim.relation != LEVEL) else f" (the paper: {claimed})"
     return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
 
 
 def _bounds(claim: Claim, label, values: dict[str, list[float]], keys: list[str], sigma: float):
-    """Each measured net against the paper's bound: below it holds; above it by more than the band of the mean
-    (the bound is exact, so only our mean is noisy) does not hold; within noise otherwise."""
+    """Each measured net against the paper's bound: on its side, it holds; on the other side by more than the band
+    of the mean (the bound is exact, so only our mean is noisy) does not hold; within noise otherwise."""
     results, parts = [], []
+    side, bound = claim.bound
     for key in keys:
         mean, band = statistics.fmean(values[key]), 2 * sigma / math.sqrt(len(values[key]))
-        result = HOLDS if mean < claim.below else FAILS if mean - claim.below > band else NOISE
-        sign = "<" if mean < claim.below else "≥"
+        past = (mean - bound) if side == "<" else (bound - mean)  # how far on the wrong side
+        result = HOLDS if past < 0 else FAILS if past > band else NOISE
+        sign = side if past < 0 else {"<": "≥", ">": "≤"}[side]
         results.append(result)
-        parts.append(f"{label(key)} {_fmt(values[key])} {sign} {claim.below:g}: band ±{band:.2f}")
+        parts.append(f"{label(key)} {_fmt(values[key])} {sign} {bound:g}: band ±{band:.2f}")
     return results, parts
 
 
 def _seeds_hint(claim: Claim, pairs, paper: dict[str, float], sigma: float, counts: dict[str, int], label):
     """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
     many seeds per net would clear it; ("", 0) where every gap clears it (or the paper gives no numbers)."""
-    if claim.relation != BELOW or claim.gap is not None or claim.below is not None:
+    if claim.relation != BELOW or claim.gap is not None or claim.bound is not None:
         return "", 0
     short = []
     for low, high in pairs:
@@ -439,12 +507,20 @@ def _seeds_hint(claim: Claim, pairs, paper: dict[str, float], sigma: float, coun
     ), seeds
 
 
-def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trained: set[str], label=str) -> Verdict:
+def evaluate_curve(
+    claim: Claim,
+    curves: dict[str, list[dict[int, float]]],
+    trained: set[str],
+    label=str,
+    first_step: int | None = None,
+) -> Verdict:
     """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
     at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
     hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
     its order swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the
-    same way: `curves` then maps a layer's index (or rank) to its response std."""
+    same way: `curves` then maps a layer's index (or rank) to its response std. An early-stage claim
+    (`until: first_lr_step`) counts the windows up to `first_step`, the first lr step of the profile's own schedule
+    (None: no step, so the whole run is before it)."""
     unit = UNITS.get(claim.over, UNITS[CURVE])
     steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
     pairs = _pairs([g for g in steps if g])
@@ -456,6 +532,8 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
         windows = sorted(set(a) & set(b))
         if windows and claim.until < 1:  # an early-stage claim: the windows up to that share of what both logged
             windows = [i for i in windows if i <= claim.until * windows[-1]]
+        if claim.early and first_step is not None:
+            windows = [i for i in windows if i <= first_step]
         below = sum(a[i] < b[i] for i in windows)
         above = sum(a[i] > b[i] for i in windows)
         share = below / len(windows) if windows else 0.0
@@ -466,11 +544,18 @@ def evaluate_curve(claim: Claim, curves: dict[str, list[dict[int, float]]], trai
         parts.append(
             f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
             + (f" of the first {claim.until:.0%} of training" if claim.until < 1 else "")
+            + (_before_step(first_step) if claim.early else "")
             + f" ({share:.0%}; holds from {claim.fraction:.0%})"
         )
     missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]
     status = _overall(results, parts, missing)  # before the join: it may add the nets not run yet to parts
     return Verdict(status, "; ".join(parts))
+
+
+def _before_step(first_step: int | None) -> str:
+    if first_step is None:
+        return " (no lr step in this schedule: the whole run is before it)"
+    return f" up to the first lr step (iteration {first_step:,})"
 
 
 def _mean_curve(seeds: list[dict[int, float]]) -> dict[int, float]:
@@ -532,6 +617,12 @@ def evaluate_number(number: PaperNumber, ours: list[float]) -> Verdict:
         return Verdict(NOT_RUN, "")
     sigma, why = seed_sigma([ours], PAPER_SIGMA)
     n = len(ours)
+    if number.kind == "best" and n < number.runs:  # the best of fewer runs is expected to be worse: unlike terms
+        return Verdict(
+            NOT_COMPARABLE,
+            f"best of {n} here {min(ours):.2f}, the paper's best of {number.runs} {number.value:.2f}: compared once "
+            f"{number.runs} seeds have finished (`--seeds {number.runs}`); the mean row compares the mean of {n} now",
+        )
     if number.kind == "best":
         mine = min(ours)
         band = pair_band(sigma, 1, 1)
@@ -543,10 +634,10 @@ def evaluate_number(number: PaperNumber, ours: list[float]) -> Verdict:
         what = f"{ours_text}, paper {number.describe()}"
     delta = mine - number.value
     # A number is reproduced when it lies within the seed noise of the paper's; outside it, either way, it is not.
-    status = NOISE if abs(delta) <= band else FAILS
+    status = REPRODUCED if abs(delta) <= band else FAILS
     words = (
         "within seed noise"
-        if status == NOISE
+        if status == REPRODUCED
         else "outside seed noise, " + ("worse than the paper" if delta > 0 else "better than the paper")
     )
     noise = f"; sigma from {why}" if why else ""

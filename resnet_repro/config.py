@@ -80,6 +80,10 @@ class Recipe:
     # after training as an exact average over bn_stats_images training images (the authors' ImageNet models).
     bn_stats: Literal["moving-average", "recomputed"]
     bn_stats_images: Whole(1, MAX_IMAGES)
+    # The weight of each batch in BN's running mean and variance (running := (1 - m) running + m batch): torch's
+    # 0.1; Caffe's BatchNorm keeps moving_average_fraction 0.999 (a weight of 0.001 per batch, normalised). The
+    # tests use these averages where bn_stats is moving-average (CIFAR).
+    bn_momentum: Number(gt=0.0, le=1.0)
     weight_decay_on_bn_and_bias: Flag  # decay BN scale/shift and the fc bias too (Caffe's and fb.resnet.torch's choice)
     he_init_fan: Literal["fan_in", "fan_out"]  # He init of every conv
     fc_init: Literal["uniform", "gaussian-0.01"]  # see models/blocks.py init_weights
@@ -88,6 +92,9 @@ class Recipe:
     # branch to zero and are unchanged).
     zero_init_residual: Flag = False
     pad: Whole(0, MAX_PAD)
+    # What the pad pixels hold: zeros added after the mean is subtracted (so, in the raw image, the mean pixel), the
+    # only reading built; the paper says only "4 pixels are padded on each side".
+    pad_fill: Literal["zero-after-mean"]
     flip: Flag
     eval_every: Whole(1, MAX_ITERATIONS)
     log_every: Whole(1, MAX_ITERATIONS)
@@ -114,6 +121,9 @@ class DataSpec:
     mean: Literal["per-pixel", "per-channel"] | None = None
     # Table 4's multi-scale test: whether each scale's image is also tested flipped (scores averaged).
     multiscale_flip: Flag | None = None
+    # How ImageNet images are resized (training scales, 10-crop and multi-scale tests): PIL's bilinear filter,
+    # which antialiases when shrinking (torchvision's resize of a PIL image), the only one built; the paper is silent.
+    resize_interpolation: Literal["bilinear-antialias"] | None = None
     # Table 4's multi-scale test: the shorter sides each image is tested at, scores averaged.
     test_scales: tuple[Whole(8, MAX_SIDE), ...] | None = None
     # AlexNet's PCA colour augmentation (Sec. 3.4): the std of each component's random weight; 0 turns it off.
@@ -350,11 +360,18 @@ def check_data(data: DataSpec, where: Provenance, source: str) -> None:
                 "data.multiscale_flip",
                 "ImageNet runs need it (true or false; the paper's value is in experiments/_recipes/imagenet.yaml)",
             )
+        if data.resize_interpolation is None:
+            fail(
+                "data.resize_interpolation",
+                "ImageNet runs need it (bilinear-antialias; the reading is in experiments/_recipes/imagenet.yaml)",
+            )
     else:
         if data.mean != "per-pixel":
             fail("data.mean", f"only per-pixel (the paper's mean image) is built for {data.dataset}")
         if data.multiscale_flip is not None:
             fail("data.multiscale_flip", "applies to ImageNet only (Table 4's multi-scale test)")
+        if data.resize_interpolation is not None:
+            fail("data.resize_interpolation", f"applies to ImageNet only; {data.dataset} images are never resized")
         size = data.image_size or DEFAULT_IMAGE_SIZE
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .claims import Claim, parse_claims
+from .claims import Claim, parse_claims, resolve_run_key
 from .config import (
     RunConfig,
     RunSettings,
@@ -52,6 +52,9 @@ class RunEntry:
     seeds: int = 1
     family: str | None = None
     variant: str = "original"
+    # Trained only when asked for (`run fig6 --only plain-110`): a net the paper trained but left off its figure
+    # ("plain-110 ... higher than 60%"); its claims are judged once its runs are on disk.
+    on_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,33 @@ class Target:
         """One of the engine's sections, parsed and checked when the file was read (`default` if absent)."""
         return self.sections.get(key, default)
 
+    def on_request(self) -> dict[str, str]:
+        """Run key -> the `--only` label that trains it, for each net trained only on request."""
+        return {
+            entry_key(parse_model_name(e.model, e.family).canonical, e.shortcut): model_label(
+                e.model, e.shortcut, e.family
+            )
+            for e in self.runs
+            if e.on_request
+        }
+
+    def run_keys(self) -> dict[str, list[str]]:
+        """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
+        keys: dict[str, list[str]] = {}
+        for entry in self.runs:
+            canonical = parse_model_name(entry.model, entry.family).canonical
+            keys.setdefault(canonical, []).append(entry_key(canonical, entry.shortcut))
+        return keys
+
     def paper_table(self) -> dict:
-        """`table.paper` keyed by run key (the file may say resnet18 where the run is resnet18-A); {} without one."""
+        """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
+        resnet18-A); {} without one. The names were checked when the file was read (check_paper_names)."""
         table = self.section("table")
-        resolved = {}
-        for name, entry in (table.paper if table is not None else {}).items():
-            model, _, shortcut = str(name).partition("-")
-            resolved[self.run_key(model, shortcut or None) or name] = entry
-        return resolved
+        keys = self.run_keys()
+        return {
+            resolve_run_key(str(name), keys, str(self.path), "table.paper"): entry
+            for name, entry in (table.paper if table is not None else {}).items()
+        }
 
     @property
     def default_profile(self) -> str | None:
@@ -173,7 +195,7 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
         ):
             if problem:
                 raise UserError(f"{_at(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
-        runs.append(RunEntry(entry.model, entry.shortcut, entry.seeds, entry.family, entry.variant))
+        runs.append(RunEntry(entry.model, entry.shortcut, entry.seeds, entry.family, entry.variant, entry.on_request))
     return runs
 
 
@@ -215,6 +237,9 @@ def _parse_target(name: str, path: Path) -> Target:
         canonical = parse_model_name(run.model, run.family).canonical
         run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
     claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
+    table = sections.get("table")
+    for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
+        resolve_run_key(str(net), run_keys, _at(path, raw, "table"), "table.paper")
     return Target(
         name,
         path,
@@ -288,10 +313,13 @@ def resolve_runs(
     overrides: list[str] = (),
     only: str | None = None,
     train: dict | None = None,
+    requested: bool | str = False,
 ) -> list[RunConfig]:
     """The runs a target needs under a profile, each with its fully resolved and validated config. `overrides` are
     --set's KEY=VALUE texts; `train` the typed options (--precision, --compile, --threads), taken as they are and
-    recorded as the --set that would give them, after the --set pairs they override."""
+    recorded as the --set that would give them, after the --set pairs they override. A net trained only on request
+    is among them when `only` or `requested` (an --only text) names it, or with `requested=True` (what could be on
+    disk)."""
     if target.recipe is None:
         if overrides:  # ignoring them would let a typo or a wrong target pass unseen
             _check_override_keys(parse_overrides(list(overrides)))
@@ -313,11 +341,13 @@ def resolve_runs(
     for entry in target.runs:
         if wanted_models is not None and entry.model not in wanted_models:
             continue
-        model = parse_model_name(entry.model, entry.family)
-        settings = _run_settings(recipe_file, model.canonical, profile, override_tree)
         label = model_label(entry.model, entry.shortcut, entry.family)
         if entry.variant != "original":
             label = f"{label}-{entry.variant}"  # its own run folder: another net than the paper's
+        if entry.on_request and not _asked_for(label, only or requested):
+            continue
+        model = parse_model_name(entry.model, entry.family)
+        settings = _run_settings(recipe_file, model.canonical, profile, override_tree)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
@@ -336,6 +366,11 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _asked_for(label: str, asked: bool | str | None) -> bool:
+    """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one)."""
+    return asked is True or (isinstance(asked, str) and normalise_run_text(asked) in normalise_run_text(label))
 
 
 def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list[str]]:

@@ -46,6 +46,7 @@ class Measured:
     legacy_file: Path | None = None  # a measured CSV written without its profile: which profile it holds is unknown
     damaged: list[str] = field(default_factory=list)  # finished runs whose log disagrees with final.json: why
     mixed_threads: list[str] = field(default_factory=list)  # runs that trained on several CPU thread counts: which
+    lr_drops: list[int] = field(default_factory=list)  # each finished run's first logged lr decrease (plateau rules)
 
     @property
     def has_results(self) -> bool:
@@ -78,6 +79,15 @@ class Measured:
             return False, f"the {self.profile} profile is not the paper's recipe"
         return True, ""
 
+    @property
+    def first_lr_step(self) -> int | None:
+        """Where "the early stage" ends: the first lr step of this profile's schedule (its fixed `lr_steps`, else the
+        earliest step a plateau rule took in a finished run's log); None where no step is known."""
+        fixed = [config.recipe.lr_steps[0] for config in self.runs if config.recipe.lr_steps]
+        if fixed:
+            return min(fixed)
+        return min(self.lr_drops) if self.lr_drops else None
+
     def per_key(self, metric: str) -> dict[str, list[float]]:
         return self.values.get(metric, {})
 
@@ -100,7 +110,7 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
     `runs`: the resolved runs where the caller has them (with --set overrides, the profile is paper~3f2a1c)."""
     if runs is None:
         try:
-            runs = with_seeds_on_disk(resolve_runs(target, profile), results)
+            runs = with_seeds_on_disk(requested_on_disk(target, profile, results), results)
         except UserError:
             runs = []
     found = planned(target, profile, runs)
@@ -119,6 +129,18 @@ def planned(target: Target, profile: str, runs: list[RunConfig]) -> Measured:
         found.keys[config.name] = key
         found.expected[key] = found.expected.get(key, 0) + 1
     return found
+
+
+def requested_on_disk(target: Target, profile: str, results: Path) -> list[RunConfig]:
+    """The profile's runs, and those of its nets trained only on request whose run folders exist."""
+    planned = resolve_runs(target, profile)
+    names = {config.name for config in planned}
+    extra = [
+        config
+        for config in resolve_runs(target, profile, requested=True)
+        if config.name not in names and RunFiles(results, config.name).dir.is_dir()
+    ]
+    return planned + extra
 
 
 def with_seeds_on_disk(runs: list[RunConfig], results: Path) -> list[RunConfig]:
@@ -188,6 +210,9 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         curve = {int(row["iteration"]): float(row["train_error"]) for row in log.rows if row.get("train_error")}
         if curve:  # for a claim over the whole training curve (Fig. 4: "throughout the whole training procedure")
             found.curves.setdefault(key, []).append(curve)
+        drop = first_lr_drop(log.rows)
+        if drop is not None:
+            found.lr_drops.append(drop)
         for metric in metrics:
             value = final.get(metric)
             if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
@@ -195,6 +220,20 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
                 value = smoothed if smoothed is not None else value
             if value is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(value))
+
+
+def first_lr_drop(rows: list[dict]) -> int | None:
+    """The first logged iteration whose lr is below the window's before it (a warm-up's rise is no step)."""
+    previous = None
+    for row in rows:
+        try:
+            lr = float(row.get("lr") or "nan")
+        except ValueError:
+            continue
+        if previous is not None and lr < previous:
+            return int(row["iteration"])
+        previous = lr if lr == lr else previous
+    return None
 
 
 def last_tenth_train_error(rows: list[dict], iterations) -> float | None:

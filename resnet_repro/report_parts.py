@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, Verdict
+from .claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED, Verdict
 from .experiments import Target
 from .measured import Measured
 from .store.results_file import DamagedFile, read_text
 
-MARKS = {HOLDS: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
+MARKS = {HOLDS: "✅", REPRODUCED: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Score:
 
 
 def mark(status: str, number: bool = False) -> str:
-    return "✅" if number and status == NOISE else MARKS[status]
+    return MARKS[status]
 
 
 @dataclass

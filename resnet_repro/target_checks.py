@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from .errors import UserError, excerpt
 from .registry import engine_names
-from .validation import Expect, Text, Whole, lines_in, validate
+from .validation import Expect, Flag, Text, Whole, lines_in, validate
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
@@ -57,6 +57,7 @@ class RunSchema(BaseModel):
     seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")] = 1
     family: Text | None = Field(None, description="cifar or imagenet, where a name is in both (resnet50)")
     variant: Text = Field("original", description="ImageNet bottleneck nets: original or v1.5")
+    on_request: Flag = Field(False, description="trained only when --only names it (fig6's plain-110)")
 
 
 class SelectionSchema(BaseModel):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models import build_model, model_label
+from .fc_weight_gradients import he_weights, inputs, torch_weight_grad_norms
 from .layer_response_stds import response_layers
 
 FC_WIDTH = 64
@@ -87,8 +88,18 @@ def fc_gradient_norms(depth: int, residual: bool, seed: int, batches: int = 2, b
 def gradflow_rows(
     conv_models: list[str], fc_depths: list[int], seeds: int, batches: int = 1, batch_size: int = 8
 ) -> list[dict]:
-    """One row per (net, layer): mean and std over seeds of the per-layer gradient norm."""
+    """One row per (net, layer): mean and std over seeds of the per-layer gradient norm. First the demo's own
+    setting (family "demo": fully connected, He init, the weight-gradient norm ||dW|| of every layer; width 64)."""
     nets = [
+        (
+            "demo",
+            f"{'resfc' if residual else 'plainfc'}-{depth}-he",
+            lambda s, d=depth, r=residual: torch_weight_grad_norms(he_weights(d, 64, s), inputs(64, batch_size, s), r),
+        )
+        for depth in fc_depths
+        for residual in (False, True)
+    ]
+    nets += [
         ("conv", model_label(name), lambda s, n=name: conv_gradient_norms(n, s, batches, batch_size))
         for name in conv_models
     ]

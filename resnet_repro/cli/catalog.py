@@ -16,7 +16,7 @@ from ..engines.outputs import trained_not_measured
 from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..measured import data_name, planned, title_for_data
 from ..naming import parse_model_name
-from ..report.scoring import claim_command, claim_text, judge_claim, label
+from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
 from ..report_parts import run_command
 from ..store.layout import RunFiles, resolve_results_dir, run_damage, run_status
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
@@ -175,6 +175,11 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     trained = set(plan.expected) if spec.recipe else None
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
+        asked = asked_for(spec, claim, profile)
+        if len(kept) < claim.needs and asked:
+            text = f"{claim_text(claim)}: trained on request, `{run_command(spec, profile)} --only {asked[0]}`"
+            console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
+            continue
         if len(kept) < claim.needs:
             nets = ", ".join(label(key) for key in claim.order)
             text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"

@@ -120,7 +120,7 @@ def run_command(
     typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
     train = {key: value for key, value in typed.items() if value is not None}
     refuse_option_clashes(sets(set_), train)
-    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train)
+    all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train, requested=only or False)
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = pick_runs(all_runs, only)

@@ -11,6 +11,15 @@ from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
 from ..registry import register
 from ..report_parts import Score, count_text, csv_rows, giga_text, run_command
 from .base import Engine, Outcome
+from .complexity_claims import (
+    FLOPS_SAYS,
+    FLOPS_WHERE,
+    PARAMS_SAYS,
+    PARAMS_WHERE,
+    fewer_params_verdict,
+    paper_figures,
+    vgg_share_verdict,
+)
 from .sections import Net
 
 SAYS = "parameter counts and FLOPs of every net"
@@ -66,6 +75,12 @@ class ComplexityEngine(Engine):
         )
         section.scores.append(Score(section.target.name, SAYS, WHERE, "—", complexity_verdict(rows)))
         section.scores.append(Score(section.target.name, IDENTITY_SAYS, IDENTITY_WHERE, "—", identity_verdict(rows)))
+        figures = paper_figures(section.target)
+        for says, where, verdict in (
+            (PARAMS_SAYS, PARAMS_WHERE, fewer_params_verdict(rows, figures)),
+            (FLOPS_SAYS, FLOPS_WHERE, vgg_share_verdict(rows, figures)),
+        ):
+            section.scores.append(Score(section.target.name, says, where, "—", verdict))
         section.notes = [section.target.notes] if section.target.notes else []
         return section
 

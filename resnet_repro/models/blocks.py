@@ -27,6 +27,7 @@ class ModelInit:
     he_init_fan: str = "fan_out"
     fc_init: str = "uniform"
     zero_init_residual: bool = False
+    bn_momentum: float = 0.1  # torch's; the recipe names it (recipe.bn_momentum)
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
@@ -235,6 +236,7 @@ def init_weights(model: nn.Module, init: ModelInit = ModelInit()) -> None:
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
+            module.momentum = init.bn_momentum
         elif isinstance(module, nn.Linear) and fc_init == "gaussian-0.01":
             nn.init.normal_(module.weight, std=0.01)
             nn.init.zeros_(module.bias)

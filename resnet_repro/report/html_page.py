@@ -6,7 +6,7 @@ import base64
 import html
 from pathlib import Path
 
-from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
+from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
 from ..experiments import profile_names
 from ..report_parts import Score, TargetSection
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
@@ -15,6 +15,7 @@ from .summary import RULES, summary_lines
 
 COLOURS = {
     HOLDS: "#1a7f37",
+    REPRODUCED: "#1a7f37",
     FAILS: "#cf222e",
     NOISE: "#9a6700",
     NOT_RUN: "#57606a",

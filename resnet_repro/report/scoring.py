@@ -51,6 +51,11 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     scores = []
     for claim in target.claims:
         if sum(key in found.trained_keys for key in claim.order) < claim.needs:
+            if asked_for(target, claim, found.profile):  # its net is trained on request: say how
+                command = claim_command(target, found.profile, Verdict(NOT_RUN, ""), claim)
+                scores.append(
+                    Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
+                )
             continue
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
@@ -63,11 +68,18 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
                 claim.section,
                 found.profile,
                 verdict,
-                claim_command(target, found.profile, verdict),
+                claim_command(target, found.profile, verdict, claim),
                 compares=comparisons(target, claim, found.trained_keys, found.keys),
             )
         )
     return scores
+
+
+def asked_for(target: Target, claim: Claim, profile: str) -> list[str]:
+    """The `--only` labels of a claim's nets that are trained only on request and that `profile` may train."""
+    models = target.selections.get(profile.split("~")[0], {}).get("models")
+    wanted = {k for k in target.on_request() if models is None or any(k == m or k.startswith(f"{m}-") for m in models)}
+    return [target.on_request()[key] for key in claim.order if key in wanted]
 
 
 def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str, str]) -> frozenset:
@@ -79,12 +91,12 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     metric = f"{claim.metric} {table.protocol or ''}".strip() if table is not None else claim.metric
     metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
     # an order, an equality and the size of a gap are three findings on the same pair of runs
-    metric += f" {claim.relation} {claim.gap or ''} {claim.below if claim.below is not None else ''}".rstrip()
+    metric += f" {claim.relation} {claim.gap or ''} {''.join(map(str, claim.bound or ''))}".rstrip()
     runs: dict[str, list[str]] = {}
     for name, key in keys.items():
         runs.setdefault(key, []).append(name)
     # a bound compares each net with the paper's number, not with another net
-    pairs = claim_pairs(claim, trained) if claim.below is None else [(k, "") for k in claim.order if k in trained]
+    pairs = claim_pairs(claim, trained) if claim.bound is None else [(k, "") for k in claim.order if k in trained]
     return frozenset(
         (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ())))) for low, high in pairs
     )
@@ -126,25 +138,30 @@ def judge_claim(
         curves = (found.curves if claim.over == CURVE else found.layers) if found is not None else {}
         if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
             curves = {key: [_ranked(seed) for seed in seeds] for key, seeds in curves.items()}
-        return evaluate_curve(claim, curves, trained, label)
+        return evaluate_curve(claim, curves, trained, label, found.first_lr_step if found is not None else None)
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = found is not None and found.proxy
     paper = {} if proxy else claim_paper_values(claim, target.paper_table())
     planned = found.expected if found is not None else target.paper_seeds()
     source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
-    return evaluate_claim(claim, values, trained, label, paper, source, planned)
+    # The size of a gap is a number of the paper's: judged only where this profile's numbers are compared with it.
+    comparable, why = found.numbers_comparable() if found is not None else (True, "")
+    return evaluate_claim(claim, values, trained, label, paper, source, planned, "" if comparable else why)
 
 
 def _ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
     return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
 
 
-def claim_command(target: Target, profile: str, verdict: Verdict) -> str:
-    """What runs a claim: the target where runs are missing, with --seeds where the planned seeds cannot resolve
-    the paper's own gaps."""
+def claim_command(target: Target, profile: str, verdict: Verdict, claim: Claim | None = None) -> str:
+    """What runs a claim: the target where runs are missing (with --only for a net trained only on request), with
+    --seeds where the planned seeds cannot resolve the paper's own gaps."""
     if verdict.seeds:
         return f"{run_command(target, profile)} --seeds {verdict.seeds}"
-    return run_command(target, profile) if verdict.status in (NOT_RUN, PARTIAL) else ""
+    if verdict.status not in (NOT_RUN, PARTIAL):
+        return ""
+    asked = [target.on_request()[k] for k in (claim.order if claim else ()) if k in target.on_request()]
+    return run_command(target, profile) + (f" --only {asked[0]}" if asked else "")
 
 
 def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
@@ -156,8 +173,8 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     order = joint.join(_step_text(g) for g in steps if g)
     if claim.gap is not None:
         order += f" by {claim.gap:g}"
-    if claim.below is not None:
-        order = ", ".join(f"{_step_text(g)} < {claim.below:g}" for g in steps if g)
+    if claim.bound is not None:
+        order = ", ".join(f"{_step_text(g)} {claim.bound[0]} {claim.bound[1]:g}" for g in steps if g)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""

@@ -67,7 +67,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     claim.section,
                     default,
                     verdict,
-                    claim_command(target, default, verdict),
+                    claim_command(target, default, verdict, claim),
                     compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL
+from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
 from ..errors import UserError
 from ..report_parts import Score
 from ..run_id import RunId, RunStatus, final_status
@@ -92,7 +92,7 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     numbers = [s for s in scores if s.number]
     waiting = sum(s.verdict.status in (NOT_RUN, PARTIAL) for s in scores)
     claim_words = {HOLDS: ("holds", "hold"), FAILS: ("does not hold", "do not hold"), NOISE: ("within noise",) * 2}
-    number_words = {NOISE: ("within seed noise",) * 2, FAILS: ("outside it",) * 2}
+    number_words = {REPRODUCED: ("reproduced",) * 2, FAILS: ("outside seed noise",) * 2}
     lines = [
         f"Claims: {tally(claims, claim_words)}. "
         f"Paper numbers: {tally(numbers, number_words)}. "
@@ -137,15 +137,18 @@ RULES = (
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
     "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
     "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one of "
-    "equality (≈) holds when every gap is inside the band and does not hold otherwise; the size of a gap the paper "
-    "states (by 3.5) holds when the measured gap is within the band of the paper's; a bound (< 0.1) holds when our "
+    "equality (≈) is an equivalence test: it holds when the whole band of the difference lies inside the claim's "
+    "stated margin, does not hold when the difference is outside it by more than the band, and is within noise "
+    "(undecided) otherwise; the size of a gap the paper states (by 3.5) holds when the measured gap is within the "
+    "band of the paper's, and is judged only where numbers are compared with the paper's; a bound (< 0.1) holds "
+    "when our "
     "mean is below it and does not hold when it is above it by more than the band of that mean; one "
     '"throughout training" holds where the file\'s share of log windows is in order. Where '
     "the paper's own gap is inside the band, a row says how many seeds per net resolve it, and the command that "
     "trains them. Training "
     "error is a run's mean over its last 10% of iterations; test error, the final iteration's. A paper "
-    f"number is matched in like terms (our mean against its single run or mean, our best of n against its "
-    f"best of 5, said so). σ is {PAPER_SIGMA_SOURCE} (ImageNet claims borrow it: the paper gives no ImageNet "
+    f"number is matched in like terms (our mean against its single run or mean, our best of 5 against its "
+    f"best of 5; with fewer seeds the best row waits) and reads reproduced within seed noise. σ is {PAPER_SIGMA_SOURCE} (ImageNet claims borrow it: the paper gives no ImageNet "
     "spread) unless seeds trained here spread more; each row says which. Proxy data "
     "(Fashion-MNIST) check orderings only, never numbers against CIFAR-10's."
 )

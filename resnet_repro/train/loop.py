@@ -62,7 +62,7 @@ def build_run_model(config: RunConfig, splits: Splits) -> nn.Module:
         family=config.family,
         num_classes=splits.num_classes,
         in_channels=splits.in_channels,
-        init=ModelInit(recipe.he_init_fan, recipe.fc_init, recipe.zero_init_residual),
+        init=ModelInit(recipe.he_init_fan, recipe.fc_init, recipe.zero_init_residual, recipe.bn_momentum),
         layers=Layers(norm_layer(recipe.bn_batch), recipe.activation_checkpointing),
     )
 

@@ -1,0 +1,73 @@
+"""Every paper number and every claim of every target finds its runs, under every profile, in a results folder laid
+out the way `run` lays it out (RunFiles' paths, the protocol files beside final.json, fig7's responses.csv).
+
+A paper number or a claim that names a net differently from its run (table2's `resnet18` against the run key
+`resnet18-A`) would otherwise read "not run yet" after the run has finished."""
+
+import json
+
+import pytest
+
+from resnet_repro.claims import CURVE, END, LAYERS, RANKS, paper_numbers
+from resnet_repro.engines.imagenet_outputs import PROTOCOL_NOTES, protocol_file
+from resnet_repro.engines.outputs import measured_csv
+from resnet_repro.experiments import entry_key, load_recipe_file, load_target, resolve_runs, target_names
+from resnet_repro.measured import measure
+from resnet_repro.naming import parse_model_name
+from resnet_repro.registry import get_engine
+from resnet_repro.store.layout import RunFiles
+
+TARGETS = [name for name in target_names() if load_target(name).recipe]
+
+
+def lay_out(results, target, profile: str) -> None:
+    """Each run of `profile` finished, at made-up numbers, in the files training and measuring write."""
+    runs = resolve_runs(target, profile)  # the nets trained on request too
+    for config in runs:
+        files = RunFiles(results, config.name)
+        files.dir.mkdir(parents=True, exist_ok=True)
+        iterations = config.recipe.iterations
+        final = {"status": "finished", "wall_s": 1.0, "iterations": iterations, "train_error": 5.0, "test_error": 9.0}
+        files.final.write_text(json.dumps(final))
+        header = "iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"
+        every = config.recipe.log_every  # a log window every log_every iterations, as training logs
+        log = [f"{i},1,0.1,0.5,5.0,0.5,9.0,,900,1" for i in range(every, iterations + 1, every)]
+        files.metrics.write_text("\n".join([header, *log]) + "\n")
+        files.meta.write_text(json.dumps({"device_name": "CPU", "data": {"dataset": config.data.dataset}}))
+        for protocol in PROTOCOL_NOTES:
+            (files.dir / protocol_file(protocol)).write_text(json.dumps({"top1_error": 25.0, "top5_error": 8.0}))
+    if get_engine(target.engine).measured_file == "responses.csv":
+        path = measured_csv(target, results, profile)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = ["model,seed,layer,stage,std,profile"]
+        rows += [f"{c.run_id.label},{c.seed},{layer},1,0.5,{profile}" for c in runs for layer in (1, 2, 3)]
+        path.write_text("\n".join(rows) + "\n")
+
+
+def cases():
+    for name in TARGETS:
+        target = load_target(name)
+        for profile in load_recipe_file(target.recipe).profiles:
+            yield name, profile
+
+
+@pytest.mark.parametrize("name, profile", list(cases()))
+def test_every_paper_number_and_claim_finds_its_runs(tmp_path, name, profile):
+    target = load_target(name)
+    lay_out(tmp_path, target, profile)
+    found = measure(target, profile, tmp_path)
+    every_key = {entry_key(parse_model_name(e.model, e.family).canonical, e.shortcut) for e in target.runs}
+    metrics = get_engine(target.engine).paper_metrics
+    for number in paper_numbers(target.paper_table(), metrics, target.paper_seeds()):
+        assert number.key in every_key, (number.key, every_key)
+        if number.key in found.trained_keys:
+            assert found.per_key(number.metric).get(number.key), (number.key, number.metric)
+    if profile == "paper":  # the paper profile trains every net the paper gives a number for
+        for number in paper_numbers(target.paper_table(), metrics, target.paper_seeds()):
+            assert number.key in found.trained_keys, number.key
+    for claim in target.claims:
+        measured = {END: found.per_key(claim.metric), CURVE: found.curves, LAYERS: found.layers, RANKS: found.layers}
+        for key in claim.order:
+            assert key in every_key, (claim.says, key)
+            if key in found.trained_keys:
+                assert measured[claim.over].get(key), (claim.says, key, claim.over)
