@@ -69,7 +69,7 @@ def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "", pref
         return _adapter(schema).validate_python(raw)
     except ValidationError as error:
         problems = error.errors(include_url=False)
-        first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
+        first = next((p for p in problems if p["type"] in _UNKNOWN_KEY), problems[0])
         first["loc"] = tuple(first["loc"])
         raise UserError(_one_line(schema, raw, first, where, missing, prefix)) from None
 
@@ -154,6 +154,8 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
+# A key the schema does not know: a model says extra_forbidden, a dataclass an unexpected keyword argument.
+_UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
 _EXPECTED = {
     "bool_type": "true or false",
     "bool_parsing": "true or false",
@@ -202,7 +204,7 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
     while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
         own = own[:-1]
         expect = _expect_at(schema, own)
-    if expect is not None and kind != "extra_forbidden":
+    if expect is not None and kind not in _UNKNOWN_KEY:
         got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
         return f"{where(_dotted(own, prefix))}: {_dotted(own, prefix)}: {expect.words}{got}"
     if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
@@ -216,7 +218,7 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
         return f"{at}: {dotted}: expected a list of {noun}, got {_show(value)}"
     if kind == "missing":
         return f"{where('')}: missing required key {dotted!r}{missing}"
-    if kind == "extra_forbidden":
+    if kind in _UNKNOWN_KEY:
         known = [str(k) for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1])))]
         known = [k for k in known if not k.startswith("_")]
         parent = _dotted(loc[:-1], prefix)

@@ -13,6 +13,7 @@ import pytest
 
 from resnet_repro.cluster.resources import Resources, engine_defaults, read_resources, time_minutes
 from resnet_repro.cluster.state import queue, slurm_run
+from resnet_repro.errors import UserError
 
 from .conftest import (
     PLAIN20_RUN,
@@ -168,8 +169,8 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("no-sbatch", "--slurm: no `sbatch` on the PATH; run this on a login node of a Slurm cluster"),
         ("partition", "partition 'nosuch' is not one of this cluster's (debug, queued); set another with --resource"),
         ("unwritable", "the jobs cannot write the results folder"),
-        ("unknown-key", "resources.yaml:2: gpus: unknown resource; known: partition, account"),
-        ("wrong-type", "resources.yaml:1: nodes: expected a whole number >= 1, got 'two'"),
+        ("unknown-key", "resources.yaml:2: unknown key 'gpus'; known keys: partition, account"),
+        ("wrong-type", "resources.yaml:1: nodes: expected a whole number, got 'two'"),
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
@@ -223,3 +224,20 @@ def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path
     assert read.processes == 8 and read.minutes == 2880
     # a CIFAR run stays one process whatever GPUs it is given
     assert read_resources(None, ["gpus_per_node=2"], engine_defaults(1)).tasks_per_node == 1
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ("nodes: 99999999999\n", "resources.yaml:1: nodes: must be at most 100000, got 99999999999"),
+        ("mem: lots\n", "resources.yaml:1: mem: lots is not a memory size (e.g. 32G or 64000M)"),
+        ("time: !!int 5\n", "resources.yaml:1: YAML refused"),
+        ("partition: a\npartition: b\n", "resources.yaml:2: YAML refused"),
+        ("gpu_per_node: 2\n", "resources.yaml:1: unknown key 'gpu_per_node'; did you mean gpus_per_node?"),
+    ],
+)
+def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says):
+    with pytest.raises(UserError) as error:
+        read_resources(resources_file(tmp_path, body), [], engine_defaults(1))
+    assert str(error.value).startswith(str(tmp_path / "resources.yaml")) and says in str(error.value)
+    assert "\n" not in str(error.value)

@@ -1,7 +1,8 @@
 """What each Slurm job asks for, written once by the user: a YAML file (--resources FILE or
 $RESNET_REPRO_SLURM_RESOURCES) and `--resource KEY=VALUE` overrides, over defaults sized by the target's engine.
 
-The whole schema is the one dataclass below: its fields, their types and their lower bounds. No torch here.
+The whole schema is the one dataclass below: its fields, their types and their bounds, read through the one reader
+(validation.py) as every other file is. No torch here.
 """
 
 from __future__ import annotations
@@ -10,31 +11,62 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Any, Optional
 
-from ..errors import UserError, excerpt, shorten
-from ..yamlio import line_of, load_yaml_text, read_yaml
+from pydantic import AfterValidator, BeforeValidator
+
+from ..errors import UserError, shorten
+from ..validation import STRICT_KEYS, Text, Whole, lines_in, refuse, validate
+from ..yamlio import load_yaml_text, read_yaml
 
 RESOURCES_ENV = "RESNET_REPRO_SLURM_RESOURCES"
+_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")  # Slurm's D-HH:MM:SS, HH:MM:SS, MM
+
+
+def _as_text(value: Any) -> Any:
+    """`time: 90` is a number in YAML; Slurm reads it as text (minutes)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _slurm_time(text: str) -> str:
+    try:
+        time_minutes(text)
+    except ValueError:
+        raise refuse(f"{shorten(text)} is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)") from None
+    return text
+
+
+def _memory(text: str) -> str:
+    if not re.fullmatch(r"\d+[KMGT]?", text):
+        raise refuse(f"{shorten(text)} is not a memory size (e.g. 32G or 64000M)")
+    return text
+
+
+Name = Annotated[Text, BeforeValidator(_as_text)]  # a partition, account, QoS or feature name
+SlurmTime = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_slurm_time)]
+Memory = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_memory)]
 
 
 @dataclass(frozen=True)
 class Resources:
     """One job's request. A run that trains over several processes (DDP) is one job of nodes x tasks_per_node
-    processes, started by Slurm; every other run is one process."""
+    processes, started by Slurm; every other run is one process. Read through the one reader (validation.py):
+    the types and bounds below are the whole schema."""
 
-    partition: Optional[str] = None  # None: the cluster's default partition
-    account: Optional[str] = None
-    qos: Optional[str] = None
-    constraint: Optional[str] = None
-    time: str = "24:00:00"  # the job's time limit; a run longer than it is requeued and resumes
-    nodes: int = 1
-    gpus_per_node: int = 1
-    tasks_per_node: int = 1  # processes per node: one per GPU for DDP
-    cpus_per_task: int = 4
-    mem: Optional[str] = None  # e.g. 32G; None: the partition's default
-    signal_before_s: int = 120  # how long before the time limit Slurm warns the job, which then checkpoints
-    max_requeues: int = 20  # how many times a job cut at its limit or preempted comes back
+    __pydantic_config__ = STRICT_KEYS
+
+    partition: Optional[Name] = None  # None: the cluster's default partition
+    account: Optional[Name] = None
+    qos: Optional[Name] = None
+    constraint: Optional[Name] = None
+    time: SlurmTime = "24:00:00"  # the job's time limit; a run longer than it is requeued and resumes
+    nodes: Whole(1, 100_000) = 1
+    gpus_per_node: Whole(0, 1_024) = 1
+    tasks_per_node: Whole(1, 1_024) = 1  # processes per node: one per GPU for DDP
+    cpus_per_task: Whole(1, 100_000) = 4
+    mem: Optional[Memory] = None  # e.g. 32G; None: the partition's default
+    signal_before_s: Whole(10, 86_400) = 120  # how long before the time limit Slurm warns the job, which checkpoints
+    max_requeues: Whole(0, 10_000) = 20  # how many times a job cut at its limit or preempted comes back
 
     @property
     def processes(self) -> int:
@@ -43,13 +75,6 @@ class Resources:
     @property
     def minutes(self) -> int:
         return time_minutes(self.time)
-
-
-# The lower bound of each whole-number field; every other field is text.
-MINIMUM = {"nodes": 1, "gpus_per_node": 0, "tasks_per_node": 1, "cpus_per_task": 1, "signal_before_s": 10}
-MINIMUM["max_requeues"] = 0
-FIELDS = {field.name: field for field in dataclasses.fields(Resources)}
-_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")  # Slurm's D-HH:MM:SS, HH:MM:SS, MM
 
 
 def engine_defaults(processes: int) -> Resources:
@@ -79,50 +104,25 @@ def time_minutes(text: str) -> int:
 
 
 def read_resources(path: Optional[Path], overrides: list[str], defaults: Resources) -> Resources:
-    """`defaults`, then the file's values, then each KEY=VALUE override; every value checked as it is read."""
-    values = {}
+    """`defaults`, then the file's values, then each KEY=VALUE override; every value checked by the one reader."""
+    raw: Any = {}
     if path is not None:
-        data = read_yaml(path)
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
+        raw = read_yaml(path)
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
             raise UserError(
-                f"{path}: expected a mapping of resource keys (partition: gpu, ...), got {shorten(str(data))}"
+                f"{path}: expected a mapping of resource keys (partition: gpu, ...), got {shorten(str(raw))}"
             )
-        for key, value in data.items():
-            values[key] = _checked(data, key, value, str(path))
+        validate(Resources, raw, lines_in(raw, str(path)))  # each key at its file:line
+    values = dict(raw)
     for text in overrides:
-        key, sep, raw = text.partition("=")
+        key, sep, value = text.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UserError(f"--resource {shorten(text)}: write KEY=VALUE, e.g. --resource partition=gpu")
-        value = load_yaml_text(raw, f"--resource {key}") if raw.strip() else None
-        values[key] = _checked({}, key, value, "--resource")
+        values[key] = load_yaml_text(value, f"--resource {key}") if value.strip() else None
+        validate(Resources, {key: values[key]}, lambda _: "--resource")
     if values.get("gpus_per_node") and "tasks_per_node" not in values and defaults.tasks_per_node > 1:
         values["tasks_per_node"] = values["gpus_per_node"]  # a DDP run: one process per GPU it was given
-    return dataclasses.replace(defaults, **values)
-
-
-def _checked(mapping, key, value, source: str):
-    def fail(message: str):
-        line = line_of(mapping, key)
-        raise UserError(f"{source}{f':{line}' if line else ''}: {message}")
-
-    if key not in FIELDS:
-        fail(f"{shorten(str(key))}: unknown resource; known: {', '.join(FIELDS)}")
-    if key in MINIMUM:
-        if isinstance(value, bool) or not isinstance(value, int) or value < MINIMUM[key]:
-            fail(f"{key}: expected a whole number >= {MINIMUM[key]}, got {excerpt(value)}")
-        return value
-    if value is None and FIELDS[key].default is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        fail(f"{key}: expected text, got {excerpt(value)}")
-    if key == "time":
-        try:
-            time_minutes(str(value))
-        except ValueError:
-            fail(f"{key}: {shorten(str(value))} is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)")
-    if key == "mem" and not re.fullmatch(r"\d+[KMGT]?", str(value)):
-        fail(f"{key}: {shorten(str(value))} is not a memory size (e.g. 32G or 64000M)")
-    return str(value)
+    return validate(Resources, {**dataclasses.asdict(defaults), **values}, lambda _: "--resource")
