@@ -1,9 +1,10 @@
-"""The one exception type that reaches a user as a single clear line (no traceback), and the excerpt any value
+"""The exception types that reach a user as a single clear line (no traceback), and the excerpt any value
 quoted in such a line is cut to."""
 
 from __future__ import annotations
 
 import reprlib
+import signal
 from typing import Any
 
 EXCERPT_CHARS = 60  # a quoted value longer than this is cut: it is there to be recognised, not read in full
@@ -12,6 +13,22 @@ PATH_CHARS = 400  # a path is shown whole up to this: the wrong part is often at
 
 class UserError(Exception):
     """Bad input or a state the user can fix. The message says what was wrong and how to fix it."""
+
+
+class Stopped(UserError):
+    """A stop the user asked for (Ctrl-C, SIGTERM), not an error: the message says where it stopped and how to go
+    on, and the command exits with the shell's code for the signal (130 for SIGINT, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, signal_name: str = "SIGINT"):
+        super().__init__(message)
+        self.signal_name = signal_name
+
+    @property
+    def exit_code(self) -> int:
+        try:
+            return 128 + signal.Signals[self.signal_name].value
+        except KeyError:
+            return 130
 
 
 class _ShortRepr(reprlib.Repr):

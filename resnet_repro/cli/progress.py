@@ -92,6 +92,8 @@ class RichReporter(Reporter):
         if not self.interactive:
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
+        if done:  # a bar that starts part-full does not say why: a resumed run is named as one
+            console.print(f"resuming {run_name} at iteration {done} of {total}", highlight=False, markup=False)
         if self.progress is None:
             self.progress = RunBoard(console)
             self.progress.start()
