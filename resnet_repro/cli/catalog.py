@@ -37,12 +37,15 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         if spec.recipe:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
-                finished = sum(_status(results_dir, r) == "finished" for r in runs)
-                if finished or profile == "paper":
+                statuses = [_status(results_dir, r) for r in runs]
+                finished, unfinished = statuses.count("finished"), statuses.count("unfinished")
+                # every profile with a run begun, finished or not; the paper's always (what the target is for)
+                if any(status != "not started" for status in statuses) or profile == "paper":
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
+                    begun = f" ({unfinished} unfinished)" if unfinished else ""
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{cost or _unknown_time(runs, throughput)}"
+                        f"{profile} {finished}/{len(runs)}{begun}{cost or _unknown_time(runs, throughput)}"
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
