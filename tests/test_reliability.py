@@ -83,7 +83,10 @@ def test_ctrl_c_checkpoints_says_where_it_stopped_and_exits_130(cifar_dir, tmp_p
     last = [line for line in err.splitlines() if line.strip()][-1]
     stopped_at = int(last.removeprefix("stopped at iteration ").split()[0])
     name = metrics.parent.relative_to(stopped / "runs").as_posix()
-    assert last == f"stopped at iteration {stopped_at} of run {name}, its checkpoint saved (by SIGINT); the same command resumes"
+    assert (
+        last
+        == f"stopped at iteration {stopped_at} of run {name}, its checkpoint saved (by SIGINT); the same command resumes"
+    )
     assert not (metrics.parent / "final.json").exists() and (metrics.parent / "checkpoint.pt").exists()
     resumed = cli(*smoke_args(cifar_dir, stopped, *longer), check=True)
     assert f"training {name} from iteration {stopped_at} of 48" in resumed.stdout
