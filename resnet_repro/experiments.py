@@ -109,6 +109,15 @@ class Profile:
     layer: dict  # data/recipe/train overrides
 
 
+TEST_PROFILES = frozenset({"smoke"})
+
+
+def is_test_profile(profile: str) -> bool:
+    """Whether `profile` only tests the tool (seconds on a tiny subset): its numbers mean nothing, and every figure and
+    table drawn from it says so. The one place that decides it."""
+    return profile in TEST_PROFILES
+
+
 @dataclass(frozen=True)
 class RecipeFile:
     path: Path

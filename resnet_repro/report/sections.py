@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
 from ..errors import UserError
-from ..experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
+from ..experiments import Target, is_test_profile, load_recipe_file, load_target, resolve_runs, target_names
 from ..measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from ..registry import get_engine
 from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
@@ -245,7 +245,7 @@ def result_text(s: Score) -> str:
 def other_profiles(target: Target) -> str:
     if not target.recipe:
         return ""
-    others = [p for p in load_recipe_file(target.recipe).profiles if p not in ("paper", "smoke")]
+    others = [p for p in load_recipe_file(target.recipe).profiles if p != "paper" and not is_test_profile(p)]
     if not others:
         return ""
     return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"
