@@ -9,7 +9,7 @@ from pathlib import Path
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
 from ..report_parts import Score, TargetSection
 from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
-from .summary import RULES, summary_lines
+from .summary import RULES, opening_lines, summary_lines
 
 COLOURS = {
     HOLDS: "#1a7f37",
@@ -46,9 +46,10 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 def html_page(sections: list[TargetSection], summary: dict) -> str:
     scores = all_scores(sections)
     body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
-    body += [f"<p>{_inline(line)}</p>" for line in summary_lines(summary, scores)]
-    body.append(f"<p class='rules'>{html.escape(RULES)}</p><h2>Scoreboard</h2>")
+    body += [f"<p>{_inline(line)}</p>" for line in opening_lines(sections) + summary_lines(summary, scores)]
+    body.append("<h2 id='scoreboard'>Scoreboard</h2>")
     body += _html_scoreboard(scores)
+    body.append(f"<h3>How verdicts are made</h3><p class='rules'>{html.escape(RULES)}</p>")
     for section in sections:
         body += _html_target(section)
     return (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..report_parts import Score, TargetSection
 from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
-from .summary import RULES, summary_lines
+from .summary import RULES, opening_lines, summary_lines
 
 
 def markdown_page(sections: list[TargetSection], summary: dict) -> str:
@@ -15,9 +15,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
     out = [
         "# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced",
         "",
-        *[f"{line}  " for line in summary_lines(summary, scores)],
-        "",
-        RULES,
+        *[f"{line}  " for line in opening_lines(sections) + summary_lines(summary, scores)],
         "",
         "## Scoreboard",
         "",
@@ -39,6 +37,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
             f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
         )
+    out += ["", "### How verdicts are made", "", RULES]
     for section in sections:
         out += ["", f"## {heading(section)}", ""]
         if section.not_run:
