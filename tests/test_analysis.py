@@ -176,7 +176,10 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
     cli("report", "--results", str(tmp_path), check=True)
-    assert "1 unfinished run (" in (tmp_path / "REPORT.md").read_text()
+    assert (
+        "1 unfinished run: cifar10/resnet-20-A/smoke/seed0 (`resnet-repro run table6 --profile smoke` continues it)"
+        in (tmp_path / "REPORT.md").read_text()
+    )
 
 
 @pytest.mark.parametrize(
