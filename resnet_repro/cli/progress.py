@@ -39,8 +39,12 @@ class RunBoard(Progress):
     def get_renderables(self):
         if len(self.tasks) == 1:
             yield self._table(self.tasks, [self.name, *self.bar])
-            numbers = self.tasks[0].fields.get("stats", "") + (f"  ({self.whole})" if self.whole else "")
-            yield Text(f"  {numbers}", overflow="fold")
+            numbers, whole = f"  {self.tasks[0].fields.get('stats', '')}", f"  ({self.whole})" if self.whole else ""
+            if len(numbers) + len(whole) <= self.console.width:
+                yield Text(numbers + whole, overflow="fold")
+            else:  # a line of its own rather than one folded mid-word at the terminal's edge (80 columns)
+                yield Text(numbers, overflow="fold")
+                yield Text(whole, overflow="fold")
             return
         yield self._table(self.tasks, [self.short, *self.bar, self.numbers])
         if self.whole:
