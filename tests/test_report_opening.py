@@ -37,6 +37,10 @@ def test_a_row_not_run_yet_says_what_running_it_takes(tmp_path):
         "| paper | needs CIFAR-10 (`--download` fetches it) and a GPU for hours; `resnet-repro run fig1` |"
     )
     assert page.index("### How verdicts are made") > page.index("### Not run yet")  # the rules after the scoreboard
+    assert (
+        "Not run yet; it needs ImageNet (you supply it: it cannot be downloaded) and GPUs for days: "
+        "`resnet-repro run table2` (or a shorter profile:" in page
+    )  # the target's own section says it too
 
 
 def test_an_unfinished_run_is_named_with_the_command_that_continues_it(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL
 from ..report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
+from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
 from .summary import RULES, opening_lines, summary_lines
 
 COLOURS = {
@@ -91,9 +91,11 @@ def _html_waiting(s: Score) -> str:
 def _html_target(section: TargetSection) -> list[str]:
     """One target's section: what is not run yet, its notes, table and figures, then each profile's part."""
     body = [f"<h2 id='{section.target.name}'>{html.escape(heading(section))}</h2>"]
+    need = paper_needs(section.target)
     if section.not_run:
         body.append(
-            f"<p>Not run yet: <code>{html.escape(section.not_run)}</code>{_inline(other_profiles(section.target))}.</p>"
+            f"<p>Not run yet{_inline(f'; it {need}' if need else '')}: <code>{html.escape(section.not_run)}</code>"
+            f"{_inline(other_profiles(section.target))}.</p>"
         )
     body.append(_html_notes(section.notes))
     if section.table:

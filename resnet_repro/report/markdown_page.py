@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
+from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
 from .summary import RULES, opening_lines, summary_lines
 
 
@@ -41,7 +41,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
     for section in sections:
         out += ["", f"## {heading(section)}", ""]
         if section.not_run:
-            out.append(f"Not run yet: `{section.not_run}`{other_profiles(section.target)}.")
+            out.append(f"Not run yet{_needs(section)}: `{section.not_run}`{other_profiles(section.target)}.")
         out += [f"- {_md(note)}" for note in section.notes]
         if section.table:
             out += ["", *_md_table(*section.table)]
@@ -59,6 +59,11 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _needs(section: TargetSection) -> str:
+    need = paper_needs(section.target)
+    return f"; it {need}" if need else ""
 
 
 def _md_seeds(s: Score) -> str:
