@@ -2,8 +2,9 @@
 
 The bytes go to a temp file in the same folder (same filesystem, so the rename is atomic), are
 fsynced, and only then renamed over the target. A failed write (a full disk, a kill) leaves the
-previous file as it was; a kill can leave a `.NAME.*.tmp`, which the next run of that folder
-removes (results/lock.py). No torch here.
+previous file as it was; a kill can leave a `.NAME.PID.*.tmp`. The next write into that folder removes the temp
+files of writers that are gone (their process id no longer runs), so a killed `plot` or `report` leaves none
+behind after the next command; a run's folder is also swept when its lock is taken (store/lock.py). No torch here.
 
 Nothing is written through a link inside a results folder. A folder inside results/ that is a symlink to
 elsewhere would carry every file written below it (figures, tables, checkpoints) out of the folder the user
@@ -109,6 +110,32 @@ def temp_pattern(name: str) -> str:
     return f".{name}.*{TEMP_SUFFIX}"
 
 
+def _writer_gone(temp: Path) -> bool:
+    """Whether the process that made `temp` (.NAME.PID.RANDOM.tmp) has ended. A name without a process id (an older
+    version's) counts as gone: no write of this version makes one."""
+    parts = temp.name[: -len(TEMP_SUFFIX)].split(".")
+    try:
+        pid = int(parts[-2])
+    except (IndexError, ValueError):
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, as another user
+        return False
+    return False
+
+
+def clear_stale_temps(folder: Path) -> None:
+    """Remove the temp files that writers which no longer run left in `folder` (a kill mid-write)."""
+    for temp in Path(folder).glob(temp_pattern("*")):
+        if _writer_gone(temp):
+            temp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_file(path: Path, before_rename: Callable[[], None] | None = None) -> Iterator[BinaryIO]:
     """A binary handle whose bytes replace `path` only once the block ends without an error.
@@ -118,7 +145,9 @@ def atomic_file(path: Path, before_rename: Callable[[], None] | None = None) -> 
     """
     path = Path(path)
     make_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    clear_stale_temps(path.parent)
+    # the writer's process id in the name: a later write can tell a temp file left by a kill from one being written
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX)
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         with os.fdopen(fd, "wb") as handle:

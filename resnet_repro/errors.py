@@ -1,9 +1,10 @@
-"""The one exception type that reaches a user as a single clear line (no traceback), and the excerpt any value
+"""The exception types that reach a user as a single clear line (no traceback), and the excerpt any value
 quoted in such a line is cut to."""
 
 from __future__ import annotations
 
 import reprlib
+import signal
 from typing import Any
 
 EXCERPT_CHARS = 60  # a quoted value longer than this is cut: it is there to be recognised, not read in full
@@ -30,6 +31,22 @@ def one_line(text: str) -> str:
     if not any(ord(char) in _LINE_BREAKERS for char in text):
         return text
     return "".join(repr(char)[1:-1] if ord(char) in _LINE_BREAKERS else char for char in text)
+
+
+class Stopped(UserError):
+    """A stop the user asked for (Ctrl-C, SIGTERM), not an error: the message says where it stopped and how to go
+    on, and the command exits with the shell's code for the signal (130 for SIGINT, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, signal_name: str = "SIGINT"):
+        super().__init__(message)
+        self.signal_name = signal_name
+
+    @property
+    def exit_code(self) -> int:
+        try:
+            return 128 + signal.Signals[self.signal_name].value
+        except KeyError:
+            return 130
 
 
 class _ShortRepr(reprlib.Repr):

@@ -140,6 +140,13 @@ class Profile:
     for_tests: bool = False  # the suite's: never offered to a user as a way to run a target
 
 
+def is_test_profile(profile: str) -> bool:
+    """Whether `profile` only tests the tool (seconds on a tiny subset; `for_tests: true` in its recipe file): its
+    numbers mean nothing, and every figure and table drawn from it says so. The one place that decides it."""
+    recipes = (load_recipe_file(path.stem) for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
+    return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
+
+
 @dataclass(frozen=True)
 class RecipeFile:
     path: Path

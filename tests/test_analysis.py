@@ -176,7 +176,10 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
     cli("report", "--results", str(tmp_path), check=True)
-    assert "1 unfinished run (" in (tmp_path / "REPORT.md").read_text()
+    assert (
+        "1 unfinished run: cifar10/resnet-20-A/smoke/seed0 (`resnet-repro run table6 --profile smoke` continues it)"
+        in (tmp_path / "REPORT.md").read_text()
+    )
 
 
 @pytest.mark.parametrize(
@@ -309,14 +312,16 @@ def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_
 
     from resnet_repro.engines.curves_tables import _unfinished_note
     from resnet_repro.plots import curves
+    from resnet_repro.run_id import RunStatus
     from resnet_repro.store.aggregate import ModelRuns
 
     curve = pd.DataFrame({"iteration": [100, 200], "train_error": [50.0, 40.0], "test_error": [None, 45.0]})
     done = ModelRuns("resnet20", "resnet-20-A", 2, [{"status": "finished"}] * 2, [curve, curve])
-    training = ModelRuns("resnet110", "resnet-110-A", 2, [], [curve, curve])
+    done.statuses = [RunStatus.FINISHED] * 2
+    training = ModelRuns("resnet110", "resnet-110-A", 2, [], [curve, curve], statuses=[RunStatus.UNFINISHED] * 2)
     assert _unfinished_note({"resnet20": done}) == ""
     assert _unfinished_note({"resnet20": done, "resnet110": training}) == (
-        " (unfinished: 2 of 4 runs; logged up to iteration 200)"
+        " (of 4 runs: 2 unfinished, logged up to iteration 200)"
     )
     titles = []
     monkeypatch.setattr(curves, "save_figure", lambda fig, *a: titles.extend(ax.get_title() for ax in fig.axes))

@@ -277,11 +277,15 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
         "✅ holds |" in scoreboard
     )
     left = scoreboard.split("### Not run yet")[1]  # what is left, each with the command that runs it
-    assert "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | `resnet-repro run table3` |" in left
+    assert (
+        "| table3 | the 14 numbers of Table 3 <br><sub>Table 3</sub> | paper | needs ImageNet (you supply it: it cannot "
+        "be downloaded) and GPUs for days; `resnet-repro run table3` |" in left
+    )
     assert (
         "| fig6 | the testing result of this 1202-layer network is worse than that of our 110-layer network "
         "(overfitting) (test error: ResNet-110 < ResNet-1202) <br><sub>Sec. 4.2, Fig. 6 (right), Table 6</sub> | "
-        "paper | shares runs with table6's row; `resnet-repro run fig6` |" in left
+        "paper | needs CIFAR-10 (`--download` fetches it) and a GPU for hours; shares runs with table6's row; "
+        "`resnet-repro run fig6` |" in left
     )
     # only the cpu profile has results: the headings name the data it trained on, not the paper's
     assert (
@@ -364,11 +368,16 @@ def test_the_report_summary_says_1_holds_and_1_unfinished_run():
 
     scores = [score(HOLDS), score(FAILS), score(NOISE), score(NOISE), score(REPRODUCED, number=True)]
     summary = {"devices": ["CPU (x86_64, 1 thread)"], "finished": 1, "wall_s": 60.0, "failed": 0, "unfinished": 1}
+    summary["unfinished_runs"] = ["fashion-mnist/plain-20/cpu/seed0"]
     lines = "\n".join(summary_lines(summary, scores))
     # a number within seed noise is reproduced, in words of its own: a claim's "within noise" is undecided
     assert "Claims: 1 holds, 1 does not hold, 2 within noise. Paper numbers: 1 reproduced." in lines
     assert "Not (all) run yet: 0 of 5 rows." in lines
-    assert "Compute: 1 finished run, 0.02 h" in lines and "Also: 0 failed and 1 unfinished run (" in lines
+    assert "Compute: 1 finished run, 0.02 h" in lines
+    assert (
+        "Also: 0 failed and 1 unfinished run: fashion-mnist/plain-20/cpu/seed0 (`resnet-repro run fig1 --profile cpu` "
+        "continues it)." in lines
+    )
     scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
     assert "Claims: 2 hold, 2 do not hold." in summary_lines(summary, scores)[0]
 

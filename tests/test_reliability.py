@@ -55,7 +55,7 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(alone, cifar_d
     assert_same_run(alone, run)
 
 
-def test_sigterm_checkpoints_and_says_how_to_continue(cifar_dir, tmp_path):
+def test_ctrl_c_checkpoints_says_where_it_stopped_and_exits_130(cifar_dir, tmp_path):
     # Long enough that the stop lands mid-run (it is sent at iteration 6), short enough to train three times.
     longer = ["--set", "recipe.iterations=48", "--set", "recipe.checkpoint_every=48"]
     reference = tmp_path / "reference"
@@ -77,12 +77,19 @@ def test_sigterm_checkpoints_and_says_how_to_continue(cifar_dir, tmp_path):
             break
         time.sleep(0.05)
     assert metrics is not None, "the run never logged"
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGINT)  # Ctrl-C: a stop asked for, not an error
     out, err = process.communicate(timeout=120)
-    assert process.returncode != 0 and "Traceback" not in err
-    assert "stopped by SIGTERM at iteration" in err and "Run the same command again to continue" in err
+    assert process.returncode == 130 and "Traceback" not in err and "error" not in err, err
+    last = [line for line in err.splitlines() if line.strip()][-1]
+    stopped_at = int(last.removeprefix("stopped at iteration ").split()[0])
+    name = metrics.parent.relative_to(stopped / "runs").as_posix()
+    assert (
+        last
+        == f"stopped at iteration {stopped_at} of run {name}, its checkpoint saved (by SIGINT); the same command resumes"
+    )
     assert not (metrics.parent / "final.json").exists() and (metrics.parent / "checkpoint.pt").exists()
-    cli(*smoke_args(cifar_dir, stopped, *longer), check=True)
+    resumed = cli(*smoke_args(cifar_dir, stopped, *longer), check=True)
+    assert f"training {name} from iteration {stopped_at} of 48" in resumed.stdout
     assert_same_run(next(reference.glob("runs/cifar10/plain-20/*/seed0")), metrics.parent)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from resnet_repro.train.clock import PendingRun, TargetClock
+import random
+
+import pytest
+
+from resnet_repro.train.clock import HALF_LIFE_S, PendingRun, TargetClock
 
 FIG6 = [
     PendingRun("plain-20", "plain20", 500, 128),
@@ -94,9 +98,39 @@ def test_the_test_passes_left_count_in_the_time_left():
     assert clock.line(0, 790.0) == "run 1 of 1, fig6 about 2 min left"  # 100 s; training alone 81 s
 
 
-def test_a_runs_rate_is_smoothed_over_log_windows():
+def test_a_runs_rate_is_its_windows_images_over_their_seconds():
     clock = TargetClock("fig1", [PendingRun("plain-20", "plain20", 10_000, 100)], rates={"plain-20": 50.0})
-    clock.line(0, 100.0)  # the first rate seen replaces the bench's
+    clock.line(100, 100.0)  # the first rate seen replaces the bench's: 10,000 images in 100 s
     assert clock.rates["plain-20"] == 100.0
-    clock.line(100, 200.0)  # a window twice as fast moves the estimate 30% of the way
-    assert clock.rates["plain-20"] == 0.7 * 100.0 + 0.3 * 200.0
+    clock.line(200, 200.0)  # 10,000 more in 50 s; the first window fades by 50 s of the half-life
+    fade = 0.5 ** (50 / HALF_LIFE_S)
+    assert clock.rates["plain-20"] == (10_000 * fade + 10_000) / (100 * fade + 50)  # about 134, not the mean 150
+
+
+def thread_flips(seed: int, windows: int) -> list[float]:
+    """A window's img/s as other work moves the thread count between 1 (60 img/s) and 2 (100 img/s), each count
+    lasting 1 to 6 log windows (half a minute each): what the time left saw go 34, 20, 28 min within 3 minutes."""
+    rates, generator, rate = [], random.Random(seed), 100.0
+    while len(rates) < windows:
+        rate = 60.0 if rate == 100.0 else 100.0
+        rates += [rate] * generator.randint(1, 6)
+    return rates[:windows]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_time_left_holds_steady_and_within_a_quarter_as_the_thread_count_flips(seed):
+    every, batch, windows = 20, 128, 100  # 2,560 images a window, about 55 min in all
+    rates = thread_flips(seed, windows)
+    clock = TargetClock("fig1", [PendingRun("plain-20", "plain20", every * windows, batch)], rates={})
+    shown = []
+    for k, rate in enumerate(rates):
+        clock.line((k + 1) * every, rate)
+        shown.append(clock.seconds_left())
+        truth = sum(every * batch / later for later in rates[k + 1 :])  # what the rest of the run took
+        if windows // 10 <= k < windows - windows // 10:
+            assert abs(shown[k] / truth - 1) < 0.25, (k, shown[k], truth)
+        if (
+            2 <= k < windows - windows // 10
+        ):  # from the third log point: the predicted finish moves < 1/4 of the time left
+            expected = shown[k - 1] - every * batch / rate
+            assert abs(shown[k] - expected) < 0.25 * shown[k - 1], (k, shown[k - 1], shown[k])

@@ -12,7 +12,7 @@ from rich.markup import escape
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
-from ..errors import UserError, one_line, require_utf8
+from ..errors import Stopped, UserError, one_line, require_utf8
 from ..launch import launched_world_size
 from .bench import bench_command
 from .catalog import list_command, show_command
@@ -98,6 +98,11 @@ def _run_command_line() -> None:
         context = getattr(error, "ctx", None)
         command = context.command_path if context is not None else "resnet-repro"
         _one_line(f"{error.format_message().rstrip('.')}. See `{command} --help`", error.exit_code)
+    except Stopped as stop:  # Ctrl-C or SIGTERM during training: where it stopped, not an error
+        if debug:
+            raise
+        err_console.print(escape(str(stop)), highlight=False, soft_wrap=True)
+        sys.exit(stop.exit_code)
     except UserError as error:
         if debug:
             raise
@@ -111,6 +116,11 @@ def _run_command_line() -> None:
         if error.errno == errno.EPIPE:  # `resnet-repro list | head`: the reader left; nothing to say
             sys.exit(1)
         where = f" {error.filename}" if error.filename else ""
+        if error.errno == errno.ENOTDIR:  # not a matter of permissions or space
+            _one_line(
+                f"cannot access{where}: a file stands where a folder must be on that path. Move the file away, or "
+                f"point --results/--data-dir elsewhere"
+            )
         _one_line(
             f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
             f"--results/--data-dir elsewhere"

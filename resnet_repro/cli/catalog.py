@@ -39,13 +39,16 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         if spec.recipe:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
-                finished = sum(_status(results_dir, r) == "finished" for r in runs)
+                statuses = [_status(results_dir, r) for r in runs]
+                finished, unfinished = statuses.count("finished"), statuses.count("unfinished")
                 on_slurm = _on_slurm(results_dir, runs, jobs)
-                if finished or profile == spec.default_profile or on_slurm:
+                # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
+                if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
+                    begun = f" ({unfinished} unfinished)" if unfinished else ""
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{on_slurm}"
+                        f"{profile} {finished}/{len(runs)}{begun}{on_slurm}"
                         + (cost or _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )

@@ -39,8 +39,12 @@ class RunBoard(Progress):
     def get_renderables(self):
         if len(self.tasks) == 1:
             yield self._table(self.tasks, [self.name, *self.bar])
-            numbers = self.tasks[0].fields.get("stats", "") + (f"  ({self.whole})" if self.whole else "")
-            yield Text(f"  {numbers}", overflow="fold")
+            numbers, whole = f"  {self.tasks[0].fields.get('stats', '')}", f"  ({self.whole})" if self.whole else ""
+            if len(numbers) + len(whole) <= self.console.width:
+                yield Text(numbers + whole, overflow="fold")
+            else:  # a line of its own rather than one folded mid-word at the terminal's edge (80 columns)
+                yield Text(numbers, overflow="fold")
+                yield Text(whole, overflow="fold")
             return
         yield self._table(self.tasks, [self.short, *self.bar, self.numbers])
         if self.whole:
@@ -92,6 +96,8 @@ class RichReporter(Reporter):
         if not self.interactive:
             console.print(f"training {run_name} from iteration {done} of {total}")
             return
+        if done:  # a bar that starts part-full does not say why: a resumed run is named as one
+            console.print(f"resuming {run_name} at iteration {done} of {total}", highlight=False, markup=False)
         if self.progress is None:
             self.progress = RunBoard(console)
             self.progress.start()

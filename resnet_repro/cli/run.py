@@ -20,7 +20,7 @@ from ..errors import UserError, excerpt
 from ..experiments import load_target, parse_seeds, pick_runs, resolve_runs
 from ..launch import launched_world_size
 from ..report import write_report
-from ..report.console import console_summary
+from ..report.console import console_summary, section_summary
 from ..store.aggregate import damaged_notes
 from ..store.layout import RunFiles, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
@@ -112,6 +112,7 @@ def run_command(
     if not engine.trains:
         ensure_results_readme(results_dir)
         show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
+        _finish(section_summary(spec, results_dir), results_dir)
         return
     if threads is not None and threads < 1:
         raise UserError(
@@ -228,9 +229,14 @@ def finish_with_claims(spec, runs, results_dir: Path) -> None:
     where the report is (rewritten now, so it holds these runs)."""
     if not runs or runs[0].run_id.tag is not None:  # runs with --set overrides: their own table, no claims
         return
-    profile = runs_profile(runs)
+    _finish(console_summary(spec, runs_profile(runs), results_dir), results_dir)
+
+
+def _finish(summary: list[str], results_dir: Path) -> None:
+    """Every `run` ends alike: the claims it checked with their verdicts, then where the report is (rewritten now, so
+    it holds what this command made)."""
     console.print("")
-    for line in console_summary(spec, profile, results_dir):
+    for line in summary:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     ensure_results_readme(results_dir)
     _, page, _ = write_report(results_dir)

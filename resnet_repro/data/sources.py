@@ -14,6 +14,7 @@ from ..errors import PATH_CHARS, UserError, require_utf8, shorten
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
 from .image_size import fit_images
+from .network import reachable
 
 HOLDOUT_SEED = 20151210  # one fixed 45k/5k split shared by every run (the paper's arXiv date)
 
@@ -56,12 +57,25 @@ def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Pat
     folder = Path(named or "data")
     require_utf8(str(folder), "the data folder")
     if named and not download and not folder.is_dir():
+        fetch = "add --download to fetch it there" if _online() else f"copy the dataset there ({NO_NETWORK})"
         raise UserError(
             f"no data folder at {shorten(str(folder), PATH_CHARS)} (--data-dir or RESNET_REPRO_DATA; a folder you name "
-            f"is the only place looked in). Fix: name the folder that holds the dataset, add --download to fetch it "
-            f"there, or name none to use ./data and the system's datasets"
+            f"is the only place looked in). Fix: name the folder that holds the dataset, {fetch}, or name none to "
+            f"use ./data and the system's datasets"
         )
     return folder, bool(named)
+
+
+CIFAR10_HOST = "www.cs.toronto.edu"  # where --download fetches each dataset from (torchvision's sources)
+FASHION_MNIST_HOST = "fashion-mnist.s3-website.eu-central-1.amazonaws.com"
+
+
+NO_NETWORK = "--download needs a network this machine does not reach"
+
+
+def _online(host: str = CIFAR10_HOST) -> bool:
+    """Whether --download could fetch from `host`: a hint offers it only then."""
+    return reachable(host)
 
 
 def locate_dataset(dataset: str, data_dir: Path, download: bool = False, named: bool = False) -> Path:
@@ -81,11 +95,15 @@ def _locate_cifar10(data_dir: Path, download: bool, named: bool) -> Path:
         folder = find_cifar10([data_dir])
     if folder is None:
         tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
+        where = "--data-dir DIR pointing at the folder that holds cifar-10-batches-py"
+        if _online(CIFAR10_HOST):
+            fix, offline = f"add --download to fetch it, or {where}", "offline, --profile cpu"
+        else:
+            fix, offline = f"{where} ({NO_NETWORK})", "--profile cpu"
         raise UserError(
-            f"CIFAR-10 not found (looked in {tried}). Fix: add --download to fetch it, or "
-            f"--data-dir DIR pointing at the folder that holds cifar-10-batches-py; offline, --profile cpu trains "
-            f"on Fashion-MNIST (Debian's dataset-fashion-mnist), and --set data.dataset=fashion-mnist runs a CIFAR "
-            f"target's other profiles on it (--profile smoke: about a minute)"
+            f"CIFAR-10 not found (looked in {tried}). Fix: {fix}; {offline} trains on Fashion-MNIST (Debian's "
+            f"dataset-fashion-mnist), and --set data.dataset=fashion-mnist runs a CIFAR target's other profiles on it "
+            f"(--profile smoke: about a minute)"
         )
     return folder
 
@@ -101,9 +119,12 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool) -> Path:
             f", {SYSTEM_DIR}" if system else ""
         )
         fix = "put its four .gz files in that folder" if named else "apt-get install dataset-fashion-mnist"
-        raise UserError(
-            f"Fashion-MNIST not found (looked in {tried}). Fix: {fix}, or add --download, or --data-dir DIR"
+        fetch = (
+            ", or add --download, or --data-dir DIR"
+            if _online(FASHION_MNIST_HOST)
+            else f", or --data-dir DIR ({NO_NETWORK})"
         )
+        raise UserError(f"Fashion-MNIST not found (looked in {tried}). Fix: {fix}{fetch}")
     return folder
 
 

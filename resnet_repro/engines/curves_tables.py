@@ -12,10 +12,11 @@ from pathlib import Path
 
 from ..claims import evaluate_number, paper_numbers
 from ..config import RunConfig
-from ..experiments import Target
+from ..experiments import Target, is_test_profile
 from ..measured import Measured, measure, title_for_data
 from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
+from ..run_id import RunStatus
 from ..store.aggregate import ModelRuns, collect
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
@@ -83,21 +84,33 @@ def profile_note(runs: list[RunConfig], models: dict[str, ModelRuns] | None = No
     deviations = " (overrides: " + ", ".join(runs[0].overrides) + ")" if runs[0].overrides else ""
     unofficial = sum(m.unofficial_data for m in (models or {}).values())
     data = f" (not the official files: {unofficial} of {counted(len(runs), 'run')})" if unofficial else ""
+    test = (
+        f"{TEST_WORD}; " if any(is_test_profile(run.profile) for run in runs) else ""
+    )  # fig7's stds reach 1e11 after 12 iterations: the reader must not take them for a finding
     return (
-        f"profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} "
+        f"{test}profile: {', '.join(profiles)}; dataset: {runs[0].data.dataset}{data}; {runs[0].recipe.iterations} "
         f"iterations{deviations}{_unfinished_note(models or {})}"
     )
 
 
+TEST_WORD = "A TEST OF THE TOOL: its numbers mean nothing"
+
+
 def _unfinished_note(models: dict[str, ModelRuns]) -> str:
-    """Curves of runs still training (or stopped) say so: a figure drawn mid-way is not the schedule's end."""
+    """Curves of runs still training (or stopped) say so, and runs never started are counted apart from them: a figure
+    drawn mid-way is not the schedule's end."""
     curves = [curve for entry in models.values() for curve in entry.curves if len(curve)]
     expected = sum(entry.expected for entry in models.values())
-    finished = sum(len(entry.finished) for entry in models.values())
-    if not curves or finished >= expected:
+    ended = sum(status.ended for entry in models.values() for status in entry.statuses)
+    statuses = [status for entry in models.values() for status in entry.statuses]
+    unfinished, not_started = statuses.count(RunStatus.UNFINISHED), statuses.count(RunStatus.NOT_STARTED)
+    if not curves or ended >= expected or not (unfinished or not_started):
         return ""
     reached = max(int(curve["iteration"].max()) for curve in curves)
-    return f" (unfinished: {expected - finished} of {counted(expected, 'run')}; logged up to iteration {reached})"
+    parts = [f"{unfinished} unfinished, logged up to iteration {reached}"] if unfinished else []
+    if not_started:
+        parts.append(f"{not_started} not started")
+    return f" (of {counted(expected, 'run')}: {'; '.join(parts)})"
 
 
 def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfig], found: Measured) -> list[dict]:

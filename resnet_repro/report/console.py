@@ -7,7 +7,7 @@ from pathlib import Path
 from ..experiments import Target
 from ..measured import measure, title_for_data
 from .scoring import claim_scores
-from .sections import numbers_table
+from .sections import numbers_table, target_section
 
 
 def console_summary(target: Target, profile: str, results: Path) -> list[str]:
@@ -28,4 +28,15 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     comparable, why = found.numbers_comparable()
     if found.proxy:
         lines.append(f"  {why}")
+    return lines
+
+
+def section_summary(target: Target, results: Path) -> list[str]:
+    """What `run` ends with for a target that trains nothing (table1, gradflow): its claims with their verdicts, as
+    the report judges them from the files just written."""
+    lines = [f"{target.title} ({target.name})"]
+    for score in target_section(target, results).scores:
+        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
+        if score.verdict.detail:
+            lines.append(f"      {score.verdict.detail}")
     return lines

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, profile_heading, result_text, split_waiting
-from .summary import RULES, summary_lines
+from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
+from .summary import RULES, opening_lines, summary_lines
 
 
 def markdown_page(sections: list[TargetSection], summary: dict) -> str:
@@ -15,9 +15,7 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
     out = [
         "# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced",
         "",
-        *[f"{line}  " for line in summary_lines(summary, scores)],
-        "",
-        RULES,
+        *[f"{line}  " for line in opening_lines(sections) + summary_lines(summary, scores)],
         "",
         "## Scoreboard",
         "",
@@ -39,10 +37,11 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
             f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
             f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
         )
+    out += ["", "### How verdicts are made", "", RULES]
     for section in sections:
         out += ["", f"## {heading(section)}", ""]
         if section.not_run:
-            out.append(f"Not run yet: `{section.not_run}`{other_profiles(section.target)}.")
+            out.append(f"Not run yet{_needs(section)}: `{section.not_run}`{other_profiles(section.target)}.")
         out += [f"- {_md(note)}" for note in section.notes]
         if section.table:
             out += ["", *_md_table(*section.table)]
@@ -60,6 +59,11 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
                 out += ["", *_md_table(*part.table)]
             out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _needs(section: TargetSection) -> str:
+    need = paper_needs(section.target)
+    return f"; it {need}" if need else ""
 
 
 def _md_seeds(s: Score) -> str:

@@ -60,7 +60,8 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
         verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
         if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
-            verdict = replace(verdict, detail=f"{verdict.detail}; this profile is too short for it: {why_short}")
+            short = f"this profile is too short for it: {why_short}"
+            verdict = replace(verdict, detail="; ".join(part for part in (verdict.detail, short) if part))
         scores.append(
             Score(
                 target.name,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
+from ..datasets import dataset_info
 from ..errors import UserError
 from ..experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
 from ..measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from ..registry import get_engine
 from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
+from ..run_id import RunId
 from ..store.paths import output_dir
 from ..store.results_file import DamagedFile, read_text
 from ..words import counted, human_duration
@@ -92,6 +95,13 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     section.notes += engine.report_notes(target, results)
     if not profiles:
         section.not_run = run_command(target)
+    need = paper_needs(target)
+    section.scores = [  # a row not run yet at the default (paper) recipe says first what running it takes
+        replace(s, verdict=replace(s.verdict, detail="; ".join(p for p in (need, s.verdict.detail) if p)))
+        if s.profile == default and s.verdict.status == NOT_RUN
+        else s
+        for s in section.scores
+    ]
     section.scores.sort(key=lambda s: (s.profile != default, s.profile))
     return section
 
@@ -260,3 +270,34 @@ def other_profiles(target: Target) -> str:
     if not others:
         return ""
     return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"
+
+
+def needs_imagenet(target: Target) -> bool:
+    """Whether the target's paper numbers are measured on ImageNet (class folders a user supplies; no download)."""
+    paper_data = get_engine(target.engine).paper_data
+    return bool(paper_data) and dataset_info(paper_data).class_folders
+
+
+def paper_needs(target: Target) -> str:
+    """What running a target at the paper's recipe takes, said before its command: data, hardware, time."""
+    if not get_engine(target.engine).trains:
+        return ""
+    if needs_imagenet(target):
+        return "needs ImageNet (you supply it: it cannot be downloaded) and GPUs for days"
+    return "needs CIFAR-10 (`--download` fetches it) and a GPU for hours"
+
+
+def target_of_run(name: str) -> tuple[Target, str] | None:
+    """The first target, in the report's order, whose profile trains run `name`, and that profile: the command that
+    continues an unfinished run. None for a run no target lists (a folder of an older version, a --set variant)."""
+    try:
+        run_id = RunId.parse(name)
+    except UserError:
+        return None
+    if run_id.tag is not None:
+        return None
+    for target in sorted((load_target(n) for n in target_names()), key=_report_order):
+        if target.recipe and run_id.profile in load_recipe_file(target.recipe).profiles:
+            if any(run.name == name for run in resolve_runs(target, run_id.profile)):
+                return target, run_id.profile
+    return None

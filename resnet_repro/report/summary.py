@@ -8,16 +8,19 @@ from typing import Callable
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
 from ..errors import UserError
-from ..report_parts import Score
+from ..registry import get_engine
+from ..report_parts import Score, TargetSection, run_command
 from ..run_id import RunId, RunStatus, final_status
 from ..store.layout import default_results_dir
 from ..store.results_file import DamagedFile, MalformedFile, read_json_record
 from ..words import agreeing, counted
+from .sections import needs_imagenet, target_of_run
 
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, unfinished, overridden = set(), 0.0, 0, 0, 0, 0
+    unfinished_runs: list[str] = []
     for meta_path in _meta_files(results / "runs", warn):
         meta = _record(meta_path, warn, "")
         if meta is None:
@@ -32,12 +35,14 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             failed += final_status(final) is RunStatus.FAILED
         else:
             unfinished += 1
+            unfinished_runs.append(meta_path.parent.relative_to(results / "runs").as_posix())
     return {
         "devices": sorted(devices),
         "wall_s": wall,
         "finished": finished,
         "failed": failed,
         "unfinished": unfinished,
+        "unfinished_runs": sorted(unfinished_runs),
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }
@@ -78,6 +83,37 @@ def _meta_files(runs: Path, warn: Callable[[str], None]):
     for folder, _, files in os.walk(runs, onerror=lambda error: warn(f"skipped {error.filename}: {error.strerror}")):
         if "meta.json" in files:
             yield Path(folder) / "meta.json"
+
+
+OUT_OF_SCOPE = "Table 5 (ensembles) and Tables 7-14 (detection and localization) are out of scope"
+
+
+def opening_lines(sections: list[TargetSection]) -> list[str]:
+    """The report's first words: what it covers, what a CPU alone checks, and what every other row needs (data,
+    a GPU, hours), so that rows not run yet read as waiting for hardware or data, not as failures."""
+    targets = [section.target for section in sections]
+    covered = ", ".join(target.title.split(":")[0] for target in targets)
+    untrained = [t.name for t in targets if not get_engine(t.engine).trains]
+    small = [t.name for t in targets if get_engine(t.engine).trains and not needs_imagenet(t)]
+    imagenet = [t.name for t in targets if needs_imagenet(t)]
+    can = [f"{_names(untrained)} (no training: minutes)"] if untrained else []
+    if small:
+        can.append(f"{_names(small)} as orderings on Fashion-MNIST (`--profile cpu`: tens of minutes per net)")
+    needs = []
+    if small:
+        needs.append(f"CIFAR-10 and a GPU for hours (the paper's recipe of {_names(small)})")
+    if imagenet:
+        needs.append(f"ImageNet, which you supply (it cannot be downloaded), and GPUs for days ({_names(imagenet)})")
+    lines = [f"Scope: {covered}; {OUT_OF_SCOPE}."]
+    if can:
+        lines.append(
+            f"A CPU alone checks {'; '.join(can)}." + (f" The other rows need {' or '.join(needs)}." if needs else "")
+        )
+    return lines
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
@@ -126,10 +162,21 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         )
     if summary["failed"] or summary["unfinished"]:
         lines.append(
-            f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')} "
-            f"(`resnet-repro run TARGET` continues them)."
+            f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')}"
+            + _unfinished_runs(summary.get("unfinished_runs") or [])
+            + "."
         )
     return lines
+
+
+def _unfinished_runs(names: list[str]) -> str:
+    """The unfinished runs, named (the first few), and the command that continues the first."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    found = target_of_run(names[0])
+    how = f"`{run_command(*found)}` continues {'it' if len(names) == 1 else 'the first'}" if found else ""
+    return f": {shown}" + (f" ({how})" if how else "")
 
 
 RULES = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..atomic import confine_writes, open_appending, write_atomic
-from ..errors import UserError, excerpt, require_utf8
+from ..errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
 from ..run_id import RunStatus, final_status
 from ..yamlio import load_yaml_text
 from .results_file import (
@@ -49,6 +49,11 @@ def resolve_results_dir(cli_value: str | None) -> Path:
     here it is also made the folder that no write inside passes a link out of (atomic.confine_writes)."""
     folder = Path(cli_value) if cli_value else default_results_dir()
     require_utf8(str(folder), "the results folder")
+    if folder.exists() and not folder.is_dir():  # not a matter of space or permissions: say what it is
+        raise UserError(
+            f"the results folder {shorten(str(folder), PATH_CHARS)} is a file, not a folder (--results or "
+            f"RESNET_REPRO_RESULTS): name a folder (one that does not exist yet is made), or move the file away"
+        )
     confine_writes(folder)
     return folder
 

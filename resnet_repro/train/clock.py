@@ -78,7 +78,7 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
             continue
         rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
         done = int(rows[-1]["iteration"]) if rows else 0
-        rate = _rate(config, throughput)
+        rate = _rate(config, throughput) or _rate_by_depth(config, runs, throughput)
         if rate is None:
             return None
         total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
@@ -87,7 +87,26 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
 
 def unmeasured_models(runs: list[RunConfig], throughput: dict[str, float]) -> list[str]:
     """The nets, in the runs' order, whose training speed on this machine is not known: what `seconds_left` lacks."""
-    return list(dict.fromkeys(config.model for config in runs if _rate(config, throughput) is None))
+    known = [config for config in runs if _rate(config, throughput) is not None]
+    return list(
+        dict.fromkeys(
+            config.model for config in runs if config not in known and _rate_by_depth(config, known, throughput) is None
+        )
+    )
+
+
+def _rate_by_depth(config: RunConfig, runs: list[RunConfig], throughput: dict[str, float]) -> float | None:
+    """A CIFAR net not measured yet, from the img/s another CIFAR net of the same runs logged (same data, profile and
+    machine): its FLOPs per image grow in proportion to its depth, as in the target clock. Not from bench's rates:
+    for those, `resnet-repro bench` measures the missing nets themselves."""
+    depth = _cifar_depth(config.model)
+    if depth is None:
+        return None
+    for other in runs:
+        rate, other_depth = throughput.get(_measured_key(other.run_id)), _cifar_depth(other.model)
+        if rate is not None and other_depth and other.data == config.data:
+            return rate * other_depth / depth
+    return None
 
 
 def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
@@ -101,7 +120,11 @@ def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
 # A test pass is forward only: about 3 test images in the time of one training image (the cpu profile's five test
 # passes over 10,000 images took about a fifth of its 36 minutes, beside 64,000 training images).
 TEST_IMAGES_PER_TRAINING_IMAGE = 3
-SMOOTHING = 0.7  # each log window's rate moves the estimate by 30%
+# The rate a clock follows is the images over the seconds of this command's windows, older windows counting less
+# with this half-life: a thread count that flips between 1 and 2 every minute or two (other work on the machine)
+# averages out instead of swinging the time left by a third each time, while a lasting change still takes over
+# within the half hour.
+HALF_LIFE_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +180,7 @@ class TargetClock:
         self.latest: str | None = None  # the label measured last: the machine as it is now
         self.index = 0  # the run in progress, for runs trained one at a time
         self.reached: dict[int, int] = {}  # run index -> the iteration it has reached in this command
+        self.seen: dict[str, tuple[float, float]] = {}  # label -> (images, seconds) of its windows, decayed
 
     def run_started(self, index: int) -> None:
         """Runs trained one at a time: `index` starts, so every run before it has ended."""
@@ -170,14 +194,21 @@ class TargetClock:
         index = self.index if run is None else next((k for k, r in enumerate(self.runs) if r.name == run), None)
         if index is None:
             return None
+        before = self.reached.get(index, self.runs[index].done)
         self.reached[index] = iteration
         pack = range(index - index % self.jobs, min(index - index % self.jobs + self.jobs, len(self.runs)))
         if live_rate:
+            images = max(iteration - before, 0) * self.runs[index].batch_size
             for k in pack if self.lockstep else [index]:
-                self._follow(self.runs[k].label, live_rate)
+                self._follow(self.runs[k].label, live_rate, images)
             if not self.lockstep:  # a pack's rate is every member's, whatever its depth: not one to scale from
                 self.latest = self.runs[index].label
         count = f"run {index + 1} of {len(self.runs)}"
+        total = self.seconds_left()
+        return count if total is None else f"{count}, {self.target} about {human_duration(total)} left"
+
+    def seconds_left(self) -> float | None:
+        """The whole target's time left as the clock sees it now; None while a pending run's rate is unknown."""
         seconds = {}
         for k, pending in enumerate(self.runs):
             left = pending.images_left(self.reached.get(k))
@@ -185,23 +216,28 @@ class TargetClock:
                 continue
             rate = self._rate(pending)
             if rate is None:
-                return count
+                return None
             seconds[k] = left / rate
         if self.lockstep:  # packs one after another, each as long as its longest run
             packs: dict[int, float] = {}
             for k, time_left in seconds.items():
                 packs[k // self.jobs] = max(packs.get(k // self.jobs, 0.0), time_left)
-            total = sum(packs.values())
-        else:
-            total = max(max(seconds.values(), default=0.0), sum(seconds.values()) / self.jobs)
-        return f"{count}, {self.target} about {human_duration(total)} left"
+            return sum(packs.values())
+        return max(max(seconds.values(), default=0.0), sum(seconds.values()) / self.jobs)
 
-    def _follow(self, label: str, live_rate: float) -> None:
-        """The rate seen in this command, smoothed over log windows (one window's rate jumps with an evaluation, a
-        checkpoint or other work on the machine); a rate from before the command is replaced by the first one seen."""
-        seen = label in self.live
+    def _follow(self, label: str, live_rate: float, images: int) -> None:
+        """The rate seen in this command: its windows' images over their seconds (a window that trained at half the
+        speed counts for twice the time), older windows fading with HALF_LIFE_S. One window's rate jumps with an
+        evaluation, a checkpoint, or a thread count that other work on the machine moved; a rate from before the
+        command is replaced by the first one seen."""
+        images = images or 1  # a window of unknown size: its rate alone
+        seconds = images / live_rate
+        total_images, total_seconds = self.seen.get(label, (0.0, 0.0))
+        fade = 0.5 ** (seconds / HALF_LIFE_S)
+        total_images, total_seconds = total_images * fade + images, total_seconds * fade + seconds
+        self.seen[label] = (total_images, total_seconds)
         self.live.add(label)
-        self.rates[label] = SMOOTHING * self.rates[label] + (1 - SMOOTHING) * live_rate if seen else live_rate
+        self.rates[label] = total_images / total_seconds
 
     def _rate(self, run: PendingRun) -> float | None:
         if run.label in self.rates:

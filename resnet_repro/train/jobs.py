@@ -24,7 +24,7 @@ import torch
 from ..config import RunConfig
 from ..context import Reporter, RunContext
 from ..data.sources import locate_dataset
-from ..errors import UserError
+from ..errors import Stopped, UserError
 from ..words import counted
 from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
@@ -85,6 +85,9 @@ def _child(
             ),
         )[0]
         queue.put(("done", index, report))
+        return
+    except Stopped as stop:  # not an error: the parent gathers where each run stopped
+        queue.put(("stopped", index, str(stop), stop.signal_name))
         return
     except UserError as error:
         message = str(error)
@@ -171,16 +174,24 @@ def _check_before_start(pending: list[RunConfig], run_context: RunContext) -> No
         locate_dataset(dataset, run_context.data_dir, run_context.download, run_context.data_dir_named)
 
 
-def _raise_what_stopped(errors: dict[int, str], not_started: int, stopped_by: list[str]) -> None:
-    """The first job's error (and how many more failed), or the signal that stopped runs before they started."""
-    if errors:
-        first = errors[min(errors)]
-        others = f" ({counted(len(errors) - 1, 'more run')} stopped with an error)" if len(errors) > 1 else ""
+def _raise_what_stopped(errors: dict[int, str | Stopped], not_started: int, stopped_by: list[str]) -> None:
+    """The first job's error (and how many more failed); else, where a stop left the runs (a signal is not an
+    error), those it interrupted and those it kept from starting."""
+    failures = {index: message for index, message in errors.items() if not isinstance(message, Stopped)}
+    if failures:
+        first = failures[min(failures)]
+        others = f" ({counted(len(failures) - 1, 'more run')} stopped with an error)" if len(failures) > 1 else ""
         raise UserError(first + others)
-    if not_started:  # stopped by a signal before these started
-        raise UserError(
-            f"stopped by {stopped_by[0]}; {counted(not_started, 'run')} not started. Run the same command again to continue"
-        )
+    stops = [errors[index] for index in sorted(errors)]
+    signal_name = stops[0].signal_name if stops else (stopped_by[0] if stopped_by else "SIGINT")
+    if not stops and not not_started:
+        return
+    parts = [str(stops[0]).split("; the same command resumes")[0]] if stops else [f"stopped by {signal_name}"]
+    if len(stops) > 1:
+        parts.append(f"{counted(len(stops) - 1, 'more run')} stopped likewise")
+    if not_started:
+        parts.append(f"{counted(not_started, 'run')} not started")
+    raise Stopped("; ".join(parts) + "; the same command resumes", signal_name)
 
 
 def _reap(running: dict[int, _Job], queue, reporter: Reporter, outcomes: dict, errors: dict) -> list[int]:
@@ -215,6 +226,8 @@ def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: flo
             outcomes[message[1]] = message[2]
         elif kind == "error":
             errors[message[1]] = message[2]
+        elif kind == "stopped":
+            errors[message[1]] = Stopped(message[2], message[3])
         elif kind == "message":
             reporter.message(message[2])
         else:

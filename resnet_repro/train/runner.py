@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import platform
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from ..config import RunConfig
 from ..context import Reporter, RunContext
 from ..data.sources import Splits
 from ..datasets import dataset_info
-from ..errors import UserError
+from ..errors import Stopped, UserError
 from ..run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
@@ -159,6 +160,11 @@ def _train_group(
             outcomes = _train_todo(todo, context, stop, world, threads)
     except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
         where = error.filename or (todo[0][1].dir if todo else group[0][1][1].dir)
+        if error.errno == errno.ENOTDIR:  # neither space nor permissions: a file where a folder must be
+            raise UserError(
+                f"cannot write {where}: a file stands where a folder must be on that path. Earlier results and "
+                f"checkpoints are intact; move the file away and run again, or use --results DIR"
+            ) from None
         raise UserError(
             f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
             f"intact; free space or fix permissions and run again, or use --results DIR"
@@ -167,21 +173,24 @@ def _train_group(
         if outcome.status == "failed":
             context.reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
     interrupted = [outcome for outcome in outcomes if outcome.status == "interrupted"]
-    if len(interrupted) == 1:
-        raise UserError(
-            f"{interrupted[0].final['reason']} of run {interrupted[0].final['run']}; a checkpoint was saved. Run "
-            f"the same command again to continue where it stopped"
-        )
-    if interrupted:  # a pack stops together: one line for all of its runs
-        names = ", ".join(outcome.final["run"] for outcome in interrupted)
-        reason = interrupted[0].final["reason"].split(" at iteration")[0]
-        raise UserError(
-            f"{reason} during runs {names}; each saved a checkpoint. Run the same command again to continue "
-            f"where they stopped"
-        )
+    if interrupted:
+        raise stopped_runs([outcome.final for outcome in interrupted], stop.requested or "SIGINT")
     return reports + [
         RunReport(config.name, outcome.status, outcome.final) for (config, _), outcome in zip(todo, outcomes)
     ]
+
+
+def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
+    """Where a stop left the runs it interrupted (a pack stops together, at one iteration), and how to go on."""
+    if len(finals) == 1:
+        where = f"at iteration {finals[0]['iterations']} of run {finals[0]['run']}, its checkpoint saved"
+    elif len({final["iterations"] for final in finals}) == 1:
+        names = ", ".join(final["run"] for final in finals)
+        where = f"at iteration {finals[0]['iterations']} of runs {names}, each checkpoint saved"
+    else:
+        where = "; ".join(f"{final['run']} at iteration {final['iterations']}" for final in finals)
+        where += ", each checkpoint saved"
+    return Stopped(f"stopped {where} (by {signal_name}); the same command resumes", signal_name)
 
 
 def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):

@@ -1,0 +1,91 @@
+"""A hint names the fix that works here: a file given as the results folder is called a file, and `--download` is
+offered only to a machine that can reach the server."""
+
+import pytest
+
+from resnet_repro.data import sources
+from resnet_repro.errors import UserError
+
+from .conftest import assert_one_line_error, cli_in_process
+
+
+@pytest.mark.parametrize("command", [["list"], ["report"], ["plot", "all"], ["run", "table1"]])
+def test_a_file_named_as_the_results_folder_is_called_a_file(command, tmp_path):
+    afile = tmp_path / "results.txt"
+    afile.write_text("notes")
+    result = cli_in_process(*command, "--results", str(afile))
+    assert_one_line_error(
+        result,
+        f"error: the results folder {afile} is a file, not a folder (--results or RESNET_REPRO_RESULTS): name a "
+        f"folder (one that does not exist yet is made), or move the file away",
+    )
+    assert "permissions" not in result.stderr and afile.read_text() == "notes"
+
+
+def test_a_file_where_a_run_folder_belongs_is_named_as_such(tmp_path, cifar_dir):
+    from .conftest import cli, smoke_args
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs/cifar10").write_text("")  # a file where the dataset's folder of runs goes
+    result = cli(*smoke_args(cifar_dir, tmp_path))
+    assert_one_line_error(
+        result,
+        f"cannot write {tmp_path}/runs/cifar10/plain-20/smoke/seed0: a file stands where a folder must be on that "
+        f"path. Earlier results and checkpoints are intact; move the file away and run again, or use --results DIR",
+    )
+    assert "free space" not in result.stderr
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setattr(sources, "reachable", lambda host, *args, **kwargs: False)
+
+
+@pytest.fixture
+def online(monkeypatch):
+    monkeypatch.setattr(sources, "reachable", lambda host, *args, **kwargs: True)
+
+
+NO_NETWORK = "--download needs a network this machine does not reach"
+
+
+def test_offline_a_missing_data_folder_is_not_told_to_download(offline, tmp_path):
+    with pytest.raises(UserError) as error:
+        sources.resolve_data_dir(str(tmp_path / "nowhere"))
+    assert "add --download" not in str(error.value)
+    assert f"copy the dataset there ({NO_NETWORK})" in str(error.value)
+
+
+def test_online_a_missing_data_folder_is_told_to_download(online, tmp_path):
+    with pytest.raises(UserError, match="add --download to fetch it there"):
+        sources.resolve_data_dir(str(tmp_path / "nowhere"))
+
+
+def test_offline_an_empty_data_folder_is_not_told_to_download(offline, tmp_path):
+    with pytest.raises(UserError) as cifar:
+        sources.locate_dataset("cifar10", tmp_path, named=True)
+    assert "--download to" not in str(cifar.value) and "add --download" not in str(cifar.value)
+    assert (
+        f"Fix: --data-dir DIR pointing at the folder that holds cifar-10-batches-py ({NO_NETWORK}); --profile cpu"
+        in (str(cifar.value))
+    )
+    with pytest.raises(UserError) as fashion:
+        sources.locate_dataset("fashion-mnist", tmp_path, named=True)
+    assert str(fashion.value).endswith(f"Fix: put its four .gz files in that folder, or --data-dir DIR ({NO_NETWORK})")
+
+
+def test_online_an_empty_data_folder_is_told_to_download(online, tmp_path):
+    with pytest.raises(UserError, match="Fix: add --download to fetch it, or --data-dir DIR"):
+        sources.locate_dataset("cifar10", tmp_path, named=True)
+    with pytest.raises(UserError, match=r"or add --download, or --data-dir DIR$"):
+        sources.locate_dataset("fashion-mnist", tmp_path, named=True)
+
+
+def test_the_network_check_is_bounded_in_time():
+    import time
+
+    from resnet_repro.data.network import reachable
+
+    started = time.monotonic()
+    assert reachable("192.0.2.1", 443, seconds=0.5) is False  # TEST-NET-1: never answers
+    assert time.monotonic() - started < 2

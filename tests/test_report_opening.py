@@ -1,0 +1,62 @@
+"""The report's first screen: what it covers, what a CPU alone checks and what every other row needs; rows not run
+yet say what running them takes; an unfinished run is named with the command that continues it."""
+
+from types import SimpleNamespace
+
+from resnet_repro.claims import NOISE, Verdict
+from resnet_repro.experiments import load_target
+from resnet_repro.report import scoring
+from resnet_repro.report.sections import collect_sections
+from resnet_repro.report.summary import compute_summary, opening_lines, summary_lines
+
+from .conftest import cli_in_process
+
+
+def test_the_report_opens_with_its_scope_and_what_each_row_needs(tmp_path):
+    assert opening_lines(collect_sections(tmp_path)) == [
+        "Scope: Table 1, Figure 1, Table 2, Figure 4, Table 3, Table 4, Table 6, Figure 6, Figure 7, Gradient flow at "
+        "initialisation; Table 5 (ensembles) and Tables 7-14 (detection and localization) are out of scope.",
+        "A CPU alone checks table1 and gradflow (no training: minutes); fig1, table6, fig6 and fig7 as orderings on "
+        "Fashion-MNIST (`--profile cpu`: tens of minutes per net). The other rows need CIFAR-10 and a GPU for hours "
+        "(the paper's recipe of fig1, table6, fig6 and fig7) or ImageNet, which you supply (it cannot be downloaded), "
+        "and GPUs for days (table2, fig4, table3 and table4).",
+    ]
+
+
+def test_a_row_not_run_yet_says_what_running_it_takes(tmp_path):
+    assert cli_in_process("report", "--results", str(tmp_path)).returncode == 0
+    page = (tmp_path / "REPORT.md").read_text()
+    assert page.splitlines()[2].startswith("Scope: Table 1,")  # the first words under the title
+    waiting = page[page.index("### Not run yet") :]
+    table2 = next(line for line in waiting.splitlines() if line.startswith("| table2 |"))
+    assert table2.endswith(
+        "| paper | needs ImageNet (you supply it: it cannot be downloaded) and GPUs for days; `resnet-repro run table2` |"
+    )
+    fig1 = next(line for line in waiting.splitlines() if line.startswith("| fig1 |"))
+    assert fig1.endswith(
+        "| paper | needs CIFAR-10 (`--download` fetches it) and a GPU for hours; `resnet-repro run fig1` |"
+    )
+    assert page.index("### How verdicts are made") > page.index("### Not run yet")  # the rules after the scoreboard
+    assert (
+        "Not run yet; it needs ImageNet (you supply it: it cannot be downloaded) and GPUs for days: "
+        "`resnet-repro run table2` (or a shorter profile:" in page
+    )  # the target's own section says it too
+
+
+def test_an_unfinished_run_is_named_with_the_command_that_continues_it(tmp_path):
+    summary = {**compute_summary(tmp_path), "unfinished": 1, "unfinished_runs": ["cifar10/plain-20/smoke/seed0"]}
+    assert summary_lines(summary, [])[-1] == (
+        "Also: 0 failed and 1 unfinished run: cifar10/plain-20/smoke/seed0 (`resnet-repro run fig1 --profile smoke` "
+        "continues it)."
+    )
+
+
+def test_a_profile_too_short_for_a_claim_says_so_without_a_stray_separator(monkeypatch):
+    target = load_target("fig6")
+    claim = next(claim for claim in target.claims if claim.too_short("cpu"))
+    monkeypatch.setattr(scoring, "judge_claim", lambda *args: Verdict(NOISE, ""))  # a verdict with no numbers to show
+    found = SimpleNamespace(trained_keys=set(claim.order), profile="cpu", keys={}, per_key=lambda metric: {})
+    score = next(
+        s for s in scoring.claim_scores(target, found) if s.what == scoring.claim_text(claim, set(claim.order))
+    )
+    assert score.verdict.detail == f"this profile is too short for it: {claim.too_short('cpu')}"
