@@ -80,3 +80,41 @@ def test_the_readme_and_docs_quote_the_main_job_numbers_of_the_results_summary()
                 assert quoted == [f"{net['train_error']:.2f}", f"{net['test_error']:.2f}"], (name, row)
     rows = re.findall(r"(?m)^\| ((?:plain|ResNet)-\d+)", blocks["README.md"][0])
     assert sorted(map(summary_key, rows)) == sorted(SUMMARY["fig6"])  # every net of the main job, none left out
+
+
+def test_the_summary_is_written_from_a_results_folder(tmp_path):
+    """scripts/results_summary.py: each net's errors from the figures' tables, its time from final.json."""
+    import subprocess
+    import sys
+
+    def table(path, header, rows):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([header, *rows]) + "\n")
+
+    table(
+        tmp_path / "fig6/cpu/table.csv",
+        "model,train_error,test_error",
+        ["plain-20,14.953,13.66", "resnet-20-A,15.1,14.714"],
+    )
+    table(tmp_path / "fig7/cpu/table.csv", "model,response_std", ["plain-20,0.9812", "resnet-20-A,0.92"])
+    for net, wall, started in (
+        ("plain-20", 281.4, "2026-12-06T09:08:50"),
+        ("resnet-20-A", 287.6, "2026-12-06T09:40:00"),
+    ):
+        run = tmp_path / "runs/fashion-mnist" / net / "cpu/seed0"
+        run.mkdir(parents=True)
+        (run / "final.json").write_text(json.dumps({"wall_s": wall}))
+        meta = {"started_at": started, "git_commit": "52a69bb0123", "versions": {"torch": "2.14.1+cpu"}}
+        (run / "meta.json").write_text(json.dumps(meta))
+    script = REPO / "scripts" / "results_summary.py"
+    written = json.loads(subprocess.run([sys.executable, script, tmp_path], capture_output=True, check=True).stdout)
+    assert {key: written[key] for key in ("started_at", "git_commit", "torch")} == {
+        "started_at": "2026-12-06T09:08:50",
+        "git_commit": "52a69bb",
+        "torch": "2.14.1+cpu",
+    }
+    assert written["fig6"] == {
+        "plain-20": {"train_error": 14.95, "test_error": 13.66, "wall_s": 281},
+        "resnet-20-A": {"train_error": 15.1, "test_error": 14.71, "wall_s": 288},
+    }
+    assert written["fig7_mean_response_std"] == {"plain-20": 0.98, "resnet-20-A": 0.92}
