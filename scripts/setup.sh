@@ -93,6 +93,6 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && [ ! -d data/fashion-mnist ] && 
   fi
 fi
 
-say "running the main job: resnet-repro run fig6 --profile cpu (15-60 min on 2 cores; Ctrl-C stops it, the same command resumes)"
+say "running the main job: resnet-repro run fig6 --profile cpu (15-36 min on 2 idle cores, longer on a busy machine; Ctrl-C stops it, the same command resumes)"
 resnet-repro run fig6 --profile cpu
 say "done: the figure is results/fig6/cpu/fig6.png, the report results/REPORT.html"
