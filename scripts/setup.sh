@@ -46,36 +46,15 @@ if ! python -c 'import torch, torchvision' >/dev/null 2>&1; then
     install torch torchvision --index-url "$CPU_INDEX"; then
     say "no NVIDIA GPU: installed the CPU-only torch and torchvision from $CPU_INDEX (no CUDA libraries)"
   else
-    say "no NVIDIA GPU, but $CPU_INDEX is out of reach: installing torch and torchvision from the default index (it may include CUDA libraries, about 4 GB)"
+    say "no NVIDIA GPU, but $CPU_INDEX cannot be reached or serve a matching pair: installing torch and torchvision from the default index (it may include CUDA libraries, about 4 GB)"
     install torch torchvision
   fi
 fi
 install -e '.[dev]'
 
 # The pair must run together before anything trains: a torchvision built for another torch fails only when its
-# operators are first used ("operator torchvision::nms does not exist"). torch 2.N pairs with torchvision 0.(N+15).
-python - <<'PY' || exit 1
-import sys
-
-try:
-    import torch
-    import torchvision
-
-    torchvision.ops.nms(torch.zeros(1, 4), torch.ones(1), 0.5)
-except Exception as error:
-    from importlib.metadata import version
-
-    torch_version = version("torch")
-    major, minor = (int(part) for part in torch_version.split(".")[:2])
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-    print(
-        f"setup: torch {torch_version} and torchvision {version('torchvision')} do not work together ({reason}). "
-        f'Fix: .venv/bin/pip install --force-reinstall "torchvision==0.{minor + 15}.*", then run this again',
-        file=sys.stderr,
-    )
-    sys.exit(1)
-print(f"setup: torch {torch.__version__} and torchvision {torchvision.__version__} work together")
-PY
+# operators are first used ("operator torchvision::nms does not exist").
+python scripts/check_torch_pair.py || exit 1
 
 if [ "$run_main_job" = 0 ]; then
   say "ready: . .venv/bin/activate, then resnet-repro --help"

@@ -118,3 +118,32 @@ def test_the_summary_is_written_from_a_results_folder(tmp_path):
         "resnet-20-A": {"train_error": 15.1, "test_error": 14.71, "wall_s": 288},
     }
     assert written["fig7_mean_response_std"] == {"plain-20": 0.98, "resnet-20-A": 0.92}
+
+
+def test_setup_stops_on_a_torch_torchvision_pair_that_does_not_run_with_one_line(tmp_path):
+    """scripts/check_torch_pair.py (setup.sh runs it before anything trains), with a torchvision whose operators
+    are missing, as one built for another torch is."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    fake = tmp_path / "torchvision"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "class ops:\n"
+        "    @staticmethod\n"
+        "    def nms(*args):\n"
+        "        raise RuntimeError('operator torchvision::nms does not exist')\n"
+    )
+    script = REPO / "scripts" / "check_torch_pair.py"
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    broken = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env)
+    minor = int(version("torch").split(".")[1])
+    assert broken.returncode == 1 and broken.stdout == ""
+    assert broken.stderr == (
+        f"setup: torch {version('torch')} and torchvision {version('torchvision')} do not work together (operator "
+        f'torchvision::nms does not exist). Fix: .venv/bin/pip install --force-reinstall "torchvision==0.{minor + 15}.*", '
+        "then run scripts/setup.sh again\n"
+    )
+    working = subprocess.run([sys.executable, script], capture_output=True, text=True)
+    assert working.returncode == 0 and working.stdout.endswith("work together\n")
