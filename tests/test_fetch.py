@@ -134,7 +134,7 @@ def test_offline_and_without_it_one_line_names_both_ways(tmp_path, no_system_cop
         f"Fashion-MNIST not found (looked in {data}/fashion-mnist, {data}/FashionMNIST/raw, {data}, "
         f"{fashion_mnist.SYSTEM_DIR}) and fetching it from {fashion_mnist.mirror()} "
         f"failed: {OFFLINE}. Fix: apt-get install dataset-fashion-mnist (Debian, Ubuntu), or run this again online "
-        f"(it fetches the four .gz files, 30 MB, into {data}/fashion-mnist)"
+        f"(it fetches the four .gz files, 31 MB, into {data}/fashion-mnist)"
     )
     assert not data.exists()
 

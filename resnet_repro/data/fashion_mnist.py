@@ -2,7 +2,7 @@
 
 Debian's `dataset-fashion-mnist` installs the four gzipped IDX files under
 /usr/share/datasets/fashion-mnist; torchvision's downloader writes them under FashionMNIST/raw. Where neither is
-there, `fetch_fashion_mnist` fetches the four files (30 MB) from the dataset's own mirror into DATA_DIR/fashion-mnist
+there, `fetch_fashion_mnist` fetches the four files (31 MB) from the dataset's own mirror into DATA_DIR/fashion-mnist
 and keeps each only if its data is the official release's. The 28x28 grey images are read as they are;
 data.image_size then brings them to the side a recipe trains at (zero-padded to 32x32 by default, so they sit in
 the CIFAR nets' input as CIFAR's do).

@@ -104,7 +104,7 @@ def _locate_cifar10(data_dir: Path, download: bool, named: bool, say: Say) -> Pa
 
 
 def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
-    """Found, else fetched (30 MB, with or without --download: the `cpu` profile's data should not need a step of
+    """Found, else fetched (31 MB, with or without --download: the `cpu` profile's data should not need a step of
     its own), else one line naming both ways to get it."""
     system = not named
     folder = find_fashion_mnist([data_dir], system)
@@ -121,7 +121,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
         )
         raise UserError(
             f"Fashion-MNIST not found (looked in {tried}) and fetching it from {mirror()} failed: {failure}. Fix: "
-            f"{debian}, or run this again online (it fetches the four .gz files, 30 MB, into "
+            f"{debian}, or run this again online (it fetches the four .gz files, 31 MB, into "
             f"{data_dir / FASHION_FOLDER})"
         ) from None
     return find_fashion_mnist([data_dir], system=False)
