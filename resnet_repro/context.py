@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data.sources import Splits, load_image_sets
+from .data.sources import Splits, load_image_sets, say_nothing
 
 if TYPE_CHECKING:
     import torch
@@ -48,10 +48,13 @@ class DatasetCache:
     def __init__(self) -> None:
         self._splits: dict[tuple, "Splits"] = {}
 
-    def get(self, config: "RunConfig", data_dir: Path, download: bool = False, named: bool = False) -> "Splits":
+    def get(
+        self, config: "RunConfig", data_dir: Path, download: bool = False, named: bool = False, say=None
+    ) -> "Splits":
         key = (config.data, config.recipe.holdout)
         if key not in self._splits:
-            self._splits[key] = load_image_sets(config.data, data_dir, config.recipe.holdout, download, named)
+            holdout = config.recipe.holdout
+            self._splits[key] = load_image_sets(config.data, data_dir, holdout, download, named, say or say_nothing)
         return self._splits[key]
 
 
@@ -81,4 +84,4 @@ class RunContext:
 
     def splits(self, config: "RunConfig") -> "Splits":
         """The data `config` trains and is measured on, read once per command."""
-        return self.datasets.get(config, self.data_dir, self.download, self.data_dir_named)
+        return self.datasets.get(config, self.data_dir, self.download, self.data_dir_named, self.reporter.message)

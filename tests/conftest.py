@@ -32,6 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 # the cores other work leaves free (train/threads.py), and oneDNN rounds differently with another thread
 # count, so a reference run and a resumed one could differ in the last bits whenever the load changed.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# A run that lacks Fashion-MNIST fetches it. The suite never reaches the network: a test that fetches serves the
+# files itself (tests/test_fetch.py); anywhere else the mirror is a folder that does not exist, so the fetch fails
+# at once, as offline.
+os.environ["RESNET_REPRO_FASHION_MNIST_URL"] = "file:///nonexistent/fashion-mnist-mirror"
 
 
 def built_once(tmp_path_factory, name: str, build) -> tuple[Path, dict]:

@@ -24,6 +24,7 @@ def test_table1_writes_exact_counts(table1_run):
     # the paper gives no ImageNet parameter counts: torchvision's stand beside them, in their own column
     assert rows["resnet-50-B"]["paper_params"] == "" and rows["resnet-50-B"]["torchvision_params"] == "25557032"
     assert rows["resnet-50-B"]["flops"] == "3857973248" and rows["plain-34"]["paper_flops"] == "3600000000"
+    assert rows["plain-18"]["paper_flops"] == "1800000000"  # Table 1's 18-layer column, as for plain-34
     assert rows["resnet-1202-A"]["params"] == "19421274" and rows["plain-20"]["paper_params"] == ""
     # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
     assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""

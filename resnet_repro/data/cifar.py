@@ -15,6 +15,7 @@ import numpy as np
 from ..digest import file_digest
 from ..errors import UserError
 from .checks import check_images, check_labels
+from .fetch import describe_failure
 from .safe_pickle import ForbiddenPickle, load_cifar_pickle
 from .vision import require_torchvision
 
@@ -52,7 +53,10 @@ def download_cifar10(root: Path) -> None:
             md5="c58f30108f718f92721af3b95e74349a",
         )
     except Exception as error:  # network errors come in many types; the user needs one line
-        raise UserError(f"downloading CIFAR-10 into {root} failed: {error}") from None
+        raise UserError(
+            f"downloading CIFAR-10 into {root} failed: {describe_failure(error)}. Fix: run this again online, or put "
+            f"{FOLDER} (from cifar-10-python.tar.gz) under {root} yourself"
+        ) from None
 
 
 def read_cifar10(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], dict]:

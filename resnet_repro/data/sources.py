@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -12,9 +13,18 @@ from ..config import DataSpec
 from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
 from ..errors import PATH_CHARS, UserError, require_utf8, shorten
 from .cifar import download_cifar10, find_cifar10, read_cifar10
-from .fashion_mnist import SYSTEM_DIR, download_fashion_mnist, find_fashion_mnist, read_fashion_mnist
+from .fashion_mnist import FOLDER as FASHION_FOLDER
+from .fashion_mnist import SYSTEM_DIR, fetch_fashion_mnist, find_fashion_mnist, mirror, read_fashion_mnist
+from .fetch import FetchFailed
 from .image_size import fit_images
 from .network import reachable
+
+Say = Callable[[str], None]  # where a line for the user goes (a command's reporter)
+
+
+def say_nothing(text: str) -> None:
+    """The default `say`, for callers that show the user nothing (tests, library use)."""
+
 
 HOLDOUT_SEED = 20151210  # one fixed 45k/5k split shared by every run (the paper's arXiv date)
 
@@ -67,7 +77,6 @@ def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Pat
 
 
 CIFAR10_HOST = "www.cs.toronto.edu"  # where --download fetches each dataset from (torchvision's sources)
-FASHION_MNIST_HOST = "fashion-mnist.s3-website.eu-central-1.amazonaws.com"
 
 
 NO_NETWORK = "--download needs a network this machine does not reach"
@@ -78,17 +87,20 @@ def _online(host: str = CIFAR10_HOST) -> bool:
     return reachable(host)
 
 
-def locate_dataset(dataset: str, data_dir: Path, download: bool = False, named: bool = False) -> Path:
+def locate_dataset(
+    dataset: str, data_dir: Path, download: bool = False, named: bool = False, say: Say = say_nothing
+) -> Path:
     """The folder that holds `dataset` (fetched first where asked and possible), or a one-line error saying
     where we looked and how to fix it. Cheap: it reads no images, so `run --jobs` checks once before it starts
     any process (and downloads once, not once per job). `named`: the user named `data_dir`, so the system's
-    dataset folders are not looked in (what runs must be what the user pointed at)."""
+    dataset folders are not looked in (what runs must be what the user pointed at). `say` gets the line that says
+    a dataset was fetched."""
     if dataset not in LOCATORS:
         raise UserError(f"dataset {dataset!r} has no loader")
-    return LOCATORS[dataset](data_dir, download, named)
+    return LOCATORS[dataset](data_dir, download, named, say)
 
 
-def _locate_cifar10(data_dir: Path, download: bool, named: bool) -> Path:
+def _locate_cifar10(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
     folder = find_cifar10([data_dir])
     if folder is None and download:
         download_cifar10(data_dir)
@@ -108,27 +120,31 @@ def _locate_cifar10(data_dir: Path, download: bool, named: bool) -> Path:
     return folder
 
 
-def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool) -> Path:
+def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
+    """Found, else fetched (31 MB, with or without --download: the `cpu` profile's data should not need a step of
+    its own), else one line naming both ways to get it."""
     system = not named
     folder = find_fashion_mnist([data_dir], system)
-    if folder is None and download:
-        download_fashion_mnist(data_dir)
-        folder = find_fashion_mnist([data_dir], system)
-    if folder is None:
-        tried = f"{data_dir}/fashion-mnist, {data_dir}/FashionMNIST/raw, {data_dir}" + (
-            f", {SYSTEM_DIR}" if system else ""
+    if folder is not None:
+        return folder
+    tried = f"{data_dir}/fashion-mnist, {data_dir}/FashionMNIST/raw, {data_dir}" + (f", {SYSTEM_DIR}" if system else "")
+    try:
+        say(fetch_fashion_mnist(data_dir))
+    except FetchFailed as failure:
+        debian = (
+            "name no --data-dir and apt-get install dataset-fashion-mnist (Debian, Ubuntu)"
+            if named
+            else "apt-get install dataset-fashion-mnist (Debian, Ubuntu)"
         )
-        fix = "put its four .gz files in that folder" if named else "apt-get install dataset-fashion-mnist"
-        fetch = (
-            ", or add --download, or --data-dir DIR"
-            if _online(FASHION_MNIST_HOST)
-            else f", or --data-dir DIR ({NO_NETWORK})"
-        )
-        raise UserError(f"Fashion-MNIST not found (looked in {tried}). Fix: {fix}{fetch}")
-    return folder
+        raise UserError(
+            f"Fashion-MNIST not found (looked in {tried}) and fetching it from {mirror()} failed: {failure}. Fix: "
+            f"{debian}, or run this again online (it fetches the four .gz files, 31 MB, into "
+            f"{data_dir / FASHION_FOLDER})"
+        ) from None
+    return find_fashion_mnist([data_dir], system=False)
 
 
-def _locate_imagenet(data_dir: Path, download: bool, named: bool) -> Path:
+def _locate_imagenet(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
     root = next((c for c in (data_dir / "imagenet", data_dir) if (c / "train").is_dir()), None)
     if root is None:
         raise UserError(
@@ -145,9 +161,14 @@ ARRAY_READERS = {"cifar10": read_cifar10, "fashion-mnist": read_fashion_mnist}
 
 
 def load_image_sets(
-    spec: DataSpec, data_dir: Path, holdout: int = 0, download: bool = False, named: bool = False
+    spec: DataSpec,
+    data_dir: Path,
+    holdout: int = 0,
+    download: bool = False,
+    named: bool = False,
+    say: Say = say_nothing,
 ) -> Splits:
-    folder = locate_dataset(spec.dataset, data_dir, download, named)
+    folder = locate_dataset(spec.dataset, data_dir, download, named, say)
     if dataset_info(spec.dataset).class_folders:
         return _load_imagenet(spec, folder, holdout)
     (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)

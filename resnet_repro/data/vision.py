@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ..errors import UserError, shorten
 
-# The CPU-only pair (the README's set-up line); --force-reinstall because pip keeps a mismatched pair it already has.
+# The CPU-only pair (docs/install.md, installing by hand); --force-reinstall because pip keeps a mismatched pair it already has.
 FIX = "pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 
 

@@ -171,7 +171,13 @@ def _check_before_start(pending: list[RunConfig], run_context: RunContext) -> No
     for config in pending:
         check_precision(run_context.job_devices[0], config.settings.train.precision)
     for dataset in sorted({config.data.dataset for config in pending}):
-        locate_dataset(dataset, run_context.data_dir, run_context.download, run_context.data_dir_named)
+        locate_dataset(
+            dataset,
+            run_context.data_dir,
+            run_context.download,
+            run_context.data_dir_named,
+            run_context.reporter.message,
+        )
 
 
 def _raise_what_stopped(errors: dict[int, str | Stopped], not_started: int, stopped_by: list[str]) -> None:
