@@ -236,3 +236,49 @@ def test_a_bad_weights_file_is_one_line(tmp_path, val_dir, kind, message):
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
     assert "pwned" not in result.stdout
     assert not (tmp_path / "r" / "eval").exists()
+
+
+def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
+    from resnet_repro.data.synthetic import write_cifar10
+
+    folder = write_cifar10(tmp_path / "data", train_per_batch=8, test=40)
+    torch.manual_seed(4)
+    state_dict = build_model("resnet20").state_dict()
+    state_dict["fc.weight"] = torch.zeros(10, 64)  # raw pixels through untrained BN grow large: the bias alone decides
+    state_dict["fc.bias"] = torch.zeros(10)
+    state_dict["fc.bias"][3] = 1.0  # every image called class 3
+    torch.save(state_dict, tmp_path / "r20.pt")
+    result = cli_in_process(
+        "eval",
+        "--weights",
+        str(tmp_path / "r20.pt"),
+        "--model",
+        "resnet20",
+        "--cifar",
+        str(folder),
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path / "results"),
+    )
+    assert result.returncode == 0, result.stderr
+    import pickle as pickle_
+
+    with open(folder / "test_batch", "rb") as handle:
+        labels = pickle_.load(handle, encoding="bytes")[b"labels"]
+    expected = round(100.0 * sum(label != 3 for label in labels) / len(labels), 2)
+    [row] = read_rows(tmp_path / "results" / "eval" / "r20-resnet20" / "cifar10-test.csv")
+    assert (row["model"], row["images"], row["top1_error"], row["paper_top1_error"]) == (
+        "resnet20",
+        "40",
+        str(expected),
+        "8.75",
+    )
+
+
+def test_eval_names_its_one_test_set(tmp_path):
+    result = cli_in_process("eval", "--weights", "x.pt", "--model", "resnet20", "--results", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
+    )

@@ -15,7 +15,12 @@ def eval_command(
     weights: str = typer.Option(
         ..., "--weights", help="torchvision:resnet18 .. torchvision:resnet152, or a state_dict file."
     ),
-    val: Path = typer.Option(..., "--val", help="ImageNet's val folder (val/<wnid>/*.JPEG)."),
+    val: Optional[Path] = typer.Option(
+        None, "--val", help="ImageNet's val folder (val/<wnid>/*.JPEG), for an ImageNet net."
+    ),
+    cifar: Optional[Path] = typer.Option(
+        None, "--cifar", help="The cifar-10-batches-py folder, for a CIFAR net (Table 6)."
+    ),
     model: Optional[str] = typer.Option(
         None, "--model", help="The net a state_dict file is for (resnet50); implied by torchvision:."
     ),
@@ -29,9 +34,14 @@ def eval_command(
 ) -> None:
     """Test weights trained elsewhere with the paper's 10-crop or multi-scale test, beside the paper's numbers."""
     # torch loads only when eval runs: the other commands share this module's app
-    from ..engines.published_eval import EvalRequest, evaluate_imagenet
+    from ..engines.published_eval import EvalRequest, evaluate_cifar, evaluate_imagenet
+    from ..errors import UserError
     from ..train.device import resolve_device
 
+    if (val is None) == (cifar is None):
+        raise UserError(
+            "eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
+        )
     request = EvalRequest(
         weights,
         model,
@@ -44,6 +54,6 @@ def eval_command(
         resolve_results_dir(str(results) if results else None),
         resolve_device(device),
     )
-    path = evaluate_imagenet(request)
+    path = evaluate_imagenet(request) if val is not None else evaluate_cifar(request, cifar)
     console.print(path.with_suffix(".md").read_text(), end="")
     console.print(f"wrote {path} and {path.with_suffix('.md')}")

@@ -16,11 +16,11 @@ import torch
 
 from ..analysis.imagenet_eval import evaluate_views
 from ..analysis.published_weights import published_net
+from ..atomic import make_dirs, write_atomic
 from ..data.imagenet import scan_image_folder
 from ..errors import UserError
 from ..experiments import entry_key, load_target, resolve_runs
 from ..naming import default_shortcut, parse_model_name
-from ..atomic import make_dirs, write_atomic
 
 MARK = "published weights, not trained here"
 # Which targets hold the paper's numbers under each protocol (10-crop: Tables 2 and 3; multi-scale: Table 4).
@@ -115,6 +115,45 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         "note": MARK + (f"; {errors.skipped} unreadable images skipped" if errors.skipped else ""),
     }
     return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), request.protocol, [row])
+
+
+def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
+    """Table 6's protocol: test error (%) on the CIFAR-10 test batch, the single 32x32 view, minus the training
+    set's per-pixel mean image (as the nets were trained); results/eval/<slug>/cifar10-test.csv and .md."""
+    from ..data.cifar import read_cifar10
+    from ..data.pipeline import mean_image
+
+    if request.model is None or parse_model_name(request.model).family != "cifar":
+        raise UserError(
+            f"--cifar needs --model naming a CIFAR net (resnet20 .. resnet1202, plain20 ..), not {request.model}"
+        )
+    if not (cifar_dir / "test_batch").is_file():
+        raise UserError(f"--cifar {cifar_dir} holds no test_batch: name the cifar-10-batches-py folder")
+    net = published_net(request.weights, request.model, request.shortcut)
+    (train_x, _), (test_x, test_y), _ = read_cifar10(cifar_dir)
+    mean = mean_image(torch.from_numpy(train_x))
+    model = net.model.to(request.device).eval()
+    wrong = 0
+    with torch.inference_mode():
+        for start in range(0, len(test_y), 500):
+            x = torch.from_numpy(test_x[start : start + 500]).float() - mean
+            predicted = model(x.to(request.device)).argmax(1).cpu()
+            wrong += int((predicted != torch.from_numpy(test_y[start : start + 500])).sum())
+    canonical = parse_model_name(net.name).canonical
+    paper = load_target("table6").paper_table().get(canonical, {})
+    row = {
+        "weights": net.source,
+        "model": canonical,
+        "protocol": "CIFAR-10 test batch",
+        "images": len(test_y),
+        "top1_error": round(100.0 * wrong / len(test_y), 2),
+        "top5_error": "",
+        "paper_row": canonical if paper else "",
+        "paper_top1_error": paper.get("test_error", ""),
+        "paper_top5_error": "",
+        "note": MARK,
+    }
+    return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), "cifar10-test", [row])
 
 
 def write_rows(folder: Path, name: str, rows: list[dict]) -> Path:
