@@ -216,7 +216,7 @@ def test_the_command_list_shows_each_summary_whole():
     result = cli("--help", env={"COLUMNS": "80"})
     assert result.returncode == 0
     commands = result.stdout.split("Commands:", 1)[1]
-    for name in ("list", "show", "run", "plot", "report", "bench", "schema"):
+    for name in ("list", "show", "run", "plot", "report", "bench", "eval", "schema"):
         assert f"  {name} " in commands
     assert "..." not in commands  # click cuts a long docstring to 45 characters and "..."
 

@@ -17,6 +17,7 @@ from ..launch import launched_world_size
 from .bench import bench_command
 from .catalog import list_command, show_command
 from .common import err_console
+from .eval import eval_command
 from .plot import plot_command
 from .report import report_command
 from .run import run_command
@@ -44,6 +45,9 @@ app.command("run", short_help="Train what a target needs (resuming), then write 
 app.command("plot", short_help="Redraw a target's figures and tables from the CSVs under results/.")(plot_command)
 app.command("report", short_help="Write results/REPORT.md and REPORT.html: does the paper hold here?")(report_command)
 app.command("bench", short_help="Measure images/s of the real training step, per model.")(bench_command)
+app.command("eval", short_help="Test published or given weights with the paper's 10-crop or multi-scale test.")(
+    eval_command
+)
 app.command("schema", short_help="The JSON Schema of a target file, for an editor's YAML support.")(schema_command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..claims import NOT_COMPARABLE, NOT_RUN, Verdict
+from ..claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
 from ..errors import UserError
 from ..experiments import Target
 from ..plots.gradient_norm_figure import plot_gradflow
@@ -14,6 +14,7 @@ from ..report_parts import Score, csv_rows, run_command
 from ..store.layout import write_atomic
 from ..store.paths import output_dir
 from .base import Engine, Outcome
+from .gradflow_verdicts import CRITERION, VERDICT_COLUMNS, net_verdicts, plain_bn_nets_healthy
 from .outputs import measured_csv
 from .sections import GradflowSection
 
@@ -56,7 +57,12 @@ class GradflowEngine(Engine):
         csv_path = measured_csv(target, results)
         if not csv_path.exists():
             raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
-        return [csv_path, *plot_gradflow(csv_path, output_dir(results, target, None) / target.name, target.title)]
+        folder = output_dir(results, target, None)
+        return [
+            csv_path,
+            *write_verdicts(csv_path, folder),
+            *plot_gradflow(csv_path, folder / target.name, target.title),
+        ]
 
     def has_results(self, target, profile, results: Path) -> bool:
         return measured_csv(target, results).exists()
@@ -72,33 +78,35 @@ class GradflowEngine(Engine):
         if not image.exists():
             self.write_outputs(section.target, [], results)
         section.images = [image]
-        detail = "gradient norm at the input end / at the output end: " + ", ".join(
-            f"{net} {ratio:.2g}" for net, ratio in gradient_ratios(rows).items()
-        )
-        section.scores.append(
-            Score(
-                section.target.name,
-                SAYS,
-                WHERE,
-                "—",
-                Verdict(NOT_COMPARABLE, detail + " (shown, not judged: the paper states no number)"),
+        verdicts = net_verdicts(rows)
+        detail = "; ".join(f"{v['net']} {v['first_to_last']} ({v['verdict']})" for v in verdicts)
+        judged = plain_bn_nets_healthy(verdicts)
+        if judged is None:
+            verdict = Verdict(NOT_COMPARABLE, f"no plain conv net measured; {detail}")
+        else:
+            holds, plain = judged
+            names = ", ".join(v["net"] for v in plain)
+            verdict = Verdict(
+                HOLDS if holds else FAILS,
+                f"plain conv nets with BN ({names}) judged by {CRITERION}; every net: {detail}",
             )
-        )
+        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", verdict))
         section.notes = [section.target.notes] if section.target.notes else []
         return section
 
 
-def gradient_ratios(rows: list[dict]) -> dict[str, float]:
-    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
-    by_net: dict[str, list[tuple[int, float]]] = {}
-    for row in rows:
-        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
-    ratios = {}
-    for net, points in by_net.items():
-        points.sort()
-        if points[-1][1] > 0:
-            ratios[net] = points[0][1] / points[-1][1]
-    return ratios
+def write_verdicts(csv_path: Path, folder: Path) -> list[Path]:
+    """gradflow_verdicts.csv and .md: each net's first-to-last ratio and its verdict, with the criterion."""
+    import pandas as pd
+
+    verdicts = net_verdicts(pd.read_csv(csv_path).to_dict("records"))
+    frame = pd.DataFrame(verdicts, columns=list(VERDICT_COLUMNS))
+    write_atomic(folder / "gradflow_verdicts.csv", frame.to_csv(index=False))
+    lines = [f"Verdict per net: {CRITERION}.", "", "| " + " | ".join(VERDICT_COLUMNS) + " |"]
+    lines += ["|" + "---|" * len(VERDICT_COLUMNS)]
+    lines += ["| " + " | ".join(str(v[c]) for c in VERDICT_COLUMNS) + " |" for v in verdicts]
+    write_atomic(folder / "gradflow_verdicts.md", "\n".join(lines) + "\n")
+    return [folder / "gradflow_verdicts.csv", folder / "gradflow_verdicts.md"]
 
 
 ENGINE = register(GradflowEngine())

@@ -1,0 +1,59 @@
+"""`resnet-repro eval`: published or given weights under the paper's ImageNet test protocols."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..store.layout import resolve_results_dir
+from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, console, sets
+
+
+def eval_command(
+    weights: str = typer.Option(
+        ..., "--weights", help="torchvision:resnet18 .. torchvision:resnet152, or a state_dict file."
+    ),
+    val: Optional[Path] = typer.Option(
+        None, "--val", help="ImageNet's val folder (val/<wnid>/*.JPEG), for an ImageNet net."
+    ),
+    cifar: Optional[Path] = typer.Option(
+        None, "--cifar", help="The cifar-10-batches-py folder, for a CIFAR net (Table 6)."
+    ),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="The net a state_dict file is for (resnet50); implied by torchvision:."
+    ),
+    shortcut: Optional[str] = typer.Option(None, "--shortcut", help="A, B or C for a state_dict file [default: B]."),
+    variant: str = typer.Option("original", "--variant", help="original or v1.5 (torchvision's bottleneck stride)."),
+    protocol: str = typer.Option("10-crop", "--protocol", help="10-crop (Tables 2-3) or multi-scale (Table 4)."),
+    profile: Optional[str] = ProfileOption,
+    set_: Optional[list[str]] = SetOption,
+    device: str = DeviceOption,
+    results: Optional[Path] = ResultsOption,
+) -> None:
+    """Test weights trained elsewhere with the paper's 10-crop or multi-scale test, beside the paper's numbers."""
+    # torch loads only when eval runs: the other commands share this module's app
+    from ..engines.published_eval import EvalRequest, evaluate_cifar, evaluate_imagenet
+    from ..errors import UserError
+    from ..train.device import resolve_device
+
+    if (val is None) == (cifar is None):
+        raise UserError(
+            "eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
+        )
+    request = EvalRequest(
+        weights,
+        model,
+        shortcut,
+        variant,
+        protocol,
+        val,
+        profile,
+        sets(set_),
+        resolve_results_dir(str(results) if results else None),
+        resolve_device(device),
+    )
+    path = evaluate_imagenet(request) if val is not None else evaluate_cifar(request, cifar)
+    console.print(path.with_suffix(".md").read_text(), end="")
+    console.print(f"wrote {path} and {path.with_suffix('.md')}")

@@ -1,0 +1,72 @@
+"""A verdict for each net of gradflow.csv, from one stated criterion (no torch here).
+
+The paper's sentence (Sec. 4.1) is about vanishing: BN keeps forward signals' variances non-zero, "the backward
+propagated gradients exhibit healthy norms with BN. So neither forward nor backward signals vanish." Our criterion:
+the ratio of the gradient norm at the first layer to the one at the last layer. At least HEALTHY_FLOOR: the
+gradient reaches the input end without vanishing, "healthy norms" (for the conv nets, which have BN, "healthy norms
+with BN"); below it, "vanishing". A ratio above GROWTH_NOTED is healthy by this reading, and the row says that the
+gradient grows toward the input (the plain conv nets with BN do, by orders of magnitude at depth 56 and 110).
+"""
+
+from __future__ import annotations
+
+# The paper gives no number for "healthy"; this is our reading, stated wherever a verdict is shown: at most ten
+# times smaller at the input end than at the output end (one order of magnitude).
+HEALTHY_FLOOR = 0.1
+GROWTH_NOTED = 10.0  # above this, the row adds that the gradient grows toward the input
+CRITERION = (
+    f"healthy when the first layer's gradient norm / the last layer's is at least {HEALTHY_FLOOR:g} "
+    f"(vanished by no more than one order of magnitude), vanishing below"
+)
+VERDICT_COLUMNS = ("family", "net", "residual", "first_to_last", "verdict")
+
+
+def gradient_ratios(rows: list[dict]) -> dict[str, float]:
+    """Per net, the first layer's gradient norm over the last layer's (1: no growth or decay through depth)."""
+    by_net: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
+    ratios = {}
+    for net, points in by_net.items():
+        points.sort()
+        if points[-1][1] > 0:
+            ratios[net] = points[0][1] / points[-1][1]
+    return ratios
+
+
+def row_verdict(ratio: float, with_bn: bool) -> str:
+    if ratio < HEALTHY_FLOOR:
+        return "vanishing despite BN" if with_bn else "vanishing"
+    word = "healthy norms with BN" if with_bn else "healthy norms"
+    return f"{word}, growing toward the input" if ratio > GROWTH_NOTED else word
+
+
+def net_verdicts(rows: list[dict]) -> list[dict]:
+    """One row per net of gradflow.csv, in its order: the ratio and its verdict (the conv nets are the ones with BN)."""
+    ratios = gradient_ratios(rows)
+    seen, verdicts = set(), []
+    for row in rows:
+        net = row["net"]
+        if net in seen or net not in ratios:
+            continue
+        seen.add(net)
+        family = row.get("family", "")
+        verdicts.append(
+            {
+                "family": family,
+                "net": net,
+                "residual": str(row.get("residual", "")),
+                "first_to_last": f"{ratios[net]:.3g}",
+                "verdict": row_verdict(ratios[net], with_bn=family == "conv"),
+            }
+        )
+    return verdicts
+
+
+def plain_bn_nets_healthy(verdicts: list[dict]) -> tuple[bool, list[dict]] | None:
+    """Whether every plain conv net (the paper's plain nets, with BN) has healthy norms, and those nets; None
+    when gradflow.csv measured none."""
+    plain = [v for v in verdicts if v["family"] == "conv" and v["net"].startswith("plain")]
+    if not plain:
+        return None
+    return all(v["verdict"].startswith("healthy norms with BN") for v in plain), plain

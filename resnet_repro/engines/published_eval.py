@@ -1,0 +1,172 @@
+"""`resnet-repro eval`: weights trained elsewhere, tested the way the paper tested its own nets.
+
+ImageNet nets: the 10-crop test (Tables 2-3) or the multi-scale fully convolutional test (Table 4) on the user's
+val folder, at the recipe profile's test settings (experiments/_recipes/imagenet.yaml). The rows are written as
+the tables' rows are (top-1/top-5 error beside the paper's number for the same net, read from the target files),
+marked "published weights, not trained here", under results/eval/<weights>/.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..analysis.imagenet_eval import evaluate_views
+from ..analysis.published_weights import published_net
+from ..atomic import make_dirs, write_atomic
+from ..data.imagenet import scan_image_folder
+from ..errors import UserError
+from ..experiments import entry_key, load_target, resolve_runs
+from ..naming import default_shortcut, parse_model_name
+
+MARK = "published weights, not trained here"
+# Which targets hold the paper's numbers under each protocol (10-crop: Tables 2 and 3; multi-scale: Table 4).
+PAPER_TARGETS = {"10-crop": ("table2", "table3"), "multi-scale": ("table4",)}
+COLUMNS = (
+    "weights",
+    "model",
+    "protocol",
+    "images",
+    "top1_error",
+    "top5_error",
+    "paper_row",
+    "paper_top1_error",
+    "paper_top5_error",
+    "note",
+)
+
+
+@dataclass
+class EvalRequest:
+    weights: str
+    model: str | None
+    shortcut: str | None
+    variant: str
+    protocol: str
+    val_dir: Path
+    profile: str | None
+    overrides: list[str]  # --set pairs for the test settings (data.test_scales=[224,256])
+    results_dir: Path
+    device: torch.device
+
+
+def paper_row(protocol: str, model: str, shortcut: str | None) -> tuple[str, dict] | None:
+    """The paper's row for this net under this protocol: the same net and shortcut, else the same net's one row
+    (the paper's ResNet-18 is option A, torchvision's B), named so the reader sees which it is."""
+    canonical = parse_model_name(model).canonical
+    papers = [load_target(target).paper_table() for target in PAPER_TARGETS[protocol]]
+    for paper in papers:  # the same net and shortcut first, in any of the tables
+        if entry_key(canonical, shortcut) in paper:
+            return entry_key(canonical, shortcut), paper[entry_key(canonical, shortcut)]
+    for paper in papers:
+        same_net = [key for key in paper if key == canonical or key.startswith(f"{canonical}-")]
+        if len(same_net) == 1:
+            return same_net[0], paper[same_net[0]]
+    return None
+
+
+def weights_slug(weights: str, model: str) -> str:
+    """A folder name for these weights: torchvision-resnet50, or the file's stem and the net."""
+    if weights.startswith("torchvision:"):
+        return "torchvision-" + weights.removeprefix("torchvision:")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{Path(weights).stem}-{model}")
+
+
+def evaluate_imagenet(request: EvalRequest) -> Path:
+    """Evaluate, write results/eval/<slug>/<protocol>.csv and .md atomically; returns the CSV's path."""
+    if request.protocol not in PAPER_TARGETS:
+        raise UserError(f"--protocol {request.protocol}: use one of {', '.join(PAPER_TARGETS)}")
+    if not request.val_dir.is_dir():
+        raise UserError(f"--val {request.val_dir} is not a folder: name ImageNet's val folder (val/<wnid>/*.JPEG)")
+    index = scan_image_folder(request.val_dir)
+    net = published_net(request.weights, request.model, request.shortcut, request.variant)
+    if parse_model_name(net.name).family != "imagenet":
+        raise UserError(
+            f"--model {net.name} is a CIFAR net: the ImageNet protocols need an ImageNet net (resnet18..152)"
+        )
+    data = resolve_runs(load_target(PAPER_TARGETS[request.protocol][-1]), request.profile, overrides=request.overrides)[
+        0
+    ].data
+    errors = evaluate_views(
+        net.model.to(request.device),
+        index,
+        request.protocol,
+        request.device,
+        data.test_short_side,
+        data.crop,
+        data.test_scales,
+        multiscale_flip=bool(data.multiscale_flip),
+    )
+    shortcut = net.shortcut or default_shortcut(parse_model_name(net.name))
+    found = paper_row(request.protocol, net.name, shortcut)
+    row = {
+        "weights": net.source,
+        "model": entry_key(parse_model_name(net.name).canonical, shortcut),
+        "protocol": request.protocol,
+        "images": errors.images,
+        "top1_error": round(errors.top1_error, 2),
+        "top5_error": round(errors.top5_error, 2),
+        "paper_row": found[0] if found else "",
+        "paper_top1_error": found[1].get("top1_error", "") if found else "",
+        "paper_top5_error": found[1].get("top5_error", "") if found else "",
+        "note": MARK + (f"; {errors.skipped} unreadable images skipped" if errors.skipped else ""),
+    }
+    return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), request.protocol, [row])
+
+
+def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
+    """Table 6's protocol: test error (%) on the CIFAR-10 test batch, the single 32x32 view, minus the training
+    set's per-pixel mean image (as the nets were trained); results/eval/<slug>/cifar10-test.csv and .md."""
+    from ..data.cifar import read_cifar10
+    from ..data.pipeline import mean_image
+
+    if request.model is None or parse_model_name(request.model).family != "cifar":
+        raise UserError(
+            f"--cifar needs --model naming a CIFAR net (resnet20 .. resnet1202, plain20 ..), not {request.model}"
+        )
+    if not (cifar_dir / "test_batch").is_file():
+        raise UserError(f"--cifar {cifar_dir} holds no test_batch: name the cifar-10-batches-py folder")
+    net = published_net(request.weights, request.model, request.shortcut)
+    (train_x, _), (test_x, test_y), _ = read_cifar10(cifar_dir)
+    mean = mean_image(torch.from_numpy(train_x))
+    model = net.model.to(request.device).eval()
+    wrong = 0
+    with torch.inference_mode():
+        for start in range(0, len(test_y), 500):
+            x = torch.from_numpy(test_x[start : start + 500]).float() - mean
+            predicted = model(x.to(request.device)).argmax(1).cpu()
+            wrong += int((predicted != torch.from_numpy(test_y[start : start + 500])).sum())
+    canonical = parse_model_name(net.name).canonical
+    paper = load_target("table6").paper_table().get(canonical, {})
+    row = {
+        "weights": net.source,
+        "model": canonical,
+        "protocol": "CIFAR-10 test batch",
+        "images": len(test_y),
+        "top1_error": round(100.0 * wrong / len(test_y), 2),
+        "top5_error": "",
+        "paper_row": canonical if paper else "",
+        "paper_top1_error": paper.get("test_error", ""),
+        "paper_top5_error": "",
+        "note": MARK,
+    }
+    return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), "cifar10-test", [row])
+
+
+def write_rows(folder: Path, name: str, rows: list[dict]) -> Path:
+    """<name>.csv and <name>.md, each written atomically."""
+    make_dirs(folder)
+    csv = [",".join(COLUMNS)] + [",".join(_csv_cell(row[c]) for c in COLUMNS) for row in rows]
+    markdown = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    markdown += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
+    write_atomic(folder / f"{name}.csv", "\n".join(csv) + "\n")
+    write_atomic(folder / f"{name}.md", "\n".join(markdown) + "\n")
+    return folder / f"{name}.csv"
+
+
+def _csv_cell(value) -> str:
+    text = str(value)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text

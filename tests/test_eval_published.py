@@ -1,0 +1,289 @@
+"""`resnet-repro eval`: weights trained elsewhere under the paper's 10-crop and multi-scale tests, on a tiny
+ImageFolder, with saved random weights whose fc bias fixes the predictions (so the error is known exactly)."""
+
+import csv
+import os
+import pickle
+import urllib.error
+
+import pytest
+import torch
+
+from resnet_repro.analysis.published_weights import StdScaled, published_net
+from resnet_repro.data.imagenet import scan_image_folder
+from resnet_repro.data.synthetic import write_image_folder
+from resnet_repro.models import build_model
+
+from .conftest import cli_in_process
+
+
+@pytest.fixture(scope="module")
+def val_dir(tmp_path_factory):
+    return (
+        write_image_folder(
+            tmp_path_factory.mktemp("imagenet") / "imagenet", classes=3, train_per_class=1, val_per_class=3
+        )
+        / "val"
+    )
+
+
+def biased(state_dict: dict) -> dict:
+    """Class 0 first, classes 1-4 next, whatever the image: top-1 wrong exactly where the label is not 0, top-5
+    never wrong (the folder has 3 classes)."""
+    bias = torch.zeros_like(state_dict["fc.bias"])
+    bias[0], bias[1:5] = 100.0, 50.0
+    return {**state_dict, "fc.bias": bias}
+
+
+def expected_top1(val_dir) -> float:
+    labels = [label for _, label in scan_image_folder(val_dir).samples]
+    return round(100.0 * sum(label != 0 for label in labels) / len(labels), 2)
+
+
+def read_rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_state_dict_file_gives_the_exact_row_beside_the_papers(tmp_path, val_dir):
+    torch.manual_seed(0)
+    weights = tmp_path / "mine.pt"
+    torch.save(biased(build_model("resnet34", "B").state_dict()), weights)
+    results = tmp_path / "results"
+    result = cli_in_process(
+        "eval",
+        "--weights",
+        str(weights),
+        "--model",
+        "resnet34",
+        "--shortcut",
+        "B",
+        "--val",
+        str(val_dir),
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--results",
+        str(results),
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = read_rows(results / "eval" / "mine-resnet34" / "10-crop.csv")
+    assert row == {
+        "weights": str(weights),
+        "model": "resnet34-B",
+        "protocol": "10-crop",
+        "images": "9",
+        "top1_error": str(expected_top1(val_dir)),
+        "top5_error": "0.0",
+        "paper_row": "resnet34-B",
+        "paper_top1_error": "24.52",
+        "paper_top5_error": "7.46",
+        "note": "published weights, not trained here",
+    }
+    markdown = (results / "eval" / "mine-resnet34" / "10-crop.md").read_text()
+    assert "| mine.pt" not in markdown and "| resnet34-B | 10-crop | 9 |" in markdown
+
+
+def test_the_multi_scale_test_reads_table4(tmp_path, val_dir):
+    torch.manual_seed(1)
+    weights = tmp_path / "mine.pt"
+    torch.save(biased(build_model("resnet50", "B").state_dict()), weights)
+    result = cli_in_process(
+        "eval",
+        "--weights",
+        str(weights),
+        "--model",
+        "resnet50",
+        "--protocol",
+        "multi-scale",
+        "--val",
+        str(val_dir),
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path / "results"),
+        "--set",
+        "data.test_scales=[40,48]",
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = read_rows(tmp_path / "results" / "eval" / "mine-resnet50" / "multi-scale.csv")
+    assert (row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
+        str(expected_top1(val_dir)),
+        "resnet50-B",
+        "20.74",
+    )
+
+
+def torchvision_resnet18_in_cache(torch_home, monkeypatch) -> dict:
+    """torchvision's own (random) resnet18 weights saved where torch hub looks for the published file."""
+    from torchvision.models import ResNet18_Weights, resnet18
+
+    torch.manual_seed(2)
+    state_dict = biased(resnet18().state_dict())
+    folder = torch_home / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save(state_dict, folder / os.path.basename(ResNet18_Weights.IMAGENET1K_V1.url))
+    monkeypatch.setenv("TORCH_HOME", str(torch_home))
+    return state_dict
+
+
+def test_torchvision_weights_from_the_cache_are_scaled_as_torchvision_trained_them(tmp_path, monkeypatch):
+    from torchvision.models import resnet18
+
+    state_dict = torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
+    net = published_net("torchvision:resnet18", None, None)
+    theirs = resnet18()
+    theirs.load_state_dict(state_dict)
+    x = torch.randn(2, 3, 64, 64)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.inference_mode():
+        assert isinstance(net.model, StdScaled)
+        torch.testing.assert_close(net.model.eval()(x), theirs.eval()(x / std), rtol=1e-4, atol=1e-4)
+    assert (net.name, net.shortcut) == ("resnet18", "B")
+
+
+def test_torchvision_weights_row_names_the_papers_resnet18_row(tmp_path, monkeypatch, val_dir):
+    torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
+    result = cli_in_process(
+        "eval",
+        "--weights",
+        "torchvision:resnet18",
+        "--val",
+        str(val_dir),
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path / "results"),
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = read_rows(tmp_path / "results" / "eval" / "torchvision-resnet18" / "10-crop.csv")
+    assert (row["model"], row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
+        "resnet18-B",
+        str(expected_top1(val_dir)),
+        "resnet18-A",
+        "27.88",
+    )
+
+
+def test_weights_to_download_without_a_network_is_one_line(tmp_path, monkeypatch, val_dir):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+
+    def no_network(url, *args, **kwargs):
+        raise urllib.error.URLError("no route to host")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    result = cli_in_process(
+        "eval", "--weights", "torchvision:resnet50", "--val", str(val_dir), "--results", str(tmp_path / "r")
+    )
+    assert result.returncode == 2
+    cache = tmp_path / "empty" / "hub" / "checkpoints"
+    assert result.stderr.strip() == (
+        f"error: torchvision's resnet50 weights are not in the cache ({cache}) and could not be downloaded "
+        f"(URLError): put resnet50-0676ba61.pth there, or pass --weights FILE"
+    )
+    assert not (tmp_path / "r" / "eval").exists()
+
+
+class RunsCode:
+    """Unpickled with code execution, it would create `path` (builtins.open in write mode)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def bad_files(tmp_path) -> dict:
+    torch.manual_seed(3)
+    files = {}
+    files["wrong keys"] = tmp_path / "r34.pt"
+    torch.save(build_model("resnet34", "B").state_dict(), files["wrong keys"])
+    files["wrong shapes"] = tmp_path / "r18_10.pt"
+    torch.save(build_model("resnet18", "B", num_classes=10).state_dict(), files["wrong shapes"])
+    files["not a state_dict"] = tmp_path / "list.pt"
+    torch.save([torch.zeros(2)], files["not a state_dict"])
+    files["text"] = tmp_path / "notes.pt"
+    files["text"].write_text("hello\n")
+    files["code"] = tmp_path / "code.pt"
+    with open(files["code"], "wb") as handle:
+        pickle.dump({"x": RunsCode(tmp_path / "ran")}, handle)
+    return files
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        (
+            "wrong keys",
+            "do not fit resnet18: it has stages.0.2.conv1.weight, which resnet18 has not (0 missing, 96 unexpected keys); check --model and --shortcut",
+        ),
+        (
+            "wrong shapes",
+            "do not fit resnet18: fc.weight is (10, 512), the net's (1000, 512); check --model and --shortcut",
+        ),
+        ("not a state_dict", "is not a state_dict (a mapping of names to tensors): save model.state_dict()"),
+        ("text", "is not a file torch.save wrote: save one with torch.save(model.state_dict(), path)"),
+        ("code", "holds more than tensors"),
+    ],
+)
+def test_a_bad_weights_file_is_one_line(tmp_path, val_dir, kind, message):
+    path = bad_files(tmp_path)[kind]
+    result = cli_in_process(
+        "eval", "--weights", str(path), "--model", "resnet18", "--val", str(val_dir), "--results", str(tmp_path / "r")
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "ran").exists()  # the pickle's code never ran
+    assert not (tmp_path / "r" / "eval").exists()
+
+
+def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
+    from resnet_repro.data.synthetic import write_cifar10
+
+    folder = write_cifar10(tmp_path / "data", train_per_batch=8, test=40)
+    torch.manual_seed(4)
+    state_dict = build_model("resnet20").state_dict()
+    state_dict["fc.weight"] = torch.zeros(10, 64)  # raw pixels through untrained BN grow large: the bias alone decides
+    state_dict["fc.bias"] = torch.zeros(10)
+    state_dict["fc.bias"][3] = 1.0  # every image called class 3
+    torch.save(state_dict, tmp_path / "r20.pt")
+    result = cli_in_process(
+        "eval",
+        "--weights",
+        str(tmp_path / "r20.pt"),
+        "--model",
+        "resnet20",
+        "--cifar",
+        str(folder),
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path / "results"),
+    )
+    assert result.returncode == 0, result.stderr
+    import pickle as pickle_
+
+    with open(folder / "test_batch", "rb") as handle:
+        labels = pickle_.load(handle, encoding="bytes")[b"labels"]
+    expected = round(100.0 * sum(label != 3 for label in labels) / len(labels), 2)
+    [row] = read_rows(tmp_path / "results" / "eval" / "r20-resnet20" / "cifar10-test.csv")
+    assert (row["model"], row["images"], row["top1_error"], row["paper_top1_error"]) == (
+        "resnet20",
+        "40",
+        str(expected),
+        "8.75",
+    )
+
+
+def test_eval_names_its_one_test_set(tmp_path):
+    result = cli_in_process("eval", "--weights", "x.pt", "--model", "resnet20", "--results", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
+    )
