@@ -162,25 +162,25 @@ def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys
             f"{at}: short: expected profile: why its schedule is too short for this claim, e.g. "
             f'short: {{cpu: "ResNet-56 passes ResNet-20 only past 16k iterations"}}'
         )
-    return Claim(
-        str(entry["says"]),
-        str(entry["section"]),
-        entry["metric"],
-        tuple(key for group in groups for key in group),
-        float(noise) if noise is not None else None,
-        groups if any(len(group) > 1 for group in groups) else (),
-        relation,
-        entry.get("own", False),
-        _paper_values(entry.get("paper"), run_keys, at),
-        over,
-        fraction,
-        tuple((str(profile), text.strip()) for profile, text in short.items()),
-        gap,
-        below,
-        Curve.parse_until(entry, at, over),
-        above,
-        Level.parse_margin(entry, at, relation),
-        entry.get("until") == FIRST_LR_STEP,
+    return Claim(  # by keyword, in the order the checks run: a kind's new field can go anywhere in Claim
+        says=str(entry["says"]),
+        section=str(entry["section"]),
+        metric=entry["metric"],
+        order=tuple(key for group in groups for key in group),
+        noise=float(noise) if noise is not None else None,
+        groups=groups if any(len(group) > 1 for group in groups) else (),
+        relation=relation,
+        own=entry.get("own", False),
+        paper=_paper_values(entry.get("paper"), run_keys, at),
+        over=over,
+        fraction=fraction,
+        short=tuple((str(profile), text.strip()) for profile, text in short.items()),
+        gap=gap,
+        below=below,
+        until=Curve.parse_until(entry, at, over),
+        above=above,
+        margin=Level.parse_margin(entry, at, relation),
+        early=entry.get("until") == FIRST_LR_STEP,
     )
 
 
