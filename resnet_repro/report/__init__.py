@@ -1,7 +1,7 @@
 """The combined report: does the paper hold on this hardware? As results/REPORT.md and a self-contained REPORT.html.
 
 It opens with a scoreboard: one row per claim of the paper (an ordering between nets) and per paper number,
-across every target, run or not, each with its verdict against the seed noise (claims.py). Then one section
+across every target, run or not, each with its verdict against the seed noise (claims/). Then one section
 per target: for each profile that has results, what made them (profile, deviations, data actually used,
 hardware, compute time), the claims, the numbers with their noise band, and the figure.
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..claims import (
-    AT_MOST,
     BORROWED_SIGMA_SOURCE,
-    CURVE,
-    END,
     HOLDS,
-    LAYERS,
-    LEVEL,
     METRIC_NAMES,
     NOT_COMPARABLE,
     NOT_RUN,
     PAPER_SIGMA_SOURCE,
     PARTIAL,
-    RANKS,
     Claim,
+    Judging,
     Verdict,
     claim_pairs,
     claim_paper_values,
-    evaluate_claim,
-    evaluate_curve,
     evaluate_number,
     paper_numbers,
 )
@@ -57,7 +50,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
                     Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
                 )
             continue
-        verdict = judge_claim(target, claim, found.per_key(claim.metric), found.trained_keys, found)
+        verdict = judge_claim(target, claim, claim.measure(found), found.trained_keys, found)
         why_short = claim.too_short(found.profile)
         if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
             short = f"this profile is too short for it: {why_short}"
@@ -96,10 +89,9 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     runs: dict[str, list[str]] = {}
     for name, key in keys.items():
         runs.setdefault(key, []).append(name)
-    # a bound compares each net with the paper's number, not with another net
-    pairs = claim_pairs(claim, trained) if claim.bound is None else [(k, "") for k in claim.order if k in trained]
     return frozenset(
-        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ())))) for low, high in pairs
+        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
+        for low, high in claim_pairs(claim, trained)
     )
 
 
@@ -125,33 +117,23 @@ def _runs_of(score: Score) -> set[tuple[str, str]]:
     return {(metric, run) for metric, low, high in score.compares for run in low + high}
 
 
-def judge_claim(
-    target: Target,
-    claim: Claim,
-    values: dict,
-    trained: set[str],
-    found: Measured | None,
-) -> Verdict:
-    """A claim's verdict, with the sigma it used named and, where the paper's own gaps are inside the band at the
-    seeds planned (found's, or the paper's where nothing is planned), the seeds that would resolve them (never on
-    proxy data: the paper's gaps are not its gaps)."""
-    if claim.over != END:  # a training curve, or fig7's stds layer by layer
-        curves = (found.curves if claim.over == CURVE else found.layers) if found is not None else {}
-        if claim.over == RANKS:  # Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank
-            curves = {key: [_ranked(seed) for seed in seeds] for key, seeds in curves.items()}
-        return evaluate_curve(claim, curves, trained, label, found.first_lr_step if found is not None else None)
+def judge_claim(target: Target, claim: Claim, values: dict, trained: set[str], found: Measured | None) -> Verdict:
+    """A claim's verdict on what `found` measured (`claim.measure(found)`; where found is None, on `values`), with
+    the sigma it used named and, where the paper's own gaps are inside the band at the seeds planned (found's, or
+    the paper's where nothing is planned), the seeds that would resolve them (never on proxy data: the paper's gaps
+    are not its gaps)."""
     imagenet = get_engine(target.engine).paper_data == "imagenet"
     proxy = found is not None and found.proxy
-    paper = {} if proxy else claim_paper_values(claim, target.paper_table())
-    planned = found.expected if found is not None else target.paper_seeds()
-    source = BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE
     # The size of a gap is a number of the paper's: judged only where this profile's numbers are compared with it.
     comparable, why = found.numbers_comparable() if found is not None else (True, "")
-    return evaluate_claim(claim, values, trained, label, paper, source, planned, "" if comparable else why)
-
-
-def _ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
-    return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
+    judging = Judging(
+        paper={} if proxy else claim_paper_values(claim, target.paper_table()),
+        source=BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE,
+        planned=found.expected if found is not None else target.paper_seeds(),
+        unjudged="" if comparable else why,
+        first_step=found.first_lr_step if found is not None else None,
+    )
+    return claim.judge(values if found is None else claim.measure(found), trained, label, judging)
 
 
 def claim_command(target: Target, profile: str, verdict: Verdict, claim: Claim | None = None) -> str:
@@ -166,24 +148,15 @@ def claim_command(target: Target, profile: str, verdict: Verdict, claim: Claim |
 
 
 def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
-    """The claim's words, the metric and its ordering over the nets `trained` (every net of the claim: None),
+    """The claim's words, what it compares and its ordering over the nets `trained` (every net of the claim: None),
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    joint = {AT_MOST: " ≤ ", LEVEL: " ≈ "}.get(claim.relation, " < ")
-    order = joint.join(_step_text(g) for g in steps if g)
-    if claim.gap is not None:
-        order += f" by {claim.gap:g}"
-    if claim.bound is not None:
-        order = ", ".join(f"{_step_text(g)} {claim.bound[0]} {claim.bound[1]:g}" for g in steps if g)
+    order = claim.kind.words(claim, steps, _step_text)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    curve = {CURVE: " at every log window", LAYERS: " layer by layer", RANKS: " sorted, rank by rank"}.get(
-        claim.over, ""
-    )
-    metric = "response std" if claim.over in (LAYERS, RANKS) else METRIC_NAMES[claim.metric]  # each, not the mean
-    return f"{own}{claim.says} ({metric}{curve}: {order}{more})"
+    return f"{own}{claim.says} ({claim.kind.what(claim)}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:

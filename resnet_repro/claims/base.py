@@ -1,0 +1,205 @@
+"""What every claim kind shares: the verdict words, the noise rule (the sigma a claim is judged by and the band of a
+gap), the `Kind` protocol each kind implements, and the chain of comparisons a claim between nets makes.
+
+sigma: the paper's only seed spread, ResNet-110's 0.16 points over 5 runs (Table 6), for error metrics (ImageNet
+claims borrow it: the paper gives no ImageNet spread); a claim on another metric states its own `noise`. Where seeds
+trained here spread more, the measured spread is used instead. Every verdict says which sigma it used. A comparison
+between two nets has the band of twice the standard deviation of the difference of two seed means
+(2 * sigma * sqrt(1/n_a + 1/n_b)); each kind says what it judges against that band.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
+PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
+BORROWED_SIGMA_SOURCE = "CIFAR-10 ResNet-110's seed std (0.16, Table 6), borrowed: the paper gives none for ImageNet"
+ERROR_METRICS = ("train_error", "test_error", "top1_error", "top5_error")
+METRIC_NAMES = {
+    "train_error": "training error",
+    "test_error": "test error",
+    "top1_error": "top-1 error",
+    "top5_error": "top-5 error",
+    "response_std": "mean response std",
+}
+END, CURVE = "end", "curve"  # a run's final number, or every log window of its training curve
+LAYERS, RANKS = "layers", "ranks"  # fig7: layer by layer in network order, or rank by rank once sorted
+OVER = (END, CURVE, LAYERS, RANKS)
+UNITS = {CURVE: "log windows", LAYERS: "layers (same index)", RANKS: "ranks (each net's stds sorted, descending)"}
+BELOW, AT_MOST = "below", "at_most"  # a strict order; "no higher than the next, within noise"
+LEVEL = "level"  # "comparably accurate": equal within noise, either way
+RELATIONS = (BELOW, AT_MOST, LEVEL)
+JOINTS = {AT_MOST: " ≤ ", LEVEL: " ≈ "}  # how a claim's words join its nets, by relation
+
+HOLDS, FAILS, NOISE, NOT_RUN = "holds", "does not hold", "within noise", "not run yet"
+NOT_COMPARABLE, PARTIAL = "not compared", "not all run yet"
+# A paper number within seed noise of ours is reproduced: a word of its own, never a claim's "within noise", which
+# says the claim is undecided.
+REPRODUCED = "reproduced"
+FIRST_LR_STEP = "first_lr_step"  # `until:` of an early-stage claim: the windows before the profile's first lr step
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # HOLDS, FAILS, NOISE, NOT_RUN, PARTIAL, NOT_COMPARABLE
+    detail: str  # the numbers behind it, e.g. "plain-20 16.29 < plain-56 30.59 (gap 14.30, band +-0.45)"
+    seeds: int = 0  # seeds per net that would resolve the paper's own gap, where fewer are planned; else 0
+    band: float | None = None  # a paper number's noise band (evaluate_number), for a table's column
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a claim is judged with beyond its own numbers, gathered by the scorer from the target and profile."""
+
+    paper: dict[str, float]  # the paper's number per net (see claim_paper_values); empty on proxy data
+    source: str  # which sigma the paper's spread stands for (CIFAR's own, or borrowed for ImageNet)
+    planned: dict[str, int] | None  # the seeds per net the profile trains
+    unjudged: str  # why a number compared with the paper's is shown but not judged here ("": judged)
+    first_step: int | None  # the first lr step of the profile's schedule, where "the early stage" ends
+
+
+class Kind:
+    """One kind of claim: what it reads of what a target measured, how it judges it and how it says it. The
+    defaults are those of a claim between nets compared at the end of training; each kind overrides what differs.
+    `claim` is always a `claim.Claim`, left unannotated: the kinds sit below claim.py in the import layers."""
+
+    needs = 2  # how many of its nets a profile must train for the claim to check anything
+
+    def measure(self, claim, found) -> dict:
+        """What the claim judges of `found` (a Measured): run key -> the metric over the finished seeds."""
+        return found.per_key(claim.metric) if found is not None else {}
+
+    def judge(self, claim, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
+        return evaluate_claim(
+            claim, measured, trained, label, judging.paper, judging.source, judging.planned, judging.unjudged
+        )
+
+    def compare(self, claim, label, a, b, low: str, high: str, sigma: float, unjudged: str):
+        """One comparison of two nets' seeds: (result, the numbers behind it)."""
+        raise NotImplementedError
+
+    def results(self, claim, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
+        """Every comparison over the nets measured: (results, parts)."""
+        results, parts = [], []
+        for low, high in pairs(measured):
+            result, text = self.compare(claim, label, values[low], values[high], low, high, sigma, unjudged)
+            results.append(result)
+            parts.append(text)
+        return results, parts
+
+    def seeds_hint(self, claim, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
+        """How many seeds per net would resolve the paper's own gaps, where that says something: ("", 0) here."""
+        return "", 0
+
+    def pairs(self, claim, trained: set[str]) -> list[tuple[str, str]]:
+        """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
+        return pairs([group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group])
+
+    def words(self, claim, steps: list[tuple[str, ...]], step_text) -> str:
+        """The claimed ordering of the nets `steps`, e.g. "plain-20 < plain-56"."""
+        return JOINTS.get(claim.relation, " < ").join(step_text(g) for g in steps if g)
+
+    def what(self, claim) -> str:
+        """What the claim compares, e.g. "test error" or "response std layer by layer"."""
+        return METRIC_NAMES[claim.metric]
+
+
+# ----------------------------------------------------------------------------- noise and verdicts
+
+
+def seed_sigma(samples: list[list[float]], default: float) -> tuple[float, str]:
+    """The per-run std to judge by: `default`, unless seeds measured here spread more (pooled sample std
+    over every net with two or more seeds)."""
+    groups = [s for s in samples if len(s) >= 2]
+    if groups:
+        dof = sum(len(s) - 1 for s in groups)
+        pooled = math.sqrt(sum((len(s) - 1) * statistics.variance(s) for s in groups) / dof)
+        if pooled > default:
+            return pooled, f"the measured seed std ({pooled:.2f}, {dof + len(groups)} runs)"
+    return default, ""
+
+
+def pair_band(sigma: float, n_low: int, n_high: int) -> float:
+    """Two standard deviations of the difference of two seed means."""
+    return 2 * sigma * math.sqrt(1 / n_low + 1 / n_high)
+
+
+def seeds_to_resolve(gap: float, sigma: float) -> int:
+    """The fewest seeds per net whose band (two nets, as many seeds each) is narrower than `gap`."""
+    n = 1
+    while pair_band(sigma, n, n) - gap >= -1e-9:
+        n += 1
+    return n
+
+
+def claim_sigma(claim, samples: list[list[float]], default_source: str) -> tuple[float, str]:
+    """The sigma a claim is judged by, and which one it is: the paper's (or the file's stated `noise`), or the
+    seed spread measured here where it is larger."""
+    default = claim.noise if claim.noise is not None else PAPER_SIGMA
+    sigma, measured = seed_sigma(samples, default)
+    if measured:
+        return sigma, f"{measured}, larger than the {default:.2f} assumed"
+    if claim.noise is not None:
+        return sigma, f"this file's assumed seed std ({claim.noise:g}; the paper gives none for this)"
+    return sigma, default_source
+
+
+def claim_pairs(claim, trained: set[str]) -> list[tuple[str, str]]:
+    """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
+    return claim.kind.pairs(claim, trained)
+
+
+def pairs(steps: list[tuple[str, ...]]) -> list[tuple[str, str]]:
+    """Each net of an entry against each net of the next entry."""
+    return [(low, high) for lows, highs in zip(steps, steps[1:]) for low in lows for high in highs]
+
+
+def evaluate_claim(
+    claim,
+    values: dict[str, list[float]],
+    trained: set[str],
+    label=str,
+    paper: dict[str, float] | None = None,  # see claim_paper_values
+    default_source: str = PAPER_SIGMA_SOURCE,
+    planned: dict[str, int] | None = None,
+    unjudged: str = "",
+) -> Verdict:
+    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; paper: the
+    paper's number per key (for the seeds its own gaps need); planned: the seeds the profile trains per key;
+    unjudged: why a number compared with the paper's (the size of a gap) is shown but not judged here ("": judged).
+
+    Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
+    nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
+    """
+    steps = [group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group]
+    measured = [group for group in (tuple(k for k in g if values.get(k)) for g in steps) if group]
+    keys = [key for group in measured for key in group]
+    sigma, source = claim_sigma(claim, [values[k] for k in keys], default_source)
+    counts = {k: len(values.get(k) or []) or (planned or {}).get(k, 1) for g in steps for k in g}
+    hint, seeds = claim.kind.seeds_hint(claim, pairs(steps), paper or {}, sigma, counts, label)
+    results, parts = claim.kind.results(claim, label, values, measured, keys, sigma, unjudged)
+    if not results:
+        return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
+    parts += [f"σ: {source}"] + ([hint] if hint else [])
+    status = overall(results, parts, [label(k) for g in steps for k in g if k not in keys])
+    return Verdict(status, "; ".join(parts), seeds)
+
+
+def overall(results: list[str], parts: list[str], missing: list[str]) -> str:
+    """Any comparison that fails fails the claim, else any within noise; nets not run yet (added to `parts`) leave
+    a claim that holds so far only partly checked. Comparisons only shown, none judged, leave it not compared."""
+    if results and all(result == NOT_COMPARABLE for result in results):
+        return NOT_COMPARABLE
+    status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
+    if missing and status != FAILS:
+        status = PARTIAL if status == HOLDS else status
+        parts.append(f"not run yet: {', '.join(missing)}")
+    return status
+
+
+def fmt(samples: list[float]) -> str:
+    mean = statistics.fmean(samples)
+    return f"{mean:.2f}" if len(samples) == 1 else f"{mean:.2f} (mean of {len(samples)})"

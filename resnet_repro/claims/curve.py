@@ -1,0 +1,166 @@
+"""Claims over many points of each net rather than its final number: `over: curve` counts the log windows of the
+training curves in the claimed order ("throughout training"; `until:` a share of the schedule, or
+`first_lr_step`, "at the early stage"), `over: layers` counts fig7's layers by their index ("generally smaller"),
+`over: ranks` once each net's stds are sorted. The share of points in order is the finding: it holds where it
+reaches `fraction`, does not hold where the reverse order does, and is within noise otherwise."""
+
+from __future__ import annotations
+
+import statistics
+
+from ..errors import UserError, excerpt
+from .base import (
+    CURVE,
+    END,
+    FAILS,
+    FIRST_LR_STEP,
+    HOLDS,
+    LAYERS,
+    METRIC_NAMES,
+    NOISE,
+    NOT_RUN,
+    OVER,
+    RANKS,
+    UNITS,
+    Judging,
+    Kind,
+    Verdict,
+    overall,
+    pairs,
+)
+
+
+class Curve(Kind):
+    """The training error at every log window."""
+
+    @classmethod
+    def parse_over(cls, entry: dict, at: str) -> tuple[str, float]:
+        """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
+        `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted)."""
+        over = entry.get("over", END)
+        if over not in OVER:
+            raise UserError(f"{at}: over: {excerpt(over)} is not one of {', '.join(OVER)}")
+        fraction = entry.get("fraction")
+        if over == END and fraction is not None:
+            raise UserError(f"{at}: fraction: only a claim over: curve counts log windows")
+        if over != END and (
+            isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.5 < fraction <= 1
+        ):
+            raise UserError(
+                f"{at}: fraction: over: {over} needs the share of {UNITS[over].split(' (')[0]} that must be in order, "
+                f"above 0.5 and at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
+            )
+        if over == CURVE and entry["metric"] != "train_error":
+            raise UserError(f"{at}: over: curve: only the training error is logged through training")
+        if over in (LAYERS, RANKS) and entry["metric"] != "response_std":
+            raise UserError(f"{at}: over: {over}: only the response std is measured layer by layer")
+        return over, float(fraction or 0.0)
+
+    @classmethod
+    def parse_until(cls, entry: dict, at: str, over: str) -> float:
+        """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
+        until = entry.get("until", 1.0)
+        if until == FIRST_LR_STEP:
+            if over != CURVE:
+                raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
+            return 1.0
+        if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 < until <= 1:
+            raise UserError(
+                f"{at}: until: expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}; "
+                f"got {excerpt(until)}"
+            )
+        if until < 1 and over != CURVE:
+            raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
+        return float(until)
+
+    def measure(self, claim, found) -> dict:
+        """Run key -> each seed's training error by log window."""
+        return found.curves if found is not None else {}
+
+    def judge(self, claim, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
+        return evaluate_curve(claim, measured, trained, label, judging.first_step)
+
+    def what(self, claim) -> str:
+        return f"{METRIC_NAMES[claim.metric]} at every log window"
+
+
+class Layers(Curve):
+    """fig7's response std layer by layer, in network order."""
+
+    def measure(self, claim, found) -> dict:
+        """Run key -> each seed's response std by layer index."""
+        return found.layers if found is not None else {}
+
+    def what(self, claim) -> str:
+        return "response std layer by layer"  # each layer's, not the mean a claim over: end compares
+
+
+class Ranks(Layers):
+    """Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank."""
+
+    def measure(self, claim, found) -> dict:
+        return {key: [ranked(seed) for seed in seeds] for key, seeds in super().measure(claim, found).items()}
+
+    def what(self, claim) -> str:
+        return "response std sorted, rank by rank"
+
+
+def ranked(stds_by_layer: dict[int, float]) -> dict[int, float]:
+    return dict(enumerate(sorted(stds_by_layer.values(), reverse=True), start=1))
+
+
+def evaluate_curve(
+    claim,
+    curves: dict[str, list[dict[int, float]]],
+    trained: set[str],
+    label=str,
+    first_step: int | None = None,
+) -> Verdict:
+    """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
+    at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
+    hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
+    its order swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the
+    same way: `curves` then maps a layer's index (or rank) to its response std. An early-stage claim
+    (`until: first_lr_step`) counts the windows up to `first_step`, the first lr step of the profile's own schedule
+    (None: no step, so the whole run is before it)."""
+    unit = UNITS.get(claim.over, UNITS[CURVE])
+    steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
+    compared = pairs([g for g in steps if g])
+    if not compared:
+        return Verdict(NOT_RUN, "")
+    results, parts = [], []
+    for low, high in compared:
+        a, b = _mean_curve(curves[low]), _mean_curve(curves[high])
+        windows = sorted(set(a) & set(b))
+        if windows and claim.until < 1:  # an early-stage claim: the windows up to that share of what both logged
+            windows = [i for i in windows if i <= claim.until * windows[-1]]
+        if claim.early and first_step is not None:
+            windows = [i for i in windows if i <= first_step]
+        below = sum(a[i] < b[i] for i in windows)
+        above = sum(a[i] > b[i] for i in windows)
+        share = below / len(windows) if windows else 0.0
+        result = HOLDS if windows and share >= claim.fraction else NOISE
+        if windows and above / len(windows) >= claim.fraction:
+            result = FAILS
+        results.append(result)
+        parts.append(
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
+            + (f" of the first {claim.until:.0%} of training" if claim.until < 1 else "")
+            + (_before_step(first_step) if claim.early else "")
+            + f" ({share:.0%}; holds from {claim.fraction:.0%})"
+        )
+    missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]
+    status = overall(results, parts, missing)  # before the join: it may add the nets not run yet to parts
+    return Verdict(status, "; ".join(parts))
+
+
+def _before_step(first_step: int | None) -> str:
+    if first_step is None:
+        return " (no lr step in this schedule: the whole run is before it)"
+    return f" up to the first lr step (iteration {first_step:,})"
+
+
+def _mean_curve(seeds: list[dict[int, float]]) -> dict[int, float]:
+    """Iteration -> the mean over the seeds that logged it (every seed, so seeds of different lengths never mix)."""
+    common = set.intersection(*(set(curve) for curve in seeds))
+    return {i: statistics.fmean(curve[i] for curve in seeds) for i in common}

@@ -1,0 +1,30 @@
+"""`gap: 3.5`: the size of the one gap between two nets ("reduces the top-1 error by 3.5%"). It holds when the
+measured gap is within the band of the paper's, the paper's gap being itself two single runs; where this profile's
+numbers are not compared with the paper's, it is shown and not judged."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from .base import FAILS, HOLDS, NOT_COMPARABLE, Kind
+from .order import measured_pair
+
+
+class Gap(Kind):
+    def compare(self, claim, label, a, b, low: str, high: str, sigma: float, unjudged: str):
+        gap = statistics.fmean(b) - statistics.fmean(a)
+        nets = measured_pair(label, a, b, low, high, gap)
+        if unjudged:  # a size is the paper's number: judged only where numbers compare
+            return (
+                NOT_COMPARABLE,
+                f"{nets}: gap {gap:+.2f}, the paper's {claim.gap:.2f}: shown, not judged ({unjudged})",
+            )
+        # The paper's gap is the difference of two single runs: its noise adds to that of ours.
+        band = 2 * sigma * math.sqrt(1 / len(a) + 1 / len(b) + 2)
+        result = HOLDS if abs(gap - claim.gap) - band <= 1e-9 else FAILS
+        words = "reproduced" if result == HOLDS else "not reproduced"
+        return result, f"{nets}: gap {gap:+.2f} against the paper's {claim.gap:.2f}, band ±{band:.2f}: {words}"
+
+    def words(self, claim, steps: list[tuple[str, ...]], step_text) -> str:
+        return f"{super().words(claim, steps, step_text)} by {claim.gap:g}"

@@ -1,0 +1,46 @@
+"""`relation: level`: a two-sided equality ("comparably accurate", "similar training error"), an equivalence test
+against its `margin`, the largest difference it still calls equal. It holds when the whole band of every adjacent
+difference lies inside ±margin, does not hold when one is outside it by more than the band, and is undecided
+(within noise) otherwise."""
+
+from __future__ import annotations
+
+import statistics
+
+from ..errors import UserError, excerpt
+from .base import FAILS, HOLDS, LEVEL, NOISE, Kind, pair_band
+from .order import measured_pair
+
+
+class Level(Kind):
+    @classmethod
+    def parse_margin(cls, entry: dict, at: str, relation: str) -> float | None:
+        """`margin`: an equality claim is an equivalence test, which needs the largest difference it still calls
+        equal; no other relation has one."""
+        margin = entry.get("margin")
+        if relation != LEVEL:
+            if margin is not None:
+                raise UserError(f"{at}: margin: only a claim with relation: level has an equivalence margin")
+            return None
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin <= 0:
+            raise UserError(
+                f"{at}: margin: relation: level needs the largest difference it still calls equal, in "
+                f"{entry['metric']} points, e.g. margin: 0.5; got {excerpt(margin)}"
+            )
+        return float(margin)
+
+    def compare(self, claim, label, a, b, low: str, high: str, sigma: float, unjudged: str):
+        gap = statistics.fmean(b) - statistics.fmean(a)
+        band = pair_band(sigma, len(a), len(b))
+        result = judge(gap, band, claim.margin)
+        where = {HOLDS: "inside", FAILS: "outside"}.get(result, "across")
+        return result, (
+            f"{measured_pair(label, a, b, low, high, gap)}: difference {gap:+.2f} ± {band:.2f} against the margin "
+            f"±{claim.margin:g}: {where} it{'' if result != NOISE else ', undecided'}"
+        )
+
+
+def judge(gap: float, band: float, margin: float | None) -> str:
+    if abs(gap) + band - (margin or 0.0) <= 1e-9:
+        return HOLDS
+    return FAILS if abs(gap) - band - (margin or 0.0) > 1e-9 else NOISE
