@@ -77,7 +77,7 @@ _SECTION = "checked by the engine that reads it when the file is read"
 class TargetSchema(BaseModel):
     """A target file (experiments/*.yaml, or your own): one table or figure of the paper and the runs it needs.
     Its keys are checked here; an engine's sections (figure, table, nets, gradflow) by that engine, and claims by
-    claims.py, all when the file is read. `resnet-repro schema` writes this as JSON Schema for editors."""
+    claims/, all when the file is read. `resnet-repro schema` writes this as JSON Schema for editors."""
 
     model_config = ConfigDict(extra="allow", title="resnet-repro target file")  # other keys: _check_keys
 
