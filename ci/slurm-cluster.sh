@@ -25,7 +25,7 @@ up() {
   fi
   local host cpus mem_mb
   host="$(hostname -s)"
-  cpus="$(nproc)"
+  cpus="$(getconf _NPROCESSORS_ONLN)"  # not nproc: it follows OMP_NUM_THREADS, which a test may have set to 1
   mem_mb="$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))"  # what slurmd reports, less headroom
   mkdir -p "$STATE/ctld" "$STATE/spool" /etc/slurm
   cat >"$CONF" <<CONF
