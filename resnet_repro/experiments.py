@@ -402,7 +402,7 @@ def resolve_runs(
         if wanted_models is not None and entry.model not in wanted_models:
             continue
         label = folder_label(entry)  # a variant (v1.5, no-warmup) has its own run folder
-        if entry.on_request and not _asked_for(label, only or requested):
+        if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
         switched_off = ({"recipe": dict.fromkeys(entry.without)}, str(target.path))
@@ -427,9 +427,15 @@ def resolve_runs(
     return pick_runs(runs, only)
 
 
-def _asked_for(label: str, asked: bool | str | None) -> bool:
-    """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one)."""
-    return asked is True or (isinstance(asked, str) and normalise_run_text(asked) in normalise_run_text(label))
+def _asked_for(label: str, asked: bool | str | None, variant: str | None = None) -> bool:
+    """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one).
+    A recipe variant's text must name the variant too: `--only resnet110` asks for the paper's runs alone."""
+    if asked is True:
+        return True
+    if not isinstance(asked, str):
+        return False
+    text = normalise_run_text(asked)
+    return text in normalise_run_text(label) and (variant is None or normalise_run_text(variant) in text)
 
 
 def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list[str]]:

@@ -43,6 +43,9 @@ def test_the_variant_is_trained_only_on_request():
     assert not any("no-warmup" in r.name for r in resolve_runs(target, "paper"))
     [asked] = resolve_runs(target, "paper", only="no-warmup")
     assert asked.name == "cifar10/resnet-110-A-no-warmup/paper/seed0"
+    assert [r.name for r in resolve_runs(target, "paper", only="resnet-110-A-no-warmup")] == [asked.name]
+    paper = resolve_runs(target, "paper", only="resnet110")  # the paper's runs alone: the text names no variant
+    assert [r.name for r in paper] == [f"cifar10/resnet-110-A/paper/seed{seed}" for seed in range(5)]
     assert target.on_request() == {"resnet110-no-warmup": "resnet-110-A-no-warmup"}
     assert target.paper_seeds()["resnet110"] == 5  # the variant's one seed leaves the paper's five as they are
 
