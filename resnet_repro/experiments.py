@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +40,9 @@ PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "
 PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
 
 
+VARIANT_LABEL = re.compile(r"[a-z][a-z0-9-]*")  # a recipe variant's label: part of a run folder's name
+
+
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
@@ -55,6 +59,11 @@ class RunEntry:
     # Trained only when asked for (`run fig6 --only plain-110`): a net the paper trained but left off its figure
     # ("plain-110 ... higher than 60%"); its claims are judged once its runs are on disk.
     on_request: bool = False
+    # A recipe variant of the net (table6's ResNet-110 without the warm-up): `label` names it, in its run key
+    # (resnet110-no-warmup) and run folder (resnet-110-A-no-warmup), never the paper run's; `without` lists the
+    # recipe keys it switches off, the one way it differs from the paper's recipe.
+    label: str | None = None
+    without: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,11 +80,16 @@ class Target:
     notes: str = ""
     order: int | None = None  # where the report shows it: the paper's order; a target of one's own comes after
 
-    def run_key(self, model: str, shortcut: str | None) -> str | None:
-        """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's."""
+    def run_key(self, model: str, shortcut: str | None, label: str | None = None) -> str | None:
+        """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's.
+        `label`: the run folder's label, which alone tells a recipe variant's run (resnet-110-A-no-warmup) from the
+        paper recipe's run of the same net."""
+        for entry in self.runs:
+            if entry.label is not None and label == folder_label(entry):
+                return run_entry_key(entry)
         for entry in self.runs:
             canonical = parse_model_name(entry.model, entry.family).canonical
-            if canonical == model and entry.shortcut in (None, shortcut):
+            if entry.label is None and canonical == model and entry.shortcut in (None, shortcut):
                 return entry_key(canonical, entry.shortcut)
         return None
 
@@ -85,21 +99,11 @@ class Target:
 
     def on_request(self) -> dict[str, str]:
         """Run key -> the `--only` label that trains it, for each net trained only on request."""
-        return {
-            entry_key(parse_model_name(e.model, e.family).canonical, e.shortcut): model_label(
-                e.model, e.shortcut, e.family
-            )
-            for e in self.runs
-            if e.on_request
-        }
+        return {run_entry_key(e): folder_label(e) for e in self.runs if e.on_request}
 
     def run_keys(self) -> dict[str, list[str]]:
         """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
-        keys: dict[str, list[str]] = {}
-        for entry in self.runs:
-            canonical = parse_model_name(entry.model, entry.family).canonical
-            keys.setdefault(canonical, []).append(entry_key(canonical, entry.shortcut))
-        return keys
+        return _run_keys(self.runs)
 
     def paper_table(self) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
@@ -122,11 +126,7 @@ class Target:
 
     def paper_seeds(self) -> dict[str, int]:
         """How many runs each paper number summarises: the target's own seed count for that net (ResNet-110: 5)."""
-        seeds = {}
-        for entry in self.runs:
-            canonical = parse_model_name(entry.model, entry.family).canonical
-            seeds[self.run_key(canonical, entry.shortcut) or canonical] = entry.seeds
-        return seeds
+        return {run_entry_key(entry): entry.seeds for entry in self.runs}
 
 
 @dataclass(frozen=True)
@@ -202,8 +202,36 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
         ):
             if problem:
                 raise UserError(f"{_at(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
-        runs.append(RunEntry(entry.model, entry.shortcut, entry.seeds, entry.family, entry.variant, entry.on_request))
+        _check_recipe_variant(entry.label, entry.without, raw["runs"][index], path, index)
+        runs.append(
+            RunEntry(
+                entry.model,
+                entry.shortcut,
+                entry.seeds,
+                entry.family,
+                entry.variant,
+                entry.on_request,
+                entry.label,
+                tuple(entry.without or ()),
+            )
+        )
     return runs
+
+
+def _check_recipe_variant(label: str | None, without: list[str] | None, raw: dict, path: Path, index: int) -> None:
+    """A recipe variant needs both a label (its own run key and folder) and what it switches off; a label is a
+    plain name, as it becomes part of a folder's."""
+    if label is not None and not VARIANT_LABEL.fullmatch(label):
+        raise UserError(
+            f"{_at(path, raw, 'label')}: runs[{index}].label: {excerpt(label)} must be lowercase letters, digits "
+            f"and '-', starting with a letter (it names the variant's run folder), e.g. no-warmup"
+        )
+    if (label is None) != (not without):
+        key = "without" if label is None else "label"
+        raise UserError(
+            f"{_at(path, raw, key)}: runs[{index}]: a recipe variant needs both `label` (its own run folder) and "
+            f"`without` (the recipe keys it switches off), e.g. label: no-warmup, without: [warmup]"
+        )
 
 
 def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
@@ -239,10 +267,7 @@ def _parse_target(name: str, path: Path) -> Target:
     sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
     runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path, runs)
-    run_keys: dict[str, list[str]] = {}
-    for run in runs:
-        canonical = parse_model_name(run.model, run.family).canonical
-        run_keys.setdefault(canonical, []).append(entry_key(canonical, run.shortcut))
+    run_keys = _run_keys(runs)
     claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
     table = sections.get("table")
     for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
@@ -264,6 +289,30 @@ def _parse_target(name: str, path: Path) -> Target:
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
     return f"{canonical}-{shortcut}" if shortcut else canonical
+
+
+def run_entry_key(entry: RunEntry) -> str:
+    """The key one entry of `runs:` answers to: resnet34-B, or a recipe variant's resnet110-no-warmup."""
+    key = entry_key(parse_model_name(entry.model, entry.family).canonical, entry.shortcut)
+    return f"{key}-{entry.label}" if entry.label else key
+
+
+def folder_label(entry: RunEntry) -> str:
+    """The label of the entry's run folders: resnet-50-B-v1.5, resnet-110-A-no-warmup (never the paper run's)."""
+    label = model_label(entry.model, entry.shortcut, entry.family)
+    if entry.variant != "original":
+        label = f"{label}-{entry.variant}"  # another net than the paper's
+    return f"{label}-{entry.label}" if entry.label else label
+
+
+def _run_keys(runs) -> dict[str, list[str]]:
+    """Each model -> the keys its runs answer to. A recipe variant is a group of its own, so `resnet110` still names
+    the paper recipe's one run and only `resnet110-no-warmup` names the variant."""
+    keys: dict[str, list[str]] = {}
+    for entry in runs:
+        group = run_entry_key(entry) if entry.label else parse_model_name(entry.model, entry.family).canonical
+        keys.setdefault(group, []).append(run_entry_key(entry))
+    return keys
 
 
 def load_recipe_file(name: str) -> RecipeFile:
@@ -299,14 +348,18 @@ def load_recipe_file(name: str) -> RecipeFile:
 # ----------------------------------------------------------------------------- resolving runs
 
 
-def _run_settings(recipe_file: RecipeFile, model: str, profile: str, override_tree: dict) -> RunSettings:
-    """One net's settings: the recipe's defaults, then its rules for this net, the profile, and --set, each
-    layer over the last, checked with the file and line (or --set) every value came from."""
+def _run_settings(
+    recipe_file: RecipeFile, model: str, profile: str, override_tree: dict, variant: tuple[dict, str] = ({}, "")
+) -> RunSettings:
+    """One net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
+    variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the file
+    and line (or --set) every value came from."""
     source = str(recipe_file.path)
     layers = [
         (recipe_file.defaults, source),
         (recipe_file.model_rules.get(model), source),
         (recipe_file.profiles[profile].layer, source),
+        variant,
         (override_tree, "--set"),
     ]
     merged, where = merge_layers(layers)
@@ -348,13 +401,12 @@ def resolve_runs(
     for entry in target.runs:
         if wanted_models is not None and entry.model not in wanted_models:
             continue
-        label = model_label(entry.model, entry.shortcut, entry.family)
-        if entry.variant != "original":
-            label = f"{label}-{entry.variant}"  # its own run folder: another net than the paper's
-        if entry.on_request and not _asked_for(label, only or requested):
+        label = folder_label(entry)  # a variant (v1.5, no-warmup) has its own run folder
+        if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
-        settings = _run_settings(recipe_file, model.canonical, profile, override_tree)
+        switched_off = ({"recipe": dict.fromkeys(entry.without)}, str(target.path))
+        settings = _run_settings(recipe_file, model.canonical, profile, override_tree, switched_off)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
@@ -375,9 +427,15 @@ def resolve_runs(
     return pick_runs(runs, only)
 
 
-def _asked_for(label: str, asked: bool | str | None) -> bool:
-    """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one)."""
-    return asked is True or (isinstance(asked, str) and normalise_run_text(asked) in normalise_run_text(label))
+def _asked_for(label: str, asked: bool | str | None, variant: str | None = None) -> bool:
+    """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one).
+    A recipe variant's text must name the variant too: `--only resnet110` asks for the paper's runs alone."""
+    if asked is True:
+        return True
+    if not isinstance(asked, str):
+        return False
+    text = normalise_run_text(asked)
+    return text in normalise_run_text(label) and (variant is None or normalise_run_text(variant) in text)
 
 
 def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list[str]]:

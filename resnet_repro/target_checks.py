@@ -58,6 +58,12 @@ class RunSchema(BaseModel):
     family: Text | None = Field(None, description="cifar or imagenet, where a name is in both (resnet50)")
     variant: Text = Field("original", description="ImageNet bottleneck nets: original or v1.5")
     on_request: Flag = Field(False, description="trained only when --only names it (fig6's plain-110)")
+    label: Annotated[Text, Expect("expected a name: lowercase letters, digits and '-'")] | None = Field(
+        None, description="a recipe variant's name (no-warmup): run key resnet110-no-warmup, a run folder of its own"
+    )
+    without: Annotated[list[Text], Expect("expected a list of recipe keys, e.g. [warmup]")] | None = Field(
+        None, description="with label: the recipe keys this variant switches off (set to null), e.g. [warmup]"
+    )
 
 
 class SelectionSchema(BaseModel):

@@ -11,9 +11,8 @@ import pytest
 from resnet_repro.claims import CURVE, END, LAYERS, RANKS, paper_numbers
 from resnet_repro.engines.imagenet_outputs import PROTOCOL_NOTES, protocol_file
 from resnet_repro.engines.outputs import measured_csv
-from resnet_repro.experiments import entry_key, load_recipe_file, load_target, resolve_runs, target_names
+from resnet_repro.experiments import load_recipe_file, load_target, resolve_runs, run_entry_key, target_names
 from resnet_repro.measured import measure
-from resnet_repro.naming import parse_model_name
 from resnet_repro.registry import get_engine
 from resnet_repro.store.layout import RunFiles
 
@@ -22,7 +21,7 @@ TARGETS = [name for name in target_names() if load_target(name).recipe]
 
 def lay_out(results, target, profile: str) -> None:
     """Each run of `profile` finished, at made-up numbers, in the files training and measuring write."""
-    runs = resolve_runs(target, profile)  # the nets trained on request too
+    runs = resolve_runs(target, profile, requested=True)  # the nets trained on request too
     for config in runs:
         files = RunFiles(results, config.name)
         files.dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +55,7 @@ def test_every_paper_number_and_claim_finds_its_runs(tmp_path, name, profile):
     target = load_target(name)
     lay_out(tmp_path, target, profile)
     found = measure(target, profile, tmp_path)
-    every_key = {entry_key(parse_model_name(e.model, e.family).canonical, e.shortcut) for e in target.runs}
+    every_key = {run_entry_key(e) for e in target.runs}
     metrics = get_engine(target.engine).paper_metrics
     for number in paper_numbers(target.paper_table(), metrics, target.paper_seeds()):
         assert number.key in every_key, (number.key, every_key)
@@ -71,3 +70,17 @@ def test_every_paper_number_and_claim_finds_its_runs(tmp_path, name, profile):
             assert key in every_key, (claim.says, key)
             if key in found.trained_keys:
                 assert measured[claim.over].get(key), (claim.says, key, claim.over)
+
+
+def test_the_nets_trained_on_request_are_laid_out_and_found(tmp_path):
+    """fig6's plain-110 and table6's ResNet-110 without the warm-up: each under its own key, not the paper run's."""
+    for name, key, label in (
+        ("fig6", "plain110", "plain-110"),
+        ("table6", "resnet110-no-warmup", "resnet-110-A-no-warmup"),
+    ):
+        target = load_target(name)
+        lay_out(tmp_path / name, target, "paper")
+        found = measure(target, "paper", tmp_path / name)
+        assert found.per_key("test_error")[key] == [9.0]
+        assert {found.keys[n] for n in found.keys if f"/{label}/" in n} == {key}
+    assert len(found.per_key("test_error")["resnet110"]) == 5  # the variant's seed is not counted as the paper run's

@@ -109,7 +109,10 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
 def _planned_keys(target: Target) -> dict[str, str]:
     """Run name -> run key of the runs the paper profile plans ({} where they cannot be resolved)."""
     try:
-        return {run.name: target.run_key(run.model, run.shortcut) or run.model for run in resolve_runs(target)}
+        return {
+            run.name: target.run_key(run.model, run.shortcut, run.run_id.label) or run.model
+            for run in resolve_runs(target)
+        }
     except UserError:
         return {}
 
