@@ -18,5 +18,5 @@ def test_run_gradflow_ends_with_its_claims_and_the_report(tmp_path):
     lines = result.stdout.rstrip().splitlines()
     assert lines[-1] == f"report: {tmp_path}/REPORT.html (and REPORT.md beside it)"
     start = lines.index("Gradient flow at initialisation: gradient norm per layer, plain vs residual (gradflow)")
-    assert lines[start + 1].startswith("  ➖ not compared: with BN, the plain nets' backward propagated gradients")
+    assert lines[start + 1].startswith("  ✅ holds: with BN, the plain nets' backward propagated gradients")
     assert (tmp_path / "REPORT.html").is_file()

@@ -185,7 +185,7 @@ def test_run_fetches_the_data_it_lacks_says_so_and_trains(tmp_path, tiny_release
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     fetched = f"fetched Fashion-MNIST (4 files, 0 MB) from {url} into {data}/fashion-mnist;"
-    said = " ".join(result.stdout.split())  # the console wraps a long line at its width
-    assert said.count("fetched Fashion-MNIST") == 1
-    assert f"{fetched} their SHA-256 digests match the official release" in said
+    said = "".join(result.stdout.split())  # the console wraps a long line at its width, inside a long path too
+    assert said.count("fetchedFashion-MNIST") == 1
+    assert "".join(f"{fetched} their SHA-256 digests match the official release".split()) in said
     assert len(list(results.glob("runs/fashion-mnist/plain-20*/smoke*/seed0/final.json"))) == 1

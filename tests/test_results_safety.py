@@ -567,10 +567,14 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
 
 
 @pytest.mark.timeout(600)
-def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1_smoke, tmp_path):
+def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1_smoke, tmp_path, monkeypatch):
     import csv
 
+    from resnet_repro.cli.common import console
+
     from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
 
     results = copy_results(fig1_smoke, tmp_path / "results")
     pipe = plant(results / RUN, "final.json: a named pipe")

@@ -2,6 +2,7 @@
 was never interrupted (a module of its own: Slurm starts a requeued job about two minutes later, and the other
 Slurm tests run meanwhile on another worker)."""
 
+import re
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ def test_a_job_warned_at_its_time_limit_requeues_and_ends_with_the_uninterrupted
     assert reference.wait(timeout=300) == 0, reference.stderr.read()
     log = "".join((results / f"slurm/jobs/{job}_0_log.{kind}").read_text() for kind in ("out", "err"))
     assert "Calling checkpoint method" in log and f"Requeued job {job}" in log, log[-3000:]
-    assert "stopped by SIGTERM at iteration" in log  # the run itself stopped at an iteration's end, checkpointed
+    assert re.search(r"stopped at iteration \d+ of run \S+, its checkpoint saved \(by SIGTERM\)", log)  # at an
+    # iteration's end, checkpointed
     assert log.count("Starting with JobEnvironment") == 2  # and the requeued job started it again
     assert_same_run(next((tmp_path / "local").glob("runs/cifar10/plain-20/smoke~*/seed0")), folder)

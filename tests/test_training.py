@@ -175,7 +175,12 @@ def test_missing_data_is_one_line(tmp_path):
     (tmp_path / "none").mkdir()  # a folder that exists but holds no dataset
     result = cli(*smoke_run_args("fig1", tmp_path / "none", tmp_path / "r"))
     assert_one_line_error(
-        result, "CIFAR-10 not found", "--download", "--data-dir", "offline, --profile cpu", "data.dataset=fashion-mnist"
+        result,
+        "CIFAR-10 not found",
+        "--download",
+        "--data-dir",
+        "--profile cpu trains on",
+        "data.dataset=fashion-mnist",
     )
 
 
