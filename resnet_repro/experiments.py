@@ -392,7 +392,11 @@ def resolve_runs(
     recipe_file = load_recipe_file(target.recipe)
     profile = recipe_file.default_profile if profile is None else profile
     if profile not in recipe_file.profiles:
-        raise UserError(f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}")
+        close = difflib.get_close_matches(str(profile), list(recipe_file.profiles), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UserError(
+            f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}{hint}"
+        )
     override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
@@ -558,7 +562,10 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
         if isinstance(value, dict) and any(k.startswith(f"{dotted}.") for k in keys):
             _check_override_keys(value, f"{dotted}.")
         elif dotted not in keys:
-            close = difflib.get_close_matches(dotted, keys, n=1)
+            # a typo of the whole key, else the key under its section (lr is recipe.lr)
+            close = difflib.get_close_matches(dotted, keys, n=1) or [
+                k for k in sorted(keys) if k.endswith(f".{dotted}")
+            ]
             hint = f"; did you mean {close[0]}?" if close else "; `resnet-repro show TARGET` lists the keys"
             raise UserError(f"unknown --set key {excerpt(dotted)}{hint}")
 

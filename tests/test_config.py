@@ -130,6 +130,15 @@ def test_unknown_profile_lists_the_profiles():
         resolve_runs(load_target("fig1"), "fast")
     assert str(error.value) == f"unknown profile 'fast': fig1 offers {offered}"
     assert offered.startswith("paper, ") and offered.endswith(", smoke")
+    with pytest.raises(UserError) as typo:
+        resolve_runs(load_target("fig6"), "cpus")
+    assert str(typo.value).endswith("; did you mean cpu?")
+
+
+def test_a_set_key_without_its_section_is_named_with_it():
+    with pytest.raises(UserError) as error:
+        resolve_runs(load_target("fig1"), "paper", overrides=["lr=0.05"])
+    assert str(error.value) == "unknown --set key 'lr'; did you mean recipe.lr?"
 
 
 def test_unknown_target_suggests_close_names():
