@@ -241,3 +241,16 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
         read_resources(resources_file(tmp_path, body), [], engine_defaults(1))
     assert str(error.value).startswith(str(tmp_path / "resources.yaml")) and says in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_each_job_is_told_the_only_that_chose_its_runs():
+    """--only also asks for a net trained only on request (fig6's plain-110): each job must resolve the same runs."""
+    from resnet_repro.cli.run import slurm_job_command
+    from resnet_repro.experiments import load_target, resolve_runs
+
+    command = slurm_job_command(
+        "fig6", load_target("fig6"), "cpu", None, "plain-110", [], "cpu", Path("/r"), None, None
+    )
+    assert command[:5] == ["fig6", "--profile", "cpu", "--only", "plain-110"]
+    names = [r.name for r in resolve_runs(load_target("fig6"), "paper", requested="plain-110")]
+    assert any("/plain-110/" in name for name in names)

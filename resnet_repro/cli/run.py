@@ -132,7 +132,9 @@ def run_command(
             raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
         overrides = list(all_runs[0].overrides) if all_runs else sets(set_)  # --set, and the typed options as --set
         profile = profile or spec.default_profile
-        job_command = slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack)
+        job_command = slurm_job_command(
+            target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack
+        )
         submit_to_slurm(
             spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
         )
@@ -153,10 +155,11 @@ def run_command(
     refuse_damaged_runs(all_runs, results_dir)
 
 
-def slurm_job_command(target, spec, profile, seeds, overrides, device, results_dir, data_dir, pack) -> list[str]:
-    """The `run` options every job of a submission gets: these runs, on the node's device, every path absolute."""
+def slurm_job_command(target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack) -> list[str]:
+    """The `run` options every job of a submission gets: these runs (--only too, which also asks for a net trained
+    only on request), on the node's device, every path absolute."""
     named = str(spec.path.resolve()) if target.lower().endswith((".yaml", ".yml")) else target
-    command = [named, "--profile", profile, *(["--seeds", seeds] if seeds else [])]
+    command = [named, "--profile", profile, *(["--seeds", seeds] if seeds else []), *(["--only", only] if only else [])]
     command += [f"--set={override}" for override in overrides]  # --threads, --precision and --compile among them
     command += ["--device", device, "--results", str(results_dir.resolve())]
     command += ["--data-dir", str(data_dir.resolve())] if data_dir else []
