@@ -390,13 +390,7 @@ def resolve_runs(
             )
         return []
     recipe_file = load_recipe_file(target.recipe)
-    profile = recipe_file.default_profile if profile is None else profile
-    if profile not in recipe_file.profiles:
-        close = difflib.get_close_matches(str(profile), list(recipe_file.profiles), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UserError(
-            f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}{hint}"
-        )
+    profile = _known_profile(target, recipe_file, profile)
     override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
     wanted_models = selection.get("models")
@@ -429,6 +423,18 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _known_profile(target: Target, recipe_file: RecipeFile, profile: str | None) -> str:
+    """The profile asked for (the recipe's default without one), or one line naming those the recipe offers."""
+    profile = recipe_file.default_profile if profile is None else profile
+    if profile not in recipe_file.profiles:
+        close = difflib.get_close_matches(str(profile), list(recipe_file.profiles), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UserError(
+            f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}{hint}"
+        )
+    return profile
 
 
 def _asked_for(label: str, asked: bool | str | None, variant: str | None = None) -> bool:
