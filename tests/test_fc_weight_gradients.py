@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from resnet_repro.analysis.fc_weight_gradients import (
+from resnet_repro.engines.gradflow.fc_weight_gradients import (
     he_weights,
     inputs,
     numpy_weight_grad_norms,

@@ -17,6 +17,6 @@ from .base import Engine, Outcome
 # The engines of this package, each a module that registers itself on import: a new one is one more name here.
 BUILT_IN = ("complexity", "cifar", "imagenet", "layer_responses", "gradflow")
 for _module in BUILT_IN:
-    import_module(f".{_module}", __name__)
+    import_module(f".{_module}.engine", __name__)
 
 __all__ = ["BUILT_IN", "PLUGIN_GROUP", "Engine", "Outcome", "engine_names", "get_engine", "register", "section_names"]

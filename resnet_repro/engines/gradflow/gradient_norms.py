@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models import build_model, model_label
+from ...models import build_model, model_label
+from ..layer_responses.stds import response_layers
 from .fc_weight_gradients import he_weights, inputs, torch_weight_grad_norms
-from .layer_response_stds import response_layers
 
 FC_WIDTH = 64
 

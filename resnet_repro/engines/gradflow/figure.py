@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .style import depth_colour, save_figure  # first: it selects the Agg backend
+from ...plots.style import depth_colour, save_figure  # first: it selects the Agg backend
 
 TITLES = {
     "demo": "fully connected, He init: ||dW|| per layer",

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
-from ..registry import register
-from ..report_parts import Score, count_text, csv_rows, giga_text, run_command
-from .base import Engine, Outcome
-from .complexity_claims import (
+from ...claims import FAILS, HOLDS, NOT_RUN, Verdict
+from ...registry import register
+from ...report_parts import Score, count_text, csv_rows, giga_text, run_command
+from ..base import Engine, Outcome
+from ..sections import Net
+from .claims import (
     FLOPS_SAYS,
     FLOPS_WHERE,
     PARAMS_SAYS,
@@ -20,7 +21,6 @@ from .complexity_claims import (
     paper_figures,
     vgg_share_verdict,
 )
-from .sections import Net
 
 SAYS = "parameter counts and FLOPs of every net"
 WHERE = "Table 1, Sec. 4.2"
@@ -40,7 +40,7 @@ class ComplexityEngine(Engine):
     draws = False
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from .complexity_table import run_table1  # torch (the nets counted): only when table1 runs
+        from .table import run_table1  # torch (the nets counted): only when table1 runs
 
         rows = run_table1(target, context.results, context.reporter.message)
         folder = context.results / target.name

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import torch
 
-from ..analysis.layer_response_stds import MEASUREMENT, measure_response_stds
-from ..config import RunConfig
-from ..context import RunContext
-from ..data.pipeline import EvalSet, mean_image
-from ..experiments import Target
-from ..store.layout import write_atomic
-from ..store.paths import runs_profile
-from .curves_tables import runs_title
-from .outputs import measured_csv
-from .trained import finished_models
+from ...config import RunConfig
+from ...context import RunContext
+from ...data.pipeline import EvalSet, mean_image
+from ...experiments import Target
+from ...store.layout import write_atomic
+from ...store.paths import runs_profile
+from ..curves_tables import runs_title
+from ..outputs import measured_csv
+from ..trained import finished_models
+from .stds import MEASUREMENT, measure_response_stds
 
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..models.blocks import BasicBlock, Bottleneck
+from ...models.blocks import BasicBlock, Bottleneck
 
 MEASUREMENT = (
     "std over all elements (images x channels x positions) of each block 3x3 conv's BN output, "

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
+from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 
 # The paper's order and look: plain nets dashed, ResNets solid.
 MODEL_ORDER = ["plain-20", "plain-56", "resnet-20-A", "resnet-56-A", "resnet-110-A"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from ..config import RunConfig
-from ..experiments import Target
-from ..measured import measure
-from ..store.paths import output_dir, runs_profile
-from ..store.tables import write_table
-from .curves_tables import profile_note, runs_title
+from ...config import RunConfig
+from ...experiments import Target
+from ...measured import measure
+from ...store.paths import output_dir, runs_profile
+from ...store.tables import write_table
+from ..curves_tables import profile_note, runs_title
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 

@@ -8,9 +8,9 @@ there is no noise band: a claim holds or does not.
 
 from __future__ import annotations
 
-from ..claims import FAILS, HOLDS, NOT_RUN, Verdict
-from ..experiments import Target, load_target
-from ..yamlio import read_yaml
+from ...claims import FAILS, HOLDS, NOT_RUN, Verdict
+from ...experiments import Target, load_target
+from ...yamlio import read_yaml
 
 PARAMS_SAYS = "It has fewer parameters than other deep and thin networks such as FitNet and Highway"
 PARAMS_WHERE = "Sec. 4.2, Table 6"

@@ -5,18 +5,18 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
-from ..errors import UserError
-from ..experiments import Target
-from ..plots.gradient_norm_figure import plot_gradflow
-from ..registry import register
-from ..report_parts import Score, csv_rows, run_command
-from ..store.layout import write_atomic
-from ..store.paths import output_dir
-from .base import Engine, Outcome
-from .gradflow_verdicts import CRITERION, VERDICT_COLUMNS, net_verdicts, plain_bn_nets_healthy
-from .outputs import measured_csv
-from .sections import GradflowSection
+from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
+from ...errors import UserError
+from ...experiments import Target
+from ...registry import register
+from ...report_parts import Score, csv_rows, run_command
+from ...store.layout import write_atomic
+from ...store.paths import output_dir
+from ..base import Engine, Outcome
+from ..outputs import measured_csv
+from ..sections import GradflowSection
+from .figure import plot_gradflow
+from .verdicts import CRITERION, VERDICT_COLUMNS, net_verdicts, plain_bn_nets_healthy
 
 SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
 WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
@@ -25,7 +25,7 @@ WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisa
 def run_gradflow(target: Target, results: Path) -> list[Path]:
     import pandas as pd
 
-    from ..analysis.gradient_norms import gradflow_rows  # torch: only when gradflow runs
+    from .gradient_norms import gradflow_rows  # torch: only when gradflow runs
 
     settings = target.section("gradflow")
     rows = gradflow_rows(
@@ -46,7 +46,7 @@ class GradflowEngine(Engine):
     measured_file = "gradflow.csv"
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from ..train.threads import use_free_cores  # torch: only when gradflow runs
+        from ...train.threads import use_free_cores  # torch: only when gradflow runs
 
         # The measurement runs on this CPU: only its free cores, as `run` trains (2 threads on 2 cores with one
         # busy measured 68-98 s here, 1 thread 6 s).
