@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from resnet_repro.engines.gradflow.gradient_norms import fc_gradient_norms
+from resnet_repro.engines.gradflow.measure import fc_gradient_norms
 from resnet_repro.engines.layer_responses.stds import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 

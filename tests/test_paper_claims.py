@@ -640,7 +640,7 @@ def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
 
 
 def test_table4s_vgg_top5_is_marked_as_the_papers_test_set_number_and_no_other_row_is():
-    from resnet_repro.engines.imagenet.tables import quoted_rows
+    from resnet_repro.engines.imagenet.outputs import quoted_rows
 
     rows = {row["model"]: row for row in quoted_rows(load_target("table4"))}
     assert rows["VGG (ILSVRC'14)"]["top5_error"] == 8.43

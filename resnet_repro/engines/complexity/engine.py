@@ -40,7 +40,7 @@ class ComplexityEngine(Engine):
     draws = False
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from .table import run_table1  # torch (the nets counted): only when table1 runs
+        from .measure import run_table1  # torch (the nets counted): only when table1 runs
 
         rows = run_table1(target, context.results, context.reporter.message)
         folder = context.results / target.name

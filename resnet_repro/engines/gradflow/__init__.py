@@ -1,1 +1,1 @@
-"""The gradflow engine: engine.py, gradient_norms.py and fc_weight_gradients.py (torch), verdicts.py and figure.py (no torch)."""
+"""The gradflow engine: engine.py, measure.py and fc_weight_gradients.py (torch), outputs.py and figure.py (no torch)."""

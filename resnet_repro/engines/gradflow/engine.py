@@ -16,7 +16,7 @@ from ..base import Engine, Outcome
 from ..outputs import measured_csv
 from ..sections import GradflowSection
 from .figure import plot_gradflow
-from .verdicts import CRITERION, VERDICT_COLUMNS, net_verdicts, plain_bn_nets_healthy
+from .outputs import CRITERION, VERDICT_COLUMNS, net_verdicts, plain_bn_nets_healthy
 
 SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
 WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
@@ -25,7 +25,7 @@ WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisa
 def run_gradflow(target: Target, results: Path) -> list[Path]:
     import pandas as pd
 
-    from .gradient_norms import gradflow_rows  # torch: only when gradflow runs
+    from .measure import gradflow_rows  # torch: only when gradflow runs
 
     settings = target.section("gradflow")
     rows = gradflow_rows(

@@ -13,7 +13,7 @@ from ...store.layout import RunFiles, read_json, run_status
 from ..base import Engine
 from ..curves_tables import draw_curves, write_curve_table
 from ..sections import FigureSection, TableSection
-from .tables import protocol_file, table_protocol, write_imagenet_table
+from .outputs import protocol_file, table_protocol, write_imagenet_table
 
 
 class ImageNetEngine(Engine):
@@ -29,7 +29,7 @@ class ImageNetEngine(Engine):
 
     def measure(self, target, runs, context) -> None:
         if target.section("table") is not None:
-            from .protocol import measure_protocol  # torch: only when the trained nets are measured
+            from .measure import measure_protocol  # torch: only when the trained nets are measured
 
             measure_protocol(runs, context, table_protocol(target))
 

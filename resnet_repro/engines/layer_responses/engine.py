@@ -15,7 +15,7 @@ from ..base import Engine
 from ..curves_tables import profile_note, runs_title
 from ..outputs import measured_csv
 from .figure import plot_responses
-from .table import write_response_table
+from .outputs import write_response_table
 
 
 class LayerResponsesEngine(Engine):

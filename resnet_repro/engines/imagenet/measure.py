@@ -10,7 +10,7 @@ from ...config import RunConfig
 from ...context import RunContext
 from ...store.layout import write_json
 from ..trained import finished_models
-from .tables import protocol_file
+from .outputs import protocol_file
 
 
 def measure_protocol(runs: list[RunConfig], context: RunContext, protocol: str = "10-crop") -> None:
