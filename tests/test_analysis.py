@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from resnet_repro.engines.gradflow.measure import fc_gradient_norms
-from resnet_repro.engines.layer_responses.stds import ResponseStats, measure_response_stds, response_layers
+from resnet_repro.engines.layer_responses.measure import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
 from .conftest import cli, copy_results, smoke_run_args
@@ -253,7 +253,7 @@ def write_responses(path, stds: dict[str, list[float]]):
 
 
 def test_fig7_takes_a_log_axis_past_two_decades_and_names_the_nets_as_fig6_does(monkeypatch, tmp_path):
-    from resnet_repro.engines.layer_responses import figure as fig7
+    from resnet_repro.engines.layer_responses import outputs as fig7
 
     figures = drawn_figure(monkeypatch, fig7)
     wide = write_responses(tmp_path / "wide.csv", {"plain-110": [3e10, 1e11], "resnet-20-A": [0.9, 1.1]})
@@ -303,7 +303,7 @@ def test_fig6_keeps_0_to_20_where_the_data_past_the_start_allow_and_says_what_it
 
 
 def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
-    from resnet_repro.engines.layer_responses import figure as fig7
+    from resnet_repro.engines.layer_responses import outputs as fig7
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # matplotlib would take a fixed date from it
     responses = write_responses(tmp_path / "r.csv", {"plain-20": [1.0, 2.0], "resnet-20-A": [0.9, 1.1]})

@@ -1,1 +1,2 @@
-"""The gradflow engine: engine.py, measure.py and fc_weight_gradients.py (torch), outputs.py and figure.py (no torch)."""
+"""The gradflow engine: engine.py (the Engine), measure.py and fc_weight_gradients.py (the gradient norms at
+initialisation: torch), outputs.py (each net's verdict and the figure from gradflow.csv: no torch)."""

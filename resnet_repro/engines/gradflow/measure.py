@@ -14,13 +14,18 @@ images of a batch, over `batches` batches of Gaussian inputs with random labels,
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...experiments import Target
 from ...models import build_model, model_label
-from ..layer_responses.stds import response_layers
+from ...store.layout import write_atomic
+from ..layer_responses.measure import response_layers
+from ..outputs import measured_csv
 from .fc_weight_gradients import he_weights, inputs, torch_weight_grad_norms
 
 FC_WIDTH = 64
@@ -124,3 +129,12 @@ def gradflow_rows(
                 }
             )
     return rows
+
+
+def write_gradflow_csv(target: Target, results: Path) -> None:
+    """gradflow.csv: the target's `gradflow:` nets measured, a row per (net, layer)."""
+    settings = target.section("gradflow")
+    rows = gradflow_rows(
+        list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches, settings.batch_size
+    )
+    write_atomic(measured_csv(target, results), pd.DataFrame(rows).to_csv(index=False))

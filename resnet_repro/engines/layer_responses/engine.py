@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import UserError
-from ...measured import read_responses, read_runs
+from ...measured import read_runs
 from ...registry import register
 from ...report_parts import runs_command
 from ...store.paths import output_dir, runs_profile
@@ -14,8 +14,7 @@ from ...store.results_file import DamagedFile, open_lines
 from ..base import Engine
 from ..curves_tables import profile_note, runs_title
 from ..outputs import measured_csv
-from .figure import plot_responses
-from .outputs import write_response_table
+from .outputs import plot_responses, read_responses, write_response_table
 
 
 class LayerResponsesEngine(Engine):

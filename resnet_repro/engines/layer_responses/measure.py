@@ -1,24 +1,116 @@
-"""Fig. 7: train (or reuse) the fig6 nets, then measure their layer responses into responses.csv."""
+"""Fig. 7: the standard deviation of each 3x3 conv layer's response in the trained fig6 nets, measured into
+responses.csv (torch).
+
+A response is the output of a 3x3 conv's batch norm: after BN, before the ReLU, and in a residual
+block before the addition. Because every block conv is followed directly by its own BN module
+(blocks.py), a forward hook on that BN sees exactly this tensor.
+
+Our choices where the paper is silent: we measure the 6n block layers (18/54/108 for the
+20/56/110-layer nets), not the stem conv, whose response is the same kind in plain and residual
+nets; the images are the whole test set; the model is in eval mode (BN with running statistics);
+the std is pooled over every element of the layer's response tensor (all images, channels and
+positions), accumulated in float64 as sum and sum of squares.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from ...config import RunConfig
 from ...context import RunContext
 from ...data.pipeline import EvalSet, mean_image
 from ...experiments import Target
+from ...models.blocks import BasicBlock, Bottleneck
 from ...store.layout import write_atomic
 from ...store.paths import runs_profile
 from ..curves_tables import runs_title
 from ..outputs import measured_csv
 from ..trained import finished_models
-from .stds import MEASUREMENT, measure_response_stds
+
+MEASUREMENT = (
+    "std over all elements (images x channels x positions) of each block 3x3 conv's BN output, "
+    "before ReLU and addition, in eval mode over the whole test set; the stem conv is not counted"
+)
+
+
+@dataclass(frozen=True)
+class ResponseLayer:
+    index: int  # 1-based, in network order
+    stage: int  # 1-based
+    name: str  # module path, e.g. stages.0.1.bn2
+    module: nn.BatchNorm2d
+
+
+def response_layers(model: nn.Module) -> list[ResponseLayer]:
+    """The BN module after every 3x3 conv of every block, in network order."""
+    layers = []
+    for stage_index, stage in enumerate(model.stages, start=1):
+        for block_index, block in enumerate(stage):
+            if isinstance(block, BasicBlock):
+                bns = [("bn1", block.bn1), ("bn2", block.bn2)]
+            elif isinstance(block, Bottleneck):
+                bns = [("bn2", block.bn2)]  # the bottleneck's only 3x3 conv
+            else:
+                raise TypeError(f"unexpected block {type(block).__name__}")
+            for bn_name, bn in bns:
+                layers.append(
+                    ResponseLayer(len(layers) + 1, stage_index, f"stages.{stage_index - 1}.{block_index}.{bn_name}", bn)
+                )
+    return layers
+
+
+class ResponseStats:
+    """Running float64 sum, sum of squares and count of every element each hooked layer outputs."""
+
+    def __init__(self, layers: list[ResponseLayer]):
+        self.layers = layers
+        self.sums = torch.zeros(len(layers), dtype=torch.float64)
+        self.squares = torch.zeros(len(layers), dtype=torch.float64)
+        self.counts = torch.zeros(len(layers), dtype=torch.float64)
+        self._handles = []
+
+    def __enter__(self) -> "ResponseStats":
+        for position, layer in enumerate(self.layers):
+            self._handles.append(layer.module.register_forward_hook(self._hook(position)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+    def _hook(self, position: int):
+        def record(module, inputs, output):
+            values = output.detach().to(torch.float64)
+            self.sums[position] += values.sum().cpu()
+            self.squares[position] += values.square().sum().cpu()
+            self.counts[position] += values.numel()
+
+        return record
+
+    def stds(self) -> list[float]:
+        mean = self.sums / self.counts
+        variance = (self.squares / self.counts - mean.square()).clamp_min(0)
+        return variance.sqrt().tolist()
+
+
+def measure_response_stds(model: nn.Module, batches) -> list[tuple[ResponseLayer, float]]:
+    """Run every batch through the model in eval mode; the std of each layer's response."""
+    layers = response_layers(model)
+    was_training = model.training
+    model.eval()
+    with ResponseStats(layers) as stats, torch.inference_mode():
+        for x, _ in batches:
+            model(x)
+    model.train(was_training)
+    return list(zip(layers, stats.stds()))
+
 
 RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
 
