@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...claims import FAILS, HOLDS, NOT_RUN, Verdict
 from ...registry import register
-from ...report_parts import Score, count_text, csv_rows, giga_text, run_command
+from ...report_parts import Score, csv_rows, run_command
 from ..base import Engine, Outcome
 from ..sections import Net
 from .claims import (
@@ -142,6 +142,18 @@ def identity_verdict(rows: list[dict]) -> Verdict:
 
 def _is(row: dict, family: str) -> bool:
     return bool(row.get("params")) and row["model"].startswith(f"{family}-")
+
+
+def giga_text(text: str) -> str:
+    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
+    return f"{float(text) / 1e9:.2f} G" if text else ""
+
+
+def count_text(text: str) -> str:
+    if not text:
+        return ""
+    value = float(text)
+    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"
 
 
 ENGINE = register(ComplexityEngine())
