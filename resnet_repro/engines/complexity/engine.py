@@ -12,7 +12,7 @@ from ...registry import register
 from ...report_parts import Score, csv_rows, run_command
 from ..base import Engine, Outcome
 from ..sections import Net
-from .claims import (
+from .outputs import (
     FLOPS_SAYS,
     FLOPS_WHERE,
     PARAMS_SAYS,
