@@ -29,7 +29,7 @@ def test_table1_writes_exact_counts(table1_run):
     # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
     assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""
     assert (tmp_path / "table1/table.md").read_text().startswith("# Table 1")
-    from resnet_repro.engines.complexity.engine import identity_verdict
+    from resnet_repro.engines.complexity.outputs import identity_verdict
 
     identity = identity_verdict([{k: str(v) for k, v in row.items()} for row in rows.values()])
     assert identity.status == "holds" and identity.detail.startswith(

@@ -353,7 +353,7 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
 
 
 def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_beside_it():
-    from resnet_repro.engines.complexity.engine import complexity_verdict
+    from resnet_repro.engines.complexity.outputs import complexity_verdict
 
     def row(model, params, flops, paper_params="", paper_flops="", torchvision=""):
         return {
@@ -382,7 +382,7 @@ def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_be
 
 
 def test_identity_shortcuts_add_no_parameters_and_projections_extra_counts_are_reported():
-    from resnet_repro.engines.complexity.engine import identity_verdict
+    from resnet_repro.engines.complexity.outputs import identity_verdict
 
     def row(model, params, shape="3x32x32"):
         return {"model": model, "params": str(params), "input": shape}
