@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
-from ...errors import UserError
 from ...registry import register
 from ...report_parts import Score, csv_rows, run_command
 from ...store.paths import output_dir
 from ..base import Engine, Outcome
-from ..outputs import measured_csv
+from ..outputs import measured_csv, measured_csv_of
 from ..sections import GradflowSection
 from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
 
@@ -36,9 +35,7 @@ class GradflowEngine(Engine):
         return Outcome(self.write_outputs(target, [], context.results))
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        csv_path = measured_csv(target, results)
-        if not csv_path.exists():
-            raise UserError(f"{csv_path} does not exist yet: `resnet-repro run {target.name}` measures it")
+        csv_path = measured_csv_of(target, results, runs)
         folder = output_dir(results, target, None)
         return [
             csv_path,

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import UserError
 from ...measured import read_runs
 from ...registry import register
-from ...report_parts import runs_command
 from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, open_lines
 from ..base import Engine
 from ..curves_tables import profile_note, runs_title
-from ..outputs import measured_csv
+from ..outputs import measured_csv, measured_csv_of
 from .outputs import plot_responses, read_responses, write_response_table
 
 
@@ -33,9 +31,7 @@ class LayerResponsesEngine(Engine):
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
         profile = runs_profile(runs)
-        csv_path = measured_csv(target, results, profile)
-        if not csv_path.exists():
-            raise UserError(f"{csv_path} does not exist yet: `{runs_command(target, runs)}` measures it")
+        csv_path = measured_csv_of(target, results, runs)
         return [
             csv_path,
             *write_response_table(target, runs, results),
