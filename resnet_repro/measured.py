@@ -1,17 +1,15 @@
 """What a target measured under one profile, read from results/ alone (no torch): the numbers claims and
 tables are judged on, which data they come from, on what hardware, in how much time.
 
-Run folders are the source (runs/<dataset>/<label>/<profile>/seed<k>/final.json); fig7's responses come
-from the profile's responses.csv. Only finished runs count: a run still training has no final number.
+Run folders are the source (runs/<dataset>/<label>/<profile>/seed<k>/final.json); what an engine measured into a
+file of its own (fig7's responses.csv) its `read_measured` adds. Only finished runs count: a run still training has
+no final number.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import re
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +20,6 @@ from .experiments import Target, load_recipe_file, resolve_runs
 from .registry import get_engine
 from .run_id import RunStatus, final_status
 from .store.layout import RunFiles, damage_note, read_json, read_run_log, run_damage
-from .store.results_file import DamagedFile, read_text
 from .words import counted
 
 
@@ -253,35 +250,6 @@ def last_tenth_train_error(rows: list[dict], iterations) -> float | None:
             weight += overlap
         previous = end
     return weighted / weight if weight else None
-
-
-def read_responses(found: Measured, path: Path) -> None:
-    """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
-    index in network order (`layers`), for the claims made layer by layer."""
-    try:
-        text = read_text(path)
-    except (OSError, DamagedFile):
-        return
-    rows = list(csv.DictReader(io.StringIO(text or "", newline="")))
-    label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
-    per_seed: dict[tuple[str, str], list[float]] = {}
-    per_layer: dict[tuple[str, str], dict[int, float]] = {}
-    if rows and "profile" not in rows[0]:
-        found.legacy_file = path
-        return
-    for row in rows:
-        if row["profile"] != found.profile:
-            continue
-        key = label_to_key.get(row.get("model", ""))
-        if key is None:
-            continue
-        per_seed.setdefault((key, row.get("seed", "0")), []).append(float(row["std"]))
-        if row.get("layer"):
-            per_layer.setdefault((key, row.get("seed", "0")), {})[int(row["layer"])] = float(row["std"])
-    for (key, _), stds in sorted(per_seed.items()):
-        found.values.setdefault("response_std", {}).setdefault(key, []).append(statistics.fmean(stds))
-    for (key, _), stds_by_layer in sorted(per_layer.items()):
-        found.layers.setdefault(key, []).append(stds_by_layer)
 
 
 def profiles_with_results(target: Target, results: Path) -> list[str]:

@@ -109,15 +109,3 @@ def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None
         warn(f"skipped {path}: not a readable table ({type(error).__name__}); the command that made it redraws it")
         return None
     return rows
-
-
-def giga_text(text: str) -> str:
-    """Multiply-adds in one unit down the column, so 0.04 G and 3.66 G compare at a glance."""
-    return f"{float(text) / 1e9:.2f} G" if text else ""
-
-
-def count_text(text: str) -> str:
-    if not text:
-        return ""
-    value = float(text)
-    return f"{value / 1e9:.2f} G" if value >= 1e8 else f"{int(value):,}"

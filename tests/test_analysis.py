@@ -8,8 +8,8 @@ import shutil
 import pytest
 import torch
 
-from resnet_repro.analysis.gradient_norms import fc_gradient_norms
-from resnet_repro.analysis.layer_response_stds import ResponseStats, measure_response_stds, response_layers
+from resnet_repro.engines.gradflow.measure import fc_gradient_norms
+from resnet_repro.engines.layer_responses.measure import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
 from .conftest import cli, copy_results, smoke_run_args
@@ -223,7 +223,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
 
 
 def test_the_fig7_caption_names_the_data_the_nets_were_measured_on(tmp_path):
-    from resnet_repro.engines.layer_responses_measure import write_responses
+    from resnet_repro.engines.layer_responses.measure import write_responses
     from resnet_repro.experiments import load_target, resolve_runs
 
     target = load_target("fig7")
@@ -253,7 +253,7 @@ def write_responses(path, stds: dict[str, list[float]]):
 
 
 def test_fig7_takes_a_log_axis_past_two_decades_and_names_the_nets_as_fig6_does(monkeypatch, tmp_path):
-    from resnet_repro.plots import layer_response_figure as fig7
+    from resnet_repro.engines.layer_responses import outputs as fig7
 
     figures = drawn_figure(monkeypatch, fig7)
     wide = write_responses(tmp_path / "wide.csv", {"plain-110": [3e10, 1e11], "resnet-20-A": [0.9, 1.1]})
@@ -303,7 +303,7 @@ def test_fig6_keeps_0_to_20_where_the_data_past_the_start_allow_and_says_what_it
 
 
 def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
-    from resnet_repro.plots import layer_response_figure as fig7
+    from resnet_repro.engines.layer_responses import outputs as fig7
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # matplotlib would take a fixed date from it
     responses = write_responses(tmp_path / "r.csv", {"plain-20": [1.0, 2.0], "resnet-20-A": [0.9, 1.1]})
@@ -363,7 +363,7 @@ def test_a_long_subtitle_wraps_and_a_single_evaluation_is_drawn_as_a_point(monke
 
 
 def test_measuring_says_how_far_it_got_every_few_seconds(monkeypatch):
-    from resnet_repro.engines import layer_responses_measure as measuring
+    from resnet_repro.engines.layer_responses import measure as measuring
 
     clock = iter(range(0, 100, 6))  # each batch "takes" 6 s
     monkeypatch.setattr(measuring.time, "monotonic", lambda: next(clock))

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from resnet_repro.claims import CURVE, END, LAYERS, RANKS, paper_numbers
-from resnet_repro.engines.imagenet_outputs import PROTOCOL_NOTES, protocol_file
+from resnet_repro.engines.imagenet.outputs import PROTOCOL_NOTES, protocol_file
 from resnet_repro.engines.outputs import measured_csv
 from resnet_repro.experiments import load_recipe_file, load_target, resolve_runs, run_entry_key, target_names
 from resnet_repro.measured import measure

@@ -29,7 +29,7 @@ def test_table1_writes_exact_counts(table1_run):
     # 3.6 GFLOPs is the paper's figure for the 34-layer net without projections: not option C's
     assert rows["resnet-34-B"]["paper_flops"] == "3600000000" and rows["resnet-34-C"]["paper_flops"] == ""
     assert (tmp_path / "table1/table.md").read_text().startswith("# Table 1")
-    from resnet_repro.engines.complexity import identity_verdict
+    from resnet_repro.engines.complexity.outputs import identity_verdict
 
     identity = identity_verdict([{k: str(v) for k, v in row.items()} for row in rows.values()])
     assert identity.status == "holds" and identity.detail.startswith(
@@ -185,10 +185,10 @@ def test_plot_and_report_import_no_torch():
     import sys
 
     code = (
-        "import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, "
-        "resnet_repro.engines.curves_tables, resnet_repro.engines.outputs, resnet_repro.engines.layer_responses_outputs, "
-        "resnet_repro.report, resnet_repro.report.console, resnet_repro.claims, resnet_repro.measured, resnet_repro.plots.layer_response_figure, "
-        "resnet_repro.plots.gradient_norm_figure; print('torch' in sys.modules)"
+        "import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, resnet_repro.engines, "
+        "resnet_repro.engines.curves_tables, resnet_repro.engines.outputs, resnet_repro.engines.layer_responses.outputs, "
+        "resnet_repro.report, resnet_repro.report.console, resnet_repro.claims, resnet_repro.measured, resnet_repro.engines.layer_responses.engine, "
+        "resnet_repro.engines.gradflow.outputs; print('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 

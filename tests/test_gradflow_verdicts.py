@@ -3,7 +3,7 @@ judged on the plain conv nets, from hand-written gradflow.csv files (no measurin
 
 import csv
 
-from resnet_repro.engines.gradflow_verdicts import net_verdicts
+from resnet_repro.engines.gradflow.outputs import net_verdicts
 
 from .conftest import cli_in_process
 

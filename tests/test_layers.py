@@ -37,10 +37,22 @@ PLANTED = [
         "\n\ndef device():\n    import torch\n\n    return torch.device('cpu')\n",
         ["resnet_repro.plots is not allowed to import torch", "resnet_repro.plots.curves -> torch"],
     ),
+    (
+        "engines/layer_responses/outputs.py",
+        "\n\ndef device():\n    from .measure import MEASUREMENT\n\n    return MEASUREMENT\n",
+        [
+            "resnet_repro.engines.layer_responses.outputs is not allowed to import torch",
+            "resnet_repro.engines.layer_responses.measure -> torch",
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("module, code, named", PLANTED, ids=["up the layers", "torch inside a figure function"])
+@pytest.mark.parametrize(
+    "module, code, named",
+    PLANTED,
+    ids=["up the layers", "torch inside a figure function", "an engine's outputs reaching its measuring"],
+)
 def test_a_planted_import_is_named(tmp_path, module, code, named):
     shutil.copytree(REPO / "resnet_repro", tmp_path / "resnet_repro", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", tmp_path)

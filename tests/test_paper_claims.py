@@ -353,7 +353,7 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
 
 
 def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_beside_it():
-    from resnet_repro.engines.complexity import complexity_verdict
+    from resnet_repro.engines.complexity.outputs import complexity_verdict
 
     def row(model, params, flops, paper_params="", paper_flops="", torchvision=""):
         return {
@@ -382,7 +382,7 @@ def test_table1s_verdict_is_on_the_papers_figures_and_torchvisions_counts_are_be
 
 
 def test_identity_shortcuts_add_no_parameters_and_projections_extra_counts_are_reported():
-    from resnet_repro.engines.complexity import identity_verdict
+    from resnet_repro.engines.complexity.outputs import identity_verdict
 
     def row(model, params, shape="3x32x32"):
         return {"model": model, "params": str(params), "input": shape}
@@ -640,7 +640,7 @@ def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
 
 
 def test_table4s_vgg_top5_is_marked_as_the_papers_test_set_number_and_no_other_row_is():
-    from resnet_repro.engines.imagenet_outputs import quoted_rows
+    from resnet_repro.engines.imagenet.outputs import quoted_rows
 
     rows = {row["model"]: row for row in quoted_rows(load_target("table4"))}
     assert rows["VGG (ILSVRC'14)"]["top5_error"] == 8.43

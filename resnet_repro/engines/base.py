@@ -1,7 +1,7 @@
 """What every engine is: one object that says what a target of it trains, measures, writes and redraws.
 
 `run`, `plot`, `list`, `show` and `report` know engines only through this interface (looked up by the name a
-target file gives in `engine:`), so a new engine is one new module that registers itself, and no other code.
+target file gives in `engine:`), so a new engine is one new folder whose engine.py registers itself, and no other code.
 No torch here, nor in any engine module at import: what trains or measures imports torch inside its method.
 """
 

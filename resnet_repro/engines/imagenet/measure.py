@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..analysis.imagenet_eval import evaluate_views
-from ..config import RunConfig
-from ..context import RunContext
-from ..store.layout import write_json
-from .imagenet_outputs import protocol_file
-from .trained import finished_models
+from ...analysis.imagenet_eval import evaluate_views
+from ...config import RunConfig
+from ...context import RunContext
+from ...store.layout import write_json
+from ..trained import finished_models
+from .outputs import protocol_file
 
 
 def measure_protocol(runs: list[RunConfig], context: RunContext, protocol: str = "10-crop") -> None:

@@ -1,4 +1,5 @@
-"""A verdict for each net of gradflow.csv, from one stated criterion (no torch here).
+"""gradflow.csv's outputs, no torch: a verdict for each net from one stated criterion (gradflow_verdicts.csv and
+.md), and the figure.
 
 The paper's sentence (Sec. 4.1) is about vanishing: BN keeps forward signals' variances non-zero, "the backward
 propagated gradients exhibit healthy norms with BN. So neither forward nor backward signals vanish." Our criterion:
@@ -9,6 +10,14 @@ gradient grows toward the input (the plain conv nets with BN do, by orders of ma
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ...plots.style import depth_colour, save_figure  # first: it selects the Agg backend
+from ...store.layout import write_atomic
 
 # The paper gives no number for "healthy"; this is our reading, stated wherever a verdict is shown: at most ten
 # times smaller at the input end than at the output end (one order of magnitude).
@@ -70,3 +79,46 @@ def plain_bn_nets_healthy(verdicts: list[dict]) -> tuple[bool, list[dict]] | Non
     if not plain:
         return None
     return all(v["verdict"].startswith("healthy norms with BN") for v in plain), plain
+
+
+def write_verdicts(csv_path: Path, folder: Path) -> list[Path]:
+    """gradflow_verdicts.csv and .md: each net's first-to-last ratio and its verdict, with the criterion."""
+    verdicts = net_verdicts(pd.read_csv(csv_path).to_dict("records"))
+    frame = pd.DataFrame(verdicts, columns=list(VERDICT_COLUMNS))
+    write_atomic(folder / "gradflow_verdicts.csv", frame.to_csv(index=False))
+    lines = [f"Verdict per net: {CRITERION}.", "", "| " + " | ".join(VERDICT_COLUMNS) + " |"]
+    lines += ["|" + "---|" * len(VERDICT_COLUMNS)]
+    lines += ["| " + " | ".join(str(v[c]) for c in VERDICT_COLUMNS) + " |" for v in verdicts]
+    write_atomic(folder / "gradflow_verdicts.md", "\n".join(lines) + "\n")
+    return [folder / "gradflow_verdicts.csv", folder / "gradflow_verdicts.md"]
+
+
+TITLES = {
+    "demo": "fully connected, He init: ||dW|| per layer",
+    "conv": "CIFAR conv nets (BN)",
+    "fc": "fully connected stacks (no BN, torch's default init)",
+}
+
+
+def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
+    frame = pd.read_csv(csv_path)
+    families = [f for f in ("demo", "conv", "fc") if f in set(frame["family"])]
+    fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        part = frame[frame["family"] == family]
+        for net, rows in part.groupby("net", sort=False):
+            residual = bool(rows["residual"].iloc[0])
+            ax.plot(
+                rows["layer"],
+                rows["grad_norm"],
+                label=net,
+                color=depth_colour(net),
+                linestyle="-" if residual else "--",
+            )
+        ax.set_yscale("log")
+        ax.set_xlabel("layer (input -> output)")
+        ax.set_ylabel("||dW|| of the layer's weights" if family == "demo" else "gradient norm at the layer's output")
+        ax.set_title(TITLES[family])
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    return save_figure(fig, out, title, "dashed: plain, solid: residual")

@@ -14,14 +14,19 @@ images of a batch, over `batches` batches of Gaussian inputs with random labels,
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models import build_model, model_label
-from .fc_weight_gradients import he_weights, inputs, torch_weight_grad_norms
-from .layer_response_stds import response_layers
+from ...experiments import Target
+from ...models import build_model, model_label
+from ...store.layout import write_atomic
+from ..layer_responses.measure import response_layers
+from ..outputs import measured_csv
 
 FC_WIDTH = 64
 
@@ -85,6 +90,37 @@ def fc_gradient_norms(depth: int, residual: bool, seed: int, batches: int = 2, b
     return [t / batches for t in totals]
 
 
+# The gradient-flow demo in its own setting: a fully connected plain net and a residual one (two-layer residual blocks,
+# y = relu(x + W2 relu(W1 x))), He-initialised (std sqrt(2 / width)), and the weight-gradient norm ||dW|| of every
+# layer by autograd in float64. The loss is half the mean squared output, so the gradient reaching the top is the
+# output itself: what the norms show is how the nets carry it down, not a task.
+
+
+def he_weights(depth: int, width: int, seed: int) -> list[np.ndarray]:
+    """`depth` square weight matrices, He normal: std sqrt(2 / fan_in) (the init the demo names; torch's default
+    Linear init would change the result)."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((width, width)) * np.sqrt(2.0 / width) for _ in range(depth)]
+
+
+def inputs(width: int, batch: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed + 1).standard_normal((batch, width))
+
+
+def torch_weight_grad_norms(weights: list[np.ndarray], x: np.ndarray, residual: bool) -> list[float]:
+    """The same norms by torch's autograd, in float64, from the same weights and inputs."""
+    params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    h = torch.tensor(x, dtype=torch.float64)
+    step = 2 if residual else 1
+    for i in range(0, len(params), step):
+        if residual:
+            h = torch.relu(h + torch.relu(h @ params[i].T) @ params[i + 1].T)
+        else:
+            h = torch.relu(h @ params[i].T)
+    (0.5 * (h**2).sum() / x.shape[0]).backward()
+    return [float(p.grad.norm()) for p in params]
+
+
 def gradflow_rows(
     conv_models: list[str], fc_depths: list[int], seeds: int, batches: int = 1, batch_size: int = 8
 ) -> list[dict]:
@@ -124,3 +160,12 @@ def gradflow_rows(
                 }
             )
     return rows
+
+
+def write_gradflow_csv(target: Target, results: Path) -> None:
+    """gradflow.csv: the target's `gradflow:` nets measured, a row per (net, layer)."""
+    settings = target.section("gradflow")
+    rows = gradflow_rows(
+        list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches, settings.batch_size
+    )
+    write_atomic(measured_csv(target, results), pd.DataFrame(rows).to_csv(index=False))

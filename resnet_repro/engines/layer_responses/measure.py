@@ -1,4 +1,5 @@
-"""Fig. 7: the standard deviation of each 3x3 conv layer's response.
+"""Fig. 7: the standard deviation of each 3x3 conv layer's response in the trained fig6 nets, measured into
+responses.csv (torch).
 
 A response is the output of a 3x3 conv's batch norm: after BN, before the ReLU, and in a residual
 block before the addition. Because every block conv is followed directly by its own BN module
@@ -13,12 +14,25 @@ positions), accumulated in float64 as sum and sum of squares.
 
 from __future__ import annotations
 
+import csv
+import io
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..models.blocks import BasicBlock, Bottleneck
+from ...config import RunConfig
+from ...context import RunContext
+from ...data.pipeline import EvalSet, mean_image
+from ...experiments import Target
+from ...models.blocks import BasicBlock, Bottleneck
+from ...store.layout import write_atomic
+from ...store.paths import runs_profile
+from ..curves_tables import runs_title
+from ..outputs import measured_csv
+from ..trained import finished_models
 
 MEASUREMENT = (
     "std over all elements (images x channels x positions) of each block 3x3 conv's BN output, "
@@ -96,3 +110,56 @@ def measure_response_stds(model: nn.Module, batches) -> list[tuple[ResponseLayer
             model(x)
     model.train(was_training)
     return list(zip(layers, stats.stds()))
+
+
+RESPONSE_COLUMNS = ["model", "seed", "layer", "stage", "std", "profile"]
+
+
+def said_every(batches, images: int, say, seconds: float = 8.0):
+    """The batches, saying how many images have gone through every `seconds` (a deep net on a busy CPU takes
+    minutes over the test set; a line now and then says it is still measuring). 8 s, since the check comes
+    after a batch, which takes seconds of a deep net: the gaps stay near 10 s."""
+    done, last = 0, time.monotonic()
+    for x, y in batches:
+        yield x, y
+        done += len(x)
+        if time.monotonic() - last >= seconds and done < images:
+            say(f"  {done:,} of {images:,} test images measured")
+            last = time.monotonic()
+
+
+def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
+    """One row per (run, layer) for every finished run; unfinished runs are left out."""
+    rows, device = [], context.device
+    for config, _, model, splits in finished_models(runs, context):
+        context.reporter.message(
+            f"measuring the layer responses of {config.name} on {len(splits.test.labels):,} test images"
+        )
+        mean = mean_image(torch.from_numpy(splits.train.images).to(device))
+        test = EvalSet(splits.test, mean, device, config.recipe.eval_batch_size)
+        label = config.run_id.label
+        batches = said_every(test.batches(), len(test), context.reporter.message)
+        for layer, std in measure_response_stds(model, batches):
+            rows.append(
+                {
+                    "model": label,
+                    "seed": config.seed,
+                    "layer": layer.index,
+                    "stage": layer.stage,
+                    "std": std,
+                    "profile": config.run_id.profile_folder,
+                }
+            )
+    return rows
+
+
+def write_responses(target: Target, rows: list[dict], results: Path, runs: list[RunConfig]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=RESPONSE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = measured_csv(target, results, runs_profile(runs))
+    write_atomic(path, buffer.getvalue())
+    title = runs_title(target, runs)  # on a proxy, name the data used
+    write_atomic(path.parent / "caption.md", f"{title}. Measurement: {MEASUREMENT}.\n")
+    return path

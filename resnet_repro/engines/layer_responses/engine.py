@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UserError
-from ..measured import read_responses, read_runs
-from ..plots.layer_response_figure import plot_responses
-from ..registry import register
-from ..report_parts import runs_command
-from ..store.paths import output_dir, runs_profile
-from ..store.results_file import DamagedFile, open_lines
-from .base import Engine
-from .curves_tables import profile_note, runs_title
-from .layer_responses_outputs import write_response_table
-from .outputs import measured_csv
+from ...measured import read_runs
+from ...registry import register
+from ...store.paths import output_dir, runs_profile
+from ...store.results_file import DamagedFile, open_lines
+from ..base import Engine
+from ..curves_tables import profile_note, runs_title
+from ..outputs import measured_csv, measured_csv_of
+from .outputs import plot_responses, read_responses, write_response_table
 
 
 class LayerResponsesEngine(Engine):
@@ -28,15 +25,13 @@ class LayerResponsesEngine(Engine):
     measured_file = "responses.csv"
 
     def measure(self, target, runs, context) -> None:
-        from .layer_responses_measure import measure_runs, write_responses  # torch: only when nets are measured
+        from .measure import measure_runs, write_responses  # torch: only when nets are measured
 
         write_responses(target, measure_runs(runs, context), context.results, runs)
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
         profile = runs_profile(runs)
-        csv_path = measured_csv(target, results, profile)
-        if not csv_path.exists():
-            raise UserError(f"{csv_path} does not exist yet: `{runs_command(target, runs)}` measures it")
+        csv_path = measured_csv_of(target, results, runs)
         return [
             csv_path,
             *write_response_table(target, runs, results),

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..measured import read_runs
-from ..registry import register
-from ..run_id import RunStatus
-from ..store.aggregate import collect
-from ..store.layout import RunFiles, read_json, run_status
-from .base import Engine
-from .curves_tables import draw_curves, write_curve_table
-from .imagenet_outputs import protocol_file, table_protocol, write_imagenet_table
-from .sections import FigureSection, TableSection
+from ...measured import read_runs
+from ...registry import register
+from ...run_id import RunStatus
+from ...store.aggregate import collect
+from ...store.layout import RunFiles, read_json, run_status
+from ..base import Engine
+from ..curves_tables import draw_curves, write_curve_table
+from ..sections import FigureSection, TableSection
+from .outputs import protocol_file, table_protocol, write_imagenet_table
 
 
 class ImageNetEngine(Engine):
@@ -29,7 +29,7 @@ class ImageNetEngine(Engine):
 
     def measure(self, target, runs, context) -> None:
         if target.section("table") is not None:
-            from .imagenet_protocol import measure_protocol  # torch: only when the trained nets are measured
+            from .measure import measure_protocol  # torch: only when the trained nets are measured
 
             measure_protocol(runs, context, table_protocol(target))
 

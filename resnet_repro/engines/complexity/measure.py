@@ -7,10 +7,10 @@ from typing import Callable
 
 import torch
 
-from ..analysis.complexity import count_multiply_adds, count_parameters
-from ..experiments import Target
-from ..models import build_model, model_label
-from ..store.tables import ExtraTable, write_table
+from ...analysis.complexity import count_multiply_adds, count_parameters
+from ...experiments import Target
+from ...models import build_model, model_label
+from ...store.tables import ExtraTable, write_table
 
 COLUMNS = [
     "model",

@@ -1,0 +1,121 @@
+"""Fig. 7 from responses.csv, no torch: the table (each net's mean response std over layers, per profile), the
+figure (std per layer in network order, and sorted descending), and the numbers the claims and the report read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ...config import RunConfig
+from ...experiments import Target
+from ...measured import Measured, measure
+from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
+from ...store.paths import output_dir, runs_profile
+from ...store.results_file import DamagedFile, read_text
+from ...store.tables import write_table
+from ..curves_tables import profile_note, runs_title
+
+COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
+
+
+def write_response_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
+    profile = runs_profile(runs)
+    found = measure(target, profile, results, runs)
+    labels = {found.keys[r.name]: r.run_id.label for r in runs}
+    rows = [
+        {
+            "model": labels[key],
+            "response_std": statistics.fmean(values),
+            "n_seeds": len(values),
+            "profile": profile,
+            "data": found.dataset,
+        }
+        for key, values in found.per_key("response_std").items()
+    ]
+    folder = output_dir(results, target, profile)
+    write_table(
+        folder,
+        runs_title(target, runs),
+        rows,
+        COLUMNS,
+        [
+            profile_note(runs),
+            "response_std: the mean over layers of each layer's response std (mean over "
+            "seeds); responses.csv holds every layer.",
+        ],
+    )
+    return [folder / "table.csv", folder / "table.md"]
+
+
+# The paper's order and look: plain nets dashed, ResNets solid.
+MODEL_ORDER = ["plain-20", "plain-56", "resnet-20-A", "resnet-56-A", "resnet-110-A"]
+LOG_SPAN = 100.0  # above two decades between the smallest and largest std, a linear axis shows only the largest net
+
+
+def plot_responses(csv_path: Path, out: Path, title: str, subtitle: str, profile: str | None = None) -> list[Path]:
+    frame = pd.read_csv(csv_path)
+    if profile is not None and "profile" in frame:
+        frame = frame[frame["profile"] == profile]
+    per_layer = frame.groupby(["model", "layer"], as_index=False)["std"].mean()  # mean over seeds
+    models = [m for m in MODEL_ORDER if m in set(per_layer["model"])]
+    models += sorted(set(per_layer["model"]) - set(models))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.5))
+    for model in models:
+        stds = per_layer[per_layer["model"] == model].sort_values("layer")["std"].to_numpy()
+        style = {
+            "linestyle": "--" if model.startswith("plain") else "-",
+            "color": depth_colour(model),
+            "label": paper_label(model),  # the names Fig. 6 uses
+        }
+        top.plot(range(1, len(stds) + 1), stds, **style)
+        bottom.plot(range(1, len(stds) + 1), sorted(stds, reverse=True), **style)
+    top.set_title("dashed: plain, solid: ResNet; one colour per depth", fontsize=8)
+    top.set_xlabel("layer index (original)")
+    bottom.set_xlabel("layer index (sorted by magnitude)")
+    scale = "log" if spans_decades(per_layer["std"].tolist()) else "linear"
+    for ax in (top, bottom):
+        ax.set_yscale(scale)
+        ax.set_ylabel("std" + (" (log scale)" if scale == "log" else ""))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return save_figure(fig, out, title, subtitle)
+
+
+def spans_decades(values: list[float]) -> bool:
+    """Whether the positive values span more than LOG_SPAN (largest over smallest)."""
+    positive = [v for v in values if v > 0]
+    return bool(positive) and max(positive) > LOG_SPAN * min(positive)
+
+
+def read_responses(found: Measured, path: Path) -> None:
+    """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
+    index in network order (`layers`), for the claims made layer by layer."""
+    try:
+        text = read_text(path)
+    except (OSError, DamagedFile):
+        return
+    rows = list(csv.DictReader(io.StringIO(text or "", newline="")))
+    label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
+    per_seed: dict[tuple[str, str], list[float]] = {}
+    per_layer: dict[tuple[str, str], dict[int, float]] = {}
+    if rows and "profile" not in rows[0]:
+        found.legacy_file = path
+        return
+    for row in rows:
+        if row["profile"] != found.profile:
+            continue
+        key = label_to_key.get(row.get("model", ""))
+        if key is None:
+            continue
+        per_seed.setdefault((key, row.get("seed", "0")), []).append(float(row["std"]))
+        if row.get("layer"):
+            per_layer.setdefault((key, row.get("seed", "0")), {})[int(row["layer"])] = float(row["std"])
+    for (key, _), stds in sorted(per_seed.items()):
+        found.values.setdefault("response_std", {}).setdefault(key, []).append(statistics.fmean(stds))
+    for (key, _), stds_by_layer in sorted(per_layer.items()):
+        found.layers.setdefault(key, []).append(stds_by_layer)
