@@ -274,7 +274,6 @@ def _end_run(files: RunFiles, outcome, context: RunContext, meta: dict, started:
     return outcome
 
 
-@contextmanager
 def graceful_stop(stop: StopFlag, reporter: Reporter):
     """SIGINT/SIGTERM ask the loop to finish its iteration and checkpoint; a second Ctrl-C stops at once."""
 
@@ -290,8 +289,7 @@ def graceful_stop(stop: StopFlag, reporter: Reporter):
             "again to continue from it"
         )
 
-    with on_stop_signals(first, again):
-        yield
+    return on_stop_signals(first, again)
 
 
 @contextmanager
