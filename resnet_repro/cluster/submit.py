@@ -92,9 +92,7 @@ def submit_target(
     made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if sbatch refuses
     there = set(folder.iterdir()) if folder.exists() else set()
     folder.parent.mkdir(parents=True, exist_ok=True)  # results/ and results/slurm/ as any folder the tool makes
-    umask = os.umask(0o077)
-    os.umask(umask)
-    with private_files(), quiet_submitit():
+    with private_files() as umask, quiet_submitit():  # the user's own umask, for the files the jobs write
         import submitit
 
         from .task import JobCommand
@@ -176,10 +174,10 @@ def take_back(made: list[Path], folder: Path, there: set[Path]):
 
 @contextlib.contextmanager
 def private_files():
-    """Files and folders made meanwhile are the user's alone (0600, 0700)."""
+    """Files and folders made meanwhile are the user's alone (0600, 0700); yields the umask they were made with."""
     previous = os.umask(0o077)
     try:
-        yield
+        yield previous
     finally:
         os.umask(previous)
 

@@ -19,8 +19,8 @@ from .sections import needs_imagenet, target_of_run
 
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
-    devices, wall, finished, failed, unfinished, overridden = set(), 0.0, 0, 0, 0, 0
-    unfinished_runs: list[str] = []
+    devices, wall, finished, failed, overridden = set(), 0.0, 0, 0, 0
+    unfinished: list[str] = []
     for meta_path in _meta_files(results / "runs", warn):
         meta = _record(meta_path, warn, "")
         if meta is None:
@@ -34,15 +34,14 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             finished += final_status(final) is RunStatus.FINISHED
             failed += final_status(final) is RunStatus.FAILED
         else:
-            unfinished += 1
-            unfinished_runs.append(meta_path.parent.relative_to(results / "runs").as_posix())
+            unfinished.append(meta_path.parent.relative_to(results / "runs").as_posix())
     return {
         "devices": sorted(devices),
         "wall_s": wall,
         "finished": finished,
         "failed": failed,
-        "unfinished": unfinished,
-        "unfinished_runs": sorted(unfinished_runs),
+        "unfinished": len(unfinished),
+        "unfinished_runs": sorted(unfinished),
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }

@@ -99,14 +99,8 @@ def _rate_by_depth(config: RunConfig, runs: list[RunConfig], throughput: dict[st
     """A CIFAR net not measured yet, from the img/s another CIFAR net of the same runs logged (same data, profile and
     machine): its FLOPs per image grow in proportion to its depth, as in the target clock. Not from bench's rates:
     for those, `resnet-repro bench` measures the missing nets themselves."""
-    depth = _cifar_depth(config.model)
-    if depth is None:
-        return None
-    for other in runs:
-        rate, other_depth = throughput.get(_measured_key(other.run_id)), _cifar_depth(other.model)
-        if rate is not None and other_depth and other.data == config.data:
-            return rate * other_depth / depth
-    return None
+    same_data = (other for other in runs if other.data == config.data)
+    return _scaled_by_depth(config.model, ((o.model, throughput.get(_measured_key(o.run_id))) for o in same_data))
 
 
 def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
@@ -242,16 +236,23 @@ class TargetClock:
     def _rate(self, run: PendingRun) -> float | None:
         if run.label in self.rates:
             return self.rates[run.label]
-        depth = _cifar_depth(run.model)
-        if depth is None:
-            return None
         # The nets of this target (same data, precision and machine), the one measured last first: a core that came
         # free, or other work that started, shows in its rate and not yet in the earlier nets'.
-        for other in sorted(self.runs, key=lambda pending: pending.label != self.latest):
-            other_depth = _cifar_depth(other.model)
-            if other.label in self.rates and other_depth:
-                return self.rates[other.label] * other_depth / depth
+        others = sorted(self.runs, key=lambda pending: pending.label != self.latest)
+        return _scaled_by_depth(run.model, ((other.model, self.rates.get(other.label)) for other in others))
+
+
+def _scaled_by_depth(model: str, measured) -> float | None:
+    """A CIFAR net's img/s from the first of `measured` ((net, its img/s or None) pairs) that is a CIFAR net with a
+    rate: the CIFAR nets' FLOPs per image grow in proportion to their depth. None for any other net."""
+    depth = _cifar_depth(model)
+    if depth is None:
         return None
+    for other, rate in measured:
+        other_depth = _cifar_depth(other)
+        if rate is not None and other_depth:
+            return rate * other_depth / depth
+    return None
 
 
 def _cifar_depth(model: str) -> int | None:

@@ -343,21 +343,17 @@ class Checkpoint(RunHook):
             maybe_fault("after-checkpoint", session.state.iteration)
 
 
-@dataclass(kw_only=True)  # built by name: several fields share the type `object`, so an order slip would pass
-class Loop:
-    """What the loop works with that does not change while it runs."""
+# built by name: several fields share the type `object`, so an order slip would pass
+@dataclass(frozen=True, kw_only=True)
+class Loop(RunInputs):
+    """What the loop works with that does not change while it runs: the run's inputs, and what is built from them."""
 
-    config: RunConfig
-    files: RunFiles
-    world: World
-    reporter: Reporter
-    stop: StopFlag
     stream: object  # the training batches by iteration (TrainStream, ImageNetTrainStream)
     test_set: object  # the reported set
     val_set: object | None  # held-out training images, or None
-    params: int = 0
-    metrics: MetricsLog | None = None  # rank 0 writes metrics.csv
-    warnings: list[str] = field(default_factory=list)
+    params: int
+    metrics: MetricsLog | None  # rank 0 writes metrics.csv
+    warnings: list[str]  # what resuming met (a damaged checkpoint skipped for the one before it), and more
 
 
 def start(run: RunInputs) -> tuple[TrainState, Loop]:
@@ -369,19 +365,16 @@ def start(run: RunInputs) -> tuple[TrainState, Loop]:
     check_bn_share(config, world)
     state = train_state(model, device, StepSpec.of(config), LRSchedule(recipe), world)
     stream, test_set, val_set = make_streams(config, splits, device, world)
+    warnings = resume(state, run)  # into the weights the wrapped and compiled step shares
     loop = Loop(
-        config=config,
-        files=run.files,
-        world=world,
-        reporter=run.reporter,
-        stop=run.stop,
+        **vars(run),
         stream=stream,
         test_set=test_set,
         val_set=val_set,
         params=sum(p.numel() for p in model.parameters()),
+        metrics=MetricsLog(run.files.metrics, resume_from=state.iteration) if world.is_main else None,
+        warnings=warnings,
     )
-    resume(state, loop, device)  # into the weights the wrapped and compiled step shares
-    loop.metrics = MetricsLog(run.files.metrics, resume_from=state.iteration) if world.is_main else None
     if graphs_wanted(device, options.compile, world.distributed):
         state.step_fn = GraphedStep()
     state.session_start = state.window_start = time.perf_counter()
@@ -395,12 +388,13 @@ def graphs_wanted(device: torch.device, compiled: bool, distributed: bool) -> bo
     return device.type == "cuda" and not compiled and not distributed and os.environ.get("RESNET_REPRO_EAGER") != "1"
 
 
-def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
-    """Continue from the run's checkpoint, if it has a readable one, exactly where it stopped."""
-    files, config = loop.files, loop.config
-    saved, loop.warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
+def resume(state: TrainState, run: RunInputs) -> list[str]:
+    """Continue from the run's checkpoint, if it has a readable one, exactly where it stopped; returns the warnings
+    of reading it (a damaged checkpoint skipped for the one before it)."""
+    files, config, device = run.files, run.config, run.device
+    saved, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
     if saved is None:
-        return
+        return warnings
     if saved.get("config") != config.to_dict():
         raise UserError(
             f"{files.checkpoint} belongs to a different config than run {config.name}; delete {files.dir} to retrain it"
@@ -416,6 +410,7 @@ def resume(state: TrainState, loop: Loop, device: torch.device) -> None:
     torch.set_rng_state(saved["rng_cpu"].cpu())  # loaded onto the training device with everything else
     state.last = dict(saved.get("last") or {})  # the exact final values, should the kill fall just before final.json
     state.thread_segments = [list(segment) for segment in saved.get("cpu_threads") or []]
+    return warnings
 
 
 def log_point(state: TrainState, loop: Loop) -> dict:

@@ -16,6 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -75,18 +76,21 @@ def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], li
                 f"To keep it, train the new config into another folder with --results DIR; to "
                 f"replace it, delete {files.dir}"
             )
-        final = read_json(files.final)
-        status = final_status(final)
-        if status is not None and status.ended:
-            reports.append(RunReport(config.name, _report_word(status), final))
-            continue
-        pending.append((config, files))
+        ended = ended_report(config.name, read_json(files.final))
+        if ended is not None:
+            reports.append(ended)
+        else:
+            pending.append((config, files))
     return reports, pending
 
 
-def _report_word(ended: RunStatus) -> str:
-    """A run that had ended before this command: skipped when finished, still failed when it failed."""
-    return "skipped" if ended is RunStatus.FINISHED else "failed"
+def ended_report(name: str, final: dict | None) -> RunReport | None:
+    """The report of a run whose final.json says it has ended (skipped when finished, still failed when it failed);
+    None for a run left to train."""
+    status = final_status(final)
+    if status is None or not status.ended:
+        return None
+    return RunReport(name, "skipped" if status is RunStatus.FINISHED else "failed", final)
 
 
 def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
@@ -151,10 +155,9 @@ def _train_group(
             for _, (config, files) in group:
                 if world.is_main:
                     locks.enter_context(run_lock(files.dir, config.name, context.reporter.message))
-                final = read_json(files.final) if world.is_main else None
-                status = final_status(final)
-                if status is not None and status.ended:  # another process ended it meanwhile
-                    reports.append(RunReport(config.name, _report_word(status), final))
+                ended = ended_report(config.name, read_json(files.final) if world.is_main else None)
+                if ended is not None:  # another process ended it meanwhile
+                    reports.append(ended)
                 else:
                     todo.append((config, files))
             outcomes = _train_todo(todo, context, stop, world, threads)
@@ -194,14 +197,18 @@ def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
 
 
 def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):
-    if not todo:
-        return []
+    """Train the runs of `todo` to their end: a run alone on the default stream (with the CPU's thread watch, over
+    every process of a torchrun launch), several as a pack (pack.py); their files begun and ended by rank 0."""
+    begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
     if len(todo) == 1:
         config, files = todo[0]
-        return [_train_one(config, files, context, stop, world, threads)]
-    begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
-    starts = [_session_starter(config, files, context, stop, begun) for config, files in todo]
-    outcomes = train_together(starts, context.device)
+        outcomes = [train_run(_run_inputs(config, files, context, stop, world, context.reporter, begun), threads)]
+    else:
+        outcomes = train_together(
+            [partial(_start_session, config, files, context, stop, begun) for config, files in todo], context.device
+        )
+    if not world.is_main:  # only rank 0 writes; the others trained their share of each batch
+        return outcomes
     return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
 
 
@@ -227,31 +234,17 @@ def target_clock(
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
 
 
-def _train_one(
-    config: RunConfig,
-    files: RunFiles,
-    context: RunContext,
-    stop: StopFlag,
-    world: World = SINGLE,
-    threads: FreeCoreWatch | None = None,
-):
-    run = RunInputs(config, context.splits(config), files, context.device, context.reporter, stop, world)
-    if not world.is_main:  # only rank 0 writes; the others train their share of each batch
-        return train_run(run)
-    meta, started = _begin_run(config, files, context, world)
-    outcome = train_run(run, threads)
-    return _end_run(files, outcome, context, meta, started)
+def _run_inputs(config, files: RunFiles, context: RunContext, stop, world: World, reporter, begun: dict) -> RunInputs:
+    """A run's inputs, its files begun first by rank 0 (`begun` keeps its meta.json and start time)."""
+    if world.is_main:
+        begun[config.name] = _begin_run(config, files, context, world)
+    return RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
 
 
-def _session_starter(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, begun: dict):
+def _start_session(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, begun: dict) -> RunSession:
     """A pack member's start: its files begun, then its RunSession with its own progress line."""
-
-    def start() -> RunSession:
-        begun[config.name] = _begin_run(config, files, context, SINGLE)
-        lane = context.reporter.lane(config.name)
-        return RunSession(RunInputs(config, context.splits(config), files, context.device, lane, stop), run_hooks(lane))
-
-    return start
+    lane = context.reporter.lane(config.name)
+    return RunSession(_run_inputs(config, files, context, stop, SINGLE, lane, begun), run_hooks(lane))
 
 
 def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: World) -> tuple[dict, float]:
@@ -281,7 +274,6 @@ def _end_run(files: RunFiles, outcome, context: RunContext, meta: dict, started:
     return outcome
 
 
-@contextmanager
 def graceful_stop(stop: StopFlag, reporter: Reporter):
     """SIGINT/SIGTERM ask the loop to finish its iteration and checkpoint; a second Ctrl-C stops at once."""
 
@@ -297,8 +289,7 @@ def graceful_stop(stop: StopFlag, reporter: Reporter):
             "again to continue from it"
         )
 
-    with on_stop_signals(first, again):
-        yield
+    return on_stop_signals(first, again)
 
 
 @contextmanager
