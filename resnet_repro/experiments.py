@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +29,8 @@ from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, Checker, TargetSchema, check_sections, check_target_name
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_sections, check_target_name, read_section
+from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
@@ -40,30 +40,10 @@ PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "
 PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
 
 
-VARIANT_LABEL = re.compile(r"[a-z][a-z0-9-]*")  # a recipe variant's label: part of a run folder's name
-
-
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "experiments"
-
-
-@dataclass(frozen=True)
-class RunEntry:
-    model: str
-    shortcut: str | None = None
-    seeds: int = 1
-    family: str | None = None
-    variant: str = "original"
-    # Trained only when asked for (`run fig6 --only plain-110`): a net the paper trained but left off its figure
-    # ("plain-110 ... higher than 60%"); its claims are judged once its runs are on disk.
-    on_request: bool = False
-    # A recipe variant of the net (table6's ResNet-110 without the warm-up): `label` names it, in its run key
-    # (resnet110-no-warmup) and run folder (resnet-110-A-no-warmup), never the paper run's; `without` lists the
-    # recipe keys it switches off, the one way it differs from the paper's recipe.
-    label: str | None = None
-    without: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,8 +172,8 @@ def load_target(name_or_path: str) -> Target:
 
 
 def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
-    """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net."""
-    runs = []
+    """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
+    and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
         parsed = parse_model_name(entry.model, entry.family)  # unknown model names fail here, with the file
         for key, problem in (
@@ -201,37 +181,15 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
             ("shortcut", shortcut_problem(parsed, entry.shortcut)),
         ):
             if problem:
-                raise UserError(f"{_at(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
-        _check_recipe_variant(entry.label, entry.without, raw["runs"][index], path, index)
-        runs.append(
-            RunEntry(
-                entry.model,
-                entry.shortcut,
-                entry.seeds,
-                entry.family,
-                entry.variant,
-                entry.on_request,
-                entry.label,
-                tuple(entry.without or ()),
+                raise UserError(f"{at_line(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
+        if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
+            key = "without" if entry.label is None else "label"
+            raise UserError(
+                f"{at_line(path, raw['runs'][index], key)}: runs[{index}]: a recipe variant needs both `label` (its "
+                f"own run folder) and `without` (the recipe keys it switches off), e.g. label: no-warmup, "
+                f"without: [warmup]"
             )
-        )
-    return runs
-
-
-def _check_recipe_variant(label: str | None, without: list[str] | None, raw: dict, path: Path, index: int) -> None:
-    """A recipe variant needs both a label (its own run key and folder) and what it switches off; a label is a
-    plain name, as it becomes part of a folder's."""
-    if label is not None and not VARIANT_LABEL.fullmatch(label):
-        raise UserError(
-            f"{_at(path, raw, 'label')}: runs[{index}].label: {excerpt(label)} must be lowercase letters, digits "
-            f"and '-', starting with a letter (it names the variant's run folder), e.g. no-warmup"
-        )
-    if (label is None) != (not without):
-        key = "without" if label is None else "label"
-        raise UserError(
-            f"{_at(path, raw, key)}: runs[{index}]: a recipe variant needs both `label` (its own run folder) and "
-            f"`without` (the recipe keys it switches off), e.g. label: no-warmup, without: [warmup]"
-        )
+    return list(typed.runs or [])
 
 
 def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
@@ -242,7 +200,7 @@ def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
         for model in selection.get("models") or []:
             if model not in listed:
                 raise UserError(
-                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
+                    f"{at_line(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
                     f"among this target's runs ({', '.join(sorted(listed))})"
                 )
     return selections
@@ -258,20 +216,26 @@ def _parse_target(name: str, path: Path) -> Target:
     engine = raw.get("engine")
     if engine not in engine_names():
         raise UserError(
-            f"{_at(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
+            f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
         )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
-        raise UserError(f"{_at(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})")
-    sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
+        raise UserError(
+            f"{at_line(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})"
+        )
+    sections = {
+        key: kind.parse(raw, path) if hasattr(kind, "parse") else read_section(kind, raw, key, path)
+        for key, kind in kinds.items()
+        if key in raw
+    }
     runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path, runs)
     run_keys = _run_keys(runs)
-    claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
+    claims = parse_claims(raw.get("claims"), at_line(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
     table = sections.get("table")
     for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
-        resolve_run_key(str(net), run_keys, _at(path, raw, "table"), "table.paper")
+        resolve_run_key(str(net), run_keys, at_line(path, raw, "table"), "table.paper")
     return Target(
         name,
         path,
@@ -403,7 +367,7 @@ def resolve_runs(
         if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
-        switched_off = ({"recipe": dict.fromkeys(entry.without)}, str(target.path))
+        switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
         settings = _run_settings(recipe_file, model.canonical, profile, override_tree, switched_off)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
@@ -581,16 +545,11 @@ def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
-            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
+            raise UserError(f"{at_line(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
 
 
 def _flag(body: dict, key: str, path: Path, prefix: str) -> bool:
     value = body.get(key, False)
     if not isinstance(value, bool):
-        raise UserError(f"{_at(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
+        raise UserError(f"{at_line(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
     return value
-
-
-def _at(path: Path, mapping: Any, key: str) -> str:
-    line = line_of(mapping, key)
-    return f"{path}:{line}" if line else str(path)
