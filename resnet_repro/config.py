@@ -10,7 +10,7 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError, excerpt, shorten
@@ -220,15 +220,7 @@ def _merge_into(target: dict, mapping: dict, source: str, prefix: str, where: Pr
                 target[key] = {}
             _merge_into(target[key], value, source, f"{dotted}.", where)
         else:
-            target[key] = _copy(value)
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+            target[key] = plain(value)  # a copy: a later layer never changes an earlier one's data
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -275,10 +267,8 @@ def overrides_tag(overrides: dict) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-def validate_settings(data: Any, where: Provenance, source: str) -> RunSettings:
-    """The merged layers as RunSettings: every problem one line naming its key and where it was set."""
-    if not isinstance(data, dict):
-        raise UserError(f"{source}: config must be a mapping, got {excerpt(data)}")
+def validate_settings(data: dict, where: Provenance, source: str) -> RunSettings:
+    """The merged layers (merge_layers) as RunSettings: every problem one line naming its key and where it was set."""
     settings = validate(
         RunSettings, data, lambda dotted: _loc(where, dotted, source), missing=": set it under the file's defaults"
     )
@@ -389,7 +379,3 @@ def _loc(where: Provenance, dotted: str, default: str) -> str:
         if found:
             return found
     return default
-
-
-def _show(value: Any) -> str:
-    return "nothing (null)" if value is None else excerpt(value)

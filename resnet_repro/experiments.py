@@ -29,8 +29,9 @@ from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_sections, check_target_name, read_section
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
+from .validation import lines_in, validate
 from .yamlio import LineDict, line_of, read_yaml
 
 # Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
@@ -212,7 +213,7 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
     _check_keys(raw, TARGET_KEYS | section_names(), path, "")
     check_target_name(name, path)
-    typed = check_sections(raw, path)  # every section now, not when training is over
+    typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
     engine = raw.get("engine")
     if engine not in engine_names():
         raise UserError(

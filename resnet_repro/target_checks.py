@@ -133,13 +133,6 @@ class TargetSchema(BaseModel):
     gradflow: Any = Field(None, description=f"nets measured at initialisation; {_SECTION}")
 
 
-def check_sections(raw: dict, path: Path) -> TargetSchema:
-    """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
-    order, recipe, runs, profiles, paper); the typed keys otherwise. An engine's own sections (figure, table, ...)
-    are checked by its parser."""
-    return validate(TargetSchema, raw, lines_in(raw, str(path)))
-
-
 def target_json_schema() -> dict:
     """The JSON Schema of a target file, for an editor's YAML language server (`resnet-repro schema`)."""
     return TypeAdapter(TargetSchema).json_schema()

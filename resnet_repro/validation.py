@@ -143,15 +143,23 @@ def _field_type(schema: type, loc: tuple) -> Any:
     return tp
 
 
-def _unwrap(tp: Any) -> Any:
-    """Optional[X] -> X, Annotated[X, ...] -> X."""
+def _wrappings(tp: Any) -> list:
+    """`tp` and what each Optional[X] or Annotated[X, ...] in it wraps, outermost first: [Optional[A[int, m]],
+    A[int, m], int]."""
+    found = [tp]
     while True:
         if typing.get_origin(tp) is Annotated:
             tp = typing.get_args(tp)[0]
         elif type(None) in typing.get_args(tp) and typing.get_origin(tp) is not Literal:
             tp = next(a for a in typing.get_args(tp) if a is not type(None))
         else:
-            return tp
+            return found
+        found.append(tp)
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] -> X, Annotated[X, ...] -> X."""
+    return _wrappings(tp)[-1]
 
 
 # A key the schema does not know: a model says extra_forbidden, a dataclass an unexpected keyword argument.
@@ -176,18 +184,9 @@ _BOUND_WORDS = {
 
 
 def _expect_at(schema: type, loc: tuple) -> Expect | None:
-    tp = _field_type(schema, loc)
-    while tp is not None:
-        if typing.get_origin(tp) is Annotated:
-            found = next((m for m in tp.__metadata__ if isinstance(m, Expect)), None)
-            if found:
-                return found
-            tp = typing.get_args(tp)[0]
-        elif type(None) in typing.get_args(tp):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        else:
-            return None
-    return None
+    """The field's own words (an `Expect` in its annotation, at any depth of Optional and Annotated), if it has them."""
+    layers = _wrappings(_field_type(schema, loc))
+    return next((m for tp in layers for m in getattr(tp, "__metadata__", ()) if isinstance(m, Expect)), None)
 
 
 def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str, prefix: str) -> str:
