@@ -34,8 +34,6 @@ from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:
 from .validation import lines_in, validate
 from .yamlio import LineDict, line_of, read_yaml
 
-# Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
-TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
 RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
 PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "for_tests", "data", "recipe", "train"}
 PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
@@ -211,7 +209,7 @@ def _parse_target(name: str, path: Path) -> Target:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
-    _check_keys(raw, TARGET_KEYS | section_names(), path, "")
+    _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path, "")  # a plugin's sections too
     check_target_name(name, path)
     typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
     engine = raw.get("engine")
