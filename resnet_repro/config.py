@@ -10,7 +10,7 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal, NoReturn
 
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError, excerpt, shorten
@@ -272,17 +272,20 @@ def validate_settings(data: dict, where: Provenance, source: str) -> RunSettings
     settings = validate(
         RunSettings, data, lambda dotted: _loc(where, dotted, source), missing=": set it under the file's defaults"
     )
-    check_recipe(settings.recipe, where, source)
-    check_data(settings.data, where, source)
+
+    def fail(key: str, message: str) -> NoReturn:  # one line naming the key and where it was set
+        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
+
+    check_recipe(settings.recipe, fail)
+    check_data(settings.data, fail)
     return settings
 
 
-def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
+Fail = Callable[[str, str], NoReturn]  # (dotted key, what is wrong with it) -> a UserError where the key was set
+
+
+def check_recipe(recipe: Recipe, fail: Fail) -> None:
     """Cross-field rules a single key's type cannot express."""
-
-    def fail(key: str, message: str):
-        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
-
     if list(recipe.lr_steps) != sorted(set(recipe.lr_steps)):
         fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
     outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
@@ -324,12 +327,8 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
 IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side", "test_scales", "colour_std")
 
 
-def check_data(data: DataSpec, where: Provenance, source: str) -> None:
+def check_data(data: DataSpec, fail: Fail) -> None:
     """ImageNet needs its view sizes; the other datasets are arrays, brought to data.image_size (default 32)."""
-
-    def fail(key: str, message: str):
-        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
-
     if data.mean is None:
         fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
     if dataset_info(data.dataset).class_folders:
