@@ -58,8 +58,9 @@ def _plain_label(label: str) -> str:
     return label
 
 
+# An entry of `runs:` as the file says it, typed; Target.runs holds these (experiments.RunEntry).
 class RunSchema(BaseModel):
-    """One net a target trains."""  # an entry of `runs:` as the file says it: Target.runs holds these
+    """One net a target trains."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
