@@ -195,9 +195,9 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
     own = loc[:-1] if kind == "missing" else loc
     if kind == "own_words":
         return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
-    if loc and isinstance(loc[-1], int) and kind == "literal_error":  # a bad choice in a list: name the list
+    if kind == "literal_error":  # a bad choice; in a list, name the list
         choices = typing.get_args(_unwrap(_field_type(schema, loc)))
-        at = _dotted(loc[:-1], prefix)
+        at = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
         return f"{where(at)}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
     expect = _expect_at(schema, own)
     while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
@@ -233,9 +233,6 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
         value = _value_at(raw, loc)  # as written (1e+300), not as converted to a whole number
         shown = float(value) if isinstance(bound, float) else value
         return f"{at}: {dotted}: must be {words} {bound}, got {excerpt(shown)}"
-    if kind == "literal_error":
-        choices = typing.get_args(_unwrap(_field_type(schema, loc)))
-        return f"{at}: {dotted}: {excerpt(value)} is not one of {', '.join(map(str, choices))}"
     if kind in ("dataclass_type", "dataclass_exact_type", "model_type", "model_attributes_type", "dict_type"):
         return f"{at}: {dotted or 'config'} must be a mapping, got {_show(value)}"
     return f"{at}: {dotted}: {problem['msg']}, got {_show(value)}"
