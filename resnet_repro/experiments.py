@@ -13,7 +13,9 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator
 
 from .claims import Claim, parse_claims, resolve_run_key
 from .config import (
@@ -31,12 +33,8 @@ from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
 from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
-from .validation import lines_in, validate
+from .validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
 from .yamlio import LineDict, line_of, read_yaml
-
-RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
-PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "for_tests", "data", "recipe", "train"}
-PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
 
 
 def experiments_dir() -> Path:
@@ -126,6 +124,46 @@ def is_test_profile(profile: str) -> bool:
     return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
 
 
+def _mapping(value: Any) -> Any:
+    """A mapping kept as read (its lines locate each value merged from it), or null."""
+    if value is not None and not isinstance(value, dict):
+        raise refuse(f"expected a mapping (key: value, ...), got {excerpt(value)}")
+    return value
+
+
+_Layer = Annotated[
+    Any, AfterValidator(_mapping)
+]  # settings, each key checked once the layers merge (validate_settings)
+
+
+class _ProfileKeys(BaseModel):
+    """A profile as its recipe file writes it: its words, what code asks of it, and its layer of settings."""
+
+    model_config = STRICT_KEYS
+
+    description: Text = ""
+    deviations: tuple[Text, ...] = ()
+    default: Flag = False
+    compared_with_paper: Flag = False
+    for_tests: Flag = False
+    data: _Layer = None
+    recipe: _Layer = None
+    train: _Layer = None
+
+
+class _RecipeFileKeys(BaseModel):
+    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line."""
+
+    model_config = STRICT_KEYS
+
+    description: Text = ""
+    defaults: _Layer = None
+    model_rules: dict[str, _Layer] | None = None  # model -> its layer over the defaults
+    profiles: dict[str, Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]] | None = (
+        None
+    )
+
+
 @dataclass(frozen=True)
 class RecipeFile:
     path: Path
@@ -209,7 +247,7 @@ def _parse_target(name: str, path: Path) -> Target:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
-    _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path, "")  # a plugin's sections too
+    _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path)  # a plugin's sections too
     check_target_name(name, path)
     typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
     engine = raw.get("engine")
@@ -285,16 +323,14 @@ def load_recipe_file(name: str) -> RecipeFile:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
-    _check_keys(raw, RECIPE_FILE_KEYS, path, "")
+    typed = validate(_RecipeFileKeys, raw, lines_in(raw, str(path)))
     profiles = {}
-    for pname, body in (raw.get("profiles") or {}).items():
-        body = body or {}
-        _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
+    for pname, keys in (typed.profiles or {}).items():
+        body = raw["profiles"][pname] or {}
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        flags = {flag: _flag(body, flag, path, f"profiles.{pname}.") for flag in PROFILE_FLAGS}
         profiles[pname] = Profile(
-            pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer, **flags
+            pname, keys.description, keys.deviations, layer, keys.default, keys.compared_with_paper, keys.for_tests
         )
     if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
         only = next(iter(profiles.values()))
@@ -305,7 +341,7 @@ def load_recipe_file(name: str) -> RecipeFile:
             f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
             f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
         )
-    return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
+    return RecipeFile(path, typed.defaults or {}, typed.model_rules or {}, profiles)
 
 
 # ----------------------------------------------------------------------------- resolving runs
@@ -539,16 +575,9 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
             raise UserError(f"unknown --set key {excerpt(dotted)}{hint}")
 
 
-def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
+def _check_keys(mapping: dict, allowed: set, path: Path) -> None:
     for key in mapping:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
-            raise UserError(f"{at_line(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
-
-
-def _flag(body: dict, key: str, path: Path, prefix: str) -> bool:
-    value = body.get(key, False)
-    if not isinstance(value, bool):
-        raise UserError(f"{at_line(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
-    return value
+            hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
+            raise UserError(f"{at_line(path, mapping, key)}: unknown key {excerpt(key)}{hint}")
