@@ -11,11 +11,11 @@ from __future__ import annotations
 import difflib
 import os
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from .claims import Claim, parse_claims, resolve_run_key
 from .config import (
@@ -106,24 +106,6 @@ class Target:
         return {run_entry_key(entry): entry.seeds for entry in self.runs}
 
 
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    description: str
-    deviations: tuple[str, ...]
-    layer: dict  # data/recipe/train overrides
-    default: bool = False  # what a command runs without --profile; its outputs are the target's folder itself
-    compared_with_paper: bool = False  # its numbers stand beside the paper's, with a verdict
-    for_tests: bool = False  # the suite's: never offered to a user as a way to run a target
-
-
-def is_test_profile(profile: str) -> bool:
-    """Whether `profile` only tests the tool (seconds on a tiny subset; `for_tests: true` in its recipe file): its
-    numbers mean nothing, and every figure and table drawn from it says so. The one place that decides it."""
-    recipes = (load_recipe_file(path.stem) for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
-    return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
-
-
 def _mapping(value: Any) -> Any:
     """A mapping kept as read (its lines locate each value merged from it), or null."""
     if value is not None and not isinstance(value, dict):
@@ -131,9 +113,8 @@ def _mapping(value: Any) -> Any:
     return value
 
 
-_Layer = Annotated[
-    Any, AfterValidator(_mapping)
-]  # settings, each key checked once the layers merge (validate_settings)
+# A layer of settings (data, recipe, train, or a model's rules): each key is checked once the layers merge.
+_Layer = Annotated[Any, AfterValidator(_mapping)]
 
 
 class _ProfileKeys(BaseModel):
@@ -143,12 +124,29 @@ class _ProfileKeys(BaseModel):
 
     description: Text = ""
     deviations: tuple[Text, ...] = ()
-    default: Flag = False
-    compared_with_paper: Flag = False
-    for_tests: Flag = False
+    default: Flag = False  # what a command runs without --profile; its outputs are the target's folder itself
+    compared_with_paper: Flag = False  # its numbers stand beside the paper's, with a verdict
+    for_tests: Flag = False  # the suite's: never offered to a user as a way to run a target
     data: _Layer = None
     recipe: _Layer = None
     train: _Layer = None
+
+
+class Profile(_ProfileKeys):
+    """A profile as the tool uses it: its typed keys, its name, and its settings as one layer over the recipe's
+    defaults (data, recipe and train, with the line of each)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    layer: dict
+
+
+def is_test_profile(profile: str) -> bool:
+    """Whether `profile` only tests the tool (seconds on a tiny subset; `for_tests: true` in its recipe file): its
+    numbers mean nothing, and every figure and table drawn from it says so. The one place that decides it."""
+    recipes = (load_recipe_file(path.stem) for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
+    return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
 
 
 class _RecipeFileKeys(BaseModel):
@@ -329,12 +327,10 @@ def load_recipe_file(name: str) -> RecipeFile:
         body = raw["profiles"][pname] or {}
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        profiles[pname] = Profile(
-            pname, keys.description, keys.deviations, layer, keys.default, keys.compared_with_paper, keys.for_tests
-        )
+        profiles[pname] = Profile.model_construct(**dict(keys), name=pname, layer=layer)  # keys typed above
     if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
         only = next(iter(profiles.values()))
-        profiles[only.name] = replace(only, default=True)
+        profiles[only.name] = only.model_copy(update={"default": True})
     defaults = [name for name, profile in profiles.items() if profile.default]
     if profiles and len(defaults) != 1:
         raise UserError(
