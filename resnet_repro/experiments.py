@@ -149,6 +149,9 @@ def is_test_profile(profile: str) -> bool:
     return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
 
 
+_Profile = Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]  # `cpu:` alone: no keys
+
+
 class _RecipeFileKeys(BaseModel):
     """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line."""
 
@@ -157,9 +160,7 @@ class _RecipeFileKeys(BaseModel):
     description: Text = ""
     defaults: _Layer = None
     model_rules: dict[str, _Layer] | None = None  # model -> its layer over the defaults
-    profiles: dict[str, Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]] | None = (
-        None
-    )
+    profiles: dict[str, _Profile] | None = None
 
 
 @dataclass(frozen=True)
