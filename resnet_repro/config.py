@@ -10,7 +10,7 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Callable, Literal, NoReturn
 
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .errors import UserError, excerpt, shorten
@@ -220,15 +220,7 @@ def _merge_into(target: dict, mapping: dict, source: str, prefix: str, where: Pr
                 target[key] = {}
             _merge_into(target[key], value, source, f"{dotted}.", where)
         else:
-            target[key] = _copy(value)
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+            target[key] = plain(value)  # a copy: a later layer never changes an earlier one's data
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -275,24 +267,25 @@ def overrides_tag(overrides: dict) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-def validate_settings(data: Any, where: Provenance, source: str) -> RunSettings:
-    """The merged layers as RunSettings: every problem one line naming its key and where it was set."""
-    if not isinstance(data, dict):
-        raise UserError(f"{source}: config must be a mapping, got {excerpt(data)}")
+def validate_settings(data: dict, where: Provenance, source: str) -> RunSettings:
+    """The merged layers (merge_layers) as RunSettings: every problem one line naming its key and where it was set."""
     settings = validate(
         RunSettings, data, lambda dotted: _loc(where, dotted, source), missing=": set it under the file's defaults"
     )
-    check_recipe(settings.recipe, where, source)
-    check_data(settings.data, where, source)
+
+    def fail(key: str, message: str) -> NoReturn:  # one line naming the key and where it was set
+        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
+
+    check_recipe(settings.recipe, fail)
+    check_data(settings.data, fail)
     return settings
 
 
-def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
+Fail = Callable[[str, str], NoReturn]  # (dotted key, what is wrong with it) -> a UserError where the key was set
+
+
+def check_recipe(recipe: Recipe, fail: Fail) -> None:
     """Cross-field rules a single key's type cannot express."""
-
-    def fail(key: str, message: str):
-        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
-
     if list(recipe.lr_steps) != sorted(set(recipe.lr_steps)):
         fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
     outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
@@ -334,12 +327,8 @@ def check_recipe(recipe: Recipe, where: Provenance, source: str) -> None:
 IMAGE_VIEW_KEYS = ("crop", "scale_min", "scale_max", "test_short_side", "test_scales", "colour_std")
 
 
-def check_data(data: DataSpec, where: Provenance, source: str) -> None:
+def check_data(data: DataSpec, fail: Fail) -> None:
     """ImageNet needs its view sizes; the other datasets are arrays, brought to data.image_size (default 32)."""
-
-    def fail(key: str, message: str):
-        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
-
     if data.mean is None:
         fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
     if dataset_info(data.dataset).class_folders:
@@ -389,7 +378,3 @@ def _loc(where: Provenance, dotted: str, default: str) -> str:
         if found:
             return found
     return default
-
-
-def _show(value: Any) -> str:
-    return "nothing (null)" if value is None else excerpt(value)

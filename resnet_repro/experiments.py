@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from .claims import Claim, parse_claims, resolve_run_key
 from .config import (
@@ -30,40 +31,16 @@ from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, Checker, TargetSchema, check_sections, check_target_name
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
+from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
+from .validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
 from .yamlio import LineDict, line_of, read_yaml
-
-# Keys every target file may have; each engine adds the sections it reads (figure, table, nets, gradflow).
-TARGET_KEYS = {"title", "order", "engine", "recipe", "runs", "profiles", "paper", "notes", "claims"}
-RECIPE_FILE_KEYS = {"description", "defaults", "model_rules", "profiles"}
-PROFILE_KEYS = {"description", "deviations", "default", "compared_with_paper", "for_tests", "data", "recipe", "train"}
-PROFILE_FLAGS = ("default", "compared_with_paper", "for_tests")  # what code asks of a profile, never its name
-
-
-VARIANT_LABEL = re.compile(r"[a-z][a-z0-9-]*")  # a recipe variant's label: part of a run folder's name
 
 
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "experiments"
-
-
-@dataclass(frozen=True)
-class RunEntry:
-    model: str
-    shortcut: str | None = None
-    seeds: int = 1
-    family: str | None = None
-    variant: str = "original"
-    # Trained only when asked for (`run fig6 --only plain-110`): a net the paper trained but left off its figure
-    # ("plain-110 ... higher than 60%"); its claims are judged once its runs are on disk.
-    on_request: bool = False
-    # A recipe variant of the net (table6's ResNet-110 without the warm-up): `label` names it, in its run key
-    # (resnet110-no-warmup) and run folder (resnet-110-A-no-warmup), never the paper run's; `without` lists the
-    # recipe keys it switches off, the one way it differs from the paper's recipe.
-    label: str | None = None
-    without: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,15 +106,40 @@ class Target:
         return {run_entry_key(entry): entry.seeds for entry in self.runs}
 
 
-@dataclass(frozen=True)
-class Profile:
+def _mapping(value: Any) -> Any:
+    """A mapping kept as read (its lines locate each value merged from it), or null."""
+    if value is not None and not isinstance(value, dict):
+        raise refuse(f"expected a mapping (key: value, ...), got {excerpt(value)}")
+    return value
+
+
+# A layer of settings (data, recipe, train, or a model's rules): each key is checked once the layers merge.
+_Layer = Annotated[Any, AfterValidator(_mapping)]
+
+
+class _ProfileKeys(BaseModel):
+    """A profile as its recipe file writes it: its words, what code asks of it, and its layer of settings."""
+
+    model_config = STRICT_KEYS
+
+    description: Text = ""
+    deviations: tuple[Text, ...] = ()
+    default: Flag = False  # what a command runs without --profile; its outputs are the target's folder itself
+    compared_with_paper: Flag = False  # its numbers stand beside the paper's, with a verdict
+    for_tests: Flag = False  # the suite's: never offered to a user as a way to run a target
+    data: _Layer = None
+    recipe: _Layer = None
+    train: _Layer = None
+
+
+class Profile(_ProfileKeys):
+    """A profile as the tool uses it: its typed keys, its name, and its settings as one layer over the recipe's
+    defaults (data, recipe and train, with the line of each)."""
+
+    model_config = ConfigDict(frozen=True)
+
     name: str
-    description: str
-    deviations: tuple[str, ...]
-    layer: dict  # data/recipe/train overrides
-    default: bool = False  # what a command runs without --profile; its outputs are the target's folder itself
-    compared_with_paper: bool = False  # its numbers stand beside the paper's, with a verdict
-    for_tests: bool = False  # the suite's: never offered to a user as a way to run a target
+    layer: dict
 
 
 def is_test_profile(profile: str) -> bool:
@@ -145,6 +147,20 @@ def is_test_profile(profile: str) -> bool:
     numbers mean nothing, and every figure and table drawn from it says so. The one place that decides it."""
     recipes = (load_recipe_file(path.stem) for path in sorted(experiments_dir().glob("_recipes/*.yaml")))
     return any(known.for_tests for recipe in recipes if (known := recipe.profiles.get(profile)) is not None)
+
+
+_Profile = Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]  # `cpu:` alone: no keys
+
+
+class _RecipeFileKeys(BaseModel):
+    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line."""
+
+    model_config = STRICT_KEYS
+
+    description: Text = ""
+    defaults: _Layer = None
+    model_rules: dict[str, _Layer] | None = None  # model -> its layer over the defaults
+    profiles: dict[str, _Profile] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,8 +208,8 @@ def load_target(name_or_path: str) -> Target:
 
 
 def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
-    """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net."""
-    runs = []
+    """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
+    and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
         parsed = parse_model_name(entry.model, entry.family)  # unknown model names fail here, with the file
         for key, problem in (
@@ -201,37 +217,15 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
             ("shortcut", shortcut_problem(parsed, entry.shortcut)),
         ):
             if problem:
-                raise UserError(f"{_at(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
-        _check_recipe_variant(entry.label, entry.without, raw["runs"][index], path, index)
-        runs.append(
-            RunEntry(
-                entry.model,
-                entry.shortcut,
-                entry.seeds,
-                entry.family,
-                entry.variant,
-                entry.on_request,
-                entry.label,
-                tuple(entry.without or ()),
+                raise UserError(f"{at_line(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
+        if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
+            key = "without" if entry.label is None else "label"
+            raise UserError(
+                f"{at_line(path, raw['runs'][index], key)}: runs[{index}]: a recipe variant needs both `label` (its "
+                f"own run folder) and `without` (the recipe keys it switches off), e.g. label: no-warmup, "
+                f"without: [warmup]"
             )
-        )
-    return runs
-
-
-def _check_recipe_variant(label: str | None, without: list[str] | None, raw: dict, path: Path, index: int) -> None:
-    """A recipe variant needs both a label (its own run key and folder) and what it switches off; a label is a
-    plain name, as it becomes part of a folder's."""
-    if label is not None and not VARIANT_LABEL.fullmatch(label):
-        raise UserError(
-            f"{_at(path, raw, 'label')}: runs[{index}].label: {excerpt(label)} must be lowercase letters, digits "
-            f"and '-', starting with a letter (it names the variant's run folder), e.g. no-warmup"
-        )
-    if (label is None) != (not without):
-        key = "without" if label is None else "label"
-        raise UserError(
-            f"{_at(path, raw, key)}: runs[{index}]: a recipe variant needs both `label` (its own run folder) and "
-            f"`without` (the recipe keys it switches off), e.g. label: no-warmup, without: [warmup]"
-        )
+    return list(typed.runs or [])
 
 
 def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
@@ -242,7 +236,7 @@ def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
         for model in selection.get("models") or []:
             if model not in listed:
                 raise UserError(
-                    f"{_at(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
+                    f"{at_line(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
                     f"among this target's runs ({', '.join(sorted(listed))})"
                 )
     return selections
@@ -252,26 +246,32 @@ def _parse_target(name: str, path: Path) -> Target:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: an experiment file must be a mapping of keys (title, engine, runs, ...)")
-    _check_keys(raw, TARGET_KEYS | section_names(), path, "")
+    _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path)  # a plugin's sections too
     check_target_name(name, path)
-    typed = check_sections(raw, path)  # every section now, not when training is over
+    typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
     engine = raw.get("engine")
     if engine not in engine_names():
         raise UserError(
-            f"{_at(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
+            f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
         )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
-        raise UserError(f"{_at(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})")
-    sections = {key: kind.parse(Checker(path), raw) for key, kind in kinds.items() if key in raw}
+        raise UserError(
+            f"{at_line(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})"
+        )
+    sections = {
+        key: kind.parse(raw, path) if hasattr(kind, "parse") else read_section(kind, raw, key, path)
+        for key, kind in kinds.items()
+        if key in raw
+    }
     runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path, runs)
     run_keys = _run_keys(runs)
-    claims = parse_claims(raw.get("claims"), _at(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
+    claims = parse_claims(raw.get("claims"), at_line(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
     table = sections.get("table")
     for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
-        resolve_run_key(str(net), run_keys, _at(path, raw, "table"), "table.paper")
+        resolve_run_key(str(net), run_keys, at_line(path, raw, "table"), "table.paper")
     return Target(
         name,
         path,
@@ -322,27 +322,23 @@ def load_recipe_file(name: str) -> RecipeFile:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
-    _check_keys(raw, RECIPE_FILE_KEYS, path, "")
+    typed = validate(_RecipeFileKeys, raw, lines_in(raw, str(path)))
     profiles = {}
-    for pname, body in (raw.get("profiles") or {}).items():
-        body = body or {}
-        _check_keys(body, PROFILE_KEYS, path, f"profiles.{pname}.")
+    for pname, keys in (typed.profiles or {}).items():
+        body = raw["profiles"][pname] or {}
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        flags = {flag: _flag(body, flag, path, f"profiles.{pname}.") for flag in PROFILE_FLAGS}
-        profiles[pname] = Profile(
-            pname, str(body.get("description", "")), tuple(body.get("deviations") or ()), layer, **flags
-        )
+        profiles[pname] = Profile.model_construct(**dict(keys), name=pname, layer=layer)  # keys typed above
     if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
         only = next(iter(profiles.values()))
-        profiles[only.name] = replace(only, default=True)
+        profiles[only.name] = only.model_copy(update={"default": True})
     defaults = [name for name, profile in profiles.items() if profile.default]
     if profiles and len(defaults) != 1:
         raise UserError(
             f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
             f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
         )
-    return RecipeFile(path, raw.get("defaults") or {}, raw.get("model_rules") or {}, profiles)
+    return RecipeFile(path, typed.defaults or {}, typed.model_rules or {}, profiles)
 
 
 # ----------------------------------------------------------------------------- resolving runs
@@ -403,7 +399,7 @@ def resolve_runs(
         if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
-        switched_off = ({"recipe": dict.fromkeys(entry.without)}, str(target.path))
+        switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
         settings = _run_settings(recipe_file, model.canonical, profile, override_tree, switched_off)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
@@ -576,21 +572,9 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
             raise UserError(f"unknown --set key {excerpt(dotted)}{hint}")
 
 
-def _check_keys(mapping: dict, allowed: set, path: Path, prefix: str) -> None:
+def _check_keys(mapping: dict, allowed: set, path: Path) -> None:
     for key in mapping:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
-            raise UserError(f"{_at(path, mapping, key)}: unknown key {prefix}{excerpt(key)}{hint}")
-
-
-def _flag(body: dict, key: str, path: Path, prefix: str) -> bool:
-    value = body.get(key, False)
-    if not isinstance(value, bool):
-        raise UserError(f"{_at(path, body, key)}: {prefix}{key}: expected true or false, got {excerpt(value)}")
-    return value
-
-
-def _at(path: Path, mapping: Any, key: str) -> str:
-    line = line_of(mapping, key)
-    return f"{path}:{line}" if line else str(path)
+            hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
+            raise UserError(f"{at_line(path, mapping, key)}: unknown key {excerpt(key)}{hint}")

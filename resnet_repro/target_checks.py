@@ -2,8 +2,8 @@
 traceback after hours of training. No torch here (plot and report code use it).
 
 This holds the target's name rule, `TargetSchema` (the typed keys every target file shares, and the JSON Schema
-editors read), and `Checker`, the small toolkit a plugin engine's own section may check itself with. The built-in
-engines' sections are typed in engines/sections.py.
+editors read), and `read_section`, which reads an engine's section as its typed schema. The built-in engines'
+sections are typed in engines/sections.py.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from .errors import UserError, excerpt
 from .registry import engine_names
-from .validation import Expect, Flag, Text, Whole, lines_in, validate
+from .validation import Expect, Flag, Text, Whole, lines_in, refuse, validate
 from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+VARIANT_LABEL = re.compile(r"[a-z][a-z0-9-]*")  # a recipe variant's label: part of a run folder's name
 RESERVED_NAMES = {"runs", "bench"}  # folders of results/ that are not targets
 # Upper bounds, checked when the file is read: a count is turned into a list (of runs, of batches) before any work.
 MAX_SEEDS = 1000  # more is a typo, not an experiment (and a count of 10^20 cannot even be listed)
@@ -47,10 +48,21 @@ def _run_from_name(value: Any) -> Any:
     return {"model": value} if isinstance(value, str) else value
 
 
+def _plain_label(label: str) -> str:
+    """A recipe variant's label is part of a run folder's name, so it must be a plain name."""
+    if not VARIANT_LABEL.fullmatch(label):
+        raise refuse(
+            f"{excerpt(label)} must be lowercase letters, digits and '-', starting with a letter (it names the "
+            f"variant's run folder), e.g. no-warmup"
+        )
+    return label
+
+
+# An entry of `runs:` as the file says it, typed; Target.runs holds these (experiments.RunEntry).
 class RunSchema(BaseModel):
     """One net a target trains."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: Text = Field(description="the net: resnet20 ... resnet1202, plain20 ..., resnet18 ... resnet152")
     shortcut: Text | None = Field(None, description="a ResNet's projection shortcuts: A, B or C")
@@ -58,10 +70,13 @@ class RunSchema(BaseModel):
     family: Text | None = Field(None, description="cifar or imagenet, where a name is in both (resnet50)")
     variant: Text = Field("original", description="ImageNet bottleneck nets: original or v1.5")
     on_request: Flag = Field(False, description="trained only when --only names it (fig6's plain-110)")
-    label: Annotated[Text, Expect("expected a name: lowercase letters, digits and '-'")] | None = Field(
+    label: (
+        Annotated[Text, Expect("expected a name: lowercase letters, digits and '-'"), AfterValidator(_plain_label)]
+        | None
+    ) = Field(
         None, description="a recipe variant's name (no-warmup): run key resnet110-no-warmup, a run folder of its own"
     )
-    without: Annotated[list[Text], Expect("expected a list of recipe keys, e.g. [warmup]")] | None = Field(
+    without: Annotated[tuple[Text, ...], Expect("expected a list of recipe keys, e.g. [warmup]")] | None = Field(
         None, description="with label: the recipe keys this variant switches off (set to null), e.g. [warmup]"
     )
 
@@ -119,63 +134,25 @@ class TargetSchema(BaseModel):
     gradflow: Any = Field(None, description=f"nets measured at initialisation; {_SECTION}")
 
 
-def check_sections(raw: dict, path: Path) -> TargetSchema:
-    """Raise a `file:line: key: what is wrong` UserError for the first bad key every target shares (title,
-    order, recipe, runs, profiles, paper); the typed keys otherwise. An engine's own sections (figure, table, ...)
-    are checked by its parser."""
-    return validate(TargetSchema, raw, lines_in(raw, str(path)))
-
-
 def target_json_schema() -> dict:
     """The JSON Schema of a target file, for an editor's YAML language server (`resnet-repro schema`)."""
     return TypeAdapter(TargetSchema).json_schema()
+
+
+def read_section(schema: Any, raw: dict, key: str, path: Path) -> Any:
+    """The section `key` of the target file `raw` as its engine's typed `schema` (a dataclass or model whose fields
+    use validation's types), or one `file:line` line. A schema with rules that need the rest of the file (a panel's
+    nets must be the target's runs) has a `parse(raw, path)` classmethod, which calls this and then checks them."""
+    return validate(schema, raw[key], lines_in(raw, str(path)), prefix=key)
+
+
+def at_line(path: Path, mapping: Any, key: Any) -> str:
+    """`file:line` of a key read from the file (the file alone where the line is unknown)."""
+    line = line_of(mapping, key)
+    return f"{path}:{line}" if line else str(path)
 
 
 def run_models(raw: dict) -> set[str]:
     """The model names a target file's runs list (what a figure panel may name)."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
     return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
-
-
-class Checker:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, mapping: Any, key: str, dotted: str, message: str):
-        line = line_of(mapping, key)
-        raise UserError(f"{self.path}{f':{line}' if line else ''}: {dotted}: {message}")
-
-    def mapping(self, parent: dict, key: str, dotted: str) -> None:
-        if not isinstance(parent[key], dict):
-            self.fail(parent, key, dotted, f"expected a mapping (key: value, ...), got {excerpt(parent[key])}")
-
-    def keys(self, mapping: dict, allowed: set, prefix: str) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.fail(mapping, key, f"{prefix}{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
-
-    def one_of(self, parent: dict, key: str, dotted: str, value: Any, allowed: tuple[str, ...]) -> None:
-        if value not in allowed:
-            self.fail(parent, key, dotted, f"{excerpt(value)} is not one of {', '.join(allowed)}")
-
-    def whole(self, parent: dict, key: str, dotted: str, minimum: int, maximum: int | None = None) -> None:
-        value = parent[key]
-        if not _is_whole(value) or value < minimum or maximum is not None and value > maximum:
-            bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-            self.fail(parent, key, dotted, f"expected a whole number {bounds}, got {excerpt(value)}")
-
-    def list_of(self, parent: dict, key: str, dotted: str, kind: type, nonempty: bool = False) -> None:
-        value = parent.get(key)
-        ok = isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
-        if not ok or (nonempty and not value):
-            name = {str: "names", int: "whole numbers", dict: "mappings"}[kind]
-            self.fail(
-                parent,
-                key,
-                dotted,
-                f"expected a {'non-empty ' if nonempty else ''}list of {name}, got {excerpt(value)}",
-            )
-
-
-def _is_whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

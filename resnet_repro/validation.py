@@ -143,15 +143,23 @@ def _field_type(schema: type, loc: tuple) -> Any:
     return tp
 
 
-def _unwrap(tp: Any) -> Any:
-    """Optional[X] -> X, Annotated[X, ...] -> X."""
+def _wrappings(tp: Any) -> list:
+    """`tp` and what each Optional[X] or Annotated[X, ...] in it wraps, outermost first: [Optional[A[int, m]],
+    A[int, m], int]."""
+    found = [tp]
     while True:
         if typing.get_origin(tp) is Annotated:
             tp = typing.get_args(tp)[0]
         elif type(None) in typing.get_args(tp) and typing.get_origin(tp) is not Literal:
             tp = next(a for a in typing.get_args(tp) if a is not type(None))
         else:
-            return tp
+            return found
+        found.append(tp)
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] -> X, Annotated[X, ...] -> X."""
+    return _wrappings(tp)[-1]
 
 
 # A key the schema does not know: a model says extra_forbidden, a dataclass an unexpected keyword argument.
@@ -176,18 +184,9 @@ _BOUND_WORDS = {
 
 
 def _expect_at(schema: type, loc: tuple) -> Expect | None:
-    tp = _field_type(schema, loc)
-    while tp is not None:
-        if typing.get_origin(tp) is Annotated:
-            found = next((m for m in tp.__metadata__ if isinstance(m, Expect)), None)
-            if found:
-                return found
-            tp = typing.get_args(tp)[0]
-        elif type(None) in typing.get_args(tp):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        else:
-            return None
-    return None
+    """The field's own words (an `Expect` in its annotation, at any depth of Optional and Annotated), if it has them."""
+    layers = _wrappings(_field_type(schema, loc))
+    return next((m for tp in layers for m in getattr(tp, "__metadata__", ()) if isinstance(m, Expect)), None)
 
 
 def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str, prefix: str) -> str:
@@ -196,9 +195,9 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
     own = loc[:-1] if kind == "missing" else loc
     if kind == "own_words":
         return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
-    if loc and isinstance(loc[-1], int) and kind == "literal_error":  # a bad choice in a list: name the list
+    if kind == "literal_error":  # a bad choice; in a list, name the list
         choices = typing.get_args(_unwrap(_field_type(schema, loc)))
-        at = _dotted(loc[:-1], prefix)
+        at = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
         return f"{where(at)}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
     expect = _expect_at(schema, own)
     while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
@@ -234,9 +233,6 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
         value = _value_at(raw, loc)  # as written (1e+300), not as converted to a whole number
         shown = float(value) if isinstance(bound, float) else value
         return f"{at}: {dotted}: must be {words} {bound}, got {excerpt(shown)}"
-    if kind == "literal_error":
-        choices = typing.get_args(_unwrap(_field_type(schema, loc)))
-        return f"{at}: {dotted}: {excerpt(value)} is not one of {', '.join(map(str, choices))}"
     if kind in ("dataclass_type", "dataclass_exact_type", "model_type", "model_attributes_type", "dict_type"):
         return f"{at}: {dotted or 'config'} must be a mapping, got {_show(value)}"
     return f"{at}: {dotted}: {problem['msg']}, got {_show(value)}"

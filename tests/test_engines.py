@@ -4,6 +4,7 @@ no code outside resnet_repro/engines/ asks which engine a target uses; a bad sec
 import ast
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +14,7 @@ from resnet_repro.cli.app import app
 from resnet_repro.engines import Engine, Outcome, get_engine, register
 from resnet_repro.naming import FAMILY_DEFAULTS
 from resnet_repro.store.layout import write_atomic
+from resnet_repro.validation import STRICT_KEYS, Expect, Whole
 
 PACKAGE = Path(engines.__file__).resolve().parent.parent
 MODEL_FAMILIES = set(FAMILY_DEFAULTS)  # cifar and imagenet also name the two families of nets (naming.py)
@@ -20,16 +22,11 @@ MODEL_FAMILIES = set(FAMILY_DEFAULTS)  # cifar and imagenet also name the two fa
 
 @dataclass(frozen=True)
 class Knots:
-    """The toy engine's own section: how many knots to tie."""
+    """The toy engine's own section: how many knots to tie, typed as the built-in sections are."""
 
-    count: int
+    __pydantic_config__ = STRICT_KEYS
 
-    @classmethod
-    def parse(cls, check, raw: dict) -> "Knots":
-        check.mapping(raw, "knots", "knots")
-        check.keys(raw["knots"], {"count"}, "knots.")
-        check.whole(raw["knots"], "count", "knots.count", minimum=1)
-        return cls(raw["knots"]["count"])
+    count: Annotated[Whole(1), Expect("expected a whole number >= 1")]
 
 
 class KnotEngine(Engine):
@@ -214,6 +211,7 @@ def test_the_registry_and_every_engine_module_import_no_torch():
 PLUGIN = """
 from resnet_repro.engines import Engine, Outcome, register
 from resnet_repro.store.layout import write_atomic
+from resnet_repro.validation import STRICT_KEYS, Expect, Whole
 
 
 class Bells(Engine):

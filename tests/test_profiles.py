@@ -165,3 +165,26 @@ def test_a_profile_flag_must_be_true_or_false(tmp_path, monkeypatch):
     _recipes_with(tmp_path, monkeypatch, "    for_tests: true\n", "    for_tests: maybe\n")
     with pytest.raises(UserError, match=r"cifar\.yaml:\d+: profiles\.smoke\.for_tests: expected true or false, got"):
         load_recipe_file("cifar")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("profiles: [paper]\n", ":1: profiles must be a mapping, got ['paper']"),
+        ("profiles:\n  paper: 5\n", ":2: profiles.paper must be a mapping, got 5"),
+        ("defaults: 5\n", ":1: defaults: expected a mapping (key: value, ...), got 5"),
+        ("model_rules: [resnet110]\n", ":1: model_rules must be a mapping, got ['resnet110']"),
+        ("model_rules:\n  resnet110: 5\n", ":2: model_rules.resnet110: expected a mapping (key: value, ...), got 5"),
+        (
+            "profiles:\n  paper: {descriptio: x}\n",
+            ":2: unknown key 'profiles.paper.descriptio'; did you mean profiles.paper.description?",
+        ),
+    ],
+)
+def test_a_recipe_file_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, text, message):
+    (tmp_path / "_recipes").mkdir()
+    (tmp_path / "_recipes" / "mine.yaml").write_text(text)
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    with pytest.raises(UserError) as error:
+        load_recipe_file("mine")
+    assert str(error.value) == f"{tmp_path / '_recipes' / 'mine.yaml'}{message}"

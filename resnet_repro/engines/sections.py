@@ -1,7 +1,7 @@
 """The typed sections of a target file (`figure`, `table`, `nets`, `gradflow`), built when the file is read.
 
-Each is a schema checked by `validation.validate` (types, bounds and choices: a bad value is one `file:line` error,
-before anything trains); `parse(check, raw)` adds the rules that need the rest of the file (a panel's models
+Each is a schema read by `target_checks.read_section` (types, bounds and choices: a bad value is one `file:line`
+error, before anything trains); `parse(raw, path)` adds the rules that need the rest of the file (a panel's models
 must be the target's runs, a net's shortcut must fit it) and returns the dataclass the engine reads. Engines
 declare which of these they read in `Engine.sections`. No torch here.
 """
@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..errors import excerpt
+from ..errors import UserError, excerpt
 from ..naming import parse_model_name, shortcut_problem, variant_problem
-from ..target_checks import MAX_INPUT_SIDE, MAX_SEEDS, Checker, run_models
-from ..validation import STRICT_KEYS, Expect, Number, Text, Whole, lines_in, refuse, validate
+from ..target_checks import MAX_INPUT_SIDE, MAX_SEEDS, at_line, read_section, run_models
+from ..validation import STRICT_KEYS, Expect, Number, Text, Whole, refuse
 
 _NAMES = Expect("expected a non-empty list of names")
-
-
-def _parse(check: Checker, schema: type, raw: dict, key: str):
-    """The section `key` of the target file `raw` as `schema`, or one `file:line` line."""
-    return validate(schema, raw[key], lines_in(raw, str(check.path)), prefix=key)
 
 
 @dataclass(frozen=True)
@@ -58,17 +54,15 @@ class FigureSection:
     ] = None  # None: the engine's default
 
     @classmethod
-    def parse(cls, check: Checker, raw: dict) -> "FigureSection":
-        figure = _parse(check, cls, raw, "figure")
+    def parse(cls, raw: dict, path: Path) -> "FigureSection":
+        figure = read_section(cls, raw, "figure", path)
         runs = run_models(raw)
         for index, panel in enumerate(figure.panels):
             for model in panel.models:
                 if model not in runs:
-                    check.fail(
-                        raw["figure"]["panels"][index],
-                        "models",
-                        f"figure.panels[{index}].models",
-                        f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(runs))})",
+                    raise UserError(
+                        f"{at_line(path, raw['figure']['panels'][index], 'models')}: figure.panels[{index}].models: "
+                        f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(runs))})"
                     )
         return figure
 
@@ -110,10 +104,6 @@ class TableSection:
     ] = ()
     protocol: Literal["10-crop", "multi-scale"] | None = None  # ImageNet tables: None is 10-crop, the standard
 
-    @classmethod
-    def parse(cls, check: Checker, raw: dict) -> "TableSection":
-        return _parse(check, cls, raw, "table")
-
 
 @dataclass(frozen=True)
 class Net:
@@ -134,8 +124,8 @@ class Net:
     torchvision_params: Number() | None = None  # a reference count where the paper gives none (ImageNet nets)
 
     @classmethod
-    def parse(cls, check: Checker, raw: dict) -> tuple["Net", ...]:
-        nets = _parse(check, _Nets, raw, "nets")
+    def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
+        nets = read_section(_Nets, raw, "nets", path)
         for index, net in enumerate(nets):
             model = parse_model_name(net.model, net.family)
             for key, problem in (
@@ -143,7 +133,7 @@ class Net:
                 ("shortcut", shortcut_problem(model, net.shortcut)),
             ):
                 if problem:
-                    check.fail(raw["nets"][index], key, f"nets[{index}].{key}", problem)
+                    raise UserError(f"{at_line(path, raw['nets'][index], key)}: nets[{index}].{key}: {problem}")
         return nets
 
 
@@ -163,8 +153,8 @@ class GradflowSection:
     batch_size: Annotated[Whole(1, 65_536), Expect("expected a whole number >= 1 and <= 65536")]
 
     @classmethod
-    def parse(cls, check: Checker, raw: dict) -> "GradflowSection":
-        section = _parse(check, cls, raw, "gradflow")
+    def parse(cls, raw: dict, path: Path) -> "GradflowSection":
+        section = read_section(cls, raw, "gradflow", path)
         for model in section.conv_models:
             parse_model_name(model)
         return section
