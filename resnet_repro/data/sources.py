@@ -101,10 +101,10 @@ def locate_dataset(
 
 
 def _locate_cifar10(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
-    folder = find_cifar10([data_dir])
+    folder = find_cifar10(data_dir)
     if folder is None and download:
         download_cifar10(data_dir)
-        folder = find_cifar10([data_dir])
+        folder = find_cifar10(data_dir)
     if folder is None:
         tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
         where = "--data-dir DIR pointing at the folder that holds cifar-10-batches-py"
@@ -124,7 +124,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
     """Found, else fetched (31 MB, with or without --download: the `cpu` profile's data should not need a step of
     its own), else one line naming both ways to get it."""
     system = not named
-    folder = find_fashion_mnist([data_dir], system)
+    folder = find_fashion_mnist(data_dir, system)
     if folder is not None:
         return folder
     tried = f"{data_dir}/fashion-mnist, {data_dir}/FashionMNIST/raw, {data_dir}" + (f", {SYSTEM_DIR}" if system else "")
@@ -141,7 +141,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
             f"{debian}, or run this again online (it fetches the four .gz files, 31 MB, into "
             f"{data_dir / FASHION_FOLDER})"
         ) from None
-    return find_fashion_mnist([data_dir], system=False)
+    return find_fashion_mnist(data_dir, system=False)
 
 
 def _locate_imagenet(data_dir: Path, download: bool, named: bool, say: Say) -> Path:

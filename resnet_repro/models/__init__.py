@@ -8,13 +8,12 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import UserError
-from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label, parse_model_name
+from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, model_label, parse_model_name
 from .blocks import Layers, ModelInit
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
 
 __all__ = [
-    "ModelName",
     "ModelInit",
     "Layers",
     "parse_model_name",
