@@ -5,11 +5,8 @@ difference lies inside ±margin, does not hold when one is outside it by more th
 
 from __future__ import annotations
 
-import statistics
-
 from ..errors import UserError, excerpt
 from .base import FAILS, HOLDS, LEVEL, NOISE, Kind, pair_band
-from .order import measured_pair
 
 
 class Level(Kind):
@@ -29,13 +26,12 @@ class Level(Kind):
             )
         return float(margin)
 
-    def compare(self, claim, label, a, b, low: str, high: str, sigma: float, unjudged: str):
-        gap = statistics.fmean(b) - statistics.fmean(a)
+    def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         band = pair_band(sigma, len(a), len(b))
         result = judge(gap, band, claim.margin)
         where = {HOLDS: "inside", FAILS: "outside"}.get(result, "across")
         return result, (
-            f"{measured_pair(label, a, b, low, high, gap)}: difference {gap:+.2f} ± {band:.2f} against the margin "
+            f"{nets}: difference {gap:+.2f} ± {band:.2f} against the margin "
             f"±{claim.margin:g}: {where} it{'' if result != NOISE else ', undecided'}"
         )
 

@@ -12,19 +12,16 @@ the verdict says how many seeds per net would (`seeds_to_resolve`).
 
 from __future__ import annotations
 
-import statistics
-
-from .base import AT_MOST, BELOW, FAILS, HOLDS, NOISE, Kind, fmt, pair_band, seeds_to_resolve
+from .base import AT_MOST, BELOW, FAILS, HOLDS, NOISE, Kind, pair_band, seeds_to_resolve
 
 
 class Order(Kind):
-    def compare(self, claim, label, a, b, low: str, high: str, sigma: float, unjudged: str):
-        gap = statistics.fmean(b) - statistics.fmean(a)
+    def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         band = pair_band(sigma, len(a), len(b))
         result = judge(gap, band, claim.relation)
         claimed = "≤ within noise" if claim.relation == AT_MOST else "<"
         expected = "" if result == HOLDS or gap > 0 else f" (the paper: {claimed})"
-        return result, f"{measured_pair(label, a, b, low, high, gap)}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
+        return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
 
     def seeds_hint(self, claim, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
         """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
@@ -58,10 +55,3 @@ def judge(gap: float, band: float, relation: str = BELOW) -> str:
     if gap + band < -1e-9:
         return FAILS
     return HOLDS if relation == AT_MOST else NOISE
-
-
-def measured_pair(label, a, b, low: str, high: str, gap: float) -> str:
-    """ "plain-20 16.29 < plain-56 30.59": the sign shows what was measured, so a failed claim never reads as a
-    true-looking "21.06 < 14.53"."""
-    sign = "<" if gap > 0 else ">" if gap < 0 else "="
-    return f"{label(low)} {fmt(a)} {sign} {label(high)} {fmt(b)}"

@@ -30,12 +30,11 @@ TRAIN_BATCHES = {
 TEST_BATCHES = {"test_batch": "40351d587109b95175f43aff81a1287e"}
 
 
-def find_cifar10(data_dirs: list[Path]) -> Path | None:
-    """The first `cifar-10-batches-py` folder among the candidates (the folder itself or its parent)."""
-    for base in data_dirs:
-        for candidate in (base / FOLDER, base):
-            if (candidate / "data_batch_1").is_file() or (candidate / "test_batch").is_file():
-                return candidate
+def find_cifar10(data_dir: Path) -> Path | None:
+    """The `cifar-10-batches-py` folder under `data_dir`, else `data_dir` itself where it holds the batches."""
+    for candidate in (data_dir / FOLDER, data_dir):
+        if (candidate / "data_batch_1").is_file() or (candidate / "test_batch").is_file():
+            return candidate
     return None
 
 

@@ -49,11 +49,9 @@ IDX_SHA256 = {
 }
 
 
-def find_fashion_mnist(data_dirs: list[Path], system: bool = True) -> Path | None:
-    """The first folder holding the IDX files: under each of `data_dirs`, then (with `system`) Debian's copy."""
-    candidates = []
-    for base in data_dirs:
-        candidates += [base / "fashion-mnist", base / "FashionMNIST" / "raw", base]
+def find_fashion_mnist(data_dir: Path, system: bool = True) -> Path | None:
+    """The first folder holding the IDX files: under `data_dir`, then (with `system`) Debian's copy."""
+    candidates = [data_dir / "fashion-mnist", data_dir / "FashionMNIST" / "raw", data_dir]
     if system:
         candidates.append(SYSTEM_DIR)
     for folder in candidates:

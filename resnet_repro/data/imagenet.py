@@ -38,6 +38,13 @@ class ImageFolderIndex:
     classes: list[str]
     samples: list[tuple[Path, int]]
 
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def pick(self, positions) -> "ImageFolderIndex":
+        """The samples at `positions`, in folder order."""
+        return ImageFolderIndex(self.root, self.classes, [self.samples[i] for i in sorted(positions)])
+
 
 def scan_image_folder(root: Path) -> ImageFolderIndex:
     """Classes are the sorted sub-folders; every class must hold at least one image."""

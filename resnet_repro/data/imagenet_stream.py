@@ -19,10 +19,6 @@ from .imagenet import ImageFolderIndex, center_view, open_rgb, scale_augment
 from .pipeline import _AUGMENT_STREAM, keyed_batch_indices, keyed_seed
 
 
-def default_workers() -> int:
-    return max(1, min(8, (os.cpu_count() or 2) - 1))
-
-
 class _KeyedBatches(Sampler):
     """Yields, per iteration from `start`, the (iteration, position, image index) triples of its batch."""
 
@@ -67,7 +63,53 @@ def _collate(batch):
     return torch.stack([v for v, _ in good]), torch.tensor([label for _, label in good]), skipped
 
 
-class ImageNetTrainStream:
+class _FolderBatches:
+    """What both ImageNet sets share: a class-folder index decoded in DataLoader worker processes, and each batch
+    moved to the training device."""
+
+    def __init__(
+        self,
+        index: ImageFolderIndex,
+        batch_size: int,
+        device: torch.device,
+        spec: DataSpec,
+        channels_last: bool = False,
+        workers: int | None = None,
+    ):
+        self.index, self.batch_size, self.device, self.spec = index, batch_size, device, spec
+        self.channels_last = channels_last
+        self.workers = max(1, min(8, (os.cpu_count() or 2) - 1)) if workers is None else workers
+        self.skipped: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _loader(self, dataset: _Decoded, **options) -> DataLoader:
+        """Decoded in `workers` processes; a batch of images none of which decode comes as (None, None, skipped)."""
+        return DataLoader(
+            dataset, num_workers=self.workers, collate_fn=_collate, pin_memory=self.device.type == "cuda", **options
+        )
+
+    def _on_device(self, x: torch.Tensor, y: torch.Tensor):
+        """A decoded batch on the training device, in the model's memory format."""
+        x = x.to(self.device, non_blocking=True)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y.to(self.device, non_blocking=True)
+
+
+class ImageNetEvalSet(_FolderBatches):
+    """Centre-crop views of a held-out class folder, for the curves (10-crop is for the tables)."""
+
+    def batches(self):
+        self.skipped = []
+        for x, y, skipped in self._loader(_Decoded(self.index, self.spec, 0, train=False), batch_size=self.batch_size):
+            self.skipped += skipped
+            if x is not None:
+                yield self._on_device(x, y)
+
+
+class ImageNetTrainStream(_FolderBatches):
     def __init__(
         self,
         index: ImageFolderIndex,
@@ -79,32 +121,16 @@ class ImageNetTrainStream:
         workers: int | None = None,
         part: slice = slice(None),
     ):
-        self.index, self.batch_size, self.seed, self.device, self.part = index, batch_size, seed, device, part
-        self.spec, self.channels_last = spec, channels_last
-        self.workers = default_workers() if workers is None else workers
-        self.skipped: list[str] = []
+        super().__init__(index, batch_size, device, spec, channels_last, workers)
+        self.seed, self.part = seed, part
         self._next, self._batches = None, None
-
-    def __len__(self) -> int:
-        return len(self.index.samples)
-
-    def _loader(self, start: int):
-        sampler = _KeyedBatches(len(self), self.batch_size, self.seed, start, self.part)
-        return iter(
-            DataLoader(
-                _Decoded(self.index, self.spec, self.seed, train=True),
-                batch_sampler=sampler,
-                num_workers=self.workers,
-                collate_fn=_collate,
-                pin_memory=self.device.type == "cuda",
-                persistent_workers=False,
-                prefetch_factor=4 if self.workers else None,
-            )
-        )
 
     def batch(self, iteration: int):
         if self._next != iteration:
-            self._batches = self._loader(iteration)
+            sampler = _KeyedBatches(len(self), self.batch_size, self.seed, iteration, self.part)
+            dataset = _Decoded(self.index, self.spec, self.seed, train=True)
+            prefetch = 4 if self.workers else None
+            self._batches = iter(self._loader(dataset, batch_sampler=sampler, prefetch_factor=prefetch))
         x, y, skipped = next(self._batches)
         self._next = iteration + 1
         self.skipped += skipped
@@ -112,46 +138,4 @@ class ImageNetTrainStream:
             raise UserError(
                 f"every image of training batch {iteration} was unreadable ({skipped[0]} ...); check the dataset copy"
             )
-        return _on_device(x, y, self.device, self.channels_last)
-
-
-class ImageNetEvalSet:
-    """Centre-crop views of a held-out class folder, for the curves (10-crop is for the tables)."""
-
-    def __init__(
-        self,
-        index: ImageFolderIndex,
-        batch_size: int,
-        device: torch.device,
-        spec: DataSpec,
-        channels_last: bool = False,
-    ):
-        self.index, self.batch_size, self.device, self.spec = index, batch_size, device, spec
-        self.channels_last = channels_last
-        self.workers = default_workers()
-        self.skipped: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.index.samples)
-
-    def batches(self):
-        loader = DataLoader(
-            _Decoded(self.index, self.spec, 0, train=False),
-            batch_size=self.batch_size,
-            num_workers=self.workers,
-            collate_fn=_collate,
-            pin_memory=self.device.type == "cuda",
-        )
-        self.skipped = []
-        for x, y, skipped in loader:
-            self.skipped += skipped
-            if x is not None:
-                yield _on_device(x, y, self.device, self.channels_last)
-
-
-def _on_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, channels_last: bool):
-    """A decoded batch on the training device, in the model's memory format."""
-    x = x.to(device, non_blocking=True)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    return x, y.to(device, non_blocking=True)
+        return self._on_device(x, y)

@@ -70,7 +70,22 @@ def crop_and_flip(x: torch.Tensor, pad: int, offsets: torch.Tensor, flips: torch
     return padded[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
 
-class TrainStream:
+class _OnDevice:
+    """A uint8 image set held whole on the training device, its batches served in the model's memory format."""
+
+    def __init__(self, data: ImageSet, device: torch.device, channels_last: bool):
+        self.images = torch.from_numpy(data.images).to(device)
+        self.labels = torch.from_numpy(data.labels).to(device)
+        self.device, self.channels_last = device, channels_last
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def _formatted(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+
+class TrainStream(_OnDevice):
     """Augmented, mean-subtracted training batches by iteration number."""
 
     def __init__(
@@ -84,18 +99,12 @@ class TrainStream:
         channels_last: bool = False,
         part: slice = slice(None),
     ):
-        self.images = torch.from_numpy(data.images).to(device)
-        self.labels = torch.from_numpy(data.labels).to(device)
+        super().__init__(data, device, channels_last)
         self.mean = mean_image(self.images)
         self.batch_size, self.pad, self.flip, self.seed = batch_size, pad, flip, seed
-        self.device = device
-        self.channels_last = channels_last
         self.part = part  # this process's share of the global batch (all of it when alone)
         self._orders: dict[int, torch.Tensor] = {}
         self._augment_rng = torch.Generator(device=device)
-
-    def __len__(self) -> int:
-        return len(self.labels)
 
     def epoch_order(self, epoch: int) -> torch.Tensor:
         if epoch not in self._orders:  # keep the current and previous epoch's order on the device
@@ -118,27 +127,19 @@ class TrainStream:
             flips = torch.zeros_like(flips)
         if self.pad or self.flip:
             x = crop_and_flip(x, self.pad, offsets, flips)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, self.labels[idx]
+        return self._formatted(x), self.labels[idx]
 
 
-class EvalSet:
+class EvalSet(_OnDevice):
     """A held-out set on the device, mean-subtracted with the training mean, served in large batches."""
 
     def __init__(
         self, data: ImageSet, mean: torch.Tensor, device: torch.device, batch_size: int, channels_last: bool = False
     ):
-        self.images = torch.from_numpy(data.images).to(device)
-        self.labels = torch.from_numpy(data.labels).to(device)
-        self.mean, self.batch_size, self.channels_last = mean, batch_size, channels_last
-
-    def __len__(self) -> int:
-        return len(self.labels)
+        super().__init__(data, device, channels_last)
+        self.mean, self.batch_size = mean, batch_size
 
     def batches(self):
         for start in range(0, len(self), self.batch_size):
             x = self.images[start : start + self.batch_size].float() - self.mean
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield x, self.labels[start : start + self.batch_size]
+            yield self._formatted(x), self.labels[start : start + self.batch_size]

@@ -101,10 +101,10 @@ def locate_dataset(
 
 
 def _locate_cifar10(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
-    folder = find_cifar10([data_dir])
+    folder = find_cifar10(data_dir)
     if folder is None and download:
         download_cifar10(data_dir)
-        folder = find_cifar10([data_dir])
+        folder = find_cifar10(data_dir)
     if folder is None:
         tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
         where = "--data-dir DIR pointing at the folder that holds cifar-10-batches-py"
@@ -124,7 +124,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
     """Found, else fetched (31 MB, with or without --download: the `cpu` profile's data should not need a step of
     its own), else one line naming both ways to get it."""
     system = not named
-    folder = find_fashion_mnist([data_dir], system)
+    folder = find_fashion_mnist(data_dir, system)
     if folder is not None:
         return folder
     tried = f"{data_dir}/fashion-mnist, {data_dir}/FashionMNIST/raw, {data_dir}" + (f", {SYSTEM_DIR}" if system else "")
@@ -141,7 +141,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
             f"{debian}, or run this again online (it fetches the four .gz files, 31 MB, into "
             f"{data_dir / FASHION_FOLDER})"
         ) from None
-    return find_fashion_mnist([data_dir], system=False)
+    return find_fashion_mnist(data_dir, system=False)
 
 
 def _locate_imagenet(data_dir: Path, download: bool, named: bool, say: Say) -> Path:
@@ -169,33 +169,39 @@ def load_image_sets(
     say: Say = say_nothing,
 ) -> Splits:
     folder = locate_dataset(spec.dataset, data_dir, download, named, say)
-    if dataset_info(spec.dataset).class_folders:
-        return _load_imagenet(spec, folder, holdout)
-    (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)
-    size = spec.image_size or DEFAULT_IMAGE_SIZE
-    train_x, test_x = fit_images(train_x, size), fit_images(test_x, size)
-    train = ImageSet(train_x, train_y)
-    val = None
-    if holdout:
-        if holdout >= len(train):
-            raise UserError(f"recipe.holdout={holdout} leaves no training images (the set has {len(train)})")
-        order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train))
-        val = ImageSet(train.images[order[:holdout]], train.labels[order[:holdout]])
-        keep = np.sort(order[holdout:])
-        train = ImageSet(train.images[keep], train.labels[keep])
-    train = train.head(spec.train_subset)
-    test = ImageSet(test_x, test_y).head(spec.test_subset)
-    if val is not None:
-        val = val.head(spec.test_subset)
+    read = _read_imagenet if dataset_info(spec.dataset).class_folders else _read_arrays
+    train, test, val, report = read(spec, folder, holdout)
     report = {**report, "train_images": len(train), "test_images": len(test), "val_images": len(val or [])}
     return Splits(train, test, val, report)
 
 
-def _load_imagenet(spec: DataSpec, root: Path, holdout: int = 0) -> Splits:
+def _held_out_order(size: int, holdout: int, where: str) -> np.ndarray:
+    """The one fixed permutation of a training set's `size` images whose first `holdout` are held out."""
+    if holdout >= size:
+        raise UserError(f"recipe.holdout={holdout} leaves no training images ({where} has {size})")
+    return np.random.default_rng(HOLDOUT_SEED).permutation(size)
+
+
+def _read_arrays(spec: DataSpec, folder: Path, holdout: int):
+    """An array dataset at the recipe's image size; the first images of each set where a profile takes a subset."""
+    (train_x, train_y), (test_x, test_y), report = ARRAY_READERS[spec.dataset](folder)
+    size = spec.image_size or DEFAULT_IMAGE_SIZE
+    train = ImageSet(fit_images(train_x, size), train_y)
+    val = None
+    if holdout:
+        order = _held_out_order(len(train), holdout, "the set")
+        val = ImageSet(train.images[order[:holdout]], train.labels[order[:holdout]]).head(spec.test_subset)
+        keep = np.sort(order[holdout:])
+        train = ImageSet(train.images[keep], train.labels[keep])
+    test = ImageSet(fit_images(test_x, size), test_y).head(spec.test_subset)
+    return train.head(spec.train_subset), test, val, report
+
+
+def _read_imagenet(spec: DataSpec, root: Path, holdout: int):
     """`train/` and `val/` class folders under `root` (DATA_DIR/imagenet or DATA_DIR itself). The val folder is
     the reported set (Splits.test); `holdout` training images, a fixed seeded choice, become Splits.val, the set
     the lr plateau rule watches."""
-    from .imagenet import ImageFolderIndex, scan_image_folder  # torch and torchvision: only where ImageNet is read
+    from .imagenet import scan_image_folder  # torch and torchvision: only where ImageNet is read
 
     train, test = scan_image_folder(root / "train"), scan_image_folder(root / "val")
     if test.classes != train.classes:
@@ -205,32 +211,15 @@ def _load_imagenet(spec: DataSpec, root: Path, holdout: int = 0) -> Splits:
         )
     held = None
     if holdout:
-        if holdout >= len(train.samples):
-            raise UserError(
-                f"recipe.holdout={holdout} leaves no training images ({root / 'train'} has {len(train.samples)})"
-            )
-        order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train.samples))
-        held = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[:holdout])])
-        train = ImageFolderIndex(train.root, train.classes, [train.samples[i] for i in sorted(order[holdout:])])
-        held = _subset(held, spec.test_subset)
-    train, test = _subset(train, spec.train_subset), _subset(test, spec.test_subset)
-    report = {
-        "dataset": "imagenet",
-        "folder": str(root),
-        "official_checksums": None,
-        "mismatched_files": [],
-        "train_images": len(train.samples),
-        "test_images": len(test.samples),
-        "val_images": len(held.samples) if held else 0,
-    }
-    return Splits(train, test, held, report)
+        order = _held_out_order(len(train), holdout, str(root / "train"))
+        held = _subset(train.pick(order[:holdout]), spec.test_subset)
+        train = train.pick(order[holdout:])
+    report = {"dataset": "imagenet", "folder": str(root), "official_checksums": None, "mismatched_files": []}
+    return _subset(train, spec.train_subset), _subset(test, spec.test_subset), held, report
 
 
 def _subset(index, count: int | None):
     """A fixed random subset (the same for every run), so a small profile still spans the classes."""
-    if count is None or count >= len(index.samples):
+    if count is None or count >= len(index):
         return index
-    from .imagenet import ImageFolderIndex  # torch and torchvision: only where ImageNet is read
-
-    keep = sorted(np.random.default_rng(HOLDOUT_SEED).choice(len(index.samples), count, replace=False))
-    return ImageFolderIndex(index.root, index.classes, [index.samples[i] for i in keep])
+    return index.pick(np.random.default_rng(HOLDOUT_SEED).choice(len(index), count, replace=False))

@@ -5,18 +5,15 @@ Name rules are in naming.py (shared with the torch-free plot and report code).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from torch import nn
 
 from ..errors import UserError
-from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, ModelName, default_shortcut, model_label, parse_model_name
-from .blocks import ModelInit, NormLayer
+from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, model_label, parse_model_name
+from .blocks import Layers, ModelInit
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
 
 __all__ = [
-    "ModelName",
     "ModelInit",
     "Layers",
     "parse_model_name",
@@ -25,15 +22,6 @@ __all__ = [
     "CifarResNet",
     "ImageNetResNet",
 ]
-
-
-@dataclass(frozen=True)
-class Layers:
-    """What the training options change inside a net, passed to its constructor as torchvision passes norm_layer:
-    the batch norm (ghost batch norm for recipe.bn_batch) and per-block activation checkpointing."""
-
-    norm_layer: NormLayer = nn.BatchNorm2d
-    activation_checkpointing: bool = False
 
 
 def build_model(
@@ -65,15 +53,5 @@ def build_model(
             raise UserError(
                 f"variant {variant} applies to the ImageNet bottleneck nets only, not {model.canonical} (CIFAR)"
             )
-        return CifarResNet(
-            (model.depth - 2) // 6,
-            option,
-            classes,
-            in_channels,
-            init,
-            layers.norm_layer,
-            layers.activation_checkpointing,
-        )
-    return ImageNetResNet(
-        model.depth, option, variant, classes, in_channels, init, layers.norm_layer, layers.activation_checkpointing
-    )
+        return CifarResNet((model.depth - 2) // 6, option, classes, in_channels, init, layers)
+    return ImageNetResNet(model.depth, option, variant, classes, in_channels, init, layers)

@@ -30,6 +30,15 @@ class ModelInit:
     bn_momentum: float = 0.1  # torch's; the recipe names it (recipe.bn_momentum)
 
 
+@dataclass(frozen=True)
+class Layers:
+    """What the training options change inside a net, passed to its constructor as torchvision passes norm_layer:
+    the batch norm (ghost batch norm for recipe.bn_batch) and per-block activation checkpointing."""
+
+    norm_layer: NormLayer = nn.BatchNorm2d
+    activation_checkpointing: bool = False
+
+
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
 
@@ -179,19 +188,36 @@ class BatchNormFrozenStats:
             m.num_batches_tracked.copy_(tracked)
 
 
-def build_stages(
-    channels: int, layout: list[tuple[int, int]], make_block: Callable[[int, int, int], nn.Module]
-) -> tuple[nn.Sequential, int]:
-    """Stages of `make_block(in_channels, width, stride)`, one (width, blocks) pair each: every stage after the first
-    starts with a stride-2 block. Returns the stages and the channels the last one puts out."""
-    stages = []
-    for stage_index, (width, count) in enumerate(layout):
-        blocks = []
-        for block_index in range(count):
-            blocks.append(make_block(channels, width, 2 if stage_index > 0 and block_index == 0 else 1))
-            channels = width * blocks[-1].expansion
-        stages.append(nn.Sequential(*blocks))
-    return nn.Sequential(*stages), channels
+class StagedNet(nn.Module):
+    """What the CIFAR and ImageNet nets share after their own stem (each net's `stem` method, its layers made before
+    add_stages: the weights are drawn in module order): stages of blocks, global average pool, fc."""
+
+    def add_stages(
+        self,
+        channels: int,
+        layout: list[tuple[int, int]],
+        make_block: Callable[[int, int, int], nn.Module],
+        num_classes: int,
+        init: ModelInit,
+        activation_checkpointing: bool,
+    ) -> None:
+        """Stages of `make_block(in_channels, width, stride)`, one (width, blocks) pair each: every stage after the
+        first starts with a stride-2 block. Then the fc, and every weight's start (init_weights)."""
+        stages = []
+        for stage_index, (width, count) in enumerate(layout):
+            blocks = []
+            for block_index in range(count):
+                blocks.append(make_block(channels, width, 2 if stage_index > 0 and block_index == 0 else 1))
+                channels = width * blocks[-1].expansion
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.fc = nn.Linear(channels, num_classes)
+        init_weights(self, init)
+        self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = run_stages(self.stages, self.stem(x), self.activation_checkpointing)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> torch.Tensor:

@@ -6,16 +6,17 @@ global average pool - fc. Stages 2 and 3 start with a stride-2 conv.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .blocks import BasicBlock, ModelInit, NormLayer, build_stages, conv3x3, init_weights, run_stages
+from .blocks import BasicBlock, Layers, ModelInit, StagedNet, conv3x3
 
 CIFAR_WIDTHS = (16, 32, 64)
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(StagedNet):
     def __init__(
         self,
         n: int,
@@ -23,25 +24,17 @@ class CifarResNet(nn.Module):
         num_classes: int = 10,
         in_channels: int = 3,
         init: ModelInit = ModelInit(),
-        norm_layer: NormLayer = nn.BatchNorm2d,
-        activation_checkpointing: bool = False,
+        layers: Layers = Layers(),
     ):
         super().__init__()
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         self.depth = 6 * n + 2
         self.conv1 = conv3x3(in_channels, CIFAR_WIDTHS[0])
-        self.bn1 = norm_layer(CIFAR_WIDTHS[0])
+        self.bn1 = layers.norm_layer(CIFAR_WIDTHS[0])
         layout = [(width, n) for width in CIFAR_WIDTHS]
-        self.stages, channels = build_stages(
-            CIFAR_WIDTHS[0], layout, lambda c, width, stride: BasicBlock(c, width, stride, shortcut, norm_layer)
-        )
-        self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, init)
-        self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
+        block = partial(BasicBlock, shortcut=shortcut, norm_layer=layers.norm_layer)
+        self.add_stages(CIFAR_WIDTHS[0], layout, block, num_classes, init, layers.activation_checkpointing)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        x = run_stages(self.stages, x, self.activation_checkpointing)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return self.fc(x)
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn1(self.conv1(x)), inplace=True)

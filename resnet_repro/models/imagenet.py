@@ -6,11 +6,13 @@ Stem conv7x7/2 (64) - BN - ReLU - maxpool3x3/2, four stages at 56/28/14/7 pixels
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicBlock, Bottleneck, ModelInit, NormLayer, build_stages, init_weights, run_stages
+from .blocks import BasicBlock, Bottleneck, Layers, ModelInit, StagedNet
 
 IMAGENET_WIDTHS = (64, 128, 256, 512)
 
@@ -28,7 +30,7 @@ IMAGENET_LAYOUTS = {
 VARIANTS = {"original": "1x1", "v1.5": "3x3"}
 
 
-class ImageNetResNet(nn.Module):
+class ImageNetResNet(StagedNet):
     def __init__(
         self,
         depth: int,
@@ -37,8 +39,7 @@ class ImageNetResNet(nn.Module):
         num_classes: int = 1000,
         in_channels: int = 3,
         init: ModelInit = ModelInit(),
-        norm_layer: NormLayer = nn.BatchNorm2d,
-        activation_checkpointing: bool = False,
+        layers: Layers = Layers(),
     ):
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
@@ -48,21 +49,13 @@ class ImageNetResNet(nn.Module):
         self.depth = depth
         kind, blocks_per_stage = IMAGENET_LAYOUTS[depth]
         self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = norm_layer(64)
+        self.bn1 = layers.norm_layer(64)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        block = partial(BasicBlock, shortcut=shortcut, norm_layer=layers.norm_layer)
+        if kind == "bottleneck":
+            block = partial(Bottleneck, shortcut=shortcut, stride_on=VARIANTS[variant], norm_layer=layers.norm_layer)
+        layout = list(zip(IMAGENET_WIDTHS, blocks_per_stage))
+        self.add_stages(64, layout, block, num_classes, init, layers.activation_checkpointing)
 
-        def block(in_channels: int, width: int, stride: int) -> nn.Module:
-            if kind == "basic":
-                return BasicBlock(in_channels, width, stride, shortcut, norm_layer)
-            return Bottleneck(in_channels, width, stride, shortcut, VARIANTS[variant], norm_layer)
-
-        self.stages, channels = build_stages(64, list(zip(IMAGENET_WIDTHS, blocks_per_stage)), block)
-        self.fc = nn.Linear(channels, num_classes)
-        init_weights(self, init)
-        self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(F.relu(self.bn1(self.conv1(x)), inplace=True))
-        x = run_stages(self.stages, x, self.activation_checkpointing)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return self.fc(x)
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.maxpool(F.relu(self.bn1(self.conv1(x)), inplace=True))
