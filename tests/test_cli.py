@@ -247,16 +247,17 @@ def test_report_and_plot_refuse_a_results_folder_that_does_not_exist(tmp_path):
     assert not missing.exists()
 
 
-def test_a_progress_line_marks_a_test_error_measured_at_an_earlier_iteration(fig1_smoke_run):
+def test_a_log_line_gives_the_test_error_only_at_the_iteration_it_was_measured(fig1_smoke_run):
     _, result = fig1_smoke_run  # smoke: a line every 3 iterations, the test set every 6
     lines = {}
     for line in result.stdout.splitlines():
-        if line.startswith("cifar10/plain-20/smoke/seed0 ") and "img/s" in line:
-            lines[int(line.split()[1].split("/")[0])] = line
-    assert " test " not in lines[3]  # nothing measured yet
+        if line.startswith("plain-20 seed0 ") and "img/s" in line:
+            lines[int(line.split()[2].split("/")[0])] = line
+    assert sorted(lines) == [3, 6, 9, 12]
+    for stale in (3, 9):  # nothing measured yet, then the test error of 6: the line before says it
+        assert " test " not in lines[stale], lines[stale]
     for fresh in (6, 12):
-        assert re.search(r" test \d+\.\d\d%  ", lines[fresh]), lines[fresh]
-    assert re.search(r" test \d+\.\d\d% \(at 6\)  ", lines[9]), lines[9]
+        assert re.fullmatch(rf"plain-20 seed0 {fresh}/12: lr .* test \d+\.\d\d% \d+ img/s", lines[fresh]), lines[fresh]
 
 
 def test_a_test_error_of_unknown_age_says_so():
