@@ -336,6 +336,32 @@ def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_
     assert titles == ["ResNet-110 and ResNet-1202\n(ResNet-1202: not in this profile)"]
 
 
+def test_a_net_the_profile_leaves_out_is_named_once_in_the_figure(monkeypatch, tmp_path):
+    """fig6 of the cpu profile named ResNet-110 twice: in the subtitle, as the panel left out, and under the ResNet
+    panel's title. Each net not drawn is named once."""
+    import pandas as pd
+
+    from resnet_repro.plots import curves
+    from resnet_repro.store.aggregate import ModelRuns
+
+    drawn = []
+    monkeypatch.setattr(
+        curves,
+        "save_figure",
+        lambda fig, out, title, subtitle: drawn.append((subtitle, [a.get_title() for a in fig.axes])),
+    )
+    curve = pd.DataFrame({"iteration": [100, 200], "train_error": [15.0, 12.0]})  # within the y range
+    models = {"resnet20": ModelRuns("resnet20", "resnet-20-A", 1, [{"status": "finished"}], [curve])}
+    panels = [
+        {"title": "ResNet", "metrics": ["train_error"], "models": ["resnet20", "resnet32", "resnet110"]},
+        {"title": "ResNet-110 and ResNet-1202", "metrics": ["train_error"], "models": ["resnet110", "resnet1202"]},
+    ]
+    curves.plot_error_curves(panels, models, "Figure 6", "profile: cpu", tmp_path / "f")
+    subtitle, titles = drawn[0]
+    assert subtitle == "profile: cpu; not drawn (this profile trains none of its nets): ResNet-110 and ResNet-1202"
+    assert titles == ["ResNet\n(ResNet-32: not in this profile)"]
+
+
 def test_a_long_subtitle_wraps_and_a_single_evaluation_is_drawn_as_a_point(monkeypatch, tmp_path):
     import matplotlib.pyplot as plt
     import pandas as pd

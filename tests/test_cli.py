@@ -116,7 +116,8 @@ def test_list_shows_every_target(tmp_path):
 
 
 def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
-    """fig1's paper profile: 64k iterations of 128 images for plain-20 (1000 img/s) and plain-56 (500 img/s)."""
+    """fig1's paper profile: 64k iterations of 128 images for plain-20 (1000 img/s) and plain-56 (500 img/s), and a
+    pass over the 10,000 test images every 1000 iterations (64 of them, a test image a third of a training one)."""
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench/bench.csv").write_text(
         "model,precision,batch_size,train_images_per_s\nplain20,fp32,128,1000\nplain56,fp32,128,500\n"
@@ -124,7 +125,7 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     )
     result = cli("list", "--results", str(tmp_path), check=True)
     fig1 = next(line for line in result.stdout.splitlines() if "fig1" in line)
-    assert "paper 0/2, 6.8 h left" in fig1  # (8192 + 16384) s
+    assert "paper 0/2, 7.0 h left" in fig1  # (8192 + 213 + 16384 + 427) s
     table3 = next(line for line in result.stdout.splitlines() if "table3" in line)
     assert "time left unknown" in table3  # bench measures 32x32 images: no ImageNet estimate from it
     fig6 = result.stdout[result.stdout.index("fig6") : result.stdout.index("fig7")]
@@ -247,16 +248,17 @@ def test_report_and_plot_refuse_a_results_folder_that_does_not_exist(tmp_path):
     assert not missing.exists()
 
 
-def test_a_progress_line_marks_a_test_error_measured_at_an_earlier_iteration(fig1_smoke_run):
+def test_a_log_line_gives_the_test_error_only_at_the_iteration_it_was_measured(fig1_smoke_run):
     _, result = fig1_smoke_run  # smoke: a line every 3 iterations, the test set every 6
     lines = {}
     for line in result.stdout.splitlines():
-        if line.startswith("cifar10/plain-20/smoke/seed0 ") and "img/s" in line:
-            lines[int(line.split()[1].split("/")[0])] = line
-    assert " test " not in lines[3]  # nothing measured yet
+        if line.startswith("plain-20 seed0 ") and "img/s" in line:
+            lines[int(line.split()[2].split("/")[0])] = line
+    assert sorted(lines) == [3, 6, 9, 12]
+    for stale in (3, 9):  # nothing measured yet, then the test error of 6: the line before says it
+        assert " test " not in lines[stale], lines[stale]
     for fresh in (6, 12):
-        assert re.search(r" test \d+\.\d\d%  ", lines[fresh]), lines[fresh]
-    assert re.search(r" test \d+\.\d\d% \(at 6\)  ", lines[9]), lines[9]
+        assert re.fullmatch(rf"plain-20 seed0 {fresh}/12: lr .* test \d+\.\d\d% \d+ img/s", lines[fresh]), lines[fresh]
 
 
 def test_a_test_error_of_unknown_age_says_so():

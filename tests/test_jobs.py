@@ -39,9 +39,11 @@ def test_two_jobs_train_what_each_run_trains_alone(fig1_smoke, cifar_dir, tmp_pa
     assert result.returncode == 0, result.stderr
     assert_same_as_alone(tmp_path, fig1_smoke)
     assert (tmp_path / "fig1/smoke/fig1.png").exists()  # the smoke profile draws into its own folder
-    for name, k in zip(RUNS, (1, 2)):  # each run's log lines carry the whole target's ETA, as a lone run's do
-        lines = [line for line in result.stdout.splitlines() if line.startswith(f"cifar10/{name}/") and "img/s" in line]
-        assert lines and all(f"(run {k} of 2, fig1 about " in line for line in lines), name
+    for name, k in zip(RUNS, (1, 2)):  # each run's log says the whole target's ETA, as a lone run's does
+        lines = result.stdout.splitlines()
+        assert any(line.startswith(f"{name} seed0 ") and "img/s" in line for line in lines), name
+        clock = [line for line in lines if line.startswith(f"{name} seed0: ")]
+        assert clock and all(line.startswith(f"{name} seed0: run {k} of 2, fig1 about ") for line in clock), name
     again = run_fig1(cifar_dir, tmp_path, "--jobs", "2")
     assert again.returncode == 0 and again.stdout.count("already finished") == 2
 

@@ -18,9 +18,11 @@ def test_a_pack_trains_what_each_run_trains_alone(fig1_smoke, cifar_dir, tmp_pat
     result = run_fig1(cifar_dir, tmp_path, "--pack", "2")
     assert result.returncode == 0, result.stderr
     assert_same_as_alone(tmp_path, fig1_smoke)  # metrics.csv row for row and final.json, bit for bit
-    for name, k in zip(RUNS, (1, 2)):  # one log line per run and log point, each with the whole target's ETA
-        lines = [line for line in result.stdout.splitlines() if line.startswith(f"cifar10/{name}/") and "img/s" in line]
-        assert len(lines) == 4 and all(f"(run {k} of 2, fig1 about " in line for line in lines), name
+    for name, k in zip(RUNS, (1, 2)):  # one log line per run and log point, and the whole target's ETA
+        lines = result.stdout.splitlines()
+        assert len([line for line in lines if line.startswith(f"{name} seed0 ") and "img/s" in line]) == 4, name
+        clock = [line for line in lines if line.startswith(f"{name} seed0: ")]
+        assert clock and all(line.startswith(f"{name} seed0: run {k} of 2, fig1 about ") for line in clock), name
     assert (tmp_path / "fig1/smoke/fig1.png").exists()
     again = run_fig1(cifar_dir, tmp_path, "--pack", "2")
     assert again.returncode == 0 and again.stdout.count("already finished") == 2

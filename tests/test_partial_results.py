@@ -27,14 +27,36 @@ def test_list_shows_a_profile_whose_only_run_is_unfinished_with_its_time_left(fi
     with open(results / PLAIN20_RUN / "metrics.csv") as handle:
         logged = [float(row["images_per_s"]) for row in csv.DictReader(handle)][1:]
     plain56 = next(run for run in resolve_runs(load_target("fig1"), "smoke") if run.model == "plain56")
-    # plain-20 has no iteration left; plain-56 trains at plain-20's logged rate scaled by depth (20/56)
-    left = plain56.recipe.iterations * plain56.recipe.batch_size / (statistics.median(logged) * 20 / 56)
+    # plain-20 has no iteration left; plain-56 trains at plain-20's logged rate scaled by depth (20/56), and its
+    # test passes (at 6 and 12) cost a third of a training image per test image, as a running job's clock counts them
+    recipe = plain56.recipe
+    assert (recipe.iterations, recipe.eval_every, plain56.data.test_subset) == (12, 6, 128)
+    images = recipe.iterations * recipe.batch_size + 2 * 128 / 3
+    left = images / (statistics.median(logged) * 20 / 56)
     result = cli_in_process("list", "--results", str(results))
     assert result.returncode == 0, result.stderr
     fig1 = result.stdout[result.stdout.index("fig1") : result.stdout.index("fig4")]
     fig1 = " ".join(fig1.replace("│", " ").split())  # the cell wraps over several lines of the table
     assert f"smoke 0/2 (1 unfinished), {human_duration(left)} left" in fig1
     assert "paper 0/2" in fig1  # the paper's profile is always listed
+
+
+def test_list_calls_a_run_whose_lock_is_held_running_and_one_left_behind_unfinished(fig1_smoke, tmp_path):
+    """`list` during a job called the run it was training "unfinished", as it calls a run a stopped job left."""
+    from resnet_repro.store.lock import run_lock
+
+    results = half_done(fig1_smoke, tmp_path / "results")
+
+    def fig1_row():
+        listed = cli_in_process("list", "--results", str(results)).stdout
+        return " ".join(listed[listed.index("fig1") : listed.index("fig4")].replace("│", " ").split())
+
+    with run_lock(results / PLAIN20_RUN, "cifar10/plain-20/smoke/seed0"):  # as a job training it holds it
+        assert "smoke 0/2 (1 running), " in fig1_row()
+        shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results)).stdout
+        row = next(line for line in shown.splitlines() if "cifar10/plain-20/smoke/seed0" in line)
+        assert row.replace("│", " ").split()[:2] == ["cifar10/plain-20/smoke/seed0", "running"]
+    assert "smoke 0/2 (1 unfinished), " in fig1_row()  # the job stopped: its lock died with it
 
 
 def test_a_figure_drawn_part_way_counts_runs_begun_apart_from_runs_not_started(fig1_smoke, tmp_path):

@@ -37,3 +37,50 @@ def test_at_80_columns_every_progress_line_fits_and_the_time_left_has_its_own(mo
 def test_a_wide_terminal_keeps_the_numbers_and_the_time_left_on_one_line(monkeypatch):
     numbers = board_lines(monkeypatch, 160)[-1]
     assert numbers.endswith("217 img/s  (run 2 of 4, fig6 about 12 min left)")
+
+
+def test_every_line_a_smoke_run_logs_fits_80_columns(fig1_smoke_run):
+    """Off a terminal (a log, CI) each log point is a line of the run's net and seed and its numbers, and the target's
+    time left a line of its own: none is wider than an 80-column terminal or pager."""
+    _, result = fig1_smoke_run
+    lines = result.stdout.splitlines()
+    logged = [line for line in lines if line.startswith(("training ", "plain-20 seed0", "plain-56 seed0"))]
+    assert len(logged) == 2 + 2 * 4 * 2  # a start line per run; 4 log points each, each with the time left
+    assert max(len(line) for line in logged) <= 80, max(logged, key=len)
+
+
+def log_lines(monkeypatch, name: str, total: int, points: list[tuple[int, dict]]) -> list[str]:
+    from resnet_repro.cli import progress
+
+    log = Console(width=200, force_terminal=False, file=io.StringIO(), record=True)
+    monkeypatch.setattr(progress, "console", log)
+
+    class Clock:
+        def line(self, iteration, rate, run):
+            return "run 7 of 9, table4 about 3 h left" if iteration < 600000 else "run 7 of 9, table4 about 2 h left"
+
+    reporter = progress.RichReporter()
+    reporter.follow_target(Clock())
+    reporter.start_run(name, total, 0)
+    for iteration, stats in points:
+        reporter.update_run(name, iteration, stats)
+    return log.export_text().splitlines()
+
+
+def test_a_long_name_and_a_six_digit_count_put_the_numbers_under_the_run_and_the_time_left_only_when_it_changes(
+    monkeypatch,
+):
+    stats = {"lr": 0.001, "loss": 1.234, "error": 34.5, "images_per_s": 1234.0, "test_error": 32.1}
+    points = [(599000, {**stats, "test_iteration": 599000}), (599500, {**stats, "test_iteration": 599000})]
+    points.append((600000, {**stats, "test_iteration": 600000}))
+    lines = log_lines(monkeypatch, "imagenet/resnet-152-B-v1.5/paper-long/seed1", 600000, points)
+    assert lines == [
+        "training imagenet/resnet-152-B-v1.5/paper-long/seed1 from iteration 0 of 600000",
+        "resnet-152-B-v1.5 seed1 599000/600000:",
+        "  lr 0.001 loss 1.234 err 34.5% test 32.10% 1234 img/s",
+        "resnet-152-B-v1.5 seed1: run 7 of 9, table4 about 3 h left",
+        "resnet-152-B-v1.5 seed1 599500/600000: lr 0.001 loss 1.234 err 34.5% 1234 img/s",  # 80: it fits
+        "resnet-152-B-v1.5 seed1 600000/600000:",
+        "  lr 0.001 loss 1.234 err 34.5% test 32.10% 1234 img/s",
+        "resnet-152-B-v1.5 seed1: run 7 of 9, table4 about 2 h left",
+    ]

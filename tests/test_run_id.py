@@ -134,12 +134,13 @@ def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_lab
     rates = measured_throughput(tmp_path)
     dataset = runs[0].run_id.dataset
     assert rates == {f"{dataset}/plain-20/smoke": 16.0}  # the median of a run's rates after its first row
-    assert seconds_left(runs, tmp_path, rates) == (12 - 9) * 32 / 16.0
+    # 3 iterations of 32 and the last test pass over the 128 test images (at a third of a training image each)
+    assert seconds_left(runs, tmp_path, rates) == ((12 - 9) * 32 + 128 / 3) / 16.0
     # Another profile's rate is not this one's; bench's (measured at 32x32) stands only for runs at 32x32.
     other = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["data.image_size=16"])
     bench = {**rates, "plain20/fp32": 64.0}
     assert seconds_left(other, tmp_path, rates) is None and seconds_left(other, tmp_path, bench) is None
     assert unmeasured_models(other, bench) == ["plain20"] and unmeasured_models(runs, rates) == []
-    assert seconds_left(other, tmp_path, {**bench, "plain20/fp32@16": 256.0}) == 12 * 32 / 256.0
+    assert seconds_left(other, tmp_path, {**bench, "plain20/fp32@16": 256.0}) == (12 * 32 + 2 * 128 / 3) / 256.0
     at_32 = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["recipe.iterations=20"])
-    assert seconds_left(at_32, tmp_path, bench) == 20 * 32 / 64.0
+    assert seconds_left(at_32, tmp_path, bench) == (20 * 32 + 4 * 128 / 3) / 64.0  # tested at 6, 12, 18 and 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -68,14 +69,17 @@ def test_runs_side_by_side_share_the_work_left_over_the_jobs_but_never_beat_the_
     assert clock.line(250, 64.0, run="some/other/run") is None
 
 
-def test_every_log_line_of_a_run_says_which_run_of_the_target_and_the_time_left(fig1_smoke_run):
+def test_a_runs_log_says_which_run_of_the_target_and_the_time_left_whenever_it_changes(fig1_smoke_run):
     _, result = fig1_smoke_run
-    lines = [line for line in result.stdout.splitlines() if " img/s" in line]
-    plain20 = [line for line in lines if line.startswith("cifar10/plain-20/")]
-    plain56 = [line for line in lines if line.startswith("cifar10/plain-56/")]
-    assert plain20 and plain56
-    assert all("(run 1 of 2, fig1 about " in line and line.endswith(" left)") for line in plain20)
-    assert all("(run 2 of 2, fig1 about " in line for line in plain56)
+    lines = result.stdout.splitlines()
+    for label, k in (("plain-20 seed0", 1), ("plain-56 seed0", 2)):
+        numbers = [i for i, line in enumerate(lines) if line.startswith(f"{label} ") and line.endswith(" img/s")]
+        clock = [i for i, line in enumerate(lines) if line.startswith(f"{label}: ")]
+        assert len(numbers) == 4 and clock, label
+        assert clock[0] == numbers[0] + 1  # the first log point says it at once
+        assert all(lines[i - 1].startswith(f"{label} ") and lines[i - 1].endswith(" img/s") for i in clock)
+        assert all(re.fullmatch(rf"{label}: run {k} of 2, fig1 about \d+ s left", lines[i]) for i in clock), label
+        assert len({lines[i] for i in clock}) == len(clock)  # a line only when the time left changed
 
 
 def test_a_pack_moves_in_step_so_one_runs_rate_is_every_runs_and_a_pack_lasts_its_longest_run():

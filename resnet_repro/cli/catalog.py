@@ -19,6 +19,7 @@ from ..naming import parse_model_name
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
 from ..report_parts import run_command
 from ..store.layout import RunFiles, resolve_results_dir, run_damage, run_status
+from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from ..words import counted, human_duration
 from ..yamlio import plain
@@ -40,15 +41,15 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
                 statuses = [_status(results_dir, r) for r in runs]
-                finished, unfinished = statuses.count("finished"), statuses.count("unfinished")
+                finished = statuses.count("finished")
                 on_slurm = _on_slurm(results_dir, runs, jobs)
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
                     cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
-                    begun = f" ({unfinished} unfinished)" if unfinished else ""
+                    begun = ", ".join(f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses)
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{begun}{on_slurm}"
+                        f"{profile} {finished}/{len(runs)}{f' ({begun})' if begun else ''}{on_slurm}"
                         + (cost or _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
@@ -211,7 +212,11 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
 def _status(results: Path, run: RunConfig) -> str:
     files = RunFiles(results, run.name)
     damage = run_damage(files)
-    return f"damaged: {damage}" if damage else run_status(files).value
+    if damage:
+        return f"damaged: {damage}"
+    status = run_status(files)
+    # a run whose lock a process holds is training now, not left unfinished by one that stopped
+    return "running" if not status.ended and is_training(files.dir) else status.value
 
 
 def _difference(first, run: RunConfig) -> str:

@@ -14,6 +14,8 @@ from ..errors import UserError
 from ..run_id import RunId
 from .common import console
 
+LOG_WIDTH = 80  # a log line's most columns: what a terminal, a pager or a CI page shows without wrapping
+
 
 class RunBoard(Progress):
     """One run training: its name, bar, iterations and times on a line, and under it the numbers of the last log
@@ -68,6 +70,7 @@ class RichReporter(Reporter):
         self.current = ""  # the run a plain (one at a time) caller reports on
         self.totals: dict[str, int] = {}  # run name -> its last iteration, for the lines written to a log
         self.clock = None  # the whole target's ETA (train.clock.TargetClock)
+        self.clock_said: dict[str, str] = {}  # run name -> the target's time left its log lines last said
 
     def lane(self, run_name: str) -> Reporter:
         return _Lane(self, run_name)
@@ -115,19 +118,33 @@ class RichReporter(Reporter):
         # one run at a time: the clock follows the run in progress; `run --jobs`: each line names its run
         whole = self.clock and self.clock.line(iteration, stats["images_per_s"], None if self.current else run_name)
         if not self.interactive:  # a log file gets a line at every log point, not minutes of silence
-            total = self.totals.get(run_name)
-            line = f"{text}  ({whole})" if whole else text
-            console.print(
-                f"{run_name} {iteration}/{total}: {line}" if total else f"{run_name} {iteration}: {line}",
-                highlight=False,
-                markup=False,
-            )
+            console.print("\n".join(self._log_lines(run_name, iteration, stats, whole)), highlight=False, markup=False)
             return
         if self.progress is None or run_name not in self.tasks:
             return
         self.progress.whole = whole or self.progress.whole
         brief = f"err {stats['error']:.1f}%{test}  loss {stats['loss']:.3f}  lr {stats['lr']:.3g}  {stats['images_per_s']:.0f} img/s"
         self.progress.update(self.tasks[run_name], completed=iteration, stats=text, brief=brief)
+
+    def _log_lines(self, run_name: str, iteration: int, stats: dict, whole: str | None) -> list[str]:
+        """A log point written to a log, within LOG_WIDTH columns: the run's net and seed (its full name opened its
+        training), the numbers, a test error only on the line it was measured at (a log keeps the earlier lines),
+        and the whole target's time left on a line of its own whenever its text changes."""
+        label, total = _short_name(run_name), self.totals.get(run_name)
+        head = f"{label} {iteration}/{total}:" if total else f"{label} {iteration}:"
+        measured = stats.get("test_iteration")
+        fresh = stats.get("test_error") is not None and measured is not None and int(measured) == iteration
+        test = f" test {stats['test_error']:.2f}%" if fresh else ""
+        numbers = (
+            f"lr {stats['lr']:.3g} loss {stats['loss']:.3f} err {stats['error']:.1f}%{test} "
+            f"{stats['images_per_s']:.0f} img/s"
+        )
+        # a long name or a 6-digit iteration count: the numbers go under it rather than past the edge
+        lines = [f"{head} {numbers}"] if len(head) + 1 + len(numbers) <= LOG_WIDTH else [head, f"  {numbers}"]
+        if whole and whole != self.clock_said.get(run_name):
+            self.clock_said[run_name] = whole
+            lines.append(f"{label}: {whole}")
+        return lines
 
     def advance_run(self, run_name: str, iteration: int) -> None:
         """The bar alone moves; off a terminal nothing is written (a log gets a line per log point)."""

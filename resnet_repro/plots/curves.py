@@ -41,16 +41,17 @@ def plot_error_curves(
     a panel whose runs are merely not trained yet is drawn empty, saying so.
     """
     kept = [p for p in panels if any(m in models for m in p["models"])] or panels[:1]
-    left_out = [p["title"] for p in panels if p not in kept]
+    left_out = [p for p in panels if p not in kept]
     if left_out:  # say so, rather than leave the reader to wonder where the paper's third panel went
-        subtitle += f"; not drawn (this profile trains none of its nets): {', '.join(left_out)}"
+        subtitle += f"; not drawn (this profile trains none of its nets): {', '.join(p['title'] for p in left_out)}"
+    named = {model for panel in left_out for model in panel["models"]}  # a panel's subtitle does not name them again
     panels = kept
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
     top, highest = ylim[1], 0.0  # the highest point drawn, to say whether the y range cuts any off
     for ax, panel in zip(axes[0], panels):
-        panel_top, panel_highest = _draw_panel(ax, panel, models, (scale, unit), max_iteration)
+        panel_top, panel_highest = _draw_panel(ax, panel, models, (scale, unit), max_iteration, named)
         top, highest = max(top, panel_top), max(highest, panel_highest)
     if highest > top:
         subtitle += f"; early points above {top:g}% are off the axis"
@@ -62,10 +63,11 @@ def plot_error_curves(
 
 
 def _draw_panel(
-    ax, panel: dict, models: dict[str, ModelRuns], x_axis: tuple[float, str], max_iteration: float
+    ax, panel: dict, models: dict[str, ModelRuns], x_axis: tuple[float, str], max_iteration: float, named: set[str]
 ) -> tuple[float, float]:
     """One panel's curves, title and legend, iterations divided by x_axis's scale and named by its unit: (the top its
-    curves need past the first tenth, its highest point)."""
+    curves need past the first tenth, its highest point). The nets this profile does not train are named under the
+    title, but for those the figure's subtitle `named` already."""
     scale, unit = x_axis
     drawn, top, highest = False, 0.0, 0.0
     handles = []  # one colour per net, then the key to the line styles
@@ -90,7 +92,7 @@ def _draw_panel(
             if not drawn or handles[-1].get_label() != paper_label(runs.label):
                 handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label)))
             drawn = True
-    missing = [m for m in panel["models"] if m not in models]  # nets of the panel this profile does not train
+    missing = [m for m in panel["models"] if m not in models and m not in named]  # nets this profile does not train
     absent = ", ".join(paper_label(model_label(m)) for m in missing)
     ax.set_title(panel["title"] + (f"\n({absent}: not in this profile)" if missing else ""), fontsize=11)
     ax.set_xlabel(unit)

@@ -50,3 +50,20 @@ def run_lock(folder: Path, run_name: str, warn: Callable[[str], None] | None = N
     finally:
         lock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def is_training(folder: Path) -> bool:
+    """Whether a process holds `folder/.lock` now: a run that is training, not one a killed process left unfinished.
+    The probe takes a shared lock for an instant, so it never waits and never looks like a second writer for long."""
+    lock = fcntl.lockf if lock_scope(folder)[0] == SHARED else fcntl.flock
+    try:
+        handle = open(folder / ".lock", "rb")  # read-only: a folder without a lock file is not created one
+    except OSError:
+        return False
+    with handle:
+        try:
+            lock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
+            return True
+        lock(handle, fcntl.LOCK_UN)
+        return False

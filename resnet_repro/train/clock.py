@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import RunConfig
-from ..datasets import DEFAULT_IMAGE_SIZE
+from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
 from ..errors import UserError
 from ..naming import parse_model_name
 from ..run_id import RunId
@@ -77,11 +77,11 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         if run_status(files).ended:
             continue
         rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
-        done = int(rows[-1]["iteration"]) if rows else 0
         rate = _rate(config, throughput) or _rate_by_depth(config, runs, throughput)
         if rate is None:
             return None
-        total += (config.recipe.iterations - done) * config.recipe.batch_size / rate
+        # the work left as a running job's clock counts it: its test passes too (a fifth of the cpu profile's time)
+        total += PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0).images_left() / rate
     return total
 
 
@@ -133,6 +133,22 @@ class PendingRun:
     name: str = ""  # fashion-mnist/resnet-56-A/cpu/seed0: how the runs of `run --jobs` report
     eval_every: int = 0  # a test pass every this many iterations, and at the end (0: none counted)
     test_images: int = 0  # images in each test pass
+
+    @classmethod
+    def of(cls, config: RunConfig, done: int) -> PendingRun:
+        """A run as a clock sees it, `done` iterations trained."""
+        test_images = config.data.test_subset or dataset_info(config.data.dataset).test_images
+        recipe = config.recipe
+        return cls(
+            config.run_id.label,
+            config.model,
+            recipe.iterations,
+            recipe.batch_size,
+            done,
+            config.name,
+            recipe.eval_every,
+            test_images,
+        )
 
     def images_left(self, iteration: int | None = None) -> float:
         """Training images left, plus the test passes left in training-image terms (a test image costs a forward

@@ -28,7 +28,6 @@ import resnet_repro
 from ..config import RunConfig
 from ..context import Reporter, RunContext
 from ..data.sources import Splits
-from ..datasets import dataset_info
 from ..errors import Stopped, UserError
 from ..run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
@@ -219,18 +218,7 @@ def target_clock(
     runs = []
     for config, files in pending:
         rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
-        runs.append(
-            PendingRun(
-                config.run_id.label,
-                config.model,
-                config.recipe.iterations,
-                config.recipe.batch_size,
-                int(rows[-1]["iteration"]) if rows else 0,
-                config.name,
-                config.recipe.eval_every,
-                config.data.test_subset or dataset_info(config.data.dataset).test_images,
-            )
-        )
+        runs.append(PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0))
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
 
 
