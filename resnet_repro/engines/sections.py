@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import UserError, excerpt
 from ..naming import parse_model_name, shortcut_problem, variant_problem
-from ..target_checks import MAX_INPUT_SIDE, MAX_SEEDS, at_line, read_section, run_models
+from ..target_checks import MAX_INPUT_SIDE, at_line, read_section, run_models
 from ..validation import STRICT_KEYS, Expect, Number, Text, Whole, refuse
 
 _NAMES = Expect("expected a non-empty list of names")
@@ -125,7 +125,7 @@ class Net:
 
     @classmethod
     def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
-        nets = read_section(_Nets, raw, "nets", path)
+        nets = read_section(Nets, raw, "nets", path)
         for index, net in enumerate(nets):
             model = parse_model_name(net.model, net.family)
             for key, problem in (
@@ -137,28 +137,4 @@ class Net:
         return nets
 
 
-_Nets = Annotated[tuple[Net, ...], Field(min_length=1), Expect("expected a non-empty list of mappings")]
-
-
-@dataclass(frozen=True)
-class GradflowSection:
-    """`gradflow:` which nets to measure at initialisation, over how many seeds and batches."""
-
-    __pydantic_config__ = STRICT_KEYS
-
-    conv_models: Annotated[tuple[Text, ...], Expect("expected a list of names")]
-    fc_depths: Annotated[tuple[Whole(1, 10_000), ...], Expect("expected a list of whole numbers from 1 to 10000")]
-    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")]
-    batches: Annotated[Whole(1, 10_000), Expect("expected a whole number >= 1 and <= 10000")]
-    batch_size: Annotated[Whole(1, 65_536), Expect("expected a whole number >= 1 and <= 65536")]
-
-    @classmethod
-    def parse(cls, raw: dict, path: Path) -> "GradflowSection":
-        section = read_section(cls, raw, "gradflow", path)
-        for model in section.conv_models:
-            parse_model_name(model)
-        return section
-
-
-# Each built-in section's schema as its key, for the JSON Schema of a target file (`resnet-repro schema`).
-SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": _Nets, "gradflow": GradflowSection}
+Nets = Annotated[tuple[Net, ...], Field(min_length=1), Expect("expected a non-empty list of mappings")]
