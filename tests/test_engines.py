@@ -117,7 +117,9 @@ def test_a_bad_section_stops_a_run_before_anything_trains(tmp_path):
 
 
 def test_sections_arrive_typed():
-    from resnet_repro.engines.sections import FigureSection, GradflowSection, Net, TableSection
+    from resnet_repro.engines.complexity.engine import Net
+    from resnet_repro.engines.gradflow.engine import GradflowSection
+    from resnet_repro.engines.sections import FigureSection, TableSection
     from resnet_repro.experiments import load_target
 
     table6 = load_target("table6").section("table")

@@ -1,9 +1,10 @@
-"""The typed sections of a target file (`figure`, `table`, `nets`, `gradflow`), built when the file is read.
+"""The typed sections several engines read (`figure`, `table`: cifar and imagenet), built when the file is read.
 
 Each is a schema read by `target_checks.read_section` (types, bounds and choices: a bad value is one `file:line`
 error, before anything trains); `parse(raw, path)` adds the rules that need the rest of the file (a panel's models
-must be the target's runs, a net's shortcut must fit it) and returns the dataclass the engine reads. Engines
-declare which of these they read in `Engine.sections`. No torch here.
+must be the target's runs) and returns the dataclass the engine reads. Engines declare which sections they read in
+`Engine.sections`; a section only one engine reads is typed in that engine's engine.py (complexity's `nets`,
+gradflow's `gradflow`). No torch here.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from ..errors import UserError, excerpt
-from ..naming import parse_model_name, shortcut_problem, variant_problem
-from ..target_checks import MAX_INPUT_SIDE, MAX_SEEDS, at_line, read_section, run_models
-from ..validation import STRICT_KEYS, Expect, Number, Text, Whole, refuse
+from ..target_checks import at_line, read_section, run_models
+from ..validation import STRICT_KEYS, Expect, Number, Text, refuse
 
 _NAMES = Expect("expected a non-empty list of names")
 
@@ -103,62 +103,3 @@ class TableSection:
         tuple[Annotated[dict[str, Any], AfterValidator(_has_model)], ...], Expect("expected a list of mappings")
     ] = ()
     protocol: Literal["10-crop", "multi-scale"] | None = None  # ImageNet tables: None is 10-crop, the standard
-
-
-@dataclass(frozen=True)
-class Net:
-    """One entry of `nets:` (Table 1): a net to count, its input, and the paper's figures where it gives them."""
-
-    __pydantic_config__ = STRICT_KEYS
-
-    model: Text
-    input: Annotated[
-        tuple[Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE)],
-        Expect(f"expected [channels, height, width] of whole numbers from 1 to {MAX_INPUT_SIDE}"),
-    ]
-    shortcut: Text | None = None
-    variant: Text | None = None  # None: not given (the paper's original)
-    family: Text | None = None
-    paper_params: Number() | None = None
-    paper_flops: Number() | None = None
-    torchvision_params: Number() | None = None  # a reference count where the paper gives none (ImageNet nets)
-
-    @classmethod
-    def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
-        nets = read_section(_Nets, raw, "nets", path)
-        for index, net in enumerate(nets):
-            model = parse_model_name(net.model, net.family)
-            for key, problem in (
-                ("variant", variant_problem(model, net.variant or "original")),
-                ("shortcut", shortcut_problem(model, net.shortcut)),
-            ):
-                if problem:
-                    raise UserError(f"{at_line(path, raw['nets'][index], key)}: nets[{index}].{key}: {problem}")
-        return nets
-
-
-_Nets = Annotated[tuple[Net, ...], Field(min_length=1), Expect("expected a non-empty list of mappings")]
-
-
-@dataclass(frozen=True)
-class GradflowSection:
-    """`gradflow:` which nets to measure at initialisation, over how many seeds and batches."""
-
-    __pydantic_config__ = STRICT_KEYS
-
-    conv_models: Annotated[tuple[Text, ...], Expect("expected a list of names")]
-    fc_depths: Annotated[tuple[Whole(1, 10_000), ...], Expect("expected a list of whole numbers from 1 to 10000")]
-    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")]
-    batches: Annotated[Whole(1, 10_000), Expect("expected a whole number >= 1 and <= 10000")]
-    batch_size: Annotated[Whole(1, 65_536), Expect("expected a whole number >= 1 and <= 65536")]
-
-    @classmethod
-    def parse(cls, raw: dict, path: Path) -> "GradflowSection":
-        section = read_section(cls, raw, "gradflow", path)
-        for model in section.conv_models:
-            parse_model_name(model)
-        return section
-
-
-# Each built-in section's schema as its key, for the JSON Schema of a target file (`resnet-repro schema`).
-SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": _Nets, "gradflow": GradflowSection}

@@ -1,21 +1,64 @@
 """The complexity engine (table1): exact parameter counts and FLOPs of every net, no training.
 
 The counting builds the nets (torch), so measure.py is imported only when `run` counts; outputs.py holds the
-verdicts and the report's table, read from table.csv.
+verdicts and the report's table, read from table.csv. Its `nets:` section is typed here, beside the engine that
+reads it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from ...claims import NOT_RUN, Verdict
+from ...errors import UserError
+from ...naming import parse_model_name, shortcut_problem, variant_problem
 from ...registry import register
 from ...report_parts import Score, csv_rows, run_command
+from ...target_checks import MAX_INPUT_SIDE, at_line, read_section
+from ...validation import STRICT_KEYS, Expect, Number, Text, Whole
 from ..base import Engine, Outcome
-from ..sections import Net
 from .outputs import READ_COLUMNS, SAYS, WHERE, report_table, verdicts
 
 SHOWN_COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "torchvision_params"]
+
+
+@dataclass(frozen=True)
+class Net:
+    """One entry of `nets:` (Table 1): a net to count, its input, and the paper's figures where it gives them."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    model: Text
+    input: Annotated[
+        tuple[Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE), Whole(1, MAX_INPUT_SIDE)],
+        Expect(f"expected [channels, height, width] of whole numbers from 1 to {MAX_INPUT_SIDE}"),
+    ]
+    shortcut: Text | None = None
+    variant: Text | None = None  # None: not given (the paper's original)
+    family: Text | None = None
+    paper_params: Number() | None = None
+    paper_flops: Number() | None = None
+    torchvision_params: Number() | None = None  # a reference count where the paper gives none (ImageNet nets)
+
+    @classmethod
+    def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
+        nets = read_section(Nets, raw, "nets", path)
+        for index, net in enumerate(nets):
+            model = parse_model_name(net.model, net.family)
+            for key, problem in (
+                ("variant", variant_problem(model, net.variant or "original")),
+                ("shortcut", shortcut_problem(model, net.shortcut)),
+            ):
+                if problem:
+                    raise UserError(f"{at_line(path, raw['nets'][index], key)}: nets[{index}].{key}: {problem}")
+        return nets
+
+
+Nets = Annotated[tuple[Net, ...], Field(min_length=1), Expect("expected a non-empty list of mappings")]
 
 
 class ComplexityEngine(Engine):

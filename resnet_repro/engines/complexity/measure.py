@@ -30,7 +30,7 @@ def _rows_and_layouts(target: Target, say: Callable[[str], None] = print) -> tup
     """(one row of counts per net, the per-stage layout of each residual net, as Table 1 lays it out); `say` gets a
     line per net counted, since the ImageNet nets take a second or more each."""
     rows, layouts, laid_out = [], [], set()
-    nets = target.section("nets", ())  # checked when the file was read (engines/sections.py)
+    nets = target.section("nets", ())  # checked when the file was read (engine.py)
     for index, net in enumerate(nets):
         variant = net.variant or "original"
         with torch.device("meta"):  # shapes only: counting costs no memory or compute

@@ -1,20 +1,47 @@
-"""The gradflow engine: measure gradient norms at initialisation (seconds on a CPU), write gradflow.csv, plot it."""
+"""The gradflow engine: measure gradient norms at initialisation (seconds on a CPU), write gradflow.csv, plot it.
+
+Its `gradflow:` section (which nets, seeds and batches) is typed here, beside the engine that reads it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
+from ...naming import parse_model_name
 from ...registry import register
 from ...report_parts import Score, csv_rows, run_command
 from ...store.paths import output_dir
+from ...target_checks import MAX_SEEDS, read_section
+from ...validation import STRICT_KEYS, Expect, Text, Whole
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
-from ..sections import GradflowSection
 from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
 
 SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
 WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
+
+
+@dataclass(frozen=True)
+class GradflowSection:
+    """`gradflow:` which nets to measure at initialisation, over how many seeds and batches."""
+
+    __pydantic_config__ = STRICT_KEYS
+
+    conv_models: Annotated[tuple[Text, ...], Expect("expected a list of names")]
+    fc_depths: Annotated[tuple[Whole(1, 10_000), ...], Expect("expected a list of whole numbers from 1 to 10000")]
+    seeds: Annotated[Whole(1, MAX_SEEDS), Expect(f"expected a whole number >= 1 and <= {MAX_SEEDS}")]
+    batches: Annotated[Whole(1, 10_000), Expect("expected a whole number >= 1 and <= 10000")]
+    batch_size: Annotated[Whole(1, 65_536), Expect("expected a whole number >= 1 and <= 65536")]
+
+    @classmethod
+    def parse(cls, raw: dict, path: Path) -> "GradflowSection":
+        section = read_section(cls, raw, "gradflow", path)
+        for model in section.conv_models:
+            parse_model_name(model)
+        return section
 
 
 class GradflowEngine(Engine):
