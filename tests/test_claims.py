@@ -104,7 +104,11 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             "{says: x, section: y, metric: top1_error, order: [plain20, plain56]}",
             ["metric 'top1_error' is not one a cifar target measures (train_error, test_error)"],
         ),
-        ("{says: x, section: y, metric: train_error, order: [plain20, plain56], spread: 1}", ["unknown key 'spread'"]),
+        # a key's own problem reads as the typed reader words it: the dotted key (claims[0].spread), at its line
+        (
+            "{says: x, section: y, metric: train_error, order: [plain20, plain56], spread: 1}",
+            ["mine.yaml:6: unknown key 'claims[0].spread'; known keys: says, section, metric, order, noise,"],
+        ),
         (
             "{says: x, section: y, metric: train_error, order: [plain20, plain56], margin: 1}",
             ["margin: only a claim with relation: level has an equivalence margin"],
@@ -117,7 +121,10 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             "{says: x, section: y, metric: train_error, order: [plain20], below: 0.1}",
             ["noise: a bound on the training error needs the training error's own seed std"],
         ),
-        ("{says: x, metric: train_error, order: [plain20, plain56]}", ["claims[0]: missing section"]),
+        (
+            "{says: x, metric: train_error, order: [plain20, plain56]}",
+            ["mine.yaml:6: missing required key 'claims[0].section' (a claim has says, section, metric, order)"],
+        ),
         ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
     ],
 )

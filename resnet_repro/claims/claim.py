@@ -13,12 +13,12 @@ words it. `own: true` marks a check this project adds that the paper does not st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from ..errors import UserError, excerpt
-from ..validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, validate
+from ..validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, refuse, validate
 from .base import (
     BELOW,
     CURVE,
@@ -43,7 +43,6 @@ from .order import Order
 _ORDER, _LEVEL, _GAP, _BOUND = Order(), Level(), Gap(), Bound()
 _OVER = {CURVE: Curve(), LAYERS: Layers(), RANKS: Ranks()}
 _HAS = " (a claim has says, section, metric, order)"
-_UNTIL = Expect(f"expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}")
 
 
 @dataclass(frozen=True)
@@ -112,6 +111,15 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+def _share_or_first_step(value):
+    """the share of the schedule an early-stage claim looks at, in (0, 1], or first_lr_step"""
+    if value == FIRST_LR_STEP or (type(value) in (int, float) and 0 < value <= 1):
+        return value
+    raise refuse(
+        f"expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}; got {excerpt(value)}"
+    )
+
+
 _SIZE = Expect("expected a number (the paper's, in the claim's metric)")
 _SHORT = 'expected profile: why its schedule is too short for this claim, e.g. short: {cpu: "too few iterations"}'
 
@@ -147,7 +155,7 @@ class ClaimSchema(BaseModel):
     ] = {}
     gap: Annotated[Number(gt=0), _SIZE] | None = None
     below: Annotated[Number(), _SIZE] | None = None
-    until: Literal[FIRST_LR_STEP] | Annotated[Number(gt=0, le=1), _UNTIL] = 1.0
+    until: Annotated[Any, AfterValidator(_share_or_first_step)] = Field(1.0, description=_share_or_first_step.__doc__)
     above: Annotated[Number(), _SIZE] | None = None
     margin: Annotated[Number(gt=0), Expect("expected the largest difference it still calls equal, e.g. 0.5")] | None = (
         None

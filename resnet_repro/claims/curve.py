@@ -56,7 +56,7 @@ class Curve(Kind):
         """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
         if (entry.until == FIRST_LR_STEP or entry.until < 1) and over != CURVE:
             raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
-        return 1.0 if entry.until == FIRST_LR_STEP else entry.until
+        return 1.0 if entry.until == FIRST_LR_STEP else float(entry.until)
 
     def measure(self, claim, found) -> dict:
         """Run key -> each seed's training error by log window."""
