@@ -121,38 +121,34 @@ def _share_or_first_step(value):
 
 
 _SIZE = Expect("expected a number (the paper's, in the claim's metric)")
-_SHORT = 'expected profile: why its schedule is too short for this claim, e.g. short: {cpu: "too few iterations"}'
+_SHORT = Expect(
+    'expected profile: why its schedule is too short for this claim, e.g. short: {cpu: "too few iterations"}'
+)
+_PAPER = Expect("expected a mapping of net to the paper's number, e.g. {resnet20: 8.75}")
+_NOTE = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1), _SHORT]
+_RUNS = Annotated[list[Text], BeforeValidator(_as_list, json_schema_input_type=Text | list[Text])]
 
 
 class ClaimSchema(BaseModel):
-    """One entry of a target's `claims:` as the file says it, typed; its rules that need the rest of the target (its
-    runs, its engine's metrics) or another of its keys are `_parse_claim`'s and its kinds'."""
+    """A sentence of the paper this target checks: says, section, metric, order, and the keys that pick its kind."""
+
+    # The rules that need the rest of the target (its runs, its engine's metrics) or join two keys: _parse_claim's.
 
     model_config = STRICT_KEYS
 
     says: Text = Field(description="the paper's words")
     section: Text = Field(description="where the paper says it")
     metric: Text = Field(description="what it compares: one the target's engine measures")
-    order: Annotated[
-        list[Annotated[list[Text], BeforeValidator(_as_list, json_schema_input_type=Text | list[Text])]],
-        Expect("expected a list of runs, lowest first", show=False),
-    ] = Field(description="run keys, lowest value first; an entry may be a list of nets")
+    order: Annotated[list[_RUNS], Expect("expected a list of runs, lowest first", show=False)]
     noise: Annotated[Number(gt=0), Expect("expected a positive number (the seed std of its metric)")] | None = None
     relation: Literal[RELATIONS] = BELOW
     own: Flag = Field(False, description="this project's check, not a sentence of the paper")
-    paper: (
-        Annotated[
-            dict[Text, Number()], Expect("expected a mapping of net to the paper's number, e.g. {resnet20: 8.75}")
-        ]
-        | None
-    ) = None
+    paper: Annotated[dict[Text, Annotated[Number(), _PAPER]], _PAPER] | None = None
     over: Literal[OVER] = END
     fraction: Annotated[Number(gt=0.5, le=1), Expect("expected a share above 0.5 and at most 1, e.g. 0.9")] | None = (
         None
     )
-    short: Annotated[
-        dict[Text, Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1)]], Expect(_SHORT)
-    ] = {}
+    short: Annotated[dict[Text, _NOTE], _SHORT] = {}
     gap: Annotated[Number(gt=0), _SIZE] | None = None
     below: Annotated[Number(), _SIZE] | None = None
     until: Annotated[Any, AfterValidator(_share_or_first_step)] = Field(1.0, description=_share_or_first_step.__doc__)
