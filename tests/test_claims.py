@@ -134,6 +134,25 @@ def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
     assert_one_line_error(cli("show", str(path)), str(path), *fragments)
 
 
+def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp_path):
+    path = tmp_path / "mine.yaml"
+    claim = "  - says: x\n    section: y\n    metric: train_error\n    order: [plain20, plain56]\n"
+    for extra, line, words in [
+        ("noise: -1", 10, "claims[0].noise: expected a positive number (the seed std of its metric), got -1"),
+        ("own: 3", 10, "claims[0].own: expected true or false, got 3"),
+        ("short: {cpu: ' '}", 10, "claims[0].short.cpu: expected profile: why its schedule is too short for this"),
+        ("until: 2", 10, "claims[0].until: expected the share of training the claim looks at, e.g. 0.3, or first_l"),
+    ]:
+        path.write_text(
+            "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+            + claim
+            + "    "
+            + extra
+            + "\n"
+        )
+        assert_one_line_error(cli("show", str(path)), f"{path}:{line}: {words}")
+
+
 def test_a_response_claim_must_state_its_noise(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(
