@@ -125,6 +125,8 @@ _SHORT = Expect(
     'expected profile: why its schedule is too short for this claim, e.g. short: {cpu: "too few iterations"}'
 )
 _PAPER = Expect("expected a mapping of net to the paper's number, e.g. {resnet20: 8.75}")
+_FRACTION = Expect("expected a share above 0.5 and at most 1, e.g. 0.9")
+_MARGIN = Expect("expected the largest difference it still calls equal, e.g. 0.5")
 _NOTE = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1), _SHORT]
 _RUNS = Annotated[list[Text], BeforeValidator(_as_list, json_schema_input_type=Text | list[Text])]
 
@@ -132,9 +134,7 @@ _RUNS = Annotated[list[Text], BeforeValidator(_as_list, json_schema_input_type=T
 class ClaimSchema(BaseModel):
     """A sentence of the paper this target checks: says, section, metric, order, and the keys that pick its kind."""
 
-    # The rules that need the rest of the target (its runs, its engine's metrics) or join two keys: _parse_claim's.
-
-    model_config = STRICT_KEYS
+    model_config = STRICT_KEYS  # the rules that need the rest of the target or join two keys are _parse_claim's
 
     says: Text = Field(description="the paper's words")
     section: Text = Field(description="where the paper says it")
@@ -145,17 +145,13 @@ class ClaimSchema(BaseModel):
     own: Flag = Field(False, description="this project's check, not a sentence of the paper")
     paper: Annotated[dict[Text, Annotated[Number(), _PAPER]], _PAPER] | None = None
     over: Literal[OVER] = END
-    fraction: Annotated[Number(gt=0.5, le=1), Expect("expected a share above 0.5 and at most 1, e.g. 0.9")] | None = (
-        None
-    )
+    fraction: Annotated[Number(gt=0.5, le=1), _FRACTION] | None = None
     short: Annotated[dict[Text, _NOTE], _SHORT] = {}
     gap: Annotated[Number(gt=0), _SIZE] | None = None
     below: Annotated[Number(), _SIZE] | None = None
     until: Annotated[Any, AfterValidator(_share_or_first_step)] = Field(1.0, description=_share_or_first_step.__doc__)
     above: Annotated[Number(), _SIZE] | None = None
-    margin: Annotated[Number(gt=0), Expect("expected the largest difference it still calls equal, e.g. 0.5")] | None = (
-        None
-    )
+    margin: Annotated[Number(gt=0), _MARGIN] | None = None
 
 
 # ----------------------------------------------------------------------------- parsing (when a target loads)
