@@ -53,7 +53,7 @@ class Target:
     runs: tuple[RunEntry, ...]
     selections: dict  # profile -> {"models": [...], "seeds": n}
     claims: tuple[Claim, ...] = ()  # the paper's sentences this target checks
-    sections: dict = field(default_factory=dict, repr=False)  # the engine's typed sections (engines/sections.py)
+    sections: dict = field(default_factory=dict, repr=False)  # the engine's typed sections (its engine.py's schemas)
     notes: str = ""
     order: int | None = None  # where the report shows it: the paper's order; a target of one's own comes after
 
@@ -268,7 +268,7 @@ def _parse_target(name: str, path: Path) -> Target:
     runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path, runs)
     run_keys = _run_keys(runs)
-    claims = parse_claims(raw.get("claims"), at_line(path, raw, "claims"), engine, get_engine(engine).metrics, run_keys)
+    claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, get_engine(engine).metrics, run_keys)
     table = sections.get("table")
     for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
         resolve_run_key(str(net), run_keys, at_line(path, raw, "table"), "table.paper")

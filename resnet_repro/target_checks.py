@@ -2,8 +2,8 @@
 traceback after hours of training. No torch here (plot and report code use it).
 
 This holds the target's name rule, `TargetSchema` (the typed keys every target file shares, and the JSON Schema
-editors read), and `read_section`, which reads an engine's section as its typed schema. The built-in engines'
-sections are typed in engines/sections.py.
+editors read), and `read_section`, which reads an engine's section as its typed schema. A built-in engine's own
+sections are typed in its folder's engine.py; figure and table, which two engines read, in engines/sections.py.
 """
 
 from __future__ import annotations

@@ -104,7 +104,11 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             "{says: x, section: y, metric: top1_error, order: [plain20, plain56]}",
             ["metric 'top1_error' is not one a cifar target measures (train_error, test_error)"],
         ),
-        ("{says: x, section: y, metric: train_error, order: [plain20, plain56], spread: 1}", ["unknown key 'spread'"]),
+        # a key's own problem reads as the typed reader words it: the dotted key (claims[0].spread), at its line
+        (
+            "{says: x, section: y, metric: train_error, order: [plain20, plain56], spread: 1}",
+            ["mine.yaml:6: unknown key 'claims[0].spread'; known keys: says, section, metric, order, noise,"],
+        ),
         (
             "{says: x, section: y, metric: train_error, order: [plain20, plain56], margin: 1}",
             ["margin: only a claim with relation: level has an equivalence margin"],
@@ -117,7 +121,10 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             "{says: x, section: y, metric: train_error, order: [plain20], below: 0.1}",
             ["noise: a bound on the training error needs the training error's own seed std"],
         ),
-        ("{says: x, metric: train_error, order: [plain20, plain56]}", ["claims[0]: missing section"]),
+        (
+            "{says: x, metric: train_error, order: [plain20, plain56]}",
+            ["mine.yaml:6: missing required key 'claims[0].section' (a claim has says, section, metric, order)"],
+        ),
         ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
     ],
 )
@@ -125,6 +132,25 @@ def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
     path = tmp_path / "mine.yaml"
     path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - " + claim + "\n")
     assert_one_line_error(cli("show", str(path)), str(path), *fragments)
+
+
+def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp_path):
+    path = tmp_path / "mine.yaml"
+    claim = "  - says: x\n    section: y\n    metric: train_error\n    order: [plain20, plain56]\n"
+    for extra, line, words in [
+        ("noise: -1", 10, "claims[0].noise: expected a positive number (the seed std of its metric), got -1"),
+        ("own: 3", 10, "claims[0].own: expected true or false, got 3"),
+        ("short: {cpu: ' '}", 10, "claims[0].short.cpu: expected profile: why its schedule is too short for this"),
+        ("until: 2", 10, "claims[0].until: expected the share of training the claim looks at, e.g. 0.3, or first_l"),
+    ]:
+        path.write_text(
+            "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+            + claim
+            + "    "
+            + extra
+            + "\n"
+        )
+        assert_one_line_error(cli("show", str(path)), f"{path}:{line}: {words}")
 
 
 def test_a_response_claim_must_state_its_noise(tmp_path):

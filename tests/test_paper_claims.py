@@ -627,13 +627,18 @@ def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
 
     claim = {"says": "s", "section": "x", "metric": "train_error", "order": ["resnet20", "plain20"]}
     keys = {"resnet20": ["resnet20"], "plain20": ["plain20"]}
-    parsed = parse_claims([claim | {"short": {"cpu": "too few iterations"}}], "f.yaml", "cifar", ("train_error",), keys)
+
+    def where(dotted):
+        return "f.yaml"
+
+    parsed = parse_claims([claim | {"short": {"cpu": "too few iterations"}}], where, "cifar", ("train_error",), keys)
     assert (
         parsed[0].too_short("cpu") == "too few iterations" and parsed[0].too_short("cpu~3f2a1c") == "too few iterations"
     )
     assert parsed[0].too_short("gpu") == ""
-    with pytest.raises(UserError, match=r"f.yaml: claims\[0\]: short: expected profile: why its schedule is too short"):
-        parse_claims([claim | {"short": ["cpu"]}], "f.yaml", "cifar", ("train_error",), keys)
+    # the typed reader names the key as claims[0].short
+    with pytest.raises(UserError, match=r"f.yaml: claims\[0\]\.short: expected profile: why its schedule is too short"):
+        parse_claims([claim | {"short": ["cpu"]}], where, "cifar", ("train_error",), keys)
 
 
 # ----------------------------------------------------------------------------- what is quoted, and how

@@ -41,6 +41,11 @@ def test_the_schema_states_the_bounds_and_choices_the_reader_enforces(tmp_path):
     assert schema["properties"]["nets"]["minItems"] == 1 and schema["properties"]["gradflow"]["required"] == [
         "conv_models", "fc_depths", "seeds", "batches", "batch_size",
     ]  # fmt: skip
+    claim = schema["$defs"]["ClaimSchema"]
+    assert schema["properties"]["claims"]["items"] == {"$ref": "#/$defs/ClaimSchema"}
+    assert claim["required"] == ["says", "section", "metric", "order"] and claim["additionalProperties"] is False
+    assert claim["properties"]["relation"]["enum"] == ["below", "at_most", "level"]
+    assert claim["properties"]["fraction"]["anyOf"][0] == {"exclusiveMinimum": 0.5, "maximum": 1.0, "type": "number"}
     with pytest.raises(UserError, match=r"runs\[0\]\.seeds: expected a whole number >= 1 and <= 1000, got 1001"):
         path = tmp_path / "mine.yaml"
         path.write_text("title: t\nengine: cifar\nrecipe: cifar\nruns:\n  - {model: plain20, seeds: 1001}\n")

@@ -27,7 +27,7 @@ from .base import (
     evaluate_claim,
     seeds_to_resolve,
 )
-from .claim import Claim, claim_paper_values, parse_claims, resolve_run_key
+from .claim import Claim, ClaimSchema, claim_paper_values, parse_claims, resolve_run_key
 from .curve import evaluate_curve
 from .numbers import PaperNumber, evaluate_number, paper_numbers
 
@@ -48,6 +48,7 @@ __all__ = [
     "RANKS",
     "REPRODUCED",
     "Claim",
+    "ClaimSchema",
     "Judging",
     "PaperNumber",
     "Verdict",

@@ -12,9 +12,13 @@ words it. `own: true` marks a check this project adds that the paper does not st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from ..errors import UserError, excerpt
+from ..validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, refuse, validate
 from .base import (
     BELOW,
     CURVE,
@@ -23,6 +27,7 @@ from .base import (
     FIRST_LR_STEP,
     LAYERS,
     LEVEL,
+    OVER,
     RANKS,
     RELATIONS,
     Judging,
@@ -37,6 +42,7 @@ from .order import Order
 
 _ORDER, _LEVEL, _GAP, _BOUND = Order(), Level(), Gap(), Bound()
 _OVER = {CURVE: Curve(), LAYERS: Layers(), RANKS: Ranks()}
+_HAS = " (a claim has says, section, metric, order)"
 
 
 @dataclass(frozen=True)
@@ -100,137 +106,131 @@ class Claim:
         return self.groups or tuple((key,) for key in self.order)
 
 
-CLAIM_KEYS = {f.name for f in fields(Claim)} - {
-    "groups",
-    "early",
-}  # what a target file may say of a claim: groups is `order`'s
+def _as_list(value):
+    """An entry of `order` is one net or a list of nets compared together ("the 50/101/152-layer ResNets")."""
+    return value if isinstance(value, list) else [value]
+
+
+def _share_or_first_step(value):
+    """the share of the schedule an early-stage claim looks at, in (0, 1], or first_lr_step"""
+    if value == FIRST_LR_STEP or (type(value) in (int, float) and 0 < value <= 1):
+        return value
+    raise refuse(
+        f"expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}; got {excerpt(value)}"
+    )
+
+
+_SIZE = Expect("expected a number (the paper's, in the claim's metric)")
+_SHORT = Expect(
+    'expected profile: why its schedule is too short for this claim, e.g. short: {cpu: "too few iterations"}'
+)
+_PAPER = Expect("expected a mapping of net to the paper's number, e.g. {resnet20: 8.75}")
+_FRACTION = Expect("expected a share above 0.5 and at most 1, e.g. 0.9")
+_MARGIN = Expect("expected the largest difference it still calls equal, e.g. 0.5")
+_NOTE = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1), _SHORT]
+_RUNS = Annotated[list[Text], BeforeValidator(_as_list, json_schema_input_type=Text | list[Text])]
+
+
+class ClaimSchema(BaseModel):
+    """A sentence of the paper this target checks: says, section, metric, order, and the keys that pick its kind."""
+
+    model_config = STRICT_KEYS  # the rules that need the rest of the target or join two keys are _parse_claim's
+
+    says: Text = Field(description="the paper's words")
+    section: Text = Field(description="where the paper says it")
+    metric: Text = Field(description="what it compares: one the target's engine measures")
+    order: Annotated[list[_RUNS], Expect("expected a list of runs, lowest first", show=False)]
+    noise: Annotated[Number(gt=0), Expect("expected a positive number (the seed std of its metric)")] | None = None
+    relation: Literal[RELATIONS] = BELOW
+    own: Flag = Field(False, description="this project's check, not a sentence of the paper")
+    paper: Annotated[dict[Text, Annotated[Number(), _PAPER]], _PAPER] | None = None
+    over: Literal[OVER] = END
+    fraction: Annotated[Number(gt=0.5, le=1), _FRACTION] | None = None
+    short: Annotated[dict[Text, _NOTE], _SHORT] = {}
+    gap: Annotated[Number(gt=0), _SIZE] | None = None
+    below: Annotated[Number(), _SIZE] | None = None
+    until: Annotated[Any, AfterValidator(_share_or_first_step)] = Field(1.0, description=_share_or_first_step.__doc__)
+    above: Annotated[Number(), _SIZE] | None = None
+    margin: Annotated[Number(gt=0), _MARGIN] | None = None
 
 
 # ----------------------------------------------------------------------------- parsing (when a target loads)
 
 
 def parse_claims(
-    raw, where: str, engine: str, metrics: tuple[str, ...], run_keys: dict[str, list[str]]
+    raw, where: Where, engine: str, metrics: tuple[str, ...], run_keys: dict[str, list[str]]
 ) -> tuple[Claim, ...]:
-    """`claims:` of a target file, checked strictly. `metrics`: what the target's engine measures (what a claim
-    may compare); `run_keys`: model -> the keys its runs answer to (resnet20 -> [resnet20]; resnet34 ->
-    [resnet34-A, resnet34-B, resnet34-C])."""
+    """`claims:` of a target file, checked strictly; `where` locates a dotted key (claims[0].noise) in the file.
+    `metrics`: what the target's engine measures (what a claim may compare); `run_keys`: model -> the keys its
+    runs answer to (resnet20 -> [resnet20]; resnet34 -> [resnet34-A, resnet34-B, resnet34-C])."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise UserError(f"{where}: claims: expected a list of claims (says, section, metric, order)")
+        raise UserError(f"{where('claims')}: claims: expected a list of claims (says, section, metric, order)")
     if not metrics:
-        raise UserError(f"{where}: claims: a {engine} target measures nothing a claim can compare")
-    return tuple(
-        _parse_claim(entry, f"{where}: claims[{index}]", engine, metrics, run_keys) for index, entry in enumerate(raw)
-    )
+        raise UserError(f"{where('claims')}: claims: a {engine} target measures nothing a claim can compare")
+    return tuple(_parse_claim(entry, f"claims[{i}]", where, engine, metrics, run_keys) for i, entry in enumerate(raw))
 
 
-def _parse_claim(entry, at: str, engine: str, metrics: tuple[str, ...], run_keys: dict[str, list[str]]) -> Claim:
-    if not isinstance(entry, dict):
-        raise UserError(f"{at}: expected a mapping with says, section, metric, order")
-    unknown = sorted(set(entry) - CLAIM_KEYS)
-    if unknown:
-        raise UserError(f"{at}: unknown key {excerpt(unknown[0])}; a claim has {', '.join(sorted(CLAIM_KEYS))}")
-    missing = [k for k in ("says", "section", "metric", "order") if k not in entry]
-    if missing:
-        raise UserError(f"{at}: missing {', '.join(missing)} (a claim has says, section, metric, order)")
-    if entry["metric"] not in metrics:
+def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, ...], run_keys: dict) -> Claim:
+    entry = validate(ClaimSchema, raw, lambda dotted: where(dotted or key), missing=_HAS, prefix=key)
+    at = f"{where(key)}: {key}"
+    if entry.metric not in metrics:
         raise UserError(
-            f"{at}: metric {excerpt(entry['metric'])} is not one a {engine} target measures ({', '.join(metrics)})"
+            f"{at}: metric {excerpt(entry.metric)} is not one a {engine} target measures ({', '.join(metrics)})"
         )
-    order = entry["order"]
-    fewest = 1 if "below" in entry or "above" in entry else 2  # a bound is on each net by itself
-    if not isinstance(order, list) or len(order) < fewest:
-        what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry['metric']} first"
+    fewest = 1 if entry.below is not None or entry.above is not None else 2  # a bound is on each net by itself
+    if len(entry.order) < fewest:
+        what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry.metric} first"
         raise UserError(f"{at}: order: expected a list of {what}")
-    groups = tuple(
-        tuple(resolve_run_key(str(name), run_keys, at) for name in (item if isinstance(item, list) else [item]))
-        for item in order
-    )
-    noise = _noise(entry, at)
-    relation = entry.get("relation", BELOW)
-    if relation not in RELATIONS:
-        raise UserError(f"{at}: relation: {excerpt(relation)} is not one of {', '.join(RELATIONS)}")
-    gap, below, above = _size_keys(entry, at, groups, relation)
-    if not isinstance(entry.get("own", False), bool):
-        raise UserError(f"{at}: own: expected true or false, got {excerpt(entry['own'])}")
+    groups = tuple(tuple(resolve_run_key(name, run_keys, at) for name in item) for item in entry.order)
+    _check_noise(entry, at)
+    _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
-    short = entry.get("short", {})
-    if not isinstance(short, dict) or not all(isinstance(v, str) and v.strip() for v in short.values()):
-        raise UserError(
-            f"{at}: short: expected profile: why its schedule is too short for this claim, e.g. "
-            f'short: {{cpu: "ResNet-56 passes ResNet-20 only past 16k iterations"}}'
-        )
     return Claim(  # by keyword, in the order the checks run: a kind's new field can go anywhere in Claim
-        says=str(entry["says"]),
-        section=str(entry["section"]),
-        metric=entry["metric"],
+        says=entry.says,
+        section=entry.section,
+        metric=entry.metric,
         order=tuple(key for group in groups for key in group),
-        noise=float(noise) if noise is not None else None,
+        noise=entry.noise,
         groups=groups if any(len(group) > 1 for group in groups) else (),
-        relation=relation,
-        own=entry.get("own", False),
-        paper=_paper_values(entry.get("paper"), run_keys, at),
+        relation=entry.relation,
+        own=entry.own,
+        paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
         over=over,
         fraction=fraction,
-        short=tuple((str(profile), text.strip()) for profile, text in short.items()),
-        gap=gap,
-        below=below,
+        short=tuple(entry.short.items()),
+        gap=entry.gap,
+        below=entry.below,
         until=Curve.parse_until(entry, at, over),
-        above=above,
-        margin=Level.parse_margin(entry, at, relation),
-        early=entry.get("until") == FIRST_LR_STEP,
+        above=entry.above,
+        margin=Level.parse_margin(entry, at),
+        early=entry.until == FIRST_LR_STEP,
     )
 
 
-def _noise(entry: dict, at: str) -> float | None:
+def _check_noise(entry: ClaimSchema, at: str) -> None:
     """`noise`: the seed std a claim assumes, required where the paper gives no spread for its metric."""
-    noise = entry.get("noise")
-    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise <= 0):
-        raise UserError(
-            f"{at}: noise: expected a positive number (the seed std of {entry['metric']}), got {excerpt(noise)}"
-        )
-    if noise is None and entry["metric"] == "train_error" and (entry.get("below"), entry.get("above")) != (None, None):
+    if entry.noise is None and entry.metric == "train_error" and (entry.below, entry.above) != (None, None):
         raise UserError(
             f"{at}: noise: a bound on the training error needs the training error's own seed std (the paper's "
             f"0.16 is the test error's); state the std this claim assumes, e.g. noise: 0.05"
         )
-    if noise is None and entry["metric"] not in ERROR_METRICS and entry.get("over", END) == END:
+    if entry.noise is None and entry.metric not in ERROR_METRICS and entry.over == END:
         raise UserError(
-            f"{at}: noise: the paper gives no seed spread for {entry['metric']}; state the std "
+            f"{at}: noise: the paper gives no seed spread for {entry.metric}; state the std "
             f"this claim assumes, e.g. noise: 0.02"
         )
-    return noise
 
 
-def _size_keys(entry: dict, at: str, groups: tuple, relation: str) -> tuple[float | None, ...]:
+def _check_sizes(entry: ClaimSchema, at: str, groups: tuple) -> None:
     """`gap` (the paper's size of one gap between two nets), `below` and `above` (a bound on each net), each a
     plain ordering's refinement: none goes with another relation, a curve, or another of them."""
-    found = {}
-    for key in ("gap", "below", "above"):
-        value = entry.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (key == "gap" and value <= 0):
-            raise UserError(f"{at}: {key}: expected a number (the paper's, in {entry['metric']}), got {excerpt(value)}")
-        if relation != BELOW or entry.get("over", END) != END or len(found):
-            raise UserError(f"{at}: {key}: states a size of its own; it goes with no relation, over or other size")
-        found[key] = float(value)
-    if "gap" in found and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
+    sizes = [key for key in ("gap", "below", "above") if getattr(entry, key) is not None]
+    if sizes and (entry.relation != BELOW or entry.over != END or len(sizes) > 1):
+        raise UserError(f"{at}: {sizes[-1]}: states a size of its own; it goes with no relation, over or other size")
+    if entry.gap is not None and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
         raise UserError(f"{at}: gap: the size of one gap needs exactly two nets in order, lower first")
-    return found.get("gap"), found.get("below"), found.get("above")
-
-
-def _paper_values(raw, run_keys: dict[str, list[str]], at: str) -> tuple[tuple[str, float], ...]:
-    """A claim's own `paper:` values (net -> number), for a claim whose target has no table of them."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, dict) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw.values()
-    ):
-        raise UserError(f"{at}: paper: expected a mapping of net to the paper's number, e.g. {{resnet20: 8.75}}")
-    return tuple((resolve_run_key(str(name), run_keys, at), float(value)) for name, value in raw.items())
 
 
 def resolve_run_key(name: str, run_keys: dict[str, list[str]], at: str, field: str = "order") -> str:

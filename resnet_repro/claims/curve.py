@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 
-from ..errors import UserError, excerpt
+from ..errors import UserError
 from .base import (
     CURVE,
     END,
@@ -19,7 +19,6 @@ from .base import (
     METRIC_NAMES,
     NOISE,
     NOT_RUN,
-    OVER,
     RANKS,
     UNITS,
     Judging,
@@ -34,44 +33,30 @@ class Curve(Kind):
     """The training error at every log window."""
 
     @classmethod
-    def parse_over(cls, entry: dict, at: str) -> tuple[str, float]:
+    def parse_over(cls, entry, at: str) -> tuple[str, float]:
         """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
-        `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted)."""
-        over = entry.get("over", END)
-        if over not in OVER:
-            raise UserError(f"{at}: over: {excerpt(over)} is not one of {', '.join(OVER)}")
-        fraction = entry.get("fraction")
+        `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted).
+        `entry` is typed (claim.ClaimSchema): these are the rules between its keys."""
+        over, fraction = entry.over, entry.fraction
         if over == END and fraction is not None:
             raise UserError(f"{at}: fraction: only a claim over: curve counts log windows")
-        if over != END and (
-            isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.5 < fraction <= 1
-        ):
+        if over != END and fraction is None:
             raise UserError(
                 f"{at}: fraction: over: {over} needs the share of {UNITS[over].split(' (')[0]} that must be in order, "
-                f"above 0.5 and at most 1, e.g. fraction: 0.9; got {excerpt(fraction)}"
+                f"above 0.5 and at most 1, e.g. fraction: 0.9; got nothing (null)"
             )
-        if over == CURVE and entry["metric"] != "train_error":
+        if over == CURVE and entry.metric != "train_error":
             raise UserError(f"{at}: over: curve: only the training error is logged through training")
-        if over in (LAYERS, RANKS) and entry["metric"] != "response_std":
+        if over in (LAYERS, RANKS) and entry.metric != "response_std":
             raise UserError(f"{at}: over: {over}: only the response std is measured layer by layer")
-        return over, float(fraction or 0.0)
+        return over, fraction or 0.0
 
     @classmethod
-    def parse_until(cls, entry: dict, at: str, over: str) -> float:
+    def parse_until(cls, entry, at: str, over: str) -> float:
         """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
-        until = entry.get("until", 1.0)
-        if until == FIRST_LR_STEP:
-            if over != CURVE:
-                raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
-            return 1.0
-        if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 < until <= 1:
-            raise UserError(
-                f"{at}: until: expected the share of training the claim looks at, e.g. 0.3, or {FIRST_LR_STEP}; "
-                f"got {excerpt(until)}"
-            )
-        if until < 1 and over != CURVE:
+        if (entry.until == FIRST_LR_STEP or entry.until < 1) and over != CURVE:
             raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
-        return float(until)
+        return 1.0 if entry.until == FIRST_LR_STEP else float(entry.until)
 
     def measure(self, claim, found) -> dict:
         """Run key -> each seed's training error by log window."""

@@ -5,26 +5,23 @@ difference lies inside ±margin, does not hold when one is outside it by more th
 
 from __future__ import annotations
 
-from ..errors import UserError, excerpt
+from ..errors import UserError
 from .base import FAILS, HOLDS, LEVEL, NOISE, Kind, pair_band
 
 
 class Level(Kind):
     @classmethod
-    def parse_margin(cls, entry: dict, at: str, relation: str) -> float | None:
+    def parse_margin(cls, entry, at: str) -> float | None:
         """`margin`: an equality claim is an equivalence test, which needs the largest difference it still calls
-        equal; no other relation has one."""
-        margin = entry.get("margin")
-        if relation != LEVEL:
-            if margin is not None:
-                raise UserError(f"{at}: margin: only a claim with relation: level has an equivalence margin")
-            return None
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin <= 0:
+        equal; no other relation has one. `entry` is typed (claim.ClaimSchema)."""
+        if entry.relation != LEVEL and entry.margin is not None:
+            raise UserError(f"{at}: margin: only a claim with relation: level has an equivalence margin")
+        if entry.relation == LEVEL and entry.margin is None:
             raise UserError(
                 f"{at}: margin: relation: level needs the largest difference it still calls equal, in "
-                f"{entry['metric']} points, e.g. margin: 0.5; got {excerpt(margin)}"
+                f"{entry.metric} points, e.g. margin: 0.5; got nothing (null)"
             )
-        return float(margin)
+        return entry.margin
 
     def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         band = pair_band(sigma, len(a), len(b))

@@ -10,6 +10,7 @@ import typer
 from pydantic import TypeAdapter
 
 from ..atomic import write_atomic
+from ..claims import ClaimSchema
 from ..engines.complexity.engine import Nets
 from ..engines.gradflow.engine import GradflowSection
 from ..engines.sections import FigureSection, TableSection
@@ -21,9 +22,9 @@ SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": Nets,
 
 def schema_text() -> str:
     """The schema as experiments/target.schema.json holds it (tests/test_schema.py checks that it is current): the
-    target's own keys, and each built-in engine section's schema under its key."""
+    target's own keys, the claims' schema, and each built-in engine section's schema under its key."""
     schema = target_json_schema()
-    for key, section in SECTION_SCHEMAS.items():
+    for key, section in {**SECTION_SCHEMAS, "claims": list[ClaimSchema]}.items():
         part = TypeAdapter(section).json_schema()
         schema.setdefault("$defs", {}).update(part.pop("$defs", {}))
         description = schema["properties"][key].get("description")
