@@ -28,7 +28,7 @@ def _interrupted() -> None:
 
 
 def _interrupted_while_closing(signum, frame) -> None:
-    # The command's files are written whole (atomic.py); only the interpreter's teardown is cut short.
+    # The command's files are written whole (basics/atomic.py); only the interpreter's teardown is cut short.
     print("interrupted", file=sys.stderr, flush=True)
     os._exit(130)
 

@@ -96,9 +96,9 @@ def test_smoke_fig7_writes_responses_figure_and_caption(fig7_results):
 def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
     """Every claim the smoke profile can check gets a verdict with its numbers; the rest name why not."""
     from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, PARTIAL
-    from resnet_repro.experiments import load_target
     from resnet_repro.measured import measure
     from resnet_repro.report.scoring import claim_scores, claim_text
+    from resnet_repro.specs.experiments import load_target
 
     results, _ = fig7_results
     for name in ("fig6", "fig7", "table6"):
@@ -201,9 +201,9 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     ],
 )
 def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, official, delta, verdict):
-    from resnet_repro.experiments import load_target, resolve_runs
-    from resnet_repro.registry import get_engine
     from resnet_repro.report import write_report
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.specs.registry import get_engine
 
     target = load_target("table6")
     runs = resolve_runs(target, "paper", only="resnet-20")
@@ -224,7 +224,7 @@ def test_a_delta_to_the_paper_only_on_the_official_cifar10_files(tmp_path, offic
 
 def test_the_fig7_caption_names_the_data_the_nets_were_measured_on(tmp_path):
     from resnet_repro.engines.layer_responses.measure import write_responses
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
 
     target = load_target("fig7")
     write_responses(target, [], tmp_path, resolve_runs(target, "cpu"))
@@ -318,7 +318,7 @@ def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_
 
     from resnet_repro.engines.curves_tables import _unfinished_note
     from resnet_repro.plots import curves
-    from resnet_repro.run_id import RunStatus
+    from resnet_repro.specs.run_id import RunStatus
     from resnet_repro.store.aggregate import ModelRuns
 
     curve = pd.DataFrame({"iteration": [100, 200], "train_error": [50.0, 40.0], "test_error": [None, 45.0]})

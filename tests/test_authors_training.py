@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_repro.config import Recipe
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.basics.errors import UserError
 from resnet_repro.models import CifarResNet, ImageNetResNet, Layers, ModelInit, build_model
+from resnet_repro.specs.config import Recipe
+from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.train import loop
 from resnet_repro.train.bn_stats import recompute_bn_stats
 from resnet_repro.train.distributed import World
@@ -138,7 +138,7 @@ def test_paper_profiles_state_every_open_choice():
     assert imagenet.data.mean == "per-channel" and imagenet.data.multiscale_flip is False
     assert imagenet.recipe.holdout == 10000 and imagenet.recipe.lr_plateau is not None
     # the choices that are not the paper's are named as deviations of the profile, not only in comments
-    from resnet_repro.experiments import load_recipe_file
+    from resnet_repro.specs.experiments import load_recipe_file
 
     named = " ".join(load_recipe_file("imagenet").profiles["paper"].deviations)
     assert "10k training images held out" in named and "per-channel mean" in named

@@ -2,8 +2,8 @@
 
 import pytest
 
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, parse_seeds, resolve_runs
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.experiments import load_target, parse_seeds, resolve_runs
 
 from .conftest import assert_one_line_error, cli, cli_in_process
 

@@ -3,8 +3,8 @@ where it was set, before anything is created or trained."""
 
 import pytest
 
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.experiments import load_target, resolve_runs
 
 from .conftest import assert_one_line_error, cli_in_process, smoke_run_args
 

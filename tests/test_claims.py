@@ -163,7 +163,7 @@ def test_a_response_claim_must_state_its_noise(tmp_path):
 
 
 def test_every_registered_target_loads_with_its_claims():
-    from resnet_repro.experiments import load_target, target_names
+    from resnet_repro.specs.experiments import load_target, target_names
 
     claims = {name: load_target(name).claims for name in target_names()}
     assert len(claims["fig6"]) == 8 and len(claims["fig7"]) == 7 and len(claims["table6"]) == 4
@@ -286,7 +286,7 @@ def test_tables_and_claims_compare_the_last_tenth_not_the_last_log_window(cpu_re
 
 
 def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_numbers(cpu_results):
-    from resnet_repro.experiments import load_target, target_names
+    from resnet_repro.specs.experiments import load_target, target_names
 
     cli("report", "--results", str(cpu_results), check=True)
     report = (cpu_results / "REPORT.md").read_text()
@@ -377,7 +377,7 @@ def test_the_results_readme_in_the_repository_is_the_one_written_into_a_results_
 
 
 def test_counts_agree_with_their_nouns_and_verbs():
-    from resnet_repro.words import agreeing, counted
+    from resnet_repro.basics.words import agreeing, counted
 
     assert [counted(n, "thread") for n in (0, 1, 2)] == ["0 threads", "1 thread", "2 threads"]
     assert counted(1, "analysis", "analyses") == "1 analysis" and counted(3, "analysis", "analyses") == "3 analyses"

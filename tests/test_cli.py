@@ -300,7 +300,7 @@ def test_plot_draws_a_measured_variant_and_names_the_profile_whose_nets_wait_to_
 def test_a_target_that_measures_after_training_says_so():
     from resnet_repro.engines import get_engine
     from resnet_repro.engines.base import after_training
-    from resnet_repro.experiments import load_target
+    from resnet_repro.specs.experiments import load_target
 
     said = after_training(get_engine("layer_responses"), load_target("fig7"))
     assert said == "fig7: every run is trained; measuring the trained nets, then writing its outputs and the report"
@@ -368,7 +368,7 @@ def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(mo
 
     from resnet_repro.cli import progress
     from resnet_repro.data.sources import ImageSet, Splits
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
     from resnet_repro.store.layout import RunFiles
     from resnet_repro.train.loop import Progress, RunInputs, RunSession, run_hooks
 
@@ -417,8 +417,8 @@ def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(mo
 def test_between_log_points_the_bar_moves_at_most_once_a_second(monkeypatch):
     from types import SimpleNamespace
 
-    from resnet_repro.context import Reporter
     from resnet_repro.train import loop
+    from resnet_repro.train.context import Reporter
 
     moves = []
 

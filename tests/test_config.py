@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from resnet_repro.config import known_keys
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.config import known_keys
+from resnet_repro.specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 
 
 def test_every_target_is_registered():

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from resnet_repro.config import DataSpec
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data.cifar import read_cifar10
 from resnet_repro.data.fashion_mnist import read_fashion_mnist
 from resnet_repro.data.pipeline import TrainStream, crop_and_flip, mean_image
 from resnet_repro.data.sources import ImageSet, load_image_sets, locate_dataset, resolve_data_dir
-from resnet_repro.errors import UserError
+from resnet_repro.specs.config import DataSpec
 
 
 def test_cifar_batches_are_read_from_the_pickles(cifar_dir):

@@ -9,15 +9,16 @@ from typing import Annotated
 import pytest
 from typer.testing import CliRunner
 
-from resnet_repro import engines, registry
+from resnet_repro import engines
 from resnet_repro.cli.app import app
 from resnet_repro.engines import Engine, Outcome, get_engine, register
-from resnet_repro.naming import FAMILY_DEFAULTS
+from resnet_repro.readers.validation import STRICT_KEYS, Expect, Whole
+from resnet_repro.specs import registry
+from resnet_repro.specs.naming import FAMILY_DEFAULTS
 from resnet_repro.store.layout import write_atomic
-from resnet_repro.validation import STRICT_KEYS, Expect, Whole
 
 PACKAGE = Path(engines.__file__).resolve().parent.parent
-MODEL_FAMILIES = set(FAMILY_DEFAULTS)  # cifar and imagenet also name the two families of nets (naming.py)
+MODEL_FAMILIES = set(FAMILY_DEFAULTS)  # cifar and imagenet also name the two families of nets (specs/naming.py)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def test_a_new_engine_is_one_object_that_run_plot_and_list_use(knot_target, tmp_
 
 
 def test_a_bad_section_of_a_new_engine_is_one_line_with_its_file_and_line(knot_target, tmp_path):
-    from resnet_repro.errors import UserError
-    from resnet_repro.experiments import load_target
+    from resnet_repro.basics.errors import UserError
+    from resnet_repro.specs.experiments import load_target
 
     knot_target.write_text("title: knots\nengine: knots\nknots:\n  count: many\n")
     with pytest.raises(UserError) as error:
@@ -120,7 +121,7 @@ def test_sections_arrive_typed():
     from resnet_repro.engines.complexity.engine import Net
     from resnet_repro.engines.gradflow.engine import GradflowSection
     from resnet_repro.engines.sections import FigureSection, TableSection
-    from resnet_repro.experiments import load_target
+    from resnet_repro.specs.experiments import load_target
 
     table6 = load_target("table6").section("table")
     assert isinstance(table6, TableSection) and table6.paper["resnet110"]["test_error"] == 6.43
@@ -177,8 +178,8 @@ def test_the_check_finds_an_engine_comparison(tmp_path):
 
 
 def test_no_code_compares_dataset_names_outside_the_dataset_table():
-    """What a dataset is (its title, class folders or arrays, what it stands in for) comes from datasets.py."""
-    from resnet_repro.datasets import DATASETS
+    """What a dataset is (its title, class folders or arrays, what it stands in for) comes from specs/datasets.py."""
+    from resnet_repro.specs.datasets import DATASETS
 
     hits = []
     for path in PACKAGE.rglob("*.py"):
@@ -199,7 +200,7 @@ def test_the_registry_and_every_engine_module_import_no_torch():
     import sys
 
     code = (
-        "import sys; import resnet_repro.engines as e, resnet_repro.context, resnet_repro.datasets, "
+        "import sys; import resnet_repro.engines as e, resnet_repro.train.context, resnet_repro.specs.datasets, "
         "resnet_repro.cli.catalog; e.get_engine('cifar'); print(sorted(e.engine_names()), 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
@@ -213,7 +214,7 @@ def test_the_registry_and_every_engine_module_import_no_torch():
 PLUGIN = """
 from resnet_repro.engines import Engine, Outcome, register
 from resnet_repro.store.layout import write_atomic
-from resnet_repro.validation import STRICT_KEYS, Expect, Whole
+from resnet_repro.readers.validation import STRICT_KEYS, Expect, Whole
 
 
 class Bells(Engine):

@@ -16,10 +16,10 @@ import urllib.request
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data import fashion_mnist, sources
 from resnet_repro.data.cifar import download_cifar10
 from resnet_repro.data.sources import locate_dataset
-from resnet_repro.errors import UserError
 
 from .conftest import assert_one_line_error, cli_in_process
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from resnet_repro.data.sources import ImageSet, Splits
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.store.layout import RunFiles, read_metrics
 from resnet_repro.train.graphed import GraphedStep
 from resnet_repro.train.loop import RunInputs, RunSession

@@ -3,8 +3,8 @@ offered only to a machine that can reach the server."""
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data import sources
-from resnet_repro.errors import UserError
 
 from .conftest import assert_one_line_error, cli_in_process
 

@@ -9,10 +9,10 @@ import struct
 import numpy as np
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data.cifar import read_cifar10
 from resnet_repro.data.fashion_mnist import read_fashion_mnist
 from resnet_repro.data.safe_pickle import ForbiddenPickle, load_cifar_pickle
-from resnet_repro.errors import UserError
 
 from .conftest import assert_one_line_error, cli, smoke_args
 
@@ -156,10 +156,10 @@ def jpeg_claiming(path, width, height):
 def test_a_decompression_bomb_jpeg_is_a_skipped_recorded_image(tmp_path):
     from PIL import Image
 
-    from resnet_repro.config import DataSpec
     from resnet_repro.data.imagenet import open_rgb, scan_image_folder
     from resnet_repro.data.imagenet_stream import ImageNetTrainStream
     from resnet_repro.data.synthetic import write_image_folder
+    from resnet_repro.specs.config import DataSpec
 
     root = write_image_folder(tmp_path / "imagenet", classes=2, train_per_class=3, val_per_class=1)
     bomb = root / "train" / "n00000000" / "bomb.JPEG"

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 from torchvision.transforms import functional as TF
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data.imagenet import (
     CHANNEL_MEAN,
     center_view,
@@ -17,8 +18,7 @@ from resnet_repro.data.imagenet import (
     subtract_mean,
     ten_crop_views,
 )
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.specs.experiments import load_target, resolve_runs
 
 # The paper's view settings, read from the recipe as every run reads them (experiments/_recipes/imagenet.yaml).
 PAPER_DATA = resolve_runs(load_target("table4"), "paper")[0].data
@@ -126,8 +126,8 @@ def test_centre_and_multiscale_views(folder):
 
 
 def test_unreadable_images_are_skipped_and_recorded(folder):
-    from resnet_repro.config import DataSpec
     from resnet_repro.data.imagenet_stream import _collate, _Decoded
+    from resnet_repro.specs.config import DataSpec
 
     (folder / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg")
     dataset = _Decoded(

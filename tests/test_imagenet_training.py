@@ -140,10 +140,10 @@ def test_table4_reports_the_multiscale_protocol(imagenet_dir, table3):
 def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_dir, tmp_path, monkeypatch):
     import torch
 
-    from resnet_repro.context import RunContext
     from resnet_repro.data.sources import load_image_sets
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
     from resnet_repro.train import loop
+    from resnet_repro.train.context import RunContext
     from resnet_repro.train.runner import train_runs
     from resnet_repro.train.schedule import LRSchedule
 

@@ -112,7 +112,7 @@ def test_a_resumed_run_says_so_on_a_terminal_too(monkeypatch):
 
 
 def test_a_stopped_pack_names_its_runs_and_the_iteration_in_one_line():
-    from resnet_repro.errors import Stopped
+    from resnet_repro.basics.errors import Stopped
     from resnet_repro.train.runner import stopped_runs
 
     one = stopped_runs([{"run": "cifar10/plain-20/smoke/seed0", "iterations": 6}], "SIGINT")
@@ -129,7 +129,7 @@ def test_a_stopped_pack_names_its_runs_and_the_iteration_in_one_line():
 
 
 def test_run_jobs_stopped_by_a_signal_is_not_an_error_unless_a_job_failed():
-    from resnet_repro.errors import Stopped, UserError
+    from resnet_repro.basics.errors import Stopped, UserError
     from resnet_repro.train.jobs import _raise_what_stopped
 
     first = Stopped("stopped at iteration 3 of run a/seed0, its checkpoint saved (by SIGINT); the same command resumes")

@@ -22,15 +22,18 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess:
 def test_the_tree_keeps_its_layers():
     result = lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken." in result.stdout
+    assert "Contracts: 6 kept, 0 broken." in result.stdout
 
 
 # (module, code appended to it, what the failed check must say)
 PLANTED = [
     (
-        "errors.py",
-        "\nfrom .cli import app  # noqa: E402\n",
-        ["resnet_repro.errors is not allowed to import resnet_repro.cli", "- resnet_repro.errors -> resnet_repro.cli"],
+        "basics/errors.py",
+        "\nfrom ..cli import app  # noqa: E402\n",
+        [
+            "resnet_repro.basics is not allowed to import resnet_repro.cli",
+            "- resnet_repro.basics.errors -> resnet_repro.cli",
+        ],
     ),
     (
         "plots/curves.py",
@@ -79,7 +82,9 @@ def documented_modules() -> list[str]:
     names = []
     for row in table.splitlines()[2:]:
         cell = row.split("|")[2].strip().strip("`")
-        names.append(cell.removesuffix("/").removesuffix(".py"))
+        name = cell.split("/")[0].removesuffix(".py")  # specs/config.py is a row of specs
+        if not names or names[-1] != name:
+            names.append(name)
     return names
 
 

@@ -5,7 +5,7 @@ import torch
 import torchvision
 
 from resnet_repro.analysis.complexity import count_multiply_adds, count_parameters
-from resnet_repro.errors import UserError
+from resnet_repro.basics.errors import UserError
 from resnet_repro.models import ModelInit, build_model
 from resnet_repro.models.blocks import Bottleneck, ProjectionShortcut, ZeroPadShortcut
 

@@ -3,9 +3,9 @@ one the code uses: BN's running-average momentum, what the CIFAR pad pixels hold
 
 import pytest
 
-from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.models import build_model
 from resnet_repro.models.blocks import ModelInit
+from resnet_repro.specs.experiments import load_target, resolve_runs
 
 from .conftest import assert_one_line_error, cli
 

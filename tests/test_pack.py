@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from resnet_repro.config import DataSpec
+from resnet_repro.specs.config import DataSpec
 from resnet_repro.train.pack import MAX_DEFAULT_PACK, default_pack
 
 from .conftest import assert_one_line_error, cli, smoke_run_args

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, REPRODUCED, Claim, evaluate_claim, seeds_to_resolve
-from resnet_repro.experiments import load_target, resolve_runs
 from resnet_repro.measured import measure
-from resnet_repro.registry import get_engine
 from resnet_repro.report.scoring import claim_scores, claim_text, judge_claim
 from resnet_repro.report.scoring import label as net_label
 from resnet_repro.report.sections import numbers_table
+from resnet_repro.specs.experiments import load_target, resolve_runs
+from resnet_repro.specs.registry import get_engine
 
 from .conftest import cli
 
@@ -622,8 +622,8 @@ def test_a_claim_a_profile_is_too_short_for_says_why_beside_a_verdict_it_leaves_
 
 
 def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
+    from resnet_repro.basics.errors import UserError
     from resnet_repro.claims import parse_claims
-    from resnet_repro.errors import UserError
 
     claim = {"says": "s", "section": "x", "metric": "train_error", "order": ["resnet20", "plain20"]}
     keys = {"resnet20": ["resnet20"], "plain20": ["plain20"]}

@@ -6,8 +6,8 @@ import csv
 import shutil
 import statistics
 
-from resnet_repro.experiments import load_target, resolve_runs
-from resnet_repro.words import human_duration
+from resnet_repro.basics.words import human_duration
+from resnet_repro.specs.experiments import load_target, resolve_runs
 
 from .conftest import PLAIN20_RUN, cli_in_process, copy_results
 
@@ -75,7 +75,7 @@ def test_the_unfinished_note_counts_each_kind_of_run():
     import pandas as pd
 
     from resnet_repro.engines.curves_tables import _unfinished_note
-    from resnet_repro.run_id import RunStatus
+    from resnet_repro.specs.run_id import RunStatus
     from resnet_repro.store.aggregate import ModelRuns
 
     curve = pd.DataFrame({"iteration": [3, 6]})
@@ -92,7 +92,7 @@ def test_the_unfinished_note_counts_each_kind_of_run():
 
 def test_only_a_test_profile_is_marked_as_meaning_nothing():
     from resnet_repro.engines.curves_tables import profile_note
-    from resnet_repro.experiments import is_test_profile
+    from resnet_repro.specs.experiments import is_test_profile
 
     fig1 = load_target("fig1")
     assert is_test_profile("smoke") and not is_test_profile("cpu") and not is_test_profile("paper")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_recipe_file, load_target, profile_names, resolve_runs
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.experiments import load_recipe_file, load_target, profile_names, resolve_runs
 
 from .conftest import cli_in_process
 

@@ -8,10 +8,10 @@ import tracemalloc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resnet_repro.config import RunConfig, known_keys
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, resolve_runs
-from resnet_repro.yamlio import LineDict, LineList, load_yaml_text
+from resnet_repro.basics.errors import UserError
+from resnet_repro.readers.yamlio import LineDict, LineList, load_yaml_text
+from resnet_repro.specs.config import RunConfig, known_keys
+from resnet_repro.specs.experiments import load_target, resolve_runs
 
 # Scalars as YAML writes them: ordinary values and each form the reader must refuse or keep as text.
 SCALARS = st.one_of(

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from resnet_repro.digest import file_digest
-from resnet_repro.errors import UserError
+from resnet_repro.basics.digest import file_digest
+from resnet_repro.basics.errors import UserError
 from resnet_repro.store.lock import run_lock
 
 from .conftest import PLAIN20_RUN as RUN
@@ -116,9 +116,9 @@ def test_unwritable_results_folder_is_one_line(cifar_dir, tmp_path):
 def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, tmp_path, monkeypatch):
     import torch
 
-    from resnet_repro.context import RunContext
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
     from resnet_repro.train import checkpoint
+    from resnet_repro.train.context import RunContext
     from resnet_repro.train.runner import train_runs
 
     runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")

@@ -4,10 +4,10 @@ yet say what running them takes; an unfinished run is named with the command tha
 from types import SimpleNamespace
 
 from resnet_repro.claims import NOISE, Verdict
-from resnet_repro.experiments import load_target
 from resnet_repro.report import scoring
 from resnet_repro.report.sections import collect_sections
 from resnet_repro.report.summary import compute_summary, opening_lines, summary_lines
+from resnet_repro.specs.experiments import load_target
 
 from .conftest import cli_in_process
 

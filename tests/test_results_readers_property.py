@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.store.aggregate import collect
 from resnet_repro.store.layout import RunFiles, read_json, read_run_config, run_damage, run_status, scan_metrics
 from resnet_repro.store.results_file import JSON_BYTES

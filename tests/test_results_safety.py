@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from resnet_repro.digest import file_digest
-from resnet_repro.errors import UserError
+from resnet_repro.basics.digest import file_digest
+from resnet_repro.basics.errors import UserError
 from resnet_repro.store.lock import run_lock
 from resnet_repro.train import checkpoint
 from resnet_repro.train.checkpoint import load_checkpoint
@@ -95,8 +95,8 @@ def test_a_full_disk_inside_torchs_zip_writer_is_one_line_and_keeps_the_earlier_
     cifar_dir, tmp_path, monkeypatch
 ):
     """torch.save swallows the OSError of a full disk and raises RuntimeError('unexpected pos'); mimic it."""
-    from resnet_repro.context import RunContext
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.train.context import RunContext
     from resnet_repro.train.runner import train_runs
 
     real_save = torch.save
@@ -258,9 +258,9 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
 ):
     import shutil
 
-    from resnet_repro.context import RunContext
     from resnet_repro.engines.trained import finished_models
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.train.context import RunContext
 
     run = tmp_path / RUN
     shutil.copytree(alone, run)
@@ -286,7 +286,7 @@ def linked_results(tmp_path):
 
 
 def test_nothing_is_written_through_a_folder_link_inside_results(linked_results):
-    from resnet_repro.atomic import write_atomic
+    from resnet_repro.basics.atomic import write_atomic
     from resnet_repro.store.layout import MetricsLog
 
     results, outside = linked_results
@@ -303,7 +303,7 @@ def test_nothing_is_written_through_a_folder_link_inside_results(linked_results)
 
 
 def test_a_file_link_inside_results_is_never_appended_through(tmp_path):
-    from resnet_repro.atomic import confine_writes, open_appending
+    from resnet_repro.basics.atomic import confine_writes, open_appending
 
     confine_writes(tmp_path / "results")
     victim = tmp_path / "victim.txt"
@@ -318,7 +318,7 @@ def test_a_file_link_inside_results_is_never_appended_through(tmp_path):
 
 
 def test_the_results_folder_itself_may_be_a_link(tmp_path):
-    from resnet_repro.atomic import write_atomic
+    from resnet_repro.basics.atomic import write_atomic
     from resnet_repro.store.layout import resolve_results_dir
 
     real = tmp_path / "disk" / "results"
@@ -451,7 +451,7 @@ def test_a_planted_alias_bomb_in_a_run_config_is_one_line_in_bounded_time(cifar_
 
 
 def test_a_hard_link_or_a_pipe_in_a_run_folder_is_never_written_in_place(tmp_path):
-    from resnet_repro.atomic import confine_writes
+    from resnet_repro.basics.atomic import confine_writes
     from resnet_repro.store.layout import MetricsLog
 
     confine_writes(tmp_path / "results")
@@ -528,9 +528,9 @@ PLANTED = [
 def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, tmp_path, how):
     import tracemalloc
 
-    from resnet_repro.experiments import load_target, resolve_runs
     from resnet_repro.measured import measure
-    from resnet_repro.run_id import RunStatus
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.specs.run_id import RunStatus
     from resnet_repro.store.aggregate import collect
     from resnet_repro.store.layout import RunFiles, read_json, run_damage, run_status
 

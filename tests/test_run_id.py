@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from resnet_repro.config import overrides_tag, parse_overrides
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
-from resnet_repro.run_id import RunId, RunStatus, seeds_status
+from resnet_repro.basics.errors import UserError
+from resnet_repro.specs.config import overrides_tag, parse_overrides
+from resnet_repro.specs.experiments import MAX_SEED, load_recipe_file, load_target, resolve_runs, target_names
+from resnet_repro.specs.run_id import RunId, RunStatus, seeds_status
 from resnet_repro.store.aggregate import collect
 from resnet_repro.store.layout import RunFiles, run_status
 from resnet_repro.train.clock import measured_throughput, seconds_left, unmeasured_models

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from resnet_repro.config import Warmup
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.specs.config import Warmup
+from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.train.schedule import LRSchedule
 
 
@@ -41,7 +41,7 @@ def test_warmup_state_survives_via_warmup_ended_at():
 
 
 def test_plateau_rule_divides_the_lr_after_patience_evaluations_without_gain():
-    from resnet_repro.config import Plateau
+    from resnet_repro.specs.config import Plateau
 
     recipe = dataclasses.replace(paper_recipe(), lr_steps=(), lr_plateau=Plateau(patience=2, min_improvement=0.5))
     schedule = LRSchedule(recipe)

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.cli.schema import schema_text
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import experiments_dir, load_target, target_names
+from resnet_repro.specs.experiments import experiments_dir, load_target, target_names
 
 from .conftest import cli_in_process
 

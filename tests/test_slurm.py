@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.cluster.resources import Resources, engine_defaults, read_resources, time_minutes
 from resnet_repro.cluster.state import queue, slurm_run
-from resnet_repro.errors import UserError
 
 from .conftest import (
     PLAIN20_RUN,
@@ -246,7 +246,7 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
 def test_each_job_is_told_the_only_that_chose_its_runs():
     """--only also asks for a net trained only on request (fig6's plain-110): each job must resolve the same runs."""
     from resnet_repro.cli.run import slurm_job_command
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
 
     command = slurm_job_command(
         "fig6", load_target("fig6"), "cpu", None, "plain-110", [], "cpu", Path("/r"), None, None

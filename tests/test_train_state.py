@@ -4,7 +4,7 @@ import torch
 
 from resnet_repro.analysis import throughput
 from resnet_repro.data.sources import ImageSet, Splits
-from resnet_repro.experiments import load_target, resolve_runs
+from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.store.layout import RunFiles
 from resnet_repro.train import loop, state
 

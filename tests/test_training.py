@@ -259,7 +259,7 @@ def test_the_results_readme_names_every_file_a_run_folder_holds(smoke_results):
 def test_the_cpu_profile_trains_on_fashion_mnist_files_at_its_image_size(fashion_dir, tmp_path):
     """The main job's recipe, end to end on a slice: the cpu profile's data settings and init, four iterations
     on the tiny Fashion-MNIST in its real IDX files."""
-    from resnet_repro.experiments import load_target, resolve_runs
+    from resnet_repro.specs.experiments import load_target, resolve_runs
 
     short = ["recipe.iterations=4", "recipe.lr_steps=[2]", "recipe.eval_every=2", "recipe.log_every=2"]
     short.append("recipe.checkpoint_every=2")

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 from resnet_repro.claims import FAILS, HOLDS, LEVEL, NOISE, NOT_RUN
-from resnet_repro.config import Warmup
-from resnet_repro.experiments import load_recipe_file, load_target, resolve_runs
 from resnet_repro.measured import measure
 from resnet_repro.report.scoring import claim_scores
+from resnet_repro.specs.config import Warmup
+from resnet_repro.specs.experiments import load_recipe_file, load_target, resolve_runs
 
 from .conftest import assert_one_line_error, cli
 from .test_paper_claims import write_run

@@ -7,11 +7,11 @@ import textwrap
 
 import pytest
 
-from resnet_repro.config import parse_overrides
-from resnet_repro.errors import UserError
-from resnet_repro.experiments import load_target
+from resnet_repro.basics.errors import UserError
+from resnet_repro.readers.yamlio import MAX_DEPTH, MAX_NODES, line_of, load_yaml_text
+from resnet_repro.specs.config import parse_overrides
+from resnet_repro.specs.experiments import load_target
 from resnet_repro.store.layout import read_run_config
-from resnet_repro.yamlio import MAX_DEPTH, MAX_NODES, line_of, load_yaml_text
 
 from .conftest import REPO, assert_one_line_error, cli_in_process
 
@@ -116,8 +116,8 @@ HOSTILE = {
 _MEASURE = textwrap.dedent(
     """
     import resource, sys, time
-    from resnet_repro.errors import UserError
-    from resnet_repro.yamlio import read_yaml
+    from resnet_repro.basics.errors import UserError
+    from resnet_repro.readers.yamlio import read_yaml
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     try:

@@ -7,7 +7,7 @@ import io
 import subprocess
 from pathlib import Path
 
-from resnet_repro.atomic import write_atomic
+from resnet_repro.basics.atomic import write_atomic
 
 
 def markdown_table(rows: list[dict]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from resnet_repro.experiments import load_target
+from resnet_repro.specs.experiments import load_target
 
 GHOST_BN = 64  # the paper's per-GPU batch norm: 128 images on two GPUs
 EXIT_S = 15  # the last summary, freeing the GPU, the interpreter's exit

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from ..models import build_model
 from ..models.torchvision_weights import from_torchvision
 

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
-from ..errors import UserError, excerpt
-from ..validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, refuse, validate
+from ..basics.errors import UserError, excerpt
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, refuse, validate
 from .base import (
     BELOW,
     CURVE,

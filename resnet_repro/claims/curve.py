@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from .base import (
     CURVE,
     END,

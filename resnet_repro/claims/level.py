@@ -5,7 +5,7 @@ difference lies inside ±margin, does not hold when one is outside it by more th
 
 from __future__ import annotations
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from .base import FAILS, HOLDS, LEVEL, NOISE, Kind, pair_band
 
 

@@ -12,8 +12,8 @@ from rich.markup import escape
 from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click; not re-exported
 
-from ..errors import Stopped, UserError, one_line, require_utf8
-from ..launch import launched_world_size
+from ..basics.errors import Stopped, UserError, one_line, require_utf8
+from ..basics.launch import launched_world_size
 from .bench import bench_command
 from .catalog import list_command, show_command
 from .common import err_console

@@ -9,20 +9,20 @@ import typer
 import yaml
 from rich.table import Table
 
+from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
-from ..config import RunConfig
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..measured import data_name, planned, title_for_data
-from ..naming import parse_model_name
+from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
 from ..report_parts import run_command
+from ..specs.config import RunConfig
+from ..specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..specs.naming import parse_model_name
 from ..store.layout import RunFiles, resolve_results_dir, run_damage, run_status
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
-from ..words import counted, human_duration
-from ..yamlio import plain
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
 

@@ -10,8 +10,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ..errors import UserError, excerpt, shorten
-from ..experiments import profile_names
+from ..basics.errors import UserError, excerpt, shorten
+from ..specs.experiments import profile_names
 from ..store.layout import resolve_results_dir
 
 # Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give

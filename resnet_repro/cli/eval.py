@@ -34,8 +34,8 @@ def eval_command(
 ) -> None:
     """Test weights trained elsewhere with the paper's 10-crop or multi-scale test, beside the paper's numbers."""
     # torch loads only when eval runs: the other commands share this module's app
+    from ..basics.errors import UserError
     from ..engines.published_eval import EvalRequest, evaluate_cifar, evaluate_imagenet
-    from ..errors import UserError
     from ..train.device import resolve_device
 
     if (val is None) == (cifar is None):

@@ -13,11 +13,11 @@ from typing import Optional
 
 import typer
 
+from ..basics.errors import UserError
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..errors import UserError
-from ..experiments import Target, load_target, resolve_runs, target_names
 from ..report_parts import run_command
+from ..specs.experiments import Target, load_target, resolve_runs, target_names
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants
 from .common import ResultsOption, SetOption, console, existing_results_dir, sets

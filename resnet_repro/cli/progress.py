@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 from rich.text import Text
 
-from ..context import Reporter
-from ..errors import UserError
-from ..run_id import RunId
+from ..basics.errors import UserError
+from ..specs.run_id import RunId
+from ..train.context import Reporter
 from .common import console
 
 LOG_WIDTH = 80  # a log line's most columns: what a terminal, a pager or a CI page shows without wrapping

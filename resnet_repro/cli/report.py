@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from ..basics.words import counted
 from ..report import write_report
-from ..words import counted
 from .common import ResultsOption, console, existing_results_dir
 
 

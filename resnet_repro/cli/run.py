@@ -9,23 +9,23 @@ from typing import Optional
 
 import typer
 
+from ..basics.errors import UserError, excerpt
+from ..basics.launch import launched_world_size
+from ..basics.words import counted
 from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
 from ..cluster.submit import check_cluster, pending_names, refuse_double_submission, submit_target
 from ..cluster.wait import follow_jobs
-from ..context import RunContext
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
-from ..errors import UserError, excerpt
-from ..experiments import load_target, parse_seeds, pick_runs, resolve_runs
-from ..launch import launched_world_size
 from ..report import write_report
 from ..report.console import console_summary, section_summary
+from ..specs.experiments import load_target, parse_seeds, pick_runs, resolve_runs
 from ..store.aggregate import damaged_notes
 from ..store.layout import RunFiles, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
-from ..words import counted
+from ..train.context import RunContext
 from .common import (
     DataDirOption,
     DeviceOption,

@@ -9,12 +9,12 @@ from typing import Optional
 import typer
 from pydantic import TypeAdapter
 
-from ..atomic import write_atomic
+from ..basics.atomic import write_atomic
 from ..claims import ClaimSchema
 from ..engines.complexity.engine import Nets
 from ..engines.gradflow.engine import GradflowSection
 from ..engines.sections import FigureSection, TableSection
-from ..target_checks import target_json_schema
+from ..specs.target_checks import target_json_schema
 
 # Each built-in section's schema under its key, each from the engine folder that reads it (figure and table: shared).
 SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": Nets, "gradflow": GradflowSection}

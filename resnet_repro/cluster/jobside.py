@@ -3,7 +3,7 @@ nothing else; the target's outputs are the last job's (`run --slurm-outputs`, wh
 
 from __future__ import annotations
 
-from ..errors import UserError
+from ..basics.errors import UserError
 
 
 def train_named_runs(spec, all_runs: list, names: list[str], context) -> None:

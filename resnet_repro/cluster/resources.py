@@ -2,7 +2,7 @@
 $RESNET_REPRO_SLURM_RESOURCES) and `--resource KEY=VALUE` overrides, over defaults sized by the target's engine.
 
 The whole schema is the one dataclass below: its fields, their types and their bounds, read through the one reader
-(validation.py) as every other file is. No torch here.
+(readers/validation.py) as every other file is. No torch here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Annotated, Any, Optional
 
 from pydantic import AfterValidator, BeforeValidator
 
-from ..errors import UserError, shorten
-from ..validation import STRICT_KEYS, Text, Whole, lines_in, refuse, validate
-from ..yamlio import load_yaml_text, read_yaml
+from ..basics.errors import UserError, shorten
+from ..readers.validation import STRICT_KEYS, Text, Whole, lines_in, refuse, validate
+from ..readers.yamlio import load_yaml_text, read_yaml
 
 RESOURCES_ENV = "RESNET_REPRO_SLURM_RESOURCES"
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")  # Slurm's D-HH:MM:SS, HH:MM:SS, MM
@@ -50,7 +50,7 @@ Memory = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_memory)]
 @dataclass(frozen=True)
 class Resources:
     """One job's request. A run that trains over several processes (DDP) is one job of nodes x tasks_per_node
-    processes, started by Slurm; every other run is one process. Read through the one reader (validation.py):
+    processes, started by Slurm; every other run is one process. Read through the one reader (readers/validation.py):
     the types and bounds below are the whole schema."""
 
     __pydantic_config__ = STRICT_KEYS

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import UserError, shorten
+from ..basics.errors import UserError, shorten
 from .resources import Resources
 from .state import Submitted, queue, slurm_folder, slurm_run, write_record
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from ..store.layout import RunFiles, read_metrics, run_status
 from .state import Submitted, queue, slurm_run
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UserError
+from ..basics.errors import UserError
 
 CLASSES = 10  # CIFAR-10 and Fashion-MNIST
 

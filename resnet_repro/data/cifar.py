@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..digest import file_digest
-from ..errors import UserError
+from ..basics.digest import file_digest
+from ..basics.errors import UserError
 from .checks import check_images, check_labels
 from .fetch import describe_failure
 from .safe_pickle import ForbiddenPickle, load_cifar_pickle

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from .checks import check_images, check_labels
 from .fetch import fetch_checked
 

@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import write_atomic
-from ..errors import shorten
+from ..basics.atomic import write_atomic
+from ..basics.errors import shorten
 
 TIMEOUT_S = 30  # per connection attempt and read: a dead mirror fails in seconds, a slow link still gets through
 

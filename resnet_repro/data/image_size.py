@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets import image_size_problem
+from ..specs.datasets import image_size_problem
 
 
 def fit_images(images: np.ndarray, size: int) -> np.ndarray:

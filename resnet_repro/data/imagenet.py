@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from ..errors import UserError
+from ..basics.errors import UserError
 from .vision import require_torchvision
 
 require_torchvision()  # a mismatched torch/torchvision pair: one line with the fix, not an import traceback

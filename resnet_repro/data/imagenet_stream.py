@@ -13,8 +13,8 @@ import random
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..config import DataSpec
-from ..errors import UserError
+from ..basics.errors import UserError
+from ..specs.config import DataSpec
 from .imagenet import ImageFolderIndex, center_view, open_rgb, scale_augment
 from .pipeline import _AUGMENT_STREAM, keyed_batch_indices, keyed_seed
 

@@ -9,9 +9,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import DataSpec
-from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
-from ..errors import PATH_CHARS, UserError, require_utf8, shorten
+from ..basics.errors import PATH_CHARS, UserError, require_utf8, shorten
+from ..specs.config import DataSpec
+from ..specs.datasets import DEFAULT_IMAGE_SIZE, dataset_info
 from .cifar import download_cifar10, find_cifar10, read_cifar10
 from .fashion_mnist import FOLDER as FASHION_FOLDER
 from .fashion_mnist import SYSTEM_DIR, fetch_fashion_mnist, find_fashion_mnist, mirror, read_fashion_mnist
@@ -155,7 +155,7 @@ def _locate_imagenet(data_dir: Path, download: bool, named: bool, say: Say) -> P
     return root
 
 
-# How each dataset of the table in resnet_repro/datasets.py is found, and (arrays at their native side) read.
+# How each dataset of the table in resnet_repro/specs/datasets.py is found, and (arrays at their native side) read.
 LOCATORS = {"cifar10": _locate_cifar10, "fashion-mnist": _locate_fashion_mnist, "imagenet": _locate_imagenet}
 ARRAY_READERS = {"cifar10": read_cifar10, "fashion-mnist": read_fashion_mnist}
 

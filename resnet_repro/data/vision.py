@@ -11,7 +11,7 @@ from functools import cache
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from ..errors import UserError, shorten
+from ..basics.errors import UserError, shorten
 
 # The CPU-only pair (docs/install.md, installing by hand); --force-reinstall because pip keeps a mismatched pair it already has.
 FIX = "pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cpu"

@@ -1,5 +1,5 @@
 """The engines: one folder per engine, whose engine.py holds one object (`base.Engine`) registered by its name in
-registry.py; its measure.py holds what needs torch, its outputs.py the tables, figures and what the report reads.
+specs/registry.py; its measure.py holds what needs torch, its outputs.py the tables, figures and what the report reads.
 
 A target file names its engine (`engine: cifar`); every command looks the engine up with `get_engine`, so
 no code outside this package compares engine names. An engine of one's own is a module that calls `register`:
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..registry import PLUGIN_GROUP, engine_names, get_engine, register, section_names
+from ..specs.registry import PLUGIN_GROUP, engine_names, get_engine, register, section_names
 from .base import Engine, Outcome
 
 # The engines of this package, each a folder whose engine.py registers itself on import: a new one is one more name here.

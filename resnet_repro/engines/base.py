@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from ..atomic import refuse_links
-from ..errors import UserError
+from ..basics.atomic import refuse_links
+from ..basics.errors import UserError
 from ..measured import measure, profiles_with_results
 from ..store.layout import RunFiles
 from ..store.paths import output_dir, runs_profile
 
 if TYPE_CHECKING:
-    from ..config import RunConfig
-    from ..context import RunContext
-    from ..experiments import Target
     from ..measured import Measured
     from ..report_parts import TargetSection
+    from ..specs.config import RunConfig
+    from ..specs.experiments import Target
+    from ..train.context import RunContext
 
 
 @dataclass

@@ -10,17 +10,17 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from ..basics.words import counted
 from ..claims import evaluate_number, paper_numbers
-from ..config import RunConfig
-from ..experiments import Target, is_test_profile
 from ..measured import Measured, measure, title_for_data
-from ..naming import parse_model_name
 from ..plots.curves import plot_error_curves
-from ..run_id import RunStatus
+from ..specs.config import RunConfig
+from ..specs.experiments import Target, is_test_profile
+from ..specs.naming import parse_model_name
+from ..specs.run_id import RunStatus
 from ..store.aggregate import ModelRuns, collect
 from ..store.paths import output_dir, runs_profile
 from ..store.tables import ExtraTable, write_table
-from ..words import counted
 
 TABLE_COLUMNS = [
     "model",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UserError
-from ..experiments import Target, load_recipe_file, resolve_runs
-from ..registry import get_engine
+from ..basics.errors import UserError
 from ..report_parts import runs_command
-from ..run_id import RunStatus
+from ..specs.experiments import Target, load_recipe_file, resolve_runs
+from ..specs.registry import get_engine
+from ..specs.run_id import RunStatus
 from ..store.layout import RunFiles, run_status
 from ..store.paths import output_dir, runs_profile
 

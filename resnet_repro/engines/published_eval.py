@@ -16,11 +16,11 @@ import torch
 
 from ..analysis.imagenet_eval import evaluate_views
 from ..analysis.published_weights import published_net
-from ..atomic import make_dirs, write_atomic
+from ..basics.atomic import make_dirs, write_atomic
+from ..basics.errors import UserError
 from ..data.imagenet import scan_image_folder
-from ..errors import UserError
-from ..experiments import entry_key, load_target, resolve_runs
-from ..naming import default_shortcut, parse_model_name
+from ..specs.experiments import entry_key, load_target, resolve_runs
+from ..specs.naming import default_shortcut, parse_model_name
 
 MARK = "published weights, not trained here"
 # Which targets hold the paper's numbers under each protocol (10-crop: Tables 2 and 3; multi-scale: Table 4).

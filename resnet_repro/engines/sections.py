@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..errors import UserError, excerpt
-from ..target_checks import at_line, read_section, run_models
-from ..validation import STRICT_KEYS, Expect, Number, Text, refuse
+from ..basics.errors import UserError, excerpt
+from ..readers.validation import STRICT_KEYS, Expect, Number, Text, refuse
+from ..specs.target_checks import at_line, read_section, run_models
 
 _NAMES = Expect("expected a non-empty list of names")
 

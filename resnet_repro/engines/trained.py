@@ -6,13 +6,13 @@ from typing import Iterator
 
 from torch import nn
 
-from ..config import RunConfig
-from ..context import RunContext
+from ..basics.errors import UserError
 from ..data.sources import Splits
-from ..errors import UserError
-from ..run_id import RunStatus, final_status
+from ..specs.config import RunConfig
+from ..specs.run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json
 from ..train.checkpoint import load_checkpoint
+from ..train.context import RunContext
 from ..train.loop import build_run_model
 
 

@@ -1,14 +1,14 @@
 """The model zoo. Public API: `build_model(name, shortcut=..., variant=..., num_classes=..., in_channels=...)`.
 
-Name rules are in naming.py (shared with the torch-free plot and report code).
+Name rules are in specs/naming.py (shared with the torch-free plot and report code).
 """
 
 from __future__ import annotations
 
 from torch import nn
 
-from ..errors import UserError
-from ..naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, model_label, parse_model_name
+from ..basics.errors import UserError
+from ..specs.naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, model_label, parse_model_name
 from .blocks import Layers, ModelInit
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..naming import SHORTCUT_OPTIONS
+from ..specs.naming import SHORTCUT_OPTIONS
 
 NormLayer = Callable[[int], nn.Module]  # channels -> a batch norm (torchvision's norm_layer)
 

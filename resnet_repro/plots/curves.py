@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
-from ..naming import model_label
+from ..specs.naming import model_label
 from ..store.aggregate import ModelRuns, mean_curve
 from .style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 

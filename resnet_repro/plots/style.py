@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
-from ..atomic import atomic_file, make_dirs
+from ..basics.atomic import atomic_file, make_dirs
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use("Agg"): a headless backend, chosen before pyplot loads

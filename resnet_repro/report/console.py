@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiments import Target
 from ..measured import measure, title_for_data
+from ..specs.experiments import Target
 from .scoring import claim_scores
 from .sections import numbers_table, target_section
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..basics.errors import UserError
 from ..claims import (
     BORROWED_SIGMA_SOURCE,
     HOLDS,
@@ -20,12 +21,11 @@ from ..claims import (
     evaluate_number,
     paper_numbers,
 )
-from ..errors import UserError
-from ..experiments import Target
 from ..measured import Measured
-from ..naming import parse_model_name
-from ..registry import get_engine
 from ..report_parts import Score, run_command
+from ..specs.experiments import Target
+from ..specs.naming import parse_model_name
+from ..specs.registry import get_engine
 
 
 def label(key: str) -> str:

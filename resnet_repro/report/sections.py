@@ -7,17 +7,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from ..basics.errors import UserError
+from ..basics.words import counted, human_duration
 from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
-from ..datasets import dataset_info
-from ..errors import UserError
-from ..experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
 from ..measured import Measured, data_name, measure, profiles_with_results, title_for_data
-from ..registry import get_engine
 from ..report_parts import ProfileSection, Score, TargetSection, mark, run_command
-from ..run_id import RunId
+from ..specs.datasets import dataset_info
+from ..specs.experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
+from ..specs.registry import get_engine
+from ..specs.run_id import RunId
 from ..store.paths import output_dir
 from ..store.results_file import DamagedFile, read_text
-from ..words import counted, human_duration
 from .scoring import (
     claim_command,
     claim_scores,

@@ -6,14 +6,14 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from ..basics.errors import UserError
+from ..basics.words import agreeing, counted
 from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
-from ..errors import UserError
-from ..registry import get_engine
 from ..report_parts import Score, TargetSection, run_command
-from ..run_id import RunId, RunStatus, final_status
+from ..specs.registry import get_engine
+from ..specs.run_id import RunId, RunStatus, final_status
 from ..store.layout import default_results_dir
 from ..store.results_file import DamagedFile, MalformedFile, read_json_record
-from ..words import agreeing, counted
 from .sections import needs_imagenet, target_of_run
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import RunConfig
-from ..run_id import RunStatus, final_status, seeds_status
+from ..specs.config import RunConfig
+from ..specs.run_id import RunStatus, final_status, seeds_status
 from .layout import RunFiles, damage_note, read_json, read_run_log, run_damage, run_status
 
 

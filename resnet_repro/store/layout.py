@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # write_atomic is also re-exported: the writers of results/ import it from here
-from ..atomic import confine_writes, open_appending, write_atomic
-from ..errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
-from ..run_id import RunStatus, final_status
-from ..yamlio import load_yaml_text
+from ..basics.atomic import confine_writes, open_appending, write_atomic
+from ..basics.errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
+from ..readers.yamlio import load_yaml_text
+from ..specs.run_id import RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
     DamagedFile,

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import open_appending, temp_pattern
-from ..errors import UserError
+from ..basics.atomic import open_appending, temp_pattern
+from ..basics.errors import UserError
 from .mounts import SHARED, lock_scope
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 def output_dir(results: Path, target, profile: str | None) -> Path:
     """results/<target>/ for the target's default profile and for targets without profiles, else
     results/<target>/<profile>/."""
-    if profile is None or profile == target.default_profile:  # a Target (experiments.py sits above this layer)
+    if profile is None or profile == target.default_profile:  # a Target (specs/experiments.py sits above this layer)
         return results / target.name
     return results / target.name / profile
 

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import UserError, shorten
+from ..basics.errors import UserError, shorten
 
 MIB = 1 << 20
 JSON_BYTES = 4 * MIB  # final.json and meta.json are a few kB (100 skipped image paths, a thread stretch per log point)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UserError
-from ..experiments import Target, resolve_runs
+from ..basics.errors import UserError
+from ..specs.experiments import Target, resolve_runs
 from .layout import RunFiles, read_run_config
 
 

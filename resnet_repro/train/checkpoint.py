@@ -15,10 +15,10 @@ from pathlib import Path
 
 import torch
 
-from ..atomic import atomic_file, write_atomic
-from ..digest import file_digest
-from ..errors import UserError
-from ..faults import maybe_fault
+from ..basics.atomic import atomic_file, write_atomic
+from ..basics.digest import file_digest
+from ..basics.errors import UserError
+from ..basics.faults import maybe_fault
 from ..store.results_file import DamagedFile, read_text, regular_size
 
 FORMAT_VERSION = 2

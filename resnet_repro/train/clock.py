@@ -9,14 +9,14 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import RunConfig
-from ..datasets import DEFAULT_IMAGE_SIZE, dataset_info
-from ..errors import UserError
-from ..naming import parse_model_name
-from ..run_id import RunId
+from ..basics.errors import UserError
+from ..basics.words import human_duration
+from ..specs.config import RunConfig
+from ..specs.datasets import DEFAULT_IMAGE_SIZE, dataset_info
+from ..specs.naming import parse_model_name
+from ..specs.run_id import RunId
 from ..store.layout import RunFiles, read_metrics, run_status
 from ..store.results_file import DamagedFile, read_text
-from ..words import human_duration
 
 
 def measured_throughput(results: Path) -> dict[str, float]:

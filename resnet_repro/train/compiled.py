@@ -15,7 +15,7 @@ import logging
 import torch
 from torch import nn
 
-from ..words import counted
+from ..basics.words import counted
 
 
 def compile_mode(device: torch.device, distributed: bool) -> str:

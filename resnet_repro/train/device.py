@@ -6,8 +6,8 @@ import re
 
 import torch
 
-from ..errors import UserError
-from ..words import counted
+from ..basics.errors import UserError
+from ..basics.words import counted
 
 
 def resolve_device(text: str = "auto") -> torch.device:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from ..errors import UserError
-from ..launch import launched_world_size
+from ..basics.errors import UserError
+from ..basics.launch import launched_world_size
 
 
 @dataclass(frozen=True)

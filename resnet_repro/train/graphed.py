@@ -21,7 +21,7 @@ from typing import Callable
 
 import torch
 
-from ..words import counted
+from ..basics.words import counted
 from .state import TrainState, compute_step, count_step, step
 
 EAGER_STEPS = 3  # before the first recording: cuDNN's autotuning, the momentum buffers, the allocator's pools

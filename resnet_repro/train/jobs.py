@@ -21,11 +21,11 @@ from pathlib import Path
 
 import torch
 
-from ..config import RunConfig
-from ..context import Reporter, RunContext
+from ..basics.errors import Stopped, UserError
+from ..basics.words import counted
 from ..data.sources import locate_dataset
-from ..errors import Stopped, UserError
-from ..words import counted
+from ..specs.config import RunConfig
+from .context import Reporter, RunContext
 from .precision import check_precision
 from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
 from .threads import cpu_threads

@@ -18,16 +18,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import RunConfig
-from ..context import Reporter
+from ..basics.errors import UserError
+from ..basics.faults import maybe_fault
+from ..basics.words import agreeing, counted
 from ..data.sources import Splits
-from ..errors import UserError
-from ..faults import maybe_fault
 from ..models import Layers, ModelInit, build_model
+from ..specs.config import RunConfig
 from ..store.layout import MetricsLog, RunFiles, read_metrics
-from ..words import agreeing, counted
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
+from .context import Reporter
 from .distributed import SINGLE, World
 from .ghost_bn import norm_layer
 from .graphed import GraphedStep

@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from ..datasets import dataset_info
+from ..specs.datasets import dataset_info
 from .loop import RunOutcome, RunSession
 
 MAX_DEFAULT_PACK = 24  # every run of fig6 with two seeds; more streams add little once the GPU is full

@@ -17,7 +17,7 @@ from typing import Callable, ContextManager
 
 import torch
 
-from ..errors import UserError
+from ..basics.errors import UserError
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 

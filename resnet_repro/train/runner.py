@@ -25,15 +25,15 @@ import yaml
 
 import resnet_repro
 
-from ..config import RunConfig
-from ..context import Reporter, RunContext
+from ..basics.errors import Stopped, UserError
 from ..data.sources import Splits
-from ..errors import Stopped, UserError
-from ..run_id import RunStatus, final_status
+from ..readers.yamlio import plain, write_yaml
+from ..specs.config import RunConfig
+from ..specs.run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
 from ..store.lock import run_lock
-from ..yamlio import plain, write_yaml
 from .clock import PendingRun, TargetClock
+from .context import Reporter, RunContext
 from .device import describe_device
 from .distributed import SINGLE, World, init_world
 from .loop import RunInputs, RunSession, StopFlag, run_hooks, train_run

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..config import Recipe
+from ..specs.config import Recipe
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import RunConfig
+from ..specs.config import RunConfig
 from .compiled import CudaGraphCheck, compile_mode, compile_model
 from .distributed import SINGLE, World
 from .optim import decay_groups, make_sgd

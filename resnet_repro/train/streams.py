@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from ..config import RunConfig
 from ..data.pipeline import EvalSet, TrainStream
 from ..data.sources import Splits
-from ..datasets import dataset_info
+from ..specs.config import RunConfig
+from ..specs.datasets import dataset_info
 from .distributed import SINGLE, World
 
 

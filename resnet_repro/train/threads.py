@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from ..words import counted
+from ..basics.words import counted
 
 # torch's own choice before we change it: the physical cores (set_num_threads would hide it later).
 DEFAULT_THREADS = torch.get_num_threads()

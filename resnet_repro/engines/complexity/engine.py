@@ -13,13 +13,13 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ...basics.errors import UserError
 from ...claims import NOT_RUN, Verdict
-from ...errors import UserError
-from ...naming import parse_model_name, shortcut_problem, variant_problem
-from ...registry import register
+from ...readers.validation import STRICT_KEYS, Expect, Number, Text, Whole
 from ...report_parts import Score, csv_rows, run_command
-from ...target_checks import MAX_INPUT_SIDE, at_line, read_section
-from ...validation import STRICT_KEYS, Expect, Number, Text, Whole
+from ...specs.naming import parse_model_name, shortcut_problem, variant_problem
+from ...specs.registry import register
+from ...specs.target_checks import MAX_INPUT_SIDE, at_line, read_section
 from ..base import Engine, Outcome
 from .outputs import READ_COLUMNS, SAYS, WHERE, report_table, verdicts
 

@@ -8,8 +8,8 @@ from typing import Callable
 import torch
 
 from ...analysis.complexity import count_multiply_adds, count_parameters
-from ...experiments import Target
 from ...models import build_model, model_label
+from ...specs.experiments import Target
 from ...store.tables import ExtraTable, write_table
 
 COLUMNS = [

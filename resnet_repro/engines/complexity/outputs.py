@@ -10,8 +10,8 @@ there is no noise band: a claim holds or does not.
 from __future__ import annotations
 
 from ...claims import FAILS, HOLDS, NOT_RUN, Verdict
-from ...experiments import Target, load_target
-from ...yamlio import read_yaml
+from ...readers.yamlio import read_yaml
+from ...specs.experiments import Target, load_target
 
 SAYS = "parameter counts and FLOPs of every net"
 WHERE = "Table 1, Sec. 4.2"

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
-from ...naming import parse_model_name
-from ...registry import register
+from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...report_parts import Score, csv_rows, run_command
+from ...specs.naming import parse_model_name
+from ...specs.registry import register
+from ...specs.target_checks import MAX_SEEDS, read_section
 from ...store.paths import output_dir
-from ...target_checks import MAX_SEEDS, read_section
-from ...validation import STRICT_KEYS, Expect, Text, Whole
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
 from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts

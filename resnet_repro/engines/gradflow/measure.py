@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...experiments import Target
 from ...models import build_model, model_label
+from ...specs.experiments import Target
 from ...store.layout import write_atomic
 from ..layer_responses.measure import response_layers
 from ..outputs import measured_csv

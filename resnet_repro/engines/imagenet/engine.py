@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...measured import read_runs
-from ...registry import register
-from ...run_id import RunStatus
+from ...specs.registry import register
+from ...specs.run_id import RunStatus
 from ...store.aggregate import collect
 from ...store.layout import RunFiles, read_json, run_status
 from ..base import Engine

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from ...analysis.imagenet_eval import evaluate_views
-from ...config import RunConfig
-from ...context import RunContext
+from ...specs.config import RunConfig
 from ...store.layout import write_json
+from ...train.context import RunContext
 from ..trained import finished_models
 from .outputs import protocol_file
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...config import RunConfig
-from ...experiments import Target
+from ...specs.config import RunConfig
+from ...specs.experiments import Target
 from ...store.layout import RunFiles, read_json, run_status
 from ...store.paths import output_dir, runs_profile
 from ..curves_tables import profile_note, schedule_note, write_with_quoted

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...measured import read_runs
-from ...registry import register
+from ...specs.registry import register
 from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, open_lines
 from ..base import Engine

@@ -23,13 +23,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ...config import RunConfig
-from ...context import RunContext
 from ...data.pipeline import EvalSet, mean_image
-from ...experiments import Target
 from ...models.blocks import BasicBlock, Bottleneck
+from ...specs.config import RunConfig
+from ...specs.experiments import Target
 from ...store.layout import write_atomic
 from ...store.paths import runs_profile
+from ...train.context import RunContext
 from ..curves_tables import runs_title
 from ..outputs import measured_csv
 from ..trained import finished_models

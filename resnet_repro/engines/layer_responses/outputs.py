@@ -11,10 +11,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...config import RunConfig
-from ...experiments import Target
 from ...measured import Measured, measure
 from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
+from ...specs.config import RunConfig
+from ...specs.experiments import Target
 from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, read_text
 from ...store.tables import write_table

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data.sources import Splits, load_image_sets, say_nothing
+from ..data.sources import Splits, load_image_sets, say_nothing
 
 if TYPE_CHECKING:
     import torch
 
-    from .config import RunConfig
+    from ..specs.config import RunConfig
 
 
 class Reporter:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Callable, Literal, TypeVar
 from pydantic import AllowInfNan, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .errors import UserError, excerpt
+from ..basics.errors import UserError, excerpt
 from .yamlio import line_of
 
 T = TypeVar("T")

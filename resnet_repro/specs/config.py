@@ -12,11 +12,11 @@ import typing
 from dataclasses import dataclass
 from typing import Callable, Literal, NoReturn
 
+from ..basics.errors import UserError, excerpt, shorten
+from ..readers.validation import STRICT_KEYS, Flag, Number, Whole, validate
+from ..readers.yamlio import line_of, load_yaml_text, plain
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
-from .errors import UserError, excerpt, shorten
 from .run_id import RunId
-from .validation import STRICT_KEYS, Flag, Number, Whole, validate
-from .yamlio import line_of, load_yaml_text, plain
 
 # ----------------------------------------------------------------------------- schema
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from .errors import UserError
+from ..basics.errors import UserError
 
 PLUGIN_GROUP = "resnet_repro.engines"
 BUILT_IN_PACKAGE = "resnet_repro.engines"  # registers this package's engines on import (its BUILT_IN)

@@ -2,7 +2,7 @@
 
 Recipes name a dataset (`data.dataset: cifar10`); code asks this table what it is (its title, whether it is
 class folders of JPEGs, which paper dataset it stands in for) rather than comparing names. How each is found
-and read lives in data/sources.py, keyed by the same names. No imports: config.py reads the names.
+and read lives in data/sources.py, keyed by the same names. No imports: specs/config.py reads the names.
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
-from .errors import UserError, excerpt
+from ..basics.errors import UserError, excerpt
+from ..readers.validation import Expect, Flag, Text, Whole, lines_in, refuse, validate
+from ..readers.yamlio import line_of
 from .registry import engine_names
-from .validation import Expect, Flag, Text, Whole, lines_in, refuse, validate
-from .yamlio import line_of
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")

@@ -17,7 +17,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
-from .claims import Claim, parse_claims, resolve_run_key
+from ..basics.errors import UserError, excerpt
+from ..claims import Claim, parse_claims, resolve_run_key
+from ..readers.validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
+from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
     RunSettings,
@@ -27,20 +30,17 @@ from .config import (
     parse_overrides,
     validate_settings,
 )
-from .errors import UserError, excerpt
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
 from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
-from .validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
-from .yamlio import LineDict, line_of, read_yaml
 
 
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "experiments"
+    return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "experiments"
 
 
 @dataclass(frozen=True)

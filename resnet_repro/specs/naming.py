@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .errors import UserError, excerpt
+from ..basics.errors import UserError, excerpt
 
 SHORTCUT_OPTIONS = ("A", "B", "C")
 IMAGENET_DEPTHS = (18, 34, 50, 101, 152)

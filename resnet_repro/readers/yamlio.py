@@ -31,8 +31,8 @@ from typing import Any
 
 import yaml
 
-from .atomic import write_atomic
-from .errors import UserError, excerpt, shorten
+from ..basics.atomic import write_atomic
+from ..basics.errors import UserError, excerpt, shorten
 
 MAX_YAML_BYTES = 1_000_000  # target and recipe files are a few kB; a 1 MB one is a mistake or an attack
 MAX_NODES = 20_000  # values in one document; the largest shipped file holds about 700

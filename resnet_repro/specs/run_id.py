@@ -12,7 +12,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from .errors import UserError
+from ..basics.errors import UserError
 
 _PART = r"[^/~\s]+"  # one folder name: no separator, no tag mark, no blank
 _RUN_PATH = re.compile(

@@ -1,0 +1,1 @@
+"""What every floor uses: one-line user errors, atomic writes, digests, faults, a launch's size, counted words."""
