@@ -215,6 +215,8 @@ def run_steps(work: Path, steps: list[str], outputs: Path) -> None:
             )
             record = f"$ resnet-repro {' '.join(args)}\nexit {done.returncode}\n--- stdout\n{done.stdout}--- stderr\n{done.stderr}"
             (outputs / f"{step}-{index}.txt").write_text(record)
+            if done.returncode != 0 and step != "errors":  # compared like any output, but worth seeing at once
+                print(f"  ! resnet-repro {' '.join(args)} exited {done.returncode}", flush=True)
         print(f"  {step}: {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -259,10 +261,12 @@ def main(argv: list[str]) -> int:
     unknown = [step for step in steps if step not in STEPS]
     if unknown:
         parser.error(f"unknown step {', '.join(unknown)}: the steps are {', '.join(STEPS)}")
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep {args.keep} exists; name a new folder (it will hold both revisions' outputs)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="compare-results-") as temporary:
         work = args.keep or Path(temporary)
-        work.mkdir(parents=True, exist_ok=args.keep is None)
+        work.mkdir(parents=True, exist_ok=True)
         before = run_revision(args.before, "before", work, steps, None)
         after = run_revision(args.after, "after", work, steps, args.patch_after)
         code = report(before, after)
