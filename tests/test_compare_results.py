@@ -62,3 +62,46 @@ def test_two_results_folders_side_by_side_compare_by_their_own_paths(tmp_path):
         (folder / "final.json").write_text('{"test_error": 9.5}')
     (after / "final.json").write_text('{"test_error": 9')
     assert compare_results().compare(before, after) == ["differs: final.json"]
+
+
+def output_and_report(root, error="6.43", seconds="17 s", rate="812.4", left="about 9 s"):
+    """A command's recorded output and a report, as the comparison keeps them for one revision."""
+    (root / "output").mkdir(parents=True)
+    progress = f"cifar10/resnet-20-A/smoke/seed0 3/12: loss 2.514  err {error}%  {rate} img/s  (fig6 {left} left)\n"
+    (root / "output" / "fig6-0.txt").write_text(f"$ resnet-repro run fig6\nexit 0\n--- stdout\n{progress}")
+    (root / "REPORT.md").write_text(f"Compute: 4 of 4 runs finished, {seconds} of training.\n| ResNet-20 | {error} |\n")
+    return root
+
+
+def test_training_times_throughputs_and_time_left_in_text_are_not_differences(tmp_path):
+    before = output_and_report(tmp_path / "before")
+    after = output_and_report(tmp_path / "after", seconds="2 min", rate="1,204", left="about 3.5 min")
+    assert compare_results().compare(before, after) == []
+
+
+def test_an_error_that_moved_in_text_is_named_with_its_line(tmp_path):
+    module = compare_results()
+    before = output_and_report(tmp_path / "before")
+    after = output_and_report(tmp_path / "after", error="6.44", seconds="18 s")
+    assert module.compare(before, after) == ["differs: REPORT.md", "differs: output/fig6-0.txt"]
+    assert module.first_differences(before / "REPORT.md", after / "REPORT.md").split("\n") == [
+        "    -| ResNet-20 | 6.43 |",
+        "    +| ResNet-20 | 6.44 |",
+    ]
+
+
+def test_a_checkpoint_whose_loss_is_nan_in_both_is_the_same(tmp_path):
+    """The files' bytes differ (their timings do), so the tensors are compared, NaN alike."""
+    for seconds, side in enumerate(("before", "after")):
+        (tmp_path / side).mkdir()
+        last = {"test_loss": float("nan"), "elapsed_s": float(seconds)}
+        state = {"last": last, "model": {"w": torch.tensor([1.0, float("nan")])}}
+        torch.save(state, tmp_path / side / "checkpoint.pt")
+    assert compare_results().compare(tmp_path / "before", tmp_path / "after") == []
+
+
+def test_a_time_left_in_a_table_cell_is_the_same_whatever_the_padding():
+    """`list` pads its cells: a shorter estimate leaves more spaces before the border."""
+    untimed = compare_results().untimed_text
+    assert untimed("│ smoke 2/5, 58 s left        │") == untimed("│ smoke 2/5, 3 min left       │")
+    assert untimed("│ smoke 2/5, 58 s left │") != untimed("│ smoke 3/5, 58 s left │")
