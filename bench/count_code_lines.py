@@ -7,7 +7,8 @@ counted in docs/architecture.md.
 
 A code line is a line of a .py file under resnet_repro/ that holds a token of code: blank lines, comment lines and
 docstrings (a string that opens a module, class or function) are not counted; a statement spread over three lines
-counts three. Merges are skipped; a commit's change is its files' count after minus before.
+counts three. Merges are skipped; a commit's change is its files' count after minus before, each path on its own
+(a file moved unchanged adds nothing: its old path is counted out, its new one in).
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def total(rev: str) -> int:
 
 def commit_change(sha: str) -> int:
     paths = [
-        path for path in _git("diff", "--name-only", f"{sha}^", sha, "--", PACKAGE).split() if path.endswith(".py")
+        path
+        for path in _git("diff", "--no-renames", "--name-only", f"{sha}^", sha, "--", PACKAGE).split()
+        if path.endswith(".py")
     ]
     return sum(code_lines(_source(sha, path)) - code_lines(_source(f"{sha}^", path)) for path in paths)
 
