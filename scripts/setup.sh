@@ -37,7 +37,7 @@ install() {
 # torch and torchvision first, as one pair from one index: the project's install below then keeps them.
 if ! python -c 'import torch, torchvision' >/dev/null 2>&1; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-    say "an NVIDIA GPU is here: installing torch and torchvision with CUDA (about 4 GB)"
+    say "an NVIDIA GPU is here: installing torch and torchvision with CUDA (.venv about 6 GB in all)"
     install torch torchvision
   elif [ "$(uname -s)" != Linux ]; then
     say "installing torch and torchvision (this system's default build is CPU-only)"
@@ -46,7 +46,7 @@ if ! python -c 'import torch, torchvision' >/dev/null 2>&1; then
     install torch torchvision --index-url "$CPU_INDEX"; then
     say "no NVIDIA GPU: installed the CPU-only torch and torchvision from $CPU_INDEX (no CUDA libraries)"
   else
-    say "no NVIDIA GPU, but $CPU_INDEX cannot be reached or serve a matching pair: installing torch and torchvision from the default index (it may include CUDA libraries, about 4 GB)"
+    say "no NVIDIA GPU, but $CPU_INDEX cannot be reached or serve a matching pair: installing torch and torchvision from the default index (it may include CUDA libraries: .venv about 6 GB in all)"
     install torch torchvision
   fi
 fi

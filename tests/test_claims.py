@@ -395,14 +395,15 @@ def test_the_report_summary_says_1_holds_and_1_unfinished_run():
     scores = [score(HOLDS), score(FAILS), score(NOISE), score(NOISE), score(REPRODUCED, number=True)]
     summary = {"devices": ["CPU (x86_64, 1 thread)"], "finished": 1, "wall_s": 60.0, "failed": 0, "unfinished": 1}
     summary["unfinished_runs"] = ["fashion-mnist/plain-20/cpu/seed0"]
+    summary["started_by"] = {"fashion-mnist/plain-20/cpu/seed0": "fig6"}  # the target its meta.json's command ran
     lines = "\n".join(summary_lines(summary, scores))
     # a number within seed noise is reproduced, in words of its own: a claim's "within noise" is undecided
     assert "Claims: 1 holds, 1 does not hold, 2 within noise. Paper numbers: 1 reproduced." in lines
     assert "Not (all) run yet: 0 of 5 rows." in lines
     assert "Compute: 1 finished run, 0.02 h" in lines
     assert (
-        "Also: 0 failed and 1 unfinished run: fashion-mnist/plain-20/cpu/seed0 (`resnet-repro run fig1 --profile cpu` "
-        "continues it)." in lines
+        "Also: 0 failed and 1 unfinished run: fashion-mnist/plain-20/cpu/seed0 (`resnet-repro run fig6 --profile cpu` "
+        "continues it)." in lines  # the command that began it (the main job), not fig1's, which shares the run
     )
     scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
     assert "Claims: 2 hold, 2 do not hold." in summary_lines(summary, scores)[0]

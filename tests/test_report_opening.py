@@ -1,6 +1,7 @@
 """The report's first screen: what it covers, what a CPU alone checks and what every other row needs; rows not run
 yet say what running them takes; an unfinished run is named with the command that continues it."""
 
+import json
 from types import SimpleNamespace
 
 from resnet_repro.claims import NOISE, Verdict
@@ -36,6 +37,9 @@ def test_a_row_not_run_yet_says_what_running_it_takes(tmp_path):
     assert fig1.endswith(
         "| paper | needs CIFAR-10 (`--download` fetches it) and a GPU for hours; `resnet-repro run fig1` |"
     )
+    html_page = (tmp_path / "REPORT.html").read_text()
+    assert "needs CIFAR-10 (<code>--download</code> fetches it)" in html_page  # code in the page, as in REPORT.md
+    assert "`" not in html_page[html_page.index("<body") :]  # no Markdown backtick shown as a character
     assert page.index("### How verdicts are made") > page.index("### Not run yet")  # the rules after the scoreboard
     assert (
         "Not run yet; it needs ImageNet (you supply it: it cannot be downloaded) and GPUs for days: "
@@ -46,9 +50,19 @@ def test_a_row_not_run_yet_says_what_running_it_takes(tmp_path):
 def test_an_unfinished_run_is_named_with_the_command_that_continues_it(tmp_path):
     summary = {**compute_summary(tmp_path), "unfinished": 1, "unfinished_runs": ["cifar10/plain-20/smoke/seed0"]}
     assert summary_lines(summary, [])[-1] == (
-        "Also: 0 failed and 1 unfinished run: cifar10/plain-20/smoke/seed0 (`resnet-repro run fig1 --profile smoke` "
+        "Also: 0 failed and 1 unfinished run: cifar10/plain-20/smoke/seed0 (`resnet-repro run table6 --profile smoke` "
         "continues it)."
-    )
+    )  # no command recorded: of the targets that train it, the one that trains the most runs (fig1's 2, table6's 7)
+
+
+def test_an_unfinished_run_is_continued_by_the_command_that_began_it(tmp_path):
+    """The main job's run is shared by fig1, table6, fig6 and fig7: the report names the target its command ran."""
+    for command, named in [("resnet-repro run fig6 --profile cpu", "fig6"), ("resnet-repro run fig1", "fig1")]:
+        folder = tmp_path / command.split()[2] / "runs/fashion-mnist/plain-20/cpu/seed0"
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)", "command": command}))
+        summary = compute_summary(folder.parents[4])
+        assert summary_lines(summary, [])[-1].endswith(f"(`resnet-repro run {named} --profile cpu` continues it).")
 
 
 def test_a_profile_too_short_for_a_claim_says_so_without_a_stray_separator(monkeypatch):

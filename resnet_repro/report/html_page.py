@@ -88,7 +88,7 @@ def _html_detail(s: Score) -> str:
 
 def _html_waiting(s: Score) -> str:
     """What a claim still waits for, and the command that runs it."""
-    detail = html.escape(result_text(s)) + "<br>" if result_text(s) else ""
+    detail = _inline(result_text(s)) + "<br>" if result_text(s) else ""  # its `--download` as code, as in REPORT.md
     return f"{detail}<code>{html.escape(s.command)}</code>"
 
 

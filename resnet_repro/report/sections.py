@@ -290,17 +290,24 @@ def paper_needs(target: Target) -> str:
     return "needs CIFAR-10 (`--download` fetches it) and a GPU for hours"
 
 
-def target_of_run(name: str) -> tuple[Target, str] | None:
-    """The first target, in the report's order, whose profile trains run `name`, and that profile: the command that
-    continues an unfinished run. None for a run no target lists (a folder of an older version, a --set variant)."""
+def target_of_run(name: str, started_by: str | None = None) -> tuple[Target, str] | None:
+    """The target whose profile trains run `name`, and that profile: the command that continues an unfinished run.
+    The target the run's own command ran (`started_by`) where it trains the run; else, of the targets that share
+    it, the one that trains the most runs (the first in the report's order on a tie): a run of fig1's and fig6's is
+    continued by fig6's command, which finishes fig1's runs too, and not the other way. None for a run no target
+    lists (a folder of an older version, a --set variant)."""
     try:
         run_id = RunId.parse(name)
     except UserError:
         return None
     if run_id.tag is not None:
         return None
+    found, most = None, 0
     for target in sorted((load_target(n) for n in target_names()), key=_report_order):
         if target.recipe and run_id.profile in load_recipe_file(target.recipe).profiles:
-            if any(run.name == name for run in resolve_runs(target, run_id.profile)):
+            runs = [run.name for run in resolve_runs(target, run_id.profile)]
+            if name in runs and target.name == started_by:
                 return target, run_id.profile
-    return None
+            if name in runs and len(runs) > most:
+                found, most = (target, run_id.profile), len(runs)
+    return found

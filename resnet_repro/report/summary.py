@@ -21,6 +21,7 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, overridden = set(), 0.0, 0, 0, 0
     unfinished: list[str] = []
+    started_by: dict[str, str] = {}  # an unfinished run -> the target its command named
     for meta_path in _meta_files(results / "runs", warn):
         meta = _record(meta_path, warn, "")
         if meta is None:
@@ -35,6 +36,7 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             failed += final_status(final) is RunStatus.FAILED
         else:
             unfinished.append(meta_path.parent.relative_to(results / "runs").as_posix())
+            started_by[unfinished[-1]] = _target_named(meta.get("command"))
     return {
         "devices": sorted(devices),
         "wall_s": wall,
@@ -42,9 +44,18 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         "failed": failed,
         "unfinished": len(unfinished),
         "unfinished_runs": sorted(unfinished),
+        "started_by": started_by,
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }
+
+
+def _target_named(command) -> str | None:
+    """The target a run's recorded command ran (`resnet-repro run fig6 --profile cpu`: fig6): the same command
+    continues it. Only a word a target may be named by is kept; the report checks that the target trains the run."""
+    words = command.split() if isinstance(command, str) else []
+    named = words[words.index("run") + 1] if "run" in words[:-1] else ""
+    return named if named.replace("-", "").replace("_", "").isalnum() else None
 
 
 def _record(path: Path, warn: Callable[[str], None], consequence: str) -> dict | None:
@@ -162,18 +173,18 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     if summary["failed"] or summary["unfinished"]:
         lines.append(
             f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')}"
-            + _unfinished_runs(summary.get("unfinished_runs") or [])
+            + _unfinished_runs(summary.get("unfinished_runs") or [], summary.get("started_by") or {})
             + "."
         )
     return lines
 
 
-def _unfinished_runs(names: list[str]) -> str:
+def _unfinished_runs(names: list[str], started_by: dict[str, str]) -> str:
     """The unfinished runs, named (the first few), and the command that continues the first."""
     if not names:
         return ""
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    found = target_of_run(names[0])
+    found = target_of_run(names[0], started_by.get(names[0]))
     how = f"`{run_command(*found)}` continues {'it' if len(names) == 1 else 'the first'}" if found else ""
     return f": {shown}" + (f" ({how})" if how else "")
 
