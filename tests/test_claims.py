@@ -261,7 +261,7 @@ def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_
 
 
 def test_training_error_is_the_mean_over_the_last_tenth_of_iterations_weighted_by_window_overlap():
-    from resnet_repro.measured import last_tenth_train_error
+    from resnet_repro.readback.measured import last_tenth_train_error
 
     def rows(*points):
         return [{"iteration": str(i), "train_error": str(e)} for i, e in points]
@@ -386,8 +386,8 @@ def test_counts_agree_with_their_nouns_and_verbs():
 
 def test_the_report_summary_says_1_holds_and_1_unfinished_run():
     from resnet_repro.claims import Verdict
+    from resnet_repro.readback.report_parts import Score
     from resnet_repro.report.summary import summary_lines
-    from resnet_repro.report_parts import Score
 
     def score(status: str, number: bool = False) -> Score:
         return Score("fig6", "a claim", "Sec. 4.2", "cpu", Verdict(status, ""), number=number)

@@ -11,7 +11,7 @@ import pytest
 from resnet_repro.claims import CURVE, END, LAYERS, RANKS, paper_numbers
 from resnet_repro.engines.imagenet.outputs import PROTOCOL_NOTES, protocol_file
 from resnet_repro.engines.outputs import measured_csv
-from resnet_repro.measured import measure
+from resnet_repro.readback.measured import measure
 from resnet_repro.specs.experiments import load_recipe_file, load_target, resolve_runs, run_entry_key, target_names
 from resnet_repro.specs.registry import get_engine
 from resnet_repro.store.layout import RunFiles

@@ -188,7 +188,7 @@ def test_plot_and_report_import_no_torch():
     code = (
         "import sys; import resnet_repro.cli.plot, resnet_repro.cli.report, resnet_repro.plots.curves, resnet_repro.engines, "
         "resnet_repro.engines.curves_tables, resnet_repro.engines.outputs, resnet_repro.engines.layer_responses.outputs, "
-        "resnet_repro.report, resnet_repro.report.console, resnet_repro.claims, resnet_repro.measured, resnet_repro.engines.layer_responses.engine, "
+        "resnet_repro.report, resnet_repro.report.console, resnet_repro.claims, resnet_repro.readback.measured, resnet_repro.engines.layer_responses.engine, "
         "resnet_repro.engines.gradflow.outputs; print('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

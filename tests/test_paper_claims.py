@@ -8,7 +8,7 @@ import json
 import pytest
 
 from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, REPRODUCED, Claim, evaluate_claim, seeds_to_resolve
-from resnet_repro.measured import measure
+from resnet_repro.readback.measured import measure
 from resnet_repro.report.scoring import claim_scores, claim_text, judge_claim
 from resnet_repro.report.scoring import label as net_label
 from resnet_repro.report.sections import numbers_table
@@ -573,7 +573,7 @@ def test_generally_smaller_is_the_share_of_layers_and_of_sorted_ranks_where_the_
 
 
 def test_ranks_compare_each_nets_sorted_stds_not_its_layer_order():
-    from resnet_repro.measured import Measured
+    from resnet_repro.readback.measured import Measured
     from resnet_repro.report.scoring import judge_claim
 
     target = load_target("fig7")
@@ -688,7 +688,7 @@ def test_a_number_reproduced_and_a_claim_undecided_read_in_different_words(tmp_p
     header, table = numbers_table(target, measure(target, "paper", tmp_path))
     reproduced = {row[header.index("verdict (band)")].split(" (")[0] for row in table if row[-1]}
     assert undecided == {NOISE} and reproduced == {"✅ reproduced"}
-    from resnet_repro.report_parts import mark
+    from resnet_repro.readback.report_parts import mark
 
     assert (mark(NOISE), mark(REPRODUCED)) == ("🟡", "✅")
 

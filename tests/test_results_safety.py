@@ -528,7 +528,7 @@ PLANTED = [
 def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, tmp_path, how):
     import tracemalloc
 
-    from resnet_repro.measured import measure
+    from resnet_repro.readback.measured import measure
     from resnet_repro.specs.experiments import load_target, resolve_runs
     from resnet_repro.specs.run_id import RunStatus
     from resnet_repro.store.aggregate import collect
@@ -608,7 +608,7 @@ def test_a_checkpoint_that_is_not_a_regular_file_is_skipped_not_read(tmp_path):
 
 @pytest.mark.timeout(60)
 def test_report_inputs_that_are_not_regular_files_are_skipped_and_said(tmp_path):
-    from resnet_repro.report_parts import csv_rows
+    from resnet_repro.readback.report_parts import csv_rows
 
     os.mkfifo(tmp_path / "table.csv")
     said = []

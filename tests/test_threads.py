@@ -200,7 +200,7 @@ def test_the_report_says_which_runs_trained_on_several_thread_counts(fig1_smoke,
 def test_one_thread_is_named_in_the_singular():
     import torch
 
-    from resnet_repro.measured import thread_stretches
+    from resnet_repro.readback.measured import thread_stretches
     from resnet_repro.train.device import describe_device
 
     assert thread_stretches([[0, 1], [300, 2]]) == "1 thread from iteration 0, 2 from 300"

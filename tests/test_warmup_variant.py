@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from resnet_repro.claims import FAILS, HOLDS, LEVEL, NOISE, NOT_RUN
-from resnet_repro.measured import measure
+from resnet_repro.readback.measured import measure
 from resnet_repro.report.scoring import claim_scores
 from resnet_repro.specs.config import Warmup
 from resnet_repro.specs.experiments import load_recipe_file, load_target, resolve_runs

@@ -13,10 +13,10 @@ from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..measured import data_name, planned, title_for_data
+from ..readback.measured import data_name, planned, title_for_data
+from ..readback.report_parts import run_command
 from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
-from ..report_parts import run_command
 from ..specs.config import RunConfig
 from ..specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..specs.naming import parse_model_name

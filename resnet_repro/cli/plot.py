@@ -16,7 +16,7 @@ import typer
 from ..basics.errors import UserError
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..report_parts import run_command
+from ..readback.report_parts import run_command
 from ..specs.experiments import Target, load_target, resolve_runs, target_names
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants

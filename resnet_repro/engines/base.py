@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Callable
 
 from ..basics.atomic import refuse_links
 from ..basics.errors import UserError
-from ..measured import measure, profiles_with_results
+from ..readback.measured import measure, profiles_with_results
 from ..store.layout import RunFiles
 from ..store.paths import output_dir, runs_profile
 
 if TYPE_CHECKING:
-    from ..measured import Measured
-    from ..report_parts import TargetSection
+    from ..readback.measured import Measured
+    from ..readback.report_parts import TargetSection
     from ..specs.config import RunConfig
     from ..specs.experiments import Target
     from ..train.context import RunContext

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..basics.words import counted
 from ..claims import evaluate_number, paper_numbers
-from ..measured import Measured, measure, title_for_data
 from ..plots.curves import plot_error_curves
+from ..readback.measured import Measured, measure, title_for_data
 from ..specs.config import RunConfig
 from ..specs.experiments import Target, is_test_profile
 from ..specs.naming import parse_model_name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..basics.errors import UserError
-from ..report_parts import runs_command
+from ..readback.report_parts import runs_command
 from ..specs.experiments import Target, load_recipe_file, resolve_runs
 from ..specs.registry import get_engine
 from ..specs.run_id import RunStatus

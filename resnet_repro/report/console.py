@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..measured import measure, title_for_data
+from ..readback.measured import measure, title_for_data
 from ..specs.experiments import Target
 from .scoring import claim_scores
 from .sections import numbers_table, target_section

@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
-from ..report_parts import Score, TargetSection
+from ..readback.report_parts import Score, TargetSection
 from ..specs.experiments import profile_names
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
 from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting

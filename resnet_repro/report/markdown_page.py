@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..report_parts import Score, TargetSection
+from ..readback.report_parts import Score, TargetSection
 from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
 from .summary import RULES, opening_lines, summary_lines
 

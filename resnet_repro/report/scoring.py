@@ -21,8 +21,8 @@ from ..claims import (
     evaluate_number,
     paper_numbers,
 )
-from ..measured import Measured
-from ..report_parts import Score, run_command
+from ..readback.measured import Measured
+from ..readback.report_parts import Score, run_command
 from ..specs.experiments import Target
 from ..specs.naming import parse_model_name
 from ..specs.registry import get_engine

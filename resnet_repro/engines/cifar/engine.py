@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...measured import read_runs
+from ...readback.measured import read_runs
 from ...specs.registry import register
 from ..base import Engine
 from ..curves_tables import write_cifar_outputs

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from ...basics.errors import UserError
 from ...claims import NOT_RUN, Verdict
+from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Number, Text, Whole
-from ...report_parts import Score, csv_rows, run_command
 from ...specs.naming import parse_model_name, shortcut_problem, variant_problem
 from ...specs.registry import register
 from ...specs.target_checks import MAX_INPUT_SIDE, at_line, read_section

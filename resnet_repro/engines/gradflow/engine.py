@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
+from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
-from ...report_parts import Score, csv_rows, run_command
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
 from ...specs.target_checks import MAX_SEEDS, read_section

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...measured import read_runs
+from ...readback.measured import read_runs
 from ...specs.registry import register
 from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, open_lines

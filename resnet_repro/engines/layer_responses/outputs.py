@@ -11,8 +11,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...measured import Measured, measure
 from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
+from ...readback.measured import Measured, measure
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
 from ...store.paths import output_dir, runs_profile

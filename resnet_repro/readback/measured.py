@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .basics.errors import UserError
-from .basics.words import counted
-from .specs.config import RunConfig
-from .specs.datasets import dataset_info
-from .specs.experiments import Target, load_recipe_file, resolve_runs
-from .specs.registry import get_engine
-from .specs.run_id import RunStatus, final_status
-from .store.layout import RunFiles, damage_note, read_json, read_run_log, run_damage
+from ..basics.errors import UserError
+from ..basics.words import counted
+from ..specs.config import RunConfig
+from ..specs.datasets import dataset_info
+from ..specs.experiments import Target, load_recipe_file, resolve_runs
+from ..specs.registry import get_engine
+from ..specs.run_id import RunStatus, final_status
+from ..store.layout import RunFiles, damage_note, read_json, read_run_log, run_damage
 
 
 @dataclass
