@@ -326,37 +326,6 @@ def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kep
     assert "`resnet-repro run fig7 --profile smoke --set recipe.lr=0.05` measures it" in said
 
 
-def test_on_an_80_column_terminal_a_run_shows_its_bar_its_times_and_every_number(monkeypatch):
-    """The bar, iterations, elapsed and remaining time on one line, the numbers and the whole target's time left on the
-    next: on one line an 80-column terminal cut the bar, the times and the target's ETA off."""
-    import io
-
-    from rich.console import Console, Group
-
-    from resnet_repro.cli import progress
-
-    screen = Console(width=80, force_terminal=True, file=io.StringIO(), record=True)
-    monkeypatch.setattr(progress, "console", screen)
-
-    class Clock:
-        def line(self, iteration, rate, run):
-            return "run 2 of 4, fig6 about 12 min left"
-
-    reporter = progress.RichReporter()
-    reporter.follow_target(Clock())
-    name = "fashion-mnist/resnet-56-A/cpu/seed0"
-    reporter.start_run(name, 500, 0)
-    stats = {"lr": 0.1, "loss": 0.642, "error": 24.7, "images_per_s": 217.0, "test_error": 27.46, "test_iteration": 400}
-    reporter.update_run(name, 400, stats)
-    screen.print(Group(*reporter.progress.get_renderables()))
-    reporter.finish_run(name)
-    first, *rest = [line.strip() for line in screen.export_text().splitlines() if line.strip()][-3:]
-    assert first.startswith(name) and "400/500" in first and first.count(":") >= 4  # elapsed h:mm:ss, remaining
-    assert "━" in first
-    numbers = " ".join(" ".join(rest).split())
-    assert "lr 0.1 loss 0.642 err 24.7% test 27.46% 217 img/s (run 2 of 4, fig6 about 12 min left)" in numbers
-
-
 def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(monkeypatch, tmp_path):
     """A deep net on a busy CPU logs a minute apart: the loop moves the bar in between (every second; here every
     step), the board's count follows, and its numbers and a log's lines change only at log points."""

@@ -6,7 +6,7 @@ import io
 from rich.console import Console, Group
 
 
-def board_lines(monkeypatch, width: int) -> list[str]:
+def board_lines(monkeypatch, width: int, tested_at: int = 300) -> list[str]:
     from resnet_repro.cli import progress
 
     screen = Console(width=width, force_terminal=True, file=io.StringIO(), record=True)
@@ -20,7 +20,14 @@ def board_lines(monkeypatch, width: int) -> list[str]:
     reporter.follow_target(Clock())
     name = "fashion-mnist/resnet-56-A/cpu/seed0"
     reporter.start_run(name, 500, 0)
-    stats = {"lr": 0.1, "loss": 0.642, "error": 24.7, "images_per_s": 217.0, "test_error": 27.46, "test_iteration": 300}
+    stats = {
+        "lr": 0.1,
+        "loss": 0.642,
+        "error": 24.7,
+        "images_per_s": 217.0,
+        "test_error": 27.46,
+        "test_iteration": tested_at,
+    }
     reporter.update_run(name, 400, stats)
     screen.print(Group(*reporter.progress.get_renderables()))
     reporter.finish_run(name)
@@ -28,10 +35,18 @@ def board_lines(monkeypatch, width: int) -> list[str]:
 
 
 def test_at_80_columns_every_progress_line_fits_and_the_time_left_has_its_own(monkeypatch):
-    numbers, whole = board_lines(monkeypatch, 80)[-2:]
+    """The bar, iterations, elapsed and remaining time on one line, the numbers and the whole target's time left on the
+    next: on one line an 80-column terminal cut the bar, the times and the target's ETA off."""
+    bar, numbers, whole = board_lines(monkeypatch, 80)
+    assert bar.strip().startswith("fashion-mnist/resnet-56-A/cpu/seed0") and "400/500" in bar
+    assert bar.count(":") >= 4 and "━" in bar  # elapsed and remaining h:mm:ss, and the bar itself
     assert len(numbers) <= 80 and len(whole) <= 80
     assert numbers == "  lr 0.1  loss 0.642  err 24.7% test 27.46% (at 300)  217 img/s"
     assert whole == "  (run 2 of 4, fig6 about 12 min left)"
+
+
+def test_a_test_error_measured_at_this_iteration_says_no_iteration_of_its_own(monkeypatch):
+    assert board_lines(monkeypatch, 80, tested_at=400)[-2] == "  lr 0.1  loss 0.642  err 24.7% test 27.46%  217 img/s"
 
 
 def test_a_wide_terminal_keeps_the_numbers_and_the_time_left_on_one_line(monkeypatch):
