@@ -45,29 +45,19 @@ def read_rows(path):
         return list(csv.DictReader(handle))
 
 
+def eval_on_val(val_dir, results, *options: str) -> None:
+    """`resnet-repro eval OPTIONS` on the smoke profile's CPU test of the small val folder, writing into `results`."""
+    common = ("--val", str(val_dir), "--profile", "smoke", "--device", "cpu", "--results", str(results))
+    result = cli_in_process("eval", *options, *common)
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_state_dict_file_gives_the_exact_row_beside_the_papers(tmp_path, val_dir):
     torch.manual_seed(0)
     weights = tmp_path / "mine.pt"
     torch.save(biased(build_model("resnet34", "B").state_dict()), weights)
     results = tmp_path / "results"
-    result = cli_in_process(
-        "eval",
-        "--weights",
-        str(weights),
-        "--model",
-        "resnet34",
-        "--shortcut",
-        "B",
-        "--val",
-        str(val_dir),
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--results",
-        str(results),
-    )
-    assert result.returncode == 0, result.stderr
+    eval_on_val(val_dir, results, "--weights", str(weights), "--model", "resnet34", "--shortcut", "B")
     [row] = read_rows(results / "eval" / "mine-resnet34" / "10-crop.csv")
     assert row == {
         "weights": str(weights),
@@ -89,26 +79,8 @@ def test_the_multi_scale_test_reads_table4(tmp_path, val_dir):
     torch.manual_seed(1)
     weights = tmp_path / "mine.pt"
     torch.save(biased(build_model("resnet50", "B").state_dict()), weights)
-    result = cli_in_process(
-        "eval",
-        "--weights",
-        str(weights),
-        "--model",
-        "resnet50",
-        "--protocol",
-        "multi-scale",
-        "--val",
-        str(val_dir),
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--results",
-        str(tmp_path / "results"),
-        "--set",
-        "data.test_scales=[40,48]",
-    )
-    assert result.returncode == 0, result.stderr
+    options = ("--weights", str(weights), "--model", "resnet50", "--protocol", "multi-scale")
+    eval_on_val(val_dir, tmp_path / "results", *options, "--set", "data.test_scales=[40,48]")
     [row] = read_rows(tmp_path / "results" / "eval" / "mine-resnet50" / "multi-scale.csv")
     assert (row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
         str(expected_top1(val_dir)),
@@ -147,20 +119,7 @@ def test_torchvision_weights_from_the_cache_are_scaled_as_torchvision_trained_th
 
 def test_torchvision_weights_row_names_the_papers_resnet18_row(tmp_path, monkeypatch, val_dir):
     torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
-    result = cli_in_process(
-        "eval",
-        "--weights",
-        "torchvision:resnet18",
-        "--val",
-        str(val_dir),
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--results",
-        str(tmp_path / "results"),
-    )
-    assert result.returncode == 0, result.stderr
+    eval_on_val(val_dir, tmp_path / "results", "--weights", "torchvision:resnet18")
     [row] = read_rows(tmp_path / "results" / "eval" / "torchvision-resnet18" / "10-crop.csv")
     assert (row["model"], row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
         "resnet18-B",
@@ -267,10 +226,8 @@ def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
         str(tmp_path / "results"),
     )
     assert result.returncode == 0, result.stderr
-    import pickle as pickle_
-
-    with open(folder / "test_batch", "rb") as handle:
-        labels = pickle_.load(handle, encoding="bytes")[b"labels"]
+    with open(folder / "test_batch", "rb") as handle:  # the batch this test wrote: trusted
+        labels = pickle.load(handle, encoding="bytes")[b"labels"]
     expected = round(100.0 * sum(label != 3 for label in labels) / len(labels), 2)
     [row] = read_rows(tmp_path / "results" / "eval" / "r20-resnet20" / "cifar10-test.csv")
     assert (row["model"], row["images"], row["top1_error"], row["paper_top1_error"]) == (
