@@ -7,6 +7,7 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from ..basics.errors import UserError
@@ -224,10 +225,8 @@ class TargetClock:
                 return None
             seconds[k] = left / rate
         if self.lockstep:  # packs one after another, each as long as its longest run
-            packs: dict[int, float] = {}
-            for k, time_left in seconds.items():
-                packs[k // self.jobs] = max(packs.get(k // self.jobs, 0.0), time_left)
-            return sum(packs.values())
+            packs = groupby(seconds.items(), key=lambda item: item[0] // self.jobs)
+            return sum(max(time_left for _, time_left in pack) for _, pack in packs)
         return max(max(seconds.values(), default=0.0), sum(seconds.values()) / self.jobs)
 
     def _follow(self, label: str, live_rate: float, images: int) -> None:
