@@ -46,11 +46,10 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
-                    cost = "" if left == 0 else f", {human_duration(left)} left" if left is not None else ""
                     begun = ", ".join(f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses)
                     done.append(
                         f"{profile} {finished}/{len(runs)}{f' ({begun})' if begun else ''}{on_slurm}"
-                        + (cost or _unknown_time(runs, throughput))
+                        + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
         table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
@@ -63,9 +62,10 @@ def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
     if not missing:
         return ""
     if any(parse_model_name(model).family != "cifar" for model in missing):  # bench measures CIFAR-size nets
-        return f", time left unknown (no img/s measured here for {', '.join(missing)}: a run's first log point measures it)"
-    flags = " ".join(f"--model {model}" for model in missing)
-    return f", time left unknown (no img/s measured here for {', '.join(missing)}: `resnet-repro bench {flags}`)"
+        how = "a run's first log point measures it"
+    else:
+        how = f"`resnet-repro bench {' '.join(f'--model {model}' for model in missing)}`"
+    return f", time left unknown (no img/s measured here for {', '.join(missing)}: {how})"
 
 
 def show_command(
@@ -180,16 +180,16 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     for claim in spec.claims:
         kept = [key for key in claim.order if trained is None or key in trained]
         asked = asked_for(spec, claim, profile)
-        if len(kept) < claim.needs and asked:
+        if len(kept) >= claim.needs:
+            text = claim_text(claim, trained)
+        elif asked:
             text = f"{claim_text(claim)}: trained on request, `{run_command(spec, profile)} --only {asked[0]}`"
-            console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
-            continue
-        if len(kept) < claim.needs:
+        else:
             nets = ", ".join(label(key) for key in claim.order)
             text = f"{claim.says}: not checked by this profile (it trains {len(kept)} of {nets})"
-            console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
+        console.print(f"  - {text} [{claim.section}]", highlight=False, markup=False)
+        if len(kept) < claim.needs:
             continue
-        console.print(f"  - {claim_text(claim, trained)} [{claim.section}]", highlight=False, markup=False)
         verdict = judge_claim(spec, claim, {}, set(kept), plan if runs else None)  # no runs: the paper's seeds
         if verdict.seeds:
             command = claim_command(spec, profile, verdict)

@@ -133,8 +133,8 @@ class RichReporter(Reporter):
         label, total = _short_name(run_name), self.totals.get(run_name)
         head = f"{label} {iteration}/{total}:" if total else f"{label} {iteration}:"
         measured = stats.get("test_iteration")
-        fresh = stats.get("test_error") is not None and measured is not None and int(measured) == iteration
-        test = f" test {stats['test_error']:.2f}%" if fresh else ""
+        fresh = measured is not None and int(measured) == iteration
+        test = shown_test_error(iteration, stats.get("test_error"), measured) if fresh else ""
         numbers = (
             f"lr {stats['lr']:.3g} loss {stats['loss']:.3f} err {stats['error']:.1f}%{test} "
             f"{stats['images_per_s']:.0f} img/s"

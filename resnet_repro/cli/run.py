@@ -139,8 +139,23 @@ def run_command(
             spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
         )
         return
-    context = training_context(spec.name, results_dir, data_dir, device, devices, jobs, download)
-    context.pack = check_pack(pack, jobs)
+    from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
+
+    data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
+    job_devices = resolve_job_devices(devices, resolve_device(device))
+    context = RunContext(
+        results_dir,
+        data_folder,
+        job_devices[0],
+        job_devices,
+        check_jobs(jobs if jobs is not None else len(job_devices)),
+        download,
+        RichReporter(),
+        " ".join(["resnet-repro", *sys.argv[1:]]),
+        target=spec.name,
+        pack=check_pack(pack, jobs),
+        data_dir_named=named,
+    )
     if slurm_run:
         train_named_runs(spec, all_runs, slurm_run, context)
         return
@@ -148,7 +163,8 @@ def run_command(
     if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
     show_outcome(outcome)
-    finish_with_claims(spec, all_runs, results_dir)
+    if all_runs and all_runs[0].run_id.tag is None:  # runs with --set overrides: their own table, no claims
+        _finish(console_summary(spec, runs_profile(all_runs), results_dir), results_dir)
     failed = [r.name for r in outcome.reports if r.status == "failed"]
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
@@ -185,34 +201,6 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
         follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
 
 
-def training_context(
-    target: str,
-    results_dir: Path,
-    data_dir: Optional[Path],
-    device: str,
-    devices: Optional[str],
-    jobs: Optional[int],
-    download: bool,
-):
-    """The RunContext of a `run` that trains: devices resolved, --jobs checked, progress on the console."""
-    from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
-
-    data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
-    job_devices = resolve_job_devices(devices, resolve_device(device))
-    return RunContext(
-        results_dir,
-        data_folder,
-        job_devices[0],
-        job_devices,
-        check_jobs(jobs if jobs is not None else len(job_devices)),
-        download,
-        RichReporter(),
-        " ".join(["resnet-repro", *sys.argv[1:]]),
-        target=target,
-        data_dir_named=named,
-    )
-
-
 def show_outcome(outcome) -> None:
     """Each run's ending, a table the engine shows (table1's counts), and every file written."""
     for report in outcome.reports:
@@ -225,14 +213,6 @@ def show_outcome(outcome) -> None:
         print_rows(*outcome.table)
     for path in outcome.written:
         console.print(f"wrote {path}", highlight=False)
-
-
-def finish_with_claims(spec, runs, results_dir: Path) -> None:
-    """End as the report does: the target's claims with their verdicts, each net's training and test error, and
-    where the report is (rewritten now, so it holds these runs)."""
-    if not runs or runs[0].run_id.tag is not None:  # runs with --set overrides: their own table, no claims
-        return
-    _finish(console_summary(spec, runs_profile(runs), results_dir), results_dir)
 
 
 def _finish(summary: list[str], results_dir: Path) -> None:

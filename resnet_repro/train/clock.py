@@ -7,6 +7,7 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from ..basics.errors import UserError
@@ -72,12 +73,11 @@ def _measured_key(run_id: RunId) -> str:
 def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, float]) -> float | None:
     """Training seconds left for the unfinished runs; None when a needed model was never measured."""
     total = 0.0
-    for config in runs:
+    for config, rate in zip(runs, _run_rates(runs, throughput)):
         files = RunFiles(results, config.name)
         if run_status(files).ended:
             continue
         rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
-        rate = _rate(config, throughput) or _rate_by_depth(config, runs, throughput)
         if rate is None:
             return None
         # the work left as a running job's clock counts it: its test passes too (a fifth of the cpu profile's time)
@@ -87,28 +87,25 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
 
 def unmeasured_models(runs: list[RunConfig], throughput: dict[str, float]) -> list[str]:
     """The nets, in the runs' order, whose training speed on this machine is not known: what `seconds_left` lacks."""
-    known = [config for config in runs if _rate(config, throughput) is not None]
-    return list(
-        dict.fromkeys(
-            config.model for config in runs if config not in known and _rate_by_depth(config, known, throughput) is None
-        )
-    )
+    rates = _run_rates(runs, throughput)
+    return list(dict.fromkeys(config.model for config, rate in zip(runs, rates) if rate is None))
 
 
-def _rate_by_depth(config: RunConfig, runs: list[RunConfig], throughput: dict[str, float]) -> float | None:
-    """A CIFAR net not measured yet, from the img/s another CIFAR net of the same runs logged (same data, profile and
-    machine): its FLOPs per image grow in proportion to its depth, as in the target clock. Not from bench's rates:
-    for those, `resnet-repro bench` measures the missing nets themselves."""
-    same_data = (other for other in runs if other.data == config.data)
-    return _scaled_by_depth(config.model, ((o.model, throughput.get(_measured_key(o.run_id))) for o in same_data))
-
-
-def _rate(config: RunConfig, throughput: dict[str, float]) -> float | None:
-    """The run's own measured img/s (any seed of its net, data and profile), else bench's for its net and settings."""
-    options = config.settings.train
-    size = config.data.image_size or DEFAULT_IMAGE_SIZE
-    bench_key = _bench_key(config.model, options.precision, options.compile, size)
-    return throughput.get(_measured_key(config.run_id)) or throughput.get(bench_key)
+def _run_rates(runs: list[RunConfig], throughput: dict[str, float]) -> list[float | None]:
+    """Each run's img/s: its own measured rate (any seed of its net, data and profile), else bench's for its net and
+    settings, else scaled by depth from the img/s another CIFAR net of the same runs logged (same data, profile and
+    machine), as in the target clock; None where none is known. Not scaled from bench's rates: for those,
+    `resnet-repro bench` measures the missing nets themselves."""
+    rates = []
+    for config in runs:
+        options = config.settings.train
+        size = config.data.image_size or DEFAULT_IMAGE_SIZE
+        bench_key = _bench_key(config.model, options.precision, options.compile, size)
+        same_data = (other for other in runs if other.data == config.data)
+        logged = ((other.model, throughput.get(_measured_key(other.run_id))) for other in same_data)
+        own = throughput.get(_measured_key(config.run_id)) or throughput.get(bench_key)
+        rates.append(own or _scaled_by_depth(config.model, logged))
+    return rates
 
 
 # A test pass is forward only: about 3 test images in the time of one training image (the cpu profile's five test
@@ -186,7 +183,6 @@ class TargetClock:
     ):
         self.target, self.runs, self.rates, self.jobs = target, runs, dict(rates or {}), max(1, jobs)
         self.lockstep = lockstep
-        self.live: set[str] = set()  # labels whose rate this command has measured
         self.latest: str | None = None  # the label measured last: the machine as it is now
         self.index = 0  # the run in progress, for runs trained one at a time
         self.reached: dict[int, int] = {}  # run index -> the iteration it has reached in this command
@@ -229,10 +225,8 @@ class TargetClock:
                 return None
             seconds[k] = left / rate
         if self.lockstep:  # packs one after another, each as long as its longest run
-            packs: dict[int, float] = {}
-            for k, time_left in seconds.items():
-                packs[k // self.jobs] = max(packs.get(k // self.jobs, 0.0), time_left)
-            return sum(packs.values())
+            packs = groupby(seconds.items(), key=lambda item: item[0] // self.jobs)
+            return sum(max(time_left for _, time_left in pack) for _, pack in packs)
         return max(max(seconds.values(), default=0.0), sum(seconds.values()) / self.jobs)
 
     def _follow(self, label: str, live_rate: float, images: int) -> None:
@@ -246,7 +240,6 @@ class TargetClock:
         fade = 0.5 ** (seconds / HALF_LIFE_S)
         total_images, total_seconds = total_images * fade + images, total_seconds * fade + seconds
         self.seen[label] = (total_images, total_seconds)
-        self.live.add(label)
         self.rates[label] = total_images / total_seconds
 
     def _rate(self, run: PendingRun) -> float | None:
