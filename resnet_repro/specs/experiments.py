@@ -33,7 +33,7 @@ from .config import (
 from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_among_runs, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 
 
@@ -228,17 +228,12 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     return list(typed.runs or [])
 
 
-def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
+def _parse_selections(raw: dict, path: Path) -> dict:
     """The target's `profiles:` mapping (typed by TargetSchema): the models each profile names are its runs'."""
     selections = raw.get("profiles") or {}
-    listed = {r.model for r in runs}
     for profile, selection in selections.items():
-        for model in selection.get("models") or []:
-            if model not in listed:
-                raise UserError(
-                    f"{at_line(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
-                    f"among this target's runs ({', '.join(sorted(listed))})"
-                )
+        at = at_line(path, selection, "models")
+        check_among_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
     return selections
 
 
@@ -249,7 +244,7 @@ def _parse_target(name: str, path: Path) -> Target:
     _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path)  # a plugin's sections too
     check_target_name(name, path)
     typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
-    engine = raw.get("engine")
+    engine = typed.engine
     if engine not in engine_names():
         raise UserError(
             f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
@@ -266,7 +261,7 @@ def _parse_target(name: str, path: Path) -> Target:
         if key in raw
     }
     runs = _parse_runs(typed, raw, path)
-    selections = _parse_selections(raw, path, runs)
+    selections = _parse_selections(raw, path)
     run_keys = _run_keys(runs)
     claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, get_engine(engine).metrics, run_keys)
     table = sections.get("table")
@@ -275,15 +270,15 @@ def _parse_target(name: str, path: Path) -> Target:
     return Target(
         name,
         path,
-        str(raw.get("title", name)),
+        name if typed.title is None else typed.title,
         engine,
-        raw.get("recipe"),
+        typed.recipe,
         tuple(runs),
         selections,
         claims,
         sections,
-        str(raw.get("notes", "")).strip(),
-        raw.get("order"),
+        (typed.notes or "").strip(),
+        typed.order,
     )
 
 

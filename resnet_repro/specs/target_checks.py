@@ -152,7 +152,13 @@ def at_line(path: Path, mapping: Any, key: Any) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
-def run_models(raw: dict) -> set[str]:
-    """The model names a target file's runs list (what a figure panel may name)."""
+def check_among_runs(models: Any, raw: dict, at: str, key: str) -> None:
+    """Each of `models` (a profile's selection, a figure panel's nets) is the model of one of the runs the target
+    file `raw` lists; else one line, `at` the file:line of `key`."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
-    return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    listed = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    for model in models:
+        if model not in listed:
+            raise UserError(
+                f"{at}: {key}: {excerpt(model)} is not among this target's runs ({', '.join(sorted(listed))})"
+            )
