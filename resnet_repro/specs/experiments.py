@@ -152,8 +152,9 @@ def is_test_profile(profile: str) -> bool:
 _Profile = Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]  # `cpu:` alone: no keys
 
 
-class _RecipeFileKeys(BaseModel):
-    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line."""
+class RecipeFile(BaseModel):
+    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line. As
+    `load_recipe_file` returns it, `profiles` maps each name to its `Profile` ({} without any)."""
 
     model_config = STRICT_KEYS
 
@@ -161,14 +162,6 @@ class _RecipeFileKeys(BaseModel):
     defaults: _Layer = None
     model_rules: dict[str, _Layer] | None = None  # model -> its layer over the defaults
     profiles: dict[str, _Profile] | None = None
-
-
-@dataclass(frozen=True)
-class RecipeFile:
-    path: Path
-    defaults: dict
-    model_rules: dict
-    profiles: dict  # name -> Profile
 
     @property
     def default_profile(self) -> str | None:
@@ -310,14 +303,18 @@ def _run_keys(runs) -> dict[str, list[str]]:
     return keys
 
 
+def recipe_path(name: str) -> Path:
+    return experiments_dir() / "_recipes" / f"{name}.yaml"
+
+
 def load_recipe_file(name: str) -> RecipeFile:
-    path = experiments_dir() / "_recipes" / f"{name}.yaml"
+    path = recipe_path(name)
     if not path.is_file():
         raise UserError(f"recipe {excerpt(name)} not found: expected {path}")
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
-    typed = validate(_RecipeFileKeys, raw, lines_in(raw, str(path)))
+    typed = validate(RecipeFile, raw, lines_in(raw, str(path)))
     profiles = {}
     for pname, keys in (typed.profiles or {}).items():
         body = raw["profiles"][pname] or {}
@@ -333,22 +330,21 @@ def load_recipe_file(name: str) -> RecipeFile:
             f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
             f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
         )
-    return RecipeFile(path, typed.defaults or {}, typed.model_rules or {}, profiles)
+    return typed.model_copy(update={"profiles": profiles})
 
 
 # ----------------------------------------------------------------------------- resolving runs
 
 
 def _run_settings(
-    recipe_file: RecipeFile, model: str, profile: str, override_tree: dict, variant: tuple[dict, str] = ({}, "")
+    recipe_file: RecipeFile, source: str, model: str, profile: str, override_tree: dict, variant: tuple[dict, str]
 ) -> RunSettings:
     """One net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
     variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the file
-    and line (or --set) every value came from."""
-    source = str(recipe_file.path)
+    and line (or --set) every value came from; `source`: the recipe file's path."""
     layers = [
         (recipe_file.defaults, source),
-        (recipe_file.model_rules.get(model), source),
+        ((recipe_file.model_rules or {}).get(model), source),
         (recipe_file.profiles[profile].layer, source),
         variant,
         (override_tree, "--set"),
@@ -381,6 +377,7 @@ def resolve_runs(
             )
         return []
     recipe_file = load_recipe_file(target.recipe)
+    source = str(recipe_path(target.recipe))  # where each of its values was set
     profile = _known_profile(target, recipe_file, profile)
     override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
@@ -395,7 +392,7 @@ def resolve_runs(
             continue
         model = parse_model_name(entry.model, entry.family)
         switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
-        settings = _run_settings(recipe_file, model.canonical, profile, override_tree, switched_off)
+        settings = _run_settings(recipe_file, source, model.canonical, profile, override_tree, switched_off)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
