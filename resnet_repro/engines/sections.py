@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field
 
 from ..basics.errors import excerpt
 from ..readers.validation import STRICT_KEYS, Expect, Number, Text, refuse
-from ..specs.target_checks import at_line, check_among_runs, read_section
+from ..specs.target_checks import at_line, check_in_runs, read_section
 
 _NAMES = Expect("expected a non-empty list of names")
 
@@ -58,7 +58,7 @@ class FigureSection:
         figure = read_section(cls, raw, "figure", path)
         for index, panel in enumerate(figure.panels):
             at = at_line(path, raw["figure"]["panels"][index], "models")
-            check_among_runs(panel.models, raw, at, f"figure.panels[{index}].models")
+            check_in_runs(panel.models, raw, at, f"figure.panels[{index}].models")
         return figure
 
     def panel_specs(self) -> list[dict]:

@@ -30,10 +30,10 @@ from .config import (
     parse_overrides,
     validate_settings,
 )
-from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
+from .naming import default_shortcut, model_label, parse_model_name
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_among_runs, check_target_name, read_section
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_in_runs, check_net, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 
 
@@ -204,13 +204,7 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
     and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
-        parsed = parse_model_name(entry.model, entry.family)  # unknown model names fail here, with the file
-        for key, problem in (
-            ("variant", variant_problem(parsed, entry.variant)),
-            ("shortcut", shortcut_problem(parsed, entry.shortcut)),
-        ):
-            if problem:
-                raise UserError(f"{at_line(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
+        check_net(entry, entry.variant, raw["runs"][index], path, f"runs[{index}]")
         if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
             key = "without" if entry.label is None else "label"
             raise UserError(
@@ -226,7 +220,7 @@ def _parse_selections(raw: dict, path: Path) -> dict:
     selections = raw.get("profiles") or {}
     for profile, selection in selections.items():
         at = at_line(path, selection, "models")
-        check_among_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
+        check_in_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
     return selections
 
 
