@@ -82,13 +82,14 @@ class Target:
         """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
         return _run_keys(self.runs)
 
-    def paper_table(self) -> dict:
+    def paper_table(self, where: str | None = None) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
-        resnet18-A); {} without one. The names were checked when the file was read (check_paper_names)."""
+        resnet18-A); {} without one. The names are checked so when the file is read, a name that names none of the
+        runs one line at `where` (the table's file:line)."""
         table = self.section("table")
         keys = self.run_keys()
         return {
-            resolve_run_key(str(name), keys, str(self.path), "table.paper"): entry
+            resolve_run_key(str(name), keys, where or str(self.path), "table.paper"): entry
             for name, entry in (table.paper if table is not None else {}).items()
         }
 
@@ -251,10 +252,7 @@ def _parse_target(name: str, path: Path) -> Target:
     selections = _parse_selections(raw, path)
     run_keys = _run_keys(runs)
     claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, get_engine(engine).metrics, run_keys)
-    table = sections.get("table")
-    for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
-        resolve_run_key(str(net), run_keys, at_line(path, raw, "table"), "table.paper")
-    return Target(
+    target = Target(
         name,
         path,
         name if typed.title is None else typed.title,
@@ -267,6 +265,8 @@ def _parse_target(name: str, path: Path) -> Target:
         (typed.notes or "").strip(),
         typed.order,
     )
+    target.paper_table(at_line(path, raw, "table"))  # a paper number names its net as a claim does
+    return target
 
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
