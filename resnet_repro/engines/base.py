@@ -41,7 +41,7 @@ class Engine:
 
     name: str = ""
     description: str = ""  # what computes the target's outputs, one phrase (`show`, errors)
-    sections: dict[str, type] = {}  # YAML section -> its dataclass (a `parse(check, raw_target)` classmethod)
+    sections: dict[str, type] = {}  # YAML section -> its schema (`parse(raw, path)` where it needs the whole file)
     trains: bool = True  # whether `run` trains the target's runs (a target of it names a recipe)
     draws: bool = True  # whether `plot` can redraw its outputs from results/ alone
     metrics: tuple[str, ...] = ()  # what its runs measure: what a claim may compare

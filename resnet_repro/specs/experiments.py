@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 
 from ..basics.errors import UserError, excerpt
 from ..claims import Claim, parse_claims, resolve_run_key
-from ..readers.validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
@@ -107,15 +107,9 @@ class Target:
         return {run_entry_key(entry): entry.seeds for entry in self.runs}
 
 
-def _mapping(value: Any) -> Any:
-    """A mapping kept as read (its lines locate each value merged from it), or null."""
-    if value is not None and not isinstance(value, dict):
-        raise refuse(f"expected a mapping (key: value, ...), got {excerpt(value)}")
-    return value
-
-
-# A layer of settings (data, recipe, train, or a model's rules): each key is checked once the layers merge.
-_Layer = Annotated[Any, AfterValidator(_mapping)]
+# A layer of settings (data, recipe, train, or a model's rules): a mapping kept as read (its lines locate each value
+# merged from it), or null; each key is checked once the layers merge.
+_Layer = Annotated[InstanceOf[dict] | None, Expect("expected a mapping (key: value, ...)")]
 
 
 class _ProfileKeys(BaseModel):
