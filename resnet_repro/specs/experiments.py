@@ -438,9 +438,15 @@ def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list
 
 
 def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
-    """The runs --only names (all without it), checked as a set of runs to train together."""
+    """The runs --only names (all without it), checked as a set of runs to train together. --only is a
+    case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
     if only:
-        runs = select_runs(runs, only)
+        needle = normalise_run_text(only)
+        chosen = [r for r in runs if needle in normalise_run_text(r.name)]
+        if not chosen:
+            names = ", ".join(r.name for r in runs) or "none"
+            raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
+        runs = chosen
     check_settings_apply(runs)
     return runs
 
@@ -480,16 +486,6 @@ def _check_bn_stats_images(runs: list[RunConfig]) -> None:
 
 def normalise_run_text(text: str) -> str:
     return text.lower().replace("-", "").replace("_", "")
-
-
-def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
-    """--only: case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
-    needle = normalise_run_text(only)
-    chosen = [r for r in runs if needle in normalise_run_text(r.name)]
-    if not chosen:
-        names = ", ".join(r.name for r in runs) or "none"
-        raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
-    return chosen
 
 
 MAX_SEED = 2**32 - 1  # seeds numpy and torch both take as they are
