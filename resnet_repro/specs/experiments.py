@@ -457,23 +457,11 @@ def _as_set_value(value: Any) -> str:
 
 
 def check_settings_apply(runs: list[RunConfig]) -> None:
-    """A setting none of the runs can use is an error, not a silent no-op. Zeroing the residual branches' last BN
-    scale applies to the ResNets of a target; where every run is a plain net there is no branch to zero, and the
-    runs would train, recording a setting that did nothing."""
-    _check_bn_stats_images(runs)
-    if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
-        return
-    nets = ", ".join(sorted({r.run_id.label for r in runs}))
-    raise UserError(
-        f"recipe.zero_init_residual=true cannot apply: {nets} are plain nets, which have no residual branch "
-        f"to zero; leave the setting out"
-    )
-
-
-def _check_bn_stats_images(runs: list[RunConfig]) -> None:
-    """recipe.bn_stats_images counts the images batch-norm statistics are recomputed over after training; under the
-    moving-average statistics nothing is recomputed, so a --set of it would be recorded (and tag the run's folder)
-    while changing nothing."""
+    """A setting none of the runs can use is an error, not a silent no-op. recipe.bn_stats_images counts the images
+    batch-norm statistics are recomputed over after training; under the moving-average statistics nothing is
+    recomputed, so a --set of it would be recorded (and tag the run's folder) while changing nothing. Zeroing the
+    residual branches' last BN scale applies to the ResNets of a target; where every run is a plain net there is no
+    branch to zero, and the runs would train, recording a setting that did nothing."""
     for run in runs:
         given = any(pair.partition("=")[0].strip() == "recipe.bn_stats_images" for pair in run.overrides)
         if given and run.recipe.bn_stats == "moving-average":
@@ -482,6 +470,13 @@ def _check_bn_stats_images(runs: list[RunConfig]) -> None:
                 f"moving-average batch-norm statistics, which are not recomputed; leave it out, or add "
                 f"--set recipe.bn_stats=recomputed"
             )
+    if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
+        return
+    nets = ", ".join(sorted({r.run_id.label for r in runs}))
+    raise UserError(
+        f"recipe.zero_init_residual=true cannot apply: {nets} are plain nets, which have no residual branch "
+        f"to zero; leave the setting out"
+    )
 
 
 def normalise_run_text(text: str) -> str:
