@@ -84,8 +84,8 @@ class Target:
 
     def paper_table(self, where: str | None = None) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
-        resnet18-A); {} without one. The names are checked so when the file is read, a name that names none of the
-        runs one line at `where` (the table's file:line)."""
+        resnet18-A); {} without one. Reading the file calls it with `where`, the table's file:line, so a name that is
+        none of the runs' is one line there."""
         table = self.section("table")
         keys = self.run_keys()
         return {
