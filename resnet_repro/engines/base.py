@@ -41,7 +41,7 @@ class Engine:
 
     name: str = ""
     description: str = ""  # what computes the target's outputs, one phrase (`show`, errors)
-    sections: dict[str, type] = {}  # YAML section -> its dataclass (a `parse(check, raw_target)` classmethod)
+    sections: dict[str, type] = {}  # YAML section -> its schema (`parse(raw, path)` where it needs the whole file)
     trains: bool = True  # whether `run` trains the target's runs (a target of it names a recipe)
     draws: bool = True  # whether `plot` can redraw its outputs from results/ alone
     metrics: tuple[str, ...] = ()  # what its runs measure: what a claim may compare
@@ -59,8 +59,29 @@ class Engine:
     def run(
         self, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"], context: "RunContext"
     ) -> Outcome:
-        """`run TARGET`: train `runs` (a selection of `all_runs`), measure, and write outputs over `all_runs`."""
-        return run_training_target(self, target, runs, all_runs, context)
+        """`run TARGET`: train `runs` (a selection of `all_runs`), `context.jobs` at a time, measure, and write outputs
+        over `all_runs` (always all of the target's runs)."""
+        # train/ imports torch: only where something trains, never when plot, report or list load an engine
+        from ..train.distributed import finish_training
+        from ..train.runner import train_runs
+
+        refuse_links_on_the_way(target, all_runs, context)
+
+        if context.jobs > 1:
+            from ..train.jobs import train_runs_concurrently  # torch: only where something trains
+
+            reports = train_runs_concurrently(runs, context)
+        else:
+            from ..train.pack import default_pack  # torch: only where something trains
+
+            pack = context.pack if context.pack is not None else default_pack(runs, context.device)
+            reports = train_runs(runs, dataclasses.replace(context, pack=pack))
+        if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
+            return Outcome(None, reports)
+        tagged = bool(all_runs) and all_runs[0].run_id.tag is not None  # --set runs: their own table, no report
+        context.reporter.message(after_training(self, target, report=not tagged))  # the last ETA said 0 s
+        self.measure(target, all_runs, context)
+        return Outcome(self.write_outputs(target, all_runs, context.results), reports)
 
     def measure(self, target: "Target", runs: list["RunConfig"], context: "RunContext") -> None:
         """After training, on rank 0: measurements of the trained nets the outputs are drawn from (none here)."""
@@ -97,35 +118,7 @@ class Engine:
         return []
 
 
-# ---------------------------------------------------------------------- the default run: train, measure, write
-
-
-def run_training_target(
-    engine: Engine, target: "Target", runs: list["RunConfig"], all_runs: list["RunConfig"], context: "RunContext"
-) -> Outcome:
-    """Train `runs` (a selection of `all_runs`), `context.jobs` at a time; outputs always cover all of the
-    target's runs."""
-    # train/ imports torch: only where something trains, never when plot, report or list load an engine
-    from ..train.distributed import finish_training
-    from ..train.runner import train_runs
-
-    refuse_links_on_the_way(target, all_runs, context)
-
-    if context.jobs > 1:
-        from ..train.jobs import train_runs_concurrently  # torch: only where something trains
-
-        reports = train_runs_concurrently(runs, context)
-    else:
-        from ..train.pack import default_pack  # torch: only where something trains
-
-        pack = context.pack if context.pack is not None else default_pack(runs, context.device)
-        reports = train_runs(runs, dataclasses.replace(context, pack=pack))
-    if not finish_training(context.device):  # the measurements and outputs below are rank 0's alone
-        return Outcome(None, reports)
-    tagged = bool(all_runs) and all_runs[0].run_id.tag is not None  # --set runs: their own table, no report
-    context.reporter.message(after_training(engine, target, report=not tagged))  # the last ETA said 0 s
-    engine.measure(target, all_runs, context)
-    return Outcome(engine.write_outputs(target, all_runs, context.results), reports)
+# ---------------------------------------------------------------------- what the default run says and checks
 
 
 def after_training(engine: Engine, target: "Target", report: bool = True) -> str:

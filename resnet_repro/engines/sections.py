@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..basics.errors import UserError, excerpt
+from ..basics.errors import excerpt
 from ..readers.validation import STRICT_KEYS, Expect, Number, Text, refuse
-from ..specs.target_checks import at_line, read_section, run_models
+from ..specs.target_checks import at_line, check_in_runs, read_section
 
 _NAMES = Expect("expected a non-empty list of names")
 
@@ -56,14 +56,9 @@ class FigureSection:
     @classmethod
     def parse(cls, raw: dict, path: Path) -> "FigureSection":
         figure = read_section(cls, raw, "figure", path)
-        runs = run_models(raw)
         for index, panel in enumerate(figure.panels):
-            for model in panel.models:
-                if model not in runs:
-                    raise UserError(
-                        f"{at_line(path, raw['figure']['panels'][index], 'models')}: figure.panels[{index}].models: "
-                        f"{excerpt(model)} is not among this target's runs ({', '.join(sorted(runs))})"
-                    )
+            at = at_line(path, raw["figure"]["panels"][index], "models")
+            check_in_runs(panel.models, raw, at, f"figure.panels[{index}].models")
         return figure
 
     def panel_specs(self) -> list[dict]:

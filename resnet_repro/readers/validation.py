@@ -79,12 +79,12 @@ def refuse(words: str) -> PydanticCustomError:
     return PydanticCustomError("own_words", words)
 
 
-def lines_in(raw: Any, source: str, prefix: str = "") -> Where:
+def lines_in(raw: Any, source: str) -> Where:
     """A `Where` for data read straight from a file: the line of the dotted key's nearest part that has one."""
 
     def where(dotted: str) -> str:
         node, best = raw, None
-        for part in _parts(dotted[len(prefix) :] if dotted.startswith(prefix) else dotted):
+        for part in _parts(dotted):
             line = line_of(node, part)
             if line is None:
                 break

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 
 from ..basics.errors import UserError, excerpt
 from ..claims import Claim, parse_claims, resolve_run_key
-from ..readers.validation import STRICT_KEYS, Flag, Text, lines_in, refuse, validate
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
@@ -30,10 +30,10 @@ from .config import (
     parse_overrides,
     validate_settings,
 )
-from .naming import default_shortcut, model_label, parse_model_name, shortcut_problem, variant_problem
+from .naming import default_shortcut, model_label, parse_model_name
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_target_name, read_section
+from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_in_runs, check_net, check_target_name, read_section
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 
 
@@ -82,13 +82,14 @@ class Target:
         """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
         return _run_keys(self.runs)
 
-    def paper_table(self) -> dict:
+    def paper_table(self, where: str | None = None) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
-        resnet18-A); {} without one. The names were checked when the file was read (check_paper_names)."""
+        resnet18-A); {} without one. Reading the file calls it with `where`, the table's file:line, so a name that is
+        none of the runs' is one line there."""
         table = self.section("table")
         keys = self.run_keys()
         return {
-            resolve_run_key(str(name), keys, str(self.path), "table.paper"): entry
+            resolve_run_key(str(name), keys, where or str(self.path), "table.paper"): entry
             for name, entry in (table.paper if table is not None else {}).items()
         }
 
@@ -106,15 +107,9 @@ class Target:
         return {run_entry_key(entry): entry.seeds for entry in self.runs}
 
 
-def _mapping(value: Any) -> Any:
-    """A mapping kept as read (its lines locate each value merged from it), or null."""
-    if value is not None and not isinstance(value, dict):
-        raise refuse(f"expected a mapping (key: value, ...), got {excerpt(value)}")
-    return value
-
-
-# A layer of settings (data, recipe, train, or a model's rules): each key is checked once the layers merge.
-_Layer = Annotated[Any, AfterValidator(_mapping)]
+# A layer of settings (data, recipe, train, or a model's rules): a mapping kept as read (its lines locate each value
+# merged from it), or null; each key is checked once the layers merge.
+_Layer = Annotated[InstanceOf[dict] | None, Expect("expected a mapping (key: value, ...)")]
 
 
 class _ProfileKeys(BaseModel):
@@ -152,8 +147,9 @@ def is_test_profile(profile: str) -> bool:
 _Profile = Annotated[_ProfileKeys, BeforeValidator(lambda body: {} if body is None else body)]  # `cpu:` alone: no keys
 
 
-class _RecipeFileKeys(BaseModel):
-    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line."""
+class RecipeFile(BaseModel):
+    """A recipe file's keys, typed, so a mapping where a list stands (or a number for a profile) is one line. As
+    `load_recipe_file` returns it, `profiles` maps each name to its `Profile` ({} without any)."""
 
     model_config = STRICT_KEYS
 
@@ -161,14 +157,6 @@ class _RecipeFileKeys(BaseModel):
     defaults: _Layer = None
     model_rules: dict[str, _Layer] | None = None  # model -> its layer over the defaults
     profiles: dict[str, _Profile] | None = None
-
-
-@dataclass(frozen=True)
-class RecipeFile:
-    path: Path
-    defaults: dict
-    model_rules: dict
-    profiles: dict  # name -> Profile
 
     @property
     def default_profile(self) -> str | None:
@@ -211,13 +199,7 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
     and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
-        parsed = parse_model_name(entry.model, entry.family)  # unknown model names fail here, with the file
-        for key, problem in (
-            ("variant", variant_problem(parsed, entry.variant)),
-            ("shortcut", shortcut_problem(parsed, entry.shortcut)),
-        ):
-            if problem:
-                raise UserError(f"{at_line(path, raw['runs'][index], key)}: runs[{index}].{key}: {problem}")
+        check_net(entry, entry.variant, raw["runs"][index], path, f"runs[{index}]")
         if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
             key = "without" if entry.label is None else "label"
             raise UserError(
@@ -228,17 +210,12 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     return list(typed.runs or [])
 
 
-def _parse_selections(raw: dict, path: Path, runs: list[RunEntry]) -> dict:
+def _parse_selections(raw: dict, path: Path) -> dict:
     """The target's `profiles:` mapping (typed by TargetSchema): the models each profile names are its runs'."""
     selections = raw.get("profiles") or {}
-    listed = {r.model for r in runs}
     for profile, selection in selections.items():
-        for model in selection.get("models") or []:
-            if model not in listed:
-                raise UserError(
-                    f"{at_line(path, selection, 'models')}: profiles.{profile}.models: {excerpt(model)} is not "
-                    f"among this target's runs ({', '.join(sorted(listed))})"
-                )
+        at = at_line(path, selection, "models")
+        check_in_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
     return selections
 
 
@@ -249,7 +226,7 @@ def _parse_target(name: str, path: Path) -> Target:
     _check_keys(raw, set(TargetSchema.model_fields) | section_names(), path)  # a plugin's sections too
     check_target_name(name, path)
     typed = validate(TargetSchema, raw, lines_in(raw, str(path)))  # the keys every target has; sections below
-    engine = raw.get("engine")
+    engine = typed.engine
     if engine not in engine_names():
         raise UserError(
             f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
@@ -266,25 +243,24 @@ def _parse_target(name: str, path: Path) -> Target:
         if key in raw
     }
     runs = _parse_runs(typed, raw, path)
-    selections = _parse_selections(raw, path, runs)
+    selections = _parse_selections(raw, path)
     run_keys = _run_keys(runs)
     claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, get_engine(engine).metrics, run_keys)
-    table = sections.get("table")
-    for net in table.paper if table is not None else {}:  # a paper number names its net as a claim does
-        resolve_run_key(str(net), run_keys, at_line(path, raw, "table"), "table.paper")
-    return Target(
+    target = Target(
         name,
         path,
-        str(raw.get("title", name)),
+        name if typed.title is None else typed.title,
         engine,
-        raw.get("recipe"),
+        typed.recipe,
         tuple(runs),
         selections,
         claims,
         sections,
-        str(raw.get("notes", "")).strip(),
-        raw.get("order"),
+        (typed.notes or "").strip(),
+        typed.order,
     )
+    target.paper_table(at_line(path, raw, "table"))  # a paper number names its net as a claim does
+    return target
 
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
@@ -315,14 +291,18 @@ def _run_keys(runs) -> dict[str, list[str]]:
     return keys
 
 
+def recipe_path(name: str) -> Path:
+    return experiments_dir() / "_recipes" / f"{name}.yaml"
+
+
 def load_recipe_file(name: str) -> RecipeFile:
-    path = experiments_dir() / "_recipes" / f"{name}.yaml"
+    path = recipe_path(name)
     if not path.is_file():
         raise UserError(f"recipe {excerpt(name)} not found: expected {path}")
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a recipe file must be a mapping (defaults, model_rules, profiles)")
-    typed = validate(_RecipeFileKeys, raw, lines_in(raw, str(path)))
+    typed = validate(RecipeFile, raw, lines_in(raw, str(path)))
     profiles = {}
     for pname, keys in (typed.profiles or {}).items():
         body = raw["profiles"][pname] or {}
@@ -338,22 +318,21 @@ def load_recipe_file(name: str) -> RecipeFile:
             f"{path}: mark exactly one profile `default: true` (the one a command runs without --profile); "
             f"found {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
         )
-    return RecipeFile(path, typed.defaults or {}, typed.model_rules or {}, profiles)
+    return typed.model_copy(update={"profiles": profiles})
 
 
 # ----------------------------------------------------------------------------- resolving runs
 
 
 def _run_settings(
-    recipe_file: RecipeFile, model: str, profile: str, override_tree: dict, variant: tuple[dict, str] = ({}, "")
+    recipe_file: RecipeFile, source: str, model: str, profile: str, override_tree: dict, variant: tuple[dict, str]
 ) -> RunSettings:
     """One net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
     variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the file
-    and line (or --set) every value came from."""
-    source = str(recipe_file.path)
+    and line (or --set) every value came from; `source`: the recipe file's path."""
     layers = [
         (recipe_file.defaults, source),
-        (recipe_file.model_rules.get(model), source),
+        ((recipe_file.model_rules or {}).get(model), source),
         (recipe_file.profiles[profile].layer, source),
         variant,
         (override_tree, "--set"),
@@ -386,6 +365,7 @@ def resolve_runs(
             )
         return []
     recipe_file = load_recipe_file(target.recipe)
+    source = str(recipe_path(target.recipe))  # where each of its values was set
     profile = _known_profile(target, recipe_file, profile)
     override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
@@ -400,7 +380,7 @@ def resolve_runs(
             continue
         model = parse_model_name(entry.model, entry.family)
         switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
-        settings = _run_settings(recipe_file, model.canonical, profile, override_tree, switched_off)
+        settings = _run_settings(recipe_file, source, model.canonical, profile, override_tree, switched_off)
         run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
@@ -458,9 +438,15 @@ def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list
 
 
 def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
-    """The runs --only names (all without it), checked as a set of runs to train together."""
+    """The runs --only names (all without it), checked as a set of runs to train together. --only is a
+    case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
     if only:
-        runs = select_runs(runs, only)
+        needle = normalise_run_text(only)
+        chosen = [r for r in runs if needle in normalise_run_text(r.name)]
+        if not chosen:
+            names = ", ".join(r.name for r in runs) or "none"
+            raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
+        runs = chosen
     check_settings_apply(runs)
     return runs
 
@@ -471,10 +457,19 @@ def _as_set_value(value: Any) -> str:
 
 
 def check_settings_apply(runs: list[RunConfig]) -> None:
-    """A setting none of the runs can use is an error, not a silent no-op. Zeroing the residual branches' last BN
-    scale applies to the ResNets of a target; where every run is a plain net there is no branch to zero, and the
-    runs would train, recording a setting that did nothing."""
-    _check_bn_stats_images(runs)
+    """A setting none of the runs can use is an error, not a silent no-op. recipe.bn_stats_images counts the images
+    batch-norm statistics are recomputed over after training; under the moving-average statistics nothing is
+    recomputed, so a --set of it would be recorded (and tag the run's folder) while changing nothing. Zeroing the
+    residual branches' last BN scale applies to the ResNets of a target; where every run is a plain net there is no
+    branch to zero, and the runs would train, recording a setting that did nothing."""
+    for run in runs:
+        given = any(pair.partition("=")[0].strip() == "recipe.bn_stats_images" for pair in run.overrides)
+        if given and run.recipe.bn_stats == "moving-average":
+            raise UserError(
+                f"--set recipe.bn_stats_images={run.recipe.bn_stats_images} cannot apply: {run.run_id.profile} uses "
+                f"moving-average batch-norm statistics, which are not recomputed; leave it out, or add "
+                f"--set recipe.bn_stats=recomputed"
+            )
     if not runs or not any(r.recipe.zero_init_residual for r in runs) or any(r.shortcut for r in runs):
         return
     nets = ", ".join(sorted({r.run_id.label for r in runs}))
@@ -484,32 +479,8 @@ def check_settings_apply(runs: list[RunConfig]) -> None:
     )
 
 
-def _check_bn_stats_images(runs: list[RunConfig]) -> None:
-    """recipe.bn_stats_images counts the images batch-norm statistics are recomputed over after training; under the
-    moving-average statistics nothing is recomputed, so a --set of it would be recorded (and tag the run's folder)
-    while changing nothing."""
-    for run in runs:
-        given = any(pair.partition("=")[0].strip() == "recipe.bn_stats_images" for pair in run.overrides)
-        if given and run.recipe.bn_stats == "moving-average":
-            raise UserError(
-                f"--set recipe.bn_stats_images={run.recipe.bn_stats_images} cannot apply: {run.run_id.profile} uses "
-                f"moving-average batch-norm statistics, which are not recomputed; leave it out, or add "
-                f"--set recipe.bn_stats=recomputed"
-            )
-
-
 def normalise_run_text(text: str) -> str:
     return text.lower().replace("-", "").replace("_", "")
-
-
-def select_runs(runs: list[RunConfig], only: str) -> list[RunConfig]:
-    """--only: case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
-    needle = normalise_run_text(only)
-    chosen = [r for r in runs if needle in normalise_run_text(r.name)]
-    if not chosen:
-        names = ", ".join(r.name for r in runs) or "none"
-        raise UserError(f"--only {excerpt(only)} matches none of this target's runs: {names}")
-    return chosen
 
 
 MAX_SEED = 2**32 - 1  # seeds numpy and torch both take as they are

@@ -2,7 +2,8 @@
 traceback after hours of training. No torch here (plot and report code use it).
 
 This holds the target's name rule, `TargetSchema` (the typed keys every target file shares, and the JSON Schema
-editors read), and `read_section`, which reads an engine's section as its typed schema. A built-in engine's own
+editors read), `read_section`, which reads an engine's section as its typed schema, and the checks of the nets a
+file names against the nets that exist (`check_net`) and against its runs (`check_in_runs`). A built-in engine's own
 sections are typed in its folder's engine.py; figure and table, which two engines read, in engines/sections.py.
 """
 
@@ -17,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ..basics.errors import UserError, excerpt
 from ..readers.validation import Expect, Flag, Text, Whole, lines_in, refuse, validate
 from ..readers.yamlio import line_of
+from .naming import parse_model_name, shortcut_problem, variant_problem
 from .registry import engine_names
 
 # A target's name becomes a folder under --results beside runs/ and bench/, so it must be a plain name.
@@ -146,13 +148,32 @@ def read_section(schema: Any, raw: dict, key: str, path: Path) -> Any:
     return validate(schema, raw[key], lines_in(raw, str(path)), prefix=key)
 
 
+def check_net(net: Any, variant: str, raw: Any, path: Path, key: str) -> None:
+    """A net the target file names, as typed (one of its runs, a net Table 1 counts): its model name (an unknown one
+    fails here), then its `variant` ("original" where none is given) and its shortcut checked against the net, each
+    problem one line at that key's line in `raw` (the net's mapping); `key` says where the net sits (runs[2])."""
+    model = parse_model_name(net.model, net.family)
+    for name, problem in (
+        ("variant", variant_problem(model, variant)),
+        ("shortcut", shortcut_problem(model, net.shortcut)),
+    ):
+        if problem:
+            raise UserError(f"{at_line(path, raw, name)}: {key}.{name}: {problem}")
+
+
 def at_line(path: Path, mapping: Any, key: Any) -> str:
     """`file:line` of a key read from the file (the file alone where the line is unknown)."""
     line = line_of(mapping, key)
     return f"{path}:{line}" if line else str(path)
 
 
-def run_models(raw: dict) -> set[str]:
-    """The model names a target file's runs list (what a figure panel may name)."""
+def check_in_runs(models: Any, raw: dict, at: str, key: str) -> None:
+    """Each of `models` (a profile's selection, a figure panel's nets) is the model of one of the runs the target
+    file `raw` lists; else one line, `at` the file:line of `key`."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
-    return {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    listed = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
+    for model in models:
+        if model not in listed:
+            raise UserError(
+                f"{at}: {key}: {excerpt(model)} is not among this target's runs ({', '.join(sorted(listed))})"
+            )

@@ -13,13 +13,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ...basics.errors import UserError
 from ...claims import NOT_RUN, Verdict
 from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Number, Text, Whole
-from ...specs.naming import parse_model_name, shortcut_problem, variant_problem
 from ...specs.registry import register
-from ...specs.target_checks import MAX_INPUT_SIDE, at_line, read_section
+from ...specs.target_checks import MAX_INPUT_SIDE, check_net, read_section
 from ..base import Engine, Outcome
 from .outputs import READ_COLUMNS, SAYS, WHERE, report_table, verdicts
 
@@ -48,13 +46,7 @@ class Net:
     def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
         nets = read_section(Nets, raw, "nets", path)
         for index, net in enumerate(nets):
-            model = parse_model_name(net.model, net.family)
-            for key, problem in (
-                ("variant", variant_problem(model, net.variant or "original")),
-                ("shortcut", shortcut_problem(model, net.shortcut)),
-            ):
-                if problem:
-                    raise UserError(f"{at_line(path, raw['nets'][index], key)}: nets[{index}].{key}: {problem}")
+            check_net(net, net.variant or "original", raw["nets"][index], path, f"nets[{index}]")
         return nets
 
 
