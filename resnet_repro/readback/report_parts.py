@@ -47,10 +47,10 @@ class Score:
 
     @property
     def mark(self) -> str:
-        return mark(self.verdict.status, self.number)
+        return mark(self.verdict.status)
 
 
-def mark(status: str, number: bool = False) -> str:
+def mark(status: str) -> str:
     return MARKS[status]
 
 

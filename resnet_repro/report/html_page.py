@@ -132,9 +132,8 @@ SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"
 
 def _badge(score: Score) -> str:
     status = score.verdict.status
-    colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
     return (
-        f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
+        f"<span class='verdict' style='background:{COLOURS[status]}'>{SYMBOLS[score.mark]}&nbsp;"
         f"{html.escape(status).replace(' ', '&nbsp;')}</span>"
     )
 

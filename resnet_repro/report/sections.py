@@ -212,7 +212,7 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
             row.append(number.describe() if number else "")
             if number and ours and comparable:
                 verdict = evaluate_number(number, ours)
-                row.append(f"{mark(verdict.status, number=True)} {verdict.status} (±{verdict.band:.2f})")
+                row.append(f"{mark(verdict.status)} {verdict.status} (±{verdict.band:.2f})")
             else:
                 row.append("")
         rows.append(row)
