@@ -265,6 +265,12 @@ def result_text(s: Score) -> str:
     return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
 
 
+def not_run_line(section: TargetSection) -> str:
+    """A target nothing has run for, in Markdown: what running it takes, its command, and any shorter profile."""
+    need = paper_needs(section.target)
+    return f"Not run yet{f'; it {need}' if need else ''}: `{section.not_run}`{other_profiles(section.target)}."
+
+
 def other_profiles(target: Target) -> str:
     if not target.recipe:
         return ""
