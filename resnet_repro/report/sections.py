@@ -31,9 +31,8 @@ from .scoring import (
 
 
 def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[TargetSection]:
-    targets = sorted((load_target(name) for name in target_names()), key=_report_order)
     sections = []
-    for target in targets:
+    for target in _targets_in_order():
         try:
             sections.append(target_section(target, results, warn))
         except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
@@ -43,9 +42,9 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
     return sections
 
 
-def _report_order(target: Target) -> tuple:
-    """Each target file's `order:` (the paper's order, so the report reads like the paper); one's own after."""
-    return (target.order is None, target.order or 0, target.name)
+def _targets_in_order() -> list[Target]:
+    """Every target, by its file's `order:` (the paper's order, so the report reads like the paper); one's own after."""
+    return sorted((load_target(name) for name in target_names()), key=lambda t: (t.order is None, t.order or 0, t.name))
 
 
 def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
@@ -309,7 +308,7 @@ def target_of_run(name: str, started_by: str | None = None) -> tuple[Target, str
     if run_id.tag is not None:
         return None
     found, most = None, 0
-    for target in sorted((load_target(n) for n in target_names()), key=_report_order):
+    for target in _targets_in_order():
         if target.recipe and run_id.profile in load_recipe_file(target.recipe).profiles:
             runs = [run.name for run in resolve_runs(target, run_id.profile)]
             if name in runs and target.name == started_by:
