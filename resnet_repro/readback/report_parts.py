@@ -56,8 +56,7 @@ def mark(status: str) -> str:
 
 @dataclass
 class ProfileSection:
-    profile: str
-    found: Measured
+    found: Measured  # the profile's numbers, and which profile (found.profile)
     scores: list[Score]
     table: tuple[list[str], list[list[str]]]  # header, rows
     images: list[Path]

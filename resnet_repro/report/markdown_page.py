@@ -56,7 +56,8 @@ def markdown_page(sections: list[TargetSection], opening: list[str]) -> str:
                 ]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
-            out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
+            alt = f"{section.target.name} {part.found.profile}"
+            out += ["", *[f"![{alt}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
 
 

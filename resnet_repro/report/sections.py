@@ -76,7 +76,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     for part in section.profiles:
         section.scores += part.scores
     if target.paper_table():
-        paper = next((p.found for p in section.profiles if p.profile == default), None)
+        paper = next((p.found for p in section.profiles if p.found.profile == default), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
             section.scores.append(
@@ -130,9 +130,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
             f"{found.legacy_file} was written by an older version that did not record its profile; "
             f"`{run_command(target, found.profile)}` measures it again (its runs are kept)."
         )
-    return ProfileSection(
-        found.profile, found, scores, numbers_table(target, found), [image] if image.exists() else [], notes
-    )
+    return ProfileSection(found, scores, numbers_table(target, found), [image] if image.exists() else [], notes)
 
 
 def _caption(path: Path) -> str | None:
@@ -252,7 +250,7 @@ def heading(section: TargetSection) -> str:
 def profile_heading(section: TargetSection, part: ProfileSection) -> str:
     """A profile's part of a section, naming its data where the section's title cannot (profiles on several)."""
     data = f", on {data_name(part.found.dataset)}" if part.found.proxy and len(_datasets(section)) > 1 else ""
-    return f"{section.target.name}, profile {part.profile}{data}"
+    return f"{section.target.name}, profile {part.found.profile}{data}"
 
 
 def _datasets(section: TargetSection) -> list[str]:
