@@ -25,17 +25,9 @@ def markdown_page(sections: list[TargetSection], opening: list[str]) -> str:
         out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
     else:
         out.append("Nothing yet.")
-    for s in checked:
-        out.append(
-            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(result_text(s))}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
-        )
+    out += [_score_row(s, _md(result_text(s)) + _md_seeds(s), f"{s.mark} {s.verdict.status}") for s in checked]
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
-    for s in waiting:
-        out.append(
-            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
-        )
+    out += [_score_row(s, f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}`") for s in waiting]
     out += ["", "### How verdicts are made", "", RULES]
     for section in sections:
         out += ["", f"## {heading(section)}", ""]
@@ -59,6 +51,11 @@ def markdown_page(sections: list[TargetSection], opening: list[str]) -> str:
             alt = f"{section.target.name} {part.found.profile}"
             out += ["", *[f"![{alt}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
+
+
+def _score_row(s: Score, *cells: str) -> str:
+    """A scoreboard row: the target, what the paper says (and where), the profile, then `cells`."""
+    return f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | " + " | ".join(cells) + " |"
 
 
 def _md_seeds(s: Score) -> str:
