@@ -56,8 +56,9 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     default = target.default_profile
     profiles = profiles_with_results(target, results)
     for profile in profiles:
-        found = measure(target, profile, results)
-        section.profiles.append(_profile_section(target, found, results))
+        part = _profile_section(target, measure(target, profile, results), results)
+        section.profiles.append(part)
+        section.scores += part.scores
     for claim in target.claims:  # a claim the default profile has not checked yet: say what runs it
         if default not in profiles:
             trained = set(target.paper_seeds())
@@ -73,8 +74,6 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
-    for part in section.profiles:
-        section.scores += part.scores
     if target.paper_table():
         paper = next((p.found for p in section.profiles if p.found.profile == default), None)
         numbers = number_scores(target, paper)
