@@ -200,7 +200,7 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
     for key in keys:
         row = [
             label(key),
-            _seeds(found, key),
+            f"{len(found.per_key(engine.seeds_metric).get(key, []))}/{found.expected.get(key, 0)}",  # seeds done/planned
             *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns),
         ]
         if paper:
@@ -213,11 +213,6 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
                 row.append("")
         rows.append(row)
     return header, rows
-
-
-def _seeds(found: Measured, key: str) -> str:
-    done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
-    return f"{done}/{found.expected.get(key, 0)}"
 
 
 def _mean(values: list[float] | None, best: bool = False) -> str:
