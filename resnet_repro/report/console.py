@@ -22,9 +22,8 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
-    comparable, why = found.numbers_comparable()
-    if found.proxy:
-        lines.append(f"  {why}")
+    if found.proxy:  # why its numbers are not set beside the paper's
+        lines.append(f"  {found.numbers_comparable()[1]}")
     return lines
 
 
