@@ -47,17 +47,16 @@ class Score:
 
     @property
     def mark(self) -> str:
-        return mark(self.verdict.status, self.number)
+        return mark(self.verdict.status)
 
 
-def mark(status: str, number: bool = False) -> str:
+def mark(status: str) -> str:
     return MARKS[status]
 
 
 @dataclass
 class ProfileSection:
-    profile: str
-    found: Measured
+    found: Measured  # the profile's numbers, and which profile (found.profile)
     scores: list[Score]
     table: tuple[list[str], list[list[str]]]  # header, rows
     images: list[Path]

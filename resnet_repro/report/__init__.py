@@ -21,16 +21,16 @@ from typing import Callable
 from ..store.layout import write_atomic
 from .html_page import html_page
 from .markdown_page import markdown_page
-from .sections import collect_sections
-from .summary import compute_summary
+from .sections import all_scores, collect_sections
+from .summary import compute_summary, opening_lines, summary_lines
 
 
 def write_report(results: Path, warn: Callable[[str], None] = lambda message: None) -> tuple[Path, Path, int]:
     """REPORT.md and REPORT.html in `results`, and how many targets have something to show; `warn` hears of
     every file skipped as unreadable."""
     sections = collect_sections(results, warn)
-    summary = compute_summary(results, warn)
+    opening = opening_lines(sections) + summary_lines(compute_summary(results, warn), all_scores(sections))
     markdown, page = results / "REPORT.md", results / "REPORT.html"
-    write_atomic(markdown, markdown_page(sections, summary))
-    write_atomic(page, html_page(sections, summary))
+    write_atomic(markdown, markdown_page(sections, opening))
+    write_atomic(page, html_page(sections, opening))
     return markdown, page, sum(bool(s.profiles or s.table or s.images) for s in sections)

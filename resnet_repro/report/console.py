@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from ..readback.measured import measure, title_for_data
+from ..readback.report_parts import Score
 from ..specs.experiments import Target
 from .scoring import claim_scores
 from .sections import numbers_table, target_section
@@ -14,29 +16,29 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
     found = measure(target, profile, results)
     lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
-    for score in claim_scores(target, found):
-        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
-        if score.verdict.detail:
-            lines.append(f"      {score.verdict.detail}")
-        if score.verdict.seeds:
-            lines.append(f"      {score.verdict.seeds} seeds per net: {score.command}")
+    lines += _verdict_lines(claim_scores(target, found))
     header, rows = numbers_table(target, found)
     if rows:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
-    comparable, why = found.numbers_comparable()
-    if found.proxy:
-        lines.append(f"  {why}")
+    if found.proxy:  # why its numbers are not set beside the paper's
+        lines.append(f"  {found.numbers_comparable()[1]}")
     return lines
 
 
 def section_summary(target: Target, results: Path) -> list[str]:
     """What `run` ends with for a target that trains nothing (table1, gradflow): its claims with their verdicts, as
     the report judges them from the files just written."""
-    lines = [f"{target.title} ({target.name})"]
-    for score in target_section(target, results).scores:
-        lines.append(f"  {score.mark} {score.verdict.status}: {score.what}")
+    return [f"{target.title} ({target.name})", *_verdict_lines(target_section(target, results).scores)]
+
+
+def _verdict_lines(scores: list[Score]) -> Iterator[str]:
+    """Each claim's verdict, its numbers, and the command that trains the seeds it says would resolve the paper's
+    gap."""
+    for score in scores:
+        yield f"  {score.mark} {score.verdict.status}: {score.what}"
         if score.verdict.detail:
-            lines.append(f"      {score.verdict.detail}")
-    return lines
+            yield f"      {score.verdict.detail}"
+        if score.verdict.seeds:
+            yield f"      {score.verdict.seeds} seeds per net: {score.command}"

@@ -10,8 +10,8 @@ from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPR
 from ..readback.report_parts import Score, TargetSection
 from ..specs.experiments import profile_names
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
-from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
-from .summary import RULES, opening_lines, summary_lines
+from .sections import all_scores, heading, not_run_line, profile_heading, result_text, split_waiting
+from .summary import RULES
 
 COLOURS = {
     HOLDS: "#1a7f37",
@@ -46,13 +46,12 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 """
 
 
-def html_page(sections: list[TargetSection], summary: dict) -> str:
-    scores = all_scores(sections)
+def html_page(sections: list[TargetSection], opening: list[str]) -> str:
     body = ["<h1>Does the paper hold here? He et al. 2015, <i>Deep Residual Learning</i>, reproduced</h1>"]
-    body += [f"<p>{_inline(line)}</p>" for line in opening_lines(sections) + summary_lines(summary, scores)]
+    body += [f"<p>{_inline(line)}</p>" for line in opening]
     body.append("<h2 id='scoreboard'>Scoreboard</h2>")
     keys = frozenset(profile_names())  # short cells never broken over two lines: the profiles, read once
-    body += _html_scoreboard(scores, keys)
+    body += _html_scoreboard(all_scores(sections), keys)
     body.append(f"<h3>How verdicts are made</h3><p class='rules'>{html.escape(RULES)}</p>")
     for section in sections:
         body += _html_target(section, keys)
@@ -95,12 +94,8 @@ def _html_waiting(s: Score) -> str:
 def _html_target(section: TargetSection, keys: frozenset) -> list[str]:
     """One target's section: what is not run yet, its notes, table and figures, then each profile's part."""
     body = [f"<h2 id='{section.target.name}'>{html.escape(heading(section))}</h2>"]
-    need = paper_needs(section.target)
     if section.not_run:
-        body.append(
-            f"<p>Not run yet{_inline(f'; it {need}' if need else '')}: <code>{html.escape(section.not_run)}</code>"
-            f"{_inline(other_profiles(section.target))}.</p>"
-        )
+        body.append(f"<p>{_inline(not_run_line(section))}</p>")
     body.append(_html_notes(section.notes))
     if section.table:
         body.append(_html_table(*section.table, keys))
@@ -132,9 +127,8 @@ SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"
 
 def _badge(score: Score) -> str:
     status = score.verdict.status
-    colour = COLOURS[HOLDS] if score.mark == "✅" else COLOURS[status]
     return (
-        f"<span class='verdict' style='background:{colour}'>{SYMBOLS[score.mark]}&nbsp;"
+        f"<span class='verdict' style='background:{COLOURS[status]}'>{SYMBOLS[score.mark]}&nbsp;"
         f"{html.escape(status).replace(' ', '&nbsp;')}</span>"
     )
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..readback.report_parts import Score, TargetSection
-from .sections import all_scores, heading, other_profiles, paper_needs, profile_heading, result_text, split_waiting
-from .summary import RULES, opening_lines, summary_lines
+from .sections import all_scores, heading, not_run_line, profile_heading, result_text, split_waiting
+from .summary import RULES
 
 
-def markdown_page(sections: list[TargetSection], summary: dict) -> str:
-    scores = all_scores(sections)
-    checked, waiting = split_waiting(scores)
+def markdown_page(sections: list[TargetSection], opening: list[str]) -> str:
+    checked, waiting = split_waiting(all_scores(sections))
     out = [
         "# Does the paper hold here? He et al. 2015, Deep Residual Learning, reproduced",
         "",
-        *[f"{line}  " for line in opening_lines(sections) + summary_lines(summary, scores)],
+        *[f"{line}  " for line in opening],
         "",
         "## Scoreboard",
         "",
@@ -26,22 +25,14 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
         out += ["| target | the paper says | profile | result | verdict |", "|---|---|---|---|---|"]
     else:
         out.append("Nothing yet.")
-    for s in checked:
-        out.append(
-            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(result_text(s))}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
-        )
+    out += [_score_row(s, _md(result_text(s)) + _md_seeds(s), f"{s.mark} {s.verdict.status}") for s in checked]
     out += ["", "### Not run yet", "", "| target | the paper says | profile | what runs it |", "|---|---|---|---|"]
-    for s in waiting:
-        out.append(
-            f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | "
-            f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}` |"
-        )
+    out += [_score_row(s, f"{_md(result_text(s) + '; ' if result_text(s) else '')}`{s.command}`") for s in waiting]
     out += ["", "### How verdicts are made", "", RULES]
     for section in sections:
         out += ["", f"## {heading(section)}", ""]
         if section.not_run:
-            out.append(f"Not run yet{_needs(section)}: `{section.not_run}`{other_profiles(section.target)}.")
+            out.append(not_run_line(section))
         out += [f"- {_md(note)}" for note in section.notes]
         if section.table:
             out += ["", *_md_table(*section.table)]
@@ -57,13 +48,14 @@ def markdown_page(sections: list[TargetSection], summary: dict) -> str:
                 ]
             if part.table[1]:
                 out += ["", *_md_table(*part.table)]
-            out += ["", *[f"![{section.target.name} {part.profile}]({_relative(p, section)})" for p in part.images]]
+            alt = f"{section.target.name} {part.found.profile}"
+            out += ["", *[f"![{alt}]({_relative(p, section)})" for p in part.images]]
     return "\n".join(out) + "\n"
 
 
-def _needs(section: TargetSection) -> str:
-    need = paper_needs(section.target)
-    return f"; it {need}" if need else ""
+def _score_row(s: Score, *cells: str) -> str:
+    """A scoreboard row: the target, what the paper says (and where), the profile, then `cells`."""
+    return f"| {s.target} | {_md(s.what)} <br><sub>{_md(s.section)}</sub> | {s.profile} | " + " | ".join(cells) + " |"
 
 
 def _md_seeds(s: Score) -> str:

@@ -31,9 +31,8 @@ from .scoring import (
 
 
 def collect_sections(results: Path, warn: Callable[[str], None] = lambda message: None) -> list[TargetSection]:
-    targets = sorted((load_target(name) for name in target_names()), key=_report_order)
     sections = []
-    for target in targets:
+    for target in _targets_in_order():
         try:
             sections.append(target_section(target, results, warn))
         except OSError as error:  # a run folder the user cannot read: this target reads as not run, and is said
@@ -43,9 +42,9 @@ def collect_sections(results: Path, warn: Callable[[str], None] = lambda message
     return sections
 
 
-def _report_order(target: Target) -> tuple:
-    """Each target file's `order:` (the paper's order, so the report reads like the paper); one's own after."""
-    return (target.order is None, target.order or 0, target.name)
+def _targets_in_order() -> list[Target]:
+    """Every target, by its file's `order:` (the paper's order, so the report reads like the paper); one's own after."""
+    return sorted((load_target(name) for name in target_names()), key=lambda t: (t.order is None, t.order or 0, t.name))
 
 
 def target_section(target: Target, results: Path, warn: Callable[[str], None] = lambda message: None) -> TargetSection:
@@ -57,8 +56,9 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     default = target.default_profile
     profiles = profiles_with_results(target, results)
     for profile in profiles:
-        found = measure(target, profile, results)
-        section.profiles.append(_profile_section(target, found, results))
+        part = _profile_section(target, measure(target, profile, results), results)
+        section.profiles.append(part)
+        section.scores += part.scores
     for claim in target.claims:  # a claim the default profile has not checked yet: say what runs it
         if default not in profiles:
             trained = set(target.paper_seeds())
@@ -74,10 +74,8 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     compares=comparisons(target, claim, trained, _planned_keys(target)),
                 )
             )
-    for part in section.profiles:
-        section.scores += part.scores
     if target.paper_table():
-        paper = next((p.found for p in section.profiles if p.profile == default), None)
+        paper = next((p.found for p in section.profiles if p.found.profile == default), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
             section.scores.append(
@@ -131,9 +129,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
             f"{found.legacy_file} was written by an older version that did not record its profile; "
             f"`{run_command(target, found.profile)}` measures it again (its runs are kept)."
         )
-    return ProfileSection(
-        found.profile, found, scores, numbers_table(target, found), [image] if image.exists() else [], notes
-    )
+    return ProfileSection(found, scores, numbers_table(target, found), [image] if image.exists() else [], notes)
 
 
 def _caption(path: Path) -> str | None:
@@ -204,7 +200,7 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
     for key in keys:
         row = [
             label(key),
-            _seeds(found, key),
+            f"{len(found.per_key(engine.seeds_metric).get(key, []))}/{found.expected.get(key, 0)}",  # seeds done/planned
             *(_mean(found.per_key(column).get(key), best=best) for _, column, best in engine.report_columns),
         ]
         if paper:
@@ -212,16 +208,11 @@ def numbers_table(target: Target, found: Measured) -> tuple[list[str], list[list
             row.append(number.describe() if number else "")
             if number and ours and comparable:
                 verdict = evaluate_number(number, ours)
-                row.append(f"{mark(verdict.status, number=True)} {verdict.status} (±{verdict.band:.2f})")
+                row.append(f"{mark(verdict.status)} {verdict.status} (±{verdict.band:.2f})")
             else:
                 row.append("")
         rows.append(row)
     return header, rows
-
-
-def _seeds(found: Measured, key: str) -> str:
-    done = len(found.per_key(get_engine(found.target.engine).seeds_metric).get(key, []))
-    return f"{done}/{found.expected.get(key, 0)}"
 
 
 def _mean(values: list[float] | None, best: bool = False) -> str:
@@ -253,7 +244,7 @@ def heading(section: TargetSection) -> str:
 def profile_heading(section: TargetSection, part: ProfileSection) -> str:
     """A profile's part of a section, naming its data where the section's title cannot (profiles on several)."""
     data = f", on {data_name(part.found.dataset)}" if part.found.proxy and len(_datasets(section)) > 1 else ""
-    return f"{section.target.name}, profile {part.profile}{data}"
+    return f"{section.target.name}, profile {part.found.profile}{data}"
 
 
 def _datasets(section: TargetSection) -> list[str]:
@@ -263,6 +254,12 @@ def _datasets(section: TargetSection) -> list[str]:
 def result_text(s: Score) -> str:
     """A row's numbers, and whether another target's row makes the same comparison on the same runs."""
     return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
+
+
+def not_run_line(section: TargetSection) -> str:
+    """A target nothing has run for, in Markdown: what running it takes, its command, and any shorter profile."""
+    need = paper_needs(section.target)
+    return f"Not run yet{f'; it {need}' if need else ''}: `{section.not_run}`{other_profiles(section.target)}."
 
 
 def other_profiles(target: Target) -> str:
@@ -303,7 +300,7 @@ def target_of_run(name: str, started_by: str | None = None) -> tuple[Target, str
     if run_id.tag is not None:
         return None
     found, most = None, 0
-    for target in sorted((load_target(n) for n in target_names()), key=_report_order):
+    for target in _targets_in_order():
         if target.recipe and run_id.profile in load_recipe_file(target.recipe).profiles:
             runs = [run.name for run in resolve_runs(target, run_id.profile)]
             if name in runs and target.name == started_by:

@@ -20,8 +20,7 @@ from .sections import needs_imagenet, target_of_run
 def compute_summary(results: Path, warn: Callable[[str], None] = lambda message: None) -> dict:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, overridden = set(), 0.0, 0, 0, 0
-    unfinished: list[str] = []
-    started_by: dict[str, str] = {}  # an unfinished run -> the target its command named
+    started_by: dict[str, str | None] = {}  # each unfinished run -> the target its command named
     for meta_path in _meta_files(results / "runs", warn):
         meta = _record(meta_path, warn, "")
         if meta is None:
@@ -35,15 +34,14 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             finished += final_status(final) is RunStatus.FINISHED
             failed += final_status(final) is RunStatus.FAILED
         else:
-            unfinished.append(meta_path.parent.relative_to(results / "runs").as_posix())
-            started_by[unfinished[-1]] = _target_named(meta.get("command"))
+            started_by[meta_path.parent.relative_to(results / "runs").as_posix()] = _target_named(meta.get("command"))
     return {
         "devices": sorted(devices),
         "wall_s": wall,
         "finished": finished,
         "failed": failed,
-        "unfinished": len(unfinished),
-        "unfinished_runs": sorted(unfinished),
+        "unfinished": len(started_by),
+        "unfinished_runs": sorted(started_by),
         "started_by": started_by,
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
