@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...models import build_model, model_label
+from ...models import build_model
 from ...specs.experiments import Target
+from ...specs.naming import model_label
 from ...store.layout import write_atomic
 from ..layer_responses.measure import response_layers
 from ..outputs import measured_csv
