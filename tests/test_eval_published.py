@@ -9,9 +9,9 @@ import urllib.error
 import pytest
 import torch
 
-from resnet_repro.analysis.published_weights import StdScaled, published_net
 from resnet_repro.data.imagenet import scan_image_folder
 from resnet_repro.data.synthetic import write_image_folder
+from resnet_repro.engines.published_eval import StdScaled, published_net
 from resnet_repro.models import build_model
 
 from .conftest import cli_in_process

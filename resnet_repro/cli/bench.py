@@ -38,7 +38,7 @@ def bench_command(
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     # torch loads only when bench runs: the other commands share this module's app
     from ..analysis.throughput import BenchSettings, measure
-    from ..models import parse_model_name
+    from ..specs.naming import parse_model_name
     from ..train.device import describe_device, resolve_device
     from ..train.precision import check_precision
 

@@ -148,7 +148,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
                 "data": data_label(dataset, entry),
                 "iterations": runs[0].recipe.iterations if runs else None,
                 "status": entry.status,
-                "reported": _paper_style(errors) if len(errors) > 1 else None,
+                "reported": _paper_style(errors),
                 "paper_reported": _quoted_style(quoted),
             }
         )
@@ -166,7 +166,7 @@ def write_curve_table(
     """A figure's table (fig1, fig4, fig6): each net's final training and test error, iterations, seeds."""
     found = found if found is not None else measure(target, runs_profile(runs), results, runs)
     folder = output_dir(results, target, runs_profile(runs))
-    rows = [{k: v for k, v in row.items() if k in CURVE_COLUMNS} for row in table_rows(target, models, runs, found)]
+    rows = table_rows(target, models, runs, found)  # write_table keeps CURVE_COLUMNS alone
     notes = [
         profile_note(runs, models),
         "train_error: the mean over the last 10% of iterations (augmented batches), mean over seeds; "
@@ -182,12 +182,10 @@ def data_label(dataset: str, entry: ModelRuns) -> str:
     return dataset
 
 
-def _paper_style(errors: list[float]) -> str:
-    """As the paper shows a multi-seed result: "best (mean +- std)"; a single run is just its error."""
-    if not errors:
-        return ""
-    if len(errors) == 1:
-        return f"{errors[0]:.2f}"
+def _paper_style(errors: list[float]) -> str | None:
+    """As the paper shows a multi-seed result: "best (mean +- std)"; None for a single run (its error is shown)."""
+    if len(errors) < 2:
+        return None
     return f"{min(errors):.2f} ({statistics.fmean(errors):.2f} ± {statistics.stdev(errors):.2f})"
 
 

@@ -8,20 +8,10 @@ from __future__ import annotations
 from torch import nn
 
 from ..basics.errors import UserError
-from ..specs.naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, model_label, parse_model_name
+from ..specs.naming import FAMILY_DEFAULTS, SHORTCUT_OPTIONS, default_shortcut, parse_model_name
 from .blocks import Layers, ModelInit
 from .cifar import CifarResNet
 from .imagenet import VARIANTS, ImageNetResNet
-
-__all__ = [
-    "ModelInit",
-    "Layers",
-    "parse_model_name",
-    "build_model",
-    "model_label",
-    "CifarResNet",
-    "ImageNetResNet",
-]
 
 
 def build_model(

@@ -67,9 +67,6 @@ class ComplexityEngine(Engine):
         folder = context.results / target.name
         return Outcome([folder / "table.csv", folder / "table.md"], table=(target.title, rows, SHOWN_COLUMNS))
 
-    def has_results(self, target, profile, results: Path) -> bool:
-        return False
-
     def report_section(self, section, results: Path, warn):
         path = results / section.target.name / "table.csv"
         rows = csv_rows(path, READ_COLUMNS, warn) if path.exists() else None

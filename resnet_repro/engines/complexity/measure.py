@@ -8,8 +8,9 @@ from typing import Callable
 import torch
 
 from ...analysis.complexity import count_multiply_adds, count_parameters
-from ...models import build_model, model_label
+from ...models import build_model
 from ...specs.experiments import Target
+from ...specs.naming import model_label
 from ...store.tables import ExtraTable, write_table
 
 COLUMNS = [

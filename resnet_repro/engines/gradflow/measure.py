@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...models import build_model, model_label
+from ...models import build_model
 from ...specs.experiments import Target
+from ...specs.naming import model_label
 from ...store.layout import write_atomic
 from ..layer_responses.measure import response_layers
 from ..outputs import measured_csv
@@ -31,63 +32,65 @@ from ..outputs import measured_csv
 FC_WIDTH = 64
 
 
+class FullyConnectedLayer(nn.Module):
+    """One layer of the stack: plain h <- relu(W h), residual h <- h + W relu(h)."""
+
+    def __init__(self, width: int, residual: bool):
+        super().__init__()
+        self.residual = residual
+        self.linear = nn.Linear(width, width)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.linear(F.relu(h)) if self.residual else F.relu(self.linear(h))
+
+
 class FullyConnectedStack(nn.Module):
     def __init__(self, depth: int, residual: bool, width: int = FC_WIDTH, classes: int = 10):
         super().__init__()
-        self.residual = residual
-        self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.layers = nn.Sequential(*(FullyConnectedLayer(width, residual) for _ in range(depth)))
         self.head = nn.Linear(width, classes)
 
-    def forward(self, h: torch.Tensor, record: list | None = None) -> torch.Tensor:
-        for layer in self.layers:
-            h = h + layer(F.relu(h)) if self.residual else F.relu(layer(h))
-            if record is not None:
-                h.retain_grad()
-                record.append(h)
-        return self.head(h)
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.head(self.layers(h))
 
 
-def _per_image_norm(grad: torch.Tensor) -> float:
-    return grad.flatten(1).norm(dim=1).mean().item()
-
-
-def conv_gradient_norms(model_name: str, seed: int, batches: int = 2, batch_size: int = 16) -> list[float]:
-    torch.manual_seed(seed)
-    model = build_model(model_name)
-    model.train()
+def gradient_norms(
+    model: nn.Module, layers: list[nn.Module], input_shape: tuple[int, ...], batches: int
+) -> list[float]:
+    """The gradient norm at each of `layers`' outputs, per image, averaged over the images of `batches` batches of
+    Gaussian inputs of `input_shape` (batch first) with random labels."""
     captured: list[torch.Tensor] = []
 
     def keep(module, inputs, output):
         output.retain_grad()
         captured.append(output)
 
-    handles = [layer.module.register_forward_hook(keep) for layer in response_layers(model)]
-    totals = None
+    handles = [layer.register_forward_hook(keep) for layer in layers]
+    totals = [0.0] * len(layers)
     try:
         for _ in range(batches):
             captured.clear()
-            x, y = torch.randn(batch_size, 3, 32, 32), torch.randint(0, 10, (batch_size,))
+            x, y = torch.randn(input_shape), torch.randint(0, 10, (input_shape[0],))
             F.cross_entropy(model(x), y).backward()
-            norms = [_per_image_norm(t.grad) for t in captured]
-            totals = norms if totals is None else [a + b for a, b in zip(totals, norms)]
+            totals = [total + out.grad.flatten(1).norm(dim=1).mean().item() for total, out in zip(totals, captured)]
             model.zero_grad(set_to_none=True)
     finally:
         for handle in handles:
             handle.remove()
-    return [t / batches for t in totals]
+    return [total / batches for total in totals]
+
+
+def conv_gradient_norms(model_name: str, seed: int, batches: int = 2, batch_size: int = 16) -> list[float]:
+    torch.manual_seed(seed)
+    model = build_model(model_name)
+    layers = [layer.module for layer in response_layers(model)]
+    return gradient_norms(model, layers, (batch_size, 3, 32, 32), batches)
 
 
 def fc_gradient_norms(depth: int, residual: bool, seed: int, batches: int = 2, batch_size: int = 64) -> list[float]:
     torch.manual_seed(seed)
     model = FullyConnectedStack(depth, residual)
-    totals = [0.0] * depth
-    for _ in range(batches):
-        record: list[torch.Tensor] = []
-        x, y = torch.randn(batch_size, FC_WIDTH), torch.randint(0, 10, (batch_size,))
-        F.cross_entropy(model(x, record), y).backward()
-        totals = [t + _per_image_norm(h.grad) for t, h in zip(totals, record)]
-        model.zero_grad(set_to_none=True)
-    return [t / batches for t in totals]
+    return gradient_norms(model, list(model.layers), (batch_size, FC_WIDTH), batches)
 
 
 # The gradient-flow demo in its own setting: a fully connected plain net and a residual one (two-layer residual blocks,

@@ -53,23 +53,19 @@ def row_verdict(ratio: float, with_bn: bool) -> str:
 def net_verdicts(rows: list[dict]) -> list[dict]:
     """One row per net of gradflow.csv, in its order: the ratio and its verdict (the conv nets are the ones with BN)."""
     ratios = gradient_ratios(rows)
-    seen, verdicts = set(), []
+    first: dict[str, dict] = {}
     for row in rows:
-        net = row["net"]
-        if net in seen or net not in ratios:
-            continue
-        seen.add(net)
-        family = row.get("family", "")
-        verdicts.append(
-            {
-                "family": family,
-                "net": net,
-                "residual": str(row.get("residual", "")),
-                "first_to_last": f"{ratios[net]:.3g}",
-                "verdict": row_verdict(ratios[net], with_bn=family == "conv"),
-            }
-        )
-    return verdicts
+        first.setdefault(row["net"], row)  # a net's family and whether it is residual: its first row's
+    return [
+        {
+            "family": first[net].get("family", ""),
+            "net": net,
+            "residual": str(first[net].get("residual", "")),
+            "first_to_last": f"{ratio:.3g}",
+            "verdict": row_verdict(ratio, with_bn=first[net].get("family", "") == "conv"),
+        }
+        for net, ratio in ratios.items()
+    ]
 
 
 def plain_bn_nets_healthy(verdicts: list[dict]) -> tuple[bool, list[dict]] | None:

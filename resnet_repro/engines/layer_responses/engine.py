@@ -7,12 +7,10 @@ from pathlib import Path
 
 from ...readback.measured import read_runs
 from ...specs.registry import register
-from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, open_lines
 from ..base import Engine
-from ..curves_tables import profile_note, runs_title
-from ..outputs import measured_csv, measured_csv_of
-from .outputs import plot_responses, read_responses, write_response_table
+from ..outputs import measured_csv
+from .outputs import read_responses, write_response_outputs
 
 
 class LayerResponsesEngine(Engine):
@@ -30,19 +28,7 @@ class LayerResponsesEngine(Engine):
         write_responses(target, measure_runs(runs, context), context.results, runs)
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        profile = runs_profile(runs)
-        csv_path = measured_csv_of(target, results, runs)
-        return [
-            csv_path,
-            *write_response_table(target, runs, results),
-            *plot_responses(
-                csv_path,
-                output_dir(results, target, profile) / target.name,
-                runs_title(target, runs),
-                profile_note(runs),
-                profile,
-            ),
-        ]
+        return write_response_outputs(target, runs, results)
 
     def read_measured(self, found, results: Path) -> None:
         read_runs(found, results, metrics=())

@@ -19,12 +19,15 @@ from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile, read_text
 from ...store.tables import write_table
 from ..curves_tables import profile_note, runs_title
+from ..outputs import measured_csv_of
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 
 
-def write_response_table(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
+def write_response_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
+    """The profile's responses.csv, and the table and figure drawn from it in the profile's folder: the files."""
     profile = runs_profile(runs)
+    csv_path = measured_csv_of(target, results, runs)
     found = measure(target, profile, results, runs)
     labels = {found.keys[r.name]: r.run_id.label for r in runs}
     rows = [
@@ -38,18 +41,20 @@ def write_response_table(target: Target, runs: list[RunConfig], results: Path) -
         for key, values in found.per_key("response_std").items()
     ]
     folder = output_dir(results, target, profile)
+    title, note = runs_title(target, runs), profile_note(runs)
     write_table(
         folder,
-        runs_title(target, runs),
+        title,
         rows,
         COLUMNS,
         [
-            profile_note(runs),
+            note,
             "response_std: the mean over layers of each layer's response std (mean over "
             "seeds); responses.csv holds every layer.",
         ],
     )
-    return [folder / "table.csv", folder / "table.md"]
+    figure = plot_responses(csv_path, folder / target.name, title, note, profile)
+    return [csv_path, folder / "table.csv", folder / "table.md", *figure]
 
 
 # The paper's order and look: plain nets dashed, ResNets solid.
