@@ -58,6 +58,11 @@ def resolve_results_dir(cli_value: str | None) -> Path:
     return folder
 
 
+def _run_file(name: str) -> property:
+    """The file `name` in the run's folder."""
+    return property(lambda files: files.dir / name)
+
+
 @dataclass(frozen=True)
 class RunFiles:
     root: Path  # results/
@@ -67,29 +72,12 @@ class RunFiles:
     def dir(self) -> Path:
         return self.root / "runs" / self.name
 
-    @property
-    def config(self) -> Path:
-        return self.dir / "config.yaml"
-
-    @property
-    def metrics(self) -> Path:
-        return self.dir / "metrics.csv"
-
-    @property
-    def final(self) -> Path:
-        return self.dir / "final.json"
-
-    @property
-    def meta(self) -> Path:
-        return self.dir / "meta.json"
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.dir / "checkpoint.pt"
-
-    @property
-    def previous_checkpoint(self) -> Path:
-        return self.dir / "checkpoint.prev.pt"
+    config = _run_file("config.yaml")
+    metrics = _run_file("metrics.csv")
+    final = _run_file("final.json")
+    meta = _run_file("meta.json")
+    checkpoint = _run_file("checkpoint.pt")
+    previous_checkpoint = _run_file("checkpoint.prev.pt")
 
 
 def write_json(path: Path, data: dict) -> None:

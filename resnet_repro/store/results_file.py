@@ -18,8 +18,9 @@ import math
 import os
 import re
 import stat
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..basics.errors import UserError, shorten
 
@@ -142,7 +143,7 @@ def read_json_record(path: Path, limit: int = JSON_BYTES) -> dict | None:
     if text is None:
         return None
     try:
-        data = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float)
+        data = json.loads(text, parse_int=partial(_bounded, int), parse_float=partial(_bounded, float))
     except _LongNumber as error:
         raise DamagedFile(
             path, f"holds a number of {error.args[0]:,} characters; the tool writes none so long"
@@ -230,16 +231,12 @@ class _LongNumber(ValueError):
     pass
 
 
-def _bounded_int(text: str) -> int:
-    if len(text) > NUMBER_CHARS:  # checked before int() converts it: 4,000 digits cost time and end in tracebacks
-        raise _LongNumber(len(text))
-    return int(text)
-
-
-def _bounded_float(text: str) -> float:
+def _bounded(convert: Callable[[str], int | float], text: str) -> int | float:
+    """A JSON number's text converted (int, float); a longer one than NUMBER_CHARS is refused first: converting
+    4,000 digits costs time and ends in a traceback."""
     if len(text) > NUMBER_CHARS:
         raise _LongNumber(len(text))
-    return float(text)
+    return convert(text)
 
 
 def _is_number(value) -> bool:
