@@ -15,6 +15,7 @@ from ..readers.yamlio import load_yaml_text
 from ..specs.run_id import RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
+    MEASURES,
     DamagedFile,
     MalformedFile,
     flow_nesting_beyond,
@@ -24,19 +25,8 @@ from .results_file import (
     regular_size,
 )
 
-METRIC_COLUMNS = [
-    "iteration",
-    "epoch",
-    "lr",
-    "train_loss",
-    "train_error",
-    "test_loss",
-    "test_error",
-    "val_error",
-    "images_per_s",
-    "elapsed_s",
-]
 TIMING_COLUMNS = ("images_per_s", "elapsed_s")
+METRIC_COLUMNS = ["iteration", "epoch", "lr", *MEASURES, *TIMING_COLUMNS]
 
 
 def default_results_dir() -> Path:

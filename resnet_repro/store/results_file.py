@@ -39,6 +39,10 @@ _KINDS = {  # what a non-regular file is, by its fstat mode: the reason names it
     stat.S_IFDIR: "a folder",
 }
 
+# What a run measures, named alike as metrics.csv's columns and final.json's fields (final.json ends with the last
+# row's numbers).
+MEASURES = ("train_loss", "train_error", "test_loss", "test_error", "val_error")
+
 # The values of the tool's JSON records that readers compute with: a string where a number belongs, or a number
 # where a list belongs, would end in a TypeError far from the file, so each is checked where the file is read.
 NUMBERS, TEXT, PAIRS = "a number", "text", "a list of [iteration, threads] pairs"
@@ -49,11 +53,7 @@ RECORD_FIELDS = {
                 "iterations",
                 "params",
                 "seed",
-                "train_loss",
-                "train_error",
-                "test_loss",
-                "test_error",
-                "val_error",
+                *MEASURES,
                 "test_error_moving_average",
                 "val_error_moving_average",
                 "warmup_ended_at",
