@@ -180,17 +180,8 @@ def field_problem(record: dict, fields: dict[str, str]) -> str | None:
     fields are fine (a failed run has no test error)."""
     for key, kind in fields.items():
         value = record.get(key)
-        if value is None:
-            continue
-        if kind == NUMBERS and not _is_number(value):
-            return f"has {key} {_shown(value)}, not a number"
-        if kind == TEXT and not isinstance(value, str):
-            return f"has {key} {_shown(value)}, not text"
-        if kind == PAIRS and not (
-            isinstance(value, list)
-            and all(isinstance(p, list) and len(p) == 2 and all(_is_whole(n) for n in p) for p in value)
-        ):
-            return f"has {key} {_shown(value)}, not {PAIRS}"
+        if value is not None and not _IS_KIND[kind](value):
+            return f"has {key} {_shown(value)}, not {kind}"
     return None
 
 
@@ -247,6 +238,16 @@ def _is_number(value) -> bool:
 
 def _is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_pairs(value) -> bool:
+    """A list of [iteration, threads] pairs of whole numbers."""
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(_is_whole(n) for n in p) for p in value
+    )
+
+
+_IS_KIND = {NUMBERS: _is_number, TEXT: lambda value: isinstance(value, str), PAIRS: _is_pairs}  # RECORD_FIELDS' kinds
 
 
 def _shown(value) -> str:
