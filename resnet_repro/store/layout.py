@@ -295,9 +295,8 @@ class MetricsLog:
 
     def append(self, row: dict) -> None:
         values = [_fmt(row.get(column)) for column in METRIC_COLUMNS]
-        with open_appending(self.path) as handle:
+        with open_appending(self.path) as handle:  # closed, so flushed, before the next step
             handle.write(",".join(values) + "\n")
-            handle.flush()
 
 
 def _fmt(value) -> str:
