@@ -40,12 +40,8 @@ def refuse_links(folder: Path) -> None:
     realpath), so the check sees the link a path goes through rather than where it leads."""
     absolute = Path(os.path.abspath(folder))
     for root in _ROOTS:
-        if absolute != root and root not in absolute.parents:
-            continue
-        current = root
-        for part in absolute.relative_to(root).parts:
-            current = current / part
-            if current.is_symlink():
+        for current in [*reversed(absolute.parents), absolute]:  # from the top down
+            if root in current.parents and current.is_symlink():
                 raise UserError(
                     f"{current} is a link (to {os.readlink(current)}); nothing is written through a link inside "
                     f"{root}, which could put results outside it. Replace the link with a real folder, or point "
