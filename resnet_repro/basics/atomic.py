@@ -25,6 +25,7 @@ from typing import BinaryIO, Callable, Iterator, TextIO
 from .errors import UserError
 
 TEMP_SUFFIX = ".tmp"
+TEMP_FILES = f".*.*{TEMP_SUFFIX}"  # the glob of the temp files writes make: .NAME.PID.RANDOM.tmp
 _ROOTS: set[Path] = set()  # results folders of this process: writes inside them never pass through a link
 
 
@@ -39,12 +40,8 @@ def refuse_links(folder: Path) -> None:
     realpath), so the check sees the link a path goes through rather than where it leads."""
     absolute = Path(os.path.abspath(folder))
     for root in _ROOTS:
-        if absolute != root and root not in absolute.parents:
-            continue
-        current = root
-        for part in absolute.relative_to(root).parts:
-            current = current / part
-            if current.is_symlink():
+        for current in [*reversed(absolute.parents), absolute]:  # from the top down
+            if root in current.parents and current.is_symlink():
                 raise UserError(
                     f"{current} is a link (to {os.readlink(current)}); nothing is written through a link inside "
                     f"{root}, which could put results outside it. Replace the link with a real folder, or point "
@@ -105,11 +102,6 @@ def _require_own_regular_file(path: Path, info: os.stat_result) -> None:
         )
 
 
-def temp_pattern(name: str) -> str:
-    """The glob of the temp files a write of `name` makes."""
-    return f".{name}.*{TEMP_SUFFIX}"
-
-
 def _writer_gone(temp: Path) -> bool:
     """Whether the process that made `temp` (.NAME.PID.RANDOM.tmp) has ended. A name without a process id (an older
     version's) counts as gone: no write of this version makes one."""
@@ -118,10 +110,8 @@ def _writer_gone(temp: Path) -> bool:
         pid = int(parts[-2])
     except (IndexError, ValueError):
         return True
-    if pid == os.getpid():
-        return False
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # this process, or another that runs: no error
     except ProcessLookupError:
         return True
     except OSError:  # it runs, as another user
@@ -131,7 +121,7 @@ def _writer_gone(temp: Path) -> bool:
 
 def clear_stale_temps(folder: Path) -> None:
     """Remove the temp files that writers which no longer run left in `folder` (a kill mid-write)."""
-    for temp in Path(folder).glob(temp_pattern("*")):
+    for temp in Path(folder).glob(TEMP_FILES):
         if _writer_gone(temp):
             temp.unlink(missing_ok=True)
 

@@ -32,10 +32,8 @@ TEST_BATCHES = {"test_batch": "40351d587109b95175f43aff81a1287e"}
 
 def find_cifar10(data_dir: Path) -> Path | None:
     """The `cifar-10-batches-py` folder under `data_dir`, else `data_dir` itself where it holds the batches."""
-    for candidate in (data_dir / FOLDER, data_dir):
-        if (candidate / "data_batch_1").is_file() or (candidate / "test_batch").is_file():
-            return candidate
-    return None
+    candidates = (data_dir / FOLDER, data_dir)
+    return next((c for c in candidates if (c / "data_batch_1").is_file() or (c / "test_batch").is_file()), None)
 
 
 def download_cifar10(root: Path) -> None:

@@ -54,10 +54,7 @@ def find_fashion_mnist(data_dir: Path, system: bool = True) -> Path | None:
     candidates = [data_dir / "fashion-mnist", data_dir / "FashionMNIST" / "raw", data_dir]
     if system:
         candidates.append(SYSTEM_DIR)
-    for folder in candidates:
-        if _locate(folder, FILES["train_images"]) is not None:
-            return folder
-    return None
+    return next((folder for folder in candidates if _locate(folder, FILES["train_images"]) is not None), None)
 
 
 def mirror() -> str:

@@ -15,6 +15,7 @@ from ..readers.yamlio import load_yaml_text
 from ..specs.run_id import RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
+    MEASURES,
     DamagedFile,
     MalformedFile,
     flow_nesting_beyond,
@@ -24,19 +25,8 @@ from .results_file import (
     regular_size,
 )
 
-METRIC_COLUMNS = [
-    "iteration",
-    "epoch",
-    "lr",
-    "train_loss",
-    "train_error",
-    "test_loss",
-    "test_error",
-    "val_error",
-    "images_per_s",
-    "elapsed_s",
-]
 TIMING_COLUMNS = ("images_per_s", "elapsed_s")
+METRIC_COLUMNS = ["iteration", "epoch", "lr", *MEASURES, *TIMING_COLUMNS]
 
 
 def default_results_dir() -> Path:
@@ -58,6 +48,11 @@ def resolve_results_dir(cli_value: str | None) -> Path:
     return folder
 
 
+def _run_file(name: str) -> property:
+    """The file `name` in the run's folder."""
+    return property(lambda files: files.dir / name)
+
+
 @dataclass(frozen=True)
 class RunFiles:
     root: Path  # results/
@@ -67,29 +62,12 @@ class RunFiles:
     def dir(self) -> Path:
         return self.root / "runs" / self.name
 
-    @property
-    def config(self) -> Path:
-        return self.dir / "config.yaml"
-
-    @property
-    def metrics(self) -> Path:
-        return self.dir / "metrics.csv"
-
-    @property
-    def final(self) -> Path:
-        return self.dir / "final.json"
-
-    @property
-    def meta(self) -> Path:
-        return self.dir / "meta.json"
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.dir / "checkpoint.pt"
-
-    @property
-    def previous_checkpoint(self) -> Path:
-        return self.dir / "checkpoint.prev.pt"
+    config = _run_file("config.yaml")
+    metrics = _run_file("metrics.csv")
+    final = _run_file("final.json")
+    meta = _run_file("meta.json")
+    checkpoint = _run_file("checkpoint.pt")
+    previous_checkpoint = _run_file("checkpoint.prev.pt")
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -317,9 +295,8 @@ class MetricsLog:
 
     def append(self, row: dict) -> None:
         values = [_fmt(row.get(column)) for column in METRIC_COLUMNS]
-        with open_appending(self.path) as handle:
+        with open_appending(self.path) as handle:  # closed, so flushed, before the next step
             handle.write(",".join(values) + "\n")
-            handle.flush()
 
 
 def _fmt(value) -> str:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from ..basics.atomic import open_appending, temp_pattern
+from ..basics.atomic import TEMP_FILES, open_appending
 from ..basics.errors import UserError
 from .mounts import SHARED, lock_scope
 
@@ -44,7 +44,7 @@ def run_lock(folder: Path, run_name: str, warn: Callable[[str], None] | None = N
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
-        for stale in folder.glob(temp_pattern("*")):
+        for stale in folder.glob(TEMP_FILES):
             stale.unlink(missing_ok=True)
         yield
     finally:

@@ -54,9 +54,8 @@ is plain files: CSV, JSON, YAML, Markdown, PNG/PDF. Only `checkpoint*.pt` needs 
 """
 
 
-def ensure_results_readme(results: Path) -> Path:
+def ensure_results_readme(results: Path) -> None:
     """Write results/README.md if the folder has none (a user's own edits are kept)."""
     path = results / "README.md"
     if not path.exists():
         write_atomic(path, README)
-    return path

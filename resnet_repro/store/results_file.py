@@ -18,8 +18,9 @@ import math
 import os
 import re
 import stat
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..basics.errors import UserError, shorten
 
@@ -38,6 +39,10 @@ _KINDS = {  # what a non-regular file is, by its fstat mode: the reason names it
     stat.S_IFDIR: "a folder",
 }
 
+# What a run measures, named alike as metrics.csv's columns and final.json's fields (final.json ends with the last
+# row's numbers).
+MEASURES = ("train_loss", "train_error", "test_loss", "test_error", "val_error")
+
 # The values of the tool's JSON records that readers compute with: a string where a number belongs, or a number
 # where a list belongs, would end in a TypeError far from the file, so each is checked where the file is read.
 NUMBERS, TEXT, PAIRS = "a number", "text", "a list of [iteration, threads] pairs"
@@ -48,11 +53,7 @@ RECORD_FIELDS = {
                 "iterations",
                 "params",
                 "seed",
-                "train_loss",
-                "train_error",
-                "test_loss",
-                "test_error",
-                "val_error",
+                *MEASURES,
                 "test_error_moving_average",
                 "val_error_moving_average",
                 "warmup_ended_at",
@@ -142,7 +143,7 @@ def read_json_record(path: Path, limit: int = JSON_BYTES) -> dict | None:
     if text is None:
         return None
     try:
-        data = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float)
+        data = json.loads(text, parse_int=partial(_bounded, int), parse_float=partial(_bounded, float))
     except _LongNumber as error:
         raise DamagedFile(
             path, f"holds a number of {error.args[0]:,} characters; the tool writes none so long"
@@ -179,17 +180,8 @@ def field_problem(record: dict, fields: dict[str, str]) -> str | None:
     fields are fine (a failed run has no test error)."""
     for key, kind in fields.items():
         value = record.get(key)
-        if value is None:
-            continue
-        if kind == NUMBERS and not _is_number(value):
-            return f"has {key} {_shown(value)}, not a number"
-        if kind == TEXT and not isinstance(value, str):
-            return f"has {key} {_shown(value)}, not text"
-        if kind == PAIRS and not (
-            isinstance(value, list)
-            and all(isinstance(p, list) and len(p) == 2 and all(_is_whole(n) for n in p) for p in value)
-        ):
-            return f"has {key} {_shown(value)}, not {PAIRS}"
+        if value is not None and not _IS_KIND[kind](value):
+            return f"has {key} {_shown(value)}, not {kind}"
     return None
 
 
@@ -230,16 +222,12 @@ class _LongNumber(ValueError):
     pass
 
 
-def _bounded_int(text: str) -> int:
-    if len(text) > NUMBER_CHARS:  # checked before int() converts it: 4,000 digits cost time and end in tracebacks
-        raise _LongNumber(len(text))
-    return int(text)
-
-
-def _bounded_float(text: str) -> float:
+def _bounded(convert: Callable[[str], int | float], text: str) -> int | float:
+    """A JSON number's text converted (int, float); a longer one than NUMBER_CHARS is refused first: converting
+    4,000 digits costs time and ends in a traceback."""
     if len(text) > NUMBER_CHARS:
         raise _LongNumber(len(text))
-    return float(text)
+    return convert(text)
 
 
 def _is_number(value) -> bool:
@@ -250,6 +238,16 @@ def _is_number(value) -> bool:
 
 def _is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_pairs(value) -> bool:
+    """A list of [iteration, threads] pairs of whole numbers."""
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(_is_whole(n) for n in p) for p in value
+    )
+
+
+_IS_KIND = {NUMBERS: _is_number, TEXT: lambda value: isinstance(value, str), PAIRS: _is_pairs}  # RECORD_FIELDS' kinds
 
 
 def _shown(value) -> str:
