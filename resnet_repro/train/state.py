@@ -47,8 +47,9 @@ class TrainState:
     # rounding follows the count, so a run whose stretches differ is not bit-reproducible at one count.
     thread_segments: list = field(default_factory=list)
 
-    def note_threads(self, threads: int) -> None:
-        if not self.thread_segments or self.thread_segments[-1][1] != threads:
+    def note_threads(self, threads: int | None) -> None:
+        """A new stretch from this iteration where the thread count changed (None: the watch changed nothing)."""
+        if threads is not None and (not self.thread_segments or self.thread_segments[-1][1] != threads):
             self.thread_segments.append([self.iteration, threads])
 
     def elapsed(self) -> float:
