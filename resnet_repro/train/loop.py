@@ -390,7 +390,7 @@ def resume(state: TrainState, run: RunInputs) -> list[str]:
     state.model.load_state_dict(saved["model"])
     load_sgd_state(state.optimizer, saved["optimizer"])
     state.schedule.load(saved["schedule"])
-    state.iteration = state.started_at = saved["iteration"]
+    state.iteration = saved["iteration"]
     state.elapsed_before = saved["elapsed_s"]
     # An interrupted run checkpoints mid-window, so it carries the window's partial sums over.
     state.loss_sum, state.wrong, state.seen = window_sums(device, saved["window"])
@@ -439,7 +439,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     """The run's final.json values (after recomputing BN statistics where the recipe says so)."""
     recipe = loop.config.recipe
     elapsed = state.elapsed()
-    if state.started_at >= recipe.iterations and not state.last:  # a final checkpoint from before it held them
+    if not state.last:  # resumed at the end from a final checkpoint written before checkpoints held these values
         for row in read_metrics(loop.files.metrics):
             state.last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
     outcome = _outcome(state, loop, "finished", recipe.iterations, elapsed)

@@ -37,7 +37,6 @@ class TrainState:
     schedule: LRSchedule | FixedLR | None = None  # the one holder of the lr, applied to the optimizer
     graphs: CudaGraphCheck | None = None  # with --compile: did CUDA graphs run? (decided while compiling)
     cuda_graphs: str | None = "off"  # the verdict for final.json; None until the first log point decides it
-    started_at: int = 0  # the iteration this session started (or resumed) from
     elapsed_before: float = 0.0  # training seconds of earlier sessions of this run
     session_start: float = field(default_factory=time.perf_counter)
     window_start: float = field(default_factory=time.perf_counter)  # restarts after each log point's extra work
