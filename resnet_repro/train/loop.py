@@ -220,7 +220,7 @@ class Divergence(RunHook):
             return None
         state, loop = session.state, session.loop
         reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-        return _outcome(state, loop, "failed", state.iteration, state.elapsed(), reason)
+        return _outcome(state, loop, "failed", state.elapsed(), reason)
 
 
 class WarmUp(RunHook):
@@ -442,7 +442,7 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     if not state.last:  # resumed at the end from a final checkpoint written before checkpoints held these values
         for row in read_metrics(loop.files.metrics):
             state.last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
-    outcome = _outcome(state, loop, "finished", recipe.iterations, elapsed)
+    outcome = _outcome(state, loop, "finished", elapsed)  # at recipe.iterations: the checkpoint's config is the run's
     final = outcome.final
     final["bn_stats"] = "moving-average"
     if recipe.bn_stats == "recomputed":
@@ -517,12 +517,10 @@ def interrupt(state: TrainState, loop: Loop, elapsed: float) -> RunOutcome:
     if loop.world.is_main:
         checkpoint(state, loop, elapsed)
     reason = f"stopped by {loop.stop.requested} at iteration {state.iteration}"
-    return _outcome(state, loop, "interrupted", state.iteration, elapsed, reason)
+    return _outcome(state, loop, "interrupted", elapsed, reason)
 
 
-def _outcome(
-    state: TrainState, loop: Loop, status: str, iterations: int, wall_s: float, reason: str | None = None
-) -> RunOutcome:
+def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: str | None = None) -> RunOutcome:
     """The run's ending, with its final.json values."""
     config, last = loop.config, state.last
     final = {
@@ -533,7 +531,7 @@ def _outcome(
         "seed": config.seed,
         "profile": config.profile,
         "dataset": config.data.dataset,
-        "iterations": iterations,
+        "iterations": state.iteration,
         "params": sum(p.numel() for p in state.model.parameters()),
         **{key: last.get(key) for key in ("train_loss", "train_error", "test_loss", "test_error", "val_error")},
         "warmup_ended_at": state.schedule.warmup_ended_at,
