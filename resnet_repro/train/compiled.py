@@ -10,6 +10,7 @@ they were used.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import torch
@@ -41,13 +42,11 @@ class CudaGraphCheck:
         self._skips_before = self._skips()
         if expected:
             self._handler = _Collect(self.reasons)
-            try:  # private torch module: if a release moves it, the counter alone still tells
+            with contextlib.suppress(ImportError):  # private torch module: if a release moves it, the counter tells
                 from torch._inductor.cudagraph_utils import cudagraphs_log
 
                 self._logger = cudagraphs_log
                 self._logger.addHandler(self._handler)
-            except ImportError:
-                pass
 
     @classmethod
     def for_mode(cls, mode: str, backend: str = "inductor") -> "CudaGraphCheck":

@@ -86,17 +86,13 @@ def init_world(device: torch.device) -> World:
     return World(dist.get_rank(), dist.get_world_size(), local_rank, collective_device)
 
 
-def leave_world() -> None:
-    """Tear the process group down once every process is done with collectives. Gloo's worker threads may
-    outlive it (DDP keeps the group alive): cli.app.main says how a launched process exits regardless."""
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
-
-
 def finish_training(device: torch.device) -> bool:
     """After every process of a launch has trained: leave the process group, and say whether this process is
     rank 0, which alone measures the trained nets and writes the target's outputs."""
     is_main = init_world(device).is_main
-    leave_world()
+    # Torn down once every process is done with collectives. Gloo's worker threads may outlive it (DDP keeps the
+    # group alive): cli.app.main says how a launched process exits regardless.
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
     return is_main

@@ -2,7 +2,7 @@
 
 The hot loop does no host-device syncs: loss and error counts accumulate on the device and are
 read once per `log_every` iterations, when a metrics row is written. A RunSession takes the step, then
-hands the row to its hooks: one RunHook per concern (faults, the CPU's threads, divergence, warm-up,
+hands the row to its hooks: one RunHook per concern (the CPU's threads, divergence, warm-up,
 evaluation, the plateau rule, the row, progress, checkpoints), called in the order run_hooks lists. What
 changes as the run trains is a TrainState (state.py, whose `step` bench times too); what does not is a Loop.
 """
@@ -145,6 +145,7 @@ class RunSession:
 
     def _after_step(self) -> RunOutcome | None:
         state, loop, done = self.state, self.loop, self.state.iteration
+        maybe_fault("iteration", done)  # for tests: RESNET_REPRO_FAULT=iteration:N kills the process after step N
         for hook in self.hooks:
             hook.on_step(self)
         if not self.due(self.recipe.log_every):
@@ -159,7 +160,7 @@ class RunSession:
                 return outcome
         elapsed = row.setdefault("elapsed_s", state.elapsed())
         if loop.stop.requested and done < self.recipe.iterations:
-            return interrupt(state, loop, elapsed, writes=loop.world.is_main)
+            return interrupt(state, loop, elapsed)
         if done == self.recipe.iterations:
             return finish(state, loop)
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
@@ -195,15 +196,8 @@ def run_hooks(reporter: Reporter, threads: FreeCoreWatch | None = None) -> list[
     """A run's concerns, in the order the loop calls them: the order is part of the numbers (the thread count is
     settled before evaluating; the row is complete before it is written; the checkpoint holds the written row)."""
     watch = [ThreadWatch(threads)] if threads is not None else []
-    before_row = [Faults(), *watch, Divergence(), WarmUp(), NormSync(), Evaluation(), Plateau()]
+    before_row = [*watch, Divergence(), WarmUp(), NormSync(), Evaluation(), Plateau()]
     return [*before_row, Record(), Progress(reporter), Checkpoint()]
-
-
-class Faults(RunHook):
-    """Fault injection for tests: RESNET_REPRO_FAULT=iteration:N kills the process after step N."""
-
-    def on_step(self, session: RunSession) -> None:
-        maybe_fault("iteration", session.state.iteration)
 
 
 class ThreadWatch(RunHook):
@@ -214,14 +208,10 @@ class ThreadWatch(RunHook):
 
     def on_step(self, session: RunSession) -> None:
         if not session.due(session.recipe.log_every):  # between log points: a look when due, else a clock read
-            self._note(session, self.watch.look_if_due())
+            session.state.note_threads(self.watch.look_if_due())
 
     def on_log_point(self, session: RunSession, row: dict) -> None:
-        self._note(session, self.watch.log_point())
-
-    def _note(self, session: RunSession, changed: int | None) -> None:
-        if changed is not None:
-            session.state.note_threads(changed)
+        session.state.note_threads(self.watch.log_point())
 
 
 class Divergence(RunHook):
@@ -230,7 +220,7 @@ class Divergence(RunHook):
             return None
         state, loop = session.state, session.loop
         reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-        return _outcome(state, loop, "failed", state.iteration, state.elapsed(), reason)
+        return _outcome(state, loop, "failed", state.elapsed(), reason)
 
 
 class WarmUp(RunHook):
@@ -351,7 +341,6 @@ class Loop(RunInputs):
     stream: object  # the training batches by iteration (TrainStream, ImageNetTrainStream)
     test_set: object  # the reported set
     val_set: object | None  # held-out training images, or None
-    params: int
     metrics: MetricsLog | None  # rank 0 writes metrics.csv
     warnings: list[str]  # what resuming met (a damaged checkpoint skipped for the one before it), and more
 
@@ -371,7 +360,6 @@ def start(run: RunInputs) -> tuple[TrainState, Loop]:
         stream=stream,
         test_set=test_set,
         val_set=val_set,
-        params=sum(p.numel() for p in model.parameters()),
         metrics=MetricsLog(run.files.metrics, resume_from=state.iteration) if world.is_main else None,
         warnings=warnings,
     )
@@ -402,7 +390,7 @@ def resume(state: TrainState, run: RunInputs) -> list[str]:
     state.model.load_state_dict(saved["model"])
     load_sgd_state(state.optimizer, saved["optimizer"])
     state.schedule.load(saved["schedule"])
-    state.iteration = state.started_at = saved["iteration"]
+    state.iteration = saved["iteration"]
     state.elapsed_before = saved["elapsed_s"]
     # An interrupted run checkpoints mid-window, so it carries the window's partial sums over.
     state.loss_sum, state.wrong, state.seen = window_sums(device, saved["window"])
@@ -451,10 +439,10 @@ def finish(state: TrainState, loop: Loop) -> RunOutcome:
     """The run's final.json values (after recomputing BN statistics where the recipe says so)."""
     recipe = loop.config.recipe
     elapsed = state.elapsed()
-    if state.started_at >= recipe.iterations and not state.last:  # a final checkpoint from before it held them
+    if not state.last:  # resumed at the end from a final checkpoint written before checkpoints held these values
         for row in read_metrics(loop.files.metrics):
             state.last.update({k: float(v) for k, v in row.items() if v not in ("", None)})
-    outcome = _outcome(state, loop, "finished", recipe.iterations, elapsed)
+    outcome = _outcome(state, loop, "finished", elapsed)  # at recipe.iterations: the checkpoint's config is the run's
     final = outcome.final
     final["bn_stats"] = "moving-average"
     if recipe.bn_stats == "recomputed":
@@ -524,17 +512,15 @@ def checkpoint(state: TrainState, loop: Loop, elapsed: float) -> None:
     )  # full precision: metrics.csv keeps 6 significant digits
 
 
-def interrupt(state: TrainState, loop: Loop, elapsed: float, writes: bool = True) -> RunOutcome:
-    """Checkpoint where we are (mid-window sums included) so the next `run` continues exactly."""
-    if writes:
+def interrupt(state: TrainState, loop: Loop, elapsed: float) -> RunOutcome:
+    """Checkpoint where we are (mid-window sums included, rank 0) so the next `run` continues exactly."""
+    if loop.world.is_main:
         checkpoint(state, loop, elapsed)
     reason = f"stopped by {loop.stop.requested} at iteration {state.iteration}"
-    return _outcome(state, loop, "interrupted", state.iteration, elapsed, reason)
+    return _outcome(state, loop, "interrupted", elapsed, reason)
 
 
-def _outcome(
-    state: TrainState, loop: Loop, status: str, iterations: int, wall_s: float, reason: str | None = None
-) -> RunOutcome:
+def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: str | None = None) -> RunOutcome:
     """The run's ending, with its final.json values."""
     config, last = loop.config, state.last
     final = {
@@ -545,13 +531,9 @@ def _outcome(
         "seed": config.seed,
         "profile": config.profile,
         "dataset": config.data.dataset,
-        "iterations": iterations,
-        "params": loop.params,
-        "train_loss": last.get("train_loss"),
-        "train_error": last.get("train_error"),
-        "test_loss": last.get("test_loss"),
-        "test_error": last.get("test_error"),
-        "val_error": last.get("val_error"),
+        "iterations": state.iteration,
+        "params": sum(p.numel() for p in state.model.parameters()),
+        **{key: last.get(key) for key in ("train_loss", "train_error", "test_loss", "test_error", "val_error")},
         "warmup_ended_at": state.schedule.warmup_ended_at,
         "cpu_threads": state.thread_segments or None,
         "wall_s": wall_s,

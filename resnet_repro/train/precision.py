@@ -31,7 +31,10 @@ def use_precision(device: torch.device, precision: str, deterministic: bool = Fa
     """
     check_precision(device, precision)
     if device.type == "cuda":
-        _set_tf32(precision == "tf32")
+        # The legacy flags on purpose: torch >= 2.9 also has per-backend `fp32_precision` settings, but once
+        # those are set, reading `cudnn.allow_tf32` raises, and torch.compile's convolution lowering reads it.
+        torch.backends.cudnn.allow_tf32 = precision == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
         torch.backends.cudnn.benchmark = not deterministic
         torch.backends.cudnn.deterministic = deterministic
     if precision == "bf16":
@@ -45,10 +48,3 @@ def check_precision(device: torch.device, precision: str) -> None:
         raise UserError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
     if precision == "tf32" and device.type != "cuda":
         raise UserError("precision tf32 is the matrix-unit mode of NVIDIA GPUs; on a CPU use fp32 or bf16")
-
-
-def _set_tf32(enabled: bool) -> None:
-    # The legacy flags on purpose: torch >= 2.9 also has per-backend `fp32_precision` settings, but once
-    # those are set, reading `cudnn.allow_tf32` raises, and torch.compile's convolution lowering reads it.
-    torch.backends.cudnn.allow_tf32 = enabled
-    torch.backends.cuda.matmul.allow_tf32 = enabled

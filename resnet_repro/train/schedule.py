@@ -9,7 +9,7 @@ window training error is below the threshold, after which the same step schedule
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ..specs.config import Recipe
 
@@ -59,9 +59,8 @@ class LRSchedule:
         return False
 
     def state(self) -> dict:
-        return {
-            key: getattr(self, key) for key in ("warmup_ended_at", "plateau_drops", "best_error", "evals_since_best")
-        }
+        """What a checkpoint keeps: every field but the recipe (the run's config is saved beside it)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "recipe"}
 
     def load(self, state: dict) -> None:
         for key, value in state.items():

@@ -37,7 +37,6 @@ class TrainState:
     schedule: LRSchedule | FixedLR | None = None  # the one holder of the lr, applied to the optimizer
     graphs: CudaGraphCheck | None = None  # with --compile: did CUDA graphs run? (decided while compiling)
     cuda_graphs: str | None = "off"  # the verdict for final.json; None until the first log point decides it
-    started_at: int = 0  # the iteration this session started (or resumed) from
     elapsed_before: float = 0.0  # training seconds of earlier sessions of this run
     session_start: float = field(default_factory=time.perf_counter)
     window_start: float = field(default_factory=time.perf_counter)  # restarts after each log point's extra work
@@ -47,8 +46,9 @@ class TrainState:
     # rounding follows the count, so a run whose stretches differ is not bit-reproducible at one count.
     thread_segments: list = field(default_factory=list)
 
-    def note_threads(self, threads: int) -> None:
-        if not self.thread_segments or self.thread_segments[-1][1] != threads:
+    def note_threads(self, threads: int | None) -> None:
+        """A new stretch from this iteration where the thread count changed (None: the watch changed nothing)."""
+        if threads is not None and (not self.thread_segments or self.thread_segments[-1][1] != threads):
             self.thread_segments.append([self.iteration, threads])
 
     def elapsed(self) -> float:

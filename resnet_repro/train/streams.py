@@ -27,17 +27,16 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
         train = ImageNetTrainStream(
             splits.train, recipe.batch_size, config.seed, device, config.data, channels_last, part=part
         )
-        test = ImageNetEvalSet(splits.test, recipe.eval_batch_size, device, config.data, channels_last)
-        val = (
-            ImageNetEvalSet(splits.val, recipe.eval_batch_size, device, config.data, channels_last)
-            if splits.val is not None
-            else None
-        )  # held-out training images, centre crop like the curves
-        return train, test, val
 
-    train = TrainStream(
-        splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last, part
-    )
-    test = EvalSet(splits.test, train.mean, device, recipe.eval_batch_size, channels_last)
-    val = EvalSet(splits.val, train.mean, device, recipe.eval_batch_size, channels_last) if splits.val else None
-    return train, test, val
+        def held_out(images) -> ImageNetEvalSet:  # centre crops, like the curves
+            return ImageNetEvalSet(images, recipe.eval_batch_size, device, config.data, channels_last)
+    else:
+        train = TrainStream(
+            splits.train, recipe.batch_size, recipe.pad, recipe.flip, config.seed, device, channels_last, part
+        )
+
+        def held_out(images) -> EvalSet:  # mean-subtracted with the training mean
+            return EvalSet(images, train.mean, device, recipe.eval_batch_size, channels_last)
+
+    # val: held-out training images, where the recipe holds some out (a non-empty set, or None)
+    return train, held_out(splits.test), None if splits.val is None else held_out(splits.val)
