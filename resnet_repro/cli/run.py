@@ -114,22 +114,14 @@ def run_command(
         show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
         _finish(section_summary(spec, results_dir), results_dir)
         return
-    if threads is not None and threads < 1:
-        raise UserError(
-            f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
-        )
-    typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
-    train = {key: value for key, value in typed.items() if value is not None}
+    train = typed_options(precision, compile_, threads)
     refuse_option_clashes(sets(set_), train)
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train, requested=only or False)
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = pick_runs(all_runs, only)
     if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
-        if not slurm:
-            raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
-        if jobs is not None or devices is not None:
-            raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
+        check_slurm_options(slurm, jobs, devices)
         overrides = list(all_runs[0].overrides) if all_runs else sets(set_)  # --set, and the typed options as --set
         profile = profile or spec.default_profile
         job_command = slurm_job_command(
@@ -169,6 +161,24 @@ def run_command(
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
     refuse_damaged_runs(all_runs, results_dir)
+
+
+def typed_options(precision: str | None, compile_: bool, threads: int | None) -> dict:
+    """--precision, --compile and --threads, those given, as the train settings each is short for."""
+    if threads is not None and threads < 1:
+        raise UserError(
+            f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
+        )
+    typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
+    return {key: value for key, value in typed.items() if value is not None}
+
+
+def check_slurm_options(slurm: bool, jobs: int | None, devices: str | None) -> None:
+    """--resource and --wait need --slurm; --jobs and --devices, which spread runs over this machine, refuse it."""
+    if not slurm:
+        raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
+    if jobs is not None or devices is not None:
+        raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
 
 
 def slurm_job_command(target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack) -> list[str]:
