@@ -187,25 +187,18 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
-    return Claim(  # by keyword, in the order the checks run: a kind's new field can go anywhere in Claim
-        says=entry.says,
-        section=entry.section,
-        metric=entry.metric,
-        order=tuple(key for group in groups for key in group),
-        noise=entry.noise,
-        groups=groups if any(len(group) > 1 for group in groups) else (),
-        relation=entry.relation,
-        own=entry.own,
-        paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
-        over=over,
-        fraction=fraction,
-        short=tuple(entry.short.items()),
-        gap=entry.gap,
-        below=entry.below,
-        until=Curve.parse_until(entry, at, over),
-        above=entry.above,
-        margin=Level.parse_margin(entry, at),
-        early=entry.until == FIRST_LR_STEP,
+    return Claim(  # the keys as read, but those that parsing resolves to run keys, fills in or joins to others
+        **dict(entry)
+        | dict(
+            order=tuple(key for group in groups for key in group),
+            groups=groups if any(len(group) > 1 for group in groups) else (),
+            paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
+            fraction=fraction,
+            short=tuple(entry.short.items()),
+            until=Curve.parse_until(entry, at, over),
+            margin=Level.parse_margin(entry, at),
+            early=entry.until == FIRST_LR_STEP,
+        )
     )
 
 
