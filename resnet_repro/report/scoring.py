@@ -16,7 +16,6 @@ from ..claims import (
     Claim,
     Judging,
     Verdict,
-    claim_pairs,
     claim_paper_values,
     evaluate_number,
     paper_numbers,
@@ -91,7 +90,7 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
         runs.setdefault(key, []).append(name)
     return frozenset(
         (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
-        for low, high in claim_pairs(claim, trained)
+        for low, high in claim.pairs(trained)
     )
 
 
@@ -152,11 +151,11 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    order = claim.kind.words(claim, steps, _step_text)
+    order = claim.words(steps, _step_text)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    return f"{own}{claim.says} ({claim.kind.what(claim)}: {order}{more})"
+    return f"{own}{claim.says} ({claim.what()}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:
