@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
 PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
@@ -64,13 +64,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Judging:
-    """What a claim is judged with beyond its own numbers, gathered by the scorer from the target and profile."""
+    """What a claim is judged with beyond its own numbers, gathered by the scorer from the target and profile; by
+    default, the paper's CIFAR sigma and nothing more."""
 
-    paper: dict[str, float]  # the paper's number per net (see claim_paper_values); empty on proxy data
-    source: str  # which sigma the paper's spread stands for (CIFAR's own, or borrowed for ImageNet)
-    planned: dict[str, int] | None  # the seeds per net the profile trains
-    unjudged: str  # why a number compared with the paper's is shown but not judged here ("": judged)
-    first_step: int | None  # the first lr step of the profile's schedule, where "the early stage" ends
+    paper: dict[str, float] = field(default_factory=dict)  # per net (claim_paper_values); empty on proxy data
+    source: str = PAPER_SIGMA_SOURCE  # which sigma the paper's spread stands for (CIFAR's, or borrowed for ImageNet)
+    planned: dict[str, int] | None = None  # the seeds per net the profile trains
+    unjudged: str = ""  # why a number compared with the paper's (a gap's size) is shown but not judged ("": judged)
+    first_step: int | None = None  # the first lr step of the profile's schedule, where "the early stage" ends
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,7 @@ class Claim:
         return found.per_key(self.metric) if found is not None else {}
 
     def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return evaluate_claim(
-            self, measured, trained, label, judging.paper, judging.source, judging.planned, judging.unjudged
-        )
+        return evaluate_claim(self, measured, trained, label, judging)
 
     def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         """One comparison of two nets' seeds `a` and `b`, `gap` the difference of their means (b - a) and `nets` its
@@ -228,19 +227,9 @@ def pairs(steps: list[tuple[str, ...]]) -> list[tuple[str, str]]:
     return [(low, high) for lows, highs in zip(steps, steps[1:]) for low in lows for high in highs]
 
 
-def evaluate_claim(
-    claim,
-    values: dict[str, list[float]],
-    trained: set[str],
-    label=str,
-    paper: dict[str, float] | None = None,  # see claim_paper_values
-    default_source: str = PAPER_SIGMA_SOURCE,
-    planned: dict[str, int] | None = None,
-    unjudged: str = "",
-) -> Verdict:
-    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; paper: the
-    paper's number per key (for the seeds its own gaps need); planned: the seeds the profile trains per key;
-    unjudged: why a number compared with the paper's (the size of a gap) is shown but not judged here ("": judged).
+def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], label=str, judging=Judging()) -> Verdict:
+    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; judging: what
+    the scorer knows beyond them (the paper's numbers, the sigma's source, the seeds planned, why a size is not judged).
 
     Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
     nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
@@ -248,10 +237,10 @@ def evaluate_claim(
     steps = [group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group]
     measured = [group for group in (tuple(k for k in g if values.get(k)) for g in steps) if group]
     keys = [key for group in measured for key in group]
-    sigma, source = claim_sigma(claim, [values[k] for k in keys], default_source)
-    counts = {k: len(values.get(k) or []) or (planned or {}).get(k, 1) for g in steps for k in g}
-    hint, seeds = claim.seeds_hint(pairs(steps), paper or {}, sigma, counts, label)
-    results, parts = claim.results(label, values, measured, keys, sigma, unjudged)
+    sigma, source = claim_sigma(claim, [values[k] for k in keys], judging.source)
+    counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}
+    hint, seeds = claim.seeds_hint(pairs(steps), judging.paper, sigma, counts, label)
+    results, parts = claim.results(label, values, measured, keys, sigma, judging.unjudged)
     if not results:
         return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
     parts += [f"σ: {source}"] + ([hint] if hint else [])

@@ -49,7 +49,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
                     Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
                 )
             continue
-        verdict = judge_claim(target, claim, claim.measure(found), found.trained_keys, found)
+        verdict = judge_claim(target, claim, {}, found.trained_keys, found)  # it measures found itself
         why_short = claim.too_short(found.profile)
         if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
             short = f"this profile is too short for it: {why_short}"
