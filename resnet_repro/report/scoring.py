@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..basics.errors import UserError
-from ..claims import (
+from ..claims.base import (
     BORROWED_SIGMA_SOURCE,
     HOLDS,
     METRIC_NAMES,
@@ -16,10 +16,9 @@ from ..claims import (
     Claim,
     Judging,
     Verdict,
-    claim_paper_values,
-    evaluate_number,
-    paper_numbers,
 )
+from ..claims.claim import claim_paper_values
+from ..claims.numbers import evaluate_number, paper_numbers
 from ..readback.measured import Measured
 from ..readback.report_parts import Score, run_command
 from ..specs.experiments import Target
