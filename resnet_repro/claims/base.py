@@ -118,9 +118,8 @@ class Claim:
         return self.groups or tuple((key,) for key in self.order)
 
     def measure(self, found) -> dict:
-        """What the claim judges of `found` (a Measured, or None where nothing is planned): run key -> the metric over
-        the finished seeds."""
-        return found.per_key(self.metric) if found is not None else {}
+        """What the claim judges of `found` (a Measured): run key -> the metric over the finished seeds."""
+        return found.per_key(self.metric)
 
     def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
         return evaluate_claim(self, measured, trained, label, judging)

@@ -112,15 +112,15 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
         raise UserError(
             f"{at}: metric {excerpt(entry.metric)} is not one a {engine} target measures ({', '.join(metrics)})"
         )
-    fewest = 1 if entry.below is not None or entry.above is not None else 2  # a bound is on each net by itself
-    if len(entry.order) < fewest:
-        what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry.metric} first"
+    kind = _kind(entry)
+    if len(entry.order) < kind.needs:
+        what = "one or more runs" if kind.needs == 1 else f"two or more runs, lowest {entry.metric} first"
         raise UserError(f"{at}: order: expected a list of {what}")
     groups = tuple(tuple(resolve_run_key(name, run_keys, at) for name in item) for item in entry.order)
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
-    return _kind(entry)(  # the keys as read, but those that parsing resolves to run keys, fills in or joins to others
+    return kind(  # the keys as read, but those that parsing resolves to run keys, fills in or joins to others
         **dict(entry)
         | dict(
             order=tuple(key for group in groups for key in group),
@@ -136,11 +136,13 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
 
 
 def _kind(entry: ClaimSchema) -> type[Claim]:
-    """The class that measures, judges and words a claim, from the keys that state it."""
-    if entry.over != END:
-        return {CURVE: Curve, LAYERS: Layers, RANKS: Ranks}[entry.over]
+    """The class that measures, judges and words a claim, from the keys that state it. A bound comes first: it holds
+    of each net by itself, so its `needs` lets `order` name one net (a size beside another kind's keys is refused
+    by _check_sizes)."""
     if entry.below is not None or entry.above is not None:
         return Bound
+    if entry.over != END:
+        return {CURVE: Curve, LAYERS: Layers, RANKS: Ranks}[entry.over]
     if entry.gap is not None:
         return Gap
     return Level if entry.relation == LEVEL else Claim

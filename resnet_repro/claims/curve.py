@@ -60,7 +60,7 @@ class Curve(Claim):
 
     def measure(self, found) -> dict:
         """Run key -> each seed's training error by log window."""
-        return found.curves if found is not None else {}
+        return found.curves
 
     def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
         return evaluate_curve(self, measured, trained, label, judging.first_step)
@@ -74,7 +74,7 @@ class Layers(Curve):
 
     def measure(self, found) -> dict:
         """Run key -> each seed's response std by layer index."""
-        return found.layers if found is not None else {}
+        return found.layers
 
     def what(self) -> str:
         return "response std layer by layer"  # each layer's, not the mean a claim over: end compares
