@@ -128,7 +128,7 @@ class Claim:
         """One comparison of two nets' seeds `a` and `b`, `gap` the difference of their means (b - a) and `nets` its
         words (see measured_pair): (result, the numbers behind it)."""
         band = pair_band(sigma, len(a), len(b))
-        result = judge(gap, band, self.relation)
+        result = judge_gap(gap, band, self.relation)
         claimed = "≤ within noise" if self.relation == AT_MOST else "<"
         expected = "" if result == HOLDS or gap > 0 else f" (the paper: {claimed})"
         return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
@@ -271,7 +271,7 @@ def measured_pair(label, a, b, low: str, high: str, gap: float) -> str:
     return f"{label(low)} {fmt(a)} {sign} {label(high)} {fmt(b)}"
 
 
-def judge(gap: float, band: float, relation: str = BELOW) -> str:
+def judge_gap(gap: float, band: float, relation: str = BELOW) -> str:
     """gap: the measured difference in the direction the paper claims (positive: as claimed). A gap equal to the
     band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it."""
     if gap - band > 1e-9:
