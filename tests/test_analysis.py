@@ -95,7 +95,7 @@ def test_smoke_fig7_writes_responses_figure_and_caption(fig7_results):
 
 def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
     """Every claim the smoke profile can check gets a verdict with its numbers; the rest name why not."""
-    from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, PARTIAL
+    from resnet_repro.claims.base import FAILS, HOLDS, NOISE, NOT_RUN, PARTIAL
     from resnet_repro.readback.measured import measure
     from resnet_repro.report.scoring import claim_scores, claim_text
     from resnet_repro.specs.experiments import load_target

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from resnet_repro.claims import (
+from resnet_repro.claims.base import (
     FAILS,
     HOLDS,
     NOISE,
@@ -16,10 +16,9 @@ from resnet_repro.claims import (
     PARTIAL,
     REPRODUCED,
     Claim,
-    PaperNumber,
     evaluate_claim,
-    evaluate_number,
 )
+from resnet_repro.claims.numbers import PaperNumber, evaluate_number
 
 from .conftest import assert_one_line_error, cli
 
@@ -385,7 +384,7 @@ def test_counts_agree_with_their_nouns_and_verbs():
 
 
 def test_the_report_summary_says_1_holds_and_1_unfinished_run():
-    from resnet_repro.claims import Verdict
+    from resnet_repro.claims.base import Verdict
     from resnet_repro.readback.report_parts import Score
     from resnet_repro.report.summary import summary_lines
 

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from resnet_repro.claims import CURVE, END, LAYERS, RANKS, paper_numbers
+from resnet_repro.claims.base import CURVE, END, LAYERS, RANKS
+from resnet_repro.claims.numbers import paper_numbers
 from resnet_repro.engines.imagenet.outputs import PROTOCOL_NOTES, protocol_file
 from resnet_repro.engines.outputs import measured_csv
 from resnet_repro.readback.measured import measure

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from resnet_repro.claims import FAILS, HOLDS, NOISE, NOT_RUN, REPRODUCED, Claim, evaluate_claim, seeds_to_resolve
+from resnet_repro.claims.base import FAILS, HOLDS, NOISE, NOT_RUN, REPRODUCED, Claim, evaluate_claim, seeds_to_resolve
 from resnet_repro.readback.measured import measure
 from resnet_repro.report.scoring import claim_scores, claim_text, judge_claim
 from resnet_repro.report.scoring import label as net_label
@@ -446,7 +446,7 @@ def test_a_profile_that_trains_fig1s_two_nets_makes_fig6s_plain_chain_fig1s_comp
 
 
 def test_throughout_training_is_the_share_of_log_windows_in_order():
-    from resnet_repro.claims import evaluate_curve
+    from resnet_repro.claims.curve import evaluate_curve
 
     claim = load_target("fig4").claims[0]
     assert claim.over == "curve" and claim.fraction == 0.9
@@ -469,7 +469,7 @@ def test_throughout_training_is_the_share_of_log_windows_in_order():
 
 
 def test_an_early_stage_claim_looks_only_at_the_windows_before_the_profiles_first_lr_step():
-    from resnet_repro.claims import evaluate_curve
+    from resnet_repro.claims.curve import evaluate_curve
 
     claim = next(c for c in load_target("fig4").claims if "early stage" in c.says)
     assert (claim.order, claim.early, claim.fraction) == (("resnet18-A", "plain18"), True, 0.75)
@@ -623,7 +623,7 @@ def test_a_claim_a_profile_is_too_short_for_says_why_beside_a_verdict_it_leaves_
 
 def test_a_claims_short_note_must_be_text_per_profile(tmp_path):
     from resnet_repro.basics.errors import UserError
-    from resnet_repro.claims import parse_claims
+    from resnet_repro.claims.claim import parse_claims
 
     claim = {"says": "s", "section": "x", "metric": "train_error", "order": ["resnet20", "plain20"]}
     keys = {"resnet20": ["resnet20"], "plain20": ["plain20"]}

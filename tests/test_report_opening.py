@@ -4,7 +4,7 @@ yet say what running them takes; an unfinished run is named with the command tha
 import json
 from types import SimpleNamespace
 
-from resnet_repro.claims import NOISE, Verdict
+from resnet_repro.claims.base import NOISE, Verdict
 from resnet_repro.report import scoring
 from resnet_repro.report.sections import collect_sections
 from resnet_repro.report.summary import compute_summary, opening_lines, summary_lines

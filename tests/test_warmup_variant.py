@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from resnet_repro.claims import FAILS, HOLDS, LEVEL, NOISE, NOT_RUN
+from resnet_repro.claims.base import FAILS, HOLDS, LEVEL, NOISE, NOT_RUN
 from resnet_repro.readback.measured import measure
 from resnet_repro.report.scoring import claim_scores
 from resnet_repro.specs.config import Warmup

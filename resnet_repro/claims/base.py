@@ -1,5 +1,17 @@
-"""What every claim kind shares: the verdict words, the noise rule (the sigma a claim is judged by and the band of a
-gap), the `Kind` protocol each kind implements, and the chain of comparisons a claim between nets makes.
+"""The claim, and what every kind of it shares: the verdict words, the noise rule (the sigma a claim is judged by and
+the band of a gap), `Claim` itself (an ordering between nets, which every other kind refines) and the chain of
+comparisons a claim between nets makes.
+
+`Claim` is an ordering between nets (`order:`, lowest first): every adjacent pair of `order` is one comparison; an entry
+may be a list of nets, each compared with each net of the next entry ("the 50/101/152-layer ResNets are more
+accurate than the 34-layer ones").
+
+A comparison holds when the measured gap exceeds the band, does not hold when it is that far the other way, and is
+within noise otherwise. `relation: at_most` states a claim the paper makes of a gap it calls small ("C is marginally
+better than B"): it holds unless the first net is above the next by more than the band.
+
+Where the paper's own gap between two nets is no wider than the band, even a perfect reproduction cannot clear it:
+the verdict says how many seeds per net would (`seeds_to_resolve`).
 
 sigma: the paper's only seed spread, ResNet-110's 0.16 points over 5 runs (Table 6), for error metrics (ImageNet
 claims borrow it: the paper gives no ImageNet spread); a claim on another metric states its own `noise`. Where seeds
@@ -12,7 +24,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PAPER_SIGMA = 0.16  # Table 6: ResNet-110, 6.61 +- 0.16 over 5 runs; the only seed spread the paper gives
 PAPER_SIGMA_SOURCE = "the paper's seed std of ResNet-110 (0.16, Table 6)"
@@ -52,63 +64,121 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Judging:
-    """What a claim is judged with beyond its own numbers, gathered by the scorer from the target and profile."""
+    """What a claim is judged with beyond its own numbers, gathered by the scorer from the target and profile; by
+    default, the paper's CIFAR sigma and nothing more."""
 
-    paper: dict[str, float]  # the paper's number per net (see claim_paper_values); empty on proxy data
-    source: str  # which sigma the paper's spread stands for (CIFAR's own, or borrowed for ImageNet)
-    planned: dict[str, int] | None  # the seeds per net the profile trains
-    unjudged: str  # why a number compared with the paper's is shown but not judged here ("": judged)
-    first_step: int | None  # the first lr step of the profile's schedule, where "the early stage" ends
+    paper: dict[str, float] = field(default_factory=dict)  # per net (claim_paper_values); empty on proxy data
+    source: str = PAPER_SIGMA_SOURCE  # which sigma the paper's spread stands for (CIFAR's, or borrowed for ImageNet)
+    planned: dict[str, int] | None = None  # the seeds per net the profile trains
+    unjudged: str = ""  # why a number compared with the paper's (a gap's size) is shown but not judged ("": judged)
+    first_step: int | None = None  # the first lr step of the profile's schedule, where "the early stage" ends
 
 
-class Kind:
-    """One kind of claim: what it reads of what a target measured, how it judges it and how it says it. The
-    defaults are those of a claim between nets compared at the end of training; each kind overrides what differs.
-    `claim` is always a `claim.Claim`, left unannotated: the kinds sit below claim.py in the import layers."""
+@dataclass(frozen=True)
+class Claim:
+    """A claim as its target file states it (claim.py parses it), and, as this class, an ordering between nets
+    compared at the end of training. Every other kind is a subclass that overrides what it does differently: what it
+    reads of what a target measured, how it judges it and how it says it."""
+
+    says: str  # the paper's words
+    section: str  # where the paper says it
+    metric: str
+    order: tuple[str, ...]  # run keys, lowest value first
+    noise: float | None = None  # sigma for a metric the paper gives no spread for
+    groups: tuple[tuple[str, ...], ...] = ()  # `order` as its entries, where an entry names several nets
+    relation: str = BELOW
+    own: bool = False  # this project's check, not a sentence of the paper
+    paper: tuple[tuple[str, float], ...] = ()  # the paper's value of each net, where the claim states them
+    over: str = END
+    fraction: float = 0.0  # over the curve: the share of log windows in the claimed order for it to hold
+    short: tuple[tuple[str, str], ...] = ()  # (profile, why its schedule is too short for the claim, with the evidence)
+    gap: float | None = None  # the paper's stated size of the gap between the two nets of `order`
+    below: float | None = None  # a bound each net's value stays under, where the paper states one
+    until: float = 1.0  # over the curve: the share of the schedule it looks at, from the start ("at the early stage")
+    above: float | None = None  # a bound each net's value stays over ("plain-110 is higher than 60%")
+    margin: float | None = None  # relation: level: the largest difference still "comparable" (an equivalence test)
+    early: bool = False  # over the curve: only the windows before the first lr step of the profile's own schedule
 
     needs = 2  # how many of its nets a profile must train for the claim to check anything
 
-    def measure(self, claim, found) -> dict:
+    def too_short(self, profile: str) -> str:
+        """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
+        return dict(self.short).get(profile.split("~")[0], "")
+
+    @property
+    def bound(self) -> tuple[str, float] | None:
+        """("<", 0.1) for `below: 0.1`, (">", 60) for `above: 60`; None for a claim between nets."""
+        if self.below is not None:
+            return "<", self.below
+        return (">", self.above) if self.above is not None else None
+
+    @property
+    def steps(self) -> tuple[tuple[str, ...], ...]:
+        """The entries of `order`, each a tuple of run keys."""
+        return self.groups or tuple((key,) for key in self.order)
+
+    def measure(self, found) -> dict:
         """What the claim judges of `found` (a Measured): run key -> the metric over the finished seeds."""
-        return found.per_key(claim.metric) if found is not None else {}
+        return found.per_key(self.metric)
 
-    def judge(self, claim, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return evaluate_claim(
-            claim, measured, trained, label, judging.paper, judging.source, judging.planned, judging.unjudged
-        )
+    def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
+        return evaluate_claim(self, measured, trained, label, judging)
 
-    def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
+    def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         """One comparison of two nets' seeds `a` and `b`, `gap` the difference of their means (b - a) and `nets` its
         words (see measured_pair): (result, the numbers behind it)."""
-        raise NotImplementedError
+        band = pair_band(sigma, len(a), len(b))
+        result = judge_gap(gap, band, self.relation)
+        claimed = "≤ within noise" if self.relation == AT_MOST else "<"
+        expected = "" if result == HOLDS or gap > 0 else f" (the paper: {claimed})"
+        return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
 
-    def results(self, claim, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
+    def results(self, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
         """Every comparison over the nets measured: (results, parts)."""
         results, parts = [], []
         for low, high in pairs(measured):
             a, b = values[low], values[high]
             gap = statistics.fmean(b) - statistics.fmean(a)
             nets = measured_pair(label, a, b, low, high, gap)
-            result, text = self.compare(claim, a, b, gap, nets, sigma, unjudged)
+            result, text = self.compare(a, b, gap, nets, sigma, unjudged)
             results.append(result)
             parts.append(text)
         return results, parts
 
-    def seeds_hint(self, claim, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
-        """How many seeds per net would resolve the paper's own gaps, where that says something: ("", 0) here."""
-        return "", 0
+    def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
+        """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
+        many seeds per net would clear it; ("", 0) where every gap clears it (or the paper gives no numbers)."""
+        if self.relation != BELOW:
+            return "", 0
+        short = []
+        for low, high in pairs:
+            if low not in paper or high not in paper:
+                continue
+            gap, n = paper[high] - paper[low], min(counts[low], counts[high])
+            if 0 < gap and gap - pair_band(sigma, counts[low], counts[high]) <= 1e-9:
+                short.append((gap, f"{label(low)} vs {label(high)}", n))
+        if not short:
+            return "", 0
+        seeds = max(seeds_to_resolve(gap, sigma) for gap, _, _ in short)
+        gaps = " and ".join(f"{gap:.2f} ({pair})" for gap, pair, _ in short)
+        n = min(n for _, _, n in short)
+        plural = "gaps are" if len(short) > 1 else "gap is"
+        return (
+            f"the paper's {plural} {gaps}, inside the band at {n} seed{'s' if n > 1 else ''} per net: "
+            f"{seeds} seeds per net resolve {'them' if len(short) > 1 else 'it'}"
+        ), seeds
 
-    def pairs(self, claim, trained: set[str]) -> list[tuple[str, str]]:
+    def pairs(self, trained: set[str]) -> list[tuple[str, str]]:
         """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
-        return pairs([group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group])
+        return pairs([group for group in (tuple(k for k in g if k in trained) for g in self.steps) if group])
 
-    def words(self, claim, steps: list[tuple[str, ...]], step_text) -> str:
+    def words(self, steps: list[tuple[str, ...]], step_text) -> str:
         """The claimed ordering of the nets `steps`, e.g. "plain-20 < plain-56"."""
-        return JOINTS.get(claim.relation, " < ").join(step_text(g) for g in steps if g)
+        return JOINTS.get(self.relation, " < ").join(step_text(g) for g in steps if g)
 
-    def what(self, claim) -> str:
+    def what(self) -> str:
         """What the claim compares, e.g. "test error" or "response std layer by layer"."""
-        return METRIC_NAMES[claim.metric]
+        return METRIC_NAMES[self.metric]
 
 
 # ----------------------------------------------------------------------------- noise and verdicts
@@ -151,29 +221,14 @@ def claim_sigma(claim, samples: list[list[float]], default_source: str) -> tuple
     return sigma, default_source
 
 
-def claim_pairs(claim, trained: set[str]) -> list[tuple[str, str]]:
-    """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
-    return claim.kind.pairs(claim, trained)
-
-
 def pairs(steps: list[tuple[str, ...]]) -> list[tuple[str, str]]:
     """Each net of an entry against each net of the next entry."""
     return [(low, high) for lows, highs in zip(steps, steps[1:]) for low in lows for high in highs]
 
 
-def evaluate_claim(
-    claim,
-    values: dict[str, list[float]],
-    trained: set[str],
-    label=str,
-    paper: dict[str, float] | None = None,  # see claim_paper_values
-    default_source: str = PAPER_SIGMA_SOURCE,
-    planned: dict[str, int] | None = None,
-    unjudged: str = "",
-) -> Verdict:
-    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; paper: the
-    paper's number per key (for the seeds its own gaps need); planned: the seeds the profile trains per key;
-    unjudged: why a number compared with the paper's (the size of a gap) is shown but not judged here ("": judged).
+def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], label=str, judging=Judging()) -> Verdict:
+    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; judging: what
+    the scorer knows beyond them (the paper's numbers, the sigma's source, the seeds planned, why a size is not judged).
 
     Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
     nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
@@ -181,10 +236,10 @@ def evaluate_claim(
     steps = [group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group]
     measured = [group for group in (tuple(k for k in g if values.get(k)) for g in steps) if group]
     keys = [key for group in measured for key in group]
-    sigma, source = claim_sigma(claim, [values[k] for k in keys], default_source)
-    counts = {k: len(values.get(k) or []) or (planned or {}).get(k, 1) for g in steps for k in g}
-    hint, seeds = claim.kind.seeds_hint(claim, pairs(steps), paper or {}, sigma, counts, label)
-    results, parts = claim.kind.results(claim, label, values, measured, keys, sigma, unjudged)
+    sigma, source = claim_sigma(claim, [values[k] for k in keys], judging.source)
+    counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}
+    hint, seeds = claim.seeds_hint(pairs(steps), judging.paper, sigma, counts, label)
+    results, parts = claim.results(label, values, measured, keys, sigma, judging.unjudged)
     if not results:
         return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
     parts += [f"σ: {source}"] + ([hint] if hint else [])
@@ -214,3 +269,13 @@ def measured_pair(label, a, b, low: str, high: str, gap: float) -> str:
     true-looking "21.06 < 14.53"."""
     sign = "<" if gap > 0 else ">" if gap < 0 else "="
     return f"{label(low)} {fmt(a)} {sign} {label(high)} {fmt(b)}"
+
+
+def judge_gap(gap: float, band: float, relation: str = BELOW) -> str:
+    """gap: the measured difference in the direction the paper claims (positive: as claimed). A gap equal to the
+    band (to rounding: 0.32 against 2 * 0.16 * 1) is not past it."""
+    if gap - band > 1e-9:
+        return HOLDS
+    if gap + band < -1e-9:
+        return FAILS
+    return HOLDS if relation == AT_MOST else NOISE

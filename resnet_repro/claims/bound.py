@@ -7,15 +7,15 @@ from __future__ import annotations
 import math
 import statistics
 
-from .base import FAILS, HOLDS, NOISE, Kind, fmt
+from .base import FAILS, HOLDS, NOISE, Claim, fmt
 
 
-class Bound(Kind):
+class Bound(Claim):
     needs = 1  # a bound holds of one net
 
-    def results(self, claim, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
+    def results(self, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
         results, parts = [], []
-        side, bound = claim.bound
+        side, bound = self.bound
         for key in keys:
             mean, band = statistics.fmean(values[key]), 2 * sigma / math.sqrt(len(values[key]))
             past = (mean - bound) if side == "<" else (bound - mean)  # how far on the wrong side
@@ -25,9 +25,12 @@ class Bound(Kind):
             parts.append(f"{label(key)} {fmt(values[key])} {sign} {bound:g}: band ±{band:.2f}")
         return results, parts
 
-    def pairs(self, claim, trained: set[str]) -> list[tuple[str, str]]:
-        """Each net against the paper's number, not against another net."""
-        return [(key, "") for key in claim.order if key in trained]
+    def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
+        return "", 0  # the seeds hint is an order's; a bound compares no two nets
 
-    def words(self, claim, steps: list[tuple[str, ...]], step_text) -> str:
-        return ", ".join(f"{step_text(g)} {claim.bound[0]} {claim.bound[1]:g}" for g in steps if g)
+    def pairs(self, trained: set[str]) -> list[tuple[str, str]]:
+        """Each net against the paper's number, not against another net."""
+        return [(key, "") for key in self.order if key in trained]
+
+    def words(self, steps: list[tuple[str, ...]], step_text) -> str:
+        return ", ".join(f"{step_text(g)} {self.bound[0]} {self.bound[1]:g}" for g in steps if g)

@@ -1,4 +1,4 @@
-"""A claim: a sentence of the paper that a target can check, stored in the target's YAML, and its parsing:
+"""A claim as a target's YAML states it (`ClaimSchema`), and its parsing into the `Claim` of its kind:
 
     claims:
       - says: "the deeper plain net has higher training error"
@@ -6,13 +6,12 @@
         metric: train_error
         order: [plain20, plain56]        # lowest first: plain-20 < plain-56
 
-The keys that follow pick its kind (order.py, level.py, gap.py, bound.py, curve.py), which measures, judges and
-words it. `own: true` marks a check this project adds that the paper does not state.
+The keys that follow pick its kind (base.py's `Claim`, or a subclass of it in level.py, gap.py, bound.py, curve.py),
+which measures, judges and words it. `own: true` marks a check this project adds that the paper does not state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
@@ -30,80 +29,14 @@ from .base import (
     OVER,
     RANKS,
     RELATIONS,
-    Judging,
-    Kind,
-    Verdict,
+    Claim,
 )
 from .bound import Bound
 from .curve import Curve, Layers, Ranks
 from .gap import Gap
 from .level import Level
-from .order import Order
 
-_ORDER, _LEVEL, _GAP, _BOUND = Order(), Level(), Gap(), Bound()
-_OVER = {CURVE: Curve(), LAYERS: Layers(), RANKS: Ranks()}
 _HAS = " (a claim has says, section, metric, order)"
-
-
-@dataclass(frozen=True)
-class Claim:
-    says: str  # the paper's words
-    section: str  # where the paper says it
-    metric: str
-    order: tuple[str, ...]  # run keys, lowest value first
-    noise: float | None = None  # sigma for a metric the paper gives no spread for
-    groups: tuple[tuple[str, ...], ...] = ()  # `order` as its entries, where an entry names several nets
-    relation: str = BELOW
-    own: bool = False  # this project's check, not a sentence of the paper
-    paper: tuple[tuple[str, float], ...] = ()  # the paper's value of each net, where the claim states them
-    over: str = END
-    fraction: float = 0.0  # over the curve: the share of log windows in the claimed order for it to hold
-    short: tuple[tuple[str, str], ...] = ()  # (profile, why its schedule is too short for the claim, with the evidence)
-    gap: float | None = None  # the paper's stated size of the gap between the two nets of `order`
-    below: float | None = None  # a bound each net's value stays under, where the paper states one
-    until: float = 1.0  # over the curve: the share of the schedule it looks at, from the start ("at the early stage")
-    above: float | None = None  # a bound each net's value stays over ("plain-110 is higher than 60%")
-    margin: float | None = None  # relation: level: the largest difference still "comparable" (an equivalence test)
-    early: bool = False  # over the curve: only the windows before the first lr step of the profile's own schedule
-
-    def too_short(self, profile: str) -> str:
-        """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
-        return dict(self.short).get(profile.split("~")[0], "")
-
-    @property
-    def kind(self) -> Kind:
-        """What kind of claim this is, from the keys that state it: the class that measures, judges and words it."""
-        if self.over != END:
-            return _OVER[self.over]
-        if self.bound is not None:
-            return _BOUND
-        if self.gap is not None:
-            return _GAP
-        return _LEVEL if self.relation == LEVEL else _ORDER
-
-    @property
-    def needs(self) -> int:
-        """How many of its nets a profile must train for the claim to check anything."""
-        return self.kind.needs
-
-    def measure(self, found) -> dict:
-        """What this claim judges of `found` (a Measured, or None where nothing is planned)."""
-        return self.kind.measure(self, found)
-
-    def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return self.kind.judge(self, measured, trained, label, judging)
-
-    @property
-    def bound(self) -> tuple[str, float] | None:
-        """("<", 0.1) for `below: 0.1`, (">", 60) for `above: 60`; None for a claim between nets."""
-        if self.below is not None:
-            return "<", self.below
-        return (">", self.above) if self.above is not None else None
-
-    @property
-    def steps(self) -> tuple[tuple[str, ...], ...]:
-        """The entries of `order`, each a tuple of run keys."""
-        return self.groups or tuple((key,) for key in self.order)
 
 
 def _as_list(value):
@@ -179,34 +112,40 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
         raise UserError(
             f"{at}: metric {excerpt(entry.metric)} is not one a {engine} target measures ({', '.join(metrics)})"
         )
-    fewest = 1 if entry.below is not None or entry.above is not None else 2  # a bound is on each net by itself
-    if len(entry.order) < fewest:
-        what = "one or more runs" if fewest == 1 else f"two or more runs, lowest {entry.metric} first"
+    kind = _kind(entry)
+    if len(entry.order) < kind.needs:
+        what = "one or more runs" if kind.needs == 1 else f"two or more runs, lowest {entry.metric} first"
         raise UserError(f"{at}: order: expected a list of {what}")
     groups = tuple(tuple(resolve_run_key(name, run_keys, at) for name in item) for item in entry.order)
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
-    return Claim(  # by keyword, in the order the checks run: a kind's new field can go anywhere in Claim
-        says=entry.says,
-        section=entry.section,
-        metric=entry.metric,
-        order=tuple(key for group in groups for key in group),
-        noise=entry.noise,
-        groups=groups if any(len(group) > 1 for group in groups) else (),
-        relation=entry.relation,
-        own=entry.own,
-        paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
-        over=over,
-        fraction=fraction,
-        short=tuple(entry.short.items()),
-        gap=entry.gap,
-        below=entry.below,
-        until=Curve.parse_until(entry, at, over),
-        above=entry.above,
-        margin=Level.parse_margin(entry, at),
-        early=entry.until == FIRST_LR_STEP,
+    return kind(  # the keys as read, but those that parsing resolves to run keys, fills in or joins to others
+        **dict(entry)
+        | dict(
+            order=tuple(key for group in groups for key in group),
+            groups=groups if any(len(group) > 1 for group in groups) else (),
+            paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
+            fraction=fraction,
+            short=tuple(entry.short.items()),
+            until=Curve.parse_until(entry, at, over),
+            margin=Level.parse_margin(entry, at),
+            early=entry.until == FIRST_LR_STEP,
+        )
     )
+
+
+def _kind(entry: ClaimSchema) -> type[Claim]:
+    """The class that measures, judges and words a claim, from the keys that state it. A bound comes first: it holds
+    of each net by itself, so its `needs` lets `order` name one net (a size beside another kind's keys is refused
+    by _check_sizes)."""
+    if entry.below is not None or entry.above is not None:
+        return Bound
+    if entry.over != END:
+        return {CURVE: Curve, LAYERS: Layers, RANKS: Ranks}[entry.over]
+    if entry.gap is not None:
+        return Gap
+    return Level if entry.relation == LEVEL else Claim
 
 
 def _check_noise(entry: ClaimSchema, at: str) -> None:

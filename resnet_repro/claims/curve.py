@@ -21,15 +21,15 @@ from .base import (
     NOT_RUN,
     RANKS,
     UNITS,
+    Claim,
     Judging,
-    Kind,
     Verdict,
     overall,
     pairs,
 )
 
 
-class Curve(Kind):
+class Curve(Claim):
     """The training error at every log window."""
 
     @classmethod
@@ -58,35 +58,35 @@ class Curve(Kind):
             raise UserError(f"{at}: until: only a claim over: curve looks at part of training")
         return 1.0 if entry.until == FIRST_LR_STEP else float(entry.until)
 
-    def measure(self, claim, found) -> dict:
+    def measure(self, found) -> dict:
         """Run key -> each seed's training error by log window."""
-        return found.curves if found is not None else {}
+        return found.curves
 
-    def judge(self, claim, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return evaluate_curve(claim, measured, trained, label, judging.first_step)
+    def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
+        return evaluate_curve(self, measured, trained, label, judging.first_step)
 
-    def what(self, claim) -> str:
-        return f"{METRIC_NAMES[claim.metric]} at every log window"
+    def what(self) -> str:
+        return f"{METRIC_NAMES[self.metric]} at every log window"
 
 
 class Layers(Curve):
     """fig7's response std layer by layer, in network order."""
 
-    def measure(self, claim, found) -> dict:
+    def measure(self, found) -> dict:
         """Run key -> each seed's response std by layer index."""
-        return found.layers if found is not None else {}
+        return found.layers
 
-    def what(self, claim) -> str:
+    def what(self) -> str:
         return "response std layer by layer"  # each layer's, not the mean a claim over: end compares
 
 
 class Ranks(Layers):
     """Fig. 7 (bottom): each net's stds sorted in descending order, compared rank by rank."""
 
-    def measure(self, claim, found) -> dict:
-        return {key: [ranked(seed) for seed in seeds] for key, seeds in super().measure(claim, found).items()}
+    def measure(self, found) -> dict:
+        return {key: [ranked(seed) for seed in seeds] for key, seeds in super().measure(found).items()}
 
-    def what(self, claim) -> str:
+    def what(self) -> str:
         return "response std sorted, rank by rank"
 
 

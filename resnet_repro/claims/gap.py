@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import math
 
-from .base import FAILS, HOLDS, NOT_COMPARABLE, Kind
+from .base import FAILS, HOLDS, NOT_COMPARABLE, Claim
 
 
-class Gap(Kind):
-    def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
+class Gap(Claim):
+    def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         if unjudged:  # a size is the paper's number: judged only where numbers compare
             return (
                 NOT_COMPARABLE,
-                f"{nets}: gap {gap:+.2f}, the paper's {claim.gap:.2f}: shown, not judged ({unjudged})",
+                f"{nets}: gap {gap:+.2f}, the paper's {self.gap:.2f}: shown, not judged ({unjudged})",
             )
         # The paper's gap is the difference of two single runs: its noise adds to that of ours.
         band = 2 * sigma * math.sqrt(1 / len(a) + 1 / len(b) + 2)
-        result = HOLDS if abs(gap - claim.gap) - band <= 1e-9 else FAILS
+        result = HOLDS if abs(gap - self.gap) - band <= 1e-9 else FAILS
         words = "reproduced" if result == HOLDS else "not reproduced"
-        return result, f"{nets}: gap {gap:+.2f} against the paper's {claim.gap:.2f}, band ±{band:.2f}: {words}"
+        return result, f"{nets}: gap {gap:+.2f} against the paper's {self.gap:.2f}, band ±{band:.2f}: {words}"
 
-    def words(self, claim, steps: list[tuple[str, ...]], step_text) -> str:
-        return f"{super().words(claim, steps, step_text)} by {claim.gap:g}"
+    def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
+        return "", 0  # the seeds hint is an order's; a size is judged against the paper's gap itself
+
+    def words(self, steps: list[tuple[str, ...]], step_text) -> str:
+        return f"{super().words(steps, step_text)} by {self.gap:g}"

@@ -6,10 +6,10 @@ difference lies inside ±margin, does not hold when one is outside it by more th
 from __future__ import annotations
 
 from ..basics.errors import UserError
-from .base import FAILS, HOLDS, LEVEL, NOISE, Kind, pair_band
+from .base import FAILS, HOLDS, LEVEL, NOISE, Claim, pair_band
 
 
-class Level(Kind):
+class Level(Claim):
     @classmethod
     def parse_margin(cls, entry, at: str) -> float | None:
         """`margin`: an equality claim is an equivalence test, which needs the largest difference it still calls
@@ -23,13 +23,13 @@ class Level(Kind):
             )
         return entry.margin
 
-    def compare(self, claim, a, b, gap: float, nets: str, sigma: float, unjudged: str):
+    def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         band = pair_band(sigma, len(a), len(b))
-        result = judge(gap, band, claim.margin)
+        result = judge(gap, band, self.margin)
         where = {HOLDS: "inside", FAILS: "outside"}.get(result, "across")
         return result, (
             f"{nets}: difference {gap:+.2f} ± {band:.2f} against the margin "
-            f"±{claim.margin:g}: {where} it{'' if result != NOISE else ', undecided'}"
+            f"±{self.margin:g}: {where} it{'' if result != NOISE else ', undecided'}"
         )
 
 

@@ -10,7 +10,7 @@ import typer
 from pydantic import TypeAdapter
 
 from ..basics.atomic import write_atomic
-from ..claims import ClaimSchema
+from ..claims.claim import ClaimSchema
 from ..engines.complexity.engine import Nets
 from ..engines.gradflow.engine import GradflowSection
 from ..engines.sections import FigureSection, TableSection

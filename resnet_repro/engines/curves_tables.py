@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 from ..basics.words import counted
-from ..claims import evaluate_number, paper_numbers
+from ..claims.numbers import evaluate_number, paper_numbers
 from ..plots.curves import plot_error_curves
 from ..readback.measured import Measured, measure, title_for_data
 from ..specs.config import RunConfig

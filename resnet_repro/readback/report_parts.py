@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED, Verdict
+from ..claims.base import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED, Verdict
 from ..specs.experiments import Target
 from ..store.results_file import DamagedFile, read_text
 from .measured import Measured

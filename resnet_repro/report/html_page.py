@@ -6,7 +6,7 @@ import base64
 import html
 from pathlib import Path
 
-from ..claims import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
+from ..claims.base import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
 from ..readback.report_parts import Score, TargetSection
 from ..specs.experiments import profile_names
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..basics.errors import UserError
-from ..claims import (
+from ..claims.base import (
     BORROWED_SIGMA_SOURCE,
     HOLDS,
     METRIC_NAMES,
@@ -16,11 +16,9 @@ from ..claims import (
     Claim,
     Judging,
     Verdict,
-    claim_pairs,
-    claim_paper_values,
-    evaluate_number,
-    paper_numbers,
 )
+from ..claims.claim import claim_paper_values
+from ..claims.numbers import evaluate_number, paper_numbers
 from ..readback.measured import Measured
 from ..readback.report_parts import Score, run_command
 from ..specs.experiments import Target
@@ -50,7 +48,7 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
                     Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
                 )
             continue
-        verdict = judge_claim(target, claim, claim.measure(found), found.trained_keys, found)
+        verdict = judge_claim(target, claim, {}, found.trained_keys, found)  # it measures found itself
         why_short = claim.too_short(found.profile)
         if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
             short = f"this profile is too short for it: {why_short}"
@@ -91,7 +89,7 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
         runs.setdefault(key, []).append(name)
     return frozenset(
         (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
-        for low, high in claim_pairs(claim, trained)
+        for low, high in claim.pairs(trained)
     )
 
 
@@ -152,11 +150,11 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    order = claim.kind.words(claim, steps, _step_text)
+    order = claim.words(steps, _step_text)
     left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
-    return f"{own}{claim.says} ({claim.kind.what(claim)}: {order}{more})"
+    return f"{own}{claim.says} ({claim.what()}: {order}{more})"
 
 
 def _step_text(group: tuple[str, ...]) -> str:

@@ -9,7 +9,8 @@ from typing import Callable
 
 from ..basics.errors import UserError
 from ..basics.words import counted, human_duration
-from ..claims import NOT_RUN, PARTIAL, Verdict, evaluate_number, paper_numbers
+from ..claims.base import NOT_RUN, PARTIAL, Verdict
+from ..claims.numbers import evaluate_number, paper_numbers
 from ..readback.measured import Measured, data_name, measure, profiles_with_results, title_for_data
 from ..readback.report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from ..specs.datasets import dataset_info

@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..basics.errors import UserError
 from ..basics.words import agreeing, counted
-from ..claims import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
+from ..claims.base import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
 from ..readback.report_parts import Score, TargetSection, run_command
 from ..specs.registry import get_engine
 from ..specs.run_id import RunId, RunStatus, final_status

@@ -18,7 +18,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 
 from ..basics.errors import UserError, excerpt
-from ..claims import Claim, parse_claims, resolve_run_key
+from ..claims.base import Claim
+from ..claims.claim import parse_claims, resolve_run_key
 from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ...claims import NOT_RUN, Verdict
+from ...claims.base import NOT_RUN, Verdict
 from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Number, Text, Whole
 from ...specs.registry import register

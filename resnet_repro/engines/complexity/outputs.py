@@ -9,7 +9,7 @@ there is no noise band: a claim holds or does not.
 
 from __future__ import annotations
 
-from ...claims import FAILS, HOLDS, NOT_RUN, Verdict
+from ...claims.base import FAILS, HOLDS, NOT_RUN, Verdict
 from ...readers.yamlio import read_yaml
 from ...specs.experiments import Target, load_target
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from ...claims import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
+from ...claims.base import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
 from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
