@@ -103,7 +103,7 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
     queue = context.Queue()
     free_slots = list(range(jobs))
     devices_by_slot = slot_devices(run_context.job_devices, jobs)
-    threads, _ = cpu_threads(jobs)  # used by CPU jobs only
+    threads = cpu_threads(jobs)  # used by CPU jobs only
     todo = list(enumerate(config for config, _ in pending))
     running: dict[int, _Job] = {}  # by the run's index in `pending`
     outcomes: dict[int, RunReport] = {}
