@@ -36,7 +36,7 @@ from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
 from .device import describe_device
 from .distributed import World, init_world
-from .loop import RunInputs, RunSession, StopFlag, run_hooks, train_run
+from .loop import RunInputs, RunSession, StopFlag, run_hooks
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
@@ -196,23 +196,19 @@ def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
 
 
 def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):
-    """Train the runs of `todo` to their end: a run alone on the default stream (with the CPU's thread watch, over
-    every process of a torchrun launch), several as a pack (pack.py); their files begun and ended by rank 0."""
+    """Train the runs of `todo` to their end as a pack (pack.py): a run alone on the default stream (with the CPU's
+    thread watch, over every process of a torchrun launch), several each on its own progress line; their files begun
+    and ended by rank 0."""
     begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
 
-    def inputs(config: RunConfig, files: RunFiles, reporter: Reporter) -> RunInputs:  # its files begun first
-        if world.is_main:
+    def session(config: RunConfig, files: RunFiles) -> RunSession:
+        reporter = context.reporter if len(todo) == 1 else context.reporter.lane(config.name)
+        if world.is_main:  # its files begun first
             begun[config.name] = _begin_run(config, files, context, world)
-        return RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
+        run = RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
+        return RunSession(run, run_hooks(reporter, threads))
 
-    def session(config: RunConfig, files: RunFiles) -> RunSession:  # a pack member, on its own progress line
-        lane = context.reporter.lane(config.name)
-        return RunSession(inputs(config, files, lane), run_hooks(lane))
-
-    if len(todo) == 1:
-        outcomes = [train_run(inputs(*todo[0], context.reporter), threads)]
-    else:
-        outcomes = train_together([partial(session, config, files) for config, files in todo], context.device)
+    outcomes = train_together([partial(session, config, files) for config, files in todo], context.device)
     if not world.is_main:  # only rank 0 writes; the others trained their share of each batch
         return outcomes
     return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
