@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.sources import Splits, load_image_sets, say_nothing
+from ..data.sources import Splits, load_image_sets
 
 if TYPE_CHECKING:
     import torch
@@ -42,22 +42,6 @@ class Reporter:
         return self
 
 
-class DatasetCache:
-    """Each dataset read once per (data spec, holdout): the runs of a target and their measurements share it."""
-
-    def __init__(self) -> None:
-        self._splits: dict[tuple, "Splits"] = {}
-
-    def get(
-        self, config: "RunConfig", data_dir: Path, download: bool = False, named: bool = False, say=None
-    ) -> "Splits":
-        key = (config.data, config.recipe.holdout)
-        if key not in self._splits:
-            holdout = config.recipe.holdout
-            self._splits[key] = load_image_sets(config.data, data_dir, holdout, download, named, say or say_nothing)
-        return self._splits[key]
-
-
 @dataclass
 class RunContext:
     results: Path  # the results folder (--results)
@@ -71,7 +55,7 @@ class RunContext:
     target: str | None = None  # the target's name, for the progress line's whole-target ETA
     pack: int | None = None  # runs trained together in this process (--pack); None: train/pack.py's default_pack
     data_dir_named: bool = False  # the user named data_dir: the only place looked in (no system folders)
-    datasets: DatasetCache = field(default_factory=DatasetCache, repr=False)
+    datasets: dict = field(default_factory=dict, repr=False)  # (data spec, holdout) -> its Splits, read once
 
     def __post_init__(self) -> None:
         if self.device is None:
@@ -83,5 +67,16 @@ class RunContext:
         self.job_devices = list(self.job_devices) or [self.device]
 
     def splits(self, config: "RunConfig") -> "Splits":
-        """The data `config` trains and is measured on, read once per command."""
-        return self.datasets.get(config, self.data_dir, self.download, self.data_dir_named, self.reporter.message)
+        """The data `config` trains and is measured on, read once per command: the runs of a target and their
+        measurements share it."""
+        key = (config.data, config.recipe.holdout)
+        if key not in self.datasets:
+            self.datasets[key] = load_image_sets(
+                config.data,
+                self.data_dir,
+                config.recipe.holdout,
+                self.download,
+                self.data_dir_named,
+                self.reporter.message,
+            )
+        return self.datasets[key]

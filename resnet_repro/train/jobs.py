@@ -12,12 +12,12 @@ checkpoints (as a lone run does); no new run starts. A second Ctrl-C stops the c
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import queue as queue_module
 import signal
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -37,7 +37,8 @@ def slot_devices(devices: list[torch.device], jobs: int) -> list[torch.device]:
 
 
 class QueueReporter(Reporter):
-    """A child's progress calls, sent to the parent tagged with the run's name."""
+    """A child's progress calls, each sent to the parent as (method, run name, arguments): the parent makes the same
+    call on that run's line (_relay)."""
 
     def __init__(self, queue):
         self.queue = queue
@@ -45,50 +46,33 @@ class QueueReporter(Reporter):
 
     def start(self, run_name: str, total: int, done: int) -> None:
         self.name = run_name
-        self.queue.put(("start", run_name, total, done))
+        self.queue.put(("start", run_name, (run_name, total, done)))
 
     def update(self, iteration: int, stats: dict) -> None:
-        self.queue.put(("update", self.name, iteration, stats))
+        self.queue.put(("update", self.name, (iteration, stats)))
 
     def advance(self, iteration: int) -> None:
-        self.queue.put(("advance", self.name, iteration))
+        self.queue.put(("advance", self.name, (iteration,)))
 
     def message(self, text: str) -> None:
-        self.queue.put(("message", self.name, text))
+        self.queue.put(("message", self.name, (text,)))
 
     def finish(self) -> None:
-        self.queue.put(("finish", self.name))
+        self.queue.put(("finish", self.name, ()))
 
 
-def _child(
-    index: int,
-    config: RunConfig,
-    results: Path,
-    data: tuple[Path, bool],
-    device: str,
-    command: str | None,
-    threads: int,
-    queue,
-) -> None:
-    """One run in a spawned process; the outcome (or the one-line error) goes back over the queue. `data`: the data
-    folder and whether the user named it."""
-    torch_device = torch.device(device)
-    if torch_device.type == "cpu":
+def _child(index: int, config: RunConfig, context: RunContext, threads: int, queue) -> None:
+    """One run in a spawned process, under the parent's context on its slot's device (its progress a QueueReporter);
+    the outcome (or the one-line error, or where a stop left it) goes back over the queue."""
+    if context.device.type == "cpu":
         os.environ["OMP_NUM_THREADS"] = str(threads)  # train_runs below takes the parent's choice from here
-    elif torch_device.type == "cuda":
-        torch.cuda.set_device(torch_device)
+    elif context.device.type == "cuda":
+        torch.cuda.set_device(context.device)
     try:
-        report = train_runs(
-            [config],
-            RunContext(
-                results, data[0], torch_device, reporter=QueueReporter(queue), command=command, data_dir_named=data[1]
-            ),
-        )[0]
-        queue.put(("done", index, report))
+        queue.put(("done", index, train_runs([config], context)[0]))
         return
     except Stopped as stop:  # not an error: the parent gathers where each run stopped
-        queue.put(("stopped", index, str(stop), stop.signal_name))
-        return
+        message = stop
     except UserError as error:
         message = str(error)
     except KeyboardInterrupt:
@@ -119,11 +103,11 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
     queue = context.Queue()
     free_slots = list(range(jobs))
     devices_by_slot = slot_devices(run_context.job_devices, jobs)
-    threads, _ = cpu_threads(jobs)  # used by CPU jobs only
+    threads = cpu_threads(jobs)  # used by CPU jobs only
     todo = list(enumerate(config for config, _ in pending))
     running: dict[int, _Job] = {}  # by the run's index in `pending`
     outcomes: dict[int, RunReport] = {}
-    errors: dict[int, str] = {}
+    errors: dict[int, str | Stopped] = {}
     stopped_by: list[str] = []
 
     def stop_children(name: str) -> None:
@@ -146,12 +130,12 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
                 while todo and free_slots and not stopped_by:
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
-                    data = (run_context.data_dir, run_context.data_dir_named)
-                    child_args = (index, config, results, data, str(devices_by_slot[slot]))
+                    # the data was found (or fetched) above; the child reads it from there
+                    child = dataclasses.replace(
+                        run_context, device=devices_by_slot[slot], reporter=QueueReporter(queue), download=False
+                    )
                     process = context.Process(
-                        target=_child,
-                        name=f"resnet-repro job {slot}",
-                        args=(*child_args, run_context.command, threads, queue),
+                        target=_child, name=f"resnet-repro job {slot}", args=(index, config, child, threads, queue)
                     )
                     process.start()
                     running[index] = _Job(config, slot, process)
@@ -227,15 +211,10 @@ def _relay(queue, reporter: Reporter, outcomes: dict, errors: dict, timeout: flo
         except queue_module.Empty:
             return
         timeout = 0  # after the first message, only drain what is already there
-        kind = message[0]
+        kind, key, value = message
         if kind == "done":
-            outcomes[message[1]] = message[2]
+            outcomes[key] = value
         elif kind == "error":
-            errors[message[1]] = message[2]
-        elif kind == "stopped":
-            errors[message[1]] = Stopped(message[2], message[3])
-        elif kind == "message":
-            reporter.message(message[2])
-        else:
-            lane = reporter.lane(message[1])
-            getattr(lane, kind)(*message[1 if kind == "start" else 2 :])
+            errors[key] = value
+        else:  # a progress call: `key` names the run
+            getattr(reporter.lane(key), kind)(*value)

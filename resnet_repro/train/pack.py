@@ -10,6 +10,7 @@ without the others' work queued.
 Each run keeps everything it has alone: its seed, its keyed batches, its model, optimizer, schedule,
 files, checkpoints and log. Nothing is shared but the Python thread, so a packed run's numbers are
 the numbers it gives alone (tested bit for bit on a CPU, where the order of the work changes nothing).
+A run alone is a pack of one (runner.py trains every run through here), on the default stream.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def default_pack(runs: list, device: torch.device) -> int:
 
 def train_together(starts: list[Callable[[], RunSession]], device: torch.device) -> list[RunOutcome]:
     """Train every run of the pack to its end (finished, failed, or interrupted by the stop flag they share); each
-    of `starts` builds one run's RunSession, and is called on that run's own stream."""
-    streams = [torch.cuda.Stream(device=device) if device.type == "cuda" else None for _ in starts]
+    of `starts` builds one run's RunSession, and is called on that run's own stream (a run alone: the default one)."""
+    streams = [torch.cuda.Stream(device=device) if device.type == "cuda" and len(starts) > 1 else None for _ in starts]
     sessions = []
     for start, stream in zip(starts, streams):
         with _on(stream):  # the run's data and model are made on its own stream

@@ -35,8 +35,8 @@ from ..store.lock import run_lock
 from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
 from .device import describe_device
-from .distributed import SINGLE, World, init_world
-from .loop import RunInputs, RunSession, StopFlag, run_hooks, train_run
+from .distributed import World, init_world
+from .loop import RunInputs, RunSession, StopFlag, run_hooks
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
@@ -113,8 +113,8 @@ def train_runs(runs: list[RunConfig], context: RunContext) -> list[RunReport]:
     stop = StopFlag()
     with graceful_stop(stop, reporter):
         for first in range(0, len(pending), pack):
-            group = list(enumerate(pending))[first : first + pack]
-            for index, (config, _) in group:
+            group = pending[first : first + pack]
+            for index, (config, _) in enumerate(group, first):
                 clock.run_started(index)
                 context.splits(config)  # read (or fetch) the data before the locks, outside the write errors below
             if threads is not None:  # a run alone on a CPU (a pack's runs share the count chosen above)
@@ -141,7 +141,7 @@ def _cpu_threads(
 
 
 def _train_group(
-    group: list[tuple[int, tuple[RunConfig, RunFiles]]],
+    group: list[tuple[RunConfig, RunFiles]],
     context: RunContext,
     stop: StopFlag,
     world: World,
@@ -151,7 +151,7 @@ def _train_group(
     reports, todo = [], []
     try:
         with contextlib.ExitStack() as locks:
-            for _, (config, files) in group:
+            for config, files in group:
                 if world.is_main:
                     locks.enter_context(run_lock(files.dir, config.name, context.reporter.message))
                 ended = ended_report(config.name, read_json(files.final) if world.is_main else None)
@@ -161,7 +161,7 @@ def _train_group(
                     todo.append((config, files))
             outcomes = _train_todo(todo, context, stop, world, threads)
     except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
-        where = error.filename or (todo[0][1].dir if todo else group[0][1][1].dir)
+        where = error.filename or (todo[0][1].dir if todo else group[0][1].dir)
         if error.errno == errno.ENOTDIR:  # neither space nor permissions: a file where a folder must be
             raise UserError(
                 f"cannot write {where}: a file stands where a folder must be on that path. Earlier results and "
@@ -196,16 +196,19 @@ def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
 
 
 def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):
-    """Train the runs of `todo` to their end: a run alone on the default stream (with the CPU's thread watch, over
-    every process of a torchrun launch), several as a pack (pack.py); their files begun and ended by rank 0."""
+    """Train the runs of `todo` to their end as a pack (pack.py): a run alone on the default stream (with the CPU's
+    thread watch, over every process of a torchrun launch), several each on its own progress line; their files begun
+    and ended by rank 0."""
     begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
-    if len(todo) == 1:
-        config, files = todo[0]
-        outcomes = [train_run(_run_inputs(config, files, context, stop, world, context.reporter, begun), threads)]
-    else:
-        outcomes = train_together(
-            [partial(_start_session, config, files, context, stop, begun) for config, files in todo], context.device
-        )
+
+    def session(config: RunConfig, files: RunFiles) -> RunSession:
+        reporter = context.reporter if len(todo) == 1 else context.reporter.lane(config.name)
+        if world.is_main:  # its files begun first
+            begun[config.name] = _begin_run(config, files, context, world)
+        run = RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
+        return RunSession(run, run_hooks(reporter, threads))
+
+    outcomes = train_together([partial(session, config, files) for config, files in todo], context.device)
     if not world.is_main:  # only rank 0 writes; the others trained their share of each batch
         return outcomes
     return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
@@ -220,19 +223,6 @@ def target_clock(
         rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
         runs.append(PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0))
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
-
-
-def _run_inputs(config, files: RunFiles, context: RunContext, stop, world: World, reporter, begun: dict) -> RunInputs:
-    """A run's inputs, its files begun first by rank 0 (`begun` keeps its meta.json and start time)."""
-    if world.is_main:
-        begun[config.name] = _begin_run(config, files, context, world)
-    return RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
-
-
-def _start_session(config: RunConfig, files: RunFiles, context: RunContext, stop: StopFlag, begun: dict) -> RunSession:
-    """A pack member's start: its files begun, then its RunSession with its own progress line."""
-    lane = context.reporter.lane(config.name)
-    return RunSession(_run_inputs(config, files, context, stop, SINGLE, lane, begun), run_hooks(lane))
 
 
 def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: World) -> tuple[dict, float]:

@@ -72,20 +72,16 @@ def allowed_cores() -> int:
     return len(_allowed_cpu_ids())
 
 
-def cpu_threads(jobs: int = 1) -> tuple[int, float]:
-    """(threads for each of `jobs` CPU processes, busy cores seen)."""
+def cpu_threads(jobs: int) -> int:
+    """Threads for each of `jobs` CPU processes (`run --jobs`)."""
     user = os.environ.get("OMP_NUM_THREADS")
-    busy = 0.0 if user else busy_cores()
-    return choose_threads(jobs, allowed_cores(), busy, DEFAULT_THREADS, user), busy
+    return choose_threads(jobs, allowed_cores(), 0.0 if user else busy_cores(), DEFAULT_THREADS, user)
 
 
 def use_free_cores(say: Callable[[str], None]) -> int:
-    """Set torch's thread count for work on this CPU; say so when busy cores make it fewer than usual."""
-    threads, busy = cpu_threads()
-    if threads < DEFAULT_THREADS:
-        say(fewer_threads(threads, busy, allowed_cores()))
-    torch.set_num_threads(threads)
-    return threads
+    """Set torch's thread count for work on this CPU, once: a FreeCoreWatch's choice at a run's start (said when
+    busy cores make it fewer than usual), with no watching after."""
+    return FreeCoreWatch(say).start_run()
 
 
 def fewer_threads(threads: int, busy: float, cores: int) -> str:
