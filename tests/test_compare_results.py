@@ -105,3 +105,13 @@ def test_a_time_left_in_a_table_cell_is_the_same_whatever_the_padding():
     untimed = compare_results().untimed_text
     assert untimed("│ smoke 2/5, 58 s left        │") == untimed("│ smoke 2/5, 3 min left       │")
     assert untimed("│ smoke 2/5, 58 s left │") != untimed("│ smoke 3/5, 58 s left │")
+
+
+def test_a_time_left_line_is_left_out_but_a_progress_line_that_moved_is_not():
+    """The target's time left prints only when its words change (machine speed decides where): two runs of one
+    revision differ in those lines alone. A log point's numbers still count."""
+    untimed = compare_results().untimed_text
+    log = "plain-20 seed0 3/12: lr 0.1 loss 2.320 err 86.5% 275 img/s\n"
+    with_clock = "plain-20 seed0: run 1 of 2, fig1 about 2 min left\n" + log
+    assert untimed(with_clock) == untimed(log.replace("275", "301"))
+    assert untimed(log) != untimed(log.replace("2.320", "2.321"))
