@@ -112,6 +112,18 @@ def cli_in_process(*args: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["resnet-repro", *args], code, out.getvalue(), err.getvalue())
 
 
+def train_run(run, threads=None):
+    """One run (a train.loop.RunInputs) to its end in this process, with the standard concerns (run_hooks) and, where
+    given, the watch on its free cores (a FreeCoreWatch): its RunReport."""
+    from resnet_repro.train.loop import RunSession, run_hooks
+
+    session = RunSession(run, run_hooks(run.reporter, threads))
+    while session.outcome is None:
+        session.step()
+        session.after_step()
+    return session.outcome
+
+
 def rows_without_timing(path) -> list[dict]:
     """metrics.csv without its wall-clock columns: what two runs of one config must agree on."""
     with open(path) as handle:

@@ -124,7 +124,9 @@ def test_a_training_run_follows_the_free_cores_at_its_log_points(tmp_path):
     from resnet_repro.data.sources import ImageSet, Splits
     from resnet_repro.specs.experiments import load_target, resolve_runs
     from resnet_repro.store.layout import RunFiles
-    from resnet_repro.train.loop import Reporter, RunInputs, train_run
+    from resnet_repro.train.loop import Reporter, RunInputs
+
+    from .conftest import train_run
 
     class Machine:  # every look sees 5 more seconds in which no other work ran
         def __init__(self):

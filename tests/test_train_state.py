@@ -8,6 +8,8 @@ from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.store.layout import RunFiles
 from resnet_repro.train import loop, state
 
+from .conftest import train_run
+
 
 def test_bench_times_the_step_a_run_trains_with(tmp_path, monkeypatch):
     """bench's timed steps and three iterations of a run with bench's recipe (lr 0.01, momentum 0.9, weight decay
@@ -55,7 +57,7 @@ def test_bench_times_the_step_a_run_trains_with(tmp_path, monkeypatch):
     splits = Splits(data, ImageSet(data.images[:32], data.labels[:32]), None, {})
     files = RunFiles(tmp_path, config.name)
     monkeypatch.setattr(loop, "step", lambda *a: (steps.append("run"), real_step(*a)))
-    outcome = loop.train_run(loop.RunInputs(config, splits, files, torch.device("cpu")))
+    outcome = train_run(loop.RunInputs(config, splits, files, torch.device("cpu")))
     assert outcome.status == "finished" and steps[6:] == ["run"] * 3
     trained = torch.load(files.checkpoint, weights_only=True)["model"]
     benched = seen["after_training_steps"]

@@ -31,7 +31,7 @@ class Outcome:
     """What `run TARGET` did: the runs' reports (engines that train), the files written, a table to print."""
 
     written: list[Path] | None  # None: another process of a torchrun launch (rank 0 writes)
-    reports: list = field(default_factory=list)  # train.runner.RunReport per run
+    reports: list = field(default_factory=list)  # train.loop.RunReport per run
     table: tuple[str, list[dict], list[str]] | None = None  # (title, rows, columns) to show on the console
 
 

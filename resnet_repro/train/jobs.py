@@ -26,8 +26,9 @@ from ..basics.words import counted
 from ..data.sources import locate_dataset
 from ..specs.config import RunConfig
 from .context import Reporter, RunContext
+from .loop import RunReport
 from .precision import check_precision
-from .runner import RunReport, on_stop_signals, plan_runs, target_clock, train_runs
+from .runner import on_stop_signals, plan_runs, target_clock, train_runs
 from .threads import cpu_threads
 
 

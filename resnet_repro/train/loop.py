@@ -46,9 +46,13 @@ class StopFlag:
 
 
 @dataclass
-class RunOutcome:
-    status: str  # finished | failed | interrupted
-    final: dict
+class RunReport:
+    """How a run ended, with its final.json values: finished, failed or interrupted here, or skipped (it had ended
+    before this command; a run that failed then stays failed); `warnings` are what training it met."""
+
+    name: str
+    status: str  # finished | failed | interrupted | skipped (already finished)
+    final: dict | None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -96,21 +100,12 @@ class RunInputs:
     world: World = SINGLE
 
 
-def train_run(run: RunInputs, threads: FreeCoreWatch | None = None) -> RunOutcome:
-    """One run to its end, with the standard concerns (run_hooks) and, on a CPU, the watch on its free cores."""
-    session = RunSession(run, run_hooks(run.reporter, threads))
-    while session.outcome is None:
-        session.step()
-        session.after_step()
-    return session.outcome
-
-
 class RunSession:
     """One run's training, an iteration at a time: `step` (the SGD update, launched without waiting) and then
     `after_step` (its hooks, and the log point's work when one is due); `outcome` is set once the run has ended.
 
-    A run alone calls the two back to back (train_run); a pack of runs (pack.py) calls every run's `step`
-    before any run's `after_step`, so one run's log point never leaves the GPU without the others' work.
+    A pack of runs (pack.py, a run alone being a pack of one) calls every run's `step` before any run's
+    `after_step`, so one run's log point never leaves the GPU without the others' work.
     """
 
     def __init__(self, run: RunInputs, hooks: list[RunHook] | None = None):
@@ -122,7 +117,7 @@ class RunSession:
         if run.device.type == "cpu":
             self.state.note_threads(torch.get_num_threads())
         self.state.model.train()
-        self.outcome: RunOutcome | None = None
+        self.outcome: RunReport | None = None
         if self.state.iteration >= self.recipe.iterations:
             self._end(finish(self.state, self.loop))
 
@@ -143,7 +138,7 @@ class RunSession:
         """Whether the iteration just done is a multiple of `every`, or the run's last."""
         return self.state.iteration % every == 0 or self.state.iteration == self.recipe.iterations
 
-    def _after_step(self) -> RunOutcome | None:
+    def _after_step(self) -> RunReport | None:
         state, loop, done = self.state, self.loop, self.state.iteration
         maybe_fault("iteration", done)  # for tests: RESNET_REPRO_FAULT=iteration:N kills the process after step N
         for hook in self.hooks:
@@ -166,7 +161,7 @@ class RunSession:
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
         return None
 
-    def _end(self, outcome: RunOutcome) -> None:
+    def _end(self, outcome: RunReport) -> None:
         self.outcome = outcome
         for hook in self.hooks:
             hook.on_end(self, outcome)
@@ -185,10 +180,10 @@ class RunHook:
     def on_step(self, session: RunSession) -> None:
         """After every step, before the log point's work (session.due(recipe.log_every) says whether one follows)."""
 
-    def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
+    def on_log_point(self, session: RunSession, row: dict) -> RunReport | None:
         """At a log point, with the window's metrics row."""
 
-    def on_end(self, session: RunSession, outcome: RunOutcome) -> None:
+    def on_end(self, session: RunSession, outcome: RunReport) -> None:
         """Once, when the run has ended (finished, failed, interrupted)."""
 
 
@@ -215,7 +210,7 @@ class ThreadWatch(RunHook):
 
 
 class Divergence(RunHook):
-    def on_log_point(self, session: RunSession, row: dict) -> RunOutcome | None:
+    def on_log_point(self, session: RunSession, row: dict) -> RunReport | None:
         if math.isfinite(row["train_loss"]):
             return None
         state, loop = session.state, session.loop
@@ -320,7 +315,7 @@ class Progress(RunHook):
             },
         )
 
-    def on_end(self, session: RunSession, outcome: RunOutcome) -> None:
+    def on_end(self, session: RunSession, outcome: RunReport) -> None:
         self.reporter.finish()
 
 
@@ -435,7 +430,7 @@ def note_cuda_graphs(state: TrainState, loop: Loop) -> None:
         )
 
 
-def finish(state: TrainState, loop: Loop) -> RunOutcome:
+def finish(state: TrainState, loop: Loop) -> RunReport:
     """The run's final.json values (after recomputing BN statistics where the recipe says so)."""
     recipe = loop.config.recipe
     elapsed = state.elapsed()
@@ -512,7 +507,7 @@ def checkpoint(state: TrainState, loop: Loop, elapsed: float) -> None:
     )  # full precision: metrics.csv keeps 6 significant digits
 
 
-def interrupt(state: TrainState, loop: Loop, elapsed: float) -> RunOutcome:
+def interrupt(state: TrainState, loop: Loop, elapsed: float) -> RunReport:
     """Checkpoint where we are (mid-window sums included, rank 0) so the next `run` continues exactly."""
     if loop.world.is_main:
         checkpoint(state, loop, elapsed)
@@ -520,7 +515,7 @@ def interrupt(state: TrainState, loop: Loop, elapsed: float) -> RunOutcome:
     return _outcome(state, loop, "interrupted", elapsed, reason)
 
 
-def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: str | None = None) -> RunOutcome:
+def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: str | None = None) -> RunReport:
     """The run's ending, with its final.json values."""
     config, last = loop.config, state.last
     final = {
@@ -539,4 +534,4 @@ def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: 
         "wall_s": wall_s,
         "reason": reason,
     }
-    return RunOutcome(status, final, loop.warnings)
+    return RunReport(config.name, status, final, loop.warnings)

@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 
 from ..specs.datasets import dataset_info
-from .loop import RunOutcome, RunSession
+from .loop import RunReport, RunSession
 
 MAX_DEFAULT_PACK = 24  # every run of fig6 with two seeds; more streams add little once the GPU is full
 
@@ -35,7 +35,7 @@ def default_pack(runs: list, device: torch.device) -> int:
     return max(1, min(len(runs), MAX_DEFAULT_PACK))
 
 
-def train_together(starts: list[Callable[[], RunSession]], device: torch.device) -> list[RunOutcome]:
+def train_together(starts: list[Callable[[], RunSession]], device: torch.device) -> list[RunReport]:
     """Train every run of the pack to its end (finished, failed, or interrupted by the stop flag they share); each
     of `starts` builds one run's RunSession, and is called on that run's own stream (a run alone: the default one)."""
     streams = [torch.cuda.Stream(device=device) if device.type == "cuda" and len(starts) > 1 else None for _ in starts]

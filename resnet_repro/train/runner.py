@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -36,18 +35,11 @@ from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
 from .device import describe_device
 from .distributed import World, init_world
-from .loop import RunInputs, RunSession, StopFlag, run_hooks
+from .loop import RunInputs, RunReport, RunSession, StopFlag, run_hooks
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
 from .threads import FreeCoreWatch, use_free_cores
-
-
-@dataclass
-class RunReport:
-    name: str
-    status: str  # finished | failed | skipped (already finished)
-    final: dict | None
 
 
 def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
@@ -171,15 +163,13 @@ def _train_group(
             f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
             f"intact; free space or fix permissions and run again, or use --results DIR"
         ) from None
-    for (config, _), outcome in zip(todo, outcomes):
+    for outcome in outcomes:
         if outcome.status == "failed":
-            context.reporter.message(f"run {config.name} failed: {outcome.final['reason']}")
+            context.reporter.message(f"run {outcome.name} failed: {outcome.final['reason']}")
     interrupted = [outcome for outcome in outcomes if outcome.status == "interrupted"]
     if interrupted:
         raise stopped_runs([outcome.final for outcome in interrupted], stop.requested or "SIGINT")
-    return reports + [
-        RunReport(config.name, outcome.status, outcome.final) for (config, _), outcome in zip(todo, outcomes)
-    ]
+    return reports + outcomes
 
 
 def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
@@ -241,7 +231,7 @@ def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: W
     return meta, started
 
 
-def _end_run(files: RunFiles, outcome, context: RunContext, meta: dict, started: float):
+def _end_run(files: RunFiles, outcome: RunReport, context: RunContext, meta: dict, started: float) -> RunReport:
     """Warnings said, meta.json's session time, and final.json unless the run was interrupted (rank 0)."""
     for warning in outcome.warnings:
         context.reporter.message(f"warning: {warning}")
