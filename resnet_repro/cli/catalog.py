@@ -13,7 +13,7 @@ from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..readback.measured import data_name, planned, title_for_data
+from ..readback.measured import Measured, data_name, planned, title_for_data
 from ..readback.report_parts import run_command
 from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
@@ -90,7 +90,7 @@ def show_command(
         for deviation in profile_spec.deviations:
             console.print(f"  deviation from the paper: {deviation}")
         if runs:
-            console.print(f"data: {_data_line(spec, runs[0].data.dataset)}", highlight=False)
+            console.print(f"data: {_data_line(planned(spec, profile, runs))}", highlight=False)
     if runs:
         table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
         first = runs[0].settings
@@ -107,13 +107,12 @@ def show_command(
     _print_claims(spec, profile, resolve_runs(spec, profile, parse_seeds(seeds), sets(set_)) if only else runs)
 
 
-def _data_line(spec, dataset: str) -> str:
-    paper = get_engine(spec.engine).paper_data or dataset
-    if dataset == paper:
-        return f"{data_name(dataset)} (the paper's data)"
+def _data_line(plan: Measured) -> str:
+    if not plan.proxy:
+        return f"{data_name(plan.dataset)} (the paper's data)"
     return (
-        f"{data_name(dataset)}, a proxy for {data_name(paper)}: the claims (orderings) are checked, never the "
-        f"numbers against the paper's"
+        f"{data_name(plan.dataset)}, a proxy for {data_name(plan.paper_data)}: the claims (orderings) are checked, "
+        f"never the numbers against the paper's"
     )
 
 

@@ -11,7 +11,7 @@ from ..basics.errors import UserError
 from ..basics.words import counted, human_duration
 from ..claims.base import NOT_RUN, PARTIAL, Verdict
 from ..claims.numbers import evaluate_number, paper_numbers
-from ..readback.measured import Measured, data_name, measure, profiles_with_results, title_for_data
+from ..readback.measured import Measured, data_name, measure, planned, profiles_with_results, title_for_data
 from ..readback.report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from ..specs.datasets import dataset_info
 from ..specs.experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
@@ -60,9 +60,9 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         part = _profile_section(target, measure(target, profile, results), results)
         section.profiles.append(part)
         section.scores += part.scores
-    for claim in target.claims:  # a claim the default profile has not checked yet: say what runs it
-        if default not in profiles:
-            trained = set(target.paper_seeds())
+    if default not in profiles:  # the claims the default profile has not checked yet: say what runs each
+        trained, keys = set(target.paper_seeds()), _planned_keys(target)
+        for claim in target.claims:
             verdict = judge_claim(target, claim, {}, trained, None)
             section.scores.append(
                 Score(
@@ -72,7 +72,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
                     default,
                     verdict,
                     claim_command(target, default, verdict, claim),
-                    compares=comparisons(target, claim, trained, _planned_keys(target)),
+                    compares=comparisons(target, claim, trained, keys),
                 )
             )
     if target.paper_table():
@@ -108,10 +108,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
 def _planned_keys(target: Target) -> dict[str, str]:
     """Run name -> run key of the runs the paper profile plans ({} where they cannot be resolved)."""
     try:
-        return {
-            run.name: target.run_key(run.model, run.shortcut, run.run_id.label) or run.model
-            for run in resolve_runs(target)
-        }
+        return planned(target, target.default_profile, resolve_runs(target)).keys
     except UserError:
         return {}
 
