@@ -9,6 +9,8 @@ in the paper).
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -20,17 +22,10 @@ def count_parameters(model: nn.Module) -> int:
 
 def count_multiply_adds(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
     """Multiply-adds of one forward pass for one image of shape (C, H, W)."""
-    meta_model = _to_meta(model)
+    on_meta = next(model.parameters()).device.type == "meta"
+    meta_model = model if on_meta else copy.deepcopy(model).to("meta")  # shapes only: nothing is computed
     meta_model.eval()
     x = torch.empty((1, *input_shape), device="meta")
     with FlopCounterMode(display=False) as counter:
         meta_model(x)
     return int(counter.get_total_flops()) // 2
-
-
-def _to_meta(model: nn.Module) -> nn.Module:
-    if next(model.parameters()).device.type == "meta":
-        return model
-    import copy
-
-    return copy.deepcopy(model).to("meta")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..basics.atomic import refuse_links
 from ..basics.errors import UserError
-from ..readback.measured import measure, profiles_with_results
+from ..readback.measured import profiles_with_results, read_runs
 from ..store.layout import RunFiles
 from ..store.paths import output_dir, runs_profile
 
@@ -93,19 +93,15 @@ class Engine:
         raise UserError(f"{target.name} is a table with nothing to draw: `resnet-repro run {target.name}` writes it")
 
     def drawable_profiles(self, target: "Target", results: Path) -> list[str | None]:
-        """The profiles `plot TARGET` redraws: every named profile with results; for a target without a recipe
-        (and so without profiles), [None] once `has_results(target, None, ...)` says its one output exists."""
-        if target.recipe is None:
-            return [None] if self.has_results(target, None, results) else []
+        """The profiles `plot TARGET` redraws: every named profile with results (none for a target without a recipe;
+        an engine of such targets that draws returns [None] once its one output exists)."""
         return profiles_with_results(target, results)
-
-    def has_results(self, target: "Target", profile: str | None, results: Path) -> bool:
-        return profile is not None and measure(target, profile, results).has_results
 
     # ------------------------------------------------------------------ what report and list read
 
     def read_measured(self, found: "Measured", results: Path) -> None:
-        """Fill `found` (one profile's runs) with the numbers under results/ (nothing here)."""
+        """Fill `found` (one profile's runs) with the numbers under results/: here, what the runs' folders hold."""
+        read_runs(found, results)
 
     def report_section(
         self, section: "TargetSection", results: Path, warn: Callable[[str], None]

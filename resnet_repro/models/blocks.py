@@ -189,8 +189,9 @@ class BatchNormFrozenStats:
 
 
 class StagedNet(nn.Module):
-    """What the CIFAR and ImageNet nets share after their own stem (each net's `stem` method, its layers made before
-    add_stages: the weights are drawn in module order): stages of blocks, global average pool, fc."""
+    """What the CIFAR and ImageNet nets share: a stem of `conv1`, `bn1` and ReLU (each net makes its layers before
+    add_stages: the weights are drawn in module order; ImageNet's adds a max pool), stages of blocks, global average
+    pool, fc."""
 
     def add_stages(
         self,
@@ -214,6 +215,9 @@ class StagedNet(nn.Module):
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self, init)
         self.activation_checkpointing = activation_checkpointing  # recompute each block in backward: less memory
+
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn1(self.conv1(x)), inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = run_stages(self.stages, self.stem(x), self.activation_checkpointing)

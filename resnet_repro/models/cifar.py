@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import torch
-import torch.nn.functional as F
-
 from .blocks import BasicBlock, Layers, ModelInit, StagedNet, conv3x3
 
 CIFAR_WIDTHS = (16, 32, 64)
@@ -35,6 +32,3 @@ class CifarResNet(StagedNet):
         layout = [(width, n) for width in CIFAR_WIDTHS]
         block = partial(BasicBlock, shortcut=shortcut, norm_layer=layers.norm_layer)
         self.add_stages(CIFAR_WIDTHS[0], layout, block, num_classes, init, layers.activation_checkpointing)
-
-    def stem(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn1(self.conv1(x)), inplace=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .blocks import BasicBlock, Bottleneck, Layers, ModelInit, StagedNet
@@ -58,4 +57,4 @@ class ImageNetResNet(StagedNet):
         self.add_stages(64, layout, block, num_classes, init, layers.activation_checkpointing)
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
-        return self.maxpool(F.relu(self.bn1(self.conv1(x)), inplace=True))
+        return self.maxpool(super().stem(x))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...readback.measured import read_runs
 from ...specs.registry import register
 from ..base import Engine
 from ..curves_tables import write_cifar_outputs
@@ -23,9 +22,6 @@ class CifarEngine(Engine):
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
         return write_cifar_outputs(target, runs, results)
-
-    def read_measured(self, found, results: Path) -> None:
-        read_runs(found, results)
 
 
 ENGINE = register(CifarEngine())

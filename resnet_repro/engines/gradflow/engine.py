@@ -15,7 +15,6 @@ from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
 from ...specs.target_checks import MAX_SEEDS, read_section
-from ...store.paths import output_dir
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
 from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
@@ -63,15 +62,14 @@ class GradflowEngine(Engine):
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
         csv_path = measured_csv_of(target, results, runs)
-        folder = output_dir(results, target, None)
         return [
             csv_path,
-            *write_verdicts(csv_path, folder),
-            *plot_gradflow(csv_path, folder / target.name, target.title),
+            *write_verdicts(csv_path, csv_path.parent),
+            *plot_gradflow(csv_path, csv_path.parent / target.name, target.title),
         ]
 
-    def has_results(self, target, profile, results: Path) -> bool:
-        return measured_csv(target, results).exists()
+    def drawable_profiles(self, target, results: Path) -> list[str | None]:
+        return [None] if measured_csv(target, results).exists() else []
 
     def report_section(self, section, results: Path, warn):
         csv_path = measured_csv(section.target, results)

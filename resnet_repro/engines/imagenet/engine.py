@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...readback.measured import read_runs
 from ...specs.registry import register
 from ...specs.run_id import RunStatus
 from ...store.aggregate import collect
@@ -44,7 +43,7 @@ class ImageNetEngine(Engine):
 
     def read_measured(self, found, results: Path) -> None:
         """Each finished run's final errors, and its errors under the table's test protocol."""
-        read_runs(found, results)
+        super().read_measured(found, results)
         for config in found.runs:
             files = RunFiles(results, config.name)
             if run_status(files) is not RunStatus.FINISHED:

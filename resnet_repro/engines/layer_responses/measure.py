@@ -18,6 +18,7 @@ import csv
 import io
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -78,21 +79,18 @@ class ResponseStats:
 
     def __enter__(self) -> "ResponseStats":
         for position, layer in enumerate(self.layers):
-            self._handles.append(layer.module.register_forward_hook(self._hook(position)))
+            self._handles.append(layer.module.register_forward_hook(partial(self._record, position)))
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self._handles:
             handle.remove()
 
-    def _hook(self, position: int):
-        def record(module, inputs, output):
-            values = output.detach().to(torch.float64)
-            self.sums[position] += values.sum().cpu()
-            self.squares[position] += values.square().sum().cpu()
-            self.counts[position] += values.numel()
-
-        return record
+    def _record(self, position: int, module, inputs, output) -> None:
+        values = output.detach().to(torch.float64)
+        self.sums[position] += values.sum().cpu()
+        self.squares[position] += values.square().sum().cpu()
+        self.counts[position] += values.numel()
 
     def stds(self) -> list[float]:
         mean = self.sums / self.counts
