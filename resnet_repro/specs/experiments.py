@@ -309,10 +309,8 @@ def load_recipe_file(name: str) -> RecipeFile:
         body = raw["profiles"][pname] or {}
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        profiles[pname] = Profile.model_construct(**dict(keys), name=pname, layer=layer)  # keys typed above
-    if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
-        only = next(iter(profiles.values()))
-        profiles[only.name] = only.model_copy(update={"default": True})
+        default = keys.default or len(typed.profiles) == 1  # a recipe's only profile: runs without --profile
+        profiles[pname] = Profile.model_construct(**dict(keys) | dict(default=default, name=pname, layer=layer))
     defaults = [name for name, profile in profiles.items() if profile.default]
     if profiles and len(defaults) != 1:
         raise UserError(
