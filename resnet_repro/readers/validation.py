@@ -70,7 +70,6 @@ def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "", pref
     except ValidationError as error:
         problems = error.errors(include_url=False)
         first = next((p for p in problems if p["type"] in _UNKNOWN_KEY), problems[0])
-        first["loc"] = tuple(first["loc"])
         raise UserError(_one_line(schema, raw, first, where, missing, prefix)) from None
 
 
@@ -95,9 +94,7 @@ def lines_in(raw: Any, source: str) -> Where:
     return where
 
 
-@functools.lru_cache(maxsize=None)
-def _adapter(schema: type) -> TypeAdapter:
-    return TypeAdapter(schema)
+_adapter = functools.cache(TypeAdapter)  # a schema's validator, built once
 
 
 def _parts(dotted: str) -> list:
