@@ -14,7 +14,7 @@ from ..claims.claim import ClaimSchema
 from ..engines.complexity.engine import Nets
 from ..engines.gradflow.engine import GradflowSection
 from ..engines.sections import FigureSection, TableSection
-from ..specs.target_checks import target_json_schema
+from ..specs.target_checks import TargetSchema
 
 # Each built-in section's schema under its key, each from the engine folder that reads it (figure and table: shared).
 SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": Nets, "gradflow": GradflowSection}
@@ -23,7 +23,7 @@ SECTION_SCHEMAS = {"figure": FigureSection, "table": TableSection, "nets": Nets,
 def schema_text() -> str:
     """The schema as experiments/target.schema.json holds it (tests/test_schema.py checks that it is current): the
     target's own keys, the claims' schema, and each built-in engine section's schema under its key."""
-    schema = target_json_schema()
+    schema = TypeAdapter(TargetSchema).json_schema()
     for key, section in {**SECTION_SCHEMAS, "claims": list[ClaimSchema]}.items():
         part = TypeAdapter(section).json_schema()
         schema.setdefault("$defs", {}).update(part.pop("$defs", {}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,8 +80,14 @@ class Target:
         return {run_entry_key(e): folder_label(e) for e in self.runs if e.on_request}
 
     def run_keys(self) -> dict[str, list[str]]:
-        """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B])."""
-        return _run_keys(self.runs)
+        """Each model of `runs:` -> the keys its runs answer to (resnet34 -> [resnet34-A, resnet34-B]). A recipe
+        variant is a group of its own, so `resnet110` still names the paper recipe's one run and only
+        `resnet110-no-warmup` names the variant."""
+        keys: dict[str, list[str]] = {}
+        for entry in self.runs:
+            group = run_entry_key(entry) if entry.label else parse_model_name(entry.model, entry.family).canonical
+            keys.setdefault(group, []).append(run_entry_key(entry))
+        return keys
 
     def paper_table(self, where: str | None = None) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
@@ -245,8 +251,6 @@ def _parse_target(name: str, path: Path) -> Target:
     }
     runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path)
-    run_keys = _run_keys(runs)
-    claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, get_engine(engine).metrics, run_keys)
     target = Target(
         name,
         path,
@@ -255,13 +259,15 @@ def _parse_target(name: str, path: Path) -> Target:
         typed.recipe,
         tuple(runs),
         selections,
-        claims,
+        (),  # its claims name its runs by their keys: read next
         sections,
         (typed.notes or "").strip(),
         typed.order,
     )
+    metrics = get_engine(engine).metrics
+    claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, metrics, target.run_keys())
     target.paper_table(at_line(path, raw, "table"))  # a paper number names its net as a claim does
-    return target
+    return replace(target, claims=claims)
 
 
 def entry_key(canonical: str, shortcut: str | None) -> str:
@@ -282,16 +288,6 @@ def folder_label(entry: RunEntry) -> str:
     return f"{label}-{entry.label}" if entry.label else label
 
 
-def _run_keys(runs) -> dict[str, list[str]]:
-    """Each model -> the keys its runs answer to. A recipe variant is a group of its own, so `resnet110` still names
-    the paper recipe's one run and only `resnet110-no-warmup` names the variant."""
-    keys: dict[str, list[str]] = {}
-    for entry in runs:
-        group = run_entry_key(entry) if entry.label else parse_model_name(entry.model, entry.family).canonical
-        keys.setdefault(group, []).append(run_entry_key(entry))
-    return keys
-
-
 def recipe_path(name: str) -> Path:
     return experiments_dir() / "_recipes" / f"{name}.yaml"
 
@@ -309,10 +305,8 @@ def load_recipe_file(name: str) -> RecipeFile:
         body = raw["profiles"][pname] or {}
         layer = LineDict({k: body[k] for k in ("data", "recipe", "train") if k in body})
         layer.lines = {k: line_of(body, k) for k in layer if line_of(body, k)}
-        profiles[pname] = Profile.model_construct(**dict(keys), name=pname, layer=layer)  # keys typed above
-    if len(profiles) == 1:  # a recipe of one profile: it is what runs without --profile, marked or not
-        only = next(iter(profiles.values()))
-        profiles[only.name] = only.model_copy(update={"default": True})
+        default = keys.default or len(typed.profiles) == 1  # a recipe's only profile: runs without --profile
+        profiles[pname] = Profile.model_construct(**dict(keys) | dict(default=default, name=pname, layer=layer))
     defaults = [name for name, profile in profiles.items() if profile.default]
     if profiles and len(defaults) != 1:
         raise UserError(

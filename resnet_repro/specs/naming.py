@@ -111,10 +111,9 @@ def default_shortcut(model: ModelName) -> str:
 
 
 def model_label(name: str, shortcut: str | None = None, family: str | None = None) -> str:
-    """The readable label used in run names and tables: 'resnet-56-A', 'plain-20'."""
+    """The readable label used in run names and tables: 'resnet-56-A', 'plain-20'. `shortcut` is one the file's net
+    was checked against when the file was read (`shortcut_problem`)."""
     model = parse_model_name(name, family)
     if not model.residual:
         return f"plain-{model.depth}"
-    if shortcut is not None and shortcut not in SHORTCUT_OPTIONS:
-        raise UserError(f"unknown shortcut option {excerpt(shortcut)}: use one of {', '.join(SHORTCUT_OPTIONS)}")
     return f"resnet-{model.depth}-{shortcut or default_shortcut(model)}"

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..basics.errors import UserError, excerpt
 from ..readers.validation import Expect, Flag, Text, Whole, lines_in, refuse, validate
@@ -134,11 +134,6 @@ class TargetSchema(BaseModel):
     table: Any = Field(None, description=f"the paper's numbers per net and the test protocol; {_SECTION}")
     nets: Any = Field(None, description=f"the nets Table 1 counts; {_SECTION}")
     gradflow: Any = Field(None, description=f"nets measured at initialisation; {_SECTION}")
-
-
-def target_json_schema() -> dict:
-    """The JSON Schema of a target file, for an editor's YAML language server (`resnet-repro schema`)."""
-    return TypeAdapter(TargetSchema).json_schema()
 
 
 def read_section(schema: Any, raw: dict, key: str, path: Path) -> Any:
