@@ -36,7 +36,7 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
         if submitted.outputs_job not in jobs:
             break
         time.sleep(poll_s)
-    failed = [run for run, _ in submitted.runs if said.get(run) in ("failed", "failed on Slurm")]
+    failed = [run for run, _ in submitted.runs if said.get(run) == "failed"]
     if failed:
         raise UserError(
             f"{len(failed)} run(s) failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
