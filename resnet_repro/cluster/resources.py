@@ -89,14 +89,9 @@ def time_minutes(text: str) -> int:
     if not match:
         raise ValueError(text)
     days, first, second, third = match.groups()
-    if days is not None:
-        hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
-    elif third is not None:
-        hours, minutes, seconds = int(first), int(second), int(third)
-    elif second is not None:
-        hours, minutes, seconds = 0, int(first), int(second)
-    else:
-        hours, minutes, seconds = 0, int(first), 0
+    if days is None and third is None:  # MM or MM:SS: the first number is minutes, not hours
+        first, second, third = "0", first, second
+    hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
     total = (int(days or 0) * 24 + hours) * 60 + minutes + (1 if seconds else 0)
     if total < 1:
         raise ValueError(text)

@@ -11,16 +11,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..basics.words import counted
 from ..store.layout import RunFiles, read_json, read_metrics, run_status, write_json
 
 # squeue's states, as `list` and `show` word them. Anything else still in the queue (e.g. STOPPED) is "queued".
 RUNNING_STATES = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"}
-SLURM_FOLDER = "slurm"
 
 
 def slurm_folder(results: Path) -> Path:
     """Where everything the tool keeps for Slurm lives: the run records, and submitit's job files (jobs/)."""
-    return results / SLURM_FOLDER
+    return results / "slurm"
 
 
 def record_path(results: Path, run_name: str) -> Path:
@@ -31,11 +31,6 @@ def write_record(results: Path, run_name: str, record: dict) -> None:
     path = record_path(results, run_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {"run": run_name, **record, "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-
-
-def read_record(results: Path, run_name: str) -> dict | None:
-    record = read_json(record_path(results, run_name))
-    return record if record and isinstance(record.get("job"), str) else None
 
 
 def queue() -> dict[str, str] | None:
@@ -84,8 +79,8 @@ class SlurmRun:
 def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> SlurmRun | None:
     """The Slurm side of a run: None unless it was submitted and its folder does not say it ended. With no squeue
     to ask (`jobs` None) nothing is said: a run cannot be told queued from failed."""
-    record = read_record(results, run_name)
-    if record is None or jobs is None:
+    record = read_json(record_path(results, run_name))
+    if not record or not isinstance(record.get("job"), str) or jobs is None:
         return None
     files = RunFiles(results, run_name)
     if run_status(files).ended:
@@ -106,19 +101,16 @@ class Submitted:
     outputs_job: str
     skipped: list[str]  # runs already ended
 
-    @property
-    def cancel(self) -> str:
-        jobs = sorted({job.split("_")[0] for _, job in self.runs} | {self.outputs_job}, key=int)
-        return "scancel " + " ".join(jobs)
-
     def lines(self, target: str, show: str) -> list[str]:
         """What `run --slurm` prints: each run's job, the outputs job, how to follow and how to cancel."""
         said = [f"  {run}: job {job}" for run, job in self.runs]
         said += [f"  {run}: already ended, not submitted" for run in self.skipped]
         said.append(f"  then job {self.outputs_job} writes {target}'s tables, figures and the report")
+        # scancel takes an array's id for all its tasks
+        jobs = sorted({job.split("_")[0] for _, job in self.runs} | {self.outputs_job}, key=int)
         return [
-            f"submitted {len(self.runs)} run{'s' if len(self.runs) != 1 else ''} of {target} to Slurm:",
+            f"submitted {counted(len(self.runs), 'run')} of {target} to Slurm:",
             *said,
             f"follow: {show}",
-            f"cancel: {self.cancel}",
+            f"cancel: scancel {' '.join(jobs)}",
         ]

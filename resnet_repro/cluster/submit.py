@@ -187,12 +187,10 @@ def quiet_submitit():
     """submitit logs a warning each time sacct fails, which it does on every cluster without accounting: this
     tool never asks sacct (it reads squeue and the run folders), so the warning says nothing to the user."""
 
-    class NoSacct(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            return "sacct" not in record.getMessage()
+    def quiet(record: logging.LogRecord) -> bool:  # a logging filter may be a plain function
+        return "sacct" not in record.getMessage()
 
     logger = logging.getLogger("submitit")
-    quiet = NoSacct()
     logger.addFilter(quiet)
     try:
         yield

@@ -13,7 +13,7 @@ from .state import Submitted, queue, slurm_run
 POLL_S = 5.0
 
 
-def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[str, int], poll_s: float = POLL_S):
+def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[str, int]):
     """Draw each run's line while its job runs; one line when a run is queued, ends or fails on Slurm."""
     said: dict[str, str] = {}
     shown: dict[str, int] = {}  # run -> the last iteration drawn
@@ -35,8 +35,8 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
                 _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
         if submitted.outputs_job not in jobs:
             break
-        time.sleep(poll_s)
-    failed = [run for run, _ in submitted.runs if said.get(run) in ("failed", "failed on Slurm")]
+        time.sleep(POLL_S)
+    failed = [run for run, _ in submitted.runs if said.get(run) == "failed"]
     if failed:
         raise UserError(
             f"{len(failed)} run(s) failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"

@@ -131,11 +131,7 @@ def _locate_fashion_mnist(data_dir: Path, download: bool, named: bool, say: Say)
     try:
         say(fetch_fashion_mnist(data_dir))
     except FetchFailed as failure:
-        debian = (
-            "name no --data-dir and apt-get install dataset-fashion-mnist (Debian, Ubuntu)"
-            if named
-            else "apt-get install dataset-fashion-mnist (Debian, Ubuntu)"
-        )
+        debian = ("name no --data-dir and " if named else "") + "apt-get install dataset-fashion-mnist (Debian, Ubuntu)"
         raise UserError(
             f"Fashion-MNIST not found (looked in {tried}) and fetching it from {mirror()} failed: {failure}. Fix: "
             f"{debian}, or run this again online (it fetches the four .gz files, 31 MB, into "

@@ -126,12 +126,10 @@ def run_damage(files: RunFiles) -> str | None:
                 read_bytes(path, MAX_CONFIG_BYTES)  # its YAML is read where it is used (read_run_config)
             else:
                 regular_size(path)
-        except MalformedFile:
+        except (MalformedFile, OSError):  # cut short (absent, as above), or unreadable: the readers say so
             continue
         except DamagedFile as damage:
             return damage.why
-        except OSError:
-            continue  # unreadable: the readers say so where they read it
     return None
 
 
