@@ -93,6 +93,13 @@ class _Job:
     process: multiprocessing.Process
 
 
+def _child_context(context: RunContext, device: torch.device, queue) -> RunContext:
+    """The parent's context as a child trains under it: its slot's device, its progress sent over `queue`. The data
+    was found (or fetched) before any child starts, so the child reads it from there into a cache of its own (never
+    the parent's, which would be pickled whole into every child's process)."""
+    return dataclasses.replace(context, device=device, reporter=QueueReporter(queue), download=False, datasets={})
+
+
 def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> list[RunReport]:
     """Like train_runs, with up to `run_context.jobs` runs training at once, spread over its job devices; reports
     come back in the order of `runs`."""
@@ -131,10 +138,7 @@ def train_runs_concurrently(runs: list[RunConfig], run_context: RunContext) -> l
                 while todo and free_slots and not stopped_by:
                     index, config = todo.pop(0)
                     slot = free_slots.pop(0)
-                    # the data was found (or fetched) above; the child reads it from there
-                    child = dataclasses.replace(
-                        run_context, device=devices_by_slot[slot], reporter=QueueReporter(queue), download=False
-                    )
+                    child = _child_context(run_context, devices_by_slot[slot], queue)
                     process = context.Process(
                         target=_child, name=f"resnet-repro job {slot}", args=(index, config, child, threads, queue)
                     )
