@@ -25,6 +25,7 @@ from ..data.sources import Splits
 from ..models import Layers, ModelInit, build_model
 from ..specs.config import RunConfig
 from ..store.layout import MetricsLog, RunFiles, read_metrics
+from ..store.results_file import MEASURES
 from .bn_stats import bn_buffers, recompute_bn_stats
 from .checkpoint import load_checkpoint, save_checkpoint
 from .context import Reporter
@@ -528,7 +529,7 @@ def _outcome(state: TrainState, loop: Loop, status: str, wall_s: float, reason: 
         "dataset": config.data.dataset,
         "iterations": state.iteration,
         "params": sum(p.numel() for p in state.model.parameters()),
-        **{key: last.get(key) for key in ("train_loss", "train_error", "test_loss", "test_error", "val_error")},
+        **{key: last.get(key) for key in MEASURES},  # the last values of metrics.csv's columns of the same names
         "warmup_ended_at": state.schedule.warmup_ended_at,
         "cpu_threads": state.thread_segments or None,
         "wall_s": wall_s,
