@@ -5,7 +5,6 @@ may run without accounting) and no torch: a run's end is read from its own folde
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -33,24 +32,24 @@ def write_record(results: Path, run_name: str, record: dict) -> None:
     write_json(path, {"run": run_name, **record, "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
 
 
-def queue() -> dict[str, str] | None:
-    """Every job of this user in Slurm's queue, array tasks one by one: {job id: state}. None where there is no
-    squeue to ask (a results folder copied off the cluster), or it does not answer."""
-    if shutil.which("squeue") is None:
-        return None
+def ask_slurm(command: list[str]) -> str | None:
+    """What a Slurm command (squeue, sinfo) prints; None where there is none to ask (a results folder copied off the
+    cluster), or it does not answer."""
     try:
-        out = subprocess.run(
-            ["squeue", "--me", "--array", "--noheader", "--format=%i|%T"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):  # no such command: FileNotFoundError
         return None
-    if out.returncode != 0:
+    return out.stdout if out.returncode == 0 else None
+
+
+def queue() -> dict[str, str] | None:
+    """Every job of this user in Slurm's queue, array tasks one by one: {job id: state}. None where squeue does not
+    answer (see ask_slurm)."""
+    out = ask_slurm(["squeue", "--me", "--array", "--noheader", "--format=%i|%T"])
+    if out is None:
         return None
     jobs = {}
-    for line in out.stdout.splitlines():
+    for line in out.splitlines():
         job, _, state = line.strip().partition("|")
         if job:
             jobs[job] = state

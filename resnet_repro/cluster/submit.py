@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..basics.errors import UserError, shorten
 from .resources import Resources
-from .state import Submitted, queue, slurm_folder, slurm_run, write_record
+from .state import Submitted, ask_slurm, queue, slurm_folder, slurm_run, write_record
 
 
 def check_cluster(resources: Resources, results: Path) -> None:
@@ -42,11 +42,8 @@ def check_cluster(resources: Resources, results: Path) -> None:
 
 def partitions() -> list[str] | None:
     """The cluster's partition names, as sinfo lists them; None where sinfo does not answer."""
-    try:
-        out = subprocess.run(["sinfo", "--noheader", "--format=%R"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return sorted(set(out.stdout.split())) if out.returncode == 0 else None
+    out = ask_slurm(["sinfo", "--noheader", "--format=%R"])
+    return None if out is None else sorted(set(out.split()))
 
 
 def check_writable(results: Path) -> None:
