@@ -10,6 +10,7 @@ nowhere else. This process never unpickles anything: it reads squeue and JSON.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import os
@@ -107,7 +108,7 @@ def submit_target(
         after = sorted({job.job_id.split("_")[0] for job in jobs})
         extra = {"dependency": "afterany:" + ":".join(after)} if after else {}
         outputs.update_parameters(
-            **job_parameters(Resources(**{**resources.__dict__, "nodes": 1, "tasks_per_node": 1}), f"{name}-outputs"),
+            **job_parameters(dataclasses.replace(resources, nodes=1, tasks_per_node=1), f"{name}-outputs"),
             additional_parameters=extra,
         )
         try:
@@ -132,13 +133,7 @@ def _named(group: list[str]) -> list[str]:
 
 def job_parameters(resources: Resources, job_name: str) -> dict:
     """submitit's sbatch parameters for one job of `resources`."""
-    optional = {
-        "partition": resources.partition,
-        "account": resources.account,
-        "qos": resources.qos,
-        "constraint": resources.constraint,
-        "mem": resources.mem,
-    }
+    optional = {key: getattr(resources, key) for key in ("partition", "account", "qos", "constraint", "mem")}
     return {
         "job_name": job_name,
         "time": resources.minutes,
