@@ -89,19 +89,10 @@ def require_utf8(text: str, what: str) -> None:
     name, so the tool refuses it where it comes in rather than record it wrong."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "surrogateescape")
-        bad = raw[_first_bad_byte(raw)]
-        shown = raw.decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError as error:
+        bad = ord(text[error.start]) - 0xDC00  # surrogateescape holds an undecodable byte b as U+DC00 + b
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         raise UserError(
             f"{what} {shorten(shown, PATH_CHARS)} is not UTF-8 text (byte {bad:#04x}); use a UTF-8 name (rename the folder "
             f"or file): names are recorded with the results, and this one could not be recorded as it is"
         ) from None
-
-
-def _first_bad_byte(raw: bytes) -> int:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return error.start
-    return 0
