@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal, NoReturn
 
 from ..basics.errors import UserError, excerpt, shorten
-from ..readers.validation import STRICT_KEYS, Flag, Number, Whole, validate
+from ..readers.validation import STRICT_KEYS, Flag, Number, Where, Whole, validate
 from ..readers.yamlio import line_of, load_yaml_text, plain
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .run_id import RunId
@@ -195,30 +195,35 @@ class RunConfig:
 
 # ----------------------------------------------------------------------------- layers
 
-Provenance = dict  # dotted key -> "file:line" (or "--set")
 
-
-def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Provenance]:
-    """Deep-merge mappings in order; return the result and where each leaf came from."""
+def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where]:
+    """Deep-merge mappings in order; return the result and where a dotted key was set: by the last layer that set it,
+    else its nearest parent (the first layer's source where no layer set either)."""
     merged: dict = {}
-    where: Provenance = {}
+    provenance: dict[str, str] = {}  # dotted key -> "file:line" (or "--set")
     for mapping, source in layers:
         if mapping:
-            _merge_into(merged, mapping, source, "", where)
+            _merge_into(merged, mapping, source, "", provenance)
+
+    def where(dotted: str) -> str:
+        parts = dotted.split(".")
+        found = (provenance.get(".".join(parts[:i])) for i in range(len(parts), 0, -1))
+        return next(filter(None, found), layers[0][1])
+
     return merged, where
 
 
-def _merge_into(target: dict, mapping: dict, source: str, prefix: str, where: Provenance) -> None:
+def _merge_into(target: dict, mapping: dict, source: str, prefix: str, provenance: dict[str, str]) -> None:
     for key, value in mapping.items():
         dotted = f"{prefix}{key}"
         line = line_of(mapping, key)
-        where[dotted] = f"{source}:{line}" if line else source
+        provenance[dotted] = f"{source}:{line}" if line else source
         # A mapping merges into a mapping (a new one where the key held none); anything else (warmup: null, a
         # list) replaces it.
         if isinstance(value, dict):
             if not isinstance(target.get(key), dict):
                 target[key] = {}
-            _merge_into(target[key], value, source, f"{dotted}.", where)
+            _merge_into(target[key], value, source, f"{dotted}.", provenance)
         else:
             target[key] = plain(value)  # a copy: a later layer never changes an earlier one's data
 
@@ -267,14 +272,12 @@ def overrides_tag(overrides: dict) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-def validate_settings(data: dict, where: Provenance, source: str) -> RunSettings:
+def validate_settings(data: dict, where: Where) -> RunSettings:
     """The merged layers (merge_layers) as RunSettings: every problem one line naming its key and where it was set."""
-    settings = validate(
-        RunSettings, data, lambda dotted: _loc(where, dotted, source), missing=": set it under the file's defaults"
-    )
+    settings = validate(RunSettings, data, where, missing=": set it under the file's defaults")
 
     def fail(key: str, message: str) -> NoReturn:  # one line naming the key and where it was set
-        raise UserError(f"{_loc(where, key, source)}: {key}: {message}")
+        raise UserError(f"{where(key)}: {key}: {message}")
 
     check_recipe(settings.recipe, fail)
     check_data(settings.data, fail)
@@ -369,12 +372,3 @@ def check_data(data: DataSpec, fail: Fail) -> None:
         problem = image_size_problem(native, size) if native else None
         if problem:
             fail("data.image_size", problem)
-
-
-def _loc(where: Provenance, dotted: str, default: str) -> str:
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):  # the key itself, else the nearest parent that was set
-        found = where.get(".".join(parts[:i]))
-        if found:
-            return found
-    return default

@@ -332,8 +332,7 @@ def _run_settings(
         variant,
         (override_tree, "--set"),
     ]
-    merged, where = merge_layers(layers)
-    return validate_settings(merged, where, source)
+    return validate_settings(*merge_layers(layers))
 
 
 def resolve_runs(
