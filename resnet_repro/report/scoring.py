@@ -43,28 +43,30 @@ def claim_scores(target: Target, found: Measured) -> list[Score]:
     for claim in target.claims:
         if sum(key in found.trained_keys for key in claim.order) < claim.needs:
             if asked_for(target, claim, found.profile):  # its net is trained on request: say how
-                command = claim_command(target, found.profile, Verdict(NOT_RUN, ""), claim)
-                scores.append(
-                    Score(target.name, claim_text(claim), claim.section, found.profile, Verdict(NOT_RUN, ""), command)
-                )
+                scores.append(claim_score(target, claim, found.profile, Verdict(NOT_RUN, "")))
             continue
         verdict = judge_claim(target, claim, {}, found.trained_keys, found)  # it measures found itself
         why_short = claim.too_short(found.profile)
         if why_short and verdict.status != HOLDS:  # the reason beside the verdict, which stays as measured
             short = f"this profile is too short for it: {why_short}"
             verdict = replace(verdict, detail="; ".join(part for part in (verdict.detail, short) if part))
-        scores.append(
-            Score(
-                target.name,
-                claim_text(claim, found.trained_keys),
-                claim.section,
-                found.profile,
-                verdict,
-                claim_command(target, found.profile, verdict, claim),
-                compares=comparisons(target, claim, found.trained_keys, found.keys),
-            )
-        )
+        compares = comparisons(target, claim, found.trained_keys, found.keys)
+        scores.append(claim_score(target, claim, found.profile, verdict, found.trained_keys, compares))
     return scores
+
+
+def claim_score(
+    target: Target,
+    claim: Claim,
+    profile: str,
+    verdict: Verdict,
+    trained: set[str] | None = None,
+    compares: frozenset = frozenset(),
+) -> Score:
+    """A claim's scoreboard row under `profile`: its words over the nets `trained` (None: every net of the claim),
+    its verdict, the command that runs it where it waits, and what it compares (see `comparisons`)."""
+    command = claim_command(target, profile, verdict, claim)
+    return Score(target.name, claim_text(claim, trained), claim.section, profile, verdict, command, compares=compares)
 
 
 def asked_for(target: Target, claim: Claim, profile: str) -> list[str]:

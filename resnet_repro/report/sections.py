@@ -20,9 +20,8 @@ from ..specs.run_id import RunId
 from ..store.paths import output_dir
 from ..store.results_file import DamagedFile, read_text
 from .scoring import (
-    claim_command,
+    claim_score,
     claim_scores,
-    claim_text,
     comparisons,
     judge_claim,
     label,
@@ -64,17 +63,8 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         trained, keys = set(target.paper_seeds()), _planned_keys(target)
         for claim in target.claims:
             verdict = judge_claim(target, claim, {}, trained, None)
-            section.scores.append(
-                Score(
-                    target.name,
-                    claim_text(claim),
-                    claim.section,
-                    default,
-                    verdict,
-                    claim_command(target, default, verdict, claim),
-                    compares=comparisons(target, claim, trained, keys),
-                )
-            )
+            compares = comparisons(target, claim, trained, keys)
+            section.scores.append(claim_score(target, claim, default, verdict, compares=compares))
     if target.paper_table():
         paper = next((p.found for p in section.profiles if p.found.profile == default), None)
         numbers = number_scores(target, paper)
