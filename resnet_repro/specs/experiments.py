@@ -376,7 +376,8 @@ def resolve_runs(
         model = parse_model_name(entry.model, entry.family)
         switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
         settings = _run_settings(recipe_file, source, model.canonical, profile, override_tree, switched_off)
-        run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
+        count = selection.get("seeds") or entry.seeds  # `seeds: null` in a profile is no count: the run's own
+        run_seeds = seeds if seeds is not None else list(range(count))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
             shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
