@@ -85,3 +85,14 @@ def test_the_nets_trained_on_request_are_laid_out_and_found(tmp_path):
         assert found.per_key("test_error")[key] == [9.0]
         assert {found.keys[n] for n in found.keys if f"/{label}/" in n} == {key}
     assert len(found.per_key("test_error")["resnet110"]) == 5  # the variant's seed is not counted as the paper run's
+
+
+def test_two_runs_of_one_net_with_other_shortcuts_keep_their_own_keys(tmp_path):
+    """`- resnet20` (shortcut A by default) beside `- {model: resnet20, shortcut: B}`: each run is read back under
+    its own entry's key, so the B runs are never counted as the A net's."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("engine: cifar\nrecipe: cifar\nruns:\n  - resnet20\n  - {model: resnet20, shortcut: B}\n")
+    target = load_target(str(path))
+    found = measure(target, "smoke", tmp_path / "results", resolve_runs(target, "smoke"))
+    assert sorted(found.keys.values()) == ["resnet20", "resnet20-B"]
+    assert found.expected == {"resnet20": 1, "resnet20-B": 1}

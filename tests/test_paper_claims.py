@@ -79,7 +79,7 @@ def paper_results(results, seeds: int):
     for name in TRAINING_TARGETS:
         target = load_target(name)
         for config in resolve_runs(target, "paper", list(range(seeds))):
-            key = target.run_key(config.model, config.shortcut)
+            key = target.run_key(config.run_id.label)
             if config.data.dataset == "imagenet":
                 protocols = {
                     "10-crop": dict(zip(("top1_error", "top5_error"), TEN_CROP.get(key, (30.0, 10.0)))),
@@ -602,7 +602,7 @@ def test_a_claim_a_profile_is_too_short_for_says_why_beside_a_verdict_it_leaves_
     target = load_target("fig6")
     depth_rank = {"resnet20": 0, "resnet32": 1, "resnet44": 2, "resnet56": 3, "resnet110": 4}
     for config in resolve_runs(target, "gpu", [0]):
-        key = target.run_key(config.model, config.shortcut)
+        key = target.run_key(config.run_id.label)
         train, test = CIFAR[key]
         if key in depth_rank:  # a point apart: the deeper, the worse, as a short schedule leaves them; or better
             step = -1 if deeper_is_better else 1
@@ -661,7 +661,7 @@ def test_report_at_the_papers_numbers_finds_every_paper_number_and_judges_no_gap
 
     paper_results(tmp_path, 5)
     for config in resolve_runs(load_target("table2"), "quick"):  # the same nets on the quick profile
-        key = load_target("table2").run_key(config.model, config.shortcut)
+        key = load_target("table2").run_key(config.run_id.label)
         protocols = {"10-crop": dict(zip(("top1_error", "top5_error"), TEN_CROP[key]))}
         final = {"iterations": config.recipe.iterations, "train_error": IMAGENET_TRAIN[key], "test_error": 30.0}
         write_run(tmp_path, config.name, final, protocols)

@@ -188,3 +188,15 @@ def test_a_recipe_file_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, tex
     with pytest.raises(UserError) as error:
         load_recipe_file("mine")
     assert str(error.value) == f"{tmp_path / '_recipes' / 'mine.yaml'}{message}"
+
+
+def test_a_profile_with_seeds_null_trains_each_runs_own_seed_count(tmp_path):
+    """`seeds: null` under a profile is no count (as `models: null` is no selection): each run's own seeds, not a
+    traceback."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "engine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n  - {model: plain56, seeds: 3}\n"
+        "profiles:\n  gpu: {seeds: null}\n"
+    )
+    runs = resolve_runs(load_target(str(path)), "gpu")
+    assert [(run.model, run.seed) for run in runs] == [("plain20", 0), ("plain56", 0), ("plain56", 1), ("plain56", 2)]

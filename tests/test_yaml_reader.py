@@ -33,6 +33,22 @@ def test_plain_data_loads_with_the_line_of_every_key_and_item():
     assert load_yaml_text("yes", "f") == "yes"  # YAML 1.2 text, not YAML 1.1's true
 
 
+def test_a_list_item_written_over_several_lines_is_located_at_its_first_line():
+    data = load_yaml_text("a:\n  - x: 1\n    y: 2\n  - x: 3\n    y: 4\nb:\n  - 5\n  - [6,\n     7]\n", "f")
+    assert [line_of(data["a"], index) for index in (0, 1)] == [2, 4]  # not 4 and 6, where each item ended
+    assert [line_of(data["b"], index) for index in (0, 1)] == [7, 8]
+
+
+def test_a_bad_claim_written_as_a_block_names_its_own_line(tmp_path):
+    claim = "  - says: {}\n    section: Fig. 1\n    metric: {}\n    order: [plain20, plain56]\n"
+    claims = "claims:\n" + claim.format("first", "top9_error") + claim.format("second", "train_error")
+    path = tmp_path / "mine.yaml"
+    path.write_text(HEAD + "  - model: plain56\n" + claims)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value).startswith(f"{path}:8: claims[0]: metric 'top9_error' is not one")
+
+
 @pytest.mark.parametrize(
     "text,message",
     [

@@ -122,7 +122,7 @@ def planned(target: Target, profile: str, runs: list[RunConfig]) -> Measured:
     if runs:
         found.dataset = runs[0].data.dataset
     for config in runs:
-        key = target.run_key(config.model, config.shortcut, config.run_id.label) or config.model
+        key = target.run_key(config.run_id.label) or config.model
         found.keys[config.name] = key
         found.expected[key] = found.expected.get(key, 0) + 1
     return found

@@ -122,7 +122,7 @@ def load_yaml_text(text: str, source: str) -> Any:
 def _build(events) -> Any:
     """The one document of an event stream as LineDicts, LineLists and scalars; a loop, not a recursion, so
     neither a deep nor a wide document can exhaust the stack, and it stops at the first refused event."""
-    stack: list[list] = []  # open containers: [container, pending key or _NO_KEY, key line]
+    stack: list[list] = []  # open containers: [container, pending key or _NO_KEY, key line, its own first line]
     document: list = []
     nodes = 0
     for event in events:
@@ -136,7 +136,7 @@ def _build(events) -> Any:
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(line, f"alias *{shorten(event.anchor)}: {_NO_ALIASES}")
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            value = stack.pop()[0]
+            value, _, _, line = stack.pop()  # a list item's line is where it starts, not where it ends
         else:
             nodes += 1
             if nodes > MAX_NODES:
@@ -152,7 +152,7 @@ def _build(events) -> Any:
                     raise _Refused(line, f"nested too deeply (more than {MAX_DEPTH} levels)")
                 container = LineDict() if isinstance(event, yaml.MappingStartEvent) else LineList()
                 container.lines = {} if isinstance(container, dict) else []
-                stack.append([container, _NO_KEY, 0])
+                stack.append([container, _NO_KEY, 0, line])
                 continue
         _place(stack, document, value, line)
     return document[0] if document else None

@@ -58,18 +58,11 @@ class Target:
     notes: str = ""
     order: int | None = None  # where the report shows it: the paper's order; a target of one's own comes after
 
-    def run_key(self, model: str, shortcut: str | None, label: str | None = None) -> str | None:
-        """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), None if not this target's.
-        `label`: the run folder's label, which alone tells a recipe variant's run (resnet-110-A-no-warmup) from the
-        paper recipe's run of the same net."""
-        for entry in self.runs:
-            if entry.label is not None and label == folder_label(entry):
-                return run_entry_key(entry)
-        for entry in self.runs:
-            canonical = parse_model_name(entry.model, entry.family).canonical
-            if entry.label is None and canonical == model and entry.shortcut in (None, shortcut):
-                return entry_key(canonical, entry.shortcut)
-        return None
+    def run_key(self, label: str) -> str | None:
+        """The key a run answers to in claims and `table.paper` (resnet20, resnet34-B), from its run folder's label
+        (resnet-20-A, resnet-110-A-no-warmup: the label alone tells each entry of `runs:` apart); None if not this
+        target's."""
+        return next((run_entry_key(entry) for entry in self.runs if folder_label(entry) == label), None)
 
     def section(self, key: str, default: Any = None) -> Any:
         """One of the engine's sections, parsed and checked when the file was read (`default` if absent)."""
@@ -375,7 +368,8 @@ def resolve_runs(
         model = parse_model_name(entry.model, entry.family)
         switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
         settings = _run_settings(recipe_file, source, model.canonical, profile, override_tree, switched_off)
-        run_seeds = seeds if seeds is not None else list(range(selection.get("seeds", entry.seeds)))
+        count = selection.get("seeds") or entry.seeds  # `seeds: null` in a profile is no count: the run's own
+        run_seeds = seeds if seeds is not None else list(range(count))
         for seed in run_seeds:
             name = RunId(settings.data.dataset, label, profile, tag, seed).path
             shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
