@@ -210,16 +210,7 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
     data = resolve_runs(load_target(PAPER_TARGETS[request.protocol][-1]), request.profile, overrides=request.overrides)[
         0
     ].data
-    errors = evaluate_views(
-        net.model.to(request.device),
-        index,
-        request.protocol,
-        request.device,
-        data.test_short_side,
-        data.crop,
-        data.test_scales,
-        multiscale_flip=bool(data.multiscale_flip),
-    )
+    errors = evaluate_views(net.model.to(request.device), index, request.protocol, request.device, data)
     shortcut = net.shortcut or default_shortcut(parse_model_name(net.name))
     found = paper_row(request.protocol, net.name, shortcut)
     row = {
