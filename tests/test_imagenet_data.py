@@ -166,10 +166,7 @@ def test_view_protocols_average_softmax_scores_per_image(protocol, tmp_path):
         (root / f"n{label:08d}").mkdir(parents=True)
         Image.new("RGB", (300, 260), colour).save(root / f"n{label:08d}" / "a.JPEG")
     (root / "n00000000" / "bad.JPEG").write_bytes(b"broken")
-    data = PAPER_DATA
-    result = evaluate_views(
-        MeanColourNet(), scan_image_folder(root), protocol, torch.device("cpu"), 256, 224, data.test_scales
-    )
+    result = evaluate_views(MeanColourNet(), scan_image_folder(root), protocol, torch.device("cpu"), PAPER_DATA)
     assert (result.top1_error, result.top5_error, result.images, result.skipped) == (0.0, 0.0, 3, 1)
 
 

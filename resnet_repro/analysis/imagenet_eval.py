@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..data.imagenet import ImageFolderIndex, multiscale_views, open_rgb, ten_crop_views
+from ..specs.config import DataSpec
 
 
 @dataclass
@@ -42,19 +43,13 @@ def _averaged_scores(model: nn.Module, views: list[torch.Tensor], device: torch.
 
 
 def evaluate_views(
-    model: nn.Module,
-    index: ImageFolderIndex,
-    protocol: str,
-    device: torch.device,
-    short_side: int,
-    crop: int,
-    scales: tuple[int, ...],
-    multiscale_flip: bool = False,
+    model: nn.Module, index: ImageFolderIndex, protocol: str, device: torch.device, data: DataSpec
 ) -> TopErrors:
-    """Top-1/top-5 error (%) over every readable image of `index` under '10-crop' or 'multi-scale'."""
+    """Top-1/top-5 error (%) over every readable image of `index` under '10-crop' or 'multi-scale', with the views
+    the recipe's `data` settings name (test_short_side and crop; test_scales and multiscale_flip)."""
     make_views = {
-        "10-crop": lambda image: list(ten_crop_views(image, short_side, crop)),
-        "multi-scale": lambda image: multiscale_views(image, scales, multiscale_flip),
+        "10-crop": lambda image: list(ten_crop_views(image, data.test_short_side, data.crop)),
+        "multi-scale": lambda image: multiscale_views(image, data.test_scales, bool(data.multiscale_flip)),
     }[protocol]
     was_training = model.training
     model.eval()

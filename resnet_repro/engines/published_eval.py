@@ -14,6 +14,7 @@ by the channel std after mean subtraction, ours on mean subtraction alone, so th
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import re
 from dataclasses import dataclass
@@ -210,16 +211,7 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
     data = resolve_runs(load_target(PAPER_TARGETS[request.protocol][-1]), request.profile, overrides=request.overrides)[
         0
     ].data
-    errors = evaluate_views(
-        net.model.to(request.device),
-        index,
-        request.protocol,
-        request.device,
-        data.test_short_side,
-        data.crop,
-        data.test_scales,
-        multiscale_flip=bool(data.multiscale_flip),
-    )
+    errors = evaluate_views(net.model.to(request.device), index, request.protocol, request.device, data)
     shortcut = net.shortcut or default_shortcut(parse_model_name(net.name))
     found = paper_row(request.protocol, net.name, shortcut)
     row = {
@@ -241,7 +233,9 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
     """Table 6's protocol: test error (%) on the CIFAR-10 test batch, the single 32x32 view, minus the training
     set's per-pixel mean image (as the nets were trained); results/eval/<slug>/cifar10-test.csv and .md."""
     from ..data.cifar import read_cifar10
-    from ..data.pipeline import mean_image
+    from ..data.pipeline import EvalSet, mean_image
+    from ..data.sources import ImageSet
+    from ..train.loop import evaluate
 
     if request.model is None or parse_model_name(request.model).family != "cifar":
         raise UserError(
@@ -251,14 +245,9 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
         raise UserError(f"--cifar {cifar_dir} holds no test_batch: name the cifar-10-batches-py folder")
     net = published_net(request.weights, request.model, request.shortcut)
     (train_x, _), (test_x, test_y), _ = read_cifar10(cifar_dir)
-    mean = mean_image(torch.from_numpy(train_x))
-    model = net.model.to(request.device).eval()
-    wrong = 0
-    with torch.inference_mode():
-        for start in range(0, len(test_y), 500):
-            x = torch.from_numpy(test_x[start : start + 500]).float() - mean
-            predicted = model(x.to(request.device)).argmax(1).cpu()
-            wrong += int((predicted != torch.from_numpy(test_y[start : start + 500])).sum())
+    mean = mean_image(torch.from_numpy(train_x)).to(request.device)
+    test = EvalSet(ImageSet(test_x, test_y), mean, request.device, 500)
+    _, error = evaluate(net.model.to(request.device), test, contextlib.nullcontext)  # as training tests its nets
     canonical = parse_model_name(net.name).canonical
     paper = load_target("table6").paper_table().get(canonical, {})
     row = {
@@ -266,7 +255,7 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
         "model": canonical,
         "protocol": "CIFAR-10 test batch",
         "images": len(test_y),
-        "top1_error": round(100.0 * wrong / len(test_y), 2),
+        "top1_error": round(error, 2),
         "top5_error": "",
         "paper_row": canonical if paper else "",
         "paper_top1_error": paper.get("test_error", ""),

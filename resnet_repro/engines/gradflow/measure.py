@@ -124,25 +124,25 @@ def torch_weight_grad_norms(weights: list[np.ndarray], x: np.ndarray, residual: 
     return [float(p.grad.norm()) for p in params]
 
 
-def gradflow_rows(
-    conv_models: list[str], fc_depths: list[int], seeds: int, batches: int = 1, batch_size: int = 8
-) -> list[dict]:
-    """One row per (net, layer): mean and std over seeds of the per-layer gradient norm. First the demo's own
-    setting (family "demo": fully connected, He init, the weight-gradient norm ||dW|| of every layer; width 64)."""
+def gradflow_rows(settings) -> list[dict]:
+    """One row per (net, layer) of the `gradflow:` section's nets: mean and std over its seeds of the per-layer
+    gradient norm. First the demo's own setting (family "demo": fully connected, He init, the weight-gradient norm
+    ||dW|| of every layer; width 64)."""
+    batches, batch_size = settings.batches, settings.batch_size
     nets = [
         (
             "demo",
             f"{'resfc' if residual else 'plainfc'}-{depth}-he",
             lambda s, d=depth, r=residual: torch_weight_grad_norms(he_weights(d, 64, s), inputs(64, batch_size, s), r),
         )
-        for depth in fc_depths
+        for depth in settings.fc_depths
         for residual in (False, True)
     ]
     nets += [
         ("conv", model_label(name), lambda s, n=name: conv_gradient_norms(n, s, batches, batch_size))
-        for name in conv_models
+        for name in settings.conv_models
     ]
-    for depth in fc_depths:
+    for depth in settings.fc_depths:
         for residual in (False, True):
             label = f"{'resfc' if residual else 'plainfc'}-{depth}"
             nets.append(
@@ -150,7 +150,7 @@ def gradflow_rows(
             )
     rows = []
     for family, label, measure in nets:
-        per_seed = [measure(seed) for seed in range(seeds)]
+        per_seed = [measure(seed) for seed in range(settings.seeds)]
         for layer, values in enumerate(zip(*per_seed), start=1):
             rows.append(
                 {
@@ -167,8 +167,5 @@ def gradflow_rows(
 
 def write_gradflow_csv(target: Target, results: Path) -> None:
     """gradflow.csv: the target's `gradflow:` nets measured, a row per (net, layer)."""
-    settings = target.section("gradflow")
-    rows = gradflow_rows(
-        list(settings.conv_models), list(settings.fc_depths), settings.seeds, settings.batches, settings.batch_size
-    )
+    rows = gradflow_rows(target.section("gradflow"))
     write_atomic(measured_csv(target, results), pd.DataFrame(rows).to_csv(index=False))

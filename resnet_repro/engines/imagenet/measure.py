@@ -17,14 +17,5 @@ def measure_protocol(runs: list[RunConfig], context: RunContext, protocol: str =
     """Write runs/<run>/<protocol>.json for every finished run that lacks it."""
     measured = lambda files: (files.dir / protocol_file(protocol)).exists()  # noqa: E731
     for config, files, model, splits in finished_models(runs, context, skip=measured):
-        errors = evaluate_views(
-            model,
-            splits.test,
-            protocol,
-            context.device,
-            config.data.test_short_side,
-            config.data.crop,
-            config.data.test_scales,
-            multiscale_flip=bool(config.data.multiscale_flip),
-        )
+        errors = evaluate_views(model, splits.test, protocol, context.device, config.data)
         write_json(files.dir / protocol_file(protocol), {"protocol": protocol, **dataclasses.asdict(errors)})

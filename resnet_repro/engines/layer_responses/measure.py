@@ -45,7 +45,6 @@ MEASUREMENT = (
 class ResponseLayer:
     index: int  # 1-based, in network order
     stage: int  # 1-based
-    name: str  # module path, e.g. stages.0.1.bn2
     module: nn.BatchNorm2d
 
 
@@ -53,17 +52,15 @@ def response_layers(model: nn.Module) -> list[ResponseLayer]:
     """The BN module after every 3x3 conv of every block, in network order."""
     layers = []
     for stage_index, stage in enumerate(model.stages, start=1):
-        for block_index, block in enumerate(stage):
+        for block in stage:
             if isinstance(block, BasicBlock):
-                bns = [("bn1", block.bn1), ("bn2", block.bn2)]
+                bns = [block.bn1, block.bn2]
             elif isinstance(block, Bottleneck):
-                bns = [("bn2", block.bn2)]  # the bottleneck's only 3x3 conv
+                bns = [block.bn2]  # the bottleneck's only 3x3 conv
             else:
                 raise TypeError(f"unexpected block {type(block).__name__}")
-            for bn_name, bn in bns:
-                layers.append(
-                    ResponseLayer(len(layers) + 1, stage_index, f"stages.{stage_index - 1}.{block_index}.{bn_name}", bn)
-                )
+            for bn in bns:
+                layers.append(ResponseLayer(len(layers) + 1, stage_index, bn))
     return layers
 
 
