@@ -29,7 +29,7 @@ from ..data.sources import Splits
 from ..readers.yamlio import plain, write_yaml
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status
-from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
+from ..store.layout import RunFiles, read_json, read_run_config, write_json
 from ..store.lock import run_lock
 from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
@@ -208,10 +208,7 @@ def target_clock(
     target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1, lockstep: bool = False
 ) -> TargetClock:
     """The clock of the whole command's training: run k of n, and the time left over all of them (`jobs` at once)."""
-    runs = []
-    for config, files in pending:
-        rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
-        runs.append(PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0))
+    runs = [PendingRun.of(config, files) for config, files in pending]
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
 
 
