@@ -39,7 +39,7 @@ from .loop import RunInputs, RunReport, RunSession, StopFlag, run_hooks
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
-from .threads import FreeCoreWatch, use_free_cores
+from .threads import FreeCoreWatch
 
 
 def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
@@ -123,12 +123,11 @@ def _cpu_threads(
     if device.type != "cpu" or not pending:
         return None
     pinned = next((c.settings.train.threads for c in pending if c.settings.train.threads), None)
-    if pinned:  # the count the user asked for, whatever the load (the watch never changes a given count)
-        torch.set_num_threads(pinned)
+    # the count the user asked for, whatever the load (the watch never changes a given count)
+    watch = FreeCoreWatch(reporter.message, user_choice=str(pinned) if pinned else None)
     if not world.distributed and pack == 1:
-        return FreeCoreWatch(reporter.message, user_choice=str(pinned) if pinned else None)
-    if not pinned:
-        use_free_cores(reporter.message)
+        return watch
+    watch.start_run()  # the pack's one count
     return None
 
 
