@@ -77,11 +77,10 @@ def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, flo
         files = RunFiles(results, config.name)
         if run_status(files).ended:
             continue
-        rows = read_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
         if rate is None:
             return None
         # the work left as a running job's clock counts it: its test passes too (a fifth of the cpu profile's time)
-        total += PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0).images_left() / rate
+        total += PendingRun.of(config, files).images_left() / rate
     return total
 
 
@@ -132,16 +131,18 @@ class PendingRun:
     test_images: int = 0  # images in each test pass
 
     @classmethod
-    def of(cls, config: RunConfig, done: int) -> PendingRun:
-        """A run as a clock sees it, `done` iterations trained."""
+    def of(cls, config: RunConfig, files: RunFiles) -> PendingRun:
+        """A run as a clock sees it, with the iterations its metrics.csv logged trained (a resumed run has fewer
+        left)."""
         test_images = config.data.test_subset or dataset_info(config.data.dataset).test_images
         recipe = config.recipe
+        rows = read_metrics(files.metrics, recipe.iterations, recipe.log_every)
         return cls(
             config.run_id.label,
             config.model,
             recipe.iterations,
             recipe.batch_size,
-            done,
+            int(rows[-1]["iteration"]) if rows else 0,
             config.name,
             recipe.eval_every,
             test_images,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..data.sources import Splits, load_image_sets
 
@@ -50,7 +50,7 @@ class RunContext:
     job_devices: list = field(default_factory=list)  # devices --jobs spreads runs over [default: device]
     jobs: int = 1  # runs trained at once, each in its own process
     download: bool = False  # fetch a missing dataset
-    reporter: Any = None  # progress callbacks (a Reporter); None: silent
+    reporter: Reporter = field(default_factory=Reporter)  # progress callbacks; the default is silent
     command: str | None = None  # the command line, recorded in each run's meta.json
     target: str | None = None  # the target's name, for the progress line's whole-target ETA
     pack: int | None = None  # runs trained together in this process (--pack); None: train/pack.py's default_pack
@@ -62,8 +62,6 @@ class RunContext:
             import torch  # a context is built only where something trains or measures
 
             self.device = torch.device("cpu")
-        if self.reporter is None:
-            self.reporter = Reporter()
         self.job_devices = list(self.job_devices) or [self.device]
 
     def splits(self, config: "RunConfig") -> "Splits":

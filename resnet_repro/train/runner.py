@@ -29,7 +29,7 @@ from ..data.sources import Splits
 from ..readers.yamlio import plain, write_yaml
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status
-from ..store.layout import RunFiles, read_json, read_metrics, read_run_config, write_json
+from ..store.layout import RunFiles, read_json, read_run_config, write_json
 from ..store.lock import run_lock
 from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
@@ -39,7 +39,7 @@ from .loop import RunInputs, RunReport, RunSession, StopFlag, run_hooks
 from .optim import sgd_implementation
 from .pack import train_together
 from .precision import check_precision
-from .threads import FreeCoreWatch, use_free_cores
+from .threads import FreeCoreWatch
 
 
 def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
@@ -123,12 +123,11 @@ def _cpu_threads(
     if device.type != "cpu" or not pending:
         return None
     pinned = next((c.settings.train.threads for c in pending if c.settings.train.threads), None)
-    if pinned:  # the count the user asked for, whatever the load (the watch never changes a given count)
-        torch.set_num_threads(pinned)
+    # the count the user asked for, whatever the load (the watch never changes a given count)
+    watch = FreeCoreWatch(reporter.message, user_choice=str(pinned) if pinned else None)
     if not world.distributed and pack == 1:
-        return FreeCoreWatch(reporter.message, user_choice=str(pinned) if pinned else None)
-    if not pinned:
-        use_free_cores(reporter.message)
+        return watch
+    watch.start_run()  # the pack's one count
     return None
 
 
@@ -208,10 +207,7 @@ def target_clock(
     target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1, lockstep: bool = False
 ) -> TargetClock:
     """The clock of the whole command's training: run k of n, and the time left over all of them (`jobs` at once)."""
-    runs = []
-    for config, files in pending:
-        rows = read_metrics(files.metrics)  # a resumed run has fewer iterations left
-        runs.append(PendingRun.of(config, int(rows[-1]["iteration"]) if rows else 0))
+    runs = [PendingRun.of(config, files) for config, files in pending]
     return TargetClock(target or "the target", runs, jobs=jobs, lockstep=lockstep)
 
 
