@@ -94,6 +94,26 @@ def test_a_pack_moves_in_step_so_one_runs_rate_is_every_runs_and_a_pack_lasts_it
     assert clock.line(0, 320.0, run="fm/plain-56/cpu/seed0") == "run 2 of 4, fig6 about 13 min left"  # the same
 
 
+def test_starting_each_run_of_a_pack_marks_none_of_the_pack_as_ended():
+    """The runner says each run of a pack has started; the runs of a pack train together, so none of them has ended:
+    the first line counts the whole pack, and its longest run (only the packs before it are done)."""
+    runs = [
+        PendingRun("plain-20", "plain20", 500, 128, name="fm/plain-20/cpu/seed0"),
+        PendingRun("plain-56", "plain56", 1000, 128, name="fm/plain-56/cpu/seed0"),  # the pack's longest
+        PendingRun("resnet-20-A", "resnet20", 500, 128, name="fm/resnet-20-A/cpu/seed0"),
+        PendingRun("resnet-56-A", "resnet56", 500, 128, name="fm/resnet-56-A/cpu/seed0"),
+    ]
+    clock = TargetClock("fig6", runs, rates={}, jobs=3, lockstep=True)  # two packs: the first three, resnet-56
+    for index in (0, 1, 2):
+        clock.run_started(index)
+    # 320 img/s for every run of the first pack: plain-56's 128,000 images take 400 s; resnet-56, scaled by depth
+    # from plain-20's rate, 560 s. 400 + 560 = 960 s.
+    assert clock.line(0, 320.0, run="fm/plain-20/cpu/seed0") == "run 1 of 4, fig6 about 16 min left"
+    assert clock.seconds_left() == pytest.approx(960.0)
+    clock.run_started(3)  # the second pack: the first has ended
+    assert clock.seconds_left() == pytest.approx(560.0)
+
+
 def test_the_test_passes_left_count_in_the_time_left():
     run = PendingRun("resnet-20-A", "resnet20", 500, 128, eval_every=100, test_images=9_000)
     assert run.test_passes_left(0) == 5 and run.test_passes_left(250) == 3 and run.test_passes_left(500) == 0

@@ -190,8 +190,8 @@ class TargetClock:
         self.seen: dict[str, tuple[float, float]] = {}  # label -> (images, seconds) of its windows, decayed
 
     def run_started(self, index: int) -> None:
-        """Runs trained one at a time: `index` starts, so every run before it has ended."""
-        for earlier in range(index):
+        """`index` starts, so every run before it has ended; in a pack (`lockstep`), every run before its pack."""
+        for earlier in range(index - index % self.jobs if self.lockstep else index):
             self.reached[earlier] = self.runs[earlier].iterations
         self.index = index
 
