@@ -238,3 +238,25 @@ def test_the_report_shows_targets_in_their_files_order_and_ones_own_after_them(t
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(folder))
     names = [section.target.name for section in collect_sections(tmp_path / "results")]
     assert names == ["gradflow", "table1", "aaa", "fig6"]
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        "  - model: resnet20\n  - model: resnet20\n",
+        "  - resnet20\n  - {model: resnet20, seeds: 3}\n",
+        "  - resnet20\n  - {model: resnet20, shortcut: A}\n",  # A is resnet20's own shortcut: the same folders
+    ],
+)
+def test_a_net_listed_twice_in_runs_is_one_line_at_the_second(tmp_path, entries):
+    # Both entries trained the same run folders, so each seed counted twice: "2/2 seeds, ± 0.00" from one run.
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + entries)
+    with pytest.raises(UserError, match=r"mine\.yaml:6: runs\[1\]: 'resnet20' is listed twice \(runs\[0\]"):
+        load_target(str(path))
+
+
+def test_one_net_with_two_shortcuts_is_two_runs(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + "  - resnet20\n  - {model: resnet20, shortcut: B}\n")
+    assert len(resolve_runs(load_target(str(path)), "smoke")) == 2

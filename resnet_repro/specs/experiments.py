@@ -207,6 +207,15 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
                 f"own run folder) and `without` (the recipe keys it switches off), e.g. label: no-warmup, "
                 f"without: [warmup]"
             )
+    first: dict[str, int] = {}  # a run folder -> the entry that trains it: two would count each seed twice
+    for index, entry in enumerate(typed.runs or []):
+        earlier = first.setdefault(folder_label(entry), index)
+        if earlier != index:
+            raise UserError(
+                f"{at_line(path, raw['runs'], index)}: runs[{index}]: {excerpt(entry.model)} is listed twice "
+                f"(runs[{earlier}] trains the same run folders, {folder_label(entry)}); list each net once, "
+                f"with seeds: N for more seeds"
+            )
     return list(typed.runs or [])
 
 
