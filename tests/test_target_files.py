@@ -260,3 +260,31 @@ def test_one_net_with_two_shortcuts_is_two_runs(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(RUNS + "  - resnet20\n  - {model: resnet20, shortcut: B}\n")
     assert len(resolve_runs(load_target(str(path)), "smoke")) == 2
+
+
+@pytest.mark.parametrize(
+    "entries,message",
+    [
+        ("  - resnt20\n", "mine.yaml:5: runs[0].model: unknown model 'resnt20'"),
+        ("  - plain20\n  - {model: resnet21}\n", "mine.yaml:6: runs[1].model: unknown model 'resnet21'"),
+        ("  - model: resnet20\n    family: cifr\n", "mine.yaml:6: runs[0].family: unknown model family 'cifr'"),
+        # named at its own line, not as the panel that names the net the typo lost
+        (
+            "  - plane20\nfigure:\n  panels:\n    - {title: t, metrics: [test_error], models: [plain20]}\n",
+            "mine.yaml:5: runs[0].model: unknown model 'plane20'",
+        ),
+    ],
+)
+def test_an_unknown_net_in_runs_is_named_at_its_line(tmp_path, entries, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + entries)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+def test_an_unknown_net_table1_counts_is_named_at_its_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: complexity\nnets:\n  - {model: resnet19, input: [3, 32, 32]}\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:4: nets\[0\]\.model: unknown model 'resnet19'"):
+        load_target(str(path))

@@ -199,7 +199,7 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
     and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
-        check_net(entry, entry.variant, raw["runs"][index], path, f"runs[{index}]")
+        check_net(entry, entry.variant, raw["runs"], index, path, "runs")
         if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
             key = "without" if entry.label is None else "label"
             raise UserError(
@@ -246,12 +246,12 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(
             f"{at_line(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})"
         )
+    runs = _parse_runs(typed, raw, path)  # a misspelt net is named at its line, before a panel misses it
     sections = {
         key: kind.parse(raw, path) if hasattr(kind, "parse") else read_section(kind, raw, key, path)
         for key, kind in kinds.items()
         if key in raw
     }
-    runs = _parse_runs(typed, raw, path)
     selections = _parse_selections(raw, path)
     target = Target(
         name,
