@@ -125,6 +125,11 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             ["mine.yaml:6: missing required key 'claims[0].section' (a claim has says, section, metric, order)"],
         ),
         ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
+        # a name in the claim's own paper numbers is named as that key's (it said "order:")
+        (
+            "{says: x, section: y, metric: test_error, order: [plain20, plain56], paper: {plain20: 7, resnet44: 8}}",
+            ["claims[0]: paper: 'resnet44' is not among this target's runs"],
+        ),
     ],
 )
 def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):

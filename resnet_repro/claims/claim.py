@@ -125,7 +125,9 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
         | dict(
             order=tuple(key for group in groups for key in group),
             groups=groups if any(len(group) > 1 for group in groups) else (),
-            paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
+            paper=tuple(
+                (resolve_run_key(name, run_keys, at, "paper"), value) for name, value in (entry.paper or {}).items()
+            ),
             fraction=fraction,
             short=tuple(entry.short.items()),
             until=Curve.parse_until(entry, at, over),
