@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.claims.base import (
     FAILS,
     HOLDS,
@@ -19,6 +20,7 @@ from resnet_repro.claims.base import (
     evaluate_claim,
 )
 from resnet_repro.claims.numbers import PaperNumber, evaluate_number
+from resnet_repro.specs.experiments import load_target
 
 from .conftest import assert_one_line_error, cli
 
@@ -155,6 +157,27 @@ def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp
             + "\n"
         )
         assert_one_line_error(cli("show", str(path)), f"{path}:{line}: {words}")
+
+
+def test_a_claim_rule_between_keys_is_named_at_the_line_of_the_key_it_names(tmp_path):
+    # a claim written as a block: each rule's line is its key's, not the claim's first (where `says:` is)
+    path = tmp_path / "mine.yaml"
+    head = "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - says: x\n    section: y\n"
+    for body, line, words in [
+        ("    metric: top1_error\n    order: [plain20, plain56]\n", 8, "claims[0]: metric 'top1_error' is not one"),
+        ("    metric: train_error\n    order:\n      - plain20\n      - resnet44\n", 9, "claims[0]: order: 'resn"),
+        ("    metric: train_error\n    order: [plain20]\n", 9, "claims[0]: order: expected a list of two or more"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    margin: 1\n", 10, "claims[0]: margin: only a"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    fraction: 0.9\n", 10, "claims[0]: fraction: only"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    over: curve\n    fraction: 0.9\n", 10, "over: c"),
+        ("    metric: train_error\n    order: [plain20, plain56]\n    until: 0.5\n", 10, "claims[0]: until: only"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    gap: 1\n    above: 1\n", 11, "claims[0]: above"),
+        ("    metric: train_error\n    order: [plain20]\n    above: 1\n    noise: null\n", 11, "claims[0]: noise: a"),
+    ]:
+        path.write_text(head + body)
+        with pytest.raises(UserError) as error:
+            load_target(str(path))
+        assert f"mine.yaml:{line}: " in str(error.value) and words in str(error.value), (body, str(error.value))
 
 
 def test_a_response_claim_must_state_its_noise(tmp_path):
