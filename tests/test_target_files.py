@@ -288,3 +288,12 @@ def test_an_unknown_net_table1_counts_is_named_at_its_line(tmp_path):
     path.write_text("title: mine\nengine: complexity\nnets:\n  - {model: resnet19, input: [3, 32, 32]}\n")
     with pytest.raises(UserError, match=r"mine\.yaml:4: nets\[0\]\.model: unknown model 'resnet19'"):
         load_target(str(path))
+
+
+def test_a_recipe_that_does_not_exist_is_named_at_its_line_when_the_file_is_read(tmp_path):
+    # it was found missing only when runs were resolved, as a line naming no target file: `list` and `report`, which
+    # read every target, could not say which file held the typo
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifra\nruns: [resnet20]\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:3: recipe 'cifra' not found: expected .*_recipes/cifra\.yaml"):
+        load_target(str(path))

@@ -240,6 +240,11 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(
             f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
         )
+    if typed.recipe is not None and not recipe_path(typed.recipe).is_file():  # else every command fails nameless
+        raise UserError(
+            f"{at_line(path, raw, 'recipe')}: recipe {excerpt(typed.recipe)} not found: expected "
+            f"{recipe_path(typed.recipe)}"
+        )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
