@@ -180,6 +180,24 @@ def test_a_claim_rule_between_keys_is_named_at_the_line_of_the_key_it_names(tmp_
         assert f"mine.yaml:{line}: " in str(error.value) and words in str(error.value), (body, str(error.value))
 
 
+@pytest.mark.parametrize(
+    "order, words",
+    [
+        ("[[], plain20]", "order: an empty list names no net"),  # was a claim about plain-20 alone
+        ("[plain20, plain20]", "order: 'plain20' is named twice; name each net once"),  # was plain-20 < plain-20
+        ("[[plain20, plain56], plain56]", "order: 'plain56' is named twice"),
+    ],
+)
+def test_a_claim_order_names_each_net_once(tmp_path, order, words):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+        f"  - says: x\n    section: y\n    metric: test_error\n    order: {order}\n"
+    )
+    with pytest.raises(UserError, match=rf"mine\.yaml:9: claims\[0\]: {re.escape(words)}"):
+        load_target(str(path))
+
+
 def test_a_response_claim_must_state_its_noise(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(

@@ -122,6 +122,7 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
         what = "one or more runs" if kind.needs == 1 else f"two or more runs, lowest {entry.metric} first"
         raise UserError(f"{at('order')}: order: expected a list of {what}")
     groups = tuple(tuple(resolve_run_key(name, run_keys, at("order")) for name in item) for item in entry.order)
+    _check_order(groups, at("order"))
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
@@ -154,6 +155,17 @@ def _kind(entry: ClaimSchema) -> type[Claim]:
     if entry.gap is not None:
         return Gap
     return Level if entry.relation == LEVEL else Claim
+
+
+def _check_order(groups: tuple, at: str) -> None:
+    """Each entry of `order` names at least one net, and each net once: an empty group, or a net compared with
+    itself, would make a claim about fewer nets than it shows (plain-20 < plain-20)."""
+    if any(not group for group in groups):
+        raise UserError(f"{at}: order: an empty list names no net; write each net, or a list of nets compared together")
+    named = [key for group in groups for key in group]
+    twice = next((key for index, key in enumerate(named) if key in named[:index]), None)
+    if twice is not None:
+        raise UserError(f"{at}: order: {excerpt(twice)} is named twice; name each net once")
 
 
 def _check_noise(entry: ClaimSchema, at: Callable[[str], str]) -> None:
