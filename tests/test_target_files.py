@@ -297,3 +297,24 @@ def test_a_recipe_that_does_not_exist_is_named_at_its_line_when_the_file_is_read
     path.write_text("title: mine\nengine: cifar\nrecipe: cifra\nruns: [resnet20]\n")
     with pytest.raises(UserError, match=r"mine\.yaml:3: recipe 'cifra' not found: expected .*_recipes/cifra\.yaml"):
         load_target(str(path))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        # a misspelt profile was ignored: `--profile smoke` then trained every net
+        (
+            RUNS + "  - plain20\n  - plain56\nprofiles:\n  smok: {models: [plain20]}\n",
+            "mine.yaml:8: profiles: 'smok' is",
+        ),
+        # no run at all: `run` said every run was trained and wrote nothing
+        (RUNS + "  - plain20\nprofiles:\n  smoke: {models: []}\n", "mine.yaml:7: profiles.smoke.models: an empty list"),
+        ("title: mine\nengine: cifar\nruns: [plain20]\nprofiles:\n  smoke: {seeds: 2}\n", "mine.yaml:4: profiles: a"),
+    ],
+)
+def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path, text, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)

@@ -219,11 +219,27 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     return list(typed.runs or [])
 
 
-def _parse_selections(raw: dict, path: Path) -> dict:
-    """The target's `profiles:` mapping (typed by TargetSchema): the models each profile names are its runs'."""
+def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
+    """The target's `profiles:` mapping (typed by TargetSchema): each names a profile of its recipe (a misspelt one
+    would leave the real one training every net), and the models it names are its runs', at least one."""
     selections = raw.get("profiles") or {}
+    if selections and recipe is None:
+        raise UserError(f"{at_line(path, raw, 'profiles')}: profiles: a target without a recipe has no profiles")
+    offered = list(load_recipe_file(recipe).profiles) if recipe is not None else []
     for profile, selection in selections.items():
+        if profile not in offered:
+            close = difflib.get_close_matches(str(profile), offered, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise UserError(
+                f"{at_line(path, selections, profile)}: profiles: {excerpt(profile)} is not a profile of recipe "
+                f"{recipe} ({', '.join(offered)}){hint}"
+            )
         at = at_line(path, selection, "models")
+        if selection.get("models") == []:
+            raise UserError(
+                f"{at}: profiles.{profile}.models: an empty list selects no run; list the nets {profile} trains, or "
+                f"leave models out to train every run"
+            )
         check_in_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
     return selections
 
@@ -257,7 +273,7 @@ def _parse_target(name: str, path: Path) -> Target:
         for key, kind in kinds.items()
         if key in raw
     }
-    selections = _parse_selections(raw, path)
+    selections = _parse_selections(raw, path, typed.recipe)
     target = Target(
         name,
         path,
