@@ -52,6 +52,11 @@ HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
             "gradflow.seeds: expected a whole number >= 1",
         ),
         ("title: 5\nengine: cifar\n", "mine.yaml:1: title: expected text"),
+        (  # the demo's two-layer residual blocks: measuring an odd depth raised an IndexError traceback
+            "title: mine\nengine: gradflow\ngradflow: {conv_models: [plain20], fc_depths: [3], seeds: 1, batches: 1, "
+            "batch_size: 2}\n",
+            "mine.yaml:3: gradflow.fc_depths: 3 is odd: the demo's residual blocks have two layers each",
+        ),
     ],
 )
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):
