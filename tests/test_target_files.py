@@ -57,6 +57,11 @@ HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
             "batch_size: 2}\n",
             "mine.yaml:3: gradflow.fc_depths: 3 is odd: the demo's residual blocks have two layers each",
         ),
+        (
+            "title: mine\nengine: gradflow\ngradflow:\n  conv_models: [plain20, plain21]\n  fc_depths: [2]\n  seeds: 1\n"
+            "  batches: 1\n  batch_size: 2\n",
+            "mine.yaml:4: gradflow.conv_models[1]: unknown model 'plain21'",  # was a line naming no file
+        ),
     ],
 )
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):

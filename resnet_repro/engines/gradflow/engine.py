@@ -39,8 +39,13 @@ class GradflowSection:
     @classmethod
     def parse(cls, raw: dict, path: Path) -> "GradflowSection":
         section = read_section(cls, raw, "gradflow", path)
-        for model in section.conv_models:
-            parse_model_name(model)
+        for index, model in enumerate(section.conv_models):
+            try:
+                parse_model_name(model)
+            except UserError as error:
+                raise UserError(
+                    f"{at_line(path, raw['gradflow'], 'conv_models')}: gradflow.conv_models[{index}]: {error}"
+                ) from None
         odd = next((depth for depth in section.fc_depths if depth % 2), None)
         if odd is not None:  # the demo's residual blocks are two layers each (measuring it raised an IndexError)
             raise UserError(
