@@ -319,10 +319,31 @@ def test_a_recipe_that_does_not_exist_is_named_at_its_line_when_the_file_is_read
         ),
         # no run at all: `run` said every run was trained and wrote nothing
         (RUNS + "  - plain20\nprofiles:\n  smoke: {models: []}\n", "mine.yaml:7: profiles.smoke.models: an empty list"),
-        ("title: mine\nengine: cifar\nruns: [plain20]\nprofiles:\n  smoke: {seeds: 2}\n", "mine.yaml:4: profiles: a"),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: [3, 32, 32]}\nprofiles:\n  smoke: {}\n",
+            "mine.yaml:5: profiles: a target without a recipe has no profiles",
+        ),
     ],
 )
 def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path, text, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("title: mine\nengine: cifar\nruns: [plain20]\n", "mine.yaml:2: recipe: engine cifar trains the nets of runs:"),
+        ("title: mine\nengine: cifar\nrecipe: cifar\nruns: []\n", "mine.yaml:4: runs: engine cifar trains the nets"),
+        ("title: mine\nengine: imagenet\nrecipe: imagenet\n", "mine.yaml:2: runs: engine imagenet trains the nets"),
+        ("title: mine\nengine: layer_responses\nrecipe: cifar\n", "mine.yaml:2: runs: engine layer_responses"),
+    ],
+)
+def test_a_target_of_an_engine_that_trains_names_a_recipe_and_runs(tmp_path, text, message):
+    # without either, `run` said every run was trained and exited 0 with nothing trained (or an empty table or figure)
     path = tmp_path / "mine.yaml"
     path.write_text(text)
     with pytest.raises(UserError) as error:

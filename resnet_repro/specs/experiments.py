@@ -256,6 +256,12 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(
             f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
         )
+    if get_engine(engine).trains and (typed.recipe is None or not typed.runs):  # else run trains nothing, exit 0
+        key = "recipe" if typed.recipe is None else "runs"
+        raise UserError(
+            f"{at_line(path, raw, key if key in raw else 'engine')}: {key}: engine {engine} trains the nets of runs: "
+            f"with a recipe; name both, e.g. recipe: cifar and runs: [resnet56]"
+        )
     if typed.recipe is not None and not recipe_path(typed.recipe).is_file():  # else every command fails nameless
         raise UserError(
             f"{at_line(path, raw, 'recipe')}: recipe {excerpt(typed.recipe)} not found: expected "
