@@ -379,13 +379,7 @@ def resolve_runs(
     is among them when `only` or `requested` (an --only text) names it, or with `requested=True` (what could be on
     disk)."""
     if target.recipe is None:
-        if overrides:  # ignoring them would let a typo or a wrong target pass unseen
-            _check_override_keys(parse_overrides(list(overrides)))
-            raise UserError(
-                f"--set {overrides[0]}: {target.name} trains nothing "
-                f"({get_engine(target.engine).description}), so no "
-                f"--set key applies to it; leave --set out"
-            )
+        _refuse_options_of_nothing(target, overrides, seeds, only)
         return []
     recipe_file = load_recipe_file(target.recipe)
     source = str(recipe_path(target.recipe))  # where each of its values was set
@@ -423,6 +417,24 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _refuse_options_of_nothing(target: Target, overrides: list[str], seeds: list[int] | None, only: str | None) -> None:
+    """--set, --seeds and --only given for a target that trains nothing: ignoring them would let a typo or a wrong
+    target pass unseen."""
+    if overrides:
+        _check_override_keys(parse_overrides(list(overrides)))
+        raise UserError(
+            f"--set {overrides[0]}: {target.name} trains nothing "
+            f"({get_engine(target.engine).description}), so no "
+            f"--set key applies to it; leave --set out"
+        )
+    for option, given in (("--seeds", seeds), ("--only", only)):
+        if given is not None:
+            raise UserError(
+                f"{option}{'' if option == '--seeds' else ' ' + excerpt(given)}: {target.name} trains nothing "
+                f"({get_engine(target.engine).description}), so it has no runs to pick; leave {option} out"
+            )
 
 
 def _known_profile(target: Target, recipe_file: RecipeFile, profile: str | None) -> str:
