@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 
-from ..basics.errors import UserError, excerpt
+from ..basics.errors import PATH_CHARS, UserError, excerpt, shorten
 from ..claims.base import Claim
 from ..claims.claim import parse_claims, resolve_run_key
 from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
@@ -41,6 +41,11 @@ from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
+    if env and not Path(env).is_dir():  # else no target is known, and `list` shows none with exit 0
+        raise UserError(
+            f"RESNET_REPRO_EXPERIMENTS={shorten(env, PATH_CHARS)} is not a folder: point it at a copy of experiments/ (its "
+            f"target files and _recipes/), or unset it"
+        )
     return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "experiments"
 
 
