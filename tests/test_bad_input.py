@@ -88,6 +88,9 @@ def test_a_seed_list_may_end_with_one_comma():
         (["run", "table1", "--set", "recipe.nonsense=1"], ["unknown --set key 'recipe.nonsense'"]),
         (["run", "table1", "--set", "recipe.lr=0.1"], ["table1 trains nothing", "leave --set out"]),
         (["run", "gradflow", "--set", "recipe.lr=0.1"], ["gradflow trains nothing"]),
+        # ignored as --set was: table1 counted all its nets, gradflow measured with its own seeds
+        (["run", "table1", "--seeds", "0,3"], ["--seeds: table1 trains nothing", "leave --seeds out"]),
+        (["run", "gradflow", "--only", "plain20"], ["--only 'plain20': gradflow trains nothing", "leave --only out"]),
     ],
 )
 def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from resnet_repro.basics.errors import UserError
 from resnet_repro.claims.base import (
     FAILS,
     HOLDS,
@@ -19,6 +20,7 @@ from resnet_repro.claims.base import (
     evaluate_claim,
 )
 from resnet_repro.claims.numbers import PaperNumber, evaluate_number
+from resnet_repro.specs.experiments import load_target
 
 from .conftest import assert_one_line_error, cli
 
@@ -125,6 +127,11 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
             ["mine.yaml:6: missing required key 'claims[0].section' (a claim has says, section, metric, order)"],
         ),
         ("{says: x, section: y, metric: train_error, order: [plain20]}", ["order: expected a list of two or more"]),
+        # a name in the claim's own paper numbers is named as that key's (it said "order:")
+        (
+            "{says: x, section: y, metric: test_error, order: [plain20, plain56], paper: {plain20: 7, resnet44: 8}}",
+            ["claims[0]: paper: 'resnet44' is not among this target's runs"],
+        ),
     ],
 )
 def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
@@ -150,6 +157,45 @@ def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp
             + "\n"
         )
         assert_one_line_error(cli("show", str(path)), f"{path}:{line}: {words}")
+
+
+def test_a_claim_rule_between_keys_is_named_at_the_line_of_the_key_it_names(tmp_path):
+    # a claim written as a block: each rule's line is its key's, not the claim's first (where `says:` is)
+    path = tmp_path / "mine.yaml"
+    head = "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - says: x\n    section: y\n"
+    for body, line, words in [
+        ("    metric: top1_error\n    order: [plain20, plain56]\n", 8, "claims[0]: metric 'top1_error' is not one"),
+        ("    metric: train_error\n    order:\n      - plain20\n      - resnet44\n", 9, "claims[0]: order: 'resn"),
+        ("    metric: train_error\n    order: [plain20]\n", 9, "claims[0]: order: expected a list of two or more"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    margin: 1\n", 10, "claims[0]: margin: only a"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    fraction: 0.9\n", 10, "claims[0]: fraction: only"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    over: curve\n    fraction: 0.9\n", 10, "over: c"),
+        ("    metric: train_error\n    order: [plain20, plain56]\n    until: 0.5\n", 10, "claims[0]: until: only"),
+        ("    metric: test_error\n    order: [plain20, plain56]\n    gap: 1\n    above: 1\n", 11, "claims[0]: above"),
+        ("    metric: train_error\n    order: [plain20]\n    above: 1\n    noise: null\n", 11, "claims[0]: noise: a"),
+    ]:
+        path.write_text(head + body)
+        with pytest.raises(UserError) as error:
+            load_target(str(path))
+        assert f"mine.yaml:{line}: " in str(error.value) and words in str(error.value), (body, str(error.value))
+
+
+@pytest.mark.parametrize(
+    "order, words",
+    [
+        ("[[], plain20]", "order: an empty list names no net"),  # was a claim about plain-20 alone
+        ("[plain20, plain20]", "order: 'plain20' is named twice; name each net once"),  # was plain-20 < plain-20
+        ("[[plain20, plain56], plain56]", "order: 'plain56' is named twice"),
+    ],
+)
+def test_a_claim_order_names_each_net_once(tmp_path, order, words):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+        f"  - says: x\n    section: y\n    metric: test_error\n    order: {order}\n"
+    )
+    with pytest.raises(UserError, match=rf"mine\.yaml:9: claims\[0\]: {re.escape(words)}"):
+        load_target(str(path))
 
 
 def test_a_response_claim_must_state_its_noise(tmp_path):

@@ -199,6 +199,21 @@ def test_plot_all_on_an_empty_results_folder_writes_nothing(tmp_path):
     assert "nothing to draw" in result.stdout and not any(tmp_path.iterdir())
 
 
+def test_plot_all_of_one_profile_passes_by_the_targets_without_profiles(tmp_path):
+    # it stopped at gradflow ("gradflow has no profiles: leave --profile out"), so `plot all --profile P` never drew
+    (tmp_path / "runs").mkdir()
+    result = cli_in_process("plot", "all", "--profile", "smoke", "--results", str(tmp_path))
+    assert result.returncode == 0 and "nothing to draw" in result.stdout, result.stderr
+    assert cli_in_process("plot", "gradflow", "--profile", "smoke", "--results", str(tmp_path)).returncode == 2
+
+
+def test_plot_of_a_profile_no_recipe_offers_says_so(tmp_path):
+    # it said "fig1 has no nope results ... (`resnet-repro run fig1 --profile nope` trains them)", a command that fails
+    (tmp_path / "runs").mkdir()
+    result = cli_in_process("plot", "fig1", "--profile", "nope", "--results", str(tmp_path))
+    assert_one_line_error(result, "unknown profile 'nope': fig1 offers paper, quick, cpu")
+
+
 def test_ctrl_c_outside_a_run_says_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
     from resnet_repro.cli import app, catalog
 

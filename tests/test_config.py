@@ -8,6 +8,8 @@ from resnet_repro.basics.errors import UserError
 from resnet_repro.specs.config import known_keys
 from resnet_repro.specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 
+from .conftest import assert_one_line_error, cli
+
 
 def test_every_target_is_registered():
     assert {"table1", "fig1", "table2", "fig4", "table3", "table6", "fig6", "fig7", "gradflow"} <= set(target_names())
@@ -263,3 +265,12 @@ def test_the_gpu_long_profile_is_the_gpu_profile_with_the_longer_schedule_only(t
         assert (b.recipe.iterations, b.recipe.lr_steps) == (28000, (14000, 21000))
         stretched = dataclasses.replace(b.recipe, iterations=a.recipe.iterations, lr_steps=a.recipe.lr_steps)
         assert dataclasses.replace(b.settings, recipe=stretched) == a.settings
+
+
+def test_an_experiments_folder_that_is_not_there_is_one_line_not_an_empty_list(tmp_path):
+    # `list` showed no target and exited 0; `show fig6` said "unknown target 'fig6'. Targets:  (...)"
+    env = {"RESNET_REPRO_EXPERIMENTS": str(tmp_path / "nowhere")}
+    for args in (["list"], ["show", "fig6"]):
+        result = cli(*args, env=env)
+        assert result.returncode == 2
+        assert_one_line_error(result, f"RESNET_REPRO_EXPERIMENTS={tmp_path / 'nowhere'} is not a folder")

@@ -52,6 +52,16 @@ HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
             "gradflow.seeds: expected a whole number >= 1",
         ),
         ("title: 5\nengine: cifar\n", "mine.yaml:1: title: expected text"),
+        (  # the demo's two-layer residual blocks: measuring an odd depth raised an IndexError traceback
+            "title: mine\nengine: gradflow\ngradflow: {conv_models: [plain20], fc_depths: [3], seeds: 1, batches: 1, "
+            "batch_size: 2}\n",
+            "mine.yaml:3: gradflow.fc_depths: 3 is odd: the demo's residual blocks have two layers each",
+        ),
+        (
+            "title: mine\nengine: gradflow\ngradflow:\n  conv_models: [plain20, plain21]\n  fc_depths: [2]\n  seeds: 1\n"
+            "  batches: 1\n  batch_size: 2\n",
+            "mine.yaml:4: gradflow.conv_models[1]: unknown model 'plain21'",  # was a line naming no file
+        ),
     ],
 )
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):
@@ -238,3 +248,104 @@ def test_the_report_shows_targets_in_their_files_order_and_ones_own_after_them(t
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(folder))
     names = [section.target.name for section in collect_sections(tmp_path / "results")]
     assert names == ["gradflow", "table1", "aaa", "fig6"]
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        "  - model: resnet20\n  - model: resnet20\n",
+        "  - resnet20\n  - {model: resnet20, seeds: 3}\n",
+        "  - resnet20\n  - {model: resnet20, shortcut: A}\n",  # A is resnet20's own shortcut: the same folders
+    ],
+)
+def test_a_net_listed_twice_in_runs_is_one_line_at_the_second(tmp_path, entries):
+    # Both entries trained the same run folders, so each seed counted twice: "2/2 seeds, ± 0.00" from one run.
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + entries)
+    with pytest.raises(UserError, match=r"mine\.yaml:6: runs\[1\]: 'resnet20' is listed twice \(runs\[0\]"):
+        load_target(str(path))
+
+
+def test_one_net_with_two_shortcuts_is_two_runs(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + "  - resnet20\n  - {model: resnet20, shortcut: B}\n")
+    assert len(resolve_runs(load_target(str(path)), "smoke")) == 2
+
+
+@pytest.mark.parametrize(
+    "entries,message",
+    [
+        ("  - resnt20\n", "mine.yaml:5: runs[0].model: unknown model 'resnt20'"),
+        ("  - plain20\n  - {model: resnet21}\n", "mine.yaml:6: runs[1].model: unknown model 'resnet21'"),
+        ("  - model: resnet20\n    family: cifr\n", "mine.yaml:6: runs[0].family: unknown model family 'cifr'"),
+        # named at its own line, not as the panel that names the net the typo lost
+        (
+            "  - plane20\nfigure:\n  panels:\n    - {title: t, metrics: [test_error], models: [plain20]}\n",
+            "mine.yaml:5: runs[0].model: unknown model 'plane20'",
+        ),
+    ],
+)
+def test_an_unknown_net_in_runs_is_named_at_its_line(tmp_path, entries, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(RUNS + entries)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+def test_an_unknown_net_table1_counts_is_named_at_its_line(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: complexity\nnets:\n  - {model: resnet19, input: [3, 32, 32]}\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:4: nets\[0\]\.model: unknown model 'resnet19'"):
+        load_target(str(path))
+
+
+def test_a_recipe_that_does_not_exist_is_named_at_its_line_when_the_file_is_read(tmp_path):
+    # it was found missing only when runs were resolved, as a line naming no target file: `list` and `report`, which
+    # read every target, could not say which file held the typo
+    path = tmp_path / "mine.yaml"
+    path.write_text("title: mine\nengine: cifar\nrecipe: cifra\nruns: [resnet20]\n")
+    with pytest.raises(UserError, match=r"mine\.yaml:3: recipe 'cifra' not found: expected .*_recipes/cifra\.yaml"):
+        load_target(str(path))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        # a misspelt profile was ignored: `--profile smoke` then trained every net
+        (
+            RUNS + "  - plain20\n  - plain56\nprofiles:\n  smok: {models: [plain20]}\n",
+            "mine.yaml:8: profiles: 'smok' is",
+        ),
+        # no run at all: `run` said every run was trained and wrote nothing
+        (RUNS + "  - plain20\nprofiles:\n  smoke: {models: []}\n", "mine.yaml:7: profiles.smoke.models: an empty list"),
+        (
+            "title: mine\nengine: complexity\nnets:\n  - {model: resnet20, input: [3, 32, 32]}\nprofiles:\n  smoke: {}\n",
+            "mine.yaml:5: profiles: a target without a recipe has no profiles",
+        ),
+    ],
+)
+def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path, text, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("title: mine\nengine: cifar\nruns: [plain20]\n", "mine.yaml:2: recipe: engine cifar trains the nets of runs:"),
+        ("title: mine\nengine: cifar\nrecipe: cifar\nruns: []\n", "mine.yaml:4: runs: engine cifar trains the nets"),
+        ("title: mine\nengine: imagenet\nrecipe: imagenet\n", "mine.yaml:2: runs: engine imagenet trains the nets"),
+        ("title: mine\nengine: layer_responses\nrecipe: cifar\n", "mine.yaml:2: runs: engine layer_responses"),
+    ],
+)
+def test_a_target_of_an_engine_that_trains_names_a_recipe_and_runs(tmp_path, text, message):
+    # without either, `run` said every run was trained and exited 0 with nothing trained (or an empty table or figure)
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert message in str(error.value)

@@ -46,7 +46,8 @@ def test_a_bad_claim_written_as_a_block_names_its_own_line(tmp_path):
     path.write_text(HEAD + "  - model: plain56\n" + claims)
     with pytest.raises(UserError) as error:
         load_target(str(path))
-    assert str(error.value).startswith(f"{path}:8: claims[0]: metric 'top9_error' is not one")
+    # the line of its metric: not the next claim's (12), nor its own first line (8)
+    assert str(error.value).startswith(f"{path}:10: claims[0]: metric 'top9_error' is not one")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ which measures, judges and words it. `own: true` marks a check this project adds
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
@@ -107,16 +108,21 @@ def parse_claims(
 
 def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, ...], run_keys: dict) -> Claim:
     entry = validate(ClaimSchema, raw, lambda dotted: where(dotted or key), missing=_HAS, prefix=key)
-    at = f"{where(key)}: {key}"
+
+    def at(name: str) -> str:
+        """`file:line: claims[i]`, the line of the claim's key `name` (the claim's own where it is absent)."""
+        return f"{where(f'{key}.{name}')}: {key}"
+
     if entry.metric not in metrics:
         raise UserError(
-            f"{at}: metric {excerpt(entry.metric)} is not one a {engine} target measures ({', '.join(metrics)})"
+            f"{at('metric')}: metric {excerpt(entry.metric)} is not one a {engine} target measures ({', '.join(metrics)})"
         )
     kind = _kind(entry)
     if len(entry.order) < kind.needs:
         what = "one or more runs" if kind.needs == 1 else f"two or more runs, lowest {entry.metric} first"
-        raise UserError(f"{at}: order: expected a list of {what}")
-    groups = tuple(tuple(resolve_run_key(name, run_keys, at) for name in item) for item in entry.order)
+        raise UserError(f"{at('order')}: order: expected a list of {what}")
+    groups = tuple(tuple(resolve_run_key(name, run_keys, at("order")) for name in item) for item in entry.order)
+    _check_order(groups, at("order"))
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
@@ -125,7 +131,10 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
         | dict(
             order=tuple(key for group in groups for key in group),
             groups=groups if any(len(group) > 1 for group in groups) else (),
-            paper=tuple((resolve_run_key(name, run_keys, at), value) for name, value in (entry.paper or {}).items()),
+            paper=tuple(
+                (resolve_run_key(name, run_keys, at("paper"), "paper"), value)
+                for name, value in (entry.paper or {}).items()
+            ),
             fraction=fraction,
             short=tuple(entry.short.items()),
             until=Curve.parse_until(entry, at, over),
@@ -148,28 +157,41 @@ def _kind(entry: ClaimSchema) -> type[Claim]:
     return Level if entry.relation == LEVEL else Claim
 
 
-def _check_noise(entry: ClaimSchema, at: str) -> None:
+def _check_order(groups: tuple, at: str) -> None:
+    """Each entry of `order` names at least one net, and each net once: an empty group, or a net compared with
+    itself, would make a claim about fewer nets than it shows (plain-20 < plain-20)."""
+    if any(not group for group in groups):
+        raise UserError(f"{at}: order: an empty list names no net; write each net, or a list of nets compared together")
+    named = [key for group in groups for key in group]
+    twice = next((key for index, key in enumerate(named) if key in named[:index]), None)
+    if twice is not None:
+        raise UserError(f"{at}: order: {excerpt(twice)} is named twice; name each net once")
+
+
+def _check_noise(entry: ClaimSchema, at: Callable[[str], str]) -> None:
     """`noise`: the seed std a claim assumes, required where the paper gives no spread for its metric."""
     if entry.noise is None and entry.metric == "train_error" and (entry.below, entry.above) != (None, None):
         raise UserError(
-            f"{at}: noise: a bound on the training error needs the training error's own seed std (the paper's "
+            f"{at('noise')}: noise: a bound on the training error needs the training error's own seed std (the paper's "
             f"0.16 is the test error's); state the std this claim assumes, e.g. noise: 0.05"
         )
     if entry.noise is None and entry.metric not in ERROR_METRICS and entry.over == END:
         raise UserError(
-            f"{at}: noise: the paper gives no seed spread for {entry.metric}; state the std "
+            f"{at('noise')}: noise: the paper gives no seed spread for {entry.metric}; state the std "
             f"this claim assumes, e.g. noise: 0.02"
         )
 
 
-def _check_sizes(entry: ClaimSchema, at: str, groups: tuple) -> None:
+def _check_sizes(entry: ClaimSchema, at: Callable[[str], str], groups: tuple) -> None:
     """`gap` (the paper's size of one gap between two nets), `below` and `above` (a bound on each net), each a
     plain ordering's refinement: none goes with another relation, a curve, or another of them."""
     sizes = [key for key in ("gap", "below", "above") if getattr(entry, key) is not None]
     if sizes and (entry.relation != BELOW or entry.over != END or len(sizes) > 1):
-        raise UserError(f"{at}: {sizes[-1]}: states a size of its own; it goes with no relation, over or other size")
+        raise UserError(
+            f"{at(sizes[-1])}: {sizes[-1]}: states a size of its own; it goes with no relation, over or other size"
+        )
     if entry.gap is not None and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
-        raise UserError(f"{at}: gap: the size of one gap needs exactly two nets in order, lower first")
+        raise UserError(f"{at('gap')}: gap: the size of one gap needs exactly two nets in order, lower first")
 
 
 def resolve_run_key(name: str, run_keys: dict[str, list[str]], at: str, field: str = "order") -> str:

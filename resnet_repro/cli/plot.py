@@ -47,7 +47,11 @@ def plot_command(
         profiles = engine.drawable_profiles(spec, results_dir)
         if profile is not None:
             if spec.recipe is None:
+                if everything:  # `plot all --profile cpu`: the targets with profiles, not an error at gradflow
+                    continue
                 raise UserError(f"{spec.name} has no profiles: leave --profile out")
+            if not everything and spec.profile(profile) is None:  # a typo: not "run it with --profile nope"
+                resolve_runs(spec, profile)  # says so, naming the profiles it offers
             profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
         if not set_:
             waiting += [(spec, p) for p in trained_not_measured(spec, results_dir) if profile in (None, p)]

@@ -108,7 +108,7 @@ def run_command(
     engine = get_engine(spec.engine)
     results_dir = resolve_results_dir(str(results) if results else None)
     if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
-        resolve_runs(spec, profile, parse_seeds(seeds), sets(set_))
+        resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     if not engine.trains:
         ensure_results_readme(results_dir)
         show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 
-from ..basics.errors import UserError, excerpt
+from ..basics.errors import PATH_CHARS, UserError, excerpt, shorten
 from ..claims.base import Claim
 from ..claims.claim import parse_claims, resolve_run_key
 from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
@@ -41,6 +41,11 @@ from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
     env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
+    if env and not Path(env).is_dir():  # else no target is known, and `list` shows none with exit 0
+        raise UserError(
+            f"RESNET_REPRO_EXPERIMENTS={shorten(env, PATH_CHARS)} is not a folder: point it at a copy of experiments/ (its "
+            f"target files and _recipes/), or unset it"
+        )
     return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "experiments"
 
 
@@ -199,7 +204,7 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
     """The target's `runs:` (typed by TargetSchema): each net's name, shortcut and variant checked against the net,
     and a recipe variant's keys against each other."""
     for index, entry in enumerate(typed.runs or []):
-        check_net(entry, entry.variant, raw["runs"][index], path, f"runs[{index}]")
+        check_net(entry, entry.variant, raw["runs"], index, path, "runs")
         if (entry.label is None) != (not entry.without):  # a variant needs its own run folder and what it drops
             key = "without" if entry.label is None else "label"
             raise UserError(
@@ -207,14 +212,39 @@ def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
                 f"own run folder) and `without` (the recipe keys it switches off), e.g. label: no-warmup, "
                 f"without: [warmup]"
             )
+    first: dict[str, int] = {}  # a run folder -> the entry that trains it: two would count each seed twice
+    for index, entry in enumerate(typed.runs or []):
+        earlier = first.setdefault(folder_label(entry), index)
+        if earlier != index:
+            raise UserError(
+                f"{at_line(path, raw['runs'], index)}: runs[{index}]: {excerpt(entry.model)} is listed twice "
+                f"(runs[{earlier}] trains the same run folders, {folder_label(entry)}); list each net once, "
+                f"with seeds: N for more seeds"
+            )
     return list(typed.runs or [])
 
 
-def _parse_selections(raw: dict, path: Path) -> dict:
-    """The target's `profiles:` mapping (typed by TargetSchema): the models each profile names are its runs'."""
+def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
+    """The target's `profiles:` mapping (typed by TargetSchema): each names a profile of its recipe (a misspelt one
+    would leave the real one training every net), and the models it names are its runs', at least one."""
     selections = raw.get("profiles") or {}
+    if selections and recipe is None:
+        raise UserError(f"{at_line(path, raw, 'profiles')}: profiles: a target without a recipe has no profiles")
+    offered = list(load_recipe_file(recipe).profiles) if recipe is not None else []
     for profile, selection in selections.items():
+        if profile not in offered:
+            close = difflib.get_close_matches(str(profile), offered, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise UserError(
+                f"{at_line(path, selections, profile)}: profiles: {excerpt(profile)} is not a profile of recipe "
+                f"{recipe} ({', '.join(offered)}){hint}"
+            )
         at = at_line(path, selection, "models")
+        if selection.get("models") == []:
+            raise UserError(
+                f"{at}: profiles.{profile}.models: an empty list selects no run; list the nets {profile} trains, or "
+                f"leave models out to train every run"
+            )
         check_in_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
     return selections
 
@@ -231,19 +261,30 @@ def _parse_target(name: str, path: Path) -> Target:
         raise UserError(
             f"{at_line(path, raw, 'engine')}: engine: {excerpt(engine)} is not one of {', '.join(engine_names())}"
         )
+    if get_engine(engine).trains and (typed.recipe is None or not typed.runs):  # else run trains nothing, exit 0
+        key = "recipe" if typed.recipe is None else "runs"
+        raise UserError(
+            f"{at_line(path, raw, key if key in raw else 'engine')}: {key}: engine {engine} trains the nets of runs: "
+            f"with a recipe; name both, e.g. recipe: cifar and runs: [resnet56]"
+        )
+    if typed.recipe is not None and not recipe_path(typed.recipe).is_file():  # else every command fails nameless
+        raise UserError(
+            f"{at_line(path, raw, 'recipe')}: recipe {excerpt(typed.recipe)} not found: expected "
+            f"{recipe_path(typed.recipe)}"
+        )
     kinds = get_engine(engine).sections  # each section is checked by its engine's parser, and only there
     for key in sorted(section_names() & set(raw) - set(kinds)):
         reads = ", ".join(kinds) or "no sections"
         raise UserError(
             f"{at_line(path, raw, key)}: {key}: engine {engine} does not read this section (it reads {reads})"
         )
+    runs = _parse_runs(typed, raw, path)  # a misspelt net is named at its line, before a panel misses it
     sections = {
         key: kind.parse(raw, path) if hasattr(kind, "parse") else read_section(kind, raw, key, path)
         for key, kind in kinds.items()
         if key in raw
     }
-    runs = _parse_runs(typed, raw, path)
-    selections = _parse_selections(raw, path)
+    selections = _parse_selections(raw, path, typed.recipe)
     target = Target(
         name,
         path,
@@ -343,13 +384,7 @@ def resolve_runs(
     is among them when `only` or `requested` (an --only text) names it, or with `requested=True` (what could be on
     disk)."""
     if target.recipe is None:
-        if overrides:  # ignoring them would let a typo or a wrong target pass unseen
-            _check_override_keys(parse_overrides(list(overrides)))
-            raise UserError(
-                f"--set {overrides[0]}: {target.name} trains nothing "
-                f"({get_engine(target.engine).description}), so no "
-                f"--set key applies to it; leave --set out"
-            )
+        _refuse_options_of_nothing(target, overrides, seeds, only)
         return []
     recipe_file = load_recipe_file(target.recipe)
     source = str(recipe_path(target.recipe))  # where each of its values was set
@@ -387,6 +422,24 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _refuse_options_of_nothing(target: Target, overrides: list[str], seeds: list[int] | None, only: str | None) -> None:
+    """--set, --seeds and --only given for a target that trains nothing: ignoring them would let a typo or a wrong
+    target pass unseen."""
+    if overrides:
+        _check_override_keys(parse_overrides(list(overrides)))
+        raise UserError(
+            f"--set {overrides[0]}: {target.name} trains nothing "
+            f"({get_engine(target.engine).description}), so no "
+            f"--set key applies to it; leave --set out"
+        )
+    for option, given in (("--seeds", seeds), ("--only", only)):
+        if given is not None:
+            raise UserError(
+                f"{option}{'' if option == '--seeds' else ' ' + excerpt(given)}: {target.name} trains nothing "
+                f"({get_engine(target.engine).description}), so it has no runs to pick; leave {option} out"
+            )
 
 
 def _known_profile(target: Target, recipe_file: RecipeFile, profile: str | None) -> str:

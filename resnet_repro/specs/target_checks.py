@@ -143,17 +143,28 @@ def read_section(schema: Any, raw: dict, key: str, path: Path) -> Any:
     return validate(schema, raw[key], lines_in(raw, str(path)), prefix=key)
 
 
-def check_net(net: Any, variant: str, raw: Any, path: Path, key: str) -> None:
-    """A net the target file names, as typed (one of its runs, a net Table 1 counts): its model name (an unknown one
-    fails here), then its `variant` ("original" where none is given) and its shortcut checked against the net, each
-    problem one line at that key's line in `raw` (the net's mapping); `key` says where the net sits (runs[2])."""
-    model = parse_model_name(net.model, net.family)
+def check_net(net: Any, variant: str, items: list, index: int, path: Path, section: str) -> None:
+    """A net the target file names, as typed (one of its runs, a net Table 1 counts): its model name and family, then
+    its `variant` ("original" where none is given) and its shortcut checked against the net, each problem one line at
+    that key's line in the net's mapping, `items[index]` of the list `section` (runs, nets); at the item's line where
+    it is a name alone (`- resnet56`)."""
+    raw = items[index]
+    key = f"{section}[{index}]"
+
+    def at(name: str) -> str:
+        return at_line(path, raw, name) if isinstance(raw, dict) else at_line(path, items, index)
+
+    try:
+        model = parse_model_name(net.model, net.family)
+    except UserError as error:  # no such net, or no such family
+        name = "family" if str(error).startswith("unknown model family") else "model"
+        raise UserError(f"{at(name)}: {key}.{name}: {error}") from None
     for name, problem in (
         ("variant", variant_problem(model, variant)),
         ("shortcut", shortcut_problem(model, net.shortcut)),
     ):
         if problem:
-            raise UserError(f"{at_line(path, raw, name)}: {key}.{name}: {problem}")
+            raise UserError(f"{at(name)}: {key}.{name}: {problem}")
 
 
 def at_line(path: Path, mapping: Any, key: Any) -> str:

@@ -46,7 +46,7 @@ class Net:
     def parse(cls, raw: dict, path: Path) -> tuple["Net", ...]:
         nets = read_section(Nets, raw, "nets", path)
         for index, net in enumerate(nets):
-            check_net(net, net.variant or "original", raw["nets"][index], path, f"nets[{index}]")
+            check_net(net, net.variant or "original", raw["nets"], index, path, "nets")
         return nets
 
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+from ...basics.errors import UserError
 from ...claims.base import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
 from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
-from ...specs.target_checks import MAX_SEEDS, read_section
+from ...specs.target_checks import MAX_SEEDS, at_line, read_section
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
 from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
@@ -38,8 +39,19 @@ class GradflowSection:
     @classmethod
     def parse(cls, raw: dict, path: Path) -> "GradflowSection":
         section = read_section(cls, raw, "gradflow", path)
-        for model in section.conv_models:
-            parse_model_name(model)
+        for index, model in enumerate(section.conv_models):
+            try:
+                parse_model_name(model)
+            except UserError as error:
+                raise UserError(
+                    f"{at_line(path, raw['gradflow'], 'conv_models')}: gradflow.conv_models[{index}]: {error}"
+                ) from None
+        odd = next((depth for depth in section.fc_depths if depth % 2), None)
+        if odd is not None:  # the demo's residual blocks are two layers each (measuring it raised an IndexError)
+            raise UserError(
+                f"{at_line(path, raw['gradflow'], 'fc_depths')}: gradflow.fc_depths: {odd} is odd: the demo's "
+                f"residual blocks have two layers each; give even depths, e.g. [10, 30, 50]"
+            )
         return section
 
 
