@@ -441,3 +441,38 @@ def test_a_damaged_responses_csv_is_one_line_for_plot_and_a_note_in_the_report(t
     read_responses(found, path)
     assert found.damaged == [f"{path} {said}; `resnet-repro run fig7 --profile smoke` measures it again"]
     assert not found.values
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "how,said",
+    [
+        ("a named pipe", "is a named pipe, not a regular file; the tool writes only regular files"),
+        ("an empty norm", "has grad_norm = '' on line 3, not a number"),
+        ("a layer that is no whole number", "has layer = '2.5' on line 3, not a whole number"),
+        ("an empty file", "has no header row naming its columns"),
+    ],
+)
+def test_a_damaged_gradflow_csv_is_one_line_for_plot_and_skipped_by_the_report(tmp_path, how, said):
+    from .conftest import assert_one_line_error, cli_in_process
+
+    results = tmp_path / "results"
+    (results / "gradflow").mkdir(parents=True)
+    path = results / "gradflow" / "gradflow.csv"
+    good = "family,net,residual,layer,grad_norm,grad_norm_std\nconv,plain-20,False,1,2.0,0.1\n"
+    planted = {
+        "an empty norm": good + "conv,plain-20,False,2,,0.1\n",
+        "a layer that is no whole number": good + "conv,plain-20,False,2.5,1.0,0.1\n",
+        "an empty file": "",
+    }
+    if how == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.write_text(planted[how])
+    plotted = cli_in_process("plot", "gradflow", "--results", str(results))
+    assert plotted.returncode == 2
+    assert_one_line_error(plotted, f"{path} {said}; `resnet-repro run gradflow` measures it again")
+    reported = cli_in_process("report", "--results", str(results))
+    assert reported.returncode == 0 and "Traceback" not in reported.stderr
+    assert f"warning: skipped {path}: it {said}" in " ".join(reported.stdout.split())
+    assert "| gradflow |" in (results / "REPORT.md").read_text()
