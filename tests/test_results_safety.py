@@ -505,6 +505,14 @@ def plant(run: Path, how: str) -> str:
         record = json.loads((run / "final.json").read_text())
         (run / "final.json").write_text(json.dumps({**record, "test_error": "low"}))
         return 'final.json has test_error "low", not a number'
+    if how == "final.json: a negative error":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "test_error": -5}))
+        return "final.json has test_error -5, not an error rate (0 to 100)"
+    if how == "final.json: NaN for an error":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "train_error": float("nan")}))
+        return "final.json has train_error nan, not an error rate (0 to 100)"
     assert how == "final.json: 100 MB"
     with open(run / "final.json", "r+b") as handle:
         handle.truncate(100 << 20)
@@ -519,6 +527,8 @@ PLANTED = [
     "final.json: 100,000 nested arrays",
     "final.json: a 4,000-digit number",
     "final.json: a string for a number",
+    "final.json: a negative error",
+    "final.json: NaN for an error",
     "final.json: 100 MB",
 ]
 
