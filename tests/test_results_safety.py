@@ -576,6 +576,29 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
     assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
 
 
+@pytest.mark.timeout(300)
+def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig1_smoke, tmp_path):
+    import shutil
+
+    from resnet_repro.readback.measured import measure
+    from resnet_repro.specs.experiments import load_target
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    shutil.copytree(results / RUN, results / RUN.replace("seed0", "seed1"))  # seed 0's numbers, counted twice
+    measured = measure(load_target("fig1"), "smoke", results)
+    reason = "final.json is the record of run cifar10/plain-20/smoke/seed0, not of this folder's run"
+    assert measured.damaged == [
+        f"run cifar10/plain-20/smoke/seed1: {reason}; its numbers are left out (delete its folder to train it again)"
+    ]
+    assert [len(seeds) for seeds in measured.per_key("test_error").values()] == [1, 1]
+    before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results, "--seeds", "0,1"))
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "Delete its folder")
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
+
+
 @pytest.mark.timeout(600)
 def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1_smoke, tmp_path, monkeypatch):
     import csv
