@@ -241,6 +241,22 @@ def test_an_unreadable_runs_folder_is_one_line(tmp_path, command):
     assert sorted(p.name for p in runs.iterdir()) == ["cifar10"]
 
 
+@pytest.mark.timeout(300)
+def test_run_over_a_finished_run_whose_final_json_it_cannot_read_is_one_line_and_keeps_it(fig1_smoke, tmp_path):
+    from .conftest import copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    final = results / RUN / "final.json"
+    kept = {p.name: p.read_bytes() for p in (results / RUN).iterdir() if p.name != ".lock"}
+    final.chmod(0)
+    try:
+        result = as_user_without_root_bypass(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    finally:
+        final.chmod(0o644)
+    assert_one_line_error(result, f"cannot access {final}", "Permission denied", "Fix its permissions")
+    assert {p.name: p.read_bytes() for p in (results / RUN).iterdir() if p.name != ".lock"} == kept
+
+
 def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
     hidden = tmp_path / "results" / "runs" / "cifar10"
     hidden.mkdir(parents=True)
