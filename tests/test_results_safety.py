@@ -668,6 +668,18 @@ def test_report_inputs_that_are_not_regular_files_are_skipped_and_said(tmp_path)
     ]
 
 
+@pytest.mark.parametrize("text", ["", "model,params,flops\n"])
+def test_a_table_without_rows_is_skipped_and_said_not_judged(tmp_path, text):
+    from resnet_repro.readback.report_parts import csv_rows
+
+    (tmp_path / "table.csv").write_text(text)
+    said = []
+    assert csv_rows(tmp_path / "table.csv", ("model",), said.append) is None
+    assert said == [
+        f"skipped {tmp_path / 'table.csv'}: not a readable table (ValueError); the command that made it redraws it"
+    ]
+
+
 @pytest.mark.timeout(60)
 def test_a_deeply_nested_run_config_is_refused_before_the_yaml_parser_sees_it(tmp_path):
     from resnet_repro.store.layout import read_run_config
