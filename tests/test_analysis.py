@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import os
 import shutil
 
 import pytest
@@ -397,3 +398,81 @@ def test_measuring_says_how_far_it_got_every_few_seconds(monkeypatch):
     batches = [(list(range(100)), None)] * 5
     assert list(measuring.said_every(iter(batches), 500, said.append)) == batches  # every batch, unchanged
     assert said == ["  200 of 500 test images measured", "  400 of 500 test images measured"]  # not after the last
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "how,said",
+    [
+        ("a named pipe", "is a named pipe, not a regular file; the tool writes only regular files"),
+        ("a std that is no number", "has std = 'abc' on line 3, not a number"),
+        ("a layer that is no whole number", "has layer = '2.5' on line 3, not a whole number"),
+        ("a copy cut inside a row", "has 4 values on line 3, the header names 6 columns"),
+        ("an empty file", "has no header row naming its columns"),
+    ],
+)
+def test_a_damaged_responses_csv_is_one_line_for_plot_and_a_note_in_the_report(tmp_path, how, said):
+    from resnet_repro.engines.layer_responses.outputs import read_responses
+    from resnet_repro.readback.measured import planned
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    from .conftest import assert_one_line_error, cli_in_process
+
+    folder = tmp_path / "results" / "fig7" / "smoke"
+    folder.mkdir(parents=True)
+    (tmp_path / "results" / "runs" / "cifar10" / "plain-20" / "smoke" / "seed0").mkdir(parents=True)  # a run begun
+    path = folder / "responses.csv"
+    good = "model,seed,layer,stage,std,profile\nplain-20,0,1,1,1.5,smoke\n"
+    planted = {
+        "a std that is no number": good + "plain-20,0,2,1,abc,smoke\n",
+        "a layer that is no whole number": good + "plain-20,0,2.5,1,2.5,smoke\n",
+        "a copy cut inside a row": good + "plain-20,0,2,1",
+        "an empty file": "",
+    }
+    if how == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.write_text(planted[how])
+    plotted = cli_in_process("plot", "fig7", "--profile", "smoke", "--results", str(tmp_path / "results"))
+    assert plotted.returncode == 2
+    assert_one_line_error(plotted, f"{path} {said}; `resnet-repro run fig7 --profile smoke` measures it again")
+    target = load_target("fig7")
+    found = planned(target, "smoke", resolve_runs(target, "smoke"))
+    read_responses(found, path)
+    assert found.damaged == [f"{path} {said}; `resnet-repro run fig7 --profile smoke` measures it again"]
+    assert not found.values
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "how,said",
+    [
+        ("a named pipe", "is a named pipe, not a regular file; the tool writes only regular files"),
+        ("an empty norm", "has grad_norm = '' on line 3, not a number"),
+        ("a layer that is no whole number", "has layer = '2.5' on line 3, not a whole number"),
+        ("an empty file", "has no header row naming its columns"),
+    ],
+)
+def test_a_damaged_gradflow_csv_is_one_line_for_plot_and_skipped_by_the_report(tmp_path, how, said):
+    from .conftest import assert_one_line_error, cli_in_process
+
+    results = tmp_path / "results"
+    (results / "gradflow").mkdir(parents=True)
+    path = results / "gradflow" / "gradflow.csv"
+    good = "family,net,residual,layer,grad_norm,grad_norm_std\nconv,plain-20,False,1,2.0,0.1\n"
+    planted = {
+        "an empty norm": good + "conv,plain-20,False,2,,0.1\n",
+        "a layer that is no whole number": good + "conv,plain-20,False,2.5,1.0,0.1\n",
+        "an empty file": "",
+    }
+    if how == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.write_text(planted[how])
+    plotted = cli_in_process("plot", "gradflow", "--results", str(results))
+    assert plotted.returncode == 2
+    assert_one_line_error(plotted, f"{path} {said}; `resnet-repro run gradflow` measures it again")
+    reported = cli_in_process("report", "--results", str(results))
+    assert reported.returncode == 0 and "Traceback" not in reported.stderr
+    assert f"warning: skipped {path}: " in " ".join(reported.stdout.split())  # why: plot's line above
+    assert "| gradflow |" in (results / "REPORT.md").read_text()

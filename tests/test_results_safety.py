@@ -241,6 +241,22 @@ def test_an_unreadable_runs_folder_is_one_line(tmp_path, command):
     assert sorted(p.name for p in runs.iterdir()) == ["cifar10"]
 
 
+@pytest.mark.timeout(300)
+def test_run_over_a_finished_run_whose_final_json_it_cannot_read_is_one_line_and_keeps_it(fig1_smoke, tmp_path):
+    from .conftest import copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    final = results / RUN / "final.json"
+    kept = {p.name: p.read_bytes() for p in (results / RUN).iterdir() if p.name != ".lock"}
+    final.chmod(0)
+    try:
+        result = as_user_without_root_bypass(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    finally:
+        final.chmod(0o644)
+    assert_one_line_error(result, f"cannot access {final}", "Permission denied", "Fix its permissions")
+    assert {p.name: p.read_bytes() for p in (results / RUN).iterdir() if p.name != ".lock"} == kept
+
+
 def test_report_skips_an_unreadable_folder_and_says_so(tmp_path):
     hidden = tmp_path / "results" / "runs" / "cifar10"
     hidden.mkdir(parents=True)
@@ -505,6 +521,14 @@ def plant(run: Path, how: str) -> str:
         record = json.loads((run / "final.json").read_text())
         (run / "final.json").write_text(json.dumps({**record, "test_error": "low"}))
         return 'final.json has test_error "low", not a number'
+    if how == "final.json: a negative error":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "test_error": -5}))
+        return "final.json has test_error -5, not an error rate (0 to 100)"
+    if how == "final.json: NaN for an error":
+        record = json.loads((run / "final.json").read_text())
+        (run / "final.json").write_text(json.dumps({**record, "train_error": float("nan")}))
+        return "final.json has train_error nan, not an error rate (0 to 100)"
     assert how == "final.json: 100 MB"
     with open(run / "final.json", "r+b") as handle:
         handle.truncate(100 << 20)
@@ -519,6 +543,8 @@ PLANTED = [
     "final.json: 100,000 nested arrays",
     "final.json: a 4,000-digit number",
     "final.json: a string for a number",
+    "final.json: a negative error",
+    "final.json: NaN for an error",
     "final.json: 100 MB",
 ]
 
@@ -563,6 +589,29 @@ def test_a_file_no_run_writes_marks_its_run_damaged_with_the_reason(fig1_smoke, 
     before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
     ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
     assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed0: {reason}", "Delete its folder")
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
+
+
+@pytest.mark.timeout(300)
+def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig1_smoke, tmp_path):
+    import shutil
+
+    from resnet_repro.readback.measured import measure
+    from resnet_repro.specs.experiments import load_target
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    shutil.copytree(results / RUN, results / RUN.replace("seed0", "seed1"))  # seed 0's numbers, counted twice
+    measured = measure(load_target("fig1"), "smoke", results)
+    reason = "final.json is the record of run cifar10/plain-20/smoke/seed0, not of this folder's run"
+    assert measured.damaged == [
+        f"run cifar10/plain-20/smoke/seed1: {reason}; its numbers are left out (delete its folder to train it again)"
+    ]
+    assert [len(seeds) for seeds in measured.per_key("test_error").values()] == [1, 1]
+    before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results, "--seeds", "0,1"))
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "Delete its folder")
     assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
 
 
@@ -616,6 +665,18 @@ def test_report_inputs_that_are_not_regular_files_are_skipped_and_said(tmp_path)
     assert said == [
         f"skipped {tmp_path / 'table.csv'}: it is a named pipe, not a regular file; the tool writes only regular "
         f"files; the command that made it redraws it"
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "model,params,flops\n"])
+def test_a_table_without_rows_is_skipped_and_said_not_judged(tmp_path, text):
+    from resnet_repro.readback.report_parts import csv_rows
+
+    (tmp_path / "table.csv").write_text(text)
+    said = []
+    assert csv_rows(tmp_path / "table.csv", ("model",), said.append) is None
+    assert said == [
+        f"skipped {tmp_path / 'table.csv'}: not a readable table (ValueError); the command that made it redraws it"
     ]
 
 

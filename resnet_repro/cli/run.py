@@ -25,6 +25,7 @@ from ..store.aggregate import damaged_notes
 from ..store.layout import RunFiles, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
+from ..store.results_file import JSON_BYTES, DamagedFile, read_bytes
 from ..train.context import RunContext
 from .common import (
     DataDirOption,
@@ -279,6 +280,10 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
     anything is written."""
     for run in runs:
         files = RunFiles(results_dir, run.name)
+        try:  # a final record it cannot read is no unfinished run: its OSError is the one line, never a run over it
+            read_bytes(files.final, JSON_BYTES)
+        except DamagedFile:
+            pass  # run_damage says what it is
         damage = run_damage(files)
         if damage:
             raise UserError(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
-from ..basics.errors import UserError
+from ..basics.errors import UserError, excerpt, shorten
 from ..readback.report_parts import runs_command
 from ..specs.experiments import Target, load_recipe_file, resolve_runs
 from ..specs.registry import get_engine
 from ..specs.run_id import RunStatus
 from ..store.layout import RunFiles, run_status
 from ..store.paths import output_dir, runs_profile
+from ..store.results_file import DamagedFile, read_text
+
+WHOLE, NUMBER = (int, "a whole number"), (float, "a number")  # what a measured CSV's numeric column holds
 
 
 def measured_csv(target: Target, results: Path, profile: str | None = None) -> Path:
@@ -39,3 +44,33 @@ def trained_not_measured(target: Target, results: Path) -> list[str]:
         and (runs := resolve_runs(target, profile))
         and all(run_status(RunFiles(results, run.name)) is RunStatus.FINISHED for run in runs)
     ]
+
+
+def checked_csv(path: Path, numbers: dict[str, tuple]) -> str:
+    """A measured CSV's text, read as a regular file of bounded size ("" when there is none), once each row holds
+    every column and each column of `numbers` holds what it must (WHOLE, NUMBER): a file the measurement could not
+    have written (a pipe, a copy cut short, an edit) is a DamagedFile naming the line."""
+    text = read_text(path)
+    if text is None:
+        return ""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if not reader.fieldnames:
+            raise DamagedFile(path, "has no header row naming its columns")
+        for row in reader:
+            values = [v for v in row.values() if v is not None] + row.get(None, [])
+            if len(values) != len(reader.fieldnames):
+                raise DamagedFile(
+                    path,
+                    f"has {len(values)} values on line {reader.line_num}, the header names {len(reader.fieldnames)} columns",
+                )
+            for column, (parse, kind) in numbers.items():
+                try:
+                    parse(row.get(column, "0"))
+                except ValueError:
+                    raise DamagedFile(
+                        path, f"has {column} = {excerpt(row[column])} on line {reader.line_num}, not {kind}"
+                    )
+    except csv.Error as error:
+        raise DamagedFile(path, f"is not a CSV table ({shorten(str(error))})") from None
+    return text

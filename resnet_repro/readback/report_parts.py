@@ -95,6 +95,8 @@ def csv_rows(path: Path, numbers_in: tuple[str, ...], warn: Callable[[str], None
         if text is None:
             raise FileNotFoundError(path)
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        if not rows:  # every table the tool writes has rows: an empty one judged would hold over nothing
+            raise ValueError(path)
         for row in rows:
             for column in numbers_in:
                 if column not in ("model", "input", "net"):

@@ -115,13 +115,16 @@ RUN_FILES = (
 
 def run_damage(files: RunFiles) -> str | None:
     """Why a run's folder holds a file the tool could not have written (a link, a pipe or a device where a file
-    belongs; a record too large, too deep, with a number too long or a field of the wrong type), None when it
-    does not. A JSON record merely cut short is not damage: it counts as absent, and the run resumes."""
+    belongs; a record too large, too deep, with a number too long or a field of the wrong type, or naming another
+    run), None when it does not. A JSON record merely cut short is not damage: it counts as absent, and the run
+    resumes."""
     for name in RUN_FILES:
         path = files.dir / name
         try:
             if name.endswith(".json"):
-                read_json_record(path)
+                named = (read_json_record(path) or {}).get("run")
+                if named is not None and named != files.name:  # another run's folder copied here: not its numbers
+                    return f"{name} is the record of run {shorten(named, PATH_CHARS)}, not of this folder's run"
             elif name == "config.yaml":
                 read_bytes(path, MAX_CONFIG_BYTES)  # its YAML is read where it is used (read_run_config)
             else:

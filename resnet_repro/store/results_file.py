@@ -46,6 +46,7 @@ MEASURES = ("train_loss", "train_error", "test_loss", "test_error", "val_error")
 # The values of the tool's JSON records that readers compute with: a string where a number belongs, or a number
 # where a list belongs, would end in a TypeError far from the file, so each is checked where the file is read.
 NUMBERS, TEXT, PAIRS = "a number", "text", "a list of [iteration, threads] pairs"
+PERCENT = "an error rate (0 to 100)"  # an error is a share of images in percent: never negative, NaN or above 100
 RECORD_FIELDS = {
     "final.json": {
         **dict.fromkeys(
@@ -53,13 +54,15 @@ RECORD_FIELDS = {
                 "iterations",
                 "params",
                 "seed",
-                *MEASURES,
-                "test_error_moving_average",
-                "val_error_moving_average",
+                *(m for m in MEASURES if not m.endswith("_error")),
                 "warmup_ended_at",
                 "wall_s",
             ),
             NUMBERS,
+        ),
+        **dict.fromkeys(
+            (*(m for m in MEASURES if m.endswith("_error")), "test_error_moving_average", "val_error_moving_average"),
+            PERCENT,
         ),
         **dict.fromkeys(("status", "run", "model", "profile", "dataset", "reason"), TEXT),
         "cpu_threads": PAIRS,
@@ -181,7 +184,8 @@ def field_problem(record: dict, fields: dict[str, str]) -> str | None:
     for key, kind in fields.items():
         value = record.get(key)
         if value is not None and not _IS_KIND[kind](value):
-            return f"has {key} {_shown(value)}, not {kind}"
+            said = NUMBERS if kind == PERCENT and not _is_number(value) else kind  # "low" is no number at all
+            return f"has {key} {_shown(value)}, not {said}"
     return None
 
 
@@ -247,7 +251,12 @@ def _is_pairs(value) -> bool:
     )
 
 
-_IS_KIND = {NUMBERS: _is_number, TEXT: lambda value: isinstance(value, str), PAIRS: _is_pairs}  # RECORD_FIELDS' kinds
+_IS_KIND = {  # RECORD_FIELDS' kinds
+    NUMBERS: _is_number,
+    PERCENT: lambda value: _is_number(value) and 0 <= value <= 100,
+    TEXT: lambda value: isinstance(value, str),
+    PAIRS: _is_pairs,
+}
 
 
 def _shown(value) -> str:

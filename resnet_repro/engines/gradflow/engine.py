@@ -16,9 +16,10 @@ from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
 from ...specs.target_checks import MAX_SEEDS, at_line, read_section
+from ...store.results_file import DamagedFile
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
-from .outputs import CRITERION, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
+from .outputs import CRITERION, checked_gradflow, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
 
 SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
 WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
@@ -74,6 +75,10 @@ class GradflowEngine(Engine):
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
         csv_path = measured_csv_of(target, results, runs)
+        try:
+            checked_gradflow(csv_path)
+        except DamagedFile as damage:  # said before any output is drawn from it
+            raise UserError(f"{damage}; `{run_command(target)}` measures it again") from None
         return [
             csv_path,
             *write_verdicts(csv_path, csv_path.parent),
@@ -86,6 +91,12 @@ class GradflowEngine(Engine):
     def report_section(self, section, results: Path, warn):
         csv_path = measured_csv(section.target, results)
         rows = csv_rows(csv_path, ("net", "layer", "grad_norm"), warn) if csv_path.exists() else None
+        try:
+            if rows is not None:
+                checked_gradflow(csv_path)  # a number in each cell the verdicts compute with
+        except DamagedFile as damage:
+            warn(f"skipped {csv_path}: it {damage.reason}; the command that made it redraws it")
+            rows = None
         if rows is None:
             section.not_run = run_command(section.target)
             section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))

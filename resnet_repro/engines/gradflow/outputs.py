@@ -11,6 +11,7 @@ gradient grows toward the input (the plain conv nets with BN do, by orders of ma
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ...plots.style import depth_colour, save_figure  # first: it selects the Agg backend
 from ...store.layout import write_atomic
+from ..outputs import NUMBER, WHOLE, checked_csv
 
 # The paper gives no number for "healthy"; this is our reading, stated wherever a verdict is shown: at most ten
 # times smaller at the input end than at the output end (one order of magnitude).
@@ -28,6 +30,11 @@ CRITERION = (
     f"(vanished by no more than one order of magnitude), vanishing below"
 )
 VERDICT_COLUMNS = ("family", "net", "residual", "first_to_last", "verdict")
+
+
+def checked_gradflow(path: Path) -> str:
+    """gradflow.csv's text, checked (see `checked_csv`): each layer index a whole number, each norm a number."""
+    return checked_csv(path, {"layer": WHOLE, "grad_norm": NUMBER})
 
 
 def gradient_ratios(rows: list[dict]) -> dict[str, float]:
@@ -79,7 +86,7 @@ def plain_bn_nets_healthy(verdicts: list[dict]) -> tuple[bool, list[dict]] | Non
 
 def write_verdicts(csv_path: Path, folder: Path) -> list[Path]:
     """gradflow_verdicts.csv and .md: each net's first-to-last ratio and its verdict, with the criterion."""
-    verdicts = net_verdicts(pd.read_csv(csv_path).to_dict("records"))
+    verdicts = net_verdicts(pd.read_csv(io.StringIO(checked_gradflow(csv_path))).to_dict("records"))
     frame = pd.DataFrame(verdicts, columns=list(VERDICT_COLUMNS))
     write_atomic(folder / "gradflow_verdicts.csv", frame.to_csv(index=False))
     lines = [f"Verdict per net: {CRITERION}.", "", "| " + " | ".join(VERDICT_COLUMNS) + " |"]
@@ -97,7 +104,7 @@ TITLES = {
 
 
 def plot_gradflow(csv_path: Path, out: Path, title: str) -> list[Path]:
-    frame = pd.read_csv(csv_path)
+    frame = pd.read_csv(io.StringIO(checked_gradflow(csv_path)))
     families = [f for f in ("demo", "conv", "fc") if f in set(frame["family"])]
     fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
     for ax, family in zip(axes[0], families):

@@ -11,15 +11,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ...basics.errors import UserError
 from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 from ...readback.measured import Measured, measure
+from ...readback.report_parts import runs_command
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
 from ...store.paths import output_dir, runs_profile
-from ...store.results_file import DamagedFile, read_text
+from ...store.results_file import DamagedFile
 from ...store.tables import write_table
 from ..curves_tables import profile_note, runs_title
-from ..outputs import measured_csv_of
+from ..outputs import NUMBER, WHOLE, checked_csv, measured_csv_of
 
 COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 
@@ -28,6 +30,10 @@ def write_response_outputs(target: Target, runs: list[RunConfig], results: Path)
     """The profile's responses.csv, and the table and figure drawn from it in the profile's folder: the files."""
     profile = runs_profile(runs)
     csv_path = measured_csv_of(target, results, runs)
+    try:
+        checked_responses(csv_path)
+    except DamagedFile as damage:  # said before any output is drawn from it
+        raise UserError(f"{damage}; `{runs_command(target, runs)}` measures it again") from None
     found = measure(target, profile, results, runs)
     labels = {found.keys[r.name]: r.run_id.label for r in runs}
     rows = [
@@ -63,7 +69,7 @@ LOG_SPAN = 100.0  # above two decades between the smallest and largest std, a li
 
 
 def plot_responses(csv_path: Path, out: Path, title: str, subtitle: str, profile: str | None = None) -> list[Path]:
-    frame = pd.read_csv(csv_path)
+    frame = pd.read_csv(io.StringIO(checked_responses(csv_path)))
     if profile is not None and "profile" in frame:
         frame = frame[frame["profile"] == profile]
     per_layer = frame.groupby(["model", "layer"], as_index=False)["std"].mean()  # mean over seeds
@@ -97,14 +103,22 @@ def spans_decades(values: list[float]) -> bool:
     return bool(positive) and max(positive) > LOG_SPAN * min(positive)
 
 
+def checked_responses(path: Path) -> str:
+    """responses.csv's text, checked (see `checked_csv`): each std a number, each layer index a whole number."""
+    return checked_csv(path, {"std": NUMBER, "layer": WHOLE})
+
+
 def read_responses(found: Measured, path: Path) -> None:
     """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
-    index in network order (`layers`), for the claims made layer by layer."""
+    index in network order (`layers`), for the claims made layer by layer. A damaged file is left out, and said."""
     try:
-        text = read_text(path)
-    except (OSError, DamagedFile):
+        text = checked_responses(path)
+    except DamagedFile as damage:
+        found.damaged.append(f"{damage}; `{runs_command(found.target, found.runs)}` measures it again")
         return
-    rows = list(csv.DictReader(io.StringIO(text or "", newline="")))
+    except OSError:
+        return
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     label_to_key = {config.run_id.label: found.keys[config.name] for config in found.runs}
     per_seed: dict[tuple[str, str], list[float]] = {}
     per_layer: dict[tuple[str, str], dict[int, float]] = {}
