@@ -13,5 +13,10 @@ from .common import ResultsOption, console, existing_results_dir
 def report_command(results: Optional[Path] = ResultsOption) -> None:
     """Write results/REPORT.md and a self-contained REPORT.html from the tables and figures under results/."""
     results_dir = existing_results_dir(results)
-    markdown, html_path, count = write_report(results_dir, warn=lambda message: console.print(f"warning: {message}"))
-    console.print(f"wrote {markdown} and {html_path} ({counted(count, 'target')})")
+    markdown, html_path, count = write_report(results_dir, warn=lambda message: _say(f"warning: {message}"))
+    _say(f"wrote {markdown} and {html_path} ({counted(count, 'target')})")
+
+
+def _say(line: str) -> None:
+    """One line as it is: a path in it is never folded over lines (a log keeps it whole, to copy) nor read as markup."""
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
