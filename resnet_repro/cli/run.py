@@ -281,7 +281,8 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
     for run in runs:
         files = RunFiles(results_dir, run.name)
         try:  # a final record it cannot read is no unfinished run: its OSError is the one line, never a run over it
-            read_bytes(files.final, JSON_BYTES)
+            if files.final.exists():  # (no folder yet, or a file where one belongs: later checks say which)
+                read_bytes(files.final, JSON_BYTES)
         except DamagedFile:
             pass  # run_damage says what it is
         damage = run_damage(files)
