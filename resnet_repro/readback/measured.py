@@ -19,8 +19,8 @@ from ..specs.config import RunConfig
 from ..specs.datasets import dataset_info
 from ..specs.experiments import Target, load_recipe_file, resolve_runs
 from ..specs.registry import get_engine
-from ..specs.run_id import RunStatus, final_status
-from ..store.layout import RunFiles, damage_note, read_json, read_run_log, run_damage
+from ..specs.run_id import RunStatus
+from ..store.layout import RunFiles, read_run
 
 
 @dataclass
@@ -178,42 +178,35 @@ def thread_stretches(segments) -> str | None:
 def read_runs(found: Measured, results: Path, metrics=("train_error", "test_error")) -> None:
     """Each run's folder: what ran where, for how long, and a finished run's final `metrics`."""
     for config in found.runs:
-        files = RunFiles(results, config.name)
-        if not files.dir.exists():
+        if not RunFiles(results, config.name).dir.exists():
             continue
         found.started += 1
-        damage = run_damage(files)
-        if damage:  # a link, a pipe, a record no run writes: nothing in the folder is trusted, and the report says why
-            found.damaged.append(damage_note(config.name, damage))
-            continue
-        meta = read_json(files.meta) or {}
-        if meta.get("device_name"):
-            found.devices.add(meta["device_name"])
-        found.unofficial += (meta.get("data") or {}).get("official_checksums") is False
-        found.data_info = found.data_info or dict(meta.get("data") or {})
-        final = read_json(files.final) or {}
-        found.wall_s += final.get("wall_s") or meta.get("wall_s_this_session") or 0.0
-        mixed = thread_stretches(final.get("cpu_threads"))
+        run = read_run(results, config)  # a damaged folder reads as empty records: no device, time or data of its own
+        if run.meta.get("device_name"):
+            found.devices.add(run.meta["device_name"])
+        found.unofficial += (run.meta.get("data") or {}).get("official_checksums") is False
+        found.data_info = found.data_info or dict(run.meta.get("data") or {})
+        found.wall_s += run.final.get("wall_s") or run.meta.get("wall_s_this_session") or 0.0
+        mixed = thread_stretches(run.final.get("cpu_threads"))
         if mixed:
             found.mixed_threads.append(f"{config.name} ({mixed})")
-        if final_status(final) is not RunStatus.FINISHED:
+        if run.left_out:  # a damaged folder, or a log that disagrees with the final record: the report says why
+            found.damaged.append(run.left_out)
             continue
-        log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)
-        if log.problem:  # a log that disagrees with the final record: neither is trusted, and the report says why
-            found.damaged.append(damage_note(config.name, log.problem))
+        if run.status is not RunStatus.FINISHED:
             continue
         found.finished += 1
         key = found.keys[config.name]
-        curve = {int(row["iteration"]): float(row["train_error"]) for row in log.rows if row.get("train_error")}
+        curve = {int(row["iteration"]): float(row["train_error"]) for row in run.rows if row.get("train_error")}
         if curve:  # for a claim over the whole training curve (Fig. 4: "throughout the whole training procedure")
             found.curves.setdefault(key, []).append(curve)
-        drop = first_lr_drop(log.rows)
+        drop = first_lr_drop(run.rows)
         if drop is not None:
             found.lr_drops.append(drop)
         for metric in metrics:
-            value = final.get(metric)
+            value = run.final.get(metric)
             if metric == "train_error":  # the last tenth's mean where the log has it, steadier than the last window
-                smoothed = last_tenth_train_error(log.rows, final.get("iterations"))
+                smoothed = last_tenth_train_error(run.rows, run.final.get("iterations"))
                 value = smoothed if smoothed is not None else value
             if value is not None:
                 found.values.setdefault(metric, {}).setdefault(key, []).append(float(value))

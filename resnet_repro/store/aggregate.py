@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status, seeds_status
-from .layout import RunFiles, damage_note, read_json, read_run_log, run_damage, run_status
+from .layout import read_run
 
 
 @dataclass
@@ -51,24 +51,16 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         label = config.run_id.label
         entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
         entry.expected += 1
-        files = RunFiles(results, config.name)
-        damage = run_damage(files)
-        if damage:  # a link, a pipe, a record no run writes: nothing in the folder is trusted
-            entry.damaged.append(damage_note(config.name, damage))
+        run = read_run(results, config)
+        if run.left_out:
+            entry.damaged.append(run.left_out)
             continue
-        status = run_status(files)
-        final = read_json(files.final)
-        log = read_run_log(files, config.recipe.iterations, config.recipe.log_every, final)
-        if status is RunStatus.FINISHED and log.problem:  # which of the two is wrong is unknown: use neither
-            entry.damaged.append(damage_note(config.name, log.problem))
-            continue
-        entry.statuses.append(status)
-        if final:
-            entry.finals.append(final)
-        meta = read_json(files.meta) or {}
-        entry.unofficial_data += (meta.get("data") or {}).get("official_checksums") is False
-        if log.rows:
-            entry.curves.append(pd.DataFrame(log.rows).apply(pd.to_numeric, errors="coerce"))
+        entry.statuses.append(run.status)
+        if run.final:
+            entry.finals.append(run.final)
+        entry.unofficial_data += (run.meta.get("data") or {}).get("official_checksums") is False
+        if run.rows:
+            entry.curves.append(pd.DataFrame(run.rows).apply(pd.to_numeric, errors="coerce"))
     return grouped
 
 

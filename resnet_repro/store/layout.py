@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..basics.atomic import confine_writes, open_appending, write_atomic
 from ..basics.errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
 from ..readers.yamlio import load_yaml_text
+from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
@@ -262,27 +263,50 @@ def _is_number(value: str) -> bool:
 
 
 def damage_note(run: str, problem: str) -> str:
-    """What tables and the report say of a finished run whose log disagrees with its final record."""
+    """What tables and the report say of a run whose numbers are left out (see `read_run`)."""
     return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
 
 
-def read_run_log(files: "RunFiles", iterations: int, log_every: int, final: dict | None) -> MetricsRead:
-    """A run's log for tables and the report, with why it disagrees with its final record, if it does: a row that
-    cannot be the run's (see `scan_metrics`), or a finished run whose last row's training error is not the one
-    final.json gives (final.json takes it from that row, at full precision; the CSV keeps 6 digits)."""
-    log = scan_metrics(files.metrics, iterations, log_every)
-    if log.problem or not final or not log.rows:
-        return log
-    last = log.rows[-1]
+@dataclass(frozen=True)
+class RunRecord:
+    """A run folder as tables and the report read it back (`read_run`): its status, final and meta records ({} where
+    absent) and its log's rows. A folder holding a file the tool could not have written reads as empty records:
+    nothing in it is trusted."""
+
+    left_out: str | None  # why its numbers are left out (a damage_note), if they are
+    status: RunStatus | None = None  # None where the folder is damaged
+    final: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+
+
+def read_run(results: Path, config: RunConfig) -> RunRecord:
+    """The one reader of a run folder for tables and the report. Its numbers are left out where the folder is
+    damaged, or where a finished run's log disagrees with its final record (a row that cannot be the run's, see
+    `scan_metrics`, or a last row that is not the one final.json gives): which of the two is wrong is unknown, so
+    neither is used."""
+    files = RunFiles(results, config.name)
+    damage = run_damage(files)
+    if damage:  # a link, a pipe, a record no run writes
+        return RunRecord(damage_note(config.name, damage))
+    final = read_json(files.final) or {}
+    status = run_status(files)
+    log = scan_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
+    problem = (log.problem or _last_row_problem(log.rows, final)) if status is RunStatus.FINISHED else None
+    left_out = damage_note(config.name, problem) if problem else None
+    return RunRecord(left_out, status, final, read_json(files.meta) or {}, log.rows)
+
+
+def _last_row_problem(rows: list[dict], final: dict) -> str | None:
+    """Why a finished run's last logged row is not the one its final.json gives: its training error differs
+    (final.json takes it from that row, at full precision; the CSV keeps 6 digits)."""
+    last = rows[-1] if rows else {}
     recorded = final.get("train_error")
-    if int(last["iteration"]) == final.get("iterations") and last.get("train_error") and recorded is not None:
+    if last.get("train_error") and int(last["iteration"]) == final.get("iterations") and recorded is not None:
         logged = float(last["train_error"])
         if not math.isclose(logged, float(recorded), rel_tol=1e-5, abs_tol=1e-6):
-            return MetricsRead(
-                log.rows,
-                f"metrics.csv's last row has train_error {logged:g}, final.json {float(recorded):g}",
-            )
-    return log
+            return f"metrics.csv's last row has train_error {logged:g}, final.json {float(recorded):g}"
+    return None
 
 
 class MetricsLog:
