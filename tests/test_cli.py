@@ -207,6 +207,32 @@ def test_plot_all_of_one_profile_passes_by_the_targets_without_profiles(tmp_path
     assert cli_in_process("plot", "gradflow", "--profile", "smoke", "--results", str(tmp_path)).returncode == 2
 
 
+@pytest.mark.parametrize(
+    "damaged,drawn,said",
+    [
+        ("fig7/smoke/responses.csv", "gradflow/gradflow.png", "skipped fig7 smoke: {path} has std = 'abc' on line 3"),
+        ("gradflow/gradflow.csv", "table6/smoke/table.csv", "skipped gradflow: {path} has no header row naming"),
+    ],
+)
+def test_plot_all_names_a_damaged_measured_csv_draws_the_other_targets_and_exits_2(tmp_path, damaged, drawn, said):
+    # it stopped at the damaged target with its one line (exit 2), and the targets after it were never drawn
+    results = tmp_path / "results"
+    (results / "runs" / "cifar10" / "plain-20" / "smoke" / "seed0").mkdir(parents=True)  # a run begun
+    for folder in ("fig7/smoke", "gradflow"):
+        (results / folder).mkdir(parents=True)
+    (results / "fig7/smoke/responses.csv").write_text("model,seed,layer,stage,std,profile\nplain-20,0,1,1,1.5,smoke\n")
+    (results / "gradflow/gradflow.csv").write_text(
+        "family,net,residual,layer,grad_norm,grad_norm_std\nconv,plain-20,False,1,2.0,0.1\nconv,plain-20,False,2,1.0,0.1\n"
+    )
+    path = results / damaged
+    path.write_text("" if damaged.startswith("gradflow") else path.read_text() + "plain-20,0,2,1,abc,smoke\n")
+    result = cli_in_process("plot", "all", "--results", str(results))
+    assert_one_line_error(result, "could not draw ", "the other targets are drawn")
+    assert result.returncode == 2
+    assert said.format(path=path) in result.stdout and "measures it again" in result.stdout
+    assert (results / drawn).exists()
+
+
 def test_plot_of_a_profile_no_recipe_offers_says_so(tmp_path):
     # it said "fig1 has no nope results ... (`resnet-repro run fig1 --profile nope` trains them)", a command that fails
     (tmp_path / "runs").mkdir()

@@ -67,18 +67,27 @@ def plot_command(
         console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
+    failed = []  # what `plot all` could not draw (a damaged responses.csv): named, and the exit code says so at the end
     for spec, name, overrides, variant in jobs:
         runs = resolve_runs(spec, name, None, overrides) if name is not None else []
         try:
             written = get_engine(spec.engine).write_outputs(spec, runs, results_dir)
         except UserError as error:
-            if not variant:
+            if not variant and not everything:
                 raise
-            # A variant found on disk, not asked for: what cannot be drawn is named, and the rest still drawn.
-            console.print(f"skipped {spec.name} {runs[0].run_id.profile_folder}: {error}", highlight=False)
+            # A variant found on disk, not asked for, or one target of `plot all`: what cannot be drawn is named,
+            # and the rest still drawn.
+            drawn = " ".join([spec.name, *([runs[0].run_id.profile_folder] if runs else [])])
+            console.print(f"skipped {drawn}: {error}", soft_wrap=True, markup=False, highlight=False)  # a path whole
+            if not variant:
+                failed.append(drawn)
             continue
         for path in written:
             console.print(f"wrote {path}")
+    if failed:
+        raise UserError(
+            f"could not draw {', '.join(failed)} (said above, with the command that fixes it); the other targets are drawn"
+        )
 
 
 def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path) -> str:
