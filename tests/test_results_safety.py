@@ -615,6 +615,29 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
 
 
+def test_a_lock_that_is_a_folder_asks_to_remove_the_lock_alone_not_the_run_folder(fig1_smoke, tmp_path):
+    # it said "Delete its folder .../seed0 to train it again": the run's checkpoints and records lost over a lock
+    from resnet_repro.readback.measured import measure
+    from resnet_repro.specs.experiments import load_target
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    lock = results / RUN / ".lock"
+    lock.unlink(missing_ok=True)
+    (lock / "inside").mkdir(parents=True)
+    before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    reason = ".lock is a folder, not a regular file"
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed0: {reason}", f"Remove {lock} (the run's lock")
+    assert "Delete its folder" not in ran.stderr
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
+    (note,) = measure(load_target("fig1"), "smoke", results).damaged
+    assert note.endswith(
+        "its numbers are left out (remove its .lock alone, which holds nothing of the run, to read them again)"
+    )
+
+
 @pytest.mark.timeout(600)
 def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1_smoke, tmp_path, monkeypatch):
     import csv

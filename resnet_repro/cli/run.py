@@ -22,7 +22,7 @@ from ..report import write_report
 from ..report.console import console_summary, section_summary
 from ..specs.experiments import load_target, parse_seeds, pick_runs, resolve_runs
 from ..store.aggregate import damaged_notes
-from ..store.layout import RunFiles, resolve_results_dir, run_damage
+from ..store.layout import RunFiles, damage_fix, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
 from ..store.results_file import JSON_BYTES, DamagedFile, read_bytes
@@ -288,8 +288,8 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
         damage = run_damage(files)
         if damage:
             raise UserError(
-                f"damaged run {run.name}: {damage}. Delete its folder {files.dir} to train it again, or train into "
-                f"another folder with --results DIR"
+                f"damaged run {run.name}: {damage}. {damage_fix(files, damage)}, or train into another folder with "
+                f"--results DIR"
             )
 
 

@@ -69,6 +69,7 @@ class RunFiles:
     meta = _run_file("meta.json")
     checkpoint = _run_file("checkpoint.pt")
     previous_checkpoint = _run_file("checkpoint.prev.pt")
+    lock = _run_file(".lock")
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -262,8 +263,27 @@ def _is_number(value: str) -> bool:
     return True
 
 
+def lock_damaged(problem: str) -> bool:
+    """Whether `problem` (run_damage's) is the run's `.lock` alone: a folder, link or pipe where the lock file belongs.
+    The lock holds a process id and nothing of the run, so removing it is the fix; the folder's checkpoints and
+    records stay."""
+    return problem.startswith(".lock ")
+
+
+def damage_fix(files: RunFiles, problem: str) -> str:
+    """How to clear a run's damage (run_damage's `problem`) before training it: the lock alone, or the whole folder."""
+    if lock_damaged(problem):
+        return f"Remove {files.lock} (the run's lock: its checkpoints and records stay) and run again"
+    return f"Delete its folder {files.dir} to train it again"
+
+
 def damage_note(run: str, problem: str) -> str:
     """What tables and the report say of a run whose numbers are left out (see `read_run`)."""
+    if lock_damaged(problem):
+        return (
+            f"run {run}: {problem}; its numbers are left out (remove its .lock alone, which holds nothing of the run, "
+            f"to read them again)"
+        )
     return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
 
 
