@@ -345,6 +345,28 @@ def test_the_results_folder_itself_may_be_a_link(tmp_path):
     assert (real / "fig1" / "table.md").read_text() == "# t\n"
 
 
+def test_a_folder_where_a_figure_belongs_is_named_by_the_figures_path_not_the_temp_file(fig1_smoke, tmp_path):
+    # it said "cannot access .../fig1/smoke/.fig1.png.4242.x1y2z3.tmp: Is a directory. Fix its permissions or free
+    # space": a file that is gone by then, and a fix that is not one
+    from resnet_repro.basics.atomic import write_atomic
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    figure = results / "fig1" / "smoke" / "fig1.png"
+    figure.unlink()
+    figure.mkdir()
+    with pytest.raises(IsADirectoryError) as error:
+        write_atomic(figure, b"png")
+    assert error.value.filename == str(figure)
+    plotted = cli_in_process("plot", "fig1", "--results", str(results))
+    assert_one_line_error(
+        plotted, f"cannot access {figure}: a folder stands where a file must be. Move the folder away, or point"
+    )
+    assert ".tmp" not in plotted.stderr and "permissions" not in plotted.stderr
+    assert figure.is_dir() and not list(figure.parent.glob(".*.tmp"))
+
+
 def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(cifar_dir, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()

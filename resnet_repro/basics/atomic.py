@@ -146,7 +146,10 @@ def atomic_file(path: Path, before_rename: Callable[[], None] | None = None) -> 
             os.fsync(handle.fileno())
         if before_rename is not None:
             before_rename()
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as error:  # a folder where the file belongs: the error names `path`, not the temp file
+            raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

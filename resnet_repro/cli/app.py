@@ -125,6 +125,13 @@ def _run_command_line() -> None:
                 f"cannot access{where}: a file stands where a folder must be on that path. Move the file away, or "
                 f"point --results/--data-dir elsewhere"
             )
+        if (
+            error.errno == errno.EISDIR
+        ):  # a folder where a file is written (a figure): not a matter of permissions or space
+            _one_line(
+                f"cannot access{where}: a folder stands where a file must be. Move the folder away, or point "
+                f"--results/--data-dir elsewhere"
+            )
         _one_line(
             f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
             f"--results/--data-dir elsewhere"
