@@ -201,6 +201,42 @@ def test_a_recipe_number_left_out_of_the_recipe_file_is_an_error_not_a_code_defa
         resolve_runs(load_target("t"), "paper")
 
 
+def test_a_key_left_out_of_a_mapping_made_by_set_is_blamed_on_set():
+    """--set recipe.warmup.lr on a net without a warm-up makes recipe.warmup anew: its other key is for --set to add,
+    not for the recipe file's defaults."""
+    with pytest.raises(UserError) as error:
+        resolve_runs(load_target("fig6"), "smoke", overrides=["recipe.warmup.lr=0.01"])
+    assert str(error.value) == (
+        "--set: missing required key 'recipe.warmup.until_train_error_below': this run's recipe has no "
+        "recipe.warmup, so the one --set makes needs every key of it: add "
+        "--set recipe.warmup.until_train_error_below=VALUE"
+    )
+
+
+def test_a_key_left_out_of_a_mapping_is_blamed_on_the_layer_that_made_it_not_on_a_later_one(tmp_path, monkeypatch):
+    """A profile that turns a warm-up on without its threshold is the line to fix, even where --set changes the
+    warm-up's lr afterwards."""
+    recipe = tmp_path / "_recipes"
+    recipe.mkdir()
+    full = (Path(__file__).parents[1] / "experiments" / "_recipes" / "cifar.yaml").read_text()
+    assert "  paper:\n    default: true\n" in full
+    text = full.replace(
+        "  paper:\n    default: true\n", "  paper:\n    default: true\n    recipe:\n      warmup: {lr: 0.01}\n"
+    )
+    (recipe / "r.yaml").write_text(text)
+    line = text.splitlines().index("      warmup: {lr: 0.01}") + 1
+    (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    expected = (
+        f"{recipe / 'r.yaml'}:{line}: missing required key 'recipe.warmup.until_train_error_below': "
+        "add it to the recipe.warmup set at this line"
+    )
+    for overrides in ([], ["recipe.warmup.lr=0.02"]):
+        with pytest.raises(UserError) as error:
+            resolve_runs(load_target("t"), "paper", overrides=overrides)
+        assert str(error.value) == expected
+
+
 @pytest.mark.parametrize("text,seeds", [("3", [0, 1, 2]), ("0,4,7", [0, 4, 7]), ("5,", [5])])
 def test_seeds(text, seeds):
     assert parse_seeds(text) == seeds

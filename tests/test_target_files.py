@@ -62,6 +62,10 @@ HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
             "  batches: 1\n  batch_size: 2\n",
             "mine.yaml:4: gradflow.conv_models[1]: unknown model 'plain21'",  # was a line naming no file
         ),
+        (  # a key missing from a section is at the section's line (it was the file alone)
+            HEAD + "figure:\n  ylim: [0, 20]\n",
+            "mine.yaml:6: missing required key 'figure.panels'",
+        ),
     ],
 )
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):

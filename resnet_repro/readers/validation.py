@@ -61,10 +61,16 @@ class Expect:
     show: bool = True
 
 
-def validate(schema: type[T], raw: Any, where: Where, *, missing: str = "", prefix: str = "") -> T:
+# Where a missing key goes and how to add it, from the dotted keys of the mapping that lacks it ('' for the top) and
+# of the key.
+Missing = Callable[[str, str], tuple[str, str]]
+
+
+def validate(schema: type[T], raw: Any, where: Where, *, missing: str | Missing = "", prefix: str = "") -> T:
     """`raw` checked against `schema`: the typed object, or a UserError of one line for the first problem,
-    located by `where`. `missing` is appended to a missing required key's line (how to add it); `prefix` names
-    where `raw` sits in its file (`figure`), so keys read `figure.ylim`."""
+    located by `where`. A missing required key is placed where the mapping that lacks it was set, `missing`
+    appended (how to add it); or `missing` says both, given the dotted keys of that mapping and of the key. `prefix` names where `raw`
+    sits in its file (`figure`), so keys read `figure.ylim`."""
     try:
         return _adapter(schema).validate_python(raw)
     except ValidationError as error:
@@ -184,7 +190,7 @@ def _expect_at(schema: type, loc: tuple) -> Expect | None:
     return next((m for tp in layers for m in getattr(tp, "__metadata__", ()) if isinstance(m, Expect)), None)
 
 
-def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str, prefix: str) -> str:
+def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str | Missing, prefix: str) -> str:
     loc = problem["loc"]
     kind = problem["type"]
     own = loc[:-1] if kind == "missing" else loc
@@ -211,7 +217,9 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str,
         noun = {int: "whole numbers", float: "numbers", str: "names"}.get(item, "values")
         return f"{at}: {dotted}: expected a list of {noun}, got {_show(value)}"
     if kind == "missing":
-        return f"{where('')}: missing required key {dotted!r}{missing}"
+        mapping = _dotted(loc[:-1], prefix)
+        at, how = missing(mapping, dotted) if callable(missing) else (where(mapping), missing)
+        return f"{at}: missing required key {dotted!r}{how}"
     if kind in _UNKNOWN_KEY:
         known = [str(k) for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1])))]
         known = [k for k in known if not k.startswith("_")]

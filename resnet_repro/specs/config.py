@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal, NoReturn
 
 from ..basics.errors import UserError, excerpt, shorten
-from ..readers.validation import STRICT_KEYS, Flag, Number, Where, Whole, validate
+from ..readers.validation import STRICT_KEYS, Flag, Missing, Number, Where, Whole, validate
 from ..readers.yamlio import line_of, load_yaml_text, plain
 from .datasets import DATASETS, DEFAULT_IMAGE_SIZE, dataset_info, image_size_problem
 from .run_id import RunId
@@ -196,35 +196,55 @@ class RunConfig:
 # ----------------------------------------------------------------------------- layers
 
 
-def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where]:
-    """Deep-merge mappings in order; return the result and where a dotted key was set: by the last layer that set it,
-    else its nearest parent (the first layer's source where no layer set either)."""
+def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where, Missing]:
+    """Deep-merge mappings in order; return the result, where a dotted key was set (by the last layer that set it,
+    else its nearest parent, the first layer's source where no layer set either) and where a key missing from a
+    mapping belongs: with the layer that made the mapping (a later layer only adds to it), said so that it fits
+    that layer (the first layer is the recipe file's defaults, the last `--set`)."""
     merged: dict = {}
     provenance: dict[str, str] = {}  # dotted key -> "file:line" (or "--set")
-    for mapping, source in layers:
+    made: dict[str, int] = {}  # dotted key of a mapping -> the layer that made it
+    for index, (mapping, source) in enumerate(layers):
         if mapping:
-            _merge_into(merged, mapping, source, "", provenance)
+            _merge_into(merged, mapping, (index, source), "", provenance, made)
 
     def where(dotted: str) -> str:
         parts = dotted.split(".")
         found = (provenance.get(".".join(parts[:i])) for i in range(len(parts), 0, -1))
         return next(filter(None, found), layers[0][1])
 
-    return merged, where
+    def missing(mapping: str, key: str) -> tuple[str, str]:
+        layer = made.get(mapping, 0)
+        if layer == 0:  # the defaults' own mapping (or none of any layer's): the defaults are where it belongs
+            return layers[0][1], ": set it under the file's defaults"
+        if layers[layer][1] == "--set":
+            return "--set", (
+                f": this run's recipe has no {mapping}, so the one --set makes needs every key of it: "
+                f"add --set {key}=VALUE"
+            )
+        return where(mapping), f": add it to the {mapping} set at this line"
+
+    return merged, where, missing
 
 
-def _merge_into(target: dict, mapping: dict, source: str, prefix: str, provenance: dict[str, str]) -> None:
+def _merge_into(
+    target: dict, mapping: dict, layer: tuple[int, str], prefix: str, provenance: dict[str, str], made: dict[str, int]
+) -> None:
+    index, source = layer
     for key, value in mapping.items():
         dotted = f"{prefix}{key}"
         line = line_of(mapping, key)
-        provenance[dotted] = f"{source}:{line}" if line else source
         # A mapping merges into a mapping (a new one where the key held none); anything else (warmup: null, a
-        # list) replaces it.
+        # list) replaces it. A mapping merged into stays where its maker set it: a key missing from it is the
+        # maker's to add.
         if isinstance(value, dict):
             if not isinstance(target.get(key), dict):
                 target[key] = {}
-            _merge_into(target[key], value, source, f"{dotted}.", provenance)
+                provenance[dotted] = f"{source}:{line}" if line else source
+                made[dotted] = index
+            _merge_into(target[key], value, layer, f"{dotted}.", provenance, made)
         else:
+            provenance[dotted] = f"{source}:{line}" if line else source
             target[key] = plain(value)  # a copy: a later layer never changes an earlier one's data
 
 
@@ -272,9 +292,9 @@ def overrides_tag(overrides: dict) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-def validate_settings(data: dict, where: Where) -> RunSettings:
+def validate_settings(data: dict, where: Where, missing: Missing) -> RunSettings:
     """The merged layers (merge_layers) as RunSettings: every problem one line naming its key and where it was set."""
-    settings = validate(RunSettings, data, where, missing=": set it under the file's defaults")
+    settings = validate(RunSettings, data, where, missing=missing)
 
     def fail(key: str, message: str) -> NoReturn:  # one line naming the key and where it was set
         raise UserError(f"{where(key)}: {key}: {message}")
