@@ -165,7 +165,7 @@ def test_a_claim_rule_between_keys_is_named_at_the_line_of_the_key_it_names(tmp_
     head = "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - says: x\n    section: y\n"
     for body, line, words in [
         ("    metric: top1_error\n    order: [plain20, plain56]\n", 8, "claims[0]: metric 'top1_error' is not one"),
-        ("    metric: train_error\n    order:\n      - plain20\n      - resnet44\n", 9, "claims[0]: order: 'resn"),
+        ("    metric: train_error\n    order:\n      - plain20\n      - resnet44\n", 11, "claims[0]: order: 'resn"),
         ("    metric: train_error\n    order: [plain20]\n", 9, "claims[0]: order: expected a list of two or more"),
         ("    metric: test_error\n    order: [plain20, plain56]\n    margin: 1\n", 10, "claims[0]: margin: only a"),
         ("    metric: test_error\n    order: [plain20, plain56]\n    fraction: 0.9\n", 10, "claims[0]: fraction: only"),
@@ -196,6 +196,28 @@ def test_a_claim_order_names_each_net_once(tmp_path, order, words):
     )
     with pytest.raises(UserError, match=rf"mine\.yaml:9: claims\[0\]: {re.escape(words)}"):
         load_target(str(path))
+
+
+@pytest.mark.parametrize(
+    "order, line, words",
+    [
+        ("\n      - plain20\n      - resnet44\n", 11, "order: 'resnet44' is not among this target's runs"),
+        ("\n      - plain20\n      - [plain56,\n         resnet44]\n", 12, "order: 'resnet44' is not among"),
+        ("\n      - plain20\n      - plain56\n      - plain20\n", 12, "order: 'plain20' is named twice"),
+        ("\n      - plain20\n      - []\n      - plain56\n", 11, "order: an empty list names no net"),
+        ("\n      - plain20\n      - 5\n", 11, "claims[0].order: expected a list of runs, lowest first"),
+    ],
+)
+def test_a_bad_net_of_a_block_order_is_named_at_its_own_line(tmp_path, order, line, words):
+    """`order:` written as `- net` lines: the error's line is the bad net's, not order:'s (line 9)."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
+        f"  - says: x\n    section: y\n    metric: test_error\n    order:{order}"
+    )
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value).startswith(f"{path}:{line}: ") and words in str(error.value), str(error.value)
 
 
 def test_a_response_claim_must_state_its_noise(tmp_path):

@@ -188,6 +188,23 @@ def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
         resolve_runs(load_target("t"), "paper")
 
 
+def test_a_bad_item_of_a_recipe_list_is_named_at_the_lists_line(tmp_path, monkeypatch):
+    """A layer's list is set whole, at its key's line: not at the line of the mapping above it."""
+    recipe = tmp_path / "_recipes"
+    recipe.mkdir()
+    full = (Path(__file__).parents[1] / "experiments" / "_recipes" / "cifar.yaml").read_text()
+    text = full.replace("lr_steps: [32000, 48000]", "lr_steps: [32000, soon]")
+    (recipe / "r.yaml").write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "lr_steps: [32000, soon]" in row)
+    (tmp_path / "t.yaml").write_text("engine: cifar\nrecipe: r\nruns: [resnet20]\n")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    with pytest.raises(UserError) as error:
+        resolve_runs(load_target("t"), "paper")
+    assert str(error.value) == (
+        f"{recipe / 'r.yaml'}:{line}: recipe.lr_steps: expected a list of whole numbers, got [32000, 'soon']"
+    )
+
+
 def test_a_recipe_number_left_out_of_the_recipe_file_is_an_error_not_a_code_default(tmp_path, monkeypatch):
     recipe = tmp_path / "_recipes"
     recipe.mkdir()

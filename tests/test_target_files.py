@@ -76,6 +76,57 @@ def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message)
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "section, line, words",
+    [
+        (
+            "figure:\n  ylim:\n    - 0\n    - high\n  panels: [{title: t, metrics: [test_error], models: [plain20]}]\n",
+            9,
+            "figure.ylim: expected [low, high] with low < high",
+        ),
+        (
+            "figure:\n  panels:\n    - title: t\n      metrics:\n        - test_error\n        - train_eror\n"
+            "      models: [plain20]\n",
+            11,
+            "figure.panels[0].metrics: 'train_eror' is not one of train_error, test_error, val_error",
+        ),
+        (
+            "figure:\n  panels:\n    - title: t\n      metrics: [test_error]\n      models:\n        - plain20\n"
+            "        - plain57\n",
+            12,
+            "figure.panels[0].models: 'plain57' is not among this target's runs (plain20)",
+        ),
+        (
+            "profiles:\n  smoke:\n    models:\n      - plain20\n      - plain57\n",
+            10,
+            "profiles.smoke.models: 'plain57'",
+        ),
+    ],
+)
+def test_a_bad_item_of_a_block_list_is_named_at_its_own_line(tmp_path, section, line, words):
+    """A list written as `- item` lines: the error's line is the bad item's, not the list's key's."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(HEAD + section)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value).startswith(f"{path}:{line}: ") and words in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize(
+    "lists, line, words",
+    [
+        ("  conv_models:\n    - plain20\n    - plain21\n  fc_depths: [2]\n", 6, "conv_models[1]: unknown model"),
+        ("  conv_models: [plain20]\n  fc_depths:\n    - 2\n    - 3\n", 7, "gradflow.fc_depths: 3 is odd"),
+    ],
+)
+def test_a_bad_item_of_a_block_list_of_gradflow_is_named_at_its_own_line(tmp_path, lists, line, words):
+    path = tmp_path / "mine.yaml"
+    path.write_text(f"title: mine\nengine: gradflow\ngradflow:\n{lists}  seeds: 1\n  batches: 1\n  batch_size: 2\n")
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value).startswith(f"{path}:{line}: ") and words in str(error.value), str(error.value)
+
+
 def test_a_file_that_is_not_utf8_is_one_line_with_its_line(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_bytes(b"title: mine\nengine: cifar\nnotes: caf\xe9\n")

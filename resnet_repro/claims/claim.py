@@ -121,8 +121,16 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
     if len(entry.order) < kind.needs:
         what = "one or more runs" if kind.needs == 1 else f"two or more runs, lowest {entry.metric} first"
         raise UserError(f"{at('order')}: order: expected a list of {what}")
-    groups = tuple(tuple(resolve_run_key(name, run_keys, at("order")) for name in item) for item in entry.order)
-    _check_order(groups, at("order"))
+
+    def at_net(index: int, inner: int) -> str:
+        """`file:line: claims[i]`, the line of a net of `order` (`- plain20` below `order:`, or in a group)."""
+        return f"{where(f'{key}.order[{index}][{inner}]')}: {key}"
+
+    groups = tuple(
+        tuple(resolve_run_key(name, run_keys, at_net(index, inner)) for inner, name in enumerate(item))
+        for index, item in enumerate(entry.order)
+    )
+    _check_order(groups, at_net)
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
     over, fraction = Curve.parse_over(entry, at)
@@ -157,15 +165,21 @@ def _kind(entry: ClaimSchema) -> type[Claim]:
     return Level if entry.relation == LEVEL else Claim
 
 
-def _check_order(groups: tuple, at: str) -> None:
+def _check_order(groups: tuple, at: Callable[[int, int], str]) -> None:
     """Each entry of `order` names at least one net, and each net once: an empty group, or a net compared with
-    itself, would make a claim about fewer nets than it shows (plain-20 < plain-20)."""
-    if any(not group for group in groups):
-        raise UserError(f"{at}: order: an empty list names no net; write each net, or a list of nets compared together")
-    named = [key for group in groups for key in group]
-    twice = next((key for index, key in enumerate(named) if key in named[:index]), None)
-    if twice is not None:
-        raise UserError(f"{at}: order: {excerpt(twice)} is named twice; name each net once")
+    itself, would make a claim about fewer nets than it shows (plain-20 < plain-20). `at(i, j)`: where the j-th net
+    of the i-th entry is."""
+    for index, group in enumerate(groups):
+        if not group:
+            raise UserError(
+                f"{at(index, 0)}: order: an empty list names no net; write each net, or a list of nets compared together"
+            )
+    seen = set()
+    for index, group in enumerate(groups):
+        for inner, name in enumerate(group):
+            if name in seen:
+                raise UserError(f"{at(index, inner)}: order: {excerpt(name)} is named twice; name each net once")
+            seen.add(name)
 
 
 def _check_noise(entry: ClaimSchema, at: Callable[[str], str]) -> None:

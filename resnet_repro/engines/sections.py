@@ -9,6 +9,7 @@ gradflow's `gradflow`). No torch here.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic import AfterValidator, Field
 
 from ..basics.errors import excerpt
 from ..readers.validation import STRICT_KEYS, Expect, Number, Text, refuse
-from ..specs.target_checks import at_line, check_in_runs, read_section
+from ..specs.target_checks import at_item, check_in_runs, read_section
 
 _NAMES = Expect("expected a non-empty list of names")
 
@@ -57,7 +58,7 @@ class FigureSection:
     def parse(cls, raw: dict, path: Path) -> "FigureSection":
         figure = read_section(cls, raw, "figure", path)
         for index, panel in enumerate(figure.panels):
-            at = at_line(path, raw["figure"]["panels"][index], "models")
+            at = functools.partial(at_item, path, raw["figure"]["panels"][index], "models")
             check_in_runs(panel.models, raw, at, f"figure.panels[{index}].models")
         return figure
 

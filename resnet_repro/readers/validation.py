@@ -196,21 +196,23 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str 
     own = loc[:-1] if kind == "missing" else loc
     if kind == "own_words":
         return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
+    # A bad item of a list is named by its list, as a whole, but placed at its own line (`- plain57` below the key).
+    item_at = where(_dotted(own, prefix))
     if kind == "literal_error":  # a bad choice; in a list, name the list
         choices = typing.get_args(_unwrap(_field_type(schema, loc)))
         at = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
-        return f"{where(at)}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
+        return f"{item_at}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
     expect = _expect_at(schema, own)
     while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
         own = own[:-1]
         expect = _expect_at(schema, own)
     if expect is not None and kind not in _UNKNOWN_KEY:
         got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
-        return f"{where(_dotted(own, prefix))}: {_dotted(own, prefix)}: {expect.words}{got}"
+        return f"{item_at}: {_dotted(own, prefix)}: {expect.words}{got}"
+    at = where(_dotted(loc, prefix))
     if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
         loc, kind = loc[:-1], "list_type"
     dotted = _dotted(loc, prefix)
-    at = where(dotted)
     value = _value_at(raw, loc) if kind == "list_type" else problem.get("input")
     if kind in ("tuple_type", "list_type"):
         item = _unwrap(_field_type(schema, loc + (0,)))

@@ -8,6 +8,7 @@ wrong type or a bad value is reported as `file:line: key: what is wrong`.
 import dataclasses
 import hashlib
 import json
+import re
 import typing
 from dataclasses import dataclass
 from typing import Callable, Literal, NoReturn
@@ -208,9 +209,10 @@ def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where, Mi
         if mapping:
             _merge_into(merged, mapping, (index, source), "", provenance, made)
 
-    def where(dotted: str) -> str:
+    def where(dotted: str) -> str:  # a list's item (recipe.lr_steps[1]) was set with its list
         parts = dotted.split(".")
-        found = (provenance.get(".".join(parts[:i])) for i in range(len(parts), 0, -1))
+        keys = (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+        found = (provenance.get(key) or provenance.get(re.sub(r"(\[\d+\])+$", "", key)) for key in keys)
         return next(filter(None, found), layers[0][1])
 
     def missing(mapping: str, key: str) -> tuple[str, str]:

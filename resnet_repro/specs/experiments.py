@@ -34,7 +34,16 @@ from .config import (
 from .naming import default_shortcut, model_label, parse_model_name
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
-from .target_checks import MAX_SEEDS, TargetSchema, at_line, check_in_runs, check_net, check_target_name, read_section
+from .target_checks import (
+    MAX_SEEDS,
+    TargetSchema,
+    at_item,
+    at_line,
+    check_in_runs,
+    check_net,
+    check_target_name,
+    read_section,
+)
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 
 
@@ -245,7 +254,12 @@ def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
                 f"{at}: profiles.{profile}.models: an empty list selects no run; list the nets {profile} trains, or "
                 f"leave models out to train every run"
             )
-        check_in_runs(selection.get("models") or [], raw, at, f"profiles.{profile}.models")
+        check_in_runs(
+            selection.get("models") or [],
+            raw,
+            lambda index: at_item(path, selection, "models", index),
+            f"profiles.{profile}.models",
+        )
     return selections
 
 

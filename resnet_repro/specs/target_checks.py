@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -173,13 +173,20 @@ def at_line(path: Path, mapping: Any, key: Any) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
-def check_in_runs(models: Any, raw: dict, at: str, key: str) -> None:
+def at_item(path: Path, mapping: Any, key: Any, index: int) -> str:
+    """`file:line` of item `index` of the list at `key` (`- plain56` below `models:`), the key's where the item's
+    line is unknown."""
+    items = mapping.get(key) if isinstance(mapping, dict) else None
+    return at_line(path, items, index) if line_of(items, index) else at_line(path, mapping, key)
+
+
+def check_in_runs(models: Any, raw: dict, at: Callable[[int], str], key: str) -> None:
     """Each of `models` (a profile's selection, a figure panel's nets) is the model of one of the runs the target
-    file `raw` lists; else one line, `at` the file:line of `key`."""
+    file `raw` lists; else one line, `at(i)` the file:line of the i-th of `key`'s list."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
     listed = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
-    for model in models:
+    for index, model in enumerate(models):
         if model not in listed:
             raise UserError(
-                f"{at}: {key}: {excerpt(model)} is not among this target's runs ({', '.join(sorted(listed))})"
+                f"{at(index)}: {key}: {excerpt(model)} is not among this target's runs ({', '.join(sorted(listed))})"
             )

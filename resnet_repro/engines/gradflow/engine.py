@@ -15,7 +15,7 @@ from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
-from ...specs.target_checks import MAX_SEEDS, at_line, read_section
+from ...specs.target_checks import MAX_SEEDS, at_item, read_section
 from ...store.results_file import DamagedFile
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
@@ -45,12 +45,12 @@ class GradflowSection:
                 parse_model_name(model)
             except UserError as error:
                 raise UserError(
-                    f"{at_line(path, raw['gradflow'], 'conv_models')}: gradflow.conv_models[{index}]: {error}"
+                    f"{at_item(path, raw['gradflow'], 'conv_models', index)}: gradflow.conv_models[{index}]: {error}"
                 ) from None
-        odd = next((depth for depth in section.fc_depths if depth % 2), None)
+        index, odd = next(((i, depth) for i, depth in enumerate(section.fc_depths) if depth % 2), (0, None))
         if odd is not None:  # the demo's residual blocks are two layers each (measuring it raised an IndexError)
             raise UserError(
-                f"{at_line(path, raw['gradflow'], 'fc_depths')}: gradflow.fc_depths: {odd} is odd: the demo's "
+                f"{at_item(path, raw['gradflow'], 'fc_depths', index)}: gradflow.fc_depths: {odd} is odd: the demo's "
                 f"residual blocks have two layers each; give even depths, e.g. [10, 30, 50]"
             )
         return section
