@@ -1,5 +1,7 @@
 """A target file from anyone: every section is checked when it is read, as one `file:line` error."""
 
+import re
+
 import pytest
 
 from resnet_repro.basics.errors import UserError
@@ -362,6 +364,20 @@ def test_a_recipe_that_does_not_exist_is_named_at_its_line_when_the_file_is_read
     path.write_text("title: mine\nengine: cifar\nrecipe: cifra\nruns: [resnet20]\n")
     with pytest.raises(UserError, match=r"mine\.yaml:3: recipe 'cifra' not found: expected .*_recipes/cifra\.yaml"):
         load_target(str(path))
+
+
+@pytest.mark.parametrize("name", ["../fig6", "../_recipes/cifar", "/tmp/cifar", "..", "sub\\\\cifar"])
+def test_a_recipe_name_with_a_folder_in_it_is_refused_at_its_line(tmp_path, name):
+    # ../fig6 read the target file fig6.yaml as a recipe (an unknown key in it), ../_recipes/cifar ran as cifar
+    path = tmp_path / "mine.yaml"
+    path.write_text(f'title: mine\nengine: cifar\nrecipe: "{name}"\nruns: [resnet20]\n')
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}:3: recipe '.*': recipe names are plain names, of a file in "
+        r"\S*experiments/_recipes without \.yaml: cifar, imagenet",
+        str(error.value),
+    ), str(error.value)
 
 
 @pytest.mark.parametrize(

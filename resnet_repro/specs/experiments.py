@@ -281,6 +281,13 @@ def _parse_target(name: str, path: Path) -> Target:
             f"{at_line(path, raw, key if key in raw else 'engine')}: {key}: engine {engine} trains the nets of runs: "
             f"with a recipe; name both, e.g. recipe: cifar and runs: [resnet56]"
         )
+    if typed.recipe is not None and not _plain_recipe_name(typed.recipe):  # ../fig6 read a target as a recipe
+        folder = experiments_dir() / "_recipes"
+        names = sorted(recipe.stem for recipe in folder.glob("*.yaml"))
+        raise UserError(
+            f"{at_line(path, raw, 'recipe')}: recipe {excerpt(typed.recipe)}: recipe names are plain names, of a file "
+            f"in {folder} without .yaml: {', '.join(names) or 'none there'}"
+        )
     if typed.recipe is not None and not recipe_path(typed.recipe).is_file():  # else every command fails nameless
         raise UserError(
             f"{at_line(path, raw, 'recipe')}: recipe {excerpt(typed.recipe)} not found: expected "
@@ -334,6 +341,11 @@ def folder_label(entry: RunEntry) -> str:
     if entry.variant != "original":
         label = f"{label}-{entry.variant}"  # another net than the paper's
     return f"{label}-{entry.label}" if entry.label else label
+
+
+def _plain_recipe_name(name: str) -> bool:
+    """A recipe is named by its file in _recipes/ alone: no folder (../fig6 is a target file, /tmp/x anyone's)."""
+    return name not in ("", ".", "..") and not any(sep in name for sep in ("/", "\\", "\0"))
 
 
 def recipe_path(name: str) -> Path:
