@@ -265,6 +265,17 @@ def test_bad_seeds(text):
         parse_seeds(text)
 
 
+@pytest.mark.parametrize("text", ["\u0663", "0,\u0664", "\uff13", "3_0", "1,2_0"])
+def test_seeds_are_ascii_digits(text):
+    """int() reads other scripts' digits ('\u0663' is 3) and '_' between digits ('3_0' is 30)."""
+    with pytest.raises(UserError) as error:
+        parse_seeds(text)
+    assert str(error.value) == (
+        f"bad --seeds {text!r}: give a count (--seeds 5 runs seeds 0-4) or a list (--seeds 0,3,7; --seeds 0, for "
+        "seed 0 alone)"
+    )
+
+
 def test_every_recipe_key_of_the_paper_is_settable():
     keys = set(known_keys())
     for key in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -561,7 +562,7 @@ def parse_seeds(text: str | None) -> list[int] | None:
         if "," in text:
             seeds = _seed_list(text)
         else:
-            count = int(text)
+            count = _whole(text)
             if count < 1:
                 raise ValueError
             if count > MAX_SEEDS:
@@ -592,7 +593,15 @@ def _seed_list(text: str) -> list[int]:
         raise UserError(
             f"bad --seeds {excerpt(text)}: an empty item between commas; write each seed once, e.g. --seeds 0,3,7"
         )
-    return [int(item) for item in items]
+    return [_whole(item) for item in items]
+
+
+def _whole(text: str) -> int:
+    """A whole number in ASCII digits: int() also reads other scripts' digits ('٣' is 3) and '_' between digits
+    ('3_0' is 30), which no one types as a seed on purpose. ValueError on anything else."""
+    if not re.fullmatch(r"[-+]?[0-9]+", text.strip()):
+        raise ValueError(text)
+    return int(text)
 
 
 def _check_override_keys(tree: dict, prefix: str = "") -> None:
