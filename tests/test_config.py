@@ -1,5 +1,6 @@
 """Experiment files and overrides: strict validation, provenance in errors, stable run names."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from resnet_repro.basics.errors import UserError
 from resnet_repro.specs.config import known_keys
 from resnet_repro.specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli, cli_in_process
 
 
 def test_every_target_is_registered():
@@ -59,6 +60,19 @@ def test_only_ignores_case_dashes_and_underscores(only):
 def test_only_matching_nothing_is_an_error():
     with pytest.raises(UserError, match="matches none"):
         resolve_runs(load_target("fig1"), "paper", only="resnet-1202")
+
+
+@pytest.mark.parametrize("only", ["", "-", "_-"])
+def test_an_only_with_nothing_to_match_is_refused_not_taken_for_every_run(only, tmp_path):
+    """--only "" is a substring of every run's name: it trained every run, as if --only were not given."""
+    words = f"--only {only!r} would pick every run (case, '-' and '_' are ignored, and nothing else is left to match)"
+    with pytest.raises(UserError, match=re.escape(words)):
+        resolve_runs(load_target("fig6"), "smoke", only=only)
+    results = tmp_path / "results"
+    run = cli_in_process("run", "fig6", "--profile", "smoke", "--only", only, "--results", str(results))
+    assert run.returncode == 2
+    assert_one_line_error(run, words, "give part of a run's name, e.g. --only resnet56, or leave --only out")
+    assert not results.exists()
 
 
 def test_set_overrides_reach_the_config_and_rename_the_run():

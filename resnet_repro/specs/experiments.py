@@ -413,6 +413,9 @@ def resolve_runs(
     if target.recipe is None:
         _refuse_options_of_nothing(target, overrides, seeds, only)
         return []
+    for text in (only, requested):
+        if isinstance(text, str):
+            _check_only(text)
     recipe_file = load_recipe_file(target.recipe)
     source = str(recipe_path(target.recipe))  # where each of its values was set
     profile = _known_profile(target, recipe_file, profile)
@@ -508,7 +511,8 @@ def _override_tree(overrides: list[str], train: dict | None) -> tuple[dict, list
 def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
     """The runs --only names (all without it), checked as a set of runs to train together. --only is a
     case-insensitive substring of the run name, ignoring '-' and '_' (plain-20 == plain20)."""
-    if only:
+    if only is not None:
+        _check_only(only)
         needle = normalise_run_text(only)
         chosen = [r for r in runs if needle in normalise_run_text(r.name)]
         if not chosen:
@@ -517,6 +521,15 @@ def pick_runs(runs: list[RunConfig], only: str | None) -> list[RunConfig]:
         runs = chosen
     check_settings_apply(runs)
     return runs
+
+
+def _check_only(only: str) -> None:
+    """--only "" (or "-") is a substring of every run's name: it would pick every run, as if --only were not there."""
+    if not normalise_run_text(only):
+        raise UserError(
+            f"--only {excerpt(only)} would pick every run (case, '-' and '_' are ignored, and nothing else is left "
+            f"to match): give part of a run's name, e.g. --only resnet56, or leave --only out"
+        )
 
 
 def _as_set_value(value: Any) -> str:
