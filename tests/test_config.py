@@ -75,6 +75,36 @@ def test_an_only_with_nothing_to_match_is_refused_not_taken_for_every_run(only, 
     assert not results.exists()
 
 
+@pytest.mark.parametrize(
+    "profiles, words",
+    [
+        (
+            "profiles:\n  smoke: {models: [plain110]}\n",
+            ":9: profiles.smoke.models: every net it selects is trained only on request (plain-110), so profile smoke "
+            "trains nothing; ask for it with --only plain-110",
+        ),
+        (
+            "",
+            ": runs: every net of the target is trained only on request (plain-110), so profile smoke trains nothing; "
+            "ask for it with --only plain-110",
+        ),
+    ],
+)
+def test_a_profile_of_nets_trained_only_on_request_is_refused_not_an_empty_success(tmp_path, profiles, words):
+    """It trained nothing and exited 0; --only still asks for the nets."""
+    path, results = tmp_path / "mine.yaml", tmp_path / "results"
+    runs = "  - model: plain110\n    on_request: true\n"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n" + ("  - plain20\n" if profiles else "") + runs + profiles
+    )
+    run = cli_in_process("run", str(path), "--profile", "smoke", "--results", str(results))
+    assert run.returncode == 2
+    assert_one_line_error(run, f"{path}{words}")
+    assert not results.exists()
+    asked = resolve_runs(load_target(str(path)), "smoke", only="plain-110")
+    assert [r.name for r in asked] == ["cifar10/plain-110/smoke/seed0"]
+
+
 def test_set_overrides_reach_the_config_and_rename_the_run():
     run = resolve_runs(load_target("fig1"), "paper", overrides=["recipe.lr=0.05", "recipe.lr_steps=[10, 20]"])[0]
     assert run.recipe.lr == 0.05 and run.recipe.lr_steps == (10, 20)

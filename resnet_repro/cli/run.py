@@ -20,7 +20,7 @@ from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..report import write_report
 from ..report.console import console_summary, section_summary
-from ..specs.experiments import load_target, parse_seeds, pick_runs, resolve_runs
+from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
 from ..store.aggregate import damaged_notes
 from ..store.layout import RunFiles, damage_fix, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
@@ -118,6 +118,7 @@ def run_command(
     train = typed_options(precision, compile_, threads)
     refuse_option_clashes(sets(set_), train)
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train, requested=only or False)
+    refuse_only_on_request(spec, profile, all_runs)
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = pick_runs(all_runs, only)

@@ -454,6 +454,27 @@ def resolve_runs(
     return pick_runs(runs, only)
 
 
+def refuse_only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> None:
+    """No runs for a target that trains: every net its profile selects is trained only on request, and none was asked
+    for. Said in one line (as `models: []` is), never run as an empty success."""
+    if runs or target.recipe is None:
+        return
+    profile = target.default_profile if profile is None else profile
+    selection = target.selections.get(profile) or {}
+    wanted = selection.get("models")
+    held = [folder_label(e) for e in target.runs if e.on_request and (wanted is None or e.model in wanted)]
+    if not held:
+        return
+    if wanted is None:
+        at, key, which = str(target.path), "runs", "every net of the target"
+    else:
+        at, key, which = at_line(target.path, selection, "models"), f"profiles.{profile}.models", "every net it selects"
+    raise UserError(
+        f"{at}: {key}: {which} is trained only on request ({', '.join(held)}), so profile {profile} trains nothing; "
+        f"ask for {'it' if len(held) == 1 else 'one'} with --only {held[0]}"
+    )
+
+
 def _refuse_options_of_nothing(target: Target, overrides: list[str], seeds: list[int] | None, only: str | None) -> None:
     """--set, --seeds and --only given for a target that trains nothing: ignoring them would let a typo or a wrong
     target pass unseen."""
