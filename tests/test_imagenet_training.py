@@ -179,3 +179,72 @@ def test_the_imagenet_plateau_rule_reads_only_held_out_training_images(imagenet_
     assert len(watched) == 4 and watched == held_out_errors[:4]
     reported = [error for paths, error in evaluated if all("/imagenet/val/" in p for p in paths)]
     assert len(reported) == 5  # 4 curve points and the final number (with recomputed BN statistics)
+
+
+def damage_imagenet_run(run, how: str) -> str:
+    """Damage a finished ImageNet run's folder as a bad copy or a forger would; the reason tables must give."""
+    import os
+
+    crops = run / "10-crop.json"
+    if how == "meta.json: a link to /dev/zero":
+        (run / "meta.json").unlink()
+        (run / "meta.json").symlink_to("/dev/zero")
+        return "meta.json is a link (to /dev/zero); no link inside results is followed"
+    if how == "10-crop.json: a named pipe":
+        crops.unlink()
+        os.mkfifo(crops)
+        return "10-crop.json is a named pipe, not a regular file"
+    if how == "10-crop.json: a link":
+        crops.rename(run / "elsewhere.json")
+        crops.symlink_to(run / "elsewhere.json")
+        return "10-crop.json is a link"
+    if how == "10-crop.json: a string for an error":
+        crops.write_text(json.dumps({**json.loads(crops.read_text()), "top1_error": "low"}))
+        return '10-crop.json has top1_error "low", not a number'
+    if how == "10-crop.json: an error above 100":
+        crops.write_text(json.dumps({**json.loads(crops.read_text()), "top5_error": 250}))
+        return "10-crop.json has top5_error 250, not an error rate (0 to 100)"
+    assert how == "a log that disagrees with final.json"
+    lines = (run / "metrics.csv").read_text().splitlines(keepends=True)
+    parts = lines[-1].split(",")
+    parts[4] = "0.5"  # train_error
+    (run / "metrics.csv").write_text("".join(lines[:-1]) + ",".join(parts))
+    return "metrics.csv's last row has train_error 0.5, final.json"
+
+
+@pytest.mark.timeout(300)  # a read that waits on a pipe would never end: this ends the test instead
+@pytest.mark.parametrize(
+    "how",
+    [
+        "meta.json: a link to /dev/zero",
+        "10-crop.json: a named pipe",
+        "10-crop.json: a link",
+        "10-crop.json: a string for an error",
+        "10-crop.json: an error above 100",
+        "a log that disagrees with final.json",
+    ],
+)
+def test_a_damaged_imagenet_run_is_left_out_of_the_protocols_errors_too(table3, tmp_path, how):
+    from resnet_repro.readback.measured import measure
+    from resnet_repro.specs.experiments import load_target
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(table3[0], tmp_path / "results")
+    reason = damage_imagenet_run(results / "runs/imagenet/resnet-34-B/smoke/seed0", how)
+    note = f"run imagenet/resnet-34-B/smoke/seed0: {reason}"
+    plotted = cli_in_process("plot", "table3", "--profile", "smoke", "--results", str(results))
+    assert plotted.returncode == 0 and "Traceback" not in plotted.stdout + plotted.stderr, plotted.stderr
+    with open(results / "table3/smoke/table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    damaged = rows["resnet-34-B"]
+    assert damaged["status"].startswith(f"damaged: {note}"), damaged["status"]
+    assert damaged["top1_error"] == damaged["top5_error"] == damaged["params"] == ""
+    assert rows["resnet-34-A"]["status"] == "finished" and rows["resnet-34-A"]["top1_error"] != ""
+    found = measure(load_target("table3"), "smoke", results)
+    assert [d[: len(note)] for d in found.damaged] == [note]
+    for metric in ("top1_error", "top5_error", "test_error"):
+        assert "resnet34-B" not in found.per_key(metric) and "resnet34-A" in found.per_key(metric), metric
+    reported = cli_in_process("report", "--results", str(results))
+    assert reported.returncode == 0 and "Traceback" not in reported.stdout + reported.stderr, reported.stderr
+    assert f"Damaged: {note}" in (results / "REPORT.md").read_text()

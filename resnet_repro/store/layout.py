@@ -17,6 +17,7 @@ from ..specs.run_id import RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
     MEASURES,
+    PROTOCOL_RECORDS,
     DamagedFile,
     MalformedFile,
     flow_nesting_beyond,
@@ -112,6 +113,7 @@ RUN_FILES = (
     "checkpoint.prev.pt",
     "checkpoints.sha256",
     ".lock",
+    *PROTOCOL_RECORDS,
 )
 
 

@@ -47,6 +47,7 @@ MEASURES = ("train_loss", "train_error", "test_loss", "test_error", "val_error")
 # where a list belongs, would end in a TypeError far from the file, so each is checked where the file is read.
 NUMBERS, TEXT, PAIRS = "a number", "text", "a list of [iteration, threads] pairs"
 PERCENT = "an error rate (0 to 100)"  # an error is a share of images in percent: never negative, NaN or above 100
+PROTOCOL_RECORDS = ("10-crop.json", "multi-scale.json")  # beside an ImageNet run's final.json, once measured
 RECORD_FIELDS = {
     "final.json": {
         **dict.fromkeys(
@@ -68,6 +69,8 @@ RECORD_FIELDS = {
         "cpu_threads": PAIRS,
     },
     "meta.json": {"wall_s_this_session": NUMBERS, "wall_s": NUMBERS, "device_name": TEXT, "cpu_threads": PAIRS},
+    # an ImageNet run's errors under a table's test protocol (engines/imagenet/measure.py writes them)
+    **dict.fromkeys(PROTOCOL_RECORDS, {"top1_error": PERCENT, "top5_error": PERCENT, "protocol": TEXT}),
 }
 
 

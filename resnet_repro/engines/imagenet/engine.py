@@ -8,11 +8,10 @@ from pathlib import Path
 from ...specs.registry import register
 from ...specs.run_id import RunStatus
 from ...store.aggregate import collect
-from ...store.layout import RunFiles, read_json, run_status
 from ..base import Engine
 from ..curves_tables import draw_curves, write_curve_table
 from ..sections import FigureSection, TableSection
-from .outputs import protocol_file, table_protocol, write_imagenet_table
+from .outputs import measured_run, table_protocol, write_imagenet_table
 
 
 class ImageNetEngine(Engine):
@@ -42,13 +41,13 @@ class ImageNetEngine(Engine):
         return written + draw_curves(target, runs, results, models, top=100)  # curves: the same drawing as CIFAR's
 
     def read_measured(self, found, results: Path) -> None:
-        """Each finished run's final errors, and its errors under the table's test protocol."""
+        """Each finished run's final errors, and its errors under the table's test protocol; a run whose numbers
+        are left out (`read_run`: the report says why) counts in neither."""
         super().read_measured(found, results)
         for config in found.runs:
-            files = RunFiles(results, config.name)
-            if run_status(files) is not RunStatus.FINISHED:
+            run, errors = measured_run(results, config, table_protocol(found.target))
+            if run.status is not RunStatus.FINISHED or run.left_out:
                 continue
-            errors = read_json(files.dir / protocol_file(table_protocol(found.target))) or {}
             for metric in ("top1_error", "top5_error"):
                 if errors.get(metric) is not None:
                     found.values.setdefault(metric, {}).setdefault(found.keys[config.name], []).append(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
-from ...store.layout import RunFiles, read_json, run_status
+from ...store.layout import RunFiles, RunRecord, read_json, read_run
 from ...store.paths import output_dir, runs_profile
 from ..curves_tables import profile_note, schedule_note, write_with_quoted
 
@@ -30,9 +30,8 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
     comparable = known is not None and known.compared_with_paper and not runs[0].overrides
     rows = []
     for config in runs:
-        files = RunFiles(results, config.name)
-        final = read_json(files.final) or {}
-        crops = read_json(files.dir / protocol_file(table_protocol(target))) or {}
+        run, crops = measured_run(results, config, table_protocol(target))
+        final = {} if run.left_out else run.final
         reference = paper.get(f"{config.model}-{config.shortcut}") or paper.get(config.model) or {}
         top1 = crops.get("top1_error")
         rows.append(
@@ -48,10 +47,20 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
                 else None,
                 "profile": config.run_id.profile_folder,
                 "iterations": config.recipe.iterations,
-                "status": run_status(files).value,
+                "status": f"damaged: {run.left_out}" if run.left_out else run.status.value,  # as the other tables
             }
         )
     return rows
+
+
+def measured_run(results: Path, config: RunConfig, protocol: str) -> tuple[RunRecord, dict]:
+    """A run as tables and the report read it (`read_run`), and its errors under `protocol`: {} where none are
+    measured, or where its numbers are left out (a damaged folder, a finished run whose log disagrees with
+    final.json), so a run left out of the final errors is left out of the protocol's too."""
+    run = read_run(results, config)
+    if run.left_out:
+        return run, {}
+    return run, read_json(RunFiles(results, config.name).dir / protocol_file(protocol)) or {}
 
 
 def protocol_file(protocol: str) -> str:
