@@ -418,11 +418,14 @@ def tamper_log(run: Path, how: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["rows past the end", "not a number", "a million rows", "another last row"])
-def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, tmp_path, how):
+def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, tmp_path, how, monkeypatch):
     import csv
+
+    from resnet_repro.cli.common import console
 
     from .conftest import cli_in_process, copy_results
 
+    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
     results = copy_results(fig1_smoke, tmp_path / "results")
     reason = tamper_log(results / RUN, how)
     plotted = cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results))
@@ -435,6 +438,10 @@ def test_a_log_that_disagrees_with_final_json_marks_the_run_damaged(fig1_smoke, 
     assert reported.returncode == 0, reported.stderr
     report = (results / "REPORT.md").read_text()
     assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in report
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results))
+    assert shown.returncode == 0, shown.stderr
+    shown = " ".join(shown.stdout.split())  # show, the table and the report agree: damaged, not "finished"
+    assert f"│ cifar10/plain-20/smoke/seed0 │ damaged: run cifar10/plain-20/smoke/seed0: {reason}" in shown, shown
 
 
 def test_run_over_a_damaged_run_ends_with_one_line_saying_what_is_left_out(fig1_smoke, cifar_dir, tmp_path):
@@ -680,7 +687,9 @@ def test_plot_show_and_report_name_planted_pipes_and_device_links_as_damage(fig1
     rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
     assert rows["plain-20"]["status"].startswith(f"damaged: run cifar10/plain-20/smoke/seed0: {pipe}")
     assert rows["plain-56"]["status"].startswith(f"damaged: run cifar10/plain-56/smoke/seed0: {device}")
-    assert "damaged: final.json is a named pipe" in " ".join(shown.stdout.split())
+    shown = " ".join(shown.stdout.split())  # each damaged run named, as the tables and the report name it
+    assert f"damaged: run cifar10/plain-20/smoke/seed0: {pipe}" in shown, shown
+    assert f"damaged: run cifar10/plain-56/smoke/seed0: {device}" in shown, shown
     report = (results / "REPORT.md").read_text()
     assert f"Damaged: run cifar10/plain-20/smoke/seed0: {pipe}" in report
     said = f"warning: skipped {results / RUN / 'final.json'}: it {pipe.split(' ', 1)[1]}"

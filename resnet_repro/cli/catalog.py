@@ -20,7 +20,7 @@ from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, 
 from ..specs.config import RunConfig
 from ..specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
 from ..specs.naming import parse_model_name
-from ..store.layout import RunFiles, resolve_results_dir, run_damage, run_status
+from ..store.layout import RunFiles, read_run, resolve_results_dir
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
@@ -209,13 +209,12 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
 
 
 def _status(results: Path, run: RunConfig) -> str:
-    files = RunFiles(results, run.name)
-    damage = run_damage(files)
-    if damage:
-        return f"damaged: {damage}"
-    status = run_status(files)
+    record = read_run(results, run)
+    if record.left_out:  # worded as tables and the report word it: a damaged folder, or a log that disagrees
+        return f"damaged: {record.left_out}"
     # a run whose lock a process holds is training now, not left unfinished by one that stopped
-    return "running" if not status.ended and is_training(files.dir) else status.value
+    training = not record.status.ended and is_training(RunFiles(results, run.name).dir)
+    return "running" if training else record.status.value
 
 
 def _difference(first, run: RunConfig) -> str:
