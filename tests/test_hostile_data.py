@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import os
 import pickle
 import shutil
 import struct
@@ -178,3 +179,23 @@ def torch_cpu():
     import torch
 
     return torch.device("cpu")
+
+
+def test_a_pipe_named_like_an_image_is_skipped_not_read_forever(tmp_path):
+    import threading
+
+    from resnet_repro.data.imagenet import open_rgb
+    from resnet_repro.data.synthetic import write_image_folder
+
+    root = write_image_folder(tmp_path / "imagenet", classes=1, train_per_class=1, val_per_class=1)
+    [image] = (root / "val" / "n00000000").iterdir()
+    pipe = root / "val" / "n00000000" / "pipe.JPEG"
+    os.mkfifo(pipe)
+    link = root / "val" / "n00000000" / "link.JPEG"
+    link.symlink_to(image)  # a dataset laid out by links still reads
+    opened = {}
+    reader = threading.Thread(target=lambda: opened.update(pipe=open_rgb(pipe)), daemon=True)
+    reader.start()
+    reader.join(timeout=20)  # an open() of a pipe with no writer waited here forever
+    assert not reader.is_alive() and opened == {"pipe": None}
+    assert open_rgb(link) is not None and open_rgb(image) is not None

@@ -12,7 +12,9 @@ An unreadable image never stops a long run: it is skipped, counted, and reported
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,9 +115,15 @@ def open_rgb(path: Path) -> Image.Image | None:
     """The image as RGB, or None when the file cannot be decoded (callers skip and record it).
 
     Any failure counts, not only the usual OSError: a header claiming 60000x60000 pixels raises PIL's
-    DecompressionBombError, and since batches are keyed, an escaping error would stop every resume too."""
+    DecompressionBombError, and since batches are keyed, an escaping error would stop every resume too. Only a
+    regular file is read (a link to one too, as datasets are often laid out): a named pipe or a device called
+    x.JPEG is opened without waiting (O_NONBLOCK) and skipped, never read forever."""
     try:
-        with Image.open(path) as handle:
-            return handle.convert("RGB")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            with Image.open(file) as handle:
+                return handle.convert("RGB")
     except Exception:  # any decoder error: one bad file must never stop a run; the caller records it
         return None
