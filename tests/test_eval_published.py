@@ -244,3 +244,27 @@ def test_eval_names_its_one_test_set(tmp_path):
     assert result.stderr.strip() == (
         "error: eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
     )
+
+
+def test_a_val_folder_of_unreadable_images_writes_no_row_and_keeps_the_last(tmp_path, val_dir):
+    torch.manual_seed(0)
+    weights = tmp_path / "mine.pt"
+    torch.save(biased(build_model("resnet18", "B").state_dict()), weights)
+    results = tmp_path / "results"
+    eval_on_val(val_dir, results, "--weights", str(weights), "--model", "resnet18")
+    written = results / "eval" / "mine-resnet18" / "10-crop.csv"
+    before = written.read_bytes()
+    unreadable = tmp_path / "val"
+    for name, content in (("n01", b"not a jpeg\n"), ("n02", b"")):
+        (unreadable / name).mkdir(parents=True)
+        (unreadable / name / "a.JPEG").write_bytes(content)
+    result = cli_in_process(
+        "eval", "--weights", str(weights), "--model", "resnet18", "--val", str(unreadable), "--profile", "smoke",
+        "--device", "cpu", "--results", str(results),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"error: --val {unreadable}: none of its 2 images could be read (empty, cut short or not JPEG/PNG); nothing "
+        "was written. Name ImageNet's val folder (val/<wnid>/*.JPEG)"
+    )
+    assert written.read_bytes() == before  # the earlier row, not one of nan

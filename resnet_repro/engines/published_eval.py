@@ -212,6 +212,11 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         0
     ].data
     errors = evaluate_views(net.model.to(request.device), index, request.protocol, request.device, data)
+    if not errors.images:  # no error to give: a row of nan would replace an earlier row of these weights
+        raise UserError(
+            f"--val {request.val_dir}: none of its {errors.skipped} images could be read (empty, cut short or not "
+            f"JPEG/PNG); nothing was written. Name ImageNet's val folder (val/<wnid>/*.JPEG)"
+        )
     shortcut = net.shortcut or default_shortcut(parse_model_name(net.name))
     found = paper_row(request.protocol, net.name, shortcut)
     row = {
