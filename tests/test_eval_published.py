@@ -5,6 +5,7 @@ import csv
 import os
 import pickle
 import urllib.error
+import warnings
 
 import pytest
 import torch
@@ -169,6 +170,18 @@ def bad_files(tmp_path) -> dict:
     torch.save([torch.zeros(2)], files["not a state_dict"])
     files["text"] = tmp_path / "notes.pt"
     files["text"].write_text("hello\n")
+    r18 = build_model("resnet18", "B").state_dict()
+    files["meta tensor"] = tmp_path / "meta.pt"
+    torch.save({**r18, "fc.bias": torch.empty(1000, device="meta")}, files["meta tensor"])
+    files["sparse tensor"] = tmp_path / "sparse.pt"
+    torch.save({**r18, "fc.weight": r18["fc.weight"].to_sparse()}, files["sparse tensor"])
+    files["quantized tensor"] = tmp_path / "quantized.pt"
+    with warnings.catch_warnings():  # quantized tensors are deprecated, and still saved
+        warnings.simplefilter("ignore")
+        torch.save(
+            {**r18, "fc.bias": torch.quantize_per_tensor(torch.zeros(1000), 0.1, 0, torch.qint8)},
+            files["quantized tensor"],
+        )
     files["code"] = tmp_path / "code.pt"
     with open(files["code"], "wb") as handle:
         pickle.dump({"x": RunsCode(tmp_path / "ran")}, handle)
@@ -189,6 +202,9 @@ def bad_files(tmp_path) -> dict:
         ("not a state_dict", "is not a state_dict (a mapping of names to tensors): save model.state_dict()"),
         ("text", "is not a file torch.save wrote: save one with torch.save(model.state_dict(), path)"),
         ("code", "holds more than tensors"),
+        ("meta tensor", "do not fit resnet18: fc.bias is a meta tensor, which holds no values; save a state_dict of"),
+        ("sparse tensor", "do not fit resnet18: fc.weight is a sparse tensor; save a state_dict of dense tensors"),
+        ("quantized tensor", "do not fit resnet18: fc.bias is a quantized tensor; save a state_dict of dense tensors"),
     ],
 )
 def test_a_bad_weights_file_is_one_line(tmp_path, val_dir, kind, message):

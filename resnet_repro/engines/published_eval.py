@@ -131,7 +131,25 @@ def load_into(model: nn.Module, state_dict: dict, source: str, name: str) -> Non
                 f"weights {source} do not fit {name}: {key} is {tuple(state_dict[key].shape)}, the net's "
                 f"{tuple(tensor.shape)}; check --model and --shortcut"
             )
+        kind = _unloadable_kind(state_dict[key])
+        if kind:  # the right shape, but not values a net's tensor can be copied from
+            raise UserError(
+                f"weights {source} do not fit {name}: {key} is {kind}; save a state_dict of dense tensors "
+                f"(.to_dense(), .dequantize())"
+            )
     model.load_state_dict(state_dict)
+
+
+def _unloadable_kind(tensor: torch.Tensor) -> str | None:
+    """What makes a tensor of the right shape unloadable into a net's dense tensor: sparse, meta (no values) or
+    quantized; None for a dense tensor."""
+    if tensor.is_meta:
+        return "a meta tensor, which holds no values"
+    if tensor.layout != torch.strided:
+        return "a sparse tensor"
+    if tensor.is_quantized:
+        return "a quantized tensor"
+    return None
 
 
 def published_net(weights: str, model: str | None, shortcut: str | None, variant: str = "original") -> PublishedNet:
