@@ -182,6 +182,10 @@ def bad_files(tmp_path) -> dict:
             {**r18, "fc.bias": torch.quantize_per_tensor(torch.zeros(1000), 0.1, 0, torch.qint8)},
             files["quantized tensor"],
         )
+    files["folder"] = tmp_path / "folder.pt"
+    files["folder"].mkdir()
+    files["pipe"] = tmp_path / "pipe.pt"
+    os.mkfifo(files["pipe"])
     files["code"] = tmp_path / "code.pt"
     with open(files["code"], "wb") as handle:
         pickle.dump({"x": RunsCode(tmp_path / "ran")}, handle)
@@ -202,6 +206,8 @@ def bad_files(tmp_path) -> dict:
         ("not a state_dict", "is not a state_dict (a mapping of names to tensors): save model.state_dict()"),
         ("text", "is not a file torch.save wrote: save one with torch.save(model.state_dict(), path)"),
         ("code", "holds more than tensors"),
+        ("folder", "folder.pt is a folder: name a state_dict file saved with torch.save"),
+        ("pipe", "pipe.pt is not a regular file (a pipe or a device): name a state_dict file saved with torch.save"),
         ("meta tensor", "do not fit resnet18: fc.bias is a meta tensor, which holds no values; save a state_dict of"),
         ("sparse tensor", "do not fit resnet18: fc.weight is a sparse tensor; save a state_dict of dense tensors"),
         ("quantized tensor", "do not fit resnet18: fc.bias is a quantized tensor; save a state_dict of dense tensors"),

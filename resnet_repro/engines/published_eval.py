@@ -74,8 +74,11 @@ class StdScaled(nn.Module):
 
 def read_state_dict(path: Path) -> dict:
     """A state_dict file's tensors, or one line saying why the file is not one."""
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"weights file {path} does not exist: name a state_dict saved with torch.save")
+    if not path.is_file():  # a folder, a pipe (read forever), a device (/dev/zero: read without end)
+        what = "a folder" if path.is_dir() else "not a regular file (a pipe or a device)"
+        raise UserError(f"weights file {path} is {what}: name a state_dict file saved with torch.save")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:  # weights_only refuses anything that would run code
