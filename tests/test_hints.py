@@ -90,3 +90,25 @@ def test_the_network_check_is_bounded_in_time():
     started = time.monotonic()
     assert reachable("192.0.2.1", 443, seconds=0.5) is False  # TEST-NET-1: never answers
     assert time.monotonic() - started < 2
+
+
+def test_a_file_where_an_output_folder_belongs_is_named_as_such(tmp_path):
+    import torch
+
+    from resnet_repro.data.synthetic import write_cifar10
+    from resnet_repro.models import build_model
+
+    folder = write_cifar10(tmp_path / "data", train_per_batch=8, test=10)
+    torch.save(build_model("resnet20").state_dict(), tmp_path / "r20.pt")
+    (tmp_path / "results" / "eval").mkdir(parents=True)
+    (tmp_path / "results" / "eval" / "r20-resnet20").write_text("notes")  # a file where eval's folder goes
+    result = cli_in_process(
+        "eval", "--weights", str(tmp_path / "r20.pt"), "--model", "resnet20", "--cifar", str(folder),
+        "--device", "cpu", "--results", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert_one_line_error(
+        result,
+        f"error: cannot access {tmp_path}/results/eval/r20-resnet20: a file stands where a folder must be on that "
+        f"path. Move the file away, or point --results/--data-dir elsewhere",
+    )  # not "File exists. Fix its permissions or free space"
+    assert (tmp_path / "results" / "eval" / "r20-resnet20").read_text() == "notes"

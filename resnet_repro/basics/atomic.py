@@ -15,6 +15,7 @@ A file that is a link is never followed either: renames replace the link, and ap
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -52,7 +53,10 @@ def refuse_links(folder: Path) -> None:
 def make_dirs(folder: Path) -> None:
     """mkdir -p, after `refuse_links`: a folder is never created through a link, outside the results folder."""
     refuse_links(folder)
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except FileExistsError as error:  # a file at the folder's own name: as ENOTDIR says of one on its path
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), error.filename) from None
 
 
 def open_appending(path: Path, mode: str = "a") -> TextIO:
