@@ -182,6 +182,8 @@ def bad_files(tmp_path) -> dict:
             {**r18, "fc.bias": torch.quantize_per_tensor(torch.zeros(1000), 0.1, 0, torch.qint8)},
             files["quantized tensor"],
         )
+    files["NaN"] = tmp_path / "nan.pt"
+    torch.save({**r18, "fc.bias": torch.full((1000,), float("nan"))}, files["NaN"])
     files["folder"] = tmp_path / "folder.pt"
     files["folder"].mkdir()
     files["pipe"] = tmp_path / "pipe.pt"
@@ -206,6 +208,7 @@ def bad_files(tmp_path) -> dict:
         ("not a state_dict", "is not a state_dict (a mapping of names to tensors): save model.state_dict()"),
         ("text", "is not a file torch.save wrote: save one with torch.save(model.state_dict(), path)"),
         ("code", "holds more than tensors"),
+        ("NaN", "nan.pt hold NaN or infinite values in fc.bias: not trained weights (a diverged run, a damaged file)"),
         ("folder", "folder.pt is a folder: name a state_dict file saved with torch.save"),
         ("pipe", "pipe.pt is not a regular file (a pipe or a device): name a state_dict file saved with torch.save"),
         ("meta tensor", "do not fit resnet18: fc.bias is a meta tensor, which holds no values; save a state_dict of"),

@@ -140,6 +140,11 @@ def load_into(model: nn.Module, state_dict: dict, source: str, name: str) -> Non
                 f"weights {source} do not fit {name}: {key} is {kind}; save a state_dict of dense tensors "
                 f"(.to_dense(), .dequantize())"
             )
+        if state_dict[key].is_floating_point() and not torch.isfinite(state_dict[key]).all():
+            raise UserError(  # its scores would be NaN, and the error computed from them a number of no meaning
+                f"weights {source} hold NaN or infinite values in {key}: not trained weights (a diverged run, a "
+                f"damaged file); name weights whose every value is a finite number"
+            )
     model.load_state_dict(state_dict)
 
 
