@@ -65,7 +65,8 @@ class Resources:
     tasks_per_node: Whole(1, 1_024) = 1  # processes per node: one per GPU for DDP
     cpus_per_task: Whole(1, 100_000) = 4
     mem: Optional[Memory] = None  # e.g. 32G; None: the partition's default
-    signal_before_s: Whole(10, 86_400) = 120  # how long before the time limit Slurm warns the job, which checkpoints
+    # how long before the time limit Slurm warns the job, which checkpoints; sbatch's --signal takes at most 65535 s
+    signal_before_s: Whole(10, 65_535) = 120
     max_requeues: Whole(0, 10_000) = 20  # how many times a job cut at its limit or preempted comes back
 
     @property
