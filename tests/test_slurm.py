@@ -244,6 +244,20 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "body, overrides", [("time: 2\n", []), ("time: '0:30'\n", []), ("signal_before_s: 600\n", ["time=10"])]
+)
+def test_a_warning_no_earlier_than_the_time_limit_is_refused(tmp_path, body, overrides):
+    """Slurm sends the warning at once when signal_before_s reaches back to the job's start: each job would
+    checkpoint and requeue itself within seconds, until it ran out of requeues, never training."""
+    with pytest.raises(UserError) as error:
+        read_resources(resources_file(tmp_path, body), overrides, engine_defaults(1))
+    assert str(error.value).startswith("Slurm resources: signal_before_s (") and "raise time or lower" in str(
+        error.value
+    )
+    assert read_resources(resources_file(tmp_path, "time: 3\n"), [], engine_defaults(1)).minutes == 3  # 180 s > 120
+
+
 def test_each_job_is_told_the_only_that_chose_its_runs():
     """--only also asks for a net trained only on request (fig6's plain-110): each job must resolve the same runs."""
     from resnet_repro.cli.run import slurm_job_command

@@ -121,4 +121,11 @@ def read_resources(path: Optional[Path], overrides: list[str], defaults: Resourc
         validate(Resources, {key: values[key]}, lambda _: "--resource")
     if values.get("gpus_per_node") and "tasks_per_node" not in values and defaults.tasks_per_node > 1:
         values["tasks_per_node"] = values["gpus_per_node"]  # a DDP run: one process per GPU it was given
-    return validate(Resources, {**dataclasses.asdict(defaults), **values}, lambda _: "--resource")
+    resources = validate(Resources, {**dataclasses.asdict(defaults), **values}, lambda _: "--resource")
+    if resources.signal_before_s >= resources.minutes * 60:  # Slurm warns the job as it starts: it never trains
+        raise UserError(
+            f"Slurm resources: signal_before_s ({resources.signal_before_s} s) is not less than the time limit "
+            f"(time: {resources.time}, {resources.minutes * 60} s): each job would be warned as it starts and requeue "
+            f"itself before training; raise time or lower signal_before_s"
+        )
+    return resources
