@@ -208,6 +208,26 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
     assert snapshot(tmp_path) == before  # nothing submitted, results/ untouched (not even made)
 
 
+def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir, tmp_path):
+    """Its job would start, be refused the run's lock, and fail on Slurm while the local run trains on."""
+    from resnet_repro.store.layout import RunFiles
+    from resnet_repro.store.lock import run_lock
+
+    results = tmp_path / "results"
+    folder = RunFiles(results, "cifar10/plain-20/smoke/seed0").dir
+    folder.mkdir(parents=True)
+    with run_lock(folder, "cifar10/plain-20/smoke/seed0"):  # as a local `run` holds it while it trains
+        resources = resources_file(tmp_path)
+        before = snapshot(tmp_path)
+        result = cli_in_process(*smoke_args(cifar_dir, results, "--slurm", "--resources", str(resources)))
+    assert_one_line_error(
+        result,
+        f"error: run cifar10/plain-20/smoke/seed0 is being trained right now by another process (its lock in {folder} "
+        f"is held); let it finish or stop it (Ctrl-C keeps its checkpoint) before submitting it to Slurm",
+    )
+    assert snapshot(tmp_path) == before  # nothing submitted
+
+
 @pytest.mark.parametrize(
     "text, minutes", [("90", 90), ("1:30", 2), ("2:00:00", 120), ("1-00:00:00", 1440), ("1-6", 1800), ("0:0:1", 1)]
 )

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 from ..basics.errors import UserError, shorten
+from ..store.layout import RunFiles
+from ..store.lock import is_training
 from .resources import Resources
 from .state import Submitted, ask_slurm, queue, slurm_folder, slurm_run, write_record
 
@@ -61,7 +63,15 @@ def check_writable(results: Path) -> None:
 
 
 def refuse_double_submission(results: Path, names: list[str]) -> None:
-    """A run already queued or running on Slurm is not submitted again: two jobs would train one run."""
+    """A run already queued or running on Slurm is not submitted again: two jobs would train one run. Nor is a run
+    that a process trains right now (a local `run` holds its lock): its job would be refused the lock and fail."""
+    for name in names:
+        folder = RunFiles(results, name).dir
+        if is_training(folder):
+            raise UserError(
+                f"run {name} is being trained right now by another process (its lock in {folder} is held); let "
+                f"it finish or stop it (Ctrl-C keeps its checkpoint) before submitting it to Slurm"
+            )
     jobs = queue()
     for name in names:
         found = slurm_run(results, name, jobs)
