@@ -167,3 +167,27 @@ def test_the_node_bound_counts_values_not_bytes():
 def test_the_shipped_targets_still_load():
     for name in ("table1", "table6", "fig1", "gradflow"):
         assert load_target(name).name == name
+
+
+def test_a_named_pipe_given_as_a_yaml_file_is_refused_not_waited_on(tmp_path):
+    """`--resources FILE` (or $RESNET_REPRO_SLURM_RESOURCES) naming a pipe waited forever for a writer."""
+    import os
+    import threading
+
+    from resnet_repro.cluster.resources import engine_defaults, read_resources
+
+    pipe = tmp_path / "cluster.yaml"
+    os.mkfifo(pipe)
+    said = {}
+
+    def read() -> None:
+        try:
+            read_resources(pipe, [], engine_defaults(1))
+        except UserError as error:
+            said["error"] = str(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert not reader.is_alive(), "read_yaml waited on the pipe"
+    assert said == {"error": f"cannot read {pipe}: a named pipe, not a file; name the YAML file itself"}

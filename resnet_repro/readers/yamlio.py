@@ -25,7 +25,9 @@ later (merging layers, validation, quoting a value in an error) can recurse past
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +77,10 @@ class LineList(list):
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a syntax error becomes one line naming the file and the line."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
+    try:  # opened without waiting (O_NONBLOCK): a named pipe there would wait for a writer forever
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)), "rb") as handle:
+            if stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode):
+                raise UserError(f"cannot read {path}: a named pipe, not a file; name the YAML file itself")
             data = handle.read(MAX_YAML_BYTES + 1)  # never more than the bound, however large the file
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
