@@ -264,6 +264,13 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("text, minutes", [("4:00:00", 240), ("30:00", 30), ("2-12:00", 3600), ("0:10:00", 10)])
+def test_a_time_override_is_read_as_slurm_writes_it(text, minutes):
+    """`--resource time=4:00:00`, the example of run's --help, was refused as a YAML 1.1 base-60 number."""
+    read = read_resources(None, [f"time={text}"], engine_defaults(1))
+    assert (read.time, read.minutes) == (text, minutes)
+
+
 @pytest.mark.parametrize(
     "body, overrides", [("time: 2\n", []), ("time: '0:30'\n", []), ("signal_before_s: 600\n", ["time=10"])]
 )

@@ -117,7 +117,10 @@ def read_resources(path: Optional[Path], overrides: list[str], defaults: Resourc
         key = key.strip()
         if not sep or not key:
             raise UserError(f"--resource {shorten(text)}: write KEY=VALUE, e.g. --resource partition=gpu")
-        values[key] = load_yaml_text(value, f"--resource {key}") if value.strip() else None
+        if key == "time" and _TIME.match(value.strip()):  # time=4:00:00 is Slurm's text, not YAML 1.1's base 60
+            values[key] = value.strip()
+        else:
+            values[key] = load_yaml_text(value, f"--resource {key}") if value.strip() else None
         validate(Resources, {key: values[key]}, lambda _: "--resource")
     if values.get("gpus_per_node") and "tasks_per_node" not in values and defaults.tasks_per_node > 1:
         values["tasks_per_node"] = values["gpus_per_node"]  # a DDP run: one process per GPU it was given
