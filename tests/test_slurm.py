@@ -250,6 +250,8 @@ def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path
     "body, says",
     [
         ("nodes: 99999999999\n", "resources.yaml:1: nodes: must be at most 100000, got 99999999999"),
+        ("time: 4294967297\n", "resources.yaml:1: time: 4294967297 is not a Slurm time limit (e.g. 24:00:00"),
+        ("time: 2983000-00:00:00\n", "resources.yaml:1: time: 2983000-00:00:00 is not a Slurm time limit"),
         ("signal_before_s: 86400\n", "resources.yaml:1: signal_before_s: must be at most 65535, got 86400"),
         ("mem: lots\n", "resources.yaml:1: mem: lots is not a memory size (e.g. 32G or 64000M)"),
         ("time: !!int 5\n", "resources.yaml:1: YAML refused"),

@@ -20,6 +20,9 @@ from ..readers.validation import STRICT_KEYS, Text, Whole, lines_in, refuse, val
 from ..readers.yamlio import load_yaml_text, read_yaml
 
 RESOURCES_ENV = "RESNET_REPRO_SLURM_RESOURCES"
+# Slurm holds a time limit as 32-bit minutes, 0xFFFFFFFF meaning no limit: a larger number wraps (4294967297
+# minutes is submitted as 1 minute) or reads as no limit at all, so none beyond this is passed on
+MAX_MINUTES = 2**32 - 2
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")  # Slurm's D-HH:MM:SS, HH:MM:SS, MM
 
 
@@ -94,7 +97,7 @@ def time_minutes(text: str) -> int:
         first, second, third = "0", first, second
     hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
     total = (int(days or 0) * 24 + hours) * 60 + minutes + (1 if seconds else 0)
-    if total < 1:
+    if not 1 <= total <= MAX_MINUTES:
         raise ValueError(text)
     return total
 
