@@ -228,6 +228,27 @@ def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir,
     assert snapshot(tmp_path) == before  # nothing submitted
 
 
+def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(tmp_path, monkeypatch):
+    """`--wait` while results/slurm/ (or the whole results folder) is removed: once the jobs left the queue without
+    ending the runs, it said "not started" and exited 0, as if all were done."""
+    from resnet_repro.cluster import wait
+    from resnet_repro.cluster.state import Submitted
+
+    class Said:
+        def __init__(self):
+            self.lines = []
+
+        def message(self, line):
+            self.lines.append(line)
+
+    monkeypatch.setattr(wait, "queue", lambda: {})  # every job has left the queue
+    reporter = Said()
+    submitted = Submitted([("cifar10/plain-20/smoke/seed0", "7_0")], "8", [])
+    with pytest.raises(UserError, match=r"1 run\(s\) failed on Slurm: cifar10/plain-20/smoke/seed0"):
+        wait.follow_jobs(submitted, tmp_path / "results", reporter, {})
+    assert reporter.lines == ["cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0)"]
+
+
 @pytest.mark.parametrize(
     "text, minutes", [("90", 90), ("1:30", 2), ("2:00:00", 120), ("1-00:00:00", 1440), ("1-6", 1800), ("0:0:1", 1)]
 )

@@ -68,7 +68,7 @@ class SlurmRun:
     def describe(self, iterations: int | None = None) -> str:
         """The status column of show: `running on Slurm (job 12_0), iteration 400 of 64000`."""
         if self.state == "failed":
-            return f"failed on Slurm (job {self.job}), log: {self.log}"
+            return f"failed on Slurm (job {self.job})" + (f", log: {self.log}" if self.log else "")
         reached = ""
         if self.state == "running" and self.iteration is not None:
             reached = f", iteration {self.iteration}" + (f" of {iterations}" if iterations else "")

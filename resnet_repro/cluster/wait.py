@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..basics.errors import UserError
 from ..store.layout import RunFiles, read_metrics, run_status
-from .state import Submitted, queue, slurm_run
+from .state import RUNNING_STATES, SlurmRun, Submitted, queue, slurm_run
 
 POLL_S = 5.0
 
@@ -23,7 +23,7 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
             raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
         for run, job in submitted.runs:
             files = RunFiles(results, run)
-            found = slurm_run(results, run, jobs)
+            found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
             word = found.state if found is not None else run_status(files).value
             if word != said.get(run):
                 if word != "running":
@@ -41,6 +41,17 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
         raise UserError(
             f"{len(failed)} run(s) failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
         )
+
+
+def _by_job(files: RunFiles, job: str, jobs: dict[str, str]) -> SlurmRun | None:
+    """The run's state from the job it was submitted as, where its record is gone (results/slurm/ or the whole
+    results folder removed meanwhile): a job that left the queue without ending the run failed, as with a record."""
+    if run_status(files).ended:
+        return None
+    state = jobs.get(job)
+    if state is None:
+        return SlurmRun(job, "failed", None)
+    return SlurmRun(job, "running" if state in RUNNING_STATES else "queued", None)
 
 
 def _draw(lane, files: RunFiles, total: int, shown: dict[str, int], run: str) -> None:
