@@ -367,6 +367,10 @@ def check_data(data: DataSpec, fail: Fail) -> None:
                 )
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
+        if not data.test_scales:  # the multi-scale test averages the scores of these views: none is no score
+            fail(
+                "data.test_scales", "list at least one shorter side to test at (the paper's: [224, 256, 384, 480, 640])"
+            )
         if data.mean != "per-channel":
             fail("data.mean", "only per-channel is built for ImageNet (the paper's per-pixel mean image is not)")
         if data.multiscale_flip is None:
