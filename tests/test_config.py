@@ -150,6 +150,10 @@ def test_imagenet_view_sizes_are_the_papers_and_belong_to_imagenet_alone():
         resolve_runs(load_target("table2"), "paper", overrides=["data.crop=null"])
     with pytest.raises(UserError, match=r"data.scale_min: must not exceed data.scale_max \(480\), got 500"):
         resolve_runs(load_target("table2"), "paper", overrides=["data.scale_min=500"])
+    with pytest.raises(UserError, match=r"^--set: data.test_short_side: data.crop \(224\) must not exceed data.test"):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.test_short_side=200"])  # eval's 10-crop test
+    with pytest.raises(UserError, match=r"^--set: data.crop: data.crop \(300\) must not exceed data.test_short_side"):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.crop=300", "data.scale_min=300"])
     with pytest.raises(UserError, match=r"--set: data.test_scales: list at least one shorter side to test at"):
         resolve_runs(load_target("table4"), "smoke", overrides=["data.test_scales=[]"])  # eval's multi-scale test
 

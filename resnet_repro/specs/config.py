@@ -298,7 +298,9 @@ def validate_settings(data: dict, where: Where, missing: Missing) -> RunSettings
     """The merged layers (merge_layers) as RunSettings: every problem one line naming its key and where it was set."""
     settings = validate(RunSettings, data, where, missing=missing)
 
-    def fail(key: str, message: str) -> NoReturn:  # one line naming the key and where it was set
+    def fail(key: str, message: str, *also: str) -> NoReturn:  # one line naming the key and where it was set
+        # a rule between keys (`also`): the one a --set changed is the one to name, else `key`
+        key = next((k for k in (key, *also) if where(k) == "--set"), key)
         raise UserError(f"{where(key)}: {key}: {message}")
 
     check_recipe(settings.recipe, fail)
@@ -306,7 +308,7 @@ def validate_settings(data: dict, where: Where, missing: Missing) -> RunSettings
     return settings
 
 
-Fail = Callable[[str, str], NoReturn]  # (dotted key, what is wrong with it) -> a UserError where the key was set
+Fail = Callable[..., NoReturn]  # (dotted key, what is wrong with it, *other keys of the rule) -> a UserError where set
 
 
 def check_recipe(recipe: Recipe, fail: Fail) -> None:
@@ -367,6 +369,13 @@ def check_data(data: DataSpec, fail: Fail) -> None:
                 )
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
+        if data.crop > data.test_short_side:  # the 10-crop test cuts crop x crop views from the resized image
+            fail(
+                "data.crop",
+                f"data.crop ({data.crop}) must not exceed data.test_short_side ({data.test_short_side}): the 10-crop "
+                f"test cuts its views from images of that shorter side",
+                "data.test_short_side",
+            )
         if not data.test_scales:  # the multi-scale test averages the scores of these views: none is no score
             fail(
                 "data.test_scales", "list at least one shorter side to test at (the paper's: [224, 256, 384, 480, 640])"
