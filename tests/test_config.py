@@ -154,6 +154,8 @@ def test_imagenet_view_sizes_are_the_papers_and_belong_to_imagenet_alone():
         resolve_runs(load_target("table2"), "paper", overrides=["data.test_short_side=200"])  # eval's 10-crop test
     with pytest.raises(UserError, match=r"^--set: data.crop: data.crop \(300\) must not exceed data.test_short_side"):
         resolve_runs(load_target("table2"), "paper", overrides=["data.crop=300", "data.scale_min=300"])
+    with pytest.raises(UserError, match=r"^--set: data.scale_min: data.crop \(224\) must not exceed data.scale_min"):
+        resolve_runs(load_target("table2"), "paper", overrides=["data.scale_min=200"])  # a training crop cut from less
     with pytest.raises(UserError, match=r"--set: data.test_scales: list at least one shorter side to test at"):
         resolve_runs(load_target("table4"), "smoke", overrides=["data.test_scales=[]"])  # eval's multi-scale test
 

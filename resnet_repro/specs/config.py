@@ -369,6 +369,13 @@ def check_data(data: DataSpec, fail: Fail) -> None:
                 )
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
+        if data.crop > data.scale_min:  # training cuts crop x crop views from images of a shorter side >= scale_min
+            fail(
+                "data.crop",
+                f"data.crop ({data.crop}) must not exceed data.scale_min ({data.scale_min}): training cuts its views "
+                f"from images of a shorter side in [scale_min, scale_max]",
+                "data.scale_min",
+            )
         if data.crop > data.test_short_side:  # the 10-crop test cuts crop x crop views from the resized image
             fail(
                 "data.crop",
