@@ -293,3 +293,21 @@ def test_a_val_folder_of_unreadable_images_writes_no_row_and_keeps_the_last(tmp_
         "was written. Name ImageNet's val folder (val/<wnid>/*.JPEG)"
     )
     assert written.read_bytes() == before  # the earlier row, not one of nan
+
+
+@pytest.mark.parametrize(
+    "variant, says",
+    [
+        ("v1.5", "error: variant v1.5 applies to the ImageNet bottleneck nets only, not resnet20 (CIFAR)"),
+        ("v15", "error: unknown variant 'v15': use one of original, v1.5"),
+    ],
+)
+def test_a_variant_a_cifar_net_has_not_is_refused_not_ignored(tmp_path, variant, says):
+    torch.save(build_model("resnet20").state_dict(), tmp_path / "r20.pt")
+    (tmp_path / "test_batch").write_bytes(b"")  # the net is refused before any batch is read
+    result = cli_in_process(
+        "eval", "--weights", str(tmp_path / "r20.pt"), "--model", "resnet20", "--variant", variant,
+        "--cifar", str(tmp_path), "--results", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stderr.strip() == says, result.stderr
+    assert not (tmp_path / "results").exists()

@@ -274,7 +274,7 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
         )
     if not (cifar_dir / "test_batch").is_file():
         raise UserError(f"--cifar {cifar_dir} holds no test_batch: name the cifar-10-batches-py folder")
-    net = published_net(request.weights, request.model, request.shortcut)
+    net = published_net(request.weights, request.model, request.shortcut, request.variant)  # a CIFAR net: original
     (train_x, _), (test_x, test_y), _ = read_cifar10(cifar_dir)
     mean = mean_image(torch.from_numpy(train_x)).to(request.device)
     test = EvalSet(ImageSet(test_x, test_y), mean, request.device, 500)
