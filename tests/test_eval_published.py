@@ -149,6 +149,23 @@ def test_weights_to_download_without_a_network_is_one_line(tmp_path, monkeypatch
     assert not (tmp_path / "r" / "eval").exists()
 
 
+def test_a_damaged_file_in_the_weights_cache_is_named_as_such(tmp_path, monkeypatch, val_dir):
+    from torchvision.models import ResNet18_Weights
+
+    torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / os.path.basename(ResNet18_Weights.IMAGENET1K_V1.url)
+    cached.write_bytes(cached.read_bytes()[:1000])  # a download cut short
+    result = cli_in_process(
+        "eval", "--weights", "torchvision:resnet18", "--val", str(val_dir), "--results", str(tmp_path / "r")
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (  # not "are not in the cache ... put resnet18-f37072fd.pth there"
+        f"error: torchvision's resnet18 weights in the cache, {cached}, cannot be read (RuntimeError: a download cut "
+        f"short?): delete it to download it again, or put an intact copy there"
+    )
+    assert not (tmp_path / "r" / "eval").exists()
+
+
 class RunsCode:
     """Unpickled with code execution, it would create `path` (builtins.open in write mode)."""
 

@@ -111,6 +111,12 @@ def torchvision_state_dict(depth: int) -> dict:
         return weights.get_state_dict(progress=False, weights_only=True)
     except Exception as error:  # no network, a proxy refusing, a partial file: the download failed
         cache = Path(torch.hub.get_dir()) / "checkpoints"
+        cached = cache / Path(weights.url).name
+        if cached.exists():  # torch hub reads a file there without downloading: that file is what failed
+            raise UserError(
+                f"torchvision's resnet{depth} weights in the cache, {cached}, cannot be read ({type(error).__name__}: "
+                f"a download cut short?): delete it to download it again, or put an intact copy there"
+            ) from None
         raise UserError(
             f"torchvision's resnet{depth} weights are not in the cache ({cache}) and could not be downloaded "
             f"({type(error).__name__}): put {Path(weights.url).name} there, or pass --weights FILE"
