@@ -249,6 +249,18 @@ def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(
     assert reporter.lines == ["cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0)"]
 
 
+def test_jobs_whose_records_cannot_be_written_are_cancelled(slurm_cluster, cifar_dir, tmp_path):
+    """A file at results/slurm/runs: Slurm has accepted the jobs when the records are written. Left in the queue,
+    they would train unrecorded, and submitting again once the file is moved would not be refused."""
+    (tmp_path / "results" / "slurm").mkdir(parents=True)
+    (tmp_path / "results" / "slurm" / "runs").write_text("")
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    before = set(queue())
+    result = cli_in_process(*smoke_args(cifar_dir, tmp_path / "results", *queued))
+    assert_one_line_error(result, f"error: cannot access {tmp_path}/results/slurm/runs/cifar10/plain-20/smoke: a file")
+    assert set(queue()) <= before  # nothing of this submission left in the queue
+
+
 @pytest.mark.parametrize(
     "text, minutes", [("90", 90), ("1:30", 2), ("2:00:00", 120), ("1-00:00:00", 1440), ("1-6", 1800), ("0:0:1", 1)]
 )

@@ -23,7 +23,7 @@ from ..basics.errors import UserError, shorten
 from ..store.layout import RunFiles
 from ..store.lock import is_training
 from .resources import Resources
-from .state import Submitted, ask_slurm, queue, slurm_folder, slurm_run, write_record
+from .state import Submitted, ask_slurm, queue, record_path, slurm_folder, slurm_run, write_record
 
 
 def check_cluster(resources: Resources, results: Path) -> None:
@@ -132,8 +132,17 @@ def submit_target(
         if path.is_file() and not path.is_symlink():
             path.chmod(0o600)
     ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
-    for run, job in ran:
-        write_record(results, run, {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)})
+    written = []
+    try:
+        for run, job in ran:
+            record = {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)}
+            write_record(results, run, record)
+            written.append(record_path(results, run))
+    except BaseException:  # unrecorded, the jobs would train unseen and a second submission would not be refused
+        subprocess.run(["scancel", *after, outputs_job.job_id], capture_output=True, timeout=60)
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
 
 
