@@ -248,3 +248,25 @@ def test_a_damaged_imagenet_run_is_left_out_of_the_protocols_errors_too(table3, 
     reported = cli_in_process("report", "--results", str(results))
     assert reported.returncode == 0 and "Traceback" not in reported.stdout + reported.stderr, reported.stderr
     assert f"Damaged: {note}" in (results / "REPORT.md").read_text()
+
+
+def test_a_run_trained_again_has_its_protocol_errors_measured_again(imagenet_dir, tmp_path):
+    """A protocol record measured the weights the run had when it finished: a run trained again in its folder (its
+    final.json deleted, as a damaged checkpoint's error advises, or its checkpoints too) never keeps the old one."""
+    args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
+    cli(*args, check=True)
+    run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
+    crops = run / "10-crop.json"
+    old = {**json.loads(crops.read_text()), "top1_error": 12.5, "top5_error": 2.5}  # the old weights' errors
+    crops.write_text(json.dumps(old))
+    for name in ("final.json", "checkpoint.pt", "checkpoint.prev.pt", "metrics.csv"):
+        (run / name).unlink(missing_ok=True)
+    crashed = cli(*args, env={"RESNET_REPRO_FAULT": "after-checkpoint:2"})  # killed while trained again
+    assert crashed.returncode == -9
+    assert not crops.exists()  # the old errors are not the new weights'
+    cli(*args, check=True)
+    measured = json.loads(crops.read_text())
+    assert (measured["top1_error"], measured["top5_error"]) != (12.5, 2.5)
+    with open(tmp_path / "r/table2/smoke/table.csv") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["model"] == "plain-18")
+    assert float(row["top1_error"]) == measured["top1_error"]

@@ -31,6 +31,7 @@ from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status
 from ..store.layout import RunFiles, read_json, read_run_config, write_json
 from ..store.lock import run_lock
+from ..store.results_file import PROTOCOL_RECORDS
 from .clock import PendingRun, TargetClock
 from .context import Reporter, RunContext
 from .device import describe_device
@@ -212,8 +213,13 @@ def target_clock(
 
 
 def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: World) -> tuple[dict, float]:
-    """config.yaml and meta.json, before the first step (rank 0); returns the meta and the start time."""
+    """config.yaml and meta.json, before the first step (rank 0); returns the meta and the start time. A run's
+    protocol records (10-crop.json, multi-scale.json) measured the weights it had when it finished: a run trained
+    again (its final.json deleted, or its folder's checkpoints) loses them here, and they are measured again once
+    it has finished, never reported for other weights."""
     splits = context.splits(config)
+    for name in PROTOCOL_RECORDS:
+        (files.dir / name).unlink(missing_ok=True)  # a link is removed itself, never what it names
     write_yaml(files.config, config.to_dict())
     started = time.time()
     meta = _meta(config, splits, context.device, context.command, world)
