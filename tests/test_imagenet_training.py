@@ -270,3 +270,35 @@ def test_a_run_trained_again_has_its_protocol_errors_measured_again(imagenet_dir
     with open(tmp_path / "r/table2/smoke/table.csv") as handle:
         row = next(row for row in csv.DictReader(handle) if row["model"] == "plain-18")
     assert float(row["top1_error"]) == measured["top1_error"]
+
+
+def test_a_protocol_record_cut_short_or_damaged_is_measured_again_not_the_run_deleted(imagenet_dir, tmp_path):
+    # a cut-short 10-crop.json was taken as measured (it exists) and never measured again, the table blank for
+    # good; a damaged one had `run` say "Delete its folder", a trained net thrown away for a record derived from it
+    from .conftest import cli_in_process
+
+    args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
+    cli(*args, check=True)
+    run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
+    crops = run / "10-crop.json"
+    measured = json.loads(crops.read_text())
+    checkpoint = (run / "checkpoint.pt").read_bytes()
+    crops.write_text(crops.read_text()[:20])  # a copy cut short
+    cli(*args, check=True)
+    assert json.loads(crops.read_text()) == measured  # the same weights, measured again
+    crops.write_text(json.dumps({**measured, "top5_error": 250}))
+    refused = cli_in_process(*args)
+    assert_one_line_error(
+        refused, "damaged run imagenet/plain-18/smoke/seed0: 10-crop.json has top5_error 250", f"Remove {crops} ("
+    )
+    assert "Delete its folder" not in refused.stderr
+    assert json.loads(crops.read_text())["top5_error"] == 250  # nothing touched
+    plotted = cli_in_process("plot", "table2", "--profile", "smoke", "--results", str(tmp_path / "r"))
+    assert plotted.returncode == 0, plotted.stderr
+    with open(tmp_path / "r/table2/smoke/table.csv") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["model"] == "plain-18")
+    assert row["status"].endswith("(remove its 10-crop.json alone and run it to measure it again)"), row["status"]
+    crops.unlink()  # as the error says
+    cli(*args, check=True)
+    assert json.loads(crops.read_text()) == measured
+    assert (run / "checkpoint.pt").read_bytes() == checkpoint  # the run was not trained again

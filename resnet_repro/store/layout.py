@@ -272,10 +272,24 @@ def lock_damaged(problem: str) -> bool:
     return problem.startswith(".lock ")
 
 
+def protocol_damaged(problem: str) -> str | None:
+    """The protocol record (10-crop.json, multi-scale.json) that `problem` (run_damage's) names, None when it names
+    another file. run_damage checks these records last, so every other file of the run is sound: the record is
+    derived from the run's final checkpoint after training, and removing it alone has it measured again."""
+    return next((name for name in PROTOCOL_RECORDS if problem.startswith(f"{name} ")), None)
+
+
 def damage_fix(files: RunFiles, problem: str) -> str:
-    """How to clear a run's damage (run_damage's `problem`) before training it: the lock alone, or the whole folder."""
+    """How to clear a run's damage (run_damage's `problem`) before training it: the lock alone, a protocol record
+    alone, or the whole folder."""
     if lock_damaged(problem):
         return f"Remove {files.lock} (the run's lock: its checkpoints and records stay) and run again"
+    record = protocol_damaged(problem)
+    if record:
+        return (
+            f"Remove {files.dir / record} (measured from the run's final checkpoint after training: its checkpoints "
+            f"and other records stay) and run again to measure it again"
+        )
     return f"Delete its folder {files.dir} to train it again"
 
 
@@ -285,6 +299,11 @@ def damage_note(run: str, problem: str) -> str:
         return (
             f"run {run}: {problem}; its numbers are left out (remove its .lock alone, which holds nothing of the run, "
             f"to read them again)"
+        )
+    record = protocol_damaged(problem)
+    if record:
+        return (
+            f"run {run}: {problem}; its numbers are left out (remove its {record} alone and run it to measure it again)"
         )
     return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
 
