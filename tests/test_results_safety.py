@@ -746,3 +746,20 @@ def test_a_deeply_nested_run_config_is_refused_before_the_yaml_parser_sees_it(tm
     assert str(error.value) == (
         f"{tmp_path / 'config.yaml'} is unreadable (it is nested deeper than 32 levels; a run's config nests four)"
     )
+
+
+def test_list_names_a_damaged_run_as_it_names_running_and_unfinished_ones(fig1_smoke, tmp_path):
+    # it said "smoke 1/2" and nothing of the other run, which show and the tables call damaged
+    import itertools
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    plant(results / RUN, "final.json: a named pipe")
+    listed = cli_in_process("list", "--results", str(results))
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("│ fig1 "))
+    rows = [lines[start], *itertools.takewhile(lambda line: line.startswith("│          │"), lines[start + 1 :])]
+    done = " ".join(" ".join(line.split("│")[4] for line in rows).split())  # the cell wraps over lines
+    assert "smoke 1/2 (1 damaged)" in done, done

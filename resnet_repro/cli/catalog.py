@@ -46,7 +46,11 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
                     left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
-                    begun = ", ".join(f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses)
+                    damaged = sum(s.startswith("damaged") for s in statuses)  # show names each, and why
+                    begun = ", ".join(
+                        [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
+                        + ([f"{damaged} damaged"] if damaged else [])
+                    )
                     done.append(
                         f"{profile} {finished}/{len(runs)}{f' ({begun})' if begun else ''}{on_slurm}"
                         + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
