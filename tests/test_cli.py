@@ -207,6 +207,18 @@ def test_plot_all_of_one_profile_passes_by_the_targets_without_profiles(tmp_path
     assert cli_in_process("plot", "gradflow", "--profile", "smoke", "--results", str(tmp_path)).returncode == 2
 
 
+def measured_results(results):
+    """A results folder with a run begun and fig7's and gradflow's measurements, drawn by `plot all` alone."""
+    (results / "runs" / "cifar10" / "plain-20" / "smoke" / "seed0").mkdir(parents=True)
+    for folder in ("fig7/smoke", "gradflow"):
+        (results / folder).mkdir(parents=True)
+    (results / "fig7/smoke/responses.csv").write_text("model,seed,layer,stage,std,profile\nplain-20,0,1,1,1.5,smoke\n")
+    (results / "gradflow/gradflow.csv").write_text(
+        "family,net,residual,layer,grad_norm,grad_norm_std\nconv,plain-20,False,1,2.0,0.1\nconv,plain-20,False,2,1.0,0.1\n"
+    )
+    return results
+
+
 @pytest.mark.parametrize(
     "damaged,drawn,said",
     [
@@ -216,14 +228,7 @@ def test_plot_all_of_one_profile_passes_by_the_targets_without_profiles(tmp_path
 )
 def test_plot_all_names_a_damaged_measured_csv_draws_the_other_targets_and_exits_2(tmp_path, damaged, drawn, said):
     # it stopped at the damaged target with its one line (exit 2), and the targets after it were never drawn
-    results = tmp_path / "results"
-    (results / "runs" / "cifar10" / "plain-20" / "smoke" / "seed0").mkdir(parents=True)  # a run begun
-    for folder in ("fig7/smoke", "gradflow"):
-        (results / folder).mkdir(parents=True)
-    (results / "fig7/smoke/responses.csv").write_text("model,seed,layer,stage,std,profile\nplain-20,0,1,1,1.5,smoke\n")
-    (results / "gradflow/gradflow.csv").write_text(
-        "family,net,residual,layer,grad_norm,grad_norm_std\nconv,plain-20,False,1,2.0,0.1\nconv,plain-20,False,2,1.0,0.1\n"
-    )
+    results = measured_results(tmp_path / "results")
     path = results / damaged
     path.write_text("" if damaged.startswith("gradflow") else path.read_text() + "plain-20,0,2,1,abc,smoke\n")
     result = cli_in_process("plot", "all", "--results", str(results))
@@ -231,6 +236,51 @@ def test_plot_all_names_a_damaged_measured_csv_draws_the_other_targets_and_exits
     assert result.returncode == 2
     assert said.format(path=path) in result.stdout and "measures it again" in result.stdout
     assert (results / drawn).exists()
+
+
+def test_plot_all_passes_by_a_target_whose_output_a_folder_or_file_stands_in_the_way_of(tmp_path):
+    # a folder at fig1.png stopped plot all there with its one line, and fig6, fig7, gradflow, table6 were never drawn
+    results = measured_results(tmp_path / "results")
+    (results / "fig1/smoke/fig1.png").mkdir(parents=True)
+    (results / "fig6").mkdir()
+    (results / "fig6/smoke").write_text("a file where fig6's folder belongs\n")
+    result = cli_in_process("plot", "all", "--results", str(results))
+    assert_one_line_error(result, "could not draw fig1 smoke, fig6 smoke (said above, with how to fix it)")
+    assert result.returncode == 2
+    assert (
+        f"skipped fig1 smoke: cannot write {results}/fig1/smoke/fig1.png: a folder stands where a file must be; move "
+        "the folder away" in result.stdout
+    )
+    assert (
+        f"skipped fig6 smoke: cannot write {results}/fig6/smoke: a file stands where a folder must be" in result.stdout
+    )
+    for drawn in ("fig7/smoke/fig7.png", "gradflow/gradflow.png", "table6/smoke/table.csv"):
+        assert (results / drawn).exists(), drawn
+    assert (results / "fig1/smoke/fig1.png").is_dir() and (results / "fig6/smoke").is_file()
+    single = cli_in_process("plot", "fig6", "--results", str(results))  # it said "File exists. Fix its permissions"
+    assert_one_line_error(single, f"cannot access {results}/fig6/smoke: a file stands where a folder must be")
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EROFS"])
+def test_plot_all_stops_at_once_on_a_full_disk_or_a_read_only_results_folder(tmp_path, monkeypatch, code):
+    # every target would fail alike: one line at the first, never a skipped line per target
+    import errno
+    import os
+
+    results = measured_results(tmp_path / "results")
+    cli_in_process("plot", "all", "--results", str(results))  # README.md written
+    replace = os.replace
+    number = getattr(errno, code)
+
+    def full(source, destination):
+        if os.path.basename(destination) == "README.md":
+            return replace(source, destination)
+        raise OSError(number, os.strerror(number), destination)
+
+    monkeypatch.setattr(os, "replace", full)
+    result = cli_in_process("plot", "all", "--results", str(results))
+    assert_one_line_error(result, f": {os.strerror(number)}. Fix its permissions or free space")
+    assert "skipped" not in result.stdout and "could not draw" not in result.stderr
 
 
 def test_plot_of_a_profile_no_recipe_offers_says_so(tmp_path):

@@ -8,6 +8,7 @@ redrawn too, into their own folder (results/fig6/cpu~3f2a1c/), with the override
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Optional
 
@@ -67,18 +68,21 @@ def plot_command(
         console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
-    failed = []  # what `plot all` could not draw (a damaged responses.csv): named, and the exit code says so at the end
+    # what `plot all` could not draw (a damaged responses.csv, a folder where its figure belongs): named, and the exit
+    # code says so at the end
+    failed = []
     for spec, name, overrides, variant in jobs:
         runs = resolve_runs(spec, name, None, overrides) if name is not None else []
         try:
             written = get_engine(spec.engine).write_outputs(spec, runs, results_dir)
-        except UserError as error:
-            if not variant and not everything:
-                raise
+        except (UserError, OSError) as error:
+            if (not variant and not everything) or not _this_targets_own(error):
+                raise  # a full disk or a read-only results folder stops every target alike: one line, at once
             # A variant found on disk, not asked for, or one target of `plot all`: what cannot be drawn is named,
             # and the rest still drawn.
             drawn = " ".join([spec.name, *([runs[0].run_id.profile_folder] if runs else [])])
-            console.print(f"skipped {drawn}: {error}", soft_wrap=True, markup=False, highlight=False)  # a path whole
+            said = error if isinstance(error, UserError) else _in_the_way(error)
+            console.print(f"skipped {drawn}: {said}", soft_wrap=True, markup=False, highlight=False)  # a path whole
             if not variant:
                 failed.append(drawn)
             continue
@@ -86,8 +90,21 @@ def plot_command(
             console.print(f"wrote {path}")
     if failed:
         raise UserError(
-            f"could not draw {', '.join(failed)} (said above, with the command that fixes it); the other targets are drawn"
+            f"could not draw {', '.join(failed)} (said above, with how to fix it); the other targets are drawn"
         )
+
+
+def _this_targets_own(error: Exception) -> bool:
+    """Whether `error` concerns the target being drawn alone: a damaged input of its own (a UserError), or something
+    in the way of one of its outputs (a folder where its figure belongs, a file where its folder belongs)."""
+    return isinstance(error, UserError) or error.errno in (errno.EISDIR, errno.ENOTDIR)
+
+
+def _in_the_way(error: OSError) -> str:
+    """What stands where a target's output belongs, and the fix, as the one line of a single target's plot says."""
+    if error.errno == errno.EISDIR:
+        return f"cannot write {error.filename}: a folder stands where a file must be; move the folder away"
+    return f"cannot write {error.filename}: a file stands where a folder must be on that path; move the file away"
 
 
 def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path) -> str:
