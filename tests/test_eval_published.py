@@ -10,6 +10,7 @@ import warnings
 import pytest
 import torch
 
+from resnet_repro.basics.digest import file_digest
 from resnet_repro.data.imagenet import scan_image_folder
 from resnet_repro.data.synthetic import write_image_folder
 from resnet_repro.engines.published_eval import StdScaled, published_net
@@ -41,6 +42,11 @@ def expected_top1(val_dir) -> float:
     return round(100.0 * sum(label != 0 for label in labels) / len(labels), 2)
 
 
+def slug(weights, model) -> str:
+    """The folder a weights file's rows go to: its stem, the net and the start of its SHA-256."""
+    return f"{weights.stem}-{model}-{file_digest(weights)[:12]}"
+
+
 def read_rows(path):
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
@@ -59,11 +65,14 @@ def test_a_state_dict_file_gives_the_exact_row_beside_the_papers(tmp_path, val_d
     torch.save(biased(build_model("resnet34", "B").state_dict()), weights)
     results = tmp_path / "results"
     eval_on_val(val_dir, results, "--weights", str(weights), "--model", "resnet34", "--shortcut", "B")
-    [row] = read_rows(results / "eval" / "mine-resnet34" / "10-crop.csv")
+    [row] = read_rows(results / "eval" / slug(weights, "resnet34") / "smoke" / "10-crop.csv")
     assert row == {
         "weights": str(weights),
+        "weights_sha256": file_digest(weights),
         "model": "resnet34-B",
         "protocol": "10-crop",
+        "profile": "smoke",
+        "set": "",
         "images": "9",
         "top1_error": str(expected_top1(val_dir)),
         "top5_error": "0.0",
@@ -72,8 +81,8 @@ def test_a_state_dict_file_gives_the_exact_row_beside_the_papers(tmp_path, val_d
         "paper_top5_error": "7.46",
         "note": "published weights, not trained here",
     }
-    markdown = (results / "eval" / "mine-resnet34" / "10-crop.md").read_text()
-    assert "| mine.pt" not in markdown and "| resnet34-B | 10-crop | 9 |" in markdown
+    markdown = (results / "eval" / slug(weights, "resnet34") / "smoke" / "10-crop.md").read_text()
+    assert "| mine.pt" not in markdown and "| resnet34-B | 10-crop | smoke |  | 9 |" in markdown
 
 
 def test_the_multi_scale_test_reads_table4(tmp_path, val_dir):
@@ -82,11 +91,15 @@ def test_the_multi_scale_test_reads_table4(tmp_path, val_dir):
     torch.save(biased(build_model("resnet50", "B").state_dict()), weights)
     options = ("--weights", str(weights), "--model", "resnet50", "--protocol", "multi-scale")
     eval_on_val(val_dir, tmp_path / "results", *options, "--set", "data.test_scales=[40,48]")
-    [row] = read_rows(tmp_path / "results" / "eval" / "mine-resnet50" / "multi-scale.csv")
-    assert (row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
+    [variant] = (tmp_path / "results" / "eval" / slug(weights, "resnet50")).iterdir()  # smoke~<tag of the --set>
+    assert variant.name.startswith("smoke~")
+    [row] = read_rows(variant / "multi-scale.csv")
+    assert (row["top1_error"], row["paper_row"], row["paper_top1_error"], row["profile"], row["set"]) == (
         str(expected_top1(val_dir)),
         "resnet50-B",
         "20.74",
+        variant.name,
+        "data.test_scales=[40,48]",
     )
 
 
@@ -121,7 +134,7 @@ def test_torchvision_weights_from_the_cache_are_scaled_as_torchvision_trained_th
 def test_torchvision_weights_row_names_the_papers_resnet18_row(tmp_path, monkeypatch, val_dir):
     torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
     eval_on_val(val_dir, tmp_path / "results", "--weights", "torchvision:resnet18")
-    [row] = read_rows(tmp_path / "results" / "eval" / "torchvision-resnet18" / "10-crop.csv")
+    [row] = read_rows(tmp_path / "results" / "eval" / "torchvision-resnet18" / "smoke" / "10-crop.csv")
     assert (row["model"], row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
         "resnet18-B",
         str(expected_top1(val_dir)),
@@ -271,7 +284,7 @@ def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
     with open(folder / "test_batch", "rb") as handle:  # the batch this test wrote: trusted
         labels = pickle.load(handle, encoding="bytes")[b"labels"]
     expected = round(100.0 * sum(label != 3 for label in labels) / len(labels), 2)
-    [row] = read_rows(tmp_path / "results" / "eval" / "r20-resnet20" / "cifar10-test.csv")
+    [row] = read_rows(tmp_path / "results" / "eval" / slug(tmp_path / "r20.pt", "resnet20") / "cifar10-test.csv")
     assert (row["model"], row["images"], row["top1_error"], row["paper_top1_error"]) == (
         "resnet20",
         "40",
@@ -294,7 +307,7 @@ def test_a_val_folder_of_unreadable_images_writes_no_row_and_keeps_the_last(tmp_
     torch.save(biased(build_model("resnet18", "B").state_dict()), weights)
     results = tmp_path / "results"
     eval_on_val(val_dir, results, "--weights", str(weights), "--model", "resnet18")
-    written = results / "eval" / "mine-resnet18" / "10-crop.csv"
+    written = results / "eval" / slug(weights, "resnet18") / "smoke" / "10-crop.csv"
     before = written.read_bytes()
     unreadable = tmp_path / "val"
     for name, content in (("n01", b"not a jpeg\n"), ("n02", b"")):
@@ -328,3 +341,24 @@ def test_a_variant_a_cifar_net_has_not_is_refused_not_ignored(tmp_path, variant,
     )  # fmt: skip
     assert result.returncode == 2 and result.stderr.strip() == says, result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_evals_of_other_profiles_and_of_same_named_files_each_keep_their_rows(tmp_path, val_dir):
+    torch.manual_seed(0)
+    first, second = tmp_path / "a" / "mine.pt", tmp_path / "b" / "mine.pt"  # one name, two nets
+    for weights in (first, second):
+        weights.parent.mkdir()
+        torch.save(biased(build_model("resnet18", "B").state_dict()), weights)
+    results = tmp_path / "results"
+    eval_on_val(val_dir, results, "--weights", str(first), "--model", "resnet18")
+    eval_on_val(val_dir, results, "--weights", str(second), "--model", "resnet18")
+    eval_on_val(val_dir, results, "--weights", str(first), "--model", "resnet18", "--set", "data.crop=28")
+    rows = [read_rows(path)[0] for path in sorted((results / "eval").rglob("10-crop.csv"))]
+    assert len(rows) == 3  # nothing replaced by a later eval
+    tagged = [row["profile"] for row in rows if row["set"]]
+    assert len(tagged) == 1 and tagged[0].startswith("smoke~")  # the profile and the --set's tag, as a run's folder
+    assert {(row["weights"], row["weights_sha256"], row["profile"], row["set"]) for row in rows} == {
+        (str(first), file_digest(first), "smoke", ""),
+        (str(second), file_digest(second), "smoke", ""),
+        (str(first), file_digest(first), tagged[0], "data.crop=28"),
+    }

@@ -95,20 +95,22 @@ def test_the_network_check_is_bounded_in_time():
 def test_a_file_where_an_output_folder_belongs_is_named_as_such(tmp_path):
     import torch
 
+    from resnet_repro.basics.digest import file_digest
     from resnet_repro.data.synthetic import write_cifar10
     from resnet_repro.models import build_model
 
     folder = write_cifar10(tmp_path / "data", train_per_batch=8, test=10)
     torch.save(build_model("resnet20").state_dict(), tmp_path / "r20.pt")
+    folder_name = f"r20-resnet20-{file_digest(tmp_path / 'r20.pt')[:12]}"  # eval's folder for this file
     (tmp_path / "results" / "eval").mkdir(parents=True)
-    (tmp_path / "results" / "eval" / "r20-resnet20").write_text("notes")  # a file where eval's folder goes
+    (tmp_path / "results" / "eval" / folder_name).write_text("notes")  # a file where eval's folder goes
     result = cli_in_process(
         "eval", "--weights", str(tmp_path / "r20.pt"), "--model", "resnet20", "--cifar", str(folder),
         "--device", "cpu", "--results", str(tmp_path / "results"),
     )  # fmt: skip
     assert_one_line_error(
         result,
-        f"error: cannot access {tmp_path}/results/eval/r20-resnet20: a file stands where a folder must be on that "
+        f"error: cannot access {tmp_path}/results/eval/{folder_name}: a file stands where a folder must be on that "
         f"path. Move the file away, or point --results/--data-dir elsewhere",
     )  # not "File exists. Fix its permissions or free space"
-    assert (tmp_path / "results" / "eval" / "r20-resnet20").read_text() == "notes"
+    assert (tmp_path / "results" / "eval" / folder_name).read_text() == "notes"

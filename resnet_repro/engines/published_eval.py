@@ -3,7 +3,10 @@
 ImageNet nets: the 10-crop test (Tables 2-3) or the multi-scale fully convolutional test (Table 4) on the user's
 val folder, at the recipe profile's test settings (experiments/_recipes/imagenet.yaml). The rows are written as
 the tables' rows are (top-1/top-5 error beside the paper's number for the same net, read from the target files),
-marked "published weights, not trained here", under results/eval/<weights>/.
+marked "published weights, not trained here", under results/eval/<weights>/ (the default profile's test
+settings; another profile, or --set, under results/eval/<weights>/<profile>/, as runs are: results/ never loses one
+eval's rows to another's). A weights file's folder carries the start of its SHA-256, so two files of one name in
+different folders never share one; every row names the profile, the --set pairs and the file's SHA-256.
 
 The weights: torchvision's published ResNet-18..152 (by name) or a state_dict file, read with
 torch.load(weights_only=True): tensors and plain containers only, never code. torchvision's names (layer1,
@@ -25,6 +28,7 @@ from torch import nn
 
 from ..analysis.imagenet_eval import evaluate_views
 from ..basics.atomic import make_dirs, write_atomic
+from ..basics.digest import file_digest
 from ..basics.errors import UserError
 from ..data.imagenet import scan_image_folder
 from ..models import build_model
@@ -37,8 +41,11 @@ MARK = "published weights, not trained here"
 PAPER_TARGETS = {"10-crop": ("table2", "table3"), "multi-scale": ("table4",)}
 COLUMNS = (
     "weights",
+    "weights_sha256",
     "model",
     "protocol",
+    "profile",
+    "set",
     "images",
     "top1_error",
     "top5_error",
@@ -221,11 +228,24 @@ def paper_row(protocol: str, model: str, shortcut: str | None) -> tuple[str, dic
     return None
 
 
-def weights_slug(weights: str, model: str) -> str:
-    """A folder name for these weights: torchvision-resnet50, or the file's stem and the net."""
+def weights_sha256(weights: str) -> str:
+    """A weights file's SHA-256 (what the row is of, wherever the file lies); "" for torchvision's named weights."""
+    return "" if weights.startswith("torchvision:") else file_digest(Path(weights))
+
+
+def weights_slug(weights: str, model: str, sha256: str = "") -> str:
+    """A folder name for these weights: torchvision-resnet50, or the file's stem, the net and the start of the
+    file's SHA-256 (mine-resnet50-3f2a1c9e0b7d): two files of one name never share a folder."""
     if weights.startswith("torchvision:"):
         return "torchvision-" + weights.removeprefix("torchvision:")
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{Path(weights).stem}-{model}")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{Path(weights).stem}-{model}") + (f"-{sha256[:12]}" if sha256 else "")
+
+
+def eval_folder(results_dir: Path, slug: str, profile_folder: str | None, default_profile: str | None) -> Path:
+    """results/eval/<slug>/ for the default profile's own settings, results/eval/<slug>/<profile>[~tag]/ otherwise
+    (as a run folder names a profile and its --set), so a smoke or --set eval never replaces a full one."""
+    folder = results_dir / "eval" / slug
+    return folder if profile_folder in (None, default_profile) else folder / profile_folder
 
 
 def evaluate_imagenet(request: EvalRequest) -> Path:
@@ -240,9 +260,10 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         raise UserError(
             f"--model {net.name} is a CIFAR net: the ImageNet protocols need an ImageNet net (resnet18..152)"
         )
-    data = resolve_runs(load_target(PAPER_TARGETS[request.protocol][-1]), request.profile, overrides=request.overrides)[
-        0
-    ].data
+    target = load_target(PAPER_TARGETS[request.protocol][-1])
+    run = resolve_runs(target, request.profile, overrides=request.overrides)[0]
+    data, profile_folder = run.data, run.run_id.profile_folder
+    sha256 = weights_sha256(request.weights)
     errors = evaluate_views(net.model.to(request.device), index, request.protocol, request.device, data)
     if not errors.images:  # no error to give: a row of nan would replace an earlier row of these weights
         raise UserError(
@@ -253,8 +274,11 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
     found = paper_row(request.protocol, net.name, shortcut)
     row = {
         "weights": request.weights,
+        "weights_sha256": sha256,
         "model": entry_key(parse_model_name(net.name).canonical, shortcut),
         "protocol": request.protocol,
+        "profile": profile_folder,
+        "set": " ".join(run.overrides),
         "images": errors.images,
         "top1_error": round(errors.top1_error, 2),
         "top5_error": round(errors.top5_error, 2),
@@ -263,7 +287,10 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         "paper_top5_error": found[1].get("top5_error", "") if found else "",
         "note": MARK + (f"; {errors.skipped} unreadable images skipped" if errors.skipped else ""),
     }
-    return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), request.protocol, [row])
+    folder = eval_folder(
+        request.results_dir, weights_slug(request.weights, net.name, sha256), profile_folder, target.default_profile
+    )
+    return write_rows(folder, request.protocol, [row])
 
 
 def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
@@ -287,10 +314,14 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
     _, error = evaluate(net.model.to(request.device), test, contextlib.nullcontext)  # as training tests its nets
     canonical = parse_model_name(net.name).canonical
     paper = load_target("table6").paper_table().get(canonical, {})
+    sha256 = weights_sha256(request.weights)
     row = {
         "weights": request.weights,
+        "weights_sha256": sha256,
         "model": canonical,
         "protocol": "CIFAR-10 test batch",
+        "profile": "",  # no profile's settings: the single 32x32 view, as training tests its nets
+        "set": "",
         "images": len(test_y),
         "top1_error": round(error, 2),
         "top5_error": "",
@@ -299,7 +330,8 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
         "paper_top5_error": "",
         "note": MARK,
     }
-    return write_rows(request.results_dir / "eval" / weights_slug(request.weights, net.name), "cifar10-test", [row])
+    slug = weights_slug(request.weights, net.name, sha256)
+    return write_rows(request.results_dir / "eval" / slug, "cifar10-test", [row])
 
 
 def write_rows(folder: Path, name: str, rows: list[dict]) -> Path:
