@@ -13,20 +13,28 @@ import torch
 from resnet_repro.basics.digest import file_digest
 from resnet_repro.data.imagenet import scan_image_folder
 from resnet_repro.data.synthetic import write_image_folder
-from resnet_repro.engines.published_eval import StdScaled, published_net
+from resnet_repro.engines import published_eval
+from resnet_repro.engines.published_eval import StdScaled, check_val_classes, published_net
 from resnet_repro.models import build_model
 
 from .conftest import cli_in_process
 
 
 @pytest.fixture(scope="module")
-def val_dir(tmp_path_factory):
+def val_folder(tmp_path_factory):
     return (
         write_image_folder(
             tmp_path_factory.mktemp("imagenet") / "imagenet", classes=3, train_per_class=1, val_per_class=3
         )
         / "val"
     )
+
+
+@pytest.fixture
+def val_dir(val_folder, monkeypatch):
+    """A val folder of 3 wnids, taken as the nets' whole class list (1000 would be too many images to test on)."""
+    monkeypatch.setattr(published_eval, "IMAGENET_CLASSES", 3)
+    return val_folder
 
 
 def biased(state_dict: dict) -> dict:
@@ -310,7 +318,7 @@ def test_a_val_folder_of_unreadable_images_writes_no_row_and_keeps_the_last(tmp_
     written = results / "eval" / slug(weights, "resnet18") / "smoke" / "10-crop.csv"
     before = written.read_bytes()
     unreadable = tmp_path / "val"
-    for name, content in (("n01", b"not a jpeg\n"), ("n02", b"")):
+    for name, content in (("n00000001", b"not a jpeg\n"), ("n00000002", b""), ("n00000003", b"")):
         (unreadable / name).mkdir(parents=True)
         (unreadable / name / "a.JPEG").write_bytes(content)
     result = cli_in_process(
@@ -319,7 +327,7 @@ def test_a_val_folder_of_unreadable_images_writes_no_row_and_keeps_the_last(tmp_
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
-        f"error: --val {unreadable}: none of its 2 images could be read (empty, cut short or not JPEG/PNG); nothing "
+        f"error: --val {unreadable}: none of its 3 images could be read (empty, cut short or not JPEG/PNG); nothing "
         "was written. Name ImageNet's val folder (val/<wnid>/*.JPEG)"
     )
     assert written.read_bytes() == before  # the earlier row, not one of nan
@@ -362,3 +370,39 @@ def test_evals_of_other_profiles_and_of_same_named_files_each_keep_their_rows(tm
         (str(second), file_digest(second), "smoke", ""),
         (str(first), file_digest(first), tagged[0], "data.crop=28"),
     }
+
+
+def wnid_folders(root, count: int):
+    for label in range(count):
+        (root / f"n{label:08d}").mkdir(parents=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda root, subset: subset, "has 3 class folders, not the net's 1000"),  # 3 wnids of images
+        (lambda root, subset: wnid_folders(root, 1001), "has 1001 class folders, not the net's 1000"),  # one extra
+        (
+            lambda root, subset: (wnid_folders(root, 999) / "cats").mkdir() or root,
+            "class folder 'cats' is not a wnid, so the labels would not be the net's outputs",
+        ),
+    ],
+)
+def test_a_val_folder_of_other_classes_than_the_nets_is_refused(tmp_path, val_folder, make, says):
+    torch.save(build_model("resnet18", "B").state_dict(), tmp_path / "w.pt")
+    folder = make(tmp_path / "val", val_folder)
+    result = cli_in_process(
+        "eval", "--weights", str(tmp_path / "w.pt"), "--model", "resnet18", "--val", str(folder), "--profile",
+        "smoke", "--device", "cpu", "--results", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert says in line and line.endswith(
+        "nothing was written. Name ImageNet's val/<wnid>/ with 1000 wnid folders (n + 8 digits, e.g. n01440764)"
+    ), line
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_val_folder_of_1000_wnids_is_taken(tmp_path):
+    check_val_classes(wnid_folders(tmp_path / "val", 1000))

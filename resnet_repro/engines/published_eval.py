@@ -29,7 +29,7 @@ from torch import nn
 from ..analysis.imagenet_eval import evaluate_views
 from ..basics.atomic import make_dirs, write_atomic
 from ..basics.digest import file_digest
-from ..basics.errors import UserError
+from ..basics.errors import UserError, excerpt
 from ..data.imagenet import scan_image_folder
 from ..models import build_model
 from ..models.torchvision_weights import from_torchvision
@@ -56,6 +56,8 @@ COLUMNS = (
 )
 
 
+IMAGENET_CLASSES = 1000  # every ImageNet net eval builds has 1000 outputs: ImageNet's wnids in sorted order
+WNID = re.compile(r"n[0-9]{8}")  # n01440764
 TORCHVISION_DEPTHS = (18, 34, 50, 101, 152)
 CHANNEL_STD = (0.229, 0.224, 0.225)  # torchvision's input normalisation, [0, 1] scale
 
@@ -248,12 +250,32 @@ def eval_folder(results_dir: Path, slug: str, profile_folder: str | None, defaul
     return folder if profile_folder in (None, default_profile) else folder / profile_folder
 
 
+def check_val_classes(val_dir: Path) -> None:
+    """The val folder's class folders, sorted, are its images' labels, compared with the net's outputs (ImageNet's
+    1000 wnids in sorted order): a subset or an extra folder shifts the labels and the error means nothing. The
+    weights carry no wnid list, so the folders' count and form are checked, in one line, before any image is read."""
+    folders = sorted(p.name for p in val_dir.iterdir() if p.is_dir())
+    expected = f"ImageNet's val/<wnid>/ with {IMAGENET_CLASSES} wnid folders (n + 8 digits, e.g. n01440764)"
+    if len(folders) != IMAGENET_CLASSES:
+        raise UserError(
+            f"--val {val_dir} has {len(folders)} class folders, not the net's {IMAGENET_CLASSES}: its labels would "
+            f"not be the net's outputs; nothing was written. Name {expected}"
+        )
+    odd = next((name for name in folders if not WNID.fullmatch(name)), None)
+    if odd is not None:
+        raise UserError(
+            f"--val {val_dir}: class folder {excerpt(odd)} is not a wnid, so the labels would not be the net's "
+            f"outputs; nothing was written. Name {expected}"
+        )
+
+
 def evaluate_imagenet(request: EvalRequest) -> Path:
     """Evaluate, write results/eval/<slug>/<protocol>.csv and .md atomically; returns the CSV's path."""
     if request.protocol not in PAPER_TARGETS:
         raise UserError(f"--protocol {request.protocol}: use one of {', '.join(PAPER_TARGETS)}")
     if not request.val_dir.is_dir():
         raise UserError(f"--val {request.val_dir} is not a folder: name ImageNet's val folder (val/<wnid>/*.JPEG)")
+    check_val_classes(request.val_dir)
     index = scan_image_folder(request.val_dir)
     net = published_net(request.weights, request.model, request.shortcut, request.variant)
     if parse_model_name(net.name).family != "imagenet":
