@@ -406,3 +406,27 @@ def test_a_val_folder_of_other_classes_than_the_nets_is_refused(tmp_path, val_fo
 
 def test_a_val_folder_of_1000_wnids_is_taken(tmp_path):
     check_val_classes(wnid_folders(tmp_path / "val", 1000))
+
+
+@pytest.mark.parametrize(
+    "option, says",
+    [
+        (
+            ("--protocol", "multi-scale"),
+            "--protocol 'multi-scale': {why} ImageNet protocol applies to it; leave --protocol out",
+        ),
+        (("--protocol", "bogus"), "--protocol 'bogus': {why} ImageNet protocol applies to it; leave --protocol out"),
+        (("--profile", "smoke"), "--profile 'smoke': {why} profile applies to it; leave --profile out"),
+        (("--set", "data.crop=28"), "--set 'data.crop=28': {why} --set key applies to it; leave --set out"),
+    ],
+)
+def test_an_imagenet_test_option_with_cifar_is_refused_not_ignored(tmp_path, option, says):
+    torch.save(build_model("resnet20").state_dict(), tmp_path / "r20.pt")
+    (tmp_path / "test_batch").write_bytes(b"")  # refused before any batch is read
+    result = cli_in_process(
+        "eval", "--weights", str(tmp_path / "r20.pt"), "--model", "resnet20", *option, "--cifar", str(tmp_path),
+        "--results", str(tmp_path / "results"),
+    )  # fmt: skip
+    why = "--cifar tests a CIFAR net on the one 32x32 view of its test batch (Table 6), so no"
+    assert result.returncode == 2 and result.stderr.strip() == "error: " + says.format(why=why), result.stderr
+    assert not (tmp_path / "results").exists()

@@ -26,7 +26,9 @@ def eval_command(
     ),
     shortcut: Optional[str] = typer.Option(None, "--shortcut", help="A, B or C for a state_dict file [default: B]."),
     variant: str = typer.Option("original", "--variant", help="original or v1.5 (torchvision's bottleneck stride)."),
-    protocol: str = typer.Option("10-crop", "--protocol", help="10-crop (Tables 2-3) or multi-scale (Table 4)."),
+    protocol: Optional[str] = typer.Option(
+        None, "--protocol", help="10-crop (Tables 2-3) or multi-scale (Table 4), for --val [default: 10-crop]."
+    ),
     profile: Optional[str] = ProfileOption,
     set_: Optional[list[str]] = SetOption,
     device: str = DeviceOption,
@@ -42,12 +44,14 @@ def eval_command(
         raise UserError(
             "eval needs one test set: --val IMAGENET_VAL_FOLDER for an ImageNet net, or --cifar FOLDER for a CIFAR net"
         )
+    if cifar is not None:
+        refuse_imagenet_options(protocol, profile, set_)
     request = EvalRequest(
         weights,
         model,
         shortcut,
         variant,
-        protocol,
+        "10-crop" if protocol is None else protocol,
         val,
         profile,
         sets(set_),
@@ -57,3 +61,19 @@ def eval_command(
     path = evaluate_imagenet(request) if val is not None else evaluate_cifar(request, cifar)
     console.print(path.with_suffix(".md").read_text(), end="")
     console.print(f"wrote {path} and {path.with_suffix('.md')}")
+
+
+def refuse_imagenet_options(protocol: str | None, profile: str | None, set_: list[str] | None) -> None:
+    """--protocol, --profile and --set set the ImageNet test (its views and their sizes); --cifar's test is the test
+    batch's one 32x32 view, which none of them changes: given with --cifar they would be ignored, a typo or a wrong
+    test set passing unseen, so they are refused, as `run` refuses an option that does not apply to a target."""
+    from ..basics.errors import UserError, excerpt
+
+    why = "--cifar tests a CIFAR net on the one 32x32 view of its test batch (Table 6), so no"
+    for option, given, what in (
+        ("--protocol", protocol, "ImageNet protocol"),
+        ("--profile", profile, "profile"),
+        ("--set", set_[0] if set_ else None, "--set key"),
+    ):
+        if given is not None:
+            raise UserError(f"{option} {excerpt(given)}: {why} {what} applies to it; leave {option} out")
