@@ -92,8 +92,7 @@ def submit_target(
     pack: int = 1,
 ) -> Submitted:
     """Submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job with --pack) as a job of an array,
-    then the outputs job
-    (`command` + `--slurm-outputs`) after all of them; record each run's job. `command` is the `resnet-repro run`
+    then the outputs job (`command` + `--slurm-outputs`) after all of them; record each run's job. `command` is the `resnet-repro run`
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
     python = [sys.executable, "-m", "resnet_repro", "run", *command]
@@ -132,18 +131,25 @@ def submit_target(
         if path.is_file() and not path.is_symlink():
             path.chmod(0o600)
     ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
+    _record_jobs(results, ran, outputs_job, cancel=[*after, outputs_job.job_id])
+    return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
+
+
+def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> None:
+    """Each run's record of its job; where one cannot be written, every job of this submission (`cancel`) is
+    cancelled and the records already written are removed: unrecorded, the jobs would train unseen and a second
+    submission would not be refused."""
     written = []
     try:
         for run, job in ran:
             record = {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)}
             write_record(results, run, record)
             written.append(record_path(results, run))
-    except BaseException:  # unrecorded, the jobs would train unseen and a second submission would not be refused
-        subprocess.run(["scancel", *after, outputs_job.job_id], capture_output=True, timeout=60)
+    except BaseException:
+        subprocess.run(["scancel", *cancel], capture_output=True, timeout=60)
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
 
 
 def _named(group: list[str]) -> list[str]:
