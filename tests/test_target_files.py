@@ -12,6 +12,15 @@ from .conftest import assert_one_line_error, cli, smoke_run_args
 HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
 
 
+def refusal(tmp_path, text: str) -> str:
+    """The one-line error of reading a target file mine.yaml that holds `text`."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    return str(error.value)
+
+
 @pytest.mark.parametrize(
     "text,message",
     [
@@ -71,11 +80,7 @@ HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
     ],
 )
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, text, message):
-    path = tmp_path / "mine.yaml"
-    path.write_text(text)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    assert message in str(error.value)
+    assert message in refusal(tmp_path, text)
 
 
 @pytest.mark.parametrize(
@@ -221,11 +226,7 @@ def test_an_alias_in_a_set_value_is_refused():
     ],
 )
 def test_a_huge_or_odd_value_is_one_short_line(tmp_path, text, fragment):
-    path = tmp_path / "mine.yaml"
-    path.write_text(text)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    message = str(error.value)
+    message = refusal(tmp_path, text)
     assert fragment in message and len(message) < 400, message[:400]
     assert "\n" not in message
 
@@ -251,11 +252,7 @@ RUNS = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n"
     ],
 )
 def test_a_setting_that_cannot_apply_to_its_net_is_refused(tmp_path, text, message):
-    path = tmp_path / "mine.yaml"
-    path.write_text(text)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    assert message in str(error.value)
+    assert message in refusal(tmp_path, text)
 
 
 def test_a_shortcut_on_a_plain_net_is_one_line_and_trains_nothing(tmp_path):
@@ -343,11 +340,7 @@ def test_one_net_with_two_shortcuts_is_two_runs(tmp_path):
     ],
 )
 def test_an_unknown_net_in_runs_is_named_at_its_line(tmp_path, entries, message):
-    path = tmp_path / "mine.yaml"
-    path.write_text(RUNS + entries)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    assert message in str(error.value)
+    assert message in refusal(tmp_path, RUNS + entries)
 
 
 def test_an_unknown_net_table1_counts_is_named_at_its_line(tmp_path):
@@ -397,11 +390,7 @@ def test_a_recipe_name_with_a_folder_in_it_is_refused_at_its_line(tmp_path, name
     ],
 )
 def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path, text, message):
-    path = tmp_path / "mine.yaml"
-    path.write_text(text)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    assert message in str(error.value)
+    assert message in refusal(tmp_path, text)
 
 
 @pytest.mark.parametrize(
@@ -415,8 +404,4 @@ def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path
 )
 def test_a_target_of_an_engine_that_trains_names_a_recipe_and_runs(tmp_path, text, message):
     # without either, `run` said every run was trained and exited 0 with nothing trained (or an empty table or figure)
-    path = tmp_path / "mine.yaml"
-    path.write_text(text)
-    with pytest.raises(UserError) as error:
-        load_target(str(path))
-    assert message in str(error.value)
+    assert message in refusal(tmp_path, text)
