@@ -1,6 +1,8 @@
 """The model zoo. Public API: `build_model(name, shortcut=..., variant=..., num_classes=..., in_channels=...)`.
 
-Name rules are in specs/naming.py (shared with the torch-free plot and report code).
+Name rules are in specs/naming.py (shared with the torch-free plot and report code). `build_model` is where a net's
+name, shortcut and variant are checked; the classes it builds take them as checked (a recipe's init values are
+checked when the recipe is read).
 """
 
 from __future__ import annotations

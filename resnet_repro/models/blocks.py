@@ -15,8 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..specs.naming import SHORTCUT_OPTIONS
-
 NormLayer = Callable[[int], nn.Module]  # channels -> a batch norm (torchvision's norm_layer)
 
 
@@ -83,9 +81,7 @@ def make_shortcut(
     dims_change = stride != 1 or in_channels != out_channels
     if option == "C" or (option == "B" and dims_change):
         return ProjectionShortcut(in_channels, out_channels, stride, norm_layer)
-    if option in ("A", "B"):
-        return ZeroPadShortcut(in_channels, out_channels, stride) if dims_change else nn.Identity()
-    raise ValueError(f"shortcut must be one of {', '.join(SHORTCUT_OPTIONS)} or None, got {option!r}")
+    return ZeroPadShortcut(in_channels, out_channels, stride) if dims_change else nn.Identity()
 
 
 class BasicBlock(nn.Module):
@@ -140,8 +136,6 @@ class Bottleneck(nn.Module):
         norm_layer: NormLayer = nn.BatchNorm2d,
     ):
         super().__init__()
-        if stride_on not in ("1x1", "3x3"):
-            raise ValueError(f"stride_on must be '1x1' or '3x3', got {stride_on!r}")
         out_channels = width * self.expansion
         first_stride, middle_stride = (stride, 1) if stride_on == "1x1" else (1, stride)
         self.conv1 = conv1x1(in_channels, width, first_stride)
@@ -255,19 +249,14 @@ def init_weights(model: nn.Module, init: ModelInit = ModelInit()) -> None:
     fc: "uniform" keeps torch's default U(+-1/sqrt(fan_in)) for weight and bias; "gaussian-0.01" is the
     Gaussian filler common in Caffe models (std 0.01, bias 0).
     """
-    he_init_fan, fc_init = init.he_init_fan, init.fc_init
-    if he_init_fan not in ("fan_in", "fan_out"):
-        raise ValueError(f"he_init_fan must be fan_in or fan_out, got {he_init_fan!r}")
-    if fc_init not in ("uniform", "gaussian-0.01"):
-        raise ValueError(f"fc_init must be uniform or gaussian-0.01, got {fc_init!r}")
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode=he_init_fan, nonlinearity="relu")
+            nn.init.kaiming_normal_(module.weight, mode=init.he_init_fan, nonlinearity="relu")
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
             module.momentum = init.bn_momentum
-        elif isinstance(module, nn.Linear) and fc_init == "gaussian-0.01":
+        elif isinstance(module, nn.Linear) and init.fc_init == "gaussian-0.01":
             nn.init.normal_(module.weight, std=0.01)
             nn.init.zeros_(module.bias)
     if init.zero_init_residual:

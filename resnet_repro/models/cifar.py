@@ -24,8 +24,6 @@ class CifarResNet(StagedNet):
         layers: Layers = Layers(),
     ):
         super().__init__()
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
         self.depth = 6 * n + 2
         self.conv1 = conv3x3(in_channels, CIFAR_WIDTHS[0])
         self.bn1 = layers.norm_layer(CIFAR_WIDTHS[0])

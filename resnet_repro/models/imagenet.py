@@ -41,10 +41,6 @@ class ImageNetResNet(StagedNet):
         layers: Layers = Layers(),
     ):
         super().__init__()
-        if depth not in IMAGENET_LAYOUTS:
-            raise ValueError(f"ImageNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         self.depth = depth
         kind, blocks_per_stage = IMAGENET_LAYOUTS[depth]
         self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
