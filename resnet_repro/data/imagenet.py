@@ -36,7 +36,6 @@ PCA_EIGENVECTORS = torch.tensor([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -
 
 @dataclass
 class ImageFolderIndex:
-    root: Path
     classes: list[str]
     samples: list[tuple[Path, int]]
 
@@ -45,7 +44,7 @@ class ImageFolderIndex:
 
     def pick(self, positions) -> "ImageFolderIndex":
         """The samples at `positions`, in folder order."""
-        return ImageFolderIndex(self.root, self.classes, [self.samples[i] for i in sorted(positions)])
+        return ImageFolderIndex(self.classes, [self.samples[i] for i in sorted(positions)])
 
 
 def scan_image_folder(root: Path) -> ImageFolderIndex:
@@ -64,7 +63,7 @@ def scan_image_folder(root: Path) -> ImageFolderIndex:
         if not files:
             raise UserError(f"class folder {root / name} holds no images (.JPEG, .jpg, .png); remove it or fill it")
         samples += [(path, label) for path in files]
-    return ImageFolderIndex(root, classes, samples)
+    return ImageFolderIndex(classes, samples)
 
 
 def scale_augment(
