@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Callable
 
 from ..basics.errors import UserError, excerpt, shorten
 from ..readback.report_parts import runs_command
@@ -23,12 +24,17 @@ def measured_csv(target: Target, results: Path, profile: str | None = None) -> P
     return output_dir(results, target, profile) / get_engine(target.engine).measured_file
 
 
-def measured_csv_of(target: Target, results: Path, runs: list) -> Path:
-    """The CSV these runs' profile measured, for drawing from; one line naming the command that measures it where it is
-    not there yet."""
+def measured_csv_of(target: Target, results: Path, runs: list, check: Callable[[Path], str]) -> Path:
+    """The CSV these runs' profile measured, for drawing from, once `check` (the engine's `checked_csv`) passes it; one
+    line naming the command that measures it where it is not there yet, or measures it again where it is damaged (said
+    before any output is drawn from it)."""
     path = measured_csv(target, results, runs_profile(runs))
     if not path.exists():
         raise UserError(f"{path} does not exist yet: `{runs_command(target, runs)}` measures it")
+    try:
+        check(path)
+    except DamagedFile as damage:
+        raise UserError(f"{damage}; `{runs_command(target, runs)}` measures it again") from None
     return path
 
 

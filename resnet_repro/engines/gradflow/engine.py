@@ -74,11 +74,7 @@ class GradflowEngine(Engine):
         return Outcome(self.write_outputs(target, [], context.results))
 
     def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        csv_path = measured_csv_of(target, results, runs)
-        try:
-            checked_gradflow(csv_path)
-        except DamagedFile as damage:  # said before any output is drawn from it
-            raise UserError(f"{damage}; `{run_command(target)}` measures it again") from None
+        csv_path = measured_csv_of(target, results, runs, checked_gradflow)
         return [
             csv_path,
             *write_verdicts(csv_path, csv_path.parent),

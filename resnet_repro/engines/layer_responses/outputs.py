@@ -11,7 +11,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...basics.errors import UserError
 from ...plots.style import depth_colour, paper_label, save_figure  # first: it selects the Agg backend
 from ...readback.measured import Measured, measure
 from ...readback.report_parts import runs_command
@@ -29,11 +28,7 @@ COLUMNS = ["model", "response_std", "n_seeds", "profile", "data"]
 def write_response_outputs(target: Target, runs: list[RunConfig], results: Path) -> list[Path]:
     """The profile's responses.csv, and the table and figure drawn from it in the profile's folder: the files."""
     profile = runs_profile(runs)
-    csv_path = measured_csv_of(target, results, runs)
-    try:
-        checked_responses(csv_path)
-    except DamagedFile as damage:  # said before any output is drawn from it
-        raise UserError(f"{damage}; `{runs_command(target, runs)}` measures it again") from None
+    csv_path = measured_csv_of(target, results, runs, checked_responses)
     found = measure(target, profile, results, runs)
     labels = {found.keys[r.name]: r.run_id.label for r in runs}
     rows = [
