@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ..analysis.imagenet_eval import evaluate_views
-from ..basics.atomic import make_dirs, write_atomic
+from ..basics.atomic import write_atomic
 from ..basics.digest import file_digest
 from ..basics.errors import UserError, excerpt
 from ..data.imagenet import scan_image_folder
@@ -357,8 +357,7 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
 
 
 def write_rows(folder: Path, name: str, rows: list[dict]) -> Path:
-    """<name>.csv and <name>.md, each written atomically."""
-    make_dirs(folder)
+    """<name>.csv and <name>.md, each written atomically (in `folder`, made where it is not there yet)."""
     csv = [",".join(COLUMNS)] + [",".join(_csv_cell(row[c]) for c in COLUMNS) for row in rows]
     markdown = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     markdown += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
-from ..basics.atomic import atomic_file, make_dirs
+from ..basics.atomic import atomic_file
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use("Agg"): a headless backend, chosen before pyplot loads
@@ -57,9 +57,8 @@ def save_figure(fig, out: Path, title: str, subtitle: str) -> list[Path]:
     width = max(60, int(fig.get_size_inches()[0] * 14))
     fig.suptitle("\n".join([title, *textwrap.wrap(subtitle, width)]), fontsize=10)
     fig.tight_layout()
-    make_dirs(out.parent)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:  # atomically: a redraw that fails (a full disk) keeps the previous good file
+    for path in paths:  # atomically, its folder made: a redraw that fails (a full disk) keeps the previous good file
         with atomic_file(path) as handle:
             fig.savefig(handle, format=path.suffix[1:], dpi=130, metadata=FIXED_METADATA.get(path.suffix))
     plt.close(fig)
