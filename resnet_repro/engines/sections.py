@@ -9,7 +9,6 @@ gradflow's `gradflow`). No torch here.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from pydantic import AfterValidator, Field
 
 from ..basics.errors import excerpt
 from ..readers.validation import STRICT_KEYS, Expect, Number, Text, refuse
-from ..specs.target_checks import at_item, check_in_runs, read_section
+from ..specs.target_checks import check_in_runs, read_section
 
 _NAMES = Expect("expected a non-empty list of names")
 
@@ -57,9 +56,8 @@ class FigureSection:
     @classmethod
     def parse(cls, raw: dict, path: Path) -> "FigureSection":
         figure = read_section(cls, raw, "figure", path)
-        for index, panel in enumerate(figure.panels):
-            at = functools.partial(at_item, path, raw["figure"]["panels"][index], "models")
-            check_in_runs(panel.models, raw, at, f"figure.panels[{index}].models")
+        for index, panel in enumerate(raw["figure"]["panels"]):  # each as read, for the line of each of its nets
+            check_in_runs(panel, raw, path, f"figure.panels[{index}].models")
         return figure
 
     def panel_specs(self) -> list[dict]:

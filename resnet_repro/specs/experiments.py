@@ -38,7 +38,6 @@ from .run_id import RunId
 from .target_checks import (
     MAX_SEEDS,
     TargetSchema,
-    at_item,
     at_line,
     check_in_runs,
     check_net,
@@ -255,12 +254,7 @@ def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
                 f"{at}: profiles.{profile}.models: an empty list selects no run; list the nets {profile} trains, or "
                 f"leave models out to train every run"
             )
-        check_in_runs(
-            selection.get("models") or [],
-            raw,
-            lambda index: at_item(path, selection, "models", index),
-            f"profiles.{profile}.models",
-        )
+        check_in_runs(selection, raw, path, f"profiles.{profile}.models")
     return selections
 
 

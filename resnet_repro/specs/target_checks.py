@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -180,13 +180,14 @@ def at_item(path: Path, mapping: Any, key: Any, index: int) -> str:
     return at_line(path, items, index) if line_of(items, index) else at_line(path, mapping, key)
 
 
-def check_in_runs(models: Any, raw: dict, at: Callable[[int], str], key: str) -> None:
-    """Each of `models` (a profile's selection, a figure panel's nets) is the model of one of the runs the target
-    file `raw` lists; else one line, `at(i)` the file:line of the i-th of `key`'s list."""
+def check_in_runs(mapping: dict, raw: dict, path: Path, key: str) -> None:
+    """Each net a mapping of the target file `raw` lists under `models:` (a profile's selection, a figure panel) is
+    the model of one of the runs the file lists; else one line at that net's `file:line`, naming `key`, the list."""
     runs = raw.get("runs") if isinstance(raw.get("runs"), list) else []
     listed = {str(e.get("model") if isinstance(e, dict) else e) for e in runs}
-    for index, model in enumerate(models):
+    for index, model in enumerate(mapping.get("models") or []):
         if model not in listed:
             raise UserError(
-                f"{at(index)}: {key}: {excerpt(model)} is not among this target's runs ({', '.join(sorted(listed))})"
+                f"{at_item(path, mapping, 'models', index)}: {key}: {excerpt(model)} is not among this target's runs "
+                f"({', '.join(sorted(listed))})"
             )
