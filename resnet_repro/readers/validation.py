@@ -194,22 +194,21 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str 
     loc = problem["loc"]
     kind = problem["type"]
     own = loc[:-1] if kind == "missing" else loc
-    if kind == "own_words":
-        return f"{where(_dotted(loc, prefix))}: {_dotted(loc, prefix)}: {problem['msg']}"
     # A bad item of a list is named by its list, as a whole, but placed at its own line (`- plain57` below the key).
-    item_at = where(_dotted(own, prefix))
+    at = where(_dotted(own, prefix))
+    if kind == "own_words":
+        return f"{at}: {_dotted(loc, prefix)}: {problem['msg']}"
     if kind == "literal_error":  # a bad choice; in a list, name the list
         choices = typing.get_args(_unwrap(_field_type(schema, loc)))
-        at = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
-        return f"{item_at}: {at}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
+        named = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
+        return f"{at}: {named}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
     expect = _expect_at(schema, own)
     while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
         own = own[:-1]
         expect = _expect_at(schema, own)
     if expect is not None and kind not in _UNKNOWN_KEY:
         got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
-        return f"{item_at}: {_dotted(own, prefix)}: {expect.words}{got}"
-    at = where(_dotted(loc, prefix))
+        return f"{at}: {_dotted(own, prefix)}: {expect.words}{got}"
     if loc and isinstance(loc[-1], int) and kind in _EXPECTED:  # a bad item: name the list, as a whole
         loc, kind = loc[:-1], "list_type"
     dotted = _dotted(loc, prefix)
