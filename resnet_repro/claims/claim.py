@@ -107,7 +107,7 @@ def parse_claims(
 
 
 def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, ...], run_keys: dict) -> Claim:
-    entry = validate(ClaimSchema, raw, lambda dotted: where(dotted or key), missing=_HAS, prefix=key)
+    entry = validate(ClaimSchema, raw, where, missing=_HAS, prefix=key)
 
     def at(name: str) -> str:
         """`file:line: claims[i]`, the line of the claim's key `name` (the claim's own where it is absent)."""
