@@ -449,9 +449,30 @@ def test_run_over_a_damaged_run_ends_with_one_line_saying_what_is_left_out(fig1_
 
     results = copy_results(fig1_smoke, tmp_path / "results")
     reason = tamper_log(results / RUN, "rows past the end")
+    tamper_log(results / RUN.replace("plain-20", "plain-56"), "not a number")
     result = cli(*smoke_run_args("fig1", cifar_dir, results))
     assert_one_line_error(result, "damaged run cifar10/plain-20/smoke/seed0", reason, "delete")
+    # the second damaged run named in the same line: not met only once the first is fixed
+    assert result.stderr.strip().endswith("(and 1 more damaged run: cifar10/plain-56/smoke/seed0)"), result.stderr
     assert result.stdout.count("already finished") == 2  # nothing was retrained over it
+
+
+def test_run_over_several_damaged_run_folders_names_them_all_in_one_line(fig1_smoke, tmp_path):
+    import shutil
+
+    from .conftest import cli_in_process, copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    for seed in range(1, 6):  # seed 0's folder copied under five other seeds: five damaged runs
+        shutil.copytree(results / RUN, results / RUN.replace("seed0", f"seed{seed}"))
+    before = sorted(str(p.relative_to(results)) for p in results.rglob("*"))
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results, "--seeds", "0,1,2,3,4,5"))
+    reason = "final.json is the record of run cifar10/plain-20/smoke/seed0, not of this folder's run"
+    others = "; ".join(f"cifar10/plain-20/smoke/seed{seed}: {reason}" for seed in (2, 3, 4))
+    assert_one_line_error(
+        ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", f"(and 4 more damaged runs: {others}; and 1 more)"
+    )
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
 
 
 def test_reading_a_huge_log_stops_at_the_runs_own_bound(tmp_path):

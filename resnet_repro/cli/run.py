@@ -21,8 +21,7 @@ from ..engines import get_engine
 from ..report import write_report
 from ..report.console import console_summary, section_summary
 from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
-from ..store.aggregate import damaged_notes
-from ..store.layout import RunFiles, damage_fix, resolve_results_dir, run_damage
+from ..store.layout import RunFiles, damage_fix, read_run, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
 from ..store.results_file import JSON_BYTES, DamagedFile, read_bytes
@@ -279,6 +278,7 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
     """A run folder holding a file the tool could not have written (a link, a pipe or a device where a file belongs,
     a record too large or too deep, a number where none can be) is neither trained over nor read: one line, before
     anything is written."""
+    damaged = []
     for run in runs:
         files = RunFiles(results_dir, run.name)
         try:  # a final record it cannot read is no unfinished run: its OSError is the one line, never a run over it
@@ -288,19 +288,34 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
             pass  # run_damage says what it is
         damage = run_damage(files)
         if damage:
-            raise UserError(
-                f"damaged run {run.name}: {damage}. {damage_fix(files, damage)}, or train into another folder with "
-                f"--results DIR"
-            )
+            damaged.append((run.name, files, damage))
+    if damaged:
+        name, files, damage = damaged[0]
+        raise UserError(
+            f"damaged run {name}: {damage}. {damage_fix(files, damage)}, or train into another folder with "
+            f"--results DIR{also_damaged([f'{other}: {why}' for other, _, why in damaged[1:]])}"
+        )
 
 
 def refuse_damaged_runs(runs, results_dir: Path) -> None:
     """A finished run whose log disagrees with its final record is not retrained (it says it is finished) and its
     numbers are left out of the outputs: the command must not end as if the target were complete."""
-    notes = damaged_notes(runs, results_dir)
-    if notes:
-        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
-        raise UserError(f"damaged {notes[0]}{more}")
+    damaged = [(run.name, note) for run in runs if (note := read_run(results_dir, run).left_out)]
+    if damaged:
+        raise UserError(f"damaged {damaged[0][1]}{also_damaged([name for name, _ in damaged[1:]])}")
+
+
+SHOWN_DAMAGED = 3  # the other damaged runs one error line names; past these it counts them
+
+
+def also_damaged(others: list[str]) -> str:
+    """The other damaged runs, after the first one's error: a user who fixes that one learns of the rest now, not one
+    command at a time. The first SHOWN_DAMAGED are named, the rest counted."""
+    if not others:
+        return ""
+    named = "; ".join(others[:SHOWN_DAMAGED])
+    rest = f"; and {len(others) - SHOWN_DAMAGED} more" if len(others) > SHOWN_DAMAGED else ""
+    return f" (and {counted(len(others), 'more damaged run')}: {named}{rest})"
 
 
 def check_pack(pack: Optional[int], jobs: Optional[int]) -> Optional[int]:

@@ -39,12 +39,6 @@ class ModelRuns:
         return seeds_status(self.statuses, self.expected)
 
 
-def damaged_notes(runs: list[RunConfig], results: Path) -> list[str]:
-    """Why each run of `runs` whose files are damaged, or which finished with a log that disagrees with its final
-    record, is left out of tables."""
-    return [note for entry in collect(runs, results).values() for note in entry.damaged]
-
-
 def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
     grouped: dict[str, ModelRuns] = {}
     for config in runs:
