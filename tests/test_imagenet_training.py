@@ -302,3 +302,33 @@ def test_a_protocol_record_cut_short_or_damaged_is_measured_again_not_the_run_de
     cli(*args, check=True)
     assert json.loads(crops.read_text()) == measured
     assert (run / "checkpoint.pt").read_bytes() == checkpoint  # the run was not trained again
+
+
+def test_a_damaged_protocol_record_of_a_run_without_checkpoints_asks_for_the_folder_not_the_record(
+    imagenet_dir, tmp_path
+):
+    # it said "Remove 10-crop.json (... its checkpoints and other records stay) and run again to measure it again":
+    # with the checkpoints deleted (to save space) nothing measured it again, and the table stayed blank for good
+    from .conftest import cli_in_process
+
+    args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
+    cli(*args, check=True)
+    run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
+    crops = run / "10-crop.json"
+    crops.write_text(json.dumps({**json.loads(crops.read_text()), "top5_error": 250}))
+    for name in ("checkpoint.pt", "checkpoint.prev.pt"):
+        (run / name).unlink()
+    refused = cli_in_process(*args)
+    assert_one_line_error(
+        refused,
+        "damaged run imagenet/plain-18/smoke/seed0: 10-crop.json has top5_error 250",
+        f"The run keeps no checkpoint to measure 10-crop.json again from: delete its folder {run} to train it again",
+    )
+    assert f"Remove {crops}" not in refused.stderr
+    plotted = cli_in_process("plot", "table2", "--profile", "smoke", "--results", str(tmp_path / "r"))
+    assert plotted.returncode == 0, plotted.stderr
+    with open(tmp_path / "r/table2/smoke/table.csv") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["model"] == "plain-18")
+    assert row["status"].endswith(
+        "(it keeps no checkpoint to measure 10-crop.json again from: delete its folder to train it again)"
+    ), row["status"]

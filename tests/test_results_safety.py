@@ -288,6 +288,26 @@ def test_a_finished_run_with_a_damaged_final_checkpoint_is_never_measured_with_e
         list(finished_models(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu"))))
 
 
+def test_a_finished_run_with_every_checkpoint_damaged_is_not_said_to_resume_from_a_good_one(alone, cifar_dir, tmp_path):
+    # it said "delete final.json and run again to retrain it from its last good checkpoint": there was none, and
+    # the run trained again from its first iteration
+    import shutil
+
+    from resnet_repro.engines.trained import finished_models
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.train.context import RunContext
+
+    run = tmp_path / RUN
+    shutil.copytree(alone, run)
+    for name in ("checkpoint.pt", "checkpoint.prev.pt"):
+        data = bytearray((run / name).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (run / name).write_bytes(bytes(data))
+    runs = resolve_runs(load_target("fig1"), "smoke", only="plain-20")
+    with pytest.raises(UserError, match="none of its checkpoints is intact .*delete .*final.json.* from the start$"):
+        list(finished_models(runs, RunContext(tmp_path, cifar_dir, torch.device("cpu"))))
+
+
 @pytest.fixture
 def linked_results(tmp_path):
     """A results folder whose `fig1/` is a link to a folder outside it, and that outside folder (empty)."""

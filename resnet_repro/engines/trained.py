@@ -30,7 +30,12 @@ def finished_models(
         state, warnings = load_checkpoint(files.checkpoint, files.previous_checkpoint, device)
         if state is None and not warnings:  # checkpoints deleted (to save space): nothing to measure
             continue
-        if state is None or state["iteration"] != config.recipe.iterations:  # never measure an earlier model
+        if state is None:  # every checkpoint damaged: training again starts from the first iteration
+            raise UserError(
+                f"run {config.name} is finished, but none of its checkpoints is intact ({warnings[0]}); delete "
+                f"{files.final} and run again to train it again from the start"
+            )
+        if state["iteration"] != config.recipe.iterations:  # never measure an earlier model
             why = warnings[0] if warnings else f"it holds iteration {state['iteration']}"
             raise UserError(
                 f"run {config.name} is finished, but its final checkpoint is damaged ({why}); delete "

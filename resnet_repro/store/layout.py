@@ -279,31 +279,48 @@ def protocol_damaged(problem: str) -> str | None:
     return next((name for name in PROTOCOL_RECORDS if problem.startswith(f"{name} ")), None)
 
 
+def kept_checkpoint(files: RunFiles) -> bool:
+    """Whether the run keeps a checkpoint to measure a protocol record again from: a finished run whose checkpoints
+    were deleted (to save space) is measured from none, so removing its record alone would leave it unmeasured."""
+    return files.checkpoint.exists() or files.previous_checkpoint.exists()
+
+
 def damage_fix(files: RunFiles, problem: str) -> str:
     """How to clear a run's damage (run_damage's `problem`) before training it: the lock alone, a protocol record
-    alone, or the whole folder."""
+    alone (where a checkpoint is kept to measure it again from), or the whole folder."""
     if lock_damaged(problem):
         return f"Remove {files.lock} (the run's lock: its checkpoints and records stay) and run again"
     record = protocol_damaged(problem)
-    if record:
+    if record and kept_checkpoint(files):
         return (
             f"Remove {files.dir / record} (measured from the run's final checkpoint after training: its checkpoints "
             f"and other records stay) and run again to measure it again"
         )
+    if record:
+        return (
+            f"The run keeps no checkpoint to measure {record} again from: delete its folder {files.dir} to train it "
+            f"again"
+        )
     return f"Delete its folder {files.dir} to train it again"
 
 
-def damage_note(run: str, problem: str) -> str:
+def damage_note(files: RunFiles, problem: str) -> str:
     """What tables and the report say of a run whose numbers are left out (see `read_run`)."""
+    run = files.name
     if lock_damaged(problem):
         return (
             f"run {run}: {problem}; its numbers are left out (remove its .lock alone, which holds nothing of the run, "
             f"to read them again)"
         )
     record = protocol_damaged(problem)
-    if record:
+    if record and kept_checkpoint(files):
         return (
             f"run {run}: {problem}; its numbers are left out (remove its {record} alone and run it to measure it again)"
+        )
+    if record:
+        return (
+            f"run {run}: {problem}; its numbers are left out (it keeps no checkpoint to measure {record} again from: "
+            f"delete its folder to train it again)"
         )
     return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
 
@@ -329,12 +346,12 @@ def read_run(results: Path, config: RunConfig) -> RunRecord:
     files = RunFiles(results, config.name)
     damage = run_damage(files)
     if damage:  # a link, a pipe, a record no run writes
-        return RunRecord(damage_note(config.name, damage))
+        return RunRecord(damage_note(files, damage))
     final = read_json(files.final) or {}
     status = run_status(files)
     log = scan_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
     problem = (log.problem or _last_row_problem(log.rows, final)) if status is RunStatus.FINISHED else None
-    left_out = damage_note(config.name, problem) if problem else None
+    left_out = damage_note(files, problem) if problem else None
     return RunRecord(left_out, status, final, read_json(files.meta) or {}, log.rows)
 
 
