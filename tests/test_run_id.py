@@ -144,3 +144,33 @@ def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_lab
     assert seconds_left(other, tmp_path, {**bench, "plain20/fp32@16": 256.0}) == (12 * 32 + 2 * 128 / 3) / 256.0
     at_32 = resolve_runs(load_target("fig6"), "smoke", seeds=[0], only="plain-20", overrides=["recipe.iterations=20"])
     assert seconds_left(at_32, tmp_path, bench) == (20 * 32 + 4 * 128 / 3) / 64.0  # tested at 6, 12, 18 and 20
+
+
+def test_time_left_counts_a_damaged_run_whole_where_its_fix_trains_it_again(tmp_path):
+    # list counted each of these finished runs as done, no time left, while `run` refused them and said to delete
+    # their folders and train them again; a lock alone, removed, leaves the finished run as it was
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")  # 12 iterations of 32
+    for config in runs:
+        _write(RunFiles(tmp_path, config.name).final, json.dumps({"status": "finished", "iterations": 12}))
+    RunFiles(tmp_path, runs[0].name).meta.symlink_to("/dev/zero")  # damaged: delete its folder to train it again
+    RunFiles(tmp_path, runs[1].name).lock.mkdir()  # damaged, but only its lock: it stays finished
+    final = {"status": "finished", "iterations": 12, "train_error": 50.0}
+    _write(RunFiles(tmp_path, runs[2].name).final, json.dumps(final))
+    _write(RunFiles(tmp_path, runs[2].name).metrics, "iteration,train_error\n6,60\n12,40\n")  # disagrees with final
+    rates = {f"{runs[0].run_id.dataset}/plain-20/smoke": 16.0}
+    whole = (12 * 32 + 2 * 128 / 3) / 16.0  # tested at 6 and 12
+    assert seconds_left(runs, tmp_path, rates) == 2 * whole
+
+
+def test_a_measuring_target_over_a_damaged_run_is_not_said_to_be_trained_and_waiting(tmp_path):
+    # list and plot said fig7's nets were "trained, not measured yet (`resnet-repro run fig7`)", and that command
+    # refused the damaged run
+    from resnet_repro.engines.outputs import trained_not_measured
+
+    target = load_target("fig7")
+    runs = resolve_runs(target, "smoke")
+    for config in runs:
+        _write(RunFiles(tmp_path, config.name).final, json.dumps({"status": "finished"}))
+    assert "smoke" in trained_not_measured(target, tmp_path)
+    RunFiles(tmp_path, runs[0].name).meta.symlink_to("/dev/zero")
+    assert "smoke" not in trained_not_measured(target, tmp_path)

@@ -12,7 +12,7 @@ from ..readback.report_parts import runs_command
 from ..specs.experiments import Target, load_recipe_file, resolve_runs
 from ..specs.registry import get_engine
 from ..specs.run_id import RunStatus
-from ..store.layout import RunFiles, run_status
+from ..store.layout import RunRecord, read_run
 from ..store.paths import output_dir, runs_profile
 from ..store.results_file import DamagedFile, read_text
 
@@ -48,8 +48,13 @@ def trained_not_measured(target: Target, results: Path) -> list[str]:
         for profile in load_recipe_file(target.recipe).profiles
         if not measured_csv(target, results, profile).exists()
         and (runs := resolve_runs(target, profile))
-        and all(run_status(RunFiles(results, run.name)) is RunStatus.FINISHED for run in runs)
+        and all(_trained(read_run(results, run)) for run in runs)
     ]
+
+
+def _trained(record: RunRecord) -> bool:
+    """A finished run whose folder is sound: `run` refuses a damaged one before measuring anything."""
+    return record.status is RunStatus.FINISHED and not record.left_out
 
 
 def checked_csv(path: Path, numbers: dict[str, tuple]) -> str:

@@ -304,6 +304,12 @@ def damage_fix(files: RunFiles, problem: str) -> str:
     return f"Delete its folder {files.dir} to train it again"
 
 
+def damage_retrains(files: RunFiles, problem: str) -> bool:
+    """Whether clearing a run's damage as `damage_fix` says trains the run again from its first iteration: all damage
+    but the lock alone, and a protocol record the run keeps a checkpoint to measure again from."""
+    return not lock_damaged(problem) and not (protocol_damaged(problem) and kept_checkpoint(files))
+
+
 def damage_note(files: RunFiles, problem: str) -> str:
     """What tables and the report say of a run whose numbers are left out (see `read_run`)."""
     run = files.name
@@ -332,6 +338,7 @@ class RunRecord:
     nothing in it is trusted."""
 
     left_out: str | None  # why its numbers are left out (a damage_note), if they are
+    from_start: bool = False  # whether the fix that note gives trains the run again from its first iteration
     status: RunStatus | None = None  # None where the folder is damaged
     final: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -346,13 +353,13 @@ def read_run(results: Path, config: RunConfig) -> RunRecord:
     files = RunFiles(results, config.name)
     damage = run_damage(files)
     if damage:  # a link, a pipe, a record no run writes
-        return RunRecord(damage_note(files, damage))
+        return RunRecord(damage_note(files, damage), damage_retrains(files, damage))
     final = read_json(files.final) or {}
     status = run_status(files)
     log = scan_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
     problem = (log.problem or _last_row_problem(log.rows, final)) if status is RunStatus.FINISHED else None
     left_out = damage_note(files, problem) if problem else None
-    return RunRecord(left_out, status, final, read_json(files.meta) or {}, log.rows)
+    return RunRecord(left_out, bool(problem), status, final, read_json(files.meta) or {}, log.rows)
 
 
 def _last_row_problem(rows: list[dict], final: dict) -> str | None:

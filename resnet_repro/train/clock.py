@@ -16,7 +16,7 @@ from ..specs.config import RunConfig
 from ..specs.datasets import DEFAULT_IMAGE_SIZE, dataset_info
 from ..specs.naming import parse_model_name
 from ..specs.run_id import RunId
-from ..store.layout import RunFiles, read_metrics, run_status
+from ..store.layout import RunFiles, read_metrics, read_run, run_status
 from ..store.results_file import DamagedFile, read_text
 
 
@@ -71,16 +71,19 @@ def _measured_key(run_id: RunId) -> str:
 
 
 def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, float]) -> float | None:
-    """Training seconds left for the unfinished runs; None when a needed model was never measured."""
+    """Training seconds left for the unfinished runs; None when a needed model was never measured. A damaged run whose
+    fix (store/layout.damage_fix) is to train it again counts whole, however far its folder says it got."""
     total = 0.0
     for config, rate in zip(runs, _run_rates(runs, throughput)):
         files = RunFiles(results, config.name)
-        if run_status(files).ended:
+        from_start = read_run(results, config).from_start
+        if not from_start and run_status(files).ended:
             continue
         if rate is None:
             return None
         # the work left as a running job's clock counts it: its test passes too (a fifth of the cpu profile's time)
-        total += PendingRun.of(config, files).images_left() / rate
+        pending = PendingRun.of(config, files)
+        total += (pending.images_left(0) if from_start else pending.images_left()) / rate
     return total
 
 
