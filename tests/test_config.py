@@ -390,3 +390,24 @@ def test_an_experiments_folder_that_is_not_there_is_one_line_not_an_empty_list(t
         result = cli(*args, env=env)
         assert result.returncode == 2
         assert_one_line_error(result, f"RESNET_REPRO_EXPERIMENTS={tmp_path / 'nowhere'} is not a folder")
+
+
+def test_show_of_a_profile_of_nets_trained_only_on_request_says_why_it_lists_no_runs(tmp_path, monkeypatch):
+    # it printed the target, the profile and nothing else, exit 0, where `run` refuses the same in one line
+    from resnet_repro.cli.common import console
+
+    monkeypatch.setattr(console, "width", 400)  # the line whole, whatever COLUMNS this worker started with
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - plain20\n  - model: plain110\n    on_request: true\n"
+        "profiles:\n  smoke: {models: [plain110]}\n"
+    )
+    shown = cli_in_process("show", str(path), "--profile", "smoke", "--results", str(tmp_path / "results"))
+    assert shown.returncode == 0, shown.stderr
+    words = " ".join(shown.stdout.split())
+    assert (
+        f"runs: none: {path}:9: profiles.smoke.models: every net it selects is trained only on request (plain-110), "
+        "so profile smoke trains nothing; ask for it with --only plain-110"
+    ) in words, words
+    asked = cli_in_process("show", str(path), "--profile", "smoke", "--only", "plain-110", "--results", str(tmp_path))
+    assert "runs: none" not in asked.stdout and "cifar10/plain-110/smoke/seed0" in asked.stdout

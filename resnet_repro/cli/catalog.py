@@ -18,7 +18,14 @@ from ..readback.report_parts import run_command
 from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
 from ..specs.config import RunConfig
-from ..specs.experiments import load_recipe_file, load_target, parse_seeds, resolve_runs, target_names
+from ..specs.experiments import (
+    load_recipe_file,
+    load_target,
+    only_on_request,
+    parse_seeds,
+    resolve_runs,
+    target_names,
+)
 from ..specs.naming import parse_model_name
 from ..store.layout import RunFiles, read_run, resolve_results_dir
 from ..store.lock import is_training
@@ -95,6 +102,8 @@ def show_command(
             console.print(f"  deviation from the paper: {deviation}")
         if runs:
             console.print(f"data: {_data_line(planned(spec, profile, runs))}", highlight=False)
+        elif why := only_on_request(spec, profile, runs):  # `run` refuses it so: no listing would look like no work
+            console.print(f"runs: none: {why}", highlight=False)
     if runs:
         table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
         first = runs[0].settings

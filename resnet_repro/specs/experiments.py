@@ -451,19 +451,27 @@ def resolve_runs(
 def refuse_only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> None:
     """No runs for a target that trains: every net its profile selects is trained only on request, and none was asked
     for. Said in one line (as `models: []` is), never run as an empty success."""
+    why = only_on_request(target, profile, runs)
+    if why:
+        raise UserError(why)
+
+
+def only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> str | None:
+    """Why a target that trains resolves to no runs, where every net its profile selects is trained only on request
+    and none was asked for (`run` refuses it, `show` says it); None where it resolves to runs."""
     if runs or target.recipe is None:
-        return
+        return None
     profile = target.default_profile if profile is None else profile
     selection = target.selections.get(profile) or {}
     wanted = selection.get("models")
     held = [folder_label(e) for e in target.runs if e.on_request and (wanted is None or e.model in wanted)]
     if not held:
-        return
+        return None
     if wanted is None:
         at, key, which = str(target.path), "runs", "every net of the target"
     else:
         at, key, which = at_line(target.path, selection, "models"), f"profiles.{profile}.models", "every net it selects"
-    raise UserError(
+    return (
         f"{at}: {key}: {which} is trained only on request ({', '.join(held)}), so profile {profile} trains nothing; "
         f"ask for {'it' if len(held) == 1 else 'one'} with --only {held[0]}"
     )
