@@ -140,6 +140,18 @@ def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
     assert_one_line_error(cli("show", str(path)), str(path), *fragments)
 
 
+def test_a_net_of_a_claims_paper_numbers_that_is_no_run_is_named_at_its_own_line(tmp_path):
+    # it was named at the line of `paper:`, two lines above the wrong name
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - says: x\n    section: y\n"
+        "    metric: test_error\n    order: [plain20, plain56]\n    paper:\n      plain20: 7\n      resnet44: 8\n"
+    )
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value).startswith(f"{path}:12: claims[0]: paper: 'resnet44' is not among this target's runs")
+
+
 def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp_path):
     path = tmp_path / "mine.yaml"
     claim = "  - says: x\n    section: y\n    metric: train_error\n    order: [plain20, plain56]\n"

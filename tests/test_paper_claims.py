@@ -705,6 +705,20 @@ def test_a_paper_number_naming_no_run_of_its_target_is_one_line_naming_the_file(
     )
 
 
+def test_a_paper_number_naming_no_run_is_named_at_its_own_line_not_the_tables(tmp_path):
+    # it was named at the line of `table:`, where nothing is wrong
+    from resnet_repro.basics.errors import UserError
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "title: mine\nengine: cifar\nrecipe: cifar\nruns: [resnet20]\ntable:\n  paper:\n"
+        "    resnet20: {test_error: 8.75}\n    resnet56: {test_error: 6.97}\n"
+    )
+    with pytest.raises(UserError) as error:
+        load_target(str(path))
+    assert str(error.value) == f"{path}:8: table.paper: 'resnet56' is not among this target's runs (resnet20)"
+
+
 def test_plain_110_is_trained_on_request_and_its_error_is_judged_above_60(tmp_path):
     target = load_target("fig6")
     assert "plain-110" not in " ".join(run.name for run in resolve_runs(target, "paper"))  # not in the figure's runs

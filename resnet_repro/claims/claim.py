@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from ..basics.errors import UserError, excerpt
-from ..readers.validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, refuse, validate
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Number, Text, Where, at_key, refuse, validate
 from .base import (
     BELOW,
     CURVE,
@@ -140,7 +140,7 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
             order=tuple(key for group in groups for key in group),
             groups=groups if any(len(group) > 1 for group in groups) else (),
             paper=tuple(
-                (resolve_run_key(name, run_keys, at("paper"), "paper"), value)
+                (resolve_run_key(name, run_keys, f"{at_key(where, f'{key}.paper', name)}: {key}", "paper"), value)
                 for name, value in (entry.paper or {}).items()
             ),
             fraction=fraction,

@@ -100,6 +100,13 @@ def lines_in(raw: Any, source: str) -> Where:
     return where
 
 
+def at_key(where: Where, dotted: str, name: Any) -> str:
+    """`where` of the key `name` of the mapping at `dotted` (a net named in `table.paper`): the key's own line, the
+    mapping's where a name holding a dot or a bracket cannot be one part of a dotted key."""
+    text = str(name)
+    return where(dotted if "." in text or "[" in text else f"{dotted}.{text}")
+
+
 _adapter = functools.cache(TypeAdapter)  # a schema's validator, built once
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 from ..basics.errors import PATH_CHARS, UserError, excerpt, shorten
 from ..claims.base import Claim
 from ..claims.claim import parse_claims, resolve_run_key
-from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, lines_in, validate
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, Where, at_key, lines_in, validate
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
@@ -96,14 +96,16 @@ class Target:
             keys.setdefault(group, []).append(run_entry_key(entry))
         return keys
 
-    def paper_table(self, where: str | None = None) -> dict:
+    def paper_table(self, where: Where | None = None) -> dict:
         """`table.paper` keyed by run key, each name resolved as a claim's is (resnet18 where the one run is
-        resnet18-A); {} without one. Reading the file calls it with `where`, the table's file:line, so a name that is
-        none of the runs' is one line there."""
+        resnet18-A); {} without one. Reading the file calls it with `where`, the file's lines, so a name that is
+        none of the runs' is one line at its own."""
         table = self.section("table")
         keys = self.run_keys()
         return {
-            resolve_run_key(str(name), keys, where or str(self.path), "table.paper"): entry
+            resolve_run_key(
+                str(name), keys, at_key(where, "table.paper", name) if where else str(self.path), "table.paper"
+            ): entry
             for name, entry in (table.paper if table is not None else {}).items()
         }
 
@@ -316,7 +318,7 @@ def _parse_target(name: str, path: Path) -> Target:
     )
     metrics = get_engine(engine).metrics
     claims = parse_claims(raw.get("claims"), lines_in(raw, str(path)), engine, metrics, target.run_keys())
-    target.paper_table(at_line(path, raw, "table"))  # a paper number names its net as a claim does
+    target.paper_table(lines_in(raw, str(path)))  # a paper number names its net as a claim does
     return replace(target, claims=claims)
 
 
