@@ -139,10 +139,27 @@ def test_torchvision_weights_from_the_cache_are_scaled_as_torchvision_trained_th
     assert (net.name, net.shortcut) == ("resnet18", "B")
 
 
+def test_torchvision_weights_are_named_by_the_sha256_of_the_file_in_the_hub_cache(tmp_path, monkeypatch):
+    # the row's weights_sha256 was empty for torchvision's named weights: which file the numbers are of went unsaid
+    from torchvision.models import ResNet50_Weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    assert published_eval.weights_sha256("torchvision:resnet50") == ""  # nothing in the cache
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / os.path.basename(ResNet50_Weights.IMAGENET1K_V1.url)
+    cached.parent.mkdir(parents=True)
+    torch.save({"fc.bias": torch.zeros(3)}, cached)  # a tiny state_dict stands for the download
+    assert published_eval.torchvision_weights_file(50) == cached
+    assert published_eval.weights_sha256("torchvision:resnet50") == file_digest(cached)
+
+
 def test_torchvision_weights_row_names_the_papers_resnet18_row(tmp_path, monkeypatch, val_dir):
+    from torchvision.models import ResNet18_Weights
+
     torchvision_resnet18_in_cache(tmp_path / "torch", monkeypatch)
     eval_on_val(val_dir, tmp_path / "results", "--weights", "torchvision:resnet18")
     [row] = read_rows(tmp_path / "results" / "eval" / "torchvision-resnet18" / "smoke" / "10-crop.csv")
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / os.path.basename(ResNet18_Weights.IMAGENET1K_V1.url)
+    assert row["weights_sha256"] == file_digest(cached)
     assert (row["model"], row["top1_error"], row["paper_row"], row["paper_top1_error"]) == (
         "resnet18-B",
         str(expected_top1(val_dir)),

@@ -109,18 +109,27 @@ def read_state_dict(path: Path) -> dict:
     return {str(k).removeprefix("module."): v for k, v in loaded.items()}
 
 
-def torchvision_state_dict(depth: int) -> dict:
-    """torchvision's published ImageNet weights for resnet{depth}, from the torch hub cache (TORCH_HOME) or the web."""
+def _torchvision_weights(depth: int):
+    """torchvision's published ImageNet weights for resnet{depth}: the ones its docs quote for the paper's nets."""
     from torchvision.models import get_model_weights
 
-    weights = get_model_weights(
-        f"resnet{depth}"
-    ).IMAGENET1K_V1  # the weights torchvision's docs quote for the paper's nets
+    return get_model_weights(f"resnet{depth}").IMAGENET1K_V1
+
+
+def torchvision_weights_file(depth: int) -> Path:
+    """Where torch hub keeps torchvision's published resnet{depth} weights: $TORCH_HOME/hub/checkpoints/, under the
+    name of the file in their URL (it reads that file there without downloading it again)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(_torchvision_weights(depth).url).name
+
+
+def torchvision_state_dict(depth: int) -> dict:
+    """torchvision's published ImageNet weights for resnet{depth}, from the torch hub cache (TORCH_HOME) or the web."""
+    weights = _torchvision_weights(depth)
     try:
         return weights.get_state_dict(progress=False, weights_only=True)
     except Exception as error:  # no network, a proxy refusing, a partial file: the download failed
-        cache = Path(torch.hub.get_dir()) / "checkpoints"
-        cached = cache / Path(weights.url).name
+        cached = torchvision_weights_file(depth)
+        cache = cached.parent
         if cached.exists():  # torch hub reads a file there without downloading: that file is what failed
             raise UserError(
                 f"torchvision's resnet{depth} weights in the cache, {cached}, cannot be read ({type(error).__name__}: "
@@ -231,8 +240,13 @@ def paper_row(protocol: str, model: str, shortcut: str | None) -> tuple[str, dic
 
 
 def weights_sha256(weights: str) -> str:
-    """A weights file's SHA-256 (what the row is of, wherever the file lies); "" for torchvision's named weights."""
-    return "" if weights.startswith("torchvision:") else file_digest(Path(weights))
+    """A weights file's SHA-256 (what the row is of, wherever the file lies); for torchvision's named weights, the
+    file torch hub read them from in its cache ("" where it is not there)."""
+    if weights.startswith("torchvision:"):
+        name = weights.removeprefix("torchvision:")
+        cached = torchvision_weights_file(int(name.removeprefix("resnet")))
+        return file_digest(cached) if cached.is_file() else ""
+    return file_digest(Path(weights))
 
 
 def weights_slug(weights: str, model: str, sha256: str = "") -> str:
