@@ -174,3 +174,13 @@ def test_a_measuring_target_over_a_damaged_run_is_not_said_to_be_trained_and_wai
     assert "smoke" in trained_not_measured(target, tmp_path)
     RunFiles(tmp_path, runs[0].name).meta.symlink_to("/dev/zero")
     assert "smoke" not in trained_not_measured(target, tmp_path)
+
+
+def test_a_logged_or_benched_speed_that_is_no_speed_gives_no_estimate(tmp_path):
+    # a hand-edited log's img/s of nan made list say "nan h left", and a negative one a time below zero
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")
+    for seed, rate in enumerate(("nan", "-50", "inf")):
+        _write(RunFiles(tmp_path, runs[seed].name).metrics, f"iteration,images_per_s\n3,{rate}\n6,{rate}\n9,{rate}\n")
+    _write(tmp_path / "bench" / "bench.csv", "model,train_images_per_s\nplain20,nan\nplain56,0\nresnet20,-1\n")
+    assert measured_throughput(tmp_path) == {}
+    assert seconds_left(runs, tmp_path, measured_throughput(tmp_path)) is None

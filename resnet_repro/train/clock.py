@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import statistics
 from dataclasses import dataclass
 from itertools import groupby
@@ -32,11 +33,18 @@ def measured_throughput(results: Path) -> dict[str, float]:
             run_id = RunId.parse(metrics.parent.relative_to(results / "runs").as_posix())
         except UserError:
             continue  # not a run folder (a file someone left under runs/)
-        run_rates = [float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s")]
+        logged = (float(r["images_per_s"]) for r in read_metrics(metrics)[1:] if r.get("images_per_s"))
+        run_rates = [rate for rate in logged if _is_rate(rate)]
         if run_rates:
             samples.setdefault(_measured_key(run_id), []).append(statistics.median(run_rates))
     rates.update({key: statistics.median(values) for key, values in samples.items()})
     return rates
+
+
+def _is_rate(rate: float) -> bool:
+    """Whether a logged img/s can be a measured speed: a log edited by hand or damaged (nan, 0, -50, inf) gives no
+    estimate, never "nan h left" or a negative time."""
+    return math.isfinite(rate) and rate > 0
 
 
 def _bench_throughput(path: Path) -> dict[str, float]:
@@ -54,6 +62,8 @@ def _bench_throughput(path: Path) -> dict[str, float]:
             size = int(row.get("image_size") or DEFAULT_IMAGE_SIZE)  # older files have no column: 32x32
         except (KeyError, ValueError, UserError):
             continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
+        if not _is_rate(rate):
+            continue
         if model.family == "cifar":
             compiled = row.get("compiled") in ("True", "true", "1")
             rates[_bench_key(model.canonical, row.get("precision", "fp32"), compiled, size)] = rate
