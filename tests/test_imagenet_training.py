@@ -332,3 +332,12 @@ def test_a_damaged_protocol_record_of_a_run_without_checkpoints_asks_for_the_fol
     assert row["status"].endswith(
         "(it keeps no checkpoint to measure 10-crop.json again from: delete its folder to train it again)"
     ), row["status"]
+    crops.unlink()  # no record, and none can be measured: the table says why its errors are blank
+    plotted = cli_in_process("plot", "table2", "--profile", "smoke", "--results", str(tmp_path / "r"))
+    assert plotted.returncode == 0, plotted.stderr
+    with open(tmp_path / "r/table2/smoke/table.csv") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["model"] == "plain-18")
+    assert row["top1_error"] == "" and row["status"] == (
+        "finished, not measured (10-crop): it keeps no checkpoint to measure it from (delete its folder to train it "
+        "again)"
+    )

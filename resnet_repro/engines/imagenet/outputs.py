@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
-from ...store.layout import RunFiles, RunRecord, read_json, read_run
+from ...specs.run_id import RunStatus
+from ...store.layout import RunFiles, RunRecord, kept_checkpoint, read_json, read_run
 from ...store.paths import output_dir, runs_profile
 from ..curves_tables import profile_note, schedule_note, write_with_quoted
 
@@ -47,10 +48,22 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
                 else None,
                 "profile": config.run_id.profile_folder,
                 "iterations": config.recipe.iterations,
-                "status": f"damaged: {run.left_out}" if run.left_out else run.status.value,  # as the other tables
+                "status": f"damaged: {run.left_out}" if run.left_out else _status(run, crops, config, results, target),
             }
         )
     return rows
+
+
+def _status(run: RunRecord, crops: dict, config: RunConfig, results: Path, target: Target) -> str:
+    """The run's status, as the other tables give it; a finished run that has no errors under the table's protocol
+    and keeps no checkpoint to measure them from (deleted to save space) says so: `run` has nothing to measure."""
+    files = RunFiles(results, config.name)
+    if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
+        return (
+            f"finished, not measured ({table_protocol(target)}): it keeps no checkpoint to measure it from (delete its "
+            f"folder to train it again)"
+        )
+    return run.status.value
 
 
 def measured_run(results: Path, config: RunConfig, protocol: str) -> tuple[RunRecord, dict]:
