@@ -476,3 +476,36 @@ def test_a_damaged_gradflow_csv_is_one_line_for_plot_and_skipped_by_the_report(t
     assert reported.returncode == 0 and "Traceback" not in reported.stderr
     assert f"warning: skipped {path}: " in reported.stdout  # why: plot's line above, the path whole
     assert "| gradflow |" in (results / "REPORT.md").read_text()
+
+
+def test_the_responses_of_a_damaged_run_count_nowhere_as_its_errors_do_not(tmp_path):
+    # fig7's table, figure and claims used them, under a report that said the run's numbers were left out
+    from resnet_repro.engines.layer_responses.outputs import left_out_runs, read_responses
+    from resnet_repro.readback.measured import planned
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    from .conftest import cli_in_process
+
+    results = tmp_path / "results"
+    target = load_target("fig7")
+    runs = resolve_runs(target, "smoke")
+    rows = ["model,seed,layer,stage,std,profile"]
+    for config in runs:
+        run = results / "runs" / config.name
+        run.mkdir(parents=True)
+        (run / "final.json").write_text(json.dumps({"status": "finished", "run": config.name}))
+        rows += [f"{config.run_id.label},0,{layer},1,{layer + 0.5},smoke" for layer in (1, 2)]
+    (results / "runs" / runs[0].name / "meta.json").symlink_to("/dev/zero")  # plain-20's folder is damaged
+    (results / "fig7" / "smoke").mkdir(parents=True)
+    path = results / "fig7" / "smoke" / "responses.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert left_out_runs(runs, results) == {("plain-20", "0")}
+    found = planned(target, "smoke", runs)
+    read_responses(found, path, left_out_runs(runs, results))
+    assert "plain20" not in found.per_key("response_std") and "plain20" not in found.layers
+    assert len(found.per_key("response_std")) == len(runs) - 1
+    plotted = cli_in_process("plot", "fig7", "--profile", "smoke", "--results", str(results))
+    assert plotted.returncode == 0, plotted.stderr
+    with open(results / "fig7" / "smoke" / "table.csv") as handle:
+        drawn = [row["model"] for row in csv.DictReader(handle)]
+    assert "plain-20" not in drawn and len(drawn) == len(runs) - 1

@@ -10,7 +10,7 @@ from ...specs.registry import register
 from ...store.results_file import DamagedFile, open_lines
 from ..base import Engine
 from ..outputs import measured_csv
-from .outputs import read_responses, write_response_outputs
+from .outputs import left_out_runs, read_responses, write_response_outputs
 
 
 class LayerResponsesEngine(Engine):
@@ -33,7 +33,7 @@ class LayerResponsesEngine(Engine):
     def read_measured(self, found, results: Path) -> None:
         read_runs(found, results, metrics=())
         csv_path = measured_csv(found.target, results, found.profile)
-        read_responses(found, csv_path)
+        read_responses(found, csv_path, left_out_runs(found.runs, results))
         if not csv_path.exists():  # the nets may be trained (fig6 shares them), but fig7 has measured nothing
             found.started = 0
 

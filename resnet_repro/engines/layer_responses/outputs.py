@@ -16,6 +16,7 @@ from ...readback.measured import Measured, measure
 from ...readback.report_parts import runs_command
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
+from ...store.layout import read_run
 from ...store.paths import output_dir, runs_profile
 from ...store.results_file import DamagedFile
 from ...store.tables import write_table
@@ -54,7 +55,7 @@ def write_response_outputs(target: Target, runs: list[RunConfig], results: Path)
             "seeds); responses.csv holds every layer.",
         ],
     )
-    figure = plot_responses(csv_path, folder / target.name, title, note, profile)
+    figure = plot_responses(csv_path, folder / target.name, title, note, profile, left_out_runs(runs, results))
     return [csv_path, folder / "table.csv", folder / "table.md", *figure]
 
 
@@ -63,10 +64,26 @@ MODEL_ORDER = ["plain-20", "plain-56", "resnet-20-A", "resnet-56-A", "resnet-110
 LOG_SPAN = 100.0  # above two decades between the smallest and largest std, a linear axis shows only the largest net
 
 
-def plot_responses(csv_path: Path, out: Path, title: str, subtitle: str, profile: str | None = None) -> list[Path]:
+def left_out_runs(runs: list[RunConfig], results: Path) -> set[tuple[str, str]]:
+    """(label, seed) of each run whose numbers are left out (`read_run`: a damaged folder, a log that disagrees with
+    its final record): its responses were measured from weights no table or claim vouches for, so they count nowhere,
+    as its errors do not."""
+    return {(config.run_id.label, str(config.seed)) for config in runs if read_run(results, config).left_out}
+
+
+def plot_responses(
+    csv_path: Path,
+    out: Path,
+    title: str,
+    subtitle: str,
+    profile: str | None = None,
+    left_out: set[tuple[str, str]] = frozenset(),
+) -> list[Path]:
     frame = pd.read_csv(io.StringIO(checked_responses(csv_path)))
     if profile is not None and "profile" in frame:
         frame = frame[frame["profile"] == profile]
+    if left_out and "seed" in frame:
+        frame = frame[[(model, str(seed)) not in left_out for model, seed in zip(frame["model"], frame["seed"])]]
     per_layer = frame.groupby(["model", "layer"], as_index=False)["std"].mean()  # mean over seeds
     models = [m for m in MODEL_ORDER if m in set(per_layer["model"])]
     models += sorted(set(per_layer["model"]) - set(models))
@@ -103,9 +120,10 @@ def checked_responses(path: Path) -> str:
     return checked_csv(path, {"std": NUMBER, "layer": WHOLE})
 
 
-def read_responses(found: Measured, path: Path) -> None:
+def read_responses(found: Measured, path: Path, left_out: set[tuple[str, str]] = frozenset()) -> None:
     """response_std per (net, seed): the mean over layers of each layer's response std; and each layer's std by its
-    index in network order (`layers`), for the claims made layer by layer. A damaged file is left out, and said."""
+    index in network order (`layers`), for the claims made layer by layer. A damaged file is left out, and said; so
+    are the rows of `left_out` runs (see `left_out_runs`), whose damage the report says."""
     try:
         text = checked_responses(path)
     except DamagedFile as damage:
@@ -124,7 +142,7 @@ def read_responses(found: Measured, path: Path) -> None:
         if row["profile"] != found.profile:
             continue
         key = label_to_key.get(row.get("model", ""))
-        if key is None:
+        if key is None or (row.get("model", ""), row.get("seed", "0")) in left_out:
             continue
         per_seed.setdefault((key, row.get("seed", "0")), []).append(float(row["std"]))
         if row.get("layer"):
