@@ -568,3 +568,27 @@ def test_a_printed_table_wraps_its_long_column_names_instead_of_cutting_them(mon
     assert "…" not in text and "yes" in text
     words = " ".join(text.replace("┃", " ").split())
     assert all(word in words for word in ("train", "images", "per", "pipeline", "overhead", "tflops"))
+
+
+def test_plot_draws_every_seed_trained_as_the_report_does(fig1_smoke, tmp_path):
+    # a second seed trained (`run fig1 --seeds 0,1`) was counted by run and report, and dropped again by `plot fig1`
+    import json
+
+    from .conftest import copy_results
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    for net in ("plain-20", "plain-56"):
+        seed0 = results / "runs" / "cifar10" / net / "smoke" / "seed0"
+        seed1 = seed0.parent / "seed1"
+        shutil.copytree(seed0, seed1)
+        for record in ("final.json", "meta.json"):  # seed 1's own records, as training it writes them
+            data = json.loads((seed1 / record).read_text())
+            (seed1 / record).write_text(json.dumps({**data, "run": f"cifar10/{net}/smoke/seed1", "seed": 1}))
+    plotted = cli_in_process("plot", "fig1", "--results", str(results))
+    assert plotted.returncode == 0, plotted.stderr
+    with open(results / "fig1" / "smoke" / "table.csv") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert {model: (row["n_seeds"], row["status"]) for model, row in rows.items()} == {
+        "plain-20": ("2", "finished"),
+        "plain-56": ("2", "finished"),
+    }

@@ -17,6 +17,7 @@ import typer
 from ..basics.errors import UserError
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
+from ..readback.measured import requested_on_disk, with_seeds_on_disk
 from ..readback.report_parts import run_command
 from ..specs.experiments import Target, load_target, resolve_runs, target_names
 from ..store.readme import ensure_results_readme
@@ -72,7 +73,7 @@ def plot_command(
     # code says so at the end
     failed = []
     for spec, name, overrides, variant in jobs:
-        runs = resolve_runs(spec, name, None, overrides) if name is not None else []
+        runs = _runs_to_draw(spec, name, overrides, results_dir)
         try:
             written = get_engine(spec.engine).write_outputs(spec, runs, results_dir)
         except (UserError, OSError) as error:
@@ -92,6 +93,16 @@ def plot_command(
         raise UserError(
             f"could not draw {', '.join(failed)} (said above, with how to fix it); the other targets are drawn"
         )
+
+
+def _runs_to_draw(spec: Target, profile: str | None, overrides: list[str], results: Path) -> list:
+    """The runs a profile's outputs are drawn from: those `report` draws them from (and `run` ends with, through the
+    report), every seed trained and the nets trained on request whose folders exist, so that redrawing never drops a
+    seed from a table that the report counted."""
+    if profile is None:
+        return []
+    planned = resolve_runs(spec, profile, None, overrides) if overrides else requested_on_disk(spec, profile, results)
+    return with_seeds_on_disk(planned, results)
 
 
 def _this_targets_own(error: Exception) -> bool:
