@@ -172,6 +172,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("unknown-key", "resources.yaml:2: unknown key 'gpus'; known keys: partition, account"),
         ("wrong-type", "resources.yaml:1: nodes: expected a whole number, got 'two'"),
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
+        ("newline", "resources.yaml:4: account: 'my\\nproj' holds a control character; a Slurm name is one line"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
         (
@@ -194,6 +195,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra[-1] = str(resources_file(tmp_path, "cpus_per_task: 1\ngpus: 1\n"))
     elif case == "wrong-type":
         extra[-1] = str(resources_file(tmp_path, "nodes: two\n"))
+    elif case == "newline":
+        extra[-1] = str(resources_file(tmp_path, RESOURCES + 'account: "my\\nproj"\n'))
     elif case == "override":
         extra += ["--resource", "time=soon"]
     elif case == "jobs":
@@ -290,6 +293,11 @@ def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path
         ("time: !!int 5\n", "resources.yaml:1: YAML refused"),
         ("partition: a\npartition: b\n", "resources.yaml:2: YAML refused"),
         ("gpu_per_node: 2\n", "resources.yaml:1: unknown key 'gpu_per_node'; did you mean gpus_per_node?"),
+        # a newline in a name broke the job script's #SBATCH line: only sbatch said so, after submitit had started
+        ('partition: gpu\naccount: "my\\nproj"\n', "resources.yaml:2: account: 'my\\nproj' holds a control character"),
+        ('qos: "a\\tb"\n', "resources.yaml:1: qos: 'a\\tb' holds a control character; a Slurm name is one line"),
+        ('partition: "gpu\\r"\n', "resources.yaml:1: partition: 'gpu\\r' holds a control character"),
+        ('constraint: "h100\\u2028"\n', "resources.yaml:1: constraint: 'h100\\u2028' holds a control character"),
     ],
 )
 def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says):
@@ -297,6 +305,14 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
         read_resources(resources_file(tmp_path, body), [], engine_defaults(1))
     assert str(error.value).startswith(str(tmp_path / "resources.yaml")) and says in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("override", ['account="my\\nproj"', "qos=a\tb", 'constraint="x\\ry"', 'partition="\\x85"'])
+def test_a_name_override_with_a_control_character_is_refused(override):
+    with pytest.raises(UserError) as error:
+        read_resources(None, [override], engine_defaults(1))
+    key = override.partition("=")[0]
+    assert str(error.value).startswith(f"--resource: {key}: ") and "holds a control character" in str(error.value)
 
 
 @pytest.mark.parametrize("text, minutes", [("4:00:00", 240), ("30:00", 30), ("2-12:00", 3600), ("0:10:00", 10)])

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import AfterValidator, BeforeValidator
 
-from ..basics.errors import UserError, shorten
+from ..basics.errors import UserError, excerpt, one_line, shorten
 from ..readers.validation import STRICT_KEYS, Text, Whole, lines_in, refuse, validate
 from ..readers.yamlio import load_yaml_text, read_yaml
 
@@ -45,7 +45,15 @@ def _memory(text: str) -> str:
     return text
 
 
-Name = Annotated[Text, BeforeValidator(_as_text)]  # a partition, account, QoS or feature name
+def _one_line_name(text: str) -> str:
+    """Each name is one `#SBATCH --key=NAME` line of the job's script: a newline (or any control character) in it
+    breaks that line, or another one of the script, and only sbatch would say so, after the files were written."""
+    if one_line(text) != text:
+        raise refuse(f"{excerpt(text)} holds a control character; a Slurm name is one line of printable text")
+    return text
+
+
+Name = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_one_line_name)]  # a partition, account, QoS, feature
 SlurmTime = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_slurm_time)]
 Memory = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_memory)]
 
