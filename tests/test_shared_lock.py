@@ -3,6 +3,7 @@ it cannot hold across nodes, and a POSIX lock that refuses a second process as f
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,56 @@ def test_a_folder_whose_lock_stays_on_one_node_is_a_warning(tmp_path, monkeypatc
         "warning: the lock on run cifar10/plain-20/smoke/seed0 holds on this node only, /old (nfs) is mounted with "
         "nolock: remount; never train one run on two nodes"
     ]
+
+
+HOLD_STEP_LOCK = """
+import sys
+from pathlib import Path
+import resnet_repro.store.lock as lock
+if sys.argv[2] == "shared":
+    lock.lock_scope = lambda folder: (lock.SHARED, None)
+path = Path(sys.argv[1])
+with lock.step_lock(path, print):
+    print("held", flush=True)
+    sys.stdin.readline()
+    path.unlink()  # as a refused Slurm submission takes back the folders and the lock file it made
+"""
+
+
+@pytest.mark.parametrize("scope", [LOCAL, SHARED])
+def test_a_step_lock_waits_and_then_holds_the_file_at_its_path(tmp_path, monkeypatch, scope):
+    """A second `run --slurm` waits on the first's step lock; when the first removes the lock file as it leaves, the
+    second must hold the file at the path, where a third process looks, not the removed one."""
+    import threading
+
+    import resnet_repro.store.lock as lock
+
+    path = tmp_path / "slurm" / "submit.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STEP_LOCK, str(path), scope],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    monkeypatch.setattr(lock, "lock_scope", lambda folder: (scope, None))
+    said, inside = [], []
+
+    def second():
+        with lock.step_lock(path, lambda: said.append("waiting")):
+            inside.append(path.exists())  # the lock file a third process opens: the one it holds
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        deadline = time.time() + 30
+        while not said and time.time() < deadline:
+            time.sleep(0.05)
+        assert said == ["waiting"] and not inside  # told, and waiting
+        holder.communicate("go\n", timeout=30)
+        waiter.join(timeout=30)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert inside == [True]

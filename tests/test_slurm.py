@@ -4,8 +4,10 @@ local run's, a run already on Slurm is not submitted twice, and every bad input 
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -145,6 +147,37 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
     assert (
         found.describe() == f"failed on Slurm (job {jobs[0]}), log: {tmp_path}/results/slurm/jobs/{jobs[0]}_0_log.err"
     )
+
+
+def test_two_submissions_started_together_submit_each_run_once(slurm_cluster, cifar_dir, tmp_path):
+    """Two `run --slurm` of one target started at the same moment (a slow sbatch widens the moment to seconds) both
+    found no job recorded, both submitted, and the second record hid the first job; now the second waits for the
+    first to record its jobs, then is refused, naming the job."""
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    (slow / "sbatch").write_text(f'#!/bin/sh\nsleep 3\nexec {shutil.which("sbatch")} "$@"\n')
+    (slow / "sbatch").chmod(0o755)
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    env = {**os.environ, "COLUMNS": "200", "PATH": f"{slow}:{os.environ['PATH']}"}
+    command = [sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, tmp_path / "results", *queued)]
+    started = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in "ab"
+    ]
+    said = [process.communicate(timeout=300) for process in started]
+    ok = [out for (out, _), process in zip(said, started) if process.returncode == 0]
+    jobs = [job for out in ok for job in submitted_jobs(out)]
+    try:
+        assert len(ok) == 1, said
+        refused = next(err for (_, err), process in zip(said, started) if process.returncode != 0)
+        record = json.loads((tmp_path / "results/slurm/runs/cifar10/plain-20/smoke/seed0.json").read_text())
+        assert refused.strip().endswith(
+            f"error: run cifar10/plain-20/smoke/seed0 is already queued on Slurm as job {record['job']}; follow it "
+            f"with `resnet-repro show`, or cancel it with `scancel {record['job']}` before submitting it again"
+        ), refused
+        assert record["job"].split("_")[0] == jobs[0]
+    finally:
+        if jobs:
+            subprocess.run(["scancel", *jobs], check=True)
 
 
 def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_path):

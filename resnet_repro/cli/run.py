@@ -14,7 +14,7 @@ from ..basics.launch import launched_world_size
 from ..basics.words import counted
 from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
-from ..cluster.submit import check_cluster, pending_names, refuse_double_submission, submit_target
+from ..cluster.submit import check_cluster, pending_names, submit_target
 from ..cluster.wait import follow_jobs
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
@@ -200,16 +200,19 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     resources = read_resources(resources_file, resource, engine_defaults(processes))
     check_cluster(resources, results_dir)
     pending, skipped = pending_names(results_dir, runs)
-    refuse_double_submission(results_dir, pending)
-    submitted = submit_target(
-        pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1
+    submitted = submit_target(  # refuses a run already on Slurm: the check and the record are one step
+        pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1, _say
     )
     chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
     show = " ".join(["resnet-repro show", *chosen, "--results", str(results_dir)])
     for line in submitted.lines(spec.name, show):
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        _say(line)
     if wait:
         follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
+
+
+def _say(line: str) -> None:
+    console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def show_outcome(outcome) -> None:

@@ -18,10 +18,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 from ..basics.errors import UserError, shorten
 from ..store.layout import RunFiles
-from ..store.lock import is_training
+from ..store.lock import is_training, step_lock
 from .resources import Resources
 from .state import Submitted, ask_slurm, queue, record_path, slurm_folder, slurm_run, write_record
 
@@ -90,15 +91,44 @@ def submit_target(
     results: Path,
     name: str,
     pack: int = 1,
+    waiting: Callable[[str], None] = print,
 ) -> Submitted:
-    """Submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job with --pack) as a job of an array,
-    then the outputs job (`command` + `--slurm-outputs`) after all of them; record each run's job. `command` is the `resnet-repro run`
+    """Refuse a run already on Slurm, then submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job
+    with --pack) as a job of an array, then the outputs job (`command` + `--slurm-outputs`) after all of them; record
+    each run's job. The check and the record are one step: a second `run --slurm` into the same results folder waits
+    (`waiting` says so) until the first has recorded its jobs, then finds them. `command` is the `resnet-repro run`
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
+    made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if refused
+    refuse_double_submission(results, pending)  # at once, before anything is made
+    with submission_lock(results, made, waiting):
+        refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
+        return _submit(pending, skipped, command, resources, results, name, pack)
+
+
+@contextlib.contextmanager
+def submission_lock(results: Path, made: list[Path], waiting: Callable[[str], None]):
+    """One `run --slurm` at a time checks and records the jobs of `results` (its lock: results/slurm/submit.lock).
+    A submission refused takes back the lock file if it made it, and the folders it made (`made`), so that results/
+    is as it was."""
+    path = slurm_folder(results) / "submit.lock"
+    there = path.exists()
+    with step_lock(path, lambda: waiting(f"another `run --slurm` is submitting to {results}; waiting for it")):
+        try:
+            yield
+        except BaseException:
+            if not there:
+                path.unlink(missing_ok=True)  # while held: a process waiting on it then locks the next one made
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+
+
+def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int) -> Submitted:
+    folder = slurm_folder(results) / "jobs"
     python = [sys.executable, "-m", "resnet_repro", "run", *command]
-    made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if sbatch refuses
     there = set(folder.iterdir()) if folder.exists() else set()
-    folder.parent.mkdir(parents=True, exist_ok=True)  # results/ and results/slurm/ as any folder the tool makes
     with private_files() as umask, quiet_submitit():  # the user's own umask, for the files the jobs write
         import submitit
 
@@ -111,7 +141,7 @@ def submit_target(
         groups = [pending[first : first + pack] for first in range(0, len(pending), pack)]  # --pack N: N a job
         jobs = []
         if pending:
-            with take_back(made, folder, there), sbatch_errors(), executor.batch():
+            with take_back(folder, there), sbatch_errors(), executor.batch():
                 jobs = [executor.submit(JobCommand([*python, *_named(group)], umask)) for group in groups]
         outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
         after = sorted({job.job_id.split("_")[0] for job in jobs})
@@ -121,7 +151,7 @@ def submit_target(
             additional_parameters=extra,
         )
         try:
-            with take_back(made if not after else [], folder, there), sbatch_errors():
+            with take_back(folder, there), sbatch_errors():
                 outputs_job = outputs.submit(JobCommand([*python, "--slurm-outputs"], umask))
         except UserError:
             if after:  # the runs' jobs would train with no one to write the outputs: cancel them
@@ -174,18 +204,15 @@ def job_parameters(resources: Resources, job_name: str) -> dict:
 
 
 @contextlib.contextmanager
-def take_back(made: list[Path], folder: Path, there: set[Path]):
-    """When Slurm refuses the first job, nothing was submitted: remove the files submitit wrote for it, and the
-    folders this command made, so that results/ is as it was."""
+def take_back(folder: Path, there: set[Path]):
+    """When Slurm refuses a job, remove the files submitit wrote for this submission (the folders it made go in
+    `submission_lock`), so that results/ is as it was."""
     try:
         yield
     except UserError:
         if folder.exists():
             for path in set(folder.iterdir()) - there:
                 path.unlink()
-        for path in reversed(made):
-            with contextlib.suppress(OSError):
-                path.rmdir()
         raise
 
 

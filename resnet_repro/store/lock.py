@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,3 +68,49 @@ def is_training(folder: Path) -> bool:
             return True
         lock(handle, fcntl.LOCK_UN)
         return False
+
+
+@contextmanager
+def step_lock(path: Path, waiting: Callable[[], None]):
+    """Hold the lock file `path` through one step that one process at a time may take (e.g. a Slurm submission's
+    check of the runs already submitted and its record of the jobs it submitted), waiting while another process
+    holds it; `waiting()` is told first. The file's contents are never written (a step refused leaves it as it was).
+    The holder may remove `path` before it leaves (to take back what it made): a process that waited on the removed
+    file then locks the one at `path` instead, so two processes never hold the step at once."""
+    lock = fcntl.lockf if lock_scope(path.parent)[0] == SHARED else fcntl.flock
+    told = False
+    for attempt in itertools.count():
+        try:
+            handle = open_appending(path, "a")  # the same checks as a run's .lock: a real file, not a link
+        except FileNotFoundError:  # its folder removed meanwhile by a holder taking back what it made: again
+            if attempt > 100:
+                raise
+            continue
+        try:
+            try:
+                lock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (BlockingIOError, PermissionError):
+                if not told:
+                    waiting()
+                    told = True
+                lock(handle, fcntl.LOCK_EX)
+            if _same_file(handle, path):
+                break
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()  # the file was removed while this process waited on it: lock the one there now
+    try:
+        yield
+    finally:
+        lock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _same_file(handle, path: Path) -> bool:
+    try:
+        there = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle.fileno())
+    return (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino)
