@@ -380,3 +380,55 @@ def test_each_job_is_told_the_only_that_chose_its_runs():
     assert command[:5] == ["fig6", "--profile", "cpu", "--only", "plain-110"]
     names = [r.name for r in resolve_runs(load_target("fig6"), "paper", requested="plain-110")]
     assert any("/plain-110/" in name for name in names)
+
+
+@pytest.mark.parametrize(
+    "target, resources, says",
+    [
+        ("fig1", "nodes=2", None),  # the paper's two GPUs, 64 images each: one DDP process on each of two nodes
+        ("table3", "nodes=2,gpus_per_node=4", None),  # docs/cluster.md: 2 nodes of 4 GPUs, 8 processes
+        (
+            "fig1",
+            "nodes=4",
+            "nodes: 4 x tasks_per_node: 1 is 4 processes a run, and run cifar10/plain-20/paper/seed0's",
+        ),
+        ("fig1", "nodes=3", "batch of 128 images in batch-norm groups of 64 (recipe.bn_batch) does not share equally"),
+        ("table3", "nodes=2", "divides 8, e.g. nodes: 2 and tasks_per_node: 4 (with a GPU each)"),
+        ("fig1", "tasks_per_node=2", "2 on each node, but gpus_per_node is 1: each process trains on a GPU of its own"),
+    ],
+)
+def test_a_job_of_several_processes_must_share_each_batch_equally(target, resources, says):
+    """A job of nodes x tasks_per_node processes is one DDP run. One that could not share the batch (or had fewer GPUs
+    than processes on a node) was submitted, waited in the queue, and failed as it started; now it is one line first."""
+    from resnet_repro.cluster.submit import check_processes
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    runs = resolve_runs(load_target(target), "paper")
+    processes = runs[0].recipe.batch_size // runs[0].recipe.bn_batch if target == "table3" else 1
+    read = read_resources(None, resources.split(","), engine_defaults(processes))
+    if says is None:
+        check_processes(read, runs)
+        return
+    with pytest.raises(UserError) as error:
+        check_processes(read, runs)
+    assert str(error.value).startswith("Slurm resources: nodes: ") and says in str(error.value), str(error.value)
+
+
+def test_a_job_on_two_nodes_is_one_world_of_their_processes(monkeypatch):
+    """`nodes: 2` for a CIFAR run: the second node's one process joins the first node's as rank 1 of 2, as a
+    two-node torchrun launch of one process a node would set it (the same run as two processes on one node)."""
+    from resnet_repro.cluster.task import distributed_environment
+
+    slurm = {"SLURM_JOB_ID": "86", "SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_NUM_NODES": "2", "SLURM_NTASKS": "2"}
+    for key, value in {"SUBMITIT_EXECUTOR": "slurm", **slurm}.items():
+        monkeypatch.setenv(key, value)
+    seen = []
+    for rank in (0, 1):  # one task a node
+        for key, value in {"SLURM_PROCID": rank, "SLURM_LOCALID": 0, "SLURM_NODEID": rank}.items():
+            monkeypatch.setenv(key, str(value))
+        seen.append(distributed_environment())
+    assert [(e["RANK"], e["LOCAL_RANK"], e["WORLD_SIZE"], e["LOCAL_WORLD_SIZE"]) for e in seen] == [
+        ("0", "0", "2", "1"),
+        ("1", "0", "2", "1"),
+    ]
+    assert {e["MASTER_ADDR"] for e in seen} == {"gpu07"} and len({e["MASTER_PORT"] for e in seen}) == 1

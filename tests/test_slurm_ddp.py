@@ -33,3 +33,32 @@ def test_a_two_process_imagenet_job_equals_the_two_process_torchrun_run(slurm_cl
     trained = tmp_path / "slurm" / RUN
     assert json.loads((trained / "meta.json").read_text())["world_size"] == 2
     assert_same_run(tmp_path / "torchrun" / RUN, trained)
+
+
+def test_a_two_process_cifar_job_equals_the_two_process_torchrun_run(slurm_cluster, cifar_dir, tmp_path):
+    """`nodes: 2` (or `tasks_per_node: 2`) for a CIFAR run is one DDP run of two processes, 16 images of the smoke
+    batch's 32 each, as the paper's two GPUs: the numbers of torchrun's two processes. This cluster has one node, so
+    its two processes share it; a job on two nodes differs only in where rank 1 runs (test_slurm.py)."""
+    args = smoke_run_args("fig1", cifar_dir, tmp_path / "slurm", "--only", "plain-20")
+    two = ["--resource", "tasks_per_node=2", "--resource", "cpus_per_task=1"]
+    submitted = cli(*args, "--slurm", "--resources", str(resources_file(tmp_path)), *two, check=True)
+    job, outputs = submitted_jobs(submitted.stdout)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    local = subprocess.run(
+        [
+            *torchrun,
+            "-m",
+            "resnet_repro",
+            *smoke_run_args("fig1", cifar_dir, tmp_path / "torchrun", "--only", "plain-20"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    wait_for_jobs([job], timeout_s=300)
+    subprocess.run(["scancel", outputs], check=True)
+    run = "runs/cifar10/plain-20/smoke/seed0"
+    assert json.loads((tmp_path / "slurm" / run / "meta.json").read_text())["world_size"] == 2
+    assert_same_run(tmp_path / "torchrun" / run, tmp_path / "slurm" / run)

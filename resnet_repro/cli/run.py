@@ -14,7 +14,7 @@ from ..basics.launch import launched_world_size
 from ..basics.words import counted
 from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
-from ..cluster.submit import check_cluster, pending_names, submit_target
+from ..cluster.submit import check_cluster, check_processes, pending_names, submit_target
 from ..cluster.wait import follow_jobs
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
@@ -198,6 +198,7 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     first = runs[0].recipe if runs else None
     processes = first.batch_size // first.bn_batch if engine.splits_batch_over_processes and first.bn_batch else 1
     resources = read_resources(resources_file, resource, engine_defaults(processes))
+    check_processes(resources, runs)
     check_cluster(resources, results_dir)
     pending, skipped = pending_names(results_dir, runs)
     submitted = submit_target(  # refuses a run already on Slurm: the check and the record are one step

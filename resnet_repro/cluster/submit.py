@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import io
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -42,6 +43,34 @@ def check_cluster(resources: Resources, results: Path) -> None:
                 f"set another with --resource partition=NAME or in the resource file"
             )
     check_writable(results)
+
+
+def check_processes(resources: Resources, runs) -> None:
+    """A job of several processes (nodes x tasks_per_node) is one DDP run: each process trains an equal share of every
+    batch on a GPU of its own (the node's GPU numbered by its local rank), and its batch norm normalises whole groups
+    of recipe.bn_batch images in that share. A job that cannot do so would wait in the queue only to fail as it
+    starts."""
+    processes, per_node, gpus = resources.processes, resources.tasks_per_node, resources.gpus_per_node
+    if processes == 1:
+        return
+    asked = f"Slurm resources: nodes: {resources.nodes} x tasks_per_node: {per_node} is {processes} processes a run"
+    if gpus and per_node > gpus:
+        raise UserError(
+            f"{asked}, {per_node} on each node, but gpus_per_node is {gpus}: each process trains on a GPU of its own; "
+            f"ask for gpus_per_node: {per_node}, or fewer tasks_per_node"
+        )
+    for run in runs:
+        batch, groups = run.recipe.batch_size, run.recipe.bn_batch
+        whole = batch // groups if groups else batch  # the shares a batch holds: each process needs a whole number
+        if whole % processes:
+            fits = max(d for d in range(1, processes + 1) if whole % d == 0)  # the most processes that share it
+            nodes = math.gcd(fits, resources.nodes)
+            grouped = f" in batch-norm groups of {groups} (recipe.bn_batch)" if groups else ""
+            raise UserError(
+                f"{asked}, and run {run.name}'s batch of {batch} images{grouped} does not share equally among them; "
+                f"ask for a number of processes that divides {whole}, e.g. nodes: {nodes} and tasks_per_node: "
+                f"{fits // nodes} (with a GPU each)"
+            )
 
 
 def partitions() -> list[str] | None:
