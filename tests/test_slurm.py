@@ -96,6 +96,46 @@ def test_smoke_runs_trained_by_slurm_equal_the_local_runs(slurm_smoke, fig1_smok
     assert re.search(r"cifar10/plain-20/smoke/seed0\s+.\s+finished", shown.stdout), shown.stdout
 
 
+def test_wait_ends_as_a_local_run_does_once_the_outputs_job_wrote_them(slurm_smoke):
+    """`--wait` ended on the runs' last line, its one pointer the `show` of its start (the runs and the recipe), with
+    nothing on the tables, figures and report the outputs job had just written; now it ends as a local run does."""
+    results, submitted = slurm_smoke
+    lines = submitted.stdout.splitlines()
+    assert f"wrote {results}/fig1/smoke/fig1.png" in lines
+    assert "  ✅ holds: the deeper network has higher training error (training error: plain-20 < plain-56)" in lines
+    assert lines[-1] == f"report: {results}/REPORT.html (and REPORT.md beside it)"
+
+
+def test_wait_says_so_when_the_outputs_job_ended_without_finishing(tmp_path):
+    """An outputs job that failed (here a file stands where fig1's folder goes) left --wait exiting 0 after the runs'
+    lines, no table and no report written; now it is an error naming the job and its log."""
+    from resnet_repro.cli.run import _after_outputs_job
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    spec = load_target("fig1")
+    with pytest.raises(UserError) as error:
+        _after_outputs_job(spec, resolve_runs(spec, "smoke"), tmp_path, "116")
+    assert str(error.value) == (
+        f"job 116, which writes fig1's tables, figures and the report, ended without finishing; its log: "
+        f"{tmp_path}/slurm/jobs/116_0_log.err"
+    )
+
+
+def test_a_record_of_an_earlier_outputs_job_of_the_same_id_is_removed_at_submission(tmp_path):
+    """Slurm's job ids start again when its state is wiped: an old record under the new outputs job's id would have
+    --wait report that job's files as written, whatever it did."""
+    from types import SimpleNamespace
+
+    from resnet_repro.cluster.state import outputs_record_path, read_outputs_record, write_outputs_record
+    from resnet_repro.cluster.submit import _record_jobs
+
+    write_outputs_record(tmp_path, "116", [tmp_path / "fig1/smoke/table.csv"], tmp_path / "REPORT.html")
+    assert read_outputs_record(tmp_path, "116") is not None
+    job = SimpleNamespace(job_id="115_0", paths=SimpleNamespace(stderr=tmp_path / "slurm/jobs/115_0_0_log.err"))
+    _record_jobs(tmp_path, [("cifar10/plain-20/smoke/seed0", job)], SimpleNamespace(job_id="116"), cancel=[])
+    assert not outputs_record_path(tmp_path, "116").exists()
+
+
 def test_the_jobs_files_are_the_users_alone_and_the_runs_files_are_not(slurm_smoke):
     results, _ = slurm_smoke
     jobs = results / "slurm/jobs"

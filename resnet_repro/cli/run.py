@@ -14,6 +14,7 @@ from ..basics.launch import launched_world_size
 from ..basics.words import counted
 from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
+from ..cluster.state import read_outputs_record, slurm_folder, write_outputs_record
 from ..cluster.submit import check_cluster, check_processes, pending_names, submit_target
 from ..cluster.wait import follow_jobs
 from ..data.sources import resolve_data_dir
@@ -155,13 +156,22 @@ def run_command(
     outcome = engine.run(spec, [] if slurm_outputs else runs, all_runs, context)
     if outcome.written is None:  # another process of a torchrun launch: rank 0 reports and writes
         return
+    _close(spec, outcome, all_runs, results_dir, slurm_outputs)
+
+
+def _close(spec, outcome, all_runs, results_dir: Path, slurm_outputs: bool) -> None:
+    """What every `run` that trained or wrote ends with; the outputs job on Slurm records, as its last step, what it
+    wrote (for `run --slurm --wait`, which has no other sign that it ended well)."""
     show_outcome(outcome)
+    report = None
     if all_runs and all_runs[0].run_id.tag is None:  # runs with --set overrides: their own table, no claims
-        _finish(console_summary(spec, runs_profile(all_runs), results_dir), results_dir)
+        report = _finish(console_summary(spec, runs_profile(all_runs), results_dir), results_dir)
     failed = [r.name for r in outcome.reports if r.status == "failed"]
     if failed:
         raise UserError(f"{counted(len(failed), 'run')} failed: {', '.join(failed)}; see their final.json")
     refuse_damaged_runs(all_runs, results_dir)
+    if slurm_outputs and os.environ.get("SLURM_JOB_ID"):
+        write_outputs_record(results_dir, os.environ["SLURM_JOB_ID"], outcome.written, report)
 
 
 def typed_options(precision: str | None, compile_: bool, threads: int | None) -> dict:
@@ -210,6 +220,23 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
         _say(line)
     if wait:
         follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
+        _after_outputs_job(spec, runs, results_dir, submitted.outputs_job)
+
+
+def _after_outputs_job(spec, runs, results_dir: Path, job: str) -> None:
+    """`--wait` ends as a local `run` does, from what the outputs job recorded it wrote: its files, the claims with
+    their verdicts and where the report is; or, where the job ended without recording it, that it failed and its log."""
+    ended = read_outputs_record(results_dir, job)
+    if ended is None:
+        log = slurm_folder(results_dir) / "jobs" / f"{job}_0_log.err"
+        raise UserError(
+            f"job {job}, which writes {spec.name}'s tables, figures and the report, ended without finishing; "
+            f"its log: {log}"
+        )
+    for path in ended["written"]:
+        _say(f"wrote {path}")
+    if ended.get("report") and runs and runs[0].run_id.tag is None:
+        _summary(console_summary(spec, runs_profile(runs), results_dir), Path(ended["report"]))
 
 
 def _say(line: str) -> None:
@@ -230,14 +257,19 @@ def show_outcome(outcome) -> None:
         console.print(f"wrote {path}", highlight=False)
 
 
-def _finish(summary: list[str], results_dir: Path) -> None:
+def _finish(summary: list[str], results_dir: Path) -> Path:
     """Every `run` ends alike: the claims it checked with their verdicts, then where the report is (rewritten now, so
     it holds what this command made)."""
+    ensure_results_readme(results_dir)
+    _, page, _ = write_report(results_dir)
+    _summary(summary, page)
+    return page
+
+
+def _summary(summary: list[str], page: Path) -> None:
     console.print("")
     for line in summary:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
-    ensure_results_readme(results_dir)
-    _, page, _ = write_report(results_dir)
     console.print(f"report: {page} (and REPORT.md beside it)", highlight=False)
 
 

@@ -32,6 +32,25 @@ def write_record(results: Path, run_name: str, record: dict) -> None:
     write_json(path, {"run": run_name, **record, "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
 
 
+def outputs_record_path(results: Path, job: str) -> Path:
+    """What the outputs job wrote, recorded by the job itself as its last step: `--wait` reads it, never a pickle."""
+    return slurm_folder(results) / "outputs" / f"{job}.json"
+
+
+def write_outputs_record(results: Path, job: str, written: list[Path], report: Path | None) -> None:
+    path = outputs_record_path(results, job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"job": job, "written": [str(p) for p in written], "report": str(report) if report else None})
+
+
+def read_outputs_record(results: Path, job: str) -> dict | None:
+    """The outputs job's record: None until it has ended having written everything (or where it was damaged)."""
+    record = read_json(outputs_record_path(results, job))
+    if not isinstance(record, dict) or not isinstance(record.get("written"), list):
+        return None
+    return record
+
+
 def ask_slurm(command: list[str]) -> str | None:
     """What a Slurm command (squeue, sinfo) prints; None where there is none to ask (a results folder copied off the
     cluster), or it does not answer."""

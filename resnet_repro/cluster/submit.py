@@ -25,7 +25,16 @@ from ..basics.errors import UserError, shorten
 from ..store.layout import RunFiles
 from ..store.lock import is_training, step_lock
 from .resources import Resources
-from .state import Submitted, ask_slurm, queue, record_path, slurm_folder, slurm_run, write_record
+from .state import (
+    Submitted,
+    ask_slurm,
+    outputs_record_path,
+    queue,
+    record_path,
+    slurm_folder,
+    slurm_run,
+    write_record,
+)
 
 
 def check_cluster(resources: Resources, results: Path) -> None:
@@ -199,6 +208,8 @@ def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> No
     cancelled and the records already written are removed: unrecorded, the jobs would train unseen and a second
     submission would not be refused."""
     written = []
+    # a record of an earlier job of the same id (Slurm's ids start again when its state is wiped) is no sign of this one
+    outputs_record_path(results, outputs_job.job_id).unlink(missing_ok=True)
     try:
         for run, job in ran:
             record = {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)}
