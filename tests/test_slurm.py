@@ -247,6 +247,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
         ("newline", "resources.yaml:4: account: 'my\\nproj' holds a control character; a Slurm name is one line"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
+        ("twice", "error: --resource 'nodes=2' and --resource 'nodes=5' both set nodes; give each key once"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
         (
             "slurm-refuses",
@@ -272,6 +273,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra[-1] = str(resources_file(tmp_path, RESOURCES + 'account: "my\\nproj"\n'))
     elif case == "override":
         extra += ["--resource", "time=soon"]
+    elif case == "twice":  # the line named --set, an option not given
+        extra += ["--resource", "nodes=2", "--resource", "nodes=5"]
     elif case == "jobs":
         extra += ["--jobs", "2"]
     elif case == "wait-alone":

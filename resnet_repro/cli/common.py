@@ -52,10 +52,11 @@ SetOption = typer.Option(
 )
 
 
-def sets(values: Optional[list[str]]) -> list[str]:
-    """The --set pairs, each key given once: two values for one key (`--set recipe.lr=0.1 --set recipe.lr=0.2`), or
-    a key and a key inside it (`recipe.warmup=null` and `recipe.warmup.lr=0.01`), contradict each other, and
-    taking one of them quietly would train a config the user did not ask for."""
+def sets(values: Optional[list[str]], option: str = "--set") -> list[str]:
+    """The --set pairs (or `option`'s: --resource), each key given once: two values for one key (`--set
+    recipe.lr=0.1 --set recipe.lr=0.2`), or a key and a key inside it (`recipe.warmup=null` and
+    `recipe.warmup.lr=0.01`), contradict each other, and taking one of them quietly would train a config the user
+    did not ask for."""
     pairs = list(values or [])
     seen: dict[str, str] = {}
     for pair in pairs:
@@ -63,7 +64,7 @@ def sets(values: Optional[list[str]]) -> list[str]:
         for earlier_key, earlier in seen.items():
             if key == earlier_key or key.startswith(f"{earlier_key}.") or earlier_key.startswith(f"{key}."):
                 raise UserError(
-                    f"--set {excerpt(earlier)} and --set {excerpt(pair)} both set {shorten(min(key, earlier_key))}; "
+                    f"{option} {excerpt(earlier)} and {option} {excerpt(pair)} both set {shorten(min(key, earlier_key))}; "
                     f"give each key once"
                 )
         seen[key] = pair

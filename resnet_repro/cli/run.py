@@ -130,7 +130,15 @@ def run_command(
             target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack
         )
         submit_to_slurm(
-            spec, engine, runs, results_dir.resolve(), job_command, resources_file, sets(resource), wait, pack
+            spec,
+            engine,
+            runs,
+            results_dir.resolve(),
+            job_command,
+            resources_file,
+            sets(resource, "--resource"),
+            wait,
+            pack,
         )
         return
     from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
