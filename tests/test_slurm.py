@@ -247,6 +247,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("override", "--resource: time: soon is not a Slurm time limit (e.g. 24:00:00, 2-00:00:00 or 90)"),
         ("newline", "resources.yaml:4: account: 'my\\nproj' holds a control character; a Slurm name is one line"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
+        ("newline-results", "--slurm: the results folder "),
         ("twice", "error: --resource 'nodes=2' and --resource 'nodes=5' both set nodes; give each key once"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
         (
@@ -273,6 +274,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra[-1] = str(resources_file(tmp_path, RESOURCES + 'account: "my\\nproj"\n'))
     elif case == "override":
         extra += ["--resource", "time=soon"]
+    elif case == "newline-results":  # sbatch refused the broken #SBATCH line of the job's log, in its own words
+        results = tmp_path / "a\nb"
     elif case == "twice":  # the line named --set, an option not given
         extra += ["--resource", "nodes=2", "--resource", "nodes=5"]
     elif case == "jobs":
@@ -284,6 +287,11 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
     before = snapshot(tmp_path)
     result = cli_in_process(*smoke_args(cifar_dir, results, *extra))
     assert_one_line_error(result, says)
+    if case == "newline-results":
+        assert result.stderr.strip().endswith(
+            "a\\nb holds a control character, which cannot be written in a job's sbatch script (its log files live "
+            "under that folder); give --results a folder without one"
+        ), result.stderr
     assert snapshot(tmp_path) == before  # nothing submitted, results/ untouched (not even made)
 
 

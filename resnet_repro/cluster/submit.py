@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..basics.errors import UserError, shorten
+from ..basics.errors import UserError, one_line, shorten
 from ..store.layout import RunFiles
 from ..store.lock import is_training, step_lock
 from .resources import Resources
@@ -52,6 +52,11 @@ def check_cluster(resources: Resources, results: Path) -> None:
                 f"set another with --resource partition=NAME or in the resource file"
             )
     check_writable(results)
+    if one_line(str(results)) != str(results):  # the jobs' logs are #SBATCH lines of their script, under results/
+        raise UserError(
+            f"--slurm: the results folder {results} holds a control character, which cannot be written in a job's "
+            f"sbatch script (its log files live under that folder); give --results a folder without one"
+        )
 
 
 def check_processes(resources: Resources, runs) -> None:
