@@ -4,6 +4,7 @@ local run's, a run already on Slurm is not submitted twice, and every bad input 
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -218,6 +219,23 @@ def test_two_submissions_started_together_submit_each_run_once(slurm_cluster, ci
     finally:
         if jobs:
             subprocess.run(["scancel", *jobs], check=True)
+
+
+def test_the_follow_line_is_a_command_a_shell_runs_as_printed(slurm_cluster, cifar_dir, tmp_path):
+    """A results folder with a space, a --set value with one: the follow line printed them bare, and pasted into a
+    shell it split them into other words."""
+    results = tmp_path / "my results"
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    submitted = cli_in_process(*smoke_args(cifar_dir, results, "--set", "recipe.lr_steps=[8, 10]", *queued))
+    assert submitted.returncode == 0, submitted.stderr
+    try:
+        follow = next(line for line in submitted.stdout.splitlines() if line.startswith("follow: "))
+        assert shlex.split(follow.removeprefix("follow: ")) == [
+            *["resnet-repro", "show", "fig1", "--profile", "smoke", "--only", "plain-20"],
+            *["--set=recipe.lr_steps=[8, 10]", "--results", str(results)],
+        ]
+    finally:
+        subprocess.run(["scancel", *submitted_jobs(submitted.stdout)], check=True)
 
 
 def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional
@@ -223,7 +224,7 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
         pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1, _say
     )
     chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
-    show = " ".join(["resnet-repro show", *chosen, "--results", str(results_dir)])
+    show = shlex.join(["resnet-repro", "show", *chosen, "--results", str(results_dir)])  # as a shell reads it back
     for line in submitted.lines(spec.name, show):
         _say(line)
     if wait:
