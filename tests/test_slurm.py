@@ -313,6 +313,16 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
     assert snapshot(tmp_path) == before  # nothing submitted, results/ untouched (not even made)
 
 
+def test_a_list_of_partitions_is_checked_name_by_name(slurm_cluster, tmp_path):
+    """sbatch takes `-p debug,queued` (the job starts in whichever partition can start it first); the check refused it
+    as a partition the cluster does not have."""
+    from resnet_repro.cluster.submit import check_cluster
+
+    check_cluster(Resources(partition="debug,queued"), tmp_path / "results")
+    with pytest.raises(UserError, match=r"^partition 'nosuch' is not one of this cluster's \(debug, queued\); set"):
+        check_cluster(Resources(partition="debug,nosuch"), tmp_path / "results")
+
+
 def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir, tmp_path):
     """Its job would start, be refused the run's lock, and fail on Slurm while the local run trains on."""
     from resnet_repro.store.layout import RunFiles

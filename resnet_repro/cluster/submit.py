@@ -46,9 +46,11 @@ def check_cluster(resources: Resources, results: Path) -> None:
         )
     if resources.partition is not None:
         known = partitions()
-        if known is not None and resources.partition not in known:
+        # sbatch takes a list, gpu,gpu-long: the job starts in whichever can start it first
+        unknown = [name for name in resources.partition.split(",") if name not in (known or [name])]
+        if unknown:
             raise UserError(
-                f"partition {resources.partition!r} is not one of this cluster's ({', '.join(known) or 'none'}); "
+                f"partition {unknown[0]!r} is not one of this cluster's ({', '.join(known) or 'none'}); "
                 f"set another with --resource partition=NAME or in the resource file"
             )
     check_writable(results)
