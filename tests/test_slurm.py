@@ -268,6 +268,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("newline-results", "--slurm: the results folder "),
         ("twice", "error: --resource 'nodes=2' and --resource 'nodes=5' both set nodes; give each key once"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
+        ("resources-alone", "--resources goes with --slurm; add --slurm to submit the runs, or leave --resources out"),
         (
             "slurm-refuses",
             "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",
@@ -300,6 +301,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra += ["--jobs", "2"]
     elif case == "wait-alone":
         extra = ["--wait"]
+    elif case == "resources-alone":  # the runs trained here, the cluster's file named and unread
+        extra = extra[1:]
     elif case == "slurm-refuses":
         extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
     before = snapshot(tmp_path)

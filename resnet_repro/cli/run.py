@@ -43,6 +43,7 @@ from .progress import RichReporter
 
 
 def run_command(
+    ctx: typer.Context,
     target: str = typer.Argument(..., help="A target (table1, fig1, fig6, table6, ...) or a path to your own .yaml."),
     profile: Optional[str] = ProfileOption,
     seeds: Optional[str] = SeedsOption,
@@ -123,8 +124,7 @@ def run_command(
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = pick_runs(all_runs, only)
-    if slurm or resource or wait:  # not --resources alone: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs
-        check_slurm_options(slurm, jobs, devices)
+    if _slurm_asked(ctx, slurm, resource, wait, jobs, devices):
         overrides = list(all_runs[0].overrides) if all_runs else sets(set_)  # --set, and the typed options as --set
         profile = profile or spec.default_profile
         job_command = slurm_job_command(
@@ -193,8 +193,22 @@ def typed_options(precision: str | None, compile_: bool, threads: int | None) ->
     return {key: value for key, value in typed.items() if value is not None}
 
 
-def check_slurm_options(slurm: bool, jobs: int | None, devices: str | None) -> None:
-    """--resource and --wait need --slurm; --jobs and --devices, which spread runs over this machine, refuse it."""
+def _slurm_asked(ctx, slurm: bool, resource, wait: bool, jobs: int | None, devices: str | None) -> bool:
+    """Whether this `run` submits to Slurm, the options that need --slurm or refuse it checked. --resources counts
+    where it is named on the command line: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs."""
+    source = ctx.get_parameter_source("resources_file")  # typer's click may be a copy of its own: its name, then
+    named = getattr(source, "name", None) == "COMMANDLINE"
+    if not (slurm or resource or wait or named):
+        return False
+    check_slurm_options(slurm, jobs, devices, named)
+    return True
+
+
+def check_slurm_options(slurm: bool, jobs: int | None, devices: str | None, resources_named: bool = False) -> None:
+    """--resources (named on the command line), --resource and --wait need --slurm; --jobs and --devices, which
+    spread runs over this machine, refuse it."""
+    if not slurm and resources_named:  # the runs would train here, for hours, with the cluster's file named
+        raise UserError("--resources goes with --slurm; add --slurm to submit the runs, or leave --resources out")
     if not slurm:
         raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
     if jobs is not None or devices is not None:
