@@ -326,6 +326,22 @@ def test_a_list_of_partitions_is_checked_name_by_name(slurm_cluster, tmp_path):
         check_cluster(Resources(partition="debug,nosuch"), tmp_path / "results")
 
 
+@pytest.mark.parametrize(
+    "target, extra, says",
+    [
+        ("gradflow", ["--slurm"], "error: --slurm: gradflow trains nothing (gradient flow at initialisation); leave"),
+        ("table1", ["--slurm", "--resource", "foo=1"], "error: --slurm: table1 trains nothing (parameter and FLOP"),
+        ("gradflow", ["--wait"], "error: --resource and --wait go with --slurm; add --slurm to submit the runs"),
+    ],
+)
+def test_a_target_that_trains_nothing_is_not_made_here_when_slurm_was_asked(tmp_path, target, extra, says):
+    """`run gradflow --slurm --resource foo=1 --wait` measured the target on the login node and exited 0, every Slurm
+    option dropped unread; now it is one line and nothing is written."""
+    result = cli_in_process("run", target, *extra, "--results", str(tmp_path / "results"))
+    assert_one_line_error(result, says)
+    assert not (tmp_path / "results").exists()
+
+
 def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir, tmp_path):
     """Its job would start, be refused the run's lock, and fail on Slurm while the local run trains on."""
     from resnet_repro.store.layout import RunFiles

@@ -113,9 +113,9 @@ def run_command(
     if spec.recipe is None:  # nothing trains: still refuse options that cannot apply, before writing anything
         resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     if not engine.trains:
-        ensure_results_readme(results_dir)
-        show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
-        _finish(section_summary(spec, results_dir), results_dir)
+        if _slurm_asked(ctx, slurm, resource, wait, jobs, devices):  # a bad --resource too went unread
+            raise UserError(f"--slurm: {spec.name} trains nothing ({engine.description}); leave --slurm out")
+        _make_here(spec, engine, results_dir)
         return
     train = typed_options(precision, compile_, threads)
     refuse_option_clashes(sets(set_), train)
@@ -191,6 +191,13 @@ def typed_options(precision: str | None, compile_: bool, threads: int | None) ->
         )
     typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
     return {key: value for key, value in typed.items() if value is not None}
+
+
+def _make_here(spec, engine, results_dir: Path) -> None:
+    """A target that trains nothing (table1, gradflow): measured and written here."""
+    ensure_results_readme(results_dir)
+    show_outcome(engine.run(spec, [], [], RunContext(results_dir, reporter=RichReporter())))
+    _finish(section_summary(spec, results_dir), results_dir)
 
 
 def _slurm_asked(ctx, slurm: bool, resource, wait: bool, jobs: int | None, devices: str | None) -> bool:
