@@ -268,6 +268,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("newline-results", "--slurm: the results folder "),
         ("twice", "error: --resource 'nodes=2' and --resource 'nodes=5' both set nodes; give each key once"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
+        ("array", "error: 1002 runs are 1002 jobs, and this cluster's job arrays hold at most 1000 (MaxArraySize)"),
         ("resources-alone", "--resources goes with --slurm; add --slurm to submit the runs, or leave --resources out"),
         (
             "slurm-refuses",
@@ -301,12 +302,19 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra += ["--jobs", "2"]
     elif case == "wait-alone":
         extra = ["--wait"]
+    elif case == "array":  # sbatch: "Invalid job array specification"
+        extra = ["--seeds", "501", *extra]  # of fig1's two nets
     elif case == "resources-alone":  # the runs trained here, the cluster's file named and unread
         extra = extra[1:]
     elif case == "slurm-refuses":
         extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
     before = snapshot(tmp_path)
-    result = cli_in_process(*smoke_args(cifar_dir, results, *extra))
+    args = (
+        smoke_run_args("fig1", cifar_dir, results, *extra)
+        if case == "array"
+        else smoke_args(cifar_dir, results, *extra)
+    )
+    result = cli_in_process(*args)
     assert_one_line_error(result, says)
     if case == "newline-results":
         assert result.stderr.strip().endswith(
@@ -340,6 +348,20 @@ def test_a_target_that_trains_nothing_is_not_made_here_when_slurm_was_asked(tmp_
     result = cli_in_process("run", target, *extra, "--results", str(tmp_path / "results"))
     assert_one_line_error(result, says)
     assert not (tmp_path / "results").exists()
+
+
+def test_more_jobs_than_the_clusters_arrays_hold_is_one_line_naming_the_way_round(slurm_cluster):
+    """sbatch refused an array past MaxArraySize (1001 here) as "Invalid job array specification", naming neither."""
+    from resnet_repro.cluster.submit import check_array_size
+
+    check_array_size(1000, 1)
+    check_array_size(1200, 2)
+    with pytest.raises(UserError) as error:
+        check_array_size(1001, 1)
+    assert str(error.value) == (
+        "1001 runs are 1001 jobs, and this cluster's job arrays hold at most 1000 (MaxArraySize); put more runs in "
+        "each job with --pack 2, or submit fewer at once (--only, --seeds)"
+    )
 
 
 def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir, tmp_path):

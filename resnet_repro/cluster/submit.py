@@ -15,6 +15,7 @@ import io
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,21 @@ def check_processes(resources: Resources, runs) -> None:
             )
 
 
+def check_array_size(pending: int, pack: int) -> None:
+    """The runs' jobs are one array, whose task numbers Slurm holds below its MaxArraySize (1001 by default); sbatch
+    refuses a longer one as "Invalid job array specification", naming neither the limit nor the way round it."""
+    out = ask_slurm(["scontrol", "show", "config"])
+    found = re.search(r"^MaxArraySize\s*=\s*(\d+)", out or "", re.MULTILINE)
+    jobs = -(-pending // pack)
+    if found and jobs > int(found.group(1)) - 1 > 0:
+        most = int(found.group(1)) - 1
+        raise UserError(
+            f"{pending} runs {'in packs of ' + str(pack) + ' ' if pack > 1 else ''}are {jobs} jobs, and this cluster's "
+            f"job arrays hold at most {most} (MaxArraySize); put more runs in each job with --pack "
+            f"{-(-pending // most)}, or submit fewer at once (--only, --seeds)"
+        )
+
+
 def partitions() -> list[str] | None:
     """The cluster's partition names, as sinfo lists them; None where sinfo does not answer."""
     out = ask_slurm(["sinfo", "--noheader", "--format=%R"])
@@ -145,6 +161,7 @@ def submit_target(
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
     made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if refused
+    check_array_size(len(pending), pack)
     refuse_double_submission(results, pending)  # at once, before anything is made
     with submission_lock(results, made, waiting):
         refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
