@@ -685,6 +685,45 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
 
 
+def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
+    fig1_smoke, tmp_path, monkeypatch
+):
+    # show, list, plot and report read through it and counted the numbers of wherever it led as the run's, while run
+    # refused to write through it; and "delete its folder" would lead to `rm -r link/`, the folder it leads to gone
+    import csv
+
+    from resnet_repro.cli.common import console
+
+    from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    elsewhere = tmp_path / "elsewhere"
+    (results / RUN).rename(elsewhere)
+    (results / RUN).symlink_to(elsewhere, target_is_directory=True)
+    reason = f"its folder is a link (to {elsewhere}); no link inside results is followed"
+    before = sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")])
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    assert_one_line_error(
+        ran,
+        f"damaged run cifar10/plain-20/smoke/seed0: {reason}. Remove the link itself, not the folder it leads to: "
+        f"`rm {results / RUN}` (no -r, no trailing /)",
+    )
+    assert "Delete its folder" not in ran.stderr
+    assert sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")]) == before
+    note = f"damaged: run cifar10/plain-20/smoke/seed0: {reason}; its numbers are left out (remove the link alone"
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results))
+    assert f"│ cifar10/plain-20/smoke/seed0 │ {note}" in " ".join(shown.stdout.split()), shown.stdout
+    listed = cli_in_process("list", "--results", str(results))
+    assert "smoke 1/2 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
+    assert cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results)).returncode == 0
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    assert rows["plain-20"]["status"].startswith(note) and rows["plain-20"]["n_seeds"] == "0"
+    assert cli_in_process("report", "--results", str(results)).returncode == 0
+    assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in (results / "REPORT.md").read_text()
+    assert (elsewhere / "final.json").exists()  # the folder it leads to is left alone
+
+
 def test_a_lock_that_is_a_folder_asks_to_remove_the_lock_alone_not_the_run_folder(fig1_smoke, tmp_path):
     # it said "Delete its folder .../seed0 to train it again": the run's checkpoints and records lost over a lock
     from resnet_repro.readback.measured import measure

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,6 +123,8 @@ def run_damage(files: RunFiles) -> str | None:
     belongs; a record too large, too deep, with a number too long or a field of the wrong type, or naming another
     run), None when it does not. A JSON record merely cut short is not damage: it counts as absent, and the run
     resumes."""
+    if files.dir.is_symlink():  # every file below it would be read from wherever it leads: not this run's
+        return f"its folder is a link (to {shorten(os.readlink(files.dir), PATH_CHARS)}); no link inside results is followed"
     for name in RUN_FILES:
         path = files.dir / name
         try:
@@ -279,6 +282,12 @@ def protocol_damaged(problem: str) -> str | None:
     return next((name for name in PROTOCOL_RECORDS if problem.startswith(f"{name} ")), None)
 
 
+def linked_folder(problem: str) -> bool:
+    """Whether `problem` (run_damage's) is the run's folder being a link. Its fix removes the link alone: `rm -r` on
+    it with a trailing slash, what "delete its folder" could lead to, deletes the folder it leads to."""
+    return problem.startswith("its folder is a link ")
+
+
 def kept_checkpoint(files: RunFiles) -> bool:
     """Whether the run keeps a checkpoint to measure a protocol record again from: a finished run whose checkpoints
     were deleted (to save space) is measured from none, so removing its record alone would leave it unmeasured."""
@@ -290,6 +299,11 @@ def damage_fix(files: RunFiles, problem: str) -> str:
     alone (where a checkpoint is kept to measure it again from), or the whole folder."""
     if lock_damaged(problem):
         return f"Remove {files.lock} (the run's lock: its checkpoints and records stay) and run again"
+    if linked_folder(problem):
+        return (
+            f"Remove the link itself, not the folder it leads to: `rm {shlex.quote(str(files.dir))}` (no -r, no "
+            f"trailing /), then run again to train it"
+        )
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
         return (
@@ -317,6 +331,11 @@ def damage_note(files: RunFiles, problem: str) -> str:
         return (
             f"run {run}: {problem}; its numbers are left out (remove its .lock alone, which holds nothing of the run, "
             f"to read them again)"
+        )
+    if linked_folder(problem):
+        return (
+            f"run {run}: {problem}; its numbers are left out (remove the link alone, with `rm` and no trailing /, "
+            f"not the folder it leads to, to train it again)"
         )
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
