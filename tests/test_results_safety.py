@@ -724,6 +724,30 @@ def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_
     assert (elsewhere / "final.json").exists()  # the folder it leads to is left alone
 
 
+def test_a_damaged_seed_beyond_the_planned_ones_counts_in_list_and_run_as_in_the_table(
+    fig1_smoke, cifar_dir, tmp_path, monkeypatch
+):
+    # after `run --seeds 0,1`, a damaged seed 1 marked the table's net damaged, while list said 2/2 and run exited 0
+    import csv
+    import shutil
+
+    from resnet_repro.cli.common import console
+
+    from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # list's cells whole, whatever COLUMNS this worker started with
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    shutil.copytree(results / RUN, results / RUN.replace("seed0", "seed1"))  # not seed 1's record: damaged
+    reason = "final.json is the record of run cifar10/plain-20/smoke/seed0, not of this folder's run"
+    listed = cli_in_process("list", "--results", str(results))
+    assert "smoke 2/3 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
+    ran = cli(*smoke_run_args("fig1", cifar_dir, results))  # the planned seed 0 alone, finished: nothing trains
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}")
+    assert ran.stdout.count("already finished") == 2
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    assert rows["plain-20"]["status"].startswith(f"damaged: run cifar10/plain-20/smoke/seed1: {reason}")
+
+
 def test_a_lock_that_is_a_folder_asks_to_remove_the_lock_alone_not_the_run_folder(fig1_smoke, tmp_path):
     # it said "Delete its folder .../seed0 to train it again": the run's checkpoints and records lost over a lock
     from resnet_repro.readback.measured import measure

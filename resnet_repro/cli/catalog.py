@@ -13,7 +13,7 @@ from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..readback.measured import Measured, data_name, planned, title_for_data
+from ..readback.measured import Measured, data_name, planned, title_for_data, with_seeds_on_disk
 from ..readback.report_parts import run_command
 from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
@@ -47,19 +47,21 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         if spec.recipe:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
-                statuses = [_status(results_dir, r) for r in runs]
+                # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned
+                counted_runs = with_seeds_on_disk(runs, results_dir)
+                statuses = [_status(results_dir, r) for r in counted_runs]
                 finished = statuses.count("finished")
                 on_slurm = _on_slurm(results_dir, runs, jobs)
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
-                    left = seconds_left(runs, results_dir, throughput) if finished < len(runs) else 0
+                    left = seconds_left(runs, results_dir, throughput) if finished < len(counted_runs) else 0
                     damaged = sum(s.startswith("damaged") for s in statuses)  # show names each, and why
                     begun = ", ".join(
                         [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
                         + ([f"{damaged} damaged"] if damaged else [])
                     )
                     done.append(
-                        f"{profile} {finished}/{len(runs)}{f' ({begun})' if begun else ''}{on_slurm}"
+                        f"{profile} {finished}/{len(counted_runs)}{f' ({begun})' if begun else ''}{on_slurm}"
                         + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )

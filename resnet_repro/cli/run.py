@@ -20,6 +20,7 @@ from ..cluster.submit import check_cluster, check_processes, pending_names, subm
 from ..cluster.wait import follow_jobs
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
+from ..readback.measured import with_seeds_on_disk
 from ..report import write_report
 from ..report.console import console_summary, section_summary
 from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
@@ -365,8 +366,10 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
 
 def refuse_damaged_runs(runs, results_dir: Path) -> None:
     """A finished run whose log disagrees with its final record is not retrained (it says it is finished) and its
-    numbers are left out of the outputs: the command must not end as if the target were complete."""
-    damaged = [(run.name, note) for run in runs if (note := read_run(results_dir, run).left_out)]
+    numbers are left out of the outputs: the command must not end as if the target were complete. Every seed trained
+    counts, as in the target's table (a seed of an earlier `run --seeds 0,1` too)."""
+    counted = with_seeds_on_disk(runs, results_dir)
+    damaged = [(run.name, note) for run in counted if (note := read_run(results_dir, run).left_out)]
     if damaged:
         raise UserError(f"damaged {damaged[0][1]}{also_damaged([name for name, _ in damaged[1:]])}")
 
