@@ -124,6 +124,21 @@ def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
     assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial (1/2)"
 
 
+def test_a_models_damaged_seeds_are_each_named_in_its_status_the_first_three_and_the_rest_counted(tmp_path):
+    # it said "damaged: run .../seed0: ... (and 4 more)", the other seeds named nowhere in the table
+    runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2, 3, 4], only="plain-20")
+    for config in runs:
+        RunFiles(tmp_path, config.name).dir.mkdir(parents=True)
+        RunFiles(tmp_path, config.name).meta.symlink_to("/dev/zero")
+    (model,) = collect(runs, tmp_path).values()
+    first = f"run {runs[0].name}: meta.json is a link (to /dev/zero)"
+    assert model.status.startswith(f"damaged: {first}")
+    others = "; ".join(config.name for config in runs[1:4])
+    assert model.status.endswith(f" (and 4 more damaged runs: {others}; and 1 more)"), model.status
+    (model,) = collect(runs[:2], tmp_path).values()
+    assert model.status.endswith(f" (and 1 more damaged run: {runs[1].name})"), model.status
+
+
 def test_time_left_counts_only_runs_that_have_not_ended_and_rates_by_dataset_label_and_profile(tmp_path):
     runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")  # 12 iterations of 32
     header = "iteration,images_per_s\n"

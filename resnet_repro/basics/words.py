@@ -9,6 +9,19 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+SHOWN_DAMAGED = 3  # the other damaged runs one line names; past these it counts them
+
+
+def also_damaged(others: list[str]) -> str:
+    """The other damaged runs, after the first one's note: a user who fixes that one learns of the rest now, not one
+    command at a time. The first SHOWN_DAMAGED are named, the rest counted."""
+    if not others:
+        return ""
+    named = "; ".join(others[:SHOWN_DAMAGED])
+    rest = f"; and {len(others) - SHOWN_DAMAGED} more" if len(others) > SHOWN_DAMAGED else ""
+    return f" (and {counted(len(others), 'more damaged run')}: {named}{rest})"
+
+
 def agreeing(count: int, singular: str, plural: str) -> str:
     """The verb (or phrase) that agrees with `count`: agreeing(1, "holds", "hold") is "holds"."""
     return singular if count == 1 else plural

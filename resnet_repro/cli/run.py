@@ -12,7 +12,7 @@ import typer
 
 from ..basics.errors import UserError, excerpt
 from ..basics.launch import launched_world_size
-from ..basics.words import counted
+from ..basics.words import also_damaged, counted
 from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
 from ..cluster.state import read_outputs_record, slurm_folder, write_outputs_record
@@ -372,19 +372,6 @@ def refuse_damaged_runs(runs, results_dir: Path) -> None:
     damaged = [(run.name, note) for run in counted if (note := read_run(results_dir, run).left_out)]
     if damaged:
         raise UserError(f"damaged {damaged[0][1]}{also_damaged([name for name, _ in damaged[1:]])}")
-
-
-SHOWN_DAMAGED = 3  # the other damaged runs one error line names; past these it counts them
-
-
-def also_damaged(others: list[str]) -> str:
-    """The other damaged runs, after the first one's error: a user who fixes that one learns of the rest now, not one
-    command at a time. The first SHOWN_DAMAGED are named, the rest counted."""
-    if not others:
-        return ""
-    named = "; ".join(others[:SHOWN_DAMAGED])
-    rest = f"; and {len(others) - SHOWN_DAMAGED} more" if len(others) > SHOWN_DAMAGED else ""
-    return f" (and {counted(len(others), 'more damaged run')}: {named}{rest})"
 
 
 def check_pack(pack: Optional[int], jobs: Optional[int]) -> Optional[int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..basics.words import also_damaged
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status, seeds_status
 from .layout import read_run
@@ -26,6 +27,7 @@ class ModelRuns:
     # why a seed's numbers are left out: a finished seed whose log disagrees with final.json, or any seed whose folder
     # holds a file the tool could not have written (store/layout.run_damage)
     damaged: list[str] = field(default_factory=list)
+    damaged_runs: list[str] = field(default_factory=list)  # the runs of `damaged`, in its order
 
     @property
     def finished(self) -> list[dict]:
@@ -34,8 +36,7 @@ class ModelRuns:
     @property
     def status(self) -> str:
         if self.damaged:  # before anything else: its numbers are left out, and the reader must see why
-            more = f" (and {len(self.damaged) - 1} more)" if len(self.damaged) > 1 else ""
-            return f"damaged: {self.damaged[0]}{more}"
+            return f"damaged: {self.damaged[0]}{also_damaged(self.damaged_runs[1:])}"
         return seeds_status(self.statuses, self.expected)
 
 
@@ -48,6 +49,7 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         run = read_run(results, config)
         if run.left_out:
             entry.damaged.append(run.left_out)
+            entry.damaged_runs.append(config.name)
             continue
         entry.statuses.append(run.status)
         if run.final:
