@@ -341,3 +341,27 @@ def test_a_damaged_protocol_record_of_a_run_without_checkpoints_asks_for_the_fol
         "finished, not measured (10-crop): it keeps no checkpoint to measure it from (delete its folder to train it "
         "again)"
     )
+
+
+def test_show_says_a_run_that_keeps_no_checkpoint_to_measure_it_from_is_not_measured_as_the_table_does(
+    table3, tmp_path, monkeypatch
+):
+    # show said "finished" while the table said "finished, not measured (10-crop): it keeps no checkpoint ..."
+    from resnet_repro.cli.common import console
+
+    from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
+    results = copy_results(table3[0], tmp_path / "results")
+    for net in ("resnet-50-B", "plain-34"):
+        run = results / f"runs/imagenet/{net}/smoke/seed0"
+        for name in ("checkpoint.pt", "checkpoint.prev.pt", "10-crop.json", "multi-scale.json"):
+            (run / name).unlink(missing_ok=True)  # deleted to save space before its errors were measured
+    for target, protocol in (("table3", "10-crop"), ("table4", "multi-scale")):
+        shown = cli_in_process("show", target, "--profile", "smoke", "--results", str(results))
+        said = f"finished, not measured ({protocol}): it keeps no checkpoint to measure it from (delete its folder"
+        shown = " ".join(shown.stdout.split())
+        assert f"│ imagenet/resnet-50-B/smoke/seed0 │ {said}" in shown, shown
+        assert "│ imagenet/resnet-34-B/smoke/seed0 │ finished │" in shown, shown
+    shown = cli_in_process("show", "fig4", "--profile", "smoke", "--results", str(results))  # curves: no protocol
+    assert "│ imagenet/plain-34/smoke/seed0 │ finished │" in " ".join(shown.stdout.split()), shown.stdout

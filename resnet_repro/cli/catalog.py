@@ -49,8 +49,8 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 runs = resolve_runs(spec, profile)
                 # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned
                 counted_runs = with_seeds_on_disk(runs, results_dir)
-                statuses = [_status(results_dir, r) for r in counted_runs]
-                finished = statuses.count("finished")
+                statuses = [_status(results_dir, spec, r) for r in counted_runs]
+                finished = sum(s.startswith("finished") for s in statuses)  # measured or not (the table says which)
                 on_slurm = _on_slurm(results_dir, runs, jobs)
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
@@ -112,7 +112,7 @@ def show_command(
         jobs = slurm_queue(results_dir)
         for run in runs:
             on_slurm = slurm_run(results_dir, run.name, jobs)
-            status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, run)
+            status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, spec, run)
             table.add_row(run.name, status, _difference(first, run))
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
@@ -223,13 +223,14 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
     return f", {', '.join(counts)} on Slurm" if counts else ""
 
 
-def _status(results: Path, run: RunConfig) -> str:
+def _status(results: Path, spec, run: RunConfig) -> str:
     record = read_run(results, run)
     if record.left_out:  # worded as tables and the report word it: a damaged folder, or a log that disagrees
         return f"damaged: {record.left_out}"
     # a run whose lock a process holds is training now, not left unfinished by one that stopped
-    training = not record.status.ended and is_training(RunFiles(results, run.name).dir)
-    return "running" if training else record.status.value
+    if not record.status.ended and is_training(RunFiles(results, run.name).dir):
+        return "running"
+    return get_engine(spec.engine).run_status(spec, run, record, results)  # as the target's table words it
 
 
 def _difference(first, run: RunConfig) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..readback.report_parts import TargetSection
     from ..specs.config import RunConfig
     from ..specs.experiments import Target
+    from ..store.layout import RunRecord
     from ..train.context import RunContext
 
 
@@ -96,6 +97,11 @@ class Engine:
         """The profiles `plot TARGET` redraws: every named profile with results (none for a target without a recipe;
         an engine of such targets that draws returns [None] once its one output exists)."""
         return profiles_with_results(target, results)
+
+    def run_status(self, target: "Target", config: "RunConfig", record: "RunRecord", results: Path) -> str:
+        """A sound run's status (`read_run`'s `record`, not left out) as the target's table words it: what `show` says
+        of the run. Here, the status its folder records."""
+        return record.status.value
 
     # ------------------------------------------------------------------ what report and list read
 

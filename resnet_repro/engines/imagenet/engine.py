@@ -11,7 +11,7 @@ from ...store.aggregate import collect
 from ..base import Engine
 from ..curves_tables import draw_curves, write_curve_table
 from ..sections import FigureSection, TableSection
-from .outputs import measured_run, table_protocol, write_imagenet_table
+from .outputs import measured_run, protocol_errors, table_protocol, table_status, write_imagenet_table
 
 
 class ImageNetEngine(Engine):
@@ -39,6 +39,13 @@ class ImageNetEngine(Engine):
             else write_curve_table(target, runs, results, models)
         )
         return written + draw_curves(target, runs, results, models, top=100)  # curves: the same drawing as CIFAR's
+
+    def run_status(self, target, config, record, results: Path) -> str:
+        """As the target's table words it: a finished run that can never be measured under its protocol says so."""
+        if target.section("table") is None:
+            return super().run_status(target, config, record, results)
+        crops = protocol_errors(results, config, table_protocol(target))
+        return table_status(record, crops, config, results, target)
 
     def read_measured(self, found, results: Path) -> None:
         """Each finished run's final errors, and its errors under the table's test protocol; a run whose numbers

@@ -48,15 +48,18 @@ def imagenet_rows(target: Target, runs: list[RunConfig], results: Path) -> list[
                 else None,
                 "profile": config.run_id.profile_folder,
                 "iterations": config.recipe.iterations,
-                "status": f"damaged: {run.left_out}" if run.left_out else _status(run, crops, config, results, target),
+                "status": f"damaged: {run.left_out}"
+                if run.left_out
+                else table_status(run, crops, config, results, target),
             }
         )
     return rows
 
 
-def _status(run: RunRecord, crops: dict, config: RunConfig, results: Path, target: Target) -> str:
+def table_status(run: RunRecord, crops: dict, config: RunConfig, results: Path, target: Target) -> str:
     """The run's status, as the other tables give it; a finished run that has no errors under the table's protocol
-    and keeps no checkpoint to measure them from (deleted to save space) says so: `run` has nothing to measure."""
+    and keeps no checkpoint to measure them from (deleted to save space) says so: `run` has nothing to measure.
+    `show` says the same (the engine's `run_status`)."""
     files = RunFiles(results, config.name)
     if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
         return (
@@ -73,7 +76,12 @@ def measured_run(results: Path, config: RunConfig, protocol: str) -> tuple[RunRe
     run = read_run(results, config)
     if run.left_out:
         return run, {}
-    return run, read_json(RunFiles(results, config.name).dir / protocol_file(protocol)) or {}
+    return run, protocol_errors(results, config, protocol)
+
+
+def protocol_errors(results: Path, config: RunConfig, protocol: str) -> dict:
+    """A run's errors under `protocol`, {} where none are measured."""
+    return read_json(RunFiles(results, config.name).dir / protocol_file(protocol)) or {}
 
 
 def protocol_file(protocol: str) -> str:
