@@ -460,6 +460,20 @@ def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("mem", ["32g", "32G", "32GB", "32gb", "64000", "64000m", "512k", "1T", "1tb", "0"])
+def test_a_memory_size_is_read_as_sbatch_reads_it(tmp_path, mem):
+    """`mem: 32g`, which sbatch takes (its units K, M, G, T in either case, a B after them or none), was refused as
+    not a memory size."""
+    assert read_resources(resources_file(tmp_path, f"mem: {mem}\n"), [], engine_defaults(1)).mem == mem
+    assert read_resources(None, [f"mem={mem}"], engine_defaults(1)).mem == mem
+
+
+@pytest.mark.parametrize("mem", ["32GiB", "32 G", "32.5G", "32P", "-1", "32b", "\u0663\u0662G", "32\u212a"])
+def test_a_memory_size_sbatch_refuses_is_refused_before_submission(tmp_path, mem):
+    with pytest.raises(UserError, match=r"mem: .* is not a memory size \(e.g. 32G or 64000M\)"):
+        read_resources(None, [f"mem={mem}"], engine_defaults(1))
+
+
 @pytest.mark.parametrize("override", ['account="my\\nproj"', "qos=a\tb", 'constraint="x\\ry"', 'partition="\\x85"'])
 def test_a_name_override_with_a_control_character_is_refused(override):
     with pytest.raises(UserError) as error:

@@ -40,7 +40,9 @@ def _slurm_time(text: str) -> str:
 
 
 def _memory(text: str) -> str:
-    if not re.fullmatch(r"\d+[KMGT]?", text):
+    """sbatch's --mem: a whole number of megabytes, or of the unit K, M, G or T after it, in either case and with
+    or without a B (32G, 32g, 32GB, 64000M, 64000)."""
+    if not re.fullmatch(r"\d+(?:[KMGT]B?)?", text, re.IGNORECASE | re.ASCII):  # ASCII: sbatch reads no other digits
         raise refuse(f"{shorten(text)} is not a memory size (e.g. 32G or 64000M)")
     return text
 
