@@ -274,6 +274,12 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
             "slurm-refuses",
             "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",
         ),
+        (
+            "no-gpus",
+            "error: Slurm refused the job: sbatch: error: Invalid generic resource (gres) specification; each job asks "
+            "for 1 GPU a node (gpus_per_node: 1): on a cluster without GPUs set gpus_per_node: 0 in the resource "
+            "file (or --resource gpus_per_node=0)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp_path, monkeypatch, case, says):
@@ -308,6 +314,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra = extra[1:]
     elif case == "slurm-refuses":
         extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
+    elif case == "no-gpus":  # the default of a CIFAR run, on this cluster of CPUs: sbatch's line, and no way out
+        extra = ["--slurm", "--resources", str(resources_file(tmp_path, "cpus_per_task: 1\ntime: '10'\n"))]
     before = snapshot(tmp_path)
     args = (
         smoke_run_args("fig1", cifar_dir, results, *extra)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..basics.errors import UserError, one_line, shorten
+from ..basics.words import counted
 from ..store.layout import RunFiles
 from ..store.lock import is_training, step_lock
 from .resources import Resources
@@ -203,7 +204,7 @@ def _submit(pending, skipped, command, resources: Resources, results: Path, name
         groups = [pending[first : first + pack] for first in range(0, len(pending), pack)]  # --pack N: N a job
         jobs = []
         if pending:
-            with take_back(folder, there), sbatch_errors(), executor.batch():
+            with take_back(folder, there), sbatch_errors(resources.gpus_per_node), executor.batch():
                 jobs = [executor.submit(JobCommand([*python, *_named(group)], umask)) for group in groups]
         outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
         after = sorted({job.job_id.split("_")[0] for job in jobs})
@@ -213,7 +214,7 @@ def _submit(pending, skipped, command, resources: Resources, results: Path, name
             additional_parameters=extra,
         )
         try:
-            with take_back(folder, there), sbatch_errors():
+            with take_back(folder, there), sbatch_errors(resources.gpus_per_node):
                 outputs_job = outputs.submit(JobCommand([*python, "--slurm-outputs"], umask))
         except UserError:
             if after:  # the runs' jobs would train with no one to write the outputs: cancel them
@@ -307,8 +308,9 @@ def quiet_submitit():
 
 
 @contextlib.contextmanager
-def sbatch_errors():
-    """What sbatch refuses (a bad account, a time over the partition's limit), as its own one line."""
+def sbatch_errors(gpus_per_node: int):
+    """What sbatch refuses (a bad account, a time over the partition's limit), as its own one line; where it refuses
+    the jobs' GPUs (a cluster of CPUs has no GPU gres), how to ask for none."""
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # submitit prints sbatch's stderr as well as raising it
             yield
@@ -317,7 +319,13 @@ def sbatch_errors():
             raise
         lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower() and line.strip()]
         said = next((line for line in lines if line.startswith("sbatch:")), lines[-1] if lines else str(error))
-        raise UserError(f"Slurm refused the job: {shorten(said, 300)}") from None
+        hint = ""
+        if gpus_per_node and "Invalid generic resource (gres) specification" in said:
+            hint = (
+                f"; each job asks for {counted(gpus_per_node, 'GPU')} a node (gpus_per_node: {gpus_per_node}): on a "
+                f"cluster without GPUs set gpus_per_node: 0 in the resource file (or --resource gpus_per_node=0)"
+            )
+        raise UserError(f"Slurm refused the job: {shorten(said, 300)}{hint}") from None
 
 
 def pending_names(results: Path, runs) -> tuple[list[str], list[str]]:
