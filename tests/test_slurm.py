@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -188,6 +189,36 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
     assert (
         found.describe() == f"failed on Slurm (job {jobs[0]}), log: {tmp_path}/results/slurm/jobs/{jobs[0]}_0_log.err"
     )
+
+
+def test_ctrl_c_while_waiting_says_the_jobs_go_on_and_how_to_follow_or_cancel_them(slurm_cluster, cifar_dir, tmp_path):
+    """Ctrl-C during `run --slurm --wait` printed only "interrupted", as if the jobs had stopped with it."""
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued", "--wait"]
+    command = [sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, tmp_path / "results", *queued)]
+    waiting = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
+    )
+    said = []
+    try:
+        for line in waiting.stdout:  # --wait has drawn the run's state: it follows the jobs
+            said.append(line.rstrip("\n"))
+            if line.startswith("cifar10/plain-20/smoke/seed0: queued on Slurm"):
+                break
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=60)
+    finally:
+        waiting.kill()
+        jobs = submitted_jobs("\n".join(said))
+    try:
+        assert waiting.returncode == 130, err
+        follow = next(line for line in said if line.startswith("follow: ")).removeprefix("follow: ")
+        assert err.strip() == (
+            f"stopped following; the jobs stay queued or running on Slurm: follow them with `{follow}`, cancel them "
+            f"with `scancel {' '.join(jobs)}`"
+        )
+        assert in_queue(jobs)  # the jobs go on
+    finally:
+        subprocess.run(["scancel", *jobs], check=True)
 
 
 def test_two_submissions_started_together_submit_each_run_once(slurm_cluster, cifar_dir, tmp_path):

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ..basics.errors import UserError, excerpt
+from ..basics.errors import Stopped, UserError, excerpt
 from ..basics.launch import launched_world_size
 from ..basics.words import also_damaged, counted
 from ..cluster.jobside import train_named_runs
@@ -250,7 +250,13 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     for line in submitted.lines(spec.name, show):
         _say(line)
     if wait:
-        follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
+        try:
+            follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
+        except KeyboardInterrupt:  # Ctrl-C stops the following, not the jobs
+            raise Stopped(
+                f"stopped following; the jobs stay queued or running on Slurm: follow them with `{show}`, cancel them "
+                f"with `{submitted.cancel}`"
+            ) from None
         _after_outputs_job(spec, runs, results_dir, submitted.outputs_job)
 
 

@@ -124,11 +124,15 @@ class Submitted:
         said = [f"  {run}: job {job}" for run, job in self.runs]
         said += [f"  {run}: already ended, not submitted" for run in self.skipped]
         said.append(f"  then job {self.outputs_job} writes {target}'s tables, figures and the report")
-        # scancel takes an array's id for all its tasks
-        jobs = sorted({job.split("_")[0] for _, job in self.runs} | {self.outputs_job}, key=int)
         return [
             f"submitted {counted(len(self.runs), 'run')} of {target} to Slurm:",
             *said,
             f"follow: {show}",
-            f"cancel: scancel {' '.join(jobs)}",
+            f"cancel: {self.cancel}",
         ]
+
+    @property
+    def cancel(self) -> str:
+        """The command that cancels every job of the submission: scancel takes an array's id for all its tasks."""
+        jobs = sorted({job.split("_")[0] for _, job in self.runs} | {self.outputs_job}, key=int)
+        return f"scancel {' '.join(jobs)}"

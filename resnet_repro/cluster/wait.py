@@ -17,25 +17,30 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
     """Draw each run's line while its job runs; one line when a run is queued, ends or fails on Slurm."""
     said: dict[str, str] = {}
     shown: dict[str, int] = {}  # run -> the last iteration drawn
-    while True:
-        jobs = queue()
-        if jobs is None:
-            raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
-        for run, job in submitted.runs:
-            files = RunFiles(results, run)
-            found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
-            word = found.state if found is not None else run_status(files).value
-            if word != said.get(run):
-                if word != "running":
-                    if run in shown:
-                        reporter.lane(run).finish()
-                    reporter.message(f"{run}: {found.describe() if found else word}")
-                said[run] = word
-            if word == "running":
-                _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
-        if submitted.outputs_job not in jobs:
-            break
-        time.sleep(POLL_S)
+    try:
+        while True:
+            jobs = queue()
+            if jobs is None:
+                raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
+            for run, job in submitted.runs:
+                files = RunFiles(results, run)
+                found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
+                word = found.state if found is not None else run_status(files).value
+                if word != said.get(run):
+                    if word != "running":
+                        if run in shown:
+                            reporter.lane(run).finish()
+                        reporter.message(f"{run}: {found.describe() if found else word}")
+                    said[run] = word
+                if word == "running":
+                    _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
+            if submitted.outputs_job not in jobs:
+                break
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:  # the board's lines stay on screen, the terminal's cursor comes back
+        for run in shown:
+            reporter.lane(run).finish()
+        raise
     failed = [run for run, _ in submitted.runs if said.get(run) == "failed"]
     if failed:
         raise UserError(
