@@ -174,6 +174,20 @@ def test_bn_groups_must_fit_each_processs_share():
         loop.check_bn_share(config, World(0, 4))
 
 
+def test_the_bn_share_refusal_counts_one_process_and_one_image_in_the_singular():
+    """It said "run on 1 processes or fewer" (bn_batch the whole batch) and "(1 images on 32 processes)"."""
+    config = resolve_runs(load_target("table6"), "smoke", only="resnet-20", overrides=["recipe.bn_batch=32"])[0]
+    with pytest.raises(UserError) as error:
+        loop.check_bn_share(config, World(0, 2))
+    assert str(error.value) == (
+        "recipe.bn_batch=32 does not divide each process's share of the batch (16 images on 2 processes); run on "
+        "1 process or fewer, or set --set recipe.bn_batch=16 (a deviation)"
+    )
+    config = resolve_runs(load_target("table6"), "smoke", only="resnet-20", overrides=["recipe.bn_batch=2"])[0]
+    with pytest.raises(UserError, match=r"\(1 image on 32 processes\); run on 16 processes or fewer"):
+        loop.check_bn_share(config, World(0, 32))
+
+
 def _net_of(config):
     return loop.build_run_model(config, types.SimpleNamespace(num_classes=10, in_channels=3))
 

@@ -459,10 +459,10 @@ def check_bn_share(config: RunConfig, world: World) -> None:
     bn_batch = config.recipe.bn_batch
     share = config.recipe.batch_size // world.size
     if world.distributed and bn_batch and share % bn_batch:
+        most = counted(config.recipe.batch_size // bn_batch, "process", "processes")
         raise UserError(
-            f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({share} "
-            f"images on {world.size} processes); run on {config.recipe.batch_size // bn_batch} processes "
-            f"or fewer, or set --set recipe.bn_batch={share} (a deviation)"
+            f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({counted(share, 'image')} "
+            f"on {world.size} processes); run on {most} or fewer, or set --set recipe.bn_batch={share} (a deviation)"
         )
 
 
