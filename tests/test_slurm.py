@@ -425,7 +425,8 @@ def test_a_run_a_local_process_trains_is_not_submitted(slurm_cluster, cifar_dir,
 
 def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(tmp_path, monkeypatch):
     """`--wait` while results/slurm/ (or the whole results folder) is removed: once the jobs left the queue without
-    ending the runs, it said "not started" and exited 0, as if all were done."""
+    ending the runs, it said "not started" and exited 0, as if all were done. The count agrees with its noun: it said
+    "1 run(s) failed"."""
     from resnet_repro.cluster import wait
     from resnet_repro.cluster.state import Submitted
 
@@ -439,7 +440,7 @@ def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(
     monkeypatch.setattr(wait, "queue", lambda: {})  # every job has left the queue
     reporter = Said()
     submitted = Submitted([("cifar10/plain-20/smoke/seed0", "7_0")], "8", [])
-    with pytest.raises(UserError, match=r"1 run\(s\) failed on Slurm: cifar10/plain-20/smoke/seed0"):
+    with pytest.raises(UserError, match=r"^1 run failed on Slurm: cifar10/plain-20/smoke/seed0; `resnet-repro show`"):
         wait.follow_jobs(submitted, tmp_path / "results", reporter, {})
     assert reporter.lines == ["cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0)"]
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from ..basics.errors import UserError
+from ..basics.words import counted
 from ..store.layout import RunFiles, read_metrics, run_status
 from .state import RUNNING_STATES, SlurmRun, Submitted, queue, slurm_run
 
@@ -44,7 +45,7 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
     failed = [run for run, _ in submitted.runs if said.get(run) == "failed"]
     if failed:
         raise UserError(
-            f"{len(failed)} run(s) failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
+            f"{counted(len(failed), 'run')} failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
         )
 
 
