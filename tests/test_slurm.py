@@ -445,6 +445,44 @@ def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(
     assert reporter.lines == ["cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0)"]
 
 
+@pytest.mark.parametrize("folder", ["runs[old]", "a[/b]c"])
+def test_a_failed_runs_log_is_shown_as_its_path_whatever_brackets_it_holds(slurm_cluster, tmp_path, folder):
+    """A results folder named runs[old]: `show` named the log under /tmp/.../runs/slurm/..., a folder that does not
+    exist, and one named a[/b]c ended `show` in a traceback (rich read the brackets as its markup)."""
+    from resnet_repro.cluster.state import write_record
+
+    results = tmp_path / folder
+    log = results / "slurm/jobs/99999998_0_log.err"
+    write_record(
+        results, "cifar10/plain-20/smoke/seed0", {"job": "99999998", "outputs_job": "99999999", "log": str(log)}
+    )
+    shown = show_wide(results)
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+    assert f"failed on Slurm (job 99999998), log: {log} " in shown.stdout, shown.stdout
+
+
+def test_wait_says_a_failed_runs_log_as_its_path_whatever_brackets_it_holds(tmp_path, monkeypatch, capsys):
+    from resnet_repro.cli.progress import RichReporter
+    from resnet_repro.cluster import wait
+    from resnet_repro.cluster.state import Submitted, write_record
+
+    results = tmp_path / "a[/b]c"
+    log = results / "slurm/jobs/7_0_log.err"
+    write_record(results, "cifar10/plain-20/smoke/seed0", {"job": "7_0", "outputs_job": "8", "log": str(log)})
+    monkeypatch.setattr(wait, "queue", lambda: {})  # every job has left the queue
+    with pytest.raises(UserError, match=r"^1 run failed on Slurm"):
+        wait.follow_jobs(Submitted([("cifar10/plain-20/smoke/seed0", "7_0")], "8", []), results, RichReporter(), {})
+    assert f"cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0), log: {log}\n" in capsys.readouterr().out
+
+
+def test_a_damaged_record_is_shown_on_one_line():
+    """A newline or a terminal's escape in a record's job or log reached the terminal as it was."""
+    from resnet_repro.cluster.state import SlurmRun
+
+    assert SlurmRun("12\n", "failed", "/r/\x1b[2Jlog").describe() == "failed on Slurm (job 12\\n), log: /r/\\x1b[2Jlog"
+    assert SlurmRun("12\r", "queued", None).describe() == "queued on Slurm (job 12\\r)"
+
+
 def test_jobs_whose_records_cannot_be_written_are_cancelled(slurm_cluster, cifar_dir, tmp_path):
     """A file at results/slurm/runs: Slurm has accepted the jobs when the records are written. Left in the queue,
     they would train unrecorded, and submitting again once the file is moved would not be refused."""

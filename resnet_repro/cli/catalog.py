@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 import yaml
 from rich.table import Table
+from rich.text import Text
 
 from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
@@ -113,7 +114,7 @@ def show_command(
         for run in runs:
             on_slurm = slurm_run(results_dir, run.name, jobs)
             status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, spec, run)
-            table.add_row(run.name, status, _difference(first, run))
+            table.add_row(run.name, Text(status), _difference(first, run))  # text: a path's [old] is no markup
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())

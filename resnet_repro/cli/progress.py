@@ -92,7 +92,7 @@ class RichReporter(Reporter):
         self.finish_run(self.current)
 
     def message(self, text: str) -> None:
-        console.print(text)  # printed above the live lines
+        console.print(text, markup=False)  # printed above the live lines; a path's [old] is text, not markup
 
     def start_run(self, run_name: str, total: int, done: int) -> None:
         self.totals[run_name] = total

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..basics.errors import one_line
 from ..basics.words import counted
 from ..store.layout import RunFiles, read_json, read_metrics, run_status, write_json
 
@@ -85,13 +86,14 @@ class SlurmRun:
     iteration: int | None = None  # the last logged iteration of a running run
 
     def describe(self, iterations: int | None = None) -> str:
-        """The status column of show: `running on Slurm (job 12_0), iteration 400 of 64000`."""
+        """The status column of show: `running on Slurm (job 12_0), iteration 400 of 64000`. One line, whatever a
+        damaged record holds (a newline or a terminal's escape in its log)."""
         if self.state == "failed":
-            return f"failed on Slurm (job {self.job})" + (f", log: {self.log}" if self.log else "")
+            return one_line(f"failed on Slurm (job {self.job})" + (f", log: {self.log}" if self.log else ""))
         reached = ""
         if self.state == "running" and self.iteration is not None:
             reached = f", iteration {self.iteration}" + (f" of {iterations}" if iterations else "")
-        return f"{self.state} on Slurm (job {self.job}){reached}"
+        return one_line(f"{self.state} on Slurm (job {self.job}){reached}")
 
 
 def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> SlurmRun | None:
