@@ -305,6 +305,8 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
             "slurm-refuses",
             "Slurm refused the job: sbatch: error: Batch job submission failed: Invalid feature specification",
         ),
+        ("link-runs", "results/slurm/runs is a link (to "),
+        ("link-jobs", "results/slurm/jobs is a link (to "),
         (
             "no-gpus",
             "error: Slurm refused the job: sbatch: error: Invalid generic resource (gres) specification; each job asks "
@@ -345,6 +347,12 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra = extra[1:]
     elif case == "slurm-refuses":
         extra += ["--resource", "constraint=nosuchfeature"]  # no node of the cluster has it
+    elif case.startswith("link-"):  # Slurm accepted the jobs, then the records' write refused the link: cancelled,
+        # their files left in results/slurm/jobs, and the records' folders made where the link leads (jobs/: the
+        # jobs' commands written there)
+        (tmp_path / "elsewhere").mkdir()
+        (results / "slurm").mkdir(parents=True)
+        (results / "slurm" / case.removeprefix("link-")).symlink_to(tmp_path / "elsewhere")
     elif case == "no-gpus":  # the default of a CIFAR run, on this cluster of CPUs: sbatch's line, and no way out
         extra = ["--slurm", "--resources", str(resources_file(tmp_path, "cpus_per_task: 1\ntime: '10'\n"))]
     before = snapshot(tmp_path)

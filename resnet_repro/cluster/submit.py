@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ..basics.atomic import confine_writes, refuse_links
 from ..basics.errors import UserError, one_line, shorten
 from ..basics.words import counted
 from ..store.layout import RunFiles
@@ -162,11 +163,23 @@ def submit_target(
     line that every job runs, its options resolved for the cluster."""
     folder = slurm_folder(results) / "jobs"
     made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if refused
+    refuse_links_on_the_way(results, pending)
     check_array_size(len(pending), pack)
     refuse_double_submission(results, pending)  # at once, before anything is made
     with submission_lock(results, made, waiting):
         refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
         return _submit(pending, skipped, command, resources, results, name, pack)
+
+
+def refuse_links_on_the_way(results: Path, pending: list[str]) -> None:
+    """A link among the folders a submission writes under results/slurm/ (the job files, each run's record, the
+    outputs job's) is refused before anything is submitted: submitit would write the jobs' commands where it leads,
+    and the records, refused there only once Slurm had accepted the jobs, would cancel them."""
+    confine_writes(results)  # the folder the jobs are told, links resolved: the one whose inside is checked
+    for folder in ("jobs", "outputs"):
+        refuse_links(slurm_folder(results) / folder)
+    for name in pending:
+        refuse_links(record_path(results, name).parent)
 
 
 @contextlib.contextmanager
