@@ -483,6 +483,27 @@ def test_wait_says_a_failed_runs_log_as_its_path_whatever_brackets_it_holds(tmp_
     assert f"cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0), log: {log}\n" in capsys.readouterr().out
 
 
+def test_records_copied_from_another_results_folder_are_not_this_folders_jobs(tmp_path):
+    """`cp -r results copy` while the jobs were queued: `show --results copy` said the copy's run was queued as the
+    original's job, and `run --slurm --results copy` was refused, telling the user to cancel that job, which trains
+    the original's run."""
+    from resnet_repro.cluster.state import write_record
+
+    run, original = "cifar10/plain-20/smoke/seed0", tmp_path / "results"
+    (original / "slurm/jobs").mkdir(parents=True)
+    write_record(
+        original, run, {"job": "12_0", "outputs_job": "13", "log": str(original / "slurm/jobs/12_0_0_log.err")}
+    )
+    shutil.copytree(original, tmp_path / "copy")
+    jobs = {"12_0": "PENDING", "13": "PENDING"}
+    assert slurm_run(original, run, jobs).describe() == "queued on Slurm (job 12_0)"
+    assert slurm_run(tmp_path / "copy", run, jobs) is None
+    (tmp_path / "link").symlink_to(original)  # the same folder by another path
+    assert slurm_run(tmp_path / "link", run, jobs).describe() == "queued on Slurm (job 12_0)"
+    shutil.rmtree(original)  # the original gone: the copy's record is still another folder's
+    assert slurm_run(tmp_path / "copy", run, jobs) is None
+
+
 def test_a_damaged_record_is_shown_on_one_line():
     """A newline or a terminal's escape in a record's job or log reached the terminal as it was."""
     from resnet_repro.cluster.state import SlurmRun

@@ -5,6 +5,7 @@ may run without accounting) and no torch: a run's end is read from its own folde
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> Slur
     """The Slurm side of a run: None unless it was submitted and its folder does not say it ended. With no squeue
     to ask (`jobs` None) nothing is said: a run cannot be told queued from failed."""
     record = read_json(record_path(results, run_name))
-    if not record or not isinstance(record.get("job"), str) or jobs is None:
+    if not record or not isinstance(record.get("job"), str) or jobs is None or _elsewhere(record, results):
         return None
     files = RunFiles(results, run_name)
     if run_status(files).ended:
@@ -113,6 +114,19 @@ def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> Slur
         rows = read_metrics(files.metrics)
         return SlurmRun(job, "running", log, int(rows[-1]["iteration"]) if rows else 0)
     return SlurmRun(job, "queued", log)
+
+
+def _elsewhere(record: dict, results: Path) -> bool:
+    """Whether a record was copied from another results folder (`cp -r results copy` while its jobs were queued): its
+    log lies in that folder's jobs/, and its job trains that folder's run, not this one's. The same folder reached by
+    another path (a link, another mount of the shared filesystem) is the same folder."""
+    log, here = record.get("log"), slurm_folder(results) / "jobs"
+    if not isinstance(log, str):
+        return False
+    try:
+        return not os.path.samefile(Path(log).parent, here)
+    except (OSError, ValueError):  # a folder of the two not there (yet): their paths tell
+        return Path(log).parent != here.resolve()
 
 
 @dataclass(frozen=True)
