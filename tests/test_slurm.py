@@ -123,6 +123,17 @@ def test_wait_says_so_when_the_outputs_job_ended_without_finishing(tmp_path):
     )
 
 
+@pytest.mark.parametrize("record", [{"written": [], "report": 5}, {"written": [7], "report": None}])
+def test_a_damaged_outputs_record_is_no_record(tmp_path, record):
+    """A report or a written file that is not a path ended `--wait` in a traceback (TypeError) after the outputs job."""
+    from resnet_repro.cluster.state import outputs_record_path, read_outputs_record
+    from resnet_repro.store.layout import write_json
+
+    outputs_record_path(tmp_path, "116").parent.mkdir(parents=True)
+    write_json(outputs_record_path(tmp_path, "116"), {"job": "116", **record})
+    assert read_outputs_record(tmp_path, "116") is None
+
+
 def test_a_record_of_an_earlier_outputs_job_of_the_same_id_is_removed_at_submission(tmp_path):
     """Slurm's job ids start again when its state is wiped: an old record under the new outputs job's id would have
     --wait report that job's files as written, whatever it did."""

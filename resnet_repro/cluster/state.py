@@ -50,7 +50,8 @@ def read_outputs_record(results: Path, job: str) -> dict | None:
     record = read_json(outputs_record_path(results, job))
     if not isinstance(record, dict) or not isinstance(record.get("written"), list):
         return None
-    return record
+    paths = [*record["written"], record.get("report") or ""]  # the files written, and the report if it was
+    return record if all(isinstance(path, str) for path in paths) else None
 
 
 def ask_slurm(command: list[str]) -> str | None:
