@@ -525,7 +525,8 @@ def test_a_damaged_record_is_shown_on_one_line():
 
 def test_jobs_whose_records_cannot_be_written_are_cancelled(slurm_cluster, cifar_dir, tmp_path):
     """A file at results/slurm/runs: Slurm has accepted the jobs when the records are written. Left in the queue,
-    they would train unrecorded, and submitting again once the file is moved would not be refused."""
+    they would train unrecorded, and submitting again once the file is moved would not be refused. The cancelled
+    jobs' files were left in results/slurm/jobs."""
     (tmp_path / "results" / "slurm").mkdir(parents=True)
     (tmp_path / "results" / "slurm" / "runs").write_text("")
     queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
@@ -533,6 +534,7 @@ def test_jobs_whose_records_cannot_be_written_are_cancelled(slurm_cluster, cifar
     result = cli_in_process(*smoke_args(cifar_dir, tmp_path / "results", *queued))
     assert_one_line_error(result, f"error: cannot access {tmp_path}/results/slurm/runs/cifar10/plain-20/smoke: a file")
     assert set(queue()) <= before  # nothing of this submission left in the queue
+    assert not (tmp_path / "results/slurm/jobs").exists()  # nor the cancelled jobs' files (their folder was made)
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,8 @@ def _submit(pending, skipped, command, resources: Resources, results: Path, name
         if path.is_file() and not path.is_symlink():
             path.chmod(0o600)
     ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
-    _record_jobs(results, ran, outputs_job, cancel=[*after, outputs_job.job_id])
+    with take_back(folder, there, BaseException):  # records not written: the jobs are cancelled, their files go
+        _record_jobs(results, ran, outputs_job, cancel=[*after, outputs_job.job_id])
     return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
 
 
@@ -282,12 +283,12 @@ def job_parameters(resources: Resources, job_name: str) -> dict:
 
 
 @contextlib.contextmanager
-def take_back(folder: Path, there: set[Path]):
-    """When Slurm refuses a job, remove the files submitit wrote for this submission (the folders it made go in
-    `submission_lock`), so that results/ is as it was."""
+def take_back(folder: Path, there: set[Path], refused: type[BaseException] = UserError):
+    """When Slurm refuses a job (or the jobs' records cannot be written: `refused`), remove the files submitit wrote
+    for this submission (the folders it made go in `submission_lock`), so that results/ is as it was."""
     try:
         yield
-    except UserError:
+    except refused:
         if folder.exists():
             for path in set(folder.iterdir()) - there:
                 path.unlink()
