@@ -326,6 +326,7 @@ def test_a_figure_of_runs_still_training_says_so_and_names_the_nets_its_profile_
     done = ModelRuns("resnet20", "resnet-20-A", 2, [{"status": "finished"}] * 2, [curve, curve])
     done.statuses = [RunStatus.FINISHED] * 2
     training = ModelRuns("resnet110", "resnet-110-A", 2, [], [curve, curve], statuses=[RunStatus.UNFINISHED] * 2)
+    training.unfinished_at = [200, 200]
     assert _unfinished_note({"resnet20": done}) == ""
     assert _unfinished_note({"resnet20": done, "resnet110": training}) == (
         " (of 4 runs: 2 unfinished, logged up to iteration 200)"

@@ -81,6 +81,7 @@ def test_the_unfinished_note_counts_each_kind_of_run():
     curve = pd.DataFrame({"iteration": [3, 6]})
     begun = ModelRuns("plain20", "plain-20", 2, [{"status": "finished"}], [curve, curve])
     begun.statuses = [RunStatus.FINISHED, RunStatus.UNFINISHED]
+    begun.unfinished_at = [6]
     waiting = ModelRuns("plain56", "plain-56", 1, [], [], statuses=[RunStatus.NOT_STARTED])
     assert _unfinished_note({"plain20": begun, "plain56": waiting}) == (
         " (of 3 runs: 1 unfinished, logged up to iteration 6; 1 not started)"
@@ -88,6 +89,26 @@ def test_the_unfinished_note_counts_each_kind_of_run():
     assert _unfinished_note({"plain20": begun}) == " (of 2 runs: 1 unfinished, logged up to iteration 6)"
     begun.statuses = [RunStatus.FINISHED, RunStatus.FINISHED]
     assert _unfinished_note({"plain20": begun}) == ""
+
+
+def test_the_unfinished_note_says_how_far_the_unfinished_runs_have_come_not_the_finished_ones(fig1_smoke, tmp_path):
+    """Mid-way, with plain-20 finished at its last iteration and plain-56 at its first log point, the note said
+    "logged up to iteration" plain-20's last: the furthest of any run, finished ones included."""
+    from resnet_repro.engines.curves_tables import _unfinished_note
+    from resnet_repro.specs.run_id import RunStatus
+    from resnet_repro.store.aggregate import collect
+
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    log = next((results / "runs/cifar10/plain-56/smoke").glob("seed0")) / "metrics.csv"
+    header, first, *_ = log.read_text().splitlines()
+    log.write_text(f"{header}\n{first}\n")  # plain-56 stopped at its first log point
+    (log.parent / "final.json").unlink()
+    at = int(first.split(",")[header.split(",").index("iteration")])
+    models = collect(resolve_runs(load_target("fig1"), "smoke"), results)
+    assert models["plain20"].statuses == [RunStatus.FINISHED] and models["plain56"].unfinished_at == [at]
+    assert _unfinished_note(models) == f" (of 2 runs: 1 unfinished, logged up to iteration {at})"
+    models["plain20"].statuses, models["plain20"].unfinished_at = [RunStatus.UNFINISHED], [12]
+    assert _unfinished_note(models) == f" (of 2 runs: 2 unfinished, logged up to iteration {at} to 12)"
 
 
 def test_only_a_test_profile_is_marked_as_meaning_nothing():

@@ -106,8 +106,10 @@ def _unfinished_note(models: dict[str, ModelRuns]) -> str:
     unfinished, not_started = statuses.count(RunStatus.UNFINISHED), statuses.count(RunStatus.NOT_STARTED)
     if not curves or ended >= expected or not (unfinished or not_started):
         return ""
-    reached = max(int(curve["iteration"].max()) for curve in curves)
-    parts = [f"{unfinished} unfinished, logged up to iteration {reached}"] if unfinished else []
+    # the unfinished runs' own logs: a finished run's last iteration is not how far the others have come
+    reached = sorted({at for entry in models.values() for at in entry.unfinished_at})
+    span = f"{reached[0]} to {reached[-1]}" if len(reached) > 1 else "".join(map(str, reached))
+    parts = [f"{unfinished} unfinished" + (f", logged up to iteration {span}" if span else "")] if unfinished else []
     if not_started:
         parts.append(f"{not_started} not started")
     return f" (of {counted(expected, 'run')}: {'; '.join(parts)})"

@@ -28,6 +28,7 @@ class ModelRuns:
     # holds a file the tool could not have written (store/layout.run_damage)
     damaged: list[str] = field(default_factory=list)
     damaged_runs: list[str] = field(default_factory=list)  # the runs of `damaged`, in its order
+    unfinished_at: list[int] = field(default_factory=list)  # the last logged iteration of each unfinished seed
 
     @property
     def finished(self) -> list[dict]:
@@ -57,6 +58,8 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
         entry.unofficial_data += (run.meta.get("data") or {}).get("official_checksums") is False
         if run.rows:
             entry.curves.append(pd.DataFrame(run.rows).apply(pd.to_numeric, errors="coerce"))
+            if run.status is RunStatus.UNFINISHED:
+                entry.unfinished_at.append(int(entry.curves[-1]["iteration"].max()))
     return grouped
 
 
