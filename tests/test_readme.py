@@ -147,3 +147,13 @@ def test_setup_stops_on_a_torch_torchvision_pair_that_does_not_run_with_one_line
     )
     working = subprocess.run([sys.executable, script], capture_output=True, text=True)
     assert working.returncode == 0 and working.stdout.endswith("work together\n")
+
+
+def test_the_readme_profile_table_names_every_profile_the_recipes_offer():
+    """`--help` lists the recipes' profiles; the README's table left one out (an ImageNet recipe's), so a newcomer met
+    a profile the front page never named."""
+    from resnet_repro.specs.experiments import profile_names
+
+    section = README.read_text().split("## Profiles", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"^\| `([^`]+)` \|", section, re.M)
+    assert sorted(named) == sorted(profile_names())
