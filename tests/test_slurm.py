@@ -481,10 +481,12 @@ def test_a_failed_runs_log_is_shown_as_its_path_whatever_brackets_it_holds(slurm
 
 
 def test_wait_says_a_failed_runs_log_as_its_path_whatever_brackets_it_holds(tmp_path, monkeypatch, capsys):
+    from resnet_repro.cli.common import console
     from resnet_repro.cli.progress import RichReporter
     from resnet_repro.cluster import wait
     from resnet_repro.cluster.state import Submitted, write_record
 
+    monkeypatch.setattr(console, "width", 400)  # the line whole, whatever COLUMNS this worker started with
     results = tmp_path / "a[/b]c"
     log = results / "slurm/jobs/7_0_log.err"
     write_record(results, "cifar10/plain-20/smoke/seed0", {"job": "7_0", "outputs_job": "8", "log": str(log)})
