@@ -303,6 +303,31 @@ def test_fig6_keeps_0_to_20_where_the_data_past_the_start_allow_and_says_what_it
     assert drawn[-1][1] == "s"  # nothing cut off, nothing said
 
 
+def test_a_net_still_training_in_the_first_tenth_of_the_schedule_keeps_its_newest_point_in_view(monkeypatch, tmp_path):
+    """A figure drawn while plain-56 trains (logged at 25 and 50, 83% and 71%) beside plain-20 finished at 500: the
+    y-axis stopped at 20%, so plain-56 was in the legend with no line in view. Its newest point is now inside it."""
+    import pandas as pd
+
+    from resnet_repro.plots import curves
+    from resnet_repro.store.aggregate import ModelRuns
+
+    drawn = []
+    monkeypatch.setattr(curves, "save_figure", lambda fig, out, title, subtitle: drawn.append((fig, subtitle)))
+    done = pd.DataFrame({"iteration": [25 * (i + 1) for i in range(20)], "train_error": [90.0] + [15.0] * 19})
+    begun = pd.DataFrame({"iteration": [25, 50], "train_error": [83.0, 71.0]})
+    models = {
+        "plain20": ModelRuns("plain20", "plain-20", 1, [{"status": "finished"}], [done]),
+        "plain56": ModelRuns("plain56", "plain-56", 1, [], [begun]),
+    }
+    panel = {"title": "plain", "metrics": ["train_error"], "models": ["plain20", "plain56"]}
+    curves.plot_error_curves([panel], models, "t", "s", tmp_path / "f")
+    fig, subtitle = drawn[-1]
+    low, high = fig.axes[0].get_ylim()
+    assert (low, high) == (0.0, 75.0)  # 71 rounded up to a multiple of 5; 83, its first point, is off the axis
+    assert subtitle == "s; early points above 75% are off the axis"
+    assert curves.curve_top([25], [88.0], 500) == 90.0  # a single point: in view too
+
+
 def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):
     from resnet_repro.engines.layer_responses import outputs as fig7
 

@@ -2,7 +2,8 @@
 
 Dashed thin lines: training error; bold lines: test error; x in units of 1e4 iterations (plain
 iterations for short schedules); the paper's y range (0-20%) unless the data past the first tenth of
-training lie above it. Earlier points above the range are cut off, as in the paper, and the subtitle says so.
+training lie above it (or a net still training has no point past it yet: its newest point). Earlier points above the
+range are cut off, as in the paper, and the subtitle says so.
 """
 
 from __future__ import annotations
@@ -112,8 +113,12 @@ def curve_top(iterations: list[float], values: list[float], horizon: float) -> f
     """The y-limit that shows every point of a curve after its first log point and past the first tenth of the
     schedule (`horizon` iterations), rounded up to a Y_STEP; at most 100%. The early points are the net's
     near-chance start (ResNet-110's warm-up lasts hundreds of iterations): making room for them would squash the
-    differences of the last tenth, which is what the figure is read for."""
+    differences of the last tenth, which is what the figure is read for. A curve with no point past them (a net that
+    has only begun, in a figure drawn while it trains) keeps its newest point in view."""
     later = [v for i, (it, v) in enumerate(zip(iterations, values)) if i > 0 and it > horizon / 10]
+    # A net still training, logged only inside the first tenth of the others' schedule: its newest point, so that every
+    # net the legend names has a line in view
+    later = later or values[-1:]
     if not later:
         return 0.0
     return min(100.0, math.ceil(max(later) * 1.02 / Y_STEP) * Y_STEP)
