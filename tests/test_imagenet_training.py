@@ -343,6 +343,23 @@ def test_a_damaged_protocol_record_of_a_run_without_checkpoints_asks_for_the_fol
     )
 
 
+def test_an_imagenet_table_drawn_while_a_run_trains_says_running_as_show_does(tmp_path):
+    # the table said "unfinished" of the run a job was training, while show said "running"
+    from resnet_repro.engines.imagenet.outputs import table_status
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.store.layout import RunFiles, read_run
+    from resnet_repro.store.lock import run_lock
+
+    target = load_target("table2")
+    config = resolve_runs(target, "smoke")[0]
+    files = RunFiles(tmp_path, config.name)
+    files.dir.mkdir(parents=True)
+    files.metrics.write_text("iteration\n")
+    with run_lock(files.dir, config.name):  # as `run` holds it while the net trains
+        assert table_status(read_run(tmp_path, config), {}, config, tmp_path, target) == "running"
+    assert table_status(read_run(tmp_path, config), {}, config, tmp_path, target) == "unfinished"
+
+
 def test_show_says_a_run_that_keeps_no_checkpoint_to_measure_it_from_is_not_measured_as_the_table_does(
     table3, tmp_path, monkeypatch
 ):

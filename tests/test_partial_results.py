@@ -56,6 +56,8 @@ def test_list_calls_a_run_whose_lock_is_held_running_and_one_left_behind_unfinis
         shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results)).stdout
         row = next(line for line in shown.splitlines() if "cifar10/plain-20/smoke/seed0" in line)
         assert row.replace("│", " ").split()[:2] == ["cifar10/plain-20/smoke/seed0", "running"]
+        assert cli_in_process("plot", "fig1", "--results", str(results)).returncode == 0  # the table says the same
+        assert "| running (0/1) |" in (results / "fig1/smoke/table.md").read_text()
     assert "smoke 0/2 (1 unfinished), " in fig1_row()  # the job stopped: its lock died with it
 
 

@@ -124,6 +124,22 @@ def test_the_seeds_of_a_model_are_summed_up_from_each_seeds_status(tmp_path):
     assert model.statuses == [S.FINISHED, S.NOT_STARTED] and model.status == "partial (1/2)"
 
 
+def test_a_table_drawn_while_a_seed_trains_says_running_as_list_and_show_do(tmp_path):
+    """A table drawn while plain-20 trained said "partial (0/1)", as of a run a stopped job left, while `show` and
+    `list` said "running". A seed whose lock a process holds is running; once the lock is gone it is partial again."""
+    from resnet_repro.store.lock import run_lock
+
+    (run,) = resolve_runs(load_target("fig6"), "smoke", only="plain-20")
+    folder = RunFiles(tmp_path, run.name).dir
+    _write(RunFiles(tmp_path, run.name).metrics, "iteration\n")
+    with run_lock(folder, run.name):  # as `run` holds it while the net trains
+        assert collect([run], tmp_path)["plain20"].status == "running (0/1)"
+    assert collect([run], tmp_path)["plain20"].status == "partial (0/1)"  # stopped: its lock died with it
+    S = RunStatus
+    assert seeds_status([S.FINISHED, S.UNFINISHED], 2, running=1) == "running (1/2)"
+    assert seeds_status([S.FAILED, S.UNFINISHED], 2, running=1) == "failed"
+
+
 def test_a_models_damaged_seeds_are_each_named_in_its_status_the_first_three_and_the_rest_counted(tmp_path):
     # it said "damaged: run .../seed0: ... (and 4 more)", the other seeds named nowhere in the table
     runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2, 3, 4], only="plain-20")

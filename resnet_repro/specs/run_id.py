@@ -84,12 +84,15 @@ def final_status(final: dict | None) -> RunStatus | None:
         return None
 
 
-def seeds_status(statuses: list[RunStatus], expected: int) -> str:
-    """What a table says of every seed of a model: failed if any failed, finished when all are, "partial (d/e)"
-    when some started (d finished of e), else missing."""
+def seeds_status(statuses: list[RunStatus], expected: int, running: int = 0) -> str:
+    """What a table says of every seed of a model: failed if any failed, finished when all are, "running (d/e)" while
+    `running` of its unfinished seeds are training now (a process holds their lock, as `list` and `show` say),
+    "partial (d/e)" when some started (d finished of e), else missing."""
     if RunStatus.FAILED in statuses:
         return "failed"
     done = statuses.count(RunStatus.FINISHED)
     if done == expected:
         return "finished"
+    if running:
+        return f"running ({done}/{expected})"
     return f"partial ({done}/{expected})" if any(s is not RunStatus.NOT_STARTED for s in statuses) else "missing"

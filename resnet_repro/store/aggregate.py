@@ -10,7 +10,8 @@ import pandas as pd
 from ..basics.words import also_damaged
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status, seeds_status
-from .layout import read_run
+from .layout import RunFiles, read_run
+from .lock import is_training
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ModelRuns:
     damaged: list[str] = field(default_factory=list)
     damaged_runs: list[str] = field(default_factory=list)  # the runs of `damaged`, in its order
     unfinished_at: list[int] = field(default_factory=list)  # the last logged iteration of each unfinished seed
+    running: int = 0  # unfinished seeds training now: a process holds their lock
 
     @property
     def finished(self) -> list[dict]:
@@ -38,7 +40,7 @@ class ModelRuns:
     def status(self) -> str:
         if self.damaged:  # before anything else: its numbers are left out, and the reader must see why
             return f"damaged: {self.damaged[0]}{also_damaged(self.damaged_runs[1:])}"
-        return seeds_status(self.statuses, self.expected)
+        return seeds_status(self.statuses, self.expected, self.running)
 
 
 def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
@@ -60,6 +62,8 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
             entry.curves.append(pd.DataFrame(run.rows).apply(pd.to_numeric, errors="coerce"))
             if run.status is RunStatus.UNFINISHED:
                 entry.unfinished_at.append(int(entry.curves[-1]["iteration"].max()))
+        if run.status is RunStatus.UNFINISHED and is_training(RunFiles(results, config.name).dir):
+            entry.running += 1
     return grouped
 
 

@@ -8,6 +8,7 @@ from ...specs.config import RunConfig
 from ...specs.experiments import Target
 from ...specs.run_id import RunStatus
 from ...store.layout import RunFiles, RunRecord, kept_checkpoint, read_json, read_run
+from ...store.lock import is_training
 from ...store.paths import output_dir, runs_profile
 from ..curves_tables import profile_note, schedule_note, write_with_quoted
 
@@ -61,6 +62,8 @@ def table_status(run: RunRecord, crops: dict, config: RunConfig, results: Path, 
     and keeps no checkpoint to measure them from (deleted to save space) says so: `run` has nothing to measure.
     `show` says the same (the engine's `run_status`)."""
     files = RunFiles(results, config.name)
+    if run.status is RunStatus.UNFINISHED and is_training(files.dir):  # a process holds its lock: as `show` says
+        return "running"
     if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
         return (
             f"finished, not measured ({table_protocol(target)}): it keeps no checkpoint to measure it from (delete its "
