@@ -53,6 +53,21 @@ def test_other_work_arriving_takes_a_thread_back():
     assert "other work now keeps 1.0 of 2 cores busy" in said[-1]
 
 
+def test_a_count_that_rises_at_a_runs_start_is_said_so_the_next_change_follows_from_it():
+    # "using 1 CPU thread" at the first run, nothing at the second's start (2 again), then "CPU threads 2 -> 1"
+    machine, said = Machine(), []
+    w, applied = watch(machine, said)
+    assert w.start_run(busy=1.0) == 1 and "using 1 CPU thread:" in said[-1]
+    assert w.start_run(busy=0.0) == 2 and applied == [1, 2]  # the next run: the core is free again
+    assert said[-1] == "CPU threads 1 -> 2 at this run's start: a core came free"
+    for _ in range(2):
+        machine.tick(others=1.0, own=1.0)
+        w.log_point()
+    assert said[-1].startswith("CPU threads 2 -> 1: other work now keeps 1.0 of 2 cores busy")
+    assert w.start_run(busy=1.0) == 1 and len(said) == 3  # 1 again, as last said: nothing new to say
+    assert w.start_run(busy=0.0) == 2 and said[-1] == "CPU threads 1 -> 2 at this run's start: a core came free"
+
+
 def test_between_log_points_the_watch_looks_every_15_seconds_of_wall_time():
     machine, said, now = Machine(), [], [0.0]
     applied: list[int] = []

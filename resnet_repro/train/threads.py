@@ -147,15 +147,21 @@ class FreeCoreWatch:
         self.threads = torch.get_num_threads()
         self.last: CpuTimes | None = None
         self.wanted: list[int] = []
+        self.started = False  # a run has started: a later run's count is said where it differs from the last one
 
     def start_run(self, busy: float | None = None) -> int:
-        """At a run's start: a fresh sample (0.2 s) decides the count outright."""
+        """At a run's start: a fresh sample (0.2 s) decides the count outright. The count is said where it is fewer than
+        usual, and at a later run's start where it differs from the count before it, so that each `CPU threads a -> b`
+        line follows from the one said before."""
         if busy is None:
             busy = 0.0 if self.user_choice else busy_cores()
         threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
         chosen_here = not self.user_choice  # a count the user gave (OMP_NUM_THREADS, --threads) needs no reason
-        if chosen_here and threads < self.default and (self.last is None or threads != self.threads):  # once
+        if chosen_here and threads < self.default and (not self.started or threads != self.threads):  # once
             self.say(fewer_threads(threads, busy, self.cores))
+        elif chosen_here and self.started and threads != self.threads:  # back up after a count said: said too
+            self.say(f"CPU threads {self.threads} -> {threads} at this run's start: a core came free")
+        self.started = True
         self._use(threads)
         self.last, self.wanted, self.looked_at = self.read(), [], self.clock()
         return threads
