@@ -150,9 +150,48 @@ def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
         cwd=REPO,
         timeout=120,
         check=True,
+        stdin=subprocess.DEVNULL,  # no terminal at all, whichever the tests were started from
     )
     assert "runs done (per profile), training time left on this machine" in result.stdout
     assert "…" not in result.stdout
+
+
+def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engine(tmp_path):
+    """`resnet-repro list | less` on an 80-column terminal printed lines 160 columns wide, each wrapping in two."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from resnet_repro.specs.experiments import load_target, target_names
+
+    from .conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    terminal, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))  # 40 rows, 80 columns
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
+            stdin=side,  # the terminal the command was typed in; stdout is the pipe into less
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=120,
+            check=True,
+        )
+    finally:
+        os.close(side)
+        os.close(terminal)
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    words = " ".join(result.stdout.replace("│", " ").split())
+    assert "runs done (per" in result.stdout and "paper 0/10, time left unknown" in words  # fig6's cell
+    for name in target_names():  # the engine column folded into the title's cell, not dropped
+        assert f"(engine: {load_target(name).engine})" in words
 
 
 def test_help_on_every_command():

@@ -33,13 +33,19 @@ from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
+NARROW = 120  # list's columns whole need about 160 columns; under this many, the engine joins the title's cell
+RUNS_DONE = "runs done (per profile), training time left on this machine"
+
 
 def list_command(results: Optional[Path] = ResultsOption) -> None:
     """Every target, what it computes, runs done per profile, and the training time left (from measured img/s)."""
     results_dir = resolve_results_dir(str(results) if results else None)
     jobs = slurm_queue(results_dir)
     throughput = measured_throughput(results_dir)
-    columns = ("target", "what", "engine", "runs done (per profile), training time left on this machine")
+    # A terminal under 120 columns: the engine in the title's cell, not a column of its own, which leaves the
+    # title and the runs done room enough to read
+    narrow = console.width < NARROW
+    columns = ("target", "what", *(() if narrow else ("engine",)), RUNS_DONE)
     table = Table(*columns, title="resnet-repro targets")
     for name in target_names():
         spec = load_target(name)
@@ -66,7 +72,11 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                         + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
                         + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
                     )
-        table.add_row(name, spec.title, spec.engine, ", ".join(done) or "no training")
+        runs_done = ", ".join(done) or "no training"
+        if narrow:
+            table.add_row(name, f"{spec.title} (engine: {spec.engine})", runs_done)
+        else:
+            table.add_row(name, spec.title, spec.engine, runs_done)
     console.print(table)
 
 
