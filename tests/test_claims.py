@@ -435,6 +435,17 @@ def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(
     assert fig6.endswith("cpu 4/4") and "not measured yet" not in fig6
 
 
+def test_the_report_points_a_cpu_user_at_the_cpu_command_that_measures_fig7s_trained_nets(cpu_results):
+    """With fig6's cpu nets trained, the report's fig7 offered only `resnet-repro run fig7`, which "needs CIFAR-10 and a
+    GPU for hours", where `list` and `plot` say `resnet-repro run fig7 --profile cpu` measures them in minutes."""
+    cli("report", "--results", str(cpu_results), check=True)
+    report = (cpu_results / "REPORT.md").read_text()
+    command = "`resnet-repro run fig7 --profile cpu`"
+    assert f"| cpu | its nets are trained; measuring them takes minutes, no training; {command} |" in report
+    assert f"- Its nets are trained under the cpu profile, not measured yet: {command} measures them" in report
+    assert "<code>resnet-repro run fig7 --profile cpu</code> measures them" in (cpu_results / "REPORT.html").read_text()
+
+
 def test_plot_names_a_target_whose_nets_are_trained_but_not_measured_instead_of_passing_it_by(cpu_results):
     said = "fig7 cpu: its nets are trained but not measured yet; `resnet-repro run fig7 --profile cpu` measures them"
     everything = cli("plot", "all", "--results", str(cpu_results), check=True).stdout

@@ -11,6 +11,7 @@ from ..basics.errors import UserError
 from ..basics.words import counted, human_duration
 from ..claims.base import NOT_RUN, PARTIAL, Verdict
 from ..claims.numbers import evaluate_number, paper_numbers
+from ..engines.outputs import trained_not_measured
 from ..readback.measured import Measured, data_name, measure, planned, profiles_with_results, title_for_data
 from ..readback.report_parts import ProfileSection, Score, TargetSection, mark, run_command
 from ..specs.datasets import dataset_info
@@ -91,6 +92,16 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         else s
         for s in section.scores
     ]
+    for profile in trained_not_measured(target, results):  # fig7 after `run fig6 --profile cpu`: minutes, not a GPU
+        command = run_command(target, profile)
+        section.notes.append(
+            f"Its nets are trained under the {profile} profile, not measured yet: `{command}` measures them (no training)."
+        )
+        name = target.title.split(":")[0]
+        waits = Verdict(NOT_RUN, "its nets are trained; measuring them takes minutes, no training")
+        section.scores.append(
+            Score(target.name, f"the claims of {name} over the {profile} profile's nets", name, profile, waits, command)
+        )
     section.scores.sort(key=lambda s: (s.profile != default, s.profile))
     return section
 
