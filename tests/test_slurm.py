@@ -202,8 +202,12 @@ def test_a_run_on_slurm_is_not_submitted_twice_and_show_follows_it(slurm_cluster
     )
 
 
-def test_ctrl_c_while_waiting_says_the_jobs_go_on_and_how_to_follow_or_cancel_them(slurm_cluster, cifar_dir, tmp_path):
-    """Ctrl-C during `run --slurm --wait` printed only "interrupted", as if the jobs had stopped with it."""
+@pytest.mark.parametrize("stop, code, by", [(signal.SIGINT, 130, ""), (signal.SIGTERM, 143, " (by SIGTERM)")])
+def test_ctrl_c_while_waiting_says_the_jobs_go_on_and_how_to_follow_or_cancel_them(
+    slurm_cluster, cifar_dir, tmp_path, stop, code, by
+):
+    """Ctrl-C during `run --slurm --wait` printed only "interrupted", as if the jobs had stopped with it; a kill
+    (SIGTERM: `kill`, a login node's session manager) ended it with exit code 143 and not a word."""
     queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued", "--wait"]
     command = [sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, tmp_path / "results", *queued)]
     waiting = subprocess.Popen(
@@ -215,16 +219,16 @@ def test_ctrl_c_while_waiting_says_the_jobs_go_on_and_how_to_follow_or_cancel_th
             said.append(line.rstrip("\n"))
             if line.startswith("cifar10/plain-20/smoke/seed0: queued on Slurm"):
                 break
-        waiting.send_signal(signal.SIGINT)
+        waiting.send_signal(stop)
         out, err = waiting.communicate(timeout=60)
     finally:
         waiting.kill()
         jobs = submitted_jobs("\n".join(said))
     try:
-        assert waiting.returncode == 130, err
+        assert waiting.returncode == code, err
         follow = next(line for line in said if line.startswith("follow: ")).removeprefix("follow: ")
         assert err.strip() == (
-            f"stopped following; the jobs stay queued or running on Slurm: follow them with `{follow}`, cancel them "
+            f"stopped following{by}; the jobs stay queued or running on Slurm: follow them with `{follow}`, cancel them "
             f"with `scancel {' '.join(jobs)}`"
         )
         assert in_queue(jobs)  # the jobs go on

@@ -17,7 +17,7 @@ from ..cluster.jobside import train_named_runs
 from ..cluster.resources import RESOURCES_ENV, engine_defaults, read_resources
 from ..cluster.state import read_outputs_record, slurm_folder, write_outputs_record
 from ..cluster.submit import check_cluster, check_processes, pending_names, submit_target
-from ..cluster.wait import follow_jobs
+from ..cluster.wait import Terminated, follow_jobs
 from ..data.sources import resolve_data_dir
 from ..engines import get_engine
 from ..readback.measured import with_seeds_on_disk
@@ -252,10 +252,12 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     if wait:
         try:
             follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
-        except KeyboardInterrupt:  # Ctrl-C stops the following, not the jobs
+        except KeyboardInterrupt as stop:  # Ctrl-C (or a kill: SIGTERM) stops the following, not the jobs
+            by = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
             raise Stopped(
-                f"stopped following; the jobs stay queued or running on Slurm: follow them with `{show}`, cancel them "
-                f"with `{submitted.cancel}`"
+                f"stopped following{' (by SIGTERM)' if by == 'SIGTERM' else ''}; the jobs stay queued or running on "
+                f"Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`",
+                by,
             ) from None
         _after_outputs_job(spec, runs, results_dir, submitted.outputs_job)
 

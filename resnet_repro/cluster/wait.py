@@ -3,6 +3,9 @@ write (each run's metrics.csv) and what squeue says, until the outputs job has l
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -14,34 +17,59 @@ from .state import RUNNING_STATES, SlurmRun, Submitted, queue, slurm_run
 POLL_S = 5.0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while following the jobs (`kill`, a login node's session manager): the following stops, as on Ctrl-C;
+    the jobs do not."""
+
+
+@contextlib.contextmanager
+def sigterm_stops_following():
+    """While inside, SIGTERM raises `Terminated` (a KeyboardInterrupt: the board's lines are finished as on Ctrl-C)
+    rather than ending the process without a word. Only the main thread can take signals; elsewhere this does
+    nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[str, int]):
     """Draw each run's line while its job runs; one line when a run is queued, ends or fails on Slurm."""
     said: dict[str, str] = {}
     shown: dict[str, int] = {}  # run -> the last iteration drawn
-    try:
-        while True:
-            jobs = queue()
-            if jobs is None:
-                raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
-            for run, job in submitted.runs:
-                files = RunFiles(results, run)
-                found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
-                word = found.state if found is not None else run_status(files).value
-                if word != said.get(run):
-                    if word != "running":
-                        if run in shown:
-                            reporter.lane(run).finish()
-                        reporter.message(f"{run}: {found.describe() if found else word}")
-                    said[run] = word
-                if word == "running":
-                    _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
-            if submitted.outputs_job not in jobs:
-                break
-            time.sleep(POLL_S)
-    except KeyboardInterrupt:  # the board's lines stay on screen, the terminal's cursor comes back
-        for run in shown:
-            reporter.lane(run).finish()
-        raise
+    with sigterm_stops_following():  # a kill stops the following as Ctrl-C does, saying so
+        try:
+            while True:
+                jobs = queue()
+                if jobs is None:
+                    raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
+                for run, job in submitted.runs:
+                    files = RunFiles(results, run)
+                    found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
+                    word = found.state if found is not None else run_status(files).value
+                    if word != said.get(run):
+                        if word != "running":
+                            if run in shown:
+                                reporter.lane(run).finish()
+                            reporter.message(f"{run}: {found.describe() if found else word}")
+                        said[run] = word
+                    if word == "running":
+                        _draw(reporter.lane(run), files, iterations.get(run, 0), shown, run)
+                if submitted.outputs_job not in jobs:
+                    break
+                time.sleep(POLL_S)
+        except KeyboardInterrupt:  # the board's lines stay on screen, the terminal's cursor comes back
+            for run in shown:
+                reporter.lane(run).finish()
+            raise
     failed = [run for run, _ in submitted.runs if said.get(run) == "failed"]
     if failed:
         raise UserError(
