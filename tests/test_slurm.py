@@ -267,6 +267,51 @@ def test_two_submissions_started_together_submit_each_run_once(slurm_cluster, ci
             subprocess.run(["scancel", *jobs], check=True)
 
 
+def test_ctrl_c_while_sbatch_runs_leaves_no_job_unrecorded(slurm_cluster, cifar_dir, tmp_path):
+    """A Ctrl-C at the terminal (SIGINT to sbatch too) once Slurm had accepted a job, before sbatch had returned, left
+    the job queued and unrecorded: `show`, `--wait` and a second submission did not know it. Now the submission
+    finishes and records every job, then stops on one line naming them."""
+    slow, accepted = tmp_path / "bin", tmp_path / "accepted"
+    slow.mkdir()
+    (slow / "sbatch").write_text(  # a Python wrapper, as sbatch itself keeps the signal mask it is started with
+        f"#!{sys.executable}\nimport pathlib, subprocess, sys, time\n"
+        f"done = subprocess.run([{shutil.which('sbatch')!r}, *sys.argv[1:]], capture_output=True, text=True)\n"
+        f"pathlib.Path({str(accepted)!r}).touch()\ntime.sleep(1)\n"
+        f"print(done.stdout, end=''); print(done.stderr, end='', file=sys.stderr); sys.exit(done.returncode)\n"
+    )
+    (slow / "sbatch").chmod(0o755)
+    queued = ["--slurm", "--resources", str(resources_file(tmp_path)), "--resource", "partition=queued"]
+    env = {**os.environ, "COLUMNS": "1000", "PATH": f"{slow}:{os.environ['PATH']}"}
+    command = [sys.executable, "-m", "resnet_repro", *smoke_args(cifar_dir, tmp_path / "results", *queued)]
+    submitting = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    try:
+        deadline = time.time() + 120
+        while not accepted.exists():  # Slurm has the first job; sbatch has not returned
+            assert time.time() < deadline and submitting.poll() is None, submitting.communicate()
+            time.sleep(0.05)
+        os.killpg(submitting.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole foreground group
+        out, err = submitting.communicate(timeout=120)
+    finally:
+        submitting.kill()
+    record = tmp_path / "results/slurm/runs/cifar10/plain-20/smoke/seed0.json"
+    job = json.loads(record.read_text())["job"] if record.exists() else None
+    jobs = subprocess.run(["squeue", "--noheader", "--format=%i|%o"], capture_output=True, text=True, check=True)
+    mine = [line.split("|")[0] for line in jobs.stdout.split() if str(tmp_path) in line]  # this test's jobs
+    try:
+        assert job is not None and job in mine, (out, err)  # every job Slurm accepted is recorded
+        assert submitting.returncode == 130, err
+        follow = next(line for line in out.splitlines() if line.startswith("follow: ")).removeprefix("follow: ")
+        assert err.strip() == (
+            f"stopped (by SIGINT) once every job was submitted and recorded; the jobs stay queued or running on Slurm: "
+            f"follow them with `{follow}`, cancel them with `scancel {' '.join(submitted_jobs(out))}`"
+        )
+    finally:
+        if mine:
+            subprocess.run(["scancel", *mine], check=True)
+
+
 def test_the_follow_line_is_a_command_a_shell_runs_as_printed(slurm_cluster, cifar_dir, tmp_path):
     """A results folder with a space, a --set value with one: the follow line printed them bare, and pasted into a
     shell it split them into other words."""

@@ -249,6 +249,12 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     show = shlex.join(["resnet-repro", "show", *chosen, "--results", str(results_dir)])  # as a shell reads it back
     for line in submitted.lines(spec.name, show):
         _say(line)
+    if submitted.stopped_by:  # a stop while the jobs were submitted waited until they were recorded
+        raise Stopped(
+            f"stopped (by {submitted.stopped_by}) once every job was submitted and recorded; the jobs stay queued or "
+            f"running on Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`",
+            submitted.stopped_by,
+        )
     if wait:
         try:
             follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})

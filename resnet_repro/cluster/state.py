@@ -135,6 +135,7 @@ class Submitted:
     runs: list[tuple[str, str]]  # (run name, job id)
     outputs_job: str
     skipped: list[str]  # runs already ended
+    stopped_by: str | None = None  # a stop signal (SIGINT, ...) that came while the jobs were submitted and recorded
 
     def lines(self, target: str, show: str) -> list[str]:
         """What `run --slurm` prints: each run's job, the outputs job, how to follow and how to cancel."""

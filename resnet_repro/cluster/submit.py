@@ -17,8 +17,10 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -202,6 +204,41 @@ def submission_lock(results: Path, made: list[Path], waiting: Callable[[str], No
 
 
 def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int) -> Submitted:
+    """Submit and record the jobs as one step that a stop (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) does not cut:
+    between sbatch accepting a job and its record there is no moment where a job would train unrecorded. A stop that
+    came meanwhile is handed on in `Submitted.stopped_by`, for the caller to say what was submitted and stop."""
+    with stops_deferred() as stops:
+        submitted = _submit_and_record(pending, skipped, command, resources, results, name, pack)
+    return dataclasses.replace(submitted, stopped_by=stops[0] if stops else None)
+
+
+@contextlib.contextmanager
+def stops_deferred():
+    """While inside, SIGINT, SIGTERM and SIGHUP wait: they are blocked for this thread and for the programs it
+    starts (sbatch, which a Ctrl-C at the terminal reaches too and could cut after Slurm accepted its job), and
+    noted, not raised, wherever one arrives. Yields the names of those that came, filled as the block ends. A signal
+    this process ignores (a background job's SIGINT) stays ignored. Only the main thread can take signals; elsewhere
+    this does nothing."""
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def note(signum, frame):
+        received.append(signal.Signals(signum).name)
+
+    stops = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, note) for s in stops}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield received
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # those pending reach `note` here
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _submit_and_record(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int):
     folder = slurm_folder(results) / "jobs"
     python = [sys.executable, "-m", "resnet_repro", "run", *command]
     there = set(folder.iterdir()) if folder.exists() else set()
