@@ -719,6 +719,56 @@ def test_a_job_of_several_processes_must_share_each_batch_equally(target, resour
     assert str(error.value).startswith("Slurm resources: nodes: ") and says in str(error.value), str(error.value)
 
 
+def test_the_outputs_job_asks_for_one_process_not_for_the_runs_gpus_and_memory():
+    """The outputs job (tables, figures, the report; fig7 and the ImageNet tables first measure the trained nets)
+    asked for the runs' resources: table3's asked for 8 GPUs and the node's 480G of memory for one process. Now it
+    asks for no GPU where it only writes (and runs on the CPU), one where it measures, and one process's memory."""
+    from resnet_repro.cluster.resources import memory_share
+    from resnet_repro.cluster.submit import job_parameters, on_its_device
+    from resnet_repro.engines import get_engine
+
+    assert [get_engine(name).measures for name in ("cifar", "imagenet", "layer_responses")] == [False, True, True]
+    table3 = read_resources(None, ["mem=480G", "cpus_per_task=12"], engine_defaults(8)).for_outputs(measures=True)
+    assert (table3.nodes, table3.tasks_per_node, table3.gpus_per_node, table3.cpus_per_task) == (1, 1, 1, 12)
+    assert table3.mem == "61440M"  # 480G over the node's 8 processes
+    fig1 = read_resources(None, ["mem=32G", "partition=gpu"], engine_defaults(1)).for_outputs(measures=False)
+    assert (fig1.gpus_per_node, fig1.mem, fig1.partition) == (0, "32G", "gpu")
+    assert "gpus_per_node" not in job_parameters(fig1, "fig1-outputs")
+    command = ["fig1", "--device", "cuda:3", "--results", "/r"]
+    assert on_its_device(command, fig1) == ["fig1", "--device", "cpu", "--results", "/r"]  # no GPU: no cuda there
+    assert on_its_device(command, table3) == ["fig1", "--device", "cuda", "--results", "/r"]  # its one GPU
+    assert [memory_share(mem, n) for mem, n in [("0", 8), ("64000", 3), ("1t", 2), ("100K", 8), (None, 8)]] == [
+        "0",  # sbatch's --mem=0: all of the node's memory
+        "21334M",
+        "524288M",
+        "1M",
+        None,
+    ]
+
+
+def test_an_outputs_job_refused_without_a_gpu_asks_again_with_one(cifar_dir, tmp_path, monkeypatch):
+    """Some sites' GPU partitions take only jobs that ask for a GPU: there the outputs job, which needs none, is
+    asked for again with one, and runs on it; nothing of the refused one is left in results/slurm/jobs."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(  # a site's sbatch: refuses a job without a GPU, numbers the others from 500
+        '#!/bin/sh\nif ! grep -q -- "--gpus-per-node" "$1"; then\n'
+        '  echo "sbatch: error: Batch job submission failed: partition gpu takes jobs with a GPU" >&2; exit 1\nfi\n'
+        f'n=$(cat {tmp_path}/n 2>/dev/null || echo 500); echo $((n+1)) > {tmp_path}/n; echo "Submitted batch job $n"\n'
+    )
+    (fake / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    results = tmp_path / "results"
+    submitted = cli_in_process(
+        *smoke_args(cifar_dir, results, "--slurm", "--resource", "partition=", "--device", "cuda")
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    assert submitted_jobs(submitted.stdout) == ["500", "501"]
+    jobs = results / "slurm/jobs"
+    assert "#SBATCH --gpus-per-node=1" in (jobs / "501_submission.sh").read_text()
+    assert all(path.is_symlink() for path in jobs.glob(".submission_file_*"))  # the refused job's script went
+
+
 def test_a_job_on_two_nodes_is_one_world_of_their_processes(monkeypatch):
     """`nodes: 2` for a CIFAR run: the second node's one process joins the first node's as rank 1 of 2, as a
     two-node torchrun launch of one process a node would set it (the same run as two processes on one node)."""

@@ -243,7 +243,15 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     check_cluster(resources, results_dir)
     pending, skipped = pending_names(results_dir, runs)
     submitted = submit_target(  # refuses a run already on Slurm: the check and the record are one step
-        pending, skipped, job_command, resources, results_dir, spec.name, check_pack(pack, None) or 1, _say
+        pending,
+        skipped,
+        job_command,
+        resources,
+        results_dir,
+        spec.name,
+        check_pack(pack, None) or 1,
+        _say,
+        engine.measures,
     )
     chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
     show = shlex.join(["resnet-repro", "show", *chosen, "--results", str(results_dir)])  # as a shell reads it back

@@ -90,6 +90,29 @@ class Resources:
     def minutes(self) -> int:
         return time_minutes(self.time)
 
+    def for_outputs(self, measures: bool) -> Resources:
+        """The outputs job's request: one process that trains nothing. It writes tables and figures from the runs'
+        files, on no GPU; where the engine first `measures` the trained nets (fig7's layer responses, ImageNet's
+        10-crop test) it does so on one GPU (none if the runs had none). Its memory is one training process's share
+        of a node's (`mem` is per node); the rest (partition, account, time, CPUs a process) is the runs' own."""
+        return dataclasses.replace(
+            self,
+            nodes=1,
+            tasks_per_node=1,
+            gpus_per_node=min(self.gpus_per_node, 1) if measures else 0,
+            mem=memory_share(self.mem, self.tasks_per_node),
+        )
+
+
+def memory_share(mem: str | None, processes: int) -> str | None:
+    """One of `processes`' equal shares of sbatch's --mem (a node's), in whole megabytes rounded up; 0 (sbatch: all of
+    a node's memory) and a single process's stay as written."""
+    found = re.fullmatch(r"(\d+)([KMGT]?)B?", mem or "", re.IGNORECASE | re.ASCII)
+    if found is None or processes == 1 or int(found.group(1)) == 0:
+        return mem
+    kilobytes = int(found.group(1)) * 1024 ** "KMGT".index(found.group(2).upper() or "M")
+    return f"{-(-kilobytes // (1024 * processes))}M"
+
 
 def engine_defaults(processes: int) -> Resources:
     """A run that trains in one process gets one GPU; a run the engine trains over `processes` processes (an

@@ -157,6 +157,7 @@ def submit_target(
     name: str,
     pack: int = 1,
     waiting: Callable[[str], None] = print,
+    measures: bool = False,
 ) -> Submitted:
     """Refuse a run already on Slurm, then submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job
     with --pack) as a job of an array, then the outputs job (`command` + `--slurm-outputs`) after all of them; record
@@ -170,7 +171,7 @@ def submit_target(
     refuse_double_submission(results, pending)  # at once, before anything is made
     with submission_lock(results, made, waiting):
         refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
-        return _submit(pending, skipped, command, resources, results, name, pack)
+        return _submit(pending, skipped, command, resources, results, name, pack, measures)
 
 
 def refuse_links_on_the_way(results: Path, pending: list[str]) -> None:
@@ -203,12 +204,12 @@ def submission_lock(results: Path, made: list[Path], waiting: Callable[[str], No
             raise
 
 
-def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int) -> Submitted:
+def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int, measures: bool):
     """Submit and record the jobs as one step that a stop (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) does not cut:
     between sbatch accepting a job and its record there is no moment where a job would train unrecorded. A stop that
     came meanwhile is handed on in `Submitted.stopped_by`, for the caller to say what was submitted and stop."""
     with stops_deferred() as stops:
-        submitted = _submit_and_record(pending, skipped, command, resources, results, name, pack)
+        submitted = _submit_and_record(pending, skipped, command, resources, results, name, pack, measures)
     return dataclasses.replace(submitted, stopped_by=stops[0] if stops else None)
 
 
@@ -238,7 +239,7 @@ def stops_deferred():
             signal.signal(signum, handler)
 
 
-def _submit_and_record(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int):
+def _submit_and_record(pending, skipped, command, resources: Resources, results: Path, name: str, pack, measures):
     folder = slurm_folder(results) / "jobs"
     python = [sys.executable, "-m", "resnet_repro", "run", *command]
     there = set(folder.iterdir()) if folder.exists() else set()
@@ -256,16 +257,12 @@ def _submit_and_record(pending, skipped, command, resources: Resources, results:
         if pending:
             with take_back(folder, there), sbatch_errors(resources.gpus_per_node), executor.batch():
                 jobs = [executor.submit(JobCommand([*python, *_named(group)], umask)) for group in groups]
-        outputs = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
         after = sorted({job.job_id.split("_")[0] for job in jobs})
         extra = {"dependency": "afterany:" + ":".join(after)} if after else {}
-        outputs.update_parameters(
-            **job_parameters(dataclasses.replace(resources, nodes=1, tasks_per_node=1), f"{name}-outputs"),
-            additional_parameters=extra,
-        )
+        alone = resources.for_outputs(measures)
         try:
-            with take_back(folder, there), sbatch_errors(resources.gpus_per_node):
-                outputs_job = outputs.submit(JobCommand([*python, "--slurm-outputs"], umask))
+            with take_back(folder, there), sbatch_errors(alone.gpus_per_node):
+                outputs_job = _submit_outputs(folder, alone, resources, f"{name}-outputs", extra, python, umask)
         except UserError:
             if after:  # the runs' jobs would train with no one to write the outputs: cancel them
                 subprocess.run(["scancel", *after], capture_output=True, timeout=60)
@@ -277,6 +274,29 @@ def _submit_and_record(pending, skipped, command, resources: Resources, results:
     with take_back(folder, there, BaseException):  # records not written: the jobs are cancelled, their files go
         _record_jobs(results, ran, outputs_job, cancel=[*after, outputs_job.job_id])
     return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
+
+
+def _submit_outputs(folder: Path, alone: Resources, runs: Resources, job_name: str, extra: dict, python, umask):
+    """The outputs job, asking for `alone`; where that is no GPU and sbatch refuses it while the runs' jobs have GPUs
+    (a site whose GPU partition takes only jobs with a GPU), once more with one GPU, on which it then runs."""
+    import submitit
+
+    from .task import JobCommand
+
+    def submit(request: Resources):
+        executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
+        executor.update_parameters(**job_parameters(request, job_name), additional_parameters=extra)
+        return executor.submit(JobCommand([*on_its_device(python, request), "--slurm-outputs"], umask))
+
+    if not alone.gpus_per_node and runs.gpus_per_node:
+        before = set(folder.iterdir())
+        try:
+            return submit(alone)
+        except Exception:  # sbatch's refusal, wrapped by submitit
+            for path in set(folder.iterdir()) - before:  # the refused job's script
+                path.unlink()
+        alone = dataclasses.replace(alone, gpus_per_node=1)
+    return submit(alone)  # a refusal here is sbatch's own line (sbatch_errors)
 
 
 def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> None:
@@ -296,6 +316,21 @@ def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> No
         for path in written:
             path.unlink(missing_ok=True)
         raise
+
+
+def on_its_device(command: list[str], resources: Resources) -> list[str]:
+    """`command` on the device a one-process job of `resources` has: the CPU where it asks for no GPU (a node hides
+    the GPUs a job did not ask for: --device cuda would fail there), its GPU where it asks for one (cuda:3 would
+    name a GPU it does not have)."""
+    if "--device" not in command:
+        return command
+    at = command.index("--device") + 1
+    device = command[at]
+    if not resources.gpus_per_node:
+        device = "cpu"
+    elif device.startswith("cuda"):
+        device = "cuda"
+    return [*command[:at], device, *command[at + 1 :]]
 
 
 def _named(group: list[str]) -> list[str]:

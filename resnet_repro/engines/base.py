@@ -55,6 +55,12 @@ class Engine:
     # norm normalises, as the paper's GPUs did; otherwise a run is one process (cluster/resources.py).
     splits_batch_over_processes: bool = False
 
+    @property
+    def measures(self) -> bool:
+        """Whether it measures the trained nets after training (fig7's layer responses, ImageNet's 10-crop test):
+        minutes of a device's work, in the outputs job on a cluster too."""
+        return type(self).measure is not Engine.measure
+
     # ------------------------------------------------------------------ run
 
     def run(
@@ -126,8 +132,7 @@ class Engine:
 def after_training(engine: Engine, target: "Target", report: bool = True) -> str:
     """What a target does between its last training iteration and the end of the command (runs with --set
     overrides write their own table and figure, and no report)."""
-    measures = type(engine).measure is not Engine.measure  # fig7's responses, ImageNet's 10-crop: minutes on a CPU
-    then = "measuring the trained nets, then writing" if measures else "writing"
+    then = "measuring the trained nets, then writing" if engine.measures else "writing"  # minutes on a CPU
     return f"{target.name}: every run is trained; {then} its outputs" + (" and the report" if report else "")
 
 
