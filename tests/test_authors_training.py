@@ -181,11 +181,36 @@ def test_the_bn_share_refusal_counts_one_process_and_one_image_in_the_singular()
         loop.check_bn_share(config, World(0, 2))
     assert str(error.value) == (
         "recipe.bn_batch=32 does not divide each process's share of the batch (16 images on 2 processes); run on "
-        "1 process or fewer, or set --set recipe.bn_batch=16 (a deviation)"
+        "1 process, or set --set recipe.bn_batch=16 (a deviation)"
     )
     config = resolve_runs(load_target("table6"), "smoke", only="resnet-20", overrides=["recipe.bn_batch=2"])[0]
-    with pytest.raises(UserError, match=r"\(1 image on 32 processes\); run on 16 processes or fewer"):
+    with pytest.raises(UserError, match=r"\(1 image on 32 processes\); run on 16 processes \(or another number"):
         loop.check_bn_share(config, World(0, 32))
+
+
+@pytest.mark.parametrize(
+    "bn_batch, processes, says",
+    [
+        (
+            32,
+            3,
+            "recipe.batch_size=128 does not split equally among 3 processes in whole groups of recipe.bn_batch=32; "
+            "run on 2 processes (or another number that divides 4)",
+        ),
+        (32, 6, "run on 4 processes (or another number that divides 4)"),
+        (16, 12, "run on 8 processes (or another number that divides 8)"),
+        (32, 8, "run on 4 processes (or another number that divides 4), or set --set recipe.bn_batch=16 (a deviation)"),
+    ],
+)
+def test_the_bn_share_refusal_names_a_number_of_processes_that_trains(bn_batch, processes, says):
+    """3 processes of a batch of 128 in groups of 32 were told "run on 4 processes or fewer" (3 is fewer, and does
+    not divide it) or "set --set recipe.bn_batch=42" (128 does not split in three). The layout named now trains."""
+    config = resolve_runs(load_target("fig1"), "paper", only="plain-20", overrides=[f"recipe.bn_batch={bn_batch}"])[0]
+    with pytest.raises(UserError) as error:
+        loop.check_bn_share(config, World(0, processes))
+    assert str(error.value).endswith(says), str(error.value)
+    named = int(says.split("run on ")[1].split(" ")[0])
+    loop.check_bn_share(config, World(0, named))  # the layout it names trains
 
 
 def _net_of(config):

@@ -456,14 +456,24 @@ def finish(state: TrainState, loop: Loop) -> RunReport:
 def check_bn_share(config: RunConfig, world: World) -> None:
     """Under torchrun each process normalises its own slice: it must hold whole groups of recipe.bn_batch, or
     batch norm would silently see fewer images than the recipe says."""
-    bn_batch = config.recipe.bn_batch
-    share = config.recipe.batch_size // world.size
-    if world.distributed and bn_batch and share % bn_batch:
-        most = counted(config.recipe.batch_size // bn_batch, "process", "processes")
+    bn_batch, batch = config.recipe.bn_batch, config.recipe.batch_size
+    share = batch // world.size
+    if not (world.distributed and bn_batch and (share % bn_batch or batch % world.size)):
+        return
+    groups = batch // bn_batch  # each process holds whole groups on a number of processes that divides this
+    fits = max(d for d in range(1, min(groups, world.size) + 1) if groups % d == 0)  # the most, up to this many
+    layout = counted(fits, "process", "processes") + (
+        f" (or another number that divides {groups})" if groups > 2 else ""
+    )
+    if batch % world.size:  # no bn_batch makes the shares whole
         raise UserError(
-            f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({counted(share, 'image')} "
-            f"on {world.size} processes); run on {most} or fewer, or set --set recipe.bn_batch={share} (a deviation)"
+            f"recipe.batch_size={batch} does not split equally among {world.size} processes in whole groups of "
+            f"recipe.bn_batch={bn_batch}; run on {layout}"
         )
+    raise UserError(
+        f"recipe.bn_batch={bn_batch} does not divide each process's share of the batch ({counted(share, 'image')} "
+        f"on {world.size} processes); run on {layout}, or set --set recipe.bn_batch={share} (a deviation)"
+    )
 
 
 def _final_with_recomputed_bn(final: dict, state: TrainState, loop: Loop) -> None:
