@@ -3,6 +3,7 @@
 import csv
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -218,6 +219,20 @@ def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
     paper = cli("show", "TABLE6", check=True).stdout  # target names ignore case
     assert paper.startswith("table6: Table 6: classification error on the CIFAR-10 test set")
     assert "warm-up: lr 0.01 until training error < 80%" in paper and "Warmup(" not in paper
+
+
+def test_show_prints_a_target_files_path_and_title_as_written(tmp_path):
+    """A target file in a folder named [x] was shown as ".../my.yaml", the [x] read as markup and dropped; a title's
+    [red] likewise."""
+    folder = tmp_path / "[x]"
+    folder.mkdir()
+    text = (Path(__file__).parents[1] / "experiments/fig1.yaml").read_text()
+    (folder / "my.yaml").write_text(re.sub(r"(?m)^title: .*$", 'title: "Mine [red]x[/red] of [1]"', text))
+    shown = cli("show", str(folder / "my.yaml"), "--results", str(tmp_path / "results"), env={"COLUMNS": "1000"})
+    assert shown.returncode == 0, shown.stderr  # (a console wide enough that no line wraps, whatever the tmp path)
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "my: Mine [red]x[/red] of [1]"
+    assert lines[1] == f"engine: cifar (CIFAR-10 training); file: {folder}/my.yaml"
 
 
 def test_plot_and_report_import_no_torch():

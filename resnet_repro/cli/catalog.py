@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -106,17 +107,18 @@ def show_command(
     profile = spec.default_profile if profile is None else profile
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     title = title_for_data(spec.title, runs[0].data.dataset) if runs else spec.title  # the data this profile uses
-    console.print(f"[bold]{spec.name}[/bold]: {title}")
-    console.print(f"engine: {spec.engine} ({get_engine(spec.engine).description}); file: {spec.path}")
+    # the header's values are text, never markup: a path's [x] (a folder of the target file), a title's [red]
+    console.print(f"[bold]{escape(spec.name)}[/bold]: {escape(title)}")
+    console.print(f"engine: {spec.engine} ({get_engine(spec.engine).description}); file: {spec.path}", markup=False)
     if spec.recipe:
         profile_spec = load_recipe_file(spec.recipe).profiles[profile]
-        console.print(f"profile: {profile}: {profile_spec.description}")
+        console.print(f"profile: {profile}: {profile_spec.description}", markup=False)
         for deviation in profile_spec.deviations:
-            console.print(f"  deviation from the paper: {deviation}")
+            console.print(f"  deviation from the paper: {deviation}", markup=False)
         if runs:
-            console.print(f"data: {_data_line(planned(spec, profile, runs))}", highlight=False)
+            console.print(f"data: {_data_line(planned(spec, profile, runs))}", highlight=False, markup=False)
         elif why := only_on_request(spec, profile, runs):  # `run` refuses it so: no listing would look like no work
-            console.print(f"runs: none: {why}", highlight=False)
+            console.print(f"runs: none: {why}", highlight=False, markup=False)
     if runs:
         table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
         first = runs[0].settings
