@@ -312,6 +312,31 @@ def test_ctrl_c_while_sbatch_runs_leaves_no_job_unrecorded(slurm_cluster, cifar_
             subprocess.run(["scancel", *mine], check=True)
 
 
+def test_a_recorded_run_is_not_submitted_again_while_squeue_does_not_answer(tmp_path, monkeypatch):
+    """With squeue not answering (a busy controller's timeout), a run whose job was still queued was submitted again:
+    two jobs for one run, and its record named the second. Now it is refused until squeue answers; a run never
+    submitted is not held back."""
+    from resnet_repro.cluster.state import write_record
+    from resnet_repro.cluster.submit import refuse_double_submission
+
+    down = tmp_path / "bin"
+    down.mkdir()
+    (down / "squeue").write_text(
+        "#!/bin/sh\necho 'squeue: error: Socket timed out on send/recv operation' >&2\nexit 1\n"
+    )
+    (down / "squeue").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{down}:{os.environ['PATH']}")
+    results, run = tmp_path / "results", "cifar10/plain-20/smoke/seed0"
+    refuse_double_submission(results, [run])  # nothing recorded: nothing to tell
+    write_record(results, run, {"job": "57", "outputs_job": "58", "log": f"{results}/slurm/jobs/57_0_log.err"})
+    with pytest.raises(UserError) as error:
+        refuse_double_submission(results, [run])
+    assert str(error.value) == (
+        f"squeue does not answer, so whether run {run}'s job 57 is still queued or running cannot be told (submitting "
+        f"it again would train it twice); submit again once `squeue` answers"
+    )
+
+
 def test_the_follow_line_is_a_command_a_shell_runs_as_printed(slurm_cluster, cifar_dir, tmp_path):
     """A results folder with a space, a --set value with one: the follow line printed them bare, and pasted into a
     shell it split them into other words."""
