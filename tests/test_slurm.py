@@ -538,6 +538,22 @@ def test_wait_says_a_run_failed_when_its_jobs_left_and_its_records_were_removed(
     assert reporter.lines == ["cifar10/plain-20/smoke/seed0: failed on Slurm (job 7_0)"]
 
 
+def test_wait_follows_on_through_a_poll_squeue_does_not_answer(tmp_path, monkeypatch):
+    """One squeue that timed out (a busy controller) ended `--wait` at once, exit 2, hours before the jobs ended; now
+    it asks again, and gives up only after a minute of squeue not answering."""
+    from resnet_repro.cluster import wait
+    from resnet_repro.cluster.state import Submitted
+
+    answers = iter([None, None, {"8": "PENDING"}, None, {}])  # then the outputs job has left the queue
+    monkeypatch.setattr(wait, "queue", lambda: next(answers))
+    monkeypatch.setattr(wait, "POLL_S", 0.0)
+    wait.follow_jobs(Submitted([], "8", []), tmp_path / "results", None, {})
+    assert next(answers, "all asked") == "all asked"
+    monkeypatch.setattr(wait, "queue", lambda: None)  # squeue gone for good
+    with pytest.raises(UserError, match=r"^--wait: squeue does not answer; follow the jobs with `resnet-repro show`"):
+        wait.follow_jobs(Submitted([], "8", []), tmp_path / "results", None, {})
+
+
 @pytest.mark.parametrize("folder", ["runs[old]", "a[/b]c"])
 def test_a_failed_runs_log_is_shown_as_its_path_whatever_brackets_it_holds(slurm_cluster, tmp_path, folder):
     """A results folder named runs[old]: `show` named the log under /tmp/.../runs/slurm/..., a folder that does not

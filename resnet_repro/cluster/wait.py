@@ -15,6 +15,7 @@ from ..store.layout import RunFiles, read_metrics, run_status
 from .state import RUNNING_STATES, SlurmRun, Submitted, queue, slurm_run
 
 POLL_S = 5.0
+MISSED_POLLS = 12  # polls in a row that squeue may miss (a busy controller's timeout) before --wait gives up: a minute
 
 
 class Terminated(KeyboardInterrupt):
@@ -45,12 +46,17 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
     """Draw each run's line while its job runs; one line when a run is queued, ends or fails on Slurm."""
     said: dict[str, str] = {}
     shown: dict[str, int] = {}  # run -> the last iteration drawn
+    missed = 0  # squeue's polls in a row that went unanswered
     with sigterm_stops_following():  # a kill stops the following as Ctrl-C does, saying so
         try:
             while True:
                 jobs = queue()
-                if jobs is None:
+                missed = missed + 1 if jobs is None else 0
+                if missed >= MISSED_POLLS:
                     raise UserError("--wait: squeue does not answer; follow the jobs with `resnet-repro show` later")
+                if jobs is None:  # a missed poll (a busy controller's timeout) is not the end of the jobs: ask again
+                    time.sleep(POLL_S)
+                    continue
                 for run, job in submitted.runs:
                     files = RunFiles(results, run)
                     found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
