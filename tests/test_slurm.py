@@ -382,6 +382,7 @@ def test_with_pack_the_runs_of_a_pack_are_one_job(slurm_cluster, cifar_dir, tmp_
         ("newline", "resources.yaml:4: account: 'my\\nproj' holds a control character; a Slurm name is one line"),
         ("jobs", "--jobs and --devices spread runs over this machine; with --slurm each run is a job"),
         ("newline-results", "--slurm: the results folder "),
+        ("percent-results", "100%x holds '%', which sbatch reads in a job's log path as a pattern ('%j' the job id"),
         ("twice", "error: --resource 'nodes=2' and --resource 'nodes=5' both set nodes; give each key once"),
         ("wait-alone", "--resource and --wait go with --slurm; add --slurm to submit the runs"),
         ("array", "error: 1002 runs are 1002 jobs, and this cluster's job arrays hold at most 1000 (MaxArraySize)"),
@@ -420,6 +421,8 @@ def test_bad_input_is_one_line_and_submits_nothing(slurm_cluster, cifar_dir, tmp
         extra += ["--resource", "time=soon"]
     elif case == "newline-results":  # sbatch refused the broken #SBATCH line of the job's log, in its own words
         results = tmp_path / "a\nb"
+    elif case == "percent-results":  # Slurm made %x the job's name in the log's path, and the job failed unlogged
+        results = tmp_path / "100%x"
     elif case == "twice":  # the line named --set, an option not given
         extra += ["--resource", "nodes=2", "--resource", "nodes=5"]
     elif case == "jobs":

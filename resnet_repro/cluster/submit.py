@@ -64,6 +64,13 @@ def check_cluster(resources: Resources, results: Path) -> None:
             f"--slurm: the results folder {results} holds a control character, which cannot be written in a job's "
             f"sbatch script (its log files live under that folder); give --results a folder without one"
         )
+    odd = next((char for char in "%\\" if char in str(results)), None)
+    if odd is not None:  # the jobs' log paths are #SBATCH --output/--error patterns, under the results folder
+        raise UserError(
+            f"--slurm: the results folder {results} holds '{odd}', which sbatch reads in a job's log path as a pattern "
+            f"('%j' the job id, '\\' an escape): every job would fail to open its log and end before it starts; give "
+            f"--results a folder without '%' or '\\'"
+        )
 
 
 def check_processes(resources: Resources, runs) -> None:
