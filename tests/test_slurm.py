@@ -337,6 +337,41 @@ def test_a_recorded_run_is_not_submitted_again_while_squeue_does_not_answer(tmp_
     )
 
 
+def test_the_queue_is_asked_in_a_form_squeue_before_20_02_takes(tmp_path, monkeypatch):
+    """squeue was asked with `--me`, which Slurm before 20.02 refuses: there `show` and `--wait` could not follow the
+    jobs, and a run with a job recorded was refused as if squeue did not answer. Now it is asked with `--user`, the
+    uid's own name (or the uid, where it has none), which every Slurm takes."""
+    import pwd
+
+    from resnet_repro.cluster import state
+    from resnet_repro.cluster.submit import refuse_double_submission
+
+    old, asked = tmp_path / "bin", tmp_path / "asked"
+    old.mkdir()
+    (old / "squeue").write_text(  # Slurm 19.05's squeue: no --me; its one job of this user, queued
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {asked}\n'
+        'for a; do [ "$a" = --me ] && { echo "squeue: unrecognized option \'--me\'" >&2; exit 1; }; done\n'
+        "echo '57|PENDING'\n"
+    )
+    (old / "squeue").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{old}:{os.environ['PATH']}")
+    monkeypatch.setenv("USER", "someone-else")  # as `sudo` may leave it: squeue is asked for the uid's own jobs
+    assert queue() == {"57": "PENDING"}
+    name = pwd.getpwuid(os.getuid()).pw_name
+    assert asked.read_text().splitlines() == [f"--user={name}", "--array", "--noheader", "--format=%i|%T"]
+    results, run = tmp_path / "results", "cifar10/plain-20/smoke/seed0"
+    state.write_record(results, run, {"job": "57", "outputs_job": "58", "log": f"{results}/slurm/jobs/57_0_log.err"})
+    with pytest.raises(UserError, match=rf"^run {run} is already queued on Slurm as job 57;"):
+        refuse_double_submission(results, [run])
+
+    def nameless(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", nameless)  # a container's user with no entry in /etc/passwd
+    assert queue() == {"57": "PENDING"}
+    assert asked.read_text().splitlines()[0] == f"--user={os.getuid()}"
+
+
 def test_the_follow_line_is_a_command_a_shell_runs_as_printed(slurm_cluster, cifar_dir, tmp_path):
     """A results folder with a space, a --set value with one: the follow line printed them bare, and pasted into a
     shell it split them into other words."""

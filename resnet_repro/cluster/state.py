@@ -6,6 +6,7 @@ may run without accounting) and no torch: a run's end is read from its own folde
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 import time
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ def ask_slurm(command: list[str]) -> str | None:
 
 def queue() -> dict[str, str] | None:
     """Every job of this user in Slurm's queue, array tasks one by one: {job id: state}. None where squeue does not
-    answer (see ask_slurm)."""
-    out = ask_slurm(["squeue", "--me", "--array", "--noheader", "--format=%i|%T"])
+    answer (see ask_slurm). `--user`, not `--me`: squeue before Slurm 20.02 refuses `--me`."""
+    out = ask_slurm(["squeue", f"--user={current_user()}", "--array", "--noheader", "--format=%i|%T"])
     if out is None:
         return None
     jobs = {}
@@ -76,6 +77,15 @@ def queue() -> dict[str, str] | None:
         if job:
             jobs[job] = state
     return jobs
+
+
+def current_user() -> str:
+    """This process's user as squeue's --user takes it: the name of its uid (not $USER, which `sudo` or a job's
+    environment may carry from another user), or the uid itself where it has no name (a container's user)."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
 
 
 @dataclass(frozen=True)
