@@ -145,7 +145,7 @@ def test_a_record_of_an_earlier_outputs_job_of_the_same_id_is_removed_at_submiss
     write_outputs_record(tmp_path, "116", [tmp_path / "fig1/smoke/table.csv"], tmp_path / "REPORT.html")
     assert read_outputs_record(tmp_path, "116") is not None
     job = SimpleNamespace(job_id="115_0", paths=SimpleNamespace(stderr=tmp_path / "slurm/jobs/115_0_0_log.err"))
-    _record_jobs(tmp_path, [("cifar10/plain-20/smoke/seed0", job)], SimpleNamespace(job_id="116"), cancel=[])
+    _record_jobs(tmp_path, [("cifar10/plain-20/smoke/seed0", job)], SimpleNamespace(job_id="116"), ["fig1"], cancel=[])
     assert not outputs_record_path(tmp_path, "116").exists()
 
 
@@ -370,6 +370,57 @@ def test_the_queue_is_asked_in_a_form_squeue_before_20_02_takes(tmp_path, monkey
     monkeypatch.setattr(pwd, "getpwuid", nameless)  # a container's user with no entry in /etc/passwd
     assert queue() == {"57": "PENDING"}
     assert asked.read_text().splitlines()[0] == f"--user={os.getuid()}"
+
+
+def test_an_outputs_job_still_queued_is_replaced_or_followed_not_doubled(tmp_path, monkeypatch):
+    """`run --slurm` again while the outputs job of an earlier one was still queued (its run's job had left: cancelled,
+    failed) submitted a second outputs job: the first then wrote the tables and report before the run was trained
+    again, and the second once more after it. Now the earlier one, not yet started, is cancelled for the new one; and
+    where every run has ended, nothing is submitted: the outputs job already on Slurm is the one to follow."""
+    from resnet_repro.cluster.submit import submit_target
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(  # numbers the jobs from 500
+        f"#!/bin/sh\nn=$(cat {tmp_path}/n 2>/dev/null || echo 500); echo $((n+1)) > {tmp_path}/n\n"
+        'echo "Submitted batch job $n"\n'
+    )
+    (fake / "squeue").write_text(f"#!/bin/sh\ncat {tmp_path}/queue\n")  # the jobs this test puts in the queue
+    (fake / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/cancelled\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    queued, cancelled = tmp_path / "queue", tmp_path / "cancelled"
+    resources = read_resources(None, ["gpus_per_node=0"], engine_defaults(1))
+    results, run, command = tmp_path / "results", "cifar10/plain-20/smoke/seed0", ["fig1", "--profile", "smoke"]
+
+    def submit(pending: list[str], skipped: list[str], queue_now: str, again: list[str] = command):
+        queued.write_text(queue_now)
+        return submit_target(pending, skipped, again, resources, results, "fig1")
+
+    assert submit([run], [], "").outputs_job == "501"  # run 500, then outputs 501
+    replaced = submit([run], [], "501|PENDING\n")  # 500 cancelled; 501 waits, with nothing left to wait for
+    assert (replaced.runs, replaced.outputs_job, cancelled.read_text()) == ([(run, "502")], "503", "501\n")
+    assert replaced.lines("fig1", "show")[2] == (
+        "  then job 503 writes fig1's tables, figures and the report (in place of job 501, cancelled)"
+    )
+    followed = submit([], [run], "503|PENDING\n")  # the run has ended; its outputs job has not started
+    assert (followed.runs, followed.outputs_job, followed.reused) == ([], "503", True)
+    assert followed.lines("fig1", "show") == [
+        "nothing new submitted to Slurm for fig1:",
+        f"  {run}: already ended, not submitted",
+        "  job 503, submitted before and still on Slurm, writes fig1's tables, figures and the report",
+        "follow: show",
+        "cancel: scancel 503",
+    ]
+    assert (tmp_path / "n").read_text() == "504\n"  # nothing was submitted
+    writing = submit([run], [], "503|RUNNING\n")  # one already writing is left to finish, the new one writes after
+    assert (writing.outputs_job, writing.replaced, cancelled.read_text()) == ("505", [], "501\n")
+    other = submit([], [run], "505|PENDING\n", [*command, "--seeds", "3"])  # another table: its own outputs job
+    assert (other.outputs_job, other.reused, cancelled.read_text()) == ("506", False, "501\n")
+    record = tmp_path / "results/slurm/runs" / f"{run}.json"  # damaged by hand: an array's task as its outputs job
+    record.write_text(json.dumps({**json.loads(record.read_text()), "outputs_job": "502_0"}))
+    assert submit([], [run], "502_0|PENDING\n").outputs_job == "507"
 
 
 def test_the_follow_line_is_a_command_a_shell_runs_as_printed(slurm_cluster, cifar_dir, tmp_path):

@@ -5,6 +5,7 @@ may run without accounting) and no torch: a run's end is read from its own folde
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
 import subprocess
@@ -127,6 +128,21 @@ def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> Slur
     return SlurmRun(job, "queued", log)
 
 
+def earlier_outputs_jobs(results: Path, names: list[str], command: list[str], jobs: dict[str, str] | None) -> dict:
+    """The outputs jobs still in the queue ({job id: state}) that earlier submissions of the same `run` (`command`:
+    the same runs, options and folders) recorded for any of the runs `names`: each would write the same tables,
+    figures and report."""
+    found = {}
+    for name in names:
+        record = read_json(record_path(results, name))
+        if not isinstance(record, dict) or record.get("command") != command or _elsewhere(record, results):
+            continue
+        job = record.get("outputs_job")
+        if isinstance(job, str) and job.isdigit() and job in (jobs or {}):  # one job, as sbatch numbers it
+            found[job] = jobs[job]
+    return found
+
+
 def _elsewhere(record: dict, results: Path) -> bool:
     """Whether a record was copied from another results folder (`cp -r results copy` while its jobs were queued): its
     log lies in that folder's jobs/, and its job trains that folder's run, not this one's. The same folder reached by
@@ -146,14 +162,22 @@ class Submitted:
     outputs_job: str
     skipped: list[str]  # runs already ended
     stopped_by: str | None = None  # a stop signal (SIGINT, ...) that came while the jobs were submitted and recorded
+    reused: bool = False  # nothing submitted: `outputs_job` is an earlier submission's, still on Slurm
+    replaced: list[str] = dataclasses.field(default_factory=list)  # earlier outputs jobs cancelled for this one
 
     def lines(self, target: str, show: str) -> list[str]:
         """What `run --slurm` prints: each run's job, the outputs job, how to follow and how to cancel."""
         said = [f"  {run}: job {job}" for run, job in self.runs]
         said += [f"  {run}: already ended, not submitted" for run in self.skipped]
-        said.append(f"  then job {self.outputs_job} writes {target}'s tables, figures and the report")
+        writes = f"writes {target}'s tables, figures and the report"
+        if self.reused:
+            said.append(f"  job {self.outputs_job}, submitted before and still on Slurm, {writes}")
+        else:
+            instead = f" (in place of job {', '.join(self.replaced)}, cancelled)" if self.replaced else ""
+            said.append(f"  then job {self.outputs_job} {writes}{instead}")
+        head = f"submitted {counted(len(self.runs), 'run')} of {target} to Slurm:"
         return [
-            f"submitted {counted(len(self.runs), 'run')} of {target} to Slurm:",
+            f"nothing new submitted to Slurm for {target}:" if self.reused else head,
             *said,
             f"follow: {show}",
             f"cancel: {self.cancel}",

@@ -31,8 +31,10 @@ from ..store.layout import RunFiles
 from ..store.lock import is_training, step_lock
 from .resources import Resources
 from .state import (
+    RUNNING_STATES,
     Submitted,
     ask_slurm,
+    earlier_outputs_jobs,
     outputs_record_path,
     queue,
     record_path,
@@ -186,7 +188,15 @@ def submit_target(
     refuse_double_submission(results, pending)  # at once, before anything is made
     with submission_lock(results, made, waiting):
         refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
-        return _submit(pending, skipped, command, resources, results, name, pack, measures)
+        earlier = earlier_outputs_jobs(results, [*pending, *skipped], command, queue())
+        if earlier and not pending:  # every run has ended: the outputs job already on Slurm writes them
+            return Submitted([], max(earlier, key=int), skipped, reused=True)
+        submitted = _submit(pending, skipped, command, resources, results, name, pack, measures)
+        # an earlier one not yet started would write the outputs before these runs end, and then again after them
+        stale = sorted((job for job, state in earlier.items() if state not in RUNNING_STATES), key=int)
+        if stale:
+            subprocess.run(["scancel", *stale], capture_output=True, timeout=60)
+        return dataclasses.replace(submitted, replaced=stale)
 
 
 def refuse_links_on_the_way(results: Path, pending: list[str]) -> None:
@@ -287,7 +297,7 @@ def _submit_and_record(pending, skipped, command, resources: Resources, results:
             path.chmod(0o600)
     ran = [(run, job) for group, job in zip(groups, jobs) for run in group]
     with take_back(folder, there, BaseException):  # records not written: the jobs are cancelled, their files go
-        _record_jobs(results, ran, outputs_job, cancel=[*after, outputs_job.job_id])
+        _record_jobs(results, ran, outputs_job, command, cancel=[*after, outputs_job.job_id])
     return Submitted([(run, job.job_id) for run, job in ran], outputs_job.job_id, skipped)
 
 
@@ -314,7 +324,7 @@ def _submit_outputs(folder: Path, alone: Resources, runs: Resources, job_name: s
     return submit(alone)  # a refusal here is sbatch's own line (sbatch_errors)
 
 
-def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> None:
+def _record_jobs(results: Path, ran: list, outputs_job, command: list[str], cancel: list[str]) -> None:
     """Each run's record of its job; where one cannot be written, every job of this submission (`cancel`) is
     cancelled and the records already written are removed: unrecorded, the jobs would train unseen and a second
     submission would not be refused."""
@@ -323,7 +333,12 @@ def _record_jobs(results: Path, ran: list, outputs_job, cancel: list[str]) -> No
     outputs_record_path(results, outputs_job.job_id).unlink(missing_ok=True)
     try:
         for run, job in ran:
-            record = {"job": job.job_id, "outputs_job": outputs_job.job_id, "log": str(job.paths.stderr)}
+            record = {
+                "job": job.job_id,
+                "outputs_job": outputs_job.job_id,
+                "log": str(job.paths.stderr),
+                "command": command,
+            }
             write_record(results, run, record)
             written.append(record_path(results, run))
     except BaseException:
