@@ -394,7 +394,11 @@ def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(
     results.mkdir()
     (results / "runs").symlink_to(outside, target_is_directory=True)
     result = cli(*smoke_args(cifar_dir, results))
-    assert_one_line_error(result, f"{results / 'runs'} is a link (to {outside}); nothing is written through a link")
+    assert_one_line_error(
+        result,
+        f"damaged run cifar10/plain-20/smoke/seed0: its folder is below a link (runs leads to {outside}); no link "
+        f"inside results is followed. Remove the link itself, not the folder it leads to: `rm {results / 'runs'}`",
+    )
     assert list(outside.iterdir()) == []
 
 
@@ -722,6 +726,43 @@ def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_
     assert cli_in_process("report", "--results", str(results)).returncode == 0
     assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in (results / "REPORT.md").read_text()
     assert (elsewhere / "final.json").exists()  # the folder it leads to is left alone
+
+
+def test_a_link_above_the_run_folder_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
+    fig1_smoke, tmp_path, monkeypatch
+):
+    # runs/cifar10/plain-20 a link to elsewhere: run refused to write through it, with no word of removing the link
+    # alone, while show, list, plot and report read the run through it as finished
+    import csv
+
+    from resnet_repro.cli.common import console
+
+    from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    net = results / "runs" / "cifar10" / "plain-20"
+    elsewhere = tmp_path / "elsewhere"
+    net.rename(elsewhere)
+    net.symlink_to(elsewhere, target_is_directory=True)
+    reason = f"its folder is below a link (runs/cifar10/plain-20 leads to {elsewhere}); no link inside results is"
+    before = sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")])
+    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    assert_one_line_error(
+        ran,
+        f"damaged run cifar10/plain-20/smoke/seed0: {reason} followed. Remove the link itself, not the folder it leads "
+        f"to: `rm {net}` (no -r, no trailing /)",
+    )
+    assert sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")]) == before
+    note = f"damaged: run cifar10/plain-20/smoke/seed0: {reason} followed; its numbers are left out (remove the link"
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results))
+    assert f"│ cifar10/plain-20/smoke/seed0 │ {note}" in " ".join(shown.stdout.split()), shown.stdout
+    listed = cli_in_process("list", "--results", str(results))
+    assert "smoke 1/2 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
+    assert cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results)).returncode == 0
+    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
+    assert rows["plain-20"]["status"].startswith(note) and rows["plain-20"]["n_seeds"] == "0"
+    assert (elsewhere / "smoke" / "seed0" / "final.json").exists()  # the folder it leads to is left alone
 
 
 def test_a_damaged_seed_beyond_the_planned_ones_counts_in_list_and_run_as_in_the_table(

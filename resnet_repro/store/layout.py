@@ -123,8 +123,14 @@ def run_damage(files: RunFiles) -> str | None:
     belongs; a record too large, too deep, with a number too long or a field of the wrong type, or naming another
     run), None when it does not. A JSON record merely cut short is not damage: it counts as absent, and the run
     resumes."""
-    if files.dir.is_symlink():  # every file below it would be read from wherever it leads: not this run's
-        return f"its folder is a link (to {shorten(os.readlink(files.dir), PATH_CHARS)}); no link inside results is followed"
+    link = folder_link(files)  # every file below it would be read from wherever it leads: not this run's
+    if link == files.dir:
+        return f"its folder is a link (to {shorten(os.readlink(link), PATH_CHARS)}); no link inside results is followed"
+    if link is not None:
+        return (
+            f"its folder is below a link ({shorten(link.relative_to(files.root).as_posix(), PATH_CHARS)} leads to "
+            f"{shorten(os.readlink(link), PATH_CHARS)}); no link inside results is followed"
+        )
     for name in RUN_FILES:
         path = files.dir / name
         try:
@@ -140,6 +146,17 @@ def run_damage(files: RunFiles) -> str | None:
             continue
         except DamagedFile as damage:
             return damage.why
+    return None
+
+
+def folder_link(files: RunFiles) -> Path | None:
+    """The first folder from results/runs down to the run's own that is a link (runs/cifar10/plain-20 leading
+    elsewhere, or the run's folder itself), None where none is."""
+    folder = files.root
+    for part in ("runs", *Path(files.name).parts):
+        folder = folder / part
+        if folder.is_symlink():
+            return folder
     return None
 
 
@@ -283,9 +300,10 @@ def protocol_damaged(problem: str) -> str | None:
 
 
 def linked_folder(problem: str) -> bool:
-    """Whether `problem` (run_damage's) is the run's folder being a link. Its fix removes the link alone: `rm -r` on
-    it with a trailing slash, what "delete its folder" could lead to, deletes the folder it leads to."""
-    return problem.startswith("its folder is a link ")
+    """Whether `problem` (run_damage's) is the run's folder being a link, or a folder above it (`folder_link`). Its
+    fix removes the link alone: `rm -r` on it with a trailing slash, what "delete its folder" could lead to, deletes
+    the folder it leads to."""
+    return problem.startswith(("its folder is a link ", "its folder is below a link "))
 
 
 def kept_checkpoint(files: RunFiles) -> bool:
@@ -300,9 +318,10 @@ def damage_fix(files: RunFiles, problem: str) -> str:
     if lock_damaged(problem):
         return f"Remove {files.lock} (the run's lock: its checkpoints and records stay) and run again"
     if linked_folder(problem):
+        link = folder_link(files) or files.dir
         return (
-            f"Remove the link itself, not the folder it leads to: `rm {shlex.quote(str(files.dir))}` (no -r, no "
-            f"trailing /), then run again to train it"
+            f"Remove the link itself, not the folder it leads to: `rm {shlex.quote(str(link))}` (no -r, no trailing /), "
+            f"then run again to train it"
         )
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
