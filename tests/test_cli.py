@@ -624,6 +624,29 @@ def test_a_printed_table_wraps_its_long_column_names_instead_of_cutting_them(mon
     assert all(word in words for word in ("train", "images", "per", "pipeline", "overhead", "tflops"))
 
 
+def test_show_lists_every_seed_trained_as_list_and_the_tables_count_them(fig1_smoke, tmp_path, monkeypatch):
+    # after `run fig1 --seeds 0,1`, list and the table counted plain-20's seed 1, and `show fig1` listed seed 0 alone
+    import json
+
+    from resnet_repro.cli.common import console
+
+    from .conftest import copy_results
+
+    monkeypatch.setattr(console, "width", 200)  # show's table cells whole, whatever COLUMNS this worker started with
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    seed1 = results / "runs" / "cifar10" / "plain-20" / "smoke" / "seed1"
+    shutil.copytree(seed1.parent / "seed0", seed1)
+    for record in ("final.json", "meta.json"):  # seed 1's own records, as training it writes them
+        data = json.loads((seed1 / record).read_text())
+        (seed1 / record).write_text(json.dumps({**data, "run": "cifar10/plain-20/smoke/seed1", "seed": 1}))
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results)).stdout
+    listed = [line.split("│")[1].strip() for line in shown.splitlines() if "/smoke/seed" in line]
+    assert listed == [f"cifar10/plain-{depth}/smoke/seed{seed}" for depth, seed in ((20, 0), (20, 1), (56, 0))]
+    assert "3 runs" in shown and "│ cifar10/plain-20/smoke/seed1 │ finished" in shown, shown
+    asked = cli_in_process("show", "fig1", "--profile", "smoke", "--seeds", "0,", "--results", str(results)).stdout
+    assert "2 runs" in asked and "seed1" not in asked  # the seeds named, and no other
+
+
 def test_plot_draws_every_seed_trained_as_the_report_does(fig1_smoke, tmp_path):
     # a second seed trained (`run fig1 --seeds 0,1`) was counted by run and report, and dropped again by `plot fig1`
     import json

@@ -120,10 +120,12 @@ def show_command(
         elif why := only_on_request(spec, profile, runs):  # `run` refuses it so: no listing would look like no work
             console.print(f"runs: none: {why}", highlight=False, markup=False)
     if runs:
-        table = Table("run", "status", "differs from the first run", title=counted(len(runs), "run"))
+        # every seed trained (`run --seeds 0,1`), as list and the tables count them, unless --seeds names which
+        listed = runs if seeds is not None else _by_net(with_seeds_on_disk(runs, results_dir))
+        table = Table("run", "status", "differs from the first run", title=counted(len(listed), "run"))
         first = runs[0].settings
         jobs = slurm_queue(results_dir)
-        for run in runs:
+        for run in listed:
             on_slurm = slurm_run(results_dir, run.name, jobs)
             status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, spec, run)
             table.add_row(run.name, Text(status), _difference(first, run))  # text: a path's [old] is no markup
@@ -133,6 +135,12 @@ def show_command(
     _print_paper(spec)
     # The claims are over every net the profile trains, not only those --only picks.
     _print_claims(spec, profile, resolve_runs(spec, profile, parse_seeds(seeds), sets(set_)) if only else runs)
+
+
+def _by_net(runs: list[RunConfig]) -> list[RunConfig]:
+    """`runs` with each net's seeds together (a further seed after its net's planned ones), the nets in their order."""
+    nets = list(dict.fromkeys(run.name.rpartition("/")[0] for run in runs))
+    return sorted(runs, key=lambda run: nets.index(run.name.rpartition("/")[0]))
 
 
 def _data_line(plan: Measured) -> str:
