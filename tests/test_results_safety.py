@@ -1,5 +1,6 @@
 """Results folders from anyone: planted and damaged checkpoints, full disks, stale temp files."""
 
+import dataclasses
 import errno
 import json
 import os
@@ -671,7 +672,7 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     import shutil
 
     from resnet_repro.readback.measured import measure
-    from resnet_repro.specs.experiments import load_target
+    from resnet_repro.specs.experiments import load_target, resolve_runs
 
     from .conftest import cli_in_process, copy_results
 
@@ -679,7 +680,13 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     shutil.copytree(results / RUN, results / RUN.replace("seed0", "seed1"))  # seed 0's numbers, counted twice
     measured = measure(load_target("fig1"), "smoke", results)
     reason = "final.json is the record of run cifar10/plain-20/smoke/seed0, not of this folder's run"
+    # seed 1 is beyond the profile's seeds: deleting its folder and running fig1 again would not train it again
     assert measured.damaged == [
+        f"run cifar10/plain-20/smoke/seed1: {reason}; its numbers are left out (delete its folder and run with "
+        f"--seeds 2 to train it again; without --seeds, run leaves seed 1 out)"
+    ]
+    asked = measure(load_target("fig1"), "smoke", results, resolve_runs(load_target("fig1"), "smoke", [0, 1]))
+    assert asked.damaged == [  # trained with --seeds 0,1: that command trains it again once its folder is deleted
         f"run cifar10/plain-20/smoke/seed1: {reason}; its numbers are left out (delete its folder to train it again)"
     ]
     assert [len(seeds) for seeds in measured.per_key("test_error").values()] == [1, 1]
@@ -687,6 +694,41 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results, "--seeds", "0,1"))
     assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "Delete its folder")
     assert sorted(str(p.relative_to(results)) for p in results.rglob("*")) == before
+
+
+def test_the_advice_for_a_damaged_seed_beyond_the_planned_ones_names_the_seeds_that_train_it_again(tmp_path):
+    # every note said "delete its folder to train it again" (or "run it to measure it again"), where a run without
+    # --seeds leaves such a seed out: the folder deleted, the seed was gone for good
+    from resnet_repro.engines.imagenet.outputs import table_status
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.specs.run_id import RunStatus
+    from resnet_repro.store.layout import RunFiles, RunRecord, damage_note
+
+    files = RunFiles(tmp_path, "imagenet/plain-18/smoke/seed1")
+    files.dir.mkdir(parents=True)
+    then = "and run with --seeds 2 to train it again; without --seeds, run leaves seed 1 out)"
+    notes = {
+        "metrics.csv row 3 is at iteration 5, not after the row before it (8)": f"(delete its folder {then}",
+        "its folder is a link (to /x); no link inside results is followed": f"not the folder it leads to, {then}",
+        "10-crop.json has top5_error 250, not an error rate (0 to 100)": f"again from: delete its folder {then}",
+        ".lock is a folder, not a regular file": "(remove its .lock alone, which holds nothing of the run, to read",
+    }
+    for problem, advice in notes.items():
+        note = damage_note(files, problem, further=1)
+        assert note.startswith(f"run imagenet/plain-18/smoke/seed1: {problem}; ") and advice in note, note
+    files.checkpoint.write_bytes(b"")  # a checkpoint to measure the record again from
+    assert damage_note(files, "10-crop.json has top5_error 250", further=1).endswith(
+        "(remove its 10-crop.json alone and run with --seeds 2 to measure it again; without --seeds, run leaves seed 1 "
+        "out)"
+    )
+    assert damage_note(files, "10-crop.json has top5_error 250").endswith("alone and run it to measure it again)")
+    files.checkpoint.unlink()  # a finished seed whose checkpoints were deleted before it was measured
+    target = load_target("table2")
+    planned = resolve_runs(target, "smoke", [1], only="plain-18")[0]
+    record = RunRecord(None, status=RunStatus.FINISHED)
+    assert table_status(record, {}, planned, tmp_path, target).endswith("(delete its folder to train it again)")
+    further = dataclasses.replace(planned, further=True)
+    assert table_status(record, {}, further, tmp_path, target).endswith(f"(delete its folder {then}")
 
 
 def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
@@ -783,7 +825,7 @@ def test_a_damaged_seed_beyond_the_planned_ones_counts_in_list_and_run_as_in_the
     listed = cli_in_process("list", "--results", str(results))
     assert "smoke 2/3 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
     ran = cli(*smoke_run_args("fig1", cifar_dir, results))  # the planned seed 0 alone, finished: nothing trains
-    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}")
+    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "and run with --seeds 2 to train")
     assert ran.stdout.count("already finished") == 2
     rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
     assert rows["plain-20"]["status"].startswith(f"damaged: run cifar10/plain-20/smoke/seed1: {reason}")

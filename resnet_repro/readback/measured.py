@@ -151,7 +151,7 @@ def with_seeds_on_disk(runs: list[RunConfig], results: Path) -> list[RunConfig]:
     for parent, config in first.items():
         for seed in sorted(int(p.name[4:]) for p in _seed_folders(results / "runs" / parent)):
             if f"{parent}/seed{seed}" not in planned:
-                extra.append(dataclasses.replace(config, name=f"{parent}/seed{seed}", seed=seed))
+                extra.append(dataclasses.replace(config, name=f"{parent}/seed{seed}", seed=seed, further=True))
     return runs + extra
 
 

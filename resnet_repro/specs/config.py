@@ -176,6 +176,9 @@ class RunConfig:
     profile: str
     overrides: tuple[str, ...]
     settings: RunSettings
+    # a seed trained into results/ beyond those the command plans (`run --seeds 0,1` earlier; readback's
+    # with_seeds_on_disk): a `run` without --seeds does not train it again. Not the run's: never stored (to_dict)
+    further: bool = dataclasses.field(default=False, compare=False)
 
     @property
     def recipe(self) -> Recipe:
@@ -191,7 +194,9 @@ class RunConfig:
         return RunId.parse(self.name)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        stored = dataclasses.asdict(self)
+        del stored["further"]
+        return stored
 
 
 # ----------------------------------------------------------------------------- layers

@@ -343,8 +343,10 @@ def damage_retrains(files: RunFiles, problem: str) -> bool:
     return not lock_damaged(problem) and not (protocol_damaged(problem) and kept_checkpoint(files))
 
 
-def damage_note(files: RunFiles, problem: str) -> str:
-    """What tables and the report say of a run whose numbers are left out (see `read_run`)."""
+def damage_note(files: RunFiles, problem: str, further: int | None = None) -> str:
+    """What tables and the report say of a run whose numbers are left out (see `read_run`); `further`: the run's seed
+    where it is one beyond those planned (`RunConfig.further`), which `run` trains or measures again only when its
+    --seeds names it."""
     run = files.name
     if lock_damaged(problem):
         return (
@@ -354,19 +356,33 @@ def damage_note(files: RunFiles, problem: str) -> str:
     if linked_folder(problem):
         return (
             f"run {run}: {problem}; its numbers are left out (remove the link alone, with `rm` and no trailing /, "
-            f"not the folder it leads to, to train it again)"
+            f"not the folder it leads to, {again('to train it again', further)})"
         )
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
+        measure = f"run with --seeds {further + 1}" if further is not None else "run it"
         return (
-            f"run {run}: {problem}; its numbers are left out (remove its {record} alone and run it to measure it again)"
+            f"run {run}: {problem}; its numbers are left out (remove its {record} alone and {measure} to measure it "
+            f"again{_left_out_without_seeds(further)})"
         )
     if record:
         return (
             f"run {run}: {problem}; its numbers are left out (it keeps no checkpoint to measure {record} again from: "
-            f"delete its folder to train it again)"
+            f"delete its folder {again('to train it again', further)})"
         )
-    return f"run {run}: {problem}; its numbers are left out (delete its folder to train it again)"
+    return f"run {run}: {problem}; its numbers are left out (delete its folder {again('to train it again', further)})"
+
+
+def again(words: str, further: int | None) -> str:
+    """`words` ("to train it again") after the advice to delete a run's folder, where a `run` alone trains it again;
+    for a seed beyond the planned ones (`further`, its number), the --seeds that trains it again too."""
+    if further is None:
+        return words
+    return f"and run with --seeds {further + 1} {words}{_left_out_without_seeds(further)}"
+
+
+def _left_out_without_seeds(further: int | None) -> str:
+    return "" if further is None else f"; without --seeds, run leaves seed {further} out"
 
 
 @dataclass(frozen=True)
@@ -389,14 +405,15 @@ def read_run(results: Path, config: RunConfig) -> RunRecord:
     `scan_metrics`, or a last row that is not the one final.json gives): which of the two is wrong is unknown, so
     neither is used."""
     files = RunFiles(results, config.name)
+    further = config.seed if config.further else None  # a seed `run` trains again only when --seeds names it
     damage = run_damage(files)
     if damage:  # a link, a pipe, a record no run writes
-        return RunRecord(damage_note(files, damage), damage_retrains(files, damage))
+        return RunRecord(damage_note(files, damage, further), damage_retrains(files, damage))
     final = read_json(files.final) or {}
     status = run_status(files)
     log = scan_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
     problem = (log.problem or _last_row_problem(log.rows, final)) if status is RunStatus.FINISHED else None
-    left_out = damage_note(files, problem) if problem else None
+    left_out = damage_note(files, problem, further) if problem else None
     return RunRecord(left_out, bool(problem), status, final, read_json(files.meta) or {}, log.rows)
 
 

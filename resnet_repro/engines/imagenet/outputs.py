@@ -7,7 +7,7 @@ from pathlib import Path
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
 from ...specs.run_id import RunStatus
-from ...store.layout import RunFiles, RunRecord, kept_checkpoint, read_json, read_run
+from ...store.layout import RunFiles, RunRecord, again, kept_checkpoint, read_json, read_run
 from ...store.lock import is_training
 from ...store.paths import output_dir, runs_profile
 from ..curves_tables import profile_note, schedule_note, write_with_quoted
@@ -67,7 +67,7 @@ def table_status(run: RunRecord, crops: dict, config: RunConfig, results: Path, 
     if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
         return (
             f"finished, not measured ({table_protocol(target)}): it keeps no checkpoint to measure it from (delete its "
-            f"folder to train it again)"
+            f"folder {again('to train it again', config.seed if config.further else None)})"
         )
     return run.status.value
 
