@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -382,3 +383,34 @@ def test_show_says_a_run_that_keeps_no_checkpoint_to_measure_it_from_is_not_meas
         assert "│ imagenet/resnet-34-B/smoke/seed0 │ finished │" in shown, shown
     shown = cli_in_process("show", "fig4", "--profile", "smoke", "--results", str(results))  # curves: no protocol
     assert "│ imagenet/plain-34/smoke/seed0 │ finished │" in " ".join(shown.stdout.split()), shown.stdout
+
+
+def test_list_counts_a_run_that_keeps_no_checkpoint_to_measure_it_from_as_not_done_as_its_table_does(
+    table3, tmp_path, monkeypatch
+):
+    # list said "smoke 7/7" with no time left, while the table and show said "finished, not measured (10-crop): it
+    # keeps no checkpoint to measure it from (delete its folder to train it again)"
+    from resnet_repro.cli.common import console
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+    from resnet_repro.train.clock import measured_throughput, seconds_left
+
+    from .conftest import cli_in_process, copy_results
+
+    monkeypatch.setattr(console, "width", 600)  # list's cells whole, whatever COLUMNS this worker started with
+    results = copy_results(table3[0], tmp_path / "results")
+    for net in ("resnet-50-B", "plain-34"):
+        run = results / f"runs/imagenet/{net}/smoke/seed0"
+        for name in ("checkpoint.pt", "checkpoint.prev.pt", "10-crop.json", "multi-scale.json"):
+            (run / name).unlink(missing_ok=True)  # deleted to save space before its errors were measured
+    listed = {
+        line.split("│")[1].strip(): line
+        for line in cli_in_process("list", "--results", str(results)).stdout.splitlines()
+        if line.count("│") > 3
+    }
+    # only training them again measures them: their whole training is time left (none was said)
+    assert re.search(r"smoke 5/7 \(2 not measurable\), [^,]+ left", listed["table3"]), listed["table3"]
+    assert "smoke 2/4," in listed["fig4"], listed["fig4"]  # its curves need no protocol: plain-34 is done
+    (resnet50,) = [r for r in resolve_runs(load_target("table3"), "smoke") if r.model == "resnet50"]
+    rates = measured_throughput(results)
+    assert seconds_left([resnet50], results, rates) == 0
+    assert seconds_left([resnet50], results, rates, [resnet50.name]) > 0

@@ -29,6 +29,7 @@ from ..specs.experiments import (
     target_names,
 )
 from ..specs.naming import parse_model_name
+from ..specs.run_id import RunStatus
 from ..store.layout import RunFiles, read_run, resolve_results_dir
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
@@ -58,15 +59,19 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned
                 counted_runs = with_seeds_on_disk(runs, results_dir)
                 statuses = [_status(results_dir, spec, r) for r in counted_runs]
-                finished = sum(s.startswith("finished") for s in statuses)  # measured or not (the table says which)
+                finished = statuses.count(RunStatus.FINISHED.value)
+                # finished as its table words it, "finished, not measured (10-crop): it keeps no checkpoint to measure
+                # it from": not done, and only training it again measures it
+                again = [run.name for run, s in zip(counted_runs, statuses) if s.startswith("finished, not measured")]
                 on_slurm = _on_slurm(results_dir, runs, jobs)
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
-                    left = seconds_left(runs, results_dir, throughput) if finished < len(counted_runs) else 0
+                    left = seconds_left(runs, results_dir, throughput, again) if finished < len(counted_runs) else 0
                     damaged = sum(s.startswith("damaged") for s in statuses)  # show names each, and why
                     begun = ", ".join(
                         [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
                         + ([f"{damaged} damaged"] if damaged else [])
+                        + ([f"{len(again)} not measurable"] if again else [])
                     )
                     done.append(
                         f"{profile} {finished}/{len(counted_runs)}{f' ({begun})' if begun else ''}{on_slurm}"

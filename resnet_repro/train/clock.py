@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
+from typing import Collection
 
 from ..basics.errors import UserError
 from ..basics.words import human_duration
@@ -80,13 +81,16 @@ def _measured_key(run_id: RunId) -> str:
     return f"{run_id.dataset}/{run_id.label}/{run_id.profile_folder}"
 
 
-def seconds_left(runs: list[RunConfig], results: Path, throughput: dict[str, float]) -> float | None:
+def seconds_left(
+    runs: list[RunConfig], results: Path, throughput: dict[str, float], again: Collection[str] = ()
+) -> float | None:
     """Training seconds left for the unfinished runs; None when a needed model was never measured. A damaged run whose
-    fix (store/layout.damage_fix) is to train it again counts whole, however far its folder says it got."""
+    fix (store/layout.damage_fix) is to train it again counts whole, however far its folder says it got, and so does a
+    run named in `again` (a finished ImageNet run that keeps no checkpoint to measure it from)."""
     total = 0.0
     for config, rate in zip(runs, _run_rates(runs, throughput)):
         files = RunFiles(results, config.name)
-        from_start = read_run(results, config).from_start
+        from_start = read_run(results, config).from_start or config.name in again
         if not from_start and run_status(files).ended:
             continue
         if rate is None:
