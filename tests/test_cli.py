@@ -647,6 +647,32 @@ def test_show_lists_every_seed_trained_as_list_and_the_tables_count_them(fig1_sm
     assert "2 runs" in asked and "seed1" not in asked  # the seeds named, and no other
 
 
+def test_an_empty_folder_of_a_further_seed_is_no_seed_trained(fig1_smoke, tmp_path, monkeypatch):
+    # an empty seed1 folder (a copy cut short, `run --seeds 0,1` stopped before seed 1's first log row) held plain-20's
+    # row at "partial (1/2)" and list at "smoke 2/3" for good, while `run fig1` ended as if all were trained
+    from resnet_repro.cli.common import console
+    from resnet_repro.readback.measured import measure
+    from resnet_repro.specs.experiments import load_target
+
+    from .conftest import copy_results
+
+    monkeypatch.setattr(console, "width", 400)  # list's cells whole, whatever COLUMNS this worker started with
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    net = results / "runs" / "cifar10" / "plain-20" / "smoke"
+    (net / "seed1").mkdir()
+    (net / "seed1" / ".lock").write_text("12345\n")  # a lock and nothing else: no run began
+    (net / "seed2" / "final.json").mkdir(parents=True)  # nothing began either, but a folder where a record belongs
+    measured = measure(load_target("fig1"), "smoke", results)
+    assert [run.name for run in measured.runs] == [
+        "cifar10/plain-20/smoke/seed0",
+        "cifar10/plain-56/smoke/seed0",
+        "cifar10/plain-20/smoke/seed2",  # damage is said, not hidden
+    ]
+    assert measured.damaged[0].startswith("run cifar10/plain-20/smoke/seed2: final.json is a folder")
+    listed = " ".join(cli_in_process("list", "--results", str(results)).stdout.split())
+    assert "smoke 2/3 (1 damaged)" in listed, listed
+
+
 def test_plot_draws_every_seed_trained_as_the_report_does(fig1_smoke, tmp_path):
     # a second seed trained (`run fig1 --seeds 0,1`) was counted by run and report, and dropped again by `plot fig1`
     import json

@@ -20,7 +20,7 @@ from ..specs.datasets import dataset_info
 from ..specs.experiments import Target, load_recipe_file, resolve_runs
 from ..specs.registry import get_engine
 from ..specs.run_id import RunStatus
-from ..store.layout import RunFiles, read_run
+from ..store.layout import RunFiles, read_run, run_damage, run_status
 
 
 @dataclass
@@ -150,9 +150,16 @@ def with_seeds_on_disk(runs: list[RunConfig], results: Path) -> list[RunConfig]:
     extra = []
     for parent, config in first.items():
         for seed in sorted(int(p.name[4:]) for p in _seed_folders(results / "runs" / parent)):
-            if f"{parent}/seed{seed}" not in planned:
+            if f"{parent}/seed{seed}" not in planned and _begun(RunFiles(results, f"{parent}/seed{seed}")):
                 extra.append(dataclasses.replace(config, name=f"{parent}/seed{seed}", seed=seed, further=True))
     return runs + extra
+
+
+def _begun(files: RunFiles) -> bool:
+    """Whether a further seed's folder holds a run that began training (or damage to say): an empty folder, or one a
+    run stopped in before its first checkpoint or log row, is no seed trained, and would hold its net's row at
+    "partial" for good, as a run without --seeds never trains it."""
+    return run_status(files) is not RunStatus.NOT_STARTED or run_damage(files) is not None
 
 
 def _seed_folders(folder: Path) -> list[Path]:
