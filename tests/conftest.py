@@ -32,6 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 # the cores other work leaves free (train/threads.py), and oneDNN rounds differently with another thread
 # count, so a reference run and a resumed one could differ in the last bits whenever the load changed.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# An xdist worker starts with COLUMNS=80 where a single pytest process has none, and the in-process console
+# (cli/common.py) takes its width from it: `list` then laid out for 80 columns in one and 160 in the other. One
+# width for both, whichever way the suite runs; a test about a narrow terminal sets its own.
+os.environ.pop("COLUMNS", None)
 # A run that lacks Fashion-MNIST fetches it. The suite never reaches the network: a test that fetches serves the
 # files itself (tests/test_fetch.py); anywhere else the mirror is a folder that does not exist, so the fetch fails
 # at once, as offline.
