@@ -170,6 +170,8 @@ def _cores() -> int:
             ["--precision", "bf16", "--set", "train.precision=fp32"],
             "--precision and --set 'train.precision=fp32' both set train.precision; give one of them",
         ),
+        # named as the option given, not as the --set it is short for
+        (["--precision", "fp16"], "--precision 'fp16': use one of fp32, tf32, bf16"),
         (
             ["--compile", "--set", "train.compile=false"],
             "--compile and --set 'train.compile=false' both set train.compile; give one of them",

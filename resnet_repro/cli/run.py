@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import typing
 from pathlib import Path
 from typing import Optional
 
@@ -23,6 +24,7 @@ from ..engines import get_engine
 from ..readback.measured import with_seeds_on_disk
 from ..report import write_report
 from ..report.console import console_summary, section_summary
+from ..specs.config import TrainOptions
 from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
 from ..store.layout import RunFiles, damage_fix, read_run, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
@@ -190,6 +192,9 @@ def typed_options(precision: str | None, compile_: bool, threads: int | None) ->
         raise UserError(
             f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
         )
+    precisions = typing.get_args(typing.get_type_hints(TrainOptions)["precision"])
+    if precision is not None and precision not in precisions:  # said as --precision, not as the --set it is short for
+        raise UserError(f"--precision {excerpt(precision)}: use one of {', '.join(precisions)}")
     typed = {"precision": precision or None, "compile": compile_ or None, "threads": threads}
     return {key: value for key, value in typed.items() if value is not None}
 
