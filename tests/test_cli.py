@@ -344,6 +344,13 @@ def test_plot_of_a_profile_no_recipe_offers_says_so(tmp_path):
     assert_one_line_error(result, "unknown profile 'nope': fig1 offers paper, quick, cpu")
 
 
+def test_plot_all_of_a_profile_no_recipe_offers_says_so(tmp_path):
+    # it said "nothing to draw" and exited 0, the typo unseen
+    (tmp_path / "runs").mkdir()
+    result = cli_in_process("plot", "all", "--profile", "cpuu", "--results", str(tmp_path))
+    assert_one_line_error(result, "unknown profile 'cpuu': the targets offer paper, quick, cpu", "did you mean cpu?")
+
+
 def test_ctrl_c_outside_a_run_says_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
     from resnet_repro.cli import app, catalog
 
