@@ -116,6 +116,15 @@ def test_bench_rejects_a_bad_model(tmp_path):
     assert_one_line_error(cli_in_process("bench", "--model", "resnet21", "--results", str(tmp_path)), "unknown model")
 
 
+def test_bench_says_a_results_path_that_is_a_file_before_measuring(tmp_path):
+    # it measured every net first, then said the results folder was a file
+    taken = tmp_path / "results"
+    taken.write_text("mine")
+    result = cli_in_process("bench", "--model", "resnet20", "--iterations", "1", "--results", str(taken))
+    assert_one_line_error(result, "is a file, not a folder")
+    assert "measuring" not in result.stdout and taken.read_text() == "mine"
+
+
 @pytest.mark.parametrize("name", ["resnet20", "plain20", "resnet18"])
 def test_activation_checkpointing_gives_identical_gradients_and_bn_stats(name):
     torch.manual_seed(0)

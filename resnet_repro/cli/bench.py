@@ -45,6 +45,8 @@ def bench_command(
     names = model or ["resnet20", "resnet56", "resnet110"]
     for name in names:
         parse_model_name(name)  # a typo fails before anything is measured
+    # a results path that cannot be written is said before the minutes of measuring, not after them
+    folder = resolve_results_dir(str(results) if results else None) / "bench"
     torch_device = resolve_device(device)
     check_precision(torch_device, precision)
     if torch_device.type == "cpu":
@@ -58,7 +60,6 @@ def bench_command(
         console.print(f"measuring {name} on {device_name} ...")
         rows.append({**dataclasses.asdict(measure(name, torch_device, settings)), "device": device_name})
     columns = list(rows[0])
-    folder = resolve_results_dir(str(results) if results else None) / "bench"
     write_table(folder, "Training throughput", rows, columns, [f"device: {rows[0]['device']}"], csv_name="bench.csv")
     # on the console, every measured column but the settings bench holds fixed, two the CSV alone keeps, and the
     # device (the CSV's note)
