@@ -125,6 +125,13 @@ def test_bench_says_a_results_path_that_is_a_file_before_measuring(tmp_path):
     assert "measuring" not in result.stdout and taken.read_text() == "mine"
 
 
+def test_bench_says_a_batch_of_one_cannot_train_a_net_whose_last_stage_is_one_pixel(tmp_path):
+    # it ended in torch's traceback "ValueError: Expected more than 1 value per channel when training"
+    result = cli_in_process("bench", "--model", "resnet18", "--batch-size", "1", "--results", str(tmp_path))
+    assert_one_line_error(result, "--batch-size 1: resnet18's last stage is 1x1 at --image-size 32", "--batch-size 2")
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("name", ["resnet20", "plain20", "resnet18"])
 def test_activation_checkpointing_gives_identical_gradients_and_bn_stats(name):
     torch.manual_seed(0)

@@ -91,6 +91,23 @@ class BenchSettings:
     image_size: int = 32  # CIFAR's; data.image_size trains a CIFAR net at another side (Fashion-MNIST's own 28)
 
 
+def smallest_bn_map(model_name: str, image_size: int) -> int:
+    """The fewest values per image (height x width) that any batch norm of `model_name` sees at `image_size`: with
+    a batch of one image, batch norm in training needs more than one (resnet18's last stage is 1x1 at 32x32)."""
+    model = build_model(model_name).eval()
+    seen: list[int] = []
+    hooks = [
+        module.register_forward_hook(lambda _, inputs, __: seen.append(inputs[0].shape[-2] * inputs[0].shape[-1]))
+        for module in model.modules()
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+    ]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, image_size, image_size))
+    for hook in hooks:
+        hook.remove()
+    return min(seen, default=2)
+
+
 def bench_state(
     model_name: str, device: torch.device, settings: BenchSettings
 ) -> tuple[TrainState, TrainStream, ImageSet]:

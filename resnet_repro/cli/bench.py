@@ -37,7 +37,8 @@ def bench_command(
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     # torch loads only when bench runs: the other commands share this module's app
-    from ..analysis.throughput import BenchSettings, measure
+    from ..analysis.throughput import BenchSettings, measure, smallest_bn_map
+    from ..basics.errors import UserError
     from ..specs.naming import parse_model_name
     from ..train.device import describe_device, resolve_device
     from ..train.precision import check_precision
@@ -45,6 +46,12 @@ def bench_command(
     names = model or ["resnet20", "resnet56", "resnet110"]
     for name in names:
         parse_model_name(name)  # a typo fails before anything is measured
+    for name in names if batch_size == 1 else ():  # batch norm trains on more than one value per channel
+        if smallest_bn_map(name, image_size) == 1:
+            raise UserError(
+                f"--batch-size 1: {name}'s last stage is 1x1 at --image-size {image_size}, so its batch norm would "
+                f"see one value per channel and cannot train; use --batch-size 2 or more, or a larger --image-size"
+            )
     # a results path that cannot be written is said before the minutes of measuring, not after them
     folder = resolve_results_dir(str(results) if results else None) / "bench"
     torch_device = resolve_device(device)
