@@ -368,6 +368,24 @@ def test_a_variant_a_cifar_net_has_not_is_refused_not_ignored(tmp_path, variant,
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize(
+    "weights, says",
+    [
+        # it said "--cifar needs --model naming a CIFAR net ..., not None", and --model resnet20 was then refused
+        (
+            "torchvision:resnet18",
+            "error: --weights torchvision:resnet18: torchvision publishes ImageNet nets, tested with --val",
+        ),
+        ("r20.pt", "error: --weights r20.pt: name the CIFAR net these weights are for with --model (e.g. resnet20"),
+    ],
+)
+def test_cifar_weights_without_a_cifar_net_say_what_to_give(tmp_path, weights, says):
+    (tmp_path / "test_batch").write_bytes(b"")  # refused before any batch is read
+    result = cli_in_process("eval", "--weights", weights, "--cifar", str(tmp_path), "--results", str(tmp_path / "r"))
+    assert result.returncode == 2 and result.stderr.strip().startswith(says), result.stderr
+    assert not (tmp_path / "r").exists()
+
+
 def test_evals_of_other_profiles_and_of_same_named_files_each_keep_their_rows(tmp_path, val_dir):
     torch.manual_seed(0)
     first, second = tmp_path / "a" / "mine.pt", tmp_path / "b" / "mine.pt"  # one name, two nets

@@ -337,7 +337,17 @@ def evaluate_cifar(request: EvalRequest, cifar_dir: Path) -> Path:
     from ..data.sources import ImageSet
     from ..train.loop import evaluate
 
-    if request.model is None or parse_model_name(request.model).family != "cifar":
+    if request.weights.startswith("torchvision:"):  # not "--model naming a CIFAR net", which it then refuses
+        raise UserError(
+            f"--weights {request.weights}: torchvision publishes ImageNet nets, tested with --val "
+            f"IMAGENET_VAL_FOLDER; --cifar tests a state_dict file of a CIFAR net (--weights FILE --model resnet20)"
+        )
+    if request.model is None:
+        raise UserError(
+            f"--weights {request.weights}: name the CIFAR net these weights are for with --model (e.g. resnet20, "
+            f"resnet110)"
+        )
+    if parse_model_name(request.model).family != "cifar":
         raise UserError(
             f"--cifar needs --model naming a CIFAR net (resnet20 .. resnet1202, plain20 ..), not {request.model}"
         )
