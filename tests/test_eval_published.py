@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from resnet_repro.basics.digest import file_digest
+from resnet_repro.basics.errors import UserError
 from resnet_repro.data.imagenet import scan_image_folder
 from resnet_repro.data.synthetic import write_image_folder
 from resnet_repro.engines import published_eval
@@ -137,6 +138,13 @@ def test_torchvision_weights_from_the_cache_are_scaled_as_torchvision_trained_th
         assert isinstance(net.model, StdScaled)
         torch.testing.assert_close(net.model.eval()(x), theirs.eval()(x / std), rtol=1e-4, atol=1e-4)
     assert (net.name, net.shortcut) == ("resnet18", "B")
+
+
+def test_a_shortcut_torchvision_weights_have_not_is_refused_not_ignored(tmp_path, monkeypatch):
+    # --shortcut A built the net with B and wrote the row as B, the A asked for unseen
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # refused before any weights are looked for
+    with pytest.raises(UserError, match=r"torchvision:resnet50 has option B shortcuts; leave --shortcut out"):
+        published_net("torchvision:resnet50", None, "A")
 
 
 def test_torchvision_weights_are_named_by_the_sha256_of_the_file_in_the_hub_cache(tmp_path, monkeypatch):

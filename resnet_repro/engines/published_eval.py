@@ -194,6 +194,8 @@ def published_net(weights: str, model: str | None, shortcut: str | None, variant
             raise UserError(f"--weights {weights}: torchvision publishes {', '.join(depths)}; use torchvision:resnet50")
         if model is not None and model != name:
             raise UserError(f"--weights {weights} is {name}; leave --model out or give --model {name}")
+        if shortcut not in (None, "B"):  # else the net would be built with B and the row said B, the A asked unseen
+            raise UserError(f"--weights {weights} has option B shortcuts; leave --shortcut out or give --shortcut B")
         variant = "v1.5" if depths[name] >= 50 else "original"
         net = build_model(name, "B", variant=variant, family="imagenet")
         load_into(net, from_torchvision(torchvision_state_dict(depths[name])), weights, name)
