@@ -2,6 +2,8 @@
 typed schema that reads target files."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,15 @@ def test_the_schema_states_the_bounds_and_choices_the_reader_enforces(tmp_path):
         path = tmp_path / "mine.yaml"
         path.write_text("title: t\nengine: cifar\nrecipe: cifar\nruns:\n  - {model: plain20, seeds: 1001}\n")
         load_target(str(path))
+
+
+@pytest.mark.parametrize("kind, what", [("pipe", "not a regular file"), ("folder", "a folder")])
+def test_schema_refuses_to_write_over_a_pipe_a_device_or_a_folder(tmp_path, monkeypatch, kind, what):
+    # -o /dev/full (or /dev/stdout) put a regular file in the device's place; -o on a folder named --results/--data-dir
+    monkeypatch.chdir(tmp_path)
+    output = Path(kind)
+    os.mkfifo(output) if kind == "pipe" else output.mkdir()
+    done = cli_in_process("schema", "-o", str(output))
+    assert done.returncode == 2 and done.stderr.startswith(f"error: -o {output} is {what}"), done.stderr
+    assert "name the file to write the schema to" in done.stderr
+    assert output.is_fifo() if kind == "pipe" else output.is_dir()

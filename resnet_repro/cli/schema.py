@@ -10,6 +10,7 @@ import typer
 from pydantic import TypeAdapter
 
 from ..basics.atomic import write_atomic
+from ..basics.errors import UserError, shorten
 from ..claims.claim import ClaimSchema
 from ..engines.complexity.engine import Nets
 from ..engines.gradflow.engine import GradflowSection
@@ -41,5 +42,11 @@ def schema_command(
     `# yaml-language-server: $schema=PATH` is then completed and checked by an editor as it is typed."""
     if output is None:
         typer.echo(schema_text(), nl=False)
+    elif output.exists() and not output.is_file():  # a rename would put a file in the place of the folder or device
+        what = "a folder" if output.is_dir() else "not a regular file (a device, a pipe or a terminal)"
+        raise UserError(
+            f"-o {shorten(str(output))} is {what}: name the file to write the schema to (e.g. "
+            f"experiments/target.schema.json), or leave -o out to print it"
+        )
     else:
         write_atomic(output, schema_text())
