@@ -7,7 +7,7 @@ import pytest
 from resnet_repro.basics.errors import UserError
 from resnet_repro.specs.experiments import load_target, resolve_runs
 
-from .conftest import assert_one_line_error, cli, smoke_run_args
+from .conftest import assert_one_line_error, cli, cli_in_process, smoke_run_args
 
 HEAD = "title: mine\nengine: cifar\nrecipe: cifar\nruns:\n  - model: plain20\n"
 
@@ -405,3 +405,16 @@ def test_a_profile_selection_names_a_profile_of_the_recipe_and_some_run(tmp_path
 def test_a_target_of_an_engine_that_trains_names_a_recipe_and_runs(tmp_path, text, message):
     # without either, `run` said every run was trained and exited 0 with nothing trained (or an empty table or figure)
     assert message in refusal(tmp_path, text)
+
+
+def test_an_experiments_folder_without_target_files_is_one_line_and_the_report_is_kept(tmp_path, monkeypatch):
+    # RESNET_REPRO_EXPERIMENTS at the repo's root (not experiments/) listed no target with exit 0, and `report`
+    # replaced the results folder's REPORT.md with one of 0 targets
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "REPORT.md").write_text("mine")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    for args in (["list"], ["report", "--results", str(tmp_path / "results")]):
+        assert_one_line_error(
+            cli_in_process(*args), "holds no target file (*.yaml): point it at a copy of experiments/"
+        )
+    assert (tmp_path / "results" / "REPORT.md").read_text() == "mine"

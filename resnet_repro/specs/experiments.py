@@ -189,7 +189,14 @@ def profile_names() -> list[str]:
 
 
 def target_names() -> list[str]:
-    return sorted(p.stem for p in experiments_dir().glob("*.yaml"))
+    names = sorted(p.stem for p in experiments_dir().glob("*.yaml"))
+    env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
+    if env and not names:  # the repo's root, an empty copy: else `list` shows no target with exit 0
+        raise UserError(
+            f"RESNET_REPRO_EXPERIMENTS={shorten(env, PATH_CHARS)} holds no target file (*.yaml): point it at a copy "
+            f"of experiments/ (its target files and _recipes/), or unset it"
+        )
+    return names
 
 
 def load_target(name_or_path: str) -> Target:
