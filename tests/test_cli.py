@@ -351,6 +351,14 @@ def test_plot_all_of_a_profile_no_recipe_offers_says_so(tmp_path):
     assert_one_line_error(result, "unknown profile 'cpuu': the targets offer paper, quick, cpu", "did you mean cpu?")
 
 
+def test_plot_of_a_set_variant_never_trained_draws_no_empty_figure(tmp_path):
+    # it wrote fig6/smoke~<tag>/ with a table of missing runs and an empty figure, and exited 0
+    (tmp_path / "runs").mkdir()
+    result = cli_in_process("plot", "fig6", "--profile", "smoke", "--set", "recipe.lr=0.05", "--results", str(tmp_path))
+    assert_one_line_error(result, "fig6 has no runs of profile smoke with --set recipe.lr=0.05 under")
+    assert not (tmp_path / "fig6").exists()
+
+
 def test_ctrl_c_outside_a_run_says_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
     from resnet_repro.cli import app, catalog
 

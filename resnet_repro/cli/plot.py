@@ -62,6 +62,8 @@ def plot_command(
             if not everything and spec.profile(profile) is None:  # a typo: not "run it with --profile nope"
                 resolve_runs(spec, profile)  # says so, naming the profiles it offers
             profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
+        if set_ and (profile is None or spec.profile(profile) is not None):  # a variant never trained: no empty figure
+            profiles = [p for p in profiles if _variant_on_disk(spec, p, sets(set_), results_dir)]
         if not set_:
             waiting += [(spec, p) for p in trained_not_measured(spec, results_dir) if profile in (None, p)]
         jobs += [(spec, p, sets(set_), False) for p in profiles]
@@ -69,7 +71,7 @@ def plot_command(
             variants = override_variants(spec, results_dir)
             jobs += [(spec, p, overrides, True) for p, overrides in variants if profile is None or p == profile]
     if not jobs and not everything:
-        raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir))
+        raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir, sets(set_)))
     for spec, name in waiting:
         console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
     if not jobs:
@@ -112,6 +114,12 @@ def _runs_to_draw(spec: Target, profile: str | None, overrides: list[str], resul
     return with_seeds_on_disk(planned, results)
 
 
+def _variant_on_disk(spec: Target, profile: str | None, overrides: list[str], results: Path) -> bool:
+    """Whether any run of `profile` with these --set overrides has a folder under results/runs/."""
+    runs = resolve_runs(spec, profile, None, overrides, requested=True)
+    return any((results / "runs" / run.run_id.path).parent.is_dir() for run in runs)
+
+
 def _this_targets_own(error: Exception) -> bool:
     """Whether `error` concerns the target being drawn alone: a damaged input of its own (a UserError), or something
     in the way of one of its outputs (a folder where its figure belongs, a file where its folder belongs)."""
@@ -125,7 +133,13 @@ def _in_the_way(error: OSError) -> str:
     return f"cannot write {error.filename}: a file stands where a folder must be on that path; move the file away"
 
 
-def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path) -> str:
+def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path, overrides: list[str]) -> str:
+    if overrides:
+        given = " ".join(f"--set {pair}" for pair in overrides)
+        return (
+            f"nothing to draw: {target.name} has no runs{f' of profile {profile}' if profile else ''} with {given} under {results} "
+            f"(`resnet-repro run {target.name}{f' --profile {profile}' if profile else ''} {given}` trains them)"
+        )
     if waiting:
         return f"nothing to draw yet: {target.name}'s {waiting[0][1]} {_not_measured(target, waiting[0][1])}"
     if profile is not None:
