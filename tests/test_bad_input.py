@@ -172,6 +172,7 @@ def _cores() -> int:
         ),
         # named as the option given, not as the --set it is short for
         (["--precision", "fp16"], "--precision 'fp16': use one of fp32, tf32, bf16"),
+        (["--threads", "2000"], "--threads 2000: give the number of CPU threads to train on, at most 1024"),
         (
             ["--compile", "--set", "train.compile=false"],
             "--compile and --set 'train.compile=false' both set train.compile; give one of them",

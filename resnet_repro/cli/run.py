@@ -24,7 +24,7 @@ from ..engines import get_engine
 from ..readback.measured import with_seeds_on_disk
 from ..report import write_report
 from ..report.console import console_summary, section_summary
-from ..specs.config import TrainOptions
+from ..specs.config import MAX_THREADS, TrainOptions
 from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
 from ..store.layout import RunFiles, damage_fix, read_run, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
@@ -192,6 +192,8 @@ def typed_options(precision: str | None, compile_: bool, threads: int | None) ->
         raise UserError(
             f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
         )
+    if threads is not None and threads > MAX_THREADS:  # said as --threads, not as the --set it is short for
+        raise UserError(f"--threads {threads}: give the number of CPU threads to train on, at most {MAX_THREADS}")
     precisions = typing.get_args(typing.get_type_hints(TrainOptions)["precision"])
     if precision is not None and precision not in precisions:  # said as --precision, not as the --set it is short for
         raise UserError(f"--precision {excerpt(precision)}: use one of {', '.join(precisions)}")
