@@ -96,7 +96,7 @@ def cli(*args: str, env: dict | None = None, check: bool = False) -> subprocess.
     return result
 
 
-def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+def cli_in_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     """`resnet-repro ARGS` run by its own `main()` inside the test process: the same exit code, stdout and stderr
     as `cli`, without starting Python and importing torch again (seconds per call on 2 busy cores). For commands
     that stop at an error or only read files; anything that trains, or that a test sends signals to, goes through
@@ -113,7 +113,10 @@ def cli_in_process(*args: str) -> subprocess.CompletedProcess:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     finally:
         sys.argv = argv
-    return subprocess.CompletedProcess(["resnet-repro", *args], code, out.getvalue(), err.getvalue())
+    result = subprocess.CompletedProcess(["resnet-repro", *args], code, out.getvalue(), err.getvalue())
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
 
 
 def train_run(run, threads=None):

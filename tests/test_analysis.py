@@ -13,7 +13,7 @@ from resnet_repro.engines.gradflow.measure import fc_gradient_norms
 from resnet_repro.engines.layer_responses.measure import ResponseStats, measure_response_stds, response_layers
 from resnet_repro.models import build_model
 
-from .conftest import cli, copy_results, smoke_run_args
+from .conftest import cli, cli_in_process, copy_results, smoke_run_args
 
 
 @pytest.mark.parametrize("name,count", [("resnet20", 18), ("plain20", 18), ("resnet56", 54), ("resnet110", 108)])
@@ -146,7 +146,7 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
         check=True,
     )
     shutil.copytree(table1_run[0] / "table1", results / "table1")  # what `run table1` wrote
-    cli("report", "--results", str(results), check=True)
+    cli_in_process("report", "--results", str(results), check=True)
     report = (results / "REPORT.md").read_text()
     assert "(fig7)\n" in report and "(table6)\n" in report and "(table1)\n" in report
     assert "| ResNet-110 | 1/5 |" in report  # fig7 trained resnet-110 seed 0; table6 asks for 5 seeds
@@ -174,7 +174,7 @@ def test_report_covers_targets_and_says_what_is_missing(fig7_results, table1_run
 
 
 def test_report_on_an_empty_folder(tmp_path):
-    cli("report", "--results", str(tmp_path), check=True)
+    cli_in_process("report", "--results", str(tmp_path), check=True)
     assert "No results yet" in (tmp_path / "REPORT.md").read_text()
 
 
@@ -182,7 +182,7 @@ def test_unfinished_run_is_reported_not_fatal(tmp_path):
     folder = tmp_path / "runs/cifar10/resnet-20-A/smoke/seed0"
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
-    cli("report", "--results", str(tmp_path), check=True)
+    cli_in_process("report", "--results", str(tmp_path), check=True)
     assert (
         "1 unfinished run: cifar10/resnet-20-A/smoke/seed0 (`resnet-repro run table6 --profile smoke` continues it)"
         in (tmp_path / "REPORT.md").read_text()

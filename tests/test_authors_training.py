@@ -18,7 +18,7 @@ from resnet_repro.train.distributed import World
 from resnet_repro.train.ghost_bn import norm_layer
 from resnet_repro.train.optim import decay_groups, load_sgd_state, make_sgd, set_lr
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli_in_process
 
 MOMENTUM, DECAY = 0.9, 1e-4
 # The ResNet-110 warm-up (0.01 -> 0.1), then the /10 steps: every kind of lr change the recipes make.
@@ -249,7 +249,7 @@ def test_variant_reaches_the_built_net(tmp_path):
 def test_a_variant_of_a_net_without_bottlenecks_is_one_line(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("title: mine\nengine: imagenet\nrecipe: imagenet\nruns:\n  - {model: resnet34, variant: v1.5}\n")
-    result = cli("show", str(path))
+    result = cli_in_process("show", str(path))
     assert_one_line_error(result, "mine.yaml:5", "runs[0].variant: v1.5 applies to the ImageNet bottleneck nets only")
 
 

@@ -22,7 +22,7 @@ from resnet_repro.claims.base import (
 from resnet_repro.claims.numbers import PaperNumber, evaluate_number
 from resnet_repro.specs.experiments import load_target
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli_in_process
 
 # ----------------------------------------------------------------------------- verdict bands on constructed results
 
@@ -137,7 +137,7 @@ def test_a_chain_is_judged_pair_by_pair_over_the_nets_the_profile_trains():
 def test_a_bad_claim_is_one_line_naming_the_file(tmp_path, claim, fragments):
     path = tmp_path / "mine.yaml"
     path.write_text("title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n  - " + claim + "\n")
-    assert_one_line_error(cli("show", str(path)), str(path), *fragments)
+    assert_one_line_error(cli_in_process("show", str(path)), str(path), *fragments)
 
 
 def test_a_net_of_a_claims_paper_numbers_that_is_no_run_is_named_at_its_own_line(tmp_path):
@@ -168,7 +168,7 @@ def test_a_bad_claim_key_is_named_at_its_own_line_with_the_words_of_its_type(tmp
             + extra
             + "\n"
         )
-        assert_one_line_error(cli("show", str(path)), f"{path}:{line}: {words}")
+        assert_one_line_error(cli_in_process("show", str(path)), f"{path}:{line}: {words}")
 
 
 def test_a_claim_rule_between_keys_is_named_at_the_line_of_the_key_it_names(tmp_path):
@@ -238,7 +238,7 @@ def test_a_response_claim_must_state_its_noise(tmp_path):
         "title: mine\nengine: layer_responses\nrecipe: cifar\nruns: [plain20, resnet20]\nclaims:\n"
         "  - {says: x, section: y, metric: response_std, order: [resnet20, plain20]}\n"
     )
-    assert_one_line_error(cli("show", str(path)), "the paper gives no seed spread for response_std")
+    assert_one_line_error(cli_in_process("show", str(path)), "the paper gives no seed spread for response_std")
 
 
 def test_every_registered_target_loads_with_its_claims():
@@ -310,23 +310,25 @@ def cpu_results(tmp_path):
 
 
 def test_plot_without_a_profile_redraws_the_profiles_with_results_and_never_overwrites_them(cpu_results):
-    cli("plot", "fig6", "--profile", "cpu", "--results", str(cpu_results), check=True)
+    cli_in_process("plot", "fig6", "--profile", "cpu", "--results", str(cpu_results), check=True)
     figure = cpu_results / "fig6/cpu/fig6.png"
     drawn = figure.read_bytes()
-    result = cli("plot", "fig6", "--results", str(cpu_results), check=True)
+    result = cli_in_process("plot", "fig6", "--results", str(cpu_results), check=True)
     assert "fig6/cpu/fig6.png" in result.stdout
     assert figure.read_bytes() == drawn
     assert not (cpu_results / "fig6/fig6.png").exists()  # no empty paper-profile figure beside it
-    refused = cli("plot", "fig6", "--profile", "paper", "--results", str(cpu_results))
+    refused = cli_in_process("plot", "fig6", "--profile", "paper", "--results", str(cpu_results))
     assert_one_line_error(refused, "nothing to draw: fig6 has no paper results", "resnet-repro run fig6")
     assert figure.read_bytes() == drawn
-    everything = cli("plot", "all", "--results", str(cpu_results), check=True)
+    everything = cli_in_process("plot", "all", "--results", str(cpu_results), check=True)
     assert "fig6/cpu/fig6.png" in everything.stdout and "fig1/cpu/fig1.png" in everything.stdout
-    assert cli("plot", "--results", str(cpu_results), check=True).stdout == everything.stdout  # plot == plot all
+    assert (
+        cli_in_process("plot", "--results", str(cpu_results), check=True).stdout == everything.stdout
+    )  # plot == plot all
 
 
 def test_every_target_writes_its_table_and_proxy_data_gets_no_paper_numbers(cpu_results):
-    cli("plot", "all", "--results", str(cpu_results), check=True)
+    cli_in_process("plot", "all", "--results", str(cpu_results), check=True)
     fig6 = (cpu_results / "fig6/cpu/table.csv").read_text().splitlines()
     assert (
         fig6[0] == "model,params,train_error,test_error,test_error_mean,test_error_std,n_seeds,profile,data,"
@@ -359,7 +361,7 @@ def test_tables_and_claims_compare_the_last_tenth_not_the_last_log_window(cpu_re
     (folder / "metrics.csv").write_text("\n".join([header] + [f"{i}," + window.format(e) for i, e in points]) + "\n")
     final = json.loads((folder / "final.json").read_text())
     (folder / "final.json").write_text(json.dumps(final | {"train_error": 10.0}))  # the last window alone
-    cli("report", "--results", str(cpu_results), check=True)
+    cli_in_process("report", "--results", str(cpu_results), check=True)
     assert "plain-20,269722,15.0," in (cpu_results / "fig6/cpu/table.csv").read_text()
     assert "plain-20 15.00 < plain-56 30.59: gap +15.59" in (cpu_results / "REPORT.md").read_text()
 
@@ -367,7 +369,7 @@ def test_tables_and_claims_compare_the_last_tenth_not_the_last_log_window(cpu_re
 def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_numbers(cpu_results):
     from resnet_repro.specs.experiments import load_target, target_names
 
-    cli("report", "--results", str(cpu_results), check=True)
+    cli_in_process("report", "--results", str(cpu_results), check=True)
     report = (cpu_results / "REPORT.md").read_text()
     scoreboard = report.split("## Scoreboard")[1].split("\n## ")[0]
     for name in target_names():  # a target of one's own added to experiments/ is checked the same way
@@ -420,7 +422,7 @@ def test_report_on_a_partly_run_folder_lists_every_target_and_checks_claims_not_
 
 def test_a_section_over_profiles_on_two_datasets_keeps_the_papers_title_and_names_the_proxy_in_its_part(cpu_results):
     fake_run(cpu_results, "cifar10/plain-20/paper/seed0", 1.0, 8.0, dataset="cifar10")
-    cli("report", "--results", str(cpu_results), check=True)
+    cli_in_process("report", "--results", str(cpu_results), check=True)
     report = (cpu_results / "REPORT.md").read_text()
     assert "\n## Figure 6: training (dashed) and test (bold) error on CIFAR-10 (fig6)\n" in report
     assert "\n### fig6, profile cpu, on Fashion-MNIST\n" in report and "\n### fig6, profile paper\n" in report
@@ -428,7 +430,9 @@ def test_a_section_over_profiles_on_two_datasets_keeps_the_papers_title_and_name
 
 
 def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(cpu_results):
-    listed = " ".join(cli("list", "--results", str(cpu_results), check=True).stdout.replace("│", " ").split())
+    listed = " ".join(
+        cli_in_process("list", "--results", str(cpu_results), check=True).stdout.replace("│", " ").split()
+    )
     fig7 = listed[listed.index(" fig7 ") : listed.index(" gradflow ")]
     assert "cpu 4/4 trained, not measured yet (`resnet-repro run fig7 --profile cpu`)" in fig7
     fig6 = listed[listed.index(" fig6 ") : listed.index(" fig7 ")]
@@ -448,10 +452,10 @@ def test_the_report_points_a_cpu_user_at_the_cpu_command_that_measures_fig7s_tra
 
 def test_plot_names_a_target_whose_nets_are_trained_but_not_measured_instead_of_passing_it_by(cpu_results):
     said = "fig7 cpu: its nets are trained but not measured yet; `resnet-repro run fig7 --profile cpu` measures them"
-    everything = cli("plot", "all", "--results", str(cpu_results), check=True).stdout
+    everything = cli_in_process("plot", "all", "--results", str(cpu_results), check=True).stdout
     assert f"skipped {said}" in " ".join(everything.split()) and "fig6/cpu/fig6.png" in everything
     for profile in ([], ["--profile", "cpu"]):
-        refused = cli("plot", "fig7", *profile, "--results", str(cpu_results))
+        refused = cli_in_process("plot", "fig7", *profile, "--results", str(cpu_results))
         assert_one_line_error(
             refused, "nothing to draw yet: fig7's cpu nets are trained", "`resnet-repro run fig7 --profile cpu`"
         )

@@ -96,7 +96,7 @@ def test_malformed_user_yaml_is_one_line_with_file_and_line(tmp_path):
 def test_unknown_model_in_user_yaml_is_one_line(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("engine: cifar\nrecipe: cifar\nruns: [resnet21]\n")
-    assert_one_line_error(cli("show", str(path)), "unknown model 'resnet21'")
+    assert_one_line_error(cli_in_process("show", str(path)), "unknown model 'resnet21'")
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -105,13 +105,13 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_show_prints_runs_and_resolved_recipe():
-    result = cli("show", "table6", check=True)
+    result = cli_in_process("show", "table6", check=True)
     assert "cifar10/resnet-110-A/paper/seed4" in result.stdout and "lr_steps" in result.stdout
     assert "warm-up" in result.stdout
 
 
 def test_list_shows_every_target(tmp_path):
-    result = cli("list", "--results", str(tmp_path), check=True)
+    result = cli_in_process("list", "--results", str(tmp_path), check=True)
     for name in ("table1", "fig1", "fig6", "table6", "fig7", "gradflow", "table2", "table3", "fig4"):
         assert name in result.stdout
 
@@ -124,7 +124,7 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
         "model,precision,batch_size,train_images_per_s\nplain20,fp32,128,1000\nplain56,fp32,128,500\n"
         "plain56,bf16,128,900\nresnet50,fp32,128,99999\n"
     )
-    result = cli("list", "--results", str(tmp_path), check=True)
+    result = cli_in_process("list", "--results", str(tmp_path), check=True)
     fig1 = next(line for line in result.stdout.splitlines() if "fig1" in line)
     assert "paper 0/2, 7.0 h left" in fig1  # (8192 + 213 + 16384 + 427) s
     table3 = next(line for line in result.stdout.splitlines() if "table3" in line)
@@ -206,7 +206,7 @@ def test_help_on_every_command():
 
 
 def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
-    shown = cli("show", "table6", "--profile", "cpu", check=True).stdout
+    shown = cli_in_process("show", "table6", "--profile", "cpu", check=True).stdout
     assert shown.startswith(
         "table6: Table 6: classification error on the Fashion-MNIST (a proxy for CIFAR-10) test set"
     )
@@ -216,7 +216,7 @@ def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
         "demonstrate accuracy gains when the depth increases (test error: ResNet-56 < ResNet-20; not trained by this "
         "profile: ResNet-110, ResNet-44, ResNet-32) [Sec. 4.2, Table 6]" in " ".join(shown.split())
     )
-    paper = cli("show", "TABLE6", check=True).stdout  # target names ignore case
+    paper = cli_in_process("show", "TABLE6", check=True).stdout  # target names ignore case
     assert paper.startswith("table6: Table 6: classification error on the CIFAR-10 test set")
     assert "warm-up: lr 0.01 until training error < 80%" in paper and "Warmup(" not in paper
 
@@ -249,7 +249,7 @@ def test_plot_and_report_import_no_torch():
 
 
 def test_plot_all_on_an_empty_results_folder_writes_nothing(tmp_path):
-    result = cli("plot", "all", "--results", str(tmp_path), check=True)
+    result = cli_in_process("plot", "all", "--results", str(tmp_path), check=True)
     assert "nothing to draw" in result.stdout and not any(tmp_path.iterdir())
 
 
@@ -447,7 +447,7 @@ def test_plot_draws_a_measured_variant_and_names_the_profile_whose_nets_wait_to_
     variant = smoke_run_args("fig7", cifar_dir, results, "--only", "plain-20", "--set", "recipe.lr=0.05")
     assert cli(*variant).returncode == 0
     for profile in ([], ["--profile", "smoke"]):
-        drawn = cli("plot", "fig7", *profile, "--results", str(results))
+        drawn = cli_in_process("plot", "fig7", *profile, "--results", str(results))
         assert drawn.returncode == 0, drawn.stderr
         assert "/fig7/smoke~" in drawn.stdout and "fig7.png" in drawn.stdout
         said = " ".join(drawn.stdout.split())
@@ -477,7 +477,7 @@ def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kep
     assert trained.returncode == 0, trained.stderr
     (variant,) = [p for p in (results / "fig1").iterdir() if p.name.startswith("smoke~")]
     shutil.rmtree(variant)
-    redrawn = cli("plot", "all", "--results", str(results))
+    redrawn = cli_in_process("plot", "all", "--results", str(results))
     assert redrawn.returncode == 0, redrawn.stderr
     assert (variant / "fig1.png").exists() and (variant / "table.csv").exists()
     assert f"skipped fig7 {variant.name}: " in redrawn.stdout  # measured targets are named, not drawn empty

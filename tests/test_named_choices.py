@@ -7,7 +7,7 @@ from resnet_repro.models import build_model
 from resnet_repro.models.blocks import ModelInit
 from resnet_repro.specs.experiments import load_target, resolve_runs
 
-from .conftest import assert_one_line_error, cli
+from .conftest import assert_one_line_error, cli_in_process
 
 
 def test_every_recipe_names_the_bn_momentum_the_pad_fill_and_the_resize_filter():
@@ -33,4 +33,4 @@ def test_the_recipes_bn_momentum_is_every_bn_layers():
     ],
 )
 def test_a_bad_named_choice_is_one_line(setting, fragment):
-    assert_one_line_error(cli("show", "fig1", "--set", setting), fragment)
+    assert_one_line_error(cli_in_process("show", "fig1", "--set", setting), fragment)

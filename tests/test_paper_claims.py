@@ -15,7 +15,7 @@ from resnet_repro.report.sections import numbers_table
 from resnet_repro.specs.experiments import load_target, resolve_runs
 from resnet_repro.specs.registry import get_engine
 
-from .conftest import cli
+from .conftest import cli_in_process
 
 # The paper's numbers (Tables 2, 3, 4, 6). Training errors the paper shows only as curves (Figs. 1, 4, 6) are
 # read off the figures, in the order the figures show; ResNet-110's five test errors have the paper's best (6.43),
@@ -162,7 +162,7 @@ def test_one_seed_at_the_papers_numbers_says_how_many_seeds_each_narrow_gap_need
 
 def test_a_row_whose_paper_gap_is_inside_the_band_gives_the_command_that_trains_the_seeds(tmp_path):
     paper_results(tmp_path, 1)
-    cli("report", "--results", str(tmp_path), check=True)
+    cli_in_process("report", "--results", str(tmp_path), check=True)
     report = (tmp_path / "REPORT.md").read_text()
     assert (
         "the paper's gaps are 0.20 (ResNet-56 vs ResNet-44) and 0.34 (ResNet-44 vs ResNet-32), inside the band at 1 "
@@ -345,7 +345,7 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
     console = "\n".join(console_summary(target, "cpu", tmp_path))
     assert "(training error: ResNet-56 < ResNet-20; not trained by this profile" in console
     assert "ResNet-110 < ResNet-56" not in console
-    shown = cli("show", "fig6", "--profile", "cpu", check=True).stdout.replace("\n", " ")
+    shown = cli_in_process("show", "fig6", "--profile", "cpu", check=True).stdout.replace("\n", " ")
     assert "ResNet-110 < ResNet-56" not in shown and "ResNet-56 < ResNet-20" in " ".join(shown.split())
 
 
@@ -523,7 +523,7 @@ def test_a_bad_curve_or_relation_key_is_one_line_naming_the_file(tmp_path, extra
         "title: mine\nengine: cifar\nrecipe: cifar\nruns: [plain20, plain56]\nclaims:\n"
         f"  - {{says: x, section: y, metric: train_error, order: [plain20, plain56], {extra}}}\n"
     )
-    assert_one_line_error(cli("show", str(path)), str(path), fragment)
+    assert_one_line_error(cli_in_process("show", str(path)), str(path), fragment)
 
 
 # ----------------------------------------------------------------------------- Fig. 7: layer by layer
@@ -587,13 +587,13 @@ def test_ranks_compare_each_nets_sorted_stds_not_its_layer_order():
 
 
 def test_show_says_how_many_seeds_resolve_the_papers_narrow_gaps():
-    shown = " ".join(cli("show", "table6", check=True).stdout.split())
+    shown = " ".join(cli_in_process("show", "table6", check=True).stdout.split())
     assert (
         "the paper's gaps are 0.20 (ResNet-56 vs ResNet-44) and 0.34 (ResNet-44 vs ResNet-32), inside the band at 1 "
         "seed per net: 6 seeds per net resolve them; σ: the paper's seed std of ResNet-110 (0.16, Table 6) 6 seeds per "
         "net: resnet-repro run table6 --seeds 6" in shown
     )
-    proxy = " ".join(cli("show", "table6", "--profile", "cpu", check=True).stdout.split())
+    proxy = " ".join(cli_in_process("show", "table6", "--profile", "cpu", check=True).stdout.split())
     assert "seeds per net" not in proxy  # the paper's gaps are not Fashion-MNIST's
 
 
@@ -701,7 +701,9 @@ def test_a_paper_number_naming_no_run_of_its_target_is_one_line_naming_the_file(
         "title: mine\nengine: cifar\nrecipe: cifar\nruns: [resnet20]\ntable:\n  paper:\n    resnet56: {test_error: 6.97}\n"
     )
     assert_one_line_error(
-        cli("show", str(path)), str(path), "table.paper: 'resnet56' is not among this target's runs (resnet20)"
+        cli_in_process("show", str(path)),
+        str(path),
+        "table.paper: 'resnet56' is not among this target's runs (resnet20)",
     )
 
 

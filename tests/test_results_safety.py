@@ -20,7 +20,7 @@ from resnet_repro.train import checkpoint
 from resnet_repro.train.checkpoint import load_checkpoint
 
 from .conftest import PLAIN20_RUN as RUN
-from .conftest import assert_one_line_error, assert_same_run, cli, smoke_args, smoke_run_args
+from .conftest import assert_one_line_error, assert_same_run, cli, cli_in_process, smoke_args, smoke_run_args
 
 
 @contextmanager
@@ -190,7 +190,7 @@ def damaged_results(root: Path) -> Path:
 
 def test_report_skips_damaged_files_and_says_so(tmp_path):
     results = damaged_results(tmp_path / "results")
-    result = cli("report", "--results", str(results), check=True)
+    result = cli_in_process("report", "--results", str(results), check=True)
     assert "Traceback" not in result.stderr
     for name in ("meta.json: unreadable or not JSON", "table1/table.csv: not a readable table"):
         assert f"warning: skipped {results}" in result.stdout and name in result.stdout
@@ -199,9 +199,9 @@ def test_report_skips_damaged_files_and_says_so(tmp_path):
 
 def test_plot_and_list_read_around_damaged_files(tmp_path):
     results = damaged_results(tmp_path / "results")
-    plotted = cli("plot", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    plotted = cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results), check=True)
     assert "fig1.png" in plotted.stdout and "Traceback" not in plotted.stderr
-    cli("list", "--results", str(results), check=True)
+    cli_in_process("list", "--results", str(results), check=True)
 
 
 def as_user_without_root_bypass(*args: str):
