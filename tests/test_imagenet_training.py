@@ -8,7 +8,7 @@ import pytest
 
 from resnet_repro.data.synthetic import write_image_folder
 
-from .conftest import assert_one_line_error, cli, final, rows_without_timing, smoke_run_args
+from .conftest import assert_one_line_error, cli, copy_results, final, rows_without_timing, smoke_run_args
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,15 @@ def table3(imagenet_dir, tmp_path_factory):
     )
     with open(results / "table3/smoke/table.csv") as handle:
         return results, {row["model"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def plain18(imagenet_dir, tmp_path_factory):
+    """table2's smoke plain-18 trained alone to its end, once for the module: its results folder. Read it; a test that
+    changes it works on a copy (`copy_results`)."""
+    results = tmp_path_factory.mktemp("plain18") / "r"
+    cli(*smoke_run_args("table2", imagenet_dir, results, "--only", "plain-18"), check=True)
+    return results
 
 
 def test_table3_smoke_has_every_row_with_top1_and_top5(table3):
@@ -86,11 +95,11 @@ def test_fig4_smoke_draws_from_the_shared_runs(imagenet_dir, table3):
     assert "plain-34/smoke/seed0: already finished" in out.stdout
 
 
-def test_imagenet_run_resumes_exactly(imagenet_dir, tmp_path):
+def test_imagenet_run_resumes_exactly(imagenet_dir, plain18, tmp_path):
     def args(folder: str) -> list[str]:
         return smoke_run_args("table2", imagenet_dir, tmp_path / folder, "--only", "plain-18")
 
-    cli(*args("alone"), check=True)
+    copy_results(plain18, tmp_path / "alone")  # trained alone from start to end
     # Killed mid-run, and killed after the last checkpoint, before the BN statistics are recomputed (the smoke
     # profile recomputes them, as the paper profile does).
     for killed, at in (("killed", 2), ("killed-at-the-end", 4)):
@@ -251,11 +260,11 @@ def test_a_damaged_imagenet_run_is_left_out_of_the_protocols_errors_too(table3, 
     assert f"Damaged: {note}" in (results / "REPORT.md").read_text()
 
 
-def test_a_run_trained_again_has_its_protocol_errors_measured_again(imagenet_dir, tmp_path):
+def test_a_run_trained_again_has_its_protocol_errors_measured_again(imagenet_dir, plain18, tmp_path):
     """A protocol record measured the weights the run had when it finished: a run trained again in its folder (its
     final.json deleted, as a damaged checkpoint's error advises, or its checkpoints too) never keeps the old one."""
     args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
-    cli(*args, check=True)
+    copy_results(plain18, tmp_path / "r")  # what `cli(*args)` trains, trained once for the module
     run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
     crops = run / "10-crop.json"
     old = {**json.loads(crops.read_text()), "top1_error": 12.5, "top5_error": 2.5}  # the old weights' errors
@@ -273,13 +282,13 @@ def test_a_run_trained_again_has_its_protocol_errors_measured_again(imagenet_dir
     assert float(row["top1_error"]) == measured["top1_error"]
 
 
-def test_a_protocol_record_cut_short_or_damaged_is_measured_again_not_the_run_deleted(imagenet_dir, tmp_path):
+def test_a_protocol_record_cut_short_or_damaged_is_measured_again_not_the_run_deleted(imagenet_dir, plain18, tmp_path):
     # a cut-short 10-crop.json was taken as measured (it exists) and never measured again, the table blank for
     # good; a damaged one had `run` say "Delete its folder", a trained net thrown away for a record derived from it
     from .conftest import cli_in_process
 
     args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
-    cli(*args, check=True)
+    copy_results(plain18, tmp_path / "r")  # what `cli(*args)` trains, trained once for the module
     run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
     crops = run / "10-crop.json"
     measured = json.loads(crops.read_text())
@@ -306,14 +315,14 @@ def test_a_protocol_record_cut_short_or_damaged_is_measured_again_not_the_run_de
 
 
 def test_a_damaged_protocol_record_of_a_run_without_checkpoints_asks_for_the_folder_not_the_record(
-    imagenet_dir, tmp_path
+    imagenet_dir, plain18, tmp_path
 ):
     # it said "Remove 10-crop.json (... its checkpoints and other records stay) and run again to measure it again":
     # with the checkpoints deleted (to save space) nothing measured it again, and the table stayed blank for good
     from .conftest import cli_in_process
 
     args = smoke_run_args("table2", imagenet_dir, tmp_path / "r", "--only", "plain-18")
-    cli(*args, check=True)
+    copy_results(plain18, tmp_path / "r")  # what `cli(*args)` trains, trained once for the module
     run = tmp_path / "r/runs/imagenet/plain-18/smoke/seed0"
     crops = run / "10-crop.json"
     crops.write_text(json.dumps({**json.loads(crops.read_text()), "top5_error": 250}))
