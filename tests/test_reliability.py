@@ -14,7 +14,16 @@ from resnet_repro.basics.errors import UserError
 from resnet_repro.store.lock import run_lock
 
 from .conftest import PLAIN20_RUN as RUN
-from .conftest import REPO, assert_one_line_error, assert_same_run, cli, rows_without_timing, smoke_args, smoke_run_args
+from .conftest import (
+    REPO,
+    assert_one_line_error,
+    assert_same_run,
+    cli,
+    cli_in_process,
+    rows_without_timing,
+    smoke_args,
+    smoke_run_args,
+)
 
 
 # after-checkpoint:12 is the final checkpoint, before final.json: the final values must come back exact.
@@ -110,7 +119,7 @@ def test_lock_is_released_for_the_next_run(tmp_path):
 def test_unwritable_results_folder_is_one_line(cifar_dir, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert_one_line_error(cli(*smoke_args(cifar_dir, blocker / "results")), "cannot write", "--results DIR")
+    assert_one_line_error(cli_in_process(*smoke_args(cifar_dir, blocker / "results")), "cannot write", "--results DIR")
 
 
 def test_disk_full_while_checkpointing_keeps_the_earlier_checkpoint(cifar_dir, tmp_path, monkeypatch):
@@ -171,9 +180,7 @@ def test_a_checkpoint_from_another_config_is_refused(cifar_dir, tmp_path):
     other = tmp_path / "runs/cifar10/plain-56/smoke/seed0"
     other.mkdir(parents=True, exist_ok=True)
     (other / "checkpoint.pt").write_bytes((tmp_path / RUN / "checkpoint.pt").read_bytes())
-    refused = cli(
-        *smoke_run_args("fig1", cifar_dir, tmp_path, "--only", "plain-56"),
-    )
+    refused = cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path, "--only", "plain-56"))
     assert_one_line_error(refused, "belongs to a different config", "delete")
 
 
@@ -186,7 +193,7 @@ def test_a_checkpoint_from_an_incompatible_version_is_refused(cifar_dir, tmp_pat
     state["format_version"] = 0
     torch.save(state, path)
     (path.parent / "checkpoints.sha256").write_text(file_digest(path) + "\n")  # as that version recorded it
-    refused = cli(*smoke_args(cifar_dir, tmp_path))
+    refused = cli_in_process(*smoke_args(cifar_dir, tmp_path))
     assert_one_line_error(refused, "incompatible version", "format 0", "delete")
 
 
