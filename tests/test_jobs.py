@@ -9,7 +9,7 @@ import pytest
 
 from resnet_repro.train.jobs import slot_devices
 
-from .conftest import REPO, assert_one_line_error, cli, final, rows_without_timing, smoke_run_args
+from .conftest import REPO, assert_one_line_error, cli, cli_in_process, final, rows_without_timing, smoke_run_args
 
 RUNS = ("plain-20", "plain-56")  # fig1's two runs
 
@@ -109,7 +109,7 @@ def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_pa
     ],
 )
 def test_bad_job_options_are_one_line_errors(cifar_dir, tmp_path, args, fragments):
-    assert_one_line_error(run_fig1(cifar_dir, tmp_path, *args), *fragments)
+    assert_one_line_error(cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path), *args), *fragments)
     assert not (tmp_path / "runs").exists()
 
 

@@ -6,7 +6,7 @@ import torch
 from resnet_repro.specs.config import DataSpec
 from resnet_repro.train.pack import MAX_DEFAULT_PACK, default_pack
 
-from .conftest import assert_one_line_error, cli, smoke_run_args
+from .conftest import assert_one_line_error, cli, cli_in_process, smoke_run_args
 from .test_jobs import RUNS, assert_same_as_alone, run_folder
 
 
@@ -50,7 +50,7 @@ def test_a_pack_killed_mid_run_resumes_exactly(fig1_smoke, cifar_dir, tmp_path):
     ],
 )
 def test_bad_pack_options_get_one_line(cifar_dir, tmp_path, extra, fragments):
-    result = run_fig1(cifar_dir, tmp_path, *extra)
+    result = cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path), *extra)
     assert_one_line_error(result, *fragments)
     assert not (tmp_path / "runs").exists()
 

@@ -202,12 +202,12 @@ def test_threads_pins_the_count_records_it_in_the_run_name_and_each_stretch(cifa
 def test_the_report_says_which_runs_trained_on_several_thread_counts(fig1_smoke, tmp_path):
     import json
 
-    from .conftest import cli, copy_results
+    from .conftest import cli_in_process, copy_results
 
     results = copy_results(fig1_smoke, tmp_path / "results")
     final = results / "runs/cifar10/plain-20/smoke/seed0/final.json"
     final.write_text(json.dumps({**json.loads(final.read_text()), "cpu_threads": [[0, 2], [6, 1]]}))
-    assert cli("report", "--results", str(results)).returncode == 0
+    assert cli_in_process("report", "--results", str(results)).returncode == 0
     report = (results / "REPORT.md").read_text()
     assert "CPU thread counts changed while training" in report
     assert "cifar10/plain-20/smoke/seed0 (2 threads from iteration 0, 1 from 6)" in report
