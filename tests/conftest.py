@@ -229,6 +229,18 @@ def table1_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="session")
+def gradflow_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`run gradflow` (gradients of every net at initialisation, no training): its results folder and output. Read
+    it; never write into it."""
+
+    def run(results: Path) -> dict:
+        return recorded(cli("run", "gradflow", "--results", str(results), check=True))
+
+    results, record = built_once(tmp_path_factory, "gradflow", run)
+    return results, replayed(record)
+
+
+@pytest.fixture(scope="session")
 def alone(fig1_smoke) -> Path:
     """The folder of the smoke plain-20 run trained alone, from start to end."""
     return fig1_smoke / PLAIN20_RUN

@@ -127,8 +127,8 @@ def test_claims_of_fig6_fig7_table6_on_smoke_results(fig7_results):
         assert len(scores) == {"fig6": 5, "fig7": 7, "table6": 2}[name]  # table6: one waits on its run
 
 
-def test_smoke_gradflow(tmp_path):
-    cli("run", "gradflow", "--results", str(tmp_path), check=True)
+def test_smoke_gradflow(gradflow_run):
+    tmp_path, _ = gradflow_run
     with open(tmp_path / "gradflow/gradflow.csv") as handle:
         rows = list(csv.DictReader(handle))
     nets = {row["net"] for row in rows}

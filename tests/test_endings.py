@@ -1,7 +1,5 @@
 """Every `run` ends alike: the claims it checked with their verdicts, then where the report is."""
 
-from .conftest import cli
-
 
 def test_run_table1_ends_with_its_claims_and_the_report(table1_run):
     results, result = table1_run
@@ -13,8 +11,8 @@ def test_run_table1_ends_with_its_claims_and_the_report(table1_run):
     assert "wrote " not in ending  # the files come before the verdicts
 
 
-def test_run_gradflow_ends_with_its_claims_and_the_report(tmp_path):
-    result = cli("run", "gradflow", "--results", str(tmp_path), check=True)
+def test_run_gradflow_ends_with_its_claims_and_the_report(gradflow_run):
+    tmp_path, result = gradflow_run
     lines = result.stdout.rstrip().splitlines()
     assert lines[-1] == f"report: {tmp_path}/REPORT.html (and REPORT.md beside it)"
     start = lines.index("Gradient flow at initialisation: gradient norm per layer, plain vs residual (gradflow)")
