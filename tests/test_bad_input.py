@@ -101,7 +101,7 @@ def test_usage_and_range_errors_are_one_line_and_write_nothing(args, fragments, 
 
 
 def test_help_still_prints_usage():
-    result = cli("run", "--help", check=True)
+    result = cli_in_process("run", "--help", check=True)
     assert "Usage" in result.stdout and "--profile" in result.stdout
 
 

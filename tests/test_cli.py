@@ -195,10 +195,11 @@ def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engin
         assert f"(engine: {load_target(name).engine})" in words
 
 
-def test_help_on_every_command():
+def test_help_on_every_command(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the width `cli` gives its process
     for command in ("list", "show", "run", "plot", "report"):
-        assert "Usage" in cli(command, "--help", check=True).stdout
-    run_help = cli("run", "--help", check=True).stdout
+        assert "Usage" in cli_in_process(command, "--help", check=True).stdout
+    run_help = cli_in_process("run", "--help", check=True).stdout
     assert "<bool>" not in run_help and "--set KEY=VALUE" in run_help  # flags take no value
     assert "[default: 1, or one per GPU of --devices]" in " ".join(run_help.split())  # not eaten as markup
     precision = " ".join(run_help.split()).split("--precision")[1].split(" --")[0]
