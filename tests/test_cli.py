@@ -81,7 +81,7 @@ def test_cuda_without_a_gpu_is_one_line(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     assert_one_line_error(
-        cli("run", "fig1", "--device", "cuda", "--profile", "smoke", "--results", str(tmp_path)),
+        cli_in_process("run", "fig1", "--device", "cuda", "--profile", "smoke", "--results", str(tmp_path)),
         "asks for a GPU",
         "--device cpu",
     )
@@ -90,7 +90,7 @@ def test_cuda_without_a_gpu_is_one_line(tmp_path):
 def test_malformed_user_yaml_is_one_line_with_file_and_line(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("engine: cifar\nruns: [resnet20\n")
-    assert_one_line_error(cli("run", str(path)), "mine.yaml:", "malformed YAML")
+    assert_one_line_error(cli_in_process("run", str(path)), "mine.yaml:", "malformed YAML")
 
 
 def test_unknown_model_in_user_yaml_is_one_line(tmp_path):

@@ -394,7 +394,7 @@ def test_a_run_into_a_linked_runs_folder_is_one_line_and_writes_nothing_outside(
     results = tmp_path / "results"
     results.mkdir()
     (results / "runs").symlink_to(outside, target_is_directory=True)
-    result = cli(*smoke_args(cifar_dir, results))
+    result = cli_in_process(*smoke_args(cifar_dir, results))
     assert_one_line_error(
         result,
         f"damaged run cifar10/plain-20/smoke/seed0: its folder is below a link (runs leads to {outside}); no link "
@@ -409,7 +409,7 @@ def test_a_linked_output_folder_is_refused_before_anything_trains(cifar_dir, tmp
     results = tmp_path / "results"
     results.mkdir()
     (results / "fig1").symlink_to(outside, target_is_directory=True)  # where the figure and tables would go
-    result = cli(*smoke_args(cifar_dir, results))
+    result = cli_in_process(*smoke_args(cifar_dir, results))
     assert_one_line_error(result, f"{results / 'fig1'} is a link (to {outside})")
     assert "training" not in result.stdout  # refused first, not after the training it would waste
     assert sorted(p.name for p in results.iterdir()) == ["fig1"] and list(outside.iterdir()) == []
