@@ -23,11 +23,11 @@ def test_a_file_named_as_the_results_folder_is_called_a_file(command, tmp_path):
 
 
 def test_a_file_where_a_run_folder_belongs_is_named_as_such(tmp_path, cifar_dir):
-    from .conftest import cli, smoke_args
+    from .conftest import cli_in_process, smoke_args
 
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs/cifar10").write_text("")  # a file where the dataset's folder of runs goes
-    result = cli(*smoke_args(cifar_dir, tmp_path))
+    result = cli_in_process(*smoke_args(cifar_dir, tmp_path))
     assert_one_line_error(
         result,
         f"cannot write {tmp_path}/runs/cifar10/plain-20/smoke/seed0: a file stands where a folder must be on that "

@@ -8,7 +8,15 @@ import pytest
 
 from resnet_repro.data.synthetic import write_image_folder
 
-from .conftest import assert_one_line_error, cli, copy_results, final, rows_without_timing, smoke_run_args
+from .conftest import (
+    assert_one_line_error,
+    cli,
+    cli_in_process,
+    copy_results,
+    final,
+    rows_without_timing,
+    smoke_run_args,
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +126,7 @@ def test_imagenet_run_resumes_exactly(imagenet_dir, plain18, tmp_path):
 
 
 def test_missing_imagenet_says_it_cannot_be_downloaded(tmp_path):
-    result = cli(
+    result = cli_in_process(
         *smoke_run_args("table2", tmp_path, tmp_path / "r"),
     )
     assert_one_line_error(result, "ImageNet not found", "cannot be downloaded", "--data-dir")

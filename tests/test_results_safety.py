@@ -475,7 +475,7 @@ def test_run_over_a_damaged_run_ends_with_one_line_saying_what_is_left_out(fig1_
     results = copy_results(fig1_smoke, tmp_path / "results")
     reason = tamper_log(results / RUN, "rows past the end")
     tamper_log(results / RUN.replace("plain-20", "plain-56"), "not a number")
-    result = cli(*smoke_run_args("fig1", cifar_dir, results))
+    result = cli_in_process(*smoke_run_args("fig1", cifar_dir, results))
     assert_one_line_error(result, "damaged run cifar10/plain-20/smoke/seed0", reason, "delete")
     # the second damaged run named in the same line: not met only once the first is fixed
     assert result.stderr.strip().endswith("(and 1 more damaged run: cifar10/plain-56/smoke/seed0)"), result.stderr
