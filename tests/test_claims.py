@@ -442,7 +442,7 @@ def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(
 def test_the_report_points_a_cpu_user_at_the_cpu_command_that_measures_fig7s_trained_nets(cpu_results):
     """With fig6's cpu nets trained, the report's fig7 offered only `resnet-repro run fig7`, which "needs CIFAR-10 and a
     GPU for hours", where `list` and `plot` say `resnet-repro run fig7 --profile cpu` measures them in minutes."""
-    cli("report", "--results", str(cpu_results), check=True)
+    cli_in_process("report", "--results", str(cpu_results), check=True)
     report = (cpu_results / "REPORT.md").read_text()
     command = "`resnet-repro run fig7 --profile cpu`"
     assert f"| cpu | its nets are trained; measuring them takes minutes, no training; {command} |" in report
