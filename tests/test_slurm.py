@@ -396,7 +396,7 @@ def test_an_outputs_job_still_queued_is_replaced_or_followed_not_doubled(tmp_pat
 
     def submit(pending: list[str], skipped: list[str], queue_now: str, again: list[str] = command):
         queued.write_text(queue_now)
-        return submit_target(pending, skipped, again, resources, results, "fig1")
+        return submit_target((pending, skipped), again, resources, results, "fig1")
 
     assert submit([run], [], "").outputs_job == "501"  # run 500, then outputs 501
     replaced = submit([run], [], "501|PENDING\n")  # 500 cancelled; 501 waits, with nothing left to wait for

@@ -78,6 +78,12 @@ def plot_command(
         console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
+    _draw(jobs, everything, results_dir)
+
+
+def _draw(jobs: list[tuple], everything: bool, results_dir: Path) -> None:
+    """Each (target, profile, overrides, variant) job's outputs written and named; one line at the end names those
+    that could not be drawn."""
     # what `plot all` could not draw (a damaged responses.csv, a folder where its figure belongs): named, and the exit
     # code says so at the end
     failed = []

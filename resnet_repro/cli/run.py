@@ -248,10 +248,8 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     resources = read_resources(resources_file, resource, engine_defaults(processes))
     check_processes(resources, runs)
     check_cluster(resources, results_dir)
-    pending, skipped = pending_names(results_dir, runs)
     submitted = submit_target(  # refuses a run already on Slurm: the check and the record are one step
-        pending,
-        skipped,
+        pending_names(results_dir, runs),
         job_command,
         resources,
         results_dir,

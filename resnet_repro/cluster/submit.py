@@ -166,8 +166,7 @@ def refuse_double_submission(results: Path, names: list[str]) -> None:
 
 
 def submit_target(
-    pending: list[str],
-    skipped: list[str],
+    names: tuple[list[str], list[str]],
     command: list[str],
     resources: Resources,
     results: Path,
@@ -176,11 +175,13 @@ def submit_target(
     waiting: Callable[[str], None] = print,
     measures: bool = False,
 ) -> Submitted:
-    """Refuse a run already on Slurm, then submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job
+    """`names`: (the runs to submit, those already ended), as `pending_names` plans them. Refuse a run already on
+    Slurm, then submit each pending run (`command` + `--slurm-run NAME`; `pack` runs a job
     with --pack) as a job of an array, then the outputs job (`command` + `--slurm-outputs`) after all of them; record
     each run's job. The check and the record are one step: a second `run --slurm` into the same results folder waits
     (`waiting` says so) until the first has recorded its jobs, then finds them. `command` is the `resnet-repro run`
     line that every job runs, its options resolved for the cluster."""
+    pending, skipped = names
     folder = slurm_folder(results) / "jobs"
     made = [path for path in (results, folder.parent, folder) if not path.exists()]  # taken back if refused
     refuse_links_on_the_way(results, pending)
