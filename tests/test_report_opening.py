@@ -74,3 +74,16 @@ def test_a_profile_too_short_for_a_claim_says_so_without_a_stray_separator(monke
         s for s in scoring.claim_scores(target, found) if s.what == scoring.claim_text(claim, set(claim.order))
     )
     assert score.verdict.detail == f"this profile is too short for it: {claim.too_short('cpu')}"
+
+
+def test_the_rules_under_their_heading_do_not_repeat_it():
+    """`### How verdicts are made` was followed by a paragraph opening "How verdicts are made: ...", in both pages."""
+    from resnet_repro.report.html_page import html_page
+    from resnet_repro.report.markdown_page import markdown_page
+
+    markdown = markdown_page([], [])
+    assert "### How verdicts are made\n\nA claim orders nets by a measured number;" in markdown
+    assert markdown.count("How verdicts are made") == 1
+    page = html_page([], [])
+    assert "<h3>How verdicts are made</h3><p class='rules'>A claim orders nets" in page
+    assert page.count("How verdicts are made") == 1

@@ -188,7 +188,7 @@ def _unfinished_runs(names: list[str], started_by: dict[str, str]) -> str:
 
 
 RULES = (
-    "How verdicts are made: a claim orders nets by a measured number; each adjacent pair holds when the gap "
+    "A claim orders nets by a measured number; each adjacent pair holds when the gap "
     "exceeds two standard deviations of the difference of the seed means, does not hold when it is that far "
     "the other way, and is within noise otherwise (one run each: a band of 2·√2·σ = ±0.45 points); a claim the "
     "paper makes of a gap it calls marginal (≤) holds unless the order is reversed by more than the band; one of "
