@@ -87,3 +87,18 @@ def test_the_rules_under_their_heading_do_not_repeat_it():
     page = html_page([], [])
     assert "<h3>How verdicts are made</h3><p class='rules'>A claim orders nets" in page
     assert page.count("How verdicts are made") == 1
+
+
+def test_a_target_not_run_yet_offers_only_profiles_that_train_for_fewer_iterations():
+    """The ImageNet targets offered `--profile paper-steps` as "a shorter profile": the paper's 600k iterations with
+    fixed lr steps, as long as the default. A profile is offered where its recipe trains for fewer iterations."""
+    from resnet_repro.report.sections import other_profiles
+    from resnet_repro.specs.experiments import load_recipe_file
+
+    for name in ("table2", "fig4", "table3", "table4"):
+        assert other_profiles(load_target(name)) == " (or a shorter profile: `--profile quick`)"
+    recipe = load_recipe_file("imagenet")
+    assert recipe.iterations("paper-steps") == recipe.iterations("paper") == 600000
+    assert recipe.iterations("quick") == 60000
+    assert "`--profile cpu`" in other_profiles(load_target("fig6"))  # CIFAR's: every one shorter than 64k
+    assert other_profiles(load_target("table1")) == ""  # trains nothing

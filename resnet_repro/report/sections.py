@@ -262,10 +262,15 @@ def not_run_line(section: TargetSection) -> str:
 
 
 def other_profiles(target: Target) -> str:
+    """The profiles a user may run instead that train for fewer iterations than the default one (never the tests')."""
     if not target.recipe:
         return ""
-    profiles = load_recipe_file(target.recipe).profiles.values()
-    others = [p.name for p in profiles if not (p.default or p.for_tests)]
+    recipe = load_recipe_file(target.recipe)
+    full = recipe.iterations(recipe.default_profile) if recipe.default_profile else None
+    if full is None:
+        return ""
+    shorter = (p for p in recipe.profiles.values() if not (p.default or p.for_tests))
+    others = [p.name for p in shorter if (length := recipe.iterations(p.name)) is not None and length < full]
     if not others:
         return ""
     return " (or a shorter profile: " + ", ".join(f"`--profile {p}`" for p in others) + ")"

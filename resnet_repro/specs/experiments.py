@@ -178,6 +178,16 @@ class RecipeFile(BaseModel):
     def default_profile(self) -> str | None:
         return next((name for name, profile in self.profiles.items() if profile.default), None)
 
+    def iterations(self, profile: str) -> int | None:
+        """The iterations `profile` trains for, as its recipe file sets them: its own layer's, else the defaults'
+        (None where neither sets a whole number)."""
+        for layer in (self.profiles[profile].layer, self.defaults or {}):
+            recipe = layer.get("recipe")
+            value = recipe.get("iterations") if isinstance(recipe, dict) else None
+            if value is not None:
+                return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return None
+
 
 # ----------------------------------------------------------------------------- loading
 
