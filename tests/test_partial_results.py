@@ -89,6 +89,16 @@ def test_the_unfinished_note_counts_each_kind_of_run():
         " (of 3 runs: 1 unfinished, logged up to iteration 6; 1 not started)"
     )
     assert _unfinished_note({"plain20": begun}) == " (of 2 runs: 1 unfinished, logged up to iteration 6)"
+    # a run whose lock a process holds is training now: running, as list, show and the tables say
+    begun.running = 1
+    assert _unfinished_note({"plain20": begun, "plain56": waiting}) == (
+        " (of 3 runs: 1 running, logged up to iteration 6; 1 not started)"
+    )
+    begun.statuses, begun.unfinished_at = [RunStatus.UNFINISHED, RunStatus.UNFINISHED], [4, 6]
+    assert (
+        _unfinished_note({"plain20": begun}) == " (of 2 runs: 1 running, 1 unfinished, logged up to iteration 4 to 6)"
+    )
+    begun.running = 0
     begun.statuses = [RunStatus.FINISHED, RunStatus.FINISHED]
     assert _unfinished_note({"plain20": begun}) == ""
 

@@ -50,8 +50,7 @@ def test_a_row_not_run_yet_says_what_running_it_takes(tmp_path):
 def test_an_unfinished_run_is_named_with_the_command_that_continues_it(tmp_path):
     summary = {**compute_summary(tmp_path), "unfinished": 1, "unfinished_runs": ["cifar10/plain-20/smoke/seed0"]}
     assert summary_lines(summary, [])[-1] == (
-        "Also: 0 failed and 1 unfinished run: cifar10/plain-20/smoke/seed0 (`resnet-repro run table6 --profile smoke` "
-        "continues it)."
+        "Also: 1 unfinished run: cifar10/plain-20/smoke/seed0 (`resnet-repro run table6 --profile smoke` continues it)."
     )  # no command recorded: of the targets that train it, the one that trains the most runs (fig1's 2, table6's 7)
 
 
@@ -102,3 +101,25 @@ def test_a_target_not_run_yet_offers_only_profiles_that_train_for_fewer_iteratio
     assert recipe.iterations("quick") == 60000
     assert "`--profile cpu`" in other_profiles(load_target("fig6"))  # CIFAR's: every one shorter than 64k
     assert other_profiles(load_target("table1")) == ""  # trains nothing
+
+
+def test_the_report_says_running_for_a_run_training_now_and_leaves_out_no_failures(tmp_path):
+    """With one run training (its lock held) the report said "Also: 0 failed and 1 unfinished run: ..." where list,
+    show and the tables say running: no zero count, and a run training now is running, not unfinished."""
+    from resnet_repro.store.lock import run_lock
+
+    for name in ("cifar10/plain-20/smoke/seed0", "cifar10/plain-56/smoke/seed0", "cifar10/plain-56/smoke/seed1"):
+        folder = tmp_path / "runs" / name
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text(json.dumps({"device_name": "CPU (test)"}))
+    (tmp_path / "runs/cifar10/plain-56/smoke/seed1/final.json").write_text(json.dumps({"status": "failed"}))
+    with run_lock(tmp_path / "runs/cifar10/plain-56/smoke/seed0", "cifar10/plain-56/smoke/seed0"):
+        last = summary_lines(compute_summary(tmp_path), [])[-1]
+    assert last == (
+        "Also: 1 failed run; 1 run still running: cifar10/plain-56/smoke/seed0; 1 unfinished run: "
+        "cifar10/plain-20/smoke/seed0 (`resnet-repro run table6 --profile smoke` continues it)."
+    )
+    assert summary_lines(compute_summary(tmp_path), [])[-1].startswith("Also: 1 failed run; 2 unfinished runs: ")
+    (tmp_path / "runs/cifar10/plain-56/smoke/seed1/final.json").unlink()
+    (tmp_path / "runs/cifar10/plain-56/smoke/seed1/meta.json").unlink()
+    assert summary_lines(compute_summary(tmp_path), [])[-1].startswith("Also: 2 unfinished runs: ")

@@ -109,7 +109,12 @@ def _unfinished_note(models: dict[str, ModelRuns]) -> str:
     # the unfinished runs' own logs: a finished run's last iteration is not how far the others have come
     reached = sorted({at for entry in models.values() for at in entry.unfinished_at})
     span = f"{reached[0]} to {reached[-1]}" if len(reached) > 1 else "".join(map(str, reached))
-    parts = [f"{unfinished} unfinished" + (f", logged up to iteration {span}" if span else "")] if unfinished else []
+    # a run a process holds the lock of is training now, as list, show and the tables say: not left unfinished
+    running = sum(entry.running for entry in models.values())
+    begun = ([f"{running} running"] if running else []) + (
+        [f"{unfinished - running} unfinished"] if unfinished > running else []
+    )
+    parts = [", ".join(begun) + (f", logged up to iteration {span}" if span else "")] if unfinished else []
     if not_started:
         parts.append(f"{not_started} not started")
     return f" (of {counted(expected, 'run')}: {'; '.join(parts)})"

@@ -13,6 +13,7 @@ from ..readback.report_parts import Score, TargetSection, run_command
 from ..specs.registry import get_engine
 from ..specs.run_id import RunId, RunStatus, final_status
 from ..store.layout import default_results_dir
+from ..store.lock import is_training
 from ..store.results_file import DamagedFile, MalformedFile, read_json_record
 from .sections import needs_imagenet, target_of_run
 
@@ -21,6 +22,7 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
     """Hardware and total compute time over every run folder; a damaged file is skipped, and said."""
     devices, wall, finished, failed, overridden = set(), 0.0, 0, 0, 0
     started_by: dict[str, str | None] = {}  # each unfinished run -> the target its command named
+    running: list[str] = []  # runs without a final record that a process is training now (it holds their lock)
     for meta_path in _meta_files(results / "runs", warn):
         meta = _record(meta_path, warn, "")
         if meta is None:
@@ -33,6 +35,8 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
             wall += final.get("wall_s") or 0.0
             finished += final_status(final) is RunStatus.FINISHED
             failed += final_status(final) is RunStatus.FAILED
+        elif is_training(meta_path.parent):
+            running.append(meta_path.parent.relative_to(results / "runs").as_posix())
         else:
             started_by[meta_path.parent.relative_to(results / "runs").as_posix()] = _target_named(meta.get("command"))
     return {
@@ -43,6 +47,7 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         "unfinished": len(started_by),
         "unfinished_runs": sorted(started_by),
         "started_by": started_by,
+        "running_runs": sorted(running),
         "overridden": overridden,
         "elsewhere": None if _is_default_folder(results) else str(results),
     }
@@ -168,20 +173,29 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         lines.append(
             f"This report's folder is {summary['elsewhere']}: add `--results {summary['elsewhere']}` to its commands."
         )
-    if summary["failed"] or summary["unfinished"]:
-        lines.append(
-            f"Also: {summary['failed']} failed and {counted(summary['unfinished'], 'unfinished run')}"
+    running = summary.get("running_runs") or []
+    also = [counted(summary["failed"], "failed run")] if summary["failed"] else []
+    if running:  # training now: its own process continues it, and a second command would be refused
+        also.append(f"{counted(len(running), 'run')} still running: {_first_few(running)}")
+    if summary["unfinished"]:
+        also.append(
+            counted(summary["unfinished"], "unfinished run")
             + _unfinished_runs(summary.get("unfinished_runs") or [], summary.get("started_by") or {})
-            + "."
         )
+    if also:
+        lines.append(f"Also: {'; '.join(also)}.")
     return lines
+
+
+def _first_few(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _unfinished_runs(names: list[str], started_by: dict[str, str]) -> str:
     """The unfinished runs, named (the first few), and the command that continues the first."""
     if not names:
         return ""
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = _first_few(names)
     found = target_of_run(names[0], started_by.get(names[0]))
     how = f"`{run_command(*found)}` continues {'it' if len(names) == 1 else 'the first'}" if found else ""
     return f": {shown}" + (f" ({how})" if how else "")
