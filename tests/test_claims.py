@@ -434,9 +434,25 @@ def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(
         cli_in_process("list", "--results", str(cpu_results), check=True).stdout.replace("│", " ").split()
     )
     fig7 = listed[listed.index(" fig7 ") : listed.index(" gradflow ")]
-    assert "cpu 4/4 trained, not measured yet (`resnet-repro run fig7 --profile cpu`)" in fig7
+    assert "cpu 4/4, trained, not measured yet (`resnet-repro run fig7 --profile cpu`)" in fig7
     fig6 = listed[listed.index(" fig6 ") : listed.index(" fig7 ")]
     assert fig6.endswith("cpu 4/4") and "not measured yet" not in fig6
+
+
+def test_list_says_which_runs_are_trained_where_a_further_seed_of_a_measuring_target_is_still_running(cpu_results):
+    """With a further seed of a net training (`run --seeds 1`), list said "cpu 4/5 (1 running) trained, not measured
+    yet": a count with a run still training, said to be trained. fig7 measures its four runs, which are."""
+    from resnet_repro.store.lock import run_lock
+
+    fake_run(cpu_results, "fashion-mnist/plain-20/cpu/seed1", 20.0, 25.0)
+    (cpu_results / "runs/fashion-mnist/plain-20/cpu/seed1/final.json").unlink()  # begun, not finished
+    with run_lock(cpu_results / "runs/fashion-mnist/plain-20/cpu/seed1", "fashion-mnist/plain-20/cpu/seed1"):
+        listed = cli_in_process("list", "--results", str(cpu_results), check=True).stdout
+    listed = " ".join(listed.replace("│", " ").split())
+    fig7 = listed[listed.index(" fig7 ") : listed.index(" gradflow ")]
+    assert "cpu 4/5 (1 running)" in fig7
+    assert "the 4 runs it measures are trained, not measured yet (`resnet-repro run fig7 --profile cpu`)" in fig7
+    assert "(1 running) trained" not in fig7
 
 
 def test_the_report_points_a_cpu_user_at_the_cpu_command_that_measures_fig7s_trained_nets(cpu_results):

@@ -76,7 +76,11 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                     done.append(
                         f"{profile} {finished}/{len(counted_runs)}{f' ({begun})' if begun else ''}{on_slurm}"
                         + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
-                        + (f" trained, not measured yet (`{run_command(spec, profile)}`)" if profile in waiting else "")
+                        + (
+                            _not_measured(spec, profile, runs, finished == len(counted_runs))
+                            if profile in waiting
+                            else ""
+                        )
                     )
         runs_done = ", ".join(done) or "no training"
         if narrow:
@@ -84,6 +88,14 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         else:
             table.add_row(name, spec.title, spec.engine, runs_done)
     console.print(table)
+
+
+def _not_measured(spec, profile: str, runs: list[RunConfig], all_finished: bool) -> str:
+    """A measuring target's (fig7's) profile whose runs are all trained but not measured: said after its count. Where
+    a further seed (`run --seeds`) is still running or unfinished, the runs it measures are named by number, so the
+    count beside it (6/7, 1 running) is not said to be trained."""
+    which = "" if all_finished else f" the {counted(len(runs), 'run')} it measures are"
+    return f",{which} trained, not measured yet (`{run_command(spec, profile)}`)"
 
 
 def _unknown_time(runs: list, throughput: dict[str, float]) -> str:
