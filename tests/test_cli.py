@@ -483,9 +483,10 @@ def test_plot_all_redraws_the_set_variants_too_with_the_overrides_their_runs_kep
     assert redrawn.returncode == 0, redrawn.stderr
     assert (variant / "fig1.png").exists() and (variant / "table.csv").exists()
     assert f"skipped fig7 {variant.name}: " in redrawn.stdout  # measured targets are named, not drawn empty
-    # with the command that measures it: the runs' profile and overrides, never the variant's folder name
+    # with the command that measures it: the runs' profile and overrides, never the variant's folder name; it trains
+    # the variant's nets first (only plain-20 is), not only measures them
     said = " ".join(redrawn.stdout.split())  # the console wraps long lines
-    assert "`resnet-repro run fig7 --profile smoke --set recipe.lr=0.05` measures it" in said
+    assert "`resnet-repro run fig7 --profile smoke --set recipe.lr=0.05` trains and measures them" in said
 
 
 def test_between_log_points_the_bar_moves_and_the_numbers_stay_the_log_points(monkeypatch, tmp_path):

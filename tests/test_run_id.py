@@ -207,6 +207,28 @@ def test_a_measuring_target_over_a_damaged_run_is_not_said_to_be_trained_and_wai
     assert "smoke" not in trained_not_measured(target, tmp_path)
 
 
+def test_a_variants_measured_file_not_there_yet_says_its_command_trains_nets_not_yet_trained(tmp_path):
+    """plot all said of a --set variant's fig7 folder "responses.csv does not exist yet: `resnet-repro run fig7
+    --profile smoke --set data.dataset=fashion-mnist` measures it", where that variant's nets were not trained: the
+    command trains them first."""
+    from resnet_repro.engines.outputs import measured_csv_of
+
+    target = load_target("fig7")
+    runs = resolve_runs(target, "smoke", overrides=["data.dataset=fashion-mnist"])
+    command = "`resnet-repro run fig7 --profile smoke --set data.dataset=fashion-mnist`"
+    with pytest.raises(UserError) as untrained:
+        measured_csv_of(target, tmp_path, runs, lambda path: "")
+    assert str(untrained.value).endswith(
+        "responses.csv does not exist yet, and the nets it measures are not all trained: "
+        f"{command} trains and measures them"
+    )
+    for config in runs:
+        _write(RunFiles(tmp_path, config.name).final, json.dumps({"status": "finished"}))
+    with pytest.raises(UserError) as trained:
+        measured_csv_of(target, tmp_path, runs, lambda path: "")
+    assert str(trained.value).endswith(f"responses.csv does not exist yet: {command} measures it")
+
+
 def test_a_logged_or_benched_speed_that_is_no_speed_gives_no_estimate(tmp_path):
     # a hand-edited log's img/s of nan made list say "nan h left", and a negative one a time below zero
     runs = resolve_runs(load_target("fig6"), "smoke", seeds=[0, 1, 2], only="plain-20")

@@ -26,11 +26,17 @@ def measured_csv(target: Target, results: Path, profile: str | None = None) -> P
 
 def measured_csv_of(target: Target, results: Path, runs: list, check: Callable[[Path], str]) -> Path:
     """The CSV these runs' profile measured, for drawing from, once `check` (the engine's `checked_csv`) passes it; one
-    line naming the command that measures it where it is not there yet, or measures it again where it is damaged (said
-    before any output is drawn from it)."""
+    line naming the command that measures it where it is not there yet (and trains its nets first where they are not
+    all trained: a --set variant's, fig6 never trained), or measures it again where it is damaged (said before any
+    output is drawn from it)."""
     path = measured_csv(target, results, runs_profile(runs))
     if not path.exists():
-        raise UserError(f"{path} does not exist yet: `{runs_command(target, runs)}` measures it")
+        if all(_trained(read_run(results, run)) for run in runs):
+            raise UserError(f"{path} does not exist yet: `{runs_command(target, runs)}` measures it")
+        raise UserError(
+            f"{path} does not exist yet, and the nets it measures are not all trained: "
+            f"`{runs_command(target, runs)}` trains and measures them"
+        )
     try:
         check(path)
     except DamagedFile as damage:
