@@ -135,7 +135,8 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     assert "`resnet-repro bench --model plain32 --model plain44" in fig6  # the nets bench has not measured yet
 
 
-def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
+def _list_into_a_pipe(results, stdin):
+    """`resnet-repro list` in its own process, stdout a pipe and COLUMNS unset, reading `stdin` (a terminal or none)."""
     import os
     import subprocess
     import sys
@@ -143,16 +144,18 @@ def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
     from .conftest import REPO
 
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    result = subprocess.run(
-        [sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=120,
-        check=True,
-        stdin=subprocess.DEVNULL,  # no terminal at all, whichever the tests were started from
+    command = [sys.executable, "-m", "resnet_repro", "list", "--results", str(results)]
+    return subprocess.run(
+        command, stdin=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True
     )
+
+
+def test_tables_piped_to_a_file_are_not_cut_at_80_columns(tmp_path):
+    import subprocess
+
+    result = _list_into_a_pipe(
+        tmp_path, subprocess.DEVNULL
+    )  # no terminal at all, whichever the tests were started from
     assert "runs done (per profile), training time left on this machine" in result.stdout
     assert "…" not in result.stdout
 
@@ -163,28 +166,14 @@ def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engin
     import os
     import pty
     import struct
-    import subprocess
-    import sys
     import termios
 
     from resnet_repro.specs.experiments import load_target, target_names
 
-    from .conftest import REPO
-
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     terminal, side = pty.openpty()
     fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))  # 40 rows, 80 columns
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "resnet_repro", "list", "--results", str(tmp_path)],
-            stdin=side,  # the terminal the command was typed in; stdout is the pipe into less
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-            timeout=120,
-            check=True,
-        )
+        result = _list_into_a_pipe(tmp_path, side)  # the terminal the command was typed in; stdout is the pipe to less
     finally:
         os.close(side)
         os.close(terminal)

@@ -731,11 +731,14 @@ def test_the_advice_for_a_damaged_seed_beyond_the_planned_ones_names_the_seeds_t
     assert table_status(record, {}, further, tmp_path, target).endswith(f"(delete its folder {then}")
 
 
-def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
-    fig1_smoke, tmp_path, monkeypatch
+@pytest.mark.parametrize("link", [RUN, "runs/cifar10/plain-20"], ids=["the run folder", "a folder above it"])
+def test_a_linked_run_folder_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
+    link, fig1_smoke, tmp_path, monkeypatch
 ):
-    # show, list, plot and report read through it and counted the numbers of wherever it led as the run's, while run
-    # refused to write through it; and "delete its folder" would lead to `rm -r link/`, the folder it leads to gone
+    # show, list, plot and report read through the link and counted the numbers of wherever it led as the run's, while
+    # run refused to write through it; and "delete its folder" would lead to `rm -r link/`, the folder it leads to gone.
+    # A link above the run folder (runs/cifar10/plain-20) was read through as well, and run gave no word of removing
+    # the link alone.
     import csv
 
     from resnet_repro.cli.common import console
@@ -744,16 +747,17 @@ def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_
 
     monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
     results = copy_results(fig1_smoke, tmp_path / "results")
-    elsewhere = tmp_path / "elsewhere"
-    (results / RUN).rename(elsewhere)
-    (results / RUN).symlink_to(elsewhere, target_is_directory=True)
-    reason = f"its folder is a link (to {elsewhere}); no link inside results is followed"
+    linked, elsewhere = results / link, tmp_path / "elsewhere"
+    linked.rename(elsewhere)
+    linked.symlink_to(elsewhere, target_is_directory=True)
+    where = f"a link (to {elsewhere})" if link == RUN else f"below a link ({link} leads to {elsewhere})"
+    reason = f"its folder is {where}; no link inside results is followed"
     before = sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")])
     ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
     assert_one_line_error(
         ran,
         f"damaged run cifar10/plain-20/smoke/seed0: {reason}. Remove the link itself, not the folder it leads to: "
-        f"`rm {results / RUN}` (no -r, no trailing /)",
+        f"`rm {linked}` (no -r, no trailing /)",
     )
     assert "Delete its folder" not in ran.stderr
     assert sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")]) == before
@@ -767,44 +771,7 @@ def test_a_run_folder_that_is_a_link_is_damaged_everywhere_and_only_the_link_is_
     assert rows["plain-20"]["status"].startswith(note) and rows["plain-20"]["n_seeds"] == "0"
     assert cli_in_process("report", "--results", str(results)).returncode == 0
     assert f"Damaged: run cifar10/plain-20/smoke/seed0: {reason}" in (results / "REPORT.md").read_text()
-    assert (elsewhere / "final.json").exists()  # the folder it leads to is left alone
-
-
-def test_a_link_above_the_run_folder_is_damaged_everywhere_and_only_the_link_is_to_be_removed(
-    fig1_smoke, tmp_path, monkeypatch
-):
-    # runs/cifar10/plain-20 a link to elsewhere: run refused to write through it, with no word of removing the link
-    # alone, while show, list, plot and report read the run through it as finished
-    import csv
-
-    from resnet_repro.cli.common import console
-
-    from .conftest import cli_in_process, copy_results
-
-    monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
-    results = copy_results(fig1_smoke, tmp_path / "results")
-    net = results / "runs" / "cifar10" / "plain-20"
-    elsewhere = tmp_path / "elsewhere"
-    net.rename(elsewhere)
-    net.symlink_to(elsewhere, target_is_directory=True)
-    reason = f"its folder is below a link (runs/cifar10/plain-20 leads to {elsewhere}); no link inside results is"
-    before = sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")])
-    ran = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
-    assert_one_line_error(
-        ran,
-        f"damaged run cifar10/plain-20/smoke/seed0: {reason} followed. Remove the link itself, not the folder it leads "
-        f"to: `rm {net}` (no -r, no trailing /)",
-    )
-    assert sorted(str(p) for p in [*results.rglob("*"), *elsewhere.rglob("*")]) == before
-    note = f"damaged: run cifar10/plain-20/smoke/seed0: {reason} followed; its numbers are left out (remove the link"
-    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results))
-    assert f"│ cifar10/plain-20/smoke/seed0 │ {note}" in " ".join(shown.stdout.split()), shown.stdout
-    listed = cli_in_process("list", "--results", str(results))
-    assert "smoke 1/2 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
-    assert cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results)).returncode == 0
-    rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
-    assert rows["plain-20"]["status"].startswith(note) and rows["plain-20"]["n_seeds"] == "0"
-    assert (elsewhere / "smoke" / "seed0" / "final.json").exists()  # the folder it leads to is left alone
+    assert (elsewhere / Path(RUN).relative_to(link) / "final.json").exists()  # the folder it leads to is left alone
 
 
 def test_a_damaged_seed_beyond_the_planned_ones_counts_in_list_and_run_as_in_the_table(
