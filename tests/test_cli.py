@@ -135,8 +135,9 @@ def test_list_estimates_a_target_from_bench_before_any_run(tmp_path):
     assert "`resnet-repro bench --model plain32 --model plain44" in fig6  # the nets bench has not measured yet
 
 
-def _list_into_a_pipe(results, stdin):
-    """`resnet-repro list` in its own process, stdout a pipe and COLUMNS unset, reading `stdin` (a terminal or none)."""
+def _list_into_a_pipe(results, stdin, command=("list",)):
+    """`resnet-repro list` (or `command`) in its own process, stdout a pipe and COLUMNS unset, reading `stdin` (a
+    terminal or none)."""
     import os
     import subprocess
     import sys
@@ -144,7 +145,7 @@ def _list_into_a_pipe(results, stdin):
     from .conftest import REPO
 
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    command = [sys.executable, "-m", "resnet_repro", "list", "--results", str(results)]
+    command = [sys.executable, "-m", "resnet_repro", *command, "--results", str(results)]
     return subprocess.run(
         command, stdin=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True
     )
@@ -174,6 +175,8 @@ def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engin
     fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))  # 40 rows, 80 columns
     try:
         result = _list_into_a_pipe(tmp_path, side)  # the terminal the command was typed in; stdout is the pipe to less
+        # any other command's output piped from that terminal is a log (`run ... | tee log`): its tables keep 160
+        shown = _list_into_a_pipe(tmp_path, side, ("show", "fig6"))
     finally:
         os.close(side)
         os.close(terminal)
@@ -182,6 +185,7 @@ def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engin
     assert "runs done (per" in result.stdout and "paper 0/10, time left unknown" in words  # fig6's cell
     for name in target_names():  # the engine column folded into the title's cell, not dropped
         assert f"(engine: {load_target(name).engine})" in words
+    assert max(len(line) for line in shown.stdout.splitlines()) > 80, shown.stdout
 
 
 def test_help_on_every_command(monkeypatch):

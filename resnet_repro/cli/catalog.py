@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -46,7 +48,8 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
     throughput = measured_throughput(results_dir)
     # A terminal under 120 columns: the engine in the title's cell, not a column of its own, which leaves the
     # title and the runs done room enough to read
-    narrow = console.width < NARROW
+    width = _reading_width()
+    narrow = width < NARROW
     columns = ("target", "what", *(() if narrow else ("engine",)), RUNS_DONE)
     table = Table(*columns, title="resnet-repro targets")
     for name in target_names():
@@ -87,7 +90,21 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
             table.add_row(name, f"{spec.title} (engine: {spec.engine})", runs_done)
         else:
             table.add_row(name, spec.title, spec.engine, runs_done)
-    console.print(table)
+    console.print(table, width=width)
+
+
+def _reading_width() -> int:
+    """The width `list` is laid out for: the console's, or where stdout is a pipe from a command typed at a terminal
+    (`list | less`), that terminal's, read from stdin or stderr. Only `list`: the logs of `run ... > log` keep the
+    console's width, so that their tables' cells are not cut short."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return console.width
+    for stream in (sys.stdin, sys.stderr):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal, closed, or no file descriptor (a test's)
+            continue
+    return console.width
 
 
 def _not_measured(spec, profile: str, runs: list[RunConfig], all_finished: bool) -> str:

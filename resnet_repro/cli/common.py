@@ -14,22 +14,9 @@ from ..basics.errors import UserError, excerpt, shorten
 from ..specs.experiments import profile_names
 from ..store.layout import resolve_results_dir
 
-
-def _on_a_terminal() -> bool:
-    """Whether stdin, stdout or stderr is a terminal: `list | less` is read on the terminal it was typed in."""
-    for stream in (sys.stdin, sys.stdout, sys.stderr):
-        try:
-            if stream is not None and stream.isatty():
-                return True
-        except (ValueError, OSError):  # a closed stream
-            continue
-    return False
-
-
-# Piped into a file or a log with no terminal at all, rich would assume 80 columns and cut table cells short
-# ("resne…"); give tables room there unless COLUMNS says otherwise. Where a terminal is at hand (stdout itself, or
-# stdin or stderr of `list | less`), rich takes its width from it: a table 160 columns wide wraps on 80.
-console = Console(width=None if _on_a_terminal() or os.environ.get("COLUMNS") else 160)
+# Piped into a file or a log, rich would assume 80 columns and cut table cells short ("resne…"); give
+# tables room there unless COLUMNS says otherwise. A terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
 # The environment variables behind --results and --data-dir are read where the folders are resolved
