@@ -683,7 +683,7 @@ def test_a_run_folder_copied_under_another_seed_is_damaged_not_a_second_seed(fig
     # seed 1 is beyond the profile's seeds: deleting its folder and running fig1 again would not train it again
     assert measured.damaged == [
         f"run cifar10/plain-20/smoke/seed1: {reason}; its numbers are left out (delete its folder and run with "
-        f"--seeds 2 to train it again; without --seeds, run leaves seed 1 out)"
+        f"`--seeds 1, --only plain-20` to train it again; without --seeds, run leaves seed 1 out)"
     ]
     asked = measure(load_target("fig1"), "smoke", results, resolve_runs(load_target("fig1"), "smoke", [0, 1]))
     assert asked.damaged == [  # trained with --seeds 0,1: that command trains it again once its folder is deleted
@@ -706,7 +706,7 @@ def test_the_advice_for_a_damaged_seed_beyond_the_planned_ones_names_the_seeds_t
 
     files = RunFiles(tmp_path, "imagenet/plain-18/smoke/seed1")
     files.dir.mkdir(parents=True)
-    then = "and run with --seeds 2 to train it again; without --seeds, run leaves seed 1 out)"
+    then = "and run with `--seeds 1, --only plain-18` to train it again; without --seeds, run leaves seed 1 out)"
     notes = {
         "metrics.csv row 3 is at iteration 5, not after the row before it (8)": f"(delete its folder {then}",
         "its folder is a link (to /x); no link inside results is followed": f"not the folder it leads to, {then}",
@@ -718,8 +718,8 @@ def test_the_advice_for_a_damaged_seed_beyond_the_planned_ones_names_the_seeds_t
         assert note.startswith(f"run imagenet/plain-18/smoke/seed1: {problem}; ") and advice in note, note
     files.checkpoint.write_bytes(b"")  # a checkpoint to measure the record again from
     assert damage_note(files, "10-crop.json has top5_error 250", further=1).endswith(
-        "(remove its 10-crop.json alone and run with --seeds 2 to measure it again; without --seeds, run leaves seed 1 "
-        "out)"
+        "(remove its 10-crop.json alone and run with `--seeds 1, --only plain-18` to measure it again; without --seeds, "
+        "run leaves seed 1 out)"
     )
     assert damage_note(files, "10-crop.json has top5_error 250").endswith("alone and run it to measure it again)")
     files.checkpoint.unlink()  # a finished seed whose checkpoints were deleted before it was measured
@@ -792,7 +792,9 @@ def test_a_damaged_seed_beyond_the_planned_ones_counts_in_list_and_run_as_in_the
     listed = cli_in_process("list", "--results", str(results))
     assert "smoke 2/3 (1 damaged)" in " ".join(listed.stdout.split()), listed.stdout
     ran = cli(*smoke_run_args("fig1", cifar_dir, results))  # the planned seed 0 alone, finished: nothing trains
-    assert_one_line_error(ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "and run with --seeds 2 to train")
+    assert_one_line_error(
+        ran, f"damaged run cifar10/plain-20/smoke/seed1: {reason}", "and run with `--seeds 1, --only plain-20` to train"
+    )
     assert ran.stdout.count("already finished") == 2
     rows = {row["model"]: row for row in csv.DictReader(open(results / "fig1" / "smoke" / "table.csv"))}
     assert rows["plain-20"]["status"].startswith(f"damaged: run cifar10/plain-20/smoke/seed1: {reason}")

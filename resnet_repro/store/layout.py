@@ -14,7 +14,7 @@ from ..basics.atomic import confine_writes, open_appending, write_atomic
 from ..basics.errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
 from ..readers.yamlio import load_yaml_text
 from ..specs.config import RunConfig
-from ..specs.run_id import RunStatus, final_status
+from ..specs.run_id import RunId, RunStatus, final_status
 from .results_file import (
     JSON_DEPTH,
     MEASURES,
@@ -356,11 +356,11 @@ def damage_note(files: RunFiles, problem: str, further: int | None = None) -> st
     if linked_folder(problem):
         return (
             f"run {run}: {problem}; its numbers are left out (remove the link alone, with `rm` and no trailing /, "
-            f"not the folder it leads to, {again('to train it again', further)})"
+            f"not the folder it leads to, {again('to train it again', further, files)})"
         )
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
-        measure = f"run with --seeds {further + 1}" if further is not None else "run it"
+        measure = f"run with {_seed_alone(files, further)}" if further is not None else "run it"
         return (
             f"run {run}: {problem}; its numbers are left out (remove its {record} alone and {measure} to measure it "
             f"again{_left_out_without_seeds(further)})"
@@ -368,17 +368,22 @@ def damage_note(files: RunFiles, problem: str, further: int | None = None) -> st
     if record:
         return (
             f"run {run}: {problem}; its numbers are left out (it keeps no checkpoint to measure {record} again from: "
-            f"delete its folder {again('to train it again', further)})"
+            f"delete its folder {again('to train it again', further, files)})"
         )
-    return f"run {run}: {problem}; its numbers are left out (delete its folder {again('to train it again', further)})"
+    return f"run {run}: {problem}; its numbers are left out (delete its folder {again('to train it again', further, files)})"
 
 
-def again(words: str, further: int | None) -> str:
+def again(words: str, further: int | None, files: RunFiles) -> str:
     """`words` ("to train it again") after the advice to delete a run's folder, where a `run` alone trains it again;
-    for a seed beyond the planned ones (`further`, its number), the --seeds that trains it again too."""
+    for a seed beyond the planned ones (`further`, its number), the options that train that seed of that net alone."""
     if further is None:
         return words
-    return f"and run with --seeds {further + 1} {words}{_left_out_without_seeds(further)}"
+    return f"and run with {_seed_alone(files, further)} {words}{_left_out_without_seeds(further)}"
+
+
+def _seed_alone(files: RunFiles, seed: int) -> str:
+    """--seeds and --only that name one seed of one net (`--seeds 3,` is seed 3 alone; `--seeds 4` would be 0 to 3)."""
+    return f"`--seeds {seed}, --only {RunId.parse(files.name).label}`"
 
 
 def _left_out_without_seeds(further: int | None) -> str:

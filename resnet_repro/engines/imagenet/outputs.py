@@ -67,7 +67,7 @@ def table_status(run: RunRecord, crops: dict, config: RunConfig, results: Path, 
     if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
         return (
             f"finished, not measured ({table_protocol(target)}): it keeps no checkpoint to measure it from (delete its "
-            f"folder {again('to train it again', config.seed if config.further else None)})"
+            f"folder {again('to train it again', config.seed if config.further else None, files)})"
         )
     return run.status.value
 
