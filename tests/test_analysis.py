@@ -317,7 +317,7 @@ def test_a_net_still_training_in_the_first_tenth_of_the_schedule_keeps_its_newes
     begun = pd.DataFrame({"iteration": [25, 50], "train_error": [83.0, 71.0]})
     models = {
         "plain20": ModelRuns("plain20", "plain-20", 1, [{"status": "finished"}], [done]),
-        "plain56": ModelRuns("plain56", "plain-56", 1, [], [begun]),
+        "plain56": ModelRuns("plain56", "plain-56", 1, [], [begun], unfinished_at=[50]),
     }
     panel = {"title": "plain", "metrics": ["train_error"], "models": ["plain20", "plain56"]}
     curves.plot_error_curves([panel], models, "t", "s", tmp_path / "f")
@@ -325,7 +325,12 @@ def test_a_net_still_training_in_the_first_tenth_of_the_schedule_keeps_its_newes
     low, high = fig.axes[0].get_ylim()
     assert (low, high) == (0.0, 75.0)  # 71 rounded up to a multiple of 5; 83, its first point, is off the axis
     assert subtitle == "s; early points above 75% are off the axis"
-    assert curves.curve_top([25], [88.0], 500) == 90.0  # a single point: in view too
+    assert curves.curve_top([25], [88.0], 500, unended=True) == 90.0  # a single point: in view too
+    # a run that failed early (its training ended) does not set the axis: the finished nets' last tenth does
+    models["plain56"] = ModelRuns("plain56", "plain-56", 1, [{"status": "failed"}], [begun])
+    curves.plot_error_curves([panel], models, "t", "s", tmp_path / "f")
+    assert drawn[-1][0].axes[0].get_ylim() == (0.0, 20.0)
+    assert curves.curve_top([25], [88.0], 500) == 0.0
 
 
 def test_a_figure_drawn_twice_is_the_same_bytes(monkeypatch, tmp_path):

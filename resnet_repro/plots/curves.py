@@ -2,7 +2,7 @@
 
 Dashed thin lines: training error; bold lines: test error; x in units of 1e4 iterations (plain
 iterations for short schedules); the paper's y range (0-20%) unless the data past the first tenth of
-training lie above it (or a net still training has no point past it yet: its newest point). Earlier points above the
+training lie above it (or a net whose training has not ended has no point past it yet: its newest point). Earlier points above the
 range are cut off, as in the paper, and the subtitle says so.
 """
 
@@ -88,7 +88,8 @@ def _draw_panel(
                 marker=marker,
                 **METRIC_STYLE[metric],
             )
-            top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration))
+            unended = bool(runs.unfinished_at)  # training now, or stopped to resume: not a run that failed early
+            top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration, unended))
             highest = max(highest, float(curve[metric].max()))
             if not drawn or handles[-1].get_label() != paper_label(runs.label):
                 handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label)))
@@ -109,16 +110,16 @@ def _draw_panel(
     return top, highest
 
 
-def curve_top(iterations: list[float], values: list[float], horizon: float) -> float:
+def curve_top(iterations: list[float], values: list[float], horizon: float, unended: bool = False) -> float:
     """The y-limit that shows every point of a curve after its first log point and past the first tenth of the
     schedule (`horizon` iterations), rounded up to a Y_STEP; at most 100%. The early points are the net's
     near-chance start (ResNet-110's warm-up lasts hundreds of iterations): making room for them would squash the
-    differences of the last tenth, which is what the figure is read for. A curve with no point past them (a net that
-    has only begun, in a figure drawn while it trains) keeps its newest point in view."""
+    differences of the last tenth, which is what the figure is read for. The curve of a net whose training has not
+    ended (`unended`: it trains now, or was stopped to resume) and that has no point past them yet keeps its newest
+    point in view; a run that failed early does not set the axis."""
     later = [v for i, (it, v) in enumerate(zip(iterations, values)) if i > 0 and it > horizon / 10]
-    # A net still training, logged only inside the first tenth of the others' schedule: its newest point, so that every
-    # net the legend names has a line in view
-    later = later or values[-1:]
+    if unended and not later:  # so that every net the legend names as still to come has a line in view
+        later = values[-1:]
     if not later:
         return 0.0
     return min(100.0, math.ceil(max(later) * 1.02 / Y_STEP) * Y_STEP)
