@@ -46,6 +46,8 @@ from .target_checks import (
 )
 from .target_checks import RunSchema as RunEntry  # one net of a target's `runs:`, as typed when the file is read
 
+SHIPPED_EXPERIMENTS = Path(__file__).resolve().parent.parent.parent / "experiments"  # beside an editable install
+
 
 def experiments_dir() -> Path:
     """experiments/ beside the package (an editable install), or $RESNET_REPRO_EXPERIMENTS."""
@@ -55,7 +57,7 @@ def experiments_dir() -> Path:
             f"RESNET_REPRO_EXPERIMENTS={shorten(env, PATH_CHARS)} is not a folder: point it at a copy of experiments/ (its "
             f"target files and _recipes/), or unset it"
         )
-    return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "experiments"
+    return Path(env) if env else SHIPPED_EXPERIMENTS
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,13 @@ def profile_names() -> list[str]:
 
 
 def target_names() -> list[str]:
-    names = sorted(p.stem for p in experiments_dir().glob("*.yaml"))
-    env = os.environ.get("RESNET_REPRO_EXPERIMENTS")
-    if env and not names:  # the repo's root, an empty copy: else `list` shows no target with exit 0
+    folder = experiments_dir()
+    names = sorted(p.stem for p in folder.glob("*.yaml"))
+    # RESNET_REPRO_EXPERIMENTS at the repo's root, or an empty copy: else `list` shows no target with exit 0
+    if not names and folder != SHIPPED_EXPERIMENTS:
         raise UserError(
-            f"RESNET_REPRO_EXPERIMENTS={shorten(env, PATH_CHARS)} holds no target file (*.yaml): point it at a copy "
-            f"of experiments/ (its target files and _recipes/), or unset it"
+            f"RESNET_REPRO_EXPERIMENTS={shorten(str(folder), PATH_CHARS)} holds no target file (*.yaml): point it at a "
+            f"copy of experiments/ (its target files and _recipes/), or unset it"
         )
     return names
 
