@@ -385,7 +385,12 @@ def test_an_outputs_job_still_queued_is_replaced_or_followed_not_doubled(tmp_pat
         f"#!/bin/sh\nn=$(cat {tmp_path}/n 2>/dev/null || echo 500); echo $((n+1)) > {tmp_path}/n\n"
         'echo "Submitted batch job $n"\n'
     )
-    (fake / "squeue").write_text(f"#!/bin/sh\ncat {tmp_path}/queue\n")  # the jobs this test puts in the queue
+    (
+        fake / "squeue"
+    ).write_text(  # the jobs this test puts in the queue; from call N on no answer, where `answers` says N
+        f"#!/bin/sh\nc=$(cat {tmp_path}/calls 2>/dev/null || echo 0); echo $((c+1)) > {tmp_path}/calls\n"
+        f'[ -f {tmp_path}/answers ] && [ "$c" -ge "$(cat {tmp_path}/answers)" ] && exit 1\ncat {tmp_path}/queue\n'
+    )
     (fake / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/cancelled\n')
     for tool in fake.iterdir():
         tool.chmod(0o755)
@@ -414,6 +419,12 @@ def test_an_outputs_job_still_queued_is_replaced_or_followed_not_doubled(tmp_pat
         "cancel: scancel 503",
     ]
     assert (tmp_path / "n").read_text() == "504\n"  # nothing was submitted
+    # squeue answers the refusal's checks and no later call: the submission judges by the answer it had, and follows
+    # job 503 rather than queueing another beside it
+    (tmp_path / "calls").write_text("0")
+    (tmp_path / "answers").write_text("2")
+    assert submit([], [run], "503|PENDING\n").reused and (tmp_path / "n").read_text() == "504\n"
+    (tmp_path / "answers").unlink()
     writing = submit([run], [], "503|RUNNING\n")  # one already writing is left to finish, the new one writes after
     assert (writing.outputs_job, writing.replaced, cancelled.read_text()) == ("505", [], "501\n")
     other = submit([], [run], "505|PENDING\n", [*command, "--seeds", "3"])  # another table: its own outputs job

@@ -137,9 +137,11 @@ def check_writable(results: Path) -> None:
         )
 
 
-def refuse_double_submission(results: Path, names: list[str]) -> None:
+def refuse_double_submission(results: Path, names: list[str]) -> dict[str, str] | None:
     """A run already queued or running on Slurm is not submitted again: two jobs would train one run. Nor is a run
-    that a process trains right now (a local `run` holds its lock): its job would be refused the lock and fail."""
+    that a process trains right now (a local `run` holds its lock): its job would be refused the lock and fail.
+    Returns the queue it read (`queue()`: None where squeue did not answer), for the rest of the submission to judge
+    by the same answer."""
     for name in names:
         folder = RunFiles(results, name).dir
         if is_training(folder):
@@ -163,6 +165,7 @@ def refuse_double_submission(results: Path, names: list[str]) -> None:
                 f"run {name} is already {found.state} on Slurm as job {found.job}; follow it with "
                 f"`resnet-repro show`, or cancel it with `scancel {found.job}` before submitting it again"
             )
+    return jobs
 
 
 def submit_target(
@@ -188,8 +191,10 @@ def submit_target(
     check_array_size(len(pending), pack)
     refuse_double_submission(results, pending)  # at once, before anything is made
     with submission_lock(results, made, waiting):
-        refuse_double_submission(results, pending)  # and again: a submission that held the lock has recorded its jobs
-        earlier = earlier_outputs_jobs(results, [*pending, *skipped], command, queue())
+        # and again: a submission that held the lock has recorded its jobs. The queue it read is the one answer the
+        # rest judges by (a second squeue could miss where the first answered)
+        jobs = refuse_double_submission(results, pending)
+        earlier = earlier_outputs_jobs(results, [*pending, *skipped], command, jobs)
         if earlier and not pending:  # every run has ended: the outputs job already on Slurm writes them
             return Submitted([], max(earlier, key=int), skipped, reused=True)
         submitted = _submit(pending, skipped, command, resources, results, name, pack, measures)
