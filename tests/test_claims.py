@@ -541,3 +541,16 @@ def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_c
     (tmp_path / "results").mkdir()
     assert compute_summary(tmp_path / "results")["elsewhere"] is None  # the default folder: commands need nothing
     assert compute_summary(Path("results"))["elsewhere"] is None
+
+
+def test_fig7s_default_nets_trained_add_a_note_and_no_row_beside_its_claims_not_run_yet(tmp_path):
+    """fig7's paper nets trained (fig6 at the paper recipe), not measured: each of its claims is already a row not run
+    yet, with `resnet-repro run fig7`, the command that measures them; a row for the whole profile said it twice."""
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    for run in resolve_runs(load_target("fig7"), "paper"):
+        fake_run(tmp_path, run.name, 10.0, 8.0, dataset="cifar10")
+    cli_in_process("report", "--results", str(tmp_path), check=True)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "- Its nets are trained under the paper profile, not measured yet: `resnet-repro run fig7`" in report
+    assert "over the paper profile's nets" not in report
