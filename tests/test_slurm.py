@@ -928,3 +928,31 @@ def test_a_job_on_two_nodes_is_one_world_of_their_processes(monkeypatch):
         ("1", "0", "2", "1"),
     ]
     assert {e["MASTER_ADDR"] for e in seen} == {"gpu07"} and len({e["MASTER_PORT"] for e in seen}) == 1
+
+
+def test_an_outputs_job_refused_for_another_reason_is_not_asked_again_with_a_gpu(tmp_path, monkeypatch):
+    """The outputs job, refused without a GPU, was asked for again with one whatever sbatch had said: a refusal that
+    had nothing to do with GPUs (an account over its limit) was hidden behind the second attempt's. Now only a
+    refusal about GPUs is asked again; any other is said as sbatch said it, and the runs' jobs are cancelled."""
+    from resnet_repro.cluster.submit import submit_target
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(  # takes the run's job (500); refuses the outputs job, without a GPU or with one
+        "#!/bin/sh\nif grep -q -- '--job-name=fig1-outputs' \"$1\"; then\n  if grep -q -- '--gpus-per-node' \"$1\"; then\n"
+        "    echo 'sbatch: error: Batch job submission failed: Requested node configuration is not available' >&2\n"
+        "  else echo 'sbatch: error: Batch job submission failed: Job violates accounting/QOS policy' >&2; fi\n"
+        "  exit 1\nfi\necho 'Submitted batch job 500'\n"
+    )
+    (fake / "squeue").write_text("#!/bin/sh\n")
+    (fake / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/cancelled\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    resources, results = read_resources(None, [], engine_defaults(1)), tmp_path / "results"
+    with pytest.raises(UserError) as error:
+        submit_target((["cifar10/plain-20/smoke/seed0"], []), ["fig1"], resources, results, "fig1")
+    assert str(error.value) == (
+        "Slurm refused the job: sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"
+    )
+    assert (tmp_path / "cancelled").read_text() == "500\n" and not results.exists()

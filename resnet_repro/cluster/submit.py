@@ -308,8 +308,9 @@ def _submit_and_record(pending, skipped, command, resources: Resources, results:
 
 
 def _submit_outputs(folder: Path, alone: Resources, runs: Resources, job_name: str, extra: dict, python, umask):
-    """The outputs job, asking for `alone`; where that is no GPU and sbatch refuses it while the runs' jobs have GPUs
-    (a site whose GPU partition takes only jobs with a GPU), once more with one GPU, on which it then runs."""
+    """The outputs job, asking for `alone`; where that is no GPU and sbatch refuses it for that (its line names a GPU
+    or gres) while the runs' jobs have GPUs (a site whose GPU partition takes only jobs with a GPU), once more with
+    one GPU, on which it then runs. Any other refusal is said as sbatch said it."""
     import submitit
 
     from .task import JobCommand
@@ -323,7 +324,9 @@ def _submit_outputs(folder: Path, alone: Resources, runs: Resources, job_name: s
         before = set(folder.iterdir())
         try:
             return submit(alone)
-        except Exception:  # sbatch's refusal, wrapped by submitit
+        except Exception as error:  # sbatch's refusal, wrapped by submitit
+            if not re.search(r"gpu|gres", sbatch_said(error), re.IGNORECASE):  # another refusal: said as it is
+                raise
             for path in set(folder.iterdir()) - before:  # the refused job's script
                 path.unlink()
         alone = dataclasses.replace(alone, gpus_per_node=1)
@@ -439,8 +442,7 @@ def sbatch_errors(gpus_per_node: int):
     except Exception as error:  # submitit wraps sbatch's exit in its own errors, with sbatch's stderr inside
         if isinstance(error, UserError):
             raise
-        lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower() and line.strip()]
-        said = next((line for line in lines if line.startswith("sbatch:")), lines[-1] if lines else str(error))
+        said = sbatch_said(error)
         hint = ""
         if gpus_per_node and "Invalid generic resource (gres) specification" in said:
             hint = (
@@ -448,6 +450,12 @@ def sbatch_errors(gpus_per_node: int):
                 f"cluster without GPUs set gpus_per_node: 0 in the resource file (or --resource gpus_per_node=0)"
             )
         raise UserError(f"Slurm refused the job: {shorten(said, 300)}{hint}") from None
+
+
+def sbatch_said(error: Exception) -> str:
+    """sbatch's own line of its refusal, out of the error submitit wraps it in (with sbatch's stderr inside)."""
+    lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower() and line.strip()]
+    return next((line for line in lines if line.startswith("sbatch:")), lines[-1] if lines else str(error))
 
 
 def pending_names(results: Path, runs) -> tuple[list[str], list[str]]:
