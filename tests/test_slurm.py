@@ -956,3 +956,50 @@ def test_an_outputs_job_refused_for_another_reason_is_not_asked_again_with_a_gpu
         "Slurm refused the job: sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"
     )
     assert (tmp_path / "cancelled").read_text() == "500\n" and not results.exists()
+
+
+def test_a_closed_terminal_while_waiting_says_the_jobs_go_on_as_sigterm_does(cifar_dir, tmp_path, monkeypatch):
+    """SIGHUP (the terminal or the ssh session closed) during `run --slurm --wait` ended it without a word, where
+    SIGTERM and Ctrl-C say that the jobs stay on Slurm and how to follow or cancel them; now it says so too, exit 129.
+    A SIGHUP that the command was told to ignore (nohup) stays ignored."""
+    from resnet_repro.cli.common import console
+    from resnet_repro.cluster import wait
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(  # numbers the jobs from 500
+        f"#!/bin/sh\nn=$(cat {tmp_path}/n 2>/dev/null || echo 500); echo $((n+1)) > {tmp_path}/n\n"
+        'echo "Submitted batch job $n"\n'
+    )
+    (fake / "squeue").write_text("#!/bin/sh\n")
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.setattr(console, "width", 400)
+    polls = []
+
+    def hung_up():  # the terminal closes as --wait follows the jobs; on the next poll the outputs job has left
+        polls.append(signal.SIGHUP)
+        if len(polls) == 1:
+            os.kill(os.getpid(), signal.SIGHUP)
+        return {"500": "PENDING", "501": "PENDING"} if len(polls) == 1 else {}
+
+    monkeypatch.setattr(wait, "queue", hung_up)
+    results, waiting = tmp_path / "results", ["--slurm", "--resource", "gpus_per_node=0", "--wait"]
+    for handler in (lambda *_: None, signal.SIG_IGN):  # the first as this test's own: SIGHUP would end pytest
+        previous = signal.signal(signal.SIGHUP, handler)
+        try:
+            result = cli_in_process(*smoke_args(cifar_dir, results, *waiting))
+        finally:
+            signal.signal(signal.SIGHUP, previous)
+        if handler is signal.SIG_IGN:
+            break
+        assert result.returncode == 129, result.stderr
+        follow = next(line for line in result.stdout.splitlines() if line.startswith("follow: "))
+        assert result.stderr.strip() == (
+            f"stopped following (by SIGHUP); the jobs stay queued or running on Slurm: follow them with "
+            f"`{follow.removeprefix('follow: ')}`, cancel them with `scancel 500 501`"
+        )
+        shutil.rmtree(results)
+        polls.clear()
+    assert result.returncode == 2 and "error: 1 run failed on Slurm" in result.stderr, result.stderr  # followed on

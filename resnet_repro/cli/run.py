@@ -271,10 +271,10 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     if wait:
         try:
             follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
-        except KeyboardInterrupt as stop:  # Ctrl-C (or a kill: SIGTERM) stops the following, not the jobs
-            by = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+        except KeyboardInterrupt as stop:  # Ctrl-C (or a kill: SIGTERM; a closed terminal: SIGHUP) stops the following
+            by = stop.signal_name if isinstance(stop, Terminated) else "SIGINT"
             raise Stopped(
-                f"stopped following{' (by SIGTERM)' if by == 'SIGTERM' else ''}; the jobs stay queued or running on "
+                f"stopped following{f' (by {by})' if by != 'SIGINT' else ''}; the jobs stay queued or running on "
                 f"Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`",
                 by,
             ) from None

@@ -19,27 +19,33 @@ MISSED_POLLS = 12  # polls in a row that squeue may miss (a busy controller's ti
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM while following the jobs (`kill`, a login node's session manager): the following stops, as on Ctrl-C;
-    the jobs do not."""
+    """SIGTERM (`kill`, a login node's session manager) or SIGHUP (the terminal closed) while following the jobs:
+    the following stops, as on Ctrl-C; the jobs do not. `signal_name`: which of the two."""
+
+    def __init__(self, signal_name: str = "SIGTERM"):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 @contextlib.contextmanager
-def sigterm_stops_following():
-    """While inside, SIGTERM raises `Terminated` (a KeyboardInterrupt: the board's lines are finished as on Ctrl-C)
-    rather than ending the process without a word. Only the main thread can take signals; elsewhere this does
-    nothing."""
+def kills_stop_following():
+    """While inside, SIGTERM and SIGHUP raise `Terminated` (a KeyboardInterrupt: the board's lines are finished as on
+    Ctrl-C) rather than ending the process without a word. A SIGHUP this process ignores (`nohup`) stays ignored.
+    Only the main thread can take signals; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handle(signum, frame):
-        raise Terminated
+        raise Terminated(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, handle)
+    kills = [s for s in (signal.SIGTERM, signal.SIGHUP) if s == signal.SIGTERM or signal.getsignal(s) != signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, handle) for signum in kills}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[str, int]):
@@ -47,7 +53,7 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
     said: dict[str, str] = {}
     shown: dict[str, int] = {}  # run -> the last iteration drawn
     missed = 0  # squeue's polls in a row that went unanswered
-    with sigterm_stops_following():  # a kill stops the following as Ctrl-C does, saying so
+    with kills_stop_following():  # a kill or a closed terminal stops the following as Ctrl-C does, saying so
         try:
             while True:
                 jobs = queue()
