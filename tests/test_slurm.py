@@ -763,6 +763,11 @@ def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path
         ('qos: "a\\tb"\n', "resources.yaml:1: qos: 'a\\tb' holds a control character; a Slurm name is one line"),
         ('partition: "gpu\\r"\n', "resources.yaml:1: partition: 'gpu\\r' holds a control character"),
         ('constraint: "h100\\u2028"\n', "resources.yaml:1: constraint: 'h100\\u2028' holds a control character"),
+        # refused at submission as `partition ''`: not what was written, nor what was wrong with it
+        ("partition: gpu,\n", "resources.yaml:1: partition: 'gpu,' holds an empty name in its list of partitions;"),
+        ('partition: ",gpu"\n', "resources.yaml:1: partition: ',gpu' holds an empty name in its list of partitions;"),
+        ("partition: a,,b\n", "resources.yaml:1: partition: 'a,,b' holds an empty name in its list of partitions;"),
+        ('partition: ""\n', "resources.yaml:1: partition: '' names no partition; name one (e.g. gpu), or leave"),
     ],
 )
 def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says):
@@ -784,6 +789,15 @@ def test_a_memory_size_is_read_as_sbatch_reads_it(tmp_path, mem):
 def test_a_memory_size_sbatch_refuses_is_refused_before_submission(tmp_path, mem):
     with pytest.raises(UserError, match=r"mem: .* is not a memory size \(e.g. 32G or 64000M\)"):
         read_resources(None, [f"mem={mem}"], engine_defaults(1))
+
+
+def test_a_partition_list_with_an_empty_name_is_refused_as_written():
+    with pytest.raises(UserError) as error:
+        read_resources(None, ["partition=gpu,"], engine_defaults(1))
+    assert str(error.value) == (
+        "--resource: partition: 'gpu,' holds an empty name in its list of partitions; separate the names with one "
+        "comma each (e.g. gpu,gpu-long)"
+    )
 
 
 @pytest.mark.parametrize("override", ['account="my\\nproj"', "qos=a\tb", 'constraint="x\\ry"', 'partition="\\x85"'])

@@ -55,7 +55,21 @@ def _one_line_name(text: str) -> str:
     return text
 
 
-Name = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_one_line_name)]  # a partition, account, QoS, feature
+def _partitions(text: str) -> str:
+    """sbatch takes a list of partitions, gpu,gpu-long (the job starts in whichever can start it first): each name
+    in it is one, none empty."""
+    if not text:
+        raise refuse("'' names no partition; name one (e.g. gpu), or leave partition out for the cluster's default")
+    if "" in text.split(","):
+        raise refuse(
+            f"{excerpt(text)} holds an empty name in its list of partitions; separate the names with one comma each "
+            f"(e.g. gpu,gpu-long)"
+        )
+    return text
+
+
+Name = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_one_line_name)]  # an account, QoS, feature
+Partitions = Annotated[Name, AfterValidator(_partitions)]
 SlurmTime = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_slurm_time)]
 Memory = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_memory)]
 
@@ -68,7 +82,7 @@ class Resources:
 
     __pydantic_config__ = STRICT_KEYS
 
-    partition: Optional[Name] = None  # None: the cluster's default partition
+    partition: Optional[Partitions] = None  # None: the cluster's default partition
     account: Optional[Name] = None
     qos: Optional[Name] = None
     constraint: Optional[Name] = None
