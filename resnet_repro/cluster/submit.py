@@ -93,7 +93,7 @@ def check_processes(resources: Resources, runs) -> None:
         batch, groups = run.recipe.batch_size, run.recipe.bn_batch
         whole = batch // groups if groups else batch  # the shares a batch holds: each process needs a whole number
         if whole % processes:
-            fits = max(d for d in range(1, processes + 1) if whole % d == 0)  # the most processes that share it
+            fits = run.recipe.most_processes(processes)
             nodes = math.gcd(fits, resources.nodes)
             grouped = f" in batch-norm groups of {groups} (recipe.bn_batch)" if groups else ""
             raise UserError(

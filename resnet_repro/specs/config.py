@@ -103,6 +103,11 @@ class Recipe:
     eval_batch_size: Whole(1, MAX_BATCH)
     activation_checkpointing: Flag = False  # recompute each block's activations in backward: less memory, same results
 
+    def most_processes(self, limit: int) -> int:
+        """The most processes, `limit` at most, that share each batch equally in whole groups of bn_batch images."""
+        whole = self.batch_size // (self.bn_batch or 1)  # the shares a batch holds: each process needs a whole number
+        return max(d for d in range(1, min(whole, limit) + 1) if whole % d == 0)
+
 
 @dataclass(frozen=True)
 class DataSpec:

@@ -460,8 +460,7 @@ def check_bn_share(config: RunConfig, world: World) -> None:
     share = batch // world.size
     if not (world.distributed and bn_batch and (share % bn_batch or batch % world.size)):
         return
-    groups = batch // bn_batch  # each process holds whole groups on a number of processes that divides this
-    fits = max(d for d in range(1, min(groups, world.size) + 1) if groups % d == 0)  # the most, up to this many
+    groups, fits = batch // bn_batch, config.recipe.most_processes(world.size)  # the most, up to this many
     layout = counted(fits, "process", "processes") + (
         f" (or another number that divides {groups})" if groups > 2 else ""
     )
