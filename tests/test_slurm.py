@@ -1017,3 +1017,46 @@ def test_a_closed_terminal_while_waiting_says_the_jobs_go_on_as_sigterm_does(cif
         shutil.rmtree(results)
         polls.clear()
     assert result.returncode == 2 and "error: 1 run failed on Slurm" in result.stderr, result.stderr  # followed on
+
+
+@pytest.mark.parametrize("hangs", [1, 2])  # the run's sbatch; the outputs job's, once the run's job is accepted
+def test_ctrl_c_while_sbatch_hangs_stops_promptly_and_leaves_nothing_submitted(tmp_path, hangs):
+    """A Ctrl-C while sbatch hung (a controller that does not answer) waited for sbatch, however long it took: the
+    submission could not be stopped. Now an sbatch that has not answered a while after the stop is stopped, its job
+    taken as refused: the jobs Slurm had accepted are cancelled, results/ is as it was, and one line says so."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(  # call number `hangs` is Ctrl-C'd and hangs; the others number the jobs from 500
+        f"#!{sys.executable}\nimport os, pathlib, signal, time\ncount = pathlib.Path({str(tmp_path / 'n')!r})\n"
+        "n = int(count.read_text()) if count.exists() else 500\ncount.write_text(str(n + 1))\n"
+        f"if n - 499 == {hangs}:\n    os.kill(os.getppid(), signal.SIGINT)\n    time.sleep(20)\n"
+        "print(f'Submitted batch job {n}')\n"
+    )
+    (fake / "squeue").write_text("#!/bin/sh\n")
+    (fake / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/cancelled\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    submitting = (
+        "import sys\nfrom pathlib import Path\nfrom resnet_repro.basics.errors import Stopped\n"
+        "from resnet_repro.cluster import submit\nfrom resnet_repro.cluster.resources import Resources\n"
+        "submit.HUNG_S = 0.5\ntry:\n"
+        "    submit.submit_target((['cifar10/plain-20/smoke/seed0'], []), ['fig1'], Resources(gpus_per_node=0), "
+        "Path(sys.argv[1]), 'fig1')\nexcept Stopped as stop:\n    print(stop.exit_code, stop)\nelse:\n"
+        "    print('submitted')\n"
+    )
+    results, started = tmp_path / "results", time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", submitting, str(results)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"},
+    )
+    assert done.stdout.strip() == (
+        "130 stopped (by SIGINT): sbatch had not answered 0.5 s after it, so sbatch was stopped and every job of "
+        "this submission Slurm had accepted was cancelled; nothing is left submitted, and the same command submits "
+        "the runs again"
+    ), done.stderr
+    assert time.monotonic() - started < 15  # not the 20 s sbatch hangs
+    assert not results.exists()  # nothing recorded, no job files left
+    assert (tmp_path / "cancelled").read_text() == "500\n" if hangs == 2 else not (tmp_path / "cancelled").exists()

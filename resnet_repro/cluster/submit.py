@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import logging
 import math
@@ -21,11 +22,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 from ..basics.atomic import confine_writes, refuse_links
-from ..basics.errors import UserError, one_line, shorten
+from ..basics.errors import Stopped, UserError, one_line, shorten
 from ..basics.words import counted
 from ..store.layout import RunFiles
 from ..store.lock import is_training, step_lock
@@ -42,6 +44,10 @@ from .state import (
     slurm_run,
     write_record,
 )
+
+# How long a stop during the submission waits for sbatch (it answers in a second or less; a busy controller makes it
+# retry for seconds) before taking sbatch as hung and stopping it
+HUNG_S = 10.0
 
 
 def check_cluster(resources: Resources, results: Path) -> None:
@@ -238,36 +244,88 @@ def submission_lock(results: Path, made: list[Path], waiting: Callable[[str], No
 def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int, measures: bool):
     """Submit and record the jobs as one step that a stop (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) does not cut:
     between sbatch accepting a job and its record there is no moment where a job would train unrecorded. A stop that
-    came meanwhile is handed on in `Submitted.stopped_by`, for the caller to say what was submitted and stop."""
-    with stops_deferred() as stops:
-        submitted = _submit_and_record(pending, skipped, command, resources, results, name, pack, measures)
+    came meanwhile is handed on in `Submitted.stopped_by`, for the caller to say what was submitted and stop; where
+    it came as sbatch hung, sbatch is stopped and the submission refused (`deferring_stops`), and so is this one."""
+    stops: list[str] = []
+    work = functools.partial(_submit_and_record, pending, skipped, command, resources, results, name, pack, measures)
+    try:
+        submitted = deferring_stops(work, stops)
+    except HungSbatch:
+        raise Stopped(
+            f"stopped (by {stops[0]}): sbatch had not answered {HUNG_S:g} s after it, so sbatch was stopped and "
+            f"every job of this submission Slurm had accepted was cancelled; nothing is left submitted, and the same "
+            f"command submits the runs again",
+            stops[0],
+        ) from None
     return dataclasses.replace(submitted, stopped_by=stops[0] if stops else None)
 
 
-@contextlib.contextmanager
-def stops_deferred():
-    """While inside, SIGINT, SIGTERM and SIGHUP wait: they are blocked for this thread and for the programs it
-    starts (sbatch, which a Ctrl-C at the terminal reaches too and could cut after Slurm accepted its job), and
-    noted, not raised, wherever one arrives. Yields the names of those that came, filled as the block ends. A signal
-    this process ignores (a background job's SIGINT) stays ignored. Only the main thread can take signals; elsewhere
-    this does nothing."""
-    received: list[str] = []
+class HungSbatch(Exception):
+    """The submission was refused because its sbatch, which had not answered a stop HUNG_S later, was stopped."""
+
+
+def deferring_stops(work: Callable[[], Submitted], stops: list[str]) -> Submitted:
+    """`work()` (the submission), with SIGINT, SIGTERM and SIGHUP waiting: `work` runs in a thread of its own where
+    they are blocked, as they are for the programs it starts (sbatch, which a Ctrl-C at the terminal reaches too and
+    could cut after Slurm accepted its job), while this thread notes each one that comes in `stops`. An sbatch still
+    running HUNG_S after a stop (or after it started, where that was later) hangs (a controller that does not
+    answer): it is killed, its job refused as any sbatch refusal is, and HungSbatch raised. A signal this process ignores (a background job's SIGINT) stays
+    ignored. Only the main thread can take signals; elsewhere `work` just runs."""
     if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
+        return work()
+    kinds = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
+    ended: dict[str, object] = {}
 
     def note(signum, frame):
-        received.append(signal.Signals(signum).name)
+        stops.append(signal.Signals(signum).name)
 
-    stops = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
-    previous = {s: signal.signal(s, note) for s in stops}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    def submit():
+        signal.pthread_sigmask(signal.SIG_BLOCK, kinds)
+        try:
+            ended["submitted"] = work()
+        except BaseException as error:  # raised again in the calling thread
+            ended["error"] = error
+
+    previous = {s: signal.signal(s, note) for s in kinds}
+    worker, seen, killed = threading.Thread(target=submit, name="submission"), {}, False
     try:
-        yield received
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.25)
+            killed = (bool(stops) and kill_hung_sbatch(seen)) or killed
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # those pending reach `note` here
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if "error" in ended:
+        raise HungSbatch() if killed and isinstance(ended["error"], UserError) else ended["error"]
+    return ended["submitted"]
+
+
+def kill_hung_sbatch(seen: dict[int, float]) -> bool:
+    """Kill each sbatch this process started that has run HUNG_S since `seen` first saw it (with what it started in
+    turn, where it is a site's wrapper script), as /proc lists them; whether one was killed."""
+    parents, now = {}, time.monotonic()
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+    sbatch = [pid for pid, parent in parents.items() if parent == os.getpid() and _is_sbatch(pid)]
+    hung = [pid for pid in sbatch if now - seen.setdefault(pid, now) >= HUNG_S]
+    doomed = list(hung)
+    for pid in doomed:  # and their descendants, which would hold sbatch's output open
+        doomed += [child for child, parent in parents.items() if parent == pid]
+    for pid in doomed:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return bool(hung)
+
+
+def _is_sbatch(pid: int) -> bool:
+    """Whether the process runs sbatch: itself, or a script of that name (the script is its second word)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2]
+    except OSError:
+        return False
+    return any(os.path.basename(word) == b"sbatch" for word in words)
 
 
 def _submit_and_record(pending, skipped, command, resources: Resources, results: Path, name: str, pack, measures):
