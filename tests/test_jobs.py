@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 from resnet_repro.train.jobs import slot_devices
 
@@ -105,12 +106,25 @@ def test_sigterm_checkpoints_every_job_and_they_resume_exactly(cifar_dir, tmp_pa
     "args, fragments",
     [
         (["--jobs", "0"], ["--jobs 0", "1 or more"]),
-        (["--devices", "0,1"], ["--devices 0,1", "--device cuda"]),
+        (["--devices", "0,1"], ["--devices 0,1", "leave --devices out"]),
     ],
 )
 def test_bad_job_options_are_one_line_errors(cifar_dir, tmp_path, args, fragments):
     assert_one_line_error(cli_in_process(*smoke_run_args("fig1", cifar_dir, tmp_path), *args), *fragments)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_devices_without_a_gpu_device_advise_what_this_machine_can_do(monkeypatch, gpu):
+    # on a machine without a GPU it advised --device cuda, which fails there in turn
+    from resnet_repro.basics.errors import UserError
+    from resnet_repro.train.device import resolve_job_devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+    with pytest.raises(UserError) as refused:
+        resolve_job_devices("0", torch.device("cpu"))
+    assert str(refused.value).startswith("--devices 0 spreads runs over GPUs, but ")
+    assert str(refused.value).endswith("leave --devices out, or use --device cuda" if gpu else "leave --devices out")
 
 
 def test_job_slots_share_devices_round_robin():

@@ -45,6 +45,10 @@ def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch
     if not devices:
         return [device]
     if device.type != "cuda":
+        if not torch.cuda.is_available():  # --device cuda would fail in turn: the one way is without --devices
+            raise UserError(
+                f"--devices {devices} spreads runs over GPUs, but torch sees none here; leave --devices out"
+            )
         raise UserError(
             f"--devices {devices} spreads runs over GPUs, but the device is {device}; leave --devices "
             f"out, or use --device cuda"
