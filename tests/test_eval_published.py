@@ -18,7 +18,7 @@ from resnet_repro.engines import published_eval
 from resnet_repro.engines.published_eval import StdScaled, check_val_classes, published_net
 from resnet_repro.models import build_model
 
-from .conftest import cli_in_process
+from .conftest import assert_one_line_error, cli_in_process
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +145,29 @@ def test_a_shortcut_torchvision_weights_have_not_is_refused_not_ignored(tmp_path
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # refused before any weights are looked for
     with pytest.raises(UserError, match=r"torchvision:resnet50 has option B shortcuts; leave --shortcut out"):
         published_net("torchvision:resnet50", None, "A")
+
+
+@pytest.mark.parametrize("variant", ["original", "v15"])
+def test_a_variant_torchvision_weights_are_not_is_refused_not_ignored(tmp_path, monkeypatch, val_dir, variant):
+    # --variant original built torchvision's v1.5 net all the same, the variant asked for unseen
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # refused before any weights are looked for
+    results = tmp_path / "results"
+    weights = (
+        "--weights",
+        "torchvision:resnet50",
+        "--variant",
+        variant,
+        "--val",
+        str(val_dir),
+        "--results",
+        str(results),
+    )
+    assert_one_line_error(
+        cli_in_process("eval", *weights),
+        f"--variant {variant} does not apply to torchvision's weights: torchvision:resnet50 is the v1.5 net",
+        "leave --variant out",
+    )
+    assert not results.exists()
 
 
 def test_torchvision_weights_are_named_by_the_sha256_of_the_file_in_the_hub_cache(tmp_path, monkeypatch):

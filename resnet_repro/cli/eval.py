@@ -25,7 +25,11 @@ def eval_command(
         None, "--model", help="The net a state_dict file is for (resnet50); implied by torchvision:."
     ),
     shortcut: Optional[str] = typer.Option(None, "--shortcut", help="A, B or C for a state_dict file [default: B]."),
-    variant: str = typer.Option("original", "--variant", help="original or v1.5 (torchvision's bottleneck stride)."),
+    variant: Optional[str] = typer.Option(
+        None,
+        "--variant",
+        help="original or v1.5 (torchvision's bottleneck stride), for a state_dict file [default: original].",
+    ),
     protocol: Optional[str] = typer.Option(
         None, "--protocol", help="10-crop (Tables 2-3) or multi-scale (Table 4), for --val [default: 10-crop]."
     ),

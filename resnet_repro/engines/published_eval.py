@@ -184,9 +184,9 @@ def _unloadable_kind(tensor: torch.Tensor) -> str | None:
     return None
 
 
-def published_net(weights: str, model: str | None, shortcut: str | None, variant: str = "original") -> PublishedNet:
+def published_net(weights: str, model: str | None, shortcut: str | None, variant: str | None = None) -> PublishedNet:
     """`torchvision:resnetN` (option B shortcuts, v1.5 bottlenecks, std-scaled inputs) or a state_dict file for
-    `model` (torchvision's names are renamed to ours where the file uses them)."""
+    `model` (torchvision's names are renamed to ours where the file uses them; `variant` None: original)."""
     if weights.startswith("torchvision:"):
         name = weights.removeprefix("torchvision:")
         depths = {f"resnet{d}": d for d in TORCHVISION_DEPTHS}
@@ -196,15 +196,20 @@ def published_net(weights: str, model: str | None, shortcut: str | None, variant
             raise UserError(f"--weights {weights} is {name}; leave --model out or give --model {name}")
         if shortcut not in (None, "B"):  # else the net would be built with B and the row said B, the A asked unseen
             raise UserError(f"--weights {weights} has option B shortcuts; leave --shortcut out or give --shortcut B")
-        variant = "v1.5" if depths[name] >= 50 else "original"
-        net = build_model(name, "B", variant=variant, family="imagenet")
+        own = "v1.5" if depths[name] >= 50 else "original"
+        if variant not in (None, own):  # else the net would be built as torchvision's, the variant asked unseen
+            raise UserError(
+                f"--variant {variant} does not apply to torchvision's weights: {weights} is the {own} net; leave "
+                f"--variant out"
+            )
+        net = build_model(name, "B", variant=own, family="imagenet")
         load_into(net, from_torchvision(torchvision_state_dict(depths[name])), weights, name)
         return PublishedNet(StdScaled(net), name, "B")
     if model is None:
         raise UserError(
             f"--weights {weights}: name the net these weights are for with --model (e.g. resnet50, resnet110)"
         )
-    net = build_model(model, shortcut, variant=variant)
+    net = build_model(model, shortcut, variant=variant or "original")
     state_dict = read_state_dict(Path(weights))
     if any(key.startswith("layer1.") for key in state_dict):  # saved from torchvision's ResNet
         state_dict = from_torchvision(state_dict)
@@ -217,7 +222,7 @@ class EvalRequest:
     weights: str
     model: str | None
     shortcut: str | None
-    variant: str
+    variant: str | None  # None: original (a state_dict file); torchvision's weights fix their own
     protocol: str
     val_dir: Path
     profile: str | None
