@@ -125,6 +125,29 @@ def test_bench_says_a_results_path_that_is_a_file_before_measuring(tmp_path):
     assert "measuring" not in result.stdout and taken.read_text() == "mine"
 
 
+def test_bench_says_a_results_path_under_a_file_before_measuring(tmp_path):
+    # it measured every net first, then could not make the folder under the file
+    (tmp_path / "taken").write_text("mine")
+    results = tmp_path / "taken" / "results"
+    result = cli_in_process("bench", "--model", "resnet20", "--iterations", "1", "--results", str(results))
+    assert_one_line_error(result, f"cannot write {results / 'bench'}: {tmp_path / 'taken'} is a file, not a folder")
+    assert "measuring" not in result.stdout and (tmp_path / "taken").read_text() == "mine"
+
+
+def test_a_results_folder_the_user_may_not_write_is_said_before_the_work(tmp_path, monkeypatch):
+    # chmod 500 stops no write by root, who runs the tests here: the permission is asked of os.access alone
+    from resnet_repro.basics.errors import UserError
+    from resnet_repro.cli import common
+
+    monkeypatch.setattr(common.os, "access", lambda path, mode: path != tmp_path)
+    with pytest.raises(UserError) as refused:
+        common.check_writable(tmp_path / "new" / "bench")
+    assert str(refused.value).startswith(
+        f"cannot write {tmp_path / 'new' / 'bench'}: {tmp_path} is a folder you may not"
+    )
+    common.check_writable(tmp_path.parent / "new")  # a folder that may be written: no complaint
+
+
 def test_bench_says_a_batch_of_one_cannot_train_a_net_whose_last_stage_is_one_pixel(tmp_path):
     # it ended in torch's traceback "ValueError: Expected more than 1 value per channel when training"
     result = cli_in_process("bench", "--model", "resnet18", "--batch-size", "1", "--results", str(tmp_path))

@@ -10,7 +10,7 @@ import typer
 
 from ..store.layout import resolve_results_dir
 from ..store.tables import write_table
-from .common import DeviceOption, ResultsOption, console
+from .common import DeviceOption, ResultsOption, check_writable, console
 from .run import print_rows
 
 
@@ -54,6 +54,7 @@ def bench_command(
             )
     # a results path that cannot be written is said before the minutes of measuring, not after them
     folder = resolve_results_dir(str(results) if results else None) / "bench"
+    check_writable(folder)
     torch_device = resolve_device(device)
     check_precision(torch_device, precision)
     if torch_device.type == "cpu":

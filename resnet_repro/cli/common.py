@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ..basics.errors import UserError, excerpt, shorten
+from ..basics.errors import PATH_CHARS, UserError, excerpt, shorten
 from ..specs.experiments import profile_names
 from ..store.layout import resolve_results_dir
 
@@ -69,6 +69,26 @@ def sets(values: Optional[list[str]], option: str = "--set") -> list[str]:
                 )
         seen[key] = pair
     return pairs
+
+
+def check_writable(folder: Path) -> None:
+    """A folder a command writes into only after its work (bench's minutes of measuring): it, or the nearest folder
+    above it that exists, must be a folder this user may write. Checked by permission before the work, without
+    writing anything, so that the work is not lost to a path that could never be written."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:  # a name under a file does not exist either
+        existing = existing.parent
+    shown = shorten(str(existing), PATH_CHARS)
+    if not existing.is_dir():
+        raise UserError(
+            f"cannot write {shorten(str(folder), PATH_CHARS)}: {shown} is a file, not a folder; move the file away, "
+            f"or point --results elsewhere"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"cannot write {shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its "
+            f"permissions, or point --results elsewhere"
+        )
 
 
 def existing_results_dir(results: Optional[Path]) -> Path:
