@@ -399,6 +399,19 @@ def test_a_variant_a_cifar_net_has_not_is_refused_not_ignored(tmp_path, variant,
     assert not (tmp_path / "results").exists()
 
 
+def test_a_results_path_that_cannot_be_written_is_said_before_the_test(tmp_path, monkeypatch):
+    # the whole test set was evaluated (hours of ImageNet on a CPU), then the folder under the file could not be made
+    monkeypatch.setattr(published_eval, "published_net", lambda *_: pytest.fail("the weights were loaded"))
+    (tmp_path / "taken").write_text("mine")
+    (tmp_path / "test_batch").write_bytes(b"")
+    result = cli_in_process(
+        "eval", "--weights", str(tmp_path / "r20.pt"), "--model", "resnet20", "--cifar", str(tmp_path),
+        "--results", str(tmp_path / "taken" / "results"),
+    )  # fmt: skip
+    assert_one_line_error(result, f"cannot write {tmp_path / 'taken' / 'results' / 'eval'}: {tmp_path / 'taken'} is a")
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
 @pytest.mark.parametrize(
     "weights, says",
     [

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..store.layout import resolve_results_dir
-from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, console, sets
+from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, check_writable, console, sets
 
 
 def eval_command(
@@ -50,6 +50,8 @@ def eval_command(
         )
     if cifar is not None:
         refuse_imagenet_options(protocol, profile, set_)
+    results_dir = resolve_results_dir(str(results) if results else None)
+    check_writable(results_dir / "eval")  # said before the test, which on a CPU can take hours, not after it
     request = EvalRequest(
         weights,
         model,
@@ -59,7 +61,7 @@ def eval_command(
         val,
         profile,
         sets(set_),
-        resolve_results_dir(str(results) if results else None),
+        results_dir,
         resolve_device(device),
     )
     path = evaluate_imagenet(request) if val is not None else evaluate_cifar(request, cifar)
