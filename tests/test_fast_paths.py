@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import os
 
 import pytest
@@ -146,6 +147,50 @@ def test_a_results_folder_the_user_may_not_write_is_said_before_the_work(tmp_pat
         f"cannot write {tmp_path / 'new' / 'bench'}: {tmp_path} is a folder you may not"
     )
     common.check_writable(tmp_path.parent / "new")  # a folder that may be written: no complaint
+
+
+def test_bench_says_a_batch_beyond_the_memory_before_allocating_it(tmp_path, monkeypatch):
+    # it ended in torch's allocation traceback ("DefaultCPUAllocator: can't allocate memory")
+    from resnet_repro.analysis import throughput
+
+    monkeypatch.setattr(throughput, "measure", lambda *_: pytest.fail("bench measured (and allocated) the batch"))
+    result = cli_in_process(
+        "bench", "--model", "resnet20", "--batch-size", "1000000000", "--device", "cpu", "--results", str(tmp_path)
+    )
+    assert_one_line_error(result, "--batch-size 1000000000 at --image-size 32: a training step of resnet20 needs at")
+    assert "GiB of memory; use a smaller --batch-size or --image-size" in result.stderr and not any(tmp_path.iterdir())
+
+
+def test_the_memory_a_batch_needs_is_a_floor_below_the_steps_peak():
+    """The bytes bench checks before allocating a batch: below the step's real peak (a batch that fits is never
+    refused), counted on the meta device, and refused beyond the device's memory."""
+    from resnet_repro.analysis.memory import check_batch_fits, device_memory, step_floor_bytes, step_peak_mib
+    from resnet_repro.basics.errors import UserError
+
+    floor = step_floor_bytes("resnet20", 32, "fp32")
+    assert 0 < 128 * floor < step_peak_mib("resnet20", batch_size=128)["total"] * 2**20
+    assert step_floor_bytes("resnet20", 32, "bf16") < floor  # conv outputs at 2 bytes
+    cpu, have = torch.device("cpu"), device_memory(torch.device("cpu"))[0]
+    check_batch_fits(["resnet20"], 128, 32, "fp32", cpu, 10_000)
+    with pytest.raises(UserError, match="; use a smaller --batch-size or --image-size$"):
+        check_batch_fits(["resnet20"], have // floor + 1, 32, "fp32", cpu, 0)
+    side = math.isqrt(have // (3 * 10_000)) + 1  # the 10,000 images alone too large (numpy's traceback, before)
+    with pytest.raises(UserError, match=rf"^--batch-size 2 at --image-size {side}: .* \(10,000 images of that size"):
+        check_batch_fits(["resnet20"], 2, side, "fp32", cpu, 10_000)
+
+
+def test_a_gpus_memory_for_a_batch_is_its_free_memory(monkeypatch):
+    from resnet_repro.analysis.memory import device_memory
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (3 * 2**30, 80 * 2**30))
+    assert device_memory(torch.device("cuda", 1)) == (3 * 2**30, "cuda:1 has 3.0 GiB free of 80.0 GiB")
+
+
+def test_a_batch_of_ones_last_stage_is_found_from_shapes_alone():
+    # bench --batch-size 1 --image-size 20000 ended in torch's traceback, allocating 25 GB to find the last stage
+    from resnet_repro.analysis.throughput import smallest_bn_map
+
+    assert smallest_bn_map("resnet18", 32) == 1 and smallest_bn_map("resnet20", 10**6) == 250_000**2
 
 
 def test_bench_says_a_batch_of_one_cannot_train_a_net_whose_last_stage_is_one_pixel(tmp_path):

@@ -4,14 +4,22 @@ torch's MemTracker follows every allocation of a forward, backward and SGD step 
 (FakeTensorMode), so the figure is the step's own memory on any device: parameters, gradients,
 momentum, activations saved for backward, temporaries. A real GPU adds its CUDA context, cuDNN
 workspaces and allocator slack.
+
+`check_batch_fits` is the cheap side: a floor of a step's memory counted on the meta device, which `bench` checks
+against the device's memory before it allocates a batch.
 """
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.nn.functional as F
 
+from ..basics.errors import UserError
 from ..models import Layers, build_model
+
+GIB = 2**30
 
 
 def step_peak_mib(
@@ -35,3 +43,47 @@ def step_peak_mib(
         peak = tracker.get_tracker_snapshot("peak")
     by_kind = next(iter(peak.values()))  # one device: the fake tensors' own
     return {str(kind).rsplit(".", 1)[-1].lower(): size / 2**20 for kind, size in by_kind.items()}
+
+
+def step_floor_bytes(model_name: str, image_size: int, precision: str) -> int:
+    """The fewest bytes one image of a training batch holds at once in a step of `model_name`, counted on the meta
+    device (no memory at all): its uint8 and float input, and every conv's output, which batch norm keeps for the
+    backward pass (2 bytes a value under bf16 autocast, else 4). Parameters, gradients and temporaries come on top,
+    so a batch this figure times the batch size does not fit cannot train."""
+    with torch.device("meta"):
+        model = build_model(model_name).eval()  # eval: batch norm takes a batch of one image on the meta device
+        outputs: list[int] = []
+        hooks = [
+            module.register_forward_hook(lambda _, __, output: outputs.append(output.numel()))
+            for module in model.modules()
+            if isinstance(module, torch.nn.Conv2d)
+        ]
+        model(torch.empty(1, 3, image_size, image_size))
+    for hook in hooks:
+        hook.remove()
+    return 3 * image_size * image_size * (1 + 4) + sum(outputs) * (2 if precision == "bf16" else 4)
+
+
+def device_memory(device: torch.device) -> tuple[int, str]:
+    """(bytes, words) of the memory a step on `device` may take: a GPU's free memory, else the machine's RAM."""
+    if device.type == "cuda":
+        free, total = torch.cuda.mem_get_info(device)
+        return free, f"{device} has {free / GIB:.1f} GiB free of {total / GIB:.1f} GiB"
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return ram, f"this machine has {ram / GIB:.1f} GiB of memory"
+
+
+def check_batch_fits(
+    model_names: list[str], batch_size: int, image_size: int, precision: str, device: torch.device, images: int
+) -> None:
+    """One line, before anything is allocated, for a step that cannot fit the device's memory with its batch and
+    the `images` uint8 images it draws from (torch's or numpy's allocation traceback, or the OOM killer, otherwise)."""
+    have, words = device_memory(device)
+    for name in model_names:
+        need = images * 3 * image_size * image_size + batch_size * step_floor_bytes(name, image_size, precision)
+        if need > have:
+            raise UserError(
+                f"--batch-size {batch_size} at --image-size {image_size}: a training step of {name} needs at least "
+                f"{need / GIB:,.1f} GiB ({images:,} images of that size included), and {words}; use a smaller "
+                f"--batch-size or --image-size"
+            )

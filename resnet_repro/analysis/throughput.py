@@ -93,16 +93,17 @@ class BenchSettings:
 
 def smallest_bn_map(model_name: str, image_size: int) -> int:
     """The fewest values per image (height x width) that any batch norm of `model_name` sees at `image_size`: with
-    a batch of one image, batch norm in training needs more than one (resnet18's last stage is 1x1 at 32x32)."""
-    model = build_model(model_name).eval()
-    seen: list[int] = []
-    hooks = [
-        module.register_forward_hook(lambda _, inputs, __: seen.append(inputs[0].shape[-2] * inputs[0].shape[-1]))
-        for module in model.modules()
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
-    ]
-    with torch.no_grad():
-        model(torch.zeros(1, 3, image_size, image_size))
+    a batch of one image, batch norm in training needs more than one (resnet18's last stage is 1x1 at 32x32).
+    Shapes alone, on the meta device: nothing is allocated, whatever the image size."""
+    with torch.device("meta"):
+        model = build_model(model_name).eval()
+        seen: list[int] = []
+        hooks = [
+            module.register_forward_hook(lambda _, inputs, __: seen.append(inputs[0].shape[-2] * inputs[0].shape[-1]))
+            for module in model.modules()
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+        ]
+        model(torch.empty(1, 3, image_size, image_size))
     for hook in hooks:
         hook.remove()
     return min(seen, default=2)

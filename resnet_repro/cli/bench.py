@@ -37,6 +37,7 @@ def bench_command(
 ) -> None:
     """Measure images/s of the real training step, the pure model step, and evaluation, per model."""
     # torch loads only when bench runs: the other commands share this module's app
+    from ..analysis.memory import check_batch_fits
     from ..analysis.throughput import BenchSettings, measure, smallest_bn_map
     from ..basics.errors import UserError
     from ..specs.naming import parse_model_name
@@ -57,11 +58,12 @@ def bench_command(
     check_writable(folder)
     torch_device = resolve_device(device)
     check_precision(torch_device, precision)
+    settings = BenchSettings(batch_size, iterations, precision=precision, compile=compile_, image_size=image_size)
+    check_batch_fits(names, batch_size, image_size, precision, torch_device, settings.images)  # before any is made
     if torch_device.type == "cpu":
         from ..train.threads import use_free_cores  # torch: only when bench runs
 
         use_free_cores(console.print)
-    settings = BenchSettings(batch_size, iterations, precision=precision, compile=compile_, image_size=image_size)
     device_name = describe_device(torch_device)
     rows = []
     for name in names:
