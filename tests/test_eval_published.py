@@ -412,6 +412,17 @@ def test_a_results_path_that_cannot_be_written_is_said_before_the_test(tmp_path,
     assert (tmp_path / "taken").read_text() == "mine"
 
 
+def test_a_variant_a_basic_block_imagenet_net_has_not_is_refused_not_ignored(tmp_path):
+    # --variant v1.5 tested resnet18 as it is, the variant asked for unseen (a target file refuses it so)
+    torch.save(build_model("resnet18").state_dict(), tmp_path / "r18.pt")
+    with pytest.raises(UserError) as refused:
+        published_net(str(tmp_path / "r18.pt"), "resnet18", None, "v1.5")
+    assert str(refused.value) == (
+        "--variant v1.5 applies to the ImageNet bottleneck nets only (depth 50, 101, 152), not resnet18; leave "
+        "--variant out"
+    )
+
+
 @pytest.mark.parametrize(
     "weights, says",
     [

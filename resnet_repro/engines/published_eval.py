@@ -34,7 +34,7 @@ from ..data.imagenet import scan_image_folder
 from ..models import build_model
 from ..models.torchvision_weights import from_torchvision
 from ..specs.experiments import entry_key, load_target, resolve_runs
-from ..specs.naming import default_shortcut, parse_model_name
+from ..specs.naming import default_shortcut, parse_model_name, variant_problem
 
 MARK = "published weights, not trained here"
 # Which targets hold the paper's numbers under each protocol (10-crop: Tables 2 and 3; multi-scale: Table 4).
@@ -210,6 +210,9 @@ def published_net(weights: str, model: str | None, shortcut: str | None, variant
             f"--weights {weights}: name the net these weights are for with --model (e.g. resnet50, resnet110)"
         )
     net = build_model(model, shortcut, variant=variant or "original")
+    problem = variant_problem(parse_model_name(model), variant or "original")
+    if problem:  # a basic-block ImageNet net, which build_model builds alike under either variant
+        raise UserError(f"--variant {problem}, not {model}; leave --variant out")
     state_dict = read_state_dict(Path(weights))
     if any(key.startswith("layer1.") for key in state_dict):  # saved from torchvision's ResNet
         state_dict = from_torchvision(state_dict)
