@@ -412,6 +412,19 @@ def test_a_results_path_that_cannot_be_written_is_said_before_the_test(tmp_path,
     assert (tmp_path / "taken").read_text() == "mine"
 
 
+@pytest.mark.parametrize(
+    "option, says", [(("--profile", "smok"), "unknown profile 'smok'"), (("--set", "data.crops=1"), "data.crops")]
+)
+def test_a_mistyped_profile_or_set_is_said_before_the_weights_are_fetched(tmp_path, monkeypatch, val_dir, option, says):
+    # torchvision's weights were downloaded first (100 MB), and without a network their error hid the typo
+    monkeypatch.setattr(published_eval, "torchvision_state_dict", lambda _: pytest.fail("the weights were fetched"))
+    result = cli_in_process(
+        "eval", "--weights", "torchvision:resnet50", "--val", str(val_dir), *option, "--results", str(tmp_path)
+    )
+    assert_one_line_error(result, says)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_variant_a_basic_block_imagenet_net_has_not_is_refused_not_ignored(tmp_path):
     # --variant v1.5 tested resnet18 as it is, the variant asked for unseen (a target file refuses it so)
     torch.save(build_model("resnet18").state_dict(), tmp_path / "r18.pt")

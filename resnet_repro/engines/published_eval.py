@@ -299,6 +299,9 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         raise UserError(f"--protocol {request.protocol}: use one of {', '.join(PAPER_TARGETS)}")
     if not request.val_dir.is_dir():
         raise UserError(f"--val {request.val_dir} is not a folder: name ImageNet's val folder (val/<wnid>/*.JPEG)")
+    target = load_target(PAPER_TARGETS[request.protocol][-1])  # a mistyped --profile or --set said before the
+    run = resolve_runs(target, request.profile, overrides=request.overrides)[0]  # weights are fetched, not after
+    data, profile_folder = run.data, run.run_id.profile_folder
     check_val_classes(request.val_dir)
     index = scan_image_folder(request.val_dir)
     net = published_net(request.weights, request.model, request.shortcut, request.variant)
@@ -306,9 +309,6 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         raise UserError(
             f"--model {net.name} is a CIFAR net: the ImageNet protocols need an ImageNet net (resnet18..152)"
         )
-    target = load_target(PAPER_TARGETS[request.protocol][-1])
-    run = resolve_runs(target, request.profile, overrides=request.overrides)[0]
-    data, profile_folder = run.data, run.run_id.profile_folder
     sha256 = weights_sha256(request.weights)
     errors = evaluate_views(net.model.to(request.device), index, request.protocol, request.device, data)
     if not errors.images:  # no error to give: a row of nan would replace an earlier row of these weights
