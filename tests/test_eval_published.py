@@ -475,6 +475,20 @@ def test_evals_of_other_profiles_and_of_same_named_files_each_keep_their_rows(tm
     }
 
 
+def test_a_files_v15_eval_keeps_its_own_row_and_says_it_is_v15(tmp_path, val_dir):
+    # the v1.5 eval replaced the original one's row, in a row saying resnet50-B as the original's did
+    torch.manual_seed(0)
+    weights, results = tmp_path / "mine.pt", tmp_path / "results"
+    torch.save(biased(build_model("resnet50", "B").state_dict()), weights)
+    for variant in ("original", "v1.5"):
+        eval_on_val(val_dir, results, "--weights", str(weights), "--model", "resnet50", "--variant", variant)
+    digest = file_digest(weights)[:12]
+    folders = {"resnet50-B": f"mine-resnet50-{digest}", "resnet50-B-v1.5": f"mine-resnet50-v1.5-{digest}"}
+    for model, folder in folders.items():
+        [row] = read_rows(results / "eval" / folder / "smoke" / "10-crop.csv")
+        assert (row["model"], row["paper_row"]) == (model, "resnet50-B")  # the paper's is the nearest row
+
+
 def wnid_folders(root, count: int):
     for label in range(count):
         (root / f"n{label:08d}").mkdir(parents=True)

@@ -67,6 +67,7 @@ class PublishedNet:
     model: nn.Module
     name: str  # our net's name, e.g. resnet50
     shortcut: str | None
+    tag: str = ""  # "-v1.5" for a file's net built with torchvision's stride (run folders name it so), else ""
 
 
 class StdScaled(nn.Module):
@@ -217,7 +218,7 @@ def published_net(weights: str, model: str | None, shortcut: str | None, variant
     if any(key.startswith("layer1.") for key in state_dict):  # saved from torchvision's ResNet
         state_dict = from_torchvision(state_dict)
     load_into(net, state_dict, weights, model)
-    return PublishedNet(net, model, shortcut)
+    return PublishedNet(net, model, shortcut, "" if variant in (None, "original") else f"-{variant}")
 
 
 @dataclass
@@ -321,7 +322,7 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
     row = {
         "weights": request.weights,
         "weights_sha256": sha256,
-        "model": entry_key(parse_model_name(net.name).canonical, shortcut),
+        "model": entry_key(parse_model_name(net.name).canonical, shortcut) + net.tag,
         "protocol": request.protocol,
         "profile": profile_folder,
         "set": " ".join(run.overrides),
@@ -334,7 +335,10 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         "note": MARK + (f"; {errors.skipped} unreadable images skipped" if errors.skipped else ""),
     }
     folder = eval_folder(
-        request.results_dir, weights_slug(request.weights, net.name, sha256), profile_folder, target.default_profile
+        request.results_dir,
+        weights_slug(request.weights, net.name + net.tag, sha256),
+        profile_folder,
+        target.default_profile,
     )
     return write_rows(folder, request.protocol, [row])
 
