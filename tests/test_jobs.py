@@ -127,6 +127,22 @@ def test_devices_without_a_gpu_device_advise_what_this_machine_can_do(monkeypatc
     assert str(refused.value).endswith("leave --devices out, or use --device cuda" if gpu else "leave --devices out")
 
 
+def test_a_gpu_named_by_device_beside_devices_is_refused_not_ignored(monkeypatch):
+    # --device cuda:1 --devices 0 trained on GPU 0 alone, the GPU --device named unused, unseen
+    from resnet_repro.basics.errors import UserError
+    from resnet_repro.train.device import resolve_job_devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(UserError) as refused:
+        resolve_job_devices("0", torch.device("cuda", 1), "cuda:1")
+    assert str(refused.value) == (
+        "--device cuda:1 names one GPU, --devices 0 the GPUs to spread runs over; give --device cuda with --devices, "
+        "or leave --devices out"
+    )
+    assert resolve_job_devices("0,1", torch.device("cuda", 0), "cuda") == [torch.device("cuda", i) for i in (0, 1)]
+
+
 def test_job_slots_share_devices_round_robin():
     assert slot_devices(["cuda:0", "cuda:1"], 4) == ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]
     assert slot_devices(["cpu"], 2) == ["cpu", "cpu"]

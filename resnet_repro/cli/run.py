@@ -148,7 +148,7 @@ def run_command(
     from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
 
     data_folder, named = resolve_data_dir(str(data_dir) if data_dir else None, download)
-    job_devices = resolve_job_devices(devices, resolve_device(device))
+    job_devices = resolve_job_devices(devices, resolve_device(device), device)
     context = RunContext(
         results_dir,
         data_folder,

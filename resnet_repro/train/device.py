@@ -40,10 +40,16 @@ def describe_device(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {counted(torch.get_num_threads(), 'thread')})"
 
 
-def resolve_job_devices(devices: str | None, device: torch.device) -> list[torch.device]:
-    """--devices 0,1,... -> the GPUs `run --jobs` spreads runs over; without it, the one --device."""
+def resolve_job_devices(devices: str | None, device: torch.device, device_text: str = "cuda") -> list[torch.device]:
+    """--devices 0,1,... -> the GPUs `run --jobs` spreads runs over; without it, the one --device (`device_text` as
+    given: a GPU it names by number would be left unused, unseen, by --devices)."""
     if not devices:
         return [device]
+    if re.fullmatch(r"cuda:\d+", (device_text or "").strip().lower()):
+        raise UserError(
+            f"--device {device_text.strip()} names one GPU, --devices {devices} the GPUs to spread runs over; give "
+            f"--device cuda with --devices, or leave --devices out"
+        )
     if device.type != "cuda":
         if not torch.cuda.is_available():  # --device cuda would fail in turn: the one way is without --devices
             raise UserError(
