@@ -353,6 +353,36 @@ def test_plot_of_a_set_variant_never_trained_draws_no_empty_figure(tmp_path):
     assert not (tmp_path / "fig6").exists()
 
 
+def test_plot_all_with_a_set_draws_where_it_applies_and_names_the_targets_it_does_not(tmp_path):
+    # it stopped at fig4 with imagenet.yaml's line (fashion-mnist is no ImageNet data), at gradflow ("trains nothing"),
+    # or at fig1 with --profile paper-steps (ImageNet's alone), and drew none of the variants the --set applies to
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    results = measured_results(tmp_path / "results")  # gradflow's measurements among them
+    (results / "runs/imagenet/plain-18/smoke/seed0").mkdir(parents=True)
+    given = "data.dataset=fashion-mnist"
+    variant = resolve_runs(load_target("fig1"), "smoke", None, [given])[0].run_id  # plain-20's, fig7 measured it
+    (results / "runs" / variant.path).mkdir(parents=True)
+    tag = variant.profile_folder
+    shutil.copytree(results / "fig7/smoke", results / "fig7" / tag)
+    result = cli_in_process("plot", "all", "--set", given, "--results", str(results))
+    assert result.returncode == 0, result.stderr
+    (skipped,) = [line for line in result.stdout.splitlines() if line.startswith("skipped what the --set")]
+    assert skipped.startswith("skipped what the --set does not apply to: fig4, table2")
+    assert skipped.endswith(
+        "imagenet.yaml:15: data.mean: only per-pixel (the paper's mean image) is built for fashion-mnist)"
+    )
+    assert f"wrote {results}/fig1/{tag}/fig1.png" in result.stdout and "gradflow" not in result.stdout
+    paper_steps = cli_in_process(
+        "plot", "all", "--profile", "paper-steps", "--set", "recipe.lr=0.05", "--results", str(results)
+    )
+    assert paper_steps.returncode == 0 and "nothing to draw" in paper_steps.stdout, paper_steps.stderr
+    # one target the --set does not apply to: that refusal
+    assert_one_line_error(
+        cli_in_process("plot", "fig4", "--set", given, "--results", str(results)), "imagenet.yaml:15: data.mean"
+    )
+
+
 def test_ctrl_c_outside_a_run_says_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
     from resnet_repro.cli import app, catalog
 

@@ -44,41 +44,74 @@ def plot_command(
             f"unknown profile {excerpt(profile)}: the targets offer {', '.join(profile_names())}"
             + (f"; did you mean {close[0]}?" if close else "")
         )
-    jobs, waiting = [], []  # waiting: (target, profile) whose nets are trained but not measured (fig7 after fig6)
-    for spec in specs:
-        engine = get_engine(spec.engine)
-        if not engine.draws:
-            if not everything:
-                raise UserError(
-                    f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` writes it"
-                )
+    overrides = sets(set_)
+    drawn = _targets_drawn(specs, profile, everything, overrides)
+    jobs, waiting, refused = [], [], {}  # waiting: (target, profile) whose nets are trained but not measured (fig7
+    # after fig6); refused: a refusal of the --set -> the targets of `plot all` it does not apply to
+    for spec in drawn:
+        if overrides:  # that variant's runs alone
+            try:
+                jobs += [(spec, p, overrides, False) for p in _variant_profiles(spec, profile, overrides, results_dir)]
+            except UserError as refusal:
+                if not everything:
+                    raise
+                refused.setdefault(str(refusal), (refusal, []))[1].append(spec.name)
             continue
-        profiles = engine.drawable_profiles(spec, results_dir)
-        if profile is not None:
-            if spec.recipe is None:
-                if everything:  # `plot all --profile cpu`: the targets with profiles, not an error at gradflow
-                    continue
-                raise UserError(f"{spec.name} has no profiles: leave --profile out")
-            if not everything and spec.profile(profile) is None:  # a typo: not "run it with --profile nope"
-                resolve_runs(spec, profile)  # says so, naming the profiles it offers
-            profiles = [profile] if set_ else [p for p in profiles if p == profile]  # --set: that variant's runs
-        if set_ and (profile is None or spec.profile(profile) is not None):  # a variant never trained: no empty figure
-            profiles = [p for p in profiles if _variant_on_disk(spec, p, sets(set_), results_dir)]
-        if not set_:
-            waiting += [(spec, p) for p in trained_not_measured(spec, results_dir) if profile in (None, p)]
-        jobs += [(spec, p, sets(set_), False) for p in profiles]
-        if not set_ and spec.recipe is not None:  # each --set variant too, with the overrides its runs recorded
+        profiles = get_engine(spec.engine).drawable_profiles(spec, results_dir)
+        waiting += [(spec, p) for p in trained_not_measured(spec, results_dir) if profile in (None, p)]
+        jobs += [(spec, p, [], False) for p in profiles if profile in (None, p)]
+        if spec.recipe is not None:  # each --set variant too, with the overrides its runs recorded
             variants = override_variants(spec, results_dir)
-            jobs += [(spec, p, overrides, True) for p, overrides in variants if profile is None or p == profile]
+            jobs += [(spec, p, found, True) for p, found in variants if profile in (None, p)]
+    if refused and sum(len(names) for _, names in refused.values()) == len(drawn):
+        raise next(iter(refused.values()))[0]  # a --set no target takes (a typo): its refusal, as for one target
     if not jobs and not everything:
-        raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir, sets(set_)))
-    for spec, name in waiting:
-        console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
+        raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir, overrides))
+    _say_skipped(refused, waiting)
     if not jobs:
         console.print(f"nothing to draw: no target has results under {results_dir}/")
         return
     ensure_results_readme(results_dir)
     _draw(jobs, everything, results_dir)
+
+
+def _targets_drawn(specs: list[Target], profile: str | None, everything: bool, overrides: list[str]) -> list[Target]:
+    """The targets `plot` draws of `specs`: those with a figure or table to draw, and, with --profile or --set, that
+    profile or a recipe; for one target asked for by name, one line on why it is none of those."""
+    drawn = []
+    for spec in specs:
+        if not get_engine(spec.engine).draws:
+            if not everything:
+                raise UserError(
+                    f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` writes it"
+                )
+        elif profile is not None and spec.profile(profile) is None:  # none of its recipe's, or a target without one
+            if not everything:  # in `plot all --profile cpu`, the targets with that profile: no error at gradflow
+                if spec.recipe is None:
+                    raise UserError(f"{spec.name} has no profiles: leave --profile out")
+                resolve_runs(spec, profile)  # a typo, not "run it with --profile nope": says so, naming its profiles
+        elif not (everything and overrides and spec.recipe is None):  # no --set variant without a recipe, as above
+            drawn.append(spec)
+    return drawn
+
+
+def _variant_profiles(spec: Target, profile: str | None, overrides: list[str], results: Path) -> list:
+    """The profiles whose runs with these --set overrides have folders under results/runs/ (of `profile` alone where
+    one is asked for, else of those with results)."""
+    profiles = [profile] if profile is not None else get_engine(spec.engine).drawable_profiles(spec, results)
+    return [p for p in profiles if _variant_on_disk(spec, p, overrides, results)]
+
+
+def _say_skipped(refused: dict, waiting: list) -> None:
+    """What `plot` passes by, and why, before it draws: the targets of `plot all` that the --set does not apply to, and
+    each profile whose nets are trained but not measured."""
+    if refused:
+        groups = "; ".join(f"{', '.join(names)} ({refusal})" for refusal, names in refused.values())
+        console.print(
+            f"skipped what the --set does not apply to: {groups}", soft_wrap=True, markup=False, highlight=False
+        )
+    for spec, name in waiting:
+        console.print(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}", highlight=False)
 
 
 def _draw(jobs: list[tuple], everything: bool, results_dir: Path) -> None:
