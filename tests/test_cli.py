@@ -353,6 +353,31 @@ def test_plot_of_a_set_variant_never_trained_draws_no_empty_figure(tmp_path):
     assert not (tmp_path / "fig6").exists()
 
 
+@pytest.mark.parametrize("target", ["fig6", "all"])
+def test_plot_refuses_a_set_run_refuses_on_an_empty_results_folder(tmp_path, target):
+    # it said "nothing to draw ... (`resnet-repro run fig6 --set garbage` trains them)", a command that fails, or for
+    # `all`, "nothing to draw" and exit 0: the --set was looked at only under the profiles with results
+    (tmp_path / "runs").mkdir()
+    for given, said in [
+        ("garbage", "bad --set 'garbage': write it as KEY=VALUE, e.g. --set recipe.lr=0.05"),
+        ("recipe.lrr=0.05", "unknown --set key 'recipe.lrr'; did you mean recipe.lr?"),
+    ]:
+        assert_one_line_error(cli_in_process("plot", target, "--set", given, "--results", str(tmp_path)), said)
+        assert_one_line_error(cli_in_process("run", "fig6", "--set", given, "--results", str(tmp_path)), said)
+
+
+def test_plot_of_a_set_finds_the_variant_of_a_profile_with_no_runs_without_it(tmp_path):
+    # `run fig1 --profile smoke --set recipe.lr=0.05` alone: `plot fig1` drew its variant, `plot fig1 --set
+    # recipe.lr=0.05` said "nothing to draw" (only the profiles with runs of their own were looked in)
+    from resnet_repro.specs.experiments import load_target, resolve_runs
+
+    run_id = resolve_runs(load_target("fig1"), "smoke", None, ["recipe.lr=0.05"])[0].run_id
+    (tmp_path / "runs" / run_id.path).mkdir(parents=True)
+    result = cli_in_process("plot", "fig1", "--set", "recipe.lr=0.05", "--results", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {tmp_path}/fig1/{run_id.profile_folder}/fig1.png" in result.stdout
+
+
 def test_plot_all_with_a_set_draws_where_it_applies_and_names_the_targets_it_does_not(tmp_path):
     # it stopped at fig4 with imagenet.yaml's line (fashion-mnist is no ImageNet data), at gradflow ("trains nothing"),
     # or at fig1 with --profile paper-steps (ImageNet's alone), and drew none of the variants the --set applies to

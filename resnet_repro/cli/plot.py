@@ -20,7 +20,7 @@ from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
 from ..readback.measured import requested_on_disk, with_seeds_on_disk
 from ..readback.report_parts import run_command
-from ..specs.experiments import Target, load_target, profile_names, resolve_runs, target_names
+from ..specs.experiments import Target, load_recipe_file, load_target, profile_names, resolve_runs, target_names
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants
 from .common import ResultsOption, SetOption, console, existing_results_dir, sets
@@ -96,10 +96,20 @@ def _targets_drawn(specs: list[Target], profile: str | None, everything: bool, o
 
 
 def _variant_profiles(spec: Target, profile: str | None, overrides: list[str], results: Path) -> list:
-    """The profiles whose runs with these --set overrides have folders under results/runs/ (of `profile` alone where
-    one is asked for, else of those with results)."""
-    profiles = [profile] if profile is not None else get_engine(spec.engine).drawable_profiles(spec, results)
-    return [p for p in profiles if _variant_on_disk(spec, p, overrides, results)]
+    """The profiles whose runs with these --set overrides have folders under results/runs/, of `profile` alone where
+    one is asked for, else of every profile of the target (a variant's profile may have no runs without them); where
+    each of those refuses the --set, the first refusal, as `run` says it."""
+    names = [profile] if profile is not None or spec.recipe is None else list(load_recipe_file(spec.recipe).profiles)
+    found, refusals = [], []
+    for name in names:
+        try:
+            if _variant_on_disk(spec, name, overrides, results):
+                found.append(name)
+        except UserError as refusal:
+            refusals.append(refusal)
+    if len(refusals) == len(names):
+        raise refusals[0]
+    return found
 
 
 def _say_skipped(refused: dict, waiting: list) -> None:
