@@ -353,6 +353,13 @@ def test_plot_of_a_set_variant_never_trained_draws_no_empty_figure(tmp_path):
     assert not (tmp_path / "fig6").exists()
 
 
+def test_plot_of_a_set_variant_never_trained_gives_a_command_a_shell_reads_back(tmp_path):
+    # it said `resnet-repro run fig6 --set recipe.lr_steps=[100, 200]`: pasted, the shell split the value in two
+    (tmp_path / "runs").mkdir()
+    result = cli_in_process("plot", "fig6", "--set", "recipe.lr_steps=[100, 200]", "--results", str(tmp_path))
+    assert_one_line_error(result, "(`resnet-repro run fig6 --set 'recipe.lr_steps=[100, 200]'` trains them)")
+
+
 @pytest.mark.parametrize("target", ["fig6", "all"])
 def test_plot_refuses_a_set_run_refuses_on_an_empty_results_folder(tmp_path, target):
     # it said "nothing to draw ... (`resnet-repro run fig6 --set garbage` trains them)", a command that fails, or for

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import shlex
 from pathlib import Path
 from typing import Optional
 
@@ -184,7 +185,7 @@ def _in_the_way(error: OSError) -> str:
 
 def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path, overrides: list[str]) -> str:
     if overrides:
-        given = " ".join(f"--set {pair}" for pair in overrides)
+        given = " ".join(f"--set {shlex.quote(pair)}" for pair in overrides)  # pasted into a shell as it reads
         return (
             f"nothing to draw: {target.name} has no runs{f' of profile {profile}' if profile else ''} with {given} under {results} "
             f"(`resnet-repro run {target.name}{f' --profile {profile}' if profile else ''} {given}` trains them)"
