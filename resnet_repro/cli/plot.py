@@ -8,7 +8,6 @@ redrawn too, into their own folder (results/fig6/cpu~3f2a1c/), with the override
 
 from __future__ import annotations
 
-import difflib
 import errno
 import shlex
 from pathlib import Path
@@ -16,12 +15,20 @@ from typing import Optional
 
 import typer
 
-from ..basics.errors import UserError, excerpt
+from ..basics.errors import UserError
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
 from ..readback.measured import requested_on_disk, with_seeds_on_disk
 from ..readback.report_parts import run_command
-from ..specs.experiments import Target, load_recipe_file, load_target, profile_names, resolve_runs, target_names
+from ..specs.experiments import (
+    Target,
+    load_recipe_file,
+    load_target,
+    profile_names,
+    resolve_runs,
+    target_names,
+    unknown_profile,
+)
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants
 from .common import ResultsOption, SetOption, console, existing_results_dir, sets
@@ -40,11 +47,7 @@ def plot_command(
     everything = target.lower() == "all"
     specs = [load_target(name) for name in target_names()] if everything else [load_target(target)]
     if everything and profile is not None and profile not in profile_names():  # else a typo drew nothing, exit 0
-        close = difflib.get_close_matches(profile, profile_names(), n=1)
-        raise UserError(
-            f"unknown profile {excerpt(profile)}: the targets offer {', '.join(profile_names())}"
-            + (f"; did you mean {close[0]}?" if close else "")
-        )
+        raise unknown_profile(profile, profile_names(), "the targets offer")
     overrides = sets(set_)
     drawn = _targets_drawn(specs, profile, everything, overrides)
     jobs, waiting, refused = [], [], {}  # waiting: (target, profile) whose nets are trained but not measured (fig7

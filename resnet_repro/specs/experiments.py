@@ -521,12 +521,16 @@ def _known_profile(target: Target, recipe_file: RecipeFile, profile: str | None)
     """The profile asked for (the recipe's default without one), or one line naming those the recipe offers."""
     profile = recipe_file.default_profile if profile is None else profile
     if profile not in recipe_file.profiles:
-        close = difflib.get_close_matches(str(profile), list(recipe_file.profiles), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UserError(
-            f"unknown profile {excerpt(profile)}: {target.name} offers {', '.join(recipe_file.profiles)}{hint}"
-        )
+        raise unknown_profile(profile, list(recipe_file.profiles), f"{target.name} offers")
     return profile
+
+
+def unknown_profile(profile: str | None, offered: list[str], offering: str) -> UserError:
+    """The one line for a profile none of `offered` is, with the closest as a guess; `offering` says whose they are
+    ("fig6 offers", "the targets offer")."""
+    close = difflib.get_close_matches(str(profile), offered, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return UserError(f"unknown profile {excerpt(profile)}: {offering} {', '.join(offered)}{hint}")
 
 
 def _asked_for(label: str, asked: bool | str | None, variant: str | None = None) -> bool:
