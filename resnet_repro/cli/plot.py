@@ -53,9 +53,11 @@ def plot_command(
     jobs, waiting, refused = [], [], {}  # waiting: (target, profile) whose nets are trained but not measured (fig7
     # after fig6); refused: a refusal of the --set -> the targets of `plot all` it does not apply to
     for spec in drawn:
-        if overrides:  # that variant's runs alone
+        if overrides:  # that variant's runs alone; in `plot all`, named where they cannot be drawn (fig7's, not
+            # measured yet), as `plot all` names each variant it finds, not an error
             try:
-                jobs += [(spec, p, overrides, False) for p in _variant_profiles(spec, profile, overrides, results_dir)]
+                found = _variant_profiles(spec, profile, overrides, results_dir)
+                jobs += [(spec, p, overrides, everything) for p in found]
             except UserError as refusal:
                 if not everything:
                     raise
