@@ -338,6 +338,18 @@ def test_plot_of_a_profile_no_recipe_offers_says_so(tmp_path):
     assert_one_line_error(result, "unknown profile 'nope': fig1 offers paper, quick, cpu")
 
 
+def test_plot_all_that_finds_nothing_says_what_it_was_asked_for(tmp_path):
+    # with fig1's smoke runs there, it said "nothing to draw: no target has results under ...", as of an empty folder
+    (tmp_path / "runs/cifar10/plain-20/smoke/seed0").mkdir(parents=True)
+    for asked, said in [
+        (["--profile", "quick"], "no target has quick results under"),
+        (["--set", "recipe.lr=0.07"], "no target has runs with --set recipe.lr=0.07 under"),
+        (["--profile", "smoke", "--set", "recipe.lr=0.07"], "no target has runs of profile smoke with --set recipe"),
+    ]:
+        result = cli_in_process("plot", "all", *asked, "--results", str(tmp_path))
+        assert result.returncode == 0 and f"nothing to draw: {said}" in result.stdout, result.stdout + result.stderr
+
+
 def test_plot_all_of_a_profile_no_recipe_offers_says_so(tmp_path):
     # it said "nothing to draw" and exited 0, the typo unseen
     (tmp_path / "runs").mkdir()

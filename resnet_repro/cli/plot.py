@@ -74,8 +74,8 @@ def plot_command(
     if not jobs and not everything:
         raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir, overrides))
     _say_skipped(refused, waiting)
-    if not jobs:
-        console.print(f"nothing to draw: no target has results under {results_dir}/")
+    if not jobs:  # what was asked for: a profile's results, a variant's runs
+        console.print(f"nothing to draw: no target has {_asked(profile, overrides)} under {results_dir}/")
         return
     ensure_results_readme(results_dir)
     _draw(jobs, everything, results_dir)
@@ -188,9 +188,21 @@ def _in_the_way(error: OSError) -> str:
     return f"cannot write {error.filename}: a file stands where a folder must be on that path; move the file away"
 
 
+def _asked(profile: str | None, overrides: list[str]) -> str:
+    """What `plot all` was asked to draw, as "no target has ..." says it."""
+    if overrides:
+        return f"runs{f' of profile {profile}' if profile else ''} with {_given(overrides)}"
+    return f"{profile} results" if profile else "results"
+
+
+def _given(overrides: list[str]) -> str:
+    """The --set pairs as a shell reads them back, to paste (a pair with a space or a quote in it, quoted)."""
+    return " ".join(f"--set {shlex.quote(pair)}" for pair in overrides)
+
+
 def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path, overrides: list[str]) -> str:
     if overrides:
-        given = " ".join(f"--set {shlex.quote(pair)}" for pair in overrides)  # pasted into a shell as it reads
+        given = _given(overrides)
         return (
             f"nothing to draw: {target.name} has no runs{f' of profile {profile}' if profile else ''} with {given} under {results} "
             f"(`resnet-repro run {target.name}{f' --profile {profile}' if profile else ''} {given}` trains them)"
