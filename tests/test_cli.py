@@ -350,6 +350,17 @@ def test_plot_all_that_finds_nothing_says_what_it_was_asked_for(tmp_path):
         assert result.returncode == 0 and f"nothing to draw: {said}" in result.stdout, result.stdout + result.stderr
 
 
+def test_plot_names_the_files_it_wrote_as_they_are_in_a_folder_with_brackets(tmp_path):
+    # a results folder named results[old] read as rich markup: it said "wrote .../results/fig1/smoke/fig1.png"
+    results = tmp_path / "results[old]"
+    (results / "runs/cifar10/plain-20/smoke/seed0").mkdir(parents=True)
+    result = cli_in_process("plot", "fig1", "--results", str(results))
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {results}/fig1/smoke/fig1.png\n" in result.stdout
+    nothing = cli_in_process("plot", "all", "--profile", "quick", "--results", str(results))
+    assert f"nothing to draw: no target has quick results under {results}/\n" in nothing.stdout
+
+
 def test_plot_all_of_a_profile_no_recipe_offers_says_so(tmp_path):
     # it said "nothing to draw" and exited 0, the typo unseen
     (tmp_path / "runs").mkdir()
