@@ -429,6 +429,21 @@ def test_a_section_over_profiles_on_two_datasets_keeps_the_papers_title_and_name
     assert "<h3>fig6, profile cpu, on Fashion-MNIST</h3>" in (cpu_results / "REPORT.html").read_text()
 
 
+def test_the_html_reports_means_with_their_spread_align_right_as_every_other_number(cpu_results):
+    """A net of two seeds showed "16.34 ± 0.07" left-aligned, under a right-aligned "2/2" and beside single numbers
+    aligned right; a paper number saying what it summarises ("6.61 (mean of 5)") likewise."""
+    from resnet_repro.report.html_page import _cls
+
+    fake_run(cpu_results, "fashion-mnist/plain-20/cpu/seed1", 16.39, 16.45)
+    cli_in_process("report", "--results", str(cpu_results), check=True)
+    page = (cpu_results / "REPORT.html").read_text()
+    seeds = "<td data-label='seeds' class='num'>2/2</td>"
+    assert f"{seeds}<td data-label='training error' class='num'>16.34 ± 0.07</td>" in page
+    assert "<td data-label='test error' class='num'>16.40 ± 0.07 (best 16.35)</td>" in page
+    assert _cls("6.61 (mean of 5)", frozenset()) == _cls("8.75", frozenset()) == " class='num'"
+    assert _cls("plain-20", frozenset()) == _cls("6.61 ± 0.16 of plain-20", frozenset()) == ""
+
+
 def test_list_says_a_target_whose_nets_are_trained_but_not_measured_is_not_done(cpu_results):
     listed = " ".join(
         cli_in_process("list", "--results", str(cpu_results), check=True).stdout.replace("│", " ").split()

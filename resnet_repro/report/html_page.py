@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 from ..claims.base import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
@@ -151,11 +152,15 @@ def _html_table(header: list[str], rows: list[list[str]], keys: frozenset) -> st
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+# a seeds' mean (± their std, and the best seed), or a paper number saying what it summarises: 6.61 (mean of 5)
+MEASURED = re.compile(r"\d+\.\d+( ± \d+\.\d+)?( \((best|best of|mean of) \d+(\.\d+)?\))?")
+
+
 def _cls(cell: str, keys: frozenset) -> str:
     if cell.startswith(("<a href='#", "<span class='verdict'")) or cell == "—" or cell in keys:
         return " class='key'"  # short keys: never broken over two lines
     stripped = cell.replace(",", "").replace(".", "").replace("/", "").replace(" G", "").replace(" ", "")
-    return " class='num'" if stripped.isdigit() else ""
+    return " class='num'" if stripped.isdigit() or MEASURED.fullmatch(cell) else ""
 
 
 def _html_image(path: Path) -> str:
