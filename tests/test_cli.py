@@ -208,7 +208,7 @@ def test_show_prints_the_paper_numbers_as_a_table_and_the_data_used():
     assert "│ resnet110  │ 6.43 (mean 6.61 ± 0.16) │  1.70M │" in shown
     assert (
         "demonstrate accuracy gains when the depth increases (test error: ResNet-56 < ResNet-20; not trained by this "
-        "profile: ResNet-110, ResNet-44, ResNet-32) [Sec. 4.2, Table 6]" in " ".join(shown.split())
+        "profile: ResNet-32, ResNet-44, ResNet-110) [Sec. 4.2, Table 6]" in " ".join(shown.split())
     )
     paper = cli_in_process("show", "TABLE6", check=True).stdout  # target names ignore case
     assert paper.startswith("table6: Table 6: classification error on the CIFAR-10 test set")
@@ -469,7 +469,7 @@ def test_show_lists_each_claim_over_the_nets_the_profile_trains(tmp_path):
     assert "over the nets the cpu profile trains" in claims
     # --only does not narrow claims
     assert "(training error: plain-20 < plain-56; not trained by this profile: plain-32, plain-44)" in claims
-    assert "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)" in (
+    assert "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-32, ResNet-44, ResNet-110)" in (
         claims
     )
     assert "not checked by this profile (it trains 0 of ResNet-110, ResNet-1202)" in claims

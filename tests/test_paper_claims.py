@@ -337,7 +337,7 @@ def test_a_profile_names_only_the_nets_it_trains(tmp_path):
     what = [s.what for s in claim_scores(target, measure(target, "cpu", tmp_path))]
     chain = next(w for w in what if w.startswith("ResNets manage") and "training error" in w)
     assert chain.endswith(
-        "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-110, ResNet-44, ResNet-32)"
+        "(training error: ResNet-56 < ResNet-20; not trained by this profile: ResNet-32, ResNet-44, ResNet-110)"
     )
     assert not any("ResNet-110 <" in w for w in what)
     from resnet_repro.report.console import console_summary

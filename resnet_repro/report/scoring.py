@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from ..basics.errors import UserError
@@ -153,10 +154,18 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     said to be one."""
     steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
     order = claim.words(steps, _step_text)
-    left_out = [label(k) for k in claim.order if trained is not None and k not in trained]
+    left_out = [label(k) for k in sorted(claim.order, key=_depth) if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
     return f"{own}{claim.says} ({claim.what()}: {order}{more})"
+
+
+def _depth(key: str) -> float:
+    """A net's depth (resnet110-A: 110), so that nets are named shallowest first; a key that names no net, last."""
+    try:
+        return parse_model_name(key.partition("-")[0]).depth
+    except UserError:
+        return math.inf
 
 
 def _step_text(group: tuple[str, ...]) -> str:
