@@ -501,6 +501,12 @@ def test_a_log_line_gives_the_test_error_only_at_the_iteration_it_was_measured(f
         assert re.fullmatch(rf"plain-20 seed0 {fresh}/12: lr .* test \d+\.\d\d% \d+ img/s", lines[fresh]), lines[fresh]
 
 
+def test_the_datas_warning_is_said_once_however_many_runs_read_it(fig1_smoke_run):
+    """The suite's CIFAR-10 is generated: each of fig1's two runs said that its folder is not the official release."""
+    _, result = fig1_smoke_run
+    assert result.stdout.count("differs from the official CIFAR-10 release") == 1
+
+
 def test_a_test_error_of_unknown_age_says_so():
     from resnet_repro.cli.progress import shown_test_error
 

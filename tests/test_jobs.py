@@ -40,6 +40,7 @@ def test_two_jobs_train_what_each_run_trains_alone(fig1_smoke, cifar_dir, tmp_pa
     assert result.returncode == 0, result.stderr
     assert_same_as_alone(tmp_path, fig1_smoke)
     assert (tmp_path / "fig1/smoke/fig1.png").exists()  # the smoke profile draws into its own folder
+    assert result.stdout.count("differs from the official CIFAR-10 release") == 1  # the data's: once, not per job
     for name, k in zip(RUNS, (1, 2)):  # each run's log says the whole target's ETA, as a lone run's does
         lines = result.stdout.splitlines()
         assert any(line.startswith(f"{name} seed0 ") and "img/s" in line for line in lines), name

@@ -192,6 +192,9 @@ class _Lane(Reporter):
     def message(self, text: str) -> None:
         self.board.message(text)
 
+    def say_once(self, text: str) -> None:
+        self.board.say_once(text)
+
     def finish(self) -> None:
         self.board.finish_run(self.run_name)
 

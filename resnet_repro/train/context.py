@@ -32,6 +32,13 @@ class Reporter:
 
     def message(self, text: str) -> None: ...
 
+    def say_once(self, text: str) -> None:
+        """A message said once per command however many runs meet it (the data's warning, which every run shares)."""
+        said = self.__dict__.setdefault("_said", set())
+        if text not in said:
+            said.add(text)
+            self.message(text)
+
     def finish(self) -> None: ...
 
     def follow_target(self, clock) -> None:

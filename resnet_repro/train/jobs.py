@@ -58,6 +58,9 @@ class QueueReporter(Reporter):
     def message(self, text: str) -> None:
         self.queue.put(("message", self.name, (text,)))
 
+    def say_once(self, text: str) -> None:
+        self.queue.put(("say_once", self.name, (text,)))  # once over every job: the parent's board keeps count
+
     def finish(self) -> None:
         self.queue.put(("finish", self.name, ()))
 

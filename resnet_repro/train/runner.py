@@ -225,7 +225,7 @@ def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: W
     meta = _meta(config, splits, context.device, context.command, world)
     write_json(files.meta, meta)
     if splits.report.get("official_checksums") is False:
-        context.reporter.message(
+        context.reporter.say_once(  # the data's, not the run's: said once, however many runs read it
             f"warning: {splits.report['folder']} differs from the official CIFAR-10 release "
             f"({', '.join(splits.report['mismatched_files'])}); results are not comparable to "
             f"the paper"
