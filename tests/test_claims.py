@@ -260,9 +260,9 @@ def fake_run(results, name, train_error, test_error, dataset="fashion-mnist", it
     folder = results / "runs" / name
     folder.mkdir(parents=True)
     rows = ["iteration,epoch,lr,train_loss,train_error,test_loss,test_error,val_error,images_per_s,elapsed_s"]
-    for step in (100, 200, 300, 400, 500)[: max(1, iterations // 100)]:
+    for step in sorted({iterations * k // 5 for k in range(1, 6)} - {0}):  # 100, 200, ... 500 of 500 iterations
         rows.append(
-            f"{step},0.2,0.1,0.5,{train_error + (500 - step) / 50},0.5,{test_error + (500 - step) / 50},,"
+            f"{step},0.2,0.1,0.5,{train_error + (iterations - step) / 50},0.5,{test_error + (iterations - step) / 50},,"
             f"900,{step / 10}"
         )
     (folder / "metrics.csv").write_text("\n".join(rows) + "\n")
@@ -532,6 +532,35 @@ def test_the_report_summary_says_1_holds_and_1_unfinished_run():
     )
     scores = [score(HOLDS), score(HOLDS), score(FAILS), score(FAILS)]
     assert "Claims: 2 hold, 2 do not hold." in summary_lines(summary, scores)[0]
+
+
+def test_a_test_profiles_verdicts_are_said_to_test_the_tool_and_left_out_of_the_counts(tmp_path):
+    """fig1 at the smoke profile (12 iterations on 256 images) gave "Claims: 2 hold." at the top of the report, its
+    rows as findings of the paper's with nothing beside them but the section's profile line."""
+    for label, (train, test) in (("plain-20", (82.3, 87.5)), ("plain-56", (89.6, 89.1))):
+        fake_run(tmp_path, f"cifar10/{label}/smoke/seed0", train, test, dataset="cifar10", iterations=12)
+    fake_run(tmp_path, "fashion-mnist/plain-20/cpu/seed0", 16.29, 16.35)  # a profile that checks the paper's orders
+    fake_run(tmp_path, "fashion-mnist/plain-56/cpu/seed0", 30.59, 30.85)
+    cli_in_process("report", "--results", str(tmp_path), check=True)
+    report = (tmp_path / "REPORT.md").read_text()
+    tally = next(line for line in report.splitlines() if line.startswith("Claims: "))
+    assert tally.startswith("Claims: 2 hold. Paper numbers: none checked yet.")  # fig1's two, at the cpu profile
+    assert tally.endswith(
+        "Left out of these counts: 9 rows of the smoke profile, a test profile: its verdicts test the tool, not the "
+        "paper.  "
+    )
+    checked = report.split("### Checked here")[1].split("### Not run yet")[0]
+    smoke = [line for line in checked.splitlines() if "| smoke |" in line]
+    assert smoke and all(
+        line.endswith("; smoke is a test profile: its verdicts test the tool, not the paper | ✅ holds |")
+        for line in smoke
+    )
+    assert not any("test profile" in line for line in checked.splitlines() if "| cpu |" in line)
+    fig1 = report.split("### fig1, profile smoke")[1]
+    assert (
+        "- Profile smoke is a test profile: its verdicts test the tool, not the paper; the report's counts leave"
+        in fig1
+    )
 
 
 def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(

@@ -507,6 +507,21 @@ def test_the_datas_warning_is_said_once_however_many_runs_read_it(fig1_smoke_run
     assert result.stdout.count("differs from the official CIFAR-10 release") == 1
 
 
+def test_runs_verdicts_of_a_test_profile_say_they_test_the_tool(fig1_smoke_run):
+    """`run fig1 --profile smoke` ended with "✅ holds" twice and nothing to say that 12 iterations on 256 images
+    say nothing of the paper."""
+    _, result = fig1_smoke_run
+    lines = result.stdout.splitlines()
+    title = next(i for i, line in enumerate(lines) if line.endswith("(fig1), profile smoke"))
+    assert lines[title + 1] == "  smoke is a test profile: its verdicts test the tool, not the paper"
+    assert lines[title + 2][2] in "✅❌🟡"  # then the verdicts, as measured
+    from resnet_repro.report.console import console_summary
+    from resnet_repro.specs.experiments import load_target
+
+    variant = console_summary(load_target("fig1"), "smoke~3f2a1c", fig1_smoke_run[0])  # run with --set overrides
+    assert variant[1] == "  smoke is a test profile: its verdicts test the tool, not the paper"
+
+
 def test_a_test_error_of_unknown_age_says_so():
     from resnet_repro.cli.progress import shown_test_error
 

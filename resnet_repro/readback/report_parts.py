@@ -16,6 +16,7 @@ from ..specs.experiments import Target
 from ..store.results_file import DamagedFile, read_text
 from .measured import Measured
 
+TESTS_THE_TOOL = "a test profile: its verdicts test the tool, not the paper"  # said of a profile (`for_tests: true`)
 MARKS = {HOLDS: "✅", REPRODUCED: "✅", FAILS: "❌", NOISE: "🟡", NOT_RUN: "⏳", PARTIAL: "⏳", NOT_COMPARABLE: "➖"}
 
 
@@ -33,6 +34,7 @@ class Score:
     compares: frozenset = frozenset()  # (metric, lower net's runs, higher net's runs) of each comparison it makes
     same_as: str = ""  # an earlier row's target that makes the very same comparisons on the same runs
     shares: str = ""  # an earlier row's target some of whose comparisons' runs this row uses too
+    for_tests: bool = False  # a test profile's row (`for_tests: true`): its verdict tests the tool, not the paper
 
     @property
     def counted(self) -> bool:
@@ -44,6 +46,12 @@ class Score:
         if self.same_as:
             return f"the same comparison on the same runs as {self.same_as}'s row; counted once"
         return f"shares runs with {self.shares}'s row" if self.shares else ""
+
+    @property
+    def test_note(self) -> str:
+        """Why a test profile's verdict is no finding, said beside it."""
+        judged = self.verdict.status not in (NOT_RUN, PARTIAL)
+        return f"{self.profile} is {TESTS_THE_TOOL}" if self.for_tests and judged else ""
 
     @property
     def mark(self) -> str:

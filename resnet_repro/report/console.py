@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..readback.measured import measure, title_for_data
-from ..readback.report_parts import Score
-from ..specs.experiments import Target
+from ..readback.report_parts import TESTS_THE_TOOL, Score
+from ..specs.experiments import Target, is_test_profile
 from .scoring import claim_scores
 from .sections import numbers_table, target_section
 
@@ -16,6 +16,9 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     """What `run` ends with: the target's claims with verdicts, each net's training and test error."""
     found = measure(target, profile, results)
     lines = [f"{title_for_data(target.title, found.dataset)} ({target.name}), profile {profile}"]
+    named = profile.partition("~")[0]  # a variant (smoke~3f2a1c) of a test profile tests the tool as much
+    if is_test_profile(named):  # said before its verdicts: none of them is a finding of the paper's
+        lines.append(f"  {named} is {TESTS_THE_TOOL}")
     lines += _verdict_lines(claim_scores(target, found))
     header, rows = numbers_table(target, found)
     if rows:

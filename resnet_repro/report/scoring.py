@@ -22,7 +22,7 @@ from ..claims.claim import claim_paper_values
 from ..claims.numbers import evaluate_number, paper_numbers
 from ..readback.measured import Measured
 from ..readback.report_parts import Score, run_command
-from ..specs.experiments import Target
+from ..specs.experiments import Target, is_test_profile
 from ..specs.naming import parse_model_name
 from ..specs.registry import get_engine
 
@@ -65,9 +65,12 @@ def claim_score(
     compares: frozenset = frozenset(),
 ) -> Score:
     """A claim's scoreboard row under `profile`: its words over the nets `trained` (None: every net of the claim),
-    its verdict, the command that runs it where it waits, and what it compares (see `comparisons`)."""
+    its verdict, the command that runs it where it waits, what it compares (see `comparisons`), and whether the
+    profile only tests the tool."""
     command = claim_command(target, profile, verdict, claim)
-    return Score(target.name, claim_text(claim, trained), claim.section, profile, verdict, command, compares=compares)
+    what = claim_text(claim, trained)
+    tests = is_test_profile(profile)
+    return Score(target.name, what, claim.section, profile, verdict, command, compares=compares, for_tests=tests)
 
 
 def asked_for(target: Target, claim: Claim, profile: str) -> list[str]:

@@ -13,9 +13,9 @@ from ..claims.base import NOT_RUN, PARTIAL, Verdict
 from ..claims.numbers import evaluate_number, paper_numbers
 from ..engines.outputs import trained_not_measured
 from ..readback.measured import Measured, data_name, measure, planned, profiles_with_results, title_for_data
-from ..readback.report_parts import ProfileSection, Score, TargetSection, mark, run_command
+from ..readback.report_parts import TESTS_THE_TOOL, ProfileSection, Score, TargetSection, mark, run_command
 from ..specs.datasets import dataset_info
-from ..specs.experiments import Target, load_recipe_file, load_target, resolve_runs, target_names
+from ..specs.experiments import Target, is_test_profile, load_recipe_file, load_target, resolve_runs, target_names
 from ..specs.registry import get_engine
 from ..specs.run_id import RunId
 from ..store.paths import output_dir
@@ -101,8 +101,9 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
             continue
         name = target.title.split(":")[0]
         waits = Verdict(NOT_RUN, "its nets are trained; measuring them takes minutes, no training")
+        what = f"the claims of {name} over the {profile} profile's nets"
         section.scores.append(
-            Score(target.name, f"the claims of {name} over the {profile} profile's nets", name, profile, waits, command)
+            Score(target.name, what, name, profile, waits, command, for_tests=is_test_profile(profile))
         )
     section.scores.sort(key=lambda s: (s.profile != default, s.profile))
     return section
@@ -154,6 +155,8 @@ def _profile_notes(target: Target, found: Measured) -> list[str]:
         known = load_recipe_file(target.recipe).profiles.get(found.profile)
         if known is not None:
             notes.append(f"Profile {found.profile}: {known.description}.")
+            if is_test_profile(found.profile):  # its verdicts below are no findings, and the summary counts none
+                notes.append(f"Profile {found.profile} is {TESTS_THE_TOOL}; the report's counts leave them out.")
             notes += [f"Deviation from the paper: {d}." for d in known.deviations]
     info = found.data_info
     if found.dataset:
@@ -253,8 +256,9 @@ def _datasets(section: TargetSection) -> list[str]:
 
 
 def result_text(s: Score) -> str:
-    """A row's numbers, and whether another target's row makes the same comparison on the same runs."""
-    return "; ".join(part for part in (s.verdict.detail, s.shared_note) if part)
+    """A row's numbers, whether another target's row makes the same comparison on the same runs, and where a test
+    profile judged it, that this says nothing of the paper."""
+    return "; ".join(part for part in (s.verdict.detail, s.shared_note, s.test_note) if part)
 
 
 def not_run_line(section: TargetSection) -> str:

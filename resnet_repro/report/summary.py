@@ -9,7 +9,7 @@ from typing import Callable
 from ..basics.errors import UserError
 from ..basics.words import agreeing, counted
 from ..claims.base import FAILS, HOLDS, NOISE, NOT_RUN, PAPER_SIGMA_SOURCE, PARTIAL, REPRODUCED
-from ..readback.report_parts import Score, TargetSection, run_command
+from ..readback.report_parts import TESTS_THE_TOOL, Score, TargetSection, run_command
 from ..specs.registry import get_engine
 from ..specs.run_id import RunId, RunStatus, final_status
 from ..store.layout import default_results_dir
@@ -135,6 +135,8 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
         counts = [(sum(s.verdict.status == status for s in rows), forms) for status, forms in words.items()]
         return ", ".join(f"{count} {agreeing(count, *forms)}" for count, forms in counts if count) or "none checked yet"
 
+    tests = [s for s in scores if s.for_tests]  # a test profile's verdicts test the tool: no finding of the paper's
+    scores = [s for s in scores if not s.for_tests]
     repeated = sum(not s.counted for s in scores)
     scores = [s for s in scores if s.counted]  # a comparison two targets make on the same runs is one finding
     claims = [s for s in scores if not s.number]
@@ -152,6 +154,7 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
             if repeated
             else ""
         )
+        + (f" Left out of these counts: {_test_rows(tests)}." if tests else "")
     ]
     if not summary["devices"]:
         lines.append(
@@ -185,6 +188,13 @@ def summary_lines(summary: dict, scores: list[Score]) -> list[str]:
     if also:
         lines.append(f"Also: {'; '.join(also)}.")
     return lines
+
+
+def _test_rows(tests: list[Score]) -> str:
+    """The rows of test profiles, and why none is a finding: "3 rows of the smoke profile, a test profile: ..."."""
+    profiles = list(dict.fromkeys(s.profile for s in tests))
+    named = f"the {_names(profiles)} {agreeing(len(profiles), 'profile', 'profiles')}"
+    return f"{counted(len(tests), 'row')} of {named}, {'each ' if len(profiles) > 1 else ''}{TESTS_THE_TOOL}"
 
 
 def _first_few(names: list[str]) -> str:
