@@ -563,6 +563,19 @@ def test_a_test_profiles_verdicts_are_said_to_test_the_tool_and_left_out_of_the_
     )
 
 
+def test_runs_end_says_why_the_papers_numbers_beside_its_own_have_no_verdict(tmp_path):
+    """`run table6 --profile quick` ended with the paper's 8.75 beside ResNet-20's number and an empty verdict cell,
+    where the report says why; a proxy's line was the only reason run gave."""
+    from resnet_repro.report.console import console_summary
+
+    fake_run(tmp_path, "cifar10/resnet-20-A/quick/seed0", 9.1, 9.0, dataset="cifar10")
+    lines = console_summary(load_target("table6"), "quick", tmp_path)
+    assert any(line.startswith("  ResNet-20 ") and "8.75" in line for line in lines)
+    assert (
+        lines[-1] == "  Numbers shown without a verdict against the paper: the quick profile is not the paper's recipe."
+    )
+
+
 def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(
     tmp_path, monkeypatch
 ):

@@ -25,8 +25,11 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    comparable, why = found.numbers_comparable()
     if found.proxy:  # why its numbers are not set beside the paper's
-        lines.append(f"  {found.numbers_comparable()[1]}")
+        lines.append(f"  {why}")
+    elif not comparable and rows and "paper" in header:  # the paper's numbers beside ours, with no verdict: why
+        lines.append(f"  Numbers shown without a verdict against the paper: {why}.")
     return lines
 
 
