@@ -537,7 +537,7 @@ def test_a_planted_alias_bomb_in_a_run_config_is_one_line_in_bounded_time(cifar_
     started = time.monotonic()
     result = cli(*smoke_args(cifar_dir, tmp_path))
     assert time.monotonic() - started < 30  # the interpreter's start and torch's import, not an expansion
-    assert_one_line_error(result, "config.yaml is unreadable", "delete")
+    assert_one_line_error(result, "config.yaml is unreadable", "Delete its folder")
     assert sorted(p.name for p in folder.iterdir()) == ["config.yaml"]
 
 
@@ -919,3 +919,22 @@ def test_list_names_a_damaged_run_as_it_names_running_and_unfinished_ones(fig1_s
     rows = [lines[start], *itertools.takewhile(lambda line: line.startswith("│          │"), lines[start + 1 :])]
     done = " ".join(" ".join(line.split("│")[4] for line in rows).split())  # the cell wraps over lines
     assert "smoke 1/2 (1 damaged)" in done, done
+
+
+def test_show_calls_a_finished_run_with_an_empty_config_damaged_as_run_refuses_it(
+    fig1_smoke, cifar_dir, tmp_path, monkeypatch
+):
+    # show said "finished" where run refused the folder ("delete" it): the two now agree, with the same fix
+    from resnet_repro.cli.common import console
+
+    from .conftest import copy_results
+
+    monkeypatch.setattr(console, "width", 400)
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    (results / RUN / "config.yaml").write_text("")
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    row = next(line for line in shown.stdout.splitlines() if "plain-20/smoke/seed0" in line)
+    assert "damaged: run cifar10/plain-20/smoke/seed0: config.yaml is unreadable (not a mapping)" in row, row
+    assert "(delete its folder to train it again)" in row, row
+    refused = cli_in_process(*smoke_run_args("fig1", cifar_dir, results))
+    assert_one_line_error(refused, "config.yaml is unreadable (not a mapping)", f"Delete its folder {results / RUN}")

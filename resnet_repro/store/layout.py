@@ -138,8 +138,8 @@ def run_damage(files: RunFiles) -> str | None:
                 named = (read_json_record(path) or {}).get("run")
                 if named is not None and named != files.name:  # another run's folder copied here: not its numbers
                     return f"{name} is the record of run {shorten(named, PATH_CHARS)}, not of this folder's run"
-            elif name == "config.yaml":
-                read_bytes(path, MAX_CONFIG_BYTES)  # its YAML is read where it is used (read_run_config)
+            elif name == "config.yaml" and read_bytes(path, MAX_CONFIG_BYTES) is not None:
+                read_run_config(path)  # YAML `run` cannot compare its config with: it refuses the folder
             else:
                 regular_size(path)
         except (MalformedFile, OSError):  # cut short (absent, as above), or unreadable: the readers say so
@@ -177,7 +177,8 @@ MAX_CONFIG_BYTES = 64 * 1024  # a run's config.yaml is about 2 kB
 
 def read_run_config(path: Path) -> dict:
     """A run folder's config.yaml, read with the target files' bounds (no aliases, no more than a run's config can
-    hold): a planted one is a UserError saying it is unreadable, never an expansion."""
+    hold): a planted one is a DamagedFile saying it is unreadable, never an expansion (`run_damage` calls the run
+    damaged for it)."""
     try:
         data = read_bytes(path, MAX_CONFIG_BYTES)
         if data is None:
@@ -187,14 +188,14 @@ def read_run_config(path: Path) -> dict:
             raise DamagedFile(path, f"is nested deeper than {JSON_DEPTH} levels; a run's config nests four")
         stored = load_yaml_text(text, str(path))
     except DamagedFile as damage:
-        raise UserError(f"{path} is unreadable (it {damage.reason[:160]})") from None
+        raise DamagedFile(path, f"is unreadable (it {damage.reason[:160]})") from None
     except UserError as error:
         reason = str(error).split("malformed YAML: ")[-1]  # the file is named once, in front
-        raise UserError(f"{path} is unreadable ({reason[:120]})") from None
+        raise DamagedFile(path, f"is unreadable ({reason[:120]})") from None
     except (OSError, ValueError):  # ValueError: not UTF-8 text
-        raise UserError(f"{path} is unreadable") from None
+        raise DamagedFile(path, "is unreadable") from None
     if not isinstance(stored, dict):
-        raise UserError(f"{path} is unreadable (not a mapping)")
+        raise DamagedFile(path, "is unreadable (not a mapping)")
     return stored
 
 
