@@ -30,10 +30,22 @@ def test_a_file_where_a_run_folder_belongs_is_named_as_such(tmp_path, cifar_dir)
     result = cli_in_process(*smoke_args(cifar_dir, tmp_path))
     assert_one_line_error(
         result,
-        f"cannot write {tmp_path}/runs/cifar10/plain-20/smoke/seed0: a file stands where a folder must be on that "
+        f"cannot write {tmp_path}/runs/cifar10: a file stands where a folder must be on that "
         f"path. Earlier results and checkpoints are intact; move the file away and run again, or use --results DIR",
     )
-    assert "free space" not in result.stderr
+    assert "free space" not in result.stderr and "seed0" not in result.stderr  # the file, not a folder below it
+
+
+def test_a_file_above_a_folder_to_make_is_the_path_its_error_names(tmp_path):
+    # `plot fig6` with a file at results/fig6 said "cannot access results/fig6/smoke", a folder below the file
+    from resnet_repro.basics.atomic import make_dirs
+
+    (tmp_path / "fig6").write_text("notes")
+    for folder in ("fig6", "fig6/smoke", "fig6/smoke/deeper"):
+        with pytest.raises(NotADirectoryError) as error:
+            make_dirs(tmp_path / folder)
+        assert error.value.filename == str(tmp_path / "fig6"), folder
+    assert (tmp_path / "fig6").read_text() == "notes"
 
 
 @pytest.fixture

@@ -55,8 +55,14 @@ def make_dirs(folder: Path) -> None:
     refuse_links(folder)
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
-    except FileExistsError as error:  # a file at the folder's own name: as ENOTDIR says of one on its path
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), error.filename) from None
+    except (FileExistsError, NotADirectoryError):  # a file at the folder's own name or on its path: named, as ENOTDIR
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(_in_the_way(Path(folder)))) from None
+
+
+def _in_the_way(folder: Path) -> Path:
+    """The file that stands where `folder`, or a folder above it, belongs: the first of them that is there but is no
+    folder (mkdir names the folder it was making, below it); `folder` where none is (anymore)."""
+    return next((part for part in (*reversed(folder.parents), folder) if part.exists() and not part.is_dir()), folder)
 
 
 def open_appending(path: Path, mode: str = "a") -> TextIO:
