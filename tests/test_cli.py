@@ -813,3 +813,25 @@ def test_plot_draws_every_seed_trained_as_the_report_does(fig1_smoke, tmp_path):
         "plain-20": ("2", "finished"),
         "plain-56": ("2", "finished"),
     }
+
+
+def test_show_and_list_count_a_net_trained_on_request_as_plot_tables_it(tmp_path, monkeypatch):
+    # after `run fig6 --only plain-110`, plot tabled plain-110 while show listed 10 runs without it and list said 0/10
+    import json
+
+    from resnet_repro.cli.common import console
+
+    monkeypatch.setattr(console, "width", 400)  # the cells whole, whatever COLUMNS this worker started with
+    results = tmp_path / "results"
+    folder = results / "runs/cifar10/plain-110/paper/seed0"
+    folder.mkdir(parents=True)
+    record = {"status": "finished", "iterations": 64000, "train_error": 62.0, "test_error": 63.0, "wall_s": 1.0}
+    (folder / "final.json").write_text(json.dumps(record))
+    shown = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert "11 runs" in shown and "│ cifar10/plain-110/paper/seed0     │ finished" in shown, shown
+    picked = cli_in_process("show", "fig6", "--only", "plain-20", "--results", str(results), check=True).stdout
+    assert "1 run" in picked and "plain-110/paper" not in picked  # the net --only names, and no other
+    listed = cli_in_process("list", "--results", str(results), check=True).stdout
+    assert "paper 1/11" in next(line for line in listed.splitlines() if line.startswith("│ fig6 ")), listed
+    cli_in_process("plot", "fig6", "--results", str(results), check=True)
+    assert "| plain-110 |  | 62.00 |" in (results / "fig6/table.md").read_text()

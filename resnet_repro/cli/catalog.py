@@ -17,7 +17,14 @@ from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
 from ..engines import get_engine
 from ..engines.outputs import trained_not_measured
-from ..readback.measured import Measured, data_name, planned, title_for_data, with_seeds_on_disk
+from ..readback.measured import (
+    Measured,
+    data_name,
+    planned,
+    requested_on_disk,
+    title_for_data,
+    with_seeds_on_disk,
+)
 from ..readback.report_parts import run_command
 from ..readers.yamlio import plain
 from ..report.scoring import asked_for, claim_command, claim_text, judge_claim, label
@@ -59,8 +66,9 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         if spec.recipe:
             for profile in load_recipe_file(spec.recipe).profiles:
                 runs = resolve_runs(spec, profile)
-                # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned
-                counted_runs = with_seeds_on_disk(runs, results_dir)
+                # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned,
+                # and a net trained only on request (`run fig6 --only plain-110`) once its folder is there
+                counted_runs = with_seeds_on_disk(requested_on_disk(spec, profile, results_dir), results_dir)
                 statuses = [_status(results_dir, spec, r) for r in counted_runs]
                 finished = statuses.count(RunStatus.FINISHED.value)
                 # finished as its table words it, "finished, not measured (10-crop): it keeps no checkpoint to measure
@@ -154,8 +162,10 @@ def show_command(
         elif why := only_on_request(spec, profile, runs):  # `run` refuses it so: no listing would look like no work
             console.print(f"runs: none: {why}", highlight=False, markup=False)
     if runs:
-        # every seed trained (`run --seeds 0,1`), as list and the tables count them, unless --seeds names which
-        listed = runs if seeds is not None else _by_net(with_seeds_on_disk(runs, results_dir))
+        # every seed trained (`run --seeds 0,1`) and every net trained on request whose folder is there, as list and
+        # the tables count them, unless --seeds names which (or --only and --set pick the nets, as `plot --set` does)
+        on_disk = runs if only or set_ else requested_on_disk(spec, profile, results_dir)
+        listed = runs if seeds is not None else _by_net(with_seeds_on_disk(on_disk, results_dir))
         table = Table("run", "status", "differs from the first run", title=counted(len(listed), "run"))
         first = runs[0].settings
         jobs = slurm_queue(results_dir)
