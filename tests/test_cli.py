@@ -188,6 +188,34 @@ def test_list_piped_on_an_80_column_terminal_fits_it_and_still_names_every_engin
     assert max(len(line) for line in shown.stdout.splitlines()) > 80, shown.stdout
 
 
+@pytest.mark.parametrize("width", [80, 50])
+def test_show_on_a_narrow_terminal_keeps_each_run_name_whole(width, monkeypatch):
+    # at 80 columns show cut the longer names ("cifar10/resnet-1202-A/paper/…"); where the status and what differs
+    # have too little room beside the names, what differs joins the status's cell
+    from resnet_repro.cli.common import console
+
+    monkeypatch.setattr(console, "width", width)
+    shown = cli_in_process("show", "fig6", "--profile", "paper", check=True).stdout.split("resolved config")[0]
+    rows: list[list[str]] = []  # each run's cells, its lines joined
+    for line in shown.splitlines():
+        if line.startswith("│ "):
+            cells = [cell.strip() for cell in line.split("│")[1:-1]]
+            if cells[0]:
+                rows.append(cells)
+            else:
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+    assert [row[0] for row in rows] == [
+        f"cifar10/{net}/paper/seed0"
+        for net in ("plain-20", "plain-32", "plain-44", "plain-56")
+        + tuple(f"resnet-{depth}-A" for depth in (20, 32, 44, 56, 110, 1202))
+    ]
+    assert max(len(line) for line in shown.splitlines() if line.startswith(("│", "┃"))) <= width
+    cells = " ".join(next(row for row in rows if "resnet-110-" in row[0])[1:])
+    header = " ".join(line for line in shown.splitlines() if line.startswith("┃"))
+    assert ("differs" in header) == (width == 80), shown  # a column of its own where there is room for it
+    assert "warm-up: lr 0.01" in cells and ("differs from the first run" in cells) == (width == 50), cells
+
+
 def test_help_on_every_command(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # the width `cli` gives its process
     for command in ("list", "show", "run", "plot", "report"):

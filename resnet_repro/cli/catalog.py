@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 import yaml
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..basics.words import counted, human_duration
@@ -45,6 +45,7 @@ from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
 NARROW = 120  # list's columns whole need about 160 columns; under this many, the engine joins the title's cell
+SHOW_ROOM = 46  # show's status and what differs beside the run names: the table's frame and 36 columns to read them
 RUNS_DONE = "runs done (per profile), training time left on this machine"
 
 
@@ -166,13 +167,22 @@ def show_command(
         # the tables count them, unless --seeds names which (or --only and --set pick the nets, as `plot --set` does)
         on_disk = runs if only or set_ else requested_on_disk(spec, profile, results_dir)
         listed = runs if seeds is not None else _by_net(with_seeds_on_disk(on_disk, results_dir))
-        table = Table("run", "status", "differs from the first run", title=counted(len(listed), "run"))
+        # each run's name whole, on one line where the terminal has room; where the two other columns would have
+        # too little room beside the names to be read, what differs joins the status's cell
+        joined = console.width - max(len(run.name) for run in listed) < SHOW_ROOM
+        columns = (Column("status", overflow="fold"), *(() if joined else ("differs from the first run",)))
+        table = Table(Column("run", no_wrap=True, overflow="fold"), *columns, title=counted(len(listed), "run"))
         first = runs[0].settings
         jobs = slurm_queue(results_dir)
         for run in listed:
             on_slurm = slurm_run(results_dir, run.name, jobs)
             status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, spec, run)
-            table.add_row(run.name, Text(status), _difference(first, run))  # text: a path's [old] is no markup
+            differs = _difference(first, run)
+            if joined:
+                cells = [Text(f"{status}; differs from the first run: {differs}" if differs else status)]
+            else:
+                cells = [Text(status), differs]
+            table.add_row(run.name, *cells)  # text: a path's [old] is no markup
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
