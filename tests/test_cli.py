@@ -863,3 +863,23 @@ def test_show_and_list_count_a_net_trained_on_request_as_plot_tables_it(tmp_path
     assert "paper 1/11" in next(line for line in listed.splitlines() if line.startswith("│ fig6 ")), listed
     cli_in_process("plot", "fig6", "--results", str(results), check=True)
     assert "| plain-110 |  | 62.00 |" in (results / "fig6/table.md").read_text()
+
+
+def test_show_says_the_papers_data_only_where_the_runs_trained_on_the_official_files(tmp_path):
+    # show said "CIFAR-10 (the paper's data)" of runs whose meta.json records files that differ from the release
+    import json
+
+    results = tmp_path / "results"
+    for net, official in (("plain-20", True), ("plain-32", False)):
+        folder = results / f"runs/cifar10/{net}/paper/seed0"
+        folder.mkdir(parents=True)
+        (folder / "final.json").write_text(json.dumps({"status": "finished", "iterations": 64000, "wall_s": 1.0}))
+        (folder / "meta.json").write_text(json.dumps({"data": {"dataset": "cifar10", "official_checksums": official}}))
+    shown = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert (
+        "data: CIFAR-10 (not the official files: 1 of 2 runs trained on files that differ from the official release, "
+        "so not the paper's data)" in shown
+    ), shown
+    shutil.rmtree(results / "runs/cifar10/plain-32")
+    official = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert "data: CIFAR-10 (the paper's data)\n" in official, official

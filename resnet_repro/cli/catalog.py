@@ -39,7 +39,7 @@ from ..specs.experiments import (
 )
 from ..specs.naming import parse_model_name
 from ..specs.run_id import RunStatus
-from ..store.layout import RunFiles, read_run, resolve_results_dir
+from ..store.layout import RunFiles, RunRecord, read_run, resolve_results_dir
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
@@ -149,6 +149,10 @@ def show_command(
     spec = load_target(target)
     profile = spec.default_profile if profile is None else profile
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
+    # every seed trained (`run --seeds 0,1`) and every net trained on request whose folder is there, as list and the
+    # tables count them, unless --seeds names which (or --only and --set pick the nets, as `plot --set` does)
+    on_disk = runs if only or set_ else requested_on_disk(spec, profile, results_dir)
+    listed = runs if seeds is not None else _by_net(with_seeds_on_disk(on_disk, results_dir))
     title = title_for_data(spec.title, runs[0].data.dataset) if runs else spec.title  # the data this profile uses
     # the header's values are text, never markup: a path's [x] (a folder of the target file), a title's [red]
     console.print(f"[bold]{escape(spec.name)}[/bold]: {escape(title)}")
@@ -159,14 +163,11 @@ def show_command(
         for deviation in profile_spec.deviations:
             console.print(f"  deviation from the paper: {deviation}", markup=False)
         if runs:
-            console.print(f"data: {_data_line(planned(spec, profile, runs))}", highlight=False, markup=False)
+            data = _data_line(planned(spec, profile, runs), [read_run(results_dir, run) for run in listed])
+            console.print(f"data: {data}", highlight=False, markup=False)
         elif why := only_on_request(spec, profile, runs):  # `run` refuses it so: no listing would look like no work
             console.print(f"runs: none: {why}", highlight=False, markup=False)
     if runs:
-        # every seed trained (`run --seeds 0,1`) and every net trained on request whose folder is there, as list and
-        # the tables count them, unless --seeds names which (or --only and --set pick the nets, as `plot --set` does)
-        on_disk = runs if only or set_ else requested_on_disk(spec, profile, results_dir)
-        listed = runs if seeds is not None else _by_net(with_seeds_on_disk(on_disk, results_dir))
         # each run's name whole, on one line where the terminal has room; where the two other columns would have
         # too little room beside the names to be read, what differs joins the status's cell
         joined = console.width - max(len(run.name) for run in listed) < SHOW_ROOM
@@ -197,13 +198,24 @@ def _by_net(runs: list[RunConfig]) -> list[RunConfig]:
     return sorted(runs, key=lambda run: nets.index(run.name.rpartition("/")[0]))
 
 
-def _data_line(plan: Measured) -> str:
-    if not plan.proxy:
-        return f"{data_name(plan.dataset)} (the paper's data)"
-    return (
-        f"{data_name(plan.dataset)}, a proxy for {data_name(plan.paper_data)}: the claims (orderings) are checked, "
-        f"never the numbers against the paper's"
-    )
+def _data_line(plan: Measured, trained: list[RunRecord]) -> str:
+    """The data a profile trains on, and whether it is the paper's: not where the runs trained (`trained`) record
+    files that differ from the official release (data/cifar.py checks them against the release's digests)."""
+    name = data_name(plan.dataset)
+    if plan.proxy:
+        return (
+            f"{name}, a proxy for {data_name(plan.paper_data)}: the claims (orderings) are checked, never the numbers "
+            f"against the paper's"
+        )
+    checked = [(record.meta.get("data") or {}).get("official_checksums") for record in trained]
+    unofficial = sum(check is False for check in checked)
+    if unofficial:
+        runs = counted(sum(check is not None for check in checked), "run")
+        return (
+            f"{name} (not the official files: {unofficial} of {runs} trained on files that differ from the official "
+            f"release, so not the paper's data)"
+        )
+    return f"{name} (the paper's data)"
 
 
 def _print_paper(spec) -> None:
