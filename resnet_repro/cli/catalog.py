@@ -38,7 +38,7 @@ from ..specs.experiments import (
     target_names,
 )
 from ..specs.naming import parse_model_name
-from ..specs.run_id import RunStatus
+from ..specs.run_id import NotMeasurable, RunStatus
 from ..store.layout import RunFiles, RunRecord, read_run, resolve_results_dir
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
@@ -72,9 +72,9 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 counted_runs = with_seeds_on_disk(requested_on_disk(spec, profile, results_dir), results_dir)
                 statuses = [_status(results_dir, spec, r) for r in counted_runs]
                 finished = statuses.count(RunStatus.FINISHED.value)
-                # finished as its table words it, "finished, not measured (10-crop): it keeps no checkpoint to measure
-                # it from": not done, and only training it again measures it
-                again = [run.name for run, s in zip(counted_runs, statuses) if s.startswith("finished, not measured")]
+                # finished, but not measurable (its table: "finished, not measured (10-crop): it keeps no checkpoint
+                # to measure it from"): not done, and only training it again measures it
+                again = [run.name for run, s in zip(counted_runs, statuses) if isinstance(s, NotMeasurable)]
                 on_slurm = _on_slurm(results_dir, runs, jobs)
                 # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
                 if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:

@@ -76,6 +76,11 @@ class RunStatus(str, enum.Enum):
         return self.value
 
 
+class NotMeasurable(str):
+    """A finished run's status as its table words it where the run can never be measured (it keeps no checkpoint to
+    measure it from): only training it again measures it, so `list` counts it as not done."""
+
+
 def final_status(final: dict | None) -> RunStatus | None:
     """The status a final.json records, None without one (or with one that names no status we write)."""
     try:

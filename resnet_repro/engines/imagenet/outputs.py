@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...specs.config import RunConfig
 from ...specs.experiments import Target
-from ...specs.run_id import RunStatus
+from ...specs.run_id import NotMeasurable, RunStatus
 from ...store.layout import RunFiles, RunRecord, again, kept_checkpoint, read_json, read_run
 from ...store.lock import is_training
 from ...store.paths import output_dir, runs_profile
@@ -65,7 +65,7 @@ def table_status(run: RunRecord, crops: dict, config: RunConfig, results: Path, 
     if run.status is RunStatus.UNFINISHED and is_training(files.dir):  # a process holds its lock: as `show` says
         return "running"
     if run.status is RunStatus.FINISHED and not crops and not kept_checkpoint(files):
-        return (
+        return NotMeasurable(
             f"finished, not measured ({table_protocol(target)}): it keeps no checkpoint to measure it from (delete its "
             f"folder {again('to train it again', config.seed if config.further else None, files)})"
         )
