@@ -604,6 +604,15 @@ def plant(run: Path, how: str) -> str:
         record = json.loads((run / "final.json").read_text())
         (run / "final.json").write_text(json.dumps({**record, "train_error": float("nan")}))
         return "final.json has train_error nan, not an error rate (0 to 100)"
+    if how.startswith("meta.json: text for"):  # show, plot and report ended in a traceback reading it
+        record = json.loads((run / "meta.json").read_text())
+        data = "cifar" if how.endswith("its data report") else {**record["data"], "train_images": "many"}
+        (run / "meta.json").write_text(json.dumps({**record, "data": data}))
+        return (
+            'meta.json has data "cifar", not an object'
+            if data == "cifar"
+            else ('meta.json has data.train_images "many", not a number')
+        )
     assert how == "final.json: 100 MB"
     with open(run / "final.json", "r+b") as handle:
         handle.truncate(100 << 20)
@@ -621,6 +630,8 @@ PLANTED = [
     "final.json: a negative error",
     "final.json: NaN for an error",
     "final.json: 100 MB",
+    "meta.json: text for its data report",
+    "meta.json: text for its image count",
 ]
 
 

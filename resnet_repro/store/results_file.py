@@ -45,7 +45,7 @@ MEASURES = ("train_loss", "train_error", "test_loss", "test_error", "val_error")
 
 # The values of the tool's JSON records that readers compute with: a string where a number belongs, or a number
 # where a list belongs, would end in a TypeError far from the file, so each is checked where the file is read.
-NUMBERS, TEXT, PAIRS = "a number", "text", "a list of [iteration, threads] pairs"
+NUMBERS, TEXT, PAIRS, FLAG = "a number", "text", "a list of [iteration, threads] pairs", "true or false"
 PERCENT = "an error rate (0 to 100)"  # an error is a share of images in percent: never negative, NaN or above 100
 PROTOCOL_RECORDS = ("10-crop.json", "multi-scale.json")  # beside an ImageNet run's final.json, once measured
 RECORD_FIELDS = {
@@ -68,7 +68,18 @@ RECORD_FIELDS = {
         **dict.fromkeys(("status", "run", "model", "profile", "dataset", "reason"), TEXT),
         "cpu_threads": PAIRS,
     },
-    "meta.json": {"wall_s_this_session": NUMBERS, "wall_s": NUMBERS, "device_name": TEXT, "cpu_threads": PAIRS},
+    "meta.json": {
+        "wall_s_this_session": NUMBERS,
+        "wall_s": NUMBERS,
+        "device_name": TEXT,
+        "cpu_threads": PAIRS,
+        # the data's report (data/sources.py), which tables and the report read: an object of its own fields
+        "data": {
+            **dict.fromkeys(("dataset", "folder"), TEXT),
+            **dict.fromkeys(("train_images", "test_images"), NUMBERS),
+            "official_checksums": FLAG,
+        },
+    },
     # an ImageNet run's errors under a table's test protocol (engines/imagenet/measure.py writes them)
     **dict.fromkeys(PROTOCOL_RECORDS, {"top1_error": PERCENT, "top5_error": PERCENT, "protocol": TEXT}),
 }
@@ -181,14 +192,22 @@ def flow_nesting_beyond(text: str, limit: int = JSON_DEPTH) -> bool:
     return False
 
 
-def field_problem(record: dict, fields: dict[str, str]) -> str | None:
+def field_problem(record: dict, fields: dict, within: str = "") -> str | None:
     """Why a known field of `record` cannot be used as `fields` says it is (None when all can); absent and null
-    fields are fine (a failed run has no test error)."""
+    fields are fine (a failed run has no test error). A field whose kind is a dict is an object of those fields."""
     for key, kind in fields.items():
         value = record.get(key)
-        if value is not None and not _IS_KIND[kind](value):
+        if value is None:
+            continue
+        if isinstance(kind, dict):
+            if not isinstance(value, dict):
+                return f"has {within}{key} {_shown(value)}, not an object"
+            problem = field_problem(value, kind, f"{within}{key}.")
+            if problem:
+                return problem
+        elif not _IS_KIND[kind](value):
             said = NUMBERS if kind == PERCENT and not _is_number(value) else kind  # "low" is no number at all
-            return f"has {key} {_shown(value)}, not {said}"
+            return f"has {within}{key} {_shown(value)}, not {said}"
     return None
 
 
@@ -259,6 +278,7 @@ _IS_KIND = {  # RECORD_FIELDS' kinds
     PERCENT: lambda value: _is_number(value) and 0 <= value <= 100,
     TEXT: lambda value: isinstance(value, str),
     PAIRS: _is_pairs,
+    FLAG: lambda value: isinstance(value, bool),
 }
 
 
