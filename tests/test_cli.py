@@ -883,3 +883,15 @@ def test_show_says_the_papers_data_only_where_the_runs_trained_on_the_official_f
     shutil.rmtree(results / "runs/cifar10/plain-32")
     official = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
     assert "data: CIFAR-10 (the paper's data)\n" in official, official
+
+
+@pytest.mark.parametrize("overrides", ["5", "true", "recipe.lr=0.05"])
+def test_a_variant_config_whose_overrides_are_no_list_is_no_variant_to_draw(overrides, tmp_path):
+    # plot and plot all ended in a traceback (TypeError: 'int' object is not iterable) on `overrides: 5`
+    from resnet_repro.specs.experiments import load_target
+    from resnet_repro.store.variants import override_variants
+
+    folder = tmp_path / "runs/cifar10/plain-20/smoke~abc123/seed0"
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(f"profile: smoke\noverrides: {overrides}\n")
+    assert override_variants(load_target("fig1"), tmp_path) == []

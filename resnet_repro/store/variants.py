@@ -22,7 +22,10 @@ def override_variants(target: Target, results: Path) -> list[tuple[str, list[str
             stored = read_run_config(config_file)
         except UserError:  # a planted or broken config: not a variant to draw
             continue
-        key = (str(stored.get("profile")), tuple(str(o) for o in stored.get("overrides") or ()))
+        overrides = stored.get("overrides") or []
+        if not isinstance(overrides, list):  # nor is one whose overrides are no list of --set pairs (`overrides: 5`)
+            continue
+        key = (str(stored.get("profile")), tuple(str(o) for o in overrides))
         if key not in found and _belongs(target, results, *key):
             found[key] = None
     return [(profile, list(overrides)) for profile, overrides in found]
