@@ -139,8 +139,19 @@ def _train_group(
     world: World,
     threads: FreeCoreWatch | None = None,
 ) -> list[RunReport]:
-    """Train one run, or a pack of runs together, each under its own lock; raise what stopped them."""
+    """Train one run, or a pack of runs together (pack.py), each under its own lock; raise what stopped them. A run
+    alone trains on the default stream (with the CPU's thread watch, over every process of a torchrun launch), several
+    each on its own progress line; their files are begun and ended by rank 0."""
     reports, todo = [], []
+    begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
+
+    def session(config: RunConfig, files: RunFiles) -> RunSession:
+        reporter = context.reporter if len(todo) == 1 else context.reporter.lane(config.name)
+        if world.is_main:  # its files begun first
+            begun[config.name] = _begin_run(config, files, context, world)
+        run = RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
+        return RunSession(run, run_hooks(reporter, threads))
+
     try:
         with contextlib.ExitStack() as locks:
             for config, files in group:
@@ -151,7 +162,10 @@ def _train_group(
                     reports.append(ended)
                 else:
                     todo.append((config, files))
-            outcomes = _train_todo(todo, context, stop, world, threads)
+            outcomes = train_together([partial(session, config, files) for config, files in todo], context.device)
+            if world.is_main:  # only rank 0 writes; the others trained their share of each batch
+                for (config, files), outcome in zip(todo, outcomes):
+                    _end_run(files, outcome, context, *begun[config.name])
     except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
         where = error.filename or (todo[0][1].dir if todo else group[0][1].dir)
         if error.errno == errno.ENOTDIR:  # neither space nor permissions: a file where a folder must be
@@ -185,25 +199,6 @@ def stopped_runs(finals: list[dict], signal_name: str) -> Stopped:
     return Stopped(f"stopped {where} (by {signal_name}); the same command resumes", signal_name)
 
 
-def _train_todo(todo, context: RunContext, stop: StopFlag, world: World, threads: FreeCoreWatch | None):
-    """Train the runs of `todo` to their end as a pack (pack.py): a run alone on the default stream (with the CPU's
-    thread watch, over every process of a torchrun launch), several each on its own progress line; their files begun
-    and ended by rank 0."""
-    begun: dict[str, tuple[dict, float]] = {}  # each run's meta.json and start time, for its end
-
-    def session(config: RunConfig, files: RunFiles) -> RunSession:
-        reporter = context.reporter if len(todo) == 1 else context.reporter.lane(config.name)
-        if world.is_main:  # its files begun first
-            begun[config.name] = _begin_run(config, files, context, world)
-        run = RunInputs(config, context.splits(config), files, context.device, reporter, stop, world)
-        return RunSession(run, run_hooks(reporter, threads))
-
-    outcomes = train_together([partial(session, config, files) for config, files in todo], context.device)
-    if not world.is_main:  # only rank 0 writes; the others trained their share of each batch
-        return outcomes
-    return [_end_run(files, outcome, context, *begun[config.name]) for (config, files), outcome in zip(todo, outcomes)]
-
-
 def target_clock(
     target: str | None, pending: list[tuple[RunConfig, RunFiles]], jobs: int = 1, lockstep: bool = False
 ) -> TargetClock:
@@ -233,7 +228,7 @@ def _begin_run(config: RunConfig, files: RunFiles, context: RunContext, world: W
     return meta, started
 
 
-def _end_run(files: RunFiles, outcome: RunReport, context: RunContext, meta: dict, started: float) -> RunReport:
+def _end_run(files: RunFiles, outcome: RunReport, context: RunContext, meta: dict, started: float) -> None:
     """Warnings said, meta.json's session time, and final.json unless the run was interrupted (rank 0)."""
     for warning in outcome.warnings:
         context.reporter.message(f"warning: {warning}")
@@ -241,7 +236,6 @@ def _end_run(files: RunFiles, outcome: RunReport, context: RunContext, meta: dic
     write_json(files.meta, {**meta, **segments, "wall_s_this_session": time.time() - started, "finished_at": _now()})
     if outcome.status != "interrupted":
         write_json(files.final, outcome.final)
-    return outcome
 
 
 def graceful_stop(stop: StopFlag, reporter: Reporter):
