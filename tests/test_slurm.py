@@ -768,6 +768,10 @@ def test_resources_layer_the_engine_defaults_the_file_and_the_overrides(tmp_path
         ('partition: ",gpu"\n', "resources.yaml:1: partition: ',gpu' holds an empty name in its list of partitions;"),
         ("partition: a,,b\n", "resources.yaml:1: partition: 'a,,b' holds an empty name in its list of partitions;"),
         ('partition: ""\n', "resources.yaml:1: partition: '' names no partition; name one (e.g. gpu), or leave"),
+        # went to sbatch as --account= (an empty value)
+        ('partition: gpu\naccount: ""\n', "resources.yaml:2: account: '' names no account; name one (e.g. my-pro"),
+        ("qos: ''\n", "resources.yaml:1: qos: '' names no qos; name one (e.g. normal), or leave qos out for the clu"),
+        ('constraint: " "\n', "resources.yaml:1: constraint: ' ' names no constraint; name one (e.g. h100), or"),
     ],
 )
 def test_the_resource_file_is_read_by_the_one_strict_reader(tmp_path, body, says):

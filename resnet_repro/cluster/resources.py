@@ -68,6 +68,19 @@ def _partitions(text: str) -> str:
     return text
 
 
+def _named(key: str, example: str) -> AfterValidator:
+    """`account: ""` went to sbatch as `--account=`, an empty value: a key is a name or is left out."""
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise refuse(
+                f"{excerpt(text)} names no {key}; name one (e.g. {example}), or leave {key} out for the cluster's default"
+            )
+        return text
+
+    return AfterValidator(check)
+
+
 Name = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_one_line_name)]  # an account, QoS, feature
 Partitions = Annotated[Name, AfterValidator(_partitions)]
 SlurmTime = Annotated[Text, BeforeValidator(_as_text), AfterValidator(_slurm_time)]
@@ -83,9 +96,9 @@ class Resources:
     __pydantic_config__ = STRICT_KEYS
 
     partition: Optional[Partitions] = None  # None: the cluster's default partition
-    account: Optional[Name] = None
-    qos: Optional[Name] = None
-    constraint: Optional[Name] = None
+    account: Optional[Annotated[Name, _named("account", "my-project")]] = None
+    qos: Optional[Annotated[Name, _named("qos", "normal")]] = None
+    constraint: Optional[Annotated[Name, _named("constraint", "h100")]] = None
     time: SlurmTime = "24:00:00"  # the job's time limit; a run longer than it is requeued and resumes
     nodes: Whole(1, 100_000) = 1
     gpus_per_node: Whole(0, 1_024) = 1
