@@ -135,6 +135,15 @@ def test_bench_says_a_results_path_under_a_file_before_measuring(tmp_path):
     assert "measuring" not in result.stdout and (tmp_path / "taken").read_text() == "mine"
 
 
+@pytest.mark.parametrize("name", ["bench.csv", "table.md"])
+def test_bench_says_a_folder_where_its_file_goes_before_measuring(tmp_path, name):
+    # it measured every net first, then said a folder stood where the file must be (table.md: after bench.csv)
+    (tmp_path / "bench" / name).mkdir(parents=True)
+    result = cli_in_process("bench", "--model", "resnet20", "--iterations", "1", "--results", str(tmp_path))
+    assert_one_line_error(result, f"cannot write {tmp_path / 'bench' / name}: it is a folder, not a file; move the")
+    assert "measuring" not in result.stdout and os.listdir(tmp_path / "bench") == [name]
+
+
 def test_a_results_folder_the_user_may_not_write_is_said_before_the_work(tmp_path, monkeypatch):
     # chmod 500 stops no write by root, who runs the tests here: the permission is asked of os.access alone
     from resnet_repro.basics.errors import UserError

@@ -55,7 +55,7 @@ def bench_command(
             )
     # a results path that cannot be written is said before the minutes of measuring, not after them
     folder = resolve_results_dir(str(results) if results else None) / "bench"
-    check_writable(folder)
+    check_writable(folder, files=("bench.csv", "table.md"))
     torch_device = resolve_device(device)
     check_precision(torch_device, precision)
     settings = BenchSettings(batch_size, iterations, precision=precision, compile=compile_, image_size=image_size)

@@ -71,10 +71,11 @@ def sets(values: Optional[list[str]], option: str = "--set") -> list[str]:
     return pairs
 
 
-def check_writable(folder: Path) -> None:
+def check_writable(folder: Path, files: tuple[str, ...] = ()) -> None:
     """A folder a command writes into only after its work (bench's minutes of measuring): it, or the nearest folder
-    above it that exists, must be a folder this user may write. Checked by permission before the work, without
-    writing anything, so that the work is not lost to a path that could never be written."""
+    above it that exists, must be a folder this user may write, and none of the `files` it writes there a folder.
+    Checked by permission before the work, without writing anything, so that the work is not lost to a path that
+    could never be written."""
     existing = folder
     while not existing.exists() and existing != existing.parent:  # a name under a file does not exist either
         existing = existing.parent
@@ -88,6 +89,11 @@ def check_writable(folder: Path) -> None:
         raise UserError(
             f"cannot write {shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its "
             f"permissions, or point --results elsewhere"
+        )
+    for taken in (folder / name for name in files if (folder / name).is_dir()):
+        raise UserError(
+            f"cannot write {shorten(str(taken), PATH_CHARS)}: it is a folder, not a file; move the folder away, "
+            f"or point --results elsewhere"
         )
 
 
