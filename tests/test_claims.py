@@ -576,6 +576,27 @@ def test_runs_end_says_why_the_papers_numbers_beside_its_own_have_no_verdict(tmp
     )
 
 
+def test_runs_end_aligns_its_numbers_to_the_right_and_ends_no_line_in_spaces(tmp_path):
+    """`run`'s closing table set every number to the left of its column and padded every line with spaces, where
+    `show`'s tables set them to the right."""
+    from resnet_repro.report.console import console_summary
+
+    fake_run(tmp_path, "cifar10/resnet-20-A/quick/seed0", 9.1, 9.0, dataset="cifar10")
+    fake_run(tmp_path, "cifar10/resnet-110-A/quick/seed0", 12.25, 10.5, dataset="cifar10")
+    lines = console_summary(load_target("table6"), "quick", tmp_path)
+    assert lines[lines.index("  ResNet-20     1/1            9.10        9.00              8.75") + 1 :][:5] == [
+        "  ResNet-32     0/1                                          7.51",
+        "  ResNet-44     0/1                                          7.17",
+        "  ResNet-56     0/1                                          6.97",
+        "  ResNet-110    1/1           12.25       10.50  6.61 (mean of 5)",
+        "  plain-20      0/1",
+    ]
+    assert any(
+        line.startswith("  net         seeds  training error  test error             paper  ver") for line in lines
+    )
+    assert not any(line.endswith(" ") for line in lines)
+
+
 def test_the_report_names_its_folder_when_its_commands_would_run_elsewhere_and_counts_override_runs(
     tmp_path, monkeypatch
 ):

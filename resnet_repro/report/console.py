@@ -22,15 +22,25 @@ def console_summary(target: Target, profile: str, results: Path) -> list[str]:
     lines += _verdict_lines(claim_scores(target, found))
     header, rows = numbers_table(target, found)
     if rows:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
-        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+        lines += _aligned(header, rows)
     comparable, why = found.numbers_comparable()
     if found.proxy:  # why its numbers are not set beside the paper's
         lines.append(f"  {why}")
     elif not comparable and rows and "paper" in header:  # the paper's numbers beside ours, with no verdict: why
         lines.append(f"  Numbers shown without a verdict against the paper: {why}.")
     return lines
+
+
+def _aligned(header: list[str], rows: list[list[str]]) -> list[str]:
+    """The numbers table as `show` prints its tables: the net (and the verdict, the paper's column's neighbour) to the
+    left, every number to the right, and no line ending in spaces."""
+    left = {0, len(header) - 1} if "paper" in header else {0}
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  " + "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return [line(cells).rstrip() for cells in (header, *rows)]
 
 
 def section_summary(target: Target, results: Path) -> list[str]:
