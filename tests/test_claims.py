@@ -561,6 +561,30 @@ def test_a_test_profiles_verdicts_are_said_to_test_the_tool_and_left_out_of_the_
         "- Profile smoke is a test profile: its verdicts test the tool, not the paper; the report's counts leave"
         in fig1
     )
+    # its rows waiting for runs were offered under "Not run yet" as `resnet-repro run fig6 --profile smoke`
+    assert "--profile smoke" not in report and "--profile smoke" not in (tmp_path / "REPORT.html").read_text()
+    assert "| smoke |" not in report.split("### Not run yet")[1].split("### How verdicts")[0]
+    fig6 = report.split("### fig6, profile smoke")[1].split("\n## ")[0]
+    assert (
+        "| ResNets manage to overcome the optimization difficulty (the 56-layer ResNet against the degraded plain net) "
+        "(training error: ResNet-56 < plain-56) | no command offered: smoke is a test profile, not a way to run fig6 "
+        "| ⏳ not run yet |" in fig6
+    )
+
+
+def test_the_report_offers_no_command_to_measure_a_test_profiles_trained_nets(tmp_path):
+    """With fig6's smoke nets trained, the report's fig7 said `resnet-repro run fig7 --profile smoke` measures them, in
+    a note and under "Not run yet": a test profile offered as a way to run a target."""
+    for label in ("plain-20", "plain-56", "resnet-20-A", "resnet-56-A", "resnet-110-A"):
+        fake_run(tmp_path, f"cifar10/{label}/smoke/seed0", 80.0, 85.0, dataset="cifar10", iterations=12)
+    cli_in_process("report", "--results", str(tmp_path), check=True)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "fig7 --profile smoke" not in report and "fig7 --profile smoke" not in (tmp_path / "REPORT.html").read_text()
+    assert "| smoke |" not in report.split("### Not run yet")[1].split("### How verdicts")[0]
+    assert (
+        "- Its nets are trained under the smoke profile, not measured yet; no command offered: smoke is a test "
+        "profile, not a way to run fig7.\n" in report
+    )
 
 
 def test_runs_end_says_why_the_papers_numbers_beside_its_own_have_no_verdict(tmp_path):

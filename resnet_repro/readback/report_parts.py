@@ -49,9 +49,12 @@ class Score:
 
     @property
     def test_note(self) -> str:
-        """Why a test profile's verdict is no finding, said beside it."""
-        judged = self.verdict.status not in (NOT_RUN, PARTIAL)
-        return f"{self.profile} is {TESTS_THE_TOOL}" if self.for_tests and judged else ""
+        """Why a test profile's verdict is no finding, said beside it; where it waits, why no command runs it."""
+        if not self.for_tests:
+            return ""
+        if self.verdict.status in (NOT_RUN, PARTIAL):
+            return f"no command offered: {self.profile} is a test profile, not a way to run {self.target}"
+        return f"{self.profile} is {TESTS_THE_TOOL}"
 
     @property
     def mark(self) -> str:

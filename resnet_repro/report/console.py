@@ -56,5 +56,5 @@ def _verdict_lines(scores: list[Score]) -> Iterator[str]:
         yield f"  {score.mark} {score.verdict.status}: {score.what}"
         if score.verdict.detail:
             yield f"      {score.verdict.detail}"
-        if score.verdict.seeds:
+        if score.verdict.seeds and score.command:  # none where a test profile's row waits: it offers no command
             yield f"      {score.verdict.seeds} seeds per net: {score.command}"

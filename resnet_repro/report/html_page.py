@@ -87,9 +87,9 @@ def _html_detail(s: Score) -> str:
 
 
 def _html_waiting(s: Score) -> str:
-    """What a claim still waits for, and the command that runs it."""
-    detail = _inline(result_text(s)) + "<br>" if result_text(s) else ""  # its `--download` as code, as in REPORT.md
-    return f"{detail}<code>{html.escape(s.command)}</code>"
+    """What a claim still waits for, and the command that runs it (none for a test profile's row)."""
+    detail = _inline(result_text(s)) if result_text(s) else ""  # its `--download` as code, as in REPORT.md
+    return "<br>".join(part for part in (detail, s.command and f"<code>{html.escape(s.command)}</code>") if part)
 
 
 def _html_target(section: TargetSection, keys: frozenset) -> list[str]:

@@ -43,7 +43,7 @@ def markdown_page(sections: list[TargetSection], opening: list[str]) -> str:
             if part.scores:
                 out += ["", "| the paper says | result | verdict |", "|---|---|---|"]
                 out += [
-                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
+                    f"| {_md(s.what)} | {_md(s.verdict.detail or s.command or s.test_note)}{_md_seeds(s)} | {s.mark} {s.verdict.status} |"
                     for s in part.scores
                 ]
             if part.table[1]:

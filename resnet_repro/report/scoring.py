@@ -67,9 +67,10 @@ def claim_score(
     """A claim's scoreboard row under `profile`: its words over the nets `trained` (None: every net of the claim),
     its verdict, the command that runs it where it waits, what it compares (see `comparisons`), and whether the
     profile only tests the tool."""
-    command = claim_command(target, profile, verdict, claim)
-    what = claim_text(claim, trained)
     tests = is_test_profile(profile)
+    waits = verdict.status in (NOT_RUN, PARTIAL)
+    command = "" if tests and waits else claim_command(target, profile, verdict, claim)  # no test profile is offered
+    what = claim_text(claim, trained)
     return Score(target.name, what, claim.section, profile, verdict, command, compares=compares, for_tests=tests)
 
 

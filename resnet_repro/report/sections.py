@@ -93,18 +93,16 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         for s in section.scores
     ]
     for profile in trained_not_measured(target, results):  # fig7 after `run fig6 --profile cpu`: minutes, not a GPU
-        command = run_command(target, profile)
-        section.notes.append(
-            f"Its nets are trained under the {profile} profile, not measured yet: `{command}` measures them (no training)."
-        )
-        if profile == default:  # each of its claims is a row not run yet already, with this same command
-            continue
         name = target.title.split(":")[0]
         waits = Verdict(NOT_RUN, "its nets are trained; measuring them takes minutes, no training")
         what = f"the claims of {name} over the {profile} profile's nets"
-        section.scores.append(
-            Score(target.name, what, name, profile, waits, command, for_tests=is_test_profile(profile))
-        )
+        tests = is_test_profile(profile)
+        command = "" if tests else run_command(target, profile)  # a test profile is offered as no way to run it
+        row = Score(target.name, what, name, profile, waits, command, for_tests=tests)
+        measures = f"; {row.test_note}" if tests else f": `{command}` measures them (no training)"
+        section.notes.append(f"Its nets are trained under the {profile} profile, not measured yet{measures}.")
+        if profile != default:  # at the default, each of its claims is a row not run yet already, with this command
+            section.scores.append(row)
     section.scores.sort(key=lambda s: (s.profile != default, s.profile))
     return section
 
@@ -230,8 +228,9 @@ def _mean(values: list[float] | None, best: bool = False) -> str:
 
 def split_waiting(scores: list[Score]) -> tuple[list[Score], list[Score]]:
     """The rows with a verdict, and the rows still waiting for runs (with the command that runs them)."""
-    waiting = [s for s in scores if s.verdict.status in (NOT_RUN, PARTIAL)]
-    return [s for s in scores if s not in waiting], waiting
+    checked = [s for s in scores if s.verdict.status not in (NOT_RUN, PARTIAL)]
+    # a test profile's rows wait for nothing the report offers: they stay in their profile's part alone
+    return checked, [s for s in scores if s not in checked and not s.for_tests]
 
 
 def all_scores(sections: list[TargetSection]) -> list[Score]:
