@@ -17,6 +17,7 @@ from resnet_repro.claims.base import (
     PARTIAL,
     REPRODUCED,
     Claim,
+    Verdict,
     evaluate_claim,
 )
 from resnet_repro.claims.numbers import PaperNumber, evaluate_number
@@ -585,6 +586,18 @@ def test_the_report_offers_no_command_to_measure_a_test_profiles_trained_nets(tm
         "- Its nets are trained under the smoke profile, not measured yet; no command offered: smoke is a test "
         "profile, not a way to run fig7.\n" in report
     )
+
+
+@pytest.mark.parametrize("status", [HOLDS, NOT_RUN])
+def test_a_test_profiles_row_offers_no_command_even_where_more_seeds_would_resolve_it(status):
+    """A smoke verdict whose gap more seeds would resolve was offered `resnet-repro run table6 --profile smoke
+    --seeds 15`: a test profile offered as a way to run a target."""
+    from resnet_repro.report.scoring import claim_score
+
+    table6 = load_target("table6")
+    claim = table6.claims[0]
+    assert claim_score(table6, claim, "smoke", Verdict(status, "", seeds=15)).command == ""
+    assert claim_score(table6, claim, "paper", Verdict(status, "", seeds=15)).command.endswith(" --seeds 15")
 
 
 def test_runs_end_says_why_the_papers_numbers_beside_its_own_have_no_verdict(tmp_path):

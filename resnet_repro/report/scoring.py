@@ -68,8 +68,7 @@ def claim_score(
     its verdict, the command that runs it where it waits, what it compares (see `comparisons`), and whether the
     profile only tests the tool."""
     tests = is_test_profile(profile)
-    waits = verdict.status in (NOT_RUN, PARTIAL)
-    command = "" if tests and waits else claim_command(target, profile, verdict, claim)  # no test profile is offered
+    command = "" if tests else claim_command(target, profile, verdict, claim)  # a test profile is never offered
     what = claim_text(claim, trained)
     return Score(target.name, what, claim.section, profile, verdict, command, compares=compares, for_tests=tests)
 
