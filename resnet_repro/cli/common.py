@@ -19,6 +19,13 @@ from ..store.layout import resolve_results_dir
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True)
 
+
+def say(line: str) -> None:
+    """One line as it is: a path whole on one line however long (a log keeps it whole, to copy), and no text in it
+    read as rich's markup (a results folder named results[old] is no style)."""
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
 # The environment variables behind --results and --data-dir are read where the folders are resolved
 # (store.layout.resolve_results_dir, data.sources.resolve_data_dir), not here as well.
 ResultsOption = typer.Option(None, "--results", help="Results folder [default: $RESNET_REPRO_RESULTS, else ./results].")

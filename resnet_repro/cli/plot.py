@@ -31,7 +31,7 @@ from ..specs.experiments import (
 )
 from ..store.readme import ensure_results_readme
 from ..store.variants import override_variants
-from .common import ResultsOption, SetOption, console, existing_results_dir, sets
+from .common import ResultsOption, SetOption, existing_results_dir, say, sets
 
 
 def plot_command(
@@ -75,7 +75,7 @@ def plot_command(
         raise UserError(_nothing_to_draw(specs[0], profile, waiting, results_dir, overrides))
     _say_skipped(refused, waiting)
     if not jobs:  # what was asked for: a profile's results, a variant's runs
-        _say(f"nothing to draw: no target has {_asked(profile, overrides)} under {results_dir}/")
+        say(f"nothing to draw: no target has {_asked(profile, overrides)} under {results_dir}/")
         return
     ensure_results_readme(results_dir)
     _draw(jobs, everything, results_dir)
@@ -123,15 +123,9 @@ def _say_skipped(refused: dict, waiting: list) -> None:
     each profile whose nets are trained but not measured."""
     if refused:
         groups = "; ".join(f"{', '.join(names)} ({refusal})" for refusal, names in refused.values())
-        _say(f"skipped what the --set does not apply to: {groups}")
+        say(f"skipped what the --set does not apply to: {groups}")
     for spec, name in waiting:
-        _say(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}")
-
-
-def _say(line: str) -> None:
-    """One line as it is: a path whole on one line however long (to copy), and no text in it read as rich's markup (a
-    results folder named results[old] is no style)."""
-    console.print(line, soft_wrap=True, markup=False, highlight=False)
+        say(f"skipped {spec.name} {name}: its {_not_measured(spec, name)}")
 
 
 def _draw(jobs: list[tuple], everything: bool, results_dir: Path) -> None:
@@ -151,12 +145,12 @@ def _draw(jobs: list[tuple], everything: bool, results_dir: Path) -> None:
             # and the rest still drawn.
             drawn = " ".join([spec.name, *([runs[0].run_id.profile_folder] if runs else [])])
             said = error if isinstance(error, UserError) else _in_the_way(error)
-            _say(f"skipped {drawn}: {said}")
+            say(f"skipped {drawn}: {said}")
             if not variant:
                 failed.append(drawn)
             continue
         for path in written:
-            _say(f"wrote {path}")
+            say(f"wrote {path}")
     if failed:
         raise UserError(
             f"could not draw {', '.join(failed)} (said above, with how to fix it); the other targets are drawn"

@@ -7,16 +7,11 @@ from typing import Optional
 
 from ..basics.words import counted
 from ..report import write_report
-from .common import ResultsOption, console, existing_results_dir
+from .common import ResultsOption, existing_results_dir, say
 
 
 def report_command(results: Optional[Path] = ResultsOption) -> None:
     """Write results/REPORT.md and a self-contained REPORT.html from the tables and figures under results/."""
     results_dir = existing_results_dir(results)
-    markdown, html_path, count = write_report(results_dir, warn=lambda message: _say(f"warning: {message}"))
-    _say(f"wrote {markdown} and {html_path} ({counted(count, 'target')})")
-
-
-def _say(line: str) -> None:
-    """One line as it is: a path in it is never folded over lines (a log keeps it whole, to copy) nor read as markup."""
-    console.print(line, soft_wrap=True, markup=False, highlight=False)
+    markdown, html_path, count = write_report(results_dir, warn=lambda message: say(f"warning: {message}"))
+    say(f"wrote {markdown} and {html_path} ({counted(count, 'target')})")

@@ -40,6 +40,7 @@ from .common import (
     SeedsOption,
     SetOption,
     console,
+    say,
     sets,
 )
 from .progress import RichReporter
@@ -255,13 +256,13 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
         results_dir,
         spec.name,
         check_pack(pack, None) or 1,
-        _say,
+        say,
         engine.measures,
     )
     chosen = job_command[: job_command.index("--device")]  # the target, profile, seeds and --set: these runs
     show = shlex.join(["resnet-repro", "show", *chosen, "--results", str(results_dir)])  # as a shell reads it back
     for line in submitted.lines(spec.name, show):
-        _say(line)
+        say(line)
     if submitted.stopped_by:  # a stop while the jobs were submitted waited until they were recorded
         raise Stopped(
             f"stopped (by {submitted.stopped_by}) once every job was submitted and recorded; the jobs stay queued or "
@@ -292,13 +293,9 @@ def _after_outputs_job(spec, runs, results_dir: Path, job: str) -> None:
             f"its log: {log}"
         )
     for path in ended["written"]:
-        _say(f"wrote {path}")
+        say(f"wrote {path}")
     if ended.get("report") and runs and runs[0].run_id.tag is None:
         _summary(console_summary(spec, runs_profile(runs), results_dir), Path(ended["report"]))
-
-
-def _say(line: str) -> None:
-    console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def show_outcome(outcome) -> None:
@@ -327,7 +324,7 @@ def _finish(summary: list[str], results_dir: Path) -> Path:
 def _summary(summary: list[str], page: Path) -> None:
     console.print("")
     for line in summary:
-        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        say(line)
     console.print(f"report: {page} (and REPORT.md beside it)", highlight=False)
 
 
