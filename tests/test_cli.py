@@ -389,6 +389,50 @@ def test_plot_names_the_files_it_wrote_as_they_are_in_a_folder_with_brackets(tmp
     assert f"nothing to draw: no target has quick results under {results}/\n" in nothing.stdout
 
 
+def test_run_names_the_files_it_wrote_as_they_are_in_a_folder_with_brackets(monkeypatch, capsys):
+    # `run fig1 --results 'run[old]'` said "wrote .../run/fig1/smoke/fig1.png" and "report: .../run/REPORT.html"
+    from types import SimpleNamespace
+
+    from resnet_repro.cli.common import console
+    from resnet_repro.cli.run import _summary, show_outcome
+    from resnet_repro.engines.base import Outcome
+
+    monkeypatch.setattr(console, "width", 400)
+    results = Path("/tmp/run[old]")
+    failed = SimpleNamespace(name="cifar10/plain-20/smoke/seed0", status="failed", final={"reason": f"{results}: gone"})
+    show_outcome(Outcome([results / "fig1/smoke/fig1.png"], [failed]))
+    _summary([], results / "REPORT.html")
+    assert capsys.readouterr().out.splitlines() == [
+        f"  cifar10/plain-20/smoke/seed0: FAILED, {results}: gone",
+        f"wrote {results}/fig1/smoke/fig1.png",
+        "",
+        f"report: {results}/REPORT.html (and REPORT.md beside it)",
+    ]
+
+
+def test_list_and_show_print_a_profile_named_with_brackets_as_written(tmp_path, monkeypatch):
+    # a recipe's profile smoke[x] was read as rich's markup: list said "smoke 0/7", show "cifar10/plain-20/smoke/seed0"
+    # and "over the nets the smoke profile trains"; a target file's context "Maxout [x]" was shown as "Maxout "
+    from resnet_repro.cli.common import console
+
+    experiments = Path(__file__).resolve().parent.parent / "experiments"
+    (tmp_path / "_recipes").mkdir()
+    recipe = (experiments / "_recipes/cifar.yaml").read_text()
+    (tmp_path / "_recipes/cifar.yaml").write_text(recipe.replace("\n  smoke:\n", "\n  smoke[x]:\n"))
+    target = (experiments / "table6.yaml").read_text().replace("\n  smoke:", "\n  smoke[x]:")
+    (tmp_path / "table6.yaml").write_text(target.replace("model: Maxout,", 'model: "Maxout [x]",'))
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    (tmp_path / "results/runs/cifar10/plain-20/smoke[x]/seed0").mkdir(parents=True)
+    (tmp_path / "results/runs/cifar10/plain-20/smoke[x]/seed0/metrics.csv").touch()  # begun: list names the profile
+    monkeypatch.setattr(console, "width", 400)
+    results = ("--results", str(tmp_path / "results"))
+    listed = re.sub(r"[│\s]+", " ", cli_in_process("list", *results, check=True).stdout)  # a cell's lines joined
+    assert " smoke[x] 0/7 (1 unfinished)" in listed
+    shown = cli_in_process("show", "table6", "--profile", "smoke[x]", *results, check=True).stdout
+    assert "│ cifar10/plain-20/smoke[x]/seed0 " in shown and "context only): Maxout [x] 9.38;" in shown
+    assert "claims checked (lowest first), over the nets the smoke[x] profile trains:" in shown
+
+
 def test_plot_all_of_a_profile_no_recipe_offers_says_so(tmp_path):
     # it said "nothing to draw" and exited 0, the typo unseen
     (tmp_path / "runs").mkdir()

@@ -313,8 +313,13 @@ def test_a_bad_weights_file_is_one_line(tmp_path, val_dir, kind, message):
     assert not (tmp_path / "r" / "eval").exists()
 
 
-def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
+def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path, monkeypatch):
+    from resnet_repro.cli.common import console
     from resnet_repro.data.synthetic import write_cifar10
+
+    monkeypatch.setattr(console, "width", 400)
+    weights, results = tmp_path / "w[old]" / "r20.pt", tmp_path / "results[old]"  # [old]: no markup, as written
+    weights.parent.mkdir()
 
     folder = write_cifar10(tmp_path / "data", train_per_batch=8, test=40)
     torch.manual_seed(4)
@@ -322,25 +327,19 @@ def test_a_cifar_net_is_tested_on_the_test_batch_beside_table6(tmp_path):
     state_dict["fc.weight"] = torch.zeros(10, 64)  # raw pixels through untrained BN grow large: the bias alone decides
     state_dict["fc.bias"] = torch.zeros(10)
     state_dict["fc.bias"][3] = 1.0  # every image called class 3
-    torch.save(state_dict, tmp_path / "r20.pt")
+    torch.save(state_dict, weights)
     result = cli_in_process(
-        "eval",
-        "--weights",
-        str(tmp_path / "r20.pt"),
-        "--model",
-        "resnet20",
-        "--cifar",
-        str(folder),
-        "--device",
-        "cpu",
-        "--results",
-        str(tmp_path / "results"),
-    )
+        "eval", "--weights", str(weights), "--model", "resnet20", "--cifar", str(folder), "--device", "cpu",
+        "--results", str(results),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    csv_path = results / "eval" / slug(weights, "resnet20") / "cifar10-test.csv"
+    assert f"\n| {weights} | " in result.stdout  # the row names the weights file
+    assert f"wrote {csv_path} and {csv_path.with_suffix('.md')}\n" in result.stdout
     with open(folder / "test_batch", "rb") as handle:  # the batch this test wrote: trusted
         labels = pickle.load(handle, encoding="bytes")[b"labels"]
     expected = round(100.0 * sum(label != 3 for label in labels) / len(labels), 2)
-    [row] = read_rows(tmp_path / "results" / "eval" / slug(tmp_path / "r20.pt", "resnet20") / "cifar10-test.csv")
+    [row] = read_rows(csv_path)
     assert (row["model"], row["images"], row["top1_error"], row["paper_top1_error"]) == (
         "resnet20",
         "40",

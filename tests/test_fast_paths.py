@@ -91,7 +91,8 @@ def test_bf16_run_trains_and_is_recorded(cifar_dir, tmp_path):
 
 
 def test_bench_writes_its_csv(tmp_path):
-    cli(
+    results = tmp_path / "results[old]"  # its [old] was read as rich's markup: "wrote .../results/bench/bench.csv"
+    result = cli(
         "bench",
         "--model",
         "resnet20",
@@ -104,10 +105,11 @@ def test_bench_writes_its_csv(tmp_path):
         "--image-size",
         "28",
         "--results",
-        str(tmp_path),
+        str(results),
         check=True,
     )
-    with open(tmp_path / "bench/bench.csv") as handle:
+    assert result.stdout.endswith(f"wrote {results}/bench/bench.csv\n")
+    with open(results / "bench/bench.csv") as handle:
         row = next(csv.DictReader(handle))
     assert row["model"] == "resnet20" and float(row["train_images_per_s"]) > 0 and float(row["eval_images_per_s"]) > 0
     assert row["image_size"] == "28"  # the estimates use this rate for runs at 28x28 alone

@@ -103,3 +103,19 @@ def test_a_long_name_and_a_six_digit_count_put_the_numbers_under_the_run_and_the
         "  lr 0.001 loss 1.234 err 34.5% test 32.10% 1234 img/s",
         "resnet-152-B-v1.5 seed1: run 7 of 9, table4 about 2 h left",
     ]
+
+
+def test_a_run_of_a_profile_named_with_brackets_is_named_as_written(monkeypatch):
+    # a recipe's profile smoke[x] was read as rich's markup: "training cifar10/plain-20/smoke/seed0 from ...", and the
+    # board's line "cifar10/plain-20/smoke/seed0"
+    name = "cifar10/plain-20/smoke[x]/seed0"
+    assert log_lines(monkeypatch, name, 12, [])[0] == f"training {name} from iteration 0 of 12"
+    from resnet_repro.cli import progress
+
+    screen = Console(width=120, force_terminal=True, file=io.StringIO(), record=True)
+    monkeypatch.setattr(progress, "console", screen)
+    reporter = progress.RichReporter()
+    reporter.start_run(name, 12, 0)
+    screen.print(Group(*reporter.progress.get_renderables()))
+    reporter.finish_run(name)
+    assert screen.export_text().lstrip().startswith(f"{name} ")

@@ -10,7 +10,7 @@ import typer
 
 from ..store.layout import resolve_results_dir
 from ..store.tables import write_table
-from .common import DeviceOption, ResultsOption, check_writable, console
+from .common import DeviceOption, ResultsOption, check_writable, console, say
 from .run import print_rows
 
 
@@ -75,4 +75,4 @@ def bench_command(
     # device (the CSV's note)
     hidden = ("bn_batch", "channels_last", "deterministic", "peak_fraction", "warmup_s", "device")
     print_rows("Training throughput (images/s)", rows, [column for column in columns if column not in hidden])
-    console.print(f"wrote {folder / 'bench.csv'}")
+    say(f"wrote {folder / 'bench.csv'}")  # a folder named results[old]: its [old] is no style

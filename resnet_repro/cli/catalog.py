@@ -94,11 +94,11 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                             else ""
                         )
                     )
-        runs_done = ", ".join(done) or "no training"
+        runs_done = Text(", ".join(done) or "no training")  # text: a profile's [x] is no markup
         if narrow:
-            table.add_row(name, f"{spec.title} (engine: {spec.engine})", runs_done)
+            table.add_row(name, Text(f"{spec.title} (engine: {spec.engine})"), runs_done)
         else:
-            table.add_row(name, spec.title, spec.engine, runs_done)
+            table.add_row(name, Text(spec.title), spec.engine, runs_done)
     console.print(table, width=width)
 
 
@@ -183,7 +183,8 @@ def show_command(
                 cells = [Text(f"{status}; differs from the first run: {differs}" if differs else status)]
             else:
                 cells = [Text(status), differs]
-            table.add_row(run.name, *cells)  # text: a path's [old] is no markup
+            # text: a path's [old] in a status, a profile's [x] in a run's name, is no markup
+            table.add_row(Text(run.name), *cells)
         console.print(table)
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
@@ -248,6 +249,7 @@ def _print_paper(spec) -> None:
                 for c in context
             ),
             highlight=False,
+            markup=False,  # the names a target file gives, as written
         )
     nets = spec.section("nets", ())
     if nets:
@@ -274,7 +276,8 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     console.print(
         "claims checked (lowest first):"
         if not spec.recipe
-        else f"claims checked (lowest first), over the nets the {profile} profile trains:"
+        else f"claims checked (lowest first), over the nets the {profile} profile trains:",
+        markup=False,
     )
     plan = planned(spec, profile, runs)  # the seeds per net a paper gap needs, and whether the data is a proxy
     trained = set(plan.expected) if spec.recipe else None

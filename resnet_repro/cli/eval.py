@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..store.layout import resolve_results_dir
-from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, check_writable, console, sets
+from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, check_writable, console, say, sets
 
 
 def eval_command(
@@ -65,8 +65,9 @@ def eval_command(
         resolve_device(device),
     )
     path = evaluate_imagenet(request) if val is not None else evaluate_cifar(request, cifar)
-    console.print(path.with_suffix(".md").read_text(), end="")
-    console.print(f"wrote {path} and {path.with_suffix('.md')}")
+    # the rows name the weights file, and a path's [old] (a folder named so) is text, not rich's markup
+    console.print(path.with_suffix(".md").read_text(), end="", markup=False)
+    say(f"wrote {path} and {path.with_suffix('.md')}")
 
 
 def refuse_imagenet_options(protocol: str | None, profile: str | None, set_: list[str] | None) -> None:

@@ -5,6 +5,7 @@ One line per run in progress: a plain `run` shows one at a time, `run --jobs N` 
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Column, Table
 from rich.text import Text
@@ -97,7 +98,7 @@ class RichReporter(Reporter):
     def start_run(self, run_name: str, total: int, done: int) -> None:
         self.totals[run_name] = total
         if not self.interactive:
-            console.print(f"training {run_name} from iteration {done} of {total}")
+            console.print(f"training {run_name} from iteration {done} of {total}", highlight=False, markup=False)
             return
         if done:  # a bar that starts part-full does not say why: a resumed run is named as one
             console.print(f"resuming {run_name} at iteration {done} of {total}", highlight=False, markup=False)
@@ -105,8 +106,9 @@ class RichReporter(Reporter):
             self.progress = RunBoard(console)
             self.progress.start()
         short = _short_name(run_name)
+        # the name columns read markup ([bold]): a profile's [x] in the name is escaped to stay text
         self.tasks[run_name] = self.progress.add_task(
-            run_name, total=total, completed=done, stats="", brief="", short=short
+            escape(run_name), total=total, completed=done, stats="", brief="", short=escape(short)
         )
 
     def update_run(self, run_name: str, iteration: int, stats: dict) -> None:

@@ -305,11 +305,11 @@ def show_outcome(outcome) -> None:
         error = final.get("test_error")
         shown = f"test error {error:.2f}%" if error is not None else (final.get("reason") or "")
         word = {"skipped": "already finished", "finished": "finished", "failed": "FAILED"}[report.status]
-        console.print(f"  {report.name}: {word}, {shown}", highlight=False)
+        say(f"  {report.name}: {word}, {shown}")  # a reason may name a path
     if outcome.table is not None:
         print_rows(*outcome.table)
     for path in outcome.written:
-        console.print(f"wrote {path}", highlight=False)
+        say(f"wrote {path}")  # a folder named run[old]: its [old] is no style
 
 
 def _finish(summary: list[str], results_dir: Path) -> Path:
@@ -325,7 +325,7 @@ def _summary(summary: list[str], page: Path) -> None:
     console.print("")
     for line in summary:
         say(line)
-    console.print(f"report: {page} (and REPORT.md beside it)", highlight=False)
+    say(f"report: {page} (and REPORT.md beside it)")
 
 
 def check_jobs(jobs: int) -> int:
