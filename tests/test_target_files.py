@@ -418,3 +418,33 @@ def test_an_experiments_folder_without_target_files_is_one_line_and_the_report_i
             cli_in_process(*args), "holds no target file (*.yaml): point it at a copy of experiments/"
         )
     assert (tmp_path / "results" / "REPORT.md").read_text() == "mine"
+
+
+def test_a_suggested_command_names_a_target_file_of_ones_own_by_its_path(tmp_path, monkeypatch):
+    # `plot /tmp/mine.yaml`, `show` and what `run` ends with suggested `resnet-repro run mine`: "unknown target 'mine'"
+    from pathlib import Path
+
+    from resnet_repro.cli.common import console
+    from resnet_repro.readback.report_parts import run_command
+
+    monkeypatch.setattr(console, "width", 400)
+    experiments = Path(__file__).parents[1] / "experiments"
+    folder = tmp_path / "my files"  # a shell splits the path at its space: quoted
+    folder.mkdir()
+    (folder / "mine.yaml").write_text((experiments / "table6.yaml").read_text())
+    (folder / "fig1.yaml").write_text((experiments / "fig1.yaml").read_text())  # `run fig1` runs the shipped one
+    monkeypatch.chdir(tmp_path)
+    assert (
+        run_command(load_target(str(folder / "mine.yaml")), "cpu")
+        == f"resnet-repro run '{folder}/mine.yaml' --profile cpu"
+    )
+    assert run_command(load_target(str(folder / "fig1.yaml"))) == f"resnet-repro run '{folder}/fig1.yaml'"
+    assert run_command(load_target("my files/mine.yaml")) == "resnet-repro run 'my files/mine.yaml'"  # as given
+    for shipped in ("fig1", "FIG1", str(experiments / "fig1.yaml")):  # a shipped target keeps its name
+        assert run_command(load_target(shipped), "cpu") == "resnet-repro run fig1 --profile cpu"
+    (tmp_path / "results/runs").mkdir(parents=True)
+    results = ("--results", str(tmp_path / "results"))
+    plot = cli_in_process("plot", "my files/mine.yaml", "--profile", "cpu", *results)
+    assert_one_line_error(plot, "(`resnet-repro run 'my files/mine.yaml' --profile cpu` trains them)")
+    shown = cli_in_process("show", "my files/mine.yaml", "--profile", "smoke", *results, check=True).stdout
+    assert "`resnet-repro run 'my files/mine.yaml' --profile smoke --only resnet-110-A-no-warmup`" in shown

@@ -89,7 +89,7 @@ def _targets_drawn(specs: list[Target], profile: str | None, everything: bool, o
         if not get_engine(spec.engine).draws:
             if not everything:
                 raise UserError(
-                    f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.name}` writes it"
+                    f"{spec.name} is a table with nothing to draw: `resnet-repro run {spec.argument}` writes it"
                 )
         elif profile is not None and spec.profile(profile) is None:  # none of its recipe's, or a target without one
             if not everything:  # in `plot all --profile cpu`, the targets with that profile: no error at gradflow
@@ -203,18 +203,18 @@ def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results
         given = _given(overrides)
         return (
             f"nothing to draw: {target.name} has no runs{f' of profile {profile}' if profile else ''} with {given} under {results} "
-            f"(`resnet-repro run {target.name}{f' --profile {profile}' if profile else ''} {given}` trains them)"
+            f"(`resnet-repro run {target.argument}{f' --profile {profile}' if profile else ''} {given}` trains them)"
         )
     if waiting:
         return f"nothing to draw yet: {target.name}'s {waiting[0][1]} {_not_measured(target, waiting[0][1])}"
     if profile is not None:
         return (
             f"nothing to draw: {target.name} has no {profile} results under {results} "
-            f"(`resnet-repro run {target.name} --profile {profile}` trains them)"
+            f"(`resnet-repro run {target.argument} --profile {profile}` trains them)"
         )
     return (
         f"nothing to draw: {target.name} has no results under {results} "
-        f"(`resnet-repro run {target.name}` makes them; `resnet-repro list` shows what is done)"
+        f"(`resnet-repro run {target.argument}` makes them; `resnet-repro list` shows what is done)"
     )
 
 

@@ -97,7 +97,9 @@ class Engine:
 
     def write_outputs(self, target: "Target", runs: list["RunConfig"], results: Path) -> list[Path]:
         """The target's tables and figures from results/ alone: what `plot` does and what `run` ends with."""
-        raise UserError(f"{target.name} is a table with nothing to draw: `resnet-repro run {target.name}` writes it")
+        raise UserError(
+            f"{target.name} is a table with nothing to draw: `resnet-repro run {target.argument}` writes it"
+        )
 
     def drawable_profiles(self, target: "Target", results: Path) -> list[str | None]:
         """The profiles `plot TARGET` redraws: every named profile with results (none for a target without a recipe;

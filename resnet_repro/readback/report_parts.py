@@ -88,7 +88,7 @@ class TargetSection:
 def run_command(target: Target, profile: str | None = None) -> str:
     """The command that runs a target under a profile (None: its default, named by no option)."""
     named = profile is not None and profile != target.default_profile
-    return f"resnet-repro run {target.name}" + (f" --profile {profile}" if named else "")
+    return f"resnet-repro run {target.argument}" + (f" --profile {profile}" if named else "")
 
 
 def runs_command(target: Target, runs: list) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -110,6 +111,18 @@ class Target:
             ): entry
             for name, entry in (table.paper if table is not None else {}).items()
         }
+
+    @property
+    def argument(self) -> str:
+        """The target as a command takes it, for the commands a message suggests: its name for a file of the
+        experiments folder (fig6), else its file's path as given, quoted for a shell (`resnet-repro run mine` finds
+        no /tmp/mine.yaml; `run fig1` would find the shipped fig1, not /tmp/fig1.yaml)."""
+        shipped = experiments_dir() / f"{self.name}.yaml"
+        try:
+            named = self.path == shipped or self.path.samefile(shipped)
+        except OSError:  # no shipped file of that name
+            named = False
+        return self.name if named else shlex.quote(str(self.path))
 
     @property
     def default_profile(self) -> str | None:

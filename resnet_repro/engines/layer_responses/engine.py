@@ -42,7 +42,7 @@ class LayerResponsesEngine(Engine):
         if _without_profile_column(legacy):
             return [
                 f"{legacy} was written by an older version that did not record which profile it measured; "
-                f"`resnet-repro run {target.name} --profile P` measures it again (no training)."
+                f"`resnet-repro run {target.argument} --profile P` measures it again (no training)."
             ]
         return []
 
