@@ -1,6 +1,7 @@
 """Experiment files and overrides: strict validation, provenance in errors, stable run names."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -238,6 +239,22 @@ def test_recipe_file_errors_carry_its_line(tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
     with pytest.raises(UserError, match=r"r\.yaml:6: recipe\.lr: expected a number, got 'high'"):
         resolve_runs(load_target("t"), "paper")
+
+
+def test_a_target_file_named_in_capitals_is_found_by_list_and_report(tmp_path, monkeypatch):
+    """A folder of one's own with Mine.yaml: `list` and `report` asked for `mine` and stopped at "unknown target
+    'mine'. Did you mean Mine?"."""
+    shipped = Path(__file__).parents[1] / "experiments"
+    shutil.copytree(shipped / "_recipes", tmp_path / "_recipes")
+    shutil.copy(shipped / "table6.yaml", tmp_path / "Mine.yaml")
+    monkeypatch.setenv("RESNET_REPRO_EXPERIMENTS", str(tmp_path))
+    assert load_target("Mine").name == load_target("mine").name == load_target("MINE").name == "Mine"
+    results = tmp_path / "results"
+    results.mkdir()
+    listed = cli_in_process("list", "--results", str(results), check=True)
+    assert "Mine" in listed.stdout
+    cli_in_process("report", "--results", str(results), check=True)
+    assert "Mine" in (results / "REPORT.md").read_text()
 
 
 def test_a_bad_item_of_a_recipe_list_is_named_at_the_lists_line(tmp_path, monkeypatch):

@@ -233,15 +233,16 @@ def load_target(name_or_path: str) -> Target:
             raise UserError(f"experiment file {path} not found")
         return _parse_target(path.stem, path)
     names = target_names()
-    name_or_path = name_or_path.lower()  # FIG6 and Fig6 name fig6, as --only ignores case
-    if name_or_path not in names:
-        close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.5)
+    given = name_or_path.lower()  # FIG6 and Fig6 name fig6, as --only ignores case; mine names a file Mine.yaml
+    name = name_or_path if name_or_path in names else next((n for n in names if n.lower() == given), None)
+    if name is None:
+        close = difflib.get_close_matches(given, names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise UserError(
-            f"unknown target {excerpt(name_or_path)}.{hint} Targets: {', '.join(names)} "
+            f"unknown target {excerpt(given)}.{hint} Targets: {', '.join(names)} "
             f"(or a path to your own experiment .yaml)"
         )
-    return _parse_target(name_or_path, experiments_dir() / f"{name_or_path}.yaml")
+    return _parse_target(name, experiments_dir() / f"{name}.yaml")
 
 
 def _parse_runs(typed: TargetSchema, raw: dict, path: Path) -> list[RunEntry]:
