@@ -829,6 +829,9 @@ def test_show_lists_every_seed_trained_as_list_and_the_tables_count_them(fig1_sm
     for record in ("final.json", "meta.json"):  # seed 1's own records, as training it writes them
         data = json.loads((seed1 / record).read_text())
         (seed1 / record).write_text(json.dumps({**data, "run": "cifar10/plain-20/smoke/seed1", "seed": 1}))
+    config = (seed1 / "config.yaml").read_text()  # and its config, else show says run refuses the folder
+    config = config.replace("name: cifar10/plain-20/smoke/seed0\n", "name: cifar10/plain-20/smoke/seed1\n")
+    (seed1 / "config.yaml").write_text(config.replace("\nseed: 0\n", "\nseed: 1\n"))
     shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results)).stdout
     listed = [line.split("│")[1].strip() for line in shown.splitlines() if "/smoke/seed" in line]
     assert listed == [f"cifar10/plain-{depth}/smoke/seed{seed}" for depth, seed in ((20, 0), (20, 1), (56, 0))]
@@ -877,6 +880,9 @@ def test_plot_draws_every_seed_trained_as_the_report_does(fig1_smoke, tmp_path):
         for record in ("final.json", "meta.json"):  # seed 1's own records, as training it writes them
             data = json.loads((seed1 / record).read_text())
             (seed1 / record).write_text(json.dumps({**data, "run": f"cifar10/{net}/smoke/seed1", "seed": 1}))
+        config = (seed1 / "config.yaml").read_text()  # and its config, else the table says run refuses the folder
+        config = config.replace(f"name: cifar10/{net}/smoke/seed0\n", f"name: cifar10/{net}/smoke/seed1\n")
+        (seed1 / "config.yaml").write_text(config.replace("\nseed: 0\n", "\nseed: 1\n"))
     plotted = cli_in_process("plot", "fig1", "--results", str(results))
     assert plotted.returncode == 0, plotted.stderr
     with open(results / "fig1" / "smoke" / "table.csv") as handle:

@@ -365,7 +365,7 @@ def test_every_recipe_key_of_the_paper_is_settable():
 
 
 def test_a_refused_run_folder_names_the_changed_settings_before_keys_an_older_version_lacked():
-    from resnet_repro.train.runner import _first_difference
+    from resnet_repro.store.layout import _first_difference
 
     stored = {"model": "plain20", "settings": {"recipe": {"bn_batch": None, "lr": 0.1}}}
     requested = {

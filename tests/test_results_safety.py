@@ -949,3 +949,40 @@ def test_show_calls_a_finished_run_with_an_empty_config_damaged_as_run_refuses_i
     assert "(delete its folder to train it again)" in row, row
     refused = cli_in_process(*smoke_run_args("fig1", cifar_dir, results))
     assert_one_line_error(refused, "config.yaml is unreadable (not a mapping)", f"Delete its folder {results / RUN}")
+
+
+def test_show_list_and_tables_say_a_run_trained_with_another_config_than_the_recipes_as_run_refuses_it(
+    fig1_smoke, cifar_dir, tmp_path, monkeypatch
+):
+    # show and list said "finished" of a folder whose config.yaml was edited (or whose recipe changed since), while
+    # run refused it: its numbers stay in the tables, said to be of another config, and show gives run's advice
+    import csv
+    import itertools
+
+    from resnet_repro.cli.common import console
+
+    from .conftest import copy_results
+
+    monkeypatch.setattr(console, "width", 400)
+    results = copy_results(fig1_smoke, tmp_path / "results")
+    config = results / RUN / "config.yaml"
+    config.write_text(config.read_text().replace("\n    lr: 0.1\n", "\n    lr: 0.2\n"))
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    row = next(line for line in shown.stdout.splitlines() if "plain-20/smoke/seed0" in line)
+    fix = f"To keep it, train the new config into another folder with --results DIR; to replace it, delete {results / RUN}"
+    assert "finished, trained with a different config (recipe.lr: stored 0.2, requested 0.1); `run` refuses it. " in row
+    assert fix in row, row
+    refused = cli_in_process(*smoke_run_args("fig1", cifar_dir, results))
+    assert_one_line_error(refused, "was trained with a different config (recipe.lr: stored 0.2, requested 0.1)", fix)
+    lines = cli_in_process("list", "--results", str(results), check=True).stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("│ fig1 "))
+    rows = [lines[start], *itertools.takewhile(lambda line: line.startswith("│          │"), lines[start + 1 :])]
+    done = " ".join(" ".join(line.split("│")[4] for line in rows).split())  # the cell wraps over lines
+    assert "smoke 2/2 (1 trained with a different config)" in done, done
+    cli_in_process("plot", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    with open(results / "fig1/smoke/table.csv") as handle:
+        tabled = {row["model"]: row for row in csv.DictReader(handle)}
+    assert tabled["plain-20"]["status"] == (
+        "finished, trained with a different config than the recipe's: cifar10/plain-20/smoke/seed0"
+    )
+    assert tabled["plain-20"]["train_error"] and tabled["plain-56"]["status"] == "finished"  # its numbers kept

@@ -39,13 +39,14 @@ from ..specs.experiments import (
 )
 from ..specs.naming import parse_model_name
 from ..specs.run_id import NotMeasurable, RunStatus
-from ..store.layout import RunFiles, RunRecord, read_run, resolve_results_dir
+from ..store.layout import RunFiles, RunRecord, config_conflict_fix, read_run, resolve_results_dir
 from ..store.lock import is_training
 from ..train.clock import measured_throughput, seconds_left, unmeasured_models
 from .common import OnlyOption, ProfileOption, ResultsOption, SeedsOption, SetOption, console, sets
 
 NARROW = 120  # list's columns whole need about 160 columns; under this many, the engine joins the title's cell
 SHOW_ROOM = 46  # show's status and what differs beside the run names: the table's frame and 36 columns to read them
+DIFFERENT = "trained with a different config"  # than the recipe's now: `run` refuses the folder
 RUNS_DONE = "runs done (per profile), training time left on this machine"
 
 
@@ -70,7 +71,10 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                 # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned,
                 # and a net trained only on request (`run fig6 --only plain-110`) once its folder is there
                 counted_runs = with_seeds_on_disk(requested_on_disk(spec, profile, results_dir), results_dir)
-                statuses = [_status(results_dir, spec, r) for r in counted_runs]
+                records = [read_run(results_dir, r) for r in counted_runs]
+                statuses = [_status(results_dir, spec, r, record) for r, record in zip(counted_runs, records)]
+                # finished with another config than the recipe's (`run` refuses them; show says so of each)
+                differ = sum(bool(record.differs) and not record.left_out for record in records)
                 finished = statuses.count(RunStatus.FINISHED.value)
                 # finished, but not measurable (its table: "finished, not measured (10-crop): it keeps no checkpoint
                 # to measure it from"): not done, and only training it again measures it
@@ -83,6 +87,7 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
                     begun = ", ".join(
                         [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
                         + ([f"{damaged} damaged"] if damaged else [])
+                        + ([f"{differ} {DIFFERENT}"] if differ else [])
                         + ([f"{len(again)} not measurable"] if again else [])
                     )
                     done.append(
@@ -177,7 +182,7 @@ def show_command(
         jobs = slurm_queue(results_dir)
         for run in listed:
             on_slurm = slurm_run(results_dir, run.name, jobs)
-            status = on_slurm.describe(run.recipe.iterations) if on_slurm else _status(results_dir, spec, run)
+            status = on_slurm.describe(run.recipe.iterations) if on_slurm else _show_status(results_dir, spec, run)
             differs = _difference(first, run)
             if joined:
                 cells = [Text(f"{status}; differs from the first run: {differs}" if differs else status)]
@@ -313,14 +318,25 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
     return f", {', '.join(counts)} on Slurm" if counts else ""
 
 
-def _status(results: Path, spec, run: RunConfig) -> str:
-    record = read_run(results, run)
+def _status(results: Path, spec, run: RunConfig, record: RunRecord | None = None) -> str:
+    record = read_run(results, run) if record is None else record
     if record.left_out:  # worded as tables and the report word it: a damaged folder, or a log that disagrees
         return f"damaged: {record.left_out}"
     # a run whose lock a process holds is training now, not left unfinished by one that stopped
     if not record.status.ended and is_training(RunFiles(results, run.name).dir):
         return "running"
     return get_engine(spec.engine).run_status(spec, run, record, results)  # as the target's table words it
+
+
+def _show_status(results: Path, spec, run: RunConfig) -> str:
+    """The run's status, and where its config.yaml is not the config the recipe resolves to now, that `run` refuses
+    its folder, with the advice `run` gives: its numbers stay in the tables, but they are of that other config."""
+    record = read_run(results, run)
+    status = _status(results, spec, run, record)
+    if record.differs and not record.left_out:
+        files = RunFiles(results, run.name)
+        return f"{status}, {DIFFERENT} ({record.differs}); `run` refuses it. {config_conflict_fix(files)}"
+    return status
 
 
 def _difference(first, run: RunConfig) -> str:

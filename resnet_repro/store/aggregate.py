@@ -31,6 +31,9 @@ class ModelRuns:
     damaged_runs: list[str] = field(default_factory=list)  # the runs of `damaged`, in its order
     unfinished_at: list[int] = field(default_factory=list)  # the last logged iteration of each unfinished seed
     running: int = 0  # unfinished seeds training now: a process holds their lock
+    # the seeds whose config.yaml is not the config the recipe resolves to now (`run` refuses their folders): their
+    # numbers are kept, and the status says they are of another config
+    differs: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> list[dict]:
@@ -40,7 +43,10 @@ class ModelRuns:
     def status(self) -> str:
         if self.damaged:  # before anything else: its numbers are left out, and the reader must see why
             return f"damaged: {self.damaged[0]}{also_damaged(self.damaged_runs[1:])}"
-        return seeds_status(self.statuses, self.expected, self.running)
+        status = seeds_status(self.statuses, self.expected, self.running)
+        if self.differs:
+            return f"{status}, trained with a different config than the recipe's: {', '.join(self.differs)}"
+        return status
 
 
 def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
@@ -55,6 +61,8 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
             entry.damaged_runs.append(config.name)
             continue
         entry.statuses.append(run.status)
+        if run.differs:
+            entry.differs.append(config.name)
         if run.final:
             entry.finals.append(run.final)
         entry.unofficial_data += (run.meta.get("data") or {}).get("official_checksums") is False

@@ -9,10 +9,12 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 # write_atomic is also re-exported: the writers of results/ import it from here
 from ..basics.atomic import confine_writes, open_appending, write_atomic
 from ..basics.errors import PATH_CHARS, UserError, excerpt, require_utf8, shorten
-from ..readers.yamlio import load_yaml_text
+from ..readers.yamlio import load_yaml_text, plain
 from ..specs.config import RunConfig
 from ..specs.run_id import RunId, RunStatus, final_status
 from .results_file import (
@@ -197,6 +199,56 @@ def read_run_config(path: Path) -> dict:
     if not isinstance(stored, dict):
         raise DamagedFile(path, "is unreadable (not a mapping)")
     return stored
+
+
+def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
+    """None if the run folder is new or was made with this config; else the first differences between its
+    config.yaml and `config` (what the recipe resolves to now). `run` refuses such a folder; `show`, the tables and
+    the report say so beside its numbers."""
+    if not files.config.exists():
+        return None
+    try:
+        stored = read_run_config(files.config)
+    except UserError as error:
+        return str(error)
+    requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
+    return _first_difference(stored, requested)
+
+
+def config_conflict_fix(files: RunFiles) -> str:
+    """What to do with a run folder trained with another config than the one requested (`stored_config_conflict`)."""
+    return f"To keep it, train the new config into another folder with --results DIR; to replace it, delete {files.dir}"
+
+
+_ABSENT = object()  # a key the stored config does not have at all
+
+
+def _first_difference(stored, requested) -> str | None:
+    """The differences a user should see first: changed values before settings a newer version added (a new key
+    stored as None changes nothing the run did); at most three, and how many there are."""
+    found = sorted(_differences(stored, requested), key=lambda d: d[1] is _ABSENT)
+    if not found:
+        return None
+    shown = "; ".join(
+        f"{key}: stored {'(absent: an older version)' if old is _ABSENT else repr(old)}, requested {new!r}"
+        for key, old, new in found[:3]
+    )
+    return shown + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+
+
+def _differences(stored, requested, prefix: str = "") -> list[tuple[str, object, object]]:
+    if isinstance(stored, dict) and isinstance(requested, dict):
+        keys = list(requested) + [k for k in stored if k not in requested]
+        return [
+            d
+            for key in keys
+            for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT), f"{prefix}{key}.")
+        ]
+    if stored is _ABSENT and requested is None:
+        return []  # a setting added since, left unset: the run did what it does unset (e.g. data.image_size)
+    if stored != requested:
+        return [(prefix.rstrip(".").removeprefix("settings."), stored, requested)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -403,6 +455,9 @@ class RunRecord:
     final: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
+    # how its config.yaml differs from the config the recipe resolves to now (`stored_config_conflict`): `run` refuses
+    # the folder; its numbers are kept, said to be of that other config
+    differs: str | None = None
 
 
 def read_run(results: Path, config: RunConfig) -> RunRecord:
@@ -420,7 +475,8 @@ def read_run(results: Path, config: RunConfig) -> RunRecord:
     log = scan_metrics(files.metrics, config.recipe.iterations, config.recipe.log_every)
     problem = (log.problem or _last_row_problem(log.rows, final)) if status is RunStatus.FINISHED else None
     left_out = damage_note(files, problem, further) if problem else None
-    return RunRecord(left_out, bool(problem), status, final, read_json(files.meta) or {}, log.rows)
+    differs = stored_config_conflict(files, config)
+    return RunRecord(left_out, bool(problem), status, final, read_json(files.meta) or {}, log.rows, differs)
 
 
 def _last_row_problem(rows: list[dict], final: dict) -> str | None:

@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import yaml
 
 import resnet_repro
 
 from ..basics.errors import Stopped, UserError
 from ..data.sources import Splits
-from ..readers.yamlio import plain, write_yaml
+from ..readers.yamlio import write_yaml
 from ..specs.config import RunConfig
 from ..specs.run_id import RunStatus, final_status
-from ..store.layout import RunFiles, read_json, read_run_config, write_json
+from ..store.layout import RunFiles, config_conflict_fix, read_json, stored_config_conflict, write_json
 from ..store.lock import run_lock
 from ..store.results_file import PROTOCOL_RECORDS
 from .clock import PendingRun, TargetClock
@@ -43,18 +42,6 @@ from .precision import check_precision
 from .threads import FreeCoreWatch
 
 
-def stored_config_conflict(files: RunFiles, config: RunConfig) -> str | None:
-    """None if the run folder is new or was made with this config; else the first difference."""
-    if not files.config.exists():
-        return None
-    try:
-        stored = read_run_config(files.config)
-    except UserError as error:
-        return str(error)
-    requested = yaml.safe_load(yaml.safe_dump(plain(config.to_dict())))
-    return _first_difference(stored, requested)
-
-
 def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], list[tuple[RunConfig, RunFiles]]]:
     """(reports of runs already ended, runs left to train); refuses any run whose folder holds another config."""
     pending = []
@@ -65,8 +52,7 @@ def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], li
         if conflict:
             raise UserError(
                 f"run {config.name} in {files.dir} was trained with a different config ({conflict}). "
-                f"To keep it, train the new config into another folder with --results DIR; to "
-                f"replace it, delete {files.dir}"
+                f"{config_conflict_fix(files)}"
             )
         ended = ended_report(config.name, read_json(files.final))
         if ended is not None:
@@ -319,34 +305,3 @@ def _git_commit() -> str | None:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-_ABSENT = object()  # a key the stored config does not have at all
-
-
-def _first_difference(stored, requested) -> str | None:
-    """The differences a user should see first: changed values before settings a newer version added (a new key
-    stored as None changes nothing the run did); at most three, and how many there are."""
-    found = sorted(_differences(stored, requested), key=lambda d: d[1] is _ABSENT)
-    if not found:
-        return None
-    shown = "; ".join(
-        f"{key}: stored {'(absent: an older version)' if old is _ABSENT else repr(old)}, requested {new!r}"
-        for key, old, new in found[:3]
-    )
-    return shown + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
-
-
-def _differences(stored, requested, prefix: str = "") -> list[tuple[str, object, object]]:
-    if isinstance(stored, dict) and isinstance(requested, dict):
-        keys = list(requested) + [k for k in stored if k not in requested]
-        return [
-            d
-            for key in keys
-            for d in _differences(stored.get(key, _ABSENT), requested.get(key, _ABSENT), f"{prefix}{key}.")
-        ]
-    if stored is _ABSENT and requested is None:
-        return []  # a setting added since, left unset: the run did what it does unset (e.g. data.image_size)
-    if stored != requested:
-        return [(prefix.rstrip(".").removeprefix("settings."), stored, requested)]
-    return []
