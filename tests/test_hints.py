@@ -28,12 +28,13 @@ def test_a_file_where_a_run_folder_belongs_is_named_as_such(tmp_path, cifar_dir)
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs/cifar10").write_text("")  # a file where the dataset's folder of runs goes
     result = cli_in_process(*smoke_args(cifar_dir, tmp_path))
-    assert_one_line_error(
+    assert_one_line_error(  # before anything is read or trained, as show and list call it
         result,
-        f"cannot write {tmp_path}/runs/cifar10: a file stands where a folder must be on that "
-        f"path. Earlier results and checkpoints are intact; move the file away and run again, or use --results DIR",
+        "damaged run cifar10/plain-20/smoke/seed0: its folder cannot be made: runs/cifar10 is a file, not a folder. "
+        f"Move {tmp_path}/runs/cifar10 away (a file where a folder must be) and run again, or train into another "
+        "folder with --results DIR",
     )
-    assert "free space" not in result.stderr and "seed0" not in result.stderr  # the file, not a folder below it
+    assert "free space" not in result.stderr and "smoke/seed0 is" not in result.stderr  # the file, not a folder below
 
 
 def test_a_file_above_a_folder_to_make_is_the_path_its_error_names(tmp_path):

@@ -986,3 +986,34 @@ def test_show_list_and_tables_say_a_run_trained_with_another_config_than_the_rec
         "finished, trained with a different config than the recipe's: cifar10/plain-20/smoke/seed0"
     )
     assert tabled["plain-20"]["train_error"] and tabled["plain-56"]["status"] == "finished"  # its numbers kept
+
+
+def test_show_and_list_call_a_run_whose_folder_a_file_blocks_damaged_as_run_refuses_it(tmp_path, monkeypatch):
+    # a file where a run's folder (or one above it) must be: show and list said "not started", while run stopped on it
+    import itertools
+
+    from resnet_repro.cli.common import console
+
+    monkeypatch.setattr(console, "width", 400)
+    results = tmp_path / "results"
+    (results / "runs/cifar10").mkdir(parents=True)
+    (results / "runs/cifar10/plain-56").write_text("not a folder\n")
+    shown = cli_in_process("show", "fig1", "--profile", "smoke", "--results", str(results), check=True)
+    row = next(line for line in shown.stdout.splitlines() if "plain-56/smoke/seed0" in line)
+    assert (
+        "damaged: run cifar10/plain-56/smoke/seed0: its folder cannot be made: runs/cifar10/plain-56 is a file, not a "
+        "folder; it has no numbers (move the file away to train it)"
+    ) in row, row
+    assert "│ cifar10/plain-20/smoke/seed0 │ not started" in shown.stdout
+    lines = cli_in_process("list", "--results", str(results), check=True).stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("│ fig1 "))
+    rows = [lines[start], *itertools.takewhile(lambda line: line.startswith("│          │"), lines[start + 1 :])]
+    done = " ".join(" ".join(line.split("│")[4] for line in rows).split())  # the cell wraps over lines
+    assert "smoke 0/2 (1 damaged)" in done, done
+    refused = cli_in_process(*smoke_run_args("fig1", tmp_path / "no-data", results))
+    assert_one_line_error(
+        refused,
+        "damaged run cifar10/plain-56/smoke/seed0: its folder cannot be made: runs/cifar10/plain-56 is a file",
+        f"Move {results / 'runs/cifar10/plain-56'} away (a file where a folder must be) and run again",
+    )
+    assert (results / "runs/cifar10/plain-56").read_text() == "not a folder\n"

@@ -133,6 +133,9 @@ def run_damage(files: RunFiles) -> str | None:
             f"its folder is below a link ({shorten(link.relative_to(files.root).as_posix(), PATH_CHARS)} leads to "
             f"{shorten(os.readlink(link), PATH_CHARS)}); no link inside results is followed"
         )
+    blocked = folder_blocked(files)
+    if blocked is not None:  # nothing can be written below it: `run` cannot make the run's folder
+        return f"{BLOCKED}{shorten(blocked.relative_to(files.root).as_posix(), PATH_CHARS)} is a file, not a folder"
     for name in RUN_FILES:
         path = files.dir / name
         try:
@@ -160,6 +163,28 @@ def folder_link(files: RunFiles) -> Path | None:
         if folder.is_symlink():
             return folder
     return None
+
+
+BLOCKED = (
+    "its folder cannot be made: "  # run_damage's words for a file where the run's folder, or one above it, must be
+)
+
+
+def folder_blocked(files: RunFiles) -> Path | None:
+    """The first path from results/runs down to the run's own folder that is there but no folder (a file, a pipe), None
+    where none is: `run` cannot make the run's folder below it."""
+    folder = files.root
+    for part in ("runs", *Path(files.name).parts):
+        folder = folder / part
+        if os.path.lexists(folder) and not folder.is_dir():
+            return folder
+    return None
+
+
+def blocked_folder(problem: str) -> bool:
+    """Whether `problem` (run_damage's) is a file where the run's folder, or one above it, must be (`folder_blocked`).
+    Its fix moves that file away: the run has no folder to delete."""
+    return problem.startswith(BLOCKED)
 
 
 def run_status(files: RunFiles) -> RunStatus:
@@ -376,6 +401,8 @@ def damage_fix(files: RunFiles, problem: str) -> str:
             f"Remove the link itself, not the folder it leads to: `rm {shlex.quote(str(link))}` (no -r, no trailing /), "
             f"then run again to train it"
         )
+    if blocked_folder(problem):
+        return f"Move {folder_blocked(files) or files.dir} away (a file where a folder must be) and run again"
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
         return (
@@ -411,6 +438,8 @@ def damage_note(files: RunFiles, problem: str, further: int | None = None) -> st
             f"run {run}: {problem}; its numbers are left out (remove the link alone, with `rm` and no trailing /, "
             f"not the folder it leads to, {again('to train it again', further, files)})"
         )
+    if blocked_folder(problem):
+        return f"run {run}: {problem}; it has no numbers (move the file away {again('to train it', further, files)})"
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
         measure = f"run with {_seed_alone(files, further)}" if further is not None else "run it"
