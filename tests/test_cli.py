@@ -945,3 +945,26 @@ def test_a_variant_config_whose_overrides_are_no_list_is_no_variant_to_draw(over
     folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(f"profile: smoke\noverrides: {overrides}\n")
     assert override_variants(load_target("fig1"), tmp_path) == []
+
+
+def test_show_says_a_claim_of_a_net_trained_on_request_is_trained_on_request_only_until_its_folder_is_there(
+    tmp_path, monkeypatch
+):
+    # show said "trained on request, `run fig6 --only plain-110`" of fig6's plain-110 claim with its run on disk
+    import json
+
+    from resnet_repro.cli.common import console
+
+    monkeypatch.setattr(console, "width", 400)
+    results = tmp_path / "results"
+    claim = (
+        "the error of the 110-layer plain net is higher than 60% (and not displayed) (training error: plain-110 > 60)"
+    )
+    before = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert f"{claim}: trained on request, `resnet-repro run fig6 --only plain-110` [" in before, before
+    folder = results / "runs/cifar10/plain-110/paper/seed0"
+    folder.mkdir(parents=True)
+    record = {"status": "finished", "iterations": 64000, "train_error": 62.0, "test_error": 63.0, "wall_s": 1.0}
+    (folder / "final.json").write_text(json.dumps(record))
+    after = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert f"  - {claim} [Sec. 4.2, Fig. 6 (caption)]" in after and "trained on request" not in after, after

@@ -194,8 +194,9 @@ def show_command(
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
     _print_paper(spec)
-    # The claims are over every net the profile trains, not only those --only picks.
-    _print_claims(spec, profile, resolve_runs(spec, profile, parse_seeds(seeds), sets(set_)) if only else runs)
+    # The claims are over every net the profile trains, not only those --only picks, and every net trained only on
+    # request whose folder is there (`run fig6 --only plain-110`), as the report judges them
+    _print_claims(spec, profile, requested_on_disk(spec, profile, results_dir, parse_seeds(seeds), sets(set_)))
 
 
 def _by_net(runs: list[RunConfig]) -> list[RunConfig]:

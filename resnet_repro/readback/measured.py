@@ -128,13 +128,16 @@ def planned(target: Target, profile: str, runs: list[RunConfig]) -> Measured:
     return found
 
 
-def requested_on_disk(target: Target, profile: str, results: Path) -> list[RunConfig]:
-    """The profile's runs, and those of its nets trained only on request whose run folders exist."""
-    planned = resolve_runs(target, profile)
+def requested_on_disk(
+    target: Target, profile: str, results: Path, seeds: list[int] | None = None, overrides: list[str] = ()
+) -> list[RunConfig]:
+    """The profile's runs (of `seeds` and `overrides`, as resolve_runs takes them), and those of its nets trained only
+    on request whose run folders exist."""
+    planned = resolve_runs(target, profile, seeds, overrides)
     names = {config.name for config in planned}
     extra = [
         config
-        for config in resolve_runs(target, profile, requested=True)
+        for config in resolve_runs(target, profile, seeds, overrides, requested=True)
         if config.name not in names and RunFiles(results, config.name).dir.is_dir()
     ]
     return planned + extra
