@@ -3,6 +3,7 @@
 import csv
 import dataclasses
 import json
+import re
 import statistics
 
 import pytest
@@ -100,7 +101,7 @@ def test_smoke_targets_write_their_outputs(smoke_results):
     # The console ends like the report: the claims with verdicts, each net's training and test error, the report.
     tail = outputs["fig1"].stdout.split("wrote ")[-1]
     assert "the deeper network has higher training error (training error: plain-20 < plain-56)" in tail
-    assert "net       seeds  training error  test error" in tail
+    assert re.search(r"\n  net +seeds +training error +test error\n", tail)  # headers stand over their numbers
     assert f"report: {results / 'REPORT.html'}" in tail
 
 
