@@ -935,6 +935,20 @@ def test_show_says_the_papers_data_only_where_the_runs_trained_on_the_official_f
     assert "data: CIFAR-10 (the paper's data)\n" in official, official
 
 
+def test_show_without_a_profile_names_the_profile_whose_runs_are_here(tmp_path):
+    # after the main job (`run fig6 --profile cpu`), `show fig6` listed ten paper runs "not started", and no word of
+    # the four cpu runs beside them
+    results = tmp_path / "results"
+    results.mkdir()
+    shown = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert "runs are:" not in shown
+    (results / "runs/fashion-mnist/plain-20/cpu/seed0").mkdir(parents=True)
+    shown = cli_in_process("show", "fig6", "--results", str(results), check=True).stdout
+    assert "no run of the paper profile is here; cpu runs are: `resnet-repro show fig6 --profile cpu`\n" in shown
+    cpu = cli_in_process("show", "fig6", "--profile", "cpu", "--results", str(results), check=True).stdout
+    assert "runs are:" not in cpu
+
+
 @pytest.mark.parametrize("overrides", ["5", "true", "recipe.lr=0.05"])
 def test_a_variant_config_whose_overrides_are_no_list_is_no_variant_to_draw(overrides, tmp_path):
     # plot and plot all ended in a traceback (TypeError: 'int' object is not iterable) on `overrides: 5`

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
 
+from ..basics.errors import UserError
 from ..basics.words import counted, human_duration
 from ..cluster.state import queue, slurm_folder, slurm_run
 from ..engines import get_engine
@@ -152,6 +153,7 @@ def show_command(
     """The runs TARGET resolves to, their status, the resolved recipe and the paper's numbers."""
     results_dir = resolve_results_dir(str(results) if results else None)
     spec = load_target(target)
+    asked = profile
     profile = spec.default_profile if profile is None else profile
     runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), only)
     # every seed trained (`run --seeds 0,1`) and every net trained on request whose folder is there, as list and the
@@ -191,12 +193,33 @@ def show_command(
             # text: a path's [old] in a status, a profile's [x] in a run's name, is no markup
             table.add_row(Text(run.name), *cells)
         console.print(table)
+        if asked is None and not any(RunFiles(results_dir, run.name).dir.is_dir() for run in listed):
+            if others := _profiles_with_runs(spec, profile, results_dir):  # the main job's runs are cpu's
+                console.print(
+                    f"no run of the {profile} profile is here; {', '.join(others)} runs are: "
+                    f"`resnet-repro show {spec.argument} --profile {others[0]}`",
+                    markup=False,
+                )
         console.print("resolved config (first run; `--set KEY=VALUE` overrides any of these keys):")
         console.print(yaml.safe_dump(plain(runs[0].to_dict()["settings"]), sort_keys=False).rstrip())
     _print_paper(spec)
     # The claims are over every net the profile trains, not only those --only picks, and every net trained only on
     # request whose folder is there (`run fig6 --only plain-110`), as the report judges them
     _print_claims(spec, profile, requested_on_disk(spec, profile, results_dir, parse_seeds(seeds), sets(set_)))
+
+
+def _profiles_with_runs(spec, default: str, results_dir: Path) -> list[str]:
+    """The target's other profiles with a run folder here: where `show` without --profile finds none of its default
+    profile's, it names them (a user who ran the main job at --profile cpu sees its runs, not ten "not started")."""
+    found = []
+    for name in load_recipe_file(spec.recipe).profiles if spec.recipe else ():
+        try:
+            runs = resolve_runs(spec, name) if name != default else []
+        except UserError:  # a profile the target does not train
+            continue
+        if any(RunFiles(results_dir, run.name).dir.is_dir() for run in runs):
+            found.append(name)
+    return found
 
 
 def _by_net(runs: list[RunConfig]) -> list[RunConfig]:
