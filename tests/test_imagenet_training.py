@@ -248,7 +248,7 @@ def test_a_damaged_imagenet_run_is_left_out_of_the_protocols_errors_too(table3, 
 
     from .conftest import cli_in_process, copy_results
 
-    results = copy_results(table3[0], tmp_path / "results")
+    results = copy_results(table3[0], tmp_path / "results", link_checkpoints=True)
     reason = damage_imagenet_run(results / "runs/imagenet/resnet-34-B/smoke/seed0", how)
     note = f"run imagenet/resnet-34-B/smoke/seed0: {reason}"
     plotted = cli_in_process("plot", "table3", "--profile", "smoke", "--results", str(results))
@@ -387,7 +387,7 @@ def test_show_says_a_run_that_keeps_no_checkpoint_to_measure_it_from_is_not_meas
     from .conftest import cli_in_process, copy_results
 
     monkeypatch.setattr(console, "width", 400)  # show's table cells whole, whatever COLUMNS this worker started with
-    results = copy_results(table3[0], tmp_path / "results")
+    results = copy_results(table3[0], tmp_path / "results", link_checkpoints=True)
     for net in ("resnet-50-B", "plain-34"):
         run = results / f"runs/imagenet/{net}/smoke/seed0"
         for name in ("checkpoint.pt", "checkpoint.prev.pt", "10-crop.json", "multi-scale.json"):
@@ -414,7 +414,7 @@ def test_list_counts_a_run_that_keeps_no_checkpoint_to_measure_it_from_as_not_do
     from .conftest import cli_in_process, copy_results
 
     monkeypatch.setattr(console, "width", 600)  # list's cells whole, whatever COLUMNS this worker started with
-    results = copy_results(table3[0], tmp_path / "results")
+    results = copy_results(table3[0], tmp_path / "results", link_checkpoints=True)
     for net in ("resnet-50-B", "plain-34"):
         run = results / f"runs/imagenet/{net}/smoke/seed0"
         for name in ("checkpoint.pt", "checkpoint.prev.pt", "10-crop.json", "multi-scale.json"):
