@@ -45,23 +45,28 @@ def step_peak_mib(
     return {str(kind).rsplit(".", 1)[-1].lower(): size / 2**20 for kind, size in by_kind.items()}
 
 
+def meta_shapes(model_name: str, image_size: int, layer: type, taken_in: bool = False) -> list[torch.Size]:
+    """The shape each `layer` of `model_name` gives out (`taken_in`: takes in) for one image at `image_size`, found
+    on the meta device: nothing is allocated, whatever the size."""
+    shapes: list[torch.Size] = []
+    with torch.device("meta"):
+        model = build_model(model_name).eval()  # eval: batch norm takes a batch of one image
+        for module in model.modules():
+            if isinstance(module, layer):
+                module.register_forward_hook(
+                    lambda _, inputs, out: shapes.append((inputs[0] if taken_in else out).shape)
+                )
+        model(torch.empty(1, 3, image_size, image_size))
+    return shapes
+
+
 def step_floor_bytes(model_name: str, image_size: int, precision: str) -> int:
     """The fewest bytes one image of a training batch holds at once in a step of `model_name`, counted on the meta
     device (no memory at all): its uint8 and float input, and every conv's output, which batch norm keeps for the
     backward pass (2 bytes a value under bf16 autocast, else 4). Parameters, gradients and temporaries come on top,
     so a batch this figure times the batch size does not fit cannot train."""
-    with torch.device("meta"):
-        model = build_model(model_name).eval()  # eval: batch norm takes a batch of one image on the meta device
-        outputs: list[int] = []
-        hooks = [
-            module.register_forward_hook(lambda _, __, output: outputs.append(output.numel()))
-            for module in model.modules()
-            if isinstance(module, torch.nn.Conv2d)
-        ]
-        model(torch.empty(1, 3, image_size, image_size))
-    for hook in hooks:
-        hook.remove()
-    return 3 * image_size * image_size * (1 + 4) + sum(outputs) * (2 if precision == "bf16" else 4)
+    outputs = sum(shape.numel() for shape in meta_shapes(model_name, image_size, torch.nn.Conv2d))
+    return 3 * image_size * image_size * (1 + 4) + outputs * (2 if precision == "bf16" else 4)
 
 
 def device_memory(device: torch.device) -> tuple[int, str]:

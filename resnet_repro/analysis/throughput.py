@@ -25,6 +25,7 @@ from ..train.ghost_bn import norm_layer
 from ..train.schedule import FixedLR
 from ..train.state import StepSpec, TrainState, step, train_state
 from .complexity import count_multiply_adds
+from .memory import meta_shapes
 
 # Dense peak FLOP/s by device-name fragment (vendor figures), for the achieved fraction.
 PEAK_FLOPS = {
@@ -95,18 +96,8 @@ def smallest_bn_map(model_name: str, image_size: int) -> int:
     """The fewest values per image (height x width) that any batch norm of `model_name` sees at `image_size`: with
     a batch of one image, batch norm in training needs more than one (resnet18's last stage is 1x1 at 32x32).
     Shapes alone, on the meta device: nothing is allocated, whatever the image size."""
-    with torch.device("meta"):
-        model = build_model(model_name).eval()
-        seen: list[int] = []
-        hooks = [
-            module.register_forward_hook(lambda _, inputs, __: seen.append(inputs[0].shape[-2] * inputs[0].shape[-1]))
-            for module in model.modules()
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
-        ]
-        model(torch.empty(1, 3, image_size, image_size))
-    for hook in hooks:
-        hook.remove()
-    return min(seen, default=2)
+    shapes = meta_shapes(model_name, image_size, torch.nn.modules.batchnorm._BatchNorm, taken_in=True)
+    return min((shape[-2] * shape[-1] for shape in shapes), default=2)
 
 
 def bench_state(
