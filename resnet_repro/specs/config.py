@@ -64,6 +64,8 @@ class Recipe:
 
     batch_size: Whole(1, MAX_BATCH)
     iterations: Whole(1, MAX_ITERATIONS)
+    # Every lr the schedule can reach is > 0 (lr, lr_decay, warmup.lr): momentum_form caffe rescales the velocity by
+    # old lr / new lr at each change.
     lr: Number(gt=0.0, le=MAX_LR)
     lr_steps: tuple[Whole(), ...]  # check_recipe keeps each inside the run
     lr_decay: Number(gt=0.0, le=1.0)  # the factor the lr is multiplied by
@@ -345,14 +347,6 @@ def check_recipe(recipe: Recipe, fail: Fail) -> None:
             "recipe.bn_stats_images",
             f"must be a multiple of recipe.batch_size ({recipe.batch_size}), got {recipe.bn_stats_images}",
         )
-    if recipe.momentum_form == "caffe":
-        # The velocity is rescaled by old lr / new lr at each change: every lr the schedule can reach must be > 0.
-        lrs = {"recipe.lr": recipe.lr, "recipe.lr_decay": recipe.lr_decay}
-        if recipe.warmup is not None:
-            lrs["recipe.warmup.lr"] = recipe.warmup.lr
-        for key, value in lrs.items():
-            if value <= 0:
-                fail(key, f"must be above 0 with recipe.momentum_form=caffe, got {value}")
     if recipe.lr_plateau is not None and recipe.holdout == 0:
         fail(
             "recipe.lr_plateau",
