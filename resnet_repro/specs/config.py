@@ -201,9 +201,7 @@ class RunConfig:
         return RunId.parse(self.name)
 
     def to_dict(self) -> dict:
-        stored = dataclasses.asdict(self)
-        del stored["further"]
-        return stored
+        return {key: value for key, value in dataclasses.asdict(self).items() if key != "further"}
 
 
 # ----------------------------------------------------------------------------- layers
