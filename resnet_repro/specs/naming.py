@@ -26,20 +26,11 @@ FAMILY_DEFAULTS = {
     "imagenet": ("B", 1000),
 }
 _NAME_PATTERN = re.compile(r"^(resnet|plain)(\d+)$")
+# The names a misspelt one is matched against (difflib ranks them by likeness, so their order does not matter): the
+# ResNets of the paper's CIFAR depths and of every ImageNet depth, and its plain nets.
 _EXAMPLES = [
-    "resnet20",
-    "resnet56",
-    "resnet110",
-    "resnet1202",
-    "plain20",
-    "plain56",
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "resnet101",
-    "resnet152",
-    "plain18",
-    "plain34",
+    *(f"resnet{depth}" for depth in (20, 56, 110, 1202, *IMAGENET_DEPTHS)),
+    *(f"plain{depth}" for depth in (20, 56, 18, 34)),
 ]
 
 
