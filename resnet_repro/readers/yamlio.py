@@ -43,9 +43,10 @@ MAX_NUMBER_CHARS = 40  # no setting needs a longer number; a 4,300-digit one cos
 
 _EVENT_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when PyYAML was built with it
 
-_NULLS = {"", "~", "null", "Null", "NULL"}
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_SPECIAL_FLOATS = {
+# The plain words YAML 1.2's core schema reads as values: null, the booleans and the special floats.
+_WORDS = {
+    **dict.fromkeys(("", "~", "null", "Null", "NULL")),
+    **{"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False},
     **{form: float("inf") for form in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
     **{form: float("-inf") for form in ("-.inf", "-.Inf", "-.INF")},
     **{form: float("nan") for form in (".nan", ".NaN", ".NAN")},
@@ -194,12 +195,8 @@ def _scalar(event: yaml.ScalarEvent, line: int) -> Any:
     text = event.value
     if not event.implicit[0]:  # quoted or a block scalar: always text
         return text
-    if text in _NULLS:
-        return None
-    if text in _BOOLS:
-        return _BOOLS[text]
-    if text in _SPECIAL_FLOATS:
-        return _SPECIAL_FLOATS[text]
+    if text in _WORDS:
+        return _WORDS[text]
     if not text.lstrip("+-.")[:1].isdigit():
         return text  # cannot be a number: skip the patterns (most text is this)
     if len(text) > MAX_NUMBER_CHARS and _DECIMAL_FLOAT.fullmatch(text):
