@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import re
 import typing
 from typing import Annotated, Any, Callable, Literal, TypeVar
 
@@ -110,16 +111,12 @@ def at_key(where: Where, dotted: str, name: Any) -> str:
 _adapter = functools.cache(TypeAdapter)  # a schema's validator, built once
 
 
+_PART = re.compile(r"([^.\[]+)|\[([0-9]+)\]")  # a key, or a list's index in brackets
+
+
 def _parts(dotted: str) -> list:
     """'table.paper[2].x' -> ['table', 'paper', 2, 'x']."""
-    parts: list = []
-    for piece in dotted.split("."):
-        name, _, rest = piece.partition("[")
-        if name:
-            parts.append(name)
-        for index in rest.rstrip("]").split("][") if rest else ():
-            parts.append(int(index))
-    return parts
+    return [int(index) if index else name for name, index in _PART.findall(dotted)]
 
 
 def _dotted(loc: tuple, prefix: str = "") -> str:
