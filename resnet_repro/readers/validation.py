@@ -226,8 +226,7 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str 
         at, how = missing(mapping, dotted) if callable(missing) else (where(mapping), missing)
         return f"{at}: missing required key {dotted!r}{how}"
     if kind in _UNKNOWN_KEY:
-        known = [str(k) for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1])))]
-        known = [k for k in known if not k.startswith("_")]
+        known = [k for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1]))) if not k.startswith("_")]
         parent = _dotted(loc[:-1], prefix)
         parent = f"{parent}." if parent else ""
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
