@@ -26,7 +26,6 @@ from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, Where, at_key,
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
-    RunSettings,
     known_keys,
     merge_layers,
     overrides_tag,
@@ -410,22 +409,6 @@ def load_recipe_file(name: str) -> RecipeFile:
 # ----------------------------------------------------------------------------- resolving runs
 
 
-def _run_settings(
-    recipe_file: RecipeFile, source: str, model: str, profile: str, override_tree: dict, variant: tuple[dict, str]
-) -> RunSettings:
-    """One net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
-    variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the file
-    and line (or --set) every value came from; `source`: the recipe file's path."""
-    layers = [
-        (recipe_file.defaults, source),
-        ((recipe_file.model_rules or {}).get(model), source),
-        (recipe_file.profiles[profile].layer, source),
-        variant,
-        (override_tree, "--set"),
-    ]
-    return validate_settings(*merge_layers(layers))
-
-
 def resolve_runs(
     target: Target,
     profile: str | None = None,
@@ -461,16 +444,23 @@ def resolve_runs(
         if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
-        switched_off = ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path))
-        settings = _run_settings(recipe_file, source, model.canonical, profile, override_tree, switched_off)
+        # The net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
+        # variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the
+        # file and line (or --set) every value came from.
+        layers = [
+            (recipe_file.defaults, source),
+            ((recipe_file.model_rules or {}).get(model.canonical), source),
+            (recipe_file.profiles[profile].layer, source),
+            ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path)),
+            (override_tree, "--set"),
+        ]
+        settings = validate_settings(*merge_layers(layers))
+        shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
         count = selection.get("seeds") or entry.seeds  # `seeds: null` in a profile is no count: the run's own
-        run_seeds = seeds if seeds is not None else list(range(count))
-        for seed in run_seeds:
-            name = RunId(settings.data.dataset, label, profile, tag, seed).path
-            shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
+        for seed in seeds if seeds is not None else range(count):
             runs.append(
                 RunConfig(
-                    name,
+                    RunId(settings.data.dataset, label, profile, tag, seed).path,
                     model.canonical,
                     shortcut,
                     model.family,
