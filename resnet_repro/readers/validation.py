@@ -101,6 +101,13 @@ def lines_in(raw: Any, source: str) -> Where:
     return where
 
 
+def did_you_mean(name: Any, known: list[str], otherwise: str = "", parent: str = "") -> str:
+    """The hint for a name none of `known` is: "; did you mean KEY?" naming the closest of them (`parent` before it:
+    the dotted key of its mapping), `otherwise` where none is close."""
+    close = difflib.get_close_matches(str(name), known, n=1)
+    return f"; did you mean {parent}{close[0]}?" if close else otherwise
+
+
 def at_key(where: Where, dotted: str, name: Any) -> str:
     """`where` of the key `name` of the mapping at `dotted` (a net named in `table.paper`): the key's own line, the
     mapping's where a name holding a dot or a bracket cannot be one part of a dotted key."""
@@ -229,8 +236,7 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str 
         known = [k for k in typing.get_type_hints(_unwrap(_field_type(schema, loc[:-1]))) if not k.startswith("_")]
         parent = _dotted(loc[:-1], prefix)
         parent = f"{parent}." if parent else ""
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean {parent}{close[0]}?" if close else f"; known keys: {', '.join(known)}"
+        hint = did_you_mean(loc[-1], known, f"; known keys: {', '.join(known)}", parent)
         return f"{at}: unknown key {excerpt(dotted)}{hint}"
     if kind in _EXPECTED:
         return f"{at}: {dotted}: expected {_EXPECTED[kind]}, got {_show(value)}"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, InstanceOf
 from ..basics.errors import PATH_CHARS, UserError, excerpt, shorten
 from ..claims.base import Claim
 from ..claims.claim import parse_claims, resolve_run_key
-from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, Where, at_key, lines_in, validate
+from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, Where, at_key, did_you_mean, lines_in, validate
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
@@ -277,11 +277,9 @@ def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
     offered = list(load_recipe_file(recipe).profiles) if recipe is not None else []
     for profile, selection in selections.items():
         if profile not in offered:
-            close = difflib.get_close_matches(str(profile), offered, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
             raise UserError(
                 f"{at_line(path, selections, profile)}: profiles: {excerpt(profile)} is not a profile of recipe "
-                f"{recipe} ({', '.join(offered)}){hint}"
+                f"{recipe} ({', '.join(offered)}){did_you_mean(profile, offered)}"
             )
         at = at_line(path, selection, "models")
         if selection.get("models") == []:
@@ -532,8 +530,7 @@ def _known_profile(target: Target, recipe_file: RecipeFile, profile: str | None)
 def unknown_profile(profile: str | None, offered: list[str], offering: str) -> UserError:
     """The one line for a profile none of `offered` is, with the closest as a guess; `offering` says whose they are
     ("fig6 offers", "the targets offer")."""
-    close = difflib.get_close_matches(str(profile), offered, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
+    hint = did_you_mean(profile, offered)
     return UserError(f"unknown profile {excerpt(profile)}: {offering} {', '.join(offered)}{hint}")
 
 
@@ -686,6 +683,5 @@ def _check_override_keys(tree: dict, prefix: str = "") -> None:
 def _check_keys(mapping: dict, allowed: set, path: Path) -> None:
     for key in mapping:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(sorted(allowed))}"
+            hint = did_you_mean(key, sorted(allowed), f"; known keys: {', '.join(sorted(allowed))}")
             raise UserError(f"{at_line(path, mapping, key)}: unknown key {excerpt(key)}{hint}")
