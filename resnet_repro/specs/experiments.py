@@ -281,11 +281,10 @@ def _parse_selections(raw: dict, path: Path, recipe: str | None) -> dict:
                 f"{at_line(path, selections, profile)}: profiles: {excerpt(profile)} is not a profile of recipe "
                 f"{recipe} ({', '.join(offered)}){did_you_mean(profile, offered)}"
             )
-        at = at_line(path, selection, "models")
         if selection.get("models") == []:
             raise UserError(
-                f"{at}: profiles.{profile}.models: an empty list selects no run; list the nets {profile} trains, or "
-                f"leave models out to train every run"
+                f"{at_line(path, selection, 'models')}: profiles.{profile}.models: an empty list selects no run; list "
+                f"the nets {profile} trains, or leave models out to train every run"
             )
         check_in_runs(selection, raw, path, f"profiles.{profile}.models")
     return selections
