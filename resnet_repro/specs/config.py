@@ -371,20 +371,13 @@ def check_data(data: DataSpec, fail: Fail) -> None:
                 )
         if data.scale_min > data.scale_max:
             fail("data.scale_min", f"must not exceed data.scale_max ({data.scale_max}), got {data.scale_min}")
-        if data.crop > data.scale_min:  # training cuts crop x crop views from images of a shorter side >= scale_min
-            fail(
-                "data.crop",
-                f"data.crop ({data.crop}) must not exceed data.scale_min ({data.scale_min}): training cuts its views "
-                f"from images of a shorter side in [scale_min, scale_max]",
-                "data.scale_min",
-            )
-        if data.crop > data.test_short_side:  # the 10-crop test cuts crop x crop views from the resized image
-            fail(
-                "data.crop",
-                f"data.crop ({data.crop}) must not exceed data.test_short_side ({data.test_short_side}): the 10-crop "
-                f"test cuts its views from images of that shorter side",
-                "data.test_short_side",
-            )
+        for side, why in (  # crop x crop views are cut from images of these shorter sides
+            ("scale_min", "training cuts its views from images of a shorter side in [scale_min, scale_max]"),
+            ("test_short_side", "the 10-crop test cuts its views from images of that shorter side"),
+        ):
+            if data.crop > getattr(data, side):
+                message = f"data.crop ({data.crop}) must not exceed data.{side} ({getattr(data, side)}): {why}"
+                fail("data.crop", message, f"data.{side}")
         if not data.test_scales:  # the multi-scale test averages the scores of these views: none is no score
             fail(
                 "data.test_scales", "list at least one shorter side to test at (the paper's: [224, 256, 384, 480, 640])"
