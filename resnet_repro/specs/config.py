@@ -217,7 +217,7 @@ def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where, Mi
     made: dict[str, int] = {}  # dotted key of a mapping -> the layer that made it
     for index, (mapping, source) in enumerate(layers):
         if mapping:
-            _merge_into(merged, mapping, (index, source), "", provenance, made)
+            _merge_into(merged, mapping, index, source, "", provenance, made)
 
     def where(dotted: str) -> str:  # a list's item (recipe.lr_steps[1]) was set with its list
         parts = dotted.split(".")
@@ -240,9 +240,8 @@ def merge_layers(layers: list[tuple[dict | None, str]]) -> tuple[dict, Where, Mi
 
 
 def _merge_into(
-    target: dict, mapping: dict, layer: tuple[int, str], prefix: str, provenance: dict[str, str], made: dict[str, int]
+    target: dict, mapping: dict, index: int, source: str, prefix: str, provenance: dict[str, str], made: dict[str, int]
 ) -> None:
-    index, source = layer
     for key, value in mapping.items():
         dotted = f"{prefix}{key}"
         line = line_of(mapping, key)
@@ -254,7 +253,7 @@ def _merge_into(
                 target[key] = {}
                 provenance[dotted] = f"{source}:{line}" if line else source
                 made[dotted] = index
-            _merge_into(target[key], value, layer, f"{dotted}.", provenance, made)
+            _merge_into(target[key], value, index, source, f"{dotted}.", provenance, made)
         else:
             provenance[dotted] = f"{source}:{line}" if line else source
             target[key] = plain(value)  # a copy: a later layer never changes an earlier one's data
