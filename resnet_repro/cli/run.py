@@ -25,7 +25,7 @@ from ..readback.measured import with_seeds_on_disk
 from ..report import write_report
 from ..report.console import console_summary, section_summary
 from ..specs.config import MAX_THREADS, TrainOptions
-from ..specs.experiments import load_target, parse_seeds, pick_runs, refuse_only_on_request, resolve_runs
+from ..specs.experiments import load_target, only_on_request, parse_seeds, pick_runs, resolve_runs
 from ..store.layout import RunFiles, damage_fix, read_run, resolve_results_dir, run_damage
 from ..store.paths import runs_profile
 from ..store.readme import ensure_results_readme
@@ -124,7 +124,8 @@ def run_command(
     train = typed_options(precision, compile_, threads)
     refuse_option_clashes(sets(set_), train)
     all_runs = resolve_runs(spec, profile, parse_seeds(seeds), sets(set_), train=train, requested=only or False)
-    refuse_only_on_request(spec, profile, all_runs)
+    if why := only_on_request(spec, profile, all_runs):  # said in one line (as `models: []` is), never an empty success
+        raise UserError(why)
     check_threads(all_runs, "--threads" if threads is not None else "--set train.threads")
     refuse_damaged_files(all_runs, results_dir)  # before anything is written or trained
     runs = pick_runs(all_runs, only)

@@ -471,14 +471,6 @@ def resolve_runs(
     return pick_runs(runs, only)
 
 
-def refuse_only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> None:
-    """No runs for a target that trains: every net its profile selects is trained only on request, and none was asked
-    for. Said in one line (as `models: []` is), never run as an empty success."""
-    why = only_on_request(target, profile, runs)
-    if why:
-        raise UserError(why)
-
-
 def only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> str | None:
     """Why a target that trains resolves to no runs, where every net its profile selects is trained only on request
     and none was asked for (`run` refuses it, `show` says it); None where it resolves to runs."""
