@@ -359,7 +359,8 @@ def check_data(data: DataSpec, fail: Fail) -> None:
     """ImageNet needs its view sizes; the other datasets are arrays, brought to data.image_size (default 32)."""
     if data.mean is None:
         fail("data.mean", "say which mean is subtracted (per-pixel or per-channel) in the recipe file")
-    if dataset_info(data.dataset).class_folders:
+    info = dataset_info(data.dataset)
+    if info.class_folders:
         if data.image_size is not None:
             fail("data.image_size", "applies to array datasets; ImageNet's view sizes are data.crop and data.scale_*")
         for key in IMAGE_VIEW_KEYS:
@@ -404,7 +405,5 @@ def check_data(data: DataSpec, fail: Fail) -> None:
         for key in IMAGE_VIEW_KEYS:
             if getattr(data, key) is not None:
                 fail(f"data.{key}", f"applies to ImageNet only; {data.dataset} images are used whole at {size}x{size}")
-        native = dataset_info(data.dataset).native_side
-        problem = image_size_problem(native, size) if native else None
-        if problem:
+        if info.native_side and (problem := image_size_problem(info.native_side, size)):
             fail("data.image_size", problem)
