@@ -528,10 +528,8 @@ def unknown_profile(profile: str | None, offered: list[str], offering: str) -> U
 def _asked_for(label: str, asked: bool | str | None, variant: str | None = None) -> bool:
     """Whether a net trained only on request is asked for: by an --only text that names it, or by True (every one).
     A recipe variant's text must name the variant too: `--only resnet110` asks for the paper's runs alone."""
-    if asked is True:
-        return True
     if not isinstance(asked, str):
-        return False
+        return asked is True
     text = normalise_run_text(asked)
     return text in normalise_run_text(label) and (variant is None or normalise_run_text(variant) in text)
 
