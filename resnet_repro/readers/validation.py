@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import operator
 import re
 import typing
 from typing import Annotated, Any, Callable, Literal, TypeVar
@@ -134,9 +135,7 @@ def _dotted(loc: tuple, prefix: str = "") -> str:
 
 
 def _value_at(raw: Any, loc: tuple) -> Any:
-    for part in loc:
-        raw = raw[part]
-    return raw
+    return functools.reduce(operator.getitem, loc, raw)
 
 
 def _field_type(schema: type, loc: tuple) -> Any:
