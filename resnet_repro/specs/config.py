@@ -324,8 +324,7 @@ def check_recipe(recipe: Recipe, fail: Fail) -> None:
     """Cross-field rules a single key's type cannot express."""
     if list(recipe.lr_steps) != sorted(set(recipe.lr_steps)):
         fail("recipe.lr_steps", f"must be strictly increasing, got {list(recipe.lr_steps)}")
-    outside = [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]
-    if outside:
+    if outside := [step for step in recipe.lr_steps if not 0 < step < recipe.iterations]:
         fail(
             "recipe.lr_steps",
             f"every step must fall inside the run (1 to {recipe.iterations - 1}, "

@@ -627,8 +627,8 @@ def parse_seeds(text: str | None) -> list[int] | None:
         raise UserError(f"bad --seeds {excerpt(text)}: seeds are whole numbers from 0 to {MAX_SEED}")
     if len(seeds) > MAX_SEEDS:
         raise UserError(f"bad --seeds {excerpt(text)}: at most {MAX_SEEDS} seeds at once")
-    repeated = sorted(seed for seed, times in Counter(seeds).items() if times > 1)
-    if repeated:  # a repeat would train once and then report "already finished", hiding the typo
+    # a repeat would train once and then report "already finished", hiding the typo
+    if repeated := sorted(seed for seed, times in Counter(seeds).items() if times > 1):
         raise UserError(f"bad --seeds {excerpt(text)}: seed {repeated[0]} is listed twice; list each seed once")
     return seeds
 
