@@ -212,10 +212,9 @@ def _one_line(schema: type, raw: Any, problem: dict, where: Where, missing: str 
         choices = typing.get_args(_unwrap(_field_type(schema, loc)))
         named = _dotted(loc[:-1] if loc and isinstance(loc[-1], int) else loc, prefix)
         return f"{at}: {named}: {excerpt(problem['input'])} is not one of {', '.join(map(str, choices))}"
-    expect = _expect_at(schema, own)
-    while expect is None and own and isinstance(own[-1], int):  # a bad item of a list that has its own words
+    # The field's own words; for a bad item of a list without them, the list's (at any depth).
+    while (expect := _expect_at(schema, own)) is None and own and isinstance(own[-1], int):
         own = own[:-1]
-        expect = _expect_at(schema, own)
     if expect is not None and kind not in _UNKNOWN_KEY:
         got = f", got {_show(_value_at(raw, own))}" if expect.show else ""
         return f"{at}: {_dotted(own, prefix)}: {expect.words}{got}"
