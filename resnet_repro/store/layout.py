@@ -157,12 +157,15 @@ def run_damage(files: RunFiles) -> str | None:
 def folder_link(files: RunFiles) -> Path | None:
     """The first folder from results/runs down to the run's own that is a link (runs/cifar10/plain-20 leading
     elsewhere, or the run's folder itself), None where none is."""
+    return next((folder for folder in _folders_down(files) if folder.is_symlink()), None)
+
+
+def _folders_down(files: RunFiles):
+    """results/runs, then each folder below it down to the run's own."""
     folder = files.root
     for part in ("runs", *Path(files.name).parts):
         folder = folder / part
-        if folder.is_symlink():
-            return folder
-    return None
+        yield folder
 
 
 BLOCKED = (
@@ -173,12 +176,7 @@ BLOCKED = (
 def folder_blocked(files: RunFiles) -> Path | None:
     """The first path from results/runs down to the run's own folder that is there but no folder (a file, a pipe), None
     where none is: `run` cannot make the run's folder below it."""
-    folder = files.root
-    for part in ("runs", *Path(files.name).parts):
-        folder = folder / part
-        if os.path.lexists(folder) and not folder.is_dir():
-            return folder
-    return None
+    return next((folder for folder in _folders_down(files) if os.path.lexists(folder) and not folder.is_dir()), None)
 
 
 def blocked_folder(problem: str) -> bool:
