@@ -426,31 +426,25 @@ def damage_note(files: RunFiles, problem: str, further: int | None = None) -> st
     where it is one beyond those planned (`RunConfig.further`), which `run` trains or measures again only when its
     --seeds names it."""
     run = files.name
-    if lock_damaged(problem):
-        return (
-            f"run {run}: {problem}; its numbers are left out (remove its .lock alone, which holds nothing of the run, "
-            f"to read them again)"
-        )
-    if linked_folder(problem):
-        return (
-            f"run {run}: {problem}; its numbers are left out (remove the link alone, with `rm` and no trailing /, "
-            f"not the folder it leads to, {again('to train it again', further, files)})"
-        )
     if blocked_folder(problem):
         return f"run {run}: {problem}; it has no numbers (move the file away {again('to train it', further, files)})"
+    return f"run {run}: {problem}; its numbers are left out ({_to_read_again(files, problem, further)})"
+
+
+def _to_read_again(files: RunFiles, problem: str, further: int | None) -> str:
+    """What brings back the numbers `damage_note` says are left out (all of the run's damage but a blocked folder)."""
+    if lock_damaged(problem):
+        return "remove its .lock alone, which holds nothing of the run, to read them again"
     record = protocol_damaged(problem)
     if record and kept_checkpoint(files):
         measure = f"run with {_seed_alone(files, further)}" if further is not None else "run it"
-        return (
-            f"run {run}: {problem}; its numbers are left out (remove its {record} alone and {measure} to measure it "
-            f"again{_left_out_without_seeds(further)})"
-        )
+        return f"remove its {record} alone and {measure} to measure it again{_left_out_without_seeds(further)}"
+    retrain = again("to train it again", further, files)
+    if linked_folder(problem):
+        return f"remove the link alone, with `rm` and no trailing /, not the folder it leads to, {retrain}"
     if record:
-        return (
-            f"run {run}: {problem}; its numbers are left out (it keeps no checkpoint to measure {record} again from: "
-            f"delete its folder {again('to train it again', further, files)})"
-        )
-    return f"run {run}: {problem}; its numbers are left out (delete its folder {again('to train it again', further, files)})"
+        return f"it keeps no checkpoint to measure {record} again from: delete its folder {retrain}"
+    return f"delete its folder {retrain}"
 
 
 def again(words: str, further: int | None, files: RunFiles) -> str:
