@@ -51,12 +51,8 @@ def read_mounts(path: str = "/proc/self/mounts") -> list[Mount]:
 def mount_of(folder: Path, mounts: list[Mount]) -> Mount | None:
     """The mount `folder` is on: the longest mount point above its real path (the last mounted of equals)."""
     real = os.path.realpath(folder)
-    best = None
-    for mount in mounts:
-        inside = real == mount.point or real.startswith(mount.point.rstrip("/") + "/")
-        if inside and (best is None or len(mount.point) >= len(best.point)):
-            best = mount
-    return best
+    above = [mount for mount in mounts if real == mount.point or real.startswith(mount.point.rstrip("/") + "/")]
+    return max(reversed(above), key=lambda mount: len(mount.point), default=None)  # max keeps the first of equals
 
 
 def lock_scope(folder: Path, mounts: list[Mount] | None = None) -> tuple[str, str | None]:
