@@ -81,9 +81,7 @@ class Measured:
         """Where "the early stage" ends: the first lr step of this profile's schedule (its fixed `lr_steps`, else the
         earliest step a plateau rule took in a finished run's log); None where no step is known."""
         fixed = [config.recipe.lr_steps[0] for config in self.runs if config.recipe.lr_steps]
-        if fixed:
-            return min(fixed)
-        return min(self.lr_drops) if self.lr_drops else None
+        return min(fixed or self.lr_drops, default=None)
 
     def per_key(self, metric: str) -> dict[str, list[float]]:
         return self.values.get(metric, {})
