@@ -257,5 +257,4 @@ def profiles_with_results(target: Target, results: Path) -> list[str]:
     """The named profiles of a target that have anything under results/, paper first."""
     if not target.recipe:
         return []
-    names = list(load_recipe_file(target.recipe).profiles)
-    return [p for p in names if measure(target, p, results).has_results]
+    return [p for p in load_recipe_file(target.recipe).profiles if measure(target, p, results).has_results]
