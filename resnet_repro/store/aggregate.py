@@ -52,8 +52,7 @@ class ModelRuns:
 def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
     grouped: dict[str, ModelRuns] = {}
     for config in runs:
-        label = config.run_id.label
-        entry = grouped.setdefault(config.model, ModelRuns(config.model, label, 0, [], []))
+        entry = grouped.setdefault(config.model, ModelRuns(config.model, config.run_id.label, 0, [], []))
         entry.expected += 1
         run = read_run(results, config)
         if run.left_out:
