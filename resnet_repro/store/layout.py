@@ -126,13 +126,11 @@ def run_damage(files: RunFiles) -> str | None:
     run), None when it does not. A JSON record merely cut short is not damage: it counts as absent, and the run
     resumes."""
     link = folder_link(files)  # every file below it would be read from wherever it leads: not this run's
-    if link == files.dir:
-        return f"its folder is a link (to {shorten(os.readlink(link), PATH_CHARS)}); no link inside results is followed"
     if link is not None:
-        return (
-            f"its folder is below a link ({shorten(link.relative_to(files.root).as_posix(), PATH_CHARS)} leads to "
-            f"{shorten(os.readlink(link), PATH_CHARS)}); no link inside results is followed"
-        )
+        to = shorten(os.readlink(link), PATH_CHARS)
+        named = shorten(link.relative_to(files.root).as_posix(), PATH_CHARS)
+        where = f"a link (to {to})" if link == files.dir else f"below a link ({named} leads to {to})"
+        return f"its folder is {where}; no link inside results is followed"
     blocked = folder_blocked(files)
     if blocked is not None:  # nothing can be written below it: `run` cannot make the run's folder
         return f"{BLOCKED}{shorten(blocked.relative_to(files.root).as_posix(), PATH_CHARS)} is a file, not a folder"
