@@ -13,6 +13,7 @@ pipe, ..."); readers of a run mark the run damaged with it, as a log that disagr
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import math
 import os
@@ -184,12 +185,8 @@ def flow_nesting_beyond(text: str, limit: int = JSON_DEPTH) -> bool:
     time grows with the depth (seconds for 30,000 nested brackets in 64 kB), so a run's config.yaml (block style, a
     few levels) is refused on this count before it is parsed; brackets inside quoted text count too, which no
     config nears."""
-    depth = 0
-    for char in re.findall(r"[\[\]{}]", text):
-        depth += 1 if char in "[{" else -1
-        if depth > limit:
-            return True
-    return False
+    depths = itertools.accumulate(1 if char in "[{" else -1 for char in re.findall(r"[\[\]{}]", text))
+    return any(depth > limit for depth in depths)
 
 
 def field_problem(record: dict, fields: dict, within: str = "") -> str | None:
