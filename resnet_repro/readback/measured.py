@@ -224,10 +224,7 @@ def first_lr_drop(rows: list[dict]) -> int | None:
     """The first logged iteration whose lr is below the window's before it (a warm-up's rise is no step)."""
     previous = None
     for row in rows:
-        try:
-            lr = float(row.get("lr") or "nan")
-        except ValueError:
-            continue
+        lr = float(row.get("lr") or "nan")  # scan_metrics keeps only rows whose values are numbers
         if previous is not None and lr < previous:
             return int(row["iteration"])
         previous = lr if lr == lr else previous
