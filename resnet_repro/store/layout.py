@@ -338,7 +338,9 @@ def _parse_row(header: list[str], line: str, previous: int, iterations: int | No
         return {}, f"has {len(values)} values, the header names {len(header)} columns"
     row = dict(zip(header, values))
     for column, value in row.items():
-        if value and not _is_number(value):
+        try:
+            float(value or 0)  # an empty value is a measure not taken at this log point
+        except ValueError:
             return {}, f"has {column} = {excerpt(value)}, not a number"
     try:
         iteration = int(row["iteration"])
@@ -349,14 +351,6 @@ def _parse_row(header: list[str], line: str, previous: int, iterations: int | No
     if iteration <= previous:
         return {}, f"is at iteration {iteration:,}, not after the row before it ({previous:,})"
     return row, None
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def lock_damaged(problem: str) -> bool:
