@@ -46,12 +46,11 @@ def plot_error_curves(
     if left_out:  # say so, rather than leave the reader to wonder where the paper's third panel went
         subtitle += f"; not drawn (this profile trains none of its nets): {', '.join(p['title'] for p in left_out)}"
     named = {model for panel in left_out for model in panel["models"]}  # a panel's subtitle does not name them again
-    panels = kept
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(kept), figsize=(4.6 * len(kept), 4.6), squeeze=False)
     max_iteration = max((c["iteration"].max() for r in models.values() for c in r.curves), default=0)
     scale, unit = (1e4, "iter. (1e4)") if max_iteration >= 2e4 else (1, "iterations")
     top, highest = ylim[1], 0.0  # the highest point drawn, to say whether the y range cuts any off
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes[0], kept):
         panel_top, panel_highest = _draw_panel(ax, panel, models, (scale, unit), max_iteration, named)
         top, highest = max(top, panel_top), max(highest, panel_highest)
     if highest > top:
