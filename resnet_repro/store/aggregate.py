@@ -69,8 +69,7 @@ def collect(runs: list[RunConfig], results: Path) -> dict[str, ModelRuns]:
             entry.curves.append(pd.DataFrame(run.rows).apply(pd.to_numeric, errors="coerce"))
             if run.status is RunStatus.UNFINISHED:
                 entry.unfinished_at.append(int(entry.curves[-1]["iteration"].max()))
-        if run.status is RunStatus.UNFINISHED and is_training(RunFiles(results, config.name).dir):
-            entry.running += 1
+        entry.running += run.status is RunStatus.UNFINISHED and is_training(RunFiles(results, config.name).dir)
     return grouped
 
 
