@@ -116,9 +116,7 @@ def measure(target: Target, profile: str, results: Path, runs: list[RunConfig] |
 def planned(target: Target, profile: str, runs: list[RunConfig]) -> Measured:
     """What `runs` will measure, before anything is read: each run's key, the seeds per key, the data (what `show`
     judges a plan by)."""
-    found = Measured(target, profile, runs)
-    if runs:
-        found.dataset = runs[0].data.dataset
+    found = Measured(target, profile, runs, dataset=runs[0].data.dataset if runs else "")
     for config in runs:
         key = target.run_key(config.run_id.label) or config.model
         found.keys[config.name] = key
