@@ -35,8 +35,7 @@ class Mount:
 
 def read_mounts(path: str = "/proc/self/mounts") -> list[Mount]:
     try:
-        with open(path) as handle:
-            lines = handle.read().splitlines()
+        lines = Path(path).read_text().splitlines()
     except OSError:
         return []
     mounts = []
