@@ -30,25 +30,25 @@ def write_table(
     csv_name: str = "table.csv",
     extra: list[ExtraTable] = (),
 ) -> pd.DataFrame:
-    frame = _frame(rows, columns)
-    write_atomic(folder / csv_name, frame.to_csv(index=False))
+    frame = _write_csv(folder / csv_name, rows, columns)
     markdown = [f"# {title}", ""] + [n for n in notes if n] + ["", _markdown(frame), ""]
     for table in extra:
         if not table.rows:
             continue
-        extra_frame = _frame(table.rows, table.columns)
-        write_atomic(folder / table.csv_name, extra_frame.to_csv(index=False))
+        extra_frame = _write_csv(folder / table.csv_name, table.rows, table.columns)
         markdown += [f"## {table.heading}", "", _markdown(extra_frame), ""]
     write_atomic(folder / "table.md", "\n".join(markdown))
     return frame
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """`rows` as a frame of `columns`, written to `path` as CSV."""
     frame = pd.DataFrame(rows, columns=columns)
     for column in frame.columns:  # counts stay exact integers even where some rows are empty
         values = [row.get(column) for row in rows if row.get(column) is not None]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             frame[column] = frame[column].astype("Int64")
+    write_atomic(path, frame.to_csv(index=False))
     return frame
 
 
