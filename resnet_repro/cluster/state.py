@@ -72,12 +72,8 @@ def queue() -> dict[str, str] | None:
     out = ask_slurm(["squeue", f"--user={current_user()}", "--array", "--noheader", "--format=%i|%T"])
     if out is None:
         return None
-    jobs = {}
-    for line in out.splitlines():
-        job, _, state = line.strip().partition("|")
-        if job:
-            jobs[job] = state
-    return jobs
+    rows = (line.strip().partition("|") for line in out.splitlines())
+    return {job: state for job, _, state in rows if job}
 
 
 def current_user() -> str:
