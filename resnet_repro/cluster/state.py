@@ -111,10 +111,13 @@ def slurm_run(results: Path, run_name: str, jobs: dict[str, str] | None) -> Slur
     record = read_json(record_path(results, run_name))
     if not record or not isinstance(record.get("job"), str) or jobs is None or _elsewhere(record, results):
         return None
-    files = RunFiles(results, run_name)
+    return job_run(RunFiles(results, run_name), record["job"], record.get("log"), jobs)
+
+
+def job_run(files: RunFiles, job: str, log: str | None, jobs: dict[str, str]) -> SlurmRun | None:
+    """The run of `files` as its `job` stands in the queue `jobs`: None where its folder says it ended."""
     if run_status(files).ended:
         return None
-    job, log = record["job"], record.get("log")
     state = jobs.get(job)
     if state is None:  # left the queue without ending the run: cancelled, crashed, out of time
         return SlurmRun(job, "failed", log)

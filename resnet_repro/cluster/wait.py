@@ -12,7 +12,7 @@ from pathlib import Path
 from ..basics.errors import UserError
 from ..basics.words import counted
 from ..store.layout import RunFiles, read_metrics, run_status
-from .state import RUNNING_STATES, SlurmRun, Submitted, queue, slurm_run
+from .state import Submitted, job_run, queue, slurm_run
 
 POLL_S = 5.0
 MISSED_POLLS = 12  # polls in a row that squeue may miss (a busy controller's timeout) before --wait gives up: a minute
@@ -65,7 +65,9 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
                     continue
                 for run, job in submitted.runs:
                     files = RunFiles(results, run)
-                    found = slurm_run(results, run, jobs) or _by_job(files, job, jobs)
+                    # where its record is gone (results/slurm/ or the whole results folder removed meanwhile), the
+                    # job it was submitted as: a job that left the queue without ending the run failed, as with one
+                    found = slurm_run(results, run, jobs) or job_run(files, job, None, jobs)
                     word = found.state if found is not None else run_status(files).value
                     if word != said.get(run):
                         if word != "running":
@@ -87,17 +89,6 @@ def follow_jobs(submitted: Submitted, results: Path, reporter, iterations: dict[
         raise UserError(
             f"{counted(len(failed), 'run')} failed on Slurm: {', '.join(failed)}; `resnet-repro show` names each log"
         )
-
-
-def _by_job(files: RunFiles, job: str, jobs: dict[str, str]) -> SlurmRun | None:
-    """The run's state from the job it was submitted as, where its record is gone (results/slurm/ or the whole
-    results folder removed meanwhile): a job that left the queue without ending the run failed, as with a record."""
-    if run_status(files).ended:
-        return None
-    state = jobs.get(job)
-    if state is None:
-        return SlurmRun(job, "failed", None)
-    return SlurmRun(job, "running" if state in RUNNING_STATES else "queued", None)
 
 
 def _draw(lane, files: RunFiles, total: int, shown: dict[str, int], run: str) -> None:
