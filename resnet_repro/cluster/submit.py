@@ -203,7 +203,11 @@ def submit_target(
         earlier = earlier_outputs_jobs(results, [*pending, *skipped], command, jobs)
         if earlier and not pending:  # every run has ended: the outputs job already on Slurm writes them
             return Submitted([], max(earlier, key=int), skipped, reused=True)
-        submitted = _submit(pending, skipped, command, resources, results, name, pack, measures)
+        # submitted and recorded as one step that a stop (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) does not cut:
+        # between sbatch accepting a job and its record there is no moment where a job would train unrecorded
+        submitted = deferring_stops(
+            functools.partial(_submit_and_record, pending, skipped, command, resources, results, name, pack, measures)
+        )
         # an earlier one not yet started would write the outputs before these runs end, and then again after them
         stale = sorted((job for job, state in earlier.items() if state not in RUNNING_STATES), key=int)
         if stale:
@@ -241,40 +245,19 @@ def submission_lock(results: Path, made: list[Path], waiting: Callable[[str], No
             raise
 
 
-def _submit(pending, skipped, command, resources: Resources, results: Path, name: str, pack: int, measures: bool):
-    """Submit and record the jobs as one step that a stop (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) does not cut:
-    between sbatch accepting a job and its record there is no moment where a job would train unrecorded. A stop that
-    came meanwhile is handed on in `Submitted.stopped_by`, for the caller to say what was submitted and stop; where
-    it came as sbatch hung, sbatch is stopped and the submission refused (`deferring_stops`), and so is this one."""
-    stops: list[str] = []
-    work = functools.partial(_submit_and_record, pending, skipped, command, resources, results, name, pack, measures)
-    try:
-        submitted = deferring_stops(work, stops)
-    except HungSbatch:
-        raise Stopped(
-            f"stopped (by {stops[0]}): sbatch had not answered {HUNG_S:g} s after it, so sbatch was stopped and "
-            f"every job of this submission Slurm had accepted was cancelled; nothing is left submitted, and the same "
-            f"command submits the runs again",
-            stops[0],
-        ) from None
-    return dataclasses.replace(submitted, stopped_by=stops[0] if stops else None)
-
-
-class HungSbatch(Exception):
-    """The submission was refused because its sbatch, which had not answered a stop HUNG_S later, was stopped."""
-
-
-def deferring_stops(work: Callable[[], Submitted], stops: list[str]) -> Submitted:
+def deferring_stops(work: Callable[[], Submitted]) -> Submitted:
     """`work()` (the submission), with SIGINT, SIGTERM and SIGHUP waiting: `work` runs in a thread of its own where
     they are blocked, as they are for the programs it starts (sbatch, which a Ctrl-C at the terminal reaches too and
-    could cut after Slurm accepted its job), while this thread notes each one that comes in `stops`. An sbatch still
-    running HUNG_S after a stop (or after it started, where that was later) hangs (a controller that does not
-    answer): it is killed, its job refused as any sbatch refusal is, and HungSbatch raised. A signal this process ignores (a background job's SIGINT) stays
-    ignored. Only the main thread can take signals; elsewhere `work` just runs."""
+    could cut after Slurm accepted its job), while this thread notes each one that comes. The first is handed on in
+    `Submitted.stopped_by`, for the caller to say what was submitted and stop. An sbatch still running HUNG_S after a
+    stop (or after it started, where that was later) hangs (a controller that does not answer): it is killed, its job
+    refused as any sbatch refusal is, and the submission stopped (Stopped) saying so. A signal this process ignores (a
+    background job's SIGINT) stays ignored. Only the main thread can take signals; elsewhere `work` just runs."""
     if threading.current_thread() is not threading.main_thread():
         return work()
     kinds = [s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
     ended: dict[str, object] = {}
+    stops: list[str] = []
 
     def note(signum, frame):
         stops.append(signal.Signals(signum).name)
@@ -297,8 +280,15 @@ def deferring_stops(work: Callable[[], Submitted], stops: list[str]) -> Submitte
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if "error" in ended:
-        raise HungSbatch() if killed and isinstance(ended["error"], UserError) else ended["error"]
-    return ended["submitted"]
+        if killed and isinstance(ended["error"], UserError):  # refused as its sbatch hung and was killed
+            raise Stopped(
+                f"stopped (by {stops[0]}): sbatch had not answered {HUNG_S:g} s after it, so sbatch was stopped and "
+                f"every job of this submission Slurm had accepted was cancelled; nothing is left submitted, and the "
+                f"same command submits the runs again",
+                stops[0],
+            ) from None
+        raise ended["error"]
+    return dataclasses.replace(ended["submitted"], stopped_by=stops[0] if stops else None)
 
 
 def kill_hung_sbatch(seen: dict[int, float]) -> bool:
