@@ -157,15 +157,13 @@ def refuse_double_submission(results: Path, names: list[str]) -> dict[str, str] 
             )
     jobs = queue()
     for name in names:
-        if jobs is None:  # no telling queued from ended: a recorded job of an unfinished run may still be queued
-            found = slurm_run(results, name, {})  # each recorded job as if it had left the queue
-            if found is not None:
-                raise UserError(
-                    f"squeue does not answer, so whether run {name}'s job {found.job} is still queued or running cannot "
-                    f"be told (submitting it again would train it twice); submit again once `squeue` answers"
-                )
-            continue
-        found = slurm_run(results, name, jobs)
+        # with no squeue answer, each recorded job as if it had left the queue: the run's, if it has not ended
+        found = slurm_run(results, name, {} if jobs is None else jobs)
+        if found is not None and jobs is None:  # no telling queued from ended: it may still be queued
+            raise UserError(
+                f"squeue does not answer, so whether run {name}'s job {found.job} is still queued or running cannot "
+                f"be told (submitting it again would train it twice); submit again once `squeue` answers"
+            )
         if found is not None and found.state in ("queued", "running"):
             raise UserError(
                 f"run {name} is already {found.state} on Slurm as job {found.job}; follow it with "
