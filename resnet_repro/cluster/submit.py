@@ -367,14 +367,12 @@ def _submit_outputs(folder: Path, alone: Resources, runs: Resources, job_name: s
         return executor.submit(JobCommand([*on_its_device(python, request), "--slurm-outputs"], umask))
 
     if not alone.gpus_per_node and runs.gpus_per_node:
-        before = set(folder.iterdir())
         try:
-            return submit(alone)
+            with take_back(folder, set(folder.iterdir()), Exception):  # the refused job's script goes
+                return submit(alone)
         except Exception as error:  # sbatch's refusal, wrapped by submitit
             if not re.search(r"gpu|gres", sbatch_said(error), re.IGNORECASE):  # another refusal: said as it is
                 raise
-            for path in set(folder.iterdir()) - before:  # the refused job's script
-                path.unlink()
         alone = dataclasses.replace(alone, gpus_per_node=1)
     return submit(alone)  # a refusal here is sbatch's own line (sbatch_errors)
 
