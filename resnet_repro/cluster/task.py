@@ -24,16 +24,14 @@ POLL_S = 0.5
 class JobCommand:
     """A command line a Slurm job runs (and runs again when requeued)."""
 
+    _child: subprocess.Popen | None = None  # the command's process, once started; unpickled, none yet
+
     def __init__(self, argv: list[str], umask: int = 0o022):
         self.argv = list(argv)
         self.umask = umask  # the user's own: the job itself runs under 077 (its files are submitit's pickles)
-        self._child: subprocess.Popen | None = None
 
     def __getstate__(self) -> dict:  # what submitit pickles: the command, never a running child
         return {"argv": self.argv, "umask": self.umask}
-
-    def __setstate__(self, state: dict) -> None:
-        self.argv, self.umask, self._child = state["argv"], state["umask"], None
 
     def _in_child(self) -> None:
         """Between fork and exec: the run's files get the user's umask, and USR2 is ignored (that stays so)."""
