@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -63,23 +65,22 @@ def _collate(batch):
     return torch.stack([v for v, _ in good]), torch.tensor([label for _, label in good]), skipped
 
 
+@dataclass(eq=False)
 class _FolderBatches:
     """What both ImageNet sets share: a class-folder index decoded in DataLoader worker processes, and each batch
     moved to the training device."""
 
-    def __init__(
-        self,
-        index: ImageFolderIndex,
-        batch_size: int,
-        device: torch.device,
-        spec: DataSpec,
-        channels_last: bool = False,
-        workers: int | None = None,
-    ):
-        self.index, self.batch_size, self.device, self.spec = index, batch_size, device, spec
-        self.channels_last = channels_last
-        self.workers = max(1, min(8, (os.cpu_count() or 2) - 1)) if workers is None else workers
-        self.skipped: list[str] = []
+    index: ImageFolderIndex
+    batch_size: int
+    device: torch.device
+    spec: DataSpec
+    channels_last: bool = False
+    workers: int | None = None  # None: one fewer than the CPUs, 1 to 8
+    skipped: list[str] = field(default_factory=list, init=False)
+
+    def __post_init__(self):
+        if self.workers is None:
+            self.workers = max(1, min(8, (os.cpu_count() or 2) - 1))
 
     def __len__(self) -> int:
         return len(self.index)
@@ -109,21 +110,12 @@ class ImageNetEvalSet(_FolderBatches):
                 yield self._on_device(x, y)
 
 
+@dataclass(eq=False, kw_only=True)
 class ImageNetTrainStream(_FolderBatches):
-    def __init__(
-        self,
-        index: ImageFolderIndex,
-        batch_size: int,
-        seed: int,
-        device: torch.device,
-        spec: DataSpec,
-        channels_last: bool = False,
-        workers: int | None = None,
-        part: slice = slice(None),
-    ):
-        super().__init__(index, batch_size, device, spec, channels_last, workers)
-        self.seed, self.part = seed, part
-        self._next, self._batches = None, None
+    seed: int
+    part: slice = field(default_factory=lambda: slice(None))  # this process's share of the global batch
+    _next: int | None = field(default=None, init=False)  # the iteration its loader yields next
+    _batches: Iterator | None = field(default=None, init=False)
 
     def batch(self, iteration: int):
         if self._next != iteration:

@@ -25,7 +25,7 @@ def make_streams(config: RunConfig, splits: Splits, device: torch.device, world:
         from ..data.imagenet_stream import ImageNetEvalSet, ImageNetTrainStream
 
         train = ImageNetTrainStream(
-            splits.train, recipe.batch_size, config.seed, device, config.data, channels_last, part=part
+            splits.train, recipe.batch_size, device, config.data, channels_last, seed=config.seed, part=part
         )
 
         def held_out(images) -> ImageNetEvalSet:  # centre crops, like the curves
