@@ -108,10 +108,7 @@ def read_fashion_mnist(folder: Path):
 
 
 def _locate(folder: Path, stem: str) -> Path | None:
-    for name in (stem, f"{stem}.gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    return next((folder / name for name in (stem, f"{stem}.gz") if (folder / name).is_file()), None)
 
 
 def _read_idx(path: Path) -> np.ndarray:
