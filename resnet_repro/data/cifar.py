@@ -100,8 +100,6 @@ def _read_batches(folder: Path, names: dict) -> tuple[np.ndarray, np.ndarray]:
         data = batch[b"data"]
         if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3 * 32 * 32:
             data = data.reshape(-1, 3, 32, 32)  # rows of 3072 bytes: R plane, G plane, B plane
-        data = check_images(data, str(path), 3, 32)
-        targets = check_labels(batch[b"labels"], len(data), str(path))
-        images.append(data)
-        labels.append(targets)
+        images.append(check_images(data, str(path), 3, 32))
+        labels.append(check_labels(batch[b"labels"], len(data), str(path)))
     return np.concatenate(images), np.concatenate(labels)
