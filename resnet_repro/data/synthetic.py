@@ -42,8 +42,7 @@ def write_cifar10(root: Path, train_per_batch: int = 64, test: int = 64, seed: i
         b"num_cases_per_batch": train_per_batch,
         b"num_vis": 3072,
     }
-    with open(folder / "batches.meta", "wb") as handle:
-        pickle.dump(meta, handle)
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta))
     return folder
 
 
@@ -54,8 +53,7 @@ def _pickle_batch(path: Path, images: np.ndarray, labels: np.ndarray, name: str)
         b"data": images.reshape(len(images), -1),
         b"filenames": [f"img{i}.png".encode() for i in range(len(images))],
     }
-    with open(path, "wb") as handle:
-        pickle.dump(batch, handle, protocol=2)
+    path.write_bytes(pickle.dumps(batch, protocol=2))
 
 
 def write_fashion_mnist(root: Path, train: int = 128, test: int = 64, seed: int = 0) -> Path:
