@@ -22,8 +22,7 @@ _AUGMENT_STREAM = 2
 
 def keyed_seed(seed: int, stream: int, step: int) -> int:
     """A 63-bit seed for (run seed, stream, step); distinct keys give unrelated generators."""
-    value = (seed * 1_000_003 + stream) * 2_147_483_659 + step
-    return value % (2**63 - 1)
+    return ((seed * 1_000_003 + stream) * 2_147_483_659 + step) % (2**63 - 1)
 
 
 def epoch_permutation(size: int, seed: int, epoch: int) -> torch.Tensor:
