@@ -98,8 +98,8 @@ def center_view(image: Image.Image, short_side: int = 256, crop: int = 224) -> t
 
 def ten_crop_views(image: Image.Image, short_side: int = 256, crop: int = 224) -> torch.Tensor:
     """The standard 10-crop: four corners and the centre, and their horizontal flips (10 x 3 x crop x crop)."""
-    resized = TF.resize(image, short_side)
-    crops = TF.ten_crop(resized, crop)  # (tl, tr, bl, br, center, and the same of the flipped image)
+    # (tl, tr, bl, br, center, and the same of the flipped image)
+    crops = TF.ten_crop(TF.resize(image, short_side), crop)
     return torch.stack([subtract_mean(TF.to_tensor(c)) for c in crops])
 
 
