@@ -58,12 +58,13 @@ def check_cluster(resources: Resources, results: Path) -> None:
             "--slurm: no `sbatch` on the PATH; run this on a login node of a Slurm cluster, or train here without --slurm"
         )
     if resources.partition is not None:
-        known = partitions()
+        # the cluster's partitions, as sinfo lists them; none where it does not answer, and then none is refused
+        known = sorted(set((ask_slurm(["sinfo", "--noheader", "--format=%R"]) or "").split()))
         # sbatch takes a list, gpu,gpu-long: the job starts in whichever can start it first
-        unknown = [name for name in resources.partition.split(",") if name not in (known or [name])]
+        unknown = [name for name in resources.partition.split(",") if known and name not in known]
         if unknown:
             raise UserError(
-                f"partition {unknown[0]!r} is not one of this cluster's ({', '.join(known) or 'none'}); "
+                f"partition {unknown[0]!r} is not one of this cluster's ({', '.join(known)}); "
                 f"set another with --resource partition=NAME or in the resource file"
             )
     check_writable(results)
@@ -122,12 +123,6 @@ def check_array_size(pending: int, pack: int) -> None:
             f"job arrays hold at most {most} (MaxArraySize); put more runs in each job with --pack "
             f"{-(-pending // most)}, or submit fewer at once (--only, --seeds)"
         )
-
-
-def partitions() -> list[str] | None:
-    """The cluster's partition names, as sinfo lists them; None where sinfo does not answer."""
-    out = ask_slurm(["sinfo", "--noheader", "--format=%R"])
-    return None if out is None else sorted(set(out.split()))
 
 
 def check_writable(results: Path) -> None:
