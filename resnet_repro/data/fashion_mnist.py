@@ -88,23 +88,23 @@ def _idx_problem(body: bytes, digest: str) -> str | None:
 
 def read_fashion_mnist(folder: Path):
     """((train_x, train_y), (test_x, test_y), report); images uint8 N x 1 x 28 x 28."""
-    arrays = {}
+    arrays, paths = {}, {}
     for key, stem in FILES.items():
-        path = _locate(folder, stem)
-        if path is None:
+        paths[key] = _locate(folder, stem)
+        if paths[key] is None:
             raise UserError(f"Fashion-MNIST folder {folder} is incomplete: {stem}[.gz] is missing")
-        arrays[key] = _read_idx(path)
-    splits = []
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        where = str(_locate(folder, FILES[f"{split}_images"]))
+        arrays[key] = _read_idx(paths[key])
+
+    def checked(split: str) -> tuple[np.ndarray, np.ndarray]:
+        """The split's images and labels, each checked and named by its own file."""
+        images, where = arrays[f"{split}_images"], str(paths[f"{split}_images"])
         if images.ndim != 3 or images.shape[1:] != (28, 28):
             raise UserError(f"{where}: images must be N x 28 x 28, got shape {images.shape}; reinstall the dataset")
         images = check_images(images[:, None], where, 1, 28)
-        splits.append((images, check_labels(labels, len(images), str(_locate(folder, FILES[f"{split}_labels"])))))
-    train, test = splits
+        return images, check_labels(arrays[f"{split}_labels"], len(images), str(paths[f"{split}_labels"]))
+
     report = {"dataset": "fashion-mnist", "folder": str(folder), "official_checksums": None, "mismatched_files": []}
-    return train, test, report
+    return checked("train"), checked("test"), report
 
 
 def _locate(folder: Path, stem: str) -> Path | None:
