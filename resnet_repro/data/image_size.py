@@ -26,7 +26,6 @@ def fit_images(images: np.ndarray, size: int) -> np.ndarray:
         margin = (size - native) // 2
         return np.pad(images, ((0, 0), (0, 0), (margin, margin), (margin, margin)))
     k = native // size
-    n, c = images.shape[:2]
-    blocks = images.reshape(n, c, size, k, size, k).astype(np.uint32).sum(axis=(3, 5))
+    blocks = images.reshape(*images.shape[:2], size, k, size, k).astype(np.uint32).sum(axis=(3, 5))
     # Integer rounding, half up: the same bytes on every machine, unlike a float resize.
     return ((blocks + k * k // 2) // (k * k)).astype(np.uint8)
