@@ -19,8 +19,8 @@ import numpy as np
 def learnable_images(count: int, channels: int, size: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, classes, count)
-    pattern_rng = np.random.default_rng(12345)  # the same class patterns in every split
-    patterns = pattern_rng.integers(0, 256, (classes, channels, size, size))
+    # the same class patterns in every split
+    patterns = np.random.default_rng(12345).integers(0, 256, (classes, channels, size, size))
     noise = rng.normal(0, 40, (count, channels, size, size))
     images = np.clip(patterns[labels] * 0.7 + 40 + noise, 0, 255).astype(np.uint8)
     return images, labels
