@@ -304,11 +304,10 @@ def kill_hung_sbatch(seen: dict[int, float]) -> bool:
 
 def _is_sbatch(pid: int) -> bool:
     """Whether the process runs sbatch: itself, or a script of that name (the script is its second word)."""
-    try:
+    with contextlib.suppress(OSError):  # a process gone meanwhile is none
         words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2]
-    except OSError:
-        return False
-    return any(os.path.basename(word) == b"sbatch" for word in words)
+        return any(os.path.basename(word) == b"sbatch" for word in words)
+    return False
 
 
 def _submit_and_record(pending, skipped, command, resources: Resources, results: Path, name: str, pack, measures):
