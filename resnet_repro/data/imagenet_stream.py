@@ -7,6 +7,7 @@ the same batches. A stream reads forward; asking for another iteration restarts 
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 from collections.abc import Iterator
@@ -28,11 +29,9 @@ class _KeyedBatches(Sampler):
         self.size, self.batch_size, self.seed, self.start, self.part = size, batch_size, seed, start, part
 
     def __iter__(self):
-        iteration = self.start
-        while True:
+        for iteration in itertools.count(self.start):
             indices = keyed_batch_indices(self.size, self.batch_size, self.seed, iteration)
             yield [(iteration, position, int(i)) for position, i in enumerate(indices)][self.part]
-            iteration += 1
 
 
 class _Decoded(Dataset):
