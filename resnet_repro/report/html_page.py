@@ -7,21 +7,19 @@ import html
 import re
 from pathlib import Path
 
-from ..claims.base import FAILS, HOLDS, NOISE, NOT_COMPARABLE, NOT_RUN, PARTIAL, REPRODUCED
 from ..readback.report_parts import Score, TargetSection
 from ..specs.experiments import profile_names
 from ..store.results_file import IMAGE_BYTES, DamagedFile, read_bytes
 from .sections import all_scores, heading, not_run_line, profile_heading, result_text, split_waiting
 from .summary import RULES
 
-COLOURS = {
-    HOLDS: "#1a7f37",
-    REPRODUCED: "#1a7f37",
-    FAILS: "#cf222e",
-    NOISE: "#9a6700",
-    NOT_RUN: "#57606a",
-    PARTIAL: "#57606a",
-    NOT_COMPARABLE: "#57606a",
+# each verdict mark's symbol, drawn by every font (emoji or not), and its badge's colour
+BADGES = {
+    "✅": ("✓", "#1a7f37"),
+    "❌": ("✗", "#cf222e"),
+    "🟡": ("≈", "#9a6700"),
+    "⏳": ("…", "#57606a"),
+    "➖": ("–", "#57606a"),
 }
 
 
@@ -123,14 +121,11 @@ def _inline(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
-SYMBOLS = {"✅": "✓", "❌": "✗", "🟡": "≈", "⏳": "…", "➖": "–"}  # drawn by every font, emoji or not
-
-
 def _badge(score: Score) -> str:
-    status = score.verdict.status
+    symbol, colour = BADGES[score.mark]
     return (
-        f"<span class='verdict' style='background:{COLOURS[status]}'>{SYMBOLS[score.mark]}&nbsp;"
-        f"{html.escape(status).replace(' ', '&nbsp;')}</span>"
+        f"<span class='verdict' style='background:{colour}'>{symbol}&nbsp;"
+        f"{html.escape(score.verdict.status).replace(' ', '&nbsp;')}</span>"
     )
 
 
