@@ -30,6 +30,7 @@ from .base import (
     OVER,
     RANKS,
     RELATIONS,
+    UNITS,
     Claim,
 )
 from .bound import Bound
@@ -133,7 +134,7 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
     _check_order(groups, at_net)
     _check_noise(entry, at)
     _check_sizes(entry, at, groups)
-    over, fraction = Curve.parse_over(entry, at)
+    fraction = _fraction(entry, at)
     return kind(  # the keys as read, but those that parsing resolves to run keys, fills in or joins to others
         **dict(entry)
         | dict(
@@ -145,8 +146,8 @@ def _parse_claim(raw, key: str, where: Where, engine: str, metrics: tuple[str, .
             ),
             fraction=fraction,
             short=tuple(entry.short.items()),
-            until=Curve.parse_until(entry, at, over),
-            margin=Level.parse_margin(entry, at),
+            until=_until(entry, at),
+            margin=_margin(entry, at),
             early=entry.until == FIRST_LR_STEP,
         )
     )
@@ -206,6 +207,43 @@ def _check_sizes(entry: ClaimSchema, at: Callable[[str], str], groups: tuple) ->
         )
     if entry.gap is not None and (len(groups) != 2 or any(len(group) != 1 for group in groups)):
         raise UserError(f"{at('gap')}: gap: the size of one gap needs exactly two nets in order, lower first")
+
+
+def _fraction(entry: ClaimSchema, at: Callable[[str], str]) -> float:
+    """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
+    `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted)."""
+    if entry.over == END and entry.fraction is not None:
+        raise UserError(f"{at('fraction')}: fraction: only a claim over: curve counts log windows")
+    if entry.over != END and entry.fraction is None:
+        raise UserError(
+            f"{at('fraction')}: fraction: over: {entry.over} needs the share of {UNITS[entry.over].split(' (')[0]} "
+            f"that must be in order, above 0.5 and at most 1, e.g. fraction: 0.9; got nothing (null)"
+        )
+    if entry.over == CURVE and entry.metric != "train_error":
+        raise UserError(f"{at('over')}: over: curve: only the training error is logged through training")
+    if entry.over in (LAYERS, RANKS) and entry.metric != "response_std":
+        raise UserError(f"{at('over')}: over: {entry.over}: only the response std is measured layer by layer")
+    return entry.fraction or 0.0
+
+
+def _until(entry: ClaimSchema, at: Callable[[str], str]) -> float:
+    """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
+    if (entry.until == FIRST_LR_STEP or entry.until < 1) and entry.over != CURVE:
+        raise UserError(f"{at('until')}: until: only a claim over: curve looks at part of training")
+    return 1.0 if entry.until == FIRST_LR_STEP else float(entry.until)
+
+
+def _margin(entry: ClaimSchema, at: Callable[[str], str]) -> float | None:
+    """`margin`: an equality claim is an equivalence test, which needs the largest difference it still calls
+    equal; no other relation has one."""
+    if entry.relation != LEVEL and entry.margin is not None:
+        raise UserError(f"{at('margin')}: margin: only a claim with relation: level has an equivalence margin")
+    if entry.relation == LEVEL and entry.margin is None:
+        raise UserError(
+            f"{at('margin')}: margin: relation: level needs the largest difference it still calls equal, in "
+            f"{entry.metric} points, e.g. margin: 0.5; got nothing (null)"
+        )
+    return entry.margin
 
 
 def resolve_run_key(name: str, run_keys: dict[str, list[str]], at: str, field: str = "order") -> str:

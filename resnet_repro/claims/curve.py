@@ -7,20 +7,14 @@ reaches `fraction`, does not hold where the reverse order does, and is within no
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 
-from ..basics.errors import UserError
 from .base import (
     CURVE,
-    END,
     FAILS,
-    FIRST_LR_STEP,
     HOLDS,
-    LAYERS,
     METRIC_NAMES,
     NOISE,
     NOT_RUN,
-    RANKS,
     UNITS,
     Claim,
     Judging,
@@ -32,32 +26,6 @@ from .base import (
 
 class Curve(Claim):
     """The training error at every log window."""
-
-    @classmethod
-    def parse_over(cls, entry, at: Callable[[str], str]) -> tuple[str, float]:
-        """`over: curve` with the `fraction` of log windows that must be in order (a claim "throughout training");
-        `over: layers` or `ranks` with the fraction of layers (fig7's "generally smaller", per layer or sorted).
-        `entry` is typed (claim.ClaimSchema): these are the rules between its keys."""
-        over, fraction = entry.over, entry.fraction
-        if over == END and fraction is not None:
-            raise UserError(f"{at('fraction')}: fraction: only a claim over: curve counts log windows")
-        if over != END and fraction is None:
-            raise UserError(
-                f"{at('fraction')}: fraction: over: {over} needs the share of {UNITS[over].split(' (')[0]} that must be in order, "
-                f"above 0.5 and at most 1, e.g. fraction: 0.9; got nothing (null)"
-            )
-        if over == CURVE and entry.metric != "train_error":
-            raise UserError(f"{at('over')}: over: curve: only the training error is logged through training")
-        if over in (LAYERS, RANKS) and entry.metric != "response_std":
-            raise UserError(f"{at('over')}: over: {over}: only the response std is measured layer by layer")
-        return over, fraction or 0.0
-
-    @classmethod
-    def parse_until(cls, entry, at: Callable[[str], str], over: str) -> float:
-        """`until`: a claim of the early curve looks at the windows up to this share of the schedule."""
-        if (entry.until == FIRST_LR_STEP or entry.until < 1) and over != CURVE:
-            raise UserError(f"{at('until')}: until: only a claim over: curve looks at part of training")
-        return 1.0 if entry.until == FIRST_LR_STEP else float(entry.until)
 
     def measure(self, found) -> dict:
         """Run key -> each seed's training error by log window."""

@@ -5,26 +5,10 @@ difference lies inside ±margin, does not hold when one is outside it by more th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..basics.errors import UserError
-from .base import FAILS, HOLDS, LEVEL, NOISE, Claim, pair_band
+from .base import FAILS, HOLDS, NOISE, Claim, pair_band
 
 
 class Level(Claim):
-    @classmethod
-    def parse_margin(cls, entry, at: Callable[[str], str]) -> float | None:
-        """`margin`: an equality claim is an equivalence test, which needs the largest difference it still calls
-        equal; no other relation has one. `entry` is typed (claim.ClaimSchema)."""
-        if entry.relation != LEVEL and entry.margin is not None:
-            raise UserError(f"{at('margin')}: margin: only a claim with relation: level has an equivalence margin")
-        if entry.relation == LEVEL and entry.margin is None:
-            raise UserError(
-                f"{at('margin')}: margin: relation: level needs the largest difference it still calls equal, in "
-                f"{entry.metric} points, e.g. margin: 0.5; got nothing (null)"
-            )
-        return entry.margin
-
     def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         band = pair_band(sigma, len(a), len(b))
         result = judge(gap, band, self.margin)
