@@ -168,13 +168,17 @@ class Claim:
             f"{seeds} seeds per net resolve {'them' if len(short) > 1 else 'it'}"
         ), seeds
 
+    def narrowed(self, keys) -> list[tuple[str, ...]]:
+        """The entries of `order` narrowed to the nets among `keys`, those left with none left out."""
+        return [group for group in (tuple(k for k in g if k in keys) for g in self.steps) if group]
+
     def pairs(self, trained: set[str]) -> list[tuple[str, str]]:
         """The comparisons a claim makes over the nets a profile trains: (lower, higher) run keys."""
-        return pairs([group for group in (tuple(k for k in g if k in trained) for g in self.steps) if group])
+        return pairs(self.narrowed(trained))
 
     def words(self, steps: list[tuple[str, ...]], step_text) -> str:
         """The claimed ordering of the nets `steps`, e.g. "plain-20 < plain-56"."""
-        return JOINTS.get(self.relation, " < ").join(step_text(g) for g in steps if g)
+        return JOINTS.get(self.relation, " < ").join(step_text(g) for g in steps)
 
     def what(self) -> str:
         """What the claim compares, e.g. "test error" or "response std layer by layer"."""
@@ -233,8 +237,8 @@ def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], lab
     Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
     nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
     """
-    steps = [group for group in (tuple(k for k in g if k in trained) for g in claim.steps) if group]
-    measured = [group for group in (tuple(k for k in g if values.get(k)) for g in steps) if group]
+    steps = claim.narrowed(trained)
+    measured = claim.narrowed({k for k in trained if values.get(k)})
     keys = [key for group in measured for key in group]
     sigma, source = claim_sigma(claim, [values[k] for k in keys], judging.source)
     counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}

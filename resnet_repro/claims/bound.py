@@ -33,4 +33,4 @@ class Bound(Claim):
         return [(key, "") for key in self.order if key in trained]
 
     def words(self, steps: list[tuple[str, ...]], step_text) -> str:
-        return ", ".join(f"{step_text(g)} {self.bound[0]} {self.bound[1]:g}" for g in steps if g)
+        return ", ".join(f"{step_text(g)} {self.bound[0]} {self.bound[1]:g}" for g in steps)

@@ -78,8 +78,7 @@ def evaluate_curve(
     (`until: first_lr_step`) counts the windows up to `first_step`, the first lr step of the profile's own schedule
     (None: no step, so the whole run is before it)."""
     unit = UNITS.get(claim.over, UNITS[CURVE])
-    steps = [tuple(k for k in g if k in trained and curves.get(k)) for g in claim.steps]
-    compared = pairs([g for g in steps if g])
+    compared = pairs(claim.narrowed({k for k in trained if curves.get(k)}))
     if not compared:
         return Verdict(NOT_RUN, "")
     results, parts = [], []

@@ -155,8 +155,7 @@ def claim_text(claim: Claim, trained: set[str] | None = None) -> str:
     """The claim's words, what it compares and its ordering over the nets `trained` (every net of the claim: None),
     naming the nets of the paper's ordering that the profile leaves out; a check of this project's own is
     said to be one."""
-    steps = [tuple(k for k in g if trained is None or k in trained) for g in claim.steps]
-    order = claim.words(steps, _step_text)
+    order = claim.words(claim.narrowed(claim.order if trained is None else trained), _step_text)
     left_out = [label(k) for k in sorted(claim.order, key=_depth) if trained is not None and k not in trained]
     more = f"; not trained by this profile: {', '.join(left_out)}" if left_out else ""
     own = "this project's own check, not the paper's: " if claim.own else ""
