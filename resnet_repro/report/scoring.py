@@ -184,12 +184,8 @@ def number_scores(target: Target, found: Measured | None) -> list[Score]:
     for number in numbers:
         what = f"{label(number.key)} {METRIC_NAMES[number.metric]} {number.describe()}"
         ours = found.per_key(number.metric).get(number.key, []) if found else []
-        if not ours:
-            verdict = Verdict(NOT_RUN, "")
-        elif not comparable:
-            verdict = Verdict(NOT_COMPARABLE, why)
-        else:
-            verdict = evaluate_number(number, ours)
+        # with no runs of ours, evaluate_number says it is not run yet
+        verdict = Verdict(NOT_COMPARABLE, why) if ours and not comparable else evaluate_number(number, ours)
         scores.append(
             Score(
                 target.name,
