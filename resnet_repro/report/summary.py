@@ -110,10 +110,9 @@ def opening_lines(sections: list[TargetSection]) -> list[str]:
     small = [t.name for t in targets if get_engine(t.engine).trains and not needs_imagenet(t)]
     imagenet = [t.name for t in targets if needs_imagenet(t)]
     can = [f"{_names(untrained)} (no training: minutes)"] if untrained else []
-    if small:
-        can.append(f"{_names(small)} as orderings on Fashion-MNIST (`--profile cpu`: tens of minutes per net)")
     needs = []
     if small:
+        can.append(f"{_names(small)} as orderings on Fashion-MNIST (`--profile cpu`: tens of minutes per net)")
         needs.append(f"CIFAR-10 and a GPU for hours (the paper's recipe of {_names(small)})")
     if imagenet:
         needs.append(f"ImageNet, which you supply (it cannot be downloaded), and GPUs for days ({_names(imagenet)})")
