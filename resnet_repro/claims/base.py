@@ -121,8 +121,17 @@ class Claim:
         """What the claim judges of `found` (a Measured): run key -> the metric over the finished seeds."""
         return found.per_key(self.metric)
 
-    def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return evaluate_claim(self, measured, trained, label, judging)
+    def compared(self, values: dict, steps: list, measured: list, label, judging: Judging):
+        """The claim's comparisons over the nets `measured` (of those trained, `steps`), judged against the noise:
+        (results, parts: the numbers behind each and the sigma used, what a verdict not run yet says, the seeds per
+        net that would resolve the paper's own gaps)."""
+        keys = [key for group in measured for key in group]
+        sigma, source = claim_sigma(self, [values[k] for k in keys], judging.source)
+        counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}
+        hint, seeds = self.seeds_hint(pairs(steps), judging.paper, sigma, counts, label)
+        results, parts = self.results(label, values, measured, keys, sigma, judging.unjudged)
+        waiting = f"{hint}; σ: {source}" if hint else ""
+        return results, [*parts, f"σ: {source}"] + ([hint] if hint else []), waiting, seeds
 
     def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         """One comparison of two nets' seeds `a` and `b`, `gap` the difference of their means (b - a) and `nets` its
@@ -231,23 +240,19 @@ def pairs(steps: list[tuple[str, ...]]) -> list[tuple[str, str]]:
 
 
 def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], label=str, judging=Judging()) -> Verdict:
-    """values: run key -> the metric over its finished seeds; trained: the keys the profile trains; judging: what
-    the scorer knows beyond them (the paper's numbers, the sigma's source, the seeds planned, why a size is not judged).
+    """Every kind's verdict. values: run key -> the metric over its finished seeds (a curve's: each seed's by log
+    window, or by layer); trained: the keys the profile trains; judging: what the scorer knows beyond them (the
+    paper's numbers, the sigma's source, the seeds planned, why a size is not judged, where the early stage ends).
 
     Nets the profile does not train are left out of the chain (the cpu profile has no ResNet-110);
     nets it trains but that have no finished run yet make the claim not run (or not all run) yet.
     """
     steps = claim.narrowed(trained)
     measured = claim.narrowed({k for k in trained if values.get(k)})
-    keys = [key for group in measured for key in group]
-    sigma, source = claim_sigma(claim, [values[k] for k in keys], judging.source)
-    counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}
-    hint, seeds = claim.seeds_hint(pairs(steps), judging.paper, sigma, counts, label)
-    results, parts = claim.results(label, values, measured, keys, sigma, judging.unjudged)
+    results, parts, waiting, seeds = claim.compared(values, steps, measured, label, judging)
     if not results:
-        return Verdict(NOT_RUN, f"{hint}; σ: {source}" if hint else "", seeds)
-    parts += [f"σ: {source}"] + ([hint] if hint else [])
-    status = overall(results, parts, [label(k) for g in steps for k in g if k not in keys])
+        return Verdict(NOT_RUN, waiting, seeds)
+    status = overall(results, parts, [label(k) for g in steps for k in g if not values.get(k)])
     return Verdict(status, "; ".join(parts), seeds)
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import statistics
 
 from .base import (
-    CURVE,
     FAILS,
     HOLDS,
     METRIC_NAMES,
     NOISE,
-    NOT_RUN,
     UNITS,
     Claim,
     Judging,
     Verdict,
-    overall,
+    evaluate_claim,
     pairs,
 )
 
@@ -31,8 +29,37 @@ class Curve(Claim):
         """Run key -> each seed's training error by log window."""
         return found.curves
 
-    def judge(self, measured: dict, trained: set[str], label, judging: Judging) -> Verdict:
-        return evaluate_curve(self, measured, trained, label, judging.first_step)
+    def compared(self, values: dict, steps: list, measured: list, label, judging: Judging):
+        """In how many log windows each pair of nets is in the claimed order, each net's error at a window being its
+        mean over the seeds that logged it; a pair holds where that share reaches `fraction`, does not hold where
+        the reverse order does, and is within noise otherwise. A window is one short run of batches, so its order
+        swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the same way:
+        `values` then maps a layer's index (or rank) to its response std. An early-stage claim
+        (`until: first_lr_step`) counts the windows up to the first lr step of the profile's own schedule
+        (`judging.first_step`; None: no step, so the whole run is before it). No sigma: (results, parts, "", 0)."""
+        unit, first_step = UNITS[self.over], judging.first_step
+        results, parts = [], []
+        for low, high in pairs(measured):
+            a, b = _mean_curve(values[low]), _mean_curve(values[high])
+            windows = sorted(set(a) & set(b))
+            if windows and self.until < 1:  # an early-stage claim: the windows up to that share of what both logged
+                windows = [i for i in windows if i <= self.until * windows[-1]]
+            if self.early and first_step is not None:
+                windows = [i for i in windows if i <= first_step]
+            below = sum(a[i] < b[i] for i in windows)
+            above = sum(a[i] > b[i] for i in windows)
+            share = below / len(windows) if windows else 0.0
+            result = HOLDS if windows and share >= self.fraction else NOISE
+            if windows and above / len(windows) >= self.fraction:
+                result = FAILS
+            results.append(result)
+            parts.append(
+                f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
+                + (f" of the first {self.until:.0%} of training" if self.until < 1 else "")
+                + (_before_step(first_step) if self.early else "")
+                + f" ({share:.0%}; holds from {self.fraction:.0%})"
+            )
+        return results, parts, "", 0
 
     def what(self) -> str:
         return f"{METRIC_NAMES[self.metric]} at every log window"
@@ -70,41 +97,8 @@ def evaluate_curve(
     label=str,
     first_step: int | None = None,
 ) -> Verdict:
-    """A claim "throughout training": in how many log windows the nets are in the claimed order, each net's error
-    at a window being its mean over the seeds that logged it; holds where that share reaches `fraction`, does not
-    hold where the reverse order does, and is within noise otherwise. A window is one short run of batches, so
-    its order swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the
-    same way: `curves` then maps a layer's index (or rank) to its response std. An early-stage claim
-    (`until: first_lr_step`) counts the windows up to `first_step`, the first lr step of the profile's own schedule
-    (None: no step, so the whole run is before it)."""
-    unit = UNITS.get(claim.over, UNITS[CURVE])
-    compared = pairs(claim.narrowed({k for k in trained if curves.get(k)}))
-    if not compared:
-        return Verdict(NOT_RUN, "")
-    results, parts = [], []
-    for low, high in compared:
-        a, b = _mean_curve(curves[low]), _mean_curve(curves[high])
-        windows = sorted(set(a) & set(b))
-        if windows and claim.until < 1:  # an early-stage claim: the windows up to that share of what both logged
-            windows = [i for i in windows if i <= claim.until * windows[-1]]
-        if claim.early and first_step is not None:
-            windows = [i for i in windows if i <= first_step]
-        below = sum(a[i] < b[i] for i in windows)
-        above = sum(a[i] > b[i] for i in windows)
-        share = below / len(windows) if windows else 0.0
-        result = HOLDS if windows and share >= claim.fraction else NOISE
-        if windows and above / len(windows) >= claim.fraction:
-            result = FAILS
-        results.append(result)
-        parts.append(
-            f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
-            + (f" of the first {claim.until:.0%} of training" if claim.until < 1 else "")
-            + (_before_step(first_step) if claim.early else "")
-            + f" ({share:.0%}; holds from {claim.fraction:.0%})"
-        )
-    missing = [label(k) for g in claim.steps for k in g if k in trained and not curves.get(k)]
-    status = overall(results, parts, missing)  # before the join: it may add the nets not run yet to parts
-    return Verdict(status, "; ".join(parts))
+    """A claim "throughout training" (or over layers) on `curves`, its early stage ending at `first_step`."""
+    return evaluate_claim(claim, curves, trained, label, Judging(first_step=first_step))
 
 
 def _before_step(first_step: int | None) -> str:

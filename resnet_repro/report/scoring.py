@@ -17,6 +17,7 @@ from ..claims.base import (
     Claim,
     Judging,
     Verdict,
+    evaluate_claim,
 )
 from ..claims.claim import claim_paper_values
 from ..claims.numbers import evaluate_number, paper_numbers
@@ -137,7 +138,7 @@ def judge_claim(target: Target, claim: Claim, values: dict, trained: set[str], f
         unjudged="" if comparable else why,
         first_step=found.first_lr_step if found is not None else None,
     )
-    return claim.judge(values if found is None else claim.measure(found), trained, label, judging)
+    return evaluate_claim(claim, values if found is None else claim.measure(found), trained, label, judging)
 
 
 def claim_command(target: Target, profile: str, verdict: Verdict, claim: Claim | None = None) -> str:
