@@ -54,7 +54,7 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
     if own is not None:
         return own
     section = TargetSection(target)
-    default = target.default_profile
+    default, name = target.default_profile, target.title.split(":")[0]  # the target's short name: "Table 6"
     profiles = profiles_with_results(target, results)
     for profile in profiles:
         part = _profile_section(target, measure(target, profile, results), results)
@@ -70,16 +70,8 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         paper = next((p.found for p in section.profiles if p.found.profile == default), None)
         numbers = number_scores(target, paper)
         if all(s.verdict.status == NOT_RUN for s in numbers):  # one line, not one per number, until something ran
-            section.scores.append(
-                Score(
-                    target.name,
-                    f"the {counted(len(numbers), 'number')} of {target.title.split(':')[0]}",
-                    target.title.split(":")[0],
-                    default,
-                    Verdict(NOT_RUN, ""),
-                    run_command(target),
-                )
-            )
+            what = f"the {counted(len(numbers), 'number')} of {name}"
+            section.scores.append(Score(target.name, what, name, default, Verdict(NOT_RUN, ""), run_command(target)))
         else:
             section.scores += numbers
     section.notes += engine.report_notes(target, results)
@@ -93,7 +85,6 @@ def target_section(target: Target, results: Path, warn: Callable[[str], None] = 
         for s in section.scores
     ]
     for profile in trained_not_measured(target, results):  # fig7 after `run fig6 --profile cpu`: minutes, not a GPU
-        name = target.title.split(":")[0]
         waits = Verdict(NOT_RUN, "its nets are trained; measuring them takes minutes, no training")
         what = f"the claims of {name} over the {profile} profile's nets"
         tests = is_test_profile(profile)
