@@ -123,15 +123,14 @@ class Claim:
 
     def compared(self, values: dict, steps: list, measured: list, label, judging: Judging):
         """The claim's comparisons over the nets `measured` (of those trained, `steps`), judged against the noise:
-        (results, parts: the numbers behind each and the sigma used, what a verdict not run yet says, the seeds per
-        net that would resolve the paper's own gaps)."""
+        (each one's result and the numbers behind it, the words after them: the sigma used and how many seeds per
+        net would resolve the paper's own gaps, what a verdict not run yet says, those seeds)."""
         keys = [key for group in measured for key in group]
         sigma, source = claim_sigma(self, [values[k] for k in keys], judging.source)
         counts = {k: len(values.get(k) or []) or (judging.planned or {}).get(k, 1) for g in steps for k in g}
         hint, seeds = self.seeds_hint(pairs(steps), judging.paper, sigma, counts, label)
-        results, parts = self.results(label, values, measured, keys, sigma, judging.unjudged)
-        waiting = f"{hint}; σ: {source}" if hint else ""
-        return results, [*parts, f"σ: {source}"] + ([hint] if hint else []), waiting, seeds
+        judged = list(self.results(label, values, measured, keys, sigma, judging.unjudged))
+        return judged, [f"σ: {source}"] + ([hint] if hint else []), f"{hint}; σ: {source}" if hint else "", seeds
 
     def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         """One comparison of two nets' seeds `a` and `b`, `gap` the difference of their means (b - a) and `nets` its
@@ -143,16 +142,11 @@ class Claim:
         return result, f"{nets}{expected}: gap {gap:+.2f}, band ±{band:.2f}"
 
     def results(self, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
-        """Every comparison over the nets measured: (results, parts)."""
-        results, parts = [], []
+        """Each comparison over the nets measured: (result, the numbers behind it)."""
         for low, high in pairs(measured):
             a, b = values[low], values[high]
             gap = statistics.fmean(b) - statistics.fmean(a)
-            nets = measured_pair(label, a, b, low, high, gap)
-            result, text = self.compare(a, b, gap, nets, sigma, unjudged)
-            results.append(result)
-            parts.append(text)
-        return results, parts
+            yield self.compare(a, b, gap, measured_pair(label, a, b, low, high, gap), sigma, unjudged)
 
     def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
         """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
@@ -249,9 +243,10 @@ def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], lab
     """
     steps = claim.narrowed(trained)
     measured = claim.narrowed({k for k in trained if values.get(k)})
-    results, parts, waiting, seeds = claim.compared(values, steps, measured, label, judging)
-    if not results:
+    judged, notes, waiting, seeds = claim.compared(values, steps, measured, label, judging)
+    if not judged:
         return Verdict(NOT_RUN, waiting, seeds)
+    results, parts = [result for result, _ in judged], [text for _, text in judged] + notes
     status = overall(results, parts, [label(k) for g in steps for k in g if not values.get(k)])
     return Verdict(status, "; ".join(parts), seeds)
 

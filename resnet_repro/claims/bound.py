@@ -14,16 +14,13 @@ class Bound(Claim):
     needs = 1  # a bound holds of one net
 
     def results(self, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
-        results, parts = [], []
         side, bound = self.bound
         for key in keys:
             mean, band = statistics.fmean(values[key]), 2 * sigma / math.sqrt(len(values[key]))
             past = (mean - bound) if side == "<" else (bound - mean)  # how far on the wrong side
             result = HOLDS if past < 0 else FAILS if past > band else NOISE
             sign = side if past < 0 else {"<": "≥", ">": "≤"}[side]
-            results.append(result)
-            parts.append(f"{label(key)} {fmt(values[key])} {sign} {bound:g}: band ±{band:.2f}")
-        return results, parts
+            yield result, f"{label(key)} {fmt(values[key])} {sign} {bound:g}: band ±{band:.2f}"
 
     def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
         return "", 0  # the seeds hint is an order's; a bound compares no two nets

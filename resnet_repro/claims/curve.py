@@ -36,30 +36,35 @@ class Curve(Claim):
         swings; the share, not one window, is the finding. A claim over layers (or ranks) counts them the same way:
         `values` then maps a layer's index (or rank) to its response std. An early-stage claim
         (`until: first_lr_step`) counts the windows up to the first lr step of the profile's own schedule
-        (`judging.first_step`; None: no step, so the whole run is before it). No sigma: (results, parts, "", 0)."""
-        unit, first_step = UNITS[self.over], judging.first_step
-        results, parts = [], []
-        for low, high in pairs(measured):
-            a, b = _mean_curve(values[low]), _mean_curve(values[high])
-            windows = sorted(set(a) & set(b))
-            if windows and self.until < 1:  # an early-stage claim: the windows up to that share of what both logged
-                windows = [i for i in windows if i <= self.until * windows[-1]]
-            if self.early and first_step is not None:
-                windows = [i for i in windows if i <= first_step]
-            below = sum(a[i] < b[i] for i in windows)
-            above = sum(a[i] > b[i] for i in windows)
-            share = below / len(windows) if windows else 0.0
-            result = HOLDS if windows and share >= self.fraction else NOISE
-            if windows and above / len(windows) >= self.fraction:
-                result = FAILS
-            results.append(result)
-            parts.append(
-                f"{label(low)} below {label(high)} in {below} of {len(windows)} {unit}"
-                + (f" of the first {self.until:.0%} of training" if self.until < 1 else "")
-                + (_before_step(first_step) if self.early else "")
-                + f" ({share:.0%}; holds from {self.fraction:.0%})"
-            )
-        return results, parts, "", 0
+        (`judging.first_step`; None: no step, so the whole run is before it). No sigma is used, so nothing is said after
+        the comparisons, nor where none is made yet, and no seeds would resolve anything."""
+        return (
+            [self._in_order(values, low, high, label, judging.first_step) for low, high in pairs(measured)],
+            [],
+            "",
+            0,
+        )
+
+    def _in_order(self, values: dict, low: str, high: str, label, first_step: int | None):
+        """One pair's share of windows (or layers) in the claimed order: (result, the numbers behind it)."""
+        a, b = _mean_curve(values[low]), _mean_curve(values[high])
+        windows = sorted(set(a) & set(b))
+        if windows and self.until < 1:  # an early-stage claim: the windows up to that share of what both logged
+            windows = [i for i in windows if i <= self.until * windows[-1]]
+        if self.early and first_step is not None:
+            windows = [i for i in windows if i <= first_step]
+        below = sum(a[i] < b[i] for i in windows)
+        above = sum(a[i] > b[i] for i in windows)
+        share = below / len(windows) if windows else 0.0
+        result = HOLDS if windows and share >= self.fraction else NOISE
+        if windows and above / len(windows) >= self.fraction:
+            result = FAILS
+        return result, (
+            f"{label(low)} below {label(high)} in {below} of {len(windows)} {UNITS[self.over]}"
+            + (f" of the first {self.until:.0%} of training" if self.until < 1 else "")
+            + (_before_step(first_step) if self.early else "")
+            + f" ({share:.0%}; holds from {self.fraction:.0%})"
+        )
 
     def what(self) -> str:
         return f"{METRIC_NAMES[self.metric]} at every log window"
