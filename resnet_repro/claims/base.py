@@ -247,20 +247,16 @@ def evaluate_claim(claim, values: dict[str, list[float]], trained: set[str], lab
     if not judged:
         return Verdict(NOT_RUN, waiting, seeds)
     results, parts = [result for result, _ in judged], [text for _, text in judged] + notes
-    status = overall(results, parts, [label(k) for g in steps for k in g if not values.get(k)])
-    return Verdict(status, "; ".join(parts), seeds)
-
-
-def overall(results: list[str], parts: list[str], missing: list[str]) -> str:
-    """Any comparison that fails fails the claim, else any within noise; nets not run yet (added to `parts`) leave
-    a claim that holds so far only partly checked. Comparisons only shown, none judged, leave it not compared."""
-    if results and all(result == NOT_COMPARABLE for result in results):
-        return NOT_COMPARABLE
+    if all(result == NOT_COMPARABLE for result in results):  # comparisons only shown, none judged
+        return Verdict(NOT_COMPARABLE, "; ".join(parts), seeds)
+    # Any comparison that fails fails the claim, else any within noise; nets not run yet leave a claim that holds so
+    # far only partly checked.
     status = FAILS if FAILS in results else NOISE if NOISE in results else HOLDS
+    missing = [label(k) for g in steps for k in g if not values.get(k)]
     if missing and status != FAILS:
         status = PARTIAL if status == HOLDS else status
         parts.append(f"not run yet: {', '.join(missing)}")
-    return status
+    return Verdict(status, "; ".join(parts), seeds)
 
 
 def fmt(samples: list[float]) -> str:
