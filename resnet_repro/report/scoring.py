@@ -91,13 +91,8 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
     # an order, an equality and the size of a gap are three findings on the same pair of runs
     metric += f" {claim.relation} {claim.gap or ''} {''.join(map(str, claim.bound or ''))}".rstrip()
-    runs: dict[str, list[str]] = {}
-    for name, key in keys.items():
-        runs.setdefault(key, []).append(name)
-    return frozenset(
-        (metric, tuple(sorted(runs.get(low, ()))), tuple(sorted(runs.get(high, ()))))
-        for low, high in claim.pairs(trained)
-    )
+    runs = {key: tuple(sorted(name for name, k in keys.items() if k == key)) for key in keys.values()}  # key -> names
+    return frozenset((metric, runs.get(low, ()), runs.get(high, ())) for low, high in claim.pairs(trained))
 
 
 def mark_shared(scores: list[Score]) -> None:
