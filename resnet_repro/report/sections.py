@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -111,7 +112,10 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     scores = claim_scores(target, found)
     folder = output_dir(results, target, found.profile)
     image = folder / f"{target.name}.png"
-    _draw(target, found, results)  # from the same files, so a figure never lags behind runs another target trained
+    # drawn from the same files, so a figure never lags behind runs another target trained; a figure that cannot be
+    # drawn yet (fig7's runs trained by fig6, not measured yet) is left out, and the section says so
+    with suppress(UserError):
+        get_engine(target.engine).write_outputs(target, found.runs, results)
     caption = _caption(folder / "caption.md")
     if caption:
         notes.append(caption)
@@ -129,13 +133,6 @@ def _caption(path: Path) -> str | None:
         return (read_text(path, limit=64 * 1024) or "").strip() or None
     except (OSError, DamagedFile):
         return None
-
-
-def _draw(target: Target, found: Measured, results: Path) -> None:
-    try:
-        get_engine(target.engine).write_outputs(target, found.runs, results)
-    except UserError:  # e.g. fig7 runs trained (by fig6) but not measured yet: the section says so
-        pass
 
 
 def _profile_notes(target: Target, found: Measured) -> list[str]:
