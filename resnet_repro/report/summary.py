@@ -27,18 +27,18 @@ def compute_summary(results: Path, warn: Callable[[str], None] = lambda message:
         meta = _record(meta_path, warn, "")
         if meta is None:
             continue
+        run = meta_path.parent.relative_to(results / "runs").as_posix()  # cifar10/plain-20/cpu/seed0
         devices.add(meta.get("device_name", "unknown"))
-        overridden += _overridden(meta_path.parent, results / "runs")  # --set runs: not on the scoreboard
-        final_path = meta_path.parent / "final.json"
-        final = _record(final_path, warn, "; the run counts as unfinished")
+        overridden += _overridden(run)  # --set runs: not on the scoreboard
+        final = _record(meta_path.parent / "final.json", warn, "; the run counts as unfinished")
         if final is not None:
             wall += final.get("wall_s") or 0.0
             finished += final_status(final) is RunStatus.FINISHED
             failed += final_status(final) is RunStatus.FAILED
         elif is_training(meta_path.parent):
-            running.append(meta_path.parent.relative_to(results / "runs").as_posix())
+            running.append(run)
         else:
-            started_by[meta_path.parent.relative_to(results / "runs").as_posix()] = _target_named(meta.get("command"))
+            started_by[run] = _target_named(meta.get("command"))
     return {
         "devices": sorted(devices),
         "wall_s": wall,
@@ -74,10 +74,11 @@ def _record(path: Path, warn: Callable[[str], None], consequence: str) -> dict |
     return None
 
 
-def _overridden(folder: Path, runs: Path) -> bool:
-    """Whether a run folder holds a run with --set overrides (a tagged profile folder, paper~3f2a1c)."""
+def _overridden(run: str) -> bool:
+    """Whether a run folder (its name under runs/) holds a run with --set overrides (a tagged profile folder,
+    paper~3f2a1c)."""
     try:
-        return RunId.parse(folder.relative_to(runs).as_posix()).tag is not None
+        return RunId.parse(run).tag is not None
     except UserError:  # not a run folder's shape: counted, but not as overridden
         return False
 
@@ -204,10 +205,9 @@ def _unfinished_runs(names: list[str], started_by: dict[str, str]) -> str:
     """The unfinished runs, named (the first few), and the command that continues the first."""
     if not names:
         return ""
-    shown = _first_few(names)
     found = target_of_run(names[0], started_by.get(names[0]))
     how = f"`{run_command(*found)}` continues {'it' if len(names) == 1 else 'the first'}" if found else ""
-    return f": {shown}" + (f" ({how})" if how else "")
+    return f": {_first_few(names)}" + (f" ({how})" if how else "")
 
 
 RULES = (
