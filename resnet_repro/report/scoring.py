@@ -172,8 +172,7 @@ def _step_text(group: tuple[str, ...]) -> str:
 
 def number_scores(target: Target, found: Measured | None) -> list[Score]:
     """The paper's numbers of a target against its paper-profile runs (found: None when nothing has run)."""
-    metrics = get_engine(target.engine).paper_metrics
-    numbers = paper_numbers(target.paper_table(), metrics, target.paper_seeds())
+    numbers = paper_numbers(target.paper_table(), get_engine(target.engine).paper_metrics, target.paper_seeds())
     section = target.title.split(":")[0] if ":" in target.title else target.name
     scores = []
     comparable, why = found.numbers_comparable() if found else (False, "")
