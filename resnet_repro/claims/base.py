@@ -22,6 +22,7 @@ between two nets has the band of twice the standard deviation of the difference 
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -210,10 +211,7 @@ def pair_band(sigma: float, n_low: int, n_high: int) -> float:
 
 def seeds_to_resolve(gap: float, sigma: float) -> int:
     """The fewest seeds per net whose band (two nets, as many seeds each) is narrower than `gap`."""
-    n = 1
-    while pair_band(sigma, n, n) - gap >= -1e-9:
-        n += 1
-    return n
+    return next(n for n in itertools.count(1) if pair_band(sigma, n, n) - gap < -1e-9)
 
 
 def claim_sigma(claim, samples: list[list[float]], default_source: str) -> tuple[float, str]:
