@@ -101,6 +101,7 @@ class Claim:
     early: bool = False  # over the curve: only the windows before the first lr step of the profile's own schedule
 
     needs = 2  # how many of its nets a profile must train for the claim to check anything
+    hints = True  # whether it says how many seeds per net would resolve the paper's narrow gaps (seeds_hint)
 
     def too_short(self, profile: str) -> str:
         """Why `profile` (or a `--set` variant of it) cannot be expected to show the claim; "" if nothing is said."""
@@ -152,7 +153,7 @@ class Claim:
     def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
         """Where the paper's own gap between two nets is no wider than the band at the seeds planned, say so and how
         many seeds per net would clear it; ("", 0) where every gap clears it (or the paper gives no numbers)."""
-        if self.relation != BELOW:
+        if self.relation != BELOW or not self.hints:
             return "", 0
         short = []
         for low, high in pairs:

@@ -12,6 +12,7 @@ from .base import FAILS, HOLDS, NOISE, Claim, fmt
 
 class Bound(Claim):
     needs = 1  # a bound holds of one net
+    hints = False  # the seeds hint is an order's; a bound compares no two nets
 
     def results(self, label, values: dict, measured: list, keys: list[str], sigma: float, unjudged: str):
         side, bound = self.bound
@@ -21,9 +22,6 @@ class Bound(Claim):
             result = HOLDS if past < 0 else FAILS if past > band else NOISE
             sign = side if past < 0 else {"<": "≥", ">": "≤"}[side]
             yield result, f"{label(key)} {fmt(values[key])} {sign} {bound:g}: band ±{band:.2f}"
-
-    def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
-        return "", 0  # the seeds hint is an order's; a bound compares no two nets
 
     def pairs(self, trained: set[str]) -> list[tuple[str, str]]:
         """Each net against the paper's number, not against another net."""

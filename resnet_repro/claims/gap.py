@@ -10,6 +10,8 @@ from .base import FAILS, HOLDS, NOT_COMPARABLE, Claim
 
 
 class Gap(Claim):
+    hints = False  # the seeds hint is an order's; a size is judged against the paper's gap itself
+
     def compare(self, a, b, gap: float, nets: str, sigma: float, unjudged: str):
         if unjudged:  # a size is the paper's number: judged only where numbers compare
             return (
@@ -21,9 +23,6 @@ class Gap(Claim):
         result = HOLDS if abs(gap - self.gap) - band <= 1e-9 else FAILS
         words = "reproduced" if result == HOLDS else "not reproduced"
         return result, f"{nets}: gap {gap:+.2f} against the paper's {self.gap:.2f}, band ±{band:.2f}: {words}"
-
-    def seeds_hint(self, pairs, paper: dict, sigma: float, counts: dict, label) -> tuple[str, int]:
-        return "", 0  # the seeds hint is an order's; a size is judged against the paper's gap itself
 
     def words(self, steps: list[tuple[str, ...]], step_text) -> str:
         return f"{super().words(steps, step_text)} by {self.gap:g}"
