@@ -122,13 +122,11 @@ def judge_claim(target: Target, claim: Claim, values: dict, trained: set[str], f
     the sigma it used named and, where the paper's own gaps are inside the band at the seeds planned (found's, or
     the paper's where nothing is planned), the seeds that would resolve them (never on proxy data: the paper's gaps
     are not its gaps)."""
-    imagenet = get_engine(target.engine).paper_data == "imagenet"
-    proxy = found is not None and found.proxy
     # The size of a gap is a number of the paper's: judged only where this profile's numbers are compared with it.
     comparable, why = found.numbers_comparable() if found is not None else (True, "")
     judging = Judging(
-        paper={} if proxy else claim_paper_values(claim, target.paper_table()),
-        source=BORROWED_SIGMA_SOURCE if imagenet else PAPER_SIGMA_SOURCE,
+        paper={} if found is not None and found.proxy else claim_paper_values(claim, target.paper_table()),
+        source=BORROWED_SIGMA_SOURCE if get_engine(target.engine).paper_data == "imagenet" else PAPER_SIGMA_SOURCE,
         planned=found.expected if found is not None else target.paper_seeds(),
         unjudged="" if comparable else why,
         first_step=found.first_lr_step if found is not None else None,
