@@ -62,11 +62,9 @@ def evaluate_number(number: PaperNumber, ours: list[float]) -> Verdict:
         what = f"{ours_text}, paper {number.describe()}"
     delta = mine - number.value
     # A number is reproduced when it lies within the seed noise of the paper's; outside it, either way, it is not.
-    status = REPRODUCED if abs(delta) <= band else FAILS
-    words = (
-        "within seed noise"
-        if status == REPRODUCED
-        else "outside seed noise, " + ("worse than the paper" if delta > 0 else "better than the paper")
-    )
+    if abs(delta) <= band:
+        status, words = REPRODUCED, "within seed noise"
+    else:
+        status, words = FAILS, f"outside seed noise, {'worse' if delta > 0 else 'better'} than the paper"
     noise = f"; sigma from {why}" if why else ""
     return Verdict(status, f"{what}: {delta:+.2f}, {words} (±{band:.2f}){noise}", band=band)
