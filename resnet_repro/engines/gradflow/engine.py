@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from ...basics.errors import UserError
-from ...claims.base import FAILS, HOLDS, NOT_COMPARABLE, NOT_RUN, Verdict
+from ...claims.base import NOT_RUN, Verdict
 from ...readback.report_parts import Score, csv_rows, run_command
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
@@ -19,7 +19,7 @@ from ...specs.target_checks import MAX_SEEDS, at_item, read_section
 from ...store.results_file import DamagedFile
 from ..base import Engine, Outcome
 from ..outputs import measured_csv, measured_csv_of
-from .outputs import CRITERION, checked_gradflow, net_verdicts, plain_bn_nets_healthy, plot_gradflow, write_verdicts
+from .outputs import checked_gradflow, claim_verdict, plot_gradflow, write_verdicts
 
 SAYS = "with BN, the plain nets' backward propagated gradients exhibit healthy norms"
 WHERE = "Sec. 4.1 (no figure or number in the paper; measured here at initialisation)"
@@ -101,19 +101,7 @@ class GradflowEngine(Engine):
         if not image.exists():
             self.write_outputs(section.target, [], results)
         section.images = [image]
-        verdicts = net_verdicts(rows)
-        detail = "; ".join(f"{v['net']} {v['first_to_last']} ({v['verdict']})" for v in verdicts)
-        judged = plain_bn_nets_healthy(verdicts)
-        if judged is None:
-            verdict = Verdict(NOT_COMPARABLE, f"no plain conv net measured; {detail}")
-        else:
-            holds, plain = judged
-            names = ", ".join(v["net"] for v in plain)
-            verdict = Verdict(
-                HOLDS if holds else FAILS,
-                f"plain conv nets with BN ({names}) judged by {CRITERION}; every net: {detail}",
-            )
-        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", verdict))
+        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", claim_verdict(rows)))
         section.notes = [section.target.notes] if section.target.notes else []
         return section
 

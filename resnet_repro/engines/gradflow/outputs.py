@@ -1,5 +1,5 @@
 """gradflow.csv's outputs, no torch: a verdict for each net from one stated criterion (gradflow_verdicts.csv and
-.md), and the figure.
+.md), the claim's verdict over the plain conv nets, and the figure.
 
 The paper's sentence (Sec. 4.1) is about vanishing: BN keeps forward signals' variances non-zero, "the backward
 propagated gradients exhibit healthy norms with BN. So neither forward nor backward signals vanish." Our criterion:
@@ -17,6 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ...claims.base import FAILS, HOLDS, NOT_COMPARABLE, Verdict
 from ...plots.style import depth_colour, save_figure  # first: it selects the Agg backend
 from ...store.layout import write_atomic
 from ..outputs import NUMBER, WHOLE, checked_csv
@@ -75,13 +76,19 @@ def net_verdicts(rows: list[dict]) -> list[dict]:
     ]
 
 
-def plain_bn_nets_healthy(verdicts: list[dict]) -> tuple[bool, list[dict]] | None:
-    """Whether every plain conv net (the paper's plain nets, with BN) has healthy norms, and those nets; None
-    when gradflow.csv measured none."""
+def claim_verdict(rows: list[dict]) -> Verdict:
+    """The claim on gradflow.csv's rows: it holds when every plain conv net (the paper's plain nets, with BN) has
+    healthy norms, and is not comparable when gradflow.csv measured none; the detail gives every net's verdict."""
+    verdicts = net_verdicts(rows)
+    detail = "; ".join(f"{v['net']} {v['first_to_last']} ({v['verdict']})" for v in verdicts)
     plain = [v for v in verdicts if v["family"] == "conv" and v["net"].startswith("plain")]
     if not plain:
-        return None
-    return all(v["verdict"].startswith("healthy norms with BN") for v in plain), plain
+        return Verdict(NOT_COMPARABLE, f"no plain conv net measured; {detail}")
+    holds = all(v["verdict"].startswith("healthy norms with BN") for v in plain)
+    names = ", ".join(v["net"] for v in plain)
+    return Verdict(
+        HOLDS if holds else FAILS, f"plain conv nets with BN ({names}) judged by {CRITERION}; every net: {detail}"
+    )
 
 
 def write_verdicts(csv_path: Path, folder: Path) -> list[Path]:
