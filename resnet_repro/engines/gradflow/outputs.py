@@ -43,12 +43,8 @@ def gradient_ratios(rows: list[dict]) -> dict[str, float]:
     by_net: dict[str, list[tuple[int, float]]] = {}
     for row in rows:
         by_net.setdefault(row["net"], []).append((int(row["layer"]), float(row["grad_norm"])))
-    ratios = {}
-    for net, points in by_net.items():
-        points.sort()
-        if points[-1][1] > 0:
-            ratios[net] = points[0][1] / points[-1][1]
-    return ratios
+    # (layer, norm) pairs: the smallest is the first layer's, the largest the last layer's
+    return {net: min(points)[1] / max(points)[1] for net, points in by_net.items() if max(points)[1] > 0}
 
 
 def row_verdict(ratio: float, with_bn: bool) -> str:
