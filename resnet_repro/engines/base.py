@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Callable
 
 from ..basics.atomic import refuse_links
 from ..basics.errors import UserError
+from ..claims.base import NOT_RUN, Verdict
 from ..readback.measured import profiles_with_results, read_runs
+from ..readback.report_parts import Score, run_command
 from ..store.layout import RunFiles
 from ..store.paths import output_dir, runs_profile
 
@@ -120,7 +122,8 @@ class Engine:
     def report_section(
         self, section: "TargetSection", results: Path, warn: Callable[[str], None]
     ) -> "TargetSection | None":
-        """The report's section of a target without profiles; None: one part per profile with results."""
+        """The report's section of a target without profiles (`not_run_section` or `judged_section`); None: one part
+        per profile with results."""
         return None
 
     def report_notes(self, target: "Target", results: Path) -> list[str]:
@@ -144,3 +147,20 @@ def refuse_links_on_the_way(target: "Target", all_runs: list["RunConfig"], conte
     for config in all_runs:
         refuse_links(RunFiles(context.results, config.name).dir)
     refuse_links(output_dir(context.results, target, runs_profile(all_runs)))
+
+
+# ---------------------------------------------------------------------- the report's section of a target without profiles
+
+
+def not_run_section(section: "TargetSection", says: str, where: str) -> "TargetSection":
+    """The section of a target that has not run: its claim, not run, with the command that runs it."""
+    section.not_run = run_command(section.target)
+    section.scores.append(Score(section.target.name, says, where, "—", Verdict(NOT_RUN, ""), section.not_run))
+    return section
+
+
+def judged_section(section: "TargetSection", verdicts: list[tuple[str, str, Verdict]]) -> "TargetSection":
+    """The section of a target that has run: a row per (what the paper says, where, the verdict), and its notes."""
+    section.scores += [Score(section.target.name, says, where, "—", verdict) for says, where, verdict in verdicts]
+    section.notes = [section.target.notes] if section.target.notes else []
+    return section

@@ -13,12 +13,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ...claims.base import NOT_RUN, Verdict
-from ...readback.report_parts import Score, csv_rows, run_command
+from ...readback.report_parts import csv_rows
 from ...readers.validation import STRICT_KEYS, Expect, Number, Text, Whole
 from ...specs.registry import register
 from ...specs.target_checks import MAX_INPUT_SIDE, check_net, read_section
-from ..base import Engine, Outcome
+from ..base import Engine, Outcome, judged_section, not_run_section
 from .outputs import READ_COLUMNS, SAYS, WHERE, report_table, verdicts
 
 SHOWN_COLUMNS = ["model", "params", "flops", "paper_params", "paper_flops", "torchvision_params"]
@@ -71,15 +70,9 @@ class ComplexityEngine(Engine):
         path = results / section.target.name / "table.csv"
         rows = csv_rows(path, READ_COLUMNS, warn) if path.exists() else None
         if rows is None:
-            section.not_run = run_command(section.target)
-            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
-            return section
+            return not_run_section(section, SAYS, WHERE)
         section.table = report_table(rows)
-        section.scores += [
-            Score(section.target.name, *score, "—", verdict) for *score, verdict in verdicts(section.target, rows)
-        ]
-        section.notes = [section.target.notes] if section.target.notes else []
-        return section
+        return judged_section(section, verdicts(section.target, rows))
 
 
 ENGINE = register(ComplexityEngine())

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 from ...basics.errors import UserError
-from ...claims.base import NOT_RUN, Verdict
-from ...readback.report_parts import Score, csv_rows, run_command
+from ...readback.report_parts import csv_rows
 from ...readers.validation import STRICT_KEYS, Expect, Text, Whole
 from ...specs.naming import parse_model_name
 from ...specs.registry import register
 from ...specs.target_checks import MAX_SEEDS, at_item, read_section
 from ...store.results_file import DamagedFile
-from ..base import Engine, Outcome
+from ..base import Engine, Outcome, judged_section, not_run_section
 from ..outputs import measured_csv, measured_csv_of
 from .outputs import checked_gradflow, claim_verdict, plot_gradflow, write_verdicts
 
@@ -94,16 +93,12 @@ class GradflowEngine(Engine):
             warn(f"skipped {csv_path}: it {damage.reason}; the command that made it redraws it")
             rows = None
         if rows is None:
-            section.not_run = run_command(section.target)
-            section.scores.append(Score(section.target.name, SAYS, WHERE, "—", Verdict(NOT_RUN, ""), section.not_run))
-            return section
+            return not_run_section(section, SAYS, WHERE)
         image = csv_path.parent / f"{section.target.name}.png"
         if not image.exists():
             self.write_outputs(section.target, [], results)
         section.images = [image]
-        section.scores.append(Score(section.target.name, SAYS, WHERE, "—", claim_verdict(rows)))
-        section.notes = [section.target.notes] if section.target.notes else []
-        return section
+        return judged_section(section, [(SAYS, WHERE, claim_verdict(rows))])
 
 
 ENGINE = register(GradflowEngine())
