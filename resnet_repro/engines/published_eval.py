@@ -130,14 +130,13 @@ def torchvision_state_dict(depth: int) -> dict:
         return weights.get_state_dict(progress=False, weights_only=True)
     except Exception as error:  # no network, a proxy refusing, a partial file: the download failed
         cached = torchvision_weights_file(depth)
-        cache = cached.parent
         if cached.exists():  # torch hub reads a file there without downloading: that file is what failed
             raise UserError(
                 f"torchvision's resnet{depth} weights in the cache, {cached}, cannot be read ({type(error).__name__}: "
                 f"a download cut short?): delete it to download it again, or put an intact copy there"
             ) from None
         raise UserError(
-            f"torchvision's resnet{depth} weights are not in the cache ({cache}) and could not be downloaded "
+            f"torchvision's resnet{depth} weights are not in the cache ({cached.parent}) and could not be downloaded "
             f"({type(error).__name__}): put {Path(weights.url).name} there, or pass --weights FILE"
         ) from None
 
@@ -254,8 +253,7 @@ def weights_sha256(weights: str) -> str:
     """A weights file's SHA-256 (what the row is of, wherever the file lies); for torchvision's named weights, the
     file torch hub read them from in its cache ("" where it is not there)."""
     if weights.startswith("torchvision:"):
-        name = weights.removeprefix("torchvision:")
-        cached = torchvision_weights_file(int(name.removeprefix("resnet")))
+        cached = torchvision_weights_file(int(weights.removeprefix("torchvision:resnet")))
         return file_digest(cached) if cached.is_file() else ""
     return file_digest(Path(weights))
 
@@ -266,13 +264,6 @@ def weights_slug(weights: str, model: str, sha256: str = "") -> str:
     if weights.startswith("torchvision:"):
         return "torchvision-" + weights.removeprefix("torchvision:")
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{Path(weights).stem}-{model}") + (f"-{sha256[:12]}" if sha256 else "")
-
-
-def eval_folder(results_dir: Path, slug: str, profile_folder: str | None, default_profile: str | None) -> Path:
-    """results/eval/<slug>/ for the default profile's own settings, results/eval/<slug>/<profile>[~tag]/ otherwise
-    (as a run folder names a profile and its --set), so a smoke or --set eval never replaces a full one."""
-    folder = results_dir / "eval" / slug
-    return folder if profile_folder in (None, default_profile) else folder / profile_folder
 
 
 def check_val_classes(val_dir: Path) -> None:
@@ -334,12 +325,11 @@ def evaluate_imagenet(request: EvalRequest) -> Path:
         "paper_top5_error": found[1].get("top5_error", "") if found else "",
         "note": MARK + (f"; {errors.skipped} unreadable images skipped" if errors.skipped else ""),
     }
-    folder = eval_folder(
-        request.results_dir,
-        weights_slug(request.weights, net.name + net.tag, sha256),
-        profile_folder,
-        target.default_profile,
-    )
+    folder = request.results_dir / "eval" / weights_slug(request.weights, net.name + net.tag, sha256)
+    # results/eval/<slug>/ for the default profile's own settings, results/eval/<slug>/<profile>[~tag]/ otherwise (as
+    # a run folder names a profile and its --set), so a smoke or --set eval never replaces a full one
+    if profile_folder != target.default_profile:
+        folder /= profile_folder
     return write_rows(folder, request.protocol, [row])
 
 
