@@ -76,9 +76,13 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
     for hook in hooks:
         hook.remove()
     size = lambda key: "x".join(map(str, sizes[key]))  # noqa: E731
+
+    def row(stage: str, output_size: str, block: str, blocks: int) -> dict:
+        return {"model": name, "stage": stage, "output_size": output_size, "block": block, "blocks": blocks}
+
     stem = model.conv1
     stem_block = f"{stem.kernel_size[0]}x{stem.kernel_size[1]}, {stem.out_channels}, stride {stem.stride[0]}"
-    rows = [{"model": name, "stage": "conv1", "output_size": size("stem"), "block": stem_block, "blocks": 1}]
+    rows = [row("conv1", size("stem"), stem_block, 1)]
     imagenet = hasattr(model, "maxpool")
     for index, stage in enumerate(model.stages):
         first = stage[0]
@@ -96,24 +100,8 @@ def stage_layout(model: torch.nn.Module, name: str, input_shape: tuple[int, ...]
             block = f"3x3 max pool, stride 2; {block}"
         # Table 1 numbers ImageNet stages conv2_x..conv5_x; Sec. 4.2 names CIFAR's by their map size only.
         stage_name = f"conv{index + 2}_x" if imagenet else f"stage {index + 1}"
-        rows.append(
-            {
-                "model": name,
-                "stage": stage_name,
-                "output_size": size(f"stage{index}"),
-                "block": block,
-                "blocks": len(stage),
-            }
-        )
-    rows.append(
-        {
-            "model": name,
-            "stage": "pool, fc",
-            "output_size": "1x1",
-            "block": f"global average pool, {model.fc.out_features}-way fc",
-            "blocks": 1,
-        }
-    )
+        rows.append(row(stage_name, size(f"stage{index}"), block, len(stage)))
+    rows.append(row("pool, fc", "1x1", f"global average pool, {model.fc.out_features}-way fc", 1))
     return rows
 
 
