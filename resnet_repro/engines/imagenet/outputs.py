@@ -77,9 +77,7 @@ def measured_run(results: Path, config: RunConfig, protocol: str) -> tuple[RunRe
     measured, or where its numbers are left out (a damaged folder, a finished run whose log disagrees with
     final.json), so a run left out of the final errors is left out of the protocol's too."""
     run = read_run(results, config)
-    if run.left_out:
-        return run, {}
-    return run, protocol_errors(results, config, protocol)
+    return run, {} if run.left_out else protocol_errors(results, config, protocol)
 
 
 def protocol_errors(results: Path, config: RunConfig, protocol: str) -> dict:
