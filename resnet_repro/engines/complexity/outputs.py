@@ -117,14 +117,13 @@ def complexity_verdict(rows: list[dict]):
 
     checked, off = 0, []
     for row in rows:
-        for what, ours, theirs in (
-            ("params", row["params"], row["paper_params"]),
-            ("mult-adds", row["flops"], row["paper_flops"]),
+        for what, ours, theirs, shown in (
+            ("params", row["params"], row["paper_params"], count_text),
+            ("mult-adds", row["flops"], row["paper_flops"], giga_text),
         ):
             if ours and theirs:
                 checked += 1
                 if abs(float(ours) / float(theirs) - 1) > 0.02:
-                    shown = giga_text if what == "mult-adds" else count_text
                     off.append(f"{row['model']} {what} {shown(ours)} vs {shown(theirs)}")
     reference = [r for r in rows if r.get("torchvision_params") and r["params"]]
     same = sum(int(float(r["params"])) == int(float(r["torchvision_params"])) for r in reference)
