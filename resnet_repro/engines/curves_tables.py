@@ -159,8 +159,7 @@ def table_rows(target: Target, models: dict[str, ModelRuns], runs: list[RunConfi
                 "paper_reported": _quoted_style(quoted),
             }
         )
-    rows.sort(key=lambda r: _order(models, r["model"]))
-    return rows
+    return sorted(rows, key=lambda r: _order(models, r["model"]))
 
 
 def write_curve_table(
