@@ -148,7 +148,7 @@ def measure_runs(runs: list[RunConfig], context: RunContext) -> list[dict]:
     return rows
 
 
-def write_responses(target: Target, rows: list[dict], results: Path, runs: list[RunConfig]) -> Path:
+def write_responses(target: Target, rows: list[dict], results: Path, runs: list[RunConfig]) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=RESPONSE_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -157,4 +157,3 @@ def write_responses(target: Target, rows: list[dict], results: Path, runs: list[
     write_atomic(path, buffer.getvalue())
     title = runs_title(target, runs)  # on a proxy, name the data used
     write_atomic(path.parent / "caption.md", f"{title}. Measurement: {MEASUREMENT}.\n")
-    return path
