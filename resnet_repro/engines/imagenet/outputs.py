@@ -98,7 +98,7 @@ def table_protocol(target: Target) -> str:
 
 PROTOCOL_NOTES = {
     "10-crop": "standard 10-crop (corners, centre, their flips; softmax averaged)",
-    "multi-scale": "fully convolutional, whole images at shorter sides {scales}, softmax averaged",
+    "multi-scale": "fully convolutional, whole images at shorter sides {scales}, softmax averaged{flips}",
 }
 
 
@@ -111,9 +111,8 @@ def write_imagenet_table(target: Target, runs: list[RunConfig], results: Path) -
     notes = [
         profile_note(runs),
         schedule_note(runs),
-        f"top-1/top-5 error (%) on the val folder, {_protocol_note(protocol, runs)}"
-        f"{_flip_note(runs) if protocol == 'multi-scale' else ''}, final iteration; delta only for the paper "
-        "profile.",
+        f"top-1/top-5 error (%) on the val folder, {_protocol_note(protocol, runs)}, final iteration; delta only "
+        "for the paper profile.",
     ]
     rows = imagenet_rows(target, runs, results)
     return write_with_quoted(folder, target.title, rows, COLUMNS, notes, quoted_rows(target), QUOTED_COLUMNS)
@@ -135,12 +134,9 @@ def quoted_rows(target: Target) -> list[dict]:
 
 
 def _protocol_note(protocol: str, runs: list[RunConfig]) -> str:
-    """The protocol in words, with the test scales the runs' recipe names (data.test_scales)."""
-    scales = runs[0].data.test_scales if runs and runs[0].data.test_scales else ()
-    return PROTOCOL_NOTES[protocol].format(scales="/".join(map(str, scales)) or "the recipe's data.test_scales")
-
-
-def _flip_note(runs: list[RunConfig]) -> str:
-    if not runs:
-        return ""
-    return ", each scale also flipped" if runs[0].data.multiscale_flip else ", no flipped views"
+    """The protocol in words, with the test scales the runs' recipe names (data.test_scales) and, for multi-scale,
+    whether each scale is also flipped (data.multiscale_flip)."""
+    data = runs[0].data if runs else None
+    scales = "/".join(map(str, data.test_scales)) if data and data.test_scales else "the recipe's data.test_scales"
+    flips = "" if data is None else ", each scale also flipped" if data.multiscale_flip else ", no flipped views"
+    return PROTOCOL_NOTES[protocol].format(scales=scales, flips=flips)
