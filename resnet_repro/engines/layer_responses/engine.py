@@ -21,14 +21,12 @@ class LayerResponsesEngine(Engine):
     report_columns = (("mean response std", "response_std", False),)
     paper_data = "cifar10"
     measured_file = "responses.csv"
+    write_outputs = staticmethod(write_response_outputs)  # (target, runs, results): the table and figure of its CSV
 
     def measure(self, target, runs, context) -> None:
         from .measure import measure_runs, write_responses  # torch: only when nets are measured
 
         write_responses(target, measure_runs(runs, context), context.results, runs)
-
-    def write_outputs(self, target, runs, results: Path) -> list[Path]:
-        return write_response_outputs(target, runs, results)
 
     def read_measured(self, found, results: Path) -> None:
         read_runs(found, results, metrics=())
