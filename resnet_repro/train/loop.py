@@ -2,9 +2,10 @@
 
 The hot loop does no host-device syncs: loss and error counts accumulate on the device and are
 read once per `log_every` iterations, when a metrics row is written. A RunSession takes the step, then
-hands the row to its hooks: one RunHook per concern (the CPU's threads, divergence, warm-up,
-evaluation, the plateau rule, the row, progress, checkpoints), called in the order run_hooks lists. What
-changes as the run trains is a TrainState (state.py, whose `step` bench times too); what does not is a Loop.
+does the log point's work in the order that is part of the numbers (divergence, warm-up, evaluation, the
+plateau rule, the row, checkpoints), with its hooks (run_hooks: the CPU's threads, progress) called at fixed
+points between. What changes as the run trains is a TrainState (state.py, whose `step` bench times too);
+what does not is a Loop.
 """
 
 from __future__ import annotations
@@ -129,8 +130,9 @@ class RunSession:
         (state.step_fn or step)(state, *loop.stream.batch(state.iteration))  # advances state.iteration
 
     def after_step(self) -> None:
-        """What follows the step: every hook's `on_step`; at a log point, the window's row and every hook's
-        `on_log_point`, in order. Sets `outcome` when the run ends (finished, diverged, interrupted)."""
+        """What follows the step: every hook's `on_step`; at a log point, the window's row, measured, written and
+        shown (every hook's `on_log_point`), and the checkpoint. Sets `outcome` when the run ends (finished,
+        diverged, interrupted)."""
         outcome = self._after_step()
         if outcome is not None:
             self._end(outcome)
@@ -140,6 +142,9 @@ class RunSession:
         return self.state.iteration % every == 0 or self.state.iteration == self.recipe.iterations
 
     def _after_step(self) -> RunReport | None:
+        """The log point's work comes in an order that is part of the numbers: the thread count is settled (the
+        hooks' `on_step`) before evaluating; the row is complete before it is written and shown; the checkpoint
+        holds the written row."""
         state, loop, done = self.state, self.loop, self.state.iteration
         maybe_fault("iteration", done)  # for tests: RESNET_REPRO_FAULT=iteration:N kills the process after step N
         for hook in self.hooks:
@@ -150,17 +155,59 @@ class RunSession:
                 return interrupt(state, loop, state.elapsed())
             return None
         row = log_point(state, loop)  # the loop's one host-device sync (and, together, its one collective)
+        if not math.isfinite(row["train_loss"]):
+            reason = f"loss became {row['train_loss']} by iteration {done} (lr {row['lr']:g}); the run diverged"
+            return _outcome(state, loop, "failed", state.elapsed(), reason)
+        self._learn_from(row)
+        # the row, timed to here, into metrics.csv (rank 0) and the run's latest values
+        row["elapsed_s"] = state.elapsed()
+        if loop.metrics is not None:
+            loop.metrics.append(row)
+        state.last.update({k: v for k, v in row.items() if v is not None})
+        if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
+            state.last["test_iteration"] = done
         for hook in self.hooks:
-            outcome = hook.on_log_point(self, row)
-            if outcome is not None:
-                return outcome
-        elapsed = row.setdefault("elapsed_s", state.elapsed())
+            hook.on_log_point(self, row)
+        # rank 0, every checkpoint_every and at the end: everything the run needs to continue exactly
+        if self.due(self.recipe.checkpoint_every) and loop.world.is_main:
+            checkpoint(state, loop, row["elapsed_s"])
+            maybe_fault("after-checkpoint", done)
         if loop.stop.requested and done < self.recipe.iterations:
-            return interrupt(state, loop, elapsed)
+            return interrupt(state, loop, row["elapsed_s"])
         if done == self.recipe.iterations:
             return finish(state, loop)
         state.window_start = time.perf_counter()  # images/s measures training alone, not the work above
         return None
+
+    def _learn_from(self, row: dict) -> None:
+        """What a log point adds to its row, and what the run learns from it: the end of the warm-up, the BN
+        statistics agreed over processes, the test error and the plateau rule every eval_every."""
+        state, loop, recipe = self.state, self.loop, self.recipe
+        # The lr stays low until the training error first falls below the recipe's bar; the schedule is told this
+        # log point's training error, and the end of the warm-up is said.
+        if state.schedule.observe_train_error(state.iteration, row["train_error"]):
+            loop.reporter.message(
+                f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
+                f"{row['train_error']:.1f}% < {recipe.warmup.until_train_error_below:g}%)"
+            )
+        evaluating = self.due(recipe.eval_every)
+        # Each process's BN running statistics agree before anything reads them (evaluation, checkpoint, a stop).
+        if evaluating or self.due(recipe.checkpoint_every) or loop.stop.requested:
+            loop.world.average_norm_buffers(state.model)
+        if evaluating and loop.world.is_main:  # rank 0 measures
+            maybe_fault("eval", state.iteration)
+            loop.measure(state, row)
+        if not evaluating or recipe.lr_plateau is None:
+            return
+        # The lr drops when the held-out error stops improving (recipe.lr_plateau). It watches held-out training
+        # images, never the reported set (config.check_recipe requires a holdout with the rule); rank 0 measured
+        # them and every process takes its number.
+        watched = loop.world.sum([row["val_error"] if loop.world.is_main else 0.0])[0]
+        if state.schedule.observe_eval_error(watched):
+            loop.reporter.message(
+                f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
+                f"{1 / recipe.lr_decay:g} from iteration {state.iteration}"
+            )
 
     def _end(self, outcome: RunReport) -> None:
         self.outcome = outcome
@@ -169,11 +216,8 @@ class RunSession:
 
 
 class RunHook:
-    """One concern of a run, called by the loop at fixed points; each method does nothing unless overridden.
-
-    The loop calls its hooks in list order (run_hooks), so a hook sees what the hooks before it added to the row;
-    an `on_log_point` that returns an outcome ends the run there, and the hooks after it are not called.
-    """
+    """A concern of a run that acts between log points too, called by the loop at fixed points, in list order
+    (run_hooks); each method does nothing unless overridden."""
 
     def on_start(self, session: RunSession) -> None:
         """Once the run is built (or resumed), before its first step."""
@@ -181,107 +225,29 @@ class RunHook:
     def on_step(self, session: RunSession) -> None:
         """After every step, before the log point's work (session.due(recipe.log_every) says whether one follows)."""
 
-    def on_log_point(self, session: RunSession, row: dict) -> RunReport | None:
-        """At a log point, with the window's metrics row."""
+    def on_log_point(self, session: RunSession, row: dict) -> None:
+        """At a log point, with the window's metrics row, complete and written, before the checkpoint."""
 
     def on_end(self, session: RunSession, outcome: RunReport) -> None:
         """Once, when the run has ended (finished, failed, interrupted)."""
 
 
 def run_hooks(reporter: Reporter, threads: FreeCoreWatch | None = None) -> list[RunHook]:
-    """A run's concerns, in the order the loop calls them: the order is part of the numbers (the thread count is
-    settled before evaluating; the row is complete before it is written; the checkpoint holds the written row)."""
+    """A run's hooks, in the order the loop calls them: the CPU's threads, where watched, then progress."""
     watch = [ThreadWatch(threads)] if threads is not None else []
-    before_row = [*watch, Divergence(), WarmUp(), NormSync(), Evaluation(), Plateau()]
-    return [*before_row, Record(), Progress(reporter), Checkpoint()]
+    return [*watch, Progress(reporter)]
 
 
 class ThreadWatch(RunHook):
-    """On a CPU: follow the cores other work leaves free, changing the thread count only for a large gain."""
+    """On a CPU: follow the cores other work leaves free, changing the thread count only for a large gain. Between
+    log points a look when due, else a clock read; at a log point a look, before the row is measured."""
 
     def __init__(self, watch: FreeCoreWatch):
         self.watch = watch
 
     def on_step(self, session: RunSession) -> None:
-        if not session.due(session.recipe.log_every):  # between log points: a look when due, else a clock read
-            session.state.note_threads(self.watch.look_if_due())
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        session.state.note_threads(self.watch.log_point())
-
-
-class Divergence(RunHook):
-    def on_log_point(self, session: RunSession, row: dict) -> RunReport | None:
-        if math.isfinite(row["train_loss"]):
-            return None
-        state, loop = session.state, session.loop
-        reason = f"loss became {row['train_loss']} by iteration {state.iteration} (lr {row['lr']:g}); the run diverged"
-        return _outcome(state, loop, "failed", state.elapsed(), reason)
-
-
-class WarmUp(RunHook):
-    """The lr stays low until the training error first falls below the recipe's bar; the schedule is told this log
-    point's training error, and the end of the warm-up is said."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        state, loop = session.state, session.loop
-        if state.schedule.observe_train_error(state.iteration, row["train_error"]):
-            bar = session.recipe.warmup.until_train_error_below
-            loop.reporter.message(
-                f"{loop.config.name}: warm-up ended at iteration {state.iteration} (training error "
-                f"{row['train_error']:.1f}% < {bar:g}%)"
-            )
-
-
-class NormSync(RunHook):
-    """Each process's BN running statistics agree before anything reads them (evaluation, checkpoint, a stop)."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        recipe, loop = session.recipe, session.loop
-        if session.due(recipe.eval_every) or session.due(recipe.checkpoint_every) or loop.stop.requested:
-            loop.world.average_norm_buffers(session.state.model)
-
-
-class Evaluation(RunHook):
-    """Rank 0: the test error, and the held-out error where the recipe holds some out, every eval_every."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        state, loop = session.state, session.loop
-        if session.due(session.recipe.eval_every) and loop.world.is_main:
-            maybe_fault("eval", state.iteration)
-            row["test_loss"], row["test_error"] = evaluate(state.model, loop.test_set, state.autocast)
-            if loop.val_set is not None:
-                row["val_error"] = evaluate(state.model, loop.val_set, state.autocast)[1]
-
-
-class Plateau(RunHook):
-    """The lr drops when the held-out error stops improving (recipe.lr_plateau). It watches held-out training
-    images, never the reported set (config.check_recipe requires a holdout with the rule); rank 0 measured them
-    and every process takes its number."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        state, loop = session.state, session.loop
-        if not session.due(session.recipe.eval_every) or session.recipe.lr_plateau is None:
-            return
-        watched = loop.world.sum([row["val_error"] if loop.world.is_main else 0.0])[0]
-        if state.schedule.observe_eval_error(watched):
-            loop.reporter.message(
-                f"{loop.config.name}: error plateaued at {watched:.2f}%; lr divided by "
-                f"{1 / session.recipe.lr_decay:g} from iteration {state.iteration}"
-            )
-
-
-class Record(RunHook):
-    """The row, timed to here, into metrics.csv (rank 0) and the run's latest values."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        state, loop = session.state, session.loop
-        row["elapsed_s"] = state.elapsed()
-        if loop.metrics is not None:
-            loop.metrics.append(row)
-        state.last.update({k: v for k, v in row.items() if v is not None})
-        if row.get("test_error") is not None:  # its age: the progress line must not pass an old number off as new
-            state.last["test_iteration"] = state.iteration
+        at_log_point = session.due(session.recipe.log_every)
+        session.state.note_threads(self.watch.log_point() if at_log_point else self.watch.look_if_due())
 
 
 class Progress(RunHook):
@@ -320,15 +286,6 @@ class Progress(RunHook):
         self.reporter.finish()
 
 
-class Checkpoint(RunHook):
-    """Rank 0, every checkpoint_every and at the end: everything the run needs to continue exactly."""
-
-    def on_log_point(self, session: RunSession, row: dict) -> None:
-        if session.due(session.recipe.checkpoint_every) and session.loop.world.is_main:
-            checkpoint(session.state, session.loop, row["elapsed_s"])
-            maybe_fault("after-checkpoint", session.state.iteration)
-
-
 # built by name: several fields share the type `object`, so an order slip would pass
 @dataclass(frozen=True, kw_only=True)
 class Loop(RunInputs):
@@ -339,6 +296,12 @@ class Loop(RunInputs):
     val_set: object | None  # held-out training images, or None
     metrics: MetricsLog | None  # rank 0 writes metrics.csv
     warnings: list[str]  # what resuming met (a damaged checkpoint skipped for the one before it), and more
+
+    def measure(self, state: TrainState, into: dict) -> None:
+        """The test loss and error, and the held-out error where the recipe holds some training images out."""
+        into["test_loss"], into["test_error"] = evaluate(state.model, self.test_set, state.autocast)
+        if self.val_set is not None:
+            into["val_error"] = evaluate(state.model, self.val_set, state.autocast)[1]
 
 
 def start(run: RunInputs) -> tuple[TrainState, Loop]:
@@ -490,9 +453,7 @@ def _final_with_recomputed_bn(final: dict, state: TrainState, loop: Loop) -> Non
     final["val_error_moving_average"] = final["val_error"]
     if not loop.world.is_main:
         return
-    final["test_loss"], final["test_error"] = evaluate(model, loop.test_set, state.autocast)
-    if loop.val_set is not None:
-        final["val_error"] = evaluate(model, loop.val_set, state.autocast)[1]
+    loop.measure(state, final)
     saved, _ = load_checkpoint(files.checkpoint, files.previous_checkpoint, model.fc.weight.device)
     save_checkpoint(files.checkpoint, files.previous_checkpoint, {**saved, "bn_recomputed": bn_buffers(model)})
 
