@@ -40,11 +40,11 @@ from .streams import make_streams
 from .threads import FreeCoreWatch
 
 
+@dataclass
 class StopFlag:
     """Set by a signal handler; the loop checks it after every iteration (a plain attribute read)."""
 
-    def __init__(self):
-        self.requested: str | None = None
+    requested: str | None = None
 
 
 @dataclass
@@ -308,10 +308,9 @@ def start(run: RunInputs) -> tuple[TrainState, Loop]:
     """The model, optimizer and schedule, resumed from the run's checkpoint if it has one; compiled and wrapped
     as the run's options say."""
     config, splits, device, world = run.config, run.splits, run.device, run.world
-    recipe, options = config.recipe, config.settings.train
     model = build_run_model(config, splits)
     check_bn_share(config, world)
-    state = train_state(model, device, StepSpec.of(config), LRSchedule(recipe), world)
+    state = train_state(model, device, StepSpec.of(config), LRSchedule(config.recipe), world)
     stream, test_set, val_set = make_streams(config, splits, device, world)
     warnings = resume(state, run)  # into the weights the wrapped and compiled step shares
     loop = Loop(
@@ -322,7 +321,7 @@ def start(run: RunInputs) -> tuple[TrainState, Loop]:
         metrics=MetricsLog(run.files.metrics, resume_from=state.iteration) if world.is_main else None,
         warnings=warnings,
     )
-    if graphs_wanted(device, options.compile, world.distributed):
+    if graphs_wanted(device, config.settings.train.compile, world.distributed):
         state.step_fn = GraphedStep()
     state.session_start = state.window_start = time.perf_counter()
     return state, loop
