@@ -61,9 +61,9 @@ def bench_command(
     settings = BenchSettings(batch_size, iterations, precision=precision, compile=compile_, image_size=image_size)
     check_batch_fits(names, batch_size, image_size, precision, torch_device, settings.images)  # before any is made
     if torch_device.type == "cpu":
-        from ..train.threads import use_free_cores  # torch: only when bench runs
+        from ..train.threads import FreeCoreWatch  # torch: only when bench runs
 
-        use_free_cores(console.print)
+        FreeCoreWatch(console.print).start_run()  # the count at a run's start, not watched after
     device_name = describe_device(torch_device)
     rows = []
     for name in names:

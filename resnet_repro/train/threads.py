@@ -78,20 +78,6 @@ def cpu_threads(jobs: int) -> int:
     return choose_threads(jobs, allowed_cores(), 0.0 if user else busy_cores(), DEFAULT_THREADS, user)
 
 
-def use_free_cores(say: Callable[[str], None]) -> int:
-    """Set torch's thread count for work on this CPU, once: a FreeCoreWatch's choice at a run's start (said when
-    busy cores make it fewer than usual), with no watching after."""
-    return FreeCoreWatch(say).start_run()
-
-
-def fewer_threads(threads: int, busy: float, cores: int) -> str:
-    """Why training takes fewer threads than torch's default."""
-    return (
-        f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {cores} cores busy, and a "
-        f"thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
-    )
-
-
 @dataclass
 class CpuTimes:
     """Seconds since boot: every allowed core's busy time summed, this process's CPU time, the wall clock."""
@@ -107,9 +93,8 @@ def read_cpu_times() -> CpuTimes | None:
         total, idle = _jiffies()
     except (OSError, ValueError, IndexError):
         return None
-    busy = total - idle
     own = os.times()
-    return CpuTimes(busy / ticks, own.user + own.system, time.monotonic())
+    return CpuTimes((total - idle) / ticks, own.user + own.system, time.monotonic())
 
 
 class FreeCoreWatch:
@@ -158,7 +143,10 @@ class FreeCoreWatch:
         threads = choose_threads(1, self.cores, busy, self.default, self.user_choice)
         chosen_here = not self.user_choice  # a count the user gave (OMP_NUM_THREADS, --threads) needs no reason
         if chosen_here and threads < self.default and (not self.started or threads != self.threads):  # once
-            self.say(fewer_threads(threads, busy, self.cores))
+            self.say(
+                f"using {counted(threads, 'CPU thread')}: other work keeps {busy:.1f} of {self.cores} cores busy, "
+                f"and a thread on a busy core stalls the others (OMP_NUM_THREADS=N overrides)"
+            )
         elif chosen_here and self.started and threads != self.threads:  # back up after a count said: said too
             self.say(f"CPU threads {self.threads} -> {threads} at this run's start: a core came free")
         self.started = True

@@ -63,12 +63,12 @@ class GradflowEngine(Engine):
     measured_file = "gradflow.csv"
 
     def run(self, target, runs, all_runs, context) -> Outcome:
-        from ...train.threads import use_free_cores  # torch: only when gradflow runs
+        from ...train.threads import FreeCoreWatch  # torch: only when gradflow runs
         from .measure import write_gradflow_csv
 
         # The measurement runs on this CPU: only its free cores, as `run` trains (2 threads on 2 cores with one
         # busy measured 68-98 s here, 1 thread 6 s).
-        use_free_cores(context.reporter.message)
+        FreeCoreWatch(context.reporter.message).start_run()  # the count at a run's start, not watched after
         write_gradflow_csv(target, context.results)
         return Outcome(self.write_outputs(target, [], context.results))
 
