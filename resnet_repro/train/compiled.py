@@ -11,7 +11,8 @@ they were used.
 from __future__ import annotations
 
 import contextlib
-import logging
+import logging.handlers
+import math
 
 import torch
 from torch import nn
@@ -37,16 +38,16 @@ class CudaGraphCheck:
 
     def __init__(self, expected: bool):
         self.expected = expected
-        self.reasons: list[str] = []
         self._logger = None
         self._skips_before = self._skips()
+        self._reasons = logging.handlers.BufferingHandler(capacity=math.inf)  # every warning kept: never full
+        self._reasons.setLevel(logging.WARNING)
         if expected:
-            self._handler = _Collect(self.reasons)
             with contextlib.suppress(ImportError):  # private torch module: if a release moves it, the counter tells
                 from torch._inductor.cudagraph_utils import cudagraphs_log
 
                 self._logger = cudagraphs_log
-                self._logger.addHandler(self._handler)
+                self._logger.addHandler(self._reasons)
 
     @classmethod
     def for_mode(cls, mode: str, backend: str = "inductor") -> "CudaGraphCheck":
@@ -68,19 +69,11 @@ class CudaGraphCheck:
         if not skipped:
             return "used"
         return "skipped: " + (
-            "; ".join(dict.fromkeys(self.reasons)) or f"{counted(skipped, 'graph')}, reason not logged"
+            "; ".join(dict.fromkeys(record.getMessage() for record in self._reasons.buffer))
+            or f"{counted(skipped, 'graph')}, reason not logged"
         )
 
     def close(self) -> None:
         if self._logger is not None:
-            self._logger.removeHandler(self._handler)
+            self._logger.removeHandler(self._reasons)
             self._logger = None
-
-
-class _Collect(logging.Handler):
-    def __init__(self, into: list[str]):
-        super().__init__(logging.WARNING)
-        self.into = into
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.into.append(record.getMessage())
