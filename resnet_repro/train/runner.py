@@ -44,8 +44,7 @@ from .threads import FreeCoreWatch
 
 def plan_runs(runs: list[RunConfig], results: Path) -> tuple[list[RunReport], list[tuple[RunConfig, RunFiles]]]:
     """(reports of runs already ended, runs left to train); refuses any run whose folder holds another config."""
-    pending = []
-    reports = []
+    reports, pending = [], []
     for config in runs:
         files = RunFiles(results, config.name)
         conflict = stored_config_conflict(files, config)
@@ -154,14 +153,12 @@ def _train_group(
                     _end_run(files, outcome, context, *begun[config.name])
     except OSError as error:  # unwritable folder, disk full: earlier files are intact (atomic writes)
         where = error.filename or (todo[0][1].dir if todo else group[0][1].dir)
+        why, fix = error.strerror, "free space or fix permissions"
         if error.errno == errno.ENOTDIR:  # neither space nor permissions: a file where a folder must be
-            raise UserError(
-                f"cannot write {where}: a file stands where a folder must be on that path. Earlier results and "
-                f"checkpoints are intact; move the file away and run again, or use --results DIR"
-            ) from None
+            why, fix = "a file stands where a folder must be on that path", "move the file away"
         raise UserError(
-            f"cannot write {where}: {error.strerror}. Earlier results and checkpoints are "
-            f"intact; free space or fix permissions and run again, or use --results DIR"
+            f"cannot write {where}: {why}. Earlier results and checkpoints are intact; {fix} and run again, or use "
+            f"--results DIR"
         ) from None
     for outcome in outcomes:
         if outcome.status == "failed":
