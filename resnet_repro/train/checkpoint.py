@@ -96,8 +96,7 @@ def load_checkpoint(path: Path, previous: Path, device: torch.device) -> tuple[d
             warnings.append(f"{damage}; trying an older checkpoint")
             continue
         try:
-            intact = digests is None or file_digest(candidate) in digests
-            if not intact:
+            if digests is not None and file_digest(candidate) not in digests:
                 warnings.append(
                     f"{candidate} does not match the digest recorded when it was written (damaged or "
                     f"altered); trying an older checkpoint"

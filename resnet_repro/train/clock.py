@@ -63,9 +63,7 @@ def _bench_throughput(path: Path) -> dict[str, float]:
             size = int(row.get("image_size") or DEFAULT_IMAGE_SIZE)  # older files have no column: 32x32
         except (KeyError, ValueError, UserError):
             continue  # a row from an older or hand-edited file: no estimate rather than a wrong one
-        if not _is_rate(rate):
-            continue
-        if model.family == "cifar":
+        if model.family == "cifar" and _is_rate(rate):
             compiled = row.get("compiled") in ("True", "true", "1")
             rates[_bench_key(model.canonical, row.get("precision", "fp32"), compiled, size)] = rate
     return rates

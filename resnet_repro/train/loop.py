@@ -395,7 +395,6 @@ def note_cuda_graphs(state: TrainState, loop: Loop) -> None:
 
 def finish(state: TrainState, loop: Loop) -> RunReport:
     """The run's final.json values (after recomputing BN statistics where the recipe says so)."""
-    recipe = loop.config.recipe
     elapsed = state.elapsed()
     if not state.last:  # resumed at the end from a final checkpoint written before checkpoints held these values
         for row in read_metrics(loop.files.metrics):
@@ -403,7 +402,7 @@ def finish(state: TrainState, loop: Loop) -> RunReport:
     outcome = _outcome(state, loop, "finished", elapsed)  # at recipe.iterations: the checkpoint's config is the run's
     final = outcome.final
     final["bn_stats"] = "moving-average"
-    if recipe.bn_stats == "recomputed":
+    if loop.config.recipe.bn_stats == "recomputed":
         _final_with_recomputed_bn(final, state, loop)
     final["cuda_graphs"] = state.step_fn.verdict() if isinstance(state.step_fn, GraphedStep) else state.cuda_graphs
     skipped = sorted(set(getattr(loop.stream, "skipped", [])))  # unreadable images the ImageNet stream left out
