@@ -76,8 +76,7 @@ SINGLE = World()
 
 def init_world(device: torch.device) -> World:
     """Join the process group torchrun describes in the environment; a plain run is a world of one."""
-    size = launched_world_size()
-    if size <= 1:
+    if launched_world_size() <= 1:
         return SINGLE
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")

@@ -371,7 +371,6 @@ def log_point(state: TrainState, loop: Loop) -> dict:
         note_cuda_graphs(state, loop)
     state.loss_sum.zero_()
     state.wrong.zero_()
-    images_per_s = int(total_seen - carried) / max(time.perf_counter() - state.window_start, 1e-9)
     done = state.iteration
     return {
         "iteration": done,
@@ -379,7 +378,7 @@ def log_point(state: TrainState, loop: Loop) -> dict:
         "lr": state.optimizer.param_groups[0]["lr"],  # the schedule's, as the window's last step used it
         "train_loss": total_loss / total_seen,
         "train_error": 100.0 * total_wrong / total_seen,
-        "images_per_s": images_per_s,
+        "images_per_s": int(total_seen - carried) / max(time.perf_counter() - state.window_start, 1e-9),
     }
 
 
