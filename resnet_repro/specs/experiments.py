@@ -26,13 +26,14 @@ from ..readers.validation import STRICT_KEYS, Expect, Flag, Text, Where, at_key,
 from ..readers.yamlio import LineDict, line_of, read_yaml
 from .config import (
     RunConfig,
+    RunSettings,
     known_keys,
     merge_layers,
     overrides_tag,
     parse_overrides,
     validate_settings,
 )
-from .naming import default_shortcut, model_label, parse_model_name
+from .naming import ModelName, default_shortcut, model_label, parse_model_name
 from .registry import engine_names, get_engine, section_names
 from .run_id import RunId
 from .target_checks import (
@@ -427,7 +428,6 @@ def resolve_runs(
         if isinstance(text, str):
             _check_only(text)
     recipe_file = load_recipe_file(target.recipe)
-    source = str(recipe_path(target.recipe))  # where each of its values was set
     profile = _known_profile(target, recipe_file, profile)
     override_tree, overrides = _override_tree(overrides, train)
     selection = target.selections.get(profile, {})
@@ -441,17 +441,7 @@ def resolve_runs(
         if entry.on_request and not _asked_for(label, only or requested, entry.label):
             continue
         model = parse_model_name(entry.model, entry.family)
-        # The net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe
-        # variant (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the
-        # file and line (or --set) every value came from.
-        layers = [
-            (recipe_file.defaults, source),
-            ((recipe_file.model_rules or {}).get(model.canonical), source),
-            (recipe_file.profiles[profile].layer, source),
-            ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path)),
-            (override_tree, "--set"),
-        ]
-        settings = validate_settings(*merge_layers(layers))
+        settings = _net_settings(target, recipe_file, profile, entry, model, override_tree)
         shortcut = (entry.shortcut or default_shortcut(model)) if model.residual else None
         count = selection.get("seeds") or entry.seeds  # `seeds: null` in a profile is no count: the run's own
         for seed in seeds if seeds is not None else range(count):
@@ -469,6 +459,23 @@ def resolve_runs(
                 )
             )
     return pick_runs(runs, only)
+
+
+def _net_settings(
+    target: Target, recipe_file: RecipeFile, profile: str, entry: RunEntry, model: ModelName, override_tree: dict
+) -> RunSettings:
+    """A net's settings: the recipe's defaults, then its rules for this net, the profile, the target's recipe variant
+    (`without: [warmup]`, from the target file) and --set, each layer over the last, checked with the file and line
+    (or --set) every value came from."""
+    source = str(recipe_path(target.recipe))
+    layers = [
+        (recipe_file.defaults, source),
+        ((recipe_file.model_rules or {}).get(model.canonical), source),
+        (recipe_file.profiles[profile].layer, source),
+        ({"recipe": dict.fromkeys(entry.without or ())}, str(target.path)),
+        (override_tree, "--set"),
+    ]
+    return validate_settings(*merge_layers(layers))
 
 
 def only_on_request(target: Target, profile: str | None, runs: list[RunConfig]) -> str | None:
