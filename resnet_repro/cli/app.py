@@ -120,22 +120,14 @@ def _run_command_line() -> None:
         if error.errno == errno.EPIPE:  # `resnet-repro list | head`: the reader left; nothing to say
             sys.exit(1)
         where = f" {error.filename}" if error.filename else ""
-        if error.errno == errno.ENOTDIR:  # not a matter of permissions or space
-            _one_line(
-                f"cannot access{where}: a file stands where a folder must be on that path. Move the file away, or "
-                f"point --results/--data-dir elsewhere"
-            )
-        if (
-            error.errno == errno.EISDIR
-        ):  # a folder where a file is written (a figure): not a matter of permissions or space
-            _one_line(
-                f"cannot access{where}: a folder stands where a file must be. Move the folder away, or point "
-                f"--results/--data-dir elsewhere"
-            )
-        _one_line(
-            f"cannot access{where}: {error.strerror or error}. Fix its permissions or free space, or point "
-            f"--results/--data-dir elsewhere"
-        )
+        # a file where a folder must be, or a folder where a file is written (a figure), is not a matter of
+        # permissions or space
+        in_the_way = {
+            errno.ENOTDIR: "a file stands where a folder must be on that path. Move the file away",
+            errno.EISDIR: "a folder stands where a file must be. Move the folder away",
+        }
+        fix = in_the_way.get(error.errno, f"{error.strerror or error}. Fix its permissions or free space")
+        _one_line(f"cannot access{where}: {fix}, or point --results/--data-dir elsewhere")
     except SystemExit as exit_:
         if exit_.code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into a silent exit 130
             err_console.print("interrupted")
