@@ -199,23 +199,13 @@ def _given(overrides: list[str]) -> str:
 
 
 def _nothing_to_draw(target: Target, profile: str | None, waiting: list, results: Path, overrides: list[str]) -> str:
-    if overrides:
-        given = _given(overrides)
-        return (
-            f"nothing to draw: {target.name} has no runs{f' of profile {profile}' if profile else ''} with {given} under {results} "
-            f"(`resnet-repro run {target.argument}{f' --profile {profile}' if profile else ''} {given}` trains them)"
-        )
-    if waiting:
+    if waiting:  # found only without --set
         return f"nothing to draw yet: {target.name}'s {waiting[0][1]} {_not_measured(target, waiting[0][1])}"
-    if profile is not None:
-        return (
-            f"nothing to draw: {target.name} has no {profile} results under {results} "
-            f"(`resnet-repro run {target.argument} --profile {profile}` trains them)"
-        )
-    return (
-        f"nothing to draw: {target.name} has no results under {results} "
-        f"(`resnet-repro run {target.argument}` makes them; `resnet-repro list` shows what is done)"
-    )
+    nothing = f"nothing to draw: {target.name} has no {_asked(profile, overrides)} under {results}"
+    if not (profile or overrides):
+        return f"{nothing} (`resnet-repro run {target.argument}` makes them; `resnet-repro list` shows what is done)"
+    options = [*(["--profile", profile] if profile else []), *([_given(overrides)] if overrides else [])]
+    return f"{nothing} (`{' '.join(['resnet-repro run', target.argument, *options])}` trains them)"
 
 
 def _not_measured(target: Target, profile: str) -> str:
