@@ -135,17 +135,7 @@ def run_command(
         job_command = slurm_job_command(
             target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack
         )
-        submit_to_slurm(
-            spec,
-            engine,
-            runs,
-            results_dir.resolve(),
-            job_command,
-            resources_file,
-            sets(resource, "--resource"),
-            wait,
-            pack,
-        )
+        submit_to_slurm(spec, engine, runs, results_dir.resolve(), job_command, resources_file, resource, wait, pack)
         return
     from ..train.device import resolve_device, resolve_job_devices  # torch: only when something trains
 
@@ -244,10 +234,11 @@ def slurm_job_command(target, spec, profile, seeds, only, overrides, device, res
 
 
 def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resources_file, resource, wait, pack) -> None:
-    """`run --slurm`: check, submit, say what was submitted and how to cancel it (cluster/)."""
+    """`run --slurm`: check, submit, say what was submitted and how to cancel it (cluster/). `resource`: the
+    --resource pairs as given."""
     first = runs[0].recipe if runs else None
     processes = first.batch_size // first.bn_batch if engine.splits_batch_over_processes and first.bn_batch else 1
-    resources = read_resources(resources_file, resource, engine_defaults(processes))
+    resources = read_resources(resources_file, sets(resource, "--resource"), engine_defaults(processes))
     check_processes(resources, runs)
     check_cluster(resources, results_dir)
     submitted = submit_target(  # refuses a run already on Slurm: the check and the record are one step
