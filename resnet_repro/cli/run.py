@@ -255,10 +255,12 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
     show = shlex.join(["resnet-repro", "show", *chosen, "--results", str(results_dir)])  # as a shell reads it back
     for line in submitted.lines(spec.name, show):
         say(line)
+    still = (
+        f"the jobs stay queued or running on Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`"
+    )
     if submitted.stopped_by:  # a stop while the jobs were submitted waited until they were recorded
         raise Stopped(
-            f"stopped (by {submitted.stopped_by}) once every job was submitted and recorded; the jobs stay queued or "
-            f"running on Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`",
+            f"stopped (by {submitted.stopped_by}) once every job was submitted and recorded; {still}",
             submitted.stopped_by,
         )
     if wait:
@@ -266,11 +268,7 @@ def submit_to_slurm(spec, engine, runs, results_dir: Path, job_command, resource
             follow_jobs(submitted, results_dir, RichReporter(), {r.name: r.recipe.iterations for r in runs})
         except KeyboardInterrupt as stop:  # Ctrl-C (or a kill: SIGTERM; a closed terminal: SIGHUP) stops the following
             by = stop.signal_name if isinstance(stop, Terminated) else "SIGINT"
-            raise Stopped(
-                f"stopped following{f' (by {by})' if by != 'SIGINT' else ''}; the jobs stay queued or running on "
-                f"Slurm: follow them with `{show}`, cancel them with `{submitted.cancel}`",
-                by,
-            ) from None
+            raise Stopped(f"stopped following{f' (by {by})' if by != 'SIGINT' else ''}; {still}", by) from None
         _after_outputs_job(spec, runs, results_dir, submitted.outputs_job)
 
 
