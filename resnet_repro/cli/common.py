@@ -88,20 +88,14 @@ def check_writable(folder: Path, files: tuple[str, ...] = ()) -> None:
         existing = existing.parent
     shown = shorten(str(existing), PATH_CHARS)
     if not existing.is_dir():
-        raise UserError(
-            f"cannot write {shorten(str(folder), PATH_CHARS)}: {shown} is a file, not a folder; move the file away, "
-            f"or point --results elsewhere"
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(
-            f"cannot write {shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its "
-            f"permissions, or point --results elsewhere"
-        )
-    for taken in (folder / name for name in files if (folder / name).is_dir()):
-        raise UserError(
-            f"cannot write {shorten(str(taken), PATH_CHARS)}: it is a folder, not a file; move the folder away, "
-            f"or point --results elsewhere"
-        )
+        why = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a file, not a folder; move the file away"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        why = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its permissions"
+    elif taken := next((folder / name for name in files if (folder / name).is_dir()), None):
+        why = f"{shorten(str(taken), PATH_CHARS)}: it is a folder, not a file; move the folder away"
+    else:
+        return
+    raise UserError(f"cannot write {why}, or point --results elsewhere")
 
 
 def existing_results_dir(results: Optional[Path]) -> Path:
