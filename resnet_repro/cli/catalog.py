@@ -342,8 +342,8 @@ def _on_slurm(results: Path, runs: list[RunConfig], jobs: dict[str, str] | None)
     return f", {', '.join(counts)} on Slurm" if counts else ""
 
 
-def _status(results: Path, spec, run: RunConfig, record: RunRecord | None = None) -> str:
-    record = read_run(results, run) if record is None else record
+def _status(results: Path, spec, run: RunConfig, record: RunRecord) -> str:
+    """The status of a run whose folder reads as `record` (read_run's), as `list` and `show` say it."""
     if record.left_out:  # worded as tables and the report word it: a damaged folder, or a log that disagrees
         return f"damaged: {record.left_out}"
     # a run whose lock a process holds is training now, not left unfinished by one that stopped
