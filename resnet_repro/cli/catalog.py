@@ -66,40 +66,35 @@ def list_command(results: Optional[Path] = ResultsOption) -> None:
         spec = load_target(name)
         done = []
         waiting = trained_not_measured(spec, results_dir)
-        if spec.recipe:
-            for profile in load_recipe_file(spec.recipe).profiles:
-                runs = resolve_runs(spec, profile)
-                # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned,
-                # and a net trained only on request (`run fig6 --only plain-110`) once its folder is there
-                counted_runs = with_seeds_on_disk(requested_on_disk(spec, profile, results_dir), results_dir)
-                records = [read_run(results_dir, r) for r in counted_runs]
-                statuses = [_status(results_dir, spec, r, record) for r, record in zip(counted_runs, records)]
-                # finished with another config than the recipe's (`run` refuses them; show says so of each)
-                differ = sum(bool(record.differs) and not record.left_out for record in records)
-                finished = statuses.count(RunStatus.FINISHED.value)
-                # finished, but not measurable (its table: "finished, not measured (10-crop): it keeps no checkpoint
-                # to measure it from"): not done, and only training it again measures it
-                again = [run.name for run, s in zip(counted_runs, statuses) if isinstance(s, NotMeasurable)]
-                on_slurm = _on_slurm(results_dir, runs, jobs)
-                # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
-                if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
-                    left = seconds_left(runs, results_dir, throughput, again) if finished < len(counted_runs) else 0
-                    damaged = sum(s.startswith("damaged") for s in statuses)  # show names each, and why
-                    begun = ", ".join(
-                        [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
-                        + ([f"{damaged} damaged"] if damaged else [])
-                        + ([f"{differ} {DIFFERENT}"] if differ else [])
-                        + ([f"{len(again)} not measurable"] if again else [])
-                    )
-                    done.append(
-                        f"{profile} {finished}/{len(counted_runs)}{f' ({begun})' if begun else ''}{on_slurm}"
-                        + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
-                        + (
-                            _not_measured(spec, profile, runs, finished == len(counted_runs))
-                            if profile in waiting
-                            else ""
-                        )
-                    )
+        for profile in load_recipe_file(spec.recipe).profiles if spec.recipe else ():
+            runs = resolve_runs(spec, profile)
+            # counted as its table counts them: every seed trained (`run --seeds 0,1`), not only those planned,
+            # and a net trained only on request (`run fig6 --only plain-110`) once its folder is there
+            counted_runs = with_seeds_on_disk(requested_on_disk(spec, profile, results_dir), results_dir)
+            records = [read_run(results_dir, r) for r in counted_runs]
+            statuses = [_status(results_dir, spec, r, record) for r, record in zip(counted_runs, records)]
+            # finished with another config than the recipe's (`run` refuses them; show says so of each)
+            differ = sum(bool(record.differs) and not record.left_out for record in records)
+            finished = statuses.count(RunStatus.FINISHED.value)
+            # finished, but not measurable (its table: "finished, not measured (10-crop): it keeps no checkpoint
+            # to measure it from"): not done, and only training it again measures it
+            again = [run.name for run, s in zip(counted_runs, statuses) if isinstance(s, NotMeasurable)]
+            on_slurm = _on_slurm(results_dir, runs, jobs)
+            # every profile with a run begun, finished or not, or on Slurm; the default always (what it is for)
+            if any(s != "not started" for s in statuses) or profile == spec.default_profile or on_slurm:
+                left = seconds_left(runs, results_dir, throughput, again) if finished < len(counted_runs) else 0
+                damaged = sum(s.startswith("damaged") for s in statuses)  # show names each, and why
+                begun = ", ".join(
+                    [f"{statuses.count(s)} {s}" for s in ("running", "unfinished") if s in statuses]
+                    + ([f"{damaged} damaged"] if damaged else [])
+                    + ([f"{differ} {DIFFERENT}"] if differ else [])
+                    + ([f"{len(again)} not measurable"] if again else [])
+                )
+                done.append(
+                    f"{profile} {finished}/{len(counted_runs)}{f' ({begun})' if begun else ''}{on_slurm}"
+                    + (f", {human_duration(left)} left" if left else _unknown_time(runs, throughput))
+                    + (_not_measured(spec, profile, runs, finished == len(counted_runs)) if profile in waiting else "")
+                )
         runs_done = Text(", ".join(done) or "no training")  # text: a profile's [x] is no markup
         if narrow:
             table.add_row(name, Text(f"{spec.title} (engine: {spec.engine})"), runs_done)
