@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -362,13 +363,12 @@ def refuse_damaged_files(runs, results_dir: Path) -> None:
     damaged = []
     for run in runs:
         files = RunFiles(results_dir, run.name)
-        try:  # a final record it cannot read is no unfinished run: its OSError is the one line, never a run over it
+        # a final record it cannot read is no unfinished run: its OSError is the one line, never a run over it; a
+        # damaged one, run_damage says what it is
+        with contextlib.suppress(DamagedFile):
             if files.final.exists():  # (no folder yet, or a file where one belongs: later checks say which)
                 read_bytes(files.final, JSON_BYTES)
-        except DamagedFile:
-            pass  # run_damage says what it is
-        damage = run_damage(files)
-        if damage:
+        if damage := run_damage(files):
             damaged.append((run.name, files, damage))
     if damaged:
         name, files, damage = damaged[0]
