@@ -202,25 +202,21 @@ def _make_here(spec, engine, results_dir: Path) -> None:
 
 
 def _slurm_asked(ctx, slurm: bool, resource, wait: bool, jobs: int | None, devices: str | None) -> bool:
-    """Whether this `run` submits to Slurm, the options that need --slurm or refuse it checked. --resources counts
-    where it is named on the command line: $RESNET_REPRO_SLURM_RESOURCES may stay set for local runs."""
+    """Whether this `run` submits to Slurm, the options that need --slurm or refuse it checked: --resources (named on
+    the command line), --resource and --wait need --slurm; --jobs and --devices, which spread runs over this machine,
+    refuse it. --resources counts where it is named on the command line: $RESNET_REPRO_SLURM_RESOURCES may stay set
+    for local runs."""
     source = ctx.get_parameter_source("resources_file")  # typer's click may be a copy of its own: its name, then
     named = getattr(source, "name", None) == "COMMANDLINE"
     if not (slurm or resource or wait or named):
         return False
-    check_slurm_options(slurm, jobs, devices, named)
-    return True
-
-
-def check_slurm_options(slurm: bool, jobs: int | None, devices: str | None, resources_named: bool = False) -> None:
-    """--resources (named on the command line), --resource and --wait need --slurm; --jobs and --devices, which
-    spread runs over this machine, refuse it."""
-    if not slurm and resources_named:  # the runs would train here, for hours, with the cluster's file named
+    if not slurm and named:  # the runs would train here, for hours, with the cluster's file named
         raise UserError("--resources goes with --slurm; add --slurm to submit the runs, or leave --resources out")
     if not slurm:
         raise UserError("--resource and --wait go with --slurm; add --slurm to submit the runs")
     if jobs is not None or devices is not None:
         raise UserError("--jobs and --devices spread runs over this machine; with --slurm each run is a job")
+    return True
 
 
 def slurm_job_command(target, spec, profile, seeds, only, overrides, device, results_dir, data_dir, pack) -> list[str]:
