@@ -109,7 +109,8 @@ def _variant_profiles(spec: Target, profile: str | None, overrides: list[str], r
     found, refusals = [], []
     for name in names:
         try:
-            if _variant_on_disk(spec, name, overrides, results):
+            runs = resolve_runs(spec, name, None, overrides, requested=True)
+            if any((results / "runs" / run.run_id.path).parent.is_dir() for run in runs):
                 found.append(name)
         except UserError as refusal:
             refusals.append(refusal)
@@ -165,12 +166,6 @@ def _runs_to_draw(spec: Target, profile: str | None, overrides: list[str], resul
         return []
     planned = resolve_runs(spec, profile, None, overrides) if overrides else requested_on_disk(spec, profile, results)
     return with_seeds_on_disk(planned, results)
-
-
-def _variant_on_disk(spec: Target, profile: str | None, overrides: list[str], results: Path) -> bool:
-    """Whether any run of `profile` with these --set overrides has a folder under results/runs/."""
-    runs = resolve_runs(spec, profile, None, overrides, requested=True)
-    return any((results / "runs" / run.run_id.path).parent.is_dir() for run in runs)
 
 
 def _this_targets_own(error: Exception) -> bool:
