@@ -181,12 +181,9 @@ def _close(spec, outcome, all_runs, results_dir: Path, slurm_outputs: bool) -> N
 
 def typed_options(precision: str | None, compile_: bool, threads: int | None) -> dict:
     """--precision, --compile and --threads, those given, as the train settings each is short for."""
-    if threads is not None and threads < 1:
-        raise UserError(
-            f"--threads {threads}: give the number of CPU threads to train on, 1 or more (e.g. --threads 2)"
-        )
-    if threads is not None and threads > MAX_THREADS:  # said as --threads, not as the --set it is short for
-        raise UserError(f"--threads {threads}: give the number of CPU threads to train on, at most {MAX_THREADS}")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:  # said as --threads, not as the --set it is short for
+        bound = "1 or more (e.g. --threads 2)" if threads < 1 else f"at most {MAX_THREADS}"
+        raise UserError(f"--threads {threads}: give the number of CPU threads to train on, {bound}")
     precisions = typing.get_args(typing.get_type_hints(TrainOptions)["precision"])
     if precision is not None and precision not in precisions:  # said as --precision, not as the --set it is short for
         raise UserError(f"--precision {excerpt(precision)}: use one of {', '.join(precisions)}")
