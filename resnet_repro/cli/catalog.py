@@ -297,12 +297,8 @@ def _print_claims(spec, profile: str, runs: list[RunConfig]) -> None:
     where the paper's own gap is inside the band at the seeds this profile trains, the seeds that resolve it."""
     if not spec.claims:
         return
-    console.print(
-        "claims checked (lowest first):"
-        if not spec.recipe
-        else f"claims checked (lowest first), over the nets the {profile} profile trains:",
-        markup=False,
-    )
+    over = f", over the nets the {profile} profile trains" if spec.recipe else ""
+    console.print(f"claims checked (lowest first){over}:", markup=False)
     plan = planned(spec, profile, runs)  # the seeds per net a paper gap needs, and whether the data is a proxy
     trained = set(plan.expected) if spec.recipe else None
     for claim in spec.claims:
