@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..basics.errors import UserError, excerpt
 from ..store.layout import resolve_results_dir
 from .common import DeviceOption, ProfileOption, ResultsOption, SetOption, check_writable, console, say, sets
 
@@ -40,7 +41,6 @@ def eval_command(
 ) -> None:
     """Test weights trained elsewhere with the paper's 10-crop or multi-scale test, beside the paper's numbers."""
     # torch loads only when eval runs: the other commands share this module's app
-    from ..basics.errors import UserError
     from ..engines.published_eval import EvalRequest, evaluate_cifar, evaluate_imagenet
     from ..train.device import resolve_device
 
@@ -74,8 +74,6 @@ def refuse_imagenet_options(protocol: str | None, profile: str | None, set_: lis
     """--protocol, --profile and --set set the ImageNet test (its views and their sizes); --cifar's test is the test
     batch's one 32x32 view, which none of them changes: given with --cifar they would be ignored, a typo or a wrong
     test set passing unseen, so they are refused, as `run` refuses an option that does not apply to a target."""
-    from ..basics.errors import UserError, excerpt
-
     why = "--cifar tests a CIFAR net on the one 32x32 view of its test batch (Table 6), so no"
     for option, given, what in (
         ("--protocol", protocol, "ImageNet protocol"),
