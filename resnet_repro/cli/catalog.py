@@ -254,15 +254,11 @@ def _print_paper(spec) -> None:
         for column in ["net", *[m.replace("_", " ") for m in metrics], "params"]:
             out.add_column(column, justify="left" if column == "net" else "right")
         for net, values in paper.items():
-            cells = []
-            for metric in metrics:
-                value = values.get(metric)
-                text = "" if value is None else f"{float(value):.2f}"
-                if metric == "test_error" and "mean" in values:
-                    text += f" (mean {float(values['mean']):.2f} ± {float(values['std']):.2f})"
-                cells.append(text)
+            cells = {metric: "" if values.get(metric) is None else f"{float(values[metric]):.2f}" for metric in metrics}
+            if "test_error" in cells and "mean" in values:
+                cells["test_error"] += f" (mean {float(values['mean']):.2f} ± {float(values['std']):.2f})"
             params = values.get("params")
-            out.add_row(net, *cells, "" if params is None else f"{float(params) / 1e6:.2f}M")
+            out.add_row(net, *cells.values(), "" if params is None else f"{float(params) / 1e6:.2f}M")
         console.print(out)
     context = table.context if table is not None else ()
     if context:
