@@ -249,8 +249,7 @@ def _print_paper(spec) -> None:
     paper = table.paper if table is not None else {}
     if paper:
         metrics = [m for m in ("test_error", "top1_error", "top5_error") if any(m in v for v in paper.values())]
-        protocol = table.protocol or ""
-        out = Table(title=f"the paper's numbers (error, %){'; ' + protocol if protocol else ''}")
+        out = Table(title=f"the paper's numbers (error, %){'; ' + table.protocol if table.protocol else ''}")
         for column in ["net", *[m.replace("_", " ") for m in metrics], "params"]:
             out.add_column(column, justify="left" if column == "net" else "right")
         for net, values in paper.items():
