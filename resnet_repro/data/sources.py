@@ -67,7 +67,9 @@ def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Pat
     folder = Path(named or "data")
     require_utf8(str(folder), "the data folder")
     if named and not download and not folder.is_dir():
-        fetch = "add --download to fetch it there" if _online() else f"copy the dataset there ({NO_NETWORK})"
+        fetch = (
+            "add --download to fetch it there" if reachable(CIFAR10_HOST) else f"copy the dataset there ({NO_NETWORK})"
+        )
         raise UserError(
             f"no data folder at {shorten(str(folder), PATH_CHARS)} (--data-dir or RESNET_REPRO_DATA; a folder you name "
             f"is the only place looked in). Fix: name the folder that holds the dataset, {fetch}, or name none to "
@@ -79,12 +81,8 @@ def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Pat
 CIFAR10_HOST = "www.cs.toronto.edu"  # where --download fetches each dataset from (torchvision's sources)
 
 
+# a hint offers --download only where reachable(CIFAR10_HOST): where it could fetch
 NO_NETWORK = "--download needs a network this machine does not reach"
-
-
-def _online(host: str = CIFAR10_HOST) -> bool:
-    """Whether --download could fetch from `host`: a hint offers it only then."""
-    return reachable(host)
 
 
 def locate_dataset(
@@ -108,7 +106,7 @@ def _locate_cifar10(data_dir: Path, download: bool, named: bool, say: Say) -> Pa
     if folder is None:
         tried = f"{data_dir / 'cifar-10-batches-py'}, {data_dir}"
         where = "--data-dir DIR pointing at the folder that holds cifar-10-batches-py"
-        if _online(CIFAR10_HOST):
+        if reachable(CIFAR10_HOST):
             fix, offline = f"add --download to fetch it, or {where}", "offline, --profile cpu"
         else:
             fix, offline = f"{where} ({NO_NETWORK})", "--profile cpu"
