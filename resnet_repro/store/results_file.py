@@ -259,14 +259,10 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_pairs(value) -> bool:
     """A list of [iteration, threads] pairs of whole numbers."""
     return isinstance(value, list) and all(
-        isinstance(p, list) and len(p) == 2 and all(_is_whole(n) for n in p) for p in value
+        isinstance(p, list) and len(p) == 2 and all(_is_number(n) and isinstance(n, int) for n in p) for p in value
     )
 
 
