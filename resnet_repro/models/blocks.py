@@ -159,25 +159,21 @@ class Bottleneck(nn.Module):
         return F.relu(out, inplace=True)
 
 
-class BatchNormFrozenStats:
+@contextlib.contextmanager
+def batch_norm_frozen_stats(module: nn.Module):
     """While active, batch norm layers still normalise with batch statistics but leave running stats alone.
 
     Activation checkpointing runs a block's forward twice (once more during backward); without this
     the running mean and variance would be updated twice per step.
     """
-
-    def __init__(self, module: nn.Module):
-        self.norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
-        self.saved: list = []
-
-    def __enter__(self):
-        self.saved = [(m.momentum, m.num_batches_tracked.clone()) for m in self.norms]
-        for m in self.norms:
-            m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: unchanged
-        return self
-
-    def __exit__(self, *exc):
-        for m, (momentum, tracked) in zip(self.norms, self.saved):
+    norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: unchanged
+    try:
+        yield
+    finally:
+        for m, (momentum, tracked) in zip(norms, saved):
             m.momentum = momentum
             m.num_batches_tracked.copy_(tracked)
 
@@ -236,7 +232,7 @@ def run_stages(stages: nn.Sequential, x: torch.Tensor, checkpointed: bool) -> to
                 block,
                 x,
                 use_reentrant=False,
-                context_fn=lambda b=block: (contextlib.nullcontext(), BatchNormFrozenStats(b)),
+                context_fn=lambda b=block: (contextlib.nullcontext(), batch_norm_frozen_stats(b)),
             )
     return x
 
