@@ -26,8 +26,7 @@ def keyed_seed(seed: int, stream: int, step: int) -> int:
 
 
 def epoch_permutation(size: int, seed: int, epoch: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(keyed_seed(seed, _ORDER_STREAM, epoch))
-    return torch.randperm(size, generator=generator)
+    return torch.randperm(size, generator=torch.Generator().manual_seed(keyed_seed(seed, _ORDER_STREAM, epoch)))
 
 
 def keyed_batch_indices(size: int, batch_size: int, seed: int, iteration: int, order=None) -> torch.Tensor:
