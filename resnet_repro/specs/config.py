@@ -296,8 +296,7 @@ def known_keys(cls: type = RunSettings, prefix: str = "") -> list[str]:
 
 def overrides_tag(overrides: dict) -> str:
     """A short stable tag naming a set of overrides, so an overridden run never reuses a paper run's folder."""
-    blob = json.dumps(overrides, sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:6]
+    return hashlib.sha1(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:6]
 
 
 # ----------------------------------------------------------------------------- validation
