@@ -122,8 +122,7 @@ def bench_state(
         compile_backend=settings.compile_backend,
     )
     state = train_state(model, device, spec, FixedLR(0.01))
-    stream = TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last)
-    return state, stream, data
+    return state, TrainStream(data, settings.batch_size, 4, True, 0, device, settings.channels_last), data
 
 
 def measure(model_name: str, device: torch.device, settings: BenchSettings = BenchSettings()) -> Throughput:
