@@ -69,8 +69,8 @@ def _draw_panel(
     curves need past the first tenth, its highest point). The nets this profile does not train are named under the
     title, but for those the figure's subtitle `named` already."""
     scale, unit = x_axis
-    drawn, top, highest = False, 0.0, 0.0
-    handles = []  # one colour per net, then the key to the line styles
+    top, highest = 0.0, 0.0
+    handles = []  # one colour per net, then the key to the line styles; none where no curve is drawn
     for model in panel["models"]:
         runs = models.get(model)
         if runs is None or not runs.curves:
@@ -90,16 +90,15 @@ def _draw_panel(
             unended = bool(runs.unfinished_at)  # training now, or stopped to resume: not a run that failed early
             top = max(top, curve_top(curve["iteration"].tolist(), curve[metric].tolist(), max_iteration, unended))
             highest = max(highest, float(curve[metric].max()))
-            if not drawn or handles[-1].get_label() != paper_label(runs.label):
+            if not handles or handles[-1].get_label() != paper_label(runs.label):
                 handles.append(Line2D([], [], color=depth_colour(model), linewidth=2.2, label=paper_label(runs.label)))
-            drawn = True
     missing = [m for m in panel["models"] if m not in models and m not in named]  # nets this profile does not train
     absent = ", ".join(paper_label(model_label(m)) for m in missing)
     ax.set_title(panel["title"] + (f"\n({absent}: not in this profile)" if missing else ""), fontsize=11)
     ax.set_xlabel(unit)
     ax.set_ylabel("error (%)")
     ax.grid(alpha=0.3)
-    if drawn:
+    if handles:
         for metric in panel["metrics"]:  # the key to the line styles, in black
             handles.append(Line2D([], [], color="black", label=METRIC_NAMES[metric], **METRIC_STYLE[metric]))
         # Below the panel, never over it: the curves fill the upper right (plain-56 stays high there).
