@@ -79,12 +79,11 @@ def _draw_panel(
             curve = mean_curve(runs.curves, metric)
             if curve.empty:
                 continue
-            marker = "o" if len(curve) == 1 else None  # one evaluation: a line of one point draws nothing
             ax.plot(
                 curve["iteration"] / scale,
                 curve[metric],
                 color=depth_colour(model),
-                marker=marker,
+                marker="o" if len(curve) == 1 else None,  # one evaluation: a line of one point draws nothing
                 **METRIC_STYLE[metric],
             )
             unended = bool(runs.unfinished_at)  # training now, or stopped to resume: not a run that failed early
