@@ -40,8 +40,7 @@ def step_peak_mib(
             F.cross_entropy(model(x), y).backward()
             optimizer.step()
             optimizer.zero_grad()
-        peak = tracker.get_tracker_snapshot("peak")
-    by_kind = next(iter(peak.values()))  # one device: the fake tensors' own
+        by_kind = next(iter(tracker.get_tracker_snapshot("peak").values()))  # one device: the fake tensors' own
     return {str(kind).rsplit(".", 1)[-1].lower(): size / 2**20 for kind, size in by_kind.items()}
 
 
