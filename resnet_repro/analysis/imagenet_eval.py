@@ -28,11 +28,8 @@ class TopErrors:
 
 def top_k_errors(scores: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]:
     """(top-1 mistakes, top-5 mistakes) for N x classes scores."""
-    k = min(5, scores.shape[1])
-    top = scores.topk(k, dim=1).indices
-    top1_wrong = int((top[:, 0] != labels).sum())
-    top5_wrong = int((~(top == labels[:, None]).any(dim=1)).sum())
-    return top1_wrong, top5_wrong
+    top = scores.topk(min(5, scores.shape[1]), dim=1).indices  # the five best classes (all, where fewer)
+    return int((top[:, 0] != labels).sum()), int((~(top == labels[:, None]).any(dim=1)).sum())
 
 
 def _averaged_scores(model: nn.Module, views: list[torch.Tensor], device: torch.device) -> torch.Tensor:
