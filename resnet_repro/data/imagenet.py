@@ -84,8 +84,7 @@ def scale_augment(
 def pca_lighting(x: torch.Tensor, generator: torch.Generator, std: float) -> torch.Tensor:
     """AlexNet colour augmentation: add sum_i alpha_i * lambda_i * v_i to every pixel, alpha ~ N(0, std)."""
     alpha = torch.randn(3, generator=generator) * std
-    shift = PCA_EIGENVECTORS @ (alpha * PCA_EIGENVALUES)
-    return x + shift.view(3, 1, 1)
+    return x + (PCA_EIGENVECTORS @ (alpha * PCA_EIGENVALUES)).view(3, 1, 1)
 
 
 def subtract_mean(x: torch.Tensor) -> torch.Tensor:
