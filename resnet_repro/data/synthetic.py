@@ -22,8 +22,7 @@ def learnable_images(count: int, channels: int, size: int, classes: int, seed: i
     # the same class patterns in every split
     patterns = np.random.default_rng(12345).integers(0, 256, (classes, channels, size, size))
     noise = rng.normal(0, 40, (count, channels, size, size))
-    images = np.clip(patterns[labels] * 0.7 + 40 + noise, 0, 255).astype(np.uint8)
-    return images, labels
+    return np.clip(patterns[labels] * 0.7 + 40 + noise, 0, 255).astype(np.uint8), labels
 
 
 def write_cifar10(root: Path, train_per_batch: int = 64, test: int = 64, seed: int = 0) -> Path:
