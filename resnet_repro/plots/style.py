@@ -34,8 +34,7 @@ DEPTH_COLOURS = {
 def depth_colour(name: str) -> str:
     """The colour of a net by its depth: 'resnet-56-A', 'plain56' and 'resnet56' all give 56's."""
     digits = "".join(ch if ch.isdigit() else " " for ch in str(name)).split()
-    depth = int(digits[0]) if digits else 0
-    return DEPTH_COLOURS.get(depth, "#7f7f7f")
+    return DEPTH_COLOURS.get(int(digits[0]) if digits else 0, "#7f7f7f")
 
 
 def paper_label(label: str) -> str:
