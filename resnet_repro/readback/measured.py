@@ -193,8 +193,7 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         found.unofficial += (run.meta.get("data") or {}).get("official_checksums") is False
         found.data_info = found.data_info or dict(run.meta.get("data") or {})
         found.wall_s += run.final.get("wall_s") or run.meta.get("wall_s_this_session") or 0.0
-        mixed = thread_stretches(run.final.get("cpu_threads"))
-        if mixed:
+        if mixed := thread_stretches(run.final.get("cpu_threads")):
             found.mixed_threads.append(f"{config.name} ({mixed})")
         if run.left_out:  # a damaged folder, or a log that disagrees with the final record: the report says why
             found.damaged.append(run.left_out)
@@ -206,8 +205,7 @@ def read_runs(found: Measured, results: Path, metrics=("train_error", "test_erro
         curve = {int(row["iteration"]): float(row["train_error"]) for row in run.rows if row.get("train_error")}
         if curve:  # for a claim over the whole training curve (Fig. 4: "throughout the whole training procedure")
             found.curves.setdefault(key, []).append(curve)
-        drop = first_lr_drop(run.rows)
-        if drop is not None:
+        if (drop := first_lr_drop(run.rows)) is not None:
             found.lr_drops.append(drop)
         for metric in metrics:
             value = run.final.get(metric)
