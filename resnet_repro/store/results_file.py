@@ -174,8 +174,7 @@ def read_json_record(path: Path, limit: int = JSON_BYTES) -> dict | None:
         raise DamagedFile(path, f"is nested deeper than {JSON_DEPTH} levels; the tool's records nest four")
     if not isinstance(data, dict):
         raise MalformedFile(path, f"holds {'null' if data is None else type(data).__name__}, not a JSON object")
-    problem = field_problem(data, RECORD_FIELDS.get(Path(path).name, {}))
-    if problem:
+    if problem := field_problem(data, RECORD_FIELDS.get(Path(path).name, {})):
         raise DamagedFile(path, problem)
     return data
 
@@ -199,8 +198,7 @@ def field_problem(record: dict, fields: dict, within: str = "") -> str | None:
         if isinstance(kind, dict):
             if not isinstance(value, dict):
                 return f"has {within}{key} {_shown(value)}, not an object"
-            problem = field_problem(value, kind, f"{within}{key}.")
-            if problem:
+            if problem := field_problem(value, kind, f"{within}{key}."):
                 return problem
         elif not _IS_KIND[kind](value):
             said = NUMBERS if kind == PERCENT and not _is_number(value) else kind  # "low" is no number at all
