@@ -480,8 +480,7 @@ def read_run(results: Path, config: RunConfig) -> RunRecord:
     neither is used."""
     files = RunFiles(results, config.name)
     further = config.seed if config.further else None  # a seed `run` trains again only when --seeds names it
-    damage = run_damage(files)
-    if damage:  # a link, a pipe, a record no run writes
+    if damage := run_damage(files):  # a link, a pipe, a record no run writes
         return RunRecord(damage_note(files, damage, further), damage_retrains(files, damage))
     final = read_json(files.final) or {}
     status = run_status(files)
