@@ -116,8 +116,7 @@ def _profile_section(target: Target, found: Measured, results: Path) -> ProfileS
     # drawn yet (fig7's runs trained by fig6, not measured yet) is left out, and the section says so
     with suppress(UserError):
         get_engine(target.engine).write_outputs(target, found.runs, results)
-    caption = _caption(folder / "caption.md")
-    if caption:
+    if caption := _caption(folder / "caption.md"):
         notes.append(caption)
     if found.legacy_file is not None:
         notes.append(
