@@ -31,8 +31,7 @@ def fetch_checked(url: str, target: Path, check: Callable[[bytes], str | None]) 
             body = response.read()
     except (OSError, ValueError) as error:  # URLError and HTTPError are OSErrors; ValueError: a malformed URL
         raise FetchFailed(describe_failure(error)) from None
-    problem = check(body)
-    if problem is not None:
+    if (problem := check(body)) is not None:
         raise FetchFailed(f"{url} {problem}; nothing was kept")
     write_atomic(target, body)
     return len(body)

@@ -17,8 +17,7 @@ from ..specs.datasets import image_size_problem
 def fit_images(images: np.ndarray, size: int) -> np.ndarray:
     """N x C x S x S uint8 images brought to N x C x size x size: a zero border, or k x k block means."""
     native = images.shape[-1]
-    problem = image_size_problem(native, size)
-    if problem is not None:
+    if (problem := image_size_problem(native, size)) is not None:
         raise ValueError(problem)
     if size == native:
         return images
