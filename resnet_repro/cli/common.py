@@ -88,14 +88,14 @@ def check_writable(folder: Path, files: tuple[str, ...] = ()) -> None:
         existing = existing.parent
     shown = shorten(str(existing), PATH_CHARS)
     if not existing.is_dir():
-        why = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a file, not a folder; move the file away"
+        problem = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a file, not a folder; move the file away"
     elif not os.access(existing, os.W_OK | os.X_OK):
-        why = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its permissions"
+        problem = f"{shorten(str(folder), PATH_CHARS)}: {shown} is a folder you may not write; fix its permissions"
     elif taken := next((folder / name for name in files if (folder / name).is_dir()), None):
-        why = f"{shorten(str(taken), PATH_CHARS)}: it is a folder, not a file; move the folder away"
+        problem = f"{shorten(str(taken), PATH_CHARS)}: it is a folder, not a file; move the folder away"
     else:
         return
-    raise UserError(f"cannot write {why}, or point --results elsewhere")
+    raise UserError(f"cannot write {problem}, or point --results elsewhere")
 
 
 def existing_results_dir(results: Optional[Path]) -> Path:

@@ -81,7 +81,7 @@ def resolve_data_dir(cli_value: str | None, download: bool = False) -> tuple[Pat
 CIFAR10_HOST = "www.cs.toronto.edu"  # where --download fetches each dataset from (torchvision's sources)
 
 
-# a hint offers --download only where reachable(CIFAR10_HOST): where it could fetch
+# what a hint says in place of --download where it could not fetch (reachable(CIFAR10_HOST) is false)
 NO_NETWORK = "--download needs a network this machine does not reach"
 
 

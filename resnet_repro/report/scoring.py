@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import replace
 
 from ..basics.errors import UserError
@@ -91,8 +92,10 @@ def comparisons(target: Target, claim: Claim, trained: set[str], keys: dict[str,
     metric += f" {claim.over}"  # a final number and a whole curve are two comparisons
     # an order, an equality and the size of a gap are three findings on the same pair of runs
     metric += f" {claim.relation} {claim.gap or ''} {''.join(map(str, claim.bound or ''))}".rstrip()
-    runs = {key: tuple(sorted(name for name, k in keys.items() if k == key)) for key in keys.values()}  # key -> names
-    return frozenset((metric, runs.get(low, ()), runs.get(high, ())) for low, high in claim.pairs(trained))
+    names_of = defaultdict(list)  # a run key -> its run names, sorted
+    for name, key in sorted(keys.items()):
+        names_of[key].append(name)
+    return frozenset((metric, tuple(names_of[low]), tuple(names_of[high])) for low, high in claim.pairs(trained))
 
 
 def mark_shared(scores: list[Score]) -> None:
